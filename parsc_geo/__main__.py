@@ -1,0 +1,5 @@
+"""Allow ``python -m parsc_geo``."""
+
+from parsc_geo.cli.main import main
+
+main()

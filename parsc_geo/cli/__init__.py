@@ -1,0 +1,1 @@
+"""Command-line interface of parsc-geo (a thin layer over the library)."""

@@ -1,0 +1,116 @@
+"""The ``parsc-geo`` command group.
+
+Commands are loaded lazily (one module per command in this package) so that
+``parsc-geo --help`` is instant. User mistakes raise :class:`parsc_geo._errors.ParscGeoError`,
+which the group turns into a message on stderr and the documented exit code (see
+:mod:`parsc_geo._errors`); ``-v`` shows the traceback as well.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from .. import __version__
+from .._errors import EXIT_INTERNAL, ParscGeoError
+
+#: command name → (module in parsc_geo.cli, short help shown by ``parsc-geo --help``)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ingest": ("ingest", "Import incident files into the workspace (validated, assigned)."),
+    "validate": ("validate", "Check incident files and write a report; import nothing."),
+    "info": ("info", "Describe a workspace or an incident file."),
+    "sample": ("sample", "Generate the synthetic sample mapa del delito."),
+    "density": ("density", "Kernel density of incidents as a GeoTIFF."),
+    "hotspots": ("hotspots", "Find hotspots (kde, dbscan, hdbscan, gistar)."),
+    "rank": ("rank", "Rank hotspots per province, comisaría and sector."),
+    "map": ("map", "Interactive HTML maps per province and comisaría, with an atlas."),
+    "priority": ("priority", "Priority territories per fenómeno (plan section 2.8)."),
+    "patrol": ("patrol", "Patrol plans per comisaría sector (PDF, PNG, CSV, GeoPackage)."),
+    "run": ("run", "Run the whole chain from a CONFIG.toml."),
+    "demo": ("demo", "Run the whole chain on the bundled synthetic sample."),
+}
+
+EPILOG = """\b
+Exit codes: 0 ok, 1 internal error, 2 usage error, 3 input data error,
+4 configuration error, 5 output error, 6 missing optional component.
+
+\b
+Examples:
+  parsc-geo demo
+  parsc-geo ingest incidents/mapa_delito.csv --report report.json
+  parsc-geo hotspots --method gistar -o out/
+"""
+
+
+class LazyGroup(click.Group):
+    """A click group whose commands are imported only when used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, _ = COMMANDS[cmd_name]
+        try:
+            module = importlib.import_module(f"parsc_geo.cli.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"parsc_geo.cli.{module_name}":
+                return None
+            raise
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ParscGeoError as exc:
+            verbose = bool(ctx.meta.get("parsc_geo.verbose"))
+            if verbose:
+                traceback.print_exc()
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.secho("Interrupted.", fg="red", err=True)
+            ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            if ctx.meta.get("parsc_geo.verbose"):
+                traceback.print_exc()
+            click.secho(
+                f"Internal error: {type(exc).__name__}: {exc}\n"
+                "  This is a bug in parsc-geo. Run again with -v and report the output.",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="parsc-geo")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debugging detail.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and final summaries.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+    """parsc-geo: crime maps of Peru's police stations → hotspots, patrol plans and maps."""
+    ctx.meta["parsc_geo.verbose"] = verbose
+    ctx.meta["parsc_geo.quiet"] = quiet
+
+
+def main() -> None:
+    """Entry point for ``python -m parsc_geo``."""
+    cli(prog_name="parsc-geo")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Choice of a metric CRS for analysis: UTM 17S for Cajamarca, the data's UTM zone elsewhere."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from ._errors import CRSError
+from .settings import CRS_GEOGRAPHIC
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from pyproj import CRS
+
+
+def utm_crs_for_lonlat(lon: float, lat: float) -> str:
+    """Return the EPSG code (``"EPSG:327NN"`` or ``"EPSG:326NN"``) of the UTM zone of a point.
+
+    Parameters
+    ----------
+    lon, lat
+        Longitude and latitude in decimal degrees (WGS 84).
+
+    Examples
+    --------
+    >>> utm_crs_for_lonlat(-78.51, -7.16)  # Cajamarca city
+    'EPSG:32717'
+    """
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise CRSError(f"not a longitude/latitude pair: ({lon}, {lat})")
+    zone = min(int(math.floor((lon + 180) / 6)) + 1, 60)
+    return f"EPSG:{32700 + zone if lat < 0 else 32600 + zone}"
+
+
+def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
+    """Return the metric CRS for analysing ``gdf``.
+
+    A projected CRS in metres is kept as it is; a geographic one gives the UTM zone of the
+    centre of its bounds (UTM 17S for Cajamarca).
+
+    Raises
+    ------
+    CRSError
+        When ``gdf`` has no CRS.
+    """
+    from pyproj import CRS
+
+    if gdf.crs is None:
+        raise CRSError(
+            "the data has no coordinate reference system",
+            hint="set one with gdf.set_crs('EPSG:4326') if coordinates are longitude/latitude",
+        )
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+        return crs
+    geo = gdf.to_crs(CRS_GEOGRAPHIC) if not crs.is_geographic else gdf
+    minx, miny, maxx, maxy = geo.total_bounds
+    if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
+        raise CRSError("cannot choose a metric CRS for empty data")
+    return CRS.from_user_input(utm_crs_for_lonlat((minx + maxx) / 2, (miny + maxy) / 2))
+
+
+def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` projected to ``crs`` or, when None, to :func:`metric_crs` of it."""
+    target = crs if crs is not None else metric_crs(gdf)
+    return gdf.to_crs(target)
