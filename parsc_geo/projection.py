@@ -28,7 +28,7 @@ def utm_crs_for_lonlat(lon: float, lat: float) -> str:
     """
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise CRSError(f"not a longitude/latitude pair: ({lon}, {lat})")
-    zone = min(int(math.floor((lon + 180) / 6)) + 1, 60)
+    zone = min(math.floor((lon + 180) / 6) + 1, 60)
     return f"EPSG:{32700 + zone if lat < 0 else 32600 + zone}"
 
 

@@ -152,7 +152,20 @@ def modalidad_label(delito_especifico: str, modalidad: str) -> str:
     mod = (modalidad or "").strip()
     if not esp or esp == mod or esp == "OTROS":
         return mod or esp
-    if mod in ("SIMPLE", "AGRAVADO", "CALIFICADO", "VEHICULOS", "OTROS", "LEVES", "GRAVES",
-               "CULPOSO", "CULPOSAS", "TENTATIVA", "HURTO", "ROBO", "POR PAF"):
+    if mod in (
+        "SIMPLE",
+        "AGRAVADO",
+        "CALIFICADO",
+        "VEHICULOS",
+        "OTROS",
+        "LEVES",
+        "GRAVES",
+        "CULPOSO",
+        "CULPOSAS",
+        "TENTATIVA",
+        "HURTO",
+        "ROBO",
+        "POR PAF",
+    ):
         return f"{esp} {mod}"
     return mod

@@ -50,9 +50,11 @@ class LazyGroup(click.Group):
     """A click group whose commands are imported only when used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the names of all registered commands, sorted."""
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return the command ``cmd_name`` (None if unknown)."""
         if cmd_name not in COMMANDS:
             return None
         module_name, _ = COMMANDS[cmd_name]
@@ -66,11 +68,13 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands with their short help without importing them."""
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, turning parsc-geo errors into messages and exit codes."""
         try:
             return super().invoke(ctx)
         except ParscGeoError as exc:
