@@ -9,7 +9,6 @@ which the group turns into a message on stderr and the documented exit code (see
 from __future__ import annotations
 
 import importlib
-import sys
 import traceback
 from typing import Any
 
@@ -117,4 +116,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
