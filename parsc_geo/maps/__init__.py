@@ -1,0 +1,34 @@
+"""Interactive HTML maps (folium/Leaflet): shared building blocks, layers and the atlas.
+
+Building blocks (:mod:`parsc_geo.maps.base`) are public so that every map of parsc-geo looks
+the same: :func:`new_map`, :func:`add_title_block`, :func:`add_synthetic_banner`,
+:func:`add_legend`, :func:`add_colorbar`, :func:`add_layer_control`, :func:`write_map_html`.
+"""
+
+from __future__ import annotations
+
+from .base import (
+    add_colorbar,
+    add_layer_control,
+    add_legend,
+    add_synthetic_banner,
+    add_title_block,
+    esc,
+    js_json,
+    new_map,
+    render_map_html,
+    write_map_html,
+)
+
+__all__ = [
+    "add_colorbar",
+    "add_layer_control",
+    "add_legend",
+    "add_synthetic_banner",
+    "add_title_block",
+    "esc",
+    "js_json",
+    "new_map",
+    "render_map_html",
+    "write_map_html",
+]

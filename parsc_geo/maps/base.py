@@ -1,0 +1,494 @@
+"""Building blocks of every parsc-geo map: the map, title block, banner, legends, colour bar.
+
+These are public so that other map makers (the priority choropleths, the reports) share one
+look. Every text passed here is HTML-escaped; every value that reaches JavaScript is JSON with
+``<``, ``>`` and ``&`` escaped, so ``</script>`` in a label cannot close a script.
+
+Examples
+--------
+>>> from parsc_geo.maps import new_map, add_title_block, add_legend, write_map_html
+>>> m = new_map(bounds=(-78.6, -7.2, -78.4, -7.1))  # doctest: +SKIP
+>>> add_title_block(m, title="Incidentes", place="Cajamarca", period="2020",
+...                 source="SIDPOL")  # doctest: +SKIP
+>>> add_legend(m, "Delitos", [("#e41a1c", "Contra el patrimonio", 12)])  # doctest: +SKIP
+>>> write_map_html(m, "maps/cajamarca.html")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from jinja2 import Template
+
+from .. import settings
+from .._errors import ConfigError, OutputError
+from . import offline
+from ._runtime import RUNTIME_CSS, RUNTIME_JS
+
+#: Base tile layers a map may offer: Spanish name → (URL template, attribution).
+TILES: dict[str, tuple[str, str]] = {
+    "OpenStreetMap": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "&copy; colaboradores de OpenStreetMap",
+    ),
+    "CartoDB claro": (
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}.png",
+        "&copy; colaboradores de OpenStreetMap &copy; CARTO",
+    ),
+}
+
+
+def esc(value: object) -> str:
+    """Return ``value`` as HTML-escaped text (None becomes an empty string)."""
+    if value is None:
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def js_json(value: object) -> str:
+    r"""Serialise ``value`` as JSON safe to embed inside a ``<script>`` element.
+
+    ``<``, ``>``, ``&`` and the JavaScript line separators are written as ``\\uXXXX`` escapes,
+    so no input text can end the script or open a comment.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+class ParscMap(folium.Map):
+    """A folium map that loads only Leaflet (no jQuery, Bootstrap nor icon fonts)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_js = [(offline.LEAFLET_JS.key, offline.LEAFLET_JS.url)]
+        self.default_css = [(offline.LEAFLET_CSS.key, offline.LEAFLET_CSS.url)]
+
+
+class _Runtime(MacroElement):
+    """The parsc-geo JavaScript runtime, style sheet, scale bar and fullscreen button."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>{{ this.css }}</style>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+        {{ this.js }}
+        L.control.scale({metric: true, imperial: false, position: "bottomleft"})
+            .addTo({{ this._parent.get_name() }});
+        new parscGeo.Fullscreen().addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ParscRuntime"
+        self.css = RUNTIME_CSS
+        self.js = RUNTIME_JS
+
+
+class MarkerClusterAssets(MacroElement):
+    """Loads Leaflet.markercluster's script and style sheets (once per page)."""
+
+    default_js: ClassVar[list[tuple[str, str]]] = [
+        (offline.MARKERCLUSTER_JS.key, offline.MARKERCLUSTER_JS.url)
+    ]
+    default_css: ClassVar[list[tuple[str, str]]] = [
+        (offline.MARKERCLUSTER_CSS.key, offline.MARKERCLUSTER_CSS.url),
+        (offline.MARKERCLUSTER_DEFAULT_CSS.key, offline.MARKERCLUSTER_DEFAULT_CSS.url),
+    ]
+
+    _template = Template("")
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Add the assets to the page header."""
+        figure = _root(self)
+        for name, url in self.default_js:
+            figure.header.add_child(folium.elements.JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(folium.elements.CssLink(url), name=name)
+        super().render(**kwargs)
+
+
+def _root(element: Element) -> Figure:
+    """Return the page (branca Figure) that holds ``element``."""
+    return cast(Figure, element.get_root())
+
+
+def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
+    if len(bounds) != 4:
+        raise ConfigError(f"bounds must be (west, south, east, north), got {bounds!r}")
+    west, south, east, north = (float(b) for b in bounds)
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise ConfigError(
+            f"bounds must be (west, south, east, north) in degrees, got {tuple(bounds)!r}",
+            hint="pass total_bounds of a GeoDataFrame in EPSG:4326",
+        )
+    return west, south, east, north
+
+
+def new_map(
+    *,
+    bounds: Sequence[float],
+    tiles: str | None = "OpenStreetMap",
+    title: str | None = None,
+) -> ParscMap:
+    """Create a map fitted to ``bounds``, with scale bar and fullscreen button.
+
+    Parameters
+    ----------
+    bounds
+        ``(west, south, east, north)`` in degrees (EPSG:4326).
+    tiles
+        Base tiles: ``"OpenStreetMap"``, ``"CartoDB claro"``, ``"todas"`` (both, switchable) or
+        None for none. Without network the tiles do not load and every vector layer still shows
+        on a plain background.
+    title
+        Text of the page ``<title>``.
+
+    Returns
+    -------
+    ParscMap
+        The folium map; add layers, then call :func:`add_layer_control` and
+        :func:`write_map_html`.
+    """
+    west, south, east, north = _check_bounds(bounds)
+    m = ParscMap(
+        location=[(south + north) / 2, (west + east) / 2],
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=False,
+        zoom_start=12,
+    )
+    if tiles is not None:
+        names = list(TILES) if tiles == "todas" else [tiles]
+        for name in names:
+            if name not in TILES:
+                raise ConfigError(
+                    f"unknown base tiles {tiles!r}",
+                    hint=f"use one of {', '.join(TILES)}, 'todas' or None",
+                )
+            url, attribution = TILES[name]
+            folium.TileLayer(url, attr=attribution, name=name, control=True).add_to(m)
+    m.fit_bounds([[south, west], [north, east]])
+    m.add_child(_Runtime())
+    _root(m).header.add_child(
+        Element(f"<title>{esc(title or 'Mapa del delito')}</title>"), name="parsc_title_tag"
+    )
+    m.parsc_bounds = (west, south, east, north)  # type: ignore[attr-defined]
+    return m
+
+
+def _add_html(m: folium.Map, key: str, markup: str) -> None:
+    """Add ``markup`` to the page body inside the map container's stacking context."""
+    _root(m).html.add_child(Element(markup), name=key)
+
+
+def add_synthetic_banner(m: folium.Map, text: str = settings.SYNTHETIC_BANNER) -> None:
+    """Show the "DATOS SINTÉTICOS — solo para demostración" banner at the top of the map."""
+    _add_html(
+        m,
+        "parsc_banner",
+        f'<div class="parsc-banner" id="parsc-synthetic-banner" role="note">{esc(text)}</div>',
+    )
+
+
+def format_parameters(parameters: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """Flatten a parameter dict into sorted ``(name, value)`` text pairs for display."""
+    if not parameters:
+        return []
+    out: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, Mapping):
+            for key in sorted(value, key=str):
+                walk(f"{prefix}.{key}" if prefix else str(key), value[key])
+        else:
+            if isinstance(value, float):
+                value = f"{value:.6g}"
+            out.append((prefix, str(value)))
+
+    walk("", parameters)
+    return out
+
+
+def add_title_block(
+    m: folium.Map,
+    *,
+    title: str,
+    place: str,
+    period: str | None,
+    source: str,
+    generated: dt.datetime | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    public: bool = False,
+    generalisation: str | None = None,
+    extra: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Add the title block: what, where, period, source, generation date and parameters.
+
+    Parameters
+    ----------
+    m
+        The map.
+    title, place, period, source
+        What the map shows, where, over which period and from which data.
+    generated
+        Generation time (default: now, in America/Lima).
+    parameters
+        Every parameter used (shown in a collapsible list).
+    public
+        False (default): the block says :data:`parsc_geo.settings.INTERNAL_NOTICE`. True: it
+        says how the data was generalised (``generalisation``).
+    generalisation
+        Text explaining the generalisation of a public map (required when ``public``).
+    extra
+        More ``(label, value)`` rows.
+    """
+    from zoneinfo import ZoneInfo
+
+    if public and not generalisation:
+        raise ConfigError("a public map needs the text explaining how its data was generalised")
+    when = generated or dt.datetime.now(ZoneInfo(settings.TIMEZONE))
+    rows = [
+        ("Lugar", place),
+        ("Periodo", period or "sin fechas"),
+        ("Fuente", source),
+        ("Generado", when.strftime("%Y-%m-%d %H:%M")),
+        *extra,
+    ]
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
+    params = format_parameters(parameters)
+    params_html = ""
+    if params:
+        items = "".join(f"<li>{esc(k)} = <code>{esc(v)}</code></li>" for k, v in params)
+        params_html = (
+            f'<details class="parsc-params"><summary>Parámetros</summary><ul>{items}</ul></details>'
+        )
+    if public:
+        notice = (
+            '<div class="parsc-notice parsc-public" id="parsc-notice">'
+            f"Mapa público. {esc(generalisation)}</div>"
+        )
+    else:
+        notice = (
+            f'<div class="parsc-notice" id="parsc-notice">{esc(settings.INTERNAL_NOTICE)}</div>'
+        )
+    markup = (
+        f'<details class="parsc-title" id="parsc-title" open><summary>{esc(title)}</summary>'
+        f"<dl>{dl}</dl>{notice}{params_html}</details>"
+    )
+    _add_html(m, "parsc_title_block", markup)
+
+
+def _legend_panel(m: folium.Map) -> list[str]:
+    panel: list[str] | None = getattr(m, "parsc_legends", None)
+    if panel is None:
+        panel = []
+        m.parsc_legends = panel  # type: ignore[attr-defined]
+        container = _LegendContainer(panel)
+        _root(m).html.add_child(container, name="parsc_legends")
+    return panel
+
+
+class _LegendContainer(Element):
+    """Renders every legend section added so far, in order."""
+
+    def __init__(self, sections: list[str]) -> None:
+        super().__init__()
+        self._sections = sections
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the legends' HTML."""
+        return '<div class="parsc-legends" id="parsc-legends">' + "".join(self._sections) + "</div>"
+
+
+def add_legend(
+    m: folium.Map,
+    title: str,
+    entries: Iterable[tuple[str, str, int | float | None]],
+    *,
+    shape: str = "circle",
+    note: str | None = None,
+) -> None:
+    """Add a legend section (colour, label, optional count) to the map's legend panel.
+
+    Parameters
+    ----------
+    m
+        The map.
+    title
+        Heading of the section.
+    entries
+        ``(colour, label, count)``; count None shows no count.
+    shape
+        ``"circle"`` (points), ``"square"`` (areas) or ``"line"`` (boundaries).
+    note
+        A line of text under the entries.
+    """
+    if shape not in ("circle", "square", "line"):
+        raise ConfigError(f"legend shape must be circle, square or line, got {shape!r}")
+    items = []
+    for colour, label, count in entries:
+        count_html = "" if count is None else f'<span class="parsc-count">{esc(_fmt(count))}</span>'
+        style = f"border-color:{esc(colour)}" if shape == "line" else f"background:{esc(colour)}"
+        items.append(
+            f'<li data-color="{esc(colour)}"><span class="parsc-swatch parsc-{shape}" '
+            f'style="{style}"></span><span class="parsc-entry">{esc(label)}</span>'
+            f"{count_html}</li>"
+        )
+    note_html = f'<div class="parsc-legend-note">{esc(note)}</div>' if note else ""
+    _legend_panel(m).append(
+        f'<details class="parsc-legend" open><summary>{esc(title)}</summary>'
+        f"<ul>{''.join(items)}</ul>{note_html}</details>"
+    )
+
+
+def add_colorbar(
+    m: folium.Map,
+    title: str,
+    colors: Sequence[str],
+    vmin: float,
+    vmax: float,
+    *,
+    ticks: int = 5,
+    note: str | None = None,
+) -> None:
+    """Add a continuous colour bar (e.g. density in incidents per km²) to the legend panel.
+
+    Parameters
+    ----------
+    m
+        The map.
+    title
+        Heading, including the units.
+    colors
+        Colours from ``vmin`` to ``vmax`` (evenly spaced).
+    vmin, vmax
+        Values at both ends.
+    ticks
+        Number of labelled values (at least 2).
+    note
+        A line under the bar.
+    """
+    if len(colors) < 2 or ticks < 2 or not vmax >= vmin:
+        raise ConfigError(
+            f"a colour bar needs 2+ colours, 2+ ticks and vmax >= vmin "
+            f"(got {len(colors)} colours, {ticks} ticks, {vmin}..{vmax})"
+        )
+    gradient = ", ".join(esc(c) for c in colors)
+    values = [vmin + (vmax - vmin) * i / (ticks - 1) for i in range(ticks)]
+    tick_html = "".join(f"<span>{esc(_fmt(v))}</span>" for v in values)
+    note_html = f'<div class="parsc-legend-note">{esc(note)}</div>' if note else ""
+    _legend_panel(m).append(
+        f'<details class="parsc-legend parsc-colorbar-box" open><summary>{esc(title)}</summary>'
+        f'<div class="parsc-colorbar" style="background:linear-gradient(to right, {gradient})" '
+        f'data-vmin="{vmin:.6g}" data-vmax="{vmax:.6g}"></div>'
+        f'<div class="parsc-colorbar-ticks">{tick_html}</div>{note_html}</details>'
+    )
+
+
+def _fmt(value: float) -> str:
+    """Format a number for display: integers with thousands separators, else 3 significant."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> None:
+    """Add the layer control (toggle every layer by its Spanish name). Call it last."""
+    folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
+
+
+def render_map_html(
+    m: folium.Map, *, offline_mode: bool = False, assets_dir: Path | None = None
+) -> str:
+    """Render ``m`` to a full HTML page, inlining assets when ``offline_mode``."""
+    page = m.get_root().render()
+    page = page.replace("<html>", '<html lang="es">', 1)
+    if offline_mode:
+        page = offline.inline_assets(page, assets_dir=assets_dir)
+    return page
+
+
+def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` atomically (temporary file, then rename).
+
+    Raises
+    ------
+    OutputError
+        When ``path`` exists and ``overwrite`` is False, or it cannot be written.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"{path} already exists", hint="pass overwrite=True / --overwrite")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc}") from exc
+    return path
+
+
+def write_map_html(
+    m: folium.Map,
+    path: str | os.PathLike[str],
+    *,
+    offline: bool = False,
+    overwrite: bool = False,
+    assets_dir: Path | None = None,
+) -> Path:
+    """Write the map to ``path`` (atomically), as a single self-contained file if ``offline``.
+
+    Parameters
+    ----------
+    m
+        The map.
+    path
+        Output ``.html`` file.
+    offline
+        Inline Leaflet and plugins (see :mod:`parsc_geo.maps.offline`) so the file works with no
+        network at all.
+    overwrite
+        Replace an existing file.
+    assets_dir
+        Folder of npm-style packages to inline assets from (offline only).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    MissingDependencyError
+        ``offline`` and Leaflet cannot be found in any package source.
+    OutputError
+        The file exists and ``overwrite`` is False, or cannot be written.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise OutputError(f"{target} already exists", hint="pass overwrite=True / --overwrite")
+    page = render_map_html(m, offline_mode=offline, assets_dir=assets_dir)
+    return write_text_atomic(target, page, overwrite=overwrite)
