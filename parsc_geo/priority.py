@@ -1,0 +1,801 @@
+"""Priority territories per fenómeno: the plan's section 2.8, regenerated from data.
+
+For each of the plan's four fenómenos (and any modalidad the analyst names) and each province or
+district of the study area, :func:`compute_priority` gives the number of complaints in the
+period, the rate per 100,000 inhabitants, the Empirical-Bayes smoothed rate, the share of the
+regional total, the change against the previous period, a level ("ALTA PRIORIDAD",
+"PRIORIDAD" or none) by a documented :class:`~parsc_geo.priority_levels.PriorityRule`, and the
+stability of that level under bootstrap resampling of the complaints.
+
+Inputs are count tables (:mod:`parsc_geo.counts`): the SIDPOL open-data CSV, any UBIGEO ×
+category × count table, and incident points aggregated per district. Fenómeno membership comes
+from the ingestion taxonomy, so points and SIDPOL counts agree.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from . import settings
+from ._errors import ConfigError, InputDataError
+from .priority_levels import (
+    LEVEL_ALTA,
+    LEVEL_NONE,
+    LEVEL_PRIORIDAD,
+    PriorityRule,
+    assign_levels,
+)
+from .rates import RATE_PER, empirical_bayes, percent_change
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "LEVEL_ALTA",
+    "LEVEL_NONE",
+    "LEVEL_PRIORIDAD",
+    "Period",
+    "PriorityResult",
+    "PriorityRule",
+    "compute_priority",
+    "plan_table",
+    "top_districts",
+]
+
+#: Territorial levels, in the order results are listed.
+TERRITORIAL_LEVELS: Final[tuple[str, ...]] = ("provincia", "distrito")
+#: Fenómenos ranked by default: the plan's four (``schema.FENOMENOS`` without "otros").
+DEFAULT_FENOMENOS: Final[tuple[str, ...]] = (
+    "violencia_mujer",
+    "muertes_violentas",
+    "patrimonio_espacio_publico",
+    "bandas_criminales",
+)
+#: Bootstrap replicates for the stability of levels.
+DEFAULT_N_BOOT: Final = 200
+#: Length in months of the default period (the latest twelve months with data).
+DEFAULT_PERIOD_MONTHS: Final = 12
+
+_MONTHS_ES: Final[tuple[str, ...]] = (
+    "ene",
+    "feb",
+    "mar",
+    "abr",
+    "may",
+    "jun",
+    "jul",
+    "ago",
+    "set",
+    "oct",
+    "nov",
+    "dic",
+)
+
+#: Columns of :attr:`PriorityResult.table`, in order.
+DETAIL_COLUMNS: Final[tuple[str, ...]] = (
+    "nivel_territorial",
+    "objetivo",
+    "objetivo_tipo",
+    "objetivo_nombre",
+    "codigo",
+    "departamento",
+    "provincia",
+    "distrito",
+    "periodo",
+    "n",
+    "poblacion",
+    "anio_poblacion",
+    "tasa",
+    "tasa_eb",
+    "peso_eb",
+    "tasa_regional",
+    "participacion",
+    "n_anterior",
+    "variacion",
+    "grupo",
+    "nivel_regla",
+    "nivel",
+    "estabilidad",
+    "motivo",
+)
+
+
+def _fold(text: object) -> str:
+    value = unicodedata.normalize("NFKD", str(text))
+    value = "".join(c for c in value if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", value).strip().upper()
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive span of whole months.
+
+    Parameters
+    ----------
+    start, end
+        Month indices ``year * 12 + (month - 1)``; ``end`` is included.
+    """
+
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> Period:
+        """Parse ``"2020"``, ``"2020-03"``, ``"2020-01:2020-10"`` or ``"2019:2020"``.
+
+        Raises
+        ------
+        ConfigError
+            The text is not a period, or it ends before it starts.
+        """
+        parts = [p.strip() for p in str(text).split(":")]
+        if len(parts) not in (1, 2):
+            raise ConfigError(f"period {text!r} is not YYYY, YYYY-MM or START:END")
+        bounds = []
+        for i, part in enumerate(parts if len(parts) == 2 else parts * 2):
+            m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?", part)
+            if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
+                raise ConfigError(
+                    f"period {text!r}: {part!r} is not a year (2020) or a month (2020-03)",
+                    hint="write periods like 2020, 2020-03 or 2020-01:2020-10",
+                )
+            year = int(m.group(1))
+            if m.group(2):
+                month = int(m.group(2))
+            else:
+                month = 1 if i == 0 else 12
+            bounds.append(year * 12 + month - 1)
+        if bounds[1] < bounds[0]:
+            raise ConfigError(f"period {text!r} ends before it starts")
+        return cls(bounds[0], bounds[1])
+
+    @property
+    def months(self) -> int:
+        """Return the number of months in the period."""
+        return self.end - self.start + 1
+
+    @property
+    def end_year(self) -> int:
+        """Return the year of the last month."""
+        return self.end // 12
+
+    def shifted(self, months: int) -> Period:
+        """Return the period moved ``months`` back in time."""
+        return Period(self.start - months, self.end - months)
+
+    def previous(self) -> Period:
+        """Return the comparison period: the same months, a whole number of years earlier.
+
+        A period of up to twelve months is compared with the same months a year before (so
+        seasonality cancels); longer periods with the preceding span of whole years.
+        """
+        years = -(-self.months // 12)
+        return self.shifted(12 * years)
+
+    def iso(self) -> str:
+        """Return ``"2020-01:2020-10"``."""
+        return f"{self.start // 12}-{self.start % 12 + 1:02d}:{self.end // 12}-{self.end % 12 + 1:02d}"
+
+    def label(self) -> str:
+        """Return the period in Spanish, e.g. ``"ene 2020 – oct 2020"``."""
+
+        def month(index: int) -> str:
+            return f"{_MONTHS_ES[index % 12]} {index // 12}"
+
+        if self.start == self.end:
+            return month(self.start)
+        return f"{month(self.start)} – {month(self.end)}"
+
+    def mask(self, anio: pd.Series, mes: pd.Series) -> pd.Series:
+        """Return which count rows fall in the period.
+
+        Monthly rows fall in it when their month does; yearly rows (no month) when their whole
+        year does; rows without a year never do.
+        """
+        year = anio.astype("Float64")
+        month = mes.astype("Float64")
+        index = year * 12 + month - 1
+        monthly = index.ge(self.start) & index.le(self.end)
+        yearly = month.isna() & year.notna() & (year * 12).ge(self.start)
+        yearly &= (year * 12 + 11).le(self.end)
+        return (monthly.fillna(False) | yearly.fillna(False)).astype(bool)
+
+
+@dataclass
+class PriorityResult:
+    """Indicators and levels of every unit, per target (fenómeno or modalidad).
+
+    Attributes
+    ----------
+    table
+        :data:`DETAIL_COLUMNS`, one row per territorial level × target × unit, ordered by
+        level (provinces first), target, then level, smoothed rate and code.
+    period, previous_period
+        The period analysed and its comparison period (``None`` for tables without time).
+    parameters
+        Every parameter, including the automatic ones.
+    inputs
+        One dict per input source (``source``, ``rows``, ``n``; the CLI adds ``path``, ``sha256``).
+    notes
+        What was left out or could not be computed, in plain words.
+    synthetic
+        Whether any input is synthetic (then every output shows the banner).
+    """
+
+    table: pd.DataFrame
+    period: Period | None
+    previous_period: Period | None
+    parameters: dict[str, Any]
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    synthetic: bool = False
+
+    def level(self, territorial_level: str = "provincia") -> pd.DataFrame:
+        """Return the rows of one territorial level (``"provincia"`` or ``"distrito"``)."""
+        return self.table[self.table["nivel_territorial"] == territorial_level]
+
+    def prioritised(self, territorial_level: str = "provincia") -> pd.DataFrame:
+        """Return the units with a level, highest first within each target."""
+        rows = self.level(territorial_level)
+        return rows[rows["nivel"] != LEVEL_NONE]
+
+
+def _targets(
+    counts: pd.DataFrame, fenomenos: Sequence[str], modalidades: Sequence[str]
+) -> list[tuple[str, str, str, pd.Series]]:
+    """Return (id, kind, Spanish name, row mask) for every requested target."""
+    from .schema import FENOMENOS, modalidad_label
+
+    out: list[tuple[str, str, str, pd.Series]] = []
+    unknown = [f for f in fenomenos if f not in FENOMENOS]
+    if unknown:
+        raise ConfigError(
+            f"unknown fenómeno(s) {', '.join(map(repr, unknown))}",
+            hint=f"choose among {', '.join(FENOMENOS)}",
+        )
+    for code in fenomenos:
+        out.append((code, "fenomeno", FENOMENOS[code], counts["fenomeno"] == code))
+    if modalidades:
+        fields = {
+            "generico": counts["delito_generico"].map(_fold),
+            "especifico": counts["delito_especifico"].map(_fold),
+            "modalidad": [
+                _fold(modalidad_label(str(e), str(m)))
+                for e, m in zip(counts["delito_especifico"], counts["modalidad"], strict=True)
+            ],
+            "categoria": counts["categoria"].map(_fold),
+        }
+        for name in modalidades:
+            key = _fold(name)
+            mask = np.zeros(len(counts), dtype=bool)
+            for values in fields.values():
+                mask |= np.asarray(values, dtype=object) == key
+            if not mask.any():
+                known = sorted(set(fields["especifico"]) | set(fields["modalidad"]))
+                raise ConfigError(
+                    f"modalidad {name!r} matches no category in the counts",
+                    hint="use a delito específico or modalidad present in the data, e.g. "
+                    + ", ".join(known[:12]),
+                )
+            import pandas as pd
+
+            out.append(
+                (
+                    f"modalidad:{key}",
+                    "modalidad",
+                    name.strip().capitalize(),
+                    pd.Series(mask, index=counts.index),
+                )
+            )
+    return out
+
+
+def _units(level: str, year: int) -> pd.DataFrame:
+    """Return the study area's units with names and population, keyed by ``codigo``."""
+    from .boundaries import load_departments, population_for_year
+
+    pop = population_for_year(year, level)
+    departments = load_departments()
+    dep_names = dict(
+        zip(departments["ubigeo_dep"], departments["departamento"].map(_fold), strict=True)
+    )
+    if level == "provincia":
+        units = pop.rename(columns={"ubigeo_prov": "codigo"})
+        units["distrito"] = ""
+    else:
+        units = pop.rename(columns={"ubigeo": "codigo"}).drop(columns="ubigeo_prov")
+    units["departamento"] = units["codigo"].str[:2].map(dep_names).fillna("")
+    units = units[units["codigo"].str.startswith(settings.STUDY_AREA_UBIGEO_PREFIX)]
+    return units.sort_values("codigo", kind="stable").set_index("codigo")
+
+
+def _indicators(
+    current: np.ndarray, previous: np.ndarray | None, population: np.ndarray
+) -> dict[str, np.ndarray]:
+    eb = empirical_bayes(current, population, per=RATE_PER)
+    total = current.sum()
+    share = current / total * 100.0 if total > 0 else np.full(len(current), np.nan)
+    out = {
+        "n": current,
+        "tasa": eb.raw_rate,
+        "tasa_eb": eb.rate,
+        "peso_eb": eb.weight,
+        "tasa_regional": np.full(len(current), eb.prior_mean),
+        "participacion": share,
+    }
+    if previous is None:
+        out["n_anterior"] = np.full(len(current), np.nan)
+        out["variacion"] = np.full(len(current), np.nan)
+    else:
+        out["n_anterior"] = previous.astype(float)
+        out["variacion"] = percent_change(current, previous)
+    return out
+
+
+def _levels_only(counts: np.ndarray, population: np.ndarray, rule: PriorityRule) -> np.ndarray:
+    import pandas as pd
+
+    eb = empirical_bayes(counts, population, per=RATE_PER)
+    frame = pd.DataFrame({"n": counts, "tasa": eb.raw_rate, "tasa_eb": eb.rate})
+    return assign_levels(frame, rule)["nivel"].to_numpy()
+
+
+def bootstrap_stability(
+    counts: np.ndarray,
+    population: np.ndarray,
+    levels: np.ndarray,
+    rule: PriorityRule,
+    *,
+    n_boot: int,
+    seed: int,
+) -> np.ndarray:
+    """Return, per unit, the share of bootstrap replicates in which it keeps its level.
+
+    Parameters
+    ----------
+    counts
+        Complaints per unit in the period.
+    population
+        Population per unit.
+    levels
+        The observed levels.
+    rule
+        The rule that produced ``levels`` (applied unchanged to every replicate).
+    n_boot
+        Number of replicates.
+    seed
+        Seed of the resampling.
+
+    Returns
+    -------
+    numpy.ndarray
+        Share in [0, 1]; NaN when ``n_boot`` is 0.
+
+    Notes
+    -----
+    Resampling the N complaints of the period with replacement (Efron & Tibshirani 1993) makes
+    each replicate's counts a multinomial draw with N trials and probabilities equal to the
+    observed shares, which is how the replicates are drawn. Rates, smoothing and levels are
+    recomputed on every replicate.
+    """
+    if n_boot <= 0:
+        return np.full(len(counts), np.nan)
+    total = int(counts.sum())
+    if total == 0:
+        return np.ones(len(counts))
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(total, counts / total, size=n_boot)
+    same = np.zeros(len(counts))
+    for draw in draws:
+        same += _levels_only(draw.astype(float), population, rule) == levels
+    return same / n_boot
+
+
+def _coverage(counts: pd.DataFrame) -> tuple[int, int] | None:
+    """Return the first and last month index covered by rows with time (None if none)."""
+    year = counts["anio"].astype("Float64")
+    month = counts["mes"].astype("Float64")
+    start = (year * 12 + month.fillna(1) - 1).dropna()
+    end = (year * 12 + month.fillna(12) - 1).dropna()
+    if start.empty:
+        return None
+    return int(start.min()), int(end.max())
+
+
+def _resolve_periods(
+    counts: pd.DataFrame,
+    period: Period | str | None,
+    previous_period: Period | str | None,
+    notes: list[str],
+) -> tuple[Period | None, Period | None, bool]:
+    """Return (period, previous period, whether the previous period is fully covered)."""
+    coverage = _coverage(counts)
+    if isinstance(period, str):
+        period = Period.parse(period)
+    if isinstance(previous_period, str):
+        previous_period = Period.parse(previous_period)
+    if coverage is None:
+        if period is not None or previous_period is not None:
+            raise ConfigError(
+                "a period was given but the counts have no year or month",
+                hint="leave the period out to use every count in the tables",
+            )
+        notes.append("Las tablas no indican año ni mes: se usa todo su contenido como periodo.")
+        return None, None, False
+    if counts["anio"].isna().any():
+        notes.append("Se omitieron filas sin año porque no pueden ubicarse en un periodo.")
+    if period is None:
+        end = coverage[1]
+        monthly = counts["mes"].notna().any()
+        months = DEFAULT_PERIOD_MONTHS if monthly else 12
+        period = Period(max(coverage[0], end - months + 1), end)
+    if previous_period is None:
+        previous_period = period.previous()
+    covered = previous_period.start >= coverage[0] and previous_period.end <= coverage[1]
+    if not covered:
+        notes.append(
+            f"Los datos no cubren todo el periodo anterior ({previous_period.label()}): no se "
+            "calcula la variación."
+        )
+    return period, previous_period, covered
+
+
+def _prepare_counts(counts: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    from .counts import COUNT_COLUMNS, TAXONOMY_COLUMNS, classify_counts
+
+    missing = [c for c in COUNT_COLUMNS if c not in counts.columns and c != "source_row"]
+    if missing:
+        raise InputDataError(
+            f"count table lacks column(s) {', '.join(missing)}",
+            hint="read count files with parsc_geo.counts.read_counts",
+        )
+    if any(c not in counts.columns for c in TAXONOMY_COLUMNS) or counts["fenomeno"].isna().any():
+        counts = classify_counts(counts)
+    prefix = settings.STUDY_AREA_UBIGEO_PREFIX
+    inside = counts["ubigeo"].astype(str).str.startswith(prefix)
+    if (~inside).any():
+        notes.append(
+            f"Se dejaron fuera {int(counts.loc[~inside, 'n'].sum()):,} denuncias de fuera del "
+            f"área de estudio (UBIGEO que no empieza por {prefix})."
+        )
+    counts = counts[inside]
+    unknown = counts[~counts["label_known"].astype(bool)]
+    if not unknown.empty:
+        labels = ", ".join(sorted(unknown["categoria"].astype(str).unique())[:8])
+        notes.append(
+            f"{int(unknown['n'].sum()):,} denuncias tienen categorías que la taxonomía no "
+            f"reconoce ({labels}); cuentan como «otros»."
+        )
+    return counts
+
+
+def compute_priority(
+    counts: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    levels: Sequence[str] = TERRITORIAL_LEVELS,
+    fenomenos: Sequence[str] | None = None,
+    modalidades: Sequence[str] = (),
+    period: Period | str | None = None,
+    previous_period: Period | str | None = None,
+    rule: PriorityRule | None = None,
+    n_boot: int = DEFAULT_N_BOOT,
+    seed: int | None = None,
+    synthetic: bool = False,
+) -> PriorityResult:
+    """Rank the study area's provinces and districts per fenómeno into priority levels.
+
+    Parameters
+    ----------
+    counts
+        One count table or several (:func:`parsc_geo.counts.read_counts`,
+        :func:`parsc_geo.counts.counts_from_incidents`); several are summed, so they must not
+        describe the same complaints.
+    levels
+        Territorial levels: ``"provincia"`` and/or ``"distrito"``.
+    fenomenos
+        Fenómeno codes (``schema.FENOMENOS``); ``None`` means the plan's four.
+    modalidades
+        Extra targets named by delito específico or modalidad (``"homicidio"``,
+        ``"robo agravado"``, ``"Extorsión"``), matched without regard to case or accents.
+    period
+        ``Period`` or text (``"2020-01:2020-10"``); ``None`` means the latest twelve months with
+        data (the latest year for yearly tables).
+    previous_period
+        Comparison period; ``None`` means the same months a year earlier.
+    rule
+        Level rule (``None``: k-means on smoothed rate and volume, see
+        :mod:`parsc_geo.priority_levels`).
+    n_boot
+        Bootstrap replicates for the stability of levels (0 skips it).
+    seed
+        Seed of the bootstrap (``None``: :data:`parsc_geo.settings.SEED`).
+    synthetic
+        Whether the inputs are synthetic (recorded, and shown on every output).
+
+    Returns
+    -------
+    PriorityResult
+
+    Notes
+    -----
+    Rates are complaints in the period per 100,000 inhabitants (not annualised), with the
+    INEI population of the year nearest the period's last month. Every unit of the study area is
+    ranked, with 0 where it has no complaints. Smoothing is global Empirical Bayes (Marshall
+    1991) across the units of the level, see :func:`parsc_geo.rates.empirical_bayes`.
+    """
+    import pandas as pd
+
+    rule = rule or PriorityRule()
+    seed = settings.SEED if seed is None else seed
+    fenomenos = list(DEFAULT_FENOMENOS if fenomenos is None else fenomenos)
+    bad_levels = [lv for lv in levels if lv not in TERRITORIAL_LEVELS]
+    if bad_levels or not levels:
+        raise ConfigError(
+            f"levels must be among {', '.join(TERRITORIAL_LEVELS)}, got {list(levels)!r}"
+        )
+    if n_boot < 0:
+        raise ConfigError(f"n_boot must not be negative, got {n_boot}")
+    tables = [counts] if isinstance(counts, pd.DataFrame) else list(counts)
+    if not tables:
+        raise InputDataError(
+            "no counts given", hint="pass COUNTS.csv files or a workspace with incidents"
+        )
+    notes: list[str] = []
+    prepared = [_prepare_counts(t, notes) for t in tables]
+    inputs = [
+        {
+            "source": ", ".join(sorted(t["source"].astype(str).unique())) or "(vacío)",
+            "rows": int(t.attrs.get("rows_read", len(t))),
+            "n": int(t["n"].sum()),
+        }
+        for t in prepared
+    ]
+    data = pd.concat(prepared, ignore_index=True)
+    if data.empty or data["n"].sum() == 0:
+        raise InputDataError(
+            "the counts hold no complaint in the study area "
+            f"(UBIGEO {settings.STUDY_AREA_UBIGEO_PREFIX}…)",
+            hint="check that the files cover the region and that UBIGEO codes are present",
+        )
+    cur_period, prev_period, prev_ok = _resolve_periods(data, period, previous_period, notes)
+    if cur_period is None:
+        in_current = pd.Series(True, index=data.index)
+        in_previous = pd.Series(False, index=data.index)
+    else:
+        assert prev_period is not None
+        in_current = cur_period.mask(data["anio"], data["mes"])
+        in_previous = prev_period.mask(data["anio"], data["mes"])
+        sources_in_period = data.loc[in_current, "source"].astype(str).unique()
+        if len(sources_in_period) > 1:
+            notes.append(
+                "Varias fuentes tienen denuncias en el periodo y se suman ("
+                + ", ".join(sorted(sources_in_period))
+                + "): verifique que no describan las mismas denuncias."
+            )
+        if not in_current.any():
+            raise InputDataError(
+                f"no counts fall in the period {cur_period.iso()}",
+                hint="choose a period inside the data (see --period)",
+            )
+    targets = _targets(data, fenomenos, modalidades)
+    pop_year = cur_period.end_year if cur_period is not None else int(data["anio"].max())
+    rows: list[pd.DataFrame] = []
+    for level in levels:
+        units = _units(level, pop_year)
+        if level == "provincia":
+            key = data["ubigeo"].astype(str).str[:4]
+        else:
+            key = data["ubigeo"].astype(str).where(data["ubigeo"].astype(str).str.len() == 6)
+            province_only = key.isna() & in_current
+            if province_only.any():
+                notes.append(
+                    f"{int(data.loc[province_only, 'n'].sum()):,} denuncias vienen de tablas por "
+                    "provincia y no entran en el análisis por distrito."
+                )
+        unknown = ~key.isin(units.index) & key.notna() & in_current
+        if unknown.any():
+            codes = ", ".join(sorted(key[unknown].unique())[:10])
+            notes.append(
+                f"{int(data.loc[unknown, 'n'].sum()):,} denuncias tienen UBIGEO sin población "
+                f"INEI ({level}: {codes}) y se dejaron fuera."
+            )
+        population = units["poblacion"].to_numpy(dtype=float)
+        for target_id, kind, name, target_mask in targets:
+            cur = (
+                data.loc[in_current & target_mask]
+                .groupby(key[in_current & target_mask])["n"]
+                .sum()
+                .reindex(units.index, fill_value=0)
+                .to_numpy(dtype=float)
+            )
+            prev = None
+            if prev_ok:
+                prev = (
+                    data.loc[in_previous & target_mask]
+                    .groupby(key[in_previous & target_mask])["n"]
+                    .sum()
+                    .reindex(units.index, fill_value=0)
+                    .to_numpy(dtype=float)
+                )
+            values = _indicators(cur, prev, population)
+            frame = pd.DataFrame(values, index=units.index)
+            frame = frame.join(assign_levels(frame, rule))
+            target_seed = [seed, zlib.crc32(f"{level}|{target_id}".encode())]
+            frame["estabilidad"] = bootstrap_stability(
+                cur,
+                population,
+                frame["nivel"].to_numpy(),
+                rule,
+                n_boot=n_boot,
+                seed=int(np.random.SeedSequence(target_seed).generate_state(1)[0]),
+            )
+            frame["nivel_territorial"] = level
+            frame["objetivo"] = target_id
+            frame["objetivo_tipo"] = kind
+            frame["objetivo_nombre"] = name
+            frame["periodo"] = cur_period.label() if cur_period is not None else "todo"
+            for column in ("departamento", "provincia", "distrito", "poblacion", "anio_poblacion"):
+                frame[column] = units[column]
+            level_order = frame["nivel"].map({LEVEL_ALTA: 0, LEVEL_PRIORIDAD: 1, LEVEL_NONE: 2})
+            frame = (
+                frame.assign(_order=level_order, codigo=frame.index)
+                .sort_values(
+                    ["_order", "tasa_eb", "codigo"], ascending=[True, False, True], kind="stable"
+                )
+                .drop(columns="_order")
+            )
+            rows.append(frame[list(DETAIL_COLUMNS)])
+    table = pd.concat(rows, ignore_index=True)
+    table["n"] = table["n"].astype("int64")
+    table["poblacion"] = table["poblacion"].astype("int64")
+    table["grupo"] = table["grupo"].astype("int64")
+    parameters: dict[str, Any] = {
+        "levels": list(levels),
+        "fenomenos": fenomenos,
+        "modalidades": list(modalidades),
+        "period": cur_period.iso() if cur_period is not None else None,
+        "previous_period": prev_period.iso() if prev_period is not None else None,
+        "previous_period_complete": prev_ok,
+        "population_year_requested": pop_year,
+        "rate_per": RATE_PER,
+        "smoothing": "global Empirical Bayes (Marshall 1991), negative prior variance set to 0",
+        "rule": rule.as_dict(),
+        "rule_description": rule.describe(),
+        "n_boot": n_boot,
+        "bootstrap_seed": seed,
+        "study_area_ubigeo_prefix": settings.STUDY_AREA_UBIGEO_PREFIX,
+    }
+    table.attrs["parameters"] = parameters
+    return PriorityResult(
+        table=table,
+        period=cur_period,
+        previous_period=prev_period,
+        parameters=parameters,
+        inputs=inputs,
+        notes=notes,
+        synthetic=synthetic,
+    )
+
+
+def top_districts(
+    counts: pd.DataFrame | Iterable[pd.DataFrame],
+    *,
+    modalidad: str | None = None,
+    fenomeno: str | None = None,
+    n: int = 7,
+    period: Period | str | None = None,
+    by: str = "n",
+) -> pd.DataFrame:
+    """Return the ``n`` districts with most complaints of a modalidad or fenómeno.
+
+    The ready-made answer to activities such as the plan's A3 (monthly *patrullaje policial
+    integral* in the 7 districts with most homicides on public roads):
+    ``top_districts(counts, modalidad="homicidio", n=7)``.
+
+    Parameters
+    ----------
+    counts
+        Count table(s), as for :func:`compute_priority`.
+    modalidad, fenomeno
+        The target: exactly one of them.
+    n
+        Number of districts.
+    period
+        As for :func:`compute_priority` (default: latest twelve months).
+    by
+        ``"n"`` (complaints; ties broken by smoothed rate), ``"tasa_eb"`` or ``"tasa"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``rank`` (1 = first), ``codigo``, ``distrito``, ``provincia``, ``n``, ``poblacion``,
+        ``tasa``, ``tasa_eb``, ``participacion``, ``periodo``; districts with no complaints are
+        never listed, so fewer than ``n`` rows may come back.
+
+    Notes
+    -----
+    The canonical incident table has no place type, so "on public roads" cannot be checked
+    here: filter the incidents first if the source records it.
+    """
+    if (modalidad is None) == (fenomeno is None):
+        raise ConfigError("give exactly one of modalidad= or fenomeno=")
+    if by not in ("n", "tasa_eb", "tasa"):
+        raise ConfigError(f"by must be 'n', 'tasa_eb' or 'tasa', got {by!r}")
+    if n < 1:
+        raise ConfigError(f"n must be at least 1, got {n}")
+    result = compute_priority(
+        counts,
+        levels=("distrito",),
+        fenomenos=[fenomeno] if fenomeno is not None else [],
+        modalidades=[modalidad] if modalidad is not None else [],
+        period=period,
+        n_boot=0,
+    )
+    table = result.table
+    second = "tasa_eb" if by == "n" else "n"
+    ranked = table[table["n"] > 0].sort_values(
+        [by, second, "codigo"], ascending=[False, False, True], kind="stable"
+    )
+    out = ranked.head(n)[
+        ["codigo", "distrito", "provincia", "n", "poblacion", "tasa", "tasa_eb", "participacion", "periodo"]
+    ].reset_index(drop=True)
+    out.insert(0, "rank", range(1, len(out) + 1))
+    out.attrs["parameters"] = {**result.parameters, "top_n": n, "by": by}
+    out.attrs["notes"] = list(result.notes)
+    return out
+
+
+def plan_table(result: PriorityResult) -> pd.DataFrame:
+    """Return the prioritised provinces in the plan's section 2.8 layout (long form).
+
+    Parameters
+    ----------
+    result
+        Output of :func:`compute_priority` with the ``"provincia"`` level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``FENÓMENO`` (the plan's label), ``N/O`` (``a.``, ``b.``…), ``DEPARTAMENTO``,
+        ``PROVINCIA``, ``CLÚSTER`` (``ALTA PRIORIDAD`` or ``PRIORIDAD``), fenómenos in the
+        plan's order, ALTA PRIORIDAD before PRIORIDAD, then by smoothed rate. Fenómenos without
+        any prioritised province have no rows.
+    """
+    import pandas as pd
+
+    from .schema import FENOMENO_PLAN_LABELS
+
+    rows = result.prioritised("provincia")
+    records = []
+    targets = list(dict.fromkeys(rows["objetivo"]))
+    for target in targets:
+        part = rows[rows["objetivo"] == target]
+        label = FENOMENO_PLAN_LABELS.get(target, _fold(part["objetivo_nombre"].iloc[0]))
+        for i, (_, row) in enumerate(part.iterrows()):
+            records.append(
+                {
+                    "FENÓMENO": label,
+                    "N/O": _letter(i) + ".",
+                    "DEPARTAMENTO": row["departamento"],
+                    "PROVINCIA": row["provincia"],
+                    "CLÚSTER": row["nivel"],
+                }
+            )
+    return pd.DataFrame(records, columns=["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"])
+
+
+def _letter(index: int) -> str:
+    """Return a, b, … z, aa, ab … for 0, 1, …"""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
