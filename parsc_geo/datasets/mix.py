@@ -1,0 +1,234 @@
+"""How many synthetic incidents of each crime type: the plan's table, scaled to SIDPPOL.
+
+The reference mix is the PARSC 2021 table of complaints by delito genérico / específico /
+modalidad for January–October 2020 in the Cajamarca region (21,108 complaints), transcribed in
+:data:`PLAN_TABLE` exactly as in the project's reference file
+``delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv`` (the ``OTROS`` rows close the gaps of the
+printed table; see that file's README).
+
+Other periods keep the plan's mix and scale its total by the SIDPPOL regional series
+(:func:`parsc_geo.boundaries.load_sidppol_annual`): the expected total of a period is
+``21,108 × S(period) / S(reference period)`` where ``S`` adds, over the months of the period,
+the SIDPPOL total of the month's year divided by the number of months observed that year (years
+outside the series use the nearest year). The reference period (2020-01 to 2020-10) gives a
+factor of exactly 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: (delito_generico, delito_especifico, modalidad, denuncias) of the plan's Jan–Oct 2020 table.
+PLAN_TABLE: Final[tuple[tuple[str, str, str, int], ...]] = (
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "SIMPLE", 16),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "PARRICIDIO", 4),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "CALIFICADO", 24),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "FEMINICIDIO", 6),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "CULPOSO", 16),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "POR PAF", 30),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "TENTATIVA", 100),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO", "OTROS", 10),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "ABORTO", "AUTOABORTO", 18),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "ABORTO", "SIN CONSENTIMIENTO", 6),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "ABORTO", "OTROS", 12),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "LESIONES", "VIOLENCIA FAMILIAR", 3046),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "LESIONES", "LEVES", 590),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "LESIONES", "GRAVES", 190),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "LESIONES", "CULPOSAS", 206),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "LESIONES", "OTROS", 1388),
+    ("CONTRA LA VIDA EL CUERPO Y LA SALUD", "OTROS", "OTROS", 2),
+    ("CONTRA LA LIBERTAD", "LIBERTAD PERSONAL", "COACCION", 150),
+    ("CONTRA LA LIBERTAD", "LIBERTAD PERSONAL", "SECUESTRO", 88),
+    ("CONTRA LA LIBERTAD", "LIBERTAD PERSONAL", "TRATA DE PERSONAS", 14),
+    ("CONTRA LA LIBERTAD", "LIBERTAD PERSONAL", "OTROS", 162),
+    ("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL", "VIOLACION MAYOR DE 14 AÑOS", 270),
+    ("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL", "VIOLACION MENOR DE 14 AÑOS", 204),
+    ("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL", "OTROS", 448),
+    ("CONTRA EL PATRIMONIO", "HURTO", "SIMPLE", 2160),
+    ("CONTRA EL PATRIMONIO", "HURTO", "AGRAVADO", 1106),
+    ("CONTRA EL PATRIMONIO", "HURTO", "VEHICULOS", 784),
+    ("CONTRA EL PATRIMONIO", "HURTO", "OTROS", 64),
+    ("CONTRA EL PATRIMONIO", "ROBO", "SIMPLE", 306),
+    ("CONTRA EL PATRIMONIO", "ROBO", "AGRAVADO", 446),
+    ("CONTRA EL PATRIMONIO", "ROBO", "VEHICULOS", 40),
+    ("CONTRA EL PATRIMONIO", "ROBO", "OTROS", 78),
+    ("CONTRA EL PATRIMONIO", "ABIGEATO", "HURTO", 134),
+    ("CONTRA EL PATRIMONIO", "ABIGEATO", "ROBO", 6),
+    ("CONTRA EL PATRIMONIO", "ABIGEATO", "OTROS", 2),
+    ("CONTRA EL PATRIMONIO", "OTROS", "OTROS", 2060),
+    ("CONTRA LA SEGURIDAD PUBLICA", "PELIGRO COMUN", "CONDUCCION EN ESTADO DE EBRIEDAD", 1656),
+    ("CONTRA LA SEGURIDAD PUBLICA", "PELIGRO COMUN", "TENENCIA ILEGAL DE ARMAS", 124),
+    ("CONTRA LA SEGURIDAD PUBLICA", "PELIGRO COMUN", "OTROS", 10),
+    ("CONTRA LA SEGURIDAD PUBLICA", "CONTRA LA SALUD PUBLICA", "TRAFICO ILICITO DE DROGAS", 142),
+    ("CONTRA LA SEGURIDAD PUBLICA", "OTROS", "OTROS", 230),
+    (
+        "COMETIDOS POR PARTICULARES",
+        "VIOLENCIA Y RESISTENCIA A LA AUTORIDAD",
+        "DESOBEDIENCIA",
+        4078,
+    ),
+    ("COMETIDOS POR PARTICULARES", "VIOLENCIA Y RESISTENCIA A LA AUTORIDAD", "VIOLENCIA", 22),
+    ("COMETIDOS POR PARTICULARES", "VIOLENCIA Y RESISTENCIA A LA AUTORIDAD", "OTROS", 18),
+    ("COMETIDOS POR PARTICULARES", "ABUSO DE AUTORIDAD", "ABUSO", 38),
+    ("COMETIDOS POR PARTICULARES", "ABUSO DE AUTORIDAD", "OTROS", 8),
+    ("COMETIDOS POR PARTICULARES", "OTROS", "OTROS", 32),
+    ("OTROS DELITOS", "OTROS", "OTROS", 564),
+)
+
+#: First month of the plan's table and its number of months.
+REFERENCE_START: Final[tuple[int, int]] = (2020, 1)
+REFERENCE_MONTHS: Final[int] = 10
+
+
+@dataclass(frozen=True)
+class Period:
+    """A run of whole calendar months.
+
+    Parameters
+    ----------
+    year, month
+        First month.
+    months
+        Number of months (at least 1).
+    """
+
+    year: int
+    month: int
+    months: int
+
+    def month_list(self) -> list[tuple[int, int]]:
+        """Return every (year, month) of the period in order."""
+        out = []
+        index = self.year * 12 + self.month - 1
+        for k in range(self.months):
+            y, m = divmod(index + k, 12)
+            out.append((y, m + 1))
+        return out
+
+    @property
+    def start(self) -> str:
+        """First day, ISO format."""
+        return f"{self.year:04d}-{self.month:02d}-01"
+
+    @property
+    def end(self) -> str:
+        """Last day, ISO format."""
+        import calendar
+
+        y, m = self.month_list()[-1]
+        return f"{y:04d}-{m:02d}-{calendar.monthrange(y, m)[1]:02d}"
+
+
+def apportion(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``total`` into integers proportional to ``weights`` (largest remainder method).
+
+    Every share differs from its exact quota ``total * w / sum(w)`` by less than one. Ties between
+    equal remainders go to the earlier position, so the result is deterministic.
+
+    Parameters
+    ----------
+    total
+        Non-negative integer to split.
+    weights
+        Non-negative weights, not all zero.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integer shares summing to ``total``.
+
+    Notes
+    -----
+    Hamilton's method (Balinski & Young, *Fair Representation*, 1982).
+    """
+    w = np.asarray(weights, dtype=float)
+    if total < 0 or w.ndim != 1 or (w < 0).any() or not w.sum() > 0:
+        from .._errors import ConfigError
+
+        raise ConfigError(
+            f"cannot apportion {total} over weights summing to {w.sum()!r}",
+            hint="weights must be non-negative and not all zero",
+        )
+    quota = total * w / w.sum()
+    shares = np.floor(quota).astype(np.int64)
+    left = int(total - shares.sum())
+    if left:
+        remainder = quota - shares
+        order = np.lexsort((np.arange(len(w)), -remainder))
+        shares[order[:left]] += 1
+    return shares
+
+
+def sidppol_factor(period: Period, sidppol: pd.DataFrame | None = None) -> float:
+    """Return the SIDPPOL ratio of ``period`` to the plan's reference period (Jan–Oct 2020).
+
+    Parameters
+    ----------
+    period
+        The period to generate.
+    sidppol
+        SIDPPOL yearly series (default :func:`parsc_geo.boundaries.load_sidppol_annual`), with
+        columns ``anio``, ``denuncias_total`` and ``meses_observados``.
+
+    Returns
+    -------
+    float
+        ``S(period) / S(reference)``, where ``S`` adds the monthly mean of the month's year.
+    """
+    if sidppol is None:
+        from ..boundaries import load_sidppol_annual
+
+        sidppol = load_sidppol_annual()
+    monthly = {
+        int(row.anio): float(row.denuncias_total) / float(row.meses_observados)
+        for row in sidppol.itertuples()
+    }
+    years = sorted(monthly)
+
+    def level(year: int) -> float:
+        nearest = min(years, key=lambda y: (abs(y - year), y))
+        return monthly[nearest]
+
+    reference = Period(*REFERENCE_START, REFERENCE_MONTHS)
+    s_ref = sum(level(y) for y, _ in reference.month_list())
+    s_per = sum(level(y) for y, _ in period.month_list())
+    return s_per / s_ref
+
+
+def crime_counts(period: Period, scale: float = 1.0) -> pd.DataFrame:
+    """Return the number of incidents to generate per crime type.
+
+    Parameters
+    ----------
+    period
+        Period to generate (the plan's Jan–Oct 2020 gives exactly the plan's table).
+    scale
+        Extra multiplier of the total (1 = the real volume).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``delito_generico``, ``delito_especifico``, ``modalidad``, ``denuncias_plan``, ``n``
+        in the plan's row order; ``n`` sums to ``round(21108 × factor × scale)`` and is split by
+        :func:`apportion`.
+    """
+    import pandas as pd
+
+    if not scale > 0:
+        from .._errors import ConfigError
+
+        raise ConfigError(f"scale must be positive, got {scale!r}", hint="try --scale 0.1")
+    table = pd.DataFrame(
+        PLAN_TABLE, columns=["delito_generico", "delito_especifico", "modalidad", "denuncias_plan"]
+    )
+    plan_total = int(table["denuncias_plan"].sum())
+    factor = sidppol_factor(period) * scale
+    total = round(plan_total * factor)
+    table["n"] = apportion(total, table["denuncias_plan"].to_numpy(dtype=float))
+    return table
