@@ -1,0 +1,341 @@
+"""Square and hexagonal grids in metres, clipped to an area, and the spatial weights between cells.
+
+A grid is a GeoDataFrame in a metric CRS with one row per cell that intersects the area:
+
+``cell_id`` (int)
+    0, 1, … in lattice order (north to south, then west to east).
+``row``, ``col`` (int)
+    Position in the global lattice whose origin is snapped to multiples of the cell size, so
+    that two grids with the same cell size are aligned wherever their areas are.
+``x``, ``y`` (float)
+    Centre of the full (unclipped) lattice cell in the metric CRS.
+``area_km2`` (float)
+    Area of the cell after clipping to the area.
+``geometry``
+    The cell clipped to the area.
+
+Square cells have side ``cell_size``. Hexagonal cells are "pointy-top" hexagons whose
+``cell_size`` is the distance between the centres of adjacent cells (the width across flats, as
+``sf::st_make_grid``); their side is ``s = cell_size / √3`` and their area ``3√3/2 · s²``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._errors import ConfigError, CRSError
+from ._validate import check_choice, check_positive
+from .settings import MAX_CELLS_WARNING
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import scipy.sparse as sp
+    from pyproj import CRS
+
+GRID_SHAPES: tuple[str, ...] = ("square", "hex")
+
+#: Relative tolerance on neighbour distances: lattice distances are computed in floating point.
+_DISTANCE_TOLERANCE = 1e-9
+
+
+def hexagon_area(side: float) -> float:
+    """Return the area of a regular hexagon of side ``side``: ``3√3/2 · side²``."""
+    return 1.5 * math.sqrt(3.0) * side * side
+
+
+def area_geometry(area: Any, crs: CRS | str | None) -> tuple[Any, CRS]:
+    """Return ``area`` (GeoDataFrame, GeoSeries or shapely geometry) as one metric geometry.
+
+    A shapely geometry needs ``crs``; a GeoDataFrame or GeoSeries is projected to ``crs`` or, when
+    None, to its metric CRS. Returns the geometry and the CRS.
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS as _CRS
+
+    from .projection import metric_crs
+
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        if area.crs is None:
+            raise CRSError(
+                "the area has no coordinate reference system",
+                hint="call area.set_crs(...) before building a grid on it",
+            )
+        if len(area) == 0:
+            raise ConfigError("the area is empty (no geometries)")
+        target = _CRS.from_user_input(crs) if crs is not None else metric_crs(area)
+        series = area.geometry if isinstance(area, gpd.GeoDataFrame) else area
+        geom = shapely.union_all(np.asarray(series.to_crs(target).values))
+        return shapely.make_valid(geom), target
+    if isinstance(area, shapely.Geometry):
+        if crs is None:
+            raise CRSError(
+                "a shapely area needs its CRS",
+                hint="pass crs='EPSG:32717' (or another metric CRS) with a shapely geometry",
+            )
+        target = _CRS.from_user_input(crs)
+        if not target.is_projected:
+            raise CRSError(f"grids need a metric CRS, got {target.to_string()}")
+        return shapely.make_valid(area), target
+    raise ConfigError(
+        f"area must be a GeoDataFrame, GeoSeries or shapely geometry, got {type(area).__name__}"
+    )
+
+
+def _square_lattice(bounds: tuple[float, float, float, float], cell_size: float) -> tuple[Any, ...]:
+    minx, miny, maxx, maxy = bounds
+    c0 = math.floor(minx / cell_size)
+    c1 = math.ceil(maxx / cell_size)
+    r0 = math.floor(miny / cell_size)
+    r1 = math.ceil(maxy / cell_size)
+    c1 = max(c1, c0 + 1)
+    r1 = max(r1, r0 + 1)
+    cols = np.arange(c0, c1)
+    rows_south_up = np.arange(r0, r1)
+    # Row index counts from the north, as in rasters: global row = -(row of the south-west corner).
+    grow = -rows_south_up[::-1] - 1
+    cc, rr = np.meshgrid(cols, grow)
+    x = (cc + 0.5) * cell_size
+    y = (-rr - 0.5) * cell_size
+    return rr.ravel(), cc.ravel(), x.ravel(), y.ravel()
+
+
+def _hex_lattice(bounds: tuple[float, float, float, float], cell_size: float) -> tuple[Any, ...]:
+    minx, miny, maxx, maxy = bounds
+    dy = cell_size * math.sqrt(3.0) / 2.0
+    side = cell_size / math.sqrt(3.0)
+    r_lo = math.floor((miny - side) / dy)
+    r_hi = math.ceil((maxy + side) / dy)
+    c_lo = math.floor(minx / cell_size) - 1
+    c_hi = math.ceil(maxx / cell_size) + 1
+    rows_south_up = np.arange(r_lo, r_hi + 1)
+    cols = np.arange(c_lo, c_hi + 1)
+    rr_s, cc = np.meshgrid(rows_south_up[::-1], cols, indexing="ij")
+    x = (cc + 0.5 * (rr_s % 2)) * cell_size
+    y = rr_s * dy
+    keep = (
+        (x + cell_size / 2 >= minx)
+        & (x - cell_size / 2 <= maxx)
+        & (y + side >= miny)
+        & (y - side <= maxy)
+    )
+    return (-rr_s)[keep], cc[keep], x[keep], y[keep]
+
+
+def _cell_polygons(x: np.ndarray, y: np.ndarray, cell_size: float, shape: str) -> np.ndarray:
+    import shapely
+
+    if shape == "square":
+        h = cell_size / 2.0
+        return shapely.box(x - h, y - h, x + h, y + h)
+    side = cell_size / math.sqrt(3.0)
+    angles = np.deg2rad(np.arange(30.0, 390.0, 60.0))
+    vx = x[:, None] + side * np.cos(angles)[None, :]
+    vy = y[:, None] + side * np.sin(angles)[None, :]
+    coords = np.stack([vx, vy], axis=-1)
+    coords = np.concatenate([coords, coords[:, :1, :]], axis=1)
+    return shapely.polygons(coords)
+
+
+def make_grid(
+    area: Any,
+    cell_size: float,
+    *,
+    shape: str = "square",
+    crs: CRS | str | None = None,
+    clip: bool = True,
+    quiet: bool = True,
+) -> gpd.GeoDataFrame:
+    """Build a square or hexagonal grid of ``cell_size`` metres over ``area``.
+
+    Parameters
+    ----------
+    area
+        GeoDataFrame or GeoSeries (any CRS; projected to ``crs`` or to its metric CRS), or a
+        shapely geometry already in the metric ``crs``.
+    cell_size
+        Side of square cells, or distance between the centres of adjacent hexagons, in metres.
+    shape
+        ``"square"`` or ``"hex"``.
+    crs
+        Metric CRS of the grid; None chooses it with :func:`parsc_geo.projection.metric_crs`.
+    clip
+        Clip cells to the area (cells that do not intersect it are always dropped).
+    quiet
+        Do not warn about very large grids.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``cell_id``, ``row``, ``col``, ``x``, ``y``, ``area_km2``, geometry (metric CRS).
+        ``attrs["parameters"]`` records ``cell_size``, ``shape`` and the CRS.
+
+    Notes
+    -----
+    The lattice is anchored at multiples of ``cell_size`` (and, for hexagons, of the row
+    spacing ``cell_size·√3/2``), so grids of the same cell size line up across areas.
+    """
+    import geopandas as gpd
+    import shapely
+
+    check_positive("cell_size", cell_size, allow_none=False)
+    check_choice("shape", shape, GRID_SHAPES)
+    geom, target = area_geometry(area, crs)
+    if geom.is_empty or geom.area <= 0:
+        raise ConfigError("the area has no surface (empty, points or lines)")
+    bounds = geom.bounds
+    ncells = ((bounds[2] - bounds[0]) / cell_size + 2) * ((bounds[3] - bounds[1]) / cell_size + 2)
+    if shape == "hex":
+        ncells *= 2 / math.sqrt(3.0)
+    if ncells > MAX_CELLS_WARNING and not quiet:
+        import warnings
+
+        warnings.warn(
+            f"the grid will have about {ncells:,.0f} cells (cell_size={cell_size} m); "
+            "consider a larger cell_size",
+            stacklevel=2,
+        )
+    lattice = (
+        _square_lattice(bounds, cell_size) if shape == "square" else _hex_lattice(bounds, cell_size)
+    )
+    rows, cols, x, y = lattice
+    polys = _cell_polygons(x, y, cell_size, shape)
+    shapely.prepare(geom)
+    hits = shapely.intersects(geom, polys)
+    rows, cols, x, y, polys = rows[hits], cols[hits], x[hits], y[hits], polys[hits]
+    if clip:
+        inside = shapely.contains_properly(geom, polys)
+        clipped = polys.copy()
+        edge = ~inside
+        if edge.any():
+            clipped[edge] = shapely.intersection(polys[edge], geom)
+        areas = shapely.area(clipped)
+        keep = areas > 0
+        rows, cols, x, y, clipped, areas = (
+            rows[keep],
+            cols[keep],
+            x[keep],
+            y[keep],
+            clipped[keep],
+            areas[keep],
+        )
+        polys = clipped
+    else:
+        areas = shapely.area(polys)
+    order = np.lexsort((cols, rows))
+    grid = gpd.GeoDataFrame(
+        {
+            "cell_id": np.arange(len(order), dtype=np.int64),
+            "row": rows[order].astype(np.int64),
+            "col": cols[order].astype(np.int64),
+            "x": x[order],
+            "y": y[order],
+            "area_km2": areas[order] / 1e6,
+        },
+        geometry=polys[order],
+        crs=target,
+    )
+    grid.attrs["parameters"] = {
+        "cell_size": float(cell_size),
+        "shape": shape,
+        "crs": target.to_string(),
+        "clip": clip,
+    }
+    return grid
+
+
+def distance_band_weights(grid: gpd.GeoDataFrame, distance: float) -> sp.csr_matrix:
+    """Binary weights between cells whose lattice centres are at most ``distance`` metres apart.
+
+    Parameters
+    ----------
+    grid
+        A grid from :func:`make_grid` (uses its ``x`` and ``y`` columns).
+    distance
+        Neighbourhood radius in metres (inclusive, with a relative tolerance of 1e-9).
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Symmetric 0/1 matrix with an empty diagonal (no self-neighbours), rows in grid order.
+    """
+    import scipy.sparse as sp
+    from scipy.spatial import cKDTree
+
+    check_positive("distance", distance, allow_none=False)
+    xy = np.column_stack([grid["x"].to_numpy(float), grid["y"].to_numpy(float)])
+    n = len(xy)
+    tree = cKDTree(xy)
+    pairs = tree.query_pairs(distance * (1 + _DISTANCE_TOLERANCE), output_type="ndarray")
+    i = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    j = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    w = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+    w.sum_duplicates()
+    return w
+
+
+def contiguity_weights(grid: gpd.GeoDataFrame) -> sp.csr_matrix:
+    """Binary queen-contiguity weights between the lattice cells of a grid.
+
+    Square cells are neighbours when they share an edge or a corner (up to 8); hexagons when
+    they share an edge (up to 6, which for hexagons is the same as sharing a corner).
+
+    Notes
+    -----
+    Contiguity is that of the full lattice cells, so clipping a cell to the area boundary does
+    not remove its neighbours. It equals ``libpysal.weights.Queen`` on the unclipped cells.
+    """
+    params = grid.attrs.get("parameters", {})
+    if "cell_size" not in params or "shape" not in params:
+        raise ConfigError(
+            "contiguity needs a grid made by parsc_geo.grid.make_grid "
+            "(attrs['parameters'] with cell_size and shape)"
+        )
+    cell_size = float(params["cell_size"])
+    radius = cell_size * math.sqrt(2.0) if params["shape"] == "square" else cell_size
+    return distance_band_weights(grid, radius)
+
+
+def count_points(grid: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Return, for each point, the index (position in ``grid``) of its cell, or -1 outside.
+
+    Points are assigned to lattice cells by arithmetic (squares) or nearest centre (hexagons,
+    whose Voronoi cells they are); points whose lattice cell is not in the grid get -1.
+    """
+    params = grid.attrs.get("parameters", {})
+    cell_size = float(params["cell_size"])
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if len(x) == 0 or len(grid) == 0:
+        return np.full(len(x), -1, dtype=np.int64)
+    if params["shape"] == "square":
+        col = np.floor(x / cell_size).astype(np.int64)
+        row = -np.floor(y / cell_size).astype(np.int64) - 1
+    else:
+        dy = cell_size * math.sqrt(3.0) / 2.0
+        r_est = np.round(y / dy).astype(np.int64)
+        cand_rows = np.stack([r_est - 1, r_est, r_est + 1], axis=1)
+        cand_cols = np.stack(
+            [
+                np.round(x / cell_size - 0.5 * (cand_rows[:, k] % 2)).astype(np.int64)
+                for k in range(3)
+            ],
+            axis=1,
+        )
+        cx = (cand_cols + 0.5 * (cand_rows % 2)) * cell_size
+        cy = cand_rows * dy
+        best = np.argmin((cx - x[:, None]) ** 2 + (cy - y[:, None]) ** 2, axis=1)
+        take = np.arange(len(x))
+        row = -cand_rows[take, best]
+        col = cand_cols[take, best]
+    key_grid = grid["row"].to_numpy(np.int64) * (1 << 32) + grid["col"].to_numpy(np.int64)
+    key_pts = row * (1 << 32) + col
+    order = np.argsort(key_grid, kind="stable")
+    sorted_keys = key_grid[order]
+    pos = np.searchsorted(sorted_keys, key_pts)
+    pos_clipped = np.minimum(pos, len(sorted_keys) - 1)
+    found = sorted_keys[pos_clipped] == key_pts
+    return np.where(found, order[pos_clipped], -1).astype(np.int64)

@@ -1,0 +1,383 @@
+"""Shared parts of every hotspot method: input preparation, the common columns, declining."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._errors import ConfigError, CRSError, InputDataError
+from ..schema import DAY_NAMES_ES, HOTSPOT_COLUMNS, modalidad_label
+from ..settings import CRS_GEOGRAPHIC, TIMEZONE
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    from pyproj import CRS
+
+#: Administrative columns filled with the majority value of the incidents in each hotspot.
+ADMIN_COLUMNS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
+
+#: Number of modalidades listed in ``top_modalidades``.
+TOP_MODALIDADES = 3
+#: Width (hours) of the peak-hour window in ``peak_hours``.
+PEAK_HOURS_WINDOW = 3
+#: Number of days listed in ``peak_days``.
+PEAK_DAYS = 2
+
+
+def announce(message: str, quiet: bool) -> None:
+    """Print an automatic choice or a decision on stderr unless ``quiet``."""
+    if not quiet:
+        print(message, file=sys.stderr)
+
+
+@dataclass
+class Prepared:
+    """Incidents ready for a hotspot method (metric CRS, canonical order)."""
+
+    points: gpd.GeoDataFrame
+    x: np.ndarray
+    y: np.ndarray
+    crs: CRS
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+def prepare(
+    data: Any,
+    *,
+    exclude_at_station: bool,
+    metric: CRS | str | None = None,
+) -> Prepared:
+    """Validate incidents, drop empty geometries and station stacks, project and sort them.
+
+    The rows are sorted by coordinates and then ``incident_id`` so that every method sees
+    the same input whatever the order of the rows it was given (results do not depend on it).
+
+    Raises
+    ------
+    InputDataError
+        When ``data`` is not a GeoDataFrame of points.
+    CRSError
+        When ``data`` has no CRS.
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS as _CRS
+
+    from ..projection import metric_crs
+
+    if not isinstance(data, gpd.GeoDataFrame):
+        raise InputDataError(
+            f"hotspot methods need a GeoDataFrame of incident points, got {type(data).__name__}",
+            hint="read incidents with parsc_geo.store.Workspace(path).read_incidents() "
+            "or geopandas.read_file(...)",
+        )
+    if data.crs is None:
+        raise CRSError(
+            "the incidents have no coordinate reference system",
+            hint="set one with gdf.set_crs('EPSG:4326') if coordinates are longitude/latitude",
+        )
+    n_input = len(data)
+    geoms = np.asarray(data.geometry.values)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    kinds = shapely.get_type_id(geoms)
+    bad = ~missing & (kinds != 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"{int(bad.sum())} incident geometries are not points "
+            f"(first at row {first + 1}: {shapely.get_type_id(geoms[first])!r} type id)",
+            hint="hotspot methods take one point per incident",
+        )
+    keep = ~missing
+    n_at_station = 0
+    if exclude_at_station and "at_station" in data.columns:
+        at_station = data["at_station"].fillna(False).astype(bool).to_numpy()
+        n_at_station = int((at_station & keep).sum())
+        keep &= ~at_station
+    points = data.loc[keep].copy()
+    target = _CRS.from_user_input(metric) if metric is not None else None
+    if target is None:
+        target = metric_crs(points if len(points) else data)
+    points = points.to_crs(target)
+    x = points.geometry.x.to_numpy(dtype=float)
+    y = points.geometry.y.to_numpy(dtype=float)
+    points["_x"] = x
+    points["_y"] = y
+    sort_cols = ["_x", "_y"] + (["incident_id"] if "incident_id" in points.columns else [])
+    points = points.sort_values(sort_cols, kind="stable").reset_index(drop=True)
+    info = {
+        "n_input": int(n_input),
+        "n_missing_geometry": int(missing.sum()),
+        "n_excluded_at_station": int(n_at_station),
+        "exclude_at_station": bool(exclude_at_station),
+        "n_used": len(points),
+        "crs_metric": target.to_string(),
+    }
+    return Prepared(
+        points=points,
+        x=points["_x"].to_numpy(float),
+        y=points["_y"].to_numpy(float),
+        crs=target,
+        info=info,
+    )
+
+
+def point_weights(points: pd.DataFrame, weights: str | None) -> np.ndarray:
+    """Return each incident's weight: 1, or the numeric column ``weights`` (e.g. ``"harm"``)."""
+    if weights is None:
+        return np.ones(len(points))
+    if weights not in points.columns:
+        raise ConfigError(
+            f"weights column {weights!r} is not in the incidents "
+            f"(columns: {', '.join(map(str, points.columns[:20]))})",
+            hint="use weights='harm' for harm-weighted analyses, or None for counts",
+        )
+    import pandas as pd
+
+    values = pd.to_numeric(points[weights], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"{int(bad.sum())} incidents have a missing or negative {weights!r} "
+            f"(first: incident {points.iloc[first].get('incident_id', first + 1)!r}, "
+            f"value {points[weights].iloc[first]!r})",
+            hint=f"fill {weights!r} with non-negative numbers",
+        )
+    return values
+
+
+def _majority(members: pd.DataFrame, column: str, n_hotspots: int) -> list[Any]:
+    out: list[Any] = [None] * n_hotspots
+    if column not in members.columns:
+        return out
+    values = members[["_hid", column]].copy()
+    values[column] = values[column].astype("object")
+    values = values[values[column].notna()]
+    values[column] = values[column].astype(str).str.strip()
+    values = values[values[column] != ""]
+    if values.empty:
+        return out
+    counts = values.groupby(["_hid", column], sort=False).size().reset_index(name="_c")
+    counts = counts.sort_values(
+        ["_hid", "_c", column], ascending=[True, False, True], kind="stable"
+    ).drop_duplicates("_hid")
+    for hid, value in zip(counts["_hid"].to_numpy(), counts[column].to_numpy(), strict=True):
+        out[int(hid)] = value
+    return out
+
+
+def _top_modalidades(members: pd.DataFrame, n_hotspots: int, top: int) -> list[Any]:
+    out: list[Any] = [None] * n_hotspots
+    if "modalidad" not in members.columns:
+        return out
+    esp = (
+        members["delito_especifico"]
+        .astype("object")
+        .where(members["delito_especifico"].notna(), "")
+        if "delito_especifico" in members.columns
+        else ""
+    )
+    mod = members["modalidad"].astype("object").where(members["modalidad"].notna(), "")
+    frame = members[["_hid"]].copy()
+    frame["_esp"] = esp
+    frame["_mod"] = mod
+    pairs = frame.groupby(["_hid", "_esp", "_mod"], sort=False).size().reset_index(name="_c")
+    pairs["_label"] = [
+        modalidad_label(str(e), str(m))
+        for e, m in zip(pairs["_esp"].to_numpy(), pairs["_mod"].to_numpy(), strict=True)
+    ]
+    pairs = pairs[pairs["_label"] != ""]
+    labels = pairs.groupby(["_hid", "_label"], sort=False)["_c"].sum().reset_index()
+    labels = labels.sort_values(
+        ["_hid", "_c", "_label"], ascending=[True, False, True], kind="stable"
+    )
+    labels = labels.groupby("_hid", sort=False).head(top)
+    for hid, group in labels.groupby("_hid", sort=False):
+        out[int(str(hid))] = "; ".join(
+            f"{lab} ({c})" for lab, c in zip(group["_label"], group["_c"], strict=True)
+        )
+    return out
+
+
+def _local_times(members: pd.DataFrame) -> pd.Series | None:
+    import pandas as pd
+
+    if "occurred_at" not in members.columns:
+        return None
+    times = pd.to_datetime(members["occurred_at"], errors="coerce")
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_convert(TIMEZONE)
+    return times
+
+
+def _peak_hours(
+    members: pd.DataFrame, times: pd.Series | None, n_hotspots: int, window: int
+) -> list[Any]:
+    out: list[Any] = [None] * n_hotspots
+    if times is None:
+        return out
+    known = times.notna().to_numpy().copy()
+    if "time_known" in members.columns:
+        known &= members["time_known"].fillna(False).astype(bool).to_numpy()
+    if not known.any():
+        return out
+    hid = members["_hid"].to_numpy()[known]
+    hours = times.dt.hour.to_numpy()[known].astype(np.int64)
+    table = np.zeros((n_hotspots, 24), dtype=np.int64)
+    np.add.at(table, (hid, hours), 1)
+    windows = sum(np.roll(table, -k, axis=1) for k in range(window))
+    start = np.argmax(windows, axis=1)
+    for h in np.unique(hid):
+        s = int(start[h])
+        end = s + window if s + window <= 24 else s + window - 24
+        out[int(h)] = f"{s}–{end} h"
+    return out
+
+
+def _peak_days(
+    members: pd.DataFrame, times: pd.Series | None, n_hotspots: int, top: int
+) -> list[Any]:
+    out: list[Any] = [None] * n_hotspots
+    if times is None:
+        return out
+    known = times.notna().to_numpy().copy()
+    if not known.any():
+        return out
+    hid = members["_hid"].to_numpy()[known]
+    days = times.dt.weekday.to_numpy()[known].astype(np.int64)
+    table = np.zeros((n_hotspots, 7), dtype=np.int64)
+    np.add.at(table, (hid, days), 1)
+    for h in np.unique(hid):
+        counts = table[h]
+        order = np.lexsort((np.arange(7), -counts))
+        chosen = [int(d) for d in order[:top] if counts[d] > 0]
+        out[int(h)] = ", ".join(DAY_NAMES_ES[d] for d in chosen)
+    return out
+
+
+def describe(
+    prepared: Prepared,
+    membership: np.ndarray,
+    geometries: Any,
+    *,
+    method: str,
+    extras: pd.DataFrame | None = None,
+    parameters: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Build the hotspot table: common columns from the incidents in each hotspot, plus extras.
+
+    Parameters
+    ----------
+    prepared
+        The prepared incidents.
+    membership
+        For each prepared incident, the position (0-based, in ``geometries``) of its hotspot,
+        or -1.
+    geometries
+        Hotspot polygons in the metric CRS, in output order.
+    method
+        Method name, used in ``hotspot_id`` (``"<method>-0001"``) and the ``method`` column.
+    extras
+        Method-specific columns, one row per hotspot (same order).
+    parameters
+        Stored in ``attrs["parameters"]`` (with the preparation counts).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`parsc_geo.schema.HOTSPOT_COLUMNS` then the extras, geometry in EPSG:4326.
+
+    Notes
+    -----
+    Administrative columns hold the most frequent value among the hotspot's incidents (ties go
+    to the alphabetically first), None without incidents or values. Peak hours are the
+    :data:`PEAK_HOURS_WINDOW`-hour window with most incidents of known time (earliest start on
+    ties); peak days the :data:`PEAK_DAYS` weekdays with most incidents (Monday first on ties).
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    geoms = np.asarray(geometries, dtype=object)
+    n_h = len(geoms)
+    membership = np.asarray(membership, dtype=np.int64)
+    points = prepared.points
+    inside = membership >= 0
+    members = points.loc[inside].drop(columns="geometry").copy()
+    members["_hid"] = membership[inside]
+    n = np.bincount(membership[inside], minlength=n_h).astype(np.int64)
+    if "harm" in points.columns:
+        harm_values = pd.to_numeric(points["harm"], errors="coerce").to_numpy(float)[inside]
+        harm_values = np.where(np.isfinite(harm_values), harm_values, 0.0)
+    else:
+        harm_values = np.ones(int(inside.sum()))
+    harm = np.bincount(membership[inside], weights=harm_values, minlength=n_h).astype(float)
+    area_km2 = shapely.area(geoms).astype(float) / 1e6 if n_h else np.zeros(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(area_km2 > 0, n / np.where(area_km2 > 0, area_km2, 1.0), np.nan)
+    width = max(4, len(str(n_h)))
+    table: dict[str, Any] = {
+        "hotspot_id": [f"{method}-{i + 1:0{width}d}" for i in range(n_h)],
+        "method": [method] * n_h,
+        "n": n,
+        "harm": harm,
+        "area_km2": area_km2,
+        "density": density,
+    }
+    for column in ADMIN_COLUMNS:
+        table[column] = _majority(members, column, n_h)
+    times = _local_times(members)
+    table["top_modalidades"] = _top_modalidades(members, n_h, TOP_MODALIDADES)
+    table["peak_hours"] = _peak_hours(members, times, n_h, PEAK_HOURS_WINDOW)
+    table["peak_days"] = _peak_days(members, times, n_h, PEAK_DAYS)
+    frame = pd.DataFrame(table)
+    for column in (*ADMIN_COLUMNS, "top_modalidades", "peak_hours", "peak_days"):
+        frame[column] = frame[column].astype(object)
+    if extras is not None:
+        extras = extras.reset_index(drop=True)
+        for column in extras.columns:
+            frame[column] = extras[column].to_numpy()
+    out = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=prepared.crs).to_crs(CRS_GEOGRAPHIC)
+    out = out[[*HOTSPOT_COLUMNS[:-1], *(extras.columns if extras is not None else []), "geometry"]]
+    out.attrs["parameters"] = {"method": method, **prepared.info, **parameters}
+    return out
+
+
+def empty(
+    method: str,
+    reason: str,
+    *,
+    parameters: dict[str, Any],
+    extras: dict[str, str] | None = None,
+    quiet: bool = False,
+) -> gpd.GeoDataFrame:
+    """Return an empty hotspot table for a method that declines, with ``attrs["reason"]``.
+
+    ``extras`` maps the method's extra column names to their dtypes. The reason is announced
+    on stderr unless ``quiet``.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    columns: dict[str, Any] = {
+        "hotspot_id": pd.Series([], dtype=object),
+        "method": pd.Series([], dtype=object),
+        "n": pd.Series([], dtype=np.int64),
+        "harm": pd.Series([], dtype=float),
+        "area_km2": pd.Series([], dtype=float),
+        "density": pd.Series([], dtype=float),
+    }
+    for column in (*ADMIN_COLUMNS, "top_modalidades", "peak_hours", "peak_days"):
+        columns[column] = pd.Series([], dtype=object)
+    for column, dtype in (extras or {}).items():
+        columns[column] = pd.Series([], dtype=dtype)
+    out = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=CRS_GEOGRAPHIC))
+    out.attrs["parameters"] = {"method": method, **parameters, "declined": reason}
+    out.attrs["reason"] = reason
+    announce(f"{method}: no hotspots — {reason}", quiet)
+    return out

@@ -1,0 +1,341 @@
+"""Density-based clusters of incidents as hotspots: DBSCAN and HDBSCAN (scikit-learn)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._errors import ConfigError
+from .._validate import check_choice, check_positive
+from ..settings import MIN_CELL_SIZE_M
+from ._common import Prepared, announce, describe, empty, prepare
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+#: Fewest incidents (after exclusions) with which DBSCAN and HDBSCAN run.
+MIN_INCIDENTS = 10
+#: Smallest automatic ``min_samples`` / ``min_cluster_size``.
+MIN_SAMPLES_FLOOR = 5
+#: Range (m) within which the automatic DBSCAN ``eps`` is kept: below 50 m police geocoding is
+#: noise; above 1 km clusters merge whole towns.
+EPS_RANGE_M: tuple[float, float] = (MIN_CELL_SIZE_M, 1_000.0)
+#: Default buffer (m) around cluster hulls: the precision of police geocoding.
+DEFAULT_BUFFER_M = MIN_CELL_SIZE_M
+#: Default ``ratio`` of :func:`shapely.concave_hull` (0 = most concave, 1 = convex hull).
+CONCAVE_RATIO = 0.3
+HULLS: tuple[str, ...] = ("concave", "convex")
+
+
+def auto_min_samples(n: int) -> int:
+    """Return the automatic minimum cluster size: ``max(5, round(2 ln n))``.
+
+    Grows slowly with the number of incidents so that a hotspot in a large data set needs more
+    incidents than one in a small data set, without swallowing small towns.
+    """
+    return max(MIN_SAMPLES_FLOOR, round(2.0 * math.log(max(n, 1))))
+
+
+def knee_distance(x: np.ndarray, y: np.ndarray, k: int) -> float:
+    """Return the knee of the sorted distances to the ``k``-th nearest other incident.
+
+    The knee is the point of the ascending k-distance curve farthest below the chord joining
+    its ends once both axes are scaled to [0, 1] (Ester et al. 1996's k-distance plot, knee
+    located as in Satopää et al. 2011). Zero-length distances (stacked points) are kept.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    xy = np.column_stack([x, y])
+    k = min(k, len(xy) - 1)
+    nn = NearestNeighbors(n_neighbors=k + 1).fit(xy)
+    distances, _ = nn.kneighbors(xy)
+    d = np.sort(distances[:, -1])
+    span = d[-1] - d[0]
+    if span <= 0 or len(d) < 3:
+        return float(d[-1])
+    xs = np.linspace(0.0, 1.0, len(d))
+    ys = (d - d[0]) / span
+    return float(d[int(np.argmax(xs - ys))])
+
+
+def _outline(x: np.ndarray, y: np.ndarray, hull: str, ratio: float, buffer: float) -> Any:
+    import shapely
+
+    points = shapely.multipoints(np.column_stack([x, y]))
+    shape = (
+        shapely.concave_hull(points, ratio=ratio)
+        if hull == "concave"
+        else shapely.convex_hull(points)
+    )
+    if buffer > 0:
+        shape = shapely.buffer(shape, buffer, quad_segs=8)
+    return shape
+
+
+def _clusters_to_table(
+    prepared: Prepared,
+    labels: np.ndarray,
+    *,
+    method: str,
+    hull: str,
+    ratio: float,
+    buffer: float,
+    params: dict[str, Any],
+    extra_per_point: dict[str, np.ndarray],
+) -> gpd.GeoDataFrame:
+    """Order clusters (largest first, then west→east, south→north), outline and describe them."""
+    import pandas as pd
+
+    ids = np.unique(labels[labels >= 0])
+    sizes = np.array([(labels == c).sum() for c in ids])
+    min_x = np.array([prepared.x[labels == c].min() for c in ids])
+    min_y = np.array([prepared.y[labels == c].min() for c in ids])
+    ordered = ids[np.lexsort((min_y, min_x, -sizes))]
+    position = np.full(int(labels.max()) + 1 if len(ids) else 0, -1, dtype=np.int64)
+    position[ordered] = np.arange(len(ordered))
+    membership = np.full(len(labels), -1, dtype=np.int64)
+    has = labels >= 0
+    membership[has] = position[labels[has]]
+    geoms = [
+        _outline(prepared.x[labels == c], prepared.y[labels == c], hull, ratio, buffer)
+        for c in ordered
+    ]
+    extras = pd.DataFrame(
+        {
+            name: [float(values[labels == c].mean()) for c in ordered]
+            for name, values in extra_per_point.items()
+        }
+    )
+    return describe(prepared, membership, geoms, method=method, extras=extras, parameters=params)
+
+
+def hotspot_dbscan(
+    data: gpd.GeoDataFrame,
+    *,
+    eps: float | None = None,
+    min_samples: int | None = None,
+    hull: str = "concave",
+    concave_ratio: float = CONCAVE_RATIO,
+    buffer: float | None = None,
+    min_incidents: int = MIN_INCIDENTS,
+    quiet: bool = False,
+    exclude_at_station: bool = True,
+) -> gpd.GeoDataFrame:
+    """Find hotspots as DBSCAN clusters of incidents (distances in metres).
+
+    Parameters
+    ----------
+    data
+        Incident points (any CRS; clustered in the metric CRS).
+    eps
+        Neighbourhood radius in metres. None: the knee of the k-distance curve with
+        ``k = min_samples − 1`` (:func:`knee_distance`), kept within 50–1,000 m (announced).
+    min_samples
+        Incidents within ``eps`` (the point itself included) that make a core point. None:
+        :func:`auto_min_samples`.
+    hull
+        Cluster outline: ``"concave"`` (:func:`shapely.concave_hull`) or ``"convex"``.
+    concave_ratio
+        ``ratio`` of the concave hull (0 most concave … 1 convex).
+    buffer
+        Buffer in metres around the hull (None: 50 m, the precision of police geocoding).
+    min_incidents
+        Fewest incidents to run; fewer, and an empty table is returned with the reason.
+    quiet
+        Do not announce automatic choices and declines on stderr.
+    exclude_at_station
+        Drop incidents stacked on a police station (``at_station``), counting them.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`parsc_geo.schema.HOTSPOT_COLUMNS` plus ``core_share`` (share of core points),
+        one row per cluster, largest first; noise points belong to no hotspot.
+
+    Notes
+    -----
+    Ester, Kriegel, Sander & Xu (1996). Rows are put in a canonical order (coordinates, then
+    ``incident_id``) before clustering, so the result does not depend on the input order.
+    """
+    from sklearn.cluster import DBSCAN
+
+    check_positive("eps", eps)
+    _check_outline(hull, concave_ratio, buffer)
+    if min_samples is not None and (int(min_samples) != min_samples or min_samples < 1):
+        raise ConfigError(f"min_samples must be a positive integer, got {min_samples!r}")
+    prepared = prepare(data, exclude_at_station=exclude_at_station)
+    n_used = len(prepared.points)
+    buffer_m = DEFAULT_BUFFER_M if buffer is None else float(buffer)
+    params: dict[str, Any] = {
+        "hull": hull,
+        "concave_ratio": float(concave_ratio),
+        "buffer": buffer_m,
+        "min_incidents": int(min_incidents),
+    }
+    if n_used < max(min_incidents, 2):
+        return empty(
+            "dbscan",
+            f"only {n_used} incidents after exclusions; DBSCAN needs at least {min_incidents}",
+            parameters={**prepared.info, **params},
+            extras={"core_share": "float64"},
+            quiet=quiet,
+        )
+    auto_ms = min_samples is None
+    ms = auto_min_samples(n_used) if min_samples is None else int(min_samples)
+    auto_eps = eps is None
+    if eps is None:
+        knee = knee_distance(prepared.x, prepared.y, max(ms - 1, 1))
+        eps_value = float(min(max(knee, EPS_RANGE_M[0]), EPS_RANGE_M[1]))
+        params["eps_knee"] = knee
+        announce(
+            f"dbscan: eps {eps_value:.0f} m (k-distance knee {knee:.0f} m, k={ms - 1}), "
+            f"min_samples {ms}",
+            quiet,
+        )
+    else:
+        eps_value = float(eps)
+    params.update(eps=eps_value, eps_auto=auto_eps, min_samples=ms, min_samples_auto=auto_ms)
+    model = DBSCAN(eps=eps_value, min_samples=ms).fit(np.column_stack([prepared.x, prepared.y]))
+    labels = model.labels_.astype(np.int64)
+    core = np.zeros(n_used, dtype=float)
+    core[model.core_sample_indices_] = 1.0
+    params["n_noise"] = int((labels < 0).sum())
+    if not (labels >= 0).any():
+        return empty(
+            "dbscan",
+            f"no cluster: no incident has {ms} incidents within {eps_value:.0f} m",
+            parameters={**prepared.info, **params},
+            extras={"core_share": "float64"},
+            quiet=quiet,
+        )
+    out = _clusters_to_table(
+        prepared,
+        labels,
+        method="dbscan",
+        hull=hull,
+        ratio=concave_ratio,
+        buffer=buffer_m,
+        params=params,
+        extra_per_point={"core_share": core},
+    )
+    announce(f"dbscan: {len(out)} clusters, {params['n_noise']} incidents in none", quiet)
+    return out
+
+
+def hotspot_hdbscan(
+    data: gpd.GeoDataFrame,
+    *,
+    min_cluster_size: int | None = None,
+    min_samples: int | None = None,
+    cluster_selection_epsilon: float = 0.0,
+    hull: str = "concave",
+    concave_ratio: float = CONCAVE_RATIO,
+    buffer: float | None = None,
+    min_incidents: int = MIN_INCIDENTS,
+    quiet: bool = False,
+    exclude_at_station: bool = True,
+) -> gpd.GeoDataFrame:
+    """Find hotspots as HDBSCAN clusters of incidents (distances in metres).
+
+    Parameters
+    ----------
+    data
+        Incident points (any CRS; clustered in the metric CRS).
+    min_cluster_size
+        Smallest cluster. None: :func:`auto_min_samples` (announced).
+    min_samples
+        Neighbours defining core distances; None uses ``min_cluster_size`` (scikit-learn).
+    cluster_selection_epsilon
+        Clusters closer than this many metres are merged (scikit-learn's parameter).
+    hull, concave_ratio, buffer, min_incidents, quiet, exclude_at_station
+        As in :func:`hotspot_dbscan`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`parsc_geo.schema.HOTSPOT_COLUMNS` plus ``probability_mean`` (mean membership
+        strength of the cluster's incidents), largest cluster first.
+
+    Notes
+    -----
+    Campello, Moulavi & Sander (2013); McInnes, Healy & Astels (2017). Canonical row order
+    as in :func:`hotspot_dbscan`.
+    """
+    from sklearn.cluster import HDBSCAN
+
+    _check_outline(hull, concave_ratio, buffer)
+    if cluster_selection_epsilon < 0:
+        raise ConfigError(
+            f"cluster_selection_epsilon must be ≥ 0 metres, got {cluster_selection_epsilon!r}"
+        )
+    for name, value in (("min_cluster_size", min_cluster_size), ("min_samples", min_samples)):
+        if value is not None and (int(value) != value or value < 1):
+            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+    if min_cluster_size is not None and min_cluster_size < 2:
+        raise ConfigError(f"min_cluster_size must be at least 2, got {min_cluster_size!r}")
+    prepared = prepare(data, exclude_at_station=exclude_at_station)
+    n_used = len(prepared.points)
+    buffer_m = DEFAULT_BUFFER_M if buffer is None else float(buffer)
+    params: dict[str, Any] = {
+        "hull": hull,
+        "concave_ratio": float(concave_ratio),
+        "buffer": buffer_m,
+        "cluster_selection_epsilon": float(cluster_selection_epsilon),
+        "min_incidents": int(min_incidents),
+    }
+    extras = {"probability_mean": "float64"}
+    if n_used < max(min_incidents, 2):
+        return empty(
+            "hdbscan",
+            f"only {n_used} incidents after exclusions; HDBSCAN needs at least {min_incidents}",
+            parameters={**prepared.info, **params},
+            extras=extras,
+            quiet=quiet,
+        )
+    auto = min_cluster_size is None
+    mcs = auto_min_samples(n_used) if min_cluster_size is None else int(min_cluster_size)
+    if auto:
+        announce(f"hdbscan: min_cluster_size {mcs} (max(5, 2 ln n))", quiet)
+    params.update(
+        min_cluster_size=mcs,
+        min_cluster_size_auto=auto,
+        min_samples=None if min_samples is None else int(min_samples),
+    )
+    model = HDBSCAN(
+        min_cluster_size=mcs,
+        min_samples=min_samples,
+        cluster_selection_epsilon=float(cluster_selection_epsilon),
+        copy=True,
+    ).fit(np.column_stack([prepared.x, prepared.y]))
+    labels = model.labels_.astype(np.int64)
+    params["n_noise"] = int((labels < 0).sum())
+    if not (labels >= 0).any():
+        return empty(
+            "hdbscan",
+            f"no cluster of at least {mcs} incidents stands out",
+            parameters={**prepared.info, **params},
+            extras=extras,
+            quiet=quiet,
+        )
+    out = _clusters_to_table(
+        prepared,
+        labels,
+        method="hdbscan",
+        hull=hull,
+        ratio=concave_ratio,
+        buffer=buffer_m,
+        params=params,
+        extra_per_point={"probability_mean": np.asarray(model.probabilities_, dtype=float)},
+    )
+    announce(f"hdbscan: {len(out)} clusters, {params['n_noise']} incidents in none", quiet)
+    return out
+
+
+def _check_outline(hull: str, ratio: float, buffer: float | None) -> None:
+    check_choice("hull", hull, HULLS)
+    if not 0 <= ratio <= 1:
+        raise ConfigError(f"concave_ratio must be between 0 and 1, got {ratio!r}")
+    if buffer is not None and not buffer >= 0:
+        raise ConfigError(f"buffer must be ≥ 0 metres, got {buffer!r}")
