@@ -31,6 +31,7 @@ from .priority_levels import (
     LEVEL_PRIORIDAD,
     PriorityRule,
     assign_levels,
+    levels_array,
 )
 from .rates import RATE_PER, empirical_bayes, percent_change
 
@@ -340,11 +341,8 @@ def _indicators(
 
 
 def _levels_only(counts: np.ndarray, population: np.ndarray, rule: PriorityRule) -> np.ndarray:
-    import pandas as pd
-
     eb = empirical_bayes(counts, population, per=RATE_PER)
-    frame = pd.DataFrame({"n": counts, "tasa": eb.raw_rate, "tasa_eb": eb.rate})
-    return assign_levels(frame, rule)["nivel"].to_numpy()
+    return levels_array({"n": counts, "tasa": eb.raw_rate, "tasa_eb": eb.rate}, rule)
 
 
 def bootstrap_stability(
@@ -645,7 +643,9 @@ def compute_priority(
                 frame[column] = units[column]
             level_order = frame["nivel"].map({LEVEL_ALTA: 0, LEVEL_PRIORIDAD: 1, LEVEL_NONE: 2})
             frame = (
-                frame.assign(_order=level_order, codigo=frame.index)
+                frame.assign(_order=level_order)
+                .rename_axis("codigo")
+                .reset_index()
                 .sort_values(
                     ["_order", "tasa_eb", "codigo"], ascending=[True, False, True], kind="stable"
                 )

@@ -25,6 +25,7 @@ never puts a territory at the top. The ``motivo`` column says which step decided
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -228,15 +229,20 @@ def kmeans(
         labels = np.full(n, -1, dtype=np.int64)
         for _ in range(max_iter):
             dist = ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
-            new = dist.argmin(axis=1).astype(np.int64)
-            for j in range(k):
-                if not np.any(new == j):
-                    far = int(dist[np.arange(n), new].argmax())
-                    new[far] = j
+            new = dist.argmin(axis=1)
+            sizes = np.bincount(new, minlength=k)
+            for j in np.flatnonzero(sizes == 0):
+                # An empty cluster takes the point farthest from its centre (as scikit-learn).
+                far = int(dist[np.arange(n), new].argmax())
+                new[far] = j
+                dist[far] = 0.0
+                sizes = np.bincount(new, minlength=k)
             if np.array_equal(new, labels):
                 break
             labels = new
-            centers = np.vstack([x[labels == j].mean(axis=0) for j in range(k)])
+            centers = np.column_stack(
+                [np.bincount(labels, weights=x[:, d], minlength=k) for d in range(x.shape[1])]
+            ) / sizes[:, None]
         inertia = float(((x - centers[labels]) ** 2).sum())
         if best is None or inertia < best[2] - 1e-12:
             best = (labels, centers, inertia)
@@ -256,14 +262,14 @@ def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def rank_groups(
-    indicators: pd.DataFrame, rule: PriorityRule
+    indicators: Mapping[str, Any], rule: PriorityRule
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Return each unit's group (1 = highest) and the number of groups actually formed.
 
     Parameters
     ----------
     indicators
-        One row per unit with columns ``n``, ``tasa`` and ``tasa_eb``.
+        ``n``, ``tasa`` and ``tasa_eb`` per unit (a DataFrame or a mapping of arrays).
     rule
         The rule.
 
@@ -277,11 +283,11 @@ def rank_groups(
 
     if rule.method == "thresholds":
         assert rule.thresholds is not None
-        y = indicators[rule.indicator].to_numpy(dtype=float)
+        y = np.asarray(indicators[rule.indicator], dtype=float)
         groups = np.where(y >= rule.thresholds[0], 1, np.where(y >= rule.thresholds[1], 2, 3))
         return groups.astype(np.int64), 3
     if rule.method == "kmeans":
-        x = indicators[list(KMEANS_FEATURES)].to_numpy(dtype=float)
+        x = np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
         distinct = len(np.unique(x, axis=0))
         k = min(rule.k, distinct)
         if k < 2:
@@ -296,7 +302,7 @@ def rank_groups(
         return group_of[labels], k
     import mapclassify
 
-    y = indicators[rule.indicator].to_numpy(dtype=float)
+    y = np.asarray(indicators[rule.indicator], dtype=float)
     k = min(rule.k, len(np.unique(y)))
     if k < 2:
         return np.ones(len(y), dtype=np.int64), 1
@@ -309,6 +315,29 @@ def rank_groups(
     yb = np.asarray(classifier.yb, dtype=np.int64)
     n_classes = int(len(classifier.bins))
     return (n_classes - yb).astype(np.int64), n_classes
+
+
+def _levels(
+    indicators: Mapping[str, Any], rule: PriorityRule
+) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
+    groups, n_groups = rank_groups(indicators, rule)
+    n = np.asarray(indicators["n"], dtype=float)
+    if n_groups < 2 or n.sum() == 0:
+        by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
+    else:
+        by_rule = np.select([groups == 1, groups == 2], [LEVEL_ALTA, LEVEL_PRIORIDAD], LEVEL_NONE)
+        by_rule = by_rule.astype(object)
+    final = by_rule.copy()
+    capped = (final == LEVEL_ALTA) & (n < rule.min_count)
+    final[capped] = LEVEL_PRIORIDAD
+    dropped = (final == LEVEL_PRIORIDAD) & (n < rule.min_count_prioridad)
+    final[dropped] = LEVEL_NONE
+    return groups, n_groups, by_rule, final, capped, dropped
+
+
+def levels_array(indicators: Mapping[str, Any], rule: PriorityRule) -> npt.NDArray[np.object_]:
+    """Return only the final level of each unit (the fast path of :func:`assign_levels`)."""
+    return np.asarray(_levels(indicators, rule)[3], dtype=object)
 
 
 def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
@@ -334,18 +363,9 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
     """
     import pandas as pd
 
-    groups, n_groups = rank_groups(indicators, rule)
-    n = indicators["n"].to_numpy(dtype=float)
+    groups, n_groups, by_rule, final, capped, dropped = _levels(indicators, rule)
+    n = np.asarray(indicators["n"], dtype=float)
     no_contrast = n_groups < 2 or n.sum() == 0
-    if no_contrast:
-        by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
-    else:
-        by_rule = np.select([groups == 1, groups == 2], [LEVEL_ALTA, LEVEL_PRIORIDAD], LEVEL_NONE)
-    final = by_rule.copy()
-    capped = (final == LEVEL_ALTA) & (n < rule.min_count)
-    final[capped] = LEVEL_PRIORIDAD
-    dropped = (final == LEVEL_PRIORIDAD) & (n < rule.min_count_prioridad)
-    final[dropped] = LEVEL_NONE
     method_es = {
         "kmeans": "k-medias",
         "fisher_jenks": "cortes naturales",
