@@ -103,39 +103,53 @@ def _square_lattice(bounds: tuple[float, float, float, float], cell_size: float)
     return rr.ravel(), cc.ravel(), x.ravel(), y.ravel()
 
 
+def _hex_steps(cell_size: float) -> tuple[float, float]:
+    """Return the horizontal and vertical half-steps of the hexagonal lattice.
+
+    Every centre and vertex lies on integer multiples of ``cell_size / 2`` (x) and of
+    ``side / 2`` (y), so vertices shared by neighbouring hexagons are bit-for-bit equal.
+    """
+    return cell_size / 2.0, cell_size / (2.0 * math.sqrt(3.0))
+
+
+def _hex_centres(rows: np.ndarray, cols: np.ndarray, cell_size: float) -> tuple[Any, Any]:
+    hx, hy = _hex_steps(cell_size)
+    south_up = -rows
+    return (2 * cols + south_up % 2) * hx, 3 * south_up * hy
+
+
 def _hex_lattice(bounds: tuple[float, float, float, float], cell_size: float) -> tuple[Any, ...]:
     minx, miny, maxx, maxy = bounds
-    dy = cell_size * math.sqrt(3.0) / 2.0
-    side = cell_size / math.sqrt(3.0)
-    r_lo = math.floor((miny - side) / dy)
-    r_hi = math.ceil((maxy + side) / dy)
+    hx, hy = _hex_steps(cell_size)
+    r_lo = math.floor((miny - 2 * hy) / (3 * hy)) - 1
+    r_hi = math.ceil((maxy + 2 * hy) / (3 * hy)) + 1
     c_lo = math.floor(minx / cell_size) - 1
     c_hi = math.ceil(maxx / cell_size) + 1
-    rows_south_up = np.arange(r_lo, r_hi + 1)
-    cols = np.arange(c_lo, c_hi + 1)
-    rr_s, cc = np.meshgrid(rows_south_up[::-1], cols, indexing="ij")
-    x = (cc + 0.5 * (rr_s % 2)) * cell_size
-    y = rr_s * dy
-    keep = (
-        (x + cell_size / 2 >= minx)
-        & (x - cell_size / 2 <= maxx)
-        & (y + side >= miny)
-        & (y - side <= maxy)
-    )
-    return (-rr_s)[keep], cc[keep], x[keep], y[keep]
+    rr_s, cc = np.meshgrid(np.arange(r_hi, r_lo - 1, -1), np.arange(c_lo, c_hi + 1), indexing="ij")
+    rows = -rr_s.ravel()
+    cols = cc.ravel()
+    x, y = _hex_centres(rows, cols, cell_size)
+    keep = (x + hx >= minx) & (x - hx <= maxx) & (y + 2 * hy >= miny) & (y - 2 * hy <= maxy)
+    return rows[keep], cols[keep], x[keep], y[keep]
 
 
-def _cell_polygons(x: np.ndarray, y: np.ndarray, cell_size: float, shape: str) -> np.ndarray:
+#: Vertices of a pointy-top hexagon in lattice half-steps (x, y) from its centre, at 30°, 90°, …
+_HEX_VERTICES = np.array([(1, 1), (0, 2), (-1, 1), (-1, -1), (0, -2), (1, -1)])
+
+
+def _cell_polygons(rows: np.ndarray, cols: np.ndarray, cell_size: float, shape: str) -> np.ndarray:
     import shapely
 
     if shape == "square":
-        h = cell_size / 2.0
-        return shapely.box(x - h, y - h, x + h, y + h)
-    side = cell_size / math.sqrt(3.0)
-    angles = np.deg2rad(np.arange(30.0, 390.0, 60.0))
-    vx = x[:, None] + side * np.cos(angles)[None, :]
-    vy = y[:, None] + side * np.sin(angles)[None, :]
-    coords = np.stack([vx, vy], axis=-1)
+        south = -rows - 1
+        return shapely.box(
+            cols * cell_size, south * cell_size, (cols + 1) * cell_size, (south + 1) * cell_size
+        )
+    hx, hy = _hex_steps(cell_size)
+    south_up = -rows
+    kx = (2 * cols + south_up % 2)[:, None] + _HEX_VERTICES[None, :, 0]
+    ky = (3 * south_up)[:, None] + _HEX_VERTICES[None, :, 1]
+    coords = np.stack([kx * hx, ky * hy], axis=-1)
     coords = np.concatenate([coords, coords[:, :1, :]], axis=1)
     return shapely.polygons(coords)
 
@@ -202,7 +216,7 @@ def make_grid(
         _square_lattice(bounds, cell_size) if shape == "square" else _hex_lattice(bounds, cell_size)
     )
     rows, cols, x, y = lattice
-    polys = _cell_polygons(x, y, cell_size, shape)
+    polys = _cell_polygons(rows, cols, cell_size, shape)
     shapely.prepare(geom)
     hits = shapely.intersects(geom, polys)
     rows, cols, x, y, polys = rows[hits], cols[hits], x[hits], y[hits], polys[hits]
@@ -315,21 +329,14 @@ def count_points(grid: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.nda
         col = np.floor(x / cell_size).astype(np.int64)
         row = -np.floor(y / cell_size).astype(np.int64) - 1
     else:
-        dy = cell_size * math.sqrt(3.0) / 2.0
-        r_est = np.round(y / dy).astype(np.int64)
-        cand_rows = np.stack([r_est - 1, r_est, r_est + 1], axis=1)
-        cand_cols = np.stack(
-            [
-                np.round(x / cell_size - 0.5 * (cand_rows[:, k] % 2)).astype(np.int64)
-                for k in range(3)
-            ],
-            axis=1,
-        )
-        cx = (cand_cols + 0.5 * (cand_rows % 2)) * cell_size
-        cy = cand_rows * dy
+        hx, hy = _hex_steps(cell_size)
+        r_est = np.round(y / (3 * hy)).astype(np.int64)
+        cand_south = r_est[:, None] + np.array([-1, 0, 1])[None, :]
+        cand_cols = np.round((x[:, None] / hx - cand_south % 2) / 2).astype(np.int64)
+        cx, cy = _hex_centres(-cand_south, cand_cols, cell_size)
         best = np.argmin((cx - x[:, None]) ** 2 + (cy - y[:, None]) ** 2, axis=1)
         take = np.arange(len(x))
-        row = -cand_rows[take, best]
+        row = -cand_south[take, best]
         col = cand_cols[take, best]
     key_grid = grid["row"].to_numpy(np.int64) * (1 << 32) + grid["col"].to_numpy(np.int64)
     key_pts = row * (1 << 32) + col

@@ -249,7 +249,7 @@ def _peak_days(
     if not known.any():
         return out
     hid = members["_hid"].to_numpy()[known]
-    days = times.dt.weekday.to_numpy()[known].astype(np.int64)
+    days = times.dt.day_of_week.to_numpy()[known].astype(np.int64)
     table = np.zeros((n_hotspots, 7), dtype=np.int64)
     np.add.at(table, (hid, days), 1)
     for h in np.unique(hid):
