@@ -1,0 +1,240 @@
+"""Run configuration (``CONFIG.toml``) for ``parsc-geo run``: reading, defaults and checks.
+
+Every key is optional except ``inputs.incidents``. Relative paths are taken relative to the
+configuration file. A value of ``"auto"`` (or a missing key) lets parsc-geo choose, and the
+choice is recorded in ``run.json``. See the README for an annotated example.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError
+from ._validate import ProblemCollector
+
+KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
+METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+RANK_BY = ("n", "harm", "density")
+
+
+@dataclass
+class RunConfig:
+    """Validated configuration of one run. See the README for the meaning of each field."""
+
+    incidents: list[Path]
+    sectors: Path | None = None
+    counts: list[Path] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)
+    utm_zone: str | None = None
+    title: str = "Mapa del delito — región Cajamarca"
+    synthetic: bool = False
+    kernel: str = "quartic"
+    cell_size: float | None = None
+    bandwidth: float | None = None
+    methods: list[str] = field(default_factory=lambda: ["kde", "gistar"])
+    rank_by: str = "harm"
+    priority_rule: str = "cluster"
+    priority_bootstrap: int = 200
+    public: bool = False
+    offline: bool = False
+    tiles: bool = True
+    patrol_units: int = 1
+    patrol_shift_hours: int = 8
+    patrol_visit_minutes: int = 15
+    patrol_share: float = 0.6
+    seed: int = 20210101
+    source: Path | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as JSON-ready data (paths as text)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, Path):
+                out[key] = str(value)
+            elif isinstance(value, list):
+                out[key] = [str(v) if isinstance(v, Path) else v for v in value]
+        return out
+
+
+def _auto(value: Any) -> Any:
+    return None if value in (None, "auto", 0) else value
+
+
+def _paths(value: Any, base: Path, name: str, problems: ProblemCollector) -> list[Path]:
+    if value is None:
+        return []
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+        problems.add(f"{name} must be a path or a list of paths, got {value!r}")
+        return []
+    paths = [(base / v).resolve() if not Path(v).is_absolute() else Path(v) for v in items]
+    for p in paths:
+        if not p.exists():
+            problems.add(f"{name}: {p} does not exist")
+    return paths
+
+
+def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None) -> RunConfig:
+    """Build a :class:`RunConfig` from parsed TOML, listing every problem at once.
+
+    Parameters
+    ----------
+    data
+        The TOML document as a dict.
+    base
+        Folder against which relative paths are resolved.
+    source
+        The configuration file, recorded in ``run.json``.
+
+    Raises
+    ------
+    ConfigError
+        Listing every unknown key, wrong type, out-of-range value and missing file.
+    """
+    where = f"in {source}" if source else "in the configuration"
+    problems = ProblemCollector(where)
+    known = {
+        "title",
+        "synthetic",
+        "seed",
+        "inputs",
+        "density",
+        "hotspots",
+        "priority",
+        "maps",
+        "patrol",
+    }
+    for key in data:
+        if key not in known:
+            problems.add(f"unknown key {key!r} (known: {', '.join(sorted(known))})")
+
+    def section(name: str, keys: set[str]) -> dict[str, Any]:
+        value = data.get(name, {})
+        if not isinstance(value, dict):
+            problems.add(f"[{name}] must be a table, got {value!r}")
+            return {}
+        for key in value:
+            if key not in keys:
+                problems.add(f"unknown key {key!r} in [{name}] (known: {', '.join(sorted(keys))})")
+        return value
+
+    inputs = section("inputs", {"incidents", "sectors", "counts", "columns", "utm_zone"})
+    density = section("density", {"kernel", "cell_size", "bandwidth"})
+    hotspots = section("hotspots", {"methods", "rank_by"})
+    priority = section("priority", {"rule", "bootstrap"})
+    maps = section("maps", {"public", "offline", "tiles"})
+    patrol = section("patrol", {"units", "shift_hours", "visit_minutes", "share"})
+
+    incidents = _paths(inputs.get("incidents"), base, "inputs.incidents", problems)
+    if "incidents" not in inputs:
+        problems.add("inputs.incidents is required: the incident files to analyse")
+    sectors_list = _paths(inputs.get("sectors"), base, "inputs.sectors", problems)
+    counts = _paths(inputs.get("counts"), base, "inputs.counts", problems)
+    columns = inputs.get("columns", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        problems.add(f"inputs.columns must map canonical names to column names, got {columns!r}")
+        columns = {}
+
+    kernel = density.get("kernel", "quartic")
+    if kernel not in KERNELS:
+        problems.add(f"density.kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")
+    numbers: dict[str, float | None] = {}
+    for name, value in (
+        ("cell_size", density.get("cell_size")),
+        ("bandwidth", density.get("bandwidth")),
+    ):
+        value = _auto(value)
+        if value is not None and (not isinstance(value, int | float) or value <= 0):
+            problems.add(
+                f"density.{name} must be a positive number of metres or 'auto', got {value!r}"
+            )
+            value = None
+        numbers[name] = value
+    methods = hotspots.get("methods", ["kde", "gistar"])
+    if isinstance(methods, str):
+        methods = [methods]
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        problems.add(f"hotspots.methods must be a list from {', '.join(METHODS)}, got {methods!r}")
+    rank_by = hotspots.get("rank_by", "harm")
+    if rank_by not in RANK_BY:
+        problems.add(f"hotspots.rank_by must be one of {', '.join(RANK_BY)}, got {rank_by!r}")
+    bootstrap = priority.get("bootstrap", 200)
+    if not isinstance(bootstrap, int) or bootstrap < 0:
+        problems.add(f"priority.bootstrap must be a whole number ≥ 0, got {bootstrap!r}")
+    share = patrol.get("share", 0.6)
+    if not isinstance(share, int | float) or not 0 < share <= 1:
+        problems.add(f"patrol.share must be a fraction in (0, 1], got {share!r}")
+    ints = {}
+    for key, default in (("units", 1), ("shift_hours", 8), ("visit_minutes", 15)):
+        value = patrol.get(key, default)
+        if not isinstance(value, int) or value <= 0:
+            problems.add(f"patrol.{key} must be a positive whole number, got {value!r}")
+            value = default
+        ints[key] = value
+    flags = {}
+    for key, default in (("public", False), ("offline", False), ("tiles", True)):
+        value = maps.get(key, default)
+        if not isinstance(value, bool):
+            problems.add(f"maps.{key} must be true or false, got {value!r}")
+            value = default
+        flags[key] = value
+    synthetic = data.get("synthetic", False)
+    if not isinstance(synthetic, bool):
+        problems.add(f"synthetic must be true or false, got {synthetic!r}")
+    seed = data.get("seed", 20210101)
+    if not isinstance(seed, int):
+        problems.add(f"seed must be a whole number, got {seed!r}")
+    problems.raise_if_any(ConfigError, hint="see the annotated example configuration in the README")
+    return RunConfig(
+        incidents=incidents,
+        sectors=sectors_list[0] if sectors_list else None,
+        counts=counts,
+        columns=dict(columns),
+        utm_zone=inputs.get("utm_zone"),
+        title=str(data.get("title", RunConfig.title)),
+        synthetic=bool(synthetic),
+        kernel=kernel,
+        cell_size=numbers["cell_size"],
+        bandwidth=numbers["bandwidth"],
+        methods=list(methods),
+        rank_by=rank_by,
+        priority_rule=str(priority.get("rule", "cluster")),
+        priority_bootstrap=int(bootstrap),
+        public=flags["public"],
+        offline=flags["offline"],
+        tiles=flags["tiles"],
+        patrol_units=ints["units"],
+        patrol_shift_hours=ints["shift_hours"],
+        patrol_visit_minutes=ints["visit_minutes"],
+        patrol_share=float(share),
+        seed=int(seed),
+        source=source,
+    )
+
+
+def read_config(path: str | Path) -> RunConfig:
+    """Read and validate a ``CONFIG.toml`` file.
+
+    Raises
+    ------
+    ConfigError
+        When the file is missing, is not valid TOML (with the line and column), or has invalid
+        values (all listed).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(
+            f"configuration file {path} does not exist",
+            hint="copy the example configuration from the README",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path} is not UTF-8 text: {exc}") from exc
+    return parse_config(data, base=path.parent.resolve(), source=path.resolve())
