@@ -7,6 +7,7 @@ the same: :func:`new_map`, :func:`add_title_block`, :func:`add_synthetic_banner`
 
 from __future__ import annotations
 
+from .atlas import BuiltMap, build_comisaria_map, build_province_map, write_atlas
 from .base import (
     add_colorbar,
     add_layer_control,
@@ -21,14 +22,18 @@ from .base import (
 )
 
 __all__ = [
+    "BuiltMap",
     "add_colorbar",
     "add_layer_control",
     "add_legend",
     "add_synthetic_banner",
     "add_title_block",
+    "build_comisaria_map",
+    "build_province_map",
     "esc",
     "js_json",
     "new_map",
     "render_map_html",
+    "write_atlas",
     "write_map_html",
 ]

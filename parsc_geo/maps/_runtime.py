@@ -66,7 +66,14 @@ RUNTIME_JS: Final = r"""
       var a = L.DomUtil.create("a", "", bar);
       a.href = "#"; a.setAttribute("role", "button");
       a.title = "Pantalla completa"; a.setAttribute("aria-label", "Pantalla completa");
-      a.textContent = "\u26F6";
+      var ns = "http://www.w3.org/2000/svg", svg = document.createElementNS(ns, "svg");
+      svg.setAttribute("viewBox", "0 0 16 16"); svg.setAttribute("width", "16");
+      svg.setAttribute("height", "16");
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("d", "M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5");
+      path.setAttribute("fill", "none"); path.setAttribute("stroke", "#222");
+      path.setAttribute("stroke-width", "2");
+      svg.appendChild(path); a.appendChild(svg);
       L.DomEvent.on(a, "click", function (ev) {
         L.DomEvent.preventDefault(ev);
         var root = document.documentElement;
@@ -166,8 +173,8 @@ RUNTIME_CSS: Final = """
 .parsc-rank { background: #111; color: #fff; border: 2px solid #fff; border-radius: 12px;
   font-weight: bold; font-size: 12px; padding: 1px 7px; }
 .parsc-rank::before, .parsc-label::before { display: none; }
-.parsc-fullscreen a { font-size: 18px; line-height: 30px; text-align: center;
-  text-decoration: none; color: #222; }
+.parsc-fullscreen a { display: flex; align-items: center; justify-content: center; }
+.leaflet-control-layers { font-size: 12px; max-height: 42vh; overflow: auto; }
 .parsc-period { background: #fff; padding: 4px 6px; font: 12px sans-serif; }
 .parsc-counter { color: #555; margin-top: 2px; }
 .parsc-title { position: absolute; z-index: 1000; top: 10px; left: 54px; max-width: 380px;
@@ -188,7 +195,7 @@ RUNTIME_CSS: Final = """
   border-radius: 0 0 6px 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.5); pointer-events: none;
   white-space: nowrap; }
 .parsc-legends { position: absolute; z-index: 1000; bottom: 28px; right: 10px; max-width: 290px;
-  max-height: 60vh; overflow: auto; font: 12px/1.3 sans-serif; }
+  max-height: 48vh; overflow: auto; font: 12px/1.3 sans-serif; }
 .parsc-legend { background: rgba(255,255,255,0.94); border-radius: 6px; padding: 4px 8px;
   margin-top: 6px; box-shadow: 0 1px 5px rgba(0,0,0,0.4); }
 .parsc-legend summary { font-weight: bold; cursor: pointer; }

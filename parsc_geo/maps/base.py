@@ -47,6 +47,10 @@ TILES: dict[str, tuple[str, str]] = {
 }
 
 
+#: Deepest zoom level (street level; also needed by marker clustering without tiles).
+MAX_ZOOM = 19
+
+
 def esc(value: object) -> str:
     """Return ``value`` as HTML-escaped text (None becomes an empty string)."""
     if value is None:
@@ -175,6 +179,8 @@ def new_map(
         control_scale=False,
         prefer_canvas=False,
         zoom_start=12,
+        max_zoom=MAX_ZOOM,
+        maxZoom=MAX_ZOOM,
     )
     if tiles is not None:
         names = list(TILES) if tiles == "todas" else [tiles]
@@ -185,7 +191,9 @@ def new_map(
                     hint=f"use one of {', '.join(TILES)}, 'todas' or None",
                 )
             url, attribution = TILES[name]
-            folium.TileLayer(url, attr=attribution, name=name, control=True).add_to(m)
+            folium.TileLayer(
+                url, attr=attribution, name=name, control=True, max_zoom=MAX_ZOOM
+            ).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
     m.add_child(_Runtime())
     _root(m).header.add_child(

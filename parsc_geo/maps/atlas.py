@@ -1,0 +1,578 @@
+"""The atlas: one map per province, one per comisaría with sectors, and an ``index.html``.
+
+:func:`build_province_map` and :func:`build_comisaria_map` assemble the layers of
+:mod:`parsc_geo.maps.layers`; :func:`write_atlas` computes what each map needs (its incidents,
+hotspots and a kernel density clipped to its area), writes every page atomically and an index
+linking them with a short summary per map.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import settings
+from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
+from .base import (
+    add_layer_control,
+    add_synthetic_banner,
+    add_title_block,
+    esc,
+    new_map,
+    render_map_html,
+    write_text_atomic,
+)
+from .layers import (
+    METHOD_LABELS,
+    add_boundaries,
+    add_density,
+    add_gistar,
+    add_hotspots,
+    add_incidents,
+    add_sectors,
+    add_stations,
+    rank_within,
+)
+from .public import generalisation_text
+
+if TYPE_CHECKING:
+    import folium
+    import geopandas as gpd
+
+#: Default data source shown in title blocks.
+DEFAULT_SOURCE = "Denuncias policiales georreferenciadas (PNP)"
+#: Source shown for the bundled synthetic sample.
+SYNTHETIC_SOURCE = "Muestra sintética de parsc-geo (no son denuncias reales)"
+#: Minimum incidents for a kernel density layer (fewer gives a meaningless surface).
+MIN_DENSITY_INCIDENTS = 5
+#: Margin (m) around a comisaría's sectors in its map and density grid.
+COMISARIA_MARGIN_M = 300.0
+
+
+@dataclass
+class BuiltMap:
+    """A map and what it shows (for the atlas index and the tests)."""
+
+    map: folium.Map
+    title: str
+    kind: str
+    place: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def slugify(text: str) -> str:
+    """Return an ASCII file-name slug of ``text`` (``San José B`` → ``san-jose-b``)."""
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
+    return slug or "sin-nombre"
+
+
+def _fold(text: Any) -> str:
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"\s+", " ", folded).strip().upper()
+
+
+def period_text(incidents: gpd.GeoDataFrame) -> str | None:
+    """Return ``"YYYY-MM-DD a YYYY-MM-DD"`` spanning the incidents' dates (None if no dates)."""
+    import pandas as pd
+
+    if "occurred_at" not in incidents.columns or not len(incidents):
+        return None
+    when = pd.to_datetime(incidents["occurred_at"]).dropna()
+    if not len(when):
+        return None
+    if getattr(when.dt, "tz", None) is not None:
+        when = when.dt.tz_convert(settings.TIMEZONE)
+    return f"{when.min():%Y-%m-%d} a {when.max():%Y-%m-%d}"
+
+
+def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
+    missing = [c for c in ("delito_generico", "fenomeno", "occurred_at") if c not in incidents]
+    if missing:
+        raise InputDataError(
+            f"the incidents lack column(s) {', '.join(missing)} needed for maps",
+            hint="import them with parsc-geo ingest, which produces the canonical schema",
+        )
+    if incidents.crs is None:
+        raise InputDataError("the incidents have no CRS", hint="set EPSG:4326")
+
+
+def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """Rows of ``gdf`` intersecting ``area`` (both any CRS)."""
+    if gdf is None or not len(gdf):
+        return gdf
+    geom = area.to_crs(gdf.crs).union_all()
+    return gdf[gdf.intersects(geom)]
+
+
+def _top_hotspots(hotspots: gpd.GeoDataFrame | None, k: int = 3) -> list[dict[str, Any]]:
+    if hotspots is None or not len(hotspots):
+        return []
+    hs = hotspots
+    if "gi_class" in hs.columns:
+        hs = hs[hs["gi_class"].isna()]
+    out = []
+    for method in [m for m in ("kde", "dbscan", "hdbscan") if m in set(hs["method"])] + sorted(
+        set(hs["method"].astype(str)) - {"kde", "dbscan", "hdbscan"}
+    ):
+        ranked = rank_within(hs[hs["method"] == method])
+        for _, r in ranked.head(k).iterrows():
+            out.append(
+                {
+                    "rank": int(r["rank"]),
+                    "method": METHOD_LABELS.get(method, method),
+                    "n": int(r["n"]),
+                    "top_modalidades": ""
+                    if r.get("top_modalidades") is None
+                    else str(r.get("top_modalidades")),
+                }
+            )
+        break
+    return out
+
+
+def _finish(
+    m: folium.Map,
+    *,
+    title: str,
+    place: str,
+    period: str | None,
+    source: str,
+    parameters: Mapping[str, Any] | None,
+    public: bool,
+    synthetic: bool,
+    grid_m: float | None,
+    generated: dt.datetime | None,
+) -> None:
+    add_title_block(
+        m,
+        title=title,
+        place=place,
+        period=period,
+        source=source,
+        generated=generated,
+        parameters=parameters,
+        public=public,
+        generalisation=generalisation_text(grid_m) if public else None,
+    )
+    if synthetic:
+        add_synthetic_banner(m)
+    add_layer_control(m)
+
+
+def _density_for(incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame, margin_m: float = 0.0) -> Any:
+    """Kernel density of ``incidents`` on ``area``'s extent (masked to it), or None if too few."""
+    from ..density import kernel_density
+    from ..projection import metric_crs
+
+    pts = incidents
+    if "at_station" in pts.columns:
+        pts = pts[~pts["at_station"].fillna(False).astype(bool)]
+    if len(pts) < MIN_DENSITY_INCIDENTS:
+        return None
+    crs = metric_crs(area)
+    metric_area = area.to_crs(crs)
+    minx, miny, maxx, maxy = metric_area.total_bounds
+    extent = (minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
+    try:
+        return kernel_density(pts, extent=extent, mask=metric_area, crs=crs, quiet=True)
+    except InsufficientDataError:
+        return None
+
+
+def build_province_map(
+    incidents: gpd.GeoDataFrame,
+    *,
+    province: str,
+    hotspots: gpd.GeoDataFrame | None = None,
+    density: Any = None,
+    public: bool = False,
+    synthetic: bool = False,
+    period: str | None = None,
+    source: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    tiles: str | None = "OpenStreetMap",
+    grid_m: float | None = None,
+    generated: dt.datetime | None = None,
+) -> BuiltMap:
+    """Build the map of one province: boundaries, stations, incidents, density, hotspots.
+
+    Parameters
+    ----------
+    incidents
+        Incidents (all of them or the province's); those of the province are selected by the
+        ``provincia`` column when present, else by location.
+    province
+        Province name as in :func:`parsc_geo.boundaries.load_provinces` (accents and case are
+        ignored).
+    hotspots
+        Hotspots of any method (``schema.HOTSPOT_COLUMNS``); those touching the province are
+        drawn.
+    density
+        A :class:`parsc_geo.density.DensityRaster` of the province, or None for none.
+    public, synthetic, period, source, parameters, tiles, grid_m, generated
+        See :func:`write_atlas`.
+
+    Returns
+    -------
+    BuiltMap
+        The map and a summary (``incidents``, ``drawn``, ``hotspots``, ...).
+
+    Raises
+    ------
+    ConfigError
+        When ``province`` is not a province of the bundled boundaries.
+    """
+    from .. import boundaries
+
+    _check_incidents(incidents)
+    provinces = boundaries.load_provinces()
+    match = provinces[provinces["provincia"].map(_fold) == _fold(province)]
+    if not len(match):
+        raise ConfigError(
+            f"unknown province {province!r}",
+            hint=f"use one of {', '.join(sorted(provinces['provincia']))}",
+        )
+    name = str(match["provincia"].iloc[0])
+    if "provincia" in incidents.columns and incidents["provincia"].notna().any():
+        inc = incidents[incidents["provincia"].map(_fold) == _fold(name)]
+    else:
+        inc = incidents[incidents.to_crs(match.crs).within(match.union_all())]
+    districts = boundaries.load_districts()
+    districts = districts[districts["provincia"].map(_fold) == _fold(name)]
+    stations = boundaries.load_stations()
+    stations = stations[stations["provincia"].map(_fold) == _fold(name)]
+    title = f"Mapa del delito — Provincia de {name.title()}"
+    m = new_map(bounds=match.total_bounds, tiles=tiles, title=title)
+    summary: dict[str, Any] = {"incidents": len(inc)}
+    if density is not None:
+        summary["density"] = add_density(m, density)
+    summary["boundaries"] = add_boundaries(m, provinces=match, districts=districts)
+    summary["stations"] = add_stations(m, stations)
+    hs = _within(hotspots, match)
+    summary["gistar"] = add_gistar(m, hs) if hs is not None else {}
+    summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
+    summary["top_hotspots"] = _top_hotspots(hs)
+    summary.update(add_incidents(m, inc, public=public, grid_m=grid_m))
+    _finish(
+        m,
+        title=title,
+        place=f"Provincia de {name.title()}, Cajamarca",
+        period=period or period_text(inc),
+        source=source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE),
+        parameters=parameters,
+        public=public,
+        synthetic=synthetic,
+        grid_m=grid_m,
+        generated=generated,
+    )
+    summary["period"] = period or period_text(inc)
+    return BuiltMap(m, title, "provincia", name, summary)
+
+
+def build_comisaria_map(
+    incidents: gpd.GeoDataFrame,
+    sectors: gpd.GeoDataFrame,
+    *,
+    comisaria: str,
+    hotspots: gpd.GeoDataFrame | None = None,
+    density: Any = None,
+    public: bool = False,
+    synthetic: bool = False,
+    period: str | None = None,
+    source: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    tiles: str | None = "OpenStreetMap",
+    grid_m: float | None = None,
+    generated: dt.datetime | None = None,
+) -> BuiltMap:
+    """Build the map of one comisaría: sectors and subsectors with counts, incidents, hotspots.
+
+    Parameters
+    ----------
+    incidents
+        Incidents; those inside the comisaría's sectors are drawn and counted.
+    sectors
+        Sector layer (one row per subsector, see the contracts).
+    comisaria
+        Value of the sector layer's ``comisaria`` column.
+    hotspots, density, public, synthetic, period, source, parameters, tiles, grid_m, generated
+        See :func:`build_province_map` and :func:`write_atlas`.
+
+    Returns
+    -------
+    BuiltMap
+        The map and its summary (``incidents``, ``subsectors`` counts, ...).
+    """
+    from .. import boundaries
+
+    _check_incidents(incidents)
+    own = sectors[sectors["comisaria"].astype(str) == str(comisaria)]
+    if not len(own):
+        known = sorted(sectors["comisaria"].astype(str).unique())
+        raise ConfigError(
+            f"no sectors for comisaría {comisaria!r}", hint=f"use one of {', '.join(known)}"
+        )
+    own = own.to_crs(settings.CRS_GEOGRAPHIC)
+    area = own.union_all()
+    inc = incidents[incidents.to_crs(settings.CRS_GEOGRAPHIC).within(area)]
+    from ..projection import metric_crs
+
+    crs = metric_crs(own)
+    frame = own.to_crs(crs).buffer(COMISARIA_MARGIN_M).to_crs(settings.CRS_GEOGRAPHIC)
+    bounds = frame.total_bounds
+    districts = boundaries.load_districts()
+    districts = districts[districts.intersects(frame.union_all())]
+    stations = boundaries.load_stations()
+    stations = stations[stations.within(frame.union_all())]
+    title = f"Mapa del delito — Comisaría {comisaria}"
+    m = new_map(bounds=bounds, tiles=tiles, title=title)
+    summary: dict[str, Any] = {"incidents": len(inc)}
+    if density is not None:
+        summary["density"] = add_density(m, density)
+    summary["boundaries"] = add_boundaries(m, districts=districts)
+    summary["stations"] = add_stations(m, stations)
+    summary["subsectors"] = add_sectors(m, own, inc)
+    hs = _within(hotspots, own)
+    summary["gistar"] = add_gistar(m, hs) if hs is not None else {}
+    summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
+    summary["top_hotspots"] = _top_hotspots(hs)
+    summary.update(add_incidents(m, inc, public=public, grid_m=grid_m))
+    province = ""
+    if len(districts):
+        province = f", provincia de {str(districts['provincia'].mode().iloc[0]).title()}"
+    _finish(
+        m,
+        title=title,
+        place=f"Jurisdicción de la comisaría {comisaria}{province}",
+        period=period or period_text(inc),
+        source=source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE),
+        parameters=parameters,
+        public=public,
+        synthetic=synthetic,
+        grid_m=grid_m,
+        generated=generated,
+    )
+    summary["period"] = period or period_text(inc)
+    return BuiltMap(m, title, "comisaria", str(comisaria), summary)
+
+
+def _index_html(
+    entries: Sequence[tuple[str, BuiltMap]],
+    *,
+    synthetic: bool,
+    public: bool,
+    grid_m: float | None,
+    generated: dt.datetime,
+    source: str,
+) -> str:
+    banner = (
+        f'<div class="banner" id="parsc-synthetic-banner">{esc(settings.SYNTHETIC_BANNER)}</div>'
+        if synthetic
+        else ""
+    )
+    notice = (
+        f'<p class="notice public">Mapas públicos. {esc(generalisation_text(grid_m))}</p>'
+        if public
+        else f'<p class="notice">{esc(settings.INTERNAL_NOTICE)}</p>'
+    )
+    sections = []
+    for kind, heading in (("provincia", "Provincias"), ("comisaria", "Comisarías con sectores")):
+        items = []
+        for href, built in entries:
+            if built.kind != kind:
+                continue
+            s = built.summary
+            tops = "".join(
+                f"<li>n.º {t['rank']} ({esc(t['method'])}): {t['n']:,} incidentes"
+                + (f" — {esc(t['top_modalidades'])}" if t["top_modalidades"] else "")
+                + "</li>"
+                for t in s.get("top_hotspots", [])
+            )
+            tops_html = f"<ol class='tops'>{tops}</ol>" if tops else "<p>Sin zonas críticas.</p>"
+            items.append(
+                f'<li class="map-entry"><a href="{esc(href)}">{esc(built.title)}</a>'
+                f"<div>Periodo: {esc(s.get('period') or 'sin fechas')} · "
+                f"{int(s.get('incidents', 0)):,} incidentes</div>{tops_html}</li>"
+            )
+        if items:
+            sections.append(f"<h2>{heading} ({len(items)})</h2><ul>{''.join(items)}</ul>")
+    body = "".join(sections) or "<p>No hay mapas: no hay incidentes.</p>"
+    return f"""<!DOCTYPE html>
+<html lang="es"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Atlas del mapa del delito — Cajamarca</title>
+<style>
+body {{ font: 15px/1.45 sans-serif; margin: 0 auto; max-width: 900px; padding: 0 12px 24px;
+  color: #222; }}
+h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; border-bottom: 1px solid #ccc; }}
+.banner {{ background: #b00020; color: #fff; font-weight: bold; padding: 6px 12px;
+  text-align: center; }}
+.notice {{ background: #fff3cd; border: 1px solid #e0b000; padding: 4px 8px; font-weight: bold; }}
+.notice.public {{ background: #e7f3ff; border-color: #5b9bd5; font-weight: normal; }}
+ul {{ list-style: none; padding: 0; }} .map-entry {{ margin: 10px 0; }}
+.map-entry a {{ font-weight: bold; }} .tops {{ margin: 2px 0 0 18px; padding: 0; color: #444; }}
+</style></head>
+<body>{banner}
+<h1>Atlas del mapa del delito — Cajamarca</h1>
+{notice}
+<p>Fuente: {esc(source)}. Generado: {generated:%Y-%m-%d %H:%M}.</p>
+{body}
+</body></html>
+"""
+
+
+def write_atlas(
+    incidents: gpd.GeoDataFrame,
+    *,
+    hotspots: gpd.GeoDataFrame | None = None,
+    densities: Mapping[str, Any] | None = None,
+    sectors: gpd.GeoDataFrame | None = None,
+    output_dir: str | Path,
+    public: bool = False,
+    offline: bool = False,
+    synthetic: bool = False,
+    period: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+    tiles: str | None = "OpenStreetMap",
+    source: str | None = None,
+    grid_m: float | None = None,
+    assets_dir: Path | None = None,
+) -> list[Path]:
+    """Write one map per province with incidents, one per comisaría with sectors, and an index.
+
+    Parameters
+    ----------
+    incidents
+        Incident table (canonical schema; assignment columns used when present).
+    hotspots
+        Hotspots of any methods (ranked or not); each map draws those touching its area.
+    densities
+        Density rasters keyed by province name or ``"comisaria:<name>"``; missing ones are
+        computed with :func:`parsc_geo.density.kernel_density` (defaults, masked to the area;
+        incidents stacked at stations excluded). Pass ``{}`` to compute all, as None does.
+    sectors
+        Sector layer; one map per comisaría in it.
+    output_dir
+        Folder for the pages (created).
+    public
+        Public maps (see :mod:`parsc_geo.maps.public`); default internal maps.
+    offline
+        Single self-contained files (Leaflet inlined, no base tiles).
+    synthetic
+        Data are synthetic: every page shows :data:`parsc_geo.settings.SYNTHETIC_BANNER`.
+    period
+        Period text for title blocks (default: the incidents' date range).
+    parameters
+        Parameters shown in title blocks.
+    overwrite
+        Replace existing pages.
+    tiles
+        Base tiles (see :func:`parsc_geo.maps.new_map`); ignored when ``offline``.
+    source
+        Data source text.
+    grid_m
+        Public grid in metres (default :data:`parsc_geo.settings.PUBLIC_GRID_M`).
+    assets_dir
+        Folder of npm-style packages for ``offline`` (see :mod:`parsc_geo.maps.offline`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The pages written, ``index.html`` last.
+
+    Raises
+    ------
+    OutputError
+        When a page exists and ``overwrite`` is False (nothing is written then).
+    MissingDependencyError
+        When ``offline`` and Leaflet cannot be found.
+    """
+    from zoneinfo import ZoneInfo
+
+    from .. import boundaries
+
+    _check_incidents(incidents)
+    out_dir = Path(output_dir)
+    generated = dt.datetime.now(ZoneInfo(settings.TIMEZONE))
+    densities = dict(densities or {})
+    if offline:
+        tiles = None
+    src = source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE)
+    common: dict[str, Any] = {
+        "public": public,
+        "synthetic": synthetic,
+        "period": period or period_text(incidents),
+        "source": src,
+        "parameters": parameters,
+        "tiles": tiles,
+        "grid_m": grid_m,
+        "generated": generated,
+    }
+    provinces = boundaries.load_provinces()
+    if "provincia" in incidents.columns and incidents["provincia"].notna().any():
+        present = set(incidents["provincia"].dropna().map(_fold))
+    else:
+        joined = provinces[
+            provinces.intersects(incidents.to_crs(provinces.crs).geometry.union_all())
+        ]
+        present = set(joined["provincia"].map(_fold))
+    names = [p for p in provinces["provincia"] if _fold(p) in present]
+    comisarias = sorted(sectors["comisaria"].astype(str).unique()) if sectors is not None else []
+    plan: list[tuple[str, str, str]] = []
+    used: set[str] = {"index"}
+    for kind, name in [("provincia", p) for p in names] + [("comisaria", c) for c in comisarias]:
+        stem = f"{kind}-{slugify(name)}"
+        base, i = stem, 2
+        while stem in used:
+            stem, i = f"{base}-{i}", i + 1
+        used.add(stem)
+        plan.append((kind, name, f"{stem}.html"))
+    targets = [out_dir / f for _, _, f in plan] + [out_dir / "index.html"]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"{len(existing)} map(s) already exist, e.g. {existing[0]}",
+            hint="pass overwrite=True / --overwrite, or choose another output folder",
+        )
+    pages: list[tuple[str, BuiltMap, str]] = []
+    for kind, name, filename in plan:
+        if kind == "provincia":
+            area = provinces[provinces["provincia"] == name]
+            raster = densities.get(name)
+            if raster is None:
+                raster = _density_for(incidents, area)
+            built = build_province_map(
+                incidents, province=name, hotspots=hotspots, density=raster, **common
+            )
+        else:
+            assert sectors is not None
+            own = sectors[sectors["comisaria"].astype(str) == name]
+            raster = densities.get(f"comisaria:{name}")
+            if raster is None:
+                raster = _density_for(incidents, own, COMISARIA_MARGIN_M)
+            built = build_comisaria_map(
+                incidents, sectors, comisaria=name, hotspots=hotspots, density=raster, **common
+            )
+        page = render_map_html(built.map, offline_mode=offline, assets_dir=assets_dir)
+        pages.append((filename, built, page))
+    written = [
+        write_text_atomic(out_dir / filename, page, overwrite=overwrite)
+        for filename, _, page in pages
+    ]
+    index = _index_html(
+        [(f, b) for f, b, _ in pages],
+        synthetic=synthetic,
+        public=public,
+        grid_m=grid_m,
+        generated=generated,
+        source=src,
+    )
+    written.append(write_text_atomic(out_dir / "index.html", index, overwrite=overwrite))
+    return written
