@@ -1,0 +1,163 @@
+"""Tests of DBSCAN and HDBSCAN hotspots against scikit-learn run directly."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from sklearn.cluster import DBSCAN, HDBSCAN
+
+from parsc_geo._errors import ConfigError
+from parsc_geo.hotspots import hotspot_dbscan, hotspot_hdbscan
+from parsc_geo.hotspots.clusters import auto_min_samples, knee_distance
+from parsc_geo.schema import HOTSPOT_COLUMNS
+
+CRS = "EPSG:32717"
+X0, Y0 = 775_000.0, 9_207_000.0
+CENTRES = [(0.0, 0.0), (3000.0, 500.0), (1000.0, 3500.0)]
+SIZES = [80, 50, 30]
+
+
+def _clustered(seed: int = 5) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    blobs = [
+        rng.normal([X0 + cx, Y0 + cy], 60.0, (size, 2))
+        for (cx, cy), size in zip(CENTRES, SIZES, strict=True)
+    ]
+    # sparse noise far from the blobs: 8 points on a ring 8–9 km from the first blob
+    angle = rng.uniform(0, 2 * np.pi, 8)
+    radius = rng.uniform(8000, 9000, 8)
+    noise = np.column_stack([X0 + radius * np.cos(angle), Y0 + radius * np.sin(angle)])
+    xy = np.vstack([*blobs, noise])
+    n = len(xy)
+    df = pd.DataFrame(
+        {
+            "incident_id": [f"inc-{i:03d}" for i in range(n)],
+            "delito_especifico": "ROBO",
+            "modalidad": "AGRAVADO",
+            "harm": 2.0,
+        }
+    )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
+
+
+def _sklearn_partition(labels: np.ndarray, ids: np.ndarray) -> set[frozenset[str]]:
+    return {frozenset(ids[labels == c]) for c in np.unique(labels[labels >= 0])}
+
+
+def _our_partition(out: gpd.GeoDataFrame, data: gpd.GeoDataFrame) -> set[frozenset[str]]:
+    polys = out.to_crs(CRS)
+    joined = gpd.sjoin(data, polys[["hotspot_id", "geometry"]], predicate="within")
+    assert joined["incident_id"].is_unique  # no incident in two hotspots
+    return {frozenset(g["incident_id"]) for _, g in joined.groupby("hotspot_id")}
+
+
+# ---------------------------------------------------------------- check inputs
+
+
+def test_dbscan_rejects_bad_arguments() -> None:
+    data = _clustered()
+    with pytest.raises(ConfigError, match="hull"):
+        hotspot_dbscan(data, hull="alpha", quiet=True)
+    with pytest.raises(ConfigError, match="min_samples"):
+        hotspot_dbscan(data, min_samples=0, quiet=True)
+    with pytest.raises(ConfigError, match="eps"):
+        hotspot_dbscan(data, eps=-1, quiet=True)
+    with pytest.raises(ConfigError, match="buffer"):
+        hotspot_hdbscan(data, buffer=-5, quiet=True)
+
+
+# ---------------------------------------------------------------- check outputs
+
+
+def test_dbscan_membership_equals_sklearn() -> None:
+    data = _clustered()
+    out = hotspot_dbscan(data, eps=150, min_samples=5, quiet=True)
+    xy = np.column_stack([data.geometry.x, data.geometry.y])
+    labels = DBSCAN(eps=150, min_samples=5).fit(xy).labels_
+    expected = _sklearn_partition(labels, data["incident_id"].to_numpy())
+    assert _our_partition(out, data) == expected
+    assert out["n"].tolist() == sorted((len(s) for s in expected), reverse=True)
+    assert out["n"].tolist() == SIZES
+    assert list(out.columns[: len(HOTSPOT_COLUMNS) - 1]) == list(HOTSPOT_COLUMNS[:-1])
+    assert out["hotspot_id"].tolist() == ["dbscan-0001", "dbscan-0002", "dbscan-0003"]
+    assert np.allclose(out["harm"], 2.0 * out["n"])
+    assert out.attrs["parameters"]["n_noise"] == 8
+    assert (out["top_modalidades"] == [f"ROBO AGRAVADO ({n})" for n in SIZES]).all()
+
+
+def test_hdbscan_membership_equals_sklearn() -> None:
+    data = _clustered()
+    out = hotspot_hdbscan(data, min_cluster_size=10, quiet=True)
+    xy = np.column_stack([data.geometry.x, data.geometry.y])
+    labels = HDBSCAN(min_cluster_size=10, copy=True).fit(xy).labels_
+    expected = _sklearn_partition(labels, data["incident_id"].to_numpy())
+    got = _our_partition(out, data)
+    assert got == expected
+    assert sorted(out["n"], reverse=True) == out["n"].tolist()
+    assert "probability_mean" in out.columns
+
+
+def test_hull_contains_members_and_convex_is_larger() -> None:
+    data = _clustered()
+    concave = hotspot_dbscan(data, eps=150, min_samples=5, buffer=0, quiet=True)
+    convex = hotspot_dbscan(data, eps=150, min_samples=5, hull="convex", buffer=0, quiet=True)
+    assert (convex["area_km2"].to_numpy() >= concave["area_km2"].to_numpy() - 1e-12).all()
+    buffered = hotspot_dbscan(data, eps=150, min_samples=5, buffer=100, quiet=True)
+    assert (buffered["area_km2"] > convex["area_km2"]).all()
+    np.testing.assert_allclose(buffered["density"], buffered["n"] / buffered["area_km2"])
+
+
+def test_automatic_parameters_announced_and_recorded(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _clustered()
+    out = hotspot_dbscan(data)
+    params = out.attrs["parameters"]
+    assert params["eps_auto"] and params["min_samples_auto"]
+    assert params["min_samples"] == auto_min_samples(len(data)) == max(5, round(2 * np.log(168)))
+    assert 50 <= params["eps"] <= 1000
+    assert "eps" in capsys.readouterr().err
+    quiet = hotspot_dbscan(data, quiet=True)
+    assert capsys.readouterr().err == ""
+    assert quiet.attrs["parameters"]["eps"] == params["eps"]
+
+
+def test_knee_distance_on_two_scales() -> None:
+    # 100 points on a 10 m lattice and 10 isolated points 5 km apart: the knee is the lattice.
+    gx, gy = np.meshgrid(np.arange(10) * 10.0, np.arange(10) * 10.0)
+    far = np.arange(1, 11) * 5000.0
+    x = np.concatenate([gx.ravel(), far])
+    y = np.concatenate([gy.ravel(), np.zeros(10)])
+    assert knee_distance(x, y, 1) == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("func", [hotspot_dbscan, hotspot_hdbscan])
+def test_shuffling_rows_changes_nothing(func: object) -> None:
+    data = _clustered()
+    a = func(data, quiet=True)  # type: ignore[operator]
+    b = func(data.sample(frac=1, random_state=11), quiet=True)  # type: ignore[operator]
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert shapely.equals_exact(
+        np.asarray(a.geometry.values), np.asarray(b.geometry.values), 0
+    ).all()
+    assert a.attrs["parameters"] == b.attrs["parameters"]
+
+
+def test_declines_below_minimum(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _clustered().iloc[:6]
+    out = hotspot_dbscan(data)
+    assert len(out) == 0 and "at least 10" in out.attrs["reason"]
+    assert "no hotspots" in capsys.readouterr().err
+    out = hotspot_hdbscan(data, quiet=True)
+    assert len(out) == 0 and out.attrs["reason"]
+    assert capsys.readouterr().err == ""
+
+
+def test_no_cluster_is_reported_not_invented() -> None:
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 1, (30, 2)) * 50_000 + np.array([X0, Y0])
+    data = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
+    out = hotspot_dbscan(data, eps=100, min_samples=5, quiet=True)
+    assert len(out) == 0
+    assert "no cluster" in out.attrs["reason"]
