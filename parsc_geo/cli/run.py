@@ -1,0 +1,68 @@
+"""``parsc-geo run CONFIG.toml``: the whole chain from a configuration file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .options import is_quiet, overwrite_option
+
+EXAMPLES = """\b
+Examples:
+  parsc-geo run cajamarca_2020.toml
+  parsc-geo run cajamarca_2020.toml --output out/2020-10 --overwrite
+  parsc-geo -q run config.toml -o out/
+"""
+
+
+def print_summary(result: object, quiet: bool) -> None:
+    """Print the closing summary of a run: counts, time and the paths to open first."""
+    from ..pipeline import RunResult
+
+    assert isinstance(result, RunResult)
+    ing = result.counts.get("ingesta", {})
+    click.echo("")
+    click.secho(f"Listo en {result.timings.get('total', 0):.1f} s → {result.output}", bold=True)
+    click.echo(
+        f"  {ing.get('rows_read', 0):,} filas leídas, {ing.get('rows_accepted', 0):,} aceptadas, "
+        f"{ing.get('rows_quarantined', 0):,} en cuarentena"
+    )
+    click.echo("  Abra primero:")
+    for path in result.open_first:
+        click.echo(f"    {path}")
+
+
+@click.command(name="run", epilog=EXAMPLES)
+@click.argument("config_path", metavar="CONFIG.toml", type=click.Path(path_type=Path))
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/run"),
+    show_default=True,
+    help="Output folder (replaced only when the whole run succeeds).",
+)
+@overwrite_option
+@click.pass_context
+def command(ctx: click.Context, config_path: Path, output: Path, overwrite: bool) -> None:
+    """Run ingest → validate → assign → density and hotspots → rankings → priority → maps → patrol.
+
+    Everything lands in one output folder with a run.json recording inputs (with checksums),
+    every parameter, package versions, counts and timings.
+    """
+    from ..config import read_config
+    from ..pipeline import run_pipeline
+
+    quiet = is_quiet(ctx)
+    config = read_config(config_path)
+    result = run_pipeline(
+        config,
+        output,
+        overwrite=overwrite,
+        quiet=quiet,
+        echo=lambda s: click.echo(s, err=True),
+        command=" ".join(["parsc-geo", *sys.argv[1:]]),
+    )
+    print_summary(result, quiet)

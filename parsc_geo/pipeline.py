@@ -1,0 +1,664 @@
+"""The whole monthly chain in one reproducible run: raw files → maps, rankings, priorities, patrols.
+
+Stages: ingest → validate → assign → workspace → density and hotspots per province → rankings →
+priority territories → maps and atlas → patrol plans. Everything lands in one output folder:
+
+``run.json``
+    Inputs with SHA-256 checksums, every parameter (automatic choices included), package
+    versions, counts and timings per stage.
+``RESUMEN.md``
+    What was done and which files to open first.
+``workspace.gpkg``
+    Accepted incidents, quarantine, sectors, hotspots.
+``ingesta/``
+    Validation report (``report.json``) and quarantine file.
+``densidad/``
+    One GeoTIFF per province (incidents per km²).
+``hotspots/``
+    ``hotspots.gpkg`` (layer ``hotspots``) and rankings per province, comisaría and sector
+    (CSV and XLSX), with a summary of the 13 provinces.
+``prioridad/``
+    Priority territories per fenómeno (plan section 2.8) — see :mod:`parsc_geo.priority`.
+``mapas/``
+    The HTML atlas (``index.html``).
+``patrullaje/``
+    Patrol plans per comisaría sector (PDF, PNG, CSV, XLSX, GeoPackage, GeoJSON).
+
+The run is written into a temporary folder beside the output and moved into place only when
+every stage succeeded, so a failed run leaves the previous outputs untouched. Re-running with
+the same inputs rewrites identical files except the time stamps in ``run.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from ._errors import OutputError
+from .config import RunConfig
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+STAGES: tuple[str, ...] = (
+    "ingesta",
+    "asignacion",
+    "densidad",
+    "hotspots",
+    "ranking",
+    "prioridad",
+    "mapas",
+    "patrullaje",
+)
+
+#: Packages whose versions are recorded in run.json.
+RECORDED_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "shapely",
+    "pyproj",
+    "pyogrio",
+    "geopandas",
+    "rasterio",
+    "scikit-learn",
+    "libpysal",
+    "esda",
+    "mapclassify",
+    "folium",
+    "matplotlib",
+)
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the output folder, counts, timings and the files to open first."""
+
+    output: Path
+    counts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    open_first: list[Path] = field(default_factory=list)
+    run_json: dict[str, Any] = field(default_factory=dict)
+
+
+def package_versions() -> dict[str, str]:
+    """Return the installed versions of the packages parsc-geo relies on."""
+    versions = {"parsc-geo": __version__, "python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def slug(text: str) -> str:
+    """Return a file-name-safe lower-case ASCII form of ``text``."""
+    import re
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "sin_nombre"
+
+
+@contextmanager
+def staged_output(output: Path, *, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``output`` only if the block succeeds."""
+    output = output.resolve()
+    if output.exists() and not overwrite and any(output.iterdir()):
+        raise OutputError(
+            f"output folder {output} exists and is not empty",
+            hint="pass --overwrite to replace it, or choose another --output",
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-partial-", dir=output.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    previous = None
+    if output.exists():
+        previous = output.parent / f".{output.name}-previous-{os.getpid()}"
+        os.replace(output, previous)
+    os.replace(staging, output)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+class _Progress:
+    """Stage progress on stderr: a bar on terminals, one line per stage otherwise."""
+
+    def __init__(self, quiet: bool, echo: Callable[[str], None]) -> None:
+        self.quiet = quiet
+        self.echo = echo
+        self.bar: Any = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=len(STAGES), desc="parsc-geo", unit="etapa", file=sys.stderr)
+
+    def start(self, stage: str) -> None:
+        if self.bar is not None:
+            self.bar.set_description(f"parsc-geo: {stage}")
+
+    def done(self, stage: str, seconds: float, detail: str) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.write(f"  ✓ {stage:<11} {seconds:6.1f} s  {detail}")
+        elif not self.quiet:
+            self.echo(f"  ✓ {stage:<11} {seconds:6.1f} s  {detail}")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _province_subsets(incidents: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+    from . import boundaries
+
+    provinces = boundaries.load_provinces()
+    out = []
+    for name in provinces["provincia"]:
+        subset = incidents[incidents["provincia"].str.upper() == str(name).upper()]
+        out.append((str(name), subset))
+    return out
+
+
+def run_pipeline(
+    config: RunConfig,
+    output: str | Path,
+    *,
+    overwrite: bool = False,
+    quiet: bool = False,
+    echo: Callable[[str], None] = print,
+    command: str | None = None,
+) -> RunResult:
+    """Run every stage for ``config`` and write the results into ``output``.
+
+    Parameters
+    ----------
+    config
+        The validated configuration (:func:`parsc_geo.config.read_config`).
+    output
+        Output folder; replaced only when the whole run succeeds.
+    overwrite
+        Allow replacing an existing, non-empty output folder.
+    quiet
+        Print nothing but errors.
+    echo
+        Where progress lines go (``print`` by default; the CLI passes ``click.echo``).
+    command
+        The command line, recorded in ``run.json``.
+
+    Returns
+    -------
+    RunResult
+    """
+    import pyogrio
+
+    output = Path(output)
+    progress = _Progress(quiet, echo)
+    timings: dict[str, float] = {}
+    counts: dict[str, Any] = {}
+    parameters: dict[str, Any] = {"config": config.to_dict()}
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    clock = time.perf_counter()
+
+    def stage(name: str) -> Callable[[Callable[[], str]], None]:
+        def run(body: Callable[[], str]) -> None:
+            progress.start(name)
+            t0 = time.perf_counter()
+            detail = body()
+            timings[name] = round(time.perf_counter() - t0, 3)
+            progress.done(name, timings[name], detail)
+
+        return run
+
+    state: dict[str, Any] = {}
+    try:
+        with staged_output(output, overwrite=overwrite) as out:
+            stage("ingesta")(lambda: _stage_ingest(config, out, state, counts, parameters))
+            # GeoPackages record a "last change" time: pin it to the data so that re-running
+            # with the same inputs gives identical files.
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": state["period_end_utc"]})
+            stage("asignacion")(lambda: _stage_assign(config, out, state, counts))
+            stage("densidad")(lambda: _stage_density(config, out, state, counts, parameters))
+            stage("hotspots")(lambda: _stage_hotspots(config, out, state, counts, parameters))
+            stage("ranking")(lambda: _stage_ranking(config, out, state, counts, parameters))
+            stage("prioridad")(
+                lambda: _stage_priority(config, out, state, counts, parameters, command)
+            )
+            stage("mapas")(lambda: _stage_maps(config, out, state, counts, parameters))
+            stage("patrullaje")(lambda: _stage_patrol(config, out, state, counts, parameters))
+            timings["total"] = round(time.perf_counter() - clock, 3)
+            open_first = _open_first(out)
+            run_json = {
+                "parsc_geo_version": __version__,
+                "generated_at": started,
+                "command": command,
+                "synthetic": config.synthetic,
+                "inputs": state["inputs"],
+                "parameters": parameters,
+                "versions": package_versions(),
+                "counts": counts,
+                "timings_s": timings,
+                "outputs": sorted(
+                    [*(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "run.json"]
+                ),
+            }
+            (out / "run.json").write_text(
+                json.dumps(run_json, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+                + "\n",
+                encoding="utf-8",
+            )
+            (out / "RESUMEN.md").write_text(
+                _summary_markdown(config, counts, timings, open_first, output), encoding="utf-8"
+            )
+    finally:
+        progress.close()
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    final = output.resolve()
+    return RunResult(
+        output=final,
+        counts=counts,
+        timings=timings,
+        open_first=[final / p for p in open_first],
+        run_json=run_json,
+    )
+
+
+# -- stages ------------------------------------------------------------------------------------
+
+
+def _stage_ingest(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+) -> str:
+    from .ingest import ingest_files
+    from .sectors import check_sectors, read_sectors
+    from .store import file_sha256
+
+    folder = out / "ingesta"
+    folder.mkdir()
+    result = ingest_files(
+        config.incidents,
+        columns=config.columns or None,
+        utm_zone=config.utm_zone,
+        quarantine_path=folder / "cuarentena.csv",
+        report_path=folder / "report.json",
+    )
+    state["accepted"] = result.accepted
+    state["quarantine"] = result.quarantine
+    state["report"] = result.report
+    totals = result.report["totals"]
+    counts["ingesta"] = {
+        k: totals[k]
+        for k in ("rows_read", "rows_accepted", "rows_quarantined", "rows_fixed")
+        if k in totals
+    }
+    counts["ingesta"]["por_motivo"] = totals.get("reasons", {})
+    inputs = [
+        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "incidents"}
+        for p in config.incidents
+    ]
+    sectors = None
+    if config.sectors is not None:
+        sectors, report = check_sectors(read_sectors(config.sectors))
+        counts["sectores"] = {
+            "subsectores": len(sectors),
+            "comisarias": int(sectors["comisaria"].nunique()),
+            "topologia_ok": report.ok,
+            "reparados": len(report.repaired),
+            "solapes": len(report.overlaps),
+            "huecos": len(report.gaps),
+        }
+        (folder / "sectores_topologia.json").write_text(
+            json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        inputs.append(
+            {
+                "path": str(config.sectors),
+                "sha256": file_sha256(config.sectors),
+                "bytes": config.sectors.stat().st_size,
+                "role": "sectors",
+            }
+        )
+    for p in config.counts:
+        inputs.append(
+            {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "counts"}
+        )
+    state["sectors"] = sectors
+    state["inputs"] = inputs
+    when = result.accepted["occurred_at"]
+    if len(when):
+        state["period"] = (when.min().date().isoformat(), when.max().date().isoformat())
+    else:
+        state["period"] = (None, None)
+    end = state["period"][1] or "2000-01-01"
+    state["period_end_utc"] = f"{end}T00:00:00Z"
+    parameters["periodo"] = list(state["period"])
+    return (
+        f"{totals['rows_read']:,} filas leídas, {totals['rows_accepted']:,} aceptadas, "
+        f"{totals['rows_quarantined']:,} en cuarentena"
+    )
+
+
+def _stage_assign(
+    config: RunConfig, out: Path, state: dict[str, Any], counts: dict[str, Any]
+) -> str:
+    from .assign import assign_incidents
+    from .store import Workspace
+
+    incidents = assign_incidents(state["accepted"], sectors=state["sectors"])
+    state["incidents"] = incidents
+    ws = Workspace(out / "workspace.gpkg")
+    sources = [
+        {"source": Path(i["path"]).name, "sha256": i["sha256"]}
+        for i in state["inputs"]
+        if i["role"] == "incidents"
+    ]
+    ws.import_incidents(
+        incidents,
+        state["quarantine"],
+        sources=sources,
+        sectors=state["sectors"],
+        metadata={"synthetic": config.synthetic, "period": list(state["period"])},
+    )
+    state["workspace"] = ws
+    with_sector = int((incidents["subsector"] != "").sum())
+    at_station = int(incidents["at_station"].sum()) if "at_station" in incidents else 0
+    nearest = int(incidents["flags"].str.contains("nearest_district", regex=False).sum())
+    counts["asignacion"] = {
+        "incidentes": len(incidents),
+        "con_subsector": with_sector,
+        "en_comisaria": at_station,
+        "distrito_mas_cercano": nearest,
+        "por_provincia": {
+            str(k): int(v) for k, v in incidents["provincia"].value_counts().sort_index().items()
+        },
+    }
+    return (
+        f"{len(incidents):,} incidentes en {incidents['provincia'].nunique()} provincias, "
+        f"{with_sector:,} en sectores"
+    )
+
+
+def _stage_density(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+) -> str:
+    from . import boundaries
+    from .density import kernel_density
+
+    folder = out / "densidad"
+    folder.mkdir()
+    provinces = boundaries.load_provinces().set_index("provincia")
+    rasters: dict[str, Any] = {}
+    params: dict[str, Any] = {}
+    for name, subset in _province_subsets(state["incidents"]):
+        usable = subset[~subset["at_station"]] if "at_station" in subset else subset
+        if len(usable) < 2:
+            params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
+            continue
+        raster = kernel_density(
+            usable,
+            cell_size=config.cell_size,
+            bandwidth=config.bandwidth,
+            kernel=config.kernel,
+            mask=provinces.loc[[name]],
+            quiet=True,
+            seed=config.seed,
+        )
+        raster.to_geotiff(folder / f"densidad_{slug(name)}.tif")
+        rasters[name] = raster
+        params[name] = {
+            k: v
+            for k, v in raster.parameters.items()
+            if isinstance(v, str | int | float | bool | None)
+        }
+    state["densities"] = rasters
+    parameters["densidad"] = params
+    counts["densidad"] = {"rasters": len(rasters)}
+    return f"{len(rasters)} rásters (incidentes por km²)"
+
+
+def _stage_hotspots(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+) -> str:
+    import geopandas as gpd
+    import pandas as pd
+
+    from . import boundaries
+    from .hotspots import run_method
+
+    provinces = boundaries.load_provinces().set_index("provincia")
+    frames = []
+    params: dict[str, Any] = {}
+    declined: dict[str, dict[str, str]] = {}
+    for method in config.methods:
+        params[method] = {}
+        for name, subset in _province_subsets(state["incidents"]):
+            kwargs: dict[str, Any] = {"quiet": True}
+            if method == "kde":
+                kwargs.update(
+                    kernel=config.kernel, cell_size=config.cell_size, bandwidth=config.bandwidth
+                )
+            if method == "gistar":
+                kwargs.update(area=provinces.loc[[name]])
+            result = run_method(method, subset, **kwargs)
+            params[method][name] = _plain(result.attrs.get("parameters", {}))
+            if len(result) == 0:
+                declined.setdefault(method, {})[name] = str(
+                    result.attrs.get("reason", "sin hotspots")
+                )
+                continue
+            result = result.copy()
+            result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
+            frames.append(result)
+    if frames:
+        hotspots = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
+    else:
+        hotspots = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
+    state["hotspots"] = hotspots
+    state["hotspots_declined"] = declined
+    parameters["hotspots"] = params
+    counts["hotspots"] = {
+        m: int((hotspots["method"] == m).sum()) if len(hotspots) else 0 for m in config.methods
+    }
+    return ", ".join(f"{m}: {n}" for m, n in counts["hotspots"].items())
+
+
+def _plain(value: Any) -> Any:
+    """Return ``value`` with only JSON-friendly leaves (others as text)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "item"):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            pass
+    return str(value)
+
+
+def _stage_ranking(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+) -> str:
+    from .ranking import write_rankings
+
+    folder = out / "hotspots"
+    folder.mkdir()
+    ranked, files = write_rankings(
+        state["hotspots"],
+        folder,
+        by=config.rank_by,
+        declined=state.get("hotspots_declined"),
+    )
+    state["hotspots_ranked"] = ranked
+    state["workspace"].write_layer("hotspots", ranked)
+    parameters["ranking"] = {"by": config.rank_by}
+    counts["ranking"] = {"archivos": len(files)}
+    return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
+
+
+def _stage_priority(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+    command: str | None,
+) -> str:
+    from .counts import counts_from_incidents, read_counts
+    from .priority import compute_priority, top_districts
+    from .priority_levels import PriorityRule
+    from .priority_outputs import write_priority_outputs
+
+    tables = [counts_from_incidents(state["incidents"])]
+    tables.extend(read_counts(p) for p in config.counts)
+    result = compute_priority(
+        tables,
+        rule=PriorityRule(method=config.priority_rule),
+        n_boot=config.priority_bootstrap,
+        seed=config.seed,
+        synthetic=config.synthetic,
+    )
+    extra = {"a3_distritos_homicidios.csv": top_districts(tables, modalidad="homicidio", n=7)}
+    files = write_priority_outputs(
+        result,
+        out / "prioridad",
+        synthetic=config.synthetic,
+        extra_tables=extra,
+        command=command,
+    )
+    parameters["prioridad"] = _plain(getattr(result, "parameters", {}))
+    counts["prioridad"] = {"archivos": len(files)}
+    return f"{len(files)} archivos (tabla del plan, detalle, mapas)"
+
+
+def _stage_maps(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+) -> str:
+    from .maps import write_atlas
+
+    pages = write_atlas(
+        state["incidents"],
+        hotspots=state["hotspots_ranked"],
+        densities=state["densities"],
+        sectors=state["sectors"],
+        output_dir=out / "mapas",
+        public=config.public,
+        offline=config.offline,
+        synthetic=config.synthetic,
+        parameters={
+            "kernel": config.kernel,
+            "métodos": ", ".join(config.methods),
+            "ranking": config.rank_by,
+        },
+        tiles="OpenStreetMap" if config.tiles else None,
+    )
+    counts["mapas"] = {"paginas": len(pages)}
+    return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
+
+
+def _stage_patrol(
+    config: RunConfig,
+    out: Path,
+    state: dict[str, Any],
+    counts: dict[str, Any],
+    parameters: dict[str, Any],
+) -> str:
+    from .patrol import plan_patrols
+    from .patrol_outputs import write_patrol_outputs
+    from .patrol_schedule import ScheduleOptions
+
+    sectors = state["sectors"]
+    if sectors is None or not len(sectors):
+        counts["patrullaje"] = {"sectores": 0}
+        return "sin capa de sectores: no hay planes de patrullaje"
+    plan = plan_patrols(
+        state["incidents"],
+        sectors,
+        share=config.patrol_share,
+        schedule=ScheduleOptions(
+            units=config.patrol_units,
+            shift_hours=config.patrol_shift_hours,
+            visit_minutes=config.patrol_visit_minutes,
+        ),
+    )
+    files = write_patrol_outputs(plan, out / "patrullaje", synthetic=config.synthetic)
+    parameters["patrullaje"] = _plain(getattr(plan, "parameters", {}))
+    n_sectors = len(plan.sectors) if hasattr(plan, "sectors") else 0
+    counts["patrullaje"] = {"sectores": n_sectors, "archivos": len(files)}
+    return f"{n_sectors} hojas de sector, {len(files)} archivos"
+
+
+def _open_first(out: Path) -> list[Path]:
+    candidates = [
+        Path("mapas/index.html"),
+        Path("prioridad") / "territorios_priorizados.md",
+        Path("hotspots") / "ranking_provincias.csv",
+    ]
+    found = [c for c in candidates if (out / c).exists()]
+    found += sorted(p.relative_to(out) for p in (out / "patrullaje").glob("*.pdf"))[:3]
+    return found
+
+
+def _summary_markdown(
+    config: RunConfig,
+    counts: dict[str, Any],
+    timings: dict[str, float],
+    open_first: list[Path],
+    output: Path,
+) -> str:
+    from .settings import SYNTHETIC_BANNER
+
+    ing = counts.get("ingesta", {})
+    lines = [f"# {config.title}", ""]
+    if config.synthetic:
+        lines += [f"**{SYNTHETIC_BANNER}**", ""]
+    lines += [
+        f"- Filas leídas: {ing.get('rows_read', 0):,}; aceptadas: {ing.get('rows_accepted', 0):,}; "
+        f"en cuarentena: {ing.get('rows_quarantined', 0):,} (ver `ingesta/report.json`).",
+        f"- Hotspots: {', '.join(f'{k} {v}' for k, v in counts.get('hotspots', {}).items())}.",
+        "",
+        "## Abrir primero",
+        "",
+    ]
+    lines += [f"- `{p}`" for p in open_first]
+    lines += ["", "Parámetros, versiones y sumas de control: `run.json`.", ""]
+    return "\n".join(lines)
