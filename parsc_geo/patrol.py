@@ -532,6 +532,7 @@ def _candidates(
             min_count=min_count,
             eps_m=eps_m,
             cell_size_m=cell_size_m,
+            notes=notes,
         )
     except InsufficientDataError as exc:
         notes.append(f"Sin puntos críticos: {exc.message}")

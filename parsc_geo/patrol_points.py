@@ -27,6 +27,8 @@ DEFAULT_METHOD = "dbscan"
 DEFAULT_MIN_COUNT = 5
 #: Default DBSCAN radius (m): about a block.
 DEFAULT_EPS_M = 60.0
+#: Buffer (m) around DBSCAN hulls: half a street, so a point stays small.
+DBSCAN_BUFFER_M = 25.0
 #: Default cell size (m) of the grid and Gi* methods.
 DEFAULT_CELL_SIZE_M = 100.0
 #: Largest area (m²) of a critical point; larger candidates are shrunk to their core.
@@ -120,17 +122,31 @@ def engine_candidates(
     min_count: int,
     eps_m: float,
     cell_size_m: float,
+    notes: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Return hotspot polygons (EPSG:4326) from :mod:`parsc_geo.hotspots` for one sector."""
     from . import hotspots
 
     if method == "dbscan":
         found: gpd.GeoDataFrame = hotspots.hotspot_dbscan(
-            incidents, eps=eps_m, min_samples=min_count, quiet=True
+            incidents,
+            eps=eps_m,
+            min_samples=min_count,
+            buffer=DBSCAN_BUFFER_M,
+            min_incidents=min_count,
+            quiet=True,
         )
-        return found
-    found = hotspots.hotspot_gistar(incidents, cell_size=cell_size_m, quiet=True)
-    return found[found["gi_class"].astype(str).str.startswith("caliente")]
+    else:
+        found = hotspots.hotspot_gistar(incidents, cell_size=cell_size_m, quiet=True)
+        if len(found):
+            found = found[found["gi_class"].astype(str).str.startswith("caliente")]
+    if found.attrs.get("reason") and notes is not None:
+        notes.append(
+            f"El método {method} no halló zonas calientes en el sector con estos parámetros "
+            f"(mínimo {min_count} denuncias"
+            + (f" a menos de {eps_m:g} m)." if method == "dbscan" else ").")
+        )
+    return found
 
 
 def _core(polygon: BaseGeometry, points: gpd.GeoDataFrame, radius: float) -> BaseGeometry:

@@ -1,0 +1,267 @@
+"""Writers of patrol plans: printable sheets and machine-readable tables and layers.
+
+Files written in ``output_dir``
+-------------------------------
+``patrullaje_<comisaría>.pdf``
+    One A4 page per sector, in natural sector order.
+``png/patrullaje_<comisaría>_<sector>.png``
+    The same pages as images, for messaging apps.
+``puntos_criticos.csv``, ``puntos_criticos.geojson``, ``puntos_criticos.gpkg``
+    Critical points (polygons, EPSG:4326; layer ``puntos_criticos``), for exchange with the
+    Ministerio Público (plan activity A101).
+``horario_patrullaje.csv``, ``ventanas_patrullaje.csv``, ``resumen_sectores.csv``,
+``modalidades_sectores.csv``, ``hora_dia_sectores.csv``
+    The schedule, windows, counts per comisaría/sector/subsector, counts and harm by modalidad,
+    and the hour × day tables.
+``plan_patrullaje.xlsx``
+    All the tables above, one sheet each.
+``plan_patrullaje.json``
+    Parameters, period, counts and the list of files.
+
+CSV and XLSX headers are in Spanish; GeoPackage and GeoJSON fields keep the snake_case names of
+:data:`parsc_geo.patrol_points.POINT_COLUMNS`. CSV, GeoJSON, JSON and PDF files are byte-identical
+for the same input (PDF dates come from ``SOURCE_DATE_EPOCH`` or the last day of the data).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .patrol import PatrolPlan
+
+#: Spanish headers of the published tables (CSV and XLSX).
+HEADERS_ES: dict[str, str] = {
+    "punto_id": "ID punto",
+    "comisaria": "Comisaría",
+    "comisaria_id": "ID comisaría",
+    "sector": "Sector",
+    "subsector": "Subsector",
+    "rango": "Rango",
+    "n": "Denuncias",
+    "dano": "Daño ponderado",
+    "riesgo": "Riesgo",
+    "area_m2": "Área (m²)",
+    "modalidades": "Modalidades principales",
+    "horas_pico": "Horas pico",
+    "dias_pico": "Días pico",
+    "orden_visita": "Orden de visita",
+    "lon": "Longitud",
+    "lat": "Latitud",
+    "metodo": "Método",
+    "origen_id": "ID de origen",
+    "tipo_dia": "Tipo de día",
+    "turno": "Turno",
+    "horario_turno": "Horario del turno",
+    "unidad": "Unidad",
+    "orden": "Orden",
+    "inicio": "Inicio",
+    "fin": "Fin",
+    "punto": "Punto (rango)",
+    "minutos_visita": "Minutos de visita",
+    "minutos_traslado": "Minutos de traslado",
+    "ventana": "Ventana",
+    "hora_inicio": "Hora de inicio",
+    "horas": "Horas",
+    "cobertura_tipo_dia": "Cobertura del tipo de día",
+    "nivel": "Nivel",
+    "n_sin_hora": "Denuncias sin hora",
+    "puntos_criticos": "Puntos críticos",
+    "delito_especifico": "Delito específico",
+    "modalidad": "Modalidad",
+    "etiqueta": "Modalidad (etiqueta)",
+    "dia": "Día",
+    "hora": "Hora",
+}
+
+
+def slug(text: str) -> str:
+    """Return a file-name-safe ASCII slug (``"Comisaría PNP «A»"`` → ``"comisaria_pnp_a"``)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "sin_nombre"
+
+
+def spanish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with Spanish headers (:data:`HEADERS_ES`)."""
+    return frame.rename(columns=HEADERS_ES)
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    text: str = spanish(frame).to_csv(index=False, lineterminator="\n")
+    return text
+
+
+def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
+    """Return every file :func:`write_patrol_outputs` writes, by role."""
+    files: dict[str, Path] = {}
+    for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+        files[f"pdf:{comisaria}"] = output_dir / f"patrullaje_{slug(comisaria)}.pdf"
+    for sp in plan.sectors:
+        name = f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}.png"
+        files[f"png:{sp.comisaria}:{sp.sector}"] = output_dir / "png" / name
+    for name in (
+        "puntos_criticos.csv",
+        "puntos_criticos.geojson",
+        "puntos_criticos.gpkg",
+        "horario_patrullaje.csv",
+        "ventanas_patrullaje.csv",
+        "resumen_sectores.csv",
+        "modalidades_sectores.csv",
+        "hora_dia_sectores.csv",
+        "plan_patrullaje.xlsx",
+        "plan_patrullaje.json",
+    ):
+        files[name] = output_dir / name
+    return files
+
+
+def _write_text(path: Path, text: str, *, overwrite: bool) -> None:
+    from .reports.pdf import atomic_path
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_patrol_outputs(
+    plan: PatrolPlan,
+    output_dir: str | Path,
+    *,
+    synthetic: bool = False,
+    overwrite: bool = False,
+    basemap: bool = False,
+    density: bool = True,
+) -> list[Path]:
+    """Write the patrol sheets and tables of ``plan`` into ``output_dir``.
+
+    Parameters
+    ----------
+    plan
+        From :func:`parsc_geo.patrol.plan_patrols`.
+    output_dir
+        Folder (created if missing).
+    synthetic
+        The data is synthetic: every sheet shows the banner and the JSON says so.
+    overwrite
+        Replace existing files; otherwise an existing output raises :class:`OutputError`
+        before anything is written.
+    basemap
+        Try web tiles under the maps (needs ``contextily`` and network; never required).
+    density
+        Draw a light kernel-density background on the maps.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of the module docstring.
+    """
+    import matplotlib as mpl
+
+    from .reports.patrol_sheet import sheet_figures
+    from .reports.pdf import RC_PARAMS, atomic_path, metadata_date, save_pdf, save_png
+
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output folder is a file: {out}", hint="choose a folder with -o")
+    files = planned_files(plan, out)
+    existing = [str(p) for p in files.values() if p.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(existing[:3]) + (" …" if len(existing) > 3 else "")
+        raise OutputError(
+            f"{len(existing)} output file(s) exist in {out}: {shown}",
+            hint="pass overwrite=True (--overwrite) or choose another folder",
+        )
+    date = metadata_date(plan.period[1] if plan.period else None)
+
+    sheets = sheet_figures(plan, synthetic=synthetic, density=density, basemap=basemap)
+    with mpl.rc_context(RC_PARAMS):
+        for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+            figs = [fig for sp, fig in sheets if sp.comisaria == comisaria]
+            save_pdf(
+                figs,
+                files[f"pdf:{comisaria}"],
+                title=f"Plan de patrullaje — {comisaria}",
+                date=date,
+                overwrite=overwrite,
+            )
+        for sp, fig in sheets:
+            save_png(fig, files[f"png:{sp.comisaria}:{sp.sector}"], overwrite=overwrite)
+
+    points = plan.points_frame()
+    tables: dict[str, pd.DataFrame] = {
+        "puntos_criticos.csv": points.drop(columns="geometry"),
+        "horario_patrullaje.csv": plan.schedule_frame(),
+        "ventanas_patrullaje.csv": plan.windows_frame(),
+        "resumen_sectores.csv": plan.summary_frame(),
+        "modalidades_sectores.csv": plan.modalidades_frame(),
+        "hora_dia_sectores.csv": plan.hour_day_frame(),
+    }
+    for name, frame in tables.items():
+        _write_text(files[name], _csv_text(frame), overwrite=overwrite)
+    _write_text(files["puntos_criticos.geojson"], points.to_json(drop_id=True), overwrite=overwrite)
+    with atomic_path(files["puntos_criticos.gpkg"], overwrite=overwrite) as tmp:
+        tmp.unlink()
+        points.to_file(tmp, layer="puntos_criticos", driver="GPKG")
+    _write_xlsx(files["plan_patrullaje.xlsx"], tables, date=date, overwrite=overwrite)
+    meta: dict[str, Any] = {
+        "synthetic": synthetic,
+        "period": list(plan.period) if plan.period else None,
+        "parameters": plan.parameters,
+        "sectors": [
+            {
+                "comisaria": sp.comisaria,
+                "sector": sp.sector,
+                "incidents": sp.n_incidents,
+                "incidents_without_time": sp.n_no_time,
+                "critical_points": len(sp.points),
+            }
+            for sp in plan.sectors
+        ],
+        "incidents_outside_sectors": plan.n_outside,
+        "references": [
+            "Koper, C. S. (1995). Just enough police presence. Justice Quarterly 12(4), 649-672.",
+            "Sherman, L. W., & Weisburd, D. (1995). General deterrent effects of police patrol "
+            "in crime 'hot spots'. Justice Quarterly 12(4), 625-648.",
+        ],
+        "files": sorted(str(p.relative_to(out)) for p in files.values()),
+    }
+    _write_text(
+        files["plan_patrullaje.json"],
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        overwrite=overwrite,
+    )
+    return list(files.values())
+
+
+def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overwrite: bool) -> None:
+    """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
+    import pandas as pd
+
+    from .reports.pdf import atomic_path
+
+    names = {
+        "puntos_criticos.csv": "Puntos críticos",
+        "horario_patrullaje.csv": "Horario",
+        "ventanas_patrullaje.csv": "Ventanas",
+        "resumen_sectores.csv": "Resumen",
+        "modalidades_sectores.csv": "Modalidades",
+        "hora_dia_sectores.csv": "Hora y día",
+    }
+    with (
+        atomic_path(path, overwrite=overwrite) as tmp,
+        pd.ExcelWriter(tmp, engine="openpyxl") as writer,
+    ):
+        for key, frame in tables.items():
+            spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
+        props = writer.book.properties
+        naive = date.replace(tzinfo=None)
+        props.created = naive
+        props.modified = naive
+        props.creator = "parsc-geo"
