@@ -14,7 +14,7 @@ $(STAMP): setup.cfg pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/parsc-geo demo --output maps/demo
+	$(BIN)/parsc-geo demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
