@@ -1,0 +1,76 @@
+"""Readers of incident files (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) and writers of
+quarantine files and ingestion reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .._errors import InputDataError
+from ._table import RawTable
+
+#: File suffix → reader kind.
+SUFFIXES: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".geojson": "vector",
+    ".json": "vector",
+    ".gpkg": "vector",
+    ".shp": "vector",
+    ".zip": "vector",
+    ".kml": "kml",
+    ".kmz": "kml",
+}
+
+
+def read_incident_file(path: str | Path, **options: Any) -> RawTable:
+    """Read any supported incident file into a :class:`RawTable`.
+
+    Parameters
+    ----------
+    path
+        The file; its suffix chooses the reader.
+    **options
+        ``encoding``, ``delimiter`` (CSV), ``progress`` (CSV), ``sheet`` (XLSX), ``layer``
+        (GeoPackage). Options that do not apply to the format are ignored.
+
+    Raises
+    ------
+    InputDataError
+        When the file is missing, of an unsupported type, or unreadable.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{path}: no such file", hint="check the path and its spelling")
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise InputDataError(
+            f"{path.name}: unsupported file type {path.suffix!r}",
+            hint="use CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML or KMZ",
+        )
+    if kind == "csv":
+        from .csv import read_csv
+
+        return read_csv(
+            path,
+            encoding=options.get("encoding"),
+            delimiter=options.get("delimiter"),
+            progress=bool(options.get("progress", False)),
+        )
+    if kind == "xlsx":
+        from .excel import read_xlsx
+
+        return read_xlsx(path, sheet=options.get("sheet"))
+    if kind == "kml":
+        from .kml import read_kml
+
+        return read_kml(path)
+    from .vector import read_vector
+
+    return read_vector(path, layer=options.get("layer"))
+
+
+__all__ = ["SUFFIXES", "RawTable", "read_incident_file"]
