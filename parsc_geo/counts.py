@@ -1,5 +1,7 @@
-"""Aggregated complaint counts: the SIDPOL open-data CSV, any UBIGEO × category × count table,
-and the same aggregation of incident points, in one long table.
+"""Aggregated complaint counts in one long table.
+
+The SIDPOL open-data CSV, any UBIGEO × category × count table, and the same aggregation of
+incident points.
 
 Count table
 -----------
@@ -460,6 +462,26 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
     out = out[[*COUNT_COLUMNS, *TAXONOMY_COLUMNS]]
     out.attrs["without_ubigeo"] = without
     out.attrs["rows_read"] = len(incidents)
+    return out
+
+
+def counts_from_workspace(path: str | Path) -> pd.DataFrame:
+    """Read a workspace's incidents and aggregate them with :func:`counts_from_incidents`.
+
+    Incidents stored without a district (older workspaces) are assigned to the bundled INEI
+    districts first. ``attrs["synthetic"]`` tells whether the workspace holds synthetic data.
+    """
+    from .store import Workspace
+
+    workspace = Workspace(path)
+    incidents = workspace.read_incidents()
+    synthetic = bool(incidents.attrs.get("synthetic", False))
+    if "ubigeo" not in incidents.columns or not incidents["ubigeo"].astype(str).str.strip().any():
+        from .assign import assign_incidents
+
+        incidents = assign_incidents(incidents)
+    out = counts_from_incidents(incidents, source=Path(path).name)
+    out.attrs["synthetic"] = synthetic
     return out
 
 

@@ -148,10 +148,8 @@ class Period:
                     hint="write periods like 2020, 2020-03 or 2020-01:2020-10",
                 )
             year = int(m.group(1))
-            if m.group(2):
-                month = int(m.group(2))
-            else:
-                month = 1 if i == 0 else 12
+            default_month = 1 if i == 0 else 12
+            month = int(m.group(2)) if m.group(2) else default_month
             bounds.append(year * 12 + month - 1)
         if bounds[1] < bounds[0]:
             raise ConfigError(f"period {text!r} ends before it starts")
@@ -182,7 +180,9 @@ class Period:
 
     def iso(self) -> str:
         """Return ``"2020-01:2020-10"``."""
-        return f"{self.start // 12}-{self.start % 12 + 1:02d}:{self.end // 12}-{self.end % 12 + 1:02d}"
+        return (
+            f"{self.start // 12}-{self.start % 12 + 1:02d}:{self.end // 12}-{self.end % 12 + 1:02d}"
+        )
 
     def label(self) -> str:
         """Return the period in Spanish, e.g. ``"ene 2020 – oct 2020"``."""
@@ -264,14 +264,14 @@ def _targets(
     for code in fenomenos:
         out.append((code, "fenomeno", FENOMENOS[code], counts["fenomeno"] == code))
     if modalidades:
-        fields = {
-            "generico": counts["delito_generico"].map(_fold),
-            "especifico": counts["delito_especifico"].map(_fold),
+        fields: dict[str, list[str]] = {
+            "generico": [_fold(v) for v in counts["delito_generico"]],
+            "especifico": [_fold(v) for v in counts["delito_especifico"]],
             "modalidad": [
                 _fold(modalidad_label(str(e), str(m)))
                 for e, m in zip(counts["delito_especifico"], counts["modalidad"], strict=True)
             ],
-            "categoria": counts["categoria"].map(_fold),
+            "categoria": [_fold(v) for v in counts["categoria"]],
         }
         for name in modalidades:
             key = _fold(name)
@@ -279,7 +279,7 @@ def _targets(
             for values in fields.values():
                 mask |= np.asarray(values, dtype=object) == key
             if not mask.any():
-                known = sorted(set(fields["especifico"]) | set(fields["modalidad"]))
+                known = sorted({str(v) for key in ("especifico", "modalidad") for v in fields[key]})
                 raise ConfigError(
                     f"modalidad {name!r} matches no category in the counts",
                     hint="use a delito específico or modalidad present in the data, e.g. "
@@ -744,7 +744,17 @@ def top_districts(
         [by, second, "codigo"], ascending=[False, False, True], kind="stable"
     )
     out = ranked.head(n)[
-        ["codigo", "distrito", "provincia", "n", "poblacion", "tasa", "tasa_eb", "participacion", "periodo"]
+        [
+            "codigo",
+            "distrito",
+            "provincia",
+            "n",
+            "poblacion",
+            "tasa",
+            "tasa_eb",
+            "participacion",
+            "periodo",
+        ]
     ].reset_index(drop=True)
     out.insert(0, "rank", range(1, len(out) + 1))
     out.attrs["parameters"] = {**result.parameters, "top_n": n, "by": by}
@@ -788,11 +798,13 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
                     "CLÚSTER": row["nivel"],
                 }
             )
-    return pd.DataFrame(records, columns=["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"])
+    return pd.DataFrame(
+        records, columns=["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
+    )
 
 
 def _letter(index: int) -> str:
-    """Return a, b, … z, aa, ab … for 0, 1, …"""
+    """Return the letters a, b, … z, aa, ab … for 0, 1, … (the plan's N/O column)."""
     letters = ""
     index += 1
     while index:

@@ -231,18 +231,21 @@ def kmeans(
             dist = ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
             new = dist.argmin(axis=1)
             sizes = np.bincount(new, minlength=k)
-            for j in np.flatnonzero(sizes == 0):
+            for empty in np.flatnonzero(sizes == 0):
                 # An empty cluster takes the point farthest from its centre (as scikit-learn).
                 far = int(dist[np.arange(n), new].argmax())
-                new[far] = j
+                new[far] = empty
                 dist[far] = 0.0
                 sizes = np.bincount(new, minlength=k)
             if np.array_equal(new, labels):
                 break
             labels = new
-            centers = np.column_stack(
-                [np.bincount(labels, weights=x[:, d], minlength=k) for d in range(x.shape[1])]
-            ) / sizes[:, None]
+            centers = (
+                np.column_stack(
+                    [np.bincount(labels, weights=x[:, d], minlength=k) for d in range(x.shape[1])]
+                )
+                / sizes[:, None]
+            )
         inertia = float(((x - centers[labels]) ** 2).sum())
         if best is None or inertia < best[2] - 1e-12:
             best = (labels, centers, inertia)
@@ -262,7 +265,7 @@ def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def rank_groups(
-    indicators: Mapping[str, Any], rule: PriorityRule
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Return each unit's group (1 = highest) and the number of groups actually formed.
 
@@ -313,12 +316,12 @@ def rank_groups(
         else:
             classifier = mapclassify.Quantiles(y, k=k)
     yb = np.asarray(classifier.yb, dtype=np.int64)
-    n_classes = int(len(classifier.bins))
+    n_classes = len(classifier.bins)
     return (n_classes - yb).astype(np.int64), n_classes
 
 
 def _levels(
-    indicators: Mapping[str, Any], rule: PriorityRule
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
 ) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
     groups, n_groups = rank_groups(indicators, rule)
     n = np.asarray(indicators["n"], dtype=float)
@@ -380,9 +383,7 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
         if cap:
             text += f"; limitado a PRIORIDAD: {int(count)} denuncias < mínimo {rule.min_count}"
         if drop:
-            text += (
-                f"; sin nivel: {int(count)} denuncias < mínimo {rule.min_count_prioridad}"
-            )
+            text += f"; sin nivel: {int(count)} denuncias < mínimo {rule.min_count_prioridad}"
         reasons.append(text)
     return pd.DataFrame(
         {"grupo": groups, "nivel_regla": by_rule, "nivel": final, "motivo": reasons},

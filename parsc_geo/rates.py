@@ -31,7 +31,8 @@ def _as_arrays(events: npt.ArrayLike, population: npt.ArrayLike) -> tuple[FloatA
         )
     if np.any(~np.isfinite(e)) or np.any(e < 0):
         raise InputDataError(
-            f"event counts must be finite and non-negative, got {e[~(np.isfinite(e) & (e >= 0))][:5]}"
+            "event counts must be finite and non-negative, got "
+            f"{e[~(np.isfinite(e) & (e >= 0))][:5]}"
         )
     bad = ~np.isfinite(b) | (b <= 0)
     if np.any(bad):
@@ -97,7 +98,7 @@ class EBEstimate:
 def empirical_bayes(
     events: npt.ArrayLike, population: npt.ArrayLike, *, per: float = RATE_PER
 ) -> EBEstimate:
-    """Smooth rates toward the regional rate with global (aspatial) Empirical Bayes.
+    r"""Smooth rates toward the regional rate with global (aspatial) Empirical Bayes.
 
     Parameters
     ----------
@@ -117,14 +118,14 @@ def empirical_bayes(
     -----
     Marshall's (1991) method-of-moments estimator, as in PySAL's
     ``esda.smoothing.Empirical_Bayes``. With events :math:`e_i`, populations :math:`b_i`,
-    crude rates :math:`r_i = e_i / b_i`, regional rate :math:`m = \\sum e_i / \\sum b_i` and
-    mean population :math:`\\bar b`:
+    crude rates :math:`r_i = e_i / b_i`, regional rate :math:`m = \sum e_i / \sum b_i` and
+    mean population :math:`\bar b`:
 
     .. math::
 
-        s^2 = \\frac{\\sum b_i (r_i - m)^2}{\\sum b_i} - \\frac{m}{\\bar b}, \\qquad
-        w_i = \\frac{s^2}{s^2 + m / b_i}, \\qquad
-        \\hat r_i = w_i r_i + (1 - w_i) m .
+        s^2 = \frac{\sum b_i (r_i - m)^2}{\sum b_i} - \frac{m}{\bar b}, \qquad
+        w_i = \frac{s^2}{s^2 + m / b_i}, \qquad
+        \hat r_i = w_i r_i + (1 - w_i) m .
 
     When the rates vary less than Poisson noise alone would make them vary, :math:`s^2` is
     negative; it is then set to 0 (Marshall 1991; Bailey & Gatrell 1995, p. 305), so every
@@ -173,9 +174,7 @@ def percent_change(current: npt.ArrayLike, previous: npt.ArrayLike) -> FloatArra
     numpy.ndarray
         ``(current - previous) / previous * 100``; NaN where ``previous`` is 0 or missing.
     """
-    c, p = np.broadcast_arrays(
-        np.asarray(current, dtype=float), np.asarray(previous, dtype=float)
-    )
+    c, p = np.broadcast_arrays(np.asarray(current, dtype=float), np.asarray(previous, dtype=float))
     out = np.full(c.shape, np.nan)
     ok = np.isfinite(p) & (p != 0) & np.isfinite(c)
     np.divide(c - p, p, out=out, where=ok)
