@@ -649,6 +649,10 @@ def plan_patrols(
     crs = metric_crs(layer)
     layer = layer.to_crs(crs)
     data = incidents.to_crs(crs)
+    for col in ("comisaria", "sector", "subsector"):
+        # The workspace stores missing labels as empty strings.
+        blank = data[col].isna() | (data[col].astype(str).str.strip() == "")
+        data[col] = data[col].astype(object).where(~blank, None)
     names = set(layer["comisaria"].astype(str))
     in_comisarias = data[data["comisaria"].astype(str).isin(names).to_numpy()]
     keys = list(

@@ -1,0 +1,216 @@
+"""``parsc-geo patrol``: patrol plans per comisaría sector (PDF, PNG, CSV, XLSX, GeoPackage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import is_quiet, output_dir_option, overwrite_option, workspace_option
+
+#: Default output folder of the patrol plans.
+DEFAULT_PATROL_DIR = Path("patrullaje")
+
+
+@click.command(
+    "patrol",
+    epilog="""\b
+Examples:
+  parsc-geo patrol -o patrullaje/
+  parsc-geo patrol --workspace cajamarca.gpkg --comisaria "CPNP CAJAMARCA" -o plan/
+  parsc-geo patrol --units 2 --shift-hours 12 --shifts 2 --visit-minutes 10 -o plan/
+  parsc-geo patrol --method grid --cell-size 100 --share 0.7 --overwrite -o plan/
+""",
+)
+@workspace_option
+@output_dir_option
+@click.option("--comisaria", help="Plan only this comisaría (name or CENACOM id).")
+@click.option(
+    "--units",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Patrol units per sector and shift.",
+)
+@click.option(
+    "--shifts",
+    type=click.IntRange(min=1, max=24),
+    default=3,
+    show_default=True,
+    help="Shifts per day.",
+)
+@click.option(
+    "--shift-hours",
+    type=click.IntRange(min=1, max=24),
+    default=8,
+    show_default=True,
+    help="Length of a shift (hours).",
+)
+@click.option(
+    "--first-shift-start",
+    type=click.IntRange(min=0, max=23),
+    default=6,
+    show_default=True,
+    help="Hour at which the first shift starts.",
+)
+@click.option(
+    "--available-hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Hours per unit and shift for visits to critical points [default: the whole shift].",
+)
+@click.option(
+    "--visit-minutes",
+    type=click.IntRange(min=1, max=240),
+    default=15,
+    show_default=True,
+    help="Length of a visit (Koper 1995: 10–15 min).",
+)
+@click.option(
+    "--revisit-minutes",
+    type=click.IntRange(min=1),
+    default=120,
+    show_default=True,
+    help="Minimum time between visits to the same point.",
+)
+@click.option(
+    "--share",
+    type=click.FloatRange(min=0, max=1, min_open=True),
+    default=0.6,
+    show_default=True,
+    help="Share of incidents the patrol windows must cover.",
+)
+@click.option(
+    "--block-hours",
+    type=click.Choice(["1", "2", "3", "4", "6"]),
+    default="2",
+    show_default=True,
+    help="Length of the hour blocks of the windows.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["dbscan", "gistar", "grid"]),
+    default="dbscan",
+    show_default=True,
+    help="Where candidate critical points come from.",
+)
+@click.option(
+    "--min-count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Minimum incidents in a critical point.",
+)
+@click.option(
+    "--eps",
+    "eps_m",
+    type=click.FloatRange(min=1),
+    default=60.0,
+    show_default=True,
+    help="DBSCAN radius (m).",
+)
+@click.option(
+    "--cell-size",
+    "cell_size_m",
+    type=click.FloatRange(min=1),
+    default=100.0,
+    show_default=True,
+    help="Cell size (m) of the grid and gistar methods.",
+)
+@click.option(
+    "--risk",
+    type=click.Choice(["n", "harm"]),
+    default="n",
+    show_default=True,
+    help="Rank points and share visits by incidents (n) or harm-weighted incidents.",
+)
+@click.option("--no-density", is_flag=True, help="Draw the maps without a density background.")
+@click.option(
+    "--basemap",
+    is_flag=True,
+    help="Try web tiles under the maps (needs contextily and network; skipped otherwise).",
+)
+@overwrite_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    workspace: Path,
+    output: Path | None,
+    comisaria: str | None,
+    units: int,
+    shifts: int,
+    shift_hours: int,
+    first_shift_start: int,
+    available_hours: float | None,
+    visit_minutes: int,
+    revisit_minutes: int,
+    share: float,
+    block_hours: str,
+    method: str,
+    min_count: int,
+    eps_m: float,
+    cell_size_m: float,
+    risk: str,
+    no_density: bool,
+    basemap: bool,
+    overwrite: bool,
+) -> None:
+    """Write patrol plans per comisaría sector from the workspace.
+
+    For each sector: the ranked critical points (small hotspots inside the sector), the hour ×
+    day table, the patrol windows (fewest hour blocks covering --share of the incidents, per
+    weekday/weekend) and a schedule of short visits repeated about every two hours (Koper 1995;
+    Sherman & Weisburd 1995), visiting the points in a short straight-line tour. Writes one A4
+    PDF per comisaría (a page per sector), a PNG per sector, CSV/XLSX tables and the critical
+    points as GeoPackage and GeoJSON.
+    """
+    from .._errors import InputDataError
+    from ..patrol import plan_patrols, write_patrol_outputs
+    from ..patrol_schedule import ScheduleOptions
+    from ..store import Workspace
+
+    ws = Workspace(workspace)
+    incidents = ws.read_incidents()
+    sectors = ws.read_sectors()
+    if sectors is None:
+        raise InputDataError(
+            f"workspace {workspace} has no sector layer",
+            hint="load one with 'parsc-geo ingest --sectors FILE' or run 'parsc-geo demo'",
+        )
+    options = ScheduleOptions(
+        units=units,
+        shifts=shifts,
+        shift_hours=shift_hours,
+        first_shift_start=first_shift_start,
+        available_hours=available_hours,
+        visit_minutes=visit_minutes,
+        revisit_minutes=revisit_minutes,
+    )
+    plan = plan_patrols(
+        incidents,
+        sectors,
+        comisaria=comisaria,
+        share=share,
+        block_hours=int(block_hours),
+        schedule=options,
+        method=method,
+        min_count=min_count,
+        eps_m=eps_m,
+        cell_size_m=cell_size_m,
+        risk=risk,
+    )
+    paths = write_patrol_outputs(
+        plan,
+        output or DEFAULT_PATROL_DIR,
+        synthetic=bool(ws.metadata().get("synthetic", False)),
+        overwrite=overwrite,
+        basemap=basemap,
+        density=not no_density,
+    )
+    if not is_quiet(ctx):
+        for sp in plan.sectors:
+            click.echo(
+                f"{sp.comisaria} / {sp.sector}: {sp.n_incidents} denuncias, "
+                f"{len(sp.points)} puntos críticos"
+            )
+    click.echo(f"{len(paths)} file(s) written to {output or DEFAULT_PATROL_DIR}")
