@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clusters import hotspot_dbscan, hotspot_hdbscan
 from .gistar import hotspot_gistar
+from .kde import hotspot_kde
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,13 +39,6 @@ __all__ = [
 ]
 
 METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar")
-
-
-def hotspot_kde(data: Any, **kwargs: Any) -> Any:
-    """Find hotspots as areas of high kernel density (see :mod:`parsc_geo.hotspots.kde`)."""
-    from .kde import hotspot_kde as _hotspot_kde
-
-    return _hotspot_kde(data, **kwargs)
 
 
 def run_method(method: str, data: Any, **kwargs: Any) -> Any:
