@@ -185,14 +185,14 @@ def hotspots() -> gpd.GeoDataFrame:
 
 
 def density():
-    """A 20 × 30 raster (UTM 17S, 50 m cells) rising west → east: value = column index."""
+    """A 20 × 30 raster (UTM 17S, 50 m cells): 0 in columns 0–4, then rising 1 … 25 eastward."""
     from affine import Affine
     from pyproj import CRS
 
     from parsc_geo.density import DensityRaster
 
     cols, rows, cell = 30, 20, 50.0
-    array = np.tile(np.arange(cols, dtype="float64"), (rows, 1))
+    array = np.tile(np.maximum(np.arange(cols, dtype="float64") - 4, 0), (rows, 1))
     transform = Affine(cell, 0, X0 - 750, 0, -cell, Y0 + 500)
     return DensityRaster(
         array=array,

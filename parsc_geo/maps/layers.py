@@ -626,7 +626,7 @@ def density_image(
     factor = max(dst_w, dst_h) / max_size
     if factor > 1:
         dst_w, dst_h = math.ceil(dst_w / factor), math.ceil(dst_h / factor)
-        dst_t = dst_t * dst_t.scale(factor, factor)
+        dst_t = dst_t @ dst_t.scale(factor, factor)
     dst = np.full((dst_h, dst_w), np.nan, dtype="float64")
     reproject(
         source=src,

@@ -1,0 +1,365 @@
+"""Content tests of the rendered maps (layers, legends, colours and counts, bounds, escaping)."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import maps_data as md
+import numpy as np
+import pytest
+from pyproj import Transformer
+
+from parsc_geo import settings
+from parsc_geo._errors import ConfigError, OutputError
+from parsc_geo.maps import (
+    add_legend,
+    add_title_block,
+    build_comisaria_map,
+    build_province_map,
+    new_map,
+    render_map_html,
+    write_atlas,
+    write_map_html,
+)
+from parsc_geo.maps.layers import DENSITY_COLORS, GI_CLASSES, density_image
+from parsc_geo.taxonomy import GENERICO_COLORS, GENERICO_LABELS_ES
+
+COMISARIA = "COMISARIA CAJAMARCA I"
+
+
+# ---------------------------------------------------------------- helpers (parse the page)
+def overlays(page: str) -> list[str]:
+    block = re.search(r"overlays :\s*\{(.*?)\},\s*\}", page, re.S)
+    assert block, "no layer control"
+    return [json.loads(k) for k in re.findall(r'^\s*("(?:[^"\\]|\\.)*")\s*:', block.group(1), re.M)]
+
+
+def incident_payload(page: str) -> dict:
+    match = re.search(r"parscGeo\.incidents\(\w+,\s*(\{.*?\}), \{\n", page, re.S)
+    assert match, "no incident layer"
+    return json.loads(match.group(1))
+
+
+def geojson_payloads(page: str) -> list[dict]:
+    return [
+        json.loads(m)
+        for m in re.findall(r"parscGeo\.geojson\((\{.*?\}),\s*\n\s*\{labelClass", page, re.S)
+    ]
+
+
+class LegendParser(HTMLParser):
+    """Collect legend entries: (section title, colour, label, count)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[tuple[str, str, str, str]] = []
+        self.section = ""
+        self._in: str | None = None
+        self._cur: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = a.get("class") or ""
+        if tag == "summary":
+            self._in = "summary"
+            self.section = ""
+        elif tag == "li" and "data-color" in a:
+            self._cur = {"color": a["data-color"], "label": "", "count": ""}
+        elif tag == "span" and "parsc-entry" in cls:
+            self._in = "label"
+        elif tag == "span" and "parsc-count" in cls:
+            self._in = "count"
+
+    def handle_endtag(self, tag):
+        if tag == "li" and self._cur:
+            c = self._cur
+            self.entries.append((self.section, c["color"], c["label"], c["count"]))
+            self._cur = {}
+        if tag in ("summary", "span"):
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in == "summary":
+            self.section += data
+        elif self._in in ("label", "count") and self._cur:
+            self._cur[self._in] += data
+
+
+def legend(page: str) -> list[tuple[str, str, str, str]]:
+    block = re.search(r'<div class="parsc-legends".*?</div>\s*(?=<|$)', page, re.S)
+    parser = LegendParser()
+    parser.feed(page[page.index('<div class="parsc-legends"') :])
+    assert block
+    return parser.entries
+
+
+def fit_bounds(page: str) -> tuple[float, float, float, float]:
+    m = re.search(
+        r"fitBounds\(\s*\[\[([-\d.]+),\s*([-\d.]+)\],\s*\[([-\d.]+),\s*([-\d.]+)\]\]", page
+    )
+    assert m
+    s, w, n, e = map(float, m.groups())
+    return w, s, e, n
+
+
+@pytest.fixture(scope="module")
+def comisaria_page() -> str:
+    built = build_comisaria_map(
+        md.incidents(payload=True),
+        md.sectors(),
+        comisaria=COMISARIA,
+        hotspots=md.hotspots(),
+        density=md.density(),
+        synthetic=True,
+        tiles=None,
+    )
+    return render_map_html(built.map)
+
+
+@pytest.fixture(scope="module")
+def province_page() -> str:
+    built = build_province_map(
+        md.incidents(payload=True),
+        province="cajamarca",
+        hotspots=md.hotspots(),
+        density=md.density(),
+        tiles="OpenStreetMap",
+        parameters={"bandwidth": 300.0, "kernel": "quartic"},
+    )
+    return render_map_html(built.map)
+
+
+# ---------------------------------------------------------------- layers
+def test_comisaria_layers(comisaria_page):
+    names = overlays(comisaria_page)
+    assert names == [
+        "Densidad kernel de incidentes",
+        "Distritos (1)",
+        "Comisarías y dependencias policiales (2)",
+        "Sectores (2)",
+        "Subsectores con número de incidentes (4)",
+        "Zonas críticas por densidad kernel (KDE) (2)",
+        "Incidentes: Violencia contra las mujeres e integrantes del grupo familiar (8)",
+        "Incidentes: Muertes violentas (2)",
+        "Incidentes: Delitos patrimoniales en espacios públicos (18)",
+        "Incidentes: Otros delitos (8)",
+    ]
+
+
+def test_province_layers_include_gistar_and_provinces(province_page):
+    names = overlays(province_page)
+    assert "Provincias (1)" in names
+    # 13 districts in Cajamarca province (INEI).
+    assert "Distritos (12)" in names
+    assert "Gi*: celdas calientes y frías (6)" in names  # the non-significant cell is not drawn
+    assert len(names) == 10
+    assert '"OpenStreetMap"' in province_page  # base layer offered
+
+
+def test_subsector_labels_and_counts(comisaria_page):
+    fcs = geojson_payloads(comisaria_page)
+    labels = [f["properties"].get("label") for fc in fcs for f in fc["features"]]
+    # Incidents are placed A, B, C, D in turn: 36 / 4 = 9 each (built that way in maps_data).
+    for sub in "ABCD":
+        assert f"SUB SECTOR {sub}: 9" in labels
+
+
+def test_hotspots_ranked_by_count(comisaria_page):
+    fcs = geojson_payloads(comisaria_page)
+    ranked = [f for fc in fcs for f in fc["features"] if "Zona crítica" in str(f["properties"])]
+    by_rank = {f["properties"]["label"]: dict(f["properties"]["popup"]) for f in ranked}
+    assert by_rank["1"]["Incidentes"] == "14" and by_rank["2"]["Incidentes"] == "9"
+    assert by_rank["1"]["Horas pico"] == "19–22 h"
+
+
+def test_gistar_colours_by_class(province_page):
+    fcs = geojson_payloads(province_page)
+    colours = [
+        f["properties"]["style"]["fillColor"]
+        for fc in fcs
+        for f in fc["features"]
+        if f["properties"].get("popup_title", "").startswith(("Caliente", "Frío"))
+    ]
+    assert sorted(colours) == sorted(c for _, c in GI_CLASSES.values())
+
+
+# ---------------------------------------------------------------- legend, colours and counts
+def test_incident_legend_colours_and_counts(comisaria_page):
+    entries = [e for e in legend(comisaria_page) if e[0] == "Incidentes por delito genérico"]
+    expected: dict[str, int] = {}
+    for gen, *_, count in md.KINDS:
+        expected[gen] = expected.get(gen, 0) + count
+    got = {label: (colour, int(count.replace(",", ""))) for _, colour, label, count in entries}
+    assert got == {GENERICO_LABELS_ES[g]: (GENERICO_COLORS[g], n) for g, n in expected.items()}
+
+
+def test_point_colours_match_categories(comisaria_page):
+    d = incident_payload(comisaria_page)
+    colours = [d["generico_colors"][g] for g in d["g"]]
+    expected: dict[str, int] = {}
+    for gen, *_, count in md.KINDS:
+        expected[GENERICO_COLORS[gen]] = expected.get(GENERICO_COLORS[gen], 0) + count
+    assert {c: colours.count(c) for c in set(colours)} == expected
+    assert len(d["lat"]) == md.N_INCIDENTS
+
+
+def test_month_filter_counts(comisaria_page):
+    d = incident_payload(comisaria_page)
+    assert d["month_labels"] == ["enero 2020", "febrero 2020", "marzo 2020"]
+    assert d["month_counts"] == [12, 12, 12]
+
+
+def test_popup_fields_internal(comisaria_page):
+    d = incident_payload(comisaria_page)
+    assert "HURTO SIMPLE" in d["modalidades"]
+    # every fifth incident has no known time
+    assert sum(1 for h in d["h"] if h < 0) == md.N_INCIDENTS // 5
+    assert d["dates"][0].startswith("2020-01")
+
+
+def test_density_colorbar(comisaria_page):
+    m = re.search(
+        r'class="parsc-colorbar"[^>]*data-vmin="([^"]+)" data-vmax="([^"]+)"', comisaria_page
+    )
+    assert m and float(m.group(1)) == 0 and float(m.group(2)) == 25.0  # max of the fixture raster
+    assert "Densidad (incidentes/km²)" in comisaria_page
+    assert "L.imageOverlay(" in comisaria_page and "heatLayer" not in comisaria_page
+
+
+def test_density_image_georeferenced_and_ramp():
+    import base64
+    from io import BytesIO
+
+    from PIL import Image
+
+    raster = md.density()
+    url, bounds, vmax = density_image(raster)
+    assert vmax == 25.0
+    (south, west), (north, east) = bounds
+    to_ll = Transformer.from_crs(32717, 4326, always_xy=True)
+    t = raster.transform
+    corners = [to_ll.transform(t.c + dx, t.f + dy) for dx in (0, 1500) for dy in (0, -1000)]
+    lons, lats = zip(*corners, strict=True)
+    cell_deg = 50 / 111_000
+    # the image edges are the raster's edges to within one cell (Web Mercator resampling)
+    assert abs(west - min(lons)) < cell_deg and abs(east - max(lons)) < cell_deg
+    assert abs(south - min(lats)) < cell_deg and abs(north - max(lats)) < cell_deg
+    img = np.asarray(Image.open(BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    row = img[img.shape[0] // 2]
+    assert (row[:3, 3] == 0).all()  # zero density (west edge) is transparent
+    top = tuple(int(DENSITY_COLORS[-1][i : i + 2], 16) for i in (1, 3, 5))
+    assert np.abs(row[-2, :3].astype(int) - np.array(top)).max() <= 12  # east edge: top colour
+    assert row[-2, 3] == 255
+
+
+# ---------------------------------------------------------------- title block, banner, bounds
+def test_banner_and_internal_notice(comisaria_page, province_page):
+    assert settings.SYNTHETIC_BANNER in comisaria_page
+    assert 'id="parsc-synthetic-banner"' in comisaria_page
+    assert 'id="parsc-synthetic-banner"' not in province_page
+    for page in (comisaria_page, province_page):
+        assert settings.INTERNAL_NOTICE in page
+
+
+def test_title_block_fields(province_page):
+    assert "Mapa del delito — Provincia de Cajamarca" in province_page
+    for label in ("Lugar", "Periodo", "Fuente", "Generado", "Parámetros"):
+        assert f">{label}<" in province_page
+    # maps_data: month 1 + k % 3, day 3 + k % 20; latest March day: k = 17 → 20
+    assert "2020-01-03 a 2020-03-20" in province_page
+    assert "bandwidth = <code>300</code>" in province_page
+
+
+def test_province_bounds_match_boundary(province_page):
+    from parsc_geo.boundaries import load_provinces
+
+    p = load_provinces()
+    expected = p[p["provincia"] == "Cajamarca"].total_bounds
+    assert np.allclose(fit_bounds(province_page), expected, atol=1e-9)
+
+
+def test_comisaria_bounds_frame_sectors(comisaria_page):
+    w, s, e, n = fit_bounds(comisaria_page)
+    sw, ss, se, sn = md.sectors().total_bounds
+    margin = 300 / 111_000
+    assert w < sw and s < ss and e > se and n > sn
+    assert np.allclose(
+        [w, s, e, n], [sw - margin, ss - margin, se + margin, sn + margin], atol=1e-3
+    )
+
+
+def test_coordinates_rounded(comisaria_page):
+    for fc in geojson_payloads(comisaria_page):
+        text = json.dumps([f["geometry"] for f in fc["features"]])
+        assert not re.search(r"\d\.\d{6,}", text)
+    d = incident_payload(comisaria_page)
+    assert d["decimals"] == settings.COORD_DECIMALS
+    assert all(isinstance(v, int) for v in d["lat"][:5])
+
+
+# ---------------------------------------------------------------- escaping
+@pytest.mark.parametrize("payload", [md.XSS_IMG, md.XSS_SCRIPT])
+def test_payloads_never_raw(comisaria_page, payload):
+    assert payload not in comisaria_page
+    # the text is still there, escaped for JSON inside a script
+    escaped = payload.replace("<", "\\u003c").replace(">", "\\u003e")
+    assert escaped in comisaria_page
+
+
+def test_escaping_in_title_and_legend():
+    m = new_map(bounds=(-78.6, -7.2, -78.4, -7.1), tiles=None)
+    add_title_block(m, title=md.XSS_SCRIPT, place=md.XSS_IMG, period=None, source="x")
+    add_legend(m, md.XSS_IMG, [("#000000", md.XSS_SCRIPT, 1)])
+    page = render_map_html(m)
+    assert md.XSS_IMG not in page and md.XSS_SCRIPT not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_free_text_never_in_page(comisaria_page):
+    assert "texto libre del denunciante" not in comisaria_page
+
+
+# ---------------------------------------------------------------- errors and files
+def test_bad_bounds_and_unknown_province():
+    with pytest.raises(ConfigError, match="bounds"):
+        new_map(bounds=(10, 10, 0, 0))
+    with pytest.raises(ConfigError, match="unknown province"):
+        build_province_map(md.incidents(), province="Lima")
+    with pytest.raises(ConfigError, match="no sectors"):
+        build_comisaria_map(md.incidents(), md.sectors(), comisaria="OTRA")
+
+
+def test_write_map_refuses_overwrite(tmp_path):
+    m = new_map(bounds=(-78.6, -7.2, -78.4, -7.1), tiles=None)
+    out = write_map_html(m, tmp_path / "a.html")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    with pytest.raises(OutputError, match="already exists"):
+        write_map_html(m, tmp_path / "a.html")
+    write_map_html(m, tmp_path / "a.html", overwrite=True)
+
+
+def test_write_atlas_files_and_index(tmp_path):
+    paths = write_atlas(
+        md.incidents(),
+        hotspots=md.hotspots(),
+        sectors=md.sectors(),
+        densities={"Cajamarca": md.density(), f"comisaria:{COMISARIA}": md.density()},
+        output_dir=tmp_path,
+        synthetic=True,
+        tiles=None,
+    )
+    assert [p.name for p in paths] == [
+        "provincia-cajamarca.html",
+        "comisaria-comisaria-cajamarca-i.html",
+        "index.html",
+    ]
+    index = paths[-1].read_text(encoding="utf-8")
+    assert 'href="provincia-cajamarca.html"' in index
+    assert 'href="comisaria-comisaria-cajamarca-i.html"' in index
+    assert settings.SYNTHETIC_BANNER in index
+    assert "36 incidentes" in index
+    assert "n.º 1 (densidad kernel (KDE)): 14 incidentes" in index
+    with pytest.raises(OutputError, match="already exist"):
+        write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
