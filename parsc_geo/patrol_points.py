@@ -255,7 +255,7 @@ def critical_points(
                 "subsector": subsector,
                 "modalidades": top_modalidades(inside),
                 "horas_pico": peak_hours([int(h) for h in times.dt.hour]),
-                "dias_pico": peak_days([int(d) for d in times.dt.weekday]),
+                "dias_pico": peak_days([int(d) for d in times.dt.day_of_week]),
                 "origen_id": origin,
             }
         )

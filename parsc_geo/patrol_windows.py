@@ -112,7 +112,7 @@ def hour_day_table(incidents: pd.DataFrame) -> pd.DataFrame:
     table = np.zeros((24, 7), dtype=np.int64)
     if len(incidents):
         times = local_times(incidents)
-        np.add.at(table, (times.dt.hour.to_numpy(), times.dt.weekday.to_numpy()), 1)
+        np.add.at(table, (times.dt.hour.to_numpy(), times.dt.day_of_week.to_numpy()), 1)
     return pd.DataFrame(table, index=pd.RangeIndex(24, name="hora"), columns=list(DAY_NAMES_ES))
 
 
