@@ -75,7 +75,9 @@ def incidents(seed: int = 7) -> gpd.GeoDataFrame:
     for k in range(12):
         x, y = X0 + 150 + rng.uniform(-15, 15), Y0 + 350 + rng.uniform(-15, 15)
         when = friday + pd.Timedelta(weeks=k % 4, minutes=int(rng.integers(0, 110)))
-        rows.append(_incident(i, x, y, when, True, "SECTOR 1", "SUB SECTOR A", "ROBO", "AGRAVADO", 3.0))
+        rows.append(
+            _incident(i, x, y, when, True, "SECTOR 1", "SUB SECTOR A", "ROBO", "AGRAVADO", 3.0)
+        )
         i += 1
     for k in range(7):
         x, y = X0 + 850 + rng.uniform(-15, 15), Y0 + 150 + rng.uniform(-15, 15)
