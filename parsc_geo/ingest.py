@@ -583,7 +583,7 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
             "label_known": labels["label_known"].to_numpy(dtype=bool),
             "descripcion": descripcion.to_numpy(),
             "comisaria_reportada": opt_text("comisaria").to_numpy(),
-            "sector_reportado": opt_text("sector").to_numpy(),
+            "sector_reportado": _join_nonempty(opt_text("sector"), opt_text("subsector")),
             "source": raw.source,
             "source_row": raw.source_row,
             "flags": flags.to_numpy(),
@@ -591,6 +591,11 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
         }
     )
     return _Prepared(raw, path, frame, lon, lat, reason, fld, val, cols, warnings)
+
+
+def _join_nonempty(a: pd.Series, b: pd.Series) -> np.ndarray:
+    both = a.ne("") & b.ne("")
+    return a.where(~both, a + " / " + b).where(a.ne(""), b).to_numpy()
 
 
 def _messages(source: str, rows: np.ndarray, reason: np.ndarray, fld: np.ndarray, val: np.ndarray) -> list[str]:

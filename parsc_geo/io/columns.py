@@ -151,7 +151,8 @@ FIELD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
         "CIA",
         "COMISARIA_REGISTRO",
     ),
-    "sector": ("SUBSECTOR", "SUB_SECTOR", "SECTOR", "SECTOR_PATRULLAJE"),
+    "sector": ("SECTOR", "SECTOR_PATRULLAJE", "SECTOR_DE_PATRULLAJE"),
+    "subsector": ("SUBSECTOR", "SUB_SECTOR"),
     "observacion": ("OBSERVACION",),
 }
 

@@ -1,0 +1,103 @@
+"""``parsc-geo info``: describe a workspace or an incident file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .options import DEFAULT_WORKSPACE
+
+
+def _describe_file(path: Path) -> dict[str, Any]:
+    from ..ingest import ingest_files
+
+    result = ingest_files([path], assign=False)
+    f = result.report["files"][0]
+    acc = result.accepted
+    info: dict[str, Any] = {
+        "path": str(path),
+        "format": f["format"],
+        "columns": f["columns"],
+        "rows_read": f["rows_read"],
+        "rows_accepted": f["rows_accepted"],
+        "rows_quarantined": f["rows_quarantined"],
+        "reasons": f["reasons"],
+        "unknown_labels": f["unknown_labels"],
+        "warnings": f["warnings"],
+    }
+    when = acc["occurred_at"].dropna()
+    if len(when):
+        info["period"] = [when.min().date().isoformat(), when.max().date().isoformat()]
+    if len(acc):
+        minx, miny, maxx, maxy = acc.total_bounds
+        info["bounds"] = [round(float(v), 5) for v in (minx, miny, maxx, maxy)]
+        top = acc.groupby("delito_generico").size().sort_values(ascending=False, kind="stable")
+        info["delito_generico"] = {str(k): int(v) for k, v in top.items()}
+    return info
+
+
+@click.command(name="info")
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def command(path: Path | None, as_json: bool) -> None:
+    """Describe a workspace (layers, counts, period, imports) or an incident file.
+
+    Without PATH, describes ./workspace.gpkg. For an incident file, shows its format, the
+    columns recognised, how many rows would be accepted or quarantined and why, the period and
+    the extent, without writing anything.
+
+    \b
+    Examples:
+      parsc-geo info
+      parsc-geo info cajamarca.gpkg
+      parsc-geo info mapa_delito.csv --json
+    """
+    from .._errors import InputDataError
+    from ..store import Workspace
+
+    target = path or DEFAULT_WORKSPACE
+    if target.suffix.lower() == ".gpkg" and (path is None or _is_workspace(target)):
+        ws = Workspace(target)
+        if not ws.exists:
+            raise InputDataError(
+                f"workspace {target} does not exist",
+                hint="create it with 'parsc-geo ingest FILE --workspace " f"{target}'",
+            )
+        info = ws.describe()
+    else:
+        if not target.exists():
+            raise InputDataError(f"{target}: no such file", hint="check the path")
+        info = _describe_file(target)
+    if as_json:
+        click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        return
+    _print(info)
+
+
+def _is_workspace(path: Path) -> bool:
+    if not path.exists():
+        return True
+    import pyogrio
+
+    names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    return "incidents" in names or "parsc_metadata" in names or "imports" in names
+
+
+def _print(info: dict[str, Any], indent: str = "") -> None:
+    for key, value in info.items():
+        if isinstance(value, dict):
+            click.echo(f"{indent}{key}:")
+            _print(value, indent + "  ")
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            click.echo(f"{indent}{key}: {len(value)}")
+            for item in value:
+                click.echo(f"{indent}  - " + ", ".join(f"{k}={v}" for k, v in item.items()))
+        else:
+            click.echo(f"{indent}{key}: {value}")

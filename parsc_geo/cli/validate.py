@@ -1,0 +1,64 @@
+"""``parsc-geo validate``: check incident files and report, importing nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .ingest import build_options, ingest_options, print_summary
+from .options import is_quiet, overwrite_option
+
+
+@click.command(name="validate")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@ingest_options
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the JSON report here (the only file this command writes).",
+)
+@overwrite_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    columns: tuple[str, ...],
+    config: Path | None,
+    utm_zone: str | None,
+    study_area: str | None,
+    min_date: str | None,
+    report_path: Path | None,
+    overwrite: bool,
+) -> None:
+    """Check incident FILES with the rules of 'ingest' and print (or write) the report.
+
+    Nothing is imported and no other file is written: use it to see what 'ingest' would
+    accept and quarantine, which columns were recognised and which crime labels are unknown.
+
+    \b
+    Examples:
+      parsc-geo validate mapa_delito.csv
+      parsc-geo validate campo.csv mymaps.kml --report validacion.json
+      parsc-geo validate utm.xlsx --utm-zone 17S --columns easting=ESTE_X,northing=NORTE_Y
+    """
+    from ..ingest import ingest_files
+    from ..io.writers import write_report
+
+    opts = build_options(
+        ctx,
+        columns=columns,
+        config=config,
+        utm_zone=utm_zone,
+        study_area=study_area,
+        min_date=min_date,
+    )
+    result = ingest_files(files, opts, assign=False)
+    if report_path is not None:
+        write_report(result.report, report_path, overwrite=overwrite)
+    print_summary(result, quiet=is_quiet(ctx))
+    if report_path is not None and not is_quiet(ctx):
+        click.echo(f"Informe: {report_path}")

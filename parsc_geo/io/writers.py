@@ -1,0 +1,62 @@
+"""Atomic writers of quarantine files and ingestion reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    if path.exists() and not overwrite:
+        raise OutputError(
+            f"{path} already exists", hint="choose another name or pass --overwrite"
+        )
+    if not path.parent.exists():
+        raise OutputError(f"folder {path.parent} does not exist", hint="create it first")
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def write_quarantine(quarantine: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the quarantine table as CSV (UTF-8 with BOM, so Excel shows accents), atomically.
+
+    Parameters
+    ----------
+    quarantine
+        Rows with :data:`parsc_geo.schema.QUARANTINE_COLUMNS`.
+    path
+        Target ``.csv`` file.
+    overwrite
+        Replace an existing file.
+    """
+    target = Path(path)
+    _check_target(target, overwrite)
+    text = quarantine.to_csv(index=False, lineterminator="\n")
+    _atomic_write_bytes(target, text.encode("utf-8-sig"))
+    return target
+
+
+def write_report(report: dict[str, Any], path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write an ingestion report as indented UTF-8 JSON, atomically."""
+    target = Path(path)
+    _check_target(target, overwrite)
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=str, sort_keys=False)
+    _atomic_write_bytes(target, (text + "\n").encode("utf-8"))
+    return target
