@@ -56,7 +56,10 @@ def population_base(delito_especifico: str, modalidad: str) -> str:
     """
     if delito_especifico in RURAL_TYPES:
         return "rural"
-    if modalidad in TOTAL_POPULATION_MODALIDADES or delito_especifico in TOTAL_POPULATION_ESPECIFICOS:
+    if (
+        modalidad in TOTAL_POPULATION_MODALIDADES
+        or delito_especifico in TOTAL_POPULATION_ESPECIFICOS
+    ):
         return "total"
     return "urban"
 
@@ -134,11 +137,13 @@ def allocate(counts: pd.DataFrame, inputs: pd.DataFrame | None = None) -> pd.Dat
         inputs = district_inputs()
     ubigeos = inputs["ubigeo"].to_numpy()
     frames = []
-    for i, row in enumerate(counts.itertuples(index=False)):
-        n_type = int(row.n)
+    for i, (esp, mod, n) in enumerate(
+        zip(counts["delito_especifico"], counts["modalidad"], counts["n"], strict=True)
+    ):
+        n_type = int(n)
         if n_type == 0:
             continue
-        w = district_weights(inputs, population_base(row.delito_especifico, row.modalidad))
+        w = district_weights(inputs, population_base(str(esp), str(mod)))
         shares = apportion(n_type, w)
         keep = shares > 0
         frames.append(

@@ -16,12 +16,12 @@ Method (all in UTM 17S)
 2. **Where people live**: the town model of :mod:`parsc_geo.datasets.places` — each town's 2017
    urban population spread evenly over its disk (a Vogel sunflower of 400 points, deterministic),
    plus the villages, each carrying an equal share of the rural population.
-3. **Subsectors**: weighted k-means of those population points (scikit-learn ``KMeans``, seeded,
-   ``n_init=4``) with as many clusters as subsectors; each subsector is the Voronoi cell of its
-   cluster centre clipped to the jurisdiction. Populated parts get small subsectors, the
-   countryside a few large ones, as on the plan's station maps.
+3. **Subsectors**: weighted k-means of those population points (:func:`weighted_kmeans`,
+   k-means++ seeds, best of 4 runs) with as many clusters as subsectors; each subsector is the
+   Voronoi cell of its cluster centre clipped to the jurisdiction. Populated parts get small
+   subsectors, the countryside a few large ones, as on the plan's station maps.
 4. **Sectors**: subsectors are merged into contiguous sectors by Ward agglomerative clustering of
-   their centroids constrained to adjacency (subsectors that touch).
+   their centroids constrained to adjacency (subsectors that touch), :func:`contiguous_ward`.
 5. **Labels**: sectors are numbered by distance from the station (``SECTOR 1`` is the nearest);
    subsectors are lettered ``SUB SECTOR A`` … ``AJ`` (or numbered ``SUB SECTOR 1`` … for Chota,
    the other style on the plan's maps) in sector order, then north to south, then west to east.
@@ -75,8 +75,8 @@ def subsector_label(index: int, style: str) -> str:
 
     Examples
     --------
-    >>> subsector_label(0, "letters"), subsector_label(25, "letters"), subsector_label(35, "letters")
-    ('SUB SECTOR A', 'SUB SECTOR Z', 'SUB SECTOR AJ')
+    >>> [subsector_label(k, "letters") for k in (0, 25, 35)]
+    ['SUB SECTOR A', 'SUB SECTOR Z', 'SUB SECTOR AJ']
     >>> subsector_label(9, "numbers")
     'SUB SECTOR 10'
     """
@@ -163,8 +163,6 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
     """
     import geopandas as gpd
     import shapely
-    from scipy.sparse import csr_matrix
-    from sklearn.cluster import AgglomerativeClustering, KMeans
 
     from ..boundaries import load_stations
 
@@ -192,9 +190,8 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
         w = np.concatenate(wts)
         inside = shapely.contains_xy(jurisdiction, xy[:, 0], xy[:, 1])
         xy, w = xy[inside], w[inside]
-        km = KMeans(n_clusters=plan.n_subsectors, random_state=seed, n_init=4)
-        km.fit(xy, sample_weight=w)
-        centres = km.cluster_centers_[np.lexsort((km.cluster_centers_[:, 0], -km.cluster_centers_[:, 1]))]
+        centres = weighted_kmeans(xy, w, plan.n_subsectors, np.random.default_rng([seed, 707]))
+        centres = centres[np.lexsort((centres[:, 0], -centres[:, 1]))]
         subs = [c for c in _voronoi_cells(centres, jurisdiction) if not c.is_empty]
 
         n = len(subs)
@@ -204,21 +201,19 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
                 if subs[i].intersection(subs[j]).length > 1.0:
                     adjacency[i, j] = adjacency[j, i] = 1
         cent = np.array([[g.centroid.x, g.centroid.y] for g in subs])
-        groups = AgglomerativeClustering(
-            n_clusters=plan.n_sectors, linkage="ward", connectivity=csr_matrix(adjacency)
-        ).fit_predict(cent)
+        groups = contiguous_ward(cent, adjacency, plan.n_sectors)
         sx, sy = _to_metric_xy(np.array([st["longitud"]], float), np.array([st["latitud"]], float))
         sector_dist = {
-            g: float(shapely.union_all([subs[i] for i in np.flatnonzero(groups == g)]).distance(
-                shapely.Point(sx[0], sy[0])
-            ))
+            g: float(
+                shapely.union_all([subs[i] for i in np.flatnonzero(groups == g)]).distance(
+                    shapely.Point(sx[0], sy[0])
+                )
+            )
             for g in np.unique(groups)
         }
         sector_order = sorted(sector_dist, key=lambda g: (sector_dist[g], g))
         sector_number = {g: k + 1 for k, g in enumerate(sector_order)}
-        order = sorted(
-            range(n), key=lambda i: (sector_number[groups[i]], -cent[i, 1], cent[i, 0])
-        )
+        order = sorted(range(n), key=lambda i: (sector_number[groups[i]], -cent[i, 1], cent[i, 0]))
         for k, i in enumerate(order):
             rows.append(
                 {
@@ -237,6 +232,83 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
         "plans": [plan.__dict__ for plan in PLANS],
     }
     return gdf
+
+
+def weighted_kmeans(
+    xy: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, n_init: int = 4
+) -> np.ndarray:
+    """Return ``k`` centres minimising the weighted within-cluster sum of squares.
+
+    Lloyd's algorithm from k-means++ seeds (Arthur & Vassilvitskii 2007), best of ``n_init``
+    runs; deterministic for a generator state.
+    """
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(n_init):
+        centres = np.empty((k, 2))
+        centres[0] = xy[rng.choice(len(xy), p=w / w.sum())]
+        d2 = ((xy - centres[0]) ** 2).sum(axis=1)
+        for j in range(1, k):
+            p = w * d2
+            centres[j] = xy[rng.choice(len(xy), p=p / p.sum())]
+            d2 = np.minimum(d2, ((xy - centres[j]) ** 2).sum(axis=1))
+        for _iteration in range(300):
+            dist = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+            label = dist.argmin(axis=1)
+            mass = np.bincount(label, weights=w, minlength=k)
+            new = centres.copy()
+            has = mass > 0
+            for axis in (0, 1):
+                new[has, axis] = np.bincount(label, weights=w * xy[:, axis], minlength=k)[has]
+            new[has] /= mass[has, None]
+            shift = float(np.abs(new - centres).max())
+            centres = new
+            if shift < 1e-6:
+                break
+        dist = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+        inertia = float((w * dist.min(axis=1)).sum())
+        if best is None or inertia < best[0]:
+            best = (inertia, centres)
+    assert best is not None
+    return best[1]
+
+
+def contiguous_ward(points: np.ndarray, adjacency: np.ndarray, k: int) -> np.ndarray:
+    """Merge adjacent items into ``k`` contiguous groups by Ward's criterion.
+
+    At each step the two touching groups whose merge least increases the within-group sum of
+    squares, ``n_a n_b / (n_a + n_b) · |c_a − c_b|²`` (Ward 1963), are merged; ties go to the
+    lowest group numbers. Returns the group number (0 … k−1, in order of first item) per item.
+    """
+    n = len(points)
+    members = {i: [i] for i in range(n)}
+    adj = {i: set(np.flatnonzero(adjacency[i]).tolist()) for i in range(n)}
+    while len(members) > k:
+        best: tuple[float, int, int] | None = None
+        for a in sorted(members):
+            for b in sorted(adj[a]):
+                if b <= a:
+                    continue
+                na, nb = len(members[a]), len(members[b])
+                ca, cb = points[members[a]].mean(axis=0), points[members[b]].mean(axis=0)
+                cost = na * nb / (na + nb) * float(((ca - cb) ** 2).sum())
+                if best is None or cost < best[0]:
+                    best = (cost, a, b)
+        if best is None:  # disconnected pieces: merge the two smallest groups
+            a, b = sorted(members, key=lambda g: (len(members[g]), g))[:2]
+            a, b = min(a, b), max(a, b)
+        else:
+            _, a, b = best
+        members[a].extend(members.pop(b))
+        adj[a] = (adj[a] | adj.pop(b)) - {a, b}
+        for g in adj:
+            if b in adj[g]:
+                adj[g].discard(b)
+                if g != a:
+                    adj[g].add(a)
+    label = np.empty(n, dtype=int)
+    for number, g in enumerate(sorted(members, key=lambda g: min(members[g]))):
+        label[members[g]] = number
+    return label
 
 
 def _to_metric_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -186,8 +186,10 @@ def sidppol_factor(period: Period, sidppol: pd.DataFrame | None = None) -> float
 
         sidppol = load_sidppol_annual()
     monthly = {
-        int(row.anio): float(row.denuncias_total) / float(row.meses_observados)
-        for row in sidppol.itertuples()
+        int(str(anio)): float(str(total)) / float(str(months))
+        for anio, total, months in zip(
+            sidppol["anio"], sidppol["denuncias_total"], sidppol["meses_observados"], strict=True
+        )
     }
     years = sorted(monthly)
 

@@ -158,7 +158,9 @@ def build_layouts(seed: int) -> dict[str, DistrictLayout]:
         rural = float(pop.loc[ubigeo, "pob_rural_2017"])
         sett = by_district.get(ubigeo)
         if sett is not None:
-            inside = shapely.contains_xy(area, sett["longitud"].to_numpy(), sett["latitud"].to_numpy())
+            inside = shapely.contains_xy(
+                area, sett["longitud"].to_numpy(), sett["latitud"].to_numpy()
+            )
             sett = sett[inside]
         if sett is None or sett.empty:
             import pandas as pd
@@ -240,10 +242,7 @@ def _hotspots(
     _, inv = _transformers()
     rows: list[list[float]] = []
     for t, ((tx, ty), tpop, r) in enumerate(zip(towns, town_pop, radius, strict=True)):
-        if t == 0:
-            n_hot = int(np.clip(round(tpop / 12000.0) + 2, 2, 8))
-        else:
-            n_hot = 1
+        n_hot = int(np.clip(round(tpop / 12000.0) + 2, 2, 8)) if t == 0 else 1
         town_weight = tpop / town_pop.sum() if town_pop.sum() > 0 else 1.0 / len(towns)
         for k in range(n_hot):
             weight = town_weight * (1.0 / (k + 1))
@@ -282,7 +281,9 @@ def _component(
         along = rng.uniform(-0.5, 0.5, size=n) * h[:, 3] + rng.normal(0, 1, size=n) * h[:, 2]
         perp = rng.normal(0, 1, size=n) * h[:, 2]
         cos, sin = np.cos(h[:, 4]), np.sin(h[:, 4])
-        return np.column_stack([h[:, 0] + along * cos - perp * sin, h[:, 1] + along * sin + perp * cos])
+        return np.column_stack(
+            [h[:, 0] + along * cos - perp * sin, h[:, 1] + along * sin + perp * cos]
+        )
     if kind == "town":
         p = lay.town_pop / lay.town_pop.sum() if lay.town_pop.sum() > 0 else None
         i = rng.choice(len(lay.towns), size=n, p=p)

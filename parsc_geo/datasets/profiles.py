@@ -155,7 +155,9 @@ def behaviour(delito_generico: str, delito_especifico: str, modalidad: str) -> T
     --------
     >>> behaviour("CONTRA EL PATRIMONIO", "ABIGEATO", "HURTO")
     TypeBehaviour(family='rural', profile='abigeato')
-    >>> behaviour("CONTRA LA SEGURIDAD PUBLICA", "PELIGRO COMUN", "CONDUCCION EN ESTADO DE EBRIEDAD")
+    >>> behaviour("CONTRA LA SEGURIDAD PUBLICA", "PELIGRO COMUN", "TENENCIA ILEGAL DE ARMAS")
+    TypeBehaviour(family='orden', profile='violencia_noche')
+    >>> behaviour("X", "PELIGRO COMUN", "CONDUCCION EN ESTADO DE EBRIEDAD")
     TypeBehaviour(family='via', profile='ebriedad')
     """
     esp, mod = delito_especifico, modalidad
@@ -221,31 +223,12 @@ def sample_times(
 
 
 _DESCRIPTIONS: Final[dict[str, tuple[str, ...]]] = {
-    "calle": (
-        "Denuncia en la vía pública, {lugar}",
-        "Hecho ocurrido cerca del mercado, {lugar}",
-        "Denunciante refiere hecho en la calle, {lugar}",
-    ),
-    "hogar": (
-        "Hecho ocurrido en domicilio, {lugar}",
-        "Denuncia en vivienda, {lugar}",
-    ),
-    "rural": (
-        "Sustracción de ganado en chacra, {lugar}",
-        "Denuncia por ganado sustraído del corral, {lugar}",
-    ),
-    "via": (
-        "Intervención en carretera, {lugar}",
-        "Hecho en la vía, {lugar}",
-    ),
-    "orden": (
-        "Intervención policial, {lugar}",
-        "Operativo policial, {lugar}",
-    ),
-    "otro": (
-        "Denuncia registrada, {lugar}",
-        "Hecho denunciado, {lugar}",
-    ),
+    "calle": ("Vía pública, {lugar}", "Cerca al mercado, {lugar}", "En la calle, {lugar}"),
+    "hogar": ("En domicilio, {lugar}", "En vivienda, {lugar}"),
+    "rural": ("Ganado sustraído, {lugar}", "En chacra, {lugar}"),
+    "via": ("En carretera, {lugar}", "En la vía, {lugar}"),
+    "orden": ("Intervención policial, {lugar}", "Operativo, {lugar}"),
+    "otro": ("Hecho denunciado, {lugar}", "Denuncia, {lugar}"),
 }
 
 

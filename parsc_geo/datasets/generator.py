@@ -1,0 +1,317 @@
+"""The seeded generator of the synthetic "mapa del delito" of the Cajamarca region.
+
+Steps: counts per crime type (:mod:`.mix`), split across districts (:mod:`.allocation`), points
+inside each district (:mod:`.places`), dates and hours (:mod:`.profiles`), comisaría, sector and
+subsector (:mod:`.jurisdictions` for four real stations, nearest CENACOM station elsewhere), and
+a small share of complaints geocoded to the police station itself, as real exports have.
+
+Everything random comes from ``numpy.random.default_rng([seed, k])`` streams, and every output is
+sorted with explicit tie-breaks, so one seed always gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+
+from ..settings import SEED
+from .mix import REFERENCE_MONTHS, REFERENCE_START, Period
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+#: Version of the generator; changes whenever the same seed would give different files.
+GENERATOR_VERSION: Final[str] = "1.0.0"
+
+#: Share of complaints geocoded to the coordinates of their police station.
+STATION_STACK_SHARE: Final[float] = 0.012
+
+#: Columns of the clean incident CSV, in order.
+CLEAN_COLUMNS: Final[tuple[str, ...]] = (
+    "id",
+    "fecha",
+    "hora",
+    "delito_generico",
+    "delito_especifico",
+    "modalidad",
+    "descripcion",
+    "latitud",
+    "longitud",
+    "ubigeo",
+    "comisaria",
+    "comisaria_id",
+    "sector",
+    "subsector",
+)
+
+
+@dataclass
+class SyntheticSample:
+    """A generated sample: clean incidents, sector layer and the parameters that made them.
+
+    Attributes
+    ----------
+    incidents
+        Clean incident table with :data:`CLEAN_COLUMNS` plus ``family`` (place family),
+        ``at_station`` (bool) and ``minute`` (minute of the day, -1 when unknown).
+    sectors
+        Synthetic sector layer (one row per subsector, EPSG:4326).
+    parameters
+        Seed, period, scale, generator version and the rules used.
+    """
+
+    incidents: pd.DataFrame
+    sectors: gpd.GeoDataFrame
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_period(start: str, months: int) -> Period:
+    """Return the :class:`~parsc_geo.datasets.mix.Period` of ``start`` (``YYYY-MM``) and months.
+
+    Raises
+    ------
+    ConfigError
+        When ``start`` is not ``YYYY-MM`` or ``months`` is not a positive integer.
+    """
+    from .._errors import ConfigError
+
+    try:
+        year_s, month_s = start.split("-")
+        year, month = int(year_s), int(month_s)
+        if not (1 <= month <= 12 and 1900 < year < 2200):
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"start must be a month as YYYY-MM, got {start!r}", hint="for example 2020-01"
+        ) from None
+    if not isinstance(months, int) or months < 1 or months > 120:
+        raise ConfigError(
+            f"months must be an integer from 1 to 120, got {months!r}", hint="for example 10"
+        )
+    return Period(year, month, months)
+
+
+def _days(period: Period) -> list[dt.date]:
+    first = dt.date.fromisoformat(period.start)
+    last = dt.date.fromisoformat(period.end)
+    return [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+
+
+def generate_sample(
+    seed: int = SEED,
+    *,
+    start: str = "2020-01",
+    months: int = REFERENCE_MONTHS,
+    scale: float = 1.0,
+) -> SyntheticSample:
+    """Generate the synthetic sample mapa del delito of the Cajamarca region.
+
+    Parameters
+    ----------
+    seed
+        Random seed (the bundled sample uses ``settings.SEED``).
+    start
+        First month, ``YYYY-MM``.
+    months
+        Number of months. January–October 2020 reproduces the plan's table exactly.
+    scale
+        Multiplier of the volume (after scaling to the SIDPPOL series for other periods).
+
+    Returns
+    -------
+    SyntheticSample
+        Clean incidents, sector layer and parameters.
+
+    Notes
+    -----
+    See :mod:`parsc_geo.datasets` for the rules and their sources.
+    """
+    import pandas as pd
+
+    from . import allocation, jurisdictions, mix, places, profiles
+
+    period = parse_period(start, months)
+    counts = mix.crime_counts(period, scale)
+    inputs = allocation.district_inputs()
+    alloc = allocation.allocate(counts, inputs)
+    layouts = places.build_layouts(seed)
+    sectors = jurisdictions.build_sectors(layouts, seed)
+    days = _days(period)
+
+    behaviours = [
+        profiles.behaviour(str(g), str(e), str(m))
+        for g, e, m in zip(
+            counts["delito_generico"], counts["delito_especifico"], counts["modalidad"], strict=True
+        )
+    ]
+    alloc = alloc.assign(family=[behaviours[i].family for i in alloc["type_index"]])
+
+    # Places: one draw per (district, family), then dealt to the types in plan order.
+    rng_place = np.random.default_rng([seed, 202])
+    lon: list[np.ndarray] = []
+    lat: list[np.ndarray] = []
+    place_names: list[np.ndarray] = []
+    type_index: list[np.ndarray] = []
+    ubigeos: list[np.ndarray] = []
+    for (ubigeo, family), grp in alloc.groupby(["ubigeo", "family"], sort=True):
+        grp = grp.sort_values("type_index", kind="stable")
+        n = int(grp["n"].sum())
+        ll, names = places.place_points(rng_place, layouts[str(ubigeo)], str(family), n)
+        lon.append(ll[:, 0])
+        lat.append(ll[:, 1])
+        place_names.append(names)
+        type_index.append(np.repeat(grp["type_index"].to_numpy(), grp["n"].to_numpy()))
+        ubigeos.append(np.full(n, ubigeo, dtype=object))
+    df = pd.DataFrame(
+        {
+            "type_index": np.concatenate(type_index),
+            "ubigeo": np.concatenate(ubigeos),
+            "lon": np.concatenate(lon),
+            "lat": np.concatenate(lat),
+            "lugar": np.concatenate(place_names),
+        }
+    )
+    df = df.sort_values(["type_index", "ubigeo"], kind="stable").reset_index(drop=True)
+
+    # Times: per crime type, from its profile.
+    rng_time = np.random.default_rng([seed, 303])
+    day_idx = np.empty(len(df), dtype=np.int64)
+    minute = np.empty(len(df), dtype=np.int64)
+    for i, grp_idx in df.groupby("type_index", sort=True).indices.items():
+        prof = profiles.PROFILES[behaviours[int(str(i))].profile]
+        d, mnt, known = profiles.sample_times(rng_time, len(grp_idx), days, prof)
+        day_idx[grp_idx] = d
+        minute[grp_idx] = np.where(known, mnt, -1)
+    df["day"] = day_idx
+    df["minute"] = minute
+
+    ti = df["type_index"].to_numpy()
+    df["delito_generico"] = counts["delito_generico"].to_numpy()[ti]
+    df["delito_especifico"] = counts["delito_especifico"].to_numpy()[ti]
+    df["modalidad"] = counts["modalidad"].to_numpy()[ti]
+    df["family"] = [behaviours[int(i)].family for i in ti]
+
+    df = _assign_stations(df, sectors, layouts, seed)
+
+    rng_text = np.random.default_rng([seed, 404])
+    descr = np.empty(len(df), dtype=object)
+    for family, idx in df.groupby("family", sort=True).indices.items():
+        descr[idx] = profiles.descriptions(rng_text, str(family), df["lugar"].to_numpy()[idx])
+    df["descripcion"] = descr
+
+    df = df.sort_values(
+        ["day", "minute", "ubigeo", "type_index", "lat", "lon"], kind="stable"
+    ).reset_index(drop=True)
+    df["id"] = [f"SINT-{k + 1:06d}" for k in range(len(df))]
+    df["fecha"] = [days[int(d)].isoformat() for d in df["day"]]
+    df["hora"] = [f"{m // 60:02d}:{m % 60:02d}" if m >= 0 else "" for m in df["minute"]]
+    df["latitud"] = df["lat"].map(lambda v: f"{v:.6f}")
+    df["longitud"] = df["lon"].map(lambda v: f"{v:.6f}")
+    out = df[[*CLEAN_COLUMNS, "family", "at_station", "minute"]].copy()
+
+    parameters: dict[str, Any] = {
+        "synthetic": True,
+        "generator": "parsc_geo.datasets",
+        "generator_version": GENERATOR_VERSION,
+        "seed": int(seed),
+        "period_start": period.start,
+        "period_end": period.end,
+        "months": period.months,
+        "scale": float(scale),
+        "sidppol_factor": mix.sidppol_factor(period),
+        "reference_period": f"{REFERENCE_START[0]}-{REFERENCE_START[1]:02d}"
+        f" + {REFERENCE_MONTHS} months",
+        "n_incidents": len(out),
+        "station_stack_share": STATION_STACK_SHARE,
+        "district_rule": (
+            "w = 0.5 * population_2017 share (urban; rural for abigeato; total for violencia "
+            "familiar and libertad sexual) + 0.5 * RENADEF 2017 faltas share; largest remainder"
+        ),
+    }
+    return SyntheticSample(incidents=out, sectors=sectors, parameters=parameters)
+
+
+def _assign_stations(
+    df: pd.DataFrame, sectors: gpd.GeoDataFrame, layouts: dict[str, Any], seed: int
+) -> pd.DataFrame:
+    """Add comisaría, sector and subsector; stack a few complaints on their station."""
+    import shapely
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    from ..boundaries import load_stations
+    from ..settings import CRS_METRIC_CAJAMARCA
+
+    stations = load_stations()
+    fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
+    st_lon = np.round(stations["longitud"].to_numpy(float), 6)
+    st_lat = np.round(stations["latitud"].to_numpy(float), 6)
+    sx, sy = fwd.transform(st_lon, st_lat)
+    tree = cKDTree(np.column_stack([sx, sy]))
+    st_index = {sid: k for k, sid in enumerate(stations["id_n"])}
+
+    def locate(lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
+        n = len(lon)
+        x, y = fwd.transform(lon, lat)
+        _, nearest = tree.query(np.column_stack([x, y]))
+        comisaria = stations["nombre_mostrado"].to_numpy()[nearest].astype(object)
+        comisaria_id = stations["id_n"].to_numpy()[nearest].astype(object)
+        sector = np.full(n, "", dtype=object)
+        subsector = np.full(n, "", dtype=object)
+        pts = shapely.points(lon, lat)
+        for k, geom in enumerate(sectors.geometry):
+            inside = shapely.contains(geom, pts) & (subsector == "")
+            comisaria[inside] = sectors["comisaria"].iloc[k]
+            comisaria_id[inside] = sectors["comisaria_id"].iloc[k]
+            sector[inside] = sectors["sector"].iloc[k]
+            subsector[inside] = sectors["subsector"].iloc[k]
+        return {
+            "comisaria": comisaria,
+            "comisaria_id": comisaria_id,
+            "sector": sector,
+            "subsector": subsector,
+        }
+
+    lon = df["lon"].to_numpy(float).copy()
+    lat = df["lat"].to_numpy(float).copy()
+    loc = locate(lon, lat)
+
+    # A few complaints are geocoded to the station of their comisaría, when that station lies
+    # in the same district (the station's own point is then inside the district area).
+    rng = np.random.default_rng([seed, 505])
+    station_ok = np.array(
+        [
+            str(stations["ubigeo"].iloc[k]) in layouts
+            and bool(
+                shapely.contains_xy(
+                    layouts[str(stations["ubigeo"].iloc[k])].area_ll, st_lon[k], st_lat[k]
+                )
+            )
+            for k in range(len(stations))
+        ]
+    )
+    k_station = np.array([st_index[c] for c in loc["comisaria_id"]])
+    same_district = stations["ubigeo"].to_numpy()[k_station] == df["ubigeo"].to_numpy()
+    stack = (
+        (rng.random(len(df)) < STATION_STACK_SHARE)
+        & same_district
+        & station_ok[k_station]
+        & (df["family"].to_numpy() != "rural")
+    )
+    lon[stack] = st_lon[k_station[stack]]
+    lat[stack] = st_lat[k_station[stack]]
+    if stack.any():
+        relocated = locate(lon[stack], lat[stack])
+        for key, values in relocated.items():
+            loc[key][stack] = values
+    out = df.copy()
+    out["lon"] = lon
+    out["lat"] = lat
+    out["at_station"] = stack
+    for key, values in loc.items():
+        out[key] = values
+    return out
