@@ -1,0 +1,335 @@
+"""Ranking of hotspots per province, comisaría and sector, with a deterministic tie-break.
+
+Tie-break
+---------
+Hotspots are ordered by the chosen criterion (``n``, ``harm`` or ``density``), highest first,
+then by ``harm``, then ``n``, then ``density`` (each highest first, skipping the criterion
+itself), and finally by ``hotspot_id`` in ascending order, which is unique. Missing values
+(e.g. the density of a zero-area outline) come last. The same table always gives the same
+ranks, whatever the order of its rows.
+
+Coverage
+--------
+"Per province" covers the 13 provinces of Cajamarca (:func:`parsc_geo.boundaries.load_provinces`):
+:func:`province_summary` reports every province, including those without hotspots, with the
+reason — no hotspot is invented where a method found none.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._errors import ConfigError, InputDataError
+from ._validate import check_choice
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+RANK_BY: tuple[str, ...] = ("n", "harm", "density")
+#: Columns a ranking can be grouped by, coarse to fine.
+LEVELS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
+#: Spanish headers of published ranking tables.
+HEADERS_ES: dict[str, str] = {
+    "rank": "Puesto",
+    "hotspot_id": "Hotspot",
+    "method": "Método",
+    "n": "Incidentes",
+    "harm": "Daño ponderado",
+    "area_km2": "Área (km²)",
+    "density": "Densidad (incidentes/km²)",
+    "gi_z": "Gi* (z)",
+    "gi_class": "Clase Gi*",
+    "provincia": "Provincia",
+    "distrito": "Distrito",
+    "comisaria": "Comisaría",
+    "sector": "Sector",
+    "subsector": "Subsector",
+    "top_modalidades": "Modalidades principales",
+    "peak_hours": "Horas pico",
+    "peak_days": "Días pico",
+}
+#: Label of the group of hotspots whose unit is unknown.
+UNASSIGNED_ES = "(sin asignar)"
+
+
+def _normalise(name: Any) -> str:
+    if name is None or (isinstance(name, float) and np.isnan(name)):
+        return ""
+    text = unicodedata.normalize("NFKD", str(name))
+    return "".join(c for c in text if not unicodedata.combining(c)).strip().casefold()
+
+
+def _check_table(hotspots: pd.DataFrame, by: str, within: tuple[str, ...]) -> None:
+    check_choice("by", by, RANK_BY)
+    for level in within:
+        check_choice("within", level, LEVELS)
+    missing = [c for c in ("hotspot_id", "n", "harm", "density", *within) if c not in hotspots]
+    if missing:
+        raise InputDataError(
+            f"the hotspot table lacks column(s) {', '.join(missing)}",
+            hint="rank the output of a parsc_geo.hotspots.hotspot_* function",
+        )
+    if not hotspots["hotspot_id"].is_unique:
+        dup = hotspots["hotspot_id"][hotspots["hotspot_id"].duplicated()].iloc[0]
+        raise InputDataError(
+            f"hotspot_id must be unique, {dup!r} appears more than once",
+            hint="rank one method's table at a time",
+        )
+
+
+def sort_keys(by: str) -> list[str]:
+    """Return the descending sort keys for criterion ``by`` (then ``hotspot_id`` ascending)."""
+    check_choice("by", by, RANK_BY)
+    return [by, *[k for k in ("harm", "n", "density") if k != by]]
+
+
+def rank_hotspots(
+    hotspots: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    by: str = "n",
+    within: tuple[str, ...] | list[str] | str = ("provincia",),
+) -> gpd.GeoDataFrame | pd.DataFrame:
+    """Rank hotspots within each unit (province, comisaría, sector…).
+
+    Parameters
+    ----------
+    hotspots
+        A table from a ``hotspot_*`` function.
+    by
+        ``"n"`` (incidents), ``"harm"`` (harm-weighted) or ``"density"`` (incidents per km²).
+    within
+        Column(s) defining the groups, e.g. ``("provincia",)``, ``("provincia", "comisaria")``
+        or ``("comisaria", "sector")``; ``()`` ranks the whole table. Hotspots whose unit is
+        unknown (None) are ranked in a group of their own.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or pandas.DataFrame
+        A copy with ``rank`` (1 = first) after the ``hotspot_id`` column, sorted by the groups
+        (None last) and then rank; ``attrs["ranking"]`` records ``by``, ``within`` and the
+        tie-break.
+
+    Notes
+    -----
+    Tie-break: see the module docstring (criterion, harm, n, density — highest first — then
+    ``hotspot_id``).
+    """
+    levels = (within,) if isinstance(within, str) else tuple(within)
+    _check_table(hotspots, by, levels)
+    keys = sort_keys(by)
+    table = hotspots.copy()
+    order_frame = table[[*levels, *keys, "hotspot_id"]].copy()
+    sort_columns: list[str] = []
+    ascending: list[bool] = []
+    for level in levels:
+        order_frame[f"_missing_{level}"] = order_frame[level].isna()
+        order_frame[f"_key_{level}"] = order_frame[level].map(_normalise)
+        sort_columns += [f"_missing_{level}", f"_key_{level}"]
+        ascending += [True, True]
+    for key in keys:
+        values = order_frame[key].astype(float)
+        order_frame[f"_nan_{key}"] = values.isna()
+        order_frame[f"_val_{key}"] = values.fillna(0.0)
+        sort_columns += [f"_nan_{key}", f"_val_{key}"]
+        ascending += [True, False]
+    sort_columns.append("hotspot_id")
+    ascending.append(True)
+    order_frame = order_frame.sort_values(sort_columns, ascending=ascending, kind="stable")
+    if levels:
+        group_keys = [order_frame[f"_key_{level}"] for level in levels]
+        ranks = order_frame.groupby(group_keys, sort=False, dropna=False).cumcount() + 1
+    else:
+        ranks = np.arange(1, len(order_frame) + 1)
+    table = table.loc[order_frame.index]
+    position = list(table.columns).index("hotspot_id") + 1
+    table.insert(position, "rank", np.asarray(ranks, dtype=np.int64))
+    table = table.reset_index(drop=True)
+    table.attrs = dict(hotspots.attrs)
+    table.attrs["ranking"] = {
+        "by": by,
+        "within": list(levels),
+        "tie_break": [*keys, "hotspot_id"],
+    }
+    return table
+
+
+def ranking_table(ranked: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
+    """Return a ranked hotspot table as published: Spanish headers, no geometry.
+
+    Parameters
+    ----------
+    ranked
+        Output of :func:`rank_hotspots`.
+    top
+        Keep only the first ``top`` hotspots of each group (None keeps all).
+    """
+    import pandas as pd
+
+    if "rank" not in ranked.columns:
+        raise InputDataError("the table has no 'rank' column", hint="call rank_hotspots first")
+    if top is not None and top < 1:
+        raise ConfigError(f"top must be a positive integer, got {top!r}")
+    levels = list(ranked.attrs.get("ranking", {}).get("within", []))
+    table = pd.DataFrame(ranked.drop(columns="geometry", errors="ignore"))
+    if top is not None:
+        table = table[table["rank"] <= top]
+    columns = [*levels, "rank"] + [
+        c for c in HEADERS_ES if c in table.columns and c not in levels and c != "rank"
+    ]
+    table = table[columns].copy()
+    for level in levels:
+        table[level] = table[level].where(table[level].notna(), UNASSIGNED_ES)
+    for column in ("harm", "area_km2", "density", "gi_z"):
+        if column in table.columns:
+            table[column] = table[column].astype(float).round(3)
+    return table.rename(columns=HEADERS_ES).reset_index(drop=True)
+
+
+def province_summary(
+    hotspots: pd.DataFrame,
+    *,
+    by: str = "n",
+    incidents: pd.DataFrame | None = None,
+    provinces: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Summarise hotspots for every province, saying why a province has none.
+
+    Parameters
+    ----------
+    hotspots
+        A table from a ``hotspot_*`` function (its ``attrs`` tell whether the method declined).
+    by
+        Criterion that picks each province's first hotspot (see :func:`rank_hotspots`).
+    incidents
+        The incidents analysed (with ``provincia``), to count them per province and explain
+        empty provinces; stacks at police stations (``at_station``) are left out when the
+        method excluded them.
+    provinces
+        Table with ``ubigeo_prov`` and ``provincia``; default: the 13 provinces of Cajamarca.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per province (in UBIGEO order) with Spanish headers: ``UBIGEO``,
+        ``Provincia``, ``Incidentes`` (if ``incidents`` given), ``Hotspots``, ``Incidentes en
+        hotspots``, ``Daño ponderado en hotspots``, ``Hotspot principal``, ``Observación``; plus
+        a last row for hotspots without a province, if any.
+    """
+    import pandas as pd
+
+    from .boundaries import load_provinces
+
+    _check_table(hotspots, by, ("provincia",))
+    if provinces is None:
+        provinces = pd.DataFrame(load_provinces().drop(columns="geometry"))
+    method = hotspots.attrs.get("parameters", {}).get("method") or (
+        str(hotspots["method"].iloc[0]) if len(hotspots) else "?"
+    )
+    params = hotspots.attrs.get("parameters", {})
+    declined = hotspots.attrs.get("reason")
+    minimum = params.get("min_incidents")
+    ranked = rank_hotspots(hotspots, by=by, within=("provincia",)) if len(hotspots) else None
+    counts: dict[Any, int] = {}
+    if incidents is not None:
+        if "provincia" not in incidents.columns:
+            raise InputDataError(
+                "the incidents have no 'provincia' column",
+                hint="assign incidents to districts first (parsc_geo.assign.assign_incidents)",
+            )
+        used = incidents
+        if params.get("exclude_at_station", True) and "at_station" in incidents.columns:
+            used = incidents[~incidents["at_station"].fillna(False).astype(bool)]
+        counts = used["provincia"].map(_normalise).value_counts().to_dict()
+    rows: list[dict[str, Any]] = []
+    known = set()
+    for _, prov in provinces.sort_values("ubigeo_prov", kind="stable").iterrows():
+        key = _normalise(prov["provincia"])
+        known.add(key)
+        rows.append(
+            _summary_row(
+                ranked,
+                key,
+                str(prov["ubigeo_prov"]),
+                str(prov["provincia"]),
+                counts.get(key, 0) if incidents is not None else None,
+                method=method,
+                declined=declined,
+                minimum=minimum,
+            )
+        )
+    if ranked is not None:
+        keys = ranked["provincia"].map(_normalise)
+        others = ranked[~keys.isin(known)]
+        if len(others):
+            rows.append(
+                _summary_row(
+                    others.assign(provincia=None),
+                    "",
+                    "",
+                    UNASSIGNED_ES,
+                    None,
+                    method=method,
+                    declined=None,
+                    minimum=None,
+                )
+            )
+    table = pd.DataFrame(rows)
+    if incidents is None:
+        table = table.drop(columns="Incidentes")
+    return table
+
+
+def _summary_row(
+    ranked: pd.DataFrame | None,
+    key: str,
+    ubigeo: str,
+    name: str,
+    n_incidents: int | None,
+    *,
+    method: str,
+    declined: str | None,
+    minimum: int | None,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "UBIGEO": ubigeo,
+        "Provincia": name,
+        "Incidentes": n_incidents,
+        "Hotspots": 0,
+        "Incidentes en hotspots": 0,
+        "Daño ponderado en hotspots": 0.0,
+        "Hotspot principal": None,
+    }
+    n_hot = 0
+    if ranked is not None:
+        mine = ranked[ranked["provincia"].map(_normalise) == key]
+        n_hot = len(mine)
+        if n_hot:
+            row["Hotspots"] = n_hot
+            row["Incidentes en hotspots"] = int(mine["n"].sum())
+            row["Daño ponderado en hotspots"] = round(float(mine["harm"].sum()), 3)
+            row["Hotspot principal"] = str(mine["hotspot_id"].iloc[0])
+    if n_hot:
+        row["Observación"] = f"{n_hot} hotspot{'s' if n_hot != 1 else ''} ({method})"
+    elif declined:
+        row["Observación"] = (
+            f"sin hotspots: el método {method} no se aplicó a la región (datos insuficientes)"
+        )
+    elif n_incidents == 0:
+        row["Observación"] = "sin hotspots: no hay incidentes registrados en la provincia"
+    elif n_incidents is not None and minimum is not None and n_incidents < minimum:
+        row["Observación"] = (
+            f"sin hotspots: solo {n_incidents} incidentes (el método {method} requiere al "
+            f"menos {minimum} para detectar concentraciones)"
+        )
+    elif n_incidents is not None:
+        row["Observación"] = (
+            f"sin hotspots: {n_incidents} incidentes sin concentración que cumpla el criterio "
+            f"del método {method}"
+        )
+    else:
+        row["Observación"] = f"sin hotspots: el método {method} no encontró concentraciones"
+    return row
