@@ -50,6 +50,7 @@ from .settings import (
     MAX_CELLS_WARNING,
     MIN_CELL_SIZE_M,
     SEED,
+    SYNTHETIC_BANNER,
 )
 
 if TYPE_CHECKING:
@@ -154,7 +155,12 @@ class DensityRaster:
         return replace(self, array=self.array * factor, units=units, parameters=parameters)
 
     def to_geotiff(
-        self, path: str | os.PathLike[str], *, overwrite: bool = False, dtype: str = "float32"
+        self,
+        path: str | os.PathLike[str],
+        *,
+        overwrite: bool = False,
+        dtype: str = "float32",
+        synthetic: bool | None = None,
     ) -> Path:
         """Write the raster as a compressed, tiled GeoTIFF with its parameters as tags.
 
@@ -166,6 +172,9 @@ class DensityRaster:
             Replace an existing file (otherwise :class:`OutputError`).
         dtype
             ``"float32"`` (default) or ``"float64"``.
+        synthetic
+            The data are synthetic: the file gets a ``SINTETICO`` tag with
+            :data:`parsc_geo.settings.SYNTHETIC_BANNER`. None: ``parameters["synthetic"]``.
 
         Returns
         -------
@@ -214,6 +223,10 @@ class DensityRaster:
         }
         tags[PARAMETERS_TAG] = json.dumps(self.parameters, ensure_ascii=False, sort_keys=True)
         tags["units"] = self.units
+        if synthetic is None:
+            synthetic = bool(self.parameters.get("synthetic", False))
+        if synthetic:
+            tags["SINTETICO"] = SYNTHETIC_BANNER
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         os.close(fd)
         try:
@@ -606,7 +619,7 @@ def _cell_size_auto(width: float, height: float, radius_equiv: float) -> tuple[f
         else (by_radius, f"search radius / {CELLS_PER_RADIUS}")
     )
     if size < MIN_CELL_SIZE_M:
-        size, rule = MIN_CELL_SIZE_M, f"minimum cell size ({MIN_CELL_SIZE_M:g} m)"
+        size, rule = MIN_CELL_SIZE_M, f"the {MIN_CELL_SIZE_M:g} m minimum"
     if width * height / (size * size) > MAX_CELLS_WARNING:
         size = math.sqrt(width * height / MAX_CELLS_WARNING)
         rule = f"grid limited to {MAX_CELLS_WARNING:,} cells"
@@ -729,6 +742,7 @@ def kernel_density(
         "weights": weights_name if weights_name else ("array" if weights is not None else None),
         "total_weight": float(w.sum()),
         "units": units,
+        "synthetic": bool(getattr(incidents, "attrs", {}).get("synthetic", False)),
         "parsc_geo_version": __version__,
     }
 
@@ -783,7 +797,7 @@ def kernel_density(
 
     if cell_size is None:
         size, size_rule = _cell_size_auto(float(maxx - minx), float(maxy - miny), radius_equiv)
-        _announce(f"cell size {size:g} m ({size_rule})", quiet)
+        _announce(f"cell size {size:g} m: {size_rule}", quiet)
         parameters.update({"cell_size_rule": size_rule})
     else:
         size = float(cell_size)
@@ -796,8 +810,10 @@ def kernel_density(
             )
 
     if extent is None:
-        # One more cell: linear binning moves each share up to a cell away from its point.
-        minx, miny, maxx, maxy = minx - size, miny - size, maxx + size, maxy + size
+        # Linear binning moves each share up to a cell from its point, and cell centres lie
+        # half a cell inside the edges: two more cells keep every kernel on the grid.
+        pad = 2 * size
+        minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
         x0 = math.floor(minx / size) * size
         y0 = math.floor(miny / size) * size
         cols = max(1, math.ceil(maxx / size - 1e-9) - math.floor(minx / size))
