@@ -385,12 +385,12 @@ def _labels(
     df: pd.DataFrame, cols: dict[str, str], raw: RawTable, opts: IngestOptions
 ) -> tuple[pd.DataFrame, pd.Series, list[str]]:
     """Normalise crime labels; KML placemark names and folders are fallbacks."""
-    import numpy as np
-
     from .taxonomy import normalise_labels
 
     warnings: list[str] = []
-    get = {k: _text(df[cols[k]]) for k in ("label", "generico", "especifico", "modalidad") if k in cols}
+    get = {
+        k: _text(df[cols[k]]) for k in ("label", "generico", "especifico", "modalidad") if k in cols
+    }
     label = get.get("label")
     esp = get.get("especifico")
     if label is not None and esp is None and "modalidad" in get:
@@ -399,11 +399,24 @@ def _labels(
     if raw.kind == "kml":
         fallbacks = [_text(df[c]) for c in ("NAME", "FOLDER") if c in df.columns]
     parts = [s for s in (get.get("generico"), esp, get.get("modalidad"), label) if s is not None]
-    kw = {"harm_rule": opts.harm_rule, "harm_overrides": opts.harm_overrides}
-    if parts:
-        result = normalise_labels(
-            label, generico=get.get("generico"), especifico=esp, modalidad=get.get("modalidad"), **kw
+
+    def norm(
+        lab: pd.Series | None,
+        gen: pd.Series | None = None,
+        esp_: pd.Series | None = None,
+        mod: pd.Series | None = None,
+    ) -> pd.DataFrame:
+        return normalise_labels(
+            lab,
+            generico=gen,
+            especifico=esp_,
+            modalidad=mod,
+            harm_rule=opts.harm_rule,
+            harm_overrides=opts.harm_overrides,
         )
+
+    if parts:
+        result = norm(label, get.get("generico"), esp, get.get("modalidad"))
         if len(parts) == 1:
             label_raw = parts[0]
         else:
@@ -414,19 +427,19 @@ def _labels(
                 r"( / ){2,}", " / ", regex=True
             )
     elif fallbacks:
-        result = normalise_labels(fallbacks[0], **kw)
+        result = norm(fallbacks[0])
         label_raw = fallbacks[0]
         fallbacks = fallbacks[1:]
     else:
         warnings.append("no crime-type column found: every row is 'OTROS' (label_known False)")
         empty = df.index.to_series().map(lambda _: "")
-        result = normalise_labels(empty, **kw)
+        result = norm(empty)
         label_raw = empty
     for fb in fallbacks:
         unknown = ~result["label_known"].to_numpy()
         if not unknown.any():
             break
-        alt = normalise_labels(fb, **kw)
+        alt = norm(fb)
         use = unknown & alt["label_known"].to_numpy()
         if use.any():
             result.loc[use] = alt.loc[use].to_numpy()
@@ -457,9 +470,9 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
     df = raw.data.reset_index(drop=True)
     n = len(df)
     cols = recognise_columns(df.columns, opts.columns, source=raw.source)
-    if raw.kind == "kml" and "datetime" not in cols and "KML_WHEN" in df.columns:
-        if _text(df["KML_WHEN"]).ne("").any():
-            cols["datetime"] = "KML_WHEN"
+    kml_when = raw.kind == "kml" and "datetime" not in cols and "KML_WHEN" in df.columns
+    if kml_when and _text(df["KML_WHEN"]).ne("").any():
+        cols["datetime"] = "KML_WHEN"
     warnings: list[str] = []
     reason = np.full(n, "", dtype=object)
     fld = np.full(n, "", dtype=object)
@@ -557,9 +570,10 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
     at_station = np.zeros(n, dtype=bool)
     if "observacion" in cols:
         obs = _text(df[cols["observacion"]]).str.upper()
-        at_station = obs.str.contains("FORZADA", regex=False).to_numpy() & obs.str.contains(
-            "COMISARIA", regex=False
-        ).to_numpy()
+        at_station = (
+            obs.str.contains("FORZADA", regex=False).to_numpy()
+            & obs.str.contains("COMISARIA", regex=False).to_numpy()
+        )
 
     def opt_text(key: str) -> pd.Series:
         if key in cols:
@@ -598,9 +612,13 @@ def _join_nonempty(a: pd.Series, b: pd.Series) -> np.ndarray:
     return a.where(~both, a + " / " + b).where(a.ne(""), b).to_numpy()
 
 
-def _messages(source: str, rows: np.ndarray, reason: np.ndarray, fld: np.ndarray, val: np.ndarray) -> list[str]:
+def _messages(
+    source: str, rows: np.ndarray, reason: np.ndarray, fld: np.ndarray, val: np.ndarray
+) -> list[str]:
     out = []
-    for row, r, f, v in zip(rows.tolist(), reason.tolist(), fld.tolist(), val.tolist(), strict=True):
+    for row, r, f, v in zip(
+        rows.tolist(), reason.tolist(), fld.tolist(), val.tolist(), strict=True
+    ):
         shown = str(v)
         shown = shown if len(shown) <= 80 else shown[:77] + "…"
         out.append(
@@ -626,7 +644,9 @@ def _quarantine_frame(prep: _Prepared, mask: np.ndarray) -> pd.DataFrame:
             "reason": prep.reason[mask],
             "field": prep.field[mask].astype(str),
             "value": prep.value[mask].astype(str),
-            "message": _messages(prep.raw.source, rows, prep.reason[mask], prep.field[mask], prep.value[mask]),
+            "message": _messages(
+                prep.raw.source, rows, prep.reason[mask], prep.field[mask], prep.value[mask]
+            ),
             "raw": lines if len(lines) == int(mask.sum()) else [""] * int(mask.sum()),
         }
     )
@@ -714,7 +734,9 @@ def ingest_files(
         for p, start in zip(prepared, offsets[:-1], strict=True):
             local = idx[(idx >= start) & (idx < start + len(p.frame))] - start
             p.reason[local] = code
-            p.field[local] = "incident_id" if code == "duplicate_id" else "coordenadas/fecha/modalidad"
+            p.field[local] = (
+                "incident_id" if code == "duplicate_id" else "coordenadas/fecha/modalidad"
+            )
             p.value[local] = p.frame["incident_id"].to_numpy()[local]
 
     accepted_mask = reason == ""
@@ -781,7 +803,7 @@ def build_report(
         acc = accepted[file_index == i]
         unknown = acc.loc[~acc["label_known"].astype(bool), "label_raw"].astype(str)
         flag_counts = _flag_counts(acc["flags"].astype(str))
-        entry = {
+        entry: dict[str, Any] = {
             "source": src,
             "path": str(p.path),
             "sha256": file_sha256(p.path),

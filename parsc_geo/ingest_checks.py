@@ -134,7 +134,11 @@ def station_stack(
 
 
 def duplicate_mask(
-    ids: pd.Series, lon: np.ndarray, lat: np.ndarray, occurred: pd.Series, time_known: np.ndarray,
+    ids: pd.Series,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    occurred: pd.Series,
+    time_known: np.ndarray,
     triple: pd.DataFrame,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return masks of exact duplicates: same ``incident_id``; same place, time and type.

@@ -39,7 +39,15 @@ def _describe_file(path: Path) -> dict[str, Any]:
     return info
 
 
-@click.command(name="info")
+EPILOG = """\b
+Examples:
+  parsc-geo info
+  parsc-geo info cajamarca.gpkg
+  parsc-geo info mapa_delito.csv --json
+"""
+
+
+@click.command(name="info", epilog=EPILOG)
 @click.argument(
     "path",
     required=False,
@@ -52,12 +60,6 @@ def command(path: Path | None, as_json: bool) -> None:
     Without PATH, describes ./workspace.gpkg. For an incident file, shows its format, the
     columns recognised, how many rows would be accepted or quarantined and why, the period and
     the extent, without writing anything.
-
-    \b
-    Examples:
-      parsc-geo info
-      parsc-geo info cajamarca.gpkg
-      parsc-geo info mapa_delito.csv --json
     """
     from .._errors import InputDataError
     from ..store import Workspace
@@ -68,7 +70,7 @@ def command(path: Path | None, as_json: bool) -> None:
         if not ws.exists:
             raise InputDataError(
                 f"workspace {target} does not exist",
-                hint="create it with 'parsc-geo ingest FILE --workspace " f"{target}'",
+                hint=f"create it with 'parsc-geo ingest FILE --workspace {target}'",
             )
         info = ws.describe()
     else:

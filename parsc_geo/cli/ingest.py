@@ -129,7 +129,16 @@ def _default_quarantine(report: Path | None) -> Path | None:
     return report.with_name(report.stem + "_cuarentena.csv")
 
 
-@click.command(name="ingest")
+EPILOG = """\b
+Examples:
+  parsc-geo ingest mapa_delito_marzo.csv
+  parsc-geo ingest campo.csv mymaps.kml -w cajamarca.gpkg --report informe.json
+  parsc-geo ingest datos.xlsx --columns lat=Y_WGS,lon=X_WGS,label=TIPO_DELITO
+  parsc-geo ingest utm.csv --utm-zone 18S --sectors sectores.geojson
+"""
+
+
+@click.command(name="ingest", epilog=EPILOG)
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -178,13 +187,6 @@ def command(
     new incidents. Column names are recognised in Spanish and English (LATITUD/LAT/Y,
     LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …); use --columns or --config
     when they are not.
-
-    \b
-    Examples:
-      parsc-geo ingest mapa_delito_marzo.csv
-      parsc-geo ingest campo.csv mymaps.kml -w cajamarca.gpkg --report informe.json
-      parsc-geo ingest datos.xlsx --columns lat=Y_WGS,lon=X_WGS,label=TIPO_DELITO
-      parsc-geo ingest utm.csv --utm-zone 18S --sectors sectores.geojson
     """
     from ..ingest import ingest_files
     from ..io.writers import write_quarantine, write_report
@@ -205,7 +207,9 @@ def command(
         if target is not None and target.exists() and not overwrite:
             from .._errors import OutputError
 
-            raise OutputError(f"{target} already exists", hint="choose another name or pass --overwrite")
+            raise OutputError(
+                f"{target} already exists", hint="choose another name or pass --overwrite"
+            )
 
     ws = Workspace(workspace)
     sectors = None
@@ -220,8 +224,10 @@ def command(
             sectors = new_sectors
         new_sectors = sectors
         if not quiet:
-            click.echo(f"Sectores: {sectors_path.name}: {len(sectors)} subsectores"
-                       + ("" if getattr(check, "ok", True) else " (con observaciones topológicas)"))
+            click.echo(
+                f"Sectores: {sectors_path.name}: {len(sectors)} subsectores"
+                + ("" if getattr(check, "ok", True) else " (con observaciones topológicas)")
+            )
     elif ws.exists:
         sectors = ws.read_sectors()
 

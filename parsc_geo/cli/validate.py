@@ -9,8 +9,15 @@ import click
 from .ingest import build_options, ingest_options, print_summary
 from .options import is_quiet, overwrite_option
 
+EPILOG = """\b
+Examples:
+  parsc-geo validate mapa_delito.csv
+  parsc-geo validate campo.csv mymaps.kml --report validacion.json
+  parsc-geo validate utm.xlsx --utm-zone 17S --columns easting=ESTE_X,northing=NORTE_Y
+"""
 
-@click.command(name="validate")
+
+@click.command(name="validate", epilog=EPILOG)
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -38,12 +45,6 @@ def command(
 
     Nothing is imported and no other file is written: use it to see what 'ingest' would
     accept and quarantine, which columns were recognised and which crime labels are unknown.
-
-    \b
-    Examples:
-      parsc-geo validate mapa_delito.csv
-      parsc-geo validate campo.csv mymaps.kml --report validacion.json
-      parsc-geo validate utm.xlsx --utm-zone 17S --columns easting=ESTE_X,northing=NORTE_Y
     """
     from ..ingest import ingest_files
     from ..io.writers import write_report

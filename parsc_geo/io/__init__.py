@@ -1,5 +1,7 @@
-"""Readers of incident files (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) and writers of
-quarantine files and ingestion reports."""
+"""Readers of incident files and writers of quarantine files and ingestion reports.
+
+Formats: CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ.
+"""
 
 from __future__ import annotations
 

@@ -171,7 +171,7 @@ def fold_name(name: object) -> str:
     --------
     >>> fold_name("Año del hecho")
     'ANO_DEL_HECHO'
-    >>> fold_name("\\ufeffLatitud ")
+    >>> fold_name(" Latitud ")
     'LATITUD'
     """
     s = unicodedata.normalize("NFKD", str(name).replace("\ufeff", ""))

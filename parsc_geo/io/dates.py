@@ -48,7 +48,8 @@ _MONTHS_ES = {
     "NOVIEMBRE": 11, "NOV": 11, "DICIEMBRE": 12, "DIC": 12,
 }  # fmt: skip
 _MONTH_RE = re.compile(
-    r"^\s*(\d{1,2})\s*(?:de\s+|[-/ ])\s*([A-Za-zÁÉÍÓÚáéíóú]+)\.?\s*(?:de(?:l)?\s+|[-/ ])\s*(\d{2,4})\s*$",
+    r"^\s*(\d{1,2})\s*(?:de\s+|[-/ ])\s*([A-Za-zÁÉÍÓÚáéíóú]+)\.?\s*"
+    r"(?:de(?:l)?\s+|[-/ ])\s*(\d{2,4})\s*$",
     re.IGNORECASE,
 )
 _HOUR_RE = (
@@ -117,8 +118,8 @@ def _parse_datetime_column(values: pd.Series, tz: str) -> tuple[pd.Series, np.nd
             ts = pd.to_datetime(num[epoch], unit="ms", utc=True).tz_convert(tz)
             out[epoch] = ts
             todo &= ~epoch
-            local = pd.DatetimeIndex(ts)
-            has_time[epoch] = (local.hour + local.minute + local.second) > 0
+            eidx = pd.DatetimeIndex(ts)
+            has_time[epoch] = (eidx.hour + eidx.minute + eidx.second) > 0
         serial = todo & (num > 3000) & (num < 80000)
         if serial.any():
             ts = pd.to_datetime(_EXCEL_EPOCH) + pd.to_timedelta(num[serial], unit="D")

@@ -16,9 +16,7 @@ if TYPE_CHECKING:
 
 def _check_target(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
-        raise OutputError(
-            f"{path} already exists", hint="choose another name or pass --overwrite"
-        )
+        raise OutputError(f"{path} already exists", hint="choose another name or pass --overwrite")
     if not path.parent.exists():
         raise OutputError(f"folder {path.parent} does not exist", hint="create it first")
 
@@ -34,7 +32,9 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def write_quarantine(quarantine: pd.DataFrame, path: str | Path, *, overwrite: bool = False) -> Path:
+def write_quarantine(
+    quarantine: pd.DataFrame, path: str | Path, *, overwrite: bool = False
+) -> Path:
     """Write the quarantine table as CSV (UTF-8 with BOM, so Excel shows accents), atomically.
 
     Parameters
