@@ -92,7 +92,9 @@ def test_generic_table_named_column_not_found(tmp_path):
 
 
 def test_pad_ubigeo():
-    values = pd.Series([60101, "60101", "060101", 60101.0, "10202", 130101, "601", "0601", "x", None])
+    values = pd.Series(
+        [60101, "60101", "060101", 60101.0, "10202", 130101, "601", "0601", "x", None]
+    )
     assert pad_ubigeo(values).tolist() == [
         "060101",
         "060101",

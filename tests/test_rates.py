@@ -73,7 +73,9 @@ def test_empirical_bayes_matches_esda_on_stl_homicides():
     e, b = np.array(table[:, 10]).ravel(), np.array(table[:, 13]).ravel()
     ours = empirical_bayes(e, b, per=1.0).rate
     # Values printed in esda's own docstring for the first units.
-    np.testing.assert_allclose(ours[:3], [2.36718950e-05, 4.54539167e-05, 4.78114019e-05], rtol=1e-6)
+    np.testing.assert_allclose(
+        ours[:3], [2.36718950e-05, 4.54539167e-05, 4.78114019e-05], rtol=1e-6
+    )
 
 
 def test_negative_prior_variance_is_set_to_zero():

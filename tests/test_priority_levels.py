@@ -1,0 +1,163 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.cluster import KMeans
+
+from parsc_geo._errors import ConfigError
+from parsc_geo.priority_levels import (
+    LEVEL_ALTA,
+    LEVEL_NONE,
+    LEVEL_PRIORIDAD,
+    PriorityRule,
+    assign_levels,
+    kmeans,
+    rank_groups,
+)
+
+
+def same_partition(a, b):
+    """Whether two label vectors define the same partition (labels may be permuted)."""
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
+    return len(pairs) == len(set(a.tolist())) == len(set(b.tolist()))
+
+
+def indicators(tasa_eb, n, tasa=None):
+    tasa_eb = np.asarray(tasa_eb, dtype=float)
+    return pd.DataFrame(
+        {
+            "n": np.asarray(n, dtype=float),
+            "tasa_eb": tasa_eb,
+            "tasa": tasa if tasa is not None else tasa_eb,
+        }
+    )
+
+
+# ---------------------------------------------------------------- check inputs
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "ward"}, "method must be one of"),
+        ({"indicator": "harm"}, "indicator must be one of"),
+        ({"k": 1}, "k must be"),
+        ({"method": "thresholds"}, "needs thresholds"),
+        ({"method": "thresholds", "thresholds": (10, 50)}, "alta ≥ prioridad"),
+        ({"min_count": 3, "min_count_prioridad": 5}, "must not exceed"),
+        ({"n_init": 0}, "n_init"),
+    ],
+)
+def test_rule_rejects_bad_parameters(kwargs, match):
+    with pytest.raises(ConfigError, match=match):
+        PriorityRule(**kwargs)
+
+
+def test_rule_lists_every_problem():
+    with pytest.raises(ConfigError, match="2 problems"):
+        PriorityRule(method="x", k=0)
+
+
+def test_rule_records_seed_and_describes_itself_in_spanish():
+    rule = PriorityRule()
+    assert rule.as_dict()["seed"] == 20210101
+    assert rule.as_dict()["features"] == ["tasa_eb", "n"]
+    text = rule.describe()
+    assert "k-medias" in text and "Bayes empírico" in text and "menos de 20 denuncias" in text
+
+
+# ---------------------------------------------------------------- check outputs
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_kmeans_matches_scikit_learn(seed):
+    rng = np.random.default_rng(seed)
+    centres = np.array([[0.0, 0.0], [5.0, 5.0], [0.0, 8.0]])
+    x = np.vstack([rng.normal(c, 0.8, size=(15, 2)) for c in centres])
+    labels, _, inertia = kmeans(x, 3, seed=seed, n_init=10)
+    ref = KMeans(3, n_init=10, random_state=seed).fit(x)
+    assert same_partition(labels, ref.labels_)
+    assert inertia == pytest.approx(ref.inertia_, rel=1e-9)
+
+
+def test_kmeans_inertia_no_worse_than_scikit_learn_on_noise():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(127, 2))
+    _, _, inertia = kmeans(x, 3, seed=5, n_init=10)
+    ref = KMeans(3, n_init=10, random_state=5).fit(x)
+    assert inertia <= ref.inertia_ * (1 + 1e-6)
+
+
+def test_kmeans_is_deterministic():
+    x = np.random.default_rng(3).normal(size=(40, 2))
+    a = kmeans(x, 3, seed=9)
+    b = kmeans(x, 3, seed=9)
+    np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_kmeans_groups_are_ordered_by_cluster_means():
+    # Three obvious groups: high rate + high volume, middle, low.
+    df = indicators(
+        tasa_eb=[900, 880, 500, 510, 100, 90, 95, 105],
+        n=[3000, 2800, 900, 1000, 100, 80, 90, 110],
+    )
+    out = assign_levels(df, PriorityRule())
+    assert out["nivel"].tolist() == [LEVEL_ALTA] * 2 + [LEVEL_PRIORIDAD] * 2 + [LEVEL_NONE] * 4
+    assert out["grupo"].tolist() == [1, 1, 2, 2, 3, 3, 3, 3]
+    # Shuffling the rows does not change any unit's level.
+    order = [5, 2, 7, 0, 3, 6, 1, 4]
+    shuffled = assign_levels(df.iloc[order], PriorityRule())
+    assert shuffled["nivel"].sort_index().tolist() == out["nivel"].tolist()
+
+
+def test_fisher_jenks_and_quantiles_follow_mapclassify():
+    import mapclassify
+
+    y = np.array([1, 2, 3, 10, 11, 12, 30, 31.0])
+    df = indicators(tasa_eb=y, n=[100] * 8)
+    fj = mapclassify.FisherJenks(y, k=3)
+    groups, k = rank_groups(df, PriorityRule(method="fisher_jenks"))
+    assert k == 3
+    np.testing.assert_array_equal(groups, 3 - fj.yb)
+    out = assign_levels(df, PriorityRule(method="fisher_jenks"))
+    assert out["nivel"].tolist() == [LEVEL_NONE] * 3 + [LEVEL_PRIORIDAD] * 3 + [LEVEL_ALTA] * 2
+    q = mapclassify.Quantiles(y, k=3)
+    groups, _ = rank_groups(df, PriorityRule(method="quantiles"))
+    np.testing.assert_array_equal(groups, 3 - q.yb)
+
+
+def test_thresholds():
+    df = indicators(tasa_eb=[5, 50, 49.9, 120, 300], n=[100] * 5)
+    out = assign_levels(df, PriorityRule(method="thresholds", thresholds=(120, 50)))
+    assert out["nivel"].tolist() == [
+        LEVEL_NONE,
+        LEVEL_PRIORIDAD,
+        LEVEL_NONE,
+        LEVEL_ALTA,
+        LEVEL_ALTA,
+    ]
+
+
+def test_indicator_choice():
+    df = indicators(tasa_eb=[10, 10, 10], n=[1000, 100, 10], tasa=[1, 2, 3])
+    rule = PriorityRule(method="thresholds", thresholds=(500, 50), indicator="n")
+    assert assign_levels(df, rule)["nivel"].tolist() == [LEVEL_ALTA, LEVEL_PRIORIDAD, LEVEL_NONE]
+
+
+def test_minimum_count_guard():
+    df = indicators(tasa_eb=[400, 300, 200], n=[12, 4, 500])
+    rule = PriorityRule(method="thresholds", thresholds=(250, 150), min_count=20)
+    out = assign_levels(df, rule)
+    assert out["nivel_regla"].tolist() == [LEVEL_ALTA, LEVEL_ALTA, LEVEL_PRIORIDAD]
+    # 12 < 20: capped; 4 < 5: no level at all.
+    assert out["nivel"].tolist() == [LEVEL_PRIORIDAD, LEVEL_NONE, LEVEL_PRIORIDAD]
+    assert "12 denuncias < mínimo 20" in out["motivo"].iloc[0]
+    assert "4 denuncias < mínimo 5" in out["motivo"].iloc[1]
+
+
+def test_no_contrast_gives_no_level():
+    df = indicators(tasa_eb=[10, 10, 10], n=[50, 50, 50])
+    out = assign_levels(df, PriorityRule())
+    assert out["nivel"].tolist() == [LEVEL_NONE] * 3
+    assert "sin contraste" in out["motivo"].iloc[0]
+    zero = assign_levels(indicators(tasa_eb=[0, 0], n=[0, 0]), PriorityRule(method="fisher_jenks"))
+    assert zero["nivel"].tolist() == [LEVEL_NONE] * 2
