@@ -203,6 +203,7 @@ def generate_sample(
         descr[idx] = profiles.descriptions(rng_text, str(family), df["lugar"].to_numpy()[idx])
     df["descripcion"] = descr
 
+    _separate_repeats(df)
     df = df.sort_values(
         ["day", "minute", "ubigeo", "type_index", "lat", "lon"], kind="stable"
     ).reset_index(drop=True)
@@ -235,6 +236,53 @@ def generate_sample(
     return SyntheticSample(incidents=out, sectors=sectors, parameters=parameters)
 
 
+def _keep_clear_of_stations(
+    lon: np.ndarray, lat: np.ndarray, ubigeo: np.ndarray, tree: Any, layouts: dict[str, Any]
+) -> None:
+    """Move points drawn by chance near a station out to ``2 × STATION_STACK_RADIUS_M``.
+
+    Only the deliberately stacked complaints may sit on a station's coordinates; otherwise the
+    ingestion's station-stack rule would flag random points.
+    """
+    import shapely
+    from pyproj import Transformer
+
+    from ..settings import CRS_METRIC_CAJAMARCA, STATION_STACK_RADIUS_M
+
+    clear = 2 * STATION_STACK_RADIUS_M
+    fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
+    inv = Transformer.from_crs(CRS_METRIC_CAJAMARCA, "EPSG:4326", always_xy=True)
+    x, y = fwd.transform(lon, lat)
+    dist, nearest = tree.query(np.column_stack([x, y]), distance_upper_bound=clear)
+    for i in np.flatnonzero(np.isfinite(dist)):
+        sx, sy = tree.data[nearest[i]]
+        dx, dy = x[i] - sx, y[i] - sy
+        norm = float(np.hypot(dx, dy)) or 1.0
+        if norm == 1.0 and dx == 0 and dy == 0:
+            dx, dy = 1.0, 0.0
+        nx, ny = sx + dx / norm * clear * 1.01, sy + dy / norm * clear * 1.01
+        new_lon, new_lat = (round(float(v), 6) for v in inv.transform(nx, ny))
+        if shapely.contains_xy(layouts[str(ubigeo[i])].area_ll, new_lon, new_lat):
+            lon[i], lat[i] = new_lon, new_lat
+
+
+def _separate_repeats(df: pd.DataFrame) -> None:
+    """Shift by a minute any complaint that repeats the place, time and type of another.
+
+    The ingestion takes such rows as duplicates (same place to 0.1 m, same known time, same
+    modalidad); in the sample they can only arise from complaints stacked on a station.
+    """
+    for _ in range(20):
+        known = df["minute"].to_numpy() >= 0
+        key = df.loc[known, ["lat", "lon", "day", "minute", "type_index"]]
+        repeats = key.duplicated(keep="first")
+        if not repeats.any():
+            return
+        idx = key.index[repeats.to_numpy()]
+        minute = df.loc[idx, "minute"].to_numpy()
+        df.loc[idx, "minute"] = np.where(minute < 1439, minute + 1, minute - 1)
+
+
 def _assign_stations(
     df: pd.DataFrame, sectors: gpd.GeoDataFrame, layouts: dict[str, Any], seed: int
 ) -> pd.DataFrame:
@@ -244,7 +292,7 @@ def _assign_stations(
     from scipy.spatial import cKDTree
 
     from ..boundaries import load_stations
-    from ..settings import CRS_METRIC_CAJAMARCA
+    from ..settings import CRS_METRIC_CAJAMARCA, STATION_STACK_MIN_COUNT
 
     stations = load_stations()
     fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
@@ -278,6 +326,7 @@ def _assign_stations(
 
     lon = df["lon"].to_numpy(float).copy()
     lat = df["lat"].to_numpy(float).copy()
+    _keep_clear_of_stations(lon, lat, df["ubigeo"].to_numpy(), tree, layouts)
     loc = locate(lon, lat)
 
     # A few complaints are geocoded to the station of their comisaría, when that station lies
@@ -302,6 +351,9 @@ def _assign_stations(
         & station_ok[k_station]
         & (df["family"].to_numpy() != "rural")
     )
+    # The ingestion flags a stack from STATION_STACK_MIN_COUNT points on: keep only those.
+    per_station = np.bincount(k_station[stack], minlength=len(stations))
+    stack &= per_station[k_station] >= STATION_STACK_MIN_COUNT
     lon[stack] = st_lon[k_station[stack]]
     lat[stack] = st_lat[k_station[stack]]
     if stack.any():

@@ -134,6 +134,15 @@ _OTROS_NAME: Final[dict[str, str]] = {
     "OTROS DELITOS": "OTROS DELITOS",
 }
 
+#: Quarantine reason that :func:`parsc_geo.ingest.ingest_files` must give each planted problem.
+EXPECTED_REASON: Final[dict[str, str]] = {
+    "duplicate": "duplicate_id",
+    "outside_region": "outside_study_area",
+    "latlon_swapped_outside": "outside_study_area",
+    "missing_coordinates": "missing_coordinates",
+    "invalid_date": "unparseable_date",
+}
+
 #: Comisaría whose last month goes to the KML.
 KML_STATION_ID: Final[str] = "1027"
 
@@ -235,10 +244,10 @@ def build_messy(clean: pd.DataFrame, seed: int) -> MessyExport:
     dup_set = set(duplicated)
     for i, row in enumerate(csv_rows.itertuples(index=False)):
         swap = i in swapped
-        mark = _plant("csv", row.id, "latlon_swapped", "accepted", flag="latlon_swapped")
+        mark = _plant("messy_csv", row.id, "latlon_swapped", "accepted", flag="latlon_swapped")
         entries.append((cells(row, swap=swap), mark if swap else None))
         if i in dup_set:
-            entries.append((cells(row), _plant("csv", row.id, "duplicate", "quarantined")))
+            entries.append((cells(row), _plant("messy_csv", row.id, "duplicate", "quarantined")))
 
     # Extra rows go after seeded positions of the file.
     extra = _extra_rows(csv_rows, rng)
@@ -249,7 +258,7 @@ def build_messy(clean: pd.DataFrame, seed: int) -> MessyExport:
         final.append(entry)
         if k in after:
             problem, line = next(extra_iter)
-            final.append((line, _plant("csv", line[0], problem, "quarantined")))
+            final.append((line, _plant("messy_csv", line[0], problem, "quarantined")))
     planted: list[dict[str, Any]] = []
     for n, (_, plant) in enumerate(final, start=1):
         if plant is not None:
@@ -298,6 +307,7 @@ def _plant(file: str, ident: str, problem: str, outcome: str, *, flag: str = "")
         "id": ident,
         "problem": problem,
         "outcome": outcome,
+        "reason": EXPECTED_REASON.get(problem, "") if outcome == "quarantined" else "",
         "flag": flag,
     }
 
