@@ -224,7 +224,7 @@ def test_small_population_province_is_not_alta_prioridad_on_a_handful(districts)
     capital = districts.groupby("ubigeo_prov")["ubigeo"].min()
     rows = []
     for code, p in pop.items():
-        n = 9 if code == "0612" else int(round(p * 1e-4))
+        n = 9 if code == "0612" else round(p * 1e-4)
         rows.append((capital[code], 2024, 6, "ROBO AGRAVADO", n))
     table = count_table(rows)
     res = compute_priority(
