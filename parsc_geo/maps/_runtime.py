@@ -12,7 +12,7 @@ from typing import Final
 RUNTIME_JS: Final = r"""
 (function () {
   "use strict";
-  var P = {};
+  var P = {incidentLayers: []};
   P.el = function (tag, text, cls) {
     var e = document.createElement(tag);
     if (text !== undefined && text !== null) { e.textContent = String(text); }
@@ -157,6 +157,7 @@ RUNTIME_JS: Final = r"""
     if (d.month_labels.length > 0) { new Filter().addTo(map); }
     cluster.addTo(map);
     refresh();
+    P.incidentLayers.push(cluster);
     return cluster;
   };
   window.parscGeo = P;

@@ -1,0 +1,160 @@
+"""End-to-end tests of the maps in real headless Chromium (no network)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import maps_data as md
+import pytest
+from browser_helpers import save_screenshot
+
+from parsc_geo import settings
+from parsc_geo.maps import write_atlas
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PATRIMONIO = "Incidentes: Delitos patrimoniales en espacios públicos (18)"
+
+
+@pytest.fixture(scope="module")
+def atlas(tmp_path_factory) -> dict[str, Path]:
+    """Internal, public and offline atlases with injection payloads in the data."""
+    root = tmp_path_factory.mktemp("atlas")
+    sectors = md.sectors()
+    sectors.loc[0, "barrio"] = md.XSS_IMG
+    sectors.loc[1, "barrio"] = md.XSS_SCRIPT
+    common = {
+        "hotspots": md.hotspots(),
+        "sectors": sectors,
+        "densities": {"Cajamarca": md.density(), "comisaria:COMISARIA CAJAMARCA I": md.density()},
+        "synthetic": True,
+    }
+    inc = md.incidents(payload=True)
+    internal = write_atlas(inc, output_dir=root / "interno", tiles="OpenStreetMap", **common)
+    public = write_atlas(inc, output_dir=root / "publico", public=True, tiles=None, **common)
+    offline = write_atlas(inc, output_dir=root / "offline", offline=True, **common)
+    return {
+        "provincia": internal[0],
+        "comisaria": internal[1],
+        "index": internal[2],
+        "publico": public[1],
+        "offline": offline[1],
+    }
+
+
+def _overlay_labels(run) -> list[str]:
+    return [
+        t.strip()
+        for t in run.page.locator(".leaflet-control-layers-overlays label").all_inner_texts()
+    ]
+
+
+def _visible(run) -> int:
+    return int(run.page.locator(".leaflet-container").get_attribute("data-parsc-visible-incidents"))
+
+
+@pytest.mark.parametrize("key", ["provincia", "comisaria", "publico", "offline"])
+def test_map_loads_without_errors(open_map, atlas, key):
+    run = open_map(atlas[key])
+    assert run.errors == []
+    assert run.dialogs == []
+    labels = _overlay_labels(run)
+    assert any(label.startswith("Incidentes: ") for label in labels)
+    assert run.page.locator("#parsc-legends").is_visible()
+    assert run.page.locator("#parsc-title").is_visible()
+    assert run.page.locator("#parsc-synthetic-banner").inner_text() == settings.SYNTHETIC_BANNER
+    assert run.page.locator(".leaflet-control-scale").is_visible()
+    assert run.page.locator(".parsc-fullscreen").is_visible()
+    if key == "offline":
+        assert run.aborted == []  # nothing requested from the network
+    save_screenshot(run, f"map-{key}")
+
+
+def test_expected_layers_in_control(open_map, atlas):
+    run = open_map(atlas["comisaria"])
+    labels = _overlay_labels(run)
+    assert labels == [
+        "Densidad kernel de incidentes",
+        "Distritos (1)",
+        "Comisarías y dependencias policiales (2)",
+        "Sectores (2)",
+        "Subsectores con número de incidentes (4)",
+        "Zonas críticas por densidad kernel (KDE) (2)",
+        "Incidentes: Violencia contra las mujeres e integrantes del grupo familiar (8)",
+        "Incidentes: Muertes violentas (2)",
+        PATRIMONIO,
+        "Incidentes: Otros delitos (8)",
+    ]
+    # base tiles are offered even though the network is down; vector layers still render
+    assert run.page.locator(".leaflet-control-layers-base label").count() == 1
+    assert run.page.locator(".leaflet-overlay-pane path").count() > 0
+
+
+def test_toggle_layers_and_period_filter(open_map, atlas):
+    run = open_map(atlas["comisaria"])
+    page = run.page
+    assert _visible(run) == md.N_INCIDENTS
+    page.locator(".leaflet-control-layers-overlays label", has_text=PATRIMONIO).locator(
+        "input"
+    ).click()
+    page.wait_for_timeout(200)
+    assert _visible(run) == md.N_INCIDENTS - 18
+    labels_before = page.locator(".parsc-label").count()
+    page.locator(".leaflet-control-layers-overlays label", has_text="Subsectores").locator(
+        "input"
+    ).click()
+    page.wait_for_timeout(200)
+    assert labels_before == 4 and page.locator(".parsc-label").count() == 0
+    # period filter: January only (12 of 36 incidents, 6 of them patrimonio → 6 left)
+    page.select_option("#parsc-period-select", "0")
+    page.wait_for_timeout(200)
+    jan_patrimonio = sum(
+        1
+        for k in range(md.N_INCIDENTS)
+        if k % 3 == 0 and k < 18  # first 18 rows: patrimonio
+    )
+    assert _visible(run) == 12 - jan_patrimonio
+    assert page.locator(".parsc-counter").inner_text().startswith(f"{12 - jan_patrimonio} de")
+    assert run.errors == []
+
+
+def test_injection_payloads_show_as_text(open_map, atlas):
+    run = open_map(atlas["comisaria"])
+    page = run.page
+    texts = page.evaluate(
+        """() => {
+        const out = [];
+        const cluster = parscGeo.incidentLayers[0];
+        const map = cluster._map;
+        cluster.getLayers().forEach((m) => {
+            const content = m.getPopup()._content(m);
+            const popup = L.popup().setLatLng(m.getLatLng()).setContent(content).openOn(map);
+            out.push(popup.getElement().textContent);
+        });
+        map.eachLayer((layer) => {
+            if (layer.getPopup && layer.getPopup() && !(layer instanceof L.CircleMarker)) {
+                layer.openPopup();
+                const el = layer.getPopup().getElement();
+                if (el) { out.push(el.textContent); }
+            }
+        });
+        return out;
+    }"""
+    )
+    joined = "\n".join(texts)
+    assert md.XSS_IMG in joined  # incident modalidad and hotspot top_modalidades, as text
+    assert md.XSS_SCRIPT in joined  # incident modalidad and subsector barrio, as text
+    page.wait_for_timeout(300)
+    assert run.dialogs == []
+    assert page.locator('img[src="x"]').count() == 0
+    assert run.errors == []
+    save_screenshot(run, "map-comisaria-popup")
+
+
+def test_index_links(open_map, atlas, chromium):
+    page = chromium.new_page()
+    page.goto(atlas["index"].resolve().as_uri())
+    links = page.locator("a").evaluate_all("(els) => els.map((e) => e.getAttribute('href'))")
+    assert links == ["provincia-cajamarca.html", "comisaria-comisaria-cajamarca-i.html"]
+    page.screenshot(path=str(Path(__file__).resolve().parents[2] / "test-artifacts" / "index.png"))
+    page.close()
