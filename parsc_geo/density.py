@@ -70,6 +70,8 @@ CELLS_PER_RADIUS: Final[int] = 4
 #: Automatic bandwidths below this quartic-equivalent radius are raised to it: police
 #: geocoding (≈ MIN_CELL_SIZE_M) does not support finer smoothing.
 MIN_AUTO_RADIUS_M: Final[float] = CELLS_PER_RADIUS * MIN_CELL_SIZE_M
+#: Values below this fraction of the maximum are FFT round-off and are set to zero.
+ROUNDOFF_CUTOFF: Final[float] = 1e-12
 #: Tag holding the JSON parameters in the GeoTIFF.
 PARAMETERS_TAG: Final[str] = "PARSC_GEO_PARAMETERS"
 
@@ -440,8 +442,11 @@ def kde_grid(
         shape=(rows + 2 * half, cols + 2 * half),
     )
     smoothed = binned if half == 0 else fftconvolve(binned, kern, mode="valid")
-    # FFT round-off leaves ±1e-16-scale noise where the true value is zero.
-    result: NDArray[np.float64] = np.maximum(smoothed, 0.0) / (cell_size * cell_size)
+    # FFT round-off leaves noise of about 1e-16 times the largest value where the true value is
+    # zero; genuine values (even gaussian tails at 4σ) are far above 1e-12 of the maximum.
+    peak = float(smoothed.max()) if smoothed.size else 0.0
+    smoothed[smoothed < ROUNDOFF_CUTOFF * peak] = 0.0
+    result: NDArray[np.float64] = smoothed / (cell_size * cell_size)
     return result
 
 
@@ -620,8 +625,12 @@ def _cell_size_auto(width: float, height: float, radius_equiv: float) -> tuple[f
     )
     if size < MIN_CELL_SIZE_M:
         size, rule = MIN_CELL_SIZE_M, f"the {MIN_CELL_SIZE_M:g} m minimum"
-    if width * height / (size * size) > MAX_CELLS_WARNING:
-        size = math.sqrt(width * height / MAX_CELLS_WARNING)
+    # Up to five more cells per axis: two of padding on each side and one of snapping.
+    if (width + 5 * size) * (height + 5 * size) / (size * size) > MAX_CELLS_WARNING:
+        # Smallest s with (width + 5 s)(height + 5 s) ≤ MAX_CELLS_WARNING · s².
+        a = MAX_CELLS_WARNING - 25.0
+        b = 5.0 * (width + height)
+        size = (b + math.sqrt(b * b + 4.0 * a * width * height)) / (2.0 * a)
         rule = f"grid limited to {MAX_CELLS_WARNING:,} cells"
     # Round up to a whole metre so that grids stay aligned and numbers stay readable.
     return float(math.ceil(size)), rule
