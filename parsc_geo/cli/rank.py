@@ -1,0 +1,169 @@
+"""``parsc-geo rank``: rank hotspots per province, comisaría and sector (CSV/XLSX tables)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import is_quiet, overwrite_option
+
+#: Ranking level → (grouping columns, file stem, Spanish title).
+LEVELS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "provincia": (("provincia",), "ranking_provincias", "Hotspots por provincia"),
+    "comisaria": (("comisaria",), "ranking_comisarias", "Hotspots por comisaría"),
+    "sector": (("comisaria", "sector"), "ranking_sectores", "Hotspots por sector de comisaría"),
+}
+CRITERIA_ES = {"n": "incidentes", "harm": "daño ponderado", "density": "densidad"}
+
+
+@click.command(
+    "rank",
+    epilog="""\b
+Examples:
+  parsc-geo rank hotspots/hotspots_gistar.gpkg -o rankings/
+  parsc-geo rank hotspots/hotspots_dbscan.gpkg --by harm --level comisaria --format xlsx
+  parsc-geo rank --method kde --workspace cajamarca.gpkg --top 5 -o rankings/
+""",
+)
+@click.argument(
+    "hotspots_path",
+    metavar="[HOTSPOTS]",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--workspace",
+    "-w",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Workspace whose incidents explain provinces without hotspots (and are analysed "
+    "with --method when no HOTSPOTS is given) [default: workspace.gpkg if present].",
+)
+@click.option(
+    "--method",
+    "-m",
+    type=click.Choice(["kde", "dbscan", "hdbscan", "gistar"]),
+    help="Find hotspots with this method (default settings) instead of reading HOTSPOTS.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["n", "harm", "density"]),
+    default="n",
+    show_default=True,
+    help="Ranking criterion: incidents, harm-weighted incidents or incidents per km².",
+)
+@click.option(
+    "--level",
+    "levels",
+    multiple=True,
+    type=click.Choice(list(LEVELS)),
+    help="Ranking level (repeatable) [default: provincia, comisaria and sector].",
+)
+@click.option("--top", type=click.IntRange(min=1), help="Keep the first N of each unit.")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["csv", "xlsx"]),
+    help="Table format (repeatable) [default: csv and xlsx].",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("rankings"),
+    show_default=True,
+    help="Output folder (created if missing).",
+)
+@overwrite_option
+@click.pass_context
+def command(
+    ctx: click.Context,
+    hotspots_path: Path | None,
+    workspace: Path | None,
+    method: str | None,
+    by: str,
+    levels: tuple[str, ...],
+    top: int | None,
+    formats: tuple[str, ...],
+    output: Path,
+    overwrite: bool,
+) -> None:
+    r"""Rank hotspots within each province, comisaría and sector.
+
+    Ranks by the criterion, then harm, incidents and density (highest first), then
+    hotspot_id, so ties are always broken the same way. Writes one table per level
+    (ranking_provincias, ranking_comisarias, ranking_sectores) and resumen_provincias, which
+    lists all 13 provinces of Cajamarca and says why a province has no hotspot.
+    """
+    from .._errors import OutputError
+    from ..hotspots.io import read_hotspots
+    from ..ranking import province_summary, rank_hotspots, ranking_table, write_table
+    from ..store import Workspace
+    from .options import DEFAULT_WORKSPACE
+
+    quiet = is_quiet(ctx)
+    if hotspots_path is None and method is None:
+        raise click.UsageError("give a HOTSPOTS GeoPackage or --method")
+    if hotspots_path is not None and method is not None:
+        raise click.UsageError("give either HOTSPOTS or --method, not both")
+    levels = levels or tuple(LEVELS)
+    formats = formats or ("csv", "xlsx")
+    stems = [LEVELS[level][1] for level in levels] + ["resumen_provincias"]
+    targets = [output / f"{stem}.{fmt}" for stem in stems for fmt in formats]
+    existing = [str(t) for t in targets if t.exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"{len(existing)} output(s) already exist: {', '.join(existing)}",
+            hint="pass --overwrite to replace them",
+        )
+    ws_path = workspace if workspace is not None else DEFAULT_WORKSPACE
+    ws = Workspace(ws_path)
+    incidents = ws.read_incidents() if (workspace is not None or ws.exists) else None
+    if hotspots_path is not None:
+        hotspots = read_hotspots(hotspots_path)
+        synthetic = bool(hotspots.attrs.get("synthetic"))
+    else:
+        from ..hotspots import run_method
+
+        if incidents is None:
+            incidents = ws.read_incidents()  # raises the workspace's own error
+        hotspots = run_method(str(method), incidents, quiet=quiet)
+        synthetic = bool(incidents.attrs.get("synthetic", False))
+    if incidents is not None:
+        synthetic = synthetic or bool(incidents.attrs.get("synthetic", False))
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create folder {output}: {exc.strerror}") from exc
+    criterion = CRITERIA_ES[by]
+    for level in levels:
+        within, stem, title = LEVELS[level]
+        for column in within:
+            if column not in hotspots.columns:
+                hotspots[column] = None
+        ranked = rank_hotspots(hotspots, by=by, within=within)
+        table = ranking_table(ranked, top=top)
+        for fmt in formats:
+            write_table(
+                table,
+                output / f"{stem}.{fmt}",
+                title=f"{title} (por {criterion})",
+                overwrite=overwrite,
+                synthetic=synthetic,
+            )
+    summary = province_summary(hotspots, by=by, incidents=incidents)
+    for fmt in formats:
+        write_table(
+            summary,
+            output / f"resumen_provincias.{fmt}",
+            title=f"Hotspots en las 13 provincias (por {criterion})",
+            overwrite=overwrite,
+            synthetic=synthetic,
+        )
+    with_hotspots = int((summary["Hotspots"] > 0).sum())
+    click.echo(
+        f"ranked {len(hotspots)} hotspots by {by}; {with_hotspots} of {len(summary)} province "
+        f"rows have hotspots → {output}"
+    )
