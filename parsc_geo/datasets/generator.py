@@ -298,7 +298,11 @@ def _assign_stations(
     fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
     st_lon = np.round(stations["longitud"].to_numpy(float), 6)
     st_lat = np.round(stations["latitud"].to_numpy(float), 6)
-    sx, sy = fwd.transform(st_lon, st_lat)
+    # Nearest station from the published (unrounded) coordinates, as the assignment does: two
+    # stations 9 m apart in Celendín would otherwise swap for points far from both.
+    sx, sy = fwd.transform(
+        stations["longitud"].to_numpy(float), stations["latitud"].to_numpy(float)
+    )
     tree = cKDTree(np.column_stack([sx, sy]))
     st_index = {sid: k for k, sid in enumerate(stations["id_n"])}
 
