@@ -1,0 +1,179 @@
+"""Patrol sheets and tables: pages render, text is there, files are deterministic."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pypdfium2 as pdfium
+import pytest
+from test_patrol_helpers import incidents, sector_layer
+
+from parsc_geo._errors import OutputError
+from parsc_geo.patrol import plan_patrols, write_patrol_outputs
+from parsc_geo.settings import SYNTHETIC_BANNER
+
+PDF = "patrullaje_comisaria_pnp_demo.pdf"
+
+# Drawing and saving A4 pages takes a few seconds (1–2 s per page on a busy machine).
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return plan_patrols(incidents(), sector_layer(), method="grid", cell_size_m=100)
+
+
+@pytest.fixture(scope="module")
+def written(plan, tmp_path_factory):
+    out = tmp_path_factory.mktemp("patrol")
+    paths = write_patrol_outputs(plan, out, synthetic=True)
+    return out, paths
+
+
+def _page_texts(path):
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+    finally:
+        pdf.close()
+
+
+def test_one_page_per_sector_in_label_order(written):
+    out, _ = written
+    texts = _page_texts(out / PDF)
+    assert len(texts) == 3
+    for text, sector in zip(texts, ["SECTOR 1", "SECTOR 2", "SECTOR 10"], strict=True):
+        assert f"Plan de patrullaje — {sector}" in text
+        assert "COMISARIA PNP DEMO" in text
+        assert "Puntos críticos" in text
+        assert "Denuncias por hora y día" in text
+        assert "miércoles" in text and "domingo" in text
+        assert "Horario de visitas" in text
+        assert "Koper" in text
+        assert SYNTHETIC_BANNER in text
+        assert "USO INTERNO" in text
+
+
+def test_page_shows_the_ranked_table_and_totals(written, plan):
+    out, _ = written
+    text = _page_texts(out / PDF)[0].replace("\r\n", "\n")
+    sp = plan.sectors[0]
+    assert "ROBO AGRAVADO (12)" in text
+    assert (
+        f"Total del sector\n{sp.n_incidents}" in text
+        or f"Total del sector {sp.n_incidents}" in text
+    )
+    assert f"{sp.n_no_time} sin hora" in text
+    assert "Periodo:" in text
+
+
+def test_pages_render_to_a4_images(written):
+    out, _ = written
+    pdf = pdfium.PdfDocument(str(out / PDF))
+    try:
+        for i in range(len(pdf)):
+            width, height = pdf[i].get_size()
+            assert (width, height) == pytest.approx((8.27 * 72, 11.69 * 72), abs=1)
+            image = pdf[i].render(scale=0.5).to_pil()
+            pixels = np.asarray(image.convert("L"), dtype=float)
+            assert pixels.std() > 10  # not a blank page
+            assert (pixels < 100).mean() > 0.005  # dark text and lines are drawn
+    finally:
+        pdf.close()
+
+
+def test_png_per_sector(written):
+    out, _ = written
+    pngs = sorted((out / "png").glob("*.png"))
+    assert [p.name for p in pngs] == [
+        "patrullaje_comisaria_pnp_demo_sector_1.png",
+        "patrullaje_comisaria_pnp_demo_sector_10.png",
+        "patrullaje_comisaria_pnp_demo_sector_2.png",
+    ]
+    from PIL import Image
+
+    with Image.open(pngs[0]) as im:
+        assert im.size == (int(8.27 * 150), int(11.69 * 150))
+
+
+def test_tables_reopen_with_the_plan_values(written, plan):
+    out, paths = written
+    assert all(p.exists() for p in paths)
+    points = pd.read_csv(out / "puntos_criticos.csv")
+    assert list(points["ID punto"]) == list(plan.points_frame()["punto_id"])
+    assert "Daño ponderado" in points.columns and "Comisaría" in points.columns
+    gpkg = gpd.read_file(out / "puntos_criticos.gpkg", layer="puntos_criticos")
+    geojson = gpd.read_file(out / "puntos_criticos.geojson")
+    assert len(gpkg) == len(geojson) == len(points) == 3
+    assert gpkg.crs.to_epsg() == 4326
+    assert list(gpkg["n"]) == list(points["Denuncias"])
+    summary = pd.read_csv(out / "resumen_sectores.csv")
+    sectors = summary[summary["Nivel"] == "sector"]
+    assert (
+        sectors["Denuncias"].sum()
+        == summary.loc[summary["Nivel"] == "subsector", "Denuncias"].sum()
+    )
+    schedule = pd.read_csv(out / "horario_patrullaje.csv")
+    used = (
+        (schedule["Minutos de visita"] + schedule["Minutos de traslado"])
+        .groupby(
+            [schedule["Sector"], schedule["Tipo de día"], schedule["Turno"], schedule["Unidad"]]
+        )
+        .sum()
+    )
+    assert (used <= plan.schedule_options.available_minutes).all()
+    xlsx = pd.read_excel(out / "plan_patrullaje.xlsx", sheet_name=None)
+    assert set(xlsx) == {
+        "Puntos críticos",
+        "Horario",
+        "Ventanas",
+        "Resumen",
+        "Modalidades",
+        "Hora y día",
+    }
+    assert len(xlsx["Horario"]) == len(schedule)
+    meta = json.loads((out / "plan_patrullaje.json").read_text(encoding="utf-8"))
+    assert meta["synthetic"] is True
+    assert meta["parameters"]["visit_minutes"] == 15
+    assert [s["sector"] for s in meta["sectors"]] == ["SECTOR 1", "SECTOR 2", "SECTOR 10"]
+
+
+def test_existing_outputs_are_not_overwritten(written, plan):
+    out, _ = written
+    before = (out / "puntos_criticos.csv").read_bytes()
+    with pytest.raises(OutputError, match="exist"):
+        write_patrol_outputs(plan, out, density=False)
+    assert (out / "puntos_criticos.csv").read_bytes() == before
+
+
+def test_same_input_gives_identical_files(written, plan, tmp_path):
+    out, _ = written
+    again = plan_patrols(incidents(), sector_layer(), method="grid", cell_size_m=100)
+    write_patrol_outputs(again, tmp_path, synthetic=True)
+    for name in (
+        PDF,
+        "puntos_criticos.csv",
+        "horario_patrullaje.csv",
+        "resumen_sectores.csv",
+        "modalidades_sectores.csv",
+        "hora_dia_sectores.csv",
+        "ventanas_patrullaje.csv",
+        "puntos_criticos.geojson",
+        "plan_patrullaje.json",
+        "png/patrullaje_comisaria_pnp_demo_sector_1.png",
+    ):
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes(), name
+
+
+def test_overwrite_replaces_and_pdf_dates_are_fixed(plan, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1600000000")
+    small = plan_patrols(incidents(), sector_layer(), comisaria="9999", method="grid", max_points=1)
+    write_patrol_outputs(small, tmp_path, density=False)
+    write_patrol_outputs(small, tmp_path, density=False, overwrite=True)
+    raw = (tmp_path / PDF).read_bytes()
+    assert b"D:20200913" in raw  # 1600000000 s = 2020-09-13 12:26:40 UTC
+    text = _page_texts(tmp_path / PDF)[0]
+    assert SYNTHETIC_BANNER not in text
