@@ -583,6 +583,11 @@ def compute_priority(
                 hint="choose a period inside the data (see --period)",
             )
     targets = _targets(data, fenomenos, modalidades)
+    if not targets:
+        raise ConfigError(
+            "nothing to rank: no fenómeno and no modalidad was requested",
+            hint="leave fenomenos=None for the plan's four, or name a modalidad",
+        )
     pop_year = cur_period.end_year if cur_period is not None else int(data["anio"].max())
     rows: list[pd.DataFrame] = []
     for level in levels:

@@ -263,3 +263,121 @@ def test_cli_help_has_examples():
     res = CliRunner().invoke(cli, ["priority", "--help"])
     assert res.exit_code == 0
     assert "Examples:" in res.output
+
+
+def workspace_from_sample(path, n=400):
+    """Store the first ``n`` incidents of the bundled synthetic sample in a workspace."""
+    import geopandas as gpd
+
+    from parsc_geo._data import incidents_dir
+    from parsc_geo.schema import QUARANTINE_COLUMNS
+    from parsc_geo.store import Workspace
+    from parsc_geo.taxonomy import normalise_labels
+
+    sample = incidents_dir() / "sintetico_cajamarca_2020_incidentes.csv"
+    df = pd.read_csv(sample, dtype=str, keep_default_na=False).head(n)
+    norm = normalise_labels(
+        None,
+        generico=df["delito_generico"],
+        especifico=df["delito_especifico"],
+        modalidad=df["modalidad"],
+    )
+    gdf = gpd.GeoDataFrame(
+        {
+            "incident_id": df["id"],
+            "occurred_at": pd.to_datetime(df["fecha"]).dt.tz_localize("America/Lima"),
+            "time_known": False,
+            **{
+                c: norm[c]
+                for c in (
+                    "delito_generico",
+                    "delito_especifico",
+                    "modalidad",
+                    "fenomeno",
+                    "harm",
+                    "label_known",
+                )
+            },
+            "label_raw": df["modalidad"],
+            "descripcion": "",
+            "comisaria_reportada": "",
+            "sector_reportado": "",
+            "source": sample.name,
+            "source_row": range(1, len(df) + 1),
+            "flags": "",
+            "at_station": False,
+            "ubigeo": df["ubigeo"],
+            "distrito": "",
+            "provincia": "",
+            "comisaria": df["comisaria"],
+            "comisaria_id": df["comisaria_id"],
+            "sector": df["sector"],
+            "subsector": df["subsector"],
+        },
+        geometry=gpd.points_from_xy(df["longitud"].astype(float), df["latitud"].astype(float)),
+        crs="EPSG:4326",
+    )
+    Workspace(path).import_incidents(
+        gdf,
+        pd.DataFrame(columns=list(QUARANTINE_COLUMNS)),
+        sources=[{"source": sample.name, "sha256": "0" * 64}],
+        metadata={"synthetic": True},
+    )
+    return df
+
+
+def test_cli_workspace_incidents(tmp_path):
+    ws = tmp_path / "ws.gpkg"
+    df = workspace_from_sample(ws)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        [
+            "priority",
+            "-w",
+            str(ws),
+            "-o",
+            str(out),
+            "--level",
+            "provincia",
+            "--bootstrap",
+            "0",
+            "--no-maps",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["synthetic"] is True  # taken from the workspace metadata
+    assert settings.SYNTHETIC_BANNER in (out / "territorios_priorizados.md").read_text("utf-8")
+    detail = pd.read_csv(out / "prioridad_detalle.csv", encoding="utf-8-sig", dtype={"UBIGEO": str})
+    months = pd.to_datetime(df["fecha"]).dt.to_period("M")
+    in_period = df[months >= months.max() - 11]
+    expected = (in_period["ubigeo"].str[:4] == "0601").sum()
+    fenomenos = normalise_labels_for(in_period)
+    mine = detail[detail["UBIGEO"] == "0601"]["Denuncias"].sum()
+    assert (
+        mine
+        == (
+            (in_period["ubigeo"].str[:4] == "0601")
+            & fenomenos.isin(
+                [
+                    "violencia_mujer",
+                    "muertes_violentas",
+                    "patrimonio_espacio_publico",
+                    "bandas_criminales",
+                ]
+            )
+        ).sum()
+    )
+    assert mine <= expected
+
+
+def normalise_labels_for(df):
+    from parsc_geo.taxonomy import normalise_labels
+
+    return normalise_labels(
+        None,
+        generico=df["delito_generico"],
+        especifico=df["delito_especifico"],
+        modalidad=df["modalidad"],
+    )["fenomeno"]
