@@ -233,21 +233,24 @@ def write_sample(
         When a file exists and ``overwrite`` is False.
     """
     from .docs import readme_text, schema_text
-    from .generator import generate_sample
+    from .generator import generate_sample, parse_period
     from .messy import build_messy
 
     out = Path(output)
     if sample is None:
-        sample = generate_sample(seed, start=start, months=months, scale=scale)
-    names = file_names(
-        period_tag(sample.parameters["period_start"], sample.parameters["period_end"])
-    )
+        period = parse_period(start, months)
+        first, last = period.start, period.end
+    else:
+        first, last = sample.parameters["period_start"], sample.parameters["period_end"]
+    names = file_names(period_tag(first, last))
     existing = [str(out / rel) for rel in names.values() if (out / rel).exists()]
     if existing and not overwrite:
         raise OutputError(
             f"{len(existing)} sample file(s) already exist, first: {existing[0]}",
             hint="pass --overwrite (overwrite=True) to replace them, or choose another --output",
         )
+    if sample is None:
+        sample = generate_sample(seed, start=start, months=months, scale=scale)
     messy = build_messy(sample.incidents, int(sample.parameters["seed"]))
     blobs: dict[str, bytes] = {
         "incidents": clean_csv(sample).encode("utf-8"),
