@@ -22,7 +22,7 @@ def points(xs, ys, crs=UTM, **columns):
 
 def cell_of(raster, x, y):
     col, row = ~raster.transform @ (x, y)
-    return int(math.floor(row)), int(math.floor(col))
+    return math.floor(row), math.floor(col)
 
 
 def quartic_km2(r, *distances):
@@ -31,7 +31,9 @@ def quartic_km2(r, *distances):
 
 
 def test_quartic_value_for_one_point_by_hand():
-    r = kernel_density(points([1025], [1025]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True)
+    r = kernel_density(
+        points([1025], [1025]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True
+    )
     # 3 / (π · 500²) = 3.8197186e-6 per m² = 3.8197186 per km² at the point itself
     assert r.array[cell_of(r, 1025, 1025)] == pytest.approx(3.8197186342, rel=1e-4)
     # three cells east (d = 150 m): 3.8197186 · (1 − 0.09)² = 3.8197186 · 0.8281
@@ -43,15 +45,15 @@ def test_quartic_value_for_one_point_by_hand():
 
 def test_quartic_values_for_two_and_three_points_by_hand():
     xs, ys = [1025, 1325, 1025], [1025, 1025, 1425]
-    two = kernel_density(points(xs[:2], ys[:2]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True)
+    two = kernel_density(
+        points(xs[:2], ys[:2]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True
+    )
     three = kernel_density(points(xs, ys), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True)
     # at A: A itself (d=0) and B at 300 m: 1 + (1 − 0.36)² = 1.4096
     assert two.array[cell_of(two, 1025, 1025)] == pytest.approx(quartic_km2(500, 0, 300), rel=1e-4)
     assert two.array[cell_of(two, 1025, 1025)] == pytest.approx(3.8197186342 * 1.4096, rel=1e-4)
     # with C 400 m north of A: + (1 − 0.64)² = 0.1296
-    assert three.array[cell_of(three, 1025, 1025)] == pytest.approx(
-        3.8197186342 * 1.5392, rel=1e-4
-    )
+    assert three.array[cell_of(three, 1025, 1025)] == pytest.approx(3.8197186342 * 1.5392, rel=1e-4)
     # midway between A and B: 150 m from both, sqrt(150² + 400²) from C
     mid = quartic_km2(500, 150, 150, math.hypot(150, 400))
     assert mid == pytest.approx(3.8197186342 * (0.8281 * 2 + 0.27**2), rel=1e-9)
@@ -80,9 +82,7 @@ def test_weights_column_equals_array_and_duplicated_points():
     assert by_column.integral() == pytest.approx(3.5)
     # weight 2 is the same as the point twice (weights 0.5 as half a point)
     doubled = points([100.0, 100.0, 400.0, 900.0], [100.0, 100.0, 700.0, 300.0])
-    r = kernel_density(
-        doubled, bandwidth=400, cell_size=50, weights=[1, 1, 1, 0.5], quiet=True
-    )
+    r = kernel_density(doubled, bandwidth=400, cell_size=50, weights=[1, 1, 1, 0.5], quiet=True)
     np.testing.assert_allclose(r.array, by_column.array, rtol=1e-12, atol=1e-15)
     assert by_column.parameters["weights"] == "harm"
 
@@ -101,7 +101,9 @@ def test_units_per_cell_and_conversion():
 
 def test_points_outside_a_given_extent_contribute_inside():
     # a point 125 m west of the extent: the first column's centre (x = 25) is 150 m away
-    r = kernel_density(points([-125], [1025]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True)
+    r = kernel_density(
+        points([-125], [1025]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True
+    )
     assert r.array[cell_of(r, 25, 1025)] == pytest.approx(quartic_km2(500, 150), rel=1e-4)
     assert r.array[cell_of(r, 325, 1025)] == pytest.approx(quartic_km2(500, 450), rel=1e-4)
     assert r.array[cell_of(r, 375, 1025)] == 0.0
@@ -219,7 +221,9 @@ def test_rejects_non_geodataframe_and_empty():
 def test_rejects_missing_and_non_point_geometries():
     gdf = points([0, 1, 2], [0, 1, 2])
     gdf.loc[1, "geometry"] = None
-    with pytest.raises(InputDataError, match=r"1 of 3 incidents have no location \(first at row 1\)"):
+    with pytest.raises(
+        InputDataError, match=r"1 of 3 incidents have no location \(first at row 1\)"
+    ):
         kernel_density(gdf, bandwidth=100)
     polys = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs=UTM)
     with pytest.raises(InputDataError, match="not points"):
@@ -276,7 +280,9 @@ def test_automatic_bandwidth_needs_two_distinct_points():
 
 
 def test_density_raster_properties():
-    r = kernel_density(points([1025], [1025]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True)
+    r = kernel_density(
+        points([1025], [1025]), bandwidth=500, cell_size=50, extent=EXTENT, quiet=True
+    )
     assert isinstance(r, DensityRaster)
     assert r.cell_area_km2 == pytest.approx(0.0025)
     gx, gy = r.centres()
