@@ -170,7 +170,12 @@ def test_same_input_gives_identical_files(written, plan, tmp_path):
 
 def test_overwrite_replaces_and_pdf_dates_are_fixed(plan, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1600000000")
-    small = plan_patrols(incidents(), sector_layer(), comisaria="9999", method="grid", max_points=1)
+    layer = sector_layer()
+    small = plan_patrols(
+        incidents(), layer[layer["sector"] == "SECTOR 2"], comisaria="9999", method="grid"
+    )
+    assert [sp.sector for sp in small.sectors] == ["SECTOR 2"]
+    assert small.n_outside == int((incidents()["sector"] != "SECTOR 2").sum())
     write_patrol_outputs(small, tmp_path, density=False)
     write_patrol_outputs(small, tmp_path, density=False, overwrite=True)
     raw = (tmp_path / PDF).read_bytes()
