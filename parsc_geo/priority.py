@@ -570,6 +570,19 @@ def compute_priority(
         assert prev_period is not None
         in_current = cur_period.mask(data["anio"], data["mes"])
         in_previous = prev_period.mask(data["anio"], data["mes"])
+        year = data["anio"].astype("Float64")
+        straddling = (
+            data["mes"].isna()
+            & ~in_current
+            & (year * 12 + 11).ge(cur_period.start).fillna(False)
+            & (year * 12).le(cur_period.end).fillna(False)
+        )
+        if straddling.any():
+            notes.append(
+                f"{int(data.loc[straddling, 'n'].sum()):,} denuncias de tablas anuales no caben "
+                f"enteras en el periodo {cur_period.label()} y se dejaron fuera: use un periodo "
+                "de años completos."
+            )
         sources_in_period = data.loc[in_current, "source"].astype(str).unique()
         if len(sources_in_period) > 1:
             notes.append(

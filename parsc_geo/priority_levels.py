@@ -375,9 +375,13 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
         "quantiles": "cuantiles",
         "thresholds": "umbrales",
     }[rule.method]
+    rate = np.asarray(indicators["tasa_eb"], dtype=float)
     reasons = []
-    for g, cap, drop, count in zip(groups, capped, dropped, n, strict=True):
-        text = f"grupo {g} de {n_groups} ({method_es})"
+    for g, cap, drop, count, r in zip(groups, capped, dropped, n, rate, strict=True):
+        text = (
+            f"grupo {g} de {n_groups} ({method_es}): tasa suavizada {r:.1f} por 100 000 hab., "
+            f"{int(count)} denuncias"
+        )
         if no_contrast:
             text += "; sin contraste entre unidades"
         if cap:

@@ -327,3 +327,16 @@ def test_plan_table_format(result):
     first = table[table["FENÓMENO"] == "DELITOS PATRIMONIALES EN ESPACIOS PUBLICOS"]
     assert first["N/O"].tolist()[:3] == ["a.", "b.", "c."]
     assert LEVEL_NONE not in set(table["CLÚSTER"])
+
+
+def test_yearly_rows_straddling_the_period_are_noted():
+    table = count_table([("060101", 2024, 3, "Robo", 5), ("060801", 2024, None, "Robo", 40)])
+    res = compute_priority(table, levels=["provincia"], period="2024-01:2024-06", n_boot=0)
+    assert res.table["n"].sum() == 5
+    assert any("tablas anuales" in note for note in res.notes)
+
+
+def test_motivo_shows_the_indicators(result):
+    row = result.level("provincia").iloc[0]
+    assert f"{row['n']} denuncias" in row["motivo"]
+    assert f"{row['tasa_eb']:.1f}" in row["motivo"]
