@@ -1,0 +1,105 @@
+"""``parsc-geo patrol`` through click's CliRunner on a small workspace."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pypdfium2 as pdfium
+import pytest
+from click.testing import CliRunner
+from test_patrol_helpers import incidents, sector_layer
+
+from parsc_geo.cli.main import cli
+from parsc_geo.schema import QUARANTINE_COLUMNS
+from parsc_geo.settings import SYNTHETIC_BANNER
+from parsc_geo.store import Workspace
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = Workspace(tmp_path / "ws.gpkg")
+    ws.import_incidents(
+        incidents(),
+        pd.DataFrame(columns=list(QUARANTINE_COLUMNS)),
+        sources=[{"source": "fixture.csv", "sha256": "0" * 64}],
+        sectors=sector_layer(),
+        metadata={"synthetic": True},
+    )
+    return ws.path
+
+
+def test_help_ends_with_examples():
+    result = CliRunner().invoke(cli, ["patrol", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    assert "--visit-minutes" in result.output
+
+
+def test_missing_workspace_is_a_data_error(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["patrol", "--workspace", str(tmp_path / "none.gpkg"), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 3
+    assert "does not exist" in result.output
+
+
+def test_impossible_shifts_are_a_config_error(workspace, tmp_path):
+    args = ["patrol", "-w", str(workspace), "-o", str(tmp_path / "o"), "--shifts", "4"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 4
+    assert "exceed 24 h" in result.output
+
+
+def test_unknown_comisaria_is_a_config_error(workspace, tmp_path):
+    args = ["patrol", "-w", str(workspace), "-o", str(tmp_path / "o"), "--comisaria", "X"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 4
+    assert "COMISARIA PNP DEMO" in result.output
+
+
+@pytest.mark.slow
+def test_patrol_writes_sheets_and_tables(workspace, tmp_path):
+    out = tmp_path / "plan"
+    args = [
+        "patrol",
+        "-w",
+        str(workspace),
+        "-o",
+        str(out),
+        "--method",
+        "grid",
+        "--units",
+        "2",
+        "--shifts",
+        "2",
+        "--shift-hours",
+        "12",
+        "--visit-minutes",
+        "10",
+        "--available-hours",
+        "3",
+        "--no-density",
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "SECTOR 1: 29 denuncias, 2 puntos críticos" in result.output
+    schedule = pd.read_csv(out / "horario_patrullaje.csv")
+    assert set(schedule["Unidad"]) <= {1, 2}
+    assert set(schedule["Turno"]) <= {1, 2}
+    assert (schedule["Minutos de visita"] == 10).all()
+    used = (
+        (schedule["Minutos de visita"] + schedule["Minutos de traslado"])
+        .groupby(
+            [schedule["Sector"], schedule["Tipo de día"], schedule["Turno"], schedule["Unidad"]]
+        )
+        .sum()
+    )
+    assert (used <= 180).all()
+    pdf = pdfium.PdfDocument(str(out / "patrullaje_comisaria_pnp_demo.pdf"))
+    try:
+        assert len(pdf) == 3
+        assert SYNTHETIC_BANNER in pdf[0].get_textpage().get_text_range()
+    finally:
+        pdf.close()
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 5
+    assert "--overwrite" in again.output
