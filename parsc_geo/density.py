@@ -814,7 +814,7 @@ def kernel_density(
         if size > radius_equiv / 2:
             warnings.warn(
                 f"cell size {size:g} m is coarse for a {h:g} m {kern.name} bandwidth: "
-                f"the surface will be blocky (use at most {radius_equiv / CELLS_PER_RADIUS:g} m)",
+                f"the surface will be blocky (use at most {radius_equiv / CELLS_PER_RADIUS:.0f} m)",
                 stacklevel=2,
             )
 
