@@ -7,6 +7,11 @@ from typing import Any
 from ..settings import SYNTHETIC_BANNER
 
 
+def _n(value: int) -> str:
+    """Format a count the Spanish way, with a thin space between thousands (21 108)."""
+    return f"{value:,}".replace(",", "\u202f")
+
+
 def readme_text(manifest: dict[str, Any]) -> str:
     """Return ``incidents/README.md`` for a manifest (what is synthetic, what is real, how made)."""
     files = manifest["files"]
@@ -26,20 +31,23 @@ poblados y capitales distritales, la serie anual SIDPPOL y la tabla de delitos d
 (enero–octubre 2020) del Plan de Acción Regional de Seguridad Ciudadana 2021.
 
 - Generador: `parsc_geo.datasets` versión {manifest["generator_version"]}, semilla
-  {manifest["seed"]}
-- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]};
-  {manifest["n_incidents"]:,} denuncias
-- Regenerar (idéntico byte a byte):
-  `parsc-geo sample --seed {manifest["seed"]} --start {manifest["period_start"][:7]}
-  --months {manifest["months"]} --scale {manifest["scale"]:g} --output . --overwrite`
+  {manifest["seed"]}.
+- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]:g};
+  {_n(manifest["n_incidents"])} denuncias.
+- Regenerar (idéntico byte a byte), desde la carpeta que contiene `incidents/`:
+
+```
+parsc-geo sample --seed {manifest["seed"]} --start {manifest["period_start"][:7]} \\
+  --months {manifest["months"]} --scale {manifest["scale"]:g} --output . --overwrite
+```
 
 ## Archivos
 
 - `{files["incidents"]["path"]}`: muestra limpia, UTF-8, separador coma
-  ({files["incidents"]["rows"]:,} filas).
+  ({_n(files["incidents"]["rows"])} filas).
 - `{files["messy_csv"]["path"]}`: la misma muestra "como llega del campo": Latin-1, punto y
   coma, coma decimal, abreviaturas de los mapas de comisaría y problemas sembrados
-  ({files["messy_csv"]["rows"]:,} filas).
+  ({_n(files["messy_csv"]["rows"])} filas).
 - `{files["messy_kml"]["path"]}`: un mes de la COMISARIA CAJAMARCA I como exportado de Google
   My Maps, una carpeta por tipo de delito ({files["messy_kml"]["placemarks"]} marcadores, que no
   se repiten en el CSV de campo).
