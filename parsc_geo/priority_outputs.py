@@ -548,6 +548,12 @@ def write_priority_map_png(
                 edgecolor="#555555",
                 linewidth=0.6 if level == "provincia" else 0.3,
             )
+            if level == "distrito":
+                from .boundaries import load_provinces
+
+                load_provinces().to_crs(frame.crs).boundary.plot(
+                    ax=ax, color="#333333", linewidth=0.9
+                )
             if level == "provincia":
                 for _, row in frame.iterrows():
                     point = row.geometry.representative_point()

@@ -340,3 +340,10 @@ def test_motivo_shows_the_indicators(result):
     row = result.level("provincia").iloc[0]
     assert f"{row['n']} denuncias" in row["motivo"]
     assert f"{row['tasa_eb']:.1f}" in row["motivo"]
+
+
+def test_row_order_of_the_counts_changes_nothing(regional_counts):
+    shuffled = regional_counts.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    a = compute_priority(regional_counts, levels=["provincia"], n_boot=10)
+    b = compute_priority(shuffled, levels=["provincia"], n_boot=10)
+    pd.testing.assert_frame_equal(a.table, b.table)
