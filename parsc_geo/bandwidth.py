@@ -116,7 +116,7 @@ def convert_bandwidth(
 
     Notes
     -----
-    A quartic search radius r corresponds to a gaussian σ = r / 2.778 (canonical) or r / √8 =
+    A quartic search radius r corresponds to a gaussian σ = r / 2.779 (canonical) or r / √8 =
     r / 2.828 (equal variance).
 
     Examples
@@ -124,7 +124,7 @@ def convert_bandwidth(
     >>> round(convert_bandwidth(1000.0, "quartic", "gaussian", method="variance"), 1)
     353.6
     >>> round(convert_bandwidth(1000.0, "quartic", "gaussian"), 1)
-    360.0
+    359.8
     """
     if method not in CONVERSIONS:
         raise ConfigError(
