@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 from esda.smoothing import Empirical_Bayes
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsc_geo._errors import InputDataError
 from parsc_geo.rates import crude_rate, empirical_bayes, percent_change
@@ -109,3 +111,15 @@ def test_percent_change():
     assert out[0] == pytest.approx(20.0)
     assert np.isnan(out[1])
     assert out[2] == pytest.approx(-25.0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 500), st.integers(100, 500_000)), min_size=2, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_smoothed_rate_lies_between_own_and_regional_rate(units):
+    e = np.array([u[0] for u in units], dtype=float)
+    b = np.array([u[1] for u in units], dtype=float)
+    eb = empirical_bayes(e, b)
+    low = np.minimum(eb.raw_rate, eb.prior_mean) - 1e-9
+    high = np.maximum(eb.raw_rate, eb.prior_mean) + 1e-9
+    assert np.all((eb.rate >= low) & (eb.rate <= high))
+    assert np.all((eb.weight >= 0) & (eb.weight <= 1))
