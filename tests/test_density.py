@@ -183,7 +183,7 @@ def test_automatic_cell_size_never_below_50_m_and_bandwidth_floor():
     assert r.cell_size == 50.0
     g = kernel_density(points(xy[:, 0], xy[:, 1]), kernel="gaussian", quiet=True)
     # the same floor as a gaussian σ (canonical conversion, factor 2.779)
-    assert g.bandwidth == pytest.approx(200 / 2.7794, rel=1e-4)
+    assert g.bandwidth == pytest.approx(200 / 2.7792, rel=1e-4)
 
 
 def test_large_grid_warns_and_huge_grid_is_refused(monkeypatch):
