@@ -69,6 +69,9 @@ SIDPOL_COLUMNS: Final[tuple[str, ...]] = (
     "cantidad",
 )
 
+#: SIDPOL columns a reader can do without (names are not used: UBIGEO is the key).
+_OPTIONAL_SIDPOL: Final[frozenset[str]] = frozenset({"DPTO_HECHO_NEW", "PROV_HECHO", "DIST_HECHO"})
+
 #: Recognised header names (upper case, without accents or separators) of generic tables.
 COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "ubigeo": (
@@ -295,9 +298,6 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
     result.attrs["encoding"] = encoding
     result.attrs["format"] = "sidpol"
     return result
-
-
-_OPTIONAL_SIDPOL: Final[frozenset[str]] = frozenset({"DPTO_HECHO_NEW", "PROV_HECHO", "DIST_HECHO"})
 
 
 def _find(by_key: dict[str, str], field: str, given: str | None, path: Path) -> str | None:
