@@ -16,9 +16,11 @@ Layout of a district (built once per seed by :func:`build_layouts`)
   hotspot at their centre. Weights fall as 1/k within a town.
 * **Villages**: the populated places of type "Rural"; each one shares the rural population equally.
 * **Roads** (roads are not bundled): the Euclidean minimum spanning tree joining the towns and
-  villages of the district, i.e. straight segments between neighbouring settlements. A district
-  with one settlement gets three 3 km access roads from the capital. A segment's weight is the
-  population of its two ends.
+  villages of the district, i.e. straight segments between neighbouring settlements, plus access
+  roads from each town to its four nearest settlements beyond the town's edge. A district with
+  one settlement gets three 3 km access roads from the capital. A segment's weight is the sum of
+  the square roots of the populations at its two ends (traffic grows less than proportionally
+  with town size).
 
 Place families (:func:`parsc_geo.datasets.profiles.behaviour`)
 --------------------------------------------------------------
@@ -119,6 +121,22 @@ def _mst_edges(xy: np.ndarray) -> np.ndarray:
     return np.column_stack([tree.row[order], tree.col[order]])
 
 
+def _road_edges(nodes: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Return the road segments (pairs of node indices, smaller first, sorted).
+
+    The minimum spanning tree of all settlements, plus the access roads of each town: a segment
+    from every town (the first ``len(radius)`` nodes) to each of its four nearest settlements
+    beyond the town's edge.
+    """
+    pairs = {(int(min(a, b)), int(max(a, b))) for a, b in _mst_edges(nodes)}
+    for t, r in enumerate(radius):
+        d = np.hypot(nodes[:, 0] - nodes[t, 0], nodes[:, 1] - nodes[t, 1])
+        beyond = np.flatnonzero(d > r)
+        for j in beyond[np.lexsort((beyond, d[beyond]))][:4]:
+            pairs.add((min(t, int(j)), max(t, int(j))))
+    return np.array(sorted(pairs), dtype=int).reshape(-1, 2)
+
+
 def build_layouts(seed: int) -> dict[str, DistrictLayout]:
     """Build the layout of every district (deterministic for a seed).
 
@@ -188,13 +206,13 @@ def build_layouts(seed: int) -> dict[str, DistrictLayout]:
             [town_pop, np.full(len(village_xy), rural / max(len(village_xy), 1))]
         )
         if len(nodes) >= 2:
-            edges = _mst_edges(nodes)
+            edges = _road_edges(nodes, radius)
             a, b = edges[:, 0], edges[:, 1]
             swap = node_pop[b] > node_pop[a]
             first = np.where(swap, b, a)
             second = np.where(swap, a, b)
             roads = np.column_stack([nodes[first], nodes[second]])
-            road_weight = node_pop[first] + node_pop[second]
+            road_weight = np.sqrt(node_pop[first]) + np.sqrt(node_pop[second])
         else:
             angles = rng.uniform(0, 2 * np.pi) + np.array([0.0, 2.0, 4.0]) * np.pi / 3
             ends = np.column_stack([cx + 3000 * np.cos(angles), cy + 3000 * np.sin(angles)])
