@@ -18,6 +18,7 @@ from ._validate import ProblemCollector
 KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
 METHODS = ("kde", "dbscan", "hdbscan", "gistar")
 RANK_BY = ("n", "harm", "density")
+PRIORITY_RULES = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
 
 
 @dataclass
@@ -36,7 +37,7 @@ class RunConfig:
     bandwidth: float | None = None
     methods: list[str] = field(default_factory=lambda: ["kde", "gistar"])
     rank_by: str = "harm"
-    priority_rule: str = "cluster"
+    priority_rule: str = "kmeans"
     priority_bootstrap: int = 200
     public: bool = False
     offline: bool = False
@@ -162,6 +163,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     rank_by = hotspots.get("rank_by", "harm")
     if rank_by not in RANK_BY:
         problems.add(f"hotspots.rank_by must be one of {', '.join(RANK_BY)}, got {rank_by!r}")
+    rule = priority.get("rule", "kmeans")
+    if rule not in PRIORITY_RULES:
+        problems.add(f"priority.rule must be one of {', '.join(PRIORITY_RULES)}, got {rule!r}")
     bootstrap = priority.get("bootstrap", 200)
     if not isinstance(bootstrap, int) or bootstrap < 0:
         problems.add(f"priority.bootstrap must be a whole number ≥ 0, got {bootstrap!r}")
@@ -202,7 +206,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         bandwidth=numbers["bandwidth"],
         methods=list(methods),
         rank_by=rank_by,
-        priority_rule=str(priority.get("rule", "cluster")),
+        priority_rule=rule,
         priority_bootstrap=int(bootstrap),
         public=flags["public"],
         offline=flags["offline"],
