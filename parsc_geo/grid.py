@@ -300,7 +300,9 @@ def contiguity_weights(grid: gpd.GeoDataFrame) -> sp.csr_matrix:
     Notes
     -----
     Contiguity is that of the full lattice cells, so clipping a cell to the area boundary does
-    not remove its neighbours. It equals ``libpysal.weights.Queen`` on the unclipped cells.
+    not remove its neighbours. It equals ``libpysal.weights.Queen`` on the unclipped cells
+    and :func:`distance_band_weights` at ``cell_size·√2`` (squares) or ``cell_size``
+    (hexagons). Found by lattice arithmetic, without geometry.
     """
     params = grid.attrs.get("parameters", {})
     if "cell_size" not in params or "shape" not in params:
@@ -308,9 +310,61 @@ def contiguity_weights(grid: gpd.GeoDataFrame) -> sp.csr_matrix:
             "contiguity needs a grid made by parsc_geo.grid.make_grid "
             "(attrs['parameters'] with cell_size and shape)"
         )
-    cell_size = float(params["cell_size"])
-    radius = cell_size * math.sqrt(2.0) if params["shape"] == "square" else cell_size
-    return distance_band_weights(grid, radius)
+    import scipy.sparse as sp
+
+    rows = grid["row"].to_numpy(np.int64)
+    cols = grid["col"].to_numpy(np.int64)
+    n = len(rows)
+    if params["shape"] == "square":
+        offsets = [(dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)]
+        candidates = [(rows + dr, cols + dc) for dr, dc in offsets]
+    else:
+        # Rows alternate their offset: an even (south-up) row's neighbours in the rows above
+        # and below are columns c−1 and c; an odd row's are c and c+1.
+        odd = ((-rows) % 2).astype(np.int64)
+        candidates = [(rows, cols - 1), (rows, cols + 1)]
+        for dr in (-1, 1):
+            candidates += [(rows + dr, cols - 1 + odd), (rows + dr, cols + odd)]
+    source = np.concatenate([np.arange(n)] * len(candidates))
+    target = _lookup(
+        rows,
+        cols,
+        np.concatenate([r for r, _ in candidates]),
+        np.concatenate([c for _, c in candidates]),
+    )
+    found = target >= 0
+    w = sp.csr_matrix((np.ones(int(found.sum())), (source[found], target[found])), shape=(n, n))
+    w.sum_duplicates()
+    return w
+
+
+#: Largest lattice bounding box (cells) indexed with a dense table in :func:`_lookup`.
+_DENSE_LOOKUP_MAX = 25_000_000
+
+
+def _lookup(rows: np.ndarray, cols: np.ndarray, qrows: np.ndarray, qcols: np.ndarray) -> np.ndarray:
+    """Return the position of each queried (row, col) among the grid's cells, or -1."""
+    qrows = np.asarray(qrows, dtype=np.int64)
+    qcols = np.asarray(qcols, dtype=np.int64)
+    if len(rows) == 0:
+        return np.full(len(qrows), -1, dtype=np.int64)
+    r0, c0 = int(rows.min()), int(cols.min())
+    height, width = int(rows.max()) - r0 + 1, int(cols.max()) - c0 + 1
+    if height * width <= _DENSE_LOOKUP_MAX:
+        table = np.full((height, width), -1, dtype=np.int64)
+        table[rows - r0, cols - c0] = np.arange(len(rows))
+        r, c = qrows - r0, qcols - c0
+        inside = (r >= 0) & (r < height) & (c >= 0) & (c < width)
+        out = np.full(len(qrows), -1, dtype=np.int64)
+        out[inside] = table[r[inside], c[inside]]
+        return out
+    key_grid = rows * (1 << 32) + cols
+    key_query = qrows * (1 << 32) + qcols
+    order = np.argsort(key_grid, kind="stable")
+    sorted_keys = key_grid[order]
+    pos = np.minimum(np.searchsorted(sorted_keys, key_query), len(sorted_keys) - 1)
+    found = sorted_keys[pos] == key_query
+    return np.where(found, order[pos], -1).astype(np.int64)
 
 
 def count_points(grid: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -338,11 +392,4 @@ def count_points(grid: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.nda
         take = np.arange(len(x))
         row = -cand_south[take, best]
         col = cand_cols[take, best]
-    key_grid = grid["row"].to_numpy(np.int64) * (1 << 32) + grid["col"].to_numpy(np.int64)
-    key_pts = row * (1 << 32) + col
-    order = np.argsort(key_grid, kind="stable")
-    sorted_keys = key_grid[order]
-    pos = np.searchsorted(sorted_keys, key_pts)
-    pos_clipped = np.minimum(pos, len(sorted_keys) - 1)
-    found = sorted_keys[pos_clipped] == key_pts
-    return np.where(found, order[pos_clipped], -1).astype(np.int64)
+    return _lookup(grid["row"].to_numpy(np.int64), grid["col"].to_numpy(np.int64), row, col)

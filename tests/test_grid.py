@@ -138,3 +138,14 @@ def test_weights_neighbour_counts() -> None:
     hexgrid = make_grid(shapely.box(0, 0, 5000, 5000), 500, shape="hex", crs=CRS, clip=False)
     hex_card = np.asarray(contiguity_weights(hexgrid).sum(axis=1)).ravel()
     assert hex_card.max() == 6
+
+
+@pytest.mark.parametrize(("shape", "radius"), [("square", math.sqrt(2)), ("hex", 1.0)])
+def test_contiguity_equals_distance_band(shape: str, radius: float) -> None:
+    # an irregular (clipped) area, so that border cells have missing neighbours
+    area = shapely.Point(0, 0).buffer(2000).difference(shapely.box(0, 0, 3000, 3000))
+    grid = make_grid(area, 170, shape=shape, crs=CRS)
+    queen = contiguity_weights(grid)
+    band = distance_band_weights(grid, 170 * radius)
+    assert (queen != band).nnz == 0
+    assert (queen != queen.T).nnz == 0
