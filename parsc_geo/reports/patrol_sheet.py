@@ -226,6 +226,11 @@ def _table(
             cell.set_text_props(fontweight="bold")
 
 
+def _harm(value: float) -> str:
+    """Return a harm total: one decimal below 100, whole numbers with thin spaces above."""
+    return f"{value:.1f}" if abs(value) < 100 else _thousands(value)
+
+
 def _shorten(text: str, width: int) -> str:
     return textwrap.shorten(text, width=width, placeholder="…") if text else ""
 
@@ -242,19 +247,19 @@ def draw_points_table(ax: Axes, sp: SectorPlan) -> None:
                 str(p["rango"]),
                 sub,
                 str(p["n"]),
-                f"{p['dano']:.1f}",
+                _harm(p["dano"]),
                 p["horas_pico"],
-                _shorten(p["dias_pico"], 18),
-                _shorten(main, 26),
+                _shorten(p["dias_pico"], 22),
+                _shorten(main, 20),
                 str(tour_pos[k]),
             ]
         )
     _table(
         ax,
         "Puntos críticos (por riesgo)",
-        ["N.º", "Subs.", "Den.", "Daño", "Horas pico", "Días pico", "Modalidad principal", "Ord."],
+        ["N.º", "Subs.", "Den.", "Daño", "Horas", "Días", "Modalidad principal", "Ord."],
         rows,
-        [0.05, 0.08, 0.07, 0.08, 0.15, 0.16, 0.35, 0.06],
+        [0.05, 0.07, 0.07, 0.10, 0.12, 0.22, 0.31, 0.06],
         empty="Sin puntos críticos con el mínimo de denuncias exigido.",
     )
 
@@ -274,9 +279,9 @@ def draw_side_tables(ax_sub: Axes, ax_mod: Axes, sp: SectorPlan) -> None:
         text = textwrap.fill(f"{listed} · Total del sector: {sp.n_incidents}", 95)
         ax_sub.text(0, 1, text, fontsize=6, va="top", transform=ax_sub.transAxes)
     else:
-        rows = [[label, str(n), f"{harm:.1f}"] for label, n, harm in counts]
+        rows = [[label, str(n), _harm(harm)] for label, n, harm in counts]
         total_harm = sum(h for _, _, h in counts)
-        rows.append(["Total del sector", str(sp.n_incidents), f"{total_harm:.1f}"])
+        rows.append(["Total del sector", str(sp.n_incidents), _harm(total_harm)])
         _table(
             ax_sub,
             "Denuncias por subsector",
@@ -293,14 +298,14 @@ def draw_side_tables(ax_sub: Axes, ax_mod: Axes, sp: SectorPlan) -> None:
         mods[label][0] += 1
         mods[label][1] += float(harm)
     ranked = sorted(mods.items(), key=lambda kv: (-kv[1][0], kv[0]))
-    rows = [[_shorten(k, 40), str(int(v[0])), f"{v[1]:.1f}"] for k, v in ranked[:5]]
+    rows = [[_shorten(k, 40), str(int(v[0])), _harm(v[1])] for k, v in ranked[:5]]
     if len(ranked) > 5:
         rest = ranked[5:]
         rows.append(
             [
                 f"Otras ({len(rest)} modalidades)",
                 str(int(sum(v[0] for _, v in rest))),
-                f"{sum(v[1] for _, v in rest):.1f}",
+                _harm(sum(v[1] for _, v in rest)),
             ]
         )
     _table(
