@@ -232,7 +232,9 @@ def _harm(value: float) -> str:
 
 
 def _shorten(text: str, width: int) -> str:
-    return textwrap.shorten(text, width=width, placeholder="…") if text else ""
+    """Cut ``text`` to ``width`` characters with an ellipsis (long single words too)."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def draw_points_table(ax: Axes, sp: SectorPlan) -> None:
