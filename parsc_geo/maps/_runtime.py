@@ -86,8 +86,13 @@ RUNTIME_JS: Final = r"""
   });
   // Clustered incidents with one layer-control toggle per fenómeno and a month filter.
   P.incidents = function (map, d, toggles) {
+    var container = map.getContainer();
+    // data-parsc-ready = "1" once every visible point is in the cluster layer (tests, benchmarks).
     var cluster = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
-                                         maxClusterRadius: 45});
+      maxClusterRadius: 45, disableClusteringAtZoom: 18, chunkInterval: 1000, chunkDelay: 10,
+      chunkProgress: function (done, total) {
+        if (done >= total) { container.setAttribute("data-parsc-ready", "1"); }
+      }});
     var renderer = L.canvas({padding: 0.5});
     var n = d.lat.length, markers = new Array(n), active = {}, month = -1;
     var scale = Math.pow(10, d.decimals);
@@ -107,14 +112,22 @@ RUNTIME_JS: Final = r"""
     }
     function marker(i) {
       if (!markers[i]) {
-        var c = d.generico_colors[d.g[i]];
         var mk = L.circleMarker([d.lat[i] / scale, d.lon[i] / scale], {renderer: renderer,
-          radius: 6, color: "#333333", weight: 1, fillColor: c, fillOpacity: 0.9});
-        mk.bindPopup(function () { return popup(i); }, {maxWidth: 320});
+          radius: 6, color: "#333333", weight: 1, fillColor: d.generico_colors[d.g[i]],
+          fillOpacity: 0.9});
+        mk.parscIndex = i;
         markers[i] = mk;
       }
       return markers[i];
     }
+    // One popup handler for the whole layer: 100,000 bound popups would cost seconds.
+    cluster.parscPopup = popup;
+    cluster.on("click", function (e) {
+      if (e.layer && e.layer.parscIndex !== undefined) {
+        L.popup({maxWidth: 320}).setLatLng(e.layer.getLatLng())
+          .setContent(popup(e.layer.parscIndex)).openOn(map);
+      }
+    });
     var counter = null;
     function refresh() {
       cluster.clearLayers();
@@ -124,9 +137,10 @@ RUNTIME_JS: Final = r"""
           list.push(marker(i));
         }
       }
+      container.setAttribute("data-parsc-ready", list.length ? "0" : "1");
       cluster.addLayers(list);
       if (counter) { counter.textContent = list.length + " de " + n + " incidentes visibles"; }
-      map.getContainer().setAttribute("data-parsc-visible-incidents", String(list.length));
+      container.setAttribute("data-parsc-visible-incidents", String(list.length));
     }
     map.on("overlayadd overlayremove", function (e) {
       Object.keys(toggles).forEach(function (k) {

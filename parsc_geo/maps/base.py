@@ -49,6 +49,8 @@ TILES: dict[str, tuple[str, str]] = {
 
 #: Deepest zoom level (street level; also needed by marker clustering without tiles).
 MAX_ZOOM = 19
+#: Shallowest zoom level (a Peruvian region fills the screen; fewer levels to cluster).
+MIN_ZOOM = 5
 
 
 def esc(value: object) -> str:
@@ -181,6 +183,7 @@ def new_map(
         zoom_start=12,
         max_zoom=MAX_ZOOM,
         maxZoom=MAX_ZOOM,
+        minZoom=MIN_ZOOM,
     )
     if tiles is not None:
         names = list(TILES) if tiles == "todas" else [tiles]

@@ -119,6 +119,10 @@ def open_map(chromium: Any) -> Iterator[Any]:
         page.route("**/*", route)
         page.goto(path.resolve().as_uri())
         page.wait_for_function("() => window.parscGeo !== undefined")
+        page.wait_for_function(
+            "() => !parscGeo.incidentLayers.length || document.querySelector("
+            "'.leaflet-container').getAttribute('data-parsc-ready') === '1'"
+        )
         page.wait_for_timeout(wait_ms)
         return run
 

@@ -127,9 +127,9 @@ def test_injection_payloads_show_as_text(open_map, atlas):
         const cluster = parscGeo.incidentLayers[0];
         const map = cluster._map;
         cluster.getLayers().forEach((m) => {
-            const content = m.getPopup()._content(m);
-            const popup = L.popup().setLatLng(m.getLatLng()).setContent(content).openOn(map);
-            out.push(popup.getElement().textContent);
+            cluster.fire('click', {layer: m, latlng: m.getLatLng()});  // as a user's click
+            out.push(document.querySelector('.leaflet-popup-content').textContent);
+            map.closePopup();
         });
         map.eachLayer((layer) => {
             if (layer.getPopup && layer.getPopup() && !(layer instanceof L.CircleMarker)) {
