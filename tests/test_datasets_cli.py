@@ -36,6 +36,12 @@ def test_bad_arguments_exit_with_usage_or_config_code(tmp_path, args, code):
     assert "Traceback" not in result.output
 
 
+def test_too_small_a_sample_is_a_config_error(tmp_path):
+    result = CliRunner().invoke(cli, ["sample", "--scale", "0.0005", "-o", str(tmp_path)])
+    assert result.exit_code == 4
+    assert "gives only 11 incidents" in result.output  # round(21108 × 0.0005) = 11
+
+
 def test_existing_output_needs_overwrite(tmp_path):
     target = tmp_path / "incidents" / "sintetico_cajamarca_2020_incidentes.csv"
     target.parent.mkdir(parents=True)
@@ -82,6 +88,25 @@ def test_small_sample_from_the_cli_is_reproducible(tmp_path):
         .splitlines()[1:]
     ]
     assert min(dates) >= "2021-03-01" and max(dates) <= "2021-04-30"
+    # The small messy export reconciles with its clean sample too.
+    from parsc_geo.ingest import ingest_files
+    from parsc_geo.sectors import read_sectors
+
+    root = tmp_path / "a"
+    files = {k: root / v["path"] for k, v in manifest["files"].items()}
+    result = ingest_files(
+        [files["messy_csv"], files["messy_kml"]], sectors=read_sectors(files["sectors"])
+    )
+    clean_ids = [line.split(",")[0] for line in files["incidents"].read_text().splitlines()[1:]]
+    assert sorted(result.accepted["incident_id"]) == sorted(clean_ids)
+    expected = {
+        (files[p["file"]].name, p["source_row"], p["reason"])
+        for p in manifest["messy"]["planted"]
+        if p["outcome"] == "quarantined"
+    }
+    q = result.quarantine
+    assert set(zip(q["source"], q["source_row"].astype(int), q["reason"], strict=True)) == expected
+
     other = runner.invoke(cli, [*args[:2], "8", *args[3:], "-o", str(tmp_path / "c")])
     assert other.exit_code == 0
     assert (

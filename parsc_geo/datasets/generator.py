@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: Version of the generator; changes whenever the same seed would give different files.
 GENERATOR_VERSION: Final[str] = "1.0.0"
 
+#: Smallest sample the generator makes (the messy export plants 21 problems in it).
+MIN_INCIDENTS: Final[int] = 30
+
 #: Share of complaints geocoded to the coordinates of their police station.
 STATION_STACK_SHARE: Final[float] = 0.012
 
@@ -136,6 +139,14 @@ def generate_sample(
 
     period = parse_period(start, months)
     counts = mix.crime_counts(period, scale)
+    if int(counts["n"].sum()) < MIN_INCIDENTS:
+        from .._errors import ConfigError
+
+        raise ConfigError(
+            f"scale {scale!r} over {period.months} month(s) gives only {int(counts['n'].sum())} "
+            f"incidents; at least {MIN_INCIDENTS} are needed",
+            hint="use a larger --scale or more --months",
+        )
     inputs = allocation.district_inputs()
     alloc = allocation.allocate(counts, inputs)
     layouts = places.build_layouts(seed)

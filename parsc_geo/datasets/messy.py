@@ -229,7 +229,7 @@ def build_messy(clean: pd.DataFrame, seed: int) -> MessyExport:
         lat_f=csv_rows["latitud"].astype(float), lon_f=csv_rows["longitud"].astype(float)
     )
     candidates = np.flatnonzero(~csv_rows["at_station"].to_numpy() & (csv_rows["hora"] != ""))
-    chosen = rng.choice(candidates, size=9, replace=False)
+    chosen = rng.choice(candidates, size=min(9, len(candidates)), replace=False)
     swapped = set(int(i) for i in chosen[:4])
     duplicated = [int(i) for i in sorted(chosen[4:9])]
 
@@ -251,7 +251,9 @@ def build_messy(clean: pd.DataFrame, seed: int) -> MessyExport:
 
     # Extra rows go after seeded positions of the file.
     extra = _extra_rows(csv_rows, rng)
-    after = set(rng.choice(len(entries), size=len(extra), replace=False).tolist())
+    after = set(
+        rng.choice(len(entries), size=min(len(extra), len(entries)), replace=False).tolist()
+    )
     final: list[tuple[list[str], dict[str, Any] | None]] = []
     extra_iter = iter(extra)
     for k, entry in enumerate(entries):
@@ -259,6 +261,8 @@ def build_messy(clean: pd.DataFrame, seed: int) -> MessyExport:
         if k in after:
             problem, line = next(extra_iter)
             final.append((line, _plant("messy_csv", line[0], problem, "quarantined")))
+    for problem, line in extra_iter:  # only in tiny samples: fewer rows than extra rows
+        final.append((line, _plant("messy_csv", line[0], problem, "quarantined")))
     planted: list[dict[str, Any]] = []
     for n, (_, plant) in enumerate(final, start=1):
         if plant is not None:
@@ -314,7 +318,8 @@ def _plant(file: str, ident: str, problem: str, outcome: str, *, flag: str = "")
 
 def _extra_rows(csv_rows: pd.DataFrame, rng: np.random.Generator) -> list[tuple[str, list[str]]]:
     """Return (problem, cells) of the extra rows that must end in quarantine."""
-    template = csv_rows.iloc[rng.choice(len(csv_rows), size=len(_EXTRA_SPECS), replace=False)]
+    n = len(_EXTRA_SPECS)
+    template = csv_rows.iloc[rng.choice(len(csv_rows), size=n, replace=len(csv_rows) < n)]
     rows: list[tuple[str, list[str]]] = []
     for k, ((problem, coords, date), row) in enumerate(
         zip(_EXTRA_SPECS, template.itertuples(index=False), strict=True)
