@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import tempfile
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,16 @@ if TYPE_CHECKING:
 RANK_BY: tuple[str, ...] = ("n", "harm", "density")
 #: Columns a ranking can be grouped by, coarse to fine.
 LEVELS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
+#: Columns a ranking can be grouped by: the method (tables mixing methods) and the units.
+GROUP_COLUMNS: tuple[str, ...] = ("method", *LEVELS)
+#: Ranking files written by :func:`write_rankings`: level → (grouping columns, stem, title).
+RANKING_FILES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "provincia": (("provincia",), "ranking_provincias", "Hotspots por provincia"),
+    "comisaria": (("comisaria",), "ranking_comisarias", "Hotspots por comisaría"),
+    "sector": (("comisaria", "sector"), "ranking_sectores", "Hotspots por sector de comisaría"),
+}
+#: Criterion → Spanish words used in titles.
+CRITERIA_ES: dict[str, str] = {"n": "incidentes", "harm": "daño ponderado", "density": "densidad"}
 #: Spanish headers of published ranking tables.
 HEADERS_ES: dict[str, str] = {
     "rank": "Puesto",
@@ -69,7 +80,7 @@ def _normalise(name: Any) -> str:
 def _check_table(hotspots: pd.DataFrame, by: str, within: tuple[str, ...]) -> None:
     check_choice("by", by, RANK_BY)
     for level in within:
-        check_choice("within", level, LEVELS)
+        check_choice("within", level, GROUP_COLUMNS)
     missing = [c for c in ("hotspot_id", "n", "harm", "density", *within) if c not in hotspots]
     if missing:
         raise InputDataError(
@@ -198,8 +209,10 @@ def province_summary(
     by: str = "n",
     incidents: pd.DataFrame | None = None,
     provinces: pd.DataFrame | None = None,
+    method: str | None = None,
+    declined: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Summarise hotspots for every province, saying why a province has none.
+    """Summarise one method's hotspots for every province, saying why a province has none.
 
     Parameters
     ----------
@@ -213,6 +226,12 @@ def province_summary(
         method excluded them.
     provinces
         Table with ``ubigeo_prov`` and ``provincia``; default: the 13 provinces of Cajamarca.
+    method
+        Method name shown in the observations (default: from the table).
+    declined
+        Province name → reason, for methods run province by province that declined in some
+        (e.g. ``attrs["reason_es"]`` of each run). A method that declined for the whole table
+        is read from ``hotspots.attrs``.
 
     Returns
     -------
@@ -229,11 +248,11 @@ def province_summary(
     _check_table(hotspots, by, ("provincia",))
     if provinces is None:
         provinces = pd.DataFrame(load_provinces().drop(columns="geometry"))
-    method = hotspots.attrs.get("parameters", {}).get("method") or (
-        str(hotspots["method"].iloc[0]) if len(hotspots) else "?"
-    )
     params = hotspots.attrs.get("parameters", {})
-    declined = hotspots.attrs.get("reason")
+    if method is None:
+        method = params.get("method") or (str(hotspots["method"].iloc[0]) if len(hotspots) else "?")
+    everywhere = hotspots.attrs.get("reason_es") or hotspots.attrs.get("reason")
+    per_province = {_normalise(k): str(v) for k, v in (declined or {}).items()}
     minimum = params.get("min_incidents")
     ranked = rank_hotspots(hotspots, by=by, within=("provincia",)) if len(hotspots) else None
     counts: dict[Any, int] = {}
@@ -259,8 +278,8 @@ def province_summary(
                 str(prov["ubigeo_prov"]),
                 str(prov["provincia"]),
                 counts.get(key, 0) if incidents is not None else None,
-                method=method,
-                declined=declined,
+                method=str(method),
+                declined=per_province.get(key, everywhere),
                 minimum=minimum,
             )
         )
@@ -275,7 +294,7 @@ def province_summary(
                     "",
                     UNASSIGNED_ES,
                     None,
-                    method=method,
+                    method=str(method),
                     declined=None,
                     minimum=None,
                 )
@@ -317,12 +336,10 @@ def _summary_row(
             row["Hotspot principal"] = str(mine["hotspot_id"].iloc[0])
     if n_hot:
         row["Observación"] = f"{n_hot} hotspot{'s' if n_hot != 1 else ''} ({method})"
-    elif declined:
-        row["Observación"] = (
-            f"sin hotspots: el método {method} no se aplicó a la región (datos insuficientes)"
-        )
     elif n_incidents == 0:
         row["Observación"] = "sin hotspots: no hay incidentes registrados en la provincia"
+    elif declined:
+        row["Observación"] = f"sin hotspots: el método {method} no se aplicó ({declined})"
     elif n_incidents is not None and minimum is not None and n_incidents < minimum:
         row["Observación"] = (
             f"sin hotspots: solo {n_incidents} incidentes (el método {method} requiere al "
@@ -438,3 +455,124 @@ def _plain(value: Any) -> Any:
     if isinstance(value, np.floating):
         return float(value)
     return value
+
+
+def _complete(hotspots: pd.DataFrame) -> pd.DataFrame:
+    """Return ``hotspots`` with every hotspot column (an empty table may lack them)."""
+    from .schema import HOTSPOT_COLUMNS
+
+    table = hotspots.copy()
+    for column in HOTSPOT_COLUMNS:
+        if column not in table.columns:
+            table[column] = (
+                0 if column == "n" else (0.0 if column in ("harm", "area_km2", "density") else None)
+            )
+    return table
+
+
+def write_rankings(
+    hotspots: pd.DataFrame,
+    folder: str | os.PathLike[str],
+    *,
+    by: str = "n",
+    levels: tuple[str, ...] = tuple(RANKING_FILES),
+    declined: Mapping[str, Mapping[str, str]] | None = None,
+    incidents: pd.DataFrame | None = None,
+    formats: tuple[str, ...] = ("csv", "xlsx"),
+    top: int | None = None,
+    overwrite: bool = False,
+    synthetic: bool = False,
+) -> tuple[pd.DataFrame, list[Path]]:
+    """Rank hotspots and write the ranking tables and the 13-province summary, per method.
+
+    Parameters
+    ----------
+    hotspots
+        Hotspots of one or several methods (``method`` column), e.g. concatenated runs.
+    folder
+        Existing output folder.
+    by
+        Ranking criterion (see :func:`rank_hotspots`).
+    levels
+        Keys of :data:`RANKING_FILES`: ``provincia``, ``comisaria`` (ranked within each
+        comisaría) and ``sector`` (within each sector of each comisaría).
+    declined
+        Method → {province → reason} for runs that declined (shown in the summary).
+    incidents
+        The incidents analysed, to count them per province in the summary.
+    formats
+        ``"csv"`` and/or ``"xlsx"``.
+    top
+        Keep only the first ``top`` hotspots of each unit in the ranking tables.
+    overwrite
+        Replace existing files.
+    synthetic
+        Mark the tables as synthetic data (see :func:`write_table`).
+
+    Returns
+    -------
+    tuple
+        The whole table ranked within (method, provincia), and the list of files written:
+        ``<stem>_<method>.<format>`` for each level and ``resumen_provincias_<method>.<format>``.
+    """
+    check_choice("by", by, RANK_BY)
+    for level in levels:
+        check_choice("levels", level, RANKING_FILES)
+    for fmt in formats:
+        check_choice("formats", fmt, ("csv", "xlsx"))
+    target = Path(folder)
+    table = _complete(hotspots)
+    methods = sorted(
+        {str(m) for m in table["method"].dropna().unique()} | set((declined or {}).keys())
+    )
+    if not methods and table.attrs.get("parameters", {}).get("method"):
+        methods = [str(table.attrs["parameters"]["method"])]
+    planned = [
+        target / f"{stem}_{m}.{fmt}"
+        for m in methods
+        for stem in [*(RANKING_FILES[lv][1] for lv in levels), "resumen_provincias"]
+        for fmt in formats
+    ]
+    existing = [str(p) for p in planned if p.exists()]
+    if existing and not overwrite:
+        raise OutputError(
+            f"{len(existing)} output(s) already exist: {', '.join(existing[:5])}",
+            hint="pass --overwrite (overwrite=True) to replace them",
+        )
+    criterion = CRITERIA_ES[by]
+    files: list[Path] = []
+    for m in methods:
+        subset = table[table["method"] == m].copy()
+        subset.attrs = dict(table.attrs)
+        for level in levels:
+            within, stem, title = RANKING_FILES[level]
+            published = ranking_table(rank_hotspots(subset, by=by, within=within), top=top)
+            for fmt in formats:
+                files.append(
+                    write_table(
+                        published,
+                        target / f"{stem}_{m}.{fmt}",
+                        title=f"{title} — {m} (por {criterion})",
+                        overwrite=overwrite,
+                        synthetic=synthetic,
+                    )
+                )
+        summary = province_summary(
+            subset,
+            by=by,
+            incidents=incidents,
+            method=m,
+            declined=(declined or {}).get(m),
+        )
+        for fmt in formats:
+            files.append(
+                write_table(
+                    summary,
+                    target / f"resumen_provincias_{m}.{fmt}",
+                    title=f"Hotspots en las provincias — {m} (por {criterion})",
+                    overwrite=overwrite,
+                    synthetic=synthetic,
+                )
+            )
+    ranked = rank_hotspots(table, by=by, within=("method", "provincia"))
+    return ranked, files

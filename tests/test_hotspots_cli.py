@@ -140,7 +140,7 @@ def test_rank_from_workspace(tmp_path: Path) -> None:
         ["rank", str(tmp_path / "h" / "hotspots_dbscan.gpkg"), "-w", str(ws.path), "-o", str(out)],
     )
     assert result.exit_code == 0, result.output
-    summary = pd.read_csv(out / "resumen_provincias.csv", encoding="utf-8-sig")
+    summary = pd.read_csv(out / "resumen_provincias_dbscan.csv", encoding="utf-8-sig")
     assert len(summary) == 13
     assert (summary["Aviso"] == SYNTHETIC_BANNER).all()
     caj = summary[summary["Provincia"] == "Cajamarca"].iloc[0]
@@ -151,18 +151,18 @@ def test_rank_from_workspace(tmp_path: Path) -> None:
         .item()
         .startswith("sin hotspots: no hay incidentes")
     )
-    sectors = pd.read_csv(out / "ranking_sectores.csv", encoding="utf-8-sig")
+    sectors = pd.read_csv(out / "ranking_sectores_dbscan.csv", encoding="utf-8-sig")
     first = sectors.groupby(["Comisaría", "Sector"])["Puesto"].min()
     assert (first == 1).all()
     hotspots = read_hotspots(tmp_path / "h" / "hotspots_dbscan.gpkg")
-    provinces = pd.read_csv(out / "ranking_provincias.csv", encoding="utf-8-sig")
+    provinces = pd.read_csv(out / "ranking_provincias_dbscan.csv", encoding="utf-8-sig")
     assert (
         provinces["Hotspot"].iloc[0]
         == hotspots.sort_values(["n", "harm", "hotspot_id"], ascending=[False, False, True])[
             "hotspot_id"
         ].iloc[0]
     )
-    wb = load_workbook(out / "ranking_provincias.xlsx")
+    wb = load_workbook(out / "ranking_provincias_dbscan.xlsx")
     sheet = wb.active
     assert sheet["A2"].value == SYNTHETIC_BANNER
     assert sheet["A3"].value == "Provincia"
@@ -187,10 +187,10 @@ def test_rank_with_method_and_usage_errors(tmp_path: Path) -> None:
          "--level", "comisaria", "-o", str(tmp_path / "r")],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    table = pd.read_csv(tmp_path / "r" / "ranking_comisarias.csv", encoding="utf-8-sig")
+    table = pd.read_csv(tmp_path / "r" / "ranking_comisarias_gistar.csv", encoding="utf-8-sig")
     assert set(table["Método"]) == {"gistar"}
     for _, group in table.groupby("Comisaría"):
         assert group["Puesto"].tolist() == list(range(1, len(group) + 1))
         assert (np.diff(group["Daño ponderado"].to_numpy()) <= 0).all()
-    assert not (tmp_path / "r" / "ranking_provincias.csv").exists()
+    assert not (tmp_path / "r" / "ranking_provincias_gistar.csv").exists()
     assert runner.invoke(cli, ["rank", "-o", str(tmp_path / "x")]).exit_code == 2

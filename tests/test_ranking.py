@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-from parsc_geo._errors import ConfigError, InputDataError
-from parsc_geo.ranking import province_summary, rank_hotspots, ranking_table
+from parsc_geo._errors import ConfigError, InputDataError, OutputError
+from parsc_geo.ranking import province_summary, rank_hotspots, ranking_table, write_rankings
 
 
 def _table() -> gpd.GeoDataFrame:
@@ -115,3 +117,34 @@ def test_province_summary_when_method_declined() -> None:
     assert (summary["Hotspots"] == 0).all()
     assert summary["Observación"].str.contains("no se aplicó").all()
     assert "Incidentes" not in summary.columns
+
+
+def test_write_rankings_mixed_methods_and_declines(tmp_path: Path) -> None:
+    table = _table()
+    table.loc[table["hotspot_id"].isin(["h-06", "h-07"]), "method"] = "gistar"
+    declined = {"gistar": {"Chota": "solo 3 incidentes utilizables"}, "kde": {"Jaén": "x"}}
+    ranked, files = write_rankings(table, tmp_path, by="harm", declined=declined)
+    assert {p.name for p in files} >= {
+        "ranking_provincias_dbscan.csv",
+        "ranking_sectores_gistar.xlsx",
+        "resumen_provincias_kde.csv",
+    }
+    assert len(files) == 3 * 4 * 2
+    assert ranked.attrs["ranking"]["within"] == ["method", "provincia"]
+    assert ranked.loc[ranked["hotspot_id"] == "h-04", "rank"].item() == 1
+    gistar = pd.read_csv(tmp_path / "resumen_provincias_gistar.csv", encoding="utf-8-sig")
+    chota = gistar.loc[gistar["Provincia"] == "Chota", "Observación"].item()
+    assert chota == "sin hotspots: el método gistar no se aplicó (solo 3 incidentes utilizables)"
+    kde = pd.read_csv(tmp_path / "resumen_provincias_kde.csv", encoding="utf-8-sig")
+    assert len(kde) == 13 and (kde["Hotspots"] == 0).all()
+    with pytest.raises(OutputError, match="already exist"):
+        write_rankings(table, tmp_path, by="harm", declined=declined)
+
+
+def test_write_rankings_empty_table(tmp_path: Path) -> None:
+    empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
+    ranked, files = write_rankings(
+        empty, tmp_path, declined={"dbscan": {"Cajamarca": "pocos"}}, formats=("csv",)
+    )
+    assert len(ranked) == 0
+    assert [p.name for p in files][-1] == "resumen_provincias_dbscan.csv"

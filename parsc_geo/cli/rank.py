@@ -8,13 +8,8 @@ import click
 
 from .options import is_quiet, overwrite_option
 
-#: Ranking level → (grouping columns, file stem, Spanish title).
-LEVELS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "provincia": (("provincia",), "ranking_provincias", "Hotspots por provincia"),
-    "comisaria": (("comisaria",), "ranking_comisarias", "Hotspots por comisaría"),
-    "sector": (("comisaria", "sector"), "ranking_sectores", "Hotspots por sector de comisaría"),
-}
-CRITERIA_ES = {"n": "incidentes", "harm": "daño ponderado", "density": "densidad"}
+#: Ranking levels (``parsc_geo.ranking.RANKING_FILES`` keys, kept here for an instant --help).
+LEVEL_CHOICES = ("provincia", "comisaria", "sector")
 
 
 @click.command(
@@ -57,7 +52,7 @@ Examples:
     "--level",
     "levels",
     multiple=True,
-    type=click.Choice(list(LEVELS)),
+    type=click.Choice(LEVEL_CHOICES),
     help="Ranking level (repeatable) [default: provincia, comisaria and sector].",
 )
 @click.option("--top", type=click.IntRange(min=1), help="Keep the first N of each unit.")
@@ -93,13 +88,14 @@ def command(
     r"""Rank hotspots within each province, comisaría and sector.
 
     Ranks by the criterion, then harm, incidents and density (highest first), then
-    hotspot_id, so ties are always broken the same way. Writes one table per level
-    (ranking_provincias, ranking_comisarias, ranking_sectores) and resumen_provincias, which
-    lists all 13 provinces of Cajamarca and says why a province has no hotspot.
+    hotspot_id, so ties are always broken the same way. Writes, per method, one table per
+    level (ranking_provincias_<method>, ranking_comisarias_<method>,
+    ranking_sectores_<method>) and resumen_provincias_<method>, which lists all 13 provinces
+    of Cajamarca and says why a province has no hotspot.
     """
     from .._errors import OutputError
     from ..hotspots.io import read_hotspots
-    from ..ranking import province_summary, rank_hotspots, ranking_table, write_table
+    from ..ranking import write_rankings
     from ..store import Workspace
     from .options import DEFAULT_WORKSPACE
 
@@ -108,18 +104,7 @@ def command(
         raise click.UsageError("give a HOTSPOTS GeoPackage or --method")
     if hotspots_path is not None and method is not None:
         raise click.UsageError("give either HOTSPOTS or --method, not both")
-    levels = levels or tuple(LEVELS)
-    formats = formats or ("csv", "xlsx")
-    stems = [LEVELS[level][1] for level in levels] + ["resumen_provincias"]
-    targets = [output / f"{stem}.{fmt}" for stem in stems for fmt in formats]
-    existing = [str(t) for t in targets if t.exists()]
-    if existing and not overwrite:
-        raise OutputError(
-            f"{len(existing)} output(s) already exist: {', '.join(existing)}",
-            hint="pass --overwrite to replace them",
-        )
-    ws_path = workspace if workspace is not None else DEFAULT_WORKSPACE
-    ws = Workspace(ws_path)
+    ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     incidents = ws.read_incidents() if (workspace is not None or ws.exists) else None
     if hotspots_path is not None:
         hotspots = read_hotspots(hotspots_path)
@@ -130,40 +115,22 @@ def command(
         if incidents is None:
             incidents = ws.read_incidents()  # raises the workspace's own error
         hotspots = run_method(str(method), incidents, quiet=quiet)
-        synthetic = bool(incidents.attrs.get("synthetic", False))
+        synthetic = False
     if incidents is not None:
         synthetic = synthetic or bool(incidents.attrs.get("synthetic", False))
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create folder {output}: {exc.strerror}") from exc
-    criterion = CRITERIA_ES[by]
-    for level in levels:
-        within, stem, title = LEVELS[level]
-        for column in within:
-            if column not in hotspots.columns:
-                hotspots[column] = None
-        ranked = rank_hotspots(hotspots, by=by, within=within)
-        table = ranking_table(ranked, top=top)
-        for fmt in formats:
-            write_table(
-                table,
-                output / f"{stem}.{fmt}",
-                title=f"{title} (por {criterion})",
-                overwrite=overwrite,
-                synthetic=synthetic,
-            )
-    summary = province_summary(hotspots, by=by, incidents=incidents)
-    for fmt in formats:
-        write_table(
-            summary,
-            output / f"resumen_provincias.{fmt}",
-            title=f"Hotspots en las 13 provincias (por {criterion})",
-            overwrite=overwrite,
-            synthetic=synthetic,
-        )
-    with_hotspots = int((summary["Hotspots"] > 0).sum())
-    click.echo(
-        f"ranked {len(hotspots)} hotspots by {by}; {with_hotspots} of {len(summary)} province "
-        f"rows have hotspots → {output}"
+    ranked, files = write_rankings(
+        hotspots,
+        output,
+        by=by,
+        levels=levels or LEVEL_CHOICES,
+        incidents=incidents,
+        formats=formats or ("csv", "xlsx"),
+        top=top,
+        overwrite=overwrite,
+        synthetic=synthetic,
     )
+    click.echo(f"ranked {len(ranked)} hotspots by {by}: {len(files)} tables → {output}")

@@ -355,11 +355,13 @@ def empty(
     parameters: dict[str, Any],
     extras: dict[str, str] | None = None,
     quiet: bool = False,
+    reason_es: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Return an empty hotspot table for a method that declines, with ``attrs["reason"]``.
 
     ``extras`` maps the method's extra column names to their dtypes. The reason is announced
-    on stderr unless ``quiet``.
+    on stderr unless ``quiet``; ``reason_es`` (Spanish, for published tables) is stored in
+    ``attrs["reason_es"]``.
     """
     import geopandas as gpd
     import pandas as pd
@@ -379,5 +381,6 @@ def empty(
     out = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=CRS_GEOGRAPHIC))
     out.attrs["parameters"] = {"method": method, **parameters, "declined": reason}
     out.attrs["reason"] = reason
+    out.attrs["reason_es"] = reason_es or reason
     announce(f"{method}: no hotspots — {reason}", quiet)
     return out

@@ -181,6 +181,8 @@ def hotspot_dbscan(
             parameters={**prepared.info, **params},
             extras={"core_share": "float64"},
             quiet=quiet,
+            reason_es=f"solo {n_used} incidentes utilizables; DBSCAN requiere al menos "
+            f"{min_incidents}",
         )
     auto_ms = min_samples is None
     ms = auto_min_samples(n_used) if min_samples is None else int(min_samples)
@@ -209,6 +211,7 @@ def hotspot_dbscan(
             parameters={**prepared.info, **params},
             extras={"core_share": "float64"},
             quiet=quiet,
+            reason_es=f"ningún incidente tiene {ms} incidentes a menos de {eps_value:.0f} m",
         )
     out = _clusters_to_table(
         prepared,
@@ -293,6 +296,8 @@ def hotspot_hdbscan(
             parameters={**prepared.info, **params},
             extras=extras,
             quiet=quiet,
+            reason_es=f"solo {n_used} incidentes utilizables; HDBSCAN requiere al menos "
+            f"{min_incidents}",
         )
     auto = min_cluster_size is None
     mcs = auto_min_samples(n_used) if min_cluster_size is None else int(min_cluster_size)
@@ -318,6 +323,7 @@ def hotspot_hdbscan(
             parameters={**prepared.info, **params},
             extras=extras,
             quiet=quiet,
+            reason_es=f"ningún grupo de al menos {mcs} incidentes destaca",
         )
     out = _clusters_to_table(
         prepared,

@@ -264,6 +264,8 @@ def hotspot_gistar(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es=f"solo {n_used} incidentes utilizables; Gi* requiere al menos "
+            f"{min_incidents}",
         )
     if grid is not None:
         gparams = grid.attrs.get("parameters", {})
@@ -319,6 +321,7 @@ def hotspot_gistar(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es=f"la grilla tiene solo {len(grid)} celdas; Gi* requiere al menos {MIN_CELLS}",
         )
     w_points = point_weights(prepared.points, weights)
     inside = cell_of >= 0
@@ -330,6 +333,7 @@ def hotspot_gistar(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es="todas las celdas tienen el mismo conteo: ninguna destaca",
         )
     if neighbours == "queen" or distance is None:
         w = contiguity_weights(grid)

@@ -145,6 +145,8 @@ def hotspot_kde(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es=f"solo {n_used} incidentes utilizables; el método KDE requiere al menos "
+            f"{min_incidents}",
         )
     try:
         raster = kernel_density(
@@ -165,6 +167,7 @@ def hotspot_kde(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es=f"no se pudo estimar la densidad: {exc.message}",
         )
     density = raster.to_units("per_km2").array
     params["density"] = raster.parameters
@@ -179,6 +182,7 @@ def hotspot_kde(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es="la densidad es nula en toda la máscara",
         )
     if kind == "percentile":
         cut = float(np.percentile(values, value))
@@ -213,6 +217,8 @@ def hotspot_kde(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
+            reason_es=f"ninguna zona sobre {cut:,.1f} incidentes/km² reúne {min_count} o más "
+            "incidentes",
         )
     peaks = ndimage.maximum(density, labels, index=keep)
     first_cell = ndimage.minimum(np.arange(labels.size).reshape(labels.shape), labels, index=keep)
