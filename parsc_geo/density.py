@@ -21,8 +21,6 @@ Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*. 
 Wand, M. P. (1994). Fast computation of multivariate kernel estimators. *Journal of
 Computational and Graphical Statistics* 3(4), 433–445.
 ESRI. How Kernel Density works. ArcGIS Pro documentation.
-Chainey, S., Tompson, L. & Uhlig, S. (2008). The utility of hotspot mapping for predicting
-spatial patterns of crime. *Security Journal* 21, 4–28.
 """
 
 from __future__ import annotations
