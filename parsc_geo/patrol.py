@@ -197,6 +197,9 @@ class PatrolPlan:
         else:
             gdf["lon"] = []
             gdf["lat"] = []
+        if len(gdf):
+            gdf["rango_comisaria"] = _rank_within(gdf, ["comisaria"])
+            gdf["rango_subsector"] = _rank_within(gdf, ["comisaria", "sector", "subsector"])
         for col in POINT_COLUMNS:
             if col not in gdf:
                 gdf[col] = []
@@ -411,24 +414,49 @@ class PatrolPlan:
         return out[columns].reset_index(drop=True)
 
     def hour_day_frame(self) -> pd.DataFrame:
-        """Return the hour × day tables of every sector in long form (dia, hora, n)."""
+        """Return hour × day counts per comisaría, sector and subsector in long form.
+
+        One row per level, unit, day and hour (``nivel``, ``comisaria``, ``sector``,
+        ``subsector``, ``dia``, ``hora``, ``n``); only incidents with a known time count.
+        """
+        import numpy as np
         import pandas as pd
 
+        from .patrol_windows import hour_day_table
+
         rows = []
-        for sp in self.sectors:
-            values = sp.hour_day.to_numpy()
+
+        def add(level: str, com: str, sec: str | None, sub: str | None, table: Any) -> None:
+            values = np.asarray(table)
             for hour in range(24):
                 for d, day in enumerate(DAY_NAMES_ES):
                     rows.append(
                         {
-                            "comisaria": sp.comisaria,
-                            "sector": sp.sector,
+                            "nivel": level,
+                            "comisaria": com,
+                            "sector": sec,
+                            "subsector": sub,
                             "dia": day,
                             "hora": hour,
                             "n": int(values[hour, d]),
                         }
                     )
-        return pd.DataFrame(rows, columns=["comisaria", "sector", "dia", "hora", "n"])
+
+        by_comisaria: dict[str, list[SectorPlan]] = {}
+        for sp in self.sectors:
+            by_comisaria.setdefault(sp.comisaria, []).append(sp)
+        for com, plans in by_comisaria.items():
+            add("comisaría", com, None, None, sum(p.hour_day.to_numpy() for p in plans))
+            for sp in plans:
+                add("sector", com, sp.sector, None, sp.hour_day.to_numpy())
+                sub = sp.incidents["subsector"].where(
+                    sp.incidents["subsector"].notna(), NO_SUBSECTOR
+                )
+                for label, _, _ in sp.subsector_counts():
+                    part = sp.incidents[(sub == label).to_numpy()]
+                    add("subsector", com, sp.sector, label, hour_day_table(part).to_numpy())
+        columns = ["nivel", "comisaria", "sector", "subsector", "dia", "hora", "n"]
+        return pd.DataFrame(rows, columns=columns)
 
     def incidents_frame(self) -> pd.DataFrame:
         """Return the incidents of every sector (no geometry), with ``subsector`` filled."""
@@ -441,6 +469,29 @@ class PatrolPlan:
         data = pd.concat(parts, ignore_index=True)
         data["subsector"] = data["subsector"].where(data["subsector"].notna(), NO_SUBSECTOR)
         return data
+
+
+def _rank_within(points: pd.DataFrame, keys: list[str]) -> list[int]:
+    """Rank points by risk within groups of ``keys`` (ties: incidents, then sector order)."""
+    order = sorted(
+        range(len(points)),
+        key=lambda i: (
+            tuple(sort_key(points[k].iloc[i]) for k in keys),
+            -float(points["riesgo"].iloc[i]),
+            -int(points["n"].iloc[i]),
+            sort_key(points["sector"].iloc[i]),
+            int(points["rango"].iloc[i]),
+        ),
+    )
+    ranks = [0] * len(points)
+    previous: tuple[Any, ...] | None = None
+    rank = 0
+    for i in order:
+        group = tuple(points[k].iloc[i] for k in keys)
+        rank = rank + 1 if group == previous else 1
+        previous = group
+        ranks[i] = rank
+    return ranks
 
 
 def point_id(plan: SectorPlan, rank: int) -> str:

@@ -46,6 +46,8 @@ POINT_COLUMNS = (
     "sector",
     "subsector",
     "rango",
+    "rango_comisaria",
+    "rango_subsector",
     "n",
     "dano",
     "riesgo",

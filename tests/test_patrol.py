@@ -97,7 +97,12 @@ def test_numbers_add_up(plan, data):
     for level in ("comisaría", "sector", "subsector"):
         assert mods.loc[mods["nivel"] == level, "n"].sum() == len(data)
     long = plan.hour_day_frame()
-    assert long["n"].sum() == int(data["time_known"].sum())
+    for level in ("comisaría", "sector", "subsector"):
+        assert long.loc[long["nivel"] == level, "n"].sum() == int(data["time_known"].sum())
+    subs_long = long[long["nivel"] == "subsector"]
+    for (sector, sub), part in subs_long.groupby(["sector", "subsector"]):
+        own = data[(data["sector"] == sector) & (data["subsector"] == sub)]
+        assert part["n"].sum() == int(own["time_known"].sum())
 
 
 def test_modalidades_are_grouped_with_their_delito_especifico(plan):
@@ -244,6 +249,11 @@ def test_points_frame_is_geographic_with_stable_ids(plan):
     assert pts["lon"].between(-79, -78).all() and pts["lat"].between(-7.3, -7.0).all()
     assert sorted(pts.loc[pts["sector"] == "SECTOR 1", "orden_visita"]) == [1, 2]
     assert pts.attrs["parameters"]["min_count"] == 5
+    # Ranks across the comisaría follow the risk (incidents) whatever the sector.
+    by_rank = pts.sort_values("rango_comisaria")
+    assert list(by_rank["rango_comisaria"]) == [1, 2, 3]
+    assert list(by_rank["n"]) == sorted(pts["n"], reverse=True)
+    assert (pts["rango_subsector"] == 1).all()  # one point per subsector here
 
 
 def test_shuffling_rows_changes_nothing(data, plan):
@@ -263,3 +273,16 @@ def test_dbscan_candidates_from_the_hotspot_engine(data):
     assert first["n"] >= 12
     assert first["origen_id"].startswith("dbscan")
     assert first["area_m2"] < 40_000
+
+
+def test_a_sector_without_incidents_still_gets_a_plan(data):
+    layer = sector_layer()
+    empty = layer[layer["sector"] == "SECTOR 1"].copy()
+    empty["sector"] = "SECTOR 3"
+    plan = plan_patrols(data, pd.concat([layer, empty]), method="grid")
+    assert [sp.sector for sp in plan.sectors] == ["SECTOR 1", "SECTOR 2", "SECTOR 3", "SECTOR 10"]
+    sp = plan.sectors[2]
+    assert sp.n_incidents == 0 and sp.points == [] and sp.n_no_time == 0
+    assert all(ws == [] for ws in sp.windows.values())
+    assert all(not sh.visits for shifts in sp.schedules.values() for sh in shifts)
+    assert [n for _, n, _ in sp.subsector_counts()] == [0, 0]

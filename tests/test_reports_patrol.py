@@ -182,3 +182,17 @@ def test_overwrite_replaces_and_pdf_dates_are_fixed(plan, tmp_path, monkeypatch)
     assert b"D:20200913" in raw  # 1600000000 s = 2020-09-13 12:26:40 UTC
     text = _page_texts(tmp_path / PDF)[0]
     assert SYNTHETIC_BANNER not in text
+
+
+def test_sheet_without_incidents_or_points(tmp_path):
+    layer = sector_layer()
+    empty = layer[layer["sector"] == "SECTOR 10"].copy()
+    empty["sector"] = "SECTOR 11"
+    plan = plan_patrols(incidents(), empty, method="grid")
+    assert plan.sectors[0].n_incidents == 0
+    paths = write_patrol_outputs(plan, tmp_path, density=False)
+    assert all(p.exists() for p in paths)
+    text = _page_texts(tmp_path / PDF)[0]
+    assert "SECTOR 11" in text
+    assert "Sin puntos críticos" in text
+    assert gpd.read_file(tmp_path / "puntos_criticos.gpkg").empty
