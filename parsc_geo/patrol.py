@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError, InputDataError, InsufficientDataError
+from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
 from .patrol_points import (
     DEFAULT_CELL_SIZE_M,
     DEFAULT_CORE_RADIUS_M,
@@ -567,6 +567,11 @@ def _candidates(
     from .patrol_points import engine_candidates, grid_candidates
 
     if hotspots is not None:
+        if hotspots.crs is None:
+            raise CRSError(
+                "the hotspots given to plan_patrols have no CRS",
+                hint="hotspot tables are EPSG:4326: use hotspots.set_crs('EPSG:4326')",
+            )
         found = hotspots.to_crs(crs)
         found = found[found.geometry.intersects(sector_geom)]
         ids = [str(i) for i in found["hotspot_id"]] if "hotspot_id" in found else [""] * len(found)

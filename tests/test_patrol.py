@@ -286,3 +286,11 @@ def test_a_sector_without_incidents_still_gets_a_plan(data):
     assert all(ws == [] for ws in sp.windows.values())
     assert all(not sh.visits for shifts in sp.schedules.values() for sh in shifts)
     assert [n for _, n, _ in sp.subsector_counts()] == [0, 0]
+
+
+def test_hotspots_without_crs_are_rejected(data):
+    from parsc_geo._errors import CRSError
+
+    cells = gpd.GeoDataFrame({"hotspot_id": ["a"]}, geometry=[box(0, 0, 1, 1)])
+    with pytest.raises(CRSError, match="no CRS"):
+        plan_patrols(data, sector_layer(), hotspots=cells)

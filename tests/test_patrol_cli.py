@@ -103,3 +103,25 @@ def test_patrol_writes_sheets_and_tables(workspace, tmp_path):
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 5
     assert "--overwrite" in again.output
+
+
+@pytest.mark.slow
+def test_hotspots_layer_of_the_workspace_gives_the_points(workspace, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+    from test_patrol_helpers import UTM, X0, Y0
+
+    cells = gpd.GeoDataFrame(
+        {"hotspot_id": ["gistar-0007"]},
+        geometry=[box(X0 + 100, Y0 + 300, X0 + 200, Y0 + 400)],
+        crs=UTM,
+    ).to_crs("EPSG:4326")
+    Workspace(workspace).write_layer("hotspots_gistar", cells)
+    out = tmp_path / "plan"
+    args = ["patrol", "-w", str(workspace), "-o", str(out), "--hotspots-layer", "hotspots_gistar"]
+    result = CliRunner().invoke(cli, [*args, "--no-density"])
+    assert result.exit_code == 0, result.output
+    points = pd.read_csv(out / "puntos_criticos.csv")
+    assert list(points["ID de origen"]) == ["gistar-0007"]
+    assert list(points["Sector"]) == ["SECTOR 1"]
+    assert points["Denuncias"].iloc[0] >= 12

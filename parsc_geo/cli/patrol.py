@@ -95,6 +95,11 @@ Examples:
     help="Where candidate critical points come from.",
 )
 @click.option(
+    "--hotspots-layer",
+    help="Use this workspace layer (from 'parsc-geo hotspots') as candidate critical points "
+    "instead of --method.",
+)
+@click.option(
     "--min-count",
     type=click.IntRange(min=1),
     default=5,
@@ -147,6 +152,7 @@ def command(
     share: float,
     block_hours: str,
     method: str,
+    hotspots_layer: str | None,
     min_count: int,
     eps_m: float,
     cell_size_m: float,
@@ -186,9 +192,11 @@ def command(
         visit_minutes=visit_minutes,
         revisit_minutes=revisit_minutes,
     )
+    hotspots = ws.read_layer(hotspots_layer) if hotspots_layer else None
     plan = plan_patrols(
         incidents,
         sectors,
+        hotspots=hotspots,
         comisaria=comisaria,
         share=share,
         block_hours=int(block_hours),

@@ -102,6 +102,30 @@ def _scale_bar(ax: Axes, width: float) -> None:
     )
 
 
+def _legend(ax: Axes, *, with_density: bool, with_tour: bool) -> None:
+    """Add the map legend (lower right)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = [
+        Line2D([], [], color="black", lw=1.4, label="Límite del sector"),
+        Line2D([], [], color="#777777", lw=0.6, label="Subsector"),
+        Patch(
+            facecolor=POINT_COLOUR,
+            alpha=0.5,
+            edgecolor=POINT_COLOUR,
+            label="Punto crítico (n.º = rango)",
+        ),
+    ]
+    if with_tour:
+        handles.append(
+            Line2D([], [], color="#2166ac", lw=0.8, ls="--", label="Orden de visita (línea recta)")
+        )
+    if with_density:
+        handles.append(Patch(facecolor="#fd8d3c", alpha=0.35, label="Densidad de denuncias"))
+    ax.legend(handles=handles, loc="lower right", fontsize=5.5, frameon=True, framealpha=0.85)
+
+
 def draw_map(
     ax: Axes,
     sp: SectorPlan,
@@ -182,6 +206,7 @@ def draw_map(
             zorder=6,
             bbox={"boxstyle": "circle,pad=0.25", "fc": POINT_COLOUR, "ec": "white", "lw": 0.6},
         )
+    _legend(ax, with_density=density is not None, with_tour=len(sp.tour) > 1)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
