@@ -16,6 +16,23 @@ Methods
 :func:`hotspot_gistar`
     Getis-Ord Gi* on a square or hexagonal grid, Benjamini–Hochberg FDR, hot and cold spots at
     90/95/99 % confidence.
+
+Minimum counts (after excluding station stacks; ``min_incidents`` overrides them)
+--------------------------------------------------------------------------------
+kde
+    20 incidents (:data:`parsc_geo.hotspots.kde.MIN_INCIDENTS`); an area is kept only with at
+    least ``min_count`` = 5 incidents in it.
+dbscan, hdbscan
+    10 incidents (:data:`parsc_geo.hotspots.clusters.MIN_INCIDENTS`).
+gistar
+    30 incidents and 30 grid cells (:data:`parsc_geo.hotspots.gistar.MIN_INCIDENTS`,
+    :data:`~parsc_geo.hotspots.gistar.MIN_CELLS`), for the normal approximation.
+
+Results do not depend on the order of the input rows: incidents are put in a canonical order
+(coordinates, then ``incident_id``) first. This matters: scikit-learn's DBSCAN (border points)
+and HDBSCAN (ties in the minimum spanning tree) give order-dependent labels.
+:func:`parsc_geo.hotspots.io.write_hotspots` and :func:`~parsc_geo.hotspots.io.read_hotspots`
+store a table in a GeoPackage (layer ``hotspots``) with its parameters.
 """
 
 from __future__ import annotations
