@@ -1,4 +1,4 @@
-"""Two-dimensional radially symmetric kernels for kernel density estimation.
+"""Two-dimensional radially symmetric kernels, and the binned FFT engine that sums them on grids.
 
 Bandwidth convention
 --------------------
@@ -30,8 +30,16 @@ The quartic kernel ``3/(π r²) · (1 − d²/r²)²`` is the one of Silverman (
 ArcGIS Kernel Density and CrimeStat. scikit-learn's ``KernelDensity`` uses the same convention
 (``bandwidth`` = radius for ``tophat``, ``epanechnikov``, ``linear``; σ for ``gaussian``).
 
+Engine
+------
+:func:`kde_grid` evaluates ``Σᵢ wᵢ K_h(g − xᵢ)`` at every cell centre g of a grid by linear
+binning (:func:`linear_binning`) and FFT convolution with the kernel sampled at cell-centre
+offsets and normalised to unit mass (:func:`discrete_kernel`), as in Wand (1994).
+
 References
 ----------
+Wand, M. P. (1994). Fast computation of multivariate kernel estimators. *Journal of
+Computational and Graphical Statistics* 3(4), 433–445.
 Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*. Chapman & Hall.
 Wand, M. P. & Jones, M. C. (1995). *Kernel Smoothing*. Chapman & Hall, section 4.
 """
@@ -44,10 +52,12 @@ from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 #: Truncation of the gaussian kernel, in standard deviations.
 GAUSSIAN_TRUNCATION: Final[float] = 4.0
+#: Values below this fraction of the maximum are FFT round-off and are set to zero.
+ROUNDOFF_CUTOFF: Final[float] = 1e-12
 
 
 @dataclass(frozen=True)
@@ -184,3 +194,152 @@ def get_kernel(name: str) -> Kernel:
             hint="quartic is the default of ArcGIS and CrimeStat",
         )
     return KERNELS[key]
+
+
+def discrete_kernel(kernel: Kernel, bandwidth: float, cell_size: float) -> NDArray[np.float64]:
+    """Return the kernel sampled at cell-centre offsets, normalised to sum to one.
+
+    Parameters
+    ----------
+    kernel
+        The kernel.
+    bandwidth
+        Bandwidth in metres (search radius, or σ for the gaussian).
+    cell_size
+        Cell side in metres.
+
+    Returns
+    -------
+    numpy.ndarray
+        Square array of odd side ``2k + 1``, ``k = floor(support · h / δ)``. When the kernel is
+        narrower than a cell it is a single 1.
+    """
+    half = math.floor(kernel.support * bandwidth / cell_size + 1e-9)
+    offsets = np.arange(-half, half + 1, dtype=np.float64) * cell_size
+    d2 = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    values = kernel.density(d2, bandwidth)
+    total = values.sum()
+    if not total > 0:
+        values = np.zeros_like(d2)
+        values[half, half] = 1.0
+        return values
+    return values / total
+
+
+def linear_binning(
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    x0: float,
+    ytop: float,
+    cell_size: float,
+    shape: tuple[int, int],
+) -> NDArray[np.float64]:
+    """Share each point's weight among the four nearest cell centres (bilinear weights).
+
+    Parameters
+    ----------
+    x, y, weights
+        Coordinates (metres) and weights of the points.
+    x0, ytop
+        Map coordinates of the grid's west and north edges.
+    cell_size
+        Cell side in metres.
+    shape
+        (rows, columns); row 0 is north.
+
+    Returns
+    -------
+    numpy.ndarray
+        Binned weights; shares falling outside the grid are dropped.
+    """
+    rows, cols = shape
+    fx = (x - x0) / cell_size - 0.5
+    fy = (ytop - y) / cell_size - 0.5
+    ix = np.floor(fx)
+    iy = np.floor(fy)
+    inside = (ix >= -1) & (ix < cols) & (iy >= -1) & (iy < rows)
+    if not inside.all():
+        fx, fy, ix, iy, weights = fx[inside], fy[inside], ix[inside], iy[inside], weights[inside]
+    tx = fx - ix
+    ty = fy - iy
+    # One ring of extra cells takes the shares that fall just outside; it is cut off afterwards.
+    stride = cols + 2
+    base = (iy.astype(np.intp) + 1) * stride + (ix.astype(np.intp) + 1)
+    wy0 = weights * (1.0 - ty)
+    wy1 = weights * ty
+    size = (rows + 2) * stride
+    binned: NDArray[np.float64] = np.bincount(base, wy0 * (1.0 - tx), minlength=size).astype(
+        np.float64, copy=False
+    )
+    binned += np.bincount(base + 1, wy0 * tx, minlength=size)
+    binned += np.bincount(base + stride, wy1 * (1.0 - tx), minlength=size)
+    binned += np.bincount(base + stride + 1, wy1 * tx, minlength=size)
+    grid: NDArray[np.float64] = binned.reshape(rows + 2, stride)[1:-1, 1:-1]
+    return grid
+
+
+def kde_grid(
+    x: ArrayLike,
+    y: ArrayLike,
+    weights: ArrayLike | None = None,
+    *,
+    kernel: str,
+    bandwidth: float,
+    cell_size: float,
+    x0: float,
+    ytop: float,
+    shape: tuple[int, int],
+) -> NDArray[np.float64]:
+    """Return the binned kernel density (weight per m²) at the centres of a north-up grid.
+
+    The low-level engine of :func:`kernel_density`: coordinates in metres, no CRS handling.
+    Points outside the grid contribute where their kernels reach into it.
+
+    Parameters
+    ----------
+    x, y
+        Point coordinates in metres.
+    weights
+        Point weights (ones when None).
+    kernel
+        Kernel name.
+    bandwidth
+        Bandwidth in metres (search radius, or σ for the gaussian).
+    cell_size
+        Cell side in metres.
+    x0, ytop
+        West and north edges of the grid.
+    shape
+        (rows, columns).
+
+    Returns
+    -------
+    numpy.ndarray
+        Density in weight per m², first row north.
+    """
+    from scipy.signal import fftconvolve
+
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    w = np.ones_like(xs) if weights is None else np.asarray(weights, dtype=np.float64)
+    kern = discrete_kernel(get_kernel(kernel), bandwidth, cell_size)
+    half = kern.shape[0] // 2
+    rows, cols = shape
+    binned = linear_binning(
+        xs,
+        ys,
+        w,
+        x0=x0 - half * cell_size,
+        ytop=ytop + half * cell_size,
+        cell_size=cell_size,
+        shape=(rows + 2 * half, cols + 2 * half),
+    )
+    smoothed = binned if half == 0 else fftconvolve(binned, kern, mode="valid")
+    # FFT round-off leaves noise of about 1e-16 times the largest value where the true value is
+    # zero; genuine values (even gaussian tails at 4σ) are far above 1e-12 of the maximum.
+    peak = float(smoothed.max()) if smoothed.size else 0.0
+    smoothed[smoothed < ROUNDOFF_CUTOFF * peak] = 0.0
+    result: NDArray[np.float64] = smoothed / (cell_size * cell_size)
+    return result

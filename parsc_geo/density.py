@@ -40,7 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import __version__
 from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError, OutputError
-from ._kernels import KERNELS, Kernel, get_kernel
+from ._kernels import KERNELS, Kernel, get_kernel, kde_grid
 from .bandwidth import DEFAULT_RULE, select_bandwidth
 from .settings import (
     CELL_SIZE_EXTENT_DIVISOR,
@@ -50,6 +50,8 @@ from .settings import (
     SEED,
     SYNTHETIC_BANNER,
 )
+
+__all__ = ["UNITS", "DensityRaster", "kde_grid", "kernel_density"]
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -68,8 +70,6 @@ CELLS_PER_RADIUS: Final[int] = 4
 #: Automatic bandwidths below this quartic-equivalent radius are raised to it: police
 #: geocoding (≈ MIN_CELL_SIZE_M) does not support finer smoothing.
 MIN_AUTO_RADIUS_M: Final[float] = CELLS_PER_RADIUS * MIN_CELL_SIZE_M
-#: Values below this fraction of the maximum are FFT round-off and are set to zero.
-ROUNDOFF_CUTOFF: Final[float] = 1e-12
 #: Tag holding the JSON parameters in the GeoTIFF.
 PARAMETERS_TAG: Final[str] = "PARSC_GEO_PARAMETERS"
 
@@ -297,155 +297,6 @@ def _check_units(units: str) -> None:
             f"units must be one of {', '.join(map(repr, UNITS))}, got {units!r}",
             hint="per_km2 gives incidents per km²; per_cell expected incidents per cell",
         )
-
-
-def discrete_kernel(kernel: Kernel, bandwidth: float, cell_size: float) -> NDArray[np.float64]:
-    """Return the kernel sampled at cell-centre offsets, normalised to sum to one.
-
-    Parameters
-    ----------
-    kernel
-        The kernel.
-    bandwidth
-        Bandwidth in metres (search radius, or σ for the gaussian).
-    cell_size
-        Cell side in metres.
-
-    Returns
-    -------
-    numpy.ndarray
-        Square array of odd side ``2k + 1``, ``k = floor(support · h / δ)``. When the kernel is
-        narrower than a cell it is a single 1.
-    """
-    half = math.floor(kernel.support * bandwidth / cell_size + 1e-9)
-    offsets = np.arange(-half, half + 1, dtype=np.float64) * cell_size
-    d2 = offsets[:, None] ** 2 + offsets[None, :] ** 2
-    values = kernel.density(d2, bandwidth)
-    total = values.sum()
-    if not total > 0:
-        values = np.zeros_like(d2)
-        values[half, half] = 1.0
-        return values
-    return values / total
-
-
-def linear_binning(
-    x: NDArray[np.float64],
-    y: NDArray[np.float64],
-    weights: NDArray[np.float64],
-    *,
-    x0: float,
-    ytop: float,
-    cell_size: float,
-    shape: tuple[int, int],
-) -> NDArray[np.float64]:
-    """Share each point's weight among the four nearest cell centres (bilinear weights).
-
-    Parameters
-    ----------
-    x, y, weights
-        Coordinates (metres) and weights of the points.
-    x0, ytop
-        Map coordinates of the grid's west and north edges.
-    cell_size
-        Cell side in metres.
-    shape
-        (rows, columns); row 0 is north.
-
-    Returns
-    -------
-    numpy.ndarray
-        Binned weights; shares falling outside the grid are dropped.
-    """
-    rows, cols = shape
-    fx = (x - x0) / cell_size - 0.5
-    fy = (ytop - y) / cell_size - 0.5
-    ix = np.floor(fx)
-    iy = np.floor(fy)
-    inside = (ix >= -1) & (ix < cols) & (iy >= -1) & (iy < rows)
-    if not inside.all():
-        fx, fy, ix, iy, weights = fx[inside], fy[inside], ix[inside], iy[inside], weights[inside]
-    tx = fx - ix
-    ty = fy - iy
-    # One ring of extra cells takes the shares that fall just outside; it is cut off afterwards.
-    stride = cols + 2
-    base = (iy.astype(np.intp) + 1) * stride + (ix.astype(np.intp) + 1)
-    wy0 = weights * (1.0 - ty)
-    wy1 = weights * ty
-    size = (rows + 2) * stride
-    binned: NDArray[np.float64] = np.bincount(base, wy0 * (1.0 - tx), minlength=size).astype(
-        np.float64, copy=False
-    )
-    binned += np.bincount(base + 1, wy0 * tx, minlength=size)
-    binned += np.bincount(base + stride, wy1 * (1.0 - tx), minlength=size)
-    binned += np.bincount(base + stride + 1, wy1 * tx, minlength=size)
-    grid: NDArray[np.float64] = binned.reshape(rows + 2, stride)[1:-1, 1:-1]
-    return grid
-
-
-def kde_grid(
-    x: ArrayLike,
-    y: ArrayLike,
-    weights: ArrayLike | None = None,
-    *,
-    kernel: str,
-    bandwidth: float,
-    cell_size: float,
-    x0: float,
-    ytop: float,
-    shape: tuple[int, int],
-) -> NDArray[np.float64]:
-    """Return the binned kernel density (weight per m²) at the centres of a north-up grid.
-
-    The low-level engine of :func:`kernel_density`: coordinates in metres, no CRS handling.
-    Points outside the grid contribute where their kernels reach into it.
-
-    Parameters
-    ----------
-    x, y
-        Point coordinates in metres.
-    weights
-        Point weights (ones when None).
-    kernel
-        Kernel name.
-    bandwidth
-        Bandwidth in metres (search radius, or σ for the gaussian).
-    cell_size
-        Cell side in metres.
-    x0, ytop
-        West and north edges of the grid.
-    shape
-        (rows, columns).
-
-    Returns
-    -------
-    numpy.ndarray
-        Density in weight per m², first row north.
-    """
-    from scipy.signal import fftconvolve
-
-    xs = np.asarray(x, dtype=np.float64)
-    ys = np.asarray(y, dtype=np.float64)
-    w = np.ones_like(xs) if weights is None else np.asarray(weights, dtype=np.float64)
-    kern = discrete_kernel(get_kernel(kernel), bandwidth, cell_size)
-    half = kern.shape[0] // 2
-    rows, cols = shape
-    binned = linear_binning(
-        xs,
-        ys,
-        w,
-        x0=x0 - half * cell_size,
-        ytop=ytop + half * cell_size,
-        cell_size=cell_size,
-        shape=(rows + 2 * half, cols + 2 * half),
-    )
-    smoothed = binned if half == 0 else fftconvolve(binned, kern, mode="valid")
-    # FFT round-off leaves noise of about 1e-16 times the largest value where the true value is
-    # zero; genuine values (even gaussian tails at 4σ) are far above 1e-12 of the maximum.
-    peak = float(smoothed.max()) if smoothed.size else 0.0
-    smoothed[smoothed < ROUNDOFF_CUTOFF * peak] = 0.0
-    result: NDArray[np.float64] = smoothed / (cell_size * cell_size)
-    return result
 
 
 def _points_xy(
@@ -740,18 +591,9 @@ def kernel_density(
 
     kern = get_kernel(kernel)
     _check_units(units)
-    if isinstance(bandwidth_adjust, bool) or not (
-        isinstance(bandwidth_adjust, int | float)
-        and math.isfinite(bandwidth_adjust)
-        and bandwidth_adjust > 0
-    ):
+    if not _is_positive_number(bandwidth_adjust):
         raise ConfigError(f"bandwidth_adjust must be a positive number, got {bandwidth_adjust!r}")
-    if cell_size is not None and (
-        isinstance(cell_size, bool)
-        or not isinstance(cell_size, int | float)
-        or not math.isfinite(cell_size)
-        or cell_size <= 0
-    ):
+    if cell_size is not None and not _is_positive_number(cell_size):
         raise ConfigError(f"cell_size must be a positive number of metres, got {cell_size!r}")
 
     xy, analysis_crs, crs_chosen = _points_xy(incidents, crs)
@@ -759,7 +601,6 @@ def kernel_density(
     crs_label = analysis_crs.to_string()
     if crs_chosen:
         _announce(f"analysis CRS {crs_label} (chosen from the data)", quiet)
-
     parameters: dict[str, Any] = {
         "kernel": kern.name,
         "bandwidth_convention": kern.convention,
@@ -773,68 +614,145 @@ def kernel_density(
         "synthetic": bool(getattr(incidents, "attrs", {}).get("synthetic", False)),
         "parsc_geo_version": __version__,
     }
+    h = _resolve_bandwidth(bandwidth, bandwidth_adjust, kern, xy, w, seed, parameters, quiet)
+    grid = _grid_spec(xy, kern, h, cell_size, extent, analysis_crs, parameters, quiet)
 
+    per_m2 = kde_grid(
+        xy[:, 0],
+        xy[:, 1],
+        w,
+        kernel=kern.name,
+        bandwidth=h,
+        cell_size=grid.size,
+        x0=grid.x0,
+        ytop=grid.ytop,
+        shape=grid.shape,
+    )
+    array = per_m2 * (1e6 if units == "per_km2" else grid.size * grid.size)
+    transform = Affine(grid.size, 0.0, grid.x0, 0.0, -grid.size, grid.ytop)
+    parameters["integral"] = float(per_m2.sum() * grid.size * grid.size)
+    parameters["mask"] = mask is not None
+    if mask is not None:
+        inside = _mask_cells(mask, analysis_crs, transform, grid.shape)
+        array = np.where(inside, array, np.nan)
+        parameters["mask_cells_inside"] = int(inside.sum())
+    return DensityRaster(
+        array=array,
+        transform=transform,
+        crs=analysis_crs,
+        cell_size=grid.size,
+        bandwidth=h,
+        kernel=kern.name,
+        units=units,
+        parameters=parameters,
+    )
+
+
+def _is_positive_number(value: Any) -> bool:
+    """Return whether ``value`` is a finite positive int or float (not a bool)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _resolve_bandwidth(
+    bandwidth: float | str | None,
+    adjust: float,
+    kern: Kernel,
+    xy: NDArray[np.float64],
+    w: NDArray[np.float64],
+    seed: int,
+    parameters: dict[str, Any],
+    quiet: bool,
+) -> float:
+    """Return the bandwidth to use (metres), recording and announcing automatic choices."""
     if bandwidth is None or isinstance(bandwidth, str):
-        rule = DEFAULT_RULE if bandwidth is None else bandwidth
-        choice = select_bandwidth(xy, rule, kern.name, w, seed=seed)
-        h_raw = choice.value
+        choice = select_bandwidth(
+            xy, DEFAULT_RULE if bandwidth is None else bandwidth, kern.name, w, seed=seed
+        )
         floor = _from_quartic_radius(MIN_AUTO_RADIUS_M, kern)
-        floored = h_raw < floor
-        h_base = max(h_raw, floor)
+        base = max(choice.value, floor)
         parameters.update(
             {
                 "bandwidth_rule": choice.rule,
                 "bandwidth_rule_details": choice.details,
-                "bandwidth_unadjusted_m": h_raw,
+                "bandwidth_unadjusted_m": choice.value,
             }
         )
         message = (
-            f"bandwidth {h_raw:,.0f} m ({kern.convention}, {kern.name} kernel) "
+            f"bandwidth {choice.value:,.0f} m ({kern.convention}, {kern.name} kernel) "
             f"by the {choice.rule} rule"
         )
         if choice.details.get("at_boundary"):
             message += " (optimum at the edge of the searched range: check the data)"
-        if floored:
+        if choice.value < floor:
             parameters["bandwidth_floor_m"] = floor
             message += f", raised to the minimum {floor:,.0f} m"
         _announce(message, quiet)
-    else:
-        if isinstance(bandwidth, bool) or not (
-            isinstance(bandwidth, int | float) and math.isfinite(bandwidth) and bandwidth > 0
-        ):
-            raise ConfigError(
-                f"bandwidth must be a positive number of metres or a rule name, got {bandwidth!r}",
-                hint="e.g. bandwidth=500, or 'silverman', 'scott', 'lcv'",
-            )
-        h_base = float(bandwidth)
+    elif _is_positive_number(bandwidth):
+        base = float(bandwidth)
         parameters["bandwidth_rule"] = "given"
-    h = h_base * float(bandwidth_adjust)
-    if bandwidth_adjust != 1.0:
-        _announce(f"bandwidth × {bandwidth_adjust:g} = {h:,.0f} m", quiet)
+    else:
+        raise ConfigError(
+            f"bandwidth must be a positive number of metres or a rule name, got {bandwidth!r}",
+            hint="e.g. bandwidth=500, or 'silverman', 'scott', 'lcv'",
+        )
+    h = base * float(adjust)
+    if adjust != 1.0:
+        _announce(f"bandwidth × {adjust:g} = {h:,.0f} m", quiet)
     parameters["bandwidth_m"] = h
+    return h
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """A north-up grid: west edge, north edge, rows, columns and cell size (metres)."""
+
+    x0: float
+    ytop: float
+    rows: int
+    cols: int
+    size: float
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.rows, self.cols
+
+
+def _grid_spec(
+    xy: NDArray[np.float64],
+    kern: Kernel,
+    h: float,
+    cell_size: float | None,
+    extent: Any,
+    crs: CRS,
+    parameters: dict[str, Any],
+    quiet: bool,
+) -> _Grid:
+    """Choose extent and cell size, recording and announcing automatic choices."""
     support = kern.support * h
     radius_equiv = _to_quartic_radius(h, kern)
-
     if extent is None:
         minx, miny = xy.min(axis=0) - support
         maxx, maxy = xy.max(axis=0) + support
         extent_rule = "data bounds padded by the kernel support, snapped to the cell size"
     else:
-        minx, miny, maxx, maxy = _extent_bounds(extent, analysis_crs)
+        minx, miny, maxx, maxy = _extent_bounds(extent, crs)
         extent_rule = "given"
 
     if cell_size is None:
         size, size_rule = _cell_size_auto(float(maxx - minx), float(maxy - miny), radius_equiv)
         _announce(f"cell size {size:g} m: {size_rule}", quiet)
-        parameters.update({"cell_size_rule": size_rule})
     else:
-        size = float(cell_size)
-        parameters["cell_size_rule"] = "given"
+        size, size_rule = float(cell_size), "given"
         if size > radius_equiv / 2:
             warnings.warn(
                 f"cell size {size:g} m is coarse for a {h:g} m {kern.name} bandwidth: "
                 f"the surface will be blocky (use at most {radius_equiv / CELLS_PER_RADIUS:.0f} m)",
-                stacklevel=2,
+                stacklevel=3,
             )
 
     if extent is None:
@@ -843,10 +761,9 @@ def kernel_density(
         pad = 2 * size
         minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
         x0 = math.floor(minx / size) * size
-        y0 = math.floor(miny / size) * size
         cols = max(1, math.ceil(maxx / size - 1e-9) - math.floor(minx / size))
         rows = max(1, math.ceil(maxy / size - 1e-9) - math.floor(miny / size))
-        ytop = y0 + rows * size
+        ytop = math.floor(miny / size) * size + rows * size
     else:
         x0, ytop = float(minx), float(maxy)
         cols = max(1, math.ceil((maxx - minx) / size - 1e-9))
@@ -861,48 +778,18 @@ def kernel_density(
         warnings.warn(
             f"building a large grid: {rows:,} × {cols:,} = {n_cells:,} cells "
             f"(over {MAX_CELLS_WARNING:,}); this needs time and memory",
-            stacklevel=2,
+            stacklevel=3,
         )
-
-    per_m2 = kde_grid(
-        xy[:, 0],
-        xy[:, 1],
-        w,
-        kernel=kern.name,
-        bandwidth=h,
-        cell_size=size,
-        x0=x0,
-        ytop=ytop,
-        shape=(rows, cols),
-    )
-    array = per_m2 * (1e6 if units == "per_km2" else size * size)
-    transform = Affine(size, 0.0, x0, 0.0, -size, ytop)
     parameters.update(
         {
             "cell_size_m": size,
+            "cell_size_rule": size_rule,
             "extent": [x0, ytop - rows * size, x0 + cols * size, ytop],
             "extent_rule": extent_rule,
             "shape": [rows, cols],
-            "integral": float(per_m2.sum() * size * size),
         }
     )
-    if mask is not None:
-        inside = _mask_cells(mask, analysis_crs, transform, (rows, cols))
-        array = np.where(inside, array, np.nan)
-        parameters["mask"] = True
-        parameters["mask_cells_inside"] = int(inside.sum())
-    else:
-        parameters["mask"] = False
-    return DensityRaster(
-        array=array,
-        transform=transform,
-        crs=analysis_crs,
-        cell_size=size,
-        bandwidth=h,
-        kernel=kern.name,
-        units=units,
-        parameters=parameters,
-    )
+    return _Grid(x0, ytop, rows, cols, size)
 
 
 def _to_quartic_radius(h: float, kern: Kernel) -> float:
