@@ -54,7 +54,7 @@ def sector_density(sp: SectorPlan, plan: PatrolPlan) -> DensityRaster | None:
     """Return a kernel density of the sector's incidents for the map background, or None.
 
     The background is decoration: when the density module is missing or the sector has too few
-    incidents, the map is drawn without it.
+    incidents, the map is drawn without it. Incidents stacked at a police station are left out.
     """
     try:
         import geopandas as gpd
@@ -63,11 +63,15 @@ def sector_density(sp: SectorPlan, plan: PatrolPlan) -> DensityRaster | None:
         from ..density import kernel_density
     except ImportError:
         return None
-    if sp.n_incidents < 3:
+    points = sp.incidents
+    if "at_station" in points:
+        # Stacks at a station's coordinates are geocoding artefacts, as for the critical points.
+        points = points[~points["at_station"].fillna(False).astype(bool).to_numpy()]
+    if len(points) < 3:
         return None
     try:
         return kernel_density(
-            sp.incidents,
+            points,
             extent=tuple(sp.geometry.buffer(100).bounds),
             mask=gpd.GeoSeries([sp.geometry], crs=plan.crs),
             crs=plan.crs,
@@ -100,6 +104,32 @@ def _scale_bar(ax: Axes, width: float) -> None:
         fontweight="bold",
         arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1},
     )
+
+
+def label_positions(centres: list[Any], spacing: float) -> list[tuple[float, float]]:
+    """Return label positions: at each point, moved outward when closer than ``spacing``.
+
+    Points are placed in rank order; a label that would overlap an earlier one is moved to
+    the first free spot on rings of ``spacing`` around its point (eight directions per ring).
+    """
+    import math
+
+    placed: list[tuple[float, float]] = []
+    for c in centres:
+        candidates = [(c.x, c.y)] + [
+            (
+                c.x + ring * spacing * math.cos(k * math.pi / 4 + math.pi / 4),
+                c.y + ring * spacing * math.sin(k * math.pi / 4 + math.pi / 4),
+            )
+            for ring in (1, 2, 3)
+            for k in range(8)
+        ]
+        spot = next(
+            (xy for xy in candidates if all(math.dist(xy, other) >= spacing for other in placed)),
+            candidates[-1],
+        )
+        placed.append(spot)
+    return placed
 
 
 def _legend(ax: Axes, *, with_density: bool, with_tour: bool) -> None:
@@ -189,14 +219,19 @@ def draw_map(
         ring = [centres[i] for i in [*sp.tour, sp.tour[0]]]
         xs, ys = LineString(ring).xy
         ax.plot(xs, ys, color="#2166ac", linewidth=0.8, linestyle="--", zorder=4)
-    for p, c in zip(sp.points, centres, strict=True):
+    for p in sp.points:
         geom = p["geometry"]
         for part in getattr(geom, "geoms", [geom]):
             xs, ys = part.exterior.xy
             ax.fill(xs, ys, facecolor=POINT_COLOUR, alpha=0.35, edgecolor=POINT_COLOUR, lw=0.8)
+    for p, (lx, ly), c in zip(
+        sp.points, label_positions(centres, (x1 - x0) * 0.035), centres, strict=True
+    ):
+        if (lx, ly) != (c.x, c.y):
+            ax.plot([c.x, lx], [c.y, ly], color=POINT_COLOUR, lw=0.6, zorder=5)
         ax.text(
-            c.x,
-            c.y,
+            lx,
+            ly,
             str(p["rango"]),
             fontsize=7,
             fontweight="bold",
