@@ -536,7 +536,8 @@ def kernel_density(
         Metres (search radius for compact kernels, σ for the gaussian; see
         :mod:`parsc_geo.bandwidth`), or a rule: ``"silverman"`` (ArcGIS default, used when None),
         ``"scott"`` or ``"lcv"``. Automatic radii below 200 m (quartic-equivalent) are raised to
-        200 m, as police geocoding is rarely better than 50 m.
+        200 m, as police geocoding is rarely better than 50 m; that minimum is also used when
+        every incident shares one location (no spread to measure).
     bandwidth_adjust
         Factor applied to the bandwidth, given or automatic (sfhotspot's convention).
     kernel
@@ -571,12 +572,15 @@ def kernel_density(
     InputDataError
         Missing or non-point geometries, bad weights.
     InsufficientDataError
-        No incidents, or too few to choose a bandwidth automatically.
+        No incidents.
     ConfigError
         Invalid kernel, bandwidth, cell size, extent, mask or units; grids over 100 million cells.
 
     Notes
     -----
+    Incidents stacked on police stations (``at_station``) are not excluded here: the hotspot
+    functions and the ``parsc-geo density`` command leave them out before calling this.
+
     ``f(g) = Σᵢ wᵢ K_h(g − xᵢ)`` at cell centres, computed by linear binning and FFT convolution
     with the sampled kernel normalised to unit mass (Wand 1994). With the default extent the
     raster integrates to ``Σ wᵢ``. The quartic kernel is ``3/(π h²) (1 − d²/h²)²`` (Silverman
@@ -670,10 +674,22 @@ def _resolve_bandwidth(
 ) -> float:
     """Return the bandwidth to use (metres), recording and announcing automatic choices."""
     if bandwidth is None or isinstance(bandwidth, str):
-        choice = select_bandwidth(
-            xy, DEFAULT_RULE if bandwidth is None else bandwidth, kern.name, w, seed=seed
-        )
         floor = _from_quartic_radius(MIN_AUTO_RADIUS_M, kern)
+        rule = DEFAULT_RULE if bandwidth is None else bandwidth
+        try:
+            choice = select_bandwidth(xy, rule, kern.name, w, seed=seed)
+        except InsufficientDataError as exc:
+            # One location (or one weighted point) has no spread to measure: smooth it with the
+            # smallest automatic bandwidth rather than refuse to map it.
+            parameters.update(
+                {"bandwidth_rule": "minimum", "bandwidth_rule_details": {"reason": exc.message}}
+            )
+            _announce(
+                f"bandwidth {floor:,.0f} m ({kern.convention}, {kern.name} kernel), the minimum: "
+                f"{exc.message}",
+                quiet,
+            )
+            return _adjusted(floor, adjust, parameters, quiet)
         base = max(choice.value, floor)
         parameters.update(
             {
@@ -700,6 +716,11 @@ def _resolve_bandwidth(
             f"bandwidth must be a positive number of metres or a rule name, got {bandwidth!r}",
             hint="e.g. bandwidth=500, or 'silverman', 'scott', 'lcv'",
         )
+    return _adjusted(base, adjust, parameters, quiet)
+
+
+def _adjusted(base: float, adjust: float, parameters: dict[str, Any], quiet: bool) -> float:
+    """Apply ``bandwidth_adjust``, record the result and announce a change."""
     h = base * float(adjust)
     if adjust != 1.0:
         _announce(f"bandwidth × {adjust:g} = {h:,.0f} m", quiet)

@@ -272,11 +272,15 @@ def test_rejects_bad_weights_naming_the_row():
         kernel_density(gdf, bandwidth=100, weights="harm")
 
 
-def test_automatic_bandwidth_needs_two_distinct_points():
-    with pytest.raises(InsufficientDataError, match="at least 2 points"):
-        kernel_density(points([0], [0]))
-    with pytest.raises(InsufficientDataError, match="same location"):
-        kernel_density(points([5, 5, 5], [7, 7, 7]))
+def test_automatic_bandwidth_without_spread_uses_the_minimum(capsys):
+    one = kernel_density(points([0], [0]))
+    assert one.bandwidth == 200.0 and one.parameters["bandwidth_rule"] == "minimum"
+    assert "at least 2 points" in one.parameters["bandwidth_rule_details"]["reason"]
+    assert "the minimum" in capsys.readouterr().err
+    stack = kernel_density(points([5, 5, 5], [7, 7, 7]), kernel="gaussian", bandwidth_adjust=2)
+    assert "same location" in stack.parameters["bandwidth_rule_details"]["reason"]
+    assert stack.bandwidth == pytest.approx(2 * 200 / 2.7792, rel=1e-4)
+    assert stack.integral() == pytest.approx(3.0)
 
 
 def test_density_raster_properties():
