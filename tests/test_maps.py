@@ -137,10 +137,10 @@ def test_comisaria_layers(comisaria_page):
     assert names == [
         "Densidad kernel de incidentes",
         "Distritos (1)",
-        "Comisarías y dependencias policiales (2)",
         "Sectores (2)",
         "Subsectores con número de incidentes (4)",
         "Zonas críticas por densidad kernel (KDE) (2)",
+        "Comisarías y dependencias policiales (2)",
         "Incidentes: Violencia contra las mujeres e integrantes del grupo familiar (8)",
         "Incidentes: Muertes violentas (2)",
         "Incidentes: Delitos patrimoniales en espacios públicos (18)",
@@ -363,3 +363,38 @@ def test_write_atlas_files_and_index(tmp_path):
     assert "n.º 1 (densidad kernel (KDE)): 14 incidentes" in index
     with pytest.raises(OutputError, match="already exist"):
         write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
+
+
+# ---------------------------------------------------------------- ranking labels, density on the fly
+def test_labels_are_consecutive_and_follow_table_rank():
+    from parsc_geo.maps.layers import rank_within
+
+    hs = md.hotspots()
+    kde = hs[hs["method"] == "kde"].copy()
+    # a table ranking over a larger unit: kde-0002 before kde-0001 despite fewer incidents
+    kde["rank"] = [3, 7]
+    ranked = rank_within(kde)
+    assert ranked["hotspot_id"].tolist() == ["kde-0002", "kde-0001"]
+    assert ranked["map_rank"].tolist() == [1, 2]
+    # without a rank column: by n descending (14 before 9)
+    assert rank_within(hs[hs["method"] == "kde"])["hotspot_id"].tolist() == [
+        "kde-0001",
+        "kde-0002",
+    ]
+
+
+def test_province_hotspots_selected_by_province_column():
+    hs = md.hotspots()
+    hs.loc[hs["hotspot_id"] == "kde-0002", "provincia"] = "Chota"  # another province's row
+    built = build_province_map(md.incidents(), province="Cajamarca", hotspots=hs, tiles=None)
+    assert built.summary["hotspots"] == {"kde": 1}
+    assert built.summary["top_hotspots"][0]["n"] == 14
+
+
+def test_write_atlas_computes_density(tmp_path):
+    paths = write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
+    page = paths[1].read_text(encoding="utf-8")
+    m = re.search(r'class="parsc-colorbar"[^>]*data-vmax="([^"]+)"', page)
+    assert m and float(m.group(1)) > 0
+    assert "Estimación kernel: núcleo quartic" in page
+    assert "L.imageOverlay(" in page

@@ -58,6 +58,16 @@ RUNTIME_JS: Final = r"""
       }
     });
   };
+  // Permanent labels (subsectors) only from LABEL_MIN_ZOOM on: they would cover everything.
+  P.labelZoom = function (map, minZoom) {
+    function update() {
+      var c = map.getContainer();
+      if (map.getZoom() < minZoom) { L.DomUtil.addClass(c, "parsc-zoom-low"); }
+      else { L.DomUtil.removeClass(c, "parsc-zoom-low"); }
+    }
+    map.on("zoomend", update);
+    map.whenReady(update);
+  };
   // Fullscreen button (Fullscreen API), Spanish title.
   P.Fullscreen = L.Control.extend({
     options: {position: "topleft"},
@@ -188,6 +198,7 @@ RUNTIME_CSS: Final = """
 .parsc-rank { background: #111; color: #fff; border: 2px solid #fff; border-radius: 12px;
   font-weight: bold; font-size: 12px; padding: 1px 7px; }
 .parsc-rank::before, .parsc-label::before { display: none; }
+.parsc-zoom-low .parsc-label { display: none; }
 .parsc-fullscreen a { display: flex; align-items: center; justify-content: center; }
 .leaflet-control-layers { font-size: 12px; max-height: 42vh; overflow: auto; }
 .parsc-period { background: #fff; padding: 4px 6px; font: 12px sans-serif; }

@@ -50,6 +50,8 @@ DEFAULT_SOURCE = "Denuncias policiales georreferenciadas (PNP)"
 SYNTHETIC_SOURCE = "Muestra sintética de parsc-geo (no son denuncias reales)"
 #: Minimum incidents for a kernel density layer (fewer gives a meaningless surface).
 MIN_DENSITY_INCIDENTS = 5
+#: Incidents within this distance (m) of a map's area enter its kernel density.
+DENSITY_CONTEXT_M = 2_000.0
 #: Margin (m) around a comisaría's sectors in its map and density grid.
 COMISARIA_MARGIN_M = 300.0
 
@@ -110,6 +112,23 @@ def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoData
     return gdf[gdf.intersects(geom)]
 
 
+def _hotspots_for(
+    hotspots: gpd.GeoDataFrame | None, province: gpd.GeoDataFrame, name: str
+) -> gpd.GeoDataFrame | None:
+    """Hotspots of a province: by their ``provincia`` column, else by location."""
+    if hotspots is None or not len(hotspots):
+        return hotspots
+    if "provincia" not in hotspots.columns:
+        return _within(hotspots, province)
+    known = hotspots["provincia"].notna()
+    mine = known & (hotspots["provincia"].map(_fold) == _fold(name))
+    located = _within(hotspots[~known], province)
+    keep = mine.copy()
+    if located is not None:
+        keep.loc[located.index] = True
+    return hotspots[keep]
+
+
 def _top_hotspots(hotspots: gpd.GeoDataFrame | None, k: int = 3) -> list[dict[str, Any]]:
     if hotspots is None or not len(hotspots):
         return []
@@ -124,7 +143,7 @@ def _top_hotspots(hotspots: gpd.GeoDataFrame | None, k: int = 3) -> list[dict[st
         for _, r in ranked.head(k).iterrows():
             out.append(
                 {
-                    "rank": int(r["rank"]),
+                    "rank": int(r["map_rank"]),
                     "method": METHOD_LABELS.get(method, method),
                     "n": int(r["n"]),
                     "top_modalidades": ""
@@ -166,17 +185,25 @@ def _finish(
 
 
 def _density_for(incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame, margin_m: float = 0.0) -> Any:
-    """Kernel density of ``incidents`` on ``area``'s extent (masked to it), or None if too few."""
+    """Kernel density on ``area``'s extent (masked to it), or None if too few incidents.
+
+    Only incidents within :data:`DENSITY_CONTEXT_M` of the area are used, so that the automatic
+    bandwidth reflects the local spread of points, not the whole region's; the ones just outside
+    still contribute near the edges. Incidents stacked at a police station are left out, as
+    the hotspot methods do.
+    """
     from ..density import kernel_density
     from ..projection import metric_crs
 
-    pts = incidents
+    crs = metric_crs(area)
+    metric_area = area.to_crs(crs)
+    context = metric_area.buffer(DENSITY_CONTEXT_M).union_all()
+    pts = incidents.to_crs(crs)
+    pts = pts[pts.within(context)]
     if "at_station" in pts.columns:
         pts = pts[~pts["at_station"].fillna(False).astype(bool)]
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
-    crs = metric_crs(area)
-    metric_area = area.to_crs(crs)
     minx, miny, maxx, maxy = metric_area.total_bounds
     extent = (minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
     try:
@@ -253,10 +280,10 @@ def build_province_map(
     if density is not None:
         summary["density"] = add_density(m, density)
     summary["boundaries"] = add_boundaries(m, provinces=match, districts=districts)
-    summary["stations"] = add_stations(m, stations)
-    hs = _within(hotspots, match)
+    hs = _hotspots_for(hotspots, match, name)
     summary["gistar"] = add_gistar(m, hs) if hs is not None else {}
     summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
+    summary["stations"] = add_stations(m, stations)
     summary["top_hotspots"] = _top_hotspots(hs)
     summary.update(add_incidents(m, inc, public=public, grid_m=grid_m))
     _finish(
@@ -336,11 +363,11 @@ def build_comisaria_map(
     if density is not None:
         summary["density"] = add_density(m, density)
     summary["boundaries"] = add_boundaries(m, districts=districts)
-    summary["stations"] = add_stations(m, stations)
-    summary["subsectors"] = add_sectors(m, own, inc)
     hs = _within(hotspots, own)
     summary["gistar"] = add_gistar(m, hs) if hs is not None else {}
+    summary["subsectors"] = add_sectors(m, own, inc)
     summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
+    summary["stations"] = add_stations(m, stations)
     summary["top_hotspots"] = _top_hotspots(hs)
     summary.update(add_incidents(m, inc, public=public, grid_m=grid_m))
     province = ""

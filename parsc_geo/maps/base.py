@@ -49,6 +49,8 @@ TILES: dict[str, tuple[str, str]] = {
 
 #: Deepest zoom level (street level; also needed by marker clustering without tiles).
 MAX_ZOOM = 19
+#: Zoom from which permanent labels (subsectors) show; below it they would cover the map.
+LABEL_MIN_ZOOM = 15
 #: Shallowest zoom level (a Peruvian region fills the screen; fewer levels to cluster).
 MIN_ZOOM = 5
 
@@ -98,6 +100,7 @@ class _Runtime(MacroElement):
         L.control.scale({metric: true, imperial: false, position: "bottomleft"})
             .addTo({{ this._parent.get_name() }});
         new parscGeo.Fullscreen().addTo({{ this._parent.get_name() }});
+        parscGeo.labelZoom({{ this._parent.get_name() }}, {{ this.label_min_zoom }});
         {% endmacro %}
         """
     )
@@ -107,6 +110,7 @@ class _Runtime(MacroElement):
         self._name = "ParscRuntime"
         self.css = RUNTIME_CSS
         self.js = RUNTIME_JS
+        self.label_min_zoom = LABEL_MIN_ZOOM
 
 
 class MarkerClusterAssets(MacroElement):

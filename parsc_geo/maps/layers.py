@@ -701,15 +701,22 @@ def add_density(
 
 
 def rank_within(hotspots: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return hotspots sorted by ``rank`` (computed by n, harm, hotspot_id when absent)."""
-    hs = hotspots.copy()
-    if "rank" not in hs.columns or hs["rank"].isna().any():
-        order = hs.sort_values(
-            ["n", "harm", "hotspot_id"], ascending=[False, False, True], kind="stable"
-        ).index
-        hs.loc[order, "rank"] = np.arange(1, len(hs) + 1)
-    hs["rank"] = hs["rank"].astype(int)
-    return hs.sort_values(["rank", "hotspot_id"], kind="stable")
+    """Return hotspots in rank order with ``map_rank`` = 1, 2, … (the label on the map).
+
+    The order is the table's ``rank`` (from :func:`parsc_geo.ranking.rank_hotspots`, ties by
+    ``hotspot_id``) when every row has one, else ``n`` (descending), ``harm`` (descending),
+    ``hotspot_id``. Labels are consecutive within a map even when the table ranks over a
+    larger unit or over several methods together.
+    """
+    import pandas as pd
+
+    if "rank" in hotspots.columns and hotspots["rank"].notna().all() and len(hotspots):
+        keys, ascending = ["rank", "hotspot_id"], [True, True]
+    else:
+        keys, ascending = ["n", "harm", "hotspot_id"], [False, False, True]
+    hs = hotspots.sort_values(keys, ascending=ascending, kind="stable").copy()
+    hs["map_rank"] = pd.Series(np.arange(1, len(hs) + 1), index=hs.index)
+    return hs
 
 
 def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
@@ -737,10 +744,11 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
         def props(r: Mapping[str, Any], color: str = color, label: str = label) -> dict[str, Any]:
             return {
                 "style": {"color": color, "weight": 2.5, "fillColor": color, "fillOpacity": 0.18},
-                "label": str(int(r["rank"])),
-                "popup_title": f"Zona crítica n.º {int(r['rank'])}",
+                "label": str(int(r["map_rank"])),
+                "popup_title": f"Zona crítica n.º {int(r['map_rank'])}",
                 "popup": [
                     ["Método", label],
+                    ["Rango en la tabla de ranking", _num(r.get("rank"))],
                     ["Incidentes", _num(r.get("n"))],
                     ["Daño ponderado", _num(r.get("harm"))],
                     ["Área", f"{_num(r.get('area_km2'), 3)} km²"],
@@ -783,7 +791,7 @@ def add_gistar(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
     def props(r: Mapping[str, Any]) -> dict[str, Any]:
         label, color = GI_CLASSES[str(r["gi_class"])]
         return {
-            "style": {"color": color, "weight": 0.5, "fillColor": color, "fillOpacity": 0.55},
+            "style": {"color": color, "weight": 0.5, "fillColor": color, "fillOpacity": 0.4},
             "popup_title": label,
             "popup": [
                 ["Incidentes en la celda", _num(r.get("n"))],

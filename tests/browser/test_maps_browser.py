@@ -76,10 +76,10 @@ def test_expected_layers_in_control(open_map, atlas):
     assert labels == [
         "Densidad kernel de incidentes",
         "Distritos (1)",
-        "Comisarías y dependencias policiales (2)",
         "Sectores (2)",
         "Subsectores con número de incidentes (4)",
         "Zonas críticas por densidad kernel (KDE) (2)",
+        "Comisarías y dependencias policiales (2)",
         "Incidentes: Violencia contra las mujeres e integrantes del grupo familiar (8)",
         "Incidentes: Muertes violentas (2)",
         PATRIMONIO,
