@@ -11,6 +11,9 @@ import pandas as pd
 import pytest
 import shapely
 from esda import G_Local
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import stats
 
 from parsc_geo._errors import ConfigError
@@ -251,3 +254,25 @@ def test_hotspot_gistar_harm_weights() -> None:
     )
     assert len(grid) == len(out)
     assert np.isclose(out["harm"].sum(), data["harm"].sum())
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(arrays(np.float64, st.integers(1, 300), elements=st.floats(0, 1)))
+def test_fdr_property_equals_scipy(p: np.ndarray) -> None:
+    np.testing.assert_allclose(fdr_bh(p), stats.false_discovery_control(p, method="bh"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000))
+def test_gi_star_permutation_equivariant(seed: int) -> None:
+    grid = make_grid(shapely.box(X0, Y0, X0 + 1200, Y0 + 900), 100, crs=CRS)
+    rng = np.random.default_rng(seed)
+    y = rng.poisson(2.0, len(grid)).astype(float)
+    w = distance_band_weights(grid, 150.0)
+    perm = rng.permutation(len(grid))
+    z = gi_star_z(y, w)
+    z_perm = gi_star_z(y[perm], w[perm][:, perm])
+    np.testing.assert_allclose(z_perm, z[perm], atol=1e-12)
