@@ -91,6 +91,20 @@ def test_csv_with_named_columns_weights_and_units(tmp_path, lonlat):
     assert tags["units"] == "per_cell" and json.loads(tags["kernel"]) == "gaussian"
 
 
+def test_semicolon_latin1_csv(tmp_path, lonlat):
+    lon, lat = lonlat
+    src = tmp_path / "denuncias.csv"
+    frame = pd.DataFrame({"Longitud": lon, "Latitud": lat, "Comisaría": "CPNP CAJAMARCA"})
+    src.write_bytes(frame.to_csv(sep=";", index=False).encode("latin-1"))
+    out = tmp_path / "d.tif"
+    result = CliRunner().invoke(
+        cli, ["-q", "density", str(src), "-o", str(out), "--bandwidth", "300"]
+    )
+    assert result.exit_code == 0, result.output
+    data, res, _, _, _ = read_tif(out)
+    assert data.sum() * res[0] * res[1] / 1e6 == pytest.approx(400, rel=1e-5)
+
+
 def test_workspace_input_excludes_station_stacks_and_filters_fenomeno(tmp_path, lonlat):
     from parsc_geo.store import Workspace
 

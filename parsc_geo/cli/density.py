@@ -11,6 +11,7 @@ from .options import is_quiet, overwrite_option, workspace_option
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
 #: Default output file.
 DEFAULT_OUTPUT = Path("densidad.tif")
@@ -58,6 +59,29 @@ def _parse_extent(
     return minx, miny, maxx, maxy
 
 
+def _read_csv(path: Path) -> pd.DataFrame:
+    """Read a delimited text file: delimiter sniffed (, ; tab |), UTF-8 or else Latin-1."""
+    import csv
+
+    import pandas as pd
+
+    head = path.read_bytes()[:65536]
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            text = head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        try:
+            delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+        try:
+            return pd.read_csv(path, sep=delimiter, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("the file is neither UTF-8 nor Latin-1 text")
+
+
 def _read_table_points(
     path: Path, lon_col: str | None, lat_col: str | None, input_crs: str
 ) -> gpd.GeoDataFrame:
@@ -69,10 +93,7 @@ def _read_table_points(
     from ..io.columns import recognise_columns
 
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path)
-        else:
-            df = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+        df = pd.read_excel(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise InputDataError(f"{path}: cannot read the table: {exc}") from exc
     mapping = {k: v for k, v in (("lon", lon_col), ("lat", lat_col)) if v}
