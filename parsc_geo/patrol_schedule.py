@@ -34,7 +34,7 @@ class ScheduleOptions:
     units
         Patrol units assigned to each sector per shift.
     shifts
-        Shifts per day.
+        Shifts per day (None: as many whole shifts as fit in 24 h, e.g. 3 of 8 h, 2 of 12 h).
     shift_hours
         Length of a shift in hours.
     first_shift_start
@@ -52,7 +52,7 @@ class ScheduleOptions:
     """
 
     units: int = 1
-    shifts: int = 3
+    shifts: int | None = None
     shift_hours: int = 8
     first_shift_start: int = 6
     available_hours: float | None = None
@@ -66,6 +66,12 @@ class ScheduleOptions:
         from ._validate import ProblemCollector
 
         problems = ProblemCollector("in the patrol schedule options")
+        if (
+            self.shifts is None
+            and isinstance(self.shift_hours, int)
+            and 1 <= self.shift_hours <= 24
+        ):
+            object.__setattr__(self, "shifts", 24 // self.shift_hours)
         if not isinstance(self.units, int) or self.units < 1:
             problems.add(f"units must be a whole number ≥ 1, got {self.units!r}")
         if not isinstance(self.shifts, int) or self.shifts < 1:
@@ -109,7 +115,8 @@ class ScheduleOptions:
 
     def shift_starts(self) -> list[int]:
         """Return the start hour (0–23) of each shift."""
-        return [(self.first_shift_start + k * self.shift_hours) % 24 for k in range(self.shifts)]
+        count = self.shifts if self.shifts is not None else 24 // self.shift_hours
+        return [(self.first_shift_start + k * self.shift_hours) % 24 for k in range(count)]
 
 
 @dataclass

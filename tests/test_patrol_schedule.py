@@ -53,8 +53,12 @@ def test_every_bad_option_is_listed_at_once():
 
 def test_default_shifts():
     opts = ScheduleOptions()
+    assert opts.shifts == 3
     assert opts.shift_starts() == [6, 14, 22]
     assert opts.available_minutes == 480
+    twelve = ScheduleOptions(shift_hours=12)
+    assert twelve.shifts == 2 and twelve.shift_starts() == [6, 18]
+    assert ScheduleOptions(shift_hours=5).shifts == 4  # whole shifts only: 20 of 24 h
 
 
 # -- apportionment ----------------------------------------------------------------------------

@@ -35,9 +35,8 @@ Examples:
 @click.option(
     "--shifts",
     type=click.IntRange(min=1, max=24),
-    default=3,
-    show_default=True,
-    help="Shifts per day.",
+    default=None,
+    help="Shifts per day [default: as many as fit in 24 h, e.g. 3 of 8 h].",
 )
 @click.option(
     "--shift-hours",
@@ -143,7 +142,7 @@ def command(
     output: Path | None,
     comisaria: str | None,
     units: int,
-    shifts: int,
+    shifts: int | None,
     shift_hours: int,
     first_shift_start: int,
     available_hours: float | None,
