@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError, InputDataError
+from ._fast import flags_to_text, hex64
 from .schema import INCIDENT_COLUMNS, QUARANTINE_COLUMNS
 from .settings import STATION_STACK_MIN_COUNT, STATION_STACK_RADIUS_M, TIMEZONE
 
@@ -71,6 +72,9 @@ REASONS: tuple[str, ...] = (
     "duplicate_id",
     "duplicate_place_time_type",
 )
+#: Flags set by the ingestion (bit order of the internal mask).
+_FLAG_CODES: tuple[str, ...] = ("latlon_swapped", "utm_converted", "station_stack", "time_unparsed")
+_BIT = {code: 1 << i for i, code in enumerate(_FLAG_CODES)}
 #: Flags that mean the row was corrected (counted in ``rows_fixed``).
 FIX_FLAGS: tuple[str, ...] = ("latlon_swapped",)
 
@@ -239,7 +243,9 @@ class _Prepared:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.astype(str).where(series.notna(), "").str.strip()
+    from ._fast import clean_text
+
+    return clean_text(series)
 
 
 def _content_ids(df: pd.DataFrame) -> pd.Series:
@@ -256,14 +262,19 @@ def _content_ids(df: pd.DataFrame) -> pd.Series:
     text = df[cols].astype(str)
     text.columns = [str(c) for c in cols]
     hashes = pd.util.hash_pandas_object(text, index=False, categorize=True)
-    return "h" + hashes.map("{:016x}".format).astype(str)
+    return pd.Series("h" + hex64(hashes.to_numpy()), index=df.index, dtype=object)
 
 
-def _short_hash(series: pd.Series) -> pd.Series:
+def _short_hash(df: pd.DataFrame) -> pd.Series:
     import pandas as pd
 
-    h = pd.util.hash_pandas_object(series.astype(str), index=False)
-    return h.map(lambda v: f"{v:016x}"[:8]).astype(str)
+    h = pd.util.hash_pandas_object(df.astype(str), index=False, categorize=True)
+    return pd.Series(hex64(h.to_numpy()), index=df.index, dtype=object).str.slice(0, 8)
+
+
+def _pair_text(df: pd.DataFrame, a: str, b: str, mask: np.ndarray) -> np.ndarray:
+    sub = df.loc[mask, [a, b]].astype(str)
+    return (sub[a].str.strip() + " / " + sub[b].str.strip()).to_numpy(dtype=object)
 
 
 def _coordinates(
@@ -337,7 +348,7 @@ def _coordinates(
         bad = np.isnan(lon) & ~(a_missing & b_missing) & (status == "")
         status[bad] = "unparseable_coordinates"
         fld[bad] = f"{cols['lat']}/{cols['lon']}"
-        val[bad] = (_text(df[cols["lat"]]) + " / " + _text(df[cols["lon"]])).to_numpy()[bad]
+        val[bad] = _pair_text(df, cols["lat"], cols["lon"], bad)
     if "easting" in cols and "northing" in cols:
         sources += 1
         e, e_missing = parse_numbers(df[cols["easting"]])
@@ -352,9 +363,7 @@ def _coordinates(
         bad = np.isnan(lon) & ~(e_missing & n_missing)
         status[bad] = "unparseable_coordinates"
         fld[bad] = f"{cols['easting']}/{cols['northing']}"
-        val[bad] = (_text(df[cols["easting"]]) + " / " + _text(df[cols["northing"]])).to_numpy()[
-            bad
-        ]
+        val[bad] = _pair_text(df, cols["easting"], cols["northing"], bad)
     if sources == 0:
         raise InputDataError(
             f"{raw.source}: no coordinates found (looked for LATITUD/LONGITUD, LAT/LON, Y/X, "
@@ -379,6 +388,22 @@ def _coordinates(
     fld[zero] = "coordenadas"
     val[zero] = "0 / 0"
     return lon, lat, status, fld, val, utm_flag
+
+
+def _join_parts(parts: list[pd.Series]) -> pd.Series:
+    """Join label levels with " / ", skipping empty ones, once per distinct combination."""
+    import numpy as np
+    import pandas as pd
+
+    codes = [pd.factorize(p, use_na_sentinel=False) for p in parts]
+    combined = np.zeros(len(parts[0]), dtype=np.int64)
+    for c, u in codes:
+        combined = combined * (len(u) + 1) + c
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    texts = [
+        " / ".join(str(p.iloc[i]) for p in parts if str(p.iloc[i]).strip()) for i in first.tolist()
+    ]
+    return pd.Series(np.array(texts, dtype=object)[inverse.ravel()], index=parts[0].index)
 
 
 def _labels(
@@ -417,15 +442,7 @@ def _labels(
 
     if parts:
         result = norm(label, get.get("generico"), esp, get.get("modalidad"))
-        if len(parts) == 1:
-            label_raw = parts[0]
-        else:
-            joined = parts[0]
-            for p in parts[1:]:
-                joined = joined + " / " + p
-            label_raw = joined.str.replace(r"^( / )+|( / )+$", "", regex=True).str.replace(
-                r"( / ){2,}", " / ", regex=True
-            )
+        label_raw = parts[0] if len(parts) == 1 else _join_parts(parts)
     elif fallbacks:
         result = norm(fallbacks[0])
         label_raw = fallbacks[0]
@@ -529,13 +546,11 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
             val[bad] = shown.to_numpy()[bad]
         lo = pd.Timestamp(opts.min_date).tz_localize(TIMEZONE)
         hi = pd.Timestamp.now(tz=TIMEZONE) + pd.Timedelta(days=1)
-        when = occurred.to_numpy()
         valid = occurred.notna().to_numpy()
         out_range = (reason == "") & valid & ((occurred < lo) | (occurred > hi)).to_numpy()
         reason[out_range] = "date_out_of_range"
         fld[out_range] = dfield
         val[out_range] = occurred[out_range].dt.strftime("%Y-%m-%d %H:%M").to_numpy()
-        del when
     else:
         warnings.append("no date column found: occurred_at is empty (no temporal analyses)")
         occurred = pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype=f"datetime64[ns, {TIMEZONE}]")
@@ -552,28 +567,27 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
         if fold_name(cols["incident_id"]) == "ID_DGC":
             extra = [cols[k] for k in ("especifico", "modalidad") if k in cols]
             if extra:
-                ids = ids + "-" + _short_hash(df[extra].astype(str).agg("|".join, axis=1))
-        content = _content_ids(df)
-        ids = ids.where(ids.ne(""), content)
+                ids = ids + "-" + _short_hash(df[extra])
+        empty_ids = ids.eq("").to_numpy()
+        if empty_ids.any():
+            ids[empty_ids] = _content_ids(df[empty_ids]).to_numpy()
     else:
         ids = _content_ids(df)
 
-    flags = pd.Series("", index=pd.RangeIndex(n), dtype=object)
-
-    def add_flag(mask: np.ndarray, code: str) -> None:
-        nonlocal flags
-        flags = flags.where(~mask, flags + ";" + code)
-
-    add_flag(swapped, "latlon_swapped")
-    add_flag(utm_flag, "utm_converted")
-    add_flag(time_unparsed, "time_unparsed")
+    flag_bits = (
+        swapped.astype(np.int64) * _BIT["latlon_swapped"]
+        | utm_flag.astype(np.int64) * _BIT["utm_converted"]
+        | time_unparsed.astype(np.int64) * _BIT["time_unparsed"]
+    )
     at_station = np.zeros(n, dtype=bool)
     if "observacion" in cols:
-        obs = _text(df[cols["observacion"]]).str.upper()
-        at_station = (
-            obs.str.contains("FORZADA", regex=False).to_numpy()
-            & obs.str.contains("COMISARIA", regex=False).to_numpy()
-        )
+        from ._fast import per_unique
+
+        def _forced(u: pd.Series) -> pd.Series:
+            t = u.astype(str).str.upper()
+            return t.str.contains("FORZADA", regex=False) & t.str.contains("COMISARIA", regex=False)
+
+        at_station = per_unique(df[cols["observacion"]], _forced).to_numpy(dtype=bool)
 
     def opt_text(key: str) -> pd.Series:
         if key in cols:
@@ -600,7 +614,7 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
             "sector_reportado": _join_nonempty(opt_text("sector"), opt_text("subsector")),
             "source": raw.source,
             "source_row": raw.source_row,
-            "flags": flags.to_numpy(),
+            "flags": flag_bits,
             "at_station": at_station,
         }
     )
@@ -750,8 +764,10 @@ def ingest_files(
     acc = frame[accepted_mask].reset_index(drop=True)
     at_station = acc["at_station"].to_numpy(dtype=bool) | stacked
     acc["at_station"] = at_station
-    acc["flags"] = acc["flags"].where(~at_station, acc["flags"] + ";station_stack")
-    acc["flags"] = acc["flags"].str.lstrip(";")
+    bits = (
+        acc["flags"].to_numpy(dtype=np.int64) | at_station.astype(np.int64) * _BIT["station_stack"]
+    )
+    acc["flags"] = flags_to_text(bits, _FLAG_CODES)
     accepted = gpd.GeoDataFrame(
         acc[list(INCIDENT_COLUMNS)],
         geometry=gpd.points_from_xy(lon[accepted_mask], lat[accepted_mask]),

@@ -156,7 +156,7 @@ def duplicate_mask(
         {
             "x": np.round(lon * 1e6),
             "y": np.round(lat * 1e6),
-            "t": occurred.to_numpy(),
+            "t": pd.DatetimeIndex(occurred).asi8,
             "g": triple["delito_especifico"].to_numpy(),
             "m": triple["modalidad"].to_numpy(),
         }

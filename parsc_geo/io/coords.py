@@ -38,6 +38,21 @@ def _dms_to_decimal(text: str) -> float:
     return -value if hemi in ("S", "W", "O") else value
 
 
+_EMPTY = ["NAN", "NULL", "NONE", "NA", "N/A", "-", "S/N", "SIN DATO"]
+
+
+def _clean_number(text: str) -> float:
+    """Parse one number with spaces, thousands separators or degree notation (NaN if not)."""
+    t = re.sub(r"\s+", "", text)
+    if "," in t and "." in t:
+        t = t.replace(",", "")
+    t = t.replace(",", ".")
+    try:
+        return float(t)
+    except ValueError:
+        return _dms_to_decimal(text)
+
+
 def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Parse a column of numbers written in any common way.
 
@@ -57,23 +72,32 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_numeric_dtype(values.dtype):
         arr = np.array(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)
         return arr, np.isnan(arr)
-    as_num = pd.to_numeric(values, errors="coerce")
-    arr = np.array(as_num.to_numpy(dtype=float, na_value=np.nan), dtype=float)
-    bad = np.isnan(arr)
+    if values.dtype == object:
+        values = values.map(lambda v: "" if v is None or v != v else v)
+    text = np.strings.strip(values.to_numpy(dtype=str))
+    both = (np.strings.find(text, ",") >= 0) & (np.strings.find(text, ".") >= 0)
+    if both.any():
+        text[both] = np.strings.replace(text[both], ",", "")
+    text = np.strings.replace(text, ",", ".")
+    try:
+        arr = text.astype(float)
+    except ValueError:
+        arr = np.array(
+            pd.to_numeric(pd.Series(text, dtype=object), errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            ),
+            dtype=float,
+        )
     missing = np.zeros(len(values), dtype=bool)
-    if bad.any():
-        sub = values[bad].astype(str).str.strip()
-        empty = sub.eq("") | sub.str.upper().isin(["NAN", "NULL", "NONE", "NA", "N/A", "-"])
-        missing[np.flatnonzero(bad)[empty.to_numpy()]] = True
-        text = sub[~empty].str.replace(r"\s+", "", regex=True)
-        both = text.str.contains(",", regex=False) & text.str.contains(".", regex=False)
-        text = text.where(~both, text.str.replace(",", "", regex=False))
-        text = text.str.replace(",", ".", regex=False)
-        parsed = pd.to_numeric(text, errors="coerce")
-        still = parsed.isna()
-        if still.any():
-            parsed[still] = [_dms_to_decimal(t) for t in sub[~empty][still]]
-        arr[np.flatnonzero(bad)[~empty.to_numpy()]] = parsed.to_numpy(dtype=float)
+    bad = np.flatnonzero(np.isnan(arr))
+    if len(bad):
+        sub = text[bad]
+        empty = (sub == "") | np.isin(np.strings.upper(sub), _EMPTY)
+        missing[bad[empty]] = True
+        rest = bad[~empty]
+        if len(rest):
+            originals = values.iloc[rest].astype(str).tolist()
+            arr[rest] = [_clean_number(t) for t in originals]
     return arr, missing
 
 

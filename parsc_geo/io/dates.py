@@ -88,7 +88,7 @@ def _is_empty(values: pd.Series) -> np.ndarray:
     ).to_numpy()
 
 
-def _parse_datetime_column(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
+def _parse_datetime_core(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
     """Parse one date or date-time column; return local timestamps and a has-time mask."""
     import numpy as np
     import pandas as pd
@@ -188,8 +188,8 @@ def _spanish_date(text: str) -> _dt.date | None:
         return None
 
 
-def parse_hours(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse an hour column.
+def _parse_hours_core(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse an hour column (one value per row; see :func:`parse_hours`).
 
     Returns
     -------
@@ -237,6 +237,46 @@ def parse_hours(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return seconds, empty, bad
 
 
+def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, pd.Series(np.asarray(uniques, dtype=object))
+
+
+def _parse_datetime_column(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
+    """Parse a date or date-time column once per distinct value (see the module rules)."""
+    import pandas as pd
+
+    codes, uniq = _factorize(values)
+    ts, has_time = _parse_datetime_core(uniq, tz)
+    idx = pd.DatetimeIndex(ts).take(codes)
+    return pd.Series(idx, index=pd.RangeIndex(len(values))), has_time[codes]
+
+
+def _empty_mask(values: pd.Series) -> np.ndarray:
+    codes, uniq = _factorize(values)
+    return _is_empty(uniq)[codes]
+
+
+def parse_hours(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse an hour column once per distinct value.
+
+    Returns
+    -------
+    seconds : numpy.ndarray
+        Seconds after midnight (float, NaN where not read).
+    empty : numpy.ndarray
+        True where the cell is empty.
+    bad : numpy.ndarray
+        True where the cell has text that is not an hour.
+    """
+    codes, uniq = _factorize(values)
+    seconds, empty, bad = _parse_hours_core(uniq)
+    return seconds[codes], empty[codes], bad[codes]
+
+
 def parse_occurrence(
     *,
     date: pd.Series | None,
@@ -262,7 +302,7 @@ def parse_occurrence(
         dt, has_time = _parse_datetime_column(datetime_.reset_index(drop=True), tz)
         occurred = dt
         time_known = has_time.copy()
-        any_value |= ~_is_empty(datetime_)
+        any_value |= ~_empty_mask(datetime_.reset_index(drop=True))
     if date is not None:
         d_values = date.reset_index(drop=True)
         need = occurred.isna().to_numpy()
@@ -270,7 +310,7 @@ def parse_occurrence(
             d, d_has_time = _parse_datetime_column(d_values, tz)
             occurred = occurred.where(~need, d)
             time_known = np.where(need, d_has_time, time_known)
-        any_value |= ~_is_empty(d_values)
+        any_value |= ~_empty_mask(d_values)
         if time is not None:
             seconds, _empty, bad = parse_hours(time.reset_index(drop=True))
             add = ~np.isnan(seconds) & occurred.notna().to_numpy() & ~time_known

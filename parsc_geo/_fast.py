@@ -1,0 +1,71 @@
+"""Vectorised helpers for large tables: work once per distinct value, then broadcast back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+_HEX = b"0123456789abcdef"
+
+
+def per_unique(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply ``func`` to the distinct values of ``series`` and broadcast the result back.
+
+    ``func`` receives a Series of the distinct values (RangeIndex) and must return a Series of
+    the same length. Useful for string cleaning and date parsing, where a million rows usually
+    hold a few thousand distinct values.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    result = func(pd.Series(np.asarray(uniques, dtype=object)))
+    out = result.take(codes)
+    out.index = series.index
+    return out
+
+
+def clean_text(series: pd.Series) -> pd.Series:
+    """Return ``series`` as stripped text with missing values as ``""`` (object dtype)."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_string_dtype(series.dtype) and not series.hasnans:
+        try:
+            stripped = np.strings.strip(series.to_numpy(dtype=str))
+        except (TypeError, ValueError):
+            stripped = None
+        if stripped is not None:
+            return pd.Series(stripped.astype(object), index=series.index)
+
+    def _clean(u: pd.Series) -> pd.Series:
+        return u.map(lambda v: "" if v is None or v != v else str(v).strip()).astype(object)
+
+    return per_unique(series, _clean)
+
+
+def hex64(values: np.ndarray) -> np.ndarray:
+    """Format unsigned 64-bit integers as 16 lower-case hex digits (vectorised)."""
+    import numpy as np
+
+    b = np.ascontiguousarray(values.astype(">u8")).view(np.uint8).reshape(-1, 8)
+    table = np.frombuffer(_HEX, dtype="S1")
+    chars = np.empty((len(values), 16), dtype="S1")
+    chars[:, 0::2] = table[b >> 4]
+    chars[:, 1::2] = table[b & 15]
+    return chars.view("S16").ravel().astype(str).astype(object)
+
+
+def flags_to_text(bits: np.ndarray, codes: tuple[str, ...]) -> np.ndarray:
+    """Turn a bit mask per row (bit i = ``codes[i]``) into ``;``-separated flag text."""
+    import numpy as np
+
+    uniq, inverse = np.unique(bits, return_inverse=True)
+    text = np.array(
+        [";".join(c for i, c in enumerate(codes) if int(u) >> i & 1) for u in uniq], dtype=object
+    )
+    return text[inverse.ravel()]
