@@ -103,12 +103,15 @@ def test_hotspots_other_methods(tmp_path: Path, incidents_file: Path, method: st
 def test_hotspots_declines_and_writes_empty_layer(tmp_path: Path) -> None:
     path = tmp_path / "pocos.geojson"
     _incidents().iloc[:12].to_file(path, driver="GeoJSON")
-    result = CliRunner().invoke(cli, ["hotspots", str(path), "-m", "gistar", "-o", str(tmp_path)])
+    result = CliRunner().invoke(
+        cli, ["hotspots", str(path), "-m", "gistar", "--synthetic", "-o", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     assert "no hotspots" in result.output
     written = read_hotspots(tmp_path / "hotspots_gistar.gpkg")
     assert len(written) == 0
     assert "at least 30" in written.attrs["reason"]
+    assert written.attrs["synthetic"] is True
 
 
 def test_hotspots_bad_input(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ def read_incidents_input(
 ) -> tuple[gpd.GeoDataFrame, str, bool]:
     """Read incidents from a vector file or a workspace; return them, a label and ``synthetic``.
 
+    ``synthetic`` comes from the workspace metadata (False for files).
+
     Raises
     ------
     InputDataError
@@ -47,8 +49,7 @@ def read_incidents_input(
             raise InputDataError(f"{input_path}: cannot read: {exc}") from exc
         if gdf.crs is None:
             gdf = gdf.set_crs("EPSG:4326")
-        synthetic = "sintetic" in input_path.name.lower() or "synthetic" in input_path.name.lower()
-        return gdf, str(input_path), synthetic
+        return gdf, str(input_path), False
     from ..store import Workspace
 
     ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
@@ -256,6 +257,11 @@ Examples:
     show_default=True,
     help="gistar: which cells to write.",
 )
+@click.option(
+    "--synthetic",
+    is_flag=True,
+    help="Mark the output as synthetic data (automatic for a synthetic workspace).",
+)
 @overwrite_option
 @click.pass_context
 def command(
@@ -266,6 +272,7 @@ def command(
     output: Path,
     fenomenos: tuple[str, ...],
     no_fdr: bool,
+    synthetic: bool,
     overwrite: bool,
     **options: Any,
 ) -> None:
@@ -285,7 +292,8 @@ def command(
     target = output / f"hotspots_{method}.gpkg"
     if target.exists() and not overwrite:
         raise OutputError(f"{target} already exists", hint="pass --overwrite to replace it")
-    incidents, source, synthetic = read_incidents_input(input_path, workspace)
+    incidents, source, synthetic_source = read_incidents_input(input_path, workspace)
+    synthetic = synthetic or synthetic_source
     incidents = filter_fenomenos(incidents, fenomenos)
     bandwidth_text: str | None = options["bandwidth"]
     bandwidth: float | str | None = None
