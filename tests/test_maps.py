@@ -365,7 +365,7 @@ def test_write_atlas_files_and_index(tmp_path):
         write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
 
 
-# ---------------------------------------------------------------- ranking labels, density on the fly
+# ------------------------------------------------------- ranking labels, density on the fly
 def test_labels_are_consecutive_and_follow_table_rank():
     from parsc_geo.maps.layers import rank_within
 
