@@ -202,7 +202,13 @@ def test_errors_and_exit_codes(tmp_path, lonlat):
     pd.DataFrame({"a": [1], "b": [2]}).to_csv(cols, index=False)
     no_coords = runner.invoke(cli, ["density", str(cols), "-o", str(tmp_path / "y.tif")])
     assert no_coords.exit_code == 4 and "--lon-col" in no_coords.output
-    assert not (tmp_path / "x.tif").exists() and not (tmp_path / "y.tif").exists()
+    bad_mask = tmp_path / "mask.geojson"
+    bad_mask.write_text("not a vector")
+    masked = runner.invoke(
+        cli, ["density", str(src), "-o", str(tmp_path / "z.tif"), "--mask", str(bad_mask)]
+    )
+    assert masked.exit_code == 3 and "--mask" in masked.output
+    assert not any((tmp_path / name).exists() for name in ("x.tif", "y.tif", "z.tif"))
 
 
 def test_help_has_examples():

@@ -146,6 +146,27 @@ def _read_points(
     return gdf
 
 
+def _read_mask(path: Path) -> gpd.GeoDataFrame:
+    """Read the polygons of ``--mask``."""
+    import geopandas as gpd
+
+    from .._errors import InputDataError
+
+    try:
+        mask = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several unrelated types
+        raise InputDataError(
+            f"--mask {path}: cannot read polygons: {exc}",
+            hint="give a GeoJSON, GeoPackage or Shapefile of polygons",
+        ) from exc
+    if mask.crs is None:
+        raise InputDataError(
+            f"--mask {path}: the file has no coordinate reference system",
+            hint="save it with its CRS (e.g. EPSG:4326 or EPSG:32717)",
+        )
+    return mask
+
+
 def _select(
     incidents: gpd.GeoDataFrame, fenomenos: tuple[str, ...], include_at_station: bool
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
@@ -307,8 +328,6 @@ def command(
     are left out unless --include-at-station. Automatic bandwidth and cell size are announced
     and, like every parameter, stored as GeoTIFF tags.
     """
-    import geopandas as gpd
-
     from .._errors import OutputError
     from ..density import kernel_density
 
@@ -325,7 +344,7 @@ def command(
         source = str(workspace)
     synthetic = bool(incidents.attrs.get("synthetic", False))
     incidents, info = _select(incidents, fenomenos, include_at_station)
-    mask = gpd.read_file(mask_path) if mask_path is not None else None
+    mask = _read_mask(mask_path) if mask_path is not None else None
     raster = kernel_density(
         incidents,
         cell_size=cell_size,
