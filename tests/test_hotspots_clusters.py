@@ -161,3 +161,12 @@ def test_no_cluster_is_reported_not_invented() -> None:
     out = hotspot_dbscan(data, eps=100, min_samples=5, quiet=True)
     assert len(out) == 0
     assert "no cluster" in out.attrs["reason"]
+
+
+def test_stacked_cluster_stays_a_polygon() -> None:
+    xy = np.array([[X0, Y0]] * 12 + [[X0 + 5000.0, Y0]] * 3)
+    data = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS)
+    out = hotspot_dbscan(data, eps=60, min_samples=5, buffer=0, quiet=True)
+    assert len(out) == 1 and out["n"].item() == 12
+    assert out.geometry.iloc[0].geom_type == "Polygon"
+    assert out["area_km2"].item() == pytest.approx(np.pi * 1e-6, rel=0.01)

@@ -27,6 +27,9 @@ DEFAULT_BUFFER_M = MIN_CELL_SIZE_M
 #: Default ``ratio`` of :func:`shapely.concave_hull` (0 = most concave, 1 = convex hull).
 CONCAVE_RATIO = 0.3
 HULLS: tuple[str, ...] = ("concave", "convex")
+#: Buffer (m) given to zero-area outlines (all incidents at one spot or on a line) when
+#: ``buffer`` is 0, so that every hotspot is a polygon.
+DEGENERATE_BUFFER_M = 1.0
 
 
 def auto_min_samples(n: int) -> int:
@@ -71,6 +74,9 @@ def _outline(x: np.ndarray, y: np.ndarray, hull: str, ratio: float, buffer: floa
     )
     if buffer > 0:
         shape = shapely.buffer(shape, buffer, quad_segs=8)
+    if shapely.area(shape) <= 0:
+        # Stacked or collinear incidents have a point or line as hull: keep a polygon.
+        shape = shapely.buffer(shape, DEGENERATE_BUFFER_M, quad_segs=8)
     return shape
 
 
@@ -141,6 +147,7 @@ def hotspot_dbscan(
         ``ratio`` of the concave hull (0 most concave … 1 convex).
     buffer
         Buffer in metres around the hull (None: 50 m, the precision of police geocoding).
+        With 0, a zero-area hull (stacked or collinear incidents) gets a 1 m buffer.
     min_incidents
         Fewest incidents to run; fewer, and an empty table is returned with the reason.
     quiet
