@@ -4,8 +4,9 @@ The estimate at a cell centre g is ``f(g) = Σᵢ wᵢ K_h(g − xᵢ)`` (incide
 sum of one kernel per incident, weighted (e.g. by harm). It is computed as Wand (1994) does:
 
 1. *linear binning*: each incident's weight is shared among the four surrounding cell centres
-   in proportion to the opposite areas (bilinear, "cloud in cell"), whose error is O(δ²) in the
-   cell size δ, against O(δ) for counting points per cell;
+   in proportion to the opposite areas (bilinear, "cloud in cell"). The error each point then
+   contributes is that of linear interpolation of its kernel, O(δ²) in the cell size δ, where
+   counting points per cell moves them by up to half a cell, an O(δ) error (Hall & Wand 1996);
 2. *convolution* of the binned weights with the kernel sampled at the cell-centre offsets,
    normalised to sum to one so that mass is conserved, by FFT
    (:func:`scipy.signal.fftconvolve`).
@@ -20,7 +21,12 @@ References
 Silverman, B. W. (1986). *Density Estimation for Statistics and Data Analysis*. Chapman & Hall.
 Wand, M. P. (1994). Fast computation of multivariate kernel estimators. *Journal of
 Computational and Graphical Statistics* 3(4), 433–445.
+Hall, P. & Wand, M. P. (1996). On the accuracy of binned kernel density estimators. *Journal of
+Multivariate Analysis* 56(2), 165–184.
 ESRI. How Kernel Density works. ArcGIS Pro documentation.
+
+See :mod:`parsc_geo.bandwidth` for the bandwidth conventions (search radius for compact kernels,
+standard deviation for the gaussian), the automatic rules and the conversion between kernels.
 """
 
 from __future__ import annotations
