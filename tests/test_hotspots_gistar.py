@@ -276,3 +276,24 @@ def test_gi_star_permutation_equivariant(seed: int) -> None:
     z = gi_star_z(y, w)
     z_perm = gi_star_z(y[perm], w[perm][:, perm])
     np.testing.assert_allclose(z_perm, z[perm], atol=1e-12)
+
+
+def test_hotspot_gistar_given_grid_equals_given_area() -> None:
+    data = _incidents()
+    area = shapely.box(X0, Y0, X0 + 4000, Y0 + 3000)
+    grid = make_grid(area, 250, shape="hex", crs=CRS)
+    a = hotspot_gistar(data, grid=grid, output="all", quiet=True)
+    b = hotspot_gistar(data, area=area, cell_size=250, grid_shape="hex", output="all", quiet=True)
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert a.attrs["parameters"]["grid_shape"] == "hex"
+    assert a.attrs["parameters"]["area"] == "grid given"
+
+
+def test_hotspot_gistar_area_excludes_outside_points() -> None:
+    data = _incidents()
+    west = shapely.box(X0, Y0, X0 + 2000, Y0 + 3000)
+    out = hotspot_gistar(data, area=west, cell_size=200, output="all", quiet=True)
+    xs = data.geometry.x.to_numpy()
+    inside = int(((xs >= X0) & (xs <= X0 + 2000)).sum())
+    assert out["n"].sum() == inside
+    assert out.attrs["parameters"]["n_outside_area"] == len(data) - inside
