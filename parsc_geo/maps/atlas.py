@@ -129,6 +129,15 @@ def _hotspots_for(
     return hotspots[keep]
 
 
+def _has_polygons(hotspots: gpd.GeoDataFrame | None) -> bool:
+    """Whether there are ranked hotspot polygons (then Gi* cells start unticked)."""
+    if hotspots is None or not len(hotspots):
+        return False
+    if "gi_class" not in hotspots.columns:
+        return True
+    return bool(hotspots["gi_class"].isna().any())
+
+
 def _top_hotspots(hotspots: gpd.GeoDataFrame | None, k: int = 3) -> list[dict[str, Any]]:
     if hotspots is None or not len(hotspots):
         return []
@@ -281,7 +290,7 @@ def build_province_map(
         summary["density"] = add_density(m, density)
     summary["boundaries"] = add_boundaries(m, provinces=match, districts=districts)
     hs = _hotspots_for(hotspots, match, name)
-    summary["gistar"] = add_gistar(m, hs) if hs is not None else {}
+    summary["gistar"] = add_gistar(m, hs, show=not _has_polygons(hs)) if hs is not None else {}
     summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
     summary["stations"] = add_stations(m, stations)
     summary["top_hotspots"] = _top_hotspots(hs)
@@ -364,7 +373,7 @@ def build_comisaria_map(
         summary["density"] = add_density(m, density)
     summary["boundaries"] = add_boundaries(m, districts=districts)
     hs = _within(hotspots, own)
-    summary["gistar"] = add_gistar(m, hs) if hs is not None else {}
+    summary["gistar"] = add_gistar(m, hs, show=not _has_polygons(hs)) if hs is not None else {}
     summary["subsectors"] = add_sectors(m, own, inc)
     summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
     summary["stations"] = add_stations(m, stations)

@@ -773,8 +773,10 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
     return out
 
 
-def add_gistar(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
+def add_gistar(m: folium.Map, hotspots: gpd.GeoDataFrame, *, show: bool = True) -> dict[str, int]:
     """Add Gi* hot and cold cells coloured by confidence (non-significant cells not drawn).
+
+    ``show`` False leaves the layer unticked in the layer control.
 
     Returns
     -------
@@ -803,7 +805,9 @@ def add_gistar(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
         }
 
     fc = feature_collection(cells, props)
-    GeoJsonLayer(fc, name=f"Gi*: celdas calientes y frías ({len(fc['features'])})").add_to(m)
+    GeoJsonLayer(
+        fc, name=f"Gi*: celdas calientes y frías ({len(fc['features'])})", show=show
+    ).add_to(m)
     add_legend(
         m,
         "Getis-Ord Gi* (celdas)",

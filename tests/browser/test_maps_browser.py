@@ -158,3 +158,15 @@ def test_index_links(open_map, atlas, chromium):
     assert links == ["provincia-cajamarca.html", "comisaria-comisaria-cajamarca-i.html"]
     page.screenshot(path=str(Path(__file__).resolve().parents[2] / "test-artifacts" / "index.png"))
     page.close()
+
+
+def test_gistar_cells_start_unticked_and_toggle_on(open_map, atlas):
+    run = open_map(atlas["provincia"])
+    page = run.page
+    box = page.locator(".leaflet-control-layers-overlays label", has_text="Gi*").locator("input")
+    assert not box.is_checked()  # ranked polygons exist: the Gi* grid starts hidden
+    before = page.locator(".leaflet-overlay-pane path").count()
+    box.click()
+    page.wait_for_timeout(200)
+    assert page.locator(".leaflet-overlay-pane path").count() == before + 6  # 6 significant
+    assert run.errors == []
