@@ -290,33 +290,13 @@ def _stage_ingest(
     counts: dict[str, Any],
     parameters: dict[str, Any],
 ) -> str:
-    from .ingest import ingest_files
+    from .ingest import IngestOptions, ingest_files
+    from .io.writers import write_quarantine, write_report
     from .sectors import check_sectors, read_sectors
     from .store import file_sha256
 
     folder = out / "ingesta"
     folder.mkdir()
-    result = ingest_files(
-        config.incidents,
-        columns=config.columns or None,
-        utm_zone=config.utm_zone,
-        quarantine_path=folder / "cuarentena.csv",
-        report_path=folder / "report.json",
-    )
-    state["accepted"] = result.accepted
-    state["quarantine"] = result.quarantine
-    state["report"] = result.report
-    totals = result.report["totals"]
-    counts["ingesta"] = {
-        k: totals[k]
-        for k in ("rows_read", "rows_accepted", "rows_quarantined", "rows_fixed")
-        if k in totals
-    }
-    counts["ingesta"]["por_motivo"] = totals.get("reasons", {})
-    inputs = [
-        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "incidents"}
-        for p in config.incidents
-    ]
     sectors = None
     if config.sectors is not None:
         sectors, report = check_sectors(read_sectors(config.sectors))
@@ -331,6 +311,27 @@ def _stage_ingest(
         (folder / "sectores_topologia.json").write_text(
             json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
+    options = IngestOptions(columns=dict(config.columns), utm_zone=config.utm_zone or "17S")
+    result = ingest_files(config.incidents, options, assign=True, sectors=sectors)
+    quarantine_path = write_quarantine(result.quarantine, folder / "cuarentena.csv")
+    report = dict(result.report)
+    report["quarantine_path"] = "cuarentena.csv"
+    write_report(report, folder / "report.json")
+    state["accepted"] = result.accepted
+    state["quarantine"] = result.quarantine
+    state["sources"] = result.sources
+    totals = report["total"]
+    counts["ingesta"] = {
+        k: int(totals[k]) for k in ("rows_read", "rows_accepted", "rows_quarantined", "rows_fixed")
+    }
+    counts["ingesta"]["por_motivo"] = totals.get("reasons", {})
+    counts["ingesta"]["cuarentena"] = str(quarantine_path.relative_to(out))
+    parameters["ingesta"] = options.describe()
+    inputs = [
+        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "incidents"}
+        for p in config.incidents
+    ]
+    if config.sectors is not None:
         inputs.append(
             {
                 "path": str(config.sectors),
@@ -362,27 +363,22 @@ def _stage_ingest(
 def _stage_assign(
     config: RunConfig, out: Path, state: dict[str, Any], counts: dict[str, Any]
 ) -> str:
-    from .assign import assign_incidents
     from .store import Workspace
 
-    incidents = assign_incidents(state["accepted"], sectors=state["sectors"])
+    # ingest_files already assigned district, province, station, sector and subsector.
+    incidents = state["accepted"]
     state["incidents"] = incidents
     ws = Workspace(out / "workspace.gpkg")
-    sources = [
-        {"source": Path(i["path"]).name, "sha256": i["sha256"]}
-        for i in state["inputs"]
-        if i["role"] == "incidents"
-    ]
     ws.import_incidents(
         incidents,
         state["quarantine"],
-        sources=sources,
+        sources=state["sources"],
         sectors=state["sectors"],
         metadata={"synthetic": config.synthetic, "period": list(state["period"])},
     )
     state["workspace"] = ws
     with_sector = int((incidents["subsector"] != "").sum())
-    at_station = int(incidents["at_station"].sum()) if "at_station" in incidents else 0
+    at_station = int(incidents["at_station"].sum())
     nearest = int(incidents["flags"].str.contains("nearest_district", regex=False).sum())
     counts["asignacion"] = {
         "incidentes": len(incidents),
@@ -395,7 +391,7 @@ def _stage_assign(
     }
     return (
         f"{len(incidents):,} incidentes en {incidents['provincia'].nunique()} provincias, "
-        f"{with_sector:,} en sectores"
+        f"{with_sector:,} en sectores, {at_station:,} apilados en comisarías"
     )
 
 
@@ -523,6 +519,8 @@ def _stage_ranking(
         folder,
         by=config.rank_by,
         declined=state.get("hotspots_declined"),
+        incidents=state["incidents"],
+        synthetic=config.synthetic,
     )
     state["hotspots_ranked"] = ranked
     state["workspace"].write_layer("hotspots", ranked)
