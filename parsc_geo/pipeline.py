@@ -104,6 +104,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def fmt_int(value: int) -> str:
+    """Format a whole number the Spanish way for tables and summaries: ``21 108``."""
+    return f"{int(value):,}".replace(",", "\u00a0")
+
+
 def slug(text: str) -> str:
     """Return a file-name-safe lower-case ASCII form of ``text``."""
     import re
@@ -299,17 +304,17 @@ def _stage_ingest(
     folder.mkdir()
     sectors = None
     if config.sectors is not None:
-        sectors, report = check_sectors(read_sectors(config.sectors))
+        sectors, topology = check_sectors(read_sectors(config.sectors))
         counts["sectores"] = {
             "subsectores": len(sectors),
             "comisarias": int(sectors["comisaria"].nunique()),
-            "topologia_ok": report.ok,
-            "reparados": len(report.repaired),
-            "solapes": len(report.overlaps),
-            "huecos": len(report.gaps),
+            "topologia_ok": topology.ok,
+            "reparados": len(topology.repaired),
+            "solapes": len(topology.overlaps),
+            "huecos": len(topology.gaps),
         }
         (folder / "sectores_topologia.json").write_text(
-            json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            json.dumps(topology.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
     options = IngestOptions(columns=dict(config.columns), utm_zone=config.utm_zone or "17S")
     result = ingest_files(config.incidents, options, assign=True, sectors=sectors)
@@ -355,8 +360,9 @@ def _stage_ingest(
     state["period_end_utc"] = f"{end}T00:00:00Z"
     parameters["periodo"] = list(state["period"])
     return (
-        f"{totals['rows_read']:,} filas leídas, {totals['rows_accepted']:,} aceptadas, "
-        f"{totals['rows_quarantined']:,} en cuarentena"
+        f"{fmt_int(totals['rows_read'])} filas leídas, "
+        f"{fmt_int(totals['rows_accepted'])} aceptadas, "
+        f"{fmt_int(totals['rows_quarantined'])} en cuarentena"
     )
 
 
@@ -390,8 +396,8 @@ def _stage_assign(
         },
     }
     return (
-        f"{len(incidents):,} incidentes en {incidents['provincia'].nunique()} provincias, "
-        f"{with_sector:,} en sectores, {at_station:,} apilados en comisarías"
+        f"{fmt_int(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
+        f"{fmt_int(with_sector)} en sectores, {fmt_int(at_station)} apilados en comisarías"
     )
 
 
@@ -629,9 +635,12 @@ def _open_first(out: Path) -> list[Path]:
     candidates = [
         Path("mapas/index.html"),
         Path("prioridad") / "territorios_priorizados.md",
-        Path("hotspots") / "ranking_provincias.csv",
+        Path("RESUMEN.md"),
     ]
-    found = [c for c in candidates if (out / c).exists()]
+    found = [c for c in candidates if (out / c).exists() or c.name == "RESUMEN.md"]
+    found += sorted(
+        p.relative_to(out) for p in (out / "hotspots").glob("resumen_provincias_*.csv")
+    )[:1]
     found += sorted(p.relative_to(out) for p in (out / "patrullaje").glob("*.pdf"))[:3]
     return found
 
@@ -650,8 +659,9 @@ def _summary_markdown(
     if config.synthetic:
         lines += [f"**{SYNTHETIC_BANNER}**", ""]
     lines += [
-        f"- Filas leídas: {ing.get('rows_read', 0):,}; aceptadas: {ing.get('rows_accepted', 0):,}; "
-        f"en cuarentena: {ing.get('rows_quarantined', 0):,} (ver `ingesta/report.json`).",
+        f"- Filas leídas: {fmt_int(ing.get('rows_read', 0))}; "
+        f"aceptadas: {fmt_int(ing.get('rows_accepted', 0))}; "
+        f"en cuarentena: {fmt_int(ing.get('rows_quarantined', 0))} (ver `ingesta/report.json`).",
         f"- Hotspots: {', '.join(f'{k} {v}' for k, v in counts.get('hotspots', {}).items())}.",
         "",
         "## Abrir primero",

@@ -19,15 +19,16 @@ Examples:
 
 def print_summary(result: object, quiet: bool) -> None:
     """Print the closing summary of a run: counts, time and the paths to open first."""
-    from ..pipeline import RunResult
+    from ..pipeline import RunResult, fmt_int
 
     assert isinstance(result, RunResult)
     ing = result.counts.get("ingesta", {})
     click.echo("")
     click.secho(f"Listo en {result.timings.get('total', 0):.1f} s → {result.output}", bold=True)
     click.echo(
-        f"  {ing.get('rows_read', 0):,} filas leídas, {ing.get('rows_accepted', 0):,} aceptadas, "
-        f"{ing.get('rows_quarantined', 0):,} en cuarentena"
+        f"  {fmt_int(ing.get('rows_read', 0))} filas leídas, "
+        f"{fmt_int(ing.get('rows_accepted', 0))} aceptadas, "
+        f"{fmt_int(ing.get('rows_quarantined', 0))} en cuarentena"
     )
     click.echo("  Abra primero:")
     for path in result.open_first:
