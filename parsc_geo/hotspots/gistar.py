@@ -296,14 +296,9 @@ def hotspot_gistar(
             )
             area = shapely.buffer(hull, max(float(cell_size), float(distance or cell_size)))
             params["area"] = "convex hull of the incidents + neighbourhood distance"
-            grid = make_grid(
-                area, float(cell_size), shape=grid_shape, crs=prepared.crs, quiet=quiet
-            )
         else:
             params["area"] = "given"
-            grid = make_grid(
-                area, float(cell_size), shape=grid_shape, crs=prepared.crs, quiet=quiet
-            )
+        grid = make_grid(area, float(cell_size), shape=grid_shape, crs=prepared.crs, quiet=quiet)
     cell_of = count_points(grid, prepared.x, prepared.y)
     if params["area"] == "given" and (cell_of >= 0).any():
         # A point in a lattice cell that is only partly inside the area may itself be outside.
