@@ -119,3 +119,38 @@ def test_cli_map_writes_atlas(tmp_path, npm_folder):
     assert "DATOS SINTÉTICOS" in page
     again = CliRunner().invoke(cli, ["map", "--workspace", str(ws.path), "-o", str(out)], env=env)
     assert again.exit_code == 5 and "already exist" in again.output
+
+
+def test_npm_registry_fetch_into_cache(tmp_path, monkeypatch):
+    """With no folder and no Debian file, ``npm pack`` is run and its tarball unpacked."""
+    import io
+    import os
+    import stat
+    import tarfile
+
+    tarball = io.BytesIO()
+    with tarfile.open(fileobj=tarball, mode="w:gz") as tar:
+        data = b"/* leaflet from npm */"
+        info = tarfile.TarInfo("package/dist/leaflet.js")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    (tmp_path / "leaflet.tgz").write_bytes(tarball.getvalue())
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "npm"
+    # a stand-in for npm: "npm pack leaflet@1.9.4" drops the tarball in the working folder
+    fake.write_text(f'#!/bin/sh\ncp "{tmp_path / "leaflet.tgz"}" ./leaflet-1.9.4.tgz\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv(off.CACHE_DIR_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(off.ASSETS_DIR_ENV, raising=False)
+    asset = off.Asset("leaflet", "js", "leaflet", "1.9.4", "dist/leaflet.js", tmp_path / "no.js")
+    path = off.resolve_asset(asset)
+    assert path == tmp_path / "cache" / "npm" / "leaflet@1.9.4" / "package" / "dist" / "leaflet.js"
+    assert path.read_text() == "/* leaflet from npm */"
+    # a failing npm (e.g. no registry): served from the cache all the same
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    assert off.resolve_asset(asset) == path
+    # a package npm cannot provide: a clear error naming it
+    with pytest.raises(MissingDependencyError, match="nopkg"):
+        off.resolve_asset(off.Asset("x", "js", "nopkg", "0.0.1", "x.js", None))
