@@ -154,3 +154,12 @@ def test_npm_registry_fetch_into_cache(tmp_path, monkeypatch):
     # a package npm cannot provide: a clear error naming it
     with pytest.raises(MissingDependencyError, match="nopkg"):
         off.resolve_asset(off.Asset("x", "js", "nopkg", "0.0.1", "x.js", None))
+
+
+def test_cli_help_and_missing_workspace(tmp_path):
+    result = CliRunner().invoke(cli, ["map", "--help"])
+    assert result.exit_code == 0
+    assert "Examples:" in result.output and "--public" in result.output
+    missing = CliRunner().invoke(cli, ["map", "--workspace", str(tmp_path / "no.gpkg")])
+    assert missing.exit_code == 3
+    assert "does not exist" in missing.output
