@@ -112,3 +112,15 @@ def test_station_stacks_excluded_and_counted() -> None:
     out = hotspot_dbscan(data, eps=100, min_samples=3, quiet=True)
     assert out["n"].sum() == 15
     assert out.attrs["parameters"]["n_excluded_at_station"] == 5
+
+
+def test_boolean_columns_given_as_text() -> None:
+    from parsc_geo.hotspots._common import as_bool
+
+    values = pd.Series(["true", "False", "0", "1", None, "sí", 1, 0.0, np.nan], dtype=object)
+    assert as_bool(values).tolist() == [True, False, False, True, False, True, True, False, False]
+    nullable = pd.Series([True, pd.NA, False], dtype="boolean")
+    assert as_bool(nullable).tolist() == [True, False, False]
+    data = _one_place()
+    data["at_station"] = ["false"] * 15 + ["true"] * 5
+    assert prepare(data, exclude_at_station=True).info["n_excluded_at_station"] == 5

@@ -34,6 +34,29 @@ def announce(message: str, quiet: bool) -> None:
         print(message, file=sys.stderr)
 
 
+#: Text values read as True in boolean columns of files (``at_station``, ``time_known``).
+_TRUE_TEXT = frozenset({"true", "t", "1", "yes", "y", "si", "sí", "s", "verdadero"})
+
+
+def as_bool(values: pd.Series) -> np.ndarray:
+    """Return a boolean column as a numpy array; text such as "false" or "0" is False.
+
+    Missing values are False. Files (GeoJSON, CSV) may store booleans as text, and
+    ``bool("false")`` is True, hence the explicit reading.
+    """
+    import pandas as pd
+
+    if values.dtype == bool:
+        return values.to_numpy(dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values.astype("object").to_numpy()):
+        if isinstance(value, str):
+            out[i] = value.strip().casefold() in _TRUE_TEXT
+        elif not pd.isna(value):
+            out[i] = bool(value)
+    return out
+
+
 @dataclass
 class Prepared:
     """Incidents ready for a hotspot method (metric CRS, canonical order)."""
@@ -95,7 +118,7 @@ def prepare(
     keep = ~missing
     n_at_station = 0
     if exclude_at_station and "at_station" in data.columns:
-        at_station = data["at_station"].fillna(False).astype(bool).to_numpy()
+        at_station = as_bool(data["at_station"])
         n_at_station = int((at_station & keep).sum())
         keep &= ~at_station
     points = data.loc[keep].copy()
@@ -223,7 +246,7 @@ def _peak_hours(
         return out
     known = times.notna().to_numpy().copy()
     if "time_known" in members.columns:
-        known &= members["time_known"].fillna(False).astype(bool).to_numpy()
+        known &= as_bool(members["time_known"])
     if not known.any():
         return out
     hid = members["_hid"].to_numpy()[known]
