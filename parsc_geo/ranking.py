@@ -264,7 +264,9 @@ def province_summary(
             )
         used = incidents
         if params.get("exclude_at_station", True) and "at_station" in incidents.columns:
-            used = incidents[~incidents["at_station"].fillna(False).astype(bool)]
+            from .hotspots._common import as_bool
+
+            used = incidents[~as_bool(incidents["at_station"])]
         counts = used["provincia"].map(_normalise).value_counts().to_dict()
     rows: list[dict[str, Any]] = []
     known = set()
