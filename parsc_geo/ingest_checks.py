@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError, InputDataError
@@ -26,6 +27,27 @@ def _without_holes(geom: BaseGeometry) -> BaseGeometry:
     return geom
 
 
+@lru_cache(maxsize=1)
+def _default_area() -> BaseGeometry:
+    import shapely
+
+    from . import boundaries
+
+    provinces = boundaries.load_provinces()
+    return _without_holes(shapely.union_all(provinces.geometry.to_numpy()))
+
+
+@lru_cache(maxsize=4)
+def _bundled_station_xy(metric_crs: str) -> tuple[np.ndarray, np.ndarray]:
+    from pyproj import Transformer
+
+    from . import boundaries
+
+    st = boundaries.load_stations()
+    tr = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    return tr.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
+
+
 def study_area(area: str | BaseGeometry | gpd.GeoDataFrame | Path | None = None) -> BaseGeometry:
     """Return the study-area polygon (EPSG:4326) used to accept incident points.
 
@@ -48,8 +70,7 @@ def study_area(area: str | BaseGeometry | gpd.GeoDataFrame | Path | None = None)
     from . import boundaries
 
     if area is None:
-        provinces = boundaries.load_provinces()
-        return _without_holes(shapely.union_all(provinces.geometry.to_numpy()))
+        return _default_area()
     if isinstance(area, str) and area.isdigit():
         districts = boundaries.load_districts()
         chosen = districts[districts["ubigeo"].str.startswith(area)]
@@ -111,22 +132,22 @@ def station_stack(
     from pyproj import Transformer
     from scipy.spatial import cKDTree
 
-    from . import boundaries
-
     n = len(lon)
     flags = np.zeros(n, dtype=bool)
     ok = np.isfinite(lon) & np.isfinite(lat)
     if not ok.any():
         return flags
-    st = stations if stations is not None else boundaries.load_stations()
-    st = st.to_crs("EPSG:4326")
     tr = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
-    sx, sy = tr.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
+    if stations is None:
+        sx, sy = _bundled_station_xy(metric_crs)
+    else:
+        st = stations.to_crs("EPSG:4326")
+        sx, sy = tr.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
     px, py = tr.transform(lon[ok], lat[ok])
     tree = cKDTree(np.column_stack([sx, sy]))
     dist, nearest = tree.query(np.column_stack([px, py]), k=1, distance_upper_bound=radius_m)
     near = np.isfinite(dist)
-    counts = np.bincount(nearest[near], minlength=len(st))
+    counts = np.bincount(nearest[near], minlength=len(sx))
     stacked = near.copy()
     stacked[near] = counts[nearest[near]] >= min_count
     flags[np.flatnonzero(ok)] = stacked
