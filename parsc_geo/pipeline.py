@@ -474,7 +474,7 @@ def _stage_hotspots(
             params[method][name] = _plain(result.attrs.get("parameters", {}))
             if len(result) == 0:
                 declined.setdefault(method, {})[name] = str(
-                    result.attrs.get("reason", "sin hotspots")
+                    result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
                 )
                 continue
             result = result.copy()
