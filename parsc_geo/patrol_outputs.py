@@ -19,8 +19,9 @@ Files written in ``output_dir``
     Parameters, period, counts and the list of files.
 
 CSV and XLSX headers are in Spanish; GeoPackage and GeoJSON fields keep the snake_case names of
-:data:`parsc_geo.patrol_points.POINT_COLUMNS`. CSV, GeoJSON, JSON and PDF files are byte-identical
-for the same input (PDF dates come from ``SOURCE_DATE_EPOCH`` or the last day of the data).
+:data:`parsc_geo.patrol_points.POINT_COLUMNS`. Every file is byte-identical for the same input:
+document dates (PDF metadata, XLSX properties and zip entries, GeoPackage ``last_change``) come
+from ``SOURCE_DATE_EPOCH`` or the last day of the data, never from the clock.
 """
 
 from __future__ import annotations
@@ -167,7 +168,7 @@ def write_patrol_outputs(
     import matplotlib as mpl
 
     from .reports.patrol_sheet import sheet_figures
-    from .reports.pdf import RC_PARAMS, atomic_path, metadata_date, save_pdf, save_png
+    from .reports.pdf import RC_PARAMS, metadata_date, save_pdf, save_png
 
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
@@ -208,9 +209,7 @@ def write_patrol_outputs(
     for name, frame in tables.items():
         _write_text(files[name], _csv_text(frame), overwrite=overwrite)
     _write_text(files["puntos_criticos.geojson"], points.to_json(drop_id=True), overwrite=overwrite)
-    with atomic_path(files["puntos_criticos.gpkg"], overwrite=overwrite) as tmp:
-        tmp.unlink()
-        points.to_file(tmp, layer="puntos_criticos", driver="GPKG")
+    _write_gpkg(files["puntos_criticos.gpkg"], points, date=date, overwrite=overwrite)
     _write_xlsx(files["plan_patrullaje.xlsx"], tables, date=date, overwrite=overwrite)
     meta: dict[str, Any] = {
         "synthetic": synthetic,
@@ -256,14 +255,62 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
         "modalidades_sectores.csv": "Modalidades",
         "hora_dia_sectores.csv": "Hora y día",
     }
-    with (
-        atomic_path(path, overwrite=overwrite) as tmp,
-        pd.ExcelWriter(tmp, engine="openpyxl") as writer,
-    ):
-        for key, frame in tables.items():
-            spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
-        props = writer.book.properties
-        naive = date.replace(tzinfo=None)
-        props.created = naive
-        props.modified = naive
-        props.creator = "parsc-geo"
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for key, frame in tables.items():
+                spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
+            props = writer.book.properties
+            naive = date.replace(tzinfo=None)
+            props.created = naive
+            props.modified = naive
+            props.creator = "parsc-geo"
+        _fix_zip_dates(tmp, date)
+
+
+def _fix_zip_dates(path: Path, date: Any) -> None:
+    """Rewrite a zip file (an XLSX) with every member dated ``date``, so bytes are stable.
+
+    openpyxl stamps the save time as the document's modification date; it is replaced too.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as src:
+        members = [(info, src.read(info)) for info in src.infolist()]
+    stamp = (date.year, date.month, date.day, 0, 0, 0)
+    iso = date.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
+    members = [
+        (
+            info,
+            re.sub(
+                rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                rb"\g<1>" + iso + rb"\g<2>",
+                data,
+            )
+            if info.filename == "docProps/core.xml"
+            else data,
+        )
+        for info, data in members
+    ]
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
+
+
+def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:
+    """Write the critical points as layer ``puntos_criticos``, stamped ``date`` (not now)."""
+    import pyogrio
+
+    from .reports.pdf import atomic_path
+
+    key = "OGR_CURRENT_DATE"
+    previous = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: date.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    try:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            tmp.unlink()
+            points.to_file(tmp, layer="puntos_criticos", driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({key: previous})

@@ -162,6 +162,8 @@ def test_same_input_gives_identical_files(written, plan, tmp_path):
         "hora_dia_sectores.csv",
         "ventanas_patrullaje.csv",
         "puntos_criticos.geojson",
+        "puntos_criticos.gpkg",
+        "plan_patrullaje.xlsx",
         "plan_patrullaje.json",
         "png/patrullaje_comisaria_pnp_demo_sector_1.png",
     ):
