@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import csv as _csv
 import io
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputDataError
 from ._table import RawTable
@@ -93,7 +94,7 @@ def read_csv(
     def bad_line(fields: list[str]) -> list[str]:
         return [*fields[: n_header - 1], MALFORMED_MARKER + sep.join(fields)]
 
-    def _read(handle: io.BufferedIOBase | io.RawIOBase) -> pd.DataFrame:
+    def _read(handle: Any) -> pd.DataFrame:
         return pd.read_csv(
             handle,
             sep=sep,
@@ -131,7 +132,9 @@ def read_csv(
     )
 
 
-def _open_and_read(path: Path, size: int, progress: bool, reader):  # type: ignore[no-untyped-def]
+def _open_and_read(
+    path: Path, size: int, progress: bool, reader: Callable[[Any], pd.DataFrame]
+) -> pd.DataFrame:
     from tqdm import tqdm
 
     with path.open("rb") as raw:
@@ -147,7 +150,7 @@ def _open_and_read(path: Path, size: int, progress: bool, reader):  # type: igno
 class _ProgressReader(io.RawIOBase):
     """A binary reader that advances a tqdm bar as bytes are consumed."""
 
-    def __init__(self, raw: io.BufferedReader, bar: object) -> None:
+    def __init__(self, raw: io.BufferedReader, bar: Any) -> None:
         self._raw = raw
         self._bar = bar
 
@@ -156,5 +159,5 @@ class _ProgressReader(io.RawIOBase):
 
     def readinto(self, b: bytearray) -> int:  # type: ignore[override]
         n = self._raw.readinto(b)
-        self._bar.update(n or 0)  # type: ignore[attr-defined]
+        self._bar.update(n or 0)
         return n or 0
