@@ -1,0 +1,1 @@
+"""Data tables shipped with parsc-geo (taxonomy, Código Penal penalties)."""
