@@ -538,10 +538,9 @@ def _select_comisaria(sectors: gpd.GeoDataFrame, comisaria: str | None) -> gpd.G
         return sectors
     wanted = comisaria.strip().casefold()
     names = sectors["comisaria"].astype(str)
-    ids = (
-        sectors["comisaria_id"].astype(str) if "comisaria_id" in sectors else names.where(False, "")
-    )
-    mask = (names.str.strip().str.casefold() == wanted) | (ids.str.strip() == comisaria.strip())
+    mask = names.str.strip().str.casefold() == wanted
+    if "comisaria_id" in sectors:
+        mask |= sectors["comisaria_id"].astype(str).str.strip() == comisaria.strip()
     if not mask.any():
         known = ", ".join(sorted(set(names), key=sort_key))
         raise ConfigError(
