@@ -180,3 +180,38 @@ def test_help_ends_with_examples(name):
     tail = res.output.strip().splitlines()
     idx = max(i for i, line in enumerate(tail) if line.strip() == "Examples:")
     assert all(line.strip().startswith("parsc-geo") for line in tail[idx + 1 :])
+
+
+def test_ingest_with_sector_layer(tmp_path, files):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    march, _, _ = files
+    lat, lon = point(0)
+    sectors = gpd.GeoDataFrame(
+        {
+            "comisaria": ["COMISARIA CAJAMARCA I"] * 2,
+            "comisaria_id": ["1027"] * 2,
+            "sector": ["SECTOR 1", "SECTOR 1"],
+            "subsector": ["SUB SECTOR A", "SUB SECTOR B"],
+        },
+        geometry=[
+            box(lon - 0.0005, lat - 0.0005, lon + 0.0005, lat + 0.0005),
+            box(lon + 0.01, lat, lon + 0.02, lat + 0.01),
+        ],
+        crs="EPSG:4326",
+    )
+    sector_file = tmp_path / "sectores.geojson"
+    sectors.to_file(sector_file)
+    ws = tmp_path / "w.gpkg"
+    report = tmp_path / "r.json"
+    res = invoke(
+        "ingest", str(march), "-w", str(ws), "--sectors", str(sector_file), "--report", str(report)
+    )
+    assert res.exit_code == 0, res.output
+    incidents = Workspace(ws).read_incidents().set_index("incident_id")
+    assert incidents.loc["D3-0", "subsector"] == "SUB SECTOR A"
+    assert incidents.loc["D3-1", "subsector"] == ""
+    assert Workspace(ws).read_sectors() is not None
+    rep = json.loads(report.read_text(encoding="utf-8"))
+    assert rep["sectors"]["ok"] is True

@@ -214,20 +214,15 @@ def command(
     ws = Workspace(workspace)
     sectors = None
     new_sectors = None
+    sector_check = None
     if sectors_path is not None:
         from ..sectors import check_sectors, read_sectors
 
-        new_sectors = read_sectors(sectors_path)
-        check = check_sectors(new_sectors)
-        sectors = getattr(check, "repaired", None)
-        if sectors is None:
-            sectors = new_sectors
+        sectors, sector_check = check_sectors(read_sectors(sectors_path))
         new_sectors = sectors
         if not quiet:
-            click.echo(
-                f"Sectores: {sectors_path.name}: {len(sectors)} subsectores"
-                + ("" if getattr(check, "ok", True) else " (con observaciones topológicas)")
-            )
+            click.echo(f"Sectores: {sectors_path.name}: {len(sectors)} subsectores")
+            click.echo(sector_check.summary())
     elif ws.exists:
         sectors = ws.read_sectors()
 
@@ -244,6 +239,8 @@ def command(
     )
     report = dict(result.report)
     report["workspace"] = {"path": str(workspace), **summary}
+    if sector_check is not None:
+        report["sectors"] = {"path": str(sectors_path), **sector_check.to_dict()}
     report["quarantine_path"] = str(q_target) if q_target else f"{workspace}#quarantine"
     if q_target is not None:
         write_quarantine(result.quarantine, q_target, overwrite=overwrite)
