@@ -184,6 +184,8 @@ class PatrolPlan:
                         **{c: pt[c] for c in ("subsector", "rango", "n", "dano", "riesgo")},
                         **{c: pt[c] for c in ("area_m2", "modalidades", "horas_pico", "dias_pico")},
                         "orden_visita": tour_pos[k],
+                        "visitas_laborable": _visits(sp, "laborable", k),
+                        "visitas_fin_de_semana": _visits(sp, "fin_de_semana", k),
                         "metodo": self.parameters["method"],
                         "origen_id": pt["origen_id"],
                     }
@@ -469,6 +471,11 @@ class PatrolPlan:
         data = pd.concat(parts, ignore_index=True)
         data["subsector"] = data["subsector"].where(data["subsector"].notna(), NO_SUBSECTOR)
         return data
+
+
+def _visits(plan: SectorPlan, day_type: str, point: int) -> int:
+    """Return the visits a point gets on one day of ``day_type``, all shifts and units."""
+    return sum(1 for sh in plan.schedules[day_type] for v in sh.visits if v.point == point)
 
 
 def _rank_within(points: pd.DataFrame, keys: list[str]) -> list[int]:

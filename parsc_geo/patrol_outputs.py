@@ -57,6 +57,8 @@ HEADERS_ES: dict[str, str] = {
     "horas_pico": "Horas pico",
     "dias_pico": "Días pico",
     "orden_visita": "Orden de visita",
+    "visitas_laborable": "Visitas por día laborable",
+    "visitas_fin_de_semana": "Visitas por día de fin de semana",
     "lon": "Longitud",
     "lat": "Latitud",
     "metodo": "Método",

@@ -56,6 +56,8 @@ POINT_COLUMNS = (
     "horas_pico",
     "dias_pico",
     "orden_visita",
+    "visitas_laborable",
+    "visitas_fin_de_semana",
     "lon",
     "lat",
     "metodo",

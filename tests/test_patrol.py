@@ -222,6 +222,10 @@ def test_schedule_fits_the_shifts_and_follows_risk(plan):
                     hour = (sh.start_hour + v.start // 60) % 24
                     assert any(w.contains(hour) for w in sp.windows[day_type])
     frame = plan.schedule_frame()
+    pts = plan.points_frame()
+    weekday = frame[frame["tipo_dia"] == "Lunes a viernes"].groupby("punto_id").size()
+    for pid, n in zip(pts["punto_id"], pts["visitas_laborable"], strict=True):
+        assert n == weekday.get(pid, 0)
     assert set(frame["tipo_dia"]) <= {label for label, _ in DAY_TYPES.values()}
     assert (frame["minutos_visita"] == opts.visit_minutes).all()
 
