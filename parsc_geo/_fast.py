@@ -30,17 +30,11 @@ def per_unique(series: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.
 
 
 def clean_text(series: pd.Series) -> pd.Series:
-    """Return ``series`` as stripped text with missing values as ``""`` (object dtype)."""
-    import numpy as np
-    import pandas as pd
+    """Return ``series`` as stripped text with missing values as ``""`` (object dtype).
 
-    if pd.api.types.is_string_dtype(series.dtype) and not series.hasnans:
-        try:
-            stripped = np.strings.strip(series.to_numpy(dtype=str))
-        except (TypeError, ValueError):
-            stripped = None
-        if stripped is not None:
-            return pd.Series(stripped.astype(object), index=series.index)
+    The work is done once per distinct value (hash factorisation), which is fastest both for
+    label columns (a few distinct values) and for identifiers (all distinct).
+    """
 
     def _clean(u: pd.Series) -> pd.Series:
         return u.map(lambda v: "" if v is None or v != v else str(v).strip()).astype(object)

@@ -130,6 +130,46 @@ def test_index_is_preserved_and_rows_broadcast():
     assert out.loc[5, "modalidad"] == "SIMPLE"
 
 
+@pytest.mark.parametrize(
+    ("label", "generico", "especifico"),
+    [
+        # legend items of the plan's station maps (Annex 3) and Santa Cruz / Cajabamba lists
+        (
+            "DELITO CONTRA LA SEGURIDAD PUBLICA: PELIGRO COMUN",
+            "CONTRA LA SEGURIDAD PUBLICA",
+            "PELIGRO COMUN",
+        ),
+        ("DELITO CONTRA LA FAMILIA - OTRO", "CONTRA LA FAMILIA", "OTROS"),
+        (
+            "DELITO CONTRA LA FE PUBLICA: FALSIFICACION DE DOCUMENTOS DE IDENTIDAD",
+            "CONTRA LA FE PUBLICA",
+            "FALSIFICACION DE DOCUMENTOS",
+        ),
+        (
+            "DELITO CONTRA LA VIDA EL CUERPO Y LA SALUD: ACCIDENTE DE TRANSITO",
+            "CONTRA LA VIDA EL CUERPO Y LA SALUD",
+            "ACCIDENTE DE TRANSITO",
+        ),
+        (
+            "DELITO CONTRA EL ORDEN FINANCIERO Y MONETARIO: FALSIFICACION DE MONEDA",
+            "CONTRA EL ORDEN FINANCIERO Y MONETARIO",
+            "FALSIFICACION DE MONEDA",
+        ),
+        ("D/C/V/C/S", "CONTRA LA VIDA EL CUERPO Y LA SALUD", "OTROS"),
+        ("TRANQUILIDAD PUBLICA", "CONTRA LA TRANQUILIDAD PUBLICA", "OTROS"),
+        ("NARCOTRAFICO", "CONTRA LA SEGURIDAD PUBLICA", "CONTRA LA SALUD PUBLICA"),
+        ("ASESINATOS", "CONTRA LA VIDA EL CUERPO Y LA SALUD", "HOMICIDIO"),
+    ],
+)
+def test_station_map_legend(label, generico, especifico):
+    out = taxonomy.normalise_labels(pd.Series([label]))
+    assert out["label_known"].iloc[0]
+    assert (out["delito_generico"].iloc[0], out["delito_especifico"].iloc[0]) == (
+        generico,
+        especifico,
+    )
+
+
 # -- fenómenos ---------------------------------------------------------------------------------
 
 
