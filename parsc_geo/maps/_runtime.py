@@ -58,6 +58,19 @@ RUNTIME_JS: Final = r"""
       }
     });
   };
+  // Phones: layer list behind its button, legends and title folded to one line each.
+  P.small = function () {
+    return !!(window.matchMedia && window.matchMedia("(max-width: 700px)").matches);
+  };
+  var layersControl = L.control.layers;
+  L.control.layers = function (base, overlays, options) {
+    return layersControl(base, overlays, L.extend({}, options, P.small() ? {collapsed: true} : {}));
+  };
+  P.compact = function () {
+    if (!P.small()) { return; }
+    var folds = document.querySelectorAll("details.parsc-legend, details.parsc-title");
+    for (var i = 0; i < folds.length; i++) { folds[i].removeAttribute("open"); }
+  };
   // Permanent labels (subsectors) only from LABEL_MIN_ZOOM on: they would cover everything.
   P.labelZoom = function (map, minZoom) {
     function update() {
@@ -235,9 +248,13 @@ RUNTIME_CSS: Final = """
 .parsc-colorbar { height: 12px; border: 1px solid #555; margin-top: 3px; }
 .parsc-colorbar-ticks { display: flex; justify-content: space-between; font-size: 11px; }
 .leaflet-container { background: #eef0f2; }
-@media (max-width: 600px) {
-  .parsc-title { max-width: 62vw; font-size: 11px; }
-  .parsc-legends { max-width: 55vw; }
-  .parsc-banner { font-size: 12px; white-space: normal; }
+@media (max-width: 700px) {
+  .parsc-title { top: auto; bottom: 62px; left: 8px; max-width: 44vw; font-size: 11px; }
+  .parsc-title summary { font-size: 12px; }
+  .parsc-legends { max-width: 50vw; bottom: 62px; }
+  .parsc-banner { top: auto; bottom: 0; left: 0; transform: none; width: 100%;
+    box-sizing: border-box; border-radius: 0; font-size: 12px; padding: 4px 8px;
+    text-align: center; white-space: normal; }
+  .leaflet-bottom { bottom: 26px; }
 }
 """

@@ -101,6 +101,7 @@ class _Runtime(MacroElement):
             .addTo({{ this._parent.get_name() }});
         new parscGeo.Fullscreen().addTo({{ this._parent.get_name() }});
         parscGeo.labelZoom({{ this._parent.get_name() }}, {{ this.label_min_zoom }});
+        parscGeo.compact();
         {% endmacro %}
         """
     )

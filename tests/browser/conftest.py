@@ -84,8 +84,11 @@ def open_map(chromium: Any) -> Iterator[Any]:
 
     pages: list[Any] = []
 
-    def _open(path: Path, *, wait_ms: int = 600) -> PageRun:
+    def _open(
+        path: Path, *, wait_ms: int = 600, viewport: tuple[int, int] = (1200, 800)
+    ) -> PageRun:
         page = chromium.new_page()
+        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
         pages.append(page)
         run = PageRun(page)
         page.on("pageerror", lambda exc: run.errors.append(f"pageerror: {exc}"))

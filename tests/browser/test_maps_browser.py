@@ -170,3 +170,17 @@ def test_gistar_cells_start_unticked_and_toggle_on(open_map, atlas):
     page.wait_for_timeout(200)
     assert page.locator(".leaflet-overlay-pane path").count() == before + 6  # 6 significant
     assert run.errors == []
+
+
+def test_phone_layout(open_map, atlas):
+    run = open_map(atlas["comisaria"], viewport=(390, 844))
+    page = run.page
+    # layer list folded behind its button; legends and title folded to their headings
+    assert not page.locator(".leaflet-control-layers-list").is_visible()
+    assert page.locator("details.parsc-legend[open]").count() == 0
+    assert page.locator("details.parsc-title[open]").count() == 0
+    # Leaflet expands the list on hover or tap (the list then covers the button: force)
+    page.locator(".leaflet-control-layers-toggle").hover(force=True)
+    assert page.locator(".leaflet-control-layers-list").is_visible()
+    assert run.errors == []
+    save_screenshot(run, "map-comisaria-telefono")
