@@ -398,3 +398,17 @@ def test_write_atlas_computes_density(tmp_path):
     assert m and float(m.group(1)) > 0
     assert "Estimación kernel: núcleo quartic" in page
     assert "L.imageOverlay(" in page
+
+
+def test_write_atlas_density_options_and_keys(tmp_path):
+    paths = write_atlas(
+        md.incidents(),
+        sectors=md.sectors(),
+        densities={"CAJAMARCA": md.density()},  # key case and accents are ignored
+        density_options={"bandwidth": 400.0, "cell_size": 25.0},
+        output_dir=tmp_path,
+        tiles=None,
+    )
+    province, comisaria = (p.read_text(encoding="utf-8") for p in paths[:2])
+    assert 'data-vmax="25"' in province  # the given raster
+    assert "ancho de banda 400 m, celda 25 m" in comisaria  # computed with the options

@@ -193,7 +193,12 @@ def _finish(
     add_layer_control(m)
 
 
-def _density_for(incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame, margin_m: float = 0.0) -> Any:
+def _density_for(
+    incidents: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
+    margin_m: float = 0.0,
+    options: Mapping[str, Any] | None = None,
+) -> Any:
     """Kernel density on ``area``'s extent (masked to it), or None if too few incidents.
 
     Only incidents within :data:`DENSITY_CONTEXT_M` of the area are used, so that the automatic
@@ -216,7 +221,9 @@ def _density_for(incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame, margin_m: 
     minx, miny, maxx, maxy = metric_area.total_bounds
     extent = (minx - margin_m, miny - margin_m, maxx + margin_m, maxy + margin_m)
     try:
-        return kernel_density(pts, extent=extent, mask=metric_area, crs=crs, quiet=True)
+        return kernel_density(
+            pts, extent=extent, mask=metric_area, crs=crs, quiet=True, **dict(options or {})
+        )
     except InsufficientDataError:
         return None
 
@@ -480,6 +487,7 @@ def write_atlas(
     source: str | None = None,
     grid_m: float | None = None,
     assets_dir: Path | None = None,
+    density_options: Mapping[str, Any] | None = None,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -490,7 +498,8 @@ def write_atlas(
     hotspots
         Hotspots of any methods (ranked or not); each map draws those touching its area.
     densities
-        Density rasters keyed by province name or ``"comisaria:<name>"``; missing ones are
+        Density rasters keyed by province name or ``"comisaria:<name>"`` (case and accents
+        ignored); missing ones are
         computed with :func:`parsc_geo.density.kernel_density` (defaults, masked to the area;
         incidents stacked at stations excluded). Pass ``{}`` to compute all, as None does.
     sectors
@@ -517,6 +526,9 @@ def write_atlas(
         Public grid in metres (default :data:`parsc_geo.settings.PUBLIC_GRID_M`).
     assets_dir
         Folder of npm-style packages for ``offline`` (see :mod:`parsc_geo.maps.offline`).
+    density_options
+        Keyword arguments for :func:`parsc_geo.density.kernel_density` when a density is
+        computed here (e.g. ``{"kernel": "quartic", "bandwidth": 400, "cell_size": 50}``).
 
     Returns
     -------
@@ -537,7 +549,7 @@ def write_atlas(
     _check_incidents(incidents)
     out_dir = Path(output_dir)
     generated = dt.datetime.now(ZoneInfo(settings.TIMEZONE))
-    densities = dict(densities or {})
+    given = {_fold(k): v for k, v in (densities or {}).items()}
     if offline:
         tiles = None
     src = source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE)
@@ -581,18 +593,18 @@ def write_atlas(
     for kind, name, filename in plan:
         if kind == "provincia":
             area = provinces[provinces["provincia"] == name]
-            raster = densities.get(name)
+            raster = given.get(_fold(name))
             if raster is None:
-                raster = _density_for(incidents, area)
+                raster = _density_for(incidents, area, options=density_options)
             built = build_province_map(
                 incidents, province=name, hotspots=hotspots, density=raster, **common
             )
         else:
             assert sectors is not None
             own = sectors[sectors["comisaria"].astype(str) == name]
-            raster = densities.get(f"comisaria:{name}")
+            raster = given.get(_fold(f"comisaria:{name}"))
             if raster is None:
-                raster = _density_for(incidents, own, COMISARIA_MARGIN_M)
+                raster = _density_for(incidents, own, COMISARIA_MARGIN_M, density_options)
             built = build_comisaria_map(
                 incidents, sectors, comisaria=name, hotspots=hotspots, density=raster, **common
             )
