@@ -367,3 +367,36 @@ def test_rows_read_equals_accepted_plus_quarantined(tmp_path, messy, data):
     got_rows = sorted(res.accepted["source_row"].tolist() + res.quarantine["source_row"].tolist())
     assert got_rows == list(range(1, len(rows) + 1))
     assert np.isfinite(res.accepted.geometry.x).all()
+
+
+def test_arcgis_esri_json_layer(tmp_path):
+    # SIDPOL / DATACRIM layers saved from an ArcGIS REST query (f=json, Web Mercator, dates in
+    # epoch milliseconds UTC)
+    lat, lon = point(6)
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True).transform(lon, lat)
+    doc = {
+        "geometryType": "esriGeometryPoint",
+        "spatialReference": {"wkid": 102100, "latestWkid": 3857},
+        "fields": [
+            {"name": "objectid", "type": "esriFieldTypeOID"},
+            {"name": "fecha_hora_hecho", "type": "esriFieldTypeDate"},
+            {"name": "modalidad_hecho", "type": "esriFieldTypeString"},
+        ],
+        "features": [
+            {
+                "attributes": {
+                    "objectid": 1,
+                    "fecha_hora_hecho": 1583458200000,
+                    "modalidad_hecho": "ROBO AGRAVADO",
+                },
+                "geometry": {"x": x, "y": y},
+            }
+        ],
+    }
+    path = tmp_path / "capa_arcgis.json"
+    path.write_text(json.dumps(doc))
+    acc = ingest_files([path], assign=False).accepted
+    assert acc.geometry.x.iloc[0] == pytest.approx(lon, abs=1e-7)
+    assert acc.geometry.y.iloc[0] == pytest.approx(lat, abs=1e-7)
+    assert acc["occurred_at"].iloc[0] == pd.Timestamp("2020-03-05 20:30", tz="America/Lima")
+    assert acc["modalidad"].iloc[0] == "AGRAVADO"
