@@ -400,3 +400,40 @@ def test_arcgis_esri_json_layer(tmp_path):
     assert acc.geometry.y.iloc[0] == pytest.approx(lat, abs=1e-7)
     assert acc["occurred_at"].iloc[0] == pd.Timestamp("2020-03-05 20:30", tz="America/Lima")
     assert acc["modalidad"].iloc[0] == "AGRAVADO"
+
+
+def test_xlsx_with_excel_dates_and_times(tmp_path):
+    import datetime as dt
+
+    lat, lon = point(7)
+    df = pd.DataFrame(
+        {
+            "Fecha": [dt.datetime(2020, 3, 5), dt.datetime(2020, 3, 6)],
+            "Hora": [dt.time(21, 45), None],
+            "Tipo de delito": ["Robo agravado", "Estafa"],
+            "Latitud": [lat, lat],
+            "Longitud": [lon, lon + 0.001],
+        }
+    )
+    path = tmp_path / "registro.xlsx"
+    df.to_excel(path, index=False)
+    acc = ingest_files([path], assign=False).accepted
+    assert acc["occurred_at"].tolist() == [
+        pd.Timestamp("2020-03-05 21:45", tz="America/Lima"),
+        pd.Timestamp("2020-03-06 00:00", tz="America/Lima"),
+    ]
+    assert acc["time_known"].tolist() == [True, False]
+    assert acc["modalidad"].tolist() == ["AGRAVADO", "ESTAFA"]
+
+
+def test_geopackage_in_projected_crs(tmp_path):
+    lat, lon = point(8)
+    gdf = gpd.GeoDataFrame(
+        {"FECHA": ["05/03/2020"], "DELITO": ["TID"]}, geometry=[Point(lon, lat)], crs="EPSG:4326"
+    ).to_crs("EPSG:32717")
+    path = tmp_path / "puntos.gpkg"
+    gdf.to_file(path, driver="GPKG")
+    acc = ingest_files([path], assign=False).accepted
+    assert acc.geometry.x.iloc[0] == pytest.approx(lon, abs=1e-7)
+    assert acc.geometry.y.iloc[0] == pytest.approx(lat, abs=1e-7)
+    assert acc["fenomeno"].iloc[0] == "bandas_criminales"
