@@ -398,7 +398,8 @@ def _join_parts(parts: list[pd.Series]) -> pd.Series:
     codes = [pd.factorize(p, use_na_sentinel=False) for p in parts]
     combined = np.zeros(len(parts[0]), dtype=np.int64)
     for c, u in codes:
-        combined = combined * (len(u) + 1) + c
+        # re-factorise after each step so the combined code stays below the row count
+        combined = pd.factorize(combined * (len(u) + 1) + c)[0].astype(np.int64)
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     texts = [
         " / ".join(str(p.iloc[i]) for p in parts if str(p.iloc[i]).strip()) for i in first.tolist()

@@ -536,7 +536,8 @@ def _factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     codes_list = [pd.factorize(sub[c], sort=False)[0] for c in active]
     combined = codes_list[0].astype(np.int64)
     for c in codes_list[1:]:
-        combined = combined * (int(c.max()) + 1) + c
+        # re-factorise after each step so the combined code stays below the row count
+        combined = pd.factorize(combined * (int(c.max()) + 1) + c)[0].astype(np.int64)
     _, first_idx, inverse = np.unique(combined, return_index=True, return_inverse=True)
     uniques = frame.iloc[first_idx].reset_index(drop=True)
     return np.asarray(inverse).ravel(), uniques
