@@ -424,6 +424,12 @@ def _labels(
     fallbacks = []
     if raw.kind == "kml":
         fallbacks = [_text(df[c]) for c in ("NAME", "FOLDER") if c in df.columns]
+        if "FOLDER_PATH" in df.columns:
+            # outer folders ("HURTOS / Marzo"): tried after the innermost one
+            levels = _text(df["FOLDER_PATH"]).str.split(" / ")
+            depth = int(levels.map(len).max()) if len(levels) else 0
+            for k in range(2, depth + 1):
+                fallbacks.append(levels.map(lambda v, k=k: v[-k] if len(v) >= k else ""))
     parts = [s for s in (get.get("generico"), esp, get.get("modalidad"), label) if s is not None]
 
     def norm(

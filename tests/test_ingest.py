@@ -437,3 +437,17 @@ def test_geopackage_in_projected_crs(tmp_path):
     assert acc.geometry.x.iloc[0] == pytest.approx(lon, abs=1e-7)
     assert acc.geometry.y.iloc[0] == pytest.approx(lat, abs=1e-7)
     assert acc["fenomeno"].iloc[0] == "bandas_criminales"
+
+
+def test_kml_outer_folder_gives_the_type(tmp_path):
+    lat, lon = point(9)
+    inner = kml_document({"Marzo": [{"name": "Punto", "lat": lat, "lon": lon}]})
+    text = inner.replace(
+        "<Folder><name>Marzo</name>", "<Folder><name>ROBOS</name><Folder><name>Marzo</name>"
+    )
+    text = text.replace("</Folder>", "</Folder></Folder>")
+    path = tmp_path / "anidado.kml"
+    path.write_text(text, encoding="utf-8")
+    acc = ingest_files([path], assign=False).accepted
+    assert acc["delito_especifico"].tolist() == ["ROBO"]
+    assert acc["label_raw"].tolist() == ["ROBOS"]
