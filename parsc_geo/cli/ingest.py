@@ -50,6 +50,7 @@ def ingest_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "--utm-zone",
             "utm_zone",
             type=click.Choice(["17S", "18S", "19S"], case_sensitive=False),
+            metavar="[17S|18S|19S]",
             help="Zone of ESTE/NORTE columns without a zone column  [default: 17S].",
         ),
         click.option(
