@@ -53,6 +53,4 @@ def check_choice(name: str, value: str, choices: Iterable[str]) -> None:
     """Raise :class:`ConfigError` unless ``value`` is one of ``choices``."""
     options = list(choices)
     if value not in options:
-        raise ConfigError(
-            f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}"
-        )
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")

@@ -144,9 +144,7 @@ def population_for_year(year: int, level: str = "distrito") -> pd.DataFrame:
             columns={col: "poblacion"}
         )
     elif level == "provincia":
-        out = df.groupby(["ubigeo_prov", "provincia"], as_index=False).agg(
-            poblacion=(col, "sum")
-        )
+        out = df.groupby(["ubigeo_prov", "provincia"], as_index=False).agg(poblacion=(col, "sum"))
     else:
         from ._errors import ConfigError
 

@@ -247,6 +247,7 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
     """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
     import pandas as pd
 
+    from ._xlsx import freeze_xlsx
     from .reports.pdf import atomic_path
 
     names = {
@@ -266,39 +267,7 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
             props.created = naive
             props.modified = naive
             props.creator = "parsc-geo"
-        _fix_zip_dates(tmp, date)
-
-
-def _fix_zip_dates(path: Path, date: Any) -> None:
-    """Rewrite a zip file (an XLSX) with every member dated ``date``, so bytes are stable.
-
-    openpyxl stamps the save time as the document's modification date; it is replaced too.
-    """
-    import zipfile
-
-    with zipfile.ZipFile(path) as src:
-        members = [(info, src.read(info)) for info in src.infolist()]
-    stamp = (date.year, date.month, date.day, 0, 0, 0)
-    iso = date.strftime("%Y-%m-%dT%H:%M:%SZ").encode("ascii")
-    members = [
-        (
-            info,
-            re.sub(
-                rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                rb"\g<1>" + iso + rb"\g<2>",
-                data,
-            )
-            if info.filename == "docProps/core.xml"
-            else data,
-        )
-        for info, data in members
-    ]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info, data in members:
-            fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = info.external_attr
-            dst.writestr(fixed, data)
+        freeze_xlsx(tmp, date)
 
 
 def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:

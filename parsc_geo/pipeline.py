@@ -31,6 +31,7 @@ the same inputs rewrites identical files except the time stamps in ``run.json``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import platform
@@ -233,12 +234,15 @@ def run_pipeline(
         return run
 
     state: dict[str, Any] = {}
+    previous_epoch: str | None = None
     try:
         with staged_output(output, overwrite=overwrite) as out:
             stage("ingesta")(lambda: _stage_ingest(config, out, state, counts, parameters))
             # GeoPackages record a "last change" time: pin it to the data so that re-running
             # with the same inputs gives identical files.
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": state["period_end_utc"]})
+            previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+            os.environ["SOURCE_DATE_EPOCH"] = str(state["period_end_epoch"])
             stage("asignacion")(lambda: _stage_assign(config, out, state, counts))
             stage("densidad")(lambda: _stage_density(config, out, state, counts, parameters))
             stage("hotspots")(lambda: _stage_hotspots(config, out, state, counts, parameters))
@@ -250,6 +254,9 @@ def run_pipeline(
             stage("patrullaje")(lambda: _stage_patrol(config, out, state, counts, parameters))
             timings["total"] = round(time.perf_counter() - clock, 3)
             open_first = _open_first(out)
+            (out / "RESUMEN.md").write_text(
+                _summary_markdown(config, counts, timings, open_first, output), encoding="utf-8"
+            )
             run_json = {
                 "parsc_geo_version": __version__,
                 "generated_at": started,
@@ -269,12 +276,14 @@ def run_pipeline(
                 + "\n",
                 encoding="utf-8",
             )
-            (out / "RESUMEN.md").write_text(
-                _summary_markdown(config, counts, timings, open_first, output), encoding="utf-8"
-            )
     finally:
         progress.close()
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+        if "period_end_epoch" in state:
+            if previous_epoch is None:
+                os.environ.pop("SOURCE_DATE_EPOCH", None)
+            else:
+                os.environ["SOURCE_DATE_EPOCH"] = previous_epoch
     final = output.resolve()
     return RunResult(
         output=final,
@@ -358,6 +367,11 @@ def _stage_ingest(
         state["period"] = (None, None)
     end = state["period"][1] or "2000-01-01"
     state["period_end_utc"] = f"{end}T00:00:00Z"
+    # Documents (GeoPackage, XLSX, PDF) are dated by the data, not the clock: same input, same
+    # bytes (the reproducible-builds SOURCE_DATE_EPOCH convention).
+    state["period_end_epoch"] = int(
+        dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC).timestamp()
+    )
     parameters["periodo"] = list(state["period"])
     return (
         f"{fmt_int(totals['rows_read'])} filas leídas, "

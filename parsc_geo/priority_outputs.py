@@ -289,6 +289,8 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
+    from ._xlsx import freeze_xlsx
+
     def build(tmp: Path) -> None:
         wb = Workbook()
         ws = wb.active
@@ -343,6 +345,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
         method.column_dimensions["A"].width = 28
         method.column_dimensions["B"].width = 120
         wb.save(tmp)
+        freeze_xlsx(tmp)
 
     return _atomic_write(path, build, overwrite=overwrite)
 

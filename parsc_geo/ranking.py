@@ -420,6 +420,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
 
+    from ._xlsx import freeze_xlsx
     from .settings import SYNTHETIC_BANNER
 
     wb = Workbook()
@@ -443,6 +444,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic
         width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))])
         ws.column_dimensions[ws.cell(header_row, index).column_letter].width = min(width + 2, 60)
     wb.save(path)
+    freeze_xlsx(path)
 
 
 def _is_missing(value: Any) -> bool:

@@ -124,3 +124,13 @@ def test_boolean_columns_given_as_text() -> None:
     data = _one_place()
     data["at_station"] = ["false"] * 15 + ["true"] * 5
     assert prepare(data, exclude_at_station=True).info["n_excluded_at_station"] == 5
+
+
+@pytest.mark.parametrize("method", ["kde", "dbscan", "hdbscan", "gistar"])
+def test_empty_input_declines_instead_of_failing(method):
+    from parsc_geo.hotspots import run_method
+
+    empty = gpd.GeoDataFrame({"incident_id": []}, geometry=gpd.GeoSeries([], crs=4326))
+    result = run_method(method, empty, quiet=True)
+    assert len(result) == 0
+    assert "0 incidentes" in result.attrs["reason_es"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html.parser import HTMLParser
@@ -412,3 +413,24 @@ def test_write_atlas_density_options_and_keys(tmp_path):
     province, comisaria = (p.read_text(encoding="utf-8") for p in paths[:2])
     assert 'data-vmax="25"' in province  # the given raster
     assert "ancho de banda 400 m, celda 25 m" in comisaria  # computed with the options
+
+
+def test_same_map_renders_to_the_same_bytes():
+    from parsc_geo.maps import add_title_block, new_map
+    from parsc_geo.maps.base import render_map_html
+
+    def page() -> str:
+        m = new_map(bounds=(-78.7, -7.3, -78.4, -7.0), tiles=None)
+        add_title_block(
+            m,
+            title="Prueba",
+            place="Cajamarca",
+            period="2020",
+            source="prueba",
+            generated=dt.datetime(2020, 11, 1),
+        )
+        return render_map_html(m)
+
+    first, second = page(), page()
+    assert first == second
+    assert "map_00000000000000000000000000000001" in first

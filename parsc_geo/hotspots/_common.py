@@ -123,6 +123,11 @@ def prepare(
         keep &= ~at_station
     points = data.loc[keep].copy()
     target = _CRS.from_user_input(metric) if metric is not None else None
+    if target is None and len(points) == 0 and len(data) == 0:
+        # Nothing to analyse: any metric CRS will do; the method declines on the count.
+        from ..settings import CRS_METRIC_CAJAMARCA
+
+        target = _CRS.from_user_input(CRS_METRIC_CAJAMARCA)
     if target is None:
         target = metric_crs(points if len(points) else data)
     points = points.to_crs(target)

@@ -20,6 +20,7 @@ import datetime as dt
 import html
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -434,11 +435,31 @@ def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> None:
     folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
 
 
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
+
+
+def stable_element_ids(page: str) -> str:
+    """Replace folium's random element ids with ids numbered in order of appearance.
+
+    folium names every element ``<kind>_<32 random hex digits>``; numbering them instead makes
+    the same map render to the same bytes on every run (reproducible outputs).
+    """
+    mapping: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        key = match.group(0)
+        if key not in mapping:
+            mapping[key] = f"{len(mapping) + 1:032x}"
+        return mapping[key]
+
+    return _ELEMENT_ID.sub(number, page)
+
+
 def render_map_html(
     m: folium.Map, *, offline_mode: bool = False, assets_dir: Path | None = None
 ) -> str:
     """Render ``m`` to a full HTML page, inlining assets when ``offline_mode``."""
-    page = m.get_root().render()
+    page = stable_element_ids(m.get_root().render())
     page = page.replace("<html>", '<html lang="es">', 1)
     if offline_mode:
         page = offline.inline_assets(page, assets_dir=assets_dir)

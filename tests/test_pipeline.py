@@ -1,0 +1,163 @@
+"""End-to-end tests of ``parsc-geo run``: outputs, run.json, determinism, atomic replacement."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from parsc_geo import pipeline
+from parsc_geo.cli.main import cli
+from parsc_geo.datasets import sample_paths
+from parsc_geo.store import Workspace
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def small_inputs(tmp_path_factory) -> Path:
+    """A small real-format input: the synthetic sample's Chota province, with its sectors."""
+    folder = tmp_path_factory.mktemp("inputs")
+    paths = sample_paths()
+    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
+    chota = incidents[incidents["ubigeo"].str.startswith("0604")]
+    # two broken rows that must end in quarantine
+    broken = chota.head(2).copy()
+    broken["id"] = ["BROKEN-1", "BROKEN-2"]
+    broken.loc[broken.index[0], "latitud"] = ""
+    broken.loc[broken.index[1], "fecha"] = "31/31/2020"
+    pd.concat([chota, broken]).to_csv(folder / "chota.csv", index=False)
+    sectors = gpd.read_file(paths["sectors"])
+    sectors[sectors["comisaria"].str.contains("CHOTA")].to_file(
+        folder / "sectores.geojson", driver="GeoJSON"
+    )
+    (folder / "run.toml").write_text(
+        """
+title = "Prueba Chota"
+synthetic = true
+[inputs]
+incidents = ["chota.csv"]
+sectors = "sectores.geojson"
+[hotspots]
+methods = ["kde", "gistar"]
+[priority]
+bootstrap = 20
+[maps]
+tiles = false
+""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run(config: Path, output: Path, *extra: str):
+    return CliRunner().invoke(
+        cli, ["run", str(config), "--output", str(output), *extra], catch_exceptions=False
+    )
+
+
+def test_run_writes_every_output_and_a_faithful_run_json(small_inputs, tmp_path):
+    out = tmp_path / "out"
+    result = run(small_inputs / "run.toml", out)
+    assert result.exit_code == 0, result.output
+    assert "Abra primero" in result.output
+    for rel in (
+        "run.json",
+        "RESUMEN.md",
+        "workspace.gpkg",
+        "ingesta/report.json",
+        "ingesta/cuarentena.csv",
+        "mapas/index.html",
+        "prioridad/territorios_priorizados.csv",
+    ):
+        assert (out / rel).is_file(), rel
+    assert list((out / "densidad").glob("*.tif"))
+    assert list((out / "patrullaje").glob("*.pdf"))
+
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    source = small_inputs / "chota.csv"
+    recorded = {Path(i["path"]).name: i["sha256"] for i in meta["inputs"]}
+    assert recorded["chota.csv"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert set(recorded) == {"chota.csv", "sectores.geojson"}
+    ing = meta["counts"]["ingesta"]
+    n_rows = len(pd.read_csv(source, dtype=str))
+    assert ing["rows_read"] == n_rows
+    assert ing["rows_quarantined"] == 2
+    assert ing["rows_accepted"] + ing["rows_quarantined"] == ing["rows_read"]
+    assert meta["synthetic"] is True
+    # automatic choices are recorded per province
+    chota = meta["parameters"]["densidad"]["Chota"]
+    assert chota["bandwidth_rule"] == "silverman" and chota["bandwidth_m"] > 0
+    assert set(meta["timings_s"]) >= set(pipeline.STAGES) | {"total"}
+    assert meta["versions"]["geopandas"]
+    listed = set(meta["outputs"])
+    assert listed == set(digest(out))
+
+
+def test_rerun_changes_nothing_but_run_json_stamps(small_inputs, tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run(small_inputs / "run.toml", a).exit_code == 0
+    assert run(small_inputs / "run.toml", b).exit_code == 0
+    da, db = digest(a), digest(b)
+    assert set(da) == set(db)
+    differing = sorted(k for k in da if da[k] != db[k])
+    # run.json files carry the run's time stamp; the workspace logs when each file was imported
+    assert set(differing) <= {"run.json", "prioridad/run.json", "workspace.gpkg"}, differing
+    ja = json.loads((a / "run.json").read_text(encoding="utf-8"))
+    jb = json.loads((b / "run.json").read_text(encoding="utf-8"))
+    for j in (ja, jb):
+        j.pop("generated_at")
+        j.pop("timings_s")
+    assert ja == jb
+    wa, wb = Workspace(a / "workspace.gpkg"), Workspace(b / "workspace.gpkg")
+    assert wa.layers() == wb.layers()
+    for layer in wa.layers():
+        ta, tb = wa.read_layer(layer), wb.read_layer(layer)
+        if layer == "imports":
+            ta, tb = ta.drop(columns="imported_at"), tb.drop(columns="imported_at")
+        pd.testing.assert_frame_equal(pd.DataFrame(ta), pd.DataFrame(tb))
+
+
+def test_failed_run_leaves_previous_outputs_intact(small_inputs, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert run(small_inputs / "run.toml", out).exit_code == 0
+    before = digest(out)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full while drawing maps")
+
+    monkeypatch.setattr(pipeline, "_stage_maps", broken)
+    result = CliRunner().invoke(
+        cli, ["run", str(small_inputs / "run.toml"), "--output", str(out), "--overwrite"]
+    )
+    assert result.exit_code == 1
+    assert "Internal error" in result.output
+    assert digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_existing_output_needs_overwrite_and_bad_config_is_reported(small_inputs, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("x")
+    result = CliRunner().invoke(cli, ["run", str(small_inputs / "run.toml"), "-o", str(out)])
+    assert result.exit_code == 5
+    assert "--overwrite" in result.output
+    assert (out / "keep.txt").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[inputs]\nincidents = ["nope.csv"]\n[density]\nkernel = "box"\n')
+    result = CliRunner().invoke(cli, ["run", str(bad), "-o", str(tmp_path / "x")])
+    assert result.exit_code == 4
+    assert "nope.csv does not exist" in result.output and "density.kernel" in result.output
+    assert "Traceback" not in result.output
