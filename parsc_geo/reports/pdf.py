@@ -115,10 +115,32 @@ def save_pdf(
     return path
 
 
-def save_png(figure: Figure, path: Path, *, dpi: int = 150, overwrite: bool = False) -> Path:
-    """Save ``figure`` as a PNG without a timestamp (``dpi`` 150 keeps an A4 page near 1 MB)."""
-    import matplotlib as mpl
+def pdf_pages_to_png(
+    pdf_path: Path, png_paths: Sequence[Path], *, dpi: int = 150, overwrite: bool = False
+) -> list[Path]:
+    """Rasterise the pages of a PDF into PNG files, one per page, in order (pdfium).
 
-    with atomic_path(path, overwrite=overwrite) as tmp, mpl.rc_context(RC_PARAMS):
-        figure.savefig(tmp, format="png", dpi=dpi, metadata={"Software": "parsc-geo"})
-    return path
+    Parameters
+    ----------
+    pdf_path
+        The PDF.
+    png_paths
+        One target per page.
+    dpi
+        Resolution (150 keeps an A4 page legible on a phone and near 0.5 MB).
+    overwrite
+        Replace existing files.
+    """
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(pdf_path))
+    try:
+        if len(document) != len(png_paths):
+            raise ValueError(f"{pdf_path} has {len(document)} pages for {len(png_paths)} PNGs")
+        for index, path in enumerate(png_paths):
+            image = document[index].render(scale=dpi / 72).to_pil()
+            with atomic_path(path, overwrite=overwrite) as tmp:
+                image.save(tmp, format="PNG", dpi=(dpi, dpi))
+    finally:
+        document.close()
+    return list(png_paths)
