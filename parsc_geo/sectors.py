@@ -212,27 +212,28 @@ class SectorReport:
         }
 
     def summary(self) -> str:
-        """Return a short human-readable summary, one line per problem."""
+        """Return a short summary in Spanish, one line per problem (for reports and the CLI)."""
         lines = [
-            f"sector layer: {len(self.repaired)} repaired, {len(self.overlaps)} overlaps, "
-            f"{len(self.gaps)} gaps, {len(self.outside)} subsectors outside their sector "
-            f"(tolerance {self.tolerance_m2:g} m²)"
+            f"capa de sectores: {len(self.repaired)} polígonos reparados, "
+            f"{len(self.overlaps)} solapes, {len(self.gaps)} huecos, "
+            f"{len(self.outside)} subsectores fuera de su sector "
+            f"(tolerancia {self.tolerance_m2:g} m²)"
         ]
         for r in self.repaired:
-            lines.append(f"  repaired feature {r['feature']} ({r['label']}): {r['reason']}")
+            lines.append(f"  polígono {r['feature']} ({r['label']}) reparado: {r['reason']}")
         for o in self.overlaps:
             lines.append(
-                f"  overlap {o['a']} / {o['b']} ({o['comisaria']}): {o['area_m2']:.0f} m² "
-                f"near {o['lat']:.5f}, {o['lon']:.5f}"
+                f"  solape {o['a']} / {o['b']} ({o['comisaria']}): {o['area_m2']:.0f} m² "
+                f"cerca de {o['lat']:.5f}, {o['lon']:.5f}"
             )
         for g in self.gaps:
             lines.append(
-                f"  gap in {g['comisaria']}: {g['area_m2']:.0f} m² "
-                f"near {g['lat']:.5f}, {g['lon']:.5f}"
+                f"  hueco en {g['comisaria']}: {g['area_m2']:.0f} m² "
+                f"cerca de {g['lat']:.5f}, {g['lon']:.5f}"
             )
         for o in self.outside:
             lines.append(
-                f"  {o['subsector']} lies {o['area_m2']:.0f} m² outside {o['sector']} "
+                f"  {o['subsector']} tiene {o['area_m2']:.0f} m² fuera de {o['sector']} "
                 f"({o['comisaria']})"
             )
         return "\n".join(lines)

@@ -158,3 +158,15 @@ def test_read_sectors_rejects_points_naming_the_feature(tmp_path):
         read_sectors(path)
     with pytest.raises(InputDataError, match="does not exist"):
         read_sectors(tmp_path / "missing.geojson")
+
+
+def test_summary_names_each_problem_in_spanish():
+    gdf = layer(
+        [
+            ("C1", "SECTOR 1", "SUB SECTOR A", sq(0, 0, 100, 100)),
+            ("C1", "SECTOR 1", "SUB SECTOR B", sq(80, 0, 100, 100)),
+        ]
+    )
+    text = check_sectors(gdf)[1].summary()
+    assert text.splitlines()[0].startswith("capa de sectores: 0 polígonos reparados, 1 solapes")
+    assert "solape SUB SECTOR A / SUB SECTOR B (C1): 2000 m²" in text
