@@ -42,6 +42,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,21 +238,23 @@ def run_pipeline(
     previous_epoch: str | None = None
     try:
         with staged_output(output, overwrite=overwrite) as out:
-            stage("ingesta")(lambda: _stage_ingest(config, out, state, counts, parameters))
+            run = _Run(config, out, state, counts, parameters, command)
+            stage("ingesta")(lambda: _stage_ingest(run))
             # GeoPackages record a "last change" time: pin it to the data so that re-running
             # with the same inputs gives identical files.
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": state["period_end_utc"]})
             previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
             os.environ["SOURCE_DATE_EPOCH"] = str(state["period_end_epoch"])
-            stage("asignacion")(lambda: _stage_assign(config, out, state, counts))
-            stage("densidad")(lambda: _stage_density(config, out, state, counts, parameters))
-            stage("hotspots")(lambda: _stage_hotspots(config, out, state, counts, parameters))
-            stage("ranking")(lambda: _stage_ranking(config, out, state, counts, parameters))
-            stage("prioridad")(
-                lambda: _stage_priority(config, out, state, counts, parameters, command)
-            )
-            stage("mapas")(lambda: _stage_maps(config, out, state, counts, parameters))
-            stage("patrullaje")(lambda: _stage_patrol(config, out, state, counts, parameters))
+            for name, body in (
+                ("asignacion", _stage_assign),
+                ("densidad", _stage_density),
+                ("hotspots", _stage_hotspots),
+                ("ranking", _stage_ranking),
+                ("prioridad", _stage_priority),
+                ("mapas", _stage_maps),
+                ("patrullaje", _stage_patrol),
+            ):
+                stage(name)(partial(body, run))
             timings["total"] = round(time.perf_counter() - clock, 3)
             open_first = _open_first(out)
             (out / "RESUMEN.md").write_text(
@@ -297,18 +300,31 @@ def run_pipeline(
 # -- stages ------------------------------------------------------------------------------------
 
 
-def _stage_ingest(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-) -> str:
+@dataclass
+class _Run:
+    """What every stage reads and fills: configuration, output folder, state and records."""
+
+    config: RunConfig
+    out: Path
+    state: dict[str, Any]
+    counts: dict[str, Any]
+    parameters: dict[str, Any]
+    command: str | None
+
+    def unpack(
+        self,
+    ) -> tuple[RunConfig, Path, dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """Return the configuration, output folder, state, counts and parameters."""
+        return self.config, self.out, self.state, self.counts, self.parameters
+
+
+def _stage_ingest(run: _Run) -> str:
     from .ingest import IngestOptions, ingest_files
     from .io.writers import write_quarantine, write_report
     from .sectors import check_sectors, read_sectors
     from .store import file_sha256
 
+    config, out, state, counts, parameters = run.unpack()
     folder = out / "ingesta"
     folder.mkdir()
     sectors = None
@@ -380,11 +396,10 @@ def _stage_ingest(
     )
 
 
-def _stage_assign(
-    config: RunConfig, out: Path, state: dict[str, Any], counts: dict[str, Any]
-) -> str:
+def _stage_assign(run: _Run) -> str:
     from .store import Workspace
 
+    config, out, state, counts, _ = run.unpack()
     # ingest_files already assigned district, province, station, sector and subsector.
     incidents = state["accepted"]
     state["incidents"] = incidents
@@ -415,16 +430,11 @@ def _stage_assign(
     )
 
 
-def _stage_density(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-) -> str:
+def _stage_density(run: _Run) -> str:
     from . import boundaries
     from .density import kernel_density
 
+    config, out, state, counts, parameters = run.unpack()
     folder = out / "densidad"
     folder.mkdir()
     provinces = boundaries.load_provinces().set_index("provincia")
@@ -457,19 +467,14 @@ def _stage_density(
     return f"{len(rasters)} rásters (incidentes por km²)"
 
 
-def _stage_hotspots(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-) -> str:
+def _stage_hotspots(run: _Run) -> str:
     import geopandas as gpd
     import pandas as pd
 
     from . import boundaries
     from .hotspots import run_method
 
+    config, _out, state, counts, parameters = run.unpack()
     provinces = boundaries.load_provinces().set_index("provincia")
     frames = []
     params: dict[str, Any] = {}
@@ -523,15 +528,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _stage_ranking(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-) -> str:
+def _stage_ranking(run: _Run) -> str:
     from .ranking import write_rankings
 
+    config, out, state, counts, parameters = run.unpack()
     folder = out / "hotspots"
     folder.mkdir()
     ranked, files = write_rankings(
@@ -549,19 +549,13 @@ def _stage_ranking(
     return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
 
 
-def _stage_priority(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-    command: str | None,
-) -> str:
+def _stage_priority(run: _Run) -> str:
     from .counts import counts_from_incidents, read_counts
     from .priority import compute_priority, top_districts
     from .priority_levels import PriorityRule
     from .priority_outputs import write_priority_outputs
 
+    config, out, state, counts, parameters = run.unpack()
     tables = [counts_from_incidents(state["incidents"])]
     tables.extend(read_counts(p) for p in config.counts)
     result = compute_priority(
@@ -577,22 +571,17 @@ def _stage_priority(
         out / "prioridad",
         synthetic=config.synthetic,
         extra_tables=extra,
-        command=command,
+        command=run.command,
     )
     parameters["prioridad"] = _plain(getattr(result, "parameters", {}))
     counts["prioridad"] = {"archivos": len(files)}
     return f"{len(files)} archivos (tabla del plan, detalle, mapas)"
 
 
-def _stage_maps(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-) -> str:
+def _stage_maps(run: _Run) -> str:
     from .maps import write_atlas
 
+    config, out, state, counts, _parameters = run.unpack()
     pages = write_atlas(
         state["incidents"],
         hotspots=state["hotspots_ranked"],
@@ -613,17 +602,12 @@ def _stage_maps(
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
 
 
-def _stage_patrol(
-    config: RunConfig,
-    out: Path,
-    state: dict[str, Any],
-    counts: dict[str, Any],
-    parameters: dict[str, Any],
-) -> str:
+def _stage_patrol(run: _Run) -> str:
     from .patrol import plan_patrols
     from .patrol_outputs import write_patrol_outputs
     from .patrol_schedule import ScheduleOptions
 
+    config, out, state, counts, parameters = run.unpack()
     sectors = state["sectors"]
     if sectors is None or not len(sectors):
         counts["patrullaje"] = {"sectores": 0}
