@@ -26,7 +26,16 @@ def _thresholds(
     return alta, prioridad
 
 
-@click.command(name="priority")
+EXAMPLES = """\b
+Examples:
+  parsc-geo priority "DATASET_Denuncias_Policiales_Enero 2018 a Junio 2025.csv" -o prioridad/
+  parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
+  parsc-geo priority denuncias.csv --method fisher_jenks --level provincia -o prioridad/
+  parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
+"""
+
+
+@click.command(name="priority", epilog=EXAMPLES)
 @click.argument("counts", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--workspace",
@@ -160,12 +169,6 @@ def command(
     stability; writes the plan's table (CSV, XLSX, Markdown), the detailed table, maps per
     fenómeno (HTML, PNG) and run.json.
 
-    \b
-    Examples:
-      parsc-geo priority "DATASET_Denuncias_Policiales_Enero 2018 a Junio 2025.csv" -o prioridad/
-      parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
-      parsc-geo priority denuncias.csv --method fisher_jenks --level provincia -o prioridad/
-      parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
     """
     from ..counts import counts_from_workspace, read_counts
     from ..priority import compute_priority, top_districts

@@ -9,8 +9,15 @@ import click
 from ..settings import SEED
 from .options import is_quiet, overwrite_option
 
+EXAMPLES = """\b
+Examples:
+  parsc-geo sample
+  parsc-geo sample --seed 7 --months 12 --start 2023-01 -o demo/
+  parsc-geo sample --scale 0.1 -o small/ --overwrite
+"""
 
-@click.command(name="sample")
+
+@click.command(name="sample", epilog=EXAMPLES)
 @click.option("--seed", type=int, default=SEED, show_default=True, help="Random seed.")
 @click.option(
     "--start",
@@ -59,11 +66,6 @@ def command(
     manifest (seed, generator version, counts, planted problems). The same seed always gives
     byte-identical files.
 
-    \b
-    Examples:
-      parsc-geo sample
-      parsc-geo sample --seed 7 --months 12 --start 2023-01 -o demo/
-      parsc-geo sample --scale 0.1 -o small/ --overwrite
     """
     from ..datasets import write_sample
 
