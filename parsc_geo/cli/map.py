@@ -29,8 +29,9 @@ Examples:
 @click.option(
     "--offline",
     is_flag=True,
-    help="Write single self-contained files (Leaflet inlined from Debian's libjs-leaflet or "
-    "the npm registry; no base tiles).",
+    help="Write single self-contained files (Leaflet inlined from the xstatic-leaflet Python "
+    "packages; no base tiles). Without it, Leaflet is written once into OUTPUT/lib/ and the "
+    "pages load it from there: the maps need no network either way.",
 )
 @click.option(
     "--public",
@@ -68,6 +69,7 @@ def command(
     Maps read the workspace's incidents, its sector layer and any hotspot layers
     (``hotspots`` or ``hotspots_*``); the kernel density of each map is computed on the fly.
     By default maps are for police use ("USO INTERNO"); --public generalises them.
+    Copy the whole folder (pages and lib/) to share the maps, or use --offline for single files.
     """
     import pandas as pd
 

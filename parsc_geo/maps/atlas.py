@@ -4,11 +4,15 @@
 :mod:`parsc_geo.maps.layers`; :func:`write_atlas` computes what each map needs (its incidents,
 hotspots and a kernel density clipped to its area), writes every page atomically and an index
 linking them with a short summary per map.
+
+The pages load Leaflet and parsc-geo's runtime from a ``lib/`` folder written beside them
+(or, offline, inline them), never from the network: the atlas works from a disk or USB stick.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -18,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
+from . import offline as assets
 from .base import (
     add_layer_control,
     add_synthetic_banner,
@@ -470,6 +475,14 @@ ul {{ list-style: none; padding: 0; }} .map-entry {{ margin: 10px 0; }}
 """
 
 
+def _generation_time(tz: dt.tzinfo) -> dt.datetime:
+    """Return ``SOURCE_DATE_EPOCH`` (reproducible builds) when set, else now, in ``tz``."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).astimezone(tz)
+    return dt.datetime.now(tz)
+
+
 def write_atlas(
     incidents: gpd.GeoDataFrame,
     *,
@@ -488,6 +501,7 @@ def write_atlas(
     grid_m: float | None = None,
     assets_dir: Path | None = None,
     density_options: Mapping[str, Any] | None = None,
+    generated: dt.datetime | None = None,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -509,7 +523,10 @@ def write_atlas(
     public
         Public maps (see :mod:`parsc_geo.maps.public`); default internal maps.
     offline
-        Single self-contained files (Leaflet inlined, no base tiles).
+        Single self-contained files (Leaflet and parsc-geo's runtime inlined, no base tiles).
+        Otherwise (default) they are written once into ``output_dir/lib/`` and every page
+        references them by relative path; either way the maps need no network (only the
+        optional base tiles do).
     synthetic
         Data are synthetic: every page shows :data:`parsc_geo.settings.SYNTHETIC_BANNER`.
     period
@@ -525,22 +542,27 @@ def write_atlas(
     grid_m
         Public grid in metres (default :data:`parsc_geo.settings.PUBLIC_GRID_M`).
     assets_dir
-        Folder of npm-style packages for ``offline`` (see :mod:`parsc_geo.maps.offline`).
+        Folder of npm-style packages to take Leaflet from (see
+        :func:`parsc_geo.maps.offline.resolve_asset`; default: the xstatic packages).
     density_options
         Keyword arguments for :func:`parsc_geo.density.kernel_density` when a density is
         computed here (e.g. ``{"kernel": "quartic", "bandwidth": 400, "cell_size": 50}``).
+    generated
+        Generation time shown in the pages; default ``SOURCE_DATE_EPOCH`` when set (the
+        reproducible-builds convention: same input, same bytes), else now.
 
     Returns
     -------
     list of pathlib.Path
-        The pages written, ``index.html`` last.
+        The pages written, ``index.html`` last (the ``lib/`` files are not listed).
 
     Raises
     ------
     OutputError
-        When a page exists and ``overwrite`` is False (nothing is written then).
+        When a page, or a different file of ``lib/``, exists and ``overwrite`` is False (nothing
+        is written then).
     MissingDependencyError
-        When ``offline`` and Leaflet cannot be found.
+        When Leaflet cannot be found in any package source.
     """
     from zoneinfo import ZoneInfo
 
@@ -548,7 +570,8 @@ def write_atlas(
 
     _check_incidents(incidents)
     out_dir = Path(output_dir)
-    generated = dt.datetime.now(ZoneInfo(settings.TIMEZONE))
+    if generated is None:
+        generated = _generation_time(ZoneInfo(settings.TIMEZONE))
     given = {_fold(k): v for k, v in (densities or {}).items()}
     if offline:
         tiles = None
@@ -589,6 +612,9 @@ def write_atlas(
             f"{len(existing)} map(s) already exist, e.g. {existing[0]}",
             hint="pass overwrite=True / --overwrite, or choose another output folder",
         )
+    lib = None if offline else assets.lib_files(assets_dir=assets_dir)
+    if lib is not None:
+        assets.check_lib(out_dir, lib, overwrite=overwrite)
     pages: list[tuple[str, BuiltMap, str]] = []
     for kind, name, filename in plan:
         if kind == "provincia":
@@ -610,6 +636,8 @@ def write_atlas(
             )
         page = render_map_html(built.map, offline_mode=offline, assets_dir=assets_dir)
         pages.append((filename, built, page))
+    if lib is not None:
+        assets.write_lib(out_dir, overwrite=overwrite, files=lib)
     written = [
         write_text_atomic(out_dir / filename, page, overwrite=overwrite)
         for filename, _, page in pages

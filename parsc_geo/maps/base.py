@@ -12,6 +12,9 @@ Examples
 ...                 source="SIDPOL")  # doctest: +SKIP
 >>> add_legend(m, "Delitos", [("#e41a1c", "Contra el patrimonio", 12)])  # doctest: +SKIP
 >>> write_map_html(m, "maps/cajamarca.html")  # doctest: +SKIP
+
+Pages load nothing from the network: they reference Leaflet and parsc-geo's runtime in a
+``lib/`` folder written beside them (see :mod:`parsc_geo.maps.offline`), or inline them.
 """
 
 from __future__ import annotations
@@ -32,8 +35,7 @@ from jinja2 import Template
 
 from .. import settings
 from .._errors import ConfigError, OutputError
-from . import offline
-from ._runtime import RUNTIME_CSS, RUNTIME_JS
+from . import offline as assets
 
 #: Base tile layers a map may offer: Spanish name → (URL template, attribution).
 TILES: dict[str, tuple[str, str]] = {
@@ -80,24 +82,29 @@ def js_json(value: object) -> str:
 
 
 class ParscMap(folium.Map):
-    """A folium map that loads only Leaflet (no jQuery, Bootstrap nor icon fonts)."""
+    """A folium map that loads only Leaflet and parsc-geo's runtime, from ``lib/``.
+
+    No jQuery, Bootstrap nor icon fonts; no CDN: the page works from a disk with no network.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.default_js = [(offline.LEAFLET_JS.key, offline.LEAFLET_JS.url)]
-        self.default_css = [(offline.LEAFLET_CSS.key, offline.LEAFLET_CSS.url)]
+        self.default_js = [
+            (assets.LEAFLET_JS.key, assets.LEAFLET_JS.href),
+            ("parsc_runtime", assets.RUNTIME_JS_HREF),
+        ]
+        self.default_css = [
+            (assets.LEAFLET_CSS.key, assets.LEAFLET_CSS.href),
+            ("parsc_runtime_css", assets.RUNTIME_CSS_HREF),
+        ]
 
 
 class _Runtime(MacroElement):
-    """The parsc-geo JavaScript runtime, style sheet, scale bar and fullscreen button."""
+    """Scale bar, fullscreen button and label zoom of parsc-geo's runtime (``lib/``)."""
 
     _template = Template(
         """
-        {% macro header(this, kwargs) %}
-        <style>{{ this.css }}</style>
-        {% endmacro %}
         {% macro script(this, kwargs) %}
-        {{ this.js }}
         L.control.scale({metric: true, imperial: false, position: "bottomleft"})
             .addTo({{ this._parent.get_name() }});
         new parscGeo.Fullscreen().addTo({{ this._parent.get_name() }});
@@ -110,8 +117,6 @@ class _Runtime(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "ParscRuntime"
-        self.css = RUNTIME_CSS
-        self.js = RUNTIME_JS
         self.label_min_zoom = LABEL_MIN_ZOOM
 
 
@@ -119,11 +124,11 @@ class MarkerClusterAssets(MacroElement):
     """Loads Leaflet.markercluster's script and style sheets (once per page)."""
 
     default_js: ClassVar[list[tuple[str, str]]] = [
-        (offline.MARKERCLUSTER_JS.key, offline.MARKERCLUSTER_JS.url)
+        (assets.MARKERCLUSTER_JS.key, assets.MARKERCLUSTER_JS.href)
     ]
     default_css: ClassVar[list[tuple[str, str]]] = [
-        (offline.MARKERCLUSTER_CSS.key, offline.MARKERCLUSTER_CSS.url),
-        (offline.MARKERCLUSTER_DEFAULT_CSS.key, offline.MARKERCLUSTER_DEFAULT_CSS.url),
+        (assets.MARKERCLUSTER_CSS.key, assets.MARKERCLUSTER_CSS.href),
+        (assets.MARKERCLUSTER_DEFAULT_CSS.key, assets.MARKERCLUSTER_DEFAULT_CSS.href),
     ]
 
     _template = Template("")
@@ -458,11 +463,15 @@ def stable_element_ids(page: str) -> str:
 def render_map_html(
     m: folium.Map, *, offline_mode: bool = False, assets_dir: Path | None = None
 ) -> str:
-    """Render ``m`` to a full HTML page, inlining assets when ``offline_mode``."""
+    """Render ``m`` to a full HTML page.
+
+    The page references its scripts and style sheets in ``lib/`` beside it (write them with
+    :func:`parsc_geo.maps.offline.write_lib`), or inlines them when ``offline_mode``.
+    """
     page = stable_element_ids(m.get_root().render())
     page = page.replace("<html>", '<html lang="es">', 1)
     if offline_mode:
-        page = offline.inline_assets(page, assets_dir=assets_dir)
+        page = assets.inline_assets(page, assets_dir=assets_dir)
     return page
 
 
@@ -482,6 +491,7 @@ def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> Path
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o644)  # pages are shared (folders, web servers): readable by others
         os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from exc
@@ -496,7 +506,7 @@ def write_map_html(
     overwrite: bool = False,
     assets_dir: Path | None = None,
 ) -> Path:
-    """Write the map to ``path`` (atomically), as a single self-contained file if ``offline``.
+    """Write the map to ``path`` (atomically), with its ``lib/`` folder or as a single file.
 
     Parameters
     ----------
@@ -505,12 +515,15 @@ def write_map_html(
     path
         Output ``.html`` file.
     offline
-        Inline Leaflet and plugins (see :mod:`parsc_geo.maps.offline`) so the file works with no
-        network at all.
+        Inline Leaflet, its plugins and parsc-geo's runtime (see :mod:`parsc_geo.maps.offline`):
+        one self-contained file. Otherwise (default) they are written once into a ``lib/``
+        folder beside the page, which references them by relative path; either way the map
+        works with no network (only base tiles need it).
     overwrite
-        Replace an existing file.
+        Replace an existing file (and files of ``lib/`` that differ).
     assets_dir
-        Folder of npm-style packages to inline assets from (offline only).
+        Folder of npm-style packages to take the assets from (see
+        :func:`parsc_geo.maps.offline.resolve_asset`).
 
     Returns
     -------
@@ -520,12 +533,15 @@ def write_map_html(
     Raises
     ------
     MissingDependencyError
-        ``offline`` and Leaflet cannot be found in any package source.
+        Leaflet cannot be found in any package source.
     OutputError
-        The file exists and ``overwrite`` is False, or cannot be written.
+        The file (or a different file of ``lib/``) exists and ``overwrite`` is False, or cannot
+        be written.
     """
     target = Path(path)
     if target.exists() and not overwrite:
         raise OutputError(f"{target} already exists", hint="pass overwrite=True / --overwrite")
     page = render_map_html(m, offline_mode=offline, assets_dir=assets_dir)
+    if not offline:
+        assets.write_lib(target.parent, overwrite=overwrite, assets_dir=assets_dir)
     return write_text_atomic(target, page, overwrite=overwrite)

@@ -1,50 +1,65 @@
-"""JavaScript and CSS assets of the maps, and their inlining for single-file offline maps.
+"""JavaScript and CSS of the maps: written beside the pages, or inlined in a single file.
 
-A map needs only three libraries: Leaflet, Leaflet.markercluster and their style sheets (the
-fullscreen button, the scale bar, the legends and the period filter are parsc-geo's own code).
-Online maps load them from a CDN (``cdn.jsdelivr.net``, which mirrors the npm registry). An
-offline map inlines them, and they are taken from a package registry, never from this
-repository, in this order:
+A map needs Leaflet, Leaflet.markercluster and their style sheets, plus parsc-geo's own runtime
+(layers, scale bar, fullscreen button, legends and period filter, :mod:`._runtime`). No page
+loads anything from the network: by default the files are written once into a ``lib/`` folder
+beside the pages (:func:`write_lib`), which reference them by relative path
+(``lib/leaflet.js``), so a map opened from a disk, a USB stick or a shared folder works with no
+connection; an offline map inlines them instead (:func:`inline_assets`) and is a single file.
+
+The third-party files come from a package registry, never from this repository, in this order:
 
 1. a folder given as ``assets_dir`` or in the ``PARSC_GEO_ASSETS_DIR`` environment variable,
    laid out as npm packages (``leaflet/dist/leaflet.js``, ``leaflet.markercluster/dist/...``);
-2. Debian's packages ``libjs-leaflet`` and ``libjs-leaflet.markercluster``
+2. the PyPI packages ``xstatic-leaflet`` and ``xstatic-leaflet-markercluster`` (dependencies of
+   parsc-geo, so a fresh install with only Python has them);
+3. Debian's packages ``libjs-leaflet`` and ``libjs-leaflet.markercluster``
    (``/usr/share/javascript/leaflet/``);
-3. the npm registry at run time: ``npm pack`` into the user cache
+4. the npm registry at run time: ``npm pack`` into the user cache
    (``~/.cache/parsc-geo/npm``; ``PARSC_GEO_CACHE_DIR`` overrides it), when ``npm`` exists.
 
-When none of them has a file, :class:`~parsc_geo._errors.MissingDependencyError` says how to
-install one.
+The versions declared below are those of the xstatic packages, so the browser tests run the
+same Leaflet that users get. When no source has a file,
+:class:`~parsc_geo._errors.MissingDependencyError` says how to install one.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import os
+import posixpath
 import re
 import shutil
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from .._errors import MissingDependencyError, OutputError
+from ._runtime import RUNTIME_CSS, RUNTIME_JS
 
 #: Folder of Debian's ``libjs-leaflet*`` packages.
 DEBIAN_JS_DIR: Final = Path("/usr/share/javascript/leaflet")
-#: Environment variable naming a folder of npm-style packages to inline assets from.
+#: Environment variable naming a folder of npm-style packages to take assets from.
 ASSETS_DIR_ENV: Final = "PARSC_GEO_ASSETS_DIR"
 #: Environment variable overriding the cache folder for npm downloads.
 CACHE_DIR_ENV: Final = "PARSC_GEO_CACHE_DIR"
 #: Seconds allowed for ``npm pack`` before giving up.
 NPM_TIMEOUT_S: Final = 120
+#: Folder, beside the pages, holding the scripts and style sheets they reference.
+LIB_DIR: Final = "lib"
+#: File names of parsc-geo's own runtime in ``lib/``.
+RUNTIME_JS_FILE: Final = "parsc-geo.js"
+RUNTIME_CSS_FILE: Final = "parsc-geo.css"
 
 
 @dataclass(frozen=True)
 class Asset:
-    """One JavaScript or CSS file of an npm package.
+    """One JavaScript or CSS file of a third-party package.
 
     Parameters
     ----------
@@ -53,9 +68,11 @@ class Asset:
     kind
         ``"js"`` or ``"css"``.
     package, version, path
-        npm package, version and path of the file inside the package.
+        npm package, version and path of the file inside the npm package.
     debian
         Path of the same file in Debian's package, if there is one.
+    xstatic
+        Python module of the xstatic package holding the file (in its ``BASE_DIR``), if any.
     """
 
     key: str
@@ -64,45 +81,63 @@ class Asset:
     version: str
     path: str
     debian: Path | None
+    xstatic: str | None = None
 
     @property
-    def url(self) -> str:
-        """Return the CDN URL of the asset (jsDelivr's mirror of the npm registry)."""
-        return f"https://cdn.jsdelivr.net/npm/{self.package}@{self.version}/{self.path}"
+    def filename(self) -> str:
+        """Return the file's name in ``lib/`` (the npm file name, e.g. ``leaflet.js``)."""
+        return posixpath.basename(self.path)
 
+    @property
+    def href(self) -> str:
+        """Return the relative URL by which a page references the file (``lib/leaflet.js``)."""
+        return f"{LIB_DIR}/{self.filename}"
+
+
+_XL: Final = "xstatic.pkg.leaflet"
+_XM: Final = "xstatic.pkg.leaflet_markercluster"
 
 LEAFLET_JS: Final = Asset(
-    "leaflet", "js", "leaflet", "1.9.4", "dist/leaflet.js", DEBIAN_JS_DIR / "leaflet.min.js"
+    "leaflet", "js", "leaflet", "1.9.3", "dist/leaflet.js", DEBIAN_JS_DIR / "leaflet.min.js", _XL
 )
 LEAFLET_CSS: Final = Asset(
-    "leaflet_css", "css", "leaflet", "1.9.4", "dist/leaflet.css", DEBIAN_JS_DIR / "leaflet.css"
+    "leaflet_css",
+    "css",
+    "leaflet",
+    "1.9.3",
+    "dist/leaflet.css",
+    DEBIAN_JS_DIR / "leaflet.css",
+    _XL,
 )
 MARKERCLUSTER_JS: Final = Asset(
     "markercluster",
     "js",
     "leaflet.markercluster",
-    "1.5.3",
+    "1.4.1",
     "dist/leaflet.markercluster.js",
     DEBIAN_JS_DIR / "leaflet.markercluster.min.js",
+    _XM,
 )
 MARKERCLUSTER_CSS: Final = Asset(
     "markercluster_css",
     "css",
     "leaflet.markercluster",
-    "1.5.3",
+    "1.4.1",
     "dist/MarkerCluster.css",
     DEBIAN_JS_DIR / "MarkerCluster.css",
+    _XM,
 )
 MARKERCLUSTER_DEFAULT_CSS: Final = Asset(
     "markercluster_default_css",
     "css",
     "leaflet.markercluster",
-    "1.5.3",
+    "1.4.1",
     "dist/MarkerCluster.Default.css",
     DEBIAN_JS_DIR / "MarkerCluster.Default.css",
+    _XM,
 )
 
-#: Every asset a parsc-geo map may reference.
+#: Every third-party asset a parsc-geo map may reference.
 ASSETS: Final[tuple[Asset, ...]] = (
     LEAFLET_JS,
     LEAFLET_CSS,
@@ -111,22 +146,24 @@ ASSETS: Final[tuple[Asset, ...]] = (
     MARKERCLUSTER_DEFAULT_CSS,
 )
 
+#: Href of parsc-geo's own runtime script and style sheet.
+RUNTIME_JS_HREF: Final = f"{LIB_DIR}/{RUNTIME_JS_FILE}"
+RUNTIME_CSS_HREF: Final = f"{LIB_DIR}/{RUNTIME_CSS_FILE}"
+
 _INSTALL_HINT = (
-    "install Debian's packages (apt-get install libjs-leaflet libjs-leaflet.markercluster), "
-    "or install npm so that parsc-geo can fetch them from the npm registry, or set "
-    f"{ASSETS_DIR_ENV} to a folder holding leaflet/ and leaflet.markercluster/ npm packages; "
-    "or write the map without --offline"
+    "install parsc-geo's dependencies (pip install xstatic-leaflet "
+    "xstatic-leaflet-markercluster), or Debian's packages (apt-get install libjs-leaflet "
+    "libjs-leaflet.markercluster), or npm so that parsc-geo can fetch them from the npm "
+    f"registry, or set {ASSETS_DIR_ENV} to a folder holding leaflet/ and leaflet.markercluster/ "
+    "npm packages"
 )
 
 
-def asset_for_url(url: str) -> Asset | None:
-    """Return the asset whose CDN URL is ``url`` (ignoring version and query), or None."""
-    clean = url.split("?", 1)[0].split("#", 1)[0]
+def asset_for_href(href: str) -> Asset | None:
+    """Return the asset a page references as ``href`` (``lib/leaflet.js``), or None."""
+    clean = href.split("?", 1)[0].split("#", 1)[0]
     for asset in ASSETS:
-        if clean == asset.url:
-            return asset
-    for asset in ASSETS:
-        if clean.endswith("/" + asset.path) and f"/{asset.package}@" in clean:
+        if clean == asset.href:
             return asset
     return None
 
@@ -140,6 +177,21 @@ def _cache_dir() -> Path:
 
 def _npm_package_dir(asset: Asset) -> Path:
     return _cache_dir() / f"{asset.package}@{asset.version}" / "package"
+
+
+def _xstatic_file(asset: Asset) -> Path | None:
+    """Return the asset's file in its installed xstatic package, or None."""
+    if asset.xstatic is None:
+        return None
+    try:
+        module = importlib.import_module(asset.xstatic)
+    except ImportError:
+        return None
+    base = getattr(module, "BASE_DIR", None)
+    if not base:
+        return None
+    candidate = Path(base) / asset.filename
+    return candidate if candidate.is_file() else None
 
 
 def _npm_fetch(asset: Asset) -> Path | None:
@@ -176,7 +228,7 @@ def _npm_fetch(asset: Asset) -> Path | None:
 
 
 def resolve_asset(asset: Asset, *, assets_dir: Path | None = None, allow_npm: bool = True) -> Path:
-    """Return a local file holding ``asset``, from a folder, Debian, or the npm registry.
+    """Return a local file holding ``asset``: a folder, xstatic, Debian, or the npm registry.
 
     Parameters
     ----------
@@ -206,6 +258,9 @@ def resolve_asset(asset: Asset, *, assets_dir: Path | None = None, allow_npm: bo
         candidate = folder / asset.package / asset.path
         if candidate.is_file():
             return candidate
+    xstatic = _xstatic_file(asset)
+    if xstatic is not None:
+        return xstatic
     if asset.debian is not None and asset.debian.is_file():
         return asset.debian
     cached = _npm_package_dir(asset) / asset.path
@@ -216,9 +271,9 @@ def resolve_asset(asset: Asset, *, assets_dir: Path | None = None, allow_npm: bo
         if fetched is not None and (fetched / asset.path).is_file():
             return fetched / asset.path
     raise MissingDependencyError(
-        f"cannot find {asset.package} {asset.path} to inline in an offline map "
+        f"cannot find {asset.package} {asset.path} for the maps "
         f"(looked in {', '.join(str(f) for f in folders) or 'no assets folder'}, "
-        f"{asset.debian}, {_npm_package_dir(asset)})",
+        f"the Python package {asset.xstatic or '-'}, {asset.debian}, {_npm_package_dir(asset)})",
         hint=_INSTALL_HINT,
     )
 
@@ -227,17 +282,163 @@ _CSS_URL = re.compile(r"url\(\s*['\"]?(?!data:)([^'\")]+)['\"]?\s*\)")
 _MIME = {".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif"}
 
 
-def _inline_css_urls(css: str, base: Path) -> str:
-    """Replace relative ``url(...)`` references of a style sheet by data URIs."""
+def _css_images(css: str, base: Path) -> dict[str, bytes]:
+    """Return the images a style sheet references by relative URL: URL → bytes.
+
+    Only files inside ``base`` with a known image type count; other references (Leaflet's
+    IE behaviour ``#default#VML``, absolute URLs) are left alone.
+    """
+    out: dict[str, bytes] = {}
+    root = base.resolve()
+    for ref in _CSS_URL.findall(css):
+        if "://" in ref or ref.startswith(("/", "#")):
+            continue
+        path = (base / ref).resolve()
+        if _MIME.get(path.suffix.lower()) is None or not path.is_file():
+            continue
+        if root not in path.parents:
+            continue
+        out[posixpath.normpath(ref)] = path.read_bytes()
+    return out
+
+
+def lib_files(*, assets_dir: Path | None = None, allow_npm: bool = True) -> dict[str, bytes]:
+    """Return every file of ``lib/``: path relative to ``lib/`` → bytes, in a fixed order.
+
+    The third-party scripts and style sheets of :data:`ASSETS` (from :func:`resolve_asset`),
+    the images their style sheets reference (``images/layers.png``, ...), and parsc-geo's own
+    runtime (``parsc-geo.js``, ``parsc-geo.css``).
+
+    Parameters
+    ----------
+    assets_dir, allow_npm
+        See :func:`resolve_asset`.
+
+    Returns
+    -------
+    dict of str to bytes
+        The files, the same bytes on every call with the same package sources.
+
+    Raises
+    ------
+    MissingDependencyError
+        When an asset cannot be found.
+    """
+    files: dict[str, bytes] = {}
+    for asset in ASSETS:
+        path = resolve_asset(asset, assets_dir=assets_dir, allow_npm=allow_npm)
+        data = path.read_bytes()
+        files[asset.filename] = data
+        if asset.kind == "css":
+            images = _css_images(data.decode("utf-8"), path.parent)
+            for ref in sorted(images):
+                files.setdefault(ref, images[ref])
+    files[RUNTIME_JS_FILE] = RUNTIME_JS.encode("utf-8")
+    files[RUNTIME_CSS_FILE] = RUNTIME_CSS.encode("utf-8")
+    return files
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)  # web servers and other users read these files
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def check_lib(
+    folder: str | os.PathLike[str], files: Mapping[str, bytes], *, overwrite: bool = False
+) -> None:
+    """Raise if writing ``files`` into ``folder/lib`` would replace different existing files.
+
+    Raises
+    ------
+    OutputError
+        When a file of ``lib/`` exists with other bytes and ``overwrite`` is False.
+    """
+    if overwrite:
+        return
+    lib = Path(folder) / LIB_DIR
+    for name, data in files.items():
+        target = lib / name
+        if target.exists() and (not target.is_file() or target.read_bytes() != data):
+            raise OutputError(
+                f"{target} already exists with other contents (another version of the map "
+                "libraries)",
+                hint="pass overwrite=True / --overwrite, or choose another output folder",
+            )
+
+
+def write_lib(
+    folder: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    assets_dir: Path | None = None,
+    allow_npm: bool = True,
+    files: Mapping[str, bytes] | None = None,
+) -> list[Path]:
+    """Write the map libraries into ``folder/lib/`` (atomically, each file once).
+
+    Files already present with the same bytes are left untouched, so several pages (or several
+    runs) share one ``lib/`` and re-running changes nothing.
+
+    Parameters
+    ----------
+    folder
+        Folder of the pages.
+    overwrite
+        Replace files of ``lib/`` that differ (e.g. after upgrading parsc-geo).
+    assets_dir, allow_npm
+        See :func:`resolve_asset`.
+    files
+        The files (default :func:`lib_files`).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file of ``lib/`` the pages need (written or already there).
+
+    Raises
+    ------
+    MissingDependencyError
+        When an asset cannot be found.
+    OutputError
+        When a different file exists and ``overwrite`` is False (nothing is written then), or a
+        file cannot be written.
+    """
+    content = (
+        dict(files) if files is not None else lib_files(assets_dir=assets_dir, allow_npm=allow_npm)
+    )
+    check_lib(folder, content, overwrite=overwrite)
+    lib = Path(folder) / LIB_DIR
+    out: list[Path] = []
+    for name, data in content.items():
+        target = lib / name
+        try:
+            if not (target.is_file() and target.read_bytes() == data):
+                _write_bytes_atomic(target, data)
+        except OSError as exc:
+            raise OutputError(f"cannot write {target}: {exc}") from exc
+        out.append(target)
+    return out
+
+
+def _inline_css_urls(css: str, images: Mapping[str, bytes], prefix: str) -> str:
+    """Replace the ``url(...)`` references of a style sheet found in ``images`` by data URIs."""
 
     def repl(match: re.Match[str]) -> str:
-        ref = match.group(1)
-        path = (base / ref).resolve()
-        mime = _MIME.get(path.suffix.lower())
-        if mime is None or not path.is_file():
+        ref = posixpath.normpath(posixpath.join(prefix, match.group(1)))
+        mime = _MIME.get(posixpath.splitext(ref)[1].lower())
+        if mime is None or ref not in images:
             # Leaflet's CSS also names the IE behaviour "#default#VML": harmless, left as is.
             return match.group(0)
-        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        data = base64.b64encode(images[ref]).decode("ascii")
         return f'url("data:{mime};base64,{data}")'
 
     return _CSS_URL.sub(repl, css)
@@ -247,21 +448,30 @@ def _safe_script(text: str) -> str:
     return text.replace("</script", "<\\/script").replace("</SCRIPT", "<\\/SCRIPT")
 
 
+def _safe_style(text: str) -> str:
+    return text.replace("</style", "<\\/style").replace("</STYLE", "<\\/STYLE")
+
+
+_SCRIPT_RE = re.compile(r'<script\s+src="([^"]+)"\s*>\s*</script>')
+_LINK_RE = re.compile(r'<link\s+rel="stylesheet"\s+href="([^"]+)"\s*/?>')
+
+
 def inline_assets(html: str, *, assets_dir: Path | None = None, allow_npm: bool = True) -> str:
-    """Return ``html`` with every CDN ``<script src>`` and ``<link href>`` of ASSETS inlined.
+    """Return ``html`` with every ``lib/`` script and style sheet inlined.
 
     Parameters
     ----------
     html
-        A rendered parsc-geo map.
+        A rendered parsc-geo map (referencing ``lib/leaflet.js`` and the like).
     assets_dir, allow_npm
         See :func:`resolve_asset`.
 
     Returns
     -------
     str
-        A self-contained page: no ``<script src>`` nor style sheet ``<link>`` to the network
-        remains (tiles, if any, are still requested at run time and fail quietly offline).
+        A self-contained page: no ``<script src>`` nor style sheet ``<link>`` remains, and the
+        images of the style sheets are data URIs (tiles, if any, are still requested at run
+        time and fail quietly offline).
 
     Raises
     ------
@@ -270,30 +480,29 @@ def inline_assets(html: str, *, assets_dir: Path | None = None, allow_npm: bool 
     OutputError
         When the page references a script or style sheet that parsc-geo does not know.
     """
-    script_re = re.compile(r'<script\s+src="(https?://[^"]+)"\s*>\s*</script>')
-    link_re = re.compile(r'<link\s+rel="stylesheet"\s+href="(https?://[^"]+)"\s*/?>')
+    files = lib_files(assets_dir=assets_dir, allow_npm=allow_npm)
+    prefix = LIB_DIR + "/"
+
+    def lookup(href: str, what: str) -> tuple[str, str]:
+        name = href[len(prefix) :] if href.startswith(prefix) else None
+        if name is None or name not in files:
+            raise OutputError(f"the map references an unknown {what} {href!r}")
+        return name, files[name].decode("utf-8")
 
     def script_repl(match: re.Match[str]) -> str:
-        asset = asset_for_url(match.group(1))
-        if asset is None:
-            raise OutputError(f"the map references an unknown script {match.group(1)!r}")
-        path = resolve_asset(asset, assets_dir=assets_dir, allow_npm=allow_npm)
-        code = path.read_text(encoding="utf-8")
-        return f"<script>/* {asset.package} ({path.name}) */\n{_safe_script(code)}\n</script>"
+        name, code = lookup(match.group(1), "script")
+        return f"<script>/* {name} */\n{_safe_script(code)}\n</script>"
 
     def link_repl(match: re.Match[str]) -> str:
-        asset = asset_for_url(match.group(1))
-        if asset is None:
-            raise OutputError(f"the map references an unknown style sheet {match.group(1)!r}")
-        path = resolve_asset(asset, assets_dir=assets_dir, allow_npm=allow_npm)
-        css = _inline_css_urls(path.read_text(encoding="utf-8"), path.parent)
-        return f"<style>/* {asset.package} ({path.name}) */\n{_safe_script(css)}\n</style>"
+        name, css = lookup(match.group(1), "style sheet")
+        css = _inline_css_urls(css, files, posixpath.dirname(name))
+        return f"<style>/* {name} */\n{_safe_style(css)}\n</style>"
 
-    out = script_re.sub(script_repl, html)
-    out = link_re.sub(link_repl, out)
-    leftover = re.search(r'<(?:script|link)[^>]+(?:src|href)="https?://', out)
+    out = _SCRIPT_RE.sub(script_repl, html)
+    out = _LINK_RE.sub(link_repl, out)
+    leftover = re.search(r"<(?:script|link)[^>]+(?:src|href)=", out)
     if leftover:
         raise OutputError(
-            f"the offline map still references the network near {out[leftover.start() :][:120]!r}"
+            f"the offline map still references another file near {out[leftover.start() :][:120]!r}"
         )
     return out
