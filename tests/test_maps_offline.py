@@ -1,16 +1,23 @@
-"""Offline single-file maps: assets inlined from a package source, clear error when missing."""
+"""Map assets: ``lib/`` beside the pages or inlined in one file, from a package source.
+
+The expected file contents are read here straight from the installed xstatic packages (their
+``BASE_DIR``), independently of :mod:`parsc_geo.maps.offline`.
+"""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import re
+from pathlib import Path
 
 import maps_data as md
 import pytest
 from click.testing import CliRunner
 
-from parsc_geo._errors import MissingDependencyError
+from parsc_geo._errors import MissingDependencyError, OutputError
 from parsc_geo.cli.main import cli
-from parsc_geo.maps import new_map, render_map_html, write_map_html
+from parsc_geo.maps import new_map, render_map_html, write_atlas, write_map_html
 from parsc_geo.maps import offline as off
 from parsc_geo.maps.layers import add_incidents
 
@@ -53,6 +60,9 @@ def test_offline_inlines_every_asset(npm_folder, tmp_path):
         assert f"/* marker {asset.key} */" in page
     assert not re.search(r'<(script|link)[^>]+(src|href)="https?://', page)
     assert 'url("data:image/png;base64,' in page  # CSS images inlined too
+    assert "window.parscGeo = P" in page  # parsc-geo's own runtime inlined as well
+    assert not re.search(r"<(script|link)[^>]+(src|href)=", page)
+    assert not (tmp_path / "lib").exists()
 
 
 def test_offline_missing_assets_is_a_clear_error(tmp_path, monkeypatch):
@@ -68,15 +78,141 @@ def test_offline_missing_assets_is_a_clear_error(tmp_path, monkeypatch):
     )
     with pytest.raises(MissingDependencyError, match="leaflet") as info:
         render_map_html(_map_with_incidents(), offline_mode=True, assets_dir=tmp_path / "empty")
-    assert "libjs-leaflet" in str(info.value)
+    assert "libjs-leaflet" in str(info.value) and "xstatic-leaflet" in str(info.value)
     assert not (tmp_path / "m.html").exists()
 
 
-def test_online_page_references_cdn_assets():
+def _xstatic_dirs() -> tuple[Path, Path, str, str]:
+    import xstatic.pkg.leaflet as xl
+    import xstatic.pkg.leaflet_markercluster as xm
+
+    return Path(xl.BASE_DIR), Path(xm.BASE_DIR), xl.VERSION, xm.VERSION
+
+
+def _lib_expected() -> dict[str, bytes]:
+    """The bytes ``lib/`` must hold, read straight from the xstatic packages and the runtime."""
+    from parsc_geo.maps._runtime import RUNTIME_CSS, RUNTIME_JS
+
+    leaflet, cluster, _, _ = _xstatic_dirs()
+    out = {name: (leaflet / name).read_bytes() for name in ("leaflet.js", "leaflet.css")}
+    out |= {
+        name: (cluster / name).read_bytes()
+        for name in ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css")
+    }
+    # the images Leaflet's style sheet names (its url(images/...) references)
+    for ref in re.findall(r"url\((images/[^)]+)\)", out["leaflet.css"].decode()):
+        out[ref] = (leaflet / ref).read_bytes()
+    out["parsc-geo.js"] = RUNTIME_JS.encode()
+    out["parsc-geo.css"] = RUNTIME_CSS.encode()
+    return out
+
+
+@pytest.fixture
+def no_assets_env(monkeypatch, tmp_path):
+    monkeypatch.delenv(off.ASSETS_DIR_ENV, raising=False)
+    monkeypatch.setattr(off, "_npm_fetch", lambda asset: None)
+    monkeypatch.setenv(off.CACHE_DIR_ENV, str(tmp_path / "cache"))
+
+
+def test_xstatic_packages_are_the_first_source(no_assets_env):
+    leaflet, cluster, v_leaflet, v_cluster = _xstatic_dirs()
+    assert off.resolve_asset(off.LEAFLET_JS) == leaflet / "leaflet.js"
+    assert off.resolve_asset(off.LEAFLET_CSS) == leaflet / "leaflet.css"
+    for asset in (off.MARKERCLUSTER_JS, off.MARKERCLUSTER_CSS, off.MARKERCLUSTER_DEFAULT_CSS):
+        assert off.resolve_asset(asset).parent == cluster
+    # the declared versions are the installed ones: what the browser tests run is what users get
+    assert (off.LEAFLET_JS.version, off.MARKERCLUSTER_JS.version) == (v_leaflet, v_cluster)
+    assert f'version="{v_leaflet}"' in (leaflet / "leaflet.js").read_text(encoding="utf-8")
+
+
+def test_explicit_folder_comes_before_xstatic(npm_folder):
+    assert off.resolve_asset(off.LEAFLET_JS, assets_dir=npm_folder) == (
+        npm_folder / "leaflet" / "dist" / "leaflet.js"
+    )
+
+
+def test_default_page_references_only_lib_files():
     page = render_map_html(_map_with_incidents())
-    urls = re.findall(r'<script src="([^"]+)"', page)
-    assert urls == [off.LEAFLET_JS.url, off.MARKERCLUSTER_JS.url]
-    assert off.asset_for_url(urls[1]) is off.MARKERCLUSTER_JS
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    sheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', page)
+    assert scripts == ["lib/leaflet.js", "lib/parsc-geo.js", "lib/leaflet.markercluster.js"]
+    assert sheets == [
+        "lib/leaflet.css",
+        "lib/parsc-geo.css",
+        "lib/MarkerCluster.css",
+        "lib/MarkerCluster.Default.css",
+    ]
+    assert "cdn." not in page and "jsdelivr" not in page
+    assert off.asset_for_href("lib/leaflet.markercluster.js") is off.MARKERCLUSTER_JS
+
+
+def test_write_map_html_writes_lib_beside_the_page(no_assets_env, tmp_path):
+    folder = tmp_path / "prioridad"
+    page_path = write_map_html(_map_with_incidents(), folder / "mapa.html")
+    expected = _lib_expected()
+    lib = folder / "lib"
+    written = {p.relative_to(lib).as_posix(): p.read_bytes() for p in lib.rglob("*") if p.is_file()}
+    assert written == expected
+    # every script and style sheet of the page is a file of lib/, relative to the page
+    page = page_path.read_text(encoding="utf-8")
+    refs = re.findall(r'<(?:script src|link rel="stylesheet" href)="([^"]+)"', page)
+    assert refs and all((folder / ref).is_file() for ref in refs)
+    # a second page in the same folder shares lib/ and leaves its files untouched
+    stamp = {p: p.stat().st_mtime_ns for p in lib.rglob("*") if p.is_file()}
+    write_map_html(_map_with_incidents(), folder / "otro.html")
+    assert {p: p.stat().st_mtime_ns for p in lib.rglob("*") if p.is_file()} == stamp
+
+
+def test_different_lib_file_is_not_overwritten(no_assets_env, tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "leaflet.js").write_text("/* an older Leaflet */", encoding="utf-8")
+    with pytest.raises(OutputError, match=r"leaflet\.js already exists"):
+        write_map_html(_map_with_incidents(), tmp_path / "mapa.html")
+    assert not (tmp_path / "mapa.html").exists()
+    assert not (tmp_path / "lib" / "leaflet.css").exists()  # nothing written
+    write_map_html(_map_with_incidents(), tmp_path / "mapa.html", overwrite=True)
+    assert (tmp_path / "lib" / "leaflet.js").read_bytes() == _lib_expected()["leaflet.js"]
+
+
+def test_offline_file_from_xstatic_has_no_external_reference(no_assets_env, tmp_path):
+    out = write_map_html(_map_with_incidents(), tmp_path / "m.html", offline=True)
+    page = out.read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link)\b[^>]*\b(src|href)=", page)
+    assert "jsdelivr" not in page and "unpkg" not in page
+    _, _, v_leaflet, _ = _xstatic_dirs()
+    assert f'version="{v_leaflet}"' in page  # Leaflet itself, inlined
+    expected = _lib_expected()
+    layers_png = base64.b64encode(expected["images/layers.png"]).decode("ascii")
+    assert f'url("data:image/png;base64,{layers_png}")' in page
+    assert not (tmp_path / "lib").exists()
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("offline_mode", [False, True])
+def test_atlas_is_deterministic(no_assets_env, tmp_path, monkeypatch, offline_mode):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1604102400")  # 2020-10-31 00:00 UTC
+    kwargs = {
+        "hotspots": md.hotspots(),
+        "sectors": md.sectors(),
+        "densities": {"Cajamarca": md.density(), "comisaria:COMISARIA CAJAMARCA I": md.density()},
+        "synthetic": True,
+        "offline": offline_mode,
+    }
+    write_atlas(md.incidents(), output_dir=tmp_path / "a", **kwargs)
+    write_atlas(md.incidents(), output_dir=tmp_path / "b", **kwargs)
+    a, b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
+    assert a == b
+    assert ("lib/leaflet.js" in a) is not offline_mode
+    # generation time from SOURCE_DATE_EPOCH, in Lima time (UTC-5)
+    page = (tmp_path / "a" / "provincia-cajamarca.html").read_text(encoding="utf-8")
+    lima = dt.datetime(2020, 10, 30, 19, 0)
+    assert f"<dd>{lima:%Y-%m-%d %H:%M}</dd>" in page
+    # re-writing in place changes no byte
+    write_atlas(md.incidents(), output_dir=tmp_path / "a", overwrite=True, **kwargs)
+    assert _tree(tmp_path / "a") == a
 
 
 def test_script_close_in_asset_is_neutralised(npm_folder, tmp_path):

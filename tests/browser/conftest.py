@@ -1,9 +1,10 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, with local assets.
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, with no network.
 
-The browser gets no network: requests for Leaflet and its plugins are answered from a local
-package source (Debian's libjs-leaflet*, see :mod:`parsc_geo.maps.offline`), every other
-request (tiles) is aborted. Without /usr/bin/chromium the tests skip, unless
-PARSC_REQUIRE_BROWSER=1, when they fail.
+Pages are opened as ``file://`` URLs, exactly as a user opens them from a disk: they load
+Leaflet from the ``lib/`` folder written beside them (or have it inlined), the same files users
+get (the xstatic packages, see :mod:`parsc_geo.maps.offline`). Only ``file:`` and ``data:``
+requests are allowed; every other request (tiles) is aborted and recorded. Without
+/usr/bin/chromium the tests skip, unless PARSC_REQUIRE_BROWSER=1, when they fail.
 """
 
 from __future__ import annotations
@@ -48,11 +49,10 @@ def chromium() -> Iterator[Any]:
     except ImportError:
         _unavailable("the playwright Python package is not installed")
     from parsc_geo._errors import MissingDependencyError
-    from parsc_geo.maps.offline import ASSETS, resolve_asset
+    from parsc_geo.maps.offline import lib_files
 
     try:
-        for asset in ASSETS:
-            resolve_asset(asset, allow_npm=False)
+        lib_files(allow_npm=False)
     except MissingDependencyError as exc:
         _unavailable(f"Leaflet assets are not installed locally: {exc}")
     with tempfile.TemporaryDirectory(prefix="parsc-chromium-") as profile, sync_playwright() as p:
@@ -79,9 +79,7 @@ class PageRun:
 
 @pytest.fixture
 def open_map(chromium: Any) -> Iterator[Any]:
-    """Return a function opening a local HTML file with assets served locally."""
-    from parsc_geo.maps.offline import asset_for_url, resolve_asset
-
+    """Return a function opening a local HTML file with the network cut off."""
     pages: list[Any] = []
 
     def _open(
@@ -111,10 +109,6 @@ def open_map(chromium: Any) -> Iterator[Any]:
             url = r.request.url
             if url.startswith(("file:", "data:")):
                 r.continue_()
-                return
-            asset = asset_for_url(url)
-            if asset is not None:
-                r.fulfill(path=str(resolve_asset(asset, allow_npm=False)))
                 return
             run.aborted.append(url)
             r.abort()

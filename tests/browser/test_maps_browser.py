@@ -65,9 +65,41 @@ def test_map_loads_without_errors(open_map, atlas, key):
     assert run.page.locator("#parsc-synthetic-banner").inner_text() == settings.SYNTHETIC_BANNER
     assert run.page.locator(".leaflet-control-scale").is_visible()
     assert run.page.locator(".parsc-fullscreen").is_visible()
-    if key == "offline":
-        assert run.aborted == []  # nothing requested from the network
+    if key in ("offline", "publico"):
+        assert run.aborted == []  # nothing requested from the network (no base tiles)
+    else:
+        # only the optional base tiles were asked for, never a script or style sheet
+        assert run.aborted and all(
+            u.startswith("https://tile.openstreetmap.org/") for u in run.aborted
+        )
     save_screenshot(run, f"map-{key}")
+
+
+def test_renders_with_no_network_from_lib_folder(open_map, atlas):
+    """A default page opened from disk: Leaflet from lib/, every layer drawn on a plain map."""
+    import xstatic.pkg.leaflet as xl
+
+    page_path = atlas["provincia"]
+    assert (page_path.parent / "lib" / "leaflet.js").is_file()
+    run = open_map(page_path)
+    page = run.page
+    assert page.evaluate("() => L.version") == xl.VERSION  # the packaged Leaflet, from lib/
+    assert page.evaluate("() => typeof L.markerClusterGroup") == "function"
+    loaded = page.evaluate(
+        "() => [...document.querySelectorAll('script[src], link[rel=stylesheet]')]"
+        ".map((e) => e.src || e.href)"
+    )
+    assert len(loaded) == 7
+    assert all(u.startswith("file://") and "/lib/" in u for u in loaded)
+    # boundaries and hotspots (vector paths), the density image, the incident clusters
+    assert page.locator(".leaflet-overlay-pane path").count() > 0
+    density = page.locator(".leaflet-image-layer")
+    assert density.count() == 1
+    assert density.evaluate("(img) => img.complete && img.naturalWidth > 0")
+    assert page.locator(".marker-cluster, .leaflet-marker-pane .leaflet-marker-icon").count() > 0
+    assert page.locator(".leaflet-tile-loaded").count() == 0  # no tiles: plain background
+    assert run.errors == []
+    save_screenshot(run, "map-provincia-sin-red")
 
 
 def test_expected_layers_in_control(open_map, atlas):
