@@ -144,6 +144,10 @@ def test_default_page_references_only_lib_files():
     ]
     assert "cdn." not in page and "jsdelivr" not in page
     assert off.asset_for_href("lib/leaflet.markercluster.js") is off.MARKERCLUSTER_JS
+    assert off.asset_for_url("file:///srv/mapas/lib/leaflet.css") is off.LEAFLET_CSS
+    old_cdn = "https://cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js"  # older pages
+    assert off.asset_for_url(old_cdn) is off.LEAFLET_JS
+    assert off.asset_for_url("https://example.org/lib/other.js") is None
 
 
 def test_write_map_html_writes_lib_beside_the_page(no_assets_env, tmp_path):

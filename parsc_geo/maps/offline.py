@@ -168,6 +168,21 @@ def asset_for_href(href: str) -> Asset | None:
     return None
 
 
+def asset_for_url(url: str) -> Asset | None:
+    """Return the asset a URL names, or None.
+
+    Accepts a page's ``lib/`` href, a ``file://`` URL ending in ``/lib/<file>``, and the CDN URL
+    (``.../<package>@<version>/<path>``) that pages of older parsc-geo versions referenced.
+    """
+    clean = url.split("?", 1)[0].split("#", 1)[0]
+    for asset in ASSETS:
+        if clean == asset.href or clean.endswith("/" + asset.href):
+            return asset
+        if f"/{asset.package}@" in clean and clean.endswith("/" + asset.path):
+            return asset
+    return None
+
+
 def _cache_dir() -> Path:
     env = os.environ.get(CACHE_DIR_ENV)
     if env:
