@@ -303,3 +303,16 @@ def test_cli_help_and_missing_workspace(tmp_path):
     missing = CliRunner().invoke(cli, ["map", "--workspace", str(tmp_path / "no.gpkg")])
     assert missing.exit_code == 3
     assert "does not exist" in missing.output
+
+
+def test_written_files_follow_the_umask(no_assets_env, tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(0o027)
+    try:
+        page = write_map_html(_map_with_incidents(), tmp_path / "m.html")
+    finally:
+        os.umask(previous)
+    for path in (page, tmp_path / "lib" / "leaflet.js", tmp_path / "lib" / "images" / "layers.png"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640, path

@@ -491,7 +491,7 @@ def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> Path
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.chmod(tmp, 0o644)  # pages are shared (folders, web servers): readable by others
+        os.chmod(tmp, assets.file_mode())  # as open() would, not mkstemp's owner-only mode
         os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc}") from exc

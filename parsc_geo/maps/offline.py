@@ -353,13 +353,24 @@ def lib_files(*, assets_dir: Path | None = None, allow_npm: bool = True) -> dict
     return files
 
 
+def file_mode() -> int:
+    """Return the permissions a plain ``open(path, "w")`` would give a new file (umask applied).
+
+    :func:`tempfile.mkstemp` creates files readable by their owner only; atomic writers apply
+    this mode before the rename so that outputs get the same permissions as any other file.
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.chmod(tmp, 0o644)  # web servers and other users read these files
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
