@@ -74,15 +74,11 @@ def time_to_usable(path: Path) -> tuple[float, float, int]:
     """Open ``path`` in headless Chromium; return (ms to first clusters, ms to all, points)."""
     from playwright.sync_api import sync_playwright
 
-    from parsc_geo.maps.offline import asset_for_url, resolve_asset
-
     def route(r):
-        url = r.request.url
-        if url.startswith(("file:", "data:")):
+        # pages load Leaflet from lib/ beside them: only file: and data: URLs are allowed,
+        # so the figures are those of a viewer with no network (tiles are refused)
+        if r.request.url.startswith(("file:", "data:")):
             return r.continue_()
-        asset = asset_for_url(url)
-        if asset is not None:
-            return r.fulfill(path=str(resolve_asset(asset, allow_npm=False)))
         return r.abort()
 
     with tempfile.TemporaryDirectory() as profile, sync_playwright() as p:

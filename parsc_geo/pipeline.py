@@ -46,10 +46,12 @@ from functools import partial
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from . import __version__
 from ._errors import OutputError
 from .config import RunConfig
+from .settings import TIMEZONE
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -234,7 +236,9 @@ def run_pipeline(
 
         return run
 
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {
+        "started": dt.datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0)
+    }
     previous_epoch: str | None = None
     try:
         with staged_output(output, overwrite=overwrite) as out:
@@ -597,6 +601,8 @@ def _stage_maps(run: _Run) -> str:
             "ranking": config.rank_by,
         },
         tiles="OpenStreetMap" if config.tiles else None,
+        # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
+        generated=state["started"],
     )
     counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
