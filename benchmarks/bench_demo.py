@@ -34,7 +34,7 @@ def main() -> None:
                 incidents=[paths["incidents"]],
                 sectors=paths["sectors"],
                 synthetic=True,
-                methods=["kde", "gistar", "dbscan"],
+                methods=["kde", "gistar", "hdbscan"],
             )
             start = time.perf_counter()
             run_pipeline(config, Path(tmp) / "demo", quiet=True)

@@ -46,7 +46,7 @@ def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> No
         sectors=paths["sectors"],
         title="Mapa del delito — región Cajamarca (muestra sintética, enero–octubre 2020)",
         synthetic=True,
-        methods=["kde", "gistar", "dbscan"],
+        methods=["kde", "gistar", "hdbscan"],
         public=public,
         offline=offline,
     )
