@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 
 from parsc_geo import schema
-from parsc_geo.maps import build_province_map, render_map_html
-from parsc_geo.maps.base import write_text_atomic
+from parsc_geo.maps import build_province_map, write_map_html
 from parsc_geo.taxonomy import GENERICO_COLORS
 
 GOALS_MB = {10_000: 2.0, 100_000: 10.0}
@@ -130,8 +129,8 @@ def main() -> None:
             t0 = time.perf_counter()
             raster = kernel_density(inc, quiet=True)
             built = build_province_map(inc, province="Cajamarca", density=raster, tiles=None)
-            page = render_map_html(built.map, offline_mode=args.offline)
-            out = write_text_atomic(Path(tmp) / f"map-{n}.html", page)
+            # the page, plus lib/ beside it (Leaflet, shared by every page of an atlas)
+            out = write_map_html(built.map, Path(tmp) / f"map-{n}.html", offline=args.offline)
             build_s = time.perf_counter() - t0
             size_mb = out.stat().st_size / 1e6
             goal = GOALS_MB.get(n, float("nan"))
