@@ -481,6 +481,7 @@ def _stage_hotspots(run: _Run) -> str:
     config, _out, state, counts, parameters = run.unpack()
     provinces = boundaries.load_provinces().set_index("provincia")
     frames = []
+    cold_frames = []
     params: dict[str, Any] = {}
     declined: dict[str, dict[str, str]] = {}
     for method in config.methods:
@@ -492,7 +493,8 @@ def _stage_hotspots(run: _Run) -> str:
                     kernel=config.kernel, cell_size=config.cell_size, bandwidth=config.bandwidth
                 )
             if method == "gistar":
-                kwargs.update(area=provinces.loc[[name]])
+                # hot and cold cells: hot ones are ranked as hotspots, cold ones only mapped
+                kwargs.update(area=provinces.loc[[name]], output="significant")
             result = run_method(method, subset, **kwargs)
             params[method][name] = _plain(result.attrs.get("parameters", {}))
             if len(result) == 0:
@@ -502,17 +504,29 @@ def _stage_hotspots(run: _Run) -> str:
                 continue
             result = result.copy()
             result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
-            frames.append(result)
-    if frames:
-        hotspots = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326")
-    else:
-        hotspots = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
+            if "gi_class" in result.columns:
+                cold = ~result["gi_class"].astype(str).str.startswith("caliente")
+                cold_frames.append(result[cold])
+                result = result[~cold]
+            if len(result):
+                frames.append(result)
+    empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
+    hotspots = (
+        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326") if frames else empty
+    )
     state["hotspots"] = hotspots
+    state["cold_cells"] = (
+        gpd.GeoDataFrame(pd.concat(cold_frames, ignore_index=True), crs="EPSG:4326")
+        if cold_frames
+        else empty
+    )
     state["hotspots_declined"] = declined
     parameters["hotspots"] = params
     counts["hotspots"] = {
         m: int((hotspots["method"] == m).sum()) if len(hotspots) else 0 for m in config.methods
     }
+    if len(state["cold_cells"]):
+        counts["hotspots"]["gistar_frias"] = len(state["cold_cells"])
     return ", ".join(f"{m}: {n}" for m, n in counts["hotspots"].items())
 
 
@@ -583,12 +597,20 @@ def _stage_priority(run: _Run) -> str:
 
 
 def _stage_maps(run: _Run) -> str:
+    import geopandas as gpd
+    import pandas as pd
+
     from .maps import write_atlas
 
     config, out, state, counts, _parameters = run.unpack()
+    hotspots = state["hotspots_ranked"]
+    if len(state["cold_cells"]):
+        hotspots = gpd.GeoDataFrame(
+            pd.concat([hotspots, state["cold_cells"]], ignore_index=True), crs="EPSG:4326"
+        )
     pages = write_atlas(
         state["incidents"],
-        hotspots=state["hotspots_ranked"],
+        hotspots=hotspots,
         densities=state["densities"],
         sectors=state["sectors"],
         output_dir=out / "mapas",
