@@ -46,6 +46,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from . import __version__
 from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError, OutputError
+from ._es import num
 from ._kernels import KERNELS, Kernel, get_kernel, kde_grid
 from .bandwidth import DEFAULT_RULE, select_bandwidth
 from .settings import (
@@ -83,7 +84,7 @@ PARAMETERS_TAG: Final[str] = "PARSC_GEO_PARAMETERS"
 def _announce(message: str, quiet: bool) -> None:
     """Tell the user about an automatic choice (stderr, like R's ``message()``)."""
     if not quiet:
-        print(f"density: {message}", file=sys.stderr)
+        print(f"densidad: {message}", file=sys.stderr)
 
 
 @dataclass
@@ -490,6 +491,19 @@ def _mask_cells(
     return inside
 
 
+def _cell_size_rule_es(rule: str) -> str:
+    """Return the Spanish wording of a rule returned by :func:`_cell_size_auto`."""
+    if rule.startswith("shorter side of the extent"):
+        return f"lado menor de la extensión / {CELL_SIZE_EXTENT_DIVISOR}"
+    if rule.startswith("search radius"):
+        return f"radio de búsqueda / {CELLS_PER_RADIUS}"
+    if rule.startswith("grid limited"):
+        return f"cuadrícula limitada a {num(MAX_CELLS_WARNING)} celdas"
+    if rule.startswith("the ") and rule.endswith(" minimum"):
+        return f"el mínimo de {num(MIN_CELL_SIZE_M)} m"
+    return rule
+
+
 def _cell_size_auto(width: float, height: float, radius_equiv: float) -> tuple[float, str]:
     """Return the automatic cell size and the rule that set it."""
     by_extent = min(width, height) / CELL_SIZE_EXTENT_DIVISOR
@@ -610,7 +624,7 @@ def kernel_density(
     w, weights_name = _weights(incidents, weights, len(xy))
     crs_label = analysis_crs.to_string()
     if crs_chosen:
-        _announce(f"analysis CRS {crs_label} (chosen from the data)", quiet)
+        _announce(f"SRC de análisis {crs_label} (elegido a partir de los datos)", quiet)
     parameters: dict[str, Any] = {
         "kernel": kern.name,
         "bandwidth_convention": kern.convention,
@@ -691,8 +705,8 @@ def _resolve_bandwidth(
                 {"bandwidth_rule": "minimum", "bandwidth_rule_details": {"reason": exc.message}}
             )
             _announce(
-                f"bandwidth {floor:,.0f} m ({kern.convention}, {kern.name} kernel), the minimum: "
-                f"{exc.message}",
+                f"ancho de banda {num(floor)} m ({kern.convention}, núcleo {kern.name}), el "
+                f"mínimo: {exc.message}",
                 quiet,
             )
             return _adjusted(floor, adjust, parameters, quiet)
@@ -705,14 +719,14 @@ def _resolve_bandwidth(
             }
         )
         message = (
-            f"bandwidth {choice.value:,.0f} m ({kern.convention}, {kern.name} kernel) "
-            f"by the {choice.rule} rule"
+            f"ancho de banda {num(choice.value)} m ({kern.convention}, núcleo {kern.name}) "
+            f"según la regla {choice.rule}"
         )
         if choice.details.get("at_boundary"):
-            message += " (optimum at the edge of the searched range: check the data)"
+            message += " (óptimo en el borde del rango explorado: revise los datos)"
         if choice.value < floor:
             parameters["bandwidth_floor_m"] = floor
-            message += f", raised to the minimum {floor:,.0f} m"
+            message += f", elevado al mínimo de {num(floor)} m"
         _announce(message, quiet)
     elif _is_positive_number(bandwidth):
         base = float(bandwidth)
@@ -729,7 +743,7 @@ def _adjusted(base: float, adjust: float, parameters: dict[str, Any], quiet: boo
     """Apply ``bandwidth_adjust``, record the result and announce a change."""
     h = base * float(adjust)
     if adjust != 1.0:
-        _announce(f"bandwidth × {adjust:g} = {h:,.0f} m", quiet)
+        _announce(f"ancho de banda × {adjust:g} = {num(h)} m", quiet)
     parameters["bandwidth_m"] = h
     return h
 
@@ -772,13 +786,14 @@ def _grid_spec(
 
     if cell_size is None:
         size, size_rule = _cell_size_auto(float(maxx - minx), float(maxy - miny), radius_equiv)
-        _announce(f"cell size {size:g} m: {size_rule}", quiet)
+        _announce(f"celda de {num(size)} m: {_cell_size_rule_es(size_rule)}", quiet)
     else:
         size, size_rule = float(cell_size), "given"
         if size > radius_equiv / 2:
             warnings.warn(
-                f"cell size {size:g} m is coarse for a {h:g} m {kern.name} bandwidth: "
-                f"the surface will be blocky (use at most {radius_equiv / CELLS_PER_RADIUS:.0f} m)",
+                f"una celda de {num(size)} m es gruesa para un ancho de banda {kern.name} de "
+                f"{num(h)} m: la superficie se verá en bloques (use como máximo "
+                f"{num(radius_equiv / CELLS_PER_RADIUS)} m)",
                 stacklevel=3,
             )
 
@@ -803,8 +818,9 @@ def _grid_spec(
         )
     if n_cells > MAX_CELLS_WARNING:
         warnings.warn(
-            f"building a large grid: {rows:,} × {cols:,} = {n_cells:,} cells "
-            f"(over {MAX_CELLS_WARNING:,}); this needs time and memory",
+            f"construyendo una cuadrícula grande: {num(rows)} × {num(cols)} = "
+            f"{num(n_cells)} celdas (más de {num(MAX_CELLS_WARNING)}); esto requiere tiempo "
+            "y memoria",
             stacklevel=3,
         )
     parameters.update(

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConfigError, CRSError
+from ._es import num
 from ._validate import check_choice, check_positive
 from .settings import MAX_CELLS_WARNING
 
@@ -208,8 +209,8 @@ def make_grid(
         import warnings
 
         warnings.warn(
-            f"the grid will have about {ncells:,.0f} cells (cell_size={cell_size} m); "
-            "consider a larger cell_size",
+            f"la cuadrícula tendrá unas {num(ncells)} celdas (cell_size={cell_size} m); "
+            "considere un cell_size mayor",
             stacklevel=2,
         )
     lattice = (

@@ -163,7 +163,7 @@ def test_automatic_choices_are_announced_and_recorded(capsys):
     xy = rng.normal(0, 1500, (500, 2))
     r = kernel_density(points(xy[:, 0], xy[:, 1]))
     err = capsys.readouterr().err
-    assert "bandwidth" in err and "silverman" in err and "cell size" in err
+    assert "ancho de banda" in err and "silverman" in err and "celda de" in err
     p = r.parameters
     assert p["bandwidth_rule"] == "silverman" and p["cell_size_rule"] != "given"
     assert p["bandwidth_m"] == r.bandwidth and p["cell_size_m"] == r.cell_size
@@ -189,7 +189,7 @@ def test_automatic_cell_size_never_below_50_m_and_bandwidth_floor():
 def test_large_grid_warns_and_huge_grid_is_refused(monkeypatch):
     gdf = points([0, 5000], [0, 5000])
     monkeypatch.setattr(density_module, "MAX_CELLS_WARNING", 1000)
-    with pytest.warns(UserWarning, match="large grid"):
+    with pytest.warns(UserWarning, match="cuadrícula grande"):
         kernel_density(gdf, bandwidth=400, cell_size=50, quiet=True)
     monkeypatch.setattr(density_module, "MAX_CELLS_HARD", 5000)
     with pytest.raises(ConfigError, match="too large"):
@@ -197,7 +197,7 @@ def test_large_grid_warns_and_huge_grid_is_refused(monkeypatch):
 
 
 def test_coarse_cell_warns():
-    with pytest.warns(UserWarning, match="coarse"):
+    with pytest.warns(UserWarning, match="es gruesa"):
         kernel_density(points([0, 10], [0, 10]), bandwidth=200, cell_size=150, quiet=True)
 
 
@@ -276,7 +276,7 @@ def test_automatic_bandwidth_without_spread_uses_the_minimum(capsys):
     one = kernel_density(points([0], [0]))
     assert one.bandwidth == 200.0 and one.parameters["bandwidth_rule"] == "minimum"
     assert "at least 2 points" in one.parameters["bandwidth_rule_details"]["reason"]
-    assert "the minimum" in capsys.readouterr().err
+    assert "el mínimo" in capsys.readouterr().err
     stack = kernel_density(points([5, 5, 5], [7, 7, 7]), kernel="gaussian", bandwidth_adjust=2)
     assert "same location" in stack.parameters["bandwidth_rule_details"]["reason"]
     assert stack.bandwidth == pytest.approx(2 * 200 / 2.7792, rel=1e-4)

@@ -41,7 +41,7 @@ def test_geojson_input_writes_geotiff_with_expected_values(tmp_path, lonlat):
         cli, ["density", str(src), "-o", str(out), "--bandwidth", "500", "--cell-size", "50"]
     )
     assert result.exit_code == 0, result.output
-    assert "Wrote" in result.output and "400 incidents" in result.output
+    assert "Escrito" in result.output and "400 incidentes" in result.output
     data, res, crs, tags, _ = read_tif(out)
     assert crs.to_epsg() == 32717 and res == (50.0, 50.0)
     assert data.sum() * 0.0025 == pytest.approx(400, rel=1e-5)
@@ -136,7 +136,7 @@ def test_workspace_input_excludes_station_stacks_and_filters_fenomeno(tmp_path, 
         cli, ["-q", "density", "-w", str(ws), "-o", str(out), "--bandwidth", "400"]
     )
     assert result.exit_code == 0, result.output
-    assert "390 incidents (10 at police stations left out)" in result.output
+    assert "390 incidentes (10 en comisarías, excluidos)" in result.output
     data, res, _, tags, _ = read_tif(out)
     assert data.sum() * res[0] * res[1] / 1e6 == pytest.approx(390, rel=1e-5)
     assert json.loads(tags["excluded_at_station"]) == 10

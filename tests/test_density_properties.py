@@ -21,7 +21,7 @@ def frame(xy, weights=None):
     return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=UTM)
 
 
-@pytest.mark.filterwarnings("ignore:cell size .* is coarse")
+@pytest.mark.filterwarnings("ignore:una celda de .* es gruesa")
 @common
 @given(
     xy=coords,

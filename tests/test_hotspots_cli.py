@@ -107,7 +107,7 @@ def test_hotspots_declines_and_writes_empty_layer(tmp_path: Path) -> None:
         cli, ["hotspots", str(path), "-m", "gistar", "--synthetic", "-o", str(tmp_path)]
     )
     assert result.exit_code == 0, result.output
-    assert "no hotspots" in result.output
+    assert "ningún hotspot" in result.output
     written = read_hotspots(tmp_path / "hotspots_gistar.gpkg")
     assert len(written) == 0
     assert "at least 30" in written.attrs["reason"]

@@ -148,7 +148,7 @@ def test_declines_below_minimum(capsys: pytest.CaptureFixture[str]) -> None:
     data = _clustered().iloc[:6]
     out = hotspot_dbscan(data)
     assert len(out) == 0 and "at least 10" in out.attrs["reason"]
-    assert "no hotspots" in capsys.readouterr().err
+    assert "ningún hotspot" in capsys.readouterr().err
     out = hotspot_hdbscan(data, quiet=True)
     assert len(out) == 0 and out.attrs["reason"]
     assert capsys.readouterr().err == ""

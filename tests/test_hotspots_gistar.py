@@ -228,7 +228,7 @@ def test_hotspot_gistar_declines_with_few_incidents(capsys: pytest.CaptureFixtur
     assert "at least 30" in out.attrs["reason"]
     assert list(out.columns[: len(HOTSPOT_COLUMNS) - 1]) == list(HOTSPOT_COLUMNS[:-1])
     assert "gi_class" in out.columns
-    assert "no hotspots" in capsys.readouterr().err
+    assert "ningún hotspot" in capsys.readouterr().err
 
 
 def test_hotspot_gistar_excludes_station_stacks() -> None:

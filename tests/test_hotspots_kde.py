@@ -95,6 +95,6 @@ def test_kde_shuffle_invariant() -> None:
 def test_kde_declines(capsys: pytest.CaptureFixture[str]) -> None:
     out = hotspot_kde(_two_blobs().iloc[:10])
     assert len(out) == 0 and "at least 20" in out.attrs["reason"]
-    assert "no hotspots" in capsys.readouterr().err
+    assert "ningún hotspot" in capsys.readouterr().err
     none = hotspot_kde(_two_blobs(), threshold=1e9, quiet=True)
     assert len(none) == 0 and "holds" in none.attrs["reason"]

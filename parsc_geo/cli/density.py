@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._es import num
 from .options import is_quiet, overwrite_option, workspace_option
 
 if TYPE_CHECKING:
@@ -365,8 +366,9 @@ def command(
     rows, cols = raster.shape
     excluded = info.get("excluded_at_station", 0)
     click.echo(
-        f"Wrote {output}: {rows} × {cols} cells of {raster.cell_size:g} m, {raster.kernel} "
-        f"kernel, bandwidth {raster.bandwidth:,.0f} m, {len(incidents)} incidents"
-        + (f" ({excluded} at police stations left out)" if excluded else "")
+        f"Escrito {output}: {num(rows)} × {num(cols)} celdas de {num(raster.cell_size)} m, "
+        f"núcleo {raster.kernel}, ancho de banda {num(raster.bandwidth)} m, "
+        f"{num(len(incidents))} incidentes"
+        + (f" ({num(excluded)} en comisarías, excluidos)" if excluded else "")
         + "."
     )

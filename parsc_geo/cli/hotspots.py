@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .._es import num
 from .options import is_quiet, overwrite_option
 
 if TYPE_CHECKING:
@@ -316,14 +317,19 @@ def command(
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create folder {output}: {exc.strerror}") from exc
+        raise OutputError(f"no se puede crear la carpeta {output}: {exc.strerror}") from exc
     write_hotspots(hotspots, target, overwrite=overwrite, synthetic=synthetic)
     if len(hotspots):
         total = int(hotspots["n"].sum())
-        click.echo(f"{len(hotspots)} hotspots ({method}) holding {total} incidents → {target}")
+        click.echo(
+            f"{num(len(hotspots))} hotspots ({method}) con {num(total)} incidentes → {target}"
+        )
     else:
-        reason = hotspots.attrs.get("reason", "no area met the method's criterion")
-        click.echo(f"no hotspots ({method}): {reason} → {target} (empty layer)")
+        reason = hotspots.attrs.get(
+            "reason_es",
+            hotspots.attrs.get("reason", "ninguna zona cumplió el criterio del método"),
+        )
+        click.echo(f"ningún hotspot ({method}): {reason} → {target} (capa vacía)")
 
 
 def _threshold_value(text: str) -> str | float:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .._es import num
 from .options import is_quiet, output_dir_option, overwrite_option, workspace_option
 
 #: Default output folder of the maps.
@@ -111,4 +112,4 @@ def command(
     if not is_quiet(ctx):
         for path in paths:
             click.echo(f"{path} ({path.stat().st_size / 1e6:.2f} MB)")
-    click.echo(f"{len(paths) - 1} map(s) and an index written to {paths[-1].parent}")
+    click.echo(f"{num(len(paths) - 1)} mapa(s) y un índice escritos en {paths[-1].parent}")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .._es import num
 from .options import is_quiet, output_dir_option, overwrite_option, workspace_option
 
 #: Default output folder of the patrol plans.
@@ -220,4 +221,4 @@ def command(
                 f"{sp.comisaria} / {sp.sector}: {sp.n_incidents} denuncias, "
                 f"{len(sp.points)} puntos críticos"
             )
-    click.echo(f"{len(paths)} file(s) written to {output or DEFAULT_PATROL_DIR}")
+    click.echo(f"{num(len(paths))} archivo(s) escrito(s) en {output or DEFAULT_PATROL_DIR}")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .._es import num
 from .options import DEFAULT_WORKSPACE, is_quiet, overwrite_option
 
 _METHODS = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
@@ -202,7 +203,8 @@ def command(
         paths.append(path)
         if not quiet:
             click.echo(
-                f"{path.name}: {len(table):,} count rows, {int(table['n'].sum()):,} complaints"
+                f"{path.name}: {num(len(table))} filas de conteo, "
+                f"{num(int(table['n'].sum()))} denuncias"
             )
     if workspace is not None:
         table = counts_from_workspace(workspace)
@@ -210,7 +212,7 @@ def command(
         tables.append(table)
         paths.append(workspace)
         if not quiet:
-            click.echo(f"{workspace.name}: {int(table['n'].sum()):,} incidents")
+            click.echo(f"{workspace.name}: {num(int(table['n'].sum()))} incidentes")
     rule = PriorityRule(
         method=method,
         k=k,
@@ -255,8 +257,8 @@ def command(
     )
     if not quiet:
         for note in result.notes:
-            click.echo(f"Note: {note}")
+            click.echo(f"Nota: {note}")
         prioritised = result.prioritised("provincia")
         for row in prioritised.itertuples(index=False):
             click.echo(f"  {row.objetivo_nombre}: {row.provincia} — {row.nivel}")
-    click.echo(f"Wrote {len(written)} files to {output}")
+    click.echo(f"{num(len(written))} archivos escritos en {output}")

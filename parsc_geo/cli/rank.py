@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from .._es import num
 from .options import is_quiet, overwrite_option
 
 #: Ranking levels (``parsc_geo.ranking.RANKING_FILES`` keys, kept here for an instant --help).
@@ -133,4 +134,6 @@ def command(
         overwrite=overwrite,
         synthetic=synthetic,
     )
-    click.echo(f"ranked {len(ranked)} hotspots by {by}: {len(files)} tables → {output}")
+    click.echo(
+        f"{num(len(ranked))} hotspots ordenados por {by}: {num(len(files))} tablas → {output}"
+    )

@@ -9,6 +9,15 @@ import click
 from ..settings import SEED
 from .options import is_quiet, overwrite_option
 
+#: Labels of the written files in the terminal summary.
+_LABELS_ES = {
+    "incidents": "incidentes",
+    "messy_csv": "CSV con problemas",
+    "messy_kml": "KML con problemas",
+    "sectors": "sectores",
+    "manifest": "manifiesto",
+}
+
 EXAMPLES = """\b
 Examples:
   parsc-geo sample
@@ -75,4 +84,4 @@ def command(
     if not is_quiet(ctx):
         click.echo("DATOS SINTÉTICOS — solo para demostración")
     for key in ("incidents", "messy_csv", "messy_kml", "sectors", "manifest"):
-        click.echo(f"{key}: {paths[key]}")
+        click.echo(f"{_LABELS_ES[key]}: {paths[key]}")

@@ -28,6 +28,15 @@ PEAK_HOURS_WINDOW = 3
 PEAK_DAYS = 2
 
 
+#: How each method is named in terminal messages.
+_METHOD_ES: dict[str, str] = {
+    "gistar": "Gi*",
+    "kde": "KDE",
+    "dbscan": "DBSCAN",
+    "hdbscan": "HDBSCAN",
+}
+
+
 def announce(message: str, quiet: bool) -> None:
     """Print an automatic choice or a decision on stderr unless ``quiet``."""
     if not quiet:
@@ -410,5 +419,5 @@ def empty(
     out.attrs["parameters"] = {"method": method, **parameters, "declined": reason}
     out.attrs["reason"] = reason
     out.attrs["reason_es"] = reason_es or reason
-    announce(f"{method}: no hotspots — {reason}", quiet)
+    announce(f"{_METHOD_ES.get(method, method)}: ningún hotspot — {reason_es or reason}", quiet)
     return out

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
+from .._es import num
 from .._validate import check_choice, check_positive
 from ..settings import MIN_CELL_SIZE_M
 from ._common import Prepared, announce, describe, empty, prepare
@@ -199,7 +200,7 @@ def hotspot_dbscan(
         eps_value = float(min(max(knee, EPS_RANGE_M[0]), EPS_RANGE_M[1]))
         params["eps_knee"] = knee
         announce(
-            f"dbscan: eps {eps_value:.0f} m (k-distance knee {knee:.0f} m, k={ms - 1}), "
+            f"DBSCAN: eps {num(eps_value)} m (codo de la distancia k {num(knee)} m, k={ms - 1}), "
             f"min_samples {ms}",
             quiet,
         )
@@ -230,7 +231,10 @@ def hotspot_dbscan(
         params=params,
         extra_per_point={"core_share": core},
     )
-    announce(f"dbscan: {len(out)} clusters, {params['n_noise']} incidents in none", quiet)
+    announce(
+        f"DBSCAN: {num(len(out))} grupos, {num(params['n_noise'])} incidentes fuera de todo grupo",
+        quiet,
+    )
     return out
 
 
@@ -309,7 +313,7 @@ def hotspot_hdbscan(
     auto = min_cluster_size is None
     mcs = auto_min_samples(n_used) if min_cluster_size is None else int(min_cluster_size)
     if auto:
-        announce(f"hdbscan: min_cluster_size {mcs} (max(5, 2 ln n))", quiet)
+        announce(f"HDBSCAN: min_cluster_size {mcs} (máx(5, 2 ln n))", quiet)
     params.update(
         min_cluster_size=mcs,
         min_cluster_size_auto=auto,
@@ -342,7 +346,10 @@ def hotspot_hdbscan(
         params=params,
         extra_per_point={"probability_mean": np.asarray(model.probabilities_, dtype=float)},
     )
-    announce(f"hdbscan: {len(out)} clusters, {params['n_noise']} incidents in none", quiet)
+    announce(
+        f"HDBSCAN: {num(len(out))} grupos, {num(params['n_noise'])} incidentes fuera de todo grupo",
+        quiet,
+    )
     return out
 
 

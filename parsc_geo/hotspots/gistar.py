@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
+from .._es import num
 from .._validate import check_choice, check_positive
 from ..settings import MIN_CELL_SIZE_M
 from ._common import announce, describe, empty, point_weights, prepare
@@ -278,12 +279,12 @@ def hotspot_gistar(
         auto = cell_size is None
         if cell_size is None:
             cell_size = auto_cell_size(prepared.x, prepared.y)
-            announce(f"gistar: cell size {cell_size:g} m (extent / {CELL_SIZE_DIVISOR})", quiet)
+            announce(f"Gi*: celda de {num(cell_size)} m (extensión / {CELL_SIZE_DIVISOR})", quiet)
         params.update(cell_size=float(cell_size), cell_size_auto=auto)
     auto_distance = distance is None and neighbours == "distance"
     if neighbours == "distance" and distance is None:
         distance = float(cell_size) * math.sqrt(2.0)
-        announce(f"gistar: distance band {distance:.1f} m (cell size × √2)", quiet)
+        announce(f"Gi*: banda de distancia {num(distance, 1)} m (celda × √2)", quiet)
     params.update(
         grid_shape=grid_shape,
         distance=float(distance) if neighbours == "distance" and distance else None,
@@ -316,7 +317,8 @@ def hotspot_gistar(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
-            reason_es=f"la grilla tiene solo {len(grid)} celdas; Gi* requiere al menos {MIN_CELLS}",
+            reason_es=f"la cuadrícula tiene solo {len(grid)} celdas; Gi* requiere al menos "
+            f"{MIN_CELLS}",
         )
     w_points = point_weights(prepared.points, weights)
     inside = cell_of >= 0
@@ -353,7 +355,7 @@ def hotspot_gistar(
     zsel = np.where(np.isfinite(z[idx]), z[idx], -np.inf)
     order = idx[np.lexsort((cols, rows, -zsel))]
     if len(order) == 0:
-        announce(f"gistar: no cell is significant at alpha={alpha} ({output})", quiet)
+        announce(f"Gi*: ninguna celda es significativa con alfa={alpha} ({output})", quiet)
     position = np.full(len(grid), -1, dtype=np.int64)
     position[order] = np.arange(len(order))
     membership = np.where(inside, position[np.where(inside, cell_of, 0)], -1)
@@ -376,8 +378,9 @@ def hotspot_gistar(
         parameters=params,
     )
     announce(
-        f"gistar: {params['class_counts']['caliente_99'] + params['class_counts']['caliente_95']}"
-        f" hot cells at 95 %+ of {len(grid)}; returned {len(out)} rows ({output})",
+        f"Gi*: {num(params['class_counts']['caliente_99'] + params['class_counts']['caliente_95'])}"
+        f" celdas calientes al 95 % o más de {num(len(grid))}; {num(len(out))} filas devueltas"
+        f" ({output})",
         quiet,
     )
     return out

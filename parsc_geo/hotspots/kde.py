@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, InsufficientDataError
+from .._es import num
 from ..settings import KERNEL
 from ._common import announce, describe, empty, prepare
 
@@ -191,7 +192,7 @@ def hotspot_kde(
     else:
         cut = value
     params["density_threshold"] = cut
-    announce(f"kde: threshold {cut:,.1f} incidents/km² ({threshold})", quiet)
+    announce(f"KDE: umbral {num(cut, 1)} incidentes/km² ({threshold})", quiet)
     above = positive & (density >= cut)
     labels, n_areas = ndimage.label(above)
     # cell of each incident → area label (0 = below the threshold)
@@ -217,7 +218,7 @@ def hotspot_kde(
             parameters={**prepared.info, **params},
             extras=EXTRAS,
             quiet=quiet,
-            reason_es=f"ninguna zona sobre {cut:,.1f} incidentes/km² reúne {min_count} o más "
+            reason_es=f"ninguna zona sobre {num(cut, 1)} incidentes/km² reúne {min_count} o más "
             "incidentes",
         )
     peaks = ndimage.maximum(density, labels, index=keep)
@@ -235,5 +236,5 @@ def hotspot_kde(
         }
     )
     out = describe(prepared, membership, geoms, method=METHOD, extras=extras, parameters=params)
-    announce(f"kde: {len(out)} hotspots above {cut:,.1f} incidents/km²", quiet)
+    announce(f"KDE: {num(len(out))} hotspots sobre {num(cut, 1)} incidentes/km²", quiet)
     return out
