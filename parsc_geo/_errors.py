@@ -52,7 +52,7 @@ class ParscGeoError(Exception):
 
     def __str__(self) -> str:
         if self.hint:
-            return f"{self.message}\n  Hint: {self.hint}"
+            return f"{self.message}\n  Sugerencia: {self.hint}"
         return self.message
 
 

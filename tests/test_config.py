@@ -77,7 +77,7 @@ share = 1.5
         "patrol.share",
     ):
         assert fragment in text
-    assert "Hint:" in text
+    assert "Sugerencia:" in text
 
 
 def test_missing_file_and_bad_toml(tmp_path):

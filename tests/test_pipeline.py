@@ -150,7 +150,7 @@ def test_failed_run_leaves_previous_outputs_intact(small_inputs, tmp_path, monke
         cli, ["run", str(small_inputs / "run.toml"), "--output", str(out), "--overwrite"]
     )
     assert result.exit_code == 1
-    assert "Internal error" in result.output
+    assert "Error interno" in result.output
     assert digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 

@@ -83,7 +83,7 @@ class LazyGroup(click.Group):
             click.secho(f"Error: {exc}", fg="red", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.secho("Interrupted.", fg="red", err=True)
+            click.secho("Interrumpido.", fg="red", err=True)
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
@@ -91,8 +91,8 @@ class LazyGroup(click.Group):
             if ctx.meta.get("parsc_geo.verbose"):
                 traceback.print_exc()
             click.secho(
-                f"Internal error: {type(exc).__name__}: {exc}\n"
-                "  This is a bug in parsc-geo. Run again with -v and report the output.",
+                f"Error interno: {type(exc).__name__}: {exc}\n"
+                "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
                 fg="red",
                 err=True,
             )
