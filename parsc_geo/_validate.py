@@ -38,7 +38,7 @@ class ProblemCollector:
             return
         n = len(self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        raise error(f"{n} problem{'s' if n != 1 else ''} {self.context}:\n{lines}", hint=hint)
+        raise error(f"{n} problema{'s' if n != 1 else ''} {self.context}:\n{lines}", hint=hint)
 
 
 def check_positive(name: str, value: float | None, *, allow_none: bool = True) -> None:
@@ -46,11 +46,13 @@ def check_positive(name: str, value: float | None, *, allow_none: bool = True) -
     if value is None and allow_none:
         return
     if value is None or not value > 0:
-        raise ConfigError(f"{name} must be a positive number, got {value!r}")
+        raise ConfigError(f"{name} debe ser un número positivo; se recibió {value!r}")
 
 
 def check_choice(name: str, value: str, choices: Iterable[str]) -> None:
     """Raise :class:`ConfigError` unless ``value`` is one of ``choices``."""
     options = list(choices)
     if value not in options:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
+        raise ConfigError(
+            f"{name} debe ser uno de {', '.join(map(repr, options))}; se recibió {value!r}"
+        )

@@ -69,12 +69,12 @@ def _paths(value: Any, base: Path, name: str, problems: ProblemCollector) -> lis
         return []
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
-        problems.add(f"{name} must be a path or a list of paths, got {value!r}")
+        problems.add(f"{name} debe ser una ruta o una lista de rutas; se recibió {value!r}")
         return []
     paths = [(base / v).resolve() if not Path(v).is_absolute() else Path(v) for v in items]
     for p in paths:
         if not p.exists():
-            problems.add(f"{name}: {p} does not exist")
+            problems.add(f"{name}: {p} no existe")
     return paths
 
 
@@ -95,7 +95,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     ConfigError
         Listing every unknown key, wrong type, out-of-range value and missing file.
     """
-    where = f"in {source}" if source else "in the configuration"
+    where = f"en {source}" if source else "en la configuración"
     problems = ProblemCollector(where)
     known = {
         "title",
@@ -110,16 +110,18 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     }
     for key in data:
         if key not in known:
-            problems.add(f"unknown key {key!r} (known: {', '.join(sorted(known))})")
+            problems.add(f"clave desconocida {key!r} (conocidas: {', '.join(sorted(known))})")
 
     def section(name: str, keys: set[str]) -> dict[str, Any]:
         value = data.get(name, {})
         if not isinstance(value, dict):
-            problems.add(f"[{name}] must be a table, got {value!r}")
+            problems.add(f"[{name}] debe ser una tabla; se recibió {value!r}")
             return {}
         for key in value:
             if key not in keys:
-                problems.add(f"unknown key {key!r} in [{name}] (known: {', '.join(sorted(keys))})")
+                problems.add(
+                    f"clave desconocida {key!r} en [{name}] (conocidas: {', '.join(sorted(keys))})"
+                )
         return value
 
     inputs = section("inputs", {"incidents", "sectors", "counts", "columns", "utm_zone"})
@@ -131,17 +133,20 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
 
     incidents = _paths(inputs.get("incidents"), base, "inputs.incidents", problems)
     if "incidents" not in inputs:
-        problems.add("inputs.incidents is required: the incident files to analyse")
+        problems.add("inputs.incidents es obligatorio: los archivos de incidentes a analizar")
     sectors_list = _paths(inputs.get("sectors"), base, "inputs.sectors", problems)
     counts = _paths(inputs.get("counts"), base, "inputs.counts", problems)
     columns = inputs.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        problems.add(f"inputs.columns must map canonical names to column names, got {columns!r}")
+        problems.add(
+            "inputs.columns debe asociar nombres canónicos a nombres de columna; "
+            f"se recibió {columns!r}"
+        )
         columns = {}
 
     kernel = density.get("kernel", "quartic")
     if kernel not in KERNELS:
-        problems.add(f"density.kernel must be one of {', '.join(KERNELS)}, got {kernel!r}")
+        problems.add(f"density.kernel debe ser uno de {', '.join(KERNELS)}; se recibió {kernel!r}")
     numbers: dict[str, float | None] = {}
     for name, value in (
         ("cell_size", density.get("cell_size")),
@@ -150,7 +155,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         value = _auto(value)
         if value is not None and (not isinstance(value, int | float) or value <= 0):
             problems.add(
-                f"density.{name} must be a positive number of metres or 'auto', got {value!r}"
+                f"density.{name} debe ser un número positivo de metros o 'auto'; se recibió {value!r}"
             )
             value = None
         numbers[name] = value
@@ -159,40 +164,46 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         methods = [methods]
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
-        problems.add(f"hotspots.methods must be a list from {', '.join(METHODS)}, got {methods!r}")
+        problems.add(
+            f"hotspots.methods debe ser una lista de {', '.join(METHODS)}; se recibió {methods!r}"
+        )
     rank_by = hotspots.get("rank_by", "harm")
     if rank_by not in RANK_BY:
-        problems.add(f"hotspots.rank_by must be one of {', '.join(RANK_BY)}, got {rank_by!r}")
+        problems.add(
+            f"hotspots.rank_by debe ser uno de {', '.join(RANK_BY)}; se recibió {rank_by!r}"
+        )
     rule = priority.get("rule", "kmeans")
     if rule not in PRIORITY_RULES:
-        problems.add(f"priority.rule must be one of {', '.join(PRIORITY_RULES)}, got {rule!r}")
+        problems.add(
+            f"priority.rule debe ser uno de {', '.join(PRIORITY_RULES)}; se recibió {rule!r}"
+        )
     bootstrap = priority.get("bootstrap", 200)
     if not isinstance(bootstrap, int) or bootstrap < 0:
-        problems.add(f"priority.bootstrap must be a whole number ≥ 0, got {bootstrap!r}")
+        problems.add(f"priority.bootstrap debe ser un número entero ≥ 0; se recibió {bootstrap!r}")
     share = patrol.get("share", 0.6)
     if not isinstance(share, int | float) or not 0 < share <= 1:
-        problems.add(f"patrol.share must be a fraction in (0, 1], got {share!r}")
+        problems.add(f"patrol.share debe ser una fracción en (0, 1]; se recibió {share!r}")
     ints = {}
     for key, default in (("units", 1), ("shift_hours", 8), ("visit_minutes", 15)):
         value = patrol.get(key, default)
         if not isinstance(value, int) or value <= 0:
-            problems.add(f"patrol.{key} must be a positive whole number, got {value!r}")
+            problems.add(f"patrol.{key} debe ser un número entero positivo; se recibió {value!r}")
             value = default
         ints[key] = value
     flags = {}
     for key, default in (("public", False), ("offline", False), ("tiles", True)):
         value = maps.get(key, default)
         if not isinstance(value, bool):
-            problems.add(f"maps.{key} must be true or false, got {value!r}")
+            problems.add(f"maps.{key} debe ser true o false; se recibió {value!r}")
             value = default
         flags[key] = value
     synthetic = data.get("synthetic", False)
     if not isinstance(synthetic, bool):
-        problems.add(f"synthetic must be true or false, got {synthetic!r}")
+        problems.add(f"synthetic debe ser true o false; se recibió {synthetic!r}")
     seed = data.get("seed", 20210101)
     if not isinstance(seed, int):
-        problems.add(f"seed must be a whole number, got {seed!r}")
-    problems.raise_if_any(ConfigError, hint="see the annotated example configuration in the README")
+        problems.add(f"seed debe ser un número entero; se recibió {seed!r}")
+    problems.raise_if_any(ConfigError, hint="vea la configuración de ejemplo comentada en el README")
     return RunConfig(
         incidents=incidents,
         sectors=sectors_list[0] if sectors_list else None,
@@ -232,13 +243,13 @@ def read_config(path: str | Path) -> RunConfig:
     path = Path(path)
     if not path.exists():
         raise ConfigError(
-            f"configuration file {path} does not exist",
-            hint="copy the example configuration from the README",
+            f"el archivo de configuración {path} no existe",
+            hint="copie la configuración de ejemplo del README",
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+        raise ConfigError(f"{path} no es TOML válido: {exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path} is not UTF-8 text: {exc}") from exc
+        raise ConfigError(f"{path} no es texto UTF-8: {exc}") from exc
     return parse_config(data, base=path.parent.resolve(), source=path.resolve())

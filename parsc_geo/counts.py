@@ -278,7 +278,7 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
             f"(found {', '.join(map(str, df.columns))})",
             hint="pass a generic UBIGEO × category × count table with read_count_table instead",
         )
-    problems = ProblemCollector(f"in {path}")
+    problems = ProblemCollector(f"en {path}")
     table = df.rename(columns={by_key[_key(c)]: c for c in SIDPOL_COLUMNS if _key(c) in by_key})
     ubigeo_raw = table["UBIGEO_HECHO"]
     out = table.assign(
@@ -368,7 +368,7 @@ def read_count_table(
             hint="name them with the ubigeo=/category=/count= arguments "
             "(CLI: --ubigeo-column, --category-column, --count-column)",
         )
-    problems = ProblemCollector(f"in {path}")
+    problems = ProblemCollector(f"en {path}")
     n_col, u_col, c_col = str(columns["n"]), str(columns["ubigeo"]), str(columns["categoria"])
     out = pd.DataFrame(
         {

@@ -521,7 +521,7 @@ def shift_label(start: int, hours: int) -> str:
 def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> None:
     from ._validate import ProblemCollector
 
-    problems = ProblemCollector("in the inputs of plan_patrols")
+    problems = ProblemCollector("en las entradas de plan_patrols")
     missing = [c for c in _INCIDENT_NEEDS if c not in incidents.columns]
     if missing:
         problems.add(f"incidents lack column(s) {', '.join(missing)}")

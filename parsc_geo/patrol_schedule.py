@@ -65,7 +65,7 @@ class ScheduleOptions:
         """Check every option and raise one error listing the problems."""
         from ._validate import ProblemCollector
 
-        problems = ProblemCollector("in the patrol schedule options")
+        problems = ProblemCollector("en las opciones del horario de patrullaje")
         if (
             self.shifts is None
             and isinstance(self.shift_hours, int)

@@ -99,7 +99,7 @@ class PriorityRule:
     n_init: int = DEFAULT_N_INIT
 
     def __post_init__(self) -> None:
-        problems = ProblemCollector("in the priority rule")
+        problems = ProblemCollector("en la regla de prioridad")
         if self.method not in METHODS:
             problems.add(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         if self.indicator not in INDICATORS:

@@ -67,10 +67,10 @@ share = 1.5
     with pytest.raises(ConfigError) as err:
         read_config(path)
     text = str(err.value)
-    assert "6 problems" in text
+    assert "6 problemas" in text
     for fragment in (
-        "unknown key 'colour'",
-        "missing.csv does not exist",
+        "clave desconocida 'colour'",
+        "missing.csv no existe",
         "density.kernel",
         "density.cell_size",
         "hotspots.methods",
@@ -81,11 +81,11 @@ share = 1.5
 
 
 def test_missing_file_and_bad_toml(tmp_path):
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="no existe"):
         read_config(tmp_path / "nope.toml")
     bad = tmp_path / "bad.toml"
     bad.write_text("[inputs\nincidents = 1\n")
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="no es TOML válido"):
         read_config(bad)
-    with pytest.raises(ConfigError, match=r"inputs\.incidents is required"):
+    with pytest.raises(ConfigError, match=r"inputs\.incidents es obligatorio"):
         read_config(write(tmp_path, "title = 'x'\n"))

@@ -63,7 +63,7 @@ def test_sidpol_bad_rows_listed_at_once(tmp_path):
     with pytest.raises(ValidationError) as info:
         read_sidpol_csv(path)
     message = str(info.value)
-    assert "3 problems" in message
+    assert "3 problemas" in message
     assert "'MES'" in message and "data row 2" in message
     assert "'cantidad'" in message and "'tres'" in message
     assert "UBIGEO" in message and "'6A'" in message

@@ -48,7 +48,7 @@ def test_bad_options_are_rejected(kwargs, match):
 def test_every_bad_option_is_listed_at_once():
     with pytest.raises(ConfigError) as info:
         ScheduleOptions(units=0, visit_minutes=0)
-    assert "2 problems" in str(info.value)
+    assert "2 problemas" in str(info.value)
 
 
 def test_default_shifts():

@@ -167,5 +167,5 @@ def test_existing_output_needs_overwrite_and_bad_config_is_reported(small_inputs
     bad.write_text('[inputs]\nincidents = ["nope.csv"]\n[density]\nkernel = "box"\n')
     result = CliRunner().invoke(cli, ["run", str(bad), "-o", str(tmp_path / "x")])
     assert result.exit_code == 4
-    assert "nope.csv does not exist" in result.output and "density.kernel" in result.output
+    assert "nope.csv no existe" in result.output and "density.kernel" in result.output
     assert "Traceback" not in result.output

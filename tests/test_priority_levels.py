@@ -53,7 +53,7 @@ def test_rule_rejects_bad_parameters(kwargs, match):
 
 
 def test_rule_lists_every_problem():
-    with pytest.raises(ConfigError, match="2 problems"):
+    with pytest.raises(ConfigError, match="2 problemas"):
         PriorityRule(method="x", k=0)
 
 
