@@ -155,7 +155,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         value = _auto(value)
         if value is not None and (not isinstance(value, int | float) or value <= 0):
             problems.add(
-                f"density.{name} debe ser un número positivo de metros o 'auto'; se recibió {value!r}"
+                f"density.{name} debe ser un número positivo de metros o 'auto'; "
+                f"se recibió {value!r}"
             )
             value = None
         numbers[name] = value
@@ -203,7 +204,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     seed = data.get("seed", 20210101)
     if not isinstance(seed, int):
         problems.add(f"seed debe ser un número entero; se recibió {seed!r}")
-    problems.raise_if_any(ConfigError, hint="vea la configuración de ejemplo comentada en el README")
+    problems.raise_if_any(
+        ConfigError, hint="vea la configuración de ejemplo comentada en el README"
+    )
     return RunConfig(
         incidents=incidents,
         sectors=sectors_list[0] if sectors_list else None,
