@@ -203,7 +203,7 @@ class DensityRaster:
         target = Path(path)
         if target.exists() and not overwrite:
             raise OutputError(
-                f"output {str(target)!r} already exists", hint="use overwrite=True (--overwrite)"
+                f"la salida {str(target)!r} ya existe", hint="use overwrite=True (--overwrite)"
             )
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -130,7 +130,7 @@ def describe_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, A
 def _atomic_write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
     """Call ``writer(tmp)`` then move ``tmp`` onto ``path``."""
     if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists", hint="pass overwrite=True / --overwrite")
+        raise OutputError(f"{path} ya existe", hint="use overwrite=True / --overwrite")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)

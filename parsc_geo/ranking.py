@@ -393,11 +393,9 @@ def write_table(
     if suffix not in (".csv", ".xlsx"):
         raise OutputError(f"{target}: tables are written as .csv or .xlsx, got {suffix!r}")
     if target.exists() and not overwrite:
-        raise OutputError(
-            f"{target} already exists", hint="choose another name or pass --overwrite"
-        )
+        raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
     if not target.parent.exists():
-        raise OutputError(f"folder {target.parent} does not exist", hint="create it first")
+        raise OutputError(f"la carpeta {target.parent} no existe", hint="créela primero")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)

@@ -111,13 +111,13 @@ def read_sectors(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFr
 
     path = Path(path)
     if not path.exists():
-        raise InputDataError(f"sector layer {path} does not exist", hint="check the path")
+        raise InputDataError(f"la capa de sectores {path} no existe", hint="revise la ruta")
     try:
         gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:
         raise InputDataError(
-            f"cannot read sector layer {path}: {exc}",
-            hint="give a GeoJSON, GeoPackage, Shapefile or KML file with polygons",
+            f"no se puede leer la capa de sectores {path}: {exc}",
+            hint="indique un archivo GeoJSON, GeoPackage, Shapefile o KML con polígonos",
         ) from exc
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
@@ -125,18 +125,18 @@ def read_sectors(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFr
     gdf = gdf.rename(columns=mapping)
     if "sector" not in gdf.columns and "subsector" not in gdf.columns:
         raise InputDataError(
-            f"sector layer {path} has no sector or subsector column "
-            f"(columns: {', '.join(c for c in gdf.columns if c != 'geometry')})",
-            hint="name the columns comisaria, comisaria_id, sector and subsector",
+            f"la capa de sectores {path} no tiene columna sector ni subsector "
+            f"(columnas: {', '.join(c for c in gdf.columns if c != 'geometry')})",
+            hint="nombre las columnas comisaria, comisaria_id, sector y subsector",
         )
     geom_types = gdf.geometry.geom_type
     bad = ~geom_types.isin(["Polygon", "MultiPolygon"])
     if bad.any():
         first = int(bad.to_numpy().nonzero()[0][0])
         raise InputDataError(
-            f"sector layer {path}: {int(bad.sum())} feature(s) are not polygons "
-            f"(first: feature {first + 1}, a {geom_types.iloc[first]})",
-            hint="sector layers hold polygons; remove points and lines",
+            f"capa de sectores {path}: {int(bad.sum())} elemento(s) no son polígonos "
+            f"(el primero: elemento {first + 1}, un {geom_types.iloc[first]})",
+            hint="las capas de sectores contienen polígonos; elimine puntos y líneas",
         )
     for col in SECTOR_COLUMNS:
         if col not in gdf.columns:

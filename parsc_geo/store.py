@@ -112,9 +112,9 @@ class Workspace:
     def _require(self) -> None:
         if not self.exists:
             raise InputDataError(
-                f"workspace {self.path} does not exist",
-                hint="create it with 'parsc-geo ingest FILE --workspace "
-                f"{self.path}' or run 'parsc-geo demo'",
+                f"el espacio de trabajo {self.path} no existe",
+                hint="créelo con 'parsc-geo ingest ARCHIVO --workspace "
+                f"{self.path}' o ejecute 'parsc-geo demo'",
             )
 
     def read_layer(self, name: str) -> Any:
@@ -124,8 +124,9 @@ class Workspace:
         self._require()
         if name not in self.layers():
             raise InputDataError(
-                f"workspace {self.path} has no layer {name!r} (layers: {', '.join(self.layers())})",
-                hint="run the command that produces it first",
+                f"el espacio de trabajo {self.path} no tiene la capa {name!r} "
+                f"(capas: {', '.join(self.layers())})",
+                hint="ejecute primero el comando que la produce",
             )
         return pyogrio.read_dataframe(self.path, layer=name)
 
@@ -138,8 +139,8 @@ class Workspace:
         self._require()
         if INCIDENTS not in self.layers():
             raise InputDataError(
-                f"workspace {self.path} holds no incidents yet",
-                hint=f"import some with 'parsc-geo ingest FILE --workspace {self.path}'",
+                f"el espacio de trabajo {self.path} aún no contiene incidentes",
+                hint=f"impórtelos con 'parsc-geo ingest ARCHIVO --workspace {self.path}'",
             )
         gdf = self.read_layer(INCIDENTS)
         gdf = _decode_times(gdf)
@@ -267,7 +268,7 @@ class Workspace:
                 _encode_times(df), path, layer=layer, driver="GPKG", append=append and exists
             )
         except Exception as exc:
-            raise OutputError(f"cannot write layer {layer!r} to {path}: {exc}") from exc
+            raise OutputError(f"no se puede escribir la capa {layer!r} en {path}: {exc}") from exc
 
     def write_layer(self, name: str, data: Any) -> None:
         """Write (replace) a layer: a GeoDataFrame, or a DataFrame as an attribute table."""

@@ -197,7 +197,7 @@ def test_errors_and_exit_codes(tmp_path, lonlat):
     missing = runner.invoke(
         cli, ["density", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.tif")]
     )
-    assert missing.exit_code == 3 and "no such file" in missing.output
+    assert missing.exit_code == 3 and "el archivo no existe" in missing.output
     cols = tmp_path / "c.csv"
     pd.DataFrame({"a": [1], "b": [2]}).to_csv(cols, index=False)
     no_coords = runner.invoke(cli, ["density", str(cols), "-o", str(tmp_path / "y.tif")])

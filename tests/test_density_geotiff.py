@@ -69,7 +69,7 @@ def test_float32_default_and_nan_nodata_for_mask(tmp_path):
 def test_no_overwrite_unless_asked_and_no_temporary_files(tmp_path, raster):
     path = tmp_path / "sub" / "d.tif"
     raster.to_geotiff(path)
-    with pytest.raises(OutputError, match="already exists"):
+    with pytest.raises(OutputError, match="ya existe"):
         raster.to_geotiff(path)
     raster.to_units("per_cell").to_geotiff(path, overwrite=True)
     assert DensityRaster.from_geotiff(path).units == "per_cell"

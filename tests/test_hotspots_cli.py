@@ -84,7 +84,7 @@ def test_hotspots_gistar_from_file(tmp_path: Path, incidents_file: Path) -> None
     # never overwrite without --overwrite
     again = runner.invoke(cli, args)
     assert again.exit_code == 5
-    assert "already exists" in again.output
+    assert "ya existe" in again.output
     assert runner.invoke(cli, [*args, "--overwrite"]).exit_code == 0
 
 

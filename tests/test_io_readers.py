@@ -62,13 +62,13 @@ def test_csv_ragged_rows_are_marked_not_dropped(tmp_path):
 def test_empty_and_unsupported_files(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    with pytest.raises(InputDataError, match="empty"):
+    with pytest.raises(InputDataError, match="está vacío"):
         read_incident_file(empty)
     other = tmp_path / "data.docx"
     other.write_text("x")
-    with pytest.raises(InputDataError, match="unsupported"):
+    with pytest.raises(InputDataError, match="no admitido"):
         read_incident_file(other)
-    with pytest.raises(InputDataError, match="no such file"):
+    with pytest.raises(InputDataError, match="el archivo no existe"):
         read_incident_file(tmp_path / "missing.csv")
 
 
@@ -215,14 +215,14 @@ def test_recognise_spanish_english_and_sidpol():
 def test_explicit_mapping_wins_and_is_checked():
     cols = recognise_columns(["Y", "X", "COORD_Y"], {"lat": "coord_y"})
     assert cols["lat"] == "COORD_Y" and cols["lon"] == "X"
-    with pytest.raises(ConfigError, match="not in the file"):
+    with pytest.raises(ConfigError, match="no está en el archivo"):
         recognise_columns(["A"], {"lat": "LATITUD"}, source="f.csv")
     assert parse_column_mapping(["lat=Y_WGS, lon=X_WGS", "date=F"]) == {
         "lat": "Y_WGS",
         "lon": "X_WGS",
         "date": "F",
     }
-    with pytest.raises(ConfigError, match="unknown column field"):
+    with pytest.raises(ConfigError, match="de columna desconocido"):
         parse_column_mapping("latitude=Y")
-    with pytest.raises(ConfigError, match="field=COLUMN"):
+    with pytest.raises(ConfigError, match="campo=COLUMNA"):
         parse_column_mapping("lat")

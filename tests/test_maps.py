@@ -336,7 +336,7 @@ def test_write_map_refuses_overwrite(tmp_path):
     m = new_map(bounds=(-78.6, -7.2, -78.4, -7.1), tiles=None)
     out = write_map_html(m, tmp_path / "a.html")
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    with pytest.raises(OutputError, match="already exists"):
+    with pytest.raises(OutputError, match="ya existe"):
         write_map_html(m, tmp_path / "a.html")
     write_map_html(m, tmp_path / "a.html", overwrite=True)
 

@@ -170,7 +170,7 @@ def test_write_map_html_writes_lib_beside_the_page(no_assets_env, tmp_path):
 def test_different_lib_file_is_not_overwritten(no_assets_env, tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "leaflet.js").write_text("/* an older Leaflet */", encoding="utf-8")
-    with pytest.raises(OutputError, match=r"leaflet\.js already exists"):
+    with pytest.raises(OutputError, match=r"leaflet\.js ya existe"):
         write_map_html(_map_with_incidents(), tmp_path / "mapa.html")
     assert not (tmp_path / "mapa.html").exists()
     assert not (tmp_path / "lib" / "leaflet.css").exists()  # nothing written
@@ -302,7 +302,7 @@ def test_cli_help_and_missing_workspace(tmp_path):
     assert "Examples:" in result.output and "--public" in result.output
     missing = CliRunner().invoke(cli, ["map", "--workspace", str(tmp_path / "no.gpkg")])
     assert missing.exit_code == 3
-    assert "does not exist" in missing.output
+    assert "no existe" in missing.output
 
 
 def test_written_files_follow_the_umask(no_assets_env, tmp_path):

@@ -39,7 +39,7 @@ def test_missing_workspace_is_a_data_error(tmp_path):
         cli, ["patrol", "--workspace", str(tmp_path / "none.gpkg"), "-o", str(tmp_path / "o")]
     )
     assert result.exit_code == 3
-    assert "does not exist" in result.output
+    assert "no existe" in result.output
 
 
 def test_impossible_shifts_are_a_config_error(workspace, tmp_path):

@@ -154,9 +154,9 @@ def test_read_sectors_rejects_points_naming_the_feature(tmp_path):
     )
     path = tmp_path / "p.gpkg"
     gdf.to_file(path)
-    with pytest.raises(InputDataError, match="feature 2"):
+    with pytest.raises(InputDataError, match="elemento 2"):
         read_sectors(path)
-    with pytest.raises(InputDataError, match="does not exist"):
+    with pytest.raises(InputDataError, match="no existe"):
         read_sectors(tmp_path / "missing.geojson")
 
 

@@ -117,12 +117,12 @@ def test_interrupted_import_leaves_workspace_unchanged(tmp_path, monkeypatch):
 def test_metadata_and_missing_workspace(tmp_path):
     ws = Workspace(tmp_path / "w.gpkg")
     assert ws.metadata() == {}
-    with pytest.raises(InputDataError, match="does not exist"):
+    with pytest.raises(InputDataError, match="no existe"):
         ws.read_incidents()
     ws.set_metadata(synthetic=True, period=["2020-01-01", "2020-10-31"])
     ws.set_metadata(seed=7)
     assert ws.metadata() == {"synthetic": True, "period": ["2020-01-01", "2020-10-31"], "seed": 7}
-    with pytest.raises(InputDataError, match="holds no incidents"):
+    with pytest.raises(InputDataError, match="aún no contiene incidentes"):
         ws.read_incidents()
 
 

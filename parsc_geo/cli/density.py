@@ -129,7 +129,7 @@ def _read_points(
     from .._errors import InputDataError
 
     if not path.exists():
-        raise InputDataError(f"{path}: no such file", hint="check the path and its spelling")
+        raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         return _read_table_points(path, lon_col, lat_col, input_crs)
@@ -334,7 +334,7 @@ def command(
 
     quiet = is_quiet(ctx)
     if output.exists() and not overwrite:
-        raise OutputError(f"output {str(output)!r} already exists", hint="use --overwrite")
+        raise OutputError(f"la salida {str(output)!r} ya existe", hint="use --overwrite")
     if input_path is not None:
         incidents = _read_points(input_path, lon_col, lat_col, input_crs)
         source = str(input_path)

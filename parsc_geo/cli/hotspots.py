@@ -37,7 +37,7 @@ def read_incidents_input(
 
     if input_path is not None:
         if not input_path.exists():
-            raise InputDataError(f"{input_path}: no such file", hint="check the path")
+            raise InputDataError(f"{input_path}: el archivo no existe", hint="revise la ruta")
         if input_path.suffix.lower() not in VECTOR_SUFFIXES:
             raise InputDataError(
                 f"{input_path.name}: unsupported file type {input_path.suffix!r}",
@@ -292,7 +292,7 @@ def command(
     quiet = is_quiet(ctx)
     target = output / f"hotspots_{method}.gpkg"
     if target.exists() and not overwrite:
-        raise OutputError(f"{target} already exists", hint="pass --overwrite to replace it")
+        raise OutputError(f"{target} ya existe", hint="use --overwrite para reemplazarlo")
     incidents, source, synthetic_source = read_incidents_input(input_path, workspace)
     synthetic = synthetic or synthetic_source
     incidents = filter_fenomenos(incidents, fenomenos)

@@ -69,13 +69,13 @@ def command(path: Path | None, as_json: bool) -> None:
         ws = Workspace(target)
         if not ws.exists:
             raise InputDataError(
-                f"workspace {target} does not exist",
-                hint=f"create it with 'parsc-geo ingest FILE --workspace {target}'",
+                f"el espacio de trabajo {target} no existe",
+                hint=f"créelo con 'parsc-geo ingest ARCHIVO --workspace {target}'",
             )
         info = ws.describe()
     else:
         if not target.exists():
-            raise InputDataError(f"{target}: no such file", hint="check the path")
+            raise InputDataError(f"{target}: el archivo no existe", hint="revise la ruta")
         info = _describe_file(target)
     if as_json:
         click.echo(json.dumps(info, indent=2, ensure_ascii=False, default=str))

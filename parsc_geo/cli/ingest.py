@@ -208,9 +208,7 @@ def command(
         if target is not None and target.exists() and not overwrite:
             from .._errors import OutputError
 
-            raise OutputError(
-                f"{target} already exists", hint="choose another name or pass --overwrite"
-            )
+            raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
     ws = Workspace(workspace)
     sectors = None

@@ -54,11 +54,9 @@ def write_hotspots(
 
     target = Path(path)
     if target.exists() and not overwrite:
-        raise OutputError(
-            f"{target} already exists", hint="choose another name or pass --overwrite"
-        )
+        raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
     if not target.parent.exists():
-        raise OutputError(f"folder {target.parent} does not exist", hint="create it first")
+        raise OutputError(f"la carpeta {target.parent} no existe", hint="créela primero")
     metadata = {
         METADATA_PARAMETERS: json.dumps(
             hotspots.attrs.get("parameters", {}), ensure_ascii=False, default=str
@@ -95,7 +93,9 @@ def read_hotspots(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
 
     source = Path(path)
     if not source.exists():
-        raise InputDataError(f"{source}: no such file", hint="run 'parsc-geo hotspots' first")
+        raise InputDataError(
+            f"{source}: el archivo no existe", hint="ejecute primero 'parsc-geo hotspots'"
+        )
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(source)]
     except Exception as exc:

@@ -46,12 +46,12 @@ def read_incident_file(path: str | Path, **options: Any) -> RawTable:
     """
     path = Path(path)
     if not path.exists():
-        raise InputDataError(f"{path}: no such file", hint="check the path and its spelling")
+        raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise InputDataError(
-            f"{path.name}: unsupported file type {path.suffix!r}",
-            hint="use CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML or KMZ",
+            f"{path.name}: tipo de archivo no admitido {path.suffix!r}",
+            hint="use CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML o KMZ",
         )
     if kind == "csv":
         from .csv import read_csv

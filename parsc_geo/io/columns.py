@@ -197,8 +197,8 @@ def parse_column_mapping(text: str | Iterable[str] | None) -> dict[str, str]:
                 continue
             if "=" not in pair:
                 raise ConfigError(
-                    f"--columns: expected field=COLUMN, got {pair.strip()!r}",
-                    hint="e.g. --columns lat=LATITUD_Y,lon=LONGITUD_X,date=FECHA",
+                    f"--columns: se esperaba campo=COLUMNA; se recibió {pair.strip()!r}",
+                    hint="p. ej. --columns lat=LATITUD_Y,lon=LONGITUD_X,date=FECHA",
                 )
             field, column = (p.strip() for p in pair.split("=", 1))
             mapping[field] = column
@@ -211,8 +211,8 @@ def check_mapping(mapping: Mapping[str, str]) -> None:
     bad = [f for f in mapping if f not in FIELD_ALIASES]
     if bad:
         raise ConfigError(
-            f"unknown column field(s) {', '.join(map(repr, bad))}",
-            hint="known fields: " + ", ".join(FIELD_ALIASES),
+            f"campo(s) de columna desconocido(s): {', '.join(map(repr, bad))}",
+            hint="campos conocidos: " + ", ".join(FIELD_ALIASES),
         )
 
 
@@ -245,8 +245,8 @@ def recognise_columns(
         key = fold_name(column)
         if key not in folded:
             raise ConfigError(
-                f"{source}: column {column!r} mapped to {field!r} is not in the file",
-                hint="columns in the file: " + ", ".join(map(str, cols)),
+                f"{source}: la columna {column!r} asignada a {field!r} no está en el archivo",
+                hint="columnas del archivo: " + ", ".join(map(str, cols)),
             )
         found[field] = folded[key]
         used.add(folded[key])

@@ -82,9 +82,11 @@ def read_csv(
         with path.open("rb") as fh:
             head = fh.read(1 << 20)
     except OSError as exc:
-        raise InputDataError(f"cannot read {path}: {exc.strerror}") from exc
+        raise InputDataError(f"no se puede leer {path}: {exc.strerror}") from exc
     if not head.strip():
-        raise InputDataError(f"{path.name}: the file is empty", hint="export the data again")
+        raise InputDataError(
+            f"{path.name}: el archivo está vacío", hint="exporte los datos de nuevo"
+        )
     enc = encoding or detect_encoding(head)
     text_head = head.decode(enc, errors="replace")
     first_line = text_head.lstrip("\ufeff").splitlines()[0] if text_head.strip() else ""
@@ -115,7 +117,7 @@ def read_csv(
         ragged = True
         df = _open_and_read(path, size, progress, _read)
     except pd.errors.EmptyDataError as exc:
-        raise InputDataError(f"{path.name}: no header row found") from exc
+        raise InputDataError(f"{path.name}: no se encontró la fila de encabezados") from exc
     df.columns = [str(c).replace("\ufeff", "").strip() for c in df.columns]
     malformed = None
     if ragged and len(df.columns):

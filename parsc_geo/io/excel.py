@@ -31,8 +31,8 @@ def read_xlsx(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
         book = pd.read_excel(path, sheet_name=None if sheet is None else sheet, dtype=object)
     except (OSError, ValueError, KeyError) as exc:
         raise InputDataError(
-            f"{path.name}: cannot read the workbook ({exc})",
-            hint="save it as .xlsx, or export the sheet as CSV",
+            f"{path.name}: no se puede leer el libro ({exc})",
+            hint="guárdelo como .xlsx o exporte la hoja como CSV",
         ) from exc
     if isinstance(book, dict):
         names = list(book)
@@ -40,7 +40,7 @@ def read_xlsx(path: str | Path, *, sheet: str | int | None = None) -> RawTable:
             (n for n in names if len(book[n].dropna(how="all"))), names[0] if names else None
         )
         if chosen is None:
-            raise InputDataError(f"{path.name}: the workbook has no sheets")
+            raise InputDataError(f"{path.name}: el libro no tiene hojas")
         df = book[chosen]
         sheet_name: str | int = chosen
     else:

@@ -126,11 +126,11 @@ def _kml_bytes(path: Path) -> bytes:
             with zipfile.ZipFile(path) as zf:
                 names = [n for n in zf.namelist() if n.lower().endswith(".kml")]
                 if not names:
-                    raise InputDataError(f"{path.name}: the KMZ archive holds no .kml file")
+                    raise InputDataError(f"{path.name}: el archivo KMZ no contiene ningún .kml")
                 main = "doc.kml" if "doc.kml" in names else names[0]
                 return zf.read(main)
         except zipfile.BadZipFile as exc:
-            raise InputDataError(f"{path.name}: not a valid KMZ (zip) archive") from exc
+            raise InputDataError(f"{path.name}: no es un archivo KMZ (zip) válido") from exc
     return path.read_bytes()
 
 
@@ -152,8 +152,8 @@ def read_kml(path: str | Path) -> RawTable:
         root = fromstring(_kml_bytes(path))
     except (ParseError, DefusedXmlException) as exc:
         raise InputDataError(
-            f"{path.name}: not a readable KML file ({exc})",
-            hint="export it again from Google Earth or Google My Maps (KML/KMZ)",
+            f"{path.name}: no es un archivo KML legible ({exc})",
+            hint="expórtelo de nuevo desde Google Earth o Google My Maps (KML/KMZ)",
         ) from exc
     rows: list[dict[str, Any]] = []
     geo: list[tuple[float, float, str]] = []

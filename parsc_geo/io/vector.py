@@ -34,8 +34,8 @@ def read_vector(path: str | Path, *, layer: str | None = None) -> RawTable:
         gdf = pyogrio.read_dataframe(path, layer=layer)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise InputDataError(
-            f"{path.name}: cannot read the file as a vector layer ({exc})",
-            hint="check that it is a valid GeoJSON, GeoPackage or Shapefile",
+            f"{path.name}: no se puede leer el archivo como capa vectorial ({exc})",
+            hint="compruebe que sea un GeoJSON, GeoPackage o Shapefile válido",
         ) from exc
     geoms = gdf.geometry.to_numpy()
     n = len(gdf)

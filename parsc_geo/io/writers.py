@@ -16,9 +16,9 @@ if TYPE_CHECKING:
 
 def _check_target(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists", hint="choose another name or pass --overwrite")
+        raise OutputError(f"{path} ya existe", hint="elija otro nombre o use --overwrite")
     if not path.parent.exists():
-        raise OutputError(f"folder {path.parent} does not exist", hint="create it first")
+        raise OutputError(f"la carpeta {path.parent} no existe", hint="créela primero")
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -29,7 +29,7 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
+        raise OutputError(f"no se puede escribir {path}: {exc.strerror}") from exc
 
 
 def write_quarantine(

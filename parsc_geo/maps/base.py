@@ -485,7 +485,7 @@ def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> Path
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise OutputError(f"{path} already exists", hint="pass overwrite=True / --overwrite")
+        raise OutputError(f"{path} ya existe", hint="use overwrite=True / --overwrite")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -540,7 +540,7 @@ def write_map_html(
     """
     target = Path(path)
     if target.exists() and not overwrite:
-        raise OutputError(f"{target} already exists", hint="pass overwrite=True / --overwrite")
+        raise OutputError(f"{target} ya existe", hint="use overwrite=True / --overwrite")
     page = render_map_html(m, offline_mode=offline, assets_dir=assets_dir)
     if not offline:
         assets.write_lib(target.parent, overwrite=overwrite, assets_dir=assets_dir)

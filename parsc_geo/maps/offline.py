@@ -395,9 +395,8 @@ def check_lib(
         target = lib / name
         if target.exists() and (not target.is_file() or target.read_bytes() != data):
             raise OutputError(
-                f"{target} already exists with other contents (another version of the map "
-                "libraries)",
-                hint="pass overwrite=True / --overwrite, or choose another output folder",
+                f"{target} ya existe con otro contenido (otra versión de las bibliotecas del mapa)",
+                hint="use overwrite=True / --overwrite, o elija otra carpeta de salida",
             )
 
 
