@@ -156,13 +156,16 @@ class IngestOptions:
         for key, value in config.items():
             if key == "harm":
                 if not isinstance(value, dict):
-                    raise ConfigError("config 'harm' must be a table ESPECIFICO|MODALIDAD = weight")
+                    raise ConfigError(
+                        "la clave 'harm' de la configuración debe ser una tabla "
+                        "ESPECIFICO|MODALIDAD = peso"
+                    )
                 parsed: dict[tuple[str, str], float] = {}
                 for k, w in value.items():
                     if "|" not in k:
                         raise ConfigError(
-                            f"config harm key {k!r} must be 'ESPECIFICO|MODALIDAD'",
-                            hint='e.g. "HURTO|SIMPLE" = 365',
+                            f"la clave de harm {k!r} debe tener la forma 'ESPECIFICO|MODALIDAD'",
+                            hint='p. ej. "HURTO|SIMPLE" = 365',
                         )
                     esp, mod = (p.strip() for p in k.split("|", 1))
                     parsed[(esp, mod)] = w
@@ -171,12 +174,14 @@ class IngestOptions:
                 values[key] = value
             else:
                 raise ConfigError(
-                    f"unknown ingestion setting {key!r}",
-                    hint="known settings: " + ", ".join(sorted(known | {"harm"})),
+                    f"opción de importación desconocida {key!r}",
+                    hint="opciones conocidas: " + ", ".join(sorted(known | {"harm"})),
                 )
         if "columns" in values:
             if not isinstance(values["columns"], dict):
-                raise ConfigError("config 'columns' must be a table field = COLUMN")
+                raise ConfigError(
+                    "la clave 'columns' de la configuración debe ser una tabla campo = COLUMNA"
+                )
             check_mapping(values["columns"])
         for key, value in overrides.items():
             if value is None:
@@ -366,11 +371,11 @@ def _coordinates(
         val[bad] = _pair_text(df, cols["easting"], cols["northing"], bad)
     if sources == 0:
         raise InputDataError(
-            f"{raw.source}: no coordinates found (looked for LATITUD/LONGITUD, LAT/LON, Y/X, "
-            "lat_hecho/long_hecho, ESTE/NORTE and point geometries); columns in the file: "
+            f"{raw.source}: no se encontraron coordenadas (se buscó LATITUD/LONGITUD, LAT/LON, "
+            "Y/X, lat_hecho/long_hecho, ESTE/NORTE y geometrías de puntos); columnas del archivo: "
             + ", ".join(map(str, df.columns)),
-            hint="name the coordinate columns with --columns lat=COL,lon=COL "
-            "(or easting=COL,northing=COL for UTM)",
+            hint="indique las columnas de coordenadas con --columns lat=COL,lon=COL "
+            "(o easting=COL,northing=COL para UTM)",
         )
     if raw.geom_problem is not None:
         not_point = np.isnan(lon) & (raw.geom_problem != "") & (raw.geom_problem != "empty")
@@ -728,7 +733,10 @@ def ingest_files(
     opts = options or IngestOptions()
     path_list = [Path(p) for p in paths]
     if not path_list:
-        raise ConfigError("no input files given", hint="pass one or more incident files")
+        raise ConfigError(
+            "no se indicó ningún archivo de entrada",
+            hint="indique uno o más archivos de incidentes",
+        )
     area = study_area(opts.study_area)
     prepared = [_prepare(p, opts, area) for p in path_list]
 

@@ -76,8 +76,10 @@ def study_area(area: str | BaseGeometry | gpd.GeoDataFrame | Path | None = None)
         chosen = districts[districts["ubigeo"].str.startswith(area)]
         if chosen.empty:
             raise ConfigError(
-                f"study area: no bundled district has a UBIGEO starting with {area!r}",
-                hint="Cajamarca UBIGEOs start with 06 (e.g. 0601 = provincia de Cajamarca)",
+                "área de estudio: ningún distrito incluido tiene un UBIGEO que empiece por "
+                f"{area!r}",
+                hint="los UBIGEO de Cajamarca empiezan por 06 (p. ej. 0601 = provincia de "
+                "Cajamarca)",
             )
         return _without_holes(shapely.union_all(chosen.geometry.to_numpy()))
     if isinstance(area, shapely.Geometry):
@@ -90,12 +92,14 @@ def study_area(area: str | BaseGeometry | gpd.GeoDataFrame | Path | None = None)
         try:
             gdf = gpd.read_file(area)
         except Exception as exc:
-            raise ConfigError(f"study area: cannot read polygon file {area} ({exc})") from exc
+            raise ConfigError(
+                f"área de estudio: no se puede leer el archivo de polígonos {area} ({exc})"
+            ) from exc
     if gdf.crs is not None:
         gdf = gdf.to_crs("EPSG:4326")
     polys = gdf.geometry[gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polys.empty:
-        raise ConfigError("study area: the file has no polygons")
+        raise ConfigError("área de estudio: el archivo no tiene polígonos")
     return _without_holes(shapely.union_all(polys.to_numpy()))
 
 
@@ -206,7 +210,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
     try:
         raw = p.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {p}: {exc.strerror}") from exc
+        raise ConfigError(
+            f"no se puede leer el archivo de configuración {p}: {exc.strerror}"
+        ) from exc
     try:
         if p.suffix.lower() == ".json":
             data = json.loads(raw.decode("utf-8"))
@@ -214,10 +220,13 @@ def read_config(path: str | Path) -> dict[str, Any]:
             data = tomllib.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ConfigError(
-            f"config file {p.name} is not valid {'JSON' if p.suffix == '.json' else 'TOML'}: {exc}"
+            f"el archivo de configuración {p.name} no es "
+            f"{'JSON' if p.suffix == '.json' else 'TOML'} válido: {exc}"
         ) from exc
     if isinstance(data.get("ingest"), dict):
         data = data["ingest"]
     if not isinstance(data, dict):
-        raise InputDataError(f"config file {p.name}: expected a table of settings")
+        raise InputDataError(
+            f"archivo de configuración {p.name}: se esperaba una tabla de opciones"
+        )
     return data

@@ -159,7 +159,9 @@ def test_unknown_labels_reported(tmp_path):
 
 def test_no_coordinates_is_an_error_naming_the_file(tmp_path):
     path = write_csv(tmp_path / "nocoords.csv", ["FECHA", "DELITO"], [["05/03/2020", "Robo"]])
-    with pytest.raises(InputDataError, match=r"nocoords\.csv: no coordinates") as err:
+    with pytest.raises(
+        InputDataError, match=r"nocoords\.csv: no se encontraron coordenadas"
+    ) as err:
         ingest_files([path], assign=False)
     assert "--columns" in str(err.value)
 

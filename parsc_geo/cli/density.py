@@ -37,10 +37,10 @@ def _parse_bandwidth(
         number = float(text.removesuffix("m"))
     except ValueError:
         raise click.BadParameter(
-            f"expected metres (e.g. 500) or silverman, scott, lcv; got {value!r}"
+            f"se esperaban metros (p. ej. 500) o silverman, scott, lcv; se recibió {value!r}"
         ) from None
     if not number > 0:
-        raise click.BadParameter(f"must be positive, got {value!r}")
+        raise click.BadParameter(f"debe ser positivo; se recibió {value!r}")
     return number
 
 
@@ -54,9 +54,11 @@ def _parse_extent(
     try:
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        raise click.BadParameter(f"expected minx,miny,maxx,maxy in metres, got {value!r}") from None
+        raise click.BadParameter(
+            f"se esperaba minx,miny,maxx,maxy en metros; se recibió {value!r}"
+        ) from None
     if not (maxx > minx and maxy > miny):
-        raise click.BadParameter(f"need maxx > minx and maxy > miny, got {value!r}")
+        raise click.BadParameter(f"se requiere maxx > minx y maxy > miny; se recibió {value!r}")
     return minx, miny, maxx, maxy
 
 
@@ -80,7 +82,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, sep=delimiter, encoding=encoding)
         except UnicodeDecodeError:
             continue
-    raise ValueError("the file is neither UTF-8 nor Latin-1 text")
+    raise ValueError("el archivo no es texto UTF-8 ni Latin-1")
 
 
 def _read_table_points(
@@ -96,14 +98,14 @@ def _read_table_points(
     try:
         df = pd.read_excel(path) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise InputDataError(f"{path}: cannot read the table: {exc}") from exc
+        raise InputDataError(f"{path}: no se puede leer la tabla: {exc}") from exc
     mapping = {k: v for k, v in (("lon", lon_col), ("lat", lat_col)) if v}
     found = recognise_columns(df.columns, mapping, source=path.name)
     if "lon" not in found or "lat" not in found:
         raise ConfigError(
-            f"{path.name}: no longitude/latitude columns recognised "
-            f"(columns: {', '.join(map(str, df.columns))})",
-            hint="name them with --lon-col and --lat-col",
+            f"{path.name}: no se reconocieron columnas de longitud/latitud "
+            f"(columnas: {', '.join(map(str, df.columns))})",
+            hint="indíquelas con --lon-col y --lat-col",
         )
     lon = pd.to_numeric(df[found["lon"]], errors="coerce")
     lat = pd.to_numeric(df[found["lat"]], errors="coerce")
@@ -111,10 +113,10 @@ def _read_table_points(
     if bad.any():
         first = int(bad.to_numpy().nonzero()[0][0]) + 1
         raise InputDataError(
-            f"{path.name}: {int(bad.sum())} of {len(df)} rows have no numeric coordinates in "
-            f"{found['lon']!r}/{found['lat']!r} (first at data row {first})",
-            hint="fix or drop them, or import the file with 'parsc-geo ingest' (which "
-            "quarantines bad rows)",
+            f"{path.name}: {int(bad.sum())} de {len(df)} filas no tienen coordenadas numéricas en "
+            f"{found['lon']!r}/{found['lat']!r} (la primera en la fila de datos {first})",
+            hint="corríjalas o elimínelas, o importe el archivo con 'parsc-geo ingest' (que "
+            "pone en cuarentena las filas erróneas)",
         )
     geometry = gpd.points_from_xy(lon.to_numpy(), lat.to_numpy())
     return gpd.GeoDataFrame(df, geometry=geometry, crs=input_crs)
@@ -135,13 +137,13 @@ def _read_points(
         return _read_table_points(path, lon_col, lat_col, input_crs)
     if suffix not in VECTOR_SUFFIXES:
         raise InputDataError(
-            f"{path.name}: unsupported file type {suffix!r}",
-            hint="use GeoJSON, GeoPackage, Shapefile, KML, CSV or XLSX",
+            f"{path.name}: tipo de archivo no admitido {suffix!r}",
+            hint="use GeoJSON, GeoPackage, Shapefile, KML, CSV o XLSX",
         )
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several unrelated types
-        raise InputDataError(f"{path}: cannot read: {exc}") from exc
+        raise InputDataError(f"{path}: no se puede leer: {exc}") from exc
     if gdf.crs is None:
         gdf = gdf.set_crs(input_crs)
     return gdf
@@ -157,13 +159,13 @@ def _read_mask(path: Path) -> gpd.GeoDataFrame:
         mask = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several unrelated types
         raise InputDataError(
-            f"--mask {path}: cannot read polygons: {exc}",
-            hint="give a GeoJSON, GeoPackage or Shapefile of polygons",
+            f"--mask {path}: no se pueden leer los polígonos: {exc}",
+            hint="indique un GeoJSON, GeoPackage o Shapefile de polígonos",
         ) from exc
     if mask.crs is None:
         raise InputDataError(
-            f"--mask {path}: the file has no coordinate reference system",
-            hint="save it with its CRS (e.g. EPSG:4326 or EPSG:32717)",
+            f"--mask {path}: el archivo no tiene sistema de referencia de coordenadas",
+            hint="guárdelo con su SRC (p. ej. EPSG:4326 o EPSG:32717)",
         )
     return mask
 
@@ -178,8 +180,8 @@ def _select(
     if fenomenos:
         if "fenomeno" not in incidents.columns:
             raise ConfigError(
-                "--fenomeno needs a 'fenomeno' column, which the input lacks",
-                hint="import the file with 'parsc-geo ingest' and use the workspace",
+                "--fenomeno requiere una columna 'fenomeno', que la entrada no tiene",
+                hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
             )
         incidents = incidents[incidents["fenomeno"].isin(fenomenos)]
         info["fenomenos"] = list(fenomenos)

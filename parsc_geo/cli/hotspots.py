@@ -40,14 +40,14 @@ def read_incidents_input(
             raise InputDataError(f"{input_path}: el archivo no existe", hint="revise la ruta")
         if input_path.suffix.lower() not in VECTOR_SUFFIXES:
             raise InputDataError(
-                f"{input_path.name}: unsupported file type {input_path.suffix!r}",
-                hint="give GeoJSON or GeoPackage incidents, or import CSV/XLSX/KML files with "
-                "'parsc-geo ingest' and use --workspace",
+                f"{input_path.name}: tipo de archivo no admitido {input_path.suffix!r}",
+                hint="indique incidentes en GeoJSON o GeoPackage, o importe archivos "
+                "CSV/XLSX/KML con 'parsc-geo ingest' y use --workspace",
             )
         try:
             gdf = gpd.read_file(input_path)
         except Exception as exc:  # pyogrio raises several unrelated types
-            raise InputDataError(f"{input_path}: cannot read: {exc}") from exc
+            raise InputDataError(f"{input_path}: no se puede leer: {exc}") from exc
         if gdf.crs is None:
             gdf = gdf.set_crs("EPSG:4326")
         return gdf, str(input_path), False
@@ -68,13 +68,13 @@ def filter_fenomenos(incidents: gpd.GeoDataFrame, fenomenos: tuple[str, ...]) ->
     unknown = [f for f in fenomenos if f not in FENOMENOS]
     if unknown:
         raise ConfigError(
-            f"unknown fenómeno code(s): {', '.join(unknown)}",
-            hint=f"use one of {', '.join(FENOMENOS)}",
+            f"código(s) de fenómeno desconocido(s): {', '.join(unknown)}",
+            hint=f"use uno de {', '.join(FENOMENOS)}",
         )
     if "fenomeno" not in incidents.columns:
         raise ConfigError(
-            "--fenomeno needs a 'fenomeno' column, which the input lacks",
-            hint="import the file with 'parsc-geo ingest' and use the workspace",
+            "--fenomeno requiere una columna 'fenomeno', que la entrada no tiene",
+            hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
         )
     return incidents[incidents["fenomeno"].isin(fenomenos)]
 

@@ -180,8 +180,8 @@ def command(
     sectors = ws.read_sectors()
     if sectors is None:
         raise InputDataError(
-            f"workspace {workspace} has no sector layer",
-            hint="load one with 'parsc-geo ingest --sectors FILE' or run 'parsc-geo demo'",
+            f"el espacio de trabajo {workspace} no tiene capa de sectores",
+            hint="cárguela con 'parsc-geo ingest --sectors ARCHIVO' o ejecute 'parsc-geo demo'",
         )
     options = ScheduleOptions(
         units=units,

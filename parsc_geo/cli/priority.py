@@ -22,7 +22,7 @@ def _thresholds(
         alta, prioridad = (float(p) for p in parts)
     except ValueError:
         raise click.BadParameter(
-            f"expected ALTA,PRIORIDAD (two numbers), got {value!r}", ctx=ctx, param=param
+            f"se esperaba ALTA,PRIORIDAD (dos números); se recibió {value!r}", ctx=ctx, param=param
         ) from None
     return alta, prioridad
 
@@ -185,7 +185,7 @@ def command(
     if not counts and workspace is None:
         if not DEFAULT_WORKSPACE.exists():
             raise click.UsageError(
-                "give COUNTS files or --workspace (no workspace.gpkg in the current folder)"
+                "indique archivos COUNTS o --workspace (no hay workspace.gpkg en la carpeta actual)"
             )
         workspace = DEFAULT_WORKSPACE
     columns = {

@@ -102,9 +102,9 @@ def command(
 
     quiet = is_quiet(ctx)
     if hotspots_path is None and method is None:
-        raise click.UsageError("give a HOTSPOTS GeoPackage or --method")
+        raise click.UsageError("indique un GeoPackage HOTSPOTS o --method")
     if hotspots_path is not None and method is not None:
-        raise click.UsageError("give either HOTSPOTS or --method, not both")
+        raise click.UsageError("indique HOTSPOTS o --method, no ambos")
     ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     incidents = ws.read_incidents() if (workspace is not None or ws.exists) else None
     if hotspots_path is not None:
@@ -122,7 +122,7 @@ def command(
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot create folder {output}: {exc.strerror}") from exc
+        raise OutputError(f"no se puede crear la carpeta {output}: {exc.strerror}") from exc
     ranked, files = write_rankings(
         hotspots,
         output,
