@@ -460,7 +460,10 @@ def _labels(
         label_raw = fallbacks[0]
         fallbacks = fallbacks[1:]
     else:
-        warnings.append("no crime-type column found: every row is 'OTROS' (label_known False)")
+        warnings.append(
+            "no se encontró columna de tipo de delito: todas las filas son 'OTROS' "
+            "(label_known False)"
+        )
         empty = df.index.to_series().map(lambda _: "")
         result = norm(empty)
         label_raw = empty
@@ -564,7 +567,9 @@ def _prepare(path: Path, opts: IngestOptions, area: BaseGeometry) -> _Prepared:
         fld[out_range] = dfield
         val[out_range] = occurred[out_range].dt.strftime("%Y-%m-%d %H:%M").to_numpy()
     else:
-        warnings.append("no date column found: occurred_at is empty (no temporal analyses)")
+        warnings.append(
+            "no se encontró columna de fecha: occurred_at queda vacío (sin análisis temporales)"
+        )
         occurred = pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype=f"datetime64[ns, {TIMEZONE}]")
         time_known = np.zeros(n, dtype=bool)
         time_unparsed = np.zeros(n, dtype=bool)

@@ -270,7 +270,7 @@ def test_datacrim_web_mercator_geojson(tmp_path):
     assert acc.geometry.x.iloc[0] == pytest.approx(lon, abs=1e-7)
     assert acc["modalidad"].iloc[0] == "AGRAVADO"
     assert acc["occurred_at"].isna().all()  # DATACRIM points carry no date
-    assert "no date column" in res.report["files"][0]["warnings"][0]
+    assert "no se encontró columna de fecha" in res.report["files"][0]["warnings"][0]
 
 
 def test_mymaps_kml_with_folders(tmp_path):
