@@ -190,8 +190,8 @@ def get_kernel(name: str) -> Kernel:
     key = str(name).strip().lower()
     if key not in KERNELS:
         raise ConfigError(
-            f"kernel must be one of {', '.join(map(repr, KERNELS))}, got {name!r}",
-            hint="quartic is the default of ArcGIS and CrimeStat",
+            f"kernel debe ser uno de {', '.join(map(repr, KERNELS))}; se recibió {name!r}",
+            hint="quartic es el valor por defecto de ArcGIS y CrimeStat",
         )
     return KERNELS[key]
 

@@ -128,10 +128,10 @@ def convert_bandwidth(
     """
     if method not in CONVERSIONS:
         raise ConfigError(
-            f"method must be one of {', '.join(map(repr, CONVERSIONS))}, got {method!r}"
+            f"method debe ser uno de {', '.join(map(repr, CONVERSIONS))}; se recibió {method!r}"
         )
     if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-        raise ConfigError(f"bandwidth must be a positive number of metres, got {value!r}")
+        raise ConfigError(f"bandwidth debe ser un número positivo de metros; se recibió {value!r}")
     k1, k2 = get_kernel(from_kernel), get_kernel(to_kernel)
     if method == "variance":
         return float(value) * math.sqrt(k1.mu2 / k2.mu2)
@@ -143,16 +143,21 @@ def _prepare(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     pts = np.asarray(xy, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 2:
-        raise ConfigError(f"xy must be an array of shape (n, 2), got shape {pts.shape}")
+        raise ConfigError(
+            f"xy debe ser un arreglo de forma (n, 2); se recibió la forma {pts.shape}"
+        )
     w = np.ones(len(pts)) if weights is None else np.asarray(weights, dtype=np.float64)
     if w.shape != (len(pts),):
-        raise ConfigError(f"weights must have one value per point ({len(pts)}), got {w.shape}")
+        raise ConfigError(
+            f"weights debe tener un valor por punto ({len(pts)}); se recibió {w.shape}"
+        )
     keep = w > 0
     pts, w = pts[keep], w[keep]
     if len(pts) < 2:
         raise InsufficientDataError(
-            f"an automatic bandwidth needs at least 2 points with positive weight, got {len(pts)}",
-            hint="give the bandwidth in metres (e.g. bandwidth=500)",
+            "un ancho de banda automático requiere al menos 2 puntos con peso positivo; "
+            f"hay {len(pts)}",
+            hint="indique el ancho de banda en metros (p. ej. bandwidth=500)",
         )
     return pts, w
 
@@ -185,8 +190,8 @@ def weighted_median(values: ArrayLike, weights: ArrayLike) -> float:
 
 def _no_spread(rule: str) -> InsufficientDataError:
     return InsufficientDataError(
-        f"the {rule} rule gives a zero bandwidth: all points share the same location",
-        hint="give the bandwidth in metres (e.g. bandwidth=500)",
+        f"la regla {rule} da un ancho de banda nulo: todos los puntos están en el mismo lugar",
+        hint="indique el ancho de banda en metros (p. ej. bandwidth=500)",
     )
 
 
@@ -317,7 +322,7 @@ def likelihood_cv(
     n_all = effective_n(w)
     n_points = len(pts)
     if sample_size < 2:
-        raise ConfigError(f"sample_size must be at least 2, got {sample_size}")
+        raise ConfigError(f"sample_size debe ser al menos 2; se recibió {sample_size}")
     if n_points > sample_size:
         rng = np.random.default_rng(seed)
         idx = np.sort(rng.choice(n_points, size=sample_size, replace=False))
@@ -393,9 +398,9 @@ def select_bandwidth(
     key = str(rule).strip().lower()
     if key not in RULES:
         raise ConfigError(
-            f"bandwidth must be a number of metres or one of {', '.join(map(repr, RULES))}, "
-            f"got {rule!r}",
-            hint="silverman is ArcGIS's default",
+            f"bandwidth debe ser un número de metros o uno de {', '.join(map(repr, RULES))}; "
+            f"se recibió {rule!r}",
+            hint="silverman es el valor por defecto de ArcGIS",
         )
     name = get_kernel(kernel).name
     canonical_rule = RULES[key]

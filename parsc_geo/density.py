@@ -199,7 +199,7 @@ class DensityRaster:
         from rasterio.crs import CRS as RioCRS
 
         if dtype not in ("float32", "float64"):
-            raise ConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            raise ConfigError(f"dtype debe ser 'float32' o 'float64'; se recibió {dtype!r}")
         target = Path(path)
         if target.exists() and not overwrite:
             raise OutputError(
@@ -208,7 +208,9 @@ class DensityRaster:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise OutputError(f"cannot create folder {str(target.parent)!r}: {exc}") from exc
+            raise OutputError(
+                f"no se puede crear la carpeta {str(target.parent)!r}: {exc}"
+            ) from exc
         rows, cols = self.shape
         profile = {
             "driver": "GTiff",
@@ -245,7 +247,7 @@ class DensityRaster:
         except Exception as exc:
             Path(tmp_name).unlink(missing_ok=True)
             if isinstance(exc, OSError | rasterio.errors.RasterioError):
-                raise OutputError(f"cannot write {str(target)!r}: {exc}") from exc
+                raise OutputError(f"no se puede escribir {str(target)!r}: {exc}") from exc
             raise
         return target
 
@@ -269,13 +271,13 @@ class DensityRaster:
                 crs_wkt = src.crs.to_wkt() if src.crs else None
                 tags = src.tags()
         except rasterio.errors.RasterioError as exc:
-            raise InputDataError(f"cannot read GeoTIFF {str(source)!r}: {exc}") from exc
+            raise InputDataError(f"no se puede leer el GeoTIFF {str(source)!r}: {exc}") from exc
         if crs_wkt is None:
-            raise InputDataError(f"GeoTIFF {str(source)!r} has no CRS")
+            raise InputDataError(f"el GeoTIFF {str(source)!r} no tiene SRC")
         if transform.b != 0 or transform.d != 0 or not math.isclose(transform.a, -transform.e):
             raise InputDataError(
-                f"GeoTIFF {str(source)!r} is not a north-up grid of square cells "
-                f"(transform {tuple(transform)[:6]})"
+                f"el GeoTIFF {str(source)!r} no es una cuadrícula orientada al norte de celdas "
+                f"cuadradas (transformación {tuple(transform)[:6]})"
             )
         parameters: dict[str, Any] = {}
         if PARAMETERS_TAG in tags:
@@ -283,7 +285,8 @@ class DensityRaster:
                 parameters = json.loads(tags[PARAMETERS_TAG])
             except json.JSONDecodeError as exc:
                 raise InputDataError(
-                    f"GeoTIFF {str(source)!r}: tag {PARAMETERS_TAG} is not valid JSON: {exc}"
+                    f"GeoTIFF {str(source)!r}: la etiqueta {PARAMETERS_TAG} no es JSON válido: "
+                    f"{exc}"
                 ) from exc
         units = tags.get("units", parameters.get("units", "per_km2"))
         return cls(
@@ -301,8 +304,8 @@ class DensityRaster:
 def _check_units(units: str) -> None:
     if units not in UNITS:
         raise ConfigError(
-            f"units must be one of {', '.join(map(repr, UNITS))}, got {units!r}",
-            hint="per_km2 gives incidents per km²; per_cell expected incidents per cell",
+            f"units debe ser uno de {', '.join(map(repr, UNITS))}; se recibió {units!r}",
+            hint="per_km2 da incidentes por km²; per_cell, incidentes esperados por celda",
         )
 
 
@@ -319,12 +322,13 @@ def _points_xy(
 
     if not isinstance(incidents, gpd.GeoDataFrame | gpd.GeoSeries):
         raise InputDataError(
-            f"incidents must be a GeoDataFrame of points, got {type(incidents).__name__}",
-            hint="read files with geopandas.read_file or parsc_geo.store.Workspace.read_incidents",
+            f"incidents debe ser un GeoDataFrame de puntos; se recibió {type(incidents).__name__}",
+            hint="lea los archivos con geopandas.read_file o "
+            "parsc_geo.store.Workspace.read_incidents",
         )
     geoms = incidents.geometry if isinstance(incidents, gpd.GeoDataFrame) else incidents
     if len(geoms) == 0:
-        raise InsufficientDataError("no incidents to estimate a density from")
+        raise InsufficientDataError("no hay incidentes a partir de los cuales estimar una densidad")
     # shapely's vectorised functions on the raw array: far faster than the GeoSeries accessors.
     data = np.asarray(geoms.array)
     type_id = shapely.get_type_id(data)
@@ -332,9 +336,9 @@ def _points_xy(
     if not_point.any():
         i = int(np.flatnonzero(not_point)[0])
         raise InputDataError(
-            f"{int(not_point.sum())} of {len(geoms)} geometries are not points "
-            f"(first at row {geoms.index[i]!r}: {data[i].geom_type})",
-            hint="use centroids (gdf.geometry.centroid) or representative points",
+            f"{int(not_point.sum())} de {len(geoms)} geometrías no son puntos "
+            f"(la primera en la fila {geoms.index[i]!r}: {data[i].geom_type})",
+            hint="use centroides (gdf.geometry.centroid) o puntos representativos",
         )
     x = shapely.get_x(data)
     y = shapely.get_y(data)
@@ -342,14 +346,14 @@ def _points_xy(
     if missing.any():
         first = geoms.index[np.flatnonzero(missing)[0]]
         raise InputDataError(
-            f"{int(missing.sum())} of {len(geoms)} incidents have no location "
-            f"(first at row {first!r})",
-            hint="drop rows without geometry first (gdf[~gdf.geometry.is_empty])",
+            f"{int(missing.sum())} de {len(geoms)} incidentes no tienen ubicación "
+            f"(el primero en la fila {first!r})",
+            hint="elimine antes las filas sin geometría (gdf[~gdf.geometry.is_empty])",
         )
     if geoms.crs is None:
         raise CRSError(
-            "the data has no coordinate reference system",
-            hint="set one with gdf.set_crs('EPSG:4326') if coordinates are longitude/latitude",
+            "los datos no tienen sistema de referencia de coordenadas",
+            hint="asigne uno con gdf.set_crs('EPSG:4326') si las coordenadas son longitud/latitud",
         )
     own = ProjCRS.from_user_input(geoms.crs)
     own_is_metric = (
@@ -365,8 +369,8 @@ def _points_xy(
         target, chosen = metric_crs(gpd.GeoDataFrame(geometry=geoms)), True
     if not target.is_projected:
         raise CRSError(
-            f"the analysis CRS must be projected in metres, got {target.to_string()!r}",
-            hint="use e.g. EPSG:32717 (UTM 17S) for Cajamarca",
+            f"el SRC de análisis debe ser proyectado en metros; se recibió {target.to_string()!r}",
+            hint="use p. ej. EPSG:32717 (UTM 17S) para Cajamarca",
         )
     if not target.equals(own):
         transformer = Transformer.from_crs(own, target, always_xy=True)
@@ -376,9 +380,9 @@ def _points_xy(
     if bad.any():
         first = geoms.index[np.flatnonzero(bad)[0]]
         raise InputDataError(
-            f"{int(bad.sum())} incidents have coordinates that cannot be projected to "
-            f"{target.to_string()} (first at row {first!r})",
-            hint="check for swapped or out-of-range latitude/longitude",
+            f"{int(bad.sum())} incidentes tienen coordenadas que no se pueden proyectar a "
+            f"{target.to_string()} (el primero en la fila {first!r})",
+            hint="revise si hay latitud/longitud intercambiadas o fuera de rango",
         )
     return xy, target, chosen
 
@@ -396,8 +400,8 @@ def _weights(
         columns = list(getattr(incidents, "columns", []))
         if weights not in columns:
             raise ConfigError(
-                f"weights column {weights!r} not found",
-                hint=f"available columns: {', '.join(map(str, columns)) or '(none)'}",
+                f"no se encontró la columna de pesos {weights!r}",
+                hint=f"columnas disponibles: {', '.join(map(str, columns)) or '(ninguna)'}",
             )
         name = weights
         series = pd.to_numeric(incidents[weights], errors="coerce")
@@ -407,25 +411,27 @@ def _weights(
         values = np.asarray(weights, dtype=np.float64).ravel()
         index = pd.RangeIndex(len(values))
     if len(values) != n:
-        raise ConfigError(f"weights must have one value per incident ({n}), got {len(values)}")
-    label = f"weights column {name!r}" if name else "weights"
+        raise ConfigError(
+            f"weights debe tener un valor por incidente ({n}); se recibieron {len(values)}"
+        )
+    label = f"columna de pesos {name!r}" if name else "weights"
     bad = ~np.isfinite(values)
     if bad.any():
         raise InputDataError(
-            f"{label}: {int(bad.sum())} values are missing or not numbers "
-            f"(first at row {index[np.flatnonzero(bad)[0]]!r})",
-            hint="fill them (e.g. with 1.0) or drop those incidents",
+            f"{label}: {int(bad.sum())} valores faltan o no son números "
+            f"(el primero en la fila {index[np.flatnonzero(bad)[0]]!r})",
+            hint="complételos (p. ej. con 1.0) o elimine esos incidentes",
         )
     negative = values < 0
     if negative.any():
         i = int(np.flatnonzero(negative)[0])
         raise InputDataError(
-            f"{label}: {int(negative.sum())} values are negative "
-            f"(first at row {index[i]!r}: {values[i]})",
-            hint="weights are harm or counts and must be zero or positive",
+            f"{label}: {int(negative.sum())} valores son negativos "
+            f"(el primero en la fila {index[i]!r}: {values[i]})",
+            hint="los pesos son daño o conteos y deben ser cero o positivos",
         )
     if not values.sum() > 0:
-        raise InputDataError(f"{label}: every weight is zero", hint="nothing to estimate")
+        raise InputDataError(f"{label}: todos los pesos son cero", hint="no hay nada que estimar")
     return values, name
 
 
@@ -436,7 +442,7 @@ def _extent_bounds(extent: Any, crs: CRS) -> tuple[float, float, float, float]:
 
     if isinstance(extent, gpd.GeoDataFrame | gpd.GeoSeries):
         if extent.crs is None:
-            raise CRSError("extent has no CRS", hint="set one with .set_crs(...)")
+            raise CRSError("extent no tiene SRC", hint="asígnelo con .set_crs(...)")
         bounds = tuple(float(v) for v in extent.to_crs(crs).total_bounds)
     elif isinstance(extent, BaseGeometry):
         bounds = tuple(float(v) for v in extent.bounds)
@@ -445,18 +451,18 @@ def _extent_bounds(extent: Any, crs: CRS) -> tuple[float, float, float, float]:
             bounds = tuple(float(v) for v in extent)
         except (TypeError, ValueError) as exc:
             raise ConfigError(
-                f"extent must be (minx, miny, maxx, maxy) in metres or a GeoDataFrame, "
-                f"got {extent!r}"
+                f"extent debe ser (minx, miny, maxx, maxy) en metros o un GeoDataFrame; "
+                f"se recibió {extent!r}"
             ) from exc
     if len(bounds) != 4 or not all(map(math.isfinite, bounds)):
         raise ConfigError(
-            f"extent must be four finite numbers (minx, miny, maxx, maxy), got {bounds}"
+            f"extent debe ser cuatro números finitos (minx, miny, maxx, maxy); se recibió {bounds}"
         )
     minx, miny, maxx, maxy = bounds
     if not (maxx > minx and maxy > miny):
         raise ConfigError(
-            f"extent must have maxx > minx and maxy > miny, got {bounds}",
-            hint="the order is (minx, miny, maxx, maxy)",
+            f"extent debe cumplir maxx > minx y maxy > miny; se recibió {bounds}",
+            hint="el orden es (minx, miny, maxx, maxy)",
         )
     return minx, miny, maxx, maxy
 
@@ -471,7 +477,7 @@ def _mask_cells(
 
     if isinstance(mask, gpd.GeoDataFrame | gpd.GeoSeries):
         if mask.crs is None:
-            raise CRSError("mask has no CRS", hint="set one with .set_crs(...)")
+            raise CRSError("mask no tiene SRC", hint="asígnelo con .set_crs(...)")
         geoms = [g for g in mask.to_crs(crs).geometry if g is not None and not g.is_empty]
     elif isinstance(mask, BaseGeometry):
         geoms = [mask]
@@ -479,12 +485,14 @@ def _mask_cells(
         geoms = list(mask)
     else:
         raise ConfigError(
-            f"mask must be polygons (GeoDataFrame, GeoSeries or shapely geometry), "
-            f"got {type(mask).__name__}"
+            f"mask debe ser polígonos (GeoDataFrame, GeoSeries o geometría shapely); "
+            f"se recibió {type(mask).__name__}"
         )
     polygons = [g for g in geoms if g.geom_type in ("Polygon", "MultiPolygon")]
     if not polygons:
-        raise ConfigError("mask contains no polygons", hint="give area polygons, e.g. districts")
+        raise ConfigError(
+            "mask no contiene polígonos", hint="indique polígonos de área, p. ej. distritos"
+        )
     inside: NDArray[np.bool_] = geometry_mask(
         polygons, out_shape=shape, transform=transform, invert=True, all_touched=False
     )
@@ -616,9 +624,13 @@ def kernel_density(
     kern = get_kernel(kernel)
     _check_units(units)
     if not _is_positive_number(bandwidth_adjust):
-        raise ConfigError(f"bandwidth_adjust must be a positive number, got {bandwidth_adjust!r}")
+        raise ConfigError(
+            f"bandwidth_adjust debe ser un número positivo; se recibió {bandwidth_adjust!r}"
+        )
     if cell_size is not None and not _is_positive_number(cell_size):
-        raise ConfigError(f"cell_size must be a positive number of metres, got {cell_size!r}")
+        raise ConfigError(
+            f"cell_size debe ser un número positivo de metros; se recibió {cell_size!r}"
+        )
 
     xy, analysis_crs, crs_chosen = _points_xy(incidents, crs)
     w, weights_name = _weights(incidents, weights, len(xy))
@@ -733,8 +745,9 @@ def _resolve_bandwidth(
         parameters["bandwidth_rule"] = "given"
     else:
         raise ConfigError(
-            f"bandwidth must be a positive number of metres or a rule name, got {bandwidth!r}",
-            hint="e.g. bandwidth=500, or 'silverman', 'scott', 'lcv'",
+            f"bandwidth debe ser un número positivo de metros o el nombre de una regla; "
+            f"se recibió {bandwidth!r}",
+            hint="p. ej. bandwidth=500, o 'silverman', 'scott', 'lcv'",
         )
     return _adjusted(base, adjust, parameters, quiet)
 
@@ -813,8 +826,9 @@ def _grid_spec(
     n_cells = rows * cols
     if n_cells > MAX_CELLS_HARD:
         raise ConfigError(
-            f"a {rows:,} × {cols:,} grid ({n_cells:,} cells) is too large",
-            hint="use a larger cell_size or a smaller extent",
+            f"una cuadrícula de {num(rows)} × {num(cols)} ({num(n_cells)} celdas) es demasiado "
+            "grande",
+            hint="use un cell_size mayor o una extensión menor",
         )
     if n_cells > MAX_CELLS_WARNING:
         warnings.warn(

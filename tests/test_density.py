@@ -192,7 +192,7 @@ def test_large_grid_warns_and_huge_grid_is_refused(monkeypatch):
     with pytest.warns(UserWarning, match="cuadrícula grande"):
         kernel_density(gdf, bandwidth=400, cell_size=50, quiet=True)
     monkeypatch.setattr(density_module, "MAX_CELLS_HARD", 5000)
-    with pytest.raises(ConfigError, match="too large"):
+    with pytest.raises(ConfigError, match="demasiado grande"):
         kernel_density(gdf, bandwidth=400, cell_size=50, quiet=True)
 
 
@@ -214,7 +214,7 @@ def test_automatic_cell_grid_is_capped(monkeypatch):
 def test_rejects_non_geodataframe_and_empty():
     with pytest.raises(InputDataError, match="GeoDataFrame"):
         kernel_density([(0, 0)])
-    with pytest.raises(InsufficientDataError, match="no incidents"):
+    with pytest.raises(InsufficientDataError, match="no hay incidentes"):
         kernel_density(points([], []), bandwidth=100)
 
 
@@ -222,36 +222,36 @@ def test_rejects_missing_and_non_point_geometries():
     gdf = points([0, 1, 2], [0, 1, 2])
     gdf.loc[1, "geometry"] = None
     with pytest.raises(
-        InputDataError, match=r"1 of 3 incidents have no location \(first at row 1\)"
+        InputDataError, match=r"1 de 3 incidentes no tienen ubicación \(el primero en la fila 1\)"
     ):
         kernel_density(gdf, bandwidth=100)
     polys = gpd.GeoDataFrame(geometry=[box(0, 0, 1, 1)], crs=UTM)
-    with pytest.raises(InputDataError, match="not points"):
+    with pytest.raises(InputDataError, match="no son puntos"):
         kernel_density(polys, bandwidth=100)
 
 
 def test_rejects_missing_crs_and_geographic_analysis_crs():
-    with pytest.raises(CRSError, match="no coordinate reference system"):
+    with pytest.raises(CRSError, match="no tienen sistema de referencia de coordenadas"):
         kernel_density(gpd.GeoDataFrame(geometry=gpd.points_from_xy([0], [0])), bandwidth=100)
-    with pytest.raises(CRSError, match="projected"):
+    with pytest.raises(CRSError, match="proyectado"):
         kernel_density(points([0], [0]), bandwidth=100, crs="EPSG:4326")
 
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"kernel": "box"}, "kernel must be one of"),
-        ({"bandwidth": -5}, "bandwidth must be a positive number"),
-        ({"bandwidth": "wide"}, "bandwidth must be a number of metres or one of"),
-        ({"bandwidth": True}, "bandwidth must be a positive number"),
-        ({"bandwidth_adjust": 0}, "bandwidth_adjust must be a positive number"),
-        ({"cell_size": 0}, "cell_size must be a positive number"),
-        ({"units": "per_m2"}, "units must be one of"),
+        ({"kernel": "box"}, "kernel debe ser uno de"),
+        ({"bandwidth": -5}, "bandwidth debe ser un número positivo"),
+        ({"bandwidth": "wide"}, "bandwidth debe ser un número de metros o uno de"),
+        ({"bandwidth": True}, "bandwidth debe ser un número positivo"),
+        ({"bandwidth_adjust": 0}, "bandwidth_adjust debe ser un número positivo"),
+        ({"cell_size": 0}, "cell_size debe ser un número positivo"),
+        ({"units": "per_m2"}, "units debe ser uno de"),
         ({"extent": (10, 0, 0, 10)}, "maxx > minx"),
-        ({"extent": "all"}, "extent must be"),
-        ({"weights": "harm"}, "weights column 'harm' not found"),
-        ({"weights": [1.0]}, r"one value per incident \(2\)"),
-        ({"mask": "district"}, "mask must be polygons"),
+        ({"extent": "all"}, "extent debe ser"),
+        ({"weights": "harm"}, "no se encontró la columna de pesos 'harm'"),
+        ({"weights": [1.0]}, r"un valor por incidente \(2\)"),
+        ({"mask": "district"}, "mask debe ser polígonos"),
     ],
 )
 def test_rejects_bad_arguments(kwargs, message):
@@ -262,23 +262,27 @@ def test_rejects_bad_arguments(kwargs, message):
 
 def test_rejects_bad_weights_naming_the_row():
     gdf = points([0, 10, 20], [0, 10, 20], harm=[1.0, -2.0, 1.0])
-    with pytest.raises(InputDataError, match=r"1 values are negative \(first at row 1: -2.0\)"):
+    with pytest.raises(
+        InputDataError, match=r"1 valores son negativos \(el primero en la fila 1: -2.0\)"
+    ):
         kernel_density(gdf, bandwidth=100, weights="harm")
     gdf["harm"] = [1.0, 2.0, float("nan")]
-    with pytest.raises(InputDataError, match=r"missing or not numbers \(first at row 2\)"):
+    with pytest.raises(
+        InputDataError, match=r"faltan o no son números \(el primero en la fila 2\)"
+    ):
         kernel_density(gdf, bandwidth=100, weights="harm")
     gdf["harm"] = 0.0
-    with pytest.raises(InputDataError, match="every weight is zero"):
+    with pytest.raises(InputDataError, match="todos los pesos son cero"):
         kernel_density(gdf, bandwidth=100, weights="harm")
 
 
 def test_automatic_bandwidth_without_spread_uses_the_minimum(capsys):
     one = kernel_density(points([0], [0]))
     assert one.bandwidth == 200.0 and one.parameters["bandwidth_rule"] == "minimum"
-    assert "at least 2 points" in one.parameters["bandwidth_rule_details"]["reason"]
+    assert "al menos 2 puntos" in one.parameters["bandwidth_rule_details"]["reason"]
     assert "el mínimo" in capsys.readouterr().err
     stack = kernel_density(points([5, 5, 5], [7, 7, 7]), kernel="gaussian", bandwidth_adjust=2)
-    assert "same location" in stack.parameters["bandwidth_rule_details"]["reason"]
+    assert "mismo lugar" in stack.parameters["bandwidth_rule_details"]["reason"]
     assert stack.bandwidth == pytest.approx(2 * 200 / 2.7792, rel=1e-4)
     assert stack.integral() == pytest.approx(3.0)
 

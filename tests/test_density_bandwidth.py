@@ -69,11 +69,11 @@ def test_convert_bandwidth_equal_variance_and_canonical():
         for b in KERNELS:
             there = convert_bandwidth(300, a, b)
             assert convert_bandwidth(there, b, a) == pytest.approx(300)
-    with pytest.raises(ConfigError, match="method must be one of"):
+    with pytest.raises(ConfigError, match="method debe ser uno de"):
         convert_bandwidth(300, "quartic", "gaussian", method="amise")
-    with pytest.raises(ConfigError, match="positive"):
+    with pytest.raises(ConfigError, match="positivo"):
         convert_bandwidth(-1, "quartic", "gaussian")
-    with pytest.raises(ConfigError, match="kernel must be one of"):
+    with pytest.raises(ConfigError, match="kernel debe ser uno de"):
         get_kernel("cosine")
 
 
@@ -179,9 +179,9 @@ def test_select_bandwidth_converts_rules_to_the_kernel():
     sc = select_bandwidth(xy, "scott", "quartic")
     assert sc.value == pytest.approx(convert_bandwidth(scott(xy).value, "gaussian", "quartic"))
     assert sc.details["conversion"] == "canonical"
-    with pytest.raises(ConfigError, match="bandwidth must be a number"):
+    with pytest.raises(ConfigError, match="bandwidth debe ser un número"):
         select_bandwidth(xy, "plugin", "quartic")
-    with pytest.raises(InsufficientDataError, match="at least 2 points"):
+    with pytest.raises(InsufficientDataError, match="al menos 2 puntos"):
         select_bandwidth(xy[:1], "scott", "quartic")
 
 

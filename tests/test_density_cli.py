@@ -193,7 +193,7 @@ def test_errors_and_exit_codes(tmp_path, lonlat):
     no_col = runner.invoke(
         cli, ["density", str(src), "-o", str(tmp_path / "w.tif"), "--weights", "harm"]
     )
-    assert no_col.exit_code == 4 and "'harm' not found" in no_col.output
+    assert no_col.exit_code == 4 and "no se encontró la columna de pesos 'harm'" in no_col.output
     missing = runner.invoke(
         cli, ["density", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "x.tif")]
     )

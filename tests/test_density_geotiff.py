@@ -90,7 +90,7 @@ def test_synthetic_tag(tmp_path, raster):
 def test_from_geotiff_rejects_unreadable_and_rotated(tmp_path):
     bad = tmp_path / "bad.tif"
     bad.write_bytes(b"not a tiff")
-    with pytest.raises(InputDataError, match="cannot read GeoTIFF"):
+    with pytest.raises(InputDataError, match="no se puede leer el GeoTIFF"):
         DensityRaster.from_geotiff(bad)
     rotated = tmp_path / "rot.tif"
     with rasterio.open(
@@ -105,5 +105,5 @@ def test_from_geotiff_rejects_unreadable_and_rotated(tmp_path):
         transform=rasterio.Affine(10, 2, 0, 2, -10, 0),
     ) as dst:
         dst.write(np.zeros((1, 2, 2), dtype="float32"))
-    with pytest.raises(InputDataError, match="north-up"):
+    with pytest.raises(InputDataError, match="orientada al norte"):
         DensityRaster.from_geotiff(rotated)
