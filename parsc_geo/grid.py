@@ -62,11 +62,11 @@ def area_geometry(area: Any, crs: CRS | str | None) -> tuple[Any, CRS]:
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
         if area.crs is None:
             raise CRSError(
-                "the area has no coordinate reference system",
-                hint="call area.set_crs(...) before building a grid on it",
+                "el área no tiene sistema de referencia de coordenadas",
+                hint="llame a area.set_crs(...) antes de construir una cuadrícula sobre ella",
             )
         if len(area) == 0:
-            raise ConfigError("the area is empty (no geometries)")
+            raise ConfigError("el área está vacía (sin geometrías)")
         target = _CRS.from_user_input(crs) if crs is not None else metric_crs(area)
         series = area.geometry if isinstance(area, gpd.GeoDataFrame) else area
         geom = shapely.union_all(np.asarray(series.to_crs(target).values))
@@ -74,15 +74,18 @@ def area_geometry(area: Any, crs: CRS | str | None) -> tuple[Any, CRS]:
     if isinstance(area, shapely.Geometry):
         if crs is None:
             raise CRSError(
-                "a shapely area needs its CRS",
-                hint="pass crs='EPSG:32717' (or another metric CRS) with a shapely geometry",
+                "un área shapely necesita su SRC",
+                hint="indique crs='EPSG:32717' (u otro SRC métrico) con una geometría shapely",
             )
         target = _CRS.from_user_input(crs)
         if not target.is_projected:
-            raise CRSError(f"grids need a metric CRS, got {target.to_string()}")
+            raise CRSError(
+                f"las cuadrículas necesitan un SRC métrico; se recibió {target.to_string()}"
+            )
         return shapely.make_valid(area), target
     raise ConfigError(
-        f"area must be a GeoDataFrame, GeoSeries or shapely geometry, got {type(area).__name__}"
+        "area debe ser un GeoDataFrame, GeoSeries o geometría shapely; "
+        f"se recibió {type(area).__name__}"
     )
 
 
@@ -200,7 +203,7 @@ def make_grid(
     check_choice("shape", shape, GRID_SHAPES)
     geom, target = area_geometry(area, crs)
     if geom.is_empty or geom.area <= 0:
-        raise ConfigError("the area has no surface (empty, points or lines)")
+        raise ConfigError("el área no tiene superficie (vacía, puntos o líneas)")
     bounds = geom.bounds
     ncells = ((bounds[2] - bounds[0]) / cell_size + 2) * ((bounds[3] - bounds[1]) / cell_size + 2)
     if shape == "hex":
@@ -308,8 +311,8 @@ def contiguity_weights(grid: gpd.GeoDataFrame) -> sp.csr_matrix:
     params = grid.attrs.get("parameters", {})
     if "cell_size" not in params or "shape" not in params:
         raise ConfigError(
-            "contiguity needs a grid made by parsc_geo.grid.make_grid "
-            "(attrs['parameters'] with cell_size and shape)"
+            "la contigüidad requiere una cuadrícula hecha con parsc_geo.grid.make_grid "
+            "(attrs['parameters'] con cell_size y shape)"
         )
     import scipy.sparse as sp
 

@@ -27,7 +27,7 @@ def utm_crs_for_lonlat(lon: float, lat: float) -> str:
     'EPSG:32717'
     """
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise CRSError(f"not a longitude/latitude pair: ({lon}, {lat})")
+        raise CRSError(f"no es un par longitud/latitud: ({lon}, {lat})")
     zone = min(math.floor((lon + 180) / 6) + 1, 60)
     return f"EPSG:{32700 + zone if lat < 0 else 32600 + zone}"
 
@@ -47,8 +47,8 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
 
     if gdf.crs is None:
         raise CRSError(
-            "the data has no coordinate reference system",
-            hint="set one with gdf.set_crs('EPSG:4326') if coordinates are longitude/latitude",
+            "los datos no tienen sistema de referencia de coordenadas",
+            hint="asigne uno con gdf.set_crs('EPSG:4326') si las coordenadas son longitud/latitud",
         )
     crs = CRS.from_user_input(gdf.crs)
     if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
@@ -56,7 +56,7 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     geo = gdf.to_crs(CRS_GEOGRAPHIC) if not crs.is_geographic else gdf
     minx, miny, maxx, maxy = geo.total_bounds
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
-        raise CRSError("cannot choose a metric CRS for empty data")
+        raise CRSError("no se puede elegir un SRC métrico para datos vacíos")
     return CRS.from_user_input(utm_crs_for_lonlat((minx + maxx) / 2, (miny + maxy) / 2))
 
 

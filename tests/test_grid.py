@@ -33,14 +33,14 @@ def test_rejects_bad_cell_size_and_shape() -> None:
 
 def test_shapely_area_needs_metric_crs() -> None:
     area = shapely.box(0, 0, 1000, 1000)
-    with pytest.raises(CRSError, match="needs its CRS"):
+    with pytest.raises(CRSError, match="necesita su SRC"):
         make_grid(area, 100)
-    with pytest.raises(CRSError, match="metric CRS"):
+    with pytest.raises(CRSError, match="SRC métrico"):
         make_grid(area, 100, crs="EPSG:4326")
 
 
 def test_area_without_surface() -> None:
-    with pytest.raises(ConfigError, match="no surface"):
+    with pytest.raises(ConfigError, match="no tiene superficie"):
         make_grid(shapely.LineString([(0, 0), (10, 10)]), 100, crs=CRS)
 
 

@@ -99,7 +99,7 @@ def test_prepare_rejects_bad_input() -> None:
         prepare(data.set_crs(None, allow_override=True), exclude_at_station=True)
     lines = data.copy()
     lines.loc[3, "geometry"] = shapely.LineString([(X0, Y0), (X0 + 1, Y0 + 1)])
-    with pytest.raises(InputDataError, match="row 4"):
+    with pytest.raises(InputDataError, match="fila 4"):
         prepare(lines, exclude_at_station=True)
 
 

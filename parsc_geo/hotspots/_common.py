@@ -103,14 +103,15 @@ def prepare(
 
     if not isinstance(data, gpd.GeoDataFrame):
         raise InputDataError(
-            f"hotspot methods need a GeoDataFrame of incident points, got {type(data).__name__}",
-            hint="read incidents with parsc_geo.store.Workspace(path).read_incidents() "
-            "or geopandas.read_file(...)",
+            "los métodos de hotspots requieren un GeoDataFrame de puntos de incidentes; "
+            f"se recibió {type(data).__name__}",
+            hint="lea los incidentes con parsc_geo.store.Workspace(path).read_incidents() "
+            "o geopandas.read_file(...)",
         )
     if data.crs is None:
         raise CRSError(
-            "the incidents have no coordinate reference system",
-            hint="set one with gdf.set_crs('EPSG:4326') if coordinates are longitude/latitude",
+            "los incidentes no tienen sistema de referencia de coordenadas",
+            hint="asigne uno con gdf.set_crs('EPSG:4326') si las coordenadas son longitud/latitud",
         )
     n_input = len(data)
     geoms = np.asarray(data.geometry.values)
@@ -120,9 +121,9 @@ def prepare(
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputDataError(
-            f"{int(bad.sum())} incident geometries are not points "
-            f"(first at row {first + 1}: {shapely.get_type_id(geoms[first])!r} type id)",
-            hint="hotspot methods take one point per incident",
+            f"{int(bad.sum())} geometrías de incidentes no son puntos "
+            f"(la primera en la fila {first + 1}: tipo {shapely.get_type_id(geoms[first])!r})",
+            hint="los métodos de hotspots usan un punto por incidente",
         )
     keep = ~missing
     n_at_station = 0
@@ -169,9 +170,9 @@ def point_weights(points: pd.DataFrame, weights: str | None) -> np.ndarray:
         return np.ones(len(points))
     if weights not in points.columns:
         raise ConfigError(
-            f"weights column {weights!r} is not in the incidents "
-            f"(columns: {', '.join(map(str, points.columns[:20]))})",
-            hint="use weights='harm' for harm-weighted analyses, or None for counts",
+            f"la columna de pesos {weights!r} no está en los incidentes "
+            f"(columnas: {', '.join(map(str, points.columns[:20]))})",
+            hint="use weights='harm' para análisis ponderados por daño, o None para conteos",
         )
     import pandas as pd
 
@@ -180,10 +181,10 @@ def point_weights(points: pd.DataFrame, weights: str | None) -> np.ndarray:
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputDataError(
-            f"{int(bad.sum())} incidents have a missing or negative {weights!r} "
-            f"(first: incident {points.iloc[first].get('incident_id', first + 1)!r}, "
-            f"value {points[weights].iloc[first]!r})",
-            hint=f"fill {weights!r} with non-negative numbers",
+            f"{int(bad.sum())} incidentes tienen {weights!r} faltante o negativo "
+            f"(el primero: incidente {points.iloc[first].get('incident_id', first + 1)!r}, "
+            f"valor {points[weights].iloc[first]!r})",
+            hint=f"complete {weights!r} con números no negativos",
         )
     return values
 

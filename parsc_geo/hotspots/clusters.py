@@ -172,7 +172,7 @@ def hotspot_dbscan(
     check_positive("eps", eps)
     _check_outline(hull, concave_ratio, buffer)
     if min_samples is not None and (int(min_samples) != min_samples or min_samples < 1):
-        raise ConfigError(f"min_samples must be a positive integer, got {min_samples!r}")
+        raise ConfigError(f"min_samples debe ser un entero positivo; se recibió {min_samples!r}")
     prepared = prepare(data, exclude_at_station=exclude_at_station)
     n_used = len(prepared.points)
     buffer_m = DEFAULT_BUFFER_M if buffer is None else float(buffer)
@@ -282,13 +282,14 @@ def hotspot_hdbscan(
     _check_outline(hull, concave_ratio, buffer)
     if cluster_selection_epsilon < 0:
         raise ConfigError(
-            f"cluster_selection_epsilon must be ≥ 0 metres, got {cluster_selection_epsilon!r}"
+            "cluster_selection_epsilon debe ser ≥ 0 metros; "
+            f"se recibió {cluster_selection_epsilon!r}"
         )
     for name, value in (("min_cluster_size", min_cluster_size), ("min_samples", min_samples)):
         if value is not None and (int(value) != value or value < 1):
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
+            raise ConfigError(f"{name} debe ser un entero positivo; se recibió {value!r}")
     if min_cluster_size is not None and min_cluster_size < 2:
-        raise ConfigError(f"min_cluster_size must be at least 2, got {min_cluster_size!r}")
+        raise ConfigError(f"min_cluster_size debe ser al menos 2; se recibió {min_cluster_size!r}")
     prepared = prepare(data, exclude_at_station=exclude_at_station)
     n_used = len(prepared.points)
     buffer_m = DEFAULT_BUFFER_M if buffer is None else float(buffer)
@@ -356,6 +357,6 @@ def hotspot_hdbscan(
 def _check_outline(hull: str, ratio: float, buffer: float | None) -> None:
     check_choice("hull", hull, HULLS)
     if not 0 <= ratio <= 1:
-        raise ConfigError(f"concave_ratio must be between 0 and 1, got {ratio!r}")
+        raise ConfigError(f"concave_ratio debe estar entre 0 y 1; se recibió {ratio!r}")
     if buffer is not None and not buffer >= 0:
-        raise ConfigError(f"buffer must be ≥ 0 metres, got {buffer!r}")
+        raise ConfigError(f"buffer debe ser ≥ 0 metros; se recibió {buffer!r}")

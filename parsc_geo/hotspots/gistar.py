@@ -79,7 +79,10 @@ def gi_star_z(y: np.ndarray, w: sp.spmatrix | sp.sparray) -> np.ndarray:
     n = y.shape[0]
     w = sp.csr_matrix(w)
     if w.shape != (n, n):
-        raise ConfigError(f"weights must be {n} × {n} to match y, got {w.shape[0]} × {w.shape[1]}")
+        raise ConfigError(
+            f"weights debe ser {n} × {n} para coincidir con y; se recibió "
+            f"{w.shape[0]} × {w.shape[1]}"
+        )
     # Work on the CSR arrays directly: drop any stored diagonal, then add the self-weight 1.
     rows = np.repeat(np.arange(n), np.diff(w.indptr))
     data = np.where(w.indices == rows, 0.0, w.data.astype(float, copy=False))
@@ -247,7 +250,7 @@ def hotspot_gistar(
     check_positive("cell_size", cell_size)
     check_positive("distance", distance)
     if not 0 < alpha < 1:
-        raise ConfigError(f"alpha must be between 0 and 1, got {alpha!r}")
+        raise ConfigError(f"alpha debe estar entre 0 y 1; se recibió {alpha!r}")
     prepared = prepare(data, exclude_at_station=exclude_at_station, metric=_grid_crs(grid))
     params: dict[str, Any] = {
         "neighbours": neighbours,
@@ -271,7 +274,7 @@ def hotspot_gistar(
     if grid is not None:
         gparams = grid.attrs.get("parameters", {})
         if "cell_size" not in gparams:
-            raise ConfigError("grid must come from parsc_geo.grid.make_grid (attrs missing)")
+            raise ConfigError("grid debe provenir de parsc_geo.grid.make_grid (faltan los attrs)")
         cell_size = float(gparams["cell_size"])
         grid_shape = str(gparams["shape"])
         params.update(cell_size=cell_size, cell_size_auto=False, area="grid given")

@@ -80,7 +80,7 @@ def write_hotspots(
         os.replace(tmp, target)
     except Exception as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc}") from exc
+        raise OutputError(f"no se puede escribir {target}: {exc}") from exc
     return target
 
 
@@ -99,11 +99,11 @@ def read_hotspots(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(source)]
     except Exception as exc:
-        raise InputDataError(f"{source}: cannot read: {exc}") from exc
+        raise InputDataError(f"{source}: no se puede leer: {exc}") from exc
     if LAYER not in layers:
         raise InputDataError(
-            f"{source} has no layer {LAYER!r} (layers: {', '.join(layers)})",
-            hint="give the GeoPackage written by 'parsc-geo hotspots'",
+            f"{source} no tiene la capa {LAYER!r} (capas: {', '.join(layers)})",
+            hint="indique el GeoPackage escrito por 'parsc-geo hotspots'",
         )
     gdf = pyogrio.read_dataframe(source, layer=LAYER)
     info: dict[str, Any] = pyogrio.read_info(source, layer=LAYER)

@@ -43,10 +43,14 @@ def parse_threshold(threshold: str | float) -> tuple[str, float]:
         For anything else, showing what was received.
     """
     if isinstance(threshold, bool):
-        raise ConfigError(f"threshold must be 'p99', '2mean' or a number, got {threshold!r}")
+        raise ConfigError(
+            f"threshold debe ser 'p99', '2mean' o un número; se recibió {threshold!r}"
+        )
     if isinstance(threshold, int | float):
         if not threshold > 0:
-            raise ConfigError(f"a numeric threshold must be positive, got {threshold!r}")
+            raise ConfigError(
+                f"threshold: un umbral numérico debe ser positivo; se recibió {threshold!r}"
+            )
         return "absolute", float(threshold)
     text = str(threshold).strip().lower()
     match = _PERCENTILE.match(text)
@@ -54,7 +58,7 @@ def parse_threshold(threshold: str | float) -> tuple[str, float]:
         value = float(match.group(1))
         if not 0 < value < 100:
             raise ConfigError(
-                f"percentile threshold must be between p0 and p100, got {threshold!r}"
+                f"threshold: el percentil debe estar entre p0 y p100; se recibió {threshold!r}"
             )
         return "percentile", value
     match = _MEAN_MULTIPLE.match(text)
@@ -64,8 +68,8 @@ def parse_threshold(threshold: str | float) -> tuple[str, float]:
         return parse_threshold(float(text))
     except ValueError:
         raise ConfigError(
-            f"threshold must be a percentile like 'p99', a multiple of the mean like '2mean', "
-            f"or a density in incidents per km², got {threshold!r}"
+            "threshold debe ser un percentil como 'p99', un múltiplo de la media como "
+            f"'2mean', o una densidad en incidentes por km²; se recibió {threshold!r}"
         ) from None
 
 
@@ -128,7 +132,7 @@ def hotspot_kde(
 
     kind, value = parse_threshold(threshold)
     if int(min_count) != min_count or min_count < 1:
-        raise ConfigError(f"min_count must be a positive integer, got {min_count!r}")
+        raise ConfigError(f"min_count debe ser un entero positivo; se recibió {min_count!r}")
     prepared = prepare(data, exclude_at_station=exclude_at_station)
     params: dict[str, Any] = {
         "threshold": threshold,
