@@ -126,23 +126,25 @@ def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str]:
             )
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputDataError(
-                f"{path}: cannot be read as a CSV table ({exc})",
-                hint="save the table as CSV with a header row",
+                f"{path}: no se puede leer como tabla CSV ({exc})",
+                hint="guarde la tabla como CSV con una fila de encabezados",
             ) from exc
         return df, encoding
-    raise InputDataError(f"{path}: is neither UTF-8 nor Windows-1252 text")
+    raise InputDataError(f"{path}: no es texto UTF-8 ni Windows-1252")
 
 
 def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
     import pandas as pd
 
     if not path.is_file():
-        raise InputDataError(f"{path}: file not found", hint="check the path of the count table")
+        raise InputDataError(
+            f"{path}: no se encontró el archivo", hint="revise la ruta de la tabla de conteos"
+        )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         try:
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         except Exception as exc:
-            raise InputDataError(f"{path}: cannot be read as an XLSX workbook ({exc})") from exc
+            raise InputDataError(f"{path}: no se puede leer como libro XLSX ({exc})") from exc
         return df, "xlsx"
     return _read_csv_text(path)
 
@@ -199,8 +201,8 @@ def _integers(
         first = int(bad.to_numpy().nonzero()[0][0])
         span = f"{low}–{high}" if high is not None else f"≥ {low}"
         problems.add(
-            f"column {header!r}: {int(bad.sum())} row(s) are not whole numbers in {span}; "
-            f"first is data row {first + 1} with {df[column].iloc[first]!r}"
+            f"columna {header!r}: {int(bad.sum())} fila(s) no son números enteros en {span}; "
+            f"la primera es la fila de datos {first + 1} con {df[column].iloc[first]!r}"
         )
     return numbers.astype("Int64")
 
@@ -213,8 +215,8 @@ def _finish(
     if bad.any():
         first = int(bad.to_numpy().nonzero()[0][0])
         problems.add(
-            f"UBIGEO column: {int(bad.sum())} row(s) without a 4- or 6-digit code; first is "
-            f"data row {first + 1} with {df['ubigeo_raw'].iloc[first]!r}"
+            f"columna UBIGEO: {int(bad.sum())} fila(s) sin código de 4 o 6 dígitos; la primera "
+            f"es la fila de datos {first + 1} con {df['ubigeo_raw'].iloc[first]!r}"
         )
     problems.raise_if_any(ValidationError, hint=hint)
     df = df.assign(source=source, source_row=range(1, len(df) + 1))
@@ -274,9 +276,10 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
     missing = [c for c in SIDPOL_COLUMNS if _key(c) not in by_key and c not in _OPTIONAL_SIDPOL]
     if missing:
         raise InputDataError(
-            f"{path}: not a SIDPOL open-data CSV; missing column(s) {', '.join(missing)} "
-            f"(found {', '.join(map(str, df.columns))})",
-            hint="pass a generic UBIGEO × category × count table with read_count_table instead",
+            f"{path}: no es un CSV de datos abiertos SIDPOL; falta(n) la(s) columna(s) "
+            f"{', '.join(missing)} (encontradas: {', '.join(map(str, df.columns))})",
+            hint="indique en su lugar una tabla genérica UBIGEO × categoría × conteo con "
+            "read_count_table",
         )
     problems = ProblemCollector(f"en {path}")
     table = df.rename(columns={by_key[_key(c)]: c for c in SIDPOL_COLUMNS if _key(c) in by_key})
@@ -293,7 +296,8 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
         out,
         source=path.name,
         problems=problems,
-        hint="the SIDPOL file must be read as it is published; was it edited in a spreadsheet?",
+        hint="el archivo SIDPOL debe leerse tal como se publica; ¿fue editado en una hoja de "
+        "cálculo?",
     )
     result.attrs["encoding"] = encoding
     result.attrs["format"] = "sidpol"
@@ -307,8 +311,8 @@ def _find(by_key: dict[str, str], field: str, given: str | None, path: Path) -> 
         if _key(given) in by_key:
             return by_key[_key(given)]
         raise ConfigError(
-            f"{path}: column {given!r} given for {field} is not in the file "
-            f"(found {', '.join(by_key.values())})"
+            f"{path}: la columna {given!r} indicada para {field} no está en el archivo "
+            f"(encontradas: {', '.join(by_key.values())})"
         )
     for alias in COLUMN_ALIASES[field]:
         if alias in by_key:
@@ -363,9 +367,9 @@ def read_count_table(
     missing = [f for f in ("ubigeo", "categoria", "n") if columns[f] is None]
     if missing:
         raise InputDataError(
-            f"{path}: cannot find the {', '.join(missing)} column(s) among "
+            f"{path}: no se encuentra(n) la(s) columna(s) {', '.join(missing)} entre "
             f"{', '.join(map(str, df.columns))}",
-            hint="name them with the ubigeo=/category=/count= arguments "
+            hint="indíquelas con los argumentos ubigeo=/category=/count= "
             "(CLI: --ubigeo-column, --category-column, --count-column)",
         )
     problems = ProblemCollector(f"en {path}")
@@ -388,11 +392,14 @@ def read_count_table(
     if empty.any():
         first = int(empty.to_numpy().nonzero()[0][0])
         problems.add(
-            f"column {c_col!r}: {int(empty.sum())} row(s) without a category; first is data row "
-            f"{first + 1}"
+            f"columna {c_col!r}: {int(empty.sum())} fila(s) sin categoría; la primera es la fila "
+            f"de datos {first + 1}"
         )
     result = _finish(
-        out, source=path.name, problems=problems, hint="fix the listed rows or columns and retry"
+        out,
+        source=path.name,
+        problems=problems,
+        hint="corrija las filas o columnas indicadas e inténtelo de nuevo",
     )
     result.attrs["encoding"] = encoding
     result.attrs["format"] = "table"
@@ -425,8 +432,8 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
     missing = [c for c in required if c not in incidents.columns]
     if missing:
         raise InputDataError(
-            f"incident table lacks column(s) {', '.join(missing)}",
-            hint="import incidents with 'parsc-geo ingest' so they are classified and assigned",
+            f"a la tabla de incidentes le falta(n) la(s) columna(s) {', '.join(missing)}",
+            hint="importe los incidentes con 'parsc-geo ingest' para que se clasifiquen y asignen",
         )
     df = pd.DataFrame(
         {

@@ -138,21 +138,21 @@ class Period:
         """
         parts = [p.strip() for p in str(text).split(":")]
         if len(parts) not in (1, 2):
-            raise ConfigError(f"period {text!r} is not YYYY, YYYY-MM or START:END")
+            raise ConfigError(f"el periodo {text!r} no es AAAA, AAAA-MM ni INICIO:FIN")
         bounds = []
         for i, part in enumerate(parts if len(parts) == 2 else parts * 2):
             m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?", part)
             if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
                 raise ConfigError(
-                    f"period {text!r}: {part!r} is not a year (2020) or a month (2020-03)",
-                    hint="write periods like 2020, 2020-03 or 2020-01:2020-10",
+                    f"periodo {text!r}: {part!r} no es un año (2020) ni un mes (2020-03)",
+                    hint="escriba periodos como 2020, 2020-03 o 2020-01:2020-10",
                 )
             year = int(m.group(1))
             default_month = 1 if i == 0 else 12
             month = int(m.group(2)) if m.group(2) else default_month
             bounds.append(year * 12 + month - 1)
         if bounds[1] < bounds[0]:
-            raise ConfigError(f"period {text!r} ends before it starts")
+            raise ConfigError(f"el periodo {text!r} termina antes de empezar")
         return cls(bounds[0], bounds[1])
 
     @property
@@ -258,8 +258,8 @@ def _targets(
     unknown = [f for f in fenomenos if f not in FENOMENOS]
     if unknown:
         raise ConfigError(
-            f"unknown fenómeno(s) {', '.join(map(repr, unknown))}",
-            hint=f"choose among {', '.join(FENOMENOS)}",
+            f"fenómeno(s) desconocido(s): {', '.join(map(repr, unknown))}",
+            hint=f"elija entre {', '.join(FENOMENOS)}",
         )
     for code in fenomenos:
         out.append((code, "fenomeno", FENOMENOS[code], counts["fenomeno"] == code))
@@ -281,8 +281,8 @@ def _targets(
             if not mask.any():
                 known = sorted({str(v) for key in ("especifico", "modalidad") for v in fields[key]})
                 raise ConfigError(
-                    f"modalidad {name!r} matches no category in the counts",
-                    hint="use a delito específico or modalidad present in the data, e.g. "
+                    f"la modalidad {name!r} no coincide con ninguna categoría de los conteos",
+                    hint="use un delito específico o modalidad presente en los datos, p. ej. "
                     + ", ".join(known[:12]),
                 )
             import pandas as pd
@@ -422,8 +422,8 @@ def _resolve_periods(
     if coverage is None:
         if period is not None or previous_period is not None:
             raise ConfigError(
-                "a period was given but the counts have no year or month",
-                hint="leave the period out to use every count in the tables",
+                "se indicó un periodo, pero los conteos no tienen año ni mes",
+                hint="omita el periodo para usar todos los conteos de las tablas",
             )
         notes.append("Las tablas no indican año ni mes: se usa todo su contenido como periodo.")
         return None, None, False
@@ -451,8 +451,8 @@ def _prepare_counts(counts: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     missing = [c for c in COUNT_COLUMNS if c not in counts.columns and c != "source_row"]
     if missing:
         raise InputDataError(
-            f"count table lacks column(s) {', '.join(missing)}",
-            hint="read count files with parsc_geo.counts.read_counts",
+            f"a la tabla de conteos le falta(n) la(s) columna(s) {', '.join(missing)}",
+            hint="lea los archivos de conteos con parsc_geo.counts.read_counts",
         )
     if any(c not in counts.columns for c in TAXONOMY_COLUMNS) or counts["fenomeno"].isna().any():
         counts = classify_counts(counts)
@@ -536,14 +536,15 @@ def compute_priority(
     bad_levels = [lv for lv in levels if lv not in TERRITORIAL_LEVELS]
     if bad_levels or not levels:
         raise ConfigError(
-            f"levels must be among {', '.join(TERRITORIAL_LEVELS)}, got {list(levels)!r}"
+            f"levels debe estar entre {', '.join(TERRITORIAL_LEVELS)}; se recibió {list(levels)!r}"
         )
     if n_boot < 0:
-        raise ConfigError(f"n_boot must not be negative, got {n_boot}")
+        raise ConfigError(f"n_boot no debe ser negativo; se recibió {n_boot}")
     tables = [counts] if isinstance(counts, pd.DataFrame) else list(counts)
     if not tables:
         raise InputDataError(
-            "no counts given", hint="pass COUNTS.csv files or a workspace with incidents"
+            "no se indicaron conteos",
+            hint="indique archivos COUNTS.csv o un espacio de trabajo con incidentes",
         )
     notes: list[str] = []
     prepared = [_prepare_counts(t, notes) for t in tables]
@@ -558,9 +559,9 @@ def compute_priority(
     data = pd.concat(prepared, ignore_index=True)
     if data.empty or data["n"].sum() == 0:
         raise InputDataError(
-            "the counts hold no complaint in the study area "
+            "los conteos no contienen ninguna denuncia en el área de estudio "
             f"(UBIGEO {settings.STUDY_AREA_UBIGEO_PREFIX}…)",
-            hint="check that the files cover the region and that UBIGEO codes are present",
+            hint="compruebe que los archivos cubran la región y que tengan códigos UBIGEO",
         )
     cur_period, prev_period, prev_ok = _resolve_periods(data, period, previous_period, notes)
     if cur_period is None:
@@ -592,14 +593,14 @@ def compute_priority(
             )
         if not in_current.any():
             raise InputDataError(
-                f"no counts fall in the period {cur_period.iso()}",
-                hint="choose a period inside the data (see --period)",
+                f"ningún conteo cae en el periodo {cur_period.iso()}",
+                hint="elija un periodo dentro de los datos (vea --period)",
             )
     targets = _targets(data, fenomenos, modalidades)
     if not targets:
         raise ConfigError(
-            "nothing to rank: no fenómeno and no modalidad was requested",
-            hint="leave fenomenos=None for the plan's four, or name a modalidad",
+            "nada que ordenar: no se pidió ningún fenómeno ni modalidad",
+            hint="deje fenomenos=None para los cuatro del plan, o indique una modalidad",
         )
     pop_year = cur_period.end_year if cur_period is not None else int(data["anio"].max())
     rows: list[pd.DataFrame] = []
@@ -743,11 +744,11 @@ def top_districts(
     here: filter the incidents first if the source records it.
     """
     if (modalidad is None) == (fenomeno is None):
-        raise ConfigError("give exactly one of modalidad= or fenomeno=")
+        raise ConfigError("indique exactamente uno de modalidad= o fenomeno=")
     if by not in ("n", "tasa_eb", "tasa"):
-        raise ConfigError(f"by must be 'n', 'tasa_eb' or 'tasa', got {by!r}")
+        raise ConfigError(f"by debe ser 'n', 'tasa_eb' o 'tasa'; se recibió {by!r}")
     if n < 1:
-        raise ConfigError(f"n must be at least 1, got {n}")
+        raise ConfigError(f"n debe ser al menos 1; se recibió {n}")
     result = compute_priority(
         counts,
         levels=("distrito",),

@@ -84,14 +84,14 @@ def _check_table(hotspots: pd.DataFrame, by: str, within: tuple[str, ...]) -> No
     missing = [c for c in ("hotspot_id", "n", "harm", "density", *within) if c not in hotspots]
     if missing:
         raise InputDataError(
-            f"the hotspot table lacks column(s) {', '.join(missing)}",
-            hint="rank the output of a parsc_geo.hotspots.hotspot_* function",
+            f"a la tabla de hotspots le falta(n) la(s) columna(s) {', '.join(missing)}",
+            hint="ordene la salida de una función parsc_geo.hotspots.hotspot_*",
         )
     if not hotspots["hotspot_id"].is_unique:
         dup = hotspots["hotspot_id"][hotspots["hotspot_id"].duplicated()].iloc[0]
         raise InputDataError(
-            f"hotspot_id must be unique, {dup!r} appears more than once",
-            hint="rank one method's table at a time",
+            f"hotspot_id debe ser único; {dup!r} aparece más de una vez",
+            hint="ordene la tabla de un solo método a la vez",
         )
 
 
@@ -184,9 +184,9 @@ def ranking_table(ranked: pd.DataFrame, *, top: int | None = None) -> pd.DataFra
     import pandas as pd
 
     if "rank" not in ranked.columns:
-        raise InputDataError("the table has no 'rank' column", hint="call rank_hotspots first")
+        raise InputDataError("la tabla no tiene columna 'rank'", hint="llame antes a rank_hotspots")
     if top is not None and top < 1:
-        raise ConfigError(f"top must be a positive integer, got {top!r}")
+        raise ConfigError(f"top debe ser un entero positivo; se recibió {top!r}")
     levels = list(ranked.attrs.get("ranking", {}).get("within", []))
     table = pd.DataFrame(ranked.drop(columns="geometry", errors="ignore"))
     if top is not None:
@@ -259,8 +259,8 @@ def province_summary(
     if incidents is not None:
         if "provincia" not in incidents.columns:
             raise InputDataError(
-                "the incidents have no 'provincia' column",
-                hint="assign incidents to districts first (parsc_geo.assign.assign_incidents)",
+                "los incidentes no tienen columna 'provincia'",
+                hint="asigne antes los incidentes a distritos (parsc_geo.assign.assign_incidents)",
             )
         used = incidents
         if params.get("exclude_at_station", True) and "at_station" in incidents.columns:
@@ -391,7 +391,9 @@ def write_table(
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise OutputError(f"{target}: tables are written as .csv or .xlsx, got {suffix!r}")
+        raise OutputError(
+            f"{target}: las tablas se escriben como .csv o .xlsx; se recibió {suffix!r}"
+        )
     if target.exists() and not overwrite:
         raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
     if not target.parent.exists():
@@ -410,7 +412,7 @@ def write_table(
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc}") from exc
+        raise OutputError(f"no se puede escribir {target}: {exc}") from exc
     return target
 
 
@@ -538,8 +540,8 @@ def write_rankings(
     existing = [str(p) for p in planned if p.exists()]
     if existing and not overwrite:
         raise OutputError(
-            f"{len(existing)} output(s) already exist: {', '.join(existing[:5])}",
-            hint="pass --overwrite (overwrite=True) to replace them",
+            f"{len(existing)} salida(s) ya existe(n): {', '.join(existing[:5])}",
+            hint="use --overwrite (overwrite=True) para reemplazarlas",
         )
     criterion = CRITERIA_ES[by]
     files: list[Path] = []

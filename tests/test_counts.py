@@ -64,13 +64,13 @@ def test_sidpol_bad_rows_listed_at_once(tmp_path):
         read_sidpol_csv(path)
     message = str(info.value)
     assert "3 problemas" in message
-    assert "'MES'" in message and "data row 2" in message
+    assert "'MES'" in message and "fila de datos 2" in message
     assert "'cantidad'" in message and "'tres'" in message
     assert "UBIGEO" in message and "'6A'" in message
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputDataError, match="not found"):
+    with pytest.raises(InputDataError, match="no se encontró el archivo"):
         read_counts(tmp_path / "nope.csv")
 
 

@@ -76,12 +76,12 @@ def test_bad_periods(text):
 
 
 def test_unknown_fenomeno(regional_counts):
-    with pytest.raises(ConfigError, match="unknown fenómeno"):
+    with pytest.raises(ConfigError, match=r"fenómeno\(s\) desconocido"):
         compute_priority(regional_counts, fenomenos=["robos"], n_boot=0)
 
 
 def test_unknown_modalidad_lists_known_values(regional_counts):
-    with pytest.raises(ConfigError, match="matches no category") as info:
+    with pytest.raises(ConfigError, match="no coincide con ninguna categoría") as info:
         compute_priority(regional_counts, modalidades=["abigeato"], n_boot=0)
     assert "HOMICIDIO" in str(info.value)
 
@@ -93,18 +93,18 @@ def test_bad_level(regional_counts):
 
 def test_no_counts_in_study_area():
     table = count_table([("120101", 2024, 1, "Robo", 5)])
-    with pytest.raises(InputDataError, match="no complaint in the study area"):
+    with pytest.raises(InputDataError, match="ninguna denuncia en el área de estudio"):
         compute_priority(table, n_boot=0)
 
 
 def test_period_outside_data(regional_counts):
-    with pytest.raises(InputDataError, match="no counts fall in the period"):
+    with pytest.raises(InputDataError, match="ningún conteo cae en el periodo"):
         compute_priority(regional_counts, period="2010", n_boot=0)
 
 
 def test_period_on_table_without_time():
     table = count_table([("060101", None, None, "Robo", 5)])
-    with pytest.raises(ConfigError, match="no year or month"):
+    with pytest.raises(ConfigError, match="no tienen año ni mes"):
         compute_priority(table, period="2020", n_boot=0)
 
 
@@ -311,9 +311,9 @@ def test_top_districts_homicides(regional_counts):
 
 
 def test_top_districts_arguments(regional_counts):
-    with pytest.raises(ConfigError, match="exactly one"):
+    with pytest.raises(ConfigError, match="exactamente uno"):
         top_districts(regional_counts)
-    with pytest.raises(ConfigError, match="by must be"):
+    with pytest.raises(ConfigError, match="by debe ser"):
         top_districts(regional_counts, fenomeno="muertes_violentas", by="harm")
 
 

@@ -68,7 +68,7 @@ def test_rank_rejects_bad_arguments() -> None:
         rank_hotspots(_table(), within=("barrio",))
     duplicated = _table()
     duplicated.loc[1, "hotspot_id"] = "h-05"
-    with pytest.raises(InputDataError, match="unique"):
+    with pytest.raises(InputDataError, match="debe ser único"):
         rank_hotspots(duplicated)
     with pytest.raises(InputDataError, match="sector"):
         rank_hotspots(_table(), within=("sector",))
@@ -137,7 +137,7 @@ def test_write_rankings_mixed_methods_and_declines(tmp_path: Path) -> None:
     assert chota == "sin hotspots: el método gistar no se aplicó (solo 3 incidentes utilizables)"
     kde = pd.read_csv(tmp_path / "resumen_provincias_kde.csv", encoding="utf-8-sig")
     assert len(kde) == 13 and (kde["Hotspots"] == 0).all()
-    with pytest.raises(OutputError, match="already exist"):
+    with pytest.raises(OutputError, match="ya existe"):
         write_rankings(table, tmp_path, by="harm", declined=declined)
 
 
