@@ -26,10 +26,10 @@ def data_root() -> Path:
         if (candidate / "boundaries").is_dir():
             return candidate
     raise InputDataError(
-        "cannot find the bundled data folder 'boundaries/' (looked in "
+        "no se encuentra la carpeta de datos incluida 'boundaries/' (se buscó en "
         + ", ".join(str(c) for c in candidates)
         + ")",
-        hint="set PARSC_GEO_DATA to the folder that contains boundaries/ and incidents/",
+        hint="asigne a PARSC_GEO_DATA la carpeta que contiene boundaries/ e incidents/",
     )
 
 

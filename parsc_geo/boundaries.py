@@ -80,7 +80,9 @@ def load_districts(source: str = "inei2018") -> gpd.GeoDataFrame:
     if source not in ("inei2018", "inei2007"):
         from ._errors import ConfigError
 
-        raise ConfigError(f"district source must be 'inei2018' or 'inei2007', got {source!r}")
+        raise ConfigError(
+            f"la fuente de distritos debe ser 'inei2018' o 'inei2007'; se recibió {source!r}"
+        )
     gdf = _districts_cached(source).copy()
     return gdf.sort_values("ubigeo", kind="stable").reset_index(drop=True)
 
@@ -148,7 +150,7 @@ def population_for_year(year: int, level: str = "distrito") -> pd.DataFrame:
     else:
         from ._errors import ConfigError
 
-        raise ConfigError(f"level must be 'distrito' or 'provincia', got {level!r}")
+        raise ConfigError(f"level debe ser 'distrito' o 'provincia'; se recibió {level!r}")
     out["anio_poblacion"] = nearest
     return out.reset_index(drop=True)
 

@@ -551,8 +551,8 @@ def _select_comisaria(sectors: gpd.GeoDataFrame, comisaria: str | None) -> gpd.G
     if not mask.any():
         known = ", ".join(sorted(set(names), key=sort_key))
         raise ConfigError(
-            f"comisaria {comisaria!r} is not in the sector layer",
-            hint=f"the layer has: {known}",
+            f"la comisaría {comisaria!r} no está en la capa de sectores",
+            hint=f"la capa contiene: {known}",
         )
     return sectors[mask.to_numpy()]
 
@@ -575,8 +575,8 @@ def _candidates(
     if hotspots is not None:
         if hotspots.crs is None:
             raise CRSError(
-                "the hotspots given to plan_patrols have no CRS",
-                hint="hotspot tables are EPSG:4326: use hotspots.set_crs('EPSG:4326')",
+                "los hotspots dados a plan_patrols no tienen SRC",
+                hint="las tablas de hotspots están en EPSG:4326: use hotspots.set_crs('EPSG:4326')",
             )
         found = hotspots.to_crs(crs)
         found = found[found.geometry.intersects(sector_geom)]
@@ -692,9 +692,9 @@ def plan_patrols(
     _check_inputs(incidents, sectors)
     check_window_options(share, block_hours)
     if method not in METHODS:
-        raise ConfigError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        raise ConfigError(f"method debe ser uno de {', '.join(METHODS)}; se recibió {method!r}")
     if not isinstance(min_count, int) or min_count < 1:
-        raise ConfigError(f"min_count must be a whole number ≥ 1, got {min_count!r}")
+        raise ConfigError(f"min_count debe ser un número entero ≥ 1; se recibió {min_count!r}")
     for name, value in (
         ("eps_m", eps_m),
         ("cell_size_m", cell_size_m),
@@ -702,9 +702,9 @@ def plan_patrols(
         ("core_radius_m", core_radius_m),
     ):
         if not value > 0:
-            raise ConfigError(f"{name} must be positive, got {value!r}")
+            raise ConfigError(f"{name} debe ser positivo; se recibió {value!r}")
     if not isinstance(max_points, int) or max_points < 1:
-        raise ConfigError(f"max_points must be a whole number ≥ 1, got {max_points!r}")
+        raise ConfigError(f"max_points debe ser un número entero ≥ 1; se recibió {max_points!r}")
     options = schedule if schedule is not None else ScheduleOptions()
 
     layer = _select_comisaria(sectors, comisaria)

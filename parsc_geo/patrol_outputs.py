@@ -174,14 +174,16 @@ def write_patrol_outputs(
 
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
-        raise OutputError(f"output folder is a file: {out}", hint="choose a folder with -o")
+        raise OutputError(
+            f"la carpeta de salida es un archivo: {out}", hint="elija una carpeta con -o"
+        )
     files = planned_files(plan, out)
     existing = [str(p) for p in files.values() if p.exists()]
     if existing and not overwrite:
         shown = ", ".join(existing[:3]) + (" …" if len(existing) > 3 else "")
         raise OutputError(
-            f"{len(existing)} output file(s) exist in {out}: {shown}",
-            hint="pass overwrite=True (--overwrite) or choose another folder",
+            f"{len(existing)} archivo(s) de salida ya existe(n) en {out}: {shown}",
+            hint="use overwrite=True (--overwrite) o elija otra carpeta",
         )
     date = metadata_date(plan.period[1] if plan.period else None)
 

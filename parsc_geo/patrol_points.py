@@ -214,7 +214,7 @@ def critical_points(
     from .patrol_windows import local_times
 
     if risk not in ("n", "harm"):
-        raise ConfigError(f"risk must be 'n' or 'harm', got {risk!r}")
+        raise ConfigError(f"risk debe ser 'n' o 'harm'; se recibió {risk!r}")
     ids = origin_ids if origin_ids is not None else [""] * len(candidates)
     shaped = []
     for geom, origin in zip(candidates, ids, strict=True):

@@ -72,12 +72,12 @@ def check_window_options(share: float, block_hours: int) -> None:
     """Raise :class:`ConfigError` unless ``share`` is in (0, 1] and ``block_hours`` divides 24."""
     if not isinstance(share, int | float) or not 0 < share <= 1:
         raise ConfigError(
-            f"share must be a number in (0, 1], got {share!r}",
-            hint="for 60 % of incidents use share=0.6",
+            f"share debe ser un número en (0, 1]; se recibió {share!r}",
+            hint="para el 60 % de los incidentes use share=0.6",
         )
     if not isinstance(block_hours, int) or block_hours < 1 or 24 % block_hours:
         raise ConfigError(
-            f"block_hours must divide 24 (1, 2, 3, 4, 6, 8, 12 or 24), got {block_hours!r}"
+            f"block_hours debe dividir 24 (1, 2, 3, 4, 6, 8, 12 o 24); se recibió {block_hours!r}"
         )
 
 

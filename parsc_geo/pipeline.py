@@ -128,8 +128,8 @@ def staged_output(output: Path, *, overwrite: bool) -> Iterator[Path]:
     output = output.resolve()
     if output.exists() and not overwrite and any(output.iterdir()):
         raise OutputError(
-            f"output folder {output} exists and is not empty",
-            hint="pass --overwrite to replace it, or choose another --output",
+            f"la carpeta de salida {output} existe y no está vacía",
+            hint="use --overwrite para reemplazarla, o elija otro --output",
         )
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-partial-", dir=output.parent))

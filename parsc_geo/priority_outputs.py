@@ -139,7 +139,7 @@ def _atomic_write(path: Path, writer: Callable[[Path], object], *, overwrite: bo
         writer(tmp)
         os.replace(tmp, path)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from exc
+        raise OutputError(f"no se puede escribir {path}: {exc}") from exc
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -773,8 +773,8 @@ def write_priority_outputs(
     existing = [p for p, _ in plan if p.exists()] + ([run_path] if run_path.exists() else [])
     if existing and not overwrite:
         raise OutputError(
-            f"{len(existing)} output(s) already exist in {out}, first {existing[0].name}",
-            hint="choose another folder or pass overwrite=True / --overwrite",
+            f"{len(existing)} salida(s) ya existe(n) en {out}, la primera {existing[0].name}",
+            hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
     written = [writer(path) for path, writer in plan]
     written.append(

@@ -26,20 +26,20 @@ def _as_arrays(events: npt.ArrayLike, population: npt.ArrayLike) -> tuple[FloatA
     b = np.asarray(population, dtype=float).reshape(-1)
     if e.shape != b.shape:
         raise InputDataError(
-            f"events and population differ in length ({e.size} against {b.size})",
-            hint="pass one count and one population per territorial unit",
+            f"eventos y población difieren en longitud ({e.size} frente a {b.size})",
+            hint="indique un conteo y una población por unidad territorial",
         )
     if np.any(~np.isfinite(e)) or np.any(e < 0):
         raise InputDataError(
-            "event counts must be finite and non-negative, got "
+            "los conteos de eventos deben ser finitos y no negativos; se recibió "
             f"{e[~(np.isfinite(e) & (e >= 0))][:5]}"
         )
     bad = ~np.isfinite(b) | (b <= 0)
     if np.any(bad):
         raise InputDataError(
-            f"population must be positive for every unit; {int(bad.sum())} unit(s) have "
+            f"la población debe ser positiva en cada unidad; {int(bad.sum())} unidad(es) tienen "
             f"{b[bad][:5].tolist()}",
-            hint="check that every UBIGEO has a population in the bundled INEI table",
+            hint="compruebe que cada UBIGEO tenga población en la tabla INEI incluida",
         )
     return e, b
 

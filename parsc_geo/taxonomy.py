@@ -290,8 +290,8 @@ def harm_weights(
     rule = rule or DEFAULT_HARM_RULE
     if rule not in HARM_RULES:
         raise ConfigError(
-            f"harm rule must be one of {', '.join(HARM_RULES)}, got {rule!r}",
-            hint="use 'min_days' (minimum of the penalty range in days) unless you have a reason",
+            f"la regla de daño debe ser una de {', '.join(HARM_RULES)}; se recibió {rule!r}",
+            hint="use 'min_days' (mínimo del rango de la pena en días) salvo que tenga un motivo",
         )
     triples = canonical_triples()
     pen = {str(r["articulo"]): r for r in penalties().to_dict("records")}
@@ -337,12 +337,14 @@ def harm_weights(
         bad = [k for k in overrides if tuple(k) not in known]
         if bad:
             raise ConfigError(
-                f"harm overrides name unknown modalidades: {bad!r}",
-                hint="use (delito_especifico, modalidad) pairs as in harm_weights()",
+                f"los ajustes de daño nombran modalidades desconocidas: {bad!r}",
+                hint="use pares (delito_especifico, modalidad) como en harm_weights()",
             )
         for (esp, mod), weight in overrides.items():
             if not (isinstance(weight, int | float) and weight >= 0):
-                raise ConfigError(f"harm weight for {esp} / {mod} must be >= 0, got {weight!r}")
+                raise ConfigError(
+                    f"el peso de daño de {esp} / {mod} debe ser >= 0; se recibió {weight!r}"
+                )
             mask = (df["delito_especifico"] == esp) & (df["modalidad"] == mod)
             df.loc[mask, "harm"] = float(weight)
             df.loc[mask, "regla"] = "configurado"
@@ -471,7 +473,9 @@ def normalise_labels(
 
     series = [s for s in (labels, generico, especifico, modalidad) if s is not None]
     if not series:
-        raise ConfigError("normalise_labels needs labels or at least one of the level columns")
+        raise ConfigError(
+            "normalise_labels requiere labels o al menos una de las columnas de nivel"
+        )
     index = series[0].index
     n = len(index)
 
@@ -479,7 +483,7 @@ def normalise_labels(
         if s is None:
             return np.full(n, "", dtype=object)
         if len(s) != n:
-            raise ConfigError(f"label columns differ in length: {len(s)} != {n}")
+            raise ConfigError(f"las columnas de etiquetas difieren en longitud: {len(s)} != {n}")
         return s.astype(object).where(s.notna(), "").to_numpy(dtype=object)
 
     cols = [_as_obj(labels), _as_obj(generico), _as_obj(especifico), _as_obj(modalidad)]

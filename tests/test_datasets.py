@@ -24,14 +24,14 @@ REFERENCE = Path("/work/shared/reference/delitos_mayor_incidencia_cajamarca_ene_
 
 
 def test_apportion_rejects_bad_weights():
-    with pytest.raises(ConfigError, match="cannot apportion"):
+    with pytest.raises(ConfigError, match="no se puede repartir"):
         apportion(5, np.array([0.0, 0.0]))
     with pytest.raises(ConfigError):
         apportion(5, np.array([1.0, -1.0]))
 
 
 def test_crime_counts_rejects_non_positive_scale():
-    with pytest.raises(ConfigError, match="scale must be positive"):
+    with pytest.raises(ConfigError, match="scale debe ser positivo"):
         crime_counts(Period(2020, 1, 10), 0.0)
 
 
@@ -39,7 +39,7 @@ def test_crime_counts_rejects_non_positive_scale():
 def test_parse_period_rejects_bad_start(start):
     from parsc_geo.datasets.generator import parse_period
 
-    with pytest.raises(ConfigError, match="YYYY-MM"):
+    with pytest.raises(ConfigError, match="AAAA-MM"):
         parse_period(start, 10)
 
 

@@ -39,7 +39,7 @@ def test_bad_arguments_exit_with_usage_or_config_code(tmp_path, args, code):
 def test_too_small_a_sample_is_a_config_error(tmp_path):
     result = CliRunner().invoke(cli, ["sample", "--scale", "0.0005", "-o", str(tmp_path)])
     assert result.exit_code == 4
-    assert "gives only 11 incidents" in result.output  # round(21108 × 0.0005) = 11
+    assert "da solo 11 incidentes" in result.output  # round(21108 × 0.0005) = 11
 
 
 def test_existing_output_needs_overwrite(tmp_path):

@@ -326,9 +326,9 @@ def test_free_text_never_in_page(comisaria_page):
 def test_bad_bounds_and_unknown_province():
     with pytest.raises(ConfigError, match="bounds"):
         new_map(bounds=(10, 10, 0, 0))
-    with pytest.raises(ConfigError, match="unknown province"):
+    with pytest.raises(ConfigError, match="provincia desconocida"):
         build_province_map(md.incidents(), province="Lima")
-    with pytest.raises(ConfigError, match="no sectors"):
+    with pytest.raises(ConfigError, match="no hay sectores"):
         build_comisaria_map(md.incidents(), md.sectors(), comisaria="OTRA")
 
 
@@ -362,7 +362,7 @@ def test_write_atlas_files_and_index(tmp_path):
     assert settings.SYNTHETIC_BANNER in index
     assert "36 incidentes" in index
     assert "n.º 1 (densidad kernel (KDE)): 14 incidentes" in index
-    with pytest.raises(OutputError, match="already exist"):
+    with pytest.raises(OutputError, match="ya existe"):
         write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
 
 

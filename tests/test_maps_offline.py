@@ -258,7 +258,7 @@ def test_cli_map_writes_atlas(tmp_path, npm_folder):
     assert "/* marker leaflet */" in page and "Mapa público." in page
     assert "DATOS SINTÉTICOS" in page
     again = CliRunner().invoke(cli, ["map", "--workspace", str(ws.path), "-o", str(out)], env=env)
-    assert again.exit_code == 5 and "already exist" in again.output
+    assert again.exit_code == 5 and "ya existe" in again.output
 
 
 def test_npm_registry_fetch_into_cache(tmp_path, monkeypatch):

@@ -36,7 +36,7 @@ def test_generalise_grid_argument():
     points, _ = generalise_points(md.incidents(), grid_m=250)
     utm = points.to_crs(md.UTM)
     assert np.allclose(np.mod(utm.geometry.x, 250), 125, atol=1e-3)
-    with pytest.raises(ConfigError, match="positive"):
+    with pytest.raises(ConfigError, match="positivo"):
         generalise_points(md.incidents(), grid_m=0)
 
 

@@ -296,5 +296,5 @@ def test_hotspots_without_crs_are_rejected(data):
     from parsc_geo._errors import CRSError
 
     cells = gpd.GeoDataFrame({"hotspot_id": ["a"]}, geometry=[box(0, 0, 1, 1)])
-    with pytest.raises(CRSError, match="no CRS"):
+    with pytest.raises(CRSError, match="no tienen SRC"):
         plan_patrols(data, sector_layer(), hotspots=cells)

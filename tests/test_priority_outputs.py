@@ -70,7 +70,7 @@ def small_result(sidpol_csv):
 
 def test_write_outputs_refuses_to_overwrite(small_result, tmp_path):
     write_priority_outputs(small_result, tmp_path, maps=False)
-    with pytest.raises(OutputError, match="already exist"):
+    with pytest.raises(OutputError, match="ya existe"):
         write_priority_outputs(small_result, tmp_path, maps=False)
     written = write_priority_outputs(small_result, tmp_path, maps=False, overwrite=True)
     assert written[-1].name == "run.json"

@@ -11,17 +11,17 @@ from parsc_geo.rates import crude_rate, empirical_bayes, percent_change
 
 
 def test_lengths_must_match():
-    with pytest.raises(InputDataError, match="differ in length"):
+    with pytest.raises(InputDataError, match="difieren en longitud"):
         crude_rate([1, 2], [100])
 
 
 def test_population_must_be_positive():
-    with pytest.raises(InputDataError, match="population must be positive"):
+    with pytest.raises(InputDataError, match="la población debe ser positiva"):
         empirical_bayes([1, 2], [100, 0])
 
 
 def test_counts_must_be_non_negative():
-    with pytest.raises(InputDataError, match="non-negative"):
+    with pytest.raises(InputDataError, match="no negativos"):
         crude_rate([-1, 2], [100, 100])
 
 

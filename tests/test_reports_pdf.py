@@ -24,7 +24,10 @@ def test_metadata_date_falls_back_to_the_data_then_a_constant(monkeypatch):
 def test_atomic_path_refuses_to_overwrite(tmp_path):
     target = tmp_path / "a.csv"
     target.write_text("old")
-    with pytest.raises(OutputError, match="exists") as info, atomic_path(target, overwrite=False):
+    with (
+        pytest.raises(OutputError, match="ya existe") as info,
+        atomic_path(target, overwrite=False),
+    ):
         pass
     assert "overwrite" in str(info.value)
     assert target.read_text() == "old"

@@ -33,12 +33,12 @@ def test_needs_some_input():
 
 
 def test_unknown_harm_rule():
-    with pytest.raises(ConfigError, match="harm rule"):
+    with pytest.raises(ConfigError, match="regla de daño"):
         taxonomy.harm_weights("median")
 
 
 def test_override_of_unknown_modalidad():
-    with pytest.raises(ConfigError, match="unknown modalidades"):
+    with pytest.raises(ConfigError, match="modalidades desconocidas"):
         taxonomy.harm_weights(overrides={("HURTO", "INVENTADO"): 3.0})
 
 

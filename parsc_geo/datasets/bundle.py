@@ -74,8 +74,8 @@ def sample_paths() -> dict[str, Path]:
     manifest_path = root / "incidents" / MANIFEST_NAME
     if not manifest_path.is_file():
         raise InputDataError(
-            f"the bundled synthetic sample is missing ({manifest_path} not found)",
-            hint=f"regenerate it with: parsc-geo sample --seed {SEED} --output {root} --overwrite",
+            f"falta la muestra sintética incluida (no se encontró {manifest_path})",
+            hint=f"regenérela con: parsc-geo sample --seed {SEED} --output {root} --overwrite",
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     paths = {key: root / manifest["files"][key]["path"] for key in SAMPLE_KEYS if key != "manifest"}
@@ -83,8 +83,8 @@ def sample_paths() -> dict[str, Path]:
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:
         raise InputDataError(
-            "the bundled synthetic sample is incomplete; missing: " + ", ".join(missing),
-            hint=f"regenerate it with: parsc-geo sample --seed {SEED} --output {root} --overwrite",
+            "la muestra sintética incluida está incompleta; falta: " + ", ".join(missing),
+            hint=f"regenérela con: parsc-geo sample --seed {SEED} --output {root} --overwrite",
         )
     return paths
 
@@ -246,8 +246,8 @@ def write_sample(
     existing = [str(out / rel) for rel in names.values() if (out / rel).exists()]
     if existing and not overwrite:
         raise OutputError(
-            f"{len(existing)} sample file(s) already exist, first: {existing[0]}",
-            hint="pass --overwrite (overwrite=True) to replace them, or choose another --output",
+            f"{len(existing)} archivo(s) de muestra ya existe(n), el primero: {existing[0]}",
+            hint="use --overwrite (overwrite=True) para reemplazarlos, o elija otro --output",
         )
     if sample is None:
         sample = generate_sample(seed, start=start, months=months, scale=scale)
@@ -270,6 +270,6 @@ def write_sample(
         try:
             _atomic_write(path, blobs[key])
         except OSError as exc:
-            raise OutputError(f"cannot write {path}: {exc.strerror}") from exc
+            raise OutputError(f"no se puede escribir {path}: {exc.strerror}") from exc
         paths[key] = path
     return paths

@@ -89,11 +89,12 @@ def parse_period(start: str, months: int) -> Period:
             raise ValueError
     except ValueError:
         raise ConfigError(
-            f"start must be a month as YYYY-MM, got {start!r}", hint="for example 2020-01"
+            f"start debe ser un mes con la forma AAAA-MM; se recibió {start!r}",
+            hint="por ejemplo 2020-01",
         ) from None
     if not isinstance(months, int) or months < 1 or months > 120:
         raise ConfigError(
-            f"months must be an integer from 1 to 120, got {months!r}", hint="for example 10"
+            f"months debe ser un entero de 1 a 120; se recibió {months!r}", hint="por ejemplo 10"
         )
     return Period(year, month, months)
 
@@ -143,9 +144,9 @@ def generate_sample(
         from .._errors import ConfigError
 
         raise ConfigError(
-            f"scale {scale!r} over {period.months} month(s) gives only {int(counts['n'].sum())} "
-            f"incidents; at least {MIN_INCIDENTS} are needed",
-            hint="use a larger --scale or more --months",
+            f"scale {scale!r} en {period.months} mes(es) da solo {int(counts['n'].sum())} "
+            f"incidentes; se necesitan al menos {MIN_INCIDENTS}",
+            hint="use un --scale mayor o más --months",
         )
     inputs = allocation.district_inputs()
     alloc = allocation.allocate(counts, inputs)

@@ -152,8 +152,8 @@ def apportion(total: int, weights: np.ndarray) -> np.ndarray:
         from .._errors import ConfigError
 
         raise ConfigError(
-            f"cannot apportion {total} over weights summing to {w.sum()!r}",
-            hint="weights must be non-negative and not all zero",
+            f"no se puede repartir {total} entre pesos que suman {w.sum()!r}",
+            hint="los pesos deben ser no negativos y no todos cero",
         )
     quota = total * w / w.sum()
     shares = np.floor(quota).astype(np.int64)
@@ -225,7 +225,9 @@ def crime_counts(period: Period, scale: float = 1.0) -> pd.DataFrame:
     if not scale > 0:
         from .._errors import ConfigError
 
-        raise ConfigError(f"scale must be positive, got {scale!r}", hint="try --scale 0.1")
+        raise ConfigError(
+            f"scale debe ser positivo; se recibió {scale!r}", hint="pruebe --scale 0.1"
+        )
     table = pd.DataFrame(
         PLAN_TABLE, columns=["delito_generico", "delito_especifico", "modalidad", "denuncias_plan"]
     )

@@ -102,11 +102,12 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
     missing = [c for c in ("delito_generico", "fenomeno", "occurred_at") if c not in incidents]
     if missing:
         raise InputDataError(
-            f"the incidents lack column(s) {', '.join(missing)} needed for maps",
-            hint="import them with parsc-geo ingest, which produces the canonical schema",
+            f"a los incidentes les falta(n) la(s) columna(s) {', '.join(missing)}, necesaria(s) "
+            "para los mapas",
+            hint="impórtelos con parsc-geo ingest, que produce el esquema canónico",
         )
     if incidents.crs is None:
-        raise InputDataError("the incidents have no CRS", hint="set EPSG:4326")
+        raise InputDataError("los incidentes no tienen SRC", hint="asigne EPSG:4326")
 
 
 def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -283,8 +284,8 @@ def build_province_map(
     match = provinces[provinces["provincia"].map(_fold) == _fold(province)]
     if not len(match):
         raise ConfigError(
-            f"unknown province {province!r}",
-            hint=f"use one of {', '.join(sorted(provinces['provincia']))}",
+            f"provincia desconocida {province!r}",
+            hint=f"use una de {', '.join(sorted(provinces['provincia']))}",
         )
     name = str(match["provincia"].iloc[0])
     if "provincia" in incidents.columns and incidents["provincia"].notna().any():
@@ -364,7 +365,8 @@ def build_comisaria_map(
     if not len(own):
         known = sorted(sectors["comisaria"].astype(str).unique())
         raise ConfigError(
-            f"no sectors for comisaría {comisaria!r}", hint=f"use one of {', '.join(known)}"
+            f"no hay sectores para la comisaría {comisaria!r}",
+            hint=f"use una de {', '.join(known)}",
         )
     own = own.to_crs(settings.CRS_GEOGRAPHIC)
     area = own.union_all()
@@ -609,8 +611,8 @@ def write_atlas(
     existing = [str(t) for t in targets if t.exists()]
     if existing and not overwrite:
         raise OutputError(
-            f"{len(existing)} map(s) already exist, e.g. {existing[0]}",
-            hint="pass overwrite=True / --overwrite, or choose another output folder",
+            f"{len(existing)} mapa(s) ya existe(n), p. ej. {existing[0]}",
+            hint="use overwrite=True / --overwrite, o elija otra carpeta de salida",
         )
     lib = None if offline else assets.lib_files(assets_dir=assets_dir)
     if lib is not None:

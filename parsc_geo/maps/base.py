@@ -150,12 +150,12 @@ def _root(element: Element) -> Figure:
 
 def _check_bounds(bounds: Sequence[float]) -> tuple[float, float, float, float]:
     if len(bounds) != 4:
-        raise ConfigError(f"bounds must be (west, south, east, north), got {bounds!r}")
+        raise ConfigError(f"bounds debe ser (oeste, sur, este, norte); se recibió {bounds!r}")
     west, south, east, north = (float(b) for b in bounds)
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
         raise ConfigError(
-            f"bounds must be (west, south, east, north) in degrees, got {tuple(bounds)!r}",
-            hint="pass total_bounds of a GeoDataFrame in EPSG:4326",
+            f"bounds debe ser (oeste, sur, este, norte) en grados; se recibió {tuple(bounds)!r}",
+            hint="indique total_bounds de un GeoDataFrame en EPSG:4326",
         )
     return west, south, east, north
 
@@ -201,8 +201,8 @@ def new_map(
         for name in names:
             if name not in TILES:
                 raise ConfigError(
-                    f"unknown base tiles {tiles!r}",
-                    hint=f"use one of {', '.join(TILES)}, 'todas' or None",
+                    f"mapa base desconocido {tiles!r}",
+                    hint=f"use uno de {', '.join(TILES)}, 'todas' o None",
                 )
             url, attribution = TILES[name]
             folium.TileLayer(
@@ -286,7 +286,9 @@ def add_title_block(
     from zoneinfo import ZoneInfo
 
     if public and not generalisation:
-        raise ConfigError("a public map needs the text explaining how its data was generalised")
+        raise ConfigError(
+            "un mapa público necesita el texto que explica cómo se generalizaron sus datos"
+        )
     when = generated or dt.datetime.now(ZoneInfo(settings.TIMEZONE))
     rows = [
         ("Lugar", place),
@@ -365,7 +367,9 @@ def add_legend(
         A line of text under the entries.
     """
     if shape not in ("circle", "square", "line"):
-        raise ConfigError(f"legend shape must be circle, square or line, got {shape!r}")
+        raise ConfigError(
+            f"la forma de la leyenda debe ser circle, square o line; se recibió {shape!r}"
+        )
     items = []
     for colour, label, count in entries:
         count_html = "" if count is None else f'<span class="parsc-count">{esc(_fmt(count))}</span>'
@@ -411,8 +415,8 @@ def add_colorbar(
     """
     if len(colors) < 2 or ticks < 2 or not vmax >= vmin:
         raise ConfigError(
-            f"a colour bar needs 2+ colours, 2+ ticks and vmax >= vmin "
-            f"(got {len(colors)} colours, {ticks} ticks, {vmin}..{vmax})"
+            f"una barra de colores requiere 2+ colores, 2+ marcas y vmax >= vmin "
+            f"(se recibió {len(colors)} colores, {ticks} marcas, {vmin}..{vmax})"
         )
     gradient = ", ".join(esc(c) for c in colors)
     values = [vmin + (vmax - vmin) * i / (ticks - 1) for i in range(ticks)]
@@ -494,7 +498,7 @@ def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> Path
         os.chmod(tmp, assets.file_mode())  # as open() would, not mkstemp's owner-only mode
         os.replace(tmp, path)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from exc
+        raise OutputError(f"no se puede escribir {path}: {exc}") from exc
     return path
 
 

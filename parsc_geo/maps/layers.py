@@ -131,7 +131,9 @@ def feature_collection(
     from shapely.geometry import mapping
 
     if gdf.crs is None:
-        raise InputDataError("a layer to map has no CRS", hint="set one, e.g. EPSG:4326")
+        raise InputDataError(
+            "una capa a cartografiar no tiene SRC", hint="asigne uno, p. ej. EPSG:4326"
+        )
     data = gdf
     if simplify_m:
         from ..projection import to_metric
@@ -612,7 +614,9 @@ def density_image(
 
     src = np.asarray(raster.array, dtype="float64")
     if src.ndim != 2 or src.size == 0:
-        raise InputDataError(f"a density raster must be a 2-D array, got shape {src.shape}")
+        raise InputDataError(
+            f"un ráster de densidad debe ser un arreglo 2-D; se recibió la forma {src.shape}"
+        )
     finite = src[np.isfinite(src)]
     vmax = float(finite.max()) if finite.size else 0.0
     height, width = src.shape

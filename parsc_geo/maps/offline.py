@@ -151,11 +151,11 @@ RUNTIME_JS_HREF: Final = f"{LIB_DIR}/{RUNTIME_JS_FILE}"
 RUNTIME_CSS_HREF: Final = f"{LIB_DIR}/{RUNTIME_CSS_FILE}"
 
 _INSTALL_HINT = (
-    "install parsc-geo's dependencies (pip install xstatic-leaflet "
-    "xstatic-leaflet-markercluster), or Debian's packages (apt-get install libjs-leaflet "
-    "libjs-leaflet.markercluster), or npm so that parsc-geo can fetch them from the npm "
-    f"registry, or set {ASSETS_DIR_ENV} to a folder holding leaflet/ and leaflet.markercluster/ "
-    "npm packages"
+    "instale las dependencias de parsc-geo (pip install xstatic-leaflet "
+    "xstatic-leaflet-markercluster), o los paquetes de Debian (apt-get install libjs-leaflet "
+    "libjs-leaflet.markercluster), o npm para que parsc-geo los obtenga del registro npm, "
+    f"o asigne a {ASSETS_DIR_ENV} una carpeta con los paquetes npm leaflet/ y "
+    "leaflet.markercluster/"
 )
 
 
@@ -286,9 +286,9 @@ def resolve_asset(asset: Asset, *, assets_dir: Path | None = None, allow_npm: bo
         if fetched is not None and (fetched / asset.path).is_file():
             return fetched / asset.path
     raise MissingDependencyError(
-        f"cannot find {asset.package} {asset.path} for the maps "
-        f"(looked in {', '.join(str(f) for f in folders) or 'no assets folder'}, "
-        f"the Python package {asset.xstatic or '-'}, {asset.debian}, {_npm_package_dir(asset)})",
+        f"no se encuentra {asset.package} {asset.path} para los mapas "
+        f"(se buscó en {', '.join(str(f) for f in folders) or 'ninguna carpeta de recursos'}, "
+        f"el paquete Python {asset.xstatic or '-'}, {asset.debian}, {_npm_package_dir(asset)})",
         hint=_INSTALL_HINT,
     )
 
@@ -449,7 +449,7 @@ def write_lib(
             if not (target.is_file() and target.read_bytes() == data):
                 _write_bytes_atomic(target, data)
         except OSError as exc:
-            raise OutputError(f"cannot write {target}: {exc}") from exc
+            raise OutputError(f"no se puede escribir {target}: {exc}") from exc
         out.append(target)
     return out
 
@@ -511,7 +511,7 @@ def inline_assets(html: str, *, assets_dir: Path | None = None, allow_npm: bool 
     def lookup(href: str, what: str) -> tuple[str, str]:
         name = href[len(prefix) :] if href.startswith(prefix) else None
         if name is None or name not in files:
-            raise OutputError(f"the map references an unknown {what} {href!r}")
+            raise OutputError(f"el mapa hace referencia a un {what} desconocido {href!r}")
         return name, files[name].decode("utf-8")
 
     def script_repl(match: re.Match[str]) -> str:
@@ -528,6 +528,7 @@ def inline_assets(html: str, *, assets_dir: Path | None = None, allow_npm: bool 
     leftover = re.search(r"<(?:script|link)[^>]+(?:src|href)=", out)
     if leftover:
         raise OutputError(
-            f"the offline map still references another file near {out[leftover.start() :][:120]!r}"
+            "el mapa sin conexión aún hace referencia a otro archivo cerca de "
+            f"{out[leftover.start() :][:120]!r}"
         )
     return out

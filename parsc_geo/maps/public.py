@@ -85,7 +85,9 @@ def generalise_points(
 
     g = float(grid_m if grid_m is not None else settings.PUBLIC_GRID_M)
     if not np.isfinite(g) or g <= 0:
-        raise ConfigError(f"the public grid must be a positive number of metres, got {grid_m!r}")
+        raise ConfigError(
+            f"la cuadrícula pública debe ser un número positivo de metros; se recibió {grid_m!r}"
+        )
     sensitive = is_sensitive(incidents).to_numpy(dtype=bool)
     kept = incidents.loc[~sensitive]
     columns = [c for c in PUBLIC_COLUMNS if c in kept.columns]

@@ -53,14 +53,15 @@ def atomic_path(path: Path, *, overwrite: bool) -> Iterator[Path]:
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputError(
-            f"output exists: {path}", hint="pass overwrite=True (--overwrite) to replace it"
+            f"la salida ya existe: {path}",
+            hint="use overwrite=True (--overwrite) para reemplazarla",
         )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
         os.close(fd)
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc}") from exc
+        raise OutputError(f"no se puede escribir {path}: {exc}") from exc
     tmp_path = Path(tmp)
     try:
         yield tmp_path
