@@ -524,19 +524,19 @@ def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> Non
     problems = ProblemCollector("en las entradas de plan_patrols")
     missing = [c for c in _INCIDENT_NEEDS if c not in incidents.columns]
     if missing:
-        problems.add(f"incidents lack column(s) {', '.join(missing)}")
+        problems.add(f"a los incidentes les falta(n) la(s) columna(s) {', '.join(missing)}")
     missing = [c for c in ("comisaria", "sector", "subsector") if c not in sectors.columns]
     if missing:
-        problems.add(f"the sector layer lacks column(s) {', '.join(missing)}")
+        problems.add(f"a la capa de sectores le falta(n) la(s) columna(s) {', '.join(missing)}")
     if incidents.crs is None:
-        problems.add("incidents have no CRS")
+        problems.add("los incidentes no tienen SRC")
     if sectors.crs is None:
-        problems.add("the sector layer has no CRS")
+        problems.add("la capa de sectores no tiene SRC")
     if not len(sectors):
-        problems.add("the sector layer is empty")
+        problems.add("la capa de sectores está vacía")
     problems.raise_if_any(
         InputDataError,
-        hint="assign incidents first with parsc_geo.assign.assign_incidents(..., sectors=...)",
+        hint="asigne antes los incidentes con parsc_geo.assign.assign_incidents(..., sectors=...)",
     )
 
 

@@ -73,39 +73,46 @@ class ScheduleOptions:
         ):
             object.__setattr__(self, "shifts", 24 // self.shift_hours)
         if not isinstance(self.units, int) or self.units < 1:
-            problems.add(f"units must be a whole number ≥ 1, got {self.units!r}")
+            problems.add(f"units debe ser un número entero ≥ 1; se recibió {self.units!r}")
         if not isinstance(self.shifts, int) or self.shifts < 1:
-            problems.add(f"shifts must be a whole number ≥ 1, got {self.shifts!r}")
+            problems.add(f"shifts debe ser un número entero ≥ 1; se recibió {self.shifts!r}")
         if not isinstance(self.shift_hours, int) or not 1 <= self.shift_hours <= 24:
             problems.add(
-                f"shift_hours must be a whole number of hours 1–24, got {self.shift_hours!r}"
+                f"shift_hours debe ser un número entero de horas 1–24; se recibió "
+                f"{self.shift_hours!r}"
             )
         elif isinstance(self.shifts, int) and self.shifts * self.shift_hours > 24:
             problems.add(
-                f"{self.shifts} shifts of {self.shift_hours} h exceed 24 h "
+                f"{self.shifts} turnos de {self.shift_hours} h superan las 24 h "
                 f"({self.shifts * self.shift_hours} h)"
             )
         if not isinstance(self.first_shift_start, int) or not 0 <= self.first_shift_start <= 23:
-            problems.add(f"first_shift_start must be an hour 0–23, got {self.first_shift_start!r}")
+            problems.add(
+                f"first_shift_start debe ser una hora 0–23; se recibió {self.first_shift_start!r}"
+            )
         if self.available_hours is not None and not (0 < self.available_hours <= self.shift_hours):
             problems.add(
-                f"available_hours must be in (0, shift_hours={self.shift_hours}], "
-                f"got {self.available_hours!r}"
+                f"available_hours debe estar en (0, shift_hours={self.shift_hours}]; "
+                f"se recibió {self.available_hours!r}"
             )
         if not isinstance(self.visit_minutes, int) or not 1 <= self.visit_minutes <= 240:
-            problems.add(f"visit_minutes must be a whole number 1–240, got {self.visit_minutes!r}")
+            problems.add(
+                f"visit_minutes debe ser un número entero 1–240; se recibió {self.visit_minutes!r}"
+            )
         if not isinstance(self.revisit_minutes, int) or self.revisit_minutes < self.visit_minutes:
             problems.add(
-                f"revisit_minutes must be a whole number ≥ visit_minutes ({self.visit_minutes}), "
-                f"got {self.revisit_minutes!r}"
+                "revisit_minutes debe ser un número entero ≥ visit_minutes "
+                f"({self.visit_minutes}); se recibió {self.revisit_minutes!r}"
             )
         if self.travel_minutes is not None and (
             not isinstance(self.travel_minutes, int) or self.travel_minutes < 0
         ):
-            problems.add(f"travel_minutes must be a whole number ≥ 0, got {self.travel_minutes!r}")
+            problems.add(
+                f"travel_minutes debe ser un número entero ≥ 0; se recibió {self.travel_minutes!r}"
+            )
         if not self.speed_kmh > 0:
-            problems.add(f"speed_kmh must be positive, got {self.speed_kmh!r}")
-        problems.raise_if_any(hint="see `parsc-geo patrol --help` for the defaults")
+            problems.add(f"speed_kmh debe ser positivo; se recibió {self.speed_kmh!r}")
+        problems.raise_if_any(hint="vea los valores por defecto en `parsc-geo patrol --help`")
 
     @property
     def available_minutes(self) -> int:

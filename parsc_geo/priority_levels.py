@@ -101,37 +101,37 @@ class PriorityRule:
     def __post_init__(self) -> None:
         problems = ProblemCollector("en la regla de prioridad")
         if self.method not in METHODS:
-            problems.add(f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+            problems.add(f"method debe ser uno de {', '.join(METHODS)}; se recibió {self.method!r}")
         if self.indicator not in INDICATORS:
             problems.add(
-                f"indicator must be one of {', '.join(INDICATORS)}, got {self.indicator!r}"
+                f"indicator debe ser uno de {', '.join(INDICATORS)}; se recibió {self.indicator!r}"
             )
         if not isinstance(self.k, int) or self.k < 2:
-            problems.add(f"k must be a whole number of at least 2, got {self.k!r}")
+            problems.add(f"k debe ser un número entero de al menos 2; se recibió {self.k!r}")
         if self.method == "thresholds":
             if self.thresholds is None or len(self.thresholds) != 2:
                 problems.add(
-                    f"method 'thresholds' needs thresholds=(alta, prioridad), got "
+                    f"el método 'thresholds' requiere thresholds=(alta, prioridad); se recibió "
                     f"{self.thresholds!r}"
                 )
             elif not self.thresholds[0] >= self.thresholds[1]:
                 problems.add(
-                    f"thresholds must be (alta, prioridad) with alta ≥ prioridad, got "
+                    f"thresholds debe ser (alta, prioridad) con alta ≥ prioridad; se recibió "
                     f"{self.thresholds!r}"
                 )
         if self.min_count < 0 or self.min_count_prioridad < 0:
             problems.add(
-                f"minimum counts must not be negative, got min_count={self.min_count}, "
-                f"min_count_prioridad={self.min_count_prioridad}"
+                "los conteos mínimos no deben ser negativos; se recibió "
+                f"min_count={self.min_count}, min_count_prioridad={self.min_count_prioridad}"
             )
         if self.min_count_prioridad > self.min_count:
             problems.add(
-                f"min_count_prioridad ({self.min_count_prioridad}) must not exceed min_count "
+                f"min_count_prioridad ({self.min_count_prioridad}) no debe superar min_count "
                 f"({self.min_count})"
             )
         if not isinstance(self.n_init, int) or self.n_init < 1:
-            problems.add(f"n_init must be a positive whole number, got {self.n_init!r}")
-        problems.raise_if_any(ConfigError, hint="see parsc_geo.priority_levels for the rules")
+            problems.add(f"n_init debe ser un número entero positivo; se recibió {self.n_init!r}")
+        problems.raise_if_any(ConfigError, hint="vea las reglas en parsc_geo.priority_levels")
 
     @property
     def effective_seed(self) -> int:

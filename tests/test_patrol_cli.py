@@ -46,7 +46,7 @@ def test_impossible_shifts_are_a_config_error(workspace, tmp_path):
     args = ["patrol", "-w", str(workspace), "-o", str(tmp_path / "o"), "--shifts", "4"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 4
-    assert "exceed 24 h" in result.output
+    assert "superan las 24 h" in result.output
 
 
 def test_unknown_comisaria_is_a_config_error(workspace, tmp_path):

@@ -31,7 +31,7 @@ from parsc_geo.patrol_schedule import (
     ("kwargs", "match"),
     [
         ({"units": 0}, "units"),
-        ({"shifts": 4, "shift_hours": 8}, "exceed 24 h"),
+        ({"shifts": 4, "shift_hours": 8}, "superan las 24 h"),
         ({"first_shift_start": 24}, "first_shift_start"),
         ({"available_hours": 9}, "available_hours"),
         ({"visit_minutes": 0}, "visit_minutes"),

@@ -38,12 +38,12 @@ def indicators(tasa_eb, n, tasa=None):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"method": "ward"}, "method must be one of"),
-        ({"indicator": "harm"}, "indicator must be one of"),
-        ({"k": 1}, "k must be"),
-        ({"method": "thresholds"}, "needs thresholds"),
+        ({"method": "ward"}, "method debe ser uno de"),
+        ({"indicator": "harm"}, "indicator debe ser uno de"),
+        ({"k": 1}, "k debe ser"),
+        ({"method": "thresholds"}, "requiere thresholds"),
         ({"method": "thresholds", "thresholds": (10, 50)}, "alta ≥ prioridad"),
-        ({"min_count": 3, "min_count_prioridad": 5}, "must not exceed"),
+        ({"min_count": 3, "min_count_prioridad": 5}, "no debe superar"),
         ({"n_init": 0}, "n_init"),
     ],
 )
