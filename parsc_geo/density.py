@@ -81,6 +81,13 @@ MIN_AUTO_RADIUS_M: Final[float] = CELLS_PER_RADIUS * MIN_CELL_SIZE_M
 PARAMETERS_TAG: Final[str] = "PARSC_GEO_PARAMETERS"
 
 
+#: How each bandwidth convention is named in terminal messages.
+_CONVENTION_ES: Final[dict[str, str]] = {
+    "search radius": "radio de búsqueda",
+    "standard deviation": "desviación estándar",
+}
+
+
 def _announce(message: str, quiet: bool) -> None:
     """Tell the user about an automatic choice (stderr, like R's ``message()``)."""
     if not quiet:
@@ -706,6 +713,7 @@ def _resolve_bandwidth(
 ) -> float:
     """Return the bandwidth to use (metres), recording and announcing automatic choices."""
     if bandwidth is None or isinstance(bandwidth, str):
+        convention = _CONVENTION_ES.get(kern.convention, kern.convention)
         floor = _from_quartic_radius(MIN_AUTO_RADIUS_M, kern)
         rule = DEFAULT_RULE if bandwidth is None else bandwidth
         try:
@@ -717,8 +725,8 @@ def _resolve_bandwidth(
                 {"bandwidth_rule": "minimum", "bandwidth_rule_details": {"reason": exc.message}}
             )
             _announce(
-                f"ancho de banda {num(floor)} m ({kern.convention}, núcleo {kern.name}), el "
-                f"mínimo: {exc.message}",
+                f"ancho de banda {num(floor)} m ({convention}, núcleo {kern.name}), el mínimo: "
+                f"{exc.message}",
                 quiet,
             )
             return _adjusted(floor, adjust, parameters, quiet)
@@ -731,7 +739,8 @@ def _resolve_bandwidth(
             }
         )
         message = (
-            f"ancho de banda {num(choice.value)} m ({kern.convention}, núcleo {kern.name}) "
+            f"ancho de banda {num(choice.value)} m "
+            f"({convention}, núcleo {kern.name}) "
             f"según la regla {choice.rule}"
         )
         if choice.details.get("at_boundary"):
