@@ -233,7 +233,7 @@ def test_cli_bad_thresholds_and_rule(sidpol_csv, tmp_path):
         cli, ["priority", str(sidpol_csv), "-o", str(tmp_path), "--method", "thresholds"]
     )
     assert res.exit_code == 4
-    assert "needs thresholds" in res.output
+    assert "requiere thresholds" in res.output
 
 
 def test_cli_fisher_jenks(sidpol_csv, tmp_path):
