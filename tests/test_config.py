@@ -89,3 +89,14 @@ def test_missing_file_and_bad_toml(tmp_path):
         read_config(bad)
     with pytest.raises(ConfigError, match=r"inputs\.incidents es obligatorio"):
         read_config(write(tmp_path, "title = 'x'\n"))
+
+
+def test_example_configuration_is_valid():
+    example = Path(__file__).parent.parent / "examples" / "demo.toml"
+    cfg = read_config(example)
+    assert [p.name for p in cfg.incidents] == [
+        "sintetico_cajamarca_2020_campo.csv",
+        "sintetico_cajamarca_2020_mymaps.kml",
+    ]
+    assert cfg.sectors is not None and cfg.sectors.exists()
+    assert cfg.synthetic is True and cfg.methods == ["kde", "gistar", "hdbscan"]
