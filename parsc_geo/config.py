@@ -205,7 +205,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     if not isinstance(seed, int):
         problems.add(f"seed debe ser un número entero; se recibió {seed!r}")
     problems.raise_if_any(
-        ConfigError, hint="vea la configuración de ejemplo comentada en el README"
+        ConfigError, hint="vea examples/demo.toml y la configuración comentada del README"
     )
     return RunConfig(
         incidents=incidents,
@@ -247,7 +247,7 @@ def read_config(path: str | Path) -> RunConfig:
     if not path.exists():
         raise ConfigError(
             f"el archivo de configuración {path} no existe",
-            hint="copie la configuración de ejemplo del README",
+            hint="parta de examples/demo.toml o de la configuración comentada del README",
         )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
