@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from _shared import shared_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,7 +18,7 @@ from parsc_geo.datasets import allocation, mix, profiles
 from parsc_geo.datasets.jurisdictions import contiguous_ward, subsector_label, weighted_kmeans
 from parsc_geo.datasets.mix import Period, apportion, crime_counts, sidppol_factor
 
-REFERENCE = Path("/work/shared/reference/delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv")
+REFERENCE = shared_reference("delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv")
 
 
 # --- check inputs -------------------------------------------------------------------------

@@ -11,12 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _shared import shared_reference
 
 from parsc_geo import boundaries
 from parsc_geo.datasets import sample_paths
 from parsc_geo.settings import SEED, SYNTHETIC_BANNER
 
-REFERENCE = Path("/work/shared/reference/delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv")
+REFERENCE = shared_reference("delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv")
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from _shared import shared_reference
 from esda.smoothing import Empirical_Bayes
 
 from parsc_geo._errors import ConfigError, InputDataError
@@ -16,7 +17,7 @@ from parsc_geo.priority import (
     top_districts,
 )
 
-REFERENCE = "/work/shared/reference/territorios_priorizados_parsc2021.csv"
+REFERENCE = shared_reference("territorios_priorizados_parsc2021.csv")
 
 
 def count_table(rows, source="tabla.csv"):

@@ -1,13 +1,13 @@
 import csv
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from _shared import shared_reference
 
 from parsc_geo import schema, taxonomy
 from parsc_geo._errors import ConfigError
 
-PLAN_TABLE = Path("/work/shared/reference/delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv")
+PLAN_TABLE = shared_reference("delitos_mayor_incidencia_cajamarca_ene_oct_2020.csv")
 
 
 def plan_triples() -> list[tuple[str, str, str]]:
