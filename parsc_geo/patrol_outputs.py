@@ -129,10 +129,9 @@ def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
 
 
 def _write_text(path: Path, text: str, *, overwrite: bool) -> None:
-    from .reports.pdf import atomic_path
+    from ._atomic import write_text_atomic
 
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
+    write_text_atomic(path, text, overwrite=overwrite)
 
 
 def write_patrol_outputs(
@@ -254,8 +253,8 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
     """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
     import pandas as pd
 
+    from ._atomic import atomic_path
     from ._xlsx import freeze_xlsx
-    from .reports.pdf import atomic_path
 
     names = {
         "puntos_criticos.csv": "Puntos críticos",
@@ -281,7 +280,7 @@ def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:
     """Write the critical points as layer ``puntos_criticos``, stamped ``date`` (not now)."""
     import pyogrio
 
-    from .reports.pdf import atomic_path
+    from ._atomic import atomic_path
 
     key = "OGR_CURRENT_DATE"
     previous = pyogrio.get_gdal_config_option(key)

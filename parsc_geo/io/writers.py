@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._atomic import write_bytes_atomic
 from .._errors import OutputError
 
 if TYPE_CHECKING:
@@ -19,17 +18,6 @@ def _check_target(path: Path, overwrite: bool) -> None:
         raise OutputError(f"{path} ya existe", hint="elija otro nombre o use --overwrite")
     if not path.parent.exists():
         raise OutputError(f"la carpeta {path.parent} no existe", hint="créela primero")
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"no se puede escribir {path}: {exc.strerror}") from exc
 
 
 def write_quarantine(
@@ -49,7 +37,7 @@ def write_quarantine(
     target = Path(path)
     _check_target(target, overwrite)
     text = quarantine.to_csv(index=False, lineterminator="\n")
-    _atomic_write_bytes(target, text.encode("utf-8-sig"))
+    write_bytes_atomic(target, text.encode("utf-8-sig"), overwrite=overwrite)
     return target
 
 
@@ -58,5 +46,5 @@ def write_report(report: dict[str, Any], path: str | Path, *, overwrite: bool = 
     target = Path(path)
     _check_target(target, overwrite)
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str, sort_keys=False)
-    _atomic_write_bytes(target, (text + "\n").encode("utf-8"))
+    write_bytes_atomic(target, (text + "\n").encode("utf-8"), overwrite=overwrite)
     return target

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._errors import OutputError
+from .._atomic import atomic_path
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,36 +37,6 @@ def metadata_date(fallback: str | None = None) -> dt.datetime:
         day = dt.date.fromisoformat(fallback)
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     return dt.datetime(2021, 1, 1, tzinfo=dt.UTC)
-
-
-@contextmanager
-def atomic_path(path: Path, *, overwrite: bool) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
-
-    Raises
-    ------
-    OutputError
-        When ``path`` exists and ``overwrite`` is False, or it cannot be written.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputError(
-            f"la salida ya existe: {path}",
-            hint="use overwrite=True (--overwrite) para reemplazarla",
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
-    except OSError as exc:
-        raise OutputError(f"no se puede escribir {path}: {exc}") from exc
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
 
 
 def save_pdf(
