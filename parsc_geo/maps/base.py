@@ -24,7 +24,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -34,6 +33,7 @@ from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from .. import settings
+from .._atomic import write_text_atomic
 from .._errors import ConfigError, OutputError
 from . import offline as assets
 
@@ -477,29 +477,6 @@ def render_map_html(
     if offline_mode:
         page = assets.inline_assets(page, assets_dir=assets_dir)
     return page
-
-
-def write_text_atomic(path: Path, text: str, *, overwrite: bool = False) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file, then rename).
-
-    Raises
-    ------
-    OutputError
-        When ``path`` exists and ``overwrite`` is False, or it cannot be written.
-    """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path} ya existe", hint="use overwrite=True / --overwrite")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, assets.file_mode())  # as open() would, not mkstemp's owner-only mode
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"no se puede escribir {path}: {exc}") from exc
-    return path
 
 
 def write_map_html(

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from .._atomic import write_bytes_atomic
 from .._errors import MissingDependencyError, OutputError
 from ._runtime import RUNTIME_CSS, RUNTIME_JS
 
@@ -353,31 +354,6 @@ def lib_files(*, assets_dir: Path | None = None, allow_npm: bool = True) -> dict
     return files
 
 
-def file_mode() -> int:
-    """Return the permissions a plain ``open(path, "w")`` would give a new file (umask applied).
-
-    :func:`tempfile.mkstemp` creates files readable by their owner only; atomic writers apply
-    this mode before the rename so that outputs get the same permissions as any other file.
-    """
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def check_lib(
     folder: str | os.PathLike[str], files: Mapping[str, bytes], *, overwrite: bool = False
 ) -> None:
@@ -447,7 +423,7 @@ def write_lib(
         target = lib / name
         try:
             if not (target.is_file() and target.read_bytes() == data):
-                _write_bytes_atomic(target, data)
+                write_bytes_atomic(target, data, overwrite=True)
         except OSError as exc:
             raise OutputError(f"no se puede escribir {target}: {exc}") from exc
         out.append(target)
