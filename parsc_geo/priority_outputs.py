@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from functools import partial
 from importlib import metadata
@@ -128,21 +127,14 @@ def describe_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, A
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
-    """Call ``writer(tmp)`` then move ``tmp`` onto ``path``."""
-    if path.exists() and not overwrite:
-        raise OutputError(f"{path} ya existe", hint="use overwrite=True / --overwrite")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"no se puede escribir {path}: {exc}") from exc
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """Call ``writer(tmp)`` on a temporary file that then replaces ``path`` atomically."""
+    from ._atomic import atomic_path
+
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        try:
+            writer(tmp)
+        except OSError as exc:
+            raise OutputError(f"no se puede escribir {path}: {exc}") from exc
     return path
 
 
