@@ -35,7 +35,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,6 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import __version__
+from ._atomic import atomic_path
 from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError, OutputError
 from ._es import num
 from ._kernels import KERNELS, Kernel, get_kernel, kde_grid
@@ -243,19 +243,14 @@ class DensityRaster:
             synthetic = bool(self.parameters.get("synthetic", False))
         if synthetic:
             tags["SINTETICO"] = SYNTHETIC_BANNER
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            with rasterio.open(tmp_name, "w", **profile) as dst:
-                dst.write(self.array.astype(dtype), 1)
-                dst.update_tags(**tags)
-                dst.set_band_description(1, UNITS[self.units])
-            os.replace(tmp_name, target)
-        except Exception as exc:
-            Path(tmp_name).unlink(missing_ok=True)
-            if isinstance(exc, OSError | rasterio.errors.RasterioError):
+        with atomic_path(target, overwrite=overwrite) as tmp:
+            try:
+                with rasterio.open(tmp, "w", **profile) as dst:
+                    dst.write(self.array.astype(dtype), 1)
+                    dst.update_tags(**tags)
+                    dst.set_band_description(1, UNITS[self.units])
+            except (OSError, rasterio.errors.RasterioError) as exc:
                 raise OutputError(f"no se puede escribir {str(target)!r}: {exc}") from exc
-            raise
         return target
 
     @classmethod

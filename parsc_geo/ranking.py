@@ -18,7 +18,6 @@ reason — no hotspot is invented where a method found none.
 from __future__ import annotations
 
 import os
-import tempfile
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._atomic import atomic_path
 from ._errors import ConfigError, InputDataError, OutputError
 from ._validate import check_choice
 
@@ -394,25 +394,19 @@ def write_table(
         raise OutputError(
             f"{target}: las tablas se escriben como .csv o .xlsx; se recibió {suffix!r}"
         )
-    if target.exists() and not overwrite:
-        raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
     if not target.parent.exists():
         raise OutputError(f"la carpeta {target.parent} no existe", hint="créela primero")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=suffix, dir=target.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if suffix == ".csv":
-            out = table.copy()
-            if synthetic:
-                out.insert(0, "Aviso", SYNTHETIC_BANNER)
-            tmp.write_bytes(out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
-        else:
-            _write_xlsx(table, tmp, title=title, synthetic=synthetic)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"no se puede escribir {target}: {exc}") from exc
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        try:
+            if suffix == ".csv":
+                out = table.copy()
+                if synthetic:
+                    out.insert(0, "Aviso", SYNTHETIC_BANNER)
+                tmp.write_bytes(out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+            else:
+                _write_xlsx(table, tmp, title=title, synthetic=synthetic)
+        except OSError as exc:
+            raise OutputError(f"no se puede escribir {target}: {exc}") from exc
     return target
 
 

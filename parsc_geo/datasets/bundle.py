@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from .._atomic import write_bytes_atomic
 from .._errors import InputDataError, OutputError
 from ..settings import SEED, SYNTHETIC_BANNER
 
@@ -90,18 +89,7 @@ def sample_paths() -> dict[str, Path]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes_atomic(path, data, overwrite=True)
 
 
 def sectors_geojson(sectors: gpd.GeoDataFrame, parameters: dict[str, Any]) -> str:

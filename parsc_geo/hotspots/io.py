@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._atomic import atomic_path
 from .._errors import InputDataError, OutputError
 
 if TYPE_CHECKING:
@@ -65,22 +65,19 @@ def write_hotspots(
     }
     if hotspots.attrs.get("reason"):
         metadata[METADATA_REASON] = str(hotspots.attrs["reason"])
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".gpkg", dir=target.parent)
-    os.close(fd)
-    Path(tmp).unlink()
-    try:
-        pyogrio.write_dataframe(
-            hotspots,
-            tmp,
-            layer=LAYER,
-            driver="GPKG",
-            layer_metadata=metadata,
-            geometry_type="Unknown" if len(hotspots) == 0 else None,
-        )
-        os.replace(tmp, target)
-    except Exception as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"no se puede escribir {target}: {exc}") from exc
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        tmp.unlink()  # the GeoPackage driver creates the file itself
+        try:
+            pyogrio.write_dataframe(
+                hotspots,
+                tmp,
+                layer=LAYER,
+                driver="GPKG",
+                layer_metadata=metadata,
+                geometry_type="Unknown" if len(hotspots) == 0 else None,
+            )
+        except Exception as exc:
+            raise OutputError(f"no se puede escribir {target}: {exc}") from exc
     return target
 
 
