@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._atomic import file_mode
 from ._errors import InputDataError, OutputError
 from .settings import TIMEZONE
 
@@ -242,6 +243,7 @@ class Workspace:
             self._target = tmp
             yield tmp
             self._target = None
+            os.chmod(tmp, file_mode())
             os.replace(tmp, self.path)
         except BaseException:
             self._target = None
