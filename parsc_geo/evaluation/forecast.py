@@ -150,11 +150,17 @@ def prepare_incidents(
             hint="indique un SRC proyectado en metros, p. ej. EPSG:32717",
         )
     frame = frame.to_crs(target)
+    x = frame.geometry.x.to_numpy(float)
+    y = frame.geometry.y.to_numpy(float)
+    t = t[keep]
+    # A canonical order (place, then time) makes every result, the bootstrap draws included,
+    # independent of the order of the input rows.
+    order = np.lexsort((t, y, x))
     return Data(
-        x=frame.geometry.x.to_numpy(float),
-        y=frame.geometry.y.to_numpy(float),
-        t=t[keep],
-        frame=frame.reset_index(drop=True),
+        x=x[order],
+        y=y[order],
+        t=t[order],
+        frame=frame.iloc[order].reset_index(drop=True),
         crs=target.to_string(),
         dropped=dropped,
     )
