@@ -34,6 +34,11 @@ named with a ``p`` prefix and a ``_<τ>d`` suffix (``pcounts_730d``, ``pkde_150_
 origin, so that recent incidents count more (τ = 7 d makes continuous their one-week time
 bands; longer τ let old but persistent hot spots keep weight).
 
+On Toronto's major-crime data pure KDE never beat counts: its capture at 1 % of the area fell
+from 93 % of counts' at a 50 m radius to 86 % at 100 m, 75 % at 150 m and 41 % at the automatic
+(Silverman) radius of about 1 km (see :mod:`parsc_geo.bandwidth`); blends and tie-broken counts
+gained 0.2–1 % on it, more on sparse categories.
+
 Each candidate has a *complexity* (0 counts, 1 tie-broken counts, 2 blends, 3 KDE, 5 Gi*,
 plus 1 when time-weighted) that the automatic choice
 (:mod:`parsc_geo.evaluation.selection`) uses to prefer the simpler of near-equal candidates.
