@@ -42,6 +42,7 @@ from .metrics import (
     capture_curve,
     cells_for_coverage,
     check_coverages,
+    coverage_key,
     rank_cells,
     score_selection,
     selection_weights,
@@ -62,17 +63,6 @@ def _announce(message: str, quiet: bool) -> None:
     from ..hotspots._common import announce
 
     announce(message, quiet)
-
-
-def coverage_key(coverage: float) -> str:
-    """Return a coverage as the percentage text used in keys and file names (``1``, ``0.5``).
-
-    Examples
-    --------
-    >>> coverage_key(0.01), coverage_key(0.005), coverage_key(0.125)
-    ('1', '0.5', '12.5')
-    """
-    return f"{round(coverage * 100, 6):g}"
 
 
 @dataclass

@@ -82,6 +82,17 @@ def check_coverages(coverages: Any) -> tuple[float, ...]:
     return tuple(sorted(set(out)))
 
 
+def coverage_key(coverage: float) -> str:
+    """Return a coverage as the percentage text used in keys and file names (``1``, ``0.5``).
+
+    Examples
+    --------
+    >>> coverage_key(0.01), coverage_key(0.005), coverage_key(0.125)
+    ('1', '0.5', '12.5')
+    """
+    return f"{round(coverage * 100, 6):g}"
+
+
 def cells_for_coverage(n_cells: int, coverage: float) -> int:
     """Return the number of cells of a selection covering ``coverage`` of ``n_cells`` cells.
 

@@ -93,8 +93,12 @@ def hotspot_auto(
     from ..evaluation.backtest import to_days
     from ..evaluation.candidates import History
     from ..evaluation.cells import auto_cell_size, default_study_area, make_cell_grid
-    from ..evaluation.forecast import coverage_key
-    from ..evaluation.metrics import cells_for_coverage, check_coverages, rank_cells
+    from ..evaluation.metrics import (
+        cells_for_coverage,
+        check_coverages,
+        coverage_key,
+        rank_cells,
+    )
     from ..evaluation.selection import auto_choice
     from ..grid import area_geometry
 
