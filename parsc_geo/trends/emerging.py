@@ -78,8 +78,8 @@ class TrendsResult:
     def cells(self) -> gpd.GeoDataFrame:
         """Return one row per cell: ``cell_id``, ``patron``, ``pattern``, ``pattern_key``,
         ``mk_tau``, ``mk_p``, ``mk_z`` (trend of the z series), ``count_tau``, ``count_p``
-        (trend of the counts), ``n_hot``, ``n_cold``, ``n_incidents``, ``last_z`` and the cell
-        geometry (metric CRS)."""
+        (trend of the counts), ``n_hot``, ``n_cold``, ``n_incidents``, ``last_z``, the lattice
+        centre ``x``, ``y`` and the cell geometry (metric CRS)."""
         import geopandas as gpd
 
         table = pattern_table(self.parameters["scheme"])
@@ -102,6 +102,8 @@ class TrendsResult:
                 "n_cold": cold.sum(axis=1).astype(np.int64),
                 "n_incidents": self.cube.counts.sum(axis=1).astype(np.int64),
                 "last_z": self.z[:, -1],
+                "x": grid["x"].to_numpy(float),
+                "y": grid["y"].to_numpy(float),
             },
             geometry=grid.geometry.to_numpy(),
             crs=grid.crs,

@@ -262,3 +262,53 @@ def make_periods(first: pd.Timestamp, last: pd.Timestamp, spec: PeriodSpec, alig
         return Periods(pd.DatetimeIndex([]), pd.DatetimeIndex([]), spec, align)
     index = pd.DatetimeIndex(edges)
     return Periods(index[:-1], index[1:], spec, align)
+
+
+_DATE_PART = re.compile(r"^(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?$")
+
+
+def parse_date_range(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Read a date range: ``2020``, ``2020-03``, ``2020-03-15`` or ``START:END`` of those.
+
+    Returns the first and last dates covered (inclusive): ``2020-01:2020-10`` is 2020-01-01
+    to 2020-10-31.
+
+    Raises
+    ------
+    ConfigError
+        The text is not a date range, or it ends before it starts.
+    """
+    import pandas as pd
+
+    parts = [p.strip() for p in str(text).split(":")]
+    if len(parts) not in (1, 2) or not all(parts):
+        raise ConfigError(
+            f"rango de fechas no reconocido: {text!r}",
+            hint="use 2020, 2020-03, 2020-03-15 o INICIO:FIN, p. ej. 2020-01:2020-10",
+        )
+    bounds: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for part in parts:
+        match = _DATE_PART.match(part)
+        if match is None:
+            raise ConfigError(
+                f"rango de fechas {text!r}: {part!r} no es AAAA, AAAA-MM ni AAAA-MM-DD",
+                hint="p. ej. 2020-01:2020-10",
+            )
+        year, month, day = match.groups()
+        try:
+            if day is not None:
+                start = pd.Timestamp(int(year), int(month), int(day))
+                end = start
+            elif month is not None:
+                start = pd.Timestamp(int(year), int(month), 1)
+                end = start + pd.offsets.MonthEnd(0)
+            else:
+                start = pd.Timestamp(int(year), 1, 1)
+                end = pd.Timestamp(int(year), 12, 31)
+        except ValueError as exc:
+            raise ConfigError(f"rango de fechas {text!r}: {part!r} no es una fecha: {exc}") from None
+        bounds.append((start, end))
+    first, last = bounds[0][0], bounds[-1][1]
+    if last < first:
+        raise ConfigError(f"el rango de fechas {text!r} termina antes de empezar")
+    return first, last
