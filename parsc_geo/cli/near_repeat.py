@@ -1,4 +1,4 @@
-"""``parsc-geo near-repeat``: Knox test of near-repeat victimisation over distance and time bands."""
+"""``parsc-geo near-repeat``: Knox test of near repeats over distance and time bands."""
 
 from __future__ import annotations
 

@@ -232,9 +232,7 @@ def command(
     table = pattern_table(result.parameters["scheme"])
     counts = result.pattern_counts()
     found = [
-        f"{table[key].patron}: {num(n)}"
-        for key, n in counts.items()
-        if n and table[key].code != 0
+        f"{table[key].patron}: {num(n)}" for key, n in counts.items() if n and table[key].code != 0
     ]
     last_day = cube.ends[-1].date() - datetime.timedelta(days=1)
     click.echo(

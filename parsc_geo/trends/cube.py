@@ -60,9 +60,11 @@ class SpaceTimeCube:
         return (int(self.values.shape[0]), int(self.values.shape[1]))
 
     def to_frame(self) -> pd.DataFrame:
-        """Return the cube as a long table: ``cell_id``, ``period_start``, ``period_end``,
-        ``count`` (and ``value`` when it differs from the count), one row per bin, ordered by
-        cell then period."""
+        """Return the cube as a long table, one row per bin, by cell then period.
+
+        Columns: ``cell_id``, ``period_start``, ``period_end``, ``count`` and, when the cube
+        sums weights, ``value``.
+        """
         import pandas as pd
 
         n_cells, n_periods = self.shape
@@ -262,9 +264,7 @@ def build_cube(
     size = len(grid) * n_periods
     counts = np.bincount(key, minlength=size).reshape(len(grid), n_periods)
     w_points = point_weights(prepared.points, weights)
-    values = np.bincount(key, weights=w_points[use], minlength=size).reshape(
-        len(grid), n_periods
-    )
+    values = np.bincount(key, weights=w_points[use], minlength=size).reshape(len(grid), n_periods)
     keep = np.ones(len(grid), dtype=bool) if cells == "all" else counts.sum(axis=1) > 0
     cube_grid = grid.loc[keep].reset_index(drop=True)
     cube_grid.attrs["parameters"] = dict(grid.attrs.get("parameters", {}))

@@ -62,8 +62,11 @@ class TrendsResult:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def bins(self) -> pd.DataFrame:
-        """Return the cube as a long table with ``z``, ``p``, ``p_fdr``, ``significant`` and
-        ``gi_class`` (one row per bin, by cell then period)."""
+        """Return the bins with their Gi* results, one row per bin, by cell then period.
+
+        Columns of :meth:`SpaceTimeCube.to_frame` plus ``z``, ``p``, ``p_fdr``,
+        ``significant`` and ``gi_class``.
+        """
         from ..hotspots.gistar import classify
 
         frame = self.cube.to_frame()
@@ -76,10 +79,13 @@ class TrendsResult:
         return frame
 
     def cells(self) -> gpd.GeoDataFrame:
-        """Return one row per cell: ``cell_id``, ``patron``, ``pattern``, ``pattern_key``,
-        ``mk_tau``, ``mk_p``, ``mk_z`` (trend of the z series), ``count_tau``, ``count_p``
-        (trend of the counts), ``n_hot``, ``n_cold``, ``n_incidents``, ``last_z``, the lattice
-        centre ``x``, ``y`` and the cell geometry (metric CRS)."""
+        """Return one row per cell with its pattern and trends.
+
+        Columns: ``cell_id``, ``patron``, ``pattern``, ``pattern_key``, ``mk_tau``, ``mk_p``,
+        ``mk_z`` (trend of the z series), ``count_tau``, ``count_p`` (trend of the counts),
+        ``n_hot``, ``n_cold``, ``n_incidents``, ``last_z``, the lattice centre ``x``, ``y``
+        and the cell geometry (metric CRS).
+        """
         import geopandas as gpd
 
         table = pattern_table(self.parameters["scheme"])
@@ -214,7 +220,7 @@ def analyse_cube(
         keys = classify_sfhotspot(z_filled, significant)
     params.update(
         neighbours=neighbours,
-        distance=float(distance) if neighbours == "distance" else None,
+        distance=float(distance) if neighbours == "distance" and distance else None,
         distance_auto=auto_distance,
         k=int(k),
         window=window,

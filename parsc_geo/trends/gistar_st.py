@@ -140,7 +140,7 @@ def space_time_weights(w: sp.spmatrix | sp.sparray, n_periods: int, k: int) -> s
     n_cells = w.shape[0]
     block = w + sp.identity(n_cells, format="csr")
     shift = sp.csr_matrix((n_periods, n_periods))
-    for lag in range(int(k) + 1):
+    for lag in range(min(int(k), n_periods - 1) + 1):
         shift = shift + sp.eye(n_periods, k=-lag, format="csr")
     st = sp.kron(shift, block, format="csr")
     st.setdiag(0.0)

@@ -1,5 +1,7 @@
-"""Writers and readers of trend outputs: the cube and the cell patterns (GeoPackage, CSV),
-the cube as netCDF, the near-repeat table, and the parameters JSON.
+"""Writers and readers of trend outputs.
+
+The cube and the cell patterns (GeoPackage, CSV), the cube as netCDF, the near-repeat table
+and the parameters JSON.
 
 Files written by :func:`write_trends` in the output folder:
 
@@ -10,8 +12,8 @@ Files written by :func:`write_trends` in the output folder:
 ``tendencias.gpkg`` (layer ``tendencias``) and ``tendencias.csv``
     One row per cell: ``cell_id``, ``patron``, ``pattern``, ``pattern_key``, ``mk_tau``,
     ``mk_p``, ``mk_z``, ``count_tau``, ``count_p``, ``n_hot``, ``n_cold``, ``n_incidents``,
-    ``last_z``, the lattice centre ``x``, ``y`` (metric), the cell polygon (GeoPackage, metric CRS) or its centre's ``lon``/``lat``
-    (CSV).
+    ``last_z``, the lattice centre ``x``, ``y`` (metric), and the cell polygon (GeoPackage,
+    metric CRS) or its centre's ``lon``/``lat`` (CSV).
 ``tendencias_parametros.json``
     Inputs, every parameter and automatic choice, pattern counts and package versions.
 ``cubo.nc`` (optional)
@@ -63,7 +65,9 @@ def trend_paths(folder: str | os.PathLike[str], *, netcdf: bool = False) -> list
     return [base / name for name in names]
 
 
-def _write_gpkg(frame: Any, path: Path, layer: str, metadata: dict[str, str], overwrite: bool) -> None:
+def _write_gpkg(
+    frame: Any, path: Path, layer: str, metadata: dict[str, str], overwrite: bool
+) -> None:
     import pyogrio
 
     with atomic_path(path, overwrite=overwrite) as tmp:

@@ -1,5 +1,6 @@
-"""Near-repeat analysis: the Knox test over bands of distance and days, as Ratcliffe's
-Near Repeat Calculator reports it.
+"""Near-repeat analysis: the Knox test over bands of distance and days.
+
+The table is the one Ratcliffe's Near Repeat Calculator reports.
 
 For every pair of incidents, its distance d (metres) and the days apart Δ (whole calendar
 days) place it in one space band ``d_min ≤ d < d_max`` and one time band
@@ -198,9 +199,9 @@ def knox_bands(
             sl = slice(start, start + _CHUNK)
             band = _band_of(np.abs(times[i[sl]] - times[j[sl]]), t_edges)
             ok = band >= 0
-            counts += np.bincount(
-                s_index[sl][ok] * n_t + band[ok], minlength=n_rows * n_t
-            ).astype(np.int64)
+            counts += np.bincount(s_index[sl][ok] * n_t + band[ok], minlength=n_rows * n_t).astype(
+                np.int64
+            )
         grid = counts.reshape(n_rows, n_t)
         out = grid[1:]
         if open_space:

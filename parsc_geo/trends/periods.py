@@ -306,7 +306,9 @@ def parse_date_range(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
                 start = pd.Timestamp(int(year), 1, 1)
                 end = pd.Timestamp(int(year), 12, 31)
         except ValueError as exc:
-            raise ConfigError(f"rango de fechas {text!r}: {part!r} no es una fecha: {exc}") from None
+            raise ConfigError(
+                f"rango de fechas {text!r}: {part!r} no es una fecha: {exc}"
+            ) from None
         bounds.append((start, end))
     first, last = bounds[0][0], bounds[-1][1]
     if last < first:

@@ -94,8 +94,11 @@ def cell_series(result: TrendsResult, *, include_no_pattern: bool = True) -> gpd
 
 
 def legend_table(result: TrendsResult | None = None, *, scheme: str = "arcgis") -> pd.DataFrame:
-    """Return the legend: ``pattern_key``, ``patron``, ``pattern``, ``color``, ``code`` and
-    ``n_cells`` (0 without a result), in the order of the scheme's table."""
+    """Return the legend of a scheme, in the order of its pattern table.
+
+    Columns: ``pattern_key``, ``patron``, ``pattern``, ``color``, ``code`` and ``n_cells``
+    (0 without a result).
+    """
     import pandas as pd
 
     from .patterns import patterns_of
