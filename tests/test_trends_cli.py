@@ -84,6 +84,7 @@ def test_trends_writes_cube_and_patterns(incidents_file: Path, trends_out: Path)
     np.testing.assert_allclose(cube["z"].to_numpy(), bins["z"].to_numpy(), rtol=1e-12)
     np.testing.assert_array_equal(cube["count"].to_numpy(), bins["count"].to_numpy())
     assert list(cells["pattern"]) == list(ref.cells()["pattern"])
+
     # The cluster that appeared in the last 12 weeks is a new or consecutive hot spot; the
     # all-year cluster a persistent or intensifying one.
     def pattern_at(x: float, y: float) -> str:
@@ -144,7 +145,10 @@ def test_classification_recomputed_from_the_written_cube(trends_out: Path) -> No
     xy = cells[["x", "y"]].to_numpy()
     pairs = cKDTree(xy).query_pairs(distance * (1 + 1e-9), output_type="ndarray")
     spatial = sp.coo_matrix(
-        (np.ones(2 * len(pairs)), (np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]])),
+        (
+            np.ones(2 * len(pairs)),
+            (np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]),
+        ),
         shape=(n_cells, n_cells),
     ).tocsr() + sp.identity(n_cells)
     lags = sum(sp.eye(n_periods, k=-lag) for lag in range(k + 1))

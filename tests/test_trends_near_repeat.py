@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import geopandas as gpd
@@ -42,8 +43,10 @@ def test_first_band_equals_pointpats_knox_with_the_same_seed() -> None:
     # pointpats counts d ≤ delta and Δ ≤ tau. With continuous coordinates no distance equals
     # 150 exactly, and with whole days Δ < 7 is Δ ≤ 6, so [0,150)×[0,7) is pointpats' (150, 6).
     xy, days = _events()
-    ours = knox_bands(xy[:, 0], xy[:, 1], days, [0, 150, 300], [0, 7, 14], permutations=99, seed=SEED)
-    np.random.seed(SEED)
+    ours = knox_bands(
+        xy[:, 0], xy[:, 1], days, [0, 150, 300], [0, 7, 14], permutations=99, seed=SEED
+    )
+    np.random.seed(SEED)  # noqa: NPY002 - pointpats draws from the global RandomState
     ref = _pointpats(xy, days, 150, 6, 99)
     first = ours.iloc[0]
     assert first["observed"] == ref.observed[0, 0] == ref.nst
@@ -65,8 +68,8 @@ def test_every_band_equals_pointpats_by_inclusion_exclusion() -> None:
         return k.observed[0, 0], k.expected[0, 0]
 
     row = 0
-    for a, b in zip(s_edges[:-1], s_edges[1:], strict=True):
-        for c, d in zip(t_edges[:-1], t_edges[1:], strict=True):
+    for a, b in itertools.pairwise(s_edges):
+        for c, d in itertools.pairwise(t_edges):
             parts = [cumulative(b, d), cumulative(a, d), cumulative(b, c), cumulative(a, c)]
             obs = parts[0][0] - parts[1][0] - parts[2][0] + parts[3][0]
             exp = parts[0][1] - parts[1][1] - parts[2][1] + parts[3][1]
@@ -76,7 +79,12 @@ def test_every_band_equals_pointpats_by_inclusion_exclusion() -> None:
 
 
 def _brute_force(
-    xy: np.ndarray, days: np.ndarray, s_edges: np.ndarray, t_edges: np.ndarray, perms: int, seed: int
+    xy: np.ndarray,
+    days: np.ndarray,
+    s_edges: np.ndarray,
+    t_edges: np.ndarray,
+    perms: int,
+    seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The n × n reference: every pair's distance and days apart, then the same permutations."""
     n = len(days)
@@ -182,14 +190,20 @@ def test_interpretation_without_a_near_repeat() -> None:
     table = _table([1.2] * 9, [0.2] * 9)
     assert near_repeat_risk(table) is None
     text = interpret_near_repeat(table)
-    assert text.startswith("No se detecta repetición cercana: tras un incidente, el riesgo en 100 m")
+    assert text.startswith(
+        "No se detecta repetición cercana: tras un incidente, el riesgo en 100 m"
+    )
 
 
 def _incidents_frame(xy: np.ndarray, days: np.ndarray) -> gpd.GeoDataFrame:
     when = pd.Timestamp("2021-01-01 10:00", tz="America/Lima") + pd.to_timedelta(days, unit="D")
-    frame = pd.DataFrame({"incident_id": [f"r{i:03d}" for i in range(len(days))], "occurred_at": when})
+    frame = pd.DataFrame(
+        {"incident_id": [f"r{i:03d}" for i in range(len(days))], "occurred_at": when}
+    )
     return gpd.GeoDataFrame(
-        frame, geometry=gpd.points_from_xy(xy[:, 0] + 775_000, xy[:, 1] + 9_207_000), crs="EPSG:32717"
+        frame,
+        geometry=gpd.points_from_xy(xy[:, 0] + 775_000, xy[:, 1] + 9_207_000),
+        crs="EPSG:32717",
     )
 
 
@@ -198,7 +212,9 @@ def test_near_repeat_from_points_equals_knox_bands() -> None:
     gdf = _incidents_frame(xy, days).to_crs("EPSG:4326")
     table = near_repeat(gdf, space_bands="0,100,200", time_bands="0,7,14", permutations=19, seed=3)
     # Reprojecting to UTM and back moves points by nanometres: the counts are the same.
-    direct = knox_bands(xy[:, 0], xy[:, 1], days, [0, 100, 200], [0, 7, 14], permutations=19, seed=3)
+    direct = knox_bands(
+        xy[:, 0], xy[:, 1], days, [0, 100, 200], [0, 7, 14], permutations=19, seed=3
+    )
     np.testing.assert_array_equal(table["observed"], direct["observed"])
     assert table.attrs["parameters"]["n_incidents"] == 300
 

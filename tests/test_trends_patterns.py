@@ -115,7 +115,9 @@ def test_mirror_symmetry_hot_and_cold() -> None:
     a = classify_arcgis(z, sig, tau, p)
     b = classify_arcgis(zm, sigm, -tau, p)
     swap = {"hot": "cold", "cold": "hot"}
-    expected = [k if k == "no_pattern" else k.rsplit("_", 1)[0] + "_" + swap[k.rsplit("_", 1)[1]] for k in a]
+    expected = [
+        k if k == "no_pattern" else k.rsplit("_", 1)[0] + "_" + swap[k.rsplit("_", 1)[1]] for k in a
+    ]
     assert list(b) == expected
 
 
