@@ -273,3 +273,17 @@ def test_near_repeat_rejects_bad_bands(incidents_file: Path, tmp_path: Path) -> 
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "crecientes" in result.output
+
+
+def test_cube_rebuilt_from_the_written_files_gives_the_same_patterns(trends_out: Path) -> None:
+    from parsc_geo.trends.emerging import analyse_cube
+    from parsc_geo.trends.io import cube_from_table
+
+    document = json.loads((trends_out / "tendencias_parametros.json").read_text(encoding="utf-8"))
+    p = document["parameters"]
+    cells = gpd.read_file(trends_out / "tendencias.gpkg")
+    cells.attrs["parameters"] = {"cell_size": p["cell_size"], "shape": p["grid_shape"]}
+    cube = cube_from_table(read_cube_table(trends_out / "cubo.csv"), cells, p)
+    again = analyse_cube(cube, distance=p["distance"], k=p["k"], quiet=True)
+    assert list(again.cells()["pattern"]) == list(cells.sort_values("cell_id")["pattern"])
+    assert again.pattern_counts() == p["pattern_counts"]
