@@ -8,6 +8,7 @@ import click
 
 from .._es import num
 from .options import is_quiet, overwrite_option
+from .trends import incident_options
 
 
 def _bands(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -34,19 +35,6 @@ Examples:
   parsc-geo near-repeat incidentes.gpkg --period 2020-01:2020-06 --permutations 999 \\
       --seed 7 -o repeticion/
 """,
-)
-@click.argument(
-    "input_path",
-    metavar="[INPUT]",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Workspace whose incidents are analysed [default: workspace.gpkg when no INPUT].",
 )
 @click.option(
     "--output",
@@ -79,12 +67,6 @@ Examples:
     help="Monte-Carlo permutations of the dates (0: no p-values).",
 )
 @click.option("--seed", type=int, default=None, help="Random seed [default: settings.SEED].")
-@click.option("--fenomeno", "fenomenos", multiple=True, help="Fenómeno code (repeatable).")
-@click.option(
-    "--include-at-station",
-    is_flag=True,
-    help="Keep incidents stacked on a police station (excluded by default).",
-)
 @click.option("--period", help="Only incidents in this range: 2020, 2020-03 or 2020-01:2020-10.")
 @click.option(
     "--alpha",
@@ -94,11 +76,7 @@ Examples:
     help="Significance level used by the interpretation.",
 )
 @click.option("--label", help="How to name one incident in the interpretation, e.g. 'un robo'.")
-@click.option(
-    "--synthetic",
-    is_flag=True,
-    help="Mark the outputs as synthetic data (automatic for a synthetic workspace).",
-)
+@incident_options
 @overwrite_option
 @click.pass_context
 def command(

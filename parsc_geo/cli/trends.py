@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,42 @@ def read_points(
     return incidents, selection, synthetic
 
 
+def incident_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the options shared by the trend commands.
+
+    INPUT or ``--workspace``, ``--fenomeno``, ``--include-at-station`` and ``--synthetic``.
+    """
+    decorators = [
+        click.argument(
+            "input_path",
+            metavar="[INPUT]",
+            required=False,
+            type=click.Path(dir_okay=False, path_type=Path),
+        ),
+        click.option(
+            "--workspace",
+            "-w",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="Workspace whose incidents are analysed [default: workspace.gpkg when no INPUT].",
+        ),
+        click.option("--fenomeno", "fenomenos", multiple=True, help="Fenómeno code (repeatable)."),
+        click.option(
+            "--include-at-station",
+            is_flag=True,
+            help="Keep incidents stacked on a police station (excluded by default).",
+        ),
+        click.option(
+            "--synthetic",
+            is_flag=True,
+            help="Mark the outputs as synthetic data (automatic for a synthetic workspace).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
 @click.command(
     "trends",
     epilog="""\b
@@ -51,19 +88,6 @@ Examples:
   parsc-geo trends incidentes.gpkg --period "28 days" --k 2 --scheme sfhotspot -o out/
   parsc-geo trends -w workspace.gpkg --fenomeno patrimonio_espacio_publico --netcdf -o out/
 """,
-)
-@click.argument(
-    "input_path",
-    metavar="[INPUT]",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Workspace whose incidents are analysed [default: workspace.gpkg when no INPUT].",
 )
 @click.option(
     "--output",
@@ -86,12 +110,6 @@ Examples:
     help="Periods end on the last date (end, as ArcGIS) or start on the first (start).",
 )
 @click.option("--dates", help="Only incidents in this range: 2020, 2020-03 or 2020-01:2020-10.")
-@click.option("--fenomeno", "fenomenos", multiple=True, help="Fenómeno code (repeatable).")
-@click.option(
-    "--include-at-station",
-    is_flag=True,
-    help="Keep incidents stacked on a police station (excluded by default).",
-)
 @click.option("--weights", type=click.Choice(["harm"]), help="Sum harm instead of counting.")
 @click.option(
     "--cell-size",
@@ -162,11 +180,7 @@ Examples:
     help="Patterns: ArcGIS's 17 or sfhotspot's hotspot_classify categories.",
 )
 @click.option("--netcdf", is_flag=True, help="Also write the cube as netCDF (cubo.nc).")
-@click.option(
-    "--synthetic",
-    is_flag=True,
-    help="Mark the outputs as synthetic data (automatic for a synthetic workspace).",
-)
+@incident_options
 @overwrite_option
 @click.pass_context
 def command(
