@@ -27,6 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hotspots": ("hotspots", "Find hotspots (kde, dbscan, hdbscan, gistar)."),
     "rank": ("rank", "Rank hotspots per province, comisaría and sector."),
     "map": ("map", "Interactive HTML maps per province and comisaría, with an atlas."),
+    "trends": ("trends", "Emerging hot spots: space-time cube, Gi*, trends, 17 patterns."),
+    "near-repeat": ("near_repeat", "Near-repeat risk: Knox test over distance and time bands."),
     "priority": ("priority", "Priority territories per fenómeno (plan section 2.8)."),
     "patrol": ("patrol", "Patrol plans per comisaría sector (PDF, PNG, CSV, GeoPackage)."),
     "run": ("run", "Run the whole chain from a CONFIG.toml."),
