@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 import numpy as np
-from branca.element import MacroElement
 from jinja2 import Template
 
 from .. import schema, settings
 from .._errors import InputDataError
-from .base import MarkerClusterAssets, add_colorbar, add_legend, esc, js_json
+from .base import MarkerClusterAssets, SafeMacroElement, add_colorbar, add_legend, esc, js_json
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -157,7 +156,7 @@ def feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
-class GeoJsonLayer(folium.map.Layer):
+class GeoJsonLayer(folium.map.Layer, SafeMacroElement):
     """A toggleable GeoJSON layer drawn by the parsc-geo runtime (escaped popups and labels)."""
 
     _template = Template(
@@ -184,7 +183,7 @@ class GeoJsonLayer(folium.map.Layer):
         self.label_class_json = js_json(label_class)
 
 
-class ImageOverlayLayer(folium.map.Layer):
+class ImageOverlayLayer(folium.map.Layer, SafeMacroElement):
     """A georeferenced PNG (data URL) between lat/lon bounds."""
 
     _template = Template(
@@ -405,7 +404,7 @@ def add_sectors(
     )
 
 
-class IncidentLayer(MacroElement):
+class IncidentLayer(SafeMacroElement):
     """Clustered incident points with per-fenómeno toggles and a month filter (see runtime)."""
 
     _template = Template(
