@@ -534,7 +534,13 @@ def write_priority_map_png(
     frame = to_metric(_map_frame(result, level, target))
     name = str(frame["objetivo_nombre"].iloc[0])
 
+    from .reports.pdf import RC_PARAMS
+
     def draw(tmp: Path) -> None:
+        with matplotlib.rc_context(RC_PARAMS):  # names as plain text, never mathtext
+            _draw_priority_png(tmp)
+
+    def _draw_priority_png(tmp: Path) -> None:
         fig, ax = plt.subplots(figsize=(8.3, 9.5))
         try:
             frame.plot(
