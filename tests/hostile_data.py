@@ -14,7 +14,7 @@ import pandas as pd
 
 #: Every payload of the hostile test of issue 13, in one string.
 PAYLOAD = (
-    'ZZ {{7*7}} QQ · robo {% raw · a {# b · c }} d · </script><script>alert(1)</script> · '
+    "ZZ {{7*7}} QQ · robo {% raw · a {# b · c }} d · </script><script>alert(1)</script> · "
     '"><img src=x onerror=alert(1)> · <script>window.parscPwned = 1</script>'
 )
 #: What template evaluation of the payload would produce.

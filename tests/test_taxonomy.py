@@ -295,9 +295,7 @@ SEVEN_SPELLINGS = [
 
 
 @pytest.mark.parametrize(("label", "especifico", "modalidad"), SEVEN_SPELLINGS)
-def test_seven_spellings_normalise_to_their_heading_and_are_sensitive(
-    label, especifico, modalidad
-):
+def test_seven_spellings_normalise_to_their_heading_and_are_sensitive(label, especifico, modalidad):
     out = taxonomy.normalise_labels(pd.Series([label]))
     assert out["label_known"].iloc[0]
     assert (out["delito_especifico"].iloc[0], out["modalidad"].iloc[0]) == (especifico, modalidad)
