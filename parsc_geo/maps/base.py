@@ -165,7 +165,7 @@ class ParscFigure(Figure):
     def render(self, **kwargs: Any) -> str:
         """Return the page's HTML."""
         make_safe(self)
-        return cast(str, super().render(**kwargs))
+        return super().render(**kwargs)
 
 
 class ParscMap(folium.Map):
@@ -435,7 +435,7 @@ class _LegendContainer(Element):
 def add_legend(
     m: folium.Map,
     title: str,
-    entries: Iterable[tuple[str, str, int | float | None]],
+    entries: Iterable[tuple[str, str, int | float | str | None]],
     *,
     shape: str = "circle",
     note: str | None = None,
@@ -449,7 +449,8 @@ def add_legend(
     title
         Heading of the section.
     entries
-        ``(colour, label, count)``; count None shows no count.
+        ``(colour, label, count)``; count None shows no count, a text is shown as it is
+        (e.g. "menos de 5" on public maps).
     shape
         ``"circle"`` (points), ``"square"`` (areas) or ``"line"`` (boundaries).
     note
@@ -461,7 +462,8 @@ def add_legend(
         )
     items = []
     for colour, label, count in entries:
-        count_html = "" if count is None else f'<span class="parsc-count">{esc(_fmt(count))}</span>'
+        shown = count if isinstance(count, str) or count is None else _fmt(count)
+        count_html = "" if shown is None else f'<span class="parsc-count">{esc(shown)}</span>'
         style = f"border-color:{esc(colour)}" if shape == "line" else f"background:{esc(colour)}"
         items.append(
             f'<li data-color="{esc(colour)}"><span class="parsc-swatch parsc-{shape}" '
