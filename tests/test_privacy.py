@@ -382,3 +382,26 @@ tiles = false
         page = path.read_text(encoding="utf-8")
         near = distances_m(published_lonlat(page), HOUSE)
         assert not len(near) or near.min() > 100.0, path.name
+
+
+def test_priority_choropleth_suppresses_small_counts(tmp_path):
+    """The priority map is public: 1 to k − 1 complaints and the rates revealing them hidden."""
+    from parsc_geo.counts import counts_from_incidents
+    from parsc_geo.priority import compute_priority
+    from parsc_geo.priority_outputs import write_priority_map_html
+
+    result = compute_priority([counts_from_incidents(md.incidents())], n_boot=0)
+    table = result.table.copy()
+    target = "violencia_mujer"
+    rows = (table["objetivo"] == target) & (table["nivel_territorial"] == "provincia")
+    assert rows.sum() == 13
+    table["n"] = table["n"].astype(int)
+    first, second = table.index[rows][:2]
+    table.loc[first, ["n", "tasa"]] = [3, 0.2]  # small: suppressed
+    table.loc[second, ["n", "tasa"]] = [5, 0.3]  # k: shown
+    result = result.__class__(**{**result.__dict__, "table": table})
+    page = write_priority_map_html(result, tmp_path / "m.html", target=target).read_text("utf-8")
+    assert page.count('"denuncias": "menos de 5"') == 1
+    assert page.count('"denuncias": "5"') == 1
+    assert '"tasa_txt": "0.3"' in page and '"tasa_txt": "0.2"' not in page
+    assert "Recuentos menores que 5" in page
