@@ -55,6 +55,37 @@ FIELDS = {
 }
 COMISARIA = tagged(FIELDS["sector comisaria"])
 
+#: Fields shown on internal pages (free text included: they are for police use).
+INTERNAL_VISIBLE = [
+    "incident modalidad",
+    "sector comisaria",
+    "sector sector",
+    "sector subsector",
+    "sector barrio",
+    "hotspot hotspot_id",
+    "hotspot top_modalidades",
+    "hotspot peak_hours",
+    "hotspot peak_days",
+    "hotspot method",
+    "hotspot comisaria",
+    "hotspot sector",
+    "atlas source",
+    "atlas period",
+    "atlas parameter",
+]
+#: Fields of the police organisation and the title block, also on public pages.
+PUBLIC_VISIBLE = [
+    "sector comisaria",
+    "sector sector",
+    "sector subsector",
+    "sector barrio",
+    "atlas source",
+    "atlas period",
+    "atlas parameter",
+]
+#: Free text about incidents and hotspots: never on a public page.
+PUBLIC_HIDDEN = sorted(set(FIELDS) - set(PUBLIC_VISIBLE))
+
 
 def hostile_inputs(
     text: object = tagged,

@@ -24,37 +24,10 @@ MODES = {
     "publico": {"public": True},
 }
 
-#: Fields shown on internal pages (free text included: they are for police use).
-INTERNAL_VISIBLE = [
-    "incident modalidad",
-    "incident delito_especifico",
-    "sector comisaria",
-    "sector sector",
-    "sector subsector",
-    "sector barrio",
-    "hotspot hotspot_id",
-    "hotspot top_modalidades",
-    "hotspot peak_hours",
-    "hotspot peak_days",
-    "hotspot method",
-    "hotspot comisaria",
-    "hotspot sector",
-    "atlas source",
-    "atlas period",
-    "atlas parameter",
-]
-#: Fields of the police organisation and the title block, also on public pages.
-PUBLIC_VISIBLE = [
-    "sector comisaria",
-    "sector sector",
-    "sector subsector",
-    "sector barrio",
-    "atlas source",
-    "atlas period",
-    "atlas parameter",
-]
-#: Free text about incidents and hotspots: never on a public page.
-PUBLIC_HIDDEN = sorted(set(hd.FIELDS) - set(PUBLIC_VISIBLE))
+#: Internal pages show these fields (and delito_especifico, in the modalidad label).
+INTERNAL_VISIBLE = [*hd.INTERNAL_VISIBLE, "incident delito_especifico"]
+PUBLIC_VISIBLE = hd.PUBLIC_VISIBLE
+PUBLIC_HIDDEN = hd.PUBLIC_HIDDEN
 
 
 def _write(folder: Path, mode: str, text: object = hd.tagged) -> list[Path]:

@@ -6,9 +6,9 @@ A sector named ``$\\alpha_{x$`` made matplotlib parse it as a formula and crash 
 
 from __future__ import annotations
 
-import pypdfium2 as pdfium
 import pytest
 from test_patrol_helpers import incidents, sector_layer
+from test_reports_patrol import _page_texts
 
 from parsc_geo.patrol import plan_patrols, write_patrol_outputs
 
@@ -16,14 +16,6 @@ pytestmark = pytest.mark.slow
 
 BROKEN = r"$\alpha_{x$"
 FORMULA = "$x^2$"
-
-
-def _page_texts(path):
-    pdf = pdfium.PdfDocument(str(path))
-    try:
-        return [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
-    finally:
-        pdf.close()
 
 
 def test_patrol_sheets_print_dollar_names_literally(tmp_path):

@@ -438,6 +438,21 @@ class IncidentLayer(SafeMacroElement):
         self.add_child(MarkerClusterAssets())
 
 
+def _add_incident_layer(m: folium.Map, payload: dict[str, Any], counts: dict[str, str]) -> None:
+    """Add the incident layer with one layer-control toggle per fenómeno (``counts`` shown)."""
+    toggles = []
+    for code, shown in counts.items():
+        fg = folium.FeatureGroup(
+            name=esc(f"Incidentes: {schema.FENOMENOS[code]} ({shown})"),
+            overlay=True,
+            control=True,
+            show=True,
+        )
+        fg.add_to(m)
+        toggles.append((code, fg))
+    IncidentLayer(payload, toggles).add_to(m)
+
+
 def _month_label(period: str) -> str:
     year, month = period.split("-")
     return f"{MONTHS_ES[int(month) - 1]} {year}"
@@ -556,17 +571,7 @@ def add_incidents(
     }
 
     by_fen = {f: int((fen == f).sum()) for f in fen_codes}
-    toggles = []
-    for code in fen_codes:
-        fg = folium.FeatureGroup(
-            name=esc(f"Incidentes: {schema.FENOMENOS[code]} ({by_fen[code]:,})"),
-            overlay=True,
-            control=True,
-            show=True,
-        )
-        fg.add_to(m)
-        toggles.append((code, fg))
-    IncidentLayer(payload, toggles).add_to(m)
+    _add_incident_layer(m, payload, {f: f"{n:,}" for f, n in by_fen.items()})
 
     by_gen = {g: int((generico == g).sum()) for g in gen_codes}
     note = "Puntos agrupados; clic para ver modalidad, fecha, hora y sector."
@@ -695,17 +700,7 @@ def add_public_places(
         "month_counts": [],
     }
     by_fen = {f: int((fen == f).sum()) for f in fen_codes}
-    toggles = []
-    for code in fen_codes:
-        fg = folium.FeatureGroup(
-            name=esc(f"Incidentes: {schema.FENOMENOS[code]} ({count_text(by_fen[code], rule.k)})"),
-            overlay=True,
-            control=True,
-            show=True,
-        )
-        fg.add_to(m)
-        toggles.append((code, fg))
-    IncidentLayer(payload, toggles).add_to(m)
+    _add_incident_layer(m, payload, {f: count_text(n, rule.k) for f, n in by_fen.items()})
     by_gen = {g: int((generico == g).sum()) for g in gen_codes}
     add_legend(
         m,

@@ -20,34 +20,6 @@ from parsc_geo.maps import write_atlas
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-#: Fields whose text a page shows (internal pages show free text, public ones do not).
-INTERNAL_FIELDS = [
-    "incident modalidad",
-    "sector comisaria",
-    "sector sector",
-    "sector subsector",
-    "sector barrio",
-    "hotspot hotspot_id",
-    "hotspot top_modalidades",
-    "hotspot peak_hours",
-    "hotspot peak_days",
-    "hotspot method",
-    "hotspot comisaria",
-    "hotspot sector",
-    "atlas source",
-    "atlas period",
-    "atlas parameter",
-]
-PUBLIC_FIELDS = [
-    "sector comisaria",
-    "sector sector",
-    "sector subsector",
-    "sector barrio",
-    "atlas source",
-    "atlas period",
-    "atlas parameter",
-]
-
 #: Opens every popup and tooltip of the page (as a user's clicks and hovers would) and returns
 #: the text of the page with them: title block, legends, layer control, labels, popups.
 COLLECT_TEXT = """() => {
@@ -142,11 +114,11 @@ def test_atlas_pages_run_nothing_and_show_text_literally(open_map, hostile_pages
         texts.append(text)
         save_screenshot(run, f"hostil-{mode}-{path.stem}")
     joined = "\n".join(texts)
-    fields = PUBLIC_FIELDS if mode.startswith("publico") else INTERNAL_FIELDS
+    fields = hd.PUBLIC_VISIBLE if mode.startswith("publico") else hd.INTERNAL_VISIBLE
     for field in fields:
         assert hd.tagged(hd.FIELDS[field]) in joined, field
     if mode.startswith("publico"):
-        for field in sorted(set(hd.FIELDS) - set(PUBLIC_FIELDS)):
+        for field in hd.PUBLIC_HIDDEN:
             assert f"{hd.FIELDS[field]} ZZ" not in joined, field
 
 
