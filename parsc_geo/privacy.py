@@ -214,7 +214,9 @@ def withheld_reasons(incidents: gpd.GeoDataFrame) -> pd.Series:
     geoms = np.asarray(incidents.geometry.values)
     no_place = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if "at_station" in incidents.columns:
-        no_place |= incidents["at_station"].fillna(False).astype(bool).to_numpy()
+        from .hotspots._common import as_bool  # the hotspot methods' reading ("false" is False)
+
+        no_place |= as_bool(incidents["at_station"])
     reason = np.full(len(incidents), "", dtype=object)
     reason[no_place] = "sin_ubicacion"
     reason[unknown] = "categoria_no_reconocida"

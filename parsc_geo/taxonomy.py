@@ -647,7 +647,11 @@ def is_recognised(df: pd.DataFrame) -> pd.Series:
     keys = pd.MultiIndex.from_arrays([df[c].astype(str) for c in columns])
     result = pd.Series(keys.isin(list(canonical)), index=df.index)
     if "label_known" in df.columns:
-        result &= df["label_known"].fillna(False).astype(bool).to_numpy()
+        known = df["label_known"]
+        if known.dtype != bool:  # read from a file: "False" is not true
+            text = known.astype("string").str.strip().str.casefold()
+            known = text.isin(["true", "1", "1.0", "si", "sí", "yes"]).fillna(False)
+        result &= known.to_numpy(dtype=bool)
     return result.astype(bool)
 
 

@@ -8,6 +8,7 @@ text field that reaches a page, in internal, ``--offline`` and ``--public`` atla
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import hostile_data as hd
@@ -163,3 +164,54 @@ def test_single_map_writer_and_title_block_are_safe(tmp_path):
     assert hd.EVALUATED not in page and "<img src=x" not in page
     # <title>, summary, place, period, source, legend title, entry and note
     assert page.count("ZZ {{7*7}} QQ") == 8
+
+
+@pytest.mark.slow
+def test_run_with_hostile_names_labels_and_title(tmp_path):
+    """``run`` (normal and public maps) on a CSV and sector layer full of payloads: exit 0."""
+    import geopandas as gpd
+
+    from parsc_geo.cli.main import cli
+    from parsc_geo.datasets import sample_paths
+
+    paths = sample_paths()
+    sample = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
+    chota = sample[sample["ubigeo"].str.startswith("0604")].copy()
+    hostile_label = "robo {% raw ZZ {{7*7}} QQ"
+    chota.loc[chota.index[:5], "modalidad"] = hostile_label
+    chota.loc[chota.index[5:10], "descripcion"] = hd.PAYLOAD
+    chota.loc[chota.index[10:15], "delito_especifico"] = r"ROBO $\alpha_{x$"
+    chota.to_csv(tmp_path / "chota.csv", index=False)
+    sectors = gpd.read_file(paths["sectors"])
+    sectors = sectors[sectors["comisaria"].str.contains("CHOTA")].copy()
+    sectors["sector"] = sectors["sector"] + " " + hd.PAYLOAD + r" $\alpha_{x$"
+    sectors["comisaria"] = sectors["comisaria"] + " {{7*7}} {#"
+    sectors.to_file(tmp_path / "sectores.geojson", driver="GeoJSON")
+    for public in ("false", "true"):
+        (tmp_path / "run.toml").write_text(
+            f"""
+title = {json.dumps(hd.PAYLOAD)}
+synthetic = true
+[inputs]
+incidents = ["chota.csv"]
+sectors = "sectores.geojson"
+[hotspots]
+methods = ["kde", "dbscan"]
+[priority]
+bootstrap = 5
+[maps]
+public = {public}
+tiles = false
+""",
+            encoding="utf-8",
+        )
+        out = tmp_path / f"out-{public}"
+        result = CliRunner().invoke(cli, ["run", str(tmp_path / "run.toml"), "--output", str(out)])
+        assert result.exit_code == 0, result.output
+        pages = sorted((out / "mapas").glob("*.html"))
+        assert len(pages) >= 3
+        for page in pages:
+            content = page.read_text(encoding="utf-8")
+            assert hd.EVALUATED not in content and "<img src=x" not in content
+        assert hd.PAYLOAD in (out / "RESUMEN.md").read_text(encoding="utf-8")
+        assert len(list((out / "patrullaje").glob("*.pdf"))) == 1
