@@ -107,5 +107,5 @@ def test_public_maps_privacy_k(tmp_path):
     assert read_config(write(tmp_path, base)).privacy_k is None  # the documented default (5)
     assert read_config(write(tmp_path, base + "privacy_k = 7\n")).privacy_k == 7
     for bad in ("0", "2.5", "true", '"5"'):
-        with pytest.raises(ConfigError, match="maps.privacy_k"):
+        with pytest.raises(ConfigError, match=r"maps\.privacy_k"):
             read_config(write(tmp_path, base + f"privacy_k = {bad}\n"))
