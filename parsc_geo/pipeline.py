@@ -615,6 +615,7 @@ def _stage_maps(run: _Run) -> str:
         sectors=state["sectors"],
         output_dir=out / "mapas",
         public=config.public,
+        privacy_k=config.privacy_k,
         offline=config.offline,
         synthetic=config.synthetic,
         parameters={

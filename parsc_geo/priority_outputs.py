@@ -412,6 +412,7 @@ def write_priority_map_html(
         new_map,
         write_map_html,
     )
+    from .privacy import DEFAULT_K, count_text
 
     frame = _map_frame(result, level, target)
     name = str(frame["objetivo_nombre"].iloc[0])
@@ -425,19 +426,31 @@ def write_priority_map_html(
         source=", ".join(str(s["source"]) for s in result.inputs),
         parameters={"regla": result.parameters["rule"], "n_boot": result.parameters["n_boot"]},
         public=True,
-        generalisation=f"Denuncias agregadas por {level}; no muestra ubicaciones individuales.",
+        generalisation=f"Denuncias agregadas por {level}; no muestra ubicaciones individuales. "
+        f"Recuentos menores que {DEFAULT_K} (y las tasas que los revelan) no se muestran "
+        "(regla de privacidad de parsc_geo.privacy).",
     )
     if result.synthetic:
         add_synthetic_banner(m)
     unit = "provincia" if level == "provincia" else "distrito"
+    # privacy rule: a count of 1 to k - 1 complaints is suppressed, with every indicator that
+    # would reveal it (rates times population, shares, variation)
+    small = ((frame["n"] > 0) & (frame["n"] < DEFAULT_K)).to_numpy()
+
+    def shown(values: pd.Series, text: Callable[[float], str]) -> list[str]:
+        return ["—" if hide else text(v) for v, hide in zip(values, small, strict=True)]
+
     props = frame.assign(
         nombre=(frame["provincia"] if level == "provincia" else frame["distrito"]).map(html.escape),
         nivel_texto=frame["nivel"].map(LEVEL_LABELS_ES),
-        denuncias=frame["n"].map(lambda v: f"{int(v):,}"),
-        tasa_txt=frame["tasa"].map(lambda v: _fmt_es(v, 1)),
-        tasa_eb_txt=frame["tasa_eb"].map(lambda v: _fmt_es(v, 1)),
-        part_txt=frame["participacion"].map(lambda v: _fmt_es(v, 1) + " %"),
-        var_txt=frame["variacion"].map(lambda v: _fmt_es(v, 1) + " %"),
+        denuncias=[
+            count_text(v, DEFAULT_K) if hide else f"{int(v):,}"
+            for v, hide in zip(frame["n"], small, strict=True)
+        ],
+        tasa_txt=shown(frame["tasa"], lambda v: _fmt_es(v, 1)),
+        tasa_eb_txt=shown(frame["tasa_eb"], lambda v: _fmt_es(v, 1)),
+        part_txt=shown(frame["participacion"], lambda v: _fmt_es(v, 1) + " %"),
+        var_txt=shown(frame["variacion"], lambda v: _fmt_es(v, 1) + " %"),
         estab_txt=frame["estabilidad"].map(lambda v: _fmt_es(v * 100, 0) + " %"),
         color=frame["nivel"].map(LEVEL_COLORS),
     )[
@@ -534,7 +547,13 @@ def write_priority_map_png(
     frame = to_metric(_map_frame(result, level, target))
     name = str(frame["objetivo_nombre"].iloc[0])
 
+    from .reports.pdf import RC_PARAMS
+
     def draw(tmp: Path) -> None:
+        with matplotlib.rc_context(RC_PARAMS):  # names as plain text, never mathtext
+            _draw_priority_png(tmp)
+
+    def _draw_priority_png(tmp: Path) -> None:
         fig, ax = plt.subplots(figsize=(8.3, 9.5))
         try:
             frame.plot(

@@ -252,6 +252,7 @@ def test_cli_map_writes_atlas(tmp_path, npm_folder):
     assert names == [
         "comisaria-comisaria-cajamarca-i.html",
         "index.html",
+        "privacidad.json",  # the public maps' accounting (privacy rule, issue 13)
         "provincia-cajamarca.html",
     ]
     page = (out / "provincia-cajamarca.html").read_text(encoding="utf-8")

@@ -22,6 +22,7 @@ Examples:
   parsc-geo map
   parsc-geo map --workspace cajamarca.gpkg -o maps/ --overwrite
   parsc-geo map --public --offline -o publico/
+  parsc-geo map --public --privacy-k 10 -o publico/
   parsc-geo map --tiles ninguna
 """,
 )
@@ -37,8 +38,9 @@ Examples:
 @click.option(
     "--public",
     is_flag=True,
-    help="Public maps: no points of violence against women or sexual offences, other points "
-    "snapped to a 100 m grid, no free text in popups.",
+    help="Public maps (privacy rule of parsc_geo.privacy): sensitive or unrecognised "
+    "categories never located; other incidents pooled into places of at least K incidents; "
+    "small counts suppressed; no free text; privacidad.json written beside the pages.",
 )
 @click.option(
     "--tiles",
@@ -51,7 +53,14 @@ Examples:
     "--grid-m",
     type=click.FloatRange(min=1.0),
     default=None,
-    help="Grid (m) of public maps [default: settings.PUBLIC_GRID_M = 100].",
+    help="Finest grid (m) of public maps [default: settings.PUBLIC_GRID_M = 100].",
+)
+@click.option(
+    "--privacy-k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Public maps: minimum number of incidents behind every place and count "
+    "[default: parsc_geo.privacy.DEFAULT_K = 5].",
 )
 @overwrite_option
 @click.pass_context
@@ -63,19 +72,21 @@ def command(
     public: bool,
     tiles: str,
     grid_m: float | None,
+    privacy_k: int | None,
     overwrite: bool,
 ) -> None:
     """Write one HTML map per province, one per comisaría with sectors, and index.html.
 
     Maps read the workspace's incidents, its sector layer and any hotspot layers
     (``hotspots`` or ``hotspots_*``); the kernel density of each map is computed on the fly.
-    By default maps are for police use ("USO INTERNO"); --public generalises them.
+    By default maps are for police use ("USO INTERNO"); --public applies the privacy rule.
     Copy the whole folder (pages and lib/) to share the maps, or use --offline for single files.
     """
     import pandas as pd
 
     from .. import settings
     from ..maps import write_atlas
+    from ..privacy import DEFAULT_K
     from ..store import Workspace
 
     ws = Workspace(workspace)
@@ -103,11 +114,19 @@ def command(
             "workspace": str(workspace),
             "public": public,
             "offline": offline,
-            **({"public_grid_m": grid_m or settings.PUBLIC_GRID_M} if public else {}),
+            **(
+                {
+                    "public_grid_m": grid_m or settings.PUBLIC_GRID_M,
+                    "privacy_k": privacy_k or DEFAULT_K,
+                }
+                if public
+                else {}
+            ),
         },
         overwrite=overwrite,
         tiles=_TILES[tiles],
         grid_m=grid_m,
+        privacy_k=privacy_k,
     )
     if not is_quiet(ctx):
         for path in paths:
