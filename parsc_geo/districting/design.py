@@ -544,6 +544,7 @@ def design_sectors(
         "crs": crs,
         "bloques": params,
         "carga": {"workload": opts.workload, "pesos": wl.weights, "unidad": wl.unit},
+        "carga_texto": wl.describe(),
         "sectores": k,
         "sectores_motivo": k_reason,
         "subsectores_por_sector": sub_numbers,

@@ -444,6 +444,80 @@ def findings(evaluation: PlanEvaluation, plan: str) -> list[str]:
     return lines
 
 
+def evaluate_sectors(
+    incidents: gpd.GeoDataFrame,
+    sectors: gpd.GeoDataFrame,
+    comisaria: str,
+    *,
+    jurisdiction: BaseGeometry | None = None,
+    include_at_station: bool = False,
+    stations: gpd.GeoDataFrame | None = None,
+) -> tuple[Comisaria, PlanEvaluation, tuple[float, float] | None]:
+    """Evaluate the existing sectors of one comisaría of a sector layer.
+
+    Parameters
+    ----------
+    incidents
+        Point incidents (any CRS); those stacked at a station (``at_station``) are left out
+        unless ``include_at_station``.
+    sectors
+        Sector layer (:func:`parsc_geo.sectors.read_sectors`).
+    comisaria
+        Name or id of a comisaría of the layer.
+    jurisdiction
+        Its jurisdiction in UTM 17S; default: the union of its subsectors with holes filled
+        (so the holes are the layer's gaps).
+    include_at_station
+        Count incidents stacked at a police station.
+    stations
+        Police units (default: bundled CENACOM 2017).
+
+    Returns
+    -------
+    (Comisaria, PlanEvaluation, station_xy)
+    """
+    from pyproj import Transformer
+
+    from .._errors import ConfigError
+    from ..settings import CRS_METRIC_CAJAMARCA
+    from .design import data_year, usable_incidents
+    from .jurisdiction import fill_holes, find_comisaria, layer_jurisdiction
+
+    com = find_comisaria(comisaria, sectors=sectors, stations=stations)
+    if not com.in_layer:
+        known = ", ".join(dict.fromkeys(sectors["comisaria"].astype(str)))
+        raise ConfigError(
+            f"la comisaría {com.name} no tiene sectores en la capa",
+            hint=f"la capa tiene sectores de: {known}; para proponer sectores use "
+            "'parsc-geo sectors design'",
+        )
+    crs = CRS_METRIC_CAJAMARCA
+    territory = (
+        jurisdiction
+        if jurisdiction is not None
+        else fill_holes(layer_jurisdiction(sectors, com.name, crs))
+    )
+    station_xy = None
+    if com.station_lonlat is not None:
+        sx, sy = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(
+            *com.station_lonlat
+        )
+        station_xy = (float(sx), float(sy))
+    counted, _ = usable_incidents(incidents, include_at_station)
+    layer = sectors[sectors["comisaria"].astype(str) == com.name].to_crs(crs)
+    evaluation = evaluate_plan(
+        layer,
+        counted,
+        comisaria=com,
+        jurisdiction=territory,
+        station_xy=station_xy,
+        year=data_year(incidents),
+        plan=PLAN_EXISTING,
+        weights={"incidents": 1.0},
+    )
+    return com, evaluation, station_xy
+
+
 #: Summary indicators shown in the old-vs-new table: key → Spanish label.
 SUMMARY_LABELS: Final[dict[str, str]] = {
     "unidades": "número de unidades",
@@ -504,6 +578,7 @@ __all__ = [
     "PlanEvaluation",
     "coefficient_of_variation",
     "evaluate_plan",
+    "evaluate_sectors",
     "gini",
     "max_min_ratio",
     "polsby_popper",
