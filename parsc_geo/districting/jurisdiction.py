@@ -137,9 +137,7 @@ def find_comisaria(
     partial = [k for f, k in by_fold.items() if pattern.search(f)]
     if len(partial) == 1:
         return find_comisaria(partial[0], sectors=sectors, stations=stations)
-    close = difflib.get_close_matches(wanted, list(by_fold), n=CLOSE_NAMES, cutoff=0.5)
-    contains = [k for f, k in by_fold.items() if wanted in f and by_fold[f] not in close]
-    suggestions = [by_fold[c] for c in close] + contains[: max(0, CLOSE_NAMES - len(close))]
+    suggestions = close_names(wanted, by_fold)
     hint = (
         "nombres parecidos: " + "; ".join(suggestions)
         if suggestions
@@ -147,6 +145,35 @@ def find_comisaria(
         "o su código id_n"
     )
     raise ConfigError(f"la comisaría {name!r} no se encuentra", hint=hint)
+
+
+#: Words every station name shares; left out when looking for close names.
+_GENERIC_WORDS: Final[frozenset[str]] = frozenset(
+    {"COMISARIA", "SECTORIAL", "RURAL", "PNP", "CPNP", "DE", "DEL", "LA", "DEPENDENCIA"}
+)
+
+
+def _core(folded: str) -> str:
+    return " ".join(w for w in re.split(r"[^A-Z0-9]+", folded) if w and w not in _GENERIC_WORDS)
+
+
+def close_names(wanted: str, by_fold: dict[str, str]) -> list[str]:
+    """Return up to :data:`CLOSE_NAMES` known names closest to ``wanted`` (folded).
+
+    Names are compared without the words all station names share (``COMISARIA``,
+    ``SECTORIAL`` …), so that ``COMISARIA JAEM`` finds ``COMISARIA SECTORIAL JAEN``.
+    """
+    target = _core(wanted) or wanted
+    scored = []
+    for folded, name in by_fold.items():
+        core = _core(folded) or folded
+        ratio = difflib.SequenceMatcher(None, target, core).ratio()
+        words = max(
+            (difflib.SequenceMatcher(None, target, w).ratio() for w in core.split()), default=0.0
+        )
+        scored.append((-max(ratio, words), name))
+    scored.sort()
+    return [name for score, name in scored[:CLOSE_NAMES] if -score >= 0.5]
 
 
 def _comisaria(name: str, comisaria_id: str, in_layer: bool, row: Any) -> Comisaria:
