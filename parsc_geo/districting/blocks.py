@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 DEFAULT_TARGET_BLOCKS: Final[int] = 2000
 #: Default block shape.
 DEFAULT_SHAPE: Final[str] = "hex"
+#: A refined block is cut into cells this many times smaller (:func:`refine_blocks`).
+REFINE_FACTOR: Final[int] = 3
 #: Blocks are neighbours when they share more than this fraction of the cell size.
 SHARED_EDGE_MIN_FRACTION: Final[float] = 1e-3
 
@@ -58,7 +60,8 @@ class Blocks:
     ----------
     frame
         One row per block (metric CRS): ``block_id``, ``ubigeo`` (district piece, or empty),
-        ``x``, ``y`` (centroid), ``area_m2``, ``perimeter_m``, geometry.
+        ``cell_size_m`` (of the cell it was cut from), ``x``, ``y`` (centroid), ``area_m2``,
+        ``perimeter_m``, geometry.
     neighbours
         For each block, the indices of its neighbours (ascending).
     shared
@@ -187,37 +190,87 @@ def make_blocks(
             for part in polygon_parts(cell):
                 geoms.append(part)
                 ubigeo_of.append(code)
+    parameters = {
+        "cell_size": float(chosen),
+        "cell_size_auto": cell_size is None,
+        "shape": shape,
+        "crs": grid.crs.to_string(),
+        "by_district": pieces is not None,
+        "refined": 0,
+    }
+    return _assemble(geoms, ubigeo_of, [float(chosen)] * len(geoms), grid.crs, parameters)
+
+
+def _assemble(
+    geoms: list[Any], ubigeo_of: list[str], sizes: list[float], crs: Any, parameters: dict[str, Any]
+) -> Blocks:
+    """Build :class:`Blocks` (table, adjacency, bridges) from block polygons."""
+    import geopandas as gpd
+    import shapely
+
     geom_arr = np.array(geoms, dtype=object)
     centroids = shapely.centroid(geom_arr)
     frame = gpd.GeoDataFrame(
         {
             "block_id": np.arange(len(geom_arr), dtype=np.int64),
             "ubigeo": ubigeo_of,
+            "cell_size_m": sizes,
             "x": shapely.get_x(centroids),
             "y": shapely.get_y(centroids),
             "area_m2": shapely.area(geom_arr),
             "perimeter_m": shapely.length(geom_arr),
         },
         geometry=list(geom_arr),
-        crs=grid.crs,
+        crs=crs,
     )
-    neighbours, shared = _adjacency(geom_arr, frame["perimeter_m"].to_numpy(), chosen)
+    smallest = float(min(sizes)) if sizes else 1.0
+    neighbours, shared = _adjacency(geom_arr, frame["perimeter_m"].to_numpy(), smallest)
     bridges = _bridge(neighbours, shared, frame["x"].to_numpy(), frame["y"].to_numpy())
     return Blocks(
         frame=frame,
         neighbours=neighbours,
         shared=shared,
         bridges=bridges,
-        parameters={
-            "cell_size": float(chosen),
-            "cell_size_auto": cell_size is None,
-            "shape": shape,
-            "crs": grid.crs.to_string(),
-            "n_blocks": len(frame),
-            "n_bridges": len(bridges),
-            "by_district": pieces is not None,
-        },
+        parameters={**parameters, "n_blocks": len(frame), "n_bridges": len(bridges)},
     )
+
+
+def refine_blocks(blocks: Blocks, split: np.ndarray, factor: int = REFINE_FACTOR) -> Blocks:
+    """Return the blocks with those marked in ``split`` cut into cells ``factor`` times smaller.
+
+    A block holding a large part of the workload cannot be shared between sectors; cutting it
+    lets the design balance finely where the incidents are, and keeps big blocks where there
+    are none. Cells never go below ``settings.MIN_CELL_SIZE_M``; the new cells follow the same
+    lattice rules (:func:`parsc_geo.grid.make_grid`) clipped to the block, so the blocks still
+    tile the jurisdiction.
+    """
+    from ..grid import make_grid
+    from .jurisdiction import polygon_parts
+
+    frame = blocks.frame
+    shape = blocks.parameters["shape"]
+    geoms: list[Any] = []
+    ubigeo_of: list[str] = []
+    sizes: list[float] = []
+    refined = 0
+    for geom, code, size, cut in zip(
+        frame.geometry, frame["ubigeo"], frame["cell_size_m"], split, strict=True
+    ):
+        smaller = float(size) / factor
+        if cut and smaller >= MIN_CELL_SIZE_M:
+            cells = make_grid(geom, smaller, shape=shape, crs=frame.crs, clip=True)
+            refined += 1
+            for cell in cells.geometry:
+                for part in polygon_parts(cell):
+                    geoms.append(part)
+                    ubigeo_of.append(code)
+                    sizes.append(smaller)
+        else:
+            geoms.append(geom)
+            ubigeo_of.append(code)
+            sizes.append(float(size))
+    parameters = {**blocks.parameters, "refined": blocks.parameters.get("refined", 0) + refined}
+    return _assemble(geoms, ubigeo_of, sizes, frame.crs, parameters)
 
 
 def _adjacency(

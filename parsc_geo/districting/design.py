@@ -52,11 +52,18 @@ if TYPE_CHECKING:
     from .evaluate import PlanEvaluation
     from .jurisdiction import Comisaria
     from .partition import Graph, Partition
+    from .workload import Workload
 
 #: Sectors designed when neither a number, a target nor existing sectors say how many.
 DEFAULT_SECTORS: Final[int] = 4
 #: Subsectors per sector when neither a number nor existing subsectors say how many.
 DEFAULT_SUBSECTORS: Final[int] = 4
+#: A block holding more than this share of a sector's workload is cut into smaller cells.
+HEAVY_SHARE: Final[float] = 0.05
+#: Rounds of cutting heavy blocks.
+MAX_REFINE_ROUNDS: Final[int] = 2
+#: Cutting stops before the blocks exceed this number.
+MAX_BLOCKS: Final[int] = 6000
 #: Year of the population estimate when the incidents have no dates.
 DEFAULT_POPULATION_YEAR: Final[int] = 2020
 
@@ -354,7 +361,7 @@ def design_sectors(
     import shapely
     from pyproj import Transformer
 
-    from .blocks import district_pieces, make_blocks
+    from .blocks import REFINE_FACTOR, district_pieces, make_blocks, refine_blocks
     from .evaluate import PLAN_DESIGNED, PLAN_EXISTING, evaluate_plan
     from .jurisdiction import find_comisaria
     from .labels import label_style, sector_label, subsector_label
@@ -392,6 +399,10 @@ def design_sectors(
         ok = np.isfinite(sx_all)
         stacked = int(shapely.contains_xy(territory, sx_all[ok], sy_all[ok]).sum())
     year = data_year(incidents)
+    # Project once and keep the incidents near the jurisdiction: every count below reuses them.
+    counted = counted.to_crs(crs)
+    minx, miny, maxx, maxy = territory.bounds
+    counted = counted.cx[minx:maxx, miny:maxy]
 
     pieces = None
     if opts.respect_districts:
@@ -404,24 +415,38 @@ def design_sectors(
     how = "automático" if params["cell_size_auto"] else "indicado"
     messages.append(
         f"{com.name}: jurisdicción {territory.area / 1e6:.1f} km² ({source}); "
-        f"{len(blocks)} bloques: celdas {shape_es} de {params['cell_size']:.0f} m ({how})"
+        f"celdas {shape_es} de {params['cell_size']:.0f} m ({how}), {len(blocks)} bloques"
     )
-    table = block_table(
-        blocks, counted, station_xy=station_xy, population=block_population(blocks, year)
-    )
+    weights = workload_weights(opts.workload, opts.weights)
+
+    def measure(b: Blocks) -> tuple[pd.DataFrame, Workload]:
+        tab = block_table(b, counted, station_xy=station_xy, population=block_population(b, year))
+        return tab, combine(tab, weights)
+
+    table, wl = measure(blocks)
+    existing_layer = None
+    if com.in_layer and sectors is not None:
+        existing_layer = sectors[sectors["comisaria"].astype(str) == com.name]
+    k, k_reason = _sector_count(opts, wl.values, existing_layer)
+    for _round in range(MAX_REFINE_ROUNDS):
+        heavy = _heavy_blocks(blocks, wl.values, k)
+        if not heavy.any():
+            break
+        before = len(blocks)
+        blocks = refine_blocks(blocks, heavy)
+        table, wl = measure(blocks)
+        messages.append(
+            f"{int(heavy.sum())} bloques con más del {100 * HEAVY_SHARE:.0f} % de la carga de un "
+            f"sector divididos en celdas {REFINE_FACTOR} veces menores: {before} → "
+            f"{len(blocks)} bloques"
+        )
     n_inside = int(table["denuncias"].sum())
     messages.append(
         f"{n_inside} denuncias dentro de la jurisdicción"
         + (f" ({stacked} apiladas en comisarías, excluidas)" if stacked else "")
     )
-    wl = combine(table, workload_weights(opts.workload, opts.weights))
     messages.append(f"carga equilibrada: {wl.describe()} (unidad: {wl.unit})")
     messages.extend(wl.notes)
-
-    existing_layer = None
-    if com.in_layer and sectors is not None:
-        existing_layer = sectors[sectors["comisaria"].astype(str) == com.name]
-    k, k_reason = _sector_count(opts, wl.values, existing_layer)
     if k > len(blocks):
         raise ConfigError(
             f"se pidieron {k} sectores pero la jurisdicción tiene {len(blocks)} bloques",
@@ -569,6 +594,28 @@ def design_sectors(
         parameters=parameters,
         messages=messages,
     )
+
+
+def _heavy_blocks(blocks: Blocks, values: np.ndarray, k: int) -> np.ndarray:
+    """Return the blocks to refine: above :data:`HEAVY_SHARE` of a sector's workload.
+
+    Only blocks whose cells can still be cut (not below ``settings.MIN_CELL_SIZE_M``) and, when
+    there are too many, the heaviest that keep the block count under :data:`MAX_BLOCKS`.
+    """
+    from ..settings import MIN_CELL_SIZE_M
+    from .blocks import REFINE_FACTOR
+
+    total = float(values.sum())
+    if total <= 0:
+        return np.zeros(len(values), dtype=bool)
+    sizes = blocks.frame["cell_size_m"].to_numpy(float)
+    heavy = (values > HEAVY_SHARE * total / k) & (sizes / REFINE_FACTOR >= MIN_CELL_SIZE_M)
+    room = (MAX_BLOCKS - len(blocks)) // (REFINE_FACTOR * REFINE_FACTOR + 2)
+    if heavy.sum() > room:
+        order = np.argsort(-np.where(heavy, values, -np.inf), kind="stable")
+        heavy = np.zeros(len(values), dtype=bool)
+        heavy[order[: max(room, 0)]] = True
+    return heavy
 
 
 def _sector_count(

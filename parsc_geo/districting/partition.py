@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 #: λ, the weight of compactness against balance in the objective.
 DEFAULT_COMPACTNESS: Final[float] = 0.05
 #: Number of seeded region-growing starts.
-DEFAULT_STARTS: Final[int] = 3
+DEFAULT_STARTS: Final[int] = 2
 #: Upper bound on local-search passes (a pass that moves nothing ends the search earlier).
 MAX_PASSES: Final[int] = 200
 #: Improvements smaller than this are ignored (floating-point noise).
