@@ -37,7 +37,7 @@ def sample() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 @pytest.mark.parametrize("name", SAMPLE_COMISARIAS)
 def test_sample_designs_are_balanced_contiguous_and_better(
-    sample: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], name: str
+    sample: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame], name: str, tmp_path: Path
 ) -> None:
     incidents, sectors = sample
     design = design_sectors(
@@ -55,6 +55,11 @@ def test_sample_designs_are_balanced_contiguous_and_better(
     # The designed sectors' incidents add up to those inside the jurisdiction.
     sector_rows = design.designed.units.query("nivel == 'sector'")
     assert sector_rows["denuncias"].sum() == design.blocks.frame["denuncias"].sum()
+    # Fed back as a sector layer: read and checked with no repair, gap or overlap.
+    path = tmp_path / "disenados.geojson"
+    design.layer.to_file(path)
+    _, report = check_sectors(read_sectors(path))
+    assert report.ok and not report.repaired, report.summary()
 
 
 def test_design_cli_writes_a_layer_read_sectors_accepts(tmp_path: Path) -> None:

@@ -25,6 +25,11 @@ District limits
     With ``respect_districts`` blocks are cut along district limits and each sector stays in
     one district; the sectors are shared among districts in proportion to their workload
     (largest remainders, at least one each).
+Heavy blocks
+    A block holding more than :data:`HEAVY_SHARE` of a sector's workload cannot be shared and
+    limits the balance; with ``refine`` (default: when the cell size is automatic) such blocks
+    are cut into cells three times smaller, twice at most, never below 50 m and never beyond
+    :data:`MAX_BLOCKS` blocks (:func:`parsc_geo.districting.blocks.refine_blocks`).
 Incidents stacked at the station
     Left out by default (their place is the station's door, not where they happened).
 """
@@ -64,6 +69,9 @@ HEAVY_SHARE: Final[float] = 0.05
 MAX_REFINE_ROUNDS: Final[int] = 2
 #: Cutting stops before the blocks exceed this number.
 MAX_BLOCKS: Final[int] = 6000
+#: Precision (m) of the unions of blocks into subsectors: a fixed-precision overlay, so that
+#: the T-junctions between cut and uncut blocks give valid polygons.
+UNION_GRID_M: Final[float] = 1e-4
 #: Year of the population estimate when the incidents have no dates.
 DEFAULT_POPULATION_YEAR: Final[int] = 2020
 
@@ -97,6 +105,7 @@ class DesignOptions:
     starts: int = DEFAULT_STARTS
     seed: int = SEED
     include_at_station: bool = False
+    refine: bool | None = None
 
     def check(self) -> None:
         """Raise :class:`ConfigError` listing every invalid setting."""
@@ -428,7 +437,8 @@ def design_sectors(
     if com.in_layer and sectors is not None:
         existing_layer = sectors[sectors["comisaria"].astype(str) == com.name]
     k, k_reason = _sector_count(opts, wl.values, existing_layer)
-    for _round in range(MAX_REFINE_ROUNDS):
+    refine = opts.refine if opts.refine is not None else opts.cell_size is None
+    for _round in range(MAX_REFINE_ROUNDS if refine else 0):
         heavy = _heavy_blocks(blocks, wl.values, k)
         if not heavy.any():
             break
@@ -659,7 +669,7 @@ def _layer(blocks: Blocks, comisaria: Comisaria) -> gpd.GeoDataFrame:
                 "comisaria_id": comisaria.comisaria_id,
                 "sector": sector,
                 "subsector": subsector,
-                "geometry": shapely.union_all(group.geometry.to_numpy()),
+                "geometry": shapely.union_all(group.geometry.to_numpy(), grid_size=UNION_GRID_M),
             }
         )
     layer = gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
