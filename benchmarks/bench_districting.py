@@ -44,7 +44,9 @@ def skater_reference(design: object, k: int) -> tuple[float, float]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         weights = W({i: list(nb) for i, nb in enumerate(blocks.neighbours)}, silence_warnings=True)
-        xy = pd.DataFrame({"x": frame["x"] - frame["x"].mean(), "y": frame["y"] - frame["y"].mean()})
+        xy = pd.DataFrame(
+            {"x": frame["x"] - frame["x"].mean(), "y": frame["y"] - frame["y"].mean()}
+        )
         start = time.perf_counter()
         model = Skater(xy, weights, ["x", "y"], n_clusters=k, floor=1, islands="increase")
         model.solve()
@@ -92,9 +94,10 @@ def main() -> None:
         )
         worst = max(worst, time.perf_counter() - one)
         summary = result.designed.summary["sector"]
+        cv_one = summary.get("cv_denuncias", float("nan"))
         print(
             f"   {result.comisaria.name}: {len(result.blocks)} bloques, "
-            f"{int(summary['unidades'])} sectores, CV {summary.get('cv_denuncias', float('nan')):.3f}, "
+            f"{int(summary['unidades'])} sectores, CV {cv_one:.3f}, "
             f"{int(summary['contiguos'])} contiguos"
         )
     total = time.perf_counter() - start

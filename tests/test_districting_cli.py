@@ -46,9 +46,11 @@ def test_sample_designs_are_balanced_contiguous_and_better(
     new = design.designed.summary["sector"]
     old = design.existing.summary["sector"] if design.existing else {}
     assert new["cv_denuncias"] <= 0.15
-    assert new["contiguos"] == new["unidades"] == sectors.loc[
-        sectors["comisaria"] == name, "sector"
-    ].nunique()
+    assert (
+        new["contiguos"]
+        == new["unidades"]
+        == sectors.loc[sectors["comisaria"] == name, "sector"].nunique()
+    )
     assert old["cv_denuncias"] > new["cv_denuncias"]
     assert all(g.geom_type == "Polygon" for g in design.designed.sectors.geometry)
     assert new["hueco_km2"] < 1e-4 and new["solape_km2"] < 1e-4 and new["fuera_km2"] < 1e-4
@@ -83,7 +85,7 @@ def test_design_cli_writes_a_layer_read_sectors_accepts(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "coeficiente de variación" in result.output
     layer = read_sectors(out / "sectores_disenados.geojson")
-    repaired, report = check_sectors(layer)
+    _, report = check_sectors(layer)
     assert report.ok and not report.repaired, report.summary()
     assert set(layer["comisaria"]) == {"COMISARIA SECTORIAL CHOTA"}
     assert layer["sector"].nunique() == 3
@@ -121,7 +123,17 @@ def test_design_cli_refuses_to_overwrite(tmp_path: Path) -> None:
     (out / "sectores_disenados.geojson").write_text("{}")
     result = CliRunner().invoke(
         cli,
-        ["sectors", "design", str(INCIDENTS), "--comisaria", "CHOTA", "--sectors", "2", "-o", str(out)],
+        [
+            "sectors",
+            "design",
+            str(INCIDENTS),
+            "--comisaria",
+            "CHOTA",
+            "--sectors",
+            "2",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 5
     assert "--overwrite" in result.output
@@ -182,7 +194,11 @@ def test_evaluate_without_a_layer_exits_3(tmp_path: Path) -> None:
 
 
 def test_help_ends_with_examples() -> None:
-    for args in (["sectors", "--help"], ["sectors", "design", "--help"], ["sectors", "evaluate", "--help"]):
+    for args in (
+        ["sectors", "--help"],
+        ["sectors", "design", "--help"],
+        ["sectors", "evaluate", "--help"],
+    ):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0
         assert "Examples:" in result.output

@@ -166,14 +166,16 @@ def test_station_block_stays_in_sector_one() -> None:
 
     chota = find_comisaria("COMISARIA SECTORIAL CHOTA")
     assert chota.station_lonlat is not None
-    sx, sy = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(
-        *chota.station_lonlat
-    )
+    sx, sy = Transformer.from_crs("EPSG:4326", CRS, always_xy=True).transform(*chota.station_lonlat)
     # The station near the north-east corner of a 4 × 4 km square with even workload.
     territory = shapely.box(sx - 3800, sy - 3800, sx + 200, sy + 200)
     rng = np.random.default_rng(2)
     pts = list(
-        zip(rng.uniform(sx - 3800, sx + 200, 400), rng.uniform(sy - 3800, sy + 200, 400), strict=True)
+        zip(
+            rng.uniform(sx - 3800, sx + 200, 400),
+            rng.uniform(sy - 3800, sy + 200, 400),
+            strict=True,
+        )
     )
     design = design_sectors(
         incidents_at(pts),

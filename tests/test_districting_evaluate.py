@@ -70,7 +70,13 @@ def test_evaluation_by_hand() -> None:
     a = shapely.box(X0, Y0, X0 + 1000, Y0 + 1000)
     b = shapely.box(X0 + 1000, Y0, X0 + 2000, Y0 + 1000)
     c = shapely.box(X0 + 1950, Y0, X0 + 2900, Y0 + 1000)
-    units = layer([("SECTOR 1", "SUB SECTOR A", a), ("SECTOR 1", "SUB SECTOR B", b), ("SECTOR 2", "SUB SECTOR C", c)])
+    units = layer(
+        [
+            ("SECTOR 1", "SUB SECTOR A", a),
+            ("SECTOR 1", "SUB SECTOR B", b),
+            ("SECTOR 2", "SUB SECTOR C", c),
+        ]
+    )
     pts = [(X0 + 500, Y0 + 500)] * 3 + [(X0 + 1500, Y0 + 500)] + [(X0 + 2500, Y0 + 500)] * 4
     incidents = gpd.GeoDataFrame(
         {"harm": [1.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0, 3.0]},

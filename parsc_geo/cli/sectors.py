@@ -64,7 +64,9 @@ def _comisarias(
         mask = stations["provincia"].map(fold) == fold(provincia)
         if not mask.any():
             known = ", ".join(sorted(set(stations["provincia"])))
-            raise ConfigError(f"la provincia {provincia!r} no se encuentra", hint=f"provincias: {known}")
+            raise ConfigError(
+                f"la provincia {provincia!r} no se encuentra", hint=f"provincias: {known}"
+            )
         chosen += stations.loc[mask, "id_n"].astype(str).tolist()
     if not chosen and sectors is not None and len(sectors):
         chosen = list(dict.fromkeys(sectors["comisaria"].astype(str)))
@@ -136,7 +138,9 @@ Examples:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Sector layer (GeoJSON, GeoPackage, Shapefile, KML) [default: the workspace's].",
 )
-@click.option("--comisaria", "comisarias", multiple=True, help="Comisaría (repeatable) [default: all].")
+@click.option(
+    "--comisaria", "comisarias", multiple=True, help="Comisaría (repeatable) [default: all]."
+)
 @include_option
 @paper_option
 @click.option(
@@ -212,7 +216,9 @@ Examples:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Today's sector layer: jurisdiction and plan to compare [default: the workspace's].",
 )
-@click.option("--comisaria", "comisarias", multiple=True, help="Comisaría (name or CENACOM id; repeatable).")
+@click.option(
+    "--comisaria", "comisarias", multiple=True, help="Comisaría (name or CENACOM id; repeatable)."
+)
 @click.option("--provincia", help="Design every census police unit of this province.")
 @click.option(
     "--jurisdiction",
@@ -221,7 +227,9 @@ Examples:
     help="Polygon file of the jurisdiction (one comisaría) [default: from the sectors or derived].",
 )
 @click.option("--sectors", "n_sectors", type=click.IntRange(min=1), help="Number of sectors.")
-@click.option("--subsectors", "n_subsectors", type=click.IntRange(min=1), help="Subsectors per sector.")
+@click.option(
+    "--subsectors", "n_subsectors", type=click.IntRange(min=1), help="Subsectors per sector."
+)
 @click.option(
     "--workload",
     type=click.Choice(["incidents", "harm", "mixed"]),

@@ -46,8 +46,6 @@ if TYPE_CHECKING:
 DEFAULT_TARGET_BLOCKS: Final[int] = 2000
 #: Default block shape.
 DEFAULT_SHAPE: Final[str] = "hex"
-#: A refined block is cut into cells this many times smaller (:func:`refine_blocks`).
-REFINE_FACTOR: Final[int] = 3
 #: Blocks are neighbours when they share more than this fraction of the cell size.
 SHARED_EDGE_MIN_FRACTION: Final[float] = 1e-3
 
@@ -60,7 +58,8 @@ class Blocks:
     ----------
     frame
         One row per block (metric CRS): ``block_id``, ``ubigeo`` (district piece, or empty),
-        ``cell_size_m`` (of the cell it was cut from), ``x``, ``y`` (centroid), ``area_m2``,
+        ``cell_size_m`` (its cell size, or √area for a piece of a cut block), ``x``, ``y``
+        (centroid), ``area_m2``,
         ``perimeter_m``, geometry.
     neighbours
         For each block, the indices of its neighbours (ascending).
@@ -124,7 +123,9 @@ def district_pieces(
             taken = shapely.union(taken, geom)
     if not pieces:
         return [("", jurisdiction)]
-    rest = polygon_parts(shapely.difference(jurisdiction, shapely.union_all([p for _, p in pieces])))
+    rest = polygon_parts(
+        shapely.difference(jurisdiction, shapely.union_all([p for _, p in pieces]))
+    )
     for part in rest:
         best = max(
             range(len(pieces)),
@@ -166,7 +167,6 @@ def make_blocks(
     -------
     Blocks
     """
-    import geopandas as gpd
     import shapely
 
     from ..grid import make_grid
@@ -235,20 +235,40 @@ def _assemble(
     )
 
 
-def refine_blocks(blocks: Blocks, split: np.ndarray, factor: int = REFINE_FACTOR) -> Blocks:
-    """Return the blocks with those marked in ``split`` cut into cells ``factor`` times smaller.
+def split_block(geom: Any) -> list[Any]:
+    """Split a block into triangles that add no corner to its boundary.
+
+    A convex block is fanned from its centroid (a hexagon gives 6 triangles, a square 4, a
+    triangle 3); a concave one (cut by the jurisdiction's boundary) gets its constrained
+    Delaunay triangulation (shapely ≥ 2.1; otherwise it stays whole). Because the boundary
+    keeps exactly its corners, the pieces meet the neighbouring blocks edge to edge, and
+    unions of blocks stay free of slivers.
+    """
+    import shapely
+
+    hull = geom.convex_hull
+    if not len(geom.interiors) and geom.area >= hull.area * (1.0 - 1e-9):
+        ring = shapely.get_coordinates(geom.exterior)
+        centre = shapely.get_coordinates(geom.centroid)[0]
+        triangles = [shapely.Polygon([centre, ring[k], ring[k + 1]]) for k in range(len(ring) - 1)]
+        return [t for t in triangles if t.area > 0]
+    if hasattr(shapely, "constrained_delaunay_triangles"):
+        pieces = shapely.get_parts(shapely.constrained_delaunay_triangles(geom))
+        kept = [t for t in pieces if t.area > 0]
+        if kept:
+            return kept
+    return [geom]
+
+
+def refine_blocks(blocks: Blocks, split: np.ndarray) -> Blocks:
+    """Return the blocks with those marked in ``split`` cut into triangles (:func:`split_block`).
 
     A block holding a large part of the workload cannot be shared between sectors; cutting it
     lets the design balance finely where the incidents are, and keeps big blocks where there
-    are none. Cells never go below ``settings.MIN_CELL_SIZE_M``; the new cells follow the same
-    lattice rules (:func:`parsc_geo.grid.make_grid`) clipped to the block, so the blocks still
-    tile the jurisdiction.
+    are none. Blocks smaller than ``settings.MIN_CELL_SIZE_M`` squared are not cut. The pieces
+    tile the block, so the blocks still tile the jurisdiction.
     """
-    from ..grid import make_grid
-    from .jurisdiction import polygon_parts
-
     frame = blocks.frame
-    shape = blocks.parameters["shape"]
     geoms: list[Any] = []
     ubigeo_of: list[str] = []
     sizes: list[float] = []
@@ -256,19 +276,12 @@ def refine_blocks(blocks: Blocks, split: np.ndarray, factor: int = REFINE_FACTOR
     for geom, code, size, cut in zip(
         frame.geometry, frame["ubigeo"], frame["cell_size_m"], split, strict=True
     ):
-        smaller = float(size) / factor
-        if cut and smaller >= MIN_CELL_SIZE_M:
-            cells = make_grid(geom, smaller, shape=shape, crs=frame.crs, clip=True)
-            refined += 1
-            for cell in cells.geometry:
-                for part in polygon_parts(cell):
-                    geoms.append(part)
-                    ubigeo_of.append(code)
-                    sizes.append(smaller)
-        else:
-            geoms.append(geom)
+        pieces = split_block(geom) if cut and geom.area > MIN_CELL_SIZE_M**2 else [geom]
+        refined += len(pieces) > 1
+        for piece in pieces:
+            geoms.append(piece)
             ubigeo_of.append(code)
-            sizes.append(float(size))
+            sizes.append(float(size) if len(pieces) == 1 else float(np.sqrt(piece.area)))
     parameters = {**blocks.parameters, "refined": blocks.parameters.get("refined", 0) + refined}
     return _assemble(geoms, ubigeo_of, sizes, frame.crs, parameters)
 

@@ -28,7 +28,8 @@ District limits
 Heavy blocks
     A block holding more than :data:`HEAVY_SHARE` of a sector's workload cannot be shared and
     limits the balance; with ``refine`` (default: when the cell size is automatic) such blocks
-    are cut into cells three times smaller, twice at most, never below 50 m and never beyond
+    are cut into triangles that keep their boundary (a hexagon into 6, then each triangle into
+    3), :data:`MAX_REFINE_ROUNDS` times at most, never below 50 m × 50 m and never beyond
     :data:`MAX_BLOCKS` blocks (:func:`parsc_geo.districting.blocks.refine_blocks`).
 Incidents stacked at the station
     Left out by default (their place is the station's door, not where they happened).
@@ -66,12 +67,9 @@ DEFAULT_SUBSECTORS: Final[int] = 4
 #: A block holding more than this share of a sector's workload is cut into smaller cells.
 HEAVY_SHARE: Final[float] = 0.05
 #: Rounds of cutting heavy blocks.
-MAX_REFINE_ROUNDS: Final[int] = 2
+MAX_REFINE_ROUNDS: Final[int] = 3
 #: Cutting stops before the blocks exceed this number.
 MAX_BLOCKS: Final[int] = 6000
-#: Precision (m) of the unions of blocks into subsectors: a fixed-precision overlay, so that
-#: the T-junctions between cut and uncut blocks give valid polygons.
-UNION_GRID_M: Final[float] = 1e-4
 #: Year of the population estimate when the incidents have no dates.
 DEFAULT_POPULATION_YEAR: Final[int] = 2020
 
@@ -119,7 +117,9 @@ class DesignOptions:
             if value is not None and (not isinstance(value, int) or value < 1):
                 problems.add(f"{name} debe ser un entero ≥ 1; se recibió {value!r}")
         if self.workload not in WORKLOADS:
-            problems.add(f"workload debe ser uno de {', '.join(WORKLOADS)}; se recibió {self.workload!r}")
+            problems.add(
+                f"workload debe ser uno de {', '.join(WORKLOADS)}; se recibió {self.workload!r}"
+            )
         if self.target_workload is not None and not self.target_workload > 0:
             problems.add(f"target_workload debe ser positivo; se recibió {self.target_workload!r}")
         if self.cell_size is not None and not self.cell_size > 0:
@@ -370,7 +370,7 @@ def design_sectors(
     import shapely
     from pyproj import Transformer
 
-    from .blocks import REFINE_FACTOR, district_pieces, make_blocks, refine_blocks
+    from .blocks import district_pieces, make_blocks, refine_blocks
     from .evaluate import PLAN_DESIGNED, PLAN_EXISTING, evaluate_plan
     from .jurisdiction import find_comisaria
     from .labels import label_style, sector_label, subsector_label
@@ -447,8 +447,7 @@ def design_sectors(
         table, wl = measure(blocks)
         messages.append(
             f"{int(heavy.sum())} bloques con más del {100 * HEAVY_SHARE:.0f} % de la carga de un "
-            f"sector divididos en celdas {REFINE_FACTOR} veces menores: {before} → "
-            f"{len(blocks)} bloques"
+            f"sector divididos en triángulos: {before} → {len(blocks)} bloques"
         )
     n_inside = int(table["denuncias"].sum())
     messages.append(
@@ -490,9 +489,11 @@ def design_sectors(
 
     sector_of = _order_regions(sector_raw, x, y, area, by_station)
     n_sub_each, sub_reason = _subsector_count(opts, existing_layer, k)
-    style = opts.labels or (
-        label_style(existing_layer["subsector"]) if existing_layer is not None else None
-    ) or "letters"
+    style = (
+        opts.labels
+        or (label_style(existing_layer["subsector"]) if existing_layer is not None else None)
+        or "letters"
+    )
     subsector_of = np.zeros(len(blocks), dtype=np.int64)
     sub_results: list[Partition] = []
     number = 0
@@ -609,18 +610,17 @@ def design_sectors(
 def _heavy_blocks(blocks: Blocks, values: np.ndarray, k: int) -> np.ndarray:
     """Return the blocks to refine: above :data:`HEAVY_SHARE` of a sector's workload.
 
-    Only blocks whose cells can still be cut (not below ``settings.MIN_CELL_SIZE_M``) and, when
+    Only blocks larger than ``settings.MIN_CELL_SIZE_M`` squared and, when
     there are too many, the heaviest that keep the block count under :data:`MAX_BLOCKS`.
     """
     from ..settings import MIN_CELL_SIZE_M
-    from .blocks import REFINE_FACTOR
 
     total = float(values.sum())
     if total <= 0:
         return np.zeros(len(values), dtype=bool)
-    sizes = blocks.frame["cell_size_m"].to_numpy(float)
-    heavy = (values > HEAVY_SHARE * total / k) & (sizes / REFINE_FACTOR >= MIN_CELL_SIZE_M)
-    room = (MAX_BLOCKS - len(blocks)) // (REFINE_FACTOR * REFINE_FACTOR + 2)
+    areas = blocks.frame["area_m2"].to_numpy(float)
+    heavy = (values > HEAVY_SHARE * total / k) & (areas > MIN_CELL_SIZE_M**2)
+    room = (MAX_BLOCKS - len(blocks)) // 6
     if heavy.sum() > room:
         order = np.argsort(-np.where(heavy, values, -np.inf), kind="stable")
         heavy = np.zeros(len(values), dtype=bool)
@@ -669,7 +669,7 @@ def _layer(blocks: Blocks, comisaria: Comisaria) -> gpd.GeoDataFrame:
                 "comisaria_id": comisaria.comisaria_id,
                 "sector": sector,
                 "subsector": subsector,
-                "geometry": shapely.union_all(group.geometry.to_numpy(), grid_size=UNION_GRID_M),
+                "geometry": shapely.union_all(group.geometry.to_numpy()),
             }
         )
     layer = gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)

@@ -233,7 +233,7 @@ def unit_components(
 
 
 def _carga(table: pd.DataFrame, weights: dict[str, float] | None) -> np.ndarray:
-    """Combined workload of units with the same normalisation as the blocks'."""
+    """Return the combined workload of units, normalised as the blocks' is."""
     if not weights:
         return np.full(len(table), np.nan)
     usable = {
@@ -418,14 +418,14 @@ def findings(evaluation: PlanEvaluation, plan: str) -> list[str]:
     prefix = f"Plan {plan}: "
     if n > 1 and np.isfinite(sectors["pct_dano"]).all():
         gap = sectors["pct_dano"] - sectors["pct_area"]
-        row = sectors.loc[gap.idxmax()]
+        row = sectors.iloc[int(np.argmax(gap.to_numpy()))]
         lines.append(
             f"{prefix}el {row['sector']} concentra el {_pct(row['pct_dano'])} del daño "
             f"con el {_pct(row['pct_area'])} del área."
         )
     if n > 1 and np.isfinite(sectors["pct_denuncias"]).all():
-        row = sectors.loc[sectors["denuncias"].idxmax()]
-        low = sectors.loc[sectors["denuncias"].idxmin()]
+        row = sectors.iloc[int(np.argmax(sectors["denuncias"].to_numpy()))]
+        low = sectors.iloc[int(np.argmin(sectors["denuncias"].to_numpy()))]
         lines.append(
             f"{prefix}el {row['sector']} recibe el {_pct(row['pct_denuncias'])} de las "
             f"denuncias y el {low['sector']} el {_pct(low['pct_denuncias'])} "

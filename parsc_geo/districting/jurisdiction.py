@@ -226,9 +226,7 @@ def _region(metric_crs: str) -> BaseGeometry:
     return fill_holes(shapely.union_all(districts.geometry.to_numpy()))
 
 
-def layer_jurisdiction(
-    sectors: gpd.GeoDataFrame, comisaria: str, metric_crs: str
-) -> BaseGeometry:
+def layer_jurisdiction(sectors: gpd.GeoDataFrame, comisaria: str, metric_crs: str) -> BaseGeometry:
     """Return the union of a comisaría's subsectors in ``metric_crs`` (holes kept)."""
     import shapely
 
@@ -291,7 +289,9 @@ def derived_jurisdiction(
     clip = region if region is not None else _region(str(metric_crs))
     if len(xy) > 1:
         envelope = shapely.box(*clip.bounds).buffer(50_000.0)
-        cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=envelope))
+        cells = shapely.get_parts(
+            shapely.voronoi_polygons(shapely.multipoints(xy), extend_to=envelope)
+        )
         own_pt = shapely.Point(*own)
         cell = next(c for c in cells if c.covers(own_pt))
     else:
@@ -300,11 +300,11 @@ def derived_jurisdiction(
     if sectors is not None and len(sectors):
         others = sectors[sectors["comisaria"].astype(str) != comisaria.name]
         if len(others):
-            served = shapely.union_all(shapely.make_valid(others.to_crs(metric_crs).geometry.to_numpy()))
+            served = shapely.union_all(
+                shapely.make_valid(others.to_crs(metric_crs).geometry.to_numpy())
+            )
             territory = shapely.difference(territory, served)
-    parts = [
-        p for p in polygon_parts(territory) if not p.buffer(-MIN_PART_WIDTH_M / 2.0).is_empty
-    ]
+    parts = [p for p in polygon_parts(territory) if not p.buffer(-MIN_PART_WIDTH_M / 2.0).is_empty]
     if not parts:
         raise InputDataError(f"la jurisdicción derivada de {comisaria.name} está vacía")
     return shapely.union_all(parts)

@@ -322,7 +322,9 @@ def write_design_outputs(
     out.mkdir(parents=True, exist_ok=True)
     date = metadata_date()
     layer = gpd.GeoDataFrame(
-        pd.concat([d.layer for d in designs], ignore_index=True), geometry="geometry", crs="EPSG:4326"
+        pd.concat([d.layer for d in designs], ignore_index=True),
+        geometry="geometry",
+        crs="EPSG:4326",
     )
     _write_vector(layer, out / "sectores_disenados.geojson", "GeoJSON", overwrite, date)
     _write_vector(layer, out / "sectores_disenados.gpkg", "GPKG", overwrite, date)

@@ -194,7 +194,7 @@ def partition(
         return Partition(labels, "growth", "una sola región", 0.0, 0.0, [])
     rng = np.random.default_rng(seed)
     candidates: list[tuple[str, int, np.ndarray]] = [("bisection", 0, _bisect(graph, w, k, pinned))]
-    for trial in range(max(1, starts)):
+    for _ in range(max(1, starts)):
         trial_seed = int(rng.integers(2**31))
         labels = _grow(graph, w, k, np.random.default_rng(trial_seed), pinned)
         candidates.append(("growth", trial_seed, labels))
@@ -304,8 +304,8 @@ def _grow(
         take(s, b)
         remaining -= 1
     if remaining:  # only when the graph is not connected: give leftovers to a neighbour's region
-        for b in np.flatnonzero(labels < 0):
-            labels[b] = next((labels[j] for j in graph.neighbours[b] if labels[j] >= 0), 0)
+        for b in np.flatnonzero(labels < 0).tolist():
+            labels[b] = next((int(labels[j]) for j in graph.neighbours[b] if labels[j] >= 0), 0)
     return labels
 
 

@@ -92,7 +92,9 @@ def population_of(geoms: np.ndarray, crs: Any, year: int) -> np.ndarray:
         total_2017 = urban + rural
         scale = float(current.get(ubigeo, total_2017)) / total_2017 if total_2017 > 0 else 0.0
         towns = project(np.asarray(lay.towns, dtype=float))
-        disks = shapely.buffer(shapely.points(towns[:, 0], towns[:, 1]), lay.town_radius, quad_segs=32)
+        disks = shapely.buffer(
+            shapely.points(towns[:, 0], towns[:, 1]), lay.town_radius, quad_segs=32
+        )
         for disk, people in zip(disks, np.asarray(lay.town_pop) * scale, strict=True):
             hit = tree.query(disk, predicate="intersects")
             if len(hit):

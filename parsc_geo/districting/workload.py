@@ -237,9 +237,7 @@ def block_table(
         {
             "denuncias": np.bincount(where[inside], minlength=n).astype(float),
             "dano": np.bincount(where[inside], weights=harm[inside], minlength=n),
-            "denuncias_noche": np.bincount(
-                where[inside & night], minlength=n
-            ).astype(float),
+            "denuncias_noche": np.bincount(where[inside & night], minlength=n).astype(float),
             "poblacion": population if population is not None else np.zeros(n),
             "area_km2": area_km2,
             "recorrido_km3": area_km2 * distance,

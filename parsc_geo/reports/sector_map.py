@@ -73,7 +73,9 @@ def _scale_bar(ax: Axes) -> None:
     )
 
 
-def _frame(ax: Axes, bounds: tuple[float, float, float, float], fig_size: tuple[float, float]) -> None:
+def _frame(
+    ax: Axes, bounds: tuple[float, float, float, float], fig_size: tuple[float, float]
+) -> None:
     """Set equal-scale limits that fill the axes' box around ``bounds``."""
     minx, miny, maxx, maxy = bounds
     pad = max(maxx - minx, maxy - miny) * 0.05 + 50
@@ -138,9 +140,7 @@ def draw_sector_map(
     size = PAPER_INCHES[paper]
     scale = size[0] / PAPER_INCHES["A4"][0]
     fig = Figure(figsize=size)
-    colour = {
-        s: SECTOR_COLOURS[k % len(SECTOR_COLOURS)] for k, s in enumerate(sectors["sector"])
-    }
+    colour = {s: SECTOR_COLOURS[k % len(SECTOR_COLOURS)] for k, s in enumerate(sectors["sector"])}
     fig.text(
         0.5,
         0.975,
@@ -237,7 +237,7 @@ def _fill(ax: Axes, geoms: list[Any], face: str, edge: str, width: float) -> Non
                 continue
             rings = [poly.exterior, *poly.interiors]
             vertices: list[Any] = []
-            codes: list[int] = []
+            codes: list[Any] = []
             for ring in rings:
                 coords = list(ring.coords)
                 vertices.extend(coords)
@@ -287,7 +287,12 @@ def _legend_block(
     top, bottom = 0.385, 0.215
     fig.text(0.05, top, "LEYENDA", fontsize=8 * scale, fontweight="bold", va="top")
     fig.text(
-        0.05, top - 0.013, "SECTORES - SUB SECTORES", fontsize=7.5 * scale, fontweight="bold", va="top"
+        0.05,
+        top - 0.013,
+        "SECTORES - SUB SECTORES",
+        fontsize=7.5 * scale,
+        fontweight="bold",
+        va="top",
     )
     area_top = top - 0.03
     lines_total = blocks * (longest + 1.5)
@@ -322,7 +327,9 @@ def _legend_block(
             )
 
 
-def _table_block(fig: Figure, table: pd.DataFrame | None, findings: list[str], scale: float) -> None:
+def _table_block(
+    fig: Figure, table: pd.DataFrame | None, findings: list[str], scale: float
+) -> None:
     import math
 
     y = 0.20
