@@ -237,3 +237,68 @@ def test_respect_districts_keeps_sectors_in_one_district() -> None:
     for _sector, group in frame.groupby("sector"):
         assert group["ubigeo"].nunique() == 1
     assert set(frame["ubigeo"]) == {"060101", "060108"}
+
+
+def test_split_block_keeps_the_boundary() -> None:
+    from parsc_geo.districting.blocks import split_block
+
+    hexagon = make_blocks(shapely.box(X0, Y0, X0 + 2000, Y0 + 2000), CRS, cell_size=500)
+    whole = next(g for g in hexagon.frame.geometry if len(g.exterior.coords) == 7)
+    pieces = split_block(whole)
+    assert len(pieces) == 6
+    assert sum(p.area for p in pieces) == pytest.approx(whole.area)
+    # No new corner on the boundary: every boundary corner of a piece is a hexagon corner.
+    corners = {tuple(c) for c in np.round(shapely.get_coordinates(whole), 6)}
+    centre = tuple(np.round(shapely.get_coordinates(whole.centroid)[0], 6))
+    for piece in pieces:
+        for c in np.round(shapely.get_coordinates(piece), 6):
+            assert tuple(c) in corners or tuple(c) == centre
+    concave = shapely.Polygon([(0, 0), (4, 0), (4, 4), (2, 1), (0, 4)])
+    parts = split_block(concave)
+    assert sum(p.area for p in parts) == pytest.approx(concave.area)
+    assert shapely.union_all(parts).equals(concave)
+
+
+def test_a_town_in_few_blocks_is_cut_until_it_balances() -> None:
+    # 400 incidents inside one 300 m disc of a 10 × 10 km jurisdiction: with automatic cells
+    # (≈ 240 m) the town covers a handful of blocks; cutting them lets 4 sectors share it.
+    territory = shapely.box(X0, Y0, X0 + 10_000, Y0 + 10_000)
+    rng = np.random.default_rng(11)
+    r = 300 * np.sqrt(rng.uniform(size=400))
+    a = rng.uniform(0, 2 * np.pi, 400)
+    pts = list(zip(X0 + 5_000 + r * np.cos(a), Y0 + 5_000 + r * np.sin(a), strict=True))
+    design = design_sectors(
+        incidents_at(pts),
+        "CHOTA",
+        jurisdiction=territory,
+        options=DesignOptions(n_sectors=4, n_subsectors=2, station_sector=False),
+    )
+    assert design.blocks.parameters["refined"] > 0
+    assert any("triángulos" in m for m in design.messages)
+    assert design.designed.summary["sector"]["cv_denuncias"] <= 0.15
+    assert_tiles(design.layer, territory)
+    assert all(g.geom_type == "Polygon" for g in design.designed.sectors.geometry)
+
+
+def test_concave_jurisdiction_tiles_with_contiguous_sectors() -> None:
+    # A five-pointed star (concave, narrow arms) with incidents everywhere.
+    angles = np.linspace(np.pi / 2, np.pi / 2 + 2 * np.pi, 11)[:-1]
+    radii = np.where(np.arange(10) % 2 == 0, 5000.0, 1800.0)
+    star = shapely.Polygon(
+        list(
+            zip(X0 + 6000 + radii * np.cos(angles), Y0 + 6000 + radii * np.sin(angles), strict=True)
+        )
+    )
+    rng = np.random.default_rng(4)
+    xs, ys = rng.uniform(X0 + 1000, X0 + 11000, 3000), rng.uniform(Y0 + 1000, Y0 + 11000, 3000)
+    inside = shapely.contains_xy(star, xs, ys)
+    design = design_sectors(
+        incidents_at(list(zip(xs[inside], ys[inside], strict=True))),
+        "CHOTA",
+        jurisdiction=star,
+        options=DesignOptions(n_sectors=5, n_subsectors=3, station_sector=False),
+    )
+    assert_tiles(design.layer, star)
+    assert all(g.geom_type == "Polygon" for g in design.designed.sectors.geometry)
+    assert all(g.geom_type == "Polygon" for g in design.designed.subsectors.geometry)
+    assert design.designed.summary["sector"]["cv_denuncias"] <= 0.15
