@@ -98,6 +98,20 @@ paper_option = click.option(
     show_default=True,
     help="Paper of the printable sector maps.",
 )
+
+
+def output_option(default: Path) -> Any:
+    """Return the ``--output/-o`` option with its default folder."""
+    return click.option(
+        "--output",
+        "-o",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        show_default=True,
+        help="Output folder.",
+    )
+
+
 include_option = click.option(
     "--include-at-station",
     is_flag=True,
@@ -143,14 +157,7 @@ Examples:
 )
 @include_option
 @paper_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_EVALUATION_DIR,
-    show_default=True,
-    help="Output folder.",
-)
+@output_option(DEFAULT_EVALUATION_DIR)
 @overwrite_option
 @click.pass_context
 def evaluate(
@@ -282,14 +289,7 @@ Examples:
 @click.option("--seed", type=int, default=None, help="Random seed [default: 20210101].")
 @include_option
 @paper_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_DESIGN_DIR,
-    show_default=True,
-    help="Output folder.",
-)
+@output_option(DEFAULT_DESIGN_DIR)
 @overwrite_option
 @click.pass_context
 def design(

@@ -73,6 +73,7 @@ HEADERS_ES: Final[dict[str, str]] = {
     "existente": "Existente",
     "diseñado": "Diseñado",
     "cambio": "Cambio",
+    "hallazgo": "Hallazgo",
 }
 
 #: Number formats of XLSX columns (others are general).
@@ -193,10 +194,31 @@ def write_tables_xlsx(
     return path
 
 
-def _findings_frame(findings: list[tuple[str, str]]) -> pd.DataFrame:
+def _write_tables(
+    out: Path,
+    units: pd.DataFrame,
+    summary: pd.DataFrame,
+    findings: list[tuple[str, str]],
+    *,
+    hide: list[str],
+    date: dt.datetime,
+    overwrite: bool,
+) -> None:
+    """Write the unit and summary CSVs and the workbook (summary without ``hide`` columns)."""
     import pandas as pd
 
-    return pd.DataFrame(findings, columns=["comisaria", "hallazgo"])
+    _write_csv(units, out / "evaluacion_sectores.csv", overwrite=overwrite)
+    _write_csv(summary, out / "evaluacion_resumen.csv", overwrite=overwrite)
+    write_tables_xlsx(
+        out / "evaluacion_sectores.xlsx",
+        {
+            "Resumen": summary.drop(columns=hide),
+            "Sectores": units,
+            "Hallazgos": pd.DataFrame(findings, columns=["comisaria", "hallazgo"]),
+        },
+        date=date,
+        overwrite=overwrite,
+    )
 
 
 def _map(
@@ -339,17 +361,12 @@ def write_design_outputs(
         plans.append((d.comisaria.name, d.designed))
         units.append(d.designed.units)
         findings += [(d.comisaria.name, f) for f in d.designed.findings]
-    unit_table = pd.concat(units, ignore_index=True)
-    summary = summary_table(plans)
-    _write_csv(unit_table, out / "evaluacion_sectores.csv", overwrite=overwrite)
-    _write_csv(summary, out / "evaluacion_resumen.csv", overwrite=overwrite)
-    write_tables_xlsx(
-        out / "evaluacion_sectores.xlsx",
-        {
-            "Resumen": summary.drop(columns=["clave"]),
-            "Sectores": unit_table,
-            "Hallazgos": _findings_frame(findings),
-        },
+    _write_tables(
+        out,
+        pd.concat(units, ignore_index=True),
+        summary_table(plans),
+        findings,
+        hide=["clave"],
         date=date,
         overwrite=overwrite,
     )
@@ -446,18 +463,12 @@ def write_evaluation_outputs(
     _check_free(files, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     date = metadata_date()
-    unit_table = pd.concat([e.units for _, e, _ in evaluations], ignore_index=True)
-    summary = summary_table([(com.name, e) for com, e, _ in evaluations])
-    findings = [(com.name, f) for com, e, _ in evaluations for f in e.findings]
-    _write_csv(unit_table, out / "evaluacion_sectores.csv", overwrite=overwrite)
-    _write_csv(summary, out / "evaluacion_resumen.csv", overwrite=overwrite)
-    write_tables_xlsx(
-        out / "evaluacion_sectores.xlsx",
-        {
-            "Resumen": summary.drop(columns=["clave", "diseñado", "cambio"]),
-            "Sectores": unit_table,
-            "Hallazgos": _findings_frame(findings),
-        },
+    _write_tables(
+        out,
+        pd.concat([e.units for _, e, _ in evaluations], ignore_index=True),
+        summary_table([(com.name, e) for com, e, _ in evaluations]),
+        [(com.name, f) for com, e, _ in evaluations for f in e.findings],
+        hide=["clave", "diseñado", "cambio"],
         date=date,
         overwrite=overwrite,
     )
