@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "near-repeat": ("near_repeat", "Near-repeat risk: Knox test over distance and time bands."),
     "priority": ("priority", "Priority territories per fenómeno (plan section 2.8)."),
     "patrol": ("patrol", "Patrol plans per comisaría sector (PDF, PNG, CSV, GeoPackage)."),
+    "sectors": ("sectors", "Evaluate comisaría sectors or design balanced ones."),
     "run": ("run", "Run the whole chain from a CONFIG.toml."),
     "demo": ("demo", "Run the whole chain on the bundled synthetic sample."),
 }
