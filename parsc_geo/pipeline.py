@@ -568,10 +568,10 @@ def _stage_ranking(run: _Run) -> str:
 
 
 def _stage_priority(run: _Run) -> str:
-    from .counts import counts_from_incidents, read_counts
-    from .priority import compute_priority, top_districts
-    from .priority_levels import PriorityRule
-    from .priority_outputs import write_priority_outputs
+    from .priority.counts import counts_from_incidents, read_counts
+    from .priority.territories import compute_priority, top_districts
+    from .priority.levels import PriorityRule
+    from .priority.outputs import write_priority_outputs
 
     config, out, state, counts, parameters = run.unpack()
     tables = [counts_from_incidents(state["incidents"])]

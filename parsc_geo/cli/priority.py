@@ -171,10 +171,10 @@ def command(
     fenómeno (HTML, PNG) and run.json.
 
     """
-    from ..counts import counts_from_workspace, read_counts
-    from ..priority import compute_priority, top_districts
-    from ..priority_levels import DEFAULT_MIN_COUNT, DEFAULT_MIN_COUNT_PRIORIDAD, PriorityRule
-    from ..priority_outputs import (
+    from ..priority.counts import counts_from_workspace, read_counts
+    from ..priority.territories import compute_priority, top_districts
+    from ..priority.levels import DEFAULT_MIN_COUNT, DEFAULT_MIN_COUNT_PRIORIDAD, PriorityRule
+    from ..priority.outputs import (
         _slug,
         describe_inputs,
         top_districts_table,

@@ -34,9 +34,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from . import settings
-from ._errors import OutputError
-from .priority import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD, PriorityResult, plan_table
+from .. import settings
+from .._errors import OutputError
+from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
+from .territories import PriorityResult, plan_table
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -128,7 +129,7 @@ def describe_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, A
 
 def _atomic_write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
     """Call ``writer(tmp)`` on a temporary file that then replaces ``path`` atomically."""
-    from ._atomic import atomic_path
+    from .._atomic import atomic_path
 
     with atomic_path(path, overwrite=overwrite) as tmp:
         try:
@@ -168,8 +169,8 @@ def _plan_sections(result: PriorityResult) -> list[tuple[str, pd.DataFrame]]:
     """Return (section heading, rows with N/O…CLÚSTER) per target, in order."""
     table = plan_table(result)
     targets = result.level("provincia")[["objetivo", "objetivo_nombre"]].drop_duplicates()
-    from .priority import _fold
-    from .schema import FENOMENO_PLAN_LABELS
+    from ..schema import FENOMENO_PLAN_LABELS
+    from .territories import _fold
 
     sections = []
     for i, (code, name) in enumerate(targets.itertuples(index=False), start=1):
@@ -281,7 +282,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from ._xlsx import freeze_xlsx
+    from .._xlsx import freeze_xlsx
 
     def build(tmp: Path) -> None:
         wb = Workbook()
@@ -355,7 +356,7 @@ def _xlsx_value(value: object) -> object:
 
 
 def _units_geometry(level: str) -> gpd.GeoDataFrame:
-    from .boundaries import load_districts, load_provinces
+    from ..boundaries import load_districts, load_provinces
 
     if level == "provincia":
         return load_provinces().rename(columns={"ubigeo_prov": "codigo"})[["codigo", "geometry"]]
@@ -404,7 +405,7 @@ def write_priority_map_html(
     """
     import folium
 
-    from .maps import (
+    from ..maps import (
         add_layer_control,
         add_legend,
         add_synthetic_banner,
@@ -529,7 +530,7 @@ def write_priority_map_png(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .projection import to_metric
+    from ..projection import to_metric
 
     frame = to_metric(_map_frame(result, level, target))
     name = str(frame["objetivo_nombre"].iloc[0])
@@ -544,7 +545,7 @@ def write_priority_map_png(
                 linewidth=0.6 if level == "provincia" else 0.3,
             )
             if level == "distrito":
-                from .boundaries import load_provinces
+                from ..boundaries import load_provinces
 
                 load_provinces().to_crs(frame.crs).boundary.plot(
                     ax=ax, color="#333333", linewidth=0.9

@@ -33,8 +33,8 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._errors import ConfigError, InputDataError, ValidationError
-from ._validate import ProblemCollector
+from .._errors import ConfigError, InputDataError, ValidationError
+from .._validate import ProblemCollector
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -426,7 +426,7 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
     """
     import pandas as pd
 
-    from .schema import modalidad_label
+    from ..schema import modalidad_label
 
     required = ["ubigeo", "occurred_at", *TAXONOMY_COLUMNS[:4]]
     missing = [c for c in required if c not in incidents.columns]
@@ -478,13 +478,13 @@ def counts_from_workspace(path: str | Path) -> pd.DataFrame:
     Incidents stored without a district (older workspaces) are assigned to the bundled INEI
     districts first. ``attrs["synthetic"]`` tells whether the workspace holds synthetic data.
     """
-    from .store import Workspace
+    from ..store import Workspace
 
     workspace = Workspace(path)
     incidents = workspace.read_incidents()
     synthetic = bool(incidents.attrs.get("synthetic", False))
     if "ubigeo" not in incidents.columns or not incidents["ubigeo"].astype(str).str.strip().any():
-        from .assign import assign_incidents
+        from ..assign import assign_incidents
 
         incidents = assign_incidents(incidents)
     out = counts_from_incidents(incidents, source=Path(path).name)
@@ -507,7 +507,7 @@ def classify_counts(counts: pd.DataFrame) -> pd.DataFrame:
         A copy with :data:`TAXONOMY_COLUMNS` filled by
         :func:`parsc_geo.taxonomy.normalise_labels` applied to ``categoria``.
     """
-    from . import taxonomy
+    from .. import taxonomy
 
     out = counts.copy()
     for column in TAXONOMY_COLUMNS:

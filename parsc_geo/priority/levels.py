@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from . import settings
-from ._errors import ConfigError
-from ._validate import ProblemCollector
+from .. import settings
+from .._errors import ConfigError
+from .._validate import ProblemCollector
 
 if TYPE_CHECKING:
     import pandas as pd
