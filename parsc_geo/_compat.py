@@ -26,13 +26,19 @@ from typing import Any, Final
 #: Old module path → new module path.
 MOVED_MODULES: Final[dict[str, str]] = {
     "parsc_geo.counts": "parsc_geo.priority.counts",
+    "parsc_geo.patrol_outputs": "parsc_geo.reports.patrol_outputs",
+    "parsc_geo.patrol_points": "parsc_geo.patrol.points",
+    "parsc_geo.patrol_schedule": "parsc_geo.patrol.schedule",
+    "parsc_geo.patrol_windows": "parsc_geo.patrol.windows",
     "parsc_geo.priority_levels": "parsc_geo.priority.levels",
     "parsc_geo.priority_outputs": "parsc_geo.priority.outputs",
     "parsc_geo.rates": "parsc_geo.priority.rates",
 }
 
 #: Module path → {name that left it → module that defines it now}.
-MOVED_NAMES: Final[dict[str, dict[str, str]]] = {}
+MOVED_NAMES: Final[dict[str, dict[str, str]]] = {
+    "parsc_geo.patrol": {"write_patrol_outputs": "parsc_geo.reports"},
+}
 
 
 def moved_name(module: str, name: str) -> Any:

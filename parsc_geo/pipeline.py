@@ -569,9 +569,9 @@ def _stage_ranking(run: _Run) -> str:
 
 def _stage_priority(run: _Run) -> str:
     from .priority.counts import counts_from_incidents, read_counts
-    from .priority.territories import compute_priority, top_districts
     from .priority.levels import PriorityRule
     from .priority.outputs import write_priority_outputs
+    from .priority.territories import compute_priority, top_districts
 
     config, out, state, counts, parameters = run.unpack()
     tables = [counts_from_incidents(state["incidents"])]
@@ -631,9 +631,8 @@ def _stage_maps(run: _Run) -> str:
 
 
 def _stage_patrol(run: _Run) -> str:
-    from .patrol import plan_patrols
-    from .patrol_outputs import write_patrol_outputs
-    from .patrol_schedule import ScheduleOptions
+    from .patrol import ScheduleOptions, plan_patrols
+    from .reports.patrol_outputs import write_patrol_outputs
 
     config, out, state, counts, parameters = run.unpack()
     sectors = state["sectors"]

@@ -171,8 +171,8 @@ def command(
     points as GeoPackage and GeoJSON.
     """
     from .._errors import InputDataError
-    from ..patrol import plan_patrols, write_patrol_outputs
-    from ..patrol_schedule import ScheduleOptions
+    from ..patrol import ScheduleOptions, plan_patrols
+    from ..reports.patrol_outputs import write_patrol_outputs
     from ..store import Workspace
 
     ws = Workspace(workspace)

@@ -172,7 +172,6 @@ def command(
 
     """
     from ..priority.counts import counts_from_workspace, read_counts
-    from ..priority.territories import compute_priority, top_districts
     from ..priority.levels import DEFAULT_MIN_COUNT, DEFAULT_MIN_COUNT_PRIORIDAD, PriorityRule
     from ..priority.outputs import (
         _slug,
@@ -180,6 +179,7 @@ def command(
         top_districts_table,
         write_priority_outputs,
     )
+    from ..priority.territories import compute_priority, top_districts
 
     quiet = is_quiet(ctx)
     if not counts and workspace is None:

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError
-from .schema import DAY_NAMES_ES
-from .settings import TIMEZONE
+from .._errors import ConfigError
+from ..schema import DAY_NAMES_ES
+from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -32,12 +32,12 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import OutputError
+from .._errors import OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .patrol import PatrolPlan
+    from ..patrol.plan import PatrolPlan
 
 #: Spanish headers of the published tables (CSV and XLSX).
 HEADERS_ES: dict[str, str] = {
@@ -129,7 +129,7 @@ def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
 
 
 def _write_text(path: Path, text: str, *, overwrite: bool) -> None:
-    from ._atomic import write_text_atomic
+    from .._atomic import write_text_atomic
 
     write_text_atomic(path, text, overwrite=overwrite)
 
@@ -168,8 +168,8 @@ def write_patrol_outputs(
     """
     import matplotlib as mpl
 
-    from .reports.patrol_sheet import sheet_figures
-    from .reports.pdf import RC_PARAMS, metadata_date, pdf_pages_to_png, save_pdf
+    from .patrol_sheet import sheet_figures
+    from .pdf import RC_PARAMS, metadata_date, pdf_pages_to_png, save_pdf
 
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
@@ -253,8 +253,8 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
     """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
     import pandas as pd
 
-    from ._atomic import atomic_path
-    from ._xlsx import freeze_xlsx
+    from .._atomic import atomic_path
+    from .._xlsx import freeze_xlsx
 
     names = {
         "puntos_criticos.csv": "Puntos críticos",
@@ -280,7 +280,7 @@ def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:
     """Write the critical points as layer ``puntos_criticos``, stamped ``date`` (not now)."""
     import pyogrio
 
-    from ._atomic import atomic_path
+    from .._atomic import atomic_path
 
     key = "OGR_CURRENT_DATE"
     previous = pyogrio.get_gdal_config_option(key)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError
-from .schema import DAY_NAMES_ES, modalidad_label
+from .._errors import ConfigError
+from ..schema import DAY_NAMES_ES, modalidad_label
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -129,7 +129,7 @@ def engine_candidates(
     notes: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Return hotspot polygons (EPSG:4326) from :mod:`parsc_geo.hotspots` for one sector."""
-    from . import hotspots
+    from .. import hotspots
 
     if method == "dbscan":
         found: gpd.GeoDataFrame = hotspots.hotspot_dbscan(
@@ -211,7 +211,7 @@ def critical_points(
         ``area_m2``, ``subsector``, ``modalidades``, ``horas_pico``, ``dias_pico``,
         ``origen_id`` and ``rango``. An incident counts in one point only (the larger first).
     """
-    from .patrol_windows import local_times
+    from .windows import local_times
 
     if risk not in ("n", "harm"):
         raise ConfigError(f"risk debe ser 'n' o 'harm'; se recibió {risk!r}")
