@@ -26,6 +26,7 @@ from typing import Any, Final
 #: Old module path → new module path.
 MOVED_MODULES: Final[dict[str, str]] = {
     "parsc_geo.counts": "parsc_geo.priority.counts",
+    "parsc_geo.ingest_checks": "parsc_geo.ingest",
     "parsc_geo.patrol_outputs": "parsc_geo.reports.patrol_outputs",
     "parsc_geo.patrol_points": "parsc_geo.patrol.points",
     "parsc_geo.patrol_schedule": "parsc_geo.patrol.schedule",
@@ -37,6 +38,7 @@ MOVED_MODULES: Final[dict[str, str]] = {
 
 #: Module path → {name that left it → module that defines it now}.
 MOVED_NAMES: Final[dict[str, dict[str, str]]] = {
+    "parsc_geo.ingest": {"file_sha256": "parsc_geo._provenance"},
     "parsc_geo.patrol": {"write_patrol_outputs": "parsc_geo.reports"},
 }
 

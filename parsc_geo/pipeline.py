@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -43,13 +42,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
 from ._errors import OutputError
+from ._provenance import describe_file, package_versions
 from .config import RunConfig
 from .settings import TIMEZONE
 
@@ -67,24 +66,6 @@ STAGES: tuple[str, ...] = (
     "patrullaje",
 )
 
-#: Packages whose versions are recorded in run.json.
-RECORDED_PACKAGES = (
-    "numpy",
-    "pandas",
-    "scipy",
-    "shapely",
-    "pyproj",
-    "pyogrio",
-    "geopandas",
-    "rasterio",
-    "scikit-learn",
-    "libpysal",
-    "esda",
-    "mapclassify",
-    "folium",
-    "matplotlib",
-)
-
 
 @dataclass
 class RunResult:
@@ -95,17 +76,6 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     open_first: list[Path] = field(default_factory=list)
     run_json: dict[str, Any] = field(default_factory=dict)
-
-
-def package_versions() -> dict[str, str]:
-    """Return the installed versions of the packages parsc-geo relies on."""
-    versions = {"parsc-geo": __version__, "python": platform.python_version()}
-    for name in RECORDED_PACKAGES:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def fmt_int(value: int) -> str:
@@ -326,7 +296,6 @@ def _stage_ingest(run: _Run) -> str:
     from .ingest import IngestOptions, ingest_files
     from .io.writers import write_quarantine, write_report
     from .sectors import check_sectors, read_sectors
-    from .store import file_sha256
 
     config, out, state, counts, parameters = run.unpack()
     folder = out / "ingesta"
@@ -361,23 +330,10 @@ def _stage_ingest(run: _Run) -> str:
     counts["ingesta"]["por_motivo"] = totals.get("reasons", {})
     counts["ingesta"]["cuarentena"] = str(quarantine_path.relative_to(out))
     parameters["ingesta"] = options.describe()
-    inputs = [
-        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "incidents"}
-        for p in config.incidents
-    ]
+    inputs = [describe_file(p, role="incidents") for p in config.incidents]
     if config.sectors is not None:
-        inputs.append(
-            {
-                "path": str(config.sectors),
-                "sha256": file_sha256(config.sectors),
-                "bytes": config.sectors.stat().st_size,
-                "role": "sectors",
-            }
-        )
-    for p in config.counts:
-        inputs.append(
-            {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "counts"}
-        )
+        inputs.append(describe_file(config.sectors, role="sectors"))
+    inputs.extend(describe_file(p, role="counts") for p in config.counts)
     state["sectors"] = sectors
     state["inputs"] = inputs
     when = result.accepted["occurred_at"]

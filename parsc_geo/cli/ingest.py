@@ -82,8 +82,7 @@ def build_options(
     min_date: str | None,
 ) -> IngestOptions:
     """Combine the config file and command-line options (the command line wins)."""
-    from ..ingest import IngestOptions
-    from ..ingest_checks import read_config
+    from ..ingest import IngestOptions, read_config
     from ..io.columns import parse_column_mapping
 
     cfg = read_config(config) if config else {}

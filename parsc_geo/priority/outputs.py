@@ -22,20 +22,18 @@ CSV files are UTF-8 with a byte-order mark so that spreadsheet programs show the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import os
-import platform
 import re
 from collections.abc import Callable, Sequence
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from .. import settings
 from .._errors import OutputError
+from .._provenance import describe_file, package_versions
 from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
 from .territories import PriorityResult, plan_table
 
@@ -103,28 +101,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", value).strip("_") or "objetivo"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def describe_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Return ``path``, ``name``, ``bytes`` and ``sha256`` of each input file, for ``run.json``."""
-    out = []
-    for p in paths:
-        path = Path(p)
-        out.append(
-            {
-                "path": str(path),
-                "name": path.name,
-                "bytes": path.stat().st_size,
-                "sha256": _sha256(path),
-            }
-        )
-    return out
+    return [describe_file(p) for p in paths]
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
@@ -611,28 +590,6 @@ def write_priority_map_png(
             plt.close(fig)
 
     return _atomic_write(Path(path), draw, overwrite=overwrite)
-
-
-def package_versions() -> dict[str, str]:
-    """Return the versions of Python and of the packages that shape the result."""
-    out = {"python": platform.python_version()}
-    for name in (
-        "parsc-geo",
-        "numpy",
-        "pandas",
-        "geopandas",
-        "mapclassify",
-        "scikit-learn",
-        "esda",
-        "folium",
-        "matplotlib",
-        "openpyxl",
-    ):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def write_run_json(
