@@ -34,11 +34,13 @@ MOVED_MODULES: Final[dict[str, str]] = {
     "parsc_geo.priority_levels": "parsc_geo.priority.levels",
     "parsc_geo.priority_outputs": "parsc_geo.priority.outputs",
     "parsc_geo.rates": "parsc_geo.priority.rates",
+    "parsc_geo.store": "parsc_geo.workspace",
 }
 
 #: Module path → {name that left it → module that defines it now}.
 MOVED_NAMES: Final[dict[str, dict[str, str]]] = {
     "parsc_geo.ingest": {"file_sha256": "parsc_geo._provenance"},
+    "parsc_geo.store": {"file_sha256": "parsc_geo._provenance"},
     "parsc_geo.patrol": {"write_patrol_outputs": "parsc_geo.reports"},
 }
 

@@ -357,7 +357,7 @@ def _stage_ingest(run: _Run) -> str:
 
 
 def _stage_assign(run: _Run) -> str:
-    from .store import Workspace
+    from .workspace import Workspace
 
     config, out, state, counts, _ = run.unpack()
     # ingest_files already assigned district, province, station, sector and subsector.

@@ -341,7 +341,7 @@ def command(
         incidents = _read_points(input_path, lon_col, lat_col, input_crs)
         source = str(input_path)
     else:
-        from ..store import Workspace
+        from ..workspace import Workspace
 
         incidents = Workspace(workspace).read_incidents()
         source = str(workspace)

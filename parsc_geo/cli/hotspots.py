@@ -51,7 +51,7 @@ def read_incidents_input(
         if gdf.crs is None:
             gdf = gdf.set_crs("EPSG:4326")
         return gdf, str(input_path), False
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     incidents = ws.read_incidents()

@@ -190,7 +190,7 @@ def command(
     """
     from ..ingest import ingest_files
     from ..io.writers import write_quarantine, write_report
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     quiet = is_quiet(ctx)
     opts = build_options(

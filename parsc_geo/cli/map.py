@@ -76,7 +76,7 @@ def command(
 
     from .. import settings
     from ..maps import write_atlas
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     ws = Workspace(workspace)
     incidents = ws.read_incidents()

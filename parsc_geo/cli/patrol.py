@@ -173,7 +173,7 @@ def command(
     from .._errors import InputDataError
     from ..patrol import ScheduleOptions, plan_patrols
     from ..reports.patrol_outputs import write_patrol_outputs
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     ws = Workspace(workspace)
     incidents = ws.read_incidents()

@@ -97,7 +97,7 @@ def command(
     from .._errors import OutputError
     from ..hotspots.io import read_hotspots
     from ..ranking import write_rankings
-    from ..store import Workspace
+    from ..workspace import Workspace
     from .options import DEFAULT_WORKSPACE
 
     quiet = is_quiet(ctx)

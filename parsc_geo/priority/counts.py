@@ -478,7 +478,7 @@ def counts_from_workspace(path: str | Path) -> pd.DataFrame:
     Incidents stored without a district (older workspaces) are assigned to the bundled INEI
     districts first. ``attrs["synthetic"]`` tells whether the workspace holds synthetic data.
     """
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     workspace = Workspace(path)
     incidents = workspace.read_incidents()
