@@ -25,6 +25,7 @@ from typing import Any, Final
 
 #: Old module path → new module path.
 MOVED_MODULES: Final[dict[str, str]] = {
+    "parsc_geo._es": "parsc_geo._text",
     "parsc_geo.counts": "parsc_geo.priority.counts",
     "parsc_geo.ingest_checks": "parsc_geo.ingest",
     "parsc_geo.patrol_outputs": "parsc_geo.reports.patrol_outputs",
@@ -37,11 +38,30 @@ MOVED_MODULES: Final[dict[str, str]] = {
     "parsc_geo.store": "parsc_geo.workspace",
 }
 
-#: Module path → {name that left it → module that defines it now}.
+_RANKINGS = "parsc_geo.reports.rankings"
+
+#: Module path → {name that left it → module that defines it now, or ``module:new_name``}.
 MOVED_NAMES: Final[dict[str, dict[str, str]]] = {
     "parsc_geo.ingest": {"file_sha256": "parsc_geo._provenance"},
     "parsc_geo.store": {"file_sha256": "parsc_geo._provenance"},
     "parsc_geo.patrol": {"write_patrol_outputs": "parsc_geo.reports"},
+    "parsc_geo.patrol_outputs": {"slug": "parsc_geo._text"},
+    "parsc_geo.pipeline": {
+        "RECORDED_PACKAGES": "parsc_geo._provenance",
+        "fmt_int": "parsc_geo._text:num",
+        "package_versions": "parsc_geo._provenance",
+        "slug": "parsc_geo._text",
+    },
+    "parsc_geo.ranking": {
+        "CRITERIA_ES": _RANKINGS,
+        "HEADERS_ES": _RANKINGS,
+        "RANKING_FILES": _RANKINGS,
+        "UNASSIGNED_ES": _RANKINGS,
+        "province_summary": _RANKINGS,
+        "ranking_table": _RANKINGS,
+        "write_rankings": _RANKINGS,
+        "write_table": "parsc_geo.io.writers",
+    },
 }
 
 
@@ -56,7 +76,8 @@ def moved_name(module: str, name: str) -> Any:
     home = MOVED_NAMES.get(module, {}).get(name)
     if home is None:
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+    home, _, new_name = home.partition(":")
+    return getattr(importlib.import_module(home), new_name or name)
 
 
 class _AliasModule(types.ModuleType):

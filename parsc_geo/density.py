@@ -46,8 +46,8 @@ from numpy.typing import ArrayLike, NDArray
 from . import __version__
 from ._atomic import atomic_path
 from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError, OutputError
-from ._es import num
 from ._kernels import KERNELS, Kernel, get_kernel, kde_grid
+from ._text import num
 from .bandwidth import DEFAULT_RULE, select_bandwidth
 from .settings import (
     CELL_SIZE_EXTENT_DIVISOR,

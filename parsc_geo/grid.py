@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._errors import ConfigError, CRSError
-from ._es import num
+from ._text import num
 from ._validate import check_choice, check_positive
 from .settings import MAX_CELLS_WARNING
 

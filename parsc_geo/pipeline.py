@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 from . import __version__
 from ._errors import OutputError
 from ._provenance import describe_file, package_versions
+from ._text import num, slug
 from .config import RunConfig
 from .settings import TIMEZONE
 
@@ -76,20 +77,6 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     open_first: list[Path] = field(default_factory=list)
     run_json: dict[str, Any] = field(default_factory=dict)
-
-
-def fmt_int(value: int) -> str:
-    """Format a whole number the Spanish way for tables and summaries: ``21 108``."""
-    return f"{int(value):,}".replace(",", "\u00a0")
-
-
-def slug(text: str) -> str:
-    """Return a file-name-safe lower-case ASCII form of ``text``."""
-    import re
-    import unicodedata
-
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "sin_nombre"
 
 
 @contextmanager
@@ -350,9 +337,9 @@ def _stage_ingest(run: _Run) -> str:
     )
     parameters["periodo"] = list(state["period"])
     return (
-        f"{fmt_int(totals['rows_read'])} filas leídas, "
-        f"{fmt_int(totals['rows_accepted'])} aceptadas, "
-        f"{fmt_int(totals['rows_quarantined'])} en cuarentena"
+        f"{num(totals['rows_read'])} filas leídas, "
+        f"{num(totals['rows_accepted'])} aceptadas, "
+        f"{num(totals['rows_quarantined'])} en cuarentena"
     )
 
 
@@ -385,8 +372,8 @@ def _stage_assign(run: _Run) -> str:
         },
     }
     return (
-        f"{fmt_int(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
-        f"{fmt_int(with_sector)} en sectores, {fmt_int(at_station)} apilados en comisarías"
+        f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
+        f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
 
 
@@ -640,9 +627,9 @@ def _summary_markdown(
     if config.synthetic:
         lines += [f"**{SYNTHETIC_BANNER}**", ""]
     lines += [
-        f"- Filas leídas: {fmt_int(ing.get('rows_read', 0))}; "
-        f"aceptadas: {fmt_int(ing.get('rows_accepted', 0))}; "
-        f"en cuarentena: {fmt_int(ing.get('rows_quarantined', 0))} (ver `ingesta/report.json`).",
+        f"- Filas leídas: {num(ing.get('rows_read', 0))}; "
+        f"aceptadas: {num(ing.get('rows_accepted', 0))}; "
+        f"en cuarentena: {num(ing.get('rows_quarantined', 0))} (ver `ingesta/report.json`).",
         f"- Hotspots: {', '.join(f'{k} {v}' for k, v in counts.get('hotspots', {}).items())}.",
         "",
         "## Abrir primero",
@@ -651,3 +638,10 @@ def _summary_markdown(
     lines += [f"- `{p}`" for p in open_first]
     lines += ["", "Parámetros, versiones y sumas de control: `run.json`.", ""]
     return "\n".join(lines)
+
+
+def __getattr__(name: str) -> Any:
+    """Serve names that moved elsewhere (``package_versions`` …: :mod:`parsc_geo._provenance`)."""
+    from ._compat import moved_name
+
+    return moved_name(__name__, name)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._es import num
+from .._text import num
 from .options import is_quiet, overwrite_option
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .._es import num
+from .._text import num
 from .options import is_quiet, output_dir_option, overwrite_option, workspace_option
 
 #: Default output folder of the patrol plans.

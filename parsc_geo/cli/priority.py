@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .._es import num
+from .._text import num
 from .options import DEFAULT_WORKSPACE, is_quiet, overwrite_option
 
 _METHODS = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
@@ -171,10 +171,10 @@ def command(
     fenómeno (HTML, PNG) and run.json.
 
     """
+    from .._text import slug
     from ..priority.counts import counts_from_workspace, read_counts
     from ..priority.levels import DEFAULT_MIN_COUNT, DEFAULT_MIN_COUNT_PRIORIDAD, PriorityRule
     from ..priority.outputs import (
-        _slug,
         describe_inputs,
         top_districts_table,
         write_priority_outputs,
@@ -246,7 +246,9 @@ def command(
     extra = {}
     if top_modalidad:
         top = top_districts(tables, modalidad=top_modalidad, n=top_n, period=period)
-        extra[f"top_distritos_{_slug(top_modalidad)}.csv"] = top_districts_table(top)
+        extra[f"top_distritos_{slug(top_modalidad, default='objetivo')}.csv"] = top_districts_table(
+            top
+        )
     written = write_priority_outputs(
         result,
         output,

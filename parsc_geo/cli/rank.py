@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .._es import num
+from .._text import num
 from .options import is_quiet, overwrite_option
 
 #: Ranking levels (``parsc_geo.ranking.RANKING_FILES`` keys, kept here for an instant --help).

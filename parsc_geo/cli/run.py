@@ -19,16 +19,17 @@ Examples:
 
 def print_summary(result: object, quiet: bool) -> None:
     """Print the closing summary of a run: counts, time and the paths to open first."""
-    from ..pipeline import RunResult, fmt_int
+    from .._text import num
+    from ..pipeline import RunResult
 
     assert isinstance(result, RunResult)
     ing = result.counts.get("ingesta", {})
     click.echo("")
     click.secho(f"Listo en {result.timings.get('total', 0):.1f} s → {result.output}", bold=True)
     click.echo(
-        f"  {fmt_int(ing.get('rows_read', 0))} filas leídas, "
-        f"{fmt_int(ing.get('rows_accepted', 0))} aceptadas, "
-        f"{fmt_int(ing.get('rows_quarantined', 0))} en cuarentena"
+        f"  {num(ing.get('rows_read', 0))} filas leídas, "
+        f"{num(ing.get('rows_accepted', 0))} aceptadas, "
+        f"{num(ing.get('rows_quarantined', 0))} en cuarentena"
     )
     click.echo("  Abra primero:")
     for path in result.open_first:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, CRSError, InputDataError
+from .._text import as_bool
 from ..schema import DAY_NAMES_ES, HOTSPOT_COLUMNS, modalidad_label
 from ..settings import CRS_GEOGRAPHIC, TIMEZONE
 
@@ -41,29 +42,6 @@ def announce(message: str, quiet: bool) -> None:
     """Print an automatic choice or a decision on stderr unless ``quiet``."""
     if not quiet:
         print(message, file=sys.stderr)
-
-
-#: Text values read as True in boolean columns of files (``at_station``, ``time_known``).
-_TRUE_TEXT = frozenset({"true", "t", "1", "yes", "y", "si", "sí", "s", "verdadero"})
-
-
-def as_bool(values: pd.Series) -> np.ndarray:
-    """Return a boolean column as a numpy array; text such as "false" or "0" is False.
-
-    Missing values are False. Files (GeoJSON, CSV) may store booleans as text, and
-    ``bool("false")`` is True, hence the explicit reading.
-    """
-    import pandas as pd
-
-    if values.dtype == bool:
-        return values.to_numpy(dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
-    for i, value in enumerate(values.astype("object").to_numpy()):
-        if isinstance(value, str):
-            out[i] = value.strip().casefold() in _TRUE_TEXT
-        elif not pd.isna(value):
-            out[i] = bool(value)
-    return out
 
 
 @dataclass

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, InsufficientDataError
-from .._es import num
+from .._text import num
 from ..settings import KERNEL
 from ._common import announce, describe, empty, prepare
 

@@ -28,12 +28,11 @@ One row per territorial unit × period × category, with :data:`COUNT_COLUMNS`:
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .._errors import ConfigError, InputDataError, ValidationError
+from .._text import fold_key
 from .._validate import ProblemCollector
 
 if TYPE_CHECKING:
@@ -102,10 +101,8 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _key(name: object) -> str:
-    text = unicodedata.normalize("NFKD", str(name).replace("\ufeff", ""))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^A-Z0-9]", "", text.upper())
+def _column_key(name: object) -> str:
+    return fold_key(name, sep="")
 
 
 def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str]:
@@ -236,7 +233,7 @@ def _finish(
 
 def is_sidpol_header(columns: list[str]) -> bool:
     """Return whether a header is the SIDPOL open-data layout (case and BOM ignored)."""
-    keys = {_key(c) for c in columns}
+    keys = {_column_key(c) for c in columns}
     return {"UBIGEOHECHO", "PMODALIDADES", "CANTIDAD", "ANIO", "MES"} <= keys
 
 
@@ -272,8 +269,10 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     df, encoding = _read_any(path)
-    by_key = {_key(c): c for c in df.columns}
-    missing = [c for c in SIDPOL_COLUMNS if _key(c) not in by_key and c not in _OPTIONAL_SIDPOL]
+    by_key = {_column_key(c): c for c in df.columns}
+    missing = [
+        c for c in SIDPOL_COLUMNS if _column_key(c) not in by_key and c not in _OPTIONAL_SIDPOL
+    ]
     if missing:
         raise InputDataError(
             f"{path}: no es un CSV de datos abiertos SIDPOL; falta(n) la(s) columna(s) "
@@ -282,7 +281,9 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
             "read_count_table",
         )
     problems = ProblemCollector(f"en {path}")
-    table = df.rename(columns={by_key[_key(c)]: c for c in SIDPOL_COLUMNS if _key(c) in by_key})
+    table = df.rename(
+        columns={by_key[_column_key(c)]: c for c in SIDPOL_COLUMNS if _column_key(c) in by_key}
+    )
     ubigeo_raw = table["UBIGEO_HECHO"]
     out = table.assign(
         anio=_integers(table, "ANIO", "ANIO", problems, low=1900, high=2100),
@@ -308,8 +309,8 @@ def _find(by_key: dict[str, str], field: str, given: str | None, path: Path) -> 
     if given is not None:
         if given in by_key.values():
             return given
-        if _key(given) in by_key:
-            return by_key[_key(given)]
+        if _column_key(given) in by_key:
+            return by_key[_column_key(given)]
         raise ConfigError(
             f"{path}: la columna {given!r} indicada para {field} no está en el archivo "
             f"(encontradas: {', '.join(by_key.values())})"
@@ -356,7 +357,7 @@ def read_count_table(
     df, encoding = _read_any(path)
     if is_sidpol_header(list(df.columns)) and not any((ubigeo, category, count, year, month)):
         return read_sidpol_csv(path)
-    by_key = {_key(c): str(c) for c in df.columns}
+    by_key = {_column_key(c): str(c) for c in df.columns}
     columns = {
         "ubigeo": _find(by_key, "ubigeo", ubigeo, path),
         "categoria": _find(by_key, "categoria", category, path),

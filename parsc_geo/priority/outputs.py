@@ -25,7 +25,6 @@ import datetime as dt
 import html
 import json
 import os
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -34,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .. import settings
 from .._errors import OutputError
 from .._provenance import describe_file, package_versions
+from .._text import fold, slug
 from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
 from .territories import PriorityResult, plan_table
 
@@ -93,14 +93,6 @@ _ROUNDING: Final[dict[str, int]] = {
 _PLAN_HEADERS: Final[tuple[str, ...]] = ("N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER")
 
 
-def _slug(text: str) -> str:
-    import unicodedata
-
-    value = unicodedata.normalize("NFKD", text)
-    value = "".join(c for c in value if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "_", value).strip("_") or "objetivo"
-
-
 def describe_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Return ``path``, ``name``, ``bytes`` and ``sha256`` of each input file, for ``run.json``."""
     return [describe_file(p) for p in paths]
@@ -149,11 +141,10 @@ def _plan_sections(result: PriorityResult) -> list[tuple[str, pd.DataFrame]]:
     table = plan_table(result)
     targets = result.level("provincia")[["objetivo", "objetivo_nombre"]].drop_duplicates()
     from ..schema import FENOMENO_PLAN_LABELS
-    from .territories import _fold
 
     sections = []
     for i, (code, name) in enumerate(targets.itertuples(index=False), start=1):
-        label = FENOMENO_PLAN_LABELS.get(code, _fold(name))
+        label = FENOMENO_PLAN_LABELS.get(code, fold(name))
         rows = table[table["FENÓMENO"] == label][list(_PLAN_HEADERS)]
         sections.append((f"{i}. Territorios de intervención prioritaria en {name}.", rows))
     return sections
@@ -708,7 +699,7 @@ def write_priority_outputs(
     if maps:
         targets = result.table[["nivel_territorial", "objetivo"]].drop_duplicates()
         for level, target in targets.itertuples(index=False):
-            stem = f"mapa_prioridad_{level}_{_slug(str(target))}"
+            stem = f"mapa_prioridad_{level}_{slug(str(target), default='objetivo')}"
             for suffix, writer in (
                 (".html", write_priority_map_html),
                 (".png", write_priority_map_png),

@@ -14,8 +14,6 @@ from the ingestion taxonomy, so points and SIDPOL counts agree.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ import numpy as np
 
 from .. import settings
 from .._errors import ConfigError, InputDataError
+from .._text import fold
 from .levels import (
     LEVEL_ALTA,
     LEVEL_NONE,
@@ -87,12 +86,6 @@ DETAIL_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 
-def _fold(text: object) -> str:
-    value = unicodedata.normalize("NFKD", str(text))
-    value = "".join(c for c in value if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", value).strip().upper()
-
-
 @dataclass
 class PriorityResult:
     """Indicators and levels of every unit, per target (fenómeno or modalidad).
@@ -149,16 +142,16 @@ def _targets(
         out.append((code, "fenomeno", FENOMENOS[code], counts["fenomeno"] == code))
     if modalidades:
         fields: dict[str, list[str]] = {
-            "generico": [_fold(v) for v in counts["delito_generico"]],
-            "especifico": [_fold(v) for v in counts["delito_especifico"]],
+            "generico": [fold(v) for v in counts["delito_generico"]],
+            "especifico": [fold(v) for v in counts["delito_especifico"]],
             "modalidad": [
-                _fold(modalidad_label(str(e), str(m)))
+                fold(modalidad_label(str(e), str(m)))
                 for e, m in zip(counts["delito_especifico"], counts["modalidad"], strict=True)
             ],
-            "categoria": [_fold(v) for v in counts["categoria"]],
+            "categoria": [fold(v) for v in counts["categoria"]],
         }
         for name in modalidades:
-            key = _fold(name)
+            key = fold(name)
             mask = np.zeros(len(counts), dtype=bool)
             for values in fields.values():
                 mask |= np.asarray(values, dtype=object) == key
@@ -189,7 +182,7 @@ def _units(level: str, year: int) -> pd.DataFrame:
     pop = population_for_year(year, level)
     departments = load_departments()
     dep_names = dict(
-        zip(departments["ubigeo_dep"], departments["departamento"].map(_fold), strict=True)
+        zip(departments["ubigeo_dep"], departments["departamento"].map(fold), strict=True)
     )
     if level == "provincia":
         units = pop.rename(columns={"ubigeo_prov": "codigo"})
@@ -641,7 +634,7 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
     targets = list(dict.fromkeys(rows["objetivo"]))
     for target in targets:
         part = rows[rows["objetivo"] == target]
-        label = FENOMENO_PLAN_LABELS.get(target, _fold(part["objetivo_nombre"].iloc[0]))
+        label = FENOMENO_PLAN_LABELS.get(target, fold(part["objetivo_nombre"].iloc[0]))
         for i, (_, row) in enumerate(part.iterrows()):
             records.append(
                 {

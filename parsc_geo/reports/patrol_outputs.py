@@ -27,12 +27,11 @@ from ``SOURCE_DATE_EPOCH`` or the last day of the data, never from the clock.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import OutputError
+from .._text import slug
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -86,12 +85,6 @@ HEADERS_ES: dict[str, str] = {
     "dia": "Día",
     "hora": "Hora",
 }
-
-
-def slug(text: str) -> str:
-    """Return a file-name-safe ASCII slug (``"Comisaría PNP «A»"`` → ``"comisaria_pnp_a"``)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "sin_nombre"
 
 
 def spanish(frame: pd.DataFrame) -> pd.DataFrame:
