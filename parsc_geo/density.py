@@ -32,9 +32,9 @@ standard deviation for the gaussian), the automatic rules and the conversion bet
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
-import sys
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -47,6 +47,7 @@ from . import __version__
 from ._atomic import atomic_path
 from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError, OutputError
 from ._kernels import KERNELS, Kernel, get_kernel, kde_grid
+from ._messages import announce
 from ._text import num
 from .bandwidth import DEFAULT_RULE, select_bandwidth
 from .settings import (
@@ -59,6 +60,8 @@ from .settings import (
 )
 
 __all__ = ["UNITS", "DensityRaster", "kde_grid", "kernel_density"]
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -89,9 +92,8 @@ _CONVENTION_ES: Final[dict[str, str]] = {
 
 
 def _announce(message: str, quiet: bool) -> None:
-    """Tell the user about an automatic choice (stderr, like R's ``message()``)."""
-    if not quiet:
-        print(f"densidad: {message}", file=sys.stderr)
+    """Tell the user about an automatic choice (logged, see :mod:`parsc_geo._messages`)."""
+    announce(logger, f"densidad: {message}", quiet=quiet)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import is_quiet, overwrite_option
+from .options import is_quiet, output_dir_option, overwrite_option
 
 EXAMPLES = """\b
 Examples:
@@ -38,13 +38,8 @@ def print_summary(result: object, quiet: bool) -> None:
 
 @click.command(name="run", epilog=EXAMPLES)
 @click.argument("config_path", metavar="CONFIG.toml", type=click.Path(path_type=Path))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out/run"),
-    show_default=True,
-    help="Output folder (replaced only when the whole run succeeds).",
+@output_dir_option(
+    Path("out/run"), help="Output folder (replaced only when the whole run succeeds)."
 )
 @overwrite_option
 @click.pass_context
@@ -64,7 +59,6 @@ def command(ctx: click.Context, config_path: Path, output: Path, overwrite: bool
         output,
         overwrite=overwrite,
         quiet=quiet,
-        echo=lambda s: click.echo(s, err=True),
         command=" ".join(["parsc-geo", *sys.argv[1:]]),
     )
     print_summary(result, quiet)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..settings import SEED
-from .options import is_quiet, overwrite_option
+from .options import is_quiet, output_dir_option, overwrite_option, seed_option
 
 #: Labels of the written files in the terminal summary.
 _LABELS_ES = {
@@ -27,7 +27,7 @@ Examples:
 
 
 @click.command(name="sample", epilog=EXAMPLES)
-@click.option("--seed", type=int, default=SEED, show_default=True, help="Random seed.")
+@seed_option(SEED)
 @click.option(
     "--start",
     default="2020-01",
@@ -48,15 +48,7 @@ Examples:
     show_default=True,
     help="Volume multiplier (1 = the real volume, scaled to SIDPPOL for other periods).",
 )
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("muestra_sintetica"),
-    show_default=True,
-    help="Folder receiving incidents/ and boundaries/.",
-)
+@output_dir_option(Path("muestra_sintetica"), help="Folder receiving incidents/ and boundaries/.")
 @overwrite_option
 @click.pass_context
 def command(

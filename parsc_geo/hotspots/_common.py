@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import ConfigError, CRSError, InputDataError
+from .._messages import announce as _announce
 from .._text import as_bool
 from ..schema import DAY_NAMES_ES, HOTSPOT_COLUMNS, modalidad_label
 from ..settings import CRS_GEOGRAPHIC, TIMEZONE
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
     from pyproj import CRS
+
+logger = logging.getLogger("parsc_geo.hotspots")
 
 #: Administrative columns filled with the majority value of the incidents in each hotspot.
 ADMIN_COLUMNS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
@@ -39,9 +42,8 @@ _METHOD_ES: dict[str, str] = {
 
 
 def announce(message: str, quiet: bool) -> None:
-    """Print an automatic choice or a decision on stderr unless ``quiet``."""
-    if not quiet:
-        print(message, file=sys.stderr)
+    """Announce an automatic choice or a decision (logged, see :mod:`parsc_geo._messages`)."""
+    _announce(logger, message, quiet=quiet)
 
 
 @dataclass

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
-    from ..io import RawTable
+    from ..io._table import RawTable
     from .options import IngestOptions
 
 #: Flags set by the ingestion (bit order of the internal mask).
@@ -285,9 +285,9 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
     import numpy as np
     import pandas as pd
 
-    from ..io import read_incident_file
     from ..io.columns import recognise_columns
     from ..io.dates import parse_occurrence
+    from ..io.readers import read_incident_file
     from .checks import inside
 
     raw = read_incident_file(

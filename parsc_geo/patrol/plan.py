@@ -677,6 +677,7 @@ def plan_patrols(
     import pandas as pd
     from shapely.ops import unary_union
 
+    from ..incidents import select
     from ..projection import metric_crs
     from .points import critical_points
     from .schedule import schedule_shift, shortest_tour, travel_minutes_for
@@ -753,14 +754,12 @@ def plan_patrols(
         notes: list[str] = []
         table = hour_day_table(inc)
         windows = patrol_windows(table, share=share, block_hours=block_hours)
-        usable = inc
-        if exclude_at_station and "at_station" in inc:
-            usable = inc[~inc["at_station"].fillna(False).astype(bool).to_numpy()]
-            if len(usable) < len(inc):
-                notes.append(
-                    f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
-                    "comisaría no se usan para los puntos críticos."
-                )
+        usable = select(inc, include_at_station=not exclude_at_station)
+        if exclude_at_station and len(usable) < len(inc):
+            notes.append(
+                f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
+                "comisaría no se usan para los puntos críticos."
+            )
         cands, ids = _candidates(
             usable,
             geom,

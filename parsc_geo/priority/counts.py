@@ -474,21 +474,25 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
 
 
 def counts_from_workspace(path: str | Path) -> pd.DataFrame:
-    """Read a workspace's incidents and aggregate them with :func:`counts_from_incidents`.
-
-    Incidents stored without a district (older workspaces) are assigned to the bundled INEI
-    districts first. ``attrs["synthetic"]`` tells whether the workspace holds synthetic data.
-    """
+    """Read a workspace's incidents and aggregate them with :func:`counts_from_points`."""
     from ..workspace import Workspace
 
-    workspace = Workspace(path)
-    incidents = workspace.read_incidents()
+    return counts_from_points(Workspace(path).read_incidents(), source=Path(path).name)
+
+
+def counts_from_points(incidents: pd.DataFrame, *, source: str = "workspace") -> pd.DataFrame:
+    """Aggregate incident points per district, assigning them to districts first if needed.
+
+    Incidents without a district (read from a file, or from older workspaces) are assigned to
+    the bundled INEI districts first. ``attrs["synthetic"]`` tells whether the incidents are
+    synthetic data.
+    """
     synthetic = bool(incidents.attrs.get("synthetic", False))
     if "ubigeo" not in incidents.columns or not incidents["ubigeo"].astype(str).str.strip().any():
         from ..assign import assign_incidents
 
         incidents = assign_incidents(incidents)
-    out = counts_from_incidents(incidents, source=Path(path).name)
+    out = counts_from_incidents(incidents, source=source)
     out.attrs["synthetic"] = synthetic
     return out
 
