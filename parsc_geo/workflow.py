@@ -148,7 +148,7 @@ def read_checked_sectors(path: Path) -> tuple[gpd.GeoDataFrame, SectorReport]:
     from .sectors import check_sectors, read_sectors
 
     sectors, check = check_sectors(read_sectors(path))
-    logger.info("Sectores: %s: %s subsectores", path.name, num(len(sectors)))
+    logger.debug("Sectores: %s: %s subsectores", path.name, num(len(sectors)))
     return sectors, check
 
 
@@ -399,6 +399,6 @@ def count_tables(
     if incidents is not None:
         source = Path(str(incidents.attrs.get("source", "workspace"))).name
         table = counts_from_points(incidents, source=source)
-        logger.info("%s: %s incidentes", source, num(table["n"].sum()))
+        logger.debug("%s: %s incidentes", source, num(table["n"].sum()))
         tables.append(table)
     return tables

@@ -170,7 +170,9 @@ def command(
 
     ws = Workspace(workspace_path(workspace))
     ingested = ingest(files, opts, sectors_path=sectors_path, workspace=ws)
-    if ingested.sector_check is not None and not quiet:
+    if ingested.sectors is not None and ingested.sector_check is not None and not quiet:
+        assert sectors_path is not None
+        click.echo(f"Sectores: {sectors_path.name}: {len(ingested.sectors)} subsectores")
         click.echo(ingested.sector_check.summary())
     synthetic = any("sintetico" in f.name.lower() for f in files) or bool(
         ws.metadata().get("synthetic", False)

@@ -200,6 +200,15 @@ def command(
             IncidentFilter(include_at_station=True),
         )
     tables = count_tables(counts, incidents, columns=columns)
+    if not quiet:
+        for path, table in zip(counts, tables, strict=False):
+            click.echo(
+                f"{path.name}: {num(len(table))} filas de conteo, "
+                f"{num(int(table['n'].sum()))} denuncias"
+            )
+        if incidents is not None:
+            source = Path(str(incidents.attrs["source"])).name
+            click.echo(f"{source}: {num(int(tables[-1]['n'].sum()))} incidentes")
     synthetic = synthetic or any(bool(t.attrs.get("synthetic")) for t in tables)
     paths: list[Path] = list(counts)
     if incidents is not None:
