@@ -59,7 +59,7 @@ from .settings import (
     SYNTHETIC_BANNER,
 )
 
-__all__ = ["UNITS", "DensityRaster", "kde_grid", "kernel_density"]
+__all__ = ["UNITS", "DensityRaster", "check_parameters", "kde_grid", "kernel_density"]
 
 logger = logging.getLogger(__name__)
 
@@ -625,16 +625,13 @@ def kernel_density(
     """
     from affine import Affine
 
-    kern = get_kernel(kernel)
-    _check_units(units)
-    if not _is_positive_number(bandwidth_adjust):
-        raise ConfigError(
-            f"bandwidth_adjust debe ser un número positivo; se recibió {bandwidth_adjust!r}"
-        )
-    if cell_size is not None and not _is_positive_number(cell_size):
-        raise ConfigError(
-            f"cell_size debe ser un número positivo de metros; se recibió {cell_size!r}"
-        )
+    kern = check_parameters(
+        kernel=kernel,
+        bandwidth=bandwidth,
+        bandwidth_adjust=bandwidth_adjust,
+        cell_size=cell_size,
+        units=units,
+    )
 
     xy, analysis_crs, crs_chosen = _points_xy(incidents, crs)
     w, weights_name = _weights(incidents, weights, len(xy))
@@ -686,6 +683,53 @@ def kernel_density(
         units=units,
         parameters=parameters,
     )
+
+
+def check_parameters(
+    *,
+    kernel: str = KERNEL,
+    bandwidth: float | str | None = None,
+    bandwidth_adjust: float = 1.0,
+    cell_size: float | None = None,
+    units: str = "per_km2",
+) -> Kernel:
+    """Check the parameters of :func:`kernel_density` without any data; return the kernel.
+
+    Called first by :func:`kernel_density` and by the methods built on it, so that an invalid
+    parameter is reported even when there are too few incidents to compute anything.
+
+    Raises
+    ------
+    ConfigError
+        An unknown kernel, rule or unit; a bandwidth, factor or cell size that is not a
+        positive number.
+    """
+    from .bandwidth import RULES
+
+    kern = get_kernel(kernel)
+    _check_units(units)
+    if not _is_positive_number(bandwidth_adjust):
+        raise ConfigError(
+            f"bandwidth_adjust debe ser un número positivo; se recibió {bandwidth_adjust!r}"
+        )
+    if cell_size is not None and not _is_positive_number(cell_size):
+        raise ConfigError(
+            f"cell_size debe ser un número positivo de metros; se recibió {cell_size!r}"
+        )
+    if isinstance(bandwidth, str):
+        if bandwidth.strip().lower() not in RULES:
+            raise ConfigError(
+                f"bandwidth debe ser un número de metros o uno de {', '.join(map(repr, RULES))}; "
+                f"se recibió {bandwidth!r}",
+                hint="silverman es el valor por defecto de ArcGIS",
+            )
+    elif bandwidth is not None and not _is_positive_number(bandwidth):
+        raise ConfigError(
+            f"bandwidth debe ser un número positivo de metros o el nombre de una regla; "
+            f"se recibió {bandwidth!r}",
+            hint="p. ej. bandwidth=500, o 'silverman', 'scott', 'lcv'",
+        )
+    return kern
 
 
 def _is_positive_number(value: Any) -> bool:

@@ -150,7 +150,7 @@ def point_weights(points: pd.DataFrame, weights: str | None) -> np.ndarray:
         return np.ones(len(points))
     if weights not in points.columns:
         raise ConfigError(
-            f"la columna de pesos {weights!r} no está en los incidentes "
+            f"no se encontró la columna de pesos {weights!r} "
             f"(columnas: {', '.join(map(str, points.columns[:20]))})",
             hint="use weights='harm' para análisis ponderados por daño, o None para conteos",
         )
