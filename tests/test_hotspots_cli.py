@@ -15,7 +15,7 @@ from parsc_geo.cli.main import cli
 from parsc_geo.hotspots import hotspot_gistar
 from parsc_geo.hotspots.io import read_hotspots
 from parsc_geo.settings import SYNTHETIC_BANNER
-from parsc_geo.store import Workspace
+from parsc_geo.workspace import Workspace
 
 CRS = "EPSG:32717"
 X0, Y0 = 775_000.0, 9_207_000.0
