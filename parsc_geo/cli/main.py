@@ -69,14 +69,30 @@ class MessageHandler(logging.Handler):
 _HANDLER = MessageHandler()
 
 
-def configure_messages(*, quiet: bool, verbose: bool) -> None:
-    """Route parsc-geo's log messages to stderr at the level ``-q``/``-v`` ask for."""
+def configure_messages(ctx: click.Context, *, quiet: bool, verbose: bool) -> None:
+    """Route parsc-geo's messages to the CLI handler at the level ``-q``/``-v`` ask for.
+
+    The library's default handler (:data:`parsc_geo._messages.DEFAULT_HANDLER`) steps aside
+    while the command runs and comes back when it ends.
+    """
+    from .._messages import DEFAULT_HANDLER, ROOT
+
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    root = logging.getLogger("parsc_geo")
-    if _HANDLER not in root.handlers:
-        root.addHandler(_HANDLER)
+    root = logging.getLogger(ROOT)
+    previous_level = root.level
+    had_default = DEFAULT_HANDLER in root.handlers
+    root.removeHandler(DEFAULT_HANDLER)
+    root.addHandler(_HANDLER)
     root.setLevel(level)
     _HANDLER.setLevel(level)
+
+    def restore() -> None:
+        root.removeHandler(_HANDLER)
+        root.setLevel(previous_level)
+        if had_default:
+            root.addHandler(DEFAULT_HANDLER)
+
+    ctx.call_on_close(restore)
 
 
 class SpanishUsageError(click.UsageError):
@@ -177,7 +193,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """parsc-geo: crime maps of Peru's police stations → hotspots, patrol plans and maps."""
     ctx.meta["parsc_geo.verbose"] = verbose
     ctx.meta["parsc_geo.quiet"] = quiet
-    configure_messages(quiet=quiet, verbose=verbose)
+    configure_messages(ctx, quiet=quiet, verbose=verbose)
 
 
 def main() -> None:
