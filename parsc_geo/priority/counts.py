@@ -27,7 +27,6 @@ One row per territorial unit × period × category, with :data:`COUNT_COLUMNS`:
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -105,45 +104,29 @@ def _column_key(name: object) -> str:
     return fold_key(name, sep="")
 
 
-def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a CSV as text, UTF-8 (BOM or not) first, Windows-1252 as a fallback."""
-    import pandas as pd
-
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        header = text.split("\n", 1)[0]
-        sep = ";" if header.count(";") > header.count(",") else ","
-        try:
-            df = pd.read_csv(
-                io.StringIO(text), dtype=str, sep=sep, keep_default_na=False, na_filter=False
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputDataError(
-                f"{path}: no se puede leer como tabla CSV ({exc})",
-                hint="guarde la tabla como CSV con una fila de encabezados",
-            ) from exc
-        return df, encoding
-    raise InputDataError(f"{path}: no es texto UTF-8 ni Windows-1252")
-
-
 def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
-    import pandas as pd
+    """Read a count table (CSV or XLSX) as text with the readers of :mod:`parsc_geo.io`."""
+    import numpy as np
+
+    from ..io.csv import read_csv
+    from ..io.excel import read_xlsx
 
     if not path.is_file():
         raise InputDataError(
             f"{path}: no se encontró el archivo", hint="revise la ruta de la tabla de conteos"
         )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            df = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except Exception as exc:
-            raise InputDataError(f"{path}: no se puede leer como libro XLSX ({exc})") from exc
-        return df, "xlsx"
-    return _read_csv_text(path)
+        table = read_xlsx(path)
+        return table.data.astype(str), "xlsx"
+    table = read_csv(path)
+    if table.malformed is not None and table.malformed.any():
+        first = int(table.source_row[np.flatnonzero(table.malformed)[0]])
+        raise InputDataError(
+            f"{path}: {int(table.malformed.sum())} filas tienen más campos que la cabecera "
+            f"(la primera es la fila de datos {first})",
+            hint="guarde la tabla como CSV con una fila de encabezados y revise separadores",
+        )
+    return table.data, str(table.info["encoding"])
 
 
 def pad_ubigeo(values: pd.Series) -> pd.Series:
