@@ -46,6 +46,11 @@ MOVED_NAMES: Final[dict[str, dict[str, str]]] = {
     "parsc_geo.store": {"file_sha256": "parsc_geo._provenance"},
     "parsc_geo.patrol": {"write_patrol_outputs": "parsc_geo.reports"},
     "parsc_geo.patrol_outputs": {"slug": "parsc_geo._text"},
+    "parsc_geo.patrol_points": {
+        "peak_days": "parsc_geo.profile",
+        "peak_hours": "parsc_geo.profile",
+        "top_modalidades": "parsc_geo.profile",
+    },
     "parsc_geo.pipeline": {
         "RECORDED_PACKAGES": "parsc_geo._provenance",
         "fmt_int": "parsc_geo._text:num",

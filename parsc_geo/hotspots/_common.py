@@ -11,8 +11,15 @@ import numpy as np
 from .._errors import ConfigError, CRSError, InputDataError
 from .._messages import announce as _announce
 from .._text import as_bool
-from ..schema import DAY_NAMES_ES, HOTSPOT_COLUMNS, modalidad_label
-from ..settings import CRS_GEOGRAPHIC, TIMEZONE
+from ..profile import (
+    dated_weekdays,
+    known_hours,
+    peak_days_by_group,
+    peak_hours_by_group,
+    top_modalidades_by_group,
+)
+from ..schema import HOTSPOT_COLUMNS
+from ..settings import CRS_GEOGRAPHIC
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -23,13 +30,6 @@ logger = logging.getLogger("parsc_geo.hotspots")
 
 #: Administrative columns filled with the majority value of the incidents in each hotspot.
 ADMIN_COLUMNS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
-
-#: Number of modalidades listed in ``top_modalidades``.
-TOP_MODALIDADES = 3
-#: Width (hours) of the peak-hour window in ``peak_hours``.
-PEAK_HOURS_WINDOW = 3
-#: Number of days listed in ``peak_days``.
-PEAK_DAYS = 2
 
 
 #: How each method is named in terminal messages.
@@ -189,95 +189,6 @@ def _majority(members: pd.DataFrame, column: str, n_hotspots: int) -> list[Any]:
     return out
 
 
-def _top_modalidades(members: pd.DataFrame, n_hotspots: int, top: int) -> list[Any]:
-    out: list[Any] = [None] * n_hotspots
-    if "modalidad" not in members.columns:
-        return out
-    esp = (
-        members["delito_especifico"]
-        .astype("object")
-        .where(members["delito_especifico"].notna(), "")
-        if "delito_especifico" in members.columns
-        else ""
-    )
-    mod = members["modalidad"].astype("object").where(members["modalidad"].notna(), "")
-    frame = members[["_hid"]].copy()
-    frame["_esp"] = esp
-    frame["_mod"] = mod
-    pairs = frame.groupby(["_hid", "_esp", "_mod"], sort=False).size().reset_index(name="_c")
-    pairs["_label"] = [
-        modalidad_label(str(e), str(m))
-        for e, m in zip(pairs["_esp"].to_numpy(), pairs["_mod"].to_numpy(), strict=True)
-    ]
-    pairs = pairs[pairs["_label"] != ""]
-    labels = pairs.groupby(["_hid", "_label"], sort=False)["_c"].sum().reset_index()
-    labels = labels.sort_values(
-        ["_hid", "_c", "_label"], ascending=[True, False, True], kind="stable"
-    )
-    labels = labels.groupby("_hid", sort=False).head(top)
-    for hid, group in labels.groupby("_hid", sort=False):
-        out[int(str(hid))] = "; ".join(
-            f"{lab} ({c})" for lab, c in zip(group["_label"], group["_c"], strict=True)
-        )
-    return out
-
-
-def _local_times(members: pd.DataFrame) -> pd.Series | None:
-    import pandas as pd
-
-    if "occurred_at" not in members.columns:
-        return None
-    times = pd.to_datetime(members["occurred_at"], errors="coerce")
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert(TIMEZONE)
-    return times
-
-
-def _peak_hours(
-    members: pd.DataFrame, times: pd.Series | None, n_hotspots: int, window: int
-) -> list[Any]:
-    out: list[Any] = [None] * n_hotspots
-    if times is None:
-        return out
-    known = times.notna().to_numpy().copy()
-    if "time_known" in members.columns:
-        known &= as_bool(members["time_known"])
-    if not known.any():
-        return out
-    hid = members["_hid"].to_numpy()[known]
-    hours = times.dt.hour.to_numpy()[known].astype(np.int64)
-    table = np.zeros((n_hotspots, 24), dtype=np.int64)
-    np.add.at(table, (hid, hours), 1)
-    windows = sum(np.roll(table, -k, axis=1) for k in range(window))
-    start = np.argmax(windows, axis=1)
-    for h in np.unique(hid):
-        s = int(start[h])
-        end = s + window if s + window <= 24 else s + window - 24
-        out[int(h)] = f"{s}–{end} h"
-    return out
-
-
-def _peak_days(
-    members: pd.DataFrame, times: pd.Series | None, n_hotspots: int, top: int
-) -> list[Any]:
-    out: list[Any] = [None] * n_hotspots
-    if times is None:
-        return out
-    known = times.notna().to_numpy().copy()
-    if not known.any():
-        return out
-    hid = members["_hid"].to_numpy()[known]
-    days = times.dt.day_of_week.to_numpy()[known].astype(np.int64)
-    table = np.zeros((n_hotspots, 7), dtype=np.int64)
-    np.add.at(table, (hid, days), 1)
-    for h in np.unique(hid):
-        counts = table[h]
-        order = np.lexsort((np.arange(7), -counts))
-        chosen = [int(d) for d in order[:top] if counts[d] > 0]
-        out[int(h)] = ", ".join(DAY_NAMES_ES[d] for d in chosen)
-    return out
-
-
 def describe(
     prepared: Prepared,
     membership: np.ndarray,
@@ -313,9 +224,8 @@ def describe(
     Notes
     -----
     Administrative columns hold the most frequent value among the hotspot's incidents (ties go
-    to the alphabetically first), None without incidents or values. Peak hours are the
-    :data:`PEAK_HOURS_WINDOW`-hour window with most incidents of known time (earliest start on
-    ties); peak days the :data:`PEAK_DAYS` weekdays with most incidents (Monday first on ties).
+    to the alphabetically first), None without incidents or values. ``top_modalidades``,
+    ``peak_hours`` and ``peak_days`` are the profile of :mod:`parsc_geo.profile`.
     """
     import geopandas as gpd
     import pandas as pd
@@ -349,10 +259,12 @@ def describe(
     }
     for column in ADMIN_COLUMNS:
         table[column] = _majority(members, column, n_h)
-    times = _local_times(members)
-    table["top_modalidades"] = _top_modalidades(members, n_h, TOP_MODALIDADES)
-    table["peak_hours"] = _peak_hours(members, times, n_h, PEAK_HOURS_WINDOW)
-    table["peak_days"] = _peak_days(members, times, n_h, PEAK_DAYS)
+    hid = members["_hid"].to_numpy()
+    table["top_modalidades"] = top_modalidades_by_group(members, hid, n_h)
+    rows, hours = known_hours(members)
+    table["peak_hours"] = peak_hours_by_group(hid[rows], hours, n_h)
+    rows, weekdays = dated_weekdays(members)
+    table["peak_days"] = peak_days_by_group(hid[rows], weekdays, n_h)
     frame = pd.DataFrame(table)
     for column in (*ADMIN_COLUMNS, "top_modalidades", "peak_hours", "peak_days"):
         frame[column] = frame[column].astype(object)
