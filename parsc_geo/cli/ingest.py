@@ -20,20 +20,6 @@ from .options import (
 if TYPE_CHECKING:
     from ..ingest import IngestOptions, IngestResult
 
-_REASON_ES = {
-    "malformed_row": "fila mal formada",
-    "missing_coordinates": "sin coordenadas",
-    "unparseable_coordinates": "coordenadas ilegibles",
-    "not_a_point": "geometría que no es punto",
-    "null_island": "coordenadas 0,0",
-    "outside_study_area": "fuera del área de estudio",
-    "missing_date": "sin fecha",
-    "unparseable_date": "fecha ilegible",
-    "date_out_of_range": "fecha fuera de rango",
-    "duplicate_id": "identificador duplicado",
-    "duplicate_place_time_type": "duplicado (lugar, hora y modalidad)",
-}
-
 
 def build_options(
     ctx: click.Context,
@@ -64,6 +50,8 @@ def build_options(
 
 def print_summary(result: IngestResult, *, quiet: bool) -> None:
     """Print per-file counts (Spanish) to stdout."""
+    from ..labels_es import REASONS
+
     total = result.report["total"]
     if not quiet:
         for f in result.report["files"]:
@@ -72,7 +60,7 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
                 f"en cuarentena {f['rows_quarantined']}, corregidas {f['rows_fixed']}"
             )
             for reason, n in f["reasons"].items():
-                click.echo(f"    {n:>7}  {_REASON_ES.get(reason, reason)} ({reason})")
+                click.echo(f"    {n:>7}  {REASONS.get(reason, reason)} ({reason})")
             for flag, n in f["flags"].items():
                 click.echo(f"    {n:>7}  marcadas {flag}")
             if f["unknown_labels"]:

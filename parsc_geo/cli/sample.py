@@ -9,15 +9,6 @@ import click
 from ..settings import SEED
 from .options import is_quiet, output_dir_option, overwrite_option, seed_option
 
-#: Labels of the written files in the terminal summary.
-_LABELS_ES = {
-    "incidents": "incidentes",
-    "messy_csv": "CSV con problemas",
-    "messy_kml": "KML con problemas",
-    "sectors": "sectores",
-    "manifest": "manifiesto",
-}
-
 EXAMPLES = """\b
 Examples:
   parsc-geo sample
@@ -69,6 +60,7 @@ def command(
 
     """
     from ..datasets import write_sample
+    from ..labels_es import SAMPLE_FILES
 
     paths = write_sample(
         output, seed=seed, start=start, months=months, scale=scale, overwrite=overwrite
@@ -76,4 +68,4 @@ def command(
     if not is_quiet(ctx):
         click.echo("DATOS SINTÉTICOS — solo para demostración")
     for key in ("incidents", "messy_csv", "messy_kml", "sectors", "manifest"):
-        click.echo(f"{_LABELS_ES[key]}: {paths[key]}")
+        click.echo(f"{SAMPLE_FILES[key]}: {paths[key]}")

@@ -11,6 +11,7 @@ import numpy as np
 from .._errors import ConfigError, CRSError, InputDataError
 from .._messages import announce as _announce
 from .._text import as_bool
+from ..labels_es import METHODS as METHOD_NAMES
 from ..profile import (
     dated_weekdays,
     known_hours,
@@ -30,15 +31,6 @@ logger = logging.getLogger("parsc_geo.hotspots")
 
 #: Administrative columns filled with the majority value of the incidents in each hotspot.
 ADMIN_COLUMNS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
-
-
-#: How each method is named in terminal messages.
-_METHOD_ES: dict[str, str] = {
-    "gistar": "Gi*",
-    "kde": "KDE",
-    "dbscan": "DBSCAN",
-    "hdbscan": "HDBSCAN",
-}
 
 
 def announce(message: str, quiet: bool) -> None:
@@ -312,5 +304,5 @@ def empty(
     out.attrs["parameters"] = {"method": method, **parameters, "declined": reason}
     out.attrs["reason"] = reason
     out.attrs["reason_es"] = reason_es or reason
-    announce(f"{_METHOD_ES.get(method, method)}: ningún hotspot — {reason_es or reason}", quiet)
+    announce(f"{METHOD_NAMES.get(method, method)}: ningún hotspot — {reason_es or reason}", quiet)
     return out

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._provenance import file_sha256
+from ..labels_es import REASON_HINTS
+from ..labels_es import REASONS as REASON_LABELS
 from ..schema import QUARANTINE_COLUMNS
 
 if TYPE_CHECKING:
@@ -33,36 +35,6 @@ REASONS: tuple[str, ...] = (
 FIX_FLAGS: tuple[str, ...] = ("latlon_swapped",)
 
 
-_HINTS = {
-    "malformed_row": "la fila tiene más campos que la cabecera: revise separadores y comillas",
-    "missing_coordinates": "complete la ubicación o geocodifique la dirección",
-    "unparseable_coordinates": "use grados decimales (-7.1634) o UTM con zona (--columns "
-    "easting=ESTE,northing=NORTE y utm_zone en la configuración)",
-    "not_a_point": "convierta la geometría a un punto (p. ej. el centroide) antes de importar",
-    "null_island": "0,0 es un valor de relleno: complete la ubicación real",
-    "outside_study_area": "revise el signo de las coordenadas o amplíe el área de estudio "
-    "(study_area en la configuración)",
-    "missing_date": "complete la fecha del hecho",
-    "unparseable_date": "use día/mes/año (05/03/2020) o año-mes-día (2020-03-05)",
-    "date_out_of_range": "revise el año (error de digitación) o ajuste min_date",
-    "duplicate_id": "el mismo identificador ya apareció antes en esta importación",
-    "duplicate_place_time_type": "misma ubicación, hora y modalidad que una fila anterior",
-}
-_EXPLAIN = {
-    "malformed_row": "fila mal formada",
-    "missing_coordinates": "sin coordenadas",
-    "unparseable_coordinates": "coordenadas ilegibles",
-    "not_a_point": "la geometría no es un punto",
-    "null_island": "coordenadas 0,0",
-    "outside_study_area": "fuera del área de estudio",
-    "missing_date": "sin fecha",
-    "unparseable_date": "fecha ilegible",
-    "date_out_of_range": "fecha fuera de rango",
-    "duplicate_id": "identificador duplicado",
-    "duplicate_place_time_type": "duplicado exacto",
-}
-
-
 def _messages(
     source: str, rows: np.ndarray, reason: np.ndarray, fld: np.ndarray, val: np.ndarray
 ) -> list[str]:
@@ -73,8 +45,8 @@ def _messages(
         shown = str(v)
         shown = shown if len(shown) <= 80 else shown[:77] + "…"
         out.append(
-            f"{source}, fila {row}, campo {f or '—'}: se recibió {shown!r}; {_EXPLAIN[r]}. "
-            f"Sugerencia: {_HINTS[r]}."
+            f"{source}, fila {row}, campo {f or '—'}: se recibió {shown!r}; {REASON_LABELS[r]}. "
+            f"Sugerencia: {REASON_HINTS[r]}."
         )
     return out
 

@@ -34,6 +34,8 @@ from .. import settings
 from .._errors import OutputError
 from .._provenance import describe_file, package_versions
 from .._text import fold, slug
+from ..labels_es import PRIORITY_DETAIL_HEADERS as DETAIL_HEADERS_ES
+from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
 from .territories import PriorityResult, plan_table
 
@@ -47,38 +49,7 @@ LEVEL_COLORS: Final[dict[str, str]] = {
     LEVEL_PRIORIDAD: "#f4a582",
     LEVEL_NONE: "#f0f0f0",
 }
-#: Legend text of each level.
-LEVEL_LABELS_ES: Final[dict[str, str]] = {
-    LEVEL_ALTA: "Alta prioridad",
-    LEVEL_PRIORIDAD: "Prioridad",
-    LEVEL_NONE: "Sin prioridad",
-}
 
-#: Published headers of the detailed table (internal column → Spanish header).
-DETAIL_HEADERS_ES: Final[dict[str, str]] = {
-    "nivel_territorial": "Nivel territorial",
-    "objetivo_nombre": "Fenómeno o modalidad",
-    "codigo": "UBIGEO",
-    "departamento": "Departamento",
-    "provincia": "Provincia",
-    "distrito": "Distrito",
-    "periodo": "Periodo",
-    "n": "Denuncias",
-    "poblacion": "Población",
-    "anio_poblacion": "Año de la población",
-    "tasa": "Tasa por 100 000 hab.",
-    "tasa_eb": "Tasa suavizada (Bayes empírico) por 100 000 hab.",
-    "peso_eb": "Peso de la tasa propia",
-    "tasa_regional": "Tasa regional por 100 000 hab.",
-    "participacion": "Participación en el total regional (%)",
-    "n_anterior": "Denuncias del periodo anterior",
-    "variacion": "Variación (%)",
-    "grupo": "Grupo (1 = más alto)",
-    "nivel_regla": "Nivel según la regla",
-    "nivel": "Nivel",
-    "estabilidad": "Estabilidad del nivel (%)",
-    "motivo": "Motivo del nivel",
-}
 
 _ROUNDING: Final[dict[str, int]] = {
     "tasa": 2,

@@ -7,27 +7,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from .._errors import ConfigError
+from ..labels_es import MONTHS_SHORT
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: Length in months of the default period (the latest twelve months with data).
 DEFAULT_PERIOD_MONTHS: Final = 12
-
-_MONTHS_ES: Final[tuple[str, ...]] = (
-    "ene",
-    "feb",
-    "mar",
-    "abr",
-    "may",
-    "jun",
-    "jul",
-    "ago",
-    "set",
-    "oct",
-    "nov",
-    "dic",
-)
 
 
 @dataclass(frozen=True)
@@ -104,7 +90,7 @@ class Period:
         """Return the period in Spanish, e.g. ``"ene 2020 – oct 2020"``."""
 
         def month(index: int) -> str:
-            return f"{_MONTHS_ES[index % 12]} {index // 12}"
+            return f"{MONTHS_SHORT[index % 12]} {index // 12}"
 
         if self.start == self.end:
             return month(self.start)

@@ -32,59 +32,12 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import OutputError
 from .._text import slug
+from ..labels_es import PATROL_HEADERS as HEADERS_ES
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..patrol.plan import PatrolPlan
-
-#: Spanish headers of the published tables (CSV and XLSX).
-HEADERS_ES: dict[str, str] = {
-    "punto_id": "ID punto",
-    "comisaria": "Comisaría",
-    "comisaria_id": "ID comisaría",
-    "sector": "Sector",
-    "subsector": "Subsector",
-    "rango": "Rango en el sector",
-    "rango_comisaria": "Rango en la comisaría",
-    "rango_subsector": "Rango en el subsector",
-    "n": "Denuncias",
-    "dano": "Daño ponderado",
-    "riesgo": "Riesgo",
-    "area_m2": "Área (m²)",
-    "modalidades": "Modalidades principales",
-    "horas_pico": "Horas pico",
-    "dias_pico": "Días pico",
-    "orden_visita": "Orden de visita",
-    "visitas_laborable": "Visitas por día laborable",
-    "visitas_fin_de_semana": "Visitas por día de fin de semana",
-    "lon": "Longitud",
-    "lat": "Latitud",
-    "metodo": "Método",
-    "origen_id": "ID de origen",
-    "tipo_dia": "Tipo de día",
-    "turno": "Turno",
-    "horario_turno": "Horario del turno",
-    "unidad": "Unidad",
-    "orden": "Orden",
-    "inicio": "Inicio",
-    "fin": "Fin",
-    "punto": "Punto (rango)",
-    "minutos_visita": "Minutos de visita",
-    "minutos_traslado": "Minutos de traslado",
-    "ventana": "Ventana",
-    "hora_inicio": "Hora de inicio",
-    "horas": "Horas",
-    "cobertura_tipo_dia": "Cobertura del tipo de día",
-    "nivel": "Nivel",
-    "n_sin_hora": "Denuncias sin hora",
-    "puntos_criticos": "Puntos críticos",
-    "delito_especifico": "Delito específico",
-    "modalidad": "Modalidad",
-    "etiqueta": "Modalidad (etiqueta)",
-    "dia": "Día",
-    "hora": "Hora",
-}
 
 
 def spanish(frame: pd.DataFrame) -> pd.DataFrame:

@@ -17,6 +17,9 @@ from .._errors import ConfigError, InputDataError, OutputError
 from .._text import as_bool, fold
 from .._validate import check_choice
 from ..io.writers import write_table
+from ..labels_es import RANKING_CRITERIA as CRITERIA_ES
+from ..labels_es import RANKING_HEADERS as HEADERS_ES
+from ..labels_es import UNASSIGNED as UNASSIGNED_ES
 from ..ranking import RANK_BY, check_hotspot_table, rank_hotspots
 
 if TYPE_CHECKING:
@@ -28,30 +31,6 @@ RANKING_FILES: dict[str, tuple[tuple[str, ...], str, str]] = {
     "comisaria": (("comisaria",), "ranking_comisarias", "Hotspots por comisaría"),
     "sector": (("comisaria", "sector"), "ranking_sectores", "Hotspots por sector de comisaría"),
 }
-#: Criterion → Spanish words used in titles.
-CRITERIA_ES: dict[str, str] = {"n": "incidentes", "harm": "daño ponderado", "density": "densidad"}
-#: Spanish headers of published ranking tables.
-HEADERS_ES: dict[str, str] = {
-    "rank": "Puesto",
-    "hotspot_id": "Hotspot",
-    "method": "Método",
-    "n": "Incidentes",
-    "harm": "Daño ponderado",
-    "area_km2": "Área (km²)",
-    "density": "Densidad (incidentes/km²)",
-    "gi_z": "Gi* (z)",
-    "gi_class": "Clase Gi*",
-    "provincia": "Provincia",
-    "distrito": "Distrito",
-    "comisaria": "Comisaría",
-    "sector": "Sector",
-    "subsector": "Subsector",
-    "top_modalidades": "Modalidades principales",
-    "peak_hours": "Horas pico",
-    "peak_days": "Días pico",
-}
-#: Label of the group of hotspots whose unit is unknown.
-UNASSIGNED_ES = "(sin asignar)"
 
 
 def ranking_table(ranked: pd.DataFrame, *, top: int | None = None) -> pd.DataFrame:
