@@ -212,6 +212,7 @@ def _density_for(
     still contribute near the edges. Incidents stacked at a police station are left out, as
     the hotspot methods do.
     """
+    from .._text import as_bool
     from ..density import kernel_density
     from ..projection import metric_crs
 
@@ -221,7 +222,7 @@ def _density_for(
     pts = incidents.to_crs(crs)
     pts = pts[pts.within(context)]
     if "at_station" in pts.columns:
-        pts = pts[~pts["at_station"].fillna(False).astype(bool)]
+        pts = pts[~as_bool(pts["at_station"])]
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
     minx, miny, maxx, maxy = metric_area.total_bounds

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
+from .._text import as_bool
 from ..schema import DAY_NAMES_ES
 from ..sectors import sort_key
 from .points import (
@@ -104,7 +105,7 @@ class SectorPlan:
     @property
     def n_no_time(self) -> int:
         """Incidents in the sector whose time of day is unknown."""
-        return int((~self.incidents["time_known"].astype(bool)).sum())
+        return int((~as_bool(self.incidents["time_known"])).sum())
 
     def subsector_counts(self) -> list[tuple[str, int, float]]:
         """Return ``(subsector, incidents, harm)`` per subsector, in natural label order.
@@ -326,7 +327,7 @@ class PatrolPlan:
                 sub = sp.incidents["subsector"].where(
                     sp.incidents["subsector"].notna(), NO_SUBSECTOR
                 )
-                no_time = ~sp.incidents["time_known"].astype(bool)
+                no_time = ~as_bool(sp.incidents["time_known"])
                 for label, n, harm in sp.subsector_counts():
                     mask = (sub == label).to_numpy()
                     rows.append(
