@@ -184,6 +184,14 @@ def test_registry_choices_match_the_library():
     assert set(options.HOTSPOT_METHODS) == set(METHODS)
     assert set(options.BANDWIDTH_RULES) == set(bandwidth.RULES)
     assert set(_METHODS) == set(PRIORITY_METHODS)
+    # the run's configuration accepts the same names
+    from parsc_geo import config
+    from parsc_geo.ranking import RANK_BY
+
+    assert set(config.KERNELS) == set(KERNELS)
+    assert set(config.METHODS) == set(METHODS)
+    assert set(config.RANK_BY) == set(RANK_BY)
+    assert set(config.PRIORITY_RULES) == set(PRIORITY_METHODS)
 
 
 def test_option_types_accept_good_values():
