@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
+from .._text import fold as _fold
+from .._text import slug
 from . import offline as assets
 from .base import (
     add_layer_control,
@@ -74,14 +74,7 @@ class BuiltMap:
 
 def slugify(text: str) -> str:
     """Return an ASCII file-name slug of ``text`` (``San José B`` → ``san-jose-b``)."""
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug or "sin-nombre"
-
-
-def _fold(text: Any) -> str:
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"\s+", " ", folded).strip().upper()
+    return slug(text, sep="-", default="sin-nombre")
 
 
 def period_text(incidents: gpd.GeoDataFrame) -> str | None:
