@@ -10,7 +10,6 @@ import numpy as np
 
 from .._errors import ConfigError, CRSError, InputDataError
 from .._messages import announce as _announce
-from .._text import as_bool
 from ..labels_es import METHODS as METHOD_NAMES
 from ..profile import (
     dated_weekdays,
@@ -71,6 +70,7 @@ def prepare(
     import shapely
     from pyproj import CRS as _CRS
 
+    from ..incidents import select
     from ..projection import metric_crs
 
     if not isinstance(data, gpd.GeoDataFrame):
@@ -97,13 +97,9 @@ def prepare(
             f"(la primera en la fila {first + 1}: tipo {shapely.get_type_id(geoms[first])!r})",
             hint="los métodos de hotspots usan un punto por incidente",
         )
-    keep = ~missing
-    n_at_station = 0
-    if exclude_at_station and "at_station" in data.columns:
-        at_station = as_bool(data["at_station"])
-        n_at_station = int((at_station & keep).sum())
-        keep &= ~at_station
-    points = data.loc[keep].copy()
+    # the one rule of usable incidents: located, and not stacked on a station unless asked
+    points = select(data, include_at_station=not exclude_at_station)
+    n_at_station = points.attrs["selection"]["n_excluded_at_station"]
     target = _CRS.from_user_input(metric) if metric is not None else None
     if target is None and len(points) == 0 and len(data) == 0:
         # Nothing to analyse: any metric CRS will do; the method declines on the count.
