@@ -214,7 +214,7 @@ def withheld_reasons(incidents: gpd.GeoDataFrame) -> pd.Series:
     geoms = np.asarray(incidents.geometry.values)
     no_place = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if "at_station" in incidents.columns:
-        from .hotspots._common import as_bool  # the hotspot methods' reading ("false" is False)
+        from ._text import as_bool  # boolean-like text: "false" is False
 
         no_place |= as_bool(incidents["at_station"])
     reason = np.full(len(incidents), "", dtype=object)

@@ -35,6 +35,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Final
 
 from ._errors import ConfigError
+from ._text import strip_accents
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -152,8 +153,7 @@ def label_key(text: object) -> str:
     """
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(c for c in s if not unicodedata.combining(c)).upper()
+    s = strip_accents(text).upper()
     s = re.sub(r"[^A-Z0-9]+", " ", s).strip()
     s = re.sub(r"^(?:DELITOS?|DEL)\s+", "", s)
     s = re.sub(r"\s+DELITOS?$", "", s)

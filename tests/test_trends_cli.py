@@ -218,8 +218,8 @@ def test_trends_sfhotspot_scheme_and_options(incidents_file: Path, tmp_path: Pat
     [
         (["--period", "fortnight"], 4, "periodo no reconocido"),
         (["--period", "year"], 3, "periodos completos"),
-        (["--dates", "2021-13"], 4, "no es una fecha"),
-        (["--fenomeno", "robos"], 4, "fenómeno desconocido"),
+        (["--dates", "2021-13"], 2, "valor no válido para '--dates'"),
+        (["--fenomeno", "robos"], 2, "valor no válido para '--fenomeno'"),
     ],
 )
 def test_trends_errors(

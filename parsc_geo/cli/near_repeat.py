@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .._es import num
-from .options import is_quiet, overwrite_option
+from .._text import num
+from .options import is_quiet, overwrite_option, period_option, seed_option
 from .trends import incident_options
 
 
@@ -66,8 +66,8 @@ Examples:
     show_default=True,
     help="Monte-Carlo permutations of the dates (0: no p-values).",
 )
-@click.option("--seed", type=int, default=None, help="Random seed [default: settings.SEED].")
-@click.option("--period", help="Only incidents in this range: 2020, 2020-03 or 2020-01:2020-10.")
+@seed_option()
+@period_option
 @click.option(
     "--alpha",
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
@@ -95,6 +95,9 @@ def command(
     label: str | None,
     synthetic: bool,
     overwrite: bool,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
 ) -> None:
     r"""Test whether incidents are followed by others nearby soon after (Knox test).
 
@@ -112,7 +115,14 @@ def command(
     for name in (NEAR_REPEAT_FILE, NEAR_REPEAT_PARAMETERS_FILE):
         if (output / name).exists() and not overwrite:
             raise OutputError(f"{output / name} ya existe", hint="use --overwrite")
-    incidents, selection, synthetic_source = read_points(input_path, workspace, fenomenos, period)
+    incidents, selection, synthetic_source = read_points(
+        input_path,
+        workspace,
+        fenomenos,
+        period,
+        include_at_station=include_at_station,
+        point_columns={"input_crs": input_crs, "lon_col": lon_col, "lat_col": lat_col},
+    )
     table = near_repeat(
         incidents,
         space_bands=space_bands,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .options import is_quiet, overwrite_option
+from .options import cell_size_option, is_quiet, overwrite_option, seed_option
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -40,7 +40,7 @@ def load_inputs(
         result = ingest_files([input_path], assign=False)
         synthetic = "sintetico" in input_path.name.lower()
         return result.accepted, sectors, synthetic
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     incidents = ws.read_incidents()
@@ -255,11 +255,7 @@ Examples:
     type=click.FloatRange(min=0, min_open=True),
     help="Workload per sector; the number of sectors follows from it.",
 )
-@click.option(
-    "--cell-size",
-    type=click.FloatRange(min=1),
-    help="Block size in metres [default: about 2,000 blocks].",
-)
+@cell_size_option(help="Block size in metres [default: about 2,000 blocks].")
 @click.option(
     "--block-shape",
     type=click.Choice(["hex", "square"]),
@@ -286,7 +282,7 @@ Examples:
     show_default=True,
     help="Weight of compactness against balance.",
 )
-@click.option("--seed", type=int, default=None, help="Random seed [default: 20210101].")
+@seed_option()
 @include_option
 @paper_option
 @output_option(DEFAULT_DESIGN_DIR)

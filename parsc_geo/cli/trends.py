@@ -9,8 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._es import num
-from .options import is_quiet, overwrite_option
+from .._text import num
+from .options import (
+    Period,
+    cell_size_option,
+    fenomeno_option,
+    include_at_station_option,
+    input_argument,
+    is_quiet,
+    overwrite_option,
+    point_columns_options,
+    synthetic_option,
+    workspace_option,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -21,60 +32,54 @@ def read_points(
     workspace: Path | None,
     fenomenos: tuple[str, ...],
     date_range: str | None,
+    *,
+    include_at_station: bool = False,
+    point_columns: dict[str, Any] | None = None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any], bool]:
     """Read and select the incidents of INPUT or of the workspace.
 
-    Returns the incidents, a description of the selection (source, fenómenos, dates) and
-    whether they are synthetic. The only reader of the trend commands, so that it can switch
-    to a shared ``io.read_points`` in one place.
+    Reads through :func:`parsc_geo.workflow.load_incidents` (the one input path of every
+    analysis command) and returns the incidents, a description of the selection (source,
+    fenómenos, dates) and whether they are synthetic.
     """
-    from ..trends.periods import local_dates, parse_date_range
-    from .hotspots import filter_fenomenos, read_incidents_input
+    from ..trends.periods import parse_date_range
+    from ..workflow import IncidentFilter, PointInput, load_incidents
 
-    incidents, source, synthetic = read_incidents_input(input_path, workspace)
-    incidents = filter_fenomenos(incidents, fenomenos)
+    columns = point_columns or {}
+    incidents = load_incidents(
+        PointInput(
+            input_path,
+            workspace,
+            columns.get("lon_col"),
+            columns.get("lat_col"),
+            columns.get("input_crs") or "EPSG:4326",
+        ),
+        IncidentFilter(fenomenos, date_range, include_at_station=include_at_station),
+    )
+    source = str(incidents.attrs.get("source", input_path or workspace))
     selection: dict[str, Any] = {"source": source, "fenomenos": list(fenomenos)}
     if date_range is not None:
         first, last = parse_date_range(date_range)
-        if "occurred_at" in incidents.columns:
-            dates = local_dates(incidents["occurred_at"])
-            incidents = incidents[((dates >= first) & (dates <= last)).to_numpy()]
         selection.update(first=first, last=last, dates=date_range)
-    return incidents, selection, synthetic
+    return incidents, selection, bool(incidents.attrs.get("synthetic", False))
 
 
 def incident_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add the options shared by the trend commands.
+    """Add the options shared by the trend commands (from the option registry).
 
-    INPUT or ``--workspace``, ``--fenomeno``, ``--include-at-station`` and ``--synthetic``.
+    INPUT or ``--workspace``, the coordinate columns of tables, ``--fenomeno``,
+    ``--include-at-station`` and ``--synthetic``.
     """
-    decorators = [
-        click.argument(
-            "input_path",
-            metavar="[INPUT]",
-            required=False,
-            type=click.Path(dir_okay=False, path_type=Path),
-        ),
-        click.option(
-            "--workspace",
-            "-w",
-            type=click.Path(dir_okay=False, path_type=Path),
-            default=None,
-            help="Workspace whose incidents are analysed [default: workspace.gpkg when no INPUT].",
-        ),
-        click.option("--fenomeno", "fenomenos", multiple=True, help="Fenómeno code (repeatable)."),
-        click.option(
-            "--include-at-station",
-            is_flag=True,
-            help="Keep incidents stacked on a police station (excluded by default).",
-        ),
-        click.option(
-            "--synthetic",
-            is_flag=True,
-            help="Mark the outputs as synthetic data (automatic for a synthetic workspace).",
-        ),
-    ]
-    for decorator in reversed(decorators):
+    for decorator in reversed(
+        (
+            input_argument,
+            workspace_option,
+            point_columns_options,
+            fenomeno_option,
+            include_at_station_option,
+            synthetic_option,
+        )
+    ):
         func = decorator(func)
     return func
 
@@ -109,13 +114,11 @@ Examples:
     show_default=True,
     help="Periods end on the last date (end, as ArcGIS) or start on the first (start).",
 )
-@click.option("--dates", help="Only incidents in this range: 2020, 2020-03 or 2020-01:2020-10.")
-@click.option("--weights", type=click.Choice(["harm"]), help="Sum harm instead of counting.")
 @click.option(
-    "--cell-size",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Cell size in metres [default: extent / 50, as gistar].",
+    "--dates", type=Period(), help="Only incidents in this range: 2020, 2020-03 or 2020-01:2020-10."
 )
+@click.option("--weights", type=click.Choice(["harm"]), help="Sum harm instead of counting.")
+@cell_size_option(help="Cell size in metres [default: automatic, the Gi* counts rule].")
 @click.option(
     "--grid-shape",
     type=click.Choice(["square", "hex"]),
@@ -196,6 +199,9 @@ def command(
     netcdf: bool,
     synthetic: bool,
     overwrite: bool,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
     **options: Any,
 ) -> None:
     r"""Find emerging hot spots: a space-time cube, its Gi* per bin and each cell's pattern.
@@ -216,7 +222,14 @@ def command(
     existing = [p for p in trend_paths(output, netcdf=netcdf) if p.exists()]
     if existing and not overwrite:
         raise OutputError(f"{existing[0]} ya existe", hint="use --overwrite para reemplazarlo")
-    incidents, selection, synthetic_source = read_points(input_path, workspace, fenomenos, dates)
+    incidents, selection, synthetic_source = read_points(
+        input_path,
+        workspace,
+        fenomenos,
+        dates,
+        include_at_station=include_at_station,
+        point_columns={"input_crs": input_crs, "lon_col": lon_col, "lat_col": lat_col},
+    )
     synthetic = synthetic or synthetic_source
     if len(incidents) == 0:
         raise InsufficientDataError(

@@ -70,8 +70,6 @@ HEAVY_SHARE: Final[float] = 0.05
 MAX_REFINE_ROUNDS: Final[int] = 3
 #: Cutting stops before the blocks exceed this number.
 MAX_BLOCKS: Final[int] = 6000
-#: Year of the population estimate when the incidents have no dates.
-DEFAULT_POPULATION_YEAR: Final[int] = 2020
 
 #: Columns of the designed layer besides the sector columns and geometry.
 WORKLOAD_OUTPUT_COLUMNS: Final[tuple[str, ...]] = (
@@ -173,26 +171,6 @@ class SectorDesign:
     messages: list[str] = field(default_factory=list)
 
 
-def data_year(incidents: pd.DataFrame) -> int:
-    """Return the median year of the incidents' dates (2020 when they have none)."""
-    import pandas as pd
-
-    if "occurred_at" not in incidents.columns or not len(incidents):
-        return DEFAULT_POPULATION_YEAR
-    years = pd.to_datetime(incidents["occurred_at"], errors="coerce").dt.year.dropna()
-    return int(years.median()) if len(years) else DEFAULT_POPULATION_YEAR
-
-
-def usable_incidents(
-    incidents: gpd.GeoDataFrame, include_at_station: bool
-) -> tuple[gpd.GeoDataFrame, int]:
-    """Return the incidents to count and how many stacked at a station were left out."""
-    if include_at_station or "at_station" not in incidents.columns:
-        return incidents, 0
-    stacked = incidents["at_station"].fillna(False).astype(bool).to_numpy()
-    return incidents[~stacked], int(stacked.sum())
-
-
 def _jurisdiction(
     comisaria: Comisaria,
     sectors: gpd.GeoDataFrame | None,
@@ -203,7 +181,7 @@ def _jurisdiction(
 ) -> tuple[BaseGeometry, str]:
     import shapely
 
-    from .._es import num
+    from .._text import num
     from .jurisdiction import derived_jurisdiction, fill_holes, layer_jurisdiction
 
     if given is not None:
@@ -376,7 +354,7 @@ def design_sectors(
     from .labels import label_style, sector_label, subsector_label
     from .partition import Graph
     from .population import block_population
-    from .workload import block_table, combine, workload_weights
+    from .workload import block_table, combine, data_year, usable_incidents, workload_weights
 
     opts = options or DesignOptions()
     opts.check()

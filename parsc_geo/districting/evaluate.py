@@ -480,8 +480,8 @@ def evaluate_sectors(
 
     from .._errors import ConfigError
     from ..settings import CRS_METRIC_CAJAMARCA
-    from .design import data_year, usable_incidents
     from .jurisdiction import fill_holes, find_comisaria, layer_jurisdiction
+    from .workload import data_year, usable_incidents
 
     com = find_comisaria(comisaria, sectors=sectors, stations=stations)
     if not com.in_layer:

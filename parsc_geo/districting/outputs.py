@@ -286,7 +286,7 @@ def _clean(value: Any) -> Any:
 
 def design_files(designs: list[SectorDesign], output_dir: Path) -> list[Path]:
     """Return every file :func:`write_design_outputs` writes."""
-    from ..patrol_outputs import slug
+    from .._text import slug
 
     names = [
         "sectores_disenados.geojson",
@@ -334,7 +334,7 @@ def write_design_outputs(
     import geopandas as gpd
     import pandas as pd
 
-    from ..patrol_outputs import slug
+    from .._text import slug
     from ..reports.pdf import metadata_date
     from .evaluate import summary_table
 
@@ -446,7 +446,7 @@ def write_evaluation_outputs(
     """
     import pandas as pd
 
-    from ..patrol_outputs import slug
+    from .._text import slug
     from ..reports.pdf import metadata_date
     from .evaluate import summary_table
 

@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
     from .blocks import Blocks
 
+#: Year of the population estimate when the incidents have no dates.
+DEFAULT_POPULATION_YEAR: Final[int] = 2020
+
 #: Component key → column of the block and sector tables.
 COMPONENT_COLUMNS: Final[dict[str, str]] = {
     "incidents": "denuncias",
@@ -274,3 +277,26 @@ def combine(table: pd.DataFrame, weights: dict[str, float]) -> Workload:
         column = table[COMPONENT_COLUMNS[key]].to_numpy(float)
         values += weight * column / column.sum()
     return Workload(values * scale, usable, "carga (denuncias equivalentes)", notes)
+
+
+def data_year(incidents: pd.DataFrame) -> int:
+    """Return the median year of the incidents' dates (2020 when they have none)."""
+    import pandas as pd
+
+    if "occurred_at" not in incidents.columns or not len(incidents):
+        return DEFAULT_POPULATION_YEAR
+    years = pd.to_datetime(incidents["occurred_at"], errors="coerce").dt.year.dropna()
+    return int(years.median()) if len(years) else DEFAULT_POPULATION_YEAR
+
+
+def usable_incidents(
+    incidents: gpd.GeoDataFrame, include_at_station: bool
+) -> tuple[gpd.GeoDataFrame, int]:
+    """Return the incidents to count and how many stacked at a station were left out.
+
+    The one selection rule of every analysis (:func:`parsc_geo.incidents.select`).
+    """
+    from ..incidents import select
+
+    chosen = select(incidents, include_at_station=include_at_station)
+    return chosen, int(chosen.attrs["selection"]["n_excluded_at_station"])

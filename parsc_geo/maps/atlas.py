@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
+from .._text import fold as _fold
+from .._text import slug
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
@@ -76,14 +76,7 @@ class BuiltMap:
 
 def slugify(text: str) -> str:
     """Return an ASCII file-name slug of ``text`` (``San José B`` → ``san-jose-b``)."""
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug or "sin-nombre"
-
-
-def _fold(text: Any) -> str:
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"\s+", " ", folded).strip().upper()
+    return slug(text, sep="-", default="sin-nombre")
 
 
 def period_text(incidents: gpd.GeoDataFrame) -> str | None:
@@ -219,6 +212,7 @@ def _density_for(
     still contribute near the edges. Incidents stacked at a police station are left out, as
     the hotspot methods do.
     """
+    from .._text import as_bool
     from ..density import kernel_density
     from ..projection import metric_crs
 
@@ -228,7 +222,7 @@ def _density_for(
     pts = incidents.to_crs(crs)
     pts = pts[pts.within(context)]
     if "at_station" in pts.columns:
-        pts = pts[~pts["at_station"].fillna(False).astype(bool)]
+        pts = pts[~as_bool(pts["at_station"])]
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
     minx, miny, maxx, maxy = metric_area.total_bounds

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, InsufficientDataError
-from .._es import num
+from .._text import num
 from .._validate import check_choice, check_positive
 from .periods import ALIGNMENTS, PeriodSpec, auto_period, local_dates, make_periods, parse_period
 
@@ -158,9 +158,8 @@ def build_cube(
     import pandas as pd
     import shapely
 
-    from ..grid import GRID_SHAPES, count_points, make_grid
+    from ..grid import GRID_SHAPES, auto_cell_size, count_points, extent_size, make_grid
     from ..hotspots._common import point_weights, prepare
-    from ..hotspots.gistar import CELL_SIZE_DIVISOR, auto_cell_size
 
     check_choice("grid_shape", grid_shape, GRID_SHAPES)
     check_choice("align", align, ALIGNMENTS)
@@ -241,11 +240,10 @@ def build_cube(
     else:
         auto = cell_size is None
         if cell_size is None:
-            cell_size = auto_cell_size(x, y)
-            _announce(
-                f"Tendencias: celda de {num(cell_size)} m (extensión / {CELL_SIZE_DIVISOR})",
-                quiet,
-            )
+            choice = auto_cell_size(*extent_size(x, y), purpose="counts")
+            cell_size = choice.size
+            _announce(f"Tendencias: celda de {num(cell_size)} m ({choice.rule_es})", quiet)
+            params["cell_size_rule"] = choice.rule
         params.update(cell_size=float(cell_size), cell_size_auto=auto)
         buffer = float(margin) if margin is not None else float(cell_size) * math.sqrt(2.0)
         if area is None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .._es import num
+from .._text import num
 from .._validate import check_choice, check_positive
 from .cube import SpaceTimeCube, build_cube
 from .gistar_st import GLOBAL_WINDOWS, space_time_gistar

@@ -189,7 +189,7 @@ def write_trends(
 
 
 def _versions() -> dict[str, str]:
-    from ..pipeline import package_versions
+    from .._provenance import package_versions
 
     return package_versions()
 

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._errors import ConfigError
-from .schema import DAY_NAMES_ES
-from .settings import TIMEZONE
+from .._errors import ConfigError
+from .._text import as_bool
+from ..schema import DAY_NAMES_ES
+from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +86,7 @@ def local_times(incidents: pd.DataFrame) -> pd.Series:
     """Return ``occurred_at`` in local time (America/Lima) for rows with a known time."""
     import pandas as pd
 
-    known = incidents["time_known"].astype(bool).to_numpy()
+    known = as_bool(incidents["time_known"])
     times = pd.to_datetime(incidents.loc[known, "occurred_at"])
     if times.dt.tz is None:
         return times.dt.tz_localize(TIMEZONE)

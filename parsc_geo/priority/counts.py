@@ -27,14 +27,12 @@ One row per territorial unit × period × category, with :data:`COUNT_COLUMNS`:
 
 from __future__ import annotations
 
-import io
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._errors import ConfigError, InputDataError, ValidationError
-from ._validate import ProblemCollector
+from .._errors import ConfigError, InputDataError, ValidationError
+from .._text import fold_key
+from .._validate import ProblemCollector
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,51 +100,33 @@ COLUMN_ALIASES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 
-def _key(name: object) -> str:
-    text = unicodedata.normalize("NFKD", str(name).replace("\ufeff", ""))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^A-Z0-9]", "", text.upper())
-
-
-def _read_csv_text(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a CSV as text, UTF-8 (BOM or not) first, Windows-1252 as a fallback."""
-    import pandas as pd
-
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        header = text.split("\n", 1)[0]
-        sep = ";" if header.count(";") > header.count(",") else ","
-        try:
-            df = pd.read_csv(
-                io.StringIO(text), dtype=str, sep=sep, keep_default_na=False, na_filter=False
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise InputDataError(
-                f"{path}: no se puede leer como tabla CSV ({exc})",
-                hint="guarde la tabla como CSV con una fila de encabezados",
-            ) from exc
-        return df, encoding
-    raise InputDataError(f"{path}: no es texto UTF-8 ni Windows-1252")
+def _column_key(name: object) -> str:
+    return fold_key(name, sep="")
 
 
 def _read_any(path: Path) -> tuple[pd.DataFrame, str]:
-    import pandas as pd
+    """Read a count table (CSV or XLSX) as text with the readers of :mod:`parsc_geo.io`."""
+    import numpy as np
+
+    from ..io.csv import read_csv
+    from ..io.excel import read_xlsx
 
     if not path.is_file():
         raise InputDataError(
             f"{path}: no se encontró el archivo", hint="revise la ruta de la tabla de conteos"
         )
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            df = pd.read_excel(path, dtype=str, keep_default_na=False)
-        except Exception as exc:
-            raise InputDataError(f"{path}: no se puede leer como libro XLSX ({exc})") from exc
-        return df, "xlsx"
-    return _read_csv_text(path)
+        table = read_xlsx(path)
+        return table.data.astype(str), "xlsx"
+    table = read_csv(path)
+    if table.malformed is not None and table.malformed.any():
+        first = int(table.source_row[np.flatnonzero(table.malformed)[0]])
+        raise InputDataError(
+            f"{path}: {int(table.malformed.sum())} filas tienen más campos que la cabecera "
+            f"(la primera es la fila de datos {first})",
+            hint="guarde la tabla como CSV con una fila de encabezados y revise separadores",
+        )
+    return table.data, str(table.info["encoding"])
 
 
 def pad_ubigeo(values: pd.Series) -> pd.Series:
@@ -236,7 +216,7 @@ def _finish(
 
 def is_sidpol_header(columns: list[str]) -> bool:
     """Return whether a header is the SIDPOL open-data layout (case and BOM ignored)."""
-    keys = {_key(c) for c in columns}
+    keys = {_column_key(c) for c in columns}
     return {"UBIGEOHECHO", "PMODALIDADES", "CANTIDAD", "ANIO", "MES"} <= keys
 
 
@@ -272,8 +252,10 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     df, encoding = _read_any(path)
-    by_key = {_key(c): c for c in df.columns}
-    missing = [c for c in SIDPOL_COLUMNS if _key(c) not in by_key and c not in _OPTIONAL_SIDPOL]
+    by_key = {_column_key(c): c for c in df.columns}
+    missing = [
+        c for c in SIDPOL_COLUMNS if _column_key(c) not in by_key and c not in _OPTIONAL_SIDPOL
+    ]
     if missing:
         raise InputDataError(
             f"{path}: no es un CSV de datos abiertos SIDPOL; falta(n) la(s) columna(s) "
@@ -282,7 +264,9 @@ def read_sidpol_csv(path: str | Path) -> pd.DataFrame:
             "read_count_table",
         )
     problems = ProblemCollector(f"en {path}")
-    table = df.rename(columns={by_key[_key(c)]: c for c in SIDPOL_COLUMNS if _key(c) in by_key})
+    table = df.rename(
+        columns={by_key[_column_key(c)]: c for c in SIDPOL_COLUMNS if _column_key(c) in by_key}
+    )
     ubigeo_raw = table["UBIGEO_HECHO"]
     out = table.assign(
         anio=_integers(table, "ANIO", "ANIO", problems, low=1900, high=2100),
@@ -308,8 +292,8 @@ def _find(by_key: dict[str, str], field: str, given: str | None, path: Path) -> 
     if given is not None:
         if given in by_key.values():
             return given
-        if _key(given) in by_key:
-            return by_key[_key(given)]
+        if _column_key(given) in by_key:
+            return by_key[_column_key(given)]
         raise ConfigError(
             f"{path}: la columna {given!r} indicada para {field} no está en el archivo "
             f"(encontradas: {', '.join(by_key.values())})"
@@ -356,7 +340,7 @@ def read_count_table(
     df, encoding = _read_any(path)
     if is_sidpol_header(list(df.columns)) and not any((ubigeo, category, count, year, month)):
         return read_sidpol_csv(path)
-    by_key = {_key(c): str(c) for c in df.columns}
+    by_key = {_column_key(c): str(c) for c in df.columns}
     columns = {
         "ubigeo": _find(by_key, "ubigeo", ubigeo, path),
         "categoria": _find(by_key, "categoria", category, path),
@@ -426,7 +410,7 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
     """
     import pandas as pd
 
-    from .schema import modalidad_label
+    from ..schema import modalidad_label
 
     required = ["ubigeo", "occurred_at", *TAXONOMY_COLUMNS[:4]]
     missing = [c for c in required if c not in incidents.columns]
@@ -473,21 +457,25 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
 
 
 def counts_from_workspace(path: str | Path) -> pd.DataFrame:
-    """Read a workspace's incidents and aggregate them with :func:`counts_from_incidents`.
+    """Read a workspace's incidents and aggregate them with :func:`counts_from_points`."""
+    from ..workspace import Workspace
 
-    Incidents stored without a district (older workspaces) are assigned to the bundled INEI
-    districts first. ``attrs["synthetic"]`` tells whether the workspace holds synthetic data.
+    return counts_from_points(Workspace(path).read_incidents(), source=Path(path).name)
+
+
+def counts_from_points(incidents: pd.DataFrame, *, source: str = "workspace") -> pd.DataFrame:
+    """Aggregate incident points per district, assigning them to districts first if needed.
+
+    Incidents without a district (read from a file, or from older workspaces) are assigned to
+    the bundled INEI districts first. ``attrs["synthetic"]`` tells whether the incidents are
+    synthetic data.
     """
-    from .store import Workspace
-
-    workspace = Workspace(path)
-    incidents = workspace.read_incidents()
     synthetic = bool(incidents.attrs.get("synthetic", False))
     if "ubigeo" not in incidents.columns or not incidents["ubigeo"].astype(str).str.strip().any():
-        from .assign import assign_incidents
+        from ..assign import assign_incidents
 
         incidents = assign_incidents(incidents)
-    out = counts_from_incidents(incidents, source=Path(path).name)
+    out = counts_from_incidents(incidents, source=source)
     out.attrs["synthetic"] = synthetic
     return out
 
@@ -507,7 +495,7 @@ def classify_counts(counts: pd.DataFrame) -> pd.DataFrame:
         A copy with :data:`TAXONOMY_COLUMNS` filled by
         :func:`parsc_geo.taxonomy.normalise_labels` applied to ``categoria``.
     """
-    from . import taxonomy
+    from .. import taxonomy
 
     out = counts.copy()
     for column in TAXONOMY_COLUMNS:

@@ -63,7 +63,7 @@ class ScheduleOptions:
 
     def __post_init__(self) -> None:
         """Check every option and raise one error listing the problems."""
-        from ._validate import ProblemCollector
+        from .._validate import ProblemCollector
 
         problems = ProblemCollector("en las opciones del horario de patrullaje")
         if (

@@ -11,12 +11,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError
-from .schema import DAY_NAMES_ES, modalidad_label
+from .._errors import ConfigError
 
 if TYPE_CHECKING:
     import geopandas as gpd
-    import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
 #: Methods that propose candidate critical points.
@@ -65,44 +63,6 @@ POINT_COLUMNS = (
 )
 
 
-def top_modalidades(incidents: pd.DataFrame, k: int = 3) -> str:
-    """Return the ``k`` most frequent modalidades as ``"HURTO SIMPLE (12); ROBO AGRAVADO (5)"``."""
-    if not len(incidents):
-        return ""
-    labels = [
-        modalidad_label(str(e), str(m))
-        for e, m in zip(incidents["delito_especifico"], incidents["modalidad"], strict=True)
-    ]
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return "; ".join(f"{label} ({n})" for label, n in ranked)
-
-
-def peak_hours(hours: list[int], width: int = 3) -> str:
-    """Return the ``width``-hour run (wrapping at midnight) holding most of ``hours``.
-
-    Ties go to the earlier start. Returns ``"sin hora"`` when no hour is known.
-    """
-    if not hours:
-        return "sin hora"
-    counts = [0] * 24
-    for h in hours:
-        counts[h] += 1
-    best = max(range(24), key=lambda s: (sum(counts[(s + k) % 24] for k in range(width)), -s))
-    return f"{best:02d}–{(best + width) % 24:02d} h"
-
-
-def peak_days(weekdays: list[int], k: int = 2) -> str:
-    """Return the ``k`` days of the week with most incidents (ties to the earlier day)."""
-    if not weekdays:
-        return "sin hora"
-    counts = [weekdays.count(d) for d in range(7)]
-    best = sorted((d for d in range(7) if counts[d]), key=lambda d: (-counts[d], d))[:k]
-    return ", ".join(DAY_NAMES_ES[d] for d in sorted(best))
-
-
 def grid_candidates(points: gpd.GeoDataFrame, cell_size: float) -> list[BaseGeometry]:
     """Return the square cells (metric CRS, anchored at multiples of ``cell_size``) with points."""
     from shapely.geometry import box
@@ -129,7 +89,7 @@ def engine_candidates(
     notes: list[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Return hotspot polygons (EPSG:4326) from :mod:`parsc_geo.hotspots` for one sector."""
-    from . import hotspots
+    from .. import hotspots
 
     if method == "dbscan":
         found: gpd.GeoDataFrame = hotspots.hotspot_dbscan(
@@ -211,7 +171,7 @@ def critical_points(
         ``area_m2``, ``subsector``, ``modalidades``, ``horas_pico``, ``dias_pico``,
         ``origen_id`` and ``rango``. An incident counts in one point only (the larger first).
     """
-    from .patrol_windows import local_times
+    from ..profile import dated_weekdays, known_hours, peak_days, peak_hours, top_modalidades
 
     if risk not in ("n", "harm"):
         raise ConfigError(f"risk debe ser 'n' o 'harm'; se recibió {risk!r}")
@@ -240,7 +200,6 @@ def critical_points(
         if len(inside) < min_count:
             continue
         claimed.update(inside["incident_id"].astype(str))
-        times = local_times(inside)
         subsectors = inside["subsector"].dropna().astype(str)
         sub_counts = subsectors.value_counts()
         subsector = (
@@ -257,9 +216,9 @@ def critical_points(
                 "riesgo": float(len(inside)) if risk == "n" else round(harm, 6),
                 "area_m2": round(float(area.area), 1),
                 "subsector": subsector,
-                "modalidades": top_modalidades(inside),
-                "horas_pico": peak_hours([int(h) for h in times.dt.hour]),
-                "dias_pico": peak_days([int(d) for d in times.dt.day_of_week]),
+                "modalidades": top_modalidades(inside) or "",
+                "horas_pico": peak_hours(known_hours(inside)[1]) or "sin hora",
+                "dias_pico": peak_days(dated_weekdays(inside)[1]) or "sin fecha",
                 "origen_id": origin,
             }
         )

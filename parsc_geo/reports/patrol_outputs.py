@@ -27,71 +27,17 @@ from ``SOURCE_DATE_EPOCH`` or the last day of the data, never from the clock.
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import OutputError
+from .._errors import OutputError
+from .._text import slug
+from ..labels_es import PATROL_HEADERS as HEADERS_ES
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from .patrol import PatrolPlan
-
-#: Spanish headers of the published tables (CSV and XLSX).
-HEADERS_ES: dict[str, str] = {
-    "punto_id": "ID punto",
-    "comisaria": "Comisaría",
-    "comisaria_id": "ID comisaría",
-    "sector": "Sector",
-    "subsector": "Subsector",
-    "rango": "Rango en el sector",
-    "rango_comisaria": "Rango en la comisaría",
-    "rango_subsector": "Rango en el subsector",
-    "n": "Denuncias",
-    "dano": "Daño ponderado",
-    "riesgo": "Riesgo",
-    "area_m2": "Área (m²)",
-    "modalidades": "Modalidades principales",
-    "horas_pico": "Horas pico",
-    "dias_pico": "Días pico",
-    "orden_visita": "Orden de visita",
-    "visitas_laborable": "Visitas por día laborable",
-    "visitas_fin_de_semana": "Visitas por día de fin de semana",
-    "lon": "Longitud",
-    "lat": "Latitud",
-    "metodo": "Método",
-    "origen_id": "ID de origen",
-    "tipo_dia": "Tipo de día",
-    "turno": "Turno",
-    "horario_turno": "Horario del turno",
-    "unidad": "Unidad",
-    "orden": "Orden",
-    "inicio": "Inicio",
-    "fin": "Fin",
-    "punto": "Punto (rango)",
-    "minutos_visita": "Minutos de visita",
-    "minutos_traslado": "Minutos de traslado",
-    "ventana": "Ventana",
-    "hora_inicio": "Hora de inicio",
-    "horas": "Horas",
-    "cobertura_tipo_dia": "Cobertura del tipo de día",
-    "nivel": "Nivel",
-    "n_sin_hora": "Denuncias sin hora",
-    "puntos_criticos": "Puntos críticos",
-    "delito_especifico": "Delito específico",
-    "modalidad": "Modalidad",
-    "etiqueta": "Modalidad (etiqueta)",
-    "dia": "Día",
-    "hora": "Hora",
-}
-
-
-def slug(text: str) -> str:
-    """Return a file-name-safe ASCII slug (``"Comisaría PNP «A»"`` → ``"comisaria_pnp_a"``)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "sin_nombre"
+    from ..patrol.plan import PatrolPlan
 
 
 def spanish(frame: pd.DataFrame) -> pd.DataFrame:
@@ -129,7 +75,7 @@ def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
 
 
 def _write_text(path: Path, text: str, *, overwrite: bool) -> None:
-    from ._atomic import write_text_atomic
+    from .._atomic import write_text_atomic
 
     write_text_atomic(path, text, overwrite=overwrite)
 
@@ -168,8 +114,8 @@ def write_patrol_outputs(
     """
     import matplotlib as mpl
 
-    from .reports.patrol_sheet import sheet_figures
-    from .reports.pdf import RC_PARAMS, metadata_date, pdf_pages_to_png, save_pdf
+    from .patrol_sheet import sheet_figures
+    from .pdf import RC_PARAMS, metadata_date, pdf_pages_to_png, save_pdf
 
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
@@ -253,8 +199,8 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
     """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
     import pandas as pd
 
-    from ._atomic import atomic_path
-    from ._xlsx import freeze_xlsx
+    from .._atomic import atomic_path
+    from .._xlsx import freeze_xlsx
 
     names = {
         "puntos_criticos.csv": "Puntos críticos",
@@ -280,7 +226,7 @@ def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:
     """Write the critical points as layer ``puntos_criticos``, stamped ``date`` (not now)."""
     import pyogrio
 
-    from ._atomic import atomic_path
+    from .._atomic import atomic_path
 
     key = "OGR_CURRENT_DATE"
     previous = pyogrio.get_gdal_config_option(key)

@@ -22,21 +22,22 @@ CSV files are UTF-8 with a byte-order mark so that spreadsheet programs show the
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import os
-import platform
-import re
 from collections.abc import Callable, Sequence
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from . import settings
-from ._errors import OutputError
-from .priority import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD, PriorityResult, plan_table
+from .. import settings
+from .._errors import OutputError
+from .._provenance import describe_file, package_versions
+from .._text import fold, slug
+from ..labels_es import PRIORITY_DETAIL_HEADERS as DETAIL_HEADERS_ES
+from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
+from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
+from .territories import PriorityResult, plan_table
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -48,38 +49,7 @@ LEVEL_COLORS: Final[dict[str, str]] = {
     LEVEL_PRIORIDAD: "#f4a582",
     LEVEL_NONE: "#f0f0f0",
 }
-#: Legend text of each level.
-LEVEL_LABELS_ES: Final[dict[str, str]] = {
-    LEVEL_ALTA: "Alta prioridad",
-    LEVEL_PRIORIDAD: "Prioridad",
-    LEVEL_NONE: "Sin prioridad",
-}
 
-#: Published headers of the detailed table (internal column → Spanish header).
-DETAIL_HEADERS_ES: Final[dict[str, str]] = {
-    "nivel_territorial": "Nivel territorial",
-    "objetivo_nombre": "Fenómeno o modalidad",
-    "codigo": "UBIGEO",
-    "departamento": "Departamento",
-    "provincia": "Provincia",
-    "distrito": "Distrito",
-    "periodo": "Periodo",
-    "n": "Denuncias",
-    "poblacion": "Población",
-    "anio_poblacion": "Año de la población",
-    "tasa": "Tasa por 100 000 hab.",
-    "tasa_eb": "Tasa suavizada (Bayes empírico) por 100 000 hab.",
-    "peso_eb": "Peso de la tasa propia",
-    "tasa_regional": "Tasa regional por 100 000 hab.",
-    "participacion": "Participación en el total regional (%)",
-    "n_anterior": "Denuncias del periodo anterior",
-    "variacion": "Variación (%)",
-    "grupo": "Grupo (1 = más alto)",
-    "nivel_regla": "Nivel según la regla",
-    "nivel": "Nivel",
-    "estabilidad": "Estabilidad del nivel (%)",
-    "motivo": "Motivo del nivel",
-}
 
 _ROUNDING: Final[dict[str, int]] = {
     "tasa": 2,
@@ -94,41 +64,14 @@ _ROUNDING: Final[dict[str, int]] = {
 _PLAN_HEADERS: Final[tuple[str, ...]] = ("N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER")
 
 
-def _slug(text: str) -> str:
-    import unicodedata
-
-    value = unicodedata.normalize("NFKD", text)
-    value = "".join(c for c in value if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "_", value).strip("_") or "objetivo"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def describe_inputs(paths: Sequence[str | os.PathLike[str]]) -> list[dict[str, Any]]:
     """Return ``path``, ``name``, ``bytes`` and ``sha256`` of each input file, for ``run.json``."""
-    out = []
-    for p in paths:
-        path = Path(p)
-        out.append(
-            {
-                "path": str(path),
-                "name": path.name,
-                "bytes": path.stat().st_size,
-                "sha256": _sha256(path),
-            }
-        )
-    return out
+    return [describe_file(p) for p in paths]
 
 
 def _atomic_write(path: Path, writer: Callable[[Path], object], *, overwrite: bool) -> Path:
     """Call ``writer(tmp)`` on a temporary file that then replaces ``path`` atomically."""
-    from ._atomic import atomic_path
+    from .._atomic import atomic_path
 
     with atomic_path(path, overwrite=overwrite) as tmp:
         try:
@@ -168,12 +111,11 @@ def _plan_sections(result: PriorityResult) -> list[tuple[str, pd.DataFrame]]:
     """Return (section heading, rows with N/O…CLÚSTER) per target, in order."""
     table = plan_table(result)
     targets = result.level("provincia")[["objetivo", "objetivo_nombre"]].drop_duplicates()
-    from .priority import _fold
-    from .schema import FENOMENO_PLAN_LABELS
+    from ..schema import FENOMENO_PLAN_LABELS
 
     sections = []
     for i, (code, name) in enumerate(targets.itertuples(index=False), start=1):
-        label = FENOMENO_PLAN_LABELS.get(code, _fold(name))
+        label = FENOMENO_PLAN_LABELS.get(code, fold(name))
         rows = table[table["FENÓMENO"] == label][list(_PLAN_HEADERS)]
         sections.append((f"{i}. Territorios de intervención prioritaria en {name}.", rows))
     return sections
@@ -281,7 +223,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from ._xlsx import freeze_xlsx
+    from .._xlsx import freeze_xlsx
 
     def build(tmp: Path) -> None:
         wb = Workbook()
@@ -355,7 +297,7 @@ def _xlsx_value(value: object) -> object:
 
 
 def _units_geometry(level: str) -> gpd.GeoDataFrame:
-    from .boundaries import load_districts, load_provinces
+    from ..boundaries import load_districts, load_provinces
 
     if level == "provincia":
         return load_provinces().rename(columns={"ubigeo_prov": "codigo"})[["codigo", "geometry"]]
@@ -404,7 +346,7 @@ def write_priority_map_html(
     """
     import folium
 
-    from .maps import (
+    from ..maps import (
         add_layer_control,
         add_legend,
         add_synthetic_banner,
@@ -412,7 +354,7 @@ def write_priority_map_html(
         new_map,
         write_map_html,
     )
-    from .privacy import DEFAULT_K, count_text
+    from ..privacy import DEFAULT_K, count_text
 
     frame = _map_frame(result, level, target)
     name = str(frame["objetivo_nombre"].iloc[0])
@@ -542,12 +484,12 @@ def write_priority_map_png(
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .projection import to_metric
+    from ..projection import to_metric
 
     frame = to_metric(_map_frame(result, level, target))
     name = str(frame["objetivo_nombre"].iloc[0])
 
-    from .reports.pdf import RC_PARAMS
+    from ..reports.pdf import RC_PARAMS
 
     def draw(tmp: Path) -> None:
         with matplotlib.rc_context(RC_PARAMS):  # names as plain text, never mathtext
@@ -563,7 +505,7 @@ def write_priority_map_png(
                 linewidth=0.6 if level == "provincia" else 0.3,
             )
             if level == "distrito":
-                from .boundaries import load_provinces
+                from ..boundaries import load_provinces
 
                 load_provinces().to_crs(frame.crs).boundary.plot(
                     ax=ax, color="#333333", linewidth=0.9
@@ -629,28 +571,6 @@ def write_priority_map_png(
             plt.close(fig)
 
     return _atomic_write(Path(path), draw, overwrite=overwrite)
-
-
-def package_versions() -> dict[str, str]:
-    """Return the versions of Python and of the packages that shape the result."""
-    out = {"python": platform.python_version()}
-    for name in (
-        "parsc-geo",
-        "numpy",
-        "pandas",
-        "geopandas",
-        "mapclassify",
-        "scikit-learn",
-        "esda",
-        "folium",
-        "matplotlib",
-        "openpyxl",
-    ):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def write_run_json(
@@ -769,7 +689,7 @@ def write_priority_outputs(
     if maps:
         targets = result.table[["nivel_territorial", "objetivo"]].drop_duplicates()
         for level, target in targets.itertuples(index=False):
-            stem = f"mapa_prioridad_{level}_{_slug(str(target))}"
+            stem = f"mapa_prioridad_{level}_{slug(str(target), default='objetivo')}"
             for suffix, writer in (
                 (".html", write_priority_map_html),
                 (".png", write_priority_map_png),

@@ -14,8 +14,6 @@ from the ingestion taxonomy, so points and SIDPOL counts agree.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from . import settings
-from ._errors import ConfigError, InputDataError
-from .priority_levels import (
+from .. import settings
+from .._errors import ConfigError, InputDataError
+from .._text import fold
+from .levels import (
     LEVEL_ALTA,
     LEVEL_NONE,
     LEVEL_PRIORIDAD,
@@ -33,18 +32,15 @@ from .priority_levels import (
     assign_levels,
     levels_array,
 )
+from .period import Period, resolve_periods
 from .rates import RATE_PER, empirical_bayes, percent_change
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
-    "LEVEL_ALTA",
-    "LEVEL_NONE",
-    "LEVEL_PRIORIDAD",
-    "Period",
     "PriorityResult",
-    "PriorityRule",
+    "bootstrap_stability",
     "compute_priority",
     "plan_table",
     "top_districts",
@@ -61,24 +57,6 @@ DEFAULT_FENOMENOS: Final[tuple[str, ...]] = (
 )
 #: Bootstrap replicates for the stability of levels.
 DEFAULT_N_BOOT: Final = 200
-#: Length in months of the default period (the latest twelve months with data).
-DEFAULT_PERIOD_MONTHS: Final = 12
-
-_MONTHS_ES: Final[tuple[str, ...]] = (
-    "ene",
-    "feb",
-    "mar",
-    "abr",
-    "may",
-    "jun",
-    "jul",
-    "ago",
-    "set",
-    "oct",
-    "nov",
-    "dic",
-)
-
 #: Columns of :attr:`PriorityResult.table`, in order.
 DETAIL_COLUMNS: Final[tuple[str, ...]] = (
     "nivel_territorial",
@@ -106,107 +84,6 @@ DETAIL_COLUMNS: Final[tuple[str, ...]] = (
     "estabilidad",
     "motivo",
 )
-
-
-def _fold(text: object) -> str:
-    value = unicodedata.normalize("NFKD", str(text))
-    value = "".join(c for c in value if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", value).strip().upper()
-
-
-@dataclass(frozen=True)
-class Period:
-    """An inclusive span of whole months.
-
-    Parameters
-    ----------
-    start, end
-        Month indices ``year * 12 + (month - 1)``; ``end`` is included.
-    """
-
-    start: int
-    end: int
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """Parse ``"2020"``, ``"2020-03"``, ``"2020-01:2020-10"`` or ``"2019:2020"``.
-
-        Raises
-        ------
-        ConfigError
-            The text is not a period, or it ends before it starts.
-        """
-        parts = [p.strip() for p in str(text).split(":")]
-        if len(parts) not in (1, 2):
-            raise ConfigError(f"el periodo {text!r} no es AAAA, AAAA-MM ni INICIO:FIN")
-        bounds = []
-        for i, part in enumerate(parts if len(parts) == 2 else parts * 2):
-            m = re.fullmatch(r"(\d{4})(?:-(\d{1,2}))?", part)
-            if not m or (m.group(2) and not 1 <= int(m.group(2)) <= 12):
-                raise ConfigError(
-                    f"periodo {text!r}: {part!r} no es un año (2020) ni un mes (2020-03)",
-                    hint="escriba periodos como 2020, 2020-03 o 2020-01:2020-10",
-                )
-            year = int(m.group(1))
-            default_month = 1 if i == 0 else 12
-            month = int(m.group(2)) if m.group(2) else default_month
-            bounds.append(year * 12 + month - 1)
-        if bounds[1] < bounds[0]:
-            raise ConfigError(f"el periodo {text!r} termina antes de empezar")
-        return cls(bounds[0], bounds[1])
-
-    @property
-    def months(self) -> int:
-        """Return the number of months in the period."""
-        return self.end - self.start + 1
-
-    @property
-    def end_year(self) -> int:
-        """Return the year of the last month."""
-        return self.end // 12
-
-    def shifted(self, months: int) -> Period:
-        """Return the period moved ``months`` back in time."""
-        return Period(self.start - months, self.end - months)
-
-    def previous(self) -> Period:
-        """Return the comparison period: the same months, a whole number of years earlier.
-
-        A period of up to twelve months is compared with the same months a year before (so
-        seasonality cancels); longer periods with the preceding span of whole years.
-        """
-        years = -(-self.months // 12)
-        return self.shifted(12 * years)
-
-    def iso(self) -> str:
-        """Return ``"2020-01:2020-10"``."""
-        return (
-            f"{self.start // 12}-{self.start % 12 + 1:02d}:{self.end // 12}-{self.end % 12 + 1:02d}"
-        )
-
-    def label(self) -> str:
-        """Return the period in Spanish, e.g. ``"ene 2020 – oct 2020"``."""
-
-        def month(index: int) -> str:
-            return f"{_MONTHS_ES[index % 12]} {index // 12}"
-
-        if self.start == self.end:
-            return month(self.start)
-        return f"{month(self.start)} – {month(self.end)}"
-
-    def mask(self, anio: pd.Series, mes: pd.Series) -> pd.Series:
-        """Return which count rows fall in the period.
-
-        Monthly rows fall in it when their month does; yearly rows (no month) when their whole
-        year does; rows without a year never do.
-        """
-        year = anio.astype("Float64")
-        month = mes.astype("Float64")
-        index = year * 12 + month - 1
-        monthly = index.ge(self.start) & index.le(self.end)
-        yearly = month.isna() & year.notna() & (year * 12).ge(self.start)
-        yearly &= (year * 12 + 11).le(self.end)
-        return (monthly.fillna(False) | yearly.fillna(False)).astype(bool)
 
 
 @dataclass
@@ -252,7 +129,7 @@ def _targets(
     counts: pd.DataFrame, fenomenos: Sequence[str], modalidades: Sequence[str]
 ) -> list[tuple[str, str, str, pd.Series]]:
     """Return (id, kind, Spanish name, row mask) for every requested target."""
-    from .schema import FENOMENOS, modalidad_label
+    from ..schema import FENOMENOS, modalidad_label
 
     out: list[tuple[str, str, str, pd.Series]] = []
     unknown = [f for f in fenomenos if f not in FENOMENOS]
@@ -265,16 +142,16 @@ def _targets(
         out.append((code, "fenomeno", FENOMENOS[code], counts["fenomeno"] == code))
     if modalidades:
         fields: dict[str, list[str]] = {
-            "generico": [_fold(v) for v in counts["delito_generico"]],
-            "especifico": [_fold(v) for v in counts["delito_especifico"]],
+            "generico": [fold(v) for v in counts["delito_generico"]],
+            "especifico": [fold(v) for v in counts["delito_especifico"]],
             "modalidad": [
-                _fold(modalidad_label(str(e), str(m)))
+                fold(modalidad_label(str(e), str(m)))
                 for e, m in zip(counts["delito_especifico"], counts["modalidad"], strict=True)
             ],
-            "categoria": [_fold(v) for v in counts["categoria"]],
+            "categoria": [fold(v) for v in counts["categoria"]],
         }
         for name in modalidades:
-            key = _fold(name)
+            key = fold(name)
             mask = np.zeros(len(counts), dtype=bool)
             for values in fields.values():
                 mask |= np.asarray(values, dtype=object) == key
@@ -300,12 +177,12 @@ def _targets(
 
 def _units(level: str, year: int) -> pd.DataFrame:
     """Return the study area's units with names and population, keyed by ``codigo``."""
-    from .boundaries import load_departments, population_for_year
+    from ..boundaries import load_departments, population_for_year
 
     pop = population_for_year(year, level)
     departments = load_departments()
     dep_names = dict(
-        zip(departments["ubigeo_dep"], departments["departamento"].map(_fold), strict=True)
+        zip(departments["ubigeo_dep"], departments["departamento"].map(fold), strict=True)
     )
     if level == "provincia":
         units = pop.rename(columns={"ubigeo_prov": "codigo"})
@@ -394,55 +271,6 @@ def bootstrap_stability(
     for draw in draws:
         same += _levels_only(draw.astype(float), population, rule) == levels
     return same / n_boot
-
-
-def _coverage(counts: pd.DataFrame) -> tuple[int, int] | None:
-    """Return the first and last month index covered by rows with time (None if none)."""
-    year = counts["anio"].astype("Float64")
-    month = counts["mes"].astype("Float64")
-    start = (year * 12 + month.fillna(1) - 1).dropna()
-    end = (year * 12 + month.fillna(12) - 1).dropna()
-    if start.empty:
-        return None
-    return int(start.min()), int(end.max())
-
-
-def _resolve_periods(
-    counts: pd.DataFrame,
-    period: Period | str | None,
-    previous_period: Period | str | None,
-    notes: list[str],
-) -> tuple[Period | None, Period | None, bool]:
-    """Return (period, previous period, whether the previous period is fully covered)."""
-    coverage = _coverage(counts)
-    if isinstance(period, str):
-        period = Period.parse(period)
-    if isinstance(previous_period, str):
-        previous_period = Period.parse(previous_period)
-    if coverage is None:
-        if period is not None or previous_period is not None:
-            raise ConfigError(
-                "se indicó un periodo, pero los conteos no tienen año ni mes",
-                hint="omita el periodo para usar todos los conteos de las tablas",
-            )
-        notes.append("Las tablas no indican año ni mes: se usa todo su contenido como periodo.")
-        return None, None, False
-    if counts["anio"].isna().any():
-        notes.append("Se omitieron filas sin año porque no pueden ubicarse en un periodo.")
-    if period is None:
-        end = coverage[1]
-        monthly = counts["mes"].notna().any()
-        months = DEFAULT_PERIOD_MONTHS if monthly else 12
-        period = Period(max(coverage[0], end - months + 1), end)
-    if previous_period is None:
-        previous_period = period.previous()
-    covered = previous_period.start >= coverage[0] and previous_period.end <= coverage[1]
-    if not covered:
-        notes.append(
-            f"Los datos no cubren todo el periodo anterior ({previous_period.label()}): no se "
-            "calcula la variación."
-        )
-    return period, previous_period, covered
 
 
 def _prepare_counts(counts: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
@@ -563,7 +391,7 @@ def compute_priority(
             f"(UBIGEO {settings.STUDY_AREA_UBIGEO_PREFIX}…)",
             hint="compruebe que los archivos cubran la región y que tengan códigos UBIGEO",
         )
-    cur_period, prev_period, prev_ok = _resolve_periods(data, period, previous_period, notes)
+    cur_period, prev_period, prev_ok = resolve_periods(data, period, previous_period, notes)
     if cur_period is None:
         in_current = pd.Series(True, index=data.index)
         in_previous = pd.Series(False, index=data.index)
@@ -799,14 +627,14 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
     """
     import pandas as pd
 
-    from .schema import FENOMENO_PLAN_LABELS
+    from ..schema import FENOMENO_PLAN_LABELS
 
     rows = result.prioritised("provincia")
     records = []
     targets = list(dict.fromkeys(rows["objetivo"]))
     for target in targets:
         part = rows[rows["objetivo"] == target]
-        label = FENOMENO_PLAN_LABELS.get(target, _fold(part["objetivo_nombre"].iloc[0]))
+        label = FENOMENO_PLAN_LABELS.get(target, fold(part["objetivo_nombre"].iloc[0]))
         for i, (_, row) in enumerate(part.iterrows()):
             records.append(
                 {

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ._errors import ConfigError, InputDataError
-from .settings import CRS_METRIC_CAJAMARCA, STATION_STACK_MIN_COUNT, STATION_STACK_RADIUS_M
+from .._errors import ConfigError
+from ..settings import CRS_METRIC_CAJAMARCA, STATION_STACK_MIN_COUNT, STATION_STACK_RADIUS_M
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -31,7 +31,7 @@ def _without_holes(geom: BaseGeometry) -> BaseGeometry:
 def _default_area() -> BaseGeometry:
     import shapely
 
-    from . import boundaries
+    from .. import boundaries
 
     provinces = boundaries.load_provinces()
     return _without_holes(shapely.union_all(provinces.geometry.to_numpy()))
@@ -41,7 +41,7 @@ def _default_area() -> BaseGeometry:
 def _bundled_station_xy(metric_crs: str) -> tuple[np.ndarray, np.ndarray]:
     from pyproj import Transformer
 
-    from . import boundaries
+    from .. import boundaries
 
     st = boundaries.load_stations()
     tr = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
@@ -67,7 +67,7 @@ def study_area(area: str | BaseGeometry | gpd.GeoDataFrame | Path | None = None)
     """
     import shapely
 
-    from . import boundaries
+    from .. import boundaries
 
     if area is None:
         return _default_area()
@@ -192,41 +192,3 @@ def duplicate_mask(
         sub = key[eligible]
         dup_ptt[np.flatnonzero(eligible)] = sub.duplicated(keep="first").to_numpy()
     return dup_id, dup_ptt
-
-
-def read_config(path: str | Path) -> dict[str, Any]:
-    """Read an ingestion config file (TOML or JSON).
-
-    Keys (all optional): ``columns`` (table field → column), ``utm_zone``, ``study_area``
-    (UBIGEO prefix or polygon file), ``harm_rule``, ``harm`` (table "ESPECIFICO|MODALIDAD" →
-    weight), ``min_date``, ``encoding``, ``delimiter``, ``sheet``, ``layer``,
-    ``station_stack_radius_m``, ``station_stack_min_count``. An ``[ingest]`` table may hold them.
-    """
-    import json
-    import tomllib
-    from pathlib import Path as _Path
-
-    p = _Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            f"no se puede leer el archivo de configuración {p}: {exc.strerror}"
-        ) from exc
-    try:
-        if p.suffix.lower() == ".json":
-            data = json.loads(raw.decode("utf-8"))
-        else:
-            data = tomllib.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"el archivo de configuración {p.name} no es "
-            f"{'JSON' if p.suffix == '.json' else 'TOML'} válido: {exc}"
-        ) from exc
-    if isinstance(data.get("ingest"), dict):
-        data = data["ingest"]
-    if not isinstance(data, dict):
-        raise InputDataError(
-            f"archivo de configuración {p.name}: se esperaba una tabla de opciones"
-        )
-    return data

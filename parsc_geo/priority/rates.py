@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from ._errors import InputDataError
+from .._errors import InputDataError
 
 #: The plan's baseline unit: rates are expressed per 100,000 inhabitants.
 RATE_PER = 100_000

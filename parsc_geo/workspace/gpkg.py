@@ -1,4 +1,4 @@
-"""The workspace: one GeoPackage holding sectors, accepted incidents, quarantine and results.
+"""The GeoPackage workspace: one file holding sectors, accepted incidents, quarantine and results.
 
 Layers
 ------
@@ -24,7 +24,6 @@ Importing the same file twice adds nothing (files are recognised by SHA-256, inc
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
@@ -34,28 +33,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._atomic import file_mode
-from ._errors import InputDataError, OutputError
-from .settings import TIMEZONE
+from .._atomic import file_mode
+from .._errors import InputDataError, OutputError
+from ..settings import TIMEZONE
+from .base import IMPORTS, INCIDENTS, METADATA, QUARANTINE, SECTORS
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
-
-INCIDENTS = "incidents"
-QUARANTINE = "quarantine"
-SECTORS = "sectors"
-IMPORTS = "imports"
-METADATA = "parsc_metadata"
-
-
-def file_sha256(path: str | Path) -> str:
-    """Return the SHA-256 hex digest of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
@@ -81,6 +66,8 @@ def _decode_times(df: pd.DataFrame, columns: tuple[str, ...] = ("occurred_at",))
 
 class Workspace:
     """A GeoPackage workspace (see the module docstring for its layers).
+
+    Implements :class:`parsc_geo.workspace.base.WorkspaceBackend`.
 
     Parameters
     ----------
@@ -135,7 +122,7 @@ class Workspace:
         """Return the accepted incidents, ``occurred_at`` as tz-aware America/Lima times."""
         import geopandas as gpd
 
-        from .schema import ASSIGNMENT_COLUMNS, INCIDENT_COLUMNS
+        from ..schema import ASSIGNMENT_COLUMNS, INCIDENT_COLUMNS
 
         self._require()
         if INCIDENTS not in self.layers():
@@ -159,7 +146,7 @@ class Workspace:
         """Return the quarantined rows (empty table when there are none)."""
         import pandas as pd
 
-        from .schema import QUARANTINE_COLUMNS
+        from ..schema import QUARANTINE_COLUMNS
 
         if not self.exists or QUARANTINE not in self.layers():
             return pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
@@ -167,7 +154,7 @@ class Workspace:
 
     def read_sectors(self) -> gpd.GeoDataFrame | None:
         """Return the sector layer, or None when the workspace has none."""
-        from .sectors import order_sectors
+        from ..sectors import order_sectors
 
         if not self.exists or SECTORS not in self.layers():
             return None

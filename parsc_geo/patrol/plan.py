@@ -3,18 +3,20 @@
 The plan's *Vecindario Seguro* activity (A43) asks each comisaría to patrol by sectors. For every
 sector (and its subsectors) :func:`plan_patrols` gathers the ranked critical points, the counts
 and harm by modalidad, the hour-of-day × day-of-week table, the recommended patrol windows and a
-schedule of short, repeated visits (Koper 1995). :func:`write_patrol_outputs` writes the printable
-sheets and the machine-readable tables (see :mod:`parsc_geo.patrol_outputs`).
+schedule of short, repeated visits (Koper 1995). The printable sheets and the machine-readable
+tables are written by :func:`parsc_geo.reports.write_patrol_outputs`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
-from .patrol_points import (
+from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
+from .._text import as_bool
+from ..schema import DAY_NAMES_ES
+from ..sectors import sort_key
+from .points import (
     DEFAULT_CELL_SIZE_M,
     DEFAULT_CORE_RADIUS_M,
     DEFAULT_EPS_M,
@@ -25,10 +27,8 @@ from .patrol_points import (
     METHODS,
     POINT_COLUMNS,
 )
-from .patrol_schedule import ScheduleOptions, ShiftSchedule
-from .patrol_windows import DAY_TYPES, DEFAULT_BLOCK_HOURS, DEFAULT_SHARE, Window
-from .schema import DAY_NAMES_ES
-from .sectors import sort_key
+from .schedule import ScheduleOptions, ShiftSchedule
+from .windows import DAY_TYPES, DEFAULT_BLOCK_HOURS, DEFAULT_SHARE, Window
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -105,7 +105,7 @@ class SectorPlan:
     @property
     def n_no_time(self) -> int:
         """Incidents in the sector whose time of day is unknown."""
-        return int((~self.incidents["time_known"].astype(bool)).sum())
+        return int((~as_bool(self.incidents["time_known"])).sum())
 
     def subsector_counts(self) -> list[tuple[str, int, float]]:
         """Return ``(subsector, incidents, harm)`` per subsector, in natural label order.
@@ -127,7 +127,7 @@ class SectorPlan:
 
     def window_share(self, day_type: str) -> float:
         """Share of the day type's incidents (with a known time) inside its windows."""
-        from .patrol_windows import hourly_counts, window_hours
+        from .windows import hourly_counts, window_hours
 
         hourly = hourly_counts(self.hour_day, day_type)
         total = sum(hourly)
@@ -168,7 +168,7 @@ class PatrolPlan:
         """Return every critical point as a GeoDataFrame (EPSG:4326, :data:`POINT_COLUMNS`)."""
         import geopandas as gpd
 
-        from .settings import COORD_DECIMALS, CRS_GEOGRAPHIC
+        from ..settings import COORD_DECIMALS, CRS_GEOGRAPHIC
 
         rows = []
         geoms = []
@@ -327,7 +327,7 @@ class PatrolPlan:
                 sub = sp.incidents["subsector"].where(
                     sp.incidents["subsector"].notna(), NO_SUBSECTOR
                 )
-                no_time = ~sp.incidents["time_known"].astype(bool)
+                no_time = ~as_bool(sp.incidents["time_known"])
                 for label, n, harm in sp.subsector_counts():
                     mask = (sub == label).to_numpy()
                     rows.append(
@@ -358,7 +358,7 @@ class PatrolPlan:
         """Return incidents and harm by modalidad per comisaría, sector and subsector."""
         import pandas as pd
 
-        from .schema import modalidad_label
+        from ..schema import modalidad_label
 
         frames = []
         for level, keys in (
@@ -424,7 +424,7 @@ class PatrolPlan:
         import numpy as np
         import pandas as pd
 
-        from .patrol_windows import hour_day_table
+        from .windows import hour_day_table
 
         rows = []
 
@@ -519,7 +519,7 @@ def shift_label(start: int, hours: int) -> str:
 
 
 def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> None:
-    from ._validate import ProblemCollector
+    from .._validate import ProblemCollector
 
     problems = ProblemCollector("en las entradas de plan_patrols")
     missing = [c for c in _INCIDENT_NEEDS if c not in incidents.columns]
@@ -570,7 +570,7 @@ def _candidates(
     notes: list[str],
 ) -> tuple[list[BaseGeometry], list[str]]:
     """Return candidate polygons (metric) and their ids for one sector."""
-    from .patrol_points import engine_candidates, grid_candidates
+    from .points import engine_candidates, grid_candidates
 
     if hotspots is not None:
         if hotspots.crs is None:
@@ -678,16 +678,17 @@ def plan_patrols(
     import pandas as pd
     from shapely.ops import unary_union
 
-    from .patrol_points import critical_points
-    from .patrol_schedule import schedule_shift, shortest_tour, travel_minutes_for
-    from .patrol_windows import (
+    from ..incidents import select
+    from ..projection import metric_crs
+    from .points import critical_points
+    from .schedule import schedule_shift, shortest_tour, travel_minutes_for
+    from .windows import (
         check_window_options,
         hour_day_table,
         hourly_counts,
         patrol_windows,
         window_hours,
     )
-    from .projection import metric_crs
 
     _check_inputs(incidents, sectors)
     check_window_options(share, block_hours)
@@ -754,14 +755,12 @@ def plan_patrols(
         notes: list[str] = []
         table = hour_day_table(inc)
         windows = patrol_windows(table, share=share, block_hours=block_hours)
-        usable = inc
-        if exclude_at_station and "at_station" in inc:
-            usable = inc[~inc["at_station"].fillna(False).astype(bool).to_numpy()]
-            if len(usable) < len(inc):
-                notes.append(
-                    f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
-                    "comisaría no se usan para los puntos críticos."
-                )
+        usable = select(inc, include_at_station=not exclude_at_station)
+        if exclude_at_station and len(usable) < len(inc):
+            notes.append(
+                f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
+                "comisaría no se usan para los puntos críticos."
+            )
         cands, ids = _candidates(
             usable,
             geom,
@@ -869,29 +868,4 @@ def plan_patrols(
         parameters=parameters,
         period=period,
         n_outside=n_outside,
-    )
-
-
-def write_patrol_outputs(
-    plan: PatrolPlan,
-    output_dir: str | Path,
-    *,
-    synthetic: bool = False,
-    overwrite: bool = False,
-    basemap: bool = False,
-    density: bool = True,
-) -> list[Path]:
-    """Write the patrol sheets (PDF per comisaría, PNG per sector) and the tables.
-
-    See :func:`parsc_geo.patrol_outputs.write_patrol_outputs` for the list of files.
-    """
-    from .patrol_outputs import write_patrol_outputs as _write
-
-    return _write(
-        plan,
-        output_dir,
-        synthetic=synthetic,
-        overwrite=overwrite,
-        basemap=basemap,
-        density=density,
     )

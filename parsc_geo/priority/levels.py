@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from . import settings
-from ._errors import ConfigError
-from ._validate import ProblemCollector
+from .. import settings
+from .._errors import ConfigError
+from .._validate import ProblemCollector
+from ..labels_es import INDICATORS as INDICATOR_NAMES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,12 +58,6 @@ DEFAULT_MIN_COUNT: Final = 20
 DEFAULT_MIN_COUNT_PRIORIDAD: Final = 5
 #: Random restarts of k-means (the best of them, by inertia, is kept).
 DEFAULT_N_INIT: Final = 10
-
-_INDICATOR_ES: Final[dict[str, str]] = {
-    "tasa_eb": "tasa suavizada (Bayes empírico)",
-    "tasa": "tasa por 100 000 hab.",
-    "n": "número de denuncias",
-}
 
 
 @dataclass(frozen=True)
@@ -160,18 +155,18 @@ class PriorityRule:
         elif self.method == "fisher_jenks":
             head = (
                 f"Cortes naturales de Fisher-Jenks en {self.k} clases de la "
-                f"{_INDICATOR_ES[self.indicator]}: la clase más alta es ALTA PRIORIDAD, la "
+                f"{INDICATOR_NAMES[self.indicator]}: la clase más alta es ALTA PRIORIDAD, la "
                 "siguiente PRIORIDAD"
             )
         elif self.method == "quantiles":
             head = (
-                f"{self.k} cuantiles de la {_INDICATOR_ES[self.indicator]}: el cuantil más alto "
+                f"{self.k} cuantiles de la {INDICATOR_NAMES[self.indicator]}: el cuantil más alto "
                 "es ALTA PRIORIDAD, el siguiente PRIORIDAD"
             )
         else:
             assert self.thresholds is not None
             head = (
-                f"Umbrales fijos de la {_INDICATOR_ES[self.indicator]}: desde "
+                f"Umbrales fijos de la {INDICATOR_NAMES[self.indicator]}: desde "
                 f"{self.thresholds[0]:g} ALTA PRIORIDAD, desde {self.thresholds[1]:g} PRIORIDAD"
             )
         return (
