@@ -81,6 +81,8 @@ def _renderer(layer: Any) -> dict[str, Any]:
             )
         return out
     r = layer.renderer()
+    if r is None:  # a table without geometry
+        return {"type": None}
     out = {"type": r.type()}
     if isinstance(r, QgsCategorizedSymbolRenderer):
         out["field"] = r.classAttribute()
@@ -196,9 +198,14 @@ def _render(
     settings = QgsMapSettings()
     settings.setLayers(layers)
     settings.setDestinationCrs(project.crs())
-    extent = project.viewSettings().defaultViewExtent()
-    settings.setExtent(QgsRectangle(*box) if box else extent)
-    settings.setOutputSize(QSize(size, size))
+    extent = QgsRectangle(*box) if box else project.viewSettings().defaultViewExtent()
+    settings.setExtent(extent)
+    # the longer side gets ``size`` pixels, the other follows the extent's shape
+    ratio = extent.height() / extent.width() if extent.width() > 0 else 1.0
+    if ratio > 1:
+        settings.setOutputSize(QSize(max(1, round(size / ratio)), size))
+    else:
+        settings.setOutputSize(QSize(size, max(1, round(size * ratio))))
     settings.setBackgroundColor(QColor(255, 255, 255))
     settings.setFlag(settings.Antialiasing, True)
     settings.setFlag(settings.DrawLabeling, True)

@@ -263,6 +263,10 @@ def _read_vector(spec: QgisLayer, file: Path) -> _Source:
         if kind.numbers and kind.numbers in fields:
             data.numbers = [float(v) for v in table[kind.numbers].dropna()]
     datasource = f"./{Path(spec.path).as_posix()}|layername={layer}"
+    if str(info.get("geometry_type") or "Unknown") == "Unknown":
+        # a table declared as any geometry (an empty result is written so) would load as a
+        # table without geometry: tell QGIS which geometry the kind holds
+        datasource += f"|geometrytype={'Point' if kind.geometry == 'point' else 'Polygon'}"
     if where:
         datasource += f"|subset={where}"
     return _Source(
