@@ -470,7 +470,8 @@ def hostile_report(hostile_folder: Path, qgis) -> dict[str, Any]:
         QgisLayer("datos <&>.gpkg", "gistar", "Gi* seis clases", "celdas"),
         QgisLayer("datos <&>.gpkg", "dbscan", "Vacía", "vacia"),
     ]
-    write_qgis_project(hostile_folder, layers, title='Título <x> & "y" ]]>')
+    # a projected project CRS (UTM 17S) over EPSG:4326 data
+    write_qgis_project(hostile_folder, layers, title='Título <x> & "y" ]]>', crs="EPSG:32717")
     return check_project(hostile_folder / "proyecto.qgz")
 
 
@@ -496,6 +497,19 @@ def test_hostile_text_reaches_qgis_as_text(hostile_report):
     assert {c["value"] for c in incidents["renderer"]["categories"]} == {
         v.replace("\x0b", "") for v in HOSTILE
     }
+
+
+def test_project_crs_can_be_projected(hostile_report):
+    from pyproj import Transformer
+
+    assert hostile_report["crs"] == "EPSG:32717"
+    to_utm = Transformer.from_crs("EPSG:4326", "EPSG:32717", always_xy=True)
+    xs, ys = to_utm.transform([-78.5, -78.5 + 4 / 100], [-7.1, -7.1])  # first and last point
+    xmin, ymin, xmax, ymax = hostile_report["extent"]
+    assert xmin <= min(xs) and xmax >= max(xs) and ymin <= min(ys) and ymax >= max(ys)
+    assert 0 < xmax - xmin < 20_000  # metres around the points, not degrees
+    layers = _by_name(hostile_report)
+    assert layers["Gi* seis clases"]["crs"] == "EPSG:4326"  # the data keep theirs
 
 
 def test_all_six_gistar_classes_and_an_empty_layer(hostile_report):
