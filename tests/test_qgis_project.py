@@ -47,12 +47,8 @@ from parsc_geo.reports.qgis_layers import (
     write_reference_layers,
     write_sector_layers,
 )
-from parsc_geo.reports.qgis_project import (
-    QgisLayer,
-    embed_styles,
-    run_layers,
-    write_qgis_project,
-)
+from parsc_geo.reports.qgis_project import QgisLayer, embed_styles, write_qgis_project
+from parsc_geo.reports.qgis_run import run_layers
 from parsc_geo.reports.qgis_symbology import FENOMENO_COLORS, GROUPS
 from parsc_geo.schema import FENOMENOS
 from parsc_geo.store import Workspace

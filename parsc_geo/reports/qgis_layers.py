@@ -20,17 +20,15 @@ Every file is written atomically (a temporary file renamed over the target).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
-import tempfile
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from .._atomic import atomic_path, file_mode
+from .._atomic import atomic_path
 from .._errors import InputDataError, OutputError
 
 if TYPE_CHECKING:
@@ -52,7 +50,8 @@ PRIORITY_PREFIX: Final = "prioridad"
 _DATETIME_OPTIONS: Final = {"DATETIME_PRECISION": "MILLISECOND"}
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """Return a lower-case ASCII name for files and tables: ``"Celendín"`` → ``"celendin"``."""
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "capa"
 
@@ -99,6 +98,42 @@ def write_layers(
                 raise OutputError(
                     f"no se puede escribir la capa {name!r} en {target}: {exc}"
                 ) from exc
+    return target
+
+
+def replace_layer(
+    path: str | os.PathLike[str],
+    layer: str,
+    frame: pd.DataFrame,
+    *,
+    layer_options: Mapping[str, str] | None = None,
+) -> Path:
+    """Write (create or replace) one layer of an existing GeoPackage, atomically.
+
+    The GeoPackage is copied beside itself, the layer written into the copy, and the copy
+    renamed over the original: an error leaves the original untouched.
+
+    Raises
+    ------
+    OutputError
+        The layer cannot be written.
+    """
+    import pyogrio
+
+    target = Path(path)
+    with atomic_path(target, overwrite=True) as tmp:
+        shutil.copyfile(target, tmp)
+        try:
+            pyogrio.write_dataframe(
+                frame,
+                tmp,
+                layer=layer,
+                driver="GPKG",
+                geometry_type="Unknown" if "geometry" in frame and len(frame) == 0 else None,
+                layer_options=dict(layer_options or {}),
+            )
+        except Exception as exc:
+            raise OutputError(f"no se puede escribir la capa {layer!r} en {target}: {exc}") from exc
     return target
 
 
@@ -291,7 +326,7 @@ def priority_layers(table: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
         layer = gpd.GeoDataFrame(
             frame[[*PRIORITY_COLUMNS, "geometry"]], geometry="geometry", crs=units[level].crs
         )
-        out[f"{PRIORITY_PREFIX}_{level}_{_slug(str(target))}"] = layer
+        out[f"{PRIORITY_PREFIX}_{level}_{slug(str(target))}"] = layer
     return out
 
 
@@ -373,23 +408,5 @@ def write_datetime_fields(
                 hint="corrija esos valores o deje la columna como texto",
             )
         frame[name] = parsed
-    fd, name = tempfile.mkstemp(prefix=f".{source.stem}-", suffix=".gpkg", dir=source.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        shutil.copyfile(source, tmp)
-        pyogrio.write_dataframe(
-            frame,
-            tmp,
-            layer=layer,
-            driver="GPKG",
-            geometry_type="Unknown" if len(frame) == 0 else None,
-            layer_options=_DATETIME_OPTIONS,
-        )
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, source)
-    except Exception as exc:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise OutputError(f"no se puede reescribir la capa {layer!r} de {source}: {exc}") from exc
+    replace_layer(source, layer, frame, layer_options=_DATETIME_OPTIONS)
     return text_fields

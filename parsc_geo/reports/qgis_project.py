@@ -16,8 +16,9 @@ the ``layer_styles`` table of each GeoPackage
     QGIS's standard place for a GeoPackage layer's default style, so the GeoPackage opened
     without the project shows the same colours.
 
-:func:`run_layers` lists the layers of a ``parsc-geo run`` output folder in the atlas's order,
-so that the whole project is one call: ``write_qgis_project(out, run_layers(out), title=...)``.
+:func:`parsc_geo.reports.qgis_run.run_layers` lists the layers of a ``parsc-geo run`` output
+folder in the atlas's order, so that the whole project is one call:
+``write_qgis_project(out, run_layers(out), title=...)``.
 
 The XML is built with :mod:`xml.etree.ElementTree`: names, labels and values from the data are
 element text or attribute values, escaped by the library, never pasted into a template.
@@ -31,10 +32,6 @@ import hashlib
 import io
 import math
 import os
-import re
-import shutil
-import tempfile
-import unicodedata
 import warnings
 import xml.etree.ElementTree as ET
 import zipfile
@@ -43,8 +40,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .._atomic import atomic_path, file_mode, write_text_atomic
+from .._atomic import atomic_path, write_text_atomic
 from .._errors import ConfigError, InputDataError, OutputError
+from .qgis_layers import replace_layer, slug
 from .qgis_styles import (
     QGIS_VERSION,
     Rule,
@@ -153,11 +151,6 @@ class _Source:
 
 
 # -- helpers -----------------------------------------------------------------------------------
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "capa"
 
 
 def sql_where(where: tuple[str, str]) -> str:
@@ -324,7 +317,7 @@ def _qml_path(source: _Source) -> Path:
     parts = [file.stem, _table(source)]
     if source.spec.where:
         parts.append(source.spec.where[1])
-    return file.with_name("_".join(_slug(p) for p in parts) + ".qml")
+    return file.with_name("_".join(slug(p) for p in parts) + ".qml")
 
 
 def _table(source: _Source) -> str:
@@ -377,7 +370,7 @@ def combined_style(sources: Sequence[_Source]) -> ET.Element:
 
 def _layer_id(source: _Source) -> str:
     key = f"{source.datasource}\n{source.spec.kind}".encode()
-    return f"{_slug(source.spec.name)[:40]}_{hashlib.sha256(key).hexdigest()[:12]}"
+    return f"{slug(source.spec.name)[:40]}_{hashlib.sha256(key).hexdigest()[:12]}"
 
 
 # -- XML pieces --------------------------------------------------------------------------------
@@ -695,25 +688,12 @@ def embed_styles(
     for column in columns:
         if column not in ("useAsDefault", "update_time"):
             frame[column] = frame[column].fillna("").astype(str)
-    fd, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        shutil.copyfile(path, tmp)
-        pyogrio.write_dataframe(
-            frame,
-            tmp,
-            layer=STYLES_TABLE,
-            driver="GPKG",
-            layer_options={"FID": "id", "DATETIME_PRECISION": "MILLISECOND"},
-        )
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OutputError):
-            raise
-        raise OutputError(f"no se pueden guardar los estilos en {path}: {exc}") from exc
+    replace_layer(
+        path,
+        STYLES_TABLE,
+        frame,
+        layer_options={"FID": "id", "DATETIME_PRECISION": "MILLISECOND"},
+    )
     return sorted({s[0] for s in styles})
 
 
@@ -877,230 +857,3 @@ def write_qgis_project(
     )
     _write_qgz(target, xml_document(document), overwrite=overwrite)
     return result
-
-
-# -- the layers of a run -----------------------------------------------------------------------
-
-
-def _gpkg_layers(path: Path) -> list[str]:
-    import pyogrio
-
-    if not path.is_file():
-        return []
-    return [str(name) for name, _ in pyogrio.list_layers(path)]
-
-
-def _count(path: Path, layer: str, where: tuple[str, str] | None = None) -> int:
-    import pyogrio
-
-    if where is None:
-        return int(pyogrio.read_info(path, layer=layer)["features"])
-    fids, _ = pyogrio.read_bounds(path, layer=layer, where=sql_where(where))
-    return len(fids)
-
-
-def _named(label: str, n: int) -> str:
-    count = f"{n:,}".replace(",", "\u00a0")
-    return f"{label} ({count})"
-
-
-def run_layers(output_dir: str | os.PathLike[str]) -> list[QgisLayer]:
-    """Return the layers of a ``parsc-geo run`` output folder that exist, in the atlas's order.
-
-    Looked for, relative to ``output_dir``:
-
-    - ``workspace.gpkg``: ``incidents`` (by fenómeno, with time), and ``hotspots`` when
-      ``hotspots/hotspots.gpkg`` is absent;
-    - ``hotspots/hotspots.gpkg`` (layer ``hotspots``): one layer per method present (KDE,
-      HDBSCAN, DBSCAN zones; Gi* hot and cold cells);
-    - ``patrullaje/puntos_criticos.gpkg``: patrol critical points;
-    - ``sectores.gpkg`` (:func:`~parsc_geo.reports.qgis_layers.write_sector_layers`):
-      sectors and subsectors; else the workspace's ``sectors`` as subsectors;
-    - ``prioridad/prioridad.gpkg``
-      (:func:`~parsc_geo.reports.qgis_layers.write_priority_layers`): one choropleth per level
-      and target, provinces first;
-    - ``limites.gpkg`` (:func:`~parsc_geo.reports.qgis_layers.write_reference_layers`):
-      stations, provinces and districts;
-    - ``densidad/densidad_*.tif``: one density raster per province.
-
-    Names are Spanish and carry the number of features, as the atlas's layer control does.
-    """
-    import pyogrio
-
-    from ..maps.layers import METHOD_LABELS
-    from .qgis_layers import (
-        DISTRICTS,
-        PRIORITY_PREFIX,
-        PROVINCES,
-        SECTORS,
-        STATIONS,
-        SUBSECTORS,
-    )
-
-    root = Path(output_dir)
-    out: list[QgisLayer] = []
-    workspace = root / "workspace.gpkg"
-    ws_layers = _gpkg_layers(workspace)
-    if "incidents" in ws_layers:
-        n = _count(workspace, "incidents")
-        out.append(
-            QgisLayer(
-                "workspace.gpkg", "incidents", _named("Incidentes por fenómeno", n), "incidents"
-            )
-        )
-    limits = root / "limites.gpkg"
-    limit_layers = _gpkg_layers(limits)
-    if STATIONS in limit_layers:
-        n = _count(limits, STATIONS)
-        out.append(
-            QgisLayer(
-                "limites.gpkg",
-                "stations",
-                _named("Comisarías y dependencias policiales", n),
-                STATIONS,
-            )
-        )
-    hotspots_file = root / "hotspots" / "hotspots.gpkg"
-    if "hotspots" in _gpkg_layers(hotspots_file):
-        hs_path, hs_file = "hotspots/hotspots.gpkg", hotspots_file
-    elif "hotspots" in ws_layers:
-        hs_path, hs_file = "workspace.gpkg", workspace
-    else:
-        hs_path = ""
-    if hs_path:
-        info = pyogrio.read_info(hs_file, layer="hotspots")
-        if "method" in list(info["fields"]) and info["features"]:
-            methods = pyogrio.read_dataframe(
-                hs_file, layer="hotspots", columns=["method"], read_geometry=False
-            )["method"]
-            present = set(methods.dropna().astype(str))
-            for method in ("kde", "hdbscan", "dbscan"):
-                if method in present:
-                    where = ("method", method)
-                    out.append(
-                        QgisLayer(
-                            hs_path,
-                            method,
-                            _named(
-                                f"Zonas críticas por {METHOD_LABELS[method]}",
-                                _count(hs_file, "hotspots", where),
-                            ),
-                            "hotspots",
-                            where=where,
-                        )
-                    )
-            if "gistar" in present and "gi_class" in list(info["fields"]):
-                where = ("method", "gistar")
-                out.append(
-                    QgisLayer(
-                        hs_path,
-                        "gistar",
-                        _named("Gi*: celdas calientes y frías", _count(hs_file, "hotspots", where)),
-                        "hotspots",
-                        where=where,
-                        # the atlas shows cells only when no zone polygons are drawn
-                        visible=not present & {"kde", "hdbscan", "dbscan"},
-                    )
-                )
-    points = root / "patrullaje" / "puntos_criticos.gpkg"
-    if "puntos_criticos" in _gpkg_layers(points):
-        out.append(
-            QgisLayer(
-                "patrullaje/puntos_criticos.gpkg",
-                "critical_points",
-                _named("Puntos críticos de patrullaje", _count(points, "puntos_criticos")),
-                "puntos_criticos",
-            )
-        )
-    sectors = root / "sectores.gpkg"
-    sector_layers = _gpkg_layers(sectors)
-    if SECTORS in sector_layers:
-        out.append(
-            QgisLayer(
-                "sectores.gpkg", "sectors", _named("Sectores", _count(sectors, SECTORS)), SECTORS
-            )
-        )
-    if SUBSECTORS in sector_layers:
-        out.append(
-            QgisLayer(
-                "sectores.gpkg",
-                "subsectors",
-                _named("Subsectores, por número de incidentes", _count(sectors, SUBSECTORS)),
-                SUBSECTORS,
-            )
-        )
-    elif "sectors" in ws_layers:
-        out.append(
-            QgisLayer(
-                "workspace.gpkg",
-                "subsectors",
-                _named("Subsectores", _count(workspace, "sectors")),
-                "sectors",
-            )
-        )
-    priority = root / "prioridad" / "prioridad.gpkg"
-    priority_tables = [
-        name for name in _gpkg_layers(priority) if name.startswith(f"{PRIORITY_PREFIX}_")
-    ]
-    # provinces before districts, then the table order (the plan's order of fenómenos)
-    priority_tables.sort(
-        key=lambda name: 0 if name.startswith(f"{PRIORITY_PREFIX}_provincia") else 1
-    )
-    for name in priority_tables:
-        head = pyogrio.read_dataframe(
-            priority,
-            layer=name,
-            columns=["nivel_territorial", "objetivo_nombre"],
-            read_geometry=False,
-            max_features=1,
-        )
-        if not len(head):
-            continue
-        level = str(head["nivel_territorial"].iloc[0])
-        target = str(head["objetivo_nombre"].iloc[0])
-        out.append(
-            QgisLayer(
-                "prioridad/prioridad.gpkg",
-                "priority",
-                f"Prioridad por {level} — {target}",
-                name,
-            )
-        )
-    if PROVINCES in limit_layers:
-        out.append(
-            QgisLayer(
-                "limites.gpkg",
-                "provinces",
-                _named("Provincias", _count(limits, PROVINCES)),
-                PROVINCES,
-            )
-        )
-    if DISTRICTS in limit_layers:
-        out.append(
-            QgisLayer(
-                "limites.gpkg",
-                "districts",
-                _named("Distritos", _count(limits, DISTRICTS)),
-                DISTRICTS,
-            )
-        )
-    out.extend(_density_layers(root))
-    return out
-
-
-def _density_layers(root: Path) -> list[QgisLayer]:
-    from .. import boundaries
-
-    names = {_slug(p): str(p) for p in boundaries.load_provinces()["provincia"]}
-    out = []
-    for tif in sorted((root / "densidad").glob("densidad_*.tif")):
-        key = tif.stem.removeprefix("densidad_")
-        place = names.get(key, key.replace("_", " ").title())
-        out.append(
-            QgisLayer(
-                f"densidad/{tif.name}",
-                "density",
-                f"Densidad — {place} (incidentes/km²)",
-            )
-        )
-    return out
