@@ -9,7 +9,7 @@ made of every layer. Expected values are read independently from the files (SQLi
 rasterio statistics, the atlas's colour tables).
 
 Without python3-qgis the QGIS tests skip, unless ``PARSC_REQUIRE_QGIS=1`` (set by ``.ci/run``),
-when they fail.
+when they fail. ``PARSC_QGIS_PYTHON`` names another interpreter with QGIS's bindings.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ from parsc_geo.store import Workspace
 ROOT = Path(__file__).resolve().parent.parent
 CHECKER = Path(__file__).resolve().parent / "qgis_check.py"
 ARTIFACTS = ROOT / "test-artifacts"
-QGIS_PYTHON = Path("/usr/bin/python3")
+#: The Python that has QGIS's bindings (Debian's python3-qgis installs them for the system one).
+QGIS_PYTHON = Path(os.environ.get("PARSC_QGIS_PYTHON", "/usr/bin/python3"))
 
 #: Renderer QGIS must load for each kind of layer, and whether the layer has labels.
 EXPECTED = {
