@@ -21,15 +21,14 @@ Every file is written atomically (a temporary file renamed over the target).
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from .._atomic import atomic_path
 from .._errors import InputDataError, OutputError
+from .._text import slug as _slug
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -52,8 +51,7 @@ _DATETIME_OPTIONS: Final = {"DATETIME_PRECISION": "MILLISECOND"}
 
 def slug(text: str) -> str:
     """Return a lower-case ASCII name for files and tables: ``"Celendín"`` → ``"celendin"``."""
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "capa"
+    return _slug(text, default="capa")
 
 
 def write_layers(
@@ -291,7 +289,7 @@ def priority_layers(table: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
     import pandas as pd
 
     from .. import boundaries
-    from ..priority_outputs import LEVEL_LABELS_ES
+    from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 
     needed = ("nivel_territorial", "objetivo", "codigo", "nivel")
     missing = [c for c in needed if c not in table.columns]

@@ -359,7 +359,8 @@ def _gistar(data: LayerData) -> ET.Element:
 
 
 def _priority(data: LayerData) -> ET.Element:
-    from ..priority_outputs import LEVEL_COLORS, LEVEL_LABELS_ES
+    from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
+    from ..priority.outputs import LEVEL_COLORS
 
     present = data.values.get("nivel", {})
     order = [lv for lv in LEVEL_COLORS if lv in present]
