@@ -16,7 +16,7 @@ from ._errors import ConfigError
 from ._validate import ProblemCollector
 
 KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
-METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+METHODS = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 RANK_BY = ("n", "harm", "density")
 PRIORITY_RULES = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
 
@@ -40,6 +40,7 @@ class RunConfig:
     priority_rule: str = "kmeans"
     priority_bootstrap: int = 200
     public: bool = False
+    privacy_k: int | None = None
     offline: bool = False
     tiles: bool = True
     patrol_units: int = 1
@@ -128,7 +129,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     density = section("density", {"kernel", "cell_size", "bandwidth"})
     hotspots = section("hotspots", {"methods", "rank_by"})
     priority = section("priority", {"rule", "bootstrap"})
-    maps = section("maps", {"public", "offline", "tiles"})
+    maps = section("maps", {"public", "privacy_k", "offline", "tiles"})
     patrol = section("patrol", {"units", "shift_hours", "visit_minutes", "share"})
 
     incidents = _paths(inputs.get("incidents"), base, "inputs.incidents", problems)
@@ -198,6 +199,12 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
             problems.add(f"maps.{key} debe ser true o false; se recibió {value!r}")
             value = default
         flags[key] = value
+    privacy_k = maps.get("privacy_k")
+    if privacy_k is not None and (
+        isinstance(privacy_k, bool) or not isinstance(privacy_k, int) or privacy_k < 1
+    ):
+        problems.add(f"maps.privacy_k debe ser un número entero >= 1; se recibió {privacy_k!r}")
+        privacy_k = None
     synthetic = data.get("synthetic", False)
     if not isinstance(synthetic, bool):
         problems.add(f"synthetic debe ser true o false; se recibió {synthetic!r}")
@@ -223,6 +230,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         priority_rule=rule,
         priority_bootstrap=int(bootstrap),
         public=flags["public"],
+        privacy_k=privacy_k,
         offline=flags["offline"],
         tiles=flags["tiles"],
         patrol_units=ints["units"],

@@ -32,9 +32,9 @@ standard deviation for the gaussian), the automatic rules and the conversion bet
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
-import sys
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -46,11 +46,12 @@ from numpy.typing import ArrayLike, NDArray
 from . import __version__
 from ._atomic import atomic_path
 from ._errors import ConfigError, CRSError, InputDataError, InsufficientDataError, OutputError
-from ._es import num
 from ._kernels import KERNELS, Kernel, get_kernel, kde_grid
+from ._messages import announce
+from ._text import num
 from .bandwidth import DEFAULT_RULE, select_bandwidth
+from .grid import CELLS_PER_RADIUS, auto_cell_size
 from .settings import (
-    CELL_SIZE_EXTENT_DIVISOR,
     KERNEL,
     MAX_CELLS_WARNING,
     MIN_CELL_SIZE_M,
@@ -58,7 +59,9 @@ from .settings import (
     SYNTHETIC_BANNER,
 )
 
-__all__ = ["UNITS", "DensityRaster", "kde_grid", "kernel_density"]
+__all__ = ["UNITS", "DensityRaster", "check_parameters", "kde_grid", "kernel_density"]
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -72,8 +75,6 @@ UNITS: Final[dict[str, str]] = {
 }
 #: Grids larger than this many cells are refused (memory), whatever the settings.
 MAX_CELLS_HARD: Final[int] = 25 * MAX_CELLS_WARNING
-#: Automatic cell size is at most this fraction of the (equivalent quartic) search radius.
-CELLS_PER_RADIUS: Final[int] = 4
 #: Automatic bandwidths below this quartic-equivalent radius are raised to it: police
 #: geocoding (≈ MIN_CELL_SIZE_M) does not support finer smoothing.
 MIN_AUTO_RADIUS_M: Final[float] = CELLS_PER_RADIUS * MIN_CELL_SIZE_M
@@ -89,9 +90,8 @@ _CONVENTION_ES: Final[dict[str, str]] = {
 
 
 def _announce(message: str, quiet: bool) -> None:
-    """Tell the user about an automatic choice (stderr, like R's ``message()``)."""
-    if not quiet:
-        print(f"densidad: {message}", file=sys.stderr)
+    """Tell the user about an automatic choice (logged, see :mod:`parsc_geo._messages`)."""
+    announce(logger, f"densidad: {message}", quiet=quiet)
 
 
 @dataclass
@@ -501,41 +501,6 @@ def _mask_cells(
     return inside
 
 
-def _cell_size_rule_es(rule: str) -> str:
-    """Return the Spanish wording of a rule returned by :func:`_cell_size_auto`."""
-    if rule.startswith("shorter side of the extent"):
-        return f"lado menor de la extensión / {CELL_SIZE_EXTENT_DIVISOR}"
-    if rule.startswith("search radius"):
-        return f"radio de búsqueda / {CELLS_PER_RADIUS}"
-    if rule.startswith("grid limited"):
-        return f"cuadrícula limitada a {num(MAX_CELLS_WARNING)} celdas"
-    if rule.startswith("the ") and rule.endswith(" minimum"):
-        return f"el mínimo de {num(MIN_CELL_SIZE_M)} m"
-    return rule
-
-
-def _cell_size_auto(width: float, height: float, radius_equiv: float) -> tuple[float, str]:
-    """Return the automatic cell size and the rule that set it."""
-    by_extent = min(width, height) / CELL_SIZE_EXTENT_DIVISOR
-    by_radius = radius_equiv / CELLS_PER_RADIUS
-    size, rule = (
-        (by_extent, f"shorter side of the extent / {CELL_SIZE_EXTENT_DIVISOR}")
-        if by_extent <= by_radius
-        else (by_radius, f"search radius / {CELLS_PER_RADIUS}")
-    )
-    if size < MIN_CELL_SIZE_M:
-        size, rule = MIN_CELL_SIZE_M, f"the {MIN_CELL_SIZE_M:g} m minimum"
-    # Up to five more cells per axis: two of padding on each side and one of snapping.
-    if (width + 5 * size) * (height + 5 * size) / (size * size) > MAX_CELLS_WARNING:
-        # Smallest s with (width + 5 s)(height + 5 s) ≤ MAX_CELLS_WARNING · s².
-        a = MAX_CELLS_WARNING - 25.0
-        b = 5.0 * (width + height)
-        size = (b + math.sqrt(b * b + 4.0 * a * width * height)) / (2.0 * a)
-        rule = f"grid limited to {MAX_CELLS_WARNING:,} cells"
-    # Round up to a whole metre so that grids stay aligned and numbers stay readable.
-    return float(math.ceil(size)), rule
-
-
 def kernel_density(
     incidents: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
@@ -623,16 +588,13 @@ def kernel_density(
     """
     from affine import Affine
 
-    kern = get_kernel(kernel)
-    _check_units(units)
-    if not _is_positive_number(bandwidth_adjust):
-        raise ConfigError(
-            f"bandwidth_adjust debe ser un número positivo; se recibió {bandwidth_adjust!r}"
-        )
-    if cell_size is not None and not _is_positive_number(cell_size):
-        raise ConfigError(
-            f"cell_size debe ser un número positivo de metros; se recibió {cell_size!r}"
-        )
+    kern = check_parameters(
+        kernel=kernel,
+        bandwidth=bandwidth,
+        bandwidth_adjust=bandwidth_adjust,
+        cell_size=cell_size,
+        units=units,
+    )
 
     xy, analysis_crs, crs_chosen = _points_xy(incidents, crs)
     w, weights_name = _weights(incidents, weights, len(xy))
@@ -684,6 +646,53 @@ def kernel_density(
         units=units,
         parameters=parameters,
     )
+
+
+def check_parameters(
+    *,
+    kernel: str = KERNEL,
+    bandwidth: float | str | None = None,
+    bandwidth_adjust: float = 1.0,
+    cell_size: float | None = None,
+    units: str = "per_km2",
+) -> Kernel:
+    """Check the parameters of :func:`kernel_density` without any data; return the kernel.
+
+    Called first by :func:`kernel_density` and by the methods built on it, so that an invalid
+    parameter is reported even when there are too few incidents to compute anything.
+
+    Raises
+    ------
+    ConfigError
+        An unknown kernel, rule or unit; a bandwidth, factor or cell size that is not a
+        positive number.
+    """
+    from .bandwidth import RULES
+
+    kern = get_kernel(kernel)
+    _check_units(units)
+    if not _is_positive_number(bandwidth_adjust):
+        raise ConfigError(
+            f"bandwidth_adjust debe ser un número positivo; se recibió {bandwidth_adjust!r}"
+        )
+    if cell_size is not None and not _is_positive_number(cell_size):
+        raise ConfigError(
+            f"cell_size debe ser un número positivo de metros; se recibió {cell_size!r}"
+        )
+    if isinstance(bandwidth, str):
+        if bandwidth.strip().lower() not in RULES:
+            raise ConfigError(
+                f"bandwidth debe ser un número de metros o uno de {', '.join(map(repr, RULES))}; "
+                f"se recibió {bandwidth!r}",
+                hint="silverman es el valor por defecto de ArcGIS",
+            )
+    elif bandwidth is not None and not _is_positive_number(bandwidth):
+        raise ConfigError(
+            f"bandwidth debe ser un número positivo de metros o el nombre de una regla; "
+            f"se recibió {bandwidth!r}",
+            hint="p. ej. bandwidth=500, o 'silverman', 'scott', 'lcv'",
+        )
+    return kern
 
 
 def _is_positive_number(value: Any) -> bool:
@@ -802,8 +811,11 @@ def _grid_spec(
         extent_rule = "given"
 
     if cell_size is None:
-        size, size_rule = _cell_size_auto(float(maxx - minx), float(maxy - miny), radius_equiv)
-        _announce(f"celda de {num(size)} m: {_cell_size_rule_es(size_rule)}", quiet)
+        choice = auto_cell_size(
+            float(maxx - minx), float(maxy - miny), purpose="surface", search_radius=radius_equiv
+        )
+        size, size_rule = choice.size, choice.rule
+        _announce(f"celda de {num(size)} m: {choice.rule_es}", quiet)
     else:
         size, size_rule = float(cell_size), "given"
         if size > radius_equiv / 2:

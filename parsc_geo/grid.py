@@ -17,19 +17,37 @@ A grid is a GeoDataFrame in a metric CRS with one row per cell that intersects t
 Square cells have side ``cell_size``. Hexagonal cells are "pointy-top" hexagons whose
 ``cell_size`` is the distance between the centres of adjacent cells (the width across flats, as
 ``sf::st_make_grid``); their side is ``s = cell_size / √3`` and their area ``3√3/2 · s²``.
+
+Automatic cell sizes
+--------------------
+:func:`auto_cell_size` holds the one automatic rule per purpose, named by that purpose:
+
+``"surface"`` (kernel density rasters)
+    The shorter side of the extent / :data:`parsc_geo.settings.CELL_SIZE_EXTENT_DIVISOR` (250,
+    ArcGIS's rule) or the quartic-equivalent search radius / :data:`CELLS_PER_RADIUS` (4),
+    whichever is smaller, at least :data:`parsc_geo.settings.MIN_CELL_SIZE_M` (50 m), enlarged
+    so that the grid stays under :data:`parsc_geo.settings.MAX_CELLS_WARNING` cells, rounded up
+    to a whole metre. Fine cells: the surface must look smooth.
+``"counts"`` (grids whose cells are statistical units, e.g. Gi*)
+    The shorter side of the extent / :data:`COUNT_CELL_DIVISOR` (50), at least 50 m, rounded to
+    10 m. Coarse cells: each must hold enough incidents for the statistic to mean something.
+
+Every automatic size comes with the rule that set it, in English (recorded in the results'
+parameters) and in Spanish (announced).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
 from ._errors import ConfigError, CRSError
-from ._es import num
+from ._text import num
 from ._validate import check_choice, check_positive
-from .settings import MAX_CELLS_WARNING
+from .settings import CELL_SIZE_EXTENT_DIVISOR, MAX_CELLS_WARNING, MIN_CELL_SIZE_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -37,9 +55,111 @@ if TYPE_CHECKING:
     from pyproj import CRS
 
 GRID_SHAPES: tuple[str, ...] = ("square", "hex")
+#: Purposes of automatic cell sizes (see the module docstring).
+CELL_SIZE_PURPOSES: tuple[str, ...] = ("surface", "counts")
+#: Surface rule: the cell is at most this fraction of the (quartic-equivalent) search radius.
+CELLS_PER_RADIUS: Final[int] = 4
+#: Counts rule: the shorter side of the extent divided by this number.
+COUNT_CELL_DIVISOR: Final[int] = 50
 
 #: Relative tolerance on neighbour distances: lattice distances are computed in floating point.
 _DISTANCE_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class CellSize:
+    """An automatic cell size and why it was chosen.
+
+    Attributes
+    ----------
+    size
+        Cell size in metres.
+    rule
+        The rule that set it, in English (recorded with the results).
+    rule_es
+        The same in Spanish (announced).
+    purpose
+        ``"surface"`` or ``"counts"``.
+    """
+
+    size: float
+    rule: str
+    rule_es: str
+    purpose: str
+
+
+def extent_size(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Return the width and height of the extent of points (0, 0 without points)."""
+    if len(x) == 0:
+        return 0.0, 0.0
+    return float(np.ptp(x)), float(np.ptp(y))
+
+
+def auto_cell_size(
+    width: float, height: float, *, purpose: str, search_radius: float | None = None
+) -> CellSize:
+    """Return the automatic cell size for an extent, by the rule of ``purpose``.
+
+    Parameters
+    ----------
+    width, height
+        Size of the extent in metres.
+    purpose
+        ``"surface"`` (density rasters) or ``"counts"`` (cells as statistical units, Gi*); see
+        the module docstring for both rules.
+    search_radius
+        The quartic-equivalent search radius in metres (``"surface"`` only; required there).
+
+    Returns
+    -------
+    CellSize
+
+    Examples
+    --------
+    >>> auto_cell_size(12_000, 9_000, purpose="counts").size  # 9000 / 50 = 180 m
+    180.0
+    >>> auto_cell_size(30_000, 20_000, purpose="surface", search_radius=1_000).size  # 20000 / 250
+    80.0
+    """
+    check_choice("purpose", purpose, CELL_SIZE_PURPOSES)
+    if purpose == "counts":
+        size = min(width, height) / COUNT_CELL_DIVISOR
+        if size <= MIN_CELL_SIZE_M:
+            size = MIN_CELL_SIZE_M
+        size = float(max(MIN_CELL_SIZE_M, round(size / 10.0) * 10.0))
+        return CellSize(
+            size,
+            f"shorter side of the extent / {COUNT_CELL_DIVISOR}, at least {MIN_CELL_SIZE_M:g} m, "
+            "to 10 m",
+            f"lado menor de la extensión / {COUNT_CELL_DIVISOR}, al menos {num(MIN_CELL_SIZE_M)} m",
+            purpose,
+        )
+    if search_radius is None:
+        raise ConfigError("la regla 'surface' de tamaño de celda requiere search_radius")
+    by_extent = min(width, height) / CELL_SIZE_EXTENT_DIVISOR
+    by_radius = search_radius / CELLS_PER_RADIUS
+    if by_extent <= by_radius:
+        size = by_extent
+        rule = f"shorter side of the extent / {CELL_SIZE_EXTENT_DIVISOR}"
+        rule_es = f"lado menor de la extensión / {CELL_SIZE_EXTENT_DIVISOR}"
+    else:
+        size = by_radius
+        rule = f"search radius / {CELLS_PER_RADIUS}"
+        rule_es = f"radio de búsqueda / {CELLS_PER_RADIUS}"
+    if size < MIN_CELL_SIZE_M:
+        size = MIN_CELL_SIZE_M
+        rule = f"the {MIN_CELL_SIZE_M:g} m minimum"
+        rule_es = f"el mínimo de {num(MIN_CELL_SIZE_M)} m"
+    # Up to five more cells per axis: two of padding on each side and one of snapping.
+    if (width + 5 * size) * (height + 5 * size) / (size * size) > MAX_CELLS_WARNING:
+        # Smallest s with (width + 5 s)(height + 5 s) ≤ MAX_CELLS_WARNING · s².
+        a = MAX_CELLS_WARNING - 25.0
+        b = 5.0 * (width + height)
+        size = (b + math.sqrt(b * b + 4.0 * a * width * height)) / (2.0 * a)
+        rule = f"grid limited to {MAX_CELLS_WARNING:,} cells"
+        rule_es = f"cuadrícula limitada a {num(MAX_CELLS_WARNING)} celdas"
+    # Round up to a whole metre so that grids stay aligned and numbers stay readable.
+    return CellSize(float(math.ceil(size)), rule, rule_es, purpose)
 
 
 def hexagon_area(side: float) -> float:

@@ -1,7 +1,10 @@
 """The whole monthly chain in one reproducible run: raw files → maps, rankings, priorities, patrols.
 
-Stages: ingest → validate → assign → workspace → density and hotspots per province → rankings →
-priority territories → maps and atlas → patrol plans. Everything lands in one output folder:
+Stages (:data:`STAGES`): ``ingesta`` (read, validate, quarantine and assign to territory) →
+``workspace`` (store in ``workspace.gpkg``) → ``densidad`` and ``hotspots`` per province →
+``ranking`` → ``prioridad`` → ``mapas`` → ``patrullaje``. Each stage is a step of
+:mod:`parsc_geo.workflow` (the same steps the commands use) applied to a typed
+:class:`RunState`. Everything lands in one output folder:
 
 ``run.json``
     Inputs with SHA-256 checksums, every parameter (automatic choices included), package
@@ -33,8 +36,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -42,47 +45,37 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
 from ._errors import OutputError
+from ._messages import announce
+from ._provenance import describe_file, package_versions
+from ._text import num, slug
 from .config import RunConfig
 from .settings import TIMEZONE
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from .density import DensityRaster
+    from .workflow import Ingested, ProvinceHotspots
+    from .workspace import Workspace
+
+#: The stages, in order; each names the work it does.
 STAGES: tuple[str, ...] = (
     "ingesta",
-    "asignacion",
+    "workspace",
     "densidad",
     "hotspots",
     "ranking",
     "prioridad",
     "mapas",
     "patrullaje",
-)
-
-#: Packages whose versions are recorded in run.json.
-RECORDED_PACKAGES = (
-    "numpy",
-    "pandas",
-    "scipy",
-    "shapely",
-    "pyproj",
-    "pyogrio",
-    "geopandas",
-    "rasterio",
-    "scikit-learn",
-    "libpysal",
-    "esda",
-    "mapclassify",
-    "folium",
-    "matplotlib",
 )
 
 
@@ -97,29 +90,50 @@ class RunResult:
     run_json: dict[str, Any] = field(default_factory=dict)
 
 
-def package_versions() -> dict[str, str]:
-    """Return the installed versions of the packages parsc-geo relies on."""
-    versions = {"parsc-geo": __version__, "python": platform.python_version()}
-    for name in RECORDED_PACKAGES:
-        try:
-            versions[name] = importlib_metadata.version(name)
-        except importlib_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+@dataclass
+class RunState:
+    """What the stages of one run hand to each other.
 
+    The first block is given; each later attribute is filled by the stage named in its
+    comment and read by the stages after it. ``counts`` and ``parameters`` are the records
+    written to ``run.json`` (JSON documents, keyed by stage).
+    """
 
-def fmt_int(value: int) -> str:
-    """Format a whole number the Spanish way for tables and summaries: ``21 108``."""
-    return f"{int(value):,}".replace(",", "\u00a0")
+    config: RunConfig
+    out: Path
+    command: str | None
+    started: dt.datetime
+    counts: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    # ingesta
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    ingested: Ingested | None = None
+    period: tuple[str | None, str | None] = (None, None)
+    # workspace
+    workspace: Workspace | None = None
+    # densidad
+    densities: dict[str, DensityRaster] = field(default_factory=dict)
+    # hotspots
+    hotspots: ProvinceHotspots | None = None
+    # ranking
+    ranked: gpd.GeoDataFrame | None = None
 
+    @property
+    def incidents(self) -> gpd.GeoDataFrame:
+        """Return the accepted, assigned incidents (after ``ingesta``)."""
+        if self.ingested is None:
+            raise RuntimeError("the 'ingesta' stage has not run")
+        return self.ingested.result.accepted
 
-def slug(text: str) -> str:
-    """Return a file-name-safe lower-case ASCII form of ``text``."""
-    import re
-    import unicodedata
+    @property
+    def sectors(self) -> gpd.GeoDataFrame | None:
+        """Return the sector layer of the run (None without one)."""
+        return self.ingested.sectors if self.ingested is not None else None
 
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_") or "sin_nombre"
+    @property
+    def period_end(self) -> str:
+        """Return the last day of the data (ISO), the date documents are stamped with."""
+        return self.period[1] or "2000-01-01"
 
 
 @contextmanager
@@ -148,9 +162,9 @@ def staged_output(output: Path, *, overwrite: bool) -> Iterator[Path]:
 
 
 class _Progress:
-    """Stage progress on stderr: a bar on terminals, one line per stage otherwise."""
+    """Stage progress on stderr: a bar on terminals, else one logged line per stage."""
 
-    def __init__(self, quiet: bool, echo: Callable[[str], None]) -> None:
+    def __init__(self, quiet: bool, echo: Callable[[str], None] | None) -> None:
         self.quiet = quiet
         self.echo = echo
         self.bar: Any = None
@@ -164,26 +178,19 @@ class _Progress:
             self.bar.set_description(f"parsc-geo: {stage}")
 
     def done(self, stage: str, seconds: float, detail: str) -> None:
+        line = f"  ✓ {stage:<11} {seconds:6.1f} s  {detail}"
         if self.bar is not None:
             self.bar.update(1)
-            self.bar.write(f"  ✓ {stage:<11} {seconds:6.1f} s  {detail}")
-        elif not self.quiet:
-            self.echo(f"  ✓ {stage:<11} {seconds:6.1f} s  {detail}")
+            self.bar.write(line)
+        elif self.echo is not None:
+            if not self.quiet:
+                self.echo(line)
+        else:
+            announce(logger, line, quiet=self.quiet)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
-
-
-def _province_subsets(incidents: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
-    from . import boundaries
-
-    provinces = boundaries.load_provinces()
-    out = []
-    for name in provinces["provincia"]:
-        subset = incidents[incidents["provincia"].str.upper() == str(name).upper()]
-        out.append((str(name), subset))
-    return out
 
 
 def run_pipeline(
@@ -192,7 +199,7 @@ def run_pipeline(
     *,
     overwrite: bool = False,
     quiet: bool = False,
-    echo: Callable[[str], None] = print,
+    echo: Callable[[str], None] | None = None,
     command: str | None = None,
 ) -> RunResult:
     """Run every stage for ``config`` and write the results into ``output``.
@@ -206,9 +213,9 @@ def run_pipeline(
     overwrite
         Allow replacing an existing, non-empty output folder.
     quiet
-        Print nothing but errors.
+        Log the progress lines at DEBUG level (hidden unless asked for), and show no bar.
     echo
-        Where progress lines go (``print`` by default; the CLI passes ``click.echo``).
+        Where progress lines go; by default they are logged (INFO) to ``parsc_geo.pipeline``.
     command
         The command line, recorded in ``run.json``.
 
@@ -221,58 +228,55 @@ def run_pipeline(
     output = Path(output)
     progress = _Progress(quiet, echo)
     timings: dict[str, float] = {}
-    counts: dict[str, Any] = {}
-    parameters: dict[str, Any] = {"config": config.to_dict()}
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     clock = time.perf_counter()
-
-    def stage(name: str) -> Callable[[Callable[[], str]], None]:
-        def run(body: Callable[[], str]) -> None:
-            progress.start(name)
-            t0 = time.perf_counter()
-            detail = body()
-            timings[name] = round(time.perf_counter() - t0, 3)
-            progress.done(name, timings[name], detail)
-
-        return run
-
-    state: dict[str, Any] = {
-        "started": dt.datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0)
+    # Looked up when the run starts (not at import), so a stage can be replaced in tests.
+    bodies: dict[str, Callable[[RunState], str]] = {
+        "ingesta": _stage_ingest,
+        "workspace": _stage_workspace,
+        "densidad": _stage_density,
+        "hotspots": _stage_hotspots,
+        "ranking": _stage_ranking,
+        "prioridad": _stage_priority,
+        "mapas": _stage_maps,
+        "patrullaje": _stage_patrol,
     }
-    previous_epoch: str | None = None
+    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    pinned = False
     try:
         with staged_output(output, overwrite=overwrite) as out:
-            run = _Run(config, out, state, counts, parameters, command)
-            stage("ingesta")(lambda: _stage_ingest(run))
-            # GeoPackages record a "last change" time: pin it to the data so that re-running
-            # with the same inputs gives identical files.
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": state["period_end_utc"]})
-            previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-            os.environ["SOURCE_DATE_EPOCH"] = str(state["period_end_epoch"])
-            for name, body in (
-                ("asignacion", _stage_assign),
-                ("densidad", _stage_density),
-                ("hotspots", _stage_hotspots),
-                ("ranking", _stage_ranking),
-                ("prioridad", _stage_priority),
-                ("mapas", _stage_maps),
-                ("patrullaje", _stage_patrol),
-            ):
-                stage(name)(partial(body, run))
+            state = RunState(
+                config=config,
+                out=out,
+                command=command,
+                started=dt.datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0),
+                parameters={"config": config.to_dict()},
+            )
+            for name in STAGES:
+                progress.start(name)
+                t0 = time.perf_counter()
+                detail = bodies[name](state)
+                timings[name] = round(time.perf_counter() - t0, 3)
+                progress.done(name, timings[name], detail)
+                if name == "ingesta":
+                    # Documents (GeoPackage, XLSX, PDF) are dated by the data, not the clock:
+                    # same input, same bytes (the SOURCE_DATE_EPOCH convention).
+                    _pin_document_dates(state.period_end)
+                    pinned = True
             timings["total"] = round(time.perf_counter() - clock, 3)
             open_first = _open_first(out)
             (out / "RESUMEN.md").write_text(
-                _summary_markdown(config, counts, timings, open_first, output), encoding="utf-8"
+                _summary_markdown(config, state.counts, open_first), encoding="utf-8"
             )
             run_json = {
                 "parsc_geo_version": __version__,
                 "generated_at": started,
                 "command": command,
                 "synthetic": config.synthetic,
-                "inputs": state["inputs"],
-                "parameters": parameters,
+                "inputs": state.inputs,
+                "parameters": state.parameters,
                 "versions": package_versions(),
-                "counts": counts,
+                "counts": state.counts,
                 "timings_s": timings,
                 "outputs": sorted(
                     [*(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "run.json"]
@@ -285,8 +289,8 @@ def run_pipeline(
             )
     finally:
         progress.close()
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
-        if "period_end_epoch" in state:
+        if pinned:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
             if previous_epoch is None:
                 os.environ.pop("SOURCE_DATE_EPOCH", None)
             else:
@@ -294,47 +298,39 @@ def run_pipeline(
     final = output.resolve()
     return RunResult(
         output=final,
-        counts=counts,
+        counts=state.counts,
         timings=timings,
         open_first=[final / p for p in open_first],
         run_json=run_json,
     )
 
 
-# -- stages ------------------------------------------------------------------------------------
+def _pin_document_dates(day: str) -> None:
+    """Date GeoPackages (``last_change``) and documents (``SOURCE_DATE_EPOCH``) by ``day``."""
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": f"{day}T00:00:00Z"})
+    epoch = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.UTC).timestamp())
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
 
 
-@dataclass
-class _Run:
-    """What every stage reads and fills: configuration, output folder, state and records."""
-
-    config: RunConfig
-    out: Path
-    state: dict[str, Any]
-    counts: dict[str, Any]
-    parameters: dict[str, Any]
-    command: str | None
-
-    def unpack(
-        self,
-    ) -> tuple[RunConfig, Path, dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """Return the configuration, output folder, state, counts and parameters."""
-        return self.config, self.out, self.state, self.counts, self.parameters
+# -- stages: each calls the steps of parsc_geo.workflow and records what it did -----------------
 
 
-def _stage_ingest(run: _Run) -> str:
-    from .ingest import IngestOptions, ingest_files
+def _stage_ingest(state: RunState) -> str:
+    from .ingest import IngestOptions
     from .io.writers import write_quarantine, write_report
-    from .sectors import check_sectors, read_sectors
-    from .store import file_sha256
+    from .workflow import ingest
 
-    config, out, state, counts, parameters = run.unpack()
+    config, out = state.config, state.out
     folder = out / "ingesta"
     folder.mkdir()
-    sectors = None
-    if config.sectors is not None:
-        sectors, topology = check_sectors(read_sectors(config.sectors))
-        counts["sectores"] = {
+    options = IngestOptions(columns=dict(config.columns), utm_zone=config.utm_zone or "17S")
+    ingested = ingest(config.incidents, options, sectors_path=config.sectors)
+    state.ingested = ingested
+    if ingested.sectors is not None and ingested.sector_check is not None:
+        sectors, topology = ingested.sectors, ingested.sector_check
+        state.counts["sectores"] = {
             "subsectores": len(sectors),
             "comisarias": int(sectors["comisaria"].nunique()),
             "topologia_ok": topology.ok,
@@ -345,81 +341,52 @@ def _stage_ingest(run: _Run) -> str:
         (folder / "sectores_topologia.json").write_text(
             json.dumps(topology.to_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
         )
-    options = IngestOptions(columns=dict(config.columns), utm_zone=config.utm_zone or "17S")
-    result = ingest_files(config.incidents, options, assign=True, sectors=sectors)
+    result = ingested.result
     quarantine_path = write_quarantine(result.quarantine, folder / "cuarentena.csv")
     report = dict(result.report)
     report["quarantine_path"] = "cuarentena.csv"
     write_report(report, folder / "report.json")
-    state["accepted"] = result.accepted
-    state["quarantine"] = result.quarantine
-    state["sources"] = result.sources
     totals = report["total"]
-    counts["ingesta"] = {
+    record: dict[str, Any] = {
         k: int(totals[k]) for k in ("rows_read", "rows_accepted", "rows_quarantined", "rows_fixed")
     }
-    counts["ingesta"]["por_motivo"] = totals.get("reasons", {})
-    counts["ingesta"]["cuarentena"] = str(quarantine_path.relative_to(out))
-    parameters["ingesta"] = options.describe()
-    inputs = [
-        {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "incidents"}
-        for p in config.incidents
-    ]
+    record["por_motivo"] = totals.get("reasons", {})
+    record["cuarentena"] = str(quarantine_path.relative_to(out))
+    state.counts["ingesta"] = record
+    state.parameters["ingesta"] = options.describe()
+    state.inputs = [describe_file(p, role="incidents") for p in config.incidents]
     if config.sectors is not None:
-        inputs.append(
-            {
-                "path": str(config.sectors),
-                "sha256": file_sha256(config.sectors),
-                "bytes": config.sectors.stat().st_size,
-                "role": "sectors",
-            }
-        )
-    for p in config.counts:
-        inputs.append(
-            {"path": str(p), "sha256": file_sha256(p), "bytes": p.stat().st_size, "role": "counts"}
-        )
-    state["sectors"] = sectors
-    state["inputs"] = inputs
+        state.inputs.append(describe_file(config.sectors, role="sectors"))
+    state.inputs.extend(describe_file(p, role="counts") for p in config.counts)
     when = result.accepted["occurred_at"]
     if len(when):
-        state["period"] = (when.min().date().isoformat(), when.max().date().isoformat())
-    else:
-        state["period"] = (None, None)
-    end = state["period"][1] or "2000-01-01"
-    state["period_end_utc"] = f"{end}T00:00:00Z"
-    # Documents (GeoPackage, XLSX, PDF) are dated by the data, not the clock: same input, same
-    # bytes (the reproducible-builds SOURCE_DATE_EPOCH convention).
-    state["period_end_epoch"] = int(
-        dt.datetime.fromisoformat(end).replace(tzinfo=dt.UTC).timestamp()
-    )
-    parameters["periodo"] = list(state["period"])
+        state.period = (when.min().date().isoformat(), when.max().date().isoformat())
+    state.parameters["periodo"] = list(state.period)
     return (
-        f"{fmt_int(totals['rows_read'])} filas leídas, "
-        f"{fmt_int(totals['rows_accepted'])} aceptadas, "
-        f"{fmt_int(totals['rows_quarantined'])} en cuarentena"
+        f"{num(totals['rows_read'])} filas leídas, "
+        f"{num(totals['rows_accepted'])} aceptadas, "
+        f"{num(totals['rows_quarantined'])} en cuarentena"
     )
 
 
-def _stage_assign(run: _Run) -> str:
-    from .store import Workspace
+def _stage_workspace(state: RunState) -> str:
+    from .workflow import store
+    from .workspace import Workspace
 
-    config, out, state, counts, _ = run.unpack()
-    # ingest_files already assigned district, province, station, sector and subsector.
-    incidents = state["accepted"]
-    state["incidents"] = incidents
-    ws = Workspace(out / "workspace.gpkg")
-    ws.import_incidents(
-        incidents,
-        state["quarantine"],
-        sources=state["sources"],
-        sectors=state["sectors"],
-        metadata={"synthetic": config.synthetic, "period": list(state["period"])},
+    assert state.ingested is not None
+    ws = Workspace(state.out / "workspace.gpkg")
+    store(
+        state.ingested,
+        ws,
+        metadata={"synthetic": state.config.synthetic, "period": list(state.period)},
     )
-    state["workspace"] = ws
+    state.workspace = ws
+    incidents = state.incidents
+    # ingest() assigned district, province, comisaría, sector and subsector: count them
     with_sector = int((incidents["subsector"] != "").sum())
     at_station = int(incidents["at_station"].sum())
     nearest = int(incidents["flags"].str.contains("nearest_district", regex=False).sum())
-    counts["asignacion"] = {
+    state.counts["workspace"] = {
         "incidentes": len(incidents),
         "con_subsector": with_sector,
         "en_comisaria": at_station,
@@ -429,153 +396,77 @@ def _stage_assign(run: _Run) -> str:
         },
     }
     return (
-        f"{fmt_int(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
-        f"{fmt_int(with_sector)} en sectores, {fmt_int(at_station)} apilados en comisarías"
+        f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
+        f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
 
 
-def _stage_density(run: _Run) -> str:
-    from . import boundaries
-    from .density import kernel_density
+def _stage_density(state: RunState) -> str:
+    from .workflow import densities_by_province
 
-    config, out, state, counts, parameters = run.unpack()
-    folder = out / "densidad"
+    config = state.config
+    folder = state.out / "densidad"
     folder.mkdir()
-    provinces = boundaries.load_provinces().set_index("provincia")
-    rasters: dict[str, Any] = {}
-    params: dict[str, Any] = {}
-    for name, subset in _province_subsets(state["incidents"]):
-        usable = subset[~subset["at_station"]] if "at_station" in subset else subset
-        if len(usable) < 2:
-            params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
-            continue
-        raster = kernel_density(
-            usable,
-            cell_size=config.cell_size,
-            bandwidth=config.bandwidth,
-            kernel=config.kernel,
-            mask=provinces.loc[[name]],
-            quiet=True,
-            seed=config.seed,
-        )
+    rasters, params = densities_by_province(
+        state.incidents,
+        kernel=config.kernel,
+        bandwidth=config.bandwidth,
+        cell_size=config.cell_size,
+        seed=config.seed,
+    )
+    for name, raster in rasters.items():
         raster.to_geotiff(folder / f"densidad_{slug(name)}.tif")
-        rasters[name] = raster
-        params[name] = {
-            k: v
-            for k, v in raster.parameters.items()
-            if isinstance(v, str | int | float | bool | None)
-        }
-    state["densities"] = rasters
-    parameters["densidad"] = params
-    counts["densidad"] = {"rasters": len(rasters)}
+    state.densities = rasters
+    state.parameters["densidad"] = params
+    state.counts["densidad"] = {"rasters": len(rasters)}
     return f"{len(rasters)} rásters (incidentes por km²)"
 
 
-def _stage_hotspots(run: _Run) -> str:
-    import geopandas as gpd
-    import pandas as pd
+def _stage_hotspots(state: RunState) -> str:
+    from .workflow import hotspots_by_province
 
-    from . import boundaries
-    from .hotspots import run_method
-
-    config, _out, state, counts, parameters = run.unpack()
-    provinces = boundaries.load_provinces().set_index("provincia")
-    frames = []
-    cold_frames = []
-    params: dict[str, Any] = {}
-    declined: dict[str, dict[str, str]] = {}
-    for method in config.methods:
-        params[method] = {}
-        for name, subset in _province_subsets(state["incidents"]):
-            kwargs: dict[str, Any] = {"quiet": True}
-            if method == "kde":
-                kwargs.update(
-                    kernel=config.kernel, cell_size=config.cell_size, bandwidth=config.bandwidth
-                )
-            if method == "gistar":
-                # hot and cold cells: hot ones are ranked as hotspots, cold ones only mapped
-                kwargs.update(area=provinces.loc[[name]], output="significant")
-            result = run_method(method, subset, **kwargs)
-            params[method][name] = _plain(result.attrs.get("parameters", {}))
-            if len(result) == 0:
-                declined.setdefault(method, {})[name] = str(
-                    result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
-                )
-                continue
-            result = result.copy()
-            result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
-            if "gi_class" in result.columns:
-                cold = ~result["gi_class"].astype(str).str.startswith("caliente")
-                cold_frames.append(result[cold])
-                result = result[~cold]
-            if len(result):
-                frames.append(result)
-    empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
-    hotspots = (
-        gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326") if frames else empty
+    config = state.config
+    found = hotspots_by_province(
+        state.incidents,
+        config.methods,
+        kernel=config.kernel,
+        bandwidth=config.bandwidth,
+        cell_size=config.cell_size,
     )
-    state["hotspots"] = hotspots
-    state["cold_cells"] = (
-        gpd.GeoDataFrame(pd.concat(cold_frames, ignore_index=True), crs="EPSG:4326")
-        if cold_frames
-        else empty
-    )
-    state["hotspots_declined"] = declined
-    parameters["hotspots"] = params
-    counts["hotspots"] = {
-        m: int((hotspots["method"] == m).sum()) if len(hotspots) else 0 for m in config.methods
-    }
-    if len(state["cold_cells"]):
-        counts["hotspots"]["gistar_frias"] = len(state["cold_cells"])
-    return ", ".join(f"{m}: {n}" for m, n in counts["hotspots"].items())
+    state.hotspots = found
+    state.parameters["hotspots"] = found.parameters
+    state.counts["hotspots"] = found.counts(config.methods)
+    return ", ".join(f"{m}: {n}" for m, n in state.counts["hotspots"].items())
 
 
-def _plain(value: Any) -> Any:
-    """Return ``value`` with only JSON-friendly leaves (others as text)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if hasattr(value, "item"):
-        try:
-            return value.item()
-        except (ValueError, AttributeError):
-            pass
-    return str(value)
+def _stage_ranking(state: RunState) -> str:
+    from .reports.rankings import write_rankings
 
-
-def _stage_ranking(run: _Run) -> str:
-    from .ranking import write_rankings
-
-    config, out, state, counts, parameters = run.unpack()
-    folder = out / "hotspots"
+    config = state.config
+    assert state.hotspots is not None and state.workspace is not None
+    folder = state.out / "hotspots"
     folder.mkdir()
     ranked, files = write_rankings(
-        state["hotspots"],
+        state.hotspots.hotspots,
         folder,
         by=config.rank_by,
-        declined=state.get("hotspots_declined"),
-        incidents=state["incidents"],
+        declined=state.hotspots.declined,
+        incidents=state.incidents,
         synthetic=config.synthetic,
     )
-    state["hotspots_ranked"] = ranked
-    state["workspace"].write_layer("hotspots", ranked)
-    parameters["ranking"] = {"by": config.rank_by}
-    counts["ranking"] = {"archivos": len(files)}
+    state.ranked = ranked
+    state.workspace.write_layer("hotspots", ranked)
+    state.parameters["ranking"] = {"by": config.rank_by}
+    state.counts["ranking"] = {"archivos": len(files)}
     return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
 
 
-def _stage_priority(run: _Run) -> str:
-    from .counts import counts_from_incidents, read_counts
-    from .priority import compute_priority, top_districts
-    from .priority_levels import PriorityRule
-    from .priority_outputs import write_priority_outputs
+def _stage_priority(state: RunState) -> str:
+    from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
+    from .workflow import count_tables, plain
 
-    config, out, state, counts, parameters = run.unpack()
-    tables = [counts_from_incidents(state["incidents"])]
-    tables.extend(read_counts(p) for p in config.counts)
+    config = state.config
+    tables = count_tables(config.counts, state.incidents)
     result = compute_priority(
         tables,
         rule=PriorityRule(method=config.priority_rule),
@@ -586,35 +477,37 @@ def _stage_priority(run: _Run) -> str:
     extra = {"a3_distritos_homicidios.csv": top_districts(tables, modalidad="homicidio", n=7)}
     files = write_priority_outputs(
         result,
-        out / "prioridad",
+        state.out / "prioridad",
         synthetic=config.synthetic,
         extra_tables=extra,
-        command=run.command,
+        command=state.command,
     )
-    parameters["prioridad"] = _plain(getattr(result, "parameters", {}))
-    counts["prioridad"] = {"archivos": len(files)}
+    state.parameters["prioridad"] = plain(result.parameters)
+    state.counts["prioridad"] = {"archivos": len(files)}
     return f"{len(files)} archivos (tabla del plan, detalle, mapas)"
 
 
-def _stage_maps(run: _Run) -> str:
+def _stage_maps(state: RunState) -> str:
     import geopandas as gpd
     import pandas as pd
 
     from .maps import write_atlas
 
-    config, out, state, counts, _parameters = run.unpack()
-    hotspots = state["hotspots_ranked"]
-    if len(state["cold_cells"]):
+    config = state.config
+    assert state.ranked is not None and state.hotspots is not None
+    hotspots = state.ranked
+    if len(state.hotspots.cold_cells):
         hotspots = gpd.GeoDataFrame(
-            pd.concat([hotspots, state["cold_cells"]], ignore_index=True), crs="EPSG:4326"
+            pd.concat([hotspots, state.hotspots.cold_cells], ignore_index=True), crs="EPSG:4326"
         )
     pages = write_atlas(
-        state["incidents"],
+        state.incidents,
         hotspots=hotspots,
-        densities=state["densities"],
-        sectors=state["sectors"],
-        output_dir=out / "mapas",
+        densities=state.densities,
+        sectors=state.sectors,
+        output_dir=state.out / "mapas",
         public=config.public,
+        privacy_k=config.privacy_k,
         offline=config.offline,
         synthetic=config.synthetic,
         parameters={
@@ -624,24 +517,24 @@ def _stage_maps(run: _Run) -> str:
         },
         tiles="OpenStreetMap" if config.tiles else None,
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
-        generated=state["started"],
+        generated=state.started,
     )
-    counts["mapas"] = {"paginas": len(pages)}
+    state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
 
 
-def _stage_patrol(run: _Run) -> str:
-    from .patrol import plan_patrols
-    from .patrol_outputs import write_patrol_outputs
-    from .patrol_schedule import ScheduleOptions
+def _stage_patrol(state: RunState) -> str:
+    from .patrol import ScheduleOptions, plan_patrols
+    from .reports import write_patrol_outputs
+    from .workflow import plain
 
-    config, out, state, counts, parameters = run.unpack()
-    sectors = state["sectors"]
+    config = state.config
+    sectors = state.sectors
     if sectors is None or not len(sectors):
-        counts["patrullaje"] = {"sectores": 0}
+        state.counts["patrullaje"] = {"sectores": 0}
         return "sin capa de sectores: no hay planes de patrullaje"
     plan = plan_patrols(
-        state["incidents"],
+        state.incidents,
         sectors,
         share=config.patrol_share,
         schedule=ScheduleOptions(
@@ -650,11 +543,10 @@ def _stage_patrol(run: _Run) -> str:
             visit_minutes=config.patrol_visit_minutes,
         ),
     )
-    files = write_patrol_outputs(plan, out / "patrullaje", synthetic=config.synthetic)
-    parameters["patrullaje"] = _plain(getattr(plan, "parameters", {}))
-    n_sectors = len(plan.sectors) if hasattr(plan, "sectors") else 0
-    counts["patrullaje"] = {"sectores": n_sectors, "archivos": len(files)}
-    return f"{n_sectors} hojas de sector, {len(files)} archivos"
+    files = write_patrol_outputs(plan, state.out / "patrullaje", synthetic=config.synthetic)
+    state.parameters["patrullaje"] = plain(plan.parameters)
+    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
+    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
 
 
 def _open_first(out: Path) -> list[Path]:
@@ -671,13 +563,7 @@ def _open_first(out: Path) -> list[Path]:
     return found
 
 
-def _summary_markdown(
-    config: RunConfig,
-    counts: dict[str, Any],
-    timings: dict[str, float],
-    open_first: list[Path],
-    output: Path,
-) -> str:
+def _summary_markdown(config: RunConfig, counts: dict[str, Any], open_first: list[Path]) -> str:
     from .settings import SYNTHETIC_BANNER
 
     ing = counts.get("ingesta", {})
@@ -685,9 +571,9 @@ def _summary_markdown(
     if config.synthetic:
         lines += [f"**{SYNTHETIC_BANNER}**", ""]
     lines += [
-        f"- Filas leídas: {fmt_int(ing.get('rows_read', 0))}; "
-        f"aceptadas: {fmt_int(ing.get('rows_accepted', 0))}; "
-        f"en cuarentena: {fmt_int(ing.get('rows_quarantined', 0))} (ver `ingesta/report.json`).",
+        f"- Filas leídas: {num(ing.get('rows_read', 0))}; "
+        f"aceptadas: {num(ing.get('rows_accepted', 0))}; "
+        f"en cuarentena: {num(ing.get('rows_quarantined', 0))} (ver `ingesta/report.json`).",
         f"- Hotspots: {', '.join(f'{k} {v}' for k, v in counts.get('hotspots', {}).items())}.",
         "",
         "## Abrir primero",
@@ -696,3 +582,10 @@ def _summary_markdown(
     lines += [f"- `{p}`" for p in open_first]
     lines += ["", "Parámetros, versiones y sumas de control: `run.json`.", ""]
     return "\n".join(lines)
+
+
+def __getattr__(name: str) -> Any:
+    """Serve names that moved elsewhere (``package_versions`` …: :mod:`parsc_geo._provenance`)."""
+    from ._compat import moved_name
+
+    return moved_name(__name__, name)

@@ -44,6 +44,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .labels_es import DAYS
+
 INCIDENT_COLUMNS: Final[tuple[str, ...]] = (
     "incident_id",
     "occurred_at",
@@ -120,16 +122,8 @@ FENOMENO_PLAN_LABELS: Final[dict[str, str]] = {
     "bandas_criminales": "DELITOS COMETIDOS POR BANDAS CRIMINALES",
 }
 
-#: Spanish day names, Monday first (``datetime.weekday()`` order).
-DAY_NAMES_ES: Final[tuple[str, ...]] = (
-    "lunes",
-    "martes",
-    "miércoles",
-    "jueves",
-    "viernes",
-    "sábado",
-    "domingo",
-)
+#: Spanish day names, Monday first (``datetime.weekday()`` order): :data:`parsc_geo.labels_es.DAYS`.
+DAY_NAMES_ES: Final[tuple[str, ...]] = DAYS
 
 
 def modalidad_label(delito_especifico: str, modalidad: str) -> str:

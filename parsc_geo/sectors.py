@@ -10,12 +10,12 @@ empty are taken as *sector* outlines and used to check that subsectors lie insid
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._errors import InputDataError
+from ._text import fold
 from .settings import CRS_METRIC_CAJAMARCA, SECTOR_TOPOLOGY_TOLERANCE_M2
 
 if TYPE_CHECKING:
@@ -31,11 +31,6 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "subsector": ("SUBSECTOR", "SUB_SECTOR", "SUB SECTOR", "NOMBRE_SUBSECTOR"),
     "barrio": ("BARRIO", "BARRIOS", "URBANIZACION"),
 }
-
-
-def _fold(text: str) -> str:
-    no_accents = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"\s+", " ", no_accents).strip().upper()
 
 
 def _letters_to_number(letters: str) -> int:
@@ -62,7 +57,7 @@ def sort_key(label: object) -> tuple[Any, ...]:
     """
     if label is None or (isinstance(label, float) and label != label):
         return (2, "", 0, 0, "")
-    text = _fold(str(label))
+    text = fold(str(label))
     match = re.match(r"^(.*?)[\s\-_]*([A-Z]{1,2}|\d+)$", text)
     if not match:
         return (1, text, 0, 0, text)
@@ -73,8 +68,8 @@ def sort_key(label: object) -> tuple[Any, ...]:
 
 
 def _recognise_columns(columns: list[str]) -> dict[str, str]:
-    folded = {_fold(c).replace(" ", "_"): c for c in columns}
-    folded.update({_fold(c): c for c in columns})
+    folded = {fold(c).replace(" ", "_"): c for c in columns}
+    folded.update({fold(c): c for c in columns})
     mapping: dict[str, str] = {}
     for canonical, aliases in _ALIASES.items():
         for alias in aliases:

@@ -11,8 +11,9 @@ The tables live in ``parsc_geo/data/``:
 
 ``taxonomia.csv``
     One row per canonical (genérico, específico, modalidad) triple with its fenómeno, the
-    Código Penal article that fixes its harm weight, whether it is sensitive (never drawn as
-    individual points in public outputs) and its known aliases (``;``-separated).
+    Código Penal article that fixes its harm weight, whether it is sensitive (column
+    ``sensible``: never located in public outputs, see :mod:`parsc_geo.privacy`) and its known
+    aliases (``;``-separated).
 ``codigo_penal_penas.csv``
     Penalties per article of the Código Penal (D. Leg. 635) as in force 2020–2025, read from the
     Editora Perú edition updated to 17/10/2025 (transcription ``stg101/codigo-penal`` at commit
@@ -34,6 +35,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Final
 
 from ._errors import ConfigError
+from ._text import strip_accents
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -107,9 +109,21 @@ SIDPOL_MODALIDADES_FENOMENO: Final[dict[str, str]] = {
     "Homicidio": "muertes_violentas",
 }
 
-_SENSITIVE_PATTERN = re.compile(
-    r"VIOLAC|SEXUAL|FEMINICID|TRATA|VIOLENCIA FAMILIAR|VIOL FAM|GRUPO FAMILIAR|"
-    r"CONTRA LA MUJER|PUDOR|TOCAMIENTO|PROXENET"
+#: Fenómenos whose every category is sensitive: violence against women and members of the
+#: family group (Ley 30364: feminicidio, agresiones, violencia familiar), sexual offences and
+#: trata, grouped by the PARSC 2021 plan as ``violencia_mujer``.
+SENSITIVE_FENOMENOS: Final[frozenset[str]] = frozenset({"violencia_mujer"})
+
+#: Código Penal headings — (delito genérico, delito específico), None for every específico —
+#: whose every category is sensitive, whatever the modalidad: offences against sexual freedom
+#: (arts. 170–183-B: violación, tocamientos, acoso y chantaje sexual, estupro, proxenetismo) and
+#: offences against the family (arts. 139–150: alimentos, patria potestad, sustracción de
+#: menores), which happen at homes and often have minors as victims.
+SENSITIVE_HEADINGS: Final[frozenset[tuple[str, str | None]]] = frozenset(
+    {
+        ("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL"),
+        ("CONTRA LA FAMILIA", None),
+    }
 )
 _SEPARATORS = re.compile(r"\s+-\s+|\s*:\s*|\s*>\s*|\s*\|\s*")
 _OUTPUT_COLUMNS = (
@@ -139,8 +153,7 @@ def label_key(text: object) -> str:
     """
     if text is None:
         return ""
-    s = unicodedata.normalize("NFKD", str(text))
-    s = "".join(c for c in s if not unicodedata.combining(c)).upper()
+    s = strip_accents(text).upper()
     s = re.sub(r"[^A-Z0-9]+", " ", s).strip()
     s = re.sub(r"^(?:DELITOS?|DEL)\s+", "", s)
     s = re.sub(r"\s+DELITOS?$", "", s)
@@ -199,11 +212,43 @@ def canonical_triples() -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``delito_generico``, ``delito_especifico``, ``modalidad``, ``fenomeno``,
-        ``articulo``, ``sensible`` (bool) and ``alias``.
+        ``articulo``, ``sensitive`` (bool, the ``sensible`` column of ``taxonomia.csv``) and
+        ``alias``.
     """
     df = _taxonomy().triples.copy()
-    df["sensible"] = df["sensible"].eq("si")
-    return df
+    df["sensitive"] = df.pop("sensible").eq("si")
+    return df[
+        [
+            "delito_generico",
+            "delito_especifico",
+            "modalidad",
+            "fenomeno",
+            "articulo",
+            "sensitive",
+            "alias",
+        ]
+    ]
+
+
+def heading_sensitive(generico: object, especifico: object, fenomeno: object = None) -> bool:
+    """Return whether a category is sensitive by its fenómeno or Código Penal heading.
+
+    ``taxonomia.csv`` flags every canonical triple; this rule also covers categories written
+    with the right heading but a modalidad the table does not list.
+
+    Examples
+    --------
+    >>> heading_sensitive("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL")
+    True
+    >>> heading_sensitive("CONTRA EL PATRIMONIO", "ROBO", "patrimonio_espacio_publico")
+    False
+    """
+    g, e = label_key(generico), label_key(especifico)
+    if str(fenomeno) in SENSITIVE_FENOMENOS:
+        return True
+    return any(
+        label_key(hg) == g and (he is None or label_key(he) == e) for hg, he in SENSITIVE_HEADINGS
+    )
 
 
 def penalties() -> pd.DataFrame:
@@ -361,7 +406,40 @@ def _resolve_key(key: str) -> tuple[str, str, str] | None:
     return None
 
 
+@lru_cache(maxsize=1)
+def _sensitive_triples() -> frozenset[tuple[str, str, str]]:
+    table = _taxonomy().triples
+    flagged = table[table["sensible"].eq("si")]
+    return frozenset(
+        zip(
+            flagged["delito_generico"],
+            flagged["delito_especifico"],
+            flagged["modalidad"],
+            strict=True,
+        )
+    )
+
+
 def _resolve_label(label: object) -> tuple[str, str, str] | None:
+    """Resolve one free-text label; a compound naming a sensitive category in any part is it.
+
+    "VIOLENCIA FAMILIAR - LESIONES LEVES" is a family-violence complaint, whatever the injury:
+    when the parts of a compound disagree and one is sensitive, the sensitive reading wins, so
+    that it is protected on public outputs.
+    """
+    hit = _resolve_compound(label)
+    if hit is None or hit in _sensitive_triples():
+        return hit
+    parts = [p for p in _SEPARATORS.split(str(label).strip()) if label_key(p)]
+    if len(parts) > 1:
+        for part in parts:
+            other = _resolve_key(label_key(part))
+            if other is not None and other in _sensitive_triples():
+                return other
+    return hit
+
+
+def _resolve_compound(label: object) -> tuple[str, str, str] | None:
     """Resolve one free-text label (alias, or 'GENERICO - MODALIDAD' compound)."""
     if label is None:
         return None
@@ -547,18 +625,13 @@ def _factorize_rows(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     return np.asarray(inverse).ravel(), uniques
 
 
-def is_sensitive(df: pd.DataFrame) -> pd.Series:
-    """Return whether each incident must never be drawn as an individual point in public outputs.
+def is_recognised(df: pd.DataFrame) -> pd.Series:
+    """Return whether each incident's category is one of the taxonomy's canonical categories.
 
-    Sensitive: violence against women and family members, sexual offences (violación, actos
-    contra el pudor), trata de personas and feminicidio — by canonical modalidad, by fenómeno
-    ``violencia_mujer``, or, for unknown labels, by keywords in the label.
-
-    Parameters
-    ----------
-    df
-        Incidents with at least one of ``delito_especifico``/``modalidad``, ``fenomeno``,
-        ``label_raw``.
+    An incident is recognised when its (genérico, específico, modalidad) is a row of
+    ``taxonomia.csv`` and, if the table has ``label_known``, its label was recognised on import
+    (a missing label gives ``OTROS DELITOS / OTROS / OTROS`` with ``label_known = False``).
+    Without the three label columns nothing is recognised.
 
     Returns
     -------
@@ -567,30 +640,67 @@ def is_sensitive(df: pd.DataFrame) -> pd.Series:
     """
     import pandas as pd
 
-    result = pd.Series(False, index=df.index)
-    if "fenomeno" in df.columns:
-        result |= df["fenomeno"].astype(str).eq("violencia_mujer").to_numpy()
-    triples = canonical_triples()
-    sensitive_pairs = set(
-        zip(
-            triples.loc[triples["sensible"], "delito_especifico"],
-            triples.loc[triples["sensible"], "modalidad"],
-            strict=True,
-        )
+    columns = ["delito_generico", "delito_especifico", "modalidad"]
+    if not set(columns) <= set(df.columns):
+        return pd.Series(False, index=df.index)
+    canonical = set(canonical_triples()[columns].itertuples(index=False, name=None))
+    keys = pd.MultiIndex.from_arrays([df[c].astype(str) for c in columns])
+    result = pd.Series(keys.isin(list(canonical)), index=df.index)
+    if "label_known" in df.columns:
+        known = df["label_known"]
+        if known.dtype != bool:  # read from a file: "False" is not true
+            text = known.astype("string").str.strip().str.casefold()
+            known = text.isin(["true", "1", "1.0", "si", "sí", "yes"]).fillna(False)
+        result &= known.to_numpy(dtype=bool)
+    return result.astype(bool)
+
+
+def is_sensitive(df: pd.DataFrame, *, unknown: bool = True) -> pd.Series:
+    """Return whether each incident's category is sensitive: never located in public outputs.
+
+    The taxonomy decides, never keywords in free text. An incident is sensitive when
+
+    1. its canonical category is flagged in ``taxonomia.csv`` (column ``sensible``:
+       feminicidio, violencia familiar, trata de personas, every offence against sexual freedom
+       or against the family), or
+    2. its fenómeno is in :data:`SENSITIVE_FENOMENOS` or its Código Penal heading is in
+       :data:`SENSITIVE_HEADINGS` (:func:`heading_sensitive`), or
+    3. with ``unknown`` (default), its category is not recognised (:func:`is_recognised`): a
+       label the taxonomy does not know cannot be shown not to be sensitive. Add the spelling as
+       an alias in ``taxonomia.csv`` to publish it.
+
+    Parameters
+    ----------
+    df
+        Incidents with ``delito_generico``, ``delito_especifico``, ``modalidad`` and
+        ``fenomeno`` (any may be missing), and ``label_known`` when known.
+    unknown
+        Count unrecognised categories as sensitive.
+
+    Returns
+    -------
+    pandas.Series
+        Boolean, index-aligned with ``df``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    columns = ("delito_generico", "delito_especifico", "modalidad", "fenomeno")
+    keys = pd.MultiIndex.from_arrays(
+        [
+            df[c].astype(str).to_numpy() if c in df.columns else np.full(len(df), "", dtype=object)
+            for c in columns
+        ]
     )
-    if {"delito_especifico", "modalidad"} <= set(df.columns):
-        pairs = pd.MultiIndex.from_arrays(
-            [df["delito_especifico"].astype(str), df["modalidad"].astype(str)]
-        )
-        result |= pairs.isin(list(sensitive_pairs))
-    if "delito_especifico" in df.columns:
-        result |= df["delito_especifico"].astype(str).eq("LIBERTAD SEXUAL").to_numpy()
-    for col in ("modalidad", "label_raw"):
-        if col in df.columns:
-            text = df[col].astype(str)
-            uniq = pd.Series(text.unique())
-            hits = uniq[uniq.map(lambda s: bool(_SENSITIVE_PATTERN.search(label_key(s))))]
-            result |= text.isin(set(hits)).to_numpy()
+    distinct = keys.unique()
+    flagged = _sensitive_triples()
+    verdict = np.array(
+        [(g, e, m) in flagged or heading_sensitive(g, e, f) for g, e, m, f in distinct],
+        dtype=bool,
+    )
+    result = pd.Series(verdict[distinct.get_indexer(keys)], index=df.index)
+    if unknown:
+        result |= ~is_recognised(df)
     return result.astype(bool)
 
 

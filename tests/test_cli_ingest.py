@@ -6,7 +6,7 @@ from _ingest_fixtures import LIMA, kml_document, point, write_csv
 from click.testing import CliRunner
 
 from parsc_geo.cli.main import cli
-from parsc_geo.store import Workspace
+from parsc_geo.workspace import Workspace
 
 HEADER = ["N° DENUNCIA", "FECHA_HECHO", "HORA", "MODALIDAD", "LATITUD", "LONGITUD"]
 

@@ -100,3 +100,12 @@ def test_example_configuration_is_valid():
     ]
     assert cfg.sectors is not None and cfg.sectors.exists()
     assert cfg.synthetic is True and cfg.methods == ["kde", "gistar", "hdbscan"]
+
+
+def test_public_maps_privacy_k(tmp_path):
+    base = '[inputs]\nincidents = "a.csv"\n[maps]\npublic = true\n'
+    assert read_config(write(tmp_path, base)).privacy_k is None  # the documented default (5)
+    assert read_config(write(tmp_path, base + "privacy_k = 7\n")).privacy_k == 7
+    for bad in ("0", "2.5", "true", '"5"'):
+        with pytest.raises(ConfigError, match=r"maps\.privacy_k"):
+            read_config(write(tmp_path, base + f"privacy_k = {bad}\n"))

@@ -3,7 +3,7 @@ import pytest
 
 from parsc_geo import taxonomy
 from parsc_geo._errors import ConfigError, InputDataError, ValidationError
-from parsc_geo.counts import (
+from parsc_geo.priority.counts import (
     COUNT_COLUMNS,
     TAXONOMY_COLUMNS,
     classify_counts,

@@ -202,6 +202,10 @@ def test_coarse_cell_warns():
 
 
 def test_automatic_cell_grid_is_capped(monkeypatch):
+    from parsc_geo import grid
+
+    # the automatic cell-size rules live in parsc_geo.grid
+    monkeypatch.setattr(grid, "MAX_CELLS_WARNING", 2500)
     monkeypatch.setattr(density_module, "MAX_CELLS_WARNING", 2500)
     r = kernel_density(points([0, 20000], [0, 20000]), bandwidth=400, quiet=True)
     assert "limited" in r.parameters["cell_size_rule"]

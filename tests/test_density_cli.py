@@ -106,7 +106,7 @@ def test_semicolon_latin1_csv(tmp_path, lonlat):
 
 
 def test_workspace_input_excludes_station_stacks_and_filters_fenomeno(tmp_path, lonlat):
-    from parsc_geo.store import Workspace
+    from parsc_geo.workspace import Workspace
 
     lon, lat = lonlat
     n = len(lon)

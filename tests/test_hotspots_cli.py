@@ -15,7 +15,7 @@ from parsc_geo.cli.main import cli
 from parsc_geo.hotspots import hotspot_gistar
 from parsc_geo.hotspots.io import read_hotspots
 from parsc_geo.settings import SYNTHETIC_BANNER
-from parsc_geo.store import Workspace
+from parsc_geo.workspace import Workspace
 
 CRS = "EPSG:32717"
 X0, Y0 = 775_000.0, 9_207_000.0
@@ -120,7 +120,10 @@ def test_hotspots_bad_input(tmp_path: Path) -> None:
     assert missing.exit_code == 3
     csv = tmp_path / "x.csv"
     csv.write_text("a,b\n1,2\n")
-    assert runner.invoke(cli, ["hotspots", str(csv), "-o", str(tmp_path)]).exit_code == 3
+    # CSVs are read as by `density` (issue 11): one without coordinate columns is a
+    # configuration error naming the options to use, as in every command
+    no_coords = runner.invoke(cli, ["hotspots", str(csv), "-o", str(tmp_path)])
+    assert no_coords.exit_code == 4 and "--lon-col" in no_coords.output
     bad = runner.invoke(cli, ["hotspots", "-m", "nope"])
     assert bad.exit_code == 2
 

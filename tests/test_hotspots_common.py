@@ -115,7 +115,7 @@ def test_station_stacks_excluded_and_counted() -> None:
 
 
 def test_boolean_columns_given_as_text() -> None:
-    from parsc_geo.hotspots._common import as_bool
+    from parsc_geo._text import as_bool
 
     values = pd.Series(["true", "False", "0", "1", None, "sí", 1, 0.0, np.nan], dtype=object)
     assert as_bool(values).tolist() == [True, False, False, True, False, True, True, False, False]

@@ -226,7 +226,7 @@ def test_script_close_in_asset_is_neutralised(npm_folder, tmp_path):
 
 
 def test_cli_map_writes_atlas(tmp_path, npm_folder):
-    from parsc_geo.store import Workspace
+    from parsc_geo.workspace import Workspace
 
     ws = Workspace(tmp_path / "w.gpkg")
     import pandas as pd
@@ -252,6 +252,7 @@ def test_cli_map_writes_atlas(tmp_path, npm_folder):
     assert names == [
         "comisaria-comisaria-cajamarca-i.html",
         "index.html",
+        "privacidad.json",  # the public maps' accounting (privacy rule, issue 13)
         "provincia-cajamarca.html",
     ]
     page = (out / "provincia-cajamarca.html").read_text(encoding="utf-8")

@@ -12,8 +12,8 @@ from test_patrol_helpers import COMISARIA, UTM, X0, Y0, incidents, sector_layer
 
 from parsc_geo._errors import ConfigError, InputDataError
 from parsc_geo.patrol import NO_SUBSECTOR, plan_patrols
-from parsc_geo.patrol_schedule import ScheduleOptions
-from parsc_geo.patrol_windows import DAY_TYPES
+from parsc_geo.patrol.schedule import ScheduleOptions
+from parsc_geo.patrol.windows import DAY_TYPES
 
 
 @pytest.fixture(scope="module")

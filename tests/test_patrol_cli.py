@@ -11,7 +11,7 @@ from test_patrol_helpers import incidents, sector_layer
 from parsc_geo.cli.main import cli
 from parsc_geo.schema import QUARANTINE_COLUMNS
 from parsc_geo.settings import SYNTHETIC_BANNER
-from parsc_geo.store import Workspace
+from parsc_geo.workspace import Workspace
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parsc_geo._errors import ConfigError
-from parsc_geo.patrol_windows import (
+from parsc_geo.patrol.windows import (
     Window,
     block_counts,
     hour_day_table,

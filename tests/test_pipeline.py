@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from parsc_geo import pipeline
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
-from parsc_geo.store import Workspace
+from parsc_geo.workspace import Workspace
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,6 @@ from esda.smoothing import Empirical_Bayes
 
 from parsc_geo._errors import ConfigError, InputDataError
 from parsc_geo.boundaries import population_for_year
-from parsc_geo.counts import classify_counts, counts_from_incidents
 from parsc_geo.priority import (
     LEVEL_ALTA,
     LEVEL_NONE,
@@ -16,6 +15,7 @@ from parsc_geo.priority import (
     plan_table,
     top_districts,
 )
+from parsc_geo.priority.counts import classify_counts, counts_from_incidents
 
 REFERENCE = shared_reference("territorios_priorizados_parsc2021.csv")
 

@@ -4,7 +4,7 @@ import pytest
 from sklearn.cluster import KMeans
 
 from parsc_geo._errors import ConfigError
-from parsc_geo.priority_levels import (
+from parsc_geo.priority.levels import (
     LEVEL_ALTA,
     LEVEL_NONE,
     LEVEL_PRIORIDAD,

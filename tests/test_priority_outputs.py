@@ -12,9 +12,9 @@ from parsc_geo import settings
 from parsc_geo._errors import OutputError
 from parsc_geo.boundaries import population_for_year
 from parsc_geo.cli.main import cli
-from parsc_geo.counts import read_counts
 from parsc_geo.priority import compute_priority
-from parsc_geo.priority_outputs import (
+from parsc_geo.priority.counts import read_counts
+from parsc_geo.priority.outputs import (
     LEVEL_COLORS,
     write_priority_map_html,
     write_priority_map_png,
@@ -271,8 +271,8 @@ def workspace_from_sample(path, n=400):
 
     from parsc_geo._data import incidents_dir
     from parsc_geo.schema import QUARANTINE_COLUMNS
-    from parsc_geo.store import Workspace
     from parsc_geo.taxonomy import normalise_labels
+    from parsc_geo.workspace import Workspace
 
     sample = incidents_dir() / "sintetico_cajamarca_2020_incidentes.csv"
     df = pd.read_csv(sample, dtype=str, keep_default_na=False).head(n)

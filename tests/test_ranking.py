@@ -11,7 +11,8 @@ import pytest
 import shapely
 
 from parsc_geo._errors import ConfigError, InputDataError, OutputError
-from parsc_geo.ranking import province_summary, rank_hotspots, ranking_table, write_rankings
+from parsc_geo.ranking import rank_hotspots
+from parsc_geo.reports.rankings import province_summary, ranking_table, write_rankings
 
 
 def _table() -> gpd.GeoDataFrame:

@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parsc_geo._errors import InputDataError
-from parsc_geo.rates import crude_rate, empirical_bayes, percent_change
+from parsc_geo.priority.rates import crude_rate, empirical_bayes, percent_change
 
 # ---------------------------------------------------------------- check inputs
 

@@ -12,7 +12,8 @@ import pytest
 from test_patrol_helpers import incidents, sector_layer
 
 from parsc_geo._errors import OutputError
-from parsc_geo.patrol import plan_patrols, write_patrol_outputs
+from parsc_geo.patrol import plan_patrols
+from parsc_geo.reports import write_patrol_outputs
 from parsc_geo.settings import SYNTHETIC_BANNER
 
 PDF = "patrullaje_comisaria_pnp_demo.pdf"

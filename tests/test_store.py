@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from parsc_geo._errors import InputDataError
-from parsc_geo.store import Workspace, file_sha256
+from parsc_geo._provenance import file_sha256
+from parsc_geo.workspace import Workspace
 
 
 def incidents(ids, source="a.csv", hour=10):

@@ -277,3 +277,66 @@ def test_is_sensitive():
     df = taxonomy.normalise_labels(labels)
     df["label_raw"] = labels
     assert taxonomy.is_sensitive(df).tolist() == [True, True, True, True, False, False, True]
+
+
+# The seven spellings of issue 13 that escaped the old keyword filter, with their headings:
+# Ley 30364 violence against women and the family group is art. 122-B (LESIONES / VIOLENCIA
+# FAMILIAR); estupro and abuse of minors are offences against sexual freedom (arts. 170–183-B).
+SEVEN_SPELLINGS = [
+    ("VIOLENCIA INTRAFAMILIAR", "LESIONES", "VIOLENCIA FAMILIAR"),
+    ("MALTRATO FAMILIAR", "LESIONES", "VIOLENCIA FAMILIAR"),
+    ("VIOLENCIA DOMESTICA", "LESIONES", "VIOLENCIA FAMILIAR"),
+    ("Violencia doméstica", "LESIONES", "VIOLENCIA FAMILIAR"),
+    ("VIOLENCIA DE GENERO", "LESIONES", "VIOLENCIA FAMILIAR"),
+    ("AGRESION CONTRA LAS MUJERES", "LESIONES", "VIOLENCIA FAMILIAR"),
+    ("ESTUPRO", "LIBERTAD SEXUAL", "OTROS"),
+    ("ABUSO DE MENOR", "LIBERTAD SEXUAL", "OTROS"),
+]
+
+
+@pytest.mark.parametrize(("label", "especifico", "modalidad"), SEVEN_SPELLINGS)
+def test_seven_spellings_normalise_to_their_heading_and_are_sensitive(label, especifico, modalidad):
+    out = taxonomy.normalise_labels(pd.Series([label]))
+    assert out["label_known"].iloc[0]
+    assert (out["delito_especifico"].iloc[0], out["modalidad"].iloc[0]) == (especifico, modalidad)
+    assert out["fenomeno"].iloc[0] == "violencia_mujer"
+    assert taxonomy.is_sensitive(out, unknown=False).tolist() == [True]
+
+
+def test_sensitive_flags_follow_the_headings_and_fenomenos():
+    """Every canonical category under a sensitive heading or fenómeno is flagged, and only those
+    plus the flagged homicide/lesiones/libertad personal rows (feminicidio, violencia familiar,
+    trata)."""
+    table = taxonomy.canonical_triples()
+    by_rule = [
+        taxonomy.heading_sensitive(g, e, f)
+        for g, e, f in table[["delito_generico", "delito_especifico", "fenomeno"]].itertuples(
+            index=False, name=None
+        )
+    ]
+    assert (table["sensitive"] == pd.Series(by_rule)).all()
+    flagged = table[table["sensitive"]]
+    assert set(flagged["delito_generico"]) == {
+        "CONTRA LA VIDA EL CUERPO Y LA SALUD",
+        "CONTRA LA LIBERTAD",
+        "CONTRA LA FAMILIA",
+    }
+    assert len(flagged) == 3 + 1 + 3 + 3  # 3 of life/body, trata, 3 sexual, 3 family
+
+
+def test_compound_label_naming_a_sensitive_heading_is_sensitive():
+    out = taxonomy.normalise_labels(
+        pd.Series(["VIOLENCIA FAMILIAR - LESIONES LEVES", "LESIONES LEVES - VIOLACION SEXUAL"])
+    )
+    assert out["modalidad"].tolist() == ["VIOLENCIA FAMILIAR", "VIOLACION MAYOR DE 14 AÑOS"]
+    assert taxonomy.is_sensitive(out).tolist() == [True, True]
+
+
+def test_is_sensitive_uses_the_taxonomy_not_keywords():
+    # a free-text label with a sensitive word is not a category: it is unrecognised (sensitive
+    # only through unknown=True), and a recognised robbery stays non-sensitive whatever its text
+    df = taxonomy.normalise_labels(pd.Series(["violencia sexual contra la mujer xyz", "ROBO"]))
+    df["label_raw"] = ["violencia sexual contra la mujer xyz", "VIOLACION SEXUAL"]
+    assert taxonomy.is_sensitive(df, unknown=False).tolist() == [False, False]
+    assert taxonomy.is_sensitive(df).tolist() == [True, False]
+    assert taxonomy.is_recognised(df).tolist() == [False, True]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import is_quiet
+from .options import is_quiet, offline_option, output_dir_option, public_option
 from .run import print_summary
 
 EXAMPLES = """\b
@@ -19,16 +19,9 @@ Examples:
 
 
 @click.command(name="demo", epilog=EXAMPLES)
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out/demo"),
-    show_default=True,
-    help="Output folder (replaced on every demo run).",
-)
-@click.option("--public", is_flag=True, help="Public maps (generalised, no sensitive points).")
-@click.option("--offline", is_flag=True, help="Self-contained map files (no network needed).")
+@output_dir_option(Path("out/demo"), help="Output folder (replaced on every demo run).")
+@public_option
+@offline_option
 @click.pass_context
 def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> None:
     """Run the whole chain on the bundled synthetic Cajamarca sample (21,108 incidents).
@@ -55,7 +48,6 @@ def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> No
         output,
         overwrite=True,
         quiet=is_quiet(ctx),
-        echo=lambda s: click.echo(s, err=True),
         command=" ".join(["parsc-geo", *sys.argv[1:]]),
     )
     print_summary(result, is_quiet(ctx))

@@ -7,15 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._es import num
-from .options import is_quiet, overwrite_option
+from .._text import num
+from .options import (
+    CRSText,
+    InputFile,
+    cell_size_option,
+    is_quiet,
+    output_dir_option,
+    overwrite_option,
+    point_columns_options,
+    seed_option,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
-
-#: Suffixes read as tables with coordinate columns (everything else with geopandas).
-TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
 def _parse_list(text: str, what: str) -> list[str]:
@@ -94,12 +100,15 @@ def read_points(
     lat_col: str | None,
     date_col: str | None,
 ) -> tuple[gpd.GeoDataFrame, dict[str, Any]]:
-    """Read incident points with an ``occurred_at`` column from tables or vector files.
+    """Read incident points with an ``occurred_at`` column from any incident files.
 
-    Tables (CSV/XLSX) need longitude/latitude columns (recognised by name, or given) in
-    ``input_crs``; rows without numeric coordinates, or at (0, 0), are dropped and counted.
-    The date column is ``date_col``, else a recognised date column (``FECHA``, ``DATE``…), else
-    the first column whose name contains FECHA or DATE. Every other column is kept as it is.
+    Files are read by the project's readers (:func:`parsc_geo.io.readers.read_incident_file`:
+    CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ). Tables need longitude/latitude columns
+    (recognised by name, or given) in ``input_crs``. Unlike :func:`parsc_geo.io.read_points`,
+    rows without usable coordinates, or at (0, 0), are dropped and counted rather than refused:
+    exports of other cities carry them. The date column is ``date_col``, else a recognised date
+    column (``FECHA``, ``DATE``…), else the first column whose name contains FECHA or DATE.
+    Every other column is kept as it is.
 
     Raises
     ------
@@ -112,23 +121,16 @@ def read_points(
 
     from .._errors import ConfigError, InputDataError
     from ..io.columns import fold_name, recognise_columns
-    from .density import _read_csv
+    from ..io.coords import parse_numbers
+    from ..io.readers import read_incident_file
 
     frames: list[gpd.GeoDataFrame] = []
     info: dict[str, Any] = {"files": [str(p) for p in paths], "dropped_no_coordinates": 0}
     for path in paths:
-        if not path.exists():
-            raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta")
-        suffix = path.suffix.lower()
-        try:
-            if suffix in TABLE_SUFFIXES:
-                df = pd.read_excel(path) if suffix in (".xlsx", ".xlsm") else _read_csv(path)
-            else:
-                df = gpd.read_file(path)
-        except Exception as exc:  # pandas and pyogrio raise many unrelated types
-            raise InputDataError(f"{path}: no se puede leer: {exc}") from exc
-        if isinstance(df, gpd.GeoDataFrame):
-            gdf = df if df.crs is not None else df.set_crs(input_crs)
+        raw = read_incident_file(path)
+        df = raw.data.reset_index(drop=True)
+        if raw.geom_x is not None and raw.geom_y is not None:
+            lon, lat, crs = raw.geom_x, raw.geom_y, raw.crs or input_crs
         else:
             mapping = {k: v for k, v in (("lon", lon_col), ("lat", lat_col)) if v}
             found = recognise_columns(df.columns, mapping, source=path.name)
@@ -138,19 +140,23 @@ def read_points(
                     f"(columnas: {', '.join(map(str, df.columns))})",
                     hint="indíquelas con --lon-col y --lat-col",
                 )
-            lon = pd.to_numeric(df[found["lon"]], errors="coerce").to_numpy(float)
-            lat = pd.to_numeric(df[found["lat"]], errors="coerce").to_numpy(float)
-            ok = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
-            info["dropped_no_coordinates"] += int((~ok).sum())
-            df = df.loc[ok].reset_index(drop=True)
-            gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon[ok], lat[ok]), crs=input_crs)
+            lon, _ = parse_numbers(df[found["lon"]])
+            lat, _ = parse_numbers(df[found["lat"]])
+            crs = input_crs
+        ok = np.isfinite(lon) & np.isfinite(lat) & ~((lon == 0) & (lat == 0))
+        info["dropped_no_coordinates"] += int((~ok).sum())
+        gdf = gpd.GeoDataFrame(
+            df.loc[ok].reset_index(drop=True),
+            geometry=gpd.points_from_xy(lon[ok], lat[ok]),
+            crs=crs,
+        )
         column = date_col
         if column is None:
-            found = recognise_columns([c for c in gdf.columns if c != "geometry"], {})
-            column = found.get("datetime") or found.get("date")
+            names = recognise_columns(list(df.columns), {})
+            column = names.get("datetime") or names.get("date")
         if column is None:
             column = next(
-                (c for c in gdf.columns if "FECHA" in fold_name(c) or "DATE" in fold_name(c)),
+                (c for c in df.columns if "FECHA" in fold_name(c) or "DATE" in fold_name(c)),
                 None,
             )
         if column is None or column not in gdf.columns:
@@ -160,7 +166,6 @@ def read_points(
                 hint="indíquela con --date-col (p. ej. --date-col occurrencedate)",
             )
         times, convention = _parse_times(gdf[column].reset_index(drop=True))
-        gdf = gdf.reset_index(drop=True)
         gdf["occurred_at"] = times
         info.setdefault("date_columns", {})[path.name] = {
             "column": str(column),
@@ -169,6 +174,7 @@ def read_points(
         }
         frames.append(gdf.to_crs(frames[0].crs) if frames else gdf)
     out = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    out.attrs["synthetic"] = any("sintetico" in p.name.lower() for p in paths)
     return out, info
 
 
@@ -185,9 +191,7 @@ Examples:
       --split 2023-07-01 -o evaluacion/
 """,
 )
-@click.argument(
-    "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
-)
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=InputFile())
 @click.option("--split", required=True, help="First day of the test period (YYYY-MM-DD).")
 @click.option("--train-start", help="First day of the training period [default: first incident].")
 @click.option(
@@ -208,20 +212,11 @@ Examples:
     help="Methods, comma-separated: auto, counts, counts_last, kde, gistar, hdbscan, dbscan or "
     "a candidate (kde_150, blend_300_0.2, tiebreak_800, pkde_150_30d…).",
 )
+@cell_size_option(help="Cell side in metres [default: 100, larger for very large areas].")
+@point_columns_options
 @click.option(
-    "--cell-size",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Cell side in metres [default: 100, larger for very large areas].",
+    "--crs", type=CRSText(), help="Metric CRS of the analysis [default: the data's UTM zone]."
 )
-@click.option(
-    "--input-crs",
-    default="EPSG:4326",
-    show_default=True,
-    help="CRS of the coordinate columns of CSV/XLSX input (and of vector files without one).",
-)
-@click.option("--crs", help="Metric CRS of the analysis [default: the data's UTM zone].")
-@click.option("--lon-col", help="Longitude (or easting) column of CSV/XLSX input.")
-@click.option("--lat-col", help="Latitude (or northing) column of CSV/XLSX input.")
 @click.option("--date-col", help="Date column [default: recognised by name].")
 @click.option("--category-col", help="Column of crime categories, to filter with --category.")
 @click.option(
@@ -230,7 +225,7 @@ Examples:
 @click.option(
     "--area",
     "area_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=InputFile(),
     help="Study area polygons [default: convex hull of the training incidents].",
 )
 @click.option(
@@ -246,16 +241,9 @@ Examples:
     show_default=True,
     help="Bootstrap replicates over test incidents (0: none).",
 )
-@click.option("--seed", type=int, default=None, help="Seed of the bootstrap [default: 20210101].")
+@seed_option()
 @click.option("--no-offsets", is_flag=True, help="Skip the grid-offset sensitivity.")
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("evaluacion"),
-    show_default=True,
-    help="Output folder.",
-)
+@output_dir_option(Path("evaluacion"), help="Output folder.")
 @overwrite_option
 @click.pass_context
 def command(

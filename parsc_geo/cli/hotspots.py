@@ -7,76 +7,31 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._es import num
-from .options import is_quiet, overwrite_option
+from .._text import num
+from .options import (
+    HOTSPOT_METHODS,
+    Count,
+    Metres,
+    bandwidth_adjust_option,
+    bandwidth_option,
+    cell_size_option,
+    eps_option,
+    fenomeno_option,
+    include_at_station_option,
+    input_argument,
+    is_quiet,
+    kernel_option,
+    method_option,
+    overwrite_option,
+    period_option,
+    point_columns_options,
+    synthetic_option,
+    weights_option,
+    workspace_option,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
-
-METHOD_CHOICES = ("kde", "dbscan", "hdbscan", "gistar", "auto")
-#: Vector formats read directly (tables with coordinates go through ``parsc-geo ingest``).
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".fgb")
-
-
-def read_incidents_input(
-    input_path: Path | None, workspace: Path | None
-) -> tuple[gpd.GeoDataFrame, str, bool]:
-    """Read incidents from a vector file or a workspace; return them, a label and ``synthetic``.
-
-    ``synthetic`` comes from the workspace metadata (False for files).
-
-    Raises
-    ------
-    InputDataError
-        A missing or unreadable file, or an unsupported format.
-    """
-    import geopandas as gpd
-
-    from .._errors import InputDataError
-    from .options import DEFAULT_WORKSPACE
-
-    if input_path is not None:
-        if not input_path.exists():
-            raise InputDataError(f"{input_path}: el archivo no existe", hint="revise la ruta")
-        if input_path.suffix.lower() not in VECTOR_SUFFIXES:
-            raise InputDataError(
-                f"{input_path.name}: tipo de archivo no admitido {input_path.suffix!r}",
-                hint="indique incidentes en GeoJSON o GeoPackage, o importe archivos "
-                "CSV/XLSX/KML con 'parsc-geo ingest' y use --workspace",
-            )
-        try:
-            gdf = gpd.read_file(input_path)
-        except Exception as exc:  # pyogrio raises several unrelated types
-            raise InputDataError(f"{input_path}: no se puede leer: {exc}") from exc
-        if gdf.crs is None:
-            gdf = gdf.set_crs("EPSG:4326")
-        return gdf, str(input_path), False
-    from ..store import Workspace
-
-    ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
-    incidents = ws.read_incidents()
-    return incidents, str(ws.path), bool(incidents.attrs.get("synthetic", False))
-
-
-def filter_fenomenos(incidents: gpd.GeoDataFrame, fenomenos: tuple[str, ...]) -> gpd.GeoDataFrame:
-    """Keep the incidents of the given fenómeno codes (all when none are given)."""
-    from .._errors import ConfigError
-    from ..schema import FENOMENOS
-
-    if not fenomenos:
-        return incidents
-    unknown = [f for f in fenomenos if f not in FENOMENOS]
-    if unknown:
-        raise ConfigError(
-            f"código(s) de fenómeno desconocido(s): {', '.join(unknown)}",
-            hint=f"use uno de {', '.join(FENOMENOS)}",
-        )
-    if "fenomeno" not in incidents.columns:
-        raise ConfigError(
-            "--fenomeno requiere una columna 'fenomeno', que la entrada no tiene",
-            hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
-        )
-    return incidents[incidents["fenomeno"].isin(fenomenos)]
 
 
 def method_options(method: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -133,27 +88,10 @@ Examples:
   parsc-geo hotspots incidentes.geojson --method auto --coverage 1,5 -o out/
 """,
 )
-@click.argument(
-    "input_path",
-    metavar="[INPUT]",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Workspace whose incidents are analysed [default: workspace.gpkg when no INPUT].",
-)
-@click.option(
-    "--method",
-    "-m",
-    type=click.Choice(METHOD_CHOICES),
-    default="gistar",
-    show_default=True,
-    help="Hotspot method.",
-)
+@input_argument
+@workspace_option
+@point_columns_options
+@method_option(HOTSPOT_METHODS, "gistar", help="Hotspot method.")
 @click.option(
     "--output",
     "-o",
@@ -162,55 +100,29 @@ Examples:
     show_default=True,
     help="Output folder (created if missing); writes hotspots_<method>.gpkg.",
 )
-@click.option("--fenomeno", "fenomenos", multiple=True, help="Fenómeno code (repeatable).")
-@click.option(
-    "--include-at-station",
-    is_flag=True,
-    help="Keep incidents stacked on a police station (excluded by default).",
-)
-@click.option("--weights", type=click.Choice(["harm"]), help="Weight incidents by harm.")
-@click.option(
-    "--cell-size",
-    type=click.FloatRange(min=0, min_open=True),
-    help="Cell size in metres (kde, gistar) [default: automatic].",
-)
-@click.option(
-    "--bandwidth",
-    help="kde: metres or a rule (silverman, scott, lcv) [default: silverman].",
-)
-@click.option(
-    "--bandwidth-adjust",
-    type=click.FloatRange(min=0, min_open=True),
-    default=1.0,
-    show_default=True,
-    help="kde: multiply the bandwidth by this factor.",
-)
-@click.option(
-    "--kernel",
-    type=click.Choice(["quartic", "gaussian", "epanechnikov", "triangular", "uniform"]),
-    default="quartic",
-    show_default=True,
-    help="kde: kernel.",
-)
+@fenomeno_option
+@period_option
+@include_at_station_option
+@weights_option
+@cell_size_option(help="Cell size in metres (kde, gistar) [default: automatic, announced].")
+@bandwidth_option
+@bandwidth_adjust_option
+@kernel_option
 @click.option(
     "--threshold",
     default="p99",
     show_default=True,
     help="kde: density threshold: pNN (percentile), Kmean (K × mean) or incidents per km².",
 )
-@click.option(
-    "--eps",
-    type=click.FloatRange(min=0, min_open=True),
-    help="dbscan: radius in metres [default: k-distance knee].",
-)
+@eps_option(None, help="dbscan: radius in metres [default: k-distance knee].")
 @click.option(
     "--min-samples",
-    type=click.IntRange(min=1),
+    type=Count(1),
     help="dbscan/hdbscan: core-point neighbours [default: max(5, 2 ln n)].",
 )
 @click.option(
     "--min-cluster-size",
-    type=click.IntRange(min=2),
+    type=Count(2),
     help="hdbscan: smallest cluster [default: max(5, 2 ln n)].",
 )
 @click.option(
@@ -222,7 +134,7 @@ Examples:
 )
 @click.option(
     "--buffer",
-    type=click.FloatRange(min=0),
+    type=Metres(0.0, inclusive=True),
     help="dbscan/hdbscan: buffer around outlines in metres [default: 50].",
 )
 @click.option(
@@ -241,7 +153,7 @@ Examples:
 )
 @click.option(
     "--distance",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Metres(),
     help="gistar: distance band in metres [default: cell size × √2].",
 )
 @click.option(
@@ -268,20 +180,20 @@ Examples:
     help="auto: percentages of the study area to select, comma-separated; writes "
     "seleccion_auto_<coverage>pct.geojson for each.",
 )
-@click.option(
-    "--synthetic",
-    is_flag=True,
-    help="Mark the output as synthetic data (automatic for a synthetic workspace).",
-)
+@synthetic_option
 @overwrite_option
 @click.pass_context
 def command(
     ctx: click.Context,
     input_path: Path | None,
     workspace: Path | None,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
     method: str,
     output: Path,
     fenomenos: tuple[str, ...],
+    period: str | None,
     no_fdr: bool,
     synthetic: bool,
     overwrite: bool,
@@ -289,42 +201,39 @@ def command(
 ) -> None:
     r"""Find hotspots with one method and write them as a GeoPackage (layer ``hotspots``).
 
-    Reads the incidents of INPUT (GeoJSON or GeoPackage) or of the workspace, excludes
-    incidents stacked on police stations unless asked, runs the method (automatic choices
-    are announced and recorded in the layer metadata) and writes
-    OUTPUT/hotspots_<method>.gpkg. A method that has too few incidents writes an empty
-    layer and says why: it never invents hotspots.
+    Reads the incidents of INPUT (CSV/XLSX with coordinates, GeoJSON, GeoPackage, Shapefile,
+    KML/KMZ, or a workspace) or of the workspace, excludes incidents stacked on police
+    stations unless asked, runs the method (automatic choices are announced and recorded in
+    the layer metadata) and writes OUTPUT/hotspots_<method>.gpkg. A method that has too few
+    incidents writes an empty layer and says why: it never invents hotspots.
     """
     from .._errors import OutputError
     from ..hotspots import run_method
     from ..hotspots.io import write_hotspots
+    from ..workflow import IncidentFilter, PointInput, load_incidents
 
-    quiet = is_quiet(ctx)
     target = output / f"hotspots_{method}.gpkg"
     if target.exists() and not overwrite:
         raise OutputError(f"{target} ya existe", hint="use --overwrite para reemplazarlo")
-    incidents, source, synthetic_source = read_incidents_input(input_path, workspace)
-    synthetic = synthetic or synthetic_source
-    incidents = filter_fenomenos(incidents, fenomenos)
-    bandwidth_text: str | None = options["bandwidth"]
-    bandwidth: float | str | None = None
-    if bandwidth_text is not None:
-        try:
-            bandwidth = float(bandwidth_text.strip().removesuffix("m"))
-        except ValueError:
-            bandwidth = bandwidth_text.strip().lower()
+    # station stacks are left out (and counted) by the method itself
+    incidents = load_incidents(
+        PointInput(input_path, workspace, lon_col, lat_col, input_crs),
+        IncidentFilter(fenomenos, period, include_at_station=True),
+    )
+    synthetic = synthetic or bool(incidents.attrs.get("synthetic", False))
     values = {
         **options,
-        "bandwidth": bandwidth,
         "fdr": not no_fdr,
-        "quiet": quiet,
+        "quiet": is_quiet(ctx),
         "threshold": _threshold_value(options["threshold"]),
         "coverage": _coverages(options["coverage"]) if method == "auto" else None,
     }
     hotspots = run_method(method, incidents, **method_options(method, values))
     hotspots.attrs.setdefault("parameters", {})
-    hotspots.attrs["parameters"]["source"] = source
+    hotspots.attrs["parameters"]["source"] = incidents.attrs["source"]
     hotspots.attrs["parameters"]["fenomenos"] = list(fenomenos)
+    if period is not None:
+        hotspots.attrs["parameters"]["period"] = period
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

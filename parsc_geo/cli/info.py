@@ -62,7 +62,7 @@ def command(path: Path | None, as_json: bool) -> None:
     the extent, without writing anything.
     """
     from .._errors import InputDataError
-    from ..store import Workspace
+    from ..workspace import Workspace
 
     target = path or DEFAULT_WORKSPACE
     if target.suffix.lower() == ".gpkg" and (path is None or _is_workspace(target)):

@@ -9,6 +9,7 @@ which the group turns into a message on stderr and the documented exit code (see
 from __future__ import annotations
 
 import importlib
+import logging
 import traceback
 from typing import Any
 
@@ -28,8 +29,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "Score hotspot methods as forecasts (hit rate, PAI, PEI*)."),
     "rank": ("rank", "Rank hotspots per province, comisaría and sector."),
     "map": ("map", "Interactive HTML maps per province and comisaría, with an atlas."),
+    "trends": ("trends", "Emerging hot spots: space-time cube, Gi*, trends, 17 patterns."),
+    "near-repeat": ("near_repeat", "Near-repeat risk: Knox test over distance and time bands."),
     "priority": ("priority", "Priority territories per fenómeno (plan section 2.8)."),
     "patrol": ("patrol", "Patrol plans per comisaría sector (PDF, PNG, CSV, GeoPackage)."),
+    "sectors": ("sectors", "Evaluate comisaría sectors or design balanced ones."),
     "run": ("run", "Run the whole chain from a CONFIG.toml."),
     "demo": ("demo", "Run the whole chain on the bundled synthetic sample."),
 }
@@ -44,6 +48,88 @@ Examples:
   parsc-geo ingest incidents/mapa_delito.csv --report report.json
   parsc-geo hotspots --method gistar -o out/
 """
+
+
+#: Prefixes of the lines of warnings and errors.
+_PREFIXES = {logging.WARNING: "Aviso: ", logging.ERROR: "Error: ", logging.CRITICAL: "Error: "}
+
+
+class MessageHandler(logging.Handler):
+    """The one handler of the command line: parsc-geo's log messages, as lines on stderr.
+
+    Messages are already Spanish sentences; warnings and errors get a prefix. ``-q`` shows
+    only warnings and errors, ``-v`` adds debugging detail.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write one message to stderr (through click, so tests capture it)."""
+        try:
+            prefix = _PREFIXES.get(record.levelno, "")
+            click.echo(prefix + record.getMessage(), err=True)
+        except Exception:  # a broken stream must not break the command
+            self.handleError(record)
+
+
+_HANDLER = MessageHandler()
+
+
+def configure_messages(ctx: click.Context, *, quiet: bool, verbose: bool) -> None:
+    """Route parsc-geo's messages to the CLI handler at the level ``-q``/``-v`` ask for.
+
+    The library's default handler (:data:`parsc_geo._messages.DEFAULT_HANDLER`) steps aside
+    while the command runs and comes back when it ends.
+    """
+    from .._messages import DEFAULT_HANDLER, ROOT
+
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
+    root = logging.getLogger(ROOT)
+    previous_level = root.level
+    had_default = DEFAULT_HANDLER in root.handlers
+    root.removeHandler(DEFAULT_HANDLER)
+    root.addHandler(_HANDLER)
+    root.setLevel(level)
+    _HANDLER.setLevel(level)
+
+    def restore() -> None:
+        root.removeHandler(_HANDLER)
+        root.setLevel(previous_level)
+        if had_default:
+            root.addHandler(DEFAULT_HANDLER)
+
+    ctx.call_on_close(restore)
+
+
+class SpanishUsageError(click.UsageError):
+    """A command-line mistake (exit 2) of a command, shown in Spanish."""
+
+    def __init__(self, original: click.UsageError) -> None:
+        super().__init__(original.format_message(), ctx=original.ctx)
+        self.original = original
+
+    def format_message(self) -> str:
+        """Return the mistake in Spanish where parsc-geo or click allows it."""
+        exc = self.original
+        if isinstance(exc, click.NoSuchOption):
+            text = f"opción desconocida: {exc.option_name}"
+            if exc.possibilities:
+                text += f" (¿quiso decir {', '.join(sorted(exc.possibilities))}?)"
+            return text
+        if isinstance(exc, click.MissingParameter):
+            hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param else "")
+            return f"falta {hint}"
+        return exc.format_message()
+
+    def show(self, file: Any = None) -> None:
+        """Print the usage line, where to find help, and the mistake (stderr)."""
+        ctx = self.original.ctx
+        if ctx is not None:
+            usage = ctx.get_usage().replace("Usage:", "Uso:", 1)
+            click.echo(usage, err=True)
+            click.echo(
+                f"Pruebe '{ctx.command_path} {ctx.help_option_names[0]}' para ver la ayuda.\n",
+                err=True,
+            )
+        click.echo(f"Error: {self.format_message()}", err=True)
 
 
 class LazyGroup(click.Group):
@@ -86,6 +172,8 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.secho("Interrumpido.", fg="red", err=True)
             ctx.exit(130)
+        except click.UsageError as exc:
+            raise SpanishUsageError(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:
@@ -109,6 +197,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """parsc-geo: crime maps of Peru's police stations → hotspots, patrol plans and maps."""
     ctx.meta["parsc_geo.verbose"] = verbose
     ctx.meta["parsc_geo.quiet"] = quiet
+    configure_messages(ctx, quiet=quiet, verbose=verbose)
 
 
 def main() -> None:

@@ -6,8 +6,21 @@ from pathlib import Path
 
 import click
 
-from .._es import num
-from .options import is_quiet, output_dir_option, overwrite_option, workspace_option
+from .._text import num
+from .options import (
+    Metres,
+    fenomeno_option,
+    input_argument,
+    is_quiet,
+    offline_option,
+    output_dir_option,
+    overwrite_option,
+    period_option,
+    point_columns_options,
+    public_option,
+    workspace_option,
+    workspace_path,
+)
 
 #: Default output folder of the maps.
 DEFAULT_MAPS_DIR = Path("maps")
@@ -22,24 +35,18 @@ Examples:
   parsc-geo map
   parsc-geo map --workspace cajamarca.gpkg -o maps/ --overwrite
   parsc-geo map --public --offline -o publico/
-  parsc-geo map --tiles ninguna
+  parsc-geo map --public --privacy-k 10 -o publico/
+  parsc-geo map incidentes.geojson --fenomeno violencia_mujer --tiles ninguna
 """,
 )
+@input_argument
 @workspace_option
-@output_dir_option
-@click.option(
-    "--offline",
-    is_flag=True,
-    help="Write single self-contained files (Leaflet inlined from the xstatic-leaflet Python "
-    "packages; no base tiles). Without it, Leaflet is written once into OUTPUT/lib/ and the "
-    "pages load it from there: the maps need no network either way.",
-)
-@click.option(
-    "--public",
-    is_flag=True,
-    help="Public maps: no points of violence against women or sexual offences, other points "
-    "snapped to a 100 m grid, no free text in popups.",
-)
+@point_columns_options
+@fenomeno_option
+@period_option
+@output_dir_option(DEFAULT_MAPS_DIR)
+@offline_option
+@public_option
 @click.option(
     "--tiles",
     type=click.Choice(sorted(_TILES)),
@@ -49,65 +56,99 @@ Examples:
 )
 @click.option(
     "--grid-m",
-    type=click.FloatRange(min=1.0),
+    type=Metres(1.0, inclusive=True),
     default=None,
-    help="Grid (m) of public maps [default: settings.PUBLIC_GRID_M = 100].",
+    help="Finest grid (m) of public maps [default: settings.PUBLIC_GRID_M = 100].",
+)
+@click.option(
+    "--privacy-k",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Public maps: minimum number of incidents behind every place and count "
+    "[default: parsc_geo.privacy.DEFAULT_K = 5].",
 )
 @overwrite_option
 @click.pass_context
 def command(
     ctx: click.Context,
-    workspace: Path,
-    output: Path | None,
+    input_path: Path | None,
+    workspace: Path | None,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
+    fenomenos: tuple[str, ...],
+    period: str | None,
+    output: Path,
     offline: bool,
     public: bool,
     tiles: str,
     grid_m: float | None,
+    privacy_k: int | None,
     overwrite: bool,
 ) -> None:
     """Write one HTML map per province, one per comisaría with sectors, and index.html.
 
-    Maps read the workspace's incidents, its sector layer and any hotspot layers
-    (``hotspots`` or ``hotspots_*``); the kernel density of each map is computed on the fly.
-    By default maps are for police use ("USO INTERNO"); --public generalises them.
-    Copy the whole folder (pages and lib/) to share the maps, or use --offline for single files.
+    Maps draw the incidents of INPUT (any incident file, or a workspace) or of the workspace,
+    with the workspace's sector layer and hotspot layers (``hotspots`` or ``hotspots_*``) when
+    it has them; the kernel density of each map is computed on the fly (incidents stacked on
+    police stations left out). By default maps are for police use ("USO INTERNO"); --public
+    applies the privacy rule of :mod:`parsc_geo.privacy`. Copy the whole folder (pages and
+    lib/) to share the maps, or use --offline for single files.
     """
+    import geopandas as gpd
     import pandas as pd
 
     from .. import settings
     from ..maps import write_atlas
-    from ..store import Workspace
+    from ..privacy import DEFAULT_K
+    from ..workflow import IncidentFilter, PointInput, ensure_assigned, load_incidents
+    from ..workspace import Workspace
 
-    ws = Workspace(workspace)
-    incidents = ws.read_incidents()
-    sectors = ws.read_sectors()
-    frames = [ws.read_layer(n) for n in ws.layers() if n == "hotspots" or n.startswith("hotspots_")]
+    # every incident is drawn (stacks at stations included, flagged); the atlas leaves the
+    # stacks out of its densities itself
+    incidents = load_incidents(
+        PointInput(input_path, workspace, lon_col, lat_col, input_crs),
+        IncidentFilter(fenomenos, period, include_at_station=True),
+    )
+    ws = Workspace(workspace_path(workspace))
+    sectors = ws.read_sectors() if ws.exists else None
+    incidents = ensure_assigned(incidents, sectors)
+    layers = ws.layers() if ws.exists else []
+    frames = [ws.read_layer(n) for n in layers if n == "hotspots" or n.startswith("hotspots_")]
     hotspots = None
     if frames:
-        import geopandas as gpd
-
         hotspots = gpd.GeoDataFrame(
             pd.concat([f.to_crs("EPSG:4326") for f in frames], ignore_index=True),
             crs="EPSG:4326",
         )
-    meta = ws.metadata()
+    synthetic = bool(incidents.attrs.get("synthetic", False)) or bool(
+        ws.metadata().get("synthetic", False) if ws.exists else False
+    )
     paths = write_atlas(
         incidents,
         hotspots=hotspots,
         sectors=sectors,
-        output_dir=output or DEFAULT_MAPS_DIR,
+        output_dir=output,
         public=public,
         offline=offline,
-        synthetic=bool(meta.get("synthetic", False)),
+        synthetic=synthetic,
         parameters={
-            "workspace": str(workspace),
+            "workspace": str(incidents.attrs.get("source", ws.path)),
             "public": public,
             "offline": offline,
-            **({"public_grid_m": grid_m or settings.PUBLIC_GRID_M} if public else {}),
+            **(
+                {
+                    "public_grid_m": grid_m or settings.PUBLIC_GRID_M,
+                    "privacy_k": privacy_k or DEFAULT_K,
+                }
+                if public
+                else {}
+            ),
         },
         overwrite=overwrite,
         tiles=_TILES[tiles],
         grid_m=grid_m,
+        privacy_k=privacy_k,
     )
     if not is_quiet(ctx):
         for path in paths:

@@ -1,33 +1,518 @@
-"""Options shared by several commands, defined once."""
+"""The option registry: every option two commands share, defined once with its validation.
+
+As in rasterio's ``rio``, commands take their shared options from here, so the same spelling
+means the same thing, is checked by the same code and fails with the same message and exit code
+in every command:
+
+- a malformed value (``--bandwidth -5``, ``--cell-size 0``, ``--kernel caja``, an unknown
+  ``--method``) is a usage error, exit 2, reported while the command line is read — before any
+  data is opened, so a method that would decline for lack of data still reports it first;
+- an input file that does not exist or cannot be read is a data error, exit 3, with the same
+  message whichever command reads it.
+
+Only names, choices and checks live here: nothing numerical is imported, so that
+``parsc-geo --help`` stays instant. Choices that mirror a library constant (kernels,
+fenómenos) are checked against it by ``tests/test_cli_options.py``.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Workspace used when ``--workspace`` is not given.
 DEFAULT_WORKSPACE = Path("workspace.gpkg")
+#: Kernel names (:data:`parsc_geo._kernels.KERNELS`).
+KERNELS: tuple[str, ...] = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
+#: Bandwidth rules (:mod:`parsc_geo.bandwidth`).
+BANDWIDTH_RULES: tuple[str, ...] = ("silverman", "arcgis", "scott", "lcv", "likelihood_cv")
+#: Hotspot methods (:data:`parsc_geo.hotspots.METHODS`).
+HOTSPOT_METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar", "auto")
+#: Fenómeno codes (:data:`parsc_geo.schema.FENOMENOS`).
+FENOMENOS: tuple[str, ...] = (
+    "violencia_mujer",
+    "muertes_violentas",
+    "patrimonio_espacio_publico",
+    "bandas_criminales",
+    "otros",
+)
+
+
+class OptionError(click.BadParameter):
+    """A malformed option value (exit 2), reported in Spanish with the option's name."""
+
+    def format_message(self) -> str:
+        """Return ``valor no válido para --opción: …``."""
+        hint = self.param_hint or (self.param.get_error_hint(self.ctx) if self.param else None)
+        if hint:
+            return f"valor no válido para {hint}: {self.message}"
+        return f"valor no válido: {self.message}"
+
+
+def _received(value: Any) -> str:
+    return f"se recibió {str(value)!r}"
+
+
+def _number(value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    try:
+        number = float(str(value).strip().removesuffix("m"))
+    except ValueError:
+        raise OptionError(
+            f"se esperaba un número; {_received(value)}", ctx=ctx, param=param
+        ) from None
+    if not math.isfinite(number):
+        raise OptionError(f"se esperaba un número finito; {_received(value)}", ctx=ctx, param=param)
+    return number
+
+
+class Metres(click.ParamType):
+    """A length in metres, greater than ``minimum`` (or at least it, when ``inclusive``)."""
+
+    name = "metros"
+
+    def __init__(self, minimum: float = 0.0, *, inclusive: bool = False) -> None:
+        self.minimum = minimum
+        self.inclusive = inclusive
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the length as a float, or fail with a Spanish message."""
+        if isinstance(value, float):
+            return value
+        number = _number(value, param, ctx)
+        ok = number >= self.minimum if self.inclusive else number > self.minimum
+        if not ok:
+            bound = (
+                f"al menos {self.minimum:g}" if self.inclusive else f"mayor que {self.minimum:g}"
+            )
+            raise OptionError(
+                f"se esperaban metros, un número {bound}; {_received(value)}", ctx=ctx, param=param
+            )
+        return number
+
+
+class Positive(click.ParamType):
+    """A positive factor (a number greater than 0)."""
+
+    name = "número"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the factor as a float, or fail with a Spanish message."""
+        if isinstance(value, float):
+            return value
+        number = _number(value, param, ctx)
+        if not number > 0:
+            raise OptionError(
+                f"se esperaba un número mayor que 0; {_received(value)}", ctx=ctx, param=param
+            )
+        return number
+
+
+class Count(click.ParamType):
+    """A whole number of at least ``minimum``."""
+
+    name = "entero"
+
+    def __init__(self, minimum: int = 0) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the count as an int, or fail with a Spanish message."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                raise OptionError(
+                    f"se esperaba un número entero; {_received(value)}", ctx=ctx, param=param
+                ) from None
+        if number < self.minimum:
+            raise OptionError(
+                f"se esperaba un número entero de al menos {self.minimum}; {_received(value)}",
+                ctx=ctx,
+                param=param,
+            )
+        return number
+
+
+class Choice(click.Choice):
+    """One of fixed names, compared without regard to case; failures in Spanish."""
+
+    def __init__(self, choices: Sequence[str]) -> None:
+        super().__init__(list(choices), case_sensitive=False)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the canonical spelling of ``value``, or fail listing the choices."""
+        text = str(value).strip()
+        for choice in self.choices:
+            if str(choice).casefold() == text.casefold():
+                return choice
+        raise OptionError(
+            f"{text!r} no es una opción conocida (use una de: {', '.join(map(str, self.choices))})",
+            ctx=ctx,
+            param=param,
+        )
+
+
+class Bandwidth(click.ParamType):
+    """A bandwidth: metres (greater than 0) or the name of a rule."""
+
+    name = "metros|regla"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return metres as a float or the rule's name, or fail with a Spanish message."""
+        if isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        if text in BANDWIDTH_RULES:
+            return text
+        try:
+            number = float(text.removesuffix("m"))
+        except ValueError:
+            raise OptionError(
+                "se esperaban metros (p. ej. 500) o una regla: silverman, scott, lcv; "
+                + _received(value),
+                ctx=ctx,
+                param=param,
+            ) from None
+        if not (math.isfinite(number) and number > 0):
+            raise OptionError(
+                f"se esperaban metros, un número mayor que 0; {_received(value)}",
+                ctx=ctx,
+                param=param,
+            )
+        return number
+
+
+class Period(click.ParamType):
+    """A span of whole months: ``2020``, ``2020-03``, ``2020-01:2020-10``."""
+
+    name = "periodo"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the text once it parses as a period, or fail with a Spanish message."""
+        import re
+
+        text = str(value).strip()
+        parts = text.split(":")
+        month = r"\d{4}(?:-(?:0?[1-9]|1[0-2]))?"
+        if len(parts) > 2 or not all(re.fullmatch(month, p.strip()) for p in parts):
+            raise OptionError(
+                "se esperaba AAAA, AAAA-MM o INICIO:FIN (p. ej. 2020-01:2020-10); "
+                + _received(value),
+                ctx=ctx,
+                param=param,
+            )
+        return text
+
+
+class InputFile(click.ParamType):
+    """An input file that must exist and be readable (a data error, exit 3, otherwise)."""
+
+    name = "archivo"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the path, or raise :class:`parsc_geo._errors.InputDataError`."""
+        path = Path(value)
+        check_readable(path)
+        return path
+
+
+def check_readable(path: Path) -> None:
+    """Raise :class:`parsc_geo._errors.InputDataError` unless ``path`` is a readable file."""
+    from .._errors import InputDataError
+
+    if not path.exists():
+        raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
+    if path.is_dir():
+        raise InputDataError(f"{path}: es una carpeta, no un archivo", hint="indique un archivo")
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise InputDataError(
+            f"{path}: no se puede leer el archivo ({exc.strerror})",
+            hint="revise los permisos del archivo",
+        ) from exc
+
+
+class CRSText(click.ParamType):
+    """A coordinate reference system that pyproj understands (``EPSG:32717`` …)."""
+
+    name = "SRC"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the text once pyproj accepts it, or fail with a Spanish message."""
+        if value == "EPSG:4326":
+            return value
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        try:
+            CRS.from_user_input(str(value))
+        except CRSError:
+            raise OptionError(
+                f"sistema de referencia desconocido; {_received(value)} (p. ej. EPSG:4326)",
+                ctx=ctx,
+                param=param,
+            ) from None
+        return str(value)
+
+
+def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+#: ``[INPUT]``: an incident file or a workspace GeoPackage (the workspace when omitted).
+input_argument = click.argument("input_path", metavar="[INPUT]", required=False, type=InputFile())
+
+#: ``--incidents FILE``: incident points, for commands whose argument is something else.
+incidents_option = click.option(
+    "--incidents",
+    "input_path",
+    type=InputFile(),
+    help="Incident file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) or workspace.",
+)
 
 workspace_option = click.option(
     "--workspace",
     "-w",
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_WORKSPACE,
-    show_default=True,
-    help="Workspace GeoPackage (created if missing).",
+    default=None,
+    help=f"Workspace GeoPackage [default: {DEFAULT_WORKSPACE}].",
 )
+
+#: Options of reading incident points from a table: coordinate columns and their CRS.
+point_columns_options = _compose(
+    click.option(
+        "--input-crs",
+        type=CRSText(),
+        default="EPSG:4326",
+        show_default=True,
+        help="CRS of coordinate columns in CSV/XLSX input (or of vector files without one).",
+    ),
+    click.option("--lon-col", help="Longitude (or easting) column of CSV/XLSX input."),
+    click.option("--lat-col", help="Latitude (or northing) column of CSV/XLSX input."),
+)
+
+fenomeno_option = click.option(
+    "--fenomeno",
+    "fenomenos",
+    multiple=True,
+    type=Choice(FENOMENOS),
+    help="Only incidents of this fenómeno (repeatable).",
+)
+
+period_option = click.option(
+    "--period",
+    type=Period(),
+    help="Only incidents of this period: 2020, 2020-03 or 2020-01:2020-10.",
+)
+
+include_at_station_option = click.option(
+    "--include-at-station",
+    is_flag=True,
+    help="Keep incidents stacked on police stations (excluded by default).",
+)
+
+# -- analysis parameters ---------------------------------------------------------------------
+
+kernel_option = click.option(
+    "--kernel",
+    type=Choice(KERNELS),
+    default="quartic",
+    show_default=True,
+    help="Kernel (quartic as in ArcGIS and CrimeStat).",
+)
+
+bandwidth_option = click.option(
+    "--bandwidth",
+    type=Bandwidth(),
+    help="Metres (search radius; σ for gaussian) or a rule: silverman, scott, lcv "
+    "[default: silverman, ArcGIS's rule].",
+)
+
+bandwidth_adjust_option = click.option(
+    "--bandwidth-adjust",
+    type=Positive(),
+    default=1.0,
+    show_default=True,
+    help="Multiply the bandwidth by this factor.",
+)
+
+weights_option = click.option(
+    "--weights", metavar="COLUMN", help="Weight incidents by this column (e.g. harm)."
+)
+
+
+def cell_size_option(
+    default: float | None = None, *, dest: str = "cell_size", help: str | None = None
+) -> Callable[[F], F]:
+    """``--cell-size`` in metres (greater than 0); None means automatic."""
+    return click.option(
+        "--cell-size",
+        dest,
+        type=Metres(),
+        default=default,
+        show_default=default is not None,
+        help=help or "Cell size in metres [default: automatic, announced].",
+    )
+
+
+def method_option(
+    choices: Sequence[str], default: str | None, *, help: str = "Method."
+) -> Callable[[F], F]:
+    """``--method``/``-m`` among the command's methods."""
+    return click.option(
+        "--method",
+        "-m",
+        type=Choice(choices),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def eps_option(default: float | None, *, dest: str = "eps", help: str) -> Callable[[F], F]:
+    """``--eps``: a DBSCAN radius in metres (greater than 0)."""
+    return click.option(
+        "--eps",
+        dest,
+        type=Metres(),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def min_count_option(minimum: int, default: int | None, *, help: str) -> Callable[[F], F]:
+    """``--min-count``: a whole number of incidents of at least ``minimum``."""
+    return click.option(
+        "--min-count",
+        type=Count(minimum),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+def seed_option(default: int | None = None) -> Callable[[F], F]:
+    """``--seed``: the seed of random choices (a whole number ≥ 0)."""
+    return click.option(
+        "--seed",
+        type=Count(0),
+        default=default,
+        show_default=default is not None,
+        help="Random seed" + ("." if default is not None else " [default: settings.SEED]."),
+    )
+
+
+synthetic_option = click.option(
+    "--synthetic",
+    is_flag=True,
+    help="Mark the output as synthetic data (automatic for a synthetic workspace).",
+)
+
+# -- outputs ---------------------------------------------------------------------------------
 
 overwrite_option = click.option(
     "--overwrite", is_flag=True, help="Replace outputs that already exist."
 )
 
-output_dir_option = click.option(
-    "--output",
-    "-o",
-    "output",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder.",
+
+def output_dir_option(
+    default: Path | None = None, *, required: bool = False, help: str = "Output folder."
+) -> Callable[[F], F]:
+    """``--output``/``-o``: an output folder."""
+    return click.option(
+        "--output",
+        "-o",
+        "output",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=default,
+        required=required,
+        show_default=default is not None,
+        help=help,
+    )
+
+
+public_option = click.option(
+    "--public",
+    is_flag=True,
+    help="Public maps (privacy rule of parsc_geo.privacy): sensitive or unrecognised "
+    "categories never located; other incidents pooled into places of at least K incidents; "
+    "small counts suppressed; no free text; privacidad.json written beside the pages.",
 )
+
+offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    help="Write single self-contained files (Leaflet inlined from the xstatic-leaflet Python "
+    "packages; no base tiles). Without it, Leaflet is written once into OUTPUT/lib/ and the "
+    "pages load it from there: the maps need no network either way.",
+)
+
+# -- ingestion -------------------------------------------------------------------------------
+
+#: Options shared by ``ingest``, ``validate`` and ``info``: reading and validation rules.
+ingest_options = _compose(
+    click.option(
+        "--columns",
+        "columns",
+        multiple=True,
+        metavar="FIELD=COLUMN,...",
+        help="Map columns explicitly, e.g. lat=LAT_Y,lon=LON_X,date=FECHA,label=DELITO "
+        "(fields: incident_id, lat, lon, easting, northing, utm_zone, datetime, date, time, "
+        "generico, especifico, modalidad, label, descripcion, comisaria, sector, subsector).",
+    ),
+    click.option(
+        "--config",
+        "config",
+        type=InputFile(),
+        help="TOML or JSON file with ingestion settings (columns, utm_zone, study_area, …).",
+    ),
+    click.option(
+        "--utm-zone",
+        "utm_zone",
+        type=Choice(["17S", "18S", "19S"]),
+        metavar="[17S|18S|19S]",
+        help="Zone of ESTE/NORTE columns without a zone column  [default: 17S].",
+    ),
+    click.option(
+        "--study-area",
+        "study_area",
+        metavar="UBIGEO|FILE",
+        help="UBIGEO prefix (06 = Cajamarca region, 0601 = province) or a polygon file "
+        "[default: Cajamarca region].",
+    ),
+    click.option(
+        "--min-date",
+        "min_date",
+        metavar="YYYY-MM-DD",
+        help="Earliest plausible date; earlier ones are quarantined  [default: 2000-01-01].",
+    ),
+)
+
+#: ``FILES…``: incident files to ingest or validate.
+files_argument = click.argument("files", nargs=-1, required=True, type=InputFile())
+
+
+def workspace_path(value: Path | None) -> Path:
+    """Return the workspace to use: the one given, or :data:`DEFAULT_WORKSPACE`."""
+    return value if value is not None else DEFAULT_WORKSPACE
 
 
 def is_quiet(ctx: click.Context) -> bool:

@@ -6,8 +6,25 @@ from pathlib import Path
 
 import click
 
-from .._es import num
-from .options import is_quiet, output_dir_option, overwrite_option, workspace_option
+from .._text import num
+from .options import (
+    Count,
+    Positive,
+    cell_size_option,
+    eps_option,
+    fenomeno_option,
+    include_at_station_option,
+    input_argument,
+    is_quiet,
+    method_option,
+    min_count_option,
+    output_dir_option,
+    overwrite_option,
+    period_option,
+    point_columns_options,
+    workspace_option,
+    workspace_path,
+)
 
 #: Default output folder of the patrol plans.
 DEFAULT_PATROL_DIR = Path("patrullaje")
@@ -23,12 +40,17 @@ Examples:
   parsc-geo patrol --method grid --cell-size 100 --share 0.7 --overwrite -o plan/
 """,
 )
+@input_argument
 @workspace_option
-@output_dir_option
+@point_columns_options
+@fenomeno_option
+@period_option
+@include_at_station_option
+@output_dir_option(DEFAULT_PATROL_DIR)
 @click.option("--comisaria", help="Plan only this comisaría (name or CENACOM id).")
 @click.option(
     "--units",
-    type=click.IntRange(min=1),
+    type=Count(1),
     default=1,
     show_default=True,
     help="Patrol units per sector and shift.",
@@ -55,7 +77,7 @@ Examples:
 )
 @click.option(
     "--available-hours",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Positive(),
     default=None,
     help="Hours per unit and shift for visits to critical points [default: the whole shift].",
 )
@@ -68,7 +90,7 @@ Examples:
 )
 @click.option(
     "--revisit-minutes",
-    type=click.IntRange(min=1),
+    type=Count(1),
     default=120,
     show_default=True,
     help="Minimum time between visits to the same point.",
@@ -87,41 +109,17 @@ Examples:
     show_default=True,
     help="Length of the hour blocks of the windows.",
 )
-@click.option(
-    "--method",
-    type=click.Choice(["dbscan", "gistar", "grid"]),
-    default="dbscan",
-    show_default=True,
-    help="Where candidate critical points come from.",
+@method_option(
+    ("dbscan", "gistar", "grid"), "dbscan", help="Where candidate critical points come from."
 )
 @click.option(
     "--hotspots-layer",
     help="Use this workspace layer (from 'parsc-geo hotspots') as candidate critical points "
     "instead of --method.",
 )
-@click.option(
-    "--min-count",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Minimum incidents in a critical point.",
-)
-@click.option(
-    "--eps",
-    "eps_m",
-    type=click.FloatRange(min=1),
-    default=60.0,
-    show_default=True,
-    help="DBSCAN radius (m).",
-)
-@click.option(
-    "--cell-size",
-    "cell_size_m",
-    type=click.FloatRange(min=1),
-    default=100.0,
-    show_default=True,
-    help="Cell size (m) of the grid and gistar methods.",
-)
+@min_count_option(1, 5, help="Minimum incidents in a critical point.")
+@eps_option(60.0, dest="eps_m", help="DBSCAN radius (m).")
+@cell_size_option(100.0, dest="cell_size_m", help="Cell size (m) of the grid and gistar methods.")
 @click.option(
     "--risk",
     type=click.Choice(["n", "harm"]),
@@ -139,8 +137,15 @@ Examples:
 @click.pass_context
 def command(
     ctx: click.Context,
-    workspace: Path,
-    output: Path | None,
+    input_path: Path | None,
+    workspace: Path | None,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
+    fenomenos: tuple[str, ...],
+    period: str | None,
+    include_at_station: bool,
+    output: Path,
     comisaria: str | None,
     units: int,
     shifts: int | None,
@@ -161,7 +166,10 @@ def command(
     basemap: bool,
     overwrite: bool,
 ) -> None:
-    """Write patrol plans per comisaría sector from the workspace.
+    """Write patrol plans per comisaría sector.
+
+    Plans the incidents of INPUT (any incident file, or a workspace) or of the workspace, in
+    the sectors of the workspace.
 
     For each sector: the ranked critical points (small hotspots inside the sector), the hour ×
     day table, the patrol windows (fewest hour blocks covering --share of the incidents, per
@@ -171,18 +179,24 @@ def command(
     points as GeoPackage and GeoJSON.
     """
     from .._errors import InputDataError
-    from ..patrol import plan_patrols, write_patrol_outputs
-    from ..patrol_schedule import ScheduleOptions
-    from ..store import Workspace
+    from ..patrol import ScheduleOptions, plan_patrols
+    from ..reports import write_patrol_outputs
+    from ..workflow import IncidentFilter, PointInput, ensure_assigned, load_incidents
+    from ..workspace import Workspace
 
-    ws = Workspace(workspace)
-    incidents = ws.read_incidents()
-    sectors = ws.read_sectors()
+    # station stacks are left out (or kept) by plan_patrols, which counts them
+    incidents = load_incidents(
+        PointInput(input_path, workspace, lon_col, lat_col, input_crs),
+        IncidentFilter(fenomenos, period, include_at_station=True),
+    )
+    ws = Workspace(workspace_path(workspace))
+    sectors = ws.read_sectors() if ws.exists else None
     if sectors is None:
         raise InputDataError(
-            f"el espacio de trabajo {workspace} no tiene capa de sectores",
+            f"el espacio de trabajo {ws.path} no tiene capa de sectores",
             hint="cárguela con 'parsc-geo ingest --sectors ARCHIVO' o ejecute 'parsc-geo demo'",
         )
+    incidents = ensure_assigned(incidents, sectors)
     options = ScheduleOptions(
         units=units,
         shifts=shifts,
@@ -206,11 +220,13 @@ def command(
         eps_m=eps_m,
         cell_size_m=cell_size_m,
         risk=risk,
+        exclude_at_station=not include_at_station,
     )
+    synthetic = bool(incidents.attrs.get("synthetic", False))
     paths = write_patrol_outputs(
         plan,
-        output or DEFAULT_PATROL_DIR,
-        synthetic=bool(ws.metadata().get("synthetic", False)),
+        output,
+        synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
         overwrite=overwrite,
         basemap=basemap,
         density=not no_density,
@@ -221,4 +237,4 @@ def command(
                 f"{sp.comisaria} / {sp.sector}: {sp.n_incidents} denuncias, "
                 f"{len(sp.points)} puntos críticos"
             )
-    click.echo(f"{num(len(paths))} archivo(s) escrito(s) en {output or DEFAULT_PATROL_DIR}")
+    click.echo(f"{num(len(paths))} archivo(s) escrito(s) en {output}")

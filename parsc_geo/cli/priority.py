@@ -6,9 +6,30 @@ from pathlib import Path
 
 import click
 
-from .._es import num
-from .options import DEFAULT_WORKSPACE, is_quiet, overwrite_option
+from .._text import num
+from .options import (
+    DEFAULT_WORKSPACE,
+    Count,
+    InputFile,
+    OptionError,
+    fenomeno_option,
+    incidents_option,
+    is_quiet,
+    method_option,
+    min_count_option,
+    output_dir_option,
+    overwrite_option,
+    period_option,
+    point_columns_options,
+    seed_option,
+    synthetic_option,
+    workspace_option,
+)
+from .options import (
+    Period as PeriodText,
+)
 
+#: Rules from indicators to levels (:data:`parsc_geo.priority.levels.METHODS`).
 _METHODS = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
 
 
@@ -21,7 +42,7 @@ def _thresholds(
     try:
         alta, prioridad = (float(p) for p in parts)
     except ValueError:
-        raise click.BadParameter(
+        raise OptionError(
             f"se esperaba ALTA,PRIORIDAD (dos números); se recibió {value!r}", ctx=ctx, param=param
         ) from None
     return alta, prioridad
@@ -37,22 +58,11 @@ Examples:
 
 
 @click.command(name="priority", epilog=EXAMPLES)
-@click.argument("counts", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Workspace whose incidents are counted too (default: workspace.gpkg when no COUNTS).",
-)
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder.",
-)
+@click.argument("counts", nargs=-1, type=InputFile())
+@workspace_option
+@incidents_option
+@point_columns_options
+@output_dir_option(required=True)
 @click.option(
     "--level",
     "levels",
@@ -60,30 +70,21 @@ Examples:
     type=click.Choice(["provincia", "distrito"]),
     help="Territorial level (repeatable; default both).",
 )
-@click.option(
-    "--fenomeno",
-    "fenomenos",
-    multiple=True,
-    help="Fenómeno code (repeatable; default the plan's four).",
-)
+@fenomeno_option
 @click.option(
     "--modalidad",
     "modalidades",
     multiple=True,
     help="Also rank this delito específico or modalidad, e.g. homicidio (repeatable).",
 )
+@period_option
 @click.option(
-    "--period", help="Period: 2020, 2020-03 or 2020-01:2020-10 (default: last 12 months)."
+    "--previous-period",
+    type=PeriodText(),
+    help="Comparison period (default: same months a year earlier).",
 )
-@click.option("--previous-period", help="Comparison period (default: same months a year earlier).")
-@click.option(
-    "--method",
-    type=click.Choice(_METHODS),
-    default="kmeans",
-    show_default=True,
-    help="Rule from indicators to levels.",
-)
-@click.option("--k", type=click.IntRange(min=2), default=3, show_default=True, help="Groups.")
+@method_option(_METHODS, "kmeans", help="Rule from indicators to levels.")
+@click.option("--k", type=Count(2), default=3, show_default=True, help="Groups.")
 @click.option(
     "--indicator",
     type=click.Choice(["tasa_eb", "tasa", "n"]),
@@ -97,46 +98,45 @@ Examples:
     metavar="ALTA,PRIORIDAD",
     help="Indicator values of the two levels (method 'thresholds').",
 )
-@click.option(
-    "--min-count",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Fewest complaints for ALTA PRIORIDAD [default: 20].",
-)
+@min_count_option(0, None, help="Fewest complaints for ALTA PRIORIDAD [default: 20].")
 @click.option(
     "--min-count-prioridad",
-    type=click.IntRange(min=0),
+    type=Count(0),
     default=None,
     help="Fewest complaints for any level [default: 5].",
 )
 @click.option(
     "--bootstrap",
     "n_boot",
-    type=click.IntRange(min=0),
+    type=Count(0),
     default=200,
     show_default=True,
     help="Bootstrap replicates for the stability of levels (0 to skip).",
 )
-@click.option("--seed", type=int, default=None, help="Random seed (default: settings.SEED).")
+@seed_option()
 @click.option(
     "--top",
     "top_modalidad",
     help="Also list the districts with most complaints of this modalidad (activity A3).",
 )
-@click.option("--top-n", type=click.IntRange(min=1), default=7, show_default=True)
+@click.option("--top-n", type=Count(1), default=7, show_default=True)
 @click.option("--ubigeo-column", help="UBIGEO column of generic count tables.")
 @click.option("--category-column", help="Category column of generic count tables.")
 @click.option("--count-column", help="Count column of generic count tables.")
 @click.option("--year-column", help="Year column of generic count tables.")
 @click.option("--month-column", help="Month column of generic count tables.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML and PNG maps.")
-@click.option("--synthetic", is_flag=True, help="Mark outputs as synthetic data.")
+@synthetic_option
 @overwrite_option
 @click.pass_context
 def command(
     ctx: click.Context,
     counts: tuple[Path, ...],
     workspace: Path | None,
+    input_path: Path | None,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
     output: Path,
     levels: tuple[str, ...],
     fenomenos: tuple[str, ...],
@@ -171,21 +171,18 @@ def command(
     fenómeno (HTML, PNG) and run.json.
 
     """
-    from ..counts import counts_from_workspace, read_counts
-    from ..priority import compute_priority, top_districts
-    from ..priority_levels import DEFAULT_MIN_COUNT, DEFAULT_MIN_COUNT_PRIORIDAD, PriorityRule
-    from ..priority_outputs import (
-        _slug,
-        describe_inputs,
-        top_districts_table,
-        write_priority_outputs,
-    )
+    from .._text import slug
+    from ..priority import compute_priority, top_districts, write_priority_outputs
+    from ..priority.levels import DEFAULT_MIN_COUNT, DEFAULT_MIN_COUNT_PRIORIDAD, PriorityRule
+    from ..priority.outputs import describe_inputs, top_districts_table
+    from ..workflow import IncidentFilter, PointInput, count_tables, load_incidents
 
     quiet = is_quiet(ctx)
-    if not counts and workspace is None:
+    if not counts and workspace is None and input_path is None:
         if not DEFAULT_WORKSPACE.exists():
             raise click.UsageError(
-                "indique archivos COUNTS o --workspace (no hay workspace.gpkg en la carpeta actual)"
+                "indique archivos COUNTS, --incidents o --workspace (no hay workspace.gpkg en "
+                "la carpeta actual)"
             )
         workspace = DEFAULT_WORKSPACE
     columns = {
@@ -195,24 +192,27 @@ def command(
         "year": year_column,
         "month": month_column,
     }
-    tables = []
-    paths: list[Path] = []
-    for path in counts:
-        table = read_counts(path, **columns)
-        tables.append(table)
-        paths.append(path)
-        if not quiet:
+    incidents = None
+    if input_path is not None or workspace is not None:
+        # every complaint counts, also those geocoded to a police station
+        incidents = load_incidents(
+            PointInput(input_path, workspace, lon_col, lat_col, input_crs),
+            IncidentFilter(include_at_station=True),
+        )
+    tables = count_tables(counts, incidents, columns=columns)
+    if not quiet:
+        for path, table in zip(counts, tables, strict=False):
             click.echo(
                 f"{path.name}: {num(len(table))} filas de conteo, "
                 f"{num(int(table['n'].sum()))} denuncias"
             )
-    if workspace is not None:
-        table = counts_from_workspace(workspace)
-        synthetic = synthetic or bool(table.attrs.get("synthetic"))
-        tables.append(table)
-        paths.append(workspace)
-        if not quiet:
-            click.echo(f"{workspace.name}: {num(int(table['n'].sum()))} incidentes")
+        if incidents is not None:
+            source = Path(str(incidents.attrs["source"])).name
+            click.echo(f"{source}: {num(int(tables[-1]['n'].sum()))} incidentes")
+    synthetic = synthetic or any(bool(t.attrs.get("synthetic")) for t in tables)
+    paths: list[Path] = list(counts)
+    if incidents is not None:
+        paths.append(Path(str(incidents.attrs["source"])))
     rule = PriorityRule(
         method=method,
         k=k,
@@ -246,7 +246,9 @@ def command(
     extra = {}
     if top_modalidad:
         top = top_districts(tables, modalidad=top_modalidad, n=top_n, period=period)
-        extra[f"top_distritos_{_slug(top_modalidad)}.csv"] = top_districts_table(top)
+        extra[f"top_distritos_{slug(top_modalidad, default='objetivo')}.csv"] = top_districts_table(
+            top
+        )
     written = write_priority_outputs(
         result,
         output,

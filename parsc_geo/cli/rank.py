@@ -6,8 +6,19 @@ from pathlib import Path
 
 import click
 
-from .._es import num
-from .options import is_quiet, overwrite_option
+from .._text import num
+from .options import (
+    DEFAULT_WORKSPACE,
+    HOTSPOT_METHODS,
+    InputFile,
+    incidents_option,
+    is_quiet,
+    method_option,
+    output_dir_option,
+    overwrite_option,
+    point_columns_options,
+    workspace_option,
+)
 
 #: Ranking levels (``parsc_geo.ranking.RANKING_FILES`` keys, kept here for an instant --help).
 LEVEL_CHOICES = ("provincia", "comisaria", "sector")
@@ -22,25 +33,15 @@ Examples:
   parsc-geo rank --method kde --workspace cajamarca.gpkg --top 5 -o rankings/
 """,
 )
-@click.argument(
-    "hotspots_path",
-    metavar="[HOTSPOTS]",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
-@click.option(
-    "--workspace",
-    "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Workspace whose incidents explain provinces without hotspots (and are analysed "
-    "with --method when no HOTSPOTS is given) [default: workspace.gpkg if present].",
-)
-@click.option(
-    "--method",
-    "-m",
-    type=click.Choice(["kde", "dbscan", "hdbscan", "gistar"]),
-    help="Find hotspots with this method (default settings) instead of reading HOTSPOTS.",
+@click.argument("hotspots_path", metavar="[HOTSPOTS]", required=False, type=InputFile())
+@workspace_option
+@incidents_option
+@point_columns_options
+@method_option(
+    HOTSPOT_METHODS,
+    None,
+    help="Find hotspots with this method (default settings) in the incidents (--incidents, or "
+    "the workspace) instead of reading HOTSPOTS.",
 )
 @click.option(
     "--by",
@@ -64,20 +65,17 @@ Examples:
     type=click.Choice(["csv", "xlsx"]),
     help="Table format (repeatable) [default: csv and xlsx].",
 )
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("rankings"),
-    show_default=True,
-    help="Output folder (created if missing).",
-)
+@output_dir_option(Path("rankings"), help="Output folder (created if missing).")
 @overwrite_option
 @click.pass_context
 def command(
     ctx: click.Context,
     hotspots_path: Path | None,
     workspace: Path | None,
+    input_path: Path | None,
+    input_crs: str,
+    lon_col: str | None,
+    lat_col: str | None,
     method: str | None,
     by: str,
     levels: tuple[str, ...],
@@ -96,26 +94,27 @@ def command(
     """
     from .._errors import OutputError
     from ..hotspots.io import read_hotspots
-    from ..ranking import write_rankings
-    from ..store import Workspace
-    from .options import DEFAULT_WORKSPACE
+    from ..reports.rankings import write_rankings
+    from ..workflow import IncidentFilter, PointInput, load_incidents
 
-    quiet = is_quiet(ctx)
     if hotspots_path is None and method is None:
         raise click.UsageError("indique un GeoPackage HOTSPOTS o --method")
     if hotspots_path is not None and method is not None:
         raise click.UsageError("indique HOTSPOTS o --method, no ambos")
-    ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
-    incidents = ws.read_incidents() if (workspace is not None or ws.exists) else None
+    incidents = None
+    if input_path is not None or workspace is not None or DEFAULT_WORKSPACE.exists() or method:
+        # station stacks stay in: the summary and the methods leave them out themselves
+        incidents = load_incidents(
+            PointInput(input_path, workspace, lon_col, lat_col, input_crs),
+            IncidentFilter(include_at_station=True),
+        )
     if hotspots_path is not None:
         hotspots = read_hotspots(hotspots_path)
         synthetic = bool(hotspots.attrs.get("synthetic"))
     else:
         from ..hotspots import run_method
 
-        if incidents is None:
-            incidents = ws.read_incidents()  # raises the workspace's own error
-        hotspots = run_method(str(method), incidents, quiet=quiet)
+        hotspots = run_method(str(method), incidents, quiet=is_quiet(ctx))
         synthetic = False
     if incidents is not None:
         synthetic = synthetic or bool(incidents.attrs.get("synthetic", False))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .options import is_quiet, overwrite_option
+from .options import is_quiet, output_dir_option, overwrite_option
 
 EXAMPLES = """\b
 Examples:
@@ -19,16 +19,17 @@ Examples:
 
 def print_summary(result: object, quiet: bool) -> None:
     """Print the closing summary of a run: counts, time and the paths to open first."""
-    from ..pipeline import RunResult, fmt_int
+    from .._text import num
+    from ..pipeline import RunResult
 
     assert isinstance(result, RunResult)
     ing = result.counts.get("ingesta", {})
     click.echo("")
     click.secho(f"Listo en {result.timings.get('total', 0):.1f} s → {result.output}", bold=True)
     click.echo(
-        f"  {fmt_int(ing.get('rows_read', 0))} filas leídas, "
-        f"{fmt_int(ing.get('rows_accepted', 0))} aceptadas, "
-        f"{fmt_int(ing.get('rows_quarantined', 0))} en cuarentena"
+        f"  {num(ing.get('rows_read', 0))} filas leídas, "
+        f"{num(ing.get('rows_accepted', 0))} aceptadas, "
+        f"{num(ing.get('rows_quarantined', 0))} en cuarentena"
     )
     click.echo("  Abra primero:")
     for path in result.open_first:
@@ -37,13 +38,8 @@ def print_summary(result: object, quiet: bool) -> None:
 
 @click.command(name="run", epilog=EXAMPLES)
 @click.argument("config_path", metavar="CONFIG.toml", type=click.Path(path_type=Path))
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out/run"),
-    show_default=True,
-    help="Output folder (replaced only when the whole run succeeds).",
+@output_dir_option(
+    Path("out/run"), help="Output folder (replaced only when the whole run succeeds)."
 )
 @overwrite_option
 @click.pass_context
@@ -63,7 +59,6 @@ def command(ctx: click.Context, config_path: Path, output: Path, overwrite: bool
         output,
         overwrite=overwrite,
         quiet=quiet,
-        echo=lambda s: click.echo(s, err=True),
         command=" ".join(["parsc-geo", *sys.argv[1:]]),
     )
     print_summary(result, quiet)

@@ -7,16 +7,7 @@ from pathlib import Path
 import click
 
 from ..settings import SEED
-from .options import is_quiet, overwrite_option
-
-#: Labels of the written files in the terminal summary.
-_LABELS_ES = {
-    "incidents": "incidentes",
-    "messy_csv": "CSV con problemas",
-    "messy_kml": "KML con problemas",
-    "sectors": "sectores",
-    "manifest": "manifiesto",
-}
+from .options import is_quiet, output_dir_option, overwrite_option, seed_option
 
 EXAMPLES = """\b
 Examples:
@@ -27,7 +18,7 @@ Examples:
 
 
 @click.command(name="sample", epilog=EXAMPLES)
-@click.option("--seed", type=int, default=SEED, show_default=True, help="Random seed.")
+@seed_option(SEED)
 @click.option(
     "--start",
     default="2020-01",
@@ -48,15 +39,7 @@ Examples:
     show_default=True,
     help="Volume multiplier (1 = the real volume, scaled to SIDPPOL for other periods).",
 )
-@click.option(
-    "--output",
-    "-o",
-    "output",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("muestra_sintetica"),
-    show_default=True,
-    help="Folder receiving incidents/ and boundaries/.",
-)
+@output_dir_option(Path("muestra_sintetica"), help="Folder receiving incidents/ and boundaries/.")
 @overwrite_option
 @click.pass_context
 def command(
@@ -77,6 +60,7 @@ def command(
 
     """
     from ..datasets import write_sample
+    from ..labels_es import SAMPLE_FILES
 
     paths = write_sample(
         output, seed=seed, start=start, months=months, scale=scale, overwrite=overwrite
@@ -84,4 +68,4 @@ def command(
     if not is_quiet(ctx):
         click.echo("DATOS SINTÉTICOS — solo para demostración")
     for key in ("incidents", "messy_csv", "messy_kml", "sectors", "manifest"):
-        click.echo(f"{_LABELS_ES[key]}: {paths[key]}")
+        click.echo(f"{SAMPLE_FILES[key]}: {paths[key]}")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .ingest import build_options, ingest_options, print_summary
-from .options import is_quiet, overwrite_option
+from .ingest import build_options, print_summary
+from .options import files_argument, ingest_options, is_quiet, overwrite_option
 
 EPILOG = """\b
 Examples:
@@ -18,9 +18,7 @@ Examples:
 
 
 @click.command(name="validate", epilog=EPILOG)
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@files_argument
 @ingest_options
 @click.option(
     "--report",

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .._es import num
+from .._text import num
 
 if TYPE_CHECKING:
     import scipy.sparse as sp

@@ -22,6 +22,7 @@ not interpreted: whatever the data holds is evaluated as one set of incidents.
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
-from .._es import num
+from .._text import num
 from ..settings import SEED
 from .backtest import from_days, rolling_origin_folds, to_days
 from .candidates import History
@@ -59,10 +60,13 @@ OFFSETS: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), 
 AREA_RULE = "envolvente convexa de los incidentes de entrenamiento"
 
 
-def _announce(message: str, quiet: bool) -> None:
-    from ..hotspots._common import announce
+logger = logging.getLogger(__name__)
 
-    announce(message, quiet)
+
+def _announce(message: str, quiet: bool) -> None:
+    from .._messages import announce
+
+    announce(logger, message, quiet=quiet)
 
 
 @dataclass
@@ -93,6 +97,7 @@ def prepare_incidents(
     import shapely
     from pyproj import CRS
 
+    from ..incidents import select
     from ..projection import metric_crs
 
     if not isinstance(incidents, gpd.GeoDataFrame):
@@ -116,18 +121,17 @@ def prepare_incidents(
         raise InputDataError(
             "la evaluación usa un punto por incidente; hay geometrías que no son puntos"
         )
-    t = to_days(incidents[time_column].reset_index(drop=True))
-    keep = ~missing & np.isfinite(t)
+    # The project's one rule of usable incidents: located, and not stacked on a station.
+    usable = select(incidents.reset_index(drop=True))
+    record = usable.attrs["selection"]
+    t = to_days(usable[time_column].reset_index(drop=True))
+    keep = np.isfinite(t)
     dropped = {
-        "sin_geometria": int(missing.sum()),
-        "sin_fecha": int((~missing & ~np.isfinite(t)).sum()),
+        "sin_geometria": int(record["n_missing_geometry"]),
+        "en_comisaria": int(record["n_excluded_at_station"]),
+        "sin_fecha": int((~keep).sum()),
     }
-    if "at_station" in incidents.columns:
-        from ..hotspots._common import as_bool
-
-        station = as_bool(incidents["at_station"]) & keep
-        dropped["en_comisaria"] = int(station.sum())
-        keep &= ~station
+    incidents = usable.reset_index(drop=True)
     frame = incidents.loc[keep]
     target = (
         CRS.from_user_input(crs)

@@ -2,68 +2,39 @@
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import ConfigError, CRSError, InputDataError
-from ..schema import DAY_NAMES_ES, HOTSPOT_COLUMNS, modalidad_label
-from ..settings import CRS_GEOGRAPHIC, TIMEZONE
+from .._messages import announce as _announce
+from ..labels_es import METHODS as METHOD_NAMES
+from ..profile import (
+    dated_weekdays,
+    known_hours,
+    peak_days_by_group,
+    peak_hours_by_group,
+    top_modalidades_by_group,
+)
+from ..schema import HOTSPOT_COLUMNS
+from ..settings import CRS_GEOGRAPHIC
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
     from pyproj import CRS
 
+logger = logging.getLogger("parsc_geo.hotspots")
+
 #: Administrative columns filled with the majority value of the incidents in each hotspot.
 ADMIN_COLUMNS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
 
-#: Number of modalidades listed in ``top_modalidades``.
-TOP_MODALIDADES = 3
-#: Width (hours) of the peak-hour window in ``peak_hours``.
-PEAK_HOURS_WINDOW = 3
-#: Number of days listed in ``peak_days``.
-PEAK_DAYS = 2
-
-
-#: How each method is named in terminal messages.
-_METHOD_ES: dict[str, str] = {
-    "gistar": "Gi*",
-    "kde": "KDE",
-    "dbscan": "DBSCAN",
-    "hdbscan": "HDBSCAN",
-}
-
 
 def announce(message: str, quiet: bool) -> None:
-    """Print an automatic choice or a decision on stderr unless ``quiet``."""
-    if not quiet:
-        print(message, file=sys.stderr)
-
-
-#: Text values read as True in boolean columns of files (``at_station``, ``time_known``).
-_TRUE_TEXT = frozenset({"true", "t", "1", "yes", "y", "si", "sí", "s", "verdadero"})
-
-
-def as_bool(values: pd.Series) -> np.ndarray:
-    """Return a boolean column as a numpy array; text such as "false" or "0" is False.
-
-    Missing values are False. Files (GeoJSON, CSV) may store booleans as text, and
-    ``bool("false")`` is True, hence the explicit reading.
-    """
-    import pandas as pd
-
-    if values.dtype == bool:
-        return values.to_numpy(dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
-    for i, value in enumerate(values.astype("object").to_numpy()):
-        if isinstance(value, str):
-            out[i] = value.strip().casefold() in _TRUE_TEXT
-        elif not pd.isna(value):
-            out[i] = bool(value)
-    return out
+    """Announce an automatic choice or a decision (logged, see :mod:`parsc_geo._messages`)."""
+    _announce(logger, message, quiet=quiet)
 
 
 @dataclass
@@ -99,6 +70,7 @@ def prepare(
     import shapely
     from pyproj import CRS as _CRS
 
+    from ..incidents import select
     from ..projection import metric_crs
 
     if not isinstance(data, gpd.GeoDataFrame):
@@ -125,13 +97,9 @@ def prepare(
             f"(la primera en la fila {first + 1}: tipo {shapely.get_type_id(geoms[first])!r})",
             hint="los métodos de hotspots usan un punto por incidente",
         )
-    keep = ~missing
-    n_at_station = 0
-    if exclude_at_station and "at_station" in data.columns:
-        at_station = as_bool(data["at_station"])
-        n_at_station = int((at_station & keep).sum())
-        keep &= ~at_station
-    points = data.loc[keep].copy()
+    # the one rule of usable incidents: located, and not stacked on a station unless asked
+    points = select(data, include_at_station=not exclude_at_station)
+    n_at_station = points.attrs["selection"]["n_excluded_at_station"]
     target = _CRS.from_user_input(metric) if metric is not None else None
     if target is None and len(points) == 0 and len(data) == 0:
         # Nothing to analyse: any metric CRS will do; the method declines on the count.
@@ -170,7 +138,7 @@ def point_weights(points: pd.DataFrame, weights: str | None) -> np.ndarray:
         return np.ones(len(points))
     if weights not in points.columns:
         raise ConfigError(
-            f"la columna de pesos {weights!r} no está en los incidentes "
+            f"no se encontró la columna de pesos {weights!r} "
             f"(columnas: {', '.join(map(str, points.columns[:20]))})",
             hint="use weights='harm' para análisis ponderados por daño, o None para conteos",
         )
@@ -209,95 +177,6 @@ def _majority(members: pd.DataFrame, column: str, n_hotspots: int) -> list[Any]:
     return out
 
 
-def _top_modalidades(members: pd.DataFrame, n_hotspots: int, top: int) -> list[Any]:
-    out: list[Any] = [None] * n_hotspots
-    if "modalidad" not in members.columns:
-        return out
-    esp = (
-        members["delito_especifico"]
-        .astype("object")
-        .where(members["delito_especifico"].notna(), "")
-        if "delito_especifico" in members.columns
-        else ""
-    )
-    mod = members["modalidad"].astype("object").where(members["modalidad"].notna(), "")
-    frame = members[["_hid"]].copy()
-    frame["_esp"] = esp
-    frame["_mod"] = mod
-    pairs = frame.groupby(["_hid", "_esp", "_mod"], sort=False).size().reset_index(name="_c")
-    pairs["_label"] = [
-        modalidad_label(str(e), str(m))
-        for e, m in zip(pairs["_esp"].to_numpy(), pairs["_mod"].to_numpy(), strict=True)
-    ]
-    pairs = pairs[pairs["_label"] != ""]
-    labels = pairs.groupby(["_hid", "_label"], sort=False)["_c"].sum().reset_index()
-    labels = labels.sort_values(
-        ["_hid", "_c", "_label"], ascending=[True, False, True], kind="stable"
-    )
-    labels = labels.groupby("_hid", sort=False).head(top)
-    for hid, group in labels.groupby("_hid", sort=False):
-        out[int(str(hid))] = "; ".join(
-            f"{lab} ({c})" for lab, c in zip(group["_label"], group["_c"], strict=True)
-        )
-    return out
-
-
-def _local_times(members: pd.DataFrame) -> pd.Series | None:
-    import pandas as pd
-
-    if "occurred_at" not in members.columns:
-        return None
-    times = pd.to_datetime(members["occurred_at"], errors="coerce")
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert(TIMEZONE)
-    return times
-
-
-def _peak_hours(
-    members: pd.DataFrame, times: pd.Series | None, n_hotspots: int, window: int
-) -> list[Any]:
-    out: list[Any] = [None] * n_hotspots
-    if times is None:
-        return out
-    known = times.notna().to_numpy().copy()
-    if "time_known" in members.columns:
-        known &= as_bool(members["time_known"])
-    if not known.any():
-        return out
-    hid = members["_hid"].to_numpy()[known]
-    hours = times.dt.hour.to_numpy()[known].astype(np.int64)
-    table = np.zeros((n_hotspots, 24), dtype=np.int64)
-    np.add.at(table, (hid, hours), 1)
-    windows = sum(np.roll(table, -k, axis=1) for k in range(window))
-    start = np.argmax(windows, axis=1)
-    for h in np.unique(hid):
-        s = int(start[h])
-        end = s + window if s + window <= 24 else s + window - 24
-        out[int(h)] = f"{s}–{end} h"
-    return out
-
-
-def _peak_days(
-    members: pd.DataFrame, times: pd.Series | None, n_hotspots: int, top: int
-) -> list[Any]:
-    out: list[Any] = [None] * n_hotspots
-    if times is None:
-        return out
-    known = times.notna().to_numpy().copy()
-    if not known.any():
-        return out
-    hid = members["_hid"].to_numpy()[known]
-    days = times.dt.day_of_week.to_numpy()[known].astype(np.int64)
-    table = np.zeros((n_hotspots, 7), dtype=np.int64)
-    np.add.at(table, (hid, days), 1)
-    for h in np.unique(hid):
-        counts = table[h]
-        order = np.lexsort((np.arange(7), -counts))
-        chosen = [int(d) for d in order[:top] if counts[d] > 0]
-        out[int(h)] = ", ".join(DAY_NAMES_ES[d] for d in chosen)
-    return out
-
-
 def describe(
     prepared: Prepared,
     membership: np.ndarray,
@@ -333,9 +212,8 @@ def describe(
     Notes
     -----
     Administrative columns hold the most frequent value among the hotspot's incidents (ties go
-    to the alphabetically first), None without incidents or values. Peak hours are the
-    :data:`PEAK_HOURS_WINDOW`-hour window with most incidents of known time (earliest start on
-    ties); peak days the :data:`PEAK_DAYS` weekdays with most incidents (Monday first on ties).
+    to the alphabetically first), None without incidents or values. ``top_modalidades``,
+    ``peak_hours`` and ``peak_days`` are the profile of :mod:`parsc_geo.profile`.
     """
     import geopandas as gpd
     import pandas as pd
@@ -369,10 +247,12 @@ def describe(
     }
     for column in ADMIN_COLUMNS:
         table[column] = _majority(members, column, n_h)
-    times = _local_times(members)
-    table["top_modalidades"] = _top_modalidades(members, n_h, TOP_MODALIDADES)
-    table["peak_hours"] = _peak_hours(members, times, n_h, PEAK_HOURS_WINDOW)
-    table["peak_days"] = _peak_days(members, times, n_h, PEAK_DAYS)
+    hid = members["_hid"].to_numpy()
+    table["top_modalidades"] = top_modalidades_by_group(members, hid, n_h)
+    rows, hours = known_hours(members)
+    table["peak_hours"] = peak_hours_by_group(hid[rows], hours, n_h)
+    rows, weekdays = dated_weekdays(members)
+    table["peak_days"] = peak_days_by_group(hid[rows], weekdays, n_h)
     frame = pd.DataFrame(table)
     for column in (*ADMIN_COLUMNS, "top_modalidades", "peak_hours", "peak_days"):
         frame[column] = frame[column].astype(object)
@@ -420,5 +300,5 @@ def empty(
     out.attrs["parameters"] = {"method": method, **parameters, "declined": reason}
     out.attrs["reason"] = reason
     out.attrs["reason_es"] = reason_es or reason
-    announce(f"{_METHOD_ES.get(method, method)}: ningún hotspot — {reason_es or reason}", quiet)
+    announce(f"{METHOD_NAMES.get(method, method)}: ningún hotspot — {reason_es or reason}", quiet)
     return out

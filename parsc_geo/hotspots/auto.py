@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._es import num
+from .._text import num
 from ._common import announce, describe, empty, prepare
 
 if TYPE_CHECKING:

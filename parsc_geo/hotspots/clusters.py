@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .._es import num
+from .._text import num
 from .._validate import check_choice, check_positive
 from ..settings import MIN_CELL_SIZE_M
 from ._common import Prepared, announce, describe, empty, prepare

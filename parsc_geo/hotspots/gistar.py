@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .._es import num
+from .._text import num
 from .._validate import check_choice, check_positive
-from ..settings import MIN_CELL_SIZE_M
+from ..grid import auto_cell_size, extent_size
 from ._common import announce, describe, empty, point_weights, prepare
 
 if TYPE_CHECKING:
@@ -23,8 +23,6 @@ METHOD = "gistar"
 MIN_INCIDENTS = 30
 #: Fewest grid cells for the normal approximation of Gi* to be meaningful.
 MIN_CELLS = 30
-#: Automatic cell size: the shorter side of the incidents' extent divided by this (sfhotspot).
-CELL_SIZE_DIVISOR = 50
 #: Confidence levels of the classes, most confident first: (label suffix, largest p-value).
 CONFIDENCE_LEVELS: tuple[tuple[str, float], ...] = (("99", 0.01), ("95", 0.05), ("90", 0.10))
 GI_CLASSES: tuple[str, ...] = (
@@ -195,21 +193,6 @@ def classify(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     return out
 
 
-def _nice(value: float) -> float:
-    """Round a length to 10 m, never below :data:`parsc_geo.settings.MIN_CELL_SIZE_M`."""
-    if value <= MIN_CELL_SIZE_M:
-        return float(MIN_CELL_SIZE_M)
-    return float(max(MIN_CELL_SIZE_M, round(value / 10.0) * 10.0))
-
-
-def auto_cell_size(x: np.ndarray, y: np.ndarray) -> float:
-    """Return the automatic cell size: the shorter extent side / 50, ≥ 50 m, to 10 m."""
-    if len(x) == 0:
-        return float(MIN_CELL_SIZE_M)
-    shorter = min(float(np.ptp(x)), float(np.ptp(y)))
-    return _nice(shorter / CELL_SIZE_DIVISOR)
-
-
 def hotspot_gistar(
     data: gpd.GeoDataFrame,
     *,
@@ -333,8 +316,10 @@ def hotspot_gistar(
     else:
         auto = cell_size is None
         if cell_size is None:
-            cell_size = auto_cell_size(prepared.x, prepared.y)
-            announce(f"Gi*: celda de {num(cell_size)} m (extensión / {CELL_SIZE_DIVISOR})", quiet)
+            choice = auto_cell_size(*extent_size(prepared.x, prepared.y), purpose="counts")
+            cell_size = choice.size
+            announce(f"Gi*: celda de {num(cell_size)} m ({choice.rule_es})", quiet)
+            params.update(cell_size_rule=choice.rule)
         params.update(cell_size=float(cell_size), cell_size_auto=auto)
     auto_distance = distance is None and neighbours == "distance"
     if neighbours == "distance" and distance is None:

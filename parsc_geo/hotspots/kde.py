@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, InsufficientDataError
-from .._es import num
+from .._text import num
 from ..settings import KERNEL
-from ._common import announce, describe, empty, prepare
+from ._common import announce, describe, empty, point_weights, prepare
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -128,11 +128,17 @@ def hotspot_kde(
     from rasterio import features
     from scipy import ndimage
 
-    from ..density import kernel_density
+    from ..density import check_parameters, kernel_density
 
+    # every parameter is checked before the method may decline for lack of data
     kind, value = parse_threshold(threshold)
     if int(min_count) != min_count or min_count < 1:
         raise ConfigError(f"min_count debe ser un entero positivo; se recibió {min_count!r}")
+    check_parameters(
+        kernel=kernel, bandwidth=bandwidth, bandwidth_adjust=bandwidth_adjust, cell_size=cell_size
+    )
+    if isinstance(weights, str) and hasattr(data, "columns") and weights not in data.columns:
+        point_weights(data, weights)
     prepared = prepare(data, exclude_at_station=exclude_at_station)
     params: dict[str, Any] = {
         "threshold": threshold,

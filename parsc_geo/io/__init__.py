@@ -1,78 +1,15 @@
-"""Readers of incident files and writers of quarantine files and ingestion reports.
+"""Input and output of tables and points: every incident file is read through this package.
 
-Formats: CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ.
+:mod:`~parsc_geo.io.readers` dispatches a file to its reader by suffix (:mod:`~parsc_geo.io.csv`
+— the one CSV reader —, :mod:`~parsc_geo.io.excel`, :mod:`~parsc_geo.io.vector`,
+:mod:`~parsc_geo.io.kml`); :mod:`~parsc_geo.io.columns`, :mod:`~parsc_geo.io.coords` and
+:mod:`~parsc_geo.io.dates` interpret columns, coordinates and dates;
+:mod:`~parsc_geo.io.points` reads incident points for every analysis (:func:`read_points`);
+:mod:`~parsc_geo.io.writers` writes tables, quarantine files and reports atomically.
 """
 
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
-
-from .._errors import InputDataError
 from ._table import RawTable
+from .points import read_points
+from .readers import SUFFIXES, read_incident_file
 
-#: File suffix → reader kind.
-SUFFIXES: dict[str, str] = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "csv",
-    ".xlsx": "xlsx",
-    ".xlsm": "xlsx",
-    ".geojson": "vector",
-    ".json": "vector",
-    ".gpkg": "vector",
-    ".shp": "vector",
-    ".zip": "vector",
-    ".kml": "kml",
-    ".kmz": "kml",
-}
-
-
-def read_incident_file(path: str | Path, **options: Any) -> RawTable:
-    """Read any supported incident file into a :class:`RawTable`.
-
-    Parameters
-    ----------
-    path
-        The file; its suffix chooses the reader.
-    **options
-        ``encoding``, ``delimiter`` (CSV), ``progress`` (CSV), ``sheet`` (XLSX), ``layer``
-        (GeoPackage). Options that do not apply to the format are ignored.
-
-    Raises
-    ------
-    InputDataError
-        When the file is missing, of an unsupported type, or unreadable.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise InputDataError(
-            f"{path.name}: tipo de archivo no admitido {path.suffix!r}",
-            hint="use CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML o KMZ",
-        )
-    if kind == "csv":
-        from .csv import read_csv
-
-        return read_csv(
-            path,
-            encoding=options.get("encoding"),
-            delimiter=options.get("delimiter"),
-            progress=bool(options.get("progress", False)),
-        )
-    if kind == "xlsx":
-        from .excel import read_xlsx
-
-        return read_xlsx(path, sheet=options.get("sheet"))
-    if kind == "kml":
-        from .kml import read_kml
-
-        return read_kml(path)
-    from .vector import read_vector
-
-    return read_vector(path, layer=options.get("layer"))
-
-
-__all__ = ["SUFFIXES", "RawTable", "read_incident_file"]
+__all__ = ["SUFFIXES", "RawTable", "read_incident_file", "read_points"]

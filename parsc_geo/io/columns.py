@@ -8,12 +8,11 @@ precedence over recognition.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Final
 
 from .._errors import ConfigError
+from .._text import fold_key as fold_name
 
 #: Canonical field → accepted column names (folded), in order of preference.
 FIELD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
@@ -162,21 +161,6 @@ KML_FALLBACKS: Final[dict[str, tuple[str, ...]]] = {
     "label_folder": ("FOLDER",),
     "datetime": ("KML_WHEN",),
 }
-
-
-def fold_name(name: object) -> str:
-    """Fold a column name for matching: upper case, no accents, runs of punctuation as ``_``.
-
-    Examples
-    --------
-    >>> fold_name("Año del hecho")
-    'ANO_DEL_HECHO'
-    >>> fold_name(" Latitud ")
-    'LATITUD'
-    """
-    s = unicodedata.normalize("NFKD", str(name).replace("\ufeff", ""))
-    s = "".join(c for c in s if not unicodedata.combining(c)).upper()
-    return re.sub(r"[^A-Z0-9]+", "_", s).strip("_")
 
 
 def parse_column_mapping(text: str | Iterable[str] | None) -> dict[str, str]:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .._text import strip_accents
 from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
@@ -169,14 +170,10 @@ def _parse_datetime_core(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndar
 
 
 def _spanish_date(text: str) -> _dt.date | None:
-    import unicodedata
-
     m = _MONTH_RE.match(text)
     if not m:
         return None
-    month_name = (
-        unicodedata.normalize("NFKD", m.group(2)).encode("ascii", "ignore").decode().upper()
-    )
+    month_name = strip_accents(m.group(2)).upper()
     month = _MONTHS_ES.get(month_name)
     if month is None:
         return None

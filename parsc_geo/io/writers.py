@@ -1,12 +1,15 @@
-"""Atomic writers of quarantine files and ingestion reports."""
+"""Atomic writers of tables (CSV, XLSX), quarantine files and ingestion reports."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._atomic import write_bytes_atomic
+import numpy as np
+
+from .._atomic import atomic_path, write_bytes_atomic
 from .._errors import OutputError
 
 if TYPE_CHECKING:
@@ -48,3 +51,101 @@ def write_report(report: dict[str, Any], path: str | Path, *, overwrite: bool = 
     text = json.dumps(report, indent=2, ensure_ascii=False, default=str, sort_keys=False)
     write_bytes_atomic(target, (text + "\n").encode("utf-8"), overwrite=overwrite)
     return target
+
+
+def write_table(
+    table: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    title: str | None = None,
+    overwrite: bool = False,
+    synthetic: bool = False,
+) -> Path:
+    """Write a published table as CSV or XLSX (by the file suffix), atomically.
+
+    Parameters
+    ----------
+    table
+        The table, with its published (Spanish) headers.
+    path
+        ``.csv`` (UTF-8 with BOM, so that Excel shows accents) or ``.xlsx``.
+    title
+        Title row of the XLSX sheet.
+    overwrite
+        Replace an existing file.
+    synthetic
+        Mark the table as synthetic data: an ``Aviso`` column holding
+        :data:`parsc_geo.settings.SYNTHETIC_BANNER` in CSV, a red banner row in XLSX.
+
+    Raises
+    ------
+    OutputError
+        The file exists without ``overwrite``, its folder is missing, or the suffix is unknown.
+    """
+    from ..settings import SYNTHETIC_BANNER
+
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise OutputError(
+            f"{target}: las tablas se escriben como .csv o .xlsx; se recibió {suffix!r}"
+        )
+    if not target.parent.exists():
+        raise OutputError(f"la carpeta {target.parent} no existe", hint="créela primero")
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        try:
+            if suffix == ".csv":
+                out = table.copy()
+                if synthetic:
+                    out.insert(0, "Aviso", SYNTHETIC_BANNER)
+                tmp.write_bytes(out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+            else:
+                _write_xlsx(table, tmp, title=title, synthetic=synthetic)
+        except OSError as exc:
+            raise OutputError(f"no se puede escribir {target}: {exc}") from exc
+    return target
+
+
+def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic: bool) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    from .._xlsx import freeze_xlsx
+    from ..settings import SYNTHETIC_BANNER
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Ranking"
+    if title:
+        ws.append([title])
+        ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
+    if synthetic:
+        ws.append([SYNTHETIC_BANNER])
+        ws.cell(ws.max_row, 1).font = Font(bold=True, color="C00000")
+    ws.append([str(c) for c in table.columns])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9D9D9")
+    header_row = ws.max_row
+    for row in table.itertuples(index=False):
+        ws.append([None if _is_missing(v) else _plain(v) for v in row])
+    ws.freeze_panes = ws.cell(header_row + 1, 1)
+    for index, column in enumerate(table.columns, start=1):
+        width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))])
+        ws.column_dimensions[ws.cell(header_row, index).column_letter].width = min(width + 2, 60)
+    wb.save(path)
+    freeze_xlsx(path)
+
+
+def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value

@@ -108,28 +108,46 @@ RUNTIME_JS: Final = r"""
     }
   });
   // Clustered incidents with one layer-control toggle per fenómeno and a month filter.
+  // Public maps (d.public): one marker per generalised place and fenómeno, weighing d.w[i]
+  // incidents, whose popup lists categories and counts only (see parsc_geo.privacy).
   P.incidents = function (map, d, toggles) {
     var container = map.getContainer();
+    var weight = function (i) { return d.public ? d.w[i] : 1; };
     // data-parsc-ready = "1" once every visible point is in the cluster layer (tests, benchmarks).
-    var cluster = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
+    var options = {chunkedLoading: true, showCoverageOnHover: false,
       maxClusterRadius: 45, disableClusteringAtZoom: 18, chunkInterval: 1000, chunkDelay: 10,
       chunkProgress: function (done, total) {
         if (done >= total) { container.setAttribute("data-parsc-ready", "1"); }
-      }});
+      }};
+    if (d.public) {
+      // a cluster shows the incidents it holds, not its markers (numbers only, no data text)
+      options.iconCreateFunction = function (c) {
+        var total = 0;
+        c.getAllChildMarkers().forEach(function (mk) { total += weight(mk.parscIndex); });
+        var size = total < 10 ? "small" : (total < 100 ? "medium" : "large");
+        var box = P.el("div"), span = P.el("span", String(total));
+        box.appendChild(span);
+        return L.divIcon({html: box, className: "marker-cluster marker-cluster-" + size,
+                          iconSize: L.point(40, 40)});
+      };
+    }
+    var cluster = L.markerClusterGroup(options);
     var renderer = L.canvas({padding: 0.5});
-    var n = d.lat.length, markers = new Array(n), active = {}, month = -1;
+    var n = d.lat.length, markers = new Array(n), active = {}, month = -1, total = 0;
+    for (var t = 0; t < n; t++) { total += weight(t); }
     var scale = Math.pow(10, d.decimals);
     Object.keys(toggles).forEach(function (k) { active[k] = map.hasLayer(toggles[k]); });
     function popup(i) {
-      var rows = [["Delito", d.modalidades[d.m[i]]], ["Genérico", d.generico_labels[d.g[i]]]];
       if (d.public) {
-        rows.push(["Mes", d.month_labels[d.mo[i]]]);
-        if (d.h[i] >= 0) { rows.push(["Franja horaria", d.hour_bands[d.h[i]]]); }
-      } else {
-        rows.push(["Fecha", d.dates[d.dt[i]]]);
-        rows.push(["Hora", d.h[i] >= 0 ? (d.h[i] < 10 ? "0" : "") + d.h[i] + ":00–" +
-                   (d.h[i] < 9 ? "0" : "") + (d.h[i] + 1) + ":00" : "sin hora"]);
+        var items = d.c[i].map(function (pair) { return [d.cats[pair[0]], String(pair[1])]; });
+        items.push(["Total en este lugar", String(d.w[i])]);
+        items.push(["Lugar generalizado", "centro de una celda de " + d.cell[i] + " m"]);
+        return P.table(items, d.fenomeno_labels[d.f[i]]);
       }
+      var rows = [["Delito", d.modalidades[d.m[i]]], ["Genérico", d.generico_labels[d.g[i]]]];
+      rows.push(["Fecha", d.dates[d.dt[i]]]);
+      rows.push(["Hora", d.h[i] >= 0 ? (d.h[i] < 10 ? "0" : "") + d.h[i] + ":00–" +
+                 (d.h[i] < 9 ? "0" : "") + (d.h[i] + 1) + ":00" : "sin hora"]);
       rows.push(["Sector", d.sectors[d.s[i]]]);
       return P.table(rows, d.fenomeno_labels[d.f[i]]);
     }
@@ -154,16 +172,17 @@ RUNTIME_JS: Final = r"""
     var counter = null;
     function refresh() {
       cluster.clearLayers();
-      var list = [];
+      var list = [], visible = 0;
       for (var i = 0; i < n; i++) {
         if (active[d.fenomenos[d.f[i]]] && (month < 0 || d.mo[i] === month)) {
           list.push(marker(i));
+          visible += weight(i);
         }
       }
       container.setAttribute("data-parsc-ready", list.length ? "0" : "1");
       cluster.addLayers(list);
-      if (counter) { counter.textContent = list.length + " de " + n + " incidentes visibles"; }
-      container.setAttribute("data-parsc-visible-incidents", String(list.length));
+      if (counter) { counter.textContent = visible + " de " + total + " incidentes visibles"; }
+      container.setAttribute("data-parsc-visible-incidents", String(visible));
     }
     map.on("overlayadd overlayremove", function (e) {
       Object.keys(toggles).forEach(function (k) {

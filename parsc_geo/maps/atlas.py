@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import settings
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
+from .._text import fold as _fold
+from .._text import slug
+from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
     add_layer_control,
@@ -39,11 +40,12 @@ from .layers import (
     add_gistar,
     add_hotspots,
     add_incidents,
+    add_public_places,
     add_sectors,
     add_stations,
     rank_within,
 )
-from .public import generalisation_text
+from .public import PublicData, prepare_public
 
 if TYPE_CHECKING:
     import folium
@@ -74,14 +76,7 @@ class BuiltMap:
 
 def slugify(text: str) -> str:
     """Return an ASCII file-name slug of ``text`` (``San José B`` → ``san-jose-b``)."""
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", folded.lower()).strip("-")
-    return slug or "sin-nombre"
-
-
-def _fold(text: Any) -> str:
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"\s+", " ", folded).strip().upper()
+    return slug(text, sep="-", default="sin-nombre")
 
 
 def period_text(incidents: gpd.GeoDataFrame) -> str | None:
@@ -178,9 +173,8 @@ def _finish(
     period: str | None,
     source: str,
     parameters: Mapping[str, Any] | None,
-    public: bool,
+    rule: PrivacyRule | None,
     synthetic: bool,
-    grid_m: float | None,
     generated: dt.datetime | None,
 ) -> None:
     add_title_block(
@@ -191,12 +185,18 @@ def _finish(
         source=source,
         generated=generated,
         parameters=parameters,
-        public=public,
-        generalisation=generalisation_text(grid_m) if public else None,
+        public=rule is not None,
+        generalisation=rule.describe() if rule is not None else None,
+        extra=[("Privacidad", f"regla v{RULE_VERSION}, k = {rule.k}")] if rule is not None else (),
     )
     if synthetic:
         add_synthetic_banner(m)
     add_layer_control(m)
+
+
+def _public_rule(grid_m: float | None, privacy_k: int | None) -> PrivacyRule:
+    """Return the privacy rule of public maps with the given grid and k (defaults otherwise)."""
+    return PrivacyRule.from_options(k=privacy_k, grid_m=grid_m)
 
 
 def _density_for(
@@ -212,6 +212,7 @@ def _density_for(
     still contribute near the edges. Incidents stacked at a police station are left out, as
     the hotspot methods do.
     """
+    from .._text import as_bool
     from ..density import kernel_density
     from ..projection import metric_crs
 
@@ -221,7 +222,7 @@ def _density_for(
     pts = incidents.to_crs(crs)
     pts = pts[pts.within(context)]
     if "at_station" in pts.columns:
-        pts = pts[~pts["at_station"].fillna(False).astype(bool)]
+        pts = pts[~as_bool(pts["at_station"])]
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
     minx, miny, maxx, maxy = metric_area.total_bounds
@@ -248,6 +249,9 @@ def build_province_map(
     tiles: str | None = "OpenStreetMap",
     grid_m: float | None = None,
     generated: dt.datetime | None = None,
+    privacy_k: int | None = None,
+    public_data: PublicData | None = None,
+    density_options: Mapping[str, Any] | None = None,
 ) -> BuiltMap:
     """Build the map of one province: boundaries, stations, incidents, density, hotspots.
 
@@ -263,9 +267,16 @@ def build_province_map(
         Hotspots of any method (``schema.HOTSPOT_COLUMNS``); those touching the province are
         drawn.
     density
-        A :class:`parsc_geo.density.DensityRaster` of the province, or None for none.
-    public, synthetic, period, source, parameters, tiles, grid_m, generated
+        A :class:`parsc_geo.density.DensityRaster` of the province, or None for none. Public
+        maps ignore it and compute the density from the generalised incidents.
+    public, synthetic, period, source, parameters, tiles, grid_m, generated, privacy_k
         See :func:`write_atlas`.
+    public_data
+        Public maps: the privacy rule already applied to every incident and hotspot method
+        (:func:`parsc_geo.maps.public.prepare_public`; :func:`write_atlas` computes it once for
+        all its maps). None: computed here from ``incidents`` and ``hotspots``.
+    density_options
+        Keyword arguments of the density computed on public maps.
 
     Returns
     -------
@@ -288,7 +299,16 @@ def build_province_map(
             hint=f"use una de {', '.join(sorted(provinces['provincia']))}",
         )
     name = str(match["provincia"].iloc[0])
-    if "provincia" in incidents.columns and incidents["provincia"].notna().any():
+    rule = None
+    if public:
+        data = public_data or prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k))
+        rule = data.rule
+        points = data.incidents.points
+        # places by their own location: each is drawn whole, with its k or more incidents
+        inc = points[points.to_crs(match.crs).within(match.union_all())]
+        hotspots = data.hotspots
+        density = _density_for(points, match, options=density_options)
+    elif "provincia" in incidents.columns and incidents["provincia"].notna().any():
         inc = incidents[incidents["provincia"].map(_fold) == _fold(name)]
     else:
         inc = incidents[incidents.to_crs(match.crs).within(match.union_all())]
@@ -303,11 +323,17 @@ def build_province_map(
         summary["density"] = add_density(m, density)
     summary["boundaries"] = add_boundaries(m, provinces=match, districts=districts)
     hs = _hotspots_for(hotspots, match, name)
-    summary["gistar"] = add_gistar(m, hs, show=not _has_polygons(hs)) if hs is not None else {}
-    summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
+    k = rule.k if rule is not None else None
+    summary["gistar"] = (
+        add_gistar(m, hs, show=not _has_polygons(hs), public_k=k) if hs is not None else {}
+    )
+    summary["hotspots"] = add_hotspots(m, hs, public_k=k) if hs is not None else {}
     summary["stations"] = add_stations(m, stations)
     summary["top_hotspots"] = _top_hotspots(hs)
-    summary.update(add_incidents(m, inc, public=public, grid_m=grid_m))
+    if rule is not None:
+        summary.update(add_public_places(m, inc, rule, withheld=data.incidents.n_withheld))
+    else:
+        summary.update(add_incidents(m, inc))
     _finish(
         m,
         title=title,
@@ -315,9 +341,8 @@ def build_province_map(
         period=period or period_text(inc),
         source=source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE),
         parameters=parameters,
-        public=public,
+        rule=rule,
         synthetic=synthetic,
-        grid_m=grid_m,
         generated=generated,
     )
     summary["period"] = period or period_text(inc)
@@ -339,6 +364,9 @@ def build_comisaria_map(
     tiles: str | None = "OpenStreetMap",
     grid_m: float | None = None,
     generated: dt.datetime | None = None,
+    privacy_k: int | None = None,
+    public_data: PublicData | None = None,
+    density_options: Mapping[str, Any] | None = None,
 ) -> BuiltMap:
     """Build the map of one comisaría: sectors and subsectors with counts, incidents, hotspots.
 
@@ -352,6 +380,8 @@ def build_comisaria_map(
         Value of the sector layer's ``comisaria`` column.
     hotspots, density, public, synthetic, period, source, parameters, tiles, grid_m, generated
         See :func:`build_province_map` and :func:`write_atlas`.
+    privacy_k, public_data, density_options
+        See :func:`build_province_map`.
 
     Returns
     -------
@@ -370,7 +400,16 @@ def build_comisaria_map(
         )
     own = own.to_crs(settings.CRS_GEOGRAPHIC)
     area = own.union_all()
-    inc = incidents[incidents.to_crs(settings.CRS_GEOGRAPHIC).within(area)]
+    rule = None
+    if public:
+        data = public_data or prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k))
+        rule = data.rule
+        points = data.incidents.points
+        inc = points[points.to_crs(settings.CRS_GEOGRAPHIC).within(area)]
+        hotspots = data.hotspots
+        density = _density_for(points, own, COMISARIA_MARGIN_M, density_options)
+    else:
+        inc = incidents[incidents.to_crs(settings.CRS_GEOGRAPHIC).within(area)]
     from ..projection import metric_crs
 
     crs = metric_crs(own)
@@ -387,12 +426,18 @@ def build_comisaria_map(
         summary["density"] = add_density(m, density)
     summary["boundaries"] = add_boundaries(m, districts=districts)
     hs = _within(hotspots, own)
-    summary["gistar"] = add_gistar(m, hs, show=not _has_polygons(hs)) if hs is not None else {}
-    summary["subsectors"] = add_sectors(m, own, inc)
-    summary["hotspots"] = add_hotspots(m, hs) if hs is not None else {}
+    k = rule.k if rule is not None else None
+    summary["gistar"] = (
+        add_gistar(m, hs, show=not _has_polygons(hs), public_k=k) if hs is not None else {}
+    )
+    summary["subsectors"] = add_sectors(m, own, inc, public_k=k)
+    summary["hotspots"] = add_hotspots(m, hs, public_k=k) if hs is not None else {}
     summary["stations"] = add_stations(m, stations)
     summary["top_hotspots"] = _top_hotspots(hs)
-    summary.update(add_incidents(m, inc, public=public, grid_m=grid_m))
+    if rule is not None:
+        summary.update(add_public_places(m, inc, rule, withheld=data.incidents.n_withheld))
+    else:
+        summary.update(add_incidents(m, inc))
     province = ""
     if len(districts):
         province = f", provincia de {str(districts['provincia'].mode().iloc[0]).title()}"
@@ -403,9 +448,8 @@ def build_comisaria_map(
         period=period or period_text(inc),
         source=source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE),
         parameters=parameters,
-        public=public,
+        rule=rule,
         synthetic=synthetic,
-        grid_m=grid_m,
         generated=generated,
     )
     summary["period"] = period or period_text(inc)
@@ -416,8 +460,7 @@ def _index_html(
     entries: Sequence[tuple[str, BuiltMap]],
     *,
     synthetic: bool,
-    public: bool,
-    grid_m: float | None,
+    rule: PrivacyRule | None,
     generated: dt.datetime,
     source: str,
 ) -> str:
@@ -427,8 +470,9 @@ def _index_html(
         else ""
     )
     notice = (
-        f'<p class="notice public">Mapas públicos. {esc(generalisation_text(grid_m))}</p>'
-        if public
+        f'<p class="notice public">Mapas públicos. {esc(rule.describe())} Lo generalizado y '
+        f'suprimido se detalla en <a href="{REPORT_NAME}">{REPORT_NAME}</a>.</p>'
+        if rule is not None
         else f'<p class="notice">{esc(settings.INTERNAL_NOTICE)}</p>'
     )
     sections = []
@@ -504,6 +548,7 @@ def write_atlas(
     assets_dir: Path | None = None,
     density_options: Mapping[str, Any] | None = None,
     generated: dt.datetime | None = None,
+    privacy_k: int | None = None,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -512,18 +557,22 @@ def write_atlas(
     incidents
         Incident table (canonical schema; assignment columns used when present).
     hotspots
-        Hotspots of any methods (ranked or not); each map draws those touching its area.
+        Hotspots of any methods (ranked or not); each map draws those touching its area. Public
+        maps draw zones of the same methods computed again from the generalised incidents.
     densities
         Density rasters keyed by province name or ``"comisaria:<name>"`` (case and accents
         ignored); missing ones are
         computed with :func:`parsc_geo.density.kernel_density` (defaults, masked to the area;
         incidents stacked at stations excluded). Pass ``{}`` to compute all, as None does.
+        Public maps ignore them: their densities come from the generalised incidents.
     sectors
         Sector layer; one map per comisaría in it.
     output_dir
         Folder for the pages (created).
     public
-        Public maps (see :mod:`parsc_geo.maps.public`); default internal maps.
+        Public maps following the privacy rule of :mod:`parsc_geo.privacy` (no sensitive
+        incident located, places of at least ``privacy_k`` incidents, no free text), with
+        ``privacidad.json`` beside the pages; default internal maps.
     offline
         Single self-contained files (Leaflet and parsc-geo's runtime inlined, no base tiles).
         Otherwise (default) they are written once into ``output_dir/lib/`` and every page
@@ -542,7 +591,8 @@ def write_atlas(
     source
         Data source text.
     grid_m
-        Public grid in metres (default :data:`parsc_geo.settings.PUBLIC_GRID_M`).
+        Finest grid of public maps in metres (default
+        :data:`parsc_geo.settings.PUBLIC_GRID_M`).
     assets_dir
         Folder of npm-style packages to take Leaflet from (see
         :func:`parsc_geo.maps.offline.resolve_asset`; default: the xstatic packages).
@@ -552,11 +602,15 @@ def write_atlas(
     generated
         Generation time shown in the pages; default ``SOURCE_DATE_EPOCH`` when set (the
         reproducible-builds convention: same input, same bytes), else now.
+    privacy_k
+        Public maps: minimum number of incidents behind every place and count (default
+        :data:`parsc_geo.privacy.DEFAULT_K`).
 
     Returns
     -------
     list of pathlib.Path
-        The pages written, ``index.html`` last (the ``lib/`` files are not listed).
+        The pages written, ``index.html`` last (the ``lib/`` files and ``privacidad.json`` are
+        not listed).
 
     Raises
     ------
@@ -578,8 +632,13 @@ def write_atlas(
     if offline:
         tiles = None
     src = source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE)
+    public_data = (
+        prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k)) if public else None
+    )
     common: dict[str, Any] = {
         "public": public,
+        "public_data": public_data,
+        "density_options": density_options,
         "synthetic": synthetic,
         "period": period or period_text(incidents),
         "source": src,
@@ -608,6 +667,8 @@ def write_atlas(
         used.add(stem)
         plan.append((kind, name, f"{stem}.html"))
     targets = [out_dir / f for _, _, f in plan] + [out_dir / "index.html"]
+    if public:
+        targets.append(out_dir / REPORT_NAME)
     existing = [str(t) for t in targets if t.exists()]
     if existing and not overwrite:
         raise OutputError(
@@ -621,8 +682,8 @@ def write_atlas(
     for kind, name, filename in plan:
         if kind == "provincia":
             area = provinces[provinces["provincia"] == name]
-            raster = given.get(_fold(name))
-            if raster is None:
+            raster = given.get(_fold(name)) if not public else None
+            if raster is None and not public:
                 raster = _density_for(incidents, area, options=density_options)
             built = build_province_map(
                 incidents, province=name, hotspots=hotspots, density=raster, **common
@@ -630,8 +691,8 @@ def write_atlas(
         else:
             assert sectors is not None
             own = sectors[sectors["comisaria"].astype(str) == name]
-            raster = given.get(_fold(f"comisaria:{name}"))
-            if raster is None:
+            raster = given.get(_fold(f"comisaria:{name}")) if not public else None
+            if raster is None and not public:
                 raster = _density_for(incidents, own, COMISARIA_MARGIN_M, density_options)
             built = build_comisaria_map(
                 incidents, sectors, comisaria=name, hotspots=hotspots, density=raster, **common
@@ -647,10 +708,36 @@ def write_atlas(
     index = _index_html(
         [(f, b) for f, b, _ in pages],
         synthetic=synthetic,
-        public=public,
-        grid_m=grid_m,
+        rule=public_data.rule if public_data is not None else None,
         generated=generated,
         source=src,
     )
     written.append(write_text_atomic(out_dir / "index.html", index, overwrite=overwrite))
+    if public_data is not None:
+        write_privacy_report(out_dir, _privacy_report(public_data, pages), overwrite=overwrite)
     return written
+
+
+def _privacy_report(data: PublicData, pages: Sequence[tuple[str, BuiltMap, str]]) -> dict[str, Any]:
+    """Return the accounting of ``privacidad.json`` for a public atlas."""
+    report = data.incidents.report()
+    report["zonas_criticas"] = {
+        "calculadas_desde_lugares": True,
+        "metodos": list(data.zones.get("metodos", [])),
+        "calculadas": int(data.zones.get("calculadas", 0)),
+        "descartadas_por_k": int(data.zones.get("descartadas_por_k", 0)),
+        "declinadas": dict(data.zones.get("declinadas", {})),
+    }
+    report["densidad"] = (
+        "estimación kernel de los incidentes generalizados (centros de lugares), sin "
+        "incidentes no ubicados"
+    )
+    report["paginas"] = [
+        {
+            "archivo": filename,
+            "lugares": int(built.summary.get("places", 0)),
+            "incidentes_en_lugares": int(built.summary.get("drawn", 0)),
+        }
+        for filename, built, _ in pages
+    ]
+    return report

@@ -4,6 +4,13 @@ These are public so that other map makers (the priority choropleths, the reports
 look. Every text passed here is HTML-escaped; every value that reaches JavaScript is JSON with
 ``<``, ``>`` and ``&`` escaped, so ``</script>`` in a label cannot close a script.
 
+No data text is ever compiled as a template. branca renders an element's macros and then wraps
+the output in ``Element(output)``, which compiles it *again* as Jinja source: a sector named
+``{{ … }}`` would run Python while the map is built. Pages made here render through
+:class:`ParscFigure`, where every macro element renders as :class:`SafeMacroElement` does
+(its output inserted verbatim), and HTML blocks are :class:`Verbatim` elements; data reaches
+the templates only as values (JSON, escaped HTML), never as their source.
+
 Examples
 --------
 >>> from parsc_geo.maps import new_map, add_title_block, add_legend, write_map_html
@@ -81,14 +88,96 @@ def js_json(value: object) -> str:
     )
 
 
+class Verbatim(Element):
+    """Markup inserted into the page as it is, never compiled as a template.
+
+    Use it for any HTML that holds data text (already escaped with :func:`esc`).
+    """
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.markup = str(markup)
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the markup unchanged."""
+        return self.markup
+
+
+def _render_macros(element: MacroElement, **kwargs: Any) -> None:
+    """Render ``element`` like branca's ``MacroElement.render``, without compiling its output.
+
+    The ``header``, ``html`` and ``script`` macros are rendered once (data enters as template
+    values) and their output is added to the page as :class:`Verbatim` text.
+    """
+    figure = _root(element)
+    module = element._template.module
+    for part, target in (
+        ("header", figure.header),
+        ("html", figure.html),
+        ("script", figure.script),
+    ):
+        macro = module.__dict__.get(part)
+        if macro is not None:
+            target.add_child(Verbatim(str(macro(element, kwargs))), name=element.get_name())
+    for child in list(element._children.values()):
+        make_safe(child)
+        child.render(**kwargs)
+
+
+class SafeMacroElement(MacroElement):
+    """A macro element whose rendered output is inserted verbatim (see the module notes)."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Render the macros and the children without compiling any output again."""
+        _render_macros(self, **kwargs)
+
+
+_SAFE_CLASSES: dict[type, type] = {}
+
+
+def make_safe(element: Element) -> None:
+    """Make ``element`` and its descendants render without compiling their output again.
+
+    A folium or branca macro element (``folium.GeoJson``, ``LayerControl``, ``FitBounds``, a
+    plugin…) gets a subclass that also derives from :class:`SafeMacroElement`, placed before
+    ``MacroElement`` in the method order: its own ``render`` still runs (adding links, children)
+    and ends in the verbatim rendering instead of branca's.
+    """
+    stack = [element]
+    while stack:
+        el = stack.pop()
+        cls = type(el)
+        if isinstance(el, MacroElement) and not isinstance(el, SafeMacroElement):
+            safe = _SAFE_CLASSES.get(cls)
+            if safe is None:
+                safe = type(cls.__name__, (cls, SafeMacroElement), {"__doc__": cls.__doc__})
+                _SAFE_CLASSES[cls] = safe
+            el.__class__ = safe
+        stack.extend(el._children.values())
+        if isinstance(el, Figure):
+            stack.extend((el.header, el.html, el.script))
+
+
+class ParscFigure(Figure):
+    """The page of a parsc-geo map: renders every element safely (see :func:`make_safe`)."""
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the page's HTML."""
+        make_safe(self)
+        return super().render(**kwargs)
+
+
 class ParscMap(folium.Map):
     """A folium map that loads only Leaflet and parsc-geo's runtime, from ``lib/``.
 
     No jQuery, Bootstrap nor icon fonts; no CDN: the page works from a disk with no network.
+    The map lives in a :class:`ParscFigure`, so no data text is compiled as a template.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        ParscFigure().add_child(self)
         self.default_js = [
             (assets.LEAFLET_JS.key, assets.LEAFLET_JS.href),
             ("parsc_runtime", assets.RUNTIME_JS_HREF),
@@ -99,7 +188,7 @@ class ParscMap(folium.Map):
         ]
 
 
-class _Runtime(MacroElement):
+class _Runtime(SafeMacroElement):
     """Scale bar, fullscreen button and label zoom of parsc-geo's runtime (``lib/``)."""
 
     _template = Template(
@@ -120,7 +209,7 @@ class _Runtime(MacroElement):
         self.label_min_zoom = LABEL_MIN_ZOOM
 
 
-class MarkerClusterAssets(MacroElement):
+class MarkerClusterAssets(SafeMacroElement):
     """Loads Leaflet.markercluster's script and style sheets (once per page)."""
 
     default_js: ClassVar[list[tuple[str, str]]] = [
@@ -211,7 +300,7 @@ def new_map(
     m.fit_bounds([[south, west], [north, east]])
     m.add_child(_Runtime())
     _root(m).header.add_child(
-        Element(f"<title>{esc(title or 'Mapa del delito')}</title>"), name="parsc_title_tag"
+        Verbatim(f"<title>{esc(title or 'Mapa del delito')}</title>"), name="parsc_title_tag"
     )
     m.parsc_bounds = (west, south, east, north)  # type: ignore[attr-defined]
     return m
@@ -219,7 +308,7 @@ def new_map(
 
 def _add_html(m: folium.Map, key: str, markup: str) -> None:
     """Add ``markup`` to the page body inside the map container's stacking context."""
-    _root(m).html.add_child(Element(markup), name=key)
+    _root(m).html.add_child(Verbatim(markup), name=key)
 
 
 def add_synthetic_banner(m: folium.Map, text: str = settings.SYNTHETIC_BANNER) -> None:
@@ -346,7 +435,7 @@ class _LegendContainer(Element):
 def add_legend(
     m: folium.Map,
     title: str,
-    entries: Iterable[tuple[str, str, int | float | None]],
+    entries: Iterable[tuple[str, str, int | float | str | None]],
     *,
     shape: str = "circle",
     note: str | None = None,
@@ -360,7 +449,8 @@ def add_legend(
     title
         Heading of the section.
     entries
-        ``(colour, label, count)``; count None shows no count.
+        ``(colour, label, count)``; count None shows no count, a text is shown as it is
+        (e.g. "menos de 5" on public maps).
     shape
         ``"circle"`` (points), ``"square"`` (areas) or ``"line"`` (boundaries).
     note
@@ -372,7 +462,8 @@ def add_legend(
         )
     items = []
     for colour, label, count in entries:
-        count_html = "" if count is None else f'<span class="parsc-count">{esc(_fmt(count))}</span>'
+        shown = count if isinstance(count, str) or count is None else _fmt(count)
+        count_html = "" if shown is None else f'<span class="parsc-count">{esc(shown)}</span>'
         style = f"border-color:{esc(colour)}" if shape == "line" else f"background:{esc(colour)}"
         items.append(
             f'<li data-color="{esc(colour)}"><span class="parsc-swatch parsc-{shape}" '

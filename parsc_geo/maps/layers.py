@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 import numpy as np
-from branca.element import MacroElement
 from jinja2 import Template
 
 from .. import schema, settings
 from .._errors import InputDataError
-from .base import MarkerClusterAssets, add_colorbar, add_legend, esc, js_json
+from ..privacy import PrivacyRule, count_text
+from .base import MarkerClusterAssets, SafeMacroElement, add_colorbar, add_legend, esc, js_json
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -157,7 +157,7 @@ def feature_collection(
     return {"type": "FeatureCollection", "features": features}
 
 
-class GeoJsonLayer(folium.map.Layer):
+class GeoJsonLayer(folium.map.Layer, SafeMacroElement):
     """A toggleable GeoJSON layer drawn by the parsc-geo runtime (escaped popups and labels)."""
 
     _template = Template(
@@ -184,7 +184,7 @@ class GeoJsonLayer(folium.map.Layer):
         self.label_class_json = js_json(label_class)
 
 
-class ImageOverlayLayer(folium.map.Layer):
+class ImageOverlayLayer(folium.map.Layer, SafeMacroElement):
     """A georeferenced PNG (data URL) between lat/lon bounds."""
 
     _template = Template(
@@ -312,7 +312,11 @@ def count_in_polygons(incidents: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -
 
 
 def add_sectors(
-    m: folium.Map, sectors: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame | None
+    m: folium.Map,
+    sectors: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | None,
+    *,
+    public_k: int | None = None,
 ) -> pd.DataFrame:
     """Add sectors and subsectors (labels with incident counts) as two layers.
 
@@ -323,8 +327,10 @@ def add_sectors(
     sectors
         Sector layer (one row per subsector; see the contracts).
     incidents
-        Incidents counted per subsector (every incident, also sensitive ones: counts are
-        aggregates).
+        Incidents counted per subsector by location (on internal maps every incident; on public
+        maps the generalised ones, at their place).
+    public_k
+        Public map: counts from 1 to ``public_k - 1`` are shown as "menos de k".
 
     Returns
     -------
@@ -349,14 +355,17 @@ def add_sectors(
     by_sector = subs.dissolve(by=["comisaria", "sector"], aggfunc={"n": "sum"}, sort=False)
     by_sector = by_sector.reset_index()
 
+    def count(value: Any) -> str:
+        return _num(value) if public_k is None else count_text(int(value), public_k)
+
     def sector_props(r: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "style": {"color": "#3f007d", "weight": 3, "fill": False},
-            "tooltip": f"{_text(r.get('sector'))}: {_num(r.get('n'))} incidentes",
+            "tooltip": f"{_text(r.get('sector'))}: {count(r.get('n'))} incidentes",
             "popup_title": _text(r.get("sector")),
             "popup": [
                 ["Comisaría", _text(r.get("comisaria"))],
-                ["Incidentes", _num(r.get("n"))],
+                ["Incidentes", count(r.get("n"))],
             ],
         }
 
@@ -364,7 +373,7 @@ def add_sectors(
         rows = [
             ["Comisaría", _text(r.get("comisaria"))],
             ["Sector", _text(r.get("sector"))],
-            ["Incidentes", _num(r.get("n"))],
+            ["Incidentes", count(r.get("n"))],
         ]
         if _clean(r.get("barrio")) is not None:
             rows.insert(2, ["Barrio", _text(r.get("barrio"))])
@@ -375,7 +384,7 @@ def add_sectors(
                 "fillColor": "#bcbddc",
                 "fillOpacity": 0.12,
             },
-            "label": f"{_text(r.get('subsector'))}: {_num(r.get('n'))}",
+            "label": f"{_text(r.get('subsector'))}: {count(r.get('n'))}",
             "popup_title": _text(r.get("subsector")),
             "popup": rows,
         }
@@ -405,7 +414,7 @@ def add_sectors(
     )
 
 
-class IncidentLayer(MacroElement):
+class IncidentLayer(SafeMacroElement):
     """Clustered incident points with per-fenómeno toggles and a month filter (see runtime)."""
 
     _template = Template(
@@ -429,6 +438,21 @@ class IncidentLayer(MacroElement):
         self.add_child(MarkerClusterAssets())
 
 
+def _add_incident_layer(m: folium.Map, payload: dict[str, Any], counts: dict[str, str]) -> None:
+    """Add the incident layer with one layer-control toggle per fenómeno (``counts`` shown)."""
+    toggles = []
+    for code, shown in counts.items():
+        fg = folium.FeatureGroup(
+            name=esc(f"Incidentes: {schema.FENOMENOS[code]} ({shown})"),
+            overlay=True,
+            control=True,
+            show=True,
+        )
+        fg.add_to(m)
+        toggles.append((code, fg))
+    IncidentLayer(payload, toggles).add_to(m)
+
+
 def _month_label(period: str) -> str:
     year, month = period.split("-")
     return f"{MONTHS_ES[int(month) - 1]} {year}"
@@ -440,6 +464,7 @@ def add_incidents(
     *,
     public: bool = False,
     grid_m: float | None = None,
+    rule: PrivacyRule | None = None,
 ) -> dict[str, Any]:
     """Add incidents as clustered points coloured by delito genérico, one toggle per fenómeno.
 
@@ -450,38 +475,38 @@ def add_incidents(
     incidents
         Incident table (schema columns; ``sector``/``subsector`` used when present).
     public
-        Public map: sensitive incidents (:func:`parsc_geo.taxonomy.is_sensitive`) are not drawn,
-        the others are snapped to a grid of ``grid_m`` metres (see
-        :func:`parsc_geo.maps.public.generalise_points`), popups show month and hour band only.
+        Public map: the privacy rule of :mod:`parsc_geo.privacy` is applied (see
+        :func:`add_public_places`).
     grid_m
-        Grid of public maps (default :data:`parsc_geo.settings.PUBLIC_GRID_M`).
+        Finest grid of public maps (default :data:`parsc_geo.settings.PUBLIC_GRID_M`).
+    rule
+        Privacy rule of public maps (default: :class:`parsc_geo.privacy.PrivacyRule` with
+        ``grid_m``).
 
     Returns
     -------
     dict
-        ``drawn`` (points drawn), ``suppressed`` (sensitive points left out), ``by_generico`` and
-        ``by_fenomeno`` (counts drawn), ``months`` (YYYY-MM with counts).
+        ``drawn`` (incidents drawn), ``suppressed`` (incidents not located), ``by_generico`` and
+        ``by_fenomeno`` (counts drawn), ``months`` (YYYY-MM with counts; internal maps).
     """
     import pandas as pd
 
-    from ..taxonomy import GENERICO_COLORS, GENERICO_LABELS_ES, UNKNOWN_GENERICO
-    from .public import generalise_points
+    from ..taxonomy import GENERICO_COLORS, GENERICO_LABELS_ES
 
-    suppressed = 0
-    data = incidents
     if public:
-        data, suppressed = generalise_points(incidents, grid_m=grid_m)
-    data = data.to_crs(settings.CRS_GEOGRAPHIC)
+        from ..privacy import generalise
+
+        if rule is None:
+            rule = PrivacyRule.from_options(grid_m=grid_m)
+        pub = generalise(incidents, rule)
+        return add_public_places(m, pub.points, rule, withheld=pub.n_withheld)
+    data = incidents.to_crs(settings.CRS_GEOGRAPHIC)
     data = data[~(data.geometry.is_empty | data.geometry.isna())]
     n = len(data)
 
-    generico = data["delito_generico"].astype("string").fillna(UNKNOWN_GENERICO)
-    generico = generico.where(generico.isin(list(GENERICO_COLORS)), UNKNOWN_GENERICO)
-    gen_codes = [g for g in GENERICO_COLORS if (generico == g).any()]
+    generico, gen_codes = _generico_codes(data)
     g_idx = pd.Categorical(generico, categories=gen_codes).codes
-    fen = data["fenomeno"].astype("string").fillna("otros")
-    fen = fen.where(fen.isin(list(schema.FENOMENOS)), "otros")
-    fen_codes = [f for f in schema.FENOMENOS if (fen == f).any()]
+    fen, fen_codes = _fenomeno_codes(data)
     f_idx = pd.Categorical(fen, categories=fen_codes).codes
 
     esp = data.get("delito_especifico", pd.Series("", index=data.index)).astype("string")
@@ -503,7 +528,7 @@ def add_incidents(
     date_cat = pd.Categorical(dates)
     known = data.get("time_known", pd.Series(True, index=data.index)).fillna(False).astype(bool)
     hour = when.dt.hour.where(known & when.notna(), -1).fillna(-1).astype(int)
-    h_values = np.where(hour >= 0, hour // 3, -1) if public else hour.to_numpy()
+    h_values = hour.to_numpy()
 
     if "sector" in data.columns:
         sec = data["sector"].astype("string")
@@ -522,7 +547,7 @@ def add_incidents(
 
     scale = 10**settings.COORD_DECIMALS
     payload = {
-        "public": bool(public),
+        "public": False,
         "decimals": settings.COORD_DECIMALS,
         "lat": np.round(data.geometry.y.to_numpy() * scale).astype(np.int64).tolist(),
         "lon": np.round(data.geometry.x.to_numpy() * scale).astype(np.int64).tolist(),
@@ -541,31 +566,15 @@ def add_incidents(
         "month_counts": [int((mo_idx == i).sum()) for i in range(len(month_codes))],
         "sectors": [str(c) for c in sec_cat.categories],
         "hour_bands": list(HOUR_BANDS),
+        "dt": np.asarray(date_cat.codes, dtype=int).tolist(),
+        "dates": [str(c) for c in date_cat.categories],
     }
-    if not public:
-        payload["dt"] = np.asarray(date_cat.codes, dtype=int).tolist()
-        payload["dates"] = [str(c) for c in date_cat.categories]
 
     by_fen = {f: int((fen == f).sum()) for f in fen_codes}
-    toggles = []
-    for code in fen_codes:
-        fg = folium.FeatureGroup(
-            name=esc(f"Incidentes: {schema.FENOMENOS[code]} ({by_fen[code]:,})"),
-            overlay=True,
-            control=True,
-            show=True,
-        )
-        fg.add_to(m)
-        toggles.append((code, fg))
-    IncidentLayer(payload, toggles).add_to(m)
+    _add_incident_layer(m, payload, {f: f"{n:,}" for f, n in by_fen.items()})
 
     by_gen = {g: int((generico == g).sum()) for g in gen_codes}
     note = "Puntos agrupados; clic para ver modalidad, fecha, hora y sector."
-    if public:
-        note = (
-            f"Ubicaciones generalizadas; {suppressed:,} incidentes sensibles no se dibujan "
-            "como puntos (sí cuentan en densidad y totales)."
-        )
     add_legend(
         m,
         "Incidentes por delito genérico",
@@ -574,10 +583,146 @@ def add_incidents(
     )
     return {
         "drawn": n,
-        "suppressed": suppressed,
+        "suppressed": 0,
         "by_generico": by_gen,
         "by_fenomeno": by_fen,
         "months": dict(zip(month_codes, payload["month_counts"], strict=True)),
+    }
+
+
+def _generico_codes(data: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """Delito genérico of each row (unknown ones as OTROS DELITOS) and those present, in order."""
+    from ..taxonomy import GENERICO_COLORS, UNKNOWN_GENERICO
+
+    generico = data["delito_generico"].astype("string").fillna(UNKNOWN_GENERICO)
+    generico = generico.where(generico.isin(list(GENERICO_COLORS)), UNKNOWN_GENERICO)
+    return generico, [g for g in GENERICO_COLORS if (generico == g).any()]
+
+
+def _fenomeno_codes(data: pd.DataFrame) -> tuple[pd.Series, list[str]]:
+    """Fenómeno of each row (unknown ones as otros) and those present, in schema order."""
+    fen = data["fenomeno"].astype("string").fillna("otros")
+    fen = fen.where(fen.isin(list(schema.FENOMENOS)), "otros")
+    return fen, [f for f in schema.FENOMENOS if (fen == f).any()]
+
+
+def add_public_places(
+    m: folium.Map,
+    points: gpd.GeoDataFrame,
+    rule: PrivacyRule,
+    *,
+    withheld: int | None = None,
+) -> dict[str, Any]:
+    """Add generalised incidents: one marker per place and fenómeno, with categories and counts.
+
+    Parameters
+    ----------
+    m
+        The map.
+    points
+        Generalised incidents (:attr:`parsc_geo.privacy.PublicIncidents.points`): each at the
+        centre of a place standing for at least ``rule.k`` incidents.
+    rule
+        The privacy rule applied (counts below ``k`` in legends show as "menos de k").
+    withheld
+        Incidents not located (reported in the summary).
+
+    Returns
+    -------
+    dict
+        ``drawn`` (incidents), ``places``, ``markers``, ``suppressed`` (``withheld``),
+        ``by_generico`` and ``by_fenomeno`` (counts drawn), ``months`` (empty: public maps have
+        no period filter).
+
+    Notes
+    -----
+    A popup lists the canonical categories (delito específico and modalidad of the taxonomy)
+    at the place with their counts, the place's total and its cell size: no free text, date or
+    hour. Clusters show the number of incidents they hold, not of markers.
+    """
+    import pandas as pd
+
+    from ..taxonomy import GENERICO_COLORS, GENERICO_LABELS_ES
+
+    data = points.to_crs(settings.CRS_GEOGRAPHIC)
+    data = data[~(data.geometry.is_empty | data.geometry.isna())]
+    generico, gen_codes = _generico_codes(data)
+    fen, fen_codes = _fenomeno_codes(data)
+    esp = data.get("delito_especifico", pd.Series("", index=data.index)).astype(str)
+    mod = data.get("modalidad", pd.Series("", index=data.index)).astype(str)
+    frame = pd.DataFrame(
+        {
+            "place": data["place_id"].to_numpy(),
+            "cell": data["cell_m"].to_numpy(dtype=float),
+            "f": pd.Categorical(fen, categories=fen_codes).codes,
+            "g": pd.Categorical(generico, categories=gen_codes).codes,
+            "cat": [
+                schema.modalidad_label(e, mo) or "sin modalidad"
+                for e, mo in zip(esp, mod, strict=True)
+            ],
+            "lat": data.geometry.y.to_numpy(),
+            "lon": data.geometry.x.to_numpy(),
+        }
+    )
+    cats = sorted(frame["cat"].unique())
+    cat_index = {c: i for i, c in enumerate(cats)}
+    scale = 10**settings.COORD_DECIMALS
+    lat, lon, f_list, g_list, w_list, c_list, cell_list = [], [], [], [], [], [], []
+    for _key, group in frame.groupby(["place", "f"], sort=True):
+        counts = group["cat"].value_counts()
+        ordered = sorted(
+            ((str(c), int(k)) for c, k in counts.items()), key=lambda kv: (-kv[1], kv[0])
+        )
+        lat.append(round(float(group["lat"].iloc[0]) * scale))
+        lon.append(round(float(group["lon"].iloc[0]) * scale))
+        f_list.append(int(group["f"].iloc[0]))
+        # colour of the marker: its most frequent genérico (ties: legend order)
+        g_list.append(int(np.bincount(group["g"].to_numpy(dtype=np.int64)).argmax()))
+        w_list.append(len(group))
+        c_list.append([[cat_index[c], k] for c, k in ordered])
+        cell_list.append(float(group["cell"].iloc[0]))
+    payload = {
+        "public": True,
+        "decimals": settings.COORD_DECIMALS,
+        "lat": lat,
+        "lon": lon,
+        "f": f_list,
+        "g": g_list,
+        "w": w_list,
+        "c": c_list,
+        "cell": cell_list,
+        "cats": cats,
+        "generico_colors": [GENERICO_COLORS[g] for g in gen_codes],
+        "generico_labels": [GENERICO_LABELS_ES.get(g, g) for g in gen_codes],
+        "fenomenos": fen_codes,
+        "fenomeno_labels": [schema.FENOMENOS[f] for f in fen_codes],
+        "month_labels": [],
+        "month_counts": [],
+    }
+    by_fen = {f: int((fen == f).sum()) for f in fen_codes}
+    _add_incident_layer(m, payload, {f: count_text(n, rule.k) for f, n in by_fen.items()})
+    by_gen = {g: int((generico == g).sum()) for g in gen_codes}
+    add_legend(
+        m,
+        "Incidentes por delito genérico",
+        [
+            (GENERICO_COLORS[g], GENERICO_LABELS_ES.get(g, g), count_text(by_gen[g], rule.k))
+            for g in gen_codes
+        ],
+        note=(
+            f"Lugares generalizados: cada punto reúne al menos {rule.k} incidentes (centro de "
+            "una celda); clic para ver categorías y números. Los incidentes de categorías "
+            "sensibles o no reconocidas no se ubican (ver privacidad.json)."
+        ),
+    )
+    return {
+        "drawn": len(data),
+        "places": int(frame["place"].nunique()),
+        "markers": len(w_list),
+        "suppressed": int(withheld or 0),
+        "by_generico": by_gen,
+        "by_fenomeno": by_fen,
+        "months": {},
     }
 
 
@@ -723,10 +868,15 @@ def rank_within(hotspots: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return hs
 
 
-def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
+def add_hotspots(
+    m: folium.Map, hotspots: gpd.GeoDataFrame, *, public_k: int | None = None
+) -> dict[str, int]:
     """Add ranked hotspot polygons (one layer per method), labelled by rank, with popups.
 
-    Gi* cells (rows with a ``gi_class``) are drawn by :func:`add_gistar` instead.
+    Gi* cells (rows with a ``gi_class``) are drawn by :func:`add_gistar` instead. On a public
+    map (``public_k`` given: zones computed from generalised incidents, see
+    :mod:`parsc_geo.maps.public`) popups show the method, counts, area and categories only, and
+    counts below ``public_k`` as "menos de k".
 
     Returns
     -------
@@ -746,8 +896,21 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
         label = METHOD_LABELS.get(method, method)
 
         def props(r: Mapping[str, Any], color: str = color, label: str = label) -> dict[str, Any]:
+            style = {"color": color, "weight": 2.5, "fillColor": color, "fillOpacity": 0.18}
+            if public_k is not None:
+                return {
+                    "style": style,
+                    "label": str(int(r["map_rank"])),
+                    "popup_title": f"Zona crítica n.º {int(r['map_rank'])}",
+                    "popup": [
+                        ["Método", label],
+                        ["Incidentes", count_text(int(r.get("n") or 0), public_k)],
+                        ["Área", f"{_num(r.get('area_km2'), 3)} km²"],
+                        ["Delitos principales", _text(r.get("top_modalidades"))],
+                    ],
+                }
             return {
-                "style": {"color": color, "weight": 2.5, "fillColor": color, "fillOpacity": 0.18},
+                "style": style,
                 "label": str(int(r["map_rank"])),
                 "popup_title": f"Zona crítica n.º {int(r['map_rank'])}",
                 "popup": [
@@ -777,10 +940,17 @@ def add_hotspots(m: folium.Map, hotspots: gpd.GeoDataFrame) -> dict[str, int]:
     return out
 
 
-def add_gistar(m: folium.Map, hotspots: gpd.GeoDataFrame, *, show: bool = True) -> dict[str, int]:
+def add_gistar(
+    m: folium.Map,
+    hotspots: gpd.GeoDataFrame,
+    *,
+    show: bool = True,
+    public_k: int | None = None,
+) -> dict[str, int]:
     """Add Gi* hot and cold cells coloured by confidence (non-significant cells not drawn).
 
-    ``show`` False leaves the layer unticked in the layer control.
+    ``show`` False leaves the layer unticked in the layer control; ``public_k`` (public maps)
+    shows cell counts below it as "menos de k".
 
     Returns
     -------
@@ -800,7 +970,12 @@ def add_gistar(m: folium.Map, hotspots: gpd.GeoDataFrame, *, show: bool = True) 
             "style": {"color": color, "weight": 0.5, "fillColor": color, "fillOpacity": 0.4},
             "popup_title": label,
             "popup": [
-                ["Incidentes en la celda", _num(r.get("n"))],
+                [
+                    "Incidentes en la celda",
+                    _num(r.get("n"))
+                    if public_k is None
+                    else count_text(int(r.get("n") or 0), public_k),
+                ],
                 ["z de Gi*", _num(r.get("gi_z"), 2)],
                 ["p", _text(_fmt_p(r.get("gi_p")))],
                 ["p ajustado (FDR)", _text(_fmt_p(r.get("gi_p_fdr")))],

@@ -1,9 +1,13 @@
-"""Printable reports: A4 patrol sheets (PDF and PNG) drawn with matplotlib.
+"""Printable and tabular reports: patrol sheets and tables, written deterministically.
 
-:mod:`parsc_geo.reports.patrol_sheet` draws one A4 page per sector; :mod:`parsc_geo.reports.pdf`
-saves figures deterministically (fixed metadata dates, no timestamps) and atomically.
+:mod:`~parsc_geo.reports.patrol_sheet` draws one A4 page per sector;
+:mod:`~parsc_geo.reports.patrol_outputs` writes a patrol plan's PDF, PNG, CSV, XLSX, GeoPackage
+and GeoJSON files; :mod:`~parsc_geo.reports.pdf` saves figures with fixed metadata dates,
+atomically.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from .patrol_outputs import write_patrol_outputs
+
+__all__ = ["write_patrol_outputs"]

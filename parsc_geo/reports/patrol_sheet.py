@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from ..patrol_windows import DAY_TYPES
+from ..patrol.windows import DAY_TYPES
 from ..schema import DAY_NAMES_ES, modalidad_label
 from ..settings import INTERNAL_NOTICE, SYNTHETIC_BANNER
 
@@ -60,13 +60,14 @@ def sector_density(sp: SectorPlan, plan: PatrolPlan) -> DensityRaster | None:
         import geopandas as gpd
 
         from .._errors import ParscGeoError
+        from .._text import as_bool
         from ..density import kernel_density
     except ImportError:
         return None
     points = sp.incidents
     if "at_station" in points:
         # Stacks at a station's coordinates are geocoding artefacts, as for the critical points.
-        points = points[~points["at_station"].fillna(False).astype(bool).to_numpy()]
+        points = points[~as_bool(points["at_station"])]
     if len(points) < 3:
         return None
     try:

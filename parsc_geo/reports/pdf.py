@@ -13,8 +13,10 @@ from .._atomic import atomic_path
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-#: Matplotlib settings that make saved files reproducible and their text extractable.
+#: Matplotlib settings that make saved files reproducible and their text extractable. Texts are
+#: plain text: a name such as ``$\\alpha_{x$`` is printed as it is, never parsed as mathtext.
 RC_PARAMS: dict[Any, Any] = {
+    "text.parse_math": False,
     "pdf.fonttype": 42,
     "ps.fonttype": 42,
     "svg.hashsalt": "parsc-geo",

@@ -1,0 +1,156 @@
+"""Reason codes of quarantined rows, the quarantine table and the ingestion report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._provenance import file_sha256
+from ..labels_es import REASON_HINTS
+from ..labels_es import REASONS as REASON_LABELS
+from ..schema import QUARANTINE_COLUMNS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from .options import IngestOptions
+    from .prepare import PreparedFile
+
+#: Reason codes in the order they are checked.
+REASONS: tuple[str, ...] = (
+    "malformed_row",
+    "missing_coordinates",
+    "unparseable_coordinates",
+    "not_a_point",
+    "null_island",
+    "outside_study_area",
+    "missing_date",
+    "unparseable_date",
+    "date_out_of_range",
+    "duplicate_id",
+    "duplicate_place_time_type",
+)
+#: Flags that mean the row was corrected (counted in ``rows_fixed``).
+FIX_FLAGS: tuple[str, ...] = ("latlon_swapped",)
+
+
+def _messages(
+    source: str, rows: np.ndarray, reason: np.ndarray, fld: np.ndarray, val: np.ndarray
+) -> list[str]:
+    out = []
+    for row, r, f, v in zip(
+        rows.tolist(), reason.tolist(), fld.tolist(), val.tolist(), strict=True
+    ):
+        shown = str(v)
+        shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        out.append(
+            f"{source}, fila {row}, campo {f or '—'}: se recibió {shown!r}; {REASON_LABELS[r]}. "
+            f"Sugerencia: {REASON_HINTS[r]}."
+        )
+    return out
+
+
+def quarantine_frame(prep: PreparedFile, mask: np.ndarray) -> pd.DataFrame:
+    """Return the quarantine rows (``mask``) of a prepared file, with a message for each."""
+    import pandas as pd
+
+    if not mask.any():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
+    sub = prep.raw.data.reset_index(drop=True).loc[mask]
+    raw_json = sub.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
+    lines = raw_json.splitlines() if raw_json else []
+    rows = prep.raw.source_row[mask]
+    q = pd.DataFrame(
+        {
+            "source": prep.raw.source,
+            "source_row": rows.astype("int64"),
+            "reason": prep.reason[mask],
+            "field": prep.field[mask].astype(str),
+            "value": prep.value[mask].astype(str),
+            "message": _messages(
+                prep.raw.source, rows, prep.reason[mask], prep.field[mask], prep.value[mask]
+            ),
+            "raw": lines if len(lines) == int(mask.sum()) else [""] * int(mask.sum()),
+        }
+    )
+    return q
+
+
+def _counts(values: pd.Series) -> dict[str, int]:
+    vc = values.value_counts(sort=False)
+    return {str(k): int(v) for k, v in sorted(vc.items(), key=lambda kv: (-kv[1], str(kv[0])))}
+
+
+def _flag_counts(flags: pd.Series) -> dict[str, int]:
+    exploded = flags[flags.ne("")].str.split(";").explode()
+    return _counts(exploded[exploded.ne("")]) if len(exploded) else {}
+
+
+def build_report(
+    prepared: list[PreparedFile],
+    accepted: gpd.GeoDataFrame,
+    file_index: np.ndarray,
+    quarantines: list[pd.DataFrame],
+    opts: IngestOptions,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Return the ingestion report and the per-file source records.
+
+    The report has ``files`` (one entry per input file) and ``total``, each with
+    ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``rows_fixed``, ``reasons``
+    (quarantine counts per reason code), ``flags`` (accepted rows per flag) and
+    ``unknown_labels`` (label → count, accepted rows whose label the taxonomy does not know);
+    plus ``parameters`` and ``quarantine_path`` (filled by the writer).
+    """
+    files = []
+    sources = []
+    for i, (p, q) in enumerate(zip(prepared, quarantines, strict=True)):
+        src = p.raw.source
+        acc = accepted[file_index == i]
+        unknown = acc.loc[~acc["label_known"].astype(bool), "label_raw"].astype(str)
+        flag_counts = _flag_counts(acc["flags"].astype(str))
+        entry: dict[str, Any] = {
+            "source": src,
+            "path": str(p.path),
+            "sha256": file_sha256(p.path),
+            "format": p.raw.info,
+            "columns": p.columns,
+            "rows_read": len(p.frame),
+            "rows_accepted": len(acc),
+            "rows_quarantined": len(q),
+            "rows_fixed": int(sum(flag_counts.get(f, 0) for f in FIX_FLAGS)),
+            "reasons": _counts(q["reason"]),
+            "flags": flag_counts,
+            "unknown_labels": _counts(unknown.where(unknown.ne(""), "(vacío)")),
+            "warnings": p.warnings,
+        }
+        if entry["rows_read"] != entry["rows_accepted"] + entry["rows_quarantined"]:
+            raise AssertionError(f"row accounting failed for {src}")
+        files.append(entry)
+        sources.append(
+            {
+                "source": src,
+                "path": str(p.path),
+                "sha256": entry["sha256"],
+                "rows_read": entry["rows_read"],
+                "rows_accepted": entry["rows_accepted"],
+                "rows_quarantined": entry["rows_quarantined"],
+            }
+        )
+    total: dict[str, Any] = {
+        k: sum(int(f[k]) for f in files)
+        for k in ("rows_read", "rows_accepted", "rows_quarantined", "rows_fixed")
+    }
+    for key in ("reasons", "flags", "unknown_labels"):
+        merged: dict[str, int] = {}
+        for f in files:
+            for k, v in f[key].items():
+                merged[k] = merged.get(k, 0) + v
+        total[key] = dict(sorted(merged.items(), key=lambda kv: (-kv[1], kv[0])))
+    report = {
+        "parameters": opts.describe(),
+        "files": files,
+        "total": total,
+        "quarantine_path": None,
+    }
+    return report, sources

@@ -1,0 +1,212 @@
+"""The one reader of incident points for every analysis command and for the run.
+
+:func:`read_points` reads a workspace, or a file in any supported format — CSV and XLSX with
+coordinate columns, GeoJSON, GeoPackage, Shapefile, KML/KMZ — through the same readers as the
+ingestion (:func:`parsc_geo.io.readers.read_incident_file`), and returns points with the canonical
+columns typed once: boolean-like text (``"false"``, ``"0"``, ``"sí"``) read by
+:func:`parsc_geo._text.as_bool`, ``harm`` as numbers, ``occurred_at`` as America/Lima times.
+Which incidents are then used is decided by :func:`parsc_geo.incidents.select`.
+
+Unlike ``parsc-geo ingest``, nothing is validated or quarantined here: a row without usable
+coordinates is an error that names the row and points to ``parsc-geo ingest``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from .._errors import ConfigError, InputDataError
+from ..settings import CRS_GEOGRAPHIC, TIMEZONE
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from ._table import RawTable
+
+#: Default workspace read when no input is given.
+DEFAULT_WORKSPACE: Final = Path("workspace.gpkg")
+#: Canonical columns read as booleans.
+BOOLEAN_COLUMNS: Final[tuple[str, ...]] = ("at_station", "time_known", "label_known")
+#: Canonical columns read as numbers.
+NUMERIC_COLUMNS: Final[tuple[str, ...]] = ("harm", "source_row")
+#: Layers that make a GeoPackage a parsc-geo workspace.
+_WORKSPACE_LAYERS: Final = frozenset({"incidents", "parsc_metadata"})
+
+
+def is_workspace(path: str | os.PathLike[str]) -> bool:
+    """Return whether ``path`` is a parsc-geo workspace (a GeoPackage with its layers)."""
+    import pyogrio
+
+    p = Path(path)
+    if p.suffix.lower() != ".gpkg" or not p.is_file():
+        return False
+    try:
+        names = {str(name) for name, _ in pyogrio.list_layers(p)}
+    except Exception:  # pyogrio raises several types for files it cannot open
+        return False
+    return names >= _WORKSPACE_LAYERS
+
+
+def read_points(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    workspace: str | os.PathLike[str] | None = None,
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    input_crs: str = CRS_GEOGRAPHIC,
+) -> gpd.GeoDataFrame:
+    """Read incident points from a file or a workspace.
+
+    Parameters
+    ----------
+    path
+        An incident file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) or a workspace
+        GeoPackage. None reads ``workspace``.
+    workspace
+        The workspace read when ``path`` is None (default ``workspace.gpkg``).
+    lon_col, lat_col
+        Coordinate columns of CSV/XLSX files; recognised by name when None (LONGITUD, LON, X …).
+    input_crs
+        CRS of the coordinate columns, and of vector files that declare none.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One point per row (rows keep their file order). ``attrs["source"]`` names what was read
+        and ``attrs["synthetic"]`` tells whether it is synthetic data (workspace metadata, or a
+        file name containing "sintetico").
+
+    Raises
+    ------
+    InputDataError
+        The file is missing, unreadable or of an unsupported type; rows lack usable
+        coordinates; geometries are not points.
+    ConfigError
+        The coordinate columns are not found.
+    """
+    if path is None:
+        return _read_workspace(Path(workspace) if workspace is not None else DEFAULT_WORKSPACE)
+    p = Path(path)
+    if not p.exists():
+        raise InputDataError(f"{p}: el archivo no existe", hint="revise la ruta y su escritura")
+    if is_workspace(p):
+        return _read_workspace(p)
+    from .readers import read_incident_file
+
+    raw = read_incident_file(p)
+    if raw.geom_x is not None and raw.geom_y is not None:
+        points = _from_geometries(raw, input_crs)
+    else:
+        points = _from_columns(raw, lon_col, lat_col, input_crs)
+    points = canonical_types(points)
+    points.attrs["source"] = str(p)
+    points.attrs["synthetic"] = "sintetico" in p.name.lower()
+    return points
+
+
+def _read_workspace(path: Path) -> gpd.GeoDataFrame:
+    from ..workspace import Workspace
+
+    incidents = Workspace(path).read_incidents()
+    incidents.attrs["source"] = str(path)
+    return incidents
+
+
+def _from_geometries(raw: RawTable, input_crs: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import numpy as np
+
+    assert raw.geom_x is not None and raw.geom_y is not None
+    problem = raw.geom_problem if raw.geom_problem is not None else np.full(len(raw.data), "")
+    bad = (problem != "") & (problem != "empty")
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputDataError(
+            f"{raw.source}: {int(bad.sum())} de {len(bad)} geometrías no son puntos "
+            f"(la primera en el elemento {int(raw.source_row[first])}: {problem[first]})",
+            hint="use centroides o puntos representativos, o importe el archivo con "
+            "'parsc-geo ingest', que pone esas filas en cuarentena",
+        )
+    missing = ~(np.isfinite(raw.geom_x) & np.isfinite(raw.geom_y))
+    geometry = gpd.points_from_xy(raw.geom_x, raw.geom_y)
+    geometry[missing] = None
+    return gpd.GeoDataFrame(raw.data, geometry=geometry, crs=raw.crs or input_crs)
+
+
+def _from_columns(
+    raw: RawTable, lon_col: str | None, lat_col: str | None, input_crs: str
+) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+    import numpy as np
+
+    from .columns import recognise_columns
+    from .coords import parse_numbers
+
+    df = raw.data
+    mapping = {k: v for k, v in (("lon", lon_col), ("lat", lat_col)) if v}
+    found = recognise_columns(df.columns, mapping, source=raw.source)
+    if "lon" not in found or "lat" not in found:
+        raise ConfigError(
+            f"{raw.source}: no se reconocieron columnas de longitud/latitud "
+            f"(columnas: {', '.join(map(str, df.columns))})",
+            hint="indíquelas con --lon-col y --lat-col",
+        )
+    lon, _ = parse_numbers(df[found["lon"]])
+    lat, _ = parse_numbers(df[found["lat"]])
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        first = int(raw.source_row[np.flatnonzero(bad)[0]])
+        raise InputDataError(
+            f"{raw.source}: {int(bad.sum())} de {len(df)} filas no tienen coordenadas numéricas "
+            f"en {found['lon']!r}/{found['lat']!r} (la primera en la fila de datos {first})",
+            hint="corríjalas o elimínelas, o importe el archivo con 'parsc-geo ingest' (que "
+            "pone en cuarentena las filas erróneas)",
+        )
+    return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=input_crs)
+
+
+def canonical_types(points: pd.DataFrame) -> Any:
+    """Return ``points`` with the canonical columns it has typed: booleans, numbers, times.
+
+    Boolean-like columns (:data:`BOOLEAN_COLUMNS`) go through :func:`parsc_geo._text.as_bool`,
+    so text such as ``"false"`` or ``"0"`` is False; :data:`NUMERIC_COLUMNS` become numbers
+    (NaN where unreadable); ``occurred_at`` becomes tz-aware America/Lima times (NaT where
+    unreadable; naive times are taken as local).
+    """
+    import pandas as pd
+
+    from .._text import as_bool
+
+    out = points.copy()
+    for column in BOOLEAN_COLUMNS:
+        if column in out.columns:
+            out[column] = as_bool(out[column])
+    for column in NUMERIC_COLUMNS:
+        if column in out.columns:
+            out[column] = pd.to_numeric(out[column].replace("", None), errors="coerce")
+    if "occurred_at" in out.columns:
+        out["occurred_at"] = _local_times(out["occurred_at"])
+    return out
+
+
+def _local_times(values: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert(TIMEZONE)
+    if pd.api.types.is_datetime64_dtype(values.dtype):
+        return values.dt.tz_localize(TIMEZONE)
+    text = values.astype("object").where(values.notna(), None).astype(str).str.strip()
+    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
+    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {TIMEZONE}]")
+    if has_offset.any():
+        aware = pd.to_datetime(text[has_offset], utc=True, errors="coerce", format="ISO8601")
+        out[has_offset] = aware.dt.tz_convert(TIMEZONE)
+    naive = ~has_offset & text.ne("") & text.ne("None")
+    if naive.any():
+        local = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
+        out[naive] = local.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
+    return out

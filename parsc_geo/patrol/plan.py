@@ -1,0 +1,871 @@
+"""Patrol plans per comisaría sector: critical points, hours and days, windows and a schedule.
+
+The plan's *Vecindario Seguro* activity (A43) asks each comisaría to patrol by sectors. For every
+sector (and its subsectors) :func:`plan_patrols` gathers the ranked critical points, the counts
+and harm by modalidad, the hour-of-day × day-of-week table, the recommended patrol windows and a
+schedule of short, repeated visits (Koper 1995). The printable sheets and the machine-readable
+tables are written by :func:`parsc_geo.reports.write_patrol_outputs`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
+from .._text import as_bool
+from ..schema import DAY_NAMES_ES
+from ..sectors import sort_key
+from .points import (
+    DEFAULT_CELL_SIZE_M,
+    DEFAULT_CORE_RADIUS_M,
+    DEFAULT_EPS_M,
+    DEFAULT_MAX_AREA_M2,
+    DEFAULT_MAX_POINTS,
+    DEFAULT_METHOD,
+    DEFAULT_MIN_COUNT,
+    METHODS,
+    POINT_COLUMNS,
+)
+from .schedule import ScheduleOptions, ShiftSchedule
+from .windows import DAY_TYPES, DEFAULT_BLOCK_HOURS, DEFAULT_SHARE, Window
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+    from pyproj import CRS
+    from shapely.geometry.base import BaseGeometry
+
+#: Label of incidents inside a sector but in no subsector.
+NO_SUBSECTOR = "(sin subsector)"
+
+_INCIDENT_NEEDS = (
+    "incident_id",
+    "occurred_at",
+    "time_known",
+    "delito_especifico",
+    "modalidad",
+    "harm",
+    "comisaria",
+    "sector",
+    "subsector",
+)
+
+
+@dataclass
+class SectorPlan:
+    """Everything a patrol sheet shows for one sector.
+
+    Attributes
+    ----------
+    comisaria, comisaria_id, sector
+        Identity of the sector.
+    geometry
+        Sector polygon (union of its subsectors) in the plan's metric CRS.
+    subsectors
+        The sector's subsector polygons (metric CRS), in natural label order.
+    incidents
+        The sector's incidents (metric CRS).
+    hour_day
+        24 × 7 table of incidents with a known time (see
+        :func:`parsc_geo.patrol_windows.hour_day_table`).
+    windows
+        Patrol windows per day type.
+    points
+        Critical points (dicts, rank order, metric geometry).
+    tour
+        Visiting order of the points (indices into ``points``).
+    travel_minutes
+        Minutes allowed between two visits.
+    schedules
+        Day type → one :class:`~parsc_geo.patrol_schedule.ShiftSchedule` per shift.
+    notes
+        Notes about the data of this sector (Spanish).
+    """
+
+    comisaria: str
+    comisaria_id: str | None
+    sector: str
+    geometry: BaseGeometry
+    subsectors: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame
+    hour_day: pd.DataFrame
+    windows: dict[str, list[Window]]
+    points: list[dict[str, Any]]
+    tour: list[int]
+    travel_minutes: int
+    schedules: dict[str, list[ShiftSchedule]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_incidents(self) -> int:
+        """Incidents in the sector."""
+        return len(self.incidents)
+
+    @property
+    def n_no_time(self) -> int:
+        """Incidents in the sector whose time of day is unknown."""
+        return int((~as_bool(self.incidents["time_known"])).sum())
+
+    def subsector_counts(self) -> list[tuple[str, int, float]]:
+        """Return ``(subsector, incidents, harm)`` per subsector, in natural label order.
+
+        Every subsector of the layer appears (with zero incidents if none); incidents with no
+        subsector are counted under :data:`NO_SUBSECTOR` (listed last, only when present).
+        """
+        labels = [str(s) for s in self.subsectors["subsector"]]
+        sub = self.incidents["subsector"].where(self.incidents["subsector"].notna(), NO_SUBSECTOR)
+        rows = []
+        for label in labels:
+            mask = (sub == label).to_numpy()
+            rows.append((label, int(mask.sum()), float(self.incidents["harm"][mask].sum())))
+        extra = sorted(set(sub.astype(str)) - set(labels), key=sort_key)
+        for label in extra:
+            mask = (sub == label).to_numpy()
+            rows.append((label, int(mask.sum()), float(self.incidents["harm"][mask].sum())))
+        return rows
+
+    def window_share(self, day_type: str) -> float:
+        """Share of the day type's incidents (with a known time) inside its windows."""
+        from .windows import hourly_counts, window_hours
+
+        hourly = hourly_counts(self.hour_day, day_type)
+        total = sum(hourly)
+        if total == 0:
+            return 0.0
+        hours = window_hours(self.windows[day_type])
+        return sum(hourly[h] for h in hours) / total
+
+
+@dataclass
+class PatrolPlan:
+    """Patrol plans of one or more comisarías, one :class:`SectorPlan` per sector.
+
+    Attributes
+    ----------
+    sectors
+        Sector plans ordered by comisaría, then sector label (natural order).
+    crs
+        Metric CRS of the geometries.
+    schedule_options
+        Resources and dosage of the schedules.
+    parameters
+        Every parameter used, including automatic choices.
+    period
+        First and last date of the incidents (ISO strings), or None without incidents.
+    n_outside
+        Incidents of the selected comisarías that fall in no sector.
+    """
+
+    sectors: list[SectorPlan]
+    crs: CRS
+    schedule_options: ScheduleOptions
+    parameters: dict[str, Any]
+    period: tuple[str, str] | None
+    n_outside: int
+
+    def points_frame(self) -> gpd.GeoDataFrame:
+        """Return every critical point as a GeoDataFrame (EPSG:4326, :data:`POINT_COLUMNS`)."""
+        import geopandas as gpd
+
+        from ..settings import COORD_DECIMALS, CRS_GEOGRAPHIC
+
+        rows = []
+        geoms = []
+        for sp in self.sectors:
+            tour_pos = {p: k + 1 for k, p in enumerate(sp.tour)}
+            for k, pt in enumerate(sp.points):
+                rows.append(
+                    {
+                        "punto_id": point_id(sp, pt["rango"]),
+                        "comisaria": sp.comisaria,
+                        "comisaria_id": sp.comisaria_id,
+                        "sector": sp.sector,
+                        **{c: pt[c] for c in ("subsector", "rango", "n", "dano", "riesgo")},
+                        **{c: pt[c] for c in ("area_m2", "modalidades", "horas_pico", "dias_pico")},
+                        "orden_visita": tour_pos[k],
+                        "visitas_laborable": _visits(sp, "laborable", k),
+                        "visitas_fin_de_semana": _visits(sp, "fin_de_semana", k),
+                        "metodo": self.parameters["method"],
+                        "origen_id": pt["origen_id"],
+                    }
+                )
+                geoms.append(pt["geometry"])
+        gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=self.crs).to_crs(CRS_GEOGRAPHIC)
+        if len(gdf):
+            centre = gdf.geometry.representative_point()
+            gdf["lon"] = centre.x.round(COORD_DECIMALS)
+            gdf["lat"] = centre.y.round(COORD_DECIMALS)
+        else:
+            gdf["lon"] = []
+            gdf["lat"] = []
+        if len(gdf):
+            gdf["rango_comisaria"] = _rank_within(gdf, ["comisaria"])
+            gdf["rango_subsector"] = _rank_within(gdf, ["comisaria", "sector", "subsector"])
+        for col in POINT_COLUMNS:
+            if col not in gdf:
+                gdf[col] = []
+        gdf = gdf[[*POINT_COLUMNS, "geometry"]]
+        gdf.attrs["parameters"] = dict(self.parameters)
+        return gdf
+
+    def schedule_frame(self) -> pd.DataFrame:
+        """Return every scheduled visit: one row per visit, in sheet order."""
+        import pandas as pd
+
+        rows = []
+        for sp in self.sectors:
+            for day_type, shifts in sp.schedules.items():
+                for sh in shifts:
+                    for order, v in enumerate(sh.visits, start=1):
+                        pt = sp.points[v.point]
+                        rows.append(
+                            {
+                                "comisaria": sp.comisaria,
+                                "sector": sp.sector,
+                                "tipo_dia": DAY_TYPES[day_type][0],
+                                "turno": sh.shift,
+                                "horario_turno": shift_label(
+                                    sh.start_hour, self.schedule_options.shift_hours
+                                ),
+                                "unidad": v.unit,
+                                "orden": order,
+                                "inicio": clock(sh.start_hour, v.start),
+                                "fin": clock(sh.start_hour, v.end),
+                                "punto": pt["rango"],
+                                "punto_id": point_id(sp, pt["rango"]),
+                                "subsector": pt["subsector"],
+                                "minutos_visita": v.end - v.start,
+                                "minutos_traslado": v.travel,
+                            }
+                        )
+        columns = [
+            "comisaria",
+            "sector",
+            "tipo_dia",
+            "turno",
+            "horario_turno",
+            "unidad",
+            "orden",
+            "inicio",
+            "fin",
+            "punto",
+            "punto_id",
+            "subsector",
+            "minutos_visita",
+            "minutos_traslado",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def windows_frame(self) -> pd.DataFrame:
+        """Return the patrol windows: one row per window, per sector and day type."""
+        import pandas as pd
+
+        rows = []
+        for sp in self.sectors:
+            for day_type, windows in sp.windows.items():
+                share = sp.window_share(day_type)
+                for w in windows:
+                    rows.append(
+                        {
+                            "comisaria": sp.comisaria,
+                            "sector": sp.sector,
+                            "tipo_dia": DAY_TYPES[day_type][0],
+                            "ventana": w.label,
+                            "hora_inicio": w.start_hour,
+                            "horas": w.hours,
+                            "n": w.n,
+                            "cobertura_tipo_dia": round(share, 4),
+                        }
+                    )
+        columns = [
+            "comisaria",
+            "sector",
+            "tipo_dia",
+            "ventana",
+            "hora_inicio",
+            "horas",
+            "n",
+            "cobertura_tipo_dia",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Return incident counts per comisaría, sector and subsector (they add up)."""
+        import pandas as pd
+
+        rows = []
+        by_comisaria: dict[str, list[SectorPlan]] = {}
+        for sp in self.sectors:
+            by_comisaria.setdefault(sp.comisaria, []).append(sp)
+        for comisaria, plans in by_comisaria.items():
+            rows.append(
+                {
+                    "nivel": "comisaría",
+                    "comisaria": comisaria,
+                    "sector": None,
+                    "subsector": None,
+                    "n": sum(p.n_incidents for p in plans),
+                    "n_sin_hora": sum(p.n_no_time for p in plans),
+                    "dano": round(sum(float(p.incidents["harm"].sum()) for p in plans), 6),
+                    "puntos_criticos": sum(len(p.points) for p in plans),
+                }
+            )
+            for sp in plans:
+                rows.append(
+                    {
+                        "nivel": "sector",
+                        "comisaria": comisaria,
+                        "sector": sp.sector,
+                        "subsector": None,
+                        "n": sp.n_incidents,
+                        "n_sin_hora": sp.n_no_time,
+                        "dano": round(float(sp.incidents["harm"].sum()), 6),
+                        "puntos_criticos": len(sp.points),
+                    }
+                )
+                sub = sp.incidents["subsector"].where(
+                    sp.incidents["subsector"].notna(), NO_SUBSECTOR
+                )
+                no_time = ~as_bool(sp.incidents["time_known"])
+                for label, n, harm in sp.subsector_counts():
+                    mask = (sub == label).to_numpy()
+                    rows.append(
+                        {
+                            "nivel": "subsector",
+                            "comisaria": comisaria,
+                            "sector": sp.sector,
+                            "subsector": label,
+                            "n": n,
+                            "n_sin_hora": int(no_time[mask].sum()),
+                            "dano": round(harm, 6),
+                            "puntos_criticos": sum(1 for p in sp.points if p["subsector"] == label),
+                        }
+                    )
+        columns = [
+            "nivel",
+            "comisaria",
+            "sector",
+            "subsector",
+            "n",
+            "n_sin_hora",
+            "dano",
+            "puntos_criticos",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def modalidades_frame(self) -> pd.DataFrame:
+        """Return incidents and harm by modalidad per comisaría, sector and subsector."""
+        import pandas as pd
+
+        from ..schema import modalidad_label
+
+        frames = []
+        for level, keys in (
+            ("comisaría", ["comisaria"]),
+            ("sector", ["comisaria", "sector"]),
+            ("subsector", ["comisaria", "sector", "subsector"]),
+        ):
+            data = self.incidents_frame()
+            if not len(data):
+                continue
+            grouped = (
+                data.groupby([*keys, "delito_especifico", "modalidad"], sort=False, dropna=False)
+                .agg(n=("incident_id", "size"), dano=("harm", "sum"))
+                .reset_index()
+            )
+            grouped.insert(0, "nivel", level)
+            frames.append(grouped)
+        columns = [
+            "nivel",
+            "comisaria",
+            "sector",
+            "subsector",
+            "delito_especifico",
+            "modalidad",
+            "etiqueta",
+            "n",
+            "dano",
+        ]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        out = pd.concat(frames, ignore_index=True)
+        for col in ("sector", "subsector"):
+            if col not in out:
+                out[col] = None
+        out["etiqueta"] = [
+            modalidad_label(str(e), str(m))
+            for e, m in zip(out["delito_especifico"], out["modalidad"], strict=True)
+        ]
+        out["dano"] = out["dano"].astype(float).round(6)
+        level_order = {"comisaría": 0, "sector": 1, "subsector": 2}
+        cols = {c: list(out[c]) for c in ("nivel", "comisaria", "sector", "subsector", "n")}
+        labels = list(out["etiqueta"])
+
+        def row_key(i: int) -> tuple[Any, ...]:
+            return (
+                sort_key(cols["comisaria"][i]),
+                level_order[cols["nivel"][i]],
+                sort_key(cols["sector"][i]),
+                sort_key(cols["subsector"][i]),
+                -int(cols["n"][i]),
+                labels[i],
+            )
+
+        out = out.iloc[sorted(range(len(out)), key=row_key)]
+        return out[columns].reset_index(drop=True)
+
+    def hour_day_frame(self) -> pd.DataFrame:
+        """Return hour × day counts per comisaría, sector and subsector in long form.
+
+        One row per level, unit, day and hour (``nivel``, ``comisaria``, ``sector``,
+        ``subsector``, ``dia``, ``hora``, ``n``); only incidents with a known time count.
+        """
+        import numpy as np
+        import pandas as pd
+
+        from .windows import hour_day_table
+
+        rows = []
+
+        def add(level: str, com: str, sec: str | None, sub: str | None, table: Any) -> None:
+            values = np.asarray(table)
+            for hour in range(24):
+                for d, day in enumerate(DAY_NAMES_ES):
+                    rows.append(
+                        {
+                            "nivel": level,
+                            "comisaria": com,
+                            "sector": sec,
+                            "subsector": sub,
+                            "dia": day,
+                            "hora": hour,
+                            "n": int(values[hour, d]),
+                        }
+                    )
+
+        by_comisaria: dict[str, list[SectorPlan]] = {}
+        for sp in self.sectors:
+            by_comisaria.setdefault(sp.comisaria, []).append(sp)
+        for com, plans in by_comisaria.items():
+            add("comisaría", com, None, None, sum(p.hour_day.to_numpy() for p in plans))
+            for sp in plans:
+                add("sector", com, sp.sector, None, sp.hour_day.to_numpy())
+                sub = sp.incidents["subsector"].where(
+                    sp.incidents["subsector"].notna(), NO_SUBSECTOR
+                )
+                for label, _, _ in sp.subsector_counts():
+                    part = sp.incidents[(sub == label).to_numpy()]
+                    add("subsector", com, sp.sector, label, hour_day_table(part).to_numpy())
+        columns = ["nivel", "comisaria", "sector", "subsector", "dia", "hora", "n"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def incidents_frame(self) -> pd.DataFrame:
+        """Return the incidents of every sector (no geometry), with ``subsector`` filled."""
+        import pandas as pd
+
+        parts = [pd.DataFrame(sp.incidents.drop(columns="geometry")) for sp in self.sectors]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame(columns=list(_INCIDENT_NEEDS))
+        data = pd.concat(parts, ignore_index=True)
+        data["subsector"] = data["subsector"].where(data["subsector"].notna(), NO_SUBSECTOR)
+        return data
+
+
+def _visits(plan: SectorPlan, day_type: str, point: int) -> int:
+    """Return the visits a point gets on one day of ``day_type``, all shifts and units."""
+    return sum(1 for sh in plan.schedules[day_type] for v in sh.visits if v.point == point)
+
+
+def _rank_within(points: pd.DataFrame, keys: list[str]) -> list[int]:
+    """Rank points by risk within groups of ``keys`` (ties: incidents, then sector order)."""
+    order = sorted(
+        range(len(points)),
+        key=lambda i: (
+            tuple(sort_key(points[k].iloc[i]) for k in keys),
+            -float(points["riesgo"].iloc[i]),
+            -int(points["n"].iloc[i]),
+            sort_key(points["sector"].iloc[i]),
+            int(points["rango"].iloc[i]),
+        ),
+    )
+    ranks = [0] * len(points)
+    previous: tuple[Any, ...] | None = None
+    rank = 0
+    for i in order:
+        group = tuple(points[k].iloc[i] for k in keys)
+        rank = rank + 1 if group == previous else 1
+        previous = group
+        ranks[i] = rank
+    return ranks
+
+
+def point_id(plan: SectorPlan, rank: int) -> str:
+    """Return the stable id of a critical point, e.g. ``"PC-1234-SECTOR 1-03"``."""
+    owner = plan.comisaria_id or plan.comisaria
+    return f"PC-{owner}-{plan.sector}-{rank:02d}"
+
+
+def clock(shift_start: int, minutes: int) -> str:
+    """Return the clock time ``HH:MM`` of ``minutes`` after ``shift_start`` o'clock."""
+    total = (shift_start * 60 + minutes) % (24 * 60)
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def shift_label(start: int, hours: int) -> str:
+    """Return a shift's hours, e.g. ``"22:00–06:00"``."""
+    return f"{start:02d}:00–{(start + hours) % 24:02d}:00"
+
+
+def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> None:
+    from .._validate import ProblemCollector
+
+    problems = ProblemCollector("en las entradas de plan_patrols")
+    missing = [c for c in _INCIDENT_NEEDS if c not in incidents.columns]
+    if missing:
+        problems.add(f"a los incidentes les falta(n) la(s) columna(s) {', '.join(missing)}")
+    missing = [c for c in ("comisaria", "sector", "subsector") if c not in sectors.columns]
+    if missing:
+        problems.add(f"a la capa de sectores le falta(n) la(s) columna(s) {', '.join(missing)}")
+    if incidents.crs is None:
+        problems.add("los incidentes no tienen SRC")
+    if sectors.crs is None:
+        problems.add("la capa de sectores no tiene SRC")
+    if not len(sectors):
+        problems.add("la capa de sectores está vacía")
+    problems.raise_if_any(
+        InputDataError,
+        hint="asigne antes los incidentes con parsc_geo.assign.assign_incidents(..., sectors=...)",
+    )
+
+
+def _select_comisaria(sectors: gpd.GeoDataFrame, comisaria: str | None) -> gpd.GeoDataFrame:
+    if comisaria is None:
+        return sectors
+    wanted = comisaria.strip().casefold()
+    names = sectors["comisaria"].astype(str)
+    mask = names.str.strip().str.casefold() == wanted
+    if "comisaria_id" in sectors:
+        mask |= sectors["comisaria_id"].astype(str).str.strip() == comisaria.strip()
+    if not mask.any():
+        known = ", ".join(sorted(set(names), key=sort_key))
+        raise ConfigError(
+            f"la comisaría {comisaria!r} no está en la capa de sectores",
+            hint=f"la capa contiene: {known}",
+        )
+    return sectors[mask.to_numpy()]
+
+
+def _candidates(
+    data: gpd.GeoDataFrame,
+    sector_geom: BaseGeometry,
+    crs: CRS,
+    *,
+    hotspots: gpd.GeoDataFrame | None,
+    method: str,
+    min_count: int,
+    eps_m: float,
+    cell_size_m: float,
+    notes: list[str],
+) -> tuple[list[BaseGeometry], list[str]]:
+    """Return candidate polygons (metric) and their ids for one sector."""
+    from .points import engine_candidates, grid_candidates
+
+    if hotspots is not None:
+        if hotspots.crs is None:
+            raise CRSError(
+                "los hotspots dados a plan_patrols no tienen SRC",
+                hint="las tablas de hotspots están en EPSG:4326: use hotspots.set_crs('EPSG:4326')",
+            )
+        found = hotspots.to_crs(crs)
+        found = found[found.geometry.intersects(sector_geom)]
+        ids = [str(i) for i in found["hotspot_id"]] if "hotspot_id" in found else [""] * len(found)
+        return list(found.geometry), ids
+    if not len(data):
+        return [], []
+    if method == "grid":
+        cells = grid_candidates(data, cell_size_m)
+        return cells, [f"celda-{k + 1:04d}" for k in range(len(cells))]
+    try:
+        found = engine_candidates(
+            data.to_crs("EPSG:4326"),
+            method,
+            min_count=min_count,
+            eps_m=eps_m,
+            cell_size_m=cell_size_m,
+            notes=notes,
+        )
+    except InsufficientDataError as exc:
+        notes.append(f"Sin puntos críticos: {exc.message}")
+        return [], []
+    found = found.to_crs(crs)
+    return list(found.geometry), [str(i) for i in found["hotspot_id"]]
+
+
+def plan_patrols(
+    incidents: gpd.GeoDataFrame,
+    sectors: gpd.GeoDataFrame,
+    *,
+    comisaria: str | None = None,
+    share: float = DEFAULT_SHARE,
+    block_hours: int = DEFAULT_BLOCK_HOURS,
+    schedule: ScheduleOptions | None = None,
+    method: str = DEFAULT_METHOD,
+    hotspots: gpd.GeoDataFrame | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+    eps_m: float = DEFAULT_EPS_M,
+    cell_size_m: float = DEFAULT_CELL_SIZE_M,
+    max_area_m2: float = DEFAULT_MAX_AREA_M2,
+    core_radius_m: float = DEFAULT_CORE_RADIUS_M,
+    max_points: int = DEFAULT_MAX_POINTS,
+    risk: str = "n",
+    exclude_at_station: bool = True,
+) -> PatrolPlan:
+    """Plan patrols for every sector of the sector layer (or of one comisaría).
+
+    Parameters
+    ----------
+    incidents
+        Assigned incidents (:func:`parsc_geo.assign.assign_incidents`): the ``comisaria``,
+        ``sector`` and ``subsector`` columns decide which sector an incident belongs to.
+    sectors
+        Sector layer: one row per subsector with ``comisaria``, ``sector``, ``subsector`` (and
+        optionally ``comisaria_id``).
+    comisaria
+        Plan only this comisaría (name, case-insensitive, or ``comisaria_id``).
+    share
+        Share of a day type's incidents that the patrol windows must cover (default 0.6).
+    block_hours
+        Length of the hour blocks windows are made of (divides 24; default 2).
+    schedule
+        Patrol resources and dosage (default :class:`ScheduleOptions`: 3 shifts of 8 h from
+        06:00, 1 unit per sector, visits of 15 min, revisits after 120 min).
+    method
+        Where candidate critical points come from: ``"dbscan"`` (clusters within ``eps_m``),
+        ``"gistar"`` (hot Gi* cells of ``cell_size_m``) or ``"grid"`` (count cells).
+    hotspots
+        Precomputed hotspot polygons (``schema.HOTSPOT_COLUMNS``) to use as candidates instead.
+    min_count
+        Minimum incidents in a critical point.
+    eps_m, cell_size_m
+        DBSCAN radius and cell size (metres).
+    max_area_m2, core_radius_m
+        A candidate larger than ``max_area_m2`` is shrunk to the circle of ``core_radius_m``
+        around its densest incident: a critical point is a small area.
+    max_points
+        At most this many critical points per sector.
+    risk
+        ``"n"`` (incidents) or ``"harm"`` (harm-weighted): ranks the points and apportions visits.
+    exclude_at_station
+        Leave incidents stacked at a police station out of the critical points (they still count
+        in the tables).
+
+    Returns
+    -------
+    PatrolPlan
+        One :class:`SectorPlan` per sector, ordered by comisaría and natural sector order.
+
+    Notes
+    -----
+    Visits of 10–15 minutes repeated about every two hours follow the Koper curve (Koper 1995,
+    *Justice Quarterly* 12(4)) and the Minneapolis hot spots patrol experiment (Sherman &
+    Weisburd 1995, *Justice Quarterly* 12(4)). The visiting order is the shortest straight-line
+    tour found by nearest neighbour and 2-opt, not a road route.
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+    from shapely.ops import unary_union
+
+    from ..incidents import select
+    from ..projection import metric_crs
+    from .points import critical_points
+    from .schedule import schedule_shift, shortest_tour, travel_minutes_for
+    from .windows import (
+        check_window_options,
+        hour_day_table,
+        hourly_counts,
+        patrol_windows,
+        window_hours,
+    )
+
+    _check_inputs(incidents, sectors)
+    check_window_options(share, block_hours)
+    if method not in METHODS:
+        raise ConfigError(f"method debe ser uno de {', '.join(METHODS)}; se recibió {method!r}")
+    if not isinstance(min_count, int) or min_count < 1:
+        raise ConfigError(f"min_count debe ser un número entero ≥ 1; se recibió {min_count!r}")
+    for name, value in (
+        ("eps_m", eps_m),
+        ("cell_size_m", cell_size_m),
+        ("max_area_m2", max_area_m2),
+        ("core_radius_m", core_radius_m),
+    ):
+        if not value > 0:
+            raise ConfigError(f"{name} debe ser positivo; se recibió {value!r}")
+    if not isinstance(max_points, int) or max_points < 1:
+        raise ConfigError(f"max_points debe ser un número entero ≥ 1; se recibió {max_points!r}")
+    options = schedule if schedule is not None else ScheduleOptions()
+
+    layer = _select_comisaria(sectors, comisaria)
+    crs = metric_crs(layer)
+    layer = layer.to_crs(crs)
+    data = incidents.to_crs(crs)
+    for col in ("comisaria", "sector", "subsector"):
+        # The workspace stores missing labels as empty strings.
+        blank = data[col].isna() | (data[col].astype(str).str.strip() == "")
+        data[col] = data[col].astype(object).where(~blank, None)
+    names = set(layer["comisaria"].astype(str))
+    in_comisarias = data[data["comisaria"].astype(str).isin(names).to_numpy()]
+    keys = list(
+        zip(
+            layer["comisaria"].astype(str),
+            layer["sector"].astype(str),
+            strict=True,
+        )
+    )
+    key_set = sorted(set(keys), key=lambda k: (sort_key(k[0]), sort_key(k[1])))
+    inc_keys = pd.Series(
+        list(
+            zip(
+                in_comisarias["comisaria"].astype(str),
+                in_comisarias["sector"].astype(str),
+                strict=True,
+            )
+        ),
+        index=in_comisarias.index,
+        dtype=object,
+    )
+    known_keys = set(key_set)
+    has_sector = in_comisarias["sector"].notna().to_numpy() & np.array(
+        [k in known_keys for k in inc_keys], dtype=bool
+    )
+    n_outside = int((~has_sector).sum())
+
+    plans = []
+    for com, sec in key_set:
+        subs = layer[(layer["comisaria"].astype(str) == com) & (layer["sector"].astype(str) == sec)]
+        subs = subs.iloc[
+            sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
+        ]
+        geom = unary_union(list(subs.geometry))
+        inc = in_comisarias[(inc_keys == (com, sec)).to_numpy() & has_sector]
+        inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
+        notes: list[str] = []
+        table = hour_day_table(inc)
+        windows = patrol_windows(table, share=share, block_hours=block_hours)
+        usable = select(inc, include_at_station=not exclude_at_station)
+        if exclude_at_station and len(usable) < len(inc):
+            notes.append(
+                f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
+                "comisaría no se usan para los puntos críticos."
+            )
+        cands, ids = _candidates(
+            usable,
+            geom,
+            crs,
+            hotspots=hotspots,
+            method=method,
+            min_count=min_count,
+            eps_m=eps_m,
+            cell_size_m=cell_size_m,
+            notes=notes,
+        )
+        points = critical_points(
+            usable,
+            geom,
+            candidates=cands,
+            origin_ids=ids,
+            min_count=min_count,
+            max_area_m2=max_area_m2,
+            core_radius_m=core_radius_m,
+            max_points=max_points,
+            risk=risk,
+        )
+        xy = [
+            (p["geometry"].representative_point().x, p["geometry"].representative_point().y)
+            for p in points
+        ]
+        tour = shortest_tour(xy)
+        travel = (
+            options.travel_minutes
+            if options.travel_minutes is not None
+            else travel_minutes_for(xy, tour, options.speed_kmh)
+        )
+        schedules: dict[str, list[ShiftSchedule]] = {}
+        for day_type in DAY_TYPES:
+            hourly = hourly_counts(table, day_type)
+            hours = window_hours(windows[day_type])
+            schedules[day_type] = [
+                schedule_shift(
+                    k + 1,
+                    start,
+                    options,
+                    risks=[p["riesgo"] for p in points],
+                    tour=tour,
+                    travel=travel,
+                    window_hours=hours,
+                    hourly=hourly,
+                )
+                for k, start in enumerate(options.shift_starts())
+            ]
+        ids_col = subs.get("comisaria_id")
+        com_id = str(ids_col.iloc[0]) if ids_col is not None and pd.notna(ids_col.iloc[0]) else None
+        plans.append(
+            SectorPlan(
+                comisaria=com,
+                comisaria_id=com_id,
+                sector=sec,
+                geometry=geom,
+                subsectors=subs,
+                incidents=inc,
+                hour_day=table,
+                windows=windows,
+                points=points,
+                tour=tour,
+                travel_minutes=travel,
+                schedules=schedules,
+                notes=notes,
+            )
+        )
+
+    dates = pd.to_datetime(
+        pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
+    )
+    period = None
+    if len(dates) and dates.notna().any():
+        period = (dates.min().date().isoformat(), dates.max().date().isoformat())
+    parameters = {
+        "comisaria": comisaria,
+        "share": share,
+        "block_hours": block_hours,
+        "method": "hotspots" if hotspots is not None else method,
+        "min_count": min_count,
+        "eps_m": eps_m,
+        "cell_size_m": cell_size_m,
+        "max_area_m2": max_area_m2,
+        "core_radius_m": core_radius_m,
+        "max_points": max_points,
+        "risk": risk,
+        "exclude_at_station": exclude_at_station,
+        "crs": crs.to_string(),
+        "units": options.units,
+        "shifts": options.shifts,
+        "shift_hours": options.shift_hours,
+        "first_shift_start": options.first_shift_start,
+        "available_hours": options.available_minutes / 60,
+        "visit_minutes": options.visit_minutes,
+        "revisit_minutes": options.revisit_minutes,
+        "travel_minutes": options.travel_minutes,
+        "speed_kmh": options.speed_kmh,
+        "tour": "nearest neighbour + 2-opt, straight lines",
+    }
+    return PatrolPlan(
+        sectors=plans,
+        crs=crs,
+        schedule_options=options,
+        parameters=parameters,
+        period=period,
+        n_outside=n_outside,
+    )

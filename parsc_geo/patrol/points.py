@@ -1,0 +1,231 @@
+"""Critical points ("puntos críticos") of a patrol sector: small hotspots restricted to the sector.
+
+A critical point is a small area a patrol can stand in, not a neighbourhood. Candidates come from
+the hotspot engine (DBSCAN clusters with a small radius, or Gi* hot cells) or from a simple count
+grid; each candidate is clipped to the sector, shrunk to its core when larger than
+``max_area_m2``, recounted, and kept only with at least ``min_count`` incidents.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from .._errors import ConfigError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
+#: Methods that propose candidate critical points.
+METHODS = ("dbscan", "gistar", "grid")
+#: Default candidate method.
+DEFAULT_METHOD = "dbscan"
+#: Default minimum number of incidents in a critical point.
+DEFAULT_MIN_COUNT = 5
+#: Default DBSCAN radius (m): about a block.
+DEFAULT_EPS_M = 60.0
+#: Buffer (m) around DBSCAN hulls: half a street, so a point stays small.
+DBSCAN_BUFFER_M = 25.0
+#: Default cell size (m) of the grid and Gi* methods.
+DEFAULT_CELL_SIZE_M = 100.0
+#: Largest area (m²) of a critical point; larger candidates are shrunk to their core.
+DEFAULT_MAX_AREA_M2 = 40_000.0
+#: Radius (m) of the core circle that replaces a too-large candidate.
+DEFAULT_CORE_RADIUS_M = 100.0
+#: Default maximum number of critical points per sector (one printed page).
+DEFAULT_MAX_POINTS = 10
+
+#: Columns of a critical-point table (besides geometry), in order.
+POINT_COLUMNS = (
+    "punto_id",
+    "comisaria",
+    "comisaria_id",
+    "sector",
+    "subsector",
+    "rango",
+    "rango_comisaria",
+    "rango_subsector",
+    "n",
+    "dano",
+    "riesgo",
+    "area_m2",
+    "modalidades",
+    "horas_pico",
+    "dias_pico",
+    "orden_visita",
+    "visitas_laborable",
+    "visitas_fin_de_semana",
+    "lon",
+    "lat",
+    "metodo",
+    "origen_id",
+)
+
+
+def grid_candidates(points: gpd.GeoDataFrame, cell_size: float) -> list[BaseGeometry]:
+    """Return the square cells (metric CRS, anchored at multiples of ``cell_size``) with points."""
+    from shapely.geometry import box
+
+    cells = sorted(
+        {
+            (math.floor(x / cell_size), math.floor(y / cell_size))
+            for x, y in zip(points.geometry.x, points.geometry.y, strict=True)
+        }
+    )
+    return [
+        box(i * cell_size, j * cell_size, (i + 1) * cell_size, (j + 1) * cell_size)
+        for i, j in cells
+    ]
+
+
+def engine_candidates(
+    incidents: gpd.GeoDataFrame,
+    method: str,
+    *,
+    min_count: int,
+    eps_m: float,
+    cell_size_m: float,
+    notes: list[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Return hotspot polygons (EPSG:4326) from :mod:`parsc_geo.hotspots` for one sector."""
+    from .. import hotspots
+
+    if method == "dbscan":
+        found: gpd.GeoDataFrame = hotspots.hotspot_dbscan(
+            incidents,
+            eps=eps_m,
+            min_samples=min_count,
+            buffer=DBSCAN_BUFFER_M,
+            min_incidents=min_count,
+            quiet=True,
+        )
+    else:
+        found = hotspots.hotspot_gistar(incidents, cell_size=cell_size_m, quiet=True)
+        if len(found):
+            found = found[found["gi_class"].astype(str).str.startswith("caliente")]
+    if found.attrs.get("reason") and notes is not None:
+        notes.append(
+            f"El método {method} no halló zonas calientes en el sector con estos parámetros "
+            f"(mínimo {min_count} denuncias"
+            + (f" a menos de {eps_m:g} m)." if method == "dbscan" else ").")
+        )
+    return found
+
+
+def _core(polygon: BaseGeometry, points: gpd.GeoDataFrame, radius: float) -> BaseGeometry:
+    """Return the circle of ``radius`` around the incident of ``polygon`` with most neighbours."""
+    import numpy as np
+
+    inside = points[points.geometry.intersects(polygon)]
+    xy = np.column_stack([inside.geometry.x, inside.geometry.y])
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    neighbours = (d <= radius).sum(axis=1)
+    ids = inside["incident_id"].astype(str).to_numpy()
+    best = min(range(len(ids)), key=lambda i: (-int(neighbours[i]), ids[i]))
+    return inside.geometry.iloc[best].buffer(radius, 32)
+
+
+def critical_points(
+    incidents: gpd.GeoDataFrame,
+    sector: BaseGeometry,
+    *,
+    candidates: list[BaseGeometry],
+    origin_ids: list[str] | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+    max_area_m2: float = DEFAULT_MAX_AREA_M2,
+    core_radius_m: float = DEFAULT_CORE_RADIUS_M,
+    max_points: int = DEFAULT_MAX_POINTS,
+    risk: str = "n",
+) -> list[dict[str, Any]]:
+    """Turn candidate areas into ranked critical points of one sector.
+
+    Parameters
+    ----------
+    incidents
+        The sector's incidents in a metric CRS (stacked-at-station rows already removed), with
+        ``incident_id``, ``harm``, ``occurred_at``, ``time_known``, ``delito_especifico``,
+        ``modalidad`` and ``subsector``.
+    sector
+        Sector polygon in the same metric CRS.
+    candidates
+        Candidate polygons in the same metric CRS.
+    origin_ids
+        Identifier of each candidate (e.g. the ``hotspot_id``), kept as ``origen_id``.
+    min_count
+        Minimum incidents inside a critical point.
+    max_area_m2
+        Largest area of a critical point; a larger candidate is replaced by the circle of
+        ``core_radius_m`` around its incident with most neighbours within that radius.
+    core_radius_m
+        Radius of that core circle.
+    max_points
+        Keep at most this many points (the highest-risk ones).
+    risk
+        ``"n"`` (incidents) or ``"harm"`` (sum of harm weights) ranks the points.
+
+    Returns
+    -------
+    list of dict
+        One dict per point, rank order, with ``geometry`` (metric), ``n``, ``dano``, ``riesgo``,
+        ``area_m2``, ``subsector``, ``modalidades``, ``horas_pico``, ``dias_pico``,
+        ``origen_id`` and ``rango``. An incident counts in one point only (the larger first).
+    """
+    from ..profile import dated_weekdays, known_hours, peak_days, peak_hours, top_modalidades
+
+    if risk not in ("n", "harm"):
+        raise ConfigError(f"risk debe ser 'n' o 'harm'; se recibió {risk!r}")
+    ids = origin_ids if origin_ids is not None else [""] * len(candidates)
+    shaped = []
+    for geom, origin in zip(candidates, ids, strict=True):
+        area = geom.intersection(sector)
+        if area.is_empty or area.area <= 0:
+            continue
+        if area.area > max_area_m2:
+            inside = incidents[incidents.geometry.intersects(area)]
+            if len(inside) < min_count:
+                continue
+            area = _core(area, inside, core_radius_m).intersection(sector)
+        shaped.append((area, origin))
+    claimed: set[str] = set()
+    counted = []
+    for area, origin in shaped:
+        inside = incidents[incidents.geometry.intersects(area)]
+        counted.append((len(inside), area, origin))
+    counted.sort(key=lambda c: (-c[0], -c[1].centroid.y, c[1].centroid.x))
+    points = []
+    for _, area, origin in counted:
+        inside = incidents[incidents.geometry.intersects(area)]
+        inside = inside[~inside["incident_id"].astype(str).isin(claimed)]
+        if len(inside) < min_count:
+            continue
+        claimed.update(inside["incident_id"].astype(str))
+        subsectors = inside["subsector"].dropna().astype(str)
+        sub_counts = subsectors.value_counts()
+        subsector = (
+            sorted(sub_counts.index, key=lambda s: (-int(sub_counts[s]), s))[0]
+            if len(sub_counts)
+            else None
+        )
+        harm = float(inside["harm"].astype(float).sum())
+        points.append(
+            {
+                "geometry": area,
+                "n": len(inside),
+                "dano": round(harm, 6),
+                "riesgo": float(len(inside)) if risk == "n" else round(harm, 6),
+                "area_m2": round(float(area.area), 1),
+                "subsector": subsector,
+                "modalidades": top_modalidades(inside) or "",
+                "horas_pico": peak_hours(known_hours(inside)[1]) or "sin hora",
+                "dias_pico": peak_days(dated_weekdays(inside)[1]) or "sin fecha",
+                "origen_id": origin,
+            }
+        )
+    points.sort(
+        key=lambda p: (-p["riesgo"], -p["n"], -p["geometry"].centroid.y, p["geometry"].centroid.x)
+    )
+    points = points[:max_points]
+    for rank, point in enumerate(points, start=1):
+        point["rango"] = rank
+    return points

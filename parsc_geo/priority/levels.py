@@ -1,0 +1,390 @@
+"""Rules that turn indicators of territorial units into priority levels.
+
+The plan's section 2.8 ranks provinces in two levels, *alta prioridad* and *prioridad*, in a
+column it calls "CLÚSTER". :class:`PriorityRule` makes that rule explicit and configurable:
+
+``kmeans`` (default)
+    k-means (k = 3) on two standardised features, the Empirical-Bayes smoothed rate and the
+    volume (number of complaints), so that a unit is prioritised for a high *risk* or for a high
+    *load* of work. Clusters are ordered by the mean of their standardised features (highest
+    first): the first is ALTA PRIORIDAD, the second PRIORIDAD, the rest none.
+``fisher_jenks``
+    Natural breaks (Fisher 1958; Jenks 1977; ``mapclassify.FisherJenks``) of one indicator in
+    ``k`` classes: the highest class is ALTA PRIORIDAD, the next PRIORIDAD.
+``quantiles``
+    ``k`` quantile classes (``mapclassify.Quantiles``) of one indicator, read the same way.
+``thresholds``
+    Fixed values of one indicator: at least ``thresholds[0]`` is ALTA PRIORIDAD, at least
+    ``thresholds[1]`` PRIORIDAD.
+
+Whatever the method, a guard applies afterwards: a unit with fewer than ``min_count`` complaints
+cannot be ALTA PRIORIDAD (it is capped at PRIORIDAD), and one with fewer than
+``min_count_prioridad`` gets no level, so that a handful of incidents in a small population
+never puts a territory at the top. The ``motivo`` column says which step decided each level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import settings
+from .._errors import ConfigError
+from .._validate import ProblemCollector
+from ..labels_es import INDICATORS as INDICATOR_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+LEVEL_ALTA: Final = "ALTA PRIORIDAD"
+LEVEL_PRIORIDAD: Final = "PRIORIDAD"
+LEVEL_NONE: Final = ""
+#: Levels from highest to none.
+LEVELS: Final[tuple[str, ...]] = (LEVEL_ALTA, LEVEL_PRIORIDAD, LEVEL_NONE)
+
+METHODS: Final[tuple[str, ...]] = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
+#: Indicators a one-dimensional rule can use: smoothed rate, crude rate, count.
+INDICATORS: Final[tuple[str, ...]] = ("tasa_eb", "tasa", "n")
+#: Features of the k-means rule (standardised before clustering).
+KMEANS_FEATURES: Final[tuple[str, ...]] = ("tasa_eb", "n")
+
+#: Fewest complaints in the period for ALTA PRIORIDAD (below it the level is capped at PRIORIDAD).
+DEFAULT_MIN_COUNT: Final = 20
+#: Fewest complaints in the period for any level.
+DEFAULT_MIN_COUNT_PRIORIDAD: Final = 5
+#: Random restarts of k-means (the best of them, by inertia, is kept).
+DEFAULT_N_INIT: Final = 10
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    """A documented rule from indicators to levels (see the module docstring).
+
+    Parameters
+    ----------
+    method
+        ``"kmeans"``, ``"fisher_jenks"``, ``"quantiles"`` or ``"thresholds"``.
+    k
+        Number of clusters or classes (k-means, natural breaks, quantiles); at least 2.
+    indicator
+        Indicator of the one-dimensional methods: ``"tasa_eb"``, ``"tasa"`` or ``"n"``.
+    thresholds
+        ``(alta, prioridad)`` values of ``indicator`` for ``method="thresholds"``.
+    min_count
+        Fewest complaints for ALTA PRIORIDAD.
+    min_count_prioridad
+        Fewest complaints for any level.
+    seed
+        Seed of k-means' initialisation (``None``: :data:`parsc_geo.settings.SEED`).
+    n_init
+        Number of k-means restarts.
+    """
+
+    method: str = "kmeans"
+    k: int = 3
+    indicator: str = "tasa_eb"
+    thresholds: tuple[float, float] | None = None
+    min_count: int = DEFAULT_MIN_COUNT
+    min_count_prioridad: int = DEFAULT_MIN_COUNT_PRIORIDAD
+    seed: int | None = None
+    n_init: int = DEFAULT_N_INIT
+
+    def __post_init__(self) -> None:
+        problems = ProblemCollector("en la regla de prioridad")
+        if self.method not in METHODS:
+            problems.add(f"method debe ser uno de {', '.join(METHODS)}; se recibió {self.method!r}")
+        if self.indicator not in INDICATORS:
+            problems.add(
+                f"indicator debe ser uno de {', '.join(INDICATORS)}; se recibió {self.indicator!r}"
+            )
+        if not isinstance(self.k, int) or self.k < 2:
+            problems.add(f"k debe ser un número entero de al menos 2; se recibió {self.k!r}")
+        if self.method == "thresholds":
+            if self.thresholds is None or len(self.thresholds) != 2:
+                problems.add(
+                    f"el método 'thresholds' requiere thresholds=(alta, prioridad); se recibió "
+                    f"{self.thresholds!r}"
+                )
+            elif not self.thresholds[0] >= self.thresholds[1]:
+                problems.add(
+                    f"thresholds debe ser (alta, prioridad) con alta ≥ prioridad; se recibió "
+                    f"{self.thresholds!r}"
+                )
+        if self.min_count < 0 or self.min_count_prioridad < 0:
+            problems.add(
+                "los conteos mínimos no deben ser negativos; se recibió "
+                f"min_count={self.min_count}, min_count_prioridad={self.min_count_prioridad}"
+            )
+        if self.min_count_prioridad > self.min_count:
+            problems.add(
+                f"min_count_prioridad ({self.min_count_prioridad}) no debe superar min_count "
+                f"({self.min_count})"
+            )
+        if not isinstance(self.n_init, int) or self.n_init < 1:
+            problems.add(f"n_init debe ser un número entero positivo; se recibió {self.n_init!r}")
+        problems.raise_if_any(ConfigError, hint="vea las reglas en parsc_geo.priority_levels")
+
+    @property
+    def effective_seed(self) -> int:
+        """Return the seed used (the setting when none was given)."""
+        return settings.SEED if self.seed is None else self.seed
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return every parameter, with the seed actually used."""
+        out = asdict(self)
+        out["seed"] = self.effective_seed
+        out["thresholds"] = list(self.thresholds) if self.thresholds is not None else None
+        if self.method == "kmeans":
+            out["features"] = list(KMEANS_FEATURES)
+        return out
+
+    def describe(self) -> str:
+        """Return the rule in Spanish, for tables and the run record."""
+        if self.method == "kmeans":
+            head = (
+                f"Agrupamiento k-medias (k = {self.k}, {self.n_init} inicios, semilla "
+                f"{self.effective_seed}) de las unidades según la tasa suavizada por Bayes "
+                "empírico y el número de denuncias, ambos estandarizados; los grupos se ordenan "
+                "por la media de sus variables estandarizadas: el primero es ALTA PRIORIDAD, el "
+                "segundo PRIORIDAD"
+            )
+        elif self.method == "fisher_jenks":
+            head = (
+                f"Cortes naturales de Fisher-Jenks en {self.k} clases de la "
+                f"{INDICATOR_NAMES[self.indicator]}: la clase más alta es ALTA PRIORIDAD, la "
+                "siguiente PRIORIDAD"
+            )
+        elif self.method == "quantiles":
+            head = (
+                f"{self.k} cuantiles de la {INDICATOR_NAMES[self.indicator]}: el cuantil más alto "
+                "es ALTA PRIORIDAD, el siguiente PRIORIDAD"
+            )
+        else:
+            assert self.thresholds is not None
+            head = (
+                f"Umbrales fijos de la {INDICATOR_NAMES[self.indicator]}: desde "
+                f"{self.thresholds[0]:g} ALTA PRIORIDAD, desde {self.thresholds[1]:g} PRIORIDAD"
+            )
+        return (
+            f"{head}. Salvaguarda: con menos de {self.min_count} denuncias en el periodo una "
+            f"unidad no puede ser ALTA PRIORIDAD, y con menos de {self.min_count_prioridad} no "
+            "recibe nivel."
+        )
+
+
+def kmeans(
+    features: npt.ArrayLike, k: int, *, seed: int, n_init: int = DEFAULT_N_INIT, max_iter: int = 300
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float]:
+    """Cluster points with k-means (Lloyd's algorithm, k-means++ seeding, best of ``n_init``).
+
+    Parameters
+    ----------
+    features
+        ``(n, d)`` array.
+    k
+        Number of clusters (at most the number of distinct rows).
+    seed
+        Seed of the initialisations; the same seed gives the same clusters.
+    n_init
+        Number of restarts; the partition with the lowest inertia is kept (the first on ties).
+    max_iter
+        Maximum Lloyd iterations per restart.
+
+    Returns
+    -------
+    labels, centers, inertia
+        Cluster of each point (0…k-1 in order of first appearance), centres and the sum of
+        squared distances to them.
+
+    Notes
+    -----
+    A small dependency-free implementation so that thousands of bootstrap replicates on a few
+    dozen units stay fast; the tests check it against ``sklearn.cluster.KMeans``. Seeding is
+    k-means++ (Arthur & Vassilvitskii 2007).
+    """
+    x = np.asarray(features, dtype=float)
+    if x.ndim == 1:
+        x = x[:, None]
+    n = x.shape[0]
+    rng = np.random.default_rng(seed)
+    best: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], float] | None = None
+    for _ in range(n_init):
+        centers = np.empty((k, x.shape[1]))
+        centers[0] = x[rng.integers(n)]
+        d2 = ((x - centers[0]) ** 2).sum(axis=1)
+        for j in range(1, k):
+            total = d2.sum()
+            idx = int(rng.choice(n, p=d2 / total)) if total > 0 else int(rng.integers(n))
+            centers[j] = x[idx]
+            d2 = np.minimum(d2, ((x - centers[j]) ** 2).sum(axis=1))
+        labels = np.full(n, -1, dtype=np.int64)
+        for _ in range(max_iter):
+            dist = ((x[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+            new = dist.argmin(axis=1)
+            sizes = np.bincount(new, minlength=k)
+            for empty in np.flatnonzero(sizes == 0):
+                # An empty cluster takes the point farthest from its centre (as scikit-learn).
+                far = int(dist[np.arange(n), new].argmax())
+                new[far] = empty
+                dist[far] = 0.0
+                sizes = np.bincount(new, minlength=k)
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            centers = (
+                np.column_stack(
+                    [np.bincount(labels, weights=x[:, d], minlength=k) for d in range(x.shape[1])]
+                )
+                / sizes[:, None]
+            )
+        inertia = float(((x - centers[labels]) ** 2).sum())
+        if best is None or inertia < best[2] - 1e-12:
+            best = (labels, centers, inertia)
+    assert best is not None
+    labels, centers, inertia = best
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(first, kind="stable")
+    relabel = np.empty(k, dtype=np.int64)
+    relabel[order] = np.arange(k)
+    return relabel[labels], centers[order], inertia
+
+
+def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    std = values.std(axis=0)
+    std[std == 0] = 1.0
+    return (values - values.mean(axis=0)) / std
+
+
+def rank_groups(
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Return each unit's group (1 = highest) and the number of groups actually formed.
+
+    Parameters
+    ----------
+    indicators
+        ``n``, ``tasa`` and ``tasa_eb`` per unit (a DataFrame or a mapping of arrays).
+    rule
+        The rule.
+
+    Returns
+    -------
+    groups, n_groups
+        ``groups[i]`` is 1 for the top group; ``n_groups`` may be below ``rule.k`` when there
+        are fewer distinct values than groups.
+    """
+    import warnings
+
+    if rule.method == "thresholds":
+        assert rule.thresholds is not None
+        y = np.asarray(indicators[rule.indicator], dtype=float)
+        groups = np.where(y >= rule.thresholds[0], 1, np.where(y >= rule.thresholds[1], 2, 3))
+        return groups.astype(np.int64), 3
+    if rule.method == "kmeans":
+        x = np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
+        distinct = len(np.unique(x, axis=0))
+        k = min(rule.k, distinct)
+        if k < 2:
+            return np.ones(len(x), dtype=np.int64), 1
+        z = _standardise(x)
+        labels, centers, _ = kmeans(z, k, seed=rule.effective_seed, n_init=rule.n_init)
+        score = np.array([z[labels == j].mean() for j in range(k)])
+        # Highest mean first; ties by the smoothed-rate centre, then by first appearance.
+        order = np.lexsort((np.arange(k), -centers[:, 0], -score))
+        group_of = np.empty(k, dtype=np.int64)
+        group_of[order] = np.arange(1, k + 1)
+        return group_of[labels], k
+    import mapclassify
+
+    y = np.asarray(indicators[rule.indicator], dtype=float)
+    k = min(rule.k, len(np.unique(y)))
+    if k < 2:
+        return np.ones(len(y), dtype=np.int64), 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if rule.method == "fisher_jenks":
+            classifier = mapclassify.FisherJenks(y, k=k)
+        else:
+            classifier = mapclassify.Quantiles(y, k=k)
+    yb = np.asarray(classifier.yb, dtype=np.int64)
+    n_classes = len(classifier.bins)
+    return (n_classes - yb).astype(np.int64), n_classes
+
+
+def _levels(
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
+) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
+    groups, n_groups = rank_groups(indicators, rule)
+    n = np.asarray(indicators["n"], dtype=float)
+    if n_groups < 2 or n.sum() == 0:
+        by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
+    else:
+        by_rule = np.select([groups == 1, groups == 2], [LEVEL_ALTA, LEVEL_PRIORIDAD], LEVEL_NONE)
+        by_rule = by_rule.astype(object)
+    final = by_rule.copy()
+    capped = (final == LEVEL_ALTA) & (n < rule.min_count)
+    final[capped] = LEVEL_PRIORIDAD
+    dropped = (final == LEVEL_PRIORIDAD) & (n < rule.min_count_prioridad)
+    final[dropped] = LEVEL_NONE
+    return groups, n_groups, by_rule, final, capped, dropped
+
+
+def levels_array(indicators: Mapping[str, Any], rule: PriorityRule) -> npt.NDArray[np.object_]:
+    """Return only the final level of each unit (the fast path of :func:`assign_levels`)."""
+    return np.asarray(_levels(indicators, rule)[3], dtype=object)
+
+
+def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
+    """Assign ALTA PRIORIDAD / PRIORIDAD / none to units by ``rule``, then apply the guard.
+
+    Parameters
+    ----------
+    indicators
+        One row per unit with columns ``n``, ``tasa`` and ``tasa_eb``.
+    rule
+        The rule.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; columns ``grupo`` (1 = highest group), ``nivel_regla`` (level by the
+        method alone), ``nivel`` (after the minimum-count guard) and ``motivo`` (Spanish text).
+
+    Notes
+    -----
+    With a single group (every unit alike, or no complaints at all) no unit is prioritised:
+    the data give no contrast to prioritise on.
+    """
+    import pandas as pd
+
+    groups, n_groups, by_rule, final, capped, dropped = _levels(indicators, rule)
+    n = np.asarray(indicators["n"], dtype=float)
+    no_contrast = n_groups < 2 or n.sum() == 0
+    method_es = {
+        "kmeans": "k-medias",
+        "fisher_jenks": "cortes naturales",
+        "quantiles": "cuantiles",
+        "thresholds": "umbrales",
+    }[rule.method]
+    rate = np.asarray(indicators["tasa_eb"], dtype=float)
+    reasons = []
+    for g, cap, drop, count, r in zip(groups, capped, dropped, n, rate, strict=True):
+        text = (
+            f"grupo {g} de {n_groups} ({method_es}): tasa suavizada {r:.1f} por 100 000 hab., "
+            f"{int(count)} denuncias"
+        )
+        if no_contrast:
+            text += "; sin contraste entre unidades"
+        if cap:
+            text += f"; limitado a PRIORIDAD: {int(count)} denuncias < mínimo {rule.min_count}"
+        if drop:
+            text += f"; sin nivel: {int(count)} denuncias < mínimo {rule.min_count_prioridad}"
+        reasons.append(text)
+    return pd.DataFrame(
+        {"grupo": groups, "nivel_regla": by_rule, "nivel": final, "motivo": reasons},
+        index=indicators.index,
+    )

@@ -1,0 +1,239 @@
+"""Writers of patrol plans: printable sheets and machine-readable tables and layers.
+
+Files written in ``output_dir``
+-------------------------------
+``patrullaje_<comisaría>.pdf``
+    One A4 page per sector, in natural sector order.
+``png/patrullaje_<comisaría>_<sector>.png``
+    The same pages as images, for messaging apps.
+``puntos_criticos.csv``, ``puntos_criticos.geojson``, ``puntos_criticos.gpkg``
+    Critical points (polygons, EPSG:4326; layer ``puntos_criticos``), for exchange with the
+    Ministerio Público (plan activity A101).
+``horario_patrullaje.csv``, ``ventanas_patrullaje.csv``, ``resumen_sectores.csv``,
+``modalidades_sectores.csv``, ``hora_dia_sectores.csv``
+    The schedule, windows, counts per comisaría/sector/subsector, counts and harm by modalidad,
+    and the hour × day tables.
+``plan_patrullaje.xlsx``
+    All the tables above, one sheet each.
+``plan_patrullaje.json``
+    Parameters, period, counts and the list of files.
+
+CSV and XLSX headers are in Spanish; GeoPackage and GeoJSON fields keep the snake_case names of
+:data:`parsc_geo.patrol_points.POINT_COLUMNS`. Every file is byte-identical for the same input:
+document dates (PDF metadata, XLSX properties and zip entries, GeoPackage ``last_change``) come
+from ``SOURCE_DATE_EPOCH`` or the last day of the data, never from the clock.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .._errors import OutputError
+from .._text import slug
+from ..labels_es import PATROL_HEADERS as HEADERS_ES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..patrol.plan import PatrolPlan
+
+
+def spanish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` with Spanish headers (:data:`HEADERS_ES`)."""
+    return frame.rename(columns=HEADERS_ES)
+
+
+def _csv_text(frame: pd.DataFrame) -> str:
+    text: str = spanish(frame).to_csv(index=False, lineterminator="\n")
+    return text
+
+
+def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
+    """Return every file :func:`write_patrol_outputs` writes, by role."""
+    files: dict[str, Path] = {}
+    for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+        files[f"pdf:{comisaria}"] = output_dir / f"patrullaje_{slug(comisaria)}.pdf"
+    for sp in plan.sectors:
+        name = f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}.png"
+        files[f"png:{sp.comisaria}:{sp.sector}"] = output_dir / "png" / name
+    for name in (
+        "puntos_criticos.csv",
+        "puntos_criticos.geojson",
+        "puntos_criticos.gpkg",
+        "horario_patrullaje.csv",
+        "ventanas_patrullaje.csv",
+        "resumen_sectores.csv",
+        "modalidades_sectores.csv",
+        "hora_dia_sectores.csv",
+        "plan_patrullaje.xlsx",
+        "plan_patrullaje.json",
+    ):
+        files[name] = output_dir / name
+    return files
+
+
+def _write_text(path: Path, text: str, *, overwrite: bool) -> None:
+    from .._atomic import write_text_atomic
+
+    write_text_atomic(path, text, overwrite=overwrite)
+
+
+def write_patrol_outputs(
+    plan: PatrolPlan,
+    output_dir: str | Path,
+    *,
+    synthetic: bool = False,
+    overwrite: bool = False,
+    basemap: bool = False,
+    density: bool = True,
+) -> list[Path]:
+    """Write the patrol sheets and tables of ``plan`` into ``output_dir``.
+
+    Parameters
+    ----------
+    plan
+        From :func:`parsc_geo.patrol.plan_patrols`.
+    output_dir
+        Folder (created if missing).
+    synthetic
+        The data is synthetic: every sheet shows the banner and the JSON says so.
+    overwrite
+        Replace existing files; otherwise an existing output raises :class:`OutputError`
+        before anything is written.
+    basemap
+        Try web tiles under the maps (needs ``contextily`` and network; never required).
+    density
+        Draw a light kernel-density background on the maps.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of the module docstring.
+    """
+    import matplotlib as mpl
+
+    from .patrol_sheet import sheet_figures
+    from .pdf import RC_PARAMS, metadata_date, pdf_pages_to_png, save_pdf
+
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"la carpeta de salida es un archivo: {out}", hint="elija una carpeta con -o"
+        )
+    files = planned_files(plan, out)
+    existing = [str(p) for p in files.values() if p.exists()]
+    if existing and not overwrite:
+        shown = ", ".join(existing[:3]) + (" …" if len(existing) > 3 else "")
+        raise OutputError(
+            f"{len(existing)} archivo(s) de salida ya existe(n) en {out}: {shown}",
+            hint="use overwrite=True (--overwrite) o elija otra carpeta",
+        )
+    date = metadata_date(plan.period[1] if plan.period else None)
+
+    sheets = sheet_figures(plan, synthetic=synthetic, density=density, basemap=basemap)
+    with mpl.rc_context(RC_PARAMS):
+        for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+            pages = [(sp, fig) for sp, fig in sheets if sp.comisaria == comisaria]
+            pdf_path = save_pdf(
+                [fig for _, fig in pages],
+                files[f"pdf:{comisaria}"],
+                title=f"Plan de patrullaje — {comisaria}",
+                date=date,
+                overwrite=overwrite,
+            )
+            # The PNGs are the PDF's pages rasterised (pdfium): drawing every sheet a second
+            # time with matplotlib would double the time of the slowest stage of a run.
+            pdf_pages_to_png(
+                pdf_path,
+                [files[f"png:{sp.comisaria}:{sp.sector}"] for sp, _ in pages],
+                overwrite=overwrite,
+            )
+
+    points = plan.points_frame()
+    tables: dict[str, pd.DataFrame] = {
+        "puntos_criticos.csv": points.drop(columns="geometry"),
+        "horario_patrullaje.csv": plan.schedule_frame(),
+        "ventanas_patrullaje.csv": plan.windows_frame(),
+        "resumen_sectores.csv": plan.summary_frame(),
+        "modalidades_sectores.csv": plan.modalidades_frame(),
+        "hora_dia_sectores.csv": plan.hour_day_frame(),
+    }
+    for name, frame in tables.items():
+        _write_text(files[name], _csv_text(frame), overwrite=overwrite)
+    _write_text(files["puntos_criticos.geojson"], points.to_json(drop_id=True), overwrite=overwrite)
+    _write_gpkg(files["puntos_criticos.gpkg"], points, date=date, overwrite=overwrite)
+    _write_xlsx(files["plan_patrullaje.xlsx"], tables, date=date, overwrite=overwrite)
+    meta: dict[str, Any] = {
+        "synthetic": synthetic,
+        "period": list(plan.period) if plan.period else None,
+        "parameters": plan.parameters,
+        "sectors": [
+            {
+                "comisaria": sp.comisaria,
+                "sector": sp.sector,
+                "incidents": sp.n_incidents,
+                "incidents_without_time": sp.n_no_time,
+                "critical_points": len(sp.points),
+            }
+            for sp in plan.sectors
+        ],
+        "incidents_outside_sectors": plan.n_outside,
+        "references": [
+            "Koper, C. S. (1995). Just enough police presence. Justice Quarterly 12(4), 649-672.",
+            "Sherman, L. W., & Weisburd, D. (1995). General deterrent effects of police patrol "
+            "in crime 'hot spots'. Justice Quarterly 12(4), 625-648.",
+        ],
+        "files": sorted(str(p.relative_to(out)) for p in files.values()),
+    }
+    _write_text(
+        files["plan_patrullaje.json"],
+        json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        overwrite=overwrite,
+    )
+    return list(files.values())
+
+
+def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overwrite: bool) -> None:
+    """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
+    import pandas as pd
+
+    from .._atomic import atomic_path
+    from .._xlsx import freeze_xlsx
+
+    names = {
+        "puntos_criticos.csv": "Puntos críticos",
+        "horario_patrullaje.csv": "Horario",
+        "ventanas_patrullaje.csv": "Ventanas",
+        "resumen_sectores.csv": "Resumen",
+        "modalidades_sectores.csv": "Modalidades",
+        "hora_dia_sectores.csv": "Hora y día",
+    }
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for key, frame in tables.items():
+                spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
+            props = writer.book.properties
+            naive = date.replace(tzinfo=None)
+            props.created = naive
+            props.modified = naive
+            props.creator = "parsc-geo"
+        freeze_xlsx(tmp, date)
+
+
+def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:
+    """Write the critical points as layer ``puntos_criticos``, stamped ``date`` (not now)."""
+    import pyogrio
+
+    from .._atomic import atomic_path
+
+    key = "OGR_CURRENT_DATE"
+    previous = pyogrio.get_gdal_config_option(key)
+    pyogrio.set_gdal_config_options({key: date.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    try:
+        with atomic_path(path, overwrite=overwrite) as tmp:
+            tmp.unlink()
+            points.to_file(tmp, layer="puntos_criticos", driver="GPKG")
+    finally:
+        pyogrio.set_gdal_config_options({key: previous})

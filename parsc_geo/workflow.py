@@ -1,0 +1,404 @@
+"""The steps shared by the commands and by the run: each exists once, here.
+
+A command (``parsc_geo/cli/<command>.py``) parses its options, calls one or two of these steps
+(or a library function) and reports; :func:`parsc_geo.pipeline.run_pipeline` calls the same
+steps one after the other. So ``parsc-geo ingest`` and the run import files the same way,
+``parsc-geo density``/``hotspots`` and the run read and select incidents the same way, and so on.
+
+Steps
+-----
+:func:`load_incidents`
+    Read incident points (:func:`parsc_geo.io.read_points`) and keep the usable ones
+    (:func:`parsc_geo.incidents.select`).
+:func:`ingest`, :func:`store`
+    Check a sector layer and ingest incident files (validate, quarantine, assign); then add
+    them to a workspace. The run pins document dates to the data between the two.
+:func:`province_subsets`, :func:`densities_by_province`, :func:`hotspots_by_province`
+    The analyses run once per province of the study area.
+:func:`count_tables`
+    The count tables of the priority analysis: count files plus incidents counted per district.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._text import num
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from .density import DensityRaster
+    from .ingest import IngestOptions, IngestResult
+    from .sectors import SectorReport
+    from .workspace import WorkspaceBackend
+
+logger = logging.getLogger(__name__)
+
+
+# -- incidents -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PointInput:
+    """Where incident points come from: a file, or a workspace (``path`` None)."""
+
+    path: Path | None = None
+    workspace: Path | None = None
+    lon_col: str | None = None
+    lat_col: str | None = None
+    input_crs: str = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Which incidents an analysis uses (see :func:`parsc_geo.incidents.select`)."""
+
+    fenomenos: tuple[str, ...] = ()
+    period: str | None = None
+    area: str | None = None
+    include_at_station: bool = False
+
+
+def load_incidents(source: PointInput, selection: IncidentFilter | None = None) -> gpd.GeoDataFrame:
+    """Read incident points and keep the usable ones.
+
+    Parameters
+    ----------
+    source
+        File or workspace to read.
+    selection
+        The filters; None applies the default rule (incidents stacked on a station left out).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The selected incidents; ``attrs`` hold ``source``, ``synthetic`` and ``selection``.
+    """
+    from .incidents import select
+    from .io import read_points
+
+    points = read_points(
+        source.path,
+        workspace=source.workspace,
+        lon_col=source.lon_col,
+        lat_col=source.lat_col,
+        input_crs=source.input_crs,
+    )
+    chosen = selection or IncidentFilter()
+    return select(
+        points,
+        fenomenos=chosen.fenomenos,
+        period=chosen.period,
+        area=chosen.area,
+        include_at_station=chosen.include_at_station,
+    )
+
+
+def ensure_assigned(
+    incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Return incidents with district, province, comisaría and sector columns.
+
+    Incidents read from a workspace are already assigned and returned as they are; points read
+    from a file are assigned to the bundled INEI districts and police stations, and to
+    ``sectors`` when given (see :func:`parsc_geo.assign.assign_incidents`).
+    """
+    from .assign import assign_incidents
+    from .schema import ASSIGNMENT_COLUMNS
+
+    if all(c in incidents.columns for c in ASSIGNMENT_COLUMNS):
+        return incidents
+    assigned = assign_incidents(incidents, sectors=sectors)
+    assigned.attrs = {**incidents.attrs, **assigned.attrs}
+    return assigned
+
+
+# -- importing -------------------------------------------------------------------------------
+
+
+@dataclass
+class Ingested:
+    """Incident files ingested (validated, quarantined, assigned), not yet stored.
+
+    Attributes
+    ----------
+    result
+        The ingestion result (accepted incidents, quarantine, report, sources).
+    sectors
+        The sector layer the incidents were assigned to, if any.
+    sector_check
+        The topology check of a sector layer given with the files (None when the sectors come
+        from the workspace or there are none).
+    """
+
+    result: IngestResult
+    sectors: gpd.GeoDataFrame | None = None
+    sector_check: SectorReport | None = None
+
+
+def read_checked_sectors(path: Path) -> tuple[gpd.GeoDataFrame, SectorReport]:
+    """Read a sector layer and check (and repair) its topology."""
+    from .sectors import check_sectors, read_sectors
+
+    sectors, check = check_sectors(read_sectors(path))
+    logger.debug("Sectores: %s: %s subsectores", path.name, num(len(sectors)))
+    return sectors, check
+
+
+def ingest(
+    files: Sequence[Path],
+    options: IngestOptions,
+    *,
+    sectors_path: Path | None = None,
+    workspace: WorkspaceBackend | None = None,
+) -> Ingested:
+    """Read, validate and assign incident files (nothing is written).
+
+    Parameters
+    ----------
+    files
+        Incident files.
+    options
+        Ingestion settings.
+    sectors_path
+        A sector layer to check and assign incidents to.
+    workspace
+        Without ``sectors_path``, the workspace whose sector layer (if any) is used.
+    """
+    from .ingest import ingest_files
+
+    sectors = None
+    check = None
+    if sectors_path is not None:
+        sectors, check = read_checked_sectors(sectors_path)
+    elif workspace is not None and workspace.exists:
+        sectors = workspace.read_sectors()
+    result = ingest_files(files, options, assign=True, sectors=sectors)
+    return Ingested(result, sectors, check)
+
+
+def store(
+    ingested: Ingested, workspace: WorkspaceBackend, *, metadata: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Add ingested incidents (and a newly checked sector layer) to ``workspace``.
+
+    Returns
+    -------
+    dict
+        ``path`` of the workspace and the counts of
+        :meth:`parsc_geo.workspace.WorkspaceBackend.import_incidents`.
+    """
+    result = ingested.result
+    summary = workspace.import_incidents(
+        result.accepted,
+        result.quarantine,
+        sources=result.sources,
+        sectors=ingested.sectors if ingested.sector_check is not None else None,
+        metadata=metadata,
+    )
+    return {"path": str(workspace.path), **summary}
+
+
+# -- analyses per province -------------------------------------------------------------------
+
+
+def province_subsets(incidents: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+    """Return (province name, its incidents) for every province of the study area."""
+    from . import boundaries
+
+    provinces = boundaries.load_provinces()
+    out = []
+    for name in provinces["provincia"]:
+        subset = incidents[incidents["provincia"].str.upper() == str(name).upper()]
+        out.append((str(name), subset))
+    return out
+
+
+def densities_by_province(
+    incidents: gpd.GeoDataFrame,
+    *,
+    kernel: str,
+    bandwidth: float | str | None,
+    cell_size: float | None,
+    seed: int,
+) -> tuple[dict[str, DensityRaster], dict[str, Any]]:
+    """Return a kernel density per province (masked to it) and the parameters of each.
+
+    Provinces with fewer than two usable incidents get no raster; their entry in the
+    parameters says why.
+    """
+    from . import boundaries
+    from .density import kernel_density
+    from .incidents import select
+
+    provinces = boundaries.load_provinces().set_index("provincia")
+    rasters: dict[str, DensityRaster] = {}
+    params: dict[str, Any] = {}
+    for name, subset in province_subsets(incidents):
+        usable = select(subset)
+        if len(usable) < 2:
+            params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
+            continue
+        raster = kernel_density(
+            usable,
+            cell_size=cell_size,
+            bandwidth=bandwidth,
+            kernel=kernel,
+            mask=provinces.loc[[name]],
+            quiet=True,
+            seed=seed,
+        )
+        rasters[name] = raster
+        params[name] = {
+            k: v
+            for k, v in raster.parameters.items()
+            if isinstance(v, str | int | float | bool | None)
+        }
+    return rasters, params
+
+
+@dataclass
+class ProvinceHotspots:
+    """Hotspots of several methods found province by province.
+
+    Attributes
+    ----------
+    hotspots
+        Hot areas of every method (Gi* hot cells only), ids prefixed by the province slug.
+    cold_cells
+        Gi* cold cells (mapped, not ranked).
+    declined
+        Method → {province → reason} where a method found nothing or declined.
+    parameters
+        Method → {province → parameters of that run}.
+    """
+
+    hotspots: gpd.GeoDataFrame
+    cold_cells: gpd.GeoDataFrame
+    declined: dict[str, dict[str, str]] = field(default_factory=dict)
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def counts(self, methods: Iterable[str]) -> dict[str, int]:
+        """Return hotspots per method (and Gi* cold cells, if any)."""
+        table = self.hotspots
+        out = {m: int((table["method"] == m).sum()) if len(table) else 0 for m in methods}
+        if len(self.cold_cells):
+            out["gistar_frias"] = len(self.cold_cells)
+        return out
+
+
+def hotspots_by_province(
+    incidents: gpd.GeoDataFrame,
+    methods: Sequence[str],
+    *,
+    kernel: str,
+    bandwidth: float | str | None,
+    cell_size: float | None,
+) -> ProvinceHotspots:
+    """Run each hotspot method in each province; keep Gi* cold cells apart."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from . import boundaries
+    from ._text import slug
+    from .hotspots import run_method
+
+    provinces = boundaries.load_provinces().set_index("provincia")
+    frames = []
+    cold_frames = []
+    params: dict[str, dict[str, Any]] = {}
+    declined: dict[str, dict[str, str]] = {}
+    for method in methods:
+        params[method] = {}
+        for name, subset in province_subsets(incidents):
+            kwargs: dict[str, Any] = {"quiet": True}
+            if method == "kde":
+                kwargs.update(kernel=kernel, cell_size=cell_size, bandwidth=bandwidth)
+            if method == "gistar":
+                # hot and cold cells: hot ones are ranked as hotspots, cold ones only mapped
+                kwargs.update(area=provinces.loc[[name]], output="significant")
+            result = run_method(method, subset, **kwargs)
+            params[method][name] = plain(result.attrs.get("parameters", {}))
+            if len(result) == 0:
+                declined.setdefault(method, {})[name] = str(
+                    result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
+                )
+                continue
+            result = result.copy()
+            result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
+            if "gi_class" in result.columns:
+                cold = ~result["gi_class"].astype(str).str.startswith("caliente")
+                cold_frames.append(result[cold])
+                result = result[~cold]
+            if len(result):
+                frames.append(result)
+    empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
+
+    def concat(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+        if not parts:
+            return empty
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
+
+    return ProvinceHotspots(concat(frames), concat(cold_frames), declined, params)
+
+
+def plain(value: Any) -> Any:
+    """Return ``value`` with only JSON-friendly leaves (others as text), for ``run.json``."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if hasattr(value, "item"):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            pass
+    return str(value)
+
+
+# -- priority --------------------------------------------------------------------------------
+
+
+def count_tables(
+    count_files: Sequence[Path],
+    incidents: gpd.GeoDataFrame | None = None,
+    *,
+    columns: dict[str, str | None] | None = None,
+) -> list[pd.DataFrame]:
+    """Return the count tables of a priority analysis: each count file, then the incidents.
+
+    Parameters
+    ----------
+    count_files
+        SIDPOL open-data CSVs or any UBIGEO × category × count tables.
+    incidents
+        Incident points, counted per district (assigned to districts first if they are not).
+    columns
+        Column names of generic count tables (``ubigeo``, ``category``, ``count``, ``year``,
+        ``month``).
+    """
+    from .priority.counts import counts_from_points, read_counts
+
+    tables = [read_counts(path, **(columns or {})) for path in count_files]
+    for path, table in zip(count_files, tables, strict=True):
+        logger.info(
+            "%s: %s filas de conteo, %s denuncias",
+            path.name,
+            num(len(table)),
+            num(table["n"].sum()),
+        )
+    if incidents is not None:
+        source = Path(str(incidents.attrs.get("source", "workspace"))).name
+        table = counts_from_points(incidents, source=source)
+        logger.debug("%s: %s incidentes", source, num(table["n"].sum()))
+        tables.append(table)
+    return tables
