@@ -110,6 +110,7 @@ def _write_curves(evaluation: Evaluation, path: Path, *, overwrite: bool, synthe
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .._text import num
     from ..settings import SYNTHETIC_BANNER
 
     params = evaluation.parameters
@@ -129,7 +130,8 @@ def _write_curves(evaluation: Evaluation, path: Path, *, overwrite: bool, synthe
         ax.set_title(
             f"Tasa de acierto: entrenamiento hasta {params['split']}, "
             f"prueba hasta {params['test_end']}\n"
-            f"celdas de {params['cell_size_m']:g} m, {params['n_test']} incidentes de prueba",
+            f"celdas de {num(params['cell_size_m'])} m, "
+            f"{num(params['n_test'])} incidentes de prueba",
             fontsize=10,
         )
         ax.set_xlim(0, 20.5)
