@@ -98,6 +98,19 @@ def test_default_study_area_is_the_convex_hull() -> None:
         default_study_area(np.array([]), np.array([]))
 
 
+def test_default_study_area_leaves_out_a_far_outlier() -> None:
+    # 200 points in a 1 km square and one mis-geocoded 500 km away: the outlier is farther than
+    # 3 × the 99th-percentile distance to the median centre, so the hull stays about 1 km².
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(0, 1000, 200), [500_000.0]])
+    y = np.concatenate([rng.uniform(0, 1000, 200), [0.0]])
+    assert 0.9e6 < default_study_area(x, y).area <= 1e6
+    # Two towns 50 km apart, half the points each, are both kept.
+    x2 = np.concatenate([rng.uniform(0, 1000, 100), rng.uniform(50_000, 51_000, 100)])
+    y2 = rng.uniform(0, 1000, 200)
+    assert default_study_area(x2, y2).area > 40e6
+
+
 def test_auto_cell_size() -> None:
     assert auto_cell_size(630e6) == 100.0
     # 40 000 km² at 100 m would be 4 million cells: 320 m keeps it under 400 000.

@@ -141,6 +141,29 @@ def test_evaluate_other_city_columns_and_categories(tmp_path: Path) -> None:
     assert (out / "seleccion" / "kde_200_5pct.geojson").exists()
 
 
+def test_evaluate_reads_month_first_dates(tmp_path: Path) -> None:
+    # A US-style export: "Date" as MM/DD/YYYY hh:mm:ss AM/PM, which the Peruvian day-first
+    # reading cannot take for days after the 12th; the whole column is read month first.
+    x, y, days = _points(seed=4)
+    lon, lat = _lonlat(x, y)
+    stamps = pd.Timestamp("2022-01-01 15:30") + pd.to_timedelta(np.floor(days), unit="D")
+    table = pd.DataFrame(
+        {"Date": stamps.strftime("%m/%d/%Y %I:%M:%S %p"), "Latitude": lat, "Longitude": lon}
+    )
+    path = tmp_path / "us_export.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "eval"
+    args = ["evaluate", str(path), "--split", "2023-01-01", "--methods", "counts",
+            "--bootstrap", "0", "--no-offsets", "-o", str(out)]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    content = json.loads((out / "evaluacion.json").read_text(encoding="utf-8"))
+    assert content["n_test"] == int((np.floor(days) >= 365).sum())
+    dates = content["parameters"]["input"]["date_columns"]["us_export.csv"]
+    assert dates["column"] == "Date" and dates["unparsed"] == 0
+    assert "mes primero" in dates["convention"]
+
+
 def test_evaluate_errors_have_exit_codes(tmp_path: Path, peru_csv: Path) -> None:
     runner = CliRunner()
     no_date = tmp_path / "sin_fecha.csv"

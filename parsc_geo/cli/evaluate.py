@@ -59,37 +59,80 @@ def _parse_rolling(
     return parts[0], parts[1], parts[2]
 
 
+#: Month-first formats tried for dates the Peruvian (day-first) reading cannot take.
+_GENERAL_FORMATS: tuple[str, ...] = (
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+)
+
+
+def _general_times(values: pd.Series) -> pd.Series:
+    """Parse dates with pandas: the best of a guessed and a few month-first formats, else each."""
+    import numpy as np
+    import pandas as pd
+    from pandas.tseries.api import guess_datetime_format
+
+    from ..settings import TIMEZONE
+
+    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
+    texts = pd.Series(uniques, dtype=object)
+    formats = list(_GENERAL_FORMATS)
+    guess = guess_datetime_format(str(texts.iloc[0])) if len(texts) else None
+    if guess:
+        formats.insert(0, guess)
+    best: pd.Series | None = None
+    for fmt in formats:
+        try:
+            parsed = pd.to_datetime(texts, format=fmt, errors="coerce")
+        except (ValueError, TypeError):  # mixed offsets in one column
+            continue
+        if best is None or parsed.notna().sum() > best.notna().sum():
+            best = parsed
+        if best.notna().all():
+            break
+    if best is None or best.notna().mean() < 0.99:
+        stamps: list[Any] = []
+        for text in texts:
+            try:
+                stamps.append(pd.Timestamp(text))
+            except (ValueError, TypeError):
+                stamps.append(pd.NaT)
+        best = pd.Series(
+            [
+                s.tz_convert("UTC").tz_localize(None) if s is not pd.NaT and s.tzinfo else s
+                for s in stamps
+            ]
+        )
+        aware = [s is not pd.NaT and s.tzinfo is not None for s in stamps]
+        local = pd.to_datetime(best, errors="coerce")
+        local = local.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
+        utc = pd.to_datetime(best, errors="coerce").dt.tz_localize("UTC").dt.tz_convert(TIMEZONE)
+        table = local.where(~pd.Series(aware), utc)
+    elif getattr(best.dt, "tz", None) is not None:
+        table = best.dt.tz_convert(TIMEZONE)
+    else:
+        table = best.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
+    out = table.take(np.maximum(codes, 0)).reset_index(drop=True)
+    return out.where(pd.Series(codes >= 0))
+
+
 def _parse_times(values: pd.Series) -> tuple[pd.Series, str]:
     """Parse a date column: Peruvian conventions first, else pandas' (month first); say which."""
-    import pandas as pd
-
     from ..io.dates import parse_occurrence
-    from ..settings import TIMEZONE
 
     local = parse_occurrence(date=None, time=None, datetime_=values, n=len(values)).occurred_at
     present = values.notna().to_numpy() & (values.astype(str).str.strip() != "").to_numpy()
     failed = int((local.isna().to_numpy() & present).sum())
+    peruvian = "día primero (convención peruana) o ISO"
     if failed == 0:
-        return local, "día primero (convención peruana) o ISO"
-    codes, uniques = pd.factorize(values.astype(str), use_na_sentinel=True)
-    parsed: list[Any] = []
-    for text in uniques:
-        try:
-            stamp: Any = pd.Timestamp(text)
-        except (ValueError, TypeError):
-            stamp = pd.NaT
-        if pd.isna(stamp):
-            stamp = pd.NaT
-        elif stamp.tzinfo is not None:
-            stamp = stamp.tz_convert(TIMEZONE)
-        else:
-            stamp = stamp.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
-        parsed.append(stamp)
-    table = pd.Series([*parsed, pd.NaT], dtype=f"datetime64[ns, {TIMEZONE}]")
-    other = pd.Series(table.to_numpy()[codes], dtype=f"datetime64[ns, {TIMEZONE}]")
+        return local, peruvian
+    other = _general_times(values.reset_index(drop=True))
     if int(other.notna().sum()) > int(local.notna().sum()):
         return other, "formato general (mes primero si es ambiguo)"
-    return local, "día primero (convención peruana) o ISO"
+    return local, peruvian
 
 
 def read_points(

@@ -4,8 +4,11 @@ Rules (they change PAI, so they are stated once here and recorded with every res
 -------------------------------------------------------------------------------------
 Study area
     The polygon given by the caller or, when none is given, the convex hull of the *training*
-    incidents (:func:`default_study_area`): the area the analyst's own history covers. Test
-    incidents outside it can never be captured and still count in the hit-rate denominator.
+    incidents (:func:`default_study_area`): the area the analyst's own history covers. Isolated
+    points farther from the median centre than :data:`OUTLIER_FACTOR` times the 99th-percentile
+    distance (mis-geocoded records: another city, a default coordinate) are left out of the
+    hull, so that one of them cannot multiply the area, the cells and the budget. Incidents
+    outside the area can never be captured and still count in the hit-rate denominator.
 Cells
     Square lattice cells of ``cell_size`` metres whose lines lie at ``offset + k·cell_size``;
     with a zero offset they line up with :func:`parsc_geo.grid.make_grid`. A cell belongs to
@@ -48,6 +51,8 @@ if TYPE_CHECKING:
 DEFAULT_CELL_SIZE_M = 100.0
 #: Most cells the automatic cell size allows (memory and time of the backtests).
 MAX_CELLS = 400_000
+#: Points beyond this many 99th-percentile distances from the median centre are outliers.
+OUTLIER_FACTOR = 3.0
 
 
 def auto_cell_size(area_m2: float) -> float:
@@ -67,10 +72,12 @@ def auto_cell_size(area_m2: float) -> float:
 
 
 def default_study_area(x: np.ndarray, y: np.ndarray) -> Any:
-    """Return the convex hull of the points (metric coordinates) as a polygon.
+    """Return the convex hull of the points (metric coordinates), outliers left out.
 
-    Fewer than three distinct points, or points on a line, give no area: the hull is then
-    buffered by half a default cell so that a grid can still be built.
+    Points farther from the median centre than :data:`OUTLIER_FACTOR` times the 99th
+    percentile of the distances to it are left out (with 20 points or more). Fewer than three
+    distinct points, or points on a line, give no area: the hull is then buffered by half a
+    default cell so that a grid can still be built.
     """
     import shapely
 
@@ -79,6 +86,13 @@ def default_study_area(x: np.ndarray, y: np.ndarray) -> Any:
             "no hay incidentes para delimitar el área de estudio",
             hint="revise el período de entrenamiento o indique un área",
         )
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if len(x) >= 20:
+        d = np.hypot(x - np.median(x), y - np.median(y))
+        limit = OUTLIER_FACTOR * float(np.percentile(d, 99))
+        if limit > 0:
+            x, y = x[d <= limit], y[d <= limit]
     hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
     if hull.area <= 0:
         hull = hull.buffer(DEFAULT_CELL_SIZE_M / 2.0)

@@ -502,6 +502,7 @@ def evaluate_forecast(
         "n_train": n_train,
         "n_test": n_test,
         "n_test_outside_grid": int((test_cell < 0).sum()),
+        "n_train_outside_grid": int((history.cell < 0).sum()),
         "dropped": data.dropped,
         "crs": data.crs,
         "bootstrap": int(bootstrap),
