@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .metrics import best_capture, capture, cells_for_coverage, selection_weights
+from .metrics import best_capture, cells_for_coverage, clean_scores, cut_values, selected_cells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -268,20 +268,30 @@ def backtest(
         n_train[j] = fit.n
         for k, kk in enumerate(ks):
             best[j, k] = best_capture(test_counts, kk)
-        scores = [fit.score(cand) for cand in candidates]
-        for i, cand_scores in enumerate(scores):
-            hits[i, j, :] = capture(cand_scores, test_counts, ks)
+        scores = [clean_scores(fit.score(cand)) for cand in candidates]
+        picks = []
+        for i, s in enumerate(scores):
+            cuts = cut_values(s, ks)
+            chosen = [selected_cells(s, kk, float(cut)) for kk, cut in zip(ks, cuts, strict=True)]
+            picks.append(chosen)
+            for k, (idx, w) in enumerate(chosen):
+                hits[i, j, k] = float(w @ test_counts[idx])
         if ref is None:
             continue
-        for k, kk in enumerate(ks):
-            w0 = selection_weights(scores[ref], kk)
-            for i, cand_scores in enumerate(scores):
-                if i != ref:
-                    w = selection_weights(cand_scores, kk)
-                    # Only cells selected by either side differ.
-                    cells = np.flatnonzero((w > 0) | (w0 > 0))
-                    dw = w[cells] - w0[cells]
-                    diff_var[i, j, k] = float((dw * dw) @ test_counts[cells])
+        n_cells = history.grid.n_cells
+        for k in range(n_p):
+            ref_idx, ref_w = picks[ref][k]
+            w0 = np.zeros(n_cells)
+            w0[ref_idx] = ref_w
+            for i in range(n_c):
+                if i == ref:
+                    continue
+                idx, w = picks[i][k]
+                # Only cells selected by either side differ.
+                cells = np.union1d(idx, ref_idx)
+                dw = -w0[cells]
+                dw[np.searchsorted(cells, idx)] += w
+                diff_var[i, j, k] = float((dw * dw) @ test_counts[cells])
     return BacktestResult(
         candidates=tuple(candidates),
         folds=tuple(folds),

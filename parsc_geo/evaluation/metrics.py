@@ -148,9 +148,46 @@ def best_capture(test_counts: np.ndarray, k: int) -> float:
     return float(np.partition(counts, counts.size - k)[counts.size - k :].sum())
 
 
-def _clean(scores: np.ndarray) -> np.ndarray:
+def clean_scores(scores: np.ndarray) -> np.ndarray:
+    """Return scores as floats with NaN as −∞ (ranked last)."""
     s = np.asarray(scores, dtype=float)
     return np.where(np.isnan(s), -np.inf, s)
+
+
+def cut_values(scores: np.ndarray, ks: Any) -> np.ndarray:
+    """Return the ``k``-th largest score for each ``k`` in ``ks`` (NaN scores count as −∞).
+
+    One partition for the largest ``k``, then a sort of that top only: backtests ask for the
+    cuts of thousands of rankings.
+
+    Examples
+    --------
+    >>> cut_values(np.array([5.0, 3.0, 3.0, 1.0]), [1, 2, 4]).tolist()
+    [5.0, 3.0, 1.0]
+    """
+    s = clean_scores(scores)
+    ks_arr = np.asarray(ks, dtype=np.int64)
+    n = s.size
+    if n == 0 or ks_arr.size == 0:
+        return np.full(ks_arr.shape, -np.inf)
+    top_k = int(min(n, max(1, int(ks_arr.max()))))
+    top = np.sort(np.partition(s, n - top_k)[n - top_k :])[::-1]
+    return np.asarray(top[np.clip(ks_arr, 1, top_k) - 1], dtype=float)
+
+
+def selected_cells(s: np.ndarray, k: int, cut: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the cells of the ``k`` best and their weights (1, or ``r / t`` when tied).
+
+    ``s`` are cleaned scores (:func:`clean_scores`) and ``cut`` the ``k``-th largest of them
+    (:func:`cut_values`); the ``t`` cells tied at the cut share the ``r`` places left.
+    """
+    idx = np.flatnonzero(s >= cut)
+    values = s[idx]
+    above = values > cut
+    n_above = int(np.count_nonzero(above))
+    n_tied = idx.size - n_above
+    w = np.where(above, 1.0, (k - n_above) / n_tied if n_tied else 0.0)
+    return idx, w
 
 
 def selection_weights(scores: np.ndarray, k: int) -> np.ndarray:
@@ -161,18 +198,15 @@ def selection_weights(scores: np.ndarray, k: int) -> np.ndarray:
     >>> selection_weights(np.array([5.0, 3.0, 3.0, 3.0, 1.0]), 2).tolist()
     [1.0, 0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 0.0]
     """
-    s = _clean(scores)
+    s = clean_scores(scores)
     n = s.size
     w = np.zeros(n)
     if k <= 0 or n == 0:
         return w
     if k >= n:
         return np.ones(n)
-    cut = np.partition(s, n - k)[n - k]
-    above = s > cut
-    tied = s == cut
-    w[above] = 1.0
-    w[tied] = (k - int(above.sum())) / int(tied.sum())
+    idx, values = selected_cells(s, k, float(cut_values(s, [k])[0]))
+    w[idx] = values
     return w
 
 
@@ -182,26 +216,22 @@ def capture(scores: np.ndarray, counts: np.ndarray, ks: Any) -> np.ndarray:
     Ties at the cut are shared (see the module notes); equal to
     ``selection_weights(scores, k) @ counts`` for every ``k``.
     """
-    s = _clean(scores)
+    s = clean_scores(scores)
     c = np.asarray(counts, dtype=float)
     n = s.size
     ks_arr = np.minimum(np.maximum(np.asarray(ks, dtype=np.int64), 0), n)
     if n == 0:
         return np.zeros(ks_arr.shape)
     if ks_arr.size <= 4:
-        # A few cuts: one partition each, no full sort (backtests call this thousands of times).
+        # A few cuts: one partition for all, no full sort (backtests call this thousands of
+        # times).
         out = np.zeros(ks_arr.shape, dtype=float)
+        cuts = cut_values(s, ks_arr)
         for i, k in enumerate(ks_arr.tolist()):
             if k == 0:
                 continue
-            if k == n:
-                out[i] = c.sum()
-                continue
-            cut = np.partition(s, n - k)[n - k]
-            above = s > cut
-            tied = s == cut
-            n_above = int(np.count_nonzero(above))
-            out[i] = c[above].sum() + c[tied].sum() * (k - n_above) / np.count_nonzero(tied)
+            idx, w = selected_cells(s, k, float(cuts[i]))
+            out[i] = float(w @ c[idx])
         return out
     order = np.argsort(-s, kind="stable")
     ss, cc = s[order], c[order]
