@@ -16,7 +16,7 @@ from ._errors import ConfigError
 from ._validate import ProblemCollector
 
 KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
-METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+METHODS = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 RANK_BY = ("n", "harm", "density")
 PRIORITY_RULES = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
 

@@ -33,7 +33,7 @@ KERNELS: tuple[str, ...] = ("quartic", "gaussian", "epanechnikov", "triangular",
 #: Bandwidth rules (:mod:`parsc_geo.bandwidth`).
 BANDWIDTH_RULES: tuple[str, ...] = ("silverman", "arcgis", "scott", "lcv", "likelihood_cv")
 #: Hotspot methods (:data:`parsc_geo.hotspots.METHODS`).
-HOTSPOT_METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar")
+HOTSPOT_METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 #: Fenómeno codes (:data:`parsc_geo.schema.FENOMENOS`).
 FENOMENOS: tuple[str, ...] = (
     "violencia_mujer",
