@@ -26,11 +26,15 @@ def build_options(
     *,
     columns: tuple[str, ...],
     config: Path | None,
-    utm_zone: str | None,
     study_area: str | None,
-    min_date: str | None,
+    **options: Any,
 ) -> IngestOptions:
-    """Combine the config file and command-line options (the command line wins)."""
+    """Combine the config file and command-line options (the command line wins).
+
+    ``options`` are the other options of :data:`parsc_geo.cli.options.ingest_options`
+    (``utm_zone``, ``input_crs``, ``min_date``, ``timezone``, ``year``, ``undated``,
+    ``header_row``), None when not given.
+    """
     from ..ingest import IngestOptions, read_config
     from ..io.columns import parse_column_mapping
 
@@ -41,10 +45,9 @@ def build_options(
     return IngestOptions.from_config(
         cfg,
         columns=parse_column_mapping(columns) or None,
-        utm_zone=utm_zone.upper() if utm_zone else None,
         study_area=area,
-        min_date=min_date,
         progress=not is_quiet(ctx),
+        **options,
     )
 
 
@@ -118,15 +121,11 @@ def command(
     ctx: click.Context,
     files: tuple[Path, ...],
     workspace: Path | None,
-    columns: tuple[str, ...],
-    config: Path | None,
-    utm_zone: str | None,
-    study_area: str | None,
-    min_date: str | None,
     sectors_path: Path | None,
     report_path: Path | None,
     quarantine_path: Path | None,
     overwrite: bool,
+    **options: Any,
 ) -> None:
     """Validate incident FILES and import the accepted rows into the workspace.
 
@@ -138,25 +137,18 @@ def command(
     when they are not.
     """
     from .._errors import OutputError
-    from ..io.writers import write_quarantine, write_report
+    from ..io.writers import check_output_name, write_quarantine, write_report
     from ..workflow import ingest, store
     from ..workspace import Workspace
 
     quiet = is_quiet(ctx)
-    opts = build_options(
-        ctx,
-        columns=columns,
-        config=config,
-        utm_zone=utm_zone,
-        study_area=study_area,
-        min_date=min_date,
-    )
+    opts = build_options(ctx, **options)
     q_target = quarantine_path or _default_quarantine(report_path)
     for target in (report_path, q_target):
-        if target is not None and target.exists() and not overwrite:
+        if target is not None and check_output_name(target).exists() and not overwrite:
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(check_output_name(workspace_path(workspace)))
     ingested = ingest(files, opts, sectors_path=sectors_path, workspace=ws)
     if ingested.sectors is not None and ingested.sector_check is not None and not quiet:
         assert sectors_path is not None
