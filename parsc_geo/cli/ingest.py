@@ -77,6 +77,28 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
     )
 
 
+def print_outcome(summary: dict[str, Any], report: dict[str, Any]) -> None:
+    """Print what happened to the rows of each file in the workspace (Spanish)."""
+    from ..labels_es import REASONS
+
+    reasons = {f["source"]: f["reasons"] for f in report["files"]}
+    for entry in summary.get("files", []):
+        name = entry["source"]
+        head = f"{name}{' (importado antes: evaluado de nuevo)' if entry['reimport'] else ''}"
+        why = ", ".join(f"{REASONS.get(r, r)} {n}" for r, n in reasons.get(name, {}).items())
+        again = " de nuevo" if entry["rows_quarantined_before"] else ""
+        click.echo(
+            f"{head}: {entry['rows_new']} aceptadas ahora (nuevas), "
+            f"{entry['rows_already_present']} ya presentes, "
+            f"{entry['rows_quarantined']} en cuarentena{again}" + (f" ({why})" if why else "")
+        )
+        if entry["rows_quarantined_before"]:
+            click.echo(
+                f"    de {entry['rows_quarantined_before']} filas en cuarentena antes, "
+                f"{entry['rows_now_accepted']} se aceptaron ahora"
+            )
+
+
 def _default_quarantine(report: Path | None) -> Path | None:
     if report is None:
         return None
@@ -157,7 +179,8 @@ def command(
     synthetic = any("sintetico" in f.name.lower() for f in files) or bool(
         ws.metadata().get("synthetic", False)
     )
-    summary = store(ingested, ws, metadata={"synthetic": synthetic})
+    timezone = ingested.result.report["parameters"]["timezone"]
+    summary = store(ingested, ws, metadata={"synthetic": synthetic, "timezone": timezone})
     report = dict(ingested.result.report)
     report["workspace"] = summary
     if ingested.sector_check is not None:
@@ -168,11 +191,17 @@ def command(
     if report_path is not None:
         write_report(report, report_path, overwrite=overwrite)
     print_summary(ingested.result, quiet=quiet)
-    skipped = summary.get("files_skipped") or []
+    if not quiet:
+        print_outcome(summary, ingested.result.report)
+    again = summary.get("files_reimported") or []
     click.echo(
         f"Espacio de trabajo {ws.path}: {summary['rows_new']} incidentes nuevos, "
         f"{summary['rows_already_present']} ya presentes"
-        + (f"; archivos ya importados: {', '.join(skipped)}" if skipped else "")
+        + (
+            f"; archivos ya importados antes, evaluados de nuevo: {', '.join(again)}"
+            if again
+            else ""
+        )
     )
     if report_path is not None and not quiet:
         click.echo(f"Informe: {report_path}")
