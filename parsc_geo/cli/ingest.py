@@ -179,8 +179,7 @@ def command(
     synthetic = any("sintetico" in f.name.lower() for f in files) or bool(
         ws.metadata().get("synthetic", False)
     )
-    timezone = ingested.result.report["parameters"]["timezone"]
-    summary = store(ingested, ws, metadata={"synthetic": synthetic, "timezone": timezone})
+    summary = store(ingested, ws, metadata={"synthetic": synthetic})
     report = dict(ingested.result.report)
     report["workspace"] = summary
     if ingested.sector_check is not None:

@@ -141,6 +141,14 @@ class IngestOptions:
         from .._validate import ProblemCollector
 
         problems = ProblemCollector("en las opciones de importación")
+        problems.extend(self.problems())
+        problems.raise_if_any(ConfigError, hint="vea 'parsc-geo ingest --help'")
+
+    def problems(self) -> list[str]:
+        """Return what is wrong with the options (empty when they can work)."""
+        from .._validate import ProblemCollector
+
+        problems = ProblemCollector("")
         if self.utm_zone is not None:
             from ..io.coords import parse_zone
 
@@ -178,7 +186,7 @@ class IngestOptions:
                 CRS.from_user_input(self.input_crs)
             except CRSError:
                 problems.add(f"input_crs: sistema de referencia desconocido {self.input_crs!r}")
-        problems.raise_if_any(ConfigError, hint="vea 'parsc-geo ingest --help'")
+        return list(problems.problems)
 
     def resolve(self, area: BaseGeometry) -> IngestOptions:
         """Return a copy with the UTM zone and time zone chosen from ``area`` when not given.
