@@ -228,7 +228,15 @@ def check_readable(path: Path) -> None:
     """Raise :class:`parsc_geo._errors.InputDataError` unless ``path`` is a readable file."""
     from .._errors import InputDataError
 
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a name longer than the file system allows, a loop of links …
+        shown = str(path) if len(str(path)) <= 60 else str(path)[:57] + "…"
+        raise InputDataError(
+            f"{shown}: no se puede usar como archivo ({exc.strerror})",
+            hint="revise la ruta y su escritura (cada nombre admite hasta 255 bytes)",
+        ) from exc
+    if not exists:
         raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
     if path.is_dir():
         raise InputDataError(f"{path}: es una carpeta, no un archivo", hint="indique un archivo")
