@@ -76,7 +76,7 @@ REASONS: Final[dict[str, str]] = {
 #: Reason code → what the user can do about it.
 REASON_HINTS: Final[dict[str, str]] = {
     "malformed_row": "la fila tiene más campos que la cabecera: revise separadores y comillas",
-    "unbalanced_quote": "una comilla (\") abre un texto que no se cierra en su fila: quítela o "
+    "unbalanced_quote": 'una comilla (") abre un texto que no se cierra en su fila: quítela o '
     "cierre el texto entre comillas; las filas siguientes se leyeron normalmente",
     "missing_coordinates": "complete la ubicación o geocodifique la dirección",
     "unparseable_coordinates": "use grados decimales (-7.1634) o UTM con zona (--columns "

@@ -350,3 +350,12 @@ def test_title_rows_above_the_header_xlsx(tmp_path):
     assert result.report["files"][0]["format"]["header_row"] == 4
     forced = ingest_files([path], IngestOptions(header_row=4), assign=False)
     assert len(forced.accepted) == 3
+
+
+def test_kml_declaring_an_unknown_encoding_is_a_data_error(tmp_path):
+    # found by benchmarks/fuzz_ingest.py: expat raised LookupError (exit 1)
+    path = tmp_path / "codificacion.kml"
+    path.write_text(_deep_kml(1).replace('version="1.0"', 'version="1.0" encoding="EUTF-8"'))
+    res = invoke("validate", str(path))
+    assert res.exit_code == 3
+    assert "EUTF-8" in res.output and "Traceback" not in res.output

@@ -13,7 +13,15 @@ from click.testing import CliRunner
 from parsc_geo.cli.main import cli
 from parsc_geo.workspace import Workspace
 
-HEADER = ["N° DENUNCIA", "FECHA_REGISTRO", "FECHA_HECHO", "HORA", "MODALIDAD", "LATITUD", "LONGITUD"]
+HEADER = [
+    "N° DENUNCIA",
+    "FECHA_REGISTRO",
+    "FECHA_HECHO",
+    "HORA",
+    "MODALIDAD",
+    "LATITUD",
+    "LONGITUD",
+]
 
 
 def rows(n: int) -> list[list[object]]:

@@ -101,9 +101,9 @@ def test_year_and_undated_in_config_files(tmp_path):
         {"inputs": {"incidents": str(path), "year": 2019, "undated": "keep"}}, base=tmp_path
     )
     assert run.ingest == {"year": 2019, "undated": "keep"}
-    with pytest.raises(ConfigError, match="inputs.undated"):
+    with pytest.raises(ConfigError, match=r"inputs\.undated"):
         parse_config({"inputs": {"incidents": str(path), "undated": "borrar"}}, base=tmp_path)
-    with pytest.raises(ConfigError, match="inputs.year"):
+    with pytest.raises(ConfigError, match=r"inputs\.year"):
         parse_config({"inputs": {"incidents": str(path), "year": 20}}, base=tmp_path)
 
 
@@ -184,7 +184,7 @@ def test_projected_values_in_latitude_longitude_columns_are_named_as_such(tmp_pa
 def test_read_points_names_projected_values(tmp_path):
     path = tmp_path / "puntos.csv"
     path.write_text("LONGITUD,LATITUD\n775000,9207000\n-78.5,-7.1\n", encoding="utf-8")
-    with pytest.raises(InputDataError, match="parecen proyectadas.*use --input-crs o --utm-zone"):
+    with pytest.raises(InputDataError, match=r"parecen proyectadas.*use --input-crs o --utm-zone"):
         read_points(path)
     utm = tmp_path / "utm.csv"
     utm.write_text("LONGITUD,LATITUD\n775000,9207000\n", encoding="utf-8")
@@ -207,7 +207,10 @@ def test_times_are_local_to_the_study_area(tmp_path):
     path = write_csv(
         tmp_path / "toronto.csv",
         HEADER,
-        [["T1", "05/07/2020", "10:00", "ROBBERY", lat, lon], ["T2", "05/01/2020", "10:00", "X", lat, lon]],
+        [
+            ["T1", "05/07/2020", "10:00", "ROBBERY", lat, lon],
+            ["T2", "05/01/2020", "10:00", "X", lat, lon],
+        ],
     )
     area = area_file(tmp_path, "toronto.geojson", lat, lon)
     ws = tmp_path / "w.gpkg"

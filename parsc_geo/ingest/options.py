@@ -162,7 +162,9 @@ class IngestOptions:
                 f"timezone: {self.timezone!r} no es una zona horaria IANA (p. ej. America/Lima)"
             )
         if self.year is not None and (
-            isinstance(self.year, bool) or not isinstance(self.year, int) or not 1900 <= self.year < 2200
+            isinstance(self.year, bool)
+            or not isinstance(self.year, int)
+            or not 1900 <= self.year < 2200
         ):
             problems.add(f"year: se esperaba un año entre 1900 y 2199; se recibió {self.year!r}")
         if self.undated not in UNDATED_CHOICES:

@@ -357,7 +357,7 @@ def _labels(
 
 
 def _reader_warnings(raw: RawTable) -> list[str]:
-    """What the reader decided or skipped, in words for the report."""
+    """Return what the reader decided or skipped, in words for the report."""
     info = raw.info
     warnings = [str(w) for w in info.get("warnings", [])]
     if info.get("header_detected"):
@@ -378,9 +378,7 @@ def _reader_warnings(raw: RawTable) -> list[str]:
     return warnings
 
 
-def prepare_file(
-    path: Path, opts: IngestOptions, area: BaseGeometry
-) -> PreparedFile:
+def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> PreparedFile:
     """Read one file and apply every per-row check.
 
     ``opts`` should be resolved (:meth:`IngestOptions.resolve`), so that the UTM zone and the

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
     import pandas as pd
 
@@ -59,8 +61,8 @@ class RawTable:
     line: np.ndarray | None = None
 
 
-def column_names(cells: list[object]) -> list[str]:
-    """Header cells as column names: trimmed, blanks ``Unnamed: i``, repeats ``NAME.1`` …
+def column_names(cells: Sequence[object]) -> list[str]:
+    """Return header cells as column names: trimmed, blanks ``Unnamed: i``, repeats ``NAME.1``.
 
     The same rule as pandas', so that CSV and XLSX files name their columns alike.
     """

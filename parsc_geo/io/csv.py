@@ -86,12 +86,12 @@ def detect_delimiter(header_line: str) -> str:
 
 @dataclass
 class DecodedText:
-    """A file's text and how it was decoded.
+    r"""A file's text and how it was decoded.
 
     Attributes
     ----------
     text
-        The text, line ends normalised to ``\\n``.
+        The text, line ends normalised to ``\n``.
     encoding
         The encoding of the file (``utf-8``, ``utf-8-sig``, ``utf-16``, ``cp1252`` …).
     fallback_lines
@@ -132,7 +132,7 @@ def _normalise_newlines(text: str) -> str:
 
 
 def decode_bytes(data: bytes, encoding: str | None = None, *, source: str = "") -> DecodedText:
-    """Decode a whole file (see the module rules); line ends become ``\\n``.
+    r"""Decode a whole file (see the module rules); line ends become ``\n``.
 
     Raises
     ------
@@ -150,8 +150,8 @@ def decode_bytes(data: bytes, encoding: str | None = None, *, source: str = "") 
         except (UnicodeDecodeError, LookupError) as exc:
             where = ""
             if isinstance(exc, UnicodeDecodeError):
-                line = data[: exc.start].count(b"\n") + 1
-                where = f" (línea {line})"
+                line_number = data[: exc.start].count(b"\n") + 1
+                where = f" (línea {line_number})"
             raise InputDataError(
                 f"{source}: el archivo no se puede leer como {forced}{where}",
                 hint="guárdelo de nuevo como UTF-8 (o quite la opción encoding para detectarla)",
@@ -410,7 +410,9 @@ def read_csv(
         "header_detected": detected,
         "lines": len(lines),
         "lines_above_header": index,
+        "header_lines": header_lines,
         "blank_lines": rows.blank_lines,
+        "row_lines": rows.row_lines,
         "multiline_rows": rows.multiline_rows,
     }
     if decoded.fallback_lines:

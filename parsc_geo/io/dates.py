@@ -168,9 +168,7 @@ def _parse_datetime_core(
         is_dt = values.map(lambda v: isinstance(v, _dt.datetime | _dt.date)).to_numpy() & todo
         if is_dt.any():
             rows = np.flatnonzero(is_dt)
-            ts = pd.Series(
-                [pd.Timestamp(v) for v in values[is_dt]], index=pd.RangeIndex(len(rows))
-            )
+            ts = pd.Series([pd.Timestamp(v) for v in values[is_dt]], index=pd.RangeIndex(len(rows)))
             aware = ts.map(lambda t: t.tzinfo is not None).to_numpy()
             naive = ts[~aware].map(lambda t: t.replace(tzinfo=None))
             if len(naive):
@@ -178,7 +176,9 @@ def _parse_datetime_core(
                 ok = naive_in_range(naive_ts)
                 flags[rows[~aware][~ok]] = OUT_OF_RANGE
                 if ok.any():
-                    put(rows[~aware][ok], _localize(naive_ts[ok].astype("datetime64[ns]"), tz), None)
+                    put(
+                        rows[~aware][ok], _localize(naive_ts[ok].astype("datetime64[ns]"), tz), None
+                    )
             if aware.any():
                 utc = pd.to_datetime(ts[aware].map(lambda t: t.tz_convert("UTC")), utc=True)
                 put(rows[aware], utc, None)
@@ -198,7 +198,9 @@ def _parse_datetime_core(
             todo &= ~epoch
         serial = todo & (num > 3000) & (num < 80000)
         if serial.any():
-            naive_ts = pd.Series(pd.to_datetime(_EXCEL_EPOCH) + pd.to_timedelta(num[serial], unit="D"))
+            naive_ts = pd.Series(
+                pd.to_datetime(_EXCEL_EPOCH) + pd.to_timedelta(num[serial], unit="D")
+            )
             local = _localize(naive_ts.dt.round("s").astype("datetime64[ns]"), tz)
             put(np.flatnonzero(serial), local, (num[serial] % 1) > 1e-9)
             todo &= ~serial
@@ -207,8 +209,9 @@ def _parse_datetime_core(
         text = values[todo].astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
         idx = np.flatnonzero(todo)
         remaining = np.ones(len(text), dtype=bool)
-        iso_tz = text.str.contains(r"\d[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
-        iso_tz = iso_tz.to_numpy(dtype=bool)
+        iso_tz = text.str.contains(
+            r"\d[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}:?\d{2})$", regex=True
+        ).to_numpy(dtype=bool)
         if iso_tz.any():
             ts = pd.to_datetime(text[iso_tz], format="ISO8601", utc=True, errors="coerce")
             ok = ts.notna().to_numpy()

@@ -128,9 +128,7 @@ def _placemark_row(child: Any, folders: list[str]) -> dict[str, Any]:
     return row
 
 
-def _walk(
-    root: Any, rows: list[dict[str, Any]], geo: list[tuple[float, float, str]]
-) -> int:
+def _walk(root: Any, rows: list[dict[str, Any]], geo: list[tuple[float, float, str]]) -> int:
     """Collect the placemarks under ``root`` in document order; return the NetworkLinks seen.
 
     The walk keeps its own stack, so that any depth of nested folders is read.
@@ -247,7 +245,7 @@ def read_kml(path: str | Path) -> RawTable:
     for name, data in members:
         try:
             root = fromstring(data)
-        except (ParseError, DefusedXmlException, ValueError) as exc:
+        except (ParseError, DefusedXmlException, ValueError, LookupError) as exc:
             where = f" ({name})" if len(members) > 1 else ""
             raise InputDataError(
                 f"{path.name}{where}: no es un archivo KML legible ({exc})",

@@ -46,9 +46,7 @@ PREFIX: Final = "'"
 def is_formula_like(text: str) -> bool:
     """Return whether a spreadsheet could evaluate ``text`` (a text cell) as a formula."""
     return (
-        bool(text)
-        and text.startswith(FORMULA_TRIGGERS)
-        and _PLAIN_NUMBER.fullmatch(text) is None
+        bool(text) and text.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(text) is None
     )
 
 

@@ -333,6 +333,7 @@ class Workspace:
             ``rows_quarantined``, ``rows_quarantined_before`` and ``rows_now_accepted`` (rows
             quarantined by an earlier import of the same file that are accepted now).
         """
+        import numpy as np
         import pandas as pd
         import pyogrio
 
@@ -358,9 +359,9 @@ class Workspace:
                 if "sha256" in old_q.columns
                 else old_q["source"].astype(str).map(_sha_by_source(previous))
             )
-            replaced = old_sha.isin(again_sha).to_numpy()
+            replaced = np.asarray(old_sha.isin(again_sha), dtype=bool)
         else:
-            replaced = pd.Series([], dtype=bool).to_numpy()
+            replaced = np.zeros(0, dtype=bool)
         q_new = quarantine.copy()
         if len(q_new):
             q_new["sha256"] = q_new["source"].astype(str).map(sha_of).fillna("")
@@ -399,7 +400,9 @@ class Workspace:
                 else 0,
             }
             files.append(entry)
-            row = {k: v for k, v in s.items() if isinstance(v, str | int | float | bool)}
+            row: dict[str, Any] = {
+                k: v for k, v in s.items() if isinstance(v, str | int | float | bool)
+            }
             row["imported_at"] = now
             row["rows_new"] = entry["rows_new"]
             log_rows.append(row)
