@@ -359,3 +359,13 @@ def test_kml_declaring_an_unknown_encoding_is_a_data_error(tmp_path):
     res = invoke("validate", str(path))
     assert res.exit_code == 3
     assert "EUTF-8" in res.output and "Traceback" not in res.output
+
+
+def test_trailing_delimiter_on_data_rows_only_loses_nothing(tmp_path):
+    # an export that ends every data line with ";" (not the header): the empty field after
+    # the last column is dropped, no row is quarantined and no column shifts
+    lines = [HEADER.replace(",", ";")] + [r.replace(",", ";") + ";" for r in data_lines(4)]
+    path = write(tmp_path / "final.csv", lines)
+    result = ingest_files([path], assign=False)
+    assert len(result.accepted) == 4 and result.quarantine.empty
+    assert result.accepted["descripcion"].tolist() == [f"robo en la cuadra {i}" for i in range(4)]

@@ -17,8 +17,11 @@ Rules
   never closed (or closes in the middle of a field), or a quoted field that swallows lines
   which are complete rows by themselves, is a stray quote: that one line becomes a
   ``unbalanced_quote`` row and reading resumes on the next line, so one stray quote never
-  swallows the rest of the file. A row with more fields than the header is a ``malformed_row``
-  (never a shift of every column). Both keep their line number for the quarantine.
+  swallows the rest of the file. A row with more (non-empty) fields than the header is a
+  ``malformed_row`` (never a shift of every column); empty fields after the last column (a
+  trailing delimiter) are dropped. Both keep their line number for the quarantine. Files
+  whose rows are all one whole line are parsed by pandas' C parser, checked to give exactly
+  one row per non-blank line; the others by :mod:`csv`, line by line.
 - **Accounting**: lines above the header, the header, blank lines and the lines of every row
   add up to the physical lines of the file (checked on every read and recorded in ``info``).
 """
@@ -27,9 +30,10 @@ from __future__ import annotations
 
 import csv as _csv
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from .._errors import InputDataError
 from ._table import RawTable, column_names
@@ -303,6 +307,8 @@ def _parse_rows(lines: list[str], first: int, sep: str, n: int) -> _Rows:
         rows.row_lines += end - start
         rows.multiline_rows += end - start > 1
         rows.line.append(start + 1)
+        if len(fields) > n and not any(fields[n:]):
+            fields = fields[:n]  # empty fields after the last column (a trailing delimiter)
         if len(fields) > n:
             # the extra fields stay visible in the last column of the quarantined row
             rows.cells.append([*fields[: n - 1], sep.join(fields[n - 1 :])])
@@ -321,6 +327,51 @@ def _split_line(line: str, sep: str) -> list[str]:
         return next(_csv.reader([line], delimiter=sep), [])
     except _csv.Error:
         return line.split(sep)
+
+
+def _fast_frame(lines: list[str], first: int, sep: str, names: list[str]) -> tuple[Any, int] | None:
+    """Parse the data lines with pandas' C parser when every row is one whole line.
+
+    Returns the frame and the number of blank lines, or None when the careful parser is needed:
+    a row with more fields than the header, a quoted field over several lines or a stray
+    quote (fewer rows than non-blank lines), or characters the C parser reads differently.
+    """
+    import io
+
+    import pandas as pd
+
+    body = lines[first:]
+    kept = [line for line in body if sep in line or line.strip()]
+    text = "".join(kept)
+    if "\x00" in text:
+        return None
+    # one more column than the header catches rows with extra fields: a row with more makes
+    # pandas fail, or (on the first row) take a column as the index; both go to the careful path
+    extra = "\x00extra"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=sep,
+                header=None,
+                names=[*names, extra],
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                engine="c",
+            )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+        return None
+    if len(frame) != len(kept) or not isinstance(frame.index, pd.RangeIndex):
+        return None
+    if frame[extra].ne("").any():
+        return None
+    frame = frame.drop(columns=extra)
+    if len(frame) and any(frame[c].str.contains("\n", regex=False).any() for c in frame.columns):
+        return None
+    return frame.reset_index(drop=True), len(body) - len(kept)
 
 
 def read_csv(
@@ -394,13 +445,29 @@ def read_csv(
             index + 1,
             index,
         )
-    rows = _parse_rows(lines, feed.pos, sep, len(names))
-    accounted = index + header_lines + rows.blank_lines + rows.row_lines
-    if accounted != len(lines):
-        raise AssertionError(f"{path.name}: {accounted} of {len(lines)} lines accounted for")
-    df = pd.DataFrame(rows.cells, columns=names, dtype=str) if rows.cells else None
-    if df is None:
+    fast = _fast_frame(lines, feed.pos, sep, names)
+    if fast is not None:
+        df, blank = fast
+        body_lines = np.flatnonzero(
+            [sep in line or bool(line.strip()) for line in lines[feed.pos :]]
+        )
+        rows = _Rows(
+            line=(body_lines + feed.pos + 1).tolist(),
+            problem=[""] * len(df),
+            problem_text=[""] * len(df),
+            blank_lines=blank,
+            row_lines=len(df),
+        )
+    else:
+        rows = _parse_rows(lines, feed.pos, sep, len(names))
+        df = None
+        if rows.cells:
+            df = pd.DataFrame(rows.cells, columns=names, dtype=str)
+    if df is None or not len(df.columns):
         df = pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
+    accounted = index + header_lines + rows.blank_lines + rows.row_lines
+    if accounted != len(lines) or len(rows.line) != len(df):
+        raise AssertionError(f"{path.name}: {accounted} of {len(lines)} lines accounted for")
     problem = np.array(rows.problem, dtype=object)
     info: dict[str, object] = {
         "format": "CSV",

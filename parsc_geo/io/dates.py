@@ -153,7 +153,7 @@ def _parse_datetime_core(
         flags[rows[~ok]] = OUT_OF_RANGE
         if ok.any():
             good = local[ok].dt.tz_convert(tz)
-            out.iloc[rows[ok]] = good.astype(out.dtype).to_numpy()
+            out.iloc[rows[ok]] = good.astype(out.dtype).array
             if timed is None:
                 timed = ((good.dt.hour + good.dt.minute + good.dt.second) > 0).to_numpy()
             else:
@@ -448,9 +448,9 @@ def parse_occurrence(
             add = ~np.isnan(seconds) & occurred.notna().to_numpy() & ~time_known
             if add.any():
                 # wall-clock arithmetic: the hour of the day, also on days clocks change
-                wall = occurred[add].dt.tz_localize(None).dt.normalize()
-                wall = wall + pd.to_timedelta(seconds[add], unit="s")
-                occurred[add] = _localize(wall, tz).to_numpy()
+                wall = occurred.dt.tz_localize(None).dt.normalize()
+                wall = wall + pd.to_timedelta(np.where(add, seconds, 0.0), unit="s")
+                occurred = occurred.where(~add, _localize(wall, tz))
                 time_known = time_known | add
             time_unparsed = bad & occurred.notna().to_numpy()
     missing = occurred.isna().to_numpy()
