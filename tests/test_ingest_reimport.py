@@ -87,3 +87,28 @@ def test_reimport_with_a_new_column_mapping_and_rows_quarantined_again(tmp_path)
     log = stored.imports()
     assert log["source"].tolist() == ["abril.csv", "abril.csv"]
     assert log["rows_new"].tolist() == [0, 4]
+
+
+def test_booleans_stored_as_text_read_back_as_booleans(tmp_path):
+    # a missing value makes GeoPackage store the column as text ("True"/"False"); reading it
+    # back with astype(bool) made every "False" True
+    import geopandas as gpd
+    import pandas as pd
+
+    accepted = gpd.GeoDataFrame(
+        {
+            "incident_id": ["a", "b", "c"],
+            "occurred_at": pd.to_datetime(["2020-03-05 10:00"] * 3).tz_localize("America/Lima"),
+            "time_known": pd.Series([True, False, None], dtype=object),
+            "at_station": [False, True, False],
+            "source": "a.csv",
+            "source_row": [1, 2, 3],
+        },
+        geometry=gpd.points_from_xy([-78.5, -78.51, -78.52], [-7.16] * 3),
+        crs="EPSG:4326",
+    )
+    ws = Workspace(tmp_path / "w.gpkg")
+    ws.import_incidents(accepted, pd.DataFrame(), sources=[{"source": "a.csv", "sha256": "1"}])
+    got = ws.read_incidents().set_index("incident_id")
+    assert got["time_known"].to_dict() == {"a": True, "b": False, "c": False}
+    assert got["at_station"].to_dict() == {"a": False, "b": True, "c": False}

@@ -129,6 +129,7 @@ class Workspace:
         """
         import geopandas as gpd
 
+        from .._text import as_bool
         from ..schema import ASSIGNMENT_COLUMNS, INCIDENT_COLUMNS
 
         self._require()
@@ -142,7 +143,8 @@ class Workspace:
         gdf = _decode_times(gdf, tz=tz)
         for col in ("time_known", "label_known", "at_station"):
             if col in gdf.columns:
-                gdf[col] = gdf[col].fillna(False).astype(bool)
+                # stored as text when a value was missing: "False" must stay False
+                gdf[col] = as_bool(gdf[col])
         for col in (*INCIDENT_COLUMNS, *ASSIGNMENT_COLUMNS):
             if col in gdf.columns and gdf[col].dtype == object:
                 gdf[col] = gdf[col].fillna("")
