@@ -257,3 +257,19 @@ def test_several_victims_with_their_own_ids_are_not_duplicates(tmp_path):
     assert result.accepted["incident_id"].tolist() == ["V1", "V2", "V3"]
     reasons = dict(zip(result.quarantine["source_row"], result.quarantine["reason"], strict=True))
     assert reasons == {4: "duplicate_id", 5: "duplicate_place_time_type"}
+
+
+def test_database_timestamps_with_an_hour_offset():
+    # Toronto's open crime data (and PostgreSQL exports) write "2017/02/28 05:00:00+00": UTC,
+    # slashes and an offset in hours; 05:00 UTC is midnight in Toronto (EST, UTC−5) in
+    # February and 01:00 (EDT, UTC−4) in August
+    from parsc_geo.io.dates import parse_occurrence
+
+    dates = pd.Series(["2017/02/28 05:00:00+00", "2016-08-20 05:00:00+00"])
+    hours = pd.Series(["11", "10"])
+    t = parse_occurrence(date=dates, time=hours, datetime_=None, n=2, tz="America/Toronto")
+    assert t.status.tolist() == ["", ""]
+    assert t.occurred_at.iloc[0] == pd.Timestamp("2017-02-28 11:00", tz="America/Toronto")
+    # 01:00 local has a time of day already: the hour column does not replace it
+    assert t.occurred_at.iloc[1] == pd.Timestamp("2016-08-20 01:00", tz="America/Toronto")
+    assert t.time_known.tolist() == [True, True]

@@ -111,6 +111,8 @@ Examples:
   parsc-geo ingest campo.csv mymaps.kml -w cajamarca.gpkg --report informe.json
   parsc-geo ingest datos.xlsx --columns lat=Y_WGS,lon=X_WGS,label=TIPO_DELITO
   parsc-geo ingest utm.csv --utm-zone 18S --sectors sectores.geojson
+  parsc-geo ingest extracto.csv --year 2020 --undated keep --header-row 3
+  parsc-geo ingest toronto.csv --study-area toronto.geojson --timezone America/Toronto
 """
 
 
@@ -153,8 +155,10 @@ def command(
 
     Every row is accepted or quarantined with a reason (rows read = accepted + quarantined).
     Accepted incidents are assigned to district, province, comisaría and, with a sector layer,
-    sector and subsector. Importing the same file again adds nothing; a new month adds only
-    new incidents. Column names are recognised in Spanish and English (LATITUD/LAT/Y,
+    sector and subsector. Importing a file again evaluates it again: rows accepted now are
+    added when new (rows quarantined before, e.g. with another study area, come in), its
+    quarantine replaces the earlier one, and the command says what happened to the rows of
+    each file; a new month adds only new incidents. Column names are recognised in Spanish and English (LATITUD/LAT/Y,
     LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …); use --columns or --config
     when they are not.
     """

@@ -15,6 +15,7 @@ Examples:
   parsc-geo validate mapa_delito.csv
   parsc-geo validate campo.csv mymaps.kml --report validacion.json
   parsc-geo validate utm.xlsx --utm-zone 17S --columns easting=ESTE_X,northing=NORTE_Y
+  parsc-geo validate export_excel.txt --header-row 4 --year 2020
 """
 
 

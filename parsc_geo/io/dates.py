@@ -5,7 +5,8 @@ Rules
 - Dates are read day first (``05/03/2020`` is 5 March), as Peruvian records write them; ISO
   ``2020-03-05`` and Spanish month names (``5 de marzo de 2020``, ``05-mar-2020``) also work.
 - Naive times are local (America/Lima, UTC−5, no daylight saving since 1994); epoch
-  milliseconds (SIDPOL/ArcGIS) and ISO strings with ``Z``/offset are UTC and converted.
+  milliseconds (SIDPOL/ArcGIS) and ISO strings with ``Z``/offset (also ``2017/02/28
+  05:00:00+00`` as databases export them) are UTC and converted.
 - A date without a time is never given one: ``time_known`` is False and the time is local
   midnight. A combined date-time exactly at local 00:00:00 is also taken as "time unknown",
   the way SIDPOL stamps records without an hour (see ``formatos_datos_policiales.md`` §2.4).
@@ -210,10 +211,13 @@ def _parse_datetime_core(
         idx = np.flatnonzero(todo)
         remaining = np.ones(len(text), dtype=bool)
         iso_tz = text.str.contains(
-            r"\d[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}:?\d{2})$", regex=True
+            r"\d[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True
         ).to_numpy(dtype=bool)
         if iso_tz.any():
-            ts = pd.to_datetime(text[iso_tz], format="ISO8601", utc=True, errors="coerce")
+            # "2017/02/28 05:00:00+00" (database exports): ISO with slashes, offset in hours
+            iso = text[iso_tz].str.replace(r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3", regex=True)
+            iso = iso.str.replace(r"([+-]\d{2})$", r"\1:00", regex=True)
+            ts = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce")
             ok = ts.notna().to_numpy()
             put(idx[iso_tz][ok], ts[ok], None)
             remaining[np.flatnonzero(iso_tz)[ok]] = False
