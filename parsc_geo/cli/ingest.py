@@ -158,9 +158,9 @@ def command(
     sector and subsector. Importing a file again evaluates it again: rows accepted now are
     added when new (rows quarantined before, e.g. with another study area, come in), its
     quarantine replaces the earlier one, and the command says what happened to the rows of
-    each file; a new month adds only new incidents. Column names are recognised in Spanish and English (LATITUD/LAT/Y,
-    LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …); use --columns or --config
-    when they are not.
+    each file; a new month adds only new incidents. Column names are recognised in Spanish
+    and English (LATITUD/LAT/Y, LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …);
+    use --columns or --config when they are not.
     """
     from .._errors import OutputError
     from ..io.writers import check_output_name, write_quarantine, write_report
