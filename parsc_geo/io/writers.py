@@ -1,4 +1,8 @@
-"""Atomic writers of tables (CSV, XLSX), quarantine files and ingestion reports."""
+"""Atomic writers of tables (CSV, XLSX), quarantine files and ingestion reports.
+
+Every cell of a CSV or XLSX table goes through :mod:`parsc_geo.io.tables`, so that text from
+data is never evaluated as a formula by a spreadsheet.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,46 @@ import numpy as np
 
 from .._atomic import atomic_path, write_bytes_atomic
 from .._errors import OutputError
+from .tables import neutralise_frame, set_xlsx_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
+#: Longest file or folder name (bytes) that common file systems accept (ext4, NTFS, APFS).
+NAME_MAX_BYTES = 255
+
+
+def check_output_name(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` once every part of it is a name the file system can hold.
+
+    Raises
+    ------
+    OutputError
+        A part of the path is longer than :data:`NAME_MAX_BYTES` bytes (exit 5).
+    """
+    target = Path(path)
+    for part in target.parts:
+        size = len(os.fsencode(part))
+        if size > NAME_MAX_BYTES:
+            shown = part if len(part) <= 40 else part[:37] + "…"
+            raise OutputError(
+                f"el nombre {shown!r} tiene {size} bytes; el máximo es {NAME_MAX_BYTES}",
+                hint="use un nombre más corto",
+            )
+    return target
+
+
 def _check_target(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
+    check_output_name(path)
+    try:
+        exists = path.exists()
+        parent = path.parent.exists()
+    except OSError as exc:
+        raise OutputError(f"no se puede usar {path}: {exc.strerror}") from exc
+    if exists and not overwrite:
         raise OutputError(f"{path} ya existe", hint="elija otro nombre o use --overwrite")
-    if not path.parent.exists():
+    if not parent:
         raise OutputError(f"la carpeta {path.parent} no existe", hint="créela primero")
 
 
@@ -27,6 +62,9 @@ def write_quarantine(
     quarantine: pd.DataFrame, path: str | Path, *, overwrite: bool = False
 ) -> Path:
     """Write the quarantine table as CSV (UTF-8 with BOM, so Excel shows accents), atomically.
+
+    Text cells that a spreadsheet would run as formulas are neutralised
+    (:func:`parsc_geo.io.tables.neutralise_frame`).
 
     Parameters
     ----------
@@ -39,7 +77,7 @@ def write_quarantine(
     """
     target = Path(path)
     _check_target(target, overwrite)
-    text = quarantine.to_csv(index=False, lineterminator="\n")
+    text = neutralise_frame(quarantine).to_csv(index=False, lineterminator="\n")
     write_bytes_atomic(target, text.encode("utf-8-sig"), overwrite=overwrite)
     return target
 
@@ -68,7 +106,8 @@ def write_table(
     table
         The table, with its published (Spanish) headers.
     path
-        ``.csv`` (UTF-8 with BOM, so that Excel shows accents) or ``.xlsx``.
+        ``.csv`` (UTF-8 with BOM, so that Excel shows accents) or ``.xlsx``. Text cells are
+        never formulas (:mod:`parsc_geo.io.tables`); numbers keep their type.
     title
         Title row of the XLSX sheet.
     overwrite
@@ -90,12 +129,13 @@ def write_table(
         raise OutputError(
             f"{target}: las tablas se escriben como .csv o .xlsx; se recibió {suffix!r}"
         )
+    check_output_name(target)
     if not target.parent.exists():
         raise OutputError(f"la carpeta {target.parent} no existe", hint="créela primero")
     with atomic_path(target, overwrite=overwrite) as tmp:
         try:
             if suffix == ".csv":
-                out = table.copy()
+                out = neutralise_frame(table)
                 if synthetic:
                     out.insert(0, "Aviso", SYNTHETIC_BANNER)
                 tmp.write_bytes(out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
@@ -129,6 +169,9 @@ def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic
     header_row = ws.max_row
     for row in table.itertuples(index=False):
         ws.append([None if _is_missing(v) else _plain(v) for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            set_xlsx_text(cell)
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     for index, column in enumerate(table.columns, start=1):
         width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))])
