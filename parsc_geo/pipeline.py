@@ -325,7 +325,12 @@ def _stage_ingest(state: RunState) -> str:
     config, out = state.config, state.out
     folder = out / "ingesta"
     folder.mkdir()
-    options = IngestOptions(columns=dict(config.columns), utm_zone=config.utm_zone or "17S")
+    options = IngestOptions(
+        columns=dict(config.columns),
+        utm_zone=config.utm_zone or "17S",
+        study_area=config.study_area,
+        station_max_distance_m=config.station_max_distance,
+    )
     ingested = ingest(config.incidents, options, sectors_path=config.sectors)
     state.ingested = ingested
     if ingested.sectors is not None and ingested.sector_check is not None:
@@ -567,7 +572,7 @@ def _summary_markdown(config: RunConfig, counts: dict[str, Any], open_first: lis
     from .settings import SYNTHETIC_BANNER
 
     ing = counts.get("ingesta", {})
-    lines = [f"# {config.title}", ""]
+    lines = [f"# {config.run_title}", ""]
     if config.synthetic:
         lines += [f"**{SYNTHETIC_BANNER}**", ""]
     lines += [

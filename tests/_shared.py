@@ -23,3 +23,16 @@ def shared_reference(name: str) -> Path:
         if path.exists():
             return path
     return candidates[0] / "reference" / name
+
+
+def shared_data(name: str) -> Path:
+    """Return the path of ``shared/data/peru/<name>`` (the first candidate that exists)."""
+    candidates = []
+    if os.environ.get("PARSC_SHARED"):
+        candidates.append(Path(os.environ["PARSC_SHARED"]))
+    candidates += [_ROOT.parent / "shared", Path("/work/shared")]
+    for base in candidates:
+        path = base / "data" / "peru" / name
+        if path.exists():
+            return path
+    return candidates[0] / "data" / "peru" / name

@@ -132,8 +132,10 @@ def test_every_province_has_incidents(clean):
 def test_districts_follow_the_documented_rule(clean):
     """Recompute w = 0.5·population share + 0.5·RENADEF share from the raw files."""
     root = Path(boundaries.__file__).resolve().parents[1] / "boundaries"
-    pop = pd.read_csv(root / "cajamarca_poblacion_distrital.csv", dtype={"ubigeo": str})
-    faltas = pd.read_csv(root / "cajamarca_faltas_renadef2017_por_comisaria.csv", dtype=str)
+    pop = pd.read_csv(root / "peru_poblacion_distrital.csv", dtype={"ubigeo": str})
+    pop = pop[pop["ubigeo"].str.startswith("06")]
+    faltas = pd.read_csv(root / "peru_faltas_renadef2017_por_comisaria.csv", dtype=str)
+    faltas = faltas[faltas["UBIGEO"].str.startswith("06")]
     work = faltas.assign(F=pd.to_numeric(faltas["FALTAS"]).fillna(0)).groupby("UBIGEO")["F"].sum()
     pop = pop.set_index("ubigeo").sort_index()
     work = work.reindex(pop.index, fill_value=0.0).to_numpy(dtype=float)

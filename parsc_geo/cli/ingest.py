@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +13,7 @@ from .options import (
     ingest_options,
     is_quiet,
     overwrite_option,
+    station_max_distance_option,
     workspace_option,
     workspace_path,
 )
@@ -29,21 +30,20 @@ def build_options(
     utm_zone: str | None,
     study_area: str | None,
     min_date: str | None,
+    station_max_distance: float | None = None,
 ) -> IngestOptions:
     """Combine the config file and command-line options (the command line wins)."""
     from ..ingest import IngestOptions, read_config
     from ..io.columns import parse_column_mapping
 
     cfg = read_config(config) if config else {}
-    area: Any = study_area
-    if study_area and not study_area.isdigit():
-        area = Path(study_area)
     return IngestOptions.from_config(
         cfg,
         columns=parse_column_mapping(columns) or None,
         utm_zone=utm_zone.upper() if utm_zone else None,
-        study_area=area,
+        study_area=study_area,
         min_date=min_date,
+        station_max_distance_m=station_max_distance,
         progress=not is_quiet(ctx),
     )
 
@@ -86,6 +86,8 @@ Examples:
   parsc-geo ingest campo.csv mymaps.kml -w cajamarca.gpkg --report informe.json
   parsc-geo ingest datos.xlsx --columns lat=Y_WGS,lon=X_WGS,label=TIPO_DELITO
   parsc-geo ingest utm.csv --utm-zone 18S --sectors sectores.geojson
+  parsc-geo ingest arequipa.csv --study-area 04 -w arequipa.gpkg
+  parsc-geo ingest denuncias.csv --study-area "provincia de Ilo" --station-max-distance 30000
 """
 
 
@@ -112,6 +114,7 @@ Examples:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the quarantined rows to this CSV  [default: REPORT_cuarentena.csv].",
 )
+@station_max_distance_option
 @overwrite_option
 @click.pass_context
 def command(
@@ -126,6 +129,7 @@ def command(
     sectors_path: Path | None,
     report_path: Path | None,
     quarantine_path: Path | None,
+    station_max_distance: float | None,
     overwrite: bool,
 ) -> None:
     """Validate incident FILES and import the accepted rows into the workspace.
@@ -150,6 +154,7 @@ def command(
         utm_zone=utm_zone,
         study_area=study_area,
         min_date=min_date,
+        station_max_distance=station_max_distance,
     )
     q_target = quarantine_path or _default_quarantine(report_path)
     for target in (report_path, q_target):
@@ -157,6 +162,9 @@ def command(
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
     ws = Workspace(workspace_path(workspace))
+    if opts.study_area is None and ws.exists:
+        # a workspace remembers its study area: later imports default to it
+        opts.study_area = ws.metadata().get("study_area")
     ingested = ingest(files, opts, sectors_path=sectors_path, workspace=ws)
     if ingested.sectors is not None and ingested.sector_check is not None and not quiet:
         assert sectors_path is not None

@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, InputDataError
-from ..settings import STATION_STACK_MIN_COUNT, STATION_STACK_RADIUS_M, TIMEZONE
+from ..settings import (
+    STATION_MAX_DISTANCE_M,
+    STATION_STACK_MIN_COUNT,
+    STATION_STACK_RADIUS_M,
+    TIMEZONE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,7 +29,8 @@ class IngestOptions:
     utm_zone
         Zone of easting/northing columns without a zone column (``"17S"``, ``"18S"``, ``"19S"``).
     study_area
-        None (Cajamarca region), a UBIGEO prefix, a polygon file or a shapely polygon.
+        None (the Cajamarca region), a UBIGEO prefix, a name, a polygon file or a shapely
+        polygon (see :func:`parsc_geo.area.resolve_area`).
     harm_rule, harm_overrides
         See :func:`parsc_geo.taxonomy.harm_weights`.
     min_date
@@ -33,6 +39,9 @@ class IngestOptions:
         Reader options (detected or first when None).
     station_stack_radius_m, station_stack_min_count
         Station-stacking rule (see :func:`parsc_geo.ingest_checks.station_stack`).
+    station_max_distance_m
+        Farthest police unit (m) an incident is assigned to (see
+        :func:`parsc_geo.assign.assign_incidents`).
     progress
         Show progress bars on stderr.
     """
@@ -49,6 +58,7 @@ class IngestOptions:
     layer: str | None = None
     station_stack_radius_m: float = STATION_STACK_RADIUS_M
     station_stack_min_count: int = STATION_STACK_MIN_COUNT
+    station_max_distance_m: float = STATION_MAX_DISTANCE_M
     progress: bool = False
 
     @classmethod
@@ -99,17 +109,19 @@ class IngestOptions:
 
     def describe(self) -> dict[str, Any]:
         """Return the options as JSON-serialisable parameters."""
-        area = self.study_area
+        from ..area import resolve_area
+
         return {
             "columns": dict(self.columns),
             "utm_zone": self.utm_zone,
-            "study_area": "Cajamarca (13 provincias)" if area is None else str(area)[:200],
+            "study_area": resolve_area(self.study_area, quiet=True).describe()[:200],
             "harm_rule": self.harm_rule or "min_days",
             "harm_overrides": {f"{e}|{m}": w for (e, m), w in (self.harm_overrides or {}).items()},
             "min_date": self.min_date,
             "timezone": TIMEZONE,
             "station_stack_radius_m": self.station_stack_radius_m,
             "station_stack_min_count": self.station_stack_min_count,
+            "station_max_distance_m": self.station_max_distance_m,
         }
 
 
@@ -119,7 +131,8 @@ def read_config(path: str | Path) -> dict[str, Any]:
     Keys (all optional): ``columns`` (table field → column), ``utm_zone``, ``study_area``
     (UBIGEO prefix or polygon file), ``harm_rule``, ``harm`` (table "ESPECIFICO|MODALIDAD" →
     weight), ``min_date``, ``encoding``, ``delimiter``, ``sheet``, ``layer``,
-    ``station_stack_radius_m``, ``station_stack_min_count``. An ``[ingest]`` table may hold them.
+    ``station_stack_radius_m``, ``station_stack_min_count``, ``station_max_distance_m``. An
+    ``[ingest]`` table may hold them.
     """
     import json
     import tomllib

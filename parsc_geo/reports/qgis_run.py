@@ -5,7 +5,7 @@
 descriptions with Spanish names carrying their number of features, as the atlas's layer control
 does. The whole project of a run is then one call::
 
-    write_qgis_project(output, run_layers(output), title=config.title)
+    write_qgis_project(output, run_layers(output), title=config.run_title)
 """
 
 from __future__ import annotations
