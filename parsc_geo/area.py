@@ -123,6 +123,11 @@ class StudyArea:
             return self.name
         return f"área de estudio ({self.name})"
 
+    @property
+    def heading(self) -> str:
+        """Return the area as headings name it: ``"Cajamarca"``, ``"provincia de Ilo (…)"``."""
+        return self.name if self.kind in ("departamento", "pais") else self.place
+
     def describe(self) -> str:
         """Return a one-line description (``"Cajamarca (13 provincias)"``)."""
         if self.kind == "departamento":
@@ -555,7 +560,7 @@ def locate_area(incidents: gpd.GeoDataFrame, *, quiet: bool = False) -> StudyAre
     if not len(pts):
         return None
     tree = shapely.STRtree(deps.geometry.to_numpy())
-    pi, di = tree.query(pts, predicate="within")
+    _, di = tree.query(pts, predicate="within")
     counts = np.bincount(di, minlength=len(deps))
     keep = counts >= max(1.0, LOCATE_MIN_SHARE * len(pts))
     if not keep.any():

@@ -188,7 +188,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
 
     study_area = _study_area(data.get("study_area"), base, problems)
     station_max = inputs.get("station_max_distance", STATION_MAX_DISTANCE_M)
-    if isinstance(station_max, bool) or not isinstance(station_max, int | float) or station_max <= 0:
+    number = isinstance(station_max, int | float) and not isinstance(station_max, bool)
+    if not number or station_max <= 0:
         problems.add(
             "inputs.station_max_distance debe ser un número positivo de metros; "
             f"se recibió {station_max!r}"

@@ -467,19 +467,26 @@ def _stage_ranking(state: RunState) -> str:
 
 
 def _stage_priority(state: RunState) -> str:
+    from .area import area_of
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
     from .workflow import count_tables, plain
 
     config = state.config
     tables = count_tables(config.counts, state.incidents)
+    area = area_of(state.incidents)
     result = compute_priority(
         tables,
         rule=PriorityRule(method=config.priority_rule),
         n_boot=config.priority_bootstrap,
         seed=config.seed,
         synthetic=config.synthetic,
+        study_area=area,
     )
-    extra = {"a3_distritos_homicidios.csv": top_districts(tables, modalidad="homicidio", n=7)}
+    extra = {
+        "a3_distritos_homicidios.csv": top_districts(
+            tables, modalidad="homicidio", n=7, study_area=area
+        )
+    }
     files = write_priority_outputs(
         result,
         state.out / "prioridad",

@@ -9,12 +9,11 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from _shared import shared_data
 from pandas.testing import assert_frame_equal
 
 from parsc_geo import boundaries
 from parsc_geo._data import boundaries_dir
-
-from _shared import shared_data
 
 CODES = {
     c: str
@@ -25,7 +24,8 @@ CODES["codigo_ccpp"] = str
 
 def _same_geometries(a, b) -> bool:
     """Coordinate-for-coordinate equality (not just topological equality)."""
-    return bool(np.all(shapely.to_wkb(a.geometry.to_numpy()) == shapely.to_wkb(b.geometry.to_numpy())))
+    left = shapely.to_wkb(a.geometry.to_numpy())
+    return bool(np.all(left == shapely.to_wkb(b.geometry.to_numpy())))
 
 
 def _layer(name: str):
@@ -60,9 +60,8 @@ def test_cajamarca_tables_are_the_former_files():
         old.sort_values(["ubigeo", "id_n"], kind="stable").reset_index(drop=True),
     )
     old = read("cajamarca_faltas_renadef2017_por_comisaria.csv")
-    assert_frame_equal(
-        boundaries.load_station_complaints(), old.rename(columns={"UBIGEO": "ubigeo", "ID_N": "id_n"})
-    )
+    old = old.rename(columns={"UBIGEO": "ubigeo", "ID_N": "id_n"})
+    assert_frame_equal(boundaries.load_station_complaints(), old)
     assert_frame_equal(boundaries.load_capitals(), read("cajamarca_capitales_distritales.csv"))
     assert_frame_equal(boundaries.load_settlements(), read("cajamarca_centros_poblados.csv"))
 
@@ -154,7 +153,8 @@ def test_national_counts_and_published_totals():
 def test_prefixes_select_departments_provinces_and_districts():
     provinces = boundaries.load_provinces(prefix="")
     # Arequipa's district count as published in the province layer's n_distritos
-    expected = int(provinces.loc[provinces["ubigeo_prov"].str.startswith("04"), "n_distritos"].sum())
+    of_arequipa = provinces["ubigeo_prov"].str.startswith("04")
+    expected = int(provinces.loc[of_arequipa, "n_distritos"].sum())
     arequipa = boundaries.load_districts(prefix="04")
     assert len(arequipa) == expected == 109
     assert set(arequipa["departamento"]) == {"Arequipa"}
@@ -176,9 +176,10 @@ def test_population_for_year_by_province_anywhere():
     raw = pd.read_csv(boundaries_dir() / "peru_poblacion_distrital.csv", dtype=CODES)
     raw = raw[raw["ubigeo"].str.startswith("0401")]
     # 2021 is nearest to 2022 (one year) and to 2020 (one year): ties go to the earlier year
-    assert table.loc[table["ubigeo_prov"] == "0401", "poblacion"].item() == raw[
-        "poblacion_estimada_2020"
-    ].sum()
+    assert (
+        table.loc[table["ubigeo_prov"] == "0401", "poblacion"].item()
+        == raw["poblacion_estimada_2020"].sum()
+    )
     assert set(table["anio_poblacion"]) == {2020}
 
 

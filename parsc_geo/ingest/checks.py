@@ -79,9 +79,10 @@ def station_stack(
     """Flag points stacked on a police station's coordinates.
 
     A point is stacked when it lies within ``radius_m`` of a station (the CENACOM 2017 units
-    whose UBIGEO starts with ``prefixes`` by default: Cajamarca's when None) and at least ``min_count`` points lie within that radius of the same station —
-    the pattern left when an address could not be geocoded and the complaint was placed at the
-    station that took it (``formatos_datos_policiales.md`` §2.3).
+    whose UBIGEO starts with ``prefixes`` by default: Cajamarca's when None) and at least
+    ``min_count`` points lie within that radius of the same station — the pattern left when
+    an address could not be geocoded and the complaint was placed at the station that took it
+    (``formatos_datos_policiales.md`` §2.3).
     """
     import numpy as np
     from pyproj import Transformer

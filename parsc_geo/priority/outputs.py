@@ -296,18 +296,22 @@ def _xlsx_value(value: object) -> object:
     return value
 
 
-def _units_geometry(level: str) -> gpd.GeoDataFrame:
+def _units_geometry(level: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
+    """Return the polygons of the ranked units (those of the result's study area)."""
     from ..boundaries import load_districts, load_provinces
 
+    chosen = sorted(set(codes)) or ["-"]
     if level == "provincia":
-        return load_provinces().rename(columns={"ubigeo_prov": "codigo"})[["codigo", "geometry"]]
-    return load_districts().rename(columns={"ubigeo": "codigo"})[["codigo", "geometry"]]
+        units = load_provinces(prefix=chosen).rename(columns={"ubigeo_prov": "codigo"})
+    else:
+        units = load_districts(prefix=chosen).rename(columns={"ubigeo": "codigo"})
+    return units[["codigo", "geometry"]]
 
 
 def _map_frame(result: PriorityResult, level: str, target: str) -> gpd.GeoDataFrame:
     rows = result.level(level)
     rows = rows[rows["objetivo"] == target]
-    geo = _units_geometry(level)
+    geo = _units_geometry(level, rows["codigo"].astype(str).tolist())
     return geo.merge(rows, on="codigo", how="inner")
 
 
@@ -507,7 +511,8 @@ def write_priority_map_png(
             if level == "distrito":
                 from ..boundaries import load_provinces
 
-                load_provinces().to_crs(frame.crs).boundary.plot(
+                provinces = sorted({str(c)[:4] for c in frame["codigo"]})
+                load_provinces(prefix=provinces).to_crs(frame.crs).boundary.plot(
                     ax=ax, color="#333333", linewidth=0.9
                 )
             if level == "provincia":
