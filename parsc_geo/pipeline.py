@@ -359,6 +359,7 @@ def _stage_ingest(state: RunState) -> str:
     record["cuarentena"] = str(quarantine_path.relative_to(out))
     state.counts["ingesta"] = record
     state.parameters["ingesta"] = options.describe()
+    state.parameters["area_de_estudio"] = result.accepted.attrs.get("study_area")
     state.inputs = [describe_file(p, role="incidents") for p in config.incidents]
     if config.sectors is not None:
         state.inputs.append(describe_file(config.sectors, role="sectors"))

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError
 from .._fast import flags_to_text
+from .._messages import announce
 from ..schema import INCIDENT_COLUMNS
 from .options import IngestOptions
 from .prepare import FLAG_BITS, FLAG_CODES, prepare_file
 from .report import build_report, quarantine_frame
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -96,6 +100,12 @@ def ingest_files(
         )
     territory = resolve_area(opts.study_area)
     area = territory.polygon()
+    announce(
+        logger,
+        f"Área de estudio: {territory.describe()}; distancias en UTM {territory.utm_zone} "
+        f"({territory.metric_crs})",
+        quiet=not opts.progress,
+    )
     prepared = [prepare_file(p, opts, area) for p in path_list]
 
     frame = pd.concat([p.frame for p in prepared], ignore_index=True)
