@@ -128,6 +128,19 @@ class StudyArea:
         """Return the area as headings name it: ``"Cajamarca"``, ``"provincia de Ilo (…)"``."""
         return self.name if self.kind in ("departamento", "pais") else self.place
 
+    @property
+    def slug(self) -> str:
+        """Return a file-name form: ``"cajamarca"``, ``"peru"``, ``"arequipa_0401"``."""
+        from ._text import slug
+
+        if self.kind == "pais":
+            return "peru"
+        if self.kind == "departamento":
+            return slug(self.name)
+        if self.kind == "poligono":
+            return slug(Path(self.name).stem, default="area")
+        return slug(self.name.split(" (")[0]) + "_" + "_".join(self.codes)
+
     def describe(self) -> str:
         """Return a one-line description (``"Cajamarca (13 provincias)"``)."""
         if self.kind == "departamento":
