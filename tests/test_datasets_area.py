@@ -32,7 +32,9 @@ def _ratio(name: str) -> float:
 def test_vendored_department_table_is_the_reference():
     from importlib.resources import files
 
-    vendored = (files("parsc_geo") / "data" / "denuncias_por_departamento_2016_2020.csv").read_bytes()
+    vendored = (
+        files("parsc_geo") / "data" / "denuncias_por_departamento_2016_2020.csv"
+    ).read_bytes()
     reference = shared_reference("denuncias_por_departamento_2016_2020.csv").read_bytes()
     assert vendored == reference
 

@@ -139,8 +139,10 @@ def test_run_names_arequipa_and_uses_its_populations(arequipa):
     index = (out / "mapas" / "index.html").read_text(encoding="utf-8")
     assert "<h1>Atlas del mapa del delito — Arequipa</h1>" in index
     assert "Cajamarca" not in index
-    assert (out / "RESUMEN.md").read_text(encoding="utf-8").startswith(
-        "# Mapa del delito — región Arequipa"
+    assert (
+        (out / "RESUMEN.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Mapa del delito — región Arequipa")
     )
     plan = (out / "prioridad" / "territorios_priorizados.md").read_text(encoding="utf-8")
     assert plan.startswith("# Territorios de Intervención Prioritaria Región Arequipa")

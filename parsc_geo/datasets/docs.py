@@ -101,7 +101,9 @@ def _area_readme(manifest: dict[str, Any]) -> str:
     """Return the README of a sample of a study area other than the bundled Cajamarca one."""
     files = manifest["files"]
     area = manifest["study_area"]
-    factors = ", ".join(f"{code}: {value:.4f}" for code, value in manifest["department_factors"].items())
+    factors = ", ".join(
+        f"{code}: {value:.4f}" for code, value in manifest["department_factors"].items()
+    )
     plans = manifest.get("sector_plans", [])
     return f"""# Muestra SINTÉTICA del mapa del delito — {area["descripcion"]}
 
@@ -225,5 +227,6 @@ def _area_schema(area_slug: str) -> str:
     sectors = rest[rest.index("## Capa de sectores") :]
     text = head + sectors
     return text.replace("sintetico_cajamarca_", f"sintetico_{area_slug}_").replace(
-        "sintetico_sectores_comisarias.geojson", f"sintetico_sectores_comisarias_{area_slug}.geojson"
+        "sintetico_sectores_comisarias.geojson",
+        f"sintetico_sectores_comisarias_{area_slug}.geojson",
     )
