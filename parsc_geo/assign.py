@@ -172,6 +172,8 @@ def assign_incidents(
         too_far = np.isfinite(mx) & ~near
         comisaria[near] = names[nearest[near]]
         comisaria_id[near] = ids[nearest[near]]
+    elif n:
+        too_far = np.isfinite(mx)  # no police unit in the study area at all (a foreign polygon)
     sector = np.full(n, "", dtype=object)
     subsector = np.full(n, "", dtype=object)
     if sectors is not None and len(sectors) and n:
