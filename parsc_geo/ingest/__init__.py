@@ -33,7 +33,8 @@ Flags (kept rows)
 ``latlon_swapped`` (fixed: swapping put the point inside the study area), ``utm_converted``,
 ``station_stack`` (stacked on a police station: ``at_station`` is True and hotspot methods
 exclude the row by default), ``time_unparsed`` (hour cell unreadable: the date is kept and
-``time_known`` is False), and ``nearest_district`` (added by the assignment).
+``time_known`` is False), and ``nearest_district`` and ``far_from_station`` (added by the
+assignment, see :mod:`parsc_geo.assign`).
 """
 
 from typing import Any
