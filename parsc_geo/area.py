@@ -256,10 +256,12 @@ class StudyArea:
         """Return the polygon (EPSG:4326, without holes) that accepts incident points.
 
         A department is the union of its provinces (the source's own province layer, which has
-        fewer slivers than the union of districts); the country the union of the departments;
-        a province or district the union of its districts; a polygon area its polygons.
-        Holes are removed: the bundled boundaries were simplified one unit at a time and leave
-        slivers between neighbours, which belong to the territory.
+        fewer slivers than the union of districts) and of its districts; the country the union
+        of the departments and of the districts; a province or district the union of its
+        districts; a polygon area its polygons. Each INEI layer was simplified on its own, so
+        along the coast a district can reach beyond its department's outline: the union keeps
+        every point that lies in a district of the area. Holes are removed: the bundled
+        boundaries leave slivers between neighbours, which belong to the territory.
         """
         if self.geometry is not None:
             return _without_holes(self.geometry)
@@ -484,13 +486,14 @@ def _coded_polygon(kind: str, codes: tuple[str, ...]) -> BaseGeometry:
 
     from . import boundaries
 
+    districts = boundaries.load_districts(prefix=codes).geometry.to_numpy()
     if kind == "pais":
-        units = boundaries.load_departments(simplified=False)
+        outline = boundaries.load_departments(simplified=False).geometry.to_numpy()
     elif all(len(c) == 2 for c in codes):
-        units = boundaries.load_provinces(prefix=codes)
+        outline = boundaries.load_provinces(prefix=codes).geometry.to_numpy()
     else:
-        units = boundaries.load_districts(prefix=codes)
-    return _without_holes(shapely.union_all(units.geometry.to_numpy()))
+        outline = districts[:0]
+    return _without_holes(shapely.union_all([*outline, *districts]))
 
 
 @lru_cache(maxsize=8)

@@ -392,11 +392,13 @@ def _stage_workspace(state: RunState) -> str:
     with_sector = int((incidents["subsector"] != "").sum())
     at_station = int(incidents["at_station"].sum())
     nearest = int(incidents["flags"].str.contains("nearest_district", regex=False).sum())
+    far = int(incidents["flags"].str.contains("far_from_station", regex=False).sum())
     state.counts["workspace"] = {
         "incidentes": len(incidents),
         "con_subsector": with_sector,
         "en_comisaria": at_station,
         "distrito_mas_cercano": nearest,
+        "sin_comisaria_cercana": far,
         "por_provincia": {
             str(k): int(v) for k, v in incidents["provincia"].value_counts().sort_index().items()
         },

@@ -122,8 +122,12 @@ def _plan_sections(result: PriorityResult) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _region_name(result: PriorityResult) -> str:
+    """Return the territory as the plan's titles name it: ``"Región Cajamarca"``, ``"Perú"``."""
+    place = result.parameters.get("study_area_place")  # parsc_geo.area.StudyArea.place
+    if place:
+        return str(place)[:1].upper() + str(place)[1:]
     deps = result.table["departamento"].dropna().astype(str).unique()
-    return deps[0].title() if len(deps) == 1 else "área de estudio"
+    return f"Región {deps[0].title()}" if len(deps) == 1 else "Área de estudio"
 
 
 def _write_plan_csv(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
@@ -164,7 +168,7 @@ def plan_markdown(result: PriorityResult) -> str:
     """Return the plan's table, the indicators behind each level and the method as Markdown."""
     region = _region_name(result)
     lines = [
-        f"# Territorios de Intervención Prioritaria Región {region}",
+        f"# Territorios de Intervención Prioritaria {region}",
         "",
     ]
     if result.synthetic:
@@ -230,7 +234,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
         ws = wb.active
         ws.title = "Territorios priorizados"
         bold = Font(bold=True)
-        ws.append([f"Territorios de Intervención Prioritaria Región {_region_name(result)}"])
+        ws.append([f"Territorios de Intervención Prioritaria {_region_name(result)}"])
         ws["A1"].font = Font(bold=True, size=13)
         if result.synthetic:
             ws.append([settings.SYNTHETIC_BANNER])
@@ -367,7 +371,7 @@ def write_priority_map_html(
     add_title_block(
         m,
         title=title,
-        place=f"Región {_region_name(result)}, por {level}",
+        place=f"{_region_name(result)}, por {level}",
         period=_period_text(result),
         source=", ".join(str(s["source"]) for s in result.inputs),
         parameters={"regla": result.parameters["rule"], "n_boot": result.parameters["n_boot"]},
@@ -546,7 +550,7 @@ def write_priority_map_png(
                 fontweight="bold",
             )
             ax.set_title(
-                f"Región {_region_name(result)}, por {level} — {_period_text(result)}", fontsize=8
+                f"{_region_name(result)}, por {level} — {_period_text(result)}", fontsize=8
             )
             fig.text(
                 0.01,

@@ -534,6 +534,7 @@ def compute_priority(
         "n_boot": n_boot,
         "bootstrap_seed": seed,
         "study_area_ubigeo_prefix": _prefix_text(area),
+        "study_area_place": area.place,
     }
     table.attrs["parameters"] = parameters
     return PriorityResult(
