@@ -170,3 +170,19 @@ def test_cli_reports_bad_study_areas_as_usage_errors(tmp_path):
         result = CliRunner().invoke(cli, ["validate", str(data), "--study-area", value])
         assert result.exit_code == 2, result.output
         assert text in result.output and "Traceback" not in result.output
+
+
+def test_points_of_a_file_are_assigned_in_the_departments_holding_them():
+    from parsc_geo.workflow import ensure_assigned
+
+    caps = boundaries.load_capitals(prefix="04")
+    points = gpd.GeoDataFrame(
+        {"incident_id": caps["ubigeo"]},
+        geometry=gpd.points_from_xy(caps["longitud"], caps["latitud"]),
+        crs="EPSG:4326",
+    )
+    assigned = ensure_assigned(points)
+    # district capitals fall in their own district (SOURCES.md), all in Arequipa
+    assert (assigned["ubigeo"] == caps["ubigeo"]).mean() > 0.98
+    assert set(assigned["provincia"]) == set(boundaries.load_provinces(prefix="04")["provincia"])
+    assert assigned.attrs["assignment"]["metric_crs"] == "EPSG:32718"
