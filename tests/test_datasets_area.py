@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
+from _allocation import assert_follows_district_rule
 from _shared import shared_reference
 from click.testing import CliRunner
 
@@ -71,26 +71,7 @@ def test_points_lie_in_their_district(arequipa):
 
 def test_districts_follow_the_rule_within_the_department(arequipa):
     """w = 0.5 · population share + 0.5 · RENADEF share among Arequipa's 109 districts."""
-    root = boundaries_dir()
-    pop = pd.read_csv(root / "peru_poblacion_distrital.csv", dtype={"ubigeo": str})
-    pop = pop[pop["ubigeo"].str.startswith("04")].set_index("ubigeo").sort_index()
-    faltas = pd.read_csv(root / "peru_faltas_renadef2017_por_comisaria.csv", dtype=str)
-    faltas = faltas[faltas["UBIGEO"].str.startswith("04")]
-    work = faltas.assign(F=pd.to_numeric(faltas["FALTAS"])).groupby("UBIGEO")["F"].sum()
-    work = work.reindex(pop.index, fill_value=0.0).to_numpy(dtype=float)
-    clean = arequipa.incidents
-    types = ["delito_generico", "delito_especifico", "modalidad"]
-    observed = clean.groupby([*types, "ubigeo"]).size()
-    for (gen, esp, mod), n in clean.groupby(types).size().items():
-        if esp == "ABIGEATO":
-            p = pop["pob_rural_2017"].to_numpy(dtype=float)
-        elif mod == "VIOLENCIA FAMILIAR" or esp == "LIBERTAD SEXUAL":
-            p = pop["poblacion_total_2017"].to_numpy(dtype=float)
-        else:
-            p = pop["pob_urbana_2017"].to_numpy(dtype=float)
-        quota = n * (0.5 * p / p.sum() + 0.5 * work / work.sum())
-        got = observed.loc[(gen, esp, mod)].reindex(pop.index, fill_value=0).to_numpy()
-        assert np.all(np.abs(got - quota) < 1.0), (esp, mod)
+    assert_follows_district_rule(arequipa.incidents, "04")
 
 
 def test_sectors_belong_to_the_busiest_territorial_comisarias(arequipa):

@@ -12,6 +12,23 @@ def _n(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
+#: The warning that opens every README of a synthetic sample.
+_WARNING = (
+    f"> **{SYNTHETIC_BANNER}.** Las denuncias, sus ubicaciones, fechas y horas, y los sectores y\n"
+    "> subsectores de comisaría de estos archivos son **inventados** por un generador con "
+    "semilla.\n> No describen hechos reales y no deben usarse para decisiones operativas."
+)
+
+
+def _provenance(manifest: dict[str, Any]) -> str:
+    """Return the README lines on the generator, the period and how to regenerate."""
+    return f"""- Generador: `parsc_geo.datasets` versión {manifest["generator_version"]}, semilla
+  {manifest["seed"]}.
+- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]:g};
+  {_n(manifest["n_incidents"])} denuncias.
+- Regenerar (idéntico byte a byte), desde la carpeta que contiene `incidents/`:"""
+
+
 def readme_text(manifest: dict[str, Any]) -> str:
     """Return ``incidents/README.md`` for a manifest (what is synthetic, what is real, how made)."""
     if manifest.get("study_area"):
@@ -23,20 +40,14 @@ def readme_text(manifest: dict[str, Any]) -> str:
     planted_lines = "\n".join(f"| `{k}` | {v} |" for k, v in sorted(planted.items()))
     return f"""# Muestra SINTÉTICA del mapa del delito de la región Cajamarca
 
-> **{SYNTHETIC_BANNER}.** Las denuncias, sus ubicaciones, fechas y horas, y los sectores y
-> subsectores de comisaría de estos archivos son **inventados** por un generador con semilla.
-> No describen hechos reales y no deben usarse para decisiones operativas.
+{_WARNING}
 
 Solo son reales los insumos: límites distritales (INEI), población del Censo 2017, ubicación y
 nombre de las comisarías (CENACOM 2017), carga de denuncias por comisaría (RENADEF 2017), centros
 poblados y capitales distritales, la serie anual SIDPPOL y la tabla de delitos de mayor incidencia
 (enero–octubre 2020) del Plan de Acción Regional de Seguridad Ciudadana 2021.
 
-- Generador: `parsc_geo.datasets` versión {manifest["generator_version"]}, semilla
-  {manifest["seed"]}.
-- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]:g};
-  {_n(manifest["n_incidents"])} denuncias.
-- Regenerar (idéntico byte a byte), desde la carpeta que contiene `incidents/`:
+{_provenance(manifest)}
 
 ```
 parsc-geo sample --seed {manifest["seed"]} --start {manifest["period_start"][:7]} \\
@@ -107,9 +118,7 @@ def _area_readme(manifest: dict[str, Any]) -> str:
     plans = manifest.get("sector_plans", [])
     return f"""# Muestra SINTÉTICA del mapa del delito — {area["descripcion"]}
 
-> **{SYNTHETIC_BANNER}.** Las denuncias, sus ubicaciones, fechas y horas, y los sectores y
-> subsectores de comisaría de estos archivos son **inventados** por un generador con semilla.
-> No describen hechos reales y no deben usarse para decisiones operativas.
+{_WARNING}
 
 Solo son reales los insumos: límites distritales (INEI), población del Censo 2017, ubicación,
 nombre y efectivos de las comisarías (CENACOM 2017), carga de denuncias por comisaría (RENADEF
@@ -119,15 +128,11 @@ de Acción Regional de Seguridad Ciudadana 2021 de Cajamarca.
 
 - Área de estudio: {area["descripcion"]} (UBIGEO {", ".join(area["ubigeo"]) or "—"}; distancias
   en UTM {area["zona_utm"]}).
-- Generador: `parsc_geo.datasets` versión {manifest["generator_version"]}, semilla
-  {manifest["seed"]}.
-- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]:g};
-  {_n(manifest["n_incidents"])} denuncias.
-- Regenerar (idéntico byte a byte), desde la carpeta que contiene `incidents/`:
+{_provenance(manifest)}
 
 ```
-parsc-geo sample --study-area {",".join(area["ubigeo"]) or "peru"} --seed {manifest["seed"]} \
-  --start {manifest["period_start"][:7]} --months {manifest["months"]} \
+parsc-geo sample --study-area {",".join(area["ubigeo"]) or "peru"} --seed {manifest["seed"]} \\
+  --start {manifest["period_start"][:7]} --months {manifest["months"]} \\
   --scale {manifest["scale"]:g} --output . --overwrite
 ```
 
