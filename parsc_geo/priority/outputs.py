@@ -21,6 +21,7 @@ CSV files are UTF-8 with a byte-order mark so that spreadsheet programs show the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -123,9 +124,8 @@ def _plan_sections(result: PriorityResult) -> list[tuple[str, pd.DataFrame]]:
 
 def _region_name(result: PriorityResult) -> str:
     """Return the territory as the plan's titles name it: ``"Región Cajamarca"``, ``"Perú"``."""
-    place = result.parameters.get("study_area_place")  # parsc_geo.area.StudyArea.place
-    if place:
-        return str(place)[:1].upper() + str(place)[1:]
+    if result.place:
+        return result.place[:1].upper() + result.place[1:]
     deps = result.table["departamento"].dropna().astype(str).unique()
     return f"Región {deps[0].title()}" if len(deps) == 1 else "Área de estudio"
 
@@ -678,15 +678,7 @@ def write_priority_outputs(
     """
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
-        result = PriorityResult(
-            table=result.table,
-            period=result.period,
-            previous_period=result.previous_period,
-            parameters=result.parameters,
-            inputs=result.inputs,
-            notes=result.notes,
-            synthetic=synthetic,
-        )
+        result = dataclasses.replace(result, synthetic=synthetic)
     plan: list[tuple[Path, Callable[[Path], Path]]] = [
         (out / "territorios_priorizados.csv", lambda p: _write_plan_csv(result, p, overwrite=True)),
         (out / "territorios_priorizados.xlsx", lambda p: _write_xlsx(result, p, overwrite=True)),

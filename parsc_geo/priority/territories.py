@@ -107,6 +107,9 @@ class PriorityResult:
         What was left out or could not be computed, in plain words.
     synthetic
         Whether any input is synthetic (then every output shows the banner).
+    place
+        The study area as titles name it (``"región Cajamarca"``, ``"Perú"``; see
+        :attr:`parsc_geo.area.StudyArea.place`).
     """
 
     table: pd.DataFrame
@@ -116,6 +119,7 @@ class PriorityResult:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    place: str = ""
 
     def level(self, territorial_level: str = "provincia") -> pd.DataFrame:
         """Return the rows of one territorial level (``"provincia"`` or ``"distrito"``)."""
@@ -534,7 +538,6 @@ def compute_priority(
         "n_boot": n_boot,
         "bootstrap_seed": seed,
         "study_area_ubigeo_prefix": _prefix_text(area),
-        "study_area_place": area.place,
     }
     table.attrs["parameters"] = parameters
     return PriorityResult(
@@ -545,6 +548,7 @@ def compute_priority(
         inputs=inputs,
         notes=notes,
         synthetic=synthetic,
+        place=area.place,
     )
 
 
