@@ -11,8 +11,16 @@ District and province
     ``nearest_district``. Points farther than that keep empty assignment columns.
 Police station
     Where a sector layer is given and the point falls in a subsector, the comisaría of that
-    layer. Otherwise the nearest police unit of the INEI 2017 census (CENACOM) — a proxy for
-    jurisdiction, which is not published.
+    layer. Otherwise the nearest police unit of the INEI 2017 census (CENACOM) of the study
+    area's departments — a proxy for jurisdiction, which is not published — if it lies within
+    ``station_max_distance_m`` (default :data:`parsc_geo.settings.STATION_MAX_DISTANCE_M`,
+    50 km: 98.4 % of Peru's populated places have a unit that close). Farther points (a file
+    from another country, a coordinate typed wrong) keep an empty comisaría, are flagged
+    ``far_from_station`` and counted in a warning; they are never given to a station hundreds
+    or thousands of kilometres away.
+Study area
+    ``area`` (:func:`parsc_geo.area.resolve_area`; default Cajamarca) supplies the districts,
+    the police units and the metric CRS when they are not given.
 Sector and subsector
     The subsector polygon containing the point (the first in natural label order if subsectors
     overlap); empty outside every sector.
@@ -20,15 +28,20 @@ Sector and subsector
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .settings import CRS_METRIC_CAJAMARCA, NEAREST_DISTRICT_MAX_M
+from .settings import NEAREST_DISTRICT_MAX_M, STATION_MAX_DISTANCE_M
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+    from .area import StudyArea
+
+logger = logging.getLogger(__name__)
 
 
 def assign_incidents(
@@ -38,7 +51,9 @@ def assign_incidents(
     stations: gpd.GeoDataFrame | None = None,
     sectors: gpd.GeoDataFrame | None = None,
     max_nearest_m: float = NEAREST_DISTRICT_MAX_M,
-    metric_crs: str = CRS_METRIC_CAJAMARCA,
+    metric_crs: str | None = None,
+    area: StudyArea | str | None = None,
+    station_max_distance_m: float = STATION_MAX_DISTANCE_M,
 ) -> gpd.GeoDataFrame:
     """Assign incidents to district, province, police station, sector and subsector.
 
@@ -48,34 +63,50 @@ def assign_incidents(
         Point incidents (any CRS). Not modified.
     districts
         District polygons with ``ubigeo``, ``distrito``, ``provincia``; default: the bundled
-        Cajamarca districts.
+        districts of ``area``.
     stations
         Police stations with ``id_n`` and ``nombre_mostrado`` (or ``nombre``); default: the
-        bundled CENACOM 2017 units.
+        CENACOM 2017 units of the departments of ``area``.
     sectors
         Optional sector layer (see :mod:`parsc_geo.sectors`).
     max_nearest_m
         Largest distance (m) to the nearest district for points that fall in no district.
     metric_crs
-        CRS for distances.
+        CRS for distances; default: the metric CRS of ``area`` (UTM 17S for Cajamarca).
+    area
+        The study area (anything :func:`parsc_geo.area.resolve_area` takes; default
+        Cajamarca).
+    station_max_distance_m
+        Farthest police unit (m) an incident outside every sector is assigned to.
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy of ``incidents`` with the assignment columns (empty strings where unknown) and
-        ``flags`` extended with ``nearest_district`` where that fallback was used.
+        ``flags`` extended with ``nearest_district`` and ``far_from_station`` where those rules
+        applied; ``attrs["assignment"]`` counts them and records the rules' parameters.
     """
     import geopandas as gpd
     import shapely
     from pyproj import Transformer
     from scipy.spatial import cKDTree
 
-    from . import boundaries
+    from .area import resolve_area
 
+    if not station_max_distance_m > 0:
+        from ._errors import ConfigError
+
+        raise ConfigError(
+            "la distancia máxima a la comisaría debe ser un número positivo de metros; se "
+            f"recibió {station_max_distance_m!r}"
+        )
+    territory = resolve_area(area, quiet=True)
     if districts is None:
-        districts = boundaries.load_districts()
+        districts = territory.districts()
     if stations is None:
-        stations = boundaries.load_stations()
+        stations = territory.stations()
+    if metric_crs is None:
+        metric_crs = territory.metric_crs
 
     out = incidents.copy()
     n = len(out)
@@ -133,11 +164,16 @@ def assign_incidents(
     ids = st_metric["id_n"].astype(str).to_numpy()
     comisaria = np.full(n, "", dtype=object)
     comisaria_id = np.full(n, "", dtype=object)
+    too_far = np.zeros(n, dtype=bool)
     if n and len(st_metric):
         sxy = shapely.get_coordinates(st_metric.geometry.to_numpy())
-        _, nearest = cKDTree(sxy).query(np.column_stack([mx, my]))
-        comisaria[:] = names[nearest]
-        comisaria_id[:] = ids[nearest]
+        dist, nearest = cKDTree(sxy).query(np.column_stack([mx, my]))
+        near = dist <= station_max_distance_m
+        too_far = np.isfinite(mx) & ~near
+        comisaria[near] = names[nearest[near]]
+        comisaria_id[near] = ids[nearest[near]]
+    elif n:
+        too_far = np.isfinite(mx)  # no police unit in the study area at all (a foreign polygon)
     sector = np.full(n, "", dtype=object)
     subsector = np.full(n, "", dtype=object)
     if sectors is not None and len(sectors) and n:
@@ -155,11 +191,33 @@ def assign_incidents(
         comisaria_id[pi] = sec["comisaria_id"].astype(str).to_numpy()[si]
         sector[pi] = sec["sector"].to_numpy()[si]
         subsector[pi] = sec["subsector"].to_numpy()[si]
+        too_far[pi] = False  # a sector layer names its comisaría, whatever the distance
+    out["flags"] = _with_flag(out["flags"], too_far, "far_from_station", n)
+    n_far = int(too_far.sum())
+    if n_far:
+        logger.warning(
+            "%s incidente(s) a más de %s km de toda comisaría del área de estudio (%s) quedan "
+            "sin comisaría (marca far_from_station); revise sus coordenadas o el área de "
+            "estudio, o aumente la distancia máxima (--station-max-distance)",
+            n_far,
+            f"{station_max_distance_m / 1000:g}",
+            territory.describe(),
+        )
+    record = {
+        "study_area": territory.describe(),
+        "metric_crs": str(metric_crs),
+        "nearest_district_max_m": max_nearest_m,
+        "station_max_distance_m": station_max_distance_m,
+        "n_nearest_district": int(nearest_used.sum()),
+        "n_far_from_station": n_far,
+    }
     out["comisaria"] = comisaria
     out["comisaria_id"] = comisaria_id
     out["sector"] = sector
     out["subsector"] = subsector
-    return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=incidents.crs)
+    assigned = gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=incidents.crs)
+    assigned.attrs = {**incidents.attrs, "assignment": record}
+    return assigned
 
 
 def _with_flag(flags: pd.Series | None, mask: np.ndarray, code: str, n: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from typing import Any
 
 from ._errors import ConfigError
 from ._validate import ProblemCollector
+from .settings import STATION_MAX_DISTANCE_M
 
 KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
 METHODS = ("kde", "dbscan", "hdbscan", "gistar", "auto")
@@ -33,7 +34,9 @@ class RunConfig:
     columns: dict[str, str] = field(default_factory=dict)
     utm_zone: str | None = None
     ingest: dict[str, Any] = field(default_factory=dict)
-    title: str = "Mapa del delito — región Cajamarca"
+    study_area: str | None = None
+    station_max_distance: float = STATION_MAX_DISTANCE_M
+    title: str | None = None
     synthetic: bool = False
     kernel: str = "quartic"
     cell_size: float | None = None
@@ -53,9 +56,19 @@ class RunConfig:
     seed: int = 20210101
     source: Path | None = None
 
+    @property
+    def run_title(self) -> str:
+        """Return the title, by default ``"Mapa del delito — <the study area>"``."""
+        if self.title is not None:
+            return self.title
+        from .area import resolve_area
+
+        return f"Mapa del delito — {resolve_area(self.study_area, quiet=True).place}"
+
     def to_dict(self) -> dict[str, Any]:
         """Return the configuration as JSON-ready data (paths as text)."""
         out = asdict(self)
+        out["title"] = self.run_title
         for key, value in out.items():
             if isinstance(value, Path):
                 out[key] = str(value)
@@ -82,6 +95,30 @@ def _paths(value: Any, base: Path, name: str, problems: ProblemCollector) -> lis
     return paths
 
 
+def _study_area(value: Any, base: Path, problems: ProblemCollector) -> str | None:
+    """Return the study area text (a polygon file made absolute), or None; check it resolves."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        problems.add(
+            "study_area debe ser un código UBIGEO, un nombre o un archivo de polígonos; "
+            f"se recibió {value!r}"
+        )
+        return None
+    from .area import resolve_area
+
+    text = value
+    candidate = Path(value)
+    if not candidate.is_absolute() and (base / candidate).exists():
+        text = str((base / candidate).resolve())
+    try:
+        resolve_area(text, quiet=True)
+    except ConfigError as exc:
+        problems.add(f"study_area = {value!r}: {exc.message}")
+        return None
+    return text
+
+
 def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None) -> RunConfig:
     """Build a :class:`RunConfig` from parsed TOML, listing every problem at once.
 
@@ -103,6 +140,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     problems = ProblemCollector(where)
     known = {
         "title",
+        "study_area",
         "synthetic",
         "seed",
         "inputs",
@@ -129,7 +167,16 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         return value
 
     inputs = section(
-        "inputs", {"incidents", "sectors", "counts", "columns", "utm_zone", *INGEST_KEYS}
+        "inputs",
+        {
+            "incidents",
+            "sectors",
+            "counts",
+            "columns",
+            "utm_zone",
+            "station_max_distance",
+            *INGEST_KEYS,
+        },
     )
     density = section("density", {"kernel", "cell_size", "bandwidth"})
     hotspots = section("hotspots", {"methods", "rank_by"})
@@ -160,6 +207,15 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
             problems.add(str(exc))
         else:
             problems.extend(f"inputs.{p}" for p in checked.problems())
+    study_area = _study_area(data.get("study_area"), base, problems)
+    station_max = inputs.get("station_max_distance", STATION_MAX_DISTANCE_M)
+    number = isinstance(station_max, int | float) and not isinstance(station_max, bool)
+    if not number or station_max <= 0:
+        problems.add(
+            "inputs.station_max_distance debe ser un número positivo de metros; "
+            f"se recibió {station_max!r}"
+        )
+        station_max = STATION_MAX_DISTANCE_M
 
     kernel = density.get("kernel", "quartic")
     if kernel not in KERNELS:
@@ -237,7 +293,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         columns=dict(columns),
         utm_zone=inputs.get("utm_zone"),
         ingest=ingest,
-        title=str(data.get("title", RunConfig.title)),
+        study_area=study_area,
+        station_max_distance=float(station_max),
+        title=str(data["title"]) if "title" in data else None,
         synthetic=bool(synthetic),
         kernel=kernel,
         cell_size=numbers["cell_size"],

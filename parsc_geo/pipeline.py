@@ -326,7 +326,10 @@ def _stage_ingest(state: RunState) -> str:
     folder = out / "ingesta"
     folder.mkdir()
     options = IngestOptions.from_config(
-        {"columns": dict(config.columns), **config.ingest}, utm_zone=config.utm_zone
+        {"columns": dict(config.columns), **config.ingest},
+        utm_zone=config.utm_zone,
+        study_area=config.study_area,
+        station_max_distance_m=config.station_max_distance,
     )
     ingested = ingest(config.incidents, options, sectors_path=config.sectors)
     state.ingested = ingested
@@ -356,6 +359,7 @@ def _stage_ingest(state: RunState) -> str:
     record["cuarentena"] = str(quarantine_path.relative_to(out))
     state.counts["ingesta"] = record
     state.parameters["ingesta"] = options.describe()
+    state.parameters["area_de_estudio"] = result.accepted.attrs.get("study_area")
     state.inputs = [describe_file(p, role="incidents") for p in config.incidents]
     if config.sectors is not None:
         state.inputs.append(describe_file(config.sectors, role="sectors"))
@@ -388,11 +392,13 @@ def _stage_workspace(state: RunState) -> str:
     with_sector = int((incidents["subsector"] != "").sum())
     at_station = int(incidents["at_station"].sum())
     nearest = int(incidents["flags"].str.contains("nearest_district", regex=False).sum())
+    far = int(incidents["flags"].str.contains("far_from_station", regex=False).sum())
     state.counts["workspace"] = {
         "incidentes": len(incidents),
         "con_subsector": with_sector,
         "en_comisaria": at_station,
         "distrito_mas_cercano": nearest,
+        "sin_comisaria_cercana": far,
         "por_provincia": {
             str(k): int(v) for k, v in incidents["provincia"].value_counts().sort_index().items()
         },
@@ -464,19 +470,26 @@ def _stage_ranking(state: RunState) -> str:
 
 
 def _stage_priority(state: RunState) -> str:
+    from .area import area_of
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
     from .workflow import count_tables, plain
 
     config = state.config
     tables = count_tables(config.counts, state.incidents)
+    area = area_of(state.incidents)
     result = compute_priority(
         tables,
         rule=PriorityRule(method=config.priority_rule),
         n_boot=config.priority_bootstrap,
         seed=config.seed,
         synthetic=config.synthetic,
+        study_area=area,
     )
-    extra = {"a3_distritos_homicidios.csv": top_districts(tables, modalidad="homicidio", n=7)}
+    extra = {
+        "a3_distritos_homicidios.csv": top_districts(
+            tables, modalidad="homicidio", n=7, study_area=area
+        )
+    }
     files = write_priority_outputs(
         result,
         state.out / "prioridad",
@@ -569,7 +582,7 @@ def _summary_markdown(config: RunConfig, counts: dict[str, Any], open_first: lis
     from .settings import SYNTHETIC_BANNER
 
     ing = counts.get("ingesta", {})
-    lines = [f"# {config.title}", ""]
+    lines = [f"# {config.run_title}", ""]
     if config.synthetic:
         lines += [f"**{SYNTHETIC_BANNER}**", ""]
     lines += [

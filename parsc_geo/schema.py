@@ -28,6 +28,7 @@ these columns (see :data:`INCIDENT_COLUMNS`):
     File name and 1-based data row (or feature) number in it.
 ``flags`` (str)
     Semicolon-separated flag codes: ``latlon_swapped``, ``station_stack``, ``nearest_district``,
+    ``far_from_station`` (no police unit within the assignment's distance limit),
     ``utm_converted``.
 ``at_station`` (bool)
     The point stacks on a police station's coordinates (excluded from hotspots by default).

@@ -107,15 +107,19 @@ def ensure_assigned(
     """Return incidents with district, province, comisaría and sector columns.
 
     Incidents read from a workspace are already assigned and returned as they are; points read
-    from a file are assigned to the bundled INEI districts and police stations, and to
-    ``sectors`` when given (see :func:`parsc_geo.assign.assign_incidents`).
+    from a file are assigned to the bundled INEI districts and police stations of the
+    departments that hold them (:func:`parsc_geo.area.locate_area`; the default study area when
+    none does), and to ``sectors`` when given (see :func:`parsc_geo.assign.assign_incidents`).
     """
+    from .area import locate_area
     from .assign import assign_incidents
     from .schema import ASSIGNMENT_COLUMNS
 
     if all(c in incidents.columns for c in ASSIGNMENT_COLUMNS):
         return incidents
-    assigned = assign_incidents(incidents, sectors=sectors)
+    # a file's points are assigned in the study area they lie in (announced), else the default
+    area = incidents.attrs.get("study_area") or locate_area(incidents)
+    assigned = assign_incidents(incidents, sectors=sectors, area=area)
     assigned.attrs = {**incidents.attrs, **assigned.attrs}
     return assigned
 
@@ -195,9 +199,16 @@ def store(
         ``path`` of the workspace and the counts of
         :meth:`parsc_geo.workspace.WorkspaceBackend.import_incidents`.
     """
+    from .area import combined_record
+
     result = ingested.result
     # the local clock of the stored times (the study area's time zone)
     zone = {"timezone": result.report["parameters"]["timezone"]}
+    recorded = result.accepted.attrs.get("study_area")
+    if recorded is not None:
+        # the workspace remembers the study area of its incidents
+        previous = workspace.metadata().get("study_area") if workspace.exists else None
+        metadata = {**(metadata or {}), "study_area": combined_record(previous, recorded)}
     summary = workspace.import_incidents(
         result.accepted,
         result.quarantine,
@@ -212,10 +223,14 @@ def store(
 
 
 def province_subsets(incidents: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
-    """Return (province name, its incidents) for every province of the study area."""
-    from . import boundaries
+    """Return (province name, its incidents) for every province of the incidents' study area.
 
-    provinces = boundaries.load_provinces()
+    The study area is :func:`parsc_geo.area.area_of` the incidents (recorded, else that of
+    their UBIGEO codes, else Cajamarca).
+    """
+    from .area import area_of
+
+    provinces = area_of(incidents).provinces()
     out = []
     for name in provinces["provincia"]:
         subset = incidents[incidents["provincia"].str.upper() == str(name).upper()]
@@ -236,11 +251,11 @@ def densities_by_province(
     Provinces with fewer than two usable incidents get no raster; their entry in the
     parameters says why.
     """
-    from . import boundaries
+    from .area import area_of
     from .density import kernel_density
     from .incidents import select
 
-    provinces = boundaries.load_provinces().set_index("provincia")
+    provinces = area_of(incidents).provinces().set_index("provincia")
     rasters: dict[str, DensityRaster] = {}
     params: dict[str, Any] = {}
     for name, subset in province_subsets(incidents):
@@ -308,11 +323,11 @@ def hotspots_by_province(
     import geopandas as gpd
     import pandas as pd
 
-    from . import boundaries
     from ._text import slug
+    from .area import area_of
     from .hotspots import run_method
 
-    provinces = boundaries.load_provinces().set_index("provincia")
+    provinces = area_of(incidents).provinces().set_index("provincia")
     frames = []
     cold_frames = []
     params: dict[str, dict[str, Any]] = {}

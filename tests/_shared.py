@@ -12,14 +12,24 @@ from pathlib import Path
 _ROOT = Path(__file__).resolve().parent.parent
 
 
-def shared_reference(name: str) -> Path:
-    """Return the path of ``shared/reference/<name>`` (the first candidate that exists)."""
+def _shared_path(*parts: str) -> Path:
+    """Return ``shared/<parts…>`` under the first candidate folder where it exists."""
     candidates = []
     if os.environ.get("PARSC_SHARED"):
         candidates.append(Path(os.environ["PARSC_SHARED"]))
     candidates += [_ROOT.parent / "shared", Path("/work/shared")]
     for base in candidates:
-        path = base / "reference" / name
+        path = base.joinpath(*parts)
         if path.exists():
             return path
-    return candidates[0] / "reference" / name
+    return candidates[0].joinpath(*parts)
+
+
+def shared_reference(name: str) -> Path:
+    """Return the path of ``shared/reference/<name>`` (the first candidate that exists)."""
+    return _shared_path("reference", name)
+
+
+def shared_data(name: str) -> Path:
+    """Return the path of ``shared/data/peru/<name>`` (the first candidate that exists)."""
+    return _shared_path("data", "peru", name)

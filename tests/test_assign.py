@@ -135,3 +135,67 @@ def test_projected_input_is_assigned_like_geographic(crs):
     out = assign_incidents(geo.to_crs(crs))
     assert list(out["ubigeo"]) == list(caps["ubigeo"])
     assert out.crs.to_epsg() == crs
+
+
+# -- the distance limit of station assignment (issue 11) ----------------------------------------
+
+
+def test_foreign_points_get_no_station_and_a_counted_warning(caplog):
+    # Toronto (43.7 N, 79.4 W): ~5,500 km from Cajamarca. Before the limit, every point of such
+    # a file was given to one Peruvian station.
+    lon = np.array([-79.38, -79.40, -79.42, -78.51])
+    lat = np.array([43.65, 43.70, 43.72, -7.16])  # the last one: Cajamarca city
+    with caplog.at_level("WARNING", logger="parsc_geo"):
+        out = assign_incidents(points(lon, lat))
+    assert list(out["comisaria"][:3]) == ["", "", ""]
+    assert list(out["comisaria_id"][:3]) == ["", "", ""]
+    assert all("far_from_station" in f for f in out["flags"][:3])
+    assert out["comisaria"].iloc[3] != "" and "far_from_station" not in out["flags"].iloc[3]
+    assert out.attrs["assignment"]["n_far_from_station"] == 3
+    assert "3 incidente(s) a más de 50 km" in caplog.text
+
+
+def test_station_limit_is_a_distance_in_metres():
+    st = boundaries.load_stations().to_crs(32717)
+    target = st[st["id_n"] == "1027"].geometry.iloc[0]  # COMISARIA CAJAMARCA I
+    # points due south of it at 1 km, 10 km and 30 km (UTM 17S, the default CRS for 06)
+    ys = np.array([1_000.0, 10_000.0, 30_000.0])
+    pts = gpd.GeoSeries.from_xy(np.full(3, target.x), target.y - ys, crs=32717).to_crs(4326)
+    sx, sy = st.geometry.x.to_numpy(), st.geometry.y.to_numpy()
+    px, py = np.full(3, target.x), target.y - ys
+    nearest = np.sqrt((px[:, None] - sx) ** 2 + (py[:, None] - sy) ** 2).min(axis=1)
+    limit = 2_000.0
+    out = assign_incidents(points(pts.x, pts.y), station_max_distance_m=limit)
+    assert list(nearest <= limit) == [True, False, False]  # 1 km, then 4.9 and 3.4 km
+    assert list(out["comisaria_id"] != "") == [True, False, False]
+    wide = assign_incidents(points(pts.x, pts.y))  # 50 km by default
+    assert (wide["comisaria_id"] != "").all()
+
+
+def test_sector_layer_wins_over_the_station_limit():
+    square = box(-78.52, -7.17, -78.50, -7.15)
+    sectors = gpd.GeoDataFrame(
+        {"comisaria": ["C"], "comisaria_id": ["X"], "sector": ["SECTOR 1"], "subsector": [""]},
+        geometry=[square],
+        crs=4326,
+    )
+    out = assign_incidents(points([-78.51], [-7.16]), sectors=sectors, station_max_distance_m=1)
+    assert out["comisaria"].iloc[0] == "C" and out["flags"].iloc[0] == ""
+
+
+def test_assignment_follows_the_study_area():
+    # Yanahuara (Arequipa): with the department's districts and stations, in UTM 18S
+    caps = boundaries.load_capitals(prefix="04")
+    out = assign_incidents(points(caps["longitud"], caps["latitud"]), area="04")
+    inside = out["ubigeo"] == caps["ubigeo"]
+    assert inside.mean() > 0.98  # capitals fall in their district (SOURCES.md: 1,869 of 1,874)
+    assert set(out["ubigeo"].str[:2]) == {"04"}
+    st = boundaries.load_stations(prefix="04").to_crs(32718)
+    pts = gpd.GeoSeries.from_xy(caps["longitud"], caps["latitud"], crs=4326).to_crs(32718)
+    sx, sy = st.geometry.x.to_numpy(), st.geometry.y.to_numpy()
+    d2 = (pts.x.to_numpy()[:, None] - sx) ** 2 + (pts.y.to_numpy()[:, None] - sy) ** 2
+    expected = np.where(
+        np.sqrt(d2.min(axis=1)) <= 50_000, st["id_n"].to_numpy()[d2.argmin(axis=1)], ""
+    )
+    assert (out["comisaria_id"].to_numpy() == expected).all()
+    assert out.attrs["assignment"]["metric_crs"] == "EPSG:32718"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _allocation import assert_follows_district_rule
 from _shared import shared_reference
 
 from parsc_geo import boundaries
@@ -131,24 +131,7 @@ def test_every_province_has_incidents(clean):
 
 def test_districts_follow_the_documented_rule(clean):
     """Recompute w = 0.5·population share + 0.5·RENADEF share from the raw files."""
-    root = Path(boundaries.__file__).resolve().parents[1] / "boundaries"
-    pop = pd.read_csv(root / "cajamarca_poblacion_distrital.csv", dtype={"ubigeo": str})
-    faltas = pd.read_csv(root / "cajamarca_faltas_renadef2017_por_comisaria.csv", dtype=str)
-    work = faltas.assign(F=pd.to_numeric(faltas["FALTAS"]).fillna(0)).groupby("UBIGEO")["F"].sum()
-    pop = pop.set_index("ubigeo").sort_index()
-    work = work.reindex(pop.index, fill_value=0.0).to_numpy(dtype=float)
-    observed = clean.groupby(["delito_generico", "delito_especifico", "modalidad", "ubigeo"]).size()
-    totals = clean.groupby(["delito_generico", "delito_especifico", "modalidad"]).size()
-    for (gen, esp, mod), n in totals.items():
-        if esp == "ABIGEATO":
-            p = pop["pob_rural_2017"].to_numpy(dtype=float)
-        elif mod == "VIOLENCIA FAMILIAR" or esp == "LIBERTAD SEXUAL":
-            p = pop["poblacion_total_2017"].to_numpy(dtype=float)
-        else:
-            p = pop["pob_urbana_2017"].to_numpy(dtype=float)
-        quota = n * (0.5 * p / p.sum() + 0.5 * work / work.sum())
-        got = observed.loc[(gen, esp, mod)].reindex(pop.index, fill_value=0).to_numpy()
-        assert np.all(np.abs(got - quota) < 1.0), (esp, mod)
+    assert_follows_district_rule(clean, "06")
 
 
 def _metric(lon, lat):

@@ -13,6 +13,7 @@ from .options import (
     ingest_options,
     is_quiet,
     overwrite_option,
+    station_max_distance_option,
     workspace_option,
     workspace_path,
 )
@@ -27,6 +28,7 @@ def build_options(
     columns: tuple[str, ...],
     config: Path | None,
     study_area: str | None,
+    station_max_distance: float | None = None,
     **options: Any,
 ) -> IngestOptions:
     """Combine the config file and command-line options (the command line wins).
@@ -39,13 +41,11 @@ def build_options(
     from ..io.columns import parse_column_mapping
 
     cfg = read_config(config) if config else {}
-    area: Any = study_area
-    if study_area and not study_area.isdigit():
-        area = Path(study_area)
     return IngestOptions.from_config(
         cfg,
         columns=parse_column_mapping(columns) or None,
-        study_area=area,
+        study_area=study_area,
+        station_max_distance_m=station_max_distance,
         progress=not is_quiet(ctx),
         **options,
     )
@@ -113,6 +113,8 @@ Examples:
   parsc-geo ingest utm.csv --utm-zone 18S --sectors sectores.geojson
   parsc-geo ingest extracto.csv --year 2020 --undated keep --header-row 3
   parsc-geo ingest toronto.csv --study-area toronto.geojson --timezone America/Toronto
+  parsc-geo ingest arequipa.csv --study-area 04 -w arequipa.gpkg
+  parsc-geo ingest denuncias.csv --study-area "provincia de Ilo" --station-max-distance 30000
 """
 
 
@@ -139,6 +141,7 @@ Examples:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the quarantined rows to this CSV  [default: REPORT_cuarentena.csv].",
 )
+@station_max_distance_option
 @overwrite_option
 @click.pass_context
 def command(
@@ -148,6 +151,7 @@ def command(
     sectors_path: Path | None,
     report_path: Path | None,
     quarantine_path: Path | None,
+    station_max_distance: float | None,
     overwrite: bool,
     **options: Any,
 ) -> None:
@@ -168,13 +172,16 @@ def command(
     from ..workspace import Workspace
 
     quiet = is_quiet(ctx)
-    opts = build_options(ctx, **options)
+    opts = build_options(ctx, station_max_distance=station_max_distance, **options)
     q_target = quarantine_path or _default_quarantine(report_path)
     for target in (report_path, q_target):
         if target is not None and check_output_name(target).exists() and not overwrite:
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
     ws = Workspace(check_output_name(workspace_path(workspace)))
+    if opts.study_area is None and ws.exists:
+        # a workspace remembers its study area: later imports default to it
+        opts.study_area = ws.metadata().get("study_area")
     ingested = ingest(files, opts, sectors_path=sectors_path, workspace=ws)
     if ingested.sectors is not None and ingested.sector_check is not None and not quiet:
         assert sectors_path is not None

@@ -190,6 +190,30 @@ class Bandwidth(click.ParamType):
         return number
 
 
+class StudyAreaText(click.ParamType):
+    """A study area: UBIGEO prefix(es), a name, ``peru``, or a polygon file.
+
+    The value is checked when the command line is read (an unknown or ambiguous name, a
+    missing file: exit 2, with the candidates) and passed on as text, which
+    :func:`parsc_geo.area.resolve_area` reads.
+    """
+
+    name = "área"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the text once it names a study area, or fail with a Spanish message."""
+        from .._errors import ConfigError
+        from ..area import resolve_area
+
+        text = str(value).strip()
+        try:
+            resolve_area(text)
+        except ConfigError as exc:
+            message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+            raise OptionError(message, ctx=ctx, param=param) from None
+        return text
+
+
 class Period(click.ParamType):
     """A span of whole months: ``2020``, ``2020-03``, ``2020-01:2020-10``."""
 
@@ -534,6 +558,28 @@ offline_option = click.option(
 
 # -- ingestion -------------------------------------------------------------------------------
 
+#: ``--study-area``: the territory of an ingestion or a synthetic sample.
+study_area_option = click.option(
+    "--study-area",
+    "study_area",
+    type=StudyAreaText(),
+    metavar="UBIGEO|NAME|FILE",
+    help="Study area: a UBIGEO prefix (04 = department of Arequipa, 0401 = province, "
+    "040101 = district; several separated by commas), a name (Arequipa, 'provincia de "
+    "Arequipa'; accents and case ignored), 'peru' for the whole country, or a polygon file "
+    "[default: the workspace's study area, else 06 = Cajamarca].",
+)
+
+#: ``--station-max-distance``: the farthest police unit an incident is assigned to.
+station_max_distance_option = click.option(
+    "--station-max-distance",
+    "station_max_distance",
+    type=Metres(),
+    default=None,
+    help="Farthest police unit (m) an incident outside every sector is assigned to; farther "
+    "incidents keep an empty comisaría and are counted in a warning  [default: 50000].",
+)
+
 #: Options shared by ``ingest``, ``validate`` and ``info``: reading and validation rules.
 ingest_options = _compose(
     click.option(
@@ -567,13 +613,7 @@ ingest_options = _compose(
         help="CRS of the coordinate columns when they are not degrees (EPSG:32717 …)  "
         "[default: degrees, or UTM/Web Mercator recognised from the values].",
     ),
-    click.option(
-        "--study-area",
-        "study_area",
-        metavar="UBIGEO|FILE",
-        help="UBIGEO prefix (06 = Cajamarca region, 0601 = province) or a polygon file "
-        "[default: Cajamarca region].",
-    ),
+    study_area_option,
     click.option(
         "--min-date",
         "min_date",

@@ -22,6 +22,7 @@ from .options import (
     period_option,
     point_columns_options,
     seed_option,
+    study_area_option,
     synthetic_option,
     workspace_option,
 )
@@ -54,6 +55,7 @@ Examples:
   parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
   parsc-geo priority denuncias.csv --method fisher_jenks --level provincia -o prioridad/
   parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
+  parsc-geo priority sidpol.csv --study-area Arequipa -o prioridad_arequipa/
 """
 
 
@@ -126,6 +128,7 @@ Examples:
 @click.option("--year-column", help="Year column of generic count tables.")
 @click.option("--month-column", help="Month column of generic count tables.")
 @click.option("--no-maps", is_flag=True, help="Skip the HTML and PNG maps.")
+@study_area_option
 @synthetic_option
 @overwrite_option
 @click.pass_context
@@ -159,6 +162,7 @@ def command(
     year_column: str | None,
     month_column: str | None,
     no_maps: bool,
+    study_area: str | None,
     synthetic: bool,
     overwrite: bool,
 ) -> None:
@@ -224,6 +228,14 @@ def command(
         ),
         seed=seed,
     )
+    from ..area import area_of
+
+    # the territory ranked: --study-area, else that of the incidents, else the default
+    area = (
+        study_area
+        if study_area is not None
+        else (area_of(incidents) if incidents is not None else None)
+    )
     result = compute_priority(
         tables,
         levels=levels or ("provincia", "distrito"),
@@ -235,6 +247,7 @@ def command(
         n_boot=n_boot,
         seed=seed,
         synthetic=synthetic,
+        study_area=area,
     )
     for entry, described in zip(result.inputs, describe_inputs(paths), strict=True):
         entry.update(described)
@@ -245,7 +258,9 @@ def command(
     }
     extra = {}
     if top_modalidad:
-        top = top_districts(tables, modalidad=top_modalidad, n=top_n, period=period)
+        top = top_districts(
+            tables, modalidad=top_modalidad, n=top_n, period=period, study_area=area
+        )
         extra[f"top_distritos_{slug(top_modalidad, default='objetivo')}.csv"] = top_districts_table(
             top
         )

@@ -89,8 +89,9 @@ def command(
     Ranks by the criterion, then harm, incidents and density (highest first), then
     hotspot_id, so ties are always broken the same way. Writes, per method, one table per
     level (ranking_provincias_<method>, ranking_comisarias_<method>,
-    ranking_sectores_<method>) and resumen_provincias_<method>, which lists all 13 provinces
-    of Cajamarca and says why a province has no hotspot.
+    ranking_sectores_<method>) and resumen_provincias_<method>, which lists every province of
+    the study area (the workspace's; the 13 of Cajamarca by default) and says why a province
+    has no hotspot.
     """
     from .._errors import OutputError
     from ..hotspots.io import read_hotspots

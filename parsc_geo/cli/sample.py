@@ -7,13 +7,22 @@ from pathlib import Path
 import click
 
 from ..settings import SEED
-from .options import is_quiet, output_dir_option, overwrite_option, seed_option
+from .options import (
+    Count,
+    is_quiet,
+    output_dir_option,
+    overwrite_option,
+    seed_option,
+    study_area_option,
+)
 
 EXAMPLES = """\b
 Examples:
   parsc-geo sample
   parsc-geo sample --seed 7 --months 12 --start 2023-01 -o demo/
   parsc-geo sample --scale 0.1 -o small/ --overwrite
+  parsc-geo sample --study-area 04 --months 12 -o arequipa/
+  parsc-geo sample --study-area peru --start 2022-01 --months 12 -o nacional/
 """
 
 
@@ -39,6 +48,15 @@ Examples:
     show_default=True,
     help="Volume multiplier (1 = the real volume, scaled to SIDPPOL for other periods).",
 )
+@study_area_option
+@click.option(
+    "--sector-comisarias",
+    "sector_comisarias",
+    type=Count(0),
+    default=None,
+    help="Comisarías with synthetic sectors per department: those with the most officers "
+    "(CENACOM 2017)  [default: 4; Cajamarca's four hand-made plans in the default area].",
+)
 @output_dir_option(Path("muestra_sintetica"), help="Folder receiving incidents/ and boundaries/.")
 @overwrite_option
 @click.pass_context
@@ -48,24 +66,37 @@ def command(
     start: str,
     months: int,
     scale: float,
+    study_area: str | None,
+    sector_comisarias: int | None,
     output: Path,
     overwrite: bool,
 ) -> None:
-    r"""Generate the SYNTHETIC sample mapa del delito of the Cajamarca region.
+    r"""Generate a SYNTHETIC sample mapa del delito: Cajamarca, any department or all of Peru.
 
-    Writes a clean incident CSV, the same incidents as a messy field export (Latin-1 CSV and a
-    My Maps KML with planted problems), a synthetic sector layer for four real comisarías and a
-    manifest (seed, generator version, counts, planted problems). The same seed always gives
-    byte-identical files.
+    Writes a clean incident CSV, a synthetic sector layer for real comisarías and a manifest
+    (seed, generator version, counts, study area). For the default area, the Cajamarca region,
+    also the same incidents as a messy field export (Latin-1 CSV and a My Maps KML with planted
+    problems). Another department, province or the whole country (--study-area) gets the plan's
+    mix of crimes at its own volume (complaints by department 2017-2019 relative to
+    Cajamarca's), split across its districts by population and RENADEF workload. The same seed
+    always gives byte-identical files.
 
     """
     from ..datasets import write_sample
     from ..labels_es import SAMPLE_FILES
 
     paths = write_sample(
-        output, seed=seed, start=start, months=months, scale=scale, overwrite=overwrite
+        output,
+        seed=seed,
+        start=start,
+        months=months,
+        scale=scale,
+        overwrite=overwrite,
+        area=study_area,
+        sector_comisarias=sector_comisarias,
     )
     if not is_quiet(ctx):
         click.echo("DATOS SINTÉTICOS — solo para demostración")
     for key in ("incidents", "messy_csv", "messy_kml", "sectors", "manifest"):
-        click.echo(f"{SAMPLE_FILES[key]}: {paths[key]}")
+        if key in paths:
+            click.echo(f"{SAMPLE_FILES[key]}: {paths[key]}")

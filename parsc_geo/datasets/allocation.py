@@ -1,4 +1,4 @@
-"""The documented rule that splits each crime type's incidents across the 127 districts.
+"""The documented rule that splits each crime type's incidents across a department's districts.
 
 Rule
 ----
@@ -16,6 +16,9 @@ where
   **rural** population for abigeato (livestock theft happens in the countryside) and the
   **total** population for violence in the family and sexual offences (they happen at home,
   in towns and villages alike).
+
+Shares are taken within one department (the 127 districts of Cajamarca by default): each
+department's volume comes from :mod:`.mix`, and its districts share it by this rule.
 
 Each type's count is then split with the largest-remainder method
 (:func:`parsc_geo.datasets.mix.apportion`), so every district's count differs from its exact
@@ -64,8 +67,13 @@ def population_base(delito_especifico: str, modalidad: str) -> str:
     return "urban"
 
 
-def district_inputs() -> pd.DataFrame:
+def district_inputs(prefix: str | None = None) -> pd.DataFrame:
     """Return the real inputs of the rule, one row per district sorted by ``ubigeo``.
+
+    Parameters
+    ----------
+    prefix
+        UBIGEO prefix of the districts (a department, ``"04"``); default Cajamarca.
 
     Returns
     -------
@@ -75,10 +83,10 @@ def district_inputs() -> pd.DataFrame:
     """
     from ..boundaries import load_population, load_station_complaints
 
-    pop = load_population()[
+    pop = load_population(prefix=prefix)[
         ["ubigeo", "pob_urbana_2017", "pob_rural_2017", "poblacion_total_2017"]
     ].copy()
-    faltas = load_station_complaints()
+    faltas = load_station_complaints(prefix=prefix)
     per_district = (
         faltas.assign(FALTAS=faltas["FALTAS"].fillna(0).astype(int))
         .groupby("ubigeo")["FALTAS"]
@@ -103,7 +111,9 @@ def district_weights(inputs: pd.DataFrame, base: str) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Shares in ``inputs`` order, summing to 1.
+        Shares in ``inputs`` order, summing to 1. Where a department has none of the
+        population base (no rural population in Callao) the workload term takes the whole
+        weight, and the reverse.
     """
     column = {
         "urban": "pob_urbana_2017",
@@ -112,6 +122,10 @@ def district_weights(inputs: pd.DataFrame, base: str) -> np.ndarray:
     }[base]
     pop = inputs[column].to_numpy(dtype=float)
     work = inputs["faltas_renadef_2017"].to_numpy(dtype=float)
+    if not pop.sum() > 0:  # e.g. no rural population in Callao: workload alone
+        return work / work.sum()
+    if not work.sum() > 0:
+        return pop / pop.sum()
     return POPULATION_WEIGHT * pop / pop.sum() + (1 - POPULATION_WEIGHT) * work / work.sum()
 
 

@@ -8,6 +8,11 @@ Layout of an output folder (the bundled sample lives in the repository's data ro
     incidents/sintetico_manifest.json                      seed, version, counts, planted problems
     incidents/README.md, incidents/SCHEMA.md               what the files are, column by column
     boundaries/sintetico_sectores_comisarias.geojson       synthetic sector layer
+
+A sample of another study area (``area="04"``, ``"peru"`` …) is named after it
+(``sintetico_arequipa_<años>_incidentes.csv``, ``sintetico_sectores_comisarias_arequipa.geojson``)
+and has no field-style export: its planted problems (points in Lima, Chachapoyas and Chiclayo
+"outside the region", a My Maps month of Comisaría Cajamarca I) are Cajamarca's.
 """
 
 from __future__ import annotations
@@ -33,10 +38,14 @@ SECTORS_NAME: Final[str] = "sintetico_sectores_comisarias.geojson"
 SAMPLE_KEYS: Final[tuple[str, ...]] = ("incidents", "sectors", "messy_csv", "messy_kml", "manifest")
 
 
-def file_names(period_tag: str) -> dict[str, str]:
-    """Return the relative path of each sample file for a period tag such as ``"2020"``."""
-    base = f"sintetico_cajamarca_{period_tag}"
-    return {
+def file_names(period_tag: str, area_slug: str | None = None) -> dict[str, str]:
+    """Return the relative path of each sample file for a period tag such as ``"2020"``.
+
+    ``area_slug`` None is the bundled Cajamarca sample (with its field-style export); another
+    area's slug (:attr:`parsc_geo.area.StudyArea.slug`) names its files, without that export.
+    """
+    base = f"sintetico_{area_slug or 'cajamarca'}_{period_tag}"
+    names = {
         "incidents": f"incidents/{base}_incidentes.csv",
         "messy_csv": f"incidents/{base}_campo.csv",
         "messy_kml": f"incidents/{base}_mymaps.kml",
@@ -45,6 +54,10 @@ def file_names(period_tag: str) -> dict[str, str]:
         "readme": "incidents/README.md",
         "schema": "incidents/SCHEMA.md",
     }
+    if area_slug is not None:
+        del names["messy_csv"], names["messy_kml"]
+        names["sectors"] = f"boundaries/{SECTORS_NAME.removesuffix('.geojson')}_{area_slug}.geojson"
+    return names
 
 
 def period_tag(period_start: str, period_end: str) -> str:
@@ -133,9 +146,15 @@ def clean_csv(sample: SyntheticSample) -> str:
 
 
 def build_manifest(
-    sample: SyntheticSample, messy: MessyExport, names: dict[str, str], blobs: dict[str, bytes]
+    sample: SyntheticSample,
+    messy: MessyExport | None,
+    names: dict[str, str],
+    blobs: dict[str, bytes],
 ) -> dict[str, Any]:
-    """Return the manifest: parameters, files with SHA-256, counts and planted problems."""
+    """Return the manifest: parameters, files with SHA-256, counts and planted problems.
+
+    ``messy`` None (a study area other than Cajamarca): no field-style files, ``messy`` None.
+    """
     from ..schema import modalidad_label
 
     inc = sample.incidents
@@ -144,23 +163,24 @@ def build_manifest(
         .size()
         .reset_index(name="n")
     )
+    keys = ("incidents", "messy_csv", "messy_kml", "sectors") if messy else ("incidents", "sectors")
     files = {
         key: {
             "path": names[key],
             "sha256": hashlib.sha256(blobs[key]).hexdigest(),
             "bytes": len(blobs[key]),
         }
-        for key in ("incidents", "messy_csv", "messy_kml", "sectors")
+        for key in keys
     }
     files["incidents"]["rows"] = len(inc)
-    files["messy_csv"]["rows"] = messy.csv_rows
-    files["messy_csv"]["encoding"] = "latin-1"
-    files["messy_csv"]["delimiter"] = ";"
-    files["messy_kml"]["placemarks"] = len(messy.kml_ids)
+    if messy is not None:
+        files["messy_csv"]["rows"] = messy.csv_rows
+        files["messy_csv"]["encoding"] = "latin-1"
+        files["messy_csv"]["delimiter"] = ";"
+        files["messy_kml"]["placemarks"] = len(messy.kml_ids)
     files["sectors"]["features"] = len(sample.sectors)
     files["manifest"] = {"path": names["manifest"]}
-    quarantined = [p for p in messy.planted if p["outcome"] == "quarantined"]
-    return {
+    manifest: dict[str, Any] = {
         "synthetic": True,
         "banner": SYNTHETIC_BANNER,
         **{k: v for k, v in sample.parameters.items() if k != "synthetic"},
@@ -175,15 +195,21 @@ def build_manifest(
             }
             for r in counts.itertuples(index=False)
         ],
-        "messy": {
-            "csv_data_rows": messy.csv_rows,
-            "csv_accepted_expected": messy.csv_rows - len(quarantined),
-            "kml_ids": messy.kml_ids,
-            "quarantine_expected": len(quarantined),
-            "planted": messy.planted,
-            "station_stack_ids": inc.loc[inc["at_station"], "id"].tolist(),
-        },
     }
+    if messy is None:
+        manifest["messy"] = None
+        manifest["station_stack_ids"] = inc.loc[inc["at_station"], "id"].tolist()
+        return manifest
+    quarantined = [p for p in messy.planted if p["outcome"] == "quarantined"]
+    manifest["messy"] = {
+        "csv_data_rows": messy.csv_rows,
+        "csv_accepted_expected": messy.csv_rows - len(quarantined),
+        "kml_ids": messy.kml_ids,
+        "quarantine_expected": len(quarantined),
+        "planted": messy.planted,
+        "station_stack_ids": inc.loc[inc["at_station"], "id"].tolist(),
+    }
+    return manifest
 
 
 def write_sample(
@@ -195,6 +221,8 @@ def write_sample(
     months: int = 10,
     scale: float = 1.0,
     overwrite: bool = False,
+    area: Any = None,
+    sector_comisarias: int | None = None,
 ) -> dict[str, Path]:
     """Generate (unless given) and write the synthetic sample under ``output``.
 
@@ -203,9 +231,9 @@ def write_sample(
     output
         Folder receiving ``incidents/`` and ``boundaries/`` files.
     sample
-        An already generated sample; generated from ``seed``, ``start``, ``months`` and
-        ``scale`` when None.
-    seed, start, months, scale
+        An already generated sample; generated from ``seed``, ``start``, ``months``,
+        ``scale``, ``area`` and ``sector_comisarias`` when None.
+    seed, start, months, scale, area, sector_comisarias
         See :func:`parsc_geo.datasets.generate_sample`.
     overwrite
         Replace existing files.
@@ -220,17 +248,23 @@ def write_sample(
     OutputError
         When a file exists and ``overwrite`` is False.
     """
+    from ..area import resolve_area
     from .docs import readme_text, schema_text
-    from .generator import generate_sample, parse_period
+    from .generator import generate_sample, is_bundled_area, parse_period
     from .messy import build_messy
 
     out = Path(output)
     if sample is None:
         period = parse_period(start, months)
         first, last = period.start, period.end
+        territory = resolve_area(area, quiet=True)
+        bundled = is_bundled_area(territory, sector_comisarias)
     else:
         first, last = sample.parameters["period_start"], sample.parameters["period_end"]
-    names = file_names(period_tag(first, last))
+        recorded = sample.parameters.get("study_area")
+        territory = resolve_area(recorded, quiet=True)
+        bundled = recorded is None
+    names = file_names(period_tag(first, last), None if bundled else territory.slug)
     existing = [str(out / rel) for rel in names.values() if (out / rel).exists()]
     if existing and not overwrite:
         raise OutputError(
@@ -238,20 +272,28 @@ def write_sample(
             hint="use --overwrite (overwrite=True) para reemplazarlos, o elija otro --output",
         )
     if sample is None:
-        sample = generate_sample(seed, start=start, months=months, scale=scale)
-    messy = build_messy(sample.incidents, int(sample.parameters["seed"]))
+        sample = generate_sample(
+            seed,
+            start=start,
+            months=months,
+            scale=scale,
+            area=territory,
+            sector_comisarias=sector_comisarias,
+        )
+    messy = build_messy(sample.incidents, int(sample.parameters["seed"])) if bundled else None
     blobs: dict[str, bytes] = {
         "incidents": clean_csv(sample).encode("utf-8"),
-        "messy_csv": messy.csv_text.encode("latin-1"),
-        "messy_kml": messy.kml_text.encode("utf-8"),
         "sectors": sectors_geojson(sample.sectors, sample.parameters).encode("utf-8"),
     }
+    if messy is not None:
+        blobs["messy_csv"] = messy.csv_text.encode("latin-1")
+        blobs["messy_kml"] = messy.kml_text.encode("utf-8")
     manifest = build_manifest(sample, messy, names, blobs)
     blobs["manifest"] = (
         json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
     ).encode("utf-8")
     blobs["readme"] = readme_text(manifest).encode("utf-8")
-    blobs["schema"] = schema_text().encode("utf-8")
+    blobs["schema"] = schema_text(None if bundled else territory.slug).encode("utf-8")
     paths: dict[str, Path] = {}
     for key, rel in names.items():
         path = out / rel

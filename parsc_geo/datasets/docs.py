@@ -12,8 +12,27 @@ def _n(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
 
+#: The warning that opens every README of a synthetic sample.
+_WARNING = (
+    f"> **{SYNTHETIC_BANNER}.** Las denuncias, sus ubicaciones, fechas y horas, y los sectores y\n"
+    "> subsectores de comisaría de estos archivos son **inventados** por un generador con "
+    "semilla.\n> No describen hechos reales y no deben usarse para decisiones operativas."
+)
+
+
+def _provenance(manifest: dict[str, Any]) -> str:
+    """Return the README lines on the generator, the period and how to regenerate."""
+    return f"""- Generador: `parsc_geo.datasets` versión {manifest["generator_version"]}, semilla
+  {manifest["seed"]}.
+- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]:g};
+  {_n(manifest["n_incidents"])} denuncias.
+- Regenerar (idéntico byte a byte), desde la carpeta que contiene `incidents/`:"""
+
+
 def readme_text(manifest: dict[str, Any]) -> str:
     """Return ``incidents/README.md`` for a manifest (what is synthetic, what is real, how made)."""
+    if manifest.get("study_area"):
+        return _area_readme(manifest)
     files = manifest["files"]
     planted: dict[str, int] = {}
     for p in manifest["messy"]["planted"]:
@@ -21,20 +40,14 @@ def readme_text(manifest: dict[str, Any]) -> str:
     planted_lines = "\n".join(f"| `{k}` | {v} |" for k, v in sorted(planted.items()))
     return f"""# Muestra SINTÉTICA del mapa del delito de la región Cajamarca
 
-> **{SYNTHETIC_BANNER}.** Las denuncias, sus ubicaciones, fechas y horas, y los sectores y
-> subsectores de comisaría de estos archivos son **inventados** por un generador con semilla.
-> No describen hechos reales y no deben usarse para decisiones operativas.
+{_WARNING}
 
 Solo son reales los insumos: límites distritales (INEI), población del Censo 2017, ubicación y
 nombre de las comisarías (CENACOM 2017), carga de denuncias por comisaría (RENADEF 2017), centros
 poblados y capitales distritales, la serie anual SIDPPOL y la tabla de delitos de mayor incidencia
 (enero–octubre 2020) del Plan de Acción Regional de Seguridad Ciudadana 2021.
 
-- Generador: `parsc_geo.datasets` versión {manifest["generator_version"]}, semilla
-  {manifest["seed"]}.
-- Periodo: {manifest["period_start"]} a {manifest["period_end"]}; escala {manifest["scale"]:g};
-  {_n(manifest["n_incidents"])} denuncias.
-- Regenerar (idéntico byte a byte), desde la carpeta que contiene `incidents/`:
+{_provenance(manifest)}
 
 ```
 parsc-geo sample --seed {manifest["seed"]} --start {manifest["period_start"][:7]} \\
@@ -95,8 +108,80 @@ El manifiesto da, fila por fila, el número de fila del archivo, el id y el resu
 """
 
 
-def schema_text() -> str:
-    """Return ``incidents/SCHEMA.md``: the columns of the clean and messy files."""
+def _area_readme(manifest: dict[str, Any]) -> str:
+    """Return the README of a sample of a study area other than the bundled Cajamarca one."""
+    files = manifest["files"]
+    area = manifest["study_area"]
+    factors = ", ".join(
+        f"{code}: {value:.4f}" for code, value in manifest["department_factors"].items()
+    )
+    plans = manifest.get("sector_plans", [])
+    return f"""# Muestra SINTÉTICA del mapa del delito — {area["descripcion"]}
+
+{_WARNING}
+
+Solo son reales los insumos: límites distritales (INEI), población del Censo 2017, ubicación,
+nombre y efectivos de las comisarías (CENACOM 2017), carga de denuncias por comisaría (RENADEF
+2017), centros poblados y capitales distritales, las denuncias por departamento 2017–2019, la serie
+anual SIDPPOL de Cajamarca y la tabla de delitos de mayor incidencia (enero–octubre 2020) del Plan
+de Acción Regional de Seguridad Ciudadana 2021 de Cajamarca.
+
+- Área de estudio: {area["descripcion"]} (UBIGEO {", ".join(area["ubigeo"]) or "—"}; distancias
+  en UTM {area["zona_utm"]}).
+{_provenance(manifest)}
+
+```
+parsc-geo sample --study-area {",".join(area["ubigeo"]) or "peru"} --seed {manifest["seed"]} \\
+  --start {manifest["period_start"][:7]} --months {manifest["months"]} \\
+  --scale {manifest["scale"]:g} --output . --overwrite
+```
+
+## Archivos
+
+- `{files["incidents"]["path"]}`: muestra limpia, UTF-8, separador coma
+  ({_n(files["incidents"]["rows"])} filas).
+- `{files["sectors"]["path"]}`: sectores y subsectores SINTÉTICOS de {len(plans)} comisarías
+  reales ({files["sectors"]["features"]} subsectores).
+- `{files["manifest"]["path"]}`: semilla, versión, área, conteos por modalidad y SHA-256 de cada
+  archivo.
+- `incidents/SCHEMA.md`: descripción de las columnas.
+
+La exportación "de campo" con problemas sembrados (CSV Latin-1 y KML de My Maps) solo acompaña a
+la muestra de Cajamarca: sus problemas (puntos fuera de la región, un mes de la Comisaría
+Cajamarca I) son de esa región.
+
+## Cómo se generó
+
+1. **Volumen y mezcla**: cada departamento recibe la mezcla por delito y modalidad de la tabla
+   del plan de Cajamarca (la única disponible), con su propio volumen: el total de Cajamarca en
+   el periodo (21 108 en enero–octubre 2020, escalado con la serie SIDPPOL en otros periodos)
+   por `r_D` = denuncias 2017–2019 del departamento / denuncias 2017–2019 de Cajamarca
+   ({factors}).
+2. **Distritos**: dentro de cada departamento, la parte de cada distrito es
+   `0,5 × población 2017 (urbana; rural para abigeato; total para violencia familiar y libertad
+   sexual) / total departamental + 0,5 × faltas RENADEF 2017 de sus comisarías / total
+   departamental`, repartida con el método del mayor residuo. Un área menor que un departamento
+   conserva la parte de sus distritos.
+3. **Lugar dentro del distrito, fechas y horas**: como en la muestra de Cajamarca (pueblos,
+   focos, centros poblados, vías aproximadas; perfiles horarios por tipo; aislamiento de 2020).
+4. **Comisaría**: la del sector si el punto cae en una jurisdicción sintética; si no, la
+   dependencia CENACOM más cercana del departamento a menos de 50 km (más lejos queda vacía,
+   como en la asignación de `parsc-geo ingest`).
+5. **Sectores**: en cada departamento, las comisarías territoriales con más efectivos
+   (CENACOM 2017); jurisdicción = celda de Voronoi entre las comisarías territoriales de su
+   distrito; unos 4 efectivos por subsector (entre 8 y 36 subsectores), sectores por agrupación
+   contigua (Ward).
+"""
+
+
+def schema_text(area_slug: str | None = None) -> str:
+    """Return ``incidents/SCHEMA.md``: the columns of the clean and messy files.
+
+    ``area_slug`` None: the bundled Cajamarca sample; otherwise the sample of that study area
+    (:attr:`parsc_geo.area.StudyArea.slug`), which has no field-style files.
+    """
+    if area_slug is not None:
+        return _area_schema(area_slug)
     return f"""# Esquema de la muestra sintética
 
 > {SYNTHETIC_BANNER}.
@@ -138,3 +223,15 @@ GeoJSON (EPSG:4326), un polígono por subsector: `comisaria` (nombre CENACOM), `
 (`id_n` CENACOM), `sector` (`SECTOR 1` …), `subsector` (`SUB SECTOR A` … o `SUB SECTOR 1` …),
 `sintetico` (siempre verdadero). El polígono de un sector es la unión de sus subsectores.
 """
+
+
+def _area_schema(area_slug: str) -> str:
+    """Return the SCHEMA of a sample of a study area other than Cajamarca."""
+    bundled = schema_text()
+    head, _, rest = bundled.partition("## CSV de campo")
+    sectors = rest[rest.index("## Capa de sectores") :]
+    text = head + sectors
+    return text.replace("sintetico_cajamarca_", f"sintetico_{area_slug}_").replace(
+        "sintetico_sectores_comisarias.geojson",
+        f"sintetico_sectores_comisarias_{area_slug}.geojson",
+    )

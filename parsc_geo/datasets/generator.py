@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from ..settings import SEED
+from ..settings import SEED, STATION_MAX_DISTANCE_M
 from .mix import REFERENCE_MONTHS, REFERENCE_START, Period
 
 if TYPE_CHECKING:
@@ -111,8 +111,10 @@ def generate_sample(
     start: str = "2020-01",
     months: int = REFERENCE_MONTHS,
     scale: float = 1.0,
+    area: Any = None,
+    sector_comisarias: int | None = None,
 ) -> SyntheticSample:
-    """Generate the synthetic sample mapa del delito of the Cajamarca region.
+    """Generate the synthetic sample mapa del delito of a study area (the Cajamarca region).
 
     Parameters
     ----------
@@ -124,6 +126,14 @@ def generate_sample(
         Number of months. January–October 2020 reproduces the plan's table exactly.
     scale
         Multiplier of the volume (after scaling to the SIDPPOL series for other periods).
+    area
+        The study area (anything :func:`parsc_geo.area.resolve_area` takes: ``"04"``,
+        ``"Arequipa"``, ``"peru"`` …); default Cajamarca. Each of its departments gets the
+        plan's mix at its own volume (:mod:`.mix`), split across its districts by the rule of
+        :mod:`.allocation`; a province, district or polygon keeps its districts' part.
+    sector_comisarias
+        Comisarías with synthetic sectors per department (:func:`.jurisdictions.automatic_plans`;
+        default 4, and Cajamarca's four hand-made plans in the default area).
 
     Returns
     -------
@@ -136,22 +146,41 @@ def generate_sample(
     """
     import pandas as pd
 
+    from ..area import resolve_area
     from . import allocation, jurisdictions, mix, places, profiles
 
+    territory = resolve_area(area, quiet=True)
+    bundled = is_bundled_area(territory, sector_comisarias)
     period = parse_period(start, months)
-    counts = mix.crime_counts(period, scale)
-    if int(counts["n"].sum()) < MIN_INCIDENTS:
+    if bundled:
+        counts = mix.crime_counts(period, scale)
+        alloc = allocation.allocate(counts, allocation.district_inputs())
+    else:
+        counts, alloc = _area_counts(territory, period, scale)
+    total = int(alloc["n"].sum()) if len(alloc) else 0
+    if total < MIN_INCIDENTS:
         from .._errors import ConfigError
 
         raise ConfigError(
-            f"scale {scale!r} en {period.months} mes(es) da solo {int(counts['n'].sum())} "
+            f"scale {scale!r} en {period.months} mes(es) da solo {total} "
             f"incidentes; se necesitan al menos {MIN_INCIDENTS}",
             hint="use un --scale mayor o más --months",
         )
-    inputs = allocation.district_inputs()
-    alloc = allocation.allocate(counts, inputs)
-    layouts = places.build_layouts(seed)
-    sectors = jurisdictions.build_sectors(layouts, seed)
+    crs = territory.metric_crs
+    layouts = places.build_layouts(seed, prefix=territory.prefixes, metric_crs=crs)
+    stations = territory.stations()
+    if bundled:
+        sectors = jurisdictions.build_sectors(layouts, seed)
+    else:
+        plans = jurisdictions.automatic_plans(
+            layouts,
+            territory.department_codes(),
+            per_department=(
+                jurisdictions.PER_DEPARTMENT if sector_comisarias is None else sector_comisarias
+            ),
+            stations=stations,
+        )
+        sectors = jurisdictions.build_sectors(layouts, seed, plans=plans, stations=stations)
     days = _days(period)
 
     behaviours = [
@@ -207,7 +236,7 @@ def generate_sample(
     df["modalidad"] = counts["modalidad"].to_numpy()[ti]
     df["family"] = [behaviours[int(i)].family for i in ti]
 
-    df = _assign_stations(df, sectors, layouts, seed)
+    df = _assign_stations(df, sectors, layouts, seed, stations=stations, metric_crs=crs)
 
     rng_text = np.random.default_rng([seed, 404])
     descr = np.empty(len(df), dtype=object)
@@ -245,11 +274,68 @@ def generate_sample(
             "familiar and libertad sexual) + 0.5 * RENADEF 2017 faltas share; largest remainder"
         ),
     }
+    if not bundled:
+        # the bundled Cajamarca sample predates these keys (absent means the default area)
+        factors = mix.department_factors()
+        parameters["study_area"] = territory.to_dict()
+        parameters["department_factors"] = {
+            code: round(factors[code], 6) for code in territory.department_codes()
+        }
+        parameters["department_rule"] = (
+            "total of a department = plan total (21,108) x SIDPPOL factor x scale x r_D, "
+            "r_D = complaints 2017-2019 of the department / those of Cajamarca "
+            f"({mix.DEPARTMENT_COMPLAINTS_FILE})"
+        )
+        parameters["sector_plans"] = sectors.attrs["parameters"]["plans"]
+        parameters["station_max_distance_m"] = STATION_MAX_DISTANCE_M
     return SyntheticSample(incidents=out, sectors=sectors, parameters=parameters)
 
 
+def is_bundled_area(area: Any, sector_comisarias: int | None = None) -> bool:
+    """Return whether a sample of ``area`` is made the bundled way (Cajamarca's own rules).
+
+    The default study area with the default sectors: the plan's table at Cajamarca's volume,
+    the four hand-made sector plans and the field-style export. Any other area (or a chosen
+    number of comisarías with sectors) follows the rules for any department.
+    """
+    from ..area import default_area, resolve_area
+
+    return resolve_area(area, quiet=True) == default_area() and sector_comisarias is None
+
+
+def _area_counts(territory: Any, period: Period, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the crime types and their allocation to the districts of a study area.
+
+    Each department of the area gets :func:`.mix.crime_counts` at its own volume and splits it
+    across its districts (:func:`.allocation.allocate`); districts outside the area are dropped.
+    """
+    import pandas as pd
+
+    from . import allocation, mix
+
+    factors = mix.department_factors()
+    counts = mix.crime_counts(period, scale)
+    parts = []
+    for code in territory.department_codes():
+        own = mix.crime_counts(period, scale, factor=factors[code])
+        if int(own["n"].sum()) == 0:
+            continue
+        parts.append(allocation.allocate(own, allocation.district_inputs(prefix=code)))
+    if not parts:
+        return counts, pd.DataFrame({"type_index": [], "ubigeo": [], "n": [], "quota": []})
+    alloc = pd.concat(parts, ignore_index=True)
+    if territory.kind not in ("departamento", "pais"):
+        alloc = alloc[alloc["ubigeo"].str.startswith(territory.prefixes)]
+    return counts, alloc.reset_index(drop=True)
+
+
 def _keep_clear_of_stations(
-    lon: np.ndarray, lat: np.ndarray, ubigeo: np.ndarray, tree: Any, layouts: dict[str, Any]
+    lon: np.ndarray,
+    lat: np.ndarray,
+    ubigeo: np.ndarray,
+    tree: Any,
+    layouts: dict[str, Any],
+    metric_crs: str,
 ) -> None:
     """Move points drawn by chance near a station out to ``2 × STATION_STACK_RADIUS_M``.
 
@@ -259,11 +345,11 @@ def _keep_clear_of_stations(
     import shapely
     from pyproj import Transformer
 
-    from ..settings import CRS_METRIC_CAJAMARCA, STATION_STACK_RADIUS_M
+    from ..settings import STATION_STACK_RADIUS_M
 
     clear = 2 * STATION_STACK_RADIUS_M
-    fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
-    inv = Transformer.from_crs(CRS_METRIC_CAJAMARCA, "EPSG:4326", always_xy=True)
+    fwd = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    inv = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
     x, y = fwd.transform(lon, lat)
     dist, nearest = tree.query(np.column_stack([x, y]), distance_upper_bound=clear)
     for i in np.flatnonzero(np.isfinite(dist)):
@@ -296,18 +382,27 @@ def _separate_repeats(df: pd.DataFrame) -> None:
 
 
 def _assign_stations(
-    df: pd.DataFrame, sectors: gpd.GeoDataFrame, layouts: dict[str, Any], seed: int
+    df: pd.DataFrame,
+    sectors: gpd.GeoDataFrame,
+    layouts: dict[str, Any],
+    seed: int,
+    *,
+    stations: gpd.GeoDataFrame,
+    metric_crs: str,
 ) -> pd.DataFrame:
-    """Add comisaría, sector and subsector; stack a few complaints on their station."""
+    """Add comisaría, sector and subsector; stack a few complaints on their station.
+
+    As the ingestion's assignment does (:func:`parsc_geo.assign.assign_incidents`): the
+    comisaría of the sector a point falls in, else the nearest of ``stations`` within
+    :data:`~parsc_geo.settings.STATION_MAX_DISTANCE_M`, else none.
+    """
     import shapely
     from pyproj import Transformer
     from scipy.spatial import cKDTree
 
-    from ..boundaries import load_stations
-    from ..settings import CRS_METRIC_CAJAMARCA, STATION_STACK_MIN_COUNT
+    from ..settings import STATION_STACK_MIN_COUNT
 
-    stations = load_stations()
-    fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
+    fwd = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
     st_lon = np.round(stations["longitud"].to_numpy(float), 6)
     st_lat = np.round(stations["latitud"].to_numpy(float), 6)
     # Nearest station from the published (unrounded) coordinates, as the assignment does: two
@@ -318,21 +413,29 @@ def _assign_stations(
     tree = cKDTree(np.column_stack([sx, sy]))
     st_index = {sid: k for k, sid in enumerate(stations["id_n"])}
 
+    sector_tree = shapely.STRtree(sectors.geometry.to_numpy())
+
     def locate(lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
         n = len(lon)
         x, y = fwd.transform(lon, lat)
-        _, nearest = tree.query(np.column_stack([x, y]))
-        comisaria = stations["nombre_mostrado"].to_numpy()[nearest].astype(object)
-        comisaria_id = stations["id_n"].to_numpy()[nearest].astype(object)
+        dist, nearest = tree.query(np.column_stack([x, y]))
+        near = dist <= STATION_MAX_DISTANCE_M
+        comisaria = np.where(near, stations["nombre_mostrado"].to_numpy()[nearest], "")
+        comisaria_id = np.where(near, stations["id_n"].to_numpy()[nearest], "")
+        comisaria, comisaria_id = comisaria.astype(object), comisaria_id.astype(object)
         sector = np.full(n, "", dtype=object)
         subsector = np.full(n, "", dtype=object)
-        pts = shapely.points(lon, lat)
-        for k, geom in enumerate(sectors.geometry):
-            inside = shapely.contains(geom, pts) & (subsector == "")
-            comisaria[inside] = sectors["comisaria"].iloc[k]
-            comisaria_id[inside] = sectors["comisaria_id"].iloc[k]
-            sector[inside] = sectors["sector"].iloc[k]
-            subsector[inside] = sectors["subsector"].iloc[k]
+        # the first subsector (in layer order) that contains the point
+        pi, si = sector_tree.query(shapely.points(lon, lat), predicate="within")
+        if len(pi):
+            order = np.lexsort((si, pi))
+            pi, si = pi[order], si[order]
+            first = np.r_[True, pi[1:] != pi[:-1]]
+            pi, si = pi[first], si[first]
+            comisaria[pi] = sectors["comisaria"].to_numpy()[si]
+            comisaria_id[pi] = sectors["comisaria_id"].to_numpy()[si]
+            sector[pi] = sectors["sector"].to_numpy()[si]
+            subsector[pi] = sectors["subsector"].to_numpy()[si]
         return {
             "comisaria": comisaria,
             "comisaria_id": comisaria_id,
@@ -342,7 +445,7 @@ def _assign_stations(
 
     lon = df["lon"].to_numpy(float).copy()
     lat = df["lat"].to_numpy(float).copy()
-    _keep_clear_of_stations(lon, lat, df["ubigeo"].to_numpy(), tree, layouts)
+    _keep_clear_of_stations(lon, lat, df["ubigeo"].to_numpy(), tree, layouts, metric_crs)
     loc = locate(lon, lat)
 
     # A few complaints are geocoded to the station of their comisaría, when that station lies
@@ -359,8 +462,12 @@ def _assign_stations(
             for k in range(len(stations))
         ]
     )
-    k_station = np.array([st_index[c] for c in loc["comisaria_id"]])
-    same_district = stations["ubigeo"].to_numpy()[k_station] == df["ubigeo"].to_numpy()
+    k_station = np.array([st_index.get(c, -1) for c in loc["comisaria_id"]], dtype=np.int64)
+    has_station = k_station >= 0
+    k_station = np.where(has_station, k_station, 0)
+    same_district = has_station & (
+        stations["ubigeo"].to_numpy()[k_station] == df["ubigeo"].to_numpy()
+    )
     stack = (
         (rng.random(len(df)) < STATION_STACK_SHARE)
         & same_district

@@ -7,8 +7,21 @@ Real CENACOM 2017 stations (:func:`parsc_geo.boundaries.load_stations`): COMISAR
 (0097) and COMISARIA SECTORIAL CHOTA (1052). Only their locations and names are real; the
 polygons are synthetic.
 
-Method (all in UTM 17S)
------------------------
+Other study areas
+-----------------
+Elsewhere the comisarías with sectors are chosen by a rule (:func:`automatic_plans`): in each
+department of the area, the ``per_department`` (default 4) **territorial** comisarías with the
+most officers (CENACOM ``efectivos_asignados_total``, the station workload at hand): CENACOM
+units of type "Comisaría" whose name is not that of a specialised unit (family, women, tourism,
+roads: :data:`SPECIALISED`), ties by ``id_n``, whose point lies in its own district. They compete
+with the territorial comisarías of their district, as above. Each gets about one subsector per
+four officers, ``n_subsectors = clip(round(officers / 4), 8, 36)``, and
+``n_sectors = clip(round(n_subsectors / 6), 2, 6)`` sectors, lettered. (In Cajamarca the same
+rule picks 1027, 1028 and Jaén's 0097 first; the bundled sample keeps its four hand-picked
+plans.)
+
+Method (all in the study area's UTM zone: 17S for Cajamarca)
+-------------------------------------------------------------
 1. **Jurisdiction**: Voronoi cell of the station among the territorial comisarías of its
    district (Cajamarca: 1027 and 1028 — the tourism police and the unnamed specialised unit have
    no territory; Jaén: 0097 and COMISARIA RURAL CHAMAYA 0098; Chota: 1052 alone), clipped to the
@@ -69,6 +82,74 @@ PLANS: Final[tuple[JurisdictionPlan, ...]] = (
 #: Points of the sunflower that spreads each town's population over its disk.
 TOWN_POINTS: Final[int] = 400
 
+#: Names of specialised (non-territorial) units, never given a synthetic jurisdiction.
+SPECIALISED: Final[str] = r"TURISMO|FAMILIA|MUJER|CARRETERA|ESPECIALIZAD"
+#: Comisarías with synthetic sectors per department of a study area other than Cajamarca.
+PER_DEPARTMENT: Final[int] = 4
+#: Officers per subsector, and the bounds of the subsector and sector counts.
+OFFICERS_PER_SUBSECTOR: Final[float] = 4.0
+SUBSECTOR_RANGE: Final[tuple[int, int]] = (8, 36)
+SECTOR_RANGE: Final[tuple[int, int]] = (2, 6)
+
+
+def automatic_plans(
+    layouts: dict[str, DistrictLayout],
+    department_codes: tuple[str, ...],
+    *,
+    per_department: int = PER_DEPARTMENT,
+    stations: gpd.GeoDataFrame | None = None,
+) -> tuple[JurisdictionPlan, ...]:
+    """Choose the comisarías with synthetic sectors of a study area (module notes).
+
+    Parameters
+    ----------
+    layouts
+        District layouts of the area; a station's district must be among them.
+    department_codes
+        Departments of the area; up to ``per_department`` comisarías are taken in each.
+    per_department
+        Comisarías per department (0 gives none).
+    stations
+        CENACOM units (default: those of ``department_codes``).
+    """
+    import shapely
+
+    from ..boundaries import load_stations
+
+    if stations is None:
+        stations = load_stations(prefix=department_codes or ("-",))
+    named = stations["nombre"].fillna("").astype(str)
+    territorial = stations[
+        (stations["tipo_dependencia"] == "Comisaría")
+        & (named != "")
+        & ~named.str.upper().str.contains(SPECIALISED, regex=True)
+    ]
+    plans: list[JurisdictionPlan] = []
+    for code in department_codes:
+        own = territorial[territorial["ubigeo"].str.startswith(code)]
+        own = own[own["ubigeo"].isin(list(layouts))]
+        own = own.sort_values(["efectivos_asignados_total", "id_n"], ascending=[False, True])
+        taken = 0
+        for row in own.itertuples(index=False):
+            if taken >= per_department:
+                break
+            lay = layouts[str(row.ubigeo)]
+            if not shapely.contains_xy(lay.area_ll, float(row.longitud), float(row.latitud)):
+                continue  # a station outside its own district (SOURCES.md lists 15)
+            competing = territorial.loc[territorial["ubigeo"] == row.ubigeo, "id_n"]
+            n_sub = int(
+                np.clip(
+                    round(float(row.efectivos_asignados_total) / OFFICERS_PER_SUBSECTOR),
+                    *SUBSECTOR_RANGE,
+                )
+            )
+            n_sec = int(np.clip(round(n_sub / 6), *SECTOR_RANGE))
+            plans.append(
+                JurisdictionPlan(str(row.id_n), tuple(sorted(competing)), n_sec, n_sub, "letters")
+            )
+            taken += 1
+    return tuple(plans)
+
 
 def subsector_label(index: int, style: str) -> str:
     """Return the label of the ``index``-th subsector (0-based).
@@ -98,19 +179,19 @@ def _sunflower(n: int) -> np.ndarray:
     return np.column_stack([r * np.cos(theta), r * np.sin(theta)])
 
 
-def _to_metric(geom: BaseGeometry) -> BaseGeometry:
+def _to_metric(geom: BaseGeometry, crs: str = CRS_METRIC_CAJAMARCA) -> BaseGeometry:
     import shapely
     from pyproj import Transformer
 
-    t = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
+    t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     return shapely.transform(geom, lambda c: np.column_stack(t.transform(c[:, 0], c[:, 1])))
 
 
-def _to_lonlat(geom: BaseGeometry) -> BaseGeometry:
+def _to_lonlat(geom: BaseGeometry, crs: str = CRS_METRIC_CAJAMARCA) -> BaseGeometry:
     import shapely
     from pyproj import Transformer
 
-    t = Transformer.from_crs(CRS_METRIC_CAJAMARCA, "EPSG:4326", always_xy=True)
+    t = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
     return shapely.transform(
         geom, lambda c: np.round(np.column_stack(t.transform(c[:, 0], c[:, 1])), 6)
     )
@@ -145,15 +226,26 @@ def _voronoi_cells(points: np.ndarray, clip: BaseGeometry) -> list[BaseGeometry]
     return out
 
 
-def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataFrame:
+def build_sectors(
+    layouts: dict[str, DistrictLayout],
+    seed: int,
+    *,
+    plans: tuple[JurisdictionPlan, ...] = PLANS,
+    stations: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
     """Build the synthetic sector layer (one row per subsector).
 
     Parameters
     ----------
     layouts
-        District layouts from :func:`parsc_geo.datasets.places.build_layouts`.
+        District layouts from :func:`parsc_geo.datasets.places.build_layouts` (their
+        ``metric_crs`` is the CRS of the construction).
     seed
         Seed of the k-means initialisation.
+    plans
+        The comisarías and their numbers of sectors (default: Cajamarca's four).
+    stations
+        CENACOM units holding the plans' stations (default: Cajamarca's).
 
     Returns
     -------
@@ -166,15 +258,16 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
 
     from ..boundaries import load_stations
 
-    stations = load_stations().set_index("id_n")
+    table = (stations if stations is not None else load_stations()).set_index("id_n")
     rows: list[dict[str, Any]] = []
-    for plan in PLANS:
-        st = stations.loc[plan.station_id]
+    for plan in plans:
+        st = table.loc[plan.station_id]
         lay = layouts[st["ubigeo"]]
-        area_m = _to_metric(lay.area_ll)
-        comp = stations.loc[list(plan.competing)]
+        crs = lay.metric_crs
+        area_m = _to_metric(lay.area_ll, crs)
+        comp = table.loc[list(plan.competing)]
         comp_xy = np.column_stack(
-            _to_metric_xy(comp["longitud"].to_numpy(float), comp["latitud"].to_numpy(float))
+            _to_metric_xy(comp["longitud"].to_numpy(float), comp["latitud"].to_numpy(float), crs)
         )
         cells = _voronoi_cells(comp_xy, area_m)
         jurisdiction = cells[list(plan.competing).index(plan.station_id)]
@@ -190,7 +283,10 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
         w = np.concatenate(wts)
         inside = shapely.contains_xy(jurisdiction, xy[:, 0], xy[:, 1])
         xy, w = xy[inside], w[inside]
-        centres = weighted_kmeans(xy, w, plan.n_subsectors, np.random.default_rng([seed, 707]))
+        if jurisdiction.is_empty:
+            continue
+        xy, w, k = _population_points(xy, w, jurisdiction, plan.n_subsectors)
+        centres = weighted_kmeans(xy, w, k, np.random.default_rng([seed, 707]))
         centres = centres[np.lexsort((centres[:, 0], -centres[:, 1]))]
         subs = [c for c in _voronoi_cells(centres, jurisdiction) if not c.is_empty]
 
@@ -201,8 +297,10 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
                 if subs[i].intersection(subs[j]).length > 1.0:
                     adjacency[i, j] = adjacency[j, i] = 1
         cent = np.array([[g.centroid.x, g.centroid.y] for g in subs])
-        groups = contiguous_ward(cent, adjacency, plan.n_sectors)
-        sx, sy = _to_metric_xy(np.array([st["longitud"]], float), np.array([st["latitud"]], float))
+        groups = contiguous_ward(cent, adjacency, min(plan.n_sectors, n))
+        sx, sy = _to_metric_xy(
+            np.array([st["longitud"]], float), np.array([st["latitud"]], float), crs
+        )
         sector_dist = {
             g: float(
                 shapely.union_all([subs[i] for i in np.flatnonzero(groups == g)]).distance(
@@ -221,17 +319,46 @@ def build_sectors(layouts: dict[str, DistrictLayout], seed: int) -> gpd.GeoDataF
                     "comisaria_id": plan.station_id,
                     "sector": f"SECTOR {sector_number[groups[i]]}",
                     "subsector": subsector_label(k, plan.style),
-                    "geometry": _to_lonlat(subs[i]),
+                    "geometry": _to_lonlat(subs[i], crs),
                 }
             )
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    columns = ["comisaria", "comisaria_id", "sector", "subsector", "geometry"]
+    gdf = gpd.GeoDataFrame(
+        rows or {c: [] for c in columns}, columns=columns, geometry="geometry", crs="EPSG:4326"
+    )
     gdf.attrs["parameters"] = {
         "synthetic": True,
         "seed": seed,
         "method": "voronoi jurisdictions, weighted k-means subsectors, ward sectors",
-        "plans": [plan.__dict__ for plan in PLANS],
+        "plans": [plan.__dict__ for plan in plans],
     }
     return gdf
+
+
+def _population_points(
+    xy: np.ndarray, w: np.ndarray, jurisdiction: BaseGeometry, k: int
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Return the population points of a jurisdiction and how many subsectors they allow.
+
+    A jurisdiction with no town or village inside (possible outside Cajamarca, where a
+    station's Voronoi cell may miss the settlements) is covered by an even sunflower of points
+    over its bounding circle; one with no population gets equal weights; there are never more
+    subsectors than distinct points.
+    """
+    import shapely
+
+    if not len(xy):
+        minx, miny, maxx, maxy = jurisdiction.bounds
+        radius = 0.5 * float(np.hypot(maxx - minx, maxy - miny))
+        grid = _sunflower(TOWN_POINTS) * radius + [(minx + maxx) / 2, (miny + maxy) / 2]
+        xy = grid[shapely.contains_xy(jurisdiction, grid[:, 0], grid[:, 1])]
+        if not len(xy):
+            point = jurisdiction.representative_point()
+            xy = np.array([[point.x, point.y]])
+        w = np.ones(len(xy))
+    if not w.sum() > 0:
+        w = np.ones(len(xy))
+    return xy, w, max(1, min(k, len(np.unique(xy, axis=0))))
 
 
 def weighted_kmeans(
@@ -311,9 +438,11 @@ def contiguous_ward(points: np.ndarray, adjacency: np.ndarray, k: int) -> np.nda
     return label
 
 
-def _to_metric_xy(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _to_metric_xy(
+    lon: np.ndarray, lat: np.ndarray, crs: str = CRS_METRIC_CAJAMARCA
+) -> tuple[np.ndarray, np.ndarray]:
     from pyproj import Transformer
 
-    t = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
+    t = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = t.transform(lon, lat)
     return np.asarray(x), np.asarray(y)

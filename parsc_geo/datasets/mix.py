@@ -12,6 +12,18 @@ Other periods keep the plan's mix and scale its total by the SIDPPOL regional se
 the SIDPPOL total of the month's year divided by the number of months observed that year (years
 outside the series use the nearest year). The reference period (2020-01 to 2020-10) gives a
 factor of exactly 1.
+
+Other departments
+-----------------
+Every department gets the plan's mix (the only breakdown by modalidad at hand) at its own
+volume: Cajamarca's expected total times the department's complaints relative to Cajamarca's,
+``r_D = Σ C_D / Σ C_Cajamarca`` over the complete years 2017–2019 of the complaints by
+department in :data:`DEPARTMENT_COMPLAINTS_FILE` (INEI, transcribed from the plan's reference
+material; 2016 is left out because Arequipa reports 1,966 complaints that year and 25,500 the
+next, a gap in the series; 2020 covers half a year under lockdown). Cajamarca's ratio is exactly
+1; the country's is 39.5 (1,253,894 / 31,730), so one year of the whole country at 2022's
+SIDPPOL level is about 1.3 million incidents, the order of the national georeferenced layer
+(≈ 1.2 million a year).
 """
 
 from __future__ import annotations
@@ -80,6 +92,13 @@ PLAN_TABLE: Final[tuple[tuple[str, str, str, int], ...]] = (
     ("COMETIDOS POR PARTICULARES", "OTROS", "OTROS", 32),
     ("OTROS DELITOS", "OTROS", "OTROS", 564),
 )
+
+#: Complaints by department, 2016 to June 2020 (``parsc_geo/data``; INEI, via the plan).
+DEPARTMENT_COMPLAINTS_FILE: Final[str] = "denuncias_por_departamento_2016_2020.csv"
+#: Columns (complete years) that give each department's volume relative to Cajamarca.
+DEPARTMENT_RATIO_YEARS: Final[tuple[str, ...]] = ("2017", "2018", "2019")
+#: UBIGEO of the department whose table and SIDPPOL series the generator starts from.
+REFERENCE_DEPARTMENT: Final[str] = "06"
 
 #: First month of the plan's table and its number of months.
 REFERENCE_START: Final[tuple[int, int]] = (2020, 1)
@@ -203,7 +222,47 @@ def sidppol_factor(period: Period, sidppol: pd.DataFrame | None = None) -> float
     return s_per / s_ref
 
 
-def crime_counts(period: Period, scale: float = 1.0) -> pd.DataFrame:
+def department_complaints() -> pd.DataFrame:
+    """Return the complaints by department (``ubigeo_dep`` added from the department names).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per department: ``departamento`` (as in the file: upper case, no accents),
+        ``ubigeo_dep``, the yearly columns ``2016`` … ``2019`` and ``ene_jun_2020``.
+    """
+    from importlib.resources import files
+
+    import pandas as pd
+
+    from .._text import fold
+    from ..boundaries import load_departments
+
+    with (files("parsc_geo") / "data" / DEPARTMENT_COMPLAINTS_FILE).open("rb") as handle:
+        table = pd.read_csv(handle)
+    deps = load_departments()
+    codes = dict(zip(deps["departamento"].map(fold), deps["ubigeo_dep"], strict=True))
+    table.insert(1, "ubigeo_dep", table["departamento"].map(fold).map(codes))
+    if table["ubigeo_dep"].isna().any():  # pragma: no cover - the file is fixed
+        raise ValueError("department names of the complaints table do not match the layer")
+    return table
+
+
+def department_factors() -> dict[str, float]:
+    """Return, per department code, its volume relative to Cajamarca (``r_D``, module notes).
+
+    Examples
+    --------
+    >>> round(department_factors()["04"], 4)  # Arequipa: 78,995 / 31,730
+    2.4896
+    """
+    table = department_complaints().set_index("ubigeo_dep")
+    totals = table[list(DEPARTMENT_RATIO_YEARS)].sum(axis=1)
+    reference = float(totals.loc[REFERENCE_DEPARTMENT])
+    return {str(code): float(total) / reference for code, total in totals.items()}
+
+
+def crime_counts(period: Period, scale: float = 1.0, *, factor: float = 1.0) -> pd.DataFrame:
     """Return the number of incidents to generate per crime type.
 
     Parameters
@@ -212,13 +271,16 @@ def crime_counts(period: Period, scale: float = 1.0) -> pd.DataFrame:
         Period to generate (the plan's Jan–Oct 2020 gives exactly the plan's table).
     scale
         Extra multiplier of the total (1 = the real volume).
+    factor
+        A department's volume relative to Cajamarca (:func:`department_factors`; 1 for
+        Cajamarca).
 
     Returns
     -------
     pandas.DataFrame
         ``delito_generico``, ``delito_especifico``, ``modalidad``, ``denuncias_plan``, ``n``
-        in the plan's row order; ``n`` sums to ``round(21108 × factor × scale)`` and is split by
-        :func:`apportion`.
+        in the plan's row order; ``n`` sums to ``round(21108 × SIDPPOL factor × scale ×
+        factor)`` and is split by :func:`apportion`.
     """
     import pandas as pd
 
@@ -232,7 +294,9 @@ def crime_counts(period: Period, scale: float = 1.0) -> pd.DataFrame:
         PLAN_TABLE, columns=["delito_generico", "delito_especifico", "modalidad", "denuncias_plan"]
     )
     plan_total = int(table["denuncias_plan"].sum())
-    factor = sidppol_factor(period) * scale
-    total = round(plan_total * factor)
+    multiplier = sidppol_factor(period) * scale
+    if factor != 1.0:
+        multiplier *= factor
+    total = round(plan_total * multiplier)
     table["n"] = apportion(total, table["denuncias_plan"].to_numpy(dtype=float))
     return table

@@ -31,9 +31,9 @@ to the urban share of the population (clipped to 15–90 %).
 ``via``: 75 % along roads (Beta(1, 2.5) from the more populous end, 12 m jitter), 25 % town.
 ``orden``: 50 % hotspots, 40 % town, 10 % villages. ``otro``: 60 % town, 40 % villages.
 
-Every point is drawn in UTM 17S, converted to longitude/latitude, rounded to 6 decimals
-(≈ 0.1 m) and kept only if that rounded point lies inside the district area; rejected points are
-drawn again.
+Every point is drawn in the metric CRS of the sample's study area (UTM 17S for Cajamarca, see
+:mod:`parsc_geo.area`), converted to longitude/latitude, rounded to 6 decimals (≈ 0.1 m) and kept
+only if that rounded point lies inside the district area; rejected points are drawn again.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ FAMILY_MIXTURES: Final[dict[str, tuple[tuple[str, float, float], ...]]] = {
 
 @dataclass
 class DistrictLayout:
-    """Towns, hotspots, villages and roads of one district (metric coordinates, UTM 17S)."""
+    """Towns, hotspots, villages and roads of one district (metric coordinates, ``metric_crs``)."""
 
     ubigeo: str
     area_ll: BaseGeometry
@@ -84,14 +84,15 @@ class DistrictLayout:
     place_xy: np.ndarray
     place_names: np.ndarray
     extra: dict[str, Any] = field(default_factory=dict)
+    metric_crs: str = CRS_METRIC_CAJAMARCA
 
 
-@lru_cache(maxsize=1)
-def _transformers() -> tuple[Any, Any]:
+@lru_cache(maxsize=8)
+def _transformers(metric_crs: str = CRS_METRIC_CAJAMARCA) -> tuple[Any, Any]:
     from pyproj import Transformer
 
-    fwd = Transformer.from_crs("EPSG:4326", CRS_METRIC_CAJAMARCA, always_xy=True)
-    inv = Transformer.from_crs(CRS_METRIC_CAJAMARCA, "EPSG:4326", always_xy=True)
+    fwd = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
+    inv = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True)
     return fwd, inv
 
 
@@ -137,13 +138,23 @@ def _road_edges(nodes: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return np.array(sorted(pairs), dtype=int).reshape(-1, 2)
 
 
-def build_layouts(seed: int) -> dict[str, DistrictLayout]:
+def build_layouts(
+    seed: int,
+    *,
+    prefix: str | tuple[str, ...] | None = None,
+    metric_crs: str = CRS_METRIC_CAJAMARCA,
+) -> dict[str, DistrictLayout]:
     """Build the layout of every district (deterministic for a seed).
 
     Parameters
     ----------
     seed
         Seed of the random choices (hotspot positions, street directions).
+    prefix
+        UBIGEO prefix(es) of the districts (see :func:`parsc_geo.boundaries.load_districts`);
+        default Cajamarca.
+    metric_crs
+        CRS of the layouts' metric coordinates (the study area's UTM zone).
 
     Returns
     -------
@@ -155,12 +166,12 @@ def build_layouts(seed: int) -> dict[str, DistrictLayout]:
     from ..boundaries import load_capitals, load_districts, load_population, load_settlements
 
     rng = np.random.default_rng([seed, 101])
-    fwd, _ = _transformers()
-    districts = load_districts()
+    fwd, _ = _transformers(metric_crs)
+    districts = load_districts(prefix=prefix)
     areas = exclusive_areas(districts)
-    capitals = load_capitals().set_index("ubigeo")
-    pop = load_population().set_index("ubigeo")
-    settlements = load_settlements()
+    capitals = load_capitals(prefix=prefix).set_index("ubigeo")
+    pop = load_population(prefix=prefix).set_index("ubigeo")
+    settlements = load_settlements(prefix=prefix)
     sx, sy = fwd.transform(settlements["longitud"].to_numpy(), settlements["latitud"].to_numpy())
     settlements = settlements.assign(x=sx, y=sy)
     by_district = {u: g for u, g in settlements.groupby("ubigeo", sort=True)}
@@ -198,7 +209,7 @@ def build_layouts(seed: int) -> dict[str, DistrictLayout]:
         radius = np.maximum(
             MIN_TOWN_RADIUS_M, 1000.0 * np.sqrt(town_pop / (np.pi * URBAN_DENSITY_KM2))
         )
-        hotspots = _hotspots(rng, towns, town_pop, radius, area, fwd)
+        hotspots = _hotspots(rng, towns, town_pop, radius, area, metric_crs)
 
         village_xy = villages[["x", "y"]].to_numpy(dtype=float).reshape(-1, 2)
         nodes = np.vstack([towns, village_xy])
@@ -242,6 +253,7 @@ def build_layouts(seed: int) -> dict[str, DistrictLayout]:
             place_xy=nodes,
             place_names=names,
             extra={"urban_pop": urban, "rural_pop": rural},
+            metric_crs=metric_crs,
         )
     return layouts
 
@@ -252,12 +264,12 @@ def _hotspots(
     town_pop: np.ndarray,
     radius: np.ndarray,
     area: BaseGeometry,
-    fwd: Any,
+    metric_crs: str,
 ) -> np.ndarray:
     """Return hotspot rows (x, y, sigma, length, angle, weight) of a district."""
     import shapely
 
-    _, inv = _transformers()
+    _, inv = _transformers(metric_crs)
     rows: list[list[float]] = []
     for t, ((tx, ty), tpop, r) in enumerate(zip(towns, town_pop, radius, strict=True)):
         n_hot = int(np.clip(round(tpop / 12000.0) + 2, 2, 8)) if t == 0 else 1
@@ -343,7 +355,7 @@ def _fill(
     """Draw ``n`` points of a component, inside the district (lon, lat rounded)."""
     import shapely
 
-    _, inv = _transformers()
+    _, inv = _transformers(lay.metric_crs)
     out = np.empty((0, 2))
     need = n
     for attempt in range(60):
@@ -401,7 +413,7 @@ def place_points(
         if k > 0
     ]
     ll = np.vstack(parts) if parts else np.empty((0, 2))
-    fwd, _ = _transformers()
+    fwd, _ = _transformers(lay.metric_crs)
     x, y = fwd.transform(ll[:, 0], ll[:, 1])
     _, nearest = cKDTree(lay.place_xy).query(np.column_stack([x, y]))
     return ll, lay.place_names[nearest]

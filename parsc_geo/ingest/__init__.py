@@ -55,7 +55,8 @@ Flags (kept rows)
 ``station_stack`` (stacked on a police station: ``at_station`` is True and hotspot methods
 exclude the row by default), ``time_unparsed`` (hour cell unreadable: the date is kept and
 ``time_known`` is False), ``undated`` (kept without a date, ``--undated keep``), and
-``nearest_district`` (added by the assignment).
+``nearest_district`` and ``far_from_station`` (added by the assignment, see
+:mod:`parsc_geo.assign`).
 """
 
 from typing import Any

@@ -5,8 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from .._errors import ConfigError
-from ..settings import CRS_METRIC_CAJAMARCA, STATION_STACK_MIN_COUNT, STATION_STACK_RADIUS_M
+from ..settings import (
+    CRS_METRIC_CAJAMARCA,
+    STATION_STACK_MIN_COUNT,
+    STATION_STACK_RADIUS_M,
+    STUDY_AREA_UBIGEO_PREFIX,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -17,33 +21,13 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
 
-def _without_holes(geom: BaseGeometry) -> BaseGeometry:
-    from shapely.geometry import MultiPolygon, Polygon
-
-    if isinstance(geom, Polygon):
-        return Polygon(geom.exterior)
-    if isinstance(geom, MultiPolygon):
-        return MultiPolygon([Polygon(g.exterior) for g in geom.geoms])
-    return geom
-
-
-@lru_cache(maxsize=1)
-def _default_area() -> BaseGeometry:
-    import shapely
-
-    from .. import boundaries
-
-    provinces = boundaries.load_provinces()
-    return _without_holes(shapely.union_all(provinces.geometry.to_numpy()))
-
-
-@lru_cache(maxsize=4)
-def _bundled_station_xy(metric_crs: str) -> tuple[np.ndarray, np.ndarray]:
+@lru_cache(maxsize=8)
+def _station_xy(prefixes: tuple[str, ...], metric_crs: str) -> tuple[np.ndarray, np.ndarray]:
     from pyproj import Transformer
 
     from .. import boundaries
 
-    st = boundaries.load_stations()
+    st = boundaries.load_stations(prefix=prefixes)
     tr = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
     return tr.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())
 
@@ -54,53 +38,19 @@ def study_area(area: str | BaseGeometry | gpd.GeoDataFrame | Path | None = None)
     Parameters
     ----------
     area
-        None: the Cajamarca region (union of the 13 bundled provinces). A string of digits:
-        a UBIGEO prefix (``"06"`` region, ``"0601"`` province of Cajamarca, ``"060101"`` a
-        district) selecting bundled districts. A path to a polygon file, a GeoDataFrame, or a
+        Anything :func:`parsc_geo.area.resolve_area` takes: None (the default study area, the
+        Cajamarca region: the union of its 13 provinces), a UBIGEO prefix (``"04"`` a
+        department, ``"0401"`` a province, ``"040101"`` a district), a name (``"Arequipa"``),
+        a :class:`~parsc_geo.area.StudyArea`, a path to a polygon file, a GeoDataFrame, or a
         shapely polygon in EPSG:4326.
 
     Notes
     -----
-    Polygons are united and their holes removed: the bundled boundaries were simplified one
-    unit at a time and leave slivers between neighbours (see ``boundaries/SOURCES.md``), which
-    are inside the territory.
+    See :meth:`parsc_geo.area.StudyArea.polygon`: polygons are united and their holes removed.
     """
-    import shapely
+    from ..area import resolve_area
 
-    from .. import boundaries
-
-    if area is None:
-        return _default_area()
-    if isinstance(area, str) and area.isdigit():
-        districts = boundaries.load_districts()
-        chosen = districts[districts["ubigeo"].str.startswith(area)]
-        if chosen.empty:
-            raise ConfigError(
-                "área de estudio: ningún distrito incluido tiene un UBIGEO que empiece por "
-                f"{area!r}",
-                hint="los UBIGEO de Cajamarca empiezan por 06 (p. ej. 0601 = provincia de "
-                "Cajamarca)",
-            )
-        return _without_holes(shapely.union_all(chosen.geometry.to_numpy()))
-    if isinstance(area, shapely.Geometry):
-        return _without_holes(area)
-    import geopandas as gpd
-
-    if isinstance(area, gpd.GeoDataFrame):
-        gdf = area
-    else:
-        try:
-            gdf = gpd.read_file(area)
-        except Exception as exc:
-            raise ConfigError(
-                f"área de estudio: no se puede leer el archivo de polígonos {area} ({exc})"
-            ) from exc
-    if gdf.crs is not None:
-        gdf = gdf.to_crs("EPSG:4326")
-    polys = gdf.geometry[gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if polys.empty:
-        raise ConfigError("área de estudio: el archivo no tiene polígonos")
-    return _without_holes(shapely.union_all(polys.to_numpy()))
+    return resolve_area(area).polygon()
 
 
 def inside(area: BaseGeometry, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -124,13 +74,15 @@ def station_stack(
     radius_m: float = STATION_STACK_RADIUS_M,
     min_count: int = STATION_STACK_MIN_COUNT,
     metric_crs: str = CRS_METRIC_CAJAMARCA,
+    prefixes: tuple[str, ...] | None = None,
 ) -> np.ndarray:
     """Flag points stacked on a police station's coordinates.
 
-    A point is stacked when it lies within ``radius_m`` of a station (CENACOM 2017 points by
-    default) and at least ``min_count`` points lie within that radius of the same station —
-    the pattern left when an address could not be geocoded and the complaint was placed at the
-    station that took it (``formatos_datos_policiales.md`` §2.3).
+    A point is stacked when it lies within ``radius_m`` of a station (the CENACOM 2017 units
+    whose UBIGEO starts with ``prefixes`` by default: Cajamarca's when None) and at least
+    ``min_count`` points lie within that radius of the same station — the pattern left when
+    an address could not be geocoded and the complaint was placed at the station that took it
+    (``formatos_datos_policiales.md`` §2.3).
     """
     import numpy as np
     from pyproj import Transformer
@@ -143,7 +95,7 @@ def station_stack(
         return flags
     tr = Transformer.from_crs("EPSG:4326", metric_crs, always_xy=True)
     if stations is None:
-        sx, sy = _bundled_station_xy(metric_crs)
+        sx, sy = _station_xy(prefixes or (STUDY_AREA_UBIGEO_PREFIX,), metric_crs)
     else:
         st = stations.to_crs("EPSG:4326")
         sx, sy = tr.transform(st.geometry.x.to_numpy(), st.geometry.y.to_numpy())

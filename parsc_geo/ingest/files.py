@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError
 from .._fast import flags_to_text
+from .._messages import announce
 from ..schema import INCIDENT_COLUMNS
 from .options import IngestOptions
 from .prepare import FLAG_BITS, FLAG_CODES, prepare_file
 from .report import build_report, quarantine_frame
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -65,7 +69,8 @@ def ingest_files(
     sectors
         Optional comisaría sector layer used by the assignment.
     stations
-        Police stations for station stacking and assignment (default: bundled CENACOM 2017).
+        Police stations for station stacking and assignment (default: the CENACOM 2017 units
+        of the study area's departments, :meth:`parsc_geo.area.StudyArea.stations`).
 
     Returns
     -------
@@ -83,7 +88,8 @@ def ingest_files(
     import numpy as np
     import pandas as pd
 
-    from .checks import duplicate_mask, station_stack, study_area
+    from ..area import resolve_area
+    from .checks import duplicate_mask, station_stack
 
     opts = options or IngestOptions()
     path_list = [Path(p) for p in paths]
@@ -92,8 +98,15 @@ def ingest_files(
             "no se indicó ningún archivo de entrada",
             hint="indique uno o más archivos de incidentes",
         )
-    area = study_area(opts.study_area)
-    opts = opts.resolve(area)
+    territory = resolve_area(opts.study_area)
+    area = territory.polygon()
+    opts = opts.resolve(area, default_utm_zone=territory.utm_zone)
+    announce(
+        logger,
+        f"Área de estudio: {territory.describe()}; distancias en UTM {territory.utm_zone} "
+        f"({territory.metric_crs})",
+        quiet=not opts.progress,
+    )
     prepared = [prepare_file(p, opts, area) for p in path_list]
 
     frame = pd.concat([p.frame for p in prepared], ignore_index=True)
@@ -133,6 +146,8 @@ def ingest_files(
         stations=stations,
         radius_m=opts.station_stack_radius_m,
         min_count=opts.station_stack_min_count,
+        metric_crs=territory.metric_crs,
+        prefixes=territory.department_codes(),
     )
     acc = frame[accepted_mask].reset_index(drop=True)
     at_station = acc["at_station"].to_numpy(dtype=bool) | stacked
@@ -150,8 +165,15 @@ def ingest_files(
     if assign:
         from ..assign import assign_incidents
 
-        accepted = assign_incidents(accepted, sectors=sectors, stations=stations)
+        accepted = assign_incidents(
+            accepted,
+            sectors=sectors,
+            stations=stations,
+            area=territory,
+            station_max_distance_m=opts.station_max_distance_m,
+        )
     accepted.attrs["parameters"] = opts.describe()
+    accepted.attrs["study_area"] = territory.to_dict()
 
     q_parts = [quarantine_frame(p, p.reason != "") for p in prepared]
     quarantine = pd.concat(q_parts, ignore_index=True)

@@ -13,7 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, InputDataError
-from ..settings import STATION_STACK_MIN_COUNT, STATION_STACK_RADIUS_M, TIMEZONE
+from ..settings import (
+    STATION_MAX_DISTANCE_M,
+    STATION_STACK_MIN_COUNT,
+    STATION_STACK_RADIUS_M,
+    TIMEZONE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,7 +47,8 @@ class IngestOptions:
         CRS of the coordinate columns (``"EPSG:32717"`` …) when they are not longitude and
         latitude in degrees; None guesses degrees, UTM or Web Mercator from the values.
     study_area
-        None (Cajamarca region), a UBIGEO prefix, a polygon file or a shapely polygon.
+        None (the Cajamarca region), a UBIGEO prefix, a name, a polygon file or a shapely
+        polygon (see :func:`parsc_geo.area.resolve_area`).
     timezone
         IANA time zone of local times (``"America/Toronto"``). None: America/Lima for a study
         area in Peru; required elsewhere.
@@ -62,6 +68,9 @@ class IngestOptions:
         Reader options (detected or first when None).
     station_stack_radius_m, station_stack_min_count
         Station-stacking rule (see :func:`parsc_geo.ingest_checks.station_stack`).
+    station_max_distance_m
+        Farthest police unit (m) an incident is assigned to (see
+        :func:`parsc_geo.assign.assign_incidents`).
     progress
         Show progress bars on stderr.
     """
@@ -83,6 +92,7 @@ class IngestOptions:
     layer: str | None = None
     station_stack_radius_m: float = STATION_STACK_RADIUS_M
     station_stack_min_count: int = STATION_STACK_MIN_COUNT
+    station_max_distance_m: float = STATION_MAX_DISTANCE_M
     progress: bool = False
     auto: dict[str, str] = field(default_factory=dict)
 
@@ -190,8 +200,11 @@ class IngestOptions:
                 problems.add(f"input_crs: sistema de referencia desconocido {self.input_crs!r}")
         return list(problems.problems)
 
-    def resolve(self, area: BaseGeometry) -> IngestOptions:
+    def resolve(self, area: BaseGeometry, *, default_utm_zone: str | None = None) -> IngestOptions:
         """Return a copy with the UTM zone and time zone chosen from ``area`` when not given.
+
+        ``default_utm_zone`` is the study area's own zone (the one rule for an area's zone,
+        :attr:`parsc_geo.area.StudyArea.utm_zone`); without it, the zone of a point in ``area``.
 
         Every choice is announced (logging) and recorded in ``auto`` (see :meth:`describe`).
 
@@ -211,7 +224,7 @@ class IngestOptions:
         centre = area.representative_point()
         utm_zone = self.utm_zone
         if utm_zone is None:
-            utm_zone = zone_of_lonlat(centre.x, centre.y)
+            utm_zone = default_utm_zone or zone_of_lonlat(centre.x, centre.y)
             auto["utm_zone"] = utm_zone
             # announced by the ingestion when a row is actually read with it
             log.debug("Zona UTM del área de estudio: %s", utm_zone)
@@ -236,12 +249,13 @@ class IngestOptions:
 
     def describe(self) -> dict[str, Any]:
         """Return the options as JSON-serialisable parameters."""
-        area = self.study_area
+        from ..area import resolve_area
+
         return {
             "columns": dict(self.columns),
             "utm_zone": self.utm_zone,
             "input_crs": self.input_crs,
-            "study_area": "Cajamarca (13 provincias)" if area is None else str(area)[:200],
+            "study_area": resolve_area(self.study_area, quiet=True).describe()[:200],
             "harm_rule": self.harm_rule or "min_days",
             "harm_overrides": {f"{e}|{m}": w for (e, m), w in (self.harm_overrides or {}).items()},
             "min_date": self.min_date,
@@ -252,6 +266,7 @@ class IngestOptions:
             "station_stack_radius_m": self.station_stack_radius_m,
             "station_stack_min_count": self.station_stack_min_count,
             "automatic": dict(self.auto),
+            "station_max_distance_m": self.station_max_distance_m,
         }
 
 
@@ -269,11 +284,11 @@ def read_config(path: str | Path) -> dict[str, Any]:
     """Read an ingestion config file (TOML or JSON).
 
     Keys (all optional): ``columns`` (table field → column), ``utm_zone``, ``input_crs``,
-    ``study_area`` (UBIGEO prefix or polygon file), ``timezone``, ``year``, ``undated``
+    ``study_area`` (UBIGEO prefix, name or polygon file), ``timezone``, ``year``, ``undated``
     (``quarantine``/``keep``), ``header_row``, ``harm_rule``, ``harm`` (table
     "ESPECIFICO|MODALIDAD" → weight), ``min_date``, ``encoding``, ``delimiter``, ``sheet``,
-    ``layer``, ``station_stack_radius_m``, ``station_stack_min_count``. An ``[ingest]`` table
-    may hold them.
+    ``layer``, ``station_stack_radius_m``, ``station_stack_min_count``,
+    ``station_max_distance_m``. An ``[ingest]`` table may hold them.
     """
     import json
     import tomllib

@@ -289,9 +289,10 @@ def build_province_map(
         When ``province`` is not a province of the bundled boundaries.
     """
     from .. import boundaries
+    from ..area import area_of
 
     _check_incidents(incidents)
-    provinces = boundaries.load_provinces()
+    provinces = area_of(incidents).provinces()
     match = provinces[provinces["provincia"].map(_fold) == _fold(province)]
     if not len(match):
         raise ConfigError(
@@ -312,10 +313,9 @@ def build_province_map(
         inc = incidents[incidents["provincia"].map(_fold) == _fold(name)]
     else:
         inc = incidents[incidents.to_crs(match.crs).within(match.union_all())]
-    districts = boundaries.load_districts()
-    districts = districts[districts["provincia"].map(_fold) == _fold(name)]
-    stations = boundaries.load_stations()
-    stations = stations[stations["provincia"].map(_fold) == _fold(name)]
+    code = str(match["ubigeo_prov"].iloc[0])
+    districts = boundaries.load_districts(prefix=code)
+    stations = boundaries.load_stations(prefix=code)
     title = f"Mapa del delito — Provincia de {name.title()}"
     m = new_map(bounds=match.total_bounds, tiles=tiles, title=title)
     summary: dict[str, Any] = {"incidents": len(inc)}
@@ -337,7 +337,7 @@ def build_province_map(
     _finish(
         m,
         title=title,
-        place=f"Provincia de {name.title()}, Cajamarca",
+        place=f"Provincia de {name.title()}, {match['departamento'].iloc[0]}",
         period=period or period_text(inc),
         source=source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE),
         parameters=parameters,
@@ -388,7 +388,7 @@ def build_comisaria_map(
     BuiltMap
         The map and its summary (``incidents``, ``subsectors`` counts, ...).
     """
-    from .. import boundaries
+    from ..area import area_of
 
     _check_incidents(incidents)
     own = sectors[sectors["comisaria"].astype(str) == str(comisaria)]
@@ -415,9 +415,10 @@ def build_comisaria_map(
     crs = metric_crs(own)
     frame = own.to_crs(crs).buffer(COMISARIA_MARGIN_M).to_crs(settings.CRS_GEOGRAPHIC)
     bounds = frame.total_bounds
-    districts = boundaries.load_districts()
+    territory = area_of(incidents)
+    districts = territory.districts()
     districts = districts[districts.intersects(frame.union_all())]
-    stations = boundaries.load_stations()
+    stations = territory.stations()
     stations = stations[stations.within(frame.union_all())]
     title = f"Mapa del delito — Comisaría {comisaria}"
     m = new_map(bounds=bounds, tiles=tiles, title=title)
@@ -463,6 +464,7 @@ def _index_html(
     rule: PrivacyRule | None,
     generated: dt.datetime,
     source: str,
+    place: str = "Cajamarca",
 ) -> str:
     banner = (
         f'<div class="banner" id="parsc-synthetic-banner">{esc(settings.SYNTHETIC_BANNER)}</div>'
@@ -500,7 +502,7 @@ def _index_html(
     return f"""<!DOCTYPE html>
 <html lang="es"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Atlas del mapa del delito — Cajamarca</title>
+<title>Atlas del mapa del delito — {esc(place)}</title>
 <style>
 body {{ font: 15px/1.45 sans-serif; margin: 0 auto; max-width: 900px; padding: 0 12px 24px;
   color: #222; }}
@@ -513,7 +515,7 @@ ul {{ list-style: none; padding: 0; }} .map-entry {{ margin: 10px 0; }}
 .map-entry a {{ font-weight: bold; }} .tops {{ margin: 2px 0 0 18px; padding: 0; color: #444; }}
 </style></head>
 <body>{banner}
-<h1>Atlas del mapa del delito — Cajamarca</h1>
+<h1>Atlas del mapa del delito — {esc(place)}</h1>
 {notice}
 <p>Fuente: {esc(source)}. Generado: {generated:%Y-%m-%d %H:%M}.</p>
 {body}
@@ -622,9 +624,10 @@ def write_atlas(
     """
     from zoneinfo import ZoneInfo
 
-    from .. import boundaries
+    from ..area import area_of
 
     _check_incidents(incidents)
+    territory = area_of(incidents, quiet=False)
     out_dir = Path(output_dir)
     if generated is None:
         generated = _generation_time(ZoneInfo(settings.TIMEZONE))
@@ -647,7 +650,7 @@ def write_atlas(
         "grid_m": grid_m,
         "generated": generated,
     }
-    provinces = boundaries.load_provinces()
+    provinces = territory.provinces()
     if "provincia" in incidents.columns and incidents["provincia"].notna().any():
         present = set(incidents["provincia"].dropna().map(_fold))
     else:
@@ -711,6 +714,7 @@ def write_atlas(
         rule=public_data.rule if public_data is not None else None,
         generated=generated,
         source=src,
+        place=territory.heading,
     )
     written.append(write_text_atomic(out_dir / "index.html", index, overwrite=overwrite))
     if public_data is not None:

@@ -176,9 +176,9 @@ def prepare_public(
     if not methods or not len(pub.points):
         return PublicData(pub, None, zones)
     if areas is None:
-        from .. import boundaries
+        from ..area import area_of
 
-        areas = boundaries.load_provinces()
+        areas = area_of(incidents).provinces()
     places = pub.points.to_crs(areas.crs)
     frames = []
     for _, area in areas.iterrows():

@@ -21,6 +21,7 @@ CSV files are UTF-8 with a byte-order mark so that spreadsheet programs show the
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -122,8 +123,11 @@ def _plan_sections(result: PriorityResult) -> list[tuple[str, pd.DataFrame]]:
 
 
 def _region_name(result: PriorityResult) -> str:
+    """Return the territory as the plan's titles name it: ``"Región Cajamarca"``, ``"Perú"``."""
+    if result.place:
+        return result.place[:1].upper() + result.place[1:]
     deps = result.table["departamento"].dropna().astype(str).unique()
-    return deps[0].title() if len(deps) == 1 else "área de estudio"
+    return f"Región {deps[0].title()}" if len(deps) == 1 else "Área de estudio"
 
 
 def _write_plan_csv(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
@@ -164,7 +168,7 @@ def plan_markdown(result: PriorityResult) -> str:
     """Return the plan's table, the indicators behind each level and the method as Markdown."""
     region = _region_name(result)
     lines = [
-        f"# Territorios de Intervención Prioritaria Región {region}",
+        f"# Territorios de Intervención Prioritaria {region}",
         "",
     ]
     if result.synthetic:
@@ -230,7 +234,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
         ws = wb.active
         ws.title = "Territorios priorizados"
         bold = Font(bold=True)
-        ws.append([f"Territorios de Intervención Prioritaria Región {_region_name(result)}"])
+        ws.append([f"Territorios de Intervención Prioritaria {_region_name(result)}"])
         ws["A1"].font = Font(bold=True, size=13)
         if result.synthetic:
             ws.append([settings.SYNTHETIC_BANNER])
@@ -296,18 +300,22 @@ def _xlsx_value(value: object) -> object:
     return value
 
 
-def _units_geometry(level: str) -> gpd.GeoDataFrame:
+def _units_geometry(level: str, codes: Sequence[str]) -> gpd.GeoDataFrame:
+    """Return the polygons of the ranked units (those of the result's study area)."""
     from ..boundaries import load_districts, load_provinces
 
+    chosen = sorted(set(codes)) or ["-"]
     if level == "provincia":
-        return load_provinces().rename(columns={"ubigeo_prov": "codigo"})[["codigo", "geometry"]]
-    return load_districts().rename(columns={"ubigeo": "codigo"})[["codigo", "geometry"]]
+        units = load_provinces(prefix=chosen).rename(columns={"ubigeo_prov": "codigo"})
+    else:
+        units = load_districts(prefix=chosen).rename(columns={"ubigeo": "codigo"})
+    return units[["codigo", "geometry"]]
 
 
 def _map_frame(result: PriorityResult, level: str, target: str) -> gpd.GeoDataFrame:
     rows = result.level(level)
     rows = rows[rows["objetivo"] == target]
-    geo = _units_geometry(level)
+    geo = _units_geometry(level, rows["codigo"].astype(str).tolist())
     return geo.merge(rows, on="codigo", how="inner")
 
 
@@ -363,7 +371,7 @@ def write_priority_map_html(
     add_title_block(
         m,
         title=title,
-        place=f"Región {_region_name(result)}, por {level}",
+        place=f"{_region_name(result)}, por {level}",
         period=_period_text(result),
         source=", ".join(str(s["source"]) for s in result.inputs),
         parameters={"regla": result.parameters["rule"], "n_boot": result.parameters["n_boot"]},
@@ -507,7 +515,8 @@ def write_priority_map_png(
             if level == "distrito":
                 from ..boundaries import load_provinces
 
-                load_provinces().to_crs(frame.crs).boundary.plot(
+                provinces = sorted({str(c)[:4] for c in frame["codigo"]})
+                load_provinces(prefix=provinces).to_crs(frame.crs).boundary.plot(
                     ax=ax, color="#333333", linewidth=0.9
                 )
             if level == "provincia":
@@ -541,7 +550,7 @@ def write_priority_map_png(
                 fontweight="bold",
             )
             ax.set_title(
-                f"Región {_region_name(result)}, por {level} — {_period_text(result)}", fontsize=8
+                f"{_region_name(result)}, por {level} — {_period_text(result)}", fontsize=8
             )
             fig.text(
                 0.01,
@@ -669,15 +678,7 @@ def write_priority_outputs(
     """
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
-        result = PriorityResult(
-            table=result.table,
-            period=result.period,
-            previous_period=result.previous_period,
-            parameters=result.parameters,
-            inputs=result.inputs,
-            notes=result.notes,
-            synthetic=synthetic,
-        )
+        result = dataclasses.replace(result, synthetic=synthetic)
     plan: list[tuple[Path, Callable[[Path], Path]]] = [
         (out / "territorios_priorizados.csv", lambda p: _write_plan_csv(result, p, overwrite=True)),
         (out / "territorios_priorizados.xlsx", lambda p: _write_xlsx(result, p, overwrite=True)),

@@ -38,6 +38,8 @@ from .rates import RATE_PER, empirical_bayes, percent_change
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..area import StudyArea
+
 __all__ = [
     "PriorityResult",
     "bootstrap_stability",
@@ -105,6 +107,9 @@ class PriorityResult:
         What was left out or could not be computed, in plain words.
     synthetic
         Whether any input is synthetic (then every output shows the banner).
+    place
+        The study area as titles name it (``"región Cajamarca"``, ``"Perú"``; see
+        :attr:`parsc_geo.area.StudyArea.place`).
     """
 
     table: pd.DataFrame
@@ -114,6 +119,7 @@ class PriorityResult:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     synthetic: bool = False
+    place: str = ""
 
     def level(self, territorial_level: str = "provincia") -> pd.DataFrame:
         """Return the rows of one territorial level (``"provincia"`` or ``"distrito"``)."""
@@ -175,11 +181,11 @@ def _targets(
     return out
 
 
-def _units(level: str, year: int) -> pd.DataFrame:
+def _units(level: str, year: int, area: StudyArea) -> pd.DataFrame:
     """Return the study area's units with names and population, keyed by ``codigo``."""
     from ..boundaries import load_departments, population_for_year
 
-    pop = population_for_year(year, level)
+    pop = population_for_year(year, level, prefix=area.prefixes)
     departments = load_departments()
     dep_names = dict(
         zip(departments["ubigeo_dep"], departments["departamento"].map(fold), strict=True)
@@ -190,8 +196,16 @@ def _units(level: str, year: int) -> pd.DataFrame:
     else:
         units = pop.rename(columns={"ubigeo": "codigo"}).drop(columns="ubigeo_prov")
     units["departamento"] = units["codigo"].str[:2].map(dep_names).fillna("")
-    units = units[units["codigo"].str.startswith(settings.STUDY_AREA_UBIGEO_PREFIX)]
+    codes = units["codigo"]
+    # a province of a district-sized area is the part of it in the area (its population too)
+    holds = codes.map(lambda c: any(p.startswith(c) for p in area.prefixes))
+    units = units[area.contains_code(codes) | holds.astype(bool)]
     return units.sort_values("codigo", kind="stable").set_index("codigo")
+
+
+def _prefix_text(area: StudyArea) -> str:
+    """Return the area's UBIGEO prefixes as recorded (``"06"``; ``"04, 18"``)."""
+    return ", ".join(area.prefixes)
 
 
 def _indicators(
@@ -273,7 +287,7 @@ def bootstrap_stability(
     return same / n_boot
 
 
-def _prepare_counts(counts: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _prepare_counts(counts: pd.DataFrame, notes: list[str], area: StudyArea) -> pd.DataFrame:
     from .counts import COUNT_COLUMNS, TAXONOMY_COLUMNS, classify_counts
 
     missing = [c for c in COUNT_COLUMNS if c not in counts.columns and c != "source_row"]
@@ -284,12 +298,11 @@ def _prepare_counts(counts: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         )
     if any(c not in counts.columns for c in TAXONOMY_COLUMNS) or counts["fenomeno"].isna().any():
         counts = classify_counts(counts)
-    prefix = settings.STUDY_AREA_UBIGEO_PREFIX
-    inside = counts["ubigeo"].astype(str).str.startswith(prefix)
+    inside = area.contains_code(counts["ubigeo"])
     if (~inside).any():
         notes.append(
             f"Se dejaron fuera {int(counts.loc[~inside, 'n'].sum()):,} denuncias de fuera del "
-            f"área de estudio (UBIGEO que no empieza por {prefix})."
+            f"área de estudio (UBIGEO que no empieza por {_prefix_text(area)})."
         )
     counts = counts[inside]
     unknown = counts[~counts["label_known"].astype(bool)]
@@ -314,6 +327,7 @@ def compute_priority(
     n_boot: int = DEFAULT_N_BOOT,
     seed: int | None = None,
     synthetic: bool = False,
+    study_area: Any = None,
 ) -> PriorityResult:
     """Rank the study area's provinces and districts per fenómeno into priority levels.
 
@@ -344,6 +358,9 @@ def compute_priority(
         Seed of the bootstrap (``None``: :data:`parsc_geo.settings.SEED`).
     synthetic
         Whether the inputs are synthetic (recorded, and shown on every output).
+    study_area
+        The territory whose units are ranked (anything :func:`parsc_geo.area.resolve_area`
+        takes; default the Cajamarca region). Counts from elsewhere are left out, with a note.
 
     Returns
     -------
@@ -374,8 +391,11 @@ def compute_priority(
             "no se indicaron conteos",
             hint="indique archivos COUNTS.csv o un espacio de trabajo con incidentes",
         )
+    from ..area import resolve_area
+
+    area = resolve_area(study_area, quiet=True)
     notes: list[str] = []
-    prepared = [_prepare_counts(t, notes) for t in tables]
+    prepared = [_prepare_counts(t, notes, area) for t in tables]
     inputs = [
         {
             "source": ", ".join(sorted(t["source"].astype(str).unique())) or "(vacío)",
@@ -388,7 +408,7 @@ def compute_priority(
     if data.empty or data["n"].sum() == 0:
         raise InputDataError(
             "los conteos no contienen ninguna denuncia en el área de estudio "
-            f"(UBIGEO {settings.STUDY_AREA_UBIGEO_PREFIX}…)",
+            f"({area.describe()}: UBIGEO {_prefix_text(area)}…)",
             hint="compruebe que los archivos cubran la región y que tengan códigos UBIGEO",
         )
     cur_period, prev_period, prev_ok = resolve_periods(data, period, previous_period, notes)
@@ -433,7 +453,7 @@ def compute_priority(
     pop_year = cur_period.end_year if cur_period is not None else int(data["anio"].max())
     rows: list[pd.DataFrame] = []
     for level in levels:
-        units = _units(level, pop_year)
+        units = _units(level, pop_year, area)
         if level == "provincia":
             key = data["ubigeo"].astype(str).str[:4]
         else:
@@ -517,7 +537,7 @@ def compute_priority(
         "rule_description": rule.describe(),
         "n_boot": n_boot,
         "bootstrap_seed": seed,
-        "study_area_ubigeo_prefix": settings.STUDY_AREA_UBIGEO_PREFIX,
+        "study_area_ubigeo_prefix": _prefix_text(area),
     }
     table.attrs["parameters"] = parameters
     return PriorityResult(
@@ -528,6 +548,7 @@ def compute_priority(
         inputs=inputs,
         notes=notes,
         synthetic=synthetic,
+        place=area.place,
     )
 
 
@@ -539,6 +560,7 @@ def top_districts(
     n: int = 7,
     period: Period | str | None = None,
     by: str = "n",
+    study_area: Any = None,
 ) -> pd.DataFrame:
     """Return the ``n`` districts with most complaints of a modalidad or fenómeno.
 
@@ -558,6 +580,8 @@ def top_districts(
         As for :func:`compute_priority` (default: latest twelve months).
     by
         ``"n"`` (complaints; ties broken by smoothed rate), ``"tasa_eb"`` or ``"tasa"``.
+    study_area
+        As for :func:`compute_priority`.
 
     Returns
     -------
@@ -584,6 +608,7 @@ def top_districts(
         modalidades=[modalidad] if modalidad is not None else [],
         period=period,
         n_boot=0,
+        study_area=study_area,
     )
     table = result.table
     second = "tasa_eb" if by == "n" else "n"

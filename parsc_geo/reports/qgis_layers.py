@@ -24,7 +24,7 @@ import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._atomic import atomic_path
 from .._errors import InputDataError, OutputError
@@ -140,17 +140,21 @@ def reference_layers(
     provinces: gpd.GeoDataFrame | None = None,
     districts: gpd.GeoDataFrame | None = None,
     stations: gpd.GeoDataFrame | None = None,
+    area: Any = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Return provinces, districts and stations (the bundled ones when not given).
 
-    Station points keep their display name (``nombre_mostrado``), type, district, province and
-    staff; boundary layers their UBIGEO and names.
+    The bundled ones are those of ``area`` (anything :func:`parsc_geo.area.resolve_area` takes;
+    default the Cajamarca region). Station points keep their display name
+    (``nombre_mostrado``), type, district, province and staff; boundary layers their UBIGEO and
+    names.
     """
-    from .. import boundaries
+    from ..area import resolve_area
 
-    prov = boundaries.load_provinces() if provinces is None else provinces
-    dist = boundaries.load_districts() if districts is None else districts
-    stat = boundaries.load_stations() if stations is None else stations
+    territory = resolve_area(area, quiet=True)
+    prov = territory.provinces() if provinces is None else provinces
+    dist = territory.districts() if districts is None else districts
+    stat = territory.stations() if stations is None else stations
     keep = [
         c
         for c in (
@@ -178,14 +182,15 @@ def write_reference_layers(
     districts: gpd.GeoDataFrame | None = None,
     stations: gpd.GeoDataFrame | None = None,
     overwrite: bool = False,
+    area: Any = None,
 ) -> Path:
     """Write ``provincias``, ``distritos`` and ``comisarias`` into ``path`` (``limites.gpkg``).
 
-    See :func:`reference_layers` for the defaults (the bundled data of the whole region).
+    See :func:`reference_layers` for the defaults (the bundled data of the study area).
     """
     return write_layers(
         path,
-        reference_layers(provinces=provinces, districts=districts, stations=stations),
+        reference_layers(provinces=provinces, districts=districts, stations=stations, area=area),
         overwrite=overwrite,
     )
 
@@ -298,11 +303,13 @@ def priority_layers(table: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
             f"la tabla de prioridad no tiene la(s) columna(s) {', '.join(missing)}",
             hint="pase PriorityResult.table (parsc_geo.priority.compute_priority)",
         )
+    # the units ranked in the table, wherever they are
+    codes = sorted(set(table["codigo"].astype(str))) or ["-"]
     units = {
-        "provincia": boundaries.load_provinces().rename(
+        "provincia": boundaries.load_provinces(prefix=codes).rename(
             columns={"ubigeo_prov": "codigo", "provincia": "nombre"}
         )[["codigo", "nombre", "geometry"]],
-        "distrito": boundaries.load_districts().rename(
+        "distrito": boundaries.load_districts(prefix=codes).rename(
             columns={"ubigeo": "codigo", "distrito": "nombre"}
         )[["codigo", "nombre", "geometry"]],
     }

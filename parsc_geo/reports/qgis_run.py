@@ -5,7 +5,7 @@
 descriptions with Spanish names carrying their number of features, as the atlas's layer control
 does. The whole project of a run is then one call::
 
-    write_qgis_project(output, run_layers(output), title=config.title)
+    write_qgis_project(output, run_layers(output), title=config.run_title)
 """
 
 from __future__ import annotations
@@ -167,7 +167,8 @@ def _density_layers(root: Path) -> list[QgisLayer]:
     from .. import boundaries
 
     # file names are slugs (densidad_celendin.tif): the boundaries give back the accents
-    names = {slug(str(p)): str(p) for p in boundaries.load_provinces()["provincia"]}
+    provinces = boundaries.load_provinces(prefix=boundaries.WHOLE_COUNTRY)
+    names = {slug(str(p)): str(p) for p in provinces["provincia"]}
     layers = []
     for tif in sorted((root / "densidad").glob("densidad_*.tif")):
         key = tif.stem.removeprefix("densidad_")

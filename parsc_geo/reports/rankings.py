@@ -1,9 +1,9 @@
-"""Published ranking tables: per province, comisaría and sector, and the 13-province summary.
+"""Published ranking tables: per province, comisaría and sector, and the province summary.
 
 :func:`write_rankings` ranks hotspots with :func:`parsc_geo.ranking.rank_hotspots` and writes,
 per method, one table per level and ``resumen_provincias_<method>``, which lists every province
-of Cajamarca and says why a province has no hotspot — no hotspot is invented where a method
-found none.
+of the study area (the 13 of Cajamarca by default) and says why a province has no hotspot — no
+hotspot is invented where a method found none.
 """
 
 from __future__ import annotations
@@ -87,7 +87,8 @@ def province_summary(
         empty provinces; stacks at police stations (``at_station``) are left out when the
         method excluded them.
     provinces
-        Table with ``ubigeo_prov`` and ``provincia``; default: the 13 provinces of Cajamarca.
+        Table with ``ubigeo_prov`` and ``provincia``; default: the provinces of the incidents'
+        study area (:func:`parsc_geo.area.area_of`), the 13 of Cajamarca without incidents.
     method
         Method name shown in the observations (default: from the table).
     declined
@@ -105,11 +106,12 @@ def province_summary(
     """
     import pandas as pd
 
-    from ..boundaries import load_provinces
+    from ..area import area_of, default_area
 
     check_hotspot_table(hotspots, by, ("provincia",))
     if provinces is None:
-        provinces = pd.DataFrame(load_provinces().drop(columns="geometry"))
+        area = area_of(incidents) if incidents is not None else default_area()
+        provinces = pd.DataFrame(area.provinces().drop(columns="geometry"))
     params = hotspots.attrs.get("parameters", {})
     if method is None:
         method = params.get("method") or (str(hotspots["method"].iloc[0]) if len(hotspots) else "?")
@@ -243,7 +245,7 @@ def write_rankings(
     overwrite: bool = False,
     synthetic: bool = False,
 ) -> tuple[pd.DataFrame, list[Path]]:
-    """Rank hotspots and write the ranking tables and the 13-province summary, per method.
+    """Rank hotspots and write the ranking tables and the province summary, per method.
 
     Parameters
     ----------

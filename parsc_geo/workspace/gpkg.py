@@ -149,7 +149,10 @@ class Workspace:
             if col in gdf.columns and gdf[col].dtype == object:
                 gdf[col] = gdf[col].fillna("")
         gdf = gdf.sort_values("incident_id", kind="stable").reset_index(drop=True)
-        gdf.attrs["synthetic"] = bool(self.metadata().get("synthetic", False))
+        meta = self.metadata()
+        gdf.attrs["synthetic"] = bool(meta.get("synthetic", False))
+        if meta.get("study_area"):
+            gdf.attrs["study_area"] = meta["study_area"]  # parsc_geo.area.StudyArea.to_dict()
         return gpd.GeoDataFrame(gdf, geometry="geometry", crs=gdf.crs)
 
     def read_quarantine(self) -> pd.DataFrame:
