@@ -263,23 +263,31 @@ class _Text:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
+    def piece(self, start: int, chars: int | None) -> tuple[list[str], str, int]:
         r"""Return the lines from offset ``start`` over at least ``chars`` characters.
 
-        All the rest of the text when ``chars`` is None. Also returns the offset after them.
-        The last line of a file gets a ``\n`` if it has none.
+        All the rest of the text when ``chars`` is None. Returns the lines without their
+        ``\n``, their text (each line ending in ``\n``, also the last line of a file) and the
+        offset after them.
         """
         text = self.text
         if start >= len(text):
-            return [], len(text)
+            return [], "", len(text)
         if chars is None:
             stop = len(text)
         else:
             nl = text.find("\n", start + max(chars, 1) - 1)
             stop = len(text) if nl < 0 else nl + 1
-        parts = text[start:stop].split("\n")
-        if parts[-1] == "":
-            parts.pop()
+        piece = text[start:stop]
+        if not piece.endswith("\n"):
+            piece += "\n"
+        parts = piece.split("\n")
+        parts.pop()
+        return parts, piece, stop
+
+    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
+        r"""Return the lines of :meth:`piece`, each ending in ``\n``, and the offset after them."""
+        parts, _, stop = self.piece(start, chars)
         return [part + "\n" for part in parts], stop
 
     def line_count(self) -> int:
@@ -498,7 +506,8 @@ def _quoted_lines_agree(
     return True
 
 
-_BLANK_LINE = re.compile(r"(?m)^[^\S\n]*\n")
+#: A line end, then a line of white space only (or nothing), then its line end.
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 def _fast_rows(
@@ -523,8 +532,8 @@ def _fast_rows(
     if "\x00" in text:
         return None
     n_lines = len(lines)
-    last = lines[-1] if lines else ""
-    maybe_blank = bool(_BLANK_LINE.search(text)) or (bool(last) and not last.strip())
+    # a blank line is the first line, or follows a line end (text ends with one)
+    maybe_blank = (bool(lines) and not lines[0].strip()) or bool(_BLANK_LINE.search(text))
     if maybe_blank:
         keep = np.fromiter(
             (sep in line or bool(line.strip()) for line in lines), dtype=bool, count=n_lines
@@ -737,15 +746,13 @@ class CsvFile:
         import numpy as np
         import pandas as pd
 
-        if stop is not None:
-            lines, end = self._text.lines(offset, stop - offset)
-        else:
-            lines, end = self._text.lines(offset, chars)
+        parts, piece, end = self._text.piece(offset, chars if stop is None else stop - offset)
         names, sep = self.names, self.sep
-        fast = _fast_rows(lines, sep, names) if lines else None
+        fast = _fast_rows(parts, sep, names, piece) if parts else None
+        del piece
         if fast is not None:
             df, kept = fast
-            n_lines = len(lines)
+            n_lines = len(parts)
             row_line = kept + line0 + 1
             counts = {
                 "blank_lines": n_lines - len(kept),
@@ -756,9 +763,9 @@ class CsvFile:
             problem = np.full(len(df), "", dtype=object)
             problem_text = problem
         else:
-            piece = len(lines)
+            lines = [part + "\n" for part in parts]
             rows = _parse_rows(lines, 0, sep, len(names), more=self._more_from(end, chars or 4096))
-            if rows.consumed > piece:
+            if rows.consumed > len(parts):
                 # the last row ran on into the next lines: the chunk ends after it
                 end = min(
                     offset + sum(len(x) for x in lines[: rows.consumed]), len(self._text.text)
