@@ -34,6 +34,7 @@ from .. import settings
 from .._errors import OutputError
 from .._provenance import describe_file, package_versions
 from .._text import fold, slug
+from ..labels_es import NO_COMPLAINTS
 from ..labels_es import PRIORITY_DETAIL_HEADERS as DETAIL_HEADERS_ES
 from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
@@ -194,6 +195,9 @@ def plan_markdown(result: PriorityResult) -> str:
     table["estabilidad"] = table["estabilidad"] * 100.0
     for _target, part in table.groupby("objetivo", sort=False):
         lines += [f"### {_md_cell(part['objetivo_nombre'].iloc[0])}", ""]
+        if part["n"].sum() == 0:
+            lines += [f"*{NO_COMPLAINTS}*", ""]
+            continue
         lines.append("| " + " | ".join(headers) + " |")
         lines.append("|---|" + "---:|" * (len(columns) - 2) + "---:|")
         for row in part[columns].itertuples(index=False):
@@ -618,7 +622,23 @@ def _summary(result: PriorityResult) -> list[dict[str, Any]]:
     ]
 
 
+def _said_empty(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table``, or for a table without rows one row saying there were no complaints.
+
+    A month without some crime is normal; the published table says so instead of showing
+    only headers.
+    """
+    import pandas as pd
+
+    if len(table) or not len(table.columns):
+        return table
+    row = {column: "" for column in table.columns}
+    row[table.columns[0]] = NO_COMPLAINTS
+    return pd.DataFrame([row], columns=table.columns)
+
+
 def _write_csv(table: pd.DataFrame, path: Path, *, overwrite: bool) -> Path:
+    table = _said_empty(table)
     return _atomic_write(
         path,
         lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),
