@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from parsc_geo import pipeline
+from parsc_geo._outdir import MANIFEST
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
 from parsc_geo.workspace import Workspace
@@ -103,7 +104,11 @@ def test_run_writes_every_output_and_a_faithful_run_json(small_inputs, tmp_path)
     assert set(meta["timings_s"]) >= set(pipeline.STAGES) | {"total"}
     assert meta["versions"]["geopandas"]
     listed = set(meta["outputs"])
-    assert listed == set(digest(out))
+    # every file is listed by run.json, except the manifest written after it, which lists
+    # run.json's files as well: both account for the whole folder
+    assert listed == set(digest(out)) - {MANIFEST}
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == listed
 
 
 def test_rerun_changes_nothing_but_run_json_stamps(small_inputs, tmp_path):
