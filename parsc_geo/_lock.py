@@ -112,9 +112,10 @@ def try_lock(target: str | os.PathLike[str]) -> bool:
     path = lock_path(target)
     key = str(path)
     if key in _HELD:
-        fd, depth = _HELD[key]
-        _HELD[key] = (fd, depth + 1)
+        held, depth = _HELD[key]
+        _HELD[key] = (held, depth + 1)
         return True
+    fd: int | None
     try:
         fd = _try_flock(path) if fcntl is not None else _try_create(path)
     except OSError as exc:

@@ -247,14 +247,21 @@ def commit(staging: Path, output: Path, previous: dict[str, list[str]]) -> None:
         "state": "moving",
     }
     _write_journal(swap, journal)
-    for rel in old_files:
-        _move(output / rel, swap / "files" / rel)
-    for rel in files:
-        _move(staging / rel, output / rel)
-    _remove_empty_dirs(output, [d for d in previous["dirs"] if d not in set(dirs)])
-    fsync_folder(output)
-    journal["state"] = "done"
-    _write_journal(swap, journal)
+    try:
+        for rel in old_files:
+            _move(output / rel, swap / "files" / rel)
+        for rel in files:
+            _move(staging / rel, output / rel)
+        _remove_empty_dirs(output, [d for d in previous["dirs"] if d not in set(dirs)])
+        fsync_folder(output)
+        journal["state"] = "done"
+        _write_journal(swap, journal)
+    except BaseException:
+        # an error (disk full, Ctrl-C) halfway: put the previous output back now; a kill
+        # leaves this to the next start (recover)
+        _roll_back(swap, journal)
+        shutil.rmtree(swap, ignore_errors=True)
+        raise
     shutil.rmtree(swap, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)
 

@@ -137,10 +137,12 @@ def command(
     LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …); use --columns or --config
     when they are not.
     """
+    from .._atomic import check_name
     from .._errors import OutputError
     from ..io.writers import write_quarantine, write_report
     from ..workflow import ingest, store
     from ..workspace import Workspace
+    from ..workspace.gpkg import check_workspace_file
 
     quiet = is_quiet(ctx)
     opts = build_options(
@@ -152,11 +154,15 @@ def command(
         min_date=min_date,
     )
     q_target = quarantine_path or _default_quarantine(report_path)
+    # every output is checked before the (possibly long) import, so that a bad name or an
+    # existing report stops the command before the workspace changes
     for target in (report_path, q_target):
-        if target is not None and target.exists() and not overwrite:
+        if target is not None and check_name(target).exists() and not overwrite:
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
-    ws = Workspace(workspace_path(workspace))
+    ws = Workspace(check_name(workspace_path(workspace)))
+    if ws.exists:
+        check_workspace_file(ws.path, writing=True)
     ingested = ingest(files, opts, sectors_path=sectors_path, workspace=ws)
     if ingested.sectors is not None and ingested.sector_check is not None and not quiet:
         assert sectors_path is not None

@@ -228,7 +228,14 @@ def check_readable(path: Path) -> None:
     """Raise :class:`parsc_geo._errors.InputDataError` unless ``path`` is a readable file."""
     from .._errors import InputDataError
 
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise InputDataError(
+            f"{str(path)[:80]}…: el archivo no existe ({exc.strerror})",
+            hint="revise la ruta y su escritura",
+        ) from exc
+    if not exists:
         raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
     if path.is_dir():
         raise InputDataError(f"{path}: es una carpeta, no un archivo", hint="indique un archivo")

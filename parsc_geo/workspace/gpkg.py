@@ -85,40 +85,41 @@ _SQLITE_MAGIC = b"SQLite format 3\x00"
 _GPKG_IDS = frozenset({b"GPKG", b"GP10", b"GP11"})
 
 
-def check_workspace_file(path: Path, *, writing: bool = False) -> None:
+def check_workspace_file(path: Path, *, writing: bool = False, shown: Path | None = None) -> None:
     """Raise a clear error unless ``path`` (which exists) looks like a usable GeoPackage.
 
     Refuses an empty file, a file that is not SQLite (a CSV given to ``-w``), an SQLite
     database that is not a GeoPackage, and a file shorter than its header says (truncated).
     Nothing is written to the file. Errors are data errors (exit 3) when reading and output
-    errors (exit 5) when ``writing``.
+    errors (exit 5) when ``writing``; they name ``shown`` (default ``path``).
     """
     error: type[ParscGeoError] = OutputError if writing else InputDataError
+    name = shown or path
     keep = "el archivo no se modificó"
     hint = (
         "indique con --workspace/-w un GeoPackage de parsc-geo, o un nombre nuevo para crear "
         f"uno; {keep}"
     )
     if path.is_dir():
-        raise error(f"el espacio de trabajo {path} es una carpeta, no un archivo .gpkg", hint=hint)
+        raise error(f"el espacio de trabajo {name} es una carpeta, no un archivo .gpkg", hint=hint)
     try:
         size = path.stat().st_size
         with path.open("rb") as fh:
             header = fh.read(100)
     except OSError as exc:
         raise error(
-            f"no se puede leer el espacio de trabajo {path}: {exc.strerror or exc}",
+            f"no se puede leer el espacio de trabajo {name}: {exc.strerror or exc}",
             hint="revise los permisos del archivo",
         ) from exc
     if size == 0:
         raise error(
-            f"el espacio de trabajo {path} está vacío (0 bytes): no es un GeoPackage", hint=hint
+            f"el espacio de trabajo {name} está vacío (0 bytes): no es un GeoPackage", hint=hint
         )
     if not header.startswith(_SQLITE_MAGIC):
         text = header.lstrip(b"\xef\xbb\xbf")
         looks_text = bool(text) and all(b >= 9 and b != 127 for b in text[:64])
         raise error(
-            f"el espacio de trabajo {path} no es un GeoPackage"
+            f"el espacio de trabajo {name} no es un GeoPackage"
             + (" (parece un archivo de texto o CSV)" if looks_text else ""),
             hint=(
                 "para importar un archivo use 'parsc-geo ingest ARCHIVO -w ESPACIO.gpkg'; "
@@ -134,13 +135,13 @@ def check_workspace_file(path: Path, *, writing: bool = False) -> None:
     counted = header[92:96] == header[24:28] and pages > 0
     if len(header) < 100 or (counted and pages * page_size > size):
         raise error(
-            f"el espacio de trabajo {path} está truncado o dañado ({size:,} bytes de "
+            f"el espacio de trabajo {name} está truncado o dañado ({size:,} bytes de "
             f"{pages * page_size:,} esperados)".replace(",", " "),
             hint="restáurelo desde una copia, o indique otro --workspace/-w; " + keep,
         )
     if header[68:72] not in _GPKG_IDS:
         raise error(
-            f"el espacio de trabajo {path} es una base SQLite pero no un GeoPackage", hint=hint
+            f"el espacio de trabajo {name} es una base SQLite pero no un GeoPackage", hint=hint
         )
 
 
@@ -190,7 +191,7 @@ class Workspace:
             return
         key = (st.st_ino, st.st_size, st.st_mtime_ns)
         if key != self._checked:
-            check_workspace_file(path)
+            check_workspace_file(path, shown=self.path)
             self._checked = key
 
     # -- reading -------------------------------------------------------------------------------
@@ -451,7 +452,9 @@ class Workspace:
                 _encode_times(df), path, layer=layer, driver="GPKG", append=append and exists
             )
         except Exception as exc:
-            raise OutputError(f"no se puede escribir la capa {layer!r} en {path}: {exc}") from exc
+            raise OutputError(
+                f"no se puede escribir la capa {layer!r} del espacio de trabajo: {exc}"
+            ) from exc
 
     def write_layer(self, name: str, data: Any) -> None:
         """Write (replace) a layer: a GeoDataFrame, or a DataFrame as an attribute table."""
