@@ -107,10 +107,13 @@ def _check_free(paths: list[Path], overwrite: bool) -> None:
 
 
 def _csv_value(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the table as published: yes/no in words, text cells never formulas."""
+    from ..io.tables import neutralise_frame
+
     out = frame.copy()
     if "contiguo" in out.columns:
         out["contiguo"] = out["contiguo"].map({True: "sí", False: "no"})
-    return out
+    return neutralise_frame(out)
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, overwrite: bool) -> None:
@@ -127,8 +130,10 @@ def _cell(value: Any) -> Any:
             return None
         if math.isinf(value):
             return "∞" if value > 0 else "-∞"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    if isinstance(value, str):
+        from ..io.tables import neutralise_cell
+
+        return neutralise_cell(value)
     if hasattr(value, "item"):
         return _cell(value.item())
     return value

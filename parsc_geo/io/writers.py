@@ -37,9 +37,11 @@ def write_quarantine(
     overwrite
         Replace an existing file.
     """
+    from .tables import neutralise_frame
+
     target = Path(path)
     _check_target(target, overwrite)
-    text = quarantine.to_csv(index=False, lineterminator="\n")
+    text = neutralise_frame(quarantine).to_csv(index=False, lineterminator="\n")
     write_bytes_atomic(target, text.encode("utf-8-sig"), overwrite=overwrite)
     return target
 
@@ -83,7 +85,9 @@ def write_table(
         The file exists without ``overwrite``, its folder is missing, or the suffix is unknown.
     """
     from ..settings import SYNTHETIC_BANNER
+    from .tables import neutralise_frame
 
+    table = neutralise_frame(table)
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -112,12 +116,13 @@ def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic
 
     from .._xlsx import freeze_xlsx
     from ..settings import SYNTHETIC_BANNER
+    from .tables import neutralise_cell
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Ranking"
     if title:
-        ws.append([title])
+        ws.append([neutralise_cell(title)])
         ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
     if synthetic:
         ws.append([SYNTHETIC_BANNER])
