@@ -67,6 +67,7 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
     (object, string, categorical) columns each cell goes through :func:`neutralise_cell`.
     The index is dropped by every writer, so it is left as it is.
     """
+    import numpy as np
     import pandas as pd
 
     out = df.copy()
@@ -75,7 +76,9 @@ def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(object)
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            out.isetitem(position, series.map(neutralise_cell).to_numpy(dtype=object))
+            cells = np.empty(len(series), dtype=object)
+            cells[:] = [neutralise_cell(v) for v in series.tolist()]
+            out.isetitem(position, cells)
     out.columns = [neutralise_cell(c) for c in df.columns]
     return out
 
