@@ -118,7 +118,7 @@ def test_a_user_file_where_a_new_output_goes_stops_before_anything_moves(tmp_pat
     write_run(out, OLD)
     fill(out, {"b.csv": "del usuario"})
     before = tree(out)
-    with pytest.raises(OutputError, match="b.csv"):
+    with pytest.raises(OutputError, match=r"b\.csv"):
         write_run(out, NEW)
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
