@@ -174,3 +174,36 @@ def test_existing_output_needs_overwrite_and_bad_config_is_reported(small_inputs
     assert result.exit_code == 4
     assert "nope.csv no existe" in result.output and "density.kernel" in result.output
     assert "Traceback" not in result.output
+
+
+def test_overwrite_replaces_only_what_the_previous_run_wrote(small_inputs, tmp_path):
+    out = tmp_path / "out"
+    assert run(small_inputs / "run.toml", out).exit_code == 0
+    previous = set(digest(out))
+    # the analyst's own files, beside and inside parsc-geo's folders
+    (out / "mis_notas.txt").write_text("reunión del lunes", encoding="utf-8")
+    (out / "mapas" / "capa_propia.geojson").write_text("{}", encoding="utf-8")
+    # a file of the previous run that the new run does not write any more
+    (out / "prioridad" / "viejo.csv").write_text("x", encoding="utf-8")
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"].append("prioridad/viejo.csv")
+    (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+    result = run(small_inputs / "run.toml", out, "--overwrite")
+    assert result.exit_code == 0, result.output
+    now = set(digest(out))
+    assert now == previous | {"mis_notas.txt", "mapas/capa_propia.geojson"}
+    assert (out / "mis_notas.txt").read_text(encoding="utf-8") == "reunión del lunes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_demo_refuses_a_folder_that_is_not_a_parsc_geo_output(tmp_path):
+    folder = tmp_path / "documentos"
+    folder.mkdir()
+    (folder / "tesis.docx").write_bytes(b"meses de trabajo")
+    result = CliRunner().invoke(cli, ["demo", "-o", str(folder)])
+    assert result.exit_code == 5, result.output
+    assert "no es una salida de parsc-geo" in result.output
+    assert [p.name for p in folder.iterdir()] == ["tesis.docx"]
+    assert (folder / "tesis.docx").read_bytes() == b"meses de trabajo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documentos"]

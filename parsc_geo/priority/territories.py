@@ -668,6 +668,8 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
 
     level = result.level("provincia")
     totals = level.groupby("objetivo", sort=False)["n"].sum()
+    departments = level["departamento"].dropna().astype(str).unique()
+    department = departments[0] if len(departments) == 1 else ""
     prioritised = set(result.prioritised("provincia")["objetivo"])
     records = []
     for target, total in totals.items():
@@ -680,7 +682,7 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
                 {
                     "FENÓMENO": label,
                     "N/O": "",
-                    "DEPARTAMENTO": "",
+                    "DEPARTAMENTO": department,
                     "PROVINCIA": "",
                     "CLÚSTER": NO_COMPLAINTS,
                 }
