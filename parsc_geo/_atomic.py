@@ -190,21 +190,11 @@ def real_target(path: str | os.PathLike[str]) -> Path:
     return Path(os.path.realpath(path))
 
 
-def fsync_folder(folder: str | os.PathLike[str]) -> None:
-    """Flush a folder's entries to disk (so a rename survives a power cut), where possible."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+def fsync_path(path: str | os.PathLike[str]) -> None:
+    """Flush a file, or a folder's entries, to disk (so a rename survives a power cut).
 
-
-def _fsync_file(path: Path) -> None:
+    Best effort: where the system cannot (some file systems, Windows folders) nothing happens.
+    """
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -265,7 +255,7 @@ def atomic_path(path: str | os.PathLike[str], *, overwrite: bool = False) -> Ite
     try:
         yield tmp
         os.chmod(tmp, file_mode())
-        _fsync_file(tmp)
+        fsync_path(tmp)
         os.replace(tmp, target)
     except BaseException:
         for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
@@ -318,7 +308,7 @@ __all__ = [
     "atomic_path",
     "check_name",
     "file_mode",
-    "fsync_folder",
+    "fsync_path",
     "make_temp_dir",
     "owner_alive",
     "owner_tag",

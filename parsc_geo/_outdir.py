@@ -46,7 +46,7 @@ from typing import Any
 
 from ._atomic import (
     check_name,
-    fsync_folder,
+    fsync_path,
     make_temp_dir,
     owner_alive,
     owner_tag,
@@ -196,7 +196,7 @@ def _write_journal(swap: Path, journal: dict[str, Any]) -> None:
     write_text_atomic(
         swap / _JOURNAL, json.dumps(journal, ensure_ascii=False, indent=2), overwrite=True
     )
-    fsync_folder(swap)
+    fsync_path(swap)
 
 
 def _remove_empty_dirs(root: Path, dirs: list[str]) -> None:
@@ -216,7 +216,7 @@ def commit(staging: Path, output: Path, previous: dict[str, list[str]]) -> None:
     files, dirs = folder_contents(staging)
     if not output.exists():
         os.replace(staging, output)
-        fsync_folder(output.parent)
+        fsync_path(output.parent)
         return
     old_files = [
         f for f in previous["files"] if (output / f).is_file() or (output / f).is_symlink()
@@ -253,7 +253,7 @@ def commit(staging: Path, output: Path, previous: dict[str, list[str]]) -> None:
         for rel in files:
             _move(staging / rel, output / rel)
         _remove_empty_dirs(output, [d for d in previous["dirs"] if d not in set(dirs)])
-        fsync_folder(output)
+        fsync_path(output)
         journal["state"] = "done"
         _write_journal(swap, journal)
     except BaseException:
@@ -282,7 +282,7 @@ def _roll_back(swap: Path, journal: dict[str, Any]) -> None:
         if (saved / rel).exists() or (saved / rel).is_symlink():
             _move(saved / rel, output / rel)
     _remove_empty_dirs(output, _safe_relative(journal.get("new_dirs_created")))
-    fsync_folder(output)
+    fsync_path(output)
 
 
 def recover(output: Path) -> list[str]:

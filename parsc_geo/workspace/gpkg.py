@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from .._atomic import (
     check_name,
     file_mode,
-    fsync_folder,
+    fsync_path,
     real_target,
     remove_stale_temporaries,
     temp_name,
@@ -419,13 +419,9 @@ class Workspace:
                 if not tmp.exists():  # nothing was written
                     return
                 os.chmod(tmp, mode)
-                fd = os.open(tmp, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                fsync_path(tmp)
                 os.replace(tmp, real)
-                fsync_folder(real.parent)
+                fsync_path(real.parent)
                 self._checked = None
             except BaseException:
                 self._target = None
