@@ -36,6 +36,7 @@ import random
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -121,8 +122,13 @@ class Setup:
         return digest(self.ref_out)
 
 
-def prepare(root: Path, rows: int) -> Setup:
-    """Write the inputs, a previous workspace and output, and a reference of the new output."""
+def prepare(root: Path, rows: int, *, repeats: int = 1) -> Setup:
+    """Write the inputs, a previous workspace and output; time the uninterrupted commands.
+
+    With ``repeats`` > 1 the import is timed that many times and the reference run is made
+    (and timed) at once, and the median times are kept: on a shared machine one timing can be
+    far off, and the kill times are drawn from these durations.
+    """
     import pandas as pd
 
     from parsc_geo.datasets import sample_paths
@@ -139,21 +145,23 @@ def prepare(root: Path, rows: int) -> Setup:
     base_ws = root / "base.gpkg"
     _check(call("ingest", str(a_csv), "-w", str(base_ws), cwd=root))
     timed_ws = root / "timed.gpkg"
-    shutil.copyfile(base_ws, timed_ws)
-    t0 = time.perf_counter()
-    _check(call("ingest", str(b_csv), "-w", str(timed_ws), cwd=root))
-    ingest_s = time.perf_counter() - t0
+    ingest_times = []
+    for _ in range(max(1, repeats)):
+        shutil.copyfile(base_ws, timed_ws)
+        t0 = time.perf_counter()
+        _check(call("ingest", str(b_csv), "-w", str(timed_ws), cwd=root))
+        ingest_times.append(time.perf_counter() - t0)
     ws_after = workspace_state(timed_ws)
     timed_ws.unlink()
 
     base_out = root / "base_out"
     t0 = time.perf_counter()
     _check(call("run", str(run_a), "-o", str(base_out), cwd=root))
-    run_s = time.perf_counter() - t0  # the new run has as many rows: about as long
+    run_times = [time.perf_counter() - t0]  # the new run has as many rows: about as long
     for rel, text in USER_FILES.items():
         (base_out / rel).parent.mkdir(parents=True, exist_ok=True)
         (base_out / rel).write_text(text, encoding="utf-8")
-    return Setup(
+    setup = Setup(
         root,
         a_csv,
         b_csv,
@@ -163,9 +171,15 @@ def prepare(root: Path, rows: int) -> Setup:
         root / "ref_out",
         workspace_state(base_ws),
         ws_after,
-        ingest_s,
-        run_s,
+        statistics.median(ingest_times),
+        0.0,
     )
+    if repeats > 1:
+        t0 = time.perf_counter()
+        setup.reference()
+        run_times.append(time.perf_counter() - t0)
+    setup.run_s = statistics.median(run_times)
+    return setup
 
 
 def _check(proc: subprocess.CompletedProcess[str]) -> None:
@@ -288,6 +302,13 @@ def summary(setup: Setup, outcomes: list[Outcome]) -> str:
             f"{sum(bool(o.leftovers) for o in mine)} with leftovers, "
             f"{sum(not o.ok for o in mine)} failed"
         )
+    for kind, duration in (("ingest", setup.ingest_s), ("run", setup.run_s)):
+        fractions = sorted(o.delay_s / duration for o in outcomes if o.kind == kind)
+        if fractions:
+            lines.append(
+                f"{kind}: kill times {fractions[0]:.2f}–{fractions[-1]:.2f} of the uninterrupted "
+                f"duration (median {statistics.median(fractions):.2f})"
+            )
     for o in outcomes:
         if not o.ok:
             lines.append(f"  FAILED {o.kind} at {o.delay_s:.2f} s: {o.state}; left {o.leftovers}")
@@ -303,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args(argv)
     root = args.workdir or Path(tempfile.mkdtemp(prefix="parsc-kill-trials-"))
-    setup = prepare(root, args.rows)
+    setup = prepare(root, args.rows, repeats=3)
     outcomes = run_trials(setup, args.trials, args.seed)
     print(summary(setup, outcomes))
     print(json.dumps({"trials": len(outcomes), "failed": sum(not o.ok for o in outcomes)}))
