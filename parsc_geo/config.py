@@ -16,9 +16,11 @@ from ._errors import ConfigError
 from ._validate import ProblemCollector
 
 KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
-METHODS = ("kde", "dbscan", "hdbscan", "gistar")
+METHODS = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 RANK_BY = ("n", "harm", "density")
 PRIORITY_RULES = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
+#: Keys of [inputs] passed to the ingestion as they are (see parsc_geo.ingest.IngestOptions).
+INGEST_KEYS = ("input_crs", "timezone", "year", "undated", "header_row")
 
 
 @dataclass
@@ -30,6 +32,7 @@ class RunConfig:
     counts: list[Path] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)
     utm_zone: str | None = None
+    ingest: dict[str, Any] = field(default_factory=dict)
     title: str = "Mapa del delito — región Cajamarca"
     synthetic: bool = False
     kernel: str = "quartic"
@@ -125,7 +128,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
                 )
         return value
 
-    inputs = section("inputs", {"incidents", "sectors", "counts", "columns", "utm_zone"})
+    inputs = section(
+        "inputs", {"incidents", "sectors", "counts", "columns", "utm_zone", *INGEST_KEYS}
+    )
     density = section("density", {"kernel", "cell_size", "bandwidth"})
     hotspots = section("hotspots", {"methods", "rank_by"})
     priority = section("priority", {"rule", "bootstrap"})
@@ -144,6 +149,17 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
             f"se recibió {columns!r}"
         )
         columns = {}
+
+    ingest = {key: inputs[key] for key in INGEST_KEYS if key in inputs}
+    if ingest or "utm_zone" in inputs:
+        from .ingest.options import IngestOptions
+
+        try:
+            checked = IngestOptions(utm_zone=inputs.get("utm_zone"), **ingest)
+        except TypeError as exc:  # pragma: no cover - keys are filtered above
+            problems.add(str(exc))
+        else:
+            problems.extend(f"inputs.{p}" for p in checked.problems())
 
     kernel = density.get("kernel", "quartic")
     if kernel not in KERNELS:
@@ -220,6 +236,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         counts=counts,
         columns=dict(columns),
         utm_zone=inputs.get("utm_zone"),
+        ingest=ingest,
         title=str(data.get("title", RunConfig.title)),
         synthetic=bool(synthetic),
         kernel=kernel,

@@ -59,12 +59,15 @@ DAYS: Final[tuple[str, ...]] = (
 #: Reason code of a quarantined row → what it means (:data:`parsc_geo.ingest.REASONS`).
 REASONS: Final[dict[str, str]] = {
     "malformed_row": "fila mal formada",
+    "unbalanced_quote": "comilla sin cerrar",
     "missing_coordinates": "sin coordenadas",
     "unparseable_coordinates": "coordenadas ilegibles",
+    "projected_coordinates": "las coordenadas parecen proyectadas (no son grados)",
     "not_a_point": "geometría que no es un punto",
     "null_island": "coordenadas 0,0",
     "outside_study_area": "fuera del área de estudio",
     "missing_date": "sin fecha",
+    "missing_year": "fecha sin año",
     "unparseable_date": "fecha ilegible",
     "date_out_of_range": "fecha fuera de rango",
     "duplicate_id": "identificador duplicado",
@@ -73,18 +76,26 @@ REASONS: Final[dict[str, str]] = {
 #: Reason code → what the user can do about it.
 REASON_HINTS: Final[dict[str, str]] = {
     "malformed_row": "la fila tiene más campos que la cabecera: revise separadores y comillas",
+    "unbalanced_quote": 'una comilla (") abre un texto que no se cierra en su fila: quítela o '
+    "cierre el texto entre comillas; las filas siguientes se leyeron normalmente",
     "missing_coordinates": "complete la ubicación o geocodifique la dirección",
     "unparseable_coordinates": "use grados decimales (-7.1634) o UTM con zona (--columns "
     "easting=ESTE,northing=NORTE y utm_zone en la configuración)",
     "not_a_point": "convierta la geometría a un punto (p. ej. el centroide) antes de importar",
     "null_island": "0,0 es un valor de relleno: complete la ubicación real",
+    "projected_coordinates": "use --input-crs o --utm-zone (p. ej. --utm-zone 18S o "
+    "--input-crs EPSG:32718) para indicar su sistema",
     "outside_study_area": "revise el signo de las coordenadas o amplíe el área de estudio "
     "(study_area en la configuración)",
-    "missing_date": "complete la fecha del hecho",
+    "missing_date": "complete la fecha del hecho, o use --undated keep para aceptar la fila "
+    "sin fecha",
+    "missing_year": "indique el año con --year (p. ej. --year 2020), o use --undated keep "
+    "para aceptar la fila sin fecha",
     "unparseable_date": "use día/mes/año (05/03/2020) o año-mes-día (2020-03-05)",
-    "date_out_of_range": "revise el año (error de digitación) o ajuste min_date",
+    "date_out_of_range": "revise el año (error de digitación) o ajuste --min-date",
     "duplicate_id": "el mismo identificador ya apareció antes en esta importación",
-    "duplicate_place_time_type": "misma ubicación, hora y modalidad que una fila anterior",
+    "duplicate_place_time_type": "misma ubicación, hora y modalidad que otra fila, y sin "
+    "identificador propio que las distinga",
 }
 
 # -- methods and levels ------------------------------------------------------------------------

@@ -300,7 +300,9 @@ def _stage_ingest(state: RunState) -> str:
     config, out = state.config, state.out
     folder = out / "ingesta"
     folder.mkdir()
-    options = IngestOptions(columns=dict(config.columns), utm_zone=config.utm_zone or "17S")
+    options = IngestOptions.from_config(
+        {"columns": dict(config.columns), **config.ingest}, utm_zone=config.utm_zone
+    )
     ingested = ingest(config.incidents, options, sectors_path=config.sectors)
     state.ingested = ingested
     if ingested.sectors is not None and ingested.sector_check is not None:

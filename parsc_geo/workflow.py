@@ -254,12 +254,14 @@ def store(
         :meth:`parsc_geo.workspace.WorkspaceBackend.import_incidents`.
     """
     result = ingested.result
+    # the local clock of the stored times (the study area's time zone)
+    zone = {"timezone": result.report["parameters"]["timezone"]}
     summary = workspace.import_incidents(
         result.accepted,
         result.quarantine,
         sources=result.sources,
         sectors=ingested.sectors if ingested.sector_check is not None else None,
-        metadata=metadata,
+        metadata={**zone, **(metadata or {})},
     )
     return {"path": str(workspace.path), **summary}
 

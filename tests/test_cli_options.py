@@ -33,7 +33,11 @@ BAD_VALUES: dict[str, tuple[str, int, str]] = {
     "--period": ("2020-13", 2, "valor no válido para '--period': se esperaba AAAA, AAAA-MM"),
     "--input-crs": ("EPSG:99999", 2, "valor no válido para '--input-crs': sistema de referencia"),
     "--seed": ("-3", 2, "valor no válido para '--seed': se esperaba un número entero"),
-    "--utm-zone": ("20S", 2, "valor no válido para '--utm-zone': '20S' no es una opción"),
+    "--utm-zone": ("61S", 2, "valor no válido para '--utm-zone': se esperaba una zona UTM de 1"),
+    "--timezone": ("America/Cajamarca", 2, "valor no válido para '--timezone': zona horaria"),
+    "--year": ("20", 2, "valor no válido para '--year': se esperaba un año entre 1900 y 2199"),
+    "--undated": ("borrar", 2, "valor no válido para '--undated': 'borrar' no es una opción"),
+    "--header-row": ("0", 2, "valor no válido para '--header-row': se esperaba un número entero"),
     "--config": ("no_existe.toml", 3, "no_existe.toml: el archivo no existe"),
     "--incidents": ("no_existe.csv", 3, "no_existe.csv: el archivo no existe"),
 }

@@ -65,7 +65,7 @@ def test_every_reason_code(tmp_path):
         ok_row(6, FECHA="31/02/2020"),  # 7 unparseable date
         ok_row(7, FECHA="05/03/1923"),  # 8 out of range
         ok_row(8, ID="D0"),  # 9 duplicate id
-        ok_row(0, ID="X9"),  # 10 same place, time and type as row 1
+        ok_row(0, ID=""),  # 10 no id of its own; same place, time and type as row 1
     ]
     res = run(tmp_path, rows)
     assert reasons(res) == {

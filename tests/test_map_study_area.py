@@ -33,6 +33,8 @@ def test_map_of_incidents_outside_every_province_is_an_input_error(tmp_path):
             str(ws),
             "--study-area",
             str(tmp_path / "area.geojson"),
+            "--timezone",
+            "America/Bogota",
         ],
     )
     assert result.exit_code == 0, result.output

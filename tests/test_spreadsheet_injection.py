@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
-from parsc_geo.io.tables import FORMULA_STARTS, neutralise_cell, neutralise_frame
+from parsc_geo.io.tables import is_formula_like, neutralise_cell, neutralise_frame
 
 HYPERLINK = '=HYPERLINK("http://evil.example/x","clic")'
 HOSTILE_SUBSECTORS = [HYPERLINK, "-2+3+cmd|' /C calc'!A0", "\tTAB=1+1", "\r=1+1"]
@@ -31,8 +31,8 @@ HOSTILE_DESCRIPTION = "=cmd|' /C calc'!A0"
 
 
 def dangerous(value: object) -> bool:
-    """Whether a cell would be evaluated as a formula by a spreadsheet program."""
-    return isinstance(value, str) and neutralise_cell(value) != value
+    """Whether a CSV cell would be evaluated as a formula by a spreadsheet program."""
+    return isinstance(value, str) and is_formula_like(value)
 
 
 # -- the neutraliser --------------------------------------------------------------------------
@@ -157,26 +157,34 @@ def test_no_spreadsheet_of_a_hostile_run_holds_a_formula(hostile_run):
     ):
         assert expected in names, sorted(names)
     assert any(n.startswith("hotspots/") and n.endswith(".xlsx") for n in names)
-    neutralised = set()
+    in_csv, in_xlsx = set(), set()
     for path in files:
         if path.suffix == ".xlsx":
             book = load_workbook(path)  # formulas kept as formulas, not values
             for sheet in book.worksheets:
                 for row in sheet.iter_rows():
                     for cell in row:
+                        # XLSX: text is stored as text (never an <f> formula) and text a
+                        # spreadsheet would run carries Excel's quote prefix, so that editing
+                        # the cell does not turn it into a formula either
                         assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
-                        assert not dangerous(cell.value), (path.name, cell.coordinate)
-                        if isinstance(cell.value, str) and cell.value.startswith("'"):
-                            neutralised.add(cell.value)
+                        if dangerous(cell.value):
+                            assert cell.data_type == "s" and cell.quotePrefix, (
+                                path.name,
+                                cell.coordinate,
+                            )
+                            in_xlsx.add(cell.value)
         else:
             for value in csv_cells(path):
+                # CSV: the OWASP apostrophe in front of text a spreadsheet would run
                 assert not dangerous(value), (path.name, value)
                 if value.startswith("'"):
-                    neutralised.add(value)
-    # the hostile text did reach the tables, neutralised
+                    in_csv.add(value[1:])
+    # the hostile text did reach the tables, protected
     # (names are stripped of surrounding blanks when sectors are read: "\tTAB…" arrives harmless)
     for text in (HYPERLINK, HOSTILE_SECTOR, HOSTILE_COMISARIA, HOSTILE_SUBSECTORS[1]):
-        assert "'" + text in neutralised, text
+        assert text in in_csv, text
+        assert text in in_xlsx, text
 
 
 @pytest.mark.slow
@@ -199,25 +207,3 @@ def test_numbers_of_a_hostile_run_stay_numbers(hostile_run):
     assert (quarantine["source_row"].dtype.kind) in "iu"
     # the rejected value (latitude / longitude) is kept, neutralised
     assert quarantine["value"].astype(str).str.startswith("'" + HYPERLINK).any()
-
-
-def test_write_table_neutralises_csv_and_xlsx(tmp_path):
-    from parsc_geo.io.writers import write_table
-
-    table = pd.DataFrame({"Subsector": [HYPERLINK, "B"], "Incidentes": [-3, 4]})
-    csv_path = write_table(table, tmp_path / "t.csv", title="=titulo")
-    xlsx_path = write_table(table, tmp_path / "t.xlsx", title="=titulo")
-    assert csv_cells(csv_path) == ["Subsector", "Incidentes", "'" + HYPERLINK, "-3", "B", "4"]
-    sheet = load_workbook(xlsx_path).active
-    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
-    assert all(c.data_type != "f" for c in cells)
-    assert [c.value for c in cells] == [
-        "'=titulo",
-        "Subsector",
-        "Incidentes",
-        "'" + HYPERLINK,
-        -3,
-        "B",
-        4,
-    ]
-    assert all(not FORMULA_STARTS or not dangerous(c.value) for c in cells)

@@ -51,13 +51,15 @@ def test_import_is_idempotent_and_appends_only_new(tmp_path):
         sources=[{"source": "a.csv", "sha256": "s1", "rows_read": 5}],
     )
     assert r1["rows_new"] == 3 and r1["quarantine_added"] == 2
-    # the same file again (same checksum): nothing is added
+    # the same file again (same checksum): evaluated again, nothing is added, and its
+    # quarantine rows replace those of the first import instead of being added twice
     r2 = ws.import_incidents(
         incidents(["a", "b", "c"]),
         quarantine(),
         sources=[{"source": "a.csv", "sha256": "s1", "rows_read": 5}],
     )
-    assert r2["rows_new"] == 0 and r2["files_skipped"] == ["a.csv"]
+    assert r2["rows_new"] == 0 and r2["files_reimported"] == ["a.csv"]
+    assert r2["rows_already_present"] == 3 and r2["quarantine_replaced"] == 2
     assert len(ws.read_incidents()) == 3
     assert len(ws.read_quarantine()) == 2
     # a new month overlapping the previous export: only unseen ids are added
@@ -70,7 +72,7 @@ def test_import_is_idempotent_and_appends_only_new(tmp_path):
     got = ws.read_incidents()
     assert list(got["incident_id"]) == ["a", "b", "c", "d", "e"]
     assert len(ws.read_quarantine()) == 3
-    assert list(ws.imports()["source"]) == ["a.csv", "b.csv"]
+    assert list(ws.imports()["source"]) == ["a.csv", "a.csv", "b.csv"]
 
 
 def test_times_keep_their_zone_and_types(tmp_path):

@@ -1,9 +1,9 @@
-"""``parsc-geo hotspots``: find hotspots with kde, dbscan, hdbscan or gistar."""
+"""``parsc-geo hotspots``: find hotspots with kde, dbscan, hdbscan, gistar or auto."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,6 +30,9 @@ from .options import (
     workspace_option,
 )
 
+if TYPE_CHECKING:
+    import geopandas as gpd
+
 
 def method_options(method: str, values: dict[str, Any]) -> dict[str, Any]:
     """Return the keyword arguments of the ``hotspot_<method>`` function from CLI values."""
@@ -50,6 +53,8 @@ def method_options(method: str, values: dict[str, Any]) -> dict[str, Any]:
             "hull": values["hull"],
             "buffer": values["buffer"],
         }
+    elif method == "auto":
+        kwargs = {"coverage": values["coverage"], "cell_size": values["cell_size"]}
     elif method == "hdbscan":
         kwargs = {
             "min_cluster_size": values["min_cluster_size"],
@@ -80,6 +85,7 @@ Examples:
   parsc-geo hotspots --method kde --threshold p99 --bandwidth 400 -o out/
   parsc-geo hotspots --method dbscan --eps 150 --min-samples 8 -o out/
   parsc-geo hotspots incidentes.geojson --method hdbscan --fenomeno violencia_mujer -o out/
+  parsc-geo hotspots incidentes.geojson --method auto --coverage 1,5 -o out/
 """,
 )
 @input_argument
@@ -167,6 +173,13 @@ Examples:
     show_default=True,
     help="gistar: which cells to write.",
 )
+@click.option(
+    "--coverage",
+    default="1,5",
+    show_default=True,
+    help="auto: percentages of the study area to select, comma-separated; writes "
+    "seleccion_auto_<coverage>pct.geojson for each.",
+)
 @synthetic_option
 @overwrite_option
 @click.pass_context
@@ -213,6 +226,7 @@ def command(
         "fdr": not no_fdr,
         "quiet": is_quiet(ctx),
         "threshold": _threshold_value(options["threshold"]),
+        "coverage": _coverages(options["coverage"]) if method == "auto" else None,
     }
     hotspots = run_method(method, incidents, **method_options(method, values))
     hotspots.attrs.setdefault("parameters", {})
@@ -225,7 +239,21 @@ def command(
     except OSError as exc:
         raise OutputError(f"no se puede crear la carpeta {output}: {exc.strerror}") from exc
     write_hotspots(hotspots, target, overwrite=overwrite, synthetic=synthetic)
-    if len(hotspots):
+    if method == "auto":
+        _write_auto_selections(hotspots, output, overwrite=overwrite)
+    if len(hotspots) and method == "gistar":
+        params = hotspots.attrs["parameters"]
+        click.echo(
+            f"{num(params.get('n_hot_zones', 0))} zonas calientes de "
+            f"{num(params.get('n_hot_cells', 0))} celdas (gistar); {num(len(hotspots))} celdas "
+            f"escritas con {num(int(hotspots['n'].sum()))} incidentes → {target}"
+        )
+    elif len(hotspots) and method == "auto":
+        click.echo(
+            f"{num(len(hotspots))} celdas seleccionadas (auto) con "
+            f"{num(int(hotspots['n'].sum()))} incidentes → {target}"
+        )
+    elif len(hotspots):
         total = int(hotspots["n"].sum())
         click.echo(
             f"{num(len(hotspots))} hotspots ({method}) con {num(total)} incidentes → {target}"
@@ -243,3 +271,33 @@ def _threshold_value(text: str) -> str | float:
         return float(text)
     except ValueError:
         return text
+
+
+def _coverages(text: str) -> tuple[float, ...]:
+    """Turn ``--coverage 1,5`` (percent) into fractions."""
+    from .._errors import ConfigError
+
+    out = []
+    for item in (part.strip().removesuffix("%") for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(float(item) / 100.0)
+        except ValueError:
+            raise ConfigError(
+                f"--coverage: porcentaje no numérico {item!r}", hint="p. ej. --coverage 1,5"
+            ) from None
+    return tuple(out)
+
+
+def _write_auto_selections(hotspots: gpd.GeoDataFrame, output: Path, *, overwrite: bool) -> None:
+    """Write ``seleccion_auto_<coverage>pct.geojson`` (EPSG:4326, rank and score) per coverage."""
+    from .._atomic import write_text_atomic
+
+    selections = hotspots.attrs.get("parameters", {}).get("selections", {})
+    columns = ["hotspot_id", "cell_id", "rank", "score", "n", "area_km2", "geometry"]
+    for key, k in selections.items():
+        part = hotspots.loc[hotspots["rank"] <= k, columns].to_crs("EPSG:4326")
+        target = output / f"seleccion_auto_{key}pct.geojson"
+        write_text_atomic(target, part.to_json(drop_id=True) + "\n", overwrite=overwrite)
+        click.echo(f"Selección auto del {key} % del área: {num(len(part))} celdas → {target}")

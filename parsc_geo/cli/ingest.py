@@ -26,11 +26,15 @@ def build_options(
     *,
     columns: tuple[str, ...],
     config: Path | None,
-    utm_zone: str | None,
     study_area: str | None,
-    min_date: str | None,
+    **options: Any,
 ) -> IngestOptions:
-    """Combine the config file and command-line options (the command line wins)."""
+    """Combine the config file and command-line options (the command line wins).
+
+    ``options`` are the other options of :data:`parsc_geo.cli.options.ingest_options`
+    (``utm_zone``, ``input_crs``, ``min_date``, ``timezone``, ``year``, ``undated``,
+    ``header_row``), None when not given.
+    """
     from ..ingest import IngestOptions, read_config
     from ..io.columns import parse_column_mapping
 
@@ -41,10 +45,9 @@ def build_options(
     return IngestOptions.from_config(
         cfg,
         columns=parse_column_mapping(columns) or None,
-        utm_zone=utm_zone.upper() if utm_zone else None,
         study_area=area,
-        min_date=min_date,
         progress=not is_quiet(ctx),
+        **options,
     )
 
 
@@ -74,6 +77,28 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
     )
 
 
+def print_outcome(summary: dict[str, Any], report: dict[str, Any]) -> None:
+    """Print what happened to the rows of each file in the workspace (Spanish)."""
+    from ..labels_es import REASONS
+
+    reasons = {f["source"]: f["reasons"] for f in report["files"]}
+    for entry in summary.get("files", []):
+        name = entry["source"]
+        head = f"{name}{' (importado antes: evaluado de nuevo)' if entry['reimport'] else ''}"
+        why = ", ".join(f"{REASONS.get(r, r)} {n}" for r, n in reasons.get(name, {}).items())
+        again = " de nuevo" if entry["rows_quarantined_before"] else ""
+        click.echo(
+            f"{head}: {entry['rows_new']} aceptadas ahora (nuevas), "
+            f"{entry['rows_already_present']} ya presentes, "
+            f"{entry['rows_quarantined']} en cuarentena{again}" + (f" ({why})" if why else "")
+        )
+        if entry["rows_quarantined_before"]:
+            click.echo(
+                f"    de {entry['rows_quarantined_before']} filas en cuarentena antes, "
+                f"{entry['rows_now_accepted']} se aceptaron ahora"
+            )
+
+
 def _default_quarantine(report: Path | None) -> Path | None:
     if report is None:
         return None
@@ -86,6 +111,8 @@ Examples:
   parsc-geo ingest campo.csv mymaps.kml -w cajamarca.gpkg --report informe.json
   parsc-geo ingest datos.xlsx --columns lat=Y_WGS,lon=X_WGS,label=TIPO_DELITO
   parsc-geo ingest utm.csv --utm-zone 18S --sectors sectores.geojson
+  parsc-geo ingest extracto.csv --year 2020 --undated keep --header-row 3
+  parsc-geo ingest toronto.csv --study-area toronto.geojson --timezone America/Toronto
 """
 
 
@@ -118,50 +145,40 @@ def command(
     ctx: click.Context,
     files: tuple[Path, ...],
     workspace: Path | None,
-    columns: tuple[str, ...],
-    config: Path | None,
-    utm_zone: str | None,
-    study_area: str | None,
-    min_date: str | None,
     sectors_path: Path | None,
     report_path: Path | None,
     quarantine_path: Path | None,
     overwrite: bool,
+    **options: Any,
 ) -> None:
     """Validate incident FILES and import the accepted rows into the workspace.
 
     Every row is accepted or quarantined with a reason (rows read = accepted + quarantined).
     Accepted incidents are assigned to district, province, comisaría and, with a sector layer,
-    sector and subsector. Importing the same file again adds nothing; a new month adds only
-    new incidents. Column names are recognised in Spanish and English (LATITUD/LAT/Y,
-    LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …); use --columns or --config
-    when they are not.
+    sector and subsector. Importing a file again evaluates it again: rows accepted now are
+    added when new (rows quarantined before, e.g. with another study area, come in), its
+    quarantine replaces the earlier one, and the command says what happened to the rows of
+    each file; a new month adds only new incidents. Column names are recognised in Spanish
+    and English (LATITUD/LAT/Y, LONGITUD/LON/X, ESTE/NORTE, FECHA, HORA, MODALIDAD, DELITO …);
+    use --columns or --config when they are not.
     """
-    from .._atomic import check_name
     from .._errors import OutputError
-    from ..io.writers import write_quarantine, write_report
+    from ..io.writers import check_output_name, write_quarantine, write_report
     from ..workflow import ingest, store
     from ..workspace import Workspace
     from ..workspace.gpkg import check_workspace_file
 
     quiet = is_quiet(ctx)
-    opts = build_options(
-        ctx,
-        columns=columns,
-        config=config,
-        utm_zone=utm_zone,
-        study_area=study_area,
-        min_date=min_date,
-    )
+    opts = build_options(ctx, **options)
     q_target = quarantine_path or _default_quarantine(report_path)
     # every output is checked before the (possibly long) import, so that a bad name or an
     # existing report stops the command before the workspace changes
     for target in (report_path, q_target):
-        if target is not None and check_name(target).exists() and not overwrite:
+        if target is not None and check_output_name(target).exists() and not overwrite:
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
-    ws = Workspace(check_name(workspace_path(workspace)))
-    if ws.exists:
+    ws = Workspace(check_output_name(workspace_path(workspace)))
+    if ws.exists:  # a CSV, an empty or a truncated file: refused before the import, untouched
         check_workspace_file(ws.path, writing=True)
     ingested = ingest(files, opts, sectors_path=sectors_path, workspace=ws)
     if ingested.sectors is not None and ingested.sector_check is not None and not quiet:
@@ -182,11 +199,17 @@ def command(
     if report_path is not None:
         write_report(report, report_path, overwrite=overwrite)
     print_summary(ingested.result, quiet=quiet)
-    skipped = summary.get("files_skipped") or []
+    if not quiet:
+        print_outcome(summary, ingested.result.report)
+    again = summary.get("files_reimported") or []
     click.echo(
         f"Espacio de trabajo {ws.path}: {summary['rows_new']} incidentes nuevos, "
         f"{summary['rows_already_present']} ya presentes"
-        + (f"; archivos ya importados: {', '.join(skipped)}" if skipped else "")
+        + (
+            f"; archivos ya importados antes, evaluados de nuevo: {', '.join(again)}"
+            if again
+            else ""
+        )
     )
     if report_path is not None and not quiet:
         click.echo(f"Informe: {report_path}")

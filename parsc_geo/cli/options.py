@@ -33,7 +33,7 @@ KERNELS: tuple[str, ...] = ("quartic", "gaussian", "epanechnikov", "triangular",
 #: Bandwidth rules (:mod:`parsc_geo.bandwidth`).
 BANDWIDTH_RULES: tuple[str, ...] = ("silverman", "arcgis", "scott", "lcv", "likelihood_cv")
 #: Hotspot methods (:data:`parsc_geo.hotspots.METHODS`).
-HOTSPOT_METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar")
+HOTSPOT_METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 #: Fenómeno codes (:data:`parsc_geo.schema.FENOMENOS`).
 FENOMENOS: tuple[str, ...] = (
     "violencia_mujer",
@@ -230,10 +230,11 @@ def check_readable(path: Path) -> None:
 
     try:
         exists = path.exists()
-    except OSError as exc:  # e.g. a name longer than the file system allows
+    except OSError as exc:  # a name longer than the file system allows, a loop of links …
+        shown = str(path) if len(str(path)) <= 60 else str(path)[:57] + "…"
         raise InputDataError(
-            f"{str(path)[:80]}…: el archivo no existe ({exc.strerror})",
-            hint="revise la ruta y su escritura",
+            f"{shown}: no se puede usar como archivo ({exc.strerror})",
+            hint="revise la ruta y su escritura (cada nombre admite hasta 255 bytes)",
         ) from exc
     if not exists:
         raise InputDataError(f"{path}: el archivo no existe", hint="revise la ruta y su escritura")
@@ -270,6 +271,65 @@ class CRSText(click.ParamType):
                 param=param,
             ) from None
         return str(value)
+
+
+class UTMZone(click.ParamType):
+    """A UTM zone, 1 to 60, north or south (``17S``, ``18N``, ``32718``, ``EPSG:32618``)."""
+
+    name = "zona"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the zone as ``"18S"``/``"18N"``, or fail with a Spanish message."""
+        from ..io.coords import parse_zone, zone_name
+
+        parsed = parse_zone(value)
+        if parsed is None:
+            raise OptionError(
+                f"se esperaba una zona UTM de 1 a 60, N o S (p. ej. 17S, 18N o 32718); "
+                f"{_received(value)}",
+                ctx=ctx,
+                param=param,
+            )
+        return zone_name(*parsed)
+
+
+class TimeZone(click.ParamType):
+    """An IANA time zone (``America/Lima``, ``America/Toronto``)."""
+
+    name = "zona_horaria"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the name once the time-zone database knows it."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        text = str(value).strip()
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise OptionError(
+                f"zona horaria desconocida; {_received(value)} (p. ej. America/Lima)",
+                ctx=ctx,
+                param=param,
+            ) from None
+        return text
+
+
+class Year(click.ParamType):
+    """A year between 1900 and 2199."""
+
+    name = "año"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return the year as an int, or fail with a Spanish message."""
+        try:
+            year = int(str(value).strip())
+        except ValueError:
+            year = 0
+        if not 1900 <= year < 2200:
+            raise OptionError(
+                f"se esperaba un año entre 1900 y 2199; {_received(value)}", ctx=ctx, param=param
+            )
+        return year
 
 
 def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
@@ -494,9 +554,18 @@ ingest_options = _compose(
     click.option(
         "--utm-zone",
         "utm_zone",
-        type=Choice(["17S", "18S", "19S"]),
-        metavar="[17S|18S|19S]",
-        help="Zone of ESTE/NORTE columns without a zone column  [default: 17S].",
+        type=UTMZone(),
+        help="UTM zone of ESTE/NORTE columns without a zone column, and of projected values "
+        "in LATITUD/LONGITUD: 1 to 60, N or S (17S, 18N, 32718)  [default: the study area's "
+        "zone, 17S for Cajamarca].",
+    ),
+    click.option(
+        "--input-crs",
+        "input_crs",
+        type=CRSText(),
+        default=None,
+        help="CRS of the coordinate columns when they are not degrees (EPSG:32717 …)  "
+        "[default: degrees, or UTM/Web Mercator recognised from the values].",
     ),
     click.option(
         "--study-area",
@@ -510,6 +579,33 @@ ingest_options = _compose(
         "min_date",
         metavar="YYYY-MM-DD",
         help="Earliest plausible date; earlier ones are quarantined  [default: 2000-01-01].",
+    ),
+    click.option(
+        "--timezone",
+        "timezone",
+        type=TimeZone(),
+        help="Time zone of the times in the files (IANA name)  [default: America/Lima for a "
+        "study area in Peru; required elsewhere].",
+    ),
+    click.option(
+        "--year",
+        "year",
+        type=Year(),
+        help="Year of dates written with day and month only (05/03, 5 de marzo).",
+    ),
+    click.option(
+        "--undated",
+        "undated",
+        type=Choice(["quarantine", "keep"]),
+        help="Rows without a full date: quarantine them, or keep them with no date "
+        "[default: quarantine].",
+    ),
+    click.option(
+        "--header-row",
+        "header_row",
+        type=Count(1),
+        help="Row of the column names in CSV/XLSX files (1 = first)  [default: detected, "
+        "title rows above it skipped].",
     ),
 )
 

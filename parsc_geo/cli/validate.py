@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,6 +15,7 @@ Examples:
   parsc-geo validate mapa_delito.csv
   parsc-geo validate campo.csv mymaps.kml --report validacion.json
   parsc-geo validate utm.xlsx --utm-zone 17S --columns easting=ESTE_X,northing=NORTE_Y
+  parsc-geo validate export_excel.txt --header-row 4 --year 2020
 """
 
 
@@ -31,13 +33,9 @@ Examples:
 def command(
     ctx: click.Context,
     files: tuple[Path, ...],
-    columns: tuple[str, ...],
-    config: Path | None,
-    utm_zone: str | None,
-    study_area: str | None,
-    min_date: str | None,
     report_path: Path | None,
     overwrite: bool,
+    **options: Any,
 ) -> None:
     """Check incident FILES with the rules of 'ingest' and print (or write) the report.
 
@@ -45,16 +43,11 @@ def command(
     accept and quarantine, which columns were recognised and which crime labels are unknown.
     """
     from ..ingest import ingest_files
-    from ..io.writers import write_report
+    from ..io.writers import check_output_name, write_report
 
-    opts = build_options(
-        ctx,
-        columns=columns,
-        config=config,
-        utm_zone=utm_zone,
-        study_area=study_area,
-        min_date=min_date,
-    )
+    opts = build_options(ctx, **options)
+    if report_path is not None:
+        check_output_name(report_path)
     result = ingest_files(files, opts, assign=False)
     if report_path is not None:
         write_report(result.report, report_path, overwrite=overwrite)

@@ -15,7 +15,10 @@ Methods
     Density-based clusters of incidents (scikit-learn), outlined by concave or convex hulls.
 :func:`hotspot_gistar`
     Getis-Ord Gi* on a square or hexagonal grid, Benjamini–Hochberg FDR, hot and cold spots at
-    90/95/99 % confidence.
+    90/95/99 % confidence; contiguous hot cells form one zone (``zone_id``).
+:func:`hotspot_auto`
+    The cells ranked highest by the forecast that a backtest on the incidents' own history
+    chose (:mod:`parsc_geo.hotspots.auto`), at the requested coverages of the area.
 
 Minimum counts (after excluding station stacks; ``min_incidents`` overrides them)
 --------------------------------------------------------------------------------
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .auto import hotspot_auto
 from .clusters import hotspot_dbscan, hotspot_hdbscan
 from .gistar import hotspot_gistar
 from .kde import hotspot_kde
@@ -48,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "METHODS",
+    "hotspot_auto",
     "hotspot_dbscan",
     "hotspot_gistar",
     "hotspot_hdbscan",
@@ -55,7 +60,7 @@ __all__ = [
     "run_method",
 ]
 
-METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar")
+METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 
 
 def run_method(method: str, data: Any, **kwargs: Any) -> Any:
@@ -68,5 +73,6 @@ def run_method(method: str, data: Any, **kwargs: Any) -> Any:
         "dbscan": hotspot_dbscan,
         "hdbscan": hotspot_hdbscan,
         "gistar": hotspot_gistar,
+        "auto": hotspot_auto,
     }
     return functions[method](data, **kwargs)

@@ -41,7 +41,55 @@ EXTRAS: dict[str, str] = {
     "gi_p": "float64",
     "gi_p_fdr": "float64",
     "gi_class": "object",
+    "zone_id": "Int64",
 }
+
+
+def hot_zones(hot: np.ndarray, w: sp.spmatrix | sp.sparray, z: np.ndarray) -> np.ndarray:
+    """Return the zone number of every hot cell: contiguous hot cells share one zone.
+
+    Parameters
+    ----------
+    hot
+        Boolean per cell: significant hot cell.
+    w
+        Contiguity between cells (any non-zero entry joins two cells).
+    z
+        Gi* z-score per cell (orders the zones: the zone with the highest z is 1; ties by
+        the first cell in grid order).
+
+    Returns
+    -------
+    numpy.ndarray
+        Zone number per cell (int64), 0 for cells that are not hot.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> w = sp.csr_matrix(np.array([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]]))
+    >>> hot_zones(np.array([True, True, False, True]), w, np.array([2.0, 3.0, 0.0, 4.0])).tolist()
+    [2, 2, 0, 1]
+    """
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    hot = np.asarray(hot, dtype=bool)
+    out = np.zeros(hot.shape[0], dtype=np.int64)
+    idx = np.flatnonzero(hot)
+    if idx.size == 0:
+        return out
+    sub = sp.csr_matrix(w)[idx][:, idx]
+    _, labels = connected_components(sub, directed=False)
+    zs = np.where(np.isfinite(z[idx]), z[idx], -np.inf)
+    n_zones = int(labels.max()) + 1
+    best = np.full(n_zones, -np.inf)
+    np.maximum.at(best, labels, zs)
+    first = np.full(n_zones, idx.size, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(idx.size))
+    rank = np.empty(n_zones, dtype=np.int64)
+    rank[np.lexsort((first, -best))] = np.arange(1, n_zones + 1)
+    out[idx] = rank[labels]
+    return out
 
 
 def gi_star_z(y: np.ndarray, w: sp.spmatrix | sp.sparray) -> np.ndarray:
@@ -207,14 +255,18 @@ def hotspot_gistar(
     geopandas.GeoDataFrame
         :data:`parsc_geo.schema.HOTSPOT_COLUMNS` plus ``gi_z``, ``gi_p`` (two-sided, normal
         approximation), ``gi_p_fdr`` (BH-adjusted; equals ``gi_p`` when ``fdr`` is False) and
-        ``gi_class`` (see :func:`classify`, computed from ``gi_p_fdr``), one row per cell,
-        sorted by decreasing ``gi_z`` then north-to-south, west-to-east;
-        ``attrs["parameters"]`` records every choice.
+        ``gi_class`` (see :func:`classify`, computed from ``gi_p_fdr``) and ``zone_id`` (the
+        hot zone of a significant hot cell, see :func:`hot_zones`; null otherwise), one row
+        per cell, sorted by decreasing ``gi_z`` then north-to-south, west-to-east;
+        ``attrs["parameters"]`` records every choice, and ``n_hot_zones`` and
+        ``n_hot_cells``: a hotspot is a zone of contiguous hot cells, not a cell.
 
     Notes
     -----
     Getis & Ord (1992); Ord & Getis (1995); Benjamini & Hochberg (1995). The z-scores equal
-    PySAL esda ``G_Local(star=True, transform="B")`` on the same grid and weights.
+    PySAL esda ``G_Local(star=True, transform="B")`` on the same grid and weights. Hot cells
+    that share an edge or a corner (queen contiguity of the lattice, whatever the neighbourhood
+    of the statistic) belong to one zone.
     """
     import shapely
 
@@ -331,6 +383,9 @@ def hotspot_gistar(
     params["n_neighbours_mean"] = float(np.asarray(w.sum(axis=1)).mean())
     params["class_counts"] = {c: int((classes == c).sum()) for c in GI_CLASSES}
     significant = np.isfinite(p_used) & (p_used <= alpha)
+    zones = hot_zones(significant & (z > 0), contiguity_weights(grid), z)
+    params["n_hot_cells"] = int(np.count_nonzero(zones))
+    params["n_hot_zones"] = int(zones.max()) if zones.size else 0
     if output == "hot":
         selected = significant & (z > 0)
     elif output == "significant":
@@ -355,8 +410,10 @@ def hotspot_gistar(
             "gi_p": p[order],
             "gi_p_fdr": p_used[order],
             "gi_class": classes[order].astype(object),
+            "zone_id": pd.array(np.where(zones[order] > 0, zones[order], 0), dtype="Int64"),
         }
     )
+    extras.loc[zones[order] == 0, "zone_id"] = pd.NA
     out = describe(
         prepared,
         membership,
@@ -366,9 +423,9 @@ def hotspot_gistar(
         parameters=params,
     )
     announce(
-        f"Gi*: {num(params['class_counts']['caliente_99'] + params['class_counts']['caliente_95'])}"
-        f" celdas calientes al 95 % o más de {num(len(grid))}; {num(len(out))} filas devueltas"
-        f" ({output})",
+        f"Gi*: {num(params['n_hot_zones'])} zona(s) caliente(s) de {num(params['n_hot_cells'])}"
+        f" celda(s) contiguas (alfa {alpha:g}) de {num(len(grid))}; {num(len(out))} filas"
+        f" devueltas ({output})",
         quiet,
     )
     return out

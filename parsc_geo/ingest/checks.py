@@ -165,17 +165,36 @@ def duplicate_mask(
     occurred: pd.Series,
     time_known: np.ndarray,
     triple: pd.DataFrame,
+    *,
+    derived: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return masks of exact duplicates: same ``incident_id``; same place, time and type.
 
-    The first occurrence (in input order) is kept. Place is compared to 1e-6 degree (≈0.1 m).
-    The place-time-type test only applies where the time is known: two complaints of the same
-    type on the same block and day but without an hour may well be different events
-    (``formatos_datos_policiales.md`` §2.6).
+    Rules
+    -----
+    - Same ``incident_id``: every occurrence after the first (in input order) is a duplicate.
+    - Same place (to 1e-6 degree, ≈0.1 m), time and type (``delito_especifico`` and
+      ``modalidad``): only rows **without a source id** (``derived``: the id was made from the
+      row's content) can be such a duplicate. Rows with distinct ids from the source are
+      distinct records — a complaint with several victims is written once per victim, with
+      the same place, time and type — and are never merged. A row without a source id is a
+      duplicate when a row with a source id, or an earlier row without one, has the same
+      place, time and type.
+    - The place-time-type test only applies where the time is known: two complaints of the
+      same type on the same block and day but without an hour may well be different events
+      (``formatos_datos_policiales.md`` §2.6).
+
+    Parameters
+    ----------
+    derived
+        Per row, whether its id was derived from its content (no source id). None: every row
+        (the rule of files without an id column).
     """
     import numpy as np
     import pandas as pd
 
+    n = len(ids)
+    derived = np.ones(n, dtype=bool) if derived is None else np.asarray(derived, dtype=bool)
     dup_id = ids.duplicated(keep="first").to_numpy()
     key = pd.DataFrame(
         {
@@ -187,8 +206,16 @@ def duplicate_mask(
         }
     )
     eligible = time_known & np.isfinite(lon) & ~dup_id
-    dup_ptt = np.zeros(len(ids), dtype=bool)
+    dup_ptt = np.zeros(n, dtype=bool)
     if eligible.any():
-        sub = key[eligible]
-        dup_ptt[np.flatnonzero(eligible)] = sub.duplicated(keep="first").to_numpy()
+        rows = np.flatnonzero(eligible)
+        sub = key.iloc[rows].reset_index(drop=True)
+        group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
+        sourced = ~derived[rows]
+        has_sourced = np.zeros(int(group.max()) + 1, dtype=bool)
+        has_sourced[group[sourced]] = True
+        first_derived = ~pd.Series(group[~sourced]).duplicated(keep="first").to_numpy()
+        later = np.zeros(len(rows), dtype=bool)
+        later[np.flatnonzero(~sourced)[~first_derived]] = True
+        dup_ptt[rows] = ~sourced & (has_sourced[group] | later)
     return dup_id, dup_ptt

@@ -93,6 +93,7 @@ def ingest_files(
             hint="indique uno o más archivos de incidentes",
         )
     area = study_area(opts.study_area)
+    opts = opts.resolve(area)
     prepared = [prepare_file(p, opts, area) for p in path_list]
 
     frame = pd.concat([p.frame for p in prepared], ignore_index=True)
@@ -101,6 +102,7 @@ def ingest_files(
     reason = np.concatenate([p.reason for p in prepared])
     offsets = np.cumsum([0] + [len(p.frame) for p in prepared])
 
+    derived = np.concatenate([p.derived_id for p in prepared]).astype(bool)
     alive = reason == ""
     sub = frame[alive].reset_index(drop=True)
     dup_id, dup_ptt = duplicate_mask(
@@ -110,6 +112,7 @@ def ingest_files(
         sub["occurred_at"],
         sub["time_known"].to_numpy(dtype=bool),
         sub[["delito_especifico", "modalidad"]],
+        derived=derived[alive],
     )
     alive_idx = np.flatnonzero(alive)
     for mask, code in ((dup_id, "duplicate_id"), (dup_ptt, "duplicate_place_time_type")):

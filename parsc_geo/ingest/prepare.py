@@ -8,12 +8,12 @@ stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .._errors import InputDataError
 from .._fast import hex64
-from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -25,9 +25,19 @@ if TYPE_CHECKING:
     from ..io._table import RawTable
     from .options import IngestOptions
 
+logger = logging.getLogger(__name__)
+
 #: Flags set by the ingestion (bit order of the internal mask).
-FLAG_CODES: tuple[str, ...] = ("latlon_swapped", "utm_converted", "station_stack", "time_unparsed")
+FLAG_CODES: tuple[str, ...] = (
+    "latlon_swapped",
+    "utm_converted",
+    "station_stack",
+    "time_unparsed",
+    "undated",
+)
 FLAG_BITS = {code: 1 << i for i, code in enumerate(FLAG_CODES)}
+#: Outer KML folders tried as the crime type when the innermost one is not one.
+_FOLDER_LEVELS = 6
 
 
 @dataclass
@@ -44,6 +54,7 @@ class PreparedFile:
     value: np.ndarray
     columns: dict[str, str]
     warnings: list[str]
+    derived_id: np.ndarray
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -52,21 +63,38 @@ def _text(series: pd.Series) -> pd.Series:
     return clean_text(series)
 
 
-def _content_ids(df: pd.DataFrame) -> pd.Series:
-    """Stable id from a row's content (not its file name or position): ``h`` + 16 hex digits.
+def _content_ids(
+    df: pd.DataFrame, x: np.ndarray | None = None, y: np.ndarray | None = None
+) -> pd.Series:
+    """Identity of rows without a source id, from their content: ``h`` + 16 hex digits.
 
-    The cells are hashed as text, columns in sorted name order, with the pandas row hash
-    (SipHash-2-4 with a fixed key), so the same row gives the same id in every file and run.
+    What makes "the same incident" without an id: the same cells (every attribute, so the
+    place, time and type written in the row), the same point (``x``/``y``, the geometry of
+    formats that have one, to 1e-7) and the same order among identical rows of the file: the
+    second identical row of a file is a second incident (``h…-2``), as two complaints may be
+    written alike. The file name and the row's position are not part of it, so the same row
+    gives the same id in every file and run (a re-import, or a cumulative export, finds the
+    same ids). Cells are hashed as text, columns in sorted name order, with the pandas row
+    hash (SipHash-2-4 with a fixed key).
     """
+    import numpy as np
     import pandas as pd
 
     cols = sorted(df.columns, key=str)
-    if not cols:
-        return pd.Series([], dtype=object)
+    if not len(df):
+        return pd.Series([], dtype=object, index=df.index)
     text = df[cols].astype(str)
     text.columns = [str(c) for c in cols]
-    hashes = pd.util.hash_pandas_object(text, index=False, categorize=True)
-    return pd.Series("h" + hex64(hashes.to_numpy()), index=df.index, dtype=object)
+    if x is not None and y is not None:
+        text["\x00x"] = np.round(np.asarray(x, dtype=float), 7).astype(str)
+        text["\x00y"] = np.round(np.asarray(y, dtype=float), 7).astype(str)
+    hashes = pd.util.hash_pandas_object(text, index=False, categorize=True).to_numpy()
+    ids = pd.Series("h" + hex64(hashes), index=df.index, dtype=object)
+    order = pd.Series(hashes).groupby(hashes).cumcount().to_numpy()
+    later = order > 0
+    if later.any():
+        ids[later] = ids[later] + "-" + (order[later] + 1).astype(str)
+    return ids
 
 
 def _short_hash(df: pd.DataFrame) -> pd.Series:
@@ -81,10 +109,24 @@ def _pair_text(df: pd.DataFrame, a: str, b: str, mask: np.ndarray) -> np.ndarray
     return (sub[a].str.strip() + " / " + sub[b].str.strip()).to_numpy(dtype=object)
 
 
+@dataclass
+class _Coordinates:
+    """Coordinates of every row and how they were obtained."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    status: np.ndarray
+    field: np.ndarray
+    value: np.ndarray
+    utm: np.ndarray
+    #: placed by guessing the projection of values that were not degrees
+    guessed: np.ndarray
+
+
 def _coordinates(
     raw: RawTable, df: pd.DataFrame, cols: dict[str, str], opts: IngestOptions
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return lon, lat, status, field, value and utm flag arrays for every row."""
+) -> _Coordinates:
+    """Return the coordinates of every row, with a status where they are unusable."""
     import numpy as np
 
     from ..io.coords import (
@@ -102,56 +144,84 @@ def _coordinates(
     fld = np.full(n, "", dtype=object)
     val = np.full(n, "", dtype=object)
     utm_flag = np.zeros(n, dtype=bool)
+    guessed = np.zeros(n, dtype=bool)
     has_any = np.zeros(n, dtype=bool)
     sources = 0
 
-    def _place(mask: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    def _place(mask: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         take = mask & np.isnan(lon)
         lon[take], lat[take] = x[take], y[take]
+        return take
 
     def _by_kind(x: np.ndarray, y: np.ndarray, zone: np.ndarray, south: np.ndarray) -> None:
         kinds = classify_pairs(x, y)
         _place(kinds.degrees, x, y)
         if kinds.utm.any():
             ux, uy = utm_to_lonlat(x, y, zone, south)
-            _place(kinds.utm, ux, uy)
-            utm_flag[kinds.utm & np.isfinite(ux)] = True
+            taken = _place(kinds.utm & np.isfinite(ux), ux, uy)
+            utm_flag[taken] = True
+            guessed[taken] = True
         if kinds.utm_swapped.any():
             ux, uy = utm_to_lonlat(y, x, zone, south)
-            _place(kinds.utm_swapped, ux, uy)
-            utm_flag[kinds.utm_swapped & np.isfinite(ux)] = True
+            taken = _place(kinds.utm_swapped & np.isfinite(ux), ux, uy)
+            utm_flag[taken] = True
+            guessed[taken] = True
         if kinds.mercator.any():
             mx, my = to_lonlat(x, y, "EPSG:3857")
-            _place(kinds.mercator, mx, my)
+            guessed[_place(kinds.mercator, np.asarray(mx), np.asarray(my))] = True
+
+    def _projected(x: np.ndarray, y: np.ndarray, where: str, shown: np.ndarray) -> None:
+        """Numbers that are not degrees and could not be placed: projected coordinates."""
+        bad = np.isnan(lon) & np.isfinite(x) & np.isfinite(y) & (status == "")
+        status[bad] = "projected_coordinates"
+        fld[bad] = where
+        val[bad] = shown[bad]
 
     zone_col = df[cols["utm_zone"]] if "utm_zone" in cols else None
-    zone, south = parse_utm_zone(zone_col, opts.utm_zone, n)
+    zone, south = parse_utm_zone(zone_col, opts.utm_zone or "17S", n)
 
     if raw.geom_x is not None and raw.geom_y is not None:
         sources += 1
         gx, gy = raw.geom_x, raw.geom_y
         good = np.isfinite(gx) & np.isfinite(gy)
         has_any |= good
-        if raw.crs and good.any():
+        declared = raw.crs or opts.input_crs
+        if declared and good.any():
             from pyproj import CRS
 
-            crs = CRS.from_user_input(raw.crs)
+            crs = CRS.from_user_input(declared)
             if crs.is_geographic:
                 _by_kind(gx, gy, zone, south)
             else:
-                x, y = to_lonlat(gx, gy, raw.crs)
+                x, y = to_lonlat(gx, gy, declared)
                 _place(good, np.asarray(x), np.asarray(y))
         elif good.any():
             _by_kind(gx, gy, zone, south)
+        shown = np.char.add(np.char.add(gy.astype(str), " / "), gx.astype(str)).astype(object)
+        _projected(gx, gy, "geometry", shown)
     if "lat" in cols and "lon" in cols:
         sources += 1
         a, a_missing = parse_numbers(df[cols["lat"]])
         b, b_missing = parse_numbers(df[cols["lon"]])
         has_any |= ~(a_missing & b_missing)
-        _by_kind(b, a, zone, south)
+        where = f"{cols['lat']}/{cols['lon']}"
+        every = np.ones(n, dtype=bool)
+        if opts.input_crs is not None:
+            from pyproj import CRS
+
+            if CRS.from_user_input(opts.input_crs).is_geographic:
+                x, y = to_lonlat(b, a, opts.input_crs)
+                _place(np.isfinite(a) & np.isfinite(b), np.asarray(x), np.asarray(y))
+            else:
+                x, y = to_lonlat(b, a, opts.input_crs)
+                x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+                _place(np.isfinite(x) & np.isfinite(y), x, y)
+        else:
+            _by_kind(b, a, zone, south)
+        _projected(b, a, where, _pair_text(df, cols["lat"], cols["lon"], every))
         bad = np.isnan(lon) & ~(a_missing & b_missing) & (status == "")
         status[bad] = "unparseable_coordinates"
-        fld[bad] = f"{cols['lat']}/{cols['lon']}"
+        fld[bad] = where
         val[bad] = _pair_text(df, cols["lat"], cols["lon"], bad)
     if "easting" in cols and "northing" in cols:
         sources += 1
@@ -164,7 +234,7 @@ def _coordinates(
             ok = need & np.isfinite(ux) & (zone > 0)
             _place(ok, ux, uy)
             utm_flag |= ok
-        bad = np.isnan(lon) & ~(e_missing & n_missing)
+        bad = np.isnan(lon) & ~(e_missing & n_missing) & (status == "")
         status[bad] = "unparseable_coordinates"
         fld[bad] = f"{cols['easting']}/{cols['northing']}"
         val[bad] = _pair_text(df, cols["easting"], cols["northing"], bad)
@@ -177,8 +247,13 @@ def _coordinates(
             "(o easting=COL,northing=COL para UTM)",
         )
     if raw.geom_problem is not None:
-        not_point = np.isnan(lon) & (raw.geom_problem != "") & (raw.geom_problem != "empty")
-        status[not_point & (status == "")] = "not_a_point"
+        not_point = (
+            np.isnan(lon)
+            & (raw.geom_problem != "")
+            & (raw.geom_problem != "empty")
+            & (status == "")
+        )
+        status[not_point] = "not_a_point"
         fld[not_point] = "geometry"
         val[not_point] = raw.geom_problem[not_point]
     missing = np.isnan(lon) & ~has_any & (status == "")
@@ -191,7 +266,7 @@ def _coordinates(
     status[zero] = "null_island"
     fld[zero] = "coordenadas"
     val[zero] = "0 / 0"
-    return lon, lat, status, fld, val, utm_flag
+    return _Coordinates(lon, lat, status, fld, val, utm_flag, guessed)
 
 
 def _join_parts(parts: list[pd.Series]) -> pd.Series:
@@ -232,7 +307,8 @@ def _labels(
             # outer folders ("HURTOS / Marzo"): tried after the innermost one
             levels = _text(df["FOLDER_PATH"]).str.split(" / ")
             depth = int(levels.map(len).max()) if len(levels) else 0
-            for k in range(2, depth + 1):
+            # the few folders around a placemark name its type; deeper ones are a layout
+            for k in range(2, min(depth, _FOLDER_LEVELS) + 1):
                 fallbacks.append(levels.map(lambda v, k=k: v[-k] if len(v) >= k else ""))
     parts = [s for s in (get.get("generico"), esp, get.get("modalidad"), label) if s is not None]
 
@@ -280,22 +356,51 @@ def _labels(
     return result, label_raw.astype(str).reset_index(drop=True), warnings
 
 
+def _reader_warnings(raw: RawTable) -> list[str]:
+    """Return what the reader decided or skipped, in words for the report."""
+    info = raw.info
+    warnings = [str(w) for w in info.get("warnings", [])]
+    if info.get("header_detected"):
+        row = int(info["header_row"])
+        warnings.append(
+            f"fila de encabezados detectada en la línea {row}: las {row - 1} línea(s) de arriba "
+            "son títulos y no se leen como datos (use --header-row para indicar otra)"
+        )
+    lines = info.get("encoding_fallback_lines") or []
+    if lines:
+        shown = ", ".join(str(i) for i in lines[:10]) + (" …" if len(lines) > 10 else "")
+        warnings.append(
+            f"{len(lines)} línea(s) no eran UTF-8 válido y se leyeron como "
+            f"{info.get('encoding_fallback', 'cp1252')} (líneas {shown})"
+        )
+    if raw.kind in ("csv", "xlsx") and not len(raw.data):
+        warnings.append("el archivo no tiene filas de datos, solo encabezados")
+    return warnings
+
+
 def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> PreparedFile:
-    """Read one file and apply every per-row check."""
+    """Read one file and apply every per-row check.
+
+    ``opts`` should be resolved (:meth:`IngestOptions.resolve`), so that the UTM zone and the
+    time zone are set; unresolved options use 17S and America/Lima.
+    """
     import numpy as np
     import pandas as pd
 
     from ..io.columns import recognise_columns
     from ..io.dates import parse_occurrence
     from ..io.readers import read_incident_file
+    from ..settings import TIMEZONE
     from .checks import inside
 
+    tz = opts.timezone or TIMEZONE
     raw = read_incident_file(
         path,
         encoding=opts.encoding,
         delimiter=opts.delimiter,
         sheet=opts.sheet,
         layer=opts.layer,
+        header_row=opts.header_row,
         progress=opts.progress,
     )
     df = raw.data.reset_index(drop=True)
@@ -304,18 +409,38 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
     kml_when = raw.kind == "kml" and "datetime" not in cols and "KML_WHEN" in df.columns
     if kml_when and _text(df["KML_WHEN"]).ne("").any():
         cols["datetime"] = "KML_WHEN"
-    warnings: list[str] = []
+    warnings: list[str] = _reader_warnings(raw)
     reason = np.full(n, "", dtype=object)
     fld = np.full(n, "", dtype=object)
     val = np.full(n, "", dtype=object)
-    if raw.malformed is not None:
+    if raw.problem is not None:
+        bad_rows = raw.problem != ""
+        reason[bad_rows] = raw.problem[bad_rows]
+        lines = raw.line if raw.line is not None else raw.source_row
+        fld[bad_rows] = [f"línea {k}" for k in lines[bad_rows].tolist()]
+        shown = raw.problem_text if raw.problem_text is not None else np.full(n, "", object)
+        val[bad_rows] = shown[bad_rows]
+    elif raw.malformed is not None:
         reason[raw.malformed] = "malformed_row"
         fld[raw.malformed] = "fila"
         val[raw.malformed] = _text(df[df.columns[-1]]).to_numpy()[raw.malformed]
 
-    lon, lat, cstatus, cfield, cvalue, utm_flag = _coordinates(raw, df, cols, opts)
-    take = (reason == "") & (cstatus != "")
-    reason[take], fld[take], val[take] = cstatus[take], cfield[take], cvalue[take]
+    coords = _coordinates(raw, df, cols, opts)
+    lon, lat, utm_flag = coords.lon, coords.lat, coords.utm
+    if "utm_zone" in opts.auto and utm_flag.any() and "utm_zone" not in cols:
+        logger.info(
+            "%s: %s fila(s) en UTM sin zona se leyeron en la zona %s, la del área de estudio "
+            "(use --utm-zone para otra)",
+            raw.source,
+            int(utm_flag.sum()),
+            opts.utm_zone,
+        )
+        warnings.append(
+            f"{int(utm_flag.sum())} fila(s) en UTM sin zona se leyeron en la zona "
+            f"{opts.utm_zone}, la del área de estudio (use --utm-zone para otra)"
+        )
+    take = (reason == "") & (coords.status != "")
+    reason[take], fld[take], val[take] = coords.status[take], coords.field[take], coords.value[take]
 
     swapped = np.zeros(n, dtype=bool)
     check = (reason == "") & np.isfinite(lon)
@@ -328,12 +453,24 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
         swapped = out & alt
         lon[swapped], lat[swapped] = lat[swapped].copy(), lon[swapped].copy()
         far = out & ~alt
+        # values that were not degrees and land outside: a wrong guess of their projection
+        projected = far & coords.guessed
+        far &= ~projected
         reason[far] = "outside_study_area"
         fld[far] = "coordenadas"
         val[far] = np.char.add(
             np.char.add(np.round(lat[far], 6).astype(str), " / "), np.round(lon[far], 6).astype(str)
         )
+        if projected.any():
+            reason[projected] = "projected_coordinates"
+            fld[projected] = coords.field[projected]
+            fld[projected & (fld == "")] = "coordenadas"
+            if "lat" in cols and "lon" in cols:
+                val[projected] = _pair_text(df, cols["lat"], cols["lon"], projected)
+            else:
+                val[projected] = "coordenadas de la geometría"
 
+    undated = np.zeros(n, dtype=bool)
     date_cols = {k: df[cols[k]] for k in ("date", "time", "datetime") if k in cols}
     if "date" in date_cols or "datetime" in date_cols:
         times = parse_occurrence(
@@ -341,41 +478,58 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
             time=date_cols.get("time"),
             datetime_=date_cols.get("datetime"),
             n=n,
+            tz=tz,
+            year=opts.year,
         )
         occurred = times.occurred_at
         time_known = times.time_known
         time_unparsed = times.time_unparsed
+        status = times.status
+        if opts.undated == "keep":
+            undated = (status == "missing_date") | (status == "missing_year")
+            status = np.where(undated, "", status)
         dfield = cols.get("datetime") or cols.get("date", "")
         if "date" in cols and "datetime" in cols:
             dfield = f"{cols['datetime']}/{cols['date']}"
-        bad = (reason == "") & (times.status != "")
-        reason[bad] = times.status[bad]
+        bad = (reason == "") & (status != "")
+        reason[bad] = status[bad]
         fld[bad] = dfield
         if bad.any():
             src = date_cols.get("datetime", date_cols.get("date"))
             assert src is not None
-            shown = _text(src.reset_index(drop=True))
+            shown_dates = _text(src.reset_index(drop=True))
             if "date" in date_cols and "datetime" in date_cols:
-                shown = shown.where(shown.ne(""), _text(date_cols["date"].reset_index(drop=True)))
-            val[bad] = shown.to_numpy()[bad]
-        lo = pd.Timestamp(opts.min_date).tz_localize(TIMEZONE)
-        hi = pd.Timestamp.now(tz=TIMEZONE) + pd.Timedelta(days=1)
+                shown_dates = shown_dates.where(
+                    shown_dates.ne(""), _text(date_cols["date"].reset_index(drop=True))
+                )
+            val[bad] = shown_dates.to_numpy()[bad]
+        lo = pd.Timestamp(opts.min_date).tz_localize(tz)
+        hi = pd.Timestamp.now(tz=tz) + pd.Timedelta(days=1)
         valid = occurred.notna().to_numpy()
         out_range = (reason == "") & valid & ((occurred < lo) | (occurred > hi)).to_numpy()
         reason[out_range] = "date_out_of_range"
         fld[out_range] = dfield
         val[out_range] = occurred[out_range].dt.strftime("%Y-%m-%d %H:%M").to_numpy()
+        undated &= reason == ""
+        if undated.any():
+            warnings.append(
+                f"{int(undated.sum())} fila(s) sin fecha completa se aceptaron sin fecha "
+                "(--undated keep): no entran en los análisis por periodo"
+            )
     else:
         warnings.append(
             "no se encontró columna de fecha: occurred_at queda vacío (sin análisis temporales)"
         )
-        occurred = pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype=f"datetime64[ns, {TIMEZONE}]")
+        occurred = pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype=f"datetime64[ns, {tz}]")
         time_known = np.zeros(n, dtype=bool)
         time_unparsed = np.zeros(n, dtype=bool)
 
     labels, label_raw, label_warnings = _labels(df, cols, raw, opts)
     warnings.extend(label_warnings)
 
+    gx = raw.geom_x if raw.geom_x is not None else None
+    gy = raw.geom_y if raw.geom_y is not None else None
+    derived = np.ones(n, dtype=bool)
     if "incident_id" in cols:
         ids = _text(df[cols["incident_id"]])
         from ..io.columns import fold_name
@@ -384,16 +538,21 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
             extra = [cols[k] for k in ("especifico", "modalidad") if k in cols]
             if extra:
                 ids = ids + "-" + _short_hash(df[extra])
-        empty_ids = ids.eq("").to_numpy()
-        if empty_ids.any():
-            ids[empty_ids] = _content_ids(df[empty_ids]).to_numpy()
+        derived = ids.eq("").to_numpy()
+        if derived.any():
+            ids[derived] = _content_ids(
+                df[derived],
+                None if gx is None else gx[derived],
+                None if gy is None else gy[derived],
+            ).to_numpy()
     else:
-        ids = _content_ids(df)
+        ids = _content_ids(df, gx, gy)
 
     flag_bits = (
         swapped.astype(np.int64) * FLAG_BITS["latlon_swapped"]
         | utm_flag.astype(np.int64) * FLAG_BITS["utm_converted"]
         | time_unparsed.astype(np.int64) * FLAG_BITS["time_unparsed"]
+        | undated.astype(np.int64) * FLAG_BITS["undated"]
     )
     at_station = np.zeros(n, dtype=bool)
     if "observacion" in cols:
@@ -432,9 +591,10 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
             "source_row": raw.source_row,
             "flags": flag_bits,
             "at_station": at_station,
-        }
+        },
+        index=pd.RangeIndex(n),
     )
-    return PreparedFile(raw, path, frame, lon, lat, reason, fld, val, cols, warnings)
+    return PreparedFile(raw, path, frame, lon, lat, reason, fld, val, cols, warnings, derived)
 
 
 def _join_nonempty(a: pd.Series, b: pd.Series) -> np.ndarray:

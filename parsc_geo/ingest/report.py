@@ -20,12 +20,15 @@ if TYPE_CHECKING:
 #: Reason codes in the order they are checked.
 REASONS: tuple[str, ...] = (
     "malformed_row",
+    "unbalanced_quote",
     "missing_coordinates",
     "unparseable_coordinates",
+    "projected_coordinates",
     "not_a_point",
     "null_island",
     "outside_study_area",
     "missing_date",
+    "missing_year",
     "unparseable_date",
     "date_out_of_range",
     "duplicate_id",
@@ -36,16 +39,23 @@ FIX_FLAGS: tuple[str, ...] = ("latlon_swapped",)
 
 
 def _messages(
-    source: str, rows: np.ndarray, reason: np.ndarray, fld: np.ndarray, val: np.ndarray
+    source: str,
+    rows: np.ndarray,
+    reason: np.ndarray,
+    fld: np.ndarray,
+    val: np.ndarray,
+    lines: np.ndarray | None = None,
 ) -> list[str]:
     out = []
-    for row, r, f, v in zip(
-        rows.tolist(), reason.tolist(), fld.tolist(), val.tolist(), strict=True
+    line_list = lines.tolist() if lines is not None else [None] * len(rows)
+    for row, line, r, f, v in zip(
+        rows.tolist(), line_list, reason.tolist(), fld.tolist(), val.tolist(), strict=True
     ):
         shown = str(v)
         shown = shown if len(shown) <= 80 else shown[:77] + "…"
+        where = f"fila {row}" if line is None or line == row + 1 else f"fila {row} (línea {line})"
         out.append(
-            f"{source}, fila {row}, campo {f or '—'}: se recibió {shown!r}; {REASON_LABELS[r]}. "
+            f"{source}, {where}, campo {f or '—'}: se recibió {shown!r}; {REASON_LABELS[r]}. "
             f"Sugerencia: {REASON_HINTS[r]}."
         )
     return out
@@ -69,7 +79,12 @@ def quarantine_frame(prep: PreparedFile, mask: np.ndarray) -> pd.DataFrame:
             "field": prep.field[mask].astype(str),
             "value": prep.value[mask].astype(str),
             "message": _messages(
-                prep.raw.source, rows, prep.reason[mask], prep.field[mask], prep.value[mask]
+                prep.raw.source,
+                rows,
+                prep.reason[mask],
+                prep.field[mask],
+                prep.value[mask],
+                None if prep.raw.line is None else prep.raw.line[mask],
             ),
             "raw": lines if len(lines) == int(mask.sum()) else [""] * int(mask.sum()),
         }

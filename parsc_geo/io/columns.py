@@ -244,3 +244,9 @@ def recognise_columns(
                 used.add(actual)
                 break
     return found
+
+
+def known_column_count(cells: Iterable[object]) -> int:
+    """Return how many canonical fields the cells of a row name (to find a header row)."""
+    names = ["" if c is None or c != c else str(c).strip().lstrip("\ufeff") for c in cells]
+    return len(recognise_columns([n for n in names if n]))

@@ -6,9 +6,12 @@ looked at one by one (degree-minute-second notation is rare).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from .._text import strip_accents
 
 if TYPE_CHECKING:
     import numpy as np
@@ -21,7 +24,9 @@ _DMS = re.compile(
     r"(?:(\d{1,2}(?:[.,]\d+)?)\s*(?:\"|″|''|s)?\s*)?([NSEWO])?\s*$",
     re.IGNORECASE,
 )
-_ZONE = re.compile(r"^\s*(\d{1,2})\s*([A-Za-z])?\s*$")
+_ZONE = re.compile(r"(\d{1,2})\s*([A-Z]|SUR|NORTE|SOUTH|NORTH|)")
+_EPSG_UTM = re.compile(r"(?:EPSG\s*:\s*)?(32[67])(\d{2})")
+_UTM_WORDS = re.compile(r"^(?:WGS\s*-?\s*84\s*/?\s*)?(?:UTM)?\s*(?:ZONE|ZONA|HUSO)?\s*")
 
 
 def _dms_to_decimal(text: str) -> float:
@@ -69,6 +74,8 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     import numpy as np
     import pandas as pd
 
+    if not len(values):
+        return np.empty(0), np.empty(0, dtype=bool)
     if pd.api.types.is_numeric_dtype(values.dtype):
         arr = np.array(values.to_numpy(dtype=float, na_value=np.nan), dtype=float)
         return arr, np.isnan(arr)
@@ -101,29 +108,66 @@ def parse_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return arr, missing
 
 
+def parse_zone(text: object) -> tuple[int, bool] | None:
+    """Read a UTM zone written in any of the usual ways; None when it is not one.
+
+    Accepted: ``17S``, ``18 s``, ``18N``, ``17`` (south: Peru), a latitude band letter
+    (``17M``: bands C–M are south, N–X north; ``S`` is read as *sur*, the Peruvian usage),
+    ``18 sur``/``18 norte``, ``UTM 18S``, ``WGS 84 / UTM zone 18S`` and EPSG codes of WGS 84 UTM
+    zones (``32718``, ``EPSG:32618``). Zones run from 1 to 60.
+    """
+    t = strip_accents(str(text)).upper().strip()
+    if t.endswith(".0"):
+        t = t[:-2]
+    epsg = _EPSG_UTM.fullmatch(t)
+    if epsg:
+        zone = int(epsg.group(2))
+        return (zone, epsg.group(1) == "327") if 1 <= zone <= 60 else None
+    t = _UTM_WORDS.sub("", t).strip()
+    m = _ZONE.fullmatch(t)
+    if not m:
+        return None
+    zone = int(m.group(1))
+    if not 1 <= zone <= 60:
+        return None
+    letter = m.group(2).strip()
+    if letter in ("", "S", "SUR", "SOUTH"):
+        return zone, True
+    if letter in ("N", "NORTE", "NORTH"):
+        return zone, False
+    if len(letter) == 1 and letter not in "IO" and "C" <= letter <= "X":
+        return zone, letter <= "M"
+    return None
+
+
+def zone_name(zone: int, south: bool) -> str:
+    """Return ``"17S"``/``"18N"`` for a zone and hemisphere."""
+    return f"{zone}{'S' if south else 'N'}"
+
+
+def zone_of_lonlat(lon: float, lat: float) -> str:
+    """Return the UTM zone (``"17S"``) of a point in longitude/latitude."""
+    zone = min(max(math.floor((lon + 180) / 6) + 1, 1), 60)
+    return zone_name(zone, lat < 0)
+
+
 def parse_utm_zone(values: pd.Series | None, default: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the UTM zone number and a south-hemisphere flag per row.
 
-    ``"17S"``, ``"17 S"``, ``"17"``, ``"17M"`` (latitude band letters C–M are south) are
-    accepted; empty cells take ``default``. Unreadable zones give zone 0.
+    Cells are read by :func:`parse_zone`; empty cells take ``default``. Unreadable zones give
+    zone 0.
     """
     import numpy as np
 
     def one(text: str) -> tuple[int, bool]:
-        m = _ZONE.match(text)
-        if not m:
-            return 0, True
-        zone = int(m.group(1))
-        letter = (m.group(2) or "S").upper()
-        south = letter == "S" or "C" <= letter <= "M"
-        return (zone if 1 <= zone <= 60 else 0), south
+        return parse_zone(text) or (0, True)
 
     dz, ds = one(default)
     if values is None:
         return np.full(n, dz, dtype=np.int64), np.full(n, ds)
     text = values.astype(str).str.strip()
     text = text.where(text.ne("") & text.ne("nan"), default)
-    uniq = {u: one(str(u).replace(".0", "")) for u in text.unique()}
+    uniq = {u: one(str(u)) for u in text.unique()}
     zone = text.map(lambda u: uniq[u][0]).to_numpy(dtype=np.int64)
     south = text.map(lambda u: uniq[u][1]).to_numpy(dtype=bool)
     return zone, south

@@ -5,12 +5,21 @@ Rules
 - Dates are read day first (``05/03/2020`` is 5 March), as Peruvian records write them; ISO
   ``2020-03-05`` and Spanish month names (``5 de marzo de 2020``, ``05-mar-2020``) also work.
 - Naive times are local (America/Lima, UTC−5, no daylight saving since 1994); epoch
-  milliseconds (SIDPOL/ArcGIS) and ISO strings with ``Z``/offset are UTC and converted.
+  milliseconds (SIDPOL/ArcGIS) and ISO strings with ``Z``/offset (also ``2017/02/28
+  05:00:00+00`` as databases export them) are UTC and converted.
 - A date without a time is never given one: ``time_known`` is False and the time is local
   midnight. A combined date-time exactly at local 00:00:00 is also taken as "time unknown",
   the way SIDPOL stamps records without an hour (see ``formatos_datos_policiales.md`` §2.4).
 - An hour column (``HORA``) gives the time: ``20:30``, ``20:30:00``, ``8:30 pm``, ``20h30``,
   ``2030``, Excel fractions of a day and ``time`` objects are accepted.
+- Times are local to the study area's time zone (``tz``; America/Lima unless told otherwise).
+  A local time that does not exist (the hour skipped when clocks go forward) is moved forward;
+  one that happens twice (clocks go back) is taken at its first occurrence.
+- A day and month without a year (``05/03``, ``5 de marzo``, ``05-mar``) takes ``year`` when it
+  is given, and is ``missing_year`` otherwise.
+- A date before :data:`EARLIEST` or from :data:`LATEST` on (``05/03/3020``, ``05/03/0202``, a
+  13-digit number beyond 2200 read as epoch milliseconds) is ``date_out_of_range``: a typing
+  error of that row, never an error of the whole file.
 """
 
 from __future__ import annotations
@@ -58,6 +67,20 @@ _HOUR_RE = (
     r"(?:hrs?\.?|horas|h)?\s*(?P<ampm>[aApP])?\.?\s*(?:[mM]\.?)?\s*$"
 )
 _EXCEL_EPOCH = "1899-12-30"
+#: Earliest and latest occurrence dates read as dates at all; outside them a date is a typo.
+EARLIEST = "1900-01-01"
+LATEST = "2200-01-01"
+#: Epoch milliseconds of :data:`EARLIEST` and :data:`LATEST`.
+_EPOCH_MS_LATEST = 7_258_118_400_000
+_NO_YEAR_RE = re.compile(
+    r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*$"
+)
+_NO_YEAR_MONTH_RE = re.compile(
+    r"^\s*(\d{1,2})\s*(?:de\s+|[-/ ])\s*([A-Za-zÁÉÍÓÚáéíóú]+)\.?\s*$", re.IGNORECASE
+)
+#: Per-value outcomes of a date column besides "read" and "unreadable".
+MISSING_YEAR = "missing_year"
+OUT_OF_RANGE = "date_out_of_range"
 
 
 @dataclass
@@ -71,7 +94,8 @@ class ParsedTimes:
     time_known
         True where a time of day was given.
     status
-        ``""`` (ok), ``"missing_date"`` or ``"unparseable_date"`` per row.
+        ``""`` (ok), ``"missing_date"``, ``"unparseable_date"``, ``"missing_year"`` (day and
+        month only, no ``year`` given) or ``"date_out_of_range"`` (outside 1900–2199) per row.
     time_unparsed
         True where an hour cell was present but could not be read (the date is kept).
     """
@@ -89,26 +113,76 @@ def _is_empty(values: pd.Series) -> np.ndarray:
     ).to_numpy()
 
 
-def _parse_datetime_core(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
-    """Parse one date or date-time column; return local timestamps and a has-time mask."""
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Localise wall-clock times: skipped hours move forward, repeated ones take the first."""
+    import numpy as np
+
+    return naive.dt.tz_localize(
+        tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
+    )
+
+
+def _in_range(ts: pd.Series) -> np.ndarray:
+    """Whether each (naive or aware) timestamp lies in [EARLIEST, LATEST)."""
+    import pandas as pd
+
+    values = ts.dt.tz_localize(None) if ts.dt.tz is not None else ts
+    return ((values >= pd.Timestamp(EARLIEST)) & (values < pd.Timestamp(LATEST))).to_numpy()
+
+
+def _parse_datetime_core(
+    values: pd.Series, tz: str, year: int | None = None
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse one date or date-time column; return local timestamps, a has-time mask and flags.
+
+    ``flags`` is ``""`` per value, or :data:`MISSING_YEAR` / :data:`OUT_OF_RANGE` for values
+    that were recognised but give no usable date.
+    """
     import numpy as np
     import pandas as pd
 
     n = len(values)
     out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {tz}]")
     has_time = np.zeros(n, dtype=bool)
+    flags = np.full(n, "", dtype=object)
     empty = _is_empty(values)
     todo = ~empty
+
+    def put(rows: np.ndarray, local: pd.Series, timed: np.ndarray | None) -> None:
+        """Store aware local times at positions ``rows`` (those out of range are flagged)."""
+        ok = _in_range(local)
+        flags[rows[~ok]] = OUT_OF_RANGE
+        if ok.any():
+            good = local[ok].dt.tz_convert(tz)
+            out.iloc[rows[ok]] = good.astype(out.dtype).array
+            if timed is None:
+                timed = ((good.dt.hour + good.dt.minute + good.dt.second) > 0).to_numpy()
+            else:
+                timed = timed[ok]
+            has_time[rows[ok]] = timed
+
+    def naive_in_range(ts: pd.Series) -> np.ndarray:
+        return ts.notna().to_numpy() & _in_range(ts)
 
     # python datetime / Timestamp objects (Excel cells)
     if values.dtype == object and todo.any():
         is_dt = values.map(lambda v: isinstance(v, _dt.datetime | _dt.date)).to_numpy() & todo
         if is_dt.any():
-            ts = pd.to_datetime(values[is_dt].map(lambda v: pd.Timestamp(v)), errors="coerce")
-            ts = ts.dt.tz_localize(tz) if ts.dt.tz is None else ts.dt.tz_convert(tz)
-            out[is_dt] = ts
-            loc = ts.dt
-            has_time[is_dt] = ((loc.hour + loc.minute + loc.second) > 0).to_numpy()
+            rows = np.flatnonzero(is_dt)
+            ts = pd.Series([pd.Timestamp(v) for v in values[is_dt]], index=pd.RangeIndex(len(rows)))
+            aware = ts.map(lambda t: t.tzinfo is not None).to_numpy()
+            naive = ts[~aware].map(lambda t: t.replace(tzinfo=None))
+            if len(naive):
+                naive_ts = pd.to_datetime(naive)
+                ok = naive_in_range(naive_ts)
+                flags[rows[~aware][~ok]] = OUT_OF_RANGE
+                if ok.any():
+                    put(
+                        rows[~aware][ok], _localize(naive_ts[ok].astype("datetime64[ns]"), tz), None
+                    )
+            if aware.any():
+                utc = pd.to_datetime(ts[aware].map(lambda t: t.tz_convert("UTC")), utc=True)
+                put(rows[aware], utc, None)
             todo &= ~is_dt
 
     # numbers: epoch milliseconds (UTC) or Excel serial days
@@ -116,32 +190,37 @@ def _parse_datetime_core(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndar
         num = pd.to_numeric(values.where(todo, None), errors="coerce").to_numpy(dtype=float)
         epoch = todo & (num > 1e11) & (num < 1e13)
         if epoch.any():
-            ts = pd.to_datetime(num[epoch], unit="ms", utc=True).tz_convert(tz)
-            out[epoch] = ts
+            late = epoch & (num >= _EPOCH_MS_LATEST)
+            flags[late] = OUT_OF_RANGE
+            fine = epoch & ~late
+            if fine.any():
+                utc = pd.Series(pd.to_datetime(num[fine], unit="ms", utc=True))
+                put(np.flatnonzero(fine), utc, None)
             todo &= ~epoch
-            eidx = pd.DatetimeIndex(ts)
-            has_time[epoch] = (eidx.hour + eidx.minute + eidx.second) > 0
         serial = todo & (num > 3000) & (num < 80000)
         if serial.any():
-            ts = pd.to_datetime(_EXCEL_EPOCH) + pd.to_timedelta(num[serial], unit="D")
-            ts = pd.DatetimeIndex(ts).round("s").tz_localize(tz)
-            out[serial] = ts
-            has_time[serial] = (num[serial] % 1) > 1e-9
+            naive_ts = pd.Series(
+                pd.to_datetime(_EXCEL_EPOCH) + pd.to_timedelta(num[serial], unit="D")
+            )
+            local = _localize(naive_ts.dt.round("s").astype("datetime64[ns]"), tz)
+            put(np.flatnonzero(serial), local, (num[serial] % 1) > 1e-9)
             todo &= ~serial
 
     if todo.any():
         text = values[todo].astype(str).str.strip().str.replace(r"\s+", " ", regex=True)
         idx = np.flatnonzero(todo)
         remaining = np.ones(len(text), dtype=bool)
-        iso_tz = text.str.contains(r"\d[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
+        iso_tz = text.str.contains(
+            r"\d[T ]\d{1,2}:\d{2}.*(?:Z|[+-]\d{2}(?::?\d{2})?)$", regex=True
+        ).to_numpy(dtype=bool)
         if iso_tz.any():
-            ts = pd.to_datetime(text[iso_tz], format="ISO8601", utc=True, errors="coerce")
+            # "2017/02/28 05:00:00+00" (database exports): ISO with slashes, offset in hours
+            iso = text[iso_tz].str.replace(r"^(\d{4})/(\d{2})/(\d{2})", r"\1-\2-\3", regex=True)
+            iso = iso.str.replace(r"([+-]\d{2})$", r"\1:00", regex=True)
+            ts = pd.to_datetime(iso, format="ISO8601", utc=True, errors="coerce")
             ok = ts.notna().to_numpy()
-            sel = idx[iso_tz.to_numpy()][ok]
-            out.iloc[sel] = ts[ok].dt.tz_convert(tz).to_numpy()
-            local = ts[ok].dt.tz_convert(tz)
-            has_time[sel] = ((local.dt.hour + local.dt.minute + local.dt.second) > 0).to_numpy()
-            remaining[np.flatnonzero(iso_tz.to_numpy())[ok]] = False
+            put(idx[iso_tz][ok], ts[ok], None)
+            remaining[np.flatnonzero(iso_tz)[ok]] = False
         for fmt, timed in [(f, True) for f in _FORMATS_WITH_TIME] + [
             (f, False) for f in _FORMATS_DATE
         ]:
@@ -153,20 +232,62 @@ def _parse_datetime_core(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndar
             if not ok.any():
                 continue
             pos = np.flatnonzero(remaining)[ok]
-            local = ts[ok].dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-            out.iloc[idx[pos]] = local.to_numpy()
-            if timed:
-                has_time[idx[pos]] = (
-                    (ts[ok].dt.hour + ts[ok].dt.minute + ts[ok].dt.second) > 0
-                ).to_numpy()
+            parsed = ts[ok]
+            fits = _in_range(parsed)
+            flags[idx[pos[~fits]]] = OUT_OF_RANGE
+            if fits.any():
+                good = parsed[fits]
+                local = _localize(good.astype("datetime64[ns]"), tz)
+                clock = ((good.dt.hour + good.dt.minute + good.dt.second) > 0).to_numpy()
+                put(idx[pos[fits]], local, clock if timed else np.zeros(len(good), dtype=bool))
             remaining[pos] = False
         if remaining.any():
             pos = np.flatnonzero(remaining)
-            parsed = [_spanish_date(t) for t in text.iloc[pos]]
-            for p, value in zip(pos, parsed, strict=True):
-                if value is not None:
-                    out.iloc[idx[p]] = pd.Timestamp(value).tz_localize(tz)
-    return out, has_time
+            for p, t in zip(pos.tolist(), text.iloc[pos].tolist(), strict=True):
+                value, flag = _loose_date(t, year)
+                if flag:
+                    flags[idx[p]] = flag
+                elif value is not None:
+                    local = _localize(pd.Series([pd.Timestamp(value)]), tz)
+                    put(np.array([idx[p]]), local, np.array([value.hour + value.minute > 0]))
+    return out, has_time, flags
+
+
+def _loose_date(text: str, year: int | None) -> tuple[_dt.datetime | None, str]:
+    """Read a Spanish date or a day-month without year; return the date or a flag."""
+    value = _spanish_date(text)
+    if value is not None:
+        return _checked(_dt.datetime(value.year, value.month, value.day))
+    m = _NO_YEAR_RE.match(text)
+    month: int | None = None
+    clock = (0, 0, 0)
+    if m:
+        day, month = int(m.group(1)), int(m.group(2))
+        if m.group(3):
+            clock = (int(m.group(3)), int(m.group(4)), int(m.group(5) or 0))
+    else:
+        m2 = _NO_YEAR_MONTH_RE.match(text)
+        if m2:
+            day = int(m2.group(1))
+            month = _MONTHS_ES.get(strip_accents(m2.group(2)).upper())
+    if month is None:
+        return None, ""
+    if year is None:
+        try:
+            _dt.datetime(2000, month, day, *clock)  # a leap year accepts every day and month
+        except ValueError:
+            return None, ""
+        return None, MISSING_YEAR
+    try:
+        return _checked(_dt.datetime(year, month, day, *clock))
+    except ValueError:
+        return None, ""
+
+
+def _checked(value: _dt.datetime) -> tuple[_dt.datetime | None, str]:
+    if not (_dt.datetime.fromisoformat(EARLIEST) <= value < _dt.datetime.fromisoformat(LATEST)):
+        return None, OUT_OF_RANGE
+    return value, ""
 
 
 def _spanish_date(text: str) -> _dt.date | None:
@@ -180,7 +301,7 @@ def _spanish_date(text: str) -> _dt.date | None:
     year = int(m.group(3))
     year = year + 2000 if year < 100 else year
     try:
-        return _dt.date(year, month, int(m.group(1)))
+        return _dt.date(max(year, 1), month, int(m.group(1)))
     except ValueError:
         return None
 
@@ -242,14 +363,16 @@ def _factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.Series(np.asarray(uniques, dtype=object))
 
 
-def _parse_datetime_column(values: pd.Series, tz: str) -> tuple[pd.Series, np.ndarray]:
+def _parse_datetime_column(
+    values: pd.Series, tz: str, year: int | None = None
+) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Parse a date or date-time column once per distinct value (see the module rules)."""
     import pandas as pd
 
     codes, uniq = _factorize(values)
-    ts, has_time = _parse_datetime_core(uniq, tz)
+    ts, has_time, flags = _parse_datetime_core(uniq, tz, year)
     idx = pd.DatetimeIndex(ts).take(codes)
-    return pd.Series(idx, index=pd.RangeIndex(len(values))), has_time[codes]
+    return pd.Series(idx, index=pd.RangeIndex(len(values))), has_time[codes], flags[codes]
 
 
 def _empty_mask(values: pd.Series) -> np.ndarray:
@@ -281,12 +404,26 @@ def parse_occurrence(
     datetime_: pd.Series | None,
     n: int,
     tz: str = TIMEZONE,
+    year: int | None = None,
 ) -> ParsedTimes:
     """Combine date, hour and date-time columns into ``occurred_at`` and ``time_known``.
 
     A date-time column is used where it has a value; otherwise the date column, plus the hour
     column when it has one. Rows where every date source is empty get ``missing_date``; rows
-    with text that is not a date get ``unparseable_date``.
+    with a day and month but no year get ``missing_year`` (unless ``year`` is given), rows
+    with a date outside 1900–2199 ``date_out_of_range``, and rows with text that is not a date
+    ``unparseable_date``.
+
+    Parameters
+    ----------
+    date, time, datetime_
+        The date, hour and date-time columns (any may be None).
+    n
+        Number of rows.
+    tz
+        Time zone of local (naive) times, and of the result.
+    year
+        Year of dates written without one (``05/03``, ``5 de marzo``).
     """
     import numpy as np
     import pandas as pd
@@ -295,28 +432,35 @@ def parse_occurrence(
     time_known = np.zeros(n, dtype=bool)
     any_value = np.zeros(n, dtype=bool)
     time_unparsed = np.zeros(n, dtype=bool)
+    flags = np.full(n, "", dtype=object)
     if datetime_ is not None:
-        dt, has_time = _parse_datetime_column(datetime_.reset_index(drop=True), tz)
-        occurred = dt
+        values = datetime_.reset_index(drop=True)
+        occurred, has_time, flags = _parse_datetime_column(values, tz, year)
         time_known = has_time.copy()
-        any_value |= ~_empty_mask(datetime_.reset_index(drop=True))
+        any_value |= ~_empty_mask(values)
     if date is not None:
         d_values = date.reset_index(drop=True)
         need = occurred.isna().to_numpy()
         if need.any():
-            d, d_has_time = _parse_datetime_column(d_values, tz)
+            d, d_has_time, d_flags = _parse_datetime_column(d_values, tz, year)
             occurred = occurred.where(~need, d)
             time_known = np.where(need, d_has_time, time_known)
+            flags = np.where(need & (d_flags != ""), d_flags, flags)
         any_value |= ~_empty_mask(d_values)
         if time is not None:
             seconds, _empty, bad = parse_hours(time.reset_index(drop=True))
             add = ~np.isnan(seconds) & occurred.notna().to_numpy() & ~time_known
             if add.any():
-                midnight = occurred[add].dt.normalize()
-                occurred[add] = midnight + pd.to_timedelta(seconds[add], unit="s")
+                # wall-clock arithmetic: the hour of the day, also on days clocks change
+                wall = occurred.dt.tz_localize(None).dt.normalize()
+                wall = wall + pd.to_timedelta(np.where(add, seconds, 0.0), unit="s")
+                occurred = occurred.where(~add, _localize(wall, tz))
                 time_known = time_known | add
             time_unparsed = bad & occurred.notna().to_numpy()
+    missing = occurred.isna().to_numpy()
     status = np.full(n, "", dtype=object)
-    status[occurred.isna().to_numpy() & any_value] = "unparseable_date"
+    status[missing & any_value] = "unparseable_date"
+    flagged = missing & any_value & (flags != "")
+    status[flagged] = flags[flagged]
     status[~any_value] = "missing_date"
     return ParsedTimes(occurred.reset_index(drop=True), time_known, status, time_unparsed)

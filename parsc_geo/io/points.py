@@ -22,6 +22,7 @@ from ..settings import CRS_GEOGRAPHIC, TIMEZONE
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
     from ._table import RawTable
@@ -165,7 +166,28 @@ def _from_columns(
             hint="corríjalas o elimínelas, o importe el archivo con 'parsc-geo ingest' (que "
             "pone en cuarentena las filas erróneas)",
         )
+    _check_degrees(raw, lon, lat, input_crs)
     return gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs=input_crs)
+
+
+def _check_degrees(raw: RawTable, x: np.ndarray, y: np.ndarray, crs: str) -> None:
+    """Refuse projected values read as degrees: name them, not "outside the study area"."""
+    import numpy as np
+    from pyproj import CRS
+
+    if not CRS.from_user_input(crs).is_geographic:
+        return
+    with np.errstate(invalid="ignore"):
+        wrong = (np.abs(x) > 180) | (np.abs(y) > 90)
+    if wrong.any():
+        first = int(np.flatnonzero(wrong)[0])
+        raise InputDataError(
+            f"{raw.source}: las coordenadas parecen proyectadas ({x[first]:.0f} / "
+            f"{y[first]:.0f} en la fila {int(raw.source_row[first])}; {int(wrong.sum())} de "
+            f"{len(x)} filas no son grados): use --input-crs o --utm-zone",
+            hint="indique su sistema, p. ej. --input-crs EPSG:32717 (UTM 17S), o impórtelas "
+            "con 'parsc-geo ingest --utm-zone 17S'",
+        )
 
 
 def canonical_types(points: pd.DataFrame) -> Any:

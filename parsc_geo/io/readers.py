@@ -37,8 +37,9 @@ def read_incident_file(path: str | Path, **options: Any) -> RawTable:
     path
         The file; its suffix chooses the reader.
     **options
-        ``encoding``, ``delimiter`` (CSV), ``progress`` (CSV), ``sheet`` (XLSX), ``layer``
-        (GeoPackage). Options that do not apply to the format are ignored.
+        ``encoding``, ``delimiter`` (CSV), ``progress`` (CSV), ``header_row`` (CSV, XLSX),
+        ``sheet`` (XLSX), ``layer`` (GeoPackage). Options that do not apply to the format are
+        ignored.
 
     Raises
     ------
@@ -61,12 +62,13 @@ def read_incident_file(path: str | Path, **options: Any) -> RawTable:
             path,
             encoding=options.get("encoding"),
             delimiter=options.get("delimiter"),
+            header_row=options.get("header_row"),
             progress=bool(options.get("progress", False)),
         )
     if kind == "xlsx":
         from .excel import read_xlsx
 
-        return read_xlsx(path, sheet=options.get("sheet"))
+        return read_xlsx(path, sheet=options.get("sheet"), header_row=options.get("header_row"))
     if kind == "kml":
         from .kml import read_kml
 

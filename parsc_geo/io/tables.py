@@ -1,19 +1,18 @@
-"""Cells of published spreadsheets (CSV, XLSX) that can never run as formulas.
+"""Spreadsheet-safe cells: text that a spreadsheet would run as a formula is neutralised.
 
-A spreadsheet program treats a cell that starts with ``=``, ``+``, ``-`` or ``@`` as a formula
-(and a leading tab or carriage return can hide one), so text from the data, such as a subsector
-named ``=HYPERLINK("http://…","clic")``, would become a live formula in
-``plan_patrullaje.xlsx`` or any CSV opened in Excel or LibreOffice. Following the OWASP
-guidance on CSV injection, every text cell that starts with one of those characters gets a
-leading apostrophe (``'``), which spreadsheet programs show as text and never evaluate.
+Every CSV or XLSX file that parsc-geo writes for people passes its cells through here, so that
+text coming from data (a crime label, a sector name, a raw quarantined row) is shown, never
+evaluated (OWASP "CSV Injection"):
 
-Numbers are never changed: numeric values (``int``, ``float``, numpy numbers, numeric
-columns) are left as they are, and so is text that is a plain number (``-12.5``, ``+3``,
-``-1e-05``), which a spreadsheet reads as that number and nothing else. Applying the rule twice
-changes nothing (a neutralised cell starts with ``'``).
-
-Every CSV and XLSX writer of parsc-geo passes its table through :func:`neutralise_frame` (or
-its cells through :func:`neutralise_cell`).
+- **CSV** (:func:`neutralise_frame`, :func:`neutralise_cell`): a text cell that starts with
+  ``=``, ``+``, ``-``, ``@``, a tab, a carriage return or a line feed (or their full-width forms
+  ``＝ ＋ － ＠``) gets a leading apostrophe, as OWASP recommends. Numbers are never changed:
+  numeric values keep their type, and text that is a plain number (``-7.1634``, ``-7,1634``,
+  ``+3``, ``1e-5``) stays as it is, because a spreadsheet reads it as a number, not a formula.
+- **XLSX** (:func:`set_xlsx_text`): text cells are stored as text (never as a formula, which
+  openpyxl would make of any string starting with ``=``), and those starting with a trigger
+  character get Excel's own "quote prefix" style: the cell shows the text verbatim, and stays
+  text even when the user edits it.
 """
 
 from __future__ import annotations
@@ -24,63 +23,92 @@ from typing import TYPE_CHECKING, Any, Final
 if TYPE_CHECKING:
     import pandas as pd
 
-#: First characters that make a spreadsheet cell a formula (or hide one).
-FORMULA_STARTS: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
+#: Characters that make a spreadsheet read a cell as a formula (or a DDE call).
+FORMULA_TRIGGERS: Final[tuple[str, ...]] = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\t",
+    "\r",
+    "\n",
+    "\uff1d",  # ＝
+    "\uff0b",  # ＋
+    "\uff0d",  # －
+    "\uff20",  # ＠
+)
+#: A plain number written as text, with a decimal point or comma and an optional exponent.
+_PLAIN_NUMBER: Final = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+#: What is put in front of a dangerous text cell in CSV files.
+PREFIX: Final = "'"
 
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+
+def is_formula_like(text: str) -> bool:
+    """Return whether a spreadsheet could evaluate ``text`` (a text cell) as a formula."""
+    return (
+        bool(text) and text.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(text) is None
+    )
+
+
+def neutralise_text(text: str) -> str:
+    """Return ``text`` with an apostrophe in front when it could be run as a formula."""
+    return PREFIX + text if is_formula_like(text) else text
 
 
 def neutralise_cell(value: Any) -> Any:
-    r"""Return ``value`` safe for a spreadsheet cell: formula-like text gets a leading ``'``.
+    """Return a CSV cell value that no spreadsheet evaluates; numbers are returned unchanged."""
+    if isinstance(value, str):
+        return neutralise_text(value)
+    return value
 
-    Parameters
-    ----------
-    value
-        Any cell value. Only ``str`` values are ever changed.
 
-    Returns
-    -------
-    object
-        ``value`` itself, or ``"'" + value`` for text starting with ``= + - @``, a tab or a
-        carriage return that is not a plain number.
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``frame`` whose text cells (and column names) are neutralised.
 
-    Examples
-    --------
-    >>> neutralise_cell('=HYPERLINK("http://x","clic")')
-    '\'=HYPERLINK("http://x","clic")'
-    >>> neutralise_cell("@SUM(A1)"), neutralise_cell("-2+3"), neutralise_cell("\tx")
-    ("'@SUM(A1)", "'-2+3", "'\tx")
-    >>> neutralise_cell("-12.5"), neutralise_cell(-12.5), neutralise_cell("SECTOR 1")
-    ('-12.5', -12.5, 'SECTOR 1')
+    Columns of numbers, booleans and dates are returned unchanged; in text (object, string or
+    categorical) columns only the cells that start with a trigger character and are not plain
+    numbers change.
     """
-    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
-        return value
-    if _PLAIN_NUMBER.fullmatch(value):
-        return value
-    return "'" + value
-
-
-def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy of ``df`` whose text cells and column names are safe for spreadsheets.
-
-    Numeric, boolean and datetime columns are returned unchanged (same dtype); in text
-    (object, string, categorical) columns each cell goes through :func:`neutralise_cell`.
-    The index is dropped by every writer, so it is left as it is.
-    """
-    import numpy as np
     import pandas as pd
 
-    out = df.copy()
-    for position in range(len(df.columns)):
-        series = df.iloc[:, position]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            series = series.astype(object)
-        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            cells = np.empty(len(series), dtype=object)
-            cells[:] = [neutralise_cell(v) for v in series.tolist()]
-            out.isetitem(position, cells)
-    out.columns = [neutralise_cell(c) for c in df.columns]
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)  # categories are text too (a sector name …)
+        elif not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+            continue
+        text = values.map(lambda v: isinstance(v, str) and is_formula_like(v))
+        mask = text.to_numpy(dtype=bool)
+        if mask.any():
+            values = values.astype(object)
+            values[mask] = [PREFIX + v for v in values[mask]]
+            out[column] = values
+    out.columns = [neutralise_cell(c) for c in out.columns]
     return out
 
 
-__all__ = ["FORMULA_STARTS", "neutralise_cell", "neutralise_frame"]
+def set_xlsx_text(cell: Any) -> None:
+    """Make an openpyxl cell holding text a text cell, never a formula.
+
+    Call it after assigning the value (``ws.append`` or ``cell.value = …``); cells that do not
+    hold text are left alone.
+    """
+    value = cell.value
+    if not isinstance(value, str):
+        return
+    cell.data_type = "s"
+    if value.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(value) is None:
+        cell.quotePrefix = True
+
+
+def set_workbook_text(book: Any) -> None:
+    """Apply :func:`set_xlsx_text` to every cell of an openpyxl workbook (call before saving).
+
+    For workbooks filled by other code (``pandas.DataFrame.to_excel``), whose text cells
+    starting with ``=`` openpyxl has already turned into formulas.
+    """
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                set_xlsx_text(cell)

@@ -1,4 +1,8 @@
-"""Atomic writers of tables (CSV, XLSX), quarantine files and ingestion reports."""
+"""Atomic writers of tables (CSV, XLSX), quarantine files and ingestion reports.
+
+Every cell of a CSV or XLSX table goes through :mod:`parsc_geo.io.tables`, so that text from
+data is never evaluated as a formula by a spreadsheet.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,42 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._atomic import atomic_path, write_bytes_atomic
+from .._atomic import NAME_MAX, atomic_path, check_name, write_bytes_atomic
 from .._errors import OutputError
+from .tables import neutralise_frame, set_xlsx_text
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
+#: Longest file or folder name (bytes) that common file systems accept (ext4, NTFS, APFS).
+NAME_MAX_BYTES = NAME_MAX
+
+
+def check_output_name(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` once every part of it is a name the file system can hold.
+
+    The one check of :func:`parsc_geo._atomic.check_name` (also used by every atomic write,
+    the workspace and output folders).
+
+    Raises
+    ------
+    OutputError
+        A part of the path is longer than the file system allows (255 bytes) (exit 5).
+    """
+    return check_name(path)
+
+
 def _check_target(path: Path, overwrite: bool) -> None:
-    if path.exists() and not overwrite:
+    check_output_name(path)
+    try:
+        exists = path.exists()
+        parent = path.parent.exists()
+    except OSError as exc:
+        raise OutputError(f"no se puede usar {path}: {exc.strerror}") from exc
+    if exists and not overwrite:
         raise OutputError(f"{path} ya existe", hint="elija otro nombre o use --overwrite")
-    if not path.parent.exists():
+    if not parent:
         raise OutputError(f"la carpeta {path.parent} no existe", hint="créela primero")
 
 
@@ -27,6 +56,9 @@ def write_quarantine(
     quarantine: pd.DataFrame, path: str | Path, *, overwrite: bool = False
 ) -> Path:
     """Write the quarantine table as CSV (UTF-8 with BOM, so Excel shows accents), atomically.
+
+    Text cells that a spreadsheet would run as formulas are neutralised
+    (:func:`parsc_geo.io.tables.neutralise_frame`).
 
     Parameters
     ----------
@@ -37,8 +69,6 @@ def write_quarantine(
     overwrite
         Replace an existing file.
     """
-    from .tables import neutralise_frame
-
     target = Path(path)
     _check_target(target, overwrite)
     text = neutralise_frame(quarantine).to_csv(index=False, lineterminator="\n")
@@ -70,7 +100,8 @@ def write_table(
     table
         The table, with its published (Spanish) headers.
     path
-        ``.csv`` (UTF-8 with BOM, so that Excel shows accents) or ``.xlsx``.
+        ``.csv`` (UTF-8 with BOM, so that Excel shows accents) or ``.xlsx``. Text cells are
+        never formulas (:mod:`parsc_geo.io.tables`); numbers keep their type.
     title
         Title row of the XLSX sheet.
     overwrite
@@ -85,21 +116,20 @@ def write_table(
         The file exists without ``overwrite``, its folder is missing, or the suffix is unknown.
     """
     from ..settings import SYNTHETIC_BANNER
-    from .tables import neutralise_frame
 
-    table = neutralise_frame(table)
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise OutputError(
             f"{target}: las tablas se escriben como .csv o .xlsx; se recibió {suffix!r}"
         )
+    check_output_name(target)
     if not target.parent.exists():
         raise OutputError(f"la carpeta {target.parent} no existe", hint="créela primero")
     with atomic_path(target, overwrite=overwrite) as tmp:
         try:
             if suffix == ".csv":
-                out = table.copy()
+                out = neutralise_frame(table)
                 if synthetic:
                     out.insert(0, "Aviso", SYNTHETIC_BANNER)
                 tmp.write_bytes(out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
@@ -116,13 +146,12 @@ def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic
 
     from .._xlsx import freeze_xlsx
     from ..settings import SYNTHETIC_BANNER
-    from .tables import neutralise_cell
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Ranking"
     if title:
-        ws.append([neutralise_cell(title)])
+        ws.append([title])
         ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
     if synthetic:
         ws.append([SYNTHETIC_BANNER])
@@ -134,6 +163,9 @@ def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic
     header_row = ws.max_row
     for row in table.itertuples(index=False):
         ws.append([None if _is_missing(v) else _plain(v) for v in row])
+    for cells in ws.iter_rows():
+        for cell in cells:
+            set_xlsx_text(cell)
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     for index, column in enumerate(table.columns, start=1):
         width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))])

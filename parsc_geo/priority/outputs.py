@@ -218,6 +218,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from .._xlsx import freeze_xlsx
+    from ..io.tables import set_workbook_text
 
     def build(tmp: Path) -> None:
         wb = Workbook()
@@ -276,6 +277,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             method.append([_xlsx_value(key_text), _xlsx_value(text)])
         method.column_dimensions["A"].width = 28
         method.column_dimensions["B"].width = 120
+        set_workbook_text(wb)  # data text is text, never a formula
         wb.save(tmp)
         freeze_xlsx(tmp)
 
@@ -283,10 +285,8 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
 
 
 def _xlsx_value(value: object) -> object:
-    """Return a cell value for openpyxl: plain Python numbers, text never a formula."""
+    """Return a cell value for openpyxl: plain Python numbers, None for missing ones."""
     import pandas as pd
-
-    from ..io.tables import neutralise_cell
 
     if value is None or value is pd.NA:
         return None
@@ -294,7 +294,7 @@ def _xlsx_value(value: object) -> object:
         return None
     if hasattr(value, "item"):
         return value.item()
-    return neutralise_cell(value)
+    return value
 
 
 def _units_geometry(level: str) -> gpd.GeoDataFrame:

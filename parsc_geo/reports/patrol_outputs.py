@@ -203,7 +203,7 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
 
     from .._atomic import atomic_path
     from .._xlsx import freeze_xlsx
-    from ..io.tables import neutralise_frame
+    from ..io.tables import set_workbook_text
 
     names = {
         "puntos_criticos.csv": "Puntos críticos",
@@ -216,9 +216,8 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
     with atomic_path(path, overwrite=overwrite) as tmp:
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for key, frame in tables.items():
-                neutralise_frame(spanish(frame)).to_excel(
-                    writer, sheet_name=names[key], index=False
-                )
+                spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
+            set_workbook_text(writer.book)  # data text is text, never a formula
             props = writer.book.properties
             naive = date.replace(tzinfo=None)
             props.created = naive

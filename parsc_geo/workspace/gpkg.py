@@ -4,7 +4,8 @@ Layers
 ------
 ``incidents``
     Accepted incidents (canonical schema, EPSG:4326). ``occurred_at`` is stored as ISO 8601
-    text with its UTC offset, so that time zones survive every GeoPackage reader.
+    local text with its UTC offset, so that time zones survive every GeoPackage reader; the
+    metadata key ``timezone`` names the zone (America/Lima when absent).
 ``quarantine``
     Rejected input rows with their reason (attribute table, no geometry).
 ``sectors``
@@ -65,18 +66,20 @@ def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            values = out[col].dt.tz_convert(TIMEZONE)
+            values = out[col]  # in its own zone: the local clock of the study area
             text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
             out[col] = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
     return out
 
 
-def _decode_times(df: pd.DataFrame, columns: tuple[str, ...] = ("occurred_at",)) -> pd.DataFrame:
+def _decode_times(
+    df: pd.DataFrame, columns: tuple[str, ...] = ("occurred_at",), tz: str = TIMEZONE
+) -> pd.DataFrame:
     import pandas as pd
 
     for col in columns:
         if col in df.columns:
-            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601").dt.tz_convert(TIMEZONE)
+            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601").dt.tz_convert(tz)
     return df
 
 
@@ -280,9 +283,14 @@ class Workspace:
         return pyogrio.read_dataframe(self._source, layer=name)
 
     def read_incidents(self) -> gpd.GeoDataFrame:
-        """Return the accepted incidents, ``occurred_at`` as tz-aware America/Lima times."""
+        """Return the accepted incidents, ``occurred_at`` as tz-aware local times.
+
+        Local to the workspace's ``timezone`` metadata (set by the ingestion from the study
+        area), America/Lima when it has none.
+        """
         import geopandas as gpd
 
+        from .._text import as_bool
         from ..schema import ASSIGNMENT_COLUMNS, INCIDENT_COLUMNS
 
         with self.snapshot():
@@ -293,11 +301,14 @@ class Workspace:
                     hint=f"impórtelos con 'parsc-geo ingest ARCHIVO --workspace {self.path}'",
                 )
             gdf = self.read_layer(INCIDENTS)
-            synthetic = bool(self.metadata().get("synthetic", False))
-        gdf = _decode_times(gdf)
+            metadata = self.metadata()
+        synthetic = bool(metadata.get("synthetic", False))
+        tz = str(metadata.get("timezone", TIMEZONE))
+        gdf = _decode_times(gdf, tz=tz)
         for col in ("time_known", "label_known", "at_station"):
             if col in gdf.columns:
-                gdf[col] = gdf[col].fillna(False).astype(bool)
+                # stored as text when a value was missing: "False" must stay False
+                gdf[col] = as_bool(gdf[col])
         for col in (*INCIDENT_COLUMNS, *ASSIGNMENT_COLUMNS):
             if col in gdf.columns and gdf[col].dtype == object:
                 gdf[col] = gdf[col].fillna("")
@@ -487,6 +498,12 @@ class Workspace:
     ) -> dict[str, Any]:
         """Add new incidents and quarantine rows, in one transaction.
 
+        A file imported before (same SHA-256) is evaluated again, not skipped: its rows that
+        are accepted now are added when their ``incident_id`` is new (rows quarantined by an
+        earlier import with the wrong study area or column mapping come in), and its
+        quarantine rows replace those of its earlier imports. Only accepted incident ids are
+        de-duplicated.
+
         Parameters
         ----------
         accepted
@@ -505,8 +522,12 @@ class Workspace:
         -------
         dict
             ``rows_new`` (incidents added), ``rows_already_present`` (accepted rows whose
-            ``incident_id`` was already stored), ``files_skipped`` (files imported before,
-            by checksum), ``quarantine_added``.
+            ``incident_id`` was already stored), ``files_reimported`` (files imported before,
+            by checksum, and evaluated again), ``quarantine_added``, ``quarantine_replaced``
+            (rows of earlier imports of those files taken out of the quarantine) and ``files``:
+            per file ``source``, ``reimport``, ``rows_new``, ``rows_already_present``,
+            ``rows_quarantined``, ``rows_quarantined_before`` and ``rows_now_accepted`` (rows
+            quarantined by an earlier import of the same file that are accepted now).
         """
         with self.transaction():
             return self._import(
@@ -522,15 +543,20 @@ class Workspace:
         sectors: gpd.GeoDataFrame | None,
         metadata: dict[str, Any] | None,
     ) -> dict[str, Any]:
-        """Do the work of :meth:`import_incidents` inside its transaction (lock held)."""
+        """Do the work of :meth:`import_incidents` inside its transaction (lock held).
+
+        Everything is read inside the transaction, so that two imports at once (the second
+        waits for the lock) both see the rows the other one added.
+        """
+        import numpy as np
         import pandas as pd
         import pyogrio
 
         previous = self.imports()
         known_sha = set(previous["sha256"].astype(str)) if len(previous) else set()
-        skipped = [s["source"] for s in sources if str(s.get("sha256")) in known_sha]
-        fresh_sources = [s for s in sources if str(s.get("sha256")) not in known_sha]
-        fresh_names = {s["source"] for s in fresh_sources}
+        sha_of = {str(s["source"]): str(s.get("sha256")) for s in sources}
+        again = [s for s in sources if str(s.get("sha256")) in known_sha]
+        again_sha = {str(s.get("sha256")) for s in again}
 
         existing_ids: set[str] = set()
         if self.exists and INCIDENTS in self.layers():
@@ -538,39 +564,120 @@ class Workspace:
                 self._source, layer=INCIDENTS, columns=["incident_id"], read_geometry=False
             )
             existing_ids = set(ids["incident_id"].astype(str))
-        in_fresh = accepted["source"].isin(fresh_names) if len(accepted) else accepted["source"]
-        candidates = accepted[in_fresh] if len(accepted) else accepted
-        is_new = ~candidates["incident_id"].astype(str).isin(existing_ids)
-        new_rows = candidates[is_new].drop_duplicates("incident_id", keep="first")
-        q_new = (
-            quarantine[quarantine["source"].isin(fresh_names)] if len(quarantine) else quarantine
-        )
+        is_new = ~accepted["incident_id"].astype(str).isin(existing_ids)
+        new_rows = accepted[is_new].drop_duplicates("incident_id", keep="first")
+
+        old_q = self.read_quarantine() if again else quarantine.iloc[:0]
+        if len(old_q):
+            old_sha = (
+                old_q["sha256"].astype(str)
+                if "sha256" in old_q.columns
+                else old_q["source"].astype(str).map(_sha_by_source(previous))
+            )
+            replaced = np.asarray(old_sha.isin(again_sha), dtype=bool)
+        else:
+            replaced = np.zeros(0, dtype=bool)
+        q_new = quarantine.copy()
+        if len(q_new):
+            q_new["sha256"] = q_new["source"].astype(str).map(sha_of).fillna("")
+            for col in q_new.columns:
+                if q_new[col].dtype == object:
+                    q_new[col] = q_new[col].astype(str)
 
         now = datetime.now(UTC).replace(microsecond=0).isoformat()
         log_rows = []
-        for s in fresh_sources:
-            row = {k: v for k, v in s.items() if isinstance(v, str | int | float | bool)}
+        files = []
+        for s in sources:
+            name = str(s["source"])
+            of_file = accepted["source"].astype(str) == name
+            before = (
+                old_q[replaced & (old_q["source"].astype(str) == name).to_numpy()]
+                if len(old_q)
+                else old_q
+            )
+            accepted_rows = (
+                set(accepted.loc[of_file, "source_row"].astype(int))
+                if "source_row" in accepted.columns
+                else set()
+            )
+            entry = {
+                "source": name,
+                "reimport": str(s.get("sha256")) in again_sha,
+                "rows_new": int((new_rows["source"].astype(str) == name).sum()),
+                "rows_already_present": int(of_file.sum())
+                - int((new_rows["source"].astype(str) == name).sum()),
+                "rows_quarantined": int((quarantine["source"].astype(str) == name).sum())
+                if len(quarantine)
+                else 0,
+                "rows_quarantined_before": len(before),
+                "rows_now_accepted": int(before["source_row"].astype(int).isin(accepted_rows).sum())
+                if len(before)
+                else 0,
+            }
+            files.append(entry)
+            row: dict[str, Any] = {
+                k: v for k, v in s.items() if isinstance(v, str | int | float | bool)
+            }
             row["imported_at"] = now
-            row["rows_new"] = int((new_rows["source"] == s["source"]).sum())
+            row["rows_new"] = entry["rows_new"]
             log_rows.append(row)
 
+        tmp = self._target
+        assert tmp is not None, "called outside a transaction"
         if len(new_rows):
             self._write(new_rows, INCIDENTS, append=True)
-        if len(q_new):
-            q = q_new.copy()
-            for col in q.columns:
-                q[col] = q[col].astype(str) if q[col].dtype == object else q[col]
-            self._write(pd.DataFrame(q), QUARANTINE, append=True)
+        if replaced.any():
+            kept = old_q[~replaced]
+            self._write(_concat_table(kept, q_new), QUARANTINE)
+        elif len(q_new):
+            self._append_table(tmp, q_new, QUARANTINE)
         if log_rows:
-            self._write(pd.DataFrame(log_rows), IMPORTS, append=True)
+            self._append_table(tmp, pd.DataFrame(log_rows), IMPORTS)
         if sectors is not None:
             self.write_sectors(sectors)
         if metadata:
             self.set_metadata(**metadata)
         return {
             "rows_new": len(new_rows),
-            "rows_already_present": int(len(candidates) - int(is_new.sum()))
-            + int(is_new.sum() - len(new_rows)),
-            "files_skipped": skipped,
+            "rows_already_present": len(accepted) - len(new_rows),
+            "files_reimported": [str(s["source"]) for s in again],
             "quarantine_added": len(q_new),
+            "quarantine_replaced": int(replaced.sum()),
+            "files": files,
         }
+
+    def _append_table(self, path: Path, table: pd.DataFrame, layer: str) -> None:
+        """Append rows to an attribute table; a column it lacks rewrites the whole table."""
+        import pyogrio
+
+        exists = path.exists() and layer in [n for n, _ in pyogrio.list_layers(path)]
+        if exists:
+            fields = set(pyogrio.read_info(path, layer=layer)["fields"])
+            if not set(table.columns) <= fields:
+                old = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+                self._write(_concat_table(old, table), layer)
+                return
+        self._write(table, layer, append=exists)
+
+
+def _concat_table(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``old`` then ``new`` as text-friendly columns (missing cells empty)."""
+    import pandas as pd
+
+    parts = [frame for frame in (old, new) if len(frame)]
+    if not parts:
+        return new
+    table = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
+    for col in table.columns:
+        if table[col].dtype == object:
+            table[col] = table[col].fillna("").astype(str)
+    return table
+
+
+def _sha_by_source(imports: pd.DataFrame) -> dict[str, str]:
+    """File name → checksum of its last import (for quarantine rows stored without one)."""
+    if not len(imports):
+        return {}
+    return {
+        str(src): str(sha) for src, sha in zip(imports["source"], imports["sha256"], strict=True)
+    }

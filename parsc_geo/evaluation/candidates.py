@@ -1,0 +1,492 @@
+"""Candidate forecasts that rank grid cells, fitted fast and repeatedly for backtests.
+
+Every candidate turns the incidents before a forecast origin into a score per cell of a
+:class:`~parsc_geo.evaluation.cells.CellGrid`; higher scores are selected first.
+
+``counts``
+    Incidents per cell over all the history given (the naive baseline).
+``counts_<w>d``
+    Incidents per cell over the last ``w`` days before the origin (the "last period" baseline
+    when ``w`` is the length of the forecast window).
+``tiebreak_<h>``
+    Counts, with cells of equal counts (cells without incidents included) ordered by their
+    ``kde_<h>`` mass: the score is ``counts + share of kde_<h>``, and a share is below 1, so
+    the order of different counts never changes. It is counts wherever counts decide, and the
+    neighbourhood's history where they cannot.
+``kde_<h>``
+    Quartic kernel density with search radius ``h`` metres, integrated over each cell: the
+    expected incidents per cell under the kernel estimate. Computed on a sub-grid fine enough to
+    sample the kernel at least three times per radius (``cell_size / f`` with
+    ``f = ⌈3·cell_size / h⌉`` between 1 and 3; linear binning and FFT convolution,
+    :func:`parsc_geo._kernels.kde_grid`) and summed per cell.
+``blend_<h>_<a>``
+    ``(1 − a)`` times the cell's share of counts plus ``a`` times its share of ``kde_<h>`` mass:
+    counts where the history is dense, the smoothed estimate where a cell's own count is noise.
+    A small ``a`` mostly orders cells of equal counts (and cells without incidents) by their
+    neighbourhood's history.
+``gistar``
+    The Getis-Ord Gi* z-score of the counts with queen neighbours (the 8 surrounding cells and
+    the cell itself), :func:`parsc_geo.hotspots.gistar.gi_star_z`.
+
+Time-weighted ("prospective") variants, in the spirit of Bowers, Johnson & Pease (2004), are
+named with a ``p`` prefix and a ``_<τ>d`` suffix (``pcounts_730d``, ``pkde_150_30d``,
+``pblend_300_0.2_730d``): each incident weighs ``1 / (1 + Δ/τ)`` with Δ its age in days at the
+origin, so that recent incidents count more (τ = 7 d makes continuous their one-week time
+bands; longer τ let old but persistent hot spots keep weight).
+
+On Toronto's major-crime data pure KDE never beat counts: its capture at 1 % of the area fell
+from 93 % of counts' at a 50 m radius to 86 % at 100 m, 75 % at 150 m and 41 % at the automatic
+(Silverman) radius of about 1 km (see :mod:`parsc_geo.bandwidth`); blends and tie-broken counts
+gained 0.2–1 % on it, more on sparse categories.
+
+Each candidate has a *complexity* (0 counts, 1 tie-broken counts, 2 blends, 3 KDE, 5 Gi*,
+plus 1 when time-weighted) that the automatic choice
+(:mod:`parsc_geo.evaluation.selection`) uses to prefer the simpler of near-equal candidates.
+
+References
+----------
+Bowers, K. J., Johnson, S. D. & Pease, K. (2004). Prospective hot-spotting: the future of crime
+mapping? *British Journal of Criminology* 44(5), 641–658.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .._errors import ConfigError
+from .._text import num
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+    from .cells import CellGrid
+
+#: Most sub-cells per cell side on which kernel densities are computed before summing per cell.
+KDE_SUBDIVISION = 3
+
+
+def subdivision(cell_size: float, bandwidth: float) -> int:
+    """Return the sub-cells per cell side for a KDE: ``⌈3·cell_size / h⌉`` within [1, 3].
+
+    Examples
+    --------
+    >>> subdivision(100, 100), subdivision(100, 150), subdivision(100, 800)
+    (3, 2, 1)
+    """
+    return int(min(KDE_SUBDIVISION, max(1, math.ceil(3.0 * cell_size / bandwidth - 1e-9))))
+
+
+#: Kernels of radius up to this (m) share one binned raster per fold (its padding).
+SHARED_PAD_M = 800.0
+#: Kernel of the KDE candidates (search-radius convention, as ArcGIS and CrimeStat).
+KERNEL = "quartic"
+#: Search radii (m) of the fixed-bandwidth KDE candidates.
+KDE_BANDWIDTHS: tuple[float, ...] = (100.0, 150.0, 200.0, 300.0, 500.0, 800.0)
+#: (search radius m, τ days) of the time-weighted KDE candidates.
+PKDE_PARAMETERS: tuple[tuple[float, float], ...] = ((150.0, 30.0), (150.0, 180.0), (300.0, 180.0))
+#: Search radii (m) of the counts + KDE blends.
+BLEND_BANDWIDTHS: tuple[float, ...] = (150.0, 300.0, 800.0)
+#: Weights of the KDE share in the blends.
+BLEND_WEIGHTS: tuple[float, ...] = (0.05, 0.2, 0.5)
+#: τ (days) of the time-weighted counts and blends.
+SLOW_DECAYS: tuple[float, ...] = (365.0, 1460.0)
+#: Search radius (m) of the KDE that orders cells of equal counts in ``tiebreak``.
+TIEBREAK_BANDWIDTH = 800.0
+KINDS: tuple[str, ...] = ("counts", "tiebreak", "kde", "blend", "gistar")
+_COMPLEXITY = {"counts": 0, "tiebreak": 1, "blend": 2, "kde": 3, "gistar": 5}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One forecast rule.
+
+    Attributes
+    ----------
+    kind
+        ``counts``, ``tiebreak``, ``kde``, ``blend`` or ``gistar``.
+    bandwidth
+        Quartic search radius in metres (tiebreak, kde, blend).
+    weight
+        Weight of the KDE share (blend), in (0, 1).
+    decay_days
+        τ of the time weight ``1 / (1 + Δ/τ)``; None weighs every incident 1.
+    window_days
+        Only incidents of the last ``window_days`` before the origin (counts); None: all.
+    """
+
+    kind: str
+    bandwidth: float | None = None
+    weight: float | None = None
+    decay_days: float | None = None
+    window_days: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ConfigError(f"tipo de candidato desconocido: {self.kind!r}")
+        if self.kind in ("tiebreak", "kde", "blend") and not (self.bandwidth or 0) > 0:
+            raise ConfigError(f"el candidato {self.kind} necesita un ancho de banda positivo")
+        if self.kind == "blend" and not 0 < (self.weight or 0) < 1:
+            raise ConfigError("el peso de la mezcla debe estar entre 0 y 1")
+        if self.decay_days is not None and not self.decay_days > 0:
+            raise ConfigError("τ debe ser un número positivo de días")
+        if self.window_days is not None and not self.window_days > 0:
+            raise ConfigError("la ventana debe ser un número positivo de días")
+        if self.kind in ("gistar", "tiebreak") and (self.decay_days or self.window_days):
+            raise ConfigError(f"{self.kind} no admite ponderación temporal ni ventana")
+
+    @property
+    def name(self) -> str:
+        """Identifier, e.g. ``kde_150``, ``blend_300_0.2`` or ``pkde_150_30d``."""
+        if self.kind == "gistar":
+            return "gistar"
+        prefix = "p" if self.decay_days is not None else ""
+        parts = [prefix + self.kind]
+        if self.bandwidth is not None:
+            parts.append(f"{self.bandwidth:g}")
+        if self.weight is not None:
+            parts.append(f"{self.weight:g}")
+        if self.decay_days is not None:
+            parts.append(f"{self.decay_days:g}d")
+        if self.window_days is not None:
+            parts.append(f"{self.window_days:g}d")
+        return "_".join(parts)
+
+    @property
+    def complexity(self) -> int:
+        """Rank of simplicity: lower is simpler."""
+        return _COMPLEXITY[self.kind] + (1 if self.decay_days is not None else 0)
+
+    def label_es(self) -> str:
+        """Spanish description for messages and reports."""
+        if self.kind == "gistar":
+            return "Gi* (puntuación z de los conteos)"
+        if self.kind == "counts":
+            text = "conteos por celda"
+            if self.window_days is not None:
+                text += f" de los últimos {num(self.window_days)} días"
+        elif self.kind == "tiebreak":
+            text = f"conteos por celda, empates ordenados por KDE de {num(self.bandwidth or 0)} m"
+        elif self.kind == "kde":
+            text = f"KDE cuártico de {num(self.bandwidth or 0)} m"
+        else:
+            share = num(100 * (self.weight or 0))
+            text = f"conteos con {share} % de KDE de {num(self.bandwidth or 0)} m"
+        if self.decay_days is not None:
+            text += f", ponderado en el tiempo (τ = {num(self.decay_days)} días)"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the candidate's parameters for JSON."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "bandwidth_m": self.bandwidth,
+            "weight": self.weight,
+            "decay_days": self.decay_days,
+            "window_days": self.window_days,
+            "label": self.label_es(),
+        }
+
+
+def default_candidates() -> tuple[Candidate, ...]:
+    """Return the candidates that the automatic choice backtests.
+
+    Counts; counts with ties broken by a :data:`TIEBREAK_BANDWIDTH` KDE; blends of counts and
+    KDE over :data:`BLEND_BANDWIDTHS` × :data:`BLEND_WEIGHTS`;
+    time-weighted counts and blends (τ in :data:`SLOW_DECAYS`, the blends at 800 m); KDE over
+    :data:`KDE_BANDWIDTHS`; time-weighted KDE over :data:`PKDE_PARAMETERS`; Gi*.
+    """
+    out = [Candidate("counts"), Candidate("tiebreak", bandwidth=TIEBREAK_BANDWIDTH)]
+    out += [Candidate("counts", decay_days=d) for d in SLOW_DECAYS]
+    out += [
+        Candidate("blend", bandwidth=h, weight=a) for h in BLEND_BANDWIDTHS for a in BLEND_WEIGHTS
+    ]
+    out += [
+        Candidate("blend", bandwidth=800.0, weight=a, decay_days=d)
+        for d in SLOW_DECAYS
+        for a in BLEND_WEIGHTS
+    ]
+    out += [Candidate("kde", bandwidth=h) for h in KDE_BANDWIDTHS]
+    out += [Candidate("kde", bandwidth=h, decay_days=d) for h, d in PKDE_PARAMETERS]
+    out.append(Candidate("gistar"))
+    return tuple(out)
+
+
+def parse_candidate(name: str) -> Candidate:
+    """Return the candidate named ``name`` (``counts``, ``counts_30d``, ``kde_150``, …).
+
+    Raises
+    ------
+    ConfigError
+        When the name does not describe a candidate.
+
+    Examples
+    --------
+    >>> parse_candidate("blend_300_0.2").label_es()
+    'conteos con 20 % de KDE de 300 m'
+    >>> parse_candidate("pkde_150_30d").name
+    'pkde_150_30d'
+    """
+    parts = name.strip().lower().split("_")
+    head, rest = parts[0], parts[1:]
+    decay = head.startswith("p") and head[1:] in KINDS
+    kind = head[1:] if decay else head
+    try:
+        days = None
+        if rest and rest[-1].endswith("d"):
+            days = float(rest[-1][:-1])
+            rest = rest[:-1]
+        if decay and days is None:
+            raise ValueError(name)
+        numbers = [float(r) for r in rest]
+        if kind == "gistar" and not rest and days is None and not decay:
+            return Candidate("gistar")
+        if kind == "counts" and not numbers:
+            if decay:
+                return Candidate("counts", decay_days=days)
+            return Candidate("counts", window_days=days)
+        if kind == "tiebreak" and len(numbers) == 1 and days is None:
+            return Candidate("tiebreak", bandwidth=numbers[0])
+        if kind == "kde" and len(numbers) == 1:
+            return Candidate("kde", bandwidth=numbers[0], decay_days=days if decay else None)
+        if kind == "blend" and len(numbers) == 2 and (decay or days is None):
+            return Candidate("blend", bandwidth=numbers[0], weight=numbers[1], decay_days=days)
+    except (ValueError, ConfigError):
+        pass
+    raise ConfigError(
+        f"candidato desconocido: {name!r}",
+        hint="use counts, counts_<días>d, pcounts_<τ>d, tiebreak_<m>, kde_<m>, pkde_<m>_<τ>d, "
+        "blend_<m>_<peso>, pblend_<m>_<peso>_<τ>d o gistar",
+    )
+
+
+class History:
+    """Incidents located once on a grid, for fitting candidates at many origins.
+
+    Parameters
+    ----------
+    grid
+        The evaluation grid.
+    x, y
+        Metric coordinates of the incidents.
+    t
+        Occurrence times in days (any origin, e.g. days since 1970); incidents with NaN times
+        are never used.
+    """
+
+    def __init__(self, grid: CellGrid, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> None:
+        self.grid = grid
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float)
+        self.t = np.asarray(t, dtype=float)
+        self.cell = grid.locate(self.x, self.y)
+        self._weights: sp.csr_matrix | None = None
+        self._kernels: dict[float, np.ndarray] = {}
+
+    def layout(self, bandwidth: float) -> tuple[int, float, int, tuple[int, int]]:
+        """Return sub-cells per cell, sub-cell size, padding (sub-cells) and padded shape.
+
+        The padding reaches beyond the kernel (at least :data:`SHARED_PAD_M`), so that kernels
+        up to that radius share one binned raster.
+        """
+        from scipy.fft import next_fast_len
+
+        g = self.grid
+        f = subdivision(g.cell_size, bandwidth)
+        sub = g.cell_size / f
+        pad = math.ceil(max(bandwidth, SHARED_PAD_M) / sub - 1e-9) + 1
+        # Extra rows and columns at the south and east make the FFT lengths fast ones.
+        rows = next_fast_len(g.n_rows * f + 2 * pad, real=True)
+        cols = next_fast_len(g.n_cols * f + 2 * pad, real=True)
+        return f, sub, pad, (rows, cols)
+
+    def spectrum(
+        self, mask: np.ndarray, weights: np.ndarray | None, bandwidth: float
+    ) -> tuple[tuple[int, int, int], np.ndarray]:
+        """Return the layout key and the Fourier transform of the binned incidents of ``mask``.
+
+        Kernels whose layout (sub-division and padding) is the same share it: pass the key to
+        :meth:`mass`.
+        """
+        from scipy import fft
+
+        from .._kernels import linear_binning
+
+        g = self.grid
+        f, sub, pad, shape = self.layout(bandwidth)
+        w = np.ones(int(mask.sum())) if weights is None else np.asarray(weights, dtype=float)
+        binned = linear_binning(
+            self.x[mask],
+            self.y[mask],
+            w,
+            x0=g.x0 - pad * sub,
+            ytop=g.ytop + pad * sub,
+            cell_size=sub,
+            shape=shape,
+        )
+        return (f, pad, shape[0] * 100_000 + shape[1]), fft.rfft2(binned, workers=-1)
+
+    def _kernel_spectrum(self, bandwidth: float) -> np.ndarray:
+        key = float(bandwidth)
+        if key not in self._kernels:
+            from scipy import fft
+
+            from .._kernels import discrete_kernel, get_kernel
+
+            _, sub, _, shape = self.layout(bandwidth)
+            kern = discrete_kernel(get_kernel(KERNEL), key, sub)
+            half = kern.shape[0] // 2
+            # Circular convolution on the padded raster: the kernel's centre goes to (0, 0);
+            # the padding exceeds the kernel's reach, so nothing wraps into the grid.
+            placed = np.zeros(shape)
+            placed[: half + 1, : half + 1] = kern[half:, half:]
+            placed[: half + 1, shape[1] - half :] = kern[half:, :half]
+            placed[shape[0] - half :, : half + 1] = kern[:half, half:]
+            placed[shape[0] - half :, shape[1] - half :] = kern[:half, :half]
+            self._kernels[key] = fft.rfft2(placed, workers=-1)
+        return self._kernels[key]
+
+    def mass(self, spectrum: np.ndarray, bandwidth: float) -> np.ndarray:
+        """Return the quartic KDE mass per cell from a :meth:`spectrum` of the same layout."""
+        from scipy import fft
+
+        from .._kernels import ROUNDOFF_CUTOFF
+
+        g = self.grid
+        f, _, pad, shape = self.layout(bandwidth)
+        smooth = fft.irfft2(spectrum * self._kernel_spectrum(bandwidth), s=shape, workers=-1)
+        inner = smooth[pad : pad + g.n_rows * f, pad : pad + g.n_cols * f]
+        peak = float(inner.max()) if inner.size else 0.0
+        # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero it, so
+        # that empty cells tie instead of being ordered by noise.
+        inner = np.where(inner < ROUNDOFF_CUTOFF * peak, 0.0, inner)
+        mass = inner.reshape(g.n_rows, f, g.n_cols, f).sum(axis=(1, 3))
+        return np.asarray(mass.ravel()[g.flat])
+
+    def kde_mass(
+        self, mask: np.ndarray, bandwidth: float, weights: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the quartic KDE mass per cell (in incidents) of the incidents in ``mask``.
+
+        ``weights`` (one per incident of ``mask``) weigh the incidents; None counts each once.
+        Mass that the kernels spread beyond the grid's bounding box is lost (edge effect).
+        """
+        if not mask.any():
+            return np.zeros(self.grid.n_cells)
+        _, spec = self.spectrum(mask, weights, bandwidth)
+        return self.mass(spec, bandwidth)
+
+    def queen_weights(self) -> sp.csr_matrix:
+        """Return binary queen-contiguity weights between the grid's cells (cached)."""
+        if self._weights is None:
+            import scipy.sparse as sp
+
+            g = self.grid
+            rr, cc = np.divmod(g.flat, g.n_cols)
+            lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
+            lookup[g.flat] = np.arange(g.n_cells)
+            sources, targets = [], []
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    if dr == dc == 0:
+                        continue
+                    r, c = rr + dr, cc + dc
+                    ok = (r >= 0) & (r < g.n_rows) & (c >= 0) & (c < g.n_cols)
+                    j = np.full(g.n_cells, -1, dtype=np.int64)
+                    j[ok] = lookup[r[ok] * g.n_cols + c[ok]]
+                    found = j >= 0
+                    sources.append(np.flatnonzero(found))
+                    targets.append(j[found])
+            i = np.concatenate(sources)
+            j = np.concatenate(targets)
+            self._weights = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(g.n_cells, g.n_cells))
+        return self._weights
+
+    def fold(self, origin: float, start: float = -np.inf) -> Fit:
+        """Return the fits from the incidents in ``[start, origin)`` (none from ``origin`` on)."""
+        return Fit(self, origin, start)
+
+    def fit(self, candidate: Candidate, origin: float, start: float = -np.inf) -> np.ndarray:
+        """Return the candidate's score per cell from the incidents in ``[start, origin)``."""
+        return self.fold(origin, start).score(candidate)
+
+
+class Fit:
+    """Scores of candidates from one training window, sharing counts and kernel densities."""
+
+    def __init__(self, history: History, origin: float, start: float) -> None:
+        self.history = history
+        self.origin = float(origin)
+        t = history.t
+        self.mask = (t >= start) & (t < origin)
+        self.n = int(self.mask.sum())
+        self._cache: dict[tuple[Any, ...], np.ndarray] = {}
+        self._spectra: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def _weights(self, decay_days: float | None) -> np.ndarray | None:
+        if decay_days is None:
+            return None
+        age = self.origin - self.history.t[self.mask]
+        return np.asarray(1.0 / (1.0 + age / decay_days))
+
+    def counts(
+        self, window_days: float | None = None, decay_days: float | None = None
+    ) -> np.ndarray:
+        """Return (time-weighted) incidents per cell, of the last ``window_days`` when given."""
+        key = ("counts", window_days, decay_days)
+        if key not in self._cache:
+            h = self.history
+            weights = self._weights(decay_days)
+            cell = h.cell[self.mask]
+            if window_days is not None:
+                recent = h.t[self.mask] >= self.origin - window_days
+                cell = cell[recent]
+                weights = None if weights is None else weights[recent]
+            self._cache[key] = h.grid.counts(cell, weights)
+        return self._cache[key]
+
+    def kde(self, bandwidth: float, decay_days: float | None = None) -> np.ndarray:
+        """Return the (time-weighted) quartic KDE mass per cell."""
+        key = ("kde", bandwidth, decay_days)
+        if key not in self._cache:
+            h = self.history
+            if self.n == 0:
+                self._cache[key] = np.zeros(h.grid.n_cells)
+                return self._cache[key]
+            f, _, pad, _ = h.layout(bandwidth)
+            spec_key = ("spectrum", f, pad, decay_days)
+            if spec_key not in self._spectra:
+                self._spectra[spec_key] = h.spectrum(
+                    self.mask, self._weights(decay_days), bandwidth
+                )[1]
+            self._cache[key] = h.mass(self._spectra[spec_key], bandwidth)
+        return self._cache[key]
+
+    def score(self, candidate: Candidate) -> np.ndarray:
+        """Return the candidate's score per cell."""
+        kind = candidate.kind
+        tau = candidate.decay_days
+        if kind == "counts":
+            return self.counts(candidate.window_days, tau)
+        if kind == "tiebreak":
+            return self.counts() + _share(self.kde(float(candidate.bandwidth or 0)))
+        if kind == "kde":
+            return self.kde(float(candidate.bandwidth or 0), tau)
+        if kind == "blend":
+            a = float(candidate.weight or 0)
+            counts = _share(self.counts(None, tau))
+            mass = _share(self.kde(float(candidate.bandwidth or 0), tau))
+            return np.asarray((1.0 - a) * counts + a * mass)
+        from ..hotspots.gistar import gi_star_z
+
+        z = gi_star_z(self.counts(), self.history.queen_weights())
+        return np.where(np.isfinite(z), z, -np.inf)
+
+
+def _share(values: np.ndarray) -> np.ndarray:
+    total = float(values.sum())
+    return values / total if total > 0 else values

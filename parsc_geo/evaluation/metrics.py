@@ -1,0 +1,364 @@
+"""Forecast accuracy of a selection of grid cells: hit rate, PAI, PEI*, RRI and their curves.
+
+A *selection* is the ``k`` best-ranked cells of one :class:`~parsc_geo.evaluation.cells.CellGrid`
+(cells count whole, so its area is ``k · cell_size²``; see :mod:`parsc_geo.evaluation.cells`).
+With ``n`` the test incidents inside the selection and ``N`` all test incidents (those outside
+the grid included), ``a`` the selection's area and ``A`` the study area:
+
+hit rate
+    ``n / N``: the share of future incidents the selection captures.
+PAI, predictive accuracy index (Chainey, Tompson & Uhlig 2008)
+    ``(n / N) / (a / A)``: hit rate per share of area; 1 is what a random selection achieves.
+PEI*, predictive efficiency index (Hunt 2016, as scored in the NIJ Real-Time Crime
+Forecasting Challenge)
+    ``n / n*``, with ``n*`` the most test incidents that *any* selection of the same number of
+    cells of the same grid could hold: the sum of the ``k`` largest test counts. 1 means no
+    selection of that area could have done better.
+RRI, recapture rate index (Levine 2008)
+    ``(n / m) / (N / M)`` with ``m`` and ``M`` the *training* incidents inside the selection
+    and in total: how much of its share of past incidents the selection keeps in the test
+    period. Above 1 the selected cells gained weight, below 1 they lost it (regression to the
+    mean lowers it for selections made on past counts). Undefined (None) when ``m = 0``.
+
+Coverage ``p`` of a study area of ``n_cells`` cells selects ``k = max(1, ⌊p·n_cells + ½⌋)``
+cells (:func:`cells_for_coverage`), the same ``k`` for every method.
+
+Ties at the cut
+    A selection takes the cells scoring above the ``k``-th best score whole; the ``r`` places
+    left go to the ``t`` cells tied at that score, each counting ``r / t`` (its *weight*,
+    :func:`selection_weights`). Hits, training incidents inside and hence every metric are
+    expected values under a random choice among tied cells: a method such as counts, whose
+    scores tie often, neither gains nor loses by an arbitrary order of equal cells. A map of the
+    selection (:func:`rank_cells`) lists one such choice, breaking ties by the grid's fixed
+    pseudo-random cell order.
+
+References
+----------
+Chainey, S., Tompson, L. & Uhlig, S. (2008). The utility of hotspot mapping for predicting
+spatial patterns of crime. *Security Journal* 21(1–2), 4–28.
+Hunt, J. M. (2016). Do crime hot spots move? Exploring the effects of the modifiable areal unit
+problem and modifiable temporal unit problem on crime hot spot stability. PhD thesis, American
+University; the PEI* of the NIJ Real-Time Crime Forecasting Challenge (2017).
+Levine, N. (2008). The "hottest" part of a hotspot: comments on "The utility of hotspot mapping
+for predicting spatial patterns of crime". *Security Journal* 21(4), 295–302.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._errors import ConfigError
+
+#: Coverages of the hit-rate and PAI curves: 0.5 % to 20 % of the study area in 0.5 % steps.
+CURVE_COVERAGES: tuple[float, ...] = tuple(round(0.005 * i, 4) for i in range(1, 41))
+
+
+def check_coverages(coverages: Any) -> tuple[float, ...]:
+    """Return coverages (fractions in (0, 1]) as a sorted tuple without repeats.
+
+    Raises
+    ------
+    ConfigError
+        When a coverage is not a number in (0, 1].
+    """
+    values = [coverages] if isinstance(coverages, int | float) else list(coverages)
+    if not values:
+        raise ConfigError("indique al menos una cobertura (p. ej. 0.01 para el 1 %)")
+    out = []
+    for value in values:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"cobertura no numérica: {value!r}") from None
+        if not 0 < v <= 1:
+            raise ConfigError(
+                f"la cobertura debe ser una fracción del área entre 0 y 1; se recibió {value!r}",
+                hint="0.01 es el 1 % del área de estudio",
+            )
+        out.append(v)
+    return tuple(sorted(set(out)))
+
+
+def coverage_key(coverage: float) -> str:
+    """Return a coverage as the percentage text used in keys and file names (``1``, ``0.5``).
+
+    Examples
+    --------
+    >>> coverage_key(0.01), coverage_key(0.005), coverage_key(0.125)
+    ('1', '0.5', '12.5')
+    """
+    return f"{round(coverage * 100, 6):g}"
+
+
+def cells_for_coverage(n_cells: int, coverage: float) -> int:
+    """Return the number of cells of a selection covering ``coverage`` of ``n_cells`` cells.
+
+    Examples
+    --------
+    >>> cells_for_coverage(1000, 0.01), cells_for_coverage(30, 0.05), cells_for_coverage(5, 0.01)
+    (10, 2, 1)
+    """
+    return int(min(n_cells, max(1, int(np.floor(coverage * n_cells + 0.5)))))
+
+
+def rank_cells(scores: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Return cell indices from best to worst: higher score first, ties by higher ``tiebreak``.
+
+    NaN scores rank last.
+    """
+    s = np.asarray(scores, dtype=float)
+    s = np.where(np.isnan(s), -np.inf, s)
+    tie_rank = np.argsort(np.argsort(np.asarray(tiebreak), kind="stable"), kind="stable")
+    return np.lexsort((-tie_rank, -s))
+
+
+def hit_rate(hits: float, n_test: float) -> float | None:
+    """Return ``hits / n_test`` (None without test incidents)."""
+    return float(hits) / float(n_test) if n_test > 0 else None
+
+
+def pai(hits: float, n_test: float, selected_area: float, study_area: float) -> float | None:
+    """Return the predictive accuracy index ``(hits / n_test) / (selected_area / study_area)``."""
+    if n_test <= 0 or selected_area <= 0 or study_area <= 0:
+        return None
+    return (float(hits) / float(n_test)) / (float(selected_area) / float(study_area))
+
+
+def pei_star(hits: float, best: float) -> float | None:
+    """Return ``hits / best`` with ``best`` the most any same-size selection holds (None if 0)."""
+    return float(hits) / float(best) if best > 0 else None
+
+
+def rri(test_in: float, train_in: float, n_test: float, n_train: float) -> float | None:
+    """Return Levine's recapture rate index ``(test_in / train_in) / (n_test / n_train)``."""
+    if train_in <= 0 or n_test <= 0 or n_train <= 0:
+        return None
+    return (float(test_in) / float(train_in)) / (float(n_test) / float(n_train))
+
+
+def best_capture(test_counts: np.ndarray, k: int) -> float:
+    """Return ``n*``: the sum of the ``k`` largest cell counts."""
+    counts = np.asarray(test_counts, dtype=float)
+    if k <= 0 or counts.size == 0:
+        return 0.0
+    k = min(k, counts.size)
+    return float(np.partition(counts, counts.size - k)[counts.size - k :].sum())
+
+
+def clean_scores(scores: np.ndarray) -> np.ndarray:
+    """Return scores as floats with NaN as −∞ (ranked last)."""
+    s = np.asarray(scores, dtype=float)
+    return np.where(np.isnan(s), -np.inf, s)
+
+
+def cut_values(scores: np.ndarray, ks: Any) -> np.ndarray:
+    """Return the ``k``-th largest score for each ``k`` in ``ks`` (NaN scores count as −∞).
+
+    One partition for the largest ``k``, then a sort of that top only: backtests ask for the
+    cuts of thousands of rankings.
+
+    Examples
+    --------
+    >>> cut_values(np.array([5.0, 3.0, 3.0, 1.0]), [1, 2, 4]).tolist()
+    [5.0, 3.0, 1.0]
+    """
+    s = clean_scores(scores)
+    ks_arr = np.asarray(ks, dtype=np.int64)
+    n = s.size
+    if n == 0 or ks_arr.size == 0:
+        return np.full(ks_arr.shape, -np.inf)
+    top_k = int(min(n, max(1, int(ks_arr.max()))))
+    top = np.sort(np.partition(s, n - top_k)[n - top_k :])[::-1]
+    return np.asarray(top[np.clip(ks_arr, 1, top_k) - 1], dtype=float)
+
+
+def selected_cells(s: np.ndarray, k: int, cut: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the cells of the ``k`` best and their weights (1, or ``r / t`` when tied).
+
+    ``s`` are cleaned scores (:func:`clean_scores`) and ``cut`` the ``k``-th largest of them
+    (:func:`cut_values`); the ``t`` cells tied at the cut share the ``r`` places left.
+    """
+    idx = np.flatnonzero(s >= cut)
+    values = s[idx]
+    above = values > cut
+    n_above = int(np.count_nonzero(above))
+    n_tied = idx.size - n_above
+    w = np.where(above, 1.0, (k - n_above) / n_tied if n_tied else 0.0)
+    return idx, w
+
+
+def selection_weights(scores: np.ndarray, k: int) -> np.ndarray:
+    """Return each cell's share in the selection of the ``k`` best: 1, ``r / t`` if tied, or 0.
+
+    Examples
+    --------
+    >>> selection_weights(np.array([5.0, 3.0, 3.0, 3.0, 1.0]), 2).tolist()
+    [1.0, 0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 0.0]
+    """
+    s = clean_scores(scores)
+    n = s.size
+    w = np.zeros(n)
+    if k <= 0 or n == 0:
+        return w
+    if k >= n:
+        return np.ones(n)
+    idx, values = selected_cells(s, k, float(cut_values(s, [k])[0]))
+    w[idx] = values
+    return w
+
+
+def capture(scores: np.ndarray, counts: np.ndarray, ks: Any) -> np.ndarray:
+    """Return the incidents (``counts`` per cell) inside the selection of each ``k`` in ``ks``.
+
+    Ties at the cut are shared (see the module notes); equal to
+    ``selection_weights(scores, k) @ counts`` for every ``k``.
+    """
+    s = clean_scores(scores)
+    c = np.asarray(counts, dtype=float)
+    n = s.size
+    ks_arr = np.minimum(np.maximum(np.asarray(ks, dtype=np.int64), 0), n)
+    if n == 0:
+        return np.zeros(ks_arr.shape)
+    if ks_arr.size <= 4:
+        # A few cuts: one partition for all, no full sort (backtests call this thousands of
+        # times).
+        out = np.zeros(ks_arr.shape, dtype=float)
+        cuts = cut_values(s, ks_arr)
+        for i, k in enumerate(ks_arr.tolist()):
+            if k == 0:
+                continue
+            idx, w = selected_cells(s, k, float(cuts[i]))
+            out[i] = float(w @ c[idx])
+        return out
+    order = np.argsort(-s, kind="stable")
+    ss, cc = s[order], c[order]
+    starts = np.flatnonzero(np.concatenate([[True], ss[1:] != ss[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [n]]))
+    group_sum = np.add.reduceat(cc, starts)
+    before = np.concatenate([[0.0], np.cumsum(group_sum)[:-1]])
+    out = np.zeros(ks_arr.shape, dtype=float)
+    positive = ks_arr > 0
+    g = np.searchsorted(starts, ks_arr[positive] - 1, side="right") - 1
+    taken = ks_arr[positive] - starts[g]
+    out[positive] = before[g] + group_sum[g] * taken / sizes[g]
+    return out
+
+
+def expected_capture(scores: np.ndarray, test_counts: np.ndarray, k: int) -> float:
+    """Return the test incidents in the ``k`` best cells, ties at the cut shared evenly."""
+    return float(capture(scores, test_counts, [k])[0])
+
+
+@dataclass(frozen=True)
+class SelectionScore:
+    """Accuracy of the ``n_cells`` best cells of one ranking at one coverage."""
+
+    coverage: float
+    n_cells: int
+    area_km2: float
+    hits: float
+    best: float
+    train_in: float
+    hit_rate: float | None
+    pai: float | None
+    pei_star: float | None
+    rri: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the score as a JSON-ready dictionary."""
+        return {
+            "coverage": self.coverage,
+            "n_cells": self.n_cells,
+            "area_km2": self.area_km2,
+            "hits": self.hits,
+            "best_hits": self.best,
+            "train_in": self.train_in,
+            "hit_rate": self.hit_rate,
+            "pai": self.pai,
+            "pei_star": self.pei_star,
+            "rri": self.rri,
+        }
+
+
+def score_selection(
+    scores: np.ndarray,
+    test_counts: np.ndarray,
+    train_counts: np.ndarray,
+    *,
+    n_test: float,
+    n_train: float,
+    coverages: tuple[float, ...],
+    cell_area_km2: float,
+) -> list[SelectionScore]:
+    """Score the selections of a method's cell scores at each coverage.
+
+    Parameters
+    ----------
+    scores
+        The method's score per cell (higher is selected first).
+    test_counts, train_counts
+        Test and training incidents per cell.
+    n_test, n_train
+        All test and training incidents, those outside the grid included.
+    coverages
+        Fractions of the study area.
+    cell_area_km2
+        Area of one cell.
+
+    Returns
+    -------
+    list of SelectionScore
+        One per coverage, in the order given.
+    """
+    test = np.asarray(test_counts, dtype=float)
+    n_cells = test.size
+    ks = [cells_for_coverage(n_cells, p) for p in coverages]
+    hits = capture(scores, test, ks)
+    train_in = capture(scores, train_counts, ks)
+    sorted_test = np.concatenate([[0.0], np.cumsum(np.sort(test)[::-1])])
+    out = []
+    for p, k, h, m in zip(coverages, ks, hits, train_in, strict=True):
+        best = float(sorted_test[k])
+        out.append(
+            SelectionScore(
+                coverage=float(p),
+                n_cells=k,
+                area_km2=k * cell_area_km2,
+                hits=float(h),
+                best=best,
+                train_in=float(m),
+                hit_rate=hit_rate(h, n_test),
+                pai=pai(h, n_test, k, n_cells),
+                pei_star=pei_star(h, best),
+                rri=rri(h, m, n_test, n_train),
+            )
+        )
+    return out
+
+
+def capture_curve(
+    scores: np.ndarray,
+    test_counts: np.ndarray,
+    *,
+    n_test: float,
+    coverages: tuple[float, ...] = CURVE_COVERAGES,
+) -> dict[str, list[float | None]]:
+    """Return the hit-rate and PAI curves of a method's cell scores over ``coverages``.
+
+    Returns
+    -------
+    dict
+        ``coverage``, ``hit_rate`` and ``pai`` lists of the same length.
+    """
+    test = np.asarray(test_counts, dtype=float)
+    n_cells = test.size
+    ks = [cells_for_coverage(n_cells, p) for p in coverages]
+    hits = capture(scores, test, ks)
+    return {
+        "coverage": [float(p) for p in coverages],
+        "hit_rate": [hit_rate(h, n_test) for h in hits],
+        "pai": [pai(h, n_test, k, n_cells) for h, k in zip(hits, ks, strict=True)],
+    }
