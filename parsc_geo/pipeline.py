@@ -28,8 +28,11 @@ Stages (:data:`STAGES`): ``ingesta`` (read, validate, quarantine and assign to t
     Patrol plans per comisaría sector (PDF, PNG, CSV, XLSX, GeoPackage, GeoJSON).
 
 The run is written into a temporary folder beside the output and moved into place only when
-every stage succeeded, so a failed run leaves the previous outputs untouched. Re-running with
-the same inputs rewrites identical files except the time stamps in ``run.json``.
+every stage succeeded, so a failed (or killed) run leaves the previous outputs untouched. The
+output folder keeps ``.parsc-geo-manifest.json``, the list of files parsc-geo wrote: replacing
+an output removes only those, never the user's own files, and a non-empty folder that is not a
+parsc-geo output is refused (see :mod:`parsc_geo._outdir`). Re-running with the same inputs
+rewrites identical files except the time stamps in ``run.json``.
 """
 
 from __future__ import annotations
@@ -38,20 +41,17 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from ._errors import OutputError
 from ._messages import announce
+from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
 from ._text import num, slug
 from .config import RunConfig
@@ -134,31 +134,6 @@ class RunState:
     def period_end(self) -> str:
         """Return the last day of the data (ISO), the date documents are stamped with."""
         return self.period[1] or "2000-01-01"
-
-
-@contextmanager
-def staged_output(output: Path, *, overwrite: bool) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``output`` only if the block succeeds."""
-    output = output.resolve()
-    if output.exists() and not overwrite and any(output.iterdir()):
-        raise OutputError(
-            f"la carpeta de salida {output} existe y no está vacía",
-            hint="use --overwrite para reemplazarla, o elija otro --output",
-        )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-partial-", dir=output.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    previous = None
-    if output.exists():
-        previous = output.parent / f".{output.name}-previous-{os.getpid()}"
-        os.replace(output, previous)
-    os.replace(staging, output)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 class _Progress:

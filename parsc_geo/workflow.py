@@ -124,6 +124,64 @@ def ensure_assigned(
     return assigned
 
 
+def check_mappable(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame | None) -> int:
+    """Refuse to draw an atlas with no map in it; return the incidents no map will show.
+
+    The atlas draws one map per province of the bundled boundaries holding incidents and one
+    per comisaría of the sector layer. Incidents that lie outside every province (another
+    country, a study area the boundaries do not cover) and no sector layer would give an
+    atlas with no map, reported as a success: this is an input error instead.
+
+    Parameters
+    ----------
+    incidents
+        Assigned incidents (:func:`ensure_assigned`).
+    sectors
+        The sector layer, or None.
+
+    Returns
+    -------
+    int
+        Incidents outside every province (announced; they appear only on comisaría maps).
+
+    Raises
+    ------
+    InputDataError
+        No incident to draw, or none in a province and no sector layer.
+    """
+    from . import boundaries
+    from ._errors import InputDataError
+    from ._text import fold
+
+    if not len(incidents):
+        raise InputDataError(
+            "no hay incidentes que dibujar",
+            hint="revise los filtros (--fenomeno, --period) o importe incidentes",
+        )
+    provinces = boundaries.load_provinces()
+    names = {fold(p) for p in provinces["provincia"]}
+    inside = incidents["provincia"].map(fold).isin(names)
+    outside = int((~inside).sum())
+    has_sectors = sectors is not None and len(sectors) > 0
+    if outside == len(incidents) and not has_sectors:
+        raise InputDataError(
+            f"ninguno de los {num(len(incidents))} incidentes está en las {len(names)} "
+            "provincias que cubren los límites incluidos: no hay ningún mapa que dibujar",
+            hint="los mapas se dibujan por provincia de los límites incluidos y por comisaría "
+            "de una capa de sectores: importe los sectores del área "
+            "('parsc-geo ingest … --sectors SECTORES'), o use 'parsc-geo density' o "
+            "'parsc-geo hotspots', que trabajan en cualquier área",
+        )
+    if outside:
+        logger.warning(
+            "%s de %s incidentes están fuera de las provincias de los límites incluidos: "
+            "solo aparecen en los mapas de comisaría",
+            num(outside),
+            num(len(incidents)),
+        )
+    return outside
+
+
 # -- importing -------------------------------------------------------------------------------
 
 

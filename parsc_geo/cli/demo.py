@@ -19,7 +19,11 @@ Examples:
 
 
 @click.command(name="demo", epilog=EXAMPLES)
-@output_dir_option(Path("out/demo"), help="Output folder (replaced on every demo run).")
+@output_dir_option(
+    Path("out/demo"),
+    help="Output folder: a previous parsc-geo output in it is replaced (only the files "
+    "parsc-geo wrote), other files are kept; a non-empty folder of other files is refused.",
+)
 @public_option
 @offline_option
 @click.pass_context
@@ -27,7 +31,8 @@ def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> No
     """Run the whole chain on the bundled synthetic Cajamarca sample (21,108 incidents).
 
     The sample is synthetic (DATOS SINTÉTICOS — solo para demostración): only boundaries,
-    police stations and populations are real. The output folder is replaced on every run.
+    police stations and populations are real. Every run replaces the files the previous demo
+    wrote into the output folder (listed in its .parsc-geo-manifest.json) and nothing else.
     """
     from ..config import RunConfig
     from ..datasets import sample_paths

@@ -88,6 +88,9 @@ def _is_workspace(path: Path) -> bool:
         return True
     import pyogrio
 
+    from ..workspace.gpkg import check_workspace_file
+
+    check_workspace_file(path)  # an empty, truncated or non-GeoPackage file: a clear error
     names = {str(n) for n, _ in pyogrio.list_layers(path)}
     return "incidents" in names or "parsc_metadata" in names or "imports" in names
 

@@ -170,15 +170,20 @@ def command(
     from ..io.writers import check_output_name, write_quarantine, write_report
     from ..workflow import ingest, store
     from ..workspace import Workspace
+    from ..workspace.gpkg import check_workspace_file
 
     quiet = is_quiet(ctx)
     opts = build_options(ctx, station_max_distance=station_max_distance, **options)
     q_target = quarantine_path or _default_quarantine(report_path)
+    # every output is checked before the (possibly long) import, so that a bad name or an
+    # existing report stops the command before the workspace changes
     for target in (report_path, q_target):
         if target is not None and check_output_name(target).exists() and not overwrite:
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
     ws = Workspace(check_output_name(workspace_path(workspace)))
+    if ws.exists:  # a CSV, an empty or a truncated file: refused before the import, untouched
+        check_workspace_file(ws.path, writing=True)
     if opts.study_area is None and ws.exists:
         # a workspace remembers its study area: later imports default to it
         opts.study_area = ws.metadata().get("study_area")

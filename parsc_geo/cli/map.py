@@ -101,7 +101,13 @@ def command(
     from .. import settings
     from ..maps import write_atlas
     from ..privacy import DEFAULT_K
-    from ..workflow import IncidentFilter, PointInput, ensure_assigned, load_incidents
+    from ..workflow import (
+        IncidentFilter,
+        PointInput,
+        check_mappable,
+        ensure_assigned,
+        load_incidents,
+    )
     from ..workspace import Workspace
 
     # every incident is drawn (stacks at stations included, flagged); the atlas leaves the
@@ -113,6 +119,7 @@ def command(
     ws = Workspace(workspace_path(workspace))
     sectors = ws.read_sectors() if ws.exists else None
     incidents = ensure_assigned(incidents, sectors)
+    check_mappable(incidents, sectors)
     layers = ws.layers() if ws.exists else []
     frames = [ws.read_layer(n) for n in layers if n == "hotspots" or n.startswith("hotspots_")]
     hotspots = None

@@ -47,7 +47,9 @@ def command(ctx: click.Context, config_path: Path, output: Path, overwrite: bool
     """Run ingest → validate → assign → density and hotspots → rankings → priority → maps → patrol.
 
     Everything lands in one output folder with a run.json recording inputs (with checksums),
-    every parameter, package versions, counts and timings.
+    every parameter, package versions, counts and timings. --overwrite replaces a previous
+    run's files (those listed in .parsc-geo-manifest.json) and keeps every other file; a
+    non-empty folder that is not a parsc-geo output is refused (exit 5).
     """
     from ..config import read_config
     from ..pipeline import run_pipeline

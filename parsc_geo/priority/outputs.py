@@ -35,6 +35,7 @@ from .. import settings
 from .._errors import OutputError
 from .._provenance import describe_file, package_versions
 from .._text import fold, slug
+from ..labels_es import NO_COMPLAINTS
 from ..labels_es import PRIORITY_DETAIL_HEADERS as DETAIL_HEADERS_ES
 from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
@@ -131,21 +132,11 @@ def _region_name(result: PriorityResult) -> str:
 
 
 def _write_plan_csv(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
-    table = plan_table(result)
-    return _atomic_write(
-        path,
-        lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),
-        overwrite=overwrite,
-    )
+    return _write_csv(plan_table(result), path, overwrite=overwrite)
 
 
 def _write_detail_csv(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
-    table = detail_table(result)
-    return _atomic_write(
-        path,
-        lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),
-        overwrite=overwrite,
-    )
+    return _write_csv(detail_table(result), path, overwrite=overwrite)
 
 
 def _md_cell(value: object) -> str:
@@ -198,6 +189,9 @@ def plan_markdown(result: PriorityResult) -> str:
     table["estabilidad"] = table["estabilidad"] * 100.0
     for _target, part in table.groupby("objetivo", sort=False):
         lines += [f"### {_md_cell(part['objetivo_nombre'].iloc[0])}", ""]
+        if part["n"].sum() == 0:
+            lines += [f"*{NO_COMPLAINTS}*", ""]
+            continue
         lines.append("| " + " | ".join(headers) + " |")
         lines.append("|---|" + "---:|" * (len(columns) - 2) + "---:|")
         for row in part[columns].itertuples(index=False):
@@ -228,6 +222,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from .._xlsx import freeze_xlsx
+    from ..io.tables import set_workbook_text
 
     def build(tmp: Path) -> None:
         wb = Workbook()
@@ -245,13 +240,13 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             cell.font = bold
             cell.fill = PatternFill("solid", fgColor="D9D9D9")
         for heading, rows in _plan_sections(result):
-            ws.append([heading])
+            ws.append([_xlsx_value(heading)])
             ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
             ws.cell(ws.max_row, 1).font = bold
             if rows.empty:
                 ws.append(["", "", "ninguna provincia alcanza un nivel de prioridad", ""])
             for row in rows.itertuples(index=False):
-                ws.append(list(row))
+                ws.append([_xlsx_value(v) for v in row])
         for column, width in zip("ABCD", (8, 18, 22, 20), strict=True):
             ws.column_dimensions[column].width = width
         detail = detail_table(result)
@@ -263,7 +258,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             if part.empty:
                 continue
             sheet = wb.create_sheet(title)
-            sheet.append(list(part.columns))
+            sheet.append([_xlsx_value(c) for c in part.columns])
             for cell in sheet[1]:
                 cell.font = bold
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -271,17 +266,22 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
                 sheet.append([_xlsx_value(v) for v in values])
             sheet.freeze_panes = "A2"
         method = wb.create_sheet("Método")
-        method.append(["Regla", result.parameters["rule_description"]])
-        method.append(["Periodo", _period_text(result)])
-        for key, value in sorted(result.parameters.items()):
-            if key != "rule_description":
-                method.append([key, json.dumps(value, ensure_ascii=False)])
-        for note in result.notes:
-            method.append(["Observación", note])
-        for source in result.inputs:
-            method.append(["Entrada", json.dumps(source, ensure_ascii=False)])
+        entries: list[tuple[str, object]] = [
+            ("Regla", result.parameters["rule_description"]),
+            ("Periodo", _period_text(result)),
+        ]
+        entries += [
+            (key, json.dumps(value, ensure_ascii=False))
+            for key, value in sorted(result.parameters.items())
+            if key != "rule_description"
+        ]
+        entries += [("Observación", note) for note in result.notes]
+        entries += [("Entrada", json.dumps(s, ensure_ascii=False)) for s in result.inputs]
+        for key_text, text in entries:
+            method.append([_xlsx_value(key_text), _xlsx_value(text)])
         method.column_dimensions["A"].width = 28
         method.column_dimensions["B"].width = 120
+        set_workbook_text(wb)  # data text is text, never a formula
         wb.save(tmp)
         freeze_xlsx(tmp)
 
@@ -289,6 +289,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
 
 
 def _xlsx_value(value: object) -> object:
+    """Return a cell value for openpyxl: plain Python numbers, None for missing ones."""
     import pandas as pd
 
     if value is None or value is pd.NA:
@@ -627,7 +628,26 @@ def _summary(result: PriorityResult) -> list[dict[str, Any]]:
     ]
 
 
+def _said_empty(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table``, or for a table without rows one row saying there were no complaints.
+
+    A month without some crime is normal; the published table says so instead of showing
+    only headers.
+    """
+    import pandas as pd
+
+    if len(table) or not len(table.columns):
+        return table
+    row = {column: "" for column in table.columns}
+    row[table.columns[0]] = NO_COMPLAINTS
+    return pd.DataFrame([row], columns=table.columns)
+
+
 def _write_csv(table: pd.DataFrame, path: Path, *, overwrite: bool) -> Path:
+    """Write a published table as CSV (UTF-8 with BOM), its text cells never formulas."""
+    from ..io.tables import neutralise_frame
+
+    table = neutralise_frame(_said_empty(table))
     return _atomic_write(
         path,
         lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 from .. import settings
 from .._errors import ConfigError, InputDataError
 from .._text import fold
+from ..labels_es import NO_COMPLAINTS
 from .levels import (
     LEVEL_ALTA,
     LEVEL_NONE,
@@ -161,12 +163,15 @@ def _targets(
             mask = np.zeros(len(counts), dtype=bool)
             for values in fields.values():
                 mask |= np.asarray(values, dtype=object) == key
-            if not mask.any():
+            if not mask.any() and key not in _taxonomy_names():
+                # absent from the data AND unknown to the taxonomy: a misspelling, not a
+                # month without that crime (which is normal and gives a row of zeros)
                 known = sorted({str(v) for key in ("especifico", "modalidad") for v in fields[key]})
                 raise ConfigError(
-                    f"la modalidad {name!r} no coincide con ninguna categoría de los conteos",
-                    hint="use un delito específico o modalidad presente en los datos, p. ej. "
-                    + ", ".join(known[:12]),
+                    f"la modalidad {name!r} no coincide con ninguna categoría de los conteos "
+                    "ni de la taxonomía",
+                    hint="use un delito específico o modalidad de la taxonomía "
+                    "(parsc_geo/data/taxonomia.csv), p. ej. " + ", ".join(known[:12]),
                 )
             import pandas as pd
 
@@ -179,6 +184,32 @@ def _targets(
                 )
             )
     return out
+
+
+@lru_cache(maxsize=1)
+def _taxonomy_names() -> frozenset[str]:
+    """Return every name a modalidad target may take (folded), whether or not data have it.
+
+    Genéricos, específicos, modalidad labels and aliases of the taxonomy, so that a crime
+    absent from one month's data is still recognised as a crime.
+    """
+    from ..schema import modalidad_label
+    from ..taxonomy import canonical_triples
+
+    names: set[str] = set()
+    for row in canonical_triples().itertuples(index=False):
+        names.update(
+            fold(v)
+            for v in (
+                row.delito_generico,
+                row.delito_especifico,
+                row.modalidad,
+                modalidad_label(str(row.delito_especifico), str(row.modalidad)),
+                *str(row.alias).split(";"),
+            )
+            if str(v).strip()
+        )
+    return frozenset(names)
 
 
 def _units(level: str, year: int, area: StudyArea) -> pd.DataFrame:
@@ -492,6 +523,11 @@ def compute_priority(
             values = _indicators(cur, prev, population)
             frame = pd.DataFrame(values, index=units.index)
             frame = frame.join(assign_levels(frame, rule))
+            if cur.sum() == 0:
+                # a month or a province without some crime is normal: say so, rank nothing
+                frame["motivo"] = NO_COMPLAINTS
+                if level == levels[0]:
+                    notes.append(f"{name}: {NO_COMPLAINTS}.")
             target_seed = [seed, zlib.crc32(f"{level}|{target_id}".encode())]
             frame["estabilidad"] = bootstrap_stability(
                 cur,
@@ -647,19 +683,38 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``FENÓMENO`` (the plan's label), ``N/O`` (``a.``, ``b.``…), ``DEPARTAMENTO``,
         ``PROVINCIA``, ``CLÚSTER`` (``ALTA PRIORIDAD`` or ``PRIORIDAD``), fenómenos in the
-        plan's order, ALTA PRIORIDAD before PRIORIDAD, then by smoothed rate. Fenómenos without
-        any prioritised province have no rows.
+        plan's order, ALTA PRIORIDAD before PRIORIDAD, then by smoothed rate. Fenómenos with
+        complaints but no prioritised province have no rows; a fenómeno without any complaint
+        in the period has one row whose ``CLÚSTER`` says so (:data:`NO_COMPLAINTS`).
     """
     import pandas as pd
 
     from ..schema import FENOMENO_PLAN_LABELS
 
-    rows = result.prioritised("provincia")
+    level = result.level("provincia")
+    totals = level.groupby("objetivo", sort=False)["n"].sum()
+    departments = level["departamento"].dropna().astype(str).unique()
+    department = departments[0] if len(departments) == 1 else ""
+    prioritised = set(result.prioritised("provincia")["objetivo"])
     records = []
-    targets = list(dict.fromkeys(rows["objetivo"]))
-    for target in targets:
-        part = rows[rows["objetivo"] == target]
-        label = FENOMENO_PLAN_LABELS.get(target, fold(part["objetivo_nombre"].iloc[0]))
+    for target, total in totals.items():
+        part = level[(level["objetivo"] == target) & (level["nivel"] != LEVEL_NONE)]
+        label = FENOMENO_PLAN_LABELS.get(
+            str(target), fold(level.loc[level["objetivo"] == target, "objetivo_nombre"].iloc[0])
+        )
+        if total == 0:
+            records.append(
+                {
+                    "FENÓMENO": label,
+                    "N/O": "",
+                    "DEPARTAMENTO": department,
+                    "PROVINCIA": "",
+                    "CLÚSTER": NO_COMPLAINTS,
+                }
+            )
+            continue
+        if target not in prioritised:
+            continue
         for i, (_, row) in enumerate(part.iterrows()):
             records.append(
                 {

@@ -46,7 +46,9 @@ def spanish(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _csv_text(frame: pd.DataFrame) -> str:
-    text: str = spanish(frame).to_csv(index=False, lineterminator="\n")
+    from ..io.tables import neutralise_frame
+
+    text: str = neutralise_frame(spanish(frame)).to_csv(index=False, lineterminator="\n")
     return text
 
 
@@ -201,6 +203,7 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
 
     from .._atomic import atomic_path
     from .._xlsx import freeze_xlsx
+    from ..io.tables import set_workbook_text
 
     names = {
         "puntos_criticos.csv": "Puntos críticos",
@@ -214,6 +217,7 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             for key, frame in tables.items():
                 spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
+            set_workbook_text(writer.book)  # data text is text, never a formula
             props = writer.book.properties
             naive = date.replace(tzinfo=None)
             props.created = naive
