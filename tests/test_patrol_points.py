@@ -19,6 +19,7 @@ from parsc_geo.patrol import plan_patrols, points
 from parsc_geo.patrol.points import densest_index, grid_candidates, neighbour_counts
 
 UTM = "EPSG:32717"
+ORIGIN = np.array([775_000.0, 9_207_000.0])
 
 
 def reference_counts(xy: np.ndarray, radius: float) -> np.ndarray:
@@ -62,8 +63,8 @@ def test_lattice_at_exactly_the_radius_counts_as_the_matrix() -> None:
     # A 100 m lattice with a 100 m radius: every neighbour sits exactly on the circle, where
     # rounding decides; 3-4-5 triangles (60, 80) are exactly 100 m too.
     gx, gy = np.meshgrid(np.arange(12) * 100.0, np.arange(9) * 100.0)
-    lattice = np.column_stack([gx.ravel(), gy.ravel()]) + [775_000.0, 9_207_000.0]
-    extra = lattice[:20] + [60.0, 80.0]
+    lattice = np.column_stack([gx.ravel(), gy.ravel()]) + ORIGIN
+    extra = lattice[:20] + np.array([60.0, 80.0])
     stacked = np.repeat(lattice[40:43], 3, axis=0)
     xy = np.vstack([lattice, extra, stacked])
     for radius in (100.0, 99.99999999, 100.00000001, 50.0, 141.4213562373095):
@@ -74,7 +75,7 @@ def test_ties_are_broken_by_the_least_identifier() -> None:
     rng = np.random.default_rng(3)
     # Two identical squares of five stacked points: same count everywhere in both.
     square = np.array([[0.0, 0.0], [30.0, 0.0], [0.0, 30.0], [30.0, 30.0], [15.0, 15.0]])
-    xy = np.vstack([square, square + [5_000.0, 0.0]]) + [775_000.0, 9_207_000.0]
+    xy = np.vstack([square, square + np.array([5_000.0, 0.0])]) + ORIGIN
     for _ in range(20):
         ids = [f"inc-{v:04d}" for v in rng.permutation(9999)[: len(xy)]]
         assert densest_index(xy, ids, 50.0) == reference_densest(xy, ids, 50.0)
@@ -88,7 +89,7 @@ def test_random_clusters_with_rounded_coordinates(seed: int) -> None:
     rng = np.random.default_rng(seed)
     centres = rng.uniform(0, 3000, (6, 2))
     xy = np.vstack([rng.normal(c, 40.0, (150, 2)) for c in centres])
-    xy = np.round(xy) + [775_000.0, 9_207_000.0]  # whole metres: many exact distances
+    xy = np.round(xy) + ORIGIN  # whole metres: many exact distances
     ids = [f"SINT-{i:06d}" for i in rng.permutation(len(xy))]
     np.testing.assert_array_equal(neighbour_counts(xy, 100.0), reference_counts(xy, 100.0))
     assert densest_index(xy, ids, 100.0) == reference_densest(xy, ids, 100.0)
@@ -96,7 +97,7 @@ def test_random_clusters_with_rounded_coordinates(seed: int) -> None:
 
 def test_grid_candidates_are_the_previous_cells() -> None:
     rng = np.random.default_rng(8)
-    xy = np.round(rng.uniform(0, 2000, (500, 2)), 0) + [775_000.0, 9_207_000.0]
+    xy = np.round(rng.uniform(0, 2000, (500, 2)), 0) + ORIGIN
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=UTM)
     new = grid_candidates(pts, 100.0)
     old = reference_grid(pts, 100.0)
@@ -153,7 +154,7 @@ def test_memory_does_not_grow_with_the_square_of_the_incidents() -> None:
 
     rng = np.random.default_rng(1)
     # 30,000 incidents within 300 m: a matrix would take 30,000² × 8 bytes = 7.2 GB.
-    xy = rng.normal(0, 100.0, (30_000, 2)) + [775_000.0, 9_207_000.0]
+    xy = rng.normal(0, 100.0, (30_000, 2)) + ORIGIN
     ids = [f"i{k}" for k in range(len(xy))]
     tracemalloc.start()
     best = densest_index(xy, ids, 100.0)

@@ -151,7 +151,7 @@ def densest_index(xy: npt.NDArray[np.float64], ids: Sequence[str], radius: float
 
     counts = neighbour_counts(xy, radius)
     tied = np.flatnonzero(counts == counts.max())
-    return int(min(tied, key=lambda i: ids[i]))
+    return min(tied.tolist(), key=lambda i: ids[i])
 
 
 def _core(polygon: BaseGeometry, points: gpd.GeoDataFrame, radius: float) -> BaseGeometry:
