@@ -170,3 +170,51 @@ def test_stacked_cluster_stays_a_polygon() -> None:
     assert len(out) == 1 and out["n"].item() == 12
     assert out.geometry.iloc[0].geom_type == "Polygon"
     assert out["area_km2"].item() == pytest.approx(np.pi * 1e-6, rel=0.01)
+
+
+# ---------------------------------------------------------------- HDBSCAN implementation
+
+
+def _blobs(seed: int, *, stacked: bool) -> gpd.GeoDataFrame:
+    """Eight blobs of different sizes and spreads, 4–30 km apart (optionally with stacks)."""
+    rng = np.random.default_rng(seed)
+    centres = [(0, 0), (6000, 0), (0, 7000), (9000, 9000), (20000, 3000), (15000, 20000)]
+    centres += [(30000, 30000), (4000, 25000)]
+    parts = [
+        rng.normal([X0 + cx, Y0 + cy], rng.uniform(40, 150), (int(rng.integers(40, 160)), 2))
+        for cx, cy in centres
+    ]
+    if stacked:  # geocoding stacks: 15 incidents on one spot inside three blobs
+        parts += [np.repeat(np.array([[X0 + cx, Y0 + cy]]), 15, axis=0) for cx, cy in centres[:3]]
+    xy = np.round(np.vstack(parts), 1)
+    return gpd.GeoDataFrame(
+        {"incident_id": [f"b-{i:04d}" for i in range(len(xy))]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=CRS,
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("stacked", [False, True])
+def test_hdbscan_same_clusters_as_sklearn_on_separated_blobs(seed: int, stacked: bool) -> None:
+    data = _blobs(seed, stacked=stacked)
+    out = hotspot_hdbscan(data, min_cluster_size=15, quiet=True)
+    xy = np.column_stack([data.geometry.x, data.geometry.y])
+    labels = HDBSCAN(min_cluster_size=15, copy=True).fit(xy).labels_
+    expected = _sklearn_partition(labels, data["incident_id"].to_numpy())
+    assert len(expected) >= 6
+    assert _our_partition(out, data) == expected
+    assert out.attrs["parameters"]["implementation"].startswith("hdbscan ")
+
+
+def test_hdbscan_min_samples_counts_the_point_itself() -> None:
+    # scikit-learn's convention: min_samples=3 → core distance to the 2nd other point.
+    data = _clustered()
+    xy = np.column_stack([data.geometry.x, data.geometry.y])
+    for min_samples in (1, 3, 8):
+        out = hotspot_hdbscan(data, min_cluster_size=10, min_samples=min_samples, quiet=True)
+        model = HDBSCAN(min_cluster_size=10, min_samples=min_samples, copy=True).fit(xy)
+        expected = _sklearn_partition(model.labels_, data["incident_id"].to_numpy())
+        assert _our_partition(out, data) == expected
+    single = hotspot_hdbscan(data, min_cluster_size=10, min_samples=1, quiet=True)
+    assert single.attrs["parameters"]["implementation"].startswith("scikit-learn")
