@@ -50,6 +50,7 @@ from .public import PublicData, prepare_public
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
+    import pandas as pd
 
 #: Default data source shown in title blocks.
 DEFAULT_SOURCE = "Denuncias policiales georreferenciadas (PNP)"
@@ -72,6 +73,13 @@ class BuiltMap:
     kind: str
     place: str
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _folded(values: pd.Series) -> pd.Series:
+    """Return :func:`parsc_geo._text.fold` of every value, computed once per distinct value."""
+    from .._fast import per_unique
+
+    return per_unique(values, lambda distinct: distinct.map(_fold))
 
 
 def slugify(text: str) -> str:
@@ -122,7 +130,7 @@ def _hotspots_for(
     if "provincia" not in hotspots.columns:
         return _within(hotspots, province)
     known = hotspots["provincia"].notna()
-    mine = known & (hotspots["provincia"].map(_fold) == _fold(name))
+    mine = known & (_folded(hotspots["provincia"]) == _fold(name))
     located = _within(hotspots[~known], province)
     keep = mine.copy()
     if located is not None:
@@ -292,7 +300,7 @@ def build_province_map(
 
     _check_incidents(incidents)
     provinces = boundaries.load_provinces()
-    match = provinces[provinces["provincia"].map(_fold) == _fold(province)]
+    match = provinces[_folded(provinces["provincia"]) == _fold(province)]
     if not len(match):
         raise ConfigError(
             f"provincia desconocida {province!r}",
@@ -309,13 +317,13 @@ def build_province_map(
         hotspots = data.hotspots
         density = _density_for(points, match, options=density_options)
     elif "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        inc = incidents[incidents["provincia"].map(_fold) == _fold(name)]
+        inc = incidents[_folded(incidents["provincia"]) == _fold(name)]
     else:
         inc = incidents[incidents.to_crs(match.crs).within(match.union_all())]
     districts = boundaries.load_districts()
-    districts = districts[districts["provincia"].map(_fold) == _fold(name)]
+    districts = districts[_folded(districts["provincia"]) == _fold(name)]
     stations = boundaries.load_stations()
-    stations = stations[stations["provincia"].map(_fold) == _fold(name)]
+    stations = stations[_folded(stations["provincia"]) == _fold(name)]
     title = f"Mapa del delito — Provincia de {name.title()}"
     m = new_map(bounds=match.total_bounds, tiles=tiles, title=title)
     summary: dict[str, Any] = {"incidents": len(inc)}
@@ -648,8 +656,13 @@ def write_atlas(
         "generated": generated,
     }
     provinces = boundaries.load_provinces()
+    # Each province's rows, selected once for the whole atlas (not once per page).
+    by_province: dict[str, gpd.GeoDataFrame] = {}
     if "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        present = set(incidents["provincia"].dropna().map(_fold))
+        keys = _folded(incidents["provincia"])
+        present = set(keys[incidents["provincia"].notna()])
+        if not public:
+            by_province = {str(k): rows for k, rows in incidents.groupby(keys, sort=False)}
     else:
         joined = provinces[
             provinces.intersects(incidents.to_crs(provinces.crs).geometry.union_all())
@@ -685,8 +698,9 @@ def write_atlas(
             raster = given.get(_fold(name)) if not public else None
             if raster is None and not public:
                 raster = _density_for(incidents, area, options=density_options)
+            rows = by_province.get(_fold(name), incidents)
             built = build_province_map(
-                incidents, province=name, hotspots=hotspots, density=raster, **common
+                rows, province=name, hotspots=hotspots, density=raster, **common
             )
         else:
             assert sectors is not None
