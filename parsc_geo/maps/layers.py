@@ -547,7 +547,7 @@ def add_incidents(
             ),
         )
     else:
-        sector_text = ["sin asignar"] * n
+        sector_text = np.full(n, "sin asignar", dtype=object)
     sec_cat = pd.Categorical(sector_text)
 
     scale = 10**settings.COORD_DECIMALS
@@ -602,9 +602,9 @@ def _per_value(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.
     import pandas as pd
 
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    result = func(pd.Series(distinct)).to_numpy(object)
-    out = np.where(codes >= 0, result[np.maximum(codes, 0)] if len(result) else None, None)
-    return pd.Series(out, index=values.index, dtype=object)
+    result = np.append(func(pd.Series(distinct)).to_numpy(object), None)
+    # code -1 (missing) takes the None appended at the end
+    return pd.Series(result[codes], index=values.index, dtype=object)
 
 
 def _per_pair(
