@@ -602,7 +602,7 @@ def _per_value(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.
     import pandas as pd
 
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    result = np.append(func(pd.Series(distinct)).to_numpy(object), None)
+    result = np.array([*func(pd.Series(distinct)).to_numpy(object), None], dtype=object)
     # code -1 (missing) takes the None appended at the end
     return pd.Series(result[codes], index=values.index, dtype=object)
 
