@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from pyproj import CRS
     from shapely.geometry.base import BaseGeometry
 
+    from ..parallel import WorkerPool
+
 #: Label of incidents inside a sector but in no subsector.
 NO_SUBSECTOR = "(sin subsector)"
 
@@ -603,6 +605,118 @@ def _candidates(
     return list(found.geometry), [str(i) for i in found["hotspot_id"]]
 
 
+@dataclass(frozen=True)
+class _SectorSettings:
+    """What every sector of one :func:`plan_patrols` call is planned with."""
+
+    crs: CRS
+    share: float
+    block_hours: int
+    options: ScheduleOptions
+    hotspots: gpd.GeoDataFrame | None
+    method: str
+    min_count: int
+    eps_m: float
+    cell_size_m: float
+    max_area_m2: float
+    core_radius_m: float
+    max_points: int
+    risk: str
+    exclude_at_station: bool
+
+
+def _plan_sector(
+    task: tuple[str, str, gpd.GeoDataFrame, gpd.GeoDataFrame, _SectorSettings],
+) -> SectorPlan:
+    """Plan one sector (a task of :func:`plan_patrols`, possibly in a worker process)."""
+    import pandas as pd
+    from shapely.ops import unary_union
+
+    from ..incidents import select
+    from .points import critical_points
+    from .schedule import schedule_shift, shortest_tour, travel_minutes_for
+    from .windows import hour_day_table, hourly_counts, patrol_windows, window_hours
+
+    com, sec, subs, inc, st = task
+    crs, options = st.crs, st.options
+    geom = unary_union(list(subs.geometry))
+    notes: list[str] = []
+    table = hour_day_table(inc)
+    windows = patrol_windows(table, share=st.share, block_hours=st.block_hours)
+    usable = select(inc, include_at_station=not st.exclude_at_station)
+    if st.exclude_at_station and len(usable) < len(inc):
+        notes.append(
+            f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
+            "comisaría no se usan para los puntos críticos."
+        )
+    cands, ids = _candidates(
+        usable,
+        geom,
+        crs,
+        hotspots=st.hotspots,
+        method=st.method,
+        min_count=st.min_count,
+        eps_m=st.eps_m,
+        cell_size_m=st.cell_size_m,
+        notes=notes,
+    )
+    points = critical_points(
+        usable,
+        geom,
+        candidates=cands,
+        origin_ids=ids,
+        min_count=st.min_count,
+        max_area_m2=st.max_area_m2,
+        core_radius_m=st.core_radius_m,
+        max_points=st.max_points,
+        risk=st.risk,
+    )
+    xy = [
+        (p["geometry"].representative_point().x, p["geometry"].representative_point().y)
+        for p in points
+    ]
+    tour = shortest_tour(xy)
+    travel = (
+        options.travel_minutes
+        if options.travel_minutes is not None
+        else travel_minutes_for(xy, tour, options.speed_kmh)
+    )
+    schedules: dict[str, list[ShiftSchedule]] = {}
+    for day_type in DAY_TYPES:
+        hourly = hourly_counts(table, day_type)
+        hours = window_hours(windows[day_type])
+        schedules[day_type] = [
+            schedule_shift(
+                k + 1,
+                start,
+                options,
+                risks=[p["riesgo"] for p in points],
+                tour=tour,
+                travel=travel,
+                window_hours=hours,
+                hourly=hourly,
+            )
+            for k, start in enumerate(options.shift_starts())
+        ]
+    ids_col = subs.get("comisaria_id")
+    com_id = str(ids_col.iloc[0]) if ids_col is not None and pd.notna(ids_col.iloc[0]) else None
+    return SectorPlan(
+        comisaria=com,
+        comisaria_id=com_id,
+        sector=sec,
+        geometry=geom,
+        subsectors=subs,
+        incidents=inc,
+        hour_day=table,
+        windows=windows,
+        points=points,
+        tour=tour,
+        travel_minutes=travel,
+        schedules=schedules,
+        notes=notes,
+    )
+
+
 def plan_patrols(
     incidents: gpd.GeoDataFrame,
     sectors: gpd.GeoDataFrame,
@@ -621,6 +735,7 @@ def plan_patrols(
     max_points: int = DEFAULT_MAX_POINTS,
     risk: str = "n",
     exclude_at_station: bool = True,
+    workers: WorkerPool | int = 1,
 ) -> PatrolPlan:
     """Plan patrols for every sector of the sector layer (or of one comisaría).
 
@@ -660,6 +775,9 @@ def plan_patrols(
     exclude_at_station
         Leave incidents stacked at a police station out of the critical points (they still count
         in the tables).
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that plan the
+        sectors in parallel (1: in this process); the plan does not depend on it.
 
     Returns
     -------
@@ -676,19 +794,10 @@ def plan_patrols(
     import geopandas as gpd
     import numpy as np
     import pandas as pd
-    from shapely.ops import unary_union
 
-    from ..incidents import select
+    from ..parallel import worker_pool
     from ..projection import metric_crs
-    from .points import critical_points
-    from .schedule import schedule_shift, shortest_tour, travel_minutes_for
-    from .windows import (
-        check_window_options,
-        hour_day_table,
-        hourly_counts,
-        patrol_windows,
-        window_hours,
-    )
+    from .windows import check_window_options
 
     _check_inputs(incidents, sectors)
     check_window_options(share, block_hours)
@@ -743,92 +852,37 @@ def plan_patrols(
     )
     n_outside = int((~has_sector).sum())
 
-    plans = []
+    settings = _SectorSettings(
+        crs=crs,
+        share=share,
+        block_hours=block_hours,
+        options=options,
+        hotspots=hotspots,
+        method=method,
+        min_count=min_count,
+        eps_m=eps_m,
+        cell_size_m=cell_size_m,
+        max_area_m2=max_area_m2,
+        core_radius_m=core_radius_m,
+        max_points=max_points,
+        risk=risk,
+        exclude_at_station=exclude_at_station,
+    )
+    tasks = []
     for com, sec in key_set:
         subs = layer[(layer["comisaria"].astype(str) == com) & (layer["sector"].astype(str) == sec)]
         subs = subs.iloc[
             sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
         ]
-        geom = unary_union(list(subs.geometry))
         inc = in_comisarias[(inc_keys == (com, sec)).to_numpy() & has_sector]
         inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
-        notes: list[str] = []
-        table = hour_day_table(inc)
-        windows = patrol_windows(table, share=share, block_hours=block_hours)
-        usable = select(inc, include_at_station=not exclude_at_station)
-        if exclude_at_station and len(usable) < len(inc):
-            notes.append(
-                f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
-                "comisaría no se usan para los puntos críticos."
-            )
-        cands, ids = _candidates(
-            usable,
-            geom,
-            crs,
-            hotspots=hotspots,
-            method=method,
-            min_count=min_count,
-            eps_m=eps_m,
-            cell_size_m=cell_size_m,
-            notes=notes,
-        )
-        points = critical_points(
-            usable,
-            geom,
-            candidates=cands,
-            origin_ids=ids,
-            min_count=min_count,
-            max_area_m2=max_area_m2,
-            core_radius_m=core_radius_m,
-            max_points=max_points,
-            risk=risk,
-        )
-        xy = [
-            (p["geometry"].representative_point().x, p["geometry"].representative_point().y)
-            for p in points
-        ]
-        tour = shortest_tour(xy)
-        travel = (
-            options.travel_minutes
-            if options.travel_minutes is not None
-            else travel_minutes_for(xy, tour, options.speed_kmh)
-        )
-        schedules: dict[str, list[ShiftSchedule]] = {}
-        for day_type in DAY_TYPES:
-            hourly = hourly_counts(table, day_type)
-            hours = window_hours(windows[day_type])
-            schedules[day_type] = [
-                schedule_shift(
-                    k + 1,
-                    start,
-                    options,
-                    risks=[p["riesgo"] for p in points],
-                    tour=tour,
-                    travel=travel,
-                    window_hours=hours,
-                    hourly=hourly,
-                )
-                for k, start in enumerate(options.shift_starts())
-            ]
-        ids_col = subs.get("comisaria_id")
-        com_id = str(ids_col.iloc[0]) if ids_col is not None and pd.notna(ids_col.iloc[0]) else None
-        plans.append(
-            SectorPlan(
-                comisaria=com,
-                comisaria_id=com_id,
-                sector=sec,
-                geometry=geom,
-                subsectors=subs,
-                incidents=inc,
-                hour_day=table,
-                windows=windows,
-                points=points,
-                tour=tour,
-                travel_minutes=travel,
-                schedules=schedules,
-                notes=notes,
-            )
-        )
+        tasks.append((com, sec, subs, inc, settings))
+    # Sectors are independent: the largest first, so that a pool finishes them together.
+    with worker_pool(workers) as pool:
+        by_size = sorted(range(len(tasks)), key=lambda k: -len(tasks[k][3]))
+        planned = pool.map(_plan_sector, [tasks[k] for k in by_size])
+    in_order = dict(zip(by_size, planned, strict=True))
+    plans = [in_order[k] for k in range(len(tasks))]
 
     dates = pd.to_datetime(
         pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
