@@ -21,7 +21,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 from ._errors import ConfigError
 
@@ -168,9 +168,24 @@ class WorkerPool:
         pickle. Results are in the order of ``items``; an exception in a task is raised here.
         With one worker, or fewer than two items, the tasks run in this process.
         """
+        return self.start(function, items).results()
+
+    def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+        """Start ``[function(item) for item in items]`` and return at once.
+
+        The caller can do other work meanwhile and collect the results (in the order of
+        ``items``) with :meth:`Pending.results`. Serially (one worker, or fewer than two
+        items) the tasks run when the results are asked for.
+        """
         todo = list(items)
         if self.workers <= 1 or len(todo) < 2:
-            return [function(item) for item in todo]
+            return Pending(lambda: [function(item) for item in todo])
+        executor = self._ensure_executor()
+        dates = _document_dates()
+        futures = [executor.submit(_run_task, (function, dates, item)) for item in todo]
+        return Pending(lambda: [future.result() for future in futures])
+
+    def _ensure_executor(self) -> Executor:
         import multiprocessing
 
         if self._executor is None:
@@ -181,8 +196,21 @@ class WorkerPool:
                 max_workers=self.workers, mp_context=multiprocessing.get_context(method)
             )
             logger.debug("%d procesos de trabajo (%s)", self.workers, method)
-        dates = _document_dates()
-        return list(self._executor.map(_run_task, [(function, dates, item) for item in todo]))
+        return self._executor
+
+
+class Pending(Generic[R]):
+    """Results of tasks started by :meth:`WorkerPool.start`, collected by :meth:`results`."""
+
+    def __init__(self, collect: Callable[[], list[R]]) -> None:
+        self._collect = collect
+        self._results: list[R] | None = None
+
+    def results(self) -> list[R]:
+        """Wait for the tasks and return their results, in the order they were given."""
+        if self._results is None:
+            self._results = self._collect()
+        return self._results
 
 
 @contextmanager

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from ..parallel import WorkerPool
+
 #: Default data source shown in title blocks.
 DEFAULT_SOURCE = "Denuncias policiales georreferenciadas (PNP)"
 #: Source shown for the bundled synthetic sample.
@@ -465,7 +467,7 @@ def build_comisaria_map(
 
 
 def _index_html(
-    entries: Sequence[tuple[str, BuiltMap]],
+    entries: Sequence[tuple[str, BuiltMap | _PageInfo]],
     *,
     synthetic: bool,
     rule: PrivacyRule | None,
@@ -557,6 +559,7 @@ def write_atlas(
     density_options: Mapping[str, Any] | None = None,
     generated: dt.datetime | None = None,
     privacy_k: int | None = None,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -613,6 +616,9 @@ def write_atlas(
     privacy_k
         Public maps: minimum number of incidents behind every place and count (default
         :data:`parsc_geo.privacy.DEFAULT_K`).
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that build internal
+        pages in parallel (1: one after the other); the pages do not depend on it.
 
     Returns
     -------
@@ -631,6 +637,7 @@ def write_atlas(
     from zoneinfo import ZoneInfo
 
     from .. import boundaries
+    from ..parallel import worker_pool
 
     _check_incidents(incidents)
     out_dir = Path(output_dir)
@@ -691,28 +698,40 @@ def write_atlas(
     lib = None if offline else assets.lib_files(assets_dir=assets_dir)
     if lib is not None:
         assets.check_lib(out_dir, lib, overwrite=overwrite)
-    pages: list[tuple[str, BuiltMap, str]] = []
+    tasks = []
+    located = _Located(incidents) if comisarias and not public else None
     for kind, name, filename in plan:
         if kind == "provincia":
-            area = provinces[provinces["provincia"] == name]
             raster = given.get(_fold(name)) if not public else None
-            if raster is None and not public:
-                raster = _density_for(incidents, area, options=density_options)
             rows = by_province.get(_fold(name), incidents)
-            built = build_province_map(
-                rows, province=name, hotspots=hotspots, density=raster, **common
-            )
+            if raster is None and not public:
+                # the density reaches over the province's edge: its neighbours' incidents count
+                rows = incidents
+            own = None
         else:
             assert sectors is not None
             own = sectors[sectors["comisaria"].astype(str) == name]
             raster = given.get(_fold(f"comisaria:{name}")) if not public else None
-            if raster is None and not public:
-                raster = _density_for(incidents, own, COMISARIA_MARGIN_M, density_options)
-            built = build_comisaria_map(
-                incidents, sectors, comisaria=name, hotspots=hotspots, density=raster, **common
+            # the incidents within reach of the comisaría's sectors and of its density
+            rows = located.near(own, DENSITY_CONTEXT_M) if located is not None else incidents
+        tasks.append(
+            _PageTask(
+                kind=kind,
+                name=name,
+                filename=filename,
+                incidents=rows,
+                sectors=sectors if kind == "comisaria" else None,
+                own=own,
+                hotspots=hotspots,
+                raster=raster,
+                common=common,
+                offline=offline,
+                assets_dir=assets_dir,
             )
-        page = render_map_html(built.map, offline_mode=offline, assets_dir=assets_dir)
-        pages.append((filename, built, page))
+        )
+    # Public pages share the generalised data: they are built here, one after the other.
+    with worker_pool(1 if public else workers) as pool:
+        pages = pool.map(_atlas_page, tasks)
     if lib is not None:
         assets.write_lib(out_dir, overwrite=overwrite, files=lib)
     written = [
@@ -732,7 +751,102 @@ def write_atlas(
     return written
 
 
-def _privacy_report(data: PublicData, pages: Sequence[tuple[str, BuiltMap, str]]) -> dict[str, Any]:
+@dataclass
+class _PageTask:
+    """One page of an atlas: what :func:`_atlas_page` needs to build and render it."""
+
+    kind: str
+    name: str
+    filename: str
+    incidents: gpd.GeoDataFrame
+    sectors: gpd.GeoDataFrame | None
+    own: gpd.GeoDataFrame | None
+    hotspots: gpd.GeoDataFrame | None
+    raster: Any
+    common: dict[str, Any]
+    offline: bool
+    assets_dir: Path | None
+
+
+@dataclass
+class _PageInfo:
+    """What the index and the privacy report need of a built page (no folium object)."""
+
+    title: str
+    kind: str
+    place: str
+    summary: dict[str, Any]
+
+
+def _atlas_page(task: _PageTask) -> tuple[str, _PageInfo, str]:
+    """Build and render one atlas page (a task of :func:`write_atlas`, maybe in a worker).
+
+    Returns the file name, what the index needs of the page and the page's HTML.
+    """
+    common = task.common
+    public = bool(common["public"])
+    options = common["density_options"]
+    raster = task.raster
+    if task.kind == "provincia":
+        if raster is None and not public:
+            from .. import boundaries
+
+            provinces = boundaries.load_provinces()
+            area = provinces[provinces["provincia"] == task.name]
+            raster = _density_for(task.incidents, area, options=options)
+        built = build_province_map(
+            task.incidents, province=task.name, hotspots=task.hotspots, density=raster, **common
+        )
+    else:
+        assert task.sectors is not None and task.own is not None
+        if raster is None and not public:
+            raster = _density_for(task.incidents, task.own, COMISARIA_MARGIN_M, options)
+        built = build_comisaria_map(
+            task.incidents,
+            task.sectors,
+            comisaria=task.name,
+            hotspots=task.hotspots,
+            density=raster,
+            **common,
+        )
+    page = render_map_html(built.map, offline_mode=task.offline, assets_dir=task.assets_dir)
+    return task.filename, _PageInfo(built.title, built.kind, built.place, built.summary), page
+
+
+class _Located:
+    """Incidents with a spatial index, to hand each page only the incidents near it."""
+
+    def __init__(self, incidents: gpd.GeoDataFrame) -> None:
+        import numpy as np
+        import shapely
+
+        self.incidents = incidents
+        geographic = incidents.to_crs(settings.CRS_GEOGRAPHIC)
+        self.tree = shapely.STRtree(np.asarray(geographic.geometry.values))
+
+    def near(self, area: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFrame:
+        """Return the incidents (in their order) within a box around ``area``.
+
+        The box is ``area``'s bounds widened by twice ``distance_m`` (plus the comisaría
+        margin) in degrees at the area's latitude: a superset of every incident the page
+        selects or uses for its density, which then select exactly as before.
+        """
+        import math
+
+        import numpy as np
+        from shapely.geometry import box
+
+        minx, miny, maxx, maxy = area.to_crs(settings.CRS_GEOGRAPHIC).total_bounds
+        reach = 2 * (distance_m + COMISARIA_MARGIN_M)
+        dy = reach / 110_000.0
+        dx = reach / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.05))
+        hits = self.tree.query(box(minx - dx, miny - dy, maxx + dx, maxy + dy))
+        return self.incidents.iloc[np.sort(hits)]
+
+
+def _privacy_report(
+    data: PublicData, pages: Sequence[tuple[str, BuiltMap | _PageInfo, str]]
+) -> dict[str, Any]:
     """Return the accounting of ``privacidad.json`` for a public atlas."""
     report = data.incidents.report()
     report["zonas_criticas"] = {

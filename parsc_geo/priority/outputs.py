@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from ..parallel import WorkerPool
+
 #: Colours of the levels on maps (ColorBrewer RdBu ends; light grey for none).
 LEVEL_COLORS: Final[dict[str, str]] = {
     LEVEL_ALTA: "#b2182b",
@@ -632,6 +634,12 @@ def _call_map_writer(
     return writer(result, path, level=level, target=target, overwrite=True)
 
 
+def _write_planned(item: tuple[Path, Callable[[Path], Path]]) -> Path:
+    """Write one planned output (a task of :func:`write_priority_outputs`)."""
+    path, writer = item
+    return writer(path)
+
+
 def write_priority_outputs(
     result: PriorityResult,
     output_dir: str | os.PathLike[str],
@@ -641,6 +649,7 @@ def write_priority_outputs(
     maps: bool = True,
     extra_tables: dict[str, pd.DataFrame] | None = None,
     command: str | None = None,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write every publication of a priority result into ``output_dir``.
 
@@ -661,12 +670,18 @@ def write_priority_outputs(
         More CSV tables to write, by file name (e.g. the A3 list of districts).
     command
         The command line, recorded in ``run.json``.
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the PNG
+        maps while the tables and HTML maps are written (1: one after the other); the files do
+        not depend on it.
 
     Returns
     -------
     list of pathlib.Path
         Files written, ``run.json`` last.
     """
+    from ..parallel import worker_pool
+
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
         result = PriorityResult(
@@ -707,7 +722,14 @@ def write_priority_outputs(
             f"{len(existing)} salida(s) ya existe(n) en {out}, la primera {existing[0].name}",
             hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
-    written = [writer(path) for path, writer in plan]
+    # The PNG maps (matplotlib, the slow part) are drawn by the pool meanwhile.
+    drawn = [k for k, (path, _) in enumerate(plan) if path.suffix == ".png"]
+    with worker_pool(workers) as pool:
+        pending = pool.start(_write_planned, [plan[k] for k in drawn])
+        written = [
+            writer(path) if k not in drawn else path for k, (path, writer) in enumerate(plan)
+        ]
+        pending.results()
     written.append(
         write_run_json(result, run_path, outputs=written, command=command, overwrite=True)
     )
