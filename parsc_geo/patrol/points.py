@@ -275,10 +275,11 @@ def critical_points(
                 "riesgo": float(len(inside)) if risk == "n" else round(harm, 6),
                 "area_m2": round(float(area.area), 1),
                 "subsector": subsector,
-                "modalidades": top_modalidades(inside) or "",
-                "horas_pico": peak_hours(known_hours(inside)[1]) or "sin hora",
-                "dias_pico": peak_days(dated_weekdays(inside)[1]) or "sin fecha",
+                "modalidades": "",
+                "horas_pico": "",
+                "dias_pico": "",
                 "origen_id": origin,
+                "_incidents": inside,
             }
         )
     points.sort(
@@ -286,5 +287,10 @@ def critical_points(
     )
     points = points[:max_points]
     for rank, point in enumerate(points, start=1):
+        # The profile of the points kept only: it plays no part in choosing them.
+        inside = point.pop("_incidents")
+        point["modalidades"] = top_modalidades(inside) or ""
+        point["horas_pico"] = peak_hours(known_hours(inside)[1]) or "sin hora"
+        point["dias_pico"] = peak_days(dated_weekdays(inside)[1]) or "sin fecha"
         point["rango"] = rank
     return points
