@@ -156,9 +156,24 @@ def write_patrol_outputs(
             )
         )
     with worker_pool(workers) as pool:
+        # the sheets are drawn by the pool while this process writes the tables
         by_size = sorted(tasks, key=lambda t: -len(t.plan.sectors))
-        pool.map(_write_sheets, by_size)
+        drawing = pool.start(_write_sheets, by_size)
+        _write_tables(plan, files, out, synthetic=synthetic, date=date, overwrite=overwrite)
+        drawing.results()
+    return list(files.values())
 
+
+def _write_tables(
+    plan: PatrolPlan,
+    files: dict[str, Path],
+    out: Path,
+    *,
+    synthetic: bool,
+    date: dt.datetime,
+    overwrite: bool,
+) -> None:
+    """Write the CSV, XLSX, GeoPackage, GeoJSON and JSON files of ``plan``."""
     points = plan.points_frame()
     tables: dict[str, pd.DataFrame] = {
         "puntos_criticos.csv": points.drop(columns="geometry"),
@@ -200,7 +215,6 @@ def write_patrol_outputs(
         json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         overwrite=overwrite,
     )
-    return list(files.values())
 
 
 @dataclass(frozen=True)
