@@ -337,9 +337,13 @@ def hotspots_by_province(
 
     from . import boundaries
     from ._text import slug
+    from .hotspots._common import INPUT_COLUMNS
     from .parallel import worker_pool
 
     provinces = boundaries.load_provinces().set_index("provincia")
+    # only the columns the methods read travel to the workers
+    keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
+    incidents = incidents[keep]
     frames = []
     cold_frames = []
     params: dict[str, dict[str, Any]] = {}
