@@ -2,8 +2,10 @@
 
 The machine's cores are shared, so wall time alone says little: every figure is given as wall
 time *and* CPU time (this process plus every live descendant: pool workers, the forkserver),
-and peak memory is the largest sum of the resident memory of the whole process tree, sampled
-every 20 ms by a thread.
+and peak memory is the largest sum of the proportional set sizes (PSS: resident memory, pages
+shared between processes counted once in all) of the whole process tree, sampled every 20 ms
+by a thread. Workers forked from the forkserver share its libraries: summing their resident
+sizes (RSS) would count those pages once per worker.
 """
 
 from __future__ import annotations
@@ -37,13 +39,21 @@ def tree_cpu() -> float:
     return total
 
 
+def _memory(process: psutil.Process) -> int:
+    """Return the PSS of ``process`` (its RSS where PSS cannot be read)."""
+    try:
+        return int(process.memory_full_info().pss)
+    except (psutil.AccessDenied, AttributeError):
+        return int(process.memory_info().rss)
+
+
 def tree_rss() -> int:
-    """Return the resident memory (bytes) of this process and its live descendants."""
+    """Return the memory (PSS, bytes) of this process and its live descendants."""
     me = psutil.Process()
-    total = me.memory_info().rss
+    total = _memory(me)
     for child in me.children(recursive=True):
         with suppress(psutil.Error):
-            total += child.memory_info().rss
+            total += _memory(child)
     return total
 
 
@@ -53,12 +63,16 @@ class PeakMemory:
     def __init__(self, interval: float = 0.02) -> None:
         self.interval = interval
         self.peak = 0
+        #: the largest memory since the start, whatever the resets
+        self.overall = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss())
+            now = tree_rss()
+            self.peak = max(self.peak, now)
+            self.overall = max(self.overall, now)
             self._stop.wait(self.interval)
 
     def reset(self) -> None:
@@ -74,6 +88,7 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, tree_rss())
+        self.overall = max(self.overall, self.peak)
 
 
 @dataclass

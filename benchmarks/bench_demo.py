@@ -88,6 +88,7 @@ def stages_run(workers: int) -> Recorder:
                 pipeline.run_pipeline(config, Path(tmp) / "demo", quiet=True, workers=workers)
         finally:
             restore()
+    recorder.steps["total"].peak = memory.overall
     return recorder
 
 

@@ -9,7 +9,7 @@ chain runs exactly as ``parsc-geo run`` does (methods kde, gistar and hdbscan; 2
 replicates; every core).
 
 For every size and every stage it prints wall time, CPU time of the whole process tree (pool
-workers included) and the peak resident memory of the tree, then the growth exponent of each
+workers included) and the peak memory (PSS) of the tree, then the growth exponent of each
 stage between sizes (log-log slope of CPU time; ``n log n`` has a slope of about 1.06 from 211k
 to 1M). References named by issue 18 are measured in the same run on the same points:
 
@@ -118,7 +118,7 @@ def run_chain(incidents: Path, sectors: Path, output: Path, workers: int) -> Rec
                 pipeline.run_pipeline(config, output, quiet=True, overwrite=True, workers=workers)
         finally:
             restore()
-        recorder.steps["total"].peak = memory.peak
+    recorder.steps["total"].peak = memory.overall
     return recorder
 
 

@@ -115,6 +115,22 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
         raise InputDataError("los incidentes no tienen SRC", hint="asigne EPSG:4326")
 
 
+def _points_within(points: gpd.GeoDataFrame, area: Any) -> Any:
+    """Return ``points.within(area)`` for point layers, a prepared polygon answering all at once.
+
+    Other geometries (and missing ones) take geopandas' own ``within``.
+    """
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(points.geometry.values)
+    if not len(geoms) or not bool((shapely.get_type_id(geoms) == 0).all()):
+        return points.within(area)
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, shapely.get_x(geoms), shapely.get_y(geoms))
+    return np.asarray(inside, dtype=bool) & ~shapely.is_empty(geoms)
+
+
 def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Rows of ``gdf`` intersecting ``area`` (both any CRS)."""
     if gdf is None or not len(gdf):
@@ -230,7 +246,7 @@ def _density_for(
     metric_area = area.to_crs(crs)
     context = metric_area.buffer(DENSITY_CONTEXT_M).union_all()
     pts = incidents.to_crs(crs)
-    pts = pts[pts.within(context)]
+    pts = pts[_points_within(pts, context)]
     if "at_station" in pts.columns:
         pts = pts[~as_bool(pts["at_station"])]
     if len(pts) < MIN_DENSITY_INCIDENTS:
@@ -321,7 +337,7 @@ def build_province_map(
     elif "provincia" in incidents.columns and incidents["provincia"].notna().any():
         inc = incidents[_folded(incidents["provincia"]) == _fold(name)]
     else:
-        inc = incidents[incidents.to_crs(match.crs).within(match.union_all())]
+        inc = incidents[_points_within(incidents.to_crs(match.crs), match.union_all())]
     districts = boundaries.load_districts()
     districts = districts[_folded(districts["provincia"]) == _fold(name)]
     stations = boundaries.load_stations()
@@ -419,7 +435,7 @@ def build_comisaria_map(
         hotspots = data.hotspots
         density = _density_for(points, own, COMISARIA_MARGIN_M, density_options)
     else:
-        inc = incidents[incidents.to_crs(settings.CRS_GEOGRAPHIC).within(area)]
+        inc = incidents[_points_within(incidents.to_crs(settings.CRS_GEOGRAPHIC), area)]
     from ..projection import metric_crs
 
     crs = metric_crs(own)
