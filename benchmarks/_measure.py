@@ -22,6 +22,18 @@ from typing import Any
 
 import psutil
 
+#: Stage of the run → the function of ``parsc_geo.pipeline`` that does it (to time each stage).
+PIPELINE_STAGES: dict[str, str] = {
+    "ingesta": "_stage_ingest",
+    "workspace": "_stage_workspace",
+    "densidad": "_stage_density",
+    "hotspots": "_stage_hotspots",
+    "ranking": "_stage_ranking",
+    "prioridad": "_stage_priority",
+    "mapas": "_stage_maps",
+    "patrullaje": "_stage_patrol",
+}
+
 
 def tree_cpu() -> float:
     """Return the CPU seconds (user + system) of this process and its live descendants.

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import psutil
-from _measure import PeakMemory, Recorder, machine_note, mib, wrap_stages
+from _measure import PIPELINE_STAGES, PeakMemory, Recorder, machine_note, mib, wrap_stages
 
 from parsc_geo import pipeline
 from parsc_geo.config import RunConfig
@@ -33,16 +33,7 @@ from parsc_geo.datasets import sample_paths
 from parsc_geo.parallel import available_cores
 
 GOAL_S = 15.0
-STAGE_FUNCTIONS = {
-    "ingesta": "_stage_ingest",
-    "workspace": "_stage_workspace",
-    "densidad": "_stage_density",
-    "hotspots": "_stage_hotspots",
-    "ranking": "_stage_ranking",
-    "prioridad": "_stage_priority",
-    "mapas": "_stage_maps",
-    "patrullaje": "_stage_patrol",
-}
+STAGE_FUNCTIONS = PIPELINE_STAGES
 
 
 def command_run(workers: int) -> tuple[float, float]:

@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from _measure import (
+    PIPELINE_STAGES,
     PeakMemory,
     Recorder,
     Timing,
@@ -60,16 +61,7 @@ from parsc_geo.parallel import available_cores
 SEED = 20210101
 PROVINCE_UBIGEO = "0601"
 JITTER_M = 40.0
-STAGES = {
-    "ingesta": "_stage_ingest",
-    "workspace": "_stage_workspace",
-    "densidad": "_stage_density",
-    "hotspots": "_stage_hotspots",
-    "ranking": "_stage_ranking",
-    "prioridad": "_stage_priority",
-    "mapas": "_stage_maps",
-    "patrullaje": "_stage_patrol",
-}
+STAGES = PIPELINE_STAGES
 #: Stages judged by the goals (ingestion/assignment and the workspace are other work).
 JUDGED = ("densidad", "hotspots", "ranking", "prioridad", "mapas", "patrullaje")
 GOAL_TOTAL_S = 300.0
