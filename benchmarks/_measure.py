@@ -72,7 +72,7 @@ def tree_rss() -> int:
 class PeakMemory:
     """Sample :func:`tree_rss` every ``interval`` seconds in a thread; ``peak`` is the largest."""
 
-    def __init__(self, interval: float = 0.02) -> None:
+    def __init__(self, interval: float = 0.25) -> None:
         self.interval = interval
         self.peak = 0
         #: the largest memory since the start, whatever the resets

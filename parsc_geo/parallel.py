@@ -170,6 +170,23 @@ class WorkerPool:
         """
         return self.start(function, items).results()
 
+    def map_largest_first(
+        self, function: Callable[[T], R], items: Iterable[T], size: Callable[[T], float]
+    ) -> list[R]:
+        """Return ``[function(item) for item in items]``, the largest items given out first.
+
+        A long task started last would keep one worker busy while the others wait: starting
+        with the largest (by ``size``) shortens the whole. The results are in the order of
+        ``items``, as :meth:`map` returns them.
+        """
+        todo = list(items)
+        order = sorted(range(len(todo)), key=lambda k: -size(todo[k]))
+        done = self.map(function, [todo[k] for k in order])
+        results: list[R | None] = [None] * len(todo)
+        for k, result in zip(order, done, strict=True):
+            results[k] = result
+        return results  # type: ignore[return-value]
+
     def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
         """Start ``[function(item) for item in items]`` and return at once.
 

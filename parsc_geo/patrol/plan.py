@@ -877,12 +877,8 @@ def plan_patrols(
         inc = in_comisarias[(inc_keys == (com, sec)).to_numpy() & has_sector]
         inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
         tasks.append((com, sec, subs, inc, settings))
-    # Sectors are independent: the largest first, so that a pool finishes them together.
     with worker_pool(workers) as pool:
-        by_size = sorted(range(len(tasks)), key=lambda k: -len(tasks[k][3]))
-        planned = pool.map(_plan_sector, [tasks[k] for k in by_size])
-    in_order = dict(zip(by_size, planned, strict=True))
-    plans = [in_order[k] for k in range(len(tasks))]
+        plans = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
 
     dates = pd.to_datetime(
         pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
