@@ -3,7 +3,7 @@
 The machine's cores are shared, so wall time alone says little: every figure is given as wall
 time *and* CPU time (this process plus every live descendant: pool workers, the forkserver),
 and peak memory is the largest sum of the proportional set sizes (PSS: resident memory, pages
-shared between processes counted once in all) of the whole process tree, sampled every 20 ms
+shared between processes counted once in all) of the whole process tree, sampled every 250 ms
 by a thread. Workers forked from the forkserver share its libraries: summing their resident
 sizes (RSS) would count those pages once per worker.
 """
