@@ -9,7 +9,7 @@ tables are written by :func:`parsc_geo.reports.write_patrol_outputs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
@@ -706,7 +706,8 @@ def _plan_sector(
         sector=sec,
         geometry=geom,
         subsectors=subs,
-        incidents=inc,
+        # plan_patrols puts the incidents back (they need not travel back from a worker)
+        incidents=inc.iloc[:0],
         hour_day=table,
         windows=windows,
         points=points,
@@ -878,7 +879,9 @@ def plan_patrols(
         inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
         tasks.append((com, sec, subs, inc, settings))
     with worker_pool(workers) as pool:
-        plans = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
+        planned = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
+    # the incidents stayed here: the tasks return their plans without them
+    plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
 
     dates = pd.to_datetime(
         pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
