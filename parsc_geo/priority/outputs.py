@@ -481,9 +481,7 @@ def write_priority_map_png(
     pathlib.Path
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     from ..projection import to_metric
@@ -498,7 +496,9 @@ def write_priority_map_png(
             _draw_priority_png(tmp)
 
     def _draw_priority_png(tmp: Path) -> None:
-        fig, ax = plt.subplots(figsize=(8.3, 9.5))
+        # a figure outside pyplot: geopandas' plt.draw() then redraws no map of ours
+        fig = Figure(figsize=(8.3, 9.5))
+        ax = fig.subplots()
         try:
             frame.plot(
                 ax=ax,
@@ -570,7 +570,7 @@ def write_priority_map_png(
                 )
             fig.savefig(tmp, dpi=dpi, format="png")
         finally:
-            plt.close(fig)
+            fig.clear()
 
     return _atomic_write(Path(path), draw, overwrite=overwrite)
 
