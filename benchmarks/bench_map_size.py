@@ -4,8 +4,8 @@ Goals (issue #5): 10,000 incidents ≤ 2 MB, 100,000 incidents ≤ 10 MB, usable
 within a few seconds. Goal (issue 18): the page (without its density layer) builds about as fast
 as folium's own ``FastMarkerCluster`` page of the same points, measured in the same run (CPU
 time, best of three; "ratio" = parsc-geo / folium). Measured in Debian's headless Chromium
-with no network (Leaflet served
-from the local package, no tiles), from navigation start with ``performance.now()``:
+with no network (Leaflet served from the local package, no tiles), from navigation start with
+``performance.now()``:
 "first" = the map and its vector layers are on screen, "all" = every incident point is in the
 cluster layer (points are added in chunks that yield to the browser in between). Timings
 depend on the machine and its load; sizes do not.
