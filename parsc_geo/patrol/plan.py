@@ -428,23 +428,16 @@ class PatrolPlan:
 
         from .windows import hour_day_table
 
-        rows = []
+        blocks: list[dict[str, Any]] = []
+        days = np.tile(np.asarray(DAY_NAMES_ES, dtype=object), 24)
+        hours = np.repeat(np.arange(24, dtype=np.int64), len(DAY_NAMES_ES))
 
         def add(level: str, com: str, sec: str | None, sub: str | None, table: Any) -> None:
-            values = np.asarray(table)
-            for hour in range(24):
-                for d, day in enumerate(DAY_NAMES_ES):
-                    rows.append(
-                        {
-                            "nivel": level,
-                            "comisaria": com,
-                            "sector": sec,
-                            "subsector": sub,
-                            "dia": day,
-                            "hora": hour,
-                            "n": int(values[hour, d]),
-                        }
-                    )
+            # hour by hour, each day in turn: the rows of the 24 × 7 table in reading order
+            values = np.asarray(table).astype(np.int64).reshape(-1)
+            blocks.append(
+                {"nivel": level, "comisaria": com, "sector": sec, "subsector": sub, "n": values}
+            )
 
         by_comisaria: dict[str, list[SectorPlan]] = {}
         for sp in self.sectors:
@@ -459,6 +452,18 @@ class PatrolPlan:
                 for label, _, _ in sp.subsector_counts():
                     part = sp.incidents[(sub == label).to_numpy()]
                     add("subsector", com, sp.sector, label, hour_day_table(part).to_numpy())
+        size = len(days)
+        rows = {
+            key: np.concatenate([np.full(size, b[key], dtype=object) for b in blocks])
+            if blocks
+            else np.array([], dtype=object)
+            for key in ("nivel", "comisaria", "sector", "subsector")
+        }
+        rows["dia"] = np.tile(days, len(blocks))
+        rows["hora"] = np.tile(hours, len(blocks))
+        rows["n"] = (
+            np.concatenate([b["n"] for b in blocks]) if blocks else np.array([], dtype=np.int64)
+        )
         columns = ["nivel", "comisaria", "sector", "subsector", "dia", "hora", "n"]
         return pd.DataFrame(rows, columns=columns)
 
