@@ -517,6 +517,14 @@ synthetic_option = click.option(
     help="Mark the output as synthetic data (automatic for a synthetic workspace).",
 )
 
+workers_option = click.option(
+    "--workers",
+    type=Count(1),
+    default=None,
+    help="Worker processes for the work that splits by province, sector or map "
+    "[default: every available core]; 1 works in one process. The outputs are the same.",
+)
+
 # -- outputs ---------------------------------------------------------------------------------
 
 overwrite_option = click.option(

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from ..parallel import WorkerPool
+
 #: Colours of the levels on maps (ColorBrewer RdBu ends; light grey for none).
 LEVEL_COLORS: Final[dict[str, str]] = {
     LEVEL_ALTA: "#b2182b",
@@ -488,9 +490,7 @@ def write_priority_map_png(
     pathlib.Path
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     from ..projection import to_metric
@@ -505,7 +505,9 @@ def write_priority_map_png(
             _draw_priority_png(tmp)
 
     def _draw_priority_png(tmp: Path) -> None:
-        fig, ax = plt.subplots(figsize=(8.3, 9.5))
+        # a figure outside pyplot: geopandas' plt.draw() then redraws no map of ours
+        fig = Figure(figsize=(8.3, 9.5))
+        ax = fig.subplots()
         try:
             frame.plot(
                 ax=ax,
@@ -578,7 +580,7 @@ def write_priority_map_png(
                 )
             fig.savefig(tmp, dpi=dpi, format="png")
         finally:
-            plt.close(fig)
+            fig.clear()
 
     return _atomic_write(Path(path), draw, overwrite=overwrite)
 
@@ -661,6 +663,12 @@ def _call_map_writer(
     return writer(result, path, level=level, target=target, overwrite=True)
 
 
+def _write_planned(item: tuple[Path, Callable[[Path], Path]]) -> Path:
+    """Write one planned output (a task of :func:`write_priority_outputs`)."""
+    path, writer = item
+    return writer(path)
+
+
 def write_priority_outputs(
     result: PriorityResult,
     output_dir: str | os.PathLike[str],
@@ -670,6 +678,7 @@ def write_priority_outputs(
     maps: bool = True,
     extra_tables: dict[str, pd.DataFrame] | None = None,
     command: str | None = None,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write every publication of a priority result into ``output_dir``.
 
@@ -690,12 +699,18 @@ def write_priority_outputs(
         More CSV tables to write, by file name (e.g. the A3 list of districts).
     command
         The command line, recorded in ``run.json``.
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the PNG
+        maps while the tables and HTML maps are written (1: one after the other); the files do
+        not depend on it.
 
     Returns
     -------
     list of pathlib.Path
         Files written, ``run.json`` last.
     """
+    from ..parallel import worker_pool
+
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
         result = dataclasses.replace(result, synthetic=synthetic)
@@ -728,7 +743,14 @@ def write_priority_outputs(
             f"{len(existing)} salida(s) ya existe(n) en {out}, la primera {existing[0].name}",
             hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
-    written = [writer(path) for path, writer in plan]
+    # The PNG maps (matplotlib, the slow part) are drawn by the pool meanwhile.
+    drawn = [k for k, (path, _) in enumerate(plan) if path.suffix == ".png"]
+    with worker_pool(workers) as pool:
+        pending = pool.start(_write_planned, [plan[k] for k in drawn])
+        written = [
+            writer(path) if k not in drawn else path for k, (path, writer) in enumerate(plan)
+        ]
+        pending.results()
     written.append(
         write_run_json(result, run_path, outputs=written, command=command, overwrite=True)
     )

@@ -32,7 +32,7 @@ from .levels import (
     LEVEL_PRIORIDAD,
     PriorityRule,
     assign_levels,
-    levels_array,
+    levels_many,
 )
 from .period import Period, resolve_periods
 from .rates import RATE_PER, empirical_bayes, percent_change
@@ -262,11 +262,6 @@ def _indicators(
     return out
 
 
-def _levels_only(counts: np.ndarray, population: np.ndarray, rule: PriorityRule) -> np.ndarray:
-    eb = empirical_bayes(counts, population, per=RATE_PER)
-    return levels_array({"n": counts, "tasa": eb.raw_rate, "tasa_eb": eb.rate}, rule)
-
-
 def bootstrap_stability(
     counts: np.ndarray,
     population: np.ndarray,
@@ -311,11 +306,15 @@ def bootstrap_stability(
     if total == 0:
         return np.ones(len(counts))
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(total, counts / total, size=n_boot)
-    same = np.zeros(len(counts))
+    draws = rng.multinomial(total, counts / total, size=n_boot).astype(float)
+    replicates = []
     for draw in draws:
-        same += _levels_only(draw.astype(float), population, rule) == levels
-    return same / n_boot
+        eb = empirical_bayes(draw, population, per=RATE_PER)
+        replicates.append({"n": draw, "tasa": eb.raw_rate, "tasa_eb": eb.rate})
+    # All replicates at once (levels_many clusters them together): the same levels as one
+    # levels_array call per replicate, in a fraction of the time.
+    same = (levels_many(replicates, rule) == np.asarray(levels, dtype=object)).sum(axis=0)
+    return same.astype(float) / n_boot
 
 
 def _prepare_counts(counts: pd.DataFrame, notes: list[str], area: StudyArea) -> pd.DataFrame:
