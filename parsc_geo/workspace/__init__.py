@@ -10,8 +10,9 @@ rules of an import that every backend follows.
 """
 
 from .base import IMPORTS, INCIDENTS, METADATA, QUARANTINE, SECTORS, WorkspaceBackend
+from .factory import open_workspace
 from .gpkg import Workspace
-from .location import DatabaseURL, is_database_url, open_workspace, parse_workspace
+from .location import DatabaseURL, is_database_url, parse_workspace
 
 __all__ = [
     "IMPORTS",

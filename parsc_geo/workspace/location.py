@@ -3,8 +3,8 @@
 ``--workspace`` (and ``workspace`` in a configuration) takes either a file name
 (``cajamarca.gpkg``, the default backend) or a PostgreSQL URL
 (``postgresql://analista@servidor:5432/observatorio``). :func:`parse_workspace` tells them
-apart; :func:`open_workspace` returns the backend. A URL may name the schema that holds the
-workspace with the parameter ``schema`` (``…/observatorio?schema=arequipa``; default
+apart; :func:`parsc_geo.workspace.factory.open_workspace` returns the backend. A URL may name
+the schema that holds the workspace with the parameter ``schema`` (``…/observatorio?schema=arequipa``; default
 ``parsc_geo``), so that one database can hold the workspaces of several regions; its other
 parameters (``sslmode`` …) go to libpq unchanged.
 
@@ -21,13 +21,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import Final
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from .._errors import ConfigError
-
-if TYPE_CHECKING:
-    from .base import WorkspaceBackend
 
 #: URL schemes of a PostgreSQL database (libpq accepts both).
 SCHEMES: Final = ("postgresql", "postgres")
@@ -145,20 +142,3 @@ def parse_workspace(value: str | os.PathLike[str] | DatabaseURL) -> Path | Datab
     if isinstance(value, str) and is_database_url(value):
         return parse_database_url(value)
     return Path(value)
-
-
-def open_workspace(value: str | os.PathLike[str] | DatabaseURL) -> WorkspaceBackend:
-    """Return the workspace backend for a ``--workspace`` value.
-
-    A PostgreSQL URL opens :class:`parsc_geo.workspace.postgis.PostGISWorkspace` (nothing is
-    connected until it is used); anything else is a GeoPackage file
-    (:class:`parsc_geo.workspace.gpkg.Workspace`).
-    """
-    target = parse_workspace(value)
-    if isinstance(target, DatabaseURL):
-        from .postgis import PostGISWorkspace
-
-        return PostGISWorkspace(target)
-    from .gpkg import Workspace
-
-    return Workspace(target)
