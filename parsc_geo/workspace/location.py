@@ -4,9 +4,9 @@
 (``cajamarca.gpkg``, the default backend) or a PostgreSQL URL
 (``postgresql://analista@servidor:5432/observatorio``). :func:`parse_workspace` tells them
 apart; :func:`parsc_geo.workspace.factory.open_workspace` returns the backend. A URL may name
-the schema that holds the workspace with the parameter ``schema`` (``…/observatorio?schema=arequipa``; default
-``parsc_geo``), so that one database can hold the workspaces of several regions; its other
-parameters (``sslmode`` …) go to libpq unchanged.
+the schema that holds the workspace with the parameter ``schema``
+(``…/observatorio?schema=arequipa``; default ``parsc_geo``), so that one database can hold
+the workspaces of several regions; its other parameters (``sslmode`` …) go to libpq unchanged.
 
 A password written in the URL is kept only in :attr:`DatabaseURL.conninfo`, which is handed to
 the driver and never shown: :class:`DatabaseURL` prints as its :attr:`~DatabaseURL.display`
