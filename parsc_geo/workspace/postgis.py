@@ -725,7 +725,7 @@ class PostGISWorkspace:
             frame, geometry = _split_geometry(data)
             columns = _columns_of(frame)
             layer = self._registry.get(name)
-            if layer is not None and geometry is not None and layer.geometry is not None:
+            if append and layer is not None and geometry is not None and layer.geometry:
                 geometry = _to_layer_crs(geometry, layer.geometry)
             spec = _geometry_spec(geometry) if geometry is not None else None
             if layer is None:
