@@ -161,7 +161,8 @@ class PostGISWorkspace:
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _connect(self) -> psycopg.Connection[Any]:
+    def connect(self) -> psycopg.Connection[Any]:
+        """Open a connection to the database (refusals and failures as Spanish errors)."""
         psycopg = _driver()
         try:
             return psycopg.connect(
@@ -272,7 +273,7 @@ class PostGISWorkspace:
             return
         psycopg = _driver()
         for attempt in range(_SNAPSHOT_TRIES):
-            conn = self._connect()
+            conn = self.connect()
             try:
                 conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
                 conn.read_only = True
@@ -538,7 +539,7 @@ class PostGISWorkspace:
         Connects (connection errors, exit 3/6) and checks that the user may create the
         schema, or belongs to the role that owns it (exit 5 otherwise). Nothing is written.
         """
-        conn = self._connect()
+        conn = self.connect()
         try:
             row = conn.execute(
                 "SELECT n.oid IS NOT NULL, "
@@ -581,7 +582,7 @@ class PostGISWorkspace:
             yield self
             return
         psycopg = _driver()
-        conn = self._connect()
+        conn = self.connect()
         self._conn, self._writing = conn, True
         try:
             self._begin_write(conn)
