@@ -11,7 +11,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import pytest
-from _postgis import pg_url, postgis_url  # noqa: F401 - fixtures
+from _postgis import pg_url, postgis_url  # noqa: F401 - fixtures used by name
 from shapely.geometry import Polygon
 from test_store import incidents, quarantine
 
