@@ -438,3 +438,68 @@ def test_the_password_never_shows(postgis_url, pg_url):
     shown.append(read_points(workspace=ws.url).attrs["source"])
     assert all(password not in text for text in shown), shown
     assert "***" in ws.path
+
+
+# -- the run's configuration -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_run_also_fills_the_team_workspace_of_its_config(pg_url, tmp_path):
+    import json
+
+    paths = sample_paths()
+    sample = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
+    sample[sample["ubigeo"].str.startswith("0604")].to_csv(tmp_path / "chota.csv", index=False)
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'synthetic = true\nworkspace = "{pg_url}"\n[inputs]\nincidents = ["chota.csv"]\n'
+        '[hotspots]\nmethods = ["kde"]\n[priority]\nbootstrap = 5\n[maps]\ntiles = false\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = invoke("run", str(config), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    team, local = open_workspace(pg_url), open_workspace(out / "workspace.gpkg")
+    mine = local.read_incidents()
+    assert len(mine) > 0
+    assert team.read_incidents()["incident_id"].tolist() == mine["incident_id"].tolist()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(team.read_layer("hotspots").drop(columns="geometry")),
+        pd.DataFrame(local.read_layer("hotspots").drop(columns="geometry")),
+    )
+    recorded = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    password = PostGISWorkspace(pg_url).url.password
+    assert password and password not in json.dumps(recorded)
+    assert password not in result.output
+    # the same run again adds nothing to the team's store
+    again = invoke("run", str(config), "-o", str(out), "--overwrite")
+    assert again.exit_code == 0, again.output
+    assert len(team.read_incidents()) == len(mine)
+    assert team.imports()["rows_new"].tolist() == [len(mine), 0]
+
+
+def test_the_config_workspace_key(tmp_path):
+    from parsc_geo._errors import ConfigError
+    from parsc_geo.config import parse_config
+
+    base = {"inputs": {"incidents": []}}
+    url = "postgresql://ana:Secreta-1@db.example:5432/obs?schema=arequipa"
+    config = parse_config({**base, "workspace": url}, base=tmp_path)
+    assert config.workspace is not None and config.workspace.schema == "arequipa"
+    assert (
+        config.to_dict()["workspace"] == "postgresql://ana:***@db.example:5432/obs?schema=arequipa"
+    )
+    assert "Secreta-1" not in json_text(config.to_dict())
+    relative = parse_config({**base, "workspace": "equipo.gpkg"}, base=tmp_path)
+    assert relative.workspace == tmp_path / "equipo.gpkg"
+    with pytest.raises(ConfigError, match="workspace debe ser"):
+        parse_config({**base, "workspace": 3}, base=tmp_path)
+    with pytest.raises(ConfigError, match="nombre de esquema no válido") as err:
+        parse_config({**base, "workspace": url.replace("arequipa", "Mal;Nombre")}, base=tmp_path)
+    assert "Secreta-1" not in str(err.value)
+
+
+def json_text(data: object) -> str:
+    import json
+
+    return json.dumps(data, default=str)
