@@ -23,6 +23,7 @@ import pytest
 from _postgis import pg_url, postgis_url, with_schema  # noqa: F401 - fixtures used by name
 from click.testing import CliRunner
 from test_store import incidents, quarantine
+from test_workspace_safety import ROWS, inputs  # noqa: F401 - the same input files
 
 from parsc_geo._errors import MissingDependencyError, OutputError
 from parsc_geo.cli.main import cli
@@ -31,19 +32,6 @@ from parsc_geo.workspace import open_workspace
 from parsc_geo.workspace.postgis import PostGISWorkspace
 
 pytestmark = pytest.mark.postgis
-
-ROWS = 1500
-
-
-@pytest.fixture(scope="module")
-def inputs(tmp_path_factory) -> Path:
-    """Two files of 1,500 distinct sample incidents each, and a small one of 40."""
-    folder = tmp_path_factory.mktemp("inputs")
-    sample = pd.read_csv(sample_paths()["incidents"], dtype=str, keep_default_na=False)
-    sample.iloc[:ROWS].to_csv(folder / "a.csv", index=False)
-    sample.iloc[ROWS : 2 * ROWS].to_csv(folder / "b.csv", index=False)
-    sample.iloc[2 * ROWS : 2 * ROWS + 40].to_csv(folder / "c.csv", index=False)
-    return folder
 
 
 def ingest_process(csv: Path, url: str, *, quiet: bool = True) -> subprocess.Popen[str]:

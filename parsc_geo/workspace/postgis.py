@@ -445,15 +445,19 @@ class PostGISWorkspace:
 
     def read_quarantine(self) -> pd.DataFrame:
         """Return the quarantined rows (empty table when there are none)."""
-        import pandas as pd
-
         from ..schema import QUARANTINE_COLUMNS
+
+        return self._table(QUARANTINE, QUARANTINE_COLUMNS)
+
+    def _table(self, name: str, empty: tuple[str, ...]) -> pd.DataFrame:
+        """Return an attribute table, or an empty one with columns ``empty`` when absent."""
+        import pandas as pd
 
         with self.snapshot():
             assert self._registry is not None
-            if QUARANTINE not in self._registry:
-                return pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
-            return pd.DataFrame(self._read(self._registry[QUARANTINE]))
+            if name not in self._registry:
+                return pd.DataFrame(columns=list(empty))
+            return pd.DataFrame(self._read(self._registry[name]))
 
     def read_sectors(self) -> gpd.GeoDataFrame | None:
         """Return the sector layer, or None when the workspace has none."""
@@ -471,15 +475,9 @@ class PostGISWorkspace:
 
     def imports(self) -> pd.DataFrame:
         """Return the import log (one row per imported file)."""
-        import pandas as pd
-
         from .base import IMPORT_LOG_COLUMNS
 
-        with self.snapshot():
-            assert self._registry is not None
-            if IMPORTS not in self._registry:
-                return pd.DataFrame(columns=list(IMPORT_LOG_COLUMNS))
-            return pd.DataFrame(self._read(self._registry[IMPORTS]))
+        return self._table(IMPORTS, IMPORT_LOG_COLUMNS)
 
     def metadata(self) -> dict[str, Any]:
         """Return the workspace metadata as a dict (empty if none)."""
