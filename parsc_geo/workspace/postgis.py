@@ -1137,7 +1137,7 @@ def _column_from_db(values: tuple[Any, ...], kind: str) -> Any:
     import numpy as np
     import pandas as pd
 
-    has_null = any(v is None for v in values)
+    has_null = None in values  # a C-level scan
     if kind == "boolean":
         return np.asarray(values, dtype=object if has_null else bool)
     if kind == "bigint":
