@@ -251,6 +251,19 @@ def test_ingest_hotspots_and_map_on_postgis_equal_the_geopackage(pg_url, tmp_pat
         }
     assert drawn_ids[dir_g] == drawn_ids[dir_p]
     assert "kde-0001" in drawn_ids[dir_p]["provincia-cajamarca.html"]
+    # the other readers of a workspace: priority (which records its inputs) and patrol
+    out = tmp_path / "pg"
+    priority = invoke("-q", "priority", "-w", pg_url, "--bootstrap", "5", "-o", str(out / "p"))
+    assert priority.exit_code == 0, priority.output
+    patrol = invoke(
+        "-q", "patrol", "-w", pg_url, "--comisaria", "COMISARIA CAJAMARCA I", "--hotspots-layer",
+        "hotspots_kde", "-o", str(out / "patrullaje"),
+    )  # fmt: skip
+    assert patrol.exit_code == 0, patrol.output
+    password = PostGISWorkspace(pg_url).url.password
+    assert password
+    leaked = [p for p in out.rglob("*") if p.is_file() and password.encode() in p.read_bytes()]
+    assert leaked == []
     info = invoke("info", pg_url)
     assert info.exit_code == 0 and "backend: PostGIS" in info.output
     assert "incidents: " in info.output and "sectors: " in info.output
