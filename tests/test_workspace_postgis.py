@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from test_store import incidents, quarantine
 from test_workspace_safety import ROWS, inputs  # noqa: F401 - the same input files
 
-from parsc_geo._errors import MissingDependencyError, OutputError
+from parsc_geo._errors import InputDataError, MissingDependencyError, OutputError
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
 from parsc_geo.workspace import open_workspace
@@ -504,3 +504,41 @@ def json_text(data: object) -> str:
     import json
 
     return json.dumps(data, default=str)
+
+
+def test_a_database_without_postgis(postgis_url, tmp_path):
+    """An administrator's first write adds the extension; anyone else gets exit 6 and how."""
+    tag = uuid.uuid4().hex[:8]
+    role, password, database = f"sin_{tag}", f"Clave-{tag}", f"sin_postgis_{tag}"
+    sql = psycopg.sql
+    with psycopg.connect(postgis_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+        conn.execute(
+            sql.SQL("CREATE DATABASE {} OWNER {}").format(*map(sql.Identifier, (database, role)))
+        )
+    _, hostport, _ = _address(postgis_url)
+    owner_url = f"postgresql://{role}:{password}@{hostport}/{database}"
+    admin_url = postgis_url.rsplit("/", 1)[0] + f"/{database}"
+    try:
+        # the database's owner may create schemas but not the (untrusted) extension
+        refused = invoke("info", owner_url)
+        assert refused.exit_code == 3 and "no existe" in refused.output
+        with pytest.raises(MissingDependencyError, match="no tiene la extensión PostGIS") as err:
+            PostGISWorkspace(owner_url).set_metadata(x=1)
+        assert "CREATE EXTENSION postgis" in str(err.value) and password not in str(err.value)
+        assert not PostGISWorkspace(owner_url).exists  # the failed write left nothing
+        # a superuser's first write installs it
+        PostGISWorkspace(admin_url).set_metadata(x=1)
+        assert PostGISWorkspace(admin_url).metadata() == {"x": 1}
+        # the schema is the administrator's: others are told to ask for a role
+        with pytest.raises(InputDataError, match="no puede leer") as err:
+            PostGISWorkspace(owner_url).metadata()
+        assert "init-roles" in str(err.value.hint)
+    finally:
+        with psycopg.connect(postgis_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database)))
+            conn.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(role)))
