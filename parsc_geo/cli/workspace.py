@@ -14,9 +14,17 @@ if TYPE_CHECKING:
     from ..workspace.location import DatabaseURL
 
 
-@click.group(name="workspace")
+@click.group(
+    name="workspace",
+    epilog="""\b
+Examples:
+  parsc-geo workspace init-roles -w postgresql://postgres@servidor/observatorio \\
+      --analyst ana --viewer visor
+  parsc-geo workspace init-roles -w postgresql://postgres@servidor/observatorio --print-sql
+""",
+)
 def command() -> None:
-    """Set up a team's workspace in PostGIS."""
+    """Set up a team's workspace in PostGIS (see docs/postgis.md)."""
 
 
 @command.command(
