@@ -6,6 +6,7 @@ reads boolean-like cells the same way.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Final
@@ -69,8 +70,16 @@ def fold_key(text: object, sep: str = "_") -> str:
     return key.strip(sep) if sep else key
 
 
+#: Longest slug: file names built from data (a sector named with 300 characters) must stay
+#: well under the 255-byte limit of file systems, prefixes and suffixes included.
+SLUG_MAX = 80
+
+
 def slug(text: object, *, sep: str = "_", default: str = "sin_nombre") -> str:
     """Return a file-name-safe lower-case ASCII form of ``text``.
+
+    Slugs longer than :data:`SLUG_MAX` characters are cut and end in 8 hexadecimal digits of
+    the full slug's SHA-256, so that long names stay distinct.
 
     Examples
     --------
@@ -80,9 +89,15 @@ def slug(text: object, *, sep: str = "_", default: str = "sin_nombre") -> str:
     'san-jose-b'
     >>> slug("¿?")
     'sin_nombre'
+    >>> len(slug("x" * 300))
+    80
     """
     ascii_text = strip_accents(text).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", sep, ascii_text.lower()).strip(sep) or default
+    out = re.sub(r"[^a-z0-9]+", sep, ascii_text.lower()).strip(sep) or default
+    if len(out) > SLUG_MAX:
+        digest = hashlib.sha256(out.encode("ascii")).hexdigest()[:8]
+        out = out[: SLUG_MAX - len(digest) - len(sep)].rstrip(sep) + sep + digest
+    return out
 
 
 def num(value: float, decimals: int = 0) -> str:

@@ -127,6 +127,8 @@ RANKING_CRITERIA: Final[dict[str, str]] = {
 }
 #: Label of a group whose territorial unit is unknown.
 UNASSIGNED: Final = "(sin asignar)"
+#: What a table says for a fenómeno, modalidad or indicator without any complaint.
+NO_COMPLAINTS: Final = "sin denuncias en el periodo"
 
 # -- headers of published tables ---------------------------------------------------------------
 

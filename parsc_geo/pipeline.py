@@ -28,8 +28,11 @@ Stages (:data:`STAGES`): ``ingesta`` (read, validate, quarantine and assign to t
     Patrol plans per comisaría sector (PDF, PNG, CSV, XLSX, GeoPackage, GeoJSON).
 
 The run is written into a temporary folder beside the output and moved into place only when
-every stage succeeded, so a failed run leaves the previous outputs untouched. Re-running with
-the same inputs rewrites identical files except the time stamps in ``run.json``.
+every stage succeeded, so a failed (or killed) run leaves the previous outputs untouched. The
+output folder keeps ``.parsc-geo-manifest.json``, the list of files parsc-geo wrote: replacing
+an output removes only those, never the user's own files, and a non-empty folder that is not a
+parsc-geo output is refused (see :mod:`parsc_geo._outdir`). Re-running with the same inputs
+rewrites identical files except the time stamps in ``run.json``.
 """
 
 from __future__ import annotations
@@ -38,20 +41,17 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from ._errors import OutputError
 from ._messages import announce
+from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
 from ._text import num, slug
 from .config import RunConfig
@@ -63,8 +63,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from .density import DensityRaster
+    from .parallel import WorkerPool
     from .workflow import Ingested, ProvinceHotspots
-    from .workspace import Workspace
+    from .workspace import Workspace, WorkspaceBackend
 
 #: The stages, in order; each names the work it does.
 STAGES: tuple[str, ...] = (
@@ -117,6 +118,8 @@ class RunState:
     hotspots: ProvinceHotspots | None = None
     # ranking
     ranked: gpd.GeoDataFrame | None = None
+    # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
+    pool: WorkerPool | int = 1
 
     @property
     def incidents(self) -> gpd.GeoDataFrame:
@@ -134,31 +137,6 @@ class RunState:
     def period_end(self) -> str:
         """Return the last day of the data (ISO), the date documents are stamped with."""
         return self.period[1] or "2000-01-01"
-
-
-@contextmanager
-def staged_output(output: Path, *, overwrite: bool) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``output`` only if the block succeeds."""
-    output = output.resolve()
-    if output.exists() and not overwrite and any(output.iterdir()):
-        raise OutputError(
-            f"la carpeta de salida {output} existe y no está vacía",
-            hint="use --overwrite para reemplazarla, o elija otro --output",
-        )
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-partial-", dir=output.parent))
-    try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    previous = None
-    if output.exists():
-        previous = output.parent / f".{output.name}-previous-{os.getpid()}"
-        os.replace(output, previous)
-    os.replace(staging, output)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
 
 
 class _Progress:
@@ -201,6 +179,7 @@ def run_pipeline(
     quiet: bool = False,
     echo: Callable[[str], None] | None = None,
     command: str | None = None,
+    workers: int | None = None,
 ) -> RunResult:
     """Run every stage for ``config`` and write the results into ``output``.
 
@@ -218,12 +197,17 @@ def run_pipeline(
         Where progress lines go; by default they are logged (INFO) to ``parsc_geo.pipeline``.
     command
         The command line, recorded in ``run.json``.
+    workers
+        Processes for the work that splits by province, sector, comisaría or map (None: the
+        available cores; 1: everything in this process). The outputs do not depend on it.
 
     Returns
     -------
     RunResult
     """
     import pyogrio
+
+    from .parallel import WorkerPool, start_early
 
     output = Path(output)
     progress = _Progress(quiet, echo)
@@ -243,6 +227,9 @@ def run_pipeline(
     }
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     pinned = False
+    pool = WorkerPool(workers)
+    # the workers' libraries load in another process while the first stages run here
+    start_early(pool.workers)
     try:
         with staged_output(output, overwrite=overwrite) as out:
             state = RunState(
@@ -251,6 +238,7 @@ def run_pipeline(
                 command=command,
                 started=dt.datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0),
                 parameters={"config": config.to_dict()},
+                pool=pool,
             )
             for name in STAGES:
                 progress.start(name)
@@ -278,6 +266,7 @@ def run_pipeline(
                 "versions": package_versions(),
                 "counts": state.counts,
                 "timings_s": timings,
+                "workers": pool.workers,
                 "outputs": sorted(
                     [*(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "run.json"]
                 ),
@@ -288,6 +277,7 @@ def run_pipeline(
                 encoding="utf-8",
             )
     finally:
+        pool.close()
         progress.close()
         if pinned:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
@@ -375,18 +365,38 @@ def _stage_ingest(state: RunState) -> str:
     )
 
 
+def _team_workspace(state: RunState) -> WorkspaceBackend | None:
+    """Return the workspace of the configuration's ``workspace`` key (the run fills it too).
+
+    The run's folder keeps its own ``workspace.gpkg`` (its QGIS project reads it); a team's
+    store (e.g. PostGIS) receives the same import, under the same rules, and the hotspots.
+    """
+    from .workspace import open_workspace
+
+    target = state.config.workspace
+    return open_workspace(target) if target is not None else None
+
+
 def _stage_workspace(state: RunState) -> str:
     from .workflow import store
     from .workspace import Workspace
 
     assert state.ingested is not None
+    metadata = {"synthetic": state.config.synthetic, "period": list(state.period)}
+    team = _team_workspace(state)
+    if team is not None:
+        team.check_writable()  # a viewer's account is refused before the run's work
     ws = Workspace(state.out / "workspace.gpkg")
-    store(
-        state.ingested,
-        ws,
-        metadata={"synthetic": state.config.synthetic, "period": list(state.period)},
-    )
+    store(state.ingested, ws, metadata=metadata)
     state.workspace = ws
+    if team is not None:
+        shared = store(state.ingested, team, metadata=metadata)
+        logger.info(
+            "espacio de trabajo del equipo %s: %s incidentes nuevos, %s ya presentes",
+            team.path,
+            shared["rows_new"],
+            shared["rows_already_present"],
+        )
     incidents = state.incidents
     # ingest() assigned district, province, comisaría, sector and subsector: count them
     with_sector = int((incidents["subsector"] != "").sum())
@@ -421,6 +431,7 @@ def _stage_density(state: RunState) -> str:
         bandwidth=config.bandwidth,
         cell_size=config.cell_size,
         seed=config.seed,
+        workers=state.pool,
     )
     for name, raster in rasters.items():
         raster.to_geotiff(folder / f"densidad_{slug(name)}.tif")
@@ -440,6 +451,7 @@ def _stage_hotspots(state: RunState) -> str:
         kernel=config.kernel,
         bandwidth=config.bandwidth,
         cell_size=config.cell_size,
+        workers=state.pool,
     )
     state.hotspots = found
     state.parameters["hotspots"] = found.parameters
@@ -464,6 +476,9 @@ def _stage_ranking(state: RunState) -> str:
     )
     state.ranked = ranked
     state.workspace.write_layer("hotspots", ranked)
+    team = _team_workspace(state)
+    if team is not None:
+        team.write_layer("hotspots", ranked)
     state.parameters["ranking"] = {"by": config.rank_by}
     state.counts["ranking"] = {"archivos": len(files)}
     return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
@@ -496,6 +511,7 @@ def _stage_priority(state: RunState) -> str:
         synthetic=config.synthetic,
         extra_tables=extra,
         command=state.command,
+        workers=state.pool,
     )
     state.parameters["prioridad"] = plain(result.parameters)
     state.counts["prioridad"] = {"archivos": len(files)}
@@ -533,6 +549,7 @@ def _stage_maps(state: RunState) -> str:
         tiles="OpenStreetMap" if config.tiles else None,
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
         generated=state.started,
+        workers=state.pool,
     )
     state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
@@ -557,8 +574,11 @@ def _stage_patrol(state: RunState) -> str:
             shift_hours=config.patrol_shift_hours,
             visit_minutes=config.patrol_visit_minutes,
         ),
+        workers=state.pool,
     )
-    files = write_patrol_outputs(plan, state.out / "patrullaje", synthetic=config.synthetic)
+    files = write_patrol_outputs(
+        plan, state.out / "patrullaje", synthetic=config.synthetic, workers=state.pool
+    )
     state.parameters["patrullaje"] = plain(plan.parameters)
     state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
     return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from .density import DensityRaster
     from .ingest import IngestOptions, IngestResult
+    from .parallel import WorkerPool
     from .sectors import SectorReport
     from .workspace import WorkspaceBackend
 
@@ -122,6 +123,64 @@ def ensure_assigned(
     assigned = assign_incidents(incidents, sectors=sectors, area=area)
     assigned.attrs = {**incidents.attrs, **assigned.attrs}
     return assigned
+
+
+def check_mappable(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame | None) -> int:
+    """Refuse to draw an atlas with no map in it; return the incidents no map will show.
+
+    The atlas draws one map per province of the bundled boundaries holding incidents and one
+    per comisaría of the sector layer. Incidents that lie outside every province (another
+    country, a study area the boundaries do not cover) and no sector layer would give an
+    atlas with no map, reported as a success: this is an input error instead.
+
+    Parameters
+    ----------
+    incidents
+        Assigned incidents (:func:`ensure_assigned`).
+    sectors
+        The sector layer, or None.
+
+    Returns
+    -------
+    int
+        Incidents outside every province (announced; they appear only on comisaría maps).
+
+    Raises
+    ------
+    InputDataError
+        No incident to draw, or none in a province and no sector layer.
+    """
+    from . import boundaries
+    from ._errors import InputDataError
+    from ._text import fold
+
+    if not len(incidents):
+        raise InputDataError(
+            "no hay incidentes que dibujar",
+            hint="revise los filtros (--fenomeno, --period) o importe incidentes",
+        )
+    provinces = boundaries.load_provinces()
+    names = {fold(p) for p in provinces["provincia"]}
+    inside = incidents["provincia"].map(fold).isin(names)
+    outside = int((~inside).sum())
+    has_sectors = sectors is not None and len(sectors) > 0
+    if outside == len(incidents) and not has_sectors:
+        raise InputDataError(
+            f"ninguno de los {num(len(incidents))} incidentes está en las {len(names)} "
+            "provincias que cubren los límites incluidos: no hay ningún mapa que dibujar",
+            hint="los mapas se dibujan por provincia de los límites incluidos y por comisaría "
+            "de una capa de sectores: importe los sectores del área "
+            "('parsc-geo ingest … --sectors SECTORES'), o use 'parsc-geo density' o "
+            "'parsc-geo hotspots', que trabajan en cualquier área",
+        )
+    if outside:
+        logger.warning(
+            "%s de %s incidentes están fuera de las provincias de los límites incluidos: "
+            "solo aparecen en los mapas de comisaría",
+            num(outside),
+            num(len(incidents)),
+        )
+    return outside
 
 
 # -- importing -------------------------------------------------------------------------------
@@ -222,20 +281,31 @@ def store(
 # -- analyses per province -------------------------------------------------------------------
 
 
-def province_subsets(incidents: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+def province_subsets(
+    incidents: gpd.GeoDataFrame, provinces: pd.DataFrame | None = None
+) -> list[tuple[str, gpd.GeoDataFrame]]:
     """Return (province name, its incidents) for every province of the incidents' study area.
 
     The study area is :func:`parsc_geo.area.area_of` the incidents (recorded, else that of
-    their UBIGEO codes, else Cajamarca).
+    their UBIGEO codes, else Cajamarca) unless ``provinces`` (a table with a ``provincia``
+    column) is given. The rows are grouped once (not compared with every province in turn)
+    and keep their order.
     """
+    import numpy as np
+
     from .area import area_of
 
-    provinces = area_of(incidents).provinces()
-    out = []
-    for name in provinces["provincia"]:
-        subset = incidents[incidents["provincia"].str.upper() == str(name).upper()]
-        out.append((str(name), subset))
-    return out
+    if provinces is None:
+        provinces = area_of(incidents).provinces()
+    upper = incidents["provincia"].str.upper()
+    groups = {
+        str(key): np.sort(rows) for key, rows in upper.groupby(upper, sort=False).indices.items()
+    }
+    empty = np.zeros(0, dtype=np.intp)
+    return [
+        (str(name), incidents.iloc[groups.get(str(name).upper(), empty)])
+        for name in provinces["provincia"]
+    ]
 
 
 def densities_by_province(
@@ -245,40 +315,54 @@ def densities_by_province(
     bandwidth: float | str | None,
     cell_size: float | None,
     seed: int,
+    workers: WorkerPool | int = 1,
 ) -> tuple[dict[str, DensityRaster], dict[str, Any]]:
     """Return a kernel density per province (masked to it) and the parameters of each.
 
     Provinces with fewer than two usable incidents get no raster; their entry in the
-    parameters says why.
+    parameters says why. ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of
+    processes) computes the provinces in parallel; the results do not depend on it.
     """
     from .area import area_of
-    from .density import kernel_density
     from .incidents import select
+    from .parallel import worker_pool
 
     provinces = area_of(incidents).provinces().set_index("provincia")
     rasters: dict[str, DensityRaster] = {}
     params: dict[str, Any] = {}
+    tasks = []
     for name, subset in province_subsets(incidents):
         usable = select(subset)
         if len(usable) < 2:
             params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
             continue
-        raster = kernel_density(
-            usable,
-            cell_size=cell_size,
-            bandwidth=bandwidth,
-            kernel=kernel,
-            mask=provinces.loc[[name]],
-            quiet=True,
-            seed=seed,
-        )
+        options = {"cell_size": cell_size, "bandwidth": bandwidth, "kernel": kernel, "seed": seed}
+        tasks.append((name, usable, provinces.loc[[name]], options))
+    with worker_pool(workers) as pool:
+        computed = pool.map_largest_first(_province_density, tasks, lambda t: len(t[1]))
+    for (name, *_), raster in zip(tasks, computed, strict=True):
         rasters[name] = raster
         params[name] = {
             k: v
             for k, v in raster.parameters.items()
             if isinstance(v, str | int | float | bool | None)
         }
-    return rasters, params
+    # the serial order: provinces as listed, the omitted ones among them
+    order = [str(name) for name in provinces.index]
+    return (
+        {n: rasters[n] for n in order if n in rasters},
+        {n: params[n] for n in order if n in params},
+    )
+
+
+def _province_density(
+    task: tuple[str, gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]],
+) -> DensityRaster:
+    """Compute one province's density (a task of :func:`densities_by_province`)."""
+    from .density import kernel_density
+
+    _, usable, area, options = task
+    return kernel_density(usable, mask=area, quiet=True, **options)
 
 
 @dataclass
@@ -318,44 +402,61 @@ def hotspots_by_province(
     kernel: str,
     bandwidth: float | str | None,
     cell_size: float | None,
+    workers: WorkerPool | int = 1,
 ) -> ProvinceHotspots:
-    """Run each hotspot method in each province; keep Gi* cold cells apart."""
+    """Run each hotspot method in each province; keep Gi* cold cells apart.
+
+    ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of processes) runs the
+    (method, province) pairs in parallel; results are combined in the serial order.
+    """
     import geopandas as gpd
     import pandas as pd
 
     from ._text import slug
     from .area import area_of
-    from .hotspots import run_method
+    from .hotspots._common import INPUT_COLUMNS
+    from .parallel import worker_pool
 
-    provinces = area_of(incidents).provinces().set_index("provincia")
+    province_table = area_of(incidents).provinces()
+    provinces = province_table.set_index("provincia")
+    # only the columns the methods read travel to the workers
+    keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
+    incidents = incidents[keep]
     frames = []
     cold_frames = []
     params: dict[str, dict[str, Any]] = {}
     declined: dict[str, dict[str, str]] = {}
+    tasks = []
     for method in methods:
-        params[method] = {}
-        for name, subset in province_subsets(incidents):
+        for name, subset in province_subsets(incidents, province_table):
             kwargs: dict[str, Any] = {"quiet": True}
             if method == "kde":
                 kwargs.update(kernel=kernel, cell_size=cell_size, bandwidth=bandwidth)
             if method == "gistar":
                 # hot and cold cells: hot ones are ranked as hotspots, cold ones only mapped
                 kwargs.update(area=provinces.loc[[name]], output="significant")
-            result = run_method(method, subset, **kwargs)
-            params[method][name] = plain(result.attrs.get("parameters", {}))
-            if len(result) == 0:
-                declined.setdefault(method, {})[name] = str(
-                    result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
-                )
-                continue
-            result = result.copy()
-            result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
-            if "gi_class" in result.columns:
-                cold = ~result["gi_class"].astype(str).str.startswith("caliente")
-                cold_frames.append(result[cold])
-                result = result[~cold]
-            if len(result):
-                frames.append(result)
+            tasks.append((method, name, subset, kwargs))
+    with worker_pool(workers) as pool:
+        results = pool.map_largest_first(
+            _province_hotspots, tasks, lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0)
+        )
+    for (method, name, _, _), result in zip(tasks, results, strict=True):
+        params.setdefault(method, {})[name] = plain(result.attrs.get("parameters", {}))
+        if len(result) == 0:
+            declined.setdefault(method, {})[name] = str(
+                result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
+            )
+            continue
+        result = result.copy()
+        result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
+        if "gi_class" in result.columns:
+            cold = ~result["gi_class"].astype(str).str.startswith("caliente")
+            cold_frames.append(result[cold])
+            result = result[~cold]
+        if len(result):
+            frames.append(result)
+    for method in methods:
+        params.setdefault(method, {})
     empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
 
     def concat(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -364,6 +465,21 @@ def hotspots_by_province(
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
 
     return ProvinceHotspots(concat(frames), concat(cold_frames), declined, params)
+
+
+#: Relative cost per incident of each hotspot method (to hand out the longest tasks first).
+_METHOD_COST: dict[str, float] = {"hdbscan": 6.0, "dbscan": 2.0, "kde": 1.0, "gistar": 1.0}
+
+
+def _province_hotspots(
+    task: tuple[str, str, gpd.GeoDataFrame, dict[str, Any]],
+) -> gpd.GeoDataFrame:
+    """Run one method in one province (a task of :func:`hotspots_by_province`)."""
+    from .hotspots import run_method
+
+    method, _, subset, kwargs = task
+    result: gpd.GeoDataFrame = run_method(method, subset, **kwargs)
+    return result
 
 
 def plain(value: Any) -> Any:

@@ -2,7 +2,16 @@ import os
 
 import pytest
 
-from parsc_geo._atomic import atomic_path, file_mode, write_text_atomic
+from parsc_geo._atomic import (
+    atomic_path,
+    file_mode,
+    owner_alive,
+    owner_tag,
+    remove_stale_temporaries,
+    stale_temporaries,
+    temp_name,
+    write_text_atomic,
+)
 from parsc_geo._errors import OutputError
 
 
@@ -36,3 +45,42 @@ def test_permissions_follow_the_umask(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o640
     finally:
         os.umask(old)
+
+
+def test_a_symlinked_output_is_written_through(tmp_path):
+    real = tmp_path / "datos" / "tabla.csv"
+    real.parent.mkdir()
+    real.write_text("antes")
+    link = tmp_path / "tabla.csv"
+    os.symlink(real, link)
+    write_text_atomic(link, "después", overwrite=True)
+    assert link.is_symlink() and real.read_text() == "después"
+
+
+def test_temporaries_do_not_repeat_the_name_so_long_names_fit(tmp_path):
+    name = "n" * 250 + ".csv"  # 254 bytes: a legal name
+    write_text_atomic(tmp_path / name, "x")
+    assert (tmp_path / name).read_text() == "x"
+    with pytest.raises(OutputError, match="tiene 260 bytes"):
+        write_text_atomic(tmp_path / ("n" * 256 + ".csv"), "x")
+
+
+def test_only_temporaries_of_dead_processes_are_removed(tmp_path):
+    dead = tmp_path / ".parsc-tmp-999999999-1-0123abcd.csv"
+    dead.write_text("a medias")
+    dead_dir = tmp_path / ".parsc-tmp-999999999-1-89abcdef.partial"
+    (dead_dir / "mapas").mkdir(parents=True)
+    alive = tmp_path / temp_name(".csv")  # this process
+    alive.write_text("en curso")
+    lookalike = tmp_path / ".parsc-tmp-mio.csv"
+    lookalike.write_text("del usuario")
+    assert stale_temporaries(tmp_path) == sorted([dead, dead_dir])
+    assert remove_stale_temporaries(tmp_path) == sorted([dead, dead_dir])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([alive.name, lookalike.name])
+
+
+def test_a_recycled_process_id_is_not_its_former_owner(tmp_path):
+    pid, start = owner_tag().split("-")
+    assert owner_alive(int(pid), start)
+    assert not owner_alive(int(pid), str(int(start) + 1))  # same pid, other start: dead
+    assert not owner_alive(999999999, "1")

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from parsc_geo import pipeline
+from parsc_geo._outdir import MANIFEST
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
 from parsc_geo.workspace import Workspace
@@ -103,7 +104,11 @@ def test_run_writes_every_output_and_a_faithful_run_json(small_inputs, tmp_path)
     assert set(meta["timings_s"]) >= set(pipeline.STAGES) | {"total"}
     assert meta["versions"]["geopandas"]
     listed = set(meta["outputs"])
-    assert listed == set(digest(out))
+    # every file is listed by run.json, except the manifest written after it, which lists
+    # run.json's files as well: both account for the whole folder
+    assert listed == set(digest(out)) - {MANIFEST}
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    assert set(manifest["files"]) == listed
 
 
 def test_rerun_changes_nothing_but_run_json_stamps(small_inputs, tmp_path):
@@ -169,3 +174,36 @@ def test_existing_output_needs_overwrite_and_bad_config_is_reported(small_inputs
     assert result.exit_code == 4
     assert "nope.csv no existe" in result.output and "density.kernel" in result.output
     assert "Traceback" not in result.output
+
+
+def test_overwrite_replaces_only_what_the_previous_run_wrote(small_inputs, tmp_path):
+    out = tmp_path / "out"
+    assert run(small_inputs / "run.toml", out).exit_code == 0
+    previous = set(digest(out))
+    # the analyst's own files, beside and inside parsc-geo's folders
+    (out / "mis_notas.txt").write_text("reunión del lunes", encoding="utf-8")
+    (out / "mapas" / "capa_propia.geojson").write_text("{}", encoding="utf-8")
+    # a file of the previous run that the new run does not write any more
+    (out / "prioridad" / "viejo.csv").write_text("x", encoding="utf-8")
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    manifest["files"].append("prioridad/viejo.csv")
+    (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+    result = run(small_inputs / "run.toml", out, "--overwrite")
+    assert result.exit_code == 0, result.output
+    now = set(digest(out))
+    assert now == previous | {"mis_notas.txt", "mapas/capa_propia.geojson"}
+    assert (out / "mis_notas.txt").read_text(encoding="utf-8") == "reunión del lunes"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_demo_refuses_a_folder_that_is_not_a_parsc_geo_output(tmp_path):
+    folder = tmp_path / "documentos"
+    folder.mkdir()
+    (folder / "tesis.docx").write_bytes(b"meses de trabajo")
+    result = CliRunner().invoke(cli, ["demo", "-o", str(folder)])
+    assert result.exit_code == 5, result.output
+    assert "no es una salida de parsc-geo" in result.output
+    assert [p.name for p in folder.iterdir()] == ["tesis.docx"]
+    assert (folder / "tesis.docx").read_bytes() == b"meses de trabajo"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documentos"]

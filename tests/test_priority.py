@@ -6,6 +6,7 @@ from esda.smoothing import Empirical_Bayes
 
 from parsc_geo._errors import ConfigError, InputDataError
 from parsc_geo.boundaries import population_for_year
+from parsc_geo.labels_es import NO_COMPLAINTS
 from parsc_geo.priority import (
     LEVEL_ALTA,
     LEVEL_NONE,
@@ -82,9 +83,15 @@ def test_unknown_fenomeno(regional_counts):
 
 
 def test_unknown_modalidad_lists_known_values(regional_counts):
+    # a name neither the counts nor the taxonomy know is a mistake (a misspelling) …
     with pytest.raises(ConfigError, match="no coincide con ninguna categoría") as info:
-        compute_priority(regional_counts, modalidades=["abigeato"], n_boot=0)
+        compute_priority(regional_counts, modalidades=["abigeatto"], n_boot=0)
     assert "HOMICIDIO" in str(info.value)
+    # … while a crime of the taxonomy absent from these counts is a normal month (issue 11)
+    res = compute_priority(regional_counts, modalidades=["abigeato"], n_boot=0)
+    rows = res.table[res.table["objetivo"] == "modalidad:ABIGEATO"]
+    assert len(rows) and (rows["n"] == 0).all()
+    assert set(rows["motivo"]) == {NO_COMPLAINTS}
 
 
 def test_bad_level(regional_counts):
@@ -323,7 +330,11 @@ def test_plan_table_format(result):
     assert list(table.columns) == ["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
     reference = pd.read_csv(REFERENCE)
     assert set(reference["fenomeno"]) <= set(table["FENÓMENO"])
-    assert set(table["CLÚSTER"]) <= {"ALTA PRIORIDAD", "PRIORIDAD"}
+    # the counts hold no banda criminal: that fenómeno's only row says so (issue 11)
+    assert set(table["CLÚSTER"]) <= {"ALTA PRIORIDAD", "PRIORIDAD", NO_COMPLAINTS}
+    empty = table[table["CLÚSTER"] == NO_COMPLAINTS]
+    assert empty["FENÓMENO"].tolist() == ["DELITOS COMETIDOS POR BANDAS CRIMINALES"]
+    assert empty[["N/O", "PROVINCIA"]].to_numpy().tolist() == [["", ""]]
     assert (table["DEPARTAMENTO"] == "CAJAMARCA").all()
     first = table[table["FENÓMENO"] == "DELITOS PATRIMONIALES EN ESPACIOS PUBLICOS"]
     assert first["N/O"].tolist()[:3] == ["a.", "b.", "c."]

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from .options import is_quiet, offline_option, output_dir_option, public_option
+from .options import (
+    is_quiet,
+    offline_option,
+    output_dir_option,
+    public_option,
+    workers_option,
+)
 from .run import print_summary
 
 EXAMPLES = """\b
@@ -15,19 +21,28 @@ Examples:
   parsc-geo demo
   parsc-geo demo --output /tmp/demo
   parsc-geo demo --public --offline
+  parsc-geo demo --workers 1
 """
 
 
 @click.command(name="demo", epilog=EXAMPLES)
-@output_dir_option(Path("out/demo"), help="Output folder (replaced on every demo run).")
+@output_dir_option(
+    Path("out/demo"),
+    help="Output folder: a previous parsc-geo output in it is replaced (only the files "
+    "parsc-geo wrote), other files are kept; a non-empty folder of other files is refused.",
+)
 @public_option
 @offline_option
+@workers_option
 @click.pass_context
-def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> None:
+def command(
+    ctx: click.Context, output: Path, public: bool, offline: bool, workers: int | None
+) -> None:
     """Run the whole chain on the bundled synthetic Cajamarca sample (21,108 incidents).
 
     The sample is synthetic (DATOS SINTÉTICOS — solo para demostración): only boundaries,
-    police stations and populations are real. The output folder is replaced on every run.
+    police stations and populations are real. Every run replaces the files the previous demo
+    wrote into the output folder (listed in its .parsc-geo-manifest.json) and nothing else.
     """
     from ..config import RunConfig
     from ..datasets import sample_paths
@@ -49,5 +64,6 @@ def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> No
         overwrite=True,
         quiet=is_quiet(ctx),
         command=" ".join(["parsc-geo", *sys.argv[1:]]),
+        workers=workers,
     )
     print_summary(result, is_quiet(ctx))

@@ -8,21 +8,24 @@ which the group turns into a message on stderr and the documented exit code (see
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
+import os
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from .. import __version__
-from .._errors import EXIT_INTERNAL, ParscGeoError
+from .._errors import EXIT_INTERNAL, EXIT_OUTPUT, ParscGeoError
 
 #: command name → (module in parsc_geo.cli, short help shown by ``parsc-geo --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "Import incident files into the workspace (validated, assigned)."),
     "validate": ("validate", "Check incident files and write a report; import nothing."),
     "info": ("info", "Describe a workspace or an incident file."),
+    "workspace": ("workspace", "Set up a team's PostGIS workspace (analyst and viewer roles)."),
     "sample": ("sample", "Generate the synthetic sample mapa del delito."),
     "density": ("density", "Kernel density of incidents as a GeoTIFF."),
     "hotspots": ("hotspots", "Find hotspots (kde, dbscan, hdbscan, gistar, auto)."),
@@ -176,16 +179,37 @@ class LazyGroup(click.Group):
             raise SpanishUsageError(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except Exception as exc:
+        except OSError as exc:
+            if exc.errno != errno.ENAMETOOLONG:
+                _internal(ctx, exc)
+            # a name the file system cannot hold, met before an explicit check could see it
             if ctx.meta.get("parsc_geo.verbose"):
                 traceback.print_exc()
+            name = os.fsdecode(exc.filename) if exc.filename is not None else "?"
+            shown = name if len(name) <= 80 else f"{name[:50]}…{name[-20:]}"
             click.secho(
-                f"Error interno: {type(exc).__name__}: {exc}\n"
-                "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
+                f"Error: el nombre de archivo {shown!r} es demasiado largo para el sistema de "
+                "archivos (máximo 255 bytes por nombre)\n"
+                "  Sugerencia: elija un nombre más corto",
                 fg="red",
                 err=True,
             )
-            ctx.exit(EXIT_INTERNAL)
+            ctx.exit(EXIT_OUTPUT)
+        except Exception as exc:
+            _internal(ctx, exc)
+
+
+def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
+    """Report an unexpected error (a bug) and exit 1."""
+    if ctx.meta.get("parsc_geo.verbose"):
+        traceback.print_exc()
+    click.secho(
+        f"Error interno: {type(exc).__name__}: {exc}\n"
+        "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
+        fg="red",
+        err=True,
+    )
+    ctx.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})

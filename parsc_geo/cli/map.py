@@ -34,6 +34,7 @@ _TILES = {"osm": "OpenStreetMap", "carto": "CartoDB claro", "todas": "todas", "n
 Examples:
   parsc-geo map
   parsc-geo map --workspace cajamarca.gpkg -o maps/ --overwrite
+  parsc-geo map -w postgresql://visor@servidor/observatorio -o maps/
   parsc-geo map --public --offline -o publico/
   parsc-geo map --public --privacy-k 10 -o publico/
   parsc-geo map incidentes.geojson --fenomeno violencia_mujer --tiles ninguna
@@ -101,8 +102,14 @@ def command(
     from .. import settings
     from ..maps import write_atlas
     from ..privacy import DEFAULT_K
-    from ..workflow import IncidentFilter, PointInput, ensure_assigned, load_incidents
-    from ..workspace import Workspace
+    from ..workflow import (
+        IncidentFilter,
+        PointInput,
+        check_mappable,
+        ensure_assigned,
+        load_incidents,
+    )
+    from ..workspace import open_workspace
 
     # every incident is drawn (stacks at stations included, flagged); the atlas leaves the
     # stacks out of its densities itself
@@ -110,9 +117,10 @@ def command(
         PointInput(input_path, workspace, lon_col, lat_col, input_crs),
         IncidentFilter(fenomenos, period, include_at_station=True),
     )
-    ws = Workspace(workspace_path(workspace))
+    ws = open_workspace(workspace_path(workspace))
     sectors = ws.read_sectors() if ws.exists else None
     incidents = ensure_assigned(incidents, sectors)
+    check_mappable(incidents, sectors)
     layers = ws.layers() if ws.exists else []
     frames = [ws.read_layer(n) for n in layers if n == "hotspots" or n.startswith("hotspots_")]
     hotspots = None

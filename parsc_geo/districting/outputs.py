@@ -106,11 +106,19 @@ def _check_free(paths: list[Path], overwrite: bool) -> None:
         )
 
 
-def _csv_value(frame: pd.DataFrame) -> pd.DataFrame:
+def _published(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the table as published: yes/no in words."""
     out = frame.copy()
     if "contiguo" in out.columns:
         out["contiguo"] = out["contiguo"].map({True: "sí", False: "no"})
     return out
+
+
+def _csv_value(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the table as published in CSV: text cells never formulas (OWASP)."""
+    from ..io.tables import neutralise_frame
+
+    return neutralise_frame(_published(frame))
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, *, overwrite: bool) -> None:
@@ -121,14 +129,12 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, overwrite: bool) -> None:
 
 
 def _cell(value: Any) -> Any:
-    """Return an XLSX-safe value: no formulas from data text, no NaN or infinities."""
+    """Return an XLSX value: no NaN or infinities (text is protected by set_workbook_text)."""
     if isinstance(value, float):
         if math.isnan(value):
             return None
         if math.isinf(value):
             return "∞" if value > 0 else "-∞"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
     if hasattr(value, "item"):
         return _cell(value.item())
     return value
@@ -154,6 +160,7 @@ def write_tables_xlsx(
 
     from .._atomic import atomic_path
     from .._xlsx import freeze_xlsx
+    from ..io.tables import set_workbook_text
 
     book = Workbook()
     book.remove(book.active)
@@ -163,7 +170,7 @@ def write_tables_xlsx(
         sheet = book.create_sheet(name)
         columns = list(frame.columns)
         sheet.append([HEADERS_ES.get(c, c) for c in columns])
-        for row in _csv_value(frame).itertuples(index=False):
+        for row in _published(frame).itertuples(index=False):
             sheet.append([_cell(v) for v in row])
         for k, column in enumerate(columns, start=1):
             head = sheet.cell(row=1, column=k)
@@ -188,6 +195,7 @@ def write_tables_xlsx(
     props.created = naive
     props.modified = naive
     props.creator = "parsc-geo"
+    set_workbook_text(book)  # data text is text, never a formula
     with atomic_path(path, overwrite=overwrite) as tmp:
         book.save(tmp)
         freeze_xlsx(tmp, date)

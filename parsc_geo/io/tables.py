@@ -65,15 +65,18 @@ def neutralise_cell(value: Any) -> Any:
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``frame`` whose text cells (and column names) are neutralised.
 
-    Columns of numbers, booleans and dates are returned unchanged; in text (object or string)
-    columns only the cells that start with a trigger character and are not plain numbers change.
+    Columns of numbers, booleans and dates are returned unchanged; in text (object, string or
+    categorical) columns only the cells that start with a trigger character and are not plain
+    numbers change.
     """
     import pandas as pd
 
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.astype(object)  # categories are text too (a sector name …)
+        elif not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
             continue
         text = values.map(lambda v: isinstance(v, str) and is_formula_like(v))
         mask = text.to_numpy(dtype=bool)
@@ -97,3 +100,15 @@ def set_xlsx_text(cell: Any) -> None:
     cell.data_type = "s"
     if value.startswith(FORMULA_TRIGGERS) and _PLAIN_NUMBER.fullmatch(value) is None:
         cell.quotePrefix = True
+
+
+def set_workbook_text(book: Any) -> None:
+    """Apply :func:`set_xlsx_text` to every cell of an openpyxl workbook (call before saving).
+
+    For workbooks filled by other code (``pandas.DataFrame.to_excel``), whose text cells
+    starting with ``=`` openpyxl has already turned into formulas.
+    """
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                set_xlsx_text(cell)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._atomic import atomic_path, write_bytes_atomic
+from .._atomic import NAME_MAX, atomic_path, check_name, write_bytes_atomic
 from .._errors import OutputError
 from .tables import neutralise_frame, set_xlsx_text
 
@@ -22,27 +22,21 @@ if TYPE_CHECKING:
 
 
 #: Longest file or folder name (bytes) that common file systems accept (ext4, NTFS, APFS).
-NAME_MAX_BYTES = 255
+NAME_MAX_BYTES = NAME_MAX
 
 
 def check_output_name(path: str | os.PathLike[str]) -> Path:
     """Return ``path`` once every part of it is a name the file system can hold.
 
+    The one check of :func:`parsc_geo._atomic.check_name` (also used by every atomic write,
+    the workspace and output folders).
+
     Raises
     ------
     OutputError
-        A part of the path is longer than :data:`NAME_MAX_BYTES` bytes (exit 5).
+        A part of the path is longer than the file system allows (255 bytes) (exit 5).
     """
-    target = Path(path)
-    for part in target.parts:
-        size = len(os.fsencode(part))
-        if size > NAME_MAX_BYTES:
-            shown = part if len(part) <= 40 else part[:37] + "…"
-            raise OutputError(
-                f"el nombre {shown!r} tiene {size} bytes; el máximo es {NAME_MAX_BYTES}",
-                hint="use un nombre más corto",
-            )
-    return target
+    return check_name(path)
 
 
 def _check_target(path: Path, overwrite: bool) -> None:

@@ -25,7 +25,7 @@ never puts a territory at the top. The ``motivo`` column says which step decided
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -253,10 +253,158 @@ def kmeans(
     return relabel[labels], centers[order], inertia
 
 
+def kmeans_many(
+    features: npt.ArrayLike, k: int, *, seed: int, n_init: int = DEFAULT_N_INIT, max_iter: int = 300
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Run :func:`kmeans` on many data sets of the same shape at once, with identical results.
+
+    Parameters
+    ----------
+    features
+        ``(b, n, d)`` array: ``b`` data sets of ``n`` points (e.g. bootstrap replicates).
+    k, seed, n_init, max_iter
+        As in :func:`kmeans`; every data set uses the same seed, as separate calls would.
+
+    Returns
+    -------
+    labels, centers, inertia
+        ``(b, n)``, ``(b, k, d)`` and ``(b,)``: for every data set exactly what :func:`kmeans`
+        returns (same floating-point operations in the same order, one data set per row).
+
+    Notes
+    -----
+    Separate calls with one seed draw the same random numbers (the first centre's index, then
+    one uniform number per further k-means++ centre), so the draws are made once and applied
+    to every data set. A data set that would draw differently (all its points on the chosen
+    centres) is computed again with :func:`kmeans`.
+    """
+    x = np.asarray(features, dtype=float)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    b, n, d = x.shape
+    rows = np.arange(b)
+    offsets = (rows * k)[:, None]
+    rng = np.random.default_rng(seed)
+    redo = np.zeros(b, dtype=bool)
+    best_labels = np.zeros((b, n), dtype=np.int64)
+    best_centers = np.zeros((b, k, d))
+    best_inertia = np.zeros(b)
+    for init in range(n_init):
+        centers = np.empty((b, k, d))
+        centers[:, 0] = x[:, int(rng.integers(n))]
+        d2 = _sum_last((x - centers[:, 0][:, None, :]) ** 2)
+        for j in range(1, k):
+            total = d2.sum(axis=1)
+            # kmeans() draws an index instead of a uniform number here: its random numbers
+            # part from these, so such data sets are computed on their own afterwards.
+            degenerate = ~(total > 0)
+            redo |= degenerate
+            # Generator.choice(n, p=p): cumulative sum, normalised, searched with one uniform
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cdf = np.cumsum(d2 / np.where(degenerate, 1.0, total)[:, None], axis=1)
+                cdf /= cdf[:, -1:]
+            pick = np.minimum((cdf <= rng.random()).sum(axis=1), n - 1)
+            centers[:, j] = x[rows, pick]
+            d2 = np.minimum(d2, _sum_last((x - centers[:, j][:, None, :]) ** 2))
+        labels = np.full((b, n), -1, dtype=np.int64)
+        # Data sets still iterating: the converged ones drop out of the arrays.
+        act = rows
+        for _ in range(max_iter):
+            xa, ca = x[act], centers[act]
+            m = len(act)
+            dist = _sum_last((xa[:, :, None, :] - ca[:, None, :, :]) ** 2)
+            new = dist.argmin(axis=2)
+            sizes = np.bincount((new + offsets[:m]).ravel(), minlength=m * k).reshape(m, k)
+            for row in np.flatnonzero((sizes == 0).any(axis=1)).tolist():
+                for empty in np.flatnonzero(sizes[row] == 0):
+                    # An empty cluster takes the point farthest from its centre (as kmeans()).
+                    far = int(dist[row][np.arange(n), new[row]].argmax())
+                    new[row, far] = empty
+                    dist[row, far] = 0.0
+                    sizes[row] = np.bincount(new[row], minlength=k)
+            moving = ~(new == labels[act]).all(axis=1)
+            if not moving.any():
+                break
+            act, new, sizes, xa = act[moving], new[moving], sizes[moving], xa[moving]
+            m = len(act)
+            labels[act] = new
+            index = (new + offsets[:m]).ravel()
+            sums = np.stack(
+                [
+                    np.bincount(index, weights=xa[:, :, c].ravel(), minlength=m * k)
+                    for c in range(d)
+                ],
+                axis=1,
+            ).reshape(m, k, d)
+            centers[act] = sums / sizes[:, :, None]
+        inertia = ((x - centers[rows[:, None], labels]) ** 2).reshape(b, n * d).sum(axis=1)
+        better = np.ones(b, dtype=bool) if init == 0 else inertia < best_inertia - 1e-12
+        best_labels[better] = labels[better]
+        best_centers[better] = centers[better]
+        best_inertia[better] = inertia[better]
+    out_labels = np.empty((b, n), dtype=np.int64)
+    out_centers = np.empty((b, k, d))
+    for r in range(b):
+        if redo[r]:
+            labels_r, centers_r, inertia_r = kmeans(
+                x[r], k, seed=seed, n_init=n_init, max_iter=max_iter
+            )
+            out_labels[r], out_centers[r], best_inertia[r] = labels_r, centers_r, inertia_r
+            continue
+        _, first = np.unique(best_labels[r], return_index=True)
+        order = np.argsort(first, kind="stable")
+        relabel = np.empty(k, dtype=np.int64)
+        relabel[order] = np.arange(k)
+        out_labels[r] = relabel[best_labels[r]]
+        out_centers[r] = best_centers[r][order]
+    return out_labels, out_centers, best_inertia
+
+
+def _sum_last(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Return ``values.sum(axis=-1)`` with the same rounding, faster on a short last axis.
+
+    numpy's sum along a short axis is ``a₀ + (a₁ + a₂ + …)``, the bracket added in order;
+    adding whole columns in that order gives the same bits without a reduction per element.
+    """
+    if not 2 <= values.shape[-1] <= 8:
+        summed: npt.NDArray[np.float64] = values.sum(axis=-1)
+        return summed
+    rest = values[..., 1].copy()
+    for c in range(2, values.shape[-1]):
+        rest += values[..., c]
+    total: npt.NDArray[np.float64] = values[..., 0] + rest
+    return total
+
+
 def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     std = values.std(axis=0)
     std[std == 0] = 1.0
     return (values - values.mean(axis=0)) / std
+
+
+def _kmeans_input(
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
+) -> tuple[npt.NDArray[np.float64], int]:
+    """Return the standardised k-means features and the number of clusters to form."""
+    x = np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
+    k = min(rule.k, len(np.unique(x, axis=0)))
+    return (_standardise(x) if k >= 2 else x), k
+
+
+def _kmeans_groups(
+    z: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    centers: npt.NDArray[np.float64],
+    k: int,
+) -> npt.NDArray[np.int64]:
+    """Return each unit's group (1 = highest) from its k-means cluster."""
+    score = np.array([z[labels == j].mean() for j in range(k)])
+    # Highest mean first; ties by the smoothed-rate centre, then by first appearance.
+    order = np.lexsort((np.arange(k), -centers[:, 0], -score))
+    group_of = np.empty(k, dtype=np.int64)
+    group_of[order] = np.arange(1, k + 1)
+    result: npt.NDArray[np.int64] = group_of[labels]
+    return result
 
 
 def rank_groups(
@@ -285,19 +433,11 @@ def rank_groups(
         groups = np.where(y >= rule.thresholds[0], 1, np.where(y >= rule.thresholds[1], 2, 3))
         return groups.astype(np.int64), 3
     if rule.method == "kmeans":
-        x = np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
-        distinct = len(np.unique(x, axis=0))
-        k = min(rule.k, distinct)
+        z, k = _kmeans_input(indicators, rule)
         if k < 2:
-            return np.ones(len(x), dtype=np.int64), 1
-        z = _standardise(x)
+            return np.ones(len(z), dtype=np.int64), 1
         labels, centers, _ = kmeans(z, k, seed=rule.effective_seed, n_init=rule.n_init)
-        score = np.array([z[labels == j].mean() for j in range(k)])
-        # Highest mean first; ties by the smoothed-rate centre, then by first appearance.
-        order = np.lexsort((np.arange(k), -centers[:, 0], -score))
-        group_of = np.empty(k, dtype=np.int64)
-        group_of[order] = np.arange(1, k + 1)
-        return group_of[labels], k
+        return _kmeans_groups(z, labels, centers, k), k
     import mapclassify
 
     y = np.asarray(indicators[rule.indicator], dtype=float)
@@ -319,7 +459,12 @@ def _levels(
     indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
 ) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
     groups, n_groups = rank_groups(indicators, rule)
-    n = np.asarray(indicators["n"], dtype=float)
+    return _levels_from_groups(groups, n_groups, np.asarray(indicators["n"], dtype=float), rule)
+
+
+def _levels_from_groups(
+    groups: npt.NDArray[np.int64], n_groups: int, n: npt.NDArray[np.float64], rule: PriorityRule
+) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
     if n_groups < 2 or n.sum() == 0:
         by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
     else:
@@ -336,6 +481,42 @@ def _levels(
 def levels_array(indicators: Mapping[str, Any], rule: PriorityRule) -> npt.NDArray[np.object_]:
     """Return only the final level of each unit (the fast path of :func:`assign_levels`)."""
     return np.asarray(_levels(indicators, rule)[3], dtype=object)
+
+
+def levels_many(
+    indicators: Sequence[Mapping[str, Any]], rule: PriorityRule
+) -> npt.NDArray[np.object_]:
+    """Return the final levels of many sets of indicators (one row each), as :func:`levels_array`.
+
+    Every set must describe the same units. With the k-means rule the sets that form the same
+    number of clusters are clustered together (:func:`kmeans_many`), which makes thousands of
+    bootstrap replicates fast; the other rules run set by set. The levels are identical to
+    calling :func:`levels_array` on each set.
+    """
+    out = np.empty((len(indicators), len(indicators[0]["n"]) if indicators else 0), dtype=object)
+    if rule.method != "kmeans":
+        for r, values in enumerate(indicators):
+            out[r] = levels_array(values, rule)
+        return out
+    inputs = [_kmeans_input(values, rule) for values in indicators]
+    groups: list[npt.NDArray[np.int64] | None] = [None] * len(indicators)
+    for k in sorted({k for _, k in inputs}):
+        rows = [r for r, (_, kr) in enumerate(inputs) if kr == k]
+        if k < 2:
+            for r in rows:
+                groups[r] = np.ones(len(inputs[r][0]), dtype=np.int64)
+            continue
+        z = np.stack([inputs[r][0] for r in rows])
+        labels, centers, _ = kmeans_many(z, k, seed=rule.effective_seed, n_init=rule.n_init)
+        for i, r in enumerate(rows):
+            groups[r] = _kmeans_groups(z[i], labels[i], centers[i], k)
+    for r, values in enumerate(indicators):
+        g = groups[r]
+        assert g is not None
+        n_groups = inputs[r][1] if inputs[r][1] >= 2 else 1
+        n = np.asarray(values["n"], dtype=float)
+        out[r] = np.asarray(_levels_from_groups(g, n_groups, n, rule)[3], dtype=object)
+    return out
 
 
 def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:

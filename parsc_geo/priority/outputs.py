@@ -35,6 +35,7 @@ from .. import settings
 from .._errors import OutputError
 from .._provenance import describe_file, package_versions
 from .._text import fold, slug
+from ..labels_es import NO_COMPLAINTS
 from ..labels_es import PRIORITY_DETAIL_HEADERS as DETAIL_HEADERS_ES
 from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD
@@ -43,6 +44,8 @@ from .territories import PriorityResult, plan_table
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+    from ..parallel import WorkerPool
 
 #: Colours of the levels on maps (ColorBrewer RdBu ends; light grey for none).
 LEVEL_COLORS: Final[dict[str, str]] = {
@@ -131,21 +134,11 @@ def _region_name(result: PriorityResult) -> str:
 
 
 def _write_plan_csv(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
-    table = plan_table(result)
-    return _atomic_write(
-        path,
-        lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),
-        overwrite=overwrite,
-    )
+    return _write_csv(plan_table(result), path, overwrite=overwrite)
 
 
 def _write_detail_csv(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
-    table = detail_table(result)
-    return _atomic_write(
-        path,
-        lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),
-        overwrite=overwrite,
-    )
+    return _write_csv(detail_table(result), path, overwrite=overwrite)
 
 
 def _md_cell(value: object) -> str:
@@ -198,6 +191,9 @@ def plan_markdown(result: PriorityResult) -> str:
     table["estabilidad"] = table["estabilidad"] * 100.0
     for _target, part in table.groupby("objetivo", sort=False):
         lines += [f"### {_md_cell(part['objetivo_nombre'].iloc[0])}", ""]
+        if part["n"].sum() == 0:
+            lines += [f"*{NO_COMPLAINTS}*", ""]
+            continue
         lines.append("| " + " | ".join(headers) + " |")
         lines.append("|---|" + "---:|" * (len(columns) - 2) + "---:|")
         for row in part[columns].itertuples(index=False):
@@ -228,6 +224,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     from .._xlsx import freeze_xlsx
+    from ..io.tables import set_workbook_text
 
     def build(tmp: Path) -> None:
         wb = Workbook()
@@ -245,13 +242,13 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             cell.font = bold
             cell.fill = PatternFill("solid", fgColor="D9D9D9")
         for heading, rows in _plan_sections(result):
-            ws.append([heading])
+            ws.append([_xlsx_value(heading)])
             ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
             ws.cell(ws.max_row, 1).font = bold
             if rows.empty:
                 ws.append(["", "", "ninguna provincia alcanza un nivel de prioridad", ""])
             for row in rows.itertuples(index=False):
-                ws.append(list(row))
+                ws.append([_xlsx_value(v) for v in row])
         for column, width in zip("ABCD", (8, 18, 22, 20), strict=True):
             ws.column_dimensions[column].width = width
         detail = detail_table(result)
@@ -263,7 +260,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             if part.empty:
                 continue
             sheet = wb.create_sheet(title)
-            sheet.append(list(part.columns))
+            sheet.append([_xlsx_value(c) for c in part.columns])
             for cell in sheet[1]:
                 cell.font = bold
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -271,17 +268,22 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
                 sheet.append([_xlsx_value(v) for v in values])
             sheet.freeze_panes = "A2"
         method = wb.create_sheet("Método")
-        method.append(["Regla", result.parameters["rule_description"]])
-        method.append(["Periodo", _period_text(result)])
-        for key, value in sorted(result.parameters.items()):
-            if key != "rule_description":
-                method.append([key, json.dumps(value, ensure_ascii=False)])
-        for note in result.notes:
-            method.append(["Observación", note])
-        for source in result.inputs:
-            method.append(["Entrada", json.dumps(source, ensure_ascii=False)])
+        entries: list[tuple[str, object]] = [
+            ("Regla", result.parameters["rule_description"]),
+            ("Periodo", _period_text(result)),
+        ]
+        entries += [
+            (key, json.dumps(value, ensure_ascii=False))
+            for key, value in sorted(result.parameters.items())
+            if key != "rule_description"
+        ]
+        entries += [("Observación", note) for note in result.notes]
+        entries += [("Entrada", json.dumps(s, ensure_ascii=False)) for s in result.inputs]
+        for key_text, text in entries:
+            method.append([_xlsx_value(key_text), _xlsx_value(text)])
         method.column_dimensions["A"].width = 28
         method.column_dimensions["B"].width = 120
+        set_workbook_text(wb)  # data text is text, never a formula
         wb.save(tmp)
         freeze_xlsx(tmp)
 
@@ -289,6 +291,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
 
 
 def _xlsx_value(value: object) -> object:
+    """Return a cell value for openpyxl: plain Python numbers, None for missing ones."""
     import pandas as pd
 
     if value is None or value is pd.NA:
@@ -487,9 +490,7 @@ def write_priority_map_png(
     pathlib.Path
     """
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     from ..projection import to_metric
@@ -504,7 +505,9 @@ def write_priority_map_png(
             _draw_priority_png(tmp)
 
     def _draw_priority_png(tmp: Path) -> None:
-        fig, ax = plt.subplots(figsize=(8.3, 9.5))
+        # a figure outside pyplot: geopandas' plt.draw() then redraws no map of ours
+        fig = Figure(figsize=(8.3, 9.5))
+        ax = fig.subplots()
         try:
             frame.plot(
                 ax=ax,
@@ -577,7 +580,7 @@ def write_priority_map_png(
                 )
             fig.savefig(tmp, dpi=dpi, format="png")
         finally:
-            plt.close(fig)
+            fig.clear()
 
     return _atomic_write(Path(path), draw, overwrite=overwrite)
 
@@ -627,7 +630,26 @@ def _summary(result: PriorityResult) -> list[dict[str, Any]]:
     ]
 
 
+def _said_empty(table: pd.DataFrame) -> pd.DataFrame:
+    """Return ``table``, or for a table without rows one row saying there were no complaints.
+
+    A month without some crime is normal; the published table says so instead of showing
+    only headers.
+    """
+    import pandas as pd
+
+    if len(table) or not len(table.columns):
+        return table
+    row = {column: "" for column in table.columns}
+    row[table.columns[0]] = NO_COMPLAINTS
+    return pd.DataFrame([row], columns=table.columns)
+
+
 def _write_csv(table: pd.DataFrame, path: Path, *, overwrite: bool) -> Path:
+    """Write a published table as CSV (UTF-8 with BOM), its text cells never formulas."""
+    from ..io.tables import neutralise_frame
+
+    table = neutralise_frame(_said_empty(table))
     return _atomic_write(
         path,
         lambda tmp: table.to_csv(tmp, index=False, encoding="utf-8-sig", lineterminator="\n"),
@@ -641,6 +663,12 @@ def _call_map_writer(
     return writer(result, path, level=level, target=target, overwrite=True)
 
 
+def _write_planned(item: tuple[Path, Callable[[Path], Path]]) -> Path:
+    """Write one planned output (a task of :func:`write_priority_outputs`)."""
+    path, writer = item
+    return writer(path)
+
+
 def write_priority_outputs(
     result: PriorityResult,
     output_dir: str | os.PathLike[str],
@@ -650,6 +678,7 @@ def write_priority_outputs(
     maps: bool = True,
     extra_tables: dict[str, pd.DataFrame] | None = None,
     command: str | None = None,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write every publication of a priority result into ``output_dir``.
 
@@ -670,12 +699,18 @@ def write_priority_outputs(
         More CSV tables to write, by file name (e.g. the A3 list of districts).
     command
         The command line, recorded in ``run.json``.
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the PNG
+        maps while the tables and HTML maps are written (1: one after the other); the files do
+        not depend on it.
 
     Returns
     -------
     list of pathlib.Path
         Files written, ``run.json`` last.
     """
+    from ..parallel import worker_pool
+
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
         result = dataclasses.replace(result, synthetic=synthetic)
@@ -708,7 +743,14 @@ def write_priority_outputs(
             f"{len(existing)} salida(s) ya existe(n) en {out}, la primera {existing[0].name}",
             hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
-    written = [writer(path) for path, writer in plan]
+    # The PNG maps (matplotlib, the slow part) are drawn by the pool meanwhile.
+    drawn = [k for k, (path, _) in enumerate(plan) if path.suffix == ".png"]
+    with worker_pool(workers) as pool:
+        pending = pool.start(_write_planned, [plan[k] for k in drawn])
+        written = [
+            writer(path) if k not in drawn else path for k, (path, writer) in enumerate(plan)
+        ]
+        pending.results()
     written.append(
         write_run_json(result, run_path, outputs=written, command=command, overwrite=True)
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
@@ -24,13 +25,14 @@ import numpy as np
 from .. import settings
 from .._errors import ConfigError, InputDataError
 from .._text import fold
+from ..labels_es import NO_COMPLAINTS
 from .levels import (
     LEVEL_ALTA,
     LEVEL_NONE,
     LEVEL_PRIORIDAD,
     PriorityRule,
     assign_levels,
-    levels_array,
+    levels_many,
 )
 from .period import Period, resolve_periods
 from .rates import RATE_PER, empirical_bayes, percent_change
@@ -161,12 +163,15 @@ def _targets(
             mask = np.zeros(len(counts), dtype=bool)
             for values in fields.values():
                 mask |= np.asarray(values, dtype=object) == key
-            if not mask.any():
+            if not mask.any() and key not in _taxonomy_names():
+                # absent from the data AND unknown to the taxonomy: a misspelling, not a
+                # month without that crime (which is normal and gives a row of zeros)
                 known = sorted({str(v) for key in ("especifico", "modalidad") for v in fields[key]})
                 raise ConfigError(
-                    f"la modalidad {name!r} no coincide con ninguna categoría de los conteos",
-                    hint="use un delito específico o modalidad presente en los datos, p. ej. "
-                    + ", ".join(known[:12]),
+                    f"la modalidad {name!r} no coincide con ninguna categoría de los conteos "
+                    "ni de la taxonomía",
+                    hint="use un delito específico o modalidad de la taxonomía "
+                    "(parsc_geo/data/taxonomia.csv), p. ej. " + ", ".join(known[:12]),
                 )
             import pandas as pd
 
@@ -179,6 +184,32 @@ def _targets(
                 )
             )
     return out
+
+
+@lru_cache(maxsize=1)
+def _taxonomy_names() -> frozenset[str]:
+    """Return every name a modalidad target may take (folded), whether or not data have it.
+
+    Genéricos, específicos, modalidad labels and aliases of the taxonomy, so that a crime
+    absent from one month's data is still recognised as a crime.
+    """
+    from ..schema import modalidad_label
+    from ..taxonomy import canonical_triples
+
+    names: set[str] = set()
+    for row in canonical_triples().itertuples(index=False):
+        names.update(
+            fold(v)
+            for v in (
+                row.delito_generico,
+                row.delito_especifico,
+                row.modalidad,
+                modalidad_label(str(row.delito_especifico), str(row.modalidad)),
+                *str(row.alias).split(";"),
+            )
+            if str(v).strip()
+        )
+    return frozenset(names)
 
 
 def _units(level: str, year: int, area: StudyArea) -> pd.DataFrame:
@@ -231,11 +262,6 @@ def _indicators(
     return out
 
 
-def _levels_only(counts: np.ndarray, population: np.ndarray, rule: PriorityRule) -> np.ndarray:
-    eb = empirical_bayes(counts, population, per=RATE_PER)
-    return levels_array({"n": counts, "tasa": eb.raw_rate, "tasa_eb": eb.rate}, rule)
-
-
 def bootstrap_stability(
     counts: np.ndarray,
     population: np.ndarray,
@@ -280,11 +306,15 @@ def bootstrap_stability(
     if total == 0:
         return np.ones(len(counts))
     rng = np.random.default_rng(seed)
-    draws = rng.multinomial(total, counts / total, size=n_boot)
-    same = np.zeros(len(counts))
+    draws = rng.multinomial(total, counts / total, size=n_boot).astype(float)
+    replicates = []
     for draw in draws:
-        same += _levels_only(draw.astype(float), population, rule) == levels
-    return same / n_boot
+        eb = empirical_bayes(draw, population, per=RATE_PER)
+        replicates.append({"n": draw, "tasa": eb.raw_rate, "tasa_eb": eb.rate})
+    # All replicates at once (levels_many clusters them together): the same levels as one
+    # levels_array call per replicate, in a fraction of the time.
+    same = (levels_many(replicates, rule) == np.asarray(levels, dtype=object)).sum(axis=0)
+    return same.astype(float) / n_boot
 
 
 def _prepare_counts(counts: pd.DataFrame, notes: list[str], area: StudyArea) -> pd.DataFrame:
@@ -492,6 +522,11 @@ def compute_priority(
             values = _indicators(cur, prev, population)
             frame = pd.DataFrame(values, index=units.index)
             frame = frame.join(assign_levels(frame, rule))
+            if cur.sum() == 0:
+                # a month or a province without some crime is normal: say so, rank nothing
+                frame["motivo"] = NO_COMPLAINTS
+                if level == levels[0]:
+                    notes.append(f"{name}: {NO_COMPLAINTS}.")
             target_seed = [seed, zlib.crc32(f"{level}|{target_id}".encode())]
             frame["estabilidad"] = bootstrap_stability(
                 cur,
@@ -647,19 +682,38 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``FENÓMENO`` (the plan's label), ``N/O`` (``a.``, ``b.``…), ``DEPARTAMENTO``,
         ``PROVINCIA``, ``CLÚSTER`` (``ALTA PRIORIDAD`` or ``PRIORIDAD``), fenómenos in the
-        plan's order, ALTA PRIORIDAD before PRIORIDAD, then by smoothed rate. Fenómenos without
-        any prioritised province have no rows.
+        plan's order, ALTA PRIORIDAD before PRIORIDAD, then by smoothed rate. Fenómenos with
+        complaints but no prioritised province have no rows; a fenómeno without any complaint
+        in the period has one row whose ``CLÚSTER`` says so (:data:`NO_COMPLAINTS`).
     """
     import pandas as pd
 
     from ..schema import FENOMENO_PLAN_LABELS
 
-    rows = result.prioritised("provincia")
+    level = result.level("provincia")
+    totals = level.groupby("objetivo", sort=False)["n"].sum()
+    departments = level["departamento"].dropna().astype(str).unique()
+    department = departments[0] if len(departments) == 1 else ""
+    prioritised = set(result.prioritised("provincia")["objetivo"])
     records = []
-    targets = list(dict.fromkeys(rows["objetivo"]))
-    for target in targets:
-        part = rows[rows["objetivo"] == target]
-        label = FENOMENO_PLAN_LABELS.get(target, fold(part["objetivo_nombre"].iloc[0]))
+    for target, total in totals.items():
+        part = level[(level["objetivo"] == target) & (level["nivel"] != LEVEL_NONE)]
+        label = FENOMENO_PLAN_LABELS.get(
+            str(target), fold(level.loc[level["objetivo"] == target, "objetivo_nombre"].iloc[0])
+        )
+        if total == 0:
+            records.append(
+                {
+                    "FENÓMENO": label,
+                    "N/O": "",
+                    "DEPARTAMENTO": department,
+                    "PROVINCIA": "",
+                    "CLÚSTER": NO_COMPLAINTS,
+                }
+            )
+            continue
+        if target not in prioritised:
+            continue
         for i, (_, row) in enumerate(part.iterrows()):
             records.append(
                 {

@@ -79,7 +79,9 @@ def _write_gpkg(
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, overwrite: bool) -> None:
-    text = frame.to_csv(index=False, lineterminator="\n")
+    from ..io.tables import neutralise_frame
+
+    text = neutralise_frame(frame).to_csv(index=False, lineterminator="\n")
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_bytes(text.encode("utf-8-sig"))
 

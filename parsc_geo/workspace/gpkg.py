@@ -17,7 +17,15 @@ Layers
 Other layers (``hotspots`` …) are written by analysis commands.
 
 Writes are transactional: the workspace is copied to a temporary file beside it, changed there,
-and moved over the original in one rename, so an interrupted import leaves it as it was.
+and moved over the original in one rename, so an interrupted import (even ``kill -9``) leaves
+it as it was; the copy it leaves behind is removed on the next start
+(:func:`parsc_geo._atomic.remove_stale_temporaries`). Writers take the workspace's lock
+(:mod:`parsc_geo._lock`) for the whole transaction, so two imports at once both keep their
+rows: the second waits for the first. Readers never wait: a multi-layer read works on a
+snapshot (a hard link to the current file, which writers never change in place), so it sees
+the workspace before or after a write, never a mixture. A workspace given as a symbolic link
+is written through to its target. A file that is not a GeoPackage (a CSV, an empty or
+truncated file) is refused and never touched.
 Importing the same file twice adds nothing (files are recognised by SHA-256, incidents by
 ``incident_id``).
 """
@@ -25,19 +33,35 @@ Importing the same file twice adds nothing (files are recognised by SHA-256, inc
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._atomic import file_mode
-from .._errors import InputDataError, OutputError
+from .._atomic import (
+    check_name,
+    file_mode,
+    fsync_path,
+    real_target,
+    remove_stale_temporaries,
+    temp_name,
+)
+from .._errors import InputDataError, OutputError, ParscGeoError
+from .._lock import exclusive, release, try_lock
 from ..settings import TIMEZONE
-from .base import IMPORTS, INCIDENTS, METADATA, QUARANTINE, SECTORS
+from .base import (
+    IMPORT_LOG_COLUMNS,
+    IMPORTS,
+    INCIDENTS,
+    METADATA,
+    QUARANTINE,
+    SECTORS,
+    finish_incidents,
+)
+from .importing import concat_tables
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -68,6 +92,71 @@ def _decode_times(
     return df
 
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+#: ``application_id`` values of GeoPackages (``GPKG``; ``GP10``/``GP11`` of versions 1.0/1.1).
+_GPKG_IDS = frozenset({b"GPKG", b"GP10", b"GP11"})
+
+
+def check_workspace_file(path: Path, *, writing: bool = False, shown: Path | None = None) -> None:
+    """Raise a clear error unless ``path`` (which exists) looks like a usable GeoPackage.
+
+    Refuses an empty file, a file that is not SQLite (a CSV given to ``-w``), an SQLite
+    database that is not a GeoPackage, and a file shorter than its header says (truncated).
+    Nothing is written to the file. Errors are data errors (exit 3) when reading and output
+    errors (exit 5) when ``writing``; they name ``shown`` (default ``path``).
+    """
+    error: type[ParscGeoError] = OutputError if writing else InputDataError
+    name = shown or path
+    keep = "el archivo no se modificó"
+    hint = (
+        "indique con --workspace/-w un GeoPackage de parsc-geo, o un nombre nuevo para crear "
+        f"uno; {keep}"
+    )
+    if path.is_dir():
+        raise error(f"el espacio de trabajo {name} es una carpeta, no un archivo .gpkg", hint=hint)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise error(
+            f"no se puede leer el espacio de trabajo {name}: {exc.strerror or exc}",
+            hint="revise los permisos del archivo",
+        ) from exc
+    if size == 0:
+        raise error(
+            f"el espacio de trabajo {name} está vacío (0 bytes): no es un GeoPackage", hint=hint
+        )
+    if not header.startswith(_SQLITE_MAGIC):
+        text = header.lstrip(b"\xef\xbb\xbf")
+        looks_text = bool(text) and all(b >= 9 and b != 127 for b in text[:64])
+        raise error(
+            f"el espacio de trabajo {name} no es un GeoPackage"
+            + (" (parece un archivo de texto o CSV)" if looks_text else ""),
+            hint=(
+                "para importar un archivo use 'parsc-geo ingest ARCHIVO -w ESPACIO.gpkg'; "
+                if looks_text
+                else ""
+            )
+            + hint,
+        )
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    # the page count of the header is valid when "version-valid-for" equals the change counter
+    counted = header[92:96] == header[24:28] and pages > 0
+    if len(header) < 100 or (counted and pages * page_size > size):
+        raise error(
+            f"el espacio de trabajo {name} está truncado o dañado ({size:,} bytes de "
+            f"{pages * page_size:,} esperados)".replace(",", " "),
+            hint="restáurelo desde una copia, o indique otro --workspace/-w; " + keep,
+        )
+    if header[68:72] not in _GPKG_IDS:
+        raise error(
+            f"el espacio de trabajo {name} es una base SQLite pero no un GeoPackage", hint=hint
+        )
+
+
 class Workspace:
     """A GeoPackage workspace (see the module docstring for its layers).
 
@@ -81,7 +170,10 @@ class Workspace:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        # the temporary copy of an open transaction, and the snapshot of an open read
         self._target: Path | None = None
+        self._snapshot: Path | None = None
+        self._checked: tuple[int, int, int] | None = None
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
@@ -89,7 +181,30 @@ class Workspace:
     @property
     def exists(self) -> bool:
         """Whether the workspace file exists."""
-        return self.path.exists()
+        try:
+            return self.path.exists()
+        except OSError as exc:  # a name over the file-system limit cannot exist
+            if exc.errno == errno.ENAMETOOLONG:
+                return False
+            raise
+
+    @property
+    def _source(self) -> Path:
+        """Where reads go: the open transaction's copy, the open snapshot, or the file."""
+        if self._target is not None and self._target.exists():
+            return self._target
+        return self._snapshot or self.path
+
+    def _check_file(self, path: Path) -> None:
+        """Check ``path`` with :func:`check_workspace_file` (once per version of the file)."""
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if key != self._checked:
+            check_workspace_file(path, shown=self.path)
+            self._checked = key
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -99,7 +214,61 @@ class Workspace:
 
         if not self.exists:
             return []
-        return [str(name) for name, _ in pyogrio.list_layers(self.path)]
+        source = self._source
+        self._check_file(source)
+        try:
+            return [str(name) for name, _ in pyogrio.list_layers(source)]
+        except Exception as exc:
+            raise InputDataError(
+                f"no se puede leer el espacio de trabajo {self.path}: {exc}",
+                hint="restáurelo desde una copia, o indique otro --workspace/-w; "
+                "el archivo no se modificó",
+            ) from exc
+
+    def recover(self) -> list[Path]:
+        """Remove what killed parsc-geo processes left beside the workspace; return it.
+
+        Copies of interrupted transactions and snapshots whose process is dead, and the lock
+        file of a dead writer (when no live process holds it). The workspace itself is never
+        touched: an interrupted transaction never reached it.
+        """
+        real = real_target(self.path)
+        removed = remove_stale_temporaries(real.parent)
+        from .._lock import lock_path
+
+        lock = lock_path(real)
+        if lock.exists() and try_lock(real):
+            release(real)
+            removed.append(lock)
+        return removed
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Workspace]:
+        """Read several layers from one version of the workspace, whatever writers do meanwhile.
+
+        Yields the workspace itself; its reads inside the block see the file as it was when
+        the block began. Writers replace the file by a rename and never change it in place,
+        so a hard link to it is a consistent snapshot. Where hard links are impossible the
+        reads go to the file itself.
+        """
+        if self._snapshot is not None or self._target is not None or not self.exists:
+            yield self
+            return
+        real = real_target(self.path)
+        self.recover()
+        link = real.parent / temp_name(".gpkg")
+        try:
+            os.link(real, link)
+        except OSError:
+            yield self
+            return
+        self._snapshot = link
+        try:
+            yield self
+        finally:
+            self._snapshot = None
+            with contextlib.suppress(FileNotFoundError):
+                link.unlink()
 
     def _require(self) -> None:
         if not self.exists:
@@ -120,7 +289,7 @@ class Workspace:
                 f"(capas: {', '.join(self.layers())})",
                 hint="ejecute primero el comando que la produce",
             )
-        return pyogrio.read_dataframe(self.path, layer=name)
+        return pyogrio.read_dataframe(self._source, layer=name)
 
     def read_incidents(self) -> gpd.GeoDataFrame:
         """Return the accepted incidents, ``occurred_at`` as tz-aware local times.
@@ -128,33 +297,16 @@ class Workspace:
         Local to the workspace's ``timezone`` metadata (set by the ingestion from the study
         area), America/Lima when it has none.
         """
-        import geopandas as gpd
-
-        from .._text import as_bool
-        from ..schema import ASSIGNMENT_COLUMNS, INCIDENT_COLUMNS
-
-        self._require()
-        if INCIDENTS not in self.layers():
-            raise InputDataError(
-                f"el espacio de trabajo {self.path} aún no contiene incidentes",
-                hint=f"impórtelos con 'parsc-geo ingest ARCHIVO --workspace {self.path}'",
-            )
-        gdf = self.read_layer(INCIDENTS)
-        tz = str(self.metadata().get("timezone", TIMEZONE))
-        gdf = _decode_times(gdf, tz=tz)
-        for col in ("time_known", "label_known", "at_station"):
-            if col in gdf.columns:
-                # stored as text when a value was missing: "False" must stay False
-                gdf[col] = as_bool(gdf[col])
-        for col in (*INCIDENT_COLUMNS, *ASSIGNMENT_COLUMNS):
-            if col in gdf.columns and gdf[col].dtype == object:
-                gdf[col] = gdf[col].fillna("")
-        gdf = gdf.sort_values("incident_id", kind="stable").reset_index(drop=True)
-        meta = self.metadata()
-        gdf.attrs["synthetic"] = bool(meta.get("synthetic", False))
-        if meta.get("study_area"):
-            gdf.attrs["study_area"] = meta["study_area"]  # parsc_geo.area.StudyArea.to_dict()
-        return gpd.GeoDataFrame(gdf, geometry="geometry", crs=gdf.crs)
+        with self.snapshot():
+            self._require()
+            if INCIDENTS not in self.layers():
+                raise InputDataError(
+                    f"el espacio de trabajo {self.path} aún no contiene incidentes",
+                    hint=f"impórtelos con 'parsc-geo ingest ARCHIVO --workspace {self.path}'",
+                )
+            gdf = self.read_layer(INCIDENTS)
+            metadata = self.metadata()
+        return finish_incidents(gdf, metadata)
 
     def read_quarantine(self) -> pd.DataFrame:
         """Return the quarantined rows (empty table when there are none)."""
@@ -182,17 +334,7 @@ class Workspace:
         import pandas as pd
 
         if not self.exists or IMPORTS not in self.layers():
-            return pd.DataFrame(
-                columns=[
-                    "source",
-                    "sha256",
-                    "imported_at",
-                    "rows_read",
-                    "rows_accepted",
-                    "rows_quarantined",
-                    "rows_new",
-                ]
-            )
+            return pd.DataFrame(columns=list(IMPORT_LOG_COLUMNS))
         return pd.DataFrame(self.read_layer(IMPORTS))
 
     def metadata(self) -> dict[str, Any]:
@@ -206,21 +348,44 @@ class Workspace:
         """Return a summary: layers with feature counts, metadata, imports, period covered."""
         import pyogrio
 
-        info: dict[str, Any] = {"path": str(self.path), "exists": self.exists, "layers": {}}
+        from .base import postgis_advice
+
+        info: dict[str, Any] = {
+            "path": str(self.path),
+            "backend": "GeoPackage",
+            "exists": self.exists,
+            "layers": {},
+        }
         if not self.exists:
             return info
-        for name in self.layers():
-            meta = pyogrio.read_info(self.path, layer=name)
-            info["layers"][name] = int(meta["features"])
-        info["metadata"] = self.metadata()
-        info["imports"] = self.imports().to_dict(orient="records")
-        if INCIDENTS in info["layers"] and info["layers"][INCIDENTS]:
-            times = pyogrio.read_dataframe(
-                self.path, layer=INCIDENTS, columns=["occurred_at"], read_geometry=False
-            )
-            when = _decode_times(times)["occurred_at"]
-            info["period"] = [when.min().date().isoformat(), when.max().date().isoformat()]
+        with self.snapshot():
+            for name in self.layers():
+                meta = pyogrio.read_info(self._source, layer=name)
+                info["layers"][name] = int(meta["features"])
+            info["metadata"] = self.metadata()
+            info["imports"] = self.imports().to_dict(orient="records")
+            if INCIDENTS in info["layers"] and info["layers"][INCIDENTS]:
+                times = pyogrio.read_dataframe(
+                    self._source, layer=INCIDENTS, columns=["occurred_at"], read_geometry=False
+                )
+                when = _decode_times(times)["occurred_at"]
+                info["period"] = [when.min().date().isoformat(), when.max().date().isoformat()]
+            size = self._source.stat().st_size
+        info["advice"] = postgis_advice(info["layers"].get(INCIDENTS, 0), size)
         return info
+
+    def check_writable(self) -> None:
+        """Refuse now a name the file system cannot hold or a file that is not a workspace.
+
+        Raises
+        ------
+        OutputError
+            A part of the name is too long, or the existing file is not a GeoPackage (a CSV,
+            an empty or truncated file), which is never touched.
+        """
+        check_name(self.path)
+        if self.exists:
+            check_workspace_file(self.path, writing=True)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -228,30 +393,57 @@ class Workspace:
     def transaction(self) -> Iterator[Path]:
         """Yield a temporary copy of the workspace; on success it replaces the original.
 
-        On any error the temporary copy is removed and the workspace is left as it was.
+        The workspace's lock is held throughout (another writer waits, see
+        :mod:`parsc_geo._lock`), so a transaction always starts from the latest version. On
+        any error the temporary copy is removed and the workspace is left as it was; after a
+        ``kill -9`` the copy is removed by the next start. A symbolic link is written through:
+        its target is replaced, the link stays.
+
+        Raises
+        ------
+        OutputError
+            When the name is too long, the existing file is not a GeoPackage, another process
+            holds the lock for too long, or the folder cannot be written.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{self.path.stem}-", suffix=".gpkg", dir=self.path.parent
-        )
-        os.close(fd)
-        tmp = Path(tmp_name)
+        if self._target is not None:  # re-entrant: the open transaction goes on
+            yield self._target
+            return
+        check_name(self.path)
+        real = real_target(self.path)
         try:
-            if self.exists:
-                shutil.copyfile(self.path, tmp)
-            else:
-                tmp.unlink()
-            self._target = tmp
-            yield tmp
-            self._target = None
-            os.chmod(tmp, file_mode())
-            os.replace(tmp, self.path)
-        except BaseException:
-            self._target = None
-            for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal")):
-                with contextlib.suppress(FileNotFoundError):
-                    leftover.unlink()
-            raise
+            real.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"no se puede crear la carpeta del espacio de trabajo {real.parent}: "
+                f"{exc.strerror or exc}"
+            ) from exc
+        with exclusive(real, what=f"el espacio de trabajo {self.path}"):
+            remove_stale_temporaries(real.parent)
+            existed = real.exists()
+            mode = file_mode()
+            if existed:
+                check_workspace_file(real, writing=True)
+                mode = real.stat().st_mode & 0o7777
+            tmp = real.parent / temp_name(".gpkg")
+            try:
+                if existed:
+                    shutil.copyfile(real, tmp)
+                self._target = tmp
+                yield tmp
+                self._target = None
+                if not tmp.exists():  # nothing was written
+                    return
+                os.chmod(tmp, mode)
+                fsync_path(tmp)
+                os.replace(tmp, real)
+                fsync_path(real.parent)
+                self._checked = None
+            except BaseException:
+                self._target = None
+                for leftover in (tmp, *(Path(f"{tmp}{s}") for s in ("-journal", "-wal", "-shm"))):
+                    with contextlib.suppress(FileNotFoundError):
+                        leftover.unlink()
+                raise
 
     def _write(self, df: Any, layer: str, *, append: bool = False) -> None:
         target = self._target
@@ -271,7 +463,9 @@ class Workspace:
                 _encode_times(df), path, layer=layer, driver="GPKG", append=append and exists
             )
         except Exception as exc:
-            raise OutputError(f"no se puede escribir la capa {layer!r} en {path}: {exc}") from exc
+            raise OutputError(
+                f"no se puede escribir la capa {layer!r} del espacio de trabajo: {exc}"
+            ) from exc
 
     def write_layer(self, name: str, data: Any) -> None:
         """Write (replace) a layer: a GeoDataFrame, or a DataFrame as an attribute table."""
@@ -339,102 +533,58 @@ class Workspace:
             ``rows_quarantined``, ``rows_quarantined_before`` and ``rows_now_accepted`` (rows
             quarantined by an earlier import of the same file that are accepted now).
         """
-        import numpy as np
-        import pandas as pd
+        with self.transaction():
+            return self._import(
+                accepted, quarantine, sources=sources, sectors=sectors, metadata=metadata
+            )
+
+    def _import(
+        self,
+        accepted: gpd.GeoDataFrame,
+        quarantine: pd.DataFrame,
+        *,
+        sources: list[dict[str, Any]],
+        sectors: gpd.GeoDataFrame | None,
+        metadata: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Do the work of :meth:`import_incidents` inside its transaction (lock held).
+
+        Everything is read inside the transaction, so that two imports at once (the second
+        waits for the lock) both see the rows the other one added.
+        """
         import pyogrio
 
-        previous = self.imports()
-        known_sha = set(previous["sha256"].astype(str)) if len(previous) else set()
-        sha_of = {str(s["source"]): str(s.get("sha256")) for s in sources}
-        again = [s for s in sources if str(s.get("sha256")) in known_sha]
-        again_sha = {str(s.get("sha256")) for s in again}
+        from .importing import plan_import
 
         existing_ids: set[str] = set()
         if self.exists and INCIDENTS in self.layers():
             ids = pyogrio.read_dataframe(
-                self.path, layer=INCIDENTS, columns=["incident_id"], read_geometry=False
+                self._source, layer=INCIDENTS, columns=["incident_id"], read_geometry=False
             )
             existing_ids = set(ids["incident_id"].astype(str))
-        is_new = ~accepted["incident_id"].astype(str).isin(existing_ids)
-        new_rows = accepted[is_new].drop_duplicates("incident_id", keep="first")
-
-        old_q = self.read_quarantine() if again else quarantine.iloc[:0]
-        if len(old_q):
-            old_sha = (
-                old_q["sha256"].astype(str)
-                if "sha256" in old_q.columns
-                else old_q["source"].astype(str).map(_sha_by_source(previous))
-            )
-            replaced = np.asarray(old_sha.isin(again_sha), dtype=bool)
-        else:
-            replaced = np.zeros(0, dtype=bool)
-        q_new = quarantine.copy()
-        if len(q_new):
-            q_new["sha256"] = q_new["source"].astype(str).map(sha_of).fillna("")
-            for col in q_new.columns:
-                if q_new[col].dtype == object:
-                    q_new[col] = q_new[col].astype(str)
-
-        now = datetime.now(UTC).replace(microsecond=0).isoformat()
-        log_rows = []
-        files = []
-        for s in sources:
-            name = str(s["source"])
-            of_file = accepted["source"].astype(str) == name
-            before = (
-                old_q[replaced & (old_q["source"].astype(str) == name).to_numpy()]
-                if len(old_q)
-                else old_q
-            )
-            accepted_rows = (
-                set(accepted.loc[of_file, "source_row"].astype(int))
-                if "source_row" in accepted.columns
-                else set()
-            )
-            entry = {
-                "source": name,
-                "reimport": str(s.get("sha256")) in again_sha,
-                "rows_new": int((new_rows["source"].astype(str) == name).sum()),
-                "rows_already_present": int(of_file.sum())
-                - int((new_rows["source"].astype(str) == name).sum()),
-                "rows_quarantined": int((quarantine["source"].astype(str) == name).sum())
-                if len(quarantine)
-                else 0,
-                "rows_quarantined_before": len(before),
-                "rows_now_accepted": int(before["source_row"].astype(int).isin(accepted_rows).sum())
-                if len(before)
-                else 0,
-            }
-            files.append(entry)
-            row: dict[str, Any] = {
-                k: v for k, v in s.items() if isinstance(v, str | int | float | bool)
-            }
-            row["imported_at"] = now
-            row["rows_new"] = entry["rows_new"]
-            log_rows.append(row)
-
-        with self.transaction() as tmp:
-            if len(new_rows):
-                self._write(new_rows, INCIDENTS, append=True)
-            if replaced.any():
-                kept = old_q[~replaced]
-                self._write(_concat_table(kept, q_new), QUARANTINE)
-            elif len(q_new):
-                self._append_table(tmp, q_new, QUARANTINE)
-            if log_rows:
-                self._append_table(tmp, pd.DataFrame(log_rows), IMPORTS)
-            if sectors is not None:
-                self.write_sectors(sectors)
-            if metadata:
-                self.set_metadata(**metadata)
-        return {
-            "rows_new": len(new_rows),
-            "rows_already_present": len(accepted) - len(new_rows),
-            "files_reimported": [str(s["source"]) for s in again],
-            "quarantine_added": len(q_new),
-            "quarantine_replaced": int(replaced.sum()),
-            "files": files,
-        }
+        plan = plan_import(
+            accepted,
+            quarantine,
+            sources=sources,
+            previous_imports=self.imports(),
+            stored_ids=existing_ids,
+            read_quarantine=self.read_quarantine,
+        )
+        tmp = self._target
+        assert tmp is not None, "called outside a transaction"
+        if len(plan.new_rows):
+            self._write(plan.new_rows, INCIDENTS, append=True)
+        if plan.quarantine_kept is not None:
+            self._write(plan.replaced_quarantine(), QUARANTINE)
+        elif len(plan.quarantine_new):
+            self._append_table(tmp, plan.quarantine_new, QUARANTINE)
+        if len(plan.log):
+            self._append_table(tmp, plan.log, IMPORTS)
+        if sectors is not None:
+            self.write_sectors(sectors)
+        if metadata:
+            self.set_metadata(**metadata)
+        return plan.summary
 
     def _append_table(self, path: Path, table: pd.DataFrame, layer: str) -> None:
         """Append rows to an attribute table; a column it lacks rewrites the whole table."""
@@ -445,29 +595,6 @@ class Workspace:
             fields = set(pyogrio.read_info(path, layer=layer)["fields"])
             if not set(table.columns) <= fields:
                 old = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-                self._write(_concat_table(old, table), layer)
+                self._write(concat_tables(old, table), layer)
                 return
         self._write(table, layer, append=exists)
-
-
-def _concat_table(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``old`` then ``new`` as text-friendly columns (missing cells empty)."""
-    import pandas as pd
-
-    parts = [frame for frame in (old, new) if len(frame)]
-    if not parts:
-        return new
-    table = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
-    for col in table.columns:
-        if table[col].dtype == object:
-            table[col] = table[col].fillna("").astype(str)
-    return table
-
-
-def _sha_by_source(imports: pd.DataFrame) -> dict[str, str]:
-    """File name → checksum of its last import (for quarantine rows stored without one)."""
-    if not len(imports):
-        return {}
-    return {
-        str(src): str(sha) for src, sha in zip(imports["source"], imports["sha256"], strict=True)
-    }
