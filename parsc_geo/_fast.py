@@ -84,10 +84,7 @@ def iso_local_text(values: pd.Series) -> pd.Series:
     firsts = [int(np.flatnonzero(codes == k)[0]) for k in range(len(uniques))]
     # strftime's own offset text (it keeps the seconds of old local mean times, "-050836")
     suffixes = np.array(
-        [
-            re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", values.iloc[i].strftime("%z"))
-            for i in firsts
-        ]
+        [re.sub(r"([+-]\d\d)(\d\d)$", r"\1:\2", values.iloc[i].strftime("%z")) for i in firsts]
         + [""],
         dtype=object,
     )
