@@ -69,13 +69,17 @@ class _Kept:
     value: np.ndarray
     #: positions (in the chunk) of the rows that passed the per-row checks
     alive: np.ndarray
-    #: those rows, canonical schema; their coordinates and whether their id is derived
-    frame: pd.DataFrame
+    #: those rows, canonical schema, one array per column (not a frame: a frame holds its text
+    #: columns in one block, which is freed only with its last column; see :func:`_assemble`)
+    columns: dict[str, Any]
+    #: their coordinates and whether their id is derived
     lon: np.ndarray
     lat: np.ndarray
     derived: np.ndarray
     #: the chunk's quarantine so far (per-row reasons)
     quarantine: pd.DataFrame
+    #: positions (in ``alive``) of the rows accepted after the checks across rows (None: all)
+    accepted: np.ndarray | None = None
 
 
 def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
@@ -85,7 +89,11 @@ def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
     bad = table.reason != ""
     alive = np.flatnonzero(~bad)
     quarantine = quarantine_frame(table.raw, table.reason, table.field, table.value, bad)
-    frame = table.frame.take(alive).reset_index(drop=True) if bad.any() else table.frame
+    frame = table.frame
+    columns = {
+        name: frame[name].array.take(alive) if bad.any() else frame[name].array
+        for name in frame.columns
+    }
     return _Kept(
         file,
         chunk,
@@ -93,12 +101,38 @@ def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
         table.field,
         table.value,
         alive,
-        frame,
+        columns,
         table.lon[alive],
         table.lat[alive],
         np.asarray(table.derived_id, dtype=bool)[alive],
         quarantine,
     )
+
+
+def _joined(kept: list[_Kept], name: str) -> pd.Series:
+    """Return column ``name`` of every chunk's kept rows, one after the other."""
+    import pandas as pd
+
+    return pd.concat([pd.Series(c.columns[name], copy=False) for c in kept], ignore_index=True)
+
+
+def _assemble(kept: list[_Kept]) -> pd.DataFrame:
+    """Return the accepted rows of every chunk as one frame, column by column.
+
+    Each column of the chunks is dropped as soon as it is joined, so that the rows are held
+    about once, not twice (the chunks and the result), when a file has millions of them.
+    """
+    import pandas as pd
+
+    data: dict[str, pd.Series] = {}
+    for name in list(kept[0].columns):
+        parts = []
+        for c in kept:
+            values = c.columns.pop(name)
+            parts.append(values if c.accepted is None else values.take(c.accepted))
+        data[name] = pd.concat([pd.Series(p, copy=False) for p in parts], ignore_index=True)
+        del parts
+    return pd.DataFrame(data, copy=False)
 
 
 def ingest_files(
@@ -173,27 +207,23 @@ def ingest_files(
             del table  # the raw rows of the chunk go with it
 
     # checks across rows, over the rows that passed the per-row checks in every chunk
-    frames = [c.frame for c in kept]
-    ids = pd.concat([f["incident_id"] for f in frames], ignore_index=True)
     lon = np.concatenate([c.lon for c in kept])
     lat = np.concatenate([c.lat for c in kept])
     dup_id, dup_ptt = duplicate_mask(
-        ids,
+        _joined(kept, "incident_id"),
         lon,
         lat,
-        pd.concat([f["occurred_at"] for f in frames], ignore_index=True),
-        np.concatenate([f["time_known"].to_numpy(dtype=bool) for f in frames]),
+        _joined(kept, "occurred_at"),
+        _joined(kept, "time_known").to_numpy(dtype=bool),
         pd.DataFrame(
             {
-                col: np.concatenate([f[col].to_numpy(dtype=object) for f in frames])
+                col: _joined(kept, col).to_numpy(dtype=object)
                 for col in ("delito_especifico", "modalidad")
             }
         ),
         derived=np.concatenate([c.derived for c in kept]),
     )
-    del ids, frames
     offsets = np.cumsum([0] + [len(c.alive) for c in kept])
-    accepted_parts = []
     for c, start, stop in zip(kept, offsets[:-1], offsets[1:], strict=True):
         d_id, d_ptt = dup_id[start:stop], dup_ptt[start:stop]
         duplicate = d_id | d_ptt
@@ -203,18 +233,14 @@ def ingest_files(
             c.reason[c.alive[d_ptt]] = "duplicate_place_time_type"
             c.field[c.alive[d_id]] = "incident_id"
             c.field[c.alive[d_ptt]] = "coordenadas/fecha/modalidad"
-            c.value[rows] = c.frame["incident_id"].to_numpy()[duplicate]
+            c.value[rows] = np.asarray(c.columns["incident_id"], dtype=object)[duplicate]
             raw = files[c.file].raw(c.chunk)
             c.quarantine = quarantine_frame(raw, c.reason, c.field, c.value, c.reason != "")
             del raw
-            accepted_parts.append(c.frame.take(np.flatnonzero(~duplicate)))
-        else:
-            accepted_parts.append(c.frame)
-        c.frame = c.frame.iloc[:0]
+            c.accepted = np.flatnonzero(~duplicate)
     accepted_mask = ~(dup_id | dup_ptt)
     lon, lat = lon[accepted_mask], lat[accepted_mask]
-    acc = pd.concat(accepted_parts, ignore_index=True)
-    del accepted_parts
+    acc = _assemble(kept)
 
     stacked = station_stack(
         lon,
