@@ -48,7 +48,9 @@ def _hostile_file(tmp_path: Path) -> Path:
 def _chunked(path: Path, chunk_chars: int | None) -> tuple[list, dict]:
     reader = CsvFile(path)
     tables = list(reader.chunks(chunk_chars))
-    # a chunk parsed again (to quarantine rows found later) gives the same rows
+    # a chunk parsed again (to quarantine rows found later) gives the same rows, also from the
+    # file decoded again once the reader let go of its text
+    reader.release()
     for k in (0, len(tables) - 1):
         again = reader.chunk(k)
         pd.testing.assert_frame_equal(again.data, tables[k].data)
@@ -125,6 +127,19 @@ def test_stray_quote_at_the_end_of_every_chunk(tmp_path):
     for chunk_chars in (1, row_chars - 3, 5 * row_chars, 5 * row_chars + 17, 10_000):
         tables, info = _chunked(path, chunk_chars)
         _assert_same_rows(tables, info, whole)
+
+
+def test_a_file_changed_while_read_is_an_input_error(tmp_path):
+    from parsc_geo._errors import InputDataError
+
+    path = _hostile_file(tmp_path)
+    reader = CsvFile(path)
+    list(reader.chunks(40))
+    reader.release()
+    # same length, one character changed: the chunks' offsets no longer hold
+    path.write_bytes(path.read_bytes().replace(b"uno", b"dos"))
+    with pytest.raises(InputDataError, match="cambió mientras se leía"):
+        reader.chunk(1)
 
 
 def _ingest_same(paths: list[Path], chunk_chars: int, **kwargs) -> None:

@@ -238,6 +238,8 @@ def ingest_files(
             c.quarantine = quarantine_frame(raw, c.reason, c.field, c.value, c.reason != "")
             del raw
             c.accepted = np.flatnonzero(~duplicate)
+    for file in files:
+        file.release()  # the text decoded again to quarantine duplicates
     accepted_mask = ~(dup_id | dup_ptt)
     lon, lat = lon[accepted_mask], lat[accepted_mask]
     acc = _assemble(kept)

@@ -466,6 +466,7 @@ class IncidentFile:
         self.source = path.name
         self._csv: CsvFile | None = None
         self._raws: list[RawTable] = []
+        self._chunks = 0
 
     def __iter__(self) -> Iterator[PreparedTable]:
         from ..io.readers import SUFFIXES, read_incident_file
@@ -498,7 +499,9 @@ class IncidentFile:
             self._raws = [raw]
             tables = iter([raw])
         first = True
+        self._chunks = 0
         for table in tables:
+            self._chunks += 1
             self.source = table.source
             if first:
                 self.columns = _recognise(table, opts)
@@ -513,9 +516,15 @@ class IncidentFile:
             yield prepared
         if self._csv is not None:
             self.info = self._csv.info
+            self.release()
         elif raw is not None:
             self.info = raw.info
         self.warnings = self._file_warnings(notes)
+
+    def release(self) -> None:
+        """Let go of a large CSV file's text (read by more than one chunk) until :meth:`raw`."""
+        if self._csv is not None and self._chunks > 1:
+            self._csv.release()
 
     def raw(self, k: int) -> RawTable:
         """Return the raw rows of chunk ``k`` (parsed again for a CSV file)."""

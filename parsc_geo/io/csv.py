@@ -651,19 +651,18 @@ class CsvFile:
         path = Path(path)
         self.path = path
         self.source = path.name
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputDataError(f"no se puede leer {path}: {exc.strerror}") from exc
-        decoded = decode_bytes(data, encoding, source=path.name)
-        del data
+        self._encoding = encoding
+        decoded = self._decode()
         if not decoded.text or decoded.text.isspace():
             raise InputDataError(
                 f"{path.name}: el archivo está vacío", hint="exporte los datos de nuevo"
             )
-        self._text = _Text(decoded.text)
-        self.lines_total = self._text.line_count()
-        head, _ = _leading_lines(self._text, header_row)
+        text = _Text(decoded.text)
+        self._text_chars = len(decoded.text)
+        self._text_hash = hash(decoded.text)
+        self._text: _Text | None = text
+        self.lines_total = text.line_count()
+        head, _ = _leading_lines(text, header_row)
         index, sep, detected = _find_header(
             head, header_row, delimiter, path.name, self.lines_total
         )
@@ -710,12 +709,39 @@ class CsvFile:
             self.info["encoding_fallback_lines"] = decoded.fallback_lines
         self._places: list[_ChunkPlace] = []
 
+    def _decode(self) -> DecodedText:
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise InputDataError(f"no se puede leer {self.path}: {exc.strerror}") from exc
+        return decode_bytes(data, self._encoding, source=self.source)
+
+    @property
+    def _body(self) -> _Text:
+        """The decoded text, decoded again from the file after :meth:`release`."""
+        if self._text is None:
+            text = self._decode().text
+            if len(text) != self._text_chars or hash(text) != self._text_hash:
+                raise InputDataError(
+                    f"{self.source}: el archivo cambió mientras se leía",
+                    hint="impórtelo de nuevo cuando ningún programa lo esté escribiendo",
+                )
+            self._text = _Text(text)
+        return self._text
+
+    def release(self) -> None:
+        """Let go of the file's text (a large file's text is as large as the file).
+
+        :meth:`chunk` decodes the file again when it is needed.
+        """
+        self._text = None
+
     def _more_from(self, offset: int, chars: int | None) -> Callable[[], list[str]]:
         """Return a function handing out the lines from ``offset`` on, ``chars`` at a time."""
         where = [offset]
 
         def more() -> list[str]:
-            lines, where[0] = self._text.lines(where[0], chars)
+            lines, where[0] = self._body.lines(where[0], chars)
             return lines
 
         return more
@@ -730,7 +756,7 @@ class CsvFile:
             self.info[key] = 0
         self._places = []
         offset, line, row = self._data_offset, self._data_line, 0
-        text_end = len(self._text.text)
+        text_end = self._text_chars
         while True:
             table, place, counts = self._parse(offset, line, row, chunk_chars)
             self._places.append(place)
@@ -759,7 +785,8 @@ class CsvFile:
         import numpy as np
         import pandas as pd
 
-        parts, piece, end = self._text.piece(offset, chars if stop is None else stop - offset)
+        body = self._body
+        parts, piece, end = body.piece(offset, chars if stop is None else stop - offset)
         names, sep = self.names, self.sep
         fast = _fast_rows(parts, sep, names, piece) if parts else None
         del piece
@@ -781,7 +808,7 @@ class CsvFile:
             if rows.consumed > len(parts):
                 # the last row ran on into the next lines: the chunk ends after it
                 end = min(
-                    offset + sum(len(x) for x in lines[: rows.consumed]), len(self._text.text)
+                    offset + sum(len(x) for x in lines[: rows.consumed]), self._text_chars
                 )
             df = None
             if rows.cells:
