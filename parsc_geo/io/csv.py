@@ -807,9 +807,7 @@ class CsvFile:
             rows = _parse_rows(lines, 0, sep, len(names), more=self._more_from(end, chars or 4096))
             if rows.consumed > len(parts):
                 # the last row ran on into the next lines: the chunk ends after it
-                end = min(
-                    offset + sum(len(x) for x in lines[: rows.consumed]), self._text_chars
-                )
+                end = min(offset + sum(len(x) for x in lines[: rows.consumed]), self._text_chars)
             df = None
             if rows.cells:
                 df = pd.DataFrame(rows.cells, columns=names, dtype=str)
