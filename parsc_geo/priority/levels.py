@@ -7,7 +7,12 @@ column it calls "CLÚSTER". :class:`PriorityRule` makes that rule explicit and c
     k-means (k = 3) on two standardised features, the Empirical-Bayes smoothed rate and the
     volume (number of complaints), so that a unit is prioritised for a high *risk* or for a high
     *load* of work. Clusters are ordered by the mean of their standardised features (highest
-    first): the first is ALTA PRIORIDAD, the second PRIORIDAD, the rest none.
+    first): the first is ALTA PRIORIDAD, the second PRIORIDAD, the rest none. The groups are
+    then made monotone (:func:`monotone_groups`): a unit with at least the smoothed rate *and*
+    at least the complaints of another is never in a lower group, which k-means' straight
+    boundaries do not guarantee by themselves. A unit may still sit below one with a lower rate
+    when that one has more complaints (a load of work) — the tables state that reason
+    (:mod:`parsc_geo.priority.explain`).
 ``fisher_jenks``
     Natural breaks (Fisher 1958; Jenks 1977; ``mapclassify.FisherJenks``) of one indicator in
     ``k`` classes: the highest class is ALTA PRIORIDAD, the next PRIORIDAD.
@@ -27,13 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import settings
 from .._errors import ConfigError
+from .._text import num
 from .._validate import ProblemCollector
 from ..labels_es import INDICATORS as INDICATOR_NAMES
 
@@ -150,7 +156,8 @@ class PriorityRule:
                 f"{self.effective_seed}) de las unidades según la tasa suavizada por Bayes "
                 "empírico y el número de denuncias, ambos estandarizados; los grupos se ordenan "
                 "por la media de sus variables estandarizadas: el primero es ALTA PRIORIDAD, el "
-                "segundo PRIORIDAD"
+                "segundo PRIORIDAD; ninguna unidad queda por debajo de otra que no la supere ni "
+                "en tasa suavizada ni en número de denuncias"
             )
         elif self.method == "fisher_jenks":
             head = (
@@ -259,10 +266,64 @@ def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return (values - values.mean(axis=0)) / std
 
 
+def monotone_groups(
+    groups: npt.NDArray[np.int64], features: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Return ``groups`` lifted so that no unit is below one it dominates on every feature.
+
+    Parameters
+    ----------
+    groups
+        Group of each unit (1 = highest).
+    features
+        ``(n, d)`` indicators, higher meaning more priority (smoothed rate, complaints).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``min(groups[i], groups[j])`` over every ``j`` that unit ``i`` dominates (``features[i]
+        >= features[j]`` in every column): a unit with at least the rate and at least the
+        complaints of a prioritised one gets at least its level. Units never move down.
+    """
+    x = np.asarray(features, dtype=float)
+    dominates = (x[:, None, :] >= x[None, :, :]).all(axis=2)
+    lifted = np.where(dominates, groups[None, :], np.iinfo(np.int64).max).min(axis=1)
+    return np.minimum(groups, lifted).astype(np.int64)
+
+
 def rank_groups(
     indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Return each unit's group (1 = highest) and the number of groups actually formed.
+
+    Parameters
+    ----------
+    indicators
+        ``n``, ``tasa`` and ``tasa_eb`` per unit (a DataFrame or a mapping of arrays).
+    rule
+        The rule.
+
+    Returns
+    -------
+    groups, n_groups
+        ``groups[i]`` is 1 for the top group; ``n_groups`` may be below ``rule.k`` when there
+        are fewer distinct values than groups. k-means groups are monotone
+        (:func:`monotone_groups`).
+    """
+    groups, n_groups = _method_groups(indicators, rule)
+    if rule.method == "kmeans":
+        groups = monotone_groups(groups, _kmeans_features(indicators))
+    return groups, n_groups
+
+
+def _kmeans_features(indicators: Mapping[str, Any] | pd.DataFrame) -> npt.NDArray[np.float64]:
+    return np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
+
+
+def _method_groups(
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Return each unit's group by the method alone (before the monotone repair).
 
     Parameters
     ----------
@@ -285,7 +346,7 @@ def rank_groups(
         groups = np.where(y >= rule.thresholds[0], 1, np.where(y >= rule.thresholds[1], 2, 3))
         return groups.astype(np.int64), 3
     if rule.method == "kmeans":
-        x = np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
+        x = _kmeans_features(indicators)
         distinct = len(np.unique(x, axis=0))
         k = min(rule.k, distinct)
         if k < 2:
@@ -315,10 +376,23 @@ def rank_groups(
     return (n_classes - yb).astype(np.int64), n_classes
 
 
-def _levels(
-    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
-) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
-    groups, n_groups = rank_groups(indicators, rule)
+class _Decision(NamedTuple):
+    groups: npt.NDArray[np.int64]
+    n_groups: int
+    lifted: npt.NDArray[np.bool_]
+    by_rule: npt.NDArray[np.object_]
+    final: npt.NDArray[np.object_]
+    capped: npt.NDArray[np.bool_]
+    dropped: npt.NDArray[np.bool_]
+
+
+def _levels(indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule) -> _Decision:
+    groups, n_groups = _method_groups(indicators, rule)
+    lifted = np.zeros(len(groups), dtype=bool)
+    if rule.method == "kmeans":
+        monotone = monotone_groups(groups, _kmeans_features(indicators))
+        lifted = monotone < groups
+        groups = monotone
     n = np.asarray(indicators["n"], dtype=float)
     if n_groups < 2 or n.sum() == 0:
         by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
@@ -330,12 +404,12 @@ def _levels(
     final[capped] = LEVEL_PRIORIDAD
     dropped = (final == LEVEL_PRIORIDAD) & (n < rule.min_count_prioridad)
     final[dropped] = LEVEL_NONE
-    return groups, n_groups, by_rule, final, capped, dropped
+    return _Decision(groups, n_groups, lifted, by_rule, final, capped, dropped)
 
 
 def levels_array(indicators: Mapping[str, Any], rule: PriorityRule) -> npt.NDArray[np.object_]:
     """Return only the final level of each unit (the fast path of :func:`assign_levels`)."""
-    return np.asarray(_levels(indicators, rule)[3], dtype=object)
+    return np.asarray(_levels(indicators, rule).final, dtype=object)
 
 
 def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
@@ -361,9 +435,9 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
     """
     import pandas as pd
 
-    groups, n_groups, by_rule, final, capped, dropped = _levels(indicators, rule)
+    decision = _levels(indicators, rule)
     n = np.asarray(indicators["n"], dtype=float)
-    no_contrast = n_groups < 2 or n.sum() == 0
+    no_contrast = decision.n_groups < 2 or n.sum() == 0
     method_es = {
         "kmeans": "k-medias",
         "fisher_jenks": "cortes naturales",
@@ -372,18 +446,24 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
     }[rule.method]
     rate = np.asarray(indicators["tasa_eb"], dtype=float)
     reasons = []
-    for g, cap, drop, count, r in zip(groups, capped, dropped, n, rate, strict=True):
+    for i, (g, count, r) in enumerate(zip(decision.groups, n, rate, strict=True)):
         text = (
-            f"grupo {g} de {n_groups} ({method_es}): tasa suavizada {r:.1f} por 100 000 hab., "
-            f"{int(count)} denuncias"
+            f"grupo {g} de {decision.n_groups} ({method_es}): tasa suavizada {num(r, 1)} por "
+            f"100 000 hab., {num(count)} denuncias"
         )
         if no_contrast:
             text += "; sin contraste entre unidades"
-        if cap:
-            text += f"; limitado a PRIORIDAD: {int(count)} denuncias < mínimo {rule.min_count}"
-        if drop:
-            text += f"; sin nivel: {int(count)} denuncias < mínimo {rule.min_count_prioridad}"
+        if decision.lifted[i]:
+            text += (
+                "; subido de grupo: tiene al menos la tasa suavizada y las denuncias de una "
+                "unidad de un grupo más alto"
+            )
+        if decision.capped[i]:
+            text += f"; limitado a PRIORIDAD: {num(count)} denuncias < mínimo {rule.min_count}"
+        if decision.dropped[i]:
+            text += f"; sin nivel: {num(count)} denuncias < mínimo {rule.min_count_prioridad}"
         reasons.append(text)
+    groups, by_rule, final = decision.groups, decision.by_rule, decision.final
     return pd.DataFrame(
         {"grupo": groups, "nivel_regla": by_rule, "nivel": final, "motivo": reasons},
         index=indicators.index,
