@@ -203,7 +203,7 @@ def test_smoothed_rates_match_esda(result, level):
 def test_hot_provinces_are_prioritised(result):
     prov = result.prioritised("provincia")
     robo = prov[prov["objetivo"] == "patrimonio_espacio_publico"]
-    assert set(robo["provincia"]) == {"CAJAMARCA", "JAEN", "CHOTA"}
+    assert set(robo["provincia"]) == {"Cajamarca", "Jaén", "Chota"}
     assert "ALTA PRIORIDAD" in set(robo["nivel"])
 
 
