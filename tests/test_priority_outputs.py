@@ -157,9 +157,10 @@ def test_cli_writes_every_table(sidpol_csv, tmp_path):
     assert res.exit_code == 0, res.output
     # The plan's table, as published: UTF-8 with BOM, accents in headers.
     plan = pd.read_csv(out / "territorios_priorizados.csv", encoding="utf-8-sig")
-    assert list(plan.columns) == ["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
-    patrimonio = plan[plan["FENÓMENO"] == "DELITOS PATRIMONIALES EN ESPACIOS PUBLICOS"]
-    assert set(patrimonio["PROVINCIA"]) == {"CAJAMARCA", "JAEN", "CHOTA"}
+    assert list(plan.columns)[:5] == ["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
+    assert "ESTABILIDAD (%)" in plan.columns
+    patrimonio = plan[plan["FENÓMENO"] == "DELITOS PATRIMONIALES EN ESPACIOS PÚBLICOS"]
+    assert set(patrimonio["PROVINCIA"]) == {"CAJAMARCA", "JAÉN", "CHOTA"}
     # The detailed table holds the indicators behind every level.
     detail = pd.read_csv(out / "prioridad_detalle.csv", encoding="utf-8-sig", dtype={"UBIGEO": str})
     assert "Tasa suavizada (Bayes empírico) por 100 000 hab." in detail.columns
@@ -183,9 +184,7 @@ def test_cli_writes_every_table(sidpol_csv, tmp_path):
         "Método",
     ]
     values = [c.value for c in wb["Territorios priorizados"]["A"] if c.value]
-    assert any(
-        str(v).startswith("1. Territorios de intervención prioritaria en Violencia") for v in values
-    )
+    assert "VIOLENCIA CONTRA MUJERES E INTEGRANTES DEL GRUPO FAMILIAR" in values
     # A3: districts with most robberies.
     top = pd.read_csv(out / "top_distritos_robo.csv", encoding="utf-8-sig", dtype={"UBIGEO": str})
     assert top["Puesto"].tolist() == [1, 2, 3]

@@ -13,10 +13,10 @@ An input covers
   province the table has rows for (SIDPOL lists only the districts with complaints, so a
   district of a listed province that is absent had none), and that province; a table of
   whole provinces covers the provinces only;
-- a **place**, for incident points: every district with a point, and every district with at
-  least half of its area inside the convex hull of the points (the area the points span, so a
-  district of the city without a complaint is a zero, a district 100 km away is not covered);
-  a province is covered when any of its districts is.
+- a **place**, for incident points: every province with a point; in it, every district with
+  a point and every district with at least half of its area inside the convex hull of the
+  points (the area the points span: a district of the city without a complaint is a zero, a
+  rural district 50 km away is not covered).
 
 A unit with complaints is always covered: its complaints are data.
 """
@@ -54,34 +54,30 @@ def points_coverage(incidents: gpd.GeoDataFrame, ubigeo: pd.Series) -> list[str]
     Returns
     -------
     list of str
-        Sorted codes: districts holding a point, and districts of the departments holding
-        points with at least :data:`MIN_HULL_SHARE` of their area inside the points' convex
-        hull.
+        Sorted codes: the districts holding a point, and the districts of the provinces
+        holding points with at least :data:`MIN_HULL_SHARE` of their area inside the convex
+        hull of the points.
     """
     import shapely
 
     from ..boundaries import load_districts
     from ..projection import to_metric
 
-    codes = {str(c) for c in ubigeo.dropna().astype(str) if len(str(c)) == 6}
-    if not codes or incidents.crs is None or incidents.geometry.is_empty.all():
-        return sorted(codes)
-    departments = sorted({c[:2] for c in codes})
-    districts = to_metric(load_districts(prefix=departments))
+    codes = ubigeo.astype("string")
+    valid = codes.notna() & (codes.str.len() == 6)
+    covered = set(codes[valid].astype(str))
+    if not covered or incidents.crs is None:
+        return sorted(covered)
+    provinces = sorted({c[:4] for c in covered})
+    districts = to_metric(load_districts(prefix=provinces))
     points = incidents.geometry.to_crs(districts.crs)
-    hull = shapely.convex_hull(shapely.union_all(points[~points.is_empty].to_numpy()))
-    geoms = districts.geometry.to_numpy()
+    keep = valid.to_numpy() & ~points.is_empty.to_numpy()
+    hull = shapely.convex_hull(shapely.union_all(points.to_numpy()[keep]))
     if hull.area > 0:
-        shapely.prepare(hull)
-        inside = shapely.contains(hull, geoms)
-        crossing = ~inside & shapely.intersects(hull, geoms)
-        share = np.where(inside, 1.0, 0.0)
-        if crossing.any():
-            share[crossing] = shapely.area(
-                shapely.intersection(geoms[crossing], hull)
-            ) / shapely.area(geoms[crossing])
-        codes |= set(districts["ubigeo"].astype(str)[share >= MIN_HULL_SHARE])
-    return sorted(codes)
+        shapes = districts.geometry.to_numpy()
+        share = shapely.area(shapely.intersection(shapes, hull)) / shapely.area(shapes)
+        covered |= set(districts["ubigeo"].astype(str)[share >= MIN_HULL_SHARE])
+    return sorted(covered)
 
 
 def _source_spans_period(table: pd.DataFrame, period: Period | None) -> bool:
@@ -155,6 +151,6 @@ def coverage_rule_text() -> str:
         "el periodo (ni por su lugar ni por sus fechas) se lista aparte como «sin datos en el "
         "periodo» y no se ordena: un cero allí no es un dato. Una tabla de conteos (SIDPOL) "
         "cubre las provincias de las que tiene filas y todos sus distritos; los puntos del mapa "
-        "del delito cubren los distritos con algún punto y los que quedan al menos en la mitad "
-        "dentro del contorno de los puntos."
+        "del delito cubren las provincias con algún punto y, en ellas, los distritos con algún "
+        "punto y los que quedan al menos en la mitad dentro del contorno de todos los puntos."
     )

@@ -514,7 +514,7 @@ def write_plan_xlsx(result: PriorityResult, tmp: Path) -> None:
             headers, detail = _detail_rows(result, level)
             spec = _detail_spec(result)
             _append_table(sheet, headers, detail, [_column_format(c) for c in spec])
-    _method_sheet(wb.create_sheet("Parámetros"), result)
+    _method_sheet(wb.create_sheet("Método"), result)
     set_workbook_text(wb)  # data text is text, never a formula
     wb.save(tmp)
     freeze_xlsx(tmp)
