@@ -99,9 +99,7 @@ def test_a_month_without_homicides_runs_every_stage(month):
     # the month's points are all in Chota: only Chota and its districts are ranked (with
     # none); the other twelve provinces have no data, not zero homicides
     covered = rows["Con datos en el periodo"] == "sí"
-    assert set(rows.loc[covered & (rows["Nivel territorial"] == "Provincia"), "UBIGEO"]) == {
-        "0604"
-    }
+    assert set(rows.loc[covered & (rows["Nivel territorial"] == "Provincia"), "UBIGEO"]) == {"0604"}
     assert rows.loc[covered, "UBIGEO"].str.startswith("0604").all()
     assert (rows.loc[covered, "Denuncias"] == 0).all()
     assert set(rows.loc[covered, "Motivo del nivel"]) == {NO_COMPLAINTS}

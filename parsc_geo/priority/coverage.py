@@ -23,7 +23,7 @@ A unit with complaints is always covered: its complaints are data.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -117,7 +117,7 @@ def source_places(table: pd.DataFrame, level: str) -> set[str]:
 
 
 def covered_units(
-    tables: Sequence[pd.DataFrame], level: str, codes: Sequence[str], period: Period | None
+    tables: Sequence[pd.DataFrame], level: str, codes: Iterable[str], period: Period | None
 ) -> npt.NDArray[np.bool_]:
     """Return which units of ``level`` at least one input covers in ``period``.
 

@@ -668,11 +668,10 @@ def priority_figure(
         fig = Figure(figsize=size)
         FigureCanvasAgg(fig)
         renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-        map_box = [0.02, 0.1, 0.62, 0.76] if not wide else [0.02, 0.1, 0.64, 0.72]
+        map_box = (0.02, 0.1, 0.62, 0.76) if not wide else (0.02, 0.1, 0.64, 0.72)
         ax = fig.add_axes(map_box)
-        panel = fig.add_axes(
-            [map_box[0] + map_box[2] + 0.02, 0.1, 0.98 - map_box[2] - map_box[0] - 0.02, map_box[3]]
-        )
+        panel_left = map_box[0] + map_box[2] + 0.02
+        panel = fig.add_axes((panel_left, 0.1, 0.98 - panel_left, map_box[3]))
         panel.set_axis_off()
         _fit_limits(ax, fig, (minx, miny, maxx, maxy))
         covered = frame["con_datos"].astype(bool)

@@ -428,8 +428,8 @@ def _width(header: str, values: Sequence[object], cap: int = 60) -> int:
 def _append_table(
     ws: Any, headers: Sequence[str], rows: Sequence[Sequence[object]], formats: list[str | None]
 ) -> None:
-    header_row = ws.max_row + 1 if ws.max_row > 1 or ws["A1"].value is not None else 1
     ws.append(list(headers))
+    header_row = ws.max_row
     for values in rows:
         ws.append([_xlsx_value(v) for v in values])
     widths = [_width(h, [r[i] for r in rows]) for i, h in enumerate(headers)]
@@ -482,8 +482,9 @@ def write_plan_xlsx(result: PriorityResult, tmp: Path) -> None:
     ws.append([source_text(result)])
     ws.append([])
     plan = plan_table(result)
-    formats: list[str | None] = [None] * 5 + ["#,##0", "#,##0.0", "#,##0.0", "0%", None]
-    rows = [
+    formats: list[str | None] = [None, None, None, None, None, "#,##0", "#,##0.0", "#,##0.0"]
+    formats += ["0%", None]
+    rows: list[list[object]] = [
         [
             *(record[h] for h in PRIORITY_PLAN_HEADERS[:8]),
             record["ESTABILIDAD (%)"] / 100 if record["ESTABILIDAD (%)"] != "" else None,
@@ -491,9 +492,10 @@ def write_plan_xlsx(result: PriorityResult, tmp: Path) -> None:
         ]
         for _, record in plan.iterrows()
     ]
-    rows = [[None if v == "" else v for v in r] for r in rows] or [
-        ["", "", "", "", NO_COMPLAINTS, None, None, None, None, ""]
-    ]
+    rows = [[None if v == "" else v for v in r] for r in rows]
+    if not rows:
+        rows = [[None, None, None, None, "ninguna provincia alcanza un nivel de prioridad"]]
+        rows[0] += [None] * 5
     _append_table(ws, PRIORITY_PLAN_HEADERS, rows, formats)
     observation = ws.column_dimensions["J"]
     observation.width = 80

@@ -876,30 +876,30 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
             )
             continue
         rows = listed[listed["objetivo"] == target]
-        for i, row in enumerate(rows.itertuples(index=False)):
+        for i, (_, row) in enumerate(rows.iterrows()):
             records.append(
                 {
                     "FENÓMENO": label,
                     "N/O": _letter(i) + ".",
-                    "DEPARTAMENTO": str(row.departamento).upper(),
-                    "PROVINCIA": str(row.provincia).upper(),
-                    "CLÚSTER": row.nivel_publicado,
-                    "DENUNCIAS": int(row.n),
-                    "TASA POR 100 000 HAB.": round(float(row.tasa), 1),
-                    "TASA SUAVIZADA POR 100 000 HAB.": round(float(row.tasa_eb), 1),
-                    "ESTABILIDAD (%)": _or_blank(stability_percent(float(row.estabilidad))),
-                    "OBSERVACIÓN": row.observacion,
+                    "DEPARTAMENTO": str(row["departamento"]).upper(),
+                    "PROVINCIA": str(row["provincia"]).upper(),
+                    "CLÚSTER": row["nivel_publicado"],
+                    "DENUNCIAS": int(row["n"]),
+                    "TASA POR 100 000 HAB.": round(float(row["tasa"]), 1),
+                    "TASA SUAVIZADA POR 100 000 HAB.": round(float(row["tasa_eb"]), 1),
+                    "ESTABILIDAD (%)": _or_blank(stability_percent(float(row["estabilidad"]))),
+                    "OBSERVACIÓN": row["observacion"],
                 }
             )
-    for row in result.without_data("provincia").itertuples(index=False):
+    for unit in result.without_data("provincia").itertuples(index=False):
         records.append(
             {
                 **empty,
                 "FENÓMENO": "TODOS",
-                "DEPARTAMENTO": str(row.departamento).upper(),
-                "PROVINCIA": str(row.provincia).upper(),
+                "DEPARTAMENTO": str(unit.departamento).upper(),
+                "PROVINCIA": str(unit.provincia).upper(),
                 "CLÚSTER": NO_DATA,
-                "OBSERVACIÓN": row.observacion,
+                "OBSERVACIÓN": unit.observacion,
             }
         )
     return pd.DataFrame(records, columns=list(PRIORITY_PLAN_HEADERS))
