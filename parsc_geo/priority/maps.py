@@ -677,31 +677,37 @@ def priority_figure(
         covered = frame["con_datos"].astype(bool)
         uncertain = frame["incierto"].astype(bool) & covered
         line = 0.6 if level == "provincia" else 0.3
-        frame[covered].plot(
-            ax=ax,
-            color=frame.loc[covered, "nivel"].map(LEVEL_COLORS).tolist(),
+        _draw_polygons(
+            ax,
+            frame.geometry[covered],
+            facecolors=frame.loc[covered, "nivel"].map(LEVEL_COLORS).tolist(),
             edgecolor="#555555",
             linewidth=line,
         )
         if uncertain.any():
-            frame[uncertain].plot(
-                ax=ax, facecolor="none", edgecolor="#4d4d4d", hatch=UNCERTAIN_HATCH, linewidth=0
+            _draw_polygons(
+                ax,
+                frame.geometry[uncertain],
+                facecolors="none",
+                edgecolor="#4d4d4d",
+                linewidth=0,
+                hatch=UNCERTAIN_HATCH,
             )
         if (~covered).any():
-            frame[~covered].plot(
-                ax=ax,
-                facecolor=NO_DATA_COLOR,
+            _draw_polygons(
+                ax,
+                frame.geometry[~covered],
+                facecolors=NO_DATA_COLOR,
                 edgecolor="#999999",
-                hatch=NO_DATA_HATCH,
                 linewidth=line,
+                hatch=NO_DATA_HATCH,
             )
         if level == "distrito":
             from ..boundaries import load_provinces
 
             provinces = sorted({str(c)[:4] for c in frame["codigo"]})
-            load_provinces(prefix=provinces).to_crs(frame.crs).boundary.plot(
-                ax=ax, color="#333333", linewidth=0.9
-            )
+            outlines = load_provinces(prefix=provinces).to_crs(frame.crs).geometry
+            _draw_polygons(ax, outlines, facecolors="none", edgecolor="#333333", linewidth=0.9)
         ax.set_axis_off()
         _fit_limits(ax, fig, (minx, miny, maxx, maxy))
         territory = frame.geometry.union_all()
@@ -810,6 +816,40 @@ class MapLayout:
     frame: gpd.GeoDataFrame
 
 
+def _draw_polygons(
+    ax: Axes,
+    geometries: gpd.GeoSeries,
+    *,
+    facecolors: str | list[str],
+    edgecolor: str,
+    linewidth: float,
+    hatch: str | None = None,
+) -> None:
+    """Draw polygons as one collection (geopandas' plot redraws the whole figure each time)."""
+    import numpy as np
+    from matplotlib.collections import PathCollection
+    from matplotlib.path import Path as MplPath
+
+    def rings(geometry: BaseGeometry) -> list[MplPath]:
+        parts = geometry.geoms if geometry.geom_type == "MultiPolygon" else [geometry]
+        paths = []
+        for part in parts:
+            for ring in [part.exterior, *part.interiors]:
+                paths.append(MplPath(np.asarray(ring.coords)[:, :2], closed=True))
+        return paths
+
+    paths = [MplPath.make_compound_path(*rings(g)) for g in geometries if not g.is_empty]
+    collection = PathCollection(
+        paths,
+        facecolors=facecolors,
+        edgecolors=edgecolor,
+        linewidths=linewidth,
+        hatch=hatch,
+        zorder=2,
+    )
+    ax.add_collection(collection, autolim=False)
+
+
 def _fit_limits(ax: Axes, fig: Figure, bounds: tuple[float, float, float, float]) -> None:
     """Set equal-scale limits that fill the axes box, with the territory centred."""
     minx, miny, maxx, maxy = bounds
@@ -861,6 +901,70 @@ def write_priority_map_png(
     return Path(path)
 
 
+def write_priority_documents(
+    result: PriorityResult,
+    maps: Sequence[tuple[str, str, Path]],
+    pdf_path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    dpi: int = 150,
+) -> list[Path]:
+    """Write each document map as a PNG and all of them as the pages of one PDF.
+
+    Each figure is drawn once for both files.
+
+    Parameters
+    ----------
+    result
+        Output of :func:`parsc_geo.priority.compute_priority`.
+    maps
+        ``(level, target, png_path)`` of each map, in page order.
+    pdf_path
+        Output ``.pdf`` file.
+    overwrite
+        Replace existing files.
+    dpi
+        Resolution of the PNGs.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNGs, then the PDF.
+    """
+    from .._atomic import atomic_path
+
+    figures = []
+    written = []
+    for level, target, png in maps:
+        fig, _ = priority_figure(result, level=level, target=target)
+        with atomic_path(Path(png), overwrite=overwrite) as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png")
+        figures.append(fig)
+        written.append(Path(png))
+    written.append(_save_maps_pdf(result, figures, Path(pdf_path), overwrite=overwrite))
+    return written
+
+
+def _save_maps_pdf(
+    result: PriorityResult, figures: Sequence[Figure], path: Path, *, overwrite: bool
+) -> Path:
+    from ..reports.pdf import metadata_date, save_pdf
+
+    last_day = None
+    if result.period is not None:
+        import calendar
+
+        year, month = divmod(result.period.end, 12)
+        last_day = f"{year}-{month + 1:02d}-{calendar.monthrange(year, month + 1)[1]:02d}"
+    return save_pdf(
+        figures,
+        path,
+        title=f"Territorios de intervención prioritaria — {region_name(result)}",
+        date=metadata_date(last_day),
+        overwrite=overwrite,
+    )
+
+
 def write_priority_maps_pdf(
     result: PriorityResult,
     path: str | os.PathLike[str],
@@ -881,19 +985,5 @@ def write_priority_maps_pdf(
     overwrite
         Replace an existing file.
     """
-    from ..reports.pdf import metadata_date, save_pdf
-
     figures = [priority_figure(result, level=lv, target=t)[0] for lv, t in maps]
-    last_day = None
-    if result.period is not None:
-        import calendar
-
-        year, month = divmod(result.period.end, 12)
-        last_day = f"{year}-{month + 1:02d}-{calendar.monthrange(year, month + 1)[1]:02d}"
-    return save_pdf(
-        figures,
-        Path(path),
-        title=f"Territorios de intervención prioritaria — {region_name(result)}",
-        date=metadata_date(last_day),
-        overwrite=overwrite,
-    )
+    return _save_maps_pdf(result, figures, Path(path), overwrite=overwrite)

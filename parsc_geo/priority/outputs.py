@@ -43,6 +43,7 @@ from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_NONE
 from .maps import (
     LEVEL_COLORS,
+    write_priority_documents,
     write_priority_map_html,
     write_priority_map_png,
     write_priority_maps_pdf,
@@ -233,35 +234,36 @@ def write_priority_outputs(
     ]
     for name, table in (extra_tables or {}).items():
         plan.append((out / name, partial(_write_csv, table, overwrite=True)))
+    documents: list[tuple[str, str, Path]] = []
     if maps:
         targets = result.table[["nivel_territorial", "objetivo"]].drop_duplicates()
-        pages = [(str(lv), str(t)) for lv, t in targets.itertuples(index=False)]
-        plan.append(
-            (
-                out / MAPS_PDF,
-                lambda p: write_priority_maps_pdf(result, p, maps=pages, overwrite=True),
-            )
-        )
         for level, target in targets.itertuples(index=False):
             stem = f"mapa_prioridad_{level}_{slug(str(target), default='objetivo')}"
-            for suffix, writer in (
-                (".html", write_priority_map_html),
-                (".png", write_priority_map_png),
-            ):
-                plan.append(
-                    (
-                        out / f"{stem}{suffix}",
-                        partial(_call_map_writer, writer, result, level=level, target=target),
-                    )
+            plan.append(
+                (
+                    out / f"{stem}.html",
+                    partial(
+                        _call_map_writer,
+                        write_priority_map_html,
+                        result,
+                        level=level,
+                        target=target,
+                    ),
                 )
+            )
+            documents.append((str(level), str(target), out / f"{stem}.png"))
+    paths = [p for p, _ in plan] + [p for *_, p in documents]
+    paths += [out / MAPS_PDF] if documents else []
     run_path = out / "run.json"
-    existing = [p for p, _ in plan if p.exists()] + ([run_path] if run_path.exists() else [])
+    existing = [p for p in [*paths, run_path] if p.exists()]
     if existing and not overwrite:
         raise OutputError(
             f"{len(existing)} salida(s) ya existe(n) en {out}, la primera {existing[0].name}",
             hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
     written = [writer(path) for path, writer in plan]
+    if documents:
+        written += write_priority_documents(result, documents, out / MAPS_PDF, overwrite=True)
     written.append(
         write_run_json(result, run_path, outputs=written, command=command, overwrite=True)
     )
