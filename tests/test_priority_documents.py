@@ -283,3 +283,26 @@ def test_every_map_is_a_page_of_the_pdf(written):
         document.close()
     assert "Territorios de intervención prioritaria" in text
     assert "Contumazá" in text or "Jaén" in text
+
+
+def test_the_side_panel_lists_what_fits_and_counts_the_rest(result):
+    import re
+
+    fig, layout = priority_figure(result, level="distrito", target="patrimonio_espacio_publico")
+    renderer = fig.canvas.get_renderer()
+    texts = layout.panel.texts
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+    panel_box = layout.panel.get_window_extent(renderer)
+    assert all(panel_box.y0 - 1 <= b.y0 and b.y1 <= panel_box.y1 + 1 for b in boxes)
+    rows = result.level("distrito")
+    rows = rows[rows["objetivo"] == "patrimonio_espacio_publico"]
+    listed = ((rows["nivel"] != "") | (rows["incierto"] & rows["nivel_alternativo"].notna())).sum()
+    heading = next(t.get_text() for t in texts if t.get_text().startswith("Distritos con nivel"))
+    assert heading.endswith(f"({listed})")
+    entries = [t for t in texts if re.match(r"[a-z]+\. ", t.get_text())]
+    rest = [t.get_text() for t in texts if t.get_text().startswith("… y ")]
+    shown = len(entries)
+    assert shown + (int(re.search(r"\d+", rest[0]).group()) if rest else 0) == listed
+    assert texts[-1].get_text().startswith("Rayado:") or "Punteado" in texts[-1].get_text()

@@ -559,74 +559,119 @@ def add_scale_and_north(ax: Axes, territory: BaseGeometry, renderer: RendererBas
 
 #: Characters per line of the side panel.
 _PANEL_WIDTH: Final = 46
-#: Units listed beside the map at most (the table lists them all).
-_PANEL_UNITS: Final = 14
 
 
 def _stability_text(value: float) -> str:
     return "" if value != value else f", estab. {stability_percent(value)} %"
 
 
+Block = tuple[str, bool]
+
+
 def _panel_blocks(
     result: PriorityResult, frame: gpd.GeoDataFrame, level: str
-) -> list[tuple[str, bool]]:
-    """Return the text beside the map as (paragraph, bold) pairs: listed units, then rules."""
+) -> tuple[list[Block], list[Block], int]:
+    """Return the text beside the map: (head, one block per listed unit, how to read it).
+
+    Blocks are (paragraph, bold) pairs; the third item is the number of units listed.
+    """
     unit = _unit_word(level)
     plural = "Provincias" if level == "provincia" else "Distritos"
     rows = result.level(level)
     rows = rows[(rows["objetivo"] == frame["objetivo"].iloc[0]) & rows["con_datos"].astype(bool)]
     listed = rows[(rows["nivel"] != LEVEL_NONE) | rows["incierto"].astype(bool)]
     listed = listed[(listed["nivel"] != LEVEL_NONE) | listed["nivel_alternativo"].notna()]
-    blocks: list[tuple[str, bool]] = [(f"{plural} con nivel ({len(listed)})", True)]
+    head: list[Block] = [(f"{plural} con nivel o nivel incierto ({len(listed)})", True)]
     if rows["n"].sum() == 0:
-        blocks.append(("Sin denuncias en el periodo.", False))
+        head.append(("Sin denuncias en el periodo.", False))
     elif listed.empty:
-        blocks.append((f"Ningún {unit} alcanza un nivel de prioridad.", False))
-    for i, row in enumerate(listed.head(_PANEL_UNITS).itertuples(index=False)):
+        nobody = "Ninguna provincia" if level == "provincia" else "Ningún distrito"
+        head.append((f"{nobody} alcanza un nivel de prioridad.", False))
+    if len(rows) == 1:
+        alone = (
+            "Una sola provincia con datos: no hay con qué compararla."
+            if level == "provincia"
+            else "Un solo distrito con datos: no hay con qué compararlo."
+        )
+        head.append((alone, False))
+    units: list[Block] = []
+    for i, row in enumerate(listed.itertuples(index=False)):
         level_text = LEVEL_TEXT.get(row.nivel_publicado, str(row.nivel_publicado))
-        head = f"{_letter(i)}. {getattr(row, unit)}: {level_text}"
+        title = f"{_letter(i)}. {getattr(row, unit)}: {level_text}"
         figures = (
             f"{num(float(row.n))} den., tasa {num(float(row.tasa), 1)}"
             f"{_stability_text(float(row.estabilidad))}"
         )
-        wrapped = textwrap.wrap(head, _PANEL_WIDTH, subsequent_indent="    ")
+        wrapped = textwrap.wrap(title, _PANEL_WIDTH, subsequent_indent="    ")
         wrapped += textwrap.wrap(figures, _PANEL_WIDTH, initial_indent="    ")
-        blocks.append(("\n".join(wrapped), False))
-    if len(listed) > _PANEL_UNITS:
-        blocks.append((f"… y {len(listed) - _PANEL_UNITS} más (vea la tabla).", False))
-    blocks.append(("Cómo leer el mapa", True))
+        units.append(("\n".join(wrapped), False))
     rules = [
         f"Tasa: denuncias por 100 000 habitantes. {SMOOTHING_SENTENCE}",
         f"Rayado: {_uncertain_rule(result)}.",
     ]
     if (~frame["con_datos"].astype(bool)).any():
         rules.append(f"Punteado: {NO_DATA}; ninguna fuente cubre la unidad y no se ordena.")
-    blocks += [("\n".join(textwrap.wrap(text, _PANEL_WIDTH)), False) for text in rules]
-    return blocks
+    reading: list[Block] = [("Cómo leer el mapa", True)]
+    reading += [("\n".join(textwrap.wrap(text, _PANEL_WIDTH)), False) for text in rules]
+    return head + units, reading, len(units)
+
+
+def _panel_text(panel: Axes, text: str, bold: bool, y: float) -> Text:
+    return panel.text(
+        0.0,
+        y,
+        text,
+        va="top",
+        ha="left",
+        fontsize=7.5 if bold else 6.8,
+        fontweight="bold" if bold else "normal",
+        linespacing=1.25,
+        transform=panel.transAxes,
+    )
 
 
 def _draw_panel(
-    panel: Axes, blocks: Sequence[tuple[str, bool]], top: float, renderer: RendererBase
+    panel: Axes,
+    listing: Sequence[Block],
+    reading: Sequence[Block],
+    listed: int,
+    top: float,
+    renderer: RendererBase,
 ) -> None:
-    """Write the blocks down the panel from ``top`` (axes fraction), each below the last."""
-    y = top
+    """Write the list down the panel from ``top`` and the reading notes at its foot.
+
+    Units that do not fit above the notes are summed up in one line ("… y 5 más").
+    """
     inverse = panel.transAxes.inverted()
-    for text, bold in blocks:
-        if y < 0.02:
-            break
-        artist = panel.text(
-            0.0,
-            y,
-            text,
-            va="top",
-            ha="left",
-            fontsize=7.5 if bold else 6.8,
-            fontweight="bold" if bold else "normal",
-            linespacing=1.25,
-            transform=panel.transAxes,
-        )
+
+    def height(blocks: Sequence[Block]) -> float:
+        total = 0.0
+        for text, bold in blocks:
+            artist = _panel_text(panel, text, bold, 1.0)
+            box = artist.get_window_extent(renderer).transformed(inverse)
+            artist.remove()
+            total += box.height + (0.006 if bold else 0.012)
+        return total
+
+    floor = height(reading)
+    y = top
+    more = "… y {} más (vea la tabla)."
+    reserve = height([(more.format(999), False)])
+    heads = len(listing) - listed
+    for index, (text, bold) in enumerate(listing):
+        artist = _panel_text(panel, text, bold, y)
         box = artist.get_window_extent(renderer).transformed(inverse)
-        y = box.y0 - (0.012 if not bold else 0.006)
+        last = index == len(listing) - 1
+        if box.y0 < floor + (0.0 if last else reserve):
+            artist.remove()
+            _panel_text(panel, more.format(len(listing) - max(index, heads)), False, y)
+            break
+        y = box.y0 - (0.006 if bold else 0.012)
+    y = floor
+    for text, bold in reading:
+        artist = _panel_text(panel, text, bold, y)
+        box = artist.get_window_extent(renderer).transformed(inverse)
+        y = box.y0 - (0.006 if bold else 0.012)
 
 
 def priority_figure(
@@ -684,15 +729,18 @@ def priority_figure(
             edgecolor="#555555",
             linewidth=line,
         )
-        if uncertain.any():
-            _draw_polygons(
-                ax,
-                frame.geometry[uncertain],
-                facecolors="none",
-                edgecolor="#4d4d4d",
-                linewidth=0,
-                hatch=UNCERTAIN_HATCH,
-            )
+        dark = (frame["nivel"] == LEVEL_ALTA).to_numpy()
+        for subset, colour in ((uncertain & ~dark, "#4d4d4d"), (uncertain & dark, "#ffffff")):
+            # a light hatch on the darkest fill, a dark one elsewhere
+            if subset.any():
+                _draw_polygons(
+                    ax,
+                    frame.geometry[subset],
+                    facecolors="none",
+                    edgecolor=colour,
+                    linewidth=0,
+                    hatch=UNCERTAIN_HATCH,
+                )
         if (~covered).any():
             _draw_polygons(
                 ax,
@@ -767,7 +815,8 @@ def priority_figure(
             alignment="left",
         )
         legend_box = legend.get_window_extent(renderer).transformed(panel.transAxes.inverted())
-        _draw_panel(panel, _panel_blocks(result, frame, level), legend_box.y0 - 0.03, renderer)
+        listing, reading, listed = _panel_blocks(result, frame, level)
+        _draw_panel(panel, listing, reading, listed, legend_box.y0 - 0.03, renderer)
         top = 0.975
         if result.synthetic:
             fig.text(

@@ -392,12 +392,13 @@ def _note_coverage(
 
     name_column = "provincia" if level == "provincia" else "distrito"
     plural = "provincias" if level == "provincia" else "distritos"
+    pronoun = "las" if level == "provincia" else "los"
     if (~covered).any():
         names = units.loc[~covered, name_column].astype(str).tolist()
         shown = ", ".join(names[:15]) + (f" y {len(names) - 15} más" if len(names) > 15 else "")
         notes.append(
-            f"{len(names)} {plural} {NO_DATA} (ninguna fuente las cubre): {shown}. Se listan "
-            "aparte y no se ordenan."
+            f"{len(names)} {plural} {NO_DATA} (ninguna fuente {pronoun} cubre): {shown}. Se "
+            "listan aparte y no se ordenan."
         )
     if level != "provincia" or not covered.any():
         return
