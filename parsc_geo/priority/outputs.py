@@ -142,7 +142,10 @@ def write_run_json(
 
 
 def _summary(result: PriorityResult) -> list[dict[str, Any]]:
-    rows = result.table[result.table["nivel"] != LEVEL_NONE]
+    """Return the units a plan table lists (with a level or uncertain), for ``run.json``."""
+    import math
+
+    rows = result.table[(result.table["nivel"] != LEVEL_NONE) | result.table["incierto"]]
     return [
         {
             "nivel_territorial": r.nivel_territorial,
@@ -150,6 +153,8 @@ def _summary(result: PriorityResult) -> list[dict[str, Any]]:
             "codigo": r.codigo,
             "nombre": r.provincia if r.nivel_territorial == "provincia" else r.distrito,
             "nivel": r.nivel,
+            "nivel_publicado": r.nivel_publicado,
+            "estabilidad": None if math.isnan(r.estabilidad) else round(float(r.estabilidad), 4),
         }
         for r in rows.itertuples(index=False)
     ]
