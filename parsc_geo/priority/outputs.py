@@ -143,8 +143,6 @@ def write_run_json(
 
 def _summary(result: PriorityResult) -> list[dict[str, Any]]:
     """Return the units a plan table lists (with a level or uncertain), for ``run.json``."""
-    import math
-
     rows = result.table[(result.table["nivel"] != LEVEL_NONE) | result.table["incierto"]]
     return [
         {
@@ -154,10 +152,15 @@ def _summary(result: PriorityResult) -> list[dict[str, Any]]:
             "nombre": r.provincia if r.nivel_territorial == "provincia" else r.distrito,
             "nivel": r.nivel,
             "nivel_publicado": r.nivel_publicado,
-            "estabilidad": None if math.isnan(r.estabilidad) else round(float(r.estabilidad), 4),
+            "estabilidad": _share(r.estabilidad),
         }
         for r in rows.itertuples(index=False)
     ]
+
+
+def _share(value: object) -> float | None:
+    share = float(value)  # type: ignore[arg-type]
+    return None if share != share else round(share, 4)
 
 
 def _said_empty(table: pd.DataFrame) -> pd.DataFrame:

@@ -206,7 +206,9 @@ def _published_values(table: pd.DataFrame) -> pd.DataFrame:
         out[column] = words.where(covered, "")
     out["nivel_publicado"] = out["nivel_publicado"].where(covered, NO_DATA)
     out.loc[covered & (out["motivo"] == NO_COMPLAINTS), ["nivel_regla", "nivel"]] = ""
-    out["nivel_alternativo"] = out["nivel_alternativo"].where(out["incierto"].astype(bool), "")
+    unsure = out["incierto"].astype(bool)
+    out["nivel_alternativo"] = out["nivel_alternativo"].where(unsure, "")
+    out["estabilidad_alternativa"] = out["estabilidad_alternativa"].where(unsure)
     out["con_datos"] = covered.map({True: "sí", False: "no"})
     out["n"] = out["n"].astype("Int64").where(covered)
     out["nivel_territorial"] = out["nivel_territorial"].map(

@@ -3,9 +3,12 @@
 For each of the plan's four fenómenos (and any modalidad the analyst names) and each province or
 district of the study area, :func:`compute_priority` gives the number of complaints in the
 period, the rate per 100,000 inhabitants, the Empirical-Bayes smoothed rate, the share of the
-regional total, the change against the previous period, a level ("ALTA PRIORIDAD",
-"PRIORIDAD" or none) by a documented :class:`~parsc_geo.priority_levels.PriorityRule`, and the
-stability of that level under bootstrap resampling of the complaints.
+regional total, the change against the previous period (only when every source spans it), a
+level ("ALTA PRIORIDAD", "PRIORIDAD" or none) by a documented
+:class:`~parsc_geo.priority.levels.PriorityRule`, the stability of that level under bootstrap
+resampling of the complaints and the level a table publishes (``NIVEL INCIERTO`` when unstable,
+:mod:`~parsc_geo.priority.stability`). Units no input covers in the period are listed apart,
+not ranked (:mod:`~parsc_geo.priority.coverage`).
 
 Inputs are count tables (:mod:`parsc_geo.counts`): the SIDPOL open-data CSV, any UBIGEO ×
 category × count table, and incident points aggregated per district. Fenómeno membership comes
@@ -113,7 +116,13 @@ class PriorityResult:
     ----------
     table
         :data:`DETAIL_COLUMNS`, one row per territorial level × target × unit, ordered by
-        level (provinces first), target, then level, smoothed rate and code.
+        level (provinces first), target, then published level (sure before uncertain),
+        smoothed rate and code; units without data in the period (``con_datos`` False) last.
+        Besides the indicators: ``estabilidad`` (share of bootstrap replicates keeping the
+        level), ``nivel_alternativo`` and ``estabilidad_alternativa`` (the level taken most
+        often otherwise), ``incierto`` and ``nivel_publicado`` (the level, or ``NIVEL INCIERTO
+        (A o B)``, or "sin datos en el periodo"), ``motivo`` (how the rule decided) and
+        ``observacion`` (why the unit sits where it does, in words).
     period, previous_period
         The period analysed and its comparison period (``None`` for tables without time).
     parameters
