@@ -4,29 +4,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from _priority import count_table
 from esda.smoothing import Empirical_Bayes
 
 from parsc_geo.boundaries import load_districts, population_for_year
 from parsc_geo.labels_es import NO_DATA
 from parsc_geo.priority import compute_priority
-from parsc_geo.priority.counts import classify_counts, counts_from_points
+from parsc_geo.priority.counts import counts_from_points
 from parsc_geo.priority.coverage import covered_units, points_coverage
 from parsc_geo.priority.period import Period
 from parsc_geo.priority.tables import detail_table, method_paragraphs, period_text, plan_markdown
 from parsc_geo.priority.territories import plan_table
 
 
-def counts(rows, source="tabla.csv"):
-    df = pd.DataFrame(rows, columns=["ubigeo", "anio", "mes", "categoria", "n"])
-    df["anio"] = df["anio"].astype("Int64")
-    df["mes"] = df["mes"].astype("Int64")
-    df["source"] = source
-    df["source_row"] = range(1, len(df) + 1)
-    return classify_counts(df)
-
-
 def test_a_table_covers_its_provinces_only():
-    table = counts(
+    table = count_table(
         [
             ("060101", 2020, 3, "Robo", 40),
             ("060102", 2020, 4, "Robo", 2),
@@ -117,8 +109,10 @@ def test_points_of_one_city_do_not_rank_the_region():
 
 
 def test_a_source_outside_the_period_covers_nothing_in_it():
-    old = counts([("060801", 2018, 5, "Robo", 30), ("060401", 2018, 6, "Robo", 10)], "viejo.csv")
-    new = counts([("060101", 2020, 5, "Robo", 25)], "nuevo.csv")
+    old = count_table(
+        [("060801", 2018, 5, "Robo", 30), ("060401", 2018, 6, "Robo", 10)], "viejo.csv"
+    )
+    new = count_table([("060101", 2020, 5, "Robo", 25)], "nuevo.csv")
     assert not covered_units([old], "provincia", ["0608"], Period.parse("2020")).any()
     assert covered_units([old], "provincia", ["0608", "0601"], Period.parse("2018")).tolist() == [
         True,
@@ -141,7 +135,7 @@ def test_points_coverage_counts_every_district_with_a_point():
 
 def test_the_change_is_computed_and_announced_when_the_previous_period_is_there():
     # January and December of both years: the data span both whole years
-    table = counts(
+    table = count_table(
         [
             ("060101", 2019, 1, "Robo", 30),
             ("060101", 2019, 12, "Robo", 10),
@@ -166,7 +160,7 @@ def test_the_change_is_computed_and_announced_when_the_previous_period_is_there(
 
 
 def test_no_comparison_is_announced_without_the_previous_period():
-    table = counts([("060101", 2020, 3, "Robo", 50), ("060801", 2020, 4, "Robo", 15)])
+    table = count_table([("060101", 2020, 3, "Robo", 50), ("060801", 2020, 4, "Robo", 15)])
     result = compute_priority(table, levels=["provincia"], period="2020-01:2020-10", n_boot=0)
     assert not result.compared
     assert period_text(result) == "ene 2020 – oct 2020"
@@ -182,10 +176,10 @@ def test_no_comparison_is_announced_without_the_previous_period():
 def test_a_source_that_starts_in_the_period_prevents_the_comparison():
     # the SIDPOL table spans both years, the points start in 2020: a "change" would count
     # the points as growth
-    sidpol = counts(
+    sidpol = count_table(
         [("060101", 2019, 1, "Robo", 40), ("060101", 2020, 12, "Robo", 40)], "sidpol.csv"
     )
-    points = counts([("060801", 2020, 3, "Robo", 9)], "puntos.gpkg")
+    points = count_table([("060801", 2020, 3, "Robo", 9)], "puntos.gpkg")
     result = compute_priority([sidpol, points], levels=["provincia"], period="2020", n_boot=0)
     assert not result.compared
     assert result.table["variacion"].isna().all()

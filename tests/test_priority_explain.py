@@ -3,12 +3,11 @@
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
+from _priority import count_table
 
 from parsc_geo.boundaries import population_for_year
 from parsc_geo.priority import compute_priority
-from parsc_geo.priority.counts import classify_counts
 from parsc_geo.priority.explain import SMOOTHING_SENTENCE
 from parsc_geo.priority.levels import LEVEL_ALTA, LEVEL_PRIORIDAD
 from parsc_geo.priority.tables import detail_table, plan_markdown
@@ -31,21 +30,15 @@ HOMICIDES = {
 }
 
 
-def counts(rows):
-    df = pd.DataFrame(rows, columns=["ubigeo", "anio", "mes", "categoria", "n"])
-    df["anio"] = df["anio"].astype("Int64")
-    df["mes"] = df["mes"].astype("Int64")
-    df["source"] = "sidpol.csv"
-    df["source_row"] = range(1, len(df) + 1)
-    return classify_counts(df)
-
-
 @pytest.fixture(scope="module")
 def homicides():
     rows = [(code + "01", 2020, 5, "HOMICIDIO", n) for code, n in HOMICIDES.items() if n]
     rows.append(("061301", 2020, 5, "Robo", 3))  # Santa Cruz is in the table: a real zero
     result = compute_priority(
-        counts(rows), levels=["provincia"], fenomenos=["muertes_violentas"], n_boot=0
+        count_table(rows, "sidpol.csv"),
+        levels=["provincia"],
+        fenomenos=["muertes_violentas"],
+        n_boot=0,
     )
     return result, result.table.set_index("codigo")
 
@@ -111,7 +104,9 @@ def test_every_inversion_of_the_crude_rates_is_explained():
             k = int(rng.poisson(p * rng.gamma(2.0, 1.5e-4)))
             if k:
                 rows.append((ubigeo, 2020, 3, "Robo", k))
-        result = compute_priority(counts(rows), fenomenos=["patrimonio_espacio_publico"], n_boot=0)
+        result = compute_priority(
+            count_table(rows, "sidpol.csv"), fenomenos=["patrimonio_espacio_publico"], n_boot=0
+        )
         for level in ("provincia", "distrito"):
             frame = result.level(level)
             frame = frame[frame["con_datos"]]

@@ -1,12 +1,11 @@
 """A level is published only when it is stable (issue 16): the bootstrap and the rule."""
 
 import numpy as np
-import pandas as pd
 import pytest
+from _priority import count_table
 from scipy.stats import binom
 
 from parsc_geo.priority import compute_priority
-from parsc_geo.priority.counts import classify_counts
 from parsc_geo.priority.levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD, PriorityRule
 from parsc_geo.priority.stability import (
     Stability,
@@ -112,19 +111,10 @@ def test_stability_percent_rounds_down():
     assert stability_percent(float("nan")) is None
 
 
-def counts(rows):
-    df = pd.DataFrame(rows, columns=["ubigeo", "anio", "mes", "categoria", "n"])
-    df["anio"] = df["anio"].astype("Int64")
-    df["mes"] = df["mes"].astype("Int64")
-    df["source"] = "tabla.csv"
-    df["source_row"] = range(1, len(df) + 1)
-    return classify_counts(df)
-
-
 def test_an_unstable_province_reads_nivel_incierto_in_every_table():
     # Cajamarca and Jaén with 10 robberies each: PRIORIDAD by the rule, kept only when a
     # replicate gives exactly 10 (17.6 %, see the binomial test above).
-    table = counts([("060101", 2020, 5, "Robo", 10), ("060801", 2020, 5, "Robo", 10)])
+    table = count_table([("060101", 2020, 5, "Robo", 10), ("060801", 2020, 5, "Robo", 10)])
     result = compute_priority(
         table,
         levels=["provincia"],
@@ -167,6 +157,6 @@ def test_an_unstable_province_reads_nivel_incierto_in_every_table():
 def test_min_stability_is_checked():
     from parsc_geo._errors import ConfigError
 
-    table = counts([("060101", 2020, 5, "Robo", 10)])
+    table = count_table([("060101", 2020, 5, "Robo", 10)])
     with pytest.raises(ConfigError, match="min_stability"):
         compute_priority(table, n_boot=0, min_stability=80)
