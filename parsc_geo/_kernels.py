@@ -226,10 +226,14 @@ def discrete_kernel(kernel: Kernel, bandwidth: float, cell_size: float) -> NDArr
     return values / total
 
 
+#: Points binned at a time: temporaries stay near 100 MB whatever the number of points.
+BINNING_CHUNK: Final[int] = 1 << 20
+
+
 def linear_binning(
     x: NDArray[np.float64],
     y: NDArray[np.float64],
-    weights: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
     *,
     x0: float,
     ytop: float,
@@ -241,7 +245,7 @@ def linear_binning(
     Parameters
     ----------
     x, y, weights
-        Coordinates (metres) and weights of the points.
+        Coordinates (metres) and weights of the points (None: every weight is 1).
     x0, ytop
         Map coordinates of the grid's west and north edges.
     cell_size
@@ -253,31 +257,69 @@ def linear_binning(
     -------
     numpy.ndarray
         Binned weights; shares falling outside the grid are dropped.
+
+    Notes
+    -----
+    Points are binned :data:`BINNING_CHUNK` at a time, so memory does not grow with their
+    number beyond the coordinates themselves (5 million points: about the memory of
+    ``numpy.histogram2d``).
     """
+    rows, cols = shape
+    # One ring of extra cells takes the shares that fall just outside; it is cut off afterwards.
+    stride = cols + 2
+    size = (rows + 2) * stride
+    binned: NDArray[np.float64] = np.zeros(size, dtype=np.float64)
+    for start in range(0, len(x), BINNING_CHUNK):
+        part = slice(start, start + BINNING_CHUNK)
+        _bin_chunk(
+            binned,
+            x[part],
+            y[part],
+            None if weights is None else weights[part],
+            x0=x0,
+            ytop=ytop,
+            cell_size=cell_size,
+            shape=shape,
+        )
+    grid: NDArray[np.float64] = binned.reshape(rows + 2, stride)[1:-1, 1:-1]
+    return grid
+
+
+def _bin_chunk(
+    binned: NDArray[np.float64],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    weights: NDArray[np.float64] | None,
+    *,
+    x0: float,
+    ytop: float,
+    cell_size: float,
+    shape: tuple[int, int],
+) -> None:
+    """Add the bilinear shares of one chunk of points to ``binned`` (grid with its ring)."""
     rows, cols = shape
     fx = (x - x0) / cell_size - 0.5
     fy = (ytop - y) / cell_size - 0.5
     ix = np.floor(fx)
     iy = np.floor(fy)
     inside = (ix >= -1) & (ix < cols) & (iy >= -1) & (iy < rows)
+    if weights is None:
+        weights = np.ones(len(fx))
     if not inside.all():
         fx, fy, ix, iy, weights = fx[inside], fy[inside], ix[inside], iy[inside], weights[inside]
-    tx = fx - ix
-    ty = fy - iy
-    # One ring of extra cells takes the shares that fall just outside; it is cut off afterwards.
+    fx -= ix  # the fractions tx, ty, computed in place
+    fy -= iy
+    tx, ty = fx, fy
     stride = cols + 2
+    size = binned.size
     base = (iy.astype(np.intp) + 1) * stride + (ix.astype(np.intp) + 1)
+    del ix, iy
     wy0 = weights * (1.0 - ty)
     wy1 = weights * ty
-    size = (rows + 2) * stride
-    binned: NDArray[np.float64] = np.bincount(base, wy0 * (1.0 - tx), minlength=size).astype(
-        np.float64, copy=False
-    )
+    binned += np.bincount(base, wy0 * (1.0 - tx), minlength=size)
     binned += np.bincount(base + 1, wy0 * tx, minlength=size)
     binned += np.bincount(base + stride, wy1 * (1.0 - tx), minlength=size)
     binned += np.bincount(base + stride + 1, wy1 * tx, minlength=size)
-    grid: NDArray[np.float64] = binned.reshape(rows + 2, stride)[1:-1, 1:-1]
-    return grid
 
 
 def kde_grid(
@@ -323,7 +365,7 @@ def kde_grid(
 
     xs = np.asarray(x, dtype=np.float64)
     ys = np.asarray(y, dtype=np.float64)
-    w = np.ones_like(xs) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
     kern = discrete_kernel(get_kernel(kernel), bandwidth, cell_size)
     half = kern.shape[0] // 2
     rows, cols = shape

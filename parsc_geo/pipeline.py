@@ -63,8 +63,9 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from .density import DensityRaster
+    from .parallel import WorkerPool
     from .workflow import Ingested, ProvinceHotspots
-    from .workspace import Workspace
+    from .workspace import Workspace, WorkspaceBackend
 
 #: The stages, in order; each names the work it does.
 STAGES: tuple[str, ...] = (
@@ -117,6 +118,8 @@ class RunState:
     hotspots: ProvinceHotspots | None = None
     # ranking
     ranked: gpd.GeoDataFrame | None = None
+    # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
+    pool: WorkerPool | int = 1
 
     @property
     def incidents(self) -> gpd.GeoDataFrame:
@@ -176,6 +179,7 @@ def run_pipeline(
     quiet: bool = False,
     echo: Callable[[str], None] | None = None,
     command: str | None = None,
+    workers: int | None = None,
 ) -> RunResult:
     """Run every stage for ``config`` and write the results into ``output``.
 
@@ -193,12 +197,17 @@ def run_pipeline(
         Where progress lines go; by default they are logged (INFO) to ``parsc_geo.pipeline``.
     command
         The command line, recorded in ``run.json``.
+    workers
+        Processes for the work that splits by province, sector, comisaría or map (None: the
+        available cores; 1: everything in this process). The outputs do not depend on it.
 
     Returns
     -------
     RunResult
     """
     import pyogrio
+
+    from .parallel import WorkerPool, start_early
 
     output = Path(output)
     progress = _Progress(quiet, echo)
@@ -218,6 +227,9 @@ def run_pipeline(
     }
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     pinned = False
+    pool = WorkerPool(workers)
+    # the workers' libraries load in another process while the first stages run here
+    start_early(pool.workers)
     try:
         with staged_output(output, overwrite=overwrite) as out:
             state = RunState(
@@ -226,6 +238,7 @@ def run_pipeline(
                 command=command,
                 started=dt.datetime.now(ZoneInfo(TIMEZONE)).replace(second=0, microsecond=0),
                 parameters={"config": config.to_dict()},
+                pool=pool,
             )
             for name in STAGES:
                 progress.start(name)
@@ -253,6 +266,7 @@ def run_pipeline(
                 "versions": package_versions(),
                 "counts": state.counts,
                 "timings_s": timings,
+                "workers": pool.workers,
                 "outputs": sorted(
                     [*(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "run.json"]
                 ),
@@ -263,6 +277,7 @@ def run_pipeline(
                 encoding="utf-8",
             )
     finally:
+        pool.close()
         progress.close()
         if pinned:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
@@ -350,18 +365,38 @@ def _stage_ingest(state: RunState) -> str:
     )
 
 
+def _team_workspace(state: RunState) -> WorkspaceBackend | None:
+    """Return the workspace of the configuration's ``workspace`` key (the run fills it too).
+
+    The run's folder keeps its own ``workspace.gpkg`` (its QGIS project reads it); a team's
+    store (e.g. PostGIS) receives the same import, under the same rules, and the hotspots.
+    """
+    from .workspace import open_workspace
+
+    target = state.config.workspace
+    return open_workspace(target) if target is not None else None
+
+
 def _stage_workspace(state: RunState) -> str:
     from .workflow import store
     from .workspace import Workspace
 
     assert state.ingested is not None
+    metadata = {"synthetic": state.config.synthetic, "period": list(state.period)}
+    team = _team_workspace(state)
+    if team is not None:
+        team.check_writable()  # a viewer's account is refused before the run's work
     ws = Workspace(state.out / "workspace.gpkg")
-    store(
-        state.ingested,
-        ws,
-        metadata={"synthetic": state.config.synthetic, "period": list(state.period)},
-    )
+    store(state.ingested, ws, metadata=metadata)
     state.workspace = ws
+    if team is not None:
+        shared = store(state.ingested, team, metadata=metadata)
+        logger.info(
+            "espacio de trabajo del equipo %s: %s incidentes nuevos, %s ya presentes",
+            team.path,
+            shared["rows_new"],
+            shared["rows_already_present"],
+        )
     incidents = state.incidents
     # ingest() assigned district, province, comisaría, sector and subsector: count them
     with_sector = int((incidents["subsector"] != "").sum())
@@ -396,6 +431,7 @@ def _stage_density(state: RunState) -> str:
         bandwidth=config.bandwidth,
         cell_size=config.cell_size,
         seed=config.seed,
+        workers=state.pool,
     )
     for name, raster in rasters.items():
         raster.to_geotiff(folder / f"densidad_{slug(name)}.tif")
@@ -415,6 +451,7 @@ def _stage_hotspots(state: RunState) -> str:
         kernel=config.kernel,
         bandwidth=config.bandwidth,
         cell_size=config.cell_size,
+        workers=state.pool,
     )
     state.hotspots = found
     state.parameters["hotspots"] = found.parameters
@@ -439,6 +476,9 @@ def _stage_ranking(state: RunState) -> str:
     )
     state.ranked = ranked
     state.workspace.write_layer("hotspots", ranked)
+    team = _team_workspace(state)
+    if team is not None:
+        team.write_layer("hotspots", ranked)
     state.parameters["ranking"] = {"by": config.rank_by}
     state.counts["ranking"] = {"archivos": len(files)}
     return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
@@ -471,6 +511,7 @@ def _stage_priority(state: RunState) -> str:
         synthetic=config.synthetic,
         extra_tables=extra,
         command=state.command,
+        workers=state.pool,
     )
     state.parameters["prioridad"] = plain(result.parameters)
     state.counts["prioridad"] = {"archivos": len(files)}
@@ -508,6 +549,7 @@ def _stage_maps(state: RunState) -> str:
         tiles="OpenStreetMap" if config.tiles else None,
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
         generated=state.started,
+        workers=state.pool,
     )
     state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
@@ -532,8 +574,11 @@ def _stage_patrol(state: RunState) -> str:
             shift_hours=config.patrol_shift_hours,
             visit_minutes=config.patrol_visit_minutes,
         ),
+        workers=state.pool,
     )
-    files = write_patrol_outputs(plan, state.out / "patrullaje", synthetic=config.synthetic)
+    files = write_patrol_outputs(
+        plan, state.out / "patrullaje", synthetic=config.synthetic, workers=state.pool
+    )
     state.parameters["patrullaje"] = plain(plan.parameters)
     state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
     return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"

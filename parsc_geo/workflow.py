@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
     from .density import DensityRaster
     from .ingest import IngestOptions, IngestResult
+    from .parallel import WorkerPool
     from .sectors import SectorReport
     from .workspace import WorkspaceBackend
 
@@ -280,20 +281,31 @@ def store(
 # -- analyses per province -------------------------------------------------------------------
 
 
-def province_subsets(incidents: gpd.GeoDataFrame) -> list[tuple[str, gpd.GeoDataFrame]]:
+def province_subsets(
+    incidents: gpd.GeoDataFrame, provinces: pd.DataFrame | None = None
+) -> list[tuple[str, gpd.GeoDataFrame]]:
     """Return (province name, its incidents) for every province of the incidents' study area.
 
     The study area is :func:`parsc_geo.area.area_of` the incidents (recorded, else that of
-    their UBIGEO codes, else Cajamarca).
+    their UBIGEO codes, else Cajamarca) unless ``provinces`` (a table with a ``provincia``
+    column) is given. The rows are grouped once (not compared with every province in turn)
+    and keep their order.
     """
+    import numpy as np
+
     from .area import area_of
 
-    provinces = area_of(incidents).provinces()
-    out = []
-    for name in provinces["provincia"]:
-        subset = incidents[incidents["provincia"].str.upper() == str(name).upper()]
-        out.append((str(name), subset))
-    return out
+    if provinces is None:
+        provinces = area_of(incidents).provinces()
+    upper = incidents["provincia"].str.upper()
+    groups = {
+        str(key): np.sort(rows) for key, rows in upper.groupby(upper, sort=False).indices.items()
+    }
+    empty = np.zeros(0, dtype=np.intp)
+    return [
+        (str(name), incidents.iloc[groups.get(str(name).upper(), empty)])
+        for name in provinces["provincia"]
+    ]
 
 
 def densities_by_province(
@@ -303,40 +315,54 @@ def densities_by_province(
     bandwidth: float | str | None,
     cell_size: float | None,
     seed: int,
+    workers: WorkerPool | int = 1,
 ) -> tuple[dict[str, DensityRaster], dict[str, Any]]:
     """Return a kernel density per province (masked to it) and the parameters of each.
 
     Provinces with fewer than two usable incidents get no raster; their entry in the
-    parameters says why.
+    parameters says why. ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of
+    processes) computes the provinces in parallel; the results do not depend on it.
     """
     from .area import area_of
-    from .density import kernel_density
     from .incidents import select
+    from .parallel import worker_pool
 
     provinces = area_of(incidents).provinces().set_index("provincia")
     rasters: dict[str, DensityRaster] = {}
     params: dict[str, Any] = {}
+    tasks = []
     for name, subset in province_subsets(incidents):
         usable = select(subset)
         if len(usable) < 2:
             params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
             continue
-        raster = kernel_density(
-            usable,
-            cell_size=cell_size,
-            bandwidth=bandwidth,
-            kernel=kernel,
-            mask=provinces.loc[[name]],
-            quiet=True,
-            seed=seed,
-        )
+        options = {"cell_size": cell_size, "bandwidth": bandwidth, "kernel": kernel, "seed": seed}
+        tasks.append((name, usable, provinces.loc[[name]], options))
+    with worker_pool(workers) as pool:
+        computed = pool.map_largest_first(_province_density, tasks, lambda t: len(t[1]))
+    for (name, *_), raster in zip(tasks, computed, strict=True):
         rasters[name] = raster
         params[name] = {
             k: v
             for k, v in raster.parameters.items()
             if isinstance(v, str | int | float | bool | None)
         }
-    return rasters, params
+    # the serial order: provinces as listed, the omitted ones among them
+    order = [str(name) for name in provinces.index]
+    return (
+        {n: rasters[n] for n in order if n in rasters},
+        {n: params[n] for n in order if n in params},
+    )
+
+
+def _province_density(
+    task: tuple[str, gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]],
+) -> DensityRaster:
+    """Compute one province's density (a task of :func:`densities_by_province`)."""
+    from .density import kernel_density
+
+    _, usable, area, options = task
+    return kernel_density(usable, mask=area, quiet=True, **options)
 
 
 @dataclass
@@ -376,44 +402,61 @@ def hotspots_by_province(
     kernel: str,
     bandwidth: float | str | None,
     cell_size: float | None,
+    workers: WorkerPool | int = 1,
 ) -> ProvinceHotspots:
-    """Run each hotspot method in each province; keep Gi* cold cells apart."""
+    """Run each hotspot method in each province; keep Gi* cold cells apart.
+
+    ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of processes) runs the
+    (method, province) pairs in parallel; results are combined in the serial order.
+    """
     import geopandas as gpd
     import pandas as pd
 
     from ._text import slug
     from .area import area_of
-    from .hotspots import run_method
+    from .hotspots._common import INPUT_COLUMNS
+    from .parallel import worker_pool
 
-    provinces = area_of(incidents).provinces().set_index("provincia")
+    province_table = area_of(incidents).provinces()
+    provinces = province_table.set_index("provincia")
+    # only the columns the methods read travel to the workers
+    keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
+    incidents = incidents[keep]
     frames = []
     cold_frames = []
     params: dict[str, dict[str, Any]] = {}
     declined: dict[str, dict[str, str]] = {}
+    tasks = []
     for method in methods:
-        params[method] = {}
-        for name, subset in province_subsets(incidents):
+        for name, subset in province_subsets(incidents, province_table):
             kwargs: dict[str, Any] = {"quiet": True}
             if method == "kde":
                 kwargs.update(kernel=kernel, cell_size=cell_size, bandwidth=bandwidth)
             if method == "gistar":
                 # hot and cold cells: hot ones are ranked as hotspots, cold ones only mapped
                 kwargs.update(area=provinces.loc[[name]], output="significant")
-            result = run_method(method, subset, **kwargs)
-            params[method][name] = plain(result.attrs.get("parameters", {}))
-            if len(result) == 0:
-                declined.setdefault(method, {})[name] = str(
-                    result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
-                )
-                continue
-            result = result.copy()
-            result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
-            if "gi_class" in result.columns:
-                cold = ~result["gi_class"].astype(str).str.startswith("caliente")
-                cold_frames.append(result[cold])
-                result = result[~cold]
-            if len(result):
-                frames.append(result)
+            tasks.append((method, name, subset, kwargs))
+    with worker_pool(workers) as pool:
+        results = pool.map_largest_first(
+            _province_hotspots, tasks, lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0)
+        )
+    for (method, name, _, _), result in zip(tasks, results, strict=True):
+        params.setdefault(method, {})[name] = plain(result.attrs.get("parameters", {}))
+        if len(result) == 0:
+            declined.setdefault(method, {})[name] = str(
+                result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
+            )
+            continue
+        result = result.copy()
+        result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
+        if "gi_class" in result.columns:
+            cold = ~result["gi_class"].astype(str).str.startswith("caliente")
+            cold_frames.append(result[cold])
+            result = result[~cold]
+        if len(result):
+            frames.append(result)
+    for method in methods:
+        params.setdefault(method, {})
     empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
 
     def concat(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
@@ -422,6 +465,21 @@ def hotspots_by_province(
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
 
     return ProvinceHotspots(concat(frames), concat(cold_frames), declined, params)
+
+
+#: Relative cost per incident of each hotspot method (to hand out the longest tasks first).
+_METHOD_COST: dict[str, float] = {"hdbscan": 6.0, "dbscan": 2.0, "kde": 1.0, "gistar": 1.0}
+
+
+def _province_hotspots(
+    task: tuple[str, str, gpd.GeoDataFrame, dict[str, Any]],
+) -> gpd.GeoDataFrame:
+    """Run one method in one province (a task of :func:`hotspots_by_province`)."""
+    from .hotspots import run_method
+
+    method, _, subset, kwargs = task
+    result: gpd.GeoDataFrame = run_method(method, subset, **kwargs)
+    return result
 
 
 def plain(value: Any) -> Any:

@@ -170,3 +170,106 @@ def test_stacked_cluster_stays_a_polygon() -> None:
     assert len(out) == 1 and out["n"].item() == 12
     assert out.geometry.iloc[0].geom_type == "Polygon"
     assert out["area_km2"].item() == pytest.approx(np.pi * 1e-6, rel=0.01)
+
+
+# ---------------------------------------------------------------- HDBSCAN implementation
+
+
+def _blobs(seed: int, *, stacked: bool) -> gpd.GeoDataFrame:
+    """Eight blobs of different sizes and spreads, 4–30 km apart (optionally with stacks)."""
+    rng = np.random.default_rng(seed)
+    centres = [(0, 0), (6000, 0), (0, 7000), (9000, 9000), (20000, 3000), (15000, 20000)]
+    centres += [(30000, 30000), (4000, 25000)]
+    parts = [
+        rng.normal([X0 + cx, Y0 + cy], rng.uniform(40, 150), (int(rng.integers(40, 160)), 2))
+        for cx, cy in centres
+    ]
+    if stacked:  # geocoding stacks: 15 incidents on one spot inside three blobs
+        parts += [np.repeat(np.array([[X0 + cx, Y0 + cy]]), 15, axis=0) for cx, cy in centres[:3]]
+    xy = np.round(np.vstack(parts), 1)
+    return gpd.GeoDataFrame(
+        {"incident_id": [f"b-{i:04d}" for i in range(len(xy))]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=CRS,
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("stacked", [False, True])
+def test_hdbscan_same_clusters_as_sklearn_on_separated_blobs(seed: int, stacked: bool) -> None:
+    data = _blobs(seed, stacked=stacked)
+    out = hotspot_hdbscan(data, min_cluster_size=15, quiet=True)
+    xy = np.column_stack([data.geometry.x, data.geometry.y])
+    labels = HDBSCAN(min_cluster_size=15, copy=True).fit(xy).labels_
+    expected = _sklearn_partition(labels, data["incident_id"].to_numpy())
+    assert len(expected) >= 6
+    assert _our_partition(out, data) == expected
+    assert out.attrs["parameters"]["implementation"].startswith("hdbscan ")
+
+
+def test_hdbscan_min_samples_counts_the_point_itself() -> None:
+    # scikit-learn's convention: min_samples=3 → core distance to the 2nd other point.
+    data = _clustered()
+    xy = np.column_stack([data.geometry.x, data.geometry.y])
+    for min_samples in (1, 3, 8):
+        out = hotspot_hdbscan(data, min_cluster_size=10, min_samples=min_samples, quiet=True)
+        model = HDBSCAN(min_cluster_size=10, min_samples=min_samples, copy=True).fit(xy)
+        expected = _sklearn_partition(model.labels_, data["incident_id"].to_numpy())
+        assert _our_partition(out, data) == expected
+    single = hotspot_hdbscan(data, min_cluster_size=10, min_samples=1, quiet=True)
+    assert single.attrs["parameters"]["implementation"].startswith("scikit-learn")
+
+
+# ---------------------------------------------------------------- DBSCAN in linear memory
+
+
+def _dbscan_case(seed: int) -> tuple[np.ndarray, float, int]:
+    rng = np.random.default_rng(seed)
+    kind = seed % 5
+    if kind == 0:
+        xy = rng.normal(0, 100, (int(rng.integers(10, 400)), 2))
+    elif kind == 1:  # a lattice whose spacing is eps: neighbours exactly at eps
+        g = np.arange(int(rng.integers(2, 15))) * 60.0
+        gx, gy = np.meshgrid(g, g)
+        xy = np.column_stack([gx.ravel(), gy.ravel()])
+        xy = xy[rng.random(len(xy)) < 0.7]
+    elif kind == 2:  # geocoding stacks
+        base = rng.uniform(0, 500, (20, 2))
+        xy = base[rng.integers(0, 20, 300)]
+    elif kind == 3:  # blobs in whole metres
+        centres = rng.uniform(0, 1500, (5, 2))
+        xy = np.round(np.vstack([rng.normal(c, 40, (80, 2)) for c in centres]))
+    else:
+        xy = rng.uniform(0, 2000, (500, 2))
+    eps = float(rng.choice([30.0, 60.0, 60.0 * np.sqrt(2), 100.0, 150.0]))
+    return xy + np.array([X0, Y0]), eps, int(rng.integers(1, 12))
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_dbscan_labels_are_scikit_learns(seed: int) -> None:
+    from parsc_geo.hotspots.clusters import dbscan_labels
+
+    xy, eps, min_samples = _dbscan_case(seed)
+    reference = DBSCAN(eps=eps, min_samples=min_samples).fit(xy)
+    labels, core = dbscan_labels(xy, eps, min_samples)
+    # the same numbers, not only the same groups: border points shared by two clusters
+    # go to the same one
+    np.testing.assert_array_equal(labels, reference.labels_)
+    np.testing.assert_array_equal(np.flatnonzero(core), reference.core_sample_indices_)
+
+
+def test_dbscan_memory_stays_linear_in_a_dense_area() -> None:
+    import tracemalloc
+
+    from parsc_geo.hotspots.clusters import dbscan_labels
+
+    # 40,000 incidents within about 200 m: every point has thousands of neighbours within
+    # 60 m, which scikit-learn would list (over 10⁸ indices, about a gigabyte)
+    rng = np.random.default_rng(4)
+    xy = rng.normal([X0, Y0], 70.0, (40_000, 2))
+    tracemalloc.start()
+    labels, core = dbscan_labels(xy, 60.0, 5)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 100e6
+    assert core.sum() > 39_000 and labels.max() == 0

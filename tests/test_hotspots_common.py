@@ -134,3 +134,24 @@ def test_empty_input_declines_instead_of_failing(method):
     result = run_method(method, empty, quiet=True)
     assert len(result) == 0
     assert "0 incidentes" in result.attrs["reason_es"]
+
+
+@pytest.mark.parametrize("method", ["kde", "dbscan", "hdbscan", "gistar"])
+def test_methods_read_only_their_input_columns(method: str) -> None:
+    # hotspots_by_province hands the methods INPUT_COLUMNS only: the result must not change
+    from parsc_geo.datasets import sample_paths
+    from parsc_geo.hotspots import run_method
+    from parsc_geo.hotspots._common import INPUT_COLUMNS
+    from parsc_geo.ingest import IngestOptions
+    from parsc_geo.workflow import ingest
+
+    accepted = ingest([sample_paths()["incidents"]], IngestOptions()).result.accepted
+    province = accepted[accepted["provincia"].str.upper() == "CHOTA"]
+    province.attrs["synthetic"] = True
+    keep = [c for c in province.columns if c in INPUT_COLUMNS or c == "geometry"]
+    assert len(keep) < len(province.columns)
+    full = run_method(method, province, quiet=True)
+    only = run_method(method, province[keep], quiet=True)
+    assert len(full) > 0
+    pd.testing.assert_frame_equal(pd.DataFrame(full), pd.DataFrame(only))
+    assert full.attrs == only.attrs

@@ -4,6 +4,7 @@ document maps whose names, legend, scale bar and north arrow never cover each ot
 import csv
 import itertools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -283,6 +284,23 @@ def test_every_map_is_a_page_of_the_pdf(written):
         document.close()
     assert "Territorios de intervención prioritaria" in text
     assert "Contumazá" in text or "Jaén" in text
+
+
+@pytest.mark.slow
+def test_maps_drawn_by_workers_are_the_same_bytes(written, result, tmp_path):
+    # Two workers draw the four document maps (each figure once, sent back for the PDF)
+    # while this process writes the tables: every file is the serial run's, byte for byte.
+    _, files = written
+    parallel = write_priority_outputs(result, tmp_path, workers=2)
+    assert [p.name for p in parallel] == [p.name for p in files]
+    stamp = re.compile(rb"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")  # the HTML pages' time of writing
+    for path in files:
+        if path.name != "run.json":  # its creation time
+            ours, serial = (tmp_path / path.name).read_bytes(), path.read_bytes()
+            if path.suffix == ".html":
+                ours, serial = stamp.sub(b"<hora>", ours), stamp.sub(b"<hora>", serial)
+            assert ours == serial, path.name
+    assert {p.suffix for p in files} >= {".png", ".pdf", ".xlsx", ".csv", ".html"}
 
 
 def test_the_side_panel_lists_what_fits_and_counts_the_rest(result):

@@ -202,3 +202,30 @@ def test_sheet_without_incidents_or_points(tmp_path):
     assert "SECTOR 11" in text
     assert "Sin puntos críticos" in text
     assert gpd.read_file(tmp_path / "puntos_criticos.gpkg").empty
+
+
+def test_modalidad_totals_add_up_as_a_loop_over_incidents():
+    import numpy as np
+
+    from parsc_geo.reports.patrol_sheet import _modalidad_totals
+    from parsc_geo.schema import modalidad_label
+
+    rng = np.random.default_rng(5)
+    n = 500
+    frame = pd.DataFrame(
+        {
+            # ("OTROS", "ROBO") and ("ROBO", "ROBO") share a label; missing values as text
+            "delito_especifico": rng.choice(["HURTO", "ROBO", "OTROS", None, np.nan], n),
+            "modalidad": rng.choice(["SIMPLE", "ROBO", "AGRAVADO", None], n),
+            "harm": rng.gamma(1.0, 3.7, n),
+        }
+    )
+    expected: dict[str, list[float]] = {}
+    columns = (frame["delito_especifico"], frame["modalidad"], frame["harm"])
+    for esp, mod, harm in zip(*columns, strict=True):
+        label = modalidad_label(str(esp), str(mod))
+        expected.setdefault(label, [0, 0.0])
+        expected[label][0] += 1
+        expected[label][1] += float(harm)
+    assert _modalidad_totals(frame) == expected
+    assert _modalidad_totals(frame.iloc[:0]) == {}

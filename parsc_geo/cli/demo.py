@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from .options import is_quiet, offline_option, output_dir_option, public_option
+from .options import (
+    is_quiet,
+    offline_option,
+    output_dir_option,
+    public_option,
+    workers_option,
+)
 from .run import print_summary
 
 EXAMPLES = """\b
@@ -15,6 +21,7 @@ Examples:
   parsc-geo demo
   parsc-geo demo --output /tmp/demo
   parsc-geo demo --public --offline
+  parsc-geo demo --workers 1
 """
 
 
@@ -26,8 +33,11 @@ Examples:
 )
 @public_option
 @offline_option
+@workers_option
 @click.pass_context
-def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> None:
+def command(
+    ctx: click.Context, output: Path, public: bool, offline: bool, workers: int | None
+) -> None:
     """Run the whole chain on the bundled synthetic Cajamarca sample (21,108 incidents).
 
     The sample is synthetic (DATOS SINTÉTICOS — solo para demostración): only boundaries,
@@ -54,5 +64,6 @@ def command(ctx: click.Context, output: Path, public: bool, offline: bool) -> No
         overwrite=True,
         quiet=is_quiet(ctx),
         command=" ".join(["parsc-geo", *sys.argv[1:]]),
+        workers=workers,
     )
     print_summary(result, is_quiet(ctx))

@@ -22,6 +22,7 @@ from .options import (
     overwrite_option,
     period_option,
     point_columns_options,
+    workers_option,
     workspace_option,
     workspace_path,
 )
@@ -38,6 +39,7 @@ Examples:
   parsc-geo patrol --workspace cajamarca.gpkg --comisaria "CPNP CAJAMARCA" -o plan/
   parsc-geo patrol --units 2 --shift-hours 12 --shifts 2 --visit-minutes 10 -o plan/
   parsc-geo patrol --method grid --cell-size 100 --share 0.7 --overwrite -o plan/
+  parsc-geo patrol --workers 1 -o plan/
 """,
 )
 @input_argument
@@ -134,6 +136,7 @@ Examples:
     help="Try web tiles under the maps (needs contextily and network; skipped otherwise).",
 )
 @overwrite_option
+@workers_option
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -165,6 +168,7 @@ def command(
     no_density: bool,
     basemap: bool,
     overwrite: bool,
+    workers: int | None,
 ) -> None:
     """Write patrol plans per comisaría sector.
 
@@ -179,17 +183,18 @@ def command(
     points as GeoPackage and GeoJSON.
     """
     from .._errors import InputDataError
+    from ..parallel import WorkerPool
     from ..patrol import ScheduleOptions, plan_patrols
     from ..reports import write_patrol_outputs
     from ..workflow import IncidentFilter, PointInput, ensure_assigned, load_incidents
-    from ..workspace import Workspace
+    from ..workspace import open_workspace
 
     # station stacks are left out (or kept) by plan_patrols, which counts them
     incidents = load_incidents(
         PointInput(input_path, workspace, lon_col, lat_col, input_crs),
         IncidentFilter(fenomenos, period, include_at_station=True),
     )
-    ws = Workspace(workspace_path(workspace))
+    ws = open_workspace(workspace_path(workspace))
     sectors = ws.read_sectors() if ws.exists else None
     if sectors is None:
         raise InputDataError(
@@ -207,30 +212,33 @@ def command(
         revisit_minutes=revisit_minutes,
     )
     hotspots = ws.read_layer(hotspots_layer) if hotspots_layer else None
-    plan = plan_patrols(
-        incidents,
-        sectors,
-        hotspots=hotspots,
-        comisaria=comisaria,
-        share=share,
-        block_hours=int(block_hours),
-        schedule=options,
-        method=method,
-        min_count=min_count,
-        eps_m=eps_m,
-        cell_size_m=cell_size_m,
-        risk=risk,
-        exclude_at_station=not include_at_station,
-    )
-    synthetic = bool(incidents.attrs.get("synthetic", False))
-    paths = write_patrol_outputs(
-        plan,
-        output,
-        synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
-        overwrite=overwrite,
-        basemap=basemap,
-        density=not no_density,
-    )
+    with WorkerPool(workers) as pool:
+        plan = plan_patrols(
+            incidents,
+            sectors,
+            hotspots=hotspots,
+            comisaria=comisaria,
+            share=share,
+            block_hours=int(block_hours),
+            schedule=options,
+            method=method,
+            min_count=min_count,
+            eps_m=eps_m,
+            cell_size_m=cell_size_m,
+            risk=risk,
+            exclude_at_station=not include_at_station,
+            workers=pool,
+        )
+        synthetic = bool(incidents.attrs.get("synthetic", False))
+        paths = write_patrol_outputs(
+            plan,
+            output,
+            synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
+            overwrite=overwrite,
+            basemap=basemap,
+            density=not no_density,
+            workers=pool,
+        )
     if not is_quiet(ctx):
         for sp in plan.sectors:
             click.echo(

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import click
 
-from .options import is_quiet, output_dir_option, overwrite_option
+from .options import is_quiet, output_dir_option, overwrite_option, workers_option
 
 EXAMPLES = """\b
 Examples:
   parsc-geo run cajamarca_2020.toml
   parsc-geo run cajamarca_2020.toml --output out/2020-10 --overwrite
   parsc-geo -q run config.toml -o out/
+  parsc-geo run config.toml --workers 1
 """
 
 
@@ -42,8 +43,11 @@ def print_summary(result: object, quiet: bool) -> None:
     Path("out/run"), help="Output folder (replaced only when the whole run succeeds)."
 )
 @overwrite_option
+@workers_option
 @click.pass_context
-def command(ctx: click.Context, config_path: Path, output: Path, overwrite: bool) -> None:
+def command(
+    ctx: click.Context, config_path: Path, output: Path, overwrite: bool, workers: int | None
+) -> None:
     """Run ingest → validate → assign → density and hotspots → rankings → priority → maps → patrol.
 
     Everything lands in one output folder with a run.json recording inputs (with checksums),
@@ -62,5 +66,6 @@ def command(ctx: click.Context, config_path: Path, output: Path, overwrite: bool
         overwrite=overwrite,
         quiet=quiet,
         command=" ".join(["parsc-geo", *sys.argv[1:]]),
+        workers=workers,
     )
     print_summary(result, quiet)

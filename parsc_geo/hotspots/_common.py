@@ -30,6 +30,19 @@ logger = logging.getLogger("parsc_geo.hotspots")
 
 #: Administrative columns filled with the majority value of the incidents in each hotspot.
 ADMIN_COLUMNS: tuple[str, ...] = ("provincia", "distrito", "comisaria", "sector", "subsector")
+#: Every incident column a hotspot method reads (besides the geometry): a caller may hand a
+#: method only these (a process pool then copies less).
+INPUT_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "occurred_at",
+    "time_known",
+    "delito_especifico",
+    "modalidad",
+    "fenomeno",
+    "harm",
+    "at_station",
+    *ADMIN_COLUMNS,
+)
 
 
 def announce(message: str, quiet: bool) -> None:

@@ -50,6 +50,9 @@ from .public import PublicData, prepare_public
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
+    import pandas as pd
+
+    from ..parallel import WorkerPool
 
 #: Default data source shown in title blocks.
 DEFAULT_SOURCE = "Denuncias policiales georreferenciadas (PNP)"
@@ -72,6 +75,13 @@ class BuiltMap:
     kind: str
     place: str
     summary: dict[str, Any] = field(default_factory=dict)
+
+
+def _folded(values: pd.Series) -> pd.Series:
+    """Return :func:`parsc_geo._text.fold` of every value, computed once per distinct value."""
+    from .._fast import per_unique
+
+    return per_unique(values, lambda distinct: distinct.map(_fold))
 
 
 def slugify(text: str) -> str:
@@ -105,6 +115,22 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
         raise InputDataError("los incidentes no tienen SRC", hint="asigne EPSG:4326")
 
 
+def _points_within(points: gpd.GeoDataFrame, area: Any) -> Any:
+    """Return ``points.within(area)`` for point layers, a prepared polygon answering all at once.
+
+    Other geometries (and missing ones) take geopandas' own ``within``.
+    """
+    import numpy as np
+    import shapely
+
+    geoms = np.asarray(points.geometry.values)
+    if not len(geoms) or not bool((shapely.get_type_id(geoms) == 0).all()):
+        return points.within(area)
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, shapely.get_x(geoms), shapely.get_y(geoms))
+    return np.asarray(inside, dtype=bool) & ~shapely.is_empty(geoms)
+
+
 def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Rows of ``gdf`` intersecting ``area`` (both any CRS)."""
     if gdf is None or not len(gdf):
@@ -122,7 +148,7 @@ def _hotspots_for(
     if "provincia" not in hotspots.columns:
         return _within(hotspots, province)
     known = hotspots["provincia"].notna()
-    mine = known & (hotspots["provincia"].map(_fold) == _fold(name))
+    mine = known & (_folded(hotspots["provincia"]) == _fold(name))
     located = _within(hotspots[~known], province)
     keep = mine.copy()
     if located is not None:
@@ -220,7 +246,7 @@ def _density_for(
     metric_area = area.to_crs(crs)
     context = metric_area.buffer(DENSITY_CONTEXT_M).union_all()
     pts = incidents.to_crs(crs)
-    pts = pts[pts.within(context)]
+    pts = pts[_points_within(pts, context)]
     if "at_station" in pts.columns:
         pts = pts[~as_bool(pts["at_station"])]
     if len(pts) < MIN_DENSITY_INCIDENTS:
@@ -293,7 +319,7 @@ def build_province_map(
 
     _check_incidents(incidents)
     provinces = area_of(incidents).provinces()
-    match = provinces[provinces["provincia"].map(_fold) == _fold(province)]
+    match = provinces[_folded(provinces["provincia"]) == _fold(province)]
     if not len(match):
         raise ConfigError(
             f"provincia desconocida {province!r}",
@@ -310,9 +336,9 @@ def build_province_map(
         hotspots = data.hotspots
         density = _density_for(points, match, options=density_options)
     elif "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        inc = incidents[incidents["provincia"].map(_fold) == _fold(name)]
+        inc = incidents[_folded(incidents["provincia"]) == _fold(name)]
     else:
-        inc = incidents[incidents.to_crs(match.crs).within(match.union_all())]
+        inc = incidents[_points_within(incidents.to_crs(match.crs), match.union_all())]
     code = str(match["ubigeo_prov"].iloc[0])
     districts = boundaries.load_districts(prefix=code)
     stations = boundaries.load_stations(prefix=code)
@@ -409,7 +435,7 @@ def build_comisaria_map(
         hotspots = data.hotspots
         density = _density_for(points, own, COMISARIA_MARGIN_M, density_options)
     else:
-        inc = incidents[incidents.to_crs(settings.CRS_GEOGRAPHIC).within(area)]
+        inc = incidents[_points_within(incidents.to_crs(settings.CRS_GEOGRAPHIC), area)]
     from ..projection import metric_crs
 
     crs = metric_crs(own)
@@ -458,7 +484,7 @@ def build_comisaria_map(
 
 
 def _index_html(
-    entries: Sequence[tuple[str, BuiltMap]],
+    entries: Sequence[tuple[str, BuiltMap | _PageInfo]],
     *,
     synthetic: bool,
     rule: PrivacyRule | None,
@@ -551,6 +577,7 @@ def write_atlas(
     density_options: Mapping[str, Any] | None = None,
     generated: dt.datetime | None = None,
     privacy_k: int | None = None,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -607,6 +634,9 @@ def write_atlas(
     privacy_k
         Public maps: minimum number of incidents behind every place and count (default
         :data:`parsc_geo.privacy.DEFAULT_K`).
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that build internal
+        pages in parallel (1: one after the other); the pages do not depend on it.
 
     Returns
     -------
@@ -625,6 +655,7 @@ def write_atlas(
     from zoneinfo import ZoneInfo
 
     from ..area import area_of
+    from ..parallel import worker_pool
 
     _check_incidents(incidents)
     territory = area_of(incidents, quiet=False)
@@ -651,8 +682,13 @@ def write_atlas(
         "generated": generated,
     }
     provinces = territory.provinces()
+    # Each province's rows, selected once for the whole atlas (not once per page).
+    by_province: dict[str, gpd.GeoDataFrame] = {}
     if "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        present = set(incidents["provincia"].dropna().map(_fold))
+        keys = _folded(incidents["provincia"])
+        present = set(keys[incidents["provincia"].notna()])
+        if not public:
+            by_province = {str(k): rows for k, rows in incidents.groupby(keys, sort=False)}
     else:
         joined = provinces[
             provinces.intersects(incidents.to_crs(provinces.crs).geometry.union_all())
@@ -681,27 +717,40 @@ def write_atlas(
     lib = None if offline else assets.lib_files(assets_dir=assets_dir)
     if lib is not None:
         assets.check_lib(out_dir, lib, overwrite=overwrite)
-    pages: list[tuple[str, BuiltMap, str]] = []
+    tasks = []
+    located = _Located(incidents) if comisarias and not public else None
     for kind, name, filename in plan:
         if kind == "provincia":
-            area = provinces[provinces["provincia"] == name]
             raster = given.get(_fold(name)) if not public else None
+            rows = by_province.get(_fold(name), incidents)
             if raster is None and not public:
-                raster = _density_for(incidents, area, options=density_options)
-            built = build_province_map(
-                incidents, province=name, hotspots=hotspots, density=raster, **common
-            )
+                # the density reaches over the province's edge: its neighbours' incidents count
+                rows = incidents
+            own = None
         else:
             assert sectors is not None
             own = sectors[sectors["comisaria"].astype(str) == name]
             raster = given.get(_fold(f"comisaria:{name}")) if not public else None
-            if raster is None and not public:
-                raster = _density_for(incidents, own, COMISARIA_MARGIN_M, density_options)
-            built = build_comisaria_map(
-                incidents, sectors, comisaria=name, hotspots=hotspots, density=raster, **common
+            # the incidents within reach of the comisaría's sectors and of its density
+            rows = located.near(own, DENSITY_CONTEXT_M) if located is not None else incidents
+        tasks.append(
+            _PageTask(
+                kind=kind,
+                name=name,
+                filename=filename,
+                incidents=rows,
+                sectors=sectors if kind == "comisaria" else None,
+                own=own,
+                hotspots=hotspots,
+                raster=raster,
+                common=common,
+                offline=offline,
+                assets_dir=assets_dir,
             )
-        page = render_map_html(built.map, offline_mode=offline, assets_dir=assets_dir)
-        pages.append((filename, built, page))
+        )
+    # Public pages share the generalised data: they are built here, one after the other.
+    with worker_pool(1 if public else workers) as pool:
+        pages = pool.map_largest_first(_atlas_page, tasks, lambda t: len(t.incidents))
     if lib is not None:
         assets.write_lib(out_dir, overwrite=overwrite, files=lib)
     written = [
@@ -722,7 +771,102 @@ def write_atlas(
     return written
 
 
-def _privacy_report(data: PublicData, pages: Sequence[tuple[str, BuiltMap, str]]) -> dict[str, Any]:
+@dataclass
+class _PageTask:
+    """One page of an atlas: what :func:`_atlas_page` needs to build and render it."""
+
+    kind: str
+    name: str
+    filename: str
+    incidents: gpd.GeoDataFrame
+    sectors: gpd.GeoDataFrame | None
+    own: gpd.GeoDataFrame | None
+    hotspots: gpd.GeoDataFrame | None
+    raster: Any
+    common: dict[str, Any]
+    offline: bool
+    assets_dir: Path | None
+
+
+@dataclass
+class _PageInfo:
+    """What the index and the privacy report need of a built page (no folium object)."""
+
+    title: str
+    kind: str
+    place: str
+    summary: dict[str, Any]
+
+
+def _atlas_page(task: _PageTask) -> tuple[str, _PageInfo, str]:
+    """Build and render one atlas page (a task of :func:`write_atlas`, maybe in a worker).
+
+    Returns the file name, what the index needs of the page and the page's HTML.
+    """
+    common = task.common
+    public = bool(common["public"])
+    options = common["density_options"]
+    raster = task.raster
+    if task.kind == "provincia":
+        if raster is None and not public:
+            from .. import boundaries
+
+            provinces = boundaries.load_provinces()
+            area = provinces[provinces["provincia"] == task.name]
+            raster = _density_for(task.incidents, area, options=options)
+        built = build_province_map(
+            task.incidents, province=task.name, hotspots=task.hotspots, density=raster, **common
+        )
+    else:
+        assert task.sectors is not None and task.own is not None
+        if raster is None and not public:
+            raster = _density_for(task.incidents, task.own, COMISARIA_MARGIN_M, options)
+        built = build_comisaria_map(
+            task.incidents,
+            task.sectors,
+            comisaria=task.name,
+            hotspots=task.hotspots,
+            density=raster,
+            **common,
+        )
+    page = render_map_html(built.map, offline_mode=task.offline, assets_dir=task.assets_dir)
+    return task.filename, _PageInfo(built.title, built.kind, built.place, built.summary), page
+
+
+class _Located:
+    """Incidents with a spatial index, to hand each page only the incidents near it."""
+
+    def __init__(self, incidents: gpd.GeoDataFrame) -> None:
+        import numpy as np
+        import shapely
+
+        self.incidents = incidents
+        geographic = incidents.to_crs(settings.CRS_GEOGRAPHIC)
+        self.tree = shapely.STRtree(np.asarray(geographic.geometry.values))
+
+    def near(self, area: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFrame:
+        """Return the incidents (in their order) within a box around ``area``.
+
+        The box is ``area``'s bounds widened by twice ``distance_m`` (plus the comisaría
+        margin) in degrees at the area's latitude: a superset of every incident the page
+        selects or uses for its density, which then select exactly as before.
+        """
+        import math
+
+        import numpy as np
+        from shapely.geometry import box
+
+        minx, miny, maxx, maxy = area.to_crs(settings.CRS_GEOGRAPHIC).total_bounds
+        reach = 2 * (distance_m + COMISARIA_MARGIN_M)
+        dy = reach / 110_000.0
+        dx = reach / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.05))
+        hits = self.tree.query(box(minx - dx, miny - dy, maxx + dx, maxy + dy))
+        return self.incidents.iloc[np.sort(hits)]
+
+
+def _privacy_report(
+    data: PublicData, pages: Sequence[tuple[str, BuiltMap | _PageInfo, str]]
+) -> dict[str, Any]:
     """Return the accounting of ``privacidad.json`` for a public atlas."""
     report = data.incidents.report()
     report["zonas_criticas"] = {

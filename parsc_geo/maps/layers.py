@@ -511,20 +511,22 @@ def add_incidents(
 
     esp = data.get("delito_especifico", pd.Series("", index=data.index)).astype("string")
     mod = data.get("modalidad", pd.Series("", index=data.index)).astype("string")
-    mod_labels = [
-        schema.modalidad_label(str(e) if pd.notna(e) else "", str(mo) if pd.notna(mo) else "")
-        or "sin modalidad"
-        for e, mo in zip(esp, mod, strict=True)
-    ]
+    mod_labels = _per_pair(
+        esp,
+        mod,
+        lambda e, mo: schema.modalidad_label(e or "", mo or "") or "sin modalidad",
+    )
     mod_cat = pd.Categorical(mod_labels)
 
     when = pd.to_datetime(data["occurred_at"])
     if getattr(when.dt, "tz", None) is not None:
         when = when.dt.tz_convert(settings.TIMEZONE)
-    months = when.dt.strftime("%Y-%m").fillna("sin fecha")
+    # Dates are formatted once per distinct day, not once per incident.
+    day = pd.Series(when.dt.tz_localize(None) if when.dt.tz is not None else when).dt.floor("D")
+    dates = _per_value(day, lambda d: d.dt.strftime("%Y-%m-%d")).fillna("sin fecha")
+    months = _per_value(day, lambda d: d.dt.strftime("%Y-%m")).fillna("sin fecha")
     month_codes = sorted(v for v in months.unique() if v != "sin fecha")
     mo_idx = pd.Categorical(months, categories=month_codes).codes
-    dates = when.dt.strftime("%Y-%m-%d").fillna("sin fecha")
     date_cat = pd.Categorical(dates)
     known = data.get("time_known", pd.Series(True, index=data.index)).fillna(False).astype(bool)
     hour = when.dt.hour.where(known & when.notna(), -1).fillna(-1).astype(int)
@@ -537,12 +539,15 @@ def add_incidents(
             if "subsector" in data.columns
             else pd.Series(pd.NA, index=data.index, dtype="string")
         )
-        sector_text = [
-            (f"{s} / {b}" if pd.notna(b) else str(s)) if pd.notna(s) else "fuera de sectores"
-            for s, b in zip(sec, sub, strict=True)
-        ]
+        sector_text = _per_pair(
+            sec,
+            sub,
+            lambda s, b: (
+                (f"{s} / {b}" if b is not None else s) if s is not None else "fuera de sectores"
+            ),
+        )
     else:
-        sector_text = ["sin asignar"] * n
+        sector_text = np.full(n, "sin asignar", dtype=object)
     sec_cat = pd.Categorical(sector_text)
 
     scale = 10**settings.COORD_DECIMALS
@@ -570,10 +575,12 @@ def add_incidents(
         "dates": [str(c) for c in date_cat.categories],
     }
 
-    by_fen = {f: int((fen == f).sum()) for f in fen_codes}
+    fen_counts = fen.value_counts()
+    by_fen = {f: int(fen_counts[f]) for f in fen_codes}
     _add_incident_layer(m, payload, {f: f"{n:,}" for f, n in by_fen.items()})
 
-    by_gen = {g: int((generico == g).sum()) for g in gen_codes}
+    gen_counts = generico.value_counts()
+    by_gen = {g: int(gen_counts[g]) for g in gen_codes}
     note = "Puntos agrupados; clic para ver modalidad, fecha, hora y sector."
     add_legend(
         m,
@@ -590,20 +597,59 @@ def add_incidents(
     }
 
 
+def _per_value(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Return ``func`` applied to the distinct values of ``values``, broadcast back to the rows."""
+    import pandas as pd
+
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    result = np.array([*func(pd.Series(distinct)).to_numpy(object), None], dtype=object)
+    # code -1 (missing) takes the None appended at the end
+    return pd.Series(result[codes], index=values.index, dtype=object)
+
+
+def _per_pair(
+    first: pd.Series, second: pd.Series, label: Callable[[str | None, str | None], str]
+) -> np.ndarray:
+    """Return ``label(a, b)`` for every row's pair of texts (None when missing), once per pair.
+
+    A page of 100,000 incidents holds a few hundred distinct pairs: labelling each row in
+    Python would dominate the time to build the page.
+    """
+    import pandas as pd
+
+    codes_a, distinct_a = pd.factorize(first, use_na_sentinel=True)
+    codes_b, distinct_b = pd.factorize(second, use_na_sentinel=True)
+    # one code per pair; -1 (missing) becomes the last code of its column
+    pair = (codes_a % (len(distinct_a) + 1)) * (len(distinct_b) + 1) + (
+        codes_b % (len(distinct_b) + 1)
+    )
+    distinct, inverse = np.unique(pair, return_inverse=True)
+    texts_a = [str(v) for v in distinct_a] + [None]
+    texts_b = [str(v) for v in distinct_b] + [None]
+    width = len(distinct_b) + 1
+    labels = np.array(
+        [label(texts_a[int(c) // width], texts_b[int(c) % width]) for c in distinct], dtype=object
+    )
+    out: np.ndarray = labels[inverse.reshape(-1)]
+    return out
+
+
 def _generico_codes(data: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     """Delito genérico of each row (unknown ones as OTROS DELITOS) and those present, in order."""
     from ..taxonomy import GENERICO_COLORS, UNKNOWN_GENERICO
 
     generico = data["delito_generico"].astype("string").fillna(UNKNOWN_GENERICO)
     generico = generico.where(generico.isin(list(GENERICO_COLORS)), UNKNOWN_GENERICO)
-    return generico, [g for g in GENERICO_COLORS if (generico == g).any()]
+    present = set(generico.unique())
+    return generico, [g for g in GENERICO_COLORS if g in present]
 
 
 def _fenomeno_codes(data: pd.DataFrame) -> tuple[pd.Series, list[str]]:
     """Fenómeno of each row (unknown ones as otros) and those present, in schema order."""
     fen = data["fenomeno"].astype("string").fillna("otros")
     fen = fen.where(fen.isin(list(schema.FENOMENOS)), "otros")
-    return fen, [f for f in schema.FENOMENOS if (fen == f).any()]
+    present = set(fen.unique())
+    return fen, [f for f in schema.FENOMENOS if f in present]
 
 
 def add_public_places(
@@ -699,9 +745,11 @@ def add_public_places(
         "month_labels": [],
         "month_counts": [],
     }
-    by_fen = {f: int((fen == f).sum()) for f in fen_codes}
+    fen_counts = fen.value_counts()
+    by_fen = {f: int(fen_counts[f]) for f in fen_codes}
     _add_incident_layer(m, payload, {f: count_text(n, rule.k) for f, n in by_fen.items()})
-    by_gen = {g: int((generico == g).sum()) for g in gen_codes}
+    gen_counts = generico.value_counts()
+    by_gen = {g: int(gen_counts[g]) for g in gen_codes}
     add_legend(
         m,
         "Incidentes por delito genérico",

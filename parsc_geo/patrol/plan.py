@@ -9,7 +9,7 @@ tables are written by :func:`parsc_geo.reports.write_patrol_outputs`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataError
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from pyproj import CRS
     from shapely.geometry.base import BaseGeometry
+
+    from ..parallel import WorkerPool
 
 #: Label of incidents inside a sector but in no subsector.
 NO_SUBSECTOR = "(sin subsector)"
@@ -426,23 +428,16 @@ class PatrolPlan:
 
         from .windows import hour_day_table
 
-        rows = []
+        blocks: list[dict[str, Any]] = []
+        days = np.tile(np.asarray(DAY_NAMES_ES, dtype=object), 24)
+        hours = np.repeat(np.arange(24, dtype=np.int64), len(DAY_NAMES_ES))
 
         def add(level: str, com: str, sec: str | None, sub: str | None, table: Any) -> None:
-            values = np.asarray(table)
-            for hour in range(24):
-                for d, day in enumerate(DAY_NAMES_ES):
-                    rows.append(
-                        {
-                            "nivel": level,
-                            "comisaria": com,
-                            "sector": sec,
-                            "subsector": sub,
-                            "dia": day,
-                            "hora": hour,
-                            "n": int(values[hour, d]),
-                        }
-                    )
+            # hour by hour, each day in turn: the rows of the 24 × 7 table in reading order
+            values = np.asarray(table).astype(np.int64).reshape(-1)
+            blocks.append(
+                {"nivel": level, "comisaria": com, "sector": sec, "subsector": sub, "n": values}
+            )
 
         by_comisaria: dict[str, list[SectorPlan]] = {}
         for sp in self.sectors:
@@ -457,6 +452,18 @@ class PatrolPlan:
                 for label, _, _ in sp.subsector_counts():
                     part = sp.incidents[(sub == label).to_numpy()]
                     add("subsector", com, sp.sector, label, hour_day_table(part).to_numpy())
+        size = len(days)
+        rows = {
+            key: np.concatenate([np.full(size, b[key], dtype=object) for b in blocks])
+            if blocks
+            else np.array([], dtype=object)
+            for key in ("nivel", "comisaria", "sector", "subsector")
+        }
+        rows["dia"] = np.tile(days, len(blocks))
+        rows["hora"] = np.tile(hours, len(blocks))
+        rows["n"] = (
+            np.concatenate([b["n"] for b in blocks]) if blocks else np.array([], dtype=np.int64)
+        )
         columns = ["nivel", "comisaria", "sector", "subsector", "dia", "hora", "n"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -603,6 +610,119 @@ def _candidates(
     return list(found.geometry), [str(i) for i in found["hotspot_id"]]
 
 
+@dataclass(frozen=True)
+class _SectorSettings:
+    """What every sector of one :func:`plan_patrols` call is planned with."""
+
+    crs: CRS
+    share: float
+    block_hours: int
+    options: ScheduleOptions
+    hotspots: gpd.GeoDataFrame | None
+    method: str
+    min_count: int
+    eps_m: float
+    cell_size_m: float
+    max_area_m2: float
+    core_radius_m: float
+    max_points: int
+    risk: str
+    exclude_at_station: bool
+
+
+def _plan_sector(
+    task: tuple[str, str, gpd.GeoDataFrame, gpd.GeoDataFrame, _SectorSettings],
+) -> SectorPlan:
+    """Plan one sector (a task of :func:`plan_patrols`, possibly in a worker process)."""
+    import pandas as pd
+    from shapely.ops import unary_union
+
+    from ..incidents import select
+    from .points import critical_points
+    from .schedule import schedule_shift, shortest_tour, travel_minutes_for
+    from .windows import hour_day_table, hourly_counts, patrol_windows, window_hours
+
+    com, sec, subs, inc, st = task
+    crs, options = st.crs, st.options
+    geom = unary_union(list(subs.geometry))
+    notes: list[str] = []
+    table = hour_day_table(inc)
+    windows = patrol_windows(table, share=st.share, block_hours=st.block_hours)
+    usable = select(inc, include_at_station=not st.exclude_at_station)
+    if st.exclude_at_station and len(usable) < len(inc):
+        notes.append(
+            f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
+            "comisaría no se usan para los puntos críticos."
+        )
+    cands, ids = _candidates(
+        usable,
+        geom,
+        crs,
+        hotspots=st.hotspots,
+        method=st.method,
+        min_count=st.min_count,
+        eps_m=st.eps_m,
+        cell_size_m=st.cell_size_m,
+        notes=notes,
+    )
+    points = critical_points(
+        usable,
+        geom,
+        candidates=cands,
+        origin_ids=ids,
+        min_count=st.min_count,
+        max_area_m2=st.max_area_m2,
+        core_radius_m=st.core_radius_m,
+        max_points=st.max_points,
+        risk=st.risk,
+    )
+    xy = [
+        (p["geometry"].representative_point().x, p["geometry"].representative_point().y)
+        for p in points
+    ]
+    tour = shortest_tour(xy)
+    travel = (
+        options.travel_minutes
+        if options.travel_minutes is not None
+        else travel_minutes_for(xy, tour, options.speed_kmh)
+    )
+    schedules: dict[str, list[ShiftSchedule]] = {}
+    for day_type in DAY_TYPES:
+        hourly = hourly_counts(table, day_type)
+        hours = window_hours(windows[day_type])
+        schedules[day_type] = [
+            schedule_shift(
+                k + 1,
+                start,
+                options,
+                risks=[p["riesgo"] for p in points],
+                tour=tour,
+                travel=travel,
+                window_hours=hours,
+                hourly=hourly,
+            )
+            for k, start in enumerate(options.shift_starts())
+        ]
+    ids_col = subs.get("comisaria_id")
+    com_id = str(ids_col.iloc[0]) if ids_col is not None and pd.notna(ids_col.iloc[0]) else None
+    return SectorPlan(
+        comisaria=com,
+        comisaria_id=com_id,
+        sector=sec,
+        geometry=geom,
+        subsectors=subs,
+        # plan_patrols puts the incidents back (they need not travel back from a worker)
+        incidents=inc.iloc[:0],
+        hour_day=table,
+        windows=windows,
+        points=points,
+        tour=tour,
+        travel_minutes=travel,
+        schedules=schedules,
+        notes=notes,
+    )
+
+
 def plan_patrols(
     incidents: gpd.GeoDataFrame,
     sectors: gpd.GeoDataFrame,
@@ -621,6 +741,7 @@ def plan_patrols(
     max_points: int = DEFAULT_MAX_POINTS,
     risk: str = "n",
     exclude_at_station: bool = True,
+    workers: WorkerPool | int = 1,
 ) -> PatrolPlan:
     """Plan patrols for every sector of the sector layer (or of one comisaría).
 
@@ -660,6 +781,9 @@ def plan_patrols(
     exclude_at_station
         Leave incidents stacked at a police station out of the critical points (they still count
         in the tables).
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that plan the
+        sectors in parallel (1: in this process); the plan does not depend on it.
 
     Returns
     -------
@@ -676,19 +800,10 @@ def plan_patrols(
     import geopandas as gpd
     import numpy as np
     import pandas as pd
-    from shapely.ops import unary_union
 
-    from ..incidents import select
+    from ..parallel import worker_pool
     from ..projection import metric_crs
-    from .points import critical_points
-    from .schedule import schedule_shift, shortest_tour, travel_minutes_for
-    from .windows import (
-        check_window_options,
-        hour_day_table,
-        hourly_counts,
-        patrol_windows,
-        window_hours,
-    )
+    from .windows import check_window_options
 
     _check_inputs(incidents, sectors)
     check_window_options(share, block_hours)
@@ -743,92 +858,35 @@ def plan_patrols(
     )
     n_outside = int((~has_sector).sum())
 
-    plans = []
+    settings = _SectorSettings(
+        crs=crs,
+        share=share,
+        block_hours=block_hours,
+        options=options,
+        hotspots=hotspots,
+        method=method,
+        min_count=min_count,
+        eps_m=eps_m,
+        cell_size_m=cell_size_m,
+        max_area_m2=max_area_m2,
+        core_radius_m=core_radius_m,
+        max_points=max_points,
+        risk=risk,
+        exclude_at_station=exclude_at_station,
+    )
+    tasks = []
     for com, sec in key_set:
         subs = layer[(layer["comisaria"].astype(str) == com) & (layer["sector"].astype(str) == sec)]
         subs = subs.iloc[
             sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
         ]
-        geom = unary_union(list(subs.geometry))
         inc = in_comisarias[(inc_keys == (com, sec)).to_numpy() & has_sector]
         inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
-        notes: list[str] = []
-        table = hour_day_table(inc)
-        windows = patrol_windows(table, share=share, block_hours=block_hours)
-        usable = select(inc, include_at_station=not exclude_at_station)
-        if exclude_at_station and len(usable) < len(inc):
-            notes.append(
-                f"{len(inc) - len(usable)} denuncias registradas en la ubicación de una "
-                "comisaría no se usan para los puntos críticos."
-            )
-        cands, ids = _candidates(
-            usable,
-            geom,
-            crs,
-            hotspots=hotspots,
-            method=method,
-            min_count=min_count,
-            eps_m=eps_m,
-            cell_size_m=cell_size_m,
-            notes=notes,
-        )
-        points = critical_points(
-            usable,
-            geom,
-            candidates=cands,
-            origin_ids=ids,
-            min_count=min_count,
-            max_area_m2=max_area_m2,
-            core_radius_m=core_radius_m,
-            max_points=max_points,
-            risk=risk,
-        )
-        xy = [
-            (p["geometry"].representative_point().x, p["geometry"].representative_point().y)
-            for p in points
-        ]
-        tour = shortest_tour(xy)
-        travel = (
-            options.travel_minutes
-            if options.travel_minutes is not None
-            else travel_minutes_for(xy, tour, options.speed_kmh)
-        )
-        schedules: dict[str, list[ShiftSchedule]] = {}
-        for day_type in DAY_TYPES:
-            hourly = hourly_counts(table, day_type)
-            hours = window_hours(windows[day_type])
-            schedules[day_type] = [
-                schedule_shift(
-                    k + 1,
-                    start,
-                    options,
-                    risks=[p["riesgo"] for p in points],
-                    tour=tour,
-                    travel=travel,
-                    window_hours=hours,
-                    hourly=hourly,
-                )
-                for k, start in enumerate(options.shift_starts())
-            ]
-        ids_col = subs.get("comisaria_id")
-        com_id = str(ids_col.iloc[0]) if ids_col is not None and pd.notna(ids_col.iloc[0]) else None
-        plans.append(
-            SectorPlan(
-                comisaria=com,
-                comisaria_id=com_id,
-                sector=sec,
-                geometry=geom,
-                subsectors=subs,
-                incidents=inc,
-                hour_day=table,
-                windows=windows,
-                points=points,
-                tour=tour,
-                travel_minutes=travel,
-                schedules=schedules,
-                notes=notes,
-            )
-        )
+        tasks.append((com, sec, subs, inc, settings))
+    with worker_pool(workers) as pool:
+        planned = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
+    # the incidents stayed here: the tasks return their plans without them
+    plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
 
     dates = pd.to_datetime(
         pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])

@@ -8,13 +8,17 @@ grid; each candidate is clipped to the sector, shrunk to its core when larger th
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
+    import numpy as np
+    import numpy.typing as npt
+    from shapely import STRtree
     from shapely.geometry.base import BaseGeometry
 
 #: Methods that propose candidate critical points.
@@ -65,17 +69,18 @@ POINT_COLUMNS = (
 
 def grid_candidates(points: gpd.GeoDataFrame, cell_size: float) -> list[BaseGeometry]:
     """Return the square cells (metric CRS, anchored at multiples of ``cell_size``) with points."""
+    import numpy as np
     from shapely.geometry import box
 
-    cells = sorted(
-        {
-            (math.floor(x / cell_size), math.floor(y / cell_size))
-            for x, y in zip(points.geometry.x, points.geometry.y, strict=True)
-        }
-    )
+    if not len(points):
+        return []
+    cols = np.floor(points.geometry.x.to_numpy() / cell_size).astype(np.int64)
+    rows = np.floor(points.geometry.y.to_numpy() / cell_size).astype(np.int64)
+    # np.unique of the (column, row) pairs sorts them as tuples are sorted: column, then row.
+    cells = np.unique(np.column_stack([cols, rows]), axis=0)
     return [
         box(i * cell_size, j * cell_size, (i + 1) * cell_size, (j + 1) * cell_size)
-        for i, j in cells
+        for i, j in cells.tolist()
     ]
 
 
@@ -113,17 +118,68 @@ def engine_candidates(
     return found
 
 
+#: Relative margin of the two KD-tree counts that bracket the exact neighbour count.
+_COUNT_MARGIN = 1e-9
+
+
+def neighbour_counts(xy: npt.NDArray[np.float64], radius: float) -> npt.NDArray[np.int64]:
+    """Return, per point, how many points (itself included) lie within ``radius`` metres.
+
+    The distance is ``numpy.hypot(dx, dy) <= radius``, the rule of a full distance matrix, but
+    memory stays proportional to the number of points: a KD-tree (:class:`scipy.spatial.cKDTree`)
+    counts the neighbours within a radius a hair smaller and a hair larger than ``radius``
+    (relative ``1e-9``, far above rounding); only the points whose two counts differ (a
+    neighbour at ``radius`` give or take rounding) are counted again exactly, one at a time.
+    """
+    import numpy as np
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(xy)
+    low = tree.query_ball_point(xy, radius * (1.0 - _COUNT_MARGIN), return_length=True)
+    high = tree.query_ball_point(xy, radius * (1.0 + _COUNT_MARGIN), return_length=True)
+    counts = np.asarray(low, dtype=np.int64)
+    for i in np.flatnonzero(np.asarray(low) != np.asarray(high)):
+        near = np.asarray(tree.query_ball_point(xy[i], radius * (1.0 + _COUNT_MARGIN)), dtype=int)
+        d = np.hypot(xy[i, 0] - xy[near, 0], xy[i, 1] - xy[near, 1])
+        counts[i] = int((d <= radius).sum())
+    return counts
+
+
+def densest_index(xy: npt.NDArray[np.float64], ids: Sequence[str], radius: float) -> int:
+    """Return the position of the point with most points within ``radius`` (ties: least id)."""
+    import numpy as np
+
+    counts = neighbour_counts(xy, radius)
+    tied = np.flatnonzero(counts == counts.max())
+    return min(tied.tolist(), key=lambda i: ids[i])
+
+
 def _core(polygon: BaseGeometry, points: gpd.GeoDataFrame, radius: float) -> BaseGeometry:
     """Return the circle of ``radius`` around the incident of ``polygon`` with most neighbours."""
     import numpy as np
 
-    inside = points[points.geometry.intersects(polygon)]
+    inside = _intersecting(points, polygon)
     xy = np.column_stack([inside.geometry.x, inside.geometry.y])
-    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-    neighbours = (d <= radius).sum(axis=1)
-    ids = inside["incident_id"].astype(str).to_numpy()
-    best = min(range(len(ids)), key=lambda i: (-int(neighbours[i]), ids[i]))
+    ids = inside["incident_id"].astype(str).tolist()
+    best = densest_index(xy, ids, radius)
     return inside.geometry.iloc[best].buffer(radius, 32)
+
+
+def _intersecting(
+    points: gpd.GeoDataFrame, area: BaseGeometry, tree: STRtree | None = None
+) -> gpd.GeoDataFrame:
+    """Return the rows of ``points`` whose geometry intersects ``area``, in their order.
+
+    A spatial index answers in logarithmic time where testing every row would make choosing
+    the points of a sector grow with incidents × candidates.
+    """
+    import numpy as np
+    import shapely
+
+    if tree is None:
+        tree = shapely.STRtree(np.asarray(points.geometry.values))
+    hits = np.sort(tree.query(area, predicate="intersects"))
+    return points.iloc[hits]
 
 
 def critical_points(
@@ -175,14 +231,18 @@ def critical_points(
 
     if risk not in ("n", "harm"):
         raise ConfigError(f"risk debe ser 'n' o 'harm'; se recibió {risk!r}")
+    import numpy as np
+    import shapely
+
     ids = origin_ids if origin_ids is not None else [""] * len(candidates)
+    tree = shapely.STRtree(np.asarray(incidents.geometry.values))
     shaped = []
     for geom, origin in zip(candidates, ids, strict=True):
         area = geom.intersection(sector)
         if area.is_empty or area.area <= 0:
             continue
         if area.area > max_area_m2:
-            inside = incidents[incidents.geometry.intersects(area)]
+            inside = _intersecting(incidents, area, tree)
             if len(inside) < min_count:
                 continue
             area = _core(area, inside, core_radius_m).intersection(sector)
@@ -190,12 +250,11 @@ def critical_points(
     claimed: set[str] = set()
     counted = []
     for area, origin in shaped:
-        inside = incidents[incidents.geometry.intersects(area)]
-        counted.append((len(inside), area, origin))
+        counted.append((len(tree.query(area, predicate="intersects")), area, origin))
     counted.sort(key=lambda c: (-c[0], -c[1].centroid.y, c[1].centroid.x))
     points = []
     for _, area, origin in counted:
-        inside = incidents[incidents.geometry.intersects(area)]
+        inside = _intersecting(incidents, area, tree)
         inside = inside[~inside["incident_id"].astype(str).isin(claimed)]
         if len(inside) < min_count:
             continue
@@ -216,10 +275,11 @@ def critical_points(
                 "riesgo": float(len(inside)) if risk == "n" else round(harm, 6),
                 "area_m2": round(float(area.area), 1),
                 "subsector": subsector,
-                "modalidades": top_modalidades(inside) or "",
-                "horas_pico": peak_hours(known_hours(inside)[1]) or "sin hora",
-                "dias_pico": peak_days(dated_weekdays(inside)[1]) or "sin fecha",
+                "modalidades": "",
+                "horas_pico": "",
+                "dias_pico": "",
                 "origen_id": origin,
+                "_incidents": inside,
             }
         )
     points.sort(
@@ -227,5 +287,10 @@ def critical_points(
     )
     points = points[:max_points]
     for rank, point in enumerate(points, start=1):
+        # The profile of the points kept only: it plays no part in choosing them.
+        inside = point.pop("_incidents")
+        point["modalidades"] = top_modalidades(inside) or ""
+        point["horas_pico"] = peak_hours(known_hours(inside)[1]) or "sin hora"
+        point["dias_pico"] = peak_days(dated_weekdays(inside)[1]) or "sin fecha"
         point["rango"] = rank
     return points

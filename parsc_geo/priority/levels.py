@@ -30,7 +30,7 @@ never puts a territory at the top. The ``motivo`` column says which step decided
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
@@ -64,6 +64,9 @@ DEFAULT_MIN_COUNT: Final = 20
 DEFAULT_MIN_COUNT_PRIORIDAD: Final = 5
 #: Random restarts of k-means (the best of them, by inertia, is kept).
 DEFAULT_N_INIT: Final = 10
+#: Unit pairs times features that :func:`levels_many` compares at once when it lifts replicates
+#: (4 MB of booleans and, per pair, one 8-byte group: ≈ 20 MB with two features).
+_MONOTONE_BATCH: Final = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,129 @@ def kmeans(
     return relabel[labels], centers[order], inertia
 
 
+def kmeans_many(
+    features: npt.ArrayLike, k: int, *, seed: int, n_init: int = DEFAULT_N_INIT, max_iter: int = 300
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Run :func:`kmeans` on many data sets of the same shape at once, with identical results.
+
+    Parameters
+    ----------
+    features
+        ``(b, n, d)`` array: ``b`` data sets of ``n`` points (e.g. bootstrap replicates).
+    k, seed, n_init, max_iter
+        As in :func:`kmeans`; every data set uses the same seed, as separate calls would.
+
+    Returns
+    -------
+    labels, centers, inertia
+        ``(b, n)``, ``(b, k, d)`` and ``(b,)``: for every data set exactly what :func:`kmeans`
+        returns (same floating-point operations in the same order, one data set per row).
+
+    Notes
+    -----
+    Separate calls with one seed draw the same random numbers (the first centre's index, then
+    one uniform number per further k-means++ centre), so the draws are made once and applied
+    to every data set. A data set that would draw differently (all its points on the chosen
+    centres) is computed again with :func:`kmeans`.
+    """
+    x = np.asarray(features, dtype=float)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    b, n, d = x.shape
+    rows = np.arange(b)
+    offsets = (rows * k)[:, None]
+    rng = np.random.default_rng(seed)
+    redo = np.zeros(b, dtype=bool)
+    best_labels = np.zeros((b, n), dtype=np.int64)
+    best_centers = np.zeros((b, k, d))
+    best_inertia = np.zeros(b)
+    for init in range(n_init):
+        centers = np.empty((b, k, d))
+        centers[:, 0] = x[:, int(rng.integers(n))]
+        d2 = _sum_last((x - centers[:, 0][:, None, :]) ** 2)
+        for j in range(1, k):
+            total = d2.sum(axis=1)
+            # kmeans() draws an index instead of a uniform number here: its random numbers
+            # part from these, so such data sets are computed on their own afterwards.
+            degenerate = ~(total > 0)
+            redo |= degenerate
+            # Generator.choice(n, p=p): cumulative sum, normalised, searched with one uniform
+            with np.errstate(divide="ignore", invalid="ignore"):
+                cdf = np.cumsum(d2 / np.where(degenerate, 1.0, total)[:, None], axis=1)
+                cdf /= cdf[:, -1:]
+            pick = np.minimum((cdf <= rng.random()).sum(axis=1), n - 1)
+            centers[:, j] = x[rows, pick]
+            d2 = np.minimum(d2, _sum_last((x - centers[:, j][:, None, :]) ** 2))
+        labels = np.full((b, n), -1, dtype=np.int64)
+        # Data sets still iterating: the converged ones drop out of the arrays.
+        act = rows
+        for _ in range(max_iter):
+            xa, ca = x[act], centers[act]
+            m = len(act)
+            dist = _sum_last((xa[:, :, None, :] - ca[:, None, :, :]) ** 2)
+            new = dist.argmin(axis=2)
+            sizes = np.bincount((new + offsets[:m]).ravel(), minlength=m * k).reshape(m, k)
+            for row in np.flatnonzero((sizes == 0).any(axis=1)).tolist():
+                for empty in np.flatnonzero(sizes[row] == 0):
+                    # An empty cluster takes the point farthest from its centre (as kmeans()).
+                    far = int(dist[row][np.arange(n), new[row]].argmax())
+                    new[row, far] = empty
+                    dist[row, far] = 0.0
+                    sizes[row] = np.bincount(new[row], minlength=k)
+            moving = ~(new == labels[act]).all(axis=1)
+            if not moving.any():
+                break
+            act, new, sizes, xa = act[moving], new[moving], sizes[moving], xa[moving]
+            m = len(act)
+            labels[act] = new
+            index = (new + offsets[:m]).ravel()
+            sums = np.stack(
+                [
+                    np.bincount(index, weights=xa[:, :, c].ravel(), minlength=m * k)
+                    for c in range(d)
+                ],
+                axis=1,
+            ).reshape(m, k, d)
+            centers[act] = sums / sizes[:, :, None]
+        inertia = ((x - centers[rows[:, None], labels]) ** 2).reshape(b, n * d).sum(axis=1)
+        better = np.ones(b, dtype=bool) if init == 0 else inertia < best_inertia - 1e-12
+        best_labels[better] = labels[better]
+        best_centers[better] = centers[better]
+        best_inertia[better] = inertia[better]
+    out_labels = np.empty((b, n), dtype=np.int64)
+    out_centers = np.empty((b, k, d))
+    for r in range(b):
+        if redo[r]:
+            labels_r, centers_r, inertia_r = kmeans(
+                x[r], k, seed=seed, n_init=n_init, max_iter=max_iter
+            )
+            out_labels[r], out_centers[r], best_inertia[r] = labels_r, centers_r, inertia_r
+            continue
+        _, first = np.unique(best_labels[r], return_index=True)
+        order = np.argsort(first, kind="stable")
+        relabel = np.empty(k, dtype=np.int64)
+        relabel[order] = np.arange(k)
+        out_labels[r] = relabel[best_labels[r]]
+        out_centers[r] = best_centers[r][order]
+    return out_labels, out_centers, best_inertia
+
+
+def _sum_last(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Return ``values.sum(axis=-1)`` with the same rounding, faster on a short last axis.
+
+    numpy's sum along a short axis is ``a₀ + (a₁ + a₂ + …)``, the bracket added in order;
+    adding whole columns in that order gives the same bits without a reduction per element.
+    """
+    if not 2 <= values.shape[-1] <= 8:
+        summed: npt.NDArray[np.float64] = values.sum(axis=-1)
+        return summed
+    rest = values[..., 1].copy()
+    for c in range(2, values.shape[-1]):
+        rest += values[..., c]
+    total: npt.NDArray[np.float64] = values[..., 0] + rest
+    return total
+
+
 def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     std = values.std(axis=0)
     std[std == 0] = 1.0
@@ -274,21 +400,92 @@ def monotone_groups(
     Parameters
     ----------
     groups
-        Group of each unit (1 = highest).
+        Group of each unit (1 = highest): ``(n,)``, or ``(b, n)`` for ``b`` data sets at once.
     features
-        ``(n, d)`` indicators, higher meaning more priority (smoothed rate, complaints).
+        ``(n, d)`` indicators (``(b, n, d)`` with ``b`` data sets), higher meaning more priority
+        (smoothed rate, complaints).
 
     Returns
     -------
     numpy.ndarray
         ``min(groups[i], groups[j])`` over every ``j`` that unit ``i`` dominates (``features[i]
         >= features[j]`` in every column): a unit with at least the rate and at least the
-        complaints of a prioritised one gets at least its level. Units never move down.
+        complaints of a prioritised one gets at least its level. Units never move down. Each
+        data set of a batch is lifted on its own, exactly as one call per data set.
     """
     x = np.asarray(features, dtype=float)
-    dominates = (x[:, None, :] >= x[None, :, :]).all(axis=2)
-    lifted = np.where(dominates, groups[None, :], np.iinfo(np.int64).max).min(axis=1)
-    return np.minimum(groups, lifted).astype(np.int64)
+    g = np.asarray(groups, dtype=np.int64)
+    dominates = (x[..., :, None, :] >= x[..., None, :, :]).all(axis=-1)
+    lifted = np.where(dominates, g[..., None, :], np.iinfo(np.int64).max).min(axis=-1)
+    return np.minimum(g, lifted).astype(np.int64)
+
+
+def _monotone_many(
+    groups: npt.NDArray[np.int64], features: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Return :func:`monotone_groups` of every row of ``groups`` (``(b, n)``) and ``features``.
+
+    With two finite features (k-means' smoothed rate and complaints) a sweep replaces the
+    ``n²`` pairs: after sorting each row by the first feature, the units a unit dominates are a
+    prefix (up to the last unit with the same first feature) whose second feature is at most
+    its own, so a unit reaches group ``g`` when the running minimum of the second feature over
+    the units of groups ``≤ g`` in that prefix is at most its own. Only comparisons and minima
+    of the values themselves: the same groups as the pairs. Otherwise (a value not finite,
+    other widths) the pairs are compared, a few replicates at a time.
+    """
+    b, n, d = features.shape
+    if n == 0:
+        return groups.copy()
+    if d != 2 or not np.isfinite(features).all():
+        out = np.empty_like(groups)
+        step = max(1, _MONOTONE_BATCH // max(1, n * n * d))
+        for start in range(0, b, step):
+            part = slice(start, start + step)
+            out[part] = monotone_groups(groups[part], features[part])
+        return out
+    first, second = features[..., 0], features[..., 1]
+    order = np.lexsort((second, first), axis=-1)
+    s0 = np.take_along_axis(first, order, axis=-1)
+    s1 = np.take_along_axis(second, order, axis=-1)
+    sg = np.take_along_axis(groups, order, axis=-1)
+    # end[r, p]: the last position of the run of units with the first feature of position p
+    last = np.ones((b, n), dtype=bool)
+    last[:, :-1] = s0[:, 1:] != s0[:, :-1]
+    end = np.where(last, np.arange(n), n)[:, ::-1]
+    end = np.minimum.accumulate(end, axis=1)[:, ::-1]
+    lifted = sg.copy()
+    for g in range(int(sg.max()) - 1, 0, -1):  # down to 1: the smallest group reached wins
+        reach = np.minimum.accumulate(np.where(sg <= g, s1, np.inf), axis=1)
+        hit = np.take_along_axis(reach, end, axis=1) <= s1
+        lifted = np.where(hit, np.minimum(lifted, g), lifted)
+    out = np.empty_like(groups)
+    np.put_along_axis(out, order, lifted, axis=-1)
+    return out
+
+
+def _kmeans_input(
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
+) -> tuple[npt.NDArray[np.float64], int]:
+    """Return the standardised k-means features and the number of clusters to form."""
+    x = _kmeans_features(indicators)
+    k = min(rule.k, len(np.unique(x, axis=0)))
+    return (_standardise(x) if k >= 2 else x), k
+
+
+def _kmeans_groups(
+    z: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    centers: npt.NDArray[np.float64],
+    k: int,
+) -> npt.NDArray[np.int64]:
+    """Return each unit's group (1 = highest) from its k-means cluster."""
+    score = np.array([z[labels == j].mean() for j in range(k)])
+    # Highest mean first; ties by the smoothed-rate centre, then by first appearance.
+    order = np.lexsort((np.arange(k), -centers[:, 0], -score))
+    group_of = np.empty(k, dtype=np.int64)
+    group_of[order] = np.arange(1, k + 1)
+    result: npt.NDArray[np.int64] = group_of[labels]
+    return result
 
 
 def rank_groups(
@@ -346,19 +543,11 @@ def _method_groups(
         groups = np.where(y >= rule.thresholds[0], 1, np.where(y >= rule.thresholds[1], 2, 3))
         return groups.astype(np.int64), 3
     if rule.method == "kmeans":
-        x = _kmeans_features(indicators)
-        distinct = len(np.unique(x, axis=0))
-        k = min(rule.k, distinct)
+        z, k = _kmeans_input(indicators, rule)
         if k < 2:
-            return np.ones(len(x), dtype=np.int64), 1
-        z = _standardise(x)
+            return np.ones(len(z), dtype=np.int64), 1
         labels, centers, _ = kmeans(z, k, seed=rule.effective_seed, n_init=rule.n_init)
-        score = np.array([z[labels == j].mean() for j in range(k)])
-        # Highest mean first; ties by the smoothed-rate centre, then by first appearance.
-        order = np.lexsort((np.arange(k), -centers[:, 0], -score))
-        group_of = np.empty(k, dtype=np.int64)
-        group_of[order] = np.arange(1, k + 1)
-        return group_of[labels], k
+        return _kmeans_groups(z, labels, centers, k), k
     import mapclassify
 
     y = np.asarray(indicators[rule.indicator], dtype=float)
@@ -394,6 +583,17 @@ def _levels(indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule) ->
         lifted = monotone < groups
         groups = monotone
     n = np.asarray(indicators["n"], dtype=float)
+    return _decide(groups, n_groups, lifted, n, rule)
+
+
+def _decide(
+    groups: npt.NDArray[np.int64],
+    n_groups: int,
+    lifted: npt.NDArray[np.bool_],
+    n: npt.NDArray[np.float64],
+    rule: PriorityRule,
+) -> _Decision:
+    """Return the levels of units already in (monotone) groups, the guard applied."""
     if n_groups < 2 or n.sum() == 0:
         by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
     else:
@@ -410,6 +610,45 @@ def _levels(indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule) ->
 def levels_array(indicators: Mapping[str, Any], rule: PriorityRule) -> npt.NDArray[np.object_]:
     """Return only the final level of each unit (the fast path of :func:`assign_levels`)."""
     return np.asarray(_levels(indicators, rule).final, dtype=object)
+
+
+def levels_many(
+    indicators: Sequence[Mapping[str, Any]], rule: PriorityRule
+) -> npt.NDArray[np.object_]:
+    """Return the final levels of many sets of indicators (one row each), as :func:`levels_array`.
+
+    Every set must describe the same units. With the k-means rule the sets that form the same
+    number of clusters are clustered together (:func:`kmeans_many`) and made monotone together
+    (:func:`monotone_groups` on a batch), which makes thousands of bootstrap replicates fast;
+    the other rules run set by set. The levels are identical to calling :func:`levels_array`
+    on each set (monotone lift and minimum-count guard included).
+    """
+    units = len(indicators[0]["n"]) if indicators else 0
+    out = np.empty((len(indicators), units), dtype=object)
+    if not len(indicators):
+        return out
+    if rule.method != "kmeans":
+        for r, values in enumerate(indicators):
+            out[r] = levels_array(values, rule)
+        return out
+    inputs = [_kmeans_input(values, rule) for values in indicators]
+    groups = np.ones((len(indicators), units), dtype=np.int64)
+    for k in sorted({k for _, k in inputs}):
+        if k < 2:  # one group: every unit in it, as _method_groups
+            continue
+        rows = [r for r, (_, kr) in enumerate(inputs) if kr == k]
+        z = np.stack([inputs[r][0] for r in rows])
+        labels, centers, _ = kmeans_many(z, k, seed=rule.effective_seed, n_init=rule.n_init)
+        for i, r in enumerate(rows):
+            groups[r] = _kmeans_groups(z[i], labels[i], centers[i], k)
+    # The lift compares the raw features, as _levels does (standardising could tie two values).
+    monotone = _monotone_many(groups, np.stack([_kmeans_features(v) for v in indicators]))
+    for r, values in enumerate(indicators):
+        n_groups = inputs[r][1] if inputs[r][1] >= 2 else 1
+        n = np.asarray(values["n"], dtype=float)
+        decision = _decide(monotone[r], n_groups, monotone[r] < groups[r], n, rule)
+        out[r] = decision.final
+    return out
 
 
 def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from matplotlib.transforms import Bbox
     from shapely.geometry.base import BaseGeometry
 
+    from ..parallel import Pending, WorkerPool
+
 #: Colours of the levels on maps (ColorBrewer RdBu ends; light grey for none).
 LEVEL_COLORS: Final[dict[str, str]] = {
     LEVEL_ALTA: "#b2182b",
@@ -957,6 +959,7 @@ def write_priority_documents(
     *,
     overwrite: bool = False,
     dpi: int = 150,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write each document map as a PNG and all of them as the pages of one PDF.
 
@@ -974,24 +977,62 @@ def write_priority_documents(
         Replace existing files.
     dpi
         Resolution of the PNGs.
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the maps
+        (1: one after the other); the files do not depend on it.
 
     Returns
     -------
     list of pathlib.Path
         The PNGs, then the PDF.
     """
+    from ..parallel import worker_pool
+
+    with worker_pool(workers) as pool:
+        pending = start_priority_documents(
+            pool, result, maps, pdf_path, overwrite=overwrite, dpi=dpi
+        )
+        return pending.results()
+
+
+def start_priority_documents(
+    pool: WorkerPool,
+    result: PriorityResult,
+    maps: Sequence[tuple[str, str, Path]],
+    pdf_path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
+    dpi: int = 150,
+) -> Pending[Path]:
+    """Start drawing the document maps in ``pool`` and return at once.
+
+    The workers draw each figure and save its PNG; :meth:`~parsc_geo.parallel.Pending.results`
+    waits for them, saves the same figures (sent back to this process) as the pages of the PDF
+    and returns the PNGs, then the PDF — what :func:`write_priority_documents` returns. The
+    caller writes other files meanwhile.
+    """
+    from ..parallel import Pending
+
+    tasks = [(result, level, target, Path(png), dpi, overwrite) for level, target, png in maps]
+    drawing = pool.start(_document_map, tasks)
+
+    def finish() -> list[Path]:
+        figures = drawing.results()
+        pdf = _save_maps_pdf(result, figures, Path(pdf_path), overwrite=overwrite)
+        return [Path(png) for *_, png in maps] + [pdf]
+
+    return Pending(finish)
+
+
+def _document_map(task: tuple[PriorityResult, str, str, Path, int, bool]) -> Figure:
+    """Draw one document map, save its PNG and return the figure (a pool task)."""
     from .._atomic import atomic_path
 
-    figures = []
-    written = []
-    for level, target, png in maps:
-        fig, _ = priority_figure(result, level=level, target=target)
-        with atomic_path(Path(png), overwrite=overwrite) as tmp:
-            fig.savefig(tmp, dpi=dpi, format="png")
-        figures.append(fig)
-        written.append(Path(png))
-    written.append(_save_maps_pdf(result, figures, Path(pdf_path), overwrite=overwrite))
-    return written
+    result, level, target, png, dpi, overwrite = task
+    fig, _ = priority_figure(result, level=level, target=target)
+    with atomic_path(png, overwrite=overwrite) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    return fig
 
 
 def _save_maps_pdf(

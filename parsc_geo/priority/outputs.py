@@ -43,7 +43,7 @@ from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_NONE
 from .maps import (
     LEVEL_COLORS,
-    write_priority_documents,
+    start_priority_documents,
     write_priority_map_html,
     write_priority_map_png,
     write_priority_maps_pdf,
@@ -53,6 +53,8 @@ from .territories import PriorityResult, plan_table
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..parallel import WorkerPool
 
 __all__ = [
     "DETAIL_HEADERS_ES",
@@ -205,6 +207,7 @@ def write_priority_outputs(
     maps: bool = True,
     extra_tables: dict[str, pd.DataFrame] | None = None,
     command: str | None = None,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write every publication of a priority result into ``output_dir``.
 
@@ -225,12 +228,18 @@ def write_priority_outputs(
         More CSV tables to write, by file name (e.g. the A3 list of districts).
     command
         The command line, recorded in ``run.json``.
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the
+        document maps (each figure once, for its PNG and its page of the PDF) while the tables
+        and HTML maps are written (1: one after the other); the files do not depend on it.
 
     Returns
     -------
     list of pathlib.Path
         Files written, ``run.json`` last.
     """
+    from ..parallel import worker_pool
+
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
         result = dataclasses.replace(result, synthetic=synthetic)
@@ -269,9 +278,16 @@ def write_priority_outputs(
             f"{len(existing)} salida(s) ya existe(n) en {out}, la primera {existing[0].name}",
             hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
-    written = [writer(path) for path, writer in plan]
-    if documents:
-        written += write_priority_documents(result, documents, out / MAPS_PDF, overwrite=True)
+    # The document maps (matplotlib, the slow part) are drawn by the pool meanwhile.
+    with worker_pool(workers) as pool:
+        drawing = (
+            start_priority_documents(pool, result, documents, out / MAPS_PDF, overwrite=True)
+            if documents
+            else None
+        )
+        written = [writer(path) for path, writer in plan]
+        if drawing is not None:
+            written += drawing.results()
     written.append(
         write_run_json(result, run_path, outputs=written, command=command, overwrite=True)
     )

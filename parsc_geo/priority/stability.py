@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD, LEVELS, PriorityRule, levels_array
+from .levels import LEVEL_ALTA, LEVEL_NONE, LEVEL_PRIORIDAD, LEVELS, PriorityRule, levels_many
 from .rates import RATE_PER, empirical_bayes
 
 #: Least share of bootstrap replicates in which a unit must keep its level to publish it.
@@ -71,11 +71,21 @@ class Stability:
     n_boot: int
 
 
-def _levels_only(
-    counts: npt.NDArray[np.float64], population: npt.NDArray[np.float64], rule: PriorityRule
+def replicate_levels(
+    draws: npt.NDArray[np.float64], population: npt.NDArray[np.float64], rule: PriorityRule
 ) -> npt.NDArray[np.object_]:
-    eb = empirical_bayes(counts, population, per=RATE_PER)
-    return levels_array({"n": counts, "tasa": eb.raw_rate, "tasa_eb": eb.rate}, rule)
+    """Return the levels of every bootstrap replicate, ``(replicates, units)``.
+
+    Rates and smoothing are recomputed on each replicate's counts; the levels of all the
+    replicates come from one :func:`~parsc_geo.priority.levels.levels_many` call (k-means of
+    every replicate at once), identical to one
+    :func:`~parsc_geo.priority.levels.levels_array` per replicate.
+    """
+    replicates = []
+    for draw in draws:
+        eb = empirical_bayes(draw, population, per=RATE_PER)
+        replicates.append({"n": draw, "tasa": eb.raw_rate, "tasa_eb": eb.rate})
+    return levels_many(replicates, rule)
 
 
 def bootstrap_levels(
@@ -113,7 +123,8 @@ def bootstrap_levels(
     Resampling the N complaints of the period with replacement (Efron & Tibshirani 1993) makes
     each replicate's counts a multinomial draw with N trials and probabilities equal to the
     observed shares, which is how the replicates are drawn. Rates, smoothing and levels are
-    recomputed on every replicate. Without any complaint every replicate is the observed one.
+    recomputed on every replicate (:func:`replicate_levels`, all replicates clustered at
+    once). Without any complaint every replicate is the observed one.
     """
     units = len(counts)
     levels = np.asarray(levels, dtype=object)
@@ -129,11 +140,10 @@ def bootstrap_levels(
             tally[:, j] = (levels == level) * n_boot
     else:
         rng = np.random.default_rng(seed)
-        draws = rng.multinomial(total, counts / total, size=n_boot)
-        for draw in draws:
-            got = _levels_only(draw.astype(float), population, rule)
-            for j, level in enumerate(LEVELS):
-                tally[:, j] += got == level
+        draws = rng.multinomial(total, counts / total, size=n_boot).astype(float)
+        got = replicate_levels(draws, population, rule)
+        for j, level in enumerate(LEVELS):
+            tally[:, j] = (got == level).sum(axis=0)
     shares = tally / n_boot
     own_index = np.array([LEVELS.index(str(level)) for level in levels], dtype=np.int64)
     own = shares[np.arange(units), own_index]

@@ -26,7 +26,9 @@ from ``SOURCE_DATE_EPOCH`` or the last day of the data, never from the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +39,7 @@ from ..labels_es import PATROL_HEADERS as HEADERS_ES
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ..parallel import WorkerPool
     from ..patrol.plan import PatrolPlan
 
 
@@ -90,6 +93,7 @@ def write_patrol_outputs(
     overwrite: bool = False,
     basemap: bool = False,
     density: bool = True,
+    workers: WorkerPool | int = 1,
 ) -> list[Path]:
     """Write the patrol sheets and tables of ``plan`` into ``output_dir``.
 
@@ -108,16 +112,19 @@ def write_patrol_outputs(
         Try web tiles under the maps (needs ``contextily`` and network; never required).
     density
         Draw a light kernel-density background on the maps.
+    workers
+        A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the
+        comisarías' sheets in parallel (1: in this process); the files do not depend on it.
 
     Returns
     -------
     list of pathlib.Path
         The files written, in the order of the module docstring.
     """
-    import matplotlib as mpl
+    from dataclasses import replace
 
-    from .patrol_sheet import sheet_figures
-    from .pdf import RC_PARAMS, metadata_date, pdf_pages_to_png, save_pdf
+    from ..parallel import worker_pool
+    from .pdf import metadata_date
 
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
@@ -134,25 +141,41 @@ def write_patrol_outputs(
         )
     date = metadata_date(plan.period[1] if plan.period else None)
 
-    sheets = sheet_figures(plan, synthetic=synthetic, density=density, basemap=basemap)
-    with mpl.rc_context(RC_PARAMS):
-        for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
-            pages = [(sp, fig) for sp, fig in sheets if sp.comisaria == comisaria]
-            pdf_path = save_pdf(
-                [fig for _, fig in pages],
-                files[f"pdf:{comisaria}"],
-                title=f"Plan de patrullaje — {comisaria}",
+    # One task per comisaría (its PDF and the PNG of every page), each with only its sectors.
+    tasks = []
+    for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+        own = replace(plan, sectors=[sp for sp in plan.sectors if sp.comisaria == comisaria])
+        tasks.append(
+            _SheetTask(
+                plan=own,
+                pdf=files[f"pdf:{comisaria}"],
+                pngs=[files[f"png:{sp.comisaria}:{sp.sector}"] for sp in own.sectors],
+                synthetic=synthetic,
+                density=density,
+                basemap=basemap,
                 date=date,
                 overwrite=overwrite,
             )
-            # The PNGs are the PDF's pages rasterised (pdfium): drawing every sheet a second
-            # time with matplotlib would double the time of the slowest stage of a run.
-            pdf_pages_to_png(
-                pdf_path,
-                [files[f"png:{sp.comisaria}:{sp.sector}"] for sp, _ in pages],
-                overwrite=overwrite,
-            )
+        )
+    with worker_pool(workers) as pool:
+        # the sheets are drawn by the pool while this process writes the tables
+        by_size = sorted(tasks, key=lambda t: -len(t.plan.sectors))
+        drawing = pool.start(_write_sheets, by_size)
+        _write_tables(plan, files, out, synthetic=synthetic, date=date, overwrite=overwrite)
+        drawing.results()
+    return list(files.values())
 
+
+def _write_tables(
+    plan: PatrolPlan,
+    files: dict[str, Path],
+    out: Path,
+    *,
+    synthetic: bool,
+    date: dt.datetime,
+    overwrite: bool,
+) -> None:
+    """Write the CSV, XLSX, GeoPackage, GeoJSON and JSON files of ``plan``."""
     points = plan.points_frame()
     tables: dict[str, pd.DataFrame] = {
         "puntos_criticos.csv": points.drop(columns="geometry"),
@@ -194,7 +217,45 @@ def write_patrol_outputs(
         json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         overwrite=overwrite,
     )
-    return list(files.values())
+
+
+@dataclass(frozen=True)
+class _SheetTask:
+    """The sheets of one comisaría: drawn, saved as one PDF and rasterised page by page."""
+
+    plan: PatrolPlan
+    pdf: Path
+    pngs: list[Path]
+    synthetic: bool
+    density: bool
+    basemap: bool
+    date: dt.datetime
+    overwrite: bool
+
+
+def _write_sheets(task: _SheetTask) -> Path:
+    """Draw, save and rasterise one comisaría's sheets (a task of write_patrol_outputs)."""
+    import matplotlib as mpl
+
+    from .patrol_sheet import sheet_figures
+    from .pdf import RC_PARAMS, pdf_pages_to_png, save_pdf
+
+    plan = task.plan
+    sheets = sheet_figures(
+        plan, synthetic=task.synthetic, density=task.density, basemap=task.basemap
+    )
+    with mpl.rc_context(RC_PARAMS):
+        pdf_path = save_pdf(
+            [fig for _, fig in sheets],
+            task.pdf,
+            title=f"Plan de patrullaje — {plan.sectors[0].comisaria}",
+            date=task.date,
+            overwrite=task.overwrite,
+        )
+    # The PNGs are the PDF's pages rasterised (pdfium): drawing every sheet a second time with
+    # matplotlib would double the time of the slowest stage of a run.
+    pdf_pages_to_png(pdf_path, task.pngs, overwrite=task.overwrite)
+    return pdf_path
 
 
 def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overwrite: bool) -> None:

@@ -327,6 +327,35 @@ def draw_points_table(ax: Axes, sp: SectorPlan) -> None:
     )
 
 
+def _modalidad_totals(incidents: Any) -> dict[str, list[float]]:
+    """Return modalidad label → [incidents, harm] (harm added in row order, as a loop would).
+
+    The label is computed once per distinct (delito específico, modalidad) pair: a sector of a
+    large city holds tens of thousands of incidents but a few hundred pairs.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not len(incidents):
+        return {}
+    # str() of each value, as the labels always were (None → "None", NaN → "nan")
+    esp_codes, esp = pd.factorize(incidents["delito_especifico"].astype(object).map(str))
+    mod_codes, mod = pd.factorize(incidents["modalidad"].astype(object).map(str))
+    pairs, pair_codes = np.unique(esp_codes * len(mod) + mod_codes, return_inverse=True)
+    label_of_pair = np.asarray(
+        [modalidad_label(str(esp[p // len(mod)]), str(mod[p % len(mod)])) for p in pairs],
+        dtype=object,
+    )
+    codes, labels = pd.factorize(label_of_pair[pair_codes.reshape(-1)])
+    counts = np.bincount(codes, minlength=len(labels))
+    harm = np.bincount(
+        codes, weights=incidents["harm"].astype(float).to_numpy(), minlength=len(labels)
+    )
+    return {
+        str(label): [int(n), float(h)] for label, n, h in zip(labels, counts, harm, strict=True)
+    }
+
+
 def draw_side_tables(ax_sub: Axes, ax_mod: Axes, sp: SectorPlan) -> None:
     """Draw the counts per subsector and the main modalidades of the sector."""
     counts = sp.subsector_counts()
@@ -353,14 +382,7 @@ def draw_side_tables(ax_sub: Axes, ax_mod: Axes, sp: SectorPlan) -> None:
             [0.5, 0.25, 0.25],
             empty="Sin subsectores.",
         )
-    inc = sp.incidents
-    mods: dict[str, list[float]] = {}
-    for esp, mod, harm in zip(inc["delito_especifico"], inc["modalidad"], inc["harm"], strict=True):
-        label = modalidad_label(str(esp), str(mod))
-        mods.setdefault(label, [0, 0.0])
-        mods[label][0] += 1
-        mods[label][1] += float(harm)
-    ranked = sorted(mods.items(), key=lambda kv: (-kv[1][0], kv[0]))
+    ranked = sorted(_modalidad_totals(sp.incidents).items(), key=lambda kv: (-kv[1][0], kv[0]))
     rows = [[_shorten(k, 40), str(int(v[0])), _harm(v[1])] for k, v in ranked[:5]]
     if len(ranked) > 5:
         rest = ranked[5:]

@@ -1,0 +1,258 @@
+"""Process pools for work that splits into independent parts: provinces, sectors, sheets, maps.
+
+Every fan-out goes through :meth:`WorkerPool.map`: the task is a module-level function whose
+arguments pickle (so it runs under the ``spawn`` and ``forkserver`` start methods alike), the
+results come back in the order of the inputs, and the caller combines or writes them exactly as
+a serial loop would. Outputs are therefore the same bytes whatever the number of workers;
+``workers=1`` runs every task in the calling process, without any pool.
+
+Workers are forked from a ``forkserver`` process (spawned, never forked from the caller, so no
+thread or open file of the caller leaks into them) that imports the heavy libraries once;
+:func:`start_early` launches it in the background while the caller is still busy, so that a
+pool opened later starts in milliseconds. Where ``forkserver`` does not exist, ``spawn`` is
+used. Every task runs with the caller's document date (``SOURCE_DATE_EPOCH`` and GDAL's
+``OGR_CURRENT_DATE``) as it was when :meth:`WorkerPool.map` was called.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from typing import Any, Final, Generic, TypeVar
+
+from ._errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Modules the forkserver imports once, so that every worker starts with them loaded.
+PRELOAD: Final[tuple[str, ...]] = (
+    "numpy",
+    "pandas",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "scipy.spatial",
+    "scipy.signal",
+    "sklearn.cluster",
+    "hdbscan",
+    "scipy.ndimage",
+    "scipy.special",
+    "rasterio.features",
+    "rasterio.warp",
+    "pyogrio",
+    "openpyxl",
+    "matplotlib.figure",
+    "matplotlib.pyplot",
+    "matplotlib.backends.backend_pdf",
+    "matplotlib.backends.backend_agg",
+    "pypdfium2",
+    "PIL.Image",
+    "folium",
+    "parsc_geo.workflow",
+    "parsc_geo.density",
+    "parsc_geo.hotspots",
+    "parsc_geo.patrol",
+    "parsc_geo.reports.patrol_sheet",
+    "parsc_geo.reports.patrol_outputs",
+    "parsc_geo.priority.outputs",
+    "parsc_geo.maps.atlas",
+)
+#: Environment variables every task sees as the caller had them (document dates).
+PASSED_ENVIRONMENT: Final[tuple[str, ...]] = ("SOURCE_DATE_EPOCH",)
+#: GDAL configuration options every task sees as the caller had them.
+PASSED_GDAL_OPTIONS: Final[tuple[str, ...]] = ("OGR_CURRENT_DATE",)
+
+
+def available_cores() -> int:
+    """Return the number of cores this process may run on (its CPU affinity)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # platforms without sched_getaffinity
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_workers(workers: int | None) -> int:
+    """Return the number of worker processes: ``workers``, or the available cores when None.
+
+    Raises
+    ------
+    ConfigError
+        When ``workers`` is not a positive whole number.
+    """
+    if workers is None:
+        return available_cores()
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(
+            f"workers debe ser un número entero ≥ 1; se recibió {workers!r}",
+            hint="1 trabaja en serie; sin indicarlo se usan todos los núcleos disponibles",
+        )
+    return workers
+
+
+def start_method() -> str:
+    """Return the start method of worker processes: ``forkserver`` where it exists."""
+    import multiprocessing
+
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def start_early(workers: int) -> None:
+    """Start the forkserver (importing :data:`PRELOAD`) in the background, if it will be used.
+
+    Returns at once; the imports run in another process while the caller goes on.
+    """
+    if workers <= 1 or start_method() != "forkserver":
+        return
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+    forkserver.ensure_running()
+
+
+def _document_dates() -> dict[str, dict[str, str | None]]:
+    """Return the caller's document dates, to be set in each task's process."""
+    import pyogrio
+
+    return {
+        "environment": {name: os.environ.get(name) for name in PASSED_ENVIRONMENT},
+        "gdal": {name: pyogrio.get_gdal_config_option(name) for name in PASSED_GDAL_OPTIONS},
+    }
+
+
+def _run_task(task: tuple[Callable[[Any], Any], dict[str, dict[str, str | None]], Any]) -> Any:
+    """Run one task in a worker with the caller's document dates."""
+    function, dates, item = task
+    for name, value in dates["environment"].items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if any(v is not None for v in dates["gdal"].values()):
+        import pyogrio
+
+        pyogrio.set_gdal_config_options(dates["gdal"])
+    return function(item)
+
+
+class WorkerPool:
+    """A pool of ``workers`` processes, opened at the first task that needs it.
+
+    Parameters
+    ----------
+    workers
+        Number of processes; 1 runs every task in the calling process. None: the available
+        cores (:func:`available_cores`).
+
+    Examples
+    --------
+    >>> with WorkerPool(1) as pool:
+    ...     pool.map(abs, [-2, 3])
+    [2, 3]
+    """
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = resolve_workers(workers)
+        self._executor: Executor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker processes (they are started again if another task comes)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """Return ``[function(item) for item in items]``, computed by the workers.
+
+        ``function`` must be defined at module level and ``items`` and the results must
+        pickle. Results are in the order of ``items``; an exception in a task is raised here.
+        With one worker, or fewer than two items, the tasks run in this process.
+        """
+        return self.start(function, items).results()
+
+    def map_largest_first(
+        self, function: Callable[[T], R], items: Iterable[T], size: Callable[[T], float]
+    ) -> list[R]:
+        """Return ``[function(item) for item in items]``, the largest items given out first.
+
+        A long task started last would keep one worker busy while the others wait: starting
+        with the largest (by ``size``) shortens the whole. The results are in the order of
+        ``items``, as :meth:`map` returns them.
+        """
+        todo = list(items)
+        order = sorted(range(len(todo)), key=lambda k: -size(todo[k]))
+        done = self.map(function, [todo[k] for k in order])
+        results: list[R | None] = [None] * len(todo)
+        for k, result in zip(order, done, strict=True):
+            results[k] = result
+        return results  # type: ignore[return-value]
+
+    def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+        """Start ``[function(item) for item in items]`` and return at once.
+
+        The caller can do other work meanwhile and collect the results (in the order of
+        ``items``) with :meth:`Pending.results`. Serially (one worker, or fewer than two
+        items) the tasks run when the results are asked for.
+        """
+        todo = list(items)
+        if self.workers <= 1 or len(todo) < 2:
+            return Pending(lambda: [function(item) for item in todo])
+        executor = self._ensure_executor()
+        dates = _document_dates()
+        futures = [executor.submit(_run_task, (function, dates, item)) for item in todo]
+        return Pending(lambda: [future.result() for future in futures])
+
+    def _ensure_executor(self) -> Executor:
+        import multiprocessing
+
+        if self._executor is None:
+            method = start_method()
+            if method == "forkserver":
+                start_early(self.workers)
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=multiprocessing.get_context(method)
+            )
+            logger.debug("%d procesos de trabajo (%s)", self.workers, method)
+        return self._executor
+
+
+class Pending(Generic[R]):
+    """Results of tasks started by :meth:`WorkerPool.start`, collected by :meth:`results`."""
+
+    def __init__(self, collect: Callable[[], list[R]]) -> None:
+        self._collect = collect
+        self._results: list[R] | None = None
+
+    def results(self) -> list[R]:
+        """Wait for the tasks and return their results, in the order they were given."""
+        if self._results is None:
+            self._results = self._collect()
+        return self._results
+
+
+@contextmanager
+def worker_pool(pool: WorkerPool | int | None) -> Iterator[WorkerPool]:
+    """Yield ``pool`` if it is a :class:`WorkerPool`, else a new one closed at the end.
+
+    Library functions take ``workers`` as a pool (shared by the stages of a run) or a number.
+    """
+    if isinstance(pool, WorkerPool):
+        yield pool
+        return
+    own = WorkerPool(pool)
+    try:
+        yield own
+    finally:
+        own.close()

@@ -1,0 +1,79 @@
+"""The demo's outputs are those of the code before the speed work, where the method is the same.
+
+Set ``PARSC_BASELINE_DEMO`` to the folder written by ``parsc-geo demo`` at the commit to compare
+with (e.g. the commit this branch started from); without it the test is skipped, as it needs
+that earlier run. HDBSCAN is the one method whose implementation changed (the ``hdbscan``
+package's Borůvka instead of scikit-learn's Prim, which break ties between equal mutual
+reachability distances differently): the test runs the demo with scikit-learn's HDBSCAN, as
+before, and then every file must be the same, up to the run's time stamps
+(``tests/run_compare.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from run_compare import compare_runs
+
+from parsc_geo.cli.main import cli
+from parsc_geo.hotspots import clusters
+
+BASELINE = os.environ.get("PARSC_BASELINE_DEMO")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not BASELINE or not Path(BASELINE, "run.json").exists(),
+        reason="PARSC_BASELINE_DEMO (a demo run of the earlier code) is not set",
+    ),
+]
+
+
+def sklearn_labels(
+    xy: np.ndarray, *, min_cluster_size: int, min_samples: int, cluster_selection_epsilon: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """HDBSCAN as the earlier code ran it (scikit-learn)."""
+    from sklearn.cluster import HDBSCAN
+
+    model = HDBSCAN(
+        min_cluster_size=min_cluster_size,
+        min_samples=min_samples,
+        cluster_selection_epsilon=cluster_selection_epsilon,
+        copy=True,
+    ).fit(xy)
+    return model.labels_.astype(np.int64), np.asarray(model.probabilities_, dtype=float)
+
+
+def _drop_new_keys(path: Path) -> None:
+    """Remove what the earlier run.json could not have: the implementation and worker count."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if k != "implementation"}
+        if isinstance(value, list):
+            return [strip(v) for v in value]
+        return value
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("workers", None)
+    path.write_text(json.dumps(strip(data), ensure_ascii=False), encoding="utf-8")
+
+
+def test_demo_outputs_are_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert BASELINE is not None
+    monkeypatch.setattr(clusters, "_hdbscan_labels", sklearn_labels)
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    _drop_new_keys(out / "run.json")
+    compared = compare_runs(Path(BASELINE), out)
+    assert not compared["missing"], compared["missing"]
+    assert not compared["different"], compared["different"]
+    # nearly everything is byte-identical; the rest differs only by the run's time stamps
+    assert len(compared["identical"]) > 90
+    assert all(name.endswith((".html", "run.json", ".gpkg")) for name in compared["equal"])

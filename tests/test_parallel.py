@@ -1,0 +1,148 @@
+"""Worker processes: ordered results, errors and document dates passed on, identical outputs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from parsc_geo._errors import ConfigError, InputDataError
+from parsc_geo.cli.main import cli
+from parsc_geo.datasets import sample_paths
+from parsc_geo.parallel import WorkerPool, available_cores, resolve_workers, worker_pool
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _pid_and_epoch(_: int) -> tuple[int, str | None]:
+    return os.getpid(), os.environ.get("SOURCE_DATE_EPOCH")
+
+
+def _fail(x: int) -> int:
+    if x == 3:
+        raise InputDataError(f"fila {x} ilegible", hint="revise el archivo")
+    return x
+
+
+def test_workers_are_checked_and_default_to_the_cores() -> None:
+    assert resolve_workers(None) == available_cores() >= 1
+    assert resolve_workers(3) == 3
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ConfigError, match="workers"):
+            resolve_workers(bad)  # type: ignore[arg-type]
+
+
+def test_one_worker_runs_in_this_process() -> None:
+    with WorkerPool(1) as pool:
+        assert {pid for pid, _ in pool.map(_pid_and_epoch, [1, 2])} == {os.getpid()}
+        pending = pool.start(_square, range(5))
+        assert pending.results() == [0, 1, 4, 9, 16]
+
+
+def test_pool_keeps_order_passes_dates_and_raises_task_errors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1604102400")
+    with worker_pool(2) as pool:
+        assert pool.map(_square, range(40)) == [x * x for x in range(40)]
+        seen = pool.map(_pid_and_epoch, range(8))
+        assert {epoch for _, epoch in seen} == {"1604102400"}
+        assert os.getpid() not in {pid for pid, _ in seen}
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")  # the date when the tasks are given
+        assert {epoch for _, epoch in pool.map(_pid_and_epoch, range(4))} == {"1"}
+        with pytest.raises(InputDataError, match="fila 3") as info:
+            pool.map(_fail, range(6))
+        assert info.value.hint == "revise el archivo"
+
+
+@pytest.fixture(scope="module")
+def two_provinces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Chota and Jaén provinces of the sample with their two comisarías' sectors."""
+    folder = tmp_path_factory.mktemp("inputs")
+    paths = sample_paths()
+    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
+    chosen = incidents[incidents["ubigeo"].str.startswith(("0604", "0608"))]
+    chosen.to_csv(folder / "incidentes.csv", index=False)
+    sectors = gpd.read_file(paths["sectors"])
+    sectors[sectors["comisaria"].str.contains("CHOTA|JAEN")].to_file(
+        folder / "sectores.geojson", driver="GeoJSON"
+    )
+    (folder / "run.toml").write_text(
+        """
+title = "Prueba Chota y Jaén"
+synthetic = true
+[inputs]
+incidents = ["incidentes.csv"]
+sectors = "sectores.geojson"
+[hotspots]
+methods = ["kde", "gistar", "hdbscan"]
+[priority]
+bootstrap = 30
+[maps]
+tiles = false
+""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_serial_and_parallel_runs_write_the_same_bytes(two_provinces: Path, tmp_path: Path) -> None:
+    outputs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        result = CliRunner().invoke(
+            cli,
+            ["run", str(two_provinces / "run.toml"), "-o", str(out), "--workers", str(workers)],
+            catch_exceptions=False,
+        )
+        assert result.exit_code == 0, result.output
+        outputs[workers] = out
+    serial, parallel = outputs[1], outputs[2]
+    a, b = _digest(serial), _digest(parallel)
+    assert set(a) == set(b)
+    assert len(a) > 60
+    assert any(k.endswith(".pdf") for k in a) and any(k.endswith(".png") for k in a)
+    differing = sorted(k for k in a if a[k] != b[k])
+    # only the run's time stamps may differ, exactly as between two serial runs
+    stamp = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+    for name in [k for k in differing if k.endswith(".html")]:
+        text_a = stamp.sub("<hora>", (serial / name).read_text(encoding="utf-8"))
+        text_b = stamp.sub("<hora>", (parallel / name).read_text(encoding="utf-8"))
+        assert text_a == text_b, name
+        differing.remove(name)
+    assert set(differing) <= {"run.json", "prioridad/run.json", "workspace.gpkg"}, differing
+    ja = json.loads((serial / "run.json").read_text(encoding="utf-8"))
+    jb = json.loads((parallel / "run.json").read_text(encoding="utf-8"))
+    assert (ja["workers"], jb["workers"]) == (1, 2)
+    for j in (ja, jb):
+        for key in ("generated_at", "timings_s", "workers", "command"):
+            j.pop(key)
+    assert ja == jb
+    # the two comisarías' sheets, the provinces' hotspots and densities all exist
+    assert (parallel / "patrullaje" / "patrullaje_comisaria_sectorial_jaen.pdf").exists()
+    assert (parallel / "densidad" / "densidad_chota.tif").exists()
+    assert jb["counts"]["hotspots"]["hdbscan"] > 0
+
+
+def test_workers_option_is_checked() -> None:
+    result = CliRunner().invoke(cli, ["demo", "--workers", "0"])
+    assert result.exit_code == 2
+    assert "valor no válido para '--workers'" in result.output
