@@ -70,3 +70,41 @@ def test_a_second_sheet_with_complaints_is_named_not_silently_dropped(tmp_path):
     warning = " ".join(entry["warnings"])
     assert "'Febrero' (5 fila(s)" in warning
     assert "'Enero'" in warning  # the sheet that was read is named too
+
+
+# -- mathtext ------------------------------------------------------------------------------------
+
+
+def test_sectors_evaluate_prints_a_mathtext_comisaria_name_as_plain_text(tmp_path):
+    # matplotlib's wrap=True measured the title as mathtext (ignoring text.parse_math): a
+    # comisaría named "$\frac{a}{$" made 'sectors evaluate' exit 1 (ParseSyntaxException)
+    import geopandas as gpd
+    import pandas as pd
+    import pypdfium2 as pdfium
+
+    from parsc_geo.datasets import sample_paths
+
+    paths = sample_paths()
+    name = r"COMISARIA $\frac{a}{$ CHOTA"
+    sample = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
+    chota = sample[sample["comisaria"] == "COMISARIA SECTORIAL CHOTA"].copy()
+    chota["comisaria"] = name
+    chota.to_csv(tmp_path / "chota.csv", index=False)
+    sectors = gpd.read_file(paths["sectors"])
+    sectors = sectors[sectors["comisaria"] == "COMISARIA SECTORIAL CHOTA"].copy()
+    sectors["comisaria"] = name
+    sectors.to_file(tmp_path / "sectores.geojson", driver="GeoJSON")
+    out = tmp_path / "ev"
+    res = invoke(
+        "sectors",
+        "evaluate",
+        str(tmp_path / "chota.csv"),
+        "--sectors",
+        str(tmp_path / "sectores.geojson"),
+        "-o",
+        str(out),
+    )
+    assert res.exit_code == 0, res.output
+    (pdf,) = out.glob("*.pdf")
+    text = pdfium.PdfDocument(str(pdf))[0].get_textpage().get_text_range()
+    assert r"$\frac{a}{$" in text  # printed literally, dollar signs included
