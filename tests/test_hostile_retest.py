@@ -181,3 +181,32 @@ def test_the_heading_decides_for_every_modalidad():
     assert is_sensitive(labels).tolist() == [True, True, True, False]
     assert labels["delito_especifico"].tolist()[:2] == ["LIBERTAD SEXUAL", "LIBERTAD SEXUAL"]
     assert labels["delito_generico"].iloc[2] == "CONTRA LA FAMILIA"
+
+
+# -- the shell -----------------------------------------------------------------------------------
+
+
+def test_output_piped_into_a_reader_that_quits_is_not_an_internal_error():
+    # `parsc-geo info FILE | head -5`: the reader closes the pipe first; before, exit 1
+    # "Error interno: BrokenPipeError" (a sample run of the user's shell, in a real process)
+    import os
+    import subprocess
+    import sys
+
+    from parsc_geo.datasets import sample_paths
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before parsc-geo writes its first line
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "parsc_geo", "info", str(sample_paths()["messy_csv"])],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 5, proc.stderr
+    assert "la salida se cerró" in proc.stderr
+    assert "Error interno" not in proc.stderr and "Traceback" not in proc.stderr

@@ -12,6 +12,7 @@ import errno
 import importlib
 import logging
 import os
+import sys
 import traceback
 from typing import Any, NoReturn
 
@@ -179,6 +180,19 @@ class LazyGroup(click.Group):
             raise SpanishUsageError(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # the reader of our output went away (``parsc-geo info … | head``): not a bug.
+            # Later writes (and the interpreter's final flush) go to /dev/null, and the exit
+            # code says the output is incomplete.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            click.secho(
+                "Error: la salida se cerró antes de terminar (p. ej. con | head); "
+                "lo escrito está incompleto",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_OUTPUT)
         except OSError as exc:
             if exc.errno != errno.ENAMETOOLONG:
                 _internal(ctx, exc)
