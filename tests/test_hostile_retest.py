@@ -237,3 +237,27 @@ def test_a_quoted_description_over_128_kib_spanning_lines_is_one_row(tmp_path):
     entry = json.loads(out.read_text(encoding="utf-8"))["files"][0]
     assert entry["rows_read"] == 20
     assert entry["rows_accepted"] == 20
+
+
+def test_a_second_geopackage_layer_with_complaints_is_named_not_silently_dropped(tmp_path):
+    # 12 points in layer 'enero', 5 in 'febrero': before, only the first layer was read and
+    # the report said nothing of the other 5
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    def layer(n: int) -> gpd.GeoDataFrame:
+        return gpd.GeoDataFrame(
+            {"ID": [f"P{i}" for i in range(n)], "FECHA": ["05/03/2020"] * n, "MODALIDAD": "Hurto"},
+            geometry=[Point(point(i)[1], point(i)[0]) for i in range(n)],
+            crs="EPSG:4326",
+        )
+
+    path = tmp_path / "capas.gpkg"
+    layer(12).to_file(path, layer="enero")
+    layer(5).to_file(path, layer="febrero")
+    out = tmp_path / "informe.json"
+    res = invoke("-q", "validate", str(path), "--report", str(out))
+    assert res.exit_code == 0, res.output
+    entry = json.loads(out.read_text(encoding="utf-8"))["files"][0]
+    assert entry["rows_read"] == 12 == entry["rows_accepted"] + entry["rows_quarantined"]
+    assert "'febrero' (5 entidad(es))" in " ".join(entry["warnings"])
