@@ -261,3 +261,26 @@ def test_a_second_geopackage_layer_with_complaints_is_named_not_silently_dropped
     entry = json.loads(out.read_text(encoding="utf-8"))["files"][0]
     assert entry["rows_read"] == 12 == entry["rows_accepted"] + entry["rows_quarantined"]
     assert "'febrero' (5 entidad(es))" in " ".join(entry["warnings"])
+
+
+# -- the terminal --------------------------------------------------------------------------------
+
+
+def test_escape_sequences_in_data_are_shown_not_run_by_the_terminal(tmp_path):
+    # a crime label carrying an OSC sequence (sets the terminal's title; others clear the
+    # screen or rewrite printed lines) reached the terminal raw through validate's summary,
+    # and a file name through the error message
+    label = "\x1b]0;PWN\x07Hurto raro\x1b[2J"
+    path = tmp_path / "escape.csv"
+    path.write_text(
+        f"ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD\n1,05/03/2020,10:00,{label},-7.17,-78.5\n",
+        encoding="utf-8",
+    )
+    res = invoke("validate", str(path))
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "\x07" not in res.output
+    assert "\\x1b]0;PWN\\x07" in res.output  # shown, escaped
+    missing = tmp_path / "no\x1b]0;PWN\x07existe.csv"
+    res = invoke("validate", str(missing))
+    assert res.exit_code == 3, res.output
+    assert "\x1b" not in res.output and "\\x1b]0;PWN\\x07" in res.output

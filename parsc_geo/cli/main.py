@@ -20,6 +20,7 @@ import click
 
 from .. import __version__
 from .._errors import EXIT_INTERNAL, EXIT_OUTPUT, ParscGeoError
+from .._text import terminal_text
 
 #: command name → (module in parsc_geo.cli, short help shown by ``parsc-geo --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -69,7 +70,7 @@ class MessageHandler(logging.Handler):
         """Write one message to stderr (through click, so tests capture it)."""
         try:
             prefix = _PREFIXES.get(record.levelno, "")
-            click.echo(prefix + record.getMessage(), err=True)
+            click.echo(terminal_text(prefix + record.getMessage()), err=True)
         except Exception:  # a broken stream must not break the command
             self.handleError(record)
 
@@ -171,7 +172,7 @@ class LazyGroup(click.Group):
             verbose = bool(ctx.meta.get("parsc_geo.verbose"))
             if verbose:
                 traceback.print_exc()
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(terminal_text(f"Error: {exc}"), fg="red", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.secho("Interrumpido.", fg="red", err=True)
@@ -218,8 +219,8 @@ def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
     if ctx.meta.get("parsc_geo.verbose"):
         traceback.print_exc()
     click.secho(
-        f"Error interno: {type(exc).__name__}: {exc}\n"
-        "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
+        terminal_text(f"Error interno: {type(exc).__name__}: {exc}\n")
+        + "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
         fg="red",
         err=True,
     )
