@@ -284,3 +284,46 @@ def test_escape_sequences_in_data_are_shown_not_run_by_the_terminal(tmp_path):
     res = invoke("validate", str(missing))
     assert res.exit_code == 3, res.output
     assert "\x1b" not in res.output and "\\x1b]0;PWN\\x07" in res.output
+
+
+# -- outputs of distinct names that give one slug --------------------------------------------------
+
+
+def test_two_comisarias_whose_names_give_one_slug_get_two_patrol_pdfs(tmp_path):
+    # "COMISARIA ¿X?" (sector 1) and "COMISARIA ¡X!" (sectors 2, 3) both slug to
+    # "comisaria_x": before, the second PDF was written over the first (2 pages in all, the
+    # ¿X? sheet lost) while the command said every file was written
+    import geopandas as gpd
+    import pandas as pd
+    import pypdfium2 as pdfium
+
+    from parsc_geo.datasets import sample_paths
+
+    paths = sample_paths()
+    sample = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
+    sample[sample["ubigeo"].str.startswith("0604")].to_csv(tmp_path / "chota.csv", index=False)
+    sectors = gpd.read_file(paths["sectors"])
+    sectors = sectors[sectors["comisaria"] == "COMISARIA SECTORIAL CHOTA"].copy()
+    first = sectors["sector"] == "SECTOR 1"
+    sectors["comisaria"] = ["COMISARIA ¿X?" if f else "COMISARIA ¡X!" for f in first]
+    sectors["comisaria_id"] = [9001 if f else 9002 for f in first]
+    sectors.to_file(tmp_path / "sectores.geojson", driver="GeoJSON")
+    ws = tmp_path / "w.gpkg"
+    res = invoke(
+        "-q",
+        "ingest",
+        str(tmp_path / "chota.csv"),
+        "--sectors",
+        str(tmp_path / "sectores.geojson"),
+        "-w",
+        str(ws),
+    )
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "patrullaje"
+    res = invoke("-q", "patrol", "-w", str(ws), "-o", str(out))
+    assert res.exit_code == 0, res.output
+    pdfs = sorted(out.glob("*.pdf"))
+    assert [p.name for p in pdfs] == ["patrullaje_comisaria_x-2.pdf", "patrullaje_comisaria_x.pdf"]
+    pages = {p.name: len(pdfium.PdfDocument(str(p))) for p in pdfs}
+    # one page per sector: ¿X? has 1, ¡X! has 2 (3 sectors in all)
+    assert sorted(pages.values()) == [1, 2]
