@@ -521,6 +521,8 @@ def _resolve_parts(
         for cand in candidates:
             hit = _resolve_key(cand)
             if hit is not None and hit[0] != UNKNOWN_GENERICO:
+                if _is_sensitive_triple(hit):
+                    return hit
                 return _sensitive_heading(g, e) or hit
         if g and (not m or m in ("OTROS", "OTRO")):
             head = _resolve_key(g)

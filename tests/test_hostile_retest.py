@@ -160,28 +160,25 @@ def test_a_sexual_offence_filed_with_a_robbery_modalidad_is_never_located(tmp_pa
 
 
 def test_the_heading_decides_for_every_modalidad():
-    # unit view of the same rule: the específico (or genérico) heading wins over the modalidad
+    # unit view of the same rule: the específico (or genérico) heading wins over a modalidad
+    # naming a non-sensitive category; a sensitive modalidad of the heading is kept as it is
     import pandas as pd
 
     from parsc_geo.taxonomy import is_sensitive, normalise_labels
 
-    generico = [
-        "CONTRA LA LIBERTAD",
-        "CONTRA LA LIBERTAD",
-        "CONTRA LA FAMILIA",
-        "CONTRA EL PATRIMONIO",
+    rows = [
+        ("CONTRA LA LIBERTAD", "VIOLACION DE LA LIBERTAD SEXUAL", "ROBO"),
+        ("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL", "SECUESTRO"),
+        ("CONTRA LA FAMILIA", "", "HURTO"),
+        ("CONTRA EL PATRIMONIO", "ROBO", "AGRAVADO"),
+        ("CONTRA LA LIBERTAD", "LIBERTAD SEXUAL", "MAY. 14 AÑOS"),
     ]
-    especifico = ["VIOLACION DE LA LIBERTAD SEXUAL", "LIBERTAD SEXUAL", "", "ROBO"]
-    modalidad = ["ROBO", "SECUESTRO", "HURTO", "AGRAVADO"]
-    labels = normalise_labels(
-        None,
-        generico=pd.Series(generico),
-        especifico=pd.Series(especifico),
-        modalidad=pd.Series(modalidad),
-    )
-    assert is_sensitive(labels).tolist() == [True, True, True, False]
+    generico, especifico, modalidad = (pd.Series(list(c)) for c in zip(*rows, strict=True))
+    labels = normalise_labels(None, generico=generico, especifico=especifico, modalidad=modalidad)
+    assert is_sensitive(labels).tolist() == [True, True, True, False, True]
     assert labels["delito_especifico"].tolist()[:2] == ["LIBERTAD SEXUAL", "LIBERTAD SEXUAL"]
     assert labels["delito_generico"].iloc[2] == "CONTRA LA FAMILIA"
+    assert labels["modalidad"].iloc[4] == "VIOLACION MAYOR DE 14 AÑOS"
 
 
 # -- the shell -----------------------------------------------------------------------------------
