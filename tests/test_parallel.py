@@ -8,14 +8,12 @@ import os
 import re
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
 import pytest
+from _two_provinces import write_two_provinces
 from click.testing import CliRunner
 
 from parsc_geo._errors import ConfigError, InputDataError
 from parsc_geo.cli.main import cli
-from parsc_geo.datasets import sample_paths
 from parsc_geo.parallel import WorkerPool, available_cores, resolve_workers, worker_pool
 
 
@@ -67,32 +65,7 @@ def test_pool_keeps_order_passes_dates_and_raises_task_errors(
 @pytest.fixture(scope="module")
 def two_provinces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Chota and Jaén provinces of the sample with their two comisarías' sectors."""
-    folder = tmp_path_factory.mktemp("inputs")
-    paths = sample_paths()
-    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
-    chosen = incidents[incidents["ubigeo"].str.startswith(("0604", "0608"))]
-    chosen.to_csv(folder / "incidentes.csv", index=False)
-    sectors = gpd.read_file(paths["sectors"])
-    sectors[sectors["comisaria"].str.contains("CHOTA|JAEN")].to_file(
-        folder / "sectores.geojson", driver="GeoJSON"
-    )
-    (folder / "run.toml").write_text(
-        """
-title = "Prueba Chota y Jaén"
-synthetic = true
-[inputs]
-incidents = ["incidentes.csv"]
-sectors = "sectores.geojson"
-[hotspots]
-methods = ["kde", "gistar", "hdbscan"]
-[priority]
-bootstrap = 30
-[maps]
-tiles = false
-""",
-        encoding="utf-8",
-    )
-    return folder
+    return write_two_provinces(tmp_path_factory.mktemp("inputs"))
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -110,7 +83,16 @@ def test_serial_and_parallel_runs_write_the_same_bytes(two_provinces: Path, tmp_
         out = tmp_path / f"w{workers}"
         result = CliRunner().invoke(
             cli,
-            ["run", str(two_provinces / "run.toml"), "-o", str(out), "--workers", str(workers)],
+            [
+                "run",
+                str(two_provinces / "run.toml"),
+                "-o",
+                str(out),
+                "--workers",
+                str(workers),
+                "--scheduler",
+                "procesos",
+            ],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output
