@@ -1,0 +1,370 @@
+"""Benchmark: a synthetic national year through the whole chain, serial and on Dask; projection.
+
+The input is a synthetic national sample (``parsc-geo sample --study-area peru --start 2022-01
+--months 12``: 1,284,905 incidents in 196 provinces, with synthetic sectors for the four
+comisarías with most officers in each department), or a seeded random share of its incidents
+(``--fraction``: every province keeps the same share, so the per-province structure is the
+country's). The chain is the monthly run (``parsc-geo run``; methods kde, gistar and hdbscan;
+200 bootstrap replicates; no base tiles) run twice, each in a fresh process:
+
+* ``serie``: ``--workers 1``, everything in one process. Every task that the run fans out
+  (a province's density, a (method, province) hotspot search, a priority map, an atlas page,
+  a patrol plan or sheet) is timed one by one: these are the per-province costs;
+* ``dask``: ``--workers 2`` (a Dask ``LocalCluster`` of two processes).
+
+For each it prints the wall time and the CPU time (the process and all its descendants: the
+cluster's nannies and workers) per stage, the speed-up (serial wall / Dask wall), the peak
+memory (PSS) of the main process and of the largest other process (a Dask worker), and checks
+that both runs wrote the same files (``tests/run_compare.py``, with ``--compare``).
+
+Projection of the six-year national run (7.4 million incidents, 2020–2025) on 8 and 32
+workers, from the serial run's measured costs. Model: the stages run one after the other; in
+each, the part that is not fanned out runs in the main process, and the fanned-out tasks are
+handed out largest first to N workers (LPT list scheduling, as the pools do). Costs scale from
+the measured sample by ``k = 6 years / fraction`` as ``n log n`` (every stage's growth is at most
+that: ``benchmarks/bench_scale.py``): a cost ``c`` measured on ``n`` incidents becomes
+``c · k · log(k n) / log(n)``, with ``n`` the mean number of incidents per task. Printed per
+stage: the LPT schedule's time and its two bounds, ``max(longest task, total / N)`` (below) and
+``total / N + longest task`` (Graham's bound for any list schedule, above). Not modelled: the
+transfer of each task's incidents to its worker (measured: the Dask run's CPU time minus the
+serial run's), and the memory of the main process, which holds the whole set of incidents
+(projected linearly).
+
+Usage::
+
+    .venv/bin/parsc-geo sample --study-area peru --start 2022-01 --months 12 -o nacional/
+    .venv/bin/python benchmarks/bench_national.py nacional/ [--fraction 0.1] [--workers 2]
+        [--keep DIR] [--compare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import psutil
+from _measure import PIPELINE_STAGES, Recorder, machine_note, tree_cpu, wrap_stages
+
+SEED = 20210101
+YEARS = 6
+PROJECTED_WORKERS = (8, 32)
+HERE = Path(__file__).resolve().parent
+CONFIG = """
+title = "Banco de pruebas nacional"
+synthetic = true
+study_area = "peru"
+[inputs]
+incidents = ["{incidents}"]
+sectors = "{sectors}"
+[hotspots]
+methods = ["kde", "gistar", "hdbscan"]
+[priority]
+bootstrap = 200
+[maps]
+tiles = false
+"""
+
+
+# -- the input ----------------------------------------------------------------------------
+
+
+def prepare(sample: Path, fraction: float, folder: Path) -> tuple[Path, int]:
+    """Write ``run.toml`` for the sample (a seeded share of its incidents); return it and n."""
+    incidents = sorted((sample / "incidents").glob("*_incidentes.csv"))[0]
+    sectors = sorted((sample / "boundaries").glob("*sectores*.geojson"))[0]
+    n = sum(1 for _ in incidents.open(encoding="utf-8")) - 1
+    if fraction < 1:
+        table = pd.read_csv(incidents, dtype=str, keep_default_na=False)
+        rng = np.random.default_rng(SEED)
+        keep = np.sort(rng.choice(len(table), size=round(len(table) * fraction), replace=False))
+        incidents = folder / "incidentes.csv"
+        table.iloc[keep].to_csv(incidents, index=False)
+        n = len(keep)
+    config = folder / "run.toml"
+    config.write_text(
+        CONFIG.format(incidents=incidents.as_posix(), sectors=sectors.as_posix()),
+        encoding="utf-8",
+    )
+    return config, n
+
+
+# -- one run, in its own process ------------------------------------------------------------
+
+
+class ProcessPeaks:
+    """The peak memory (PSS) of this process and of each descendant, sampled every second."""
+
+    def __init__(self, interval: float = 1.0) -> None:
+        self.interval = interval
+        self.peaks: dict[int, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        for process in [me, *me.children(recursive=True)]:
+            with suppress(psutil.Error):
+                try:
+                    size = int(process.memory_full_info().pss)
+                except (psutil.AccessDenied, AttributeError):
+                    size = int(process.memory_info().rss)
+                role = "principal" if process.pid == me.pid else process.name()
+                old = self.peaks.get(process.pid, (role, 0))[1]
+                self.peaks[process.pid] = (role, max(old, size))
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> ProcessPeaks:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def child(config_path: Path, output: Path, mode: str, workers: int, report: Path) -> None:
+    """Run the chain once (``mode`` serie or dask) and write its figures to ``report``."""
+    from parsc_geo import parallel, pipeline
+    from parsc_geo.config import read_config
+
+    config = read_config(config_path)
+    recorder = Recorder()
+    stage = {"now": ""}
+    tasks: dict[str, list[float]] = defaultdict(list)
+    sizes: dict[str, int] = {}
+    if mode == "serie":
+        # time each fanned-out task: in one process they run one by one, in this process
+        original_start = parallel.WorkerPool.start
+
+        def timed_start(self: Any, function: Any, items: Any) -> Any:
+            todo = list(items)
+
+            def run_one(item: Any) -> Any:
+                t0 = time.process_time()
+                try:
+                    return function(item)
+                finally:
+                    tasks[stage["now"]].append(time.process_time() - t0)
+
+            return original_start(self, run_one, todo)
+
+        parallel.WorkerPool.start = timed_start  # type: ignore[method-assign]
+
+    def track(name: str, original: Any) -> Any:
+        def run(state: Any) -> Any:
+            stage["now"] = name
+            sizes.setdefault("incidentes", 0)
+            try:
+                return original(state)
+            finally:
+                if state.ingested is not None:
+                    sizes["incidentes"] = len(state.incidents)
+
+        return run
+
+    for name, function in PIPELINE_STAGES.items():
+        setattr(pipeline, function, track(name, getattr(pipeline, function)))
+    restore = wrap_stages(recorder, pipeline, PIPELINE_STAGES)
+    with ProcessPeaks() as peaks, recorder.step("total"):
+        pipeline.run_pipeline(
+            config,
+            output,
+            quiet=True,
+            overwrite=True,
+            workers=workers,
+            scheduler="dask" if mode == "dask" else None,
+        )
+    restore()
+    main = max(size for role, size in peaks.peaks.values() if role == "principal")
+    others = sorted(
+        (size for role, size in peaks.peaks.values() if role != "principal"), reverse=True
+    )
+    report.write_text(
+        json.dumps(
+            {
+                "steps": {k: [t.wall, t.cpu] for k, t in recorder.steps.items()},
+                "tasks": tasks,
+                "incidents": sizes.get("incidentes", 0),
+                "peak_main": main,
+                "peak_others": others,
+                "cpu_total": tree_cpu(),
+            }
+        ),
+        encoding="utf-8",
+    )
+
+
+def run_mode(config: Path, output: Path, mode: str, workers: int, folder: Path) -> dict[str, Any]:
+    """Run :func:`child` in a fresh interpreter and return its figures."""
+    report = folder / f"{mode}.json"
+    command = [sys.executable, __file__, "--child", mode, str(config), str(output), str(report)]
+    command += ["--workers", str(workers)]
+    subprocess.run(command, check=True)
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+# -- projection -----------------------------------------------------------------------------
+
+
+def lpt(costs: list[float], workers: int) -> float:
+    """Return the end time of tasks handed out largest first to ``workers`` (list schedule)."""
+    loads = [0.0] * workers
+    heapq.heapify(loads)
+    for cost in sorted(costs, reverse=True):
+        heapq.heappush(loads, heapq.heappop(loads) + cost)
+    return max(loads)
+
+
+def growth(k: float, n: float) -> float:
+    """Return the factor of an ``n log n`` cost when ``n`` grows ``k``-fold."""
+    n = max(n, 2.0)
+    return k * math.log(k * n) / math.log(n)
+
+
+def projection(serial: dict[str, Any], k: float) -> list[tuple[str, dict[int, tuple]]]:
+    """Return per stage {N: (serial part, LPT, lower bound, upper bound)} in projected s."""
+    n = serial["incidents"]
+    rows = []
+    for stage in PIPELINE_STAGES:
+        _wall, cpu = serial["steps"][stage]
+        costs = serial["tasks"].get(stage, [])
+        fanned = sum(costs)
+        rest = max(cpu - fanned, 0.0)
+        rest_p = rest * growth(k, n)
+        per_task = n / len(costs) if costs else n
+        scaled = [c * growth(k, per_task) for c in costs]
+        row = {}
+        for workers in PROJECTED_WORKERS:
+            if scaled:
+                total, longest = sum(scaled), max(scaled)
+                row[workers] = (
+                    rest_p,
+                    rest_p + lpt(scaled, workers),
+                    rest_p + max(longest, total / workers),
+                    rest_p + total / workers + longest,
+                )
+            else:
+                row[workers] = (rest_p, rest_p, rest_p, rest_p)
+        rows.append((stage, row))
+    return rows
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def mib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**20:,.0f} MiB"
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:,.1f} min"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sample", type=Path, nargs="?", help="folder of 'parsc-geo sample'")
+    parser.add_argument("--fraction", type=float, default=1.0, help="share of the incidents")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--keep", type=Path, help="keep both runs' outputs in this folder")
+    parser.add_argument("--compare", action="store_true", help="compare both runs' files")
+    parser.add_argument("--child", nargs=4, metavar=("MODE", "CONFIG", "OUTPUT", "REPORT"))
+    args = parser.parse_args()
+    if args.child:
+        mode, config, output, report = args.child
+        child(Path(config), Path(output), mode, args.workers if mode == "dask" else 1, Path(report))
+        return
+    if args.sample is None:
+        parser.error("give the folder of 'parsc-geo sample --study-area peru --months 12'")
+    with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
+        work = Path(tmp)
+        base = args.keep or work
+        base.mkdir(parents=True, exist_ok=True)
+        config, n = prepare(args.sample, args.fraction, work)
+        print(f"# {n:,} incidents ({args.fraction:.0%} of the sample); {machine_note()}")
+        runs = {}
+        for mode, workers in (("serie", 1), ("dask", args.workers)):
+            t0 = time.perf_counter()
+            runs[mode] = run_mode(config, base / mode, mode, workers, work)
+            print(f"#   {mode}: {time.perf_counter() - t0:,.0f} s", flush=True)
+        serial, spread = runs["serie"], runs["dask"]
+        print(f"\n## The chain, serial and on Dask (--workers {args.workers})\n")
+        print(
+            "| stage | serial wall s | serial CPU s | tasks | Dask wall s | Dask CPU s | speed-up |"
+        )
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for stage in [*PIPELINE_STAGES, "total"]:
+            sw, sc = serial["steps"][stage]
+            dw, dc = spread["steps"][stage]
+            count = len(serial["tasks"].get(stage, [])) if stage != "total" else ""
+            print(
+                f"| {stage} | {sw:,.1f} | {sc:,.1f} | {count} | {dw:,.1f} | {dc:,.1f} "
+                f"| {sw / dw:.2f}× |"
+            )
+        print(
+            f"\nPeak memory (PSS): serial {mib(serial['peak_main'])}; Dask main process "
+            f"{mib(spread['peak_main'])}, largest worker "
+            f"{mib(spread['peak_others'][0] if spread['peak_others'] else 0)} "
+            f"({len(spread['peak_others'])} other processes: nannies and workers)"
+        )
+        extra = spread["steps"]["total"][1] - serial["steps"]["total"][1]
+        print(f"Dask overhead (CPU): {extra:,.1f} s (starting workers, sending them incidents)")
+        if args.compare:
+            sys.path.insert(0, str(HERE.parent / "tests"))
+            from run_compare import compare_runs
+
+            compared = compare_runs(base / "serie", base / "dask")
+            print(
+                f"Files: {len(compared['identical'])} identical, {len(compared['equal'])} equal "
+                f"but for time stamps, {len(compared['different'])} different, "
+                f"{len(compared['missing'])} missing"
+            )
+        k = YEARS / args.fraction
+        print(
+            f"\n## Projection: six years of the whole country ({n * k:,.0f} incidents, "
+            f"costs × k·log(kn)/log(n), k = {k:g})\n"
+        )
+        rows = projection(serial, k)
+        head = " | ".join(f"N={w}: LPT [bounds]" for w in PROJECTED_WORKERS)
+        print(f"| stage | not fanned out | {head} |")
+        print("| --- | ---: | " + " | ".join("---:" for _ in PROJECTED_WORKERS) + " |")
+        totals = dict.fromkeys(PROJECTED_WORKERS, (0.0, 0.0, 0.0))
+        for stage, row in rows:
+            cells = []
+            for w in PROJECTED_WORKERS:
+                _rest, sched, low, high = row[w]
+                cells.append(f"{minutes(sched)} [{minutes(low)}–{minutes(high)}]")
+                t = totals[w]
+                totals[w] = (t[0] + sched, t[1] + low, t[2] + high)
+            print(
+                f"| {stage} | {minutes(row[PROJECTED_WORKERS[0]][0])} | " + " | ".join(cells) + " |"
+            )
+        cells = [f"**{minutes(t[0])}** [{minutes(t[1])}–{minutes(t[2])}]" for t in totals.values()]
+        serial_total = sum(
+            growth(k, serial["incidents"]) * serial["steps"][s][1] for s in PIPELINE_STAGES
+        )
+        print("| total | | " + " | ".join(cells) + " |")
+        print(
+            f"\nOne process, projected the same way: {minutes(serial_total)}; main process "
+            f"memory, linear: {mib(serial['peak_main'] * k)}."
+        )
+
+
+if __name__ == "__main__":
+    main()
