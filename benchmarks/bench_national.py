@@ -53,6 +53,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psutil
@@ -65,7 +66,7 @@ HERE = Path(__file__).resolve().parent
 CONFIG = """
 title = "Banco de pruebas nacional"
 synthetic = true
-study_area = "peru"
+study_area = "{area}"
 [inputs]
 incidents = ["{incidents}"]
 sectors = "{sectors}"
@@ -81,24 +82,36 @@ tiles = false
 # -- the input ----------------------------------------------------------------------------
 
 
-def prepare(sample: Path, fraction: float, folder: Path) -> tuple[Path, int]:
-    """Write ``run.toml`` for the sample (a seeded share of its incidents); return it and n."""
+def prepare(
+    sample: Path, departments: list[str], fraction: float, folder: Path
+) -> tuple[Path, int, pd.Series]:
+    """Write ``run.toml`` for the chosen incidents; return it, their number and the national
+    incidents per province (the projection's task sizes)."""
     incidents = sorted((sample / "incidents").glob("*_incidentes.csv"))[0]
     sectors = sorted((sample / "boundaries").glob("*sectores*.geojson"))[0]
-    n = sum(1 for _ in incidents.open(encoding="utf-8")) - 1
+    table = pd.read_csv(incidents, dtype=str, keep_default_na=False)
+    national = table["ubigeo"].str[:4].value_counts()
+    area = "peru"
+    if departments:
+        table = table[table["ubigeo"].str.startswith(tuple(departments))]
+        area = ",".join(departments)
+        layer = gpd.read_file(sectors)
+        layer = layer[layer["comisaria_id"].isin(set(table["comisaria_id"]))]
+        sectors = folder / "sectores.geojson"
+        layer.to_file(sectors, driver="GeoJSON")
     if fraction < 1:
-        table = pd.read_csv(incidents, dtype=str, keep_default_na=False)
         rng = np.random.default_rng(SEED)
         keep = np.sort(rng.choice(len(table), size=round(len(table) * fraction), replace=False))
+        table = table.iloc[keep]
+    if departments or fraction < 1:
         incidents = folder / "incidentes.csv"
-        table.iloc[keep].to_csv(incidents, index=False)
-        n = len(keep)
+        table.to_csv(incidents, index=False)
     config = folder / "run.toml"
     config.write_text(
-        CONFIG.format(incidents=incidents.as_posix(), sectors=sectors.as_posix()),
+        CONFIG.format(incidents=incidents.as_posix(), sectors=sectors.as_posix(), area=area),
         encoding="utf-8",
     )
-    return config, n
+    return config, len(table), national
 
 
 # -- one run, in its own process ------------------------------------------------------------
@@ -139,6 +152,19 @@ class ProcessPeaks:
         self._thread.join()
 
 
+METHODS = ("kde", "gistar", "hdbscan", "dbscan")
+
+
+def task_key(stage: str, item: Any) -> tuple[str, int]:
+    """Return a task's kind (the stage, and the method of a hotspot search) and its incidents."""
+    parts = list(item) if isinstance(item, tuple) else [getattr(item, "incidents", None)]
+    key = stage
+    if parts and isinstance(parts[0], str) and parts[0] in METHODS:
+        key = f"{stage}:{parts[0]}"
+    n = next((len(p) for p in parts if isinstance(p, pd.DataFrame)), 0)
+    return key, n
+
+
 def child(config_path: Path, output: Path, mode: str, workers: int, report: Path) -> None:
     """Run the chain once (``mode`` serie or dask) and write its figures to ``report``."""
     from parsc_geo import parallel, pipeline
@@ -147,7 +173,7 @@ def child(config_path: Path, output: Path, mode: str, workers: int, report: Path
     config = read_config(config_path)
     recorder = Recorder()
     stage = {"now": ""}
-    tasks: dict[str, list[float]] = defaultdict(list)
+    tasks: dict[str, list[tuple[int, float]]] = defaultdict(list)
     sizes: dict[str, int] = {}
     if mode == "serie":
         # time each fanned-out task: in one process they run one by one, in this process
@@ -161,7 +187,8 @@ def child(config_path: Path, output: Path, mode: str, workers: int, report: Path
                 try:
                     return function(item)
                 finally:
-                    tasks[stage["now"]].append(time.process_time() - t0)
+                    key, n = task_key(stage["now"], item)
+                    tasks[key].append((n, time.process_time() - t0))
 
             return original_start(self, run_one, todo)
 
@@ -182,6 +209,7 @@ def child(config_path: Path, output: Path, mode: str, workers: int, report: Path
     for name, function in PIPELINE_STAGES.items():
         setattr(pipeline, function, track(name, getattr(pipeline, function)))
     restore = wrap_stages(recorder, pipeline, PIPELINE_STAGES)
+    start = int(psutil.Process().memory_full_info().pss)
     with ProcessPeaks() as peaks, recorder.step("total"):
         pipeline.run_pipeline(
             config,
@@ -203,6 +231,7 @@ def child(config_path: Path, output: Path, mode: str, workers: int, report: Path
                 "tasks": tasks,
                 "incidents": sizes.get("incidentes", 0),
                 "peak_main": main,
+                "start_main": start,
                 "peak_others": others,
                 "cpu_total": tree_cpu(),
             }
@@ -232,37 +261,75 @@ def lpt(costs: list[float], workers: int) -> float:
     return max(loads)
 
 
-def growth(k: float, n: float) -> float:
-    """Return the factor of an ``n log n`` cost when ``n`` grows ``k``-fold."""
-    n = max(n, 2.0)
-    return k * math.log(k * n) / math.log(n)
+def fit(tasks: list[tuple[int, float]]) -> tuple[float, float]:
+    """Return ``(a, b)`` of the cost ``a · n^b`` of tasks of ``n`` incidents (log-log fit).
+
+    ``b`` is kept at least 1 (a cost is never projected to grow slower than the incidents), and
+    ``a`` then puts the curve through the largest measured task.
+    """
+    usable = [(n, c) for n, c in tasks if n > 0 and c > 0]
+    if len(usable) < 3 or len({n for n, _ in usable}) < 2:
+        n_mean = max(1.0, float(np.mean([max(n, 1) for n, _ in tasks])))
+        return sum(c for _, c in tasks) / len(tasks) / n_mean, 1.0
+    x = np.log([n for n, _ in usable])
+    y = np.log([c for _, c in usable])
+    b = max(1.0, float(np.polyfit(x, y, 1)[0]))
+    n_big, c_big = max(usable)
+    return c_big / n_big**b, b
 
 
-def projection(serial: dict[str, Any], k: float) -> list[tuple[str, dict[int, tuple]]]:
-    """Return per stage {N: (serial part, LPT, lower bound, upper bound)} in projected s."""
+def national_tasks(
+    serial: dict[str, Any], national: pd.Series, provinces: int
+) -> dict[str, list[float]]:
+    """Return, per stage, the projected costs (CPU s) of the six-year national run's tasks.
+
+    Per-province tasks (a province's density, one method in one province: one per province of
+    the measured departments) become one per province of the country, of six times its
+    incidents of the sample year, costed by the fit of :func:`fit`. Other tasks (priority maps,
+    atlas pages, patrol plans and sheets) are taken ``m`` times (the country is ``m`` times the
+    measured incidents), each six years deep.
+    """
+    m = national.sum() / serial["incidents"]
+    out: dict[str, list[float]] = defaultdict(list)
+    for key, measured in serial["tasks"].items():
+        stage = key.split(":")[0]
+        a, b = fit(measured)
+        if len(measured) == provinces and stage in ("densidad", "hotspots"):
+            out[stage] += [a * (YEARS * n) ** b for n in national]
+        else:
+            copies = round(m)
+            out[stage] += [a * (YEARS * max(n, 1)) ** b for n, _ in measured] * copies
+    return out
+
+
+def projection(
+    serial: dict[str, Any], national: pd.Series, provinces: int
+) -> list[tuple[str, float, dict[int, tuple[float, float, float]]]]:
+    """Return per stage the projected serial part and {N: (LPT, lower, upper bound)} in s."""
+    k = YEARS * national.sum() / serial["incidents"]
     n = serial["incidents"]
+    growth = k * math.log(k * n) / math.log(n)
+    projected = national_tasks(serial, national, provinces)
     rows = []
     for stage in PIPELINE_STAGES:
-        _wall, cpu = serial["steps"][stage]
-        costs = serial["tasks"].get(stage, [])
-        fanned = sum(costs)
-        rest = max(cpu - fanned, 0.0)
-        rest_p = rest * growth(k, n)
-        per_task = n / len(costs) if costs else n
-        scaled = [c * growth(k, per_task) for c in costs]
+        _, cpu = serial["steps"][stage]
+        fanned = sum(
+            c for key, t in serial["tasks"].items() if key.split(":")[0] == stage for _, c in t
+        )
+        rest = max(cpu - fanned, 0.0) * growth
+        costs = projected.get(stage, [])
         row = {}
         for workers in PROJECTED_WORKERS:
-            if scaled:
-                total, longest = sum(scaled), max(scaled)
+            if costs:
+                total, longest = sum(costs), max(costs)
                 row[workers] = (
-                    rest_p,
-                    rest_p + lpt(scaled, workers),
-                    rest_p + max(longest, total / workers),
-                    rest_p + total / workers + longest,
+                    rest + lpt(costs, workers),
+                    rest + max(longest, total / workers),
+                    rest + total / workers + longest,
                 )
             else:
-                row[workers] = (rest_p, rest_p, rest_p, rest_p)
-        rows.append((stage, row))
+                row[workers] = (rest, rest, rest)
+        rows.append((stage, rest, row))
     return rows
 
 
@@ -277,12 +344,76 @@ def minutes(seconds: float) -> str:
     return f"{seconds / 60:,.1f} min"
 
 
+def print_runs(serial: dict[str, Any], spread: dict[str, Any], workers: int) -> None:
+    """Print the table of both runs: time per stage, speed-up, memory."""
+    print(f"\n## The chain, serial and on Dask (--workers {workers})\n")
+    print("| stage | serial wall s | serial CPU s | tasks | Dask wall s | Dask CPU s | speed-up |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for stage in [*PIPELINE_STAGES, "total"]:
+        sw, sc = serial["steps"][stage]
+        dw, dc = spread["steps"][stage]
+        count = sum(len(t) for key, t in serial["tasks"].items() if key.split(":")[0] == stage)
+        print(
+            f"| {stage} | {sw:,.1f} | {sc:,.1f} | {count or ''} | {dw:,.1f} | {dc:,.1f} "
+            f"| {sw / dw:.2f}× |"
+        )
+    others = spread["peak_others"]
+    print(
+        f"\nPeak memory (PSS): serial {mib(serial['peak_main'])}; Dask main process "
+        f"{mib(spread['peak_main'])}, largest other process (a worker) "
+        f"{mib(others[0] if others else 0)}, second {mib(others[1] if len(others) > 1 else 0)} "
+        f"({len(others)} other processes: nannies and workers)"
+    )
+    extra = spread["steps"]["total"][1] - serial["steps"]["total"][1]
+    print(f"Dask overhead (CPU): {extra:,.1f} s (starting workers, sending them incidents)")
+
+
+def print_projection(serial: dict[str, Any], national: pd.Series, provinces: int) -> None:
+    """Print the projection of the six-year national run on 8 and 32 workers."""
+    n_total = YEARS * int(national.sum())
+    print(
+        f"\n## Projection: six years of the whole country ({n_total:,} incidents, "
+        f"{len(national)} provinces; the largest, {national.index[0]}, "
+        f"{YEARS * int(national.iloc[0]):,})\n"
+    )
+    print("Fitted task costs (CPU s = a · n^b, n incidents per task):")
+    for key, measured in sorted(serial["tasks"].items()):
+        a, b = fit(measured)
+        print(f"  {key}: {len(measured)} tasks, b = {b:.2f}, 10,000 incidents: {a * 1e4**b:.2f} s")
+    rows = projection(serial, national, provinces)
+    head = " | ".join(f"N={w}: LPT [bounds]" for w in PROJECTED_WORKERS)
+    print(f"\n| stage | not fanned out | {head} |")
+    print("| --- | ---: | " + " | ".join("---:" for _ in PROJECTED_WORKERS) + " |")
+    totals = {w: [0.0, 0.0, 0.0] for w in PROJECTED_WORKERS}
+    for stage, rest, row in rows:
+        cells = []
+        for w in PROJECTED_WORKERS:
+            sched, low, high = row[w]
+            cells.append(f"{minutes(sched)} [{minutes(low)}–{minutes(high)}]")
+            totals[w] = [totals[w][0] + sched, totals[w][1] + low, totals[w][2] + high]
+        print(f"| {stage} | {minutes(rest)} | " + " | ".join(cells) + " |")
+    cells = [f"**{minutes(t[0])}** [{minutes(t[1])}–{minutes(t[2])}]" for t in totals.values()]
+    print("| total | | " + " | ".join(cells) + " |")
+    one = sum(rest for _, rest, _ in rows) + sum(
+        sum(c) for c in national_tasks(serial, national, provinces).values()
+    )
+    per_incident = (serial["peak_main"] - serial["start_main"]) / serial["incidents"]
+    print(
+        f"\nOne process, the same model: {minutes(one)}. The main process holds every incident: "
+        f"{per_incident / 1024:.1f} KiB each measured (peak minus start), "
+        f"{mib(serial['start_main'] + per_incident * n_total)} for the six years."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sample", type=Path, nargs="?", help="folder of 'parsc-geo sample'")
+    parser.add_argument(
+        "--departments", default="", help="UBIGEO prefixes measured at full volume, e.g. 06,24"
+    )
     parser.add_argument("--fraction", type=float, default=1.0, help="share of the incidents")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--keep", type=Path, help="keep both runs' outputs in this folder")
+    parser.add_argument("--keep", type=Path, help="keep both runs' outputs and figures here")
     parser.add_argument("--compare", action="store_true", help="compare both runs' files")
     parser.add_argument("--child", nargs=4, metavar=("MODE", "CONFIG", "OUTPUT", "REPORT"))
     args = parser.parse_args()
@@ -292,39 +423,24 @@ def main() -> None:
         return
     if args.sample is None:
         parser.error("give the folder of 'parsc-geo sample --study-area peru --months 12'")
+    departments = [d.strip() for d in args.departments.split(",") if d.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
         work = Path(tmp)
         base = args.keep or work
         base.mkdir(parents=True, exist_ok=True)
-        config, n = prepare(args.sample, args.fraction, work)
-        print(f"# {n:,} incidents ({args.fraction:.0%} of the sample); {machine_note()}")
+        config, n, national = prepare(args.sample, departments, args.fraction, work)
+        chosen = [p for p in national.index if not departments or p.startswith(tuple(departments))]
+        print(
+            f"# {n:,} incidents (departments {departments or 'all'}, {args.fraction:.0%}) in "
+            f"{len(chosen)} provinces; {machine_note()}",
+            flush=True,
+        )
         runs = {}
         for mode, workers in (("serie", 1), ("dask", args.workers)):
             t0 = time.perf_counter()
-            runs[mode] = run_mode(config, base / mode, mode, workers, work)
+            runs[mode] = run_mode(config, base / mode, mode, workers, base)
             print(f"#   {mode}: {time.perf_counter() - t0:,.0f} s", flush=True)
-        serial, spread = runs["serie"], runs["dask"]
-        print(f"\n## The chain, serial and on Dask (--workers {args.workers})\n")
-        print(
-            "| stage | serial wall s | serial CPU s | tasks | Dask wall s | Dask CPU s | speed-up |"
-        )
-        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-        for stage in [*PIPELINE_STAGES, "total"]:
-            sw, sc = serial["steps"][stage]
-            dw, dc = spread["steps"][stage]
-            count = len(serial["tasks"].get(stage, [])) if stage != "total" else ""
-            print(
-                f"| {stage} | {sw:,.1f} | {sc:,.1f} | {count} | {dw:,.1f} | {dc:,.1f} "
-                f"| {sw / dw:.2f}× |"
-            )
-        print(
-            f"\nPeak memory (PSS): serial {mib(serial['peak_main'])}; Dask main process "
-            f"{mib(spread['peak_main'])}, largest worker "
-            f"{mib(spread['peak_others'][0] if spread['peak_others'] else 0)} "
-            f"({len(spread['peak_others'])} other processes: nannies and workers)"
-        )
-        extra = spread["steps"]["total"][1] - serial["steps"]["total"][1]
-        print(f"Dask overhead (CPU): {extra:,.1f} s (starting workers, sending them incidents)")
+        print_runs(runs["serie"], runs["dask"], args.workers)
         if args.compare:
             sys.path.insert(0, str(HERE.parent / "tests"))
             from run_compare import compare_runs
@@ -335,35 +451,7 @@ def main() -> None:
                 f"but for time stamps, {len(compared['different'])} different, "
                 f"{len(compared['missing'])} missing"
             )
-        k = YEARS / args.fraction
-        print(
-            f"\n## Projection: six years of the whole country ({n * k:,.0f} incidents, "
-            f"costs × k·log(kn)/log(n), k = {k:g})\n"
-        )
-        rows = projection(serial, k)
-        head = " | ".join(f"N={w}: LPT [bounds]" for w in PROJECTED_WORKERS)
-        print(f"| stage | not fanned out | {head} |")
-        print("| --- | ---: | " + " | ".join("---:" for _ in PROJECTED_WORKERS) + " |")
-        totals = dict.fromkeys(PROJECTED_WORKERS, (0.0, 0.0, 0.0))
-        for stage, row in rows:
-            cells = []
-            for w in PROJECTED_WORKERS:
-                _rest, sched, low, high = row[w]
-                cells.append(f"{minutes(sched)} [{minutes(low)}–{minutes(high)}]")
-                t = totals[w]
-                totals[w] = (t[0] + sched, t[1] + low, t[2] + high)
-            print(
-                f"| {stage} | {minutes(row[PROJECTED_WORKERS[0]][0])} | " + " | ".join(cells) + " |"
-            )
-        cells = [f"**{minutes(t[0])}** [{minutes(t[1])}–{minutes(t[2])}]" for t in totals.values()]
-        serial_total = sum(
-            growth(k, serial["incidents"]) * serial["steps"][s][1] for s in PIPELINE_STAGES
-        )
-        print("| total | | " + " | ".join(cells) + " |")
-        print(
-            f"\nOne process, projected the same way: {minutes(serial_total)}; main process "
-            f"memory, linear: {mib(serial['peak_main'] * k)}."
-        )
+        print_projection(runs["serie"], national, len(chosen))
 
 
 if __name__ == "__main__":
