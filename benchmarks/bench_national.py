@@ -1,40 +1,47 @@
-"""Benchmark: a synthetic national year through the whole chain, serial and on Dask; projection.
+"""Benchmark: the national sample through the whole chain, serial and on Dask; projection.
 
-The input is a synthetic national sample (``parsc-geo sample --study-area peru --start 2022-01
+The input is the synthetic national sample (``parsc-geo sample --study-area peru --start 2022-01
 --months 12``: 1,284,905 incidents in 196 provinces, with synthetic sectors for the four
-comisarías with most officers in each department), or a seeded random share of its incidents
-(``--fraction``: every province keeps the same share, so the per-province structure is the
-country's). The chain is the monthly run (``parsc-geo run``; methods kde, gistar and hdbscan;
-200 bootstrap replicates; no base tiles) run twice, each in a fresh process:
+comisarías with most officers in each department): all of it, the departments named by
+``--departments`` at their full volume (their provinces keep their real sizes), or a seeded
+random share (``--fraction``). The chain is the monthly run (``parsc-geo run``; methods kde,
+gistar and hdbscan; 200 bootstrap replicates; no base tiles), run twice, each in a fresh
+process:
 
-* ``serie``: ``--workers 1``, everything in one process. Every task that the run fans out
-  (a province's density, a (method, province) hotspot search, a priority map, an atlas page,
-  a patrol plan or sheet) is timed one by one: these are the per-province costs;
-* ``dask``: ``--workers 2`` (a Dask ``LocalCluster`` of two processes).
+* ``serie``: ``--workers 1``, everything in one process. Every task that the run fans out (a
+  province's density, one hotspot method in one province, a priority map, an atlas page, a
+  patrol plan or sheet) is timed one by one (CPU): these are the per-province costs;
+* ``dask``: ``--workers 2``, a Dask ``LocalCluster`` of two processes.
 
-For each it prints the wall time and the CPU time (the process and all its descendants: the
-cluster's nannies and workers) per stage, the speed-up (serial wall / Dask wall), the peak
-memory (PSS) of the main process and of the largest other process (a Dask worker), and checks
-that both runs wrote the same files (``tests/run_compare.py``, with ``--compare``).
+It prints, per stage, the wall time and the CPU time (the process and all its descendants: the
+cluster's nannies and workers) of both runs and the speed-up (serial wall / Dask wall); the
+peak memory (PSS) of the main process and of each worker; with ``--compare``, whether both runs
+wrote the same files (``tests/run_compare.py``). On a shared machine the wall times depend on
+the other users' load: the CPU times do not.
 
-Projection of the six-year national run (7.4 million incidents, 2020–2025) on 8 and 32
-workers, from the serial run's measured costs. Model: the stages run one after the other; in
-each, the part that is not fanned out runs in the main process, and the fanned-out tasks are
-handed out largest first to N workers (LPT list scheduling, as the pools do). Costs scale from
-the measured sample by ``k = 6 years / fraction`` as ``n log n`` (every stage's growth is at most
-that: ``benchmarks/bench_scale.py``): a cost ``c`` measured on ``n`` incidents becomes
-``c · k · log(k n) / log(n)``, with ``n`` the mean number of incidents per task. Printed per
-stage: the LPT schedule's time and its two bounds, ``max(longest task, total / N)`` (below) and
-``total / N + longest task`` (Graham's bound for any list schedule, above). Not modelled: the
-transfer of each task's incidents to its worker (measured: the Dask run's CPU time minus the
-serial run's), and the memory of the main process, which holds the whole set of incidents
-(projected linearly).
+Then a projection of the six-year national run (2020–2025: six times the sample year, 7.7
+million incidents) on 8 and 32 workers. Model:
+
+* the stages run one after the other; in each, the part that is not fanned out runs in the main
+  process and grows as ``n log n`` with the incidents;
+* per-province tasks get a cost ``a · n^b`` fitted (log-log, ``b`` kept ≥ 1) on the measured
+  provinces, applied to each of the country's 196 provinces with six times its incidents;
+  per-comisaría tasks (patrol plans and sheets, comisaría pages) are repeated for the
+  country's 1,495 police units, six times their measured cost; the priority maps grow with the
+  districts they draw;
+* the tasks of a stage are handed out largest first to N workers (LPT, as the pools do):
+  printed with the two bounds of any such schedule, ``max(longest task, total / N)`` below and
+  ``total / N + longest task`` (Graham) above.
+
+Not modelled: sending each task's incidents to its worker (measured below as the Dask run's
+extra CPU time) and the main process's memory, which holds every incident (projected
+linearly from the measured memory per incident).
 
 Usage::
 
     .venv/bin/parsc-geo sample --study-area peru --start 2022-01 --months 12 -o nacional/
-    .venv/bin/python benchmarks/bench_national.py nacional/ [--fraction 0.1] [--workers 2]
-        [--keep DIR] [--compare]
+    .venv/bin/python benchmarks/bench_national.py nacional/ [--departments 06,14]
+        [--fraction F] [--workers 2] [--keep DIR [--report]] [--compare]
 """
 
 from __future__ import annotations
@@ -84,7 +91,7 @@ tiles = false
 
 def prepare(
     sample: Path, departments: list[str], fraction: float, folder: Path
-) -> tuple[Path, int, pd.Series]:
+) -> tuple[Path, int, pd.Series, int]:
     """Write ``run.toml`` for the chosen incidents; return it, their number and the national
     incidents per province (the projection's task sizes)."""
     incidents = sorted((sample / "incidents").glob("*_incidentes.csv"))[0]
@@ -111,7 +118,7 @@ def prepare(
         CONFIG.format(incidents=incidents.as_posix(), sectors=sectors.as_posix(), area=area),
         encoding="utf-8",
     )
-    return config, len(table), national
+    return config, len(table), national, int(table["ubigeo"].nunique())
 
 
 # -- one run, in its own process ------------------------------------------------------------
@@ -161,6 +168,8 @@ def task_key(stage: str, item: Any) -> tuple[str, int]:
     key = stage
     if parts and isinstance(parts[0], str) and parts[0] in METHODS:
         key = f"{stage}:{parts[0]}"
+    elif isinstance(getattr(item, "kind", None), str):
+        key = f"{stage}:{item.kind}"  # an atlas page: provincia or comisaria
     n = next((len(p) for p in parts if isinstance(p, pd.DataFrame)), 0)
     return key, n
 
@@ -278,38 +287,47 @@ def fit(tasks: list[tuple[int, float]]) -> tuple[float, float]:
     return c_big / n_big**b, b
 
 
-def national_tasks(
-    serial: dict[str, Any], national: pd.Series, provinces: int
-) -> dict[str, list[float]]:
+#: Police units of the country (CENACOM 2017), each of which would have a patrol plan.
+NATIONAL_UNITS = 1495
+#: Districts of the country (INEI), the units of the priority maps.
+NATIONAL_DISTRICTS = 1874
+
+
+def national_tasks(serial: dict[str, Any], national: pd.Series) -> dict[str, list[float]]:
     """Return, per stage, the projected costs (CPU s) of the six-year national run's tasks.
 
-    Per-province tasks (a province's density, one method in one province: one per province of
-    the measured departments) become one per province of the country, of six times its
-    incidents of the sample year, costed by the fit of :func:`fit`. Other tasks (priority maps,
-    atlas pages, patrol plans and sheets) are taken ``m`` times (the country is ``m`` times the
-    measured incidents), each six years deep.
+    * Per-province tasks (a province's density, one method in one province, a province's atlas
+      page) become one per province of the country with six times its incidents of the
+      sample year, costed by the fit of :func:`fit` on the measured provinces.
+    * Per-comisaría tasks (patrol plans and sheets, a comisaría's atlas page) are taken once
+      for each of the country's 1,495 police units (as if every one had sectors), each
+      measured cost six times (linear in the years: drawing a sheet does not grow with them).
+    * The priority maps (one per fenómeno) stay as many, each measured cost times the ratio
+      of the country's districts to the measured ones (what they draw).
     """
-    m = national.sum() / serial["incidents"]
     out: dict[str, list[float]] = defaultdict(list)
+    units = NATIONAL_UNITS / max(1, serial["comisarias"])
+    districts = NATIONAL_DISTRICTS / max(1, serial["districts"])
     for key, measured in serial["tasks"].items():
         stage = key.split(":")[0]
-        a, b = fit(measured)
-        if len(measured) == provinces and stage in ("densidad", "hotspots"):
+        if key in ("densidad", "mapas:provincia") or stage == "hotspots":
+            a, b = fit(measured)
             out[stage] += [a * (YEARS * n) ** b for n in national]
+        elif stage == "prioridad":
+            out[stage] += [c * districts for _, c in measured]
         else:
-            copies = round(m)
-            out[stage] += [a * (YEARS * max(n, 1)) ** b for n, _ in measured] * copies
+            out[stage] += [YEARS * c for _, c in measured] * round(units)
     return out
 
 
 def projection(
-    serial: dict[str, Any], national: pd.Series, provinces: int
+    serial: dict[str, Any], national: pd.Series
 ) -> list[tuple[str, float, dict[int, tuple[float, float, float]]]]:
     """Return per stage the projected serial part and {N: (LPT, lower, upper bound)} in s."""
     k = YEARS * national.sum() / serial["incidents"]
     n = serial["incidents"]
     growth = k * math.log(k * n) / math.log(n)
-    projected = national_tasks(serial, national, provinces)
+    projected = national_tasks(serial, national)
     rows = []
     for stage in PIPELINE_STAGES:
         _, cpu = serial["steps"][stage]
@@ -368,7 +386,7 @@ def print_runs(serial: dict[str, Any], spread: dict[str, Any], workers: int) -> 
     print(f"Dask overhead (CPU): {extra:,.1f} s (starting workers, sending them incidents)")
 
 
-def print_projection(serial: dict[str, Any], national: pd.Series, provinces: int) -> None:
+def print_projection(serial: dict[str, Any], national: pd.Series) -> None:
     """Print the projection of the six-year national run on 8 and 32 workers."""
     n_total = YEARS * int(national.sum())
     print(
@@ -380,7 +398,7 @@ def print_projection(serial: dict[str, Any], national: pd.Series, provinces: int
     for key, measured in sorted(serial["tasks"].items()):
         a, b = fit(measured)
         print(f"  {key}: {len(measured)} tasks, b = {b:.2f}, 10,000 incidents: {a * 1e4**b:.2f} s")
-    rows = projection(serial, national, provinces)
+    rows = projection(serial, national)
     head = " | ".join(f"N={w}: LPT [bounds]" for w in PROJECTED_WORKERS)
     print(f"\n| stage | not fanned out | {head} |")
     print("| --- | ---: | " + " | ".join("---:" for _ in PROJECTED_WORKERS) + " |")
@@ -395,7 +413,7 @@ def print_projection(serial: dict[str, Any], national: pd.Series, provinces: int
     cells = [f"**{minutes(t[0])}** [{minutes(t[1])}–{minutes(t[2])}]" for t in totals.values()]
     print("| total | | " + " | ".join(cells) + " |")
     one = sum(rest for _, rest, _ in rows) + sum(
-        sum(c) for c in national_tasks(serial, national, provinces).values()
+        sum(c) for c in national_tasks(serial, national).values()
     )
     per_incident = (serial["peak_main"] - serial["start_main"]) / serial["incidents"]
     print(
@@ -415,6 +433,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", type=Path, help="keep both runs' outputs and figures here")
     parser.add_argument("--compare", action="store_true", help="compare both runs' files")
+    parser.add_argument(
+        "--report", action="store_true", help="print the figures kept in --keep, run nothing"
+    )
     parser.add_argument("--child", nargs=4, metavar=("MODE", "CONFIG", "OUTPUT", "REPORT"))
     args = parser.parse_args()
     if args.child:
@@ -428,7 +449,7 @@ def main() -> None:
         work = Path(tmp)
         base = args.keep or work
         base.mkdir(parents=True, exist_ok=True)
-        config, n, national = prepare(args.sample, departments, args.fraction, work)
+        config, n, national, districts = prepare(args.sample, departments, args.fraction, work)
         chosen = [p for p in national.index if not departments or p.startswith(tuple(departments))]
         print(
             f"# {n:,} incidents (departments {departments or 'all'}, {args.fraction:.0%}) in "
@@ -437,9 +458,15 @@ def main() -> None:
         )
         runs = {}
         for mode, workers in (("serie", 1), ("dask", args.workers)):
+            if args.report:  # figures of an earlier run kept in --keep
+                runs[mode] = json.loads((base / f"{mode}.json").read_text(encoding="utf-8"))
+                continue
             t0 = time.perf_counter()
             runs[mode] = run_mode(config, base / mode, mode, workers, base)
             print(f"#   {mode}: {time.perf_counter() - t0:,.0f} s", flush=True)
+        record = json.loads((base / "serie" / "run.json").read_text(encoding="utf-8"))
+        runs["serie"]["comisarias"] = record["counts"].get("sectores", {}).get("comisarias", 0)
+        runs["serie"]["districts"] = districts
         print_runs(runs["serie"], runs["dask"], args.workers)
         if args.compare:
             sys.path.insert(0, str(HERE.parent / "tests"))
@@ -451,7 +478,7 @@ def main() -> None:
                 f"but for time stamps, {len(compared['different'])} different, "
                 f"{len(compared['missing'])} missing"
             )
-        print_projection(runs["serie"], national, len(chosen))
+        print_projection(runs["serie"], national)
 
 
 if __name__ == "__main__":
