@@ -15,15 +15,16 @@ process:
 
 It prints, per stage, the wall time and the CPU time (the process and all its descendants: the
 cluster's nannies and workers) of both runs and the speed-up (serial wall / Dask wall); the
-peak memory (PSS) of the main process and of each worker; with ``--compare``, whether both runs
-wrote the same files (``tests/run_compare.py``). On a shared machine the wall times depend on
-the other users' load: the CPU times do not.
+peak memory (PSS) of the main process and of the largest workers; with ``--compare``, whether
+both runs wrote the same files (``tests/run_compare.py``). On a shared machine the wall times
+depend on the other users' load: the CPU times do not.
 
 Then a projection of the six-year national run (2020–2025: six times the sample year, 7.7
 million incidents) on 8 and 32 workers. Model:
 
 * the stages run one after the other; in each, the part that is not fanned out runs in the main
-  process and grows as ``n log n`` with the incidents;
+  process and grows as ``n log n`` with the incidents (the priority table's bootstrap with the
+  districts, the patrol tables with the police units);
 * per-province tasks get a cost ``a · n^b`` fitted (log-log, ``b`` kept ≥ 1) on the measured
   provinces, applied to each of the country's 196 provinces with six times its incidents;
   per-comisaría tasks (patrol plans and sheets, comisaría pages) are repeated for the
@@ -162,15 +163,19 @@ class ProcessPeaks:
 METHODS = ("kde", "gistar", "hdbscan", "dbscan")
 
 
-def task_key(stage: str, item: Any) -> tuple[str, int]:
-    """Return a task's kind (the stage, and the method of a hotspot search) and its incidents."""
+def task_key(stage: str, function: Any, item: Any) -> tuple[str, int]:
+    """Return a task's kind and its incidents (the largest table it is given).
+
+    The kind is the stage and the task's function, with the method of a hotspot search or the
+    kind of an atlas page (``provincia``, ``comisaria``).
+    """
     parts = list(item) if isinstance(item, tuple) else [getattr(item, "incidents", None)]
-    key = stage
+    key = f"{stage}:{getattr(function, '__name__', 'tarea')}"
     if parts and isinstance(parts[0], str) and parts[0] in METHODS:
-        key = f"{stage}:{parts[0]}"
+        key += f":{parts[0]}"
     elif isinstance(getattr(item, "kind", None), str):
-        key = f"{stage}:{item.kind}"  # an atlas page: provincia or comisaria
-    n = next((len(p) for p in parts if isinstance(p, pd.DataFrame)), 0)
+        key += f":{item.kind}"
+    n = max((len(p) for p in parts if isinstance(p, pd.DataFrame)), default=0)
     return key, n
 
 
@@ -196,7 +201,7 @@ def child(config_path: Path, output: Path, mode: str, workers: int, report: Path
                 try:
                     return function(item)
                 finally:
-                    key, n = task_key(stage["now"], item)
+                    key, n = task_key(stage["now"], function, item)
                     tasks[key].append((n, time.process_time() - t0))
 
             return original_start(self, run_one, todo)
@@ -293,40 +298,60 @@ NATIONAL_UNITS = 1495
 NATIONAL_DISTRICTS = 1874
 
 
+#: Tasks whose cost is fitted on the measured provinces and applied to the country's.
+PER_PROVINCE = ("_province_density", "_province_hotspots", "_atlas_page:provincia")
+#: Tasks whose cost does not grow with the years of data (drawing a patrol sheet).
+FIXED = ("_write_sheets",)
+
+
 def national_tasks(serial: dict[str, Any], national: pd.Series) -> dict[str, list[float]]:
     """Return, per stage, the projected costs (CPU s) of the six-year national run's tasks.
 
-    * Per-province tasks (a province's density, one method in one province, a province's atlas
-      page) become one per province of the country with six times its incidents of the
-      sample year, costed by the fit of :func:`fit` on the measured provinces.
+    * Per-province tasks (:data:`PER_PROVINCE`: a province's density, one hotspot method in
+      one province, a province's atlas page) become one per province of the country with six
+      times its incidents of the sample year, costed by the fit of :func:`fit` on the
+      measured provinces.
     * Per-comisaría tasks (patrol plans and sheets, a comisaría's atlas page) are taken once
-      for each of the country's 1,495 police units (as if every one had sectors), each
-      measured cost six times (linear in the years: drawing a sheet does not grow with them).
+      for each of the country's 1,495 police units (as if every one had sectors): a sheet at
+      its measured cost, the others six times it (their incidents are six years').
     * The priority maps (one per fenómeno) stay as many, each measured cost times the ratio
       of the country's districts to the measured ones (what they draw).
     """
     out: dict[str, list[float]] = defaultdict(list)
-    units = NATIONAL_UNITS / max(1, serial["comisarias"])
+    units = round(NATIONAL_UNITS / max(1, serial["comisarias"]))
     districts = NATIONAL_DISTRICTS / max(1, serial["districts"])
     for key, measured in serial["tasks"].items():
-        stage = key.split(":")[0]
-        if key in ("densidad", "mapas:provincia") or stage == "hotspots":
+        stage, kind = key.split(":", 1)
+        if kind.startswith(PER_PROVINCE):
             a, b = fit(measured)
             out[stage] += [a * (YEARS * n) ** b for n in national]
         elif stage == "prioridad":
             out[stage] += [c * districts for _, c in measured]
         else:
-            out[stage] += [YEARS * c for _, c in measured] * round(units)
+            years = 1 if kind.startswith(FIXED) else YEARS
+            out[stage] += [years * c for _, c in measured] * units
     return out
+
+
+def rest_growth(stage: str, serial: dict[str, Any], national: pd.Series) -> float:
+    """Return the growth of a stage's part that is not fanned out, from the sample to six years.
+
+    The priority table's bootstrap works on districts (its units), the patrol tables on the
+    police units' sectors; everything else on the incidents, as ``n log n``.
+    """
+    if stage == "prioridad":
+        return NATIONAL_DISTRICTS / max(1, serial["districts"])
+    if stage == "patrullaje":
+        return NATIONAL_UNITS / max(1, serial["comisarias"])
+    n = serial["incidents"]
+    k = YEARS * national.sum() / n
+    return k * math.log(k * n) / math.log(n)
 
 
 def projection(
     serial: dict[str, Any], national: pd.Series
 ) -> list[tuple[str, float, dict[int, tuple[float, float, float]]]]:
     """Return per stage the projected serial part and {N: (LPT, lower, upper bound)} in s."""
-    k = YEARS * national.sum() / serial["incidents"]
-    n = serial["incidents"]
-    growth = k * math.log(k * n) / math.log(n)
     projected = national_tasks(serial, national)
     rows = []
     for stage in PIPELINE_STAGES:
@@ -334,7 +359,7 @@ def projection(
         fanned = sum(
             c for key, t in serial["tasks"].items() if key.split(":")[0] == stage for _, c in t
         )
-        rest = max(cpu - fanned, 0.0) * growth
+        rest = max(cpu - fanned, 0.0) * rest_growth(stage, serial, national)
         costs = projected.get(stage, [])
         row = {}
         for workers in PROJECTED_WORKERS:
@@ -396,8 +421,13 @@ def print_projection(serial: dict[str, Any], national: pd.Series) -> None:
     )
     print("Fitted task costs (CPU s = a · n^b, n incidents per task):")
     for key, measured in sorted(serial["tasks"].items()):
-        a, b = fit(measured)
-        print(f"  {key}: {len(measured)} tasks, b = {b:.2f}, 10,000 incidents: {a * 1e4**b:.2f} s")
+        if key.split(":", 1)[1].startswith(PER_PROVINCE):
+            a, b = fit(measured)
+            print(
+                f"  {key}: {len(measured)} provinces, b = {b:.2f}, 10,000 incidents: "
+                f"{a * 1e4**b:.2f} s, largest province of six years: "
+                f"{a * (YEARS * national.iloc[0]) ** b / 60:.1f} min"
+            )
     rows = projection(serial, national)
     head = " | ".join(f"N={w}: LPT [bounds]" for w in PROJECTED_WORKERS)
     print(f"\n| stage | not fanned out | {head} |")
