@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from _pool_tasks import fail, pid_and_epoch, square
 from _two_provinces import write_two_provinces
 from click.testing import CliRunner
 from run_compare import compare_runs
@@ -20,20 +21,6 @@ from parsc_geo.config import parse_config
 from parsc_geo.datasets import sample_paths
 from parsc_geo.distributed import DaskPool, default_scheduler, open_pool
 from parsc_geo.parallel import WorkerPool, available_cores
-
-
-def _square(x: int) -> int:
-    return x * x
-
-
-def _pid_and_epoch(_: int) -> tuple[int, str | None]:
-    return os.getpid(), os.environ.get("SOURCE_DATE_EPOCH")
-
-
-def _fail(x: int) -> int:
-    if x == 3:
-        raise InputDataError(f"fila {x} ilegible", hint="revise el archivo")
-    return x
 
 
 @pytest.fixture(scope="module")
@@ -84,23 +71,23 @@ def test_pool_on_a_running_scheduler_keeps_order_dates_and_errors(
     with DaskPool(address=cluster) as pool:
         pool.warm_up()
         assert (pool.workers, pool.scheduler) == (2, cluster)
-        assert pool.map(_square, range(30)) == [x * x for x in range(30)]
+        assert pool.map(square, range(30)) == [x * x for x in range(30)]
         # largest first on the cluster, results still in the order of the items
-        assert pool.map_largest_first(_square, [3, 1, 2], lambda x: x) == [9, 1, 4]
-        seen = pool.map(_pid_and_epoch, range(6))
+        assert pool.map_largest_first(square, [3, 1, 2], lambda x: x) == [9, 1, 4]
+        seen = pool.map(pid_and_epoch, range(6))
         assert {epoch for _, epoch in seen} == {"1604102400"}
         assert os.getpid() not in {pid for pid, _ in seen}
         with pytest.raises(InputDataError, match="fila 3") as info:
-            pool.map(_fail, range(6))
+            pool.map(fail, range(6))
         assert info.value.hint == "revise el archivo"
 
 
 def test_local_cluster_of_one_worker_or_one_item_works_in_this_process() -> None:
     with DaskPool(1) as pool:
-        assert {pid for pid, _ in pool.map(_pid_and_epoch, [1, 2])} == {os.getpid()}
+        assert {pid for pid, _ in pool.map(pid_and_epoch, [1, 2])} == {os.getpid()}
         assert pool._cluster is None
     with DaskPool(2) as pool:
-        assert pool.map(_pid_and_epoch, [1])[0][0] == os.getpid()
+        assert pool.map(pid_and_epoch, [1])[0][0] == os.getpid()
         assert pool._cluster is None  # no cluster was started for a single task
 
 
