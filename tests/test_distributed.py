@@ -40,7 +40,19 @@ def cluster() -> Iterator[str]:
 
 
 @pytest.mark.slow
-def test_dask_run_equals_the_serial_run_file_by_file(two_provinces: Path, tmp_path: Path) -> None:
+def test_dask_run_equals_the_serial_run_file_by_file(
+    two_provinces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # which task functions the run handed to the cluster, with how many items
+    sent: list[tuple[str, int]] = []
+    original = DaskPool.start
+
+    def spy(self: DaskPool, function: object, items: object) -> object:
+        todo = list(items)  # type: ignore[call-overload]
+        sent.append((getattr(function, "__name__", "?"), len(todo)))
+        return original(self, function, todo)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DaskPool, "start", spy)
     config = str(two_provinces / "run.toml")
     serial, spread = tmp_path / "serie", tmp_path / "dask"
     for out, extra in ((serial, ["--workers", "1"]), (spread, ["--workers", "2"])):
@@ -48,6 +60,15 @@ def test_dask_run_equals_the_serial_run_file_by_file(two_provinces: Path, tmp_pa
             cli, ["run", config, "-o", str(out), *extra], catch_exceptions=False
         )
         assert result.exit_code == 0, result.output
+    # every fan-out point of the run went to the cluster: provinces, maps, sectors, sheets
+    assert {name for name, n in sent if n >= 2} >= {
+        "_province_density",
+        "_province_hotspots",
+        "_write_planned",
+        "_atlas_page",
+        "_plan_sector",
+        "_write_sheets",
+    }, sent
     compared = compare_runs(serial, spread)
     assert not compared["missing"], compared["missing"]
     assert not compared["different"], compared["different"]
