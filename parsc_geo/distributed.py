@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._errors import ConfigError, MissingDependencyError
-from .parallel import Pending, WorkerPool, _document_dates, _run_task
+from .parallel import PRELOAD, Pending, WorkerPool, _document_dates, _run_task
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
@@ -85,6 +85,14 @@ def require_distributed() -> ModuleType:
     return distributed
 
 
+def _preload() -> None:
+    """Import the libraries the tasks use (:data:`parsc_geo.parallel.PRELOAD`) in a worker."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def _dask_task(function: Callable[[Any], Any], dates: dict[str, Any], item: Any) -> Any:
     """Run one task on a Dask worker with the caller's document dates."""
     return _run_task((function, dates, item))
@@ -116,6 +124,7 @@ class DaskPool(WorkerPool):
         self.address = address
         self._client: Client | None = None
         self._cluster: LocalCluster | None = None
+        self._warming: list[Any] = []
 
     @property
     def scheduler(self) -> str:
@@ -128,6 +137,7 @@ class DaskPool(WorkerPool):
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this pool started one."""
+        self._warming = []
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -194,6 +204,12 @@ class DaskPool(WorkerPool):
             )
             client = Client(self._cluster)
             logger.debug("Dask: LocalCluster de %d procesos", self.workers)
+        # each worker imports the libraries (its first task) while this process reads the
+        # incidents; the futures are kept, or the tasks would be forgotten
+        self._warming = [
+            client.submit(_preload, workers=[address], pure=False)
+            for address in client.scheduler_info().get("workers", {})
+        ]
         self._client = client
         return client
 
