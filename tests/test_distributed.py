@@ -64,7 +64,7 @@ def test_dask_run_equals_the_serial_run_file_by_file(
     assert {name for name, n in sent if n >= 2} >= {
         "_province_density",
         "_province_hotspots",
-        "_write_planned",
+        "_document_map",
         "_atlas_page",
         "_plan_sector",
         "_write_sheets",
