@@ -220,27 +220,26 @@ def _write_markdown(result: PriorityResult, path: Path, *, overwrite: bool) -> P
 
 
 def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Font, PatternFill
 
-    from .._xlsx import freeze_xlsx
-    from ..io.tables import set_workbook_text
+    from ..io.xlsx import HEADER_FILL, add_title, append_table, new_workbook, save_workbook
 
     def build(tmp: Path) -> None:
-        wb = Workbook()
-        ws = wb.active
-        ws.title = "Territorios priorizados"
+        wb = new_workbook()
+        ws = wb.create_sheet("Territorios priorizados")
         bold = Font(bold=True)
-        ws.append([f"Territorios de Intervención Prioritaria {_region_name(result)}"])
-        ws["A1"].font = Font(bold=True, size=13)
-        if result.synthetic:
-            ws.append([settings.SYNTHETIC_BANNER])
-            ws.cell(ws.max_row, 1).font = Font(bold=True, color="C00000")
+        add_title(
+            ws,
+            f"Territorios de Intervención Prioritaria {_region_name(result)}",
+            synthetic=result.synthetic,
+        )
         ws.append([f"Periodo: {_period_text(result)}"])
         ws.append(list(_PLAN_HEADERS))
         for cell in ws[ws.max_row]:
             cell.font = bold
-            cell.fill = PatternFill("solid", fgColor="D9D9D9")
+            cell.fill = PatternFill("solid", fgColor=HEADER_FILL)
+        # the plan's sections are merged rows, not a filterable table: the header stays in view
+        ws.freeze_panes = ws.cell(ws.max_row + 1, 1)
         for heading, rows in _plan_sections(result):
             ws.append([_xlsx_value(heading)])
             ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
@@ -259,14 +258,8 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             part = detail[detail["Nivel territorial"] == level]
             if part.empty:
                 continue
-            sheet = wb.create_sheet(title)
-            sheet.append([_xlsx_value(c) for c in part.columns])
-            for cell in sheet[1]:
-                cell.font = bold
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
-            for values in part.itertuples(index=False):
-                sheet.append([_xlsx_value(v) for v in values])
-            sheet.freeze_panes = "A2"
+            formats = {DETAIL_HEADERS_ES[c]: "#,##0." + "0" * d for c, d in _ROUNDING.items()}
+            append_table(wb.create_sheet(title), part, number_formats=formats)
         method = wb.create_sheet("Método")
         entries: list[tuple[str, object]] = [
             ("Regla", result.parameters["rule_description"]),
@@ -283,9 +276,7 @@ def _write_xlsx(result: PriorityResult, path: Path, *, overwrite: bool) -> Path:
             method.append([_xlsx_value(key_text), _xlsx_value(text)])
         method.column_dimensions["A"].width = 28
         method.column_dimensions["B"].width = 120
-        set_workbook_text(wb)  # data text is text, never a formula
-        wb.save(tmp)
-        freeze_xlsx(tmp)
+        save_workbook(wb, tmp, overwrite=True)
 
     return _atomic_write(path, build, overwrite=overwrite)
 
