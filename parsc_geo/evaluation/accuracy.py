@@ -42,6 +42,7 @@ import numpy as np
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from ..parallel import WorkerPool
     from .forecast import Data
 
 #: Fewest training incidents of a fold (before its month).
@@ -157,6 +158,75 @@ class HistoricalAccuracy:
             "scopes": [s.as_dict() for s in self.scopes],
         }
 
+    def markdown_es(self) -> list[str]:
+        """Return the ``Precisión histórica`` section of ``RESUMEN.md`` (lines, plain Spanish).
+
+        For the study area, one sentence per method: the share of the next month's incidents
+        its hotspots would have held in each share of the area, beside what counting the
+        incidents of the months before would have given; then one line per province (its best
+        method at the smallest coverage, or why it has no numbers).
+        """
+        from .metrics import coverage_key
+
+        lines = ["## Precisión histórica", ""]
+        region = self.region
+        if not region.ok:
+            lines += [
+                f"No se pudo medir la precisión histórica en {region.name}: {region.reason}.",
+                "",
+            ]
+            return lines
+        months = _join_es([_month_es(f["origin"]) for f in region.folds])
+        lines += [
+            f"Se comprobó con {len(region.folds)} mes(es) ({months}): cada mes se pronosticó "
+            "con todos los delitos anteriores a su primer día, y se contó qué parte de los "
+            "delitos de ese mes cayó en las zonas marcadas (media de los meses).",
+            "",
+        ]
+        keys = [coverage_key(p) for p in self.coverages]
+        base = region.summary[BASELINE]
+        for method in self.methods:
+            if method == BASELINE:
+                continue
+            m = region.summary[method]
+            held = " y ".join(
+                f"el {_percent(m[k]['hit_rate'])} en el {k} % del área (PAI {m[k]['pai']:.1f})"
+                for k in keys
+            )
+            counted = " y ".join(_percent(base[k]["hit_rate"]) for k in keys)
+            lines.append(
+                f"- {method_label(method).capitalize()}: las zonas marcadas habrían contenido "
+                f"{held} de los delitos del mes siguiente; contar los delitos de los meses "
+                f"anteriores habría dado {counted}."
+            )
+        lines.append("")
+        provinces = self.scopes[1:]
+        if provinces:
+            first = keys[0]
+            lines += [f"Por provincia (al {first} % del área):", ""]
+            for scope in provinces:
+                if not scope.ok:
+                    lines.append(f"- {scope.name}: sin datos suficientes ({scope.reason}).")
+                    continue
+                ranked = sorted(
+                    (m for m in self.methods if m != BASELINE),
+                    key=lambda m: (-(scope.summary[m][first]["hit_rate"] or 0.0), m),
+                )
+                best = ranked[0]
+                lines.append(
+                    f"- {scope.name}: {method_label(best)} "
+                    f"{_percent(scope.summary[best][first]['hit_rate'])} de los delitos del mes "
+                    f"siguiente; el conteo, {_percent(scope.summary[BASELINE][first]['hit_rate'])} "
+                    f"({len(scope.folds)} mes(es))."
+                )
+            lines.append("")
+        lines += [
+            "PAI: cuántas veces más delitos por km² que el promedio caen en las zonas marcadas; "
+            "PEI* y los detalles por mes están en `run.json` (`evaluacion`).",
+            "",
+        ]
+        return lines
+
     def table(self) -> list[dict[str, Any]]:
         """Return one row per scope with numbers, method and coverage (Spanish headers).
 
@@ -181,7 +251,7 @@ class HistoricalAccuracy:
                     rows.append(
                         {
                             "Ámbito": scope.name,
-                            "Método": METHOD_NAMES_ES.get(method, method),
+                            "Método": method_label(method),
                             "Área (%)": float(key),
                             "Tasa de acierto": m["hit_rate"],
                             "PAI": m["pai"],
@@ -193,6 +263,45 @@ class HistoricalAccuracy:
                         }
                     )
         return rows
+
+
+#: Month names in Spanish (January first), for the sentences.
+MONTHS_ES: tuple[str, ...] = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+
+
+def method_label(name: str) -> str:
+    """Return the Spanish name of an evaluated method (``kde_300``: KDE of radius 300 m)."""
+    if name in METHOD_NAMES_ES:
+        return METHOD_NAMES_ES[name]
+    if name.startswith("kde_"):
+        return f"densidad kernel (KDE, radio {name[4:]} m)"
+    return name
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f} %"
+
+
+def _month_es(origin: str) -> str:
+    year, month = origin[:4], int(origin[5:7])
+    return f"{MONTHS_ES[month - 1]} de {year}"
+
+
+def _join_es(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " y " + items[-1]
 
 
 def evaluation_methods(methods: Any, bandwidth: float | None = None) -> tuple[str, ...]:
@@ -211,7 +320,7 @@ def evaluation_methods(methods: Any, bandwidth: float | None = None) -> tuple[st
     return tuple(out)
 
 
-def test_months(t_days: np.ndarray, folds: int) -> tuple[list[Any], str | None]:
+def months_tested(t_days: np.ndarray, folds: int) -> tuple[list[Any], str | None]:
     """Return the folds (one per month tested, oldest first) or why there can be none.
 
     The months tested are the last ``folds`` whole months of the data (a month is whole when
@@ -362,7 +471,7 @@ def scope_accuracy(
     except InsufficientDataError as exc:
         result.reason = exc.message
         return result
-    months, why = test_months(data.t, folds)
+    months, why = months_tested(data.t, folds)
     if why is not None:
         result.reason = why
         return result
@@ -383,6 +492,22 @@ def scope_accuracy(
     return result
 
 
+def _scope_task(
+    task: tuple[gpd.GeoDataFrame, str, str, tuple[str, ...], tuple[float, ...], int, float | None],
+) -> ScopeAccuracy:
+    """Backtest one scope (a task of :func:`historical_accuracy`)."""
+    incidents, scope, name, methods, coverages, folds, cell_size = task
+    return scope_accuracy(
+        incidents,
+        scope=scope,
+        name=name,
+        methods=methods,
+        coverages=coverages,
+        folds=folds,
+        cell_size=cell_size,
+    )
+
+
 def historical_accuracy(
     scopes: list[tuple[str, str, gpd.GeoDataFrame]],
     *,
@@ -391,6 +516,7 @@ def historical_accuracy(
     coverages: tuple[float, ...] = (0.01, 0.05),
     folds: int = 3,
     cell_size: float | None = None,
+    workers: WorkerPool | int = 1,
 ) -> HistoricalAccuracy:
     """Backtest a run's hotspot methods on each scope (the study area, then each province).
 
@@ -410,27 +536,25 @@ def historical_accuracy(
         Months tested (the last whole ones).
     cell_size
         Cell side in metres (None: automatic per fold).
+    workers
+        Processes (or a shared :class:`~parsc_geo.parallel.WorkerPool`) the scopes are
+        backtested in; the results do not depend on it.
 
     Returns
     -------
     HistoricalAccuracy
     """
+    from ..parallel import worker_pool
     from .metrics import check_coverages
 
     names = evaluation_methods(methods, bandwidth)
     values = check_coverages(coverages)
-    results = [
-        scope_accuracy(
-            incidents,
-            scope=scope,
-            name=name,
-            methods=names,
-            coverages=values,
-            folds=folds,
-            cell_size=cell_size,
-        )
+    tasks = [
+        (incidents, scope, name, names, values, int(folds), cell_size)
         for scope, name, incidents in scopes
     ]
+    with worker_pool(workers) as pool:
+        results = pool.map_largest_first(_scope_task, tasks, lambda t: float(len(t[0])))
     parameters = {
         "folds": int(folds),
         "fold_rule": DEFINITIONS_ES["pliegues"],
