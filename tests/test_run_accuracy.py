@@ -1,11 +1,11 @@
-"""Historical accuracy of a run's hotspots: monthly folds, PAI and PEI* beside the counts baseline."""
+"""Historical accuracy of a run's hotspots: monthly folds, PAI and PEI* beside counts."""
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 
-from parsc_geo.evaluation.accuracy import historical_accuracy, scope_accuracy, months_tested
+from parsc_geo.evaluation.accuracy import historical_accuracy, months_tested, scope_accuracy
 
 X0, Y0 = 500_000.0, 9_200_000.0  # a 1 km square in UTM 17S: 10 × 10 cells of 100 m
 
