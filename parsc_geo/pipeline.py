@@ -146,11 +146,17 @@ class RunState:
     # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
     pool: WorkerPool | int = 1
 
+    # ingesta: the incidents the analyses use when the configuration selects a period or
+    # fenómenos (None: every accepted incident); the workspace keeps every accepted one
+    selected: gpd.GeoDataFrame | None = None
+
     @property
     def incidents(self) -> gpd.GeoDataFrame:
-        """Return the accepted, assigned incidents (after ``ingesta``)."""
+        """Return the incidents the analyses use (after ``ingesta``): the selection, or all."""
         if self.ingested is None:
             raise RuntimeError("the 'ingesta' stage has not run")
+        if self.selected is not None:
+            return self.selected
         return self.ingested.result.accepted
 
     @property
@@ -335,6 +341,22 @@ def _pin_document_dates(day: str) -> None:
 # -- stages: each calls the steps of parsc_geo.workflow and records what it did -----------------
 
 
+#: Key of each stage in ``run.json``'s counts.
+_STAGE_KEYS = {
+    "density": "densidad",
+    "hotspots": "hotspots",
+    "priority": "prioridad",
+    "maps": "mapas",
+    "patrol": "patrullaje",
+}
+
+
+def _disabled(state: RunState, stage: str, switch: str) -> str:
+    """Record a stage turned off in the configuration and say so."""
+    state.counts[_STAGE_KEYS.get(stage, stage)] = {"estado": "desactivada"}
+    return f"desactivada en la configuración ({switch})"
+
+
 def _stage_ingest(state: RunState) -> str:
     from .ingest import IngestOptions
     from .io.writers import write_quarantine, write_report
@@ -382,7 +404,24 @@ def _stage_ingest(state: RunState) -> str:
     if config.sectors is not None:
         state.inputs.append(describe_file(config.sectors, role="sectors"))
     state.inputs.extend(describe_file(p, role="counts") for p in config.counts)
-    when = result.accepted["occurred_at"]
+    if config.period is not None or config.fenomenos:
+        from .incidents import select
+
+        chosen = select(
+            result.accepted,
+            fenomenos=config.fenomenos,
+            period=config.period,
+            # the methods leave out incidents stacked on stations themselves (and say so)
+            include_at_station=True,
+        )
+        chosen.attrs = {**result.accepted.attrs, **chosen.attrs}
+        state.selected = chosen
+        state.parameters["seleccion"] = {
+            "periodo": config.period,
+            "fenomenos": list(config.fenomenos),
+            "incidentes": len(chosen),
+        }
+    when = state.incidents["occurred_at"]
     if len(when):
         state.period = (when.min().date().isoformat(), when.max().date().isoformat())
     state.parameters["periodo"] = list(state.period)
@@ -448,6 +487,8 @@ def _stage_workspace(state: RunState) -> str:
 
 
 def _stage_density(state: RunState) -> str:
+    if not state.config.density_enabled:
+        return _disabled(state, "density", "[density] enabled = false")
     from .workflow import densities_by_province
 
     config = state.config
@@ -462,7 +503,9 @@ def _stage_density(state: RunState) -> str:
         workers=state.pool,
     )
     for name, raster in rasters.items():
-        raster.to_geotiff(folder / f"densidad_{slug(name)}.tif")
+        # the tags say what the run says: the incidents themselves do not carry the flag
+        raster.parameters["synthetic"] = bool(config.synthetic)
+        raster.to_geotiff(folder / f"densidad_{slug(name)}.tif", synthetic=config.synthetic)
     state.densities = rasters
     state.parameters["densidad"] = params
     state.counts["densidad"] = {"rasters": len(rasters)}
@@ -470,6 +513,8 @@ def _stage_density(state: RunState) -> str:
 
 
 def _stage_hotspots(state: RunState) -> str:
+    if not state.config.hotspots_enabled:
+        return _disabled(state, "hotspots", "[hotspots] enabled = false")
     from .workflow import hotspots_by_province
 
     config = state.config
@@ -490,7 +535,7 @@ def _stage_hotspots(state: RunState) -> str:
 def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
     from .area import area_of
-    from .evaluation.accuracy import historical_accuracy
+    from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
     from .workflow import province_subsets
 
     config = state.config
@@ -500,8 +545,9 @@ def _stage_evaluation(state: RunState) -> str:
         return "desactivada en la configuración ([evaluation] enabled = false)"
     incidents = state.incidents
     area = area_of(incidents)
-    scopes = [("región", area.place, incidents)]
-    scopes += [
+    # the run draws hotspots province by province: each province is backtested on its own
+    # grid, and the region is their sum (each marking its own share of its area)
+    scopes = [
         ("provincia", name, subset)
         for name, subset in province_subsets(incidents, area.provinces())
         if len(subset)
@@ -513,6 +559,8 @@ def _stage_evaluation(state: RunState) -> str:
         coverages=options.coverages,
         folds=options.folds,
         cell_size=options.cell_size,
+        auto_candidates=RUN_AUTO_CANDIDATES,
+        pooled=area.place,
         workers=state.pool,
     )
     state.accuracy = result
@@ -525,11 +573,66 @@ def _stage_evaluation(state: RunState) -> str:
         "ambitos": len(result.scopes),
     }
     state.evaluation_record = record
+    if state.accuracy_table:
+        _write_accuracy_xlsx(state, result)
     if not result.region.ok:
         return f"datos insuficientes: {result.region.reason}"
     return (
         f"{len(result.region.folds)} mes(es) comprobados; "
         f"{sum(s.ok for s in result.scopes)} de {len(result.scopes)} ámbitos con datos"
+    )
+
+
+def _write_accuracy_xlsx(state: RunState, result: HistoricalAccuracy) -> Path:
+    """Write ``evaluacion/precision_historica.xlsx``: the table, and one row per month."""
+    import pandas as pd
+
+    from .evaluation.accuracy import DEFINITIONS_ES, method_label
+    from .io.xlsx import Table, write_workbook
+
+    rate_columns = ("Tasa de acierto", "PEI*", "Tasa de acierto del conteo", "PEI* del conteo")
+    formats = {c: "0.0%" for c in rate_columns}
+    formats.update({"PAI": "0.0", "PAI del conteo": "0.0", "Área (%)": "0.##"})
+    months = []
+    for scope in result.scopes:
+        for fold in scope.folds:
+            for method, per in fold["methods"].items():
+                for key, m in per.items():
+                    if not isinstance(m, dict):
+                        continue
+                    months.append(
+                        {
+                            "Ámbito": scope.name,
+                            "Mes": fold["origin"][:7],
+                            "Método": method_label(method),
+                            "Área (%)": float(key),
+                            "Celdas seleccionadas": m["n_cells"],
+                            "Incidentes del mes": fold["n_test"],
+                            "Capturados": m["hits"],
+                            "Tasa de acierto": m["hit_rate"],
+                            "PAI": m["pai"],
+                            "PEI*": m["pei_star"],
+                        }
+                    )
+    notes = [f"{k}: {v}" for k, v in DEFINITIONS_ES.items()]
+    folder = state.out / "evaluacion"
+    folder.mkdir(exist_ok=True)
+    return write_workbook(
+        folder / "precision_historica.xlsx",
+        {
+            "Precisión": Table(
+                pd.DataFrame(state.accuracy_table),
+                title="Precisión histórica de los hotspots (media de los meses comprobados)",
+                notes=notes,
+                number_formats=formats,
+            ),
+            "Por mes": Table(
+                pd.DataFrame(months),
+                title="Cada mes comprobado",
+                number_formats={"Tasa de acierto": "0.0%", "PEI*": "0.0%", "PAI": "0.0"},
+            ),
+        },
+        synthetic=state.config.synthetic,
     )
 
 
@@ -541,7 +644,10 @@ def _stage_ranking(state: RunState) -> str:
     from .reports.rankings import write_rankings
 
     config = state.config
-    assert state.hotspots is not None and state.workspace is not None
+    assert state.workspace is not None
+    if state.hotspots is None:
+        state.counts["ranking"] = {"estado": "sin hotspots"}
+        return "sin hotspots que ordenar"
     folder = state.out / "hotspots"
     folder.mkdir()
     ranked, files = write_rankings(
@@ -713,6 +819,8 @@ def _stage_near_repeat(state: RunState) -> str:
 
 
 def _stage_priority(state: RunState) -> str:
+    if not state.config.priority_enabled:
+        return _disabled(state, "priority", "[priority] enabled = false")
     from .area import area_of
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
     from .workflow import count_tables, plain
@@ -748,11 +856,12 @@ def _stage_priority(state: RunState) -> str:
 
 
 def _stage_maps(state: RunState) -> str:
+    if not state.config.maps_enabled:
+        return _disabled(state, "maps", "[maps] enabled = false")
 
     from .maps import write_atlas
 
     config = state.config
-    assert state.mapped_hotspots is not None
     parameters: dict[str, Any] = {
         "kernel": config.kernel,
         "métodos": ", ".join(config.methods),
@@ -770,7 +879,7 @@ def _stage_maps(state: RunState) -> str:
         offline=config.offline,
         synthetic=config.synthetic,
         parameters=parameters,
-        tiles="OpenStreetMap" if config.tiles else None,
+        tiles=config.tiles_source,
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
         generated=state.started,
         workers=state.pool,
@@ -811,6 +920,8 @@ def _accuracy_parameters(state: RunState) -> dict[str, str]:
 
 
 def _stage_patrol(state: RunState) -> str:
+    if not state.config.patrol_enabled:
+        return _disabled(state, "patrol", "[patrol] enabled = false")
     from .patrol import ScheduleOptions, plan_patrols
     from .reports import write_patrol_outputs
     from .workflow import plain

@@ -55,6 +55,17 @@ MIN_HISTORY_DAYS = 28.0
 MONTH_END_DAYS = 7.0
 #: The baseline every method is compared with.
 BASELINE = "counts"
+#: Candidates ``auto`` chooses among in a run's backtest: counts, a KDE tie-break, KDEs of
+#: three radii, one blend and Gi* (the full set of 29 costs minutes per province and month).
+RUN_AUTO_CANDIDATES: tuple[str, ...] = (
+    "counts",
+    "tiebreak_800",
+    "kde_150",
+    "kde_300",
+    "kde_800",
+    "blend_300_0.2",
+    "gistar",
+)
 #: Names of the methods in Spanish, for tables and sentences.
 METHOD_NAMES_ES: dict[str, str] = {
     "kde": "densidad kernel (KDE)",
@@ -183,6 +194,12 @@ class HistoricalAccuracy:
             "delitos de ese mes cayó en las zonas marcadas (media de los meses).",
             "",
         ]
+        if self.parameters.get("region_rule"):
+            lines += [
+                "Como el run, cada provincia marca su propio porcentaje de área; la región "
+                "suma las provincias.",
+                "",
+            ]
         keys = [coverage_key(p) for p in self.coverages]
         base = region.summary[BASELINE]
         for method in self.methods:
@@ -366,6 +383,7 @@ def _fold_scores(
     methods: tuple[str, ...],
     coverages: tuple[float, ...],
     cell_size: float | None,
+    auto_candidates: tuple[str, ...] | None = None,
 ) -> dict[str, Any] | None:
     """Fit every method before the fold's month and score it on the month (None: too few)."""
     from .candidates import History
@@ -404,7 +422,10 @@ def _fold_scores(
         methods={},
     )
     for name in methods:
-        fitted = fit_method(name, setup, quiet=True)
+        if name == "auto" and auto_candidates is not None:
+            fitted = _auto_method(setup, auto_candidates)
+        else:
+            fitted = fit_method(name, setup, quiet=True)
         hits = capture(fitted.score(history, fold.origin), test_counts, ks)
         per: dict[str, Any] = {}
         for p, k, h in zip(coverages, ks, hits, strict=True):
@@ -424,6 +445,26 @@ def _fold_scores(
             per["bandwidth_m"] = float(fitted.info["bandwidth_m"])
         entry["methods"][name] = per
     return entry
+
+
+def _auto_method(setup: Any, candidates: tuple[str, ...]) -> Any:
+    """Return ``auto`` choosing among ``candidates`` only (same folds and rule as ``auto``)."""
+    from .candidates import parse_candidate
+    from .methods import FittedMethod
+    from .selection import auto_choice
+
+    choice = auto_choice(
+        setup.history,
+        setup.coverages,
+        setup.horizon_days,
+        end=setup.origin,
+        candidates=tuple(parse_candidate(c) for c in candidates),
+    )
+
+    def score(history: Any, origin: float) -> np.ndarray:
+        return np.asarray(history.fit(choice.candidate, origin))
+
+    return FittedMethod("auto", {"auto": choice.as_dict()}, score)
 
 
 def _summary(
@@ -457,8 +498,13 @@ def scope_accuracy(
     coverages: tuple[float, ...] = (0.01, 0.05),
     folds: int = 3,
     cell_size: float | None = None,
+    auto_candidates: tuple[str, ...] | None = None,
 ) -> ScopeAccuracy:
-    """Backtest ``methods`` on ``incidents`` in monthly folds (see the module notes)."""
+    """Backtest ``methods`` on ``incidents`` in monthly folds (see the module notes).
+
+    ``auto_candidates`` limits the candidates ``auto`` chooses among (None: all of
+    :func:`~.candidates.default_candidates`).
+    """
     from .._errors import InsufficientDataError
     from .forecast import prepare_incidents
 
@@ -478,7 +524,7 @@ def scope_accuracy(
     done: list[dict[str, Any]] = []
     skipped: list[dict[str, Any]] = []
     for fold in months:
-        entry = _fold_scores(data, fold, methods, coverages, cell_size)
+        entry = _fold_scores(data, fold, methods, coverages, cell_size, auto_candidates)
         assert entry is not None
         (skipped if "skipped" in entry else done).append(entry)
     result.folds = done
@@ -492,20 +538,70 @@ def scope_accuracy(
     return result
 
 
+def pooled_scope(
+    name: str,
+    parts: list[ScopeAccuracy],
+    methods: tuple[str, ...],
+    coverages: tuple[float, ...],
+) -> ScopeAccuracy:
+    """Return the scope of the parts together: each part selects its own share of its area.
+
+    For each month tested in some part, the captures, best captures, incidents and cells of
+    the parts that have that month are summed: hit rate ``Σ hits / Σ n``, PAI
+    ``(Σ hits / Σ n) / (Σ k / Σ cells)``, PEI* ``Σ hits / Σ best`` (the best each part could
+    have captured with its own ``k`` cells).
+    """
+    from .metrics import coverage_key
+
+    result = ScopeAccuracy(scope="región", name=name)
+    by_month: dict[str, list[dict[str, Any]]] = {}
+    for part in parts:
+        for fold in part.folds:
+            by_month.setdefault(fold["origin"], []).append({"part": part.name, **fold})
+    if not by_month:
+        result.reason = "ninguna provincia con datos suficientes"
+        return result
+    for origin in sorted(by_month):
+        group = by_month[origin]
+        n_test = sum(int(f["n_test"]) for f in group)
+        n_cells = sum(int(f["n_cells"]) for f in group)
+        entry: dict[str, Any] = {
+            "origin": origin,
+            "test_end": group[0]["test_end"],
+            "train_start": group[0]["train_start"],
+            "parts": [f["part"] for f in group],
+            "n_train": sum(int(f["n_train"]) for f in group),
+            "n_test": n_test,
+            "n_cells": n_cells,
+            "methods": {},
+        }
+        for method in methods:
+            per: dict[str, Any] = {}
+            for p in coverages:
+                key = coverage_key(p)
+                k = sum(int(f["methods"][method][key]["n_cells"]) for f in group)
+                hits = sum(float(f["methods"][method][key]["hits"]) for f in group)
+                best = sum(float(f["methods"][method][key]["best_hits"]) for f in group)
+                per[key] = {
+                    "n_cells": k,
+                    "hits": hits,
+                    "best_hits": best,
+                    "hit_rate": hits / n_test,
+                    "pai": (hits / n_test) / (k / n_cells),
+                    "pei_star": hits / best if best > 0 else None,
+                }
+            entry["methods"][method] = per
+        result.folds.append(entry)
+    result.summary = _summary(result.folds, methods, coverages)
+    return result
+
+
 def _scope_task(
-    task: tuple[gpd.GeoDataFrame, str, str, tuple[str, ...], tuple[float, ...], int, float | None],
+    task: tuple[gpd.GeoDataFrame, str, str, dict[str, Any]],
 ) -> ScopeAccuracy:
     """Backtest one scope (a task of :func:`historical_accuracy`)."""
-    incidents, scope, name, methods, coverages, folds, cell_size = task
-    return scope_accuracy(
-        incidents,
-        scope=scope,
-        name=name,
-        methods=methods,
-        coverages=coverages,
-        folds=folds,
-        cell_size=cell_size,
-    )
+    incidents, scope, name, options = task
+    return scope_accuracy(incidents, scope=scope, name=name, **options)
 
 
 def historical_accuracy(
@@ -516,6 +612,8 @@ def historical_accuracy(
     coverages: tuple[float, ...] = (0.01, 0.05),
     folds: int = 3,
     cell_size: float | None = None,
+    auto_candidates: tuple[str, ...] | None = None,
+    pooled: str | None = None,
     workers: WorkerPool | int = 1,
 ) -> HistoricalAccuracy:
     """Backtest a run's hotspot methods on each scope (the study area, then each province).
@@ -536,6 +634,12 @@ def historical_accuracy(
         Months tested (the last whole ones).
     cell_size
         Cell side in metres (None: automatic per fold).
+    auto_candidates
+        Candidates ``auto`` chooses among (None: all of
+        :func:`~.candidates.default_candidates`).
+    pooled
+        When given, the name of a first scope (``"región"``) that pools the others (see
+        :func:`pooled_scope`): the area as a whole, each part marking its own share.
     workers
         Processes (or a shared :class:`~parsc_geo.parallel.WorkerPool`) the scopes are
         backtested in; the results do not depend on it.
@@ -549,12 +653,18 @@ def historical_accuracy(
 
     names = evaluation_methods(methods, bandwidth)
     values = check_coverages(coverages)
-    tasks = [
-        (incidents, scope, name, names, values, int(folds), cell_size)
-        for scope, name, incidents in scopes
-    ]
+    options = {
+        "methods": names,
+        "coverages": values,
+        "folds": int(folds),
+        "cell_size": cell_size,
+        "auto_candidates": auto_candidates,
+    }
+    tasks = [(incidents, scope, name, options) for scope, name, incidents in scopes]
     with worker_pool(workers) as pool:
         results = pool.map_largest_first(_scope_task, tasks, lambda t: float(len(t[0])))
+    if pooled is not None:
+        results.insert(0, pooled_scope(pooled, results, names, values))
     parameters = {
         "folds": int(folds),
         "fold_rule": DEFINITIONS_ES["pliegues"],
@@ -567,5 +677,10 @@ def historical_accuracy(
         else None,
         "study_area_rule": "envolvente convexa de los incidentes de entrenamiento de cada pliegue",
         "bandwidth_m": bandwidth,
+        "auto_candidates": list(auto_candidates) if auto_candidates is not None else "todos",
+        "region_rule": None
+        if pooled is None
+        else "suma de las provincias: cada provincia marca su propio porcentaje de área, "
+        "como el run dibuja sus hotspots provincia por provincia",
     }
     return HistoricalAccuracy(names, values, results, parameters)
