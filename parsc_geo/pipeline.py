@@ -525,6 +525,7 @@ def _stage_hotspots(state: RunState) -> str:
         bandwidth=config.bandwidth,
         cell_size=config.cell_size,
         workers=state.pool,
+        options=config.hotspot_options,
     )
     state.hotspots = found
     state.parameters["hotspots"] = found.parameters

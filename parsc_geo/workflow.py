@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ._text import num
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
     import pandas as pd
@@ -410,8 +410,12 @@ def hotspots_by_province(
     bandwidth: float | str | None,
     cell_size: float | None,
     workers: WorkerPool | int = 1,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProvinceHotspots:
     """Run each hotspot method in each province; keep Gi* cold cells apart.
+
+    ``options`` gives each method's own keywords (``{"gistar": {"alpha": 0.01}}``, the run's
+    ``[hotspots.<method>]`` tables); they override the shared ones.
 
     ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of processes) runs the
     (method, province) pairs in parallel; results are combined in the serial order.
@@ -443,6 +447,7 @@ def hotspots_by_province(
                 # hot zones (contiguous hot cells) are ranked as hotspots; cold cells are only
                 # mapped; hot cells are kept for the record
                 kwargs.update(area=provinces.loc[[name]])
+            kwargs.update((options or {}).get(method, {}))
             tasks.append((method, name, subset, kwargs))
     with worker_pool(workers) as pool:
         results = pool.map_largest_first(
