@@ -579,7 +579,7 @@ def _stage_evaluation(state: RunState) -> str:
     if not result.region.ok:
         return f"datos insuficientes: {result.region.reason}"
     return (
-        f"{len(result.region.folds)} mes(es) comprobados; "
+        f"meses comprobados: {len(result.region.folds)}; "
         f"{sum(s.ok for s in result.scopes)} de {len(result.scopes)} ámbitos con datos"
     )
 
@@ -788,7 +788,8 @@ def _stage_near_repeat(state: RunState) -> str:
     months = _span_months(state.incidents)
     if months < options.min_months:
         reason = (
-            f"los datos cubren {months} mes(es): la repetición cercana necesita al menos "
+            f"los datos tocan {months} mes(es) del calendario: la repetición cercana necesita "
+            "al menos "
             f"{options.min_months} ([near_repeat] min_months)"
         )
         state.counts["repeticion"] = {"estado": "insuficiente", "motivo": reason}

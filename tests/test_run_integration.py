@@ -50,6 +50,8 @@ tiles = false
 folds = 2
 [near_repeat]
 permutations = 19
+[trends]
+period = "2 weeks"
 """,
         encoding="utf-8",
     )
@@ -152,7 +154,18 @@ def test_trends_outputs_and_qgis_project(run_folder):
     assert (run_folder / "proyecto.qgz").is_file()
     meta = json.loads((run_folder / "run.json").read_text(encoding="utf-8"))
     assert meta["counts"]["qgis"]["capas"] >= 5
-    assert meta["counts"]["tendencias"]["estado"] == "ok"
+    trends = meta["counts"]["tendencias"]
+    assert trends["estado"] == "ok"
+    assert trends["periodos"] >= 5
+    cells = gpd.read_file(run_folder / "tendencias" / "tendencias.gpkg")
+    for key, n in trends["patrones"].items():
+        assert (cells["pattern_key"] == key).sum() == n
+    text = (run_folder / "RESUMEN.md").read_text(encoding="utf-8")
+    changes = trends["cambios_por_provincia"]
+    if changes:
+        assert "- Chota:" in text.split("## Resumen")[0]
+    else:
+        assert "Ninguna celda es un punto caliente nuevo ni en aumento" in text
 
 
 def test_dates_are_datetime_fields_and_rasters_say_synthetic(run_folder):

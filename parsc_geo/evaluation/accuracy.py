@@ -189,8 +189,8 @@ class HistoricalAccuracy:
             return lines
         months = _join_es([_month_es(f["origin"]) for f in region.folds])
         lines += [
-            f"Se comprobó con {len(region.folds)} mes(es) ({months}): cada mes se pronosticó "
-            "con todos los delitos anteriores a su primer día, y se contó qué parte de los "
+            f"Se comprobó con {_months_count(len(region.folds))} ({months}): cada mes se "
+            "pronosticó con todos los delitos anteriores a su primer día, y se contó qué parte de los "
             "delitos de ese mes cayó en las zonas marcadas (media de los meses).",
             "",
         ]
@@ -206,15 +206,20 @@ class HistoricalAccuracy:
             if method == BASELINE:
                 continue
             m = region.summary[method]
-            held = " y ".join(
-                f"el {_percent(m[k]['hit_rate'])} en el {k} % del área (PAI {m[k]['pai']:.1f})"
-                for k in keys
+            first, rest = keys[0], keys[1:]
+            held = (
+                f"el {_percent(m[first]['hit_rate'])} de los delitos del mes siguiente en el "
+                f"{first} % del área (PAI {m[first]['pai']:.1f})"
+            )
+            held += "".join(
+                f" y el {_percent(m[k]['hit_rate'])} en el {k} % (PAI {m[k]['pai']:.1f})"
+                for k in rest
             )
             counted = " y ".join(_percent(base[k]["hit_rate"]) for k in keys)
+            label = method_label(method)
             lines.append(
-                f"- {method_label(method).capitalize()}: las zonas marcadas habrían contenido "
-                f"{held} de los delitos del mes siguiente; contar los delitos de los meses "
-                f"anteriores habría dado {counted}."
+                f"- {label[:1].upper()}{label[1:]}: las zonas marcadas habrían contenido "
+                f"{held}; contar los delitos de los meses anteriores habría dado {counted}."
             )
         lines.append("")
         provinces = self.scopes[1:]
@@ -234,7 +239,7 @@ class HistoricalAccuracy:
                     f"- {scope.name}: {method_label(best)} "
                     f"{_percent(scope.summary[best][first]['hit_rate'])} de los delitos del mes "
                     f"siguiente; el conteo, {_percent(scope.summary[BASELINE][first]['hit_rate'])} "
-                    f"({len(scope.folds)} mes(es))."
+                    f"({_months_count(len(scope.folds))})."
                 )
             lines.append("")
         lines += [
@@ -315,6 +320,10 @@ def _percent(value: float | None) -> str:
 def _month_es(origin: str) -> str:
     year, month = origin[:4], int(origin[5:7])
     return f"{MONTHS_ES[month - 1]} de {year}"
+
+
+def _months_count(n: int) -> str:
+    return "1 mes" if n == 1 else f"{n} meses"
 
 
 def _join_es(items: list[str]) -> str:
