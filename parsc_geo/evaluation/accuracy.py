@@ -190,8 +190,8 @@ class HistoricalAccuracy:
         months = _join_es([_month_es(f["origin"]) for f in region.folds])
         lines += [
             f"Se comprobó con {_months_count(len(region.folds))} ({months}): cada mes se "
-            "pronosticó con todos los delitos anteriores a su primer día, y se contó qué parte de los "
-            "delitos de ese mes cayó en las zonas marcadas (media de los meses).",
+            "pronosticó con todos los delitos anteriores a su primer día, y se contó qué "
+            "parte de los delitos de ese mes cayó en las zonas marcadas (media de los meses).",
             "",
         ]
         if self.parameters.get("region_rule"):
