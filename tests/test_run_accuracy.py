@@ -98,7 +98,11 @@ def test_resumen_sentence_and_table():
     # counts: 5/12 = 42 % at 1 %, 7/12 = 58 % at 5 %
     assert "contar los delitos de los meses anteriores habría dado 42 % y 58 %" in text
     gi = acc.region.summary["gistar"]
-    assert f"el {gi['1']['hit_rate'] * 100:.0f} % en el 1 % del área" in text
+    assert (
+        f"habrían contenido el {gi['1']['hit_rate'] * 100:.0f} % de los delitos del mes "
+        "siguiente en el 1 % del área" in text
+    )
+    assert "(1 mes" in text or "Se comprobó con 1 mes" in text
     rows = acc.table()
     assert {r["Método"] for r in rows} == {"Getis-Ord Gi*", "elegido por la evaluación (auto)"}
     first = next(r for r in rows if r["Método"] == "Getis-Ord Gi*" and r["Área (%)"] == 1.0)
