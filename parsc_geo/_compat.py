@@ -26,6 +26,7 @@ from typing import Any, Final
 #: Old module path → new module path.
 MOVED_MODULES: Final[dict[str, str]] = {
     "parsc_geo._es": "parsc_geo._text",
+    "parsc_geo._xlsx": "parsc_geo.io.xlsx",
     "parsc_geo.counts": "parsc_geo.priority.counts",
     "parsc_geo.ingest_checks": "parsc_geo.ingest",
     "parsc_geo.patrol_outputs": "parsc_geo.reports.patrol_outputs",

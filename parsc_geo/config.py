@@ -23,8 +23,90 @@ KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
 METHODS = ("kde", "dbscan", "hdbscan", "gistar", "auto")
 RANK_BY = ("n", "harm", "density")
 PRIORITY_RULES = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
+PRIORITY_INDICATORS = ("tasa_eb", "tasa", "n")
+PRIORITY_LEVELS = ("provincia", "distrito")
+PATROL_METHODS = ("dbscan", "gistar", "grid")
+PATROL_RISK = ("n", "harm")
+BLOCK_HOURS = (1, 2, 3, 4, 6)
+#: Base tiles of the maps: ``true`` (OpenStreetMap), ``false``, or one of these names.
+TILES = {"osm": "OpenStreetMap", "carto": "CartoDB claro", "todas": "todas", "ninguna": None}
+TREND_SCHEMES = ("arcgis", "sfhotspot")
 #: Keys of [inputs] passed to the ingestion as they are (see parsc_geo.ingest.IngestOptions).
 INGEST_KEYS = ("input_crs", "timezone", "year", "undated", "header_row")
+#: Options of each hotspot method in ``[hotspots.<method>]`` (keyword arguments of
+#: ``parsc_geo.hotspots.hotspot_<method>``), with the type each takes.
+HOTSPOT_OPTIONS: dict[str, dict[str, str]] = {
+    "kde": {"threshold": "umbral", "bandwidth_adjust": "positivo", "weights": "texto"},
+    "dbscan": {
+        "eps": "positivo",
+        "min_samples": "entero",
+        "hull": "envolvente",
+        "buffer": "no_negativo",
+    },
+    "hdbscan": {
+        "min_cluster_size": "entero",
+        "min_samples": "entero",
+        "hull": "envolvente",
+        "buffer": "no_negativo",
+    },
+    "gistar": {
+        "cell_size": "positivo",
+        "grid_shape": "forma",
+        "neighbours": "vecindad",
+        "distance": "positivo",
+        "alpha": "fraccion",
+        "fdr": "booleano",
+        "weights": "texto",
+    },
+    "auto": {"coverage": "coberturas", "cell_size": "positivo"},
+}
+
+
+@dataclass(frozen=True)
+class TrendsConfig:
+    """``[trends]``: emerging hot spots (see :func:`parsc_geo.trends.emerging.emerging_hotspots`).
+
+    The stage runs when ``enabled`` and the data span at least ``min_periods`` periods.
+    """
+
+    enabled: bool = True
+    period: str | None = None
+    cell_size: float | None = None
+    k: int = 1
+    alpha: float = 0.05
+    trend_alpha: float = 0.05
+    scheme: str = "arcgis"
+    min_periods: int = 5
+
+
+@dataclass(frozen=True)
+class NearRepeatConfig:
+    """``[near_repeat]``: Knox test of near repeats (:func:`parsc_geo.trends.near_repeat`).
+
+    The stage runs when ``enabled`` and the data span at least ``min_months`` months.
+    """
+
+    enabled: bool = True
+    space_bands: str = "0,100,200,300,400,500"
+    time_bands: str = "0,7,14,21,28"
+    permutations: int = 99
+    alpha: float = 0.05
+    min_months: int = 2
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """``[evaluation]``: backtested accuracy of the hotspots the run draws.
+
+    Each of the last ``folds`` whole months is forecast from every incident before it and
+    scored at each coverage (fractions of the study area), beside the counts baseline; runs
+    when ``enabled`` and the data span at least two months.
+    """
+
+    enabled: bool = True
+    coverages: tuple[float, ...] = (0.01, 0.05)
+    folds: int = 3
+    cell_size: float | None = None
 
 
 @dataclass
@@ -60,6 +142,56 @@ class RunConfig:
     workers: int | None = None
     scheduler: str | None = None
     source: Path | None = None
+    # the incidents every analysis uses (the workspace keeps all accepted ones)
+    period: str | None = None
+    fenomenos: list[str] = field(default_factory=list)
+    include_at_station: bool = False
+    # stages on or off
+    density_enabled: bool = True
+    hotspots_enabled: bool = True
+    priority_enabled: bool = True
+    maps_enabled: bool = True
+    patrol_enabled: bool = True
+    qgis_enabled: bool = True
+    bandwidth_adjust: float = 1.0
+    bandwidth_rule: str | None = None
+    hotspot_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    priority_k: int = 3
+    priority_indicator: str = "tasa_eb"
+    priority_thresholds: tuple[float, float] | None = None
+    priority_min_count: int | None = None
+    priority_min_count_prioridad: int | None = None
+    priority_levels: list[str] = field(default_factory=lambda: list(PRIORITY_LEVELS))
+    priority_previous_period: str | None = None
+    priority_top_modalidad: str | None = "homicidio"
+    priority_top_n: int = 7
+    priority_maps: bool = True
+    tiles_name: str | None = None
+    grid_m: float | None = None
+    patrol_shifts: int | None = None
+    patrol_first_shift_start: int = 6
+    patrol_available_hours: float | None = None
+    patrol_revisit_minutes: int = 120
+    patrol_block_hours: int = 2
+    patrol_method: str = "dbscan"
+    patrol_min_count: int = 5
+    patrol_eps: float = 60.0
+    patrol_cell_size: float = 100.0
+    patrol_risk: str = "n"
+    patrol_density: bool = True
+    patrol_basemap: bool = False
+    patrol_comisaria: str | None = None
+    trends: TrendsConfig = field(default_factory=TrendsConfig)
+    near_repeat: NearRepeatConfig = field(default_factory=NearRepeatConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+    @property
+    def tiles_source(self) -> str | None:
+        """Return the base tiles of the maps (a name for :func:`parsc_geo.maps.new_map`)."""
+        if self.tiles_name is not None:
+            return TILES[self.tiles_name]
+        return "OpenStreetMap" if self.tiles else None
+
     #: The team's workspace the run also stores into (a GeoPackage or a PostGIS database).
     workspace: Path | DatabaseURL | None = None
 
@@ -81,7 +213,7 @@ class RunConfig:
         for key, value in out.items():
             if isinstance(value, Path):
                 out[key] = str(value)
-            elif isinstance(value, list):
+            elif isinstance(value, list | tuple):
                 out[key] = [str(v) if isinstance(v, Path) else v for v in value]
         return out
 
@@ -153,6 +285,9 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         "workspace",
         "synthetic",
         "seed",
+        "period",
+        "fenomenos",
+        "include_at_station",
         "inputs",
         "density",
         "hotspots",
@@ -160,6 +295,10 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         "maps",
         "patrol",
         "parallel",
+        "evaluation",
+        "trends",
+        "near_repeat",
+        "qgis",
     }
     for key in data:
         if key not in known:
@@ -189,12 +328,64 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
             *INGEST_KEYS,
         },
     )
-    density = section("density", {"kernel", "cell_size", "bandwidth"})
-    hotspots = section("hotspots", {"methods", "rank_by"})
-    priority = section("priority", {"rule", "bootstrap"})
-    maps = section("maps", {"public", "privacy_k", "offline", "tiles"})
-    patrol = section("patrol", {"units", "shift_hours", "visit_minutes", "share"})
+    density = section(
+        "density", {"enabled", "kernel", "cell_size", "bandwidth", "bandwidth_adjust"}
+    )
+    hotspots = section("hotspots", {"enabled", "methods", "rank_by", *HOTSPOT_OPTIONS})
+    priority = section(
+        "priority",
+        {
+            "enabled",
+            "rule",
+            "bootstrap",
+            "k",
+            "indicator",
+            "thresholds",
+            "min_count",
+            "min_count_prioridad",
+            "levels",
+            "previous_period",
+            "top_modalidad",
+            "top_n",
+            "maps",
+        },
+    )
+    maps = section("maps", {"enabled", "public", "privacy_k", "offline", "tiles", "grid_m"})
+    patrol = section(
+        "patrol",
+        {
+            "enabled",
+            "units",
+            "shifts",
+            "shift_hours",
+            "first_shift_start",
+            "available_hours",
+            "visit_minutes",
+            "revisit_minutes",
+            "share",
+            "block_hours",
+            "method",
+            "min_count",
+            "eps",
+            "cell_size",
+            "risk",
+            "density",
+            "basemap",
+            "comisaria",
+        },
+    )
+    evaluation = section("evaluation", {"enabled", "coverages", "folds", "cell_size"})
+    trends = section(
+        "trends",
+        {"enabled", "period", "cell_size", "k", "alpha", "trend_alpha", "scheme", "min_periods"},
+    )
+    near_repeat = section(
+        "near_repeat",
+        {"enabled", "space_bands", "time_bands", "permutations", "alpha", "min_months"},
+    )
+    qgis = section("qgis", {"enabled"})
     parallel = section("parallel", {"workers", "scheduler"})
+    check = _Checker(problems)
 
     incidents = _paths(inputs.get("incidents"), base, "inputs.incidents", problems)
     if "incidents" not in inputs:
@@ -233,14 +424,29 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     if kernel not in KERNELS:
         problems.add(f"density.kernel debe ser uno de {', '.join(KERNELS)}; se recibió {kernel!r}")
     numbers: dict[str, float | None] = {}
+    bandwidth_rule = None
+    raw_bandwidth = density.get("bandwidth")
+    if isinstance(raw_bandwidth, str) and raw_bandwidth != "auto":
+        from .bandwidth import RULES
+
+        if raw_bandwidth.strip().lower() in RULES:
+            bandwidth_rule = raw_bandwidth.strip().lower()
+            raw_bandwidth = None
     for name, value in (
         ("cell_size", density.get("cell_size")),
-        ("bandwidth", density.get("bandwidth")),
+        ("bandwidth", raw_bandwidth),
     ):
         value = _auto(value)
-        if value is not None and (not isinstance(value, int | float) or value <= 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
+        ):
+            rules = ""
+            if name == "bandwidth":
+                from .bandwidth import RULES
+
+                rules = f", o una regla ({', '.join(RULES)})"
             problems.add(
-                f"density.{name} debe ser un número positivo de metros o 'auto'; "
+                f"density.{name} debe ser un número positivo de metros o 'auto'{rules}; "
                 f"se recibió {value!r}"
             )
             value = None
@@ -279,6 +485,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     flags = {}
     for key, default in (("public", False), ("offline", False), ("tiles", True)):
         value = maps.get(key, default)
+        if key == "tiles" and isinstance(value, str):
+            continue  # a tile name, checked with the other options
         if not isinstance(value, bool):
             problems.add(f"maps.{key} debe ser true o false; se recibió {value!r}")
             value = default
@@ -295,6 +503,21 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     seed = data.get("seed", 20210101)
     if not isinstance(seed, int):
         problems.add(f"seed debe ser un número entero; se recibió {seed!r}")
+    extra = _parse_more(
+        data,
+        check,
+        density=density,
+        hotspots=hotspots,
+        priority=priority,
+        maps=maps,
+        patrol=patrol,
+        evaluation=evaluation,
+        trends=trends,
+        near_repeat=near_repeat,
+        qgis=qgis,
+    )
+    if maps.get("tiles") is not None and not isinstance(maps.get("tiles"), bool):
+        flags["tiles"] = extra["tiles_name"] is not None and TILES[extra["tiles_name"]] is not None
     workspace = _workspace(data.get("workspace"), base, problems)
     workers = parallel.get("workers")
     if workers == "auto":
@@ -349,6 +572,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         workers=workers,
         scheduler=scheduler,
         source=source,
+        bandwidth_rule=bandwidth_rule,
+        **extra,
         workspace=workspace,
     )
 
@@ -397,3 +622,327 @@ def read_config(path: str | Path) -> RunConfig:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path} no es texto UTF-8: {exc}") from exc
     return parse_config(data, base=path.parent.resolve(), source=path.resolve())
+
+
+class _Checker:
+    """Typed reads of configuration values, each problem added to one collector."""
+
+    def __init__(self, problems: ProblemCollector) -> None:
+        self.problems = problems
+
+    def _bad(self, where: str, expected: str, value: Any) -> None:
+        self.problems.add(f"{where} debe ser {expected}; se recibió {value!r}")
+
+    def boolean(self, table: dict[str, Any], where: str, key: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            self._bad(f"{where}.{key}", "true o false", value)
+            return default
+        return value
+
+    def integer(
+        self,
+        table: dict[str, Any],
+        where: str,
+        key: str,
+        default: int | None,
+        *,
+        minimum: int = 1,
+        maximum: int | None = None,
+    ) -> int | None:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+        if ok and maximum is not None:
+            ok = value <= maximum
+        if not ok:
+            span = f"entre {minimum} y {maximum}" if maximum is not None else f"≥ {minimum}"
+            self._bad(f"{where}.{key}", f"un número entero {span}", value)
+            return default
+        return int(value)
+
+    def number(
+        self,
+        table: dict[str, Any],
+        where: str,
+        key: str,
+        default: float | None,
+        *,
+        zero: bool = False,
+        auto: bool = False,
+        unit: str = "",
+    ) -> float | None:
+        value = table.get(key, default)
+        if auto and value == "auto":
+            return None
+        if value is None:
+            return None
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and (value >= 0 if zero else value > 0)
+        if not ok:
+            kind = "no negativo" if zero else "positivo"
+            self._bad(
+                f"{where}.{key}",
+                f"un número {kind}{unit}" + (" o 'auto'" if auto else ""),
+                value,
+            )
+            return default
+        return float(value)
+
+    def fraction(self, table: dict[str, Any], where: str, key: str, default: float) -> float:
+        value = table.get(key, default)
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1
+        if not ok:
+            self._bad(f"{where}.{key}", "una fracción entre 0 y 1 (p. ej. 0.05)", value)
+            return default
+        return float(value)
+
+    def choice(
+        self,
+        table: dict[str, Any],
+        where: str,
+        key: str,
+        default: Any,
+        choices: tuple[Any, ...] | dict[str, Any],
+    ) -> Any:
+        value = table.get(key, default)
+        if value is None and default is None:
+            return None
+        if value not in choices:
+            names = ", ".join(str(c) for c in choices)
+            self._bad(f"{where}.{key}", f"uno de {names}", value)
+            return default
+        return value
+
+    def text(self, table: dict[str, Any], where: str, key: str, default: str | None) -> str | None:
+        value = table.get(key, default)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            self._bad(f"{where}.{key}", "un texto", value)
+            return default
+        return value
+
+    def period(self, value: Any, where: str) -> str | None:
+        """Return a period of whole months (``2020``, ``2020-03``, ``2020-01:2020-10``)."""
+        if value is None:
+            return None
+        from .priority.period import Period
+
+        if not isinstance(value, str):
+            self._bad(
+                where, "un periodo AAAA, AAAA-MM o INICIO:FIN (p. ej. 2020-01:2020-10)", value
+            )
+            return None
+        try:
+            Period.parse(value)
+        except ConfigError as exc:
+            self.problems.add(f"{where} = {value!r}: {exc.message}")
+            return None
+        return value.strip()
+
+    def bands(self, table: dict[str, Any], where: str, key: str, default: str) -> str:
+        """Return band edges as text (``"0,100,200"``), from text or a list of numbers."""
+        from .trends.near_repeat import parse_bands
+
+        value = table.get(key, default)
+        text = ",".join(str(v) for v in value) if isinstance(value, list) else value
+        if not isinstance(text, str):
+            self._bad(f"{where}.{key}", "una lista de límites, p. ej. [0, 100, 200]", value)
+            return default
+        try:
+            parse_bands(text, key)
+        except ConfigError as exc:
+            self.problems.add(f"{where}.{key}: {exc.message}")
+            return default
+        return text
+
+    def coverages(
+        self, table: dict[str, Any], where: str, key: str, default: tuple[float, ...]
+    ) -> tuple[float, ...]:
+        """Return coverages given as percentages of the study area (``[1, 5]``) as fractions."""
+        value = table.get(key)
+        if value is None:
+            return default
+        items = value if isinstance(value, list) else [value]
+        good = items and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 100 for v in items
+        )
+        if not good:
+            self._bad(f"{where}.{key}", "una lista de porcentajes del área, p. ej. [1, 5]", value)
+            return default
+        return tuple(sorted({round(float(v) / 100.0, 6) for v in items}))
+
+
+def _parse_more(data: dict[str, Any], check: _Checker, **tables: dict[str, Any]) -> dict[str, Any]:
+    """Return the :class:`RunConfig` fields of the selection, the stages and their options."""
+    from .schema import FENOMENOS
+
+    density, hotspots, priority = tables["density"], tables["hotspots"], tables["priority"]
+    maps, patrol, evaluation = tables["maps"], tables["patrol"], tables["evaluation"]
+    trends, near, qgis = tables["trends"], tables["near_repeat"], tables["qgis"]
+    out: dict[str, Any] = {}
+    out["period"] = check.period(data.get("period"), "period")
+    fenomenos = data.get("fenomenos", [])
+    if isinstance(fenomenos, str):
+        fenomenos = [fenomenos]
+    if not isinstance(fenomenos, list) or any(f not in FENOMENOS for f in fenomenos):
+        check._bad("fenomenos", f"una lista de {', '.join(FENOMENOS)}", fenomenos)
+        fenomenos = []
+    out["fenomenos"] = list(fenomenos)
+    out["include_at_station"] = check.boolean(data, "", "include_at_station", False)
+    for name, table in (
+        ("density", density),
+        ("hotspots", hotspots),
+        ("priority", priority),
+        ("maps", maps),
+        ("patrol", patrol),
+        ("qgis", qgis),
+    ):
+        out[f"{name}_enabled"] = check.boolean(table, name, "enabled", True)
+    out["bandwidth_adjust"] = check.number(density, "density", "bandwidth_adjust", 1.0)
+    options: dict[str, dict[str, Any]] = {}
+    for method, spec in HOTSPOT_OPTIONS.items():
+        table = hotspots.get(method, {})
+        where = f"hotspots.{method}"
+        if not isinstance(table, dict):
+            check._bad(f"[{where}]", "una tabla", table)
+            continue
+        chosen: dict[str, Any] = {}
+        for key in table:
+            if key not in spec:
+                check.problems.add(
+                    f"clave desconocida {key!r} en [{where}] (conocidas: {', '.join(sorted(spec))})"
+                )
+        for key, kind in spec.items():
+            if key not in table:
+                continue
+            value: Any
+            if kind == "positivo":
+                value = check.number(table, where, key, None)
+            elif kind == "no_negativo":
+                value = check.number(table, where, key, None, zero=True)
+            elif kind == "entero":
+                value = check.integer(table, where, key, None)
+            elif kind == "fraccion":
+                value = check.fraction(table, where, key, 0.05)
+            elif kind == "booleano":
+                value = check.boolean(table, where, key, True)
+            elif kind == "forma":
+                value = check.choice(table, where, key, "square", ("square", "hex"))
+            elif kind == "vecindad":
+                value = check.choice(table, where, key, "distance", ("distance", "queen"))
+            elif kind == "envolvente":
+                value = check.choice(table, where, key, "concave", ("concave", "convex"))
+            elif kind == "coberturas":
+                value = check.coverages(table, where, key, (0.01, 0.05))
+            elif kind == "umbral":
+                value = table[key]
+                if isinstance(value, bool) or not isinstance(value, str | int | float):
+                    check._bad(f"{where}.{key}", "un percentil 'p95' o una densidad", value)
+                    continue
+            else:
+                value = check.text(table, where, key, None)
+            chosen[key] = value
+        if chosen:
+            options[method] = chosen
+    out["hotspot_options"] = options
+    # priority
+    out["priority_k"] = check.integer(priority, "priority", "k", 3, minimum=2)
+    out["priority_indicator"] = check.choice(
+        priority, "priority", "indicator", "tasa_eb", PRIORITY_INDICATORS
+    )
+    thresholds = priority.get("thresholds")
+    if thresholds is not None:
+        good = (
+            isinstance(thresholds, list)
+            and len(thresholds) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in thresholds)
+        )
+        if not good:
+            check._bad("priority.thresholds", "dos números [ALTA, PRIORIDAD]", thresholds)
+            thresholds = None
+        else:
+            thresholds = (float(thresholds[0]), float(thresholds[1]))
+    out["priority_thresholds"] = thresholds
+    out["priority_min_count"] = check.integer(priority, "priority", "min_count", None, minimum=0)
+    out["priority_min_count_prioridad"] = check.integer(
+        priority, "priority", "min_count_prioridad", None, minimum=0
+    )
+    levels = priority.get("levels", list(PRIORITY_LEVELS))
+    if isinstance(levels, str):
+        levels = [levels]
+    if not isinstance(levels, list) or not levels or any(v not in PRIORITY_LEVELS for v in levels):
+        check._bad("priority.levels", f"una lista de {', '.join(PRIORITY_LEVELS)}", levels)
+        levels = list(PRIORITY_LEVELS)
+    out["priority_levels"] = list(levels)
+    out["priority_previous_period"] = check.period(
+        priority.get("previous_period"), "priority.previous_period"
+    )
+    top = priority.get("top_modalidad", "homicidio")
+    if top is not False and (not isinstance(top, str) or not top.strip()):
+        check._bad("priority.top_modalidad", "un delito o modalidad, o false", top)
+        top = "homicidio"
+    out["priority_top_modalidad"] = None if top is False else top
+    out["priority_top_n"] = check.integer(priority, "priority", "top_n", 7)
+    out["priority_maps"] = check.boolean(priority, "priority", "maps", True)
+    # maps
+    tiles = maps.get("tiles")
+    out["tiles_name"] = None
+    if isinstance(tiles, str):
+        out["tiles_name"] = check.choice(maps, "maps", "tiles", None, TILES)
+    out["grid_m"] = check.number(maps, "maps", "grid_m", None, unit=" de metros")
+    # patrol
+    out["patrol_shifts"] = check.integer(patrol, "patrol", "shifts", None)
+    out["patrol_first_shift_start"] = check.integer(
+        patrol, "patrol", "first_shift_start", 6, minimum=0, maximum=23
+    )
+    out["patrol_available_hours"] = check.number(patrol, "patrol", "available_hours", None)
+    out["patrol_revisit_minutes"] = check.integer(
+        patrol, "patrol", "revisit_minutes", 120, minimum=0
+    )
+    out["patrol_block_hours"] = check.choice(patrol, "patrol", "block_hours", 2, BLOCK_HOURS)
+    out["patrol_method"] = check.choice(patrol, "patrol", "method", "dbscan", PATROL_METHODS)
+    out["patrol_min_count"] = check.integer(patrol, "patrol", "min_count", 5)
+    out["patrol_eps"] = check.number(patrol, "patrol", "eps", 60.0, unit=" de metros")
+    out["patrol_cell_size"] = check.number(patrol, "patrol", "cell_size", 100.0, unit=" de metros")
+    out["patrol_risk"] = check.choice(patrol, "patrol", "risk", "n", PATROL_RISK)
+    out["patrol_density"] = check.boolean(patrol, "patrol", "density", True)
+    out["patrol_basemap"] = check.boolean(patrol, "patrol", "basemap", False)
+    out["patrol_comisaria"] = check.text(patrol, "patrol", "comisaria", None)
+    # evaluation, trends, near repeats
+    out["evaluation"] = EvaluationConfig(
+        enabled=check.boolean(evaluation, "evaluation", "enabled", True),
+        coverages=check.coverages(evaluation, "evaluation", "coverages", (0.01, 0.05)),
+        folds=check.integer(evaluation, "evaluation", "folds", 3) or 3,
+        cell_size=check.number(
+            evaluation, "evaluation", "cell_size", None, auto=True, unit=" de metros"
+        ),
+    )
+    period = trends.get("period")
+    if period is not None and period != "auto":
+        from .trends.periods import parse_period
+
+        try:
+            parse_period(str(period))
+        except ConfigError as exc:
+            check.problems.add(f"trends.period = {period!r}: {exc.message}")
+            period = None
+    out["trends"] = TrendsConfig(
+        enabled=check.boolean(trends, "trends", "enabled", True),
+        period=None if period in (None, "auto") else str(period),
+        cell_size=check.number(trends, "trends", "cell_size", None, auto=True, unit=" de metros"),
+        k=check.integer(trends, "trends", "k", 1, minimum=0) or 0,
+        alpha=check.fraction(trends, "trends", "alpha", 0.05),
+        trend_alpha=check.fraction(trends, "trends", "trend_alpha", 0.05),
+        scheme=check.choice(trends, "trends", "scheme", "arcgis", TREND_SCHEMES),
+        min_periods=check.integer(trends, "trends", "min_periods", 5, minimum=3) or 5,
+    )
+    out["near_repeat"] = NearRepeatConfig(
+        enabled=check.boolean(near, "near_repeat", "enabled", True),
+        space_bands=check.bands(near, "near_repeat", "space_bands", "0,100,200,300,400,500"),
+        time_bands=check.bands(near, "near_repeat", "time_bands", "0,7,14,21,28"),
+        permutations=check.integer(near, "near_repeat", "permutations", 99, minimum=0) or 0,
+        alpha=check.fraction(near, "near_repeat", "alpha", 0.05),
+        min_months=check.integer(near, "near_repeat", "min_months", 2) or 2,
+    )
+    return out

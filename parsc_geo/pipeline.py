@@ -61,8 +61,10 @@ logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
     from .density import DensityRaster
+    from .evaluation.accuracy import HistoricalAccuracy
     from .parallel import WorkerPool
     from .workflow import Ingested, ProvinceHotspots
     from .workspace import Workspace, WorkspaceBackend
@@ -73,10 +75,14 @@ STAGES: tuple[str, ...] = (
     "workspace",
     "densidad",
     "hotspots",
+    "evaluacion",
     "ranking",
+    "tendencias",
+    "repeticion",
     "prioridad",
     "mapas",
     "patrullaje",
+    "qgis",
 )
 
 
@@ -116,16 +122,41 @@ class RunState:
     densities: dict[str, DensityRaster] = field(default_factory=dict)
     # hotspots
     hotspots: ProvinceHotspots | None = None
+    # evaluacion: the backtest, and its table for the maps' parameters panel (one row per
+    # scope, method and coverage; Spanish headers, see HistoricalAccuracy.table)
+    accuracy: HistoricalAccuracy | None = None
+    accuracy_table: list[dict[str, Any]] = field(default_factory=list)
+    evaluation_record: dict[str, Any] = field(default_factory=dict)
     # ranking
     ranked: gpd.GeoDataFrame | None = None
+    # hotspots of the maps and of hotspots/hotspots.gpkg: ranked zones and Gi* cold cells
+    mapped_hotspots: gpd.GeoDataFrame | None = None
+    # prioridad: the priority table (for the QGIS choropleths)
+    priority_table: pd.DataFrame | None = None
+    # tendencias: every cell of the cube with its pattern and province (cell_series, for the
+    # maps' emerging-hotspot layer), the pattern legend, and per province the cells that are
+    # new or intensifying hot spots ("Qué cambió este mes")
+    trend_cells: gpd.GeoDataFrame | None = None
+    trend_legend: pd.DataFrame | None = None
+    trend_changes: dict[str, dict[str, int]] = field(default_factory=dict)
+    trend_note: str | None = None
+    # repeticion: the Knox band table and its reading in Spanish (or why there is none)
+    near_repeat_table: pd.DataFrame | None = None
+    near_repeat_text: str | None = None
     # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
     pool: WorkerPool | int = 1
 
+    # ingesta: the incidents the analyses use when the configuration selects a period or
+    # fenómenos (None: every accepted incident); the workspace keeps every accepted one
+    selected: gpd.GeoDataFrame | None = None
+
     @property
     def incidents(self) -> gpd.GeoDataFrame:
-        """Return the accepted, assigned incidents (after ``ingesta``)."""
+        """Return the incidents the analyses use (after ``ingesta``): the selection, or all."""
         if self.ingested is None:
             raise RuntimeError("the 'ingesta' stage has not run")
+        if self.selected is not None:
+            return self.selected
         return self.ingested.result.accepted
 
     @property
@@ -225,10 +256,14 @@ def run_pipeline(
         "workspace": _stage_workspace,
         "densidad": _stage_density,
         "hotspots": _stage_hotspots,
+        "evaluacion": _stage_evaluation,
         "ranking": _stage_ranking,
+        "tendencias": _stage_trends,
+        "repeticion": _stage_near_repeat,
         "prioridad": _stage_priority,
         "mapas": _stage_maps,
         "patrullaje": _stage_patrol,
+        "qgis": _stage_qgis,
     }
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     pinned = False
@@ -258,9 +293,7 @@ def run_pipeline(
                     pinned = True
             timings["total"] = round(time.perf_counter() - clock, 3)
             open_first = _open_first(out)
-            (out / "RESUMEN.md").write_text(
-                _summary_markdown(config, state.counts, open_first), encoding="utf-8"
-            )
+            (out / "RESUMEN.md").write_text(_summary_markdown(state, open_first), encoding="utf-8")
             run_json = {
                 "parsc_geo_version": __version__,
                 "generated_at": started,
@@ -270,6 +303,7 @@ def run_pipeline(
                 "parameters": state.parameters,
                 "versions": package_versions(),
                 "counts": state.counts,
+                "evaluacion": state.evaluation_record or None,
                 "timings_s": timings,
                 "workers": pool.workers,
                 "scheduler": pool.scheduler,
@@ -311,6 +345,22 @@ def _pin_document_dates(day: str) -> None:
 
 
 # -- stages: each calls the steps of parsc_geo.workflow and records what it did -----------------
+
+
+#: Key of each stage in ``run.json``'s counts.
+_STAGE_KEYS = {
+    "density": "densidad",
+    "hotspots": "hotspots",
+    "priority": "prioridad",
+    "maps": "mapas",
+    "patrol": "patrullaje",
+}
+
+
+def _disabled(state: RunState, stage: str, switch: str) -> str:
+    """Record a stage turned off in the configuration and say so."""
+    state.counts[_STAGE_KEYS.get(stage, stage)] = {"estado": "desactivada"}
+    return f"desactivada en la configuración ({switch})"
 
 
 def _stage_ingest(state: RunState) -> str:
@@ -360,7 +410,24 @@ def _stage_ingest(state: RunState) -> str:
     if config.sectors is not None:
         state.inputs.append(describe_file(config.sectors, role="sectors"))
     state.inputs.extend(describe_file(p, role="counts") for p in config.counts)
-    when = result.accepted["occurred_at"]
+    if config.period is not None or config.fenomenos:
+        from .incidents import select
+
+        chosen = select(
+            result.accepted,
+            fenomenos=config.fenomenos,
+            period=config.period,
+            # the methods leave out incidents stacked on stations themselves (and say so)
+            include_at_station=True,
+        )
+        chosen.attrs = {**result.accepted.attrs, **chosen.attrs}
+        state.selected = chosen
+        state.parameters["seleccion"] = {
+            "periodo": config.period,
+            "fenomenos": list(config.fenomenos),
+            "incidentes": len(chosen),
+        }
+    when = state.incidents["occurred_at"]
     if len(when):
         state.period = (when.min().date().isoformat(), when.max().date().isoformat())
     state.parameters["periodo"] = list(state.period)
@@ -426,6 +493,8 @@ def _stage_workspace(state: RunState) -> str:
 
 
 def _stage_density(state: RunState) -> str:
+    if not state.config.density_enabled:
+        return _disabled(state, "density", "[density] enabled = false")
     from .workflow import densities_by_province
 
     config = state.config
@@ -440,7 +509,9 @@ def _stage_density(state: RunState) -> str:
         workers=state.pool,
     )
     for name, raster in rasters.items():
-        raster.to_geotiff(folder / f"densidad_{slug(name)}.tif")
+        # the tags say what the run says: the incidents themselves do not carry the flag
+        raster.parameters["synthetic"] = bool(config.synthetic)
+        raster.to_geotiff(folder / f"densidad_{slug(name)}.tif", synthetic=config.synthetic)
     state.densities = rasters
     state.parameters["densidad"] = params
     state.counts["densidad"] = {"rasters": len(rasters)}
@@ -448,6 +519,8 @@ def _stage_density(state: RunState) -> str:
 
 
 def _stage_hotspots(state: RunState) -> str:
+    if not state.config.hotspots_enabled:
+        return _disabled(state, "hotspots", "[hotspots] enabled = false")
     from .workflow import hotspots_by_province
 
     config = state.config
@@ -458,6 +531,7 @@ def _stage_hotspots(state: RunState) -> str:
         bandwidth=config.bandwidth,
         cell_size=config.cell_size,
         workers=state.pool,
+        options=config.hotspot_options,
     )
     state.hotspots = found
     state.parameters["hotspots"] = found.parameters
@@ -465,11 +539,122 @@ def _stage_hotspots(state: RunState) -> str:
     return ", ".join(f"{m}: {n}" for m, n in state.counts["hotspots"].items())
 
 
+def _stage_evaluation(state: RunState) -> str:
+    """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
+    from .area import area_of
+    from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
+    from .workflow import province_subsets
+
+    config = state.config
+    options = config.evaluation
+    if not options.enabled:
+        state.counts["evaluacion"] = {"estado": "desactivada"}
+        return "desactivada en la configuración ([evaluation] enabled = false)"
+    incidents = state.incidents
+    area = area_of(incidents)
+    # the run draws hotspots province by province: each province is backtested on its own
+    # grid, and the region is their sum (each marking its own share of its area)
+    scopes = [
+        ("provincia", name, subset)
+        for name, subset in province_subsets(incidents, area.provinces())
+        if len(subset)
+    ]
+    result = historical_accuracy(
+        scopes,
+        methods=config.methods,
+        bandwidth=config.bandwidth,
+        coverages=options.coverages,
+        folds=options.folds,
+        cell_size=options.cell_size,
+        auto_candidates=RUN_AUTO_CANDIDATES,
+        pooled=area.place,
+        workers=state.pool,
+    )
+    state.accuracy = result
+    state.accuracy_table = result.table()
+    state.parameters["evaluacion"] = result.parameters
+    record = result.as_dict()
+    state.counts["evaluacion"] = {
+        "estado": "ok" if result.region.ok else "insuficiente",
+        "ambitos_con_datos": sum(s.ok for s in result.scopes),
+        "ambitos": len(result.scopes),
+    }
+    state.evaluation_record = record
+    if state.accuracy_table:
+        _write_accuracy_xlsx(state, result)
+    if not result.region.ok:
+        return f"datos insuficientes: {result.region.reason}"
+    return (
+        f"meses comprobados: {len(result.region.folds)}; "
+        f"{sum(s.ok for s in result.scopes)} de {len(result.scopes)} ámbitos con datos"
+    )
+
+
+def _write_accuracy_xlsx(state: RunState, result: HistoricalAccuracy) -> Path:
+    """Write ``evaluacion/precision_historica.xlsx``: the table, and one row per month."""
+    import pandas as pd
+
+    from .evaluation.accuracy import DEFINITIONS_ES, method_label
+    from .io.xlsx import Table, write_workbook
+
+    rate_columns = ("Tasa de acierto", "PEI*", "Tasa de acierto del conteo", "PEI* del conteo")
+    formats = {c: "0.0%" for c in rate_columns}
+    formats.update({"PAI": "0.0", "PAI del conteo": "0.0", "Área (%)": "0.##"})
+    months = []
+    for scope in result.scopes:
+        for fold in scope.folds:
+            for method, per in fold["methods"].items():
+                for key, m in per.items():
+                    if not isinstance(m, dict):
+                        continue
+                    months.append(
+                        {
+                            "Ámbito": scope.name,
+                            "Mes": fold["origin"][:7],
+                            "Método": method_label(method),
+                            "Área (%)": float(key),
+                            "Celdas seleccionadas": m["n_cells"],
+                            "Incidentes del mes": fold["n_test"],
+                            "Capturados": m["hits"],
+                            "Tasa de acierto": m["hit_rate"],
+                            "PAI": m["pai"],
+                            "PEI*": m["pei_star"],
+                        }
+                    )
+    notes = [f"{k}: {v}" for k, v in DEFINITIONS_ES.items()]
+    folder = state.out / "evaluacion"
+    folder.mkdir(exist_ok=True)
+    return write_workbook(
+        folder / "precision_historica.xlsx",
+        {
+            "Precisión": Table(
+                pd.DataFrame(state.accuracy_table),
+                title="Precisión histórica de los hotspots (media de los meses comprobados)",
+                notes=notes,
+                number_formats=formats,
+            ),
+            "Por mes": Table(
+                pd.DataFrame(months),
+                title="Cada mes comprobado",
+                number_formats={"Tasa de acierto": "0.0%", "PEI*": "0.0%", "PAI": "0.0"},
+            ),
+        },
+        synthetic=state.config.synthetic,
+    )
+
+
 def _stage_ranking(state: RunState) -> str:
+    import geopandas as gpd
+    import pandas as pd
+
+    from .hotspots.io import write_hotspots
     from .reports.rankings import write_rankings
 
     config = state.config
-    assert state.hotspots is not None and state.workspace is not None
+    assert state.workspace is not None
+    if state.hotspots is None:
+        state.counts["ranking"] = {"estado": "sin hotspots"}
+        return "sin hotspots que ordenar"
     folder = state.out / "hotspots"
     folder.mkdir()
     ranked, files = write_rankings(
@@ -482,6 +667,15 @@ def _stage_ranking(state: RunState) -> str:
     )
     state.ranked = ranked
     state.workspace.write_layer("hotspots", ranked)
+    mapped = ranked
+    if len(state.hotspots.cold_cells):
+        mapped = gpd.GeoDataFrame(
+            pd.concat([ranked, state.hotspots.cold_cells], ignore_index=True), crs="EPSG:4326"
+        )
+    mapped.attrs = dict(ranked.attrs)
+    state.mapped_hotspots = mapped
+    # the layer the pipeline's docstring promises: every method's zones and Gi* cold cells
+    write_hotspots(mapped, folder / "hotspots.gpkg", synthetic=config.synthetic)
     team = _team_workspace(state)
     if team is not None:
         team.write_layer("hotspots", ranked)
@@ -490,7 +684,151 @@ def _stage_ranking(state: RunState) -> str:
     return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
 
 
+#: Patterns listed under "Qué cambió este mes", in this order.
+CHANGE_PATTERNS: tuple[str, ...] = ("new_hot", "intensifying_hot")
+
+
+def _span_months(incidents: gpd.GeoDataFrame) -> int:
+    """Return the calendar months the incidents' dates touch (0 without dates)."""
+    when = incidents["occurred_at"].dropna()
+    if not len(when):
+        return 0
+    first, last = when.min(), when.max()
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def _stage_trends(state: RunState) -> str:
+    """Emerging hot spots of the whole area, cells assigned to provinces (``tendencias``)."""
+    import geopandas as gpd
+
+    from ._errors import InsufficientDataError
+    from .area import area_of
+    from .trends.emerging import emerging_hotspots
+    from .trends.io import write_trends
+    from .trends.series import cell_series, legend_table
+
+    config = state.config
+    options = config.trends
+    if not options.enabled:
+        state.counts["tendencias"] = {"estado": "desactivada"}
+        state.trend_note = "desactivadas en la configuración ([trends] enabled = false)"
+        return state.trend_note
+    try:
+        result = emerging_hotspots(
+            state.incidents,
+            period=options.period,
+            cell_size=options.cell_size,
+            k=options.k,
+            alpha=options.alpha,
+            trend_alpha=options.trend_alpha,
+            scheme=options.scheme,
+            exclude_at_station=not config.include_at_station,
+            quiet=True,
+        )
+    except InsufficientDataError as exc:
+        state.counts["tendencias"] = {"estado": "insuficiente", "motivo": exc.message}
+        state.trend_note = f"datos insuficientes: {exc.message}"
+        return state.trend_note
+    n_cells, n_periods = result.cube.shape
+    label = str(result.parameters.get("period_label_es", "periodos"))
+    if n_periods < options.min_periods:
+        state.counts["tendencias"] = {"estado": "insuficiente", "periodos": n_periods}
+        state.trend_note = (
+            f"los datos cubren {n_periods} periodo(s) de {label}: las tendencias necesitan al "
+            f"menos {options.min_periods} ([trends] min_periods)"
+        )
+        return state.trend_note
+    write_trends(result, state.out / "tendencias", synthetic=config.synthetic)
+    cells = cell_series(result)
+    # the province of each cell: the one its centre falls in
+    grid = result.cube.grid
+    provinces = area_of(state.incidents).provinces()[["provincia", "geometry"]]
+    centres = gpd.GeoDataFrame(
+        {"cell_id": grid["cell_id"].to_numpy()},
+        geometry=gpd.points_from_xy(grid["x"], grid["y"]),
+        crs=grid.crs,
+    ).to_crs(provinces.crs)
+    joined = gpd.sjoin(centres, provinces, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")].sort_index()
+    cell_province = joined["provincia"].fillna("").astype(str).to_numpy()
+    province_of = dict(zip(joined["cell_id"], cell_province, strict=True))
+    cells["provincia"] = [province_of.get(c, "") for c in cells["cell_id"]]
+    state.trend_cells = cells
+    state.trend_legend = legend_table(result, scheme=options.scheme)
+    changes: dict[str, dict[str, int]] = {}
+    for key, province in zip(result.pattern_key, cell_province, strict=True):
+        if key in CHANGE_PATTERNS:
+            row = changes.setdefault(province or "fuera de las provincias", {})
+            row[str(key)] = row.get(str(key), 0) + 1
+    state.trend_changes = dict(sorted(changes.items()))
+    state.parameters["tendencias"] = _plain(result.parameters)
+    state.counts["tendencias"] = {
+        "estado": "ok",
+        "celdas": n_cells,
+        "periodos": n_periods,
+        "patrones": {k: v for k, v in result.pattern_counts().items() if v},
+        "cambios_por_provincia": state.trend_changes,
+    }
+    new = sum(v.get("new_hot", 0) for v in changes.values())
+    more = sum(v.get("intensifying_hot", 0) for v in changes.values())
+    return f"{n_cells} celdas × {n_periods} periodos; {new} nuevas, {more} en aumento"
+
+
+def _plain(value: Any) -> Any:
+    from .workflow import plain
+
+    return plain(value)
+
+
+def _stage_near_repeat(state: RunState) -> str:
+    """Knox test of near repeats on every incident of the run (``repeticion``)."""
+    from ._errors import InsufficientDataError
+    from .trends.io import write_near_repeat
+    from .trends.near_repeat import event_label, interpret_near_repeat, near_repeat
+
+    config = state.config
+    options = config.near_repeat
+    if not options.enabled:
+        state.counts["repeticion"] = {"estado": "desactivada"}
+        return "desactivada en la configuración ([near_repeat] enabled = false)"
+    months = _span_months(state.incidents)
+    if months < options.min_months:
+        reason = (
+            f"los datos tocan {months} mes(es) del calendario: la repetición cercana necesita "
+            "al menos "
+            f"{options.min_months} ([near_repeat] min_months)"
+        )
+        state.counts["repeticion"] = {"estado": "insuficiente", "motivo": reason}
+        state.near_repeat_text = None
+        return reason
+    try:
+        table = near_repeat(
+            state.incidents,
+            space_bands=options.space_bands,
+            time_bands=options.time_bands,
+            permutations=options.permutations,
+            seed=config.seed,
+            exclude_at_station=not config.include_at_station,
+        )
+    except InsufficientDataError as exc:
+        state.counts["repeticion"] = {"estado": "insuficiente", "motivo": exc.message}
+        return f"datos insuficientes: {exc.message}"
+    text = interpret_near_repeat(
+        table, label=event_label(tuple(config.fenomenos)), alpha=options.alpha
+    )
+    write_near_repeat(
+        table, state.out / "repeticion", interpretation=text, synthetic=config.synthetic
+    )
+    state.near_repeat_table = table
+    state.near_repeat_text = text
+    state.parameters["repeticion"] = _plain(table.attrs.get("parameters", {}))
+    state.counts["repeticion"] = {"estado": "ok", "interpretacion": text}
+    return text
+
+
 def _stage_priority(state: RunState) -> str:
+    if not state.config.priority_enabled:
+        return _disabled(state, "priority", "[priority] enabled = false")
     from .area import area_of
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
     from .workflow import count_tables, plain
@@ -519,27 +857,28 @@ def _stage_priority(state: RunState) -> str:
         command=state.command,
         workers=state.pool,
     )
+    state.priority_table = result.table
     state.parameters["prioridad"] = plain(result.parameters)
     state.counts["prioridad"] = {"archivos": len(files)}
     return f"{len(files)} archivos (tabla del plan, detalle, mapas)"
 
 
 def _stage_maps(state: RunState) -> str:
-    import geopandas as gpd
-    import pandas as pd
+    if not state.config.maps_enabled:
+        return _disabled(state, "maps", "[maps] enabled = false")
 
     from .maps import write_atlas
 
     config = state.config
-    assert state.ranked is not None and state.hotspots is not None
-    hotspots = state.ranked
-    if len(state.hotspots.cold_cells):
-        hotspots = gpd.GeoDataFrame(
-            pd.concat([hotspots, state.hotspots.cold_cells], ignore_index=True), crs="EPSG:4326"
-        )
+    parameters: dict[str, Any] = {
+        "kernel": config.kernel,
+        "métodos": ", ".join(config.methods),
+        "ranking": config.rank_by,
+    }
+    parameters.update(_accuracy_parameters(state))
     pages = write_atlas(
         state.incidents,
-        hotspots=hotspots,
+        hotspots=state.mapped_hotspots,
         densities=state.densities,
         sectors=state.sectors,
         output_dir=state.out / "mapas",
@@ -547,12 +886,8 @@ def _stage_maps(state: RunState) -> str:
         privacy_k=config.privacy_k,
         offline=config.offline,
         synthetic=config.synthetic,
-        parameters={
-            "kernel": config.kernel,
-            "métodos": ", ".join(config.methods),
-            "ranking": config.rank_by,
-        },
-        tiles="OpenStreetMap" if config.tiles else None,
+        parameters=parameters,
+        tiles=config.tiles_source,
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
         generated=state.started,
         workers=state.pool,
@@ -561,7 +896,40 @@ def _stage_maps(state: RunState) -> str:
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
 
 
+def _accuracy_parameters(state: RunState) -> dict[str, str]:
+    """Return the region's backtest as short texts for the maps' parameters panel.
+
+    One entry per method and coverage (``precisión KDE (1 % del área)`` →
+    ``34 % de los delitos del mes siguiente; conteo 33 %``); the full table is
+    ``RunState.accuracy_table``.
+    """
+    from .evaluation.accuracy import BASELINE, method_label
+    from .evaluation.metrics import coverage_key
+
+    accuracy = state.accuracy
+    if accuracy is None:
+        return {}
+    region = accuracy.region
+    if not region.ok:
+        return {"precisión histórica": f"sin datos suficientes ({region.reason})"}
+    out = {}
+    for method in accuracy.methods:
+        if method == BASELINE:
+            continue
+        for p in accuracy.coverages:
+            key = coverage_key(p)
+            m = region.summary[method][key]
+            b = region.summary[BASELINE][key]
+            out[f"precisión {method_label(method)} ({key} % del área)"] = (
+                f"{(m['hit_rate'] or 0) * 100:.0f} % de los delitos del mes siguiente "
+                f"(PAI {m['pai'] or 0:.1f}); conteo {(b['hit_rate'] or 0) * 100:.0f} %"
+            )
+    return out
+
+
 def _stage_patrol(state: RunState) -> str:
+    if not state.config.patrol_enabled:
+        return _disabled(state, "patrol", "[patrol] enabled = false")
     from .patrol import ScheduleOptions, plan_patrols
     from .reports import write_patrol_outputs
     from .workflow import plain
@@ -590,9 +958,36 @@ def _stage_patrol(state: RunState) -> str:
     return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
 
 
+def _stage_qgis(state: RunState) -> str:
+    """Write ``proyecto.qgz`` over every layer of the run, after the last GeoPackage write."""
+    from .area import area_of
+    from .reports.qgis_layers import (
+        write_priority_layers,
+        write_reference_layers,
+        write_sector_layers,
+    )
+    from .reports.qgis_project import write_qgis_project
+    from .reports.qgis_run import run_layers
+
+    config, out = state.config, state.out
+    if not config.qgis_enabled:
+        state.counts["qgis"] = {"estado": "desactivado"}
+        return "desactivado en la configuración ([qgis] enabled = false)"
+    write_reference_layers(out / "limites.gpkg", area=area_of(state.incidents).to_dict())
+    if state.sectors is not None and len(state.sectors):
+        write_sector_layers(state.sectors, out / "sectores.gpkg", incidents=state.incidents)
+    if state.priority_table is not None and len(state.priority_table):
+        write_priority_layers(state.priority_table, out / "prioridad" / "prioridad.gpkg")
+    layers = run_layers(out)
+    project = write_qgis_project(out, layers, title=config.run_title)
+    state.counts["qgis"] = {"estado": "ok", "capas": len(layers)}
+    return f"proyecto.qgz con {len(layers)} capas ({Path(project.path).name})"
+
+
 def _open_first(out: Path) -> list[Path]:
     candidates = [
         Path("mapas/index.html"),
+        Path("proyecto.qgz"),
         Path("prioridad") / "territorios_priorizados.md",
         Path("RESUMEN.md"),
     ]
@@ -604,25 +999,93 @@ def _open_first(out: Path) -> list[Path]:
     return found
 
 
-def _summary_markdown(config: RunConfig, counts: dict[str, Any], open_first: list[Path]) -> str:
+def _summary_markdown(state: RunState, open_first: list[Path]) -> str:
+    """Return ``RESUMEN.md``: what changed, the counts, the accuracy, what to open first."""
     from .settings import SYNTHETIC_BANNER
 
+    config, counts = state.config, state.counts
     ing = counts.get("ingesta", {})
     lines = [f"# {config.run_title}", ""]
     if config.synthetic:
         lines += [f"**{SYNTHETIC_BANNER}**", ""]
+    lines += _changes_markdown(state)
     lines += [
+        "## Resumen",
+        "",
+        f"- Periodo de los datos: {state.period[0] or '—'} a {state.period[1] or '—'}.",
         f"- Filas leídas: {num(ing.get('rows_read', 0))}; "
         f"aceptadas: {num(ing.get('rows_accepted', 0))}; "
         f"en cuarentena: {num(ing.get('rows_quarantined', 0))} (ver `ingesta/report.json`).",
-        f"- Hotspots: {', '.join(f'{k} {v}' for k, v in counts.get('hotspots', {}).items())}.",
-        "",
-        "## Abrir primero",
-        "",
     ]
+    hot = counts.get("hotspots", {})
+    if hot:
+        lines.append(f"- Hotspots (zonas, ordenadas en `hotspots/`): {_hotspot_counts(hot)}.")
+    lines.append("")
+    if state.accuracy is not None:
+        lines += state.accuracy.markdown_es()
+    elif counts.get("evaluacion", {}).get("estado") == "desactivada":
+        lines += ["## Precisión histórica", "", "Desactivada en la configuración.", ""]
+    lines += ["## Abrir primero", ""]
     lines += [f"- `{p}`" for p in open_first]
     lines += ["", "Parámetros, versiones y sumas de control: `run.json`.", ""]
     return "\n".join(lines)
+
+
+#: Spanish names of the hotspot counts of ``run.json``.
+_HOTSPOT_NAMES = {
+    "kde": "KDE",
+    "gistar": "Gi*",
+    "hdbscan": "HDBSCAN",
+    "dbscan": "DBSCAN",
+    "auto": "auto",
+}
+
+
+def _hotspot_counts(hot: dict[str, Any]) -> str:
+    parts = []
+    for method, n in hot.items():
+        if method not in _HOTSPOT_NAMES:
+            continue
+        text = f"{_HOTSPOT_NAMES[method]} {num(n)}"
+        if method == "gistar" and "gistar_celdas_calientes" in hot:
+            text += f" (de {num(hot['gistar_celdas_calientes'])} celdas calientes contiguas)"
+        parts.append(text)
+    if hot.get("gistar_frias"):
+        parts.append(f"Gi* celdas frías {num(hot['gistar_frias'])}")
+    return ", ".join(parts)
+
+
+def _changes_markdown(state: RunState) -> list[str]:
+    """Return ``Qué cambió este mes``: new and intensifying hot spots, then near repeats."""
+    from .trends.patterns import pattern_table
+
+    lines = ["## Qué cambió este mes", ""]
+    if state.trend_cells is None:
+        lines.append(f"- Tendencias: {state.trend_note or 'no calculadas'}.")
+    elif not state.trend_changes:
+        lines.append(
+            "- Ninguna celda es un punto caliente nuevo ni en aumento "
+            "(ver `tendencias/tendencias.gpkg`)."
+        )
+    else:
+        names = pattern_table(state.config.trends.scheme)
+        for province, found in state.trend_changes.items():
+            parts = [
+                f"{num(found[key])} celda(s) «{names[key].patron.lower()}»"
+                for key in CHANGE_PATTERNS
+                if found.get(key)
+            ]
+            lines.append(f"- {province}: {', '.join(parts)}.")
+        lines.append("- Detalle por celda: `tendencias/tendencias.gpkg` (y `.csv`).")
+    if state.near_repeat_text:
+        lines.append(f"- Repetición cercana: {state.near_repeat_text}")
+    else:
+        reason = state.counts.get("repeticion", {}).get("motivo") or state.counts.get(
+            "repeticion", {}
+        ).get("estado", "no calculada")
+        lines.append(f"- Repetición cercana: {reason}.")
+    lines.append("")
+    return lines
 
 
 def __getattr__(name: str) -> Any:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ._text import num
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
     import pandas as pd
@@ -373,9 +373,13 @@ class ProvinceHotspots:
     Attributes
     ----------
     hotspots
-        Hot areas of every method (Gi* hot cells only), ids prefixed by the province slug.
+        Hot areas of every method (for Gi*, its hot zones: contiguous hot cells merged, the
+        incidents counted once), ids prefixed by the province slug.
     cold_cells
         Gi* cold cells (mapped, not ranked).
+    hot_cells
+        Gi* significant hot cells, ``zone_id`` naming their zone (``<province>-<n>``, the
+        ``hotspot_id`` of the zone): recorded, neither ranked nor counted as hotspots.
     declined
         Method → {province → reason} where a method found nothing or declined.
     parameters
@@ -386,11 +390,14 @@ class ProvinceHotspots:
     cold_cells: gpd.GeoDataFrame
     declined: dict[str, dict[str, str]] = field(default_factory=dict)
     parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hot_cells: gpd.GeoDataFrame | None = None
 
     def counts(self, methods: Iterable[str]) -> dict[str, int]:
-        """Return hotspots per method (and Gi* cold cells, if any)."""
+        """Return hotspots per method (Gi*: zones), Gi* hot cells and cold cells, if any."""
         table = self.hotspots
         out = {m: int((table["method"] == m).sum()) if len(table) else 0 for m in methods}
+        if self.hot_cells is not None and len(self.hot_cells):
+            out["gistar_celdas_calientes"] = len(self.hot_cells)
         if len(self.cold_cells):
             out["gistar_frias"] = len(self.cold_cells)
         return out
@@ -404,8 +411,12 @@ def hotspots_by_province(
     bandwidth: float | str | None,
     cell_size: float | None,
     workers: WorkerPool | int = 1,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ProvinceHotspots:
     """Run each hotspot method in each province; keep Gi* cold cells apart.
+
+    ``options`` gives each method's own keywords (``{"gistar": {"alpha": 0.01}}``, the run's
+    ``[hotspots.<method>]`` tables); they override the shared ones.
 
     ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of processes) runs the
     (method, province) pairs in parallel; results are combined in the serial order.
@@ -434,28 +445,41 @@ def hotspots_by_province(
             if method == "kde":
                 kwargs.update(kernel=kernel, cell_size=cell_size, bandwidth=bandwidth)
             if method == "gistar":
-                # hot and cold cells: hot ones are ranked as hotspots, cold ones only mapped
-                kwargs.update(area=provinces.loc[[name]], output="significant")
+                # hot zones (contiguous hot cells) are ranked as hotspots; cold cells are only
+                # mapped; hot cells are kept for the record
+                kwargs.update(area=provinces.loc[[name]])
+            kwargs.update((options or {}).get(method, {}))
             tasks.append((method, name, subset, kwargs))
     with worker_pool(workers) as pool:
         results = pool.map_largest_first(
             _province_hotspots, tasks, lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0)
         )
-    for (method, name, _, _), result in zip(tasks, results, strict=True):
+    hot_cells = []
+    for (method, name, _, _), (result, cells) in zip(tasks, results, strict=True):
         params.setdefault(method, {})[name] = plain(result.attrs.get("parameters", {}))
         if len(result) == 0:
             declined.setdefault(method, {})[name] = str(
                 result.attrs.get("reason_es") or result.attrs.get("reason", "sin hotspots")
             )
-            continue
-        result = result.copy()
-        result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
-        if "gi_class" in result.columns:
-            cold = ~result["gi_class"].astype(str).str.startswith("caliente")
-            cold_frames.append(result[cold])
-            result = result[~cold]
-        if len(result):
+        else:
+            result = result.copy()
+            result["hotspot_id"] = [f"{slug(name)}-{h}" for h in result["hotspot_id"]]
             frames.append(result)
+        if cells is not None and len(cells):
+            # each cell names its zone by the zone's hotspot id (as ranked and mapped)
+            zone_of = (
+                dict(zip(result["zone_id"].astype("Int64"), result["hotspot_id"], strict=True))
+                if len(result)
+                else {}
+            )
+            cells = cells.copy()
+            cells["hotspot_id"] = [f"{slug(name)}-celda-{h}" for h in cells["hotspot_id"]]
+            cells["zone_id"] = [
+                None if pd.isna(z) else zone_of.get(int(z)) for z in cells["zone_id"]
+            ]
+            hot = cells["gi_class"].astype(str).str.startswith("caliente").to_numpy()
+            cold_frames.append(cells[~hot])
+            hot_cells.append(cells[hot])
     for method in methods:
         params.setdefault(method, {})
     empty = gpd.GeoDataFrame({"hotspot_id": []}, geometry=[], crs="EPSG:4326")
@@ -465,7 +489,9 @@ def hotspots_by_province(
             return empty
         return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs="EPSG:4326")
 
-    return ProvinceHotspots(concat(frames), concat(cold_frames), declined, params)
+    return ProvinceHotspots(
+        concat(frames), concat(cold_frames), declined, params, hot_cells=concat(hot_cells)
+    )
 
 
 #: Relative cost per incident of each hotspot method (to hand out the longest tasks first).
@@ -474,13 +500,20 @@ _METHOD_COST: dict[str, float] = {"hdbscan": 6.0, "dbscan": 2.0, "kde": 1.0, "gi
 
 def _province_hotspots(
     task: tuple[str, str, gpd.GeoDataFrame, dict[str, Any]],
-) -> gpd.GeoDataFrame:
-    """Run one method in one province (a task of :func:`hotspots_by_province`)."""
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Run one method in one province (a task of :func:`hotspots_by_province`).
+
+    Returns the hotspots and, for Gi*, its significant cells (the hotspots are its hot zones).
+    """
     from .hotspots import run_method
+    from .hotspots.gistar import gistar_cells_and_zones
 
     method, _, subset, kwargs = task
+    if method == "gistar":
+        cells, zones = gistar_cells_and_zones(subset, cells="significant", **kwargs)
+        return zones, cells
     result: gpd.GeoDataFrame = run_method(method, subset, **kwargs)
-    return result
+    return result, None
 
 
 def plain(value: Any) -> Any:

@@ -538,16 +538,18 @@ def _workspace_with_times(tmp_path: Path) -> Path:
         geometry=[Point(-78.5, -7.1), Point(-78.4, -7.2), Point(-78.3, -7.3)],
         crs="EPSG:4326",
     )
-    ws = Workspace(tmp_path / "workspace.gpkg")
-    ws.write_layer("incidents", frame)
-    return ws.path
+    # the text form workspaces were written in before they stored DATETIME fields
+    frame["occurred_at"] = [t.isoformat() for t in times]
+    path = tmp_path / "workspace.gpkg"
+    write_layers(path, {"incidents": frame})
+    return path
 
 
 def test_datetime_fields_keep_every_instant(tmp_path):
     path = _workspace_with_times(tmp_path)
     with sqlite3.connect(path) as con:
         before_text = [r[0] for r in con.execute("SELECT occurred_at FROM incidents")]
-    assert before_text[0] == "2020-01-01T00:00:00-05:00"  # the workspace's text form today
+    assert before_text[0] == "2020-01-01T00:00:00-05:00"  # an older workspace's text form
     before = Workspace(path).read_incidents()
     assert write_datetime_fields(path, "incidents") == ["occurred_at"]
     after = Workspace(path).read_incidents()

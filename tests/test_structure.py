@@ -185,6 +185,7 @@ OLD_PUBLIC_NAMES: dict[str, list[str]] = {
         "travel_minutes_for",
     ],
     "parsc_geo._es": ["THOUSANDS", "num"],
+    "parsc_geo._xlsx": ["DEFAULT_DOCUMENT_DATE", "document_date", "freeze_xlsx"],
     "parsc_geo.ranking": [
         "CRITERIA_ES",
         "GROUP_COLUMNS",

@@ -128,18 +128,6 @@ def _write_csv(frame: pd.DataFrame, path: Path, *, overwrite: bool) -> None:
     write_bytes_atomic(path, text.encode("utf-8-sig"), overwrite=overwrite)
 
 
-def _cell(value: Any) -> Any:
-    """Return an XLSX value: no NaN or infinities (text is protected by set_workbook_text)."""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "∞" if value > 0 else "-∞"
-    if hasattr(value, "item"):
-        return _cell(value.item())
-    return value
-
-
 def write_tables_xlsx(
     path: Path,
     sheets: dict[str, pd.DataFrame],
@@ -147,59 +135,25 @@ def write_tables_xlsx(
     date: dt.datetime,
     overwrite: bool,
 ) -> Path:
-    """Write ``sheets`` as a workbook formatted for people (openpyxl).
+    """Write ``sheets`` as a workbook formatted for people (:mod:`parsc_geo.io.xlsx`).
 
-    Every sheet gets Spanish headers in bold on a grey fill, the header row frozen, an
-    autofilter over the table, column widths fitted to the content (8–60 characters) and
+    Every sheet gets the Spanish headers of :data:`HEADERS_ES` in bold on a grey fill, the
+    header row frozen, an autofilter over the table, column widths fitted to the content and
     the number formats of :data:`NUMBER_FORMATS`. Text from the data is written as text,
     never as a formula; the document dates are ``date`` (reproducible files).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    from ..io.xlsx import Table, write_workbook
 
-    from .._atomic import atomic_path
-    from .._xlsx import freeze_xlsx
-    from ..io.tables import set_workbook_text
-
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="DDDDDD")
-    for name, frame in sheets.items():
-        sheet = book.create_sheet(name)
-        columns = list(frame.columns)
-        sheet.append([HEADERS_ES.get(c, c) for c in columns])
-        for row in _published(frame).itertuples(index=False):
-            sheet.append([_cell(v) for v in row])
-        for k, column in enumerate(columns, start=1):
-            head = sheet.cell(row=1, column=k)
-            head.font = bold
-            head.fill = fill
-            head.alignment = Alignment(wrap_text=True, vertical="top")
-            letter = get_column_letter(k)
-            fmt = NUMBER_FORMATS.get(column)
-            if fmt:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=k, max_col=k):
-                    cell.number_format = fmt
-            texts = [str(HEADERS_ES.get(column, column))] + [
-                str(v) for v in frame[column].tolist()[:500]
-            ]
-            width = max(len(t) for t in texts) + 2
-            sheet.column_dimensions[letter].width = max(8, min(60, width))
-        sheet.freeze_panes = "A2"
-        if len(columns):
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(frame) + 1, 1)}"
-    props = book.properties
-    naive = date.replace(tzinfo=None)
-    props.created = naive
-    props.modified = naive
-    props.creator = "parsc-geo"
-    set_workbook_text(book)  # data text is text, never a formula
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        book.save(tmp)
-        freeze_xlsx(tmp, date)
-    return path
+    tables = {
+        name: Table(
+            _published(frame).rename(columns=HEADERS_ES),
+            number_formats={
+                HEADERS_ES.get(c, c): fmt for c, fmt in NUMBER_FORMATS.items() if c in frame.columns
+            },
+        )
+        for name, frame in sheets.items()
+    }
+    return write_workbook(path, tables, date=date, overwrite=overwrite)
 
 
 def _write_tables(

@@ -34,7 +34,9 @@ GI_CLASSES: tuple[str, ...] = (
     "frio_99",
     "no_significativo",
 )
-OUTPUTS: tuple[str, ...] = ("hot", "significant", "all")
+#: What :func:`hotspot_gistar` returns: hot cells, hot and cold cells, every cell, or one row
+#: per hot zone (contiguous hot cells merged, the hotspots a ranking counts).
+OUTPUTS: tuple[str, ...] = ("hot", "significant", "all", "zones")
 NEIGHBOURS: tuple[str, ...] = ("distance", "queen")
 EXTRAS: dict[str, str] = {
     "gi_z": "float64",
@@ -42,6 +44,13 @@ EXTRAS: dict[str, str] = {
     "gi_p_fdr": "float64",
     "gi_class": "object",
     "zone_id": "Int64",
+}
+#: Extra columns of the zones (``output="zones"``).
+ZONE_EXTRAS: dict[str, str] = {
+    "zone_id": "Int64",
+    "n_cells": "int64",
+    "gi_z": "float64",
+    "gi_class": "object",
 }
 
 
@@ -268,6 +277,68 @@ def hotspot_gistar(
     that share an edge or a corner (queen contiguity of the lattice, whatever the neighbourhood
     of the statistic) belong to one zone.
     """
+    frames = _gistar(
+        data,
+        outputs=(output,),
+        cell_size=cell_size,
+        grid_shape=grid_shape,
+        area=area,
+        grid=grid,
+        neighbours=neighbours,
+        distance=distance,
+        alpha=alpha,
+        fdr=fdr,
+        weights=weights,
+        min_incidents=min_incidents,
+        quiet=quiet,
+        exclude_at_station=exclude_at_station,
+    )
+    return frames[output]
+
+
+def gistar_cells_and_zones(
+    data: gpd.GeoDataFrame, *, cells: str = "significant", **options: Any
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return Gi* cells and hot zones from one computation.
+
+    Parameters
+    ----------
+    data
+        Incident points.
+    cells
+        Which cells: ``"hot"``, ``"significant"`` or ``"all"``.
+    **options
+        Any other keyword of :func:`hotspot_gistar` (not ``output``).
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        The cells, as ``hotspot_gistar(output=cells)``, and the zones, as
+        ``hotspot_gistar(output="zones")``.
+    """
+    check_choice("cells", cells, OUTPUTS[:3])
+    frames = _gistar(data, outputs=(cells, "zones"), **options)
+    return frames[cells], frames["zones"]
+
+
+def _gistar(
+    data: gpd.GeoDataFrame,
+    *,
+    outputs: tuple[str, ...],
+    cell_size: float | None = None,
+    grid_shape: str = "square",
+    area: Any = None,
+    grid: gpd.GeoDataFrame | None = None,
+    neighbours: str = "distance",
+    distance: float | None = None,
+    alpha: float = 0.05,
+    fdr: bool = True,
+    weights: str | None = None,
+    min_incidents: int = MIN_INCIDENTS,
+    quiet: bool = False,
+    exclude_at_station: bool = True,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Compute Gi* once and return each of ``outputs`` (see :func:`hotspot_gistar`)."""
     import shapely
 
     from ..grid import (
@@ -281,7 +352,8 @@ def hotspot_gistar(
 
     check_choice("grid_shape", grid_shape, GRID_SHAPES)
     check_choice("neighbours", neighbours, NEIGHBOURS)
-    check_choice("output", output, OUTPUTS)
+    for output in outputs:
+        check_choice("output", output, OUTPUTS)
     check_positive("cell_size", cell_size)
     check_positive("distance", distance)
     if not 0 < alpha < 1:
@@ -293,14 +365,14 @@ def hotspot_gistar(
         "neighbours": neighbours,
         "alpha": float(alpha),
         "fdr": bool(fdr),
-        "output": output,
+        "output": outputs[0],
         "weights": weights,
         "min_incidents": int(min_incidents),
     }
     n_used = len(prepared.points)
     if n_used < min_incidents:
-        return empty(
-            METHOD,
+        return _declined(
+            outputs,
             f"only {n_used} incidents after exclusions; Gi* needs at least {min_incidents}",
             parameters={**prepared.info, **params},
             extras=EXTRAS,
@@ -352,8 +424,8 @@ def hotspot_gistar(
     params["n_outside_area"] = int((cell_of < 0).sum())
     params["n_cells"] = len(grid)
     if len(grid) < MIN_CELLS:
-        return empty(
-            METHOD,
+        return _declined(
+            outputs,
             f"the grid has only {len(grid)} cells; Gi* needs at least {MIN_CELLS} "
             "(use a smaller cell_size or a larger area)",
             parameters={**prepared.info, **params},
@@ -366,8 +438,8 @@ def hotspot_gistar(
     inside = cell_of >= 0
     y = np.bincount(cell_of[inside], weights=w_points[inside], minlength=len(grid))
     if np.all(y == y[0]):
-        return empty(
-            METHOD,
+        return _declined(
+            outputs,
             "every cell has the same count, so nothing stands out",
             parameters={**prepared.info, **params},
             extras=EXTRAS,
@@ -388,6 +460,76 @@ def hotspot_gistar(
     zones = hot_zones(significant & (z > 0), contiguity_weights(grid), z)
     params["n_hot_cells"] = int(np.count_nonzero(zones))
     params["n_hot_zones"] = int(zones.max()) if zones.size else 0
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for output in outputs:
+        if output == "zones":
+            frames[output] = _zones(prepared, grid, cell_of, zones, z, classes, params, quiet)
+            continue
+        frames[output] = _cells(
+            prepared,
+            grid,
+            cell_of,
+            zones,
+            z,
+            p,
+            p_used,
+            classes,
+            params,
+            {
+                "output": output,
+                "significant": significant,
+                "alpha": alpha,
+                "inside": inside,
+                "quiet": quiet,
+            },
+        )
+    return frames
+
+
+def _grid_crs(grid: gpd.GeoDataFrame | None) -> Any:
+    return None if grid is None else grid.crs
+
+
+def _declined(
+    outputs: tuple[str, ...],
+    reason: str,
+    *,
+    parameters: dict[str, Any],
+    extras: dict[str, str],
+    quiet: bool,
+    reason_es: str,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return an empty table for each output, the reason announced once."""
+    return {
+        output: empty(
+            METHOD,
+            reason,
+            parameters={**parameters, "output": output},
+            extras=ZONE_EXTRAS if output == "zones" else extras,
+            quiet=quiet or i > 0,
+            reason_es=reason_es,
+        )
+        for i, output in enumerate(outputs)
+    }
+
+
+def _cells(
+    prepared: Any,
+    grid: gpd.GeoDataFrame,
+    cell_of: np.ndarray,
+    zones: np.ndarray,
+    z: np.ndarray,
+    p: np.ndarray,
+    p_used: np.ndarray,
+    classes: np.ndarray,
+    params: dict[str, Any],
+    how: dict[str, Any],
+) -> gpd.GeoDataFrame:
+    """Return the cells of one output (hot, significant, all), one row per cell."""
+    import pandas as pd
+
+    output, significant, alpha = how["output"], how["significant"], how["alpha"]
+    inside, quiet = how["inside"], how["quiet"]
     if output == "hot":
         selected = significant & (z > 0)
     elif output == "significant":
@@ -404,8 +546,6 @@ def hotspot_gistar(
     position = np.full(len(grid), -1, dtype=np.int64)
     position[order] = np.arange(len(order))
     membership = np.where(inside, position[np.where(inside, cell_of, 0)], -1)
-    import pandas as pd
-
     extras = pd.DataFrame(
         {
             "gi_z": z[order],
@@ -422,7 +562,7 @@ def hotspot_gistar(
         np.asarray(grid.geometry.values)[order],
         method=METHOD,
         extras=extras,
-        parameters=params,
+        parameters={**params, "output": output},
     )
     announce(
         f"Gi*: {num(params['n_hot_zones'])} zona(s) caliente(s) de {num(params['n_hot_cells'])}"
@@ -433,5 +573,64 @@ def hotspot_gistar(
     return out
 
 
-def _grid_crs(grid: gpd.GeoDataFrame | None) -> Any:
-    return None if grid is None else grid.crs
+def _zones(
+    prepared: Any,
+    grid: gpd.GeoDataFrame,
+    cell_of: np.ndarray,
+    zones: np.ndarray,
+    z: np.ndarray,
+    classes: np.ndarray,
+    params: dict[str, Any],
+    quiet: bool,
+) -> gpd.GeoDataFrame:
+    """Return one row per hot zone: its cells merged, its incidents counted once.
+
+    A zone's incidents are those of its cells (the incidents a cell counted), so ``n`` is the
+    sum of its cells' counts; ``gi_z`` and ``gi_class`` are those of its hottest cell, and the
+    zones are numbered as :func:`hot_zones` numbers them (1 = highest z).
+    """
+    import pandas as pd
+    import shapely
+
+    n_zones = int(zones.max()) if zones.size else 0
+    if n_zones == 0:
+        return _declined(
+            ("zones",),
+            "no significant hot cell, so no hot zone",
+            parameters={**prepared.info, **params},
+            extras=EXTRAS,
+            quiet=True,
+            reason_es="ninguna celda caliente significativa: ninguna zona caliente",
+        )["zones"]
+    geoms = np.asarray(grid.geometry.values)
+    member = np.flatnonzero(zones > 0)
+    label = zones[member] - 1
+    # The hottest cell of each zone (highest z; ties to the first cell in grid order).
+    zs = np.where(np.isfinite(z[member]), z[member], -np.inf)
+    order = np.lexsort((member, -zs, label))
+    first = order[np.r_[True, label[order][1:] != label[order][:-1]]]
+    best = member[first]
+    polygons = [shapely.union_all(geoms[member[label == k]]) for k in range(n_zones)]
+    inside = cell_of >= 0
+    membership = np.full(len(cell_of), -1, dtype=np.int64)
+    cell_zone = zones[np.where(inside, cell_of, 0)]
+    hit = inside & (cell_zone > 0)
+    membership[hit] = cell_zone[hit] - 1
+    extras = pd.DataFrame(
+        {
+            "zone_id": pd.array(np.arange(1, n_zones + 1), dtype="Int64"),
+            "n_cells": np.bincount(label, minlength=n_zones).astype(np.int64),
+            "gi_z": z[best],
+            "gi_class": classes[best].astype(object),
+        }
+    )
+    out = describe(
+        prepared,
+        membership,
+        polygons,
+        method=METHOD,
+        extras=extras,
+        parameters={**params, "output": "zones"},
+    )
+    announce(f"Gi*: {num(n_zones)} zona(s) caliente(s) devuelta(s) (zones)", quiet)
+    return out

@@ -11,11 +11,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from .._atomic import NAME_MAX, atomic_path, check_name, write_bytes_atomic
 from .._errors import OutputError
-from .tables import neutralise_frame, set_xlsx_text
+from .tables import neutralise_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +90,7 @@ def write_table(
     title: str | None = None,
     overwrite: bool = False,
     synthetic: bool = False,
+    sheet: str = "Ranking",
 ) -> Path:
     """Write a published table as CSV or XLSX (by the file suffix), atomically.
 
@@ -109,6 +108,9 @@ def write_table(
     synthetic
         Mark the table as synthetic data: an ``Aviso`` column holding
         :data:`parsc_geo.settings.SYNTHETIC_BANNER` in CSV, a red banner row in XLSX.
+    sheet
+        Name of the XLSX sheet. The sheet is formatted by :mod:`parsc_geo.io.xlsx` (header
+        filters, frozen header, column widths, number formats).
 
     Raises
     ------
@@ -134,55 +136,15 @@ def write_table(
                     out.insert(0, "Aviso", SYNTHETIC_BANNER)
                 tmp.write_bytes(out.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
             else:
-                _write_xlsx(table, tmp, title=title, synthetic=synthetic)
+                _write_xlsx(table, tmp, title=title, synthetic=synthetic, sheet=sheet)
         except OSError as exc:
             raise OutputError(f"no se puede escribir {target}: {exc}") from exc
     return target
 
 
-def _write_xlsx(table: pd.DataFrame, path: Path, *, title: str | None, synthetic: bool) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
+def _write_xlsx(
+    table: pd.DataFrame, path: Path, *, title: str | None, synthetic: bool, sheet: str
+) -> None:
+    from .xlsx import Table, write_workbook
 
-    from .._xlsx import freeze_xlsx
-    from ..settings import SYNTHETIC_BANNER
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Ranking"
-    if title:
-        ws.append([title])
-        ws.cell(ws.max_row, 1).font = Font(bold=True, size=13)
-    if synthetic:
-        ws.append([SYNTHETIC_BANNER])
-        ws.cell(ws.max_row, 1).font = Font(bold=True, color="C00000")
-    ws.append([str(c) for c in table.columns])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="D9D9D9")
-    header_row = ws.max_row
-    for row in table.itertuples(index=False):
-        ws.append([None if _is_missing(v) else _plain(v) for v in row])
-    for cells in ws.iter_rows():
-        for cell in cells:
-            set_xlsx_text(cell)
-    ws.freeze_panes = ws.cell(header_row + 1, 1)
-    for index, column in enumerate(table.columns, start=1):
-        width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))])
-        ws.column_dimensions[ws.cell(header_row, index).column_letter].width = min(width + 2, 60)
-    wb.save(path)
-    freeze_xlsx(path)
-
-
-def _is_missing(value: Any) -> bool:
-    import pandas as pd
-
-    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    return value
+    write_workbook(path, {sheet: Table(table, title=title)}, synthetic=synthetic, overwrite=True)

@@ -469,8 +469,8 @@ def write_plan_xlsx(result: PriorityResult, tmp: Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
-    from .._xlsx import freeze_xlsx
     from ..io.tables import set_workbook_text
+    from ..io.xlsx import freeze_xlsx
 
     wb = Workbook()
     ws = wb.active

@@ -273,13 +273,31 @@ def _write_sheets(task: _SheetTask) -> Path:
     return pdf_path
 
 
-def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overwrite: bool) -> None:
-    """Write every table as a sheet of one workbook (Spanish headers, fixed document dates)."""
-    import pandas as pd
+def hour_day_pivot(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return :meth:`PatrolPlan.hour_day_frame` as people read it: one row per unit and day.
 
-    from .._atomic import atomic_path
-    from .._xlsx import freeze_xlsx
-    from ..io.tables import set_workbook_text
+    The long table (one row per unit, day and hour) becomes hours as columns (``00 h`` …
+    ``23 h``) and a ``Total``, units and days in their order of appearance, Spanish headers.
+    """
+    keys = ["nivel", "comisaria", "sector", "subsector", "dia"]
+    table = frame.copy()
+    for column in ("sector", "subsector"):
+        table[column] = table[column].where(table[column].notna(), "")
+    wide = table.pivot_table(
+        index=keys, columns="hora", values="n", aggfunc="sum", sort=False, fill_value=0
+    )
+    wide = wide.reindex(columns=sorted(wide.columns))
+    wide.columns = [f"{int(h):02d} h" for h in wide.columns]
+    wide["Total"] = wide.sum(axis=1)
+    return spanish(wide.reset_index())
+
+
+def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overwrite: bool) -> None:
+    """Write every table as a formatted sheet of one workbook (:mod:`parsc_geo.io.xlsx`).
+
+    The hour × day counts are pivoted (hours as columns): the long form stays in the CSV.
+    """
+    from ..io.xlsx import write_workbook
 
     names = {
         "puntos_criticos.csv": "Puntos críticos",
@@ -289,17 +307,11 @@ def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overw
         "modalidades_sectores.csv": "Modalidades",
         "hora_dia_sectores.csv": "Hora y día",
     }
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-            for key, frame in tables.items():
-                spanish(frame).to_excel(writer, sheet_name=names[key], index=False)
-            set_workbook_text(writer.book)  # data text is text, never a formula
-            props = writer.book.properties
-            naive = date.replace(tzinfo=None)
-            props.created = naive
-            props.modified = naive
-            props.creator = "parsc-geo"
-        freeze_xlsx(tmp, date)
+    sheets = {
+        names[key]: hour_day_pivot(frame) if key == "hora_dia_sectores.csv" else spanish(frame)
+        for key, frame in tables.items()
+    }
+    write_workbook(path, sheets, date=date, overwrite=overwrite)
 
 
 def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:

@@ -336,6 +336,7 @@ def write_rankings(
                     title=f"Hotspots en las provincias — {m} (por {criterion})",
                     overwrite=overwrite,
                     synthetic=synthetic,
+                    sheet="Resumen",
                 )
             )
     ranked = rank_hotspots(table, by=by, within=("method", "provincia"))

@@ -3,15 +3,18 @@
 Layers
 ------
 ``incidents``
-    Accepted incidents (canonical schema, EPSG:4326). ``occurred_at`` is stored as ISO 8601
-    local text with its UTC offset, so that time zones survive every GeoPackage reader; the
-    metadata key ``timezone`` names the zone (America/Lima when absent).
+    Accepted incidents (canonical schema, EPSG:4326). ``occurred_at`` is a GeoPackage
+    ``DATETIME`` field in UTC, as the standard requires, so QGIS's temporal controller, GDAL
+    and pandas read real date-times; the metadata key ``timezone`` names the local zone the
+    times are given back in (America/Lima when absent). Workspaces written before this kept
+    ISO 8601 local text: they are read as they are and converted by their next write.
 ``quarantine``
     Rejected input rows with their reason (attribute table, no geometry).
 ``sectors``
     The comisaría sector layer, if one was given.
 ``imports``
-    One row per imported file: name, SHA-256, time, counts.
+    One row per imported file: name, SHA-256, time (``imported_at``, ``DATETIME`` in UTC),
+    counts.
 ``parsc_metadata``
     Key/value pairs (JSON): e.g. ``synthetic``, ``period``, parameters of the last run.
 Other layers (``hotspots`` …) are written by analysis commands.
@@ -68,28 +71,89 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
-    import pandas as pd
+#: Date-time columns of the workspace's own layers: stored as GeoPackage ``DATETIME`` (UTC).
+DATETIME_FIELDS: dict[str, tuple[str, ...]] = {
+    INCIDENTS: ("occurred_at",),
+    IMPORTS: ("imported_at",),
+}
 
-    from .._fast import iso_local_text
+
+def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with time-zone-aware columns in UTC, written as ``DATETIME`` fields.
+
+    The GeoPackage standard stores date-times in UTC (``2020-03-05T19:30:00Z``); GDAL, QGIS
+    (whose temporal controller then needs no expression) and pandas read them as date-times.
+    The local clock is given back on reading, from the workspace's ``timezone``.
+    """
+    import pandas as pd
 
     out = df.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            # in its own zone (the local clock of the study area), "…T10:30:00-05:00"
-            out[col] = iso_local_text(out[col])
+            out[col] = out[col].dt.tz_convert("UTC")
     return out
 
 
 def _decode_times(
     df: pd.DataFrame, columns: tuple[str, ...] = ("occurred_at",), tz: str = TIMEZONE
 ) -> pd.DataFrame:
+    """Return ``df`` with ``columns`` as local times in ``tz``.
+
+    Reads ``DATETIME`` fields (UTC) and the ISO 8601 text with a UTC offset that workspaces
+    written before held.
+    """
     import pandas as pd
 
     for col in columns:
-        if col in df.columns:
-            df[col] = pd.to_datetime(df[col], utc=True, format="ISO8601").dt.tz_convert(tz)
+        if col not in df.columns:
+            continue
+        values = df[col]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            stamps = values.dt.tz_convert("UTC")
+        elif pd.api.types.is_datetime64_dtype(values.dtype):
+            stamps = values.dt.tz_localize("UTC")
+        else:
+            stamps = pd.to_datetime(values, utc=True, format="ISO8601")
+        df[col] = stamps.dt.as_unit("ns").dt.tz_convert(tz)
     return df
+
+
+def _upgrade_times(path: Path) -> list[str]:
+    """Turn the text date-times of an older workspace into ``DATETIME`` fields, in ``path``.
+
+    Called on the transaction's copy before anything is written, so that appended rows and
+    the rows already there share one field type. Returns the ``layer.column`` names converted.
+    """
+    import pyogrio
+
+    converted = []
+    present = {str(name) for name, _ in pyogrio.list_layers(path)}
+    for layer, columns in DATETIME_FIELDS.items():
+        if layer not in present:
+            continue
+        info = pyogrio.read_info(path, layer=layer)
+        types = dict(zip(info["fields"], info["ogr_types"], strict=True))
+        text = tuple(c for c in columns if types.get(c) == "OFTString")
+        if not text:
+            continue
+        frame = pyogrio.read_dataframe(path, layer=layer)
+        try:
+            frame = _decode_times(frame, text, "UTC")
+        except (ValueError, TypeError) as exc:
+            raise InputDataError(
+                f"la capa {layer!r} del espacio de trabajo tiene fechas que no son fecha y hora "
+                f"ISO 8601 ({exc})",
+                hint="corrija esos valores en el GeoPackage; el archivo no se modificó",
+            ) from exc
+        try:
+            pyogrio.write_dataframe(_encode_times(frame), path, layer=layer, driver="GPKG")
+        except Exception as exc:
+            raise OutputError(
+                f"no se pueden convertir las fechas de la capa {layer!r} del espacio de trabajo: "
+                f"{exc}"
+            ) from exc
+        converted += [f"{layer}.{c}" for c in text]
+    return converted
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -335,7 +399,7 @@ class Workspace:
 
         if not self.exists or IMPORTS not in self.layers():
             return pd.DataFrame(columns=list(IMPORT_LOG_COLUMNS))
-        return pd.DataFrame(self.read_layer(IMPORTS))
+        return _decode_times(pd.DataFrame(self.read_layer(IMPORTS)), ("imported_at",), "UTC")
 
     def metadata(self) -> dict[str, Any]:
         """Return the workspace metadata as a dict (empty if none)."""
@@ -428,6 +492,7 @@ class Workspace:
             try:
                 if existed:
                     shutil.copyfile(real, tmp)
+                    _upgrade_times(tmp)
                 self._target = tmp
                 yield tmp
                 self._target = None
@@ -579,7 +644,10 @@ class Workspace:
         elif len(plan.quarantine_new):
             self._append_table(tmp, plan.quarantine_new, QUARANTINE)
         if len(plan.log):
-            self._append_table(tmp, plan.log, IMPORTS)
+            # the plan's times are ISO text (shared with PostGIS); here a DATETIME field
+            self._append_table(
+                tmp, _decode_times(plan.log.copy(), ("imported_at",), "UTC"), IMPORTS
+            )
         if sectors is not None:
             self.write_sectors(sectors)
         if metadata:
