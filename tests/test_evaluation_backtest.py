@@ -101,6 +101,9 @@ def test_backtest_counts_only_the_past() -> None:
     assert result.best.tolist() == [[3.0]]
     rows = result.table()
     assert rows[0]["candidate"] == "counts" and rows[0]["pei_star"] == 0.0
+    # variance of the gain over counts: selection weights west (1, 0, 0) and tied (⅓, ⅓, ⅓);
+    # the difference (−⅔, ⅓, ⅓) weighs the test counts (0, 3, 0): (⅓)² × 3 = ⅓
+    assert result.diff_var[:, 0, 0].tolist() == pytest.approx([0.0, 1 / 3])
 
 
 def _result(hits: list[list[float]], var: list[list[float]], folds: int = 2) -> BacktestResult:

@@ -225,6 +225,13 @@ class BacktestResult:
         return rows
 
 
+def _weights_at(pick: tuple[np.ndarray, np.ndarray], n_cells: int, cells: np.ndarray) -> np.ndarray:
+    """Return the selection weights of ``pick`` (cells, weights) at ``cells``."""
+    full = np.zeros(n_cells)
+    full[pick[0]] = pick[1]
+    return full[cells]
+
+
 def backtest(
     history: History,
     candidates: tuple[Candidate, ...],
@@ -278,20 +285,19 @@ def backtest(
                 hits[i, j, k] = float(w @ test_counts[idx])
         if ref is None:
             continue
+        # Only cells with test incidents weigh in the variance: the selection weights are
+        # compared there (a tie spread over a province's empty cells selects most of its grid,
+        # so working over the selected cells would cost the grid per pair).
         n_cells = history.grid.n_cells
+        tested = np.flatnonzero(test_counts)
+        counts_tested = test_counts[tested]
         for k in range(n_p):
-            ref_idx, ref_w = picks[ref][k]
-            w0 = np.zeros(n_cells)
-            w0[ref_idx] = ref_w
+            w0 = _weights_at(picks[ref][k], n_cells, tested)
             for i in range(n_c):
                 if i == ref:
                     continue
-                idx, w = picks[i][k]
-                # Only cells selected by either side differ.
-                cells = np.union1d(idx, ref_idx)
-                dw = -w0[cells]
-                dw[np.searchsorted(cells, idx)] += w
-                diff_var[i, j, k] = float((dw * dw) @ test_counts[cells])
+                dw = _weights_at(picks[i][k], n_cells, tested) - w0
+                diff_var[i, j, k] = float((dw * dw) @ counts_tested)
     return BacktestResult(
         candidates=tuple(candidates),
         folds=tuple(folds),
