@@ -295,7 +295,7 @@ def accuracy_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     for coverage in sorted({float(r["coverage_pct"]) for r in rows}):
         at = [r for r in rows if float(r["coverage_pct"]) == coverage]
         at.sort(key=lambda r: (order.get(str(r["method"]), len(order)), str(r["method"])))
-        share = f"{es_short(coverage)} %"
+        share = f"{es_num(coverage) if coverage.is_integer() else es_short(coverage)} %"
         for r in at:
             name = METHODS_ES.get(str(r["method"]), str(r["method"]))
             lines.append(
