@@ -300,3 +300,74 @@ def test_period_changes_density_and_counts(open_map, atlas):
     assert image.get_attribute("src") == whole_src
     assert _subsector_labels(page) == {f"SUB SECTOR {s}": "9" for s in "ABCD"}
     assert run.errors == []
+
+
+def test_badges_never_overlap_bubbles_or_each_other(open_map, atlas):
+    for key in ("comisaria", "provincia"):
+        run = open_map(atlas[key], viewport=(1366, 768))
+        page = run.page
+        page.wait_for_function(
+            "() => document.querySelector('.leaflet-container')"
+            ".hasAttribute('data-parsc-decluttered')"
+        )
+        overlaps = page.evaluate(
+            """() => {
+            const root = document.querySelector('.leaflet-container');
+            const shown = (sel) => [...root.querySelectorAll(sel)]
+                .filter((e) => e.offsetParent !== null)
+                .filter((e) => !e.classList.contains('parsc-badge-hidden'))
+                .map((e) => [e.textContent, e.getBoundingClientRect()]);
+            const badges = shown('.parsc-rank');
+            const bubbles = shown('.marker-cluster, .leaflet-marker-pane .leaflet-marker-icon');
+            const hit = (a, b) => a.left < b.right && b.left < a.right
+                && a.top < b.bottom && b.top < a.bottom;
+            const out = [];
+            badges.forEach(([t, r], i) => {
+                bubbles.forEach(([u, s]) => { if (hit(r, s)) out.push(t + ' / ' + u); });
+                badges.slice(i + 1).forEach(([u, s]) => {
+                    if (hit(r, s)) out.push(t + ' / ' + u);
+                });
+            });
+            const hidden = Number(root.getAttribute('data-parsc-badges-hidden'));
+            return {n: badges.length, hidden: hidden, overlaps: out};
+        }"""
+        )
+        # maps_data: two KDE zones; a badge with no free room nearby waits for a closer zoom
+        assert overlaps["n"] >= 1 and overlaps["n"] + overlaps["hidden"] == 2
+        assert overlaps["overlaps"] == []
+        assert run.errors == []
+
+
+def test_data_framed_beside_the_open_panels(open_map, atlas):
+    run = open_map(atlas["comisaria"], viewport=(1366, 768))
+    page = run.page
+    page.wait_for_function(
+        "() => document.querySelector('.leaflet-container').getAttribute('data-parsc-layout')"
+        " === '1'"
+    )
+    # the sectors (the data's frame) in screen pixels, against the title and the legends
+    hits = page.evaluate(
+        """() => {
+        const map = parscGeo.maps[0];
+        const box = map.getContainer().getBoundingClientRect();
+        const layers = [];
+        map.eachLayer((l) => {
+            const title = (l.feature && l.feature.properties.popup_title) || '';
+            if (/^SECTOR /.test(title)) layers.push(l);
+        });
+        const bounds = L.featureGroup(layers).getBounds();
+        const nw = map.latLngToContainerPoint(bounds.getNorthWest());
+        const se = map.latLngToContainerPoint(bounds.getSouthEast());
+        const data = {left: box.left + nw.x, top: box.top + nw.y, right: box.left + se.x,
+                      bottom: box.top + se.y};
+        const out = [];
+        for (const id of ['parsc-title', 'parsc-legends']) {
+            const r = document.getElementById(id).getBoundingClientRect();
+            if (data.left < r.right && r.left < data.right && data.top < r.bottom
+                && r.top < data.bottom) out.push(id);
+        }
+        return {n: layers.length, hits: out};
+    }"""
+    )
+    assert hits["n"] == 2
+    assert hits["hits"] == []
