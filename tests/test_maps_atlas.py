@@ -100,6 +100,9 @@ def test_zone_badges_carry_the_method_letter():
     # each method numbers its own zones from 1; letters keep K1 and D1 apart
     assert labels == ["D1", "K1", "K2"]
     assert "parsc-badge-dbscan" in page and "parsc-badge-kde" in page
+    assert "Zonas críticas: densidad kernel (KDE): letra K, 2 zonas; DBSCAN: letra D, 1 zona." in (
+        page
+    )
 
 
 # ---------------------------------------------------------------- index and links

@@ -288,7 +288,7 @@ def _how_lines(summary: Mapping[str, Any], zones: Mapping[str, Any]) -> list[str
         lines.append(
             "Zonas críticas: "
             + "; ".join(
-                f"{style_of(mt).label} (letra {style_of(mt).letter}, {n})"
+                f"{style_of(mt).label}: letra {style_of(mt).letter}, {n} zona" + ("s" * (n != 1))
                 for mt, n in methods.items()
             )
             + ". Números por orden de la tabla de ranking dentro de este mapa."
