@@ -24,19 +24,15 @@ from ..privacy import PrivacyRule, count_text
 from .base import MarkerClusterAssets, SafeMacroElement, add_legend, esc, js_json
 from .density_layer import DENSITY_COLORS, add_density, density_image
 from .timeline import Timeline, counts_by_period, parts
+from .words import METHODS_ES
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
-#: Display names of hotspot methods.
-METHOD_LABELS: dict[str, str] = {
-    "kde": "densidad kernel (KDE)",
-    "dbscan": "DBSCAN",
-    "hdbscan": "HDBSCAN",
-    "gistar": "Getis-Ord Gi*",
-}
+#: Display names of hotspot methods (those of the parameters panel, :mod:`.words`).
+METHOD_LABELS: dict[str, str] = {m: METHODS_ES[m] for m in ("kde", "dbscan", "hdbscan", "gistar")}
 
 #: Gi* classes: code → (Spanish label, colour). Hot in reds, cold in blues (ColorBrewer RdBu).
 GI_CLASSES: dict[str, tuple[str, str]] = {
