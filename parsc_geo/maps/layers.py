@@ -49,8 +49,10 @@ METHOD_COLORS: dict[str, str] = {
     "kde": "#e31a1c",
     "dbscan": "#ff7f00",
     "hdbscan": "#c51b7d",
-    "gistar": "#67000d",
 }
+
+#: Colour of Gi* hot zones (contiguous hot cells, :func:`parsc_geo.maps.zones.gistar_zones`).
+GISTAR_ZONE_COLOR = "#67000d"
 
 __all__ = [
     "DENSITY_COLORS",

@@ -28,7 +28,14 @@ import numpy as np
 
 from ..privacy import count_text
 from .base import add_badge_legend, add_legend, esc
-from .layers import METHOD_COLORS, GeoJsonLayer, _num, _text, feature_collection
+from .layers import (
+    GISTAR_ZONE_COLOR,
+    METHOD_COLORS,
+    GeoJsonLayer,
+    _num,
+    _text,
+    feature_collection,
+)
 from .timeline import Timeline, counts_by_period, parts
 
 if TYPE_CHECKING:
@@ -51,7 +58,7 @@ ZONE_STYLES: dict[str, ZoneStyle] = {
     "kde": ZoneStyle("K", METHOD_COLORS["kde"], None, "densidad kernel (KDE)"),
     "dbscan": ZoneStyle("D", METHOD_COLORS["dbscan"], "9 5", "DBSCAN"),
     "hdbscan": ZoneStyle("H", METHOD_COLORS["hdbscan"], "10 4 2 4", "HDBSCAN"),
-    "gistar": ZoneStyle("G", METHOD_COLORS["gistar"], None, "Getis-Ord Gi* (zona caliente)"),
+    "gistar": ZoneStyle("G", GISTAR_ZONE_COLOR, None, "Getis-Ord Gi* (zona caliente)"),
 }
 
 #: Share of a zone's area that must lie inside a comisaría's jurisdiction to be its own.
