@@ -216,3 +216,16 @@ def test_public_atlas_has_no_trends_layer(tmp_path):
     for path in paths:
         page = path.read_text(encoding="utf-8")
         assert "Tendencias" not in page and '"series"' not in page
+
+
+def test_months_in_the_incidents_own_zone():
+    import pandas as pd
+
+    # 2020-02-01 03:00 UTC is 2020-01-31 22:00 in Lima (UTC-5): January there, February in UTC
+    df = pd.DataFrame({"occurred_at": pd.to_datetime(["2020-02-01 03:00"]).tz_localize("UTC")})
+    df.attrs["timezone"] = "America/Lima"
+    assert Timeline.of(df).codes == ("2020-01",)
+    df.attrs["timezone"] = "UTC"
+    assert Timeline.of(df).codes == ("2020-02",)
+    naive = pd.DataFrame({"occurred_at": pd.to_datetime(["2020-02-01 03:00"])})
+    assert Timeline.of(naive).codes == ("2020-02",)  # a naive time is a local clock reading

@@ -5,8 +5,8 @@ last incident (months without incidents included, so that twelve months are twel
 Layers that follow it carry their values per period as ``[whole, month 0, month 1, ...]``
 (:meth:`Timeline.series`), and the runtime shows the entry of the period chosen.
 
-Months are taken in the study area's local time (:data:`parsc_geo.settings.TIMEZONE`), as the
-incidents' dates are.
+Months are taken in the incidents' local time (:mod:`parsc_geo.localtime`: the zone of the
+table, ``attrs["timezone"]``, else the times' own), as their dates are.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from jinja2 import Template
 
-from .. import settings
 from ..labels_es import MONTHS
+from ..localtime import incidents_zone, local_times, wall_clock
 from .base import SafeMacroElement, js_json
 
 if TYPE_CHECKING:
@@ -36,13 +36,13 @@ FOLLOWS_NOTE: tuple[str, ...] = (
 )
 
 
-def month_codes(when: pd.Series) -> pd.Series:
-    """Return ``"YYYY-MM"`` of each timestamp in local time (None where missing)."""
-    import pandas as pd
+def month_codes(when: pd.Series, zone: str | None = None) -> pd.Series:
+    """Return ``"YYYY-MM"`` of each timestamp in local time of ``zone`` (None where missing).
 
-    times = pd.to_datetime(when)
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_convert(settings.TIMEZONE).dt.tz_localize(None)
+    ``zone`` None reads tz-aware times in their own zone and naive times as they are
+    (:func:`parsc_geo.localtime.local_times`).
+    """
+    times = wall_clock(local_times(when, zone))
     period = times.dt.to_period("M")
     out = period.astype("string")
     return out.where(times.notna(), None)
@@ -67,7 +67,7 @@ class Timeline:
 
         if incidents is None or "occurred_at" not in incidents.columns or not len(incidents):
             return cls(())
-        codes = month_codes(incidents["occurred_at"]).dropna()
+        codes = month_codes(incidents["occurred_at"], incidents_zone(incidents)).dropna()
         if not len(codes):
             return cls(())
         first, last = pd.Period(codes.min(), "M"), pd.Period(codes.max(), "M")
@@ -87,7 +87,7 @@ class Timeline:
             return np.full(len(incidents), -1, dtype=np.int64)
         import pandas as pd
 
-        codes = month_codes(incidents["occurred_at"])
+        codes = month_codes(incidents["occurred_at"], incidents_zone(incidents))
         idx = pd.Categorical(codes, categories=list(self.codes)).codes
         return np.asarray(idx, dtype=np.int64)
 
