@@ -164,10 +164,25 @@ def main() -> int:
     province = atlas / "provincia-cajamarca.html"
     comisaria = atlas / "comisaria-comisaria-cajamarca-i.html"
     public_page = run / "mapas_publicos" / "comisaria-comisaria-cajamarca-i.html"
-    trends_on = (
-        "() => { const ctl = parscGeo.layerControls[0]; ctl._layers.forEach((o) => {"
-        " if (o.name.indexOf('Tendencias') === 0) { ctl._map.addLayer(o.layer); } }); }"
-    )
+    # the trends layer on, incidents and density off, the popup of the busiest cell open
+    trends_on = """() => {
+        const ctl = parscGeo.layerControls[0], map = ctl._map;
+        let trends = null;
+        ctl._layers.forEach((o) => {
+            if (o.name.indexOf('Tendencias') === 0) { map.addLayer(o.layer); trends = o.layer; }
+            if (o.name.indexOf('Incidentes') === 0 || o.name.indexOf('Densidad') === 0) {
+                map.removeLayer(o.layer);
+            }
+        });
+        let best = null, most = -1;
+        const visit = (c) => {
+            if (c.eachLayer && !c.feature) { c.eachLayer(visit); return; }
+            const n = c.feature.properties.series.counts.reduce((a, b) => a + b, 0);
+            if (n > most) { most = n; best = c; }
+        };
+        trends.eachLayer(visit);
+        if (best) { best.openPopup(); }
+    }"""
     month = (
         "() => { const s = document.getElementById('parsc-period-select');"
         " s.value = String(s.options.length - 2); s.dispatchEvent(new Event('change')); }"
@@ -182,8 +197,8 @@ def main() -> int:
         ]
     shots.append(
         (
-            province,
-            "atlas_provincia_cajamarca_tendencias_escritorio",
+            comisaria,
+            "atlas_comisaria_cajamarca_i_tendencias_escritorio",
             SIZES["escritorio"],
             trends_on,
         )
