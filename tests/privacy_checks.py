@@ -16,6 +16,7 @@ _OVERLAY = re.compile(
     r'L\.imageOverlay\("(data:image/png;base64,[A-Za-z0-9+/=]+)",\s*'
     r"\[\[([-\d.]+),([-\d.]+)\],\[([-\d.]+),([-\d.]+)\]\]"
 )
+_DENSITY = re.compile(r"parscGeo\.density\(\w+,\s*")
 _TO_MERCATOR = Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
 _FROM_MERCATOR = Transformer.from_crs("EPSG:3857", "EPSG:4326", always_xy=True)
 
@@ -48,15 +49,31 @@ def incident_lonlat(page: str) -> np.ndarray:
     return np.column_stack([np.array(data["lon"]) / scale, np.array(data["lat"]) / scale])
 
 
+def _density_images(page: str) -> list[tuple[str, float, float, float, float]]:
+    """Every density image of the page (the whole period's and each month's) with its bounds."""
+    out = []
+    for m in _DENSITY.finditer(page):
+        data, _ = json.JSONDecoder().raw_decode(page, m.end())
+        (s, w), (n, e) = data["bounds"]
+        out.extend((url, s, w, n, e) for url in data["urls"] if url)
+    for m in _OVERLAY.finditer(page):
+        url, s, w, n, e = m.groups()
+        out.append((url, float(s), float(w), float(n), float(e)))
+    return out
+
+
 def density_lonlat(page: str) -> np.ndarray:
-    """Centres of the visible (non-transparent) pixels of the density image, as lon/lat."""
+    """Centres of the visible (non-transparent) pixels of every density image, as lon/lat."""
+    found = [_image_lonlat(*image) for image in _density_images(page)]
+    return np.vstack(found) if found else np.empty((0, 2))
+
+
+def _image_lonlat(url: str, s: float, w: float, n: float, e: float) -> np.ndarray:
     from PIL import Image
 
-    match = _OVERLAY.search(page)
-    if not match:
-        return np.empty((0, 2))
-    url, s, w, n, e = match.groups()
-    image = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    image = np.asarray(
+        Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGBA")
+    )
     alpha = image[..., 3]
     rows, cols = np.nonzero(alpha)
     if not len(rows):

@@ -28,4 +28,5 @@ def test_map_of_an_arequipa_province_draws_its_page_with_a_density(tmp_path: Pat
     assert result.exit_code == 0, result.output
     page = (tmp_path / "mapas" / "provincia-caraveli.html").read_text(encoding="utf-8")
     assert "Caravelí" in page or "CARAVELI" in page
-    assert "Densidad (incidentes/km²)" in page
+    assert "Densidad (incidentes por km² y por mes)" in page  # the density legend
+    assert "parscGeo.density(" in page  # and its layer

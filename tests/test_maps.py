@@ -46,7 +46,7 @@ def incident_payload(page: str) -> dict:
 def geojson_payloads(page: str) -> list[dict]:
     return [
         json.loads(m)
-        for m in re.findall(r"parscGeo\.geojson\((\{.*?\}),\s*\n\s*\{labelClass", page, re.S)
+        for m in re.findall(r"parscGeo\.geojson\((\{.*?\}),\s*\n\s*\{\"labelClass\"", page, re.S)
     ]
 
 
@@ -89,9 +89,9 @@ class LegendParser(HTMLParser):
 
 
 def legend(page: str) -> list[tuple[str, str, str, str]]:
-    block = re.search(r'<div class="parsc-legends".*?</div>\s*(?=<|$)', page, re.S)
+    block = re.search(r'<details class="parsc-legends".*?</details>', page, re.S)
     parser = LegendParser()
-    parser.feed(page[page.index('<div class="parsc-legends"') :])
+    parser.feed(page[page.index('class="parsc-legends"') :])
     assert block
     return parser.entries
 
@@ -136,7 +136,8 @@ def province_page() -> str:
 def test_comisaria_layers(comisaria_page):
     names = overlays(comisaria_page)
     assert names == [
-        "Densidad kernel de incidentes",
+        "Mapa base sin conexión: capitales y centros poblados (1)",
+        "Densidad de incidentes",
         "Distritos (1)",
         "Sectores (2)",
         "Subsectores con número de incidentes (4)",
@@ -155,24 +156,41 @@ def test_province_layers_include_gistar_and_provinces(province_page):
     # 13 districts in Cajamarca province (INEI).
     assert "Distritos (12)" in names
     assert "Gi*: celdas calientes y frías (6)" in names  # the non-significant cell is not drawn
-    assert len(names) == 10
+    assert len(names) == 11
+    assert names[0].startswith("Mapa base sin conexión")
     assert '"OpenStreetMap"' in province_page  # base layer offered
 
 
 def test_subsector_labels_and_counts(comisaria_page):
     fcs = geojson_payloads(comisaria_page)
-    labels = [f["properties"].get("label") for fc in fcs for f in fc["features"]]
-    # Incidents are placed A, B, C, D in turn: 36 / 4 = 9 each (built that way in maps_data).
+    labels = {
+        f["properties"]["label"][0]: f["properties"]["label"][1]["n"]
+        for fc in fcs
+        for f in fc["features"]
+        if isinstance(f["properties"].get("label"), list)
+    }
+    # Incidents k = 0..35 are placed A, B, C, D in turn (k % 4): 36 / 4 = 9 each; their month
+    # is 1 + k % 3, and the 9 k of one subsector cycle through k % 3: 3 per month.
     for sub in "ABCD":
-        assert f"SUB SECTOR {sub}: 9" in labels
+        assert labels[f"SUB SECTOR {sub}: "] == [9, 3, 3, 3]
 
 
 def test_hotspots_ranked_by_count(comisaria_page):
     fcs = geojson_payloads(comisaria_page)
-    ranked = [f for fc in fcs for f in fc["features"] if "Zona crítica" in str(f["properties"])]
-    by_rank = {f["properties"]["label"]: dict(f["properties"]["popup"]) for f in ranked}
-    assert by_rank["1"]["Incidentes"] == "14" and by_rank["2"]["Incidentes"] == "9"
-    assert by_rank["1"]["Horas pico"] == "19–22 h"
+    ranked = [
+        f
+        for fc in fcs
+        for f in fc["features"]
+        if f["properties"].get("popup_title", "").startswith("Zona crítica")
+    ]
+    by_rank = {
+        f["properties"]["label"]: {k: v for k, v in f["properties"]["popup"] if isinstance(k, str)}
+        for f in ranked
+    }
+    # K = kernel density zones, numbered by n descending (14 before 9)
+    assert by_rank["K1"]["Incidentes en todo el periodo"] == "14"
+    assert by_rank["K2"]["Incidentes en todo el periodo"] == "9"
+    assert by_rank["K1"]["Horas pico"] == "19–22 h"
 
 
 def test_gistar_colours_by_class(province_page):
@@ -206,10 +224,18 @@ def test_point_colours_match_categories(comisaria_page):
     assert len(d["lat"]) == md.N_INCIDENTS
 
 
+def period_payload(page: str) -> dict:
+    match = re.search(r"parscGeo\.periodControl\(\w+, (\{.*?\})\);\n", page, re.S)
+    assert match, "no period control"
+    return json.loads(match.group(1))
+
+
 def test_month_filter_counts(comisaria_page):
-    d = incident_payload(comisaria_page)
-    assert d["month_labels"] == ["enero 2020", "febrero 2020", "marzo 2020"]
-    assert d["month_counts"] == [12, 12, 12]
+    d = period_payload(comisaria_page)
+    # maps_data: month 1 + k % 3 for k = 0..35, 12 per month
+    assert d["labels"] == ["enero 2020", "febrero 2020", "marzo 2020"]
+    assert d["counts"] == [12, 12, 12] and d["total"] == 36
+    assert any("densidad" in line for line in d["note"])  # the page says what follows it
 
 
 def test_popup_fields_internal(comisaria_page):
@@ -220,13 +246,27 @@ def test_popup_fields_internal(comisaria_page):
     assert d["dates"][0].startswith("2020-01")
 
 
-def test_density_colorbar(comisaria_page):
-    m = re.search(
-        r'class="parsc-colorbar"[^>]*data-vmin="([^"]+)" data-vmax="([^"]+)"', comisaria_page
-    )
-    assert m and float(m.group(1)) == 0 and float(m.group(2)) == 25.0  # max of the fixture raster
-    assert "Densidad (incidentes/km²)" in comisaria_page
-    assert "L.imageOverlay(" in comisaria_page and "heatLayer" not in comisaria_page
+def density_payload(page: str) -> dict:
+    match = re.search(r"parscGeo\.density\(\w+,\s*(\{.*?\})\);\n", page, re.S)
+    assert match, "no density layer"
+    return json.loads(match.group(1))
+
+
+def test_density_classes_legend(comisaria_page):
+    entries = [e for e in legend(comisaria_page) if e[0].startswith("Densidad")]
+    assert [label for _, _, label, _ in entries] == [
+        "0,1 a 0,3",
+        "0,3 a 1",
+        "1 a 3",
+        "3 a 10",
+        "10 a 30",
+        "30 a 100",
+        "100 o más",
+    ]
+    assert "Densidad (incidentes por km² y por mes)" in comisaria_page
+    # one image for the whole period and one per month (3 months in maps_data)
+    assert len(density_payload(comisaria_page)["urls"]) == 4
+    assert "heatLayer" not in comisaria_page
 
 
 def test_density_image_georeferenced_and_ramp():
@@ -266,11 +306,15 @@ def test_banner_and_internal_notice(comisaria_page, province_page):
 
 def test_title_block_fields(province_page):
     assert "Mapa del delito — Provincia de Cajamarca" in province_page
-    for label in ("Lugar", "Periodo", "Fuente", "Generado", "Parámetros"):
+    for label in ("Lugar", "Periodo", "Fuente", "Generado"):
         assert f">{label}<" in province_page
+    assert ">Cómo se hizo este mapa<" in province_page
     # maps_data: month 1 + k % 3, day 3 + k % 20; latest March day: k = 17 → 20
     assert "2020-01-03 a 2020-03-20" in province_page
-    assert "bandwidth = <code>300</code>" in province_page
+    # parameters in words, not code values
+    assert "<li>Radio de búsqueda: 300 m</li>" in province_page
+    assert "<li>Núcleo de la densidad: cuártico</li>" in province_page
+    assert "bandwidth" not in province_page and "<code>" not in province_page
 
 
 def test_province_bounds_match_boundary(province_page):
@@ -318,8 +362,12 @@ def test_escaping_in_title_and_legend():
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
-def test_free_text_never_in_page(comisaria_page):
-    assert "texto libre del denunciante" not in comisaria_page
+def test_address_text_is_data_of_internal_popups(comisaria_page):
+    # descripcion holds the address/reference columns of police exports (io.columns): internal
+    # pages carry it as JSON data for the popup, never as markup (public pages: test_maps_public)
+    d = incident_payload(comisaria_page)
+    assert "texto libre del denunciante" in d["addresses"]
+    assert len(d["ad"]) == md.N_INCIDENTS
 
 
 # ---------------------------------------------------------------- errors and files
@@ -361,14 +409,14 @@ def test_write_atlas_files_and_index(tmp_path):
     assert 'href="comisaria-comisaria-cajamarca-i.html"' in index
     assert settings.SYNTHETIC_BANNER in index
     assert "36 incidentes" in index
-    assert "n.º 1 (densidad kernel (KDE)): 14 incidentes" in index
+    assert "<span class='badge'>K1</span> densidad kernel (KDE): 14 incidentes" in index
     with pytest.raises(OutputError, match="ya existe"):
         write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
 
 
 # ------------------------------------------------------- ranking labels, density on the fly
 def test_labels_are_consecutive_and_follow_table_rank():
-    from parsc_geo.maps.layers import rank_within
+    from parsc_geo.maps.zones import rank_within
 
     hs = md.hotspots()
     kde = hs[hs["method"] == "kde"].copy()
@@ -395,10 +443,8 @@ def test_province_hotspots_selected_by_province_column():
 def test_write_atlas_computes_density(tmp_path):
     paths = write_atlas(md.incidents(), sectors=md.sectors(), output_dir=tmp_path, tiles=None)
     page = paths[1].read_text(encoding="utf-8")
-    m = re.search(r'class="parsc-colorbar"[^>]*data-vmax="([^"]+)"', page)
-    assert m and float(m.group(1)) > 0
-    assert "Estimación kernel: núcleo quartic" in page
-    assert "L.imageOverlay(" in page
+    assert len(density_payload(page)["urls"]) == 4  # whole period + 3 months
+    assert "Densidad: núcleo cuártico" in page
 
 
 def test_write_atlas_density_options_and_keys(tmp_path):
@@ -411,8 +457,11 @@ def test_write_atlas_density_options_and_keys(tmp_path):
         tiles=None,
     )
     province, comisaria = (p.read_text(encoding="utf-8") for p in paths[:2])
-    assert 'data-vmax="25"' in province  # the given raster
-    assert "ancho de banda 400 m, celda 25 m" in comisaria  # computed with the options
+    _, bounds, _ = density_image(md.density())
+    given = np.ravel(density_payload(province)["bounds"])
+    assert np.allclose(given, np.ravel(bounds), atol=1e-4)  # the given raster's extent
+    # computed with the options
+    assert "radio de búsqueda: 400 m (fijado en la configuración); celdas de 25 m" in comisaria
 
 
 def test_same_map_renders_to_the_same_bytes():

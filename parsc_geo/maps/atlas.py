@@ -1,9 +1,15 @@
 """The atlas: one map per province, one per comisaría with sectors, and an ``index.html``.
 
 :func:`build_province_map` and :func:`build_comisaria_map` assemble the layers of
-:mod:`parsc_geo.maps.layers`; :func:`write_atlas` computes what each map needs (its incidents,
-hotspots and a kernel density clipped to its area), writes every page atomically and an index
-linking them with a short summary per map.
+:mod:`parsc_geo.maps.layers`, :mod:`.density_layer`, :mod:`.zones`, :mod:`.emerging` and
+:mod:`.basemap`; :func:`write_atlas` computes what each map needs (its incidents, hotspots, a
+kernel density clipped to its area and the density of each month), writes every page
+atomically and an index (:mod:`.index`) with an overview map linking every page and the run's
+other outputs. Every page links back to the index.
+
+Time: internal pages carry a period control (whole period or one month) that filters every
+layer depending on time — incidents, density, counts per sector, subsector and zone, the
+incident legend — and says so; zone outlines, Gi* cells and trends are of the whole period.
 
 The pages load Leaflet and parsc-geo's runtime from a ``lib/`` folder written beside them
 (or, offline, inline them), never from the network: the atlas works from a disk or USB stick.
@@ -26,31 +32,41 @@ from ..localtime import incident_times
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
+    INDEX_FILE,
     add_layer_control,
     add_synthetic_banner,
     add_title_block,
-    esc,
     new_map,
     render_map_html,
     write_text_atomic,
 )
-from .layers import (
-    METHOD_LABELS,
-    add_boundaries,
+from .basemap import add_basemap
+from .density_layer import (
+    DensityScale,
     add_density,
+    density_points,
+    es_number,
+    monthly_densities,
+)
+from .emerging import add_emerging, emerging_cells
+from .index import AtlasLink, index_html, normalise_links
+from .layers import (
+    add_boundaries,
     add_gistar,
-    add_hotspots,
     add_incidents,
     add_public_places,
     add_sectors,
     add_stations,
-    rank_within,
 )
 from .public import PublicData, prepare_public
+from .timeline import Timeline, add_period_control
+from .words import accuracy_for, accuracy_lines, accuracy_rows, density_words
+from .zones import add_zones, polygon_zones, split_own
 
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
     from ..parallel import WorkerPool
@@ -153,68 +169,15 @@ def _hotspots_for(
     return hotspots[keep]
 
 
-def _has_polygons(hotspots: gpd.GeoDataFrame | None) -> bool:
-    """Whether there are ranked hotspot polygons (then Gi* cells start unticked)."""
+def _has_cells(hotspots: gpd.GeoDataFrame | None) -> bool:
+    """Whether there are zones besides Gi* cells (then Gi* cells start unticked)."""
     if hotspots is None or not len(hotspots):
         return False
     if "gi_class" not in hotspots.columns:
         return True
-    return bool(hotspots["gi_class"].isna().any())
-
-
-def _top_hotspots(hotspots: gpd.GeoDataFrame | None, k: int = 3) -> list[dict[str, Any]]:
-    if hotspots is None or not len(hotspots):
-        return []
-    hs = hotspots
-    if "gi_class" in hs.columns:
-        hs = hs[hs["gi_class"].isna()]
-    out = []
-    for method in [m for m in ("kde", "dbscan", "hdbscan") if m in set(hs["method"])] + sorted(
-        set(hs["method"].astype(str)) - {"kde", "dbscan", "hdbscan"}
-    ):
-        ranked = rank_within(hs[hs["method"] == method])
-        for _, r in ranked.head(k).iterrows():
-            out.append(
-                {
-                    "rank": int(r["map_rank"]),
-                    "method": METHOD_LABELS.get(method, method),
-                    "n": int(r["n"]),
-                    "top_modalidades": ""
-                    if r.get("top_modalidades") is None
-                    else str(r.get("top_modalidades")),
-                }
-            )
-        break
-    return out
-
-
-def _finish(
-    m: folium.Map,
-    *,
-    title: str,
-    place: str,
-    period: str | None,
-    source: str,
-    parameters: Mapping[str, Any] | None,
-    rule: PrivacyRule | None,
-    synthetic: bool,
-    generated: dt.datetime | None,
-) -> None:
-    add_title_block(
-        m,
-        title=title,
-        place=place,
-        period=period,
-        source=source,
-        generated=generated,
-        parameters=parameters,
-        public=rule is not None,
-        generalisation=rule.describe() if rule is not None else None,
-        extra=[("Privacidad", f"regla v{RULE_VERSION}, k = {rule.k}")] if rule is not None else (),
+    return bool(hotspots["gi_class"].isna().any()) or (
+        "zone_id" in hotspots.columns and bool(hotspots["zone_id"].notna().any())
     )
-    if synthetic:
-        add_synthetic_banner(m)
-    add_layer_control(m)
 
 
 def _public_rule(grid_m: float | None, privacy_k: int | None) -> PrivacyRule:
@@ -235,17 +198,12 @@ def _density_for(
     still contribute near the edges. Incidents stacked at a police station are left out, as
     the hotspot methods do.
     """
-    from .._text import as_bool
     from ..density import kernel_density
     from ..projection import metric_crs
 
     crs = metric_crs(area)
     metric_area = area.to_crs(crs)
-    context = metric_area.buffer(DENSITY_CONTEXT_M).union_all()
-    pts = incidents.to_crs(crs)
-    pts = pts[_points_within(pts, context)]
-    if "at_station" in pts.columns:
-        pts = pts[~as_bool(pts["at_station"])]
+    pts = density_points(incidents, area, crs, DENSITY_CONTEXT_M)
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
     minx, miny, maxx, maxy = metric_area.total_bounds
@@ -256,6 +214,143 @@ def _density_for(
         )
     except InsufficientDataError:
         return None
+
+
+@dataclass
+class _Extras:
+    """What a page adds besides its data: period, scale, trends, accuracy, index link."""
+
+    timeline: Timeline | None = None
+    density_scale: DensityScale | None = None
+    trends: gpd.GeoDataFrame | None = None
+    accuracy: list[dict[str, Any]] | None = None
+    home: str | None = None
+    basemap: bool = True
+
+
+def _extras(
+    timeline: Timeline | None,
+    density_scale: DensityScale | Sequence[float] | None,
+    trends: Any,
+    accuracy: Any,
+    home: str | None,
+    basemap: bool,
+) -> _Extras:
+    scale = (
+        density_scale if isinstance(density_scale, DensityScale) else DensityScale.of(density_scale)
+    )
+    cells = trends if trends is None or _is_cells(trends) else emerging_cells(trends)
+    rows = None if accuracy is None else accuracy_rows(accuracy)
+    return _Extras(timeline, scale, cells, rows, home, basemap)
+
+
+def _is_cells(trends: Any) -> bool:
+    return bool(getattr(trends, "attrs", {}).get("parsc_emerging_cells"))
+
+
+def _add_density_layer(
+    m: folium.Map,
+    raster: Any,
+    *,
+    points: gpd.GeoDataFrame | None,
+    timeline: Timeline,
+    scale: DensityScale,
+    monthly: bool,
+) -> dict[str, Any]:
+    """Add the density with its months (internal maps) on the atlas's scale."""
+    series: list[np.ndarray | None] = []
+    if monthly and points is not None and len(timeline) >= 2:
+        series = monthly_densities(points, raster, timeline.index(points), len(timeline))
+    summary = add_density(m, raster, monthly=series, timeline=timeline, scale=scale)
+    summary["words"] = density_words(raster)
+    return summary
+
+
+def _how_lines(summary: Mapping[str, Any], zones: Mapping[str, Any]) -> list[str]:
+    """Lines of "Cómo se hizo este mapa" that the page itself knows (density, zones)."""
+    from .zones import style_of
+
+    lines = []
+    density = summary.get("density")
+    if density:
+        words = str(density["words"])
+        lines.append(f"Densidad: {words[:1].lower()}{words[1:]}.")
+        lines.append(
+            "Densidad mostrada en incidentes por km² y por mes; clases fijas ("
+            + "; ".join(es_number(b) for b in density["breaks"])
+            + "), las mismas en todo el atlas."
+        )
+    methods = zones.get("by_method", {})
+    if methods:
+        lines.append(
+            "Zonas críticas: "
+            + "; ".join(
+                f"{style_of(mt).label}: letra {style_of(mt).letter}, {n} zona" + ("s" * (n != 1))
+                for mt, n in methods.items()
+            )
+            + ". Números por orden de la tabla de ranking dentro de este mapa."
+        )
+    return lines
+
+
+def _finish(
+    m: folium.Map,
+    *,
+    title: str,
+    place: str,
+    period: str | None,
+    source: str,
+    parameters: Mapping[str, Any] | None,
+    rule: PrivacyRule | None,
+    synthetic: bool,
+    generated: dt.datetime | None,
+    how: Sequence[str] = (),
+    accuracy: Sequence[str] | None = None,
+    accuracy_scope: str = "",
+    home: str | None = None,
+) -> None:
+    sections: list[tuple[str, Sequence[str]]] = [("Cómo se hizo este mapa", list(how))]
+    if accuracy is not None:
+        heading = "Precisión histórica" + (f" ({accuracy_scope})" if accuracy_scope else "")
+        sections.append(
+            (
+                heading,
+                list(accuracy)
+                or [
+                    "Sin datos suficientes para medirla: hacen falta al menos dos periodos "
+                    "(entrenar con uno y comprobar con el siguiente)."
+                ],
+            )
+        )
+    add_title_block(
+        m,
+        title=title,
+        place=place,
+        period=period,
+        source=source,
+        generated=generated,
+        parameters=parameters,
+        public=rule is not None,
+        generalisation=rule.describe() if rule is not None else None,
+        extra=[("Privacidad", f"regla v{RULE_VERSION}, k = {rule.k}")] if rule is not None else (),
+        sections=sections,
+        home=home,
+    )
+    if synthetic:
+        add_synthetic_banner(m)
+    add_layer_control(m)
+
+
+def _accuracy_text(extras: _Extras, province: str | None) -> tuple[list[str] | None, str]:
+    if extras.accuracy is None:
+        return None, ""
+    rows = accuracy_for(extras.accuracy, province)
+    scope = ""
+    if rows and province and any(r.get("provincia") for r in rows):
+        scope = f"provincia de {province}"
+    elif rows:
+        scope = "toda el área de estudio"
+    return accuracy_lines(rows), scope
 
 
 def build_province_map(
@@ -275,20 +370,26 @@ def build_province_map(
     privacy_k: int | None = None,
     public_data: PublicData | None = None,
     density_options: Mapping[str, Any] | None = None,
+    timeline: Timeline | None = None,
+    density_scale: DensityScale | Sequence[float] | None = None,
+    trends: Any = None,
+    accuracy: Any = None,
+    home: str | None = None,
+    basemap: bool = True,
 ) -> BuiltMap:
-    """Build the map of one province: boundaries, stations, incidents, density, hotspots.
+    """Build the map of one province: boundaries, stations, incidents, density, zones, trends.
 
     Parameters
     ----------
     incidents
-        Incidents (all of them or the province's); those of the province are selected by the
-        ``provincia`` column when present, else by location.
+        Incidents (all of them, or the province's with those near it); those of the province
+        are selected by the ``provincia`` column when present, else by location; those near
+        it enter the density near its edges.
     province
         Province name as in :func:`parsc_geo.boundaries.load_provinces` (accents and case are
         ignored).
     hotspots
-        Hotspots of any method (``schema.HOTSPOT_COLUMNS``); those touching the province are
-        drawn.
+        Hotspots of any method (``schema.HOTSPOT_COLUMNS``); those of the province are drawn.
     density
         A :class:`parsc_geo.density.DensityRaster` of the province, or None for none. Public
         maps ignore it and compute the density from the generalised incidents.
@@ -300,11 +401,17 @@ def build_province_map(
         all its maps). None: computed here from ``incidents`` and ``hotspots``.
     density_options
         Keyword arguments of the density computed on public maps.
+    timeline
+        The months of the period control (default: those of the province's incidents).
+    density_scale, trends, accuracy, basemap
+        See :func:`write_atlas`.
+    home
+        Relative link to the atlas index (None: no link).
 
     Returns
     -------
     BuiltMap
-        The map and a summary (``incidents``, ``drawn``, ``hotspots``, ...).
+        The map and a summary (``incidents``, ``drawn``, ``hotspots``, ``months``, ...).
 
     Raises
     ------
@@ -315,6 +422,7 @@ def build_province_map(
     from ..area import area_of
 
     _check_incidents(incidents)
+    extras = _extras(timeline, density_scale, trends, accuracy, home, basemap)
     provinces = area_of(incidents).provinces()
     match = provinces[_folded(provinces["provincia"]) == _fold(province)]
     if not len(match):
@@ -324,6 +432,7 @@ def build_province_map(
         )
     name = str(match["provincia"].iloc[0])
     rule = None
+    points = incidents
     if public:
         data = public_data or prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k))
         rule = data.rule
@@ -336,40 +445,79 @@ def build_province_map(
         inc = incidents[_folded(incidents["provincia"]) == _fold(name)]
     else:
         inc = incidents[_points_within(incidents.to_crs(match.crs), match.union_all())]
+    tl = extras.timeline if extras.timeline is not None else Timeline.of(inc)
     code = str(match["ubigeo_prov"].iloc[0])
     districts = boundaries.load_districts(prefix=code)
     stations = boundaries.load_stations(prefix=code)
-    title = f"Mapa del delito — Provincia de {name.title()}"
-    m = new_map(bounds=match.total_bounds, tiles=tiles, title=title)
+    title = f"Mapa del delito — Provincia de {name}"
+    bounds = match.to_crs(settings.CRS_GEOGRAPHIC).total_bounds
+    m = new_map(bounds=bounds, tiles=tiles, title=title)
     summary: dict[str, Any] = {"incidents": len(inc)}
+    if extras.basemap:
+        summary["basemap"] = add_basemap(m, _padded(bounds), prefix=code[:2], show=tiles is None)
+    months = tl.index(inc) if not public else None
     if density is not None:
-        summary["density"] = add_density(m, density)
+        summary["density"] = _add_density_layer(
+            m,
+            density,
+            points=None
+            if public
+            else density_points(points, match, density.crs, DENSITY_CONTEXT_M),
+            timeline=tl,
+            scale=extras.density_scale or DensityScale(),
+            monthly=not public,
+        )
     summary["boundaries"] = add_boundaries(m, provinces=match, districts=districts)
     hs = _hotspots_for(hotspots, match, name)
     k = rule.k if rule is not None else None
     summary["gistar"] = (
-        add_gistar(m, hs, show=not _has_polygons(hs), public_k=k) if hs is not None else {}
+        add_gistar(m, hs, show=not _has_cells(hs), public_k=k) if hs is not None else {}
     )
-    summary["hotspots"] = add_hotspots(m, hs, public_k=k) if hs is not None else {}
+    zones = add_zones(
+        m,
+        polygon_zones(hs),
+        public_k=k,
+        points=None if public else inc,
+        timeline=tl,
+        months=months,
+        unit="provincia",
+    )
+    summary["hotspots"] = zones["by_method"]
+    summary["top_hotspots"] = zones["top"]
+    if not public and extras.trends is not None:
+        summary["trends"] = add_emerging(m, extras.trends, area=match)
     summary["stations"] = add_stations(m, stations)
-    summary["top_hotspots"] = _top_hotspots(hs)
     if rule is not None:
         summary.update(add_public_places(m, inc, rule, withheld=data.incidents.n_withheld))
     else:
-        summary.update(add_incidents(m, inc))
+        summary.update(add_incidents(m, inc, timeline=tl))
+        assert months is not None  # internal pages index their incidents' months
+        summary["period_control"] = add_period_control(m, tl, tl.totals(months), len(inc))
+    accuracy_text, scope = _accuracy_text(extras, name)
     _finish(
         m,
         title=title,
-        place=f"Provincia de {name.title()}, {match['departamento'].iloc[0]}",
+        place=f"Provincia de {name}, {match['departamento'].iloc[0]}",
         period=period or period_text(inc),
         source=source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE),
         parameters=parameters,
         rule=rule,
         synthetic=synthetic,
         generated=generated,
+        how=_how_lines(summary, zones),
+        accuracy=accuracy_text,
+        accuracy_scope=scope,
+        home=extras.home,
     )
     summary["period"] = period or period_text(inc)
     return BuiltMap(m, title, "provincia", name, summary)
+
+
+def _padded(bounds: Sequence[float], share: float = 0.15) -> tuple[float, float, float, float]:
+    """Return ``bounds`` widened by ``share`` of their size on each side (base map places)."""
+    west, south, east, north = (float(b) for b in bounds)
+    dx, dy = (east - west) * share, (north - south) * share
+    return west - dx, south - dy, east + dx, north + dy
 
 
 def build_comisaria_map(
@@ -390,8 +538,18 @@ def build_comisaria_map(
     privacy_k: int | None = None,
     public_data: PublicData | None = None,
     density_options: Mapping[str, Any] | None = None,
+    timeline: Timeline | None = None,
+    density_scale: DensityScale | Sequence[float] | None = None,
+    trends: Any = None,
+    accuracy: Any = None,
+    home: str | None = None,
+    basemap: bool = True,
 ) -> BuiltMap:
-    """Build the map of one comisaría: sectors and subsectors with counts, incidents, hotspots.
+    """Build the map of one comisaría: sectors and subsectors with counts, incidents, zones.
+
+    Zones with most of their area inside the jurisdiction are the comisaría's own (badged and
+    listed in the index); the province's zones that only touch it are drawn apart, unbadged
+    (:func:`parsc_geo.maps.zones.split_own`).
 
     Parameters
     ----------
@@ -403,8 +561,10 @@ def build_comisaria_map(
         Value of the sector layer's ``comisaria`` column.
     hotspots, density, public, synthetic, period, source, parameters, tiles, grid_m, generated
         See :func:`build_province_map` and :func:`write_atlas`.
-    privacy_k, public_data, density_options
+    privacy_k, public_data, density_options, timeline, density_scale, trends, accuracy, home
         See :func:`build_province_map`.
+    basemap
+        See :func:`write_atlas`.
 
     Returns
     -------
@@ -412,8 +572,10 @@ def build_comisaria_map(
         The map and its summary (``incidents``, ``subsectors`` counts, ...).
     """
     from ..area import area_of
+    from ..projection import metric_crs
 
     _check_incidents(incidents)
+    extras = _extras(timeline, density_scale, trends, accuracy, home, basemap)
     own = sectors[sectors["comisaria"].astype(str) == str(comisaria)]
     if not len(own):
         known = sorted(sectors["comisaria"].astype(str).unique())
@@ -424,6 +586,7 @@ def build_comisaria_map(
     own = own.to_crs(settings.CRS_GEOGRAPHIC)
     area = own.union_all()
     rule = None
+    points = incidents
     if public:
         data = public_data or prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k))
         rule = data.rule
@@ -433,8 +596,7 @@ def build_comisaria_map(
         density = _density_for(points, own, COMISARIA_MARGIN_M, density_options)
     else:
         inc = incidents[_points_within(incidents.to_crs(settings.CRS_GEOGRAPHIC), area)]
-    from ..projection import metric_crs
-
+    tl = extras.timeline if extras.timeline is not None else Timeline.of(inc)
     crs = metric_crs(own)
     frame = own.to_crs(crs).buffer(COMISARIA_MARGIN_M).to_crs(settings.CRS_GEOGRAPHIC)
     bounds = frame.total_bounds
@@ -446,25 +608,57 @@ def build_comisaria_map(
     title = f"Mapa del delito — Comisaría {comisaria}"
     m = new_map(bounds=bounds, tiles=tiles, title=title)
     summary: dict[str, Any] = {"incidents": len(inc)}
+    prefix = str(districts["ubigeo"].iloc[0])[:2] if len(districts) else None
+    if extras.basemap:
+        summary["basemap"] = add_basemap(m, _padded(bounds, 0.3), prefix=prefix, show=tiles is None)
+    months = tl.index(inc) if not public else None
     if density is not None:
-        summary["density"] = add_density(m, density)
+        summary["density"] = _add_density_layer(
+            m,
+            density,
+            points=None if public else density_points(points, own, density.crs, DENSITY_CONTEXT_M),
+            timeline=tl,
+            scale=extras.density_scale or DensityScale(),
+            monthly=not public,
+        )
     summary["boundaries"] = add_boundaries(m, districts=districts)
-    hs = _within(hotspots, own)
+    near = _within(hotspots, own)
     k = rule.k if rule is not None else None
     summary["gistar"] = (
-        add_gistar(m, hs, show=not _has_polygons(hs), public_k=k) if hs is not None else {}
+        add_gistar(m, near, show=not _has_cells(near), public_k=k) if near is not None else {}
     )
-    summary["subsectors"] = add_sectors(m, own, inc, public_k=k)
-    summary["hotspots"] = add_hotspots(m, hs, public_k=k) if hs is not None else {}
+    summary["subsectors"] = add_sectors(
+        m, own, inc, public_k=k, timeline=None if public else tl, months=months
+    )
+    mine, touching = split_own(polygon_zones(near), own)
+    zones = add_zones(
+        m,
+        mine,
+        public_k=k,
+        points=None if public else inc,
+        timeline=tl,
+        months=months,
+        touching=touching,
+        unit="comisaría",
+    )
+    summary["hotspots"] = zones["by_method"]
+    summary["touching_zones"] = zones["touching"]
+    summary["top_hotspots"] = zones["top"]
+    province = ""
+    province_name = None
+    if len(districts):
+        province_name = str(districts["provincia"].mode().iloc[0])
+        province = f", provincia de {province_name}"
+    if not public and extras.trends is not None:
+        summary["trends"] = add_emerging(m, extras.trends, area=own)
     summary["stations"] = add_stations(m, stations)
-    summary["top_hotspots"] = _top_hotspots(hs)
     if rule is not None:
         summary.update(add_public_places(m, inc, rule, withheld=data.incidents.n_withheld))
     else:
-        summary.update(add_incidents(m, inc))
-    province = ""
-    if len(districts):
-        province = f", provincia de {str(districts['provincia'].mode().iloc[0]).title()}"
+        summary.update(add_incidents(m, inc, timeline=tl))
+        assert months is not None  # internal pages index their incidents' months
+        summary["period_control"] = add_period_control(m, tl, tl.totals(months), len(inc))
+    accuracy_text, scope = _accuracy_text(extras, province_name)
     _finish(
         m,
         title=title,
@@ -475,75 +669,13 @@ def build_comisaria_map(
         rule=rule,
         synthetic=synthetic,
         generated=generated,
+        how=_how_lines(summary, zones),
+        accuracy=accuracy_text,
+        accuracy_scope=scope,
+        home=extras.home,
     )
     summary["period"] = period or period_text(inc)
     return BuiltMap(m, title, "comisaria", str(comisaria), summary)
-
-
-def _index_html(
-    entries: Sequence[tuple[str, BuiltMap | _PageInfo]],
-    *,
-    synthetic: bool,
-    rule: PrivacyRule | None,
-    generated: dt.datetime,
-    source: str,
-    place: str = "Cajamarca",
-) -> str:
-    banner = (
-        f'<div class="banner" id="parsc-synthetic-banner">{esc(settings.SYNTHETIC_BANNER)}</div>'
-        if synthetic
-        else ""
-    )
-    notice = (
-        f'<p class="notice public">Mapas públicos. {esc(rule.describe())} Lo generalizado y '
-        f'suprimido se detalla en <a href="{REPORT_NAME}">{REPORT_NAME}</a>.</p>'
-        if rule is not None
-        else f'<p class="notice">{esc(settings.INTERNAL_NOTICE)}</p>'
-    )
-    sections = []
-    for kind, heading in (("provincia", "Provincias"), ("comisaria", "Comisarías con sectores")):
-        items = []
-        for href, built in entries:
-            if built.kind != kind:
-                continue
-            s = built.summary
-            tops = "".join(
-                f"<li>n.º {t['rank']} ({esc(t['method'])}): {t['n']:,} incidentes"
-                + (f" — {esc(t['top_modalidades'])}" if t["top_modalidades"] else "")
-                + "</li>"
-                for t in s.get("top_hotspots", [])
-            )
-            tops_html = f"<ol class='tops'>{tops}</ol>" if tops else "<p>Sin zonas críticas.</p>"
-            items.append(
-                f'<li class="map-entry"><a href="{esc(href)}">{esc(built.title)}</a>'
-                f"<div>Periodo: {esc(s.get('period') or 'sin fechas')} · "
-                f"{int(s.get('incidents', 0)):,} incidentes</div>{tops_html}</li>"
-            )
-        if items:
-            sections.append(f"<h2>{heading} ({len(items)})</h2><ul>{''.join(items)}</ul>")
-    body = "".join(sections) or "<p>No hay mapas: no hay incidentes.</p>"
-    return f"""<!DOCTYPE html>
-<html lang="es"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Atlas del mapa del delito — {esc(place)}</title>
-<style>
-body {{ font: 15px/1.45 sans-serif; margin: 0 auto; max-width: 900px; padding: 0 12px 24px;
-  color: #222; }}
-h1 {{ font-size: 22px; }} h2 {{ font-size: 18px; border-bottom: 1px solid #ccc; }}
-.banner {{ background: #b00020; color: #fff; font-weight: bold; padding: 6px 12px;
-  text-align: center; }}
-.notice {{ background: #fff3cd; border: 1px solid #e0b000; padding: 4px 8px; font-weight: bold; }}
-.notice.public {{ background: #e7f3ff; border-color: #5b9bd5; font-weight: normal; }}
-ul {{ list-style: none; padding: 0; }} .map-entry {{ margin: 10px 0; }}
-.map-entry a {{ font-weight: bold; }} .tops {{ margin: 2px 0 0 18px; padding: 0; color: #444; }}
-</style></head>
-<body>{banner}
-<h1>Atlas del mapa del delito — {esc(place)}</h1>
-{notice}
-<p>Fuente: {esc(source)}. Generado: {generated:%Y-%m-%d %H:%M}.</p>
-{body}
-</body></html>
-"""
 
 
 def _generation_time(tz: dt.tzinfo) -> dt.datetime:
@@ -575,6 +707,11 @@ def write_atlas(
     generated: dt.datetime | None = None,
     privacy_k: int | None = None,
     workers: WorkerPool | int = 1,
+    trends: Any = None,
+    accuracy: Any = None,
+    links: Sequence[AtlasLink | tuple[str, str, str | os.PathLike[str]]] | None = None,
+    density_breaks: Sequence[float] | None = None,
+    basemap: bool = True,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -587,18 +724,18 @@ def write_atlas(
         maps draw zones of the same methods computed again from the generalised incidents.
     densities
         Density rasters keyed by province name or ``"comisaria:<name>"`` (case and accents
-        ignored); missing ones are
-        computed with :func:`parsc_geo.density.kernel_density` (defaults, masked to the area;
-        incidents stacked at stations excluded). Pass ``{}`` to compute all, as None does.
-        Public maps ignore them: their densities come from the generalised incidents.
+        ignored); missing ones are computed with :func:`parsc_geo.density.kernel_density`
+        (defaults, masked to the area; incidents stacked at stations excluded). Pass ``{}`` to
+        compute all, as None does. Public maps ignore them: their densities come from the
+        generalised incidents. Internal maps add the density of every month on the same grid.
     sectors
         Sector layer; one map per comisaría in it.
     output_dir
         Folder for the pages (created).
     public
         Public maps following the privacy rule of :mod:`parsc_geo.privacy` (no sensitive
-        incident located, places of at least ``privacy_k`` incidents, no free text), with
-        ``privacidad.json`` beside the pages; default internal maps.
+        incident located, places of at least ``privacy_k`` incidents, no free text, no period
+        control, no trends layer), with ``privacidad.json`` beside the pages; default internal.
     offline
         Single self-contained files (Leaflet and parsc-geo's runtime inlined, no base tiles).
         Otherwise (default) they are written once into ``output_dir/lib/`` and every page
@@ -609,7 +746,9 @@ def write_atlas(
     period
         Period text for title blocks (default: the incidents' date range).
     parameters
-        Parameters shown in title blocks.
+        Parameters shown, in words, under "Cómo se hizo este mapa" (e.g. ``{"kernel":
+        "quartic", "métodos": "kde, gistar", "ranking": "harm"}``; see
+        :func:`parsc_geo.maps.words.parameter_lines`).
     overwrite
         Replace existing pages.
     tiles
@@ -634,6 +773,28 @@ def write_atlas(
     workers
         A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that build internal
         pages in parallel (1: one after the other); the pages do not depend on it.
+    trends
+        Emerging hot spots for a layer on internal pages: a
+        :class:`parsc_geo.trends.emerging.TrendsResult` (``emerging_hotspots(...)``) or its
+        :func:`parsc_geo.trends.series.cell_series` table; each page draws the cells with a
+        pattern that touch it. None: no trends layer.
+    accuracy
+        Backtested accuracy for the "Precisión histórica" panel: a
+        :class:`parsc_geo.evaluation.forecast.Evaluation`, or rows (a DataFrame or a list of
+        mappings) with ``method`` (``"counts"``, ``"kde"``, ``"auto"`` …), ``coverage_pct``
+        (1, 5 …), ``hit_rate`` (share 0–1 of the next period's incidents in the marked
+        cells), ``pai``, ``pei_star`` and optionally ``provincia`` (rows for one province; rows
+        without it are the whole area's, used where a province has none) and ``n_folds``. An
+        empty list says the data were too short to measure it; None shows no panel.
+    links
+        The run's other outputs for the index: :class:`parsc_geo.maps.index.AtlasLink` or
+        ``(section, title, path)`` (paths relative to ``output_dir`` or absolute); see
+        :func:`parsc_geo.maps.index.run_links` to list a run folder's.
+    density_breaks
+        Lower edges of the density classes in incidents per km² and per month (default
+        :data:`parsc_geo.maps.density_layer.DEFAULT_DENSITY_BREAKS`); one scale for every page.
+    basemap
+        Draw the offline base map (capitals, district names, populated places) on every page.
 
     Returns
     -------
@@ -646,6 +807,8 @@ def write_atlas(
     OutputError
         When a page, or a different file of ``lib/``, exists and ``overwrite`` is False (nothing
         is written then).
+    ConfigError
+        Bad ``density_breaks``, ``accuracy`` rows or ``trends`` table.
     MissingDependencyError
         When Leaflet cannot be found in any package source.
     """
@@ -663,6 +826,10 @@ def write_atlas(
     if offline:
         tiles = None
     src = source or (SYNTHETIC_SOURCE if synthetic else DEFAULT_SOURCE)
+    scale = DensityScale.of(density_breaks)
+    cells = None if public or trends is None else emerging_cells(trends)
+    accuracy_table = None if accuracy is None else accuracy_rows(accuracy)
+    extra_links = normalise_links(links, out_dir)
     public_data = (
         prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k)) if public else None
     )
@@ -677,15 +844,17 @@ def write_atlas(
         "tiles": tiles,
         "grid_m": grid_m,
         "generated": generated,
+        "timeline": Timeline.of(incidents),
+        "density_scale": scale,
+        "trends": cells,
+        "accuracy": accuracy_table,
+        "home": INDEX_FILE,
+        "basemap": basemap,
     }
     provinces = territory.provinces()
-    # Each province's rows, selected once for the whole atlas (not once per page).
-    by_province: dict[str, gpd.GeoDataFrame] = {}
     if "provincia" in incidents.columns and incidents["provincia"].notna().any():
         keys = _folded(incidents["provincia"])
         present = set(keys[incidents["provincia"].notna()])
-        if not public:
-            by_province = {str(k): rows for k, rows in incidents.groupby(keys, sort=False)}
     else:
         joined = provinces[
             provinces.intersects(incidents.to_crs(provinces.crs).geometry.union_all())
@@ -702,7 +871,7 @@ def write_atlas(
             stem, i = f"{base}-{i}", i + 1
         used.add(stem)
         plan.append((kind, name, f"{stem}.html"))
-    targets = [out_dir / f for _, _, f in plan] + [out_dir / "index.html"]
+    targets = [out_dir / f for _, _, f in plan] + [out_dir / INDEX_FILE]
     if public:
         targets.append(out_dir / REPORT_NAME)
     existing = [str(t) for t in targets if t.exists()]
@@ -715,16 +884,13 @@ def write_atlas(
     if lib is not None:
         assets.check_lib(out_dir, lib, overwrite=overwrite)
     tasks = []
-    located = _Located(incidents) if comisarias and not public else None
+    located = _Located(incidents) if not public else None
     for kind, name, filename in plan:
         if kind == "provincia":
             raster = given.get(_fold(name)) if not public else None
-            rows = by_province.get(_fold(name), incidents)
-            if raster is None and not public:
-                # the density reaches over the province's edge: its neighbours' incidents count
-                rows = incidents
-            # the province's polygon, from the study area's provinces (any department)
             own = provinces[provinces["provincia"] == name]
+            # the province's incidents and those near it, whose kernels reach over its edge
+            rows = located.near(own, DENSITY_CONTEXT_M) if located is not None else incidents
         else:
             assert sectors is not None
             own = sectors[sectors["comisaria"].astype(str) == name]
@@ -755,15 +921,20 @@ def write_atlas(
         write_text_atomic(out_dir / filename, page, overwrite=overwrite)
         for filename, _, page in pages
     ]
-    index = _index_html(
+    index = index_html(
         [(f, b) for f, b, _ in pages],
+        territory=territory,
+        sectors=sectors,
         synthetic=synthetic,
         rule=public_data.rule if public_data is not None else None,
         generated=generated,
         source=src,
-        place=territory.heading,
+        period=common["period"],
+        links=extra_links,
+        offline=offline,
+        assets_dir=assets_dir,
     )
-    written.append(write_text_atomic(out_dir / "index.html", index, overwrite=overwrite))
+    written.append(write_text_atomic(out_dir / INDEX_FILE, index, overwrite=overwrite))
     if public_data is not None:
         write_privacy_report(out_dir, _privacy_report(public_data, pages), overwrite=overwrite)
     return written
@@ -787,7 +958,7 @@ class _PageTask:
 
 
 @dataclass
-class _PageInfo:
+class PageInfo:
     """What the index and the privacy report need of a built page (no folium object)."""
 
     title: str
@@ -796,7 +967,7 @@ class _PageInfo:
     summary: dict[str, Any]
 
 
-def _atlas_page(task: _PageTask) -> tuple[str, _PageInfo, str]:
+def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, str]:
     """Build and render one atlas page (a task of :func:`write_atlas`, maybe in a worker).
 
     Returns the file name, what the index needs of the page and the page's HTML.
@@ -805,15 +976,15 @@ def _atlas_page(task: _PageTask) -> tuple[str, _PageInfo, str]:
     public = bool(common["public"])
     options = common["density_options"]
     raster = task.raster
+    assert task.own is not None
     if task.kind == "provincia":
         if raster is None and not public:
-            assert task.own is not None
             raster = _density_for(task.incidents, task.own, options=options)
         built = build_province_map(
             task.incidents, province=task.name, hotspots=task.hotspots, density=raster, **common
         )
     else:
-        assert task.sectors is not None and task.own is not None
+        assert task.sectors is not None
         if raster is None and not public:
             raster = _density_for(task.incidents, task.own, COMISARIA_MARGIN_M, options)
         built = build_comisaria_map(
@@ -825,7 +996,9 @@ def _atlas_page(task: _PageTask) -> tuple[str, _PageInfo, str]:
             **common,
         )
     page = render_map_html(built.map, offline_mode=task.offline, assets_dir=task.assets_dir)
-    return task.filename, _PageInfo(built.title, built.kind, built.place, built.summary), page
+    summary = dict(built.summary)
+    summary["bounds"] = [float(b) for b in built.map.parsc_bounds]  # type: ignore[attr-defined]
+    return task.filename, PageInfo(built.title, built.kind, built.place, summary), page
 
 
 class _Located:
@@ -860,7 +1033,7 @@ class _Located:
 
 
 def _privacy_report(
-    data: PublicData, pages: Sequence[tuple[str, BuiltMap | _PageInfo, str]]
+    data: PublicData, pages: Sequence[tuple[str, BuiltMap | PageInfo, str]]
 ) -> dict[str, Any]:
     """Return the accounting of ``privacidad.json`` for a public atlas."""
     report = data.incidents.report()

@@ -189,7 +189,12 @@ class ParscMap(folium.Map):
 
 
 class _Runtime(SafeMacroElement):
-    """Scale bar, fullscreen button and label zoom of parsc-geo's runtime (``lib/``)."""
+    """Scale bar, fullscreen button and page layout of parsc-geo's runtime (``lib/``).
+
+    The layout folds panels on phones, keeps the layer list behind its button on screens
+    narrower than the runtime's ``collapseWidth`` (1,600 px) and fits the map to ``fit`` in
+    the room the open panels leave.
+    """
 
     _template = Template(
         """
@@ -197,16 +202,15 @@ class _Runtime(SafeMacroElement):
         L.control.scale({metric: true, imperial: false, position: "bottomleft"})
             .addTo({{ this._parent.get_name() }});
         new parscGeo.Fullscreen().addTo({{ this._parent.get_name() }});
-        parscGeo.labelZoom({{ this._parent.get_name() }}, {{ this.label_min_zoom }});
-        parscGeo.compact();
+        parscGeo.page({{ this._parent.get_name() }}, {{ this.config_json }});
         {% endmacro %}
         """
     )
 
-    def __init__(self) -> None:
+    def __init__(self, fit: list[list[float]] | None = None) -> None:
         super().__init__()
         self._name = "ParscRuntime"
-        self.label_min_zoom = LABEL_MIN_ZOOM
+        self.config_json = js_json({"labelMinZoom": LABEL_MIN_ZOOM, "fit": fit})
 
 
 class MarkerClusterAssets(SafeMacroElement):
@@ -298,7 +302,7 @@ def new_map(
                 url, attr=attribution, name=name, control=True, max_zoom=MAX_ZOOM
             ).add_to(m)
     m.fit_bounds([[south, west], [north, east]])
-    m.add_child(_Runtime())
+    m.add_child(_Runtime([[south, west], [north, east]]))
     _root(m).header.add_child(
         Verbatim(f"<title>{esc(title or 'Mapa del delito')}</title>"), name="parsc_title_tag"
     )
@@ -321,7 +325,10 @@ def add_synthetic_banner(m: folium.Map, text: str = settings.SYNTHETIC_BANNER) -
 
 
 def format_parameters(parameters: Mapping[str, Any] | None) -> list[tuple[str, str]]:
-    """Flatten a parameter dict into sorted ``(name, value)`` text pairs for display."""
+    """Flatten a parameter dict into sorted ``(name, value)`` text pairs (for records, not pages).
+
+    Pages show parameters in words (:func:`parsc_geo.maps.words.parameter_lines`).
+    """
     if not parameters:
         return []
     out: list[tuple[str, str]] = []
@@ -339,6 +346,10 @@ def format_parameters(parameters: Mapping[str, Any] | None) -> list[tuple[str, s
     return out
 
 
+#: File name of the atlas index, which every atlas page links back to.
+INDEX_FILE = "index.html"
+
+
 def add_title_block(
     m: folium.Map,
     *,
@@ -351,8 +362,10 @@ def add_title_block(
     public: bool = False,
     generalisation: str | None = None,
     extra: Sequence[tuple[str, str]] = (),
+    sections: Sequence[tuple[str, Sequence[str]]] = (),
+    home: str | None = None,
 ) -> None:
-    """Add the title block: what, where, period, source, generation date and parameters.
+    """Add the title block: what, where, period, source, generation date and how it was made.
 
     Parameters
     ----------
@@ -363,7 +376,8 @@ def add_title_block(
     generated
         Generation time (default: now, in America/Lima).
     parameters
-        Every parameter used (shown in a collapsible list).
+        Every parameter used, shown in words under "Cómo se hizo este mapa"
+        (:func:`parsc_geo.maps.words.parameter_lines`).
     public
         False (default): the block says :data:`parsc_geo.settings.INTERNAL_NOTICE`. True: it
         says how the data was generalised (``generalisation``).
@@ -371,8 +385,15 @@ def add_title_block(
         Text explaining the generalisation of a public map (required when ``public``).
     extra
         More ``(label, value)`` rows.
+    sections
+        ``(heading, lines)``: more folded sections ("Cómo se hizo este mapa" first, then e.g.
+        "Precisión histórica"); a section named like the parameters one is merged with it.
+    home
+        Relative link to the atlas index (shown above the title), or None.
     """
     from zoneinfo import ZoneInfo
+
+    from .words import parameter_lines
 
     if public and not generalisation:
         raise ConfigError(
@@ -387,12 +408,20 @@ def add_title_block(
         *extra,
     ]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in rows)
-    params = format_parameters(parameters)
-    params_html = ""
+    how = "Cómo se hizo este mapa"
+    folded: dict[str, list[str]] = {}
+    params = parameter_lines(parameters)
     if params:
-        items = "".join(f"<li>{esc(k)} = <code>{esc(v)}</code></li>" for k, v in params)
-        params_html = (
-            f'<details class="parsc-params"><summary>Parámetros</summary><ul>{items}</ul></details>'
+        folded[how] = list(params)
+    for heading, lines in sections:
+        if lines:
+            folded.setdefault(str(heading), []).extend(str(x) for x in lines)
+    parts_html = ""
+    for heading, lines in folded.items():
+        cls = "parsc-params" if heading == how else "parsc-params parsc-accuracy"
+        items = "".join(f"<li>{esc(x)}</li>" for x in lines)
+        parts_html += (
+            f'<details class="{cls}"><summary>{esc(heading)}</summary><ul>{items}</ul></details>'
         )
     if public:
         notice = (
@@ -403,9 +432,15 @@ def add_title_block(
         notice = (
             f'<div class="parsc-notice" id="parsc-notice">{esc(settings.INTERNAL_NOTICE)}</div>'
         )
+    home_html = (
+        f'<a class="parsc-home" id="parsc-home" href="{esc(home)}">← Índice del atlas</a>'
+        if home
+        else ""
+    )
     markup = (
-        f'<details class="parsc-title" id="parsc-title" open><summary>{esc(title)}</summary>'
-        f"<dl>{dl}</dl>{notice}{params_html}</details>"
+        f'<div class="parsc-title" id="parsc-title">{home_html}'
+        f'<details class="parsc-title-details" open><summary>{esc(title)}</summary>'
+        f"<dl>{dl}</dl>{notice}{parts_html}</details></div>"
     )
     _add_html(m, "parsc_title_block", markup)
 
@@ -421,7 +456,7 @@ def _legend_panel(m: folium.Map) -> list[str]:
 
 
 class _LegendContainer(Element):
-    """Renders every legend section added so far, in order."""
+    """Renders every legend section added so far, in order, in one collapsible box."""
 
     def __init__(self, sections: list[str]) -> None:
         super().__init__()
@@ -429,7 +464,11 @@ class _LegendContainer(Element):
 
     def render(self, **kwargs: Any) -> str:
         """Return the legends' HTML."""
-        return '<div class="parsc-legends" id="parsc-legends">' + "".join(self._sections) + "</div>"
+        return (
+            '<details class="parsc-legends" id="parsc-legends" open><summary>Leyenda</summary>'
+            + "".join(self._sections)
+            + "</details>"
+        )
 
 
 def add_legend(
@@ -439,6 +478,10 @@ def add_legend(
     *,
     shape: str = "circle",
     note: str | None = None,
+    key: str | None = None,
+    entry_keys: Sequence[str | int] | None = None,
+    when: str | None = None,
+    when_id: str | None = None,
 ) -> None:
     """Add a legend section (colour, label, optional count) to the map's legend panel.
 
@@ -452,23 +495,64 @@ def add_legend(
         ``(colour, label, count)``; count None shows no count, a text is shown as it is
         (e.g. "menos de 5" on public maps).
     shape
-        ``"circle"`` (points), ``"square"`` (areas) or ``"line"`` (boundaries).
+        ``"circle"`` (points), ``"square"`` (areas), ``"line"`` or ``"dashed"`` (boundaries).
     note
         A line of text under the entries.
+    key
+        Names the section (``id="parsc-legend-<key>"``) for the runtime to update its counts.
+    entry_keys
+        One key per entry (``data-key``), e.g. the index the runtime counts by.
+    when
+        A line saying which period the counts are of (the runtime updates it).
+    when_id
+        ``id`` of that line.
     """
-    if shape not in ("circle", "square", "line"):
+    if shape not in ("circle", "square", "line", "dashed"):
         raise ConfigError(
-            f"la forma de la leyenda debe ser circle, square o line; se recibió {shape!r}"
+            f"la forma de la leyenda debe ser circle, square, line o dashed; se recibió {shape!r}"
         )
     items = []
-    for colour, label, count in entries:
+    for i, (colour, label, count) in enumerate(entries):
         shown = count if isinstance(count, str) or count is None else _fmt(count)
         count_html = "" if shown is None else f'<span class="parsc-count">{esc(shown)}</span>'
-        style = f"border-color:{esc(colour)}" if shape == "line" else f"background:{esc(colour)}"
+        style = (
+            f"border-color:{esc(colour)}"
+            if shape in ("line", "dashed")
+            else f"background:{esc(colour)}"
+        )
+        data_key = f' data-key="{esc(entry_keys[i])}"' if entry_keys is not None else ""
         items.append(
-            f'<li data-color="{esc(colour)}"><span class="parsc-swatch parsc-{shape}" '
+            f'<li data-color="{esc(colour)}"{data_key}><span class="parsc-swatch parsc-{shape}" '
             f'style="{style}"></span><span class="parsc-entry">{esc(label)}</span>'
             f"{count_html}</li>"
+        )
+    id_html = f' id="parsc-legend-{esc(key)}"' if key else ""
+    when_html = ""
+    if when is not None:
+        wid = f' id="{esc(when_id)}"' if when_id else ""
+        when_html = f'<div class="parsc-legend-when"{wid}>{esc(when)}</div>'
+    note_html = f'<div class="parsc-legend-note">{esc(note)}</div>' if note else ""
+    _legend_panel(m).append(
+        f'<details class="parsc-legend"{id_html} open><summary>{esc(title)}</summary>'
+        f"{when_html}<ul>{''.join(items)}</ul>{note_html}</details>"
+    )
+
+
+def add_badge_legend(
+    m: folium.Map,
+    title: str,
+    entries: Iterable[tuple[str, str, str, int | str | None]],
+    *,
+    note: str | None = None,
+) -> None:
+    """Add a legend section of zone badges: ``(css class, badge text, label, count)``."""
+    items = []
+    for cls, badge, label, count in entries:
+        shown = count if isinstance(count, str) or count is None else _fmt(count)
+        count_html = "" if shown is None else f'<span class="parsc-count">{esc(shown)}</span>'
+        items.append(
+            f'<li data-color="{esc(cls)}"><span class="parsc-swatch parsc-badge {esc(cls)}">'
+            f'{esc(badge)}</span><span class="parsc-entry">{esc(label)}</span>{count_html}</li>'
         )
     note_html = f'<div class="parsc-legend-note">{esc(note)}</div>' if note else ""
     _legend_panel(m).append(
@@ -522,12 +606,15 @@ def add_colorbar(
 
 
 def _fmt(value: float) -> str:
-    """Format a number for display: integers with thousands separators, else 3 significant."""
+    """Format a number for display: ``12 345`` (non-breaking space), else ~3 significant digits.
+
+    The decimal separator is a comma, as in every text of the maps.
+    """
+    from .words import es_num, es_short
+
     if float(value).is_integer():
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
+        return es_num(value)
+    return es_short(value)
 
 
 def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> None:

@@ -1,15 +1,16 @@
-"""Map layers: boundaries, stations, sectors, incidents, density, hotspots and Gi* cells.
+"""Map layers: boundaries, stations, sectors, incidents and Gi* cells.
 
 Each ``add_*`` function adds one or more toggleable layers with Spanish names and a legend
 section, and returns a small summary (counts drawn) that the atlas and the tests use.
 Coordinates are rounded to :data:`parsc_geo.settings.COORD_DECIMALS` decimals (about 1 m).
+Layers that depend on time (incidents, counts per sector) follow the period control of
+:mod:`.timeline`; the density layer is :mod:`.density_layer`, zones are :mod:`.zones`.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -21,20 +22,18 @@ from .. import schema, settings
 from .._errors import InputDataError
 from ..localtime import incidents_zone, local_times
 from ..privacy import PrivacyRule, count_text
-from .base import MarkerClusterAssets, SafeMacroElement, add_colorbar, add_legend, esc, js_json
+from .base import MarkerClusterAssets, SafeMacroElement, add_legend, esc, js_json
+from .density_layer import DENSITY_COLORS, add_density, density_image
+from .timeline import Timeline, counts_by_period, parts
+from .words import METHODS_ES
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
-#: Display names of hotspot methods.
-METHOD_LABELS: dict[str, str] = {
-    "kde": "densidad kernel (KDE)",
-    "dbscan": "DBSCAN",
-    "hdbscan": "HDBSCAN",
-    "gistar": "Getis-Ord Gi*",
-}
+#: Display names of hotspot methods (those of the parameters panel, :mod:`.words`).
+METHOD_LABELS: dict[str, str] = {m: METHODS_ES[m] for m in ("kde", "dbscan", "hdbscan", "gistar")}
 
 #: Gi* classes: code → (Spanish label, colour). Hot in reds, cold in blues (ColorBrewer RdBu).
 GI_CLASSES: dict[str, tuple[str, str]] = {
@@ -46,38 +45,38 @@ GI_CLASSES: dict[str, tuple[str, str]] = {
     "frio_99": ("Frío, 99 % de confianza", "#2166ac"),
 }
 
-#: Colour of ranked hotspot polygons by method.
+#: Colour of ranked hotspot zones by method (HDBSCAN in magenta: purple is the sectors').
 METHOD_COLORS: dict[str, str] = {
     "kde": "#e31a1c",
     "dbscan": "#ff7f00",
-    "hdbscan": "#6a3d9a",
+    "hdbscan": "#c51b7d",
 }
 
-#: Density colour ramp (ColorBrewer YlOrRd, 7 classes), low → high.
-DENSITY_COLORS: tuple[str, ...] = (
-    "#ffffb2",
-    "#fed976",
-    "#feb24c",
-    "#fd8d3c",
-    "#fc4e2a",
-    "#e31a1c",
-    "#b10026",
-)
+#: Colour of Gi* hot zones (contiguous hot cells, :func:`parsc_geo.maps.zones.gistar_zones`).
+GISTAR_ZONE_COLOR = "#67000d"
 
-MONTHS_ES: tuple[str, ...] = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
+__all__ = [
+    "DENSITY_COLORS",
+    "GI_CLASSES",
+    "METHOD_COLORS",
+    "METHOD_LABELS",
+    "add_boundaries",
+    "add_density",
+    "add_gistar",
+    "add_incidents",
+    "add_public_places",
+    "add_sectors",
+    "add_stations",
+    "count_in_polygons",
+    "density_image",
+    "feature_collection",
+]
+
+#: Canonical incident ids derived from a row's content (:mod:`parsc_geo.ingest.prepare`): not a
+#: complaint number, so not shown as one.
+DERIVED_ID = re.compile(r"^h[0-9a-f]{16}(-\d+)?$")
+#: Longest address or reference text shown in a popup (characters).
+ADDRESS_MAX = 160
 
 #: Hour bands shown in public popups instead of the hour.
 HOUR_BANDS: tuple[str, ...] = tuple(f"{h:02d}–{h + 3:02d} h" for h in range(0, 24, 3))
@@ -165,7 +164,7 @@ class GeoJsonLayer(folium.map.Layer, SafeMacroElement):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = parscGeo.geojson({{ this.data_json }},
-            {labelClass: {{ this.label_class_json }}});
+            {{ this.options_json }});
         {% endmacro %}
         """
     )
@@ -177,34 +176,16 @@ class GeoJsonLayer(folium.map.Layer, SafeMacroElement):
         name: str,
         show: bool = True,
         label_class: str = "parsc-label",
+        badges: bool = False,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(name=esc(name), overlay=True, control=True, show=show)
         self._name = "ParscGeoJson"
         self.data = data
         self.data_json = js_json(data)
-        self.label_class_json = js_json(label_class)
-
-
-class ImageOverlayLayer(folium.map.Layer, SafeMacroElement):
-    """A georeferenced PNG (data URL) between lat/lon bounds."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }} = L.imageOverlay({{ this.url_json }}, {{ this.bounds_json }},
-            {opacity: {{ this.opacity }}, interactive: false, className: "parsc-density"});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(
-        self, url: str, bounds: list[list[float]], *, name: str, opacity: float, show: bool = True
-    ) -> None:
-        super().__init__(name=esc(name), overlay=True, control=True, show=show)
-        self._name = "ParscImageOverlay"
-        self.url_json = js_json(url)
-        self.bounds_json = js_json(bounds)
-        self.opacity = float(opacity)
+        self.options_json = js_json(
+            {"labelClass": label_class, "badges": badges, **(options or {})}
+        )
 
 
 def _text(value: Any, default: str = "—") -> str:
@@ -213,12 +194,15 @@ def _text(value: Any, default: str = "—") -> str:
 
 
 def _num(value: Any, digits: int = 1) -> str:
+    """Return a number for a popup: ``1 234`` or ``12,5`` (Spanish separators), ``—`` if none."""
+    from .words import es_num
+
     cleaned = _clean(value)
-    if cleaned is None:
-        return "—"
+    if cleaned is None or isinstance(cleaned, str):
+        return "—" if cleaned is None else str(cleaned)
     if isinstance(cleaned, int) or float(cleaned).is_integer():
-        return f"{int(float(cleaned)):,}"
-    return f"{float(cleaned):,.{digits}f}"
+        return es_num(float(cleaned))
+    return es_num(float(cleaned), digits)
 
 
 def add_boundaries(
@@ -318,6 +302,8 @@ def add_sectors(
     incidents: gpd.GeoDataFrame | None,
     *,
     public_k: int | None = None,
+    timeline: Timeline | None = None,
+    months: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Add sectors and subsectors (labels with incident counts) as two layers.
 
@@ -332,18 +318,21 @@ def add_sectors(
         maps the generalised ones, at their place).
     public_k
         Public map: counts from 1 to ``public_k - 1`` are shown as "menos de k".
+    timeline, months
+        Internal maps: the page's months and each incident's month; labels, tooltips and
+        popups then show the count of the period chosen in the period control.
 
     Returns
     -------
     pandas.DataFrame
-        ``comisaria``, ``sector``, ``subsector``, ``n`` per subsector, in natural order.
+        ``comisaria``, ``sector``, ``subsector``, ``n`` (whole period) per subsector, in natural
+        order.
     """
     import pandas as pd
 
     from ..sectors import sort_key
 
     subs = sectors.reset_index(drop=True).copy()
-    subs["n"] = count_in_polygons(incidents, subs) if incidents is not None else 0
     order = sorted(
         range(len(subs)),
         key=lambda i: (
@@ -353,29 +342,55 @@ def add_sectors(
         ),
     )
     subs = subs.iloc[order].reset_index(drop=True)
+    tl = timeline if (timeline is not None and public_k is None) else Timeline(())
+    series = counts_by_period(incidents, subs, tl, months if public_k is None else None)
+    subs["n"] = series[:, 0]
+    subs["_row"] = np.arange(len(subs))
     by_sector = subs.dissolve(by=["comisaria", "sector"], aggfunc={"n": "sum"}, sort=False)
     by_sector = by_sector.reset_index()
+    sector_keys = list(zip(by_sector["comisaria"], by_sector["sector"], strict=True))
+    sector_series = np.zeros((len(by_sector), series.shape[1]), dtype=np.int64)
+    position = {k: i for i, k in enumerate(sector_keys)}
+    for i, key in enumerate(zip(subs["comisaria"], subs["sector"], strict=True)):
+        sector_series[position[key]] += series[i]
+    by_sector["_row"] = np.arange(len(by_sector))
+    timed = len(tl) > 0
 
     def count(value: Any) -> str:
         return _num(value) if public_k is None else count_text(int(value), public_k)
 
+    def counted(prefix: str, row: int, table: np.ndarray, suffix: str = "") -> Any:
+        if timed:
+            return parts(prefix, table[row], suffix)
+        return f"{prefix}{count(table[row][0])}{suffix}"
+
     def sector_props(r: Mapping[str, Any]) -> dict[str, Any]:
+        row = int(r["_row"])
         return {
             "style": {"color": "#3f007d", "weight": 3, "fill": False},
-            "tooltip": f"{_text(r.get('sector'))}: {count(r.get('n'))} incidentes",
+            "tooltip": counted(f"{_text(r.get('sector'))}: ", row, sector_series, " incidentes"),
             "popup_title": _text(r.get("sector")),
             "popup": [
                 ["Comisaría", _text(r.get("comisaria"))],
-                ["Incidentes", count(r.get("n"))],
+                [
+                    "Incidentes" if not timed else ["Incidentes en ", {"period": True}],
+                    counted("", row, sector_series),
+                ],
             ],
         }
 
     def sub_props(r: Mapping[str, Any]) -> dict[str, Any]:
-        rows = [
+        row = int(r["_row"])
+        rows: list[list[Any]] = [
             ["Comisaría", _text(r.get("comisaria"))],
             ["Sector", _text(r.get("sector"))],
-            ["Incidentes", count(r.get("n"))],
+            [
+                "Incidentes" if not timed else ["Incidentes en ", {"period": True}],
+                counted("", row, series),
+            ],
         ]
+        if timed:
+            rows.append(["Incidentes en todo el periodo", count(series[row][0])])
         if _clean(r.get("barrio")) is not None:
             rows.insert(2, ["Barrio", _text(r.get("barrio"))])
         return {
@@ -383,9 +398,9 @@ def add_sectors(
                 "color": "#807dba",
                 "weight": 1.2,
                 "fillColor": "#bcbddc",
-                "fillOpacity": 0.12,
+                "fillOpacity": 0.1,
             },
-            "label": f"{_text(r.get('subsector'))}: {count(r.get('n'))}",
+            "label": counted(f"{_text(r.get('subsector'))}: ", row, series),
             "popup_title": _text(r.get("subsector")),
             "popup": rows,
         }
@@ -404,6 +419,7 @@ def add_sectors(
             ("#807dba", f"Subsector, con número de incidentes ({len(subs)})", None),
         ],
         shape="line",
+        note="Los números siguen el periodo elegido." if timed else None,
     )
     return pd.DataFrame(
         {
@@ -454,9 +470,57 @@ def _add_incident_layer(m: folium.Map, payload: dict[str, Any], counts: dict[str
     IncidentLayer(payload, toggles).add_to(m)
 
 
-def _month_label(period: str) -> str:
-    year, month = period.split("-")
-    return f"{MONTHS_ES[int(month) - 1]} {year}"
+def _address_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Index of each row's address or reference text (``descripcion``), -1 when empty.
+
+    The ingestion reads the address columns of police exports (``DIRECCION``,
+    ``DIRECCION_HECHO``, ``REFERENCIA``) into ``descripcion``; long texts are cut to
+    :data:`ADDRESS_MAX` characters.
+    """
+    import pandas as pd
+
+    if "descripcion" not in data.columns:
+        return np.full(len(data), -1, dtype=np.int64), []
+    text = data["descripcion"].astype("string").str.strip()
+    text = text.where(text.str.len() > 0)
+    short = _per_value(
+        text,
+        lambda d: d.map(
+            lambda t: t if len(t) <= ADDRESS_MAX else t[: ADDRESS_MAX - 1].rstrip() + "…"
+        ),
+    )
+    codes, distinct = pd.factorize(short, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), [str(v) for v in distinct]
+
+
+def _complaint_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """Index of each row's complaint number (a source ``incident_id``), -1 when derived."""
+    import pandas as pd
+
+    if "incident_id" not in data.columns:
+        return np.full(len(data), -1, dtype=np.int64), []
+    ids = data["incident_id"].astype("string")
+    derived = ids.isna() | ids.str.fullmatch(DERIVED_ID.pattern).fillna(True).astype(bool)
+    codes, distinct = pd.factorize(ids.where(~derived), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), [str(v) for v in distinct]
+
+
+def _source_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str], list[int]]:
+    """Index of each row's source file (-1 when unknown) and its 1-based row number."""
+    import pandas as pd
+
+    if "source" not in data.columns or "source_row" not in data.columns:
+        return np.full(len(data), -1, dtype=np.int64), [], [0] * len(data)
+    source = data["source"].astype("string")
+    source = source.where(source.str.len() > 0)
+    rows = pd.to_numeric(data["source_row"], errors="coerce")
+    source = source.where(rows.notna())
+    codes, distinct = pd.factorize(source, use_na_sentinel=True)
+    return (
+        np.asarray(codes, dtype=np.int64),
+        [str(v) for v in distinct],
+        rows.fillna(0).astype(np.int64).tolist(),
+    )
 
 
 def add_incidents(
@@ -466,6 +530,7 @@ def add_incidents(
     public: bool = False,
     grid_m: float | None = None,
     rule: PrivacyRule | None = None,
+    timeline: Timeline | None = None,
 ) -> dict[str, Any]:
     """Add incidents as clustered points coloured by delito genérico, one toggle per fenómeno.
 
@@ -483,12 +548,23 @@ def add_incidents(
     rule
         Privacy rule of public maps (default: :class:`parsc_geo.privacy.PrivacyRule` with
         ``grid_m``).
+    timeline
+        The page's months (default: those of ``incidents``); the points, the counts of the
+        layer control and of the legend follow the period control.
 
     Returns
     -------
     dict
         ``drawn`` (incidents drawn), ``suppressed`` (incidents not located), ``by_generico`` and
-        ``by_fenomeno`` (counts drawn), ``months`` (YYYY-MM with counts; internal maps).
+        ``by_fenomeno`` (counts drawn), ``months`` (YYYY-MM with counts; internal maps),
+        ``complaint_numbers``, ``addresses`` (rows showing them).
+
+    Notes
+    -----
+    An internal popup leads back to the complaint: its number (a source ``incident_id``; ids
+    that the ingestion derived from the row's content are not complaint numbers and are not
+    shown), its address or reference (``descripcion``, where the ingestion puts the
+    ``DIRECCION`` columns) and its source file and row. Public maps never show them.
     """
     import pandas as pd
 
@@ -504,6 +580,7 @@ def add_incidents(
     data = incidents.to_crs(settings.CRS_GEOGRAPHIC)
     data = data[~(data.geometry.is_empty | data.geometry.isna())]
     n = len(data)
+    tl = timeline if timeline is not None else Timeline.of(data)
 
     generico, gen_codes = _generico_codes(data)
     g_idx = pd.Categorical(generico, categories=gen_codes).codes
@@ -523,9 +600,7 @@ def add_incidents(
     # Dates are formatted once per distinct day, not once per incident.
     day = pd.Series(when.dt.tz_localize(None) if when.dt.tz is not None else when).dt.floor("D")
     dates = _per_value(day, lambda d: d.dt.strftime("%Y-%m-%d")).fillna("sin fecha")
-    months = _per_value(day, lambda d: d.dt.strftime("%Y-%m")).fillna("sin fecha")
-    month_codes = sorted(v for v in months.unique() if v != "sin fecha")
-    mo_idx = pd.Categorical(months, categories=month_codes).codes
+    mo_idx = tl.index(data)
     date_cat = pd.Categorical(dates)
     known = data.get("time_known", pd.Series(True, index=data.index)).fillna(False).astype(bool)
     hour = when.dt.hour.where(known & when.notna(), -1).fillna(-1).astype(int)
@@ -548,9 +623,12 @@ def add_incidents(
     else:
         sector_text = np.full(n, "sin asignar", dtype=object)
     sec_cat = pd.Categorical(sector_text)
+    id_codes, ids = _complaint_codes(data)
+    ad_codes, addresses = _address_codes(data)
+    src_codes, sources, src_rows = _source_codes(data)
 
     scale = 10**settings.COORD_DECIMALS
-    payload = {
+    payload: dict[str, Any] = {
         "public": False,
         "decimals": settings.COORD_DECIMALS,
         "lat": np.round(data.geometry.y.to_numpy() * scale).astype(np.int64).tolist(),
@@ -566,33 +644,48 @@ def add_incidents(
         "fenomenos": fen_codes,
         "fenomeno_labels": [schema.FENOMENOS[f] for f in fen_codes],
         "modalidades": [str(c) for c in mod_cat.categories],
-        "month_labels": [_month_label(p) for p in month_codes],
-        "month_counts": [int((mo_idx == i).sum()) for i in range(len(month_codes))],
         "sectors": [str(c) for c in sec_cat.categories],
-        "hour_bands": list(HOUR_BANDS),
         "dt": np.asarray(date_cat.codes, dtype=int).tolist(),
         "dates": [str(c) for c in date_cat.categories],
     }
+    if ids:
+        payload.update({"id": id_codes.tolist(), "ids": ids})
+    if addresses:
+        payload.update({"ad": ad_codes.tolist(), "addresses": addresses})
+    if sources:
+        payload.update({"src": src_codes.tolist(), "sources": sources, "row": src_rows})
 
     fen_counts = fen.value_counts()
     by_fen = {f: int(fen_counts[f]) for f in fen_codes}
-    _add_incident_layer(m, payload, {f: f"{n:,}" for f, n in by_fen.items()})
+    _add_incident_layer(m, payload, {f: _num(n) for f, n in by_fen.items()})
 
     gen_counts = generico.value_counts()
     by_gen = {g: int(gen_counts[g]) for g in gen_codes}
-    note = "Puntos agrupados; clic para ver modalidad, fecha, hora y sector."
+    leads = ["modalidad", "fecha", "hora", "sector"]
+    if ids:
+        leads.insert(0, "n.º de denuncia")
+    if addresses:
+        leads.append("dirección o referencia")
+    if sources:
+        leads.append("archivo y fila de origen")
+    note = "Puntos agrupados; clic para ver " + ", ".join(leads[:-1]) + " y " + leads[-1] + "."
     add_legend(
         m,
         "Incidentes por delito genérico",
         [(GENERICO_COLORS[g], GENERICO_LABELS_ES.get(g, g), by_gen[g]) for g in gen_codes],
         note=note,
+        key="incidentes",
+        entry_keys=list(range(len(gen_codes))),
+        when="Periodo: todo el periodo" if len(tl) else None,
     )
     return {
         "drawn": n,
         "suppressed": 0,
         "by_generico": by_gen,
         "by_fenomeno": by_fen,
-        "months": dict(zip(month_codes, payload["month_counts"], strict=True)),
+        "months": dict(zip(tl.codes, tl.totals(mo_idx), strict=True)),
+        "complaint_numbers": int((id_codes >= 0).sum()),
+        "addresses": int((ad_codes >= 0).sum()),
     }
 
 
@@ -741,8 +834,6 @@ def add_public_places(
         "generico_labels": [GENERICO_LABELS_ES.get(g, g) for g in gen_codes],
         "fenomenos": fen_codes,
         "fenomeno_labels": [schema.FENOMENOS[f] for f in fen_codes],
-        "month_labels": [],
-        "month_counts": [],
     }
     fen_counts = fen.value_counts()
     by_fen = {f: int(fen_counts[f]) for f in fen_codes}
@@ -771,220 +862,6 @@ def add_public_places(
         "by_fenomeno": by_fen,
         "months": {},
     }
-
-
-def density_image(
-    raster: Any, *, max_size: int = 1200, threshold: float = 0.02
-) -> tuple[str, list[list[float]], float]:
-    """Render a density raster as a Web-Mercator PNG data URL with its lat/lon bounds.
-
-    Parameters
-    ----------
-    raster
-        A :class:`parsc_geo.density.DensityRaster` (``array`` first row north, ``transform``,
-        ``crs``), values in incidents per km².
-    max_size
-        Largest side of the image in pixels (the raster is resampled if larger).
-    threshold
-        Fraction of the maximum below which pixels are transparent.
-
-    Returns
-    -------
-    tuple
-        ``(data_url, [[south, west], [north, east]], vmax)`` where ``vmax`` is the raster's
-        maximum density in its own units (the top of the colour bar).
-
-    Notes
-    -----
-    Leaflet draws in Web Mercator (EPSG:3857), so the raster is reprojected to it (bilinear)
-    before being stretched between its corner coordinates; a UTM raster placed directly would
-    be misplaced by up to a cell at the edges.
-    """
-    from matplotlib.colors import LinearSegmentedColormap
-    from PIL import Image
-    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
-
-    src = np.asarray(raster.array, dtype="float64")
-    if src.ndim != 2 or src.size == 0:
-        raise InputDataError(
-            f"un ráster de densidad debe ser un arreglo 2-D; se recibió la forma {src.shape}"
-        )
-    finite = src[np.isfinite(src)]
-    vmax = float(finite.max()) if finite.size else 0.0
-    height, width = src.shape
-    t = raster.transform
-    left, top = t.c, t.f
-    right, bottom = left + t.a * width, top + t.e * height
-    dst_t, dst_w, dst_h = calculate_default_transform(
-        raster.crs, "EPSG:3857", width, height, left, bottom, right, top
-    )
-    assert dst_w is not None and dst_h is not None
-    factor = max(dst_w, dst_h) / max_size
-    if factor > 1:
-        dst_w, dst_h = math.ceil(dst_w / factor), math.ceil(dst_h / factor)
-        dst_t = dst_t @ dst_t.scale(factor, factor)
-    dst = np.full((dst_h, dst_w), np.nan, dtype="float64")
-    reproject(
-        source=src,
-        destination=dst,
-        src_transform=t,
-        src_crs=raster.crs,
-        dst_transform=dst_t,
-        dst_crs="EPSG:3857",
-        src_nodata=np.nan,
-        dst_nodata=np.nan,
-        resampling=Resampling.bilinear,
-    )
-    cmap = LinearSegmentedColormap.from_list("parsc_density", list(DENSITY_COLORS))
-    norm = np.clip(np.nan_to_num(dst, nan=0.0) / vmax, 0, 1) if vmax > 0 else np.zeros_like(dst)
-    rgba = (cmap(norm) * 255).astype(np.uint8)
-    rgba[..., 3] = np.where(np.isfinite(dst) & (norm > threshold), 255, 0).astype(np.uint8)
-    buf = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", optimize=True)
-    url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-    d_left, d_top = dst_t.c, dst_t.f
-    d_right, d_bottom = d_left + dst_t.a * dst_w, d_top + dst_t.e * dst_h
-    west, south, east, north = transform_bounds(
-        "EPSG:3857", "EPSG:4326", d_left, d_bottom, d_right, d_top
-    )
-    digits = settings.COORD_DECIMALS
-    bounds = [
-        [round(south, digits), round(west, digits)],
-        [round(north, digits), round(east, digits)],
-    ]
-    return url, bounds, vmax
-
-
-def add_density(
-    m: folium.Map,
-    raster: Any,
-    *,
-    name: str = "Densidad kernel de incidentes",
-    opacity: float = 0.65,
-    show: bool = True,
-) -> dict[str, Any]:
-    """Add a kernel density raster as a georeferenced image with a colour bar (incidents/km²).
-
-    Returns
-    -------
-    dict
-        ``vmax`` (top of the colour bar, incidents per km²) and ``bounds``.
-    """
-    url, bounds, vmax = density_image(raster)
-    ImageOverlayLayer(url, bounds, name=name, opacity=opacity, show=show).add_to(m)
-    bits = []
-    for label, attr, unit in (
-        ("núcleo", "kernel", ""),
-        ("ancho de banda", "bandwidth", " m"),
-        ("celda", "cell_size", " m"),
-    ):
-        value = getattr(raster, attr, None)
-        if value is not None:
-            bits.append(
-                f"{label} {value:.0f}{unit}"
-                if isinstance(value, float)
-                else f"{label} {value}{unit}"
-            )
-    add_colorbar(
-        m,
-        "Densidad (incidentes/km²)",
-        list(DENSITY_COLORS),
-        0.0,
-        vmax,
-        note=("Estimación kernel: " + ", ".join(bits)) if bits else None,
-    )
-    return {"vmax": vmax, "bounds": bounds}
-
-
-def rank_within(hotspots: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return hotspots in rank order with ``map_rank`` = 1, 2, … (the label on the map).
-
-    The order is the table's ``rank`` (from :func:`parsc_geo.ranking.rank_hotspots`, ties by
-    ``hotspot_id``) when every row has one, else ``n`` (descending), ``harm`` (descending),
-    ``hotspot_id``. Labels are consecutive within a map even when the table ranks over a
-    larger unit or over several methods together.
-    """
-    import pandas as pd
-
-    if "rank" in hotspots.columns and hotspots["rank"].notna().all() and len(hotspots):
-        keys, ascending = ["rank", "hotspot_id"], [True, True]
-    else:
-        keys, ascending = ["n", "harm", "hotspot_id"], [False, False, True]
-    hs = hotspots.sort_values(keys, ascending=ascending, kind="stable").copy()
-    hs["map_rank"] = pd.Series(np.arange(1, len(hs) + 1), index=hs.index)
-    return hs
-
-
-def add_hotspots(
-    m: folium.Map, hotspots: gpd.GeoDataFrame, *, public_k: int | None = None
-) -> dict[str, int]:
-    """Add ranked hotspot polygons (one layer per method), labelled by rank, with popups.
-
-    Gi* cells (rows with a ``gi_class``) are drawn by :func:`add_gistar` instead. On a public
-    map (``public_k`` given: zones computed from generalised incidents, see
-    :mod:`parsc_geo.maps.public`) popups show the method, counts, area and categories only, and
-    counts below ``public_k`` as "menos de k".
-
-    Returns
-    -------
-    dict
-        Method → number of polygons drawn.
-    """
-    if hotspots is None or not len(hotspots):
-        return {}
-    hs = hotspots
-    if "gi_class" in hs.columns:
-        hs = hs[hs["gi_class"].isna()]
-    out: dict[str, int] = {}
-    entries: list[tuple[str, str, int | float | None]] = []
-    for method in sorted(hs["method"].astype(str).unique()):
-        part = rank_within(hs[hs["method"].astype(str) == method])
-        color = METHOD_COLORS.get(method, "#e31a1c")
-        label = METHOD_LABELS.get(method, method)
-
-        def props(r: Mapping[str, Any], color: str = color, label: str = label) -> dict[str, Any]:
-            style = {"color": color, "weight": 2.5, "fillColor": color, "fillOpacity": 0.18}
-            if public_k is not None:
-                return {
-                    "style": style,
-                    "label": str(int(r["map_rank"])),
-                    "popup_title": f"Zona crítica n.º {int(r['map_rank'])}",
-                    "popup": [
-                        ["Método", label],
-                        ["Incidentes", count_text(int(r.get("n") or 0), public_k)],
-                        ["Área", f"{_num(r.get('area_km2'), 3)} km²"],
-                        ["Delitos principales", _text(r.get("top_modalidades"))],
-                    ],
-                }
-            return {
-                "style": style,
-                "label": str(int(r["map_rank"])),
-                "popup_title": f"Zona crítica n.º {int(r['map_rank'])}",
-                "popup": [
-                    ["Método", label],
-                    ["Rango en la tabla de ranking", _num(r.get("rank"))],
-                    ["Incidentes", _num(r.get("n"))],
-                    ["Daño ponderado", _num(r.get("harm"))],
-                    ["Área", f"{_num(r.get('area_km2'), 3)} km²"],
-                    ["Densidad", f"{_num(r.get('density'))} incidentes/km²"],
-                    ["Modalidades principales", _text(r.get("top_modalidades"))],
-                    ["Horas pico", _text(r.get("peak_hours"))],
-                    ["Días pico", _text(r.get("peak_days"))],
-                    ["Comisaría", _text(r.get("comisaria"))],
-                    ["Sector", _text(r.get("sector"))],
-                    ["Identificador", _text(r.get("hotspot_id"))],
-                ],
-            }
-
-        fc = feature_collection(part, props)
-        GeoJsonLayer(
-            fc, name=f"Zonas críticas por {label} ({len(fc['features'])})", label_class="parsc-rank"
-        ).add_to(m)
-        out[method] = len(fc["features"])
-        entries.append((color, f"Zona crítica ({label}); número = rango", out[method]))
-    if entries:
-        add_legend(m, "Zonas críticas (1 = más incidentes)", entries, shape="square")
-    return out
 
 
 def add_gistar(

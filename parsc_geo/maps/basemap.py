@@ -1,0 +1,224 @@
+"""A light base map that needs no network: capitals, district names and populated places.
+
+Offline pages (and pages whose tiles cannot load) would show polygons on grey. This layer
+draws, from the data bundled with parsc-geo (:mod:`parsc_geo.boundaries`: INEI district
+capitals and the 2017 census's populated places), the province and district capitals, the
+district names and the urban and rural populated places of the page's frame. The runtime
+(``parscGeo.basemap``) places the labels most important first and skips any that would
+overlap one already placed; smaller places appear as the map zooms in.
+
+The layer is on when the page has no base tiles; with tiles, it is off and the runtime
+switches it on if the tiles fail to load.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+import numpy as np
+from jinja2 import Template
+
+from .. import settings
+from .._text import fold
+from .base import SafeMacroElement, esc, js_json
+
+
+@dataclass(frozen=True)
+class PlaceKind:
+    """How a kind of place is drawn: dot radius and colour, zooms of the dot and the label."""
+
+    name: str
+    radius: float
+    color: str
+    min_zoom: int
+    label_zoom: int
+    css: str
+    title: str = ""
+    font: float = 1.0
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the runtime's description of the kind."""
+        return {
+            "name": self.name,
+            "radius": self.radius,
+            "color": self.color,
+            "minZoom": self.min_zoom,
+            "labelZoom": self.label_zoom,
+            "cls": self.css,
+            "title": self.title,
+            "font": self.font,
+        }
+
+
+#: Kinds of places, most important first (labels are placed in this order).
+KINDS: tuple[PlaceKind, ...] = (
+    PlaceKind(
+        "province_capital", 5, "#222222", 5, 8, "parsc-base-capital", "capital de provincia", 1.1
+    ),
+    PlaceKind(
+        "district_capital", 3.5, "#444444", 8, 10, "parsc-base-capital", "capital de distrito"
+    ),
+    PlaceKind("district", 0, "#000000", 10, 10, "parsc-base-district", "", 1.05),
+    PlaceKind("urban", 3, "#666666", 10, 12, "parsc-base-urban", "centro poblado urbano"),
+    PlaceKind("rural", 2, "#8c8c8c", 11, 13, "parsc-base-rural", "centro poblado rural", 0.9),
+)
+_KIND = {k.name: i for i, k in enumerate(KINDS)}
+
+#: Within this distance (m) a populated place of the same name as a capital is the capital.
+SAME_PLACE_M = 800.0
+
+_SMALL_WORDS = {"de", "del", "la", "las", "los", "el", "y", "en"}
+
+
+def place_name(text: str) -> str:
+    """Return an upper-case census name in title case, small words in lower case.
+
+    ``"SAN JUAN DE LOS RIOS"`` → ``"San Juan de los Rios"``.
+    """
+    words = re.split(r"(\s+)", str(text).strip().lower())
+    out = []
+    for i, w in enumerate(words):
+        if i and w in _SMALL_WORDS:
+            out.append(w)
+        else:
+            out.append(w[:1].upper() + w[1:])
+    return "".join(out)
+
+
+class BasemapLayer(SafeMacroElement):
+    """Draws the places of :func:`basemap_data` into a feature group (see runtime)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        parscGeo.basemap({{ this._parent.get_name() }}, {{ this.data_json }},
+            {{ this.group.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, data: dict[str, Any], group: folium.FeatureGroup) -> None:
+        super().__init__()
+        self._name = "ParscBasemap"
+        self.data_json = js_json(data)
+        self.group = group
+
+
+def _inside(lat: np.ndarray, lon: np.ndarray, bounds: Sequence[float]) -> np.ndarray:
+    west, south, east, north = bounds
+    return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
+
+
+def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str, Any]:
+    """Return the places within ``bounds`` (west, south, east, north; degrees) for the runtime.
+
+    Parameters
+    ----------
+    bounds
+        The page's frame in EPSG:4326.
+    prefix
+        UBIGEO prefix to read the bundled tables from (default: the whole country, then
+        clipped to ``bounds``).
+
+    Returns
+    -------
+    dict
+        ``lat``, ``lon`` (integers, :data:`parsc_geo.settings.COORD_DECIMALS` decimals),
+        ``k`` (kind index into ``kinds``), ``names`` and ``kinds``; places in label order
+        (kind, then name).
+    """
+    from .. import boundaries
+
+    pre = prefix or ""
+    rows: list[tuple[int, str, float, float]] = []
+    capitals = boundaries.load_capitals(prefix=pre)
+    lat = capitals["latitud"].to_numpy(dtype=float)
+    lon = capitals["longitud"].to_numpy(dtype=float)
+    keep = _inside(lat, lon, bounds)
+    cap = capitals[keep]
+    cap_xy: list[tuple[str, float, float]] = []
+    for _, r in cap.iterrows():
+        kind = "province_capital" if str(r["ubigeo"]).endswith("01") else "district_capital"
+        rows.append((_KIND[kind], str(r["capital"]), float(r["latitud"]), float(r["longitud"])))
+        cap_xy.append((fold(r["capital"]), float(r["latitud"]), float(r["longitud"])))
+    districts = boundaries.load_districts(prefix=pre) if pre else None
+    if districts is not None and len(districts):
+        west, south, east, north = bounds
+        part = districts.cx[west:east, south:north]
+        if len(part):
+            points = part.to_crs(settings.CRS_GEOGRAPHIC).representative_point()
+            for name, pt in zip(part["distrito"], points, strict=True):
+                rows.append((_KIND["district"], str(name), float(pt.y), float(pt.x)))
+    places = boundaries.load_settlements(prefix=pre)
+    lat = places["latitud"].to_numpy(dtype=float)
+    lon = places["longitud"].to_numpy(dtype=float)
+    places = places[_inside(lat, lon, bounds)]
+    for _, r in places.iterrows():
+        name = str(r["centro_poblado"])
+        if _is_capital(name, float(r["latitud"]), float(r["longitud"]), cap_xy):
+            continue
+        kind = "urban" if str(r.get("tipo", "")).lower().startswith("urb") else "rural"
+        rows.append((_KIND[kind], place_name(name), float(r["latitud"]), float(r["longitud"])))
+    rows.sort(key=lambda t: (t[0], fold(t[1]), t[2], t[3]))
+    scale = 10**settings.COORD_DECIMALS
+    return {
+        "decimals": settings.COORD_DECIMALS,
+        "lat": [round(t[2] * scale) for t in rows],
+        "lon": [round(t[3] * scale) for t in rows],
+        "k": [t[0] for t in rows],
+        "names": [t[1] for t in rows],
+        "kinds": [k.as_json() for k in KINDS],
+    }
+
+
+def _is_capital(
+    name: str, lat: float, lon: float, capitals: list[tuple[str, float, float]]
+) -> bool:
+    key = fold(name)
+    for cap_key, clat, clon in capitals:
+        if cap_key != key:
+            continue
+        dy = (lat - clat) * 111_000.0
+        dx = (lon - clon) * 111_000.0 * np.cos(np.radians(clat))
+        if (dx * dx + dy * dy) ** 0.5 <= SAME_PLACE_M:
+            return True
+    return False
+
+
+def add_basemap(
+    m: folium.Map,
+    bounds: Sequence[float],
+    *,
+    prefix: str | None = None,
+    show: bool = True,
+) -> int:
+    """Add the offline base map of the frame ``bounds``; return the number of places.
+
+    Parameters
+    ----------
+    m
+        The map.
+    bounds
+        (west, south, east, north) in degrees.
+    prefix
+        UBIGEO prefix of the bundled tables to read (e.g. the department's ``"06"``).
+    show
+        Initially on (pages without tiles) or off (the runtime turns it on when tiles fail).
+    """
+    data = basemap_data(bounds, prefix)
+    n = len(data["names"])
+    if not n:
+        return 0
+    group = folium.FeatureGroup(
+        name=esc(f"Mapa base sin conexión: capitales y centros poblados ({n})"),
+        overlay=True,
+        control=True,
+        show=show,
+    )
+    group.add_to(m)
+    BasemapLayer(data, group).add_to(m)
+    return n
