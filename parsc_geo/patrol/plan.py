@@ -27,6 +27,7 @@ from .points import (
     METHODS,
     POINT_COLUMNS,
 )
+from .places import LOCATION_COLUMNS
 from .schedule import ScheduleOptions, ShiftSchedule
 from .windows import DAY_TYPES, DEFAULT_BLOCK_HOURS, DEFAULT_SHARE, Window
 
@@ -170,7 +171,7 @@ class PatrolPlan:
         """Return every critical point as a GeoDataFrame (EPSG:4326, :data:`POINT_COLUMNS`)."""
         import geopandas as gpd
 
-        from ..settings import COORD_DECIMALS, CRS_GEOGRAPHIC
+        from ..settings import CRS_GEOGRAPHIC
 
         rows = []
         geoms = []
@@ -190,17 +191,11 @@ class PatrolPlan:
                         "visitas_fin_de_semana": _visits(sp, "fin_de_semana", k),
                         "metodo": self.parameters["method"],
                         "origen_id": pt["origen_id"],
+                        **{c: pt.get(c) for c in LOCATION_COLUMNS},
                     }
                 )
                 geoms.append(pt["geometry"])
         gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=self.crs).to_crs(CRS_GEOGRAPHIC)
-        if len(gdf):
-            centre = gdf.geometry.representative_point()
-            gdf["lon"] = centre.x.round(COORD_DECIMALS)
-            gdf["lat"] = centre.y.round(COORD_DECIMALS)
-        else:
-            gdf["lon"] = []
-            gdf["lat"] = []
         if len(gdf):
             gdf["rango_comisaria"] = _rank_within(gdf, ["comisaria"])
             gdf["rango_subsector"] = _rank_within(gdf, ["comisaria", "sector", "subsector"])
@@ -478,6 +473,31 @@ class PatrolPlan:
         data = pd.concat(parts, ignore_index=True)
         data["subsector"] = data["subsector"].where(data["subsector"].notna(), NO_SUBSECTOR)
         return data
+
+
+def locate_points(plans: list[SectorPlan], crs: CRS) -> None:
+    """Add the location fields (:data:`~parsc_geo.patrol.places.LOCATION_COLUMNS`) to every point.
+
+    A point is located at the representative point of its polygon in WGS 84, rounded to
+    :data:`parsc_geo.settings.COORD_DECIMALS` decimals; its coordinates, UTM position, nearest
+    place and geo URI all describe that one location. The point dicts are updated in place.
+    """
+    import geopandas as gpd
+
+    from ..settings import COORD_DECIMALS, CRS_GEOGRAPHIC
+    from .places import locate
+
+    owned = [(sp, pt) for sp in plans for pt in sp.points]
+    if not owned:
+        return
+    shapes = gpd.GeoSeries([pt["geometry"] for _, pt in owned], crs=crs).to_crs(CRS_GEOGRAPHIC)
+    centre = shapes.representative_point()
+    labels = [f"PC {pt['rango']} {sp.sector} {sp.comisaria}" for sp, pt in owned]
+    fields = locate(
+        list(centre.x.round(COORD_DECIMALS)), list(centre.y.round(COORD_DECIMALS)), labels
+    )
+    for (_, pt), found in zip(owned, fields, strict=True):
+        pt.update(found)
 
 
 def _visits(plan: SectorPlan, day_type: str, point: int) -> int:
@@ -887,6 +907,7 @@ def plan_patrols(
         planned = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
     # the incidents stayed here: the tasks return their plans without them
     plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
+    locate_points(plans, crs)
 
     dates = pd.to_datetime(
         pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
