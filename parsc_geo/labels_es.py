@@ -202,6 +202,7 @@ PATROL_HEADERS: Final[dict[str, str]] = {
     "nivel": "Nivel",
     "n_sin_hora": "Denuncias sin hora",
     "puntos_criticos": "Puntos críticos",
+    "observacion": "Observación",
     "delito_especifico": "Delito específico",
     "modalidad": "Modalidad",
     "etiqueta": "Modalidad (etiqueta)",

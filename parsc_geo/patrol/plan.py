@@ -41,6 +41,10 @@ if TYPE_CHECKING:
 
 #: Label of incidents inside a sector but in no subsector.
 NO_SUBSECTOR = "(sin subsector)"
+#: What the summary says of a sector without incidents (it gets no patrol sheet).
+NO_SHEET = "sin denuncias en el periodo: sin hoja de patrullaje"
+#: What the summary says of a comisaría without incidents (it gets no PDF).
+NO_SHEETS = "sin denuncias en el periodo: sin hojas de patrullaje"
 
 _INCIDENT_NEEDS = (
     "incident_id",
@@ -306,6 +310,9 @@ class PatrolPlan:
                     "n_sin_hora": sum(p.n_no_time for p in plans),
                     "dano": round(sum(float(p.incidents["harm"].sum()) for p in plans), 6),
                     "puntos_criticos": sum(len(p.points) for p in plans),
+                    "observacion": NO_SHEETS
+                    if not sum(p.n_incidents for p in plans)
+                    else None,
                 }
             )
             for sp in plans:
@@ -319,6 +326,7 @@ class PatrolPlan:
                         "n_sin_hora": sp.n_no_time,
                         "dano": round(float(sp.incidents["harm"].sum()), 6),
                         "puntos_criticos": len(sp.points),
+                        "observacion": NO_SHEET if not sp.n_incidents else None,
                     }
                 )
                 sub = sp.incidents["subsector"].where(
@@ -337,6 +345,7 @@ class PatrolPlan:
                             "n_sin_hora": int(no_time[mask].sum()),
                             "dano": round(harm, 6),
                             "puntos_criticos": sum(1 for p in sp.points if p["subsector"] == label),
+                            "observacion": None,
                         }
                     )
         columns = [
@@ -348,6 +357,7 @@ class PatrolPlan:
             "n_sin_hora",
             "dano",
             "puntos_criticos",
+            "observacion",
         ]
         return pd.DataFrame(rows, columns=columns)
 
