@@ -45,7 +45,20 @@ def _page_texts(path):
 def test_one_page_per_sector_in_label_order(written):
     out, _ = written
     texts = _page_texts(out / PDF)
-    assert len(texts) == 3
+    # SECTOR 1 (2 points) and SECTOR 2 (1 point): overview and a page of cards; SECTOR 10
+    # has no critical point, so no cards
+    assert len(texts) == 5
+    assert [t.startswith("Plan de patrullaje") or "Plan de patrullaje —" in t for t in texts] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
+    for k, sector in ((1, "SECTOR 1"), (3, "SECTOR 2")):
+        assert f"Puntos críticos — {sector}" in texts[k]
+        assert "Lat. " in texts[k] and "UTM 17S" in texts[k]
+    texts = texts[0::2]
     for text, sector in zip(texts, ["SECTOR 1", "SECTOR 2", "SECTOR 10"], strict=True):
         assert f"Plan de patrullaje — {sector}" in text
         assert "COMISARIA PNP DEMO" in text
@@ -92,7 +105,9 @@ def test_png_per_sector(written):
     assert [p.name for p in pngs] == [
         "patrullaje_comisaria_pnp_demo_sector_1.png",
         "patrullaje_comisaria_pnp_demo_sector_10.png",
+        "patrullaje_comisaria_pnp_demo_sector_1_puntos.png",
         "patrullaje_comisaria_pnp_demo_sector_2.png",
+        "patrullaje_comisaria_pnp_demo_sector_2_puntos.png",
     ]
     from PIL import Image
 
@@ -190,17 +205,48 @@ def test_overwrite_replaces_and_pdf_dates_are_fixed(plan, tmp_path, monkeypatch)
     assert SYNTHETIC_BANNER not in text
 
 
-def test_sheet_without_incidents_or_points(tmp_path):
+def test_sector_without_incidents_gets_no_sheet_but_a_summary_line(tmp_path):
     layer = sector_layer()
     empty = layer[layer["sector"] == "SECTOR 10"].copy()
     empty["sector"] = "SECTOR 11"
+    both = pd.concat([layer[layer["sector"] == "SECTOR 2"], empty], ignore_index=True)
+    plan = plan_patrols(incidents(), both, method="grid")
+    assert [sp.n_incidents > 0 for sp in plan.sectors] == [True, False]
+    paths = write_patrol_outputs(plan, tmp_path, density=False)
+    assert all(p.exists() for p in paths)
+    texts = _page_texts(tmp_path / PDF)
+    assert len(texts) == 2  # SECTOR 2: overview and cards; SECTOR 11: no page
+    assert "Plan de patrullaje — SECTOR 11" not in " ".join(texts)
+    assert "Sin denuncias en el periodo (sin hoja): SECTOR 11." in texts[0].replace("\r\n", " ")
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
+        "patrullaje_comisaria_pnp_demo_sector_2.png",
+        "patrullaje_comisaria_pnp_demo_sector_2_puntos.png",
+    ]
+    summary = pd.read_csv(tmp_path / "resumen_sectores.csv")
+    row = summary[(summary["Nivel"] == "sector") & (summary["Sector"] == "SECTOR 11")]
+    assert list(row["Denuncias"]) == [0]
+    assert list(row["Observación"]) == ["sin denuncias en el periodo: sin hoja de patrullaje"]
+    meta = json.loads((tmp_path / "plan_patrullaje.json").read_text(encoding="utf-8"))
+    assert meta["sectors_without_sheet"] == [
+        {"comisaria": "COMISARIA PNP DEMO", "sector": "SECTOR 11"}
+    ]
+    assert [s["sheet_pages"] for s in meta["sectors"]] == [2, 0]
+
+
+def test_comisaria_without_incidents_gets_no_pdf(tmp_path):
+    layer = sector_layer()
+    empty = layer[layer["sector"] == "SECTOR 10"].copy()
+    empty["comisaria"] = "COMISARIA VACIA"
+    empty["comisaria_id"] = "8888"
     plan = plan_patrols(incidents(), empty, method="grid")
     assert plan.sectors[0].n_incidents == 0
     paths = write_patrol_outputs(plan, tmp_path, density=False)
-    assert all(p.exists() for p in paths)
-    text = _page_texts(tmp_path / PDF)[0]
-    assert "SECTOR 11" in text
-    assert "Sin puntos críticos" in text
+    assert not [p for p in paths if p.suffix in (".pdf", ".png")]
+    assert not list(tmp_path.glob("*.pdf")) and not list((tmp_path / "png").glob("*"))
+    summary = pd.read_csv(tmp_path / "resumen_sectores.csv")
+    assert list(summary.loc[summary["Nivel"] == "comisaría", "Observación"]) == [
+        "sin denuncias en el periodo: sin hojas de patrullaje"
+    ]
     assert gpd.read_file(tmp_path / "puntos_criticos.gpkg").empty
 
 

@@ -98,8 +98,14 @@ def write_xlsx(
             {"bold": True, "bg_color": "#E8E8E8", "bottom": 1, "text_wrap": True, "valign": "top"}
         )
         header_quoted = book.add_format(
-            {"bold": True, "bg_color": "#E8E8E8", "bottom": 1, "text_wrap": True, "valign": "top",
-             "quote_prefix": True}
+            {
+                "bold": True,
+                "bg_color": "#E8E8E8",
+                "bottom": 1,
+                "text_wrap": True,
+                "valign": "top",
+                "quote_prefix": True,
+            }
         )
         quoted = book.add_format({"quote_prefix": True})
         cache: dict[str, Any] = {}
@@ -113,7 +119,9 @@ def write_xlsx(
             ws = book.add_worksheet(str(name)[:31])
             columns = [str(c) for c in frame.columns]
             for k, header in enumerate(columns):
-                ws.write_string(0, k, header, header_quoted if is_formula_like(header) else header_fmt)
+                ws.write_string(
+                    0, k, header, header_quoted if is_formula_like(header) else header_fmt
+                )
             for k, column in enumerate(frame.columns):
                 values = frame[column]
                 spec = formats_by_name.get(str(column)) or _column_format(values)
@@ -148,9 +156,11 @@ def write_xlsx(
                         # the widest formatted number: digits, separators and decimals
                         biggest = float(np.max(np.abs(finite)))
                         digits = len(f"{biggest:,.0f}") + (1 if (finite < 0).any() else 0)
-                        decimals = spec.split(".")[1].count("0") + spec.split(".")[1].count(
-                            "#"
-                        ) if "." in spec else 0
+                        decimals = (
+                            spec.split(".")[1].count("0") + spec.split(".")[1].count("#")
+                            if "." in spec
+                            else 0
+                        )
                         width = max(width, digits + (decimals + 1 if decimals else 0))
                 ws.set_column(k, k, min(MAX_WIDTH, max(MIN_WIDTH, width + 2)), None)
             ws.freeze_panes(1, 0)

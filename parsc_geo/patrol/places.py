@@ -97,7 +97,7 @@ def distance_text(metres: float) -> str:
     ('10 m', '350 m', '1,2 km', '13 km')
     """
     if metres < 995:
-        return f"{max(10, int(round(metres / 10.0)) * 10)} m"
+        return f"{max(10, round(metres / 10.0) * 10)} m"
     if metres < 9_950:
         return f"{metres / 1000:.1f} km".replace(".", ",")
     return f"{metres / 1000:.0f} km"
@@ -170,7 +170,7 @@ def reference_places() -> pd.DataFrame:
     known = own.isin(by_ubigeo.index).to_numpy()
     same_town = np.zeros(len(settlements), dtype=bool)
     if known.any():
-        capital_xy = by_ubigeo.loc[own[known], ["lon", "lat"]].to_numpy(float)
+        capital_xy = by_ubigeo[["lon", "lat"]].reindex(own[known].tolist()).to_numpy(float)
         _, _, dist = Geod(ellps="WGS84").inv(
             capital_xy[:, 0],
             capital_xy[:, 1],
@@ -315,8 +315,8 @@ def utm_positions(
         for i, e, n in zip(which, np.atleast_1d(east), np.atleast_1d(north), strict=True):
             out[i] = UTMPosition(
                 zone=f"{zone}{'S' if south else 'N'}",
-                easting=int(round(float(e))),
-                northing=int(round(float(n))),
+                easting=round(float(e)),
+                northing=round(float(n)),
             )
     return [p for p in out if p is not None]
 
@@ -388,9 +388,7 @@ def locate(
     refs = nearest_places(centres_lon, centres_lat)
     utm = utm_positions(centres_lon, centres_lat)
     out: list[dict[str, object]] = []
-    for lon, lat, label, ref, pos in zip(
-        centres_lon, centres_lat, labels, refs, utm, strict=True
-    ):
+    for lon, lat, label, ref, pos in zip(centres_lon, centres_lat, labels, refs, utm, strict=True):
         out.append(
             {
                 "lon": float(lon),
@@ -401,7 +399,7 @@ def locate(
                 "referencia": ref.phrase(),
                 "lugar_referencia": ref.place,
                 "tipo_lugar": ref.kind,
-                "distancia_lugar_m": int(round(ref.distance_m)),
+                "distancia_lugar_m": round(ref.distance_m),
                 "rumbo_lugar": ref.bearing,
                 "geo_uri": geo_uri(float(lat), float(lon), label),
             }

@@ -16,6 +16,7 @@ from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataErr
 from .._text import as_bool
 from ..schema import DAY_NAMES_ES
 from ..sectors import sort_key
+from .places import LOCATION_COLUMNS
 from .points import (
     DEFAULT_CELL_SIZE_M,
     DEFAULT_CORE_RADIUS_M,
@@ -27,7 +28,6 @@ from .points import (
     METHODS,
     POINT_COLUMNS,
 )
-from .places import LOCATION_COLUMNS
 from .schedule import ScheduleOptions, ShiftSchedule
 from .windows import DAY_TYPES, DEFAULT_BLOCK_HOURS, DEFAULT_SHARE, Window
 
@@ -310,9 +310,7 @@ class PatrolPlan:
                     "n_sin_hora": sum(p.n_no_time for p in plans),
                     "dano": round(sum(float(p.incidents["harm"].sum()) for p in plans), 6),
                     "puntos_criticos": sum(len(p.points) for p in plans),
-                    "observacion": NO_SHEETS
-                    if not sum(p.n_incidents for p in plans)
-                    else None,
+                    "observacion": NO_SHEETS if not sum(p.n_incidents for p in plans) else None,
                 }
             )
             for sp in plans:

@@ -9,7 +9,7 @@ four modules, so it stays sharp at any zoom of the PDF and rasterises without se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,13 +45,14 @@ def draw_qr(ax: Axes, text: str) -> None:
     modules = qr_modules(text)
     size = modules.shape[0]
     vertices: list[tuple[float, float]] = []
-    codes: list[int] = []
+    codes: list[Any] = []
     for r in range(size):
         row = np.concatenate([[False], modules[r], [False]])
         starts = np.flatnonzero(~row[:-1] & row[1:])
         ends = np.flatnonzero(row[:-1] & ~row[1:])
-        top = size - r
-        for s, e in zip(starts, ends, strict=True):
+        top = float(size - r)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+            s, e = float(start), float(end)
             vertices += [(s, top), (e, top), (e, top - 1), (s, top - 1), (s, top)]
             codes += [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
     ax.set_axis_off()
@@ -61,7 +62,5 @@ def draw_qr(ax: Axes, text: str) -> None:
     ax.add_patch(Rectangle((0, 0), size, size, facecolor="white", edgecolor="none"))
     if vertices:
         ax.add_patch(
-            PathPatch(
-                Path(vertices, codes), facecolor="black", edgecolor="none", linewidth=0
-            )
+            PathPatch(Path(vertices, codes), facecolor="black", edgecolor="none", linewidth=0)
         )

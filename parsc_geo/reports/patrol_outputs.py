@@ -19,8 +19,9 @@ Files written in ``output_dir``
     The schedule, windows, counts per comisaría/sector/subsector, counts and harm by modalidad,
     and the hour × day tables.
 ``plan_patrullaje.xlsx``
-    All the tables above, one sheet each, formatted for people (:func:`parsc_geo.io.xlsx.write_xlsx`:
-    column widths, header filters, frozen header, number formats).
+    All the tables above, one sheet each, formatted for people
+    (:func:`parsc_geo.io.xlsx.write_xlsx`: column widths, header filters, frozen header,
+    number formats).
 ``plan_patrullaje.json``
     Parameters, period, counts and the list of files.
 

@@ -314,8 +314,13 @@ def draw_map(
     ax.plot([bar_x, bar_x + length], [bar_y, bar_y], color="black", lw=2, solid_capstyle="butt")
     scale_label = f"{length // 1000} km" if length >= 1000 else f"{length} m"
     ax.text(
-        bar_x + length / 2, bar_y + 0.04 * per_inch, scale_label, ha="center", va="bottom",
-        fontsize=6, gid=panel,
+        bar_x + length / 2,
+        bar_y + 0.04 * per_inch,
+        scale_label,
+        ha="center",
+        va="bottom",
+        fontsize=6,
+        gid=panel,
     )
     label_w = page.text_width(scale_label, 6) * per_inch
     placed.boxes.append(
@@ -356,15 +361,17 @@ def draw_map(
     size = 7.0
     for p, c in zip(sp.points, centres, strict=True):
         text = str(p["rango"])
-        diameter = (max(page.text_width(text, size, "bold"), size / 72) + 0.6 * size / 72) * per_inch
+        diameter = (
+            max(page.text_width(text, size, "bold"), size / 72) + 0.6 * size / 72
+        ) * per_inch
         side = diameter + margin
         spot = None
-        for ring in range(0, 9):
-            steps = 1 if ring == 0 else 8 * ring
-            for k in range(steps):
-                angle = 2 * math.pi * k / steps + math.pi / 4
-                cx = c.x + ring * side * math.cos(angle)
-                cy = c.y + ring * side * math.sin(angle)
+        for step in range(0, 9):
+            n_steps = 1 if step == 0 else 8 * step
+            for k in range(n_steps):
+                angle = 2 * math.pi * k / n_steps + math.pi / 4
+                cx = c.x + step * side * math.cos(angle)
+                cy = c.y + step * side * math.sin(angle)
                 found = fits(cx, cy, side, side)
                 if found is not None:
                     spot = (cx, cy, found)
@@ -405,8 +412,15 @@ def draw_map(
                 if found is not None:
                     placed.boxes.append(found)
                     ax.text(
-                        cx, cy, short, fontsize=fs, color="#555555", ha="center", va="center",
-                        zorder=5, gid=panel,
+                        cx,
+                        cy,
+                        short,
+                        fontsize=fs,
+                        color="#555555",
+                        ha="center",
+                        va="center",
+                        zorder=5,
+                        gid=panel,
                     )
                     done = True
                     break
@@ -439,10 +453,9 @@ def _interior_spots(geom: Any, first: Any, step: float) -> list[tuple[float, flo
     xs = np.arange(minx + step / 2, maxx, step)
     ys = np.arange(miny + step / 2, maxy, step)
     if len(xs) and len(ys):
-        gx, gy = np.meshgrid(xs, ys)
-        gx, gy = gx.ravel(), gy.ravel()
-        keep = shapely.contains_xy(geom, gx, gy)
-        gx, gy = gx[keep], gy[keep]
+        mesh_x, mesh_y = np.meshgrid(xs, ys)
+        keep = shapely.contains_xy(geom, mesh_x.ravel(), mesh_y.ravel())
+        gx, gy = mesh_x.ravel()[keep], mesh_y.ravel()[keep]
         order = np.lexsort((gx, gy, np.hypot(gx - first.x, gy - first.y)))
         spots += [(float(gx[i]), float(gy[i])) for i in order]
     return spots
@@ -480,7 +493,7 @@ def _map_legend(page: Page, box: Box, *, with_density: bool, with_tour: bool) ->
                     transform=page.fig.transFigure,
                     color=colour,
                     linewidth=float(width),
-                    linestyle=style,
+                    linestyle=style,  # type: ignore[arg-type]
                 )
             )
         elif symbol == "dot":
@@ -668,8 +681,11 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
             x,
             y,
             w,
-            (Column("Subsector", 1.0, wrap=True), Column("Denuncias", 0.6, "right"),
-             Column("Daño", 0.6, "right")),
+            (
+                Column("Subsector", 1.0, wrap=True),
+                Column("Denuncias", 0.6, "right"),
+                Column("Daño", 0.6, "right"),
+            ),
             rows_sub,
             size,
             max_cell_lines=1,
@@ -682,8 +698,11 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
         x,
         y,
         w,
-        (Column("Modalidad", 1.4, wrap=True), Column("Denuncias", 0.6, "right"),
-         Column("Daño", 0.6, "right")),
+        (
+            Column("Modalidad", 1.4, wrap=True),
+            Column("Denuncias", 0.6, "right"),
+            Column("Daño", 0.6, "right"),
+        ),
         mod_rows,
         size,
         bottom=box.bottom,
@@ -834,9 +853,7 @@ def notes_lines(sp: SectorPlan, plan: PatrolPlan, extra: list[str]) -> list[str]
 # -- pages ------------------------------------------------------------------------------------
 
 
-def _header(
-    page: Page, title: str, subtitle: str, *, synthetic: bool, width: float
-) -> float:
+def _header(page: Page, title: str, subtitle: str, *, synthetic: bool, width: float) -> float:
     """Draw the title block; return the ``y`` below it."""
     x = MARGIN
     top = 0.18
@@ -954,7 +971,9 @@ def draw_sector_sheet(
         abbr_lines = page.wrap(ABBREVIATIONS, width, 5.8)
         abbr_h = page.line_height(7) + len(abbr_lines) * page.line_height(5.8) + 0.06
         gaps = 0.12 * 4
-        legend_h = _legend_height(page, with_density=density is not None, with_tour=len(sp.tour) > 1)
+        legend_h = _legend_height(
+            page, with_density=density is not None, with_tour=len(sp.tour) > 1
+        )
         bottom_limit = page.height - 0.25
 
         def band_for(notes_size: float) -> tuple[float, list[str]]:
@@ -1020,7 +1039,9 @@ def draw_sector_sheet(
         if advice_lines:
             box = Box(MARGIN, y, width, advice_h)
             page.panel("repeticion", box)
-            page.rect(Box(MARGIN - 0.05, y - 0.03, width + 0.1, advice_h - 0.04), facecolor="#fff3cd")
+            page.rect(
+                Box(MARGIN - 0.05, y - 0.03, width + 0.1, advice_h - 0.04), facecolor="#fff3cd"
+            )
             page.lines("repeticion", MARGIN, y, advice_lines, 7, weight="bold", color="#5c3c00")
             y = box.bottom + 0.02
 
@@ -1030,7 +1051,9 @@ def draw_sector_sheet(
         page.lines("abreviaturas", MARGIN, yy, abbr_lines, 5.8)
         y = abbr_box.bottom + 0.1
 
-        notes = [line for n in notes_lines(sp, plan, extra) for line in page.wrap(n, width, notes_size)]
+        notes = [
+            line for n in notes_lines(sp, plan, extra) for line in page.wrap(n, width, notes_size)
+        ]
         room = int((bottom_limit - y) // page.line_height(notes_size))
         if len(notes) > room:
             kept = notes[: max(room, 1)]
@@ -1041,9 +1064,7 @@ def draw_sector_sheet(
     return fig
 
 
-def draw_point_cards(
-    sp: SectorPlan, plan: PatrolPlan, *, synthetic: bool = False
-) -> list[Figure]:
+def draw_point_cards(sp: SectorPlan, plan: PatrolPlan, *, synthetic: bool = False) -> list[Figure]:
     """Draw the pages of cards of the sector's critical points (none without points).
 
     Each card: rank and subsector, the reference phrase, latitude/longitude, UTM, a QR code of
@@ -1057,7 +1078,10 @@ def draw_point_cards(
 
     tour_pos = {p: k + 1 for k, p in enumerate(sp.tour)}
     visits: dict[str, list[int]] = {
-        dt: [sum(1 for sh in shifts for v in sh.visits if v.point == k) for k in range(len(sp.points))]
+        dt: [
+            sum(1 for sh in shifts for v in sh.visits if v.point == k)
+            for k in range(len(sp.points))
+        ]
         for dt, shifts in sp.schedules.items()
     }
     figures = []
@@ -1076,14 +1100,18 @@ def draw_point_cards(
                 synthetic=synthetic,
                 width=width,
             )
-            chunk = list(range(page_no * CARDS_PER_PAGE, min(len(sp.points), (page_no + 1) * CARDS_PER_PAGE)))
+            chunk = list(
+                range(page_no * CARDS_PER_PAGE, min(len(sp.points), (page_no + 1) * CARDS_PER_PAGE))
+            )
             gap = 0.12
             card_w = (width - gap) / 2
             card_h = (page.height - 0.3 - y - gap * 4) / 5
             for slot, k in enumerate(chunk):
                 col, row = slot % 2, slot // 2
                 box = Box(MARGIN + col * (card_w + gap), y + row * (card_h + gap), card_w, card_h)
-                _draw_card(page, box, sp, k, tour_pos[k], {dt: v[k] for dt, v in visits.items()}, draw_qr)
+                _draw_card(
+                    page, box, sp, k, tour_pos[k], {dt: v[k] for dt, v in visits.items()}, draw_qr
+                )
             figures.append(fig)
     return figures
 
@@ -1109,7 +1137,14 @@ def _draw_card(
         draw_qr(ax, str(p["geo_uri"]))
         caption_y = box.y + pad + qr_side
         if caption_y + page.line_height(5.5) <= box.bottom:
-            page.text(name, box.x + pad + qr_side / 2, caption_y - 0.02, "Abrir en el mapa", 5.5, ha="center")
+            page.text(
+                name,
+                box.x + pad + qr_side / 2,
+                caption_y - 0.02,
+                "Abrir en el mapa",
+                5.5,
+                ha="center",
+            )
     x = box.x + pad + qr_side + 0.1
     w = box.right - pad - x
     y = box.y + pad
@@ -1134,8 +1169,7 @@ def _draw_card(
             f"UTM {p['utm_zona']} {_thousands(p['utm_este'])} E {_thousands(p['utm_norte'])} N"
         )
     lines.append(
-        f"{_thousands(p['n'])} denuncias · daño {_harm(p['dano'])} · "
-        f"{_thousands(p['area_m2'])} m²"
+        f"{_thousands(p['n'])} denuncias · daño {_harm(p['dano'])} · {_thousands(p['area_m2'])} m²"
     )
     lines.append(f"Horas: {p['horas_pico']} · Días: {p['dias_pico']}")
     lines.append(
@@ -1176,9 +1210,7 @@ def sheet_figures(
                 density=raster,
                 basemap=basemap,
                 near_repeat=near_repeat,
-                notes=[
-                    f"Sin denuncias en el periodo (sin hoja): {', '.join(empty)}."
-                ]
+                notes=[f"Sin denuncias en el periodo (sin hoja): {', '.join(empty)}."]
                 if empty
                 else [],
             ),

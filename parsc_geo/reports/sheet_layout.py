@@ -264,7 +264,9 @@ class Page:
             y += step
         return y
 
-    def hline(self, x0: float, x1: float, y: float, *, lw: float = 0.3, color: str = "#999999") -> None:
+    def hline(
+        self, x0: float, x1: float, y: float, *, lw: float = 0.3, color: str = "#999999"
+    ) -> None:
         """Draw a horizontal rule at ``y`` inches from ``x0`` to ``x1``."""
         from matplotlib.lines import Line2D
 
@@ -278,7 +280,9 @@ class Page:
             )
         )
 
-    def rect(self, box: Box, *, facecolor: str = "none", edgecolor: str = "none", lw: float = 0.5) -> None:
+    def rect(
+        self, box: Box, *, facecolor: str = "none", edgecolor: str = "none", lw: float = 0.5
+    ) -> None:
         """Draw a rectangle (``box`` in inches)."""
         from matplotlib.patches import Rectangle
 
@@ -378,7 +382,8 @@ def draw_table(
 
     def draw_row(cells: Sequence[str], top: float, weight: str, shade: bool) -> float:
         prepared = [
-            cell_lines(str(c), col, w, weight) for c, col, w in zip(cells, columns, widths, strict=True)
+            cell_lines(str(c), col, w, weight)
+            for c, col, w in zip(cells, columns, widths, strict=True)
         ]
         height = max(len(p) for p in prepared) * lh + 2 * pad_y
         if shade:
@@ -386,7 +391,9 @@ def draw_table(
         left = x
         for lines, col, w in zip(prepared, columns, widths, strict=True):
             if col.align == "right":
-                page.lines(panel, left + w - CELL_PAD, top + pad_y, lines, size, weight=weight, ha="right")
+                page.lines(
+                    panel, left + w - CELL_PAD, top + pad_y, lines, size, weight=weight, ha="right"
+                )
             else:
                 page.lines(panel, left + CELL_PAD, top + pad_y, lines, size, weight=weight)
             left += w
@@ -394,7 +401,10 @@ def draw_table(
         return top + height
 
     def row_height(cells: Sequence[str]) -> float:
-        n = max(len(cell_lines(str(c), col, w, "normal")) for c, col, w in zip(cells, columns, widths, strict=True))
+        n = max(
+            len(cell_lines(str(c), col, w, "normal"))
+            for c, col, w in zip(cells, columns, widths, strict=True)
+        )
         return n * lh + 2 * pad_y
 
     y = draw_row([c.header for c in columns], y, "bold", True)
