@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..patrol.windows import DAY_TYPES
 from ..schema import DAY_NAMES_ES, modalidad_label
 from ..settings import INTERNAL_NOTICE, SYNTHETIC_BANNER
-from .sheet_layout import Box, Column, Page, draw_table
+from .sheet_layout import Box, Column, Page, draw_table, layout_rc, table_height
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -562,6 +562,18 @@ POINT_TABLE: Final = (
 )
 
 
+SUBSECTOR_TABLE: Final = (
+    Column("Subsector", 1.0, wrap=True),
+    Column("Denuncias", 0.6, "right"),
+    Column("Daño", 0.6, "right"),
+)
+MODALIDAD_TABLE: Final = (
+    Column("Modalidad", 1.4, wrap=True),
+    Column("Denuncias", 0.6, "right"),
+    Column("Daño", 0.6, "right"),
+)
+
+
 def _modalidad_totals(incidents: Any) -> dict[str, list[float]]:
     """Return modalidad label → [incidents, harm] (harm added in row order, as a loop would).
 
@@ -620,16 +632,20 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
     # what comes below the points table is measured first: the points take the rest
     counts = sp.subsector_counts()
     sub_text = None
+    rows_sub = [[str(label), _thousands(n), _harm(harm)] for label, n, harm in counts]
+    rows_sub.append(
+        ["Total del sector", _thousands(sp.n_incidents), _harm(sum(h for _, _, h in counts))]
+    )
     if len(counts) > MAX_SUBSECTOR_ROWS:
         listed = " · ".join(f"{_short_subsector(label)}: {_thousands(n)}" for label, n, _ in counts)
         sub_text = page.wrap(f"{listed} · Total del sector: {_thousands(sp.n_incidents)}", w, size)
         sub_h = len(sub_text) * page.line_height(size)
     else:
-        sub_h = (len(counts) + 2) * (page.line_height(size) + 0.04)
+        sub_h = table_height(page, w, SUBSECTOR_TABLE, rows_sub, size, max_cell_lines=1)
     mod_rows = modalidad_rows(sp)
-    mod_h = (len(mod_rows) + 1) * (2 * page.line_height(size) + 0.04)
-    heading_h = page.line_height(8.5) + 0.05
-    lower = 2 * heading_h + sub_h + mod_h + 0.2
+    mod_h = table_height(page, w, MODALIDAD_TABLE, mod_rows, size)
+    heading_h = page.line_height(8.5) + 0.03
+    lower = 2 * heading_h + sub_h + mod_h + 0.26
 
     y = _heading(page, "tablas", x, box.y, w, "Puntos críticos (por riesgo)")
     rows = points_rows(sp)
@@ -667,46 +683,12 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
     if sub_text is not None:
         y = page.lines("tablas", x, y, sub_text, size)
     else:
-        rows_sub = [[str(label), _thousands(n), _harm(harm)] for label, n, harm in counts]
-        rows_sub.append(
-            [
-                "Total del sector",
-                _thousands(sp.n_incidents),
-                _harm(sum(h for _, _, h in counts)),
-            ]
-        )
         y, _ = draw_table(
-            page,
-            "tablas",
-            x,
-            y,
-            w,
-            (
-                Column("Subsector", 1.0, wrap=True),
-                Column("Denuncias", 0.6, "right"),
-                Column("Daño", 0.6, "right"),
-            ),
-            rows_sub,
-            size,
-            max_cell_lines=1,
+            page, "tablas", x, y, w, SUBSECTOR_TABLE, rows_sub, size, max_cell_lines=1
         )
     y += 0.12
     y = _heading(page, "tablas", x, y, w, "Modalidades")
-    draw_table(
-        page,
-        "tablas",
-        x,
-        y,
-        w,
-        (
-            Column("Modalidad", 1.4, wrap=True),
-            Column("Denuncias", 0.6, "right"),
-            Column("Daño", 0.6, "right"),
-        ),
-        mod_rows,
-        size,
-        bottom=box.bottom,
-    )
+    draw_table(page, "tablas", x, y, w, MODALIDAD_TABLE, mod_rows, size, bottom=box.bottom)
 
 
 # -- hour × day chart -------------------------------------------------------------------------
@@ -763,6 +745,8 @@ def draw_hour_day(ax: Axes, sp: SectorPlan) -> None:
     ax.set_yticklabels(list(DAY_NAMES_ES), fontsize=6.5)
     ax.set_xlabel("Hora del día", fontsize=7, labelpad=1)
     ax.tick_params(length=0, pad=2)
+    for label in [*ax.get_xticklabels(), *ax.get_yticklabels(), ax.xaxis.label]:
+        label.set_gid(panel)
 
 
 # -- schedule ---------------------------------------------------------------------------------
@@ -924,7 +908,7 @@ def draw_sector_sheet(
 
     from .pdf import RC_PARAMS
 
-    with mpl.rc_context(RC_PARAMS):
+    with mpl.rc_context({**RC_PARAMS, **layout_rc()}):
         fig = Figure(figsize=A4_INCHES)
         page = Page(fig)
         width = page.width - 2 * MARGIN
@@ -1085,7 +1069,7 @@ def draw_point_cards(sp: SectorPlan, plan: PatrolPlan, *, synthetic: bool = Fals
         for dt, shifts in sp.schedules.items()
     }
     figures = []
-    with mpl.rc_context(RC_PARAMS):
+    with mpl.rc_context({**RC_PARAMS, **layout_rc()}):
         for page_no in range(card_pages(sp)):
             fig = Figure(figsize=A4_INCHES)
             page = Page(fig)

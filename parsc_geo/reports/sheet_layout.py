@@ -33,6 +33,24 @@ LINE_SPACING: Final = 1.28
 PANEL_GID: Final = "panel:"
 #: Ellipsis ending text that cannot fit even at the smallest size.
 ELLIPSIS: Final = "…"
+#: Share of a width that wrapped lines fill: the PDF's unhinted glyphs and a PNG's at another
+#: resolution differ from the measuring renderer by a fraction of a percent.
+WRAP_SAFETY: Final = 0.98
+
+
+def layout_rc() -> dict[Any, Any]:
+    """Return the matplotlib settings of measured pages.
+
+    Glyphs are unhinted, so their widths scale with the resolution as the PDF's do (hinting
+    snaps each glyph to whole pixels of one resolution).
+    """
+    import matplotlib as mpl
+
+    rc: dict[Any, Any] = {"text.hinting": "none"}
+    # matplotlib < 3.11 also over-samples glyphs horizontally (deprecated in 3.11, default None)
+    if mpl.rcParamsDefault.get("text.hinting_factor") not in (None, 1):
+        rc["text.hinting_factor"] = 1
+    return rc
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,7 @@ class Page:
 
         Explicit line breaks are kept; words are never split unless one alone is too wide.
         """
+        width *= WRAP_SAFETY
         lines: list[str] = []
         for paragraph in str(text).split("\n"):
             words = paragraph.split()
@@ -148,6 +167,7 @@ class Page:
 
     def ellipsize(self, text: str, width: float, size: float, weight: str = "normal") -> str:
         """Return ``text`` cut at a word (or character) so that it and "…" fit ``width``."""
+        width *= WRAP_SAFETY
         if self.text_width(text, size, weight) <= width:
             return text
         words = text.split(" ")
@@ -345,10 +365,48 @@ def table_widths(
     if wrap and room > sum(columns[k].min_width for k in wrap):
         share = sum(natural[k] for k in wrap)
         for k in wrap:
-            natural[k] = max(columns[k].min_width, room * natural[k] / share)
-        return natural
+            natural[k] = room * natural[k] / share
+        if sum(natural) <= width + 1e-9:
+            return natural
     # even the wrapped columns at their minimum do not fit: scale every column
+    total = sum(natural)
     return [w * width / total for w in natural]
+
+
+def _cell_lines(
+    page: Page, text: str, col: Column, w: float, size: float, weight: str, max_cell_lines: int
+) -> list[str]:
+    inner = w - 2 * CELL_PAD
+    if col.wrap:
+        lines, _ = page.fit(text, inner, size, max_lines=max_cell_lines, weight=weight)
+        return lines
+    return [page.ellipsize(text, inner, size, weight)]
+
+
+#: Space above and below the text of a table row (inches).
+ROW_PAD: Final = 0.02
+
+
+def table_height(
+    page: Page,
+    width: float,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    size: float,
+    *,
+    max_cell_lines: int = 2,
+) -> float:
+    """Return the height (inches) :func:`draw_table` gives the whole table."""
+    widths = table_widths(page, columns, rows, width, size)
+    lh = page.line_height(size)
+    total = 0.0
+    for cells, weight in [([c.header for c in columns], "bold"), *((r, "normal") for r in rows)]:
+        n = max(
+            len(_cell_lines(page, str(c), col, w, size, weight, max_cell_lines))
+            for c, col, w in zip(cells, columns, widths, strict=True)
+        )
+        total += n * lh + 2 * ROW_PAD
+    return total
 
 
 def draw_table(
@@ -371,14 +429,10 @@ def draw_table(
     """
     widths = table_widths(page, columns, rows, width, size)
     lh = page.line_height(size)
-    pad_y = 0.02
+    pad_y = ROW_PAD
 
     def cell_lines(text: str, col: Column, w: float, weight: str) -> list[str]:
-        inner = w - 2 * CELL_PAD
-        if col.wrap:
-            lines, _ = page.fit(text, inner, size, max_lines=max_cell_lines, weight=weight)
-            return lines
-        return [page.ellipsize(text, inner, size, weight)]
+        return _cell_lines(page, text, col, w, size, weight, max_cell_lines)
 
     def draw_row(cells: Sequence[str], top: float, weight: str, shade: bool) -> float:
         prepared = [
