@@ -273,3 +273,32 @@ def test_database_timestamps_with_an_hour_offset():
     # 01:00 local has a time of day already: the hour column does not replace it
     assert t.occurred_at.iloc[1] == pd.Timestamp("2016-08-20 01:00", tz="America/Toronto")
     assert t.time_known.tolist() == [True, True]
+
+
+def test_quoted_line_break_in_a_row_with_a_short_first_line_is_one_row(tmp_path):
+    # a bare CR inside a quoted cell (written by Python's csv or Excel) is a line break inside
+    # the row: the row is read once and keeps its line; a note over several lines in the last
+    # column is one row too, and an unclosed quote that swallowed a whole row is set aside
+    lat, lon = point(3)
+    header = ["fecha", "modalidad", "lat", "lon", "nota", "x"]
+    rows = [
+        ["\r0", "", "", "", "", ""],
+        ["2021-03-04", "Robo", lat, lon, "línea uno\nlínea dos", ""],
+    ]
+    path = write_csv(tmp_path / "cr.csv", header, rows, sep=";")
+    res = ingest_files([path], assign=False)
+    t = res.report["total"]
+    assert (t["rows_read"], t["rows_accepted"], t["rows_quarantined"]) == (2, 1, 1)
+    assert sorted(res.quarantine["source_row"].tolist() + res.accepted["source_row"].tolist()) == [
+        1,
+        2,
+    ]
+    bad = tmp_path / "abierta.csv"
+    bad.write_text(
+        f'fecha;modalidad;lat;lon;nota;x\n2021-03-04;Robo;{lat};{lon};"sin cierre;\n'
+        f'2021-03-05;Hurto;{lat};{lon};fin";\n',
+        encoding="utf-8",
+    )
+    res = ingest_files([bad], assign=False)
+    t = res.report["total"]
+    assert t["rows_read"] == t["rows_accepted"] + t["rows_quarantined"] == 2

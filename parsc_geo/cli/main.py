@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "Import incident files into the workspace (validated, assigned)."),
     "validate": ("validate", "Check incident files and write a report; import nothing."),
     "info": ("info", "Describe a workspace or an incident file."),
+    "workspace": ("workspace", "Set up a team's PostGIS workspace (analyst and viewer roles)."),
     "sample": ("sample", "Generate the synthetic sample mapa del delito."),
     "density": ("density", "Kernel density of incidents as a GeoTIFF."),
     "hotspots": ("hotspots", "Find hotspots (kde, dbscan, hdbscan, gistar, auto)."),

@@ -215,7 +215,10 @@ def command(
             click.echo(f"{source}: {num(int(tables[-1]['n'].sum()))} incidentes")
     synthetic = synthetic or any(bool(t.attrs.get("synthetic")) for t in tables)
     paths: list[Path] = list(counts)
-    if incidents is not None:
+    from ..workspace.location import DatabaseURL
+
+    database = workspace if input_path is None and isinstance(workspace, DatabaseURL) else None
+    if incidents is not None and database is None:
         paths.append(Path(str(incidents.attrs["source"])))
     rule = PriorityRule(
         method=method,
@@ -249,12 +252,15 @@ def command(
         synthetic=synthetic,
         study_area=area,
     )
-    for entry, described in zip(result.inputs, describe_inputs(paths), strict=True):
-        entry.update(described)
+    described = describe_inputs(paths)
+    if database is not None:  # a PostGIS workspace: its URL without the password
+        described.append({"path": str(database), "name": f"PostGIS ({database.schema})"})
+    for entry, description in zip(result.inputs, described, strict=True):
+        entry.update(description)
     result.parameters["cli_options"] = {
         key: (list(map(str, value)) if isinstance(value, tuple) else value)
         for key, value in ctx.params.items()
-        if not isinstance(value, Path)
+        if not isinstance(value, Path | DatabaseURL)
     }
     extra = {}
     if top_modalidad:

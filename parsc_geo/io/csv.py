@@ -264,9 +264,21 @@ def _problem_cells(text: str, sep: str, n: int) -> list[str]:
     return (text.split(sep) + [""] * n)[:n]
 
 
-def _swallowed(lines: list[str], start: int, end: int, sep: str, n: int) -> bool:
-    """Whether a row over ``lines[start:end]`` swallowed lines that are whole rows themselves."""
-    return n >= 3 and any(len(_split_line(lines[i], sep)) == n for i in range(start + 1, end))
+def _swallowed(lines: list[str], start: int, end: int, sep: str, n: int, n_fields: int) -> bool:
+    r"""Whether a row over ``lines[start:end]`` swallowed lines that are whole rows themselves.
+
+    A line inside the row that is a whole row by itself means a quote was left open. The last
+    line (it holds the closing quote) counts when the row does not have the header's ``n``
+    fields or its first line has the ``n`` fields of a row too: a quoted line break in a row of
+    ``n`` fields whose first line is short is one row (``"\r0";;;;;`` as Python's csv writes it).
+    """
+    if n < 3:
+        return False
+    if any(len(_split_line(lines[i], sep)) == n for i in range(start + 1, end - 1)):
+        return True
+    if len(_split_line(lines[end - 1], sep)) != n:
+        return False
+    return n_fields != n or lines[start].count(sep) + 1 >= n
 
 
 def _parse_rows(lines: list[str], first: int, sep: str, n: int) -> _Rows:
@@ -285,7 +297,8 @@ def _parse_rows(lines: list[str], first: int, sep: str, n: int) -> _Rows:
         except _csv.Error:
             fields = None
         end = feed.pos
-        if fields is not None and end - start > 1 and _swallowed(lines, start, end, sep, n):
+        multiline = fields is not None and end - start > 1
+        if multiline and _swallowed(lines, start, end, sep, n, len(fields or ())):
             fields = None
         if fields is None and end - start == 1:
             lenient = _split_line(lines[start], sep)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from ..workspace.location import DatabaseURL
     from ._table import RawTable
 
 #: Default workspace read when no input is given.
@@ -54,7 +55,7 @@ def is_workspace(path: str | os.PathLike[str]) -> bool:
 def read_points(
     path: str | os.PathLike[str] | None = None,
     *,
-    workspace: str | os.PathLike[str] | None = None,
+    workspace: str | os.PathLike[str] | DatabaseURL | None = None,
     lon_col: str | None = None,
     lat_col: str | None = None,
     input_crs: str = CRS_GEOGRAPHIC,
@@ -67,7 +68,8 @@ def read_points(
         An incident file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) or a workspace
         GeoPackage. None reads ``workspace``.
     workspace
-        The workspace read when ``path`` is None (default ``workspace.gpkg``).
+        The workspace read when ``path`` is None (default ``workspace.gpkg``): a GeoPackage,
+        or a PostGIS database URL (:func:`parsc_geo.workspace.open_workspace`).
     lon_col, lat_col
         Coordinate columns of CSV/XLSX files; recognised by name when None (LONGITUD, LON, X …).
     input_crs
@@ -89,7 +91,7 @@ def read_points(
         The coordinate columns are not found.
     """
     if path is None:
-        return _read_workspace(Path(workspace) if workspace is not None else DEFAULT_WORKSPACE)
+        return _read_workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     p = Path(path)
     if not p.exists():
         raise InputDataError(f"{p}: el archivo no existe", hint="revise la ruta y su escritura")
@@ -108,11 +110,12 @@ def read_points(
     return points
 
 
-def _read_workspace(path: Path) -> gpd.GeoDataFrame:
-    from ..workspace import Workspace
+def _read_workspace(target: str | os.PathLike[str] | DatabaseURL) -> gpd.GeoDataFrame:
+    from ..workspace import open_workspace
 
-    incidents = Workspace(path).read_incidents()
-    incidents.attrs["source"] = str(path)
+    ws = open_workspace(target)
+    incidents = ws.read_incidents()
+    incidents.attrs["source"] = str(ws.path)  # a database URL without its password
     return incidents
 
 
