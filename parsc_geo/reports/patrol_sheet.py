@@ -550,6 +550,8 @@ def points_rows(sp: SectorPlan) -> list[list[str]]:
     return rows
 
 
+#: Lines a cell of the critical point table may take (a long modalidad name is not cut).
+POINT_CELL_LINES: Final = 3
 POINT_TABLE: Final = (
     Column("N.º", 0.22, "right"),
     Column("Subs.", 0.3),
@@ -652,7 +654,16 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
     if rows:
         note_h = page.line_height(size) + 0.03
         y, drawn = draw_table(
-            page, "tablas", x, y, w, POINT_TABLE, rows, size, bottom=box.bottom - lower - note_h
+            page,
+            "tablas",
+            x,
+            y,
+            w,
+            POINT_TABLE,
+            rows,
+            size,
+            max_cell_lines=POINT_CELL_LINES,
+            bottom=box.bottom - lower - note_h,
         )
         if drawn < len(rows):
             first = drawn + 1
@@ -776,7 +787,8 @@ def schedule_lines(sp: SectorPlan, plan: PatrolPlan) -> list[tuple[str, str, str
                 ]
                 text = ", ".join(parts)
                 if len(sh.visits) > MAX_VISITS_LISTED:
-                    text += f" … (+{len(sh.visits) - MAX_VISITS_LISTED} visitas: ver horario CSV)"
+                    more = len(sh.visits) - MAX_VISITS_LISTED
+                    text += f" y {more} visita{'s' if more != 1 else ''} más (ver horario CSV)"
             lines.append((shift, label, text))
     return lines
 

@@ -341,6 +341,14 @@ class Column:
 CELL_PAD: Final = 0.035
 
 
+def _floor_width(page: Page, column: Column, cells: Sequence[object], size: float) -> float:
+    """Return the width a wrapped column needs for its longest word (header included)."""
+    words = [(w, "bold") for w in column.header.split()]
+    words += [(w, "normal") for c in cells for w in str(c).split()]
+    widest = max((page.text_width(w, size, weight) for w, weight in words), default=0.0)
+    return max(column.min_width, widest / WRAP_SAFETY + 2 * CELL_PAD + 1e-6)
+
+
 def table_widths(
     page: Page, columns: Sequence[Column], rows: Sequence[Sequence[str]], width: float, size: float
 ) -> list[float]:
@@ -351,7 +359,9 @@ def table_widths(
             [page.text_width(col.header, size, "bold")]
             + [page.text_width(str(r[k]), size) for r in rows]
         )
-        natural.append(max(col.min_width, widest + 2 * CELL_PAD))
+        # the cell's text is fitted to WRAP_SAFETY of its inner width: its natural width leaves
+        # that margin, so a number or a header is never shortened to "…" at its own width
+        natural.append(max(col.min_width, widest / WRAP_SAFETY + 2 * CELL_PAD + 1e-6))
     total = sum(natural)
     if total <= width:
         spare = width - total
@@ -362,13 +372,20 @@ def table_widths(
     wrap = [k for k, c in enumerate(columns) if c.wrap]
     fixed = sum(w for k, w in enumerate(natural) if k not in wrap)
     room = width - fixed
-    if wrap and room > sum(columns[k].min_width for k in wrap):
-        share = sum(natural[k] for k in wrap)
+    # a wrapped column keeps room for its longest word, so words are not split between lines
+    floor = {k: _floor_width(page, columns[k], [r[k] for r in rows], size) for k in wrap}
+    if wrap and room >= sum(floor.values()):
+        # the room above the floors is shared in proportion to what each column gives up
+        spare = room - sum(floor.values())
+        excess = {k: max(natural[k] - floor[k], 0.0) for k in wrap}
+        total_excess = sum(excess.values())
         for k in wrap:
-            natural[k] = room * natural[k] / share
-        if sum(natural) <= width + 1e-9:
-            return natural
-    # even the wrapped columns at their minimum do not fit: scale every column
+            share = excess[k] / total_excess if total_excess > 0 else 1 / len(wrap)
+            natural[k] = floor[k] + spare * share
+        return natural
+    # even the wrapped columns at their longest word do not fit: scale every column
+    for k in wrap:
+        natural[k] = floor[k]
     total = sum(natural)
     return [w * width / total for w in natural]
 
