@@ -278,3 +278,21 @@ def test_point_labels_clear_of_each_other_on_a_crowded_map():
     squeeze["subsector"] = "SUB SECTOR O"
     plan = plan_patrols(squeeze, layer, method="grid", cell_size_m=30, max_points=40)
     check_sheets(plan, density=False)
+
+
+def test_wrap_breaks_at_spaces_not_inside_grouped_numbers():
+    import matplotlib.figure
+
+    from parsc_geo.reports.sheet_layout import Page
+
+    page = Page(matplotlib.figure.Figure(figsize=(4, 3)))
+    text = "Total del sector:\u00a01\u202f469 · A:\u00a0194 · B:\u00a0683"
+    # narrow enough that every breakable gap breaks
+    lines = page.wrap(text, page.text_width("sector:\u00a01\u202f469", 8) * 1.05, 8)
+    width = page.text_width("sector:\u00a01\u202f469", 8) * 1.05
+    assert len(lines) > 2
+    # the text is kept whole (same words, same no-break spaces), broken only at plain spaces
+    assert " ".join(lines) == text
+    for token in ("sector:\u00a01\u202f469", "A:\u00a0194", "B:\u00a0683"):
+        assert sum(token in line for line in lines) == 1, token
+    assert all(page.text_width(line, 8) <= width for line in lines)

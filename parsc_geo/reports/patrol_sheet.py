@@ -639,8 +639,13 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
         ["Total del sector", _thousands(sp.n_incidents), _harm(sum(h for _, _, h in counts))]
     )
     if len(counts) > MAX_SUBSECTOR_ROWS:
-        listed = " · ".join(f"{_short_subsector(label)}: {_thousands(n)}" for label, n, _ in counts)
-        sub_text = page.wrap(f"{listed} · Total del sector: {_thousands(sp.n_incidents)}", w, size)
+        # a label and its count stay on one line (no-break space)
+        listed = " · ".join(
+            f"{_short_subsector(label)}:\u00a0{_thousands(n)}" for label, n, _ in counts
+        )
+        sub_text = page.wrap(
+            f"{listed} · Total del sector:\u00a0{_thousands(sp.n_incidents)}", w, size
+        )
         sub_h = len(sub_text) * page.line_height(size)
     else:
         sub_h = table_height(page, w, SUBSECTOR_TABLE, rows_sub, size, max_cell_lines=1)

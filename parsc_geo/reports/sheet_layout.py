@@ -17,6 +17,7 @@ with the figure's own renderer (the same font metrics the PDF and PNG use):
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -33,6 +34,8 @@ LINE_SPACING: Final = 1.28
 PANEL_GID: Final = "panel:"
 #: Ellipsis ending text that cannot fit even at the smallest size.
 ELLIPSIS: Final = "…"
+#: Where a line may break: ASCII white space (not the no-break spaces).
+_BREAKS: Final = re.compile(r"[ \t\r\f\v]+")
 #: Share of a width that wrapped lines fill: the PDF's unhinted glyphs and a PNG's at another
 #: resolution differ from the measuring renderer by a fraction of a percent.
 WRAP_SAFETY: Final = 0.98
@@ -134,11 +137,13 @@ class Page:
         """Return ``text`` broken into lines no wider than ``width`` inches.
 
         Explicit line breaks are kept; words are never split unless one alone is too wide.
+        Lines break at ASCII white space only: no-break spaces (``"\u00a0"``, and the narrow
+        ``"\u202f"`` that groups thousands) hold their words together.
         """
         width *= WRAP_SAFETY
         lines: list[str] = []
         for paragraph in str(text).split("\n"):
-            words = paragraph.split()
+            words = [w for w in _BREAKS.split(paragraph) if w]
             current = ""
             for word in words:
                 trial = f"{current} {word}" if current else word
