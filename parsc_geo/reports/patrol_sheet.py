@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..patrol.windows import DAY_TYPES
 from ..schema import DAY_NAMES_ES, modalidad_label
 from ..settings import INTERNAL_NOTICE, SYNTHETIC_BANNER
-from .sheet_layout import Box, Column, Page, draw_table, layout_rc, table_height
+from .sheet_layout import Box, Column, Page, draw_table, layout_rc, row_heights, table_height
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -552,6 +552,8 @@ def points_rows(sp: SectorPlan) -> list[list[str]]:
 
 #: Lines a cell of the critical point table may take (a long modalidad name is not cut).
 POINT_CELL_LINES: Final = 3
+#: Critical points the overview's table shows before the modalidades table is shortened.
+MIN_POINT_ROWS: Final = 5
 POINT_TABLE: Final = (
     Column("N.º", 0.22, "right"),
     Column("Subs.", 0.3),
@@ -605,12 +607,12 @@ def _modalidad_totals(incidents: Any) -> dict[str, list[float]]:
     }
 
 
-def modalidad_rows(sp: SectorPlan) -> list[list[str]]:
-    """Return the modalidad table: the most frequent ones, then the others added up."""
+def modalidad_rows(sp: SectorPlan, max_rows: int = MAX_MODALIDAD_ROWS) -> list[list[str]]:
+    """Return the modalidad table: the ``max_rows`` most frequent, then the others added up."""
     ranked = sorted(_modalidad_totals(sp.incidents).items(), key=lambda kv: (-kv[1][0], kv[0]))
-    rows = [[k, _thousands(v[0]), _harm(v[1])] for k, v in ranked[:MAX_MODALIDAD_ROWS]]
-    if len(ranked) > MAX_MODALIDAD_ROWS:
-        rest = ranked[MAX_MODALIDAD_ROWS:]
+    rows = [[k, _thousands(v[0]), _harm(v[1])] for k, v in ranked[:max_rows]]
+    if len(ranked) > max_rows:
+        rest = ranked[max_rows:]
         rows.append(
             [
                 f"Otras ({len(rest)} modalidades)",
@@ -649,15 +651,24 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
         sub_h = len(sub_text) * page.line_height(size)
     else:
         sub_h = table_height(page, w, SUBSECTOR_TABLE, rows_sub, size, max_cell_lines=1)
-    mod_rows = modalidad_rows(sp)
-    mod_h = table_height(page, w, MODALIDAD_TABLE, mod_rows, size)
     heading_h = page.line_height(8.5) + 0.03
+    rows = points_rows(sp)
+    note_h = page.line_height(size) + 0.03
+    # the first critical points come before the modalidades: those give up lines, then rows
+    heights = row_heights(page, w, POINT_TABLE, rows, size, max_cell_lines=POINT_CELL_LINES)
+    points_h = sum(heights[: 1 + min(MIN_POINT_ROWS, len(rows))]) + note_h if rows else 0.0
+    room = box.h - 3 * heading_h - sub_h - 0.26 - points_h
+    mod_rows, mod_lines = modalidad_rows(sp), 2
+    mod_h = table_height(page, w, MODALIDAD_TABLE, mod_rows, size)
+    for max_rows in range(MAX_MODALIDAD_ROWS, 0, -1):
+        if mod_h <= room:
+            break
+        mod_rows, mod_lines = modalidad_rows(sp, max_rows), 1
+        mod_h = table_height(page, w, MODALIDAD_TABLE, mod_rows, size, max_cell_lines=1)
     lower = 2 * heading_h + sub_h + mod_h + 0.26
 
     y = _heading(page, "tablas", x, box.y, w, "Puntos críticos (por riesgo)")
-    rows = points_rows(sp)
     if rows:
-        note_h = page.line_height(size) + 0.03
         y, drawn = draw_table(
             page,
             "tablas",
@@ -704,7 +715,18 @@ def _draw_side(page: Page, box: Box, sp: SectorPlan) -> None:
         )
     y += 0.12
     y = _heading(page, "tablas", x, y, w, "Modalidades")
-    draw_table(page, "tablas", x, y, w, MODALIDAD_TABLE, mod_rows, size, bottom=box.bottom)
+    draw_table(
+        page,
+        "tablas",
+        x,
+        y,
+        w,
+        MODALIDAD_TABLE,
+        mod_rows,
+        size,
+        max_cell_lines=mod_lines,
+        bottom=box.bottom,
+    )
 
 
 # -- hour × day chart -------------------------------------------------------------------------

@@ -409,6 +409,28 @@ def _cell_lines(
 ROW_PAD: Final = 0.02
 
 
+def row_heights(
+    page: Page,
+    width: float,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    size: float,
+    *,
+    max_cell_lines: int = 2,
+) -> list[float]:
+    """Return the heights (inches) :func:`draw_table` gives the header and each row."""
+    widths = table_widths(page, columns, rows, width, size)
+    lh = page.line_height(size)
+    heights = []
+    for cells, weight in [([c.header for c in columns], "bold"), *((r, "normal") for r in rows)]:
+        n = max(
+            len(_cell_lines(page, str(c), col, w, size, weight, max_cell_lines))
+            for c, col, w in zip(cells, columns, widths, strict=True)
+        )
+        heights.append(n * lh + 2 * ROW_PAD)
+    return heights
+
+
 def table_height(
     page: Page,
     width: float,
@@ -419,16 +441,7 @@ def table_height(
     max_cell_lines: int = 2,
 ) -> float:
     """Return the height (inches) :func:`draw_table` gives the whole table."""
-    widths = table_widths(page, columns, rows, width, size)
-    lh = page.line_height(size)
-    total = 0.0
-    for cells, weight in [([c.header for c in columns], "bold"), *((r, "normal") for r in rows)]:
-        n = max(
-            len(_cell_lines(page, str(c), col, w, size, weight, max_cell_lines))
-            for c, col, w in zip(cells, columns, widths, strict=True)
-        )
-        total += n * lh + 2 * ROW_PAD
-    return total
+    return sum(row_heights(page, width, columns, rows, size, max_cell_lines=max_cell_lines))
 
 
 def draw_table(
