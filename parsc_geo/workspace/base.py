@@ -154,6 +154,7 @@ def finish_incidents(gdf: gpd.GeoDataFrame, metadata: dict[str, Any]) -> gpd.Geo
             gdf[col] = gdf[col].fillna("")
     gdf = gdf.sort_values("incident_id", kind="stable").reset_index(drop=True)
     gdf.attrs["synthetic"] = bool(metadata.get("synthetic", False))
+    gdf.attrs["timezone"] = tz
     if metadata.get("study_area"):
         gdf.attrs["study_area"] = metadata["study_area"]  # parsc_geo.area.StudyArea.to_dict()
     return gpd.GeoDataFrame(gdf, geometry="geometry", crs=gdf.crs)
