@@ -55,6 +55,7 @@ Examples:
   parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
   parsc-geo priority denuncias.csv --method fisher_jenks --level provincia -o prioridad/
   parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
+  parsc-geo priority sidpol.csv --bootstrap 500 --min-stability 90 -o prioridad/
   parsc-geo priority sidpol.csv --study-area Arequipa -o prioridad_arequipa/
 """
 
@@ -115,6 +116,15 @@ Examples:
     show_default=True,
     help="Bootstrap replicates for the stability of levels (0 to skip).",
 )
+@click.option(
+    "--min-stability",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    metavar="PCT",
+    help="Least bootstrap stability (%) for a level to be published; below it the tables "
+    "read NIVEL INCIERTO with the two candidate levels.",
+)
 @seed_option()
 @click.option(
     "--top",
@@ -127,7 +137,7 @@ Examples:
 @click.option("--count-column", help="Count column of generic count tables.")
 @click.option("--year-column", help="Year column of generic count tables.")
 @click.option("--month-column", help="Month column of generic count tables.")
-@click.option("--no-maps", is_flag=True, help="Skip the HTML and PNG maps.")
+@click.option("--no-maps", is_flag=True, help="Skip the HTML, PNG and PDF maps.")
 @study_area_option
 @synthetic_option
 @overwrite_option
@@ -153,6 +163,7 @@ def command(
     min_count: int | None,
     min_count_prioridad: int | None,
     n_boot: int,
+    min_stability: float,
     seed: int | None,
     top_modalidad: str | None,
     top_n: int,
@@ -172,7 +183,9 @@ def command(
     incidents of a workspace; computes counts, rates per 100,000 inhabitants, Empirical-Bayes
     smoothed rates, shares, change against the previous period, levels and their bootstrap
     stability; writes the plan's table (CSV, XLSX, Markdown), the detailed table, maps per
-    fenómeno (HTML, PNG) and run.json.
+    fenómeno (HTML, PNG, and all of them in one PDF) and run.json. A level kept in fewer
+    than --min-stability % of the bootstrap replicates is published as NIVEL INCIERTO;
+    provinces and districts no input covers in the period are listed apart, not ranked.
 
     """
     from .._text import slug
@@ -251,6 +264,7 @@ def command(
         seed=seed,
         synthetic=synthetic,
         study_area=area,
+        min_stability=min_stability / 100,
     )
     described = describe_inputs(paths)
     if database is not None:  # a PostGIS workspace: its URL without the password
@@ -281,7 +295,6 @@ def command(
     if not quiet:
         for note in result.notes:
             click.echo(f"Nota: {note}")
-        prioritised = result.prioritised("provincia")
-        for row in prioritised.itertuples(index=False):
-            click.echo(f"  {row.objetivo_nombre}: {row.provincia} — {row.nivel}")
+        for row in result.published("provincia").itertuples(index=False):
+            click.echo(f"  {row.objetivo_nombre}: {row.provincia} — {row.nivel_publicado}")
     click.echo(f"{num(len(written))} archivos escritos en {output}")
