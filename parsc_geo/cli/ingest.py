@@ -54,6 +54,7 @@ def build_options(
 
 def print_summary(result: IngestResult, *, quiet: bool) -> None:
     """Print per-file counts (Spanish) to stdout."""
+    from .._text import terminal_text
     from ..labels_es import REASONS
 
     total = result.report["total"]
@@ -69,9 +70,9 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
                 click.echo(f"    {n:>7}  marcadas {flag}")
             if f["unknown_labels"]:
                 shown = ", ".join(f"{k} ({v})" for k, v in list(f["unknown_labels"].items())[:10])
-                click.echo(f"    etiquetas no reconocidas: {shown}")
+                click.echo(f"    etiquetas no reconocidas: {terminal_text(shown)}")
             for w in f["warnings"]:
-                click.echo(f"    aviso: {w}")
+                click.echo(f"    aviso: {terminal_text(w)}")
     click.echo(
         f"Total: leídas {total['rows_read']}, aceptadas {total['rows_accepted']}, "
         f"en cuarentena {total['rows_quarantined']}, corregidas {total['rows_fixed']}"

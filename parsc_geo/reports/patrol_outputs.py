@@ -63,11 +63,15 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return text
 
 
-def page_names(sp: SectorPlan) -> list[str]:
-    """Return the PNG file names of a sector's pages: the overview, then the pages of cards."""
+def page_names(sp: SectorPlan, stem: str | None = None) -> list[str]:
+    """Return the PNG file names of a sector's pages: the overview, then the pages of cards.
+
+    ``stem`` is the overview's name without ``.png`` (default: from the comisaría and sector
+    names; :func:`planned_files` makes it distinct when two sectors give the same one).
+    """
     from .patrol_sheet import card_pages
 
-    stem = f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}"
+    stem = stem or f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}"
     names = [f"{stem}.png"]
     for k in range(card_pages(sp)):
         names.append(f"{stem}_puntos.png" if k == 0 else f"{stem}_puntos_{k + 1}.png")
@@ -83,11 +87,14 @@ def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
     from .patrol_sheet import sheet_sectors
 
     files: dict[str, Path] = {}
+    used: set[str] = set()
     drawn = sheet_sectors(plan)
     for comisaria in dict.fromkeys(sp.comisaria for sp in drawn):
-        files[f"pdf:{comisaria}"] = output_dir / f"patrullaje_{slug(comisaria)}.pdf"
+        name = _distinct(f"patrullaje_{slug(comisaria)}", ".pdf", used)
+        files[f"pdf:{comisaria}"] = output_dir / name
     for sp in drawn:
-        for k, name in enumerate(page_names(sp)):
+        stem = _distinct(f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}", ".png", used)
+        for k, name in enumerate(page_names(sp, stem.removesuffix(".png"))):
             files[f"png:{sp.comisaria}:{sp.sector}:{k}"] = output_dir / "png" / name
     for name in (
         "puntos_criticos.csv",
@@ -103,6 +110,19 @@ def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
     ):
         files[name] = output_dir / name
     return files
+
+
+def _distinct(stem: str, suffix: str, used: set[str]) -> str:
+    """Return ``stem + suffix``, or ``stem-2 + suffix``… when another name already took it.
+
+    Distinct comisarías (or sectors) whose names give the same slug ("COMISARIA ¿X?" and
+    "COMISARIA ¡X!") must not write one file over the other, as the atlas pages do.
+    """
+    name, i = stem + suffix, 2
+    while name.lower() in used:
+        name, i = f"{stem}-{i}{suffix}", i + 1
+    used.add(name.lower())
+    return name
 
 
 def _write_text(path: Path, text: str, *, overwrite: bool) -> None:

@@ -71,12 +71,13 @@ if TYPE_CHECKING:
 def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
-    out = df.copy()
+    from .._fast import iso_local_text
+
+    out = df.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            values = out[col]  # in its own zone: the local clock of the study area
-            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-            out[col] = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+            # in its own zone (the local clock of the study area), "…T10:30:00-05:00"
+            out[col] = iso_local_text(out[col])
     return out
 
 

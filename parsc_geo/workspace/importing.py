@@ -84,8 +84,11 @@ def plan_import(
     again = [s for s in sources if str(s.get("sha256")) in known_sha]
     again_sha = {str(s.get("sha256")) for s in again}
 
-    is_new = ~accepted["incident_id"].astype(str).isin(stored_ids)
-    new_rows = accepted[is_new].drop_duplicates("incident_id", keep="first")
+    ids = accepted["incident_id"].astype(str)
+    # the first row of each id not stored yet (rows with one id are all new or all stored)
+    is_new = ~ids.isin(stored_ids) & ~ids.duplicated(keep="first")
+    # a first import of millions of rows adds them all: no copy of them
+    new_rows = accepted if bool(is_new.all()) else accepted[is_new]
 
     old_q = read_quarantine() if again else quarantine.iloc[:0]
     if len(old_q):
