@@ -317,5 +317,7 @@ def test_two_comisarias_whose_names_give_one_slug_get_two_patrol_pdfs(tmp_path):
     pdfs = sorted(out.glob("*.pdf"))
     assert [p.name for p in pdfs] == ["patrullaje_comisaria_x-2.pdf", "patrullaje_comisaria_x.pdf"]
     pages = {p.name: len(pdfium.PdfDocument(str(p))) for p in pdfs}
-    # one page per sector: ¿X? has 1, ¡X! has 2 (3 sectors in all)
-    assert sorted(pages.values()) == [1, 2]
+    # an overview per sector and a page of cards per sector with critical points: ¿X? has
+    # SECTOR 1 (overview + cards: 2), ¡X! has SECTORS 2 and 3 (two overviews, no critical point
+    # in either: 2); one PDF over the other would leave 2 pages in all
+    assert sorted(pages.values()) == [2, 2]

@@ -96,7 +96,7 @@ def test_patrol_writes_sheets_and_tables(workspace, tmp_path):
     assert (used <= 180).all()
     pdf = pdfium.PdfDocument(str(out / "patrullaje_comisaria_pnp_demo.pdf"))
     try:
-        assert len(pdf) == 3
+        assert len(pdf) == 5  # three overview pages, two pages of point cards
         assert SYNTHETIC_BANNER in pdf[0].get_textpage().get_text_range()
     finally:
         pdf.close()

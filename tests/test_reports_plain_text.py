@@ -30,12 +30,20 @@ def test_patrol_sheets_print_dollar_names_literally(tmp_path):
     pdfs = [p for p in paths if p.suffix == ".pdf"]
     assert len(pdfs) == 1
     texts = _page_texts(pdfs[0])
-    assert len(texts) == 3
-    for text in texts:
+    assert len(texts) == 5  # overview of each sector, cards of SECTOR 1 and SECTOR 2
+    overviews = [t for t in texts if "Plan de patrullaje — SECTOR " in t]
+    cards = [t for t in texts if "Puntos críticos — SECTOR " in t]
+    assert (len(overviews), len(cards)) == (3, 2)
+    for text in overviews:
         assert f"COMISARIA {BROKEN}" in text
         assert "Plan de patrullaje — SECTOR " in text and f" {FORMULA}" in text
         assert f"SUB SECTOR A {BROKEN}" in text
         assert f"AGRAVADO {BROKEN}" in text  # the modalidad table
+    for text in cards:
+        assert f"COMISARIA {BROKEN}" in text
+        assert "Puntos críticos — SECTOR " in text and f" {FORMULA}" in text
+        assert f"A {BROKEN}" in text  # the subsector of the first card
+        assert f"AGRAVADO {BROKEN} (" in text  # the modalidades of a card
 
 
 def test_priority_png_with_dollar_names(tmp_path):

@@ -16,6 +16,7 @@ from .._errors import ConfigError, CRSError, InputDataError, InsufficientDataErr
 from .._text import as_bool
 from ..schema import DAY_NAMES_ES
 from ..sectors import sort_key
+from .places import LOCATION_COLUMNS
 from .points import (
     DEFAULT_CELL_SIZE_M,
     DEFAULT_CORE_RADIUS_M,
@@ -41,6 +42,10 @@ if TYPE_CHECKING:
 
 #: Label of incidents inside a sector but in no subsector.
 NO_SUBSECTOR = "(sin subsector)"
+#: What the summary says of a sector without incidents (it gets no patrol sheet).
+NO_SHEET = "sin denuncias en el periodo: sin hoja de patrullaje"
+#: What the summary says of a comisaría without incidents (it gets no PDF).
+NO_SHEETS = "sin denuncias en el periodo: sin hojas de patrullaje"
 
 _INCIDENT_NEEDS = (
     "incident_id",
@@ -171,7 +176,7 @@ class PatrolPlan:
         """Return every critical point as a GeoDataFrame (EPSG:4326, :data:`POINT_COLUMNS`)."""
         import geopandas as gpd
 
-        from ..settings import COORD_DECIMALS, CRS_GEOGRAPHIC
+        from ..settings import CRS_GEOGRAPHIC
 
         rows = []
         geoms = []
@@ -191,17 +196,11 @@ class PatrolPlan:
                         "visitas_fin_de_semana": _visits(sp, "fin_de_semana", k),
                         "metodo": self.parameters["method"],
                         "origen_id": pt["origen_id"],
+                        **{c: pt.get(c) for c in LOCATION_COLUMNS},
                     }
                 )
                 geoms.append(pt["geometry"])
         gdf = gpd.GeoDataFrame(rows, geometry=geoms, crs=self.crs).to_crs(CRS_GEOGRAPHIC)
-        if len(gdf):
-            centre = gdf.geometry.representative_point()
-            gdf["lon"] = centre.x.round(COORD_DECIMALS)
-            gdf["lat"] = centre.y.round(COORD_DECIMALS)
-        else:
-            gdf["lon"] = []
-            gdf["lat"] = []
         if len(gdf):
             gdf["rango_comisaria"] = _rank_within(gdf, ["comisaria"])
             gdf["rango_subsector"] = _rank_within(gdf, ["comisaria", "sector", "subsector"])
@@ -312,6 +311,7 @@ class PatrolPlan:
                     "n_sin_hora": sum(p.n_no_time for p in plans),
                     "dano": round(sum(float(p.incidents["harm"].sum()) for p in plans), 6),
                     "puntos_criticos": sum(len(p.points) for p in plans),
+                    "observacion": NO_SHEETS if not sum(p.n_incidents for p in plans) else None,
                 }
             )
             for sp in plans:
@@ -325,6 +325,7 @@ class PatrolPlan:
                         "n_sin_hora": sp.n_no_time,
                         "dano": round(float(sp.incidents["harm"].sum()), 6),
                         "puntos_criticos": len(sp.points),
+                        "observacion": NO_SHEET if not sp.n_incidents else None,
                     }
                 )
                 sub = sp.incidents["subsector"].where(
@@ -343,6 +344,7 @@ class PatrolPlan:
                             "n_sin_hora": int(no_time[mask].sum()),
                             "dano": round(harm, 6),
                             "puntos_criticos": sum(1 for p in sp.points if p["subsector"] == label),
+                            "observacion": None,
                         }
                     )
         columns = [
@@ -354,6 +356,7 @@ class PatrolPlan:
             "n_sin_hora",
             "dano",
             "puntos_criticos",
+            "observacion",
         ]
         return pd.DataFrame(rows, columns=columns)
 
@@ -479,6 +482,31 @@ class PatrolPlan:
         data = pd.concat(parts, ignore_index=True)
         data["subsector"] = data["subsector"].where(data["subsector"].notna(), NO_SUBSECTOR)
         return data
+
+
+def locate_points(plans: list[SectorPlan], crs: CRS) -> None:
+    """Add the location fields (:data:`~parsc_geo.patrol.places.LOCATION_COLUMNS`) to every point.
+
+    A point is located at the representative point of its polygon in WGS 84, rounded to
+    :data:`parsc_geo.settings.COORD_DECIMALS` decimals; its coordinates, UTM position, nearest
+    place and geo URI all describe that one location. The point dicts are updated in place.
+    """
+    import geopandas as gpd
+
+    from ..settings import COORD_DECIMALS, CRS_GEOGRAPHIC
+    from .places import locate
+
+    owned = [(sp, pt) for sp in plans for pt in sp.points]
+    if not owned:
+        return
+    shapes = gpd.GeoSeries([pt["geometry"] for _, pt in owned], crs=crs).to_crs(CRS_GEOGRAPHIC)
+    centre = shapes.representative_point()
+    labels = [f"PC {pt['rango']} {sp.sector} {sp.comisaria}" for sp, pt in owned]
+    fields = locate(
+        list(centre.x.round(COORD_DECIMALS)), list(centre.y.round(COORD_DECIMALS)), labels
+    )
+    for (_, pt), found in zip(owned, fields, strict=True):
+        pt.update(found)
 
 
 def _visits(plan: SectorPlan, day_type: str, point: int) -> int:
@@ -916,6 +944,7 @@ def plan_patrols(
         planned = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
     # the incidents stayed here: the tasks return their plans without them
     plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
+    locate_points(plans, crs)
 
     dates = pd.to_datetime(
         pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])

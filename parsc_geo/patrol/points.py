@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError
+from .places import LOCATION_COLUMNS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -60,8 +61,7 @@ POINT_COLUMNS = (
     "orden_visita",
     "visitas_laborable",
     "visitas_fin_de_semana",
-    "lon",
-    "lat",
+    *LOCATION_COLUMNS,
     "metodo",
     "origen_id",
 )

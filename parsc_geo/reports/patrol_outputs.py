@@ -3,9 +3,14 @@
 Files written in ``output_dir``
 -------------------------------
 ``patrullaje_<comisaría>.pdf``
-    One A4 page per sector, in natural sector order.
-``png/patrullaje_<comisaría>_<sector>.png``
-    The same pages as images, for messaging apps.
+    For each sector with incidents, in natural sector order: its A4 overview page, then the
+    cards of its critical points (:data:`~parsc_geo.reports.patrol_sheet.CARDS_PER_PAGE` a
+    page, each with its QR code). A sector without incidents gets no page (it is one line of
+    ``resumen_sectores.csv`` and a note on the comisaría's sheets); a comisaría without
+    incidents gets no PDF.
+``png/patrullaje_<comisaría>_<sector>.png``, ``png/patrullaje_<comisaría>_<sector>_puntos.png``
+    The same pages as images, for messaging apps (further pages of cards end ``_puntos_2``,
+    ``_puntos_3`` …).
 ``puntos_criticos.csv``, ``puntos_criticos.geojson``, ``puntos_criticos.gpkg``
     Critical points (polygons, EPSG:4326; layer ``puntos_criticos``), for exchange with the
     Ministerio Público (plan activity A101).
@@ -14,7 +19,9 @@ Files written in ``output_dir``
     The schedule, windows, counts per comisaría/sector/subsector, counts and harm by modalidad,
     and the hour × day tables.
 ``plan_patrullaje.xlsx``
-    All the tables above, one sheet each.
+    All the tables above, one sheet each, formatted for people
+    (:func:`parsc_geo.io.xlsx.write_xlsx`: column widths, header filters, frozen header,
+    number formats).
 ``plan_patrullaje.json``
     Parameters, period, counts and the list of files.
 
@@ -40,7 +47,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..parallel import WorkerPool
-    from ..patrol.plan import PatrolPlan
+    from ..patrol.plan import PatrolPlan, SectorPlan
+    from .patrol_sheet import NearRepeatAdvice
 
 
 def spanish(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,16 +63,39 @@ def _csv_text(frame: pd.DataFrame) -> str:
     return text
 
 
+def page_names(sp: SectorPlan, stem: str | None = None) -> list[str]:
+    """Return the PNG file names of a sector's pages: the overview, then the pages of cards.
+
+    ``stem`` is the overview's name without ``.png`` (default: from the comisaría and sector
+    names; :func:`planned_files` makes it distinct when two sectors give the same one).
+    """
+    from .patrol_sheet import card_pages
+
+    stem = stem or f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}"
+    names = [f"{stem}.png"]
+    for k in range(card_pages(sp)):
+        names.append(f"{stem}_puntos.png" if k == 0 else f"{stem}_puntos_{k + 1}.png")
+    return names
+
+
 def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
-    """Return every file :func:`write_patrol_outputs` writes, by role."""
+    """Return every file :func:`write_patrol_outputs` writes, by role.
+
+    Sectors without incidents have no pages and comisarías without incidents no PDF
+    (:func:`parsc_geo.reports.patrol_sheet.sheet_sectors`).
+    """
+    from .patrol_sheet import sheet_sectors
+
     files: dict[str, Path] = {}
     used: set[str] = set()
-    for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+    drawn = sheet_sectors(plan)
+    for comisaria in dict.fromkeys(sp.comisaria for sp in drawn):
         name = _distinct(f"patrullaje_{slug(comisaria)}", ".pdf", used)
         files[f"pdf:{comisaria}"] = output_dir / name
-    for sp in plan.sectors:
-        name = _distinct(f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}", ".png", used)
-        files[f"png:{sp.comisaria}:{sp.sector}"] = output_dir / "png" / name
+    for sp in drawn:
+        stem = _distinct(f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}", ".png", used)
+        for k, name in enumerate(page_names(sp, stem.removesuffix(".png"))):
+            files[f"png:{sp.comisaria}:{sp.sector}:{k}"] = output_dir / "png" / name
     for name in (
         "puntos_criticos.csv",
         "puntos_criticos.geojson",
@@ -109,6 +140,7 @@ def write_patrol_outputs(
     basemap: bool = False,
     density: bool = True,
     workers: WorkerPool | int = 1,
+    near_repeat: NearRepeatAdvice | str | None = None,
 ) -> list[Path]:
     """Write the patrol sheets and tables of ``plan`` into ``output_dir``.
 
@@ -130,6 +162,10 @@ def write_patrol_outputs(
     workers
         A :class:`parsc_geo.parallel.WorkerPool` or a number of processes that draw the
         comisarías' sheets in parallel (1: in this process); the files do not depend on it.
+    near_repeat
+        The period's near-repeat finding, printed on every overview page as advice for the
+        crew: :func:`parsc_geo.reports.patrol_sheet.near_repeat_advice` of the run's Knox
+        table (or a text printed as it is). None: nothing is said about near repeats.
 
     Returns
     -------
@@ -139,6 +175,7 @@ def write_patrol_outputs(
     from dataclasses import replace
 
     from ..parallel import worker_pool
+    from .patrol_sheet import sheet_sectors
     from .pdf import metadata_date
 
     out = Path(output_dir)
@@ -158,18 +195,24 @@ def write_patrol_outputs(
 
     # One task per comisaría (its PDF and the PNG of every page), each with only its sectors.
     tasks = []
-    for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
+    drawn = sheet_sectors(plan)
+    for comisaria in dict.fromkeys(sp.comisaria for sp in drawn):
         own = replace(plan, sectors=[sp for sp in plan.sectors if sp.comisaria == comisaria])
         tasks.append(
             _SheetTask(
                 plan=own,
                 pdf=files[f"pdf:{comisaria}"],
-                pngs=[files[f"png:{sp.comisaria}:{sp.sector}"] for sp in own.sectors],
+                pngs=[
+                    files[f"png:{sp.comisaria}:{sp.sector}:{k}"]
+                    for sp in sheet_sectors(own)
+                    for k in range(len(page_names(sp)))
+                ],
                 synthetic=synthetic,
                 density=density,
                 basemap=basemap,
                 date=date,
                 overwrite=overwrite,
+                near_repeat=near_repeat,
             )
         )
     with worker_pool(workers) as pool:
@@ -216,8 +259,14 @@ def _write_tables(
                 "incidents": sp.n_incidents,
                 "incidents_without_time": sp.n_no_time,
                 "critical_points": len(sp.points),
+                "sheet_pages": len(page_names(sp)) if sp.n_incidents else 0,
             }
             for sp in plan.sectors
+        ],
+        "sectors_without_sheet": [
+            {"comisaria": sp.comisaria, "sector": sp.sector}
+            for sp in plan.sectors
+            if not sp.n_incidents
         ],
         "incidents_outside_sectors": plan.n_outside,
         "references": [
@@ -246,6 +295,7 @@ class _SheetTask:
     basemap: bool
     date: dt.datetime
     overwrite: bool
+    near_repeat: NearRepeatAdvice | str | None = None
 
 
 def _write_sheets(task: _SheetTask) -> Path:
@@ -257,11 +307,15 @@ def _write_sheets(task: _SheetTask) -> Path:
 
     plan = task.plan
     sheets = sheet_figures(
-        plan, synthetic=task.synthetic, density=task.density, basemap=task.basemap
+        plan,
+        synthetic=task.synthetic,
+        density=task.density,
+        basemap=task.basemap,
+        near_repeat=task.near_repeat,
     )
     with mpl.rc_context(RC_PARAMS):
         pdf_path = save_pdf(
-            [fig for _, fig in sheets],
+            [fig for _, pages in sheets for fig in pages],
             task.pdf,
             title=f"Plan de patrullaje — {plan.sectors[0].comisaria}",
             date=task.date,
@@ -292,26 +346,47 @@ def hour_day_pivot(frame: pd.DataFrame) -> pd.DataFrame:
     return spanish(wide.reset_index())
 
 
+#: Sheet of the workbook of each table.
+SHEET_NAMES: dict[str, str] = {
+    "puntos_criticos.csv": "Puntos críticos",
+    "horario_patrullaje.csv": "Horario",
+    "ventanas_patrullaje.csv": "Ventanas",
+    "resumen_sectores.csv": "Resumen",
+    "modalidades_sectores.csv": "Modalidades",
+    "hora_dia_sectores.csv": "Hora y día",
+}
+#: Number formats of the workbook's columns (Spanish headers); other numbers are grouped.
+NUMBER_FORMATS: dict[str, str] = {
+    HEADERS_ES["lat"]: "0.00000",
+    HEADERS_ES["lon"]: "0.00000",
+    HEADERS_ES["utm_este"]: "0",
+    HEADERS_ES["utm_norte"]: "0",
+    HEADERS_ES["dano"]: "#,##0.0",
+    HEADERS_ES["riesgo"]: "#,##0.0",
+    HEADERS_ES["area_m2"]: "#,##0",
+    HEADERS_ES["cobertura_tipo_dia"]: "0.0%",
+    HEADERS_ES["hora_inicio"]: "0",
+    HEADERS_ES["hora"]: "0",
+    HEADERS_ES["rango"]: "0",
+    HEADERS_ES["rango_comisaria"]: "0",
+    HEADERS_ES["rango_subsector"]: "0",
+}
+
+
 def _write_xlsx(path: Path, tables: dict[str, pd.DataFrame], *, date: Any, overwrite: bool) -> None:
-    """Write every table as a formatted sheet of one workbook (:mod:`parsc_geo.io.xlsx`).
+    """Write every table as a formatted sheet of one workbook (Spanish headers, fixed date)."""
+    from .._atomic import atomic_path
+    from ..io.xlsx_stream import write_xlsx
 
-    The hour × day counts are pivoted (hours as columns): the long form stays in the CSV.
-    """
-    from ..io.xlsx import write_workbook
-
-    names = {
-        "puntos_criticos.csv": "Puntos críticos",
-        "horario_patrullaje.csv": "Horario",
-        "ventanas_patrullaje.csv": "Ventanas",
-        "resumen_sectores.csv": "Resumen",
-        "modalidades_sectores.csv": "Modalidades",
-        "hora_dia_sectores.csv": "Hora y día",
-    }
+    # the hour × day counts are pivoted (hours as columns): the long form stays in the CSV
     sheets = {
-        names[key]: hour_day_pivot(frame) if key == "hora_dia_sectores.csv" else spanish(frame)
+        SHEET_NAMES[key]: hour_day_pivot(frame)
+        if key == "hora_dia_sectores.csv"
+        else spanish(frame)
         for key, frame in tables.items()
     }
-    write_workbook(path, sheets, date=date, overwrite=overwrite)
+    with atomic_path(path, overwrite=overwrite) as tmp:
+        write_xlsx(tmp, sheets, date=date, number_formats=NUMBER_FORMATS)
 
 
 def _write_gpkg(path: Path, points: Any, *, date: Any, overwrite: bool) -> None:
