@@ -876,6 +876,8 @@ def _stage_maps(state: RunState) -> str:
         "ranking": config.rank_by,
     }
     parameters.update(_accuracy_parameters(state))
+    from .maps.index import run_links
+
     pages = write_atlas(
         state.incidents,
         hotspots=state.mapped_hotspots,
@@ -891,9 +893,48 @@ def _stage_maps(state: RunState) -> str:
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
         generated=state.started,
         workers=state.pool,
+        trends=state.trend_cells,
+        accuracy=_accuracy_rows(state),
+        links=run_links(state.out, state.out / "mapas"),
     )
     state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
+
+
+def _accuracy_rows(state: RunState) -> list[dict[str, Any]] | None:
+    """Return the backtest as rows for the maps' "Precisión histórica" panel.
+
+    One row per scope, method and coverage (``method``, ``coverage_pct``, ``hit_rate``, ``pai``,
+    ``pei_star``, ``n_folds``; ``provincia`` for a province's rows). None without a backtest
+    (no panel); an empty list when the data were too short (the panel says so).
+    """
+    from .evaluation.metrics import coverage_key
+
+    accuracy = state.accuracy
+    if accuracy is None:
+        return None
+    rows: list[dict[str, Any]] = []
+    for scope in accuracy.scopes:
+        if not scope.ok:
+            continue
+        for method in accuracy.methods:
+            for p in accuracy.coverages:
+                key = coverage_key(p)
+                m = scope.summary.get(method, {}).get(key)
+                if not m:
+                    continue
+                row: dict[str, Any] = {
+                    "method": method,
+                    "coverage_pct": float(key),
+                    "hit_rate": m.get("hit_rate"),
+                    "pai": m.get("pai"),
+                    "pei_star": m.get("pei_star"),
+                    "n_folds": len(scope.folds),
+                }
+                if scope.scope == "provincia":
+                    row["provincia"] = scope.name
+                rows.append(row)
+    return rows
 
 
 def _accuracy_parameters(state: RunState) -> dict[str, str]:

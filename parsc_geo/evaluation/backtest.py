@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .metrics import best_capture, cells_for_coverage, clean_scores, cut_values, selected_cells
+from .metrics import (
+    best_capture,
+    cells_for_coverage,
+    clean_scores,
+    cut_values,
+    exact_dot,
+    selected_cells,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -282,7 +289,7 @@ def backtest(
             chosen = [selected_cells(s, kk, float(cut)) for kk, cut in zip(ks, cuts, strict=True)]
             picks.append(chosen)
             for k, (idx, w) in enumerate(chosen):
-                hits[i, j, k] = float(w @ test_counts[idx])
+                hits[i, j, k] = exact_dot(w, test_counts[idx])
         if ref is None:
             continue
         # Only cells with test incidents weigh in the variance: the selection weights are
@@ -297,7 +304,7 @@ def backtest(
                 if i == ref:
                     continue
                 dw = _weights_at(picks[i][k], n_cells, tested) - w0
-                diff_var[i, j, k] = float((dw * dw) @ counts_tested)
+                diff_var[i, j, k] = exact_dot(dw * dw, counts_tested)
     return BacktestResult(
         candidates=tuple(candidates),
         folds=tuple(folds),

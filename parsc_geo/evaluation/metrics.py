@@ -56,6 +56,15 @@ from .._errors import ConfigError
 CURVE_COVERAGES: tuple[float, ...] = tuple(round(0.005 * i, 4) for i in range(1, 41))
 
 
+def exact_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """Return ``sum(a * b)`` summed the same way in every process.
+
+    A BLAS dot product splits long sums over threads, so a pool worker (one thread) and the
+    main process could differ in the last digit; numpy's pairwise sum does not depend on them.
+    """
+    return float(np.sum(np.asarray(a, dtype=float) * np.asarray(b, dtype=float)))
+
+
 def check_coverages(coverages: Any) -> tuple[float, ...]:
     """Return coverages (fractions in (0, 1]) as a sorted tuple without repeats.
 
@@ -231,7 +240,7 @@ def capture(scores: np.ndarray, counts: np.ndarray, ks: Any) -> np.ndarray:
             if k == 0:
                 continue
             idx, w = selected_cells(s, k, float(cuts[i]))
-            out[i] = float(w @ c[idx])
+            out[i] = exact_dot(w, c[idx])
         return out
     order = np.argsort(-s, kind="stable")
     ss, cc = s[order], c[order]
