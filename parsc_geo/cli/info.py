@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from . import localized
 from .options import DEFAULT_WORKSPACE
 
 
@@ -47,13 +48,13 @@ Examples:
 """
 
 
-@click.command(name="info", epilog=EPILOG)
-@click.argument(
+@localized.command(name="info", epilog=EPILOG)
+@localized.argument(
     "path",
     required=False,
     type=click.Path(dir_okay=False, path_type=Path),
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@localized.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def command(path: Path | None, as_json: bool) -> None:
     """Describe a workspace (layers, counts, period, imports) or an incident file.
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import localized
 from .options import (
     InputFile,
     files_argument,
@@ -118,24 +119,24 @@ Examples:
 """
 
 
-@click.command(name="ingest", epilog=EPILOG)
+@localized.command(name="ingest", epilog=EPILOG)
 @files_argument
 @workspace_option
 @ingest_options
-@click.option(
+@localized.option(
     "--sectors",
     "sectors_path",
     type=InputFile(),
     help="Comisaría sector layer (GeoJSON, GeoPackage, Shapefile, KML) to check, store and "
     "assign incidents to.",
 )
-@click.option(
+@localized.option(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the JSON report here (and the quarantine CSV beside it).",
 )
-@click.option(
+@localized.option(
     "--quarantine",
     "quarantine_path",
     type=click.Path(dir_okay=False, path_type=Path),

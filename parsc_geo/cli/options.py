@@ -24,6 +24,9 @@ from typing import Any, TypeVar
 
 import click
 
+from ..settings import SEED
+from . import localized
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Workspace used when ``--workspace`` is not given.
@@ -368,17 +371,19 @@ def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 # -- inputs ----------------------------------------------------------------------------------
 
 #: ``[INPUT]``: an incident file or a workspace GeoPackage (the workspace when omitted).
-input_argument = click.argument("input_path", metavar="[INPUT]", required=False, type=InputFile())
+input_argument = localized.argument(
+    "input_path", metavar="[INPUT]", required=False, type=InputFile()
+)
 
 #: ``--incidents FILE``: incident points, for commands whose argument is something else.
-incidents_option = click.option(
+incidents_option = localized.option(
     "--incidents",
     "input_path",
     type=InputFile(),
     help="Incident file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) or workspace.",
 )
 
-workspace_option = click.option(
+workspace_option = localized.option(
     "--workspace",
     "-w",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -388,18 +393,18 @@ workspace_option = click.option(
 
 #: Options of reading incident points from a table: coordinate columns and their CRS.
 point_columns_options = _compose(
-    click.option(
+    localized.option(
         "--input-crs",
         type=CRSText(),
         default="EPSG:4326",
         show_default=True,
         help="CRS of coordinate columns in CSV/XLSX input (or of vector files without one).",
     ),
-    click.option("--lon-col", help="Longitude (or easting) column of CSV/XLSX input."),
-    click.option("--lat-col", help="Latitude (or northing) column of CSV/XLSX input."),
+    localized.option("--lon-col", help="Longitude (or easting) column of CSV/XLSX input."),
+    localized.option("--lat-col", help="Latitude (or northing) column of CSV/XLSX input."),
 )
 
-fenomeno_option = click.option(
+fenomeno_option = localized.option(
     "--fenomeno",
     "fenomenos",
     multiple=True,
@@ -407,13 +412,13 @@ fenomeno_option = click.option(
     help="Only incidents of this fenómeno (repeatable).",
 )
 
-period_option = click.option(
+period_option = localized.option(
     "--period",
     type=Period(),
     help="Only incidents of this period: 2020, 2020-03 or 2020-01:2020-10.",
 )
 
-include_at_station_option = click.option(
+include_at_station_option = localized.option(
     "--include-at-station",
     is_flag=True,
     help="Keep incidents stacked on police stations (excluded by default).",
@@ -421,7 +426,7 @@ include_at_station_option = click.option(
 
 # -- analysis parameters ---------------------------------------------------------------------
 
-kernel_option = click.option(
+kernel_option = localized.option(
     "--kernel",
     type=Choice(KERNELS),
     default="quartic",
@@ -429,14 +434,14 @@ kernel_option = click.option(
     help="Kernel (quartic as in ArcGIS and CrimeStat).",
 )
 
-bandwidth_option = click.option(
+bandwidth_option = localized.option(
     "--bandwidth",
     type=Bandwidth(),
     help="Metres (search radius; σ for gaussian) or a rule: silverman, scott, lcv "
     "[default: silverman, ArcGIS's rule].",
 )
 
-bandwidth_adjust_option = click.option(
+bandwidth_adjust_option = localized.option(
     "--bandwidth-adjust",
     type=Positive(),
     default=1.0,
@@ -444,7 +449,7 @@ bandwidth_adjust_option = click.option(
     help="Multiply the bandwidth by this factor.",
 )
 
-weights_option = click.option(
+weights_option = localized.option(
     "--weights", metavar="COLUMN", help="Weight incidents by this column (e.g. harm)."
 )
 
@@ -453,7 +458,7 @@ def cell_size_option(
     default: float | None = None, *, dest: str = "cell_size", help: str | None = None
 ) -> Callable[[F], F]:
     """``--cell-size`` in metres (greater than 0); None means automatic."""
-    return click.option(
+    return localized.option(
         "--cell-size",
         dest,
         type=Metres(),
@@ -467,7 +472,7 @@ def method_option(
     choices: Sequence[str], default: str | None, *, help: str = "Method."
 ) -> Callable[[F], F]:
     """``--method``/``-m`` among the command's methods."""
-    return click.option(
+    return localized.option(
         "--method",
         "-m",
         type=Choice(choices),
@@ -479,7 +484,7 @@ def method_option(
 
 def eps_option(default: float | None, *, dest: str = "eps", help: str) -> Callable[[F], F]:
     """``--eps``: a DBSCAN radius in metres (greater than 0)."""
-    return click.option(
+    return localized.option(
         "--eps",
         dest,
         type=Metres(),
@@ -491,7 +496,7 @@ def eps_option(default: float | None, *, dest: str = "eps", help: str) -> Callab
 
 def min_count_option(minimum: int, default: int | None, *, help: str) -> Callable[[F], F]:
     """``--min-count``: a whole number of incidents of at least ``minimum``."""
-    return click.option(
+    return localized.option(
         "--min-count",
         type=Count(minimum),
         default=default,
@@ -502,22 +507,22 @@ def min_count_option(minimum: int, default: int | None, *, help: str) -> Callabl
 
 def seed_option(default: int | None = None) -> Callable[[F], F]:
     """``--seed``: the seed of random choices (a whole number ≥ 0)."""
-    return click.option(
+    return localized.option(
         "--seed",
         type=Count(0),
         default=default,
         show_default=default is not None,
-        help="Random seed" + ("." if default is not None else " [default: settings.SEED]."),
+        help="Random seed." if default is not None else f"Random seed [default: {SEED}].",
     )
 
 
-synthetic_option = click.option(
+synthetic_option = localized.option(
     "--synthetic",
     is_flag=True,
     help="Mark the output as synthetic data (automatic for a synthetic workspace).",
 )
 
-workers_option = click.option(
+workers_option = localized.option(
     "--workers",
     type=Count(1),
     default=None,
@@ -527,7 +532,7 @@ workers_option = click.option(
 
 # -- outputs ---------------------------------------------------------------------------------
 
-overwrite_option = click.option(
+overwrite_option = localized.option(
     "--overwrite", is_flag=True, help="Replace outputs that already exist."
 )
 
@@ -536,7 +541,7 @@ def output_dir_option(
     default: Path | None = None, *, required: bool = False, help: str = "Output folder."
 ) -> Callable[[F], F]:
     """``--output``/``-o``: an output folder."""
-    return click.option(
+    return localized.option(
         "--output",
         "-o",
         "output",
@@ -548,7 +553,7 @@ def output_dir_option(
     )
 
 
-public_option = click.option(
+public_option = localized.option(
     "--public",
     is_flag=True,
     help="Public maps (privacy rule of parsc_geo.privacy): sensitive or unrecognised "
@@ -556,7 +561,7 @@ public_option = click.option(
     "small counts suppressed; no free text; privacidad.json written beside the pages.",
 )
 
-offline_option = click.option(
+offline_option = localized.option(
     "--offline",
     is_flag=True,
     help="Write single self-contained files (Leaflet inlined from the xstatic-leaflet Python "
@@ -567,7 +572,7 @@ offline_option = click.option(
 # -- ingestion -------------------------------------------------------------------------------
 
 #: ``--study-area``: the territory of an ingestion or a synthetic sample.
-study_area_option = click.option(
+study_area_option = localized.option(
     "--study-area",
     "study_area",
     type=StudyAreaText(),
@@ -579,7 +584,7 @@ study_area_option = click.option(
 )
 
 #: ``--station-max-distance``: the farthest police unit an incident is assigned to.
-station_max_distance_option = click.option(
+station_max_distance_option = localized.option(
     "--station-max-distance",
     "station_max_distance",
     type=Metres(),
@@ -590,7 +595,7 @@ station_max_distance_option = click.option(
 
 #: Options shared by ``ingest``, ``validate`` and ``info``: reading and validation rules.
 ingest_options = _compose(
-    click.option(
+    localized.option(
         "--columns",
         "columns",
         multiple=True,
@@ -599,13 +604,13 @@ ingest_options = _compose(
         "(fields: incident_id, lat, lon, easting, northing, utm_zone, datetime, date, time, "
         "generico, especifico, modalidad, label, descripcion, comisaria, sector, subsector).",
     ),
-    click.option(
+    localized.option(
         "--config",
         "config",
         type=InputFile(),
         help="TOML or JSON file with ingestion settings (columns, utm_zone, study_area, …).",
     ),
-    click.option(
+    localized.option(
         "--utm-zone",
         "utm_zone",
         type=UTMZone(),
@@ -613,7 +618,7 @@ ingest_options = _compose(
         "in LATITUD/LONGITUD: 1 to 60, N or S (17S, 18N, 32718)  [default: the study area's "
         "zone, 17S for Cajamarca].",
     ),
-    click.option(
+    localized.option(
         "--input-crs",
         "input_crs",
         type=CRSText(),
@@ -622,33 +627,33 @@ ingest_options = _compose(
         "[default: degrees, or UTM/Web Mercator recognised from the values].",
     ),
     study_area_option,
-    click.option(
+    localized.option(
         "--min-date",
         "min_date",
         metavar="YYYY-MM-DD",
         help="Earliest plausible date; earlier ones are quarantined  [default: 2000-01-01].",
     ),
-    click.option(
+    localized.option(
         "--timezone",
         "timezone",
         type=TimeZone(),
         help="Time zone of the times in the files (IANA name)  [default: America/Lima for a "
         "study area in Peru; required elsewhere].",
     ),
-    click.option(
+    localized.option(
         "--year",
         "year",
         type=Year(),
         help="Year of dates written with day and month only (05/03, 5 de marzo).",
     ),
-    click.option(
+    localized.option(
         "--undated",
         "undated",
         type=Choice(["quarantine", "keep"]),
         help="Rows without a full date: quarantine them, or keep them with no date "
         "[default: quarantine].",
     ),
-    click.option(
+    localized.option(
         "--header-row",
         "header_row",
         type=Count(1),
@@ -658,7 +663,7 @@ ingest_options = _compose(
 )
 
 #: ``FILES…``: incident files to ingest or validate.
-files_argument = click.argument("files", nargs=-1, required=True, type=InputFile())
+files_argument = localized.argument("files", nargs=-1, required=True, type=InputFile())
 
 
 def workspace_path(value: Path | None) -> Path:

@@ -7,15 +7,16 @@ from pathlib import Path
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     DEFAULT_WORKSPACE,
+    Choice,
     Count,
     InputFile,
     OptionError,
     fenomeno_option,
     incidents_option,
     is_quiet,
-    method_option,
     min_count_option,
     output_dir_option,
     overwrite_option,
@@ -53,19 +54,30 @@ EXAMPLES = """\b
 Examples:
   parsc-geo priority "DATASET_Denuncias_Policiales_Enero 2018 a Junio 2025.csv" -o prioridad/
   parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
-  parsc-geo priority denuncias.csv --method fisher_jenks --level provincia -o prioridad/
+  parsc-geo priority denuncias.csv --rule fisher_jenks --level provincia -o prioridad/
   parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
   parsc-geo priority sidpol.csv --study-area Arequipa -o prioridad_arequipa/
 """
 
 
-@click.command(name="priority", epilog=EXAMPLES)
-@click.argument("counts", nargs=-1, type=InputFile())
+@localized.command(
+    name="priority",
+    epilog=EXAMPLES,
+    aliases=[
+        localized.Alias("--method", "--rule"),
+        localized.Alias("-m", "--rule"),
+        *(
+            localized.Alias(f"--{name}-column", f"--{name}-col")
+            for name in ("ubigeo", "category", "count", "year", "month")
+        ),
+    ],
+)
+@localized.argument("counts", nargs=-1, type=InputFile())
 @workspace_option
 @incidents_option
 @point_columns_options
 @output_dir_option(required=True)
-@click.option(
+@localized.option(
     "--level",
     "levels",
     multiple=True,
@@ -73,41 +85,48 @@ Examples:
     help="Territorial level (repeatable; default both).",
 )
 @fenomeno_option
-@click.option(
+@localized.option(
     "--modalidad",
     "modalidades",
     multiple=True,
     help="Also rank this delito específico or modalidad, e.g. homicidio (repeatable).",
 )
 @period_option
-@click.option(
+@localized.option(
     "--previous-period",
     type=PeriodText(),
     help="Comparison period (default: same months a year earlier).",
 )
-@method_option(_METHODS, "kmeans", help="Rule from indicators to levels.")
-@click.option("--k", type=Count(2), default=3, show_default=True, help="Groups.")
-@click.option(
+@localized.option(
+    "--rule",
+    "method",
+    type=Choice(_METHODS),
+    default="kmeans",
+    show_default=True,
+    help="Rule from indicators to levels.",
+)
+@localized.option("--k", type=Count(2), default=3, show_default=True, help="Groups.")
+@localized.option(
     "--indicator",
     type=click.Choice(["tasa_eb", "tasa", "n"]),
     default="tasa_eb",
     show_default=True,
     help="Indicator of the natural-breaks, quantile and threshold rules.",
 )
-@click.option(
+@localized.option(
     "--thresholds",
     callback=_thresholds,
     metavar="ALTA,PRIORIDAD",
-    help="Indicator values of the two levels (method 'thresholds').",
+    help="Indicator values of the two levels (rule 'thresholds').",
 )
 @min_count_option(0, None, help="Fewest complaints for ALTA PRIORIDAD [default: 20].")
-@click.option(
+@localized.option(
     "--min-count-prioridad",
     type=Count(0),
     default=None,
     help="Fewest complaints for any level [default: 5].",
 )
-@click.option(
+@localized.option(
     "--bootstrap",
     "n_boot",
     type=Count(0),
@@ -116,18 +135,22 @@ Examples:
     help="Bootstrap replicates for the stability of levels (0 to skip).",
 )
 @seed_option()
-@click.option(
+@localized.option(
     "--top",
     "top_modalidad",
     help="Also list the districts with most complaints of this modalidad (activity A3).",
 )
-@click.option("--top-n", type=Count(1), default=7, show_default=True)
-@click.option("--ubigeo-column", help="UBIGEO column of generic count tables.")
-@click.option("--category-column", help="Category column of generic count tables.")
-@click.option("--count-column", help="Count column of generic count tables.")
-@click.option("--year-column", help="Year column of generic count tables.")
-@click.option("--month-column", help="Month column of generic count tables.")
-@click.option("--no-maps", is_flag=True, help="Skip the HTML and PNG maps.")
+@localized.option(
+    "--top-n", type=Count(1), default=7, show_default=True, help="How many districts --top lists."
+)
+@localized.option("--ubigeo-col", "ubigeo_column", help="UBIGEO column of generic count tables.")
+@localized.option(
+    "--category-col", "category_column", help="Category column of generic count tables."
+)
+@localized.option("--count-col", "count_column", help="Count column of generic count tables.")
+@localized.option("--year-col", "year_column", help="Year column of generic count tables.")
+@localized.option("--month-col", "month_column", help="Month column of generic count tables.")
+@localized.option("--no-maps", is_flag=True, help="Skip the HTML and PNG maps.")
 @study_area_option
 @synthetic_option
 @overwrite_option
