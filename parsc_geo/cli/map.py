@@ -66,7 +66,7 @@ Examples:
     type=click.IntRange(min=1),
     default=None,
     help="Public maps: minimum number of incidents behind every place and count "
-    "[default: parsc_geo.privacy.DEFAULT_K = 5].",
+    "[default: 5].",
 )
 @overwrite_option
 @click.pass_context

@@ -63,7 +63,9 @@ def command_msgids(command: click.Command) -> Iterator[str]:
                 continue
             if isinstance(param, click.Option) and param.help:
                 yield inspect.cleandoc(param.help)
-            if not (isinstance(param, click.Option) and param.is_flag):
+            flag = isinstance(param, click.Option) and param.is_flag
+            # the values of a choice ([kde|dbscan|…]) are names to type, not words to translate
+            if not flag and not isinstance(param.type, click.Choice):
                 yield param.make_metavar(ctx)
         if command.epilog:
             yield from _paragraph_msgids(inspect.cleandoc(command.epilog))

@@ -77,7 +77,7 @@ def _number(value: Any, param: click.Parameter | None, ctx: click.Context | None
 class Metres(click.ParamType):
     """A length in metres, greater than ``minimum`` (or at least it, when ``inclusive``)."""
 
-    name = "metros"
+    name = "metres"
 
     def __init__(self, minimum: float = 0.0, *, inclusive: bool = False) -> None:
         self.minimum = minimum
@@ -102,7 +102,7 @@ class Metres(click.ParamType):
 class Positive(click.ParamType):
     """A positive factor (a number greater than 0)."""
 
-    name = "número"
+    name = "number"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the factor as a float, or fail with a Spanish message."""
@@ -119,7 +119,7 @@ class Positive(click.ParamType):
 class Count(click.ParamType):
     """A whole number of at least ``minimum``."""
 
-    name = "entero"
+    name = "integer"
 
     def __init__(self, minimum: int = 0) -> None:
         self.minimum = minimum
@@ -166,7 +166,7 @@ class Choice(click.Choice):
 class Bandwidth(click.ParamType):
     """A bandwidth: metres (greater than 0) or the name of a rule."""
 
-    name = "metros|regla"
+    name = "metres|rule"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return metres as a float or the rule's name, or fail with a Spanish message."""
@@ -201,7 +201,7 @@ class StudyAreaText(click.ParamType):
     :func:`parsc_geo.area.resolve_area` reads.
     """
 
-    name = "área"
+    name = "area"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the text once it names a study area, or fail with a Spanish message."""
@@ -220,7 +220,7 @@ class StudyAreaText(click.ParamType):
 class Period(click.ParamType):
     """A span of whole months: ``2020``, ``2020-03``, ``2020-01:2020-10``."""
 
-    name = "periodo"
+    name = "period"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the text once it parses as a period, or fail with a Spanish message."""
@@ -242,7 +242,7 @@ class Period(click.ParamType):
 class InputFile(click.ParamType):
     """An input file that must exist and be readable (a data error, exit 3, otherwise)."""
 
-    name = "archivo"
+    name = "file"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the path, or raise :class:`parsc_geo._errors.InputDataError`."""
@@ -280,7 +280,7 @@ def check_readable(path: Path) -> None:
 class CRSText(click.ParamType):
     """A coordinate reference system that pyproj understands (``EPSG:32717`` …)."""
 
-    name = "SRC"
+    name = "CRS"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the text once pyproj accepts it, or fail with a Spanish message."""
@@ -303,7 +303,7 @@ class CRSText(click.ParamType):
 class UTMZone(click.ParamType):
     """A UTM zone, 1 to 60, north or south (``17S``, ``18N``, ``32718``, ``EPSG:32618``)."""
 
-    name = "zona"
+    name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the zone as ``"18S"``/``"18N"``, or fail with a Spanish message."""
@@ -323,7 +323,7 @@ class UTMZone(click.ParamType):
 class TimeZone(click.ParamType):
     """An IANA time zone (``America/Lima``, ``America/Toronto``)."""
 
-    name = "zona_horaria"
+    name = "time_zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the name once the time-zone database knows it."""
@@ -344,7 +344,7 @@ class TimeZone(click.ParamType):
 class Year(click.ParamType):
     """A year between 1900 and 2199."""
 
-    name = "año"
+    name = "year"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the year as an int, or fail with a Spanish message."""

@@ -47,7 +47,7 @@ Examples:
     type=click.FloatRange(min=0.0, min_open=True),
     default=1.0,
     show_default=True,
-    help="Volume multiplier (1 = the real volume, scaled to SIDPPOL for other periods).",
+    help="Volume multiplier (1 = the real volume, scaled to SIDPOL for other periods).",
 )
 @study_area_option
 @localized.option(
