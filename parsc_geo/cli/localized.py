@@ -174,7 +174,7 @@ class LocalizedMixin:
         elif self.help:
             self.help = translate_text(inspect.cleandoc(self.help).partition("\f")[0])
         try:
-            return super().get_short_help_str(limit)  # type: ignore[misc,no-any-return]
+            return super().get_short_help_str(limit)  # type: ignore[misc]
         finally:
             self.short_help, self.help = original
 
@@ -235,13 +235,13 @@ Group.group_class = Group
 def command(name: str | None = None, **attrs: Any) -> Callable[[Callable[..., Any]], Command]:
     """Like :func:`click.command`, making a :class:`Command`."""
     attrs.setdefault("cls", Command)
-    return click.command(name, **attrs)  # type: ignore[no-any-return]
+    return click.command(name, **attrs)
 
 
 def group(name: str | None = None, **attrs: Any) -> Callable[[Callable[..., Any]], Group]:
     """Like :func:`click.group`, making a :class:`Group`."""
     attrs.setdefault("cls", Group)
-    return click.group(name, **attrs)  # type: ignore[no-any-return]
+    return click.group(name, **attrs)
 
 
 def option(*param_decls: str, **attrs: Any) -> Callable[[F], F]:

@@ -65,8 +65,7 @@ Examples:
     "--privacy-k",
     type=click.IntRange(min=1),
     default=None,
-    help="Public maps: minimum number of incidents behind every place and count "
-    "[default: 5].",
+    help="Public maps: minimum number of incidents behind every place and count [default: 5].",
 )
 @overwrite_option
 @click.pass_context
