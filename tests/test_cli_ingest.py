@@ -178,7 +178,7 @@ def test_help_ends_with_examples(name):
     res = invoke(name, "--help")
     assert res.exit_code == 0
     tail = res.output.strip().splitlines()
-    idx = max(i for i, line in enumerate(tail) if line.strip() == "Examples:")
+    idx = max(i for i, line in enumerate(tail) if line.strip() == "Ejemplos:")
     assert all(line.strip().startswith("parsc-geo") for line in tail[idx + 1 :])
 
 

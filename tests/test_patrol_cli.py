@@ -30,7 +30,7 @@ def workspace(tmp_path):
 def test_help_ends_with_examples():
     result = CliRunner().invoke(cli, ["patrol", "--help"])
     assert result.exit_code == 0
-    assert "Examples:" in result.output
+    assert "Ejemplos:" in result.output
     assert "--visit-minutes" in result.output
 
 
