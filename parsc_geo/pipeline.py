@@ -55,6 +55,7 @@ from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
 from ._text import num, slug
 from .config import RunConfig
+from .labels_es import RANKING_CRITERIA
 from .settings import TIMEZONE
 
 logger = logging.getLogger(__name__)
@@ -458,7 +459,7 @@ def _stage_ranking(state: RunState) -> str:
     state.workspace.write_layer("hotspots", ranked)
     state.parameters["ranking"] = {"by": config.rank_by}
     state.counts["ranking"] = {"archivos": len(files)}
-    return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
+    return f"{len(ranked)} hotspots ordenados por {RANKING_CRITERIA[config.rank_by]}"
 
 
 def _stage_priority(state: RunState) -> str:
@@ -521,7 +522,7 @@ def _stage_maps(state: RunState) -> str:
         parameters={
             "kernel": config.kernel,
             "métodos": ", ".join(config.methods),
-            "ranking": config.rank_by,
+            "ranking": RANKING_CRITERIA[config.rank_by],
         },
         tiles="OpenStreetMap" if config.tiles else None,
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)

@@ -131,7 +131,10 @@ def test_info_on_workspace_and_file(tmp_path, files):
     assert info["rows_read"] == 8 and info["rows_accepted"] == 6
     assert info["period"] == ["2020-03-01", "2020-03-06"]
     text = invoke("info", str(march))
-    assert "rows_quarantined: 2" in text.output
+    assert "filas en cuarentena: 2" in text.output
+    assert "rows_quarantined" not in text.output
+    english = invoke("--lang", "en", "info", str(march))
+    assert "rows quarantined: 2" in english.output
 
 
 def test_user_mistakes_exit_with_codes(tmp_path, files):

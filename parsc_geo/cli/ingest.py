@@ -54,7 +54,8 @@ def build_options(
 
 def print_summary(result: IngestResult, *, quiet: bool) -> None:
     """Print per-file counts (Spanish) to stdout."""
-    from ..labels_es import REASONS
+    from .._text import num
+    from ..labels_es import FLAGS, REASONS
 
     total = result.report["total"]
     if not quiet:
@@ -64,9 +65,9 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
                 f"en cuarentena {f['rows_quarantined']}, corregidas {f['rows_fixed']}"
             )
             for reason, n in f["reasons"].items():
-                click.echo(f"    {n:>7}  {REASONS.get(reason, reason)} ({reason})")
+                click.echo(f"    {num(n):>7}  {REASONS.get(reason, reason)}")
             for flag, n in f["flags"].items():
-                click.echo(f"    {n:>7}  marcadas {flag}")
+                click.echo(f"    {num(n):>7}  {FLAGS.get(flag, flag)}")
             if f["unknown_labels"]:
                 shown = ", ".join(f"{k} ({v})" for k, v in list(f["unknown_labels"].items())[:10])
                 click.echo(f"    etiquetas no reconocidas: {shown}")

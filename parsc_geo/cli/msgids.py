@@ -100,6 +100,9 @@ def cli_msgids() -> list[Msgid]:
     for command in commands().values():
         seen.update(dict.fromkeys(command_msgids(command)))
     seen.update(dict.fromkeys(short for _module, short in COMMANDS.values()))
+    from .info import LABELS
+
+    seen.update(dict.fromkeys(LABELS.values()))
     for path in sorted(Path(__file__).parent.glob("*.py")):
         seen.update(dict.fromkeys(source_msgids(path)))
     seen.pop("", None)
