@@ -84,6 +84,16 @@ FLAGS: Final[dict[str, str]] = {
     "nearest_district": "asignadas al distrito más cercano",
     "far_from_station": "lejos de toda comisaría",
 }
+#: Quarantine table (:data:`parsc_geo.schema.QUARANTINE_COLUMNS`) → header of its CSV.
+QUARANTINE_HEADERS: Final[dict[str, str]] = {
+    "source": "Archivo",
+    "source_row": "Fila",
+    "reason": "Código del motivo",
+    "field": "Campo",
+    "value": "Valor",
+    "message": "Mensaje",
+    "raw": "Fila original",
+}
 #: Reason code → what the user can do about it.
 REASON_HINTS: Final[dict[str, str]] = {
     "malformed_row": "la fila tiene más campos que la cabecera: revise separadores y comillas",

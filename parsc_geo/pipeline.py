@@ -465,6 +465,7 @@ def _stage_ranking(state: RunState) -> str:
 def _stage_priority(state: RunState) -> str:
     from .area import area_of
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
+    from .priority.outputs import top_districts_table
     from .workflow import count_tables, plain
 
     config = state.config
@@ -479,8 +480,8 @@ def _stage_priority(state: RunState) -> str:
         study_area=area,
     )
     extra = {
-        "a3_distritos_homicidios.csv": top_districts(
-            tables, modalidad="homicidio", n=7, study_area=area
+        "a3_distritos_homicidios.csv": top_districts_table(
+            top_districts(tables, modalidad="homicidio", n=7, study_area=area)
         )
     }
     files = write_priority_outputs(

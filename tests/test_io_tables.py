@@ -77,7 +77,7 @@ def test_quarantine_csv_of_ingest_has_no_live_formula(tmp_path):
         for cell in q[column]:
             assert not is_formula_like(cell), (column, cell)
     # the source name starts with "=": the message cells carry the apostrophe
-    assert q["source"].iloc[0] == "'=inyeccion.csv"
+    assert q["Archivo"].iloc[0] == "'=inyeccion.csv"
     assert q["message"].iloc[0].startswith("'=inyeccion.csv, fila 1")
     dates = q[q["reason"] == "unparseable_date"]
     assert dates["value"].tolist() == ["'" + p.strip() for p in PAYLOADS]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .. import settings
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
 from .._text import fold as _fold
-from .._text import slug
+from .._text import num, slug
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
@@ -511,7 +511,7 @@ def _index_html(
                 continue
             s = built.summary
             tops = "".join(
-                f"<li>n.º {t['rank']} ({esc(t['method'])}): {t['n']:,} incidentes"
+                f"<li>n.º {t['rank']} ({esc(t['method'])}): {num(t['n'])} incidentes"
                 + (f" — {esc(t['top_modalidades'])}" if t["top_modalidades"] else "")
                 + "</li>"
                 for t in s.get("top_hotspots", [])
@@ -520,7 +520,7 @@ def _index_html(
             items.append(
                 f'<li class="map-entry"><a href="{esc(href)}">{esc(built.title)}</a>'
                 f"<div>Periodo: {esc(s.get('period') or 'sin fechas')} · "
-                f"{int(s.get('incidents', 0)):,} incidentes</div>{tops_html}</li>"
+                f"{num(int(s.get('incidents', 0)))} incidentes</div>{tops_html}</li>"
             )
         if items:
             sections.append(f"<h2>{heading} ({len(items)})</h2><ul>{''.join(items)}</ul>")

@@ -42,6 +42,7 @@ from jinja2 import Template
 from .. import settings
 from .._atomic import write_text_atomic
 from .._errors import ConfigError, OutputError
+from .._text import num
 from . import offline as assets
 
 #: Base tile layers a map may offer: Spanish name → (URL template, attribution).
@@ -523,10 +524,8 @@ def add_colorbar(
 
 def _fmt(value: float) -> str:
     """Format a number for display: integers with thousands separators, else 3 significant."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
+    if float(value).is_integer() or abs(value) >= 100:
+        return num(value)
     return f"{value:.3g}"
 
 

@@ -19,6 +19,7 @@ from jinja2 import Template
 
 from .. import schema, settings
 from .._errors import InputDataError
+from .._text import num
 from ..privacy import PrivacyRule, count_text
 from .base import MarkerClusterAssets, SafeMacroElement, add_colorbar, add_legend, esc, js_json
 
@@ -216,8 +217,8 @@ def _num(value: Any, digits: int = 1) -> str:
     if cleaned is None:
         return "—"
     if isinstance(cleaned, int) or float(cleaned).is_integer():
-        return f"{int(float(cleaned)):,}"
-    return f"{float(cleaned):,.{digits}f}"
+        return num(float(cleaned))
+    return num(float(cleaned), digits)
 
 
 def add_boundaries(
@@ -577,7 +578,7 @@ def add_incidents(
 
     fen_counts = fen.value_counts()
     by_fen = {f: int(fen_counts[f]) for f in fen_codes}
-    _add_incident_layer(m, payload, {f: f"{n:,}" for f, n in by_fen.items()})
+    _add_incident_layer(m, payload, {f: num(n) for f, n in by_fen.items()})
 
     gen_counts = generico.value_counts()
     by_gen = {g: int(gen_counts[g]) for g in gen_codes}

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .. import settings
 from .._errors import OutputError
 from .._provenance import describe_file, package_versions
-from .._text import fold, slug
+from .._text import fold, num, slug
 from ..labels_es import NO_COMPLAINTS
 from ..labels_es import PRIORITY_DETAIL_HEADERS as DETAIL_HEADERS_ES
 from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
@@ -200,7 +200,7 @@ def plan_markdown(result: PriorityResult) -> str:
             cells = []
             for column, value in zip(columns, row, strict=True):
                 if column in _ROUNDING and value == value:
-                    cells.append(f"{float(value):,.{_ROUNDING[column]}f}")
+                    cells.append(num(float(value), _ROUNDING[column]))
                 else:
                     cells.append(_md_cell(value))
             lines.append("| " + " | ".join(cells) + " |")
@@ -325,7 +325,7 @@ def _map_frame(result: PriorityResult, level: str, target: str) -> gpd.GeoDataFr
 def _fmt_es(value: float, digits: int) -> str:
     if value != value:
         return "—"
-    return f"{value:,.{digits}f}"
+    return num(value, digits)
 
 
 def write_priority_map_html(
@@ -397,7 +397,7 @@ def write_priority_map_html(
         nombre=(frame["provincia"] if level == "provincia" else frame["distrito"]).map(html.escape),
         nivel_texto=frame["nivel"].map(LEVEL_LABELS_ES),
         denuncias=[
-            count_text(v, DEFAULT_K) if hide else f"{int(v):,}"
+            count_text(v, DEFAULT_K) if hide else num(int(v))
             for v, hide in zip(frame["n"], small, strict=True)
         ],
         tasa_txt=shown(frame["tasa"], lambda v: _fmt_es(v, 1)),
