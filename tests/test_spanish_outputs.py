@@ -86,7 +86,6 @@ ENGLISH = {
     "share",
     "change",
     "warning",
-    "error",
     "summary",
     "report",
     "map",

@@ -27,6 +27,7 @@ from .options import (
     workspace_option,
     workspace_path,
 )
+from .progress import stage
 
 #: Default output folder of the patrol plans.
 DEFAULT_PATROL_DIR = Path("patrullaje")
@@ -225,37 +226,42 @@ def command(
         revisit_minutes=revisit_minutes,
     )
     hotspots = ws.read_layer(hotspots_layer) if hotspots_layer else None
+    quiet = is_quiet(ctx)
     with WorkerPool(workers) as pool:
-        plan = plan_patrols(
-            incidents,
-            sectors,
-            hotspots=hotspots,
-            comisaria=comisaria,
-            share=share,
-            block_hours=int(block_hours),
-            schedule=options,
-            method=method,
-            min_count=min_count,
-            eps_m=eps_m,
-            cell_size_m=cell_size_m,
-            risk=weights or "n",
-            exclude_at_station=not include_at_station,
-            workers=pool,
-        )
+        with stage("planificando el patrullaje por sector", quiet=quiet):
+            plan = plan_patrols(
+                incidents,
+                sectors,
+                hotspots=hotspots,
+                comisaria=comisaria,
+                share=share,
+                block_hours=int(block_hours),
+                schedule=options,
+                method=method,
+                min_count=min_count,
+                eps_m=eps_m,
+                cell_size_m=cell_size_m,
+                risk=weights or "n",
+                exclude_at_station=not include_at_station,
+                workers=pool,
+            )
         synthetic = bool(incidents.attrs.get("synthetic", False))
-        paths = write_patrol_outputs(
-            plan,
-            output,
-            synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
-            overwrite=overwrite,
-            basemap=basemap,
-            density=not no_density,
-            workers=pool,
-        )
-    if not is_quiet(ctx):
+        with stage(
+            f"escribiendo hojas, mapas y tablas de {num(len(plan.sectors))} sectores", quiet=quiet
+        ):
+            paths = write_patrol_outputs(
+                plan,
+                output,
+                synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
+                overwrite=overwrite,
+                basemap=basemap,
+                density=not no_density,
+                workers=pool,
+            )
+    if not quiet:
         for sp in plan.sectors:
             click.echo(
-                f"{sp.comisaria} / {sp.sector}: {sp.n_incidents} denuncias, "
+                f"{sp.comisaria} / {sp.sector}: {num(sp.n_incidents)} denuncias, "
                 f"{len(sp.points)} puntos críticos"
             )
     click.echo(f"{num(len(paths))} archivo(s) escrito(s) en {output}")

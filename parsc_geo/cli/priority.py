@@ -30,6 +30,7 @@ from .options import (
 from .options import (
     Period as PeriodText,
 )
+from .progress import stage
 
 #: Rules from indicators to levels (:data:`parsc_geo.priority.levels.METHODS`).
 _METHODS = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
@@ -259,19 +260,23 @@ def command(
         if study_area is not None
         else (area_of(incidents) if incidents is not None else None)
     )
-    result = compute_priority(
-        tables,
-        levels=levels or ("provincia", "distrito"),
-        fenomenos=list(fenomenos) or None,
-        modalidades=modalidades,
-        period=period,
-        previous_period=previous_period,
-        rule=rule,
-        n_boot=n_boot,
-        seed=seed,
-        synthetic=synthetic,
-        study_area=area,
+    what = "calculando indicadores y niveles" + (
+        f" con {num(n_boot)} réplicas bootstrap" if n_boot else ""
     )
+    with stage(what, quiet=quiet):
+        result = compute_priority(
+            tables,
+            levels=levels or ("provincia", "distrito"),
+            fenomenos=list(fenomenos) or None,
+            modalidades=modalidades,
+            period=period,
+            previous_period=previous_period,
+            rule=rule,
+            n_boot=n_boot,
+            seed=seed,
+            synthetic=synthetic,
+            study_area=area,
+        )
     for entry, described in zip(result.inputs, describe_inputs(paths), strict=True):
         entry.update(described)
     result.parameters["cli_options"] = {
@@ -287,14 +292,15 @@ def command(
         extra[f"top_distritos_{slug(top_modalidad, default='objetivo')}.csv"] = top_districts_table(
             top
         )
-    written = write_priority_outputs(
-        result,
-        output,
-        overwrite=overwrite,
-        maps=not no_maps,
-        extra_tables=extra,
-        command=ctx.command_path,
-    )
+    with stage("escribiendo tablas y mapas de prioridad", quiet=quiet):
+        written = write_priority_outputs(
+            result,
+            output,
+            overwrite=overwrite,
+            maps=not no_maps,
+            extra_tables=extra,
+            command=ctx.command_path,
+        )
     if not quiet:
         for note in result.notes:
             click.echo(f"Nota: {note}")
