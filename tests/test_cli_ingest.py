@@ -80,8 +80,8 @@ def test_ingest_writes_workspace_report_and_quarantine(tmp_path, files):
     assert t["reasons"] == {"missing_coordinates": 1, "outside_study_area": 1}
     assert rep["workspace"]["rows_new"] == 7
     quarantine = pd.read_csv(rep["quarantine_path"], encoding="utf-8-sig")
-    assert sorted(quarantine["reason"]) == ["missing_coordinates", "outside_study_area"]
-    assert quarantine["source_row"].tolist() == [7, 8]
+    assert sorted(quarantine["Código del motivo"]) == ["missing_coordinates", "outside_study_area"]
+    assert quarantine["Fila"].tolist() == [7, 8]
     assert len(Workspace(ws).read_quarantine()) == 2
 
 
