@@ -13,6 +13,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
+from .._text import num
 from ..patrol.windows import DAY_TYPES
 from ..schema import DAY_NAMES_ES, modalidad_label
 from ..settings import INTERNAL_NOTICE, SYNTHETIC_BANNER
@@ -524,8 +525,8 @@ def draw_schedule(ax: Axes, sp: SectorPlan, plan: PatrolPlan) -> None:
 
 
 def _thousands(value: float) -> str:
-    """Return ``value`` rounded with a space as thousands separator (``40 000``)."""
-    return f"{value:,.0f}".replace(",", "\u202f")
+    """Return ``value`` rounded, with the project's thousands separator (``40\u00a0000``)."""
+    return num(value)
 
 
 def notes_lines(sp: SectorPlan, plan: PatrolPlan, extra: list[str]) -> list[str]:
