@@ -31,5 +31,5 @@ clean-venv:
 .PHONY: locale
 locale: $(STAMP)
 	$(BIN)/python -m parsc_geo.cli.msgids parsc_geo/locale/parsc_geo.pot
-	msgmerge --quiet --update --backup=none parsc_geo/locale/es/LC_MESSAGES/parsc_geo.po parsc_geo/locale/parsc_geo.pot
+	msgmerge --quiet --no-wrap --update --backup=none parsc_geo/locale/es/LC_MESSAGES/parsc_geo.po parsc_geo/locale/parsc_geo.pot
 	msgfmt --check -o parsc_geo/locale/es/LC_MESSAGES/parsc_geo.mo parsc_geo/locale/es/LC_MESSAGES/parsc_geo.po

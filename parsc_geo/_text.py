@@ -25,6 +25,23 @@ TRUE_TEXT: Final[frozenset[str]] = frozenset(
 )
 
 _SPACES = re.compile(r"\s+")
+#: Control characters a terminal acts on (C0 but tab and line feed, DEL, C1): ESC starts the
+#: sequences that set a window title, clear the screen or rewrite what was printed.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: object) -> str:
+    r"""Return ``text`` safe to print on a terminal: control characters shown as ``\xNN``.
+
+    Data text (a crime label, a file or sector name) reaches the command line's messages; an
+    escape sequence in it must be shown, never run by the terminal.
+
+    Examples
+    --------
+    >>> terminal_text("robo\x1b]0;x\x07 en\tla calle\n")
+    'robo\\x1b]0;x\\x07 en\tla calle\n'
+    """
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
 
 
 def _is_missing(text: object) -> bool:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigError
 from ._validate import ProblemCollector
 from .settings import STATION_MAX_DISTANCE_M
+
+if TYPE_CHECKING:
+    from .workspace.location import DatabaseURL
 
 KERNELS = ("quartic", "gaussian", "epanechnikov", "triangular", "uniform")
 METHODS = ("kde", "dbscan", "hdbscan", "gistar", "auto")
@@ -55,6 +58,8 @@ class RunConfig:
     patrol_share: float = 0.6
     seed: int = 20210101
     source: Path | None = None
+    #: The team's workspace the run also stores into (a GeoPackage or a PostGIS database).
+    workspace: Path | DatabaseURL | None = None
 
     @property
     def run_title(self) -> str:
@@ -69,6 +74,8 @@ class RunConfig:
         """Return the configuration as JSON-ready data (paths as text)."""
         out = asdict(self)
         out["title"] = self.run_title
+        # a database URL as shown everywhere: its password masked
+        out["workspace"] = str(self.workspace) if self.workspace is not None else None
         for key, value in out.items():
             if isinstance(value, Path):
                 out[key] = str(value)
@@ -141,6 +148,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     known = {
         "title",
         "study_area",
+        "workspace",
         "synthetic",
         "seed",
         "inputs",
@@ -283,6 +291,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     seed = data.get("seed", 20210101)
     if not isinstance(seed, int):
         problems.add(f"seed debe ser un número entero; se recibió {seed!r}")
+    workspace = _workspace(data.get("workspace"), base, problems)
     problems.raise_if_any(
         ConfigError, hint="vea examples/demo.toml y la configuración comentada del README"
     )
@@ -314,7 +323,30 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         patrol_share=float(share),
         seed=int(seed),
         source=source,
+        workspace=workspace,
     )
+
+
+def _workspace(value: Any, base: Path, problems: ProblemCollector) -> Path | DatabaseURL | None:
+    """Return the ``workspace`` key: a PostgreSQL URL, or a GeoPackage relative to the config."""
+    from .workspace.location import is_database_url, parse_database_url
+
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.add(
+            "workspace debe ser un archivo .gpkg o una dirección postgresql://…; "
+            f"se recibió {value!r}"
+        )
+        return None
+    if is_database_url(value):
+        try:
+            return parse_database_url(value)
+        except ConfigError as exc:
+            problems.add(f"workspace: {exc.message}")
+            return None
+    path = Path(value)
+    return path if path.is_absolute() else (base / path).resolve()
 
 
 def read_config(path: str | Path) -> RunConfig:

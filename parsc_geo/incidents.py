@@ -124,10 +124,9 @@ def _period_mask(
     incidents: gpd.GeoDataFrame, period: Period | str, keep: Any, record: dict[str, Any]
 ) -> Any:
     import numpy as np
-    import pandas as pd
 
+    from .localtime import incident_times
     from .priority.period import Period
-    from .settings import TIMEZONE
 
     span = Period.parse(period) if isinstance(period, str) else period
     if "occurred_at" not in incidents.columns:
@@ -135,9 +134,7 @@ def _period_mask(
             "--period requiere la fecha de los incidentes (columna 'occurred_at')",
             hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
         )
-    when = pd.to_datetime(incidents["occurred_at"], errors="coerce")
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_convert(TIMEZONE)
+    when = incident_times(incidents)
     month = (when.dt.year * 12 + when.dt.month - 1).to_numpy(dtype=float, na_value=np.nan)
     mask = (month >= span.start) & (month <= span.end)
     record["period"] = span.iso()

@@ -134,6 +134,26 @@ PRIORITY_LEVELS: Final[dict[str, str]] = {
     "PRIORIDAD": "Prioridad",
     "": "Sin prioridad",
 }
+#: Fenómeno code → its heading in the plan's section 2.8 table (capitals, with accents).
+PRIORITY_PLAN_FENOMENOS: Final[dict[str, str]] = {
+    "violencia_mujer": "VIOLENCIA CONTRA MUJERES E INTEGRANTES DEL GRUPO FAMILIAR",
+    "muertes_violentas": "MUERTES VIOLENTAS",
+    "patrimonio_espacio_publico": "DELITOS PATRIMONIALES EN ESPACIOS PÚBLICOS",
+    "bandas_criminales": "DELITOS COMETIDOS POR BANDAS CRIMINALES",
+}
+#: Columns of the plan's priority table as published (CSV, XLSX, Markdown), in order.
+PRIORITY_PLAN_HEADERS: Final[tuple[str, ...]] = (
+    "FENÓMENO",
+    "N/O",
+    "DEPARTAMENTO",
+    "PROVINCIA",
+    "CLÚSTER",
+    "DENUNCIAS",
+    "TASA POR 100 000 HAB.",
+    "TASA SUAVIZADA POR 100 000 HAB.",
+    "ESTABILIDAD (%)",
+    "OBSERVACIÓN",
+)
 #: Indicator of the priority rules → its name in the rule's description.
 INDICATORS: Final[dict[str, str]] = {
     "tasa_eb": "tasa suavizada (Bayes empírico)",
@@ -150,6 +170,8 @@ RANKING_CRITERIA: Final[dict[str, str]] = {
 UNASSIGNED: Final = "(sin asignar)"
 #: What a table says for a fenómeno, modalidad or indicator without any complaint.
 NO_COMPLAINTS: Final = "sin denuncias en el periodo"
+#: What a priority table says for a unit that no input covers in the period (not ranked).
+NO_DATA: Final = "sin datos en el periodo"
 
 # -- headers of published tables ---------------------------------------------------------------
 
@@ -229,12 +251,13 @@ PRIORITY_DETAIL_HEADERS: Final[dict[str, str]] = {
     "provincia": "Provincia",
     "distrito": "Distrito",
     "periodo": "Periodo",
+    "con_datos": "Con datos en el periodo",
     "n": "Denuncias",
     "poblacion": "Población",
     "anio_poblacion": "Año de la población",
     "tasa": "Tasa por 100 000 hab.",
     "tasa_eb": "Tasa suavizada (Bayes empírico) por 100 000 hab.",
-    "peso_eb": "Peso de la tasa propia",
+    "peso_eb": "Peso de la tasa propia (%)",
     "tasa_regional": "Tasa regional por 100 000 hab.",
     "participacion": "Participación en el total regional (%)",
     "n_anterior": "Denuncias del periodo anterior",
@@ -243,7 +266,11 @@ PRIORITY_DETAIL_HEADERS: Final[dict[str, str]] = {
     "nivel_regla": "Nivel según la regla",
     "nivel": "Nivel",
     "estabilidad": "Estabilidad del nivel (%)",
+    "nivel_alternativo": "Nivel alternativo en los remuestreos",
+    "estabilidad_alternativa": "Remuestreos con el nivel alternativo (%)",
+    "nivel_publicado": "Nivel publicado",
     "motivo": "Motivo del nivel",
+    "observacion": "Observación",
 }
 #: Files written by ``parsc-geo sample`` (key → label of the terminal summary).
 SAMPLE_FILES: Final[dict[str, str]] = {

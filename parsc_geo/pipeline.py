@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     from .density import DensityRaster
     from .parallel import WorkerPool
     from .workflow import Ingested, ProvinceHotspots
-    from .workspace import Workspace
+    from .workspace import Workspace, WorkspaceBackend
 
 #: The stages, in order; each names the work it does.
 STAGES: tuple[str, ...] = (
@@ -366,18 +366,38 @@ def _stage_ingest(state: RunState) -> str:
     )
 
 
+def _team_workspace(state: RunState) -> WorkspaceBackend | None:
+    """Return the workspace of the configuration's ``workspace`` key (the run fills it too).
+
+    The run's folder keeps its own ``workspace.gpkg`` (its QGIS project reads it); a team's
+    store (e.g. PostGIS) receives the same import, under the same rules, and the hotspots.
+    """
+    from .workspace import open_workspace
+
+    target = state.config.workspace
+    return open_workspace(target) if target is not None else None
+
+
 def _stage_workspace(state: RunState) -> str:
     from .workflow import store
     from .workspace import Workspace
 
     assert state.ingested is not None
+    metadata = {"synthetic": state.config.synthetic, "period": list(state.period)}
+    team = _team_workspace(state)
+    if team is not None:
+        team.check_writable()  # a viewer's account is refused before the run's work
     ws = Workspace(state.out / "workspace.gpkg")
-    store(
-        state.ingested,
-        ws,
-        metadata={"synthetic": state.config.synthetic, "period": list(state.period)},
-    )
+    store(state.ingested, ws, metadata=metadata)
     state.workspace = ws
+    if team is not None:
+        shared = store(state.ingested, team, metadata=metadata)
+        logger.info(
+            "espacio de trabajo del equipo %s: %s incidentes nuevos, %s ya presentes",
+            team.path,
+            shared["rows_new"],
+            shared["rows_already_present"],
+        )
     incidents = state.incidents
     # ingest() assigned district, province, comisaría, sector and subsector: count them
     with_sector = int((incidents["subsector"] != "").sum())
@@ -457,6 +477,9 @@ def _stage_ranking(state: RunState) -> str:
     )
     state.ranked = ranked
     state.workspace.write_layer("hotspots", ranked)
+    team = _team_workspace(state)
+    if team is not None:
+        team.write_layer("hotspots", ranked)
     state.parameters["ranking"] = {"by": config.rank_by}
     state.counts["ranking"] = {"archivos": len(files)}
     return f"{len(ranked)} hotspots ordenados por {RANKING_CRITERIA[config.rank_by]}"

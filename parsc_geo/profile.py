@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 
 from .schema import DAY_NAMES_ES, modalidad_label
-from .settings import TIMEZONE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,15 +39,15 @@ TOP_MODALIDADES: Final = 3
 
 
 def local_times(incidents: pd.DataFrame) -> pd.Series | None:
-    """Return ``occurred_at`` as America/Lima times (NaT where missing), None without it."""
-    import pandas as pd
+    """Return ``occurred_at`` as local times of the incidents' own zone, None without it.
+
+    NaT where missing; see :mod:`parsc_geo.localtime`.
+    """
+    from .localtime import incident_times
 
     if "occurred_at" not in incidents.columns:
         return None
-    times = pd.to_datetime(incidents["occurred_at"], errors="coerce")
-    if getattr(times.dt, "tz", None) is not None:
-        return times.dt.tz_convert(TIMEZONE)
-    return times
+    return incident_times(incidents)
 
 
 def known_hours(incidents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

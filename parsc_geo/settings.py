@@ -9,6 +9,8 @@ CRS_GEOGRAPHIC = "EPSG:4326"
 CRS_METRIC_CAJAMARCA = "EPSG:32717"
 #: Time zone of occurrence times.
 TIMEZONE = "America/Lima"
+#: Longitude/latitude box of Peru: a study area centred in it uses :data:`TIMEZONE`.
+PERU_BOUNDS: tuple[float, float, float, float] = (-81.35, -18.36, -68.65, -0.03)
 #: UBIGEO prefix of the default study area (Cajamarca region).
 STUDY_AREA_UBIGEO_PREFIX = "06"
 #: Language of user-facing output.

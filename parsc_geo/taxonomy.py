@@ -472,6 +472,35 @@ def _otros_of(generico: str, especifico: str) -> tuple[str, str, str]:
     return tax.triple_index[(label_key(generico), "OTROS", "OTROS")]
 
 
+def _is_sensitive_triple(triple: tuple[str, str, str]) -> bool:
+    return triple in _sensitive_triples() or heading_sensitive(triple[0], triple[1])
+
+
+def _sensitive_heading(generico: str, especifico: str) -> tuple[str, str, str] | None:
+    """Return the sensitive category that a row's genérico or específico column names, if any.
+
+    The Código Penal heading decides sensitivity whatever the modalidad says: a row filed under
+    "VIOLACION DE LA LIBERTAD SEXUAL" with modalidad "ROBO" is a sexual-offence complaint (the
+    modalidad column is often filled with a generic word), so it must never be published as a
+    robbery at the victim's home. Same rule as compound labels (:func:`_resolve_label`).
+    """
+    for key in (especifico, generico):
+        if not key or key in ("OTROS", "OTRO"):
+            continue
+        hit = _resolve_key(key)
+        if hit is not None and _is_sensitive_triple(hit):
+            return hit
+    if heading_sensitive(generico, especifico):
+        tax = _taxonomy()
+        for triple in (
+            tax.triple_index.get((generico, especifico, "OTROS")),
+            tax.triple_index.get((generico, "OTROS", "OTROS")),
+        ):
+            if triple is not None:
+                return triple
+    return None
+
+
 def _resolve_parts(
     label: object, generico: object, especifico: object, modalidad: object
 ) -> tuple[str, str, str] | None:
@@ -492,7 +521,9 @@ def _resolve_parts(
         for cand in candidates:
             hit = _resolve_key(cand)
             if hit is not None and hit[0] != UNKNOWN_GENERICO:
-                return hit
+                if _is_sensitive_triple(hit):
+                    return hit
+                return _sensitive_heading(g, e) or hit
         if g and (not m or m in ("OTROS", "OTRO")):
             head = _resolve_key(g)
             if head is not None:

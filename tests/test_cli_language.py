@@ -71,10 +71,11 @@ ENGLISH_WORDS = {
 SPANISH = {"LANG": "C.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
 ENGLISH = {"LANG": "en_US.UTF-8", "LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": ""}
 
-#: Code-like tokens: options, choice lists, file names, identifiers, the examples' commands.
+#: Code-like tokens: options, choice lists, file names, identifiers, the examples' commands,
+#: command names (``Uso: parsc-geo workspace init-roles``, the list of commands).
 _CODE = re.compile(
     r"(?m)^\s+parsc-geo .*$|^\s{4,}--.*$|--?[\w-]+|\[[^\]]*\|[^\]]*\]|\S+\.\w{2,7}\b|\b\w+_\w+\b"
-    r"|'[^']*'|``[^`]*``|<[^>]*>"
+    r"|'[^']*'|``[^`]*``|<[^>]*>|^(?:Uso|Usage): parsc-geo[\w -]*|^  [a-z][\w-]*(?=\s{2,}\S)"
 )
 
 

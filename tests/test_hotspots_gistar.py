@@ -297,3 +297,15 @@ def test_hotspot_gistar_area_excludes_outside_points() -> None:
     inside = int(((xs >= X0) & (xs <= X0 + 2000)).sum())
     assert out["n"].sum() == inside
     assert out.attrs["parameters"]["n_outside_area"] == len(data) - inside
+
+
+def test_missing_weights_column_is_reported_before_too_few_incidents() -> None:
+    # two incidents are too few for Gi*, but a weights column that does not exist is a bad
+    # parameter and is reported first (as KDE does), not hidden behind "too few incidents"
+    few = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([775_000.0, 775_100.0], [9_208_000.0, 9_208_100.0]),
+        crs="EPSG:32717",
+    )
+    with pytest.raises(ConfigError, match="columna de pesos 'harm'"):
+        hotspot_gistar(few, weights="harm", quiet=True)
+    assert len(hotspot_gistar(few, quiet=True)) == 0

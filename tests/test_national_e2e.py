@@ -154,7 +154,7 @@ def test_run_names_arequipa_and_uses_its_populations(arequipa):
     _, _, population = _arequipa_layers()
     districts = detail[detail["Nivel territorial"] == "Distrito"].drop_duplicates("UBIGEO")
     assert set(districts["UBIGEO"]) == set(population["ubigeo"])
-    assert set(districts["Departamento"]) == {"AREQUIPA"}
+    assert set(districts["Departamento"]) == {"Arequipa"}
     expected = population.set_index("ubigeo")["poblacion_estimada_2020"].astype(int)
     got = districts.set_index("UBIGEO")["Población"].astype(int)
     assert (got.sort_index() == expected.sort_index()).all()

@@ -70,16 +70,20 @@ def test_hour_day_table_counts_by_hand_and_skips_unknown_times():
     assert table.loc[0, "lunes"] == 0  # unknown time is not midnight
 
 
-def test_hour_day_table_converts_other_time_zones_to_lima():
+def test_hour_day_table_reads_times_in_the_incidents_zone():
     frame = pd.DataFrame(
         {
             "occurred_at": pd.to_datetime(["2020-03-07 01:30"]).tz_localize("UTC"),
             "time_known": [True],
         }
     )
+    frame.attrs["timezone"] = "America/Lima"
     table = hour_day_table(frame)
     # 01:30 UTC on Saturday is 20:30 on Friday in Lima (UTC−5).
     assert table.loc[20, "viernes"] == 1
+    # without a zone named, aware times are read in their own zone (01:30 on Saturday)
+    frame.attrs.clear()
+    assert hour_day_table(frame).loc[1, "sábado"] == 1
 
 
 def test_minimal_cover_by_hand():

@@ -59,7 +59,7 @@ def test_a_department_ranks_its_own_units_with_inei_populations(national_counts,
     assert plan_markdown(result).startswith(
         "# Territorios de Intervención Prioritaria Región Áncash"
     )
-    assert set(plan_table(result)["DEPARTAMENTO"]) <= {"ANCASH"}
+    assert set(plan_table(result)["DEPARTAMENTO"]) <= {"ÁNCASH"}
 
 
 def test_the_whole_country_and_a_province(national_counts):

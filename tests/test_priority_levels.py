@@ -161,3 +161,57 @@ def test_no_contrast_gives_no_level():
     assert "sin contraste" in out["motivo"].iloc[0]
     zero = assign_levels(indicators(tasa_eb=[0, 0], n=[0, 0]), PriorityRule(method="fisher_jenks"))
     assert zero["nivel"].tolist() == [LEVEL_NONE] * 2
+
+
+def test_monotone_groups_lift_a_dominating_unit_by_hand():
+    from parsc_geo.priority.levels import monotone_groups
+
+    # unit 0: (rate 10, n 50) in group 2; unit 1: (12, 60) dominates it but sits in group 3;
+    # unit 2: (30, 5) in group 1 is not dominated by anyone (its rate is the highest) and
+    # unit 3: (11, 70) dominates unit 0 only (30 > 11 for unit 2).
+    features = np.array([[10, 50], [12, 60], [30, 5], [11, 70]], dtype=float)
+    groups = np.array([2, 3, 1, 3])
+    # min over dominated units: unit 1 dominates 0 (group 2) → 2; unit 3 dominates 0 → 2.
+    assert monotone_groups(groups, features).tolist() == [2, 2, 1, 2]
+    # already monotone groups are unchanged; units never move down
+    assert monotone_groups(np.array([1, 2, 3]), np.array([[3, 3], [2, 2], [1, 1.0]])).tolist() == [
+        1,
+        2,
+        3,
+    ]
+
+
+def test_kmeans_levels_are_monotone_in_rate_and_volume():
+    # k-means' straight boundaries can leave a unit below one it beats on both indicators;
+    # after the repair no unit is below another with no more rate and no more complaints.
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        df = indicators(tasa_eb=rng.gamma(2.0, 50.0, 25), n=rng.integers(0, 400, 25))
+        out = assign_levels(df, PriorityRule(min_count=0, min_count_prioridad=0))
+        g = out["grupo"].to_numpy()
+        x = df[["tasa_eb", "n"]].to_numpy()
+        for i in range(len(df)):
+            for j in range(len(df)):
+                if (x[i] >= x[j]).all():
+                    assert g[i] <= g[j]
+
+
+def test_lifted_unit_says_why():
+    # A case found by random search where k-means alone breaks monotonicity.
+    df = indicators(
+        tasa_eb=[59, 126, 20, 70, 165, 59, 160, 171, 141, 147, 8, 129],
+        n=[130, 73, 216, 116, 35, 288, 74, 129, 127, 276, 289, 200],
+    )
+    rule = PriorityRule(min_count=0, min_count_prioridad=0)
+    from parsc_geo.priority.levels import _method_groups
+
+    raw, _ = _method_groups(df, rule)
+    # k-means puts (59, 130) in the top group and (59, 288) — same rate, more complaints —
+    # in the last one; (70, 116) is on top and (171, 129), (141, 127) are below it.
+    assert (raw[0], raw[5]) == (1, 3)
+    assert raw[3] == 1 and raw[7] > 1 and raw[8] > 1
+    out = assign_levels(df, rule)
+    for unit in (5, 7, 8):  # each dominates a unit of group 1
+        assert out["grupo"].iloc[unit] == 1
+        assert "subido de grupo" in out["motivo"].iloc[unit]
+    assert "subido de grupo" not in out["motivo"].iloc[0]

@@ -157,9 +157,10 @@ def test_cli_writes_every_table(sidpol_csv, tmp_path):
     assert res.exit_code == 0, res.output
     # The plan's table, as published: UTF-8 with BOM, accents in headers.
     plan = pd.read_csv(out / "territorios_priorizados.csv", encoding="utf-8-sig")
-    assert list(plan.columns) == ["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
-    patrimonio = plan[plan["FENÓMENO"] == "DELITOS PATRIMONIALES EN ESPACIOS PUBLICOS"]
-    assert set(patrimonio["PROVINCIA"]) == {"CAJAMARCA", "JAEN", "CHOTA"}
+    assert list(plan.columns)[:5] == ["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
+    assert "ESTABILIDAD (%)" in plan.columns
+    patrimonio = plan[plan["FENÓMENO"] == "DELITOS PATRIMONIALES EN ESPACIOS PÚBLICOS"]
+    assert set(patrimonio["PROVINCIA"]) == {"CAJAMARCA", "JAÉN", "CHOTA"}
     # The detailed table holds the indicators behind every level.
     detail = pd.read_csv(out / "prioridad_detalle.csv", encoding="utf-8-sig", dtype={"UBIGEO": str})
     assert "Tasa suavizada (Bayes empírico) por 100 000 hab." in detail.columns
@@ -183,9 +184,7 @@ def test_cli_writes_every_table(sidpol_csv, tmp_path):
         "Método",
     ]
     values = [c.value for c in wb["Territorios priorizados"]["A"] if c.value]
-    assert any(
-        str(v).startswith("1. Territorios de intervención prioritaria en Violencia") for v in values
-    )
+    assert "VIOLENCIA CONTRA MUJERES E INTEGRANTES DEL GRUPO FAMILIAR" in values
     # A3: districts with most robberies.
     top = pd.read_csv(out / "top_distritos_robo.csv", encoding="utf-8-sig", dtype={"UBIGEO": str})
     assert top["Puesto"].tolist() == [1, 2, 3]
@@ -381,3 +380,28 @@ def normalise_labels_for(df):
         especifico=df["delito_especifico"],
         modalidad=df["modalidad"],
     )["fenomeno"]
+
+
+def test_cli_min_stability(sidpol_csv, tmp_path):
+    args = ["priority", str(sidpol_csv), "--level", "provincia", "--bootstrap", "20", "--no-maps"]
+    runner = CliRunner()
+    strict = runner.invoke(cli, [*args, "--min-stability", "100", "-o", str(tmp_path / "a")])
+    lenient = runner.invoke(cli, [*args, "--min-stability", "0", "-o", str(tmp_path / "b")])
+    assert strict.exit_code == lenient.exit_code == 0, strict.output
+    strict_run = json.loads((tmp_path / "a" / "run.json").read_text(encoding="utf-8"))
+    lenient_run = json.loads((tmp_path / "b" / "run.json").read_text(encoding="utf-8"))
+    assert strict_run["parameters"]["min_stability"] == 1.0
+    assert lenient_run["parameters"]["min_stability"] == 0.0
+    # 0 %: every level is published as it is; 100 %: a level that changed in any of the 20
+    # replicates is uncertain
+    for entry in lenient_run["summary"]:
+        assert entry["nivel_publicado"] == entry["nivel"]
+    published = [e["nivel_publicado"].startswith("NIVEL INCIERTO") for e in strict_run["summary"]]
+    assert any(published) and not all(published)  # both cases occur in this table
+    for entry, unsure in zip(strict_run["summary"], published, strict=True):
+        assert unsure == (entry["estabilidad"] < 1.0)
+    plan = pd.read_csv(tmp_path / "a" / "territorios_priorizados.csv", encoding="utf-8-sig")
+    listed = plan[plan["N/O"].notna()]
+    assert (listed["ESTABILIDAD (%)"] <= 100).all()
+    bad = runner.invoke(cli, [*args, "--min-stability", "150", "-o", str(tmp_path / "c")])
+    assert bad.exit_code == 2

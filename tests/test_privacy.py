@@ -399,6 +399,7 @@ def test_priority_choropleth_suppresses_small_counts(tmp_path):
     first, second = table.index[rows][:2]
     table.loc[first, ["n", "tasa"]] = [3, 0.2]  # small: suppressed
     table.loc[second, ["n", "tasa"]] = [5, 0.3]  # k: shown
+    table.loc[[first, second], "con_datos"] = True  # both ranked (not "sin datos")
     result = result.__class__(**{**result.__dict__, "table": table})
     page = write_priority_map_html(result, tmp_path / "m.html", target=target).read_text("utf-8")
     assert page.count('"denuncias": "menos de 5"') == 1

@@ -107,6 +107,10 @@ def test_province_summary_covers_all_13_provinces() -> None:
     assert "sin concentración" in rows.loc["Cutervo", "Observación"]
     assert "no hay incidentes" in rows.loc["San Ignacio", "Observación"]
     assert rows.loc["(sin asignar)", "Hotspots"] == 2
+    # counts are whole numbers (written "26", not "26.0"); the unassigned row has none
+    assert str(summary["Incidentes"].dtype) == "Int64"
+    assert pd.isna(rows.loc["(sin asignar)", "Incidentes"])
+    assert summary["Incidentes"].iloc[:13].sum() == 40 + 50 + 4 + 26
 
 
 def test_province_summary_when_method_declined() -> None:

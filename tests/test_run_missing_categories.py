@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from parsc_geo._errors import ConfigError
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
-from parsc_geo.labels_es import NO_COMPLAINTS
+from parsc_geo.labels_es import NO_COMPLAINTS, NO_DATA
 from parsc_geo.priority import compute_priority, plan_table, top_districts
 from parsc_geo.priority.counts import classify_counts
 from parsc_geo.schema import FENOMENOS
@@ -92,10 +92,19 @@ def test_a_month_without_homicides_runs_every_stage(month):
     plan = pd.read_csv(out / "prioridad" / "territorios_priorizados.csv", encoding="utf-8-sig")
     violent = plan[plan["FENÓMENO"] == "MUERTES VIOLENTAS"]
     assert violent["CLÚSTER"].tolist() == [NO_COMPLAINTS]
-    detail = pd.read_csv(out / "prioridad" / "prioridad_detalle.csv", encoding="utf-8-sig")
+    detail = pd.read_csv(
+        out / "prioridad" / "prioridad_detalle.csv", encoding="utf-8-sig", dtype={"UBIGEO": str}
+    )
     rows = detail[detail["Fenómeno o modalidad"] == "Muertes violentas"]
-    assert len(rows) and (rows["Denuncias"] == 0).all()
-    assert set(rows["Motivo del nivel"]) == {NO_COMPLAINTS}
+    # the month's points are all in Chota: only Chota and its districts are ranked (with
+    # none); the other twelve provinces have no data, not zero homicides
+    covered = rows["Con datos en el periodo"] == "sí"
+    assert set(rows.loc[covered & (rows["Nivel territorial"] == "Provincia"), "UBIGEO"]) == {"0604"}
+    assert rows.loc[covered, "UBIGEO"].str.startswith("0604").all()
+    assert (rows.loc[covered, "Denuncias"] == 0).all()
+    assert set(rows.loc[covered, "Motivo del nivel"]) == {NO_COMPLAINTS}
+    assert set(rows.loc[~covered, "Motivo del nivel"]) == {NO_DATA}
+    assert rows.loc[~covered, "Denuncias"].isna().all()
     others = detail[detail["Fenómeno o modalidad"] == "Delitos patrimoniales en espacios públicos"]
     assert others["Denuncias"].sum() > 0
     markdown = (out / "prioridad" / "territorios_priorizados.md").read_text(encoding="utf-8")
@@ -111,7 +120,7 @@ def test_a_month_of_a_single_fenomeno_runs_every_stage(month):
     silent = plan[plan["CLÚSTER"] == NO_COMPLAINTS]["FENÓMENO"].tolist()
     assert silent == [
         "MUERTES VIOLENTAS",
-        "DELITOS PATRIMONIALES EN ESPACIOS PUBLICOS",
+        "DELITOS PATRIMONIALES EN ESPACIOS PÚBLICOS",
         "DELITOS COMETIDOS POR BANDAS CRIMINALES",
     ]
     detail = pd.read_csv(out / "prioridad" / "prioridad_detalle.csv", encoding="utf-8-sig")
@@ -139,7 +148,12 @@ def test_no_table_requires_a_modalidad_to_be_present():
     result = compute_priority(counts, modalidades=["homicidio"], n_boot=0)
     homicide = result.table[result.table["objetivo"] == "modalidad:HOMICIDIO"]
     assert len(homicide) and (homicide["n"] == 0).all()
-    assert set(homicide["nivel"]) == {""} and set(homicide["motivo"]) == {NO_COMPLAINTS}
+    # the two provinces of the table have none; the other eleven have no data at all
+    assert set(homicide["nivel"]) == {""}
+    covered = homicide["con_datos"].astype(bool)
+    assert set(homicide.loc[covered, "codigo"].str[:4]) == {"0601", "0604"}
+    assert set(homicide.loc[covered, "motivo"]) == {NO_COMPLAINTS}
+    assert set(homicide.loc[~covered, "motivo"]) == {NO_DATA}
     assert any(NO_COMPLAINTS in note for note in result.notes)
     top = top_districts(counts, modalidad="homicidio", n=7)
     assert len(top) == 0 and list(top.columns)[:2] == ["rank", "codigo"]

@@ -107,7 +107,11 @@ def test_end_alignment_of_calendar_months() -> None:
 def test_local_dates_reads_peru_time() -> None:
     # 2021-03-01 03:00 UTC is still 2021-02-28 in Lima (UTC−5).
     aware = pd.Series(pd.to_datetime(["2021-03-01 03:00"]).tz_localize("UTC"))
-    assert local_dates(aware).iloc[0] == pd.Timestamp("2021-02-28")
+    assert local_dates(aware, "America/Lima").iloc[0] == pd.Timestamp("2021-02-28")
+    # without a zone, aware times keep their own (a workspace's times are in its zone)
+    assert local_dates(aware).iloc[0] == pd.Timestamp("2021-03-01")
+    lima = aware.dt.tz_convert("America/Lima")
+    assert local_dates(lima).iloc[0] == pd.Timestamp("2021-02-28")
     assert local_dates(pd.Series(["2021-03-01 23:59"])).iloc[0] == pd.Timestamp("2021-03-01")
 
 

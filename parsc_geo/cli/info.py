@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..i18n import _
 from . import localized
-from .options import DEFAULT_WORKSPACE
+from .options import DEFAULT_WORKSPACE, WorkspaceTarget
+
+if TYPE_CHECKING:
+    from ..workspace.location import DatabaseURL
 
 
 def _describe_file(path: Path) -> dict[str, Any]:
@@ -46,29 +49,30 @@ Examples:
   parsc-geo info
   parsc-geo info cajamarca.gpkg
   parsc-geo info mapa_delito.csv --json
+  parsc-geo info postgresql://visor@servidor/observatorio
 """
 
 
 @localized.command(name="info", epilog=EPILOG)
-@localized.argument(
-    "path",
-    required=False,
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@localized.argument("path", required=False, type=WorkspaceTarget())
 @localized.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def command(path: Path | None, as_json: bool) -> None:
+def command(path: Path | DatabaseURL | None, as_json: bool) -> None:
     """Describe a workspace (layers, counts, period, imports) or an incident file.
 
-    Without PATH, describes ./workspace.gpkg. For an incident file, shows its format, the
-    columns recognised, how many rows would be accepted or quarantined and why, the period and
-    the extent, without writing anything.
+    Without PATH, describes ./workspace.gpkg; PATH may also be a PostGIS workspace
+    (postgresql://…). A GeoPackage workspace's description says when to move it to PostGIS.
+    For an incident file, shows its format, the columns recognised, how many rows would be
+    accepted or quarantined and why, the period and the extent, without writing anything.
     """
     from .._errors import InputDataError
-    from ..workspace import Workspace
+    from ..workspace import open_workspace
+    from ..workspace.location import DatabaseURL
 
     target = path or DEFAULT_WORKSPACE
-    if target.suffix.lower() == ".gpkg" and (path is None or _is_workspace(target)):
-        ws = Workspace(target)
+    if isinstance(target, DatabaseURL) or (
+        target.suffix.lower() == ".gpkg" and (path is None or _is_workspace(target))
+    ):
+        ws = open_workspace(target)
         if not ws.exists:
             raise InputDataError(
                 f"el espacio de trabajo {target} no existe",

@@ -21,6 +21,7 @@ from .options import (
 
 if TYPE_CHECKING:
     from ..ingest import IngestOptions, IngestResult
+    from ..workspace.location import DatabaseURL
 
 
 def build_options(
@@ -54,7 +55,7 @@ def build_options(
 
 def print_summary(result: IngestResult, *, quiet: bool) -> None:
     """Print per-file counts (Spanish) to stdout."""
-    from .._text import num
+    from .._text import num, terminal_text
     from ..labels_es import FLAGS, REASONS
 
     total = result.report["total"]
@@ -70,9 +71,9 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
                 click.echo(f"    {num(n):>7}  {FLAGS.get(flag, flag)}")
             if f["unknown_labels"]:
                 shown = ", ".join(f"{k} ({v})" for k, v in list(f["unknown_labels"].items())[:10])
-                click.echo(f"    etiquetas no reconocidas: {shown}")
+                click.echo(f"    etiquetas no reconocidas: {terminal_text(shown)}")
             for w in f["warnings"]:
-                click.echo(f"    aviso: {w}")
+                click.echo(f"    aviso: {terminal_text(w)}")
     click.echo(
         f"Total: leídas {total['rows_read']}, aceptadas {total['rows_accepted']}, "
         f"en cuarentena {total['rows_quarantined']}, corregidas {total['rows_fixed']}"
@@ -116,6 +117,7 @@ Examples:
   parsc-geo ingest extracto.csv --year 2020 --undated keep --header-row 3
   parsc-geo ingest toronto.csv --study-area toronto.geojson --timezone America/Toronto
   parsc-geo ingest arequipa.csv --study-area 04 -w arequipa.gpkg
+  parsc-geo ingest marzo.csv -w postgresql://analista@servidor/observatorio
   parsc-geo ingest denuncias.csv --study-area "provincia de Ilo" --station-max-distance 30000
 """
 
@@ -149,7 +151,7 @@ Examples:
 def command(
     ctx: click.Context,
     files: tuple[Path, ...],
-    workspace: Path | None,
+    workspace: Path | DatabaseURL | None,
     sectors_path: Path | None,
     report_path: Path | None,
     quarantine_path: Path | None,
@@ -171,8 +173,7 @@ def command(
     from .._errors import OutputError
     from ..io.writers import check_output_name, write_quarantine, write_report
     from ..workflow import ingest, store
-    from ..workspace import Workspace
-    from ..workspace.gpkg import check_workspace_file
+    from ..workspace import open_workspace
 
     quiet = is_quiet(ctx)
     opts = build_options(ctx, station_max_distance=station_max_distance, **options)
@@ -183,9 +184,10 @@ def command(
         if target is not None and check_output_name(target).exists() and not overwrite:
             raise OutputError(f"{target} ya existe", hint="elija otro nombre o use --overwrite")
 
-    ws = Workspace(check_output_name(workspace_path(workspace)))
-    if ws.exists:  # a CSV, an empty or a truncated file: refused before the import, untouched
-        check_workspace_file(ws.path, writing=True)
+    ws = open_workspace(workspace_path(workspace))
+    # a CSV, an empty or truncated file, a database user who may only read: refused before
+    # the import, untouched
+    ws.check_writable()
     if opts.study_area is None and ws.exists:
         # a workspace remembers its study area: later imports default to it
         opts.study_area = ws.metadata().get("study_area")

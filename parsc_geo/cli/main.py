@@ -12,6 +12,7 @@ import errno
 import importlib
 import logging
 import os
+import sys
 import traceback
 from typing import Any, NoReturn
 
@@ -19,6 +20,7 @@ import click
 
 from .. import __version__
 from .._errors import EXIT_INTERNAL, EXIT_OUTPUT, ParscGeoError
+from .._text import terminal_text
 from ..i18n import LANGUAGES, _, choose_language
 from .localized import Group, option
 
@@ -27,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ingest": ("ingest", "Import incident files into the workspace (validated, assigned)."),
     "validate": ("validate", "Check incident files and write a report; import nothing."),
     "info": ("info", "Describe a workspace or an incident file."),
+    "workspace": ("workspace", "Set up a team's PostGIS workspace (analyst and viewer roles)."),
     "sample": ("sample", "Generate the synthetic sample mapa del delito."),
     "density": ("density", "Kernel density of incidents as a GeoTIFF."),
     "hotspots": ("hotspots", "Find hotspots (kde, dbscan, hdbscan, gistar, auto)."),
@@ -69,7 +72,7 @@ class MessageHandler(logging.Handler):
         """Write one message to stderr (through click, so tests capture it)."""
         try:
             prefix = _PREFIXES.get(record.levelno, "")
-            click.echo(prefix + record.getMessage(), err=True)
+            click.echo(terminal_text(prefix + record.getMessage()), err=True)
         except Exception:  # a broken stream must not break the command
             self.handleError(record)
 
@@ -138,13 +141,26 @@ class LazyGroup(Group):
             verbose = bool(ctx.meta.get("parsc_geo.verbose"))
             if verbose:
                 traceback.print_exc()
-            click.secho(f"Error: {exc}", fg="red", err=True)
+            click.secho(terminal_text(f"Error: {exc}"), fg="red", err=True)
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.secho("Interrumpido.", fg="red", err=True)
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # the reader of our output went away (``parsc-geo info … | head``): not a bug.
+            # Later writes (and the interpreter's final flush) go to /dev/null, and the exit
+            # code says the output is incomplete.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            click.secho(
+                "Error: la salida se cerró antes de terminar (p. ej. con | head); "
+                "lo escrito está incompleto",
+                fg="red",
+                err=True,
+            )
+            ctx.exit(EXIT_OUTPUT)
         except OSError as exc:
             if exc.errno != errno.ENAMETOOLONG:
                 _internal(ctx, exc)
@@ -170,8 +186,8 @@ def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
     if ctx.meta.get("parsc_geo.verbose"):
         traceback.print_exc()
     click.secho(
-        f"Error interno: {type(exc).__name__}: {exc}\n"
-        "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
+        terminal_text(f"Error interno: {type(exc).__name__}: {exc}\n")
+        + "  Es un fallo de parsc-geo. Vuelva a ejecutar con -v e informe la salida.",
         fg="red",
         err=True,
     )

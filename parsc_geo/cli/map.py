@@ -35,6 +35,7 @@ _TILES = {"osm": "OpenStreetMap", "carto": "CartoDB claro", "todas": "todas", "n
 Examples:
   parsc-geo map
   parsc-geo map --workspace cajamarca.gpkg -o maps/ --overwrite
+  parsc-geo map -w postgresql://visor@servidor/observatorio -o maps/
   parsc-geo map --public --offline -o publico/
   parsc-geo map --public --privacy-k 10 -o publico/
   parsc-geo map incidentes.geojson --fenomeno violencia_mujer --tiles ninguna
@@ -108,7 +109,7 @@ def command(
         ensure_assigned,
         load_incidents,
     )
-    from ..workspace import Workspace
+    from ..workspace import open_workspace
 
     # every incident is drawn (stacks at stations included, flagged); the atlas leaves the
     # stacks out of its densities itself
@@ -116,7 +117,7 @@ def command(
         PointInput(input_path, workspace, lon_col, lat_col, input_crs),
         IncidentFilter(fenomenos, period, include_at_station=True),
     )
-    ws = Workspace(workspace_path(workspace))
+    ws = open_workspace(workspace_path(workspace))
     sectors = ws.read_sectors() if ws.exists else None
     incidents = ensure_assigned(incidents, sectors)
     check_mappable(incidents, sectors)

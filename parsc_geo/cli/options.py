@@ -20,12 +20,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..settings import SEED
 from . import localized
+
+if TYPE_CHECKING:
+    from ..workspace.location import DatabaseURL
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -383,12 +386,39 @@ incidents_option = localized.option(
     help="Incident file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) or workspace.",
 )
 
+
+class WorkspaceTarget(click.ParamType):
+    """A workspace: a GeoPackage file name, or a PostgreSQL URL (``postgresql://…``).
+
+    Converts to a :class:`~pathlib.Path` (a folder is refused, exit 2) or to a
+    :class:`parsc_geo.workspace.location.DatabaseURL` (a malformed URL or schema name is
+    refused, exit 2, without showing its password). Nothing is opened or connected here.
+    """
+
+    name = "workspace"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Return a Path or a DatabaseURL."""
+        from .._errors import ConfigError
+        from ..workspace.location import DatabaseURL, is_database_url, parse_database_url
+
+        if isinstance(value, (Path, DatabaseURL)):
+            return value
+        if is_database_url(value):
+            try:
+                return parse_database_url(str(value))
+            except ConfigError as exc:
+                raise OptionError(exc.message, ctx=ctx, param=param) from None
+        return click.Path(dir_okay=False, path_type=Path).convert(value, param, ctx)
+
+
 workspace_option = localized.option(
     "--workspace",
     "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=WorkspaceTarget(),
     default=None,
-    help=f"Workspace GeoPackage [default: {DEFAULT_WORKSPACE}].",
+    help=f"Workspace: a GeoPackage file, or a PostGIS database "
+    f"postgresql://user@host:port/db[?schema=NAME] [default: {DEFAULT_WORKSPACE}].",
 )
 
 #: Options of reading incident points from a table: coordinate columns and their CRS.
@@ -666,8 +696,11 @@ ingest_options = _compose(
 files_argument = localized.argument("files", nargs=-1, required=True, type=InputFile())
 
 
-def workspace_path(value: Path | None) -> Path:
-    """Return the workspace to use: the one given, or :data:`DEFAULT_WORKSPACE`."""
+def workspace_path(value: Path | DatabaseURL | None) -> Path | DatabaseURL:
+    """Return the workspace to use: the one given, or :data:`DEFAULT_WORKSPACE`.
+
+    Open it with :func:`parsc_geo.workspace.open_workspace`.
+    """
     return value if value is not None else DEFAULT_WORKSPACE
 
 

@@ -201,14 +201,14 @@ def command(
     from ..patrol import ScheduleOptions, plan_patrols
     from ..reports import write_patrol_outputs
     from ..workflow import IncidentFilter, PointInput, ensure_assigned, load_incidents
-    from ..workspace import Workspace
+    from ..workspace import open_workspace
 
     # station stacks are left out (or kept) by plan_patrols, which counts them
     incidents = load_incidents(
         PointInput(input_path, workspace, lon_col, lat_col, input_crs),
         IncidentFilter(fenomenos, period, include_at_station=True),
     )
-    ws = Workspace(workspace_path(workspace))
+    ws = open_workspace(workspace_path(workspace))
     sectors = ws.read_sectors() if ws.exists else None
     if sectors is None:
         raise InputDataError(

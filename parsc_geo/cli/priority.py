@@ -57,6 +57,7 @@ Examples:
   parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
   parsc-geo priority denuncias.csv --rule fisher_jenks --level provincia -o prioridad/
   parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
+  parsc-geo priority sidpol.csv --bootstrap 500 --min-stability 90 -o prioridad/
   parsc-geo priority sidpol.csv --study-area Arequipa -o prioridad_arequipa/
 """
 
@@ -135,6 +136,15 @@ Examples:
     show_default=True,
     help="Bootstrap replicates for the stability of levels (0 to skip).",
 )
+@localized.option(
+    "--min-stability",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    metavar="PCT",
+    help="Least bootstrap stability (%) for a level to be published; below it the tables "
+    "read NIVEL INCIERTO with the two candidate levels.",
+)
 @seed_option()
 @localized.option(
     "--top",
@@ -151,7 +161,7 @@ Examples:
 @localized.option("--count-col", "count_column", help="Count column of generic count tables.")
 @localized.option("--year-col", "year_column", help="Year column of generic count tables.")
 @localized.option("--month-col", "month_column", help="Month column of generic count tables.")
-@localized.option("--no-maps", is_flag=True, help="Skip the HTML and PNG maps.")
+@localized.option("--no-maps", is_flag=True, help="Skip the HTML, PNG and PDF maps.")
 @study_area_option
 @synthetic_option
 @overwrite_option
@@ -177,6 +187,7 @@ def command(
     min_count: int | None,
     min_count_prioridad: int | None,
     n_boot: int,
+    min_stability: float,
     seed: int | None,
     top_modalidad: str | None,
     top_n: int,
@@ -196,7 +207,9 @@ def command(
     incidents of a workspace; computes counts, rates per 100,000 inhabitants, Empirical-Bayes
     smoothed rates, shares, change against the previous period, levels and their bootstrap
     stability; writes the plan's table (CSV, XLSX, Markdown), the detailed table, maps per
-    fenómeno (HTML, PNG) and run.json.
+    fenómeno (HTML, PNG, and all of them in one PDF) and run.json. A level kept in fewer
+    than --min-stability % of the bootstrap replicates is published as NIVEL INCIERTO;
+    provinces and districts no input covers in the period are listed apart, not ranked.
 
     """
     from .._text import slug
@@ -239,7 +252,10 @@ def command(
             click.echo(f"{source}: {num(int(tables[-1]['n'].sum()))} incidentes")
     synthetic = synthetic or any(bool(t.attrs.get("synthetic")) for t in tables)
     paths: list[Path] = list(counts)
-    if incidents is not None:
+    from ..workspace.location import DatabaseURL
+
+    database = workspace if input_path is None and isinstance(workspace, DatabaseURL) else None
+    if incidents is not None and database is None:
         paths.append(Path(str(incidents.attrs["source"])))
     rule = PriorityRule(
         method=method,
@@ -276,13 +292,17 @@ def command(
             seed=seed,
             synthetic=synthetic,
             study_area=area,
+            min_stability=min_stability / 100,
         )
-    for entry, described in zip(result.inputs, describe_inputs(paths), strict=True):
-        entry.update(described)
+    described = describe_inputs(paths)
+    if database is not None:  # a PostGIS workspace: its URL without the password
+        described.append({"path": str(database), "name": f"PostGIS ({database.schema})"})
+    for entry, description in zip(result.inputs, described, strict=True):
+        entry.update(description)
     result.parameters["cli_options"] = {
         key: (list(map(str, value)) if isinstance(value, tuple) else value)
         for key, value in ctx.params.items()
-        if not isinstance(value, Path)
+        if not isinstance(value, Path | DatabaseURL)
     }
     extra = {}
     if top_modalidad:
@@ -304,7 +324,6 @@ def command(
     if not quiet:
         for note in result.notes:
             click.echo(f"Nota: {note}")
-        prioritised = result.prioritised("provincia")
-        for row in prioritised.itertuples(index=False):
-            click.echo(f"  {row.objetivo_nombre}: {row.provincia} — {row.nivel}")
+        for row in result.published("provincia").itertuples(index=False):
+            click.echo(f"  {row.objetivo_nombre}: {row.provincia} — {row.nivel_publicado}")
     click.echo(f"{num(len(written))} archivos escritos en {output}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import localized
-from .options import cell_size_option, is_quiet, overwrite_option, seed_option
+from .options import WorkspaceTarget, cell_size_option, is_quiet, overwrite_option, seed_option
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -41,9 +41,9 @@ def load_inputs(
         result = ingest_files([input_path], assign=False)
         synthetic = "sintetico" in input_path.name.lower()
         return result.accepted, sectors, synthetic
-    from ..workspace import Workspace
+    from ..workspace import open_workspace
 
-    ws = Workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
+    ws = open_workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     incidents = ws.read_incidents()
     if sectors is None:
         sectors = ws.read_sectors()
@@ -88,9 +88,10 @@ input_argument = localized.argument(
 workspace_input_option = localized.option(
     "--workspace",
     "-w",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=WorkspaceTarget(),
     default=None,
-    help="Workspace with incidents and sectors [default: workspace.gpkg when no INPUT].",
+    help="Workspace (GeoPackage or postgresql://…) with incidents and sectors "
+    "[default: workspace.gpkg when no INPUT].",
 )
 paper_option = localized.option(
     "--paper",

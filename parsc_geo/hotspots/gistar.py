@@ -286,6 +286,8 @@ def hotspot_gistar(
     check_positive("distance", distance)
     if not 0 < alpha < 1:
         raise ConfigError(f"alpha debe estar entre 0 y 1; se recibió {alpha!r}")
+    if isinstance(weights, str) and hasattr(data, "columns") and weights not in data.columns:
+        point_weights(data, weights)  # a bad parameter is reported before a lack of data
     prepared = prepare(data, exclude_at_station=exclude_at_station, metric=_grid_crs(grid))
     params: dict[str, Any] = {
         "neighbours": neighbours,

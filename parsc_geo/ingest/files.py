@@ -1,4 +1,13 @@
-"""Ingestion of several files: prepare each, check across rows, quarantine, assign."""
+"""Ingestion of several files: prepare each (by chunks), check across rows, quarantine, assign.
+
+Large CSV files are read, checked and quarantined by chunks of text
+(:data:`parsc_geo.io.csv.CHUNK_CHARS`): of each chunk only the rows that pass the per-row checks
+are kept, in the canonical schema, and its raw rows are dropped. Checks across rows (duplicate
+ids; duplicates by place, time and type; station stacks) run once over the rows kept from every
+chunk of every file, exactly as over whole files; a chunk holding duplicates is parsed again to
+quarantine them with their raw text. Rows, ids, quarantine and report are those of the whole
+files read at once (``chunk_chars=None``).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from .._errors import ConfigError
 from .._fast import flags_to_text
 from .._messages import announce
+from ..io.csv import CHUNK_CHARS
 from ..schema import INCIDENT_COLUMNS
 from .options import IngestOptions
-from .prepare import FLAG_BITS, FLAG_CODES, prepare_file
+from .prepare import FLAG_BITS, FLAG_CODES, IncidentFile, PreparedTable
 from .report import build_report, quarantine_frame
 
 logger = logging.getLogger(__name__)
@@ -21,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
 
@@ -47,6 +58,83 @@ class IngestResult:
     sources: list[dict[str, Any]]
 
 
+@dataclass
+class _Kept:
+    """What is kept of one chunk once its per-row checks are done."""
+
+    file: int
+    chunk: int
+    reason: np.ndarray
+    field: np.ndarray
+    value: np.ndarray
+    #: positions (in the chunk) of the rows that passed the per-row checks
+    alive: np.ndarray
+    #: those rows, canonical schema, one array per column (not a frame: a frame holds its text
+    #: columns in one block, which is freed only with its last column; see :func:`_assemble`)
+    columns: dict[str, Any]
+    #: their coordinates and whether their id is derived
+    lon: np.ndarray
+    lat: np.ndarray
+    derived: np.ndarray
+    #: the chunk's quarantine so far (per-row reasons)
+    quarantine: pd.DataFrame
+    #: positions (in ``alive``) of the rows accepted after the checks across rows (None: all)
+    accepted: np.ndarray | None = None
+
+
+def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
+    import numpy as np
+
+    assert table.raw is not None
+    bad = table.reason != ""
+    alive = np.flatnonzero(~bad)
+    quarantine = quarantine_frame(table.raw, table.reason, table.field, table.value, bad)
+    frame = table.frame
+    columns = {
+        name: frame[name].array.take(alive) if bad.any() else frame[name].array
+        for name in frame.columns
+    }
+    return _Kept(
+        file,
+        chunk,
+        table.reason,
+        table.field,
+        table.value,
+        alive,
+        columns,
+        table.lon[alive],
+        table.lat[alive],
+        np.asarray(table.derived_id, dtype=bool)[alive],
+        quarantine,
+    )
+
+
+def _joined(kept: list[_Kept], name: str) -> pd.Series:
+    """Return column ``name`` of every chunk's kept rows, one after the other."""
+    import pandas as pd
+
+    return pd.concat([pd.Series(c.columns[name], copy=False) for c in kept], ignore_index=True)
+
+
+def _assemble(kept: list[_Kept]) -> pd.DataFrame:
+    """Return the accepted rows of every chunk as one frame, column by column.
+
+    Each column of the chunks is dropped as soon as it is joined, so that the rows are held
+    about once, not twice (the chunks and the result), when a file has millions of them.
+    """
+    import pandas as pd
+
+    data: dict[str, pd.Series] = {}
+    for name in list(kept[0].columns):
+        parts = []
+        for c in kept:
+            values = c.columns.pop(name)
+            parts.append(values if c.accepted is None else values.take(c.accepted))
+        data[name] = pd.concat([pd.Series(p, copy=False) for p in parts], ignore_index=True)
+        del parts
+    return pd.DataFrame(data, copy=False)
+
+
 def ingest_files(
     paths: Iterable[str | Path],
     options: IngestOptions | None = None,
@@ -54,6 +142,7 @@ def ingest_files(
     assign: bool = True,
     sectors: gpd.GeoDataFrame | None = None,
     stations: gpd.GeoDataFrame | None = None,
+    chunk_chars: int | None = CHUNK_CHARS,
 ) -> IngestResult:
     """Read, normalise and validate incident files; optionally assign them to territory.
 
@@ -71,6 +160,9 @@ def ingest_files(
     stations
         Police stations for station stacking and assignment (default: the CENACOM 2017 units
         of the study area's departments, :meth:`parsc_geo.area.StudyArea.stations`).
+    chunk_chars
+        Characters of CSV text read and checked at once (None: each file at once). The result
+        does not depend on it; memory does.
 
     Returns
     -------
@@ -107,49 +199,60 @@ def ingest_files(
         f"({territory.metric_crs})",
         quiet=not opts.progress,
     )
-    prepared = [prepare_file(p, opts, area) for p in path_list]
+    files = [IncidentFile(p, opts, area, chunk_chars=chunk_chars) for p in path_list]
+    kept: list[_Kept] = []
+    for i, file in enumerate(files):
+        for k, table in enumerate(file):
+            kept.append(_keep(i, k, table))
+            del table  # the raw rows of the chunk go with it
 
-    frame = pd.concat([p.frame for p in prepared], ignore_index=True)
-    lon = np.concatenate([p.lon for p in prepared])
-    lat = np.concatenate([p.lat for p in prepared])
-    reason = np.concatenate([p.reason for p in prepared])
-    offsets = np.cumsum([0] + [len(p.frame) for p in prepared])
-
-    derived = np.concatenate([p.derived_id for p in prepared]).astype(bool)
-    alive = reason == ""
-    sub = frame[alive].reset_index(drop=True)
+    # checks across rows, over the rows that passed the per-row checks in every chunk
+    lon = np.concatenate([c.lon for c in kept])
+    lat = np.concatenate([c.lat for c in kept])
     dup_id, dup_ptt = duplicate_mask(
-        sub["incident_id"],
-        lon[alive],
-        lat[alive],
-        sub["occurred_at"],
-        sub["time_known"].to_numpy(dtype=bool),
-        sub[["delito_especifico", "modalidad"]],
-        derived=derived[alive],
+        _joined(kept, "incident_id"),
+        lon,
+        lat,
+        _joined(kept, "occurred_at"),
+        _joined(kept, "time_known").to_numpy(dtype=bool),
+        pd.DataFrame(
+            {
+                col: _joined(kept, col).to_numpy(dtype=object)
+                for col in ("delito_especifico", "modalidad")
+            }
+        ),
+        derived=np.concatenate([c.derived for c in kept]),
     )
-    alive_idx = np.flatnonzero(alive)
-    for mask, code in ((dup_id, "duplicate_id"), (dup_ptt, "duplicate_place_time_type")):
-        idx = alive_idx[mask]
-        reason[idx] = code
-        for p, start in zip(prepared, offsets[:-1], strict=True):
-            local = idx[(idx >= start) & (idx < start + len(p.frame))] - start
-            p.reason[local] = code
-            p.field[local] = (
-                "incident_id" if code == "duplicate_id" else "coordenadas/fecha/modalidad"
-            )
-            p.value[local] = p.frame["incident_id"].to_numpy()[local]
+    offsets = np.cumsum([0] + [len(c.alive) for c in kept])
+    for c, start, stop in zip(kept, offsets[:-1], offsets[1:], strict=True):
+        d_id, d_ptt = dup_id[start:stop], dup_ptt[start:stop]
+        duplicate = d_id | d_ptt
+        if duplicate.any():
+            rows = c.alive[duplicate]
+            c.reason[c.alive[d_id]] = "duplicate_id"
+            c.reason[c.alive[d_ptt]] = "duplicate_place_time_type"
+            c.field[c.alive[d_id]] = "incident_id"
+            c.field[c.alive[d_ptt]] = "coordenadas/fecha/modalidad"
+            c.value[rows] = np.asarray(c.columns["incident_id"], dtype=object)[duplicate]
+            raw = files[c.file].raw(c.chunk)
+            c.quarantine = quarantine_frame(raw, c.reason, c.field, c.value, c.reason != "")
+            del raw
+            c.accepted = np.flatnonzero(~duplicate)
+    for file in files:
+        file.release()  # the text decoded again to quarantine duplicates
+    accepted_mask = ~(dup_id | dup_ptt)
+    lon, lat = lon[accepted_mask], lat[accepted_mask]
+    acc = _assemble(kept)
 
-    accepted_mask = reason == ""
     stacked = station_stack(
-        lon[accepted_mask],
-        lat[accepted_mask],
+        lon,
+        lat,
         stations=stations,
         radius_m=opts.station_stack_radius_m,
         min_count=opts.station_stack_min_count,
         metric_crs=territory.metric_crs,
         prefixes=territory.department_codes(),
     )
-    acc = frame[accepted_mask].reset_index(drop=True)
     at_station = acc["at_station"].to_numpy(dtype=bool) | stacked
     acc["at_station"] = at_station
     bits = (
@@ -159,9 +262,10 @@ def ingest_files(
     acc["flags"] = flags_to_text(bits, FLAG_CODES)
     accepted = gpd.GeoDataFrame(
         acc[list(INCIDENT_COLUMNS)],
-        geometry=gpd.points_from_xy(lon[accepted_mask], lat[accepted_mask]),
+        geometry=gpd.points_from_xy(lon, lat),
         crs="EPSG:4326",
     )
+    del acc
     if assign:
         from ..assign import assign_incidents
 
@@ -175,9 +279,25 @@ def ingest_files(
     accepted.attrs["parameters"] = opts.describe()
     accepted.attrs["study_area"] = territory.to_dict()
 
-    q_parts = [quarantine_frame(p, p.reason != "") for p in prepared]
+    q_parts = [
+        _file_quarantine([c.quarantine for c in kept if c.file == i]) for i in range(len(files))
+    ]
     quarantine = pd.concat(q_parts, ignore_index=True)
-    n_acc = [int((p.reason == "").sum()) for p in prepared]
-    file_index = np.repeat(np.arange(len(prepared)), n_acc)
-    report, sources = build_report(prepared, accepted, file_index, q_parts, opts)
+    n_acc = [
+        int(sum((c.reason == "").sum() for c in kept if c.file == i)) for i in range(len(files))
+    ]
+    file_index = np.repeat(np.arange(len(files)), n_acc)
+    report, sources = build_report(files, accepted, file_index, q_parts, opts)
     return IngestResult(accepted, quarantine, report, sources)
+
+
+def _file_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Join the quarantine of a file's chunks (the empty ones add nothing, not even dtypes)."""
+    import pandas as pd
+
+    full = [q for q in parts if len(q)]
+    if len(full) == 1:
+        return full[0]
+    if not full:
+        return parts[0]
+    return pd.concat(full, ignore_index=True)

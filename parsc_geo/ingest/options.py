@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError, InputDataError
 from ..settings import (
+    PERU_BOUNDS,
     STATION_MAX_DISTANCE_M,
     STATION_STACK_MIN_COUNT,
     STATION_STACK_RADIUS_M,
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 #: What ``undated`` may be: keep rows without a full date (``occurred_at`` empty) or not.
 UNDATED_CHOICES: tuple[str, ...] = ("quarantine", "keep")
-#: Longitude/latitude box of Peru: a study area centred in it uses America/Lima.
-PERU_BOUNDS: tuple[float, float, float, float] = (-81.35, -18.36, -68.65, -0.03)
 
 
 @dataclass

@@ -1,21 +1,23 @@
 """One incident file read and checked row by row: coordinates, dates, labels, identifiers.
 
-:func:`prepare_file` reads a file with :func:`parsc_geo.io.read_incident_file`, maps its columns
-to the canonical schema and gives every row a reason code when a per-row check fails
-(:data:`parsc_geo.ingest.report.REASONS`). Checks across rows and files (duplicates, station
-stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
+:class:`IncidentFile` reads a file (a large CSV file by chunks, :class:`parsc_geo.io.csv.CsvFile`;
+other formats with :func:`parsc_geo.io.read_incident_file`), maps its columns to the canonical
+schema and, with :func:`prepare_table`, gives every row a reason code when a per-row check
+fails (:data:`parsc_geo.ingest.report.REASONS`). Checks across rows and files (duplicates,
+station stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .._errors import InputDataError
 from .._fast import hex64
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     import numpy as np
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from ..io._table import RawTable
+    from ..io.csv import CsvFile
     from .options import IngestOptions
 
 logger = logging.getLogger(__name__)
@@ -40,23 +43,6 @@ FLAG_BITS = {code: 1 << i for i, code in enumerate(FLAG_CODES)}
 _FOLDER_LEVELS = 6
 
 
-@dataclass
-class PreparedFile:
-    """One file after per-row checks, before cross-row checks (duplicates, stacking)."""
-
-    raw: RawTable
-    path: Path
-    frame: pd.DataFrame
-    lon: np.ndarray
-    lat: np.ndarray
-    reason: np.ndarray
-    field: np.ndarray
-    value: np.ndarray
-    columns: dict[str, str]
-    warnings: list[str]
-    derived_id: np.ndarray
-
-
 def _text(series: pd.Series) -> pd.Series:
     from .._fast import clean_text
 
@@ -64,7 +50,10 @@ def _text(series: pd.Series) -> pd.Series:
 
 
 def _content_ids(
-    df: pd.DataFrame, x: np.ndarray | None = None, y: np.ndarray | None = None
+    df: pd.DataFrame,
+    x: np.ndarray | None = None,
+    y: np.ndarray | None = None,
+    ranks: _HashRanks | None = None,
 ) -> pd.Series:
     """Identity of rows without a source id, from their content: ``h`` + 16 hex digits.
 
@@ -75,7 +64,8 @@ def _content_ids(
     written alike. The file name and the row's position are not part of it, so the same row
     gives the same id in every file and run (a re-import, or a cumulative export, finds the
     same ids). Cells are hashed as text, columns in sorted name order, with the pandas row
-    hash (SipHash-2-4 with a fixed key).
+    hash (SipHash-2-4 with a fixed key). ``ranks`` carries the identical rows of the file's
+    earlier chunks.
     """
     import numpy as np
     import pandas as pd
@@ -90,7 +80,9 @@ def _content_ids(
         text["\x00y"] = np.round(np.asarray(y, dtype=float), 7).astype(str)
     hashes = pd.util.hash_pandas_object(text, index=False, categorize=True).to_numpy()
     ids = pd.Series("h" + hex64(hashes), index=df.index, dtype=object)
-    order = pd.Series(hashes).groupby(hashes).cumcount().to_numpy()
+    if ranks is None:
+        ranks = _HashRanks()
+    order = ranks.order(hashes)
     later = order > 0
     if later.any():
         ids[later] = ids[later] + "-" + (order[later] + 1).astype(str)
@@ -170,12 +162,15 @@ def _coordinates(
             mx, my = to_lonlat(x, y, "EPSG:3857")
             guessed[_place(kinds.mercator, np.asarray(mx), np.asarray(my))] = True
 
-    def _projected(x: np.ndarray, y: np.ndarray, where: str, shown: np.ndarray) -> None:
+    def _projected(
+        x: np.ndarray, y: np.ndarray, where: str, shown: Callable[[np.ndarray], np.ndarray]
+    ) -> None:
         """Numbers that are not degrees and could not be placed: projected coordinates."""
         bad = np.isnan(lon) & np.isfinite(x) & np.isfinite(y) & (status == "")
-        status[bad] = "projected_coordinates"
-        fld[bad] = where
-        val[bad] = shown[bad]
+        if bad.any():
+            status[bad] = "projected_coordinates"
+            fld[bad] = where
+            val[bad] = shown(bad)
 
     zone_col = df[cols["utm_zone"]] if "utm_zone" in cols else None
     zone, south = parse_utm_zone(zone_col, opts.utm_zone or "17S", n)
@@ -197,15 +192,18 @@ def _coordinates(
                 _place(good, np.asarray(x), np.asarray(y))
         elif good.any():
             _by_kind(gx, gy, zone, south)
-        shown = np.char.add(np.char.add(gy.astype(str), " / "), gx.astype(str)).astype(object)
-        _projected(gx, gy, "geometry", shown)
+
+        def geometry_text(rows: np.ndarray) -> np.ndarray:
+            text = np.char.add(np.char.add(gy[rows].astype(str), " / "), gx[rows].astype(str))
+            return text.astype(object)
+
+        _projected(gx, gy, "geometry", geometry_text)
     if "lat" in cols and "lon" in cols:
         sources += 1
         a, a_missing = parse_numbers(df[cols["lat"]])
         b, b_missing = parse_numbers(df[cols["lon"]])
         has_any |= ~(a_missing & b_missing)
         where = f"{cols['lat']}/{cols['lon']}"
-        every = np.ones(n, dtype=bool)
         if opts.input_crs is not None:
             from pyproj import CRS
 
@@ -218,7 +216,7 @@ def _coordinates(
                 _place(np.isfinite(x) & np.isfinite(y), x, y)
         else:
             _by_kind(b, a, zone, south)
-        _projected(b, a, where, _pair_text(df, cols["lat"], cols["lon"], every))
+        _projected(b, a, where, lambda rows: _pair_text(df, cols["lat"], cols["lon"], rows))
         bad = np.isnan(lon) & ~(a_missing & b_missing) & (status == "")
         status[bad] = "unparseable_coordinates"
         fld[bad] = where
@@ -356,9 +354,8 @@ def _labels(
     return result, label_raw.astype(str).reset_index(drop=True), warnings
 
 
-def _reader_warnings(raw: RawTable) -> list[str]:
+def _reader_warnings(info: dict[str, Any], kind: str, rows: int) -> list[str]:
     """Return what the reader decided or skipped, in words for the report."""
-    info = raw.info
     warnings = [str(w) for w in info.get("warnings", [])]
     if info.get("header_detected"):
         row = int(info["header_row"])
@@ -373,53 +370,245 @@ def _reader_warnings(raw: RawTable) -> list[str]:
             f"{len(lines)} línea(s) no eran UTF-8 válido y se leyeron como "
             f"{info.get('encoding_fallback', 'cp1252')} (líneas {shown})"
         )
-    if raw.kind in ("csv", "xlsx") and not len(raw.data):
+    if kind in ("csv", "xlsx") and not rows:
         warnings.append("el archivo no tiene filas de datos, solo encabezados")
     return warnings
 
 
-def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> PreparedFile:
-    """Read one file and apply every per-row check.
+@dataclass
+class _Notes:
+    """What a chunk contributes to its file's warnings (summed over the chunks)."""
 
-    ``opts`` should be resolved (:meth:`IngestOptions.resolve`), so that the UTM zone and the
-    time zone are set; unresolved options use 17S and America/Lima.
+    utm_rows: int = 0
+    undated_rows: int = 0
+    no_date_column: bool = False
+    label_warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PreparedTable:
+    """The rows of one file, or of one chunk of a large CSV file, after per-row checks.
+
+    ``raw`` is the table as read; a reader of a large file drops it once the quarantined rows
+    are taken out (:meth:`IncidentFile.raw` parses a CSV chunk again when needed).
     """
-    import numpy as np
-    import pandas as pd
 
+    raw: RawTable | None
+    frame: pd.DataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    reason: np.ndarray
+    field: np.ndarray
+    value: np.ndarray
+    derived_id: np.ndarray
+    notes: _Notes
+
+
+class _HashRanks:
+    """Occurrences so far of each content hash in a file, to rank identical rows across chunks."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.keys = np.empty(0, dtype=np.uint64)
+        self.counts = np.empty(0, dtype=np.int64)
+
+    def order(self, hashes: np.ndarray) -> np.ndarray:
+        """Return each row's 0-based rank among the identical rows seen so far, and count them."""
+        import numpy as np
+        import pandas as pd
+
+        order = pd.Series(hashes).groupby(hashes).cumcount().to_numpy(dtype=np.int64, copy=True)
+        if len(self.keys):
+            pos = np.searchsorted(self.keys, hashes)
+            inside = pos < len(self.keys)
+            found = np.zeros(len(hashes), dtype=bool)
+            found[inside] = self.keys[pos[inside]] == hashes[inside]
+            order[found] += self.counts[pos[found]]
+        keys, counts = np.unique(hashes, return_counts=True)
+        pos = np.searchsorted(self.keys, keys)
+        inside = pos < len(self.keys)
+        known = np.zeros(len(keys), dtype=bool)
+        known[inside] = self.keys[pos[inside]] == keys[inside]
+        self.counts[pos[known]] += counts[known]
+        self.keys = np.insert(self.keys, pos[~known], keys[~known])
+        self.counts = np.insert(self.counts, pos[~known], counts[~known])
+        return order
+
+
+class IncidentFile:
+    """One incident file read and checked row by row, by chunks for CSV files.
+
+    Iterating yields a :class:`PreparedTable` per chunk (CSV, about ``chunk_chars``
+    characters of text each, see :class:`parsc_geo.io.csv.CsvFile`) or one for the whole file
+    (other formats, or ``chunk_chars=None``). Every per-row check depends on its row alone,
+    and content ids rank identical rows over the whole file, so the rows, reasons and ids are
+    those of the whole file read at once. :attr:`columns`, :attr:`info`, :attr:`rows_read`
+    and :attr:`warnings` are complete once every chunk has been read.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        opts: IngestOptions,
+        area: BaseGeometry,
+        *,
+        chunk_chars: int | None = None,
+    ) -> None:
+        self.path = path
+        self.opts = opts
+        self.area = area
+        self.chunk_chars = chunk_chars
+        self.columns: dict[str, str] = {}
+        self.info: dict[str, object] = {}
+        self.rows_read = 0
+        self.warnings: list[str] = []
+        self.source = path.name
+        self._csv: CsvFile | None = None
+        self._raws: list[RawTable] = []
+        self._chunks = 0
+
+    def __iter__(self) -> Iterator[PreparedTable]:
+        from ..io.readers import SUFFIXES, read_incident_file
+
+        opts = self.opts
+        ranks = _HashRanks()
+        notes = _Notes()
+        self.rows_read = 0
+        raw: RawTable | None = None
+        if SUFFIXES.get(self.path.suffix.lower()) == "csv" and self.path.exists():
+            from ..io.csv import CsvFile
+
+            self._csv = CsvFile(
+                self.path,
+                encoding=opts.encoding,
+                delimiter=opts.delimiter,
+                header_row=opts.header_row,
+            )
+            tables: Iterator[RawTable] = self._csv.chunks(self.chunk_chars)
+        else:
+            raw = read_incident_file(
+                self.path,
+                encoding=opts.encoding,
+                delimiter=opts.delimiter,
+                sheet=opts.sheet,
+                layer=opts.layer,
+                header_row=opts.header_row,
+                progress=opts.progress,
+            )
+            self._raws = [raw]
+            tables = iter([raw])
+        first = True
+        self._chunks = 0
+        for table in tables:
+            self._chunks += 1
+            self.source = table.source
+            if first:
+                self.columns = _recognise(table, opts)
+                first = False
+            prepared = prepare_table(table, opts, self.area, self.columns, ranks)
+            self.rows_read += len(table.data)
+            part = prepared.notes
+            notes.utm_rows += part.utm_rows
+            notes.undated_rows += part.undated_rows
+            notes.no_date_column = part.no_date_column
+            notes.label_warnings = part.label_warnings
+            yield prepared
+        if self._csv is not None:
+            self.info = self._csv.info
+            self.release()
+        elif raw is not None:
+            self.info = raw.info
+        self.warnings = self._file_warnings(notes)
+
+    def release(self) -> None:
+        """Let go of a large CSV file's text (read by more than one chunk) until :meth:`raw`."""
+        if self._csv is not None and self._chunks > 1:
+            self._csv.release()
+
+    def raw(self, k: int) -> RawTable:
+        """Return the raw rows of chunk ``k`` (parsed again for a CSV file)."""
+        if self._csv is not None:
+            return self._csv.chunk(k)
+        return self._raws[k]
+
+    def _file_warnings(self, notes: _Notes) -> list[str]:
+        """Return the file's warnings, in the order of the checks."""
+        info = self.info
+        kind = "csv" if self._csv is not None else (self._raws[0].kind if self._raws else "")
+        warnings = _reader_warnings(info, kind, self.rows_read)
+        opts = self.opts
+        if "utm_zone" in opts.auto and notes.utm_rows and "utm_zone" not in self.columns:
+            logger.info(
+                "%s: %s fila(s) en UTM sin zona se leyeron en la zona %s, la del área de estudio "
+                "(use --utm-zone para otra)",
+                self.source,
+                notes.utm_rows,
+                opts.utm_zone,
+            )
+            warnings.append(
+                f"{notes.utm_rows} fila(s) en UTM sin zona se leyeron en la zona "
+                f"{opts.utm_zone}, la del área de estudio (use --utm-zone para otra)"
+            )
+        if notes.no_date_column:
+            warnings.append(
+                "no se encontró columna de fecha: occurred_at queda vacío (sin análisis temporales)"
+            )
+        elif notes.undated_rows:
+            warnings.append(
+                f"{notes.undated_rows} fila(s) sin fecha completa se aceptaron sin fecha "
+                "(--undated keep): no entran en los análisis por periodo"
+            )
+        warnings.extend(notes.label_warnings)
+        return warnings
+
+
+def _recognise(raw: RawTable, opts: IngestOptions) -> dict[str, str]:
+    """Map the file's columns to canonical fields (KML: its time stamps when they have any)."""
     from ..io.columns import recognise_columns
-    from ..io.dates import parse_occurrence
-    from ..io.readers import read_incident_file
-    from ..settings import TIMEZONE
-    from .checks import inside
 
-    tz = opts.timezone or TIMEZONE
-    raw = read_incident_file(
-        path,
-        encoding=opts.encoding,
-        delimiter=opts.delimiter,
-        sheet=opts.sheet,
-        layer=opts.layer,
-        header_row=opts.header_row,
-        progress=opts.progress,
-    )
-    df = raw.data.reset_index(drop=True)
-    n = len(df)
+    df = raw.data
     cols = recognise_columns(df.columns, opts.columns, source=raw.source)
     kml_when = raw.kind == "kml" and "datetime" not in cols and "KML_WHEN" in df.columns
     if kml_when and _text(df["KML_WHEN"]).ne("").any():
         cols["datetime"] = "KML_WHEN"
-    warnings: list[str] = _reader_warnings(raw)
+    return cols
+
+
+def prepare_table(
+    raw: RawTable,
+    opts: IngestOptions,
+    area: BaseGeometry,
+    cols: dict[str, str],
+    ranks: _HashRanks | None = None,
+) -> PreparedTable:
+    """Apply every per-row check to the rows of ``raw`` (a file, or a chunk of one).
+
+    ``cols`` maps canonical fields to the file's columns; ``ranks`` carries the ranks of
+    identical rows without an id from the file's earlier chunks.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..io.dates import parse_occurrence
+    from ..settings import TIMEZONE
+    from .checks import inside
+
+    tz = opts.timezone or TIMEZONE
+    notes = _Notes()
+    df = raw.data.reset_index(drop=True)
+    n = len(df)
     reason = np.full(n, "", dtype=object)
     fld = np.full(n, "", dtype=object)
     val = np.full(n, "", dtype=object)
     if raw.problem is not None:
         bad_rows = raw.problem != ""
-        reason[bad_rows] = raw.problem[bad_rows]
-        lines = raw.line if raw.line is not None else raw.source_row
-        fld[bad_rows] = [f"línea {k}" for k in lines[bad_rows].tolist()]
-        shown = raw.problem_text if raw.problem_text is not None else np.full(n, "", object)
-        val[bad_rows] = shown[bad_rows]
+        if bad_rows.any():
+            reason[bad_rows] = raw.problem[bad_rows]
+            lines = raw.line if raw.line is not None else raw.source_row
+            fld[bad_rows] = [f"línea {k}" for k in lines[bad_rows].tolist()]
+            shown = raw.problem_text if raw.problem_text is not None else np.full(n, "", object)
+            val[bad_rows] = shown[bad_rows]
     elif raw.malformed is not None:
         reason[raw.malformed] = "malformed_row"
         fld[raw.malformed] = "fila"
@@ -427,18 +616,7 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
 
     coords = _coordinates(raw, df, cols, opts)
     lon, lat, utm_flag = coords.lon, coords.lat, coords.utm
-    if "utm_zone" in opts.auto and utm_flag.any() and "utm_zone" not in cols:
-        logger.info(
-            "%s: %s fila(s) en UTM sin zona se leyeron en la zona %s, la del área de estudio "
-            "(use --utm-zone para otra)",
-            raw.source,
-            int(utm_flag.sum()),
-            opts.utm_zone,
-        )
-        warnings.append(
-            f"{int(utm_flag.sum())} fila(s) en UTM sin zona se leyeron en la zona "
-            f"{opts.utm_zone}, la del área de estudio (use --utm-zone para otra)"
-        )
+    notes.utm_rows = int(utm_flag.sum())
     take = (reason == "") & (coords.status != "")
     reason[take], fld[take], val[take] = coords.status[take], coords.field[take], coords.value[take]
 
@@ -511,21 +689,14 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
         fld[out_range] = dfield
         val[out_range] = occurred[out_range].dt.strftime("%Y-%m-%d %H:%M").to_numpy()
         undated &= reason == ""
-        if undated.any():
-            warnings.append(
-                f"{int(undated.sum())} fila(s) sin fecha completa se aceptaron sin fecha "
-                "(--undated keep): no entran en los análisis por periodo"
-            )
+        notes.undated_rows = int(undated.sum())
     else:
-        warnings.append(
-            "no se encontró columna de fecha: occurred_at queda vacío (sin análisis temporales)"
-        )
+        notes.no_date_column = True
         occurred = pd.Series(pd.NaT, index=pd.RangeIndex(n), dtype=f"datetime64[ns, {tz}]")
         time_known = np.zeros(n, dtype=bool)
         time_unparsed = np.zeros(n, dtype=bool)
 
-    labels, label_raw, label_warnings = _labels(df, cols, raw, opts)
-    warnings.extend(label_warnings)
+    labels, label_raw, notes.label_warnings = _labels(df, cols, raw, opts)
 
     gx = raw.geom_x if raw.geom_x is not None else None
     gy = raw.geom_y if raw.geom_y is not None else None
@@ -544,9 +715,10 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
                 df[derived],
                 None if gx is None else gx[derived],
                 None if gy is None else gy[derived],
+                ranks,
             ).to_numpy()
     else:
-        ids = _content_ids(df, gx, gy)
+        ids = _content_ids(df, gx, gy, ranks)
 
     flag_bits = (
         swapped.astype(np.int64) * FLAG_BITS["latlon_swapped"]
@@ -594,7 +766,7 @@ def prepare_file(path: Path, opts: IngestOptions, area: BaseGeometry) -> Prepare
         },
         index=pd.RangeIndex(n),
     )
-    return PreparedFile(raw, path, frame, lon, lat, reason, fld, val, cols, warnings, derived)
+    return PreparedTable(raw, frame, lon, lat, reason, fld, val, derived, notes)
 
 
 def _join_nonempty(a: pd.Series, b: pd.Series) -> np.ndarray:

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from ..io._table import RawTable
     from .options import IngestOptions
-    from .prepare import PreparedFile
+    from .prepare import IncidentFile
 
 #: Reason codes in the order they are checked.
 REASONS: tuple[str, ...] = (
@@ -61,30 +62,43 @@ def _messages(
     return out
 
 
-def quarantine_frame(prep: PreparedFile, mask: np.ndarray) -> pd.DataFrame:
-    """Return the quarantine rows (``mask``) of a prepared file, with a message for each."""
+def quarantine_frame(
+    raw: RawTable,
+    reason: np.ndarray,
+    fld: np.ndarray,
+    val: np.ndarray,
+    mask: np.ndarray,
+) -> pd.DataFrame:
+    """Return the quarantine rows (``mask``) of a table as read, with a message for each.
+
+    ``reason``, ``fld`` and ``val`` hold each row's reason code, field and value.
+    """
     import pandas as pd
 
     if not mask.any():
         return pd.DataFrame({c: pd.Series(dtype=object) for c in QUARANTINE_COLUMNS})
-    sub = prep.raw.data.reset_index(drop=True).loc[mask]
+    sub = raw.data.reset_index(drop=True).loc[mask]
     raw_json = sub.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
-    lines = raw_json.splitlines() if raw_json else []
-    rows = prep.raw.source_row[mask]
+    # one record per line: only "\n" ends a record (str.splitlines() would also split on
+    # U+2028, U+0085 … that JSON keeps inside a string)
+    lines = raw_json.split("\n") if raw_json else []
+    if lines and lines[-1] == "":
+        lines.pop()
+    rows = raw.source_row[mask]
     q = pd.DataFrame(
         {
-            "source": prep.raw.source,
+            "source": raw.source,
             "source_row": rows.astype("int64"),
-            "reason": prep.reason[mask],
-            "field": prep.field[mask].astype(str),
-            "value": prep.value[mask].astype(str),
+            "reason": reason[mask],
+            "field": fld[mask].astype(str),
+            "value": val[mask].astype(str),
             "message": _messages(
-                prep.raw.source,
+                raw.source,
                 rows,
-                prep.reason[mask],
-                prep.field[mask],
-                prep.value[mask],
-                None if prep.raw.line is None else prep.raw.line[mask],
+                reason[mask],
+                fld[mask],
+                val[mask],
+                None if raw.line is None else raw.line[mask],
             ),
             "raw": lines if len(lines) == int(mask.sum()) else [""] * int(mask.sum()),
         }
@@ -103,7 +117,7 @@ def _flag_counts(flags: pd.Series) -> dict[str, int]:
 
 
 def build_report(
-    prepared: list[PreparedFile],
+    prepared: list[IncidentFile],
     accepted: gpd.GeoDataFrame,
     file_index: np.ndarray,
     quarantines: list[pd.DataFrame],
@@ -120,7 +134,7 @@ def build_report(
     files = []
     sources = []
     for i, (p, q) in enumerate(zip(prepared, quarantines, strict=True)):
-        src = p.raw.source
+        src = p.source
         acc = accepted[file_index == i]
         unknown = acc.loc[~acc["label_known"].astype(bool), "label_raw"].astype(str)
         flag_counts = _flag_counts(acc["flags"].astype(str))
@@ -128,9 +142,9 @@ def build_report(
             "source": src,
             "path": str(p.path),
             "sha256": file_sha256(p.path),
-            "format": p.raw.info,
+            "format": p.info,
             "columns": p.columns,
-            "rows_read": len(p.frame),
+            "rows_read": p.rows_read,
             "rows_accepted": len(acc),
             "rows_quarantined": len(q),
             "rows_fixed": int(sum(flag_counts.get(f, 0) for f in FIX_FLAGS)),

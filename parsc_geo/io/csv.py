@@ -19,9 +19,16 @@ Rules
   ``unbalanced_quote`` row and reading resumes on the next line, so one stray quote never
   swallows the rest of the file. A row with more (non-empty) fields than the header is a
   ``malformed_row`` (never a shift of every column); empty fields after the last column (a
-  trailing delimiter) are dropped. Both keep their line number for the quarantine. Files
-  whose rows are all one whole line are parsed by pandas' C parser, checked to give exactly
-  one row per non-blank line; the others by :mod:`csv`, line by line.
+  trailing delimiter) are dropped. Both keep their line number for the quarantine. The rules
+  are those of the line-by-line parser (:mod:`csv`); text whose rows are all one whole line is
+  parsed faster by pandas' C parser, checked to give exactly one row per non-blank line and,
+  on every line holding a quote, the cells :mod:`csv` gives.
+- **Chunks**: :class:`CsvFile` hands out the rows of a large file by chunks of text
+  (:data:`CHUNK_CHARS`), so that a file of millions of rows is validated with bounded memory.
+  A row is never cut: a quoted field that runs past the end of a chunk is read to its end,
+  and a stray quote near the end of a chunk is set aside as in the whole file. The rows, their
+  cells, lines and problems are the same for any chunk size (:func:`read_csv` reads the file
+  as one chunk).
 - **Accounting**: lines above the header, the header, blank lines and the lines of every row
   add up to the physical lines of the file (checked on every read and recorded in ``info``).
 """
@@ -30,14 +37,19 @@ from __future__ import annotations
 
 import csv as _csv
 import logging
+import re
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._errors import InputDataError
 from ._table import RawTable, column_names
 from .columns import known_column_count
+
+if TYPE_CHECKING:
+    import numpy as np
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +143,23 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+def _has_utf8_sequence(data: bytes, block: int = 1 << 24) -> bool:
+    """Whether ``data`` holds a UTF-8 lead byte followed by a continuation byte anywhere.
+
+    Every character of valid UTF-8 beyond ASCII starts so; text without one is ASCII or a
+    single-byte encoding throughout.
+    """
+    import numpy as np
+
+    arr = np.frombuffer(data, dtype=np.uint8)
+    for start in range(0, max(len(arr) - 1, 0), block):
+        part = arr[start : start + block + 1]
+        lead = (part[:-1] >= 0xC2) & (part[:-1] <= 0xF4)
+        if (lead & ((part[1:] & 0xC0) == 0x80)).any():
+            return True
+    return False
+
+
 def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
@@ -166,6 +195,13 @@ def decode_bytes(data: bytes, encoding: str | None = None, *, source: str = "") 
         return DecodedText(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    if not _has_utf8_sequence(data):
+        # no line can be valid UTF-8 beyond ASCII: every line is read as Windows-1252, as the
+        # loop below would read them, in one pass
+        try:
+            return DecodedText(data.decode("cp1252"), "cp1252")
+        except UnicodeDecodeError:
+            pass
     parts: list[str] = []
     fallback: list[int] = []
     single = "cp1252"
@@ -189,13 +225,21 @@ def decode_bytes(data: bytes, encoding: str | None = None, *, source: str = "") 
 
 
 class _Feed:
-    """An iterator over physical lines whose position can be moved (to resume after a row)."""
+    """An iterator over physical lines whose position can be moved (to resume after a row).
 
-    __slots__ = ("lines", "pos")
+    When ``more`` is given, the lines run on past the end of ``lines``: ``more()`` returns the
+    next lines of the file (empty at its end) and they are appended, so a row that starts in
+    one chunk of a file may end in the next, as it would in the whole file.
+    """
 
-    def __init__(self, lines: list[str], pos: int) -> None:
+    __slots__ = ("lines", "more", "pos")
+
+    def __init__(
+        self, lines: list[str], pos: int, more: Callable[[], list[str]] | None = None
+    ) -> None:
         self.lines = lines
         self.pos = pos
+        self.more = more
 
     def __iter__(self) -> _Feed:
         return self
@@ -203,9 +247,53 @@ class _Feed:
     def __next__(self) -> str:
         pos = self.pos
         if pos >= len(self.lines):
-            raise StopIteration
+            extra = self.more() if self.more is not None else []
+            if not extra:
+                raise StopIteration
+            self.lines.extend(extra)
         self.pos = pos + 1
         return self.lines[pos]
+
+
+class _Text:
+    r"""A decoded file's text handed out as lists of physical lines, each ending in ``\n``."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def piece(self, start: int, chars: int | None) -> tuple[list[str], str, int]:
+        r"""Return the lines from offset ``start`` over at least ``chars`` characters.
+
+        All the rest of the text when ``chars`` is None. Returns the lines without their
+        ``\n``, their text (each line ending in ``\n``, also the last line of a file) and the
+        offset after them.
+        """
+        text = self.text
+        if start >= len(text):
+            return [], "", len(text)
+        if chars is None:
+            stop = len(text)
+        else:
+            nl = text.find("\n", start + max(chars, 1) - 1)
+            stop = len(text) if nl < 0 else nl + 1
+        piece = text[start:stop]
+        if not piece.endswith("\n"):
+            piece += "\n"
+        parts = piece.split("\n")
+        parts.pop()
+        return parts, piece, stop
+
+    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
+        r"""Return the lines of :meth:`piece`, each ending in ``\n``, and the offset after them."""
+        parts, _, stop = self.piece(start, chars)
+        return [part + "\n" for part in parts], stop
+
+    def line_count(self) -> int:
+        """Return the number of physical lines (a last line end ends no line)."""
+        text = self.text
+        return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
 
 
 def _is_blank(fields: list[str]) -> bool:
@@ -213,15 +301,25 @@ def _is_blank(fields: list[str]) -> bool:
 
 
 def _find_header(
-    lines: list[str], header_row: int | None, delimiter: str | None, source: str
+    lines: list[str],
+    header_row: int | None,
+    delimiter: str | None,
+    source: str,
+    total: int | None = None,
 ) -> tuple[int, str, bool]:
-    """Return the 0-based header line, the delimiter and whether the header was detected."""
+    """Return the 0-based header line, the delimiter and whether the header was detected.
+
+    ``lines`` are the first lines of the file (at least :data:`HEADER_SEARCH_LINES` after the
+    first non-blank one, or up to ``header_row``); ``total`` is the file's line count (default
+    ``len(lines)``).
+    """
+    total = len(lines) if total is None else total
     if header_row is not None:
         index = header_row - 1
-        if not 0 <= index < len(lines) or not lines[index].strip():
+        if not 0 <= index < min(total, len(lines)) or not lines[index].strip():
             raise InputDataError(
                 f"{source}: la fila de encabezados {header_row} no existe o está vacía "
-                f"(el archivo tiene {len(lines)} líneas)",
+                f"(el archivo tiene {total} líneas)",
                 hint="indique con --header-row el número de la línea que tiene los nombres de "
                 "columna (la primera es 1)",
             )
@@ -247,6 +345,25 @@ def _find_header(
     return first, delimiter or detect_delimiter(lines[first]), False
 
 
+def _leading_lines(text: _Text, header_row: int | None) -> tuple[list[str], int]:
+    """Return the first lines of a file, as many as :func:`_find_header` looks at."""
+    lines: list[str] = []
+    offset = 0
+    first: int | None = None
+    while True:
+        more, offset = text.lines(offset, 1)
+        if not more:
+            return lines, offset
+        lines.extend(more)
+        if first is None and more[0].strip():
+            first = len(lines) - 1
+        need = header_row if header_row is not None else None
+        if need is None and first is not None:
+            need = first + HEADER_SEARCH_LINES
+        if need is not None and len(lines) >= need:
+            return lines, offset
+
+
 @dataclass
 class _Rows:
     """Rows parsed from the data lines of a file."""
@@ -258,6 +375,8 @@ class _Rows:
     blank_lines: int = 0
     row_lines: int = 0
     multiline_rows: int = 0
+    #: lines consumed (a row may run past the chunk into lines appended by ``more``)
+    consumed: int = 0
 
 
 def _problem_cells(text: str, sep: str, n: int) -> list[str]:
@@ -281,10 +400,21 @@ def _swallowed(lines: list[str], start: int, end: int, sep: str, n: int, n_field
     return n_fields != n or lines[start].count(sep) + 1 >= n
 
 
-def _parse_rows(lines: list[str], first: int, sep: str, n: int) -> _Rows:
-    """Parse the data lines ``lines[first:]`` into rows of ``n`` cells (see the module rules)."""
+def _parse_rows(
+    lines: list[str],
+    first: int,
+    sep: str,
+    n: int,
+    *,
+    more: Callable[[], list[str]] | None = None,
+) -> _Rows:
+    """Parse the data lines ``lines[first:]`` into rows of ``n`` cells (see the module rules).
+
+    With ``more``, the last row may run on into the lines ``more`` returns (see :class:`_Feed`);
+    rows are read up to the first row boundary at or after the end of ``lines``.
+    """
     rows = _Rows()
-    feed = _Feed(lines, first)
+    feed = _Feed(lines, first, more)
     reader = _csv.reader(feed, delimiter=sep, strict=True)
     total = len(lines)
     while feed.pos < total:
@@ -331,6 +461,7 @@ def _parse_rows(lines: list[str], first: int, sep: str, n: int) -> _Rows:
             rows.cells.append(fields + [""] * (n - len(fields)) if len(fields) < n else fields)
             rows.problem.append("")
             rows.problem_text.append("")
+    rows.consumed = feed.pos
     return rows
 
 
@@ -342,22 +473,89 @@ def _split_line(line: str, sep: str) -> list[str]:
         return line.split(sep)
 
 
-def _fast_frame(lines: list[str], first: int, sep: str, names: list[str]) -> tuple[Any, int] | None:
-    """Parse the data lines with pandas' C parser when every row is one whole line.
+def _careful_row(line: str, sep: str, n: int) -> list[str] | None:
+    """Return the cells :func:`_parse_rows` gives a line that is one row by itself, or None.
 
-    Returns the frame and the number of blank lines, or None when the careful parser is needed:
-    a row with more fields than the header, a quoted field over several lines or a stray
-    quote (fewer rows than non-blank lines), or characters the C parser reads differently.
+    None when the careful parser would not read the line as a row of its own: a blank line, a
+    stray quote, a row with more fields than the header, or a quote left open at its end.
+    """
+    reader = _csv.reader([line], delimiter=sep, strict=True)
+    try:
+        fields = next(reader)
+        if next(reader, None) is not None:
+            return None
+    except _csv.Error:
+        # an open quote at the end of the line raises too: the careful parser would read on
+        lenient = _split_line(line, sep)
+        if len(lenient) != n or line.count('"') % 2:
+            return None
+        fields = lenient
+    if _is_blank(fields):
+        return None
+    if len(fields) > n and not any(fields[n:]):
+        fields = fields[:n]
+    if len(fields) > n:
+        return None
+    return fields + [""] * (n - len(fields)) if len(fields) < n else fields
+
+
+def _quoted_lines_agree(
+    lines: list[str], rows: np.ndarray, values: np.ndarray, sep: str, n: int
+) -> bool:
+    """Whether the careful parser gives the fast parser's cells on every line with a quote.
+
+    A line without a quote is split on the delimiter by both parsers alike; quotes are where
+    pandas' C parser and :mod:`csv` may read a line differently (``"a"b``, a line ``""``).
+    ``rows[i]`` is the frame row of ``lines[i]`` and ``values`` the frame's cells.
+    """
+    quoted = [i for i, line in enumerate(lines) if '"' in line]
+    if not quoted:
+        return True
+    cells = values[rows[quoted]].tolist()
+    for i, fast in zip(quoted, cells, strict=True):
+        line = lines[i] if lines[i].endswith("\n") else lines[i] + "\n"
+        if _careful_row(line, sep, n) != fast:
+            return False
+    return True
+
+
+#: A line end, then a line of white space only (or nothing), then its line end.
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+
+
+def _fast_rows(
+    lines: list[str], sep: str, names: list[str], text: str | None = None
+) -> tuple[Any, np.ndarray] | None:
+    r"""Parse lines with pandas' C parser when every row is one whole line.
+
+    ``lines`` are physical lines (with or without their ``\n``) and ``text`` their joined
+    text when the caller has it. Returns the frame and the 0-based index of each row's line,
+    or None when the careful parser is needed: a row with more fields than the header, a
+    quoted field over several lines or a stray quote (fewer rows than non-blank lines), a NUL
+    character, or a line with quotes that :mod:`csv` reads differently. Where it returns a
+    frame, its cells are those :func:`_parse_rows` gives, line for line.
     """
     import io
 
+    import numpy as np
     import pandas as pd
 
-    body = lines[first:]
-    kept = [line for line in body if sep in line or line.strip()]
-    text = "".join(kept)
+    if text is None:
+        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
     if "\x00" in text:
         return None
+    n_lines = len(lines)
+    # a blank line is the first line, or follows a line end (text ends with one)
+    maybe_blank = (bool(lines) and not lines[0].strip()) or bool(_BLANK_LINE.search(text))
+    if maybe_blank:
+        keep = np.fromiter(
+            (sep in line or bool(line.strip()) for line in lines), dtype=bool, count=n_lines
+        )
+        kept = np.flatnonzero(keep)
+        if len(kept) < n_lines:
+            text = "".join(lines[i] if lines[i].endswith("\n") else lines[i] + "\n" for i in kept)
+    else:
+        kept = np.arange(n_lines)
     # one more column than the header catches rows with extra fields: a row with more makes
     # pandas fail, or (on the first row) take a column as the index; both go to the careful path
     extra = "\x00extra"
@@ -382,9 +580,262 @@ def _fast_frame(lines: list[str], first: int, sep: str, names: list[str]) -> tup
     if frame[extra].ne("").any():
         return None
     frame = frame.drop(columns=extra)
-    if len(frame) and any(frame[c].str.contains("\n", regex=False).any() for c in frame.columns):
+    if '"' in text and len(frame):
+        row_of = np.full(n_lines, -1, dtype=np.int64)
+        row_of[kept] = np.arange(len(kept))
+        if not _quoted_lines_agree(lines, row_of, frame.to_numpy(dtype=object), sep, len(names)):
+            return None
+    return frame.reset_index(drop=True), kept
+
+
+def _fast_frame(lines: list[str], first: int, sep: str, names: list[str]) -> tuple[Any, int] | None:
+    """Parse ``lines[first:]`` with :func:`_fast_rows`; return the frame and the blank lines."""
+    body = lines[first:]
+    fast = _fast_rows(body, sep, names)
+    if fast is None:
         return None
-    return frame.reset_index(drop=True), len(body) - len(kept)
+    frame, kept = fast
+    return frame, len(body) - len(kept)
+
+
+#: Characters of text parsed at once when a file is read by chunks (about 130,000 rows of a
+#: police export; a few hundred MB of memory while they are parsed and checked).
+CHUNK_CHARS: Final = 8_000_000
+
+
+@dataclass
+class _ChunkPlace:
+    """Where a chunk starts and ends in the text, for parsing it again."""
+
+    offset: int
+    end: int
+    line: int
+    row: int
+
+
+class CsvFile:
+    """A CSV file opened for reading: encoding, delimiter and header decided; rows by chunks.
+
+    Parameters
+    ----------
+    path
+        The file.
+    encoding, delimiter
+        Force an encoding or delimiter; detected when None.
+    header_row
+        1-based line of the column names; detected when None (title rows above it skipped).
+
+    Notes
+    -----
+    :meth:`chunks` yields the rows of about ``chunk_chars`` characters of text at a time. A row
+    is never split: one whose quoted field runs past the end of a chunk is finished with the
+    lines after it. The rows, their cells, line numbers and problems are the same whatever the
+    chunk size (the whole file is one chunk with ``chunk_chars=None``, as :func:`read_csv`
+    reads it). :attr:`info` is complete once every chunk has been read; :meth:`chunk` parses
+    a chunk again (to recover raw rows without keeping them).
+
+    Raises
+    ------
+    InputDataError
+        The file is unreadable or empty, or its header row cannot be read (an unclosed quote).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        header_row: int | None = None,
+    ) -> None:
+        path = Path(path)
+        self.path = path
+        self.source = path.name
+        self._encoding = encoding
+        decoded = self._decode()
+        if not decoded.text or decoded.text.isspace():
+            raise InputDataError(
+                f"{path.name}: el archivo está vacío", hint="exporte los datos de nuevo"
+            )
+        text = _Text(decoded.text)
+        self._text_chars = len(decoded.text)
+        self._text_hash = hash(decoded.text)
+        self._text: _Text | None = text
+        self.lines_total = text.line_count()
+        head, _ = _leading_lines(text, header_row)
+        index, sep, detected = _find_header(
+            head, header_row, delimiter, path.name, self.lines_total
+        )
+        start = sum(len(line) for line in head[:index])
+        feed = _Feed([], 0, self._more_from(start, 4096))
+        try:
+            header = next(_csv.reader(feed, delimiter=sep, strict=True))
+        except (_csv.Error, StopIteration) as exc:
+            raise InputDataError(
+                f"{path.name}: no se puede leer la fila de encabezados (línea {index + 1}): "
+                "tiene una comilla sin cerrar o el archivo está cortado",
+                hint="revise la primera fila del archivo o expórtelo de nuevo",
+            ) from exc
+        header_lines = feed.pos
+        self.sep = sep
+        self.names = column_names(header)
+        self._data_offset = min(
+            start + sum(len(line) for line in feed.lines[:header_lines]), len(decoded.text)
+        )
+        self._data_line = index + header_lines
+        if detected:
+            logger.info(
+                "%s: fila de encabezados detectada en la línea %d (las %d líneas de arriba son "
+                "títulos); use --header-row para indicar otra",
+                path.name,
+                index + 1,
+                index,
+            )
+        self.info: dict[str, Any] = {
+            "format": "CSV",
+            "encoding": decoded.encoding,
+            "delimiter": sep,
+            "header_row": index + 1,
+            "header_detected": detected,
+            "lines": self.lines_total,
+            "lines_above_header": index,
+            "header_lines": header_lines,
+            "blank_lines": 0,
+            "row_lines": 0,
+            "multiline_rows": 0,
+        }
+        if decoded.fallback_lines:
+            self.info["encoding_fallback"] = decoded.fallback_encoding
+            self.info["encoding_fallback_lines"] = decoded.fallback_lines
+        self._places: list[_ChunkPlace] = []
+
+    def _decode(self) -> DecodedText:
+        try:
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise InputDataError(f"no se puede leer {self.path}: {exc.strerror}") from exc
+        return decode_bytes(data, self._encoding, source=self.source)
+
+    @property
+    def _body(self) -> _Text:
+        """The decoded text, decoded again from the file after :meth:`release`."""
+        if self._text is None:
+            text = self._decode().text
+            if len(text) != self._text_chars or hash(text) != self._text_hash:
+                raise InputDataError(
+                    f"{self.source}: el archivo cambió mientras se leía",
+                    hint="impórtelo de nuevo cuando ningún programa lo esté escribiendo",
+                )
+            self._text = _Text(text)
+        return self._text
+
+    def release(self) -> None:
+        """Let go of the file's text (a large file's text is as large as the file).
+
+        :meth:`chunk` decodes the file again when it is needed.
+        """
+        self._text = None
+
+    def _more_from(self, offset: int, chars: int | None) -> Callable[[], list[str]]:
+        """Return a function handing out the lines from ``offset`` on, ``chars`` at a time."""
+        where = [offset]
+
+        def more() -> list[str]:
+            lines, where[0] = self._body.lines(where[0], chars)
+            return lines
+
+        return more
+
+    def chunks(self, chunk_chars: int | None = CHUNK_CHARS) -> Iterator[RawTable]:
+        """Yield the rows by chunks of about ``chunk_chars`` characters (None: one chunk).
+
+        At least one chunk is yielded (with no rows when the file has only its header). The
+        line accounting is checked after the last chunk.
+        """
+        for key in ("blank_lines", "row_lines", "multiline_rows"):
+            self.info[key] = 0
+        self._places = []
+        offset, line, row = self._data_offset, self._data_line, 0
+        text_end = self._text_chars
+        while True:
+            table, place, counts = self._parse(offset, line, row, chunk_chars)
+            self._places.append(place)
+            for key in ("blank_lines", "row_lines", "multiline_rows"):
+                self.info[key] += counts[key]
+            yield table
+            offset, line, row = place.end, place.line + counts["lines"], row + len(table.data)
+            if offset >= text_end:
+                break
+        accounted = self._data_line + self.info["blank_lines"] + self.info["row_lines"]
+        if accounted != self.lines_total:
+            raise AssertionError(
+                f"{self.source}: {accounted} of {self.lines_total} lines accounted for"
+            )
+
+    def chunk(self, k: int) -> RawTable:
+        """Parse chunk ``k`` of the last :meth:`chunks` again (the same rows and cells)."""
+        place = self._places[k]
+        table, again, _ = self._parse(place.offset, place.line, place.row, None, stop=place.end)
+        assert again.end == place.end
+        return table
+
+    def _parse(
+        self, offset: int, line0: int, row0: int, chars: int | None, stop: int | None = None
+    ) -> tuple[RawTable, _ChunkPlace, dict[str, int]]:
+        import numpy as np
+        import pandas as pd
+
+        body = self._body
+        parts, piece, end = body.piece(offset, chars if stop is None else stop - offset)
+        names, sep = self.names, self.sep
+        fast = _fast_rows(parts, sep, names, piece) if parts else None
+        del piece
+        if fast is not None:
+            df, kept = fast
+            n_lines = len(parts)
+            row_line = kept + line0 + 1
+            counts = {
+                "blank_lines": n_lines - len(kept),
+                "row_lines": len(kept),
+                "multiline_rows": 0,
+                "lines": n_lines,
+            }
+            problem = np.full(len(df), "", dtype=object)
+            problem_text = problem
+        else:
+            lines = [part + "\n" for part in parts]
+            rows = _parse_rows(lines, 0, sep, len(names), more=self._more_from(end, chars or 4096))
+            if rows.consumed > len(parts):
+                # the last row ran on into the next lines: the chunk ends after it
+                end = min(offset + sum(len(x) for x in lines[: rows.consumed]), self._text_chars)
+            df = None
+            if rows.cells:
+                df = pd.DataFrame(rows.cells, columns=names, dtype=str)
+            if df is None or not len(df.columns):
+                df = pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
+            row_line = np.array(rows.line, dtype=np.int64) + line0
+            counts = {
+                "blank_lines": rows.blank_lines,
+                "row_lines": rows.row_lines,
+                "multiline_rows": rows.multiline_rows,
+                "lines": rows.consumed,
+            }
+            problem = np.array(rows.problem, dtype=object)
+            problem_text = np.array(rows.problem_text, dtype=object)
+            if len(row_line) != len(df):
+                raise AssertionError(f"{self.source}: rows and their lines differ")
+        table = RawTable(
+            data=df,
+            source=self.source,
+            source_row=np.arange(row0 + 1, row0 + len(df) + 1, dtype=np.int64),
+            kind="csv",
+            info=self.info,
+            malformed=problem != "",
+            problem=problem,
+            problem_text=problem_text,
+            line=np.asarray(row_line, dtype=np.int64),
+        )
+        return table, _ChunkPlace(offset, end, line0, row0), counts
 
 
 def read_csv(
@@ -420,92 +871,12 @@ def read_csv(
     ------
     InputDataError
         The file is unreadable or empty, or its header row cannot be read (an unclosed quote).
-    """
-    import numpy as np
-    import pandas as pd
 
+    See Also
+    --------
+    CsvFile : the same rows read by chunks.
+    """
     del progress
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputDataError(f"no se puede leer {path}: {exc.strerror}") from exc
-    decoded = decode_bytes(data, encoding, source=path.name)
-    if not decoded.text.strip():
-        raise InputDataError(
-            f"{path.name}: el archivo está vacío", hint="exporte los datos de nuevo"
-        )
-    lines = [line + "\n" for line in decoded.text.split("\n")]
-    if decoded.text.endswith("\n"):
-        lines.pop()
-    index, sep, detected = _find_header(lines, header_row, delimiter, path.name)
-    feed = _Feed(lines, index)
-    try:
-        header = next(_csv.reader(feed, delimiter=sep, strict=True))
-    except _csv.Error as exc:
-        raise InputDataError(
-            f"{path.name}: no se puede leer la fila de encabezados (línea {index + 1}): "
-            "tiene una comilla sin cerrar o el archivo está cortado",
-            hint="revise la primera fila del archivo o expórtelo de nuevo",
-        ) from exc
-    header_lines = feed.pos - index
-    names = column_names(header)
-    if detected:
-        logger.info(
-            "%s: fila de encabezados detectada en la línea %d (las %d líneas de arriba son "
-            "títulos); use --header-row para indicar otra",
-            path.name,
-            index + 1,
-            index,
-        )
-    fast = _fast_frame(lines, feed.pos, sep, names)
-    if fast is not None:
-        df, blank = fast
-        body_lines = np.flatnonzero(
-            [sep in line or bool(line.strip()) for line in lines[feed.pos :]]
-        )
-        rows = _Rows(
-            line=(body_lines + feed.pos + 1).tolist(),
-            problem=[""] * len(df),
-            problem_text=[""] * len(df),
-            blank_lines=blank,
-            row_lines=len(df),
-        )
-    else:
-        rows = _parse_rows(lines, feed.pos, sep, len(names))
-        df = None
-        if rows.cells:
-            df = pd.DataFrame(rows.cells, columns=names, dtype=str)
-    if df is None or not len(df.columns):
-        df = pd.DataFrame({name: pd.Series([], dtype=str) for name in names})
-    accounted = index + header_lines + rows.blank_lines + rows.row_lines
-    if accounted != len(lines) or len(rows.line) != len(df):
-        raise AssertionError(f"{path.name}: {accounted} of {len(lines)} lines accounted for")
-    problem = np.array(rows.problem, dtype=object)
-    info: dict[str, object] = {
-        "format": "CSV",
-        "encoding": decoded.encoding,
-        "delimiter": sep,
-        "header_row": index + 1,
-        "header_detected": detected,
-        "lines": len(lines),
-        "lines_above_header": index,
-        "header_lines": header_lines,
-        "blank_lines": rows.blank_lines,
-        "row_lines": rows.row_lines,
-        "multiline_rows": rows.multiline_rows,
-    }
-    if decoded.fallback_lines:
-        info["encoding_fallback"] = decoded.fallback_encoding
-        info["encoding_fallback_lines"] = decoded.fallback_lines
-    return RawTable(
-        data=df,
-        source=path.name,
-        source_row=np.arange(1, len(df) + 1, dtype=np.int64),
-        kind="csv",
-        info=info,
-        malformed=problem != "",
-        problem=problem,
-        problem_text=np.array(rows.problem_text, dtype=object),
-        line=np.array(rows.line, dtype=np.int64),
-    )
+    reader = CsvFile(path, encoding=encoding, delimiter=delimiter, header_row=header_row)
+    (table,) = list(reader.chunks(None))
+    return table

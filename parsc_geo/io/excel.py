@@ -9,8 +9,10 @@ above the table. The detection is announced; ``header_row`` (the Excel row numbe
 from __future__ import annotations
 
 import logging
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
+from xml.etree.ElementTree import ParseError
 
 from .._errors import InputDataError
 from ._table import RawTable, column_names
@@ -76,9 +78,10 @@ def read_xlsx(
         book = pd.read_excel(
             path, sheet_name=None if sheet is None else sheet, dtype=object, header=None
         )
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, ParseError) as exc:
+        # a truncated or corrupt workbook is a broken zip or XML inside it: the user's file
         raise InputDataError(
-            f"{path.name}: no se puede leer el libro ({exc})",
+            f"{path.name}: no se puede leer el libro ({type(exc).__name__}: {exc})",
             hint="guárdelo como .xlsx o exporte la hoja como CSV",
         ) from exc
     if isinstance(book, dict):
@@ -90,9 +93,11 @@ def read_xlsx(
             raise InputDataError(f"{path.name}: el libro no tiene hojas")
         grid = book[chosen]
         sheet_name: str | int = chosen
+        skipped = _skipped_sheets(book, chosen)
     else:
         grid = book
         sheet_name = sheet if sheet is not None else 0
+        skipped = []
     grid = grid.reset_index(drop=True)
     index, detected = _header_index(grid, header_row, path.name)
     if detected:
@@ -107,15 +112,35 @@ def read_xlsx(
     rows = df.index.to_numpy(dtype=np.int64) - index
     df = df.reset_index(drop=True).astype(object).where(df.notna().to_numpy(), "")
     df.columns = column_names(header) if len(header) else []
+    info: dict[str, object] = {
+        "format": "XLSX",
+        "sheet": str(sheet_name),
+        "header_row": index + 1,
+        "header_detected": detected,
+    }
+    if skipped:
+        info["warnings"] = [
+            f"el libro tiene otras hojas con datos que no se leyeron: {', '.join(skipped)}; "
+            f"se leyó solo la hoja '{sheet_name}' (exporte cada hoja como CSV para importarla)"
+        ]
     return RawTable(
         data=df,
         source=path.name,
         source_row=rows,
         kind="xlsx",
-        info={
-            "format": "XLSX",
-            "sheet": str(sheet_name),
-            "header_row": index + 1,
-            "header_detected": detected,
-        },
+        info=info,
     )
+
+
+def _skipped_sheets(book: dict[str, pd.DataFrame], chosen: str) -> list[str]:
+    """Name the sheets other than ``chosen`` that hold rows below a first row, with their count.
+
+    A workbook's second sheet of complaints must never vanish silently: it is named in the
+    report so the user can export it.
+    """
+    skipped = []
+    for name, grid in book.items():
+        filled = len(grid.dropna(how="all"))
+        if name != chosen and filled > 1:
+            skipped.append(f"'{name}' ({filled - 1} fila(s) bajo la primera)")
+    return skipped

@@ -4,7 +4,9 @@
 coordinate columns, GeoJSON, GeoPackage, Shapefile, KML/KMZ — through the same readers as the
 ingestion (:func:`parsc_geo.io.readers.read_incident_file`), and returns points with the canonical
 columns typed once: boolean-like text (``"false"``, ``"0"``, ``"sí"``) read by
-:func:`parsc_geo._text.as_bool`, ``harm`` as numbers, ``occurred_at`` as America/Lima times.
+:func:`parsc_geo._text.as_bool`, ``harm`` as numbers, ``occurred_at`` as local times of the
+points' zone (``timezone``; America/Lima for points in Peru; elsewhere, without a zone, the clock
+reading as written).
 Which incidents are then used is decided by :func:`parsc_geo.incidents.select`.
 
 Unlike ``parsc-geo ingest``, nothing is validated or quarantined here: a row without usable
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from ..workspace.location import DatabaseURL
     from ._table import RawTable
 
 #: Default workspace read when no input is given.
@@ -54,10 +57,11 @@ def is_workspace(path: str | os.PathLike[str]) -> bool:
 def read_points(
     path: str | os.PathLike[str] | None = None,
     *,
-    workspace: str | os.PathLike[str] | None = None,
+    workspace: str | os.PathLike[str] | DatabaseURL | None = None,
     lon_col: str | None = None,
     lat_col: str | None = None,
     input_crs: str = CRS_GEOGRAPHIC,
+    timezone: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read incident points from a file or a workspace.
 
@@ -67,16 +71,22 @@ def read_points(
         An incident file (CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML/KMZ) or a workspace
         GeoPackage. None reads ``workspace``.
     workspace
-        The workspace read when ``path`` is None (default ``workspace.gpkg``).
+        The workspace read when ``path`` is None (default ``workspace.gpkg``): a GeoPackage,
+        or a PostGIS database URL (:func:`parsc_geo.workspace.open_workspace`).
     lon_col, lat_col
         Coordinate columns of CSV/XLSX files; recognised by name when None (LONGITUD, LON, X …).
     input_crs
         CRS of the coordinate columns, and of vector files that declare none.
+    timezone
+        IANA zone of a file's times (a workspace knows its own). None: America/Lima when the
+        points lie in Peru; elsewhere times are read as the clock reading written in the file
+        (naive, an offset such as ``-04:00`` dropped), so hours and dates stay local.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        One point per row (rows keep their file order). ``attrs["source"]`` names what was read
+        One point per row (rows keep their file order). ``attrs["source"]`` names what was read,
+        ``attrs["timezone"]`` the zone of ``occurred_at`` (absent when it is a clock reading)
         and ``attrs["synthetic"]`` tells whether it is synthetic data (workspace metadata, or a
         file name containing "sintetico").
 
@@ -89,7 +99,7 @@ def read_points(
         The coordinate columns are not found.
     """
     if path is None:
-        return _read_workspace(Path(workspace) if workspace is not None else DEFAULT_WORKSPACE)
+        return _read_workspace(workspace if workspace is not None else DEFAULT_WORKSPACE)
     p = Path(path)
     if not p.exists():
         raise InputDataError(f"{p}: el archivo no existe", hint="revise la ruta y su escritura")
@@ -102,17 +112,21 @@ def read_points(
         points = _from_geometries(raw, input_crs)
     else:
         points = _from_columns(raw, lon_col, lat_col, input_crs)
-    points = canonical_types(points)
+    zone = timezone or _zone_of_points(points)
+    points = canonical_types(points, zone)
+    if zone:
+        points.attrs["timezone"] = zone
     points.attrs["source"] = str(p)
     points.attrs["synthetic"] = "sintetico" in p.name.lower()
     return points
 
 
-def _read_workspace(path: Path) -> gpd.GeoDataFrame:
-    from ..workspace import Workspace
+def _read_workspace(target: str | os.PathLike[str] | DatabaseURL) -> gpd.GeoDataFrame:
+    from ..workspace import open_workspace
 
-    incidents = Workspace(path).read_incidents()
-    incidents.attrs["source"] = str(path)
+    ws = open_workspace(target)
+    incidents = ws.read_incidents()
+    incidents.attrs["source"] = str(ws.path)  # a database URL without its password
     return incidents
 
 
@@ -190,13 +204,31 @@ def _check_degrees(raw: RawTable, x: np.ndarray, y: np.ndarray, crs: str) -> Non
         )
 
 
-def canonical_types(points: pd.DataFrame) -> Any:
+def _zone_of_points(points: gpd.GeoDataFrame) -> str | None:
+    """Return America/Lima when the points' centre lies in Peru, else None."""
+    import numpy as np
+
+    from ..settings import PERU_BOUNDS
+
+    if not len(points):
+        return TIMEZONE
+    x, y = points.geometry.x.to_numpy(), points.geometry.y.to_numpy()
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return TIMEZONE
+    cx, cy = float(np.median(x[ok])), float(np.median(y[ok]))
+    west, south, east, north = PERU_BOUNDS
+    return TIMEZONE if west <= cx <= east and south <= cy <= north else None
+
+
+def canonical_types(points: pd.DataFrame, zone: str | None = TIMEZONE) -> Any:
     """Return ``points`` with the canonical columns it has typed: booleans, numbers, times.
 
     Boolean-like columns (:data:`BOOLEAN_COLUMNS`) go through :func:`parsc_geo._text.as_bool`,
     so text such as ``"false"`` or ``"0"`` is False; :data:`NUMERIC_COLUMNS` become numbers
-    (NaN where unreadable); ``occurred_at`` becomes tz-aware America/Lima times (NaT where
-    unreadable; naive times are taken as local).
+    (NaN where unreadable); ``occurred_at`` becomes tz-aware times of ``zone`` (NaT where
+    unreadable; naive times are taken as local), or with ``zone`` None the clock reading
+    written in the file (naive; an offset is dropped).
     """
     import pandas as pd
 
@@ -210,25 +242,31 @@ def canonical_types(points: pd.DataFrame) -> Any:
         if column in out.columns:
             out[column] = pd.to_numeric(out[column].replace("", None), errors="coerce")
     if "occurred_at" in out.columns:
-        out["occurred_at"] = _local_times(out["occurred_at"])
+        out["occurred_at"] = _local_times(out["occurred_at"], zone)
     return out
 
 
-def _local_times(values: pd.Series) -> pd.Series:
+def _local_times(values: pd.Series, zone: str | None) -> pd.Series:
     import pandas as pd
 
+    offset = r"(?:Z|[+-]\d\d:?\d\d)$"
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert(TIMEZONE)
+        return values.dt.tz_convert(zone) if zone else values.dt.tz_localize(None)
     if pd.api.types.is_datetime64_dtype(values.dtype):
-        return values.dt.tz_localize(TIMEZONE)
+        return values.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT") if zone else values
     text = values.astype("object").where(values.notna(), None).astype(str).str.strip()
-    has_offset = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
-    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {TIMEZONE}]")
+    if zone is None:
+        # the clock reading where it was written: 21:30-04:00 stays 21:30
+        clock = text.str.replace(offset, "", regex=True).str.strip()
+        clock = clock.where(clock.ne("") & clock.ne("None"))
+        return pd.to_datetime(clock, errors="coerce", format="ISO8601")
+    has_offset = text.str.contains(offset, regex=True)
+    out = pd.Series(pd.NaT, index=values.index, dtype=f"datetime64[ns, {zone}]")
     if has_offset.any():
         aware = pd.to_datetime(text[has_offset], utc=True, errors="coerce", format="ISO8601")
-        out[has_offset] = aware.dt.tz_convert(TIMEZONE)
+        out[has_offset] = aware.dt.tz_convert(zone)
     naive = ~has_offset & text.ne("") & text.ne("None")
     if naive.any():
         local = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
-        out[naive] = local.dt.tz_localize(TIMEZONE, ambiguous="NaT", nonexistent="NaT")
+        out[naive] = local.dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
     return out

@@ -68,6 +68,18 @@ def read_vector(path: str | Path, *, layer: str | None = None) -> RawTable:
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     if crs is None and path.suffix.lower() in (".geojson", ".json"):
         crs = "EPSG:4326"
+    info: dict[str, object] = {
+        "format": path.suffix.lower().lstrip(".").upper(),
+        "layer": layer,
+        "crs": crs,
+    }
+    skipped = _skipped_layers(path, layer)
+    if skipped:
+        info["warnings"] = [
+            "el archivo tiene otras capas con entidades que no se leyeron: "
+            f"{', '.join(skipped)}; se leyó solo la primera capa (exporte cada capa aparte "
+            "para importarla)"
+        ]
     data = gdf.drop(columns=gdf.geometry.name)
     data = data.astype(object).where(data.notna().to_numpy(), "")
     return RawTable(
@@ -79,5 +91,31 @@ def read_vector(path: str | Path, *, layer: str | None = None) -> RawTable:
         geom_y=y,
         geom_problem=problem,
         crs=crs,
-        info={"format": path.suffix.lower().lstrip(".").upper(), "layer": layer, "crs": crs},
+        info=info,
     )
+
+
+def _skipped_layers(path: Path, layer: str | None) -> list[str]:
+    """Name the layers after the first one that hold features, with their count.
+
+    pyogrio reads the first layer of a GeoPackage when none is named: a second layer of
+    complaints must never vanish silently, so it is named in the report.
+    """
+    import pyogrio
+
+    if layer is not None:
+        return []
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # the file was read above; a listing failure only loses the warning
+        return []
+    skipped = []
+    for name, _geometry_type in layers[1:]:
+        try:
+            count = int(pyogrio.read_info(path, layer=name)["features"])
+        except Exception:  # an unreadable extra layer is still named
+            count = -1
+        if count != 0:
+            shown = "?" if count < 0 else str(count)
+            skipped.append(f"'{name}' ({shown} entidad(es))")
+    return skipped

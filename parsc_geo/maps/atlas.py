@@ -22,6 +22,7 @@ from .. import settings
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
 from .._text import fold as _fold
 from .._text import num, slug
+from ..localtime import incident_times
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
@@ -91,15 +92,11 @@ def slugify(text: str) -> str:
 
 def period_text(incidents: gpd.GeoDataFrame) -> str | None:
     """Return ``"YYYY-MM-DD a YYYY-MM-DD"`` spanning the incidents' dates (None if no dates)."""
-    import pandas as pd
-
     if "occurred_at" not in incidents.columns or not len(incidents):
         return None
-    when = pd.to_datetime(incidents["occurred_at"]).dropna()
+    when = incident_times(incidents).dropna()
     if not len(when):
         return None
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_convert(settings.TIMEZONE)
     return f"{when.min():%Y-%m-%d} a {when.max():%Y-%m-%d}"
 
 

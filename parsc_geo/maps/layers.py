@@ -20,6 +20,7 @@ from jinja2 import Template
 from .. import schema, settings
 from .._errors import InputDataError
 from .._text import num
+from ..localtime import incidents_zone, local_times
 from ..privacy import PrivacyRule, count_text
 from .base import MarkerClusterAssets, SafeMacroElement, add_colorbar, add_legend, esc, js_json
 
@@ -519,9 +520,7 @@ def add_incidents(
     )
     mod_cat = pd.Categorical(mod_labels)
 
-    when = pd.to_datetime(data["occurred_at"])
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_convert(settings.TIMEZONE)
+    when = local_times(data["occurred_at"], incidents_zone(incidents))
     # Dates are formatted once per distinct day, not once per incident.
     day = pd.Series(when.dt.tz_localize(None) if when.dt.tz is not None else when).dt.floor("D")
     dates = _per_value(day, lambda d: d.dt.strftime("%Y-%m-%d")).fillna("sin fecha")

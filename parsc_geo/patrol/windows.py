@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from .._errors import ConfigError
 from .._text import as_bool
 from ..schema import DAY_NAMES_ES
-from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,14 +82,15 @@ def check_window_options(share: float, block_hours: int) -> None:
 
 
 def local_times(incidents: pd.DataFrame) -> pd.Series:
-    """Return ``occurred_at`` in local time (America/Lima) for rows with a known time."""
-    import pandas as pd
+    """Return ``occurred_at`` in the incidents' own local time for rows with a known time.
+
+    See :mod:`parsc_geo.localtime`: the zone of the study area, naive times as they are.
+    """
+    from ..localtime import incidents_zone
+    from ..localtime import local_times as _local
 
     known = as_bool(incidents["time_known"])
-    times = pd.to_datetime(incidents.loc[known, "occurred_at"])
-    if times.dt.tz is None:
-        return times.dt.tz_localize(TIMEZONE)
-    return times.dt.tz_convert(TIMEZONE)
+    return _local(incidents.loc[known, "occurred_at"], incidents_zone(incidents))
 
 
 def hour_day_table(incidents: pd.DataFrame) -> pd.DataFrame:

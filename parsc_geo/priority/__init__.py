@@ -4,8 +4,12 @@
 table) and aggregates incident points; :mod:`~parsc_geo.priority.period` chooses the months;
 :mod:`~parsc_geo.priority.rates` computes crude and Empirical-Bayes rates;
 :mod:`~parsc_geo.priority.levels` turns indicators into "ALTA PRIORIDAD" / "PRIORIDAD";
+:mod:`~parsc_geo.priority.coverage` decides which units the inputs cover;
+:mod:`~parsc_geo.priority.stability` how stable a level is and what a table publishes;
+:mod:`~parsc_geo.priority.explain` says why a unit sits where it does;
 :mod:`~parsc_geo.priority.territories` puts them together (:func:`compute_priority`);
-:mod:`~parsc_geo.priority.outputs` writes the plan's table, the detail, maps and run.json.
+:mod:`~parsc_geo.priority.tables`, :mod:`~parsc_geo.priority.maps` and
+:mod:`~parsc_geo.priority.outputs` write the plan's table, the detail, maps and run.json.
 """
 
 from .levels import (

@@ -453,6 +453,7 @@ def counts_from_incidents(incidents: pd.DataFrame, *, source: str = "workspace")
     out = out[[*COUNT_COLUMNS, *TAXONOMY_COLUMNS]]
     out.attrs["without_ubigeo"] = without
     out.attrs["rows_read"] = len(incidents)
+    out.attrs["format"] = "points"
     return out
 
 
@@ -468,8 +469,12 @@ def counts_from_points(incidents: pd.DataFrame, *, source: str = "workspace") ->
 
     Incidents without a district (read from a file, or from older workspaces) are assigned to
     the bundled INEI districts first. ``attrs["synthetic"]`` tells whether the incidents are
-    synthetic data.
+    synthetic data, ``attrs["covered_districts"]`` which districts the points cover
+    (:func:`parsc_geo.priority.coverage.points_coverage`) and ``attrs["source_files"]`` the
+    files the incidents were imported from.
     """
+    from .coverage import COVERED_DISTRICTS, points_coverage
+
     synthetic = bool(incidents.attrs.get("synthetic", False))
     if "ubigeo" not in incidents.columns or not incidents["ubigeo"].astype(str).str.strip().any():
         from ..assign import assign_incidents
@@ -477,6 +482,11 @@ def counts_from_points(incidents: pd.DataFrame, *, source: str = "workspace") ->
         incidents = assign_incidents(incidents)
     out = counts_from_incidents(incidents, source=source)
     out.attrs["synthetic"] = synthetic
+    if "geometry" in incidents.columns and hasattr(incidents, "crs"):
+        out.attrs[COVERED_DISTRICTS] = points_coverage(incidents, pad_ubigeo(incidents["ubigeo"]))
+    if "source" in incidents.columns:
+        files = incidents["source"].dropna().astype(str)
+        out.attrs["source_files"] = sorted(set(files[files.str.strip() != ""]))
     return out
 
 

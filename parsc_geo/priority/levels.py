@@ -7,7 +7,12 @@ column it calls "CLÚSTER". :class:`PriorityRule` makes that rule explicit and c
     k-means (k = 3) on two standardised features, the Empirical-Bayes smoothed rate and the
     volume (number of complaints), so that a unit is prioritised for a high *risk* or for a high
     *load* of work. Clusters are ordered by the mean of their standardised features (highest
-    first): the first is ALTA PRIORIDAD, the second PRIORIDAD, the rest none.
+    first): the first is ALTA PRIORIDAD, the second PRIORIDAD, the rest none. The groups are
+    then made monotone (:func:`monotone_groups`): a unit with at least the smoothed rate *and*
+    at least the complaints of another is never in a lower group, which k-means' straight
+    boundaries do not guarantee by themselves. A unit may still sit below one with a lower rate
+    when that one has more complaints (a load of work) — the tables state that reason
+    (:mod:`parsc_geo.priority.explain`).
 ``fisher_jenks``
     Natural breaks (Fisher 1958; Jenks 1977; ``mapclassify.FisherJenks``) of one indicator in
     ``k`` classes: the highest class is ALTA PRIORIDAD, the next PRIORIDAD.
@@ -27,13 +32,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from .. import settings
 from .._errors import ConfigError
+from .._text import num
 from .._validate import ProblemCollector
 from ..labels_es import INDICATORS as INDICATOR_NAMES
 
@@ -58,6 +64,9 @@ DEFAULT_MIN_COUNT: Final = 20
 DEFAULT_MIN_COUNT_PRIORIDAD: Final = 5
 #: Random restarts of k-means (the best of them, by inertia, is kept).
 DEFAULT_N_INIT: Final = 10
+#: Unit pairs times features that :func:`levels_many` compares at once when it lifts replicates
+#: (4 MB of booleans and, per pair, one 8-byte group: ≈ 20 MB with two features).
+_MONOTONE_BATCH: Final = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -150,7 +159,8 @@ class PriorityRule:
                 f"{self.effective_seed}) de las unidades según la tasa suavizada por Bayes "
                 "empírico y el número de denuncias, ambos estandarizados; los grupos se ordenan "
                 "por la media de sus variables estandarizadas: el primero es ALTA PRIORIDAD, el "
-                "segundo PRIORIDAD"
+                "segundo PRIORIDAD; ninguna unidad queda por debajo de otra que no la supere ni "
+                "en tasa suavizada ni en número de denuncias"
             )
         elif self.method == "fisher_jenks":
             head = (
@@ -382,11 +392,82 @@ def _standardise(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return (values - values.mean(axis=0)) / std
 
 
+def monotone_groups(
+    groups: npt.NDArray[np.int64], features: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Return ``groups`` lifted so that no unit is below one it dominates on every feature.
+
+    Parameters
+    ----------
+    groups
+        Group of each unit (1 = highest): ``(n,)``, or ``(b, n)`` for ``b`` data sets at once.
+    features
+        ``(n, d)`` indicators (``(b, n, d)`` with ``b`` data sets), higher meaning more priority
+        (smoothed rate, complaints).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``min(groups[i], groups[j])`` over every ``j`` that unit ``i`` dominates (``features[i]
+        >= features[j]`` in every column): a unit with at least the rate and at least the
+        complaints of a prioritised one gets at least its level. Units never move down. Each
+        data set of a batch is lifted on its own, exactly as one call per data set.
+    """
+    x = np.asarray(features, dtype=float)
+    g = np.asarray(groups, dtype=np.int64)
+    dominates = (x[..., :, None, :] >= x[..., None, :, :]).all(axis=-1)
+    lifted = np.where(dominates, g[..., None, :], np.iinfo(np.int64).max).min(axis=-1)
+    return np.minimum(g, lifted).astype(np.int64)
+
+
+def _monotone_many(
+    groups: npt.NDArray[np.int64], features: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """Return :func:`monotone_groups` of every row of ``groups`` (``(b, n)``) and ``features``.
+
+    With two finite features (k-means' smoothed rate and complaints) a sweep replaces the
+    ``n²`` pairs: after sorting each row by the first feature, the units a unit dominates are a
+    prefix (up to the last unit with the same first feature) whose second feature is at most
+    its own, so a unit reaches group ``g`` when the running minimum of the second feature over
+    the units of groups ``≤ g`` in that prefix is at most its own. Only comparisons and minima
+    of the values themselves: the same groups as the pairs. Otherwise (a value not finite,
+    other widths) the pairs are compared, a few replicates at a time.
+    """
+    b, n, d = features.shape
+    if n == 0:
+        return groups.copy()
+    if d != 2 or not np.isfinite(features).all():
+        out = np.empty_like(groups)
+        step = max(1, _MONOTONE_BATCH // max(1, n * n * d))
+        for start in range(0, b, step):
+            part = slice(start, start + step)
+            out[part] = monotone_groups(groups[part], features[part])
+        return out
+    first, second = features[..., 0], features[..., 1]
+    order = np.lexsort((second, first), axis=-1)
+    s0 = np.take_along_axis(first, order, axis=-1)
+    s1 = np.take_along_axis(second, order, axis=-1)
+    sg = np.take_along_axis(groups, order, axis=-1)
+    # end[r, p]: the last position of the run of units with the first feature of position p
+    last = np.ones((b, n), dtype=bool)
+    last[:, :-1] = s0[:, 1:] != s0[:, :-1]
+    end = np.where(last, np.arange(n), n)[:, ::-1]
+    end = np.minimum.accumulate(end, axis=1)[:, ::-1]
+    lifted = sg.copy()
+    for g in range(int(sg.max()) - 1, 0, -1):  # down to 1: the smallest group reached wins
+        reach = np.minimum.accumulate(np.where(sg <= g, s1, np.inf), axis=1)
+        hit = np.take_along_axis(reach, end, axis=1) <= s1
+        lifted = np.where(hit, np.minimum(lifted, g), lifted)
+    out = np.empty_like(groups)
+    np.put_along_axis(out, order, lifted, axis=-1)
+    return out
+
+
 def _kmeans_input(
     indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
 ) -> tuple[npt.NDArray[np.float64], int]:
     """Return the standardised k-means features and the number of clusters to form."""
-    x = np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
+    x = _kmeans_features(indicators)
     k = min(rule.k, len(np.unique(x, axis=0)))
     return (_standardise(x) if k >= 2 else x), k
 
@@ -411,6 +492,35 @@ def rank_groups(
     indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Return each unit's group (1 = highest) and the number of groups actually formed.
+
+    Parameters
+    ----------
+    indicators
+        ``n``, ``tasa`` and ``tasa_eb`` per unit (a DataFrame or a mapping of arrays).
+    rule
+        The rule.
+
+    Returns
+    -------
+    groups, n_groups
+        ``groups[i]`` is 1 for the top group; ``n_groups`` may be below ``rule.k`` when there
+        are fewer distinct values than groups. k-means groups are monotone
+        (:func:`monotone_groups`).
+    """
+    groups, n_groups = _method_groups(indicators, rule)
+    if rule.method == "kmeans":
+        groups = monotone_groups(groups, _kmeans_features(indicators))
+    return groups, n_groups
+
+
+def _kmeans_features(indicators: Mapping[str, Any] | pd.DataFrame) -> npt.NDArray[np.float64]:
+    return np.column_stack([np.asarray(indicators[f], dtype=float) for f in KMEANS_FEATURES])
+
+
+def _method_groups(
+    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Return each unit's group by the method alone (before the monotone repair).
 
     Parameters
     ----------
@@ -455,16 +565,35 @@ def rank_groups(
     return (n_classes - yb).astype(np.int64), n_classes
 
 
-def _levels(
-    indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule
-) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
-    groups, n_groups = rank_groups(indicators, rule)
-    return _levels_from_groups(groups, n_groups, np.asarray(indicators["n"], dtype=float), rule)
+class _Decision(NamedTuple):
+    groups: npt.NDArray[np.int64]
+    n_groups: int
+    lifted: npt.NDArray[np.bool_]
+    by_rule: npt.NDArray[np.object_]
+    final: npt.NDArray[np.object_]
+    capped: npt.NDArray[np.bool_]
+    dropped: npt.NDArray[np.bool_]
 
 
-def _levels_from_groups(
-    groups: npt.NDArray[np.int64], n_groups: int, n: npt.NDArray[np.float64], rule: PriorityRule
-) -> tuple[npt.NDArray[np.int64], int, Any, Any, Any, Any]:
+def _levels(indicators: Mapping[str, Any] | pd.DataFrame, rule: PriorityRule) -> _Decision:
+    groups, n_groups = _method_groups(indicators, rule)
+    lifted = np.zeros(len(groups), dtype=bool)
+    if rule.method == "kmeans":
+        monotone = monotone_groups(groups, _kmeans_features(indicators))
+        lifted = monotone < groups
+        groups = monotone
+    n = np.asarray(indicators["n"], dtype=float)
+    return _decide(groups, n_groups, lifted, n, rule)
+
+
+def _decide(
+    groups: npt.NDArray[np.int64],
+    n_groups: int,
+    lifted: npt.NDArray[np.bool_],
+    n: npt.NDArray[np.float64],
+    rule: PriorityRule,
+) -> _Decision:
+    """Return the levels of units already in (monotone) groups, the guard applied."""
     if n_groups < 2 or n.sum() == 0:
         by_rule = np.full(len(groups), LEVEL_NONE, dtype=object)
     else:
@@ -475,12 +604,12 @@ def _levels_from_groups(
     final[capped] = LEVEL_PRIORIDAD
     dropped = (final == LEVEL_PRIORIDAD) & (n < rule.min_count_prioridad)
     final[dropped] = LEVEL_NONE
-    return groups, n_groups, by_rule, final, capped, dropped
+    return _Decision(groups, n_groups, lifted, by_rule, final, capped, dropped)
 
 
 def levels_array(indicators: Mapping[str, Any], rule: PriorityRule) -> npt.NDArray[np.object_]:
     """Return only the final level of each unit (the fast path of :func:`assign_levels`)."""
-    return np.asarray(_levels(indicators, rule)[3], dtype=object)
+    return np.asarray(_levels(indicators, rule).final, dtype=object)
 
 
 def levels_many(
@@ -489,33 +618,36 @@ def levels_many(
     """Return the final levels of many sets of indicators (one row each), as :func:`levels_array`.
 
     Every set must describe the same units. With the k-means rule the sets that form the same
-    number of clusters are clustered together (:func:`kmeans_many`), which makes thousands of
-    bootstrap replicates fast; the other rules run set by set. The levels are identical to
-    calling :func:`levels_array` on each set.
+    number of clusters are clustered together (:func:`kmeans_many`) and made monotone together
+    (:func:`monotone_groups` on a batch), which makes thousands of bootstrap replicates fast;
+    the other rules run set by set. The levels are identical to calling :func:`levels_array`
+    on each set (monotone lift and minimum-count guard included).
     """
-    out = np.empty((len(indicators), len(indicators[0]["n"]) if indicators else 0), dtype=object)
+    units = len(indicators[0]["n"]) if indicators else 0
+    out = np.empty((len(indicators), units), dtype=object)
+    if not len(indicators):
+        return out
     if rule.method != "kmeans":
         for r, values in enumerate(indicators):
             out[r] = levels_array(values, rule)
         return out
     inputs = [_kmeans_input(values, rule) for values in indicators]
-    groups: list[npt.NDArray[np.int64] | None] = [None] * len(indicators)
+    groups = np.ones((len(indicators), units), dtype=np.int64)
     for k in sorted({k for _, k in inputs}):
-        rows = [r for r, (_, kr) in enumerate(inputs) if kr == k]
-        if k < 2:
-            for r in rows:
-                groups[r] = np.ones(len(inputs[r][0]), dtype=np.int64)
+        if k < 2:  # one group: every unit in it, as _method_groups
             continue
+        rows = [r for r, (_, kr) in enumerate(inputs) if kr == k]
         z = np.stack([inputs[r][0] for r in rows])
         labels, centers, _ = kmeans_many(z, k, seed=rule.effective_seed, n_init=rule.n_init)
         for i, r in enumerate(rows):
             groups[r] = _kmeans_groups(z[i], labels[i], centers[i], k)
+    # The lift compares the raw features, as _levels does (standardising could tie two values).
+    monotone = _monotone_many(groups, np.stack([_kmeans_features(v) for v in indicators]))
     for r, values in enumerate(indicators):
-        g = groups[r]
-        assert g is not None
         n_groups = inputs[r][1] if inputs[r][1] >= 2 else 1
         n = np.asarray(values["n"], dtype=float)
-        out[r] = np.asarray(_levels_from_groups(g, n_groups, n, rule)[3], dtype=object)
+        decision = _decide(monotone[r], n_groups, monotone[r] < groups[r], n, rule)
+        out[r] = decision.final
     return out
 
 
@@ -542,9 +674,9 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
     """
     import pandas as pd
 
-    groups, n_groups, by_rule, final, capped, dropped = _levels(indicators, rule)
+    decision = _levels(indicators, rule)
     n = np.asarray(indicators["n"], dtype=float)
-    no_contrast = n_groups < 2 or n.sum() == 0
+    no_contrast = decision.n_groups < 2 or n.sum() == 0
     method_es = {
         "kmeans": "k-medias",
         "fisher_jenks": "cortes naturales",
@@ -553,18 +685,24 @@ def assign_levels(indicators: pd.DataFrame, rule: PriorityRule) -> pd.DataFrame:
     }[rule.method]
     rate = np.asarray(indicators["tasa_eb"], dtype=float)
     reasons = []
-    for g, cap, drop, count, r in zip(groups, capped, dropped, n, rate, strict=True):
+    for i, (g, count, r) in enumerate(zip(decision.groups, n, rate, strict=True)):
         text = (
-            f"grupo {g} de {n_groups} ({method_es}): tasa suavizada {r:.1f} por 100 000 hab., "
-            f"{int(count)} denuncias"
+            f"grupo {g} de {decision.n_groups} ({method_es}): tasa suavizada {num(r, 1)} por "
+            f"100 000 hab., {num(count)} denuncias"
         )
         if no_contrast:
             text += "; sin contraste entre unidades"
-        if cap:
-            text += f"; limitado a PRIORIDAD: {int(count)} denuncias < mínimo {rule.min_count}"
-        if drop:
-            text += f"; sin nivel: {int(count)} denuncias < mínimo {rule.min_count_prioridad}"
+        if decision.lifted[i]:
+            text += (
+                "; subido de grupo: tiene al menos la tasa suavizada y las denuncias de una "
+                "unidad de un grupo más alto"
+            )
+        if decision.capped[i]:
+            text += f"; limitado a PRIORIDAD: {num(count)} denuncias < mínimo {rule.min_count}"
+        if decision.dropped[i]:
+            text += f"; sin nivel: {num(count)} denuncias < mínimo {rule.min_count_prioridad}"
         reasons.append(text)
+    groups, by_rule, final = decision.groups, decision.by_rule, decision.final
     return pd.DataFrame(
         {"grupo": groups, "nivel_regla": by_rule, "nivel": final, "motivo": reasons},
         index=indicators.index,

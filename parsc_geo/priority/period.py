@@ -151,12 +151,45 @@ def resolve_periods(
         period = Period(max(covered_months[0], end - months + 1), end)
     if previous_period is None:
         previous_period = period.previous()
-    covered = (
-        previous_period.start >= covered_months[0] and previous_period.end <= covered_months[1]
-    )
-    if not covered:
+    short = sources_without(counts, period, previous_period)
+    if short:
         notes.append(
-            f"Los datos no cubren todo el periodo anterior ({previous_period.label()}): no se "
-            "calcula la variación."
+            f"Los datos no cubren todo el periodo anterior ({previous_period.label()}"
+            + (f": {', '.join(short)}" if "source" in counts.columns else "")
+            + "): no se calcula la variación ni se compara con él."
         )
-    return period, previous_period, covered
+    return period, previous_period, not short
+
+
+def sources_without(counts: pd.DataFrame, period: Period, previous: Period) -> list[str]:
+    """Return the sources with complaints in ``period`` whose months do not span ``previous``.
+
+    A change against the previous period is only a change when every source counted now also
+    counted then: a source that starts in the current period would make every unit "grow".
+
+    Parameters
+    ----------
+    counts
+        Count table(s) with ``anio``, ``mes`` and (optionally) ``source``.
+    period, previous
+        The period and its comparison period.
+
+    Returns
+    -------
+    list of str
+        Source names (sorted); empty when the comparison can be made.
+    """
+    import pandas as pd
+
+    sources = (
+        counts["source"].astype(str)
+        if "source" in counts.columns
+        else pd.Series("", index=counts.index)
+    )
+    now = period.mask(counts["anio"], counts["mes"]) & counts["n"].gt(0)
+    short = []
+    for name in sorted(sources[now].unique()):
+        span = coverage(counts[sources == name])
+        if span is None or previous.start < span[0] or previous.end > span[1]:
+            short.append(name)
+    return short

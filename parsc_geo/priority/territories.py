@@ -3,9 +3,12 @@
 For each of the plan's four fenómenos (and any modalidad the analyst names) and each province or
 district of the study area, :func:`compute_priority` gives the number of complaints in the
 period, the rate per 100,000 inhabitants, the Empirical-Bayes smoothed rate, the share of the
-regional total, the change against the previous period, a level ("ALTA PRIORIDAD",
-"PRIORIDAD" or none) by a documented :class:`~parsc_geo.priority_levels.PriorityRule`, and the
-stability of that level under bootstrap resampling of the complaints.
+regional total, the change against the previous period (only when every source spans it), a
+level ("ALTA PRIORIDAD", "PRIORIDAD" or none) by a documented
+:class:`~parsc_geo.priority.levels.PriorityRule`, the stability of that level under bootstrap
+resampling of the complaints and the level a table publishes (``NIVEL INCIERTO`` when unstable,
+:mod:`~parsc_geo.priority.stability`). Units no input covers in the period are listed apart,
+not ranked (:mod:`~parsc_geo.priority.coverage`).
 
 Inputs are count tables (:mod:`parsc_geo.counts`): the SIDPOL open-data CSV, any UBIGEO ×
 category × count table, and incident points aggregated per district. Fenómeno membership comes
@@ -25,17 +28,24 @@ import numpy as np
 from .. import settings
 from .._errors import ConfigError, InputDataError
 from .._text import fold, num
-from ..labels_es import NO_COMPLAINTS
+from ..labels_es import NO_COMPLAINTS, NO_DATA
+from .coverage import covered_units
+from .explain import observations
 from .levels import (
     LEVEL_ALTA,
     LEVEL_NONE,
     LEVEL_PRIORIDAD,
     PriorityRule,
     assign_levels,
-    levels_many,
 )
 from .period import Period, resolve_periods
 from .rates import RATE_PER, empirical_bayes, percent_change
+from .stability import (
+    DEFAULT_MIN_STABILITY,
+    bootstrap_levels,
+    published_levels,
+    stability_percent,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +82,7 @@ DETAIL_COLUMNS: Final[tuple[str, ...]] = (
     "provincia",
     "distrito",
     "periodo",
+    "con_datos",
     "n",
     "poblacion",
     "anio_poblacion",
@@ -86,8 +97,15 @@ DETAIL_COLUMNS: Final[tuple[str, ...]] = (
     "nivel_regla",
     "nivel",
     "estabilidad",
+    "nivel_alternativo",
+    "estabilidad_alternativa",
+    "incierto",
+    "nivel_publicado",
     "motivo",
+    "observacion",
 )
+#: Order of the levels in tables.
+_LEVEL_RANK: Final[dict[str, int]] = {LEVEL_ALTA: 0, LEVEL_PRIORIDAD: 1, LEVEL_NONE: 2}
 
 
 @dataclass
@@ -98,7 +116,13 @@ class PriorityResult:
     ----------
     table
         :data:`DETAIL_COLUMNS`, one row per territorial level × target × unit, ordered by
-        level (provinces first), target, then level, smoothed rate and code.
+        level (provinces first), target, then published level (sure before uncertain),
+        smoothed rate and code; units without data in the period (``con_datos`` False) last.
+        Besides the indicators: ``estabilidad`` (share of bootstrap replicates keeping the
+        level), ``nivel_alternativo`` and ``estabilidad_alternativa`` (the level taken most
+        often otherwise), ``incierto`` and ``nivel_publicado`` (the level, or ``NIVEL INCIERTO
+        (A o B)``, or "sin datos en el periodo"), ``motivo`` (how the rule decided) and
+        ``observacion`` (why the unit sits where it does, in words).
     period, previous_period
         The period analysed and its comparison period (``None`` for tables without time).
     parameters
@@ -123,6 +147,13 @@ class PriorityResult:
     synthetic: bool = False
     place: str = ""
 
+    @property
+    def compared(self) -> bool:
+        """Whether the change against the previous period was computed (every source spans it)."""
+        return self.previous_period is not None and bool(
+            self.parameters.get("previous_period_complete")
+        )
+
     def level(self, territorial_level: str = "provincia") -> pd.DataFrame:
         """Return the rows of one territorial level (``"provincia"`` or ``"distrito"``)."""
         return self.table[self.table["nivel_territorial"] == territorial_level]
@@ -131,6 +162,23 @@ class PriorityResult:
         """Return the units with a level, highest first within each target."""
         rows = self.level(territorial_level)
         return rows[rows["nivel"] != LEVEL_NONE]
+
+    def published(self, territorial_level: str = "provincia") -> pd.DataFrame:
+        """Return the units a plan table lists: with a level, or uncertain between two levels.
+
+        An uncertain unit without level (``NIVEL INCIERTO (PRIORIDAD o SIN PRIORIDAD)``) is
+        listed: the data do not rule out that it deserves priority.
+        """
+        rows = self.level(territorial_level)
+        candidate = rows["incierto"].astype(bool) & rows["nivel_alternativo"].isin(
+            [LEVEL_ALTA, LEVEL_PRIORIDAD]
+        )
+        return rows[(rows["nivel"] != LEVEL_NONE) | candidate]
+
+    def without_data(self, territorial_level: str = "provincia") -> pd.DataFrame:
+        """Return the units no input covers in the period (one row per unit)."""
+        rows = self.level(territorial_level)
+        return rows[~rows["con_datos"].astype(bool)].drop_duplicates("codigo")
 
 
 def _targets(
@@ -213,25 +261,178 @@ def _taxonomy_names() -> frozenset[str]:
 
 
 def _units(level: str, year: int, area: StudyArea) -> pd.DataFrame:
-    """Return the study area's units with names and population, keyed by ``codigo``."""
-    from ..boundaries import load_departments, population_for_year
+    """Return the study area's units with names (with accents) and population, by ``codigo``."""
+    from ..boundaries import population_for_year
+    from .names import unit_names
 
     pop = population_for_year(year, level, prefix=area.prefixes)
-    departments = load_departments()
-    dep_names = dict(
-        zip(departments["ubigeo_dep"], departments["departamento"].map(fold), strict=True)
-    )
     if level == "provincia":
         units = pop.rename(columns={"ubigeo_prov": "codigo"})
         units["distrito"] = ""
     else:
         units = pop.rename(columns={"ubigeo": "codigo"}).drop(columns="ubigeo_prov")
-    units["departamento"] = units["codigo"].str[:2].map(dep_names).fillna("")
+        names = unit_names("distrito", units["codigo"])
+        units["distrito"] = units["codigo"].map(names).fillna(units["distrito"])
     codes = units["codigo"]
+    provinces = unit_names("provincia", codes.str[:4])
+    units["provincia"] = codes.str[:4].map(provinces).fillna(units["provincia"])
+    units["departamento"] = codes.str[:2].map(unit_names("departamento", codes.str[:2]))
+    units["departamento"] = units["departamento"].fillna("")
     # a province of a district-sized area is the part of it in the area (its population too)
     holds = codes.map(lambda c: any(p.startswith(c) for p in area.prefixes))
     units = units[area.contains_code(codes) | holds.astype(bool)]
     return units.sort_values("codigo", kind="stable").set_index("codigo")
+
+
+@dataclass(frozen=True)
+class _LevelContext:
+    """What every target of one territorial level shares."""
+
+    level: str
+    units: pd.DataFrame
+    covered: np.ndarray
+    rule: PriorityRule
+    n_boot: int
+    seed: int
+    min_stability: float
+
+
+def _rank_target(
+    context: _LevelContext, target_id: str, cur: np.ndarray, prev: np.ndarray | None
+) -> pd.DataFrame:
+    """Return the rows of one target: the covered units ranked, then those without data."""
+    import pandas as pd
+
+    units, inside, rule = context.units, context.covered, context.rule
+    name_column = "provincia" if context.level == "provincia" else "distrito"
+    population = units["poblacion"].to_numpy(dtype=float)
+    parts = []
+    if inside.any():
+        counts = cur[inside]
+        values = _indicators(counts, None if prev is None else prev[inside], population[inside])
+        frame = pd.DataFrame(values, index=units.index[inside])
+        frame = frame.join(assign_levels(frame, rule))
+        target_seed = [context.seed, zlib.crc32(f"{context.level}|{target_id}".encode())]
+        stability = bootstrap_levels(
+            counts,
+            population[inside],
+            frame["nivel"].to_numpy(),
+            rule,
+            n_boot=context.n_boot,
+            seed=int(np.random.SeedSequence(target_seed).generate_state(1)[0]),
+        )
+        frame["estabilidad"] = stability.own
+        frame["nivel_alternativo"] = stability.alternative
+        frame["estabilidad_alternativa"] = np.where(
+            np.isfinite(stability.own), stability.alternative_share, np.nan
+        )
+        uncertain, text = published_levels(
+            frame["nivel"].to_numpy(), stability, context.min_stability
+        )
+        frame["incierto"] = uncertain
+        frame["nivel_publicado"] = text
+        frame["con_datos"] = True
+        frame[name_column] = units.loc[inside, name_column]
+        if counts.sum() == 0:
+            # a month or a province without some crime is normal: say so, rank nothing
+            frame["motivo"] = NO_COMPLAINTS
+            frame["observacion"] = ""
+        else:
+            frame["observacion"] = observations(
+                frame, rule, name_column, min_stability=context.min_stability
+            )
+        own = frame["nivel"].map(_LEVEL_RANK)
+        alternative = frame["nivel_alternativo"].map(_LEVEL_RANK).fillna(2)
+        best = np.where(frame["incierto"], np.minimum(own, alternative), own)
+        parts.append(
+            frame.assign(_best=best, _unsure=frame["incierto"].astype(int), _own=own)
+            .rename_axis("codigo")
+            .reset_index()
+            .sort_values(
+                ["_best", "_unsure", "_own", "tasa_eb", "codigo"],
+                ascending=[True, True, True, False, True],
+                kind="stable",
+            )
+            .drop(columns=["_best", "_unsure", "_own"])
+        )
+    if (~inside).any():
+        outside = pd.DataFrame(index=units.index[~inside]).rename_axis("codigo").reset_index()
+        nan = np.full(len(outside), np.nan)
+        outside = outside.assign(
+            n=cur[~inside],
+            tasa=nan,
+            tasa_eb=nan,
+            peso_eb=nan,
+            tasa_regional=nan,
+            participacion=nan,
+            n_anterior=nan,
+            variacion=nan,
+            grupo=pd.array([pd.NA] * len(outside), dtype="Int64"),
+            nivel_regla=LEVEL_NONE,
+            nivel=LEVEL_NONE,
+            estabilidad=nan,
+            nivel_alternativo=None,
+            estabilidad_alternativa=nan,
+            incierto=False,
+            nivel_publicado=NO_DATA,
+            con_datos=False,
+            motivo=NO_DATA,
+            observacion="Ninguna fuente cubre esta unidad en el periodo: no se ordena.",
+        )
+        parts.append(outside)
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    for column in ("departamento", "provincia", "distrito", "poblacion", "anio_poblacion"):
+        out[column] = units[column].reindex(out["codigo"]).to_numpy()
+    return out
+
+
+def _note_coverage(
+    notes: list[str],
+    level: str,
+    units: pd.DataFrame,
+    covered: np.ndarray,
+    tables: Sequence[pd.DataFrame],
+    period: Period | None,
+    year: int,
+    area: StudyArea,
+) -> None:
+    """Say which units have no data, and which provinces the data cover only in part."""
+    import pandas as pd
+
+    name_column = "provincia" if level == "provincia" else "distrito"
+    plural = "provincias" if level == "provincia" else "distritos"
+    pronoun = "las" if level == "provincia" else "los"
+    if (~covered).any():
+        names = units.loc[~covered, name_column].astype(str).tolist()
+        shown = ", ".join(names[:15]) + (f" y {len(names) - 15} más" if len(names) > 15 else "")
+        notes.append(
+            f"{len(names)} {plural} {NO_DATA} (ninguna fuente {pronoun} cubre): {shown}. Se "
+            "listan aparte y no se ordenan."
+        )
+    if level != "provincia" or not covered.any():
+        return
+    districts = _units("distrito", year, area)
+    inside = covered_units(tables, "distrito", districts.index, period)
+    by_province = (
+        pd.Series(inside, index=districts.index)
+        .groupby(districts.index.str[:4])
+        .agg(["sum", "size"])
+    )
+    for code in units.index[covered]:
+        if code not in by_province.index:
+            continue
+        got, size = (int(v) for v in by_province.loc[code])
+        if 0 < got < size:
+            notes.append(
+                f"En {units.loc[code, 'provincia']} los datos cubren {got} de sus {size} "
+                "distritos: su tasa provincial usa la población de toda la provincia y puede "
+                "quedar por debajo de la real."
+            )
+
+
+def _input_format(table: pd.DataFrame) -> str:
+    """Return what kind of input a count table is: ``sidpol``, ``tabla`` or ``puntos``."""
+    return {"sidpol": "sidpol", "points": "puntos"}.get(str(table.attrs.get("format")), "tabla")
 
 
 def _prefix_text(area: StudyArea) -> str:
@@ -275,46 +476,17 @@ def bootstrap_stability(
 
     Parameters
     ----------
-    counts
-        Complaints per unit in the period.
-    population
-        Population per unit.
-    levels
-        The observed levels.
-    rule
-        The rule that produced ``levels`` (applied unchanged to every replicate).
-    n_boot
-        Number of replicates.
-    seed
-        Seed of the resampling.
+    counts, population, levels, rule, n_boot, seed
+        As for :func:`parsc_geo.priority.stability.bootstrap_levels`.
 
     Returns
     -------
     numpy.ndarray
-        Share in [0, 1]; NaN when ``n_boot`` is 0.
-
-    Notes
-    -----
-    Resampling the N complaints of the period with replacement (Efron & Tibshirani 1993) makes
-    each replicate's counts a multinomial draw with N trials and probabilities equal to the
-    observed shares, which is how the replicates are drawn. Rates, smoothing and levels are
-    recomputed on every replicate.
+        Share in [0, 1]; NaN when ``n_boot`` is 0 (the ``own`` share of
+        :func:`~parsc_geo.priority.stability.bootstrap_levels`, which also gives the other
+        levels a unit takes).
     """
-    if n_boot <= 0:
-        return np.full(len(counts), np.nan)
-    total = int(counts.sum())
-    if total == 0:
-        return np.ones(len(counts))
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(total, counts / total, size=n_boot).astype(float)
-    replicates = []
-    for draw in draws:
-        eb = empirical_bayes(draw, population, per=RATE_PER)
-        replicates.append({"n": draw, "tasa": eb.raw_rate, "tasa_eb": eb.rate})
-    # All replicates at once (levels_many clusters them together): the same levels as one
-    # levels_array call per replicate, in a fraction of the time.
-    same = (levels_many(replicates, rule) == np.asarray(levels, dtype=object)).sum(axis=0)
-    return same.astype(float) / n_boot
+    return bootstrap_levels(counts, population, levels, rule, n_boot=n_boot, seed=seed).own
 
 
 def _prepare_counts(counts: pd.DataFrame, notes: list[str], area: StudyArea) -> pd.DataFrame:
@@ -358,6 +530,7 @@ def compute_priority(
     seed: int | None = None,
     synthetic: bool = False,
     study_area: Any = None,
+    min_stability: float = DEFAULT_MIN_STABILITY,
 ) -> PriorityResult:
     """Rank the study area's provinces and districts per fenómeno into priority levels.
 
@@ -391,6 +564,10 @@ def compute_priority(
     study_area
         The territory whose units are ranked (anything :func:`parsc_geo.area.resolve_area`
         takes; default the Cajamarca region). Counts from elsewhere are left out, with a note.
+    min_stability
+        Least share of bootstrap replicates in which a unit keeps its level for the level to be
+        published; below it the table reads ``NIVEL INCIERTO (A o B)``
+        (:mod:`parsc_geo.priority.stability`).
 
     Returns
     -------
@@ -399,9 +576,12 @@ def compute_priority(
     Notes
     -----
     Rates are complaints in the period per 100,000 inhabitants (not annualised), with the
-    INEI population of the year nearest the period's last month. Every unit of the study area is
-    ranked, with 0 where it has no complaints. Smoothing is global Empirical Bayes (Marshall
-    1991) across the units of the level, see :func:`parsc_geo.rates.empirical_bayes`.
+    INEI population of the year nearest the period's last month. Every unit of the study area
+    that the inputs cover is ranked, with 0 where it has no complaints; a unit no input covers
+    in the period (:mod:`parsc_geo.priority.coverage`) is listed as "sin datos en el periodo"
+    and left out of the ranking, the smoothing and the bootstrap. Smoothing is global Empirical
+    Bayes (Marshall 1991) across the ranked units of the level, see
+    :func:`parsc_geo.rates.empirical_bayes`.
     """
     import pandas as pd
 
@@ -415,6 +595,11 @@ def compute_priority(
         )
     if n_boot < 0:
         raise ConfigError(f"n_boot no debe ser negativo; se recibió {n_boot}")
+    if not 0.0 <= min_stability <= 1.0:
+        raise ConfigError(
+            f"min_stability debe estar entre 0 y 1; se recibió {min_stability!r}",
+            hint="p. ej. 0.8: el nivel se publica si se conserva en el 80 % de los remuestreos",
+        )
     tables = [counts] if isinstance(counts, pd.DataFrame) else list(counts)
     if not tables:
         raise InputDataError(
@@ -426,11 +611,15 @@ def compute_priority(
     area = resolve_area(study_area, quiet=True)
     notes: list[str] = []
     prepared = [_prepare_counts(t, notes, area) for t in tables]
+    for original, table in zip(tables, prepared, strict=True):
+        table.attrs = dict(original.attrs)  # what each input covers travels with it
     inputs = [
         {
             "source": ", ".join(sorted(t["source"].astype(str).unique())) or "(vacío)",
             "rows": int(t.attrs.get("rows_read", len(t))),
             "n": int(t["n"].sum()),
+            "format": _input_format(t),
+            **({"files": list(t.attrs["source_files"])} if t.attrs.get("source_files") else {}),
         }
         for t in prepared
     ]
@@ -502,7 +691,13 @@ def compute_priority(
                 f"{num(int(data.loc[unknown, 'n'].sum()))} denuncias tienen UBIGEO sin población "
                 f"INEI ({level}: {codes}) y se dejaron fuera."
             )
-        population = units["poblacion"].to_numpy(dtype=float)
+        with_complaints = (
+            data.loc[in_current].groupby(key[in_current])["n"].sum().reindex(units.index) > 0
+        )
+        covered = covered_units(prepared, level, units.index, cur_period)
+        covered |= with_complaints.fillna(False).to_numpy(dtype=bool)
+        _note_coverage(notes, level, units, covered, prepared, cur_period, pop_year, area)
+        context = _LevelContext(level, units, covered, rule, n_boot, seed, min_stability)
         for target_id, kind, name, target_mask in targets:
             cur = (
                 data.loc[in_current & target_mask]
@@ -520,45 +715,19 @@ def compute_priority(
                     .reindex(units.index, fill_value=0)
                     .to_numpy(dtype=float)
                 )
-            values = _indicators(cur, prev, population)
-            frame = pd.DataFrame(values, index=units.index)
-            frame = frame.join(assign_levels(frame, rule))
-            if cur.sum() == 0:
-                # a month or a province without some crime is normal: say so, rank nothing
-                frame["motivo"] = NO_COMPLAINTS
-                if level == levels[0]:
-                    notes.append(f"{name}: {NO_COMPLAINTS}.")
-            target_seed = [seed, zlib.crc32(f"{level}|{target_id}".encode())]
-            frame["estabilidad"] = bootstrap_stability(
-                cur,
-                population,
-                frame["nivel"].to_numpy(),
-                rule,
-                n_boot=n_boot,
-                seed=int(np.random.SeedSequence(target_seed).generate_state(1)[0]),
-            )
+            if cur[covered].sum() == 0 and covered.any() and level == levels[0]:
+                notes.append(f"{name}: {NO_COMPLAINTS}.")
+            frame = _rank_target(context, target_id, cur, prev)
             frame["nivel_territorial"] = level
             frame["objetivo"] = target_id
             frame["objetivo_tipo"] = kind
             frame["objetivo_nombre"] = name
             frame["periodo"] = cur_period.label() if cur_period is not None else "todo"
-            for column in ("departamento", "provincia", "distrito", "poblacion", "anio_poblacion"):
-                frame[column] = units[column]
-            level_order = frame["nivel"].map({LEVEL_ALTA: 0, LEVEL_PRIORIDAD: 1, LEVEL_NONE: 2})
-            frame = (
-                frame.assign(_order=level_order)
-                .rename_axis("codigo")
-                .reset_index()
-                .sort_values(
-                    ["_order", "tasa_eb", "codigo"], ascending=[True, False, True], kind="stable"
-                )
-                .drop(columns="_order")
-            )
             rows.append(frame[list(DETAIL_COLUMNS)])
     table = pd.concat(rows, ignore_index=True)
     table["n"] = table["n"].astype("int64")
     table["poblacion"] = table["poblacion"].astype("int64")
-    table["grupo"] = table["grupo"].astype("int64")
+    table["grupo"] = table["grupo"].astype("Int64")
     parameters: dict[str, Any] = {
         "levels": list(levels),
         "fenomenos": fenomenos,
@@ -573,6 +742,12 @@ def compute_priority(
         "rule_description": rule.describe(),
         "n_boot": n_boot,
         "bootstrap_seed": seed,
+        "min_stability": min_stability,
+        "uncertain_rule": (
+            f"estabilidad < {min_stability:g}: NIVEL INCIERTO con los dos niveles candidatos"
+        ),
+        "coverage_rule": "unidad sin denuncias y no cubierta por ninguna fuente en el periodo: "
+        "sin datos en el periodo, no se ordena (parsc_geo.priority.coverage)",
         "study_area_ubigeo_prefix": _prefix_text(area),
     }
     table.attrs["parameters"] = parameters
@@ -671,7 +846,7 @@ def top_districts(
 
 
 def plan_table(result: PriorityResult) -> pd.DataFrame:
-    """Return the prioritised provinces in the plan's section 2.8 layout (long form).
+    """Return the provinces to prioritise in the plan's section 2.8 layout (long form).
 
     Parameters
     ----------
@@ -681,53 +856,68 @@ def plan_table(result: PriorityResult) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``FENÓMENO`` (the plan's label), ``N/O`` (``a.``, ``b.``…), ``DEPARTAMENTO``,
-        ``PROVINCIA``, ``CLÚSTER`` (``ALTA PRIORIDAD`` or ``PRIORIDAD``), fenómenos in the
-        plan's order, ALTA PRIORIDAD before PRIORIDAD, then by smoothed rate. Fenómenos with
-        complaints but no prioritised province have no rows; a fenómeno without any complaint
-        in the period has one row whose ``CLÚSTER`` says so (:data:`NO_COMPLAINTS`).
+        Columns :data:`parsc_geo.labels_es.PRIORITY_PLAN_HEADERS`: ``FENÓMENO`` (the plan's
+        label), ``N/O`` (``a.``, ``b.``…), ``DEPARTAMENTO``, ``PROVINCIA`` (capitals with
+        accents), ``CLÚSTER`` (the published level: ``ALTA PRIORIDAD``, ``PRIORIDAD`` or
+        ``NIVEL INCIERTO (A o B)``), the complaints, crude and smoothed rates (1 decimal), the
+        stability in whole percent and the observation that explains the order. Fenómenos in
+        the plan's order; within each, the surest and highest levels first, then by smoothed
+        rate. Fenómenos with complaints but no province to list have no rows; a fenómeno
+        without any complaint in the period has one row whose ``CLÚSTER`` says so
+        (:data:`NO_COMPLAINTS`); provinces no input covers come last, once, with ``CLÚSTER``
+        :data:`NO_DATA`.
     """
     import pandas as pd
 
-    from ..schema import FENOMENO_PLAN_LABELS
+    from ..labels_es import PRIORITY_PLAN_FENOMENOS, PRIORITY_PLAN_HEADERS
 
     level = result.level("provincia")
-    totals = level.groupby("objetivo", sort=False)["n"].sum()
     departments = level["departamento"].dropna().astype(str).unique()
-    department = departments[0] if len(departments) == 1 else ""
-    prioritised = set(result.prioritised("provincia")["objetivo"])
-    records = []
-    for target, total in totals.items():
-        part = level[(level["objetivo"] == target) & (level["nivel"] != LEVEL_NONE)]
-        label = FENOMENO_PLAN_LABELS.get(
-            str(target), fold(level.loc[level["objetivo"] == target, "objetivo_nombre"].iloc[0])
-        )
-        if total == 0:
+    department = departments[0].upper() if len(departments) == 1 else ""
+    listed = result.published("provincia")
+    records: list[dict[str, Any]] = []
+    empty = dict.fromkeys(PRIORITY_PLAN_HEADERS, "")
+    for target, part in level.groupby("objetivo", sort=False):
+        name = str(part["objetivo_nombre"].iloc[0])
+        label = PRIORITY_PLAN_FENOMENOS.get(str(target), name.upper())
+        covered = part[part["con_datos"].astype(bool)]
+        if not covered.empty and covered["n"].sum() == 0:
             records.append(
-                {
-                    "FENÓMENO": label,
-                    "N/O": "",
-                    "DEPARTAMENTO": department,
-                    "PROVINCIA": "",
-                    "CLÚSTER": NO_COMPLAINTS,
-                }
+                {**empty, "FENÓMENO": label, "DEPARTAMENTO": department, "CLÚSTER": NO_COMPLAINTS}
             )
             continue
-        if target not in prioritised:
-            continue
-        for i, (_, row) in enumerate(part.iterrows()):
+        rows = listed[listed["objetivo"] == target]
+        for i, (_, row) in enumerate(rows.iterrows()):
             records.append(
                 {
                     "FENÓMENO": label,
                     "N/O": _letter(i) + ".",
-                    "DEPARTAMENTO": row["departamento"],
-                    "PROVINCIA": row["provincia"],
-                    "CLÚSTER": row["nivel"],
+                    "DEPARTAMENTO": str(row["departamento"]).upper(),
+                    "PROVINCIA": str(row["provincia"]).upper(),
+                    "CLÚSTER": row["nivel_publicado"],
+                    "DENUNCIAS": int(row["n"]),
+                    "TASA POR 100 000 HAB.": round(float(row["tasa"]), 1),
+                    "TASA SUAVIZADA POR 100 000 HAB.": round(float(row["tasa_eb"]), 1),
+                    "ESTABILIDAD (%)": _or_blank(stability_percent(float(row["estabilidad"]))),
+                    "OBSERVACIÓN": row["observacion"],
                 }
             )
-    return pd.DataFrame(
-        records, columns=["FENÓMENO", "N/O", "DEPARTAMENTO", "PROVINCIA", "CLÚSTER"]
-    )
+    for unit in result.without_data("provincia").itertuples(index=False):
+        records.append(
+            {
+                **empty,
+                "FENÓMENO": "TODOS",
+                "DEPARTAMENTO": str(unit.departamento).upper(),
+                "PROVINCIA": str(unit.provincia).upper(),
+                "CLÚSTER": NO_DATA,
+                "OBSERVACIÓN": unit.observacion,
+            }
+        )
+    return pd.DataFrame(records, columns=list(PRIORITY_PLAN_HEADERS))
+
+
+def _or_blank(value: int | None) -> int | str:
+    return "" if value is None else value
 
 
 def _letter(index: int) -> str:

@@ -58,10 +58,12 @@ def _csv_text(frame: pd.DataFrame) -> str:
 def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
     """Return every file :func:`write_patrol_outputs` writes, by role."""
     files: dict[str, Path] = {}
+    used: set[str] = set()
     for comisaria in dict.fromkeys(sp.comisaria for sp in plan.sectors):
-        files[f"pdf:{comisaria}"] = output_dir / f"patrullaje_{slug(comisaria)}.pdf"
+        name = _distinct(f"patrullaje_{slug(comisaria)}", ".pdf", used)
+        files[f"pdf:{comisaria}"] = output_dir / name
     for sp in plan.sectors:
-        name = f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}.png"
+        name = _distinct(f"patrullaje_{slug(sp.comisaria)}_{slug(sp.sector)}", ".png", used)
         files[f"png:{sp.comisaria}:{sp.sector}"] = output_dir / "png" / name
     for name in (
         "puntos_criticos.csv",
@@ -77,6 +79,19 @@ def planned_files(plan: PatrolPlan, output_dir: Path) -> dict[str, Path]:
     ):
         files[name] = output_dir / name
     return files
+
+
+def _distinct(stem: str, suffix: str, used: set[str]) -> str:
+    """Return ``stem + suffix``, or ``stem-2 + suffix``… when another name already took it.
+
+    Distinct comisarías (or sectors) whose names give the same slug ("COMISARIA ¿X?" and
+    "COMISARIA ¡X!") must not write one file over the other, as the atlas pages do.
+    """
+    name, i = stem + suffix, 2
+    while name.lower() in used:
+        name, i = f"{stem}-{i}{suffix}", i + 1
+    used.add(name.lower())
+    return name
 
 
 def _write_text(path: Path, text: str, *, overwrite: bool) -> None:

@@ -165,7 +165,9 @@ def province_summary(
             )
     table = pd.DataFrame(rows)
     if incidents is None:
-        table = table.drop(columns="Incidentes")
+        return table.drop(columns="Incidentes")
+    # whole numbers, empty for the row of hotspots without a province (not 12.0 and NaN)
+    table["Incidentes"] = table["Incidentes"].astype("Int64")
     return table
 
 

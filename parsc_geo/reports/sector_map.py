@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+#: Characters per line of the title: 90 % of the page width over the average width of a bold
+#: DejaVu Sans character (~0.62 em) at 12 pt on A4 (0.9 × 8.27 in × 72 / (12 × 0.62) ≈ 72); the
+#: font grows with the paper, so the count holds for every size.
+TITLE_CHARS: Final = 72
 #: Paper sizes (portrait, inches).
 PAPER_INCHES: Final[dict[str, tuple[float, float]]] = {
     "A4": (8.27, 11.69),
@@ -141,15 +145,16 @@ def draw_sector_map(
     scale = size[0] / PAPER_INCHES["A4"][0]
     fig = Figure(figsize=size)
     colour = {s: SECTOR_COLOURS[k % len(SECTOR_COLOURS)] for k, s in enumerate(sectors["sector"])}
+    # wrapped here, not with matplotlib's wrap=True: its width measure parses "$…$" as mathtext
+    # whatever text.parse_math says, and a comisaría named "$\frac{a}{$" aborted the page
     fig.text(
         0.5,
         0.975,
-        f"SECTORES Y SUBSECTORES — {comisaria}",
+        "\n".join(textwrap.wrap(f"SECTORES Y SUBSECTORES — {comisaria}", TITLE_CHARS)),
         ha="center",
         va="top",
         fontsize=12 * scale,
         fontweight="bold",
-        wrap=True,
     )
     fig.text(
         0.5,

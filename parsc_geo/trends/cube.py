@@ -11,6 +11,7 @@ import numpy as np
 from .._errors import ConfigError, InsufficientDataError
 from .._text import num
 from .._validate import check_choice, check_positive
+from ..localtime import incidents_zone
 from .periods import ALIGNMENTS, PeriodSpec, auto_period, local_dates, make_periods, parse_period
 
 if TYPE_CHECKING:
@@ -174,7 +175,7 @@ def build_cube(
             "espacio de trabajo",
         )
     prepared = prepare(data, exclude_at_station=exclude_at_station, metric=_crs_of(grid))
-    dates = local_dates(prepared.points[time_column]).reset_index(drop=True)
+    dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
     dated = dates.notna().to_numpy()
     params: dict[str, Any] = {**prepared.info, "n_undated": int((~dated).sum())}
     if not dated.any():

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, InsufficientDataError
+from ..localtime import incidents_zone
 from ..settings import SEED
 
 if TYPE_CHECKING:
@@ -286,7 +287,7 @@ def near_repeat(
             hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
         )
     prepared = prepare(data, exclude_at_station=exclude_at_station)
-    dates = local_dates(prepared.points[time_column]).reset_index(drop=True)
+    dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
     dated = dates.notna().to_numpy()
     n = int(dated.sum())
     if n < min_incidents:

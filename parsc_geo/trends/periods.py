@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError, InputDataError
-from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -162,11 +161,12 @@ def auto_period(span_days: float) -> PeriodSpec:
     return PeriodSpec(max(1, int(span_days // 10)), "day")
 
 
-def local_dates(values: pd.Series) -> pd.Series:
-    """Return the calendar dates (midnight, timezone-naive) of occurrence times in Peru.
+def local_dates(values: pd.Series, zone: str | None = None) -> pd.Series:
+    """Return the calendar dates (midnight, timezone-naive) of local occurrence times.
 
-    Timezone-aware times are converted to America/Lima first; naive times and text are read
-    as local times already.
+    Timezone-aware times are read in ``zone`` (None: their own zone, which is the study area's
+    when they come from a workspace; see :mod:`parsc_geo.localtime`); naive times and text are
+    read as local times already.
 
     Raises
     ------
@@ -176,13 +176,13 @@ def local_dates(values: pd.Series) -> pd.Series:
     import pandas as pd
 
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        times = values.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
+        times = (values.dt.tz_convert(zone) if zone else values).dt.tz_localize(None)
     elif pd.api.types.is_datetime64_any_dtype(values):
         times = values
     else:
         times = pd.to_datetime(values, errors="coerce", utc=False, format="mixed")
         if isinstance(times.dtype, pd.DatetimeTZDtype):
-            times = times.dt.tz_convert(TIMEZONE).dt.tz_localize(None)
+            times = (times.dt.tz_convert(zone) if zone else times).dt.tz_localize(None)
         bad = times.isna() & values.notna()
         if bad.any():
             first = int(np.flatnonzero(bad.to_numpy())[0])

@@ -38,7 +38,6 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +53,16 @@ from .._errors import InputDataError, OutputError, ParscGeoError
 from .._lock import exclusive, release, try_lock
 from .._text import num
 from ..settings import TIMEZONE
-from .base import IMPORTS, INCIDENTS, METADATA, QUARANTINE, SECTORS
+from .base import (
+    IMPORT_LOG_COLUMNS,
+    IMPORTS,
+    INCIDENTS,
+    METADATA,
+    QUARANTINE,
+    SECTORS,
+    finish_incidents,
+)
+from .importing import concat_tables
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -64,12 +72,13 @@ if TYPE_CHECKING:
 def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
     import pandas as pd
 
-    out = df.copy()
+    from .._fast import iso_local_text
+
+    out = df.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for col in out.columns:
         if isinstance(out[col].dtype, pd.DatetimeTZDtype):
-            values = out[col]  # in its own zone: the local clock of the study area
-            text = values.dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-            out[col] = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+            # in its own zone (the local clock of the study area), "…T10:30:00-05:00"
+            out[col] = iso_local_text(out[col])
     return out
 
 
@@ -289,11 +298,6 @@ class Workspace:
         Local to the workspace's ``timezone`` metadata (set by the ingestion from the study
         area), America/Lima when it has none.
         """
-        import geopandas as gpd
-
-        from .._text import as_bool
-        from ..schema import ASSIGNMENT_COLUMNS, INCIDENT_COLUMNS
-
         with self.snapshot():
             self._require()
             if INCIDENTS not in self.layers():
@@ -303,21 +307,7 @@ class Workspace:
                 )
             gdf = self.read_layer(INCIDENTS)
             metadata = self.metadata()
-        synthetic = bool(metadata.get("synthetic", False))
-        tz = str(metadata.get("timezone", TIMEZONE))
-        gdf = _decode_times(gdf, tz=tz)
-        for col in ("time_known", "label_known", "at_station"):
-            if col in gdf.columns:
-                # stored as text when a value was missing: "False" must stay False
-                gdf[col] = as_bool(gdf[col])
-        for col in (*INCIDENT_COLUMNS, *ASSIGNMENT_COLUMNS):
-            if col in gdf.columns and gdf[col].dtype == object:
-                gdf[col] = gdf[col].fillna("")
-        gdf = gdf.sort_values("incident_id", kind="stable").reset_index(drop=True)
-        gdf.attrs["synthetic"] = synthetic
-        if metadata.get("study_area"):
-            gdf.attrs["study_area"] = metadata["study_area"]  # parsc_geo.area.StudyArea.to_dict()
-        return gpd.GeoDataFrame(gdf, geometry="geometry", crs=gdf.crs)
+        return finish_incidents(gdf, metadata)
 
     def read_quarantine(self) -> pd.DataFrame:
         """Return the quarantined rows (empty table when there are none)."""
@@ -345,17 +335,7 @@ class Workspace:
         import pandas as pd
 
         if not self.exists or IMPORTS not in self.layers():
-            return pd.DataFrame(
-                columns=[
-                    "source",
-                    "sha256",
-                    "imported_at",
-                    "rows_read",
-                    "rows_accepted",
-                    "rows_quarantined",
-                    "rows_new",
-                ]
-            )
+            return pd.DataFrame(columns=list(IMPORT_LOG_COLUMNS))
         return pd.DataFrame(self.read_layer(IMPORTS))
 
     def metadata(self) -> dict[str, Any]:
@@ -369,7 +349,14 @@ class Workspace:
         """Return a summary: layers with feature counts, metadata, imports, period covered."""
         import pyogrio
 
-        info: dict[str, Any] = {"path": str(self.path), "exists": self.exists, "layers": {}}
+        from .base import postgis_advice
+
+        info: dict[str, Any] = {
+            "path": str(self.path),
+            "backend": "GeoPackage",
+            "exists": self.exists,
+            "layers": {},
+        }
         if not self.exists:
             return info
         with self.snapshot():
@@ -384,7 +371,22 @@ class Workspace:
                 )
                 when = _decode_times(times)["occurred_at"]
                 info["period"] = [when.min().date().isoformat(), when.max().date().isoformat()]
+            size = self._source.stat().st_size
+        info["advice"] = postgis_advice(info["layers"].get(INCIDENTS, 0), size)
         return info
+
+    def check_writable(self) -> None:
+        """Refuse now a name the file system cannot hold or a file that is not a workspace.
+
+        Raises
+        ------
+        OutputError
+            A part of the name is too long, or the existing file is not a GeoPackage (a CSV,
+            an empty or truncated file), which is never touched.
+        """
+        check_name(self.path)
+        if self.exists:
+            check_workspace_file(self.path, writing=True)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -551,15 +553,9 @@ class Workspace:
         Everything is read inside the transaction, so that two imports at once (the second
         waits for the lock) both see the rows the other one added.
         """
-        import numpy as np
-        import pandas as pd
         import pyogrio
 
-        previous = self.imports()
-        known_sha = set(previous["sha256"].astype(str)) if len(previous) else set()
-        sha_of = {str(s["source"]): str(s.get("sha256")) for s in sources}
-        again = [s for s in sources if str(s.get("sha256")) in known_sha]
-        again_sha = {str(s.get("sha256")) for s in again}
+        from .importing import plan_import
 
         existing_ids: set[str] = set()
         if self.exists and INCIDENTS in self.layers():
@@ -567,87 +563,29 @@ class Workspace:
                 self._source, layer=INCIDENTS, columns=["incident_id"], read_geometry=False
             )
             existing_ids = set(ids["incident_id"].astype(str))
-        is_new = ~accepted["incident_id"].astype(str).isin(existing_ids)
-        new_rows = accepted[is_new].drop_duplicates("incident_id", keep="first")
-
-        old_q = self.read_quarantine() if again else quarantine.iloc[:0]
-        if len(old_q):
-            old_sha = (
-                old_q["sha256"].astype(str)
-                if "sha256" in old_q.columns
-                else old_q["source"].astype(str).map(_sha_by_source(previous))
-            )
-            replaced = np.asarray(old_sha.isin(again_sha), dtype=bool)
-        else:
-            replaced = np.zeros(0, dtype=bool)
-        q_new = quarantine.copy()
-        if len(q_new):
-            q_new["sha256"] = q_new["source"].astype(str).map(sha_of).fillna("")
-            for col in q_new.columns:
-                if q_new[col].dtype == object:
-                    q_new[col] = q_new[col].astype(str)
-
-        now = datetime.now(UTC).replace(microsecond=0).isoformat()
-        log_rows = []
-        files = []
-        for s in sources:
-            name = str(s["source"])
-            of_file = accepted["source"].astype(str) == name
-            before = (
-                old_q[replaced & (old_q["source"].astype(str) == name).to_numpy()]
-                if len(old_q)
-                else old_q
-            )
-            accepted_rows = (
-                set(accepted.loc[of_file, "source_row"].astype(int))
-                if "source_row" in accepted.columns
-                else set()
-            )
-            entry = {
-                "source": name,
-                "reimport": str(s.get("sha256")) in again_sha,
-                "rows_new": int((new_rows["source"].astype(str) == name).sum()),
-                "rows_already_present": int(of_file.sum())
-                - int((new_rows["source"].astype(str) == name).sum()),
-                "rows_quarantined": int((quarantine["source"].astype(str) == name).sum())
-                if len(quarantine)
-                else 0,
-                "rows_quarantined_before": len(before),
-                "rows_now_accepted": int(before["source_row"].astype(int).isin(accepted_rows).sum())
-                if len(before)
-                else 0,
-            }
-            files.append(entry)
-            row: dict[str, Any] = {
-                k: v for k, v in s.items() if isinstance(v, str | int | float | bool)
-            }
-            row["imported_at"] = now
-            row["rows_new"] = entry["rows_new"]
-            log_rows.append(row)
-
+        plan = plan_import(
+            accepted,
+            quarantine,
+            sources=sources,
+            previous_imports=self.imports(),
+            stored_ids=existing_ids,
+            read_quarantine=self.read_quarantine,
+        )
         tmp = self._target
         assert tmp is not None, "called outside a transaction"
-        if len(new_rows):
-            self._write(new_rows, INCIDENTS, append=True)
-        if replaced.any():
-            kept = old_q[~replaced]
-            self._write(_concat_table(kept, q_new), QUARANTINE)
-        elif len(q_new):
-            self._append_table(tmp, q_new, QUARANTINE)
-        if log_rows:
-            self._append_table(tmp, pd.DataFrame(log_rows), IMPORTS)
+        if len(plan.new_rows):
+            self._write(plan.new_rows, INCIDENTS, append=True)
+        if plan.quarantine_kept is not None:
+            self._write(plan.replaced_quarantine(), QUARANTINE)
+        elif len(plan.quarantine_new):
+            self._append_table(tmp, plan.quarantine_new, QUARANTINE)
+        if len(plan.log):
+            self._append_table(tmp, plan.log, IMPORTS)
         if sectors is not None:
             self.write_sectors(sectors)
         if metadata:
             self.set_metadata(**metadata)
-        return {
-            "rows_new": len(new_rows),
-            "rows_already_present": len(accepted) - len(new_rows),
-            "files_reimported": [str(s["source"]) for s in again],
-            "quarantine_added": len(q_new),
-            "quarantine_replaced": int(replaced.sum()),
-            "files": files,
-        }
+        return plan.summary
 
     def _append_table(self, path: Path, table: pd.DataFrame, layer: str) -> None:
         """Append rows to an attribute table; a column it lacks rewrites the whole table."""
@@ -658,29 +596,6 @@ class Workspace:
             fields = set(pyogrio.read_info(path, layer=layer)["fields"])
             if not set(table.columns) <= fields:
                 old = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-                self._write(_concat_table(old, table), layer)
+                self._write(concat_tables(old, table), layer)
                 return
         self._write(table, layer, append=exists)
-
-
-def _concat_table(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Rows of ``old`` then ``new`` as text-friendly columns (missing cells empty)."""
-    import pandas as pd
-
-    parts = [frame for frame in (old, new) if len(frame)]
-    if not parts:
-        return new
-    table = pd.concat([pd.DataFrame(p) for p in parts], ignore_index=True)
-    for col in table.columns:
-        if table[col].dtype == object:
-            table[col] = table[col].fillna("").astype(str)
-    return table
-
-
-def _sha_by_source(imports: pd.DataFrame) -> dict[str, str]:
-    """File name → checksum of its last import (for quarantine rows stored without one)."""
-    if not len(imports):
-        return {}
-    return {
-        str(src): str(sha) for src, sha in zip(imports["source"], imports["sha256"], strict=True)
-    }

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from fuzz_files import check_file, csv_samples, kml_samples
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 FUZZ = settings(
     max_examples=150,
@@ -67,3 +68,31 @@ def test_fast_and_careful_csv_parsers_agree(sample):
     assert careful.blank_lines == blank
     assert [p for p in careful.problem if p] == []
     assert frame.to_numpy().tolist() == careful.cells
+
+
+@settings(FUZZ, max_examples=150)
+@given(sample=csv_samples(), chunk_chars=st.sampled_from([1, 2, 7, 40, 200]))
+def test_csv_by_chunks_reads_the_whole_file(sample, chunk_chars):
+    # a large file is read by chunks of text: every chunk size gives the rows, cells, lines,
+    # problems and line accounting of the whole file read at once
+    import numpy as np
+    import pandas as pd
+
+    from parsc_geo._errors import InputDataError
+    from parsc_geo.io.csv import CsvFile, read_csv
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / sample.name
+        path.write_bytes(sample.data)
+        try:
+            whole = read_csv(path)
+        except InputDataError:
+            return
+        reader = CsvFile(path)
+        tables = list(reader.chunks(chunk_chars))
+    data = pd.concat([t.data for t in tables], ignore_index=True)
+    pd.testing.assert_frame_equal(data, whole.data.reset_index(drop=True))
+    for name in ("line", "source_row", "problem", "problem_text"):
+        joined = np.concatenate([getattr(t, name) for t in tables])
+        np.testing.assert_array_equal(joined, getattr(whole, name), err_msg=name)
+    assert reader.info == whole.info

@@ -1,0 +1,212 @@
+"""Reading by chunks gives what reading the whole file gives (issue 18, ingest at scale).
+
+A large CSV file is read, checked and quarantined by chunks of text
+(:meth:`parsc_geo.io.csv.CsvFile.chunks`, :func:`parsc_geo.ingest.ingest_files` with
+``chunk_chars``). Whatever the chunk size, the rows, their cells, line numbers, problems and the
+line accounting must be those of the whole file read at once (``chunk_chars=None``), and so must
+the accepted rows, their ids, the quarantine and the report. The hand-made file below puts stray
+quotes, quoted line breaks, blank lines and extra fields under every possible chunk boundary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from _ingest_fixtures import point
+
+from parsc_geo.ingest import IngestOptions, ingest_files
+from parsc_geo.io.csv import CsvFile, read_csv
+
+#: Physical lines of the hand-made file (1-based line numbers in the comments).
+HOSTILE_LINES = [
+    "fecha;modalidad;lat;lon;nota;x",  # 1 header
+    "2021-03-01;Robo;-7.16;-78.51;uno;",  # 2 row
+    "",  # 3 blank
+    '2021-03-02;Hurto;-7.16;-78.51;"sin cierre;',  # 4 stray quote: its quote swallows row 5
+    "2021-03-03;Hurto;-7.16;-78.51;tres;",  # 5 row
+    '"',  # 6 row over lines 6-7: a quoted line break, first line short ("\r0" as csv writes it)
+    '0";;;;;',  # 7
+    '2021-03-04;Robo;-7.16;-78.51;"línea uno',  # 8 row over lines 8-9: a note over two lines
+    'línea dos";',  # 9
+    "2021-03-05;Robo;-7.16;-78.51;extra;;SOBRA",  # 10 a field more than the header
+    '2021-03-06;Robo;-7.16;-78.51;"a"b;',  # 11 a quote in the middle of a cell: read leniently
+    "   ",  # 12 blank (white space only)
+    '2021-03-07;Robo;-7.16;-78.51;"abierta;',  # 13 stray quote never closed
+    "2021-03-08;Robo;-7.16;-78.51;fin;",  # 14 row (no line end: the file's last line)
+]
+
+
+def _hostile_file(tmp_path: Path) -> Path:
+    path = tmp_path / "hostil.csv"
+    path.write_bytes("\n".join(HOSTILE_LINES).encode("utf-8"))
+    return path
+
+
+def _chunked(path: Path, chunk_chars: int | None) -> tuple[list, dict]:
+    reader = CsvFile(path)
+    tables = list(reader.chunks(chunk_chars))
+    # a chunk parsed again (to quarantine rows found later) gives the same rows, also from the
+    # file decoded again once the reader let go of its text
+    reader.release()
+    for k in (0, len(tables) - 1):
+        again = reader.chunk(k)
+        pd.testing.assert_frame_equal(again.data, tables[k].data)
+        np.testing.assert_array_equal(again.line, tables[k].line)
+    return tables, reader.info
+
+
+def _assert_same_rows(tables: list, info: dict, whole) -> None:
+    data = pd.concat([t.data for t in tables], ignore_index=True)
+    pd.testing.assert_frame_equal(data, whole.data.reset_index(drop=True))
+    for name in ("line", "source_row", "problem", "problem_text", "malformed"):
+        joined = np.concatenate([getattr(t, name) for t in tables])
+        np.testing.assert_array_equal(joined, getattr(whole, name), err_msg=name)
+    assert info == whole.info
+
+
+def test_hand_made_file_read_whole(tmp_path):
+    # what the rules of parsc_geo.io.csv give, line by line (see the comments of HOSTILE_LINES)
+    whole = read_csv(_hostile_file(tmp_path))
+    assert whole.line.tolist() == [2, 4, 5, 6, 8, 10, 11, 13, 14]
+    assert whole.problem.tolist() == [
+        "",
+        "unbalanced_quote",
+        "",
+        "",
+        "",
+        "malformed_row",
+        "",
+        "unbalanced_quote",
+        "",
+    ]
+    assert whole.data["fecha"].tolist()[3] == "\n0"
+    assert whole.data["nota"].tolist()[4] == "línea uno\nlínea dos"
+    assert whole.data["nota"].tolist()[6] == "ab"
+    # 14 lines = 1 header + 2 blank (3, 12) + 11 lines of rows (2, 4-11, 13, 14)
+    info = whole.info
+    assert (info["lines"], info["header_lines"], info["blank_lines"]) == (14, 1, 2)
+    assert (info["row_lines"], info["multiline_rows"]) == (11, 2)
+
+
+def test_every_chunk_boundary_gives_the_whole_file(tmp_path):
+    path = _hostile_file(tmp_path)
+    whole = read_csv(path)
+    size = len(path.read_text(encoding="utf-8"))
+    counts = set()
+    for chunk_chars in range(1, size + 2):
+        tables, info = _chunked(path, chunk_chars)
+        counts.add(len(tables))
+        _assert_same_rows(tables, info, whole)
+    # from one line per chunk (13 lines below the header; the rows over lines 6-7 and 8-9 are
+    # one chunk each: 13 - 2 = 11) to one chunk for the whole file
+    assert max(counts) == 11
+    assert min(counts) == 1
+
+
+def test_stray_quote_at_the_end_of_every_chunk(tmp_path):
+    # 300 rows, a quote never closed every 7 rows: with chunks of about 5 rows, stray quotes
+    # fall at the start, the middle and the end of chunks, and their swallowed lines run past them
+    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD,DESCRIPCION"]
+    stray = set(range(3, 300, 7))
+    for i in range(300):
+        lat, lon = point(i)
+        desc = f'"robo {i}' if i in stray else f"robo {i}"
+        lines.append(f"D{i},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon},{desc}")
+    path = tmp_path / "comillas.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    whole = read_csv(path)
+    # each stray quote is set aside on its own line (row i is line i + 2); no row is lost
+    assert len(whole.data) == 300
+    assert whole.line[whole.problem == "unbalanced_quote"].tolist() == [
+        i + 2 for i in sorted(stray)
+    ]
+    row_chars = len(lines[1]) + 1
+    for chunk_chars in (1, row_chars - 3, 5 * row_chars, 5 * row_chars + 17, 10_000):
+        tables, info = _chunked(path, chunk_chars)
+        _assert_same_rows(tables, info, whole)
+
+
+def test_a_file_changed_while_read_is_an_input_error(tmp_path):
+    from parsc_geo._errors import InputDataError
+
+    path = _hostile_file(tmp_path)
+    reader = CsvFile(path)
+    list(reader.chunks(40))
+    reader.release()
+    # same length, one character changed: the chunks' offsets no longer hold
+    path.write_bytes(path.read_bytes().replace(b"uno", b"dos"))
+    with pytest.raises(InputDataError, match="cambió mientras se leía"):
+        reader.chunk(1)
+
+
+def _ingest_same(paths: list[Path], chunk_chars: int, **kwargs) -> None:
+    whole = ingest_files(paths, chunk_chars=None, **kwargs)
+    chunked = ingest_files(paths, chunk_chars=chunk_chars, **kwargs)
+    pd.testing.assert_frame_equal(chunked.accepted, whole.accepted)
+    pd.testing.assert_frame_equal(chunked.quarantine, whole.quarantine)
+    assert chunked.report == whole.report
+    assert chunked.sources == whole.sources
+
+
+def test_ingest_by_chunks_identical_rows_ids_quarantine(tmp_path):
+    # no id column: ids come from the content, and identical rows are ranked -2, -3 … over the
+    # whole file, across chunks; duplicates found across chunks are quarantined with their text
+    rows = []
+    for i in range(120):
+        j = i % 40  # rows i, i + 40 and i + 80 are identical
+        lat, lon = point(j)
+        rows.append(f"0{1 + j % 9}/03/2020;1{j % 10}:00;Hurto;{lat};{lon};cuadra {j}")
+    rows[50] = '05/03/2020;10:00;Hurto;"-7,1;-78,5;abierta'  # a stray quote
+    rows[77] = "05/03/2020;10:00;Hurto;0;0;isla nula"  # a per-row problem
+    path = tmp_path / "sin_id.csv"
+    path.write_text(
+        "FECHA;HORA;MODALIDAD;LATITUD;LONGITUD;DESCRIPCION\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    whole = ingest_files([path], chunk_chars=None, assign=False)
+    q = whole.quarantine.set_index("source_row")
+    # rows 1-40 accepted; 80 - 2 repeats are duplicates of place, time and type (rows 51 and 78
+    # of the file are the stray quote and the null island)
+    assert len(whole.accepted) == 40
+    assert q["reason"].value_counts().to_dict() == {
+        "duplicate_place_time_type": 78,
+        "unbalanced_quote": 1,
+        "null_island": 1,
+    }
+    # the second and third identical rows get the first one's content id, ranked -2 and -3
+    first = whole.accepted.set_index("source_row").loc[1, "incident_id"]
+    assert (q.loc[41, "value"], q.loc[81, "value"]) == (f"{first}-2", f"{first}-3")
+    for chunk_chars in (1, 500, 2_000):
+        _ingest_same([path], chunk_chars, assign=False)
+
+
+def test_ingest_by_chunks_of_several_files_with_duplicate_ids(tmp_path):
+    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD,DESCRIPCION"]
+    for i in range(200):
+        lat, lon = point(i)
+        lines.append(f"D{i % 150},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon},robo {i}")
+    first = tmp_path / "a.csv"
+    first.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = tmp_path / "b.csv"
+    # b.csv: the header and rows 120-199 of a.csv
+    second.write_text("\n".join(lines[:1] + lines[121:]) + "\n", encoding="utf-8")
+    whole = ingest_files([first, second], chunk_chars=None, assign=False)
+    # a.csv: ids D0-D149, then D0-D49 again (50 duplicates); b.csv: all 80 rows repeat a.csv's
+    assert len(whole.accepted) == 150
+    assert int((whole.quarantine["reason"] == "duplicate_id").sum()) == 130
+    for chunk_chars in (300, 4_000):
+        _ingest_same([first, second], chunk_chars, assign=False)
+
+
+@pytest.mark.parametrize("chunk_chars", [200_000])
+def test_bundled_sample_by_chunks(chunk_chars):
+    from parsc_geo.datasets import sample_paths
+
+    paths = sample_paths()
+    files = [paths["incidents"], paths["messy_csv"]]
+    # the sample's CSV files are 3-4 MB: this splits them in 15-20 chunks
+    assert all(p.stat().st_size > 10 * chunk_chars for p in files)
+    _ingest_same(files, chunk_chars, options=IngestOptions(progress=False))
