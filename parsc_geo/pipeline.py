@@ -395,8 +395,8 @@ def _stage_workspace(state: RunState) -> str:
         logger.info(
             "espacio de trabajo del equipo %s: %s incidentes nuevos, %s ya presentes",
             team.path,
-            shared["rows_new"],
-            shared["rows_already_present"],
+            num(shared["rows_new"]),
+            num(shared["rows_already_present"]),
         )
     incidents = state.incidents
     # ingest() assigned district, province, comisaría, sector and subsector: count them

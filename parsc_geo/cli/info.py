@@ -104,6 +104,8 @@ def _is_workspace(path: Path) -> bool:
 #: Keys of the description → their label in the text output (msgids of the catalog).
 LABELS: dict[str, str] = {
     "path": "path",
+    "backend": "storage",
+    "schema": "schema",
     "exists": "exists",
     "layers": "layers (features)",
     "metadata": "metadata",
@@ -119,6 +121,7 @@ LABELS: dict[str, str] = {
     "warnings": "warnings",
     "bounds": "extent (min lon, min lat, max lon, max lat)",
     "delito_generico": "incidents per delito genérico",
+    "advice": "advice",
 }
 
 

@@ -62,8 +62,9 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
     if not quiet:
         for f in result.report["files"]:
             click.echo(
-                f"{f['source']}: leídas {f['rows_read']}, aceptadas {f['rows_accepted']}, "
-                f"en cuarentena {f['rows_quarantined']}, corregidas {f['rows_fixed']}"
+                f"{f['source']}: leídas {num(f['rows_read'])}, "
+                f"aceptadas {num(f['rows_accepted'])}, "
+                f"en cuarentena {num(f['rows_quarantined'])}, corregidas {num(f['rows_fixed'])}"
             )
             for reason, n in f["reasons"].items():
                 click.echo(f"    {num(n):>7}  {REASONS.get(reason, reason)}")
@@ -75,30 +76,31 @@ def print_summary(result: IngestResult, *, quiet: bool) -> None:
             for w in f["warnings"]:
                 click.echo(f"    aviso: {terminal_text(w)}")
     click.echo(
-        f"Total: leídas {total['rows_read']}, aceptadas {total['rows_accepted']}, "
-        f"en cuarentena {total['rows_quarantined']}, corregidas {total['rows_fixed']}"
+        f"Total: leídas {num(total['rows_read'])}, aceptadas {num(total['rows_accepted'])}, "
+        f"en cuarentena {num(total['rows_quarantined'])}, corregidas {num(total['rows_fixed'])}"
     )
 
 
 def print_outcome(summary: dict[str, Any], report: dict[str, Any]) -> None:
     """Print what happened to the rows of each file in the workspace (Spanish)."""
+    from .._text import num
     from ..labels_es import REASONS
 
     reasons = {f["source"]: f["reasons"] for f in report["files"]}
     for entry in summary.get("files", []):
         name = entry["source"]
         head = f"{name}{' (importado antes: evaluado de nuevo)' if entry['reimport'] else ''}"
-        why = ", ".join(f"{REASONS.get(r, r)} {n}" for r, n in reasons.get(name, {}).items())
+        why = ", ".join(f"{REASONS.get(r, r)} {num(n)}" for r, n in reasons.get(name, {}).items())
         again = " de nuevo" if entry["rows_quarantined_before"] else ""
         click.echo(
-            f"{head}: {entry['rows_new']} aceptadas ahora (nuevas), "
-            f"{entry['rows_already_present']} ya presentes, "
-            f"{entry['rows_quarantined']} en cuarentena{again}" + (f" ({why})" if why else "")
+            f"{head}: {num(entry['rows_new'])} aceptadas ahora (nuevas), "
+            f"{num(entry['rows_already_present'])} ya presentes, "
+            f"{num(entry['rows_quarantined'])} en cuarentena{again}" + (f" ({why})" if why else "")
         )
         if entry["rows_quarantined_before"]:
             click.echo(
-                f"    de {entry['rows_quarantined_before']} filas en cuarentena antes, "
-                f"{entry['rows_now_accepted']} se aceptaron ahora"
+                f"    de {num(entry['rows_quarantined_before'])} filas en cuarentena antes, "
+                f"{num(entry['rows_now_accepted'])} se aceptaron ahora"
             )
 
 
@@ -171,6 +173,7 @@ def command(
     use --columns or --config when they are not.
     """
     from .._errors import OutputError
+    from .._text import num
     from ..io.writers import check_output_name, write_quarantine, write_report
     from ..workflow import ingest, store
     from ..workspace import open_workspace
@@ -214,8 +217,8 @@ def command(
         print_outcome(summary, ingested.result.report)
     again = summary.get("files_reimported") or []
     click.echo(
-        f"Espacio de trabajo {ws.path}: {summary['rows_new']} incidentes nuevos, "
-        f"{summary['rows_already_present']} ya presentes"
+        f"Espacio de trabajo {ws.path}: {num(summary['rows_new'])} incidentes nuevos, "
+        f"{num(summary['rows_already_present'])} ya presentes"
         + (
             f"; archivos ya importados antes, evaluados de nuevo: {', '.join(again)}"
             if again
