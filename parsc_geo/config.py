@@ -57,6 +57,8 @@ class RunConfig:
     patrol_visit_minutes: int = 15
     patrol_share: float = 0.6
     seed: int = 20210101
+    workers: int | None = None
+    scheduler: str | None = None
     source: Path | None = None
     #: The team's workspace the run also stores into (a GeoPackage or a PostGIS database).
     workspace: Path | DatabaseURL | None = None
@@ -157,6 +159,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         "priority",
         "maps",
         "patrol",
+        "parallel",
     }
     for key in data:
         if key not in known:
@@ -191,6 +194,7 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     priority = section("priority", {"rule", "bootstrap"})
     maps = section("maps", {"public", "privacy_k", "offline", "tiles"})
     patrol = section("patrol", {"units", "shift_hours", "visit_minutes", "share"})
+    parallel = section("parallel", {"workers", "scheduler"})
 
     incidents = _paths(inputs.get("incidents"), base, "inputs.incidents", problems)
     if "incidents" not in inputs:
@@ -292,6 +296,26 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
     if not isinstance(seed, int):
         problems.add(f"seed debe ser un número entero; se recibió {seed!r}")
     workspace = _workspace(data.get("workspace"), base, problems)
+    workers = parallel.get("workers")
+    if workers == "auto":
+        workers = None
+    if workers is not None and (
+        isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+    ):
+        problems.add(
+            f"parallel.workers debe ser un número entero ≥ 1 o 'auto'; se recibió {workers!r}"
+        )
+        workers = None
+    scheduler = parallel.get("scheduler")
+    from .distributed import check_scheduler
+
+    try:
+        if scheduler is not None and not isinstance(scheduler, str):
+            raise ConfigError(f"scheduler debe ser texto; se recibió {scheduler!r}")
+        scheduler = check_scheduler(scheduler)
+    except ConfigError as exc:
+        problems.add(f"parallel.{exc.message}")
+        scheduler = None
     problems.raise_if_any(
         ConfigError, hint="vea examples/demo.toml y la configuración comentada del README"
     )
@@ -322,6 +346,8 @@ def parse_config(data: dict[str, Any], *, base: Path, source: Path | None = None
         patrol_visit_minutes=ints["visit_minutes"],
         patrol_share=float(share),
         seed=int(seed),
+        workers=workers,
+        scheduler=scheduler,
         source=source,
         workspace=workspace,
     )

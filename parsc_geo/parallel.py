@@ -167,6 +167,15 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def scheduler(self) -> str:
+        """Return what runs the tasks, as ``run.json`` records it: ``procesos`` (this machine)."""
+        return "procesos"
+
+    def warm_up(self) -> None:
+        """Get the workers ready in the background (:func:`start_early`); returns at once."""
+        start_early(self.workers)
+
     def close(self) -> None:
         """Stop the worker processes (they are started again if another task comes)."""
         if self._executor is not None:

@@ -181,6 +181,7 @@ def run_pipeline(
     echo: Callable[[str], None] | None = None,
     command: str | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
 ) -> RunResult:
     """Run every stage for ``config`` and write the results into ``output``.
 
@@ -201,6 +202,10 @@ def run_pipeline(
     workers
         Processes for the work that splits by province, sector, comisaría or map (None: the
         available cores; 1: everything in this process). The outputs do not depend on it.
+    scheduler
+        None or ``procesos`` (the local process pool), ``dask`` (a Dask ``LocalCluster`` of
+        ``workers`` processes) or the address of a running Dask scheduler (``tcp://host:port``);
+        see :func:`parsc_geo.distributed.open_pool`. The outputs do not depend on it.
 
     Returns
     -------
@@ -208,7 +213,7 @@ def run_pipeline(
     """
     import pyogrio
 
-    from .parallel import WorkerPool, start_early
+    from .distributed import open_pool
 
     output = Path(output)
     progress = _Progress(quiet, echo)
@@ -228,10 +233,10 @@ def run_pipeline(
     }
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     pinned = False
-    pool = WorkerPool(workers)
-    # the workers' libraries load in another process while the first stages run here
-    start_early(pool.workers)
+    pool = open_pool(workers, scheduler)
     try:
+        # the workers' libraries load in other processes while the first stages run here
+        pool.warm_up()
         with staged_output(output, overwrite=overwrite) as out:
             state = RunState(
                 config=config,
@@ -268,6 +273,7 @@ def run_pipeline(
                 "counts": state.counts,
                 "timings_s": timings,
                 "workers": pool.workers,
+                "scheduler": pool.scheduler,
                 "outputs": sorted(
                     [*(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()), "run.json"]
                 ),

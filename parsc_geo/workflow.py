@@ -150,16 +150,17 @@ def check_mappable(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame | None
     InputDataError
         No incident to draw, or none in a province and no sector layer.
     """
-    from . import boundaries
     from ._errors import InputDataError
     from ._text import fold
+    from .area import area_of
 
     if not len(incidents):
         raise InputDataError(
             "no hay incidentes que dibujar",
             hint="revise los filtros (--fenomeno, --period) o importe incidentes",
         )
-    provinces = boundaries.load_provinces()
+    # the provinces of the incidents' study area (any department), as the atlas draws them
+    provinces = area_of(incidents).provinces()
     names = {fold(p) for p in provinces["provincia"]}
     inside = incidents["provincia"].map(fold).isin(names)
     outside = int((~inside).sum())

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
-#: Keys of run.json files that hold the run's time, timings, command or worker count.
-RUN_KEYS = ("generated_at", "created", "timings_s", "command", "workers")
+#: Keys of run.json files that hold the run's time, timings, command, worker count or scheduler.
+RUN_KEYS = ("generated_at", "created", "timings_s", "command", "workers", "scheduler")
 
 
 def _html(a: Path, b: Path) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from _ingest_fixtures import point
 from click.testing import CliRunner
 from openpyxl import Workbook
@@ -210,17 +209,13 @@ def test_output_piped_into_a_reader_that_quits_is_not_an_internal_error():
     assert "Error interno" not in proc.stderr and "Traceback" not in proc.stderr
 
 
-# -- CSV parser (parsc_geo/io/csv.py is being rewritten elsewhere: reported, not fixed here) ------
+# -- CSV parser ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parsc_geo/io/csv.py: the csv module's default field_size_limit (131 072 chars) "
-    "turns a quoted multi-line field over 128 KiB into a stray quote plus one row per line",
-)
 def test_a_quoted_description_over_128_kib_spanning_lines_is_one_row(tmp_path):
-    # 20 rows; row 6 holds a quoted description of 30 000 lines (180 000 characters). Today
-    # validate reads 30 020 rows: row 6 becomes 'unbalanced_quote' and each of its lines a row
+    # 20 rows; row 6 holds a quoted description of 30 000 lines (630 000 characters). With the
+    # csv module's default field limit (131 072) validate read 30 020 rows: row 6 became
+    # 'unbalanced_quote' and each of its lines a row
     lines = [",".join(HEADER)]
     for i, r in enumerate(rows(20)):
         if i == 5:

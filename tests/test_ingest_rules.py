@@ -294,6 +294,10 @@ def test_quoted_line_break_in_a_row_with_a_short_first_line_is_one_row(tmp_path)
         1,
         2,
     ]
+    # a row whose middle line closes one quoted cell and opens another ("\n0";;;;;"\n")
+    path = write_csv(tmp_path / "lf.csv", header, [["\n0", "", "", "", "", "\n"]], sep=";")
+    t = ingest_files([path], assign=False).report["total"]
+    assert (t["rows_read"], t["rows_quarantined"]) == (1, 1)
     bad = tmp_path / "abierta.csv"
     bad.write_text(
         f'fecha;modalidad;lat;lon;nota;x\n2021-03-04;Robo;{lat};{lon};"sin cierre;\n'

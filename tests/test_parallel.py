@@ -8,29 +8,14 @@ import os
 import re
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
 import pytest
+from _pool_tasks import fail, pid_and_epoch, square
+from _two_provinces import write_two_provinces
 from click.testing import CliRunner
 
 from parsc_geo._errors import ConfigError, InputDataError
 from parsc_geo.cli.main import cli
-from parsc_geo.datasets import sample_paths
 from parsc_geo.parallel import WorkerPool, available_cores, resolve_workers, worker_pool
-
-
-def _square(x: int) -> int:
-    return x * x
-
-
-def _pid_and_epoch(_: int) -> tuple[int, str | None]:
-    return os.getpid(), os.environ.get("SOURCE_DATE_EPOCH")
-
-
-def _fail(x: int) -> int:
-    if x == 3:
-        raise InputDataError(f"fila {x} ilegible", hint="revise el archivo")
-    return x
 
 
 def test_workers_are_checked_and_default_to_the_cores() -> None:
@@ -43,8 +28,8 @@ def test_workers_are_checked_and_default_to_the_cores() -> None:
 
 def test_one_worker_runs_in_this_process() -> None:
     with WorkerPool(1) as pool:
-        assert {pid for pid, _ in pool.map(_pid_and_epoch, [1, 2])} == {os.getpid()}
-        pending = pool.start(_square, range(5))
+        assert {pid for pid, _ in pool.map(pid_and_epoch, [1, 2])} == {os.getpid()}
+        pending = pool.start(square, range(5))
         assert pending.results() == [0, 1, 4, 9, 16]
 
 
@@ -53,46 +38,21 @@ def test_pool_keeps_order_passes_dates_and_raises_task_errors(
 ) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1604102400")
     with worker_pool(2) as pool:
-        assert pool.map(_square, range(40)) == [x * x for x in range(40)]
-        seen = pool.map(_pid_and_epoch, range(8))
+        assert pool.map(square, range(40)) == [x * x for x in range(40)]
+        seen = pool.map(pid_and_epoch, range(8))
         assert {epoch for _, epoch in seen} == {"1604102400"}
         assert os.getpid() not in {pid for pid, _ in seen}
         monkeypatch.setenv("SOURCE_DATE_EPOCH", "1")  # the date when the tasks are given
-        assert {epoch for _, epoch in pool.map(_pid_and_epoch, range(4))} == {"1"}
+        assert {epoch for _, epoch in pool.map(pid_and_epoch, range(4))} == {"1"}
         with pytest.raises(InputDataError, match="fila 3") as info:
-            pool.map(_fail, range(6))
+            pool.map(fail, range(6))
         assert info.value.hint == "revise el archivo"
 
 
 @pytest.fixture(scope="module")
 def two_provinces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Chota and Jaén provinces of the sample with their two comisarías' sectors."""
-    folder = tmp_path_factory.mktemp("inputs")
-    paths = sample_paths()
-    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
-    chosen = incidents[incidents["ubigeo"].str.startswith(("0604", "0608"))]
-    chosen.to_csv(folder / "incidentes.csv", index=False)
-    sectors = gpd.read_file(paths["sectors"])
-    sectors[sectors["comisaria"].str.contains("CHOTA|JAEN")].to_file(
-        folder / "sectores.geojson", driver="GeoJSON"
-    )
-    (folder / "run.toml").write_text(
-        """
-title = "Prueba Chota y Jaén"
-synthetic = true
-[inputs]
-incidents = ["incidentes.csv"]
-sectors = "sectores.geojson"
-[hotspots]
-methods = ["kde", "gistar", "hdbscan"]
-[priority]
-bootstrap = 30
-[maps]
-tiles = false
-""",
-        encoding="utf-8",
-    )
-    return folder
+    return write_two_provinces(tmp_path_factory.mktemp("inputs"))
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -110,7 +70,16 @@ def test_serial_and_parallel_runs_write_the_same_bytes(two_provinces: Path, tmp_
         out = tmp_path / f"w{workers}"
         result = CliRunner().invoke(
             cli,
-            ["run", str(two_provinces / "run.toml"), "-o", str(out), "--workers", str(workers)],
+            [
+                "run",
+                str(two_provinces / "run.toml"),
+                "-o",
+                str(out),
+                "--workers",
+                str(workers),
+                "--scheduler",
+                "procesos",
+            ],
             catch_exceptions=False,
         )
         assert result.exit_code == 0, result.output

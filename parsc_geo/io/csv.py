@@ -68,6 +68,18 @@ _BOMS: Final = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
+#: Longest field the csv module reads (its default, 131,072 characters, would turn a long
+#: quoted description over several lines into a stray quote and one row per line).
+FIELD_SIZE_LIMIT: Final = 2**31 - 1
+
+
+if _csv.field_size_limit() < FIELD_SIZE_LIMIT:
+    _csv.field_size_limit(FIELD_SIZE_LIMIT)  # process-wide; only ever raised
+
+
+def _reader(lines: Iterator[str] | list[str], sep: str) -> Iterator[list[str]]:
+    """Return the strict csv reader of the careful parser."""
+    return _csv.reader(lines, delimiter=sep, strict=True)
 
 
 def detect_encoding(head: bytes) -> str:
@@ -386,14 +398,19 @@ def _problem_cells(text: str, sep: str, n: int) -> list[str]:
 def _swallowed(lines: list[str], start: int, end: int, sep: str, n: int, n_fields: int) -> bool:
     r"""Whether a row over ``lines[start:end]`` swallowed lines that are whole rows themselves.
 
-    A line inside the row that is a whole row by itself means a quote was left open. The last
-    line (it holds the closing quote) counts when the row does not have the header's ``n``
-    fields or its first line has the ``n`` fields of a row too: a quoted line break in a row of
-    ``n`` fields whose first line is short is one row (``"\r0";;;;;`` as Python's csv writes it).
+    A line inside the row that is a whole row by itself, without a quote, means a quote was
+    left open (a line with quotes that the strict reader accepted closes and opens quoted
+    fields: ``0";;;;;"`` inside ``"\n0";;;;;"\n"``). The last line (it holds the closing quote)
+    counts when the row does not have the header's ``n`` fields or its first line has the ``n``
+    fields of a row too: a quoted line break in a row of ``n`` fields whose first line is short
+    is one row (``"\r0";;;;;`` as Python's csv writes it).
     """
     if n < 3:
         return False
-    if any(len(_split_line(lines[i], sep)) == n for i in range(start + 1, end - 1)):
+    if any(
+        '"' not in lines[i] and len(_split_line(lines[i], sep)) == n
+        for i in range(start + 1, end - 1)
+    ):
         return True
     if len(_split_line(lines[end - 1], sep)) != n:
         return False
@@ -415,7 +432,7 @@ def _parse_rows(
     """
     rows = _Rows()
     feed = _Feed(lines, first, more)
-    reader = _csv.reader(feed, delimiter=sep, strict=True)
+    reader = _reader(feed, sep)
     total = len(lines)
     while feed.pos < total:
         start = feed.pos
@@ -442,7 +459,7 @@ def _parse_rows(
             rows.problem_text.append(text)
             rows.row_lines += 1
             feed.pos = start + 1
-            reader = _csv.reader(feed, delimiter=sep, strict=True)
+            reader = _reader(feed, sep)
             continue
         if _is_blank(fields):
             rows.blank_lines += end - start
@@ -669,7 +686,7 @@ class CsvFile:
         start = sum(len(line) for line in head[:index])
         feed = _Feed([], 0, self._more_from(start, 4096))
         try:
-            header = next(_csv.reader(feed, delimiter=sep, strict=True))
+            header = next(_reader(feed, sep))
         except (_csv.Error, StopIteration) as exc:
             raise InputDataError(
                 f"{path.name}: no se puede leer la fila de encabezados (línea {index + 1}): "

@@ -723,7 +723,8 @@ def write_atlas(
             if raster is None and not public:
                 # the density reaches over the province's edge: its neighbours' incidents count
                 rows = incidents
-            own = None
+            # the province's polygon, from the study area's provinces (any department)
+            own = provinces[provinces["provincia"] == name]
         else:
             assert sectors is not None
             own = sectors[sectors["comisaria"].astype(str) == name]
@@ -806,11 +807,8 @@ def _atlas_page(task: _PageTask) -> tuple[str, _PageInfo, str]:
     raster = task.raster
     if task.kind == "provincia":
         if raster is None and not public:
-            from .. import boundaries
-
-            provinces = boundaries.load_provinces()
-            area = provinces[provinces["provincia"] == task.name]
-            raster = _density_for(task.incidents, area, options=options)
+            assert task.own is not None
+            raster = _density_for(task.incidents, task.own, options=options)
         built = build_province_map(
             task.incidents, province=task.name, hotspots=task.hotspots, density=raster, **common
         )

@@ -32,6 +32,7 @@ from .windows import DAY_TYPES, DEFAULT_BLOCK_HOURS, DEFAULT_SHARE, Window
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
     from pyproj import CRS
     from shapely.geometry.base import BaseGeometry
@@ -723,6 +724,22 @@ def _plan_sector(
     )
 
 
+def _rows_by_key(comisaria: pd.Series, sector: pd.Series) -> dict[tuple[str, str], np.ndarray]:
+    """Return the positions of the rows of each (comisaría, sector), in their order."""
+    import numpy as np
+    import pandas as pd
+
+    if not len(comisaria):
+        return {}
+    positions = pd.Series(np.arange(len(comisaria)))
+    groups = positions.groupby([comisaria.to_numpy(), sector.to_numpy()], sort=False).indices
+    out: dict[tuple[str, str], np.ndarray] = {}
+    for key, rows in groups.items():
+        pair: tuple[Any, Any] = key  # type: ignore[assignment]
+        out[str(pair[0]), str(pair[1])] = np.sort(np.asarray(rows))
+    return out
+
+
 def plan_patrols(
     incidents: gpd.GeoDataFrame,
     sectors: gpd.GeoDataFrame,
@@ -874,13 +891,25 @@ def plan_patrols(
         risk=risk,
         exclude_at_station=exclude_at_station,
     )
+    # The rows of each sector, found by grouping once: a mask per sector over every incident
+    # of the country's comisarías would take sectors × incidents comparisons.
+    layer_rows = _rows_by_key(layer["comisaria"].astype(str), layer["sector"].astype(str))
+    kept = np.flatnonzero(has_sector)
+    incident_rows = {
+        key: kept[rows]
+        for key, rows in _rows_by_key(
+            in_comisarias["comisaria"].astype(str).iloc[kept],
+            in_comisarias["sector"].astype(str).iloc[kept],
+        ).items()
+    }
+    empty = np.zeros(0, dtype=np.intp)
     tasks = []
     for com, sec in key_set:
-        subs = layer[(layer["comisaria"].astype(str) == com) & (layer["sector"].astype(str) == sec)]
+        subs = layer.iloc[layer_rows.get((com, sec), empty)]
         subs = subs.iloc[
             sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
         ]
-        inc = in_comisarias[(inc_keys == (com, sec)).to_numpy() & has_sector]
+        inc = in_comisarias.iloc[incident_rows.get((com, sec), empty)]
         inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
         tasks.append((com, sec, subs, inc, settings))
     with worker_pool(workers) as pool:

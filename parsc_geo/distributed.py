@@ -1,0 +1,255 @@
+"""Dask distributed fan-out: the tasks of :class:`parsc_geo.parallel.WorkerPool` on a cluster.
+
+:class:`DaskPool` is a :class:`~parsc_geo.parallel.WorkerPool` whose tasks run on the workers of
+a Dask cluster: a ``LocalCluster`` of ``workers`` processes started for the run, or a running
+cluster reached at its scheduler's address (``tcp://host:port``). Every fan-out point of the
+run (densities and hotspots per province, priority maps, atlas pages, patrol plans and sheets)
+hands its tasks to the pool it is given, so the same code runs serially, on the local process
+pool or on Dask. The tasks are the same module-level functions, each item is sent to the
+cluster once (``scatter``), the results come back in the order of the items and the caller
+writes them as a serial loop would: the outputs are the same bytes.
+
+Dask is an optional extra (``pip install 'parsc-geo[dask]'``): without it,
+:func:`require_distributed` raises :class:`~parsc_geo._errors.MissingDependencyError` (exit 6)
+with the command that installs it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from ._errors import ConfigError, MissingDependencyError
+from .parallel import PRELOAD, Pending, WorkerPool, _document_dates, _run_task
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: ``--scheduler`` value for the standard process pool of one machine (no Dask).
+PROCESSES: Final = "procesos"
+#: ``--scheduler`` value for a Dask ``LocalCluster`` started for the run.
+LOCAL_CLUSTER: Final = "dask"
+#: Schemes of a running scheduler's address.
+ADDRESS = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
+#: Seconds to wait for a running scheduler to answer.
+CONNECT_TIMEOUT_S: Final = 15
+#: How to install the extra (shown in the hint of a missing Dask).
+INSTALL_HINT: Final = (
+    "instale el complemento con: pip install 'parsc-geo[dask]' "
+    "(o use --scheduler procesos: el grupo de procesos de esta máquina, sin Dask)"
+)
+
+
+def check_scheduler(value: str | None) -> str | None:
+    """Return ``value`` checked: None, ``procesos``, ``dask`` or ``tcp://host:port``.
+
+    Raises
+    ------
+    ConfigError
+        For anything else.
+    """
+    if value is None or value in (PROCESSES, LOCAL_CLUSTER) or ADDRESS.match(value):
+        return value
+    raise ConfigError(
+        f"scheduler debe ser 'procesos', 'dask' o la dirección de un planificador Dask "
+        f"(tcp://máquina:puerto); se recibió {value!r}",
+        hint="por ejemplo --scheduler tcp://10.0.0.5:8786 (la dirección que muestra "
+        "'dask scheduler' al arrancar)",
+    )
+
+
+def require_distributed() -> ModuleType:
+    """Return the ``distributed`` module, or raise a Spanish error saying how to install it.
+
+    Raises
+    ------
+    MissingDependencyError
+        When Dask distributed is not installed (exit 6).
+    """
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "repartir el trabajo en varios procesos o máquinas con Dask necesita el paquete "
+            "'distributed', que no está instalado",
+            hint=INSTALL_HINT,
+        ) from exc
+    return distributed
+
+
+def _preload() -> None:
+    """Import the libraries the tasks use (:data:`parsc_geo.parallel.PRELOAD`) in a worker."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
+def _dask_task(function: Callable[[Any], Any], dates: dict[str, Any], item: Any) -> Any:
+    """Run one task on a Dask worker with the caller's document dates."""
+    return _run_task((function, dates, item))
+
+
+class DaskPool(WorkerPool):
+    """A :class:`~parsc_geo.parallel.WorkerPool` whose tasks run on a Dask cluster.
+
+    Parameters
+    ----------
+    workers
+        Processes of the ``LocalCluster`` started at the first task (None: the available
+        cores); ignored with ``address``.
+    address
+        A running scheduler (``tcp://host:port``) to use instead of a local cluster;
+        :attr:`workers` is then the number of workers it has when connected.
+
+    Raises
+    ------
+    MissingDependencyError
+        When Dask distributed is not installed.
+    """
+
+    def __init__(self, workers: int | None = None, *, address: str | None = None) -> None:
+        require_distributed()
+        if address is not None and not ADDRESS.match(address):
+            check_scheduler(address)
+        super().__init__(workers if address is None else 1)
+        self.address = address
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+        self._warming: list[Any] = []
+
+    @property
+    def scheduler(self) -> str:
+        """Return what the run records: ``dask`` (a local cluster) or the scheduler's address."""
+        return self.address or LOCAL_CLUSTER
+
+    def warm_up(self) -> None:
+        """Start the local cluster, or connect to the scheduler (a wrong address fails here)."""
+        self._ensure_client()
+
+    def close(self) -> None:
+        """Disconnect, and stop the local cluster if this pool started one."""
+        self._warming = []
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+        """Start ``[function(item) for item in items]`` on the cluster and return at once.
+
+        Each item is sent to the cluster once; the tasks are given in the order of ``items``
+        (the earlier, the higher their priority, so :meth:`map_largest_first` hands out the
+        largest first). Fewer than two items, or a local cluster of one worker, run in this
+        process when the results are asked for.
+        """
+        todo = list(items)
+        if len(todo) < 2 or (self.address is None and self.workers <= 1):
+            return Pending(lambda: [function(item) for item in todo])
+        client = self._ensure_client()
+        dates = _document_dates()
+        # the items travel once, as data, rather than inside every task's description
+        data = client.scatter(todo, hash=False)
+        futures = [
+            client.submit(_dask_task, function, dates, part, pure=False, priority=len(todo) - k)
+            for k, part in enumerate(data)
+        ]
+
+        def collect() -> list[R]:
+            try:
+                results: list[R] = client.gather(futures)
+            except BaseException:
+                client.cancel(futures)
+                raise
+            return results
+
+        return Pending(collect)
+
+    def _ensure_client(self) -> Client:
+        if self._client is not None:
+            return self._client
+        from distributed import Client, LocalCluster
+
+        if self.address is not None:
+            try:
+                client = Client(self.address, timeout=CONNECT_TIMEOUT_S)
+            except (OSError, TimeoutError) as exc:
+                raise ConfigError(
+                    f"no se pudo conectar con el planificador Dask {self.address}: {exc}",
+                    hint="compruebe que 'dask scheduler' está en marcha en esa dirección y "
+                    "que sus trabajadores tienen instalada la misma versión de parsc-geo",
+                ) from exc
+            self.workers = max(1, len(client.scheduler_info().get("workers", {})))
+            logger.debug("Dask: %s, %d trabajadores", self.address, self.workers)
+        else:
+            # one thread per process, as the local pool; the run's tasks are whole provinces
+            # or sheets that cannot be spilled to disk, so the system, not Dask, bounds memory
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=0,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(self._cluster)
+            logger.debug("Dask: LocalCluster de %d procesos", self.workers)
+        # each worker imports the libraries (its first task) while this process reads the
+        # incidents; the futures are kept, or the tasks would be forgotten
+        self._warming = [
+            client.submit(_preload, workers=[address], pure=False)
+            for address in client.scheduler_info().get("workers", {})
+        ]
+        self._client = client
+        return client
+
+
+def open_pool(workers: int | None, scheduler: str | None) -> WorkerPool:
+    """Return the pool of a run for ``workers`` and ``scheduler``.
+
+    ============================  ======================================================
+    ``scheduler``                 pool
+    ============================  ======================================================
+    None or ``procesos``          the local process pool of ``workers`` (None: every core;
+                                  1: everything in this process)
+    ``dask``                      a Dask ``LocalCluster`` of ``workers`` processes
+    ``tcp://host:port``           the running cluster at that address (``workers`` ignored)
+    ============================  ======================================================
+
+    ``parsc-geo run`` asks for ``dask`` when ``--workers`` is above 1 and no scheduler is
+    named (:func:`default_scheduler`).
+
+    Raises
+    ------
+    ConfigError
+        For a bad ``workers`` or ``scheduler``.
+    MissingDependencyError
+        When a Dask pool is asked for and Dask distributed is not installed.
+    """
+    scheduler = check_scheduler(scheduler)
+    if scheduler is None or scheduler == PROCESSES:
+        return WorkerPool(workers)
+    if scheduler == LOCAL_CLUSTER:
+        return DaskPool(workers)
+    return DaskPool(address=scheduler)
+
+
+def default_scheduler(workers: int | None, scheduler: str | None) -> str | None:
+    """Return the scheduler of ``parsc-geo run``: ``dask`` for more than one worker if unnamed.
+
+    One worker works serially and no number keeps the process pool of every core, as before
+    Dask; a named scheduler is kept.
+    """
+    if scheduler is None and workers is not None and workers > 1:
+        return LOCAL_CLUSTER
+    return scheduler

@@ -1,0 +1,227 @@
+"""Dask fan-out: a run on a LocalCluster equals the serial run file by file; options and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _pool_tasks import fail, pid_and_epoch, square
+from _two_provinces import write_two_provinces
+from click.testing import CliRunner
+from run_compare import compare_runs
+
+from parsc_geo import distributed as dist
+from parsc_geo._errors import ConfigError, InputDataError, MissingDependencyError
+from parsc_geo.cli.main import cli
+from parsc_geo.config import parse_config
+from parsc_geo.datasets import sample_paths
+from parsc_geo.distributed import DaskPool, default_scheduler, open_pool
+from parsc_geo.parallel import WorkerPool, available_cores
+
+
+@pytest.fixture(scope="module")
+def two_provinces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_two_provinces(tmp_path_factory.mktemp("inputs"))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    """A running Dask cluster of two worker processes; yields its scheduler's address."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as running:
+        yield running.scheduler_address
+
+
+@pytest.mark.slow
+def test_dask_run_equals_the_serial_run_file_by_file(
+    two_provinces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # which task functions the run handed to the cluster, with how many items
+    sent: list[tuple[str, int]] = []
+    original = DaskPool.start
+
+    def spy(self: DaskPool, function: object, items: object) -> object:
+        todo = list(items)  # type: ignore[call-overload]
+        sent.append((getattr(function, "__name__", "?"), len(todo)))
+        return original(self, function, todo)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DaskPool, "start", spy)
+    config = str(two_provinces / "run.toml")
+    serial, spread = tmp_path / "serie", tmp_path / "dask"
+    for out, extra in ((serial, ["--workers", "1"]), (spread, ["--workers", "2"])):
+        result = CliRunner().invoke(
+            cli, ["run", config, "-o", str(out), *extra], catch_exceptions=False
+        )
+        assert result.exit_code == 0, result.output
+    # every fan-out point of the run went to the cluster: provinces, maps, sectors, sheets
+    assert {name for name, n in sent if n >= 2} >= {
+        "_province_density",
+        "_province_hotspots",
+        "_document_map",
+        "_atlas_page",
+        "_plan_sector",
+        "_write_sheets",
+    }, sent
+    compared = compare_runs(serial, spread)
+    assert not compared["missing"], compared["missing"]
+    assert not compared["different"], compared["different"]
+    # every file compared: the PDF sheets, PNG maps, rasters, tables and pages of both runs
+    names = set(compared["identical"]) | set(compared["equal"])
+    assert len(names) > 60
+    assert any(n.endswith(".pdf") for n in names) and any(n.endswith(".tif") for n in names)
+    # beyond bytes, only the run's time stamps may differ, as between two serial runs
+    assert all(n.endswith((".html", "run.json", ".gpkg")) for n in compared["equal"])
+    record = json.loads((spread / "run.json").read_text(encoding="utf-8"))
+    assert (record["scheduler"], record["workers"]) == ("dask", 2)
+    assert record["counts"]["hotspots"]["hdbscan"] > 0
+    before = json.loads((serial / "run.json").read_text(encoding="utf-8"))
+    assert (before["scheduler"], before["workers"]) == ("procesos", 1)
+
+
+def test_pool_on_a_running_scheduler_keeps_order_dates_and_errors(
+    cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1604102400")
+    with DaskPool(address=cluster) as pool:
+        pool.warm_up()
+        assert (pool.workers, pool.scheduler) == (2, cluster)
+        assert pool.map(square, range(30)) == [x * x for x in range(30)]
+        # largest first on the cluster, results still in the order of the items
+        assert pool.map_largest_first(square, [3, 1, 2], lambda x: x) == [9, 1, 4]
+        seen = pool.map(pid_and_epoch, range(6))
+        assert {epoch for _, epoch in seen} == {"1604102400"}
+        assert os.getpid() not in {pid for pid, _ in seen}
+        with pytest.raises(InputDataError, match="fila 3") as info:
+            pool.map(fail, range(6))
+        assert info.value.hint == "revise el archivo"
+
+
+def test_local_cluster_of_one_worker_or_one_item_works_in_this_process() -> None:
+    with DaskPool(1) as pool:
+        assert {pid for pid, _ in pool.map(pid_and_epoch, [1, 2])} == {os.getpid()}
+        assert pool._cluster is None
+    with DaskPool(2) as pool:
+        assert pool.map(pid_and_epoch, [1])[0][0] == os.getpid()
+        assert pool._cluster is None  # no cluster was started for a single task
+
+
+def test_the_pool_follows_workers_and_scheduler() -> None:
+    # (scheduler given or not, workers) → the run's choice, as the run command makes it
+    assert default_scheduler(None, None) is None
+    assert default_scheduler(1, None) is None
+    assert default_scheduler(2, None) == "dask"
+    assert default_scheduler(4, "procesos") == "procesos"
+    assert default_scheduler(None, "tcp://h:8786") == "tcp://h:8786"
+    every_core = open_pool(None, None)
+    assert type(every_core) is WorkerPool and every_core.workers == available_cores()
+    assert type(open_pool(3, "procesos")) is WorkerPool
+    local = open_pool(2, "dask")
+    assert isinstance(local, DaskPool) and (local.workers, local.scheduler) == (2, "dask")
+    remote = open_pool(None, "tcp://10.0.0.5:8786")
+    assert isinstance(remote, DaskPool) and remote.scheduler == "tcp://10.0.0.5:8786"
+    for bad in ("ftp://x:1", "tcp://solo-host", "hilos"):
+        with pytest.raises(ConfigError, match="scheduler"):
+            open_pool(2, bad)
+
+
+def test_without_dask_the_run_stops_with_exit_6_and_the_install_hint(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    with pytest.raises(MissingDependencyError):
+        dist.require_distributed()
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'[inputs]\nincidents = ["{sample_paths()["incidents"].as_posix()}"]\n', encoding="utf-8"
+    )
+    for extra in (["--workers", "2"], ["--scheduler", "tcp://127.0.0.1:8786"]):
+        result = CliRunner().invoke(cli, ["run", str(config), "-o", str(tmp_path / "o"), *extra])
+        assert result.exit_code == 6, result.output
+        assert "pip install 'parsc-geo[dask]'" in result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / "o").exists()
+    # the process pool needs no Dask
+    assert type(open_pool(2, "procesos")) is WorkerPool
+
+
+def test_unreachable_scheduler_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(dist, "CONNECT_TIMEOUT_S", 1)
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'[inputs]\nincidents = ["{sample_paths()["incidents"].as_posix()}"]\n', encoding="utf-8"
+    )
+    address = f"tcp://127.0.0.1:{port}"
+    result = CliRunner().invoke(
+        cli, ["run", str(config), "-o", str(tmp_path / "o"), "--scheduler", address]
+    )
+    assert result.exit_code == 4, result.output
+    assert f"no se pudo conectar con el planificador Dask {address}" in result.output
+    assert "dask scheduler" in result.output
+
+
+def test_scheduler_option_is_checked() -> None:
+    result = CliRunner().invoke(cli, ["run", "x.toml", "--scheduler", "hilos"])
+    assert result.exit_code == 2
+    assert "valor no válido para '--scheduler': scheduler debe ser 'procesos'" in result.output
+
+
+def test_parallel_table_of_the_configuration(tmp_path: Path) -> None:
+    incidents = tmp_path / "i.csv"
+    incidents.write_text("x\n", encoding="utf-8")
+    base = {"inputs": {"incidents": ["i.csv"]}}
+    config = parse_config(
+        {**base, "parallel": {"workers": 4, "scheduler": "tcp://10.0.0.5:8786"}}, base=tmp_path
+    )
+    assert (config.workers, config.scheduler) == (4, "tcp://10.0.0.5:8786")
+    auto = parse_config({**base, "parallel": {"workers": "auto"}}, base=tmp_path)
+    assert (auto.workers, auto.scheduler) == (None, None)
+    with pytest.raises(ConfigError) as info:
+        parse_config(
+            {**base, "parallel": {"workers": 0, "scheduler": 8786, "nodes": 3}}, base=tmp_path
+        )
+    message = str(info.value)
+    assert "parallel.workers debe ser un número entero ≥ 1 o 'auto'; se recibió 0" in message
+    assert "parallel.scheduler debe ser texto; se recibió 8786" in message
+    assert "clave desconocida 'nodes' en [parallel]" in message
+
+
+def test_configured_workers_start_a_local_cluster(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``[parallel] workers = 2`` in the file: the run asks for a LocalCluster, as --workers 2."""
+    import parsc_geo.pipeline as pipeline
+
+    asked: dict[str, object] = {}
+
+    def fake_run(config: object, output: object, **kwargs: object) -> object:
+        asked.update(kwargs)
+        raise ConfigError("detenido por la prueba")
+
+    monkeypatch.setattr(pipeline, "run_pipeline", fake_run)
+    config = tmp_path / "run.toml"
+    config.write_text(
+        f'[inputs]\nincidents = ["{sample_paths()["incidents"].as_posix()}"]\n'
+        "[parallel]\nworkers = 2\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["run", str(config), "-o", str(tmp_path / "o")])
+    assert result.exit_code == 4
+    assert (asked["workers"], asked["scheduler"]) == (2, "dask")
+    result = CliRunner().invoke(
+        cli, ["run", str(config), "-o", str(tmp_path / "o"), "--scheduler", "procesos"]
+    )
+    assert (asked["workers"], asked["scheduler"]) == (2, "procesos")
