@@ -26,3 +26,10 @@ lint: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# The command line's gettext catalog: template from the code, Spanish .po merged, .mo compiled.
+.PHONY: locale
+locale: $(STAMP)
+	$(BIN)/python -m parsc_geo.cli.msgids parsc_geo/locale/parsc_geo.pot
+	msgmerge --quiet --no-wrap --update --backup=none parsc_geo/locale/es/LC_MESSAGES/parsc_geo.po parsc_geo/locale/parsc_geo.pot
+	msgfmt --check -o parsc_geo/locale/es/LC_MESSAGES/parsc_geo.mo parsc_geo/locale/es/LC_MESSAGES/parsc_geo.po

@@ -73,6 +73,27 @@ REASONS: Final[dict[str, str]] = {
     "duplicate_id": "identificador duplicado",
     "duplicate_place_time_type": "duplicado (lugar, hora y modalidad)",
 }
+#: Flag of a kept row (:data:`parsc_geo.ingest.prepare.FLAG_CODES`, and the assignment's
+#: flags) → what it means, in the summaries of ``ingest`` and ``validate``.
+FLAGS: Final[dict[str, str]] = {
+    "latlon_swapped": "latitud y longitud intercambiadas (corregidas)",
+    "utm_converted": "coordenadas UTM convertidas a grados",
+    "station_stack": "apiladas en una comisaría",
+    "time_unparsed": "hora ilegible (se conserva la fecha)",
+    "undated": "conservadas sin fecha",
+    "nearest_district": "asignadas al distrito más cercano",
+    "far_from_station": "lejos de toda comisaría",
+}
+#: Quarantine table (:data:`parsc_geo.schema.QUARANTINE_COLUMNS`) → header of its CSV.
+QUARANTINE_HEADERS: Final[dict[str, str]] = {
+    "source": "Archivo",
+    "source_row": "Fila",
+    "reason": "Código del motivo",
+    "field": "Campo",
+    "value": "Valor",
+    "message": "Mensaje",
+    "raw": "Fila original",
+}
 #: Reason code → what the user can do about it.
 REASON_HINTS: Final[dict[str, str]] = {
     "malformed_row": "la fila tiene más campos que la cabecera: revise separadores y comillas",

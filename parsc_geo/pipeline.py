@@ -55,6 +55,7 @@ from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
 from ._text import num, slug
 from .config import RunConfig
+from .labels_es import RANKING_CRITERIA
 from .settings import TIMEZONE
 
 logger = logging.getLogger(__name__)
@@ -467,8 +468,8 @@ def _stage_workspace(state: RunState) -> str:
         logger.info(
             "espacio de trabajo del equipo %s: %s incidentes nuevos, %s ya presentes",
             team.path,
-            shared["rows_new"],
-            shared["rows_already_present"],
+            num(shared["rows_new"]),
+            num(shared["rows_already_present"]),
         )
     incidents = state.incidents
     # ingest() assigned district, province, comisaría, sector and subsector: count them
@@ -681,7 +682,7 @@ def _stage_ranking(state: RunState) -> str:
         team.write_layer("hotspots", ranked)
     state.parameters["ranking"] = {"by": config.rank_by}
     state.counts["ranking"] = {"archivos": len(files)}
-    return f"{len(ranked)} hotspots ordenados por {config.rank_by}"
+    return f"{len(ranked)} hotspots ordenados por {RANKING_CRITERIA[config.rank_by]}"
 
 
 #: Patterns listed under "Qué cambió este mes", in this order.
@@ -831,6 +832,7 @@ def _stage_priority(state: RunState) -> str:
         return _disabled(state, "priority", "[priority] enabled = false")
     from .area import area_of
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
+    from .priority.outputs import top_districts_table
     from .workflow import count_tables, plain
 
     config = state.config
@@ -845,8 +847,8 @@ def _stage_priority(state: RunState) -> str:
         study_area=area,
     )
     extra = {
-        "a3_distritos_homicidios.csv": top_districts(
-            tables, modalidad="homicidio", n=7, study_area=area
+        "a3_distritos_homicidios.csv": top_districts_table(
+            top_districts(tables, modalidad="homicidio", n=7, study_area=area)
         )
     }
     files = write_priority_outputs(
@@ -873,7 +875,7 @@ def _stage_maps(state: RunState) -> str:
     parameters: dict[str, Any] = {
         "kernel": config.kernel,
         "métodos": ", ".join(config.methods),
-        "ranking": config.rank_by,
+        "ranking": RANKING_CRITERIA[config.rank_by],
     }
     parameters.update(_accuracy_parameters(state))
     from .maps.index import run_links

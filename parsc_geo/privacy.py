@@ -55,6 +55,7 @@ import numpy as np
 
 from . import settings
 from ._errors import ConfigError
+from ._text import num
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -156,7 +157,7 @@ class PrivacyRule:
 
     def describe(self) -> str:
         """Return the Spanish sentence that public maps show in their title block."""
-        sizes = ", ".join(f"{s:,.0f}".replace(",", " ") for s in self.cell_sizes)
+        sizes = ", ".join(num(s) for s in self.cell_sizes)
         return (
             "Los incidentes de violencia contra la mujer e integrantes del grupo familiar, "
             "delitos sexuales, trata, delitos contra la familia y de categoría no reconocida no se "
@@ -188,7 +189,7 @@ def count_text(n: int | float, k: int) -> str:
     value = int(n)
     if 0 < value < k:
         return f"menos de {k}"
-    return f"{value:,}".replace(",", " ")
+    return num(value)
 
 
 def withheld_reasons(incidents: gpd.GeoDataFrame) -> pd.Series:

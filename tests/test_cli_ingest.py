@@ -80,8 +80,8 @@ def test_ingest_writes_workspace_report_and_quarantine(tmp_path, files):
     assert t["reasons"] == {"missing_coordinates": 1, "outside_study_area": 1}
     assert rep["workspace"]["rows_new"] == 7
     quarantine = pd.read_csv(rep["quarantine_path"], encoding="utf-8-sig")
-    assert sorted(quarantine["reason"]) == ["missing_coordinates", "outside_study_area"]
-    assert quarantine["source_row"].tolist() == [7, 8]
+    assert sorted(quarantine["Código del motivo"]) == ["missing_coordinates", "outside_study_area"]
+    assert quarantine["Fila"].tolist() == [7, 8]
     assert len(Workspace(ws).read_quarantine()) == 2
 
 
@@ -131,7 +131,10 @@ def test_info_on_workspace_and_file(tmp_path, files):
     assert info["rows_read"] == 8 and info["rows_accepted"] == 6
     assert info["period"] == ["2020-03-01", "2020-03-06"]
     text = invoke("info", str(march))
-    assert "rows_quarantined: 2" in text.output
+    assert "filas en cuarentena: 2" in text.output
+    assert "rows_quarantined" not in text.output
+    english = invoke("--lang", "en", "info", str(march))
+    assert "rows quarantined: 2" in english.output
 
 
 def test_user_mistakes_exit_with_codes(tmp_path, files):
@@ -178,7 +181,7 @@ def test_help_ends_with_examples(name):
     res = invoke(name, "--help")
     assert res.exit_code == 0
     tail = res.output.strip().splitlines()
-    idx = max(i for i, line in enumerate(tail) if line.strip() == "Examples:")
+    idx = max(i for i, line in enumerate(tail) if line.strip() == "Ejemplos:")
     assert all(line.strip().startswith("parsc-geo") for line in tail[idx + 1 :])
 
 

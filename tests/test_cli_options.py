@@ -225,3 +225,53 @@ def test_option_types_accept_good_values():
     for bad in ("nan", "inf", "-0", "x"):
         with pytest.raises(click.BadParameter):
             options.Metres().convert(bad, None, None)
+
+
+#: One name per idea (issue 16): idea → (the option's name, commands that offer it).
+ONE_NAME: dict[str, tuple[str, set[str]]] = {
+    "weight incidents by harm (or another column)": (
+        "--weights",
+        {"density", "hotspots", "trends", "patrol"},
+    ),
+    "order of ranked hotspots": ("--rank-by", {"rank"}),
+    "hotspot method": ("--method", {"hotspots", "rank"}),
+    "source of patrol critical points": ("--points-method", {"patrol"}),
+    "rule from priority indicators to levels": ("--rule", {"priority"}),
+    "density units": ("--units", {"density"}),
+    "patrol units per sector and shift": ("--patrol-units", {"patrol"}),
+    "weights of the workload of designed sectors": ("--workload-weights", {"sectors design"}),
+}
+
+
+def test_one_name_for_one_idea():
+    commands = _commands()
+    for idea, (name, where) in ONE_NAME.items():
+        offered = {c for c, command in commands.items() if name in _option_names(command)}
+        assert offered == where, (idea, offered)
+    # the old spellings are no visible option anywhere
+    for old in ("--risk", "--by", "--ubigeo-column", "--category-column", "--count-column"):
+        assert not [c for c, command in commands.items() if old in _option_names(command)], old
+
+
+def test_every_old_spelling_leads_to_an_option_of_its_command():
+    from parsc_geo.cli.localized import LocalizedMixin
+
+    found = 0
+    for name, command in _commands().items():
+        assert isinstance(command, LocalizedMixin), name
+        names = _option_names(command)
+        for alias in command.aliases:
+            found += 1
+            assert alias.new in names, (name, alias)
+            assert alias.old not in names, (name, alias)
+    assert found >= 10
+
+
+def test_defaults_are_shown_as_values():
+    for name, command in _commands().items():
+        for param in command.params:
+            if isinstance(param, click.Option) and param.help:
+                assert "settings." not in param.help and "DEFAULT_" not in param.help, (
+                    name,
+                    param.opts,
+                )

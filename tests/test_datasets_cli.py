@@ -17,7 +17,7 @@ from parsc_geo.datasets import sample_paths
 def test_help_has_examples():
     result = CliRunner().invoke(cli, ["sample", "--help"])
     assert result.exit_code == 0
-    assert "Examples:" in result.output
+    assert "Ejemplos:" in result.output
     assert "--seed" in result.output and "--scale" in result.output
 
 

@@ -214,4 +214,4 @@ def test_errors_and_exit_codes(tmp_path, lonlat):
 def test_help_has_examples():
     result = CliRunner().invoke(cli, ["density", "--help"])
     assert result.exit_code == 0
-    assert "Examples:" in result.output and "parsc-geo density" in result.output
+    assert "Ejemplos:" in result.output and "parsc-geo density" in result.output

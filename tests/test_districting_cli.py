@@ -201,4 +201,4 @@ def test_help_ends_with_examples() -> None:
     ):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0
-        assert "Examples:" in result.output
+        assert "Ejemplos:" in result.output

@@ -56,10 +56,11 @@ def test_day_and_month_without_year(tmp_path):
     # default: quarantined as missing_year, the hint naming --year and --undated
     res = invoke("ingest", str(path), "-w", str(tmp_path / "a.gpkg"), "--report", str(report))
     assert res.exit_code == 0, res.output
-    assert "fecha sin año (missing_year)" in res.output
+    assert "fecha sin año" in res.output and "missing_year" not in res.output
     q = pd.read_csv(tmp_path / "r_cuarentena.csv", encoding="utf-8-sig")
-    assert q["reason"].tolist() == ["missing_year"] * 3
-    assert "--year" in q["message"].iloc[0] and "--undated keep" in q["message"].iloc[0]
+    assert q["Código del motivo"].tolist() == ["missing_year"] * 3
+    message = q["Mensaje"].iloc[0]
+    assert "--year" in message and "--undated keep" in message
 
     res = invoke("-q", "ingest", str(path), "-w", str(tmp_path / "b.gpkg"), "--year", "2020")
     assert res.exit_code == 0, res.output
@@ -170,8 +171,8 @@ def test_projected_values_in_latitude_longitude_columns_are_named_as_such(tmp_pa
     assert res.exit_code == 0, res.output
     assert "fuera del área de estudio" not in res.output
     q = pd.read_csv(tmp_path / "r_cuarentena.csv", encoding="utf-8-sig")
-    assert q["reason"].tolist() == ["projected_coordinates"] * 2
-    msg = q["message"].iloc[0]
+    assert q["Código del motivo"].tolist() == ["projected_coordinates"] * 2
+    msg = q["Mensaje"].iloc[0]
     assert "las coordenadas parecen proyectadas" in msg and "use --input-crs o --utm-zone" in msg
     # with the zone given, the same row is read where it is (and is outside Cajamarca)
     res = invoke(

@@ -77,12 +77,12 @@ def test_quarantine_csv_of_ingest_has_no_live_formula(tmp_path):
         for cell in q[column]:
             assert not is_formula_like(cell), (column, cell)
     # the source name starts with "=": the message cells carry the apostrophe
-    assert q["source"].iloc[0] == "'=inyeccion.csv"
-    assert q["message"].iloc[0].startswith("'=inyeccion.csv, fila 1")
-    dates = q[q["reason"] == "unparseable_date"]
-    assert dates["value"].tolist() == ["'" + p.strip() for p in PAYLOADS]
+    assert q["Archivo"].iloc[0] == "'=inyeccion.csv"
+    assert q["Mensaje"].iloc[0].startswith("'=inyeccion.csv, fila 1")
+    dates = q[q["Código del motivo"] == "unparseable_date"]
+    assert dates["Valor"].tolist() == ["'" + p.strip() for p in PAYLOADS]
     # "-7,1603 / abc" is text that Excel would compute (-7.1603 divided by a name): neutralised
-    assert q["value"].iloc[-1] == "'-7,1603 / abc"
+    assert q["Valor"].iloc[-1] == "'-7,1603 / abc"
 
 
 def test_quarantine_writer_keeps_plain_numbers(tmp_path):
@@ -99,8 +99,18 @@ def test_quarantine_writer_keeps_plain_numbers(tmp_path):
     )
     out = write_quarantine(quarantine, tmp_path / "q.csv")
     back = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
-    assert back["value"].tolist() == ["-7.1603", "'@SUM(A1)"]
-    assert back["source_row"].tolist() == ["3", "4"]
+    assert back["Valor"].tolist() == ["-7.1603", "'@SUM(A1)"]
+    assert back["Fila"].tolist() == ["3", "4"]
+    # the headers people read are Spanish
+    assert list(back.columns) == [
+        "Archivo",
+        "Fila",
+        "Código del motivo",
+        "Campo",
+        "Valor",
+        "Mensaje",
+        "Fila original",
+    ]
 
 
 def test_xlsx_tables_hold_text_not_formulas(tmp_path):

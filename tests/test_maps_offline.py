@@ -300,7 +300,7 @@ def test_npm_registry_fetch_into_cache(tmp_path, monkeypatch):
 def test_cli_help_and_missing_workspace(tmp_path):
     result = CliRunner().invoke(cli, ["map", "--help"])
     assert result.exit_code == 0
-    assert "Examples:" in result.output and "--public" in result.output
+    assert "Ejemplos:" in result.output and "--public" in result.output
     missing = CliRunner().invoke(cli, ["map", "--workspace", str(tmp_path / "no.gpkg")])
     assert missing.exit_code == 3
     assert "no existe" in missing.output

@@ -82,7 +82,10 @@ def test_public_page_content(public_built, public_page):
         "CONDUCCION EN ESTADO DE EBRIEDAD",
     }
     assert settings.INTERNAL_NOTICE not in public_page
-    assert "Mapa público." in public_page and "celda de 100, 200, 400, 800, 1 600 m" in public_page
+    assert (
+        "Mapa público." in public_page
+        and "celda de 100, 200, 400, 800, 1\u00a0600 m" in public_page
+    )
     assert "texto libre del denunciante" not in public_page
     assert md.XSS_IMG not in public_page and "onerror" not in public_page
 

@@ -30,7 +30,7 @@ def workspace(tmp_path):
 def test_help_ends_with_examples():
     result = CliRunner().invoke(cli, ["patrol", "--help"])
     assert result.exit_code == 0
-    assert "Examples:" in result.output
+    assert "Ejemplos:" in result.output
     assert "--visit-minutes" in result.output
 
 
@@ -65,9 +65,9 @@ def test_patrol_writes_sheets_and_tables(workspace, tmp_path):
         str(workspace),
         "-o",
         str(out),
-        "--method",
+        "--points-method",
         "grid",
-        "--units",
+        "--patrol-units",
         "2",
         "--shifts",
         "2",
@@ -82,6 +82,13 @@ def test_patrol_writes_sheets_and_tables(workspace, tmp_path):
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "SECTOR 1: 29 denuncias, 2 puntos críticos" in result.output
+    # progress while it runs: each phase is announced when it starts, timed when it ends
+    text = result.output
+    planning = text.index("Planificando el patrullaje por sector…")
+    writing = text.index("Escribiendo hojas, mapas y tablas de 3 sectores…")
+    assert planning < text.index("Planificando el patrullaje por sector: listo en") < writing
+    assert writing < text.index("SECTOR 1: 29 denuncias")
+    assert "obsoleta" not in text
     schedule = pd.read_csv(out / "horario_patrullaje.csv")
     assert set(schedule["Unidad"]) <= {1, 2}
     assert set(schedule["Turno"]) <= {1, 2}

@@ -261,7 +261,7 @@ def test_cli_fisher_jenks(sidpol_csv, tmp_path):
 def test_cli_help_has_examples():
     res = CliRunner().invoke(cli, ["priority", "--help"])
     assert res.exit_code == 0
-    assert "Examples:" in res.output
+    assert "Ejemplos:" in res.output
 
 
 def workspace_from_sample(path, n=400):

@@ -152,7 +152,7 @@ def test_rule_parameters_and_count_text():
         "menos de 5",
         "menos de 5",
         "5",
-        "12 345",
+        "12\u00a0345",  # the project's thousands separator: a non-breaking space
     ]
 
 

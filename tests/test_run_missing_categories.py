@@ -86,7 +86,7 @@ def test_a_month_without_homicides_runs_every_stage(month):
 
     # the plan's list of districts with most homicides (A3) says there were none
     a3 = read_csv_rows(out / "prioridad" / "a3_distritos_homicidios.csv")
-    assert a3[0][:2] == ["rank", "codigo"]
+    assert a3[0][:2] == ["Puesto", "UBIGEO"]  # Spanish headers of the published table
     assert a3[1:] == [[NO_COMPLAINTS] + [""] * (len(a3[0]) - 1)]
     # every homicide is a muerte violenta: that fenómeno has none either
     plan = pd.read_csv(out / "prioridad" / "territorios_priorizados.csv", encoding="utf-8-sig")

@@ -204,6 +204,6 @@ def test_numbers_of_a_hostile_run_stay_numbers(hostile_run):
     report = json.loads((hostile_run / "ingesta" / "report.json").read_text(encoding="utf-8"))
     quarantine = pd.read_csv(hostile_run / "ingesta" / "cuarentena.csv", encoding="utf-8-sig")
     assert len(quarantine) == report["total"]["rows_quarantined"] >= 1
-    assert (quarantine["source_row"].dtype.kind) in "iu"
+    assert (quarantine["Fila"].dtype.kind) in "iu"
     # the rejected value (latitude / longitude) is kept, neutralised
-    assert quarantine["value"].astype(str).str.startswith("'" + HYPERLINK).any()
+    assert quarantine["Valor"].astype(str).str.startswith("'" + HYPERLINK).any()

@@ -265,7 +265,8 @@ def test_ingest_hotspots_and_map_on_postgis_equal_the_geopackage(pg_url, tmp_pat
     leaked = [p for p in out.rglob("*") if p.is_file() and password.encode() in p.read_bytes()]
     assert leaked == []
     info = invoke("info", pg_url)
-    assert info.exit_code == 0 and "backend: PostGIS" in info.output
+    assert info.exit_code == 0 and "almacenamiento: PostGIS" in info.output
+    assert "esquema: " in info.output and "backend" not in info.output
     assert "incidents: " in info.output and "sectors: " in info.output
 
 
@@ -274,7 +275,10 @@ def test_info_of_a_geopackage_says_when_to_move_to_postgis(tmp_path):
     ws.set_metadata(x=1)
     result = invoke("info", str(tmp_path / "w.gpkg"))
     assert result.exit_code == 0, result.output
-    assert "backend: GeoPackage" in result.output
+    assert "almacenamiento: GeoPackage" in result.output and "consejo: " in result.output
+    assert "advice" not in result.output and "backend" not in result.output
+    english = invoke("--lang", "en", "info", str(tmp_path / "w.gpkg"))
+    assert "storage: GeoPackage" in english.output and "advice: " in english.output
     assert "pase a PostGIS" in result.output and "varios analistas importen a la vez" in (
         result.output
     )

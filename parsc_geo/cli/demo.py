@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from . import localized
 from .options import (
     is_quiet,
     offline_option,
@@ -25,7 +26,7 @@ Examples:
 """
 
 
-@click.command(name="demo", epilog=EXAMPLES)
+@localized.command(name="demo", epilog=EXAMPLES)
 @output_dir_option(
     Path("out/demo"),
     help="Output folder: a previous parsc-geo output in it is replaced (only the files "

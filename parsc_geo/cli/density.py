@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     CRSText,
     InputFile,
@@ -76,7 +77,7 @@ def _read_mask(path: Path) -> gpd.GeoDataFrame:
     return mask
 
 
-@click.command(
+@localized.command(
     "density",
     epilog="""\b
 Examples:
@@ -90,7 +91,7 @@ Examples:
 )
 @input_argument
 @workspace_option
-@click.option(
+@localized.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -103,26 +104,26 @@ Examples:
 @bandwidth_adjust_option
 @cell_size_option(help="Cell size in metres [default: automatic, at least 50 m, announced].")
 @weights_option
-@click.option(
+@localized.option(
     "--units",
     type=click.Choice(["per_km2", "per_cell"]),
     default="per_km2",
     show_default=True,
     help="Incidents per km², or expected incidents per cell.",
 )
-@click.option(
+@localized.option(
     "--extent",
     callback=_parse_extent,
     metavar="MINX,MINY,MAXX,MAXY",
     help="Grid extent in metres in the analysis CRS [default: data bounds + bandwidth].",
 )
-@click.option(
+@localized.option(
     "--mask",
     "mask_path",
     type=InputFile(),
     help="Polygon file: cells outside become nodata.",
 )
-@click.option(
+@localized.option(
     "--crs",
     type=CRSText(),
     help="Analysis CRS in metres, e.g. EPSG:32717 [default: from the data].",
@@ -131,7 +132,7 @@ Examples:
 @fenomeno_option
 @period_option
 @include_at_station_option
-@click.option(
+@localized.option(
     "--dtype",
     type=click.Choice(["float32", "float64"]),
     default="float32",

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     CRSText,
     InputFile,
@@ -221,7 +222,7 @@ def read_points(
     return out, info
 
 
-@click.command(
+@localized.command(
     "evaluate",
     epilog="""\b
 Examples:
@@ -234,13 +235,15 @@ Examples:
       --split 2023-07-01 -o evaluacion/
 """,
 )
-@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=InputFile())
-@click.option("--split", required=True, help="First day of the test period (YYYY-MM-DD).")
-@click.option("--train-start", help="First day of the training period [default: first incident].")
-@click.option(
+@localized.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=InputFile())
+@localized.option("--split", required=True, help="First day of the test period (YYYY-MM-DD).")
+@localized.option(
+    "--train-start", help="First day of the training period [default: first incident]."
+)
+@localized.option(
     "--test-end", help="Day after the test period [default: day after the last incident]."
 )
-@click.option(
+@localized.option(
     "--coverage",
     "coverages",
     default="1,5",
@@ -248,7 +251,7 @@ Examples:
     callback=_parse_coverages,
     help="Percentages of the study area to select, comma-separated.",
 )
-@click.option(
+@localized.option(
     "--methods",
     default="auto,counts,counts_last,kde,gistar",
     show_default=True,
@@ -257,27 +260,27 @@ Examples:
 )
 @cell_size_option(help="Cell side in metres [default: 100, larger for very large areas].")
 @point_columns_options
-@click.option(
+@localized.option(
     "--crs", type=CRSText(), help="Metric CRS of the analysis [default: the data's UTM zone]."
 )
-@click.option("--date-col", help="Date column [default: recognised by name].")
-@click.option("--category-col", help="Column of crime categories, to filter with --category.")
-@click.option(
+@localized.option("--date-col", help="Date column [default: recognised by name].")
+@localized.option("--category-col", help="Column of crime categories, to filter with --category.")
+@localized.option(
     "--category", "categories", multiple=True, help="Keep only this category (repeatable)."
 )
-@click.option(
+@localized.option(
     "--area",
     "area_path",
     type=InputFile(),
     help="Study area polygons [default: convex hull of the training incidents].",
 )
-@click.option(
+@localized.option(
     "--rolling",
     callback=_parse_rolling,
     metavar="TRAIN,TEST,STEP",
     help="Rolling-origin folds from --split to --test-end, e.g. 12M,1M,1M (D, W, M, Y).",
 )
-@click.option(
+@localized.option(
     "--bootstrap",
     type=click.IntRange(min=0),
     default=1000,
@@ -285,7 +288,7 @@ Examples:
     help="Bootstrap replicates over test incidents (0: none).",
 )
 @seed_option()
-@click.option("--no-offsets", is_flag=True, help="Skip the grid-offset sensitivity.")
+@localized.option("--no-offsets", is_flag=True, help="Skip the grid-offset sensitivity.")
 @output_dir_option(Path("evaluacion"), help="Output folder.")
 @overwrite_option
 @click.pass_context

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     HOTSPOT_METHODS,
     Count,
@@ -76,7 +77,7 @@ def method_options(method: str, values: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, **common}
 
 
-@click.command(
+@localized.command(
     "hotspots",
     epilog="""\b
 Examples:
@@ -92,7 +93,7 @@ Examples:
 @workspace_option
 @point_columns_options
 @method_option(HOTSPOT_METHODS, "gistar", help="Hotspot method.")
-@click.option(
+@localized.option(
     "--output",
     "-o",
     type=click.Path(file_okay=False, path_type=Path),
@@ -108,72 +109,72 @@ Examples:
 @bandwidth_option
 @bandwidth_adjust_option
 @kernel_option
-@click.option(
+@localized.option(
     "--threshold",
     default="p99",
     show_default=True,
     help="kde: density threshold: pNN (percentile), Kmean (K × mean) or incidents per km².",
 )
 @eps_option(None, help="dbscan: radius in metres [default: k-distance knee].")
-@click.option(
+@localized.option(
     "--min-samples",
     type=Count(1),
     help="dbscan/hdbscan: core-point neighbours [default: max(5, 2 ln n)].",
 )
-@click.option(
+@localized.option(
     "--min-cluster-size",
     type=Count(2),
     help="hdbscan: smallest cluster [default: max(5, 2 ln n)].",
 )
-@click.option(
+@localized.option(
     "--hull",
     type=click.Choice(["concave", "convex"]),
     default="concave",
     show_default=True,
     help="dbscan/hdbscan: cluster outline.",
 )
-@click.option(
+@localized.option(
     "--buffer",
     type=Metres(0.0, inclusive=True),
     help="dbscan/hdbscan: buffer around outlines in metres [default: 50].",
 )
-@click.option(
+@localized.option(
     "--grid-shape",
     type=click.Choice(["square", "hex"]),
     default="square",
     show_default=True,
     help="gistar: cell shape.",
 )
-@click.option(
+@localized.option(
     "--neighbours",
     type=click.Choice(["distance", "queen"]),
     default="distance",
     show_default=True,
     help="gistar: fixed distance band or queen contiguity.",
 )
-@click.option(
+@localized.option(
     "--distance",
     type=Metres(),
     help="gistar: distance band in metres [default: cell size × √2].",
 )
-@click.option(
+@localized.option(
     "--alpha",
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     default=0.05,
     show_default=True,
     help="gistar: significance level of hot spots.",
 )
-@click.option(
+@localized.option(
     "--no-fdr", "no_fdr", is_flag=True, help="gistar: no false-discovery-rate correction."
 )
-@click.option(
+@localized.option(
     "--cells",
     type=click.Choice(["hot", "significant", "all"]),
     default="hot",
     show_default=True,
     help="gistar: which cells to write.",
 )
-@click.option(
+@localized.option(
     "--coverage",
     default="1,5",
     show_default=True,

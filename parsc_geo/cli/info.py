@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..i18n import _
+from . import localized
 from .options import DEFAULT_WORKSPACE, WorkspaceTarget
 
 if TYPE_CHECKING:
@@ -51,9 +53,9 @@ Examples:
 """
 
 
-@click.command(name="info", epilog=EPILOG)
-@click.argument("path", required=False, type=WorkspaceTarget())
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@localized.command(name="info", epilog=EPILOG)
+@localized.argument("path", required=False, type=WorkspaceTarget())
+@localized.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def command(path: Path | DatabaseURL | None, as_json: bool) -> None:
     """Describe a workspace (layers, counts, period, imports) or an incident file.
 
@@ -99,14 +101,50 @@ def _is_workspace(path: Path) -> bool:
     return "incidents" in names or "parsc_metadata" in names or "imports" in names
 
 
-def _print(info: dict[str, Any], indent: str = "") -> None:
+#: Keys of the description → their label in the text output (msgids of the catalog).
+LABELS: dict[str, str] = {
+    "path": "path",
+    "backend": "storage",
+    "schema": "schema",
+    "exists": "exists",
+    "layers": "layers (features)",
+    "metadata": "metadata",
+    "imports": "imports",
+    "period": "period",
+    "format": "format",
+    "columns": "columns recognised",
+    "rows_read": "rows read",
+    "rows_accepted": "rows accepted",
+    "rows_quarantined": "rows quarantined",
+    "reasons": "reasons for quarantine",
+    "unknown_labels": "unknown crime labels",
+    "warnings": "warnings",
+    "bounds": "extent (min lon, min lat, max lon, max lat)",
+    "delito_generico": "incidents per delito genérico",
+    "advice": "advice",
+}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)
+
+
+def _print(info: dict[str, Any], indent: str = "", *, top: bool = True) -> None:
+    """Print the description as indented text; top-level keys and reasons as words."""
+    from ..labels_es import REASONS
+
     for key, value in info.items():
+        label = _(LABELS[key]) if top and key in LABELS else REASONS.get(key, key)
         if isinstance(value, dict):
-            click.echo(f"{indent}{key}:")
-            _print(value, indent + "  ")
+            click.echo(f"{indent}{label}:")
+            _print(value, indent + "  ", top=False)
         elif isinstance(value, list) and value and isinstance(value[0], dict):
-            click.echo(f"{indent}{key}: {len(value)}")
+            click.echo(f"{indent}{label}: {len(value)}")
             for item in value:
                 click.echo(f"{indent}  - " + ", ".join(f"{k}={v}" for k, v in item.items()))
         else:
-            click.echo(f"{indent}{key}: {value}")
+            click.echo(f"{indent}{label}: {_value(value)}")

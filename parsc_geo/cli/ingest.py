@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import localized
 from .options import (
     InputFile,
     files_argument,
@@ -54,50 +55,52 @@ def build_options(
 
 def print_summary(result: IngestResult, *, quiet: bool) -> None:
     """Print per-file counts (Spanish) to stdout."""
-    from .._text import terminal_text
-    from ..labels_es import REASONS
+    from .._text import num, terminal_text
+    from ..labels_es import FLAGS, REASONS
 
     total = result.report["total"]
     if not quiet:
         for f in result.report["files"]:
             click.echo(
-                f"{f['source']}: leídas {f['rows_read']}, aceptadas {f['rows_accepted']}, "
-                f"en cuarentena {f['rows_quarantined']}, corregidas {f['rows_fixed']}"
+                f"{f['source']}: leídas {num(f['rows_read'])}, "
+                f"aceptadas {num(f['rows_accepted'])}, "
+                f"en cuarentena {num(f['rows_quarantined'])}, corregidas {num(f['rows_fixed'])}"
             )
             for reason, n in f["reasons"].items():
-                click.echo(f"    {n:>7}  {REASONS.get(reason, reason)} ({reason})")
+                click.echo(f"    {num(n):>7}  {REASONS.get(reason, reason)}")
             for flag, n in f["flags"].items():
-                click.echo(f"    {n:>7}  marcadas {flag}")
+                click.echo(f"    {num(n):>7}  {FLAGS.get(flag, flag)}")
             if f["unknown_labels"]:
                 shown = ", ".join(f"{k} ({v})" for k, v in list(f["unknown_labels"].items())[:10])
                 click.echo(f"    etiquetas no reconocidas: {terminal_text(shown)}")
             for w in f["warnings"]:
                 click.echo(f"    aviso: {terminal_text(w)}")
     click.echo(
-        f"Total: leídas {total['rows_read']}, aceptadas {total['rows_accepted']}, "
-        f"en cuarentena {total['rows_quarantined']}, corregidas {total['rows_fixed']}"
+        f"Total: leídas {num(total['rows_read'])}, aceptadas {num(total['rows_accepted'])}, "
+        f"en cuarentena {num(total['rows_quarantined'])}, corregidas {num(total['rows_fixed'])}"
     )
 
 
 def print_outcome(summary: dict[str, Any], report: dict[str, Any]) -> None:
     """Print what happened to the rows of each file in the workspace (Spanish)."""
+    from .._text import num
     from ..labels_es import REASONS
 
     reasons = {f["source"]: f["reasons"] for f in report["files"]}
     for entry in summary.get("files", []):
         name = entry["source"]
         head = f"{name}{' (importado antes: evaluado de nuevo)' if entry['reimport'] else ''}"
-        why = ", ".join(f"{REASONS.get(r, r)} {n}" for r, n in reasons.get(name, {}).items())
+        why = ", ".join(f"{REASONS.get(r, r)} {num(n)}" for r, n in reasons.get(name, {}).items())
         again = " de nuevo" if entry["rows_quarantined_before"] else ""
         click.echo(
-            f"{head}: {entry['rows_new']} aceptadas ahora (nuevas), "
-            f"{entry['rows_already_present']} ya presentes, "
-            f"{entry['rows_quarantined']} en cuarentena{again}" + (f" ({why})" if why else "")
+            f"{head}: {num(entry['rows_new'])} aceptadas ahora (nuevas), "
+            f"{num(entry['rows_already_present'])} ya presentes, "
+            f"{num(entry['rows_quarantined'])} en cuarentena{again}" + (f" ({why})" if why else "")
         )
         if entry["rows_quarantined_before"]:
             click.echo(
-                f"    de {entry['rows_quarantined_before']} filas en cuarentena antes, "
-                f"{entry['rows_now_accepted']} se aceptaron ahora"
+                f"    de {num(entry['rows_quarantined_before'])} filas en cuarentena antes, "
+                f"{num(entry['rows_now_accepted'])} se aceptaron ahora"
             )
 
 
@@ -121,24 +124,24 @@ Examples:
 """
 
 
-@click.command(name="ingest", epilog=EPILOG)
+@localized.command(name="ingest", epilog=EPILOG)
 @files_argument
 @workspace_option
 @ingest_options
-@click.option(
+@localized.option(
     "--sectors",
     "sectors_path",
     type=InputFile(),
     help="Comisaría sector layer (GeoJSON, GeoPackage, Shapefile, KML) to check, store and "
     "assign incidents to.",
 )
-@click.option(
+@localized.option(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the JSON report here (and the quarantine CSV beside it).",
 )
-@click.option(
+@localized.option(
     "--quarantine",
     "quarantine_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -170,6 +173,7 @@ def command(
     use --columns or --config when they are not.
     """
     from .._errors import OutputError
+    from .._text import num
     from ..io.writers import check_output_name, write_quarantine, write_report
     from ..workflow import ingest, store
     from ..workspace import open_workspace
@@ -213,8 +217,8 @@ def command(
         print_outcome(summary, ingested.result.report)
     again = summary.get("files_reimported") or []
     click.echo(
-        f"Espacio de trabajo {ws.path}: {summary['rows_new']} incidentes nuevos, "
-        f"{summary['rows_already_present']} ya presentes"
+        f"Espacio de trabajo {ws.path}: {num(summary['rows_new'])} incidentes nuevos, "
+        f"{num(summary['rows_already_present'])} ya presentes"
         + (
             f"; archivos ya importados antes, evaluados de nuevo: {', '.join(again)}"
             if again

@@ -21,6 +21,8 @@ import click
 from .. import __version__
 from .._errors import EXIT_INTERNAL, EXIT_OUTPUT, ParscGeoError
 from .._text import terminal_text
+from ..i18n import LANGUAGES, _, choose_language
+from .localized import Group, option
 
 #: command name → (module in parsc_geo.cli, short help shown by ``parsc-geo --help``)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -104,40 +106,7 @@ def configure_messages(ctx: click.Context, *, quiet: bool, verbose: bool) -> Non
     ctx.call_on_close(restore)
 
 
-class SpanishUsageError(click.UsageError):
-    """A command-line mistake (exit 2) of a command, shown in Spanish."""
-
-    def __init__(self, original: click.UsageError) -> None:
-        super().__init__(original.format_message(), ctx=original.ctx)
-        self.original = original
-
-    def format_message(self) -> str:
-        """Return the mistake in Spanish where parsc-geo or click allows it."""
-        exc = self.original
-        if isinstance(exc, click.NoSuchOption):
-            text = f"opción desconocida: {exc.option_name}"
-            if exc.possibilities:
-                text += f" (¿quiso decir {', '.join(sorted(exc.possibilities))}?)"
-            return text
-        if isinstance(exc, click.MissingParameter):
-            hint = exc.param_hint or (exc.param.get_error_hint(exc.ctx) if exc.param else "")
-            return f"falta {hint}"
-        return exc.format_message()
-
-    def show(self, file: Any = None) -> None:
-        """Print the usage line, where to find help, and the mistake (stderr)."""
-        ctx = self.original.ctx
-        if ctx is not None:
-            usage = ctx.get_usage().replace("Usage:", "Uso:", 1)
-            click.echo(usage, err=True)
-            click.echo(
-                f"Pruebe '{ctx.command_path} {ctx.help_option_names[0]}' para ver la ayuda.\n",
-                err=True,
-            )
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-class LazyGroup(click.Group):
+class LazyGroup(Group):
     """A click group whose commands are imported only when used."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -160,8 +129,8 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List commands with their short help without importing them."""
-        rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
+        rows = [(name, _(COMMANDS[name][1])) for name in self.list_commands(ctx)]
+        with formatter.section(_("Commands")):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -177,8 +146,6 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.secho("Interrumpido.", fg="red", err=True)
             ctx.exit(130)
-        except click.UsageError as exc:
-            raise SpanishUsageError(exc) from exc
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except BrokenPipeError:
@@ -227,10 +194,39 @@ def _internal(ctx: click.Context, exc: BaseException) -> NoReturn:
     ctx.exit(EXIT_INTERNAL)
 
 
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """Speak the language of ``--lang`` from here on (it is eager: before ``--help``)."""
+    if value is not None:
+        choose_language(value)
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(_("%(prog)s, version %(version)s") % {"prog": "parsc-geo", "version": __version__})
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="parsc-geo")
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debugging detail.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors and final summaries.")
+@option(
+    "--lang",
+    type=click.Choice(LANGUAGES),
+    is_eager=True,
+    expose_value=False,
+    callback=_choose_language,
+    help="Language of help and messages: es (Spanish) or en (English)  [default: es, or en "
+    "when LANGUAGE, LC_ALL, LC_MESSAGES or LANG name English].",
+)
+@option(
+    "--version",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
+@option("-v", "--verbose", is_flag=True, help="Show tracebacks and debugging detail.")
+@option("-q", "--quiet", is_flag=True, help="Print only errors and final summaries.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     """parsc-geo: crime maps of Peru's police stations → hotspots, patrol plans and maps."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     Metres,
     fenomeno_option,
@@ -28,7 +29,7 @@ DEFAULT_MAPS_DIR = Path("maps")
 _TILES = {"osm": "OpenStreetMap", "carto": "CartoDB claro", "todas": "todas", "ninguna": None}
 
 
-@click.command(
+@localized.command(
     "map",
     epilog="""\b
 Examples:
@@ -48,25 +49,24 @@ Examples:
 @output_dir_option(DEFAULT_MAPS_DIR)
 @offline_option
 @public_option
-@click.option(
+@localized.option(
     "--tiles",
     type=click.Choice(sorted(_TILES)),
     default="osm",
     show_default=True,
     help="Base tiles (loaded from the internet when viewing; 'ninguna' for none).",
 )
-@click.option(
+@localized.option(
     "--grid-m",
     type=Metres(1.0, inclusive=True),
     default=None,
-    help="Finest grid (m) of public maps [default: settings.PUBLIC_GRID_M = 100].",
+    help="Finest grid (m) of public maps [default: 100].",
 )
-@click.option(
+@localized.option(
     "--privacy-k",
     type=click.IntRange(min=1),
     default=None,
-    help="Public maps: minimum number of incidents behind every place and count "
-    "[default: parsc_geo.privacy.DEFAULT_K = 5].",
+    help="Public maps: minimum number of incidents behind every place and count [default: 5].",
 )
 @overwrite_option
 @click.pass_context

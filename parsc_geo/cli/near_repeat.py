@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .._text import num
+from . import localized
 from .options import is_quiet, overwrite_option, period_option, seed_option
 from .trends import incident_options
 
@@ -25,7 +26,7 @@ def _bands(ctx: click.Context, param: click.Parameter, value: str | None) -> str
     return value
 
 
-@click.command(
+@localized.command(
     "near-repeat",
     epilog="""\b
 Examples:
@@ -36,7 +37,7 @@ Examples:
       --seed 7 -o repeticion/
 """,
 )
-@click.option(
+@localized.option(
     "--output",
     "-o",
     type=click.Path(file_okay=False, path_type=Path),
@@ -44,7 +45,7 @@ Examples:
     show_default=True,
     help="Output folder: repeticion.csv and repeticion_parametros.json.",
 )
-@click.option(
+@localized.option(
     "--space-bands",
     callback=_bands,
     default="0,100,200,300,400,500",
@@ -52,14 +53,14 @@ Examples:
     help="Distance band edges in metres (a pair is in a band when d_min ≤ d < d_max; "
     "'inf' allowed last).",
 )
-@click.option(
+@localized.option(
     "--time-bands",
     callback=_bands,
     default="0,7,14,21,28",
     show_default=True,
     help="Time band edges in days (t_min ≤ days apart < t_max; 'inf' allowed last).",
 )
-@click.option(
+@localized.option(
     "--permutations",
     type=click.IntRange(min=0),
     default=99,
@@ -68,14 +69,14 @@ Examples:
 )
 @seed_option()
 @period_option
-@click.option(
+@localized.option(
     "--alpha",
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     default=0.05,
     show_default=True,
     help="Significance level used by the interpretation.",
 )
-@click.option("--label", help="How to name one incident in the interpretation, e.g. 'un robo'.")
+@localized.option("--label", help="How to name one incident in the interpretation, e.g. 'un robo'.")
 @incident_options
 @overwrite_option
 @click.pass_context

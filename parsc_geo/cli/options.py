@@ -24,6 +24,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..settings import SEED
+from . import localized
+
 if TYPE_CHECKING:
     from ..workspace.location import DatabaseURL
 
@@ -77,7 +80,7 @@ def _number(value: Any, param: click.Parameter | None, ctx: click.Context | None
 class Metres(click.ParamType):
     """A length in metres, greater than ``minimum`` (or at least it, when ``inclusive``)."""
 
-    name = "metros"
+    name = "metres"
 
     def __init__(self, minimum: float = 0.0, *, inclusive: bool = False) -> None:
         self.minimum = minimum
@@ -102,7 +105,7 @@ class Metres(click.ParamType):
 class Positive(click.ParamType):
     """A positive factor (a number greater than 0)."""
 
-    name = "número"
+    name = "number"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the factor as a float, or fail with a Spanish message."""
@@ -119,7 +122,7 @@ class Positive(click.ParamType):
 class Count(click.ParamType):
     """A whole number of at least ``minimum``."""
 
-    name = "entero"
+    name = "integer"
 
     def __init__(self, minimum: int = 0) -> None:
         self.minimum = minimum
@@ -166,7 +169,7 @@ class Choice(click.Choice):
 class Bandwidth(click.ParamType):
     """A bandwidth: metres (greater than 0) or the name of a rule."""
 
-    name = "metros|regla"
+    name = "metres|rule"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return metres as a float or the rule's name, or fail with a Spanish message."""
@@ -201,7 +204,7 @@ class StudyAreaText(click.ParamType):
     :func:`parsc_geo.area.resolve_area` reads.
     """
 
-    name = "área"
+    name = "area"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the text once it names a study area, or fail with a Spanish message."""
@@ -220,7 +223,7 @@ class StudyAreaText(click.ParamType):
 class Period(click.ParamType):
     """A span of whole months: ``2020``, ``2020-03``, ``2020-01:2020-10``."""
 
-    name = "periodo"
+    name = "period"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the text once it parses as a period, or fail with a Spanish message."""
@@ -242,7 +245,7 @@ class Period(click.ParamType):
 class InputFile(click.ParamType):
     """An input file that must exist and be readable (a data error, exit 3, otherwise)."""
 
-    name = "archivo"
+    name = "file"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the path, or raise :class:`parsc_geo._errors.InputDataError`."""
@@ -280,7 +283,7 @@ def check_readable(path: Path) -> None:
 class CRSText(click.ParamType):
     """A coordinate reference system that pyproj understands (``EPSG:32717`` …)."""
 
-    name = "SRC"
+    name = "CRS"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the text once pyproj accepts it, or fail with a Spanish message."""
@@ -303,7 +306,7 @@ class CRSText(click.ParamType):
 class UTMZone(click.ParamType):
     """A UTM zone, 1 to 60, north or south (``17S``, ``18N``, ``32718``, ``EPSG:32618``)."""
 
-    name = "zona"
+    name = "zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the zone as ``"18S"``/``"18N"``, or fail with a Spanish message."""
@@ -323,7 +326,7 @@ class UTMZone(click.ParamType):
 class TimeZone(click.ParamType):
     """An IANA time zone (``America/Lima``, ``America/Toronto``)."""
 
-    name = "zona_horaria"
+    name = "time_zone"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the name once the time-zone database knows it."""
@@ -344,7 +347,7 @@ class TimeZone(click.ParamType):
 class Year(click.ParamType):
     """A year between 1900 and 2199."""
 
-    name = "año"
+    name = "year"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return the year as an int, or fail with a Spanish message."""
@@ -371,10 +374,12 @@ def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 # -- inputs ----------------------------------------------------------------------------------
 
 #: ``[INPUT]``: an incident file or a workspace GeoPackage (the workspace when omitted).
-input_argument = click.argument("input_path", metavar="[INPUT]", required=False, type=InputFile())
+input_argument = localized.argument(
+    "input_path", metavar="[INPUT]", required=False, type=InputFile()
+)
 
 #: ``--incidents FILE``: incident points, for commands whose argument is something else.
-incidents_option = click.option(
+incidents_option = localized.option(
     "--incidents",
     "input_path",
     type=InputFile(),
@@ -390,7 +395,7 @@ class WorkspaceTarget(click.ParamType):
     refused, exit 2, without showing its password). Nothing is opened or connected here.
     """
 
-    name = "espacio"
+    name = "workspace"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         """Return a Path or a DatabaseURL."""
@@ -407,7 +412,7 @@ class WorkspaceTarget(click.ParamType):
         return click.Path(dir_okay=False, path_type=Path).convert(value, param, ctx)
 
 
-workspace_option = click.option(
+workspace_option = localized.option(
     "--workspace",
     "-w",
     type=WorkspaceTarget(),
@@ -418,18 +423,18 @@ workspace_option = click.option(
 
 #: Options of reading incident points from a table: coordinate columns and their CRS.
 point_columns_options = _compose(
-    click.option(
+    localized.option(
         "--input-crs",
         type=CRSText(),
         default="EPSG:4326",
         show_default=True,
         help="CRS of coordinate columns in CSV/XLSX input (or of vector files without one).",
     ),
-    click.option("--lon-col", help="Longitude (or easting) column of CSV/XLSX input."),
-    click.option("--lat-col", help="Latitude (or northing) column of CSV/XLSX input."),
+    localized.option("--lon-col", help="Longitude (or easting) column of CSV/XLSX input."),
+    localized.option("--lat-col", help="Latitude (or northing) column of CSV/XLSX input."),
 )
 
-fenomeno_option = click.option(
+fenomeno_option = localized.option(
     "--fenomeno",
     "fenomenos",
     multiple=True,
@@ -437,13 +442,13 @@ fenomeno_option = click.option(
     help="Only incidents of this fenómeno (repeatable).",
 )
 
-period_option = click.option(
+period_option = localized.option(
     "--period",
     type=Period(),
     help="Only incidents of this period: 2020, 2020-03 or 2020-01:2020-10.",
 )
 
-include_at_station_option = click.option(
+include_at_station_option = localized.option(
     "--include-at-station",
     is_flag=True,
     help="Keep incidents stacked on police stations (excluded by default).",
@@ -451,7 +456,7 @@ include_at_station_option = click.option(
 
 # -- analysis parameters ---------------------------------------------------------------------
 
-kernel_option = click.option(
+kernel_option = localized.option(
     "--kernel",
     type=Choice(KERNELS),
     default="quartic",
@@ -459,14 +464,14 @@ kernel_option = click.option(
     help="Kernel (quartic as in ArcGIS and CrimeStat).",
 )
 
-bandwidth_option = click.option(
+bandwidth_option = localized.option(
     "--bandwidth",
     type=Bandwidth(),
     help="Metres (search radius; σ for gaussian) or a rule: silverman, scott, lcv "
     "[default: silverman, ArcGIS's rule].",
 )
 
-bandwidth_adjust_option = click.option(
+bandwidth_adjust_option = localized.option(
     "--bandwidth-adjust",
     type=Positive(),
     default=1.0,
@@ -474,7 +479,7 @@ bandwidth_adjust_option = click.option(
     help="Multiply the bandwidth by this factor.",
 )
 
-weights_option = click.option(
+weights_option = localized.option(
     "--weights", metavar="COLUMN", help="Weight incidents by this column (e.g. harm)."
 )
 
@@ -483,7 +488,7 @@ def cell_size_option(
     default: float | None = None, *, dest: str = "cell_size", help: str | None = None
 ) -> Callable[[F], F]:
     """``--cell-size`` in metres (greater than 0); None means automatic."""
-    return click.option(
+    return localized.option(
         "--cell-size",
         dest,
         type=Metres(),
@@ -497,7 +502,7 @@ def method_option(
     choices: Sequence[str], default: str | None, *, help: str = "Method."
 ) -> Callable[[F], F]:
     """``--method``/``-m`` among the command's methods."""
-    return click.option(
+    return localized.option(
         "--method",
         "-m",
         type=Choice(choices),
@@ -509,7 +514,7 @@ def method_option(
 
 def eps_option(default: float | None, *, dest: str = "eps", help: str) -> Callable[[F], F]:
     """``--eps``: a DBSCAN radius in metres (greater than 0)."""
-    return click.option(
+    return localized.option(
         "--eps",
         dest,
         type=Metres(),
@@ -521,7 +526,7 @@ def eps_option(default: float | None, *, dest: str = "eps", help: str) -> Callab
 
 def min_count_option(minimum: int, default: int | None, *, help: str) -> Callable[[F], F]:
     """``--min-count``: a whole number of incidents of at least ``minimum``."""
-    return click.option(
+    return localized.option(
         "--min-count",
         type=Count(minimum),
         default=default,
@@ -532,22 +537,22 @@ def min_count_option(minimum: int, default: int | None, *, help: str) -> Callabl
 
 def seed_option(default: int | None = None) -> Callable[[F], F]:
     """``--seed``: the seed of random choices (a whole number ≥ 0)."""
-    return click.option(
+    return localized.option(
         "--seed",
         type=Count(0),
         default=default,
         show_default=default is not None,
-        help="Random seed" + ("." if default is not None else " [default: settings.SEED]."),
+        help="Random seed." if default is not None else f"Random seed [default: {SEED}].",
     )
 
 
-synthetic_option = click.option(
+synthetic_option = localized.option(
     "--synthetic",
     is_flag=True,
     help="Mark the output as synthetic data (automatic for a synthetic workspace).",
 )
 
-workers_option = click.option(
+workers_option = localized.option(
     "--workers",
     type=Count(1),
     default=None,
@@ -557,7 +562,7 @@ workers_option = click.option(
 
 # -- outputs ---------------------------------------------------------------------------------
 
-overwrite_option = click.option(
+overwrite_option = localized.option(
     "--overwrite", is_flag=True, help="Replace outputs that already exist."
 )
 
@@ -566,7 +571,7 @@ def output_dir_option(
     default: Path | None = None, *, required: bool = False, help: str = "Output folder."
 ) -> Callable[[F], F]:
     """``--output``/``-o``: an output folder."""
-    return click.option(
+    return localized.option(
         "--output",
         "-o",
         "output",
@@ -578,7 +583,7 @@ def output_dir_option(
     )
 
 
-public_option = click.option(
+public_option = localized.option(
     "--public",
     is_flag=True,
     help="Public maps (privacy rule of parsc_geo.privacy): sensitive or unrecognised "
@@ -586,7 +591,7 @@ public_option = click.option(
     "small counts suppressed; no free text; privacidad.json written beside the pages.",
 )
 
-offline_option = click.option(
+offline_option = localized.option(
     "--offline",
     is_flag=True,
     help="Write single self-contained files (Leaflet inlined from the xstatic-leaflet Python "
@@ -597,7 +602,7 @@ offline_option = click.option(
 # -- ingestion -------------------------------------------------------------------------------
 
 #: ``--study-area``: the territory of an ingestion or a synthetic sample.
-study_area_option = click.option(
+study_area_option = localized.option(
     "--study-area",
     "study_area",
     type=StudyAreaText(),
@@ -609,7 +614,7 @@ study_area_option = click.option(
 )
 
 #: ``--station-max-distance``: the farthest police unit an incident is assigned to.
-station_max_distance_option = click.option(
+station_max_distance_option = localized.option(
     "--station-max-distance",
     "station_max_distance",
     type=Metres(),
@@ -620,7 +625,7 @@ station_max_distance_option = click.option(
 
 #: Options shared by ``ingest``, ``validate`` and ``info``: reading and validation rules.
 ingest_options = _compose(
-    click.option(
+    localized.option(
         "--columns",
         "columns",
         multiple=True,
@@ -629,13 +634,13 @@ ingest_options = _compose(
         "(fields: incident_id, lat, lon, easting, northing, utm_zone, datetime, date, time, "
         "generico, especifico, modalidad, label, descripcion, comisaria, sector, subsector).",
     ),
-    click.option(
+    localized.option(
         "--config",
         "config",
         type=InputFile(),
         help="TOML or JSON file with ingestion settings (columns, utm_zone, study_area, …).",
     ),
-    click.option(
+    localized.option(
         "--utm-zone",
         "utm_zone",
         type=UTMZone(),
@@ -643,7 +648,7 @@ ingest_options = _compose(
         "in LATITUD/LONGITUD: 1 to 60, N or S (17S, 18N, 32718)  [default: the study area's "
         "zone, 17S for Cajamarca].",
     ),
-    click.option(
+    localized.option(
         "--input-crs",
         "input_crs",
         type=CRSText(),
@@ -652,33 +657,33 @@ ingest_options = _compose(
         "[default: degrees, or UTM/Web Mercator recognised from the values].",
     ),
     study_area_option,
-    click.option(
+    localized.option(
         "--min-date",
         "min_date",
         metavar="YYYY-MM-DD",
         help="Earliest plausible date; earlier ones are quarantined  [default: 2000-01-01].",
     ),
-    click.option(
+    localized.option(
         "--timezone",
         "timezone",
         type=TimeZone(),
         help="Time zone of the times in the files (IANA name)  [default: America/Lima for a "
         "study area in Peru; required elsewhere].",
     ),
-    click.option(
+    localized.option(
         "--year",
         "year",
         type=Year(),
         help="Year of dates written with day and month only (05/03, 5 de marzo).",
     ),
-    click.option(
+    localized.option(
         "--undated",
         "undated",
         type=Choice(["quarantine", "keep"]),
         help="Rows without a full date: quarantine them, or keep them with no date "
         "[default: quarantine].",
     ),
-    click.option(
+    localized.option(
         "--header-row",
         "header_row",
         type=Count(1),
@@ -688,7 +693,7 @@ ingest_options = _compose(
 )
 
 #: ``FILES…``: incident files to ingest or validate.
-files_argument = click.argument("files", nargs=-1, required=True, type=InputFile())
+files_argument = localized.argument("files", nargs=-1, required=True, type=InputFile())
 
 
 def workspace_path(value: Path | DatabaseURL | None) -> Path | DatabaseURL:

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from .._text import num
+from . import localized
 from .options import (
+    Choice,
     Count,
     Positive,
     cell_size_option,
@@ -16,7 +18,6 @@ from .options import (
     include_at_station_option,
     input_argument,
     is_quiet,
-    method_option,
     min_count_option,
     output_dir_option,
     overwrite_option,
@@ -26,19 +27,26 @@ from .options import (
     workspace_option,
     workspace_path,
 )
+from .progress import stage
 
 #: Default output folder of the patrol plans.
 DEFAULT_PATROL_DIR = Path("patrullaje")
 
 
-@click.command(
+@localized.command(
     "patrol",
+    aliases=[
+        localized.Alias("--units", "--patrol-units"),
+        localized.Alias("--method", "--points-method"),
+        localized.Alias("-m", "--points-method"),
+        localized.Alias("--risk", "--weights", {"n": None}),
+    ],
     epilog="""\b
 Examples:
   parsc-geo patrol -o patrullaje/
   parsc-geo patrol --workspace cajamarca.gpkg --comisaria "CPNP CAJAMARCA" -o plan/
-  parsc-geo patrol --units 2 --shift-hours 12 --shifts 2 --visit-minutes 10 -o plan/
-  parsc-geo patrol --method grid --cell-size 100 --share 0.7 --overwrite -o plan/
+  parsc-geo patrol --patrol-units 2 --shift-hours 12 --shifts 2 --visit-minutes 10 -o plan/
+  parsc-geo patrol --points-method grid --cell-size 100 --share 0.7 --overwrite -o plan/
   parsc-geo patrol --workers 1 -o plan/
 """,
 )
@@ -49,88 +57,94 @@ Examples:
 @period_option
 @include_at_station_option
 @output_dir_option(DEFAULT_PATROL_DIR)
-@click.option("--comisaria", help="Plan only this comisaría (name or CENACOM id).")
-@click.option(
-    "--units",
+@localized.option("--comisaria", help="Plan only this comisaría (name or CENACOM id).")
+@localized.option(
+    "--patrol-units",
+    "units",
     type=Count(1),
     default=1,
     show_default=True,
     help="Patrol units per sector and shift.",
 )
-@click.option(
+@localized.option(
     "--shifts",
     type=click.IntRange(min=1, max=24),
     default=None,
     help="Shifts per day [default: as many as fit in 24 h, e.g. 3 of 8 h].",
 )
-@click.option(
+@localized.option(
     "--shift-hours",
     type=click.IntRange(min=1, max=24),
     default=8,
     show_default=True,
     help="Length of a shift (hours).",
 )
-@click.option(
+@localized.option(
     "--first-shift-start",
     type=click.IntRange(min=0, max=23),
     default=6,
     show_default=True,
     help="Hour at which the first shift starts.",
 )
-@click.option(
+@localized.option(
     "--available-hours",
     type=Positive(),
     default=None,
     help="Hours per unit and shift for visits to critical points [default: the whole shift].",
 )
-@click.option(
+@localized.option(
     "--visit-minutes",
     type=click.IntRange(min=1, max=240),
     default=15,
     show_default=True,
     help="Length of a visit (Koper 1995: 10–15 min).",
 )
-@click.option(
+@localized.option(
     "--revisit-minutes",
     type=Count(1),
     default=120,
     show_default=True,
     help="Minimum time between visits to the same point.",
 )
-@click.option(
+@localized.option(
     "--share",
     type=click.FloatRange(min=0, max=1, min_open=True),
     default=0.6,
     show_default=True,
     help="Share of incidents the patrol windows must cover.",
 )
-@click.option(
+@localized.option(
     "--block-hours",
     type=click.Choice(["1", "2", "3", "4", "6"]),
     default="2",
     show_default=True,
     help="Length of the hour blocks of the windows.",
 )
-@method_option(
-    ("dbscan", "gistar", "grid"), "dbscan", help="Where candidate critical points come from."
+@localized.option(
+    "--points-method",
+    "method",
+    type=Choice(["dbscan", "gistar", "grid"]),
+    default="dbscan",
+    show_default=True,
+    help="Where candidate critical points come from.",
 )
-@click.option(
+@localized.option(
     "--hotspots-layer",
     help="Use this workspace layer (from 'parsc-geo hotspots') as candidate critical points "
-    "instead of --method.",
+    "instead of --points-method.",
 )
 @min_count_option(1, 5, help="Minimum incidents in a critical point.")
 @eps_option(60.0, dest="eps_m", help="DBSCAN radius (m).")
 @cell_size_option(100.0, dest="cell_size_m", help="Cell size (m) of the grid and gistar methods.")
-@click.option(
-    "--risk",
-    type=click.Choice(["n", "harm"]),
-    default="n",
-    show_default=True,
-    help="Rank points and share visits by incidents (n) or harm-weighted incidents.",
+@localized.option(
+    "--weights",
+    type=Choice(["harm"]),
+    default=None,
+    help="Rank points and share visits by harm-weighted incidents [default: incidents, "
+    "unweighted].",
 )
-@click.option("--no-density", is_flag=True, help="Draw the maps without a density background.")
-@click.option(
+@localized.option("--no-density", is_flag=True, help="Draw the maps without a density background.")
+@localized.option(
     "--basemap",
     is_flag=True,
     help="Try web tiles under the maps (needs contextily and network; skipped otherwise).",
@@ -164,7 +178,7 @@ def command(
     min_count: int,
     eps_m: float,
     cell_size_m: float,
-    risk: str,
+    weights: str | None,
     no_density: bool,
     basemap: bool,
     overwrite: bool,
@@ -212,37 +226,42 @@ def command(
         revisit_minutes=revisit_minutes,
     )
     hotspots = ws.read_layer(hotspots_layer) if hotspots_layer else None
+    quiet = is_quiet(ctx)
     with WorkerPool(workers) as pool:
-        plan = plan_patrols(
-            incidents,
-            sectors,
-            hotspots=hotspots,
-            comisaria=comisaria,
-            share=share,
-            block_hours=int(block_hours),
-            schedule=options,
-            method=method,
-            min_count=min_count,
-            eps_m=eps_m,
-            cell_size_m=cell_size_m,
-            risk=risk,
-            exclude_at_station=not include_at_station,
-            workers=pool,
-        )
+        with stage("planificando el patrullaje por sector", quiet=quiet):
+            plan = plan_patrols(
+                incidents,
+                sectors,
+                hotspots=hotspots,
+                comisaria=comisaria,
+                share=share,
+                block_hours=int(block_hours),
+                schedule=options,
+                method=method,
+                min_count=min_count,
+                eps_m=eps_m,
+                cell_size_m=cell_size_m,
+                risk=weights or "n",
+                exclude_at_station=not include_at_station,
+                workers=pool,
+            )
         synthetic = bool(incidents.attrs.get("synthetic", False))
-        paths = write_patrol_outputs(
-            plan,
-            output,
-            synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
-            overwrite=overwrite,
-            basemap=basemap,
-            density=not no_density,
-            workers=pool,
-        )
-    if not is_quiet(ctx):
+        with stage(
+            f"escribiendo hojas, mapas y tablas de {num(len(plan.sectors))} sectores", quiet=quiet
+        ):
+            paths = write_patrol_outputs(
+                plan,
+                output,
+                synthetic=synthetic or bool(ws.metadata().get("synthetic", False)),
+                overwrite=overwrite,
+                basemap=basemap,
+                density=not no_density,
+                workers=pool,
+            )
+    if not quiet:
         for sp in plan.sectors:
             click.echo(
-                f"{sp.comisaria} / {sp.sector}: {sp.n_incidents} denuncias, "
+                f"{sp.comisaria} / {sp.sector}: {num(sp.n_incidents)} denuncias, "
                 f"{len(sp.points)} puntos críticos"
             )
     click.echo(f"{num(len(paths))} archivo(s) escrito(s) en {output}")

@@ -7,15 +7,16 @@ from pathlib import Path
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     DEFAULT_WORKSPACE,
+    Choice,
     Count,
     InputFile,
     OptionError,
     fenomeno_option,
     incidents_option,
     is_quiet,
-    method_option,
     min_count_option,
     output_dir_option,
     overwrite_option,
@@ -29,6 +30,7 @@ from .options import (
 from .options import (
     Period as PeriodText,
 )
+from .progress import stage
 
 #: Rules from indicators to levels (:data:`parsc_geo.priority.levels.METHODS`).
 _METHODS = ("kmeans", "fisher_jenks", "quantiles", "thresholds")
@@ -53,20 +55,31 @@ EXAMPLES = """\b
 Examples:
   parsc-geo priority "DATASET_Denuncias_Policiales_Enero 2018 a Junio 2025.csv" -o prioridad/
   parsc-geo priority --workspace workspace.gpkg --period 2020-01:2020-10 -o prioridad/
-  parsc-geo priority denuncias.csv --method fisher_jenks --level provincia -o prioridad/
+  parsc-geo priority denuncias.csv --rule fisher_jenks --level provincia -o prioridad/
   parsc-geo priority sidpol.csv --top homicidio --top-n 7 -o prioridad/
   parsc-geo priority sidpol.csv --bootstrap 500 --min-stability 90 -o prioridad/
   parsc-geo priority sidpol.csv --study-area Arequipa -o prioridad_arequipa/
 """
 
 
-@click.command(name="priority", epilog=EXAMPLES)
-@click.argument("counts", nargs=-1, type=InputFile())
+@localized.command(
+    name="priority",
+    epilog=EXAMPLES,
+    aliases=[
+        localized.Alias("--method", "--rule"),
+        localized.Alias("-m", "--rule"),
+        *(
+            localized.Alias(f"--{name}-column", f"--{name}-col")
+            for name in ("ubigeo", "category", "count", "year", "month")
+        ),
+    ],
+)
+@localized.argument("counts", nargs=-1, type=InputFile())
 @workspace_option
 @incidents_option
 @point_columns_options
 @output_dir_option(required=True)
-@click.option(
+@localized.option(
     "--level",
     "levels",
     multiple=True,
@@ -74,41 +87,48 @@ Examples:
     help="Territorial level (repeatable; default both).",
 )
 @fenomeno_option
-@click.option(
+@localized.option(
     "--modalidad",
     "modalidades",
     multiple=True,
     help="Also rank this delito específico or modalidad, e.g. homicidio (repeatable).",
 )
 @period_option
-@click.option(
+@localized.option(
     "--previous-period",
     type=PeriodText(),
     help="Comparison period (default: same months a year earlier).",
 )
-@method_option(_METHODS, "kmeans", help="Rule from indicators to levels.")
-@click.option("--k", type=Count(2), default=3, show_default=True, help="Groups.")
-@click.option(
+@localized.option(
+    "--rule",
+    "method",
+    type=Choice(_METHODS),
+    default="kmeans",
+    show_default=True,
+    help="Rule from indicators to levels.",
+)
+@localized.option("--k", type=Count(2), default=3, show_default=True, help="Groups.")
+@localized.option(
     "--indicator",
     type=click.Choice(["tasa_eb", "tasa", "n"]),
     default="tasa_eb",
     show_default=True,
     help="Indicator of the natural-breaks, quantile and threshold rules.",
 )
-@click.option(
+@localized.option(
     "--thresholds",
     callback=_thresholds,
     metavar="ALTA,PRIORIDAD",
-    help="Indicator values of the two levels (method 'thresholds').",
+    help="Indicator values of the two levels (rule 'thresholds').",
 )
 @min_count_option(0, None, help="Fewest complaints for ALTA PRIORIDAD [default: 20].")
-@click.option(
+@localized.option(
     "--min-count-prioridad",
     type=Count(0),
     default=None,
     help="Fewest complaints for any level [default: 5].",
 )
-@click.option(
+@localized.option(
     "--bootstrap",
     "n_boot",
     type=Count(0),
@@ -116,7 +136,7 @@ Examples:
     show_default=True,
     help="Bootstrap replicates for the stability of levels (0 to skip).",
 )
-@click.option(
+@localized.option(
     "--min-stability",
     type=click.FloatRange(0, 100),
     default=80.0,
@@ -126,18 +146,22 @@ Examples:
     "read NIVEL INCIERTO with the two candidate levels.",
 )
 @seed_option()
-@click.option(
+@localized.option(
     "--top",
     "top_modalidad",
     help="Also list the districts with most complaints of this modalidad (activity A3).",
 )
-@click.option("--top-n", type=Count(1), default=7, show_default=True)
-@click.option("--ubigeo-column", help="UBIGEO column of generic count tables.")
-@click.option("--category-column", help="Category column of generic count tables.")
-@click.option("--count-column", help="Count column of generic count tables.")
-@click.option("--year-column", help="Year column of generic count tables.")
-@click.option("--month-column", help="Month column of generic count tables.")
-@click.option("--no-maps", is_flag=True, help="Skip the HTML, PNG and PDF maps.")
+@localized.option(
+    "--top-n", type=Count(1), default=7, show_default=True, help="How many districts --top lists."
+)
+@localized.option("--ubigeo-col", "ubigeo_column", help="UBIGEO column of generic count tables.")
+@localized.option(
+    "--category-col", "category_column", help="Category column of generic count tables."
+)
+@localized.option("--count-col", "count_column", help="Count column of generic count tables.")
+@localized.option("--year-col", "year_column", help="Year column of generic count tables.")
+@localized.option("--month-col", "month_column", help="Month column of generic count tables.")
+@localized.option("--no-maps", is_flag=True, help="Skip the HTML, PNG and PDF maps.")
 @study_area_option
 @synthetic_option
 @overwrite_option
@@ -252,20 +276,24 @@ def command(
         if study_area is not None
         else (area_of(incidents) if incidents is not None else None)
     )
-    result = compute_priority(
-        tables,
-        levels=levels or ("provincia", "distrito"),
-        fenomenos=list(fenomenos) or None,
-        modalidades=modalidades,
-        period=period,
-        previous_period=previous_period,
-        rule=rule,
-        n_boot=n_boot,
-        seed=seed,
-        synthetic=synthetic,
-        study_area=area,
-        min_stability=min_stability / 100,
+    what = "calculando indicadores y niveles" + (
+        f" con {num(n_boot)} réplicas bootstrap" if n_boot else ""
     )
+    with stage(what, quiet=quiet):
+        result = compute_priority(
+            tables,
+            levels=levels or ("provincia", "distrito"),
+            fenomenos=list(fenomenos) or None,
+            modalidades=modalidades,
+            period=period,
+            previous_period=previous_period,
+            rule=rule,
+            n_boot=n_boot,
+            seed=seed,
+            synthetic=synthetic,
+            study_area=area,
+            min_stability=min_stability / 100,
+        )
     described = describe_inputs(paths)
     if database is not None:  # a PostGIS workspace: its URL without the password
         described.append({"path": str(database), "name": f"PostGIS ({database.schema})"})
@@ -284,14 +312,15 @@ def command(
         extra[f"top_distritos_{slug(top_modalidad, default='objetivo')}.csv"] = top_districts_table(
             top
         )
-    written = write_priority_outputs(
-        result,
-        output,
-        overwrite=overwrite,
-        maps=not no_maps,
-        extra_tables=extra,
-        command=ctx.command_path,
-    )
+    with stage("escribiendo tablas y mapas de prioridad", quiet=quiet):
+        written = write_priority_outputs(
+            result,
+            output,
+            overwrite=overwrite,
+            maps=not no_maps,
+            extra_tables=extra,
+            command=ctx.command_path,
+        )
     if not quiet:
         for note in result.notes:
             click.echo(f"Nota: {note}")

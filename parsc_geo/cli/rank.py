@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from .._text import num
+from ..labels_es import RANKING_CRITERIA
+from . import localized
 from .options import (
     DEFAULT_WORKSPACE,
     HOTSPOT_METHODS,
@@ -24,16 +26,17 @@ from .options import (
 LEVEL_CHOICES = ("provincia", "comisaria", "sector")
 
 
-@click.command(
+@localized.command(
     "rank",
+    aliases=[localized.Alias("--by", "--rank-by")],
     epilog="""\b
 Examples:
   parsc-geo rank hotspots/hotspots_gistar.gpkg -o rankings/
-  parsc-geo rank hotspots/hotspots_dbscan.gpkg --by harm --level comisaria --format xlsx
+  parsc-geo rank hotspots/hotspots_dbscan.gpkg --rank-by harm --level comisaria --format xlsx
   parsc-geo rank --method kde --workspace cajamarca.gpkg --top 5 -o rankings/
 """,
 )
-@click.argument("hotspots_path", metavar="[HOTSPOTS]", required=False, type=InputFile())
+@localized.argument("hotspots_path", metavar="[HOTSPOTS]", required=False, type=InputFile())
 @workspace_option
 @incidents_option
 @point_columns_options
@@ -43,22 +46,23 @@ Examples:
     help="Find hotspots with this method (default settings) in the incidents (--incidents, or "
     "the workspace) instead of reading HOTSPOTS.",
 )
-@click.option(
-    "--by",
+@localized.option(
+    "--rank-by",
+    "by",
     type=click.Choice(["n", "harm", "density"]),
     default="n",
     show_default=True,
     help="Ranking criterion: incidents, harm-weighted incidents or incidents per km².",
 )
-@click.option(
+@localized.option(
     "--level",
     "levels",
     multiple=True,
     type=click.Choice(LEVEL_CHOICES),
     help="Ranking level (repeatable) [default: provincia, comisaria and sector].",
 )
-@click.option("--top", type=click.IntRange(min=1), help="Keep the first N of each unit.")
-@click.option(
+@localized.option("--top", type=click.IntRange(min=1), help="Keep the first N of each unit.")
+@localized.option(
     "--format",
     "formats",
     multiple=True,
@@ -135,5 +139,6 @@ def command(
         synthetic=synthetic,
     )
     click.echo(
-        f"{num(len(ranked))} hotspots ordenados por {by}: {num(len(files))} tablas → {output}"
+        f"{num(len(ranked))} hotspots ordenados por {RANKING_CRITERIA[by]}: "
+        f"{num(len(files))} tablas → {output}"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from . import localized
 from .options import OptionError, is_quiet, output_dir_option, overwrite_option, workers_option
 
 EXAMPLES = """\b
@@ -50,14 +51,14 @@ def print_summary(result: object, quiet: bool) -> None:
         click.echo(f"    {path}")
 
 
-@click.command(name="run", epilog=EXAMPLES)
-@click.argument("config_path", metavar="CONFIG.toml", type=click.Path(path_type=Path))
+@localized.command(name="run", epilog=EXAMPLES)
+@localized.argument("config_path", metavar="CONFIG.toml", type=click.Path(path_type=Path))
 @output_dir_option(
     Path("out/run"), help="Output folder (replaced only when the whole run succeeds)."
 )
 @overwrite_option
 @workers_option
-@click.option(
+@localized.option(
     "--scheduler",
     default=None,
     callback=_scheduler,

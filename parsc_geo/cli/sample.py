@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..settings import SEED
+from . import localized
 from .options import (
     Count,
     is_quiet,
@@ -26,30 +27,30 @@ Examples:
 """
 
 
-@click.command(name="sample", epilog=EXAMPLES)
+@localized.command(name="sample", epilog=EXAMPLES)
 @seed_option(SEED)
-@click.option(
+@localized.option(
     "--start",
     default="2020-01",
     show_default=True,
     help="First month (YYYY-MM). 2020-01 with 10 months reproduces the plan's table.",
 )
-@click.option(
+@localized.option(
     "--months",
     type=click.IntRange(1, 120),
     default=10,
     show_default=True,
     help="Number of months.",
 )
-@click.option(
+@localized.option(
     "--scale",
     type=click.FloatRange(min=0.0, min_open=True),
     default=1.0,
     show_default=True,
-    help="Volume multiplier (1 = the real volume, scaled to SIDPPOL for other periods).",
+    help="Volume multiplier (1 = the real volume, scaled to SIDPOL for other periods).",
 )
 @study_area_option
-@click.option(
+@localized.option(
     "--sector-comisarias",
     "sector_comisarias",
     type=Count(0),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from . import localized
 from .options import WorkspaceTarget, cell_size_option, is_quiet, overwrite_option, seed_option
 
 if TYPE_CHECKING:
@@ -78,13 +79,13 @@ def _comisarias(
     return chosen
 
 
-input_argument = click.argument(
+input_argument = localized.argument(
     "input_path",
     metavar="[INPUT]",
     required=False,
     type=click.Path(dir_okay=False, path_type=Path),
 )
-workspace_input_option = click.option(
+workspace_input_option = localized.option(
     "--workspace",
     "-w",
     type=WorkspaceTarget(),
@@ -92,7 +93,7 @@ workspace_input_option = click.option(
     help="Workspace (GeoPackage or postgresql://…) with incidents and sectors "
     "[default: workspace.gpkg when no INPUT].",
 )
-paper_option = click.option(
+paper_option = localized.option(
     "--paper",
     type=click.Choice(["A4", "A3"]),
     default="A4",
@@ -103,7 +104,7 @@ paper_option = click.option(
 
 def output_option(default: Path) -> Any:
     """Return the ``--output/-o`` option with its default folder."""
-    return click.option(
+    return localized.option(
         "--output",
         "-o",
         type=click.Path(file_okay=False, path_type=Path),
@@ -113,14 +114,14 @@ def output_option(default: Path) -> Any:
     )
 
 
-include_option = click.option(
+include_option = localized.option(
     "--include-at-station",
     is_flag=True,
     help="Count incidents stacked on a police station (left out by default).",
 )
 
 
-@click.group(
+@localized.group(
     "sectors",
     epilog="""\b
 Examples:
@@ -146,14 +147,14 @@ Examples:
 )
 @input_argument
 @workspace_input_option
-@click.option(
+@localized.option(
     "--sectors",
     "--sector-layer",
     "layer_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Sector layer (GeoJSON, GeoPackage, Shapefile, KML) [default: the workspace's].",
 )
-@click.option(
+@localized.option(
     "--comisaria", "comisarias", multiple=True, help="Comisaría (repeatable) [default: all]."
 )
 @include_option
@@ -207,38 +208,39 @@ def evaluate(
 
 @command.command(
     "design",
+    aliases=[localized.Alias("--weights", "--workload-weights")],
     epilog="""\b
 Examples:
   parsc-geo sectors design incidentes.csv --comisaria CHOTA --sectors 3 -o sectores/
   parsc-geo sectors design -w workspace.gpkg --comisaria "COMISARIA CAJAMARCA I" \\
-      --workload mixed --weights harm=0.5,population=0.3,area=0.2 -o sectores/
+      --workload mixed --workload-weights harm=0.5,population=0.3,area=0.2 -o sectores/
   parsc-geo sectors design incidentes.csv --provincia CAJAMARCA --target-workload 300 \\
       --respect-districts --paper A3 -o sectores/
 """,
 )
 @input_argument
 @workspace_input_option
-@click.option(
+@localized.option(
     "--sector-layer",
     "layer_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Today's sector layer: jurisdiction and plan to compare [default: the workspace's].",
 )
-@click.option(
+@localized.option(
     "--comisaria", "comisarias", multiple=True, help="Comisaría (name or CENACOM id; repeatable)."
 )
-@click.option("--provincia", help="Design every census police unit of this province.")
-@click.option(
+@localized.option("--provincia", help="Design every census police unit of this province.")
+@localized.option(
     "--jurisdiction",
     "jurisdiction_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Polygon file of the jurisdiction (one comisaría) [default: from the sectors or derived].",
 )
-@click.option("--sectors", "n_sectors", type=click.IntRange(min=1), help="Number of sectors.")
-@click.option(
+@localized.option("--sectors", "n_sectors", type=click.IntRange(min=1), help="Number of sectors.")
+@localized.option(
     "--subsectors", "n_subsectors", type=click.IntRange(min=1), help="Subsectors per sector."
 )
-@click.option(
+@localized.option(
     "--workload",
     type=click.Choice(["incidents", "harm", "mixed"]),
     default="incidents",
@@ -246,37 +248,40 @@ Examples:
     help="Workload to balance (mixed: harm 40 %, incidents 20 %, population 20 %, area 10 %, "
     "distance 10 %).",
 )
-@click.option(
-    "--weights",
+@localized.option(
+    "--workload-weights",
+    "weights",
     help="Custom weights, e.g. harm=0.5,population=0.3,area=0.2 "
     "(incidents, harm, night, population, area, distance).",
 )
-@click.option(
+@localized.option(
     "--target-workload",
     type=click.FloatRange(min=0, min_open=True),
     help="Workload per sector; the number of sectors follows from it.",
 )
 @cell_size_option(help="Block size in metres [default: about 2,000 blocks].")
-@click.option(
+@localized.option(
     "--block-shape",
     type=click.Choice(["hex", "square"]),
     default="hex",
     show_default=True,
     help="Shape of the building blocks.",
 )
-@click.option(
+@localized.option(
     "--keep-station/--free-station",
     default=True,
     show_default=True,
     help="Keep the station's block in sector 1.",
 )
-@click.option("--respect-districts", is_flag=True, help="Keep every sector inside one district.")
-@click.option(
+@localized.option(
+    "--respect-districts", is_flag=True, help="Keep every sector inside one district."
+)
+@localized.option(
     "--labels",
     type=click.Choice(["letters", "numbers"]),
     help="Subsector labels: A … Z, AA … or 1, 2 … [default: as today's, else letters].",
 )
-@click.option(
+@localized.option(
     "--compactness",
     type=click.FloatRange(min=0),
     default=0.05,

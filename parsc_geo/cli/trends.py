@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._text import num
+from . import localized
 from .options import (
     Period,
     cell_size_option,
@@ -84,7 +85,7 @@ def incident_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-@click.command(
+@localized.command(
     "trends",
     epilog="""\b
 Examples:
@@ -94,7 +95,7 @@ Examples:
   parsc-geo trends -w workspace.gpkg --fenomeno patrimonio_espacio_publico --netcdf -o out/
 """,
 )
-@click.option(
+@localized.option(
     "--output",
     "-o",
     type=click.Path(file_okay=False, path_type=Path),
@@ -102,50 +103,50 @@ Examples:
     show_default=True,
     help="Output folder: cubo.gpkg/csv, tendencias.gpkg/csv, tendencias_parametros.json.",
 )
-@click.option(
+@localized.option(
     "--period",
     help="Period length: day, week, '28 days', month, quarter, year (or día, semana, mes, "
     "trimestre, año) [default: from the time span, as sfhotspot].",
 )
-@click.option(
+@localized.option(
     "--align",
     type=click.Choice(["end", "start"]),
     default="end",
     show_default=True,
     help="Periods end on the last date (end, as ArcGIS) or start on the first (start).",
 )
-@click.option(
+@localized.option(
     "--dates", type=Period(), help="Only incidents in this range: 2020, 2020-03 or 2020-01:2020-10."
 )
-@click.option("--weights", type=click.Choice(["harm"]), help="Sum harm instead of counting.")
+@localized.option("--weights", type=click.Choice(["harm"]), help="Sum harm instead of counting.")
 @cell_size_option(help="Cell size in metres [default: automatic, the Gi* counts rule].")
-@click.option(
+@localized.option(
     "--grid-shape",
     type=click.Choice(["square", "hex"]),
     default="square",
     show_default=True,
     help="Cell shape.",
 )
-@click.option(
+@localized.option(
     "--cells",
     type=click.Choice(["data", "all"]),
     default="data",
     show_default=True,
     help="Cells in the cube: with at least one incident (data, as ArcGIS) or all (sfhotspot).",
 )
-@click.option(
+@localized.option(
     "--neighbours",
     type=click.Choice(["distance", "queen"]),
     default="distance",
     show_default=True,
     help="Spatial neighbours: fixed distance band or queen contiguity.",
 )
-@click.option(
+@localized.option(
     "--distance",
     type=click.FloatRange(min=0, min_open=True),
     help="Neighbourhood distance in metres [default: cell size × √2].",
 )
-@click.option(
+@localized.option(
     "--k",
     "k",
     type=click.IntRange(min=0),
@@ -153,36 +154,36 @@ Examples:
     show_default=True,
     help="Previous periods in the neighbourhood (ArcGIS's neighborhood time step).",
 )
-@click.option(
+@localized.option(
     "--window",
     type=click.Choice(["cube", "period", "window"]),
     default="cube",
     show_default=True,
     help="Global window of the Gi* mean and variance (cube, as ArcGIS's default).",
 )
-@click.option(
+@localized.option(
     "--alpha",
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     default=0.05,
     show_default=True,
     help="Significance level of a hot or cold bin.",
 )
-@click.option("--no-fdr", "no_fdr", is_flag=True, help="No false-discovery-rate correction.")
-@click.option(
+@localized.option("--no-fdr", "no_fdr", is_flag=True, help="No false-discovery-rate correction.")
+@localized.option(
     "--trend-alpha",
     type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
     default=0.05,
     show_default=True,
     help="Significance level of the Mann-Kendall trend.",
 )
-@click.option(
+@localized.option(
     "--scheme",
     type=click.Choice(["arcgis", "sfhotspot"]),
     default="arcgis",
     show_default=True,
     help="Patterns: ArcGIS's 17 or sfhotspot's hotspot_classify categories.",
 )
-@click.option("--netcdf", is_flag=True, help="Also write the cube as netCDF (cubo.nc).")
+@localized.option("--netcdf", is_flag=True, help="Also write the cube as netCDF (cubo.nc).")
 @incident_options
 @overwrite_option
 @click.pass_context

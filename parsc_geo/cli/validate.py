@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from . import localized
 from .ingest import build_options, print_summary
 from .options import files_argument, ingest_options, is_quiet, overwrite_option
 
@@ -19,10 +20,10 @@ Examples:
 """
 
 
-@click.command(name="validate", epilog=EPILOG)
+@localized.command(name="validate", epilog=EPILOG)
 @files_argument
 @ingest_options
-@click.option(
+@localized.option(
     "--report",
     "report_path",
     type=click.Path(dir_okay=False, path_type=Path),

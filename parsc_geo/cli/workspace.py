@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from . import localized
 from .options import WorkspaceTarget
 
 if TYPE_CHECKING:
@@ -14,7 +15,7 @@ if TYPE_CHECKING:
     from ..workspace.location import DatabaseURL
 
 
-@click.group(
+@localized.group(
     name="workspace",
     epilog="""\b
 Examples:
@@ -37,16 +38,20 @@ Examples:
       --print-sql
 """,
 )
-@click.option(
+@localized.option(
     "--workspace",
     "-w",
     type=WorkspaceTarget(),
     required=True,
     help="The PostGIS workspace: postgresql://admin@host:port/db[?schema=NAME].",
 )
-@click.option("--analyst", "analysts", multiple=True, help="Login role that may write (repeat).")
-@click.option("--viewer", "viewers", multiple=True, help="Login role that may only read (repeat).")
-@click.option(
+@localized.option(
+    "--analyst", "analysts", multiple=True, help="Login role that may write (repeat)."
+)
+@localized.option(
+    "--viewer", "viewers", multiple=True, help="Login role that may only read (repeat)."
+)
+@localized.option(
     "--print-sql", is_flag=True, help="Print the SQL for an administrator; change nothing."
 )
 def init_roles_command(

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._text import num
 from ..settings import SYNTHETIC_BANNER
 
 
 def _n(value: int) -> str:
     """Format a count the Spanish way, with a thin space between thousands (21 108)."""
-    return f"{value:,}".replace(",", "\u202f")
+    return num(value)
 
 
 #: The warning that opens every README of a synthetic sample.

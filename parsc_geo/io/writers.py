@@ -61,7 +61,8 @@ def write_quarantine(
     Parameters
     ----------
     quarantine
-        Rows with :data:`parsc_geo.schema.QUARANTINE_COLUMNS`.
+        Rows with :data:`parsc_geo.schema.QUARANTINE_COLUMNS`, written under the Spanish
+        headers of :data:`parsc_geo.labels_es.QUARANTINE_HEADERS`.
     path
         Target ``.csv`` file.
     overwrite
@@ -69,7 +70,10 @@ def write_quarantine(
     """
     target = Path(path)
     _check_target(target, overwrite)
-    text = neutralise_frame(quarantine).to_csv(index=False, lineterminator="\n")
+    from ..labels_es import QUARANTINE_HEADERS
+
+    table = neutralise_frame(quarantine).rename(columns=QUARANTINE_HEADERS)
+    text = table.to_csv(index=False, lineterminator="\n")
     write_bytes_atomic(target, text.encode("utf-8-sig"), overwrite=overwrite)
     return target
 

@@ -354,7 +354,7 @@ def read_count_table(
             f"{path}: no se encuentra(n) la(s) columna(s) {', '.join(missing)} entre "
             f"{', '.join(map(str, df.columns))}",
             hint="indíquelas con los argumentos ubigeo=/category=/count= "
-            "(CLI: --ubigeo-column, --category-column, --count-column)",
+            "(CLI: --ubigeo-col, --category-col, --count-col)",
         )
     problems = ProblemCollector(f"en {path}")
     n_col, u_col, c_col = str(columns["n"]), str(columns["ubigeo"]), str(columns["categoria"])

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import settings
 from .._errors import ConfigError, InputDataError
-from .._text import fold
+from .._text import fold, num
 from ..labels_es import NO_COMPLAINTS, NO_DATA
 from .coverage import covered_units
 from .explain import observations
@@ -503,7 +503,7 @@ def _prepare_counts(counts: pd.DataFrame, notes: list[str], area: StudyArea) -> 
     inside = area.contains_code(counts["ubigeo"])
     if (~inside).any():
         notes.append(
-            f"Se dejaron fuera {int(counts.loc[~inside, 'n'].sum()):,} denuncias de fuera del "
+            f"Se dejaron fuera {num(int(counts.loc[~inside, 'n'].sum()))} denuncias de fuera del "
             f"área de estudio (UBIGEO que no empieza por {_prefix_text(area)})."
         )
     counts = counts[inside]
@@ -511,7 +511,7 @@ def _prepare_counts(counts: pd.DataFrame, notes: list[str], area: StudyArea) -> 
     if not unknown.empty:
         labels = ", ".join(sorted(unknown["categoria"].astype(str).unique())[:8])
         notes.append(
-            f"{int(unknown['n'].sum()):,} denuncias tienen categorías que la taxonomía no "
+            f"{num(int(unknown['n'].sum()))} denuncias tienen categorías que la taxonomía no "
             f"reconoce ({labels}); cuentan como «otros»."
         )
     return counts
@@ -647,7 +647,7 @@ def compute_priority(
         )
         if straddling.any():
             notes.append(
-                f"{int(data.loc[straddling, 'n'].sum()):,} denuncias de tablas anuales no caben "
+                f"{num(int(data.loc[straddling, 'n'].sum()))} denuncias de tablas anuales no caben "
                 f"enteras en el periodo {cur_period.label()} y se dejaron fuera: use un periodo "
                 "de años completos."
             )
@@ -680,14 +680,15 @@ def compute_priority(
             province_only = key.isna() & in_current
             if province_only.any():
                 notes.append(
-                    f"{int(data.loc[province_only, 'n'].sum()):,} denuncias vienen de tablas por "
+                    f"{num(int(data.loc[province_only, 'n'].sum()))} denuncias vienen de "
+                    "tablas por "
                     "provincia y no entran en el análisis por distrito."
                 )
         unknown = ~key.isin(units.index) & key.notna() & in_current
         if unknown.any():
             codes = ", ".join(sorted(key[unknown].unique())[:10])
             notes.append(
-                f"{int(data.loc[unknown, 'n'].sum()):,} denuncias tienen UBIGEO sin población "
+                f"{num(int(data.loc[unknown, 'n'].sum()))} denuncias tienen UBIGEO sin población "
                 f"INEI ({level}: {codes}) y se dejaron fuera."
             )
         with_complaints = (

@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from .._text import num
 from ..patrol.windows import DAY_TYPES
 from ..schema import DAY_NAMES_ES, modalidad_label
 from ..settings import INTERNAL_NOTICE, SYNTHETIC_BANNER
@@ -152,15 +153,15 @@ def near_repeat_advice(
 
 
 def _whole(value: float) -> str:
-    return f"{value:,.0f}".replace(",", "\u202f")
+    return num(value)
 
 
 # -- numbers ----------------------------------------------------------------------------------
 
 
 def _thousands(value: float) -> str:
-    """Return ``value`` rounded with a thin space as thousands separator (``40 000``)."""
-    return f"{value:,.0f}".replace(",", "\u202f")
+    """Return ``value`` rounded, with the project's thousands separator (``40\u00a0000``)."""
+    return num(value)
 
 
 def _harm(value: float) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any, Final
 
+from .._text import num
 from ..settings import INTERNAL_NOTICE, SYNTHETIC_BANNER
 
 if TYPE_CHECKING:
@@ -349,10 +350,10 @@ def _table_block(
         for k, (_, row) in enumerate(table.iterrows(), start=1):
             values = (
                 str(row["sector"]),
-                f"{row['denuncias']:.0f}",
+                num(row["denuncias"]),
                 f"{row['pct_dano']:.0f} %" if math.isfinite(row["pct_dano"]) else "—",
                 f"{row['pct_area']:.0f} %" if math.isfinite(row["pct_area"]) else "—",
-                f"{row['poblacion']:,.0f}".replace(",", " "),
+                num(row["poblacion"]),
             )
             for x, text in zip(xs, values, strict=True):
                 fig.text(x, y - k * line_h, text, fontsize=font, va="top")

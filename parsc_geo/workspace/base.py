@@ -22,6 +22,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, runtime_checkable
 
+from .._text import num
 from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
@@ -164,8 +165,8 @@ def postgis_advice(incidents: int, size_bytes: int) -> str:
     """Return the Spanish advice of ``parsc-geo info`` on moving a GeoPackage to PostGIS."""
     if incidents > POSTGIS_INCIDENTS or size_bytes > POSTGIS_BYTES:
         return (
-            f"este GeoPackage tiene {incidents:,} incidentes ({size_bytes / 1e6:,.0f} MB) y cada "
-            "importación copia el archivo entero: conviene pasar a PostGIS "
+            f"este GeoPackage tiene {num(incidents)} incidentes ({num(size_bytes / 1e6)} MB) y "
+            "cada importación copia el archivo entero: conviene pasar a PostGIS "
             "(--workspace postgresql://usuario@servidor/base, véase docs/postgis.md)"
-        ).replace(",", " ")
+        )
     return WHEN_POSTGIS

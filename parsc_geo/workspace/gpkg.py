@@ -54,6 +54,7 @@ from .._atomic import (
 )
 from .._errors import InputDataError, OutputError, ParscGeoError
 from .._lock import exclusive, release, try_lock
+from .._text import num
 from ..settings import TIMEZONE
 from .base import (
     IMPORT_LOG_COLUMNS,
@@ -211,8 +212,8 @@ def check_workspace_file(path: Path, *, writing: bool = False, shown: Path | Non
     counted = header[92:96] == header[24:28] and pages > 0
     if len(header) < 100 or (counted and pages * page_size > size):
         raise error(
-            f"el espacio de trabajo {name} está truncado o dañado ({size:,} bytes de "
-            f"{pages * page_size:,} esperados)".replace(",", " "),
+            f"el espacio de trabajo {name} está truncado o dañado ({num(size)} bytes de "
+            f"{num(pages * page_size)} esperados)",
             hint="restáurelo desde una copia, o indique otro --workspace/-w; " + keep,
         )
     if header[68:72] not in _GPKG_IDS:
