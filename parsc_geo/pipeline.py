@@ -504,7 +504,9 @@ def _stage_density(state: RunState) -> str:
     rasters, params = densities_by_province(
         state.incidents,
         kernel=config.kernel,
-        bandwidth=config.bandwidth,
+        # a rule named in [density] bandwidth ("silverman", "scott", "cv"…) or metres
+        bandwidth=config.bandwidth_rule or config.bandwidth,
+        bandwidth_adjust=config.bandwidth_adjust,
         cell_size=config.cell_size,
         seed=config.seed,
         workers=state.pool,
@@ -838,23 +840,48 @@ def _stage_priority(state: RunState) -> str:
     config = state.config
     tables = count_tables(config.counts, state.incidents)
     area = area_of(state.incidents)
+    minimums = {
+        key: value
+        for key, value in (
+            ("min_count", config.priority_min_count),
+            ("min_count_prioridad", config.priority_min_count_prioridad),
+        )
+        if value is not None
+    }
+    rule = PriorityRule(
+        method=config.priority_rule,
+        k=config.priority_k,
+        indicator=config.priority_indicator,
+        thresholds=config.priority_thresholds,
+        **minimums,
+    )
     result = compute_priority(
         tables,
-        rule=PriorityRule(method=config.priority_rule),
+        levels=tuple(config.priority_levels),
+        previous_period=config.priority_previous_period,
+        rule=rule,
         n_boot=config.priority_bootstrap,
         seed=config.seed,
         synthetic=config.synthetic,
         study_area=area,
     )
-    extra = {
-        "a3_distritos_homicidios.csv": top_districts_table(
-            top_districts(tables, modalidad="homicidio", n=7, study_area=area)
+    extra = {}
+    if config.priority_top_modalidad:
+        top = top_districts(
+            tables,
+            modalidad=config.priority_top_modalidad,
+            n=config.priority_top_n,
+            study_area=area,
         )
-    }
+        name = "a3_distritos_homicidios.csv"
+        if config.priority_top_modalidad != "homicidio":
+            name = f"a3_distritos_{slug(config.priority_top_modalidad)}.csv"
+        extra[name] = top_districts_table(top)
     files = write_priority_outputs(
         result,
         state.out / "prioridad",
         synthetic=config.synthetic,
+        maps=config.priority_maps,
         extra_tables=extra,
         command=state.command,
         workers=state.pool,
@@ -895,6 +922,7 @@ def _stage_maps(state: RunState) -> str:
         # the real generation time (not SOURCE_DATE_EPOCH, which dates documents by their data)
         generated=state.started,
         workers=state.pool,
+        grid_m=config.grid_m,
         trends=state.trend_cells,
         accuracy=_accuracy_rows(state),
         links=run_links(state.out, state.out / "mapas"),
@@ -985,16 +1013,44 @@ def _stage_patrol(state: RunState) -> str:
     plan = plan_patrols(
         state.incidents,
         sectors,
+        comisaria=config.patrol_comisaria,
         share=config.patrol_share,
+        block_hours=config.patrol_block_hours,
         schedule=ScheduleOptions(
             units=config.patrol_units,
+            shifts=config.patrol_shifts,
             shift_hours=config.patrol_shift_hours,
+            first_shift_start=config.patrol_first_shift_start,
+            available_hours=config.patrol_available_hours,
             visit_minutes=config.patrol_visit_minutes,
+            revisit_minutes=config.patrol_revisit_minutes,
         ),
+        method=config.patrol_method,
+        min_count=config.patrol_min_count,
+        eps_m=config.patrol_eps,
+        cell_size_m=config.patrol_cell_size,
+        risk=config.patrol_risk,
+        exclude_at_station=not config.include_at_station,
         workers=state.pool,
     )
+    advice = None
+    if state.near_repeat_table is not None:
+        from .reports.patrol_sheet import near_repeat_advice
+        from .trends.near_repeat import event_label
+
+        advice = near_repeat_advice(
+            state.near_repeat_table,
+            label=event_label(tuple(config.fenomenos)),
+            alpha=config.near_repeat.alpha,
+        )
     files = write_patrol_outputs(
-        plan, state.out / "patrullaje", synthetic=config.synthetic, workers=state.pool
+        plan,
+        state.out / "patrullaje",
+        synthetic=config.synthetic,
+        density=config.patrol_density,
+        basemap=config.patrol_basemap,
+        near_repeat=advice,
+        workers=state.pool,
     )
     state.parameters["patrullaje"] = plain(plan.parameters)
     state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}

@@ -316,6 +316,7 @@ def densities_by_province(
     bandwidth: float | str | None,
     cell_size: float | None,
     seed: int,
+    bandwidth_adjust: float = 1.0,
     workers: WorkerPool | int = 1,
 ) -> tuple[dict[str, DensityRaster], dict[str, Any]]:
     """Return a kernel density per province (masked to it) and the parameters of each.
@@ -337,7 +338,13 @@ def densities_by_province(
         if len(usable) < 2:
             params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
             continue
-        options = {"cell_size": cell_size, "bandwidth": bandwidth, "kernel": kernel, "seed": seed}
+        options = {
+            "cell_size": cell_size,
+            "bandwidth": bandwidth,
+            "bandwidth_adjust": bandwidth_adjust,
+            "kernel": kernel,
+            "seed": seed,
+        }
         tasks.append((name, usable, provinces.loc[[name]], options))
     with worker_pool(workers) as pool:
         computed = pool.map_largest_first(_province_density, tasks, lambda t: len(t[1]))
