@@ -43,10 +43,13 @@ COPIED = (
 
 
 def _gzip(source: Path, target: Path) -> None:
-    with source.open("rb") as raw, target.open("wb") as out:
-        # no file name and mtime 0 in the header: the same input gives the same bytes
-        with gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=out, mtime=0) as gz:
-            shutil.copyfileobj(raw, gz)
+    # no file name and mtime 0 in the header: the same input gives the same bytes
+    with (
+        source.open("rb") as raw,
+        target.open("wb") as out,
+        gzip.GzipFile(filename="", mode="wb", compresslevel=9, fileobj=out, mtime=0) as gz,
+    ):
+        shutil.copyfileobj(raw, gz)
 
 
 def main(source: Path, target: Path) -> None:
