@@ -32,11 +32,9 @@ import rasterio
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
-from parsc_geo import boundaries
 from parsc_geo._errors import ConfigError, InputDataError, OutputError
 from parsc_geo.cli.main import cli
 from parsc_geo.datasets import sample_paths
-from parsc_geo.hotspots.io import write_hotspots
 from parsc_geo.maps.layers import DENSITY_COLORS, GI_CLASSES, METHOD_COLORS
 from parsc_geo.priority_outputs import LEVEL_COLORS
 from parsc_geo.reports.qgis_layers import (
@@ -44,8 +42,6 @@ from parsc_geo.reports.qgis_layers import (
     write_datetime_fields,
     write_layers,
     write_priority_layers,
-    write_reference_layers,
-    write_sector_layers,
 )
 from parsc_geo.reports.qgis_project import QgisLayer, embed_styles, write_qgis_project
 from parsc_geo.reports.qgis_run import run_layers
@@ -153,36 +149,25 @@ tiles = false
     )
     assert result.exit_code == 0, result.output
 
-    from parsc_geo.counts import counts_from_incidents
-    from parsc_geo.priority import compute_priority
-
-    ws = Workspace(out / "workspace.gpkg")
-    accepted = ws.read_incidents()
-    provinces = boundaries.load_provinces()
-    districts = boundaries.load_districts()
-    stations = boundaries.load_stations()
-    write_reference_layers(
-        out / "limites.gpkg",
-        provinces=provinces[provinces["provincia"] == "Chota"],
-        districts=districts[districts["provincia"] == "Chota"],
-        stations=stations[stations["provincia"].str.upper() == "CHOTA"],
-    )
-    sectors_read = ws.read_sectors()
-    assert sectors_read is not None
-    write_sector_layers(sectors_read, out / "sectores.gpkg", incidents=accepted)
-    priority = compute_priority(
-        [counts_from_incidents(accepted)], n_boot=10, seed=1, synthetic=True
-    )
-    write_priority_layers(priority.table, out / "prioridad" / "prioridad.gpkg")
-    write_hotspots(ws.read_layer("hotspots"), out / "hotspots" / "hotspots.gpkg", synthetic=True)
-    assert write_datetime_fields(out / "workspace.gpkg", "incidents") == ["occurred_at"]
+    # the run writes the layers the project needs beside its outputs, and the project itself
+    for name in (
+        "limites.gpkg",
+        "sectores.gpkg",
+        "prioridad/prioridad.gpkg",
+        "hotspots/hotspots.gpkg",
+        "proyecto.qgz",
+    ):
+        assert (out / name).is_file(), name
+    # the workspace stores occurrence times as DATETIME fields already: nothing to convert
+    assert write_datetime_fields(out / "workspace.gpkg", "incidents") == []
     return out
 
 
 @pytest.fixture(scope="module")
 def written(run_folder: Path):
+    # written again over the run's layers (the run wrote it first): the same project
     return write_qgis_project(
-        run_folder, run_layers(run_folder), title="Mapa del delito — Chota (prueba)"
+        run_folder, run_layers(run_folder), title="Mapa del delito — Chota (prueba)", overwrite=True
     )
 
 
