@@ -5,15 +5,14 @@ import json
 import re
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pytest
+from _chota import chota_incidents, write_chota_sectors
 from click.testing import CliRunner
 
 from parsc_geo import pipeline
 from parsc_geo._outdir import MANIFEST
 from parsc_geo.cli.main import cli
-from parsc_geo.datasets import sample_paths
 from parsc_geo.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -23,19 +22,14 @@ pytestmark = pytest.mark.slow
 def small_inputs(tmp_path_factory) -> Path:
     """A small real-format input: the synthetic sample's Chota province, with its sectors."""
     folder = tmp_path_factory.mktemp("inputs")
-    paths = sample_paths()
-    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
-    chota = incidents[incidents["ubigeo"].str.startswith("0604")]
+    chota = chota_incidents()
     # two broken rows that must end in quarantine
     broken = chota.head(2).copy()
     broken["id"] = ["BROKEN-1", "BROKEN-2"]
     broken.loc[broken.index[0], "latitud"] = ""
     broken.loc[broken.index[1], "fecha"] = "31/31/2020"
     pd.concat([chota, broken]).to_csv(folder / "chota.csv", index=False)
-    sectors = gpd.read_file(paths["sectors"])
-    sectors[sectors["comisaria"].str.contains("CHOTA")].to_file(
-        folder / "sectores.geojson", driver="GeoJSON"
-    )
+    write_chota_sectors(folder)
     (folder / "run.toml").write_text(
         """
 title = "Prueba Chota"

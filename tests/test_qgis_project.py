@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from _chota import write_chota
 from click.testing import CliRunner
 from shapely.geometry import Point, box
 
 from parsc_geo._errors import ConfigError, InputDataError, OutputError
 from parsc_geo.cli.main import cli
-from parsc_geo.datasets import sample_paths
 from parsc_geo.maps.layers import DENSITY_COLORS, GI_CLASSES, METHOD_COLORS
 from parsc_geo.priority_outputs import LEVEL_COLORS
 from parsc_geo.reports.qgis_layers import (
@@ -120,13 +120,7 @@ def check_project(project: Path, *args: str) -> dict[str, Any]:
 def run_folder(tmp_path_factory) -> Path:
     """``parsc-geo run`` on the sample's Chota province, plus the project's extra layers."""
     folder = tmp_path_factory.mktemp("qgis_run")
-    paths = sample_paths()
-    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
-    incidents[incidents["ubigeo"].str.startswith("0604")].to_csv(folder / "chota.csv", index=False)
-    sectors = gpd.read_file(paths["sectors"])
-    sectors[sectors["comisaria"].str.contains("CHOTA")].to_file(
-        folder / "sectores.geojson", driver="GeoJSON"
-    )
+    write_chota(folder)
     (folder / "run.toml").write_text(
         """
 title = "Prueba Chota"

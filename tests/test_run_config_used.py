@@ -3,13 +3,12 @@
 import json
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 import pytest
+from _chota import write_chota
 from click.testing import CliRunner
 
 from parsc_geo.cli.main import cli
-from parsc_geo.datasets import sample_paths
 
 pytestmark = pytest.mark.slow
 
@@ -18,14 +17,7 @@ pytestmark = pytest.mark.slow
 def run_folder(tmp_path_factory) -> Path:
     """A run on Chota (January to March 2020) with non-default priority and patrol options."""
     folder = tmp_path_factory.mktemp("entrada")
-    paths = sample_paths()
-    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
-    chota = incidents[incidents["ubigeo"].str.startswith("0604")]
-    chota[chota["fecha"] < "2020-04-01"].to_csv(folder / "chota.csv", index=False)
-    sectors = gpd.read_file(paths["sectors"])
-    sectors[sectors["comisaria"].str.contains("CHOTA")].to_file(
-        folder / "sectores.geojson", driver="GeoJSON"
-    )
+    write_chota(folder, before="2020-04-01")
     (folder / "run.toml").write_text(
         """
 title = "Opciones"

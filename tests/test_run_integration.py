@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
+from _chota import write_chota
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from parsc_geo.cli.main import cli
-from parsc_geo.datasets import sample_paths
 from parsc_geo.evaluation.cells import auto_cell_size, default_study_area, make_cell_grid
 from parsc_geo.workspace import Workspace
 
@@ -24,15 +24,7 @@ pytestmark = pytest.mark.slow
 def run_folder(tmp_path_factory) -> Path:
     """A run on the synthetic sample's Chota province, January to April 2020."""
     folder = tmp_path_factory.mktemp("entrada")
-    paths = sample_paths()
-    incidents = pd.read_csv(paths["incidents"], dtype=str, keep_default_na=False)
-    chota = incidents[incidents["ubigeo"].str.startswith("0604")]
-    chota = chota[chota["fecha"] < "2020-05-01"]
-    chota.to_csv(folder / "chota.csv", index=False)
-    sectors = gpd.read_file(paths["sectors"])
-    sectors[sectors["comisaria"].str.contains("CHOTA")].to_file(
-        folder / "sectores.geojson", driver="GeoJSON"
-    )
+    write_chota(folder, before="2020-05-01")
     (folder / "run.toml").write_text(
         """
 title = "Prueba Chota"
