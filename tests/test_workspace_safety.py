@@ -226,34 +226,3 @@ def test_leftovers_of_a_dead_import_are_removed_on_the_next_start(inputs, tmp_pa
     result = runner.invoke(cli, ["info", str(ws)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["ws.gpkg", live.name])
-
-
-def test_writes_skip_sqlite_journal_only_on_the_temporary_copy(inputs, tmp_path, monkeypatch):
-    """Journal and syncs are off while the transaction's copy is written, and only then."""
-    import sqlite3
-
-    from parsc_geo.workspace import gpkg
-
-    ws_path = tmp_path / "ws.gpkg"
-    seen: list[tuple[str, str | None]] = []
-    write = pyogrio.write_dataframe
-
-    def spy(df, path, **kwargs):
-        seen.append((Path(path).name, pyogrio.get_gdal_config_option("OGR_SQLITE_PRAGMA")))
-        return write(df, path, **kwargs)
-
-    monkeypatch.setattr(pyogrio, "write_dataframe", spy)
-    result = CliRunner().invoke(cli, ["-q", "ingest", str(inputs / "c.csv"), "-w", str(ws_path)])
-    assert result.exit_code == 0, result.output
-    assert seen
-    # every write went to a temporary copy (never the workspace itself), pragmas on
-    assert all(name != ws_path.name and name.startswith(".parsc-tmp-") for name, _ in seen)
-    assert {pragma for _, pragma in seen} == {gpkg._TEMPORARY_COPY_PRAGMAS}
-    # and the option is given back afterwards, for the rest of the process
-    assert pyogrio.get_gdal_config_option("OGR_SQLITE_PRAGMA") is None
-    # the workspace that replaced the original is a sound SQLite file with every row
-    with sqlite3.connect(ws_path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-    incidents, imports = counts(ws_path)
-    assert imports == 1
-    assert 0 < incidents <= 40

@@ -79,12 +79,6 @@ DATETIME_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-#: GDAL's configuration option that runs SQLite ``PRAGMA`` statements on opening a GeoPackage.
-_SQLITE_PRAGMA = "OGR_SQLITE_PRAGMA"
-#: Pragmas of writes to a transaction's temporary copy (see :meth:`Workspace._write_to`).
-_TEMPORARY_COPY_PRAGMAS = "journal_mode=OFF,synchronous=OFF"
-
-
 def _encode_times(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with time-zone-aware columns in UTC, written as ``DATETIME`` fields.
 
@@ -530,11 +524,6 @@ class Workspace:
         import pyogrio
 
         exists = path.exists() and layer in [n for n, _ in pyogrio.list_layers(path)]
-        previous = pyogrio.get_gdal_config_option(_SQLITE_PRAGMA)
-        # Every write goes to the transaction's temporary copy, synced to disk before it
-        # replaces the workspace and deleted on any failure: SQLite's rollback journal and its
-        # own syncs protect nothing here and cost a fifth of the wall time of a large import.
-        pyogrio.set_gdal_config_options({_SQLITE_PRAGMA: _TEMPORARY_COPY_PRAGMAS})
         try:
             pyogrio.write_dataframe(
                 _encode_times(df), path, layer=layer, driver="GPKG", append=append and exists
@@ -543,8 +532,6 @@ class Workspace:
             raise OutputError(
                 f"no se puede escribir la capa {layer!r} del espacio de trabajo: {exc}"
             ) from exc
-        finally:
-            pyogrio.set_gdal_config_options({_SQLITE_PRAGMA: previous})
 
     def write_layer(self, name: str, data: Any) -> None:
         """Write (replace) a layer: a GeoDataFrame, or a DataFrame as an attribute table."""
