@@ -11,7 +11,12 @@ from sklearn.cluster import DBSCAN, HDBSCAN
 
 from parsc_geo._errors import ConfigError
 from parsc_geo.hotspots import hotspot_dbscan, hotspot_hdbscan
-from parsc_geo.hotspots.clusters import auto_min_samples, knee_distance
+from parsc_geo.hotspots.clusters import (
+    _hdbscan_labels,
+    _SingleTreeQueries,
+    auto_min_samples,
+    knee_distance,
+)
 from parsc_geo.schema import HOTSPOT_COLUMNS
 
 CRS = "EPSG:32717"
@@ -273,3 +278,59 @@ def test_dbscan_memory_stays_linear_in_a_dense_area() -> None:
     tracemalloc.stop()
     assert peak < 100e6
     assert core.sum() > 39_000 and labels.max() == 0
+
+
+# ------------------------------------------------- HDBSCAN against the hdbscan package itself
+
+
+def _density_case(seed: int) -> np.ndarray:
+    """Blobs of very different densities over sparse background (no two equal distances)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 5000, (12, 2))
+    spreads = rng.uniform(20, 300, 12)
+    sizes = rng.integers(30, 400, 12)
+    blobs = [rng.normal(c, s, (int(k), 2)) for c, s, k in zip(centres, spreads, sizes, strict=True)]
+    return np.vstack([*blobs, rng.uniform(-500, 5500, (300, 2))])
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(
+    ("min_cluster_size", "min_samples", "epsilon"), [(15, 15, 0.0), (25, 8, 0.0), (10, 10, 150.0)]
+)
+def test_hdbscan_labels_and_strengths_equal_the_hdbscan_package(
+    seed: int, min_cluster_size: int, min_samples: int, epsilon: float
+) -> None:
+    """The single-tree core distances change nothing: same labels, same membership strengths."""
+    import hdbscan
+
+    xy = _density_case(seed)
+    labels, strengths = _hdbscan_labels(
+        xy,
+        min_cluster_size=min_cluster_size,
+        min_samples=min_samples,
+        cluster_selection_epsilon=epsilon,
+    )
+    # the package counts min_samples without the point itself (scikit-learn counts it)
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=min_cluster_size,
+        min_samples=min_samples - 1,
+        cluster_selection_epsilon=epsilon,
+        algorithm="boruvka_kdtree",
+        approx_min_span_tree=False,
+        core_dist_n_jobs=1,
+    ).fit(xy)
+    assert labels.max() >= 3
+    np.testing.assert_array_equal(labels, model.labels_)
+    np.testing.assert_array_equal(strengths, model.probabilities_)
+
+
+def test_single_tree_queries_give_the_dual_tree_distances() -> None:
+    from sklearn.neighbors import KDTree
+
+    xy = _density_case(7)
+    tree = KDTree(xy, leaf_size=40)
+    expected, _ = tree.query(xy, k=20, dualtree=True, breadth_first=True)
+    got, indices = _SingleTreeQueries(tree).query(xy, k=20, dualtree=True, breadth_first=True)
+    np.testing.assert_array_equal(got, expected)
+    # and they are the true distances to the listed neighbours
+    np.testing.assert_allclose(got, np.hypot(*(xy[indices] - xy[:, None, :]).transpose(2, 0, 1)))

@@ -2,11 +2,11 @@
 
 Set ``PARSC_BASELINE_DEMO`` to the folder written by ``parsc-geo demo`` at the commit to compare
 with (e.g. the commit this branch started from); without it the test is skipped, as it needs
-that earlier run. HDBSCAN is the one method whose implementation changed (the ``hdbscan``
-package's Borůvka instead of scikit-learn's Prim, which break ties between equal mutual
-reachability distances differently): the test runs the demo with scikit-learn's HDBSCAN, as
-before, and then every file must be the same, up to the run's time stamps
-(``tests/run_compare.py``).
+that earlier run. Every file must be the same, up to the run's time stamps
+(``tests/run_compare.py``). The earlier runs compared with are written by the ``hdbscan``
+package's Borůvka (commit 1319f16 onwards): a baseline written before it, by scikit-learn's
+HDBSCAN, differs in a few hotspots (ties between equal mutual reachability distances are
+broken differently).
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 from run_compare import compare_runs
 
 from parsc_geo.cli.main import cli
-from parsc_geo.hotspots import clusters
 
 BASELINE = os.environ.get("PARSC_BASELINE_DEMO")
 
@@ -32,21 +30,6 @@ pytestmark = [
         reason="PARSC_BASELINE_DEMO (a demo run of the earlier code) is not set",
     ),
 ]
-
-
-def sklearn_labels(
-    xy: np.ndarray, *, min_cluster_size: int, min_samples: int, cluster_selection_epsilon: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """HDBSCAN as the earlier code ran it (scikit-learn)."""
-    from sklearn.cluster import HDBSCAN
-
-    model = HDBSCAN(
-        min_cluster_size=min_cluster_size,
-        min_samples=min_samples,
-        cluster_selection_epsilon=cluster_selection_epsilon,
-        copy=True,
-    ).fit(xy)
-    return model.labels_.astype(np.int64), np.asarray(model.probabilities_, dtype=float)
 
 
 def _drop_new_keys(path: Path) -> None:
@@ -64,9 +47,8 @@ def _drop_new_keys(path: Path) -> None:
     path.write_text(json.dumps(strip(data), ensure_ascii=False), encoding="utf-8")
 
 
-def test_demo_outputs_are_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_outputs_are_unchanged(tmp_path: Path) -> None:
     assert BASELINE is not None
-    monkeypatch.setattr(clusters, "_hdbscan_labels", sklearn_labels)
     out = tmp_path / "demo"
     result = CliRunner().invoke(cli, ["demo", "-o", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
