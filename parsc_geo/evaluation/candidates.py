@@ -286,6 +286,8 @@ class History:
         self.cell = grid.locate(self.x, self.y)
         self._weights: sp.csr_matrix | None = None
         self._kernels: dict[float, np.ndarray] = {}
+        self._gi: _GiStarTerms | None = None
+        self._last_fit: Fit | None = None
 
     def layout(self, bandwidth: float) -> tuple[int, float, int, tuple[int, int]]:
         """Return sub-cells per cell, sub-cell size, padding (sub-cells) and padded shape.
@@ -406,13 +408,31 @@ class History:
             self._weights = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(g.n_cells, g.n_cells))
         return self._weights
 
+    def gi_star(self, y: np.ndarray) -> np.ndarray:
+        """Return the Gi* z-scores of ``y`` with :meth:`queen_weights` (NaN: no variance).
+
+        The same numbers as :func:`parsc_geo.hotspots.gistar.gi_star_z` (the same operations in
+        the same order), with what depends on the weights alone computed once per grid and the
+        spatial lag summed over the cells where ``y`` is not zero (the other terms add zeros).
+        """
+        if self._gi is None:
+            self._gi = _GiStarTerms(self.queen_weights())
+        return self._gi.z(y)
+
     def fold(self, origin: float, start: float = -np.inf) -> Fit:
         """Return the fits from the incidents in ``[start, origin)`` (none from ``origin`` on)."""
         return Fit(self, origin, start)
 
     def fit(self, candidate: Candidate, origin: float, start: float = -np.inf) -> np.ndarray:
-        """Return the candidate's score per cell from the incidents in ``[start, origin)``."""
-        return self.fold(origin, start).score(candidate)
+        """Return the candidate's score per cell from the incidents in ``[start, origin)``.
+
+        Methods scored one after another at the same origin share one :class:`Fit` (its
+        counts and kernel spectra): the last one is kept.
+        """
+        last = self._last_fit
+        if last is None or last.origin != float(origin) or last.start != float(start):
+            last = self._last_fit = self.fold(origin, start)
+        return last.score(candidate)
 
 
 class Fit:
@@ -421,6 +441,7 @@ class Fit:
     def __init__(self, history: History, origin: float, start: float) -> None:
         self.history = history
         self.origin = float(origin)
+        self.start = float(start)
         t = history.t
         self.mask = (t >= start) & (t < origin)
         self.n = int(self.mask.sum())
@@ -481,12 +502,59 @@ class Fit:
             counts = _share(self.counts(None, tau))
             mass = _share(self.kde(float(candidate.bandwidth or 0), tau))
             return np.asarray((1.0 - a) * counts + a * mass)
-        from ..hotspots.gistar import gi_star_z
-
-        z = gi_star_z(self.counts(), self.history.queen_weights())
+        z = self.history.gi_star(self.counts())
         return np.where(np.isfinite(z), z, -np.inf)
 
 
 def _share(values: np.ndarray) -> np.ndarray:
     total = float(values.sum())
     return values / total if total > 0 else values
+
+
+class _GiStarTerms:
+    """What :func:`~parsc_geo.hotspots.gistar.gi_star_z` derives from the weights alone.
+
+    The arrays are those ``gi_star_z`` computes (stored diagonal dropped, self-weight 1); the
+    positions of the weights are also kept by column, so that the lag of a value per cell
+    visits only the weights of the cells where the value is not zero.
+    """
+
+    def __init__(self, w: sp.csr_matrix) -> None:
+        import scipy.sparse as sp
+
+        w = sp.csr_matrix(w)
+        n = w.shape[0]
+        self.n = n
+        self.rows = np.repeat(np.arange(n), np.diff(w.indptr))
+        self.indices = w.indices
+        self.data = np.where(w.indices == self.rows, 0.0, w.data.astype(float, copy=False))
+        wi = np.bincount(self.rows, weights=self.data, minlength=n) + 1.0
+        s1i = np.bincount(self.rows, weights=self.data * self.data, minlength=n) + 1.0
+        self.wi = wi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.root = np.sqrt((n * s1i - wi * wi) / (n - 1))
+        # positions of the stored weights, grouped by column
+        self.by_column = np.argsort(self.indices, kind="stable")
+        self.column_start = np.searchsorted(self.indices[self.by_column], np.arange(n + 1))
+
+    def z(self, y: np.ndarray) -> np.ndarray:
+        """Return the Gi* z-scores of ``y`` (one value per cell)."""
+        y = np.asarray(y, dtype=float).ravel()
+        n = self.n
+        cells = np.flatnonzero(y)
+        starts, stops = self.column_start[cells], self.column_start[cells + 1]
+        lengths = stops - starts
+        # positions of the weights in the columns of the nonzero cells, in storage order:
+        # bincount then adds each row's terms in the order gi_star_z adds them
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        at = np.sort(self.by_column[offsets + np.arange(int(lengths.sum()))])
+        lag = (
+            np.bincount(self.rows[at], weights=self.data[at] * y[self.indices[at]], minlength=n) + y
+        )
+        mean = y.mean()
+        s = math.sqrt(max(float((y * y).mean() - mean * mean), 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denominator = s * self.root
+            z = (lag - mean * self.wi) / denominator
+        z[~np.isfinite(z)] = np.nan
+        return np.asarray(z)

@@ -181,12 +181,39 @@ class CellGrid:
         """Lattice column of every cell."""
         return np.asarray(self.col0 + self.flat % self.n_cols, dtype=np.int64)
 
-    def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the x and y of the cell centres, metres."""
+    def centres(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the x and y of the centres of ``cells`` (all when None), metres."""
         half = self.cell_size / 2.0
-        x = self.offset[0] + self.cols * self.cell_size + half
-        y = self.offset[1] - self.rows * self.cell_size - half
+        cols, rows = self.cols, self.rows
+        if cells is not None:
+            cols, rows = cols[cells], rows[cells]
+        x = self.offset[0] + cols * self.cell_size + half
+        y = self.offset[1] - rows * self.cell_size - half
         return x, y
+
+    def cells_in_bounds(self, bounds: Any) -> np.ndarray:
+        """Return the cells (increasing indices) that may meet the box ``bounds``.
+
+        ``bounds`` is ``(minx, miny, maxx, maxy)`` in metres; every cell whose square meets the
+        box is returned, and a few around it (one cell of margin against rounding).
+        """
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+            return np.zeros(0, dtype=np.int64)  # an empty geometry
+        cs = self.cell_size
+        c_lo = max(math.floor((minx - self.x0) / cs) - 1, 0)
+        c_hi = min(math.floor((maxx - self.x0) / cs) + 2, self.n_cols)
+        r_lo = max(math.floor((self.ytop - maxy) / cs) - 1, 0)
+        r_hi = min(math.floor((self.ytop - miny) / cs) + 2, self.n_rows)
+        if c_lo >= c_hi or r_lo >= r_hi:
+            return np.zeros(0, dtype=np.int64)
+        rr, cc = np.meshgrid(
+            np.arange(r_lo, r_hi, dtype=np.int64),
+            np.arange(c_lo, c_hi, dtype=np.int64),
+            indexing="ij",
+        )
+        cells = self._lookup[(rr * self.n_cols + cc).ravel()]
+        return cells[cells >= 0]
 
     def tiebreak(self, seed: int = SEED) -> np.ndarray:
         """Return the fixed tie-breaking key of every cell (larger first)."""
