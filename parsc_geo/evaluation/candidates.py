@@ -287,6 +287,7 @@ class History:
         self._weights: sp.csr_matrix | None = None
         self._kernels: dict[float, np.ndarray] = {}
         self._gi: _GiStarTerms | None = None
+        self._positions: dict[tuple[Any, ...], list[list[np.ndarray]]] = {}
         self._last_fit: Fit | None = None
 
     def layout(self, bandwidth: float) -> tuple[int, float, int, tuple[int, int]]:
@@ -363,11 +364,35 @@ class History:
         smooth = fft.irfft2(spectrum * self._kernel_spectrum(bandwidth), s=shape, workers=-1)
         inner = smooth[pad : pad + g.n_rows * f, pad : pad + g.n_cols * f]
         peak = float(inner.max()) if inner.size else 0.0
-        # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero it, so
-        # that empty cells tie instead of being ordered by noise.
-        inner = np.where(inner < ROUNDOFF_CUTOFF * peak, 0.0, inner)
-        mass = inner.reshape(g.n_rows, f, g.n_cols, f).sum(axis=(1, 3))
-        return np.asarray(mass.ravel()[g.flat])
+        cut = ROUNDOFF_CUTOFF * peak
+        values = smooth.ravel()
+        # Each cell sums its f × f sub-cells as numpy sums the reshaped raster over its axes
+        # (3, then 1): along each sub-row first, then the sub-rows; only the grid's cells.
+        mass: np.ndarray | None = None
+        for i, sub_row in enumerate(self._sub_cells(f, pad, shape)):
+            row: np.ndarray | None = None
+            for at in sub_row:
+                v = values[at]
+                # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero
+                # it, so that empty cells tie instead of being ordered by noise.
+                v = np.where(v < cut, 0.0, v)
+                row = v if row is None else row + v
+            mass = row if i == 0 else mass + row  # type: ignore[operator]
+        return np.asarray(mass)
+
+    def _sub_cells(self, f: int, pad: int, shape: tuple[int, int]) -> list[list[np.ndarray]]:
+        """Return the positions on the padded raster of every cell's sub-cells, by (i, j).
+
+        Item ``[i][j]`` holds the flat position of sub-cell ``(i, j)`` of each grid cell
+        (cached per layout).
+        """
+        key = (f, pad, shape)
+        if key not in self._positions:
+            g = self.grid
+            rr, cc = np.divmod(g.flat, g.n_cols)
+            top = (pad + rr * f) * shape[1] + pad + cc * f
+            self._positions[key] = [[top + i * shape[1] + j for j in range(f)] for i in range(f)]
+        return self._positions[key]
 
     def kde_mass(
         self, mask: np.ndarray, bandwidth: float, weights: np.ndarray | None = None
