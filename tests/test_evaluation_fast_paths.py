@@ -185,3 +185,30 @@ def test_months_as_tasks_give_the_scopes_of_one_task_each() -> None:
         alone = scope_accuracy(incidents, scope=scope, name=name, methods=result.methods, **options)
         assert got.ok and alone.ok
         assert got.as_dict() == alone.as_dict()
+
+
+def test_queen_weights_equal_those_built_from_pairs() -> None:
+    import scipy.sparse as sp
+
+    g = _history(9).grid
+    # the former construction: every (cell, neighbour) pair, then a CSR matrix of them
+    rr, cc = np.divmod(g.flat, g.n_cols)
+    lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
+    lookup[g.flat] = np.arange(g.n_cells)
+    sources, targets = [], []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == dc == 0:
+                continue
+            r, c = rr + dr, cc + dc
+            ok = (r >= 0) & (r < g.n_rows) & (c >= 0) & (c < g.n_cols)
+            j = np.full(g.n_cells, -1, dtype=np.int64)
+            j[ok] = lookup[r[ok] * g.n_cols + c[ok]]
+            sources.append(np.flatnonzero(j >= 0))
+            targets.append(j[j >= 0])
+    i, j = np.concatenate(sources), np.concatenate(targets)
+    expected = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(g.n_cells, g.n_cells))
+    w = _history(9).queen_weights()
+    assert np.array_equal(w.indptr, expected.indptr)
+    assert np.array_equal(w.indices, expected.indices)
+    assert np.array_equal(w.data, expected.data)

@@ -416,21 +416,24 @@ class History:
             rr, cc = np.divmod(g.flat, g.n_cols)
             lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
             lookup[g.flat] = np.arange(g.n_cells)
-            sources, targets = [], []
+            # The neighbours in this order (north row, own row, south row; west to east) have
+            # increasing cell numbers: each row of the matrix is built sorted, as CSR keeps it.
+            neighbours = np.full((g.n_cells, 8), -1, dtype=np.int64)
+            k = 0
             for dr in (-1, 0, 1):
                 for dc in (-1, 0, 1):
                     if dr == dc == 0:
                         continue
                     r, c = rr + dr, cc + dc
                     ok = (r >= 0) & (r < g.n_rows) & (c >= 0) & (c < g.n_cols)
-                    j = np.full(g.n_cells, -1, dtype=np.int64)
-                    j[ok] = lookup[r[ok] * g.n_cols + c[ok]]
-                    found = j >= 0
-                    sources.append(np.flatnonzero(found))
-                    targets.append(j[found])
-            i = np.concatenate(sources)
-            j = np.concatenate(targets)
-            self._weights = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(g.n_cells, g.n_cells))
+                    neighbours[ok, k] = lookup[r[ok] * g.n_cols + c[ok]]
+                    k += 1
+            found = neighbours >= 0
+            indices = neighbours[found]
+            indptr = np.concatenate([[0], np.cumsum(found.sum(axis=1))])
+            self._weights = sp.csr_matrix(
+                (np.ones(len(indices)), indices, indptr), shape=(g.n_cells, g.n_cells)
+            )
         return self._weights
 
     def gi_star(self, y: np.ndarray) -> np.ndarray:
@@ -558,9 +561,12 @@ class _GiStarTerms:
         self.wi = wi
         with np.errstate(divide="ignore", invalid="ignore"):
             self.root = np.sqrt((n * s1i - wi * wi) / (n - 1))
-        # positions of the stored weights, grouped by column
-        self.by_column = np.argsort(self.indices, kind="stable")
-        self.column_start = np.searchsorted(self.indices[self.by_column], np.arange(n + 1))
+        # positions of the stored weights, grouped by column (in storage order within one)
+        positions = sp.csr_matrix(
+            (np.arange(len(self.indices), dtype=np.int64), w.indices, w.indptr), shape=w.shape
+        ).tocsc()
+        self.by_column = positions.data
+        self.column_start = positions.indptr
 
     def z(self, y: np.ndarray) -> np.ndarray:
         """Return the Gi* z-scores of ``y`` (one value per cell)."""
