@@ -212,3 +212,18 @@ def test_queen_weights_equal_those_built_from_pairs() -> None:
     assert np.array_equal(w.indptr, expected.indptr)
     assert np.array_equal(w.indices, expected.indices)
     assert np.array_equal(w.data, expected.data)
+
+
+def test_sparse_binning_equals_linear_binning() -> None:
+    from parsc_geo._kernels import linear_binning
+    from parsc_geo.evaluation.candidates import sparse_linear_binning
+
+    rng = np.random.default_rng(10)
+    n = 3_000
+    # points on the raster, on its edges and beyond (shares dropped), some stacked
+    x = np.concatenate([rng.uniform(-120, 5_120, n), np.full(50, 1_234.5)])
+    y = np.concatenate([rng.uniform(-3_120, 120, n), np.full(50, -777.25)])
+    for weights in (np.ones(len(x)), rng.uniform(0.1, 2.0, len(x))):
+        options = {"x0": 0.0, "ytop": 0.0, "cell_size": 50.0, "shape": (60, 100)}
+        expected = linear_binning(x, y, weights, **options)
+        assert np.array_equal(sparse_linear_binning(x, y, weights, **options), expected)
