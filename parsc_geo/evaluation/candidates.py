@@ -264,6 +264,17 @@ def parse_candidate(name: str) -> Candidate:
     )
 
 
+def _fft_threads() -> int:
+    """Return the threads of the FFTs: every core, but one in a pool's worker process.
+
+    A pool's workers already keep the cores busy; each transform's lines are computed alike
+    whatever the threads, so the numbers do not depend on it.
+    """
+    import multiprocessing
+
+    return 1 if multiprocessing.parent_process() is not None else -1
+
+
 def sparse_linear_binning(
     x: np.ndarray,
     y: np.ndarray,
@@ -375,7 +386,7 @@ class History:
             cell_size=sub,
             shape=shape,
         )
-        return (f, pad, shape[0] * 100_000 + shape[1]), fft.rfft2(binned, workers=-1)
+        return (f, pad, shape[0] * 100_000 + shape[1]), fft.rfft2(binned, workers=_fft_threads())
 
     def _kernel_spectrum(self, bandwidth: float) -> np.ndarray:
         key = float(bandwidth)
@@ -394,7 +405,7 @@ class History:
             placed[: half + 1, shape[1] - half :] = kern[half:, :half]
             placed[shape[0] - half :, : half + 1] = kern[:half, half:]
             placed[shape[0] - half :, shape[1] - half :] = kern[:half, :half]
-            self._kernels[key] = fft.rfft2(placed, workers=-1)
+            self._kernels[key] = fft.rfft2(placed, workers=_fft_threads())
         return self._kernels[key]
 
     def mass(self, spectrum: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -405,7 +416,9 @@ class History:
 
         g = self.grid
         f, _, pad, shape = self.layout(bandwidth)
-        smooth = fft.irfft2(spectrum * self._kernel_spectrum(bandwidth), s=shape, workers=-1)
+        smooth = fft.irfft2(
+            spectrum * self._kernel_spectrum(bandwidth), s=shape, workers=_fft_threads()
+        )
         inner = smooth[pad : pad + g.n_rows * f, pad : pad + g.n_cols * f]
         peak = float(inner.max()) if inner.size else 0.0
         cut = ROUNDOFF_CUTOFF * peak
