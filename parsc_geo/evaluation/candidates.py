@@ -425,16 +425,21 @@ class History:
         values = smooth.ravel()
         # Each cell sums its f × f sub-cells as numpy sums the reshaped raster over its axes
         # (3, then 1): along each sub-row first, then the sub-rows; only the grid's cells.
-        mass: np.ndarray | None = None
-        for i, sub_row in enumerate(self._sub_cells(f, pad, shape)):
-            row: np.ndarray | None = None
+        rows = []
+        for sub_row in self._sub_cells(f, pad, shape):
+            # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero it, so
+            # that empty cells tie instead of being ordered by noise.
+            parts = []
             for at in sub_row:
                 v = values[at]
-                # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero
-                # it, so that empty cells tie instead of being ordered by noise.
-                v = np.where(v < cut, 0.0, v)
-                row = v if row is None else row + v
-            mass = row if i == 0 else mass + row  # type: ignore[operator]
+                parts.append(np.where(v < cut, 0.0, v))
+            row = parts[0]
+            for part in parts[1:]:
+                row = row + part
+            rows.append(row)
+        mass = rows[0]
+        for row in rows[1:]:
+            mass = mass + row
         return np.asarray(mass)
 
     def _sub_cells(self, f: int, pad: int, shape: tuple[int, int]) -> list[list[np.ndarray]]:
