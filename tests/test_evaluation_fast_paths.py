@@ -227,3 +227,17 @@ def test_sparse_binning_equals_linear_binning() -> None:
         options = {"x0": 0.0, "ytop": 0.0, "cell_size": 50.0, "shape": (60, 100)}
         expected = linear_binning(x, y, weights, **options)
         assert np.array_equal(sparse_linear_binning(x, y, weights, **options), expected)
+
+
+@pytest.mark.parametrize("shape", [(810, 768), (729, 1000), (400, 375), (1215, 1280)])
+def test_sparse_rfft2_equals_rfft2(shape: tuple[int, int]) -> None:
+    from scipy import fft
+
+    from parsc_geo.evaluation.candidates import sparse_rfft2
+
+    rng = np.random.default_rng(11)
+    values = np.zeros(shape)
+    rows = rng.choice(shape[0], shape[0] // 5, replace=False)
+    values[rows] = rng.random((len(rows), shape[1])) * (rng.random((len(rows), shape[1])) < 0.02)
+    assert np.array_equal(sparse_rfft2(values), fft.rfft2(values))
+    assert np.array_equal(sparse_rfft2(np.zeros(shape)), fft.rfft2(np.zeros(shape)))
