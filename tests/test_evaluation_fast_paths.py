@@ -221,12 +221,14 @@ def test_sparse_binning_equals_linear_binning() -> None:
     rng = np.random.default_rng(10)
     n = 3_000
     # points on the raster, on its edges and beyond (shares dropped), some stacked
-    x = np.concatenate([rng.uniform(-120, 5_120, n), np.full(50, 1_234.5)])
-    y = np.concatenate([rng.uniform(-3_120, 120, n), np.full(50, -777.25)])
-    for weights in (np.ones(len(x)), rng.uniform(0.1, 2.0, len(x))):
-        options = {"x0": 0.0, "ytop": 0.0, "cell_size": 50.0, "shape": (60, 100)}
-        expected = linear_binning(x, y, weights, **options)
-        assert np.array_equal(sparse_linear_binning(x, y, weights, **options), expected)
+    x = np.concatenate([rng.uniform(-120, 50_120, n), np.full(50, 1_234.5)])
+    y = np.concatenate([rng.uniform(-30_120, 120, n), np.full(50, -777.25)])
+    # a few points on a large raster (the sums over the cells reached), many on a small one
+    for shape in ((600, 1000), (60, 100)):
+        for weights in (np.ones(len(x)), rng.uniform(0.1, 2.0, len(x))):
+            options = {"x0": 0.0, "ytop": 0.0, "cell_size": 50.0, "shape": shape}
+            expected = linear_binning(x, y, weights, **options)
+            assert np.array_equal(sparse_linear_binning(x, y, weights, **options), expected)
 
 
 @pytest.mark.parametrize("shape", [(810, 768), (729, 1000), (400, 375), (1215, 1280)])
@@ -241,3 +243,5 @@ def test_sparse_rfft2_equals_rfft2(shape: tuple[int, int]) -> None:
     values[rows] = rng.random((len(rows), shape[1])) * (rng.random((len(rows), shape[1])) < 0.02)
     assert np.array_equal(sparse_rfft2(values), fft.rfft2(values))
     assert np.array_equal(sparse_rfft2(np.zeros(shape)), fft.rfft2(np.zeros(shape)))
+    dense = rng.random(shape)
+    assert np.array_equal(sparse_rfft2(dense), fft.rfft2(dense))

@@ -286,6 +286,8 @@ def sparse_rfft2(values: np.ndarray) -> np.ndarray:
 
     threads = _fft_threads()
     filled = np.flatnonzero(values.any(axis=1))
+    if filled.size > values.shape[0] // 2:
+        return np.asarray(fft.rfft2(values, workers=threads))  # dense: nothing to leave out
     half = np.zeros((values.shape[0], values.shape[1] // 2 + 1), dtype=complex)
     if filled.size:
         half[filled] = fft.rfft(values[filled], axis=1, workers=threads)
@@ -310,8 +312,9 @@ def sparse_linear_binning(
     """
     from .._kernels import BINNING_CHUNK, linear_binning
 
-    if len(x) > BINNING_CHUNK:
-        # binned chunk by chunk there: the dense raster costs little beside so many points
+    if len(x) > BINNING_CHUNK or 4 * len(x) > (shape[0] + 2) * (shape[1] + 2) // 8:
+        # many points for the raster (a city's history): the dense sums cost less than
+        # sorting the cells; beyond a chunk they are summed chunk by chunk there
         return linear_binning(x, y, weights, x0=x0, ytop=ytop, cell_size=cell_size, shape=shape)
     rows, cols = shape
     stride = cols + 2
