@@ -393,8 +393,8 @@ def _fold_scores(
     coverages: tuple[float, ...],
     cell_size: float | None,
     auto_candidates: tuple[str, ...] | None = None,
-) -> dict[str, Any] | None:
-    """Fit every method before the fold's month and score it on the month (None: too few)."""
+) -> dict[str, Any]:
+    """Fit every method before the fold's month and score it on the month (or say why not)."""
     from .candidates import History
     from .cells import auto_cell_size, default_study_area, make_cell_grid
     from .methods import Training, fit_method
@@ -514,28 +514,47 @@ def scope_accuracy(
     ``auto_candidates`` limits the candidates ``auto`` chooses among (None: all of
     :func:`~.candidates.default_candidates`).
     """
+    result, data, months = _scope_plan(incidents, scope=scope, name=name, folds=folds)
+    if data is None:
+        return result
+    entries = [
+        _fold_scores(data, fold, methods, coverages, cell_size, auto_candidates) for fold in months
+    ]
+    return _finish_scope(result, entries, methods, coverages)
+
+
+def _scope_plan(
+    incidents: gpd.GeoDataFrame, *, scope: str, name: str, folds: int
+) -> tuple[ScopeAccuracy, Data | None, list[Any]]:
+    """Return the scope, its prepared incidents and months tested (None: the reason is set)."""
     from .._errors import InsufficientDataError
     from .forecast import prepare_incidents
 
     result = ScopeAccuracy(scope=scope, name=name)
     if not len(incidents):
         result.reason = "sin incidentes"
-        return result
+        return result, None, []
     try:
         data = prepare_incidents(incidents)
     except InsufficientDataError as exc:
         result.reason = exc.message
-        return result
+        return result, None, []
     months, why = months_tested(data.t, folds)
     if why is not None:
         result.reason = why
-        return result
-    done: list[dict[str, Any]] = []
-    skipped: list[dict[str, Any]] = []
-    for fold in months:
-        entry = _fold_scores(data, fold, methods, coverages, cell_size, auto_candidates)
-        assert entry is not None
-        (skipped if "skipped" in entry else done).append(entry)
+        return result, None, []
+    return result, data, months
+
+
+def _finish_scope(
+    result: ScopeAccuracy,
+    entries: list[dict[str, Any]],
+    methods: tuple[str, ...],
+    coverages: tuple[float, ...],
+) -> ScopeAccuracy:
+    """Fill ``result`` from its folds' entries (oldest first)."""
+    done = [e for e in entries if "skipped" not in e]
+    skipped = [e for e in entries if "skipped" in e]
     result.folds = done
     if not done:
         result.reason = "ningún mes con datos suficientes: " + "; ".join(
@@ -545,6 +564,36 @@ def scope_accuracy(
     result.summary = _summary(done, methods, coverages)
     result.skipped = [f"{e['origin']}: {e['skipped']}" for e in skipped]
     return result
+
+
+def _until(data: Data, end: float) -> Data:
+    """Return the incidents of ``data`` before ``end`` (all a fold ending then can use)."""
+    from dataclasses import replace
+
+    keep = data.t < end
+    return replace(
+        data,
+        x=data.x[keep],
+        y=data.y[keep],
+        t=data.t[keep],
+        frame=data.frame.loc[keep].reset_index(drop=True),
+    )
+
+
+def _fold_cost(task: tuple[Data, Any, dict[str, Any]]) -> float:
+    """Return a fold's expected cost: the box of its training incidents (the rasters' size)."""
+    data, fold, _ = task
+    train = data.t < fold.origin
+    if not train.any():
+        return 0.0
+    x, y = data.x[train], data.y[train]
+    return float((x.max() - x.min() + 1.0) * (y.max() - y.min() + 1.0))
+
+
+def _fold_task(task: tuple[Data, Any, dict[str, Any]]) -> dict[str, Any]:
+    """Backtest one month of one scope (a task of :func:`historical_accuracy`)."""
+    data, fold, options = task
+    return _fold_scores(data, fold, **options)
 
 
 def pooled_scope(
@@ -605,14 +654,6 @@ def pooled_scope(
     return result
 
 
-def _scope_task(
-    task: tuple[gpd.GeoDataFrame, str, str, dict[str, Any]],
-) -> ScopeAccuracy:
-    """Backtest one scope (a task of :func:`historical_accuracy`)."""
-    incidents, scope, name, options = task
-    return scope_accuracy(incidents, scope=scope, name=name, **options)
-
-
 def historical_accuracy(
     scopes: list[tuple[str, str, gpd.GeoDataFrame]],
     *,
@@ -665,13 +706,26 @@ def historical_accuracy(
     options = {
         "methods": names,
         "coverages": values,
-        "folds": int(folds),
         "cell_size": cell_size,
         "auto_candidates": auto_candidates,
     }
-    tasks = [(incidents, scope, name, options) for scope, name, incidents in scopes]
+    # every month of every scope is a task of its own (the largest given out first): a
+    # province's months cost about the same, and provinces differ tenfold
+    plans = [_scope_plan(inc, scope=scope, name=name, folds=folds) for scope, name, inc in scopes]
+    tasks = [
+        (_until(data, fold.end), fold, options)
+        for _, data, months in plans
+        if data is not None
+        for fold in months
+    ]
     with worker_pool(workers) as pool:
-        results = pool.map_largest_first(_scope_task, tasks, lambda t: float(len(t[0])))
+        entries = pool.map_largest_first(_fold_task, tasks, _fold_cost)
+    results = []
+    for result, data, months in plans:
+        if data is not None:
+            mine, entries = entries[: len(months)], entries[len(months) :]
+            result = _finish_scope(result, mine, names, values)
+        results.append(result)
     if pooled is not None:
         results.insert(0, pooled_scope(pooled, results, names, values))
     parameters = {

@@ -264,6 +264,83 @@ def parse_candidate(name: str) -> Candidate:
     )
 
 
+def _fft_threads() -> int:
+    """Return the threads of the FFTs: every core, but one in a pool's worker process.
+
+    A pool's workers already keep the cores busy; each transform's lines are computed alike
+    whatever the threads, so the numbers do not depend on it.
+    """
+    import multiprocessing
+
+    return 1 if multiprocessing.parent_process() is not None else -1
+
+
+def sparse_rfft2(values: np.ndarray) -> np.ndarray:
+    """Return ``scipy.fft.rfft2(values)``, the rows without any value left out of its first pass.
+
+    ``rfft2`` transforms every row, then every column of the result; a row of zeros transforms
+    to zeros. Binned incidents leave most rows of a province's raster empty: only the others
+    are transformed (``tests/test_evaluation_fast_paths.py`` checks the very same numbers).
+    """
+    from scipy import fft
+
+    threads = _fft_threads()
+    filled = np.flatnonzero(values.any(axis=1))
+    if filled.size > values.shape[0] // 2:
+        return np.asarray(fft.rfft2(values, workers=threads))  # dense: nothing to leave out
+    half = np.zeros((values.shape[0], values.shape[1] // 2 + 1), dtype=complex)
+    if filled.size:
+        half[filled] = fft.rfft(values[filled], axis=1, workers=threads)
+    return np.asarray(fft.fft(half, axis=0, workers=threads, overwrite_x=True))
+
+
+def sparse_linear_binning(
+    x: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    *,
+    x0: float,
+    ytop: float,
+    cell_size: float,
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """Return :func:`parsc_geo._kernels.linear_binning` of the points, summed cell by cell.
+
+    The same numbers (the shares of each point, added in the same order per cell), with the
+    sums made over the cells the points reach only: a backtest bins a few hundred incidents
+    on rasters of millions of cells, many times.
+    """
+    from .._kernels import BINNING_CHUNK, linear_binning
+
+    if len(x) > BINNING_CHUNK or 4 * len(x) > (shape[0] + 2) * (shape[1] + 2) // 8:
+        # many points for the raster (a city's history): the dense sums cost less than
+        # sorting the cells; beyond a chunk they are summed chunk by chunk there
+        return linear_binning(x, y, weights, x0=x0, ytop=ytop, cell_size=cell_size, shape=shape)
+    rows, cols = shape
+    stride = cols + 2
+    fx = (x - x0) / cell_size - 0.5
+    fy = (ytop - y) / cell_size - 0.5
+    ix = np.floor(fx)
+    iy = np.floor(fy)
+    inside = (ix >= -1) & (ix < cols) & (iy >= -1) & (iy < rows)
+    if not inside.all():
+        fx, fy, ix, iy, weights = fx[inside], fy[inside], ix[inside], iy[inside], weights[inside]
+    tx, ty = fx - ix, fy - iy
+    base = (iy.astype(np.intp) + 1) * stride + (ix.astype(np.intp) + 1)
+    wy0 = weights * (1.0 - ty)
+    wy1 = weights * ty
+    corners = (base, base + 1, base + stride, base + stride + 1)
+    shares = (wy0 * (1.0 - tx), wy0 * tx, wy1 * (1.0 - tx), wy1 * tx)
+    cells, where = np.unique(np.concatenate(corners), return_inverse=True)
+    m = len(base)
+    total = np.zeros(len(cells))
+    for k, share in enumerate(shares):
+        total += np.bincount(where[k * m : (k + 1) * m], share, minlength=len(cells))
+    binned = np.zeros((rows + 2) * stride)
+    binned[cells] = total
+    return binned.reshape(rows + 2, stride)[1:-1, 1:-1]
+
+
 class History:
     """Incidents located once on a grid, for fitting candidates at many origins.
 
@@ -286,6 +363,9 @@ class History:
         self.cell = grid.locate(self.x, self.y)
         self._weights: sp.csr_matrix | None = None
         self._kernels: dict[float, np.ndarray] = {}
+        self._gi: _GiStarTerms | None = None
+        self._positions: dict[tuple[Any, ...], list[list[np.ndarray]]] = {}
+        self._last_fit: Fit | None = None
 
     def layout(self, bandwidth: float) -> tuple[int, float, int, tuple[int, int]]:
         """Return sub-cells per cell, sub-cell size, padding (sub-cells) and padded shape.
@@ -312,14 +392,10 @@ class History:
         Kernels whose layout (sub-division and padding) is the same share it: pass the key to
         :meth:`mass`.
         """
-        from scipy import fft
-
-        from .._kernels import linear_binning
-
         g = self.grid
         f, sub, pad, shape = self.layout(bandwidth)
         w = np.ones(int(mask.sum())) if weights is None else np.asarray(weights, dtype=float)
-        binned = linear_binning(
+        binned = sparse_linear_binning(
             self.x[mask],
             self.y[mask],
             w,
@@ -328,7 +404,7 @@ class History:
             cell_size=sub,
             shape=shape,
         )
-        return (f, pad, shape[0] * 100_000 + shape[1]), fft.rfft2(binned, workers=-1)
+        return (f, pad, shape[0] * 100_000 + shape[1]), sparse_rfft2(binned)
 
     def _kernel_spectrum(self, bandwidth: float) -> np.ndarray:
         key = float(bandwidth)
@@ -347,7 +423,7 @@ class History:
             placed[: half + 1, shape[1] - half :] = kern[half:, :half]
             placed[shape[0] - half :, : half + 1] = kern[:half, half:]
             placed[shape[0] - half :, shape[1] - half :] = kern[:half, :half]
-            self._kernels[key] = fft.rfft2(placed, workers=-1)
+            self._kernels[key] = fft.rfft2(placed, workers=_fft_threads())
         return self._kernels[key]
 
     def mass(self, spectrum: np.ndarray, bandwidth: float) -> np.ndarray:
@@ -358,14 +434,45 @@ class History:
 
         g = self.grid
         f, _, pad, shape = self.layout(bandwidth)
-        smooth = fft.irfft2(spectrum * self._kernel_spectrum(bandwidth), s=shape, workers=-1)
+        smooth = fft.irfft2(
+            spectrum * self._kernel_spectrum(bandwidth), s=shape, workers=_fft_threads()
+        )
         inner = smooth[pad : pad + g.n_rows * f, pad : pad + g.n_cols * f]
         peak = float(inner.max()) if inner.size else 0.0
-        # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero it, so
-        # that empty cells tie instead of being ordered by noise.
-        inner = np.where(inner < ROUNDOFF_CUTOFF * peak, 0.0, inner)
-        mass = inner.reshape(g.n_rows, f, g.n_cols, f).sum(axis=(1, 3))
-        return np.asarray(mass.ravel()[g.flat])
+        cut = ROUNDOFF_CUTOFF * peak
+        values = smooth.ravel()
+        # Each cell sums its f × f sub-cells as numpy sums the reshaped raster over its axes
+        # (3, then 1): along each sub-row first, then the sub-rows; only the grid's cells.
+        rows = []
+        for sub_row in self._sub_cells(f, pad, shape):
+            # FFT round-off leaves about 1e-16 of the peak where the mass is zero; zero it, so
+            # that empty cells tie instead of being ordered by noise.
+            parts = []
+            for at in sub_row:
+                v = values[at]
+                parts.append(np.where(v < cut, 0.0, v))
+            row = parts[0]
+            for part in parts[1:]:
+                row = row + part
+            rows.append(row)
+        mass = rows[0]
+        for row in rows[1:]:
+            mass = mass + row
+        return np.asarray(mass)
+
+    def _sub_cells(self, f: int, pad: int, shape: tuple[int, int]) -> list[list[np.ndarray]]:
+        """Return the positions on the padded raster of every cell's sub-cells, by (i, j).
+
+        Item ``[i][j]`` holds the flat position of sub-cell ``(i, j)`` of each grid cell
+        (cached per layout).
+        """
+        key = (f, pad, shape)
+        if key not in self._positions:
+            g = self.grid
+            rr, cc = np.divmod(g.flat, g.n_cols)
+            top = (pad + rr * f) * shape[1] + pad + cc * f
+            self._positions[key] = [[top + i * shape[1] + j for j in range(f)] for i in range(f)]
+        return self._positions[key]
 
     def kde_mass(
         self, mask: np.ndarray, bandwidth: float, weights: np.ndarray | None = None
@@ -389,30 +496,51 @@ class History:
             rr, cc = np.divmod(g.flat, g.n_cols)
             lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
             lookup[g.flat] = np.arange(g.n_cells)
-            sources, targets = [], []
+            # The neighbours in this order (north row, own row, south row; west to east) have
+            # increasing cell numbers: each row of the matrix is built sorted, as CSR keeps it.
+            neighbours = np.full((g.n_cells, 8), -1, dtype=np.int64)
+            k = 0
             for dr in (-1, 0, 1):
                 for dc in (-1, 0, 1):
                     if dr == dc == 0:
                         continue
                     r, c = rr + dr, cc + dc
                     ok = (r >= 0) & (r < g.n_rows) & (c >= 0) & (c < g.n_cols)
-                    j = np.full(g.n_cells, -1, dtype=np.int64)
-                    j[ok] = lookup[r[ok] * g.n_cols + c[ok]]
-                    found = j >= 0
-                    sources.append(np.flatnonzero(found))
-                    targets.append(j[found])
-            i = np.concatenate(sources)
-            j = np.concatenate(targets)
-            self._weights = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(g.n_cells, g.n_cells))
+                    neighbours[ok, k] = lookup[r[ok] * g.n_cols + c[ok]]
+                    k += 1
+            found = neighbours >= 0
+            indices = neighbours[found]
+            indptr = np.concatenate([[0], np.cumsum(found.sum(axis=1))])
+            self._weights = sp.csr_matrix(
+                (np.ones(len(indices)), indices, indptr), shape=(g.n_cells, g.n_cells)
+            )
         return self._weights
+
+    def gi_star(self, y: np.ndarray) -> np.ndarray:
+        """Return the Gi* z-scores of ``y`` with :meth:`queen_weights` (NaN: no variance).
+
+        The same numbers as :func:`parsc_geo.hotspots.gistar.gi_star_z` (the same operations in
+        the same order), with what depends on the weights alone computed once per grid and the
+        spatial lag summed over the cells where ``y`` is not zero (the other terms add zeros).
+        """
+        if self._gi is None:
+            self._gi = _GiStarTerms(self.queen_weights())
+        return self._gi.z(y)
 
     def fold(self, origin: float, start: float = -np.inf) -> Fit:
         """Return the fits from the incidents in ``[start, origin)`` (none from ``origin`` on)."""
         return Fit(self, origin, start)
 
     def fit(self, candidate: Candidate, origin: float, start: float = -np.inf) -> np.ndarray:
-        """Return the candidate's score per cell from the incidents in ``[start, origin)``."""
-        return self.fold(origin, start).score(candidate)
+        """Return the candidate's score per cell from the incidents in ``[start, origin)``.
+
+        Methods scored one after another at the same origin share one :class:`Fit` (its
+        counts and kernel spectra): the last one is kept.
+        """
+        last = self._last_fit
+        if last is None or last.origin != float(origin) or last.start != float(start):
+            last = self._last_fit = self.fold(origin, start)
+        return last.score(candidate)
 
 
 class Fit:
@@ -421,6 +549,7 @@ class Fit:
     def __init__(self, history: History, origin: float, start: float) -> None:
         self.history = history
         self.origin = float(origin)
+        self.start = float(start)
         t = history.t
         self.mask = (t >= start) & (t < origin)
         self.n = int(self.mask.sum())
@@ -481,12 +610,62 @@ class Fit:
             counts = _share(self.counts(None, tau))
             mass = _share(self.kde(float(candidate.bandwidth or 0), tau))
             return np.asarray((1.0 - a) * counts + a * mass)
-        from ..hotspots.gistar import gi_star_z
-
-        z = gi_star_z(self.counts(), self.history.queen_weights())
+        z = self.history.gi_star(self.counts())
         return np.where(np.isfinite(z), z, -np.inf)
 
 
 def _share(values: np.ndarray) -> np.ndarray:
     total = float(values.sum())
     return values / total if total > 0 else values
+
+
+class _GiStarTerms:
+    """What :func:`~parsc_geo.hotspots.gistar.gi_star_z` derives from the weights alone.
+
+    The arrays are those ``gi_star_z`` computes (stored diagonal dropped, self-weight 1); the
+    positions of the weights are also kept by column, so that the lag of a value per cell
+    visits only the weights of the cells where the value is not zero.
+    """
+
+    def __init__(self, w: sp.csr_matrix) -> None:
+        import scipy.sparse as sp
+
+        w = sp.csr_matrix(w)
+        n = w.shape[0]
+        self.n = n
+        self.rows = np.repeat(np.arange(n), np.diff(w.indptr))
+        self.indices = w.indices
+        self.data = np.where(w.indices == self.rows, 0.0, w.data.astype(float, copy=False))
+        wi = np.bincount(self.rows, weights=self.data, minlength=n) + 1.0
+        s1i = np.bincount(self.rows, weights=self.data * self.data, minlength=n) + 1.0
+        self.wi = wi
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.root = np.sqrt((n * s1i - wi * wi) / (n - 1))
+        # positions of the stored weights, grouped by column (in storage order within one)
+        positions = sp.csr_matrix(
+            (np.arange(len(self.indices), dtype=np.int64), w.indices, w.indptr), shape=w.shape
+        ).tocsc()
+        self.by_column = positions.data
+        self.column_start = positions.indptr
+
+    def z(self, y: np.ndarray) -> np.ndarray:
+        """Return the Gi* z-scores of ``y`` (one value per cell)."""
+        y = np.asarray(y, dtype=float).ravel()
+        n = self.n
+        cells = np.flatnonzero(y)
+        starts, stops = self.column_start[cells], self.column_start[cells + 1]
+        lengths = stops - starts
+        # positions of the weights in the columns of the nonzero cells, in storage order:
+        # bincount then adds each row's terms in the order gi_star_z adds them
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        at = np.sort(self.by_column[offsets + np.arange(int(lengths.sum()))])
+        lag = (
+            np.bincount(self.rows[at], weights=self.data[at] * y[self.indices[at]], minlength=n) + y
+        )
+        mean = y.mean()
+        s = math.sqrt(max(float((y * y).mean() - mean * mean), 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denominator = s * self.root
+            z = (lag - mean * self.wi) / denominator
+        z[~np.isfinite(z)] = np.nan
+        return np.asarray(z)

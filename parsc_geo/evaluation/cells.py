@@ -181,12 +181,39 @@ class CellGrid:
         """Lattice column of every cell."""
         return np.asarray(self.col0 + self.flat % self.n_cols, dtype=np.int64)
 
-    def centres(self) -> tuple[np.ndarray, np.ndarray]:
-        """Return the x and y of the cell centres, metres."""
+    def centres(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the x and y of the centres of ``cells`` (all when None), metres."""
         half = self.cell_size / 2.0
-        x = self.offset[0] + self.cols * self.cell_size + half
-        y = self.offset[1] - self.rows * self.cell_size - half
+        cols, rows = self.cols, self.rows
+        if cells is not None:
+            cols, rows = cols[cells], rows[cells]
+        x = self.offset[0] + cols * self.cell_size + half
+        y = self.offset[1] - rows * self.cell_size - half
         return x, y
+
+    def cells_in_bounds(self, bounds: Any) -> np.ndarray:
+        """Return the cells (increasing indices) that may meet the box ``bounds``.
+
+        ``bounds`` is ``(minx, miny, maxx, maxy)`` in metres; every cell whose square meets the
+        box is returned, and a few around it (one cell of margin against rounding).
+        """
+        minx, miny, maxx, maxy = (float(v) for v in bounds)
+        if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+            return np.zeros(0, dtype=np.int64)  # an empty geometry
+        cs = self.cell_size
+        c_lo = max(math.floor((minx - self.x0) / cs) - 1, 0)
+        c_hi = min(math.floor((maxx - self.x0) / cs) + 2, self.n_cols)
+        r_lo = max(math.floor((self.ytop - maxy) / cs) - 1, 0)
+        r_hi = min(math.floor((self.ytop - miny) / cs) + 2, self.n_rows)
+        if c_lo >= c_hi or r_lo >= r_hi:
+            return np.zeros(0, dtype=np.int64)
+        rr, cc = np.meshgrid(
+            np.arange(r_lo, r_hi, dtype=np.int64),
+            np.arange(c_lo, c_hi, dtype=np.int64),
+            indexing="ij",
+        )
+        cells = self._lookup[(rr * self.n_cols + cc).ravel()]
+        return cells[cells >= 0]
 
     def tiebreak(self, seed: int = SEED) -> np.ndarray:
         """Return the fixed tie-breaking key of every cell (larger first)."""
@@ -236,6 +263,120 @@ class CellGrid:
         }
 
 
+#: Largest block side (cells) the first level of :func:`cells_sharing_area` tests.
+_MAX_BLOCKS_PER_SIDE = 32
+
+
+def _block_boxes(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    heights: np.ndarray,
+    widths: np.ndarray,
+    cell_size: float,
+    offset: tuple[float, float],
+    col0: int,
+    row0: int,
+) -> np.ndarray:
+    """Return the boxes of blocks of cells, grown by a margin that covers rounding."""
+    import shapely
+
+    ox, oy = offset
+    west = ox + (col0 + cols) * cell_size
+    east = ox + (col0 + cols + widths) * cell_size
+    north = oy - (row0 + rows) * cell_size
+    south = oy - (row0 + rows + heights) * cell_size
+    # The cells' own edges (``west + cell_size`` …) may differ from the lattice lines by a
+    # few units in the last place: the margin keeps every cell strictly inside its block.
+    margin = 1e-6 + 1e-12 * max(
+        abs(ox), abs(oy), float(np.abs(west).max()), float(np.abs(north).max())
+    )
+    return np.asarray(shapely.box(west - margin, south - margin, east + margin, north + margin))
+
+
+def cells_sharing_area(
+    area: Any,
+    cell_size: float,
+    offset: tuple[float, float],
+    col0: int,
+    row0: int,
+    n_rows: int,
+    n_cols: int,
+) -> np.ndarray:
+    """Return the positions (row-major in the box) of the lattice cells sharing area with ``area``.
+
+    A cell belongs when ``intersects(area, cell) and not touches(area, cell)``, its interior
+    meets the area's. Only the cells near the area's boundary are tested one by one: blocks of
+    cells are tested first (a quadtree, from blocks of up to
+    ``max(n_rows, n_cols) / 32`` cells a side); a block inside the area keeps all its cells, a
+    block outside it none, and only blocks the boundary crosses are split in four. The tests on
+    single cells are those on the cells' own squares, so the result is that of testing every
+    cell of the box (``tests/test_evaluation_cells.py`` compares them), at a cost that grows
+    with the boundary's length in cells rather than with the box's area.
+
+    Parameters
+    ----------
+    area
+        Polygon (metric CRS), prepared or not.
+    cell_size
+        Side of the cells, metres.
+    offset
+        Origin of the lattice lines (already reduced modulo ``cell_size``).
+    col0, row0
+        Lattice column and row (counted southwards) of the box's north-west cell.
+    n_rows, n_cols
+        Shape of the box, in cells.
+
+    Returns
+    -------
+    numpy.ndarray
+        Increasing positions ``row * n_cols + col`` in the box (int64).
+    """
+    import shapely
+
+    cs = float(cell_size)
+    ox, oy = offset
+    keep = np.zeros((n_rows, n_cols), dtype=bool)
+    size = 1
+    while max(n_rows, n_cols) > size * _MAX_BLOCKS_PER_SIDE:
+        size *= 2
+    rows, cols = (
+        a.ravel().astype(np.int64)
+        for a in np.meshgrid(np.arange(0, n_rows, size), np.arange(0, n_cols, size), indexing="ij")
+    )
+    while rows.size:
+        heights = np.minimum(size, n_rows - rows)
+        widths = np.minimum(size, n_cols - cols)
+        if size == 1:
+            # the same squares as a test of every cell would build
+            west = ox + (col0 + cols) * cs
+            north = oy - (row0 + rows) * cs
+            boxes = shapely.box(west, north - cs, west + cs, north)
+            hit = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+            keep[rows[hit], cols[hit]] = True
+            break
+        boxes = _block_boxes(rows, cols, heights, widths, cs, offset, col0, row0)
+        meets = shapely.intersects(area, boxes)
+        inside = np.zeros(rows.size, dtype=bool)
+        inside[meets] = shapely.contains(area, boxes[meets])
+        for r, c, h, w in zip(
+            rows[inside].tolist(),
+            cols[inside].tolist(),
+            heights[inside].tolist(),
+            widths[inside].tolist(),
+            strict=True,
+        ):
+            keep[r : r + h, c : c + w] = True
+        split = meets & ~inside
+        half = size // 2
+        r, c = rows[split], cols[split]
+        rows = np.concatenate([r, r, r + half, r + half])
+        cols = np.concatenate([c, c + half, c, c + half])
+        ok = (rows < n_rows) & (cols < n_cols)
+        rows, cols = rows[ok], cols[ok]
+        size = half
+    return np.flatnonzero(keep.ravel()).astype(np.int64)
+
+
 def make_cell_grid(
     area: Any, cell_size: float, crs: str, *, offset: tuple[float, float] = (0.0, 0.0)
 ) -> CellGrid:
@@ -269,13 +410,8 @@ def make_cell_grid(
     row0 = -math.ceil((maxy - oy) / cs)
     row1 = max(-math.floor((miny - oy) / cs), row0 + 1)
     n_cols, n_rows = col1 - col0, row1 - row0
-    rr, cc = np.divmod(np.arange(n_rows * n_cols, dtype=np.int64), n_cols)
-    west = ox + (col0 + cc) * cs
-    north = oy - (row0 + rr) * cs
-    boxes = shapely.box(west, north - cs, west + cs, north)
     shapely.prepare(area)
-    keep = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
-    flat = np.flatnonzero(keep).astype(np.int64)
+    flat = cells_sharing_area(area, cs, (ox, oy), col0, row0, n_rows, n_cols)
     if len(flat) == 0:
         raise ConfigError("el área de estudio no cubre ninguna celda")
     lookup = np.full(n_rows * n_cols, -1, dtype=np.int64)

@@ -192,12 +192,12 @@ def _clusters(name: str, training: Training, *, quiet: bool) -> FittedMethod:
     level[np.argsort(-density, kind="stable")] = np.arange(len(density), 0, -1)
 
     def score(history: History, origin: float) -> np.ndarray:
-        x, y = history.grid.centres()
-        out = np.zeros(history.grid.n_cells)
-        points = shapely.points(x, y)
-        tree = shapely.STRtree(points)
+        grid = history.grid
+        out = np.zeros(grid.n_cells)
         for poly, lev in zip(polygons, level, strict=True):
-            inside = tree.query(poly, predicate="contains")
+            cells = grid.cells_in_bounds(shapely.bounds(poly))
+            x, y = grid.centres(cells)
+            inside = cells[shapely.contains_xy(poly, x, y)]
             out[inside] = np.maximum(out[inside], lev)
         return out
 

@@ -154,6 +154,18 @@ def best_capture(test_counts: np.ndarray, k: int) -> float:
     if k <= 0 or counts.size == 0:
         return 0.0
     k = min(k, counts.size)
+    positive = counts[counts > 0]
+    if (
+        positive.size < counts.size
+        and bool(counts.min() >= 0)
+        and bool(np.all(positive == np.floor(positive)))
+        and float(positive.sum()) < 2.0**53
+    ):
+        # Counts of incidents are mostly zeros: the k largest are among the positive ones, and
+        # sums of whole numbers are exact in any order.
+        if positive.size <= k:
+            return float(positive.sum())
+        return float(np.partition(positive, positive.size - k)[positive.size - k :].sum())
     return float(np.partition(counts, counts.size - k)[counts.size - k :].sum())
 
 
@@ -180,8 +192,26 @@ def cut_values(scores: np.ndarray, ks: Any) -> np.ndarray:
     if n == 0 or ks_arr.size == 0:
         return np.full(ks_arr.shape, -np.inf)
     top_k = int(min(n, max(1, int(ks_arr.max()))))
-    top = np.sort(np.partition(s, n - top_k)[n - top_k :])[::-1]
+    top = _largest(s, top_k)
     return np.asarray(top[np.clip(ks_arr, 1, top_k) - 1], dtype=float)
+
+
+def _largest(s: np.ndarray, k: int) -> np.ndarray:
+    """Return the ``k`` largest values of ``s`` (1 ≤ k ≤ size), largest first.
+
+    Scores of sparse incidents are mostly zeros: the partition then runs over the positive
+    values only, and zeros fill the rest. The values are those of a partition of the whole.
+    """
+    n = s.size
+    positive = s > 0
+    n_pos = int(np.count_nonzero(positive))
+    if n_pos >= k and n_pos < n:
+        values = s[positive]
+        return np.sort(np.partition(values, n_pos - k)[n_pos - k :])[::-1]
+    if n_pos < k and int(np.count_nonzero(s == 0)) == n - n_pos:
+        values = np.sort(s[positive])[::-1]
+        return np.concatenate([values, np.zeros(k - n_pos)])
+    return np.sort(np.partition(s, n - k)[n - k :])[::-1]
 
 
 def selected_cells(s: np.ndarray, k: int, cut: float) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,247 @@
+"""The evaluation's fast paths give the very numbers of the plain computations they replace.
+
+Each fast path (issue 18) is compared, value for value and bit for bit, with the computation it
+replaced, written out here as it was: a shapely square per lattice cell for the grid, Gi* from
+:func:`parsc_geo.hotspots.gistar.gi_star_z`, the KDE mass summed over the whole raster, a
+partition of every score for the cuts, a tree of every cell centre for the cluster methods, and
+every scope in one task for the run's backtest.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from parsc_geo.evaluation.accuracy import historical_accuracy, scope_accuracy
+from parsc_geo.evaluation.candidates import History
+from parsc_geo.evaluation.cells import cells_sharing_area, make_cell_grid
+from parsc_geo.evaluation.metrics import best_capture, cut_values
+from parsc_geo.hotspots.gistar import gi_star_z
+
+CRS = "EPSG:32717"
+X0, Y0 = 775_000.0, 9_207_000.0
+
+
+def _every_cell(area: shapely.Geometry, cs: float) -> tuple[np.ndarray, tuple[int, ...]]:
+    """The grid's cells as the code before issue 18 found them: one square per box cell."""
+    minx, miny, maxx, maxy = area.bounds
+    col0 = math.floor(minx / cs)
+    col1 = max(math.ceil(maxx / cs), col0 + 1)
+    row0 = -math.ceil(maxy / cs)
+    row1 = max(-math.floor(miny / cs), row0 + 1)
+    n_rows, n_cols = row1 - row0, col1 - col0
+    rr, cc = np.divmod(np.arange(n_rows * n_cols, dtype=np.int64), n_cols)
+    west = (col0 + cc) * cs
+    north = -(row0 + rr) * cs
+    boxes = shapely.box(west, north - cs, west + cs, north)
+    keep = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+    return np.flatnonzero(keep), (col0, row0, n_rows, n_cols)
+
+
+def _areas() -> list[shapely.Geometry]:
+    rng = np.random.default_rng(18)
+    out = []
+    for k in range(9):
+        n = int(rng.integers(3, 200))
+        spread = float(rng.uniform(300, 8000))
+        xy = np.column_stack([rng.normal(X0, spread, n), rng.normal(Y0, spread, n)])
+        if k % 3 == 0:  # the study area of a fold: a convex hull
+            out.append(shapely.convex_hull(shapely.multipoints(xy)))
+        elif k % 3 == 1:  # holes and several parts
+            out.append(shapely.buffer(shapely.multipoints(xy), float(rng.uniform(50, 1500))))
+        else:  # edges and corners exactly on the lattice lines (touching cells left out)
+            c = np.round(xy / 100.0) * 100.0
+            out.append(
+                shapely.union_all(shapely.box(c[:, 0], c[:, 1], c[:, 0] + 300, c[:, 1] + 200))
+            )
+    # a triangle whose hypotenuse passes through lattice corners
+    out.append(shapely.Polygon([(X0, Y0), (X0 + 3000, Y0), (X0, Y0 + 3000)]))
+    return out
+
+
+@pytest.mark.parametrize("area", _areas())
+def test_quadtree_cells_are_those_of_testing_every_cell(area: shapely.Geometry) -> None:
+    for cs in (100.0, 110.0):
+        expected, (col0, row0, n_rows, n_cols) = _every_cell(area, cs)
+        found = cells_sharing_area(area, cs, (0.0, 0.0), col0, row0, n_rows, n_cols)
+        assert found.tolist() == expected.tolist()
+        # and the grid is built from them
+        grid = make_cell_grid(area, cs, CRS)
+        assert grid.flat.tolist() == expected.tolist()
+
+
+def _history(seed: int, n: int = 400) -> History:
+    rng = np.random.default_rng(seed)
+    xy = np.column_stack([rng.normal(X0, 2500, 60), rng.normal(Y0, 2500, 60)])
+    grid = make_cell_grid(shapely.convex_hull(shapely.multipoints(xy)), 100.0, CRS)
+    # clustered incidents (towns) and a few scattered ones, over 300 days
+    centres = rng.normal([X0, Y0], 1500, (6, 2))
+    pick = rng.integers(0, 6, n)
+    x = centres[pick, 0] + rng.normal(0, 150, n)
+    y = centres[pick, 1] + rng.normal(0, 150, n)
+    return History(grid, x, y, rng.uniform(0, 300, n))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_gi_star_equals_gi_star_z(seed: int) -> None:
+    h = _history(seed)
+    counts = h.grid.counts(h.cell)
+    weighted = counts * np.random.default_rng(seed).uniform(0.2, 3.0, counts.size)
+    for y in (counts, weighted, np.zeros_like(counts)):
+        expected = gi_star_z(y, h.queen_weights())
+        assert np.array_equal(h.gi_star(y), expected, equal_nan=True)
+
+
+def _mass_over_the_raster(h: History, bandwidth: float) -> np.ndarray:
+    """The KDE mass as computed before issue 18: cut-off and sums over the whole raster."""
+    from scipy import fft
+
+    from parsc_geo._kernels import ROUNDOFF_CUTOFF
+
+    g = h.grid
+    mask = h.t < 200.0
+    f, _, pad, shape = h.layout(bandwidth)
+    _, spectrum = h.spectrum(mask, None, bandwidth)
+    smooth = fft.irfft2(spectrum * h._kernel_spectrum(bandwidth), s=shape, workers=-1)
+    inner = smooth[pad : pad + g.n_rows * f, pad : pad + g.n_cols * f]
+    peak = float(inner.max())
+    inner = np.where(inner < ROUNDOFF_CUTOFF * peak, 0.0, inner)
+    mass = inner.reshape(g.n_rows, f, g.n_cols, f).sum(axis=(1, 3))
+    return np.asarray(mass.ravel()[g.flat])
+
+
+@pytest.mark.parametrize("bandwidth", [100.0, 150.0, 300.0, 800.0])
+def test_kde_mass_of_the_grid_cells_equals_the_raster_sum(bandwidth: float) -> None:
+    # radii of 100, 150 and 300 m on 100 m cells: 3, 2 and 1 sub-cells a side
+    h = _history(4)
+    mass = h.kde_mass(h.t < 200.0, bandwidth)
+    assert np.array_equal(mass, _mass_over_the_raster(h, bandwidth))
+
+
+def test_cuts_and_best_captures_equal_a_partition_of_every_value() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    for positive in (0, 30, 150, 5_000, n):
+        s = np.zeros(n)
+        where = rng.choice(n, positive, replace=False)
+        s[where] = rng.integers(1, 6, positive) + rng.random(positive) * (positive % 2)
+        for ks in ([1], [10, 100], [200, 1000], [n]):
+            top = int(max(ks))
+            expected = np.sort(np.partition(s, n - top)[n - top :])[::-1][np.asarray(ks) - 1]
+            assert cut_values(s, ks).tolist() == expected.tolist()
+        counts = np.floor(s)
+        for k in (1, 10, 200, n):
+            expected_best = float(np.partition(counts, n - k)[n - k :].sum())
+            assert best_capture(counts, k) == expected_best
+    # negative scores (Gi*) take the plain partition
+    z = rng.normal(size=n)
+    expected = np.sort(np.partition(z, n - 100)[n - 100 :])[::-1][[0, 99]]
+    assert cut_values(z, [1, 100]).tolist() == expected.tolist()
+
+
+def test_cluster_cells_equal_a_tree_of_every_cell_centre() -> None:
+    h = _history(6)
+    grid = h.grid
+    rng = np.random.default_rng(6)
+    polygons = [
+        shapely.buffer(shapely.multipoints(rng.normal([X0, Y0], 800, (5, 2))), 300.0)
+        for _ in range(4)
+    ]
+    polygons.append(shapely.box(X0 - 1e5, Y0 - 1e5, X0 - 9e4, Y0 - 9e4))  # off the grid
+    x, y = grid.centres()
+    tree = shapely.STRtree(shapely.points(x, y))
+    for poly in polygons:
+        expected = np.sort(tree.query(poly, predicate="contains"))
+        cells = grid.cells_in_bounds(shapely.bounds(poly))
+        cx, cy = grid.centres(cells)
+        assert cells[shapely.contains_xy(poly, cx, cy)].tolist() == expected.tolist()
+
+
+def _province(seed: int, n: int) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal([X0, Y0], 3000, (5, 2))
+    pick = rng.integers(0, 5, n)
+    when = pd.Timestamp("2020-01-01") + pd.to_timedelta(rng.uniform(0, 152, n), unit="D")
+    frame = gpd.GeoDataFrame(
+        {"occurred_at": when, "at_station": np.zeros(n, dtype=bool)},
+        geometry=gpd.points_from_xy(
+            centres[pick, 0] + rng.normal(0, 250, n), centres[pick, 1] + rng.normal(0, 250, n)
+        ),
+        crs=CRS,
+    )
+    return frame.to_crs("EPSG:4326")
+
+
+def test_months_as_tasks_give_the_scopes_of_one_task_each() -> None:
+    scopes = [("provincia", "A", _province(7, 900)), ("provincia", "B", _province(8, 400))]
+    options = {"coverages": (0.01, 0.05), "folds": 2, "auto_candidates": ("counts", "kde_300")}
+    result = historical_accuracy(scopes, methods=["kde", "gistar"], workers=2, **options)
+    for (scope, name, incidents), got in zip(scopes, result.scopes, strict=True):
+        alone = scope_accuracy(incidents, scope=scope, name=name, methods=result.methods, **options)
+        assert got.ok and alone.ok
+        assert got.as_dict() == alone.as_dict()
+
+
+def test_queen_weights_equal_those_built_from_pairs() -> None:
+    import scipy.sparse as sp
+
+    g = _history(9).grid
+    # the former construction: every (cell, neighbour) pair, then a CSR matrix of them
+    rr, cc = np.divmod(g.flat, g.n_cols)
+    lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
+    lookup[g.flat] = np.arange(g.n_cells)
+    sources, targets = [], []
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            if dr == dc == 0:
+                continue
+            r, c = rr + dr, cc + dc
+            ok = (r >= 0) & (r < g.n_rows) & (c >= 0) & (c < g.n_cols)
+            j = np.full(g.n_cells, -1, dtype=np.int64)
+            j[ok] = lookup[r[ok] * g.n_cols + c[ok]]
+            sources.append(np.flatnonzero(j >= 0))
+            targets.append(j[j >= 0])
+    i, j = np.concatenate(sources), np.concatenate(targets)
+    expected = sp.csr_matrix((np.ones(len(i)), (i, j)), shape=(g.n_cells, g.n_cells))
+    w = _history(9).queen_weights()
+    assert np.array_equal(w.indptr, expected.indptr)
+    assert np.array_equal(w.indices, expected.indices)
+    assert np.array_equal(w.data, expected.data)
+
+
+def test_sparse_binning_equals_linear_binning() -> None:
+    from parsc_geo._kernels import linear_binning
+    from parsc_geo.evaluation.candidates import sparse_linear_binning
+
+    rng = np.random.default_rng(10)
+    n = 3_000
+    # points on the raster, on its edges and beyond (shares dropped), some stacked
+    x = np.concatenate([rng.uniform(-120, 50_120, n), np.full(50, 1_234.5)])
+    y = np.concatenate([rng.uniform(-30_120, 120, n), np.full(50, -777.25)])
+    # a few points on a large raster (the sums over the cells reached), many on a small one
+    for shape in ((600, 1000), (60, 100)):
+        for weights in (np.ones(len(x)), rng.uniform(0.1, 2.0, len(x))):
+            options = {"x0": 0.0, "ytop": 0.0, "cell_size": 50.0, "shape": shape}
+            expected = linear_binning(x, y, weights, **options)
+            assert np.array_equal(sparse_linear_binning(x, y, weights, **options), expected)
+
+
+@pytest.mark.parametrize("shape", [(810, 768), (729, 1000), (400, 375), (1215, 1280)])
+def test_sparse_rfft2_equals_rfft2(shape: tuple[int, int]) -> None:
+    from scipy import fft
+
+    from parsc_geo.evaluation.candidates import sparse_rfft2
+
+    rng = np.random.default_rng(11)
+    values = np.zeros(shape)
+    rows = rng.choice(shape[0], shape[0] // 5, replace=False)
+    values[rows] = rng.random((len(rows), shape[1])) * (rng.random((len(rows), shape[1])) < 0.02)
+    assert np.array_equal(sparse_rfft2(values), fft.rfft2(values))
+    assert np.array_equal(sparse_rfft2(np.zeros(shape)), fft.rfft2(np.zeros(shape)))
+    dense = rng.random(shape)
+    assert np.array_equal(sparse_rfft2(dense), fft.rfft2(dense))
