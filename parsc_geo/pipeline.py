@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
     from .density import DensityRaster
     from .evaluation.accuracy import HistoricalAccuracy
-    from .parallel import WorkerPool
+    from .parallel import Pending, WorkerPool
     from .workflow import Ingested, ProvinceHotspots
     from .workspace import Workspace, WorkspaceBackend
 
@@ -146,6 +146,10 @@ class RunState:
     near_repeat_text: str | None = None
     # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
     pool: WorkerPool | int = 1
+    # work a stage left running (its name and what to wait for): the pool draws the patrol
+    # sheets while this process goes on with the next stages; collected after the last stage,
+    # in this order, before RESUMEN.md and run.json
+    background: list[tuple[str, Pending[Any]]] = field(default_factory=list)
 
     # ingesta: the incidents the analyses use when the configuration selects a period or
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
@@ -292,6 +296,11 @@ def run_pipeline(
                     # same input, same bytes (the SOURCE_DATE_EPOCH convention).
                     _pin_document_dates(state.period_end)
                     pinned = True
+            for name, pending in state.background:
+                t0 = time.perf_counter()
+                pending.results()
+                # the wait counts for the stage that left the work running
+                timings[name] = round(timings[name] + time.perf_counter() - t0, 3)
             timings["total"] = round(time.perf_counter() - clock, 3)
             open_first = _open_first(out)
             (out / "RESUMEN.md").write_text(_summary_markdown(state, open_first), encoding="utf-8")
@@ -833,8 +842,9 @@ def _stage_priority(state: RunState) -> str:
     if not state.config.priority_enabled:
         return _disabled(state, "priority", "[priority] enabled = false")
     from .area import area_of
+    from .parallel import WorkerPool
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
-    from .priority.outputs import top_districts_table
+    from .priority.outputs import start_priority_outputs, top_districts_table
     from .workflow import count_tables, plain
 
     config = state.config
@@ -877,15 +887,28 @@ def _stage_priority(state: RunState) -> str:
         if config.priority_top_modalidad != "homicidio":
             name = f"a3_distritos_{slug(config.priority_top_modalidad)}.csv"
         extra[name] = top_districts_table(top)
-    files = write_priority_outputs(
-        result,
-        state.out / "prioridad",
-        synthetic=config.synthetic,
-        maps=config.priority_maps,
-        extra_tables=extra,
-        command=state.command,
-        workers=state.pool,
-    )
+    if isinstance(state.pool, WorkerPool):
+        # the PDF of the maps and run.json are written while the pool draws the patrol sheets
+        files, pending = start_priority_outputs(
+            result,
+            state.out / "prioridad",
+            synthetic=config.synthetic,
+            maps=config.priority_maps,
+            extra_tables=extra,
+            command=state.command,
+            pool=state.pool,
+        )
+        state.background.append(("prioridad", pending))
+    else:
+        files = write_priority_outputs(
+            result,
+            state.out / "prioridad",
+            synthetic=config.synthetic,
+            maps=config.priority_maps,
+            extra_tables=extra,
+            command=state.command,
+            workers=state.pool,
+        )
     state.priority_table = result.table
     state.parameters["prioridad"] = plain(result.parameters)
     state.counts["prioridad"] = {"archivos": len(files)}
@@ -1001,8 +1024,10 @@ def _accuracy_parameters(state: RunState) -> dict[str, str]:
 def _stage_patrol(state: RunState) -> str:
     if not state.config.patrol_enabled:
         return _disabled(state, "patrol", "[patrol] enabled = false")
+    from .parallel import WorkerPool
     from .patrol import ScheduleOptions, plan_patrols
     from .reports import write_patrol_outputs
+    from .reports.patrol_outputs import start_patrol_outputs
     from .workflow import plain
 
     config = state.config
@@ -1043,15 +1068,28 @@ def _stage_patrol(state: RunState) -> str:
             label=event_label(tuple(config.fenomenos)),
             alpha=config.near_repeat.alpha,
         )
-    files = write_patrol_outputs(
-        plan,
-        state.out / "patrullaje",
-        synthetic=config.synthetic,
-        density=config.patrol_density,
-        basemap=config.patrol_basemap,
-        near_repeat=advice,
-        workers=state.pool,
-    )
+    if isinstance(state.pool, WorkerPool):
+        # the pool draws the sheets while this process writes the QGIS project
+        files, pending = start_patrol_outputs(
+            plan,
+            state.out / "patrullaje",
+            synthetic=config.synthetic,
+            density=config.patrol_density,
+            basemap=config.patrol_basemap,
+            near_repeat=advice,
+            pool=state.pool,
+        )
+        state.background.append(("patrullaje", pending))
+    else:
+        files = write_patrol_outputs(
+            plan,
+            state.out / "patrullaje",
+            synthetic=config.synthetic,
+            density=config.patrol_density,
+            basemap=config.patrol_basemap,
+            near_repeat=advice,
+            workers=state.pool,
+        )
     state.parameters["patrullaje"] = plain(plan.parameters)
     state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
     return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
