@@ -242,3 +242,17 @@ def test_whole_days_count_as_fractional_days_do(span: int) -> None:
     i, j = np.triu_indices(len(xy), k=1)
     close = (np.hypot(*(xy[i] - xy[j]).T) < 100) & (np.abs(days[i] - days[j]) < 3)
     assert whole.loc[0, "observed"] == close.sum()
+
+
+def test_too_many_close_pairs_are_refused_before_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 300 points within a 2 km square: C(300, 2) = 44,850 pairs in all; every pair closer than
+    # 3 km (the diagonal is 2.83 km) is close, so a limit of 44,849 is exceeded by one pair.
+    import parsc_geo.trends.near_repeat as nr
+
+    xy, days = _events()
+    monkeypatch.setattr(nr, "MAX_PAIRS", 44_849)
+    with pytest.raises(nr.TooManyPairsError, match="44\u202f850 pares"):
+        knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
+    monkeypatch.setattr(nr, "MAX_PAIRS", 44_850)
+    table = knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
+    assert table.attrs["parameters"]["n_pairs_listed"] == 44_850
