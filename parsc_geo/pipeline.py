@@ -150,6 +150,9 @@ class RunState:
     # sheets while this process goes on with the next stages; collected after the last stage,
     # in this order, before RESUMEN.md and run.json
     background: list[tuple[str, Pending[Any]]] = field(default_factory=list)
+    # patrullaje's plan, started by ranking (it needs no other stage's result): the pool plans
+    # the sectors while this process ranks, finds trends and near repeats
+    patrol_plan: Pending[Any] | None = None
 
     # ingesta: the incidents the analyses use when the configuration selects a period or
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
@@ -660,9 +663,22 @@ def _stage_ranking(state: RunState) -> str:
     import pandas as pd
 
     from .hotspots.io import write_hotspots
+    from .parallel import WorkerPool
     from .reports.rankings import write_rankings
 
     config = state.config
+    sectors = state.sectors
+    if (
+        isinstance(state.pool, WorkerPool)
+        and config.patrol_enabled
+        and sectors is not None
+        and len(sectors)
+    ):
+        from .patrol.plan import start_plan_patrols
+
+        state.patrol_plan = start_plan_patrols(
+            state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
+        )
     assert state.workspace is not None
     if state.hotspots is None:
         state.counts["ranking"] = {"estado": "sin hotspots"}
@@ -1033,7 +1049,7 @@ def _stage_patrol(state: RunState) -> str:
     if not state.config.patrol_enabled:
         return _disabled(state, "patrol", "[patrol] enabled = false")
     from .parallel import WorkerPool
-    from .patrol import ScheduleOptions, plan_patrols
+    from .patrol import plan_patrols
     from .reports import write_patrol_outputs
     from .reports.patrol_outputs import start_patrol_outputs
     from .workflow import plain
@@ -1043,29 +1059,12 @@ def _stage_patrol(state: RunState) -> str:
     if sectors is None or not len(sectors):
         state.counts["patrullaje"] = {"sectores": 0}
         return "sin capa de sectores: no hay planes de patrullaje"
-    plan = plan_patrols(
-        state.incidents,
-        sectors,
-        comisaria=config.patrol_comisaria,
-        share=config.patrol_share,
-        block_hours=config.patrol_block_hours,
-        schedule=ScheduleOptions(
-            units=config.patrol_units,
-            shifts=config.patrol_shifts,
-            shift_hours=config.patrol_shift_hours,
-            first_shift_start=config.patrol_first_shift_start,
-            available_hours=config.patrol_available_hours,
-            visit_minutes=config.patrol_visit_minutes,
-            revisit_minutes=config.patrol_revisit_minutes,
-        ),
-        method=config.patrol_method,
-        min_count=config.patrol_min_count,
-        eps_m=config.patrol_eps,
-        cell_size_m=config.patrol_cell_size,
-        risk=config.patrol_risk,
-        exclude_at_station=not config.include_at_station,
-        workers=state.pool,
-    )
+    if state.patrol_plan is not None:
+        plan = state.patrol_plan.results()[0]
+    else:
+        plan = plan_patrols(
+            state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state)
+        )
     advice = None
     if state.near_repeat_table is not None:
         from .reports.patrol_sheet import near_repeat_advice
@@ -1101,6 +1100,33 @@ def _stage_patrol(state: RunState) -> str:
     state.parameters["patrullaje"] = plain(plan.parameters)
     state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
     return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
+
+
+def _patrol_plan_options(state: RunState) -> dict[str, Any]:
+    """Return the options of the run's patrol plan (:func:`parsc_geo.patrol.plan_patrols`)."""
+    from .patrol import ScheduleOptions
+
+    config = state.config
+    return dict(
+        comisaria=config.patrol_comisaria,
+        share=config.patrol_share,
+        block_hours=config.patrol_block_hours,
+        schedule=ScheduleOptions(
+            units=config.patrol_units,
+            shifts=config.patrol_shifts,
+            shift_hours=config.patrol_shift_hours,
+            first_shift_start=config.patrol_first_shift_start,
+            available_hours=config.patrol_available_hours,
+            visit_minutes=config.patrol_visit_minutes,
+            revisit_minutes=config.patrol_revisit_minutes,
+        ),
+        method=config.patrol_method,
+        min_count=config.patrol_min_count,
+        eps_m=config.patrol_eps,
+        cell_size_m=config.patrol_cell_size,
+        risk=config.patrol_risk,
+        exclude_at_station=not config.include_at_station,
+    )
 
 
 def _stage_qgis(state: RunState) -> str:
