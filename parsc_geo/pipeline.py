@@ -66,7 +66,7 @@ if TYPE_CHECKING:
 
     from .density import DensityRaster
     from .evaluation.accuracy import HistoricalAccuracy
-    from .parallel import WorkerPool
+    from .parallel import Pending, WorkerPool
     from .workflow import Ingested, ProvinceHotspots
     from .workspace import Workspace, WorkspaceBackend
 
@@ -146,6 +146,13 @@ class RunState:
     near_repeat_text: str | None = None
     # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
     pool: WorkerPool | int = 1
+    # work a stage left running (its name and what to wait for): the pool draws the patrol
+    # sheets while this process goes on with the next stages; collected after the last stage,
+    # in this order, before RESUMEN.md and run.json
+    background: list[tuple[str, Pending[Any]]] = field(default_factory=list)
+    # patrullaje's plan, started by ranking (it needs no other stage's result): the pool plans
+    # the sectors while this process ranks, finds trends and near repeats
+    patrol_plan: Pending[Any] | None = None
 
     # ingesta: the incidents the analyses use when the configuration selects a period or
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
@@ -292,6 +299,11 @@ def run_pipeline(
                     # same input, same bytes (the SOURCE_DATE_EPOCH convention).
                     _pin_document_dates(state.period_end)
                     pinned = True
+            for name, pending in state.background:
+                t0 = time.perf_counter()
+                pending.results()
+                # the wait counts for the stage that left the work running
+                timings[name] = round(timings[name] + time.perf_counter() - t0, 3)
             timings["total"] = round(time.perf_counter() - clock, 3)
             open_first = _open_first(out)
             (out / "RESUMEN.md").write_text(_summary_markdown(state, open_first), encoding="utf-8")
@@ -651,9 +663,22 @@ def _stage_ranking(state: RunState) -> str:
     import pandas as pd
 
     from .hotspots.io import write_hotspots
+    from .parallel import WorkerPool
     from .reports.rankings import write_rankings
 
     config = state.config
+    sectors = state.sectors
+    if (
+        isinstance(state.pool, WorkerPool)
+        and config.patrol_enabled
+        and sectors is not None
+        and len(sectors)
+    ):
+        from .patrol.plan import start_plan_patrols
+
+        state.patrol_plan = start_plan_patrols(
+            state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
+        )
     assert state.workspace is not None
     if state.hotspots is None:
         state.counts["ranking"] = {"estado": "sin hotspots"}
@@ -787,7 +812,12 @@ def _stage_near_repeat(state: RunState) -> str:
     """Knox test of near repeats on every incident of the run (``repeticion``)."""
     from ._errors import InsufficientDataError
     from .trends.io import write_near_repeat
-    from .trends.near_repeat import event_label, interpret_near_repeat, near_repeat
+    from .trends.near_repeat import (
+        TooManyPairsError,
+        event_label,
+        interpret_near_repeat,
+        near_repeat,
+    )
 
     config = state.config
     options = config.near_repeat
@@ -813,6 +843,9 @@ def _stage_near_repeat(state: RunState) -> str:
             seed=config.seed,
             exclude_at_station=not config.include_at_station,
         )
+    except TooManyPairsError as exc:
+        state.counts["repeticion"] = {"estado": "omitida", "motivo": exc.message}
+        return exc.message
     except InsufficientDataError as exc:
         state.counts["repeticion"] = {"estado": "insuficiente", "motivo": exc.message}
         return f"datos insuficientes: {exc.message}"
@@ -833,8 +866,9 @@ def _stage_priority(state: RunState) -> str:
     if not state.config.priority_enabled:
         return _disabled(state, "priority", "[priority] enabled = false")
     from .area import area_of
+    from .parallel import WorkerPool
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
-    from .priority.outputs import top_districts_table
+    from .priority.outputs import start_priority_outputs, top_districts_table
     from .workflow import count_tables, plain
 
     config = state.config
@@ -877,15 +911,28 @@ def _stage_priority(state: RunState) -> str:
         if config.priority_top_modalidad != "homicidio":
             name = f"a3_distritos_{slug(config.priority_top_modalidad)}.csv"
         extra[name] = top_districts_table(top)
-    files = write_priority_outputs(
-        result,
-        state.out / "prioridad",
-        synthetic=config.synthetic,
-        maps=config.priority_maps,
-        extra_tables=extra,
-        command=state.command,
-        workers=state.pool,
-    )
+    if isinstance(state.pool, WorkerPool):
+        # the PDF of the maps and run.json are written while the pool draws the patrol sheets
+        files, pending = start_priority_outputs(
+            result,
+            state.out / "prioridad",
+            synthetic=config.synthetic,
+            maps=config.priority_maps,
+            extra_tables=extra,
+            command=state.command,
+            pool=state.pool,
+        )
+        state.background.append(("prioridad", pending))
+    else:
+        files = write_priority_outputs(
+            result,
+            state.out / "prioridad",
+            synthetic=config.synthetic,
+            maps=config.priority_maps,
+            extra_tables=extra,
+            command=state.command,
+            workers=state.pool,
+        )
     state.priority_table = result.table
     state.parameters["prioridad"] = plain(result.parameters)
     state.counts["prioridad"] = {"archivos": len(files)}
@@ -1001,8 +1048,10 @@ def _accuracy_parameters(state: RunState) -> dict[str, str]:
 def _stage_patrol(state: RunState) -> str:
     if not state.config.patrol_enabled:
         return _disabled(state, "patrol", "[patrol] enabled = false")
-    from .patrol import ScheduleOptions, plan_patrols
+    from .parallel import WorkerPool
+    from .patrol import plan_patrols
     from .reports import write_patrol_outputs
+    from .reports.patrol_outputs import start_patrol_outputs
     from .workflow import plain
 
     config = state.config
@@ -1010,9 +1059,55 @@ def _stage_patrol(state: RunState) -> str:
     if sectors is None or not len(sectors):
         state.counts["patrullaje"] = {"sectores": 0}
         return "sin capa de sectores: no hay planes de patrullaje"
-    plan = plan_patrols(
-        state.incidents,
-        sectors,
+    if state.patrol_plan is not None:
+        plan = state.patrol_plan.results()[0]
+    else:
+        plan = plan_patrols(
+            state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state)
+        )
+    advice = None
+    if state.near_repeat_table is not None:
+        from .reports.patrol_sheet import near_repeat_advice
+        from .trends.near_repeat import event_label
+
+        advice = near_repeat_advice(
+            state.near_repeat_table,
+            label=event_label(tuple(config.fenomenos)),
+            alpha=config.near_repeat.alpha,
+        )
+    if isinstance(state.pool, WorkerPool):
+        # the pool draws the sheets while this process writes the QGIS project
+        files, pending = start_patrol_outputs(
+            plan,
+            state.out / "patrullaje",
+            synthetic=config.synthetic,
+            density=config.patrol_density,
+            basemap=config.patrol_basemap,
+            near_repeat=advice,
+            pool=state.pool,
+        )
+        state.background.append(("patrullaje", pending))
+    else:
+        files = write_patrol_outputs(
+            plan,
+            state.out / "patrullaje",
+            synthetic=config.synthetic,
+            density=config.patrol_density,
+            basemap=config.patrol_basemap,
+            near_repeat=advice,
+            workers=state.pool,
+        )
+    state.parameters["patrullaje"] = plain(plan.parameters)
+    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
+    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
+
+
+def _patrol_plan_options(state: RunState) -> dict[str, Any]:
+    """Return the options of the run's patrol plan (:func:`parsc_geo.patrol.plan_patrols`)."""
+    from .patrol import ScheduleOptions
+
+    config = state.config
+    return dict(
         comisaria=config.patrol_comisaria,
         share=config.patrol_share,
         block_hours=config.patrol_block_hours,
@@ -1031,30 +1126,7 @@ def _stage_patrol(state: RunState) -> str:
         cell_size_m=config.patrol_cell_size,
         risk=config.patrol_risk,
         exclude_at_station=not config.include_at_station,
-        workers=state.pool,
     )
-    advice = None
-    if state.near_repeat_table is not None:
-        from .reports.patrol_sheet import near_repeat_advice
-        from .trends.near_repeat import event_label
-
-        advice = near_repeat_advice(
-            state.near_repeat_table,
-            label=event_label(tuple(config.fenomenos)),
-            alpha=config.near_repeat.alpha,
-        )
-    files = write_patrol_outputs(
-        plan,
-        state.out / "patrullaje",
-        synthetic=config.synthetic,
-        density=config.patrol_density,
-        basemap=config.patrol_basemap,
-        near_repeat=advice,
-        workers=state.pool,
-    )
-    state.parameters["patrullaje"] = plain(plan.parameters)
-    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
-    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
 
 
 def _stage_qgis(state: RunState) -> str:

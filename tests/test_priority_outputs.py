@@ -405,3 +405,29 @@ def test_cli_min_stability(sidpol_csv, tmp_path):
     assert (listed["ESTABILIDAD (%)"] <= 100).all()
     bad = runner.invoke(cli, [*args, "--min-stability", "150", "-o", str(tmp_path / "c")])
     assert bad.exit_code == 2
+
+
+def test_started_outputs_finish_as_written_outputs(small_result, tmp_path):
+    # A run leaves the PDF and run.json for later: the PNGs are there when
+    # start_priority_outputs returns, the PDF only after results(), and the files are the
+    # same bytes as write_priority_outputs' (run.json: same outputs listed).
+    from parsc_geo.parallel import WorkerPool
+    from parsc_geo.priority.outputs import MAPS_PDF, start_priority_outputs
+
+    direct = write_priority_outputs(small_result, tmp_path / "a", synthetic=True)
+    with WorkerPool(1) as pool:
+        planned, pending = start_priority_outputs(
+            small_result, tmp_path / "b", synthetic=True, pool=pool
+        )
+        assert all(p.exists() for p in planned if p.suffix == ".png")
+        assert not (tmp_path / "b" / MAPS_PDF).exists()
+        later = pending.results()
+    assert later == planned
+    assert [p.name for p in later] == [p.name for p in direct]
+    for a, b in zip(direct, later, strict=True):
+        if a.name == "run.json":
+            keys = ("outputs",)
+            ja, jb = json.loads(a.read_text()), json.loads(b.read_text())
+            assert [ja[k] for k in keys] == [jb[k] for k in keys]
+        else:
+            assert a.read_bytes() == b.read_bytes(), a.name

@@ -404,3 +404,26 @@ def test_near_repeat_advice_is_printed_for_the_crew(plan, tmp_path):
     text = " ".join(_page_texts(again / PDF)[0].replace("\r\n", " ").split())
     assert "vuelva a la zona" not in text
     assert "No se detecta repetición cercana" in text
+
+
+def test_started_with_a_pool_then_finished_gives_the_same_files(written, tmp_path):
+    # What a run does: the plan's sectors and the sheets start in a pool of two processes and
+    # are collected later; the tables exist when start_patrol_outputs returns, the files then
+    # are those of the serial path (the module fixture), byte for byte.
+    from parsc_geo.parallel import WorkerPool
+    from parsc_geo.patrol.plan import start_plan_patrols
+    from parsc_geo.reports.patrol_outputs import start_patrol_outputs
+
+    out, paths = written
+    with WorkerPool(2) as pool:
+        planning = start_plan_patrols(
+            incidents(), sector_layer(), method="grid", cell_size_m=100, pool=pool
+        )
+        planned, sheets = start_patrol_outputs(
+            planning.results()[0], tmp_path, synthetic=True, pool=pool
+        )
+        assert (tmp_path / "puntos_criticos.csv").exists()
+        assert sheets.results() == planned
+    assert [p.relative_to(tmp_path) for p in planned] == [p.relative_to(out) for p in paths]
+    for path in paths:
+        assert path.read_bytes() == (tmp_path / path.relative_to(out)).read_bytes(), path.name

@@ -223,3 +223,36 @@ def test_near_repeat_declines_with_few_incidents() -> None:
     xy, days = _events(seed=2)
     with pytest.raises(InsufficientDataError, match="al menos 20"):
         near_repeat(_incidents_frame(xy[:10], days[:10]))
+
+
+@pytest.mark.parametrize("span", [120, 40_000])
+def test_whole_days_count_as_fractional_days_do(span: int) -> None:
+    # Whole days go through a look-up table of day gaps (16-bit below 32,767 days, 32-bit
+    # above); days shifted by a quarter are not whole and take the binary search per pair.
+    # The shift leaves every gap, hence every count and permutation p-value, unchanged.
+    rng = np.random.default_rng(5)
+    xy, _ = _events(seed=5)
+    days = rng.integers(0, span, len(xy)).astype(float)
+    days[:50] = days[50:100] + rng.integers(0, 3, 50)
+    bands = ([0, 100, 250, float("inf")], [0, 3, 10, float("inf")])
+    whole = knox_bands(xy[:, 0], xy[:, 1], days, *bands, permutations=19, seed=SEED)
+    shifted = knox_bands(xy[:, 0], xy[:, 1], days + 0.25, *bands, permutations=19, seed=SEED)
+    pd.testing.assert_frame_equal(whole, shifted)
+    # and the first cell by brute force: pairs closer than 100 m and fewer than 3 days apart
+    i, j = np.triu_indices(len(xy), k=1)
+    close = (np.hypot(*(xy[i] - xy[j]).T) < 100) & (np.abs(days[i] - days[j]) < 3)
+    assert whole.loc[0, "observed"] == close.sum()
+
+
+def test_too_many_close_pairs_are_refused_before_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 300 points within a 2 km square: C(300, 2) = 44,850 pairs in all; every pair closer than
+    # 3 km (the diagonal is 2.83 km) is close, so a limit of 44,849 is exceeded by one pair.
+    import parsc_geo.trends.near_repeat as nr
+
+    xy, days = _events()
+    monkeypatch.setattr(nr, "MAX_PAIRS", 44_849)
+    with pytest.raises(nr.TooManyPairsError, match="44\u202f850 pares"):
+        knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
+    monkeypatch.setattr(nr, "MAX_PAIRS", 44_850)
+    table = knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
+    assert table.attrs["parameters"]["n_pairs_listed"] == 44_850

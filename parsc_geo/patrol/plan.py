@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from pyproj import CRS
     from shapely.geometry.base import BaseGeometry
 
-    from ..parallel import WorkerPool
+    from ..parallel import Pending, WorkerPool
 
 #: Label of incidents inside a sector but in no subsector.
 NO_SUBSECTOR = "(sin subsector)"
@@ -842,11 +842,61 @@ def plan_patrols(
     Weisburd 1995, *Justice Quarterly* 12(4)). The visiting order is the shortest straight-line
     tour found by nearest neighbour and 2-opt, not a road route.
     """
+    from ..parallel import worker_pool
+
+    with worker_pool(workers) as pool:
+        return start_plan_patrols(
+            incidents,
+            sectors,
+            comisaria=comisaria,
+            share=share,
+            block_hours=block_hours,
+            schedule=schedule,
+            method=method,
+            hotspots=hotspots,
+            min_count=min_count,
+            eps_m=eps_m,
+            cell_size_m=cell_size_m,
+            max_area_m2=max_area_m2,
+            core_radius_m=core_radius_m,
+            max_points=max_points,
+            risk=risk,
+            exclude_at_station=exclude_at_station,
+            pool=pool,
+        ).results()[0]
+
+
+def start_plan_patrols(
+    incidents: gpd.GeoDataFrame,
+    sectors: gpd.GeoDataFrame,
+    *,
+    pool: WorkerPool,
+    comisaria: str | None = None,
+    share: float = DEFAULT_SHARE,
+    block_hours: int = DEFAULT_BLOCK_HOURS,
+    schedule: ScheduleOptions | None = None,
+    method: str = DEFAULT_METHOD,
+    hotspots: gpd.GeoDataFrame | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+    eps_m: float = DEFAULT_EPS_M,
+    cell_size_m: float = DEFAULT_CELL_SIZE_M,
+    max_area_m2: float = DEFAULT_MAX_AREA_M2,
+    core_radius_m: float = DEFAULT_CORE_RADIUS_M,
+    max_points: int = DEFAULT_MAX_POINTS,
+    risk: str = "n",
+    exclude_at_station: bool = True,
+) -> Pending[PatrolPlan]:
+    """Check the options and start :func:`plan_patrols`'s sectors in ``pool``; return at once.
+
+    Errors in the options are raised here. :meth:`~parsc_geo.parallel.Pending.results` waits
+    for the sectors and returns ``[plan]``, the plan :func:`plan_patrols` returns; a run
+    starts it before the stages it does not depend on.
+    """
     import geopandas as gpd
     import numpy as np
     import pandas as pd
 
-    from ..parallel import worker_pool
+    from ..parallel import Pending
     from ..projection import metric_crs
     from .windows import check_window_options
 
@@ -940,18 +990,6 @@ def plan_patrols(
         inc = in_comisarias.iloc[incident_rows.get((com, sec), empty)]
         inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
         tasks.append((com, sec, subs, inc, settings))
-    with worker_pool(workers) as pool:
-        planned = pool.map_largest_first(_plan_sector, tasks, lambda t: len(t[3]))
-    # the incidents stayed here: the tasks return their plans without them
-    plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
-    locate_points(plans, crs)
-
-    dates = pd.to_datetime(
-        pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
-    )
-    period = None
-    if len(dates) and dates.notna().any():
-        period = (dates.min().date().isoformat(), dates.max().date().isoformat())
     parameters = {
         "comisaria": comisaria,
         "share": share,
@@ -977,6 +1015,40 @@ def plan_patrols(
         "speed_kmh": options.speed_kmh,
         "tour": "nearest neighbour + 2-opt, straight lines",
     }
+    # the largest sectors first, so that no long one is started last
+    order = sorted(range(len(tasks)), key=lambda k: -len(tasks[k][3]))
+    drawing = pool.start(_plan_sector, [tasks[k] for k in order])
+
+    def finish() -> list[PatrolPlan]:
+        planned: list[Any] = [None] * len(tasks)
+        for k, plan in zip(order, drawing.results(), strict=True):
+            planned[k] = plan
+        return [_assemble(planned, tasks, crs, options, parameters, n_outside)]
+
+    return Pending(finish)
+
+
+def _assemble(
+    planned: list[Any],
+    tasks: list[Any],
+    crs: Any,
+    options: ScheduleOptions,
+    parameters: dict[str, Any],
+    n_outside: int,
+) -> PatrolPlan:
+    """Return the plan of the sectors' plans (:func:`start_plan_patrols`'s last step)."""
+    import pandas as pd
+
+    # the incidents stayed here: the tasks return their plans without them
+    plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
+    locate_points(plans, crs)
+
+    dates = pd.to_datetime(
+        pd.concat([p.incidents["occurred_at"] for p in plans]) if plans else pd.Series([])
+    )
+    period = None
+    if len(dates) and dates.notna().any():
+        period = (dates.min().date().isoformat(), dates.max().date().isoformat())
     return PatrolPlan(
         sectors=plans,
         crs=crs,

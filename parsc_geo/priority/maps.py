@@ -1013,15 +1013,30 @@ def start_priority_documents(
     """
     from ..parallel import Pending
 
-    tasks = [(result, level, target, Path(png), dpi, overwrite) for level, target, png in maps]
-    drawing = pool.start(_document_map, tasks)
+    drawing = start_priority_figures(pool, result, maps, overwrite=overwrite, dpi=dpi)
 
     def finish() -> list[Path]:
-        figures = drawing.results()
-        pdf = _save_maps_pdf(result, figures, Path(pdf_path), overwrite=overwrite)
+        pdf = save_priority_maps_pdf(result, drawing.results(), Path(pdf_path), overwrite=overwrite)
         return [Path(png) for *_, png in maps] + [pdf]
 
     return Pending(finish)
+
+
+def start_priority_figures(
+    pool: WorkerPool,
+    result: PriorityResult,
+    maps: Sequence[tuple[str, str, Path]],
+    *,
+    overwrite: bool = False,
+    dpi: int = 150,
+) -> Pending[Figure]:
+    """Start drawing the document maps in ``pool``, each saved as its PNG; return at once.
+
+    :meth:`~parsc_geo.parallel.Pending.results` waits for the PNGs and returns the figures,
+    in the order of ``maps``, for the pages of the PDF (:func:`save_priority_maps_pdf`).
+    """
+    tasks = [(result, level, target, Path(png), dpi, overwrite) for level, target, png in maps]
+    return pool.start(_document_map, tasks)
 
 
 def _document_map(task: tuple[PriorityResult, str, str, Path, int, bool]) -> Figure:
@@ -1035,9 +1050,10 @@ def _document_map(task: tuple[PriorityResult, str, str, Path, int, bool]) -> Fig
     return fig
 
 
-def _save_maps_pdf(
+def save_priority_maps_pdf(
     result: PriorityResult, figures: Sequence[Figure], path: Path, *, overwrite: bool
 ) -> Path:
+    """Save drawn document maps (:func:`start_priority_figures`) as the pages of one PDF."""
     from ..reports.pdf import metadata_date, save_pdf
 
     last_day = None
@@ -1076,4 +1092,4 @@ def write_priority_maps_pdf(
         Replace an existing file.
     """
     figures = [priority_figure(result, level=lv, target=t)[0] for lv, t in maps]
-    return _save_maps_pdf(result, figures, Path(path), overwrite=overwrite)
+    return save_priority_maps_pdf(result, figures, Path(path), overwrite=overwrite)

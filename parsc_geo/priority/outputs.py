@@ -43,7 +43,8 @@ from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_NONE
 from .maps import (
     LEVEL_COLORS,
-    start_priority_documents,
+    save_priority_maps_pdf,
+    start_priority_figures,
     write_priority_map_html,
     write_priority_map_png,
     write_priority_maps_pdf,
@@ -54,7 +55,7 @@ from .territories import PriorityResult, plan_table
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..parallel import WorkerPool
+    from ..parallel import Pending, WorkerPool
 
 __all__ = [
     "DETAIL_HEADERS_ES",
@@ -240,6 +241,46 @@ def write_priority_outputs(
     """
     from ..parallel import worker_pool
 
+    with worker_pool(workers) as pool:
+        _, pending = start_priority_outputs(
+            result,
+            output_dir,
+            synthetic=synthetic,
+            overwrite=overwrite,
+            maps=maps,
+            extra_tables=extra_tables,
+            command=command,
+            pool=pool,
+        )
+        return pending.results()
+
+
+def start_priority_outputs(
+    result: PriorityResult,
+    output_dir: str | os.PathLike[str],
+    *,
+    pool: WorkerPool,
+    synthetic: bool | None = None,
+    overwrite: bool = False,
+    maps: bool = True,
+    extra_tables: dict[str, pd.DataFrame] | None = None,
+    command: str | None = None,
+) -> tuple[list[Path], Pending[Path]]:
+    """Write :func:`write_priority_outputs`'s files, leaving the PDF and ``run.json`` for later.
+
+    Returns once the tables, the HTML maps and the PNGs are written. The PDF of the document
+    maps (saved from the figures the pool drew) and ``run.json`` are written by this process
+    when :meth:`~parsc_geo.parallel.Pending.results` is called, which returns what
+    :func:`write_priority_outputs` returns; a run calls it while the pool draws other pages.
+
+    Returns
+    -------
+    tuple
+        The files that will have been written (as ``results()`` returns them), and the
+        pending rest.
+    """
+    from ..parallel import Pending
+
     out = Path(output_dir)
     if synthetic is not None and synthetic != result.synthetic:
         result = dataclasses.replace(result, synthetic=synthetic)
@@ -279,16 +320,18 @@ def write_priority_outputs(
             hint="elija otra carpeta o use overwrite=True / --overwrite",
         )
     # The document maps (matplotlib, the slow part) are drawn by the pool meanwhile.
-    with worker_pool(workers) as pool:
-        drawing = (
-            start_priority_documents(pool, result, documents, out / MAPS_PDF, overwrite=True)
-            if documents
-            else None
+    drawing = start_priority_figures(pool, result, documents, overwrite=True) if documents else None
+    written = [writer(path) for path, writer in plan]
+    figures = drawing.results() if drawing is not None else []
+
+    def finish() -> list[Path]:
+        files = list(written)
+        if documents:
+            files += [png for *_, png in documents]
+            files.append(save_priority_maps_pdf(result, figures, out / MAPS_PDF, overwrite=True))
+        files.append(
+            write_run_json(result, run_path, outputs=files, command=command, overwrite=True)
         )
-        written = [writer(path) for path, writer in plan]
-        if drawing is not None:
-            written += drawing.results()
-    written.append(
-        write_run_json(result, run_path, outputs=written, command=command, overwrite=True)
-    )
-    return written
+        return files
+
+    return [*paths, run_path], Pending(finish)

@@ -61,6 +61,10 @@ def draw_qr(ax: Axes, text: str) -> None:
     ax.set_aspect("equal")
     ax.add_patch(Rectangle((0, 0), size, size, facecolor="white", edgecolor="none"))
     if vertices:
-        ax.add_patch(
-            PathPatch(Path(vertices, codes), facecolor="black", edgecolor="none", linewidth=0)
+        # add_artist, not add_patch: the white square already sets the data limits, and
+        # add_patch would walk every one of the path's hundreds of segments to extend them
+        modules_path = PathPatch(
+            Path(vertices, codes), facecolor="black", edgecolor="none", linewidth=0
         )
+        modules_path.set_clip_path(ax.patch)
+        ax.add_artist(modules_path)

@@ -46,7 +46,7 @@ from ..labels_es import PATROL_HEADERS as HEADERS_ES
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..parallel import WorkerPool
+    from ..parallel import Pending, WorkerPool
     from ..patrol.plan import PatrolPlan, SectorPlan
     from .patrol_sheet import NearRepeatAdvice
 
@@ -172,9 +172,47 @@ def write_patrol_outputs(
     list of pathlib.Path
         The files written, in the order of the module docstring.
     """
+    from ..parallel import worker_pool
+
+    with worker_pool(workers) as pool:
+        _, pending = start_patrol_outputs(
+            plan,
+            output_dir,
+            synthetic=synthetic,
+            overwrite=overwrite,
+            basemap=basemap,
+            density=density,
+            pool=pool,
+            near_repeat=near_repeat,
+        )
+        return pending.results()
+
+
+def start_patrol_outputs(
+    plan: PatrolPlan,
+    output_dir: str | Path,
+    *,
+    pool: WorkerPool,
+    synthetic: bool = False,
+    overwrite: bool = False,
+    basemap: bool = False,
+    density: bool = True,
+    near_repeat: NearRepeatAdvice | str | None = None,
+) -> tuple[list[Path], Pending[Path]]:
+    """Write :func:`write_patrol_outputs`'s tables and start its sheets in ``pool``.
+
+    Returns once the tables are written, the sheets (PDF and PNG) still being drawn by the
+    pool: :meth:`~parsc_geo.parallel.Pending.results` waits for them and returns what
+    :func:`write_patrol_outputs` returns. A run goes on with other work meanwhile.
+
+    Returns
+    -------
+    tuple
+        The files that will have been written, and the pending sheets.
+    """
     from dataclasses import replace
 
-    from ..parallel import worker_pool
+    from ..parallel import Pending
     from .patrol_sheet import sheet_sectors
     from .pdf import metadata_date
 
@@ -215,13 +253,17 @@ def write_patrol_outputs(
                 near_repeat=near_repeat,
             )
         )
-    with worker_pool(workers) as pool:
-        # the sheets are drawn by the pool while this process writes the tables
-        by_size = sorted(tasks, key=lambda t: -len(t.plan.sectors))
-        drawing = pool.start(_write_sheets, by_size)
-        _write_tables(plan, files, out, synthetic=synthetic, date=date, overwrite=overwrite)
+    # the sheets are drawn by the pool while this process writes the tables
+    by_size = sorted(tasks, key=lambda t: -len(t.plan.sectors))
+    drawing = pool.start(_write_sheets, by_size)
+    _write_tables(plan, files, out, synthetic=synthetic, date=date, overwrite=overwrite)
+    written = list(files.values())
+
+    def finish() -> list[Path]:
         drawing.results()
-    return list(files.values())
+        return written
+
+    return list(written), Pending(finish)
 
 
 def _write_tables(

@@ -39,6 +39,13 @@ _BREAKS: Final = re.compile(r"[ \t\r\f\v]+")
 #: Share of a width that wrapped lines fill: the PDF's unhinted glyphs and a PNG's at another
 #: resolution differ from the measuring renderer by a fraction of a percent.
 WRAP_SAFETY: Final = 0.98
+#: Measured widths (inches) by text, size, weight and what else the metrics depend on
+#: (resolution, fonts, hinting): sheets of one run measure many of the same strings.
+_WIDTHS: dict[tuple[Any, ...], float] = {}
+#: Widths kept before the cache starts again (bounds a long process's memory).
+_MAX_WIDTHS: Final = 200_000
+#: Total width and characters measured at each (size, weight), to guess where lines end.
+_PER_CHAR: dict[tuple[float, str], tuple[float, int]] = {}
 
 
 def layout_rc() -> dict[Any, Any]:
@@ -88,9 +95,6 @@ class Page:
 
     fig: Figure
     _renderer: Any = field(init=False, repr=False)
-    _cache: dict[tuple[str, float, str], float] = field(
-        init=False, repr=False, default_factory=dict
-    )
 
     def __post_init__(self) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -119,14 +123,37 @@ class Page:
 
     def text_width(self, text: str, size: float, weight: str = "normal") -> float:
         """Return the width of one line of ``text`` in inches."""
-        key = (text, size, weight)
-        if key not in self._cache:
+        key = (text, size, weight, *self._metrics_key())
+        width = _WIDTHS.get(key)
+        if width is None:
             from matplotlib.font_manager import FontProperties
 
+            if len(_WIDTHS) >= _MAX_WIDTHS:
+                _WIDTHS.clear()
+
             prop = FontProperties(size=size, weight=weight)
-            width, _, _ = self._renderer.get_text_width_height_descent(text, prop, ismath=False)
-            self._cache[key] = float(width) / self.fig.dpi
-        return self._cache[key]
+            measured, _, _ = self._renderer.get_text_width_height_descent(text, prop, ismath=False)
+            width = _WIDTHS[key] = float(measured) / self.fig.dpi
+            # a running mean width per character guesses where a line ends (see wrap)
+            done = _PER_CHAR.get((size, weight), (0.0, 0))
+            _PER_CHAR[(size, weight)] = (done[0] + width, done[1] + len(text))
+        return width
+
+    def _metrics_key(self) -> tuple[Any, ...]:
+        """Return what, besides the text, size and weight, a measured width depends on."""
+        import matplotlib as mpl
+
+        rc = mpl.rcParams
+        return (
+            self.fig.dpi,
+            tuple(rc["font.family"]),
+            tuple(rc["font.sans-serif"]),
+            rc["text.hinting"],
+            rc.get("text.hinting_factor"),
+            rc["font.stretch"],
+            rc["font.style"],
+            rc["font.variant"],
+        )
 
     @staticmethod
     def line_height(size: float) -> float:
@@ -145,20 +172,56 @@ class Page:
         for paragraph in str(text).split("\n"):
             words = [w for w in _BREAKS.split(paragraph) if w]
             current = ""
-            for word in words:
-                trial = f"{current} {word}" if current else word
-                if self.text_width(trial, size, weight) <= width:
-                    current = trial
-                    continue
+            at = 0
+            while at < len(words):
                 if current:
+                    count = self._words_that_fit(current, words[at:], width, size, weight)
+                    current = " ".join([current, *words[at : at + count]])
+                    at += count
+                    if at == len(words):
+                        break
                     lines.append(current)
-                current = word
+                current = words[at]
+                at += 1
                 while self.text_width(current, size, weight) > width and len(current) > 1:
                     cut = self._longest_prefix(current, width, size, weight)
                     lines.append(current[:cut])
                     current = current[cut:]
             lines.append(current)
         return lines
+
+    def _words_that_fit(
+        self, line: str, words: Sequence[str], width: float, size: float, weight: str
+    ) -> int:
+        """Return how many of ``words`` can follow ``line`` within ``width``.
+
+        The same count as adding the words one by one until the first that does not fit
+        (a line only widens as words are added), found by measuring from a guess: the mean
+        width of a character at this size times the characters, then one word at a time.
+        """
+
+        def fits(count: int) -> bool:
+            trial = " ".join([line, *words[:count]])
+            return self.text_width(trial, size, weight) <= width
+
+        total, chars = _PER_CHAR.get((size, weight), (0.0, 0))
+        per_char = total / chars if chars else 0.0
+        count = 0
+        if per_char > 0:
+            used = self.text_width(line, size, weight)
+            for word in words:
+                used += per_char * (len(word) + 1)
+                if used > width:
+                    break
+                count += 1
+        if count and not fits(count):
+            count -= 1
+            while count and not fits(count):
+                count -= 1
+            return count
+        while count < len(words) and fits(count + 1):
+            count += 1
+        return count
 
     def _longest_prefix(self, word: str, width: float, size: float, weight: str) -> int:
         lo, hi = 1, len(word) - 1

@@ -39,6 +39,8 @@ from ..localtime import incidents_zone
 from ..settings import SEED
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import geopandas as gpd
     import pandas as pd
 
@@ -51,6 +53,10 @@ DEFAULT_PERMUTATIONS = 99
 MIN_INCIDENTS = 20
 #: Pairs processed at once in the permutations (bounds the temporary arrays).
 _CHUNK = 4_000_000
+#: Widest span of whole days counted through a look-up table of day gaps.
+_MAX_DAY_SPAN = 1_000_000
+#: Most pairs of incidents within the largest distance the test lists (about 1.2 GB).
+MAX_PAIRS = 30_000_000
 COLUMNS: tuple[str, ...] = (
     "d_min_m",
     "d_max_m",
@@ -129,6 +135,102 @@ def _band_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return band
 
 
+class TooManyPairsError(InsufficientDataError):
+    """More pairs of incidents within the largest distance than the Knox test can list."""
+
+
+def _check_pair_budget(tree: Any, n: int, radius: float, permutations: int) -> None:
+    """Refuse, before listing them, more pairs closer than ``radius`` than :data:`MAX_PAIRS`.
+
+    The test lists every such pair (about 40 bytes each) and counts them again for every
+    permutation: the pairs grow with the square of the incidents of one area (629 million
+    within 500 m for 211,000 incidents in one city), which would exhaust the memory.
+    """
+    if n * (n - 1) // 2 <= MAX_PAIRS:
+        return
+    close = (int(tree.count_neighbors(tree, radius)) - n) // 2
+    if close > MAX_PAIRS:
+
+        def grouped(value: float) -> str:
+            return f"{value:,.0f}".replace(",", "\u202f")
+
+        raise TooManyPairsError(
+            f"la prueba de Knox no se calcula: {grouped(close)} pares de incidentes a menos "
+            f"de {grouped(radius)} m superan el límite de {grouped(MAX_PAIRS)} (cada una de "
+            f"las {permutations} permutaciones los contaría otra vez)",
+            hint="limite el análisis a una zona o a un periodo más corto, o reduzca el "
+            "último límite de distancia (space_bands)",
+        )
+
+
+def _band_table(
+    i: np.ndarray, j: np.ndarray, s_index: np.ndarray, t_edges: np.ndarray, n_rows: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Return the counter of listed pairs by (space index, time band) for any times."""
+    n_t = len(t_edges) - 1
+
+    def table(times: np.ndarray) -> np.ndarray:
+        counts = np.zeros(n_rows * n_t, dtype=np.int64)
+        for start in range(0, len(i), _CHUNK):
+            sl = slice(start, start + _CHUNK)
+            band = _band_of(np.abs(times[i[sl]] - times[j[sl]]), t_edges)
+            ok = band >= 0
+            counts += np.bincount(s_index[sl][ok] * n_t + band[ok], minlength=n_rows * n_t).astype(
+                np.int64
+            )
+        return counts.reshape(n_rows, n_t)
+
+    return table
+
+
+def _day_table(
+    t: np.ndarray,
+    i: np.ndarray,
+    j: np.ndarray,
+    s_index: np.ndarray,
+    t_edges: np.ndarray,
+    n_rows: int,
+) -> Callable[[np.ndarray], np.ndarray] | None:
+    """Return :func:`_band_table`'s counter for whole-day times, or None for other times.
+
+    Days apart are then small whole numbers: their time band is looked up in a table built
+    once (the same ``_band_of`` of each possible gap), and each pair's (space, time) cell is
+    one small integer, so a permutation costs two gathers, a look-up and one ``bincount``
+    instead of a binary search per pair.
+    """
+    if len(t) == 0 or not np.array_equal(t, np.round(t)):
+        return None
+    low, high = float(t.min()), float(t.max())
+    span = high - low
+    if span > _MAX_DAY_SPAN:
+        return None
+    n_t = len(t_edges) - 1
+    width = n_rows * (n_t + 1)
+    # 16-bit days and cells halve the memory the gathers stream through (most of the time)
+    small = np.int16 if max(span, width) < np.iinfo(np.int16).max else np.int32
+    # column n_t collects the gaps outside every band; it is dropped after counting
+    band = _band_of(np.arange(int(span) + 1, dtype=float), t_edges)
+    lookup = np.where(band >= 0, band, n_t).astype(small)
+    base = (s_index * (n_t + 1)).astype(small)
+    first = i.astype(np.int32)
+    second = j.astype(np.int32)
+
+    def table(times: np.ndarray) -> np.ndarray:
+        days = (times - low).astype(small)
+        counts = np.zeros(width, dtype=np.int64)
+        for start in range(0, len(first), _CHUNK):
+            sl = slice(start, start + _CHUNK)
+            gap = np.take(days, first[sl])
+            gap -= np.take(days, second[sl])
+            np.abs(gap, out=gap)
+            cell = np.take(lookup, gap)
+            cell += base[sl]
+            counts += np.bincount(cell, minlength=width)
+        return counts.reshape(n_rows, n_t + 1)[:, :n_t]
+
+    return table
+
+
 def knox_bands(
     x: np.ndarray,
     y: np.ndarray,
@@ -186,7 +288,9 @@ def knox_bands(
     finite = s_edges[:-1] if open_space else s_edges
     radius = float(finite[-1])
     total = n * (n - 1) // 2
-    i, j, d = _pairs_closer_than(cKDTree(np.column_stack([x, y])), x, y, radius)
+    tree = cKDTree(np.column_stack([x, y]))
+    _check_pair_budget(tree, n, radius, permutations)
+    i, j, d = _pairs_closer_than(tree, x, y, radius)
     # Space index of each listed pair: 0 for "closer than the first edge", then bands 1…
     s_index = np.searchsorted(finite, d, side="right").astype(np.int64)
     n_rows = len(finite)  # below-first-edge row + finite bands
@@ -194,22 +298,17 @@ def knox_bands(
     nt_cum = np.array([_pairs_within_days(sorted_days, e) for e in t_edges], dtype=np.int64)
     nt = np.diff(nt_cum)
 
-    def table(times: np.ndarray) -> np.ndarray:
-        counts = np.zeros(n_rows * n_t, dtype=np.int64)
-        for start in range(0, len(i), _CHUNK):
-            sl = slice(start, start + _CHUNK)
-            band = _band_of(np.abs(times[i[sl]] - times[j[sl]]), t_edges)
-            ok = band >= 0
-            counts += np.bincount(s_index[sl][ok] * n_t + band[ok], minlength=n_rows * n_t).astype(
-                np.int64
-            )
-        grid = counts.reshape(n_rows, n_t)
+    table = _day_table(t, i, j, s_index, t_edges, n_rows) or _band_table(
+        i, j, s_index, t_edges, n_rows
+    )
+
+    def finish(grid: np.ndarray) -> np.ndarray:
         out = grid[1:]
         if open_space:
             out = np.vstack([out, nt - grid.sum(axis=0)])
         return out
 
-    observed = table(t)
+    observed = finish(table(t))
     ns_listed = np.bincount(s_index, minlength=n_rows)
     ns = ns_listed[1:].astype(np.int64)
     if open_space:
@@ -219,7 +318,7 @@ def knox_bands(
     if permutations:
         rs = np.random.RandomState(seed)
         for _ in range(int(permutations)):
-            exceed += table(t[rs.permutation(n)]) >= observed
+            exceed += finish(table(t[rs.permutation(n)])) >= observed
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, observed / expected, np.nan)
     p_value = (exceed + 1.0) / (permutations + 1.0) if permutations else np.full((n_s, n_t), np.nan)
