@@ -812,12 +812,7 @@ def _stage_near_repeat(state: RunState) -> str:
     """Knox test of near repeats on every incident of the run (``repeticion``)."""
     from ._errors import InsufficientDataError
     from .trends.io import write_near_repeat
-    from .trends.near_repeat import (
-        TooManyPairsError,
-        event_label,
-        interpret_near_repeat,
-        near_repeat,
-    )
+    from .trends.near_repeat import event_label, interpret_near_repeat, near_repeat
 
     config = state.config
     options = config.near_repeat
@@ -843,9 +838,6 @@ def _stage_near_repeat(state: RunState) -> str:
             seed=config.seed,
             exclude_at_station=not config.include_at_station,
         )
-    except TooManyPairsError as exc:
-        state.counts["repeticion"] = {"estado": "omitida", "motivo": exc.message}
-        return exc.message
     except InsufficientDataError as exc:
         state.counts["repeticion"] = {"estado": "insuficiente", "motivo": exc.message}
         return f"datos insuficientes: {exc.message}"

@@ -244,15 +244,67 @@ def test_whole_days_count_as_fractional_days_do(span: int) -> None:
     assert whole.loc[0, "observed"] == close.sum()
 
 
-def test_too_many_close_pairs_are_refused_before_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_many_close_pairs_test_a_random_sample_within_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # 300 points within a 2 km square: C(300, 2) = 44,850 pairs in all; every pair closer than
-    # 3 km (the diagonal is 2.83 km) is close, so a limit of 44,849 is exceeded by one pair.
+    # 3 km (the diagonal is 2.83 km) is close. At a budget of 44,850 nothing changes.
     import parsc_geo.trends.near_repeat as nr
 
     xy, days = _events()
-    monkeypatch.setattr(nr, "MAX_PAIRS", 44_849)
-    with pytest.raises(nr.TooManyPairsError, match="44\u202f850 pares"):
-        knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
     monkeypatch.setattr(nr, "MAX_PAIRS", 44_850)
-    table = knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
-    assert table.attrs["parameters"]["n_pairs_listed"] == 44_850
+    whole = knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9)
+    assert whole.attrs["parameters"]["n_pairs_listed"] == 44_850
+    assert "sample" not in whole.attrs["parameters"]
+    # One pair less: m = int(300 · sqrt(44,849 / 44,850)) = 299 incidents, C(299, 2) = 44,551
+    # pairs ≤ 44,849; the sample is RandomState(seed).choice(300, 299, replace=False), and the
+    # table is the Knox test of those incidents.
+    monkeypatch.setattr(nr, "MAX_PAIRS", 44_849)
+    sampled = knox_bands(xy[:, 0], xy[:, 1], days, [0, 3000], [0, 7], permutations=9, seed=3)
+    info = sampled.attrs["parameters"]["sample"]
+    assert info == {
+        "n_incidents_total": 300,
+        "close_pairs_total": 44_850,
+        "sample_size": 299,
+        "close_pairs_sample": 44_551,
+        "max_pairs": 44_849,
+        "seed": 3,
+    }
+    keep = np.sort(np.random.RandomState(3).choice(300, 299, replace=False))
+    monkeypatch.setattr(nr, "MAX_PAIRS", 10**9)
+    direct = knox_bands(
+        xy[keep, 0], xy[keep, 1], days[keep], [0, 3000], [0, 7], permutations=9, seed=3
+    )
+    pd.testing.assert_frame_equal(sampled, direct, check_like=False)
+    assert "muestra aleatoria de 299 de 300 incidentes" in interpret_near_repeat(sampled)
+
+
+def test_a_sample_for_a_dense_city_keeps_its_close_pairs_within_the_budget() -> None:
+    # 3,000 incidents in a 1 km square have about C(3000, 2) · π · 0.1² ≈ 141,000 pairs
+    # closer than 100 m; a budget of 20,000 keeps about 3000 · sqrt(20,000 / 141,000) ≈ 1,130.
+    rng = np.random.default_rng(11)
+    xy = rng.uniform(0, 1000, (3000, 2))
+    days = rng.integers(0, 365, 3000).astype(float)
+    table = knox_bands(
+        xy[:, 0],
+        xy[:, 1],
+        days,
+        [0, 50, 100],
+        [0, 7, 14],
+        permutations=0,
+        seed=SEED,
+        max_pairs=20_000,
+    )
+    info = table.attrs["parameters"]["sample"]
+    i, j = np.triu_indices(3000, k=1)
+    dist = np.hypot(*(xy[i] - xy[j]).T)
+    assert info["close_pairs_total"] == int((dist < 100).sum())
+    assert info["close_pairs_sample"] <= 20_000
+    assert 1000 <= info["sample_size"] <= 1300
+    keep = np.sort(np.random.RandomState(SEED).choice(3000, info["sample_size"], replace=False))
+    sub_i, sub_j = np.triu_indices(len(keep), k=1)
+    a, b = keep[sub_i], keep[sub_j]
+    d = np.hypot(*(xy[a] - xy[b]).T)
+    assert info["close_pairs_sample"] == int((d < 100).sum())
+    # first cell by brute force on the sample: closer than 50 m and fewer than 7 days apart
+    assert table.loc[0, "observed"] == int(((d < 50) & (np.abs(days[a] - days[b]) < 7)).sum())

@@ -29,14 +29,18 @@ al. (2007) for the Monte-Carlo version; Rey & al. pointpats ``spacetime.Knox``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._errors import ConfigError, InsufficientDataError
+from .._messages import announce
 from ..localtime import incidents_zone
 from ..settings import SEED
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -136,31 +140,64 @@ def _band_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 class TooManyPairsError(InsufficientDataError):
-    """More pairs of incidents within the largest distance than the Knox test can list."""
+    """More pairs of incidents within the largest distance than the Knox test can list.
 
-
-def _check_pair_budget(tree: Any, n: int, radius: float, permutations: int) -> None:
-    """Refuse, before listing them, more pairs closer than ``radius`` than :data:`MAX_PAIRS`.
-
-    The test lists every such pair (about 40 bytes each) and counts them again for every
-    permutation: the pairs grow with the square of the incidents of one area (629 million
-    within 500 m for 211,000 incidents in one city), which would exhaust the memory.
+    :func:`knox_bands` no longer raises it (it tests a random sample instead, see
+    :func:`budget_sample`); kept for callers that catch it.
     """
-    if n * (n - 1) // 2 <= MAX_PAIRS:
-        return
-    close = (int(tree.count_neighbors(tree, radius)) - n) // 2
-    if close > MAX_PAIRS:
 
-        def grouped(value: float) -> str:
-            return f"{value:,.0f}".replace(",", "\u202f")
 
-        raise TooManyPairsError(
-            f"la prueba de Knox no se calcula: {grouped(close)} pares de incidentes a menos "
-            f"de {grouped(radius)} m superan el límite de {grouped(MAX_PAIRS)} (cada una de "
-            f"las {permutations} permutaciones los contaría otra vez)",
-            hint="limite el análisis a una zona o a un periodo más corto, o reduzca el "
-            "último límite de distancia (space_bands)",
-        )
+def _close_pairs(tree: Any, n: int, radius: float, max_pairs: int) -> int | None:
+    """Return the unordered pairs closer than ``radius``, or None when all pairs fit anyway."""
+    if n * (n - 1) // 2 <= max_pairs:
+        return None
+    # A dual-tree count: whole node pairs are counted without listing their points.
+    return (int(tree.count_neighbors(tree, radius)) - n) // 2
+
+
+def budget_sample(
+    x: np.ndarray, y: np.ndarray, radius: float, close: int, max_pairs: int, seed: int
+) -> tuple[np.ndarray, int]:
+    """Return a random sample of incidents with at most ``max_pairs`` pairs closer than ``radius``.
+
+    The test lists every pair closer than the largest distance and counts them again for every
+    permutation; those pairs grow with the square of the incidents of one area (629 million
+    within 500 m for 211,000 incidents in one city), far beyond the memory. A simple random
+    sample keeps a fraction f of the incidents, hence about f² of every pair count, and the Knox
+    ratios (observed over expected pairs) keep their expectation: the test of a sample is a
+    test of the same space-time interaction with fewer pairs. The size starts at
+    ``n · sqrt(max_pairs / close)`` and shrinks until the sample's own count of close pairs is
+    within the budget.
+
+    Parameters
+    ----------
+    x, y
+        Metric coordinates of every incident.
+    radius
+        The largest finite distance edge (metres).
+    close
+        Pairs of all incidents closer than ``radius``.
+    max_pairs
+        The budget of listed pairs.
+    seed
+        Seed of ``numpy.random.RandomState(seed).choice(n, m, replace=False)``.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        Sorted positions of the sampled incidents, and their pairs closer than ``radius``.
+    """
+    from scipy.spatial import cKDTree
+
+    n = len(x)
+    m = min(n, max(2, int(n * np.sqrt(max_pairs / close))))
+    while True:
+        keep = np.sort(np.random.RandomState(seed).choice(n, m, replace=False))
+        sub = cKDTree(np.column_stack([x[keep], y[keep]]))
+        within = (int(sub.count_neighbors(sub, radius)) - m) // 2
+        if within <= max_pairs or m <= 2:
+            return keep, within
+        m = max(2, min(m - 1, int(m * np.sqrt(max_pairs / within) * 0.99)))
 
 
 def _band_table(
@@ -240,6 +277,8 @@ def knox_bands(
     *,
     permutations: int = DEFAULT_PERMUTATIONS,
     seed: int | None = None,
+    max_pairs: int | None = None,
+    quiet: bool = False,
 ) -> pd.DataFrame:
     """Run the Knox test on every pair of a space band and a time band.
 
@@ -258,6 +297,13 @@ def knox_bands(
         are drawn with ``numpy.random.RandomState(seed).permutation``, whose stream numpy
         keeps fixed across versions; the same seed given to ``numpy.random.seed`` before
         pointpats' ``Knox`` draws the same permutations.
+    max_pairs
+        Most pairs closer than the largest finite distance edge the test lists (None:
+        :data:`MAX_PAIRS`). Above it, the test runs on a random sample of the incidents
+        drawn with ``seed`` (:func:`budget_sample`), announced and recorded in
+        ``attrs["parameters"]["sample"]``.
+    quiet
+        Log the sample as DEBUG instead of INFO.
 
     Returns
     -------
@@ -289,7 +335,32 @@ def knox_bands(
     radius = float(finite[-1])
     total = n * (n - 1) // 2
     tree = cKDTree(np.column_stack([x, y]))
-    _check_pair_budget(tree, n, radius, permutations)
+    budget = MAX_PAIRS if max_pairs is None else int(max_pairs)
+    if budget < 1:
+        raise ConfigError(f"max_pairs debe ser ≥ 1; se recibió {max_pairs}")
+    sample: dict[str, Any] | None = None
+    close = _close_pairs(tree, n, radius, budget)
+    if close is not None and close > budget:
+        keep, within = budget_sample(x, y, radius, close, budget, seed)
+        sample = {
+            "n_incidents_total": int(n),
+            "close_pairs_total": int(close),
+            "sample_size": len(keep),
+            "close_pairs_sample": int(within),
+            "max_pairs": budget,
+            "seed": seed,
+        }
+        announce(
+            logger,
+            f"Prueba de Knox sobre una muestra aleatoria de {_whole(len(keep))} de "
+            f"{_whole(n)} incidentes: los {_whole(close)} pares a menos de {_whole(radius)} m "
+            f"superan el límite de {_whole(budget)} (semilla {seed})",
+            quiet=quiet,
+        )
+        x, y, t = x[keep], y[keep], t[keep]
+        n = len(keep)
+        total = n * (n - 1) // 2
+        tree = cKDTree(np.column_stack([x, y]))
     i, j, d = _pairs_closer_than(tree, x, y, radius)
     # Space index of each listed pair: 0 for "closer than the first edge", then bands 1…
     s_index = np.searchsorted(finite, d, side="right").astype(np.int64)
@@ -343,6 +414,8 @@ def knox_bands(
         "n_pairs": int(total),
         "n_pairs_listed": len(d),
     }
+    if sample is not None:
+        frame.attrs["parameters"]["sample"] = sample
     return frame
 
 
@@ -363,6 +436,8 @@ def near_repeat(
     time_column: str = "occurred_at",
     exclude_at_station: bool = True,
     min_incidents: int = MIN_INCIDENTS,
+    max_pairs: int | None = None,
+    quiet: bool = False,
 ) -> pd.DataFrame:
     """Run :func:`knox_bands` on incident points (projected to their metric CRS).
 
@@ -403,6 +478,8 @@ def near_repeat(
         time_bands,
         permutations=permutations,
         seed=seed,
+        max_pairs=max_pairs,
+        quiet=quiet,
     )
     table.attrs["parameters"].update(
         {**prepared.info, "n_undated": int((~dated).sum()), "time_column": time_column}
@@ -490,6 +567,12 @@ def interpret_near_repeat(
     risk = near_repeat_risk(table, alpha=alpha)
     permutations = int(table.attrs.get("parameters", {}).get("permutations", 0))
     test = f"prueba de Knox, p ≤ {_decimal(alpha, 2)}, {_whole(permutations)} permutaciones"
+    sample = table.attrs.get("parameters", {}).get("sample")
+    if sample:
+        test += (
+            f", muestra aleatoria de {_whole(sample['sample_size'])} de "
+            f"{_whole(sample['n_incidents_total'])} incidentes"
+        )
     if risk is None:
         if first is None:
             return "No hay pares de incidentes para evaluar la repetición cercana."
