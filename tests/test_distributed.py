@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from _pool_tasks import fail, pid_and_epoch, square
 from _two_provinces import write_two_provinces
@@ -21,6 +22,7 @@ from parsc_geo.config import parse_config
 from parsc_geo.datasets import sample_paths
 from parsc_geo.distributed import DaskPool, default_scheduler, open_pool
 from parsc_geo.parallel import WorkerPool, available_cores
+from parsc_geo.partitions import Partition, rows_loaded
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +47,20 @@ def test_dask_run_equals_the_serial_run_file_by_file(
 ) -> None:
     # which task functions the run handed to the cluster, with how many items
     sent: list[tuple[str, int]] = []
+    # what the province tasks carried: incidents (frames) or partitions, and their rows
+    carried: dict[str, list[tuple[str, int]]] = {}
     original = DaskPool.start
 
     def spy(self: DaskPool, function: object, items: object) -> object:
         todo = list(items)  # type: ignore[call-overload]
-        sent.append((getattr(function, "__name__", "?"), len(todo)))
+        name = getattr(function, "__name__", "?")
+        sent.append((name, len(todo)))
+        if name in ("_province_density", "_province_hotspots"):
+            for item in todo:
+                parts = [p for p in item if isinstance(p, pd.DataFrame | Partition)]
+                # the province's table (the area mask is a one-row frame of provinces)
+                part = parts[0] if name == "_province_hotspots" else item[1]
+                carried.setdefault(name, []).append((type(part).__name__, len(part)))
         return original(self, function, todo)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DaskPool, "start", spy)
@@ -69,6 +80,16 @@ def test_dask_run_equals_the_serial_run_file_by_file(
         "_plan_sector",
         "_write_sheets",
     }, sent
+    # the province tasks read their incidents from partitions in the workers: the main
+    # process sent none and read none back; every incident went to one density task and to
+    # one task per method (kde, gistar, hdbscan) of its province
+    record = json.loads((spread / "run.json").read_text(encoding="utf-8"))
+    n = record["counts"]["workspace"]["incidentes"]
+    assert {kind for rows in carried.values() for kind, _ in rows} == {"Partition"}, carried
+    assert sum(r for _, r in carried["_province_density"]) == n
+    assert sum(r for _, r in carried["_province_hotspots"]) == 3 * n
+    assert rows_loaded() == 0
+    assert not list(tmp_path.glob(".parsc-geo-particiones-*"))  # removed at the end
     compared = compare_runs(serial, spread)
     assert not compared["missing"], compared["missing"]
     assert not compared["different"], compared["different"]
