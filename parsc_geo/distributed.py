@@ -7,7 +7,10 @@ run (densities and hotspots per province, priority maps, atlas pages, patrol pla
 hands its tasks to the pool it is given, so the same code runs serially, on the local process
 pool or on Dask. The tasks are the same module-level functions, each item is sent to the
 cluster once (``scatter``), the results come back in the order of the items and the caller
-writes them as a serial loop would: the outputs are the same bytes.
+writes them as a serial loop would: the outputs are the same bytes. On a cluster, the run's
+province tasks (densities, hotspot methods) do not receive their incidents: they carry a
+:class:`parsc_geo.partitions.Partition` and each worker reads its province's GeoParquet file
+itself (see :func:`parsc_geo.pipeline.run_pipeline`).
 
 Dask is an optional extra (``pip install 'parsc-geo[dask]'``): without it,
 :func:`require_distributed` raises :class:`~parsc_geo._errors.MissingDependencyError` (exit 6)
