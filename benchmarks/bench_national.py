@@ -492,6 +492,58 @@ def print_projection(serial: dict[str, Any], national: pd.Series) -> None:
     )
 
 
+#: Bytes per listed pair of the Knox test (i, j as int32, distance as float64, band as int64).
+KNOX_PAIR_BYTES = 24
+
+
+def print_knox_pairs(sample: Path, share: float = 0.1) -> None:
+    """Print the pairs the Knox test (``repeticion``) would list for the largest provinces.
+
+    The test lists every pair of incidents closer than its largest space band (500 m) and
+    goes over all of them once per permutation (99): its cost and memory grow with the
+    square of a province's incidents. Counted with a k-d tree on a seeded ``share`` of each
+    province's incidents and scaled by ``1 / share²``; six years have 36 times the pairs.
+    """
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    from parsc_geo.trends.near_repeat import DEFAULT_SPACE_BANDS
+
+    radius = float(max(DEFAULT_SPACE_BANDS))
+    table = pd.read_csv(
+        next((sample / "incidents").glob("*_incidentes.csv")),
+        dtype={"ubigeo": str},
+        usecols=["ubigeo", "latitud", "longitud"],
+    )
+    province = table["ubigeo"].str[:4]
+    to_utm = Transformer.from_crs(4326, 32718, always_xy=True)
+    rng = np.random.default_rng(SEED)
+    print(f"\n## Knox test: pairs closer than {radius:.0f} m (estimated, {share:.0%} sample)\n")
+    print("| province | incidents | pairs (one year) | pair arrays | six years |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    total = 0.0
+    for code, n in province.value_counts().items():
+        rows = table[province == code]
+        if n >= 2000:
+            keep = rng.choice(n, size=round(n * share), replace=False)
+            rows, scale = rows.iloc[np.sort(keep)], 1 / share**2
+        else:
+            scale = 1.0
+        x, y = to_utm.transform(rows["longitud"].to_numpy(), rows["latitud"].to_numpy())
+        tree = cKDTree(np.column_stack([x, y]))
+        pairs = (tree.count_neighbors(tree, radius) - len(rows)) / 2 * scale
+        total += pairs
+        if n >= 40_000:
+            print(
+                f"| {code} | {n:,} | {pairs:,.0f} | {mib(pairs * KNOX_PAIR_BYTES)} "
+                f"| {YEARS**2 * pairs:,.0f} |"
+            )
+    print(
+        f"| country (within provinces) | {len(table):,} | {total:,.0f} | "
+        f"{mib(total * KNOX_PAIR_BYTES)} | {YEARS**2 * total:,.0f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sample", type=Path, nargs="?", help="folder of 'parsc-geo sample'")
@@ -521,6 +573,11 @@ def main() -> None:
         help="runs to make now (serie, dask or both); the others' figures are read from --keep, "
         "so two invocations can run the two modes at once",
     )
+    parser.add_argument(
+        "--knox-pairs",
+        action="store_true",
+        help="only print the pairs the Knox test would list in the largest provinces",
+    )
     parser.add_argument("--child", nargs=4, metavar=("MODE", "CONFIG", "OUTPUT", "REPORT"))
     args = parser.parse_args()
     if args.child:
@@ -529,6 +586,9 @@ def main() -> None:
         return
     if args.sample is None:
         parser.error("give the folder of 'parsc-geo sample --study-area peru --months 12'")
+    if args.knox_pairs:
+        print_knox_pairs(args.sample)
+        return
     departments = [d.strip() for d in args.departments.split(",") if d.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
         work = Path(tmp)
