@@ -124,6 +124,28 @@ def test_pool_on_a_running_scheduler_keeps_order_dates_and_errors(
         assert info.value.hint == "revise el archivo"
 
 
+def test_the_cluster_is_handed_a_window_of_tasks_at_a_time(
+    cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client
+
+    sent: list[int] = []  # items sent to the cluster by each scatter
+    original = Client.scatter
+
+    def counting(self: Client, data: list[object], *args: object, **kwargs: object) -> object:
+        sent.append(len(data))
+        return original(self, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "scatter", counting)
+    with DaskPool(address=cluster) as pool:
+        pool.warm_up()
+        pending = pool.start(square, range(30))
+        # two workers, two tasks each: 4 items sent before any result is collected
+        assert pool.window == 4 and sum(sent) == 4
+        assert pending.results() == [x * x for x in range(30)]
+        assert sent == [1] * 30  # then one more as each result came back, each item once
+
+
 def test_local_cluster_of_one_worker_or_one_item_works_in_this_process() -> None:
     with DaskPool(1) as pool:
         assert {pid for pid, _ in pool.map(pid_and_epoch, [1, 2])} == {os.getpid()}
