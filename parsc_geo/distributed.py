@@ -162,9 +162,14 @@ class DaskPool(WorkerPool):
         todo = list(items)
         if len(todo) < 2 or (self.address is None and self.workers <= 1):
             return Pending(lambda: [function(item) for item in todo])
-        from distributed import as_completed
+        from distributed import as_completed, wait
 
         client = self._ensure_client()
+        if self._warming:
+            # a worker still importing the libraries (geopandas…) must not unpickle an item
+            # meanwhile: the two imports race (a partially initialised module)
+            wait(self._warming)
+            self._warming = []
         dates = _document_dates()
         running: dict[Any, int] = {}
         queue = iter(range(len(todo)))
