@@ -65,8 +65,25 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psutil
-from _measure import PIPELINE_STAGES, Recorder, machine_note, tree_cpu, wrap_stages
+from _measure import Recorder, machine_note, tree_cpu, wrap_stages
 
+from parsc_geo.partitions import Partition
+
+#: Every stage of the run → the function of ``parsc_geo.pipeline`` that does it.
+PIPELINE_STAGES: dict[str, str] = {
+    "ingesta": "_stage_ingest",
+    "workspace": "_stage_workspace",
+    "densidad": "_stage_density",
+    "hotspots": "_stage_hotspots",
+    "evaluacion": "_stage_evaluation",
+    "ranking": "_stage_ranking",
+    "tendencias": "_stage_trends",
+    "repeticion": "_stage_near_repeat",
+    "prioridad": "_stage_priority",
+    "mapas": "_stage_maps",
+    "patrullaje": "_stage_patrol",
+    "qgis": "_stage_qgis",
+}
 SEED = 20210101
 YEARS = 6
 PROJECTED_WORKERS = (8, 32)
@@ -84,6 +101,10 @@ methods = ["kde", "gistar", "hdbscan"]
 bootstrap = 200
 [maps]
 tiles = false
+[evaluation]
+enabled = {evaluation}
+[near_repeat]
+enabled = {near_repeat}
 """
 
 
@@ -91,7 +112,12 @@ tiles = false
 
 
 def prepare(
-    sample: Path, departments: list[str], fraction: float, folder: Path
+    sample: Path,
+    departments: list[str],
+    fraction: float,
+    folder: Path,
+    evaluation: bool = True,
+    near_repeat: bool = True,
 ) -> tuple[Path, int, pd.Series, int]:
     """Write ``run.toml`` for the chosen incidents; return it, their number and the national
     incidents per province (the projection's task sizes)."""
@@ -116,7 +142,13 @@ def prepare(
         table.to_csv(incidents, index=False)
     config = folder / "run.toml"
     config.write_text(
-        CONFIG.format(incidents=incidents.as_posix(), sectors=sectors.as_posix(), area=area),
+        CONFIG.format(
+            incidents=incidents.as_posix(),
+            sectors=sectors.as_posix(),
+            area=area,
+            evaluation=str(evaluation).lower(),
+            near_repeat=str(near_repeat).lower(),
+        ),
         encoding="utf-8",
     )
     return config, len(table), national, int(table["ubigeo"].nunique())
@@ -175,7 +207,8 @@ def task_key(stage: str, function: Any, item: Any) -> tuple[str, int]:
         key += f":{parts[0]}"
     elif isinstance(getattr(item, "kind", None), str):
         key += f":{item.kind}"
-    n = max((len(p) for p in parts if isinstance(p, pd.DataFrame)), default=0)
+    # a distributed run's province tasks carry a partition of the incidents, not a table
+    n = max((len(p) for p in parts if isinstance(p, pd.DataFrame | Partition)), default=0)
     return key, n
 
 
@@ -299,7 +332,12 @@ NATIONAL_DISTRICTS = 1874
 
 
 #: Tasks whose cost is fitted on the measured provinces and applied to the country's.
-PER_PROVINCE = ("_province_density", "_province_hotspots", "_atlas_page:provincia")
+PER_PROVINCE = (
+    "_province_density",
+    "_province_hotspots",
+    "_atlas_page:provincia",
+    "_scope_task",  # the backtest of one province (evaluacion)
+)
 #: Tasks whose cost does not grow with the years of data (drawing a patrol sheet).
 FIXED = ("_write_sheets",)
 
@@ -403,9 +441,10 @@ def print_runs(serial: dict[str, Any], spread: dict[str, Any], workers: int) -> 
     others = spread["peak_others"]
     print(
         f"\nPeak memory (PSS): serial {mib(serial['peak_main'])}; Dask main process "
-        f"{mib(spread['peak_main'])}, largest other process (a worker) "
-        f"{mib(others[0] if others else 0)}, second {mib(others[1] if len(others) > 1 else 0)} "
-        f"({len(others)} other processes: nannies and workers)"
+        f"{mib(spread['peak_main'])} ({spread['peak_main'] / serial['peak_main']:.2f}× the "
+        f"serial run's); per worker (the {workers} largest other processes): "
+        + ", ".join(mib(o) for o in others[:workers])
+        + f" ({len(others)} other processes: nannies and workers)"
     )
     extra = spread["steps"]["total"][1] - serial["steps"]["total"][1]
     print(f"Dask overhead (CPU): {extra:,.1f} s (starting workers, sending them incidents)")
@@ -453,6 +492,58 @@ def print_projection(serial: dict[str, Any], national: pd.Series) -> None:
     )
 
 
+#: Bytes per listed pair of the Knox test (i, j as int32, distance as float64, band as int64).
+KNOX_PAIR_BYTES = 24
+
+
+def print_knox_pairs(sample: Path, share: float = 0.1) -> None:
+    """Print the pairs the Knox test (``repeticion``) would list for the largest provinces.
+
+    The test lists every pair of incidents closer than its largest space band (500 m) and
+    goes over all of them once per permutation (99): its cost and memory grow with the
+    square of a province's incidents. Counted with a k-d tree on a seeded ``share`` of each
+    province's incidents and scaled by ``1 / share²``; six years have 36 times the pairs.
+    """
+    from pyproj import Transformer
+    from scipy.spatial import cKDTree
+
+    from parsc_geo.trends.near_repeat import DEFAULT_SPACE_BANDS
+
+    radius = float(max(DEFAULT_SPACE_BANDS))
+    table = pd.read_csv(
+        next((sample / "incidents").glob("*_incidentes.csv")),
+        dtype={"ubigeo": str},
+        usecols=["ubigeo", "latitud", "longitud"],
+    )
+    province = table["ubigeo"].str[:4]
+    to_utm = Transformer.from_crs(4326, 32718, always_xy=True)
+    rng = np.random.default_rng(SEED)
+    print(f"\n## Knox test: pairs closer than {radius:.0f} m (estimated, {share:.0%} sample)\n")
+    print("| province | incidents | pairs (one year) | pair arrays | six years |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    total = 0.0
+    for code, n in province.value_counts().items():
+        rows = table[province == code]
+        if n >= 2000:
+            keep = rng.choice(n, size=round(n * share), replace=False)
+            rows, scale = rows.iloc[np.sort(keep)], 1 / share**2
+        else:
+            scale = 1.0
+        x, y = to_utm.transform(rows["longitud"].to_numpy(), rows["latitud"].to_numpy())
+        tree = cKDTree(np.column_stack([x, y]))
+        pairs = (tree.count_neighbors(tree, radius) - len(rows)) / 2 * scale
+        total += pairs
+        if n >= 40_000:
+            print(
+                f"| {code} | {n:,} | {pairs:,.0f} | {mib(pairs * KNOX_PAIR_BYTES)} "
+                f"| {YEARS**2 * pairs:,.0f} |"
+            )
+    print(
+        f"| country (within provinces) | {len(table):,} | {total:,.0f} | "
+        f"{mib(total * KNOX_PAIR_BYTES)} | {YEARS**2 * total:,.0f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sample", type=Path, nargs="?", help="folder of 'parsc-geo sample'")
@@ -464,7 +555,28 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep both runs' outputs and figures here")
     parser.add_argument("--compare", action="store_true", help="compare both runs' files")
     parser.add_argument(
+        "--no-evaluation",
+        action="store_true",
+        help="turn the backtest ([evaluation]) off in the run's configuration (said so)",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="print the figures kept in --keep, run nothing"
+    )
+    parser.add_argument(
+        "--no-near-repeat",
+        action="store_true",
+        help="turn the Knox test ([near_repeat]) off in the run's configuration (said so)",
+    )
+    parser.add_argument(
+        "--modes",
+        default="serie,dask",
+        help="runs to make now (serie, dask or both); the others' figures are read from --keep, "
+        "so two invocations can run the two modes at once",
+    )
+    parser.add_argument(
+        "--knox-pairs",
+        action="store_true",
+        help="only print the pairs the Knox test would list in the largest provinces",
     )
     parser.add_argument("--child", nargs=4, metavar=("MODE", "CONFIG", "OUTPUT", "REPORT"))
     args = parser.parse_args()
@@ -474,26 +586,47 @@ def main() -> None:
         return
     if args.sample is None:
         parser.error("give the folder of 'parsc-geo sample --study-area peru --months 12'")
+    if args.knox_pairs:
+        print_knox_pairs(args.sample)
+        return
     departments = [d.strip() for d in args.departments.split(",") if d.strip()]
     with tempfile.TemporaryDirectory(prefix="bench-national-") as tmp:
         work = Path(tmp)
         base = args.keep or work
         base.mkdir(parents=True, exist_ok=True)
-        config, n, national, districts = prepare(args.sample, departments, args.fraction, work)
+        config, n, national, districts = prepare(
+            args.sample,
+            departments,
+            args.fraction,
+            work,
+            evaluation=not args.no_evaluation,
+            near_repeat=not args.no_near_repeat,
+        )
         chosen = [p for p in national.index if not departments or p.startswith(tuple(departments))]
         print(
             f"# {n:,} incidents (departments {departments or 'all'}, {args.fraction:.0%}) in "
             f"{len(chosen)} provinces; {machine_note()}",
             flush=True,
         )
+        if args.no_evaluation:
+            print("# the backtest (evaluacion) is turned off in this benchmark's run", flush=True)
+        if args.no_near_repeat:
+            print("# the Knox test (repeticion) is turned off in this benchmark's run", flush=True)
+        modes = {m.strip() for m in args.modes.split(",") if m.strip()}
         runs = {}
         for mode, workers in (("serie", 1), ("dask", args.workers)):
-            if args.report:  # figures of an earlier run kept in --keep
-                runs[mode] = json.loads((base / f"{mode}.json").read_text(encoding="utf-8"))
+            if args.report or mode not in modes:
                 continue
             t0 = time.perf_counter()
             runs[mode] = run_mode(config, base / mode, mode, workers, base)
             print(f"#   {mode}: {time.perf_counter() - t0:,.0f} s", flush=True)
+        for mode in ("serie", "dask"):  # figures of an earlier (or simultaneous) run in --keep
+            kept = base / f"{mode}.json"
+            if mode not in runs:
+                if not kept.exists():
+                    print(f"#   {mode}: not run here and not in --keep (yet); stopping", flush=True)
+                    return
+                runs[mode] = json.loads(kept.read_text(encoding="utf-8"))
         record = json.loads((base / "serie" / "run.json").read_text(encoding="utf-8"))
         runs["serie"]["comisarias"] = record["counts"].get("sectores", {}).get("comisarias", 0)
         runs["serie"]["districts"] = districts

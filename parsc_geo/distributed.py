@@ -7,7 +7,10 @@ run (densities and hotspots per province, priority maps, atlas pages, patrol pla
 hands its tasks to the pool it is given, so the same code runs serially, on the local process
 pool or on Dask. The tasks are the same module-level functions, each item is sent to the
 cluster once (``scatter``), the results come back in the order of the items and the caller
-writes them as a serial loop would: the outputs are the same bytes.
+writes them as a serial loop would: the outputs are the same bytes. On a cluster, the run's
+province tasks (densities, hotspot methods) do not receive their incidents: they carry a
+:class:`parsc_geo.partitions.Partition` and each worker reads its province's GeoParquet file
+itself (see :func:`parsc_geo.pipeline.run_pipeline`).
 
 Dask is an optional extra (``pip install 'parsc-geo[dask]'``): without it,
 :func:`require_distributed` raises :class:`~parsc_geo._errors.MissingDependencyError` (exit 6)
@@ -148,32 +151,65 @@ class DaskPool(WorkerPool):
     def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
         """Start ``[function(item) for item in items]`` on the cluster and return at once.
 
-        Each item is sent to the cluster once; the tasks are given in the order of ``items``
-        (the earlier, the higher their priority, so :meth:`map_largest_first` hands out the
-        largest first). Fewer than two items, or a local cluster of one worker, run in this
-        process when the results are asked for.
+        Each item is sent to the cluster once, when its task is handed out; the tasks are
+        handed out in the order of ``items`` (so :meth:`map_largest_first` hands out the
+        largest first), at most :attr:`window` at a time: the main process never holds more
+        than that many items serialised for the cluster, whatever the number of tasks (all
+        of them at once made a national run's main process three times its serial size).
+        The next ones are handed out as the results are collected. Fewer than two items, or a
+        local cluster of one worker, run in this process when the results are asked for.
         """
         todo = list(items)
         if len(todo) < 2 or (self.address is None and self.workers <= 1):
             return Pending(lambda: [function(item) for item in todo])
+        from distributed import as_completed, wait
+
         client = self._ensure_client()
+        if self._warming:
+            # a worker still importing the libraries (geopandas…) must not unpickle an item
+            # meanwhile: the two imports race (a partially initialised module)
+            wait(self._warming)
+            self._warming = []
         dates = _document_dates()
-        # the items travel once, as data, rather than inside every task's description
-        data = client.scatter(todo, hash=False)
-        futures = [
-            client.submit(_dask_task, function, dates, part, pure=False, priority=len(todo) - k)
-            for k, part in enumerate(data)
-        ]
+        running: dict[Any, int] = {}
+        queue = iter(range(len(todo)))
+
+        def hand_out() -> Any:
+            k = next(queue, None)
+            if k is None:
+                return None
+            # the item travels once, as data, rather than inside the task's description
+            [data] = client.scatter([todo[k]], hash=False)
+            future = client.submit(
+                _dask_task, function, dates, data, pure=False, priority=len(todo) - k
+            )
+            running[future] = k
+            return future
+
+        # the first tasks start now; the caller may do other work before collecting
+        for _ in range(self.window):
+            hand_out()
+        pending = as_completed(list(running))
 
         def collect() -> list[R]:
+            results: list[Any] = [None] * len(todo)
             try:
-                results: list[R] = client.gather(futures)
+                for future in pending:
+                    results[running.pop(future)] = future.result()
+                    following = hand_out()
+                    if following is not None:
+                        pending.add(following)
             except BaseException:
-                client.cancel(futures)
+                client.cancel(list(running))
                 raise
             return results
 
         return Pending(collect)
+
+    @property
+    def window(self) -> int:
+        """Return the most tasks handed out at once: two per worker, so none waits idle."""
+        return max(2, 2 * self.workers)
 
     def _ensure_client(self) -> Client:
         if self._client is not None:

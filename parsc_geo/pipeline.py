@@ -41,6 +41,7 @@ import datetime as dt
 import json
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from .density import DensityRaster
     from .evaluation.accuracy import HistoricalAccuracy
     from .parallel import Pending, WorkerPool
+    from .partitions import Partition
     from .workflow import Ingested, ProvinceHotspots
     from .workspace import Workspace, WorkspaceBackend
 
@@ -153,6 +155,10 @@ class RunState:
     # patrullaje's plan, started by ranking (it needs no other stage's result): the pool plans
     # the sectors while this process ranks, finds trends and near repeats
     patrol_plan: Pending[Any] | None = None
+    # distributed runs: each province's incidents in a file its tasks read themselves
+    # (parsc_geo.partitions), written once by the first stage that fans provinces out
+    partitions: dict[str, Partition] | None = None
+    partition_folder: Path | None = None
 
     # ingesta: the incidents the analyses use when the configuration selects a period or
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
@@ -276,6 +282,7 @@ def run_pipeline(
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     pinned = False
     pool = open_pool(workers, scheduler)
+    state: RunState | None = None
     try:
         # the workers' libraries load in other processes while the first stages run here
         pool.warm_up()
@@ -332,6 +339,8 @@ def run_pipeline(
     finally:
         pool.close()
         progress.close()
+        if state is not None and state.partition_folder is not None:
+            shutil.rmtree(state.partition_folder, ignore_errors=True)
         if pinned:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
             if previous_epoch is None:
@@ -505,6 +514,29 @@ def _stage_workspace(state: RunState) -> str:
     )
 
 
+def _province_partitions(state: RunState) -> dict[str, Partition] | None:
+    """Return each province's incidents as a partition its tasks read, in distributed runs.
+
+    On a Dask cluster the tasks of a province read its incidents from a GeoParquet file
+    (written here once, beside the output folder, where the workers of a cluster on a shared
+    file system see it) instead of receiving them from this process; the local process pool
+    and serial runs hand the incidents over as before. None when not distributed.
+    """
+    import tempfile
+
+    from .partitions import write_partitions
+    from .workflow import province_subsets
+
+    if isinstance(state.pool, int) or state.pool.scheduler == "procesos":
+        return None
+    if state.partitions is None:
+        folder = Path(tempfile.mkdtemp(prefix=".parsc-geo-particiones-", dir=state.out.parent))
+        state.partition_folder = folder
+        written = write_partitions(province_subsets(state.incidents), folder)
+        state.partitions = {p.key: p for p in written}
+    return state.partitions
+
+
 def _stage_density(state: RunState) -> str:
     if not state.config.density_enabled:
         return _disabled(state, "density", "[density] enabled = false")
@@ -522,6 +554,7 @@ def _stage_density(state: RunState) -> str:
         cell_size=config.cell_size,
         seed=config.seed,
         workers=state.pool,
+        partitions=_province_partitions(state),
     )
     for name, raster in rasters.items():
         # the tags say what the run says: the incidents themselves do not carry the flag
@@ -547,6 +580,7 @@ def _stage_hotspots(state: RunState) -> str:
         cell_size=config.cell_size,
         workers=state.pool,
         options=config.hotspot_options,
+        partitions=_province_partitions(state),
     )
     state.hotspots = found
     state.parameters["hotspots"] = found.parameters

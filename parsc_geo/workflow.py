@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .density import DensityRaster
     from .ingest import IngestOptions, IngestResult
     from .parallel import WorkerPool
+    from .partitions import Partition
     from .sectors import SectorReport
     from .workspace import WorkspaceBackend
 
@@ -318,37 +319,42 @@ def densities_by_province(
     seed: int,
     bandwidth_adjust: float = 1.0,
     workers: WorkerPool | int = 1,
+    partitions: Mapping[str, Partition] | None = None,
 ) -> tuple[dict[str, DensityRaster], dict[str, Any]]:
     """Return a kernel density per province (masked to it) and the parameters of each.
 
     Provinces with fewer than two usable incidents get no raster; their entry in the
     parameters says why. ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of
     processes) computes the provinces in parallel; the results do not depend on it.
+    ``partitions`` (province → :class:`parsc_geo.partitions.Partition` of its incidents, as
+    :func:`province_subsets` cuts them) lets each task read its province itself instead of
+    receiving it.
     """
     from .area import area_of
-    from .incidents import select
     from .parallel import worker_pool
 
     provinces = area_of(incidents).provinces().set_index("provincia")
     rasters: dict[str, DensityRaster] = {}
     params: dict[str, Any] = {}
-    tasks = []
-    for name, subset in province_subsets(incidents):
-        usable = select(subset)
-        if len(usable) < 2:
-            params[name] = {"omitido": f"{len(usable)} incidentes: muy pocos para una densidad"}
-            continue
-        options = {
-            "cell_size": cell_size,
-            "bandwidth": bandwidth,
-            "bandwidth_adjust": bandwidth_adjust,
-            "kernel": kernel,
-            "seed": seed,
-        }
-        tasks.append((name, usable, provinces.loc[[name]], options))
+    options = {
+        "cell_size": cell_size,
+        "bandwidth": bandwidth,
+        "bandwidth_adjust": bandwidth_adjust,
+        "kernel": kernel,
+        "seed": seed,
+    }
+    subsets: list[tuple[str, Any]] = (
+        [(str(name), partitions[str(name)]) for name in provinces.index]
+        if partitions is not None
+        else province_subsets(incidents)
+    )
+    tasks = [(name, subset, provinces.loc[[name]], options) for name, subset in subsets]
     with worker_pool(workers) as pool:
         computed = pool.map_largest_first(_province_density, tasks, lambda t: len(t[1]))
     for (name, *_), raster in zip(tasks, computed, strict=True):
+        if isinstance(raster, int):
+            params[name] = {"omitido": f"{raster} incidentes: muy pocos para una densidad"}
+            continue
         rasters[name] = raster
         params[name] = {
             k: v
@@ -364,12 +370,20 @@ def densities_by_province(
 
 
 def _province_density(
-    task: tuple[str, gpd.GeoDataFrame, gpd.GeoDataFrame, dict[str, Any]],
-) -> DensityRaster:
-    """Compute one province's density (a task of :func:`densities_by_province`)."""
-    from .density import kernel_density
+    task: tuple[str, gpd.GeoDataFrame | Partition, gpd.GeoDataFrame, dict[str, Any]],
+) -> DensityRaster | int:
+    """Compute one province's density (a task of :func:`densities_by_province`).
 
-    _, usable, area, options = task
+    Returns the number of usable incidents instead when there are fewer than two.
+    """
+    from .density import kernel_density
+    from .incidents import select
+    from .partitions import materialise
+
+    _, subset, area, options = task
+    usable = select(materialise(subset))
+    if len(usable) < 2:
+        return len(usable)
     return kernel_density(usable, mask=area, quiet=True, **options)
 
 
@@ -419,6 +433,7 @@ def hotspots_by_province(
     cell_size: float | None,
     workers: WorkerPool | int = 1,
     options: Mapping[str, Mapping[str, Any]] | None = None,
+    partitions: Mapping[str, Partition] | None = None,
 ) -> ProvinceHotspots:
     """Run each hotspot method in each province; keep Gi* cold cells apart.
 
@@ -427,6 +442,9 @@ def hotspots_by_province(
 
     ``workers`` (a :class:`parsc_geo.parallel.WorkerPool` or a number of processes) runs the
     (method, province) pairs in parallel; results are combined in the serial order.
+    ``partitions`` (province → :class:`parsc_geo.partitions.Partition` of its incidents, as
+    :func:`province_subsets` cuts them) lets each task read its province itself instead of
+    receiving it.
     """
     import geopandas as gpd
     import pandas as pd
@@ -440,14 +458,18 @@ def hotspots_by_province(
     provinces = province_table.set_index("provincia")
     # only the columns the methods read travel to the workers
     keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
-    incidents = incidents[keep]
+    subsets: list[tuple[str, Any]] = (
+        [(str(name), partitions[str(name)]) for name in province_table["provincia"]]
+        if partitions is not None
+        else province_subsets(incidents[keep], province_table)
+    )
     frames = []
     cold_frames = []
     params: dict[str, dict[str, Any]] = {}
     declined: dict[str, dict[str, str]] = {}
     tasks = []
     for method in methods:
-        for name, subset in province_subsets(incidents, province_table):
+        for name, subset in subsets:
             kwargs: dict[str, Any] = {"quiet": True}
             if method == "kde":
                 kwargs.update(kernel=kernel, cell_size=cell_size, bandwidth=bandwidth)
@@ -456,13 +478,13 @@ def hotspots_by_province(
                 # mapped; hot cells are kept for the record
                 kwargs.update(area=provinces.loc[[name]])
             kwargs.update((options or {}).get(method, {}))
-            tasks.append((method, name, subset, kwargs))
+            tasks.append((method, name, subset, kwargs, keep))
     with worker_pool(workers) as pool:
         results = pool.map_largest_first(
             _province_hotspots, tasks, lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0)
         )
     hot_cells = []
-    for (method, name, _, _), (result, cells) in zip(tasks, results, strict=True):
+    for (method, name, *_), (result, cells) in zip(tasks, results, strict=True):
         params.setdefault(method, {})[name] = plain(result.attrs.get("parameters", {}))
         if len(result) == 0:
             declined.setdefault(method, {})[name] = str(
@@ -506,7 +528,7 @@ _METHOD_COST: dict[str, float] = {"hdbscan": 6.0, "dbscan": 2.0, "kde": 1.0, "gi
 
 
 def _province_hotspots(
-    task: tuple[str, str, gpd.GeoDataFrame, dict[str, Any]],
+    task: tuple[str, str, gpd.GeoDataFrame | Partition, dict[str, Any], list[str]],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Run one method in one province (a task of :func:`hotspots_by_province`).
 
@@ -514,8 +536,11 @@ def _province_hotspots(
     """
     from .hotspots import run_method
     from .hotspots.gistar import gistar_cells_and_zones
+    from .partitions import materialise
 
-    method, _, subset, kwargs = task
+    method, _, item, kwargs, keep = task
+    subset = materialise(item)
+    subset = subset[keep] if list(subset.columns) != keep else subset
     if method == "gistar":
         cells, zones = gistar_cells_and_zones(subset, cells="significant", **kwargs)
         return zones, cells

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from _pool_tasks import fail, pid_and_epoch, square
 from _two_provinces import write_two_provinces
@@ -21,6 +22,7 @@ from parsc_geo.config import parse_config
 from parsc_geo.datasets import sample_paths
 from parsc_geo.distributed import DaskPool, default_scheduler, open_pool
 from parsc_geo.parallel import WorkerPool, available_cores
+from parsc_geo.partitions import Partition, rows_loaded
 
 
 @pytest.fixture(scope="module")
@@ -45,11 +47,20 @@ def test_dask_run_equals_the_serial_run_file_by_file(
 ) -> None:
     # which task functions the run handed to the cluster, with how many items
     sent: list[tuple[str, int]] = []
+    # what the province tasks carried: incidents (frames) or partitions, and their rows
+    carried: dict[str, list[tuple[str, int]]] = {}
     original = DaskPool.start
 
     def spy(self: DaskPool, function: object, items: object) -> object:
         todo = list(items)  # type: ignore[call-overload]
-        sent.append((getattr(function, "__name__", "?"), len(todo)))
+        name = getattr(function, "__name__", "?")
+        sent.append((name, len(todo)))
+        if name in ("_province_density", "_province_hotspots"):
+            for item in todo:
+                parts = [p for p in item if isinstance(p, pd.DataFrame | Partition)]
+                # the province's table (the area mask is a one-row frame of provinces)
+                part = parts[0] if name == "_province_hotspots" else item[1]
+                carried.setdefault(name, []).append((type(part).__name__, len(part)))
         return original(self, function, todo)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DaskPool, "start", spy)
@@ -69,6 +80,16 @@ def test_dask_run_equals_the_serial_run_file_by_file(
         "_plan_sector",
         "_write_sheets",
     }, sent
+    # the province tasks read their incidents from partitions in the workers: the main
+    # process sent none and read none back; every incident went to one density task and to
+    # one task per method (kde, gistar, hdbscan) of its province
+    record = json.loads((spread / "run.json").read_text(encoding="utf-8"))
+    n = record["counts"]["workspace"]["incidentes"]
+    assert {kind for rows in carried.values() for kind, _ in rows} == {"Partition"}, carried
+    assert sum(r for _, r in carried["_province_density"]) == n
+    assert sum(r for _, r in carried["_province_hotspots"]) == 3 * n
+    assert rows_loaded() == 0
+    assert not list(tmp_path.glob(".parsc-geo-particiones-*"))  # removed at the end
     compared = compare_runs(serial, spread)
     assert not compared["missing"], compared["missing"]
     assert not compared["different"], compared["different"]
@@ -101,6 +122,28 @@ def test_pool_on_a_running_scheduler_keeps_order_dates_and_errors(
         with pytest.raises(InputDataError, match="fila 3") as info:
             pool.map(fail, range(6))
         assert info.value.hint == "revise el archivo"
+
+
+def test_the_cluster_is_handed_a_window_of_tasks_at_a_time(
+    cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import Client
+
+    sent: list[int] = []  # items sent to the cluster by each scatter
+    original = Client.scatter
+
+    def counting(self: Client, data: list[object], *args: object, **kwargs: object) -> object:
+        sent.append(len(data))
+        return original(self, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "scatter", counting)
+    with DaskPool(address=cluster) as pool:
+        pool.warm_up()
+        pending = pool.start(square, range(30))
+        # two workers, two tasks each: 4 items sent before any result is collected
+        assert pool.window == 4 and sum(sent) == 4
+        assert pending.results() == [x * x for x in range(30)]
+        assert sent == [1] * 30  # then one more as each result came back, each item once
 
 
 def test_local_cluster_of_one_worker_or_one_item_works_in_this_process() -> None:

@@ -129,7 +129,9 @@ def province_summary(
         used = incidents
         if params.get("exclude_at_station", True) and "at_station" in incidents.columns:
             used = incidents[~as_bool(incidents["at_station"])]
-        counts = used["provincia"].map(fold).value_counts().to_dict()
+        # fold each distinct name once (not each incident's): national runs have millions
+        for name, n in used["provincia"].value_counts(sort=False).items():
+            counts[fold(name)] = counts.get(fold(name), 0) + int(n)
     rows: list[dict[str, Any]] = []
     known = set()
     for _, prov in provinces.sort_values("ubigeo_prov", kind="stable").iterrows():
