@@ -157,10 +157,6 @@ def _upgrade_times(path: Path) -> list[str]:
     return converted
 
 
-#: Rows handed to one Arrow write: the rest of a large layer is appended slice by slice.
-_ARROW_SLICE = 500_000
-
-
 def _use_arrow(df: Any) -> bool:
     """Whether to write ``df`` through Arrow (pyarrow importable, no all-null columns).
 
@@ -545,19 +541,15 @@ class Workspace:
         import pyogrio
 
         exists = path.exists() and layer in [n for n, _ in pyogrio.list_layers(path)]
-        arrow = _use_arrow(df)
-        # Arrow copies what it writes: slices bound that copy (5M incidents stay under 4 GB)
-        step = _ARROW_SLICE if arrow else max(len(df), 1)
         try:
-            for start in range(0, max(len(df), 1), step):
-                pyogrio.write_dataframe(
-                    _encode_times(df.iloc[start : start + step]),
-                    path,
-                    layer=layer,
-                    driver="GPKG",
-                    append=(append and exists) or start > 0,
-                    use_arrow=arrow,
-                )
+            pyogrio.write_dataframe(
+                _encode_times(df),
+                path,
+                layer=layer,
+                driver="GPKG",
+                append=append and exists,
+                use_arrow=_use_arrow(df),
+            )
         except Exception as exc:
             raise OutputError(
                 f"no se puede escribir la capa {layer!r} del espacio de trabajo: {exc}"
