@@ -134,3 +134,46 @@ def test_file_sha256(tmp_path):
     p.write_bytes(b"abc")
     # SHA-256("abc") from FIPS 180-2, appendix B.1
     assert file_sha256(p) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_arrow_and_feature_writers_store_the_same_layer(tmp_path, monkeypatch):
+    # issue 18: the workspace writes through Arrow when pyarrow is there; the stored layer
+    # must be what the feature-by-feature writer stores (types, DATETIME text, NULLs, accents)
+    import sqlite3
+
+    import pyogrio
+
+    from parsc_geo.workspace import gpkg
+
+    frame = incidents(["x1", "x2", "x3"])
+    frame["delito_generico"] = ["Extorsión", None, "Hurto agravado en vía pública"]
+    frame.loc[1, "occurred_at"] = pd.NaT
+    assert gpkg._use_arrow(frame)  # pyarrow is an install requirement
+    stored = {}
+    for arrow in (True, False):
+        monkeypatch.setattr(gpkg, "_use_arrow", lambda df, arrow=arrow: arrow)
+        ws = Workspace(tmp_path / f"ws_{arrow}.gpkg")
+        ws.import_incidents(frame, quarantine(n=0), sources=[{"source": "a.csv", "sha256": "0"}])
+        ws.import_incidents(
+            incidents(["x4"]), quarantine(n=0), sources=[{"source": "b.csv", "sha256": "1"}]
+        )
+        info = pyogrio.read_info(ws.path, layer="incidents")
+        with sqlite3.connect(ws.path) as con:
+            rows = con.execute("SELECT * FROM incidents ORDER BY fid").fetchall()
+        stored[arrow] = (list(info["fields"]), list(info["ogr_types"]), rows)
+    assert stored[True] == stored[False]
+    rows = stored[True][2]
+    assert len(rows) == 4
+    fields = ["fid", "geom", *stored[True][0]]
+    texts = [r[fields.index("delito_generico")] for r in rows]
+    assert texts[:3] == ["Extorsión", None, "Hurto agravado en vía pública"]
+    assert rows[1][fields.index("occurred_at")] is None
+
+
+def test_all_missing_text_column_keeps_the_feature_writer():
+    from parsc_geo.workspace import gpkg
+
+    table = pd.DataFrame({"a": [None, None], "b": ["x", "y"]}, dtype=object)
+    assert not gpkg._use_arrow(table)
+    assert not gpkg._use_arrow(table.iloc[:0])
+    assert gpkg._use_arrow(table.fillna("z"))

@@ -157,6 +157,23 @@ def _upgrade_times(path: Path) -> list[str]:
     return converted
 
 
+def _use_arrow(df: Any) -> bool:
+    """Whether to write ``df`` through Arrow (pyarrow importable, no all-null columns).
+
+    Arrow hands the columns to GDAL in batches instead of one feature at a time: a 1M-row
+    incident layer is stored in less than half the CPU time (issue 18). The fields, values,
+    ``DATETIME`` text and NULLs written are the same. A column of nothing but missing values
+    has Arrow's ``null`` type instead of a string type, and an empty table has no rows to
+    gain on: both keep the feature-by-feature writer, so their field types stay as before.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is None or len(df) == 0:
+        return False
+    # only object columns can become Arrow's null type (all-NaN floats stay doubles)
+    return not any(df[col].isna().all() for col in df.columns if df[col].dtype == object)
+
+
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: ``application_id`` values of GeoPackages (``GPKG``; ``GP10``/``GP11`` of versions 1.0/1.1).
 _GPKG_IDS = frozenset({b"GPKG", b"GP10", b"GP11"})
@@ -526,7 +543,12 @@ class Workspace:
         exists = path.exists() and layer in [n for n, _ in pyogrio.list_layers(path)]
         try:
             pyogrio.write_dataframe(
-                _encode_times(df), path, layer=layer, driver="GPKG", append=append and exists
+                _encode_times(df),
+                path,
+                layer=layer,
+                driver="GPKG",
+                append=append and exists,
+                use_arrow=_use_arrow(df),
             )
         except Exception as exc:
             raise OutputError(
