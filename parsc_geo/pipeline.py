@@ -937,27 +937,21 @@ def _stage_priority(state: RunState) -> str:
         if config.priority_top_modalidad != "homicidio":
             name = f"a3_distritos_{slug(config.priority_top_modalidad)}.csv"
         extra[name] = top_districts_table(top)
+    options: dict[str, Any] = {
+        "synthetic": config.synthetic,
+        "maps": config.priority_maps,
+        "extra_tables": extra,
+        "command": state.command,
+    }
     if isinstance(state.pool, WorkerPool):
         # the PDF of the maps and run.json are written while the pool draws the patrol sheets
         files, pending = start_priority_outputs(
-            result,
-            state.out / "prioridad",
-            synthetic=config.synthetic,
-            maps=config.priority_maps,
-            extra_tables=extra,
-            command=state.command,
-            pool=state.pool,
+            result, state.out / "prioridad", pool=state.pool, **options
         )
         state.background.append(("prioridad", pending))
     else:
         files = write_priority_outputs(
-            result,
-            state.out / "prioridad",
-            synthetic=config.synthetic,
-            maps=config.priority_maps,
-            extra_tables=extra,
-            command=state.command,
-            workers=state.pool,
+            result, state.out / "prioridad", workers=state.pool, **options
         )
     state.priority_table = result.table
     state.parameters["prioridad"] = plain(result.parameters)
@@ -1101,28 +1095,20 @@ def _stage_patrol(state: RunState) -> str:
             label=event_label(tuple(config.fenomenos)),
             alpha=config.near_repeat.alpha,
         )
+    options: dict[str, Any] = {
+        "synthetic": config.synthetic,
+        "density": config.patrol_density,
+        "basemap": config.patrol_basemap,
+        "near_repeat": advice,
+    }
     if isinstance(state.pool, WorkerPool):
         # the pool draws the sheets while this process writes the QGIS project
         files, pending = start_patrol_outputs(
-            plan,
-            state.out / "patrullaje",
-            synthetic=config.synthetic,
-            density=config.patrol_density,
-            basemap=config.patrol_basemap,
-            near_repeat=advice,
-            pool=state.pool,
+            plan, state.out / "patrullaje", pool=state.pool, **options
         )
         state.background.append(("patrullaje", pending))
     else:
-        files = write_patrol_outputs(
-            plan,
-            state.out / "patrullaje",
-            synthetic=config.synthetic,
-            density=config.patrol_density,
-            basemap=config.patrol_basemap,
-            near_repeat=advice,
-            workers=state.pool,
-        )
+        files = write_patrol_outputs(plan, state.out / "patrullaje", workers=state.pool, **options)
     state.parameters["patrullaje"] = plain(plan.parameters)
     state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
     return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
