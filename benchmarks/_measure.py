@@ -22,16 +22,21 @@ from typing import Any
 
 import psutil
 
-#: Stage of the run → the function of ``parsc_geo.pipeline`` that does it (to time each stage).
+#: Every stage of the run (``parsc_geo.pipeline.STAGES``, in order) → the function of
+#: ``parsc_geo.pipeline`` that does it (to time each stage).
 PIPELINE_STAGES: dict[str, str] = {
     "ingesta": "_stage_ingest",
     "workspace": "_stage_workspace",
     "densidad": "_stage_density",
     "hotspots": "_stage_hotspots",
+    "evaluacion": "_stage_evaluation",
     "ranking": "_stage_ranking",
+    "tendencias": "_stage_trends",
+    "repeticion": "_stage_near_repeat",
     "prioridad": "_stage_priority",
     "mapas": "_stage_maps",
     "patrullaje": "_stage_patrol",
+    "qgis": "_stage_qgis",
 }
 
 
@@ -142,8 +147,12 @@ class Recorder:
 def wrap_stages(recorder: Recorder, module: Any, names: dict[str, str]) -> Callable[[], None]:
     """Replace ``module.<function>`` by a timed version for each ``{step: function}``.
 
-    Returns a function that puts the originals back.
+    Returns a function that puts the originals back. Every stage of ``module.STAGES`` must be
+    named, so a new stage of the run cannot go untimed.
     """
+    untimed = [stage for stage in getattr(module, "STAGES", ()) if stage not in names]
+    if untimed:
+        raise RuntimeError(f"stages of the run not timed by the benchmark: {untimed}")
     originals = {function: getattr(module, function) for function in names.values()}
 
     def timed(step: str, original: Callable[..., Any]) -> Callable[..., Any]:

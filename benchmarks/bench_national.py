@@ -65,25 +65,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psutil
-from _measure import Recorder, machine_note, tree_cpu, wrap_stages
+from _measure import PIPELINE_STAGES, Recorder, machine_note, tree_cpu, wrap_stages
 
 from parsc_geo.partitions import Partition
 
-#: Every stage of the run → the function of ``parsc_geo.pipeline`` that does it.
-PIPELINE_STAGES: dict[str, str] = {
-    "ingesta": "_stage_ingest",
-    "workspace": "_stage_workspace",
-    "densidad": "_stage_density",
-    "hotspots": "_stage_hotspots",
-    "evaluacion": "_stage_evaluation",
-    "ranking": "_stage_ranking",
-    "tendencias": "_stage_trends",
-    "repeticion": "_stage_near_repeat",
-    "prioridad": "_stage_priority",
-    "mapas": "_stage_maps",
-    "patrullaje": "_stage_patrol",
-    "qgis": "_stage_qgis",
-}
 SEED = 20210101
 YEARS = 6
 PROJECTED_WORKERS = (8, 32)
