@@ -597,8 +597,7 @@ def _stage_evaluation(state: RunState) -> str:
     config = state.config
     options = config.evaluation
     if not options.enabled:
-        state.counts["evaluacion"] = {"estado": "desactivada"}
-        return "desactivada en la configuración ([evaluation] enabled = false)"
+        return _disabled(state, "evaluacion", "[evaluation] enabled = false")
     incidents = state.incidents
     area = area_of(incidents)
     # the run draws hotspots province by province: each province is backtested on its own
@@ -851,8 +850,7 @@ def _stage_near_repeat(state: RunState) -> str:
     config = state.config
     options = config.near_repeat
     if not options.enabled:
-        state.counts["repeticion"] = {"estado": "desactivada"}
-        return "desactivada en la configuración ([near_repeat] enabled = false)"
+        return _disabled(state, "repeticion", "[near_repeat] enabled = false")
     months = _span_months(state.incidents)
     if months < options.min_months:
         reason = (
