@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any, Final, Generic, TypeVar
 
 from ._errors import ConfigError
+from ._memory import release_memory
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +139,11 @@ def _run_task(task: tuple[Callable[[Any], Any], dict[str, dict[str, str | None]]
         import pyogrio
 
         pyogrio.set_gdal_config_options(dates["gdal"])
-    return function(item)
+    try:
+        return function(item)
+    finally:
+        # the worker lives on: what the task freed goes back to the system (parsc_geo._memory)
+        release_memory()
 
 
 class WorkerPool:

@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
+from ._memory import release_memory
 from ._messages import announce
 from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
@@ -299,6 +300,8 @@ def run_pipeline(
                 progress.start(name)
                 t0 = time.perf_counter()
                 detail = bodies[name](state)
+                # what the stage freed goes back to the system before the next one
+                release_memory()
                 timings[name] = round(time.perf_counter() - t0, 3)
                 progress.done(name, timings[name], detail)
                 if name == "ingesta":

@@ -451,17 +451,16 @@ def hotspots_by_province(
 
     from ._text import slug
     from .area import area_of
-    from .hotspots._common import INPUT_COLUMNS
+    from .hotspots._common import method_input
     from .parallel import worker_pool
 
     province_table = area_of(incidents).provinces()
     provinces = province_table.set_index("provincia")
-    # only the columns the methods read travel to the workers
-    keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
     subsets: list[tuple[str, Any]] = (
         [(str(name), partitions[str(name)]) for name in province_table["provincia"]]
         if partitions is not None
-        else province_subsets(incidents[keep], province_table)
+        # only the columns the methods read travel to the workers
+        else province_subsets(method_input(incidents), province_table)
     )
     frames = []
     cold_frames = []
@@ -478,7 +477,7 @@ def hotspots_by_province(
                 # mapped; hot cells are kept for the record
                 kwargs.update(area=provinces.loc[[name]])
             kwargs.update((options or {}).get(method, {}))
-            tasks.append((method, name, subset, kwargs, keep))
+            tasks.append((method, name, subset, kwargs))
     with worker_pool(workers) as pool:
         results = pool.map_largest_first(
             _province_hotspots, tasks, lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0)
@@ -528,19 +527,19 @@ _METHOD_COST: dict[str, float] = {"hdbscan": 6.0, "dbscan": 2.0, "kde": 1.0, "gi
 
 
 def _province_hotspots(
-    task: tuple[str, str, gpd.GeoDataFrame | Partition, dict[str, Any], list[str]],
+    task: tuple[str, str, gpd.GeoDataFrame | Partition, dict[str, Any]],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
     """Run one method in one province (a task of :func:`hotspots_by_province`).
 
     Returns the hotspots and, for Gi*, its significant cells (the hotspots are its hot zones).
     """
     from .hotspots import run_method
+    from .hotspots._common import method_input
     from .hotspots.gistar import gistar_cells_and_zones
     from .partitions import materialise
 
-    method, _, item, kwargs, keep = task
-    subset = materialise(item)
-    subset = subset[keep] if list(subset.columns) != keep else subset
+    method, _, item, kwargs = task
+    subset = method_input(materialise(item))
     if method == "gistar":
         cells, zones = gistar_cells_and_zones(subset, cells="significant", **kwargs)
         return zones, cells

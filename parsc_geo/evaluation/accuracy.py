@@ -528,6 +528,7 @@ def _scope_plan(
 ) -> tuple[ScopeAccuracy, Data | None, list[Any]]:
     """Return the scope, its prepared incidents and months tested (None: the reason is set)."""
     from .._errors import InsufficientDataError
+    from ..hotspots._common import method_input
     from .forecast import prepare_incidents
 
     result = ScopeAccuracy(scope=scope, name=name)
@@ -535,7 +536,8 @@ def _scope_plan(
         result.reason = "sin incidentes"
         return result, None, []
     try:
-        data = prepare_incidents(incidents)
+        # the methods read these columns only: each month's task carries no more
+        data = prepare_incidents(method_input(incidents))
     except InsufficientDataError as exc:
         result.reason = exc.message
         return result, None, []
@@ -593,7 +595,7 @@ def _fold_cost(task: tuple[Data, Any, dict[str, Any]]) -> float:
 def _fold_task(task: tuple[Data, Any, dict[str, Any]]) -> dict[str, Any]:
     """Backtest one month of one scope (a task of :func:`historical_accuracy`)."""
     data, fold, options = task
-    return _fold_scores(data, fold, **options)
+    return _fold_scores(_until(data, fold.end), fold, **options)
 
 
 def pooled_scope(
@@ -712,11 +714,10 @@ def historical_accuracy(
     # every month of every scope is a task of its own (the largest given out first): a
     # province's months cost about the same, and provinces differ tenfold
     plans = [_scope_plan(inc, scope=scope, name=name, folds=folds) for scope, name, inc in scopes]
+    # a task carries its scope's prepared incidents (one table per scope in this process,
+    # not one per month); the worker keeps those before the month's end (_fold_task)
     tasks = [
-        (_until(data, fold.end), fold, options)
-        for _, data, months in plans
-        if data is not None
-        for fold in months
+        (data, fold, options) for _, data, months in plans if data is not None for fold in months
     ]
     with worker_pool(workers) as pool:
         entries = pool.map_largest_first(_fold_task, tasks, _fold_cost)

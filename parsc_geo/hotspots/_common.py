@@ -45,6 +45,15 @@ INPUT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def method_input(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``incidents`` with only the columns a hotspot method reads (and the geometry).
+
+    What a process pool copies to its workers, and what a backtest keeps per month.
+    """
+    keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
+    return incidents[keep]
+
+
 def announce(message: str, quiet: bool) -> None:
     """Announce an automatic choice or a decision (logged, see :mod:`parsc_geo._messages`)."""
     _announce(logger, message, quiet=quiet)

@@ -1,0 +1,67 @@
+"""Give freed memory back to the system, so that a long run's footprint follows its data.
+
+Two allocators keep memory a process has freed, and a run that holds a million incidents at
+one stage and builds large transient tables at the next would otherwise keep the largest of
+them all for its whole life, in the main process and in every worker:
+
+* pyarrow's default pool (mimalloc) keeps freed segments for reuse: the text columns of the
+  incidents are Arrow arrays (pandas' ``str`` type), so every copy of a table allocated there.
+  :func:`prefer_system_pool` makes pyarrow use the C library's allocator instead, unless the
+  user chose a pool with ``ARROW_DEFAULT_MEMORY_POOL``; it is set in the environment, so the
+  worker processes started afterwards inherit it.
+* glibc's ``malloc`` returns the top of its heaps only: :func:`release_memory` asks it to
+  return every free page (``malloc_trim``) after each stage of a run and each pool task.
+
+Neither changes a result; both only change when memory goes back to the system.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import os
+import sys
+from functools import lru_cache
+from typing import Any
+
+#: The environment variable pyarrow reads, once, to choose its default memory pool.
+ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def prefer_system_pool() -> None:
+    """Make pyarrow allocate with the C library (``system``) unless the user chose a pool.
+
+    Effective for this process when pyarrow has not allocated yet, and for the processes it
+    starts later (they inherit the environment).
+    """
+    if os.environ.get(ARROW_POOL_VARIABLE):
+        return
+    os.environ[ARROW_POOL_VARIABLE] = "system"
+    pyarrow = sys.modules.get("pyarrow")
+    if pyarrow is not None:
+        pyarrow.set_memory_pool(pyarrow.system_memory_pool())
+
+
+@lru_cache(maxsize=1)
+def _libc() -> Any:
+    """Return glibc (with ``malloc_trim``), or None on other C libraries and systems."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # noqa: B018 - only glibc has it
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def release_memory() -> None:
+    """Free unreachable cycles, then return the C heap's free pages to the system.
+
+    The trim needs glibc; elsewhere only the cycles are collected.
+    """
+    gc.collect()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
