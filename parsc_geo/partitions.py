@@ -113,6 +113,44 @@ def write_partitions(
     return out
 
 
-def materialise(item: gpd.GeoDataFrame | Partition) -> gpd.GeoDataFrame:
-    """Return the incidents of a task's item: loaded from its partition, or as given."""
-    return item.load() if isinstance(item, Partition) else item
+class Rows:
+    """Some rows of a table, cut only when a task takes them: what a task can carry instead.
+
+    A list of tasks holding copies of overlapping row selections (the atlas pages: each
+    province and comisaría with the incidents near it) keeps all the copies alive in this
+    process until the last task is done. A :class:`Rows` holds the positions only; the rows
+    are cut when the task is pickled for a worker (a process pool pickles a few tasks at a
+    time, as it hands them out) or when the task runs here (:func:`materialise`). The worker
+    receives the rows themselves: ``frame.iloc[positions]``, as a task would have carried them.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    positions
+        Row positions (``iloc``), in the order wanted.
+    """
+
+    def __init__(self, frame: gpd.GeoDataFrame, positions: Any) -> None:
+        self.frame = frame
+        self.positions = positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def load(self) -> gpd.GeoDataFrame:
+        """Return the rows."""
+        return self.frame.iloc[self.positions]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # pickled (for a worker) as the rows themselves
+        return _unchanged, (self.load(),)
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def materialise(item: gpd.GeoDataFrame | Partition | Rows) -> gpd.GeoDataFrame:
+    """Return the incidents of a task's item: loaded from its partition, cut, or as given."""
+    return item.load() if isinstance(item, Partition | Rows) else item

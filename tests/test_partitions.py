@@ -56,3 +56,25 @@ def test_without_pyarrow_partitions_stop_with_the_install_hint(
     assert info.value.exit_code == 6
     assert "pip install 'parsc-geo[dask]'" in (info.value.hint or "")
     assert not list(tmp_path.iterdir())
+
+
+def test_rows_are_cut_when_pickled_for_a_worker_or_taken_here(accepted: pd.DataFrame) -> None:
+    import pickle
+
+    import numpy as np
+
+    from parsc_geo.partitions import Rows
+
+    positions = np.array([5, 0, 17, 3])
+    rows = Rows(accepted, positions)
+    assert len(rows) == 4
+    expected = accepted.iloc[[5, 0, 17, 3]]
+    sent = pickle.loads(pickle.dumps(rows))
+    # a worker receives the rows themselves (a table, not the whole table and positions)
+    assert type(sent) is type(accepted)
+    pd.testing.assert_frame_equal(pd.DataFrame(sent), pd.DataFrame(expected), check_exact=True)
+    assert sent.attrs == accepted.attrs
+    assert len(pickle.dumps(rows)) < len(pickle.dumps(accepted)) / 100
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(materialise(rows)), pd.DataFrame(expected), check_exact=True
+    )

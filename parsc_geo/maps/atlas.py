@@ -29,6 +29,7 @@ from .._errors import ConfigError, InputDataError, InsufficientDataError, Output
 from .._text import fold as _fold
 from .._text import slug
 from ..localtime import incident_times
+from ..partitions import Rows, materialise
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
@@ -947,7 +948,7 @@ class _PageTask:
     kind: str
     name: str
     filename: str
-    incidents: gpd.GeoDataFrame
+    incidents: gpd.GeoDataFrame | Rows
     sectors: gpd.GeoDataFrame | None
     own: gpd.GeoDataFrame | None
     hotspots: gpd.GeoDataFrame | None
@@ -976,19 +977,20 @@ def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, str]:
     public = bool(common["public"])
     options = common["density_options"]
     raster = task.raster
+    incidents = materialise(task.incidents)
     assert task.own is not None
     if task.kind == "provincia":
         if raster is None and not public:
-            raster = _density_for(task.incidents, task.own, options=options)
+            raster = _density_for(incidents, task.own, options=options)
         built = build_province_map(
-            task.incidents, province=task.name, hotspots=task.hotspots, density=raster, **common
+            incidents, province=task.name, hotspots=task.hotspots, density=raster, **common
         )
     else:
         assert task.sectors is not None
         if raster is None and not public:
-            raster = _density_for(task.incidents, task.own, COMISARIA_MARGIN_M, options)
+            raster = _density_for(incidents, task.own, COMISARIA_MARGIN_M, options)
         built = build_comisaria_map(
-            task.incidents,
+            incidents,
             task.sectors,
             comisaria=task.name,
             hotspots=task.hotspots,
@@ -1012,7 +1014,7 @@ class _Located:
         geographic = incidents.to_crs(settings.CRS_GEOGRAPHIC)
         self.tree = shapely.STRtree(np.asarray(geographic.geometry.values))
 
-    def near(self, area: gpd.GeoDataFrame, distance_m: float) -> gpd.GeoDataFrame:
+    def near(self, area: gpd.GeoDataFrame, distance_m: float) -> Rows:
         """Return the incidents (in their order) within a box around ``area``.
 
         The box is ``area``'s bounds widened by twice ``distance_m`` (plus the comisaría
@@ -1029,7 +1031,8 @@ class _Located:
         dy = reach / 110_000.0
         dx = reach / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.05))
         hits = self.tree.query(box(minx - dx, miny - dy, maxx + dx, maxy + dy))
-        return self.incidents.iloc[np.sort(hits)]
+        # cut when the page's task is handed out, not all pages' at once (partitions.Rows)
+        return Rows(self.incidents, np.sort(hits))
 
 
 def _privacy_report(
