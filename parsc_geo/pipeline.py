@@ -518,19 +518,23 @@ def _stage_workspace(state: RunState) -> str:
 
 
 def _province_partitions(state: RunState) -> dict[str, Partition] | None:
-    """Return each province's incidents as a partition its tasks read, in distributed runs.
+    """Return each province's incidents as a partition its tasks read, when tasks go to workers.
 
-    On a Dask cluster the tasks of a province read its incidents from a GeoParquet file
-    (written here once, beside the output folder, where the workers of a cluster on a shared
-    file system see it) instead of receiving them from this process; the local process pool
-    and serial runs hand the incidents over as before. None when not distributed.
+    The tasks of a province read its incidents from a GeoParquet file (written here once,
+    beside the output folder, where the workers of a Dask cluster on a shared file system see
+    it) instead of receiving them from this process: this process then holds no pickled copy
+    of a province per task waiting for a worker (with a million incidents in one province,
+    three such copies at once, one per hotspot method). The local process pool reads them the
+    same way. None when the run is serial (one worker: the tasks run here).
     """
     import tempfile
 
     from .partitions import write_partitions
     from .workflow import province_subsets
 
-    if isinstance(state.pool, int) or state.pool.scheduler == "procesos":
+    if isinstance(state.pool, int) or (
+        state.pool.scheduler == "procesos" and state.pool.workers <= 1
+    ):
         return None
     if state.partitions is None:
         folder = Path(tempfile.mkdtemp(prefix=".parsc-geo-particiones-", dir=state.out.parent))

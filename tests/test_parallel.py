@@ -7,6 +7,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _pool_tasks import fail, pid_and_epoch, square
@@ -64,7 +65,25 @@ def _digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_serial_and_parallel_runs_write_the_same_bytes(two_provinces: Path, tmp_path: Path) -> None:
+def test_serial_and_parallel_runs_write_the_same_bytes(
+    two_provinces: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # what the province tasks carried to the local pool's workers: frames or partitions
+    # (one list per run: the kind of each task's incidents and their rows)
+    carried: dict[str, list[list[tuple[str, int]]]] = {}
+    original = WorkerPool.start
+
+    def spy(self: WorkerPool, function: Any, items: Any) -> Any:
+        todo = list(items)
+        name = getattr(function, "__name__", "?")
+        if name in ("_province_density", "_province_hotspots"):
+            at = 2 if name == "_province_hotspots" else 1
+            carried.setdefault(name, []).append(
+                [(type(item[at]).__name__, len(item[at])) for item in todo]
+            )
+        return original(self, function, todo)
+
+    monkeypatch.setattr(WorkerPool, "start", spy)
     outputs = {}
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"
@@ -85,6 +104,19 @@ def test_serial_and_parallel_runs_write_the_same_bytes(two_provinces: Path, tmp_
         assert result.exit_code == 0, result.output
         outputs[workers] = out
     serial, parallel = outputs[1], outputs[2]
+    # serially the tasks take the frames; the workers read each province's partition (written
+    # once), so the main process holds no pickled copy of a province per waiting task: every
+    # incident in one density task and in one task per method (kde, gistar, hdbscan)
+    n = json.loads((parallel / "run.json").read_text(encoding="utf-8"))["counts"]["workspace"][
+        "incidentes"
+    ]
+    for name, methods in (("_province_density", 1), ("_province_hotspots", 3)):
+        serial_tasks, parallel_tasks = carried[name]
+        assert {kind for kind, _ in serial_tasks} == {"GeoDataFrame"}, carried
+        assert {kind for kind, _ in parallel_tasks} == {"Partition"}, carried
+        for tasks in (serial_tasks, parallel_tasks):
+            assert sum(rows for _, rows in tasks) == methods * n
+    assert not list(tmp_path.glob(".parsc-geo-particiones-*"))  # removed at the end
     a, b = _digest(serial), _digest(parallel)
     assert set(a) == set(b)
     assert len(a) > 60
