@@ -67,7 +67,7 @@ import pandas as pd
 import psutil
 from _measure import PIPELINE_STAGES, Recorder, machine_note, tree_cpu, wrap_stages
 
-from parsc_geo.partitions import Partition
+from parsc_geo.partitions import Partition, Rows
 
 SEED = 20210101
 YEARS = 6
@@ -192,8 +192,9 @@ def task_key(stage: str, function: Any, item: Any) -> tuple[str, int]:
         key += f":{parts[0]}"
     elif isinstance(getattr(item, "kind", None), str):
         key += f":{item.kind}"
-    # a distributed run's province tasks carry a partition of the incidents, not a table
-    n = max((len(p) for p in parts if isinstance(p, pd.DataFrame | Partition)), default=0)
+    # province tasks carry a partition of the incidents and atlas pages the positions of
+    # theirs (cut when handed out), not a table
+    n = max((len(p) for p in parts if isinstance(p, pd.DataFrame | Partition | Rows)), default=0)
     return key, n
 
 

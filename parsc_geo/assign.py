@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ._memory import release_memory
 from .settings import NEAREST_DISTRICT_MAX_M, STATION_MAX_DISTANCE_M
 
 if TYPE_CHECKING:
@@ -215,6 +216,8 @@ def assign_incidents(
     out["subsector"] = subsector
     assigned = gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=incidents.crs)
     assigned.attrs = {**incidents.attrs, "assignment": record}
+    del out, comisaria, comisaria_id, sector, subsector
+    release_memory()  # the working arrays (a few per incident) go back to the system
     return assigned
 
 

@@ -112,3 +112,26 @@ def test_booleans_stored_as_text_read_back_as_booleans(tmp_path):
     got = ws.read_incidents().set_index("incident_id")
     assert got["time_known"].to_dict() == {"a": True, "b": False, "c": False}
     assert got["at_station"].to_dict() == {"a": False, "b": True, "c": False}
+
+
+def test_first_occurrences_equal_pandas_duplicated_for_text_and_other_types() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from parsc_geo.workspace.importing import first_occurrences
+
+    rng = np.random.default_rng(7)
+    raw = [None if k % 97 == 0 else f"ID-{k % 1_000}" for k in rng.integers(0, 5_000, 20_000)]
+    arrow = pd.Series(raw, dtype="str")
+    assert arrow.dtype.storage == "pyarrow"
+    expected = ~pd.Series(raw, dtype=object).duplicated(keep="first").to_numpy()
+    assert expected.sum() < len(raw)  # there are repeats (and missing values, counted once)
+    np.testing.assert_array_equal(first_occurrences(arrow), expected)
+    # several chunks (a table read by chunks) give the same answer
+    chunked = pd.concat([arrow.iloc[:7_000], arrow.iloc[7_000:]], ignore_index=True)
+    np.testing.assert_array_equal(first_occurrences(chunked), expected)
+    # other types go through pandas
+    numbers = pd.Series(rng.integers(0, 50, 300))
+    np.testing.assert_array_equal(
+        first_occurrences(numbers), ~numbers.duplicated(keep="first").to_numpy()
+    )

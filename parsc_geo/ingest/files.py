@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError
+from .._memory import release_memory
 from .._fast import flags_to_text
 from .._messages import announce
 from ..io.csv import CHUNK_CHARS
@@ -266,6 +267,8 @@ def ingest_files(
         crs="EPSG:4326",
     )
     del acc
+    # the chunks' tables are freed: their memory goes back before the assignment adds columns
+    release_memory()
     if assign:
         from ..assign import assign_incidents
 
