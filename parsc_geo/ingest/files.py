@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._errors import ConfigError
-from .._memory import release_memory
 from .._fast import flags_to_text
+from .._memory import release_memory
 from .._messages import announce
 from ..io.csv import CHUNK_CHARS
 from ..schema import INCIDENT_COLUMNS
