@@ -98,7 +98,7 @@ def build_csv(path: Path, rows: int, seed: int = 20210101) -> None:
 
 
 def peak_mb() -> float:
-    """Peak resident memory of this process so far (MB)."""
+    """Peak resident memory of this process so far (MiB: ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -113,7 +113,7 @@ class Clock:
         out = func()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         self.rows.append((name, wall, cpu, peak_mb()))
-        print(f"  {name:<44} wall {wall:7.2f} s   CPU {cpu:7.2f} s   peak {peak_mb():7,.0f} MB")
+        print(f"  {name:<44} wall {wall:7.2f} s   CPU {cpu:7.2f} s   peak {peak_mb():7,.0f} MiB")
         return out
 
     def get(self, name: str) -> tuple[float, float]:
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"CSV built in {time.perf_counter() - t0:.1f} s")
         size_mb = csv.stat().st_size / 1e6
         print(f"CSV: {csv.name}, {size_mb:,.0f} MB; load average {os.getloadavg()[0]:.2f}")
-        print(f"peak memory before ingesting: {peak_mb():,.0f} MB")
+        print(f"peak memory before ingesting: {peak_mb():,.0f} MiB")
 
         clock = Clock()
         opts = IngestOptions(progress=False)
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu = sum(clock.get(s)[1] for s in stages)
         print(
             f"ingest + assign + store of {n_rows:,} rows: wall {wall:.1f} s, CPU {cpu:.1f} s, "
-            f"{n_rows / wall:,.0f} rows/s; peak memory {peak:,.0f} MB; accepted "
+            f"{n_rows / wall:,.0f} rows/s; peak memory {peak:,.0f} MiB; accepted "
             f"{total['rows_accepted']:,}, quarantined {total['rows_quarantined']:,}"
         )
         print(f"load average after: {os.getloadavg()[0]:.2f}")
