@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Modules the forkserver imports once, so that every worker starts with them loaded.
+#: CPU seconds after which a task's worker gives its freed memory back (see :func:`_run_task`).
+RELEASE_AFTER_CPU_S: Final[float] = 1.0
+
 PRELOAD: Final[tuple[str, ...]] = (
     "numpy",
     "pandas",
@@ -139,11 +143,15 @@ def _run_task(task: tuple[Callable[[Any], Any], dict[str, dict[str, str | None]]
         import pyogrio
 
         pyogrio.set_gdal_config_options(dates["gdal"])
+    started = time.process_time()
     try:
         return function(item)
     finally:
-        # the worker lives on: what the task freed goes back to the system (parsc_geo._memory)
-        release_memory()
+        # the worker lives on: what a long task freed goes back to the system
+        # (parsc_geo._memory); a short one frees little, and the release's own cost (tens of
+        # milliseconds) would add up over the thousands of tasks of a national run
+        if time.process_time() - started >= RELEASE_AFTER_CPU_S:
+            release_memory()
 
 
 class WorkerPool:

@@ -67,3 +67,28 @@ def test_freed_small_blocks_go_back_to_the_system() -> None:
     after = process.memory_info().rss
     libc.free(blocks[-1])
     assert before - after > 150 * 2**20
+
+
+def _busy(seconds: float) -> float:
+    import time
+
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return seconds
+
+
+def test_a_worker_gives_memory_back_after_long_tasks_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parsc_geo import parallel
+
+    released: list[int] = []
+    monkeypatch.setattr(parallel, "release_memory", lambda: released.append(1))
+    monkeypatch.setattr(parallel, "RELEASE_AFTER_CPU_S", 0.2)
+    no_dates: dict[str, dict[str, str | None]] = {"environment": {}, "gdal": {}}
+    assert parallel._run_task((abs, no_dates, -3)) == 3
+    assert released == []  # a short task: no release (its cost would add up over thousands)
+    assert parallel._run_task((_busy, no_dates, 0.25)) == 0.25
+    assert released == [1]
+    with pytest.raises(ZeroDivisionError):
+        parallel._run_task((lambda s: _busy(s) / 0, no_dates, 0.25))
+    assert released == [1, 1]  # also when the task fails
