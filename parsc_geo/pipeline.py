@@ -517,6 +517,10 @@ def _stage_workspace(state: RunState) -> str:
     )
 
 
+#: End of the name of a run's temporary folder of province partitions.
+PARTITIONS_SUFFIX = "-particiones"
+
+
 def _province_partitions(state: RunState) -> dict[str, Partition] | None:
     """Return each province's incidents as a partition its tasks read, when tasks go to workers.
 
@@ -527,8 +531,7 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
     three such copies at once, one per hotspot method). The local process pool reads them the
     same way. None when the run is serial (one worker: the tasks run here).
     """
-    import tempfile
-
+    from ._atomic import temp_name
     from .partitions import write_partitions
     from .workflow import province_subsets
 
@@ -537,7 +540,10 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
     ):
         return None
     if state.partitions is None:
-        folder = Path(tempfile.mkdtemp(prefix=".parsc-geo-particiones-", dir=state.out.parent))
+        # a temporary of this process (removed at the end; if the run is killed, the next
+        # run into the same folder removes it, as it does the staging folder)
+        folder = state.out.parent / temp_name(PARTITIONS_SUFFIX)
+        folder.mkdir(mode=0o700)
         state.partition_folder = folder
         written = write_partitions(province_subsets(state.incidents), folder)
         state.partitions = {p.key: p for p in written}

@@ -116,7 +116,7 @@ def test_serial_and_parallel_runs_write_the_same_bytes(
         assert {kind for kind, _ in parallel_tasks} == {"Partition"}, carried
         for tasks in (serial_tasks, parallel_tasks):
             assert sum(rows for _, rows in tasks) == methods * n
-    assert not list(tmp_path.glob(".parsc-geo-particiones-*"))  # removed at the end
+    assert not list(tmp_path.glob(".parsc-tmp-*-particiones"))  # removed at the end
     a, b = _digest(serial), _digest(parallel)
     assert set(a) == set(b)
     assert len(a) > 60
