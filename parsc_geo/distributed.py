@@ -148,7 +148,12 @@ class DaskPool(WorkerPool):
             self._cluster.close()
             self._cluster = None
 
-    def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+    def start(
+        self,
+        function: Callable[[T], R],
+        items: Iterable[T],
+        held: Callable[[T], int] | None = None,
+    ) -> Pending[R]:
         """Start ``[function(item) for item in items]`` on the cluster and return at once.
 
         Each item is sent to the cluster once, when its task is handed out; the tasks are
@@ -158,6 +163,8 @@ class DaskPool(WorkerPool):
         of them at once made a national run's main process three times its serial size).
         The next ones are handed out as the results are collected. Fewer than two items, or a
         local cluster of one worker, run in this process when the results are asked for.
+        ``held`` (the incidents a task holds) is not used: each Dask worker keeps to its own
+        memory limit (the cluster's ``memory_limit``) and the window bounds this process.
         """
         todo = list(items)
         if len(todo) < 2 or (self.address is None and self.workers <= 1):

@@ -16,11 +16,13 @@ used. Every task runs with the caller's document date (``SOURCE_DATE_EPOCH`` and
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Final, Generic, TypeVar
 
@@ -32,9 +34,17 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: Modules the forkserver imports once, so that every worker starts with them loaded.
 #: CPU seconds after which a task's worker gives its freed memory back (see :func:`_run_task`).
 RELEASE_AFTER_CPU_S: Final[float] = 1.0
+
+#: Incidents that the tasks handed out at once may hold together (see
+#: :meth:`WorkerPool.start`): a task peaks at about 2 kB per incident it holds (a million
+#: incidents: ~2 GB in its worker, measured for hotspots, backtest months and atlas pages), so
+#: two million-incident tasks side by side would double a run's memory for little time. A
+#: task holding more than this is handed out alone.
+IN_FLIGHT_INCIDENTS: Final[int] = 1_000_000
+
+#: Modules the forkserver imports once, so that every worker starts with them loaded.
 
 PRELOAD: Final[tuple[str, ...]] = (
     "numpy",
@@ -172,6 +182,8 @@ class WorkerPool:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = resolve_workers(workers)
+        #: incidents the tasks handed out at once may hold (:meth:`start` with ``held``)
+        self.in_flight = IN_FLIGHT_INCIDENTS
         self._executor: Executor | None = None
 
     def __enter__(self) -> WorkerPool:
@@ -205,36 +217,82 @@ class WorkerPool:
         return self.start(function, items).results()
 
     def map_largest_first(
-        self, function: Callable[[T], R], items: Iterable[T], size: Callable[[T], float]
+        self,
+        function: Callable[[T], R],
+        items: Iterable[T],
+        size: Callable[[T], float],
+        held: Callable[[T], int] | None = None,
     ) -> list[R]:
         """Return ``[function(item) for item in items]``, the largest items given out first.
 
         A long task started last would keep one worker busy while the others wait: starting
         with the largest (by ``size``) shortens the whole. The results are in the order of
-        ``items``, as :meth:`map` returns them.
+        ``items``, as :meth:`map` returns them. ``held`` gives the incidents a task holds (see
+        :meth:`start`).
         """
         todo = list(items)
         order = sorted(range(len(todo)), key=lambda k: -size(todo[k]))
-        done = self.map(function, [todo[k] for k in order])
+        done = self.start(function, [todo[k] for k in order], held=held).results()
         results: list[R | None] = [None] * len(todo)
         for k, result in zip(order, done, strict=True):
             results[k] = result
         return results  # type: ignore[return-value]
 
-    def start(self, function: Callable[[T], R], items: Iterable[T]) -> Pending[R]:
+    def start(
+        self,
+        function: Callable[[T], R],
+        items: Iterable[T],
+        held: Callable[[T], int] | None = None,
+    ) -> Pending[R]:
         """Start ``[function(item) for item in items]`` and return at once.
 
         The caller can do other work meanwhile and collect the results (in the order of
         ``items``) with :meth:`Pending.results`. Serially (one worker, or fewer than two
         items) the tasks run when the results are asked for.
+
+        ``held`` gives the incidents each task holds: the tasks are then handed out in the
+        order of ``items`` so that those running or waiting for a worker hold at most
+        :attr:`in_flight` incidents together (a bigger one is handed out alone, once the
+        others are done), the next ones as the earlier ones finish. Without it every task is
+        handed out at once. Either way the results are the same.
         """
         todo = list(items)
         if self.workers <= 1 or len(todo) < 2:
             return Pending(lambda: [function(item) for item in todo])
         executor = self._ensure_executor()
         dates = _document_dates()
-        futures = [executor.submit(_run_task, (function, dates, item)) for item in todo]
-        return Pending(lambda: [future.result() for future in futures])
+        if held is None:
+            futures = [executor.submit(_run_task, (function, dates, item)) for item in todo]
+            return Pending(lambda: [future.result() for future in futures])
+        weights = [max(0, int(held(item))) for item in todo]
+        answers: list[Future[R]] = [Future() for _ in todo]
+        lock = threading.RLock()
+        queue = {"next": 0, "held": 0}
+
+        def finished(k: int, future: Future[Any]) -> None:
+            with lock:
+                queue["held"] -= weights[k]
+            _pass_on(future, answers[k])
+            hand_out()
+
+        def hand_out() -> None:
+            with lock:
+                while queue["next"] < len(todo):
+                    k = queue["next"]
+                    if queue["held"] and queue["held"] + weights[k] > self.in_flight:
+                        return
+                    queue["next"] += 1
+                    queue["held"] += weights[k]
+                    try:
+                        future = executor.submit(_run_task, (function, dates, todo[k]))
+                    except BaseException as error:  # a broken pool: the caller hears of it
+                        queue["held"] -= weights[k]
+                        answers[k].set_exception(error)
+                        continue
+                    future.add_done_callback(functools.partial(finished, k))
+
+        hand_out()
+        return Pending(lambda: [answer.result() for answer in answers])
 
     def _ensure_executor(self) -> Executor:
         import multiprocessing
@@ -248,6 +306,18 @@ class WorkerPool:
             )
             logger.debug("%d procesos de trabajo (%s)", self.workers, method)
         return self._executor
+
+
+def _pass_on(source: Future[Any], target: Future[Any]) -> None:
+    """Give ``target`` the outcome of the finished ``source``."""
+    if source.cancelled():
+        target.cancel()
+        return
+    error = source.exception()
+    if error is not None:
+        target.set_exception(error)
+    else:
+        target.set_result(source.result())
 
 
 class Pending(Generic[R]):

@@ -350,7 +350,9 @@ def densities_by_province(
     )
     tasks = [(name, subset, provinces.loc[[name]], options) for name, subset in subsets]
     with worker_pool(workers) as pool:
-        computed = pool.map_largest_first(_province_density, tasks, lambda t: len(t[1]))
+        computed = pool.map_largest_first(
+            _province_density, tasks, lambda t: len(t[1]), held=lambda t: len(t[1])
+        )
     for (name, *_), raster in zip(tasks, computed, strict=True):
         if isinstance(raster, int):
             params[name] = {"omitido": f"{raster} incidentes: muy pocos para una densidad"}
@@ -480,7 +482,10 @@ def hotspots_by_province(
             tasks.append((method, name, subset, kwargs))
     with worker_pool(workers) as pool:
         results = pool.map_largest_first(
-            _province_hotspots, tasks, lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0)
+            _province_hotspots,
+            tasks,
+            lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0),
+            held=lambda t: len(t[2]),
         )
     hot_cells = []
     for (method, name, *_), (result, cells) in zip(tasks, results, strict=True):

@@ -21,3 +21,12 @@ def fail(x: int) -> int:
     if x == 3:
         raise InputDataError(f"fila {x} ilegible", hint="revise el archivo")
     return x
+
+
+def timed(weight: int) -> tuple[int, float, float]:
+    """Sleep a moment; return ``weight`` with when the task ran (start, end; wall clock)."""
+    import time
+
+    start = time.time()
+    time.sleep(0.25)
+    return weight, start, time.time()

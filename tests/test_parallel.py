@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _pool_tasks import fail, pid_and_epoch, square
+from _pool_tasks import fail, pid_and_epoch, square, timed
 from _two_provinces import write_two_provinces
 from click.testing import CliRunner
 
@@ -48,6 +48,39 @@ def test_pool_keeps_order_passes_dates_and_raises_task_errors(
         with pytest.raises(InputDataError, match="fila 3") as info:
             pool.map(fail, range(6))
         assert info.value.hint == "revise el archivo"
+
+
+def _overlapping(runs: list[tuple[int, float, float]]) -> list[tuple[int, int]]:
+    """Return the weights of every two tasks that ran at the same time."""
+    return [
+        (a[0], b[0])
+        for i, a in enumerate(runs)
+        for b in runs[i + 1 :]
+        if a[1] < b[2] and b[1] < a[2]
+    ]
+
+
+def test_tasks_handed_out_at_once_hold_at_most_the_budget() -> None:
+    weights = [12, 7, 5, 3, 3, 2]
+    with worker_pool(2) as pool:
+        pool.in_flight = 10
+        runs = pool.map_largest_first(timed, weights, size=float, held=int)
+        assert [w for w, *_ in runs] == weights  # results in the order of the items
+        together = _overlapping(runs)
+        # never two tasks over the budget side by side; 12 (over it) ran alone
+        assert together and all(a + b <= 10 for a, b in together), together
+        assert not any(12 in pair for pair in together)
+        # without ``held`` (as before) the two largest run side by side: the check can fail
+        assert (12, 7) in _overlapping(pool.map_largest_first(timed, weights, size=float))
+
+
+def test_a_broken_task_under_a_budget_is_raised_and_the_others_still_run() -> None:
+    with worker_pool(2) as pool:
+        pool.in_flight = 4
+        pending = pool.start(fail, [2, 3, 1, 4], held=int)
+        with pytest.raises(InputDataError, match="fila 3"):
+            pending.results()
+        assert pool.start(square, [3, 2, 2], held=int).results() == [9, 4, 4]
 
 
 @pytest.fixture(scope="module")

@@ -720,7 +720,7 @@ def historical_accuracy(
         (data, fold, options) for _, data, months in plans if data is not None for fold in months
     ]
     with worker_pool(workers) as pool:
-        entries = pool.map_largest_first(_fold_task, tasks, _fold_cost)
+        entries = pool.map_largest_first(_fold_task, tasks, _fold_cost, held=lambda t: len(t[0].t))
     results = []
     for result, data, months in plans:
         if data is not None:

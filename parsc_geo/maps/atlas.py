@@ -915,7 +915,9 @@ def write_atlas(
         )
     # Public pages share the generalised data: they are built here, one after the other.
     with worker_pool(1 if public else workers) as pool:
-        pages = pool.map_largest_first(_atlas_page, tasks, lambda t: len(t.incidents))
+        pages = pool.map_largest_first(
+            _atlas_page, tasks, lambda t: len(t.incidents), held=lambda t: len(t.incidents)
+        )
     if lib is not None:
         assets.write_lib(out_dir, overwrite=overwrite, files=lib)
     written = [
