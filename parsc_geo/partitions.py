@@ -113,6 +113,60 @@ def write_partitions(
     return out
 
 
+class Partitioned:
+    """A table also written by province: each partition and the table positions of its rows.
+
+    What lets a task carry some rows of the table (a :class:`Rows`) as the partitions that
+    hold them and their positions there, instead of the rows: the worker reads them itself
+    (:func:`gather`), and this process pickles no copy of them. Rows in no partition (a
+    province outside the study area) make a task carry its rows as before.
+
+    Parameters
+    ----------
+    frame
+        The table.
+    parts
+        ``(partition, positions)``: the partition written from ``frame.iloc[positions]``,
+        positions ascending, no position in two partitions.
+    """
+
+    def __init__(self, frame: gpd.GeoDataFrame, parts: Sequence[tuple[Partition, Any]]) -> None:
+        import numpy as np
+
+        self.frame = frame
+        self.partitions = [partition for partition, _ in parts]
+        #: each row's partition (-1: none) and its position in it
+        self.owner = np.full(len(frame), -1, dtype=np.int64)
+        self.local = np.zeros(len(frame), dtype=np.int64)
+        for k, (_, positions) in enumerate(parts):
+            self.owner[positions] = k
+            self.local[positions] = np.arange(len(positions))
+
+    def rows(self, positions: Any) -> Rows:
+        """Return the rows at ``positions`` (ascending) as a task carries them."""
+        return Rows(self.frame, positions, source=self)
+
+    def pieces(self, positions: Any) -> tuple[list[tuple[Partition, Any]], Any] | None:
+        """Return where the rows at ``positions`` are, or None when one is in no partition.
+
+        ``(pieces, order)``: the ``(partition, positions in it)`` pieces, and the order that
+        puts the pieces' rows back in the order of ``positions``.
+        """
+        import numpy as np
+
+        positions = np.asarray(positions, dtype=np.int64)
+        owners = self.owner[positions]
+        if not len(positions) or (owners < 0).any():
+            return None
+        pieces, taken = [], []
+        for k in np.unique(owners):
+            mine = positions[owners == k]
+            pieces.append((self.partitions[int(k)], self.local[mine]))
+            taken.append(mine)
+        order = np.argsort(np.concatenate(taken), kind="stable") if taken else None
+        return pieces, order
+
+
 class Rows:
     """Some rows of a table, cut only when a task takes them: what a task can carry instead.
 
@@ -121,19 +175,26 @@ class Rows:
     process until the last task is done. A :class:`Rows` holds the positions only; the rows
     are cut when the task is pickled for a worker (a process pool pickles a few tasks at a
     time, as it hands them out) or when the task runs here (:func:`materialise`). The worker
-    receives the rows themselves: ``frame.iloc[positions]``, as a task would have carried them.
+    receives the rows themselves: ``frame.iloc[positions]``, as a task would have carried them;
+    or, when the table is also written by province (``source``), where to read them, and
+    reads them itself (:func:`gather`: the same rows, in the same order, with the same types).
 
     Parameters
     ----------
     frame
         The table.
     positions
-        Row positions (``iloc``), in the order wanted.
+        Row positions (``iloc``), in the order wanted (ascending when ``source`` is given).
+    source
+        The table's partitions (:class:`Partitioned`), or None.
     """
 
-    def __init__(self, frame: gpd.GeoDataFrame, positions: Any) -> None:
+    def __init__(
+        self, frame: gpd.GeoDataFrame, positions: Any, source: Partitioned | None = None
+    ) -> None:
         self.frame = frame
         self.positions = positions
+        self.source = source
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -143,8 +204,34 @@ class Rows:
         return self.frame.iloc[self.positions]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        where = self.source.pieces(self.positions) if self.source is not None else None
+        if where is not None:
+            # read by the worker from the partitions: this process pickles no rows
+            return gather, where
         # pickled (for a worker) as the rows themselves
         return _unchanged, (self.load(),)
+
+
+def gather(pieces: Sequence[tuple[Partition, Any]], order: Any) -> gpd.GeoDataFrame:
+    """Return the rows of ``pieces`` (partition, positions in it) put in ``order``.
+
+    The rows that :class:`Rows` pickled as pieces (see :meth:`Partitioned.pieces`).
+    """
+    import numpy as np
+    import pandas as pd
+
+    frames = []
+    for partition, positions in pieces:
+        frame = partition.load()
+        if len(positions) != len(frame) or not np.array_equal(positions, np.arange(len(frame))):
+            frame = frame.iloc[positions]
+        frames.append(frame)
+    if len(frames) == 1:
+        return frames[0]
+    attrs = frames[0].attrs
+    rows = pd.concat(frames).iloc[order]
+    rows.attrs = dict(attrs)
+    return rows
 
 
 def _unchanged(value: Any) -> Any:

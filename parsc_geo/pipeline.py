@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from .density import DensityRaster
     from .evaluation.accuracy import HistoricalAccuracy
     from .parallel import Pending, WorkerPool
-    from .partitions import Partition
+    from .partitions import Partition, Partitioned
     from .workflow import Ingested, ProvinceHotspots
     from .workspace import Workspace, WorkspaceBackend
 
@@ -159,6 +159,8 @@ class RunState:
     # distributed runs: each province's incidents in a file its tasks read themselves
     # (parsc_geo.partitions), written once by the first stage that fans provinces out
     partitions: dict[str, Partition] | None = None
+    # the same, as the incidents' rows in them (atlas pages read their rows from them)
+    partitioned: Partitioned | None = None
     partition_folder: Path | None = None
 
     # ingesta: the incidents the analyses use when the configuration selects a period or
@@ -532,8 +534,8 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
     same way. None when the run is serial (one worker: the tasks run here).
     """
     from ._atomic import temp_name
-    from .partitions import write_partitions
-    from .workflow import province_subsets
+    from .partitions import Partitioned, write_partitions
+    from .workflow import province_positions
 
     if isinstance(state.pool, int) or (
         state.pool.scheduler == "procesos" and state.pool.workers <= 1
@@ -545,9 +547,23 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
         folder = state.out.parent / temp_name(PARTITIONS_SUFFIX)
         folder.mkdir(mode=0o700)
         state.partition_folder = folder
-        written = write_partitions(province_subsets(state.incidents), folder)
+        incidents = state.incidents
+        positions = province_positions(incidents)
+        written = write_partitions(
+            [(name, incidents.iloc[rows]) for name, rows in positions], folder
+        )
         state.partitions = {p.key: p for p in written}
+        state.partitioned = Partitioned(
+            incidents, [(p, rows) for p, (_, rows) in zip(written, positions, strict=True)]
+        )
     return state.partitions
+
+
+def _partitioned(state: RunState) -> Partitioned | None:
+    """Return the incidents' province partitions when tasks go to workers (see above)."""
+    if _province_partitions(state) is None:
+        return None
+    return state.partitioned
 
 
 def _stage_density(state: RunState) -> str:
@@ -1004,6 +1020,7 @@ def _stage_maps(state: RunState) -> str:
         trends=state.trend_cells,
         accuracy=_accuracy_rows(state),
         links=run_links(state.out, state.out / "mapas"),
+        partitioned=_partitioned(state),
     )
     state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
+    import numpy as np
     import pandas as pd
 
     from .density import DensityRaster
@@ -291,8 +292,15 @@ def province_subsets(
     The study area is :func:`parsc_geo.area.area_of` the incidents (recorded, else that of
     their UBIGEO codes, else Cajamarca) unless ``provinces`` (a table with a ``provincia``
     column) is given. The rows are grouped once (not compared with every province in turn)
-    and keep their order.
+    and keep their order (see :func:`province_positions`).
     """
+    return [(name, incidents.iloc[rows]) for name, rows in province_positions(incidents, provinces)]
+
+
+def province_positions(
+    incidents: gpd.GeoDataFrame, provinces: pd.DataFrame | None = None
+) -> list[tuple[str, np.ndarray]]:
+    """Return (province name, positions of its incidents, ascending) as :func:`province_subsets`."""
     import numpy as np
 
     from .area import area_of
@@ -304,10 +312,7 @@ def province_subsets(
         str(key): np.sort(rows) for key, rows in upper.groupby(upper, sort=False).indices.items()
     }
     empty = np.zeros(0, dtype=np.intp)
-    return [
-        (str(name), incidents.iloc[groups.get(str(name).upper(), empty)])
-        for name in provinces["provincia"]
-    ]
+    return [(str(name), groups.get(str(name).upper(), empty)) for name in provinces["provincia"]]
 
 
 def densities_by_province(

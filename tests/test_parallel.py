@@ -106,7 +106,7 @@ def test_serial_and_parallel_runs_write_the_same_bytes(
     carried: dict[str, list[list[tuple[str, int]]]] = {}
     original = WorkerPool.start
 
-    def spy(self: WorkerPool, function: Any, items: Any) -> Any:
+    def spy(self: WorkerPool, function: Any, items: Any, held: Any = None) -> Any:
         todo = list(items)
         name = getattr(function, "__name__", "?")
         if name in ("_province_density", "_province_hotspots"):
@@ -114,7 +114,12 @@ def test_serial_and_parallel_runs_write_the_same_bytes(
             carried.setdefault(name, []).append(
                 [(type(item[at]).__name__, len(item[at])) for item in todo]
             )
-        return original(self, function, todo)
+        if name == "_atlas_page":
+            # a page's incidents: read from the partitions by the worker, or cut here
+            carried.setdefault(name, []).append(
+                [getattr(item.incidents, "source", None) is not None for item in todo]
+            )
+        return original(self, function, todo, held=held)
 
     monkeypatch.setattr(WorkerPool, "start", spy)
     outputs = {}
@@ -149,6 +154,11 @@ def test_serial_and_parallel_runs_write_the_same_bytes(
         assert {kind for kind, _ in parallel_tasks} == {"Partition"}, carried
         for tasks in (serial_tasks, parallel_tasks):
             assert sum(rows for _, rows in tasks) == methods * n
+    # atlas pages: serially cut from the table here; in parallel read by the workers from the
+    # same partitions (no page's incidents pickled by this process)
+    serial_pages, parallel_pages = carried["_atlas_page"]
+    assert serial_pages and not any(serial_pages), carried
+    assert parallel_pages and all(parallel_pages), carried
     assert not list(tmp_path.glob(".parsc-tmp-*-particiones"))  # removed at the end
     a, b = _digest(serial), _digest(parallel)
     assert set(a) == set(b)

@@ -78,3 +78,47 @@ def test_rows_are_cut_when_pickled_for_a_worker_or_taken_here(accepted: pd.DataF
     pd.testing.assert_frame_equal(
         pd.DataFrame(materialise(rows)), pd.DataFrame(expected), check_exact=True
     )
+
+
+def test_rows_of_a_partitioned_table_are_read_by_the_worker(
+    accepted: pd.DataFrame, tmp_path: Path
+) -> None:
+    import pickle
+
+    import numpy as np
+
+    from parsc_geo.partitions import Partitioned
+    from parsc_geo.workflow import province_positions
+
+    groups = province_positions(accepted)
+    written = write_partitions([(n, accepted.iloc[rows]) for n, rows in groups], tmp_path)
+    table = Partitioned(accepted, [(p, rows) for p, (_, rows) in zip(written, groups, strict=True)])
+    rng = np.random.default_rng(7)
+    # rows of several provinces, every row of one province, and one row
+    chosen = {
+        "several": np.sort(rng.choice(len(accepted), 3000, replace=False)),
+        "one province": groups[2][1],
+        "one row": np.array([len(accepted) - 1]),
+    }
+    for what, positions in chosen.items():
+        message = pickle.dumps(table.rows(positions))
+        # the message names the partitions, positions and order (8 + 8 bytes a row): no
+        # incident travels
+        assert len(message) < 16 * len(positions) + 20_000, what
+        before = rows_loaded()
+        sent = pickle.loads(message)
+        assert rows_loaded() > before, what  # read from the partitions, here the "worker"
+        expected = accepted.iloc[positions]
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(sent), pd.DataFrame(expected), check_exact=True, obj=what
+        )
+        assert sent.crs == expected.crs and sent.attrs == expected.attrs, what
+    # a row in no partition (a province outside the area): the rows themselves travel
+    partial = Partitioned(accepted, [(written[0], groups[0][1])])
+    outside = np.array([groups[0][1][0], groups[1][1][0]])
+    before = rows_loaded()
+    sent = pickle.loads(pickle.dumps(partial.rows(outside)))
+    assert rows_loaded() == before
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(sent), pd.DataFrame(accepted.iloc[outside]), check_exact=True
+    )

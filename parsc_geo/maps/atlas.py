@@ -29,7 +29,7 @@ from .._errors import ConfigError, InputDataError, InsufficientDataError, Output
 from .._text import fold as _fold
 from .._text import slug
 from ..localtime import incident_times
-from ..partitions import Rows, materialise
+from ..partitions import Partitioned, Rows, materialise
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
 from .base import (
@@ -713,6 +713,7 @@ def write_atlas(
     links: Sequence[AtlasLink | tuple[str, str, str | os.PathLike[str]]] | None = None,
     density_breaks: Sequence[float] | None = None,
     basemap: bool = True,
+    partitioned: Partitioned | None = None,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -796,6 +797,10 @@ def write_atlas(
         :data:`parsc_geo.maps.density_layer.DEFAULT_DENSITY_BREAKS`); one scale for every page.
     basemap
         Draw the offline base map (capitals, district names, populated places) on every page.
+    partitioned
+        ``incidents`` also written by province (:class:`parsc_geo.partitions.Partitioned`, as
+        a distributed run writes them): pages built by workers read their incidents from it
+        rather than receiving them from this process. The pages do not depend on it.
 
     Returns
     -------
@@ -885,7 +890,7 @@ def write_atlas(
     if lib is not None:
         assets.check_lib(out_dir, lib, overwrite=overwrite)
     tasks = []
-    located = _Located(incidents) if not public else None
+    located = _Located(incidents, partitioned) if not public else None
     for kind, name, filename in plan:
         if kind == "provincia":
             raster = given.get(_fold(name)) if not public else None
@@ -1008,11 +1013,12 @@ def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, str]:
 class _Located:
     """Incidents with a spatial index, to hand each page only the incidents near it."""
 
-    def __init__(self, incidents: gpd.GeoDataFrame) -> None:
+    def __init__(self, incidents: gpd.GeoDataFrame, partitioned: Partitioned | None) -> None:
         import numpy as np
         import shapely
 
         self.incidents = incidents
+        self.partitioned = partitioned
         geographic = incidents.to_crs(settings.CRS_GEOGRAPHIC)
         self.tree = shapely.STRtree(np.asarray(geographic.geometry.values))
 
@@ -1034,6 +1040,8 @@ class _Located:
         dx = reach / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.05))
         hits = self.tree.query(box(minx - dx, miny - dy, maxx + dx, maxy + dy))
         # cut when the page's task is handed out, not all pages' at once (partitions.Rows)
+        if self.partitioned is not None and self.partitioned.frame is self.incidents:
+            return self.partitioned.rows(np.sort(hits))
         return Rows(self.incidents, np.sort(hits))
 
 
