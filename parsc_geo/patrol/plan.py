@@ -576,6 +576,14 @@ def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> Non
     )
 
 
+def _planned_columns(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``incidents`` with the columns a sector's plan reads (and the geometry)."""
+    from ..hotspots._common import INPUT_COLUMNS
+
+    wanted = {*_INCIDENT_NEEDS, *INPUT_COLUMNS, incidents.geometry.name}
+    return incidents[[c for c in incidents.columns if c in wanted]]
+
+
 def _select_comisaria(sectors: gpd.GeoDataFrame, comisaria: str | None) -> gpd.GeoDataFrame:
     if comisaria is None:
         return sectors
@@ -921,7 +929,9 @@ def start_plan_patrols(
     layer = _select_comisaria(sectors, comisaria)
     crs = metric_crs(layer)
     layer = layer.to_crs(crs)
-    data = incidents.to_crs(crs)
+    # only the columns a sector's plan reads: the tasks (and the copy projected here) are
+    # held until the sheets are drawn; with every column, a million incidents held ~1 GB more
+    data = _planned_columns(incidents).to_crs(crs)
     for col in ("comisaria", "sector", "subsector"):
         # The workspace stores missing labels as empty strings.
         blank = data[col].isna() | (data[col].astype(str).str.strip() == "")
