@@ -621,6 +621,7 @@ def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
     from .area import area_of
     from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
+    from .hotspots._common import method_input
     from .workflow import province_subsets
 
     config = state.config
@@ -631,9 +632,10 @@ def _stage_evaluation(state: RunState) -> str:
     area = area_of(incidents)
     # the run draws hotspots province by province: each province is backtested on its own
     # grid, and the region is their sum (each marking its own share of its area)
+    # (each province cut with the columns the backtest reads only: the cuts are copies)
     scopes = [
         ("provincia", name, subset)
-        for name, subset in province_subsets(incidents, area.provinces())
+        for name, subset in province_subsets(method_input(incidents), area.provinces())
         if len(subset)
     ]
     result = historical_accuracy(

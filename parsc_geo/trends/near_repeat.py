@@ -452,7 +452,7 @@ def near_repeat(
     ConfigError
         No time column, or bad bands.
     """
-    from ..hotspots._common import prepare
+    from ..hotspots._common import INPUT_COLUMNS, prepare
     from .periods import local_dates
 
     if time_column not in data.columns:
@@ -460,7 +460,12 @@ def near_repeat(
             f"los incidentes no tienen la columna de fecha {time_column!r}",
             hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
         )
-    prepared = prepare(data, exclude_at_station=exclude_at_station)
+    # the columns read here and by prepare() only: it copies what it is given, and a
+    # million incidents' every column cost the run's process gigabytes here
+    keep = {*INPUT_COLUMNS, time_column, data.geometry.name}
+    prepared = prepare(
+        data[[c for c in data.columns if c in keep]], exclude_at_station=exclude_at_station
+    )
     dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
     dated = dates.notna().to_numpy()
     n = int(dated.sum())
