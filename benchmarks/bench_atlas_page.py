@@ -140,9 +140,7 @@ def prepare(csv: Path, run: Path, pages: list[str], cache: Path) -> None:
         )
         with open(cache / f"{_slug(page)}.pkl", "wb") as fh:
             pickle.dump(task, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        print(
-            f"preparación: {page}: {len(rows):,} incidentes en la tarea ({settings.CRS_GEOGRAPHIC})"
-        )
+        print(f"preparación: {page}: {len(rows):,} incidentes en la tarea")
 
 
 def _hwm_kib() -> int:
