@@ -204,7 +204,8 @@ def _density_for(
 
     crs = metric_crs(area)
     metric_area = area.to_crs(crs)
-    pts = density_points(incidents, area, crs, DENSITY_CONTEXT_M)
+    weights = dict(options or {}).get("weights")
+    pts = density_points(incidents, area, crs, DENSITY_CONTEXT_M, _density_columns(weights))
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
     minx, miny, maxx, maxy = metric_area.total_bounds
@@ -215,6 +216,18 @@ def _density_for(
         )
     except InsufficientDataError:
         return None
+
+
+def _density_columns(source: Any) -> tuple[str, ...]:
+    """Columns a density of incidents reads besides their geometry.
+
+    ``source`` is a raster (its ``weights`` parameter) or a weights option; a column named by
+    it is kept, with ``occurred_at`` (the months of the density layer).
+    """
+    weights = source
+    if hasattr(source, "parameters"):
+        weights = source.parameters.get("weights")
+    return ("occurred_at", weights) if isinstance(weights, str) else ("occurred_at",)
 
 
 @dataclass
@@ -463,7 +476,9 @@ def build_province_map(
             density,
             points=None
             if public
-            else density_points(points, match, density.crs, DENSITY_CONTEXT_M),
+            else density_points(
+                points, match, density.crs, DENSITY_CONTEXT_M, _density_columns(density)
+            ),
             timeline=tl,
             scale=extras.density_scale or DensityScale(),
             monthly=not public,
@@ -617,7 +632,11 @@ def build_comisaria_map(
         summary["density"] = _add_density_layer(
             m,
             density,
-            points=None if public else density_points(points, own, density.crs, DENSITY_CONTEXT_M),
+            points=None
+            if public
+            else density_points(
+                points, own, density.crs, DENSITY_CONTEXT_M, _density_columns(density)
+            ),
             timeline=tl,
             scale=extras.density_scale or DensityScale(),
             monthly=not public,
