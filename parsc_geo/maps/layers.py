@@ -523,6 +523,25 @@ def _source_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray
     )
 
 
+#: Columns of the incidents that :func:`add_incidents` reads on internal maps, besides the
+#: geometry (and ``attrs``): a page may hand it only these (a selection copies the columns it
+#: keeps, and incident tables carry many more texts).
+INCIDENT_LAYER_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "occurred_at",
+    "time_known",
+    "delito_generico",
+    "delito_especifico",
+    "modalidad",
+    "fenomeno",
+    "descripcion",
+    "source",
+    "source_row",
+    "sector",
+    "subsector",
+)
+
+
 def add_incidents(
     m: folium.Map,
     incidents: gpd.GeoDataFrame,
