@@ -22,7 +22,15 @@ from .. import schema, settings
 from .._errors import InputDataError
 from ..localtime import incidents_zone, local_times
 from ..privacy import PrivacyRule, count_text
-from .base import MarkerClusterAssets, SafeMacroElement, add_legend, esc, js_json, js_json_fields
+from .base import (
+    LargeJson,
+    MarkerClusterAssets,
+    SafeMacroElement,
+    add_legend,
+    esc,
+    js_json,
+    js_json_fields,
+)
 from .density_layer import DENSITY_COLORS, add_density, density_image
 from .timeline import Timeline, counts_by_period, parts
 from .words import METHODS_ES
@@ -450,7 +458,7 @@ class IncidentLayer(SafeMacroElement):
     def __init__(self, data: dict[str, Any], toggles: list[tuple[str, folium.FeatureGroup]]):
         super().__init__()
         self._name = "ParscIncidents"
-        self.data_json = js_json_fields(data)
+        self.data_json = LargeJson(js_json_fields(data))
         self.toggles = toggles
         self.add_child(MarkerClusterAssets())
 
