@@ -27,6 +27,13 @@ Usage::
         [--csv /work/bench/scale/provincia_1000000.csv] [--run /work/bench/run1m_ref] \\
         [--pages "provincia:Cajamarca" "comisaria:COMISARIA CAJAMARCA I"] \\
         [--cache /tmp/bench_atlas_page] [--keep DIR] [--where] [--repeat 1]
+
+To compare with another version of the code in the same session, run it again from a folder
+outside this checkout with ``PYTHONPATH=<other checkout>`` and ``--keep`` another folder, then
+``cmp`` the pages. Measured on a 2-core machine (issue 18, 1M incidents; pages identical):
+province page 2,469 → 1,829 MiB peak (1,637 → 997 MiB above the loaded task), comisaría
+COMISARIA CAJAMARCA I 1,942 → 1,200 MiB (1,274 → 533), build CPU time 11.9 → 11.2 s and
+7.0 → 7.0 s.
 """
 
 from __future__ import annotations
