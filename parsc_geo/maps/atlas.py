@@ -52,6 +52,7 @@ from .density_layer import (
 from .emerging import add_emerging, emerging_cells
 from .index import AtlasLink, index_html, normalise_links
 from .layers import (
+    INCIDENT_LAYER_COLUMNS,
     add_boundaries,
     add_gistar,
     add_incidents,
@@ -129,7 +130,7 @@ def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
         raise InputDataError("los incidentes no tienen SRC", hint="asigne EPSG:4326")
 
 
-def _points_within(points: gpd.GeoDataFrame, area: Any) -> Any:
+def _points_within(points: gpd.GeoDataFrame | gpd.GeoSeries, area: Any) -> Any:
     """Return ``points.within(area)`` for point layers, a prepared polygon answering all at once.
 
     Other geometries (and missing ones) take geopandas' own ``within``.
@@ -143,6 +144,18 @@ def _points_within(points: gpd.GeoDataFrame, area: Any) -> Any:
     shapely.prepare(area)
     inside = shapely.contains_xy(area, shapely.get_x(geoms), shapely.get_y(geoms))
     return np.asarray(inside, dtype=bool) & ~shapely.is_empty(geoms)
+
+
+def _page_rows(incidents: gpd.GeoDataFrame, keep: Any) -> gpd.GeoDataFrame:
+    """Return the rows ``keep`` of ``incidents`` that an internal page draws and counts.
+
+    Only the columns the page reads of them are kept (:data:`INCIDENT_LAYER_COLUMNS` and the
+    geometry; ``attrs`` follow): a selection copies every column it keeps, and a province of a
+    million incidents carries hundreds of megabytes of texts the page never shows.
+    """
+    geometry = incidents.geometry.name
+    columns = [c for c in incidents.columns if c in INCIDENT_LAYER_COLUMNS or c == geometry]
+    return incidents[columns][keep]
 
 
 def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -204,7 +217,8 @@ def _density_for(
 
     crs = metric_crs(area)
     metric_area = area.to_crs(crs)
-    pts = density_points(incidents, area, crs, DENSITY_CONTEXT_M)
+    weights = dict(options or {}).get("weights")
+    pts = density_points(incidents, area, crs, DENSITY_CONTEXT_M, _density_columns(weights))
     if len(pts) < MIN_DENSITY_INCIDENTS:
         return None
     minx, miny, maxx, maxy = metric_area.total_bounds
@@ -215,6 +229,18 @@ def _density_for(
         )
     except InsufficientDataError:
         return None
+
+
+def _density_columns(source: Any) -> tuple[str, ...]:
+    """Columns a density of incidents reads besides their geometry.
+
+    ``source`` is a raster (its ``weights`` parameter) or a weights option; a column named by
+    it is kept, with ``occurred_at`` (the months of the density layer).
+    """
+    weights = source
+    if hasattr(source, "parameters"):
+        weights = source.parameters.get("weights")
+    return ("occurred_at", weights) if isinstance(weights, str) else ("occurred_at",)
 
 
 @dataclass
@@ -443,9 +469,11 @@ def build_province_map(
         hotspots = data.hotspots
         density = _density_for(points, match, options=density_options)
     elif "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        inc = incidents[_folded(incidents["provincia"]) == _fold(name)]
+        inc = _page_rows(incidents, _folded(incidents["provincia"]) == _fold(name))
     else:
-        inc = incidents[_points_within(incidents.to_crs(match.crs), match.union_all())]
+        inc = _page_rows(
+            incidents, _points_within(incidents.geometry.to_crs(match.crs), match.union_all())
+        )
     tl = extras.timeline if extras.timeline is not None else Timeline.of(inc)
     code = str(match["ubigeo_prov"].iloc[0])
     districts = boundaries.load_districts(prefix=code)
@@ -463,7 +491,9 @@ def build_province_map(
             density,
             points=None
             if public
-            else density_points(points, match, density.crs, DENSITY_CONTEXT_M),
+            else density_points(
+                points, match, density.crs, DENSITY_CONTEXT_M, _density_columns(density)
+            ),
             timeline=tl,
             scale=extras.density_scale or DensityScale(),
             monthly=not public,
@@ -596,7 +626,9 @@ def build_comisaria_map(
         hotspots = data.hotspots
         density = _density_for(points, own, COMISARIA_MARGIN_M, density_options)
     else:
-        inc = incidents[_points_within(incidents.to_crs(settings.CRS_GEOGRAPHIC), area)]
+        inc = _page_rows(
+            incidents, _points_within(incidents.geometry.to_crs(settings.CRS_GEOGRAPHIC), area)
+        )
     tl = extras.timeline if extras.timeline is not None else Timeline.of(inc)
     crs = metric_crs(own)
     frame = own.to_crs(crs).buffer(COMISARIA_MARGIN_M).to_crs(settings.CRS_GEOGRAPHIC)
@@ -617,7 +649,11 @@ def build_comisaria_map(
         summary["density"] = _add_density_layer(
             m,
             density,
-            points=None if public else density_points(points, own, density.crs, DENSITY_CONTEXT_M),
+            points=None
+            if public
+            else density_points(
+                points, own, density.crs, DENSITY_CONTEXT_M, _density_columns(density)
+            ),
             timeline=tl,
             scale=extras.density_scale or DensityScale(),
             monthly=not public,

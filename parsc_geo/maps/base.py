@@ -26,11 +26,14 @@ Pages load nothing from the network: they reference Leaflet and parsc-geo's runt
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import html
 import json
 import os
 import re
+import secrets
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -86,6 +89,77 @@ def js_json(value: object) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+#: Integers written per piece by :func:`js_json_fields` (bounds the transient Python objects).
+_INTS_PER_PIECE = 65_536
+
+
+def _ints_json(values: Any) -> str:
+    """Return ``json.dumps(list(values))`` of a 1-D integer array, piece by piece.
+
+    ``values.tolist()`` of a million-row column holds a million Python integers at once; a
+    piece of :data:`_INTS_PER_PIECE` holds only those. Integers are written as ``json`` writes
+    them (``int.__repr__``).
+    """
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.ndim != 1 or array.dtype.kind not in "iu":
+        return js_json(array.tolist())
+    pieces = [
+        ",".join(map(str, array[i : i + _INTS_PER_PIECE].tolist()))
+        for i in range(0, len(array), _INTS_PER_PIECE)
+    ]
+    return "[" + ",".join(pieces) + "]"
+
+
+def js_json_fields(fields: Mapping[str, Any]) -> str:
+    """Return :func:`js_json` of ``fields`` with numpy integer arrays written column-wise.
+
+    The text is that of ``js_json({k: v.tolist() if ndarray else v})``: a JSON object is its
+    keys and values joined by ``,`` and ``:`` (the separators of :func:`js_json`), and numbers
+    hold none of the characters :func:`js_json` escapes. An incident layer of a million points
+    carries a dozen such columns: as lists they would hold twelve million Python integers.
+    """
+    import numpy as np
+
+    parts = [
+        js_json(str(key))
+        + ":"
+        + (_ints_json(value) if isinstance(value, np.ndarray) else js_json(value))
+        for key, value in fields.items()
+    ]
+    return "{" + ",".join(parts) + "}"
+
+
+#: While :func:`render_map_html` renders a page, :class:`LargeJson` texts show as placeholders.
+_DEFERRING: contextvars.ContextVar[bool] = contextvars.ContextVar("parsc_deferring", default=False)
+#: The :class:`LargeJson` texts alive in this process, by placeholder.
+_LARGE: weakref.WeakValueDictionary[str, LargeJson] = weakref.WeakValueDictionary()
+_PLACEHOLDER = re.compile(r"\x00parsc-json-[0-9a-f]{32}\x00")
+
+
+class LargeJson:
+    """A large JSON text (a :func:`js_json` or :func:`js_json_fields` output) for a template.
+
+    Rendered as the text itself, except inside :func:`render_map_html`, which renders the page
+    with a placeholder in its place and puts the text in once, at the end: the template engine,
+    the page's sections and their joins would each copy it (a million incidents make a JSON of
+    tens of megabytes). The text must be a JSON object or array from :func:`js_json` (no ``<``):
+    then splicing it in gives the very bytes of rendering it in place (see
+    :func:`render_map_html`).
+    """
+
+    def __init__(self, text: str) -> None:
+        if text[:1] not in ("{", "[") or text[-1:] not in ("}", "]") or "<" in text:
+            raise ValueError("LargeJson takes a JSON object or array written by js_json")
+        self.text = text
+        self.placeholder = f"\x00parsc-json-{secrets.token_hex(16)}\x00"
+        _LARGE[self.placeholder] = self
+
+    def __str__(self) -> str:
+        return self.placeholder if _DEFERRING.get() else self.text
 
 
 class Verbatim(Element):
@@ -625,13 +699,8 @@ def add_layer_control(m: folium.Map, *, collapsed: bool = False) -> None:
 _ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9A-Za-z])")
 
 
-def stable_element_ids(page: str) -> str:
-    """Replace folium's random element ids with ids numbered in order of appearance.
-
-    folium names every element ``<kind>_<32 random hex digits>``; numbering them instead makes
-    the same map render to the same bytes on every run (reproducible outputs).
-    """
-    mapping: dict[str, str] = {}
+def _numbering(mapping: dict[str, str]) -> Any:
+    """Return the replacement function of :func:`stable_element_ids` numbering into ``mapping``."""
 
     def number(match: re.Match[str]) -> str:
         key = match.group(0)
@@ -639,7 +708,16 @@ def stable_element_ids(page: str) -> str:
             mapping[key] = f"{len(mapping) + 1:032x}"
         return mapping[key]
 
-    return _ELEMENT_ID.sub(number, page)
+    return number
+
+
+def stable_element_ids(page: str) -> str:
+    """Replace folium's random element ids with ids numbered in order of appearance.
+
+    folium names every element ``<kind>_<32 random hex digits>``; numbering them instead makes
+    the same map render to the same bytes on every run (reproducible outputs).
+    """
+    return _ELEMENT_ID.sub(_numbering({}), page)
 
 
 def render_map_html(
@@ -649,12 +727,50 @@ def render_map_html(
 
     The page references its scripts and style sheets in ``lib/`` beside it (write them with
     :func:`parsc_geo.maps.offline.write_lib`), or inlines them when ``offline_mode``.
+
+    Notes
+    -----
+    :class:`LargeJson` texts are rendered as placeholders and put in last, each once. The page
+    is the same: element ids are numbered over the pieces in their order with one numbering,
+    and no id can straddle a piece's edge (a JSON object or array starts and ends with a
+    bracket, which is neither ``_`` nor a letter or digit); ``<html>`` is the template's own
+    and the assets inlined offline are found by tags (``<script``, ``<link``), which no
+    :func:`js_json` text holds.
     """
-    page = stable_element_ids(m.get_root().render())
+    token = _DEFERRING.set(True)
+    try:
+        page = m.get_root().render()
+    finally:
+        _DEFERRING.reset(token)
+    number = _numbering({})
+    pieces: list[str] = []
+    large: dict[str, str] = {}
+    start = 0
+    for match in _PLACEHOLDER.finditer(page):
+        deferred = _LARGE.get(match.group(0))
+        if deferred is None:  # not one of ours: left as rendered
+            continue
+        pieces.append(_ELEMENT_ID.sub(number, page[start : match.start()]))
+        pieces.append(match.group(0))
+        large[match.group(0)] = _ELEMENT_ID.sub(number, deferred.text)
+        start = match.end()
+    pieces.append(_ELEMENT_ID.sub(number, page[start:]))
+    del page
+    page = "".join(pieces)
+    del pieces
     page = page.replace("<html>", '<html lang="es">', 1)
     if offline_mode:
         page = assets.inline_assets(page, assets_dir=assets_dir)
-    return page
+    if not large:
+        return page
+    parts = _PLACEHOLDER.split(page)
+    found = _PLACEHOLDER.findall(page)
+    del page
+    out = [parts[0]]
+    for placeholder, rest in zip(found, parts[1:], strict=True):
+        out.append(large.get(placeholder, placeholder))
+        out.append(rest)
+    return "".join(out)
 
 
 def write_map_html(

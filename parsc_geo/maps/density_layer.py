@@ -127,29 +127,40 @@ def _ramp(n: int) -> tuple[str, ...]:
 
 
 def density_points(
-    incidents: gpd.GeoDataFrame, area: gpd.GeoDataFrame, crs: Any, reach_m: float
+    incidents: gpd.GeoDataFrame,
+    area: gpd.GeoDataFrame,
+    crs: Any,
+    reach_m: float,
+    columns: Sequence[str] | None = None,
 ) -> gpd.GeoDataFrame:
     """Return the incidents within ``reach_m`` of ``area``, in ``crs``, without station stacks.
 
     The same selection as the page's whole-period density: incidents just outside the area
-    contribute near its edges.
+    contribute near its edges. ``columns``: the only columns kept besides the geometry (those
+    present; None keeps them all): a selection copies every column it keeps, and a density
+    needs few of a million incidents' texts.
     """
     import shapely
 
     from .._text import as_bool
 
     context = area.to_crs(crs).buffer(reach_m).union_all()
-    pts = incidents.to_crs(crs)
-    geoms = np.asarray(pts.geometry.values)
+    data = incidents
+    if columns is not None:
+        geometry = incidents.geometry.name
+        data = incidents[[c for c in incidents.columns if c in columns or c == geometry]]
+    geoms = np.asarray(data.geometry.to_crs(crs).values)
     if len(geoms) and bool((shapely.get_type_id(geoms) == 0).all()):
         shapely.prepare(context)
         inside = shapely.contains_xy(context, shapely.get_x(geoms), shapely.get_y(geoms))
     else:
-        inside = np.asarray(pts.within(context), dtype=bool)
-    pts = pts[np.asarray(inside, dtype=bool)]
-    if "at_station" in pts.columns:
-        pts = pts[~as_bool(pts["at_station"])]
-    return pts
+        inside = np.asarray(data.geometry.to_crs(crs).within(context), dtype=bool)
+    keep = np.asarray(inside, dtype=bool)
+    del geoms
+    if "at_station" in incidents.columns:
+        keep &= ~np.asarray(as_bool(incidents["at_station"]), dtype=bool)
+    # one selection (each copies its columns), projected after: the points of the selection
+    return data[keep].to_crs(crs)
 
 
 def monthly_densities(

@@ -22,7 +22,15 @@ from .. import schema, settings
 from .._errors import InputDataError
 from ..localtime import incidents_zone, local_times
 from ..privacy import PrivacyRule, count_text
-from .base import MarkerClusterAssets, SafeMacroElement, add_legend, esc, js_json
+from .base import (
+    LargeJson,
+    MarkerClusterAssets,
+    SafeMacroElement,
+    add_legend,
+    esc,
+    js_json,
+    js_json_fields,
+)
 from .density_layer import DENSITY_COLORS, add_density, density_image
 from .timeline import Timeline, counts_by_period, parts
 from .words import METHODS_ES
@@ -450,7 +458,7 @@ class IncidentLayer(SafeMacroElement):
     def __init__(self, data: dict[str, Any], toggles: list[tuple[str, folium.FeatureGroup]]):
         super().__init__()
         self._name = "ParscIncidents"
-        self.data_json = js_json(data)
+        self.data_json = LargeJson(js_json_fields(data))
         self.toggles = toggles
         self.add_child(MarkerClusterAssets())
 
@@ -505,12 +513,12 @@ def _complaint_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return np.asarray(codes, dtype=np.int64), [str(v) for v in distinct]
 
 
-def _source_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str], list[int]]:
+def _source_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Index of each row's source file (-1 when unknown) and its 1-based row number."""
     import pandas as pd
 
     if "source" not in data.columns or "source_row" not in data.columns:
-        return np.full(len(data), -1, dtype=np.int64), [], [0] * len(data)
+        return np.full(len(data), -1, dtype=np.int64), [], np.zeros(len(data), dtype=np.int64)
     source = data["source"].astype("string")
     source = source.where(source.str.len() > 0)
     rows = pd.to_numeric(data["source_row"], errors="coerce")
@@ -519,8 +527,27 @@ def _source_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[str], list[int]]
     return (
         np.asarray(codes, dtype=np.int64),
         [str(v) for v in distinct],
-        rows.fillna(0).astype(np.int64).tolist(),
+        rows.fillna(0).astype(np.int64).to_numpy(),
     )
+
+
+#: Columns of the incidents that :func:`add_incidents` reads on internal maps, besides the
+#: geometry (and ``attrs``): a page may hand it only these (a selection copies the columns it
+#: keeps, and incident tables carry many more texts).
+INCIDENT_LAYER_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "occurred_at",
+    "time_known",
+    "delito_generico",
+    "delito_especifico",
+    "modalidad",
+    "fenomeno",
+    "descripcion",
+    "source",
+    "source_row",
+    "sector",
+    "subsector",
+)
 
 
 def add_incidents(
@@ -578,7 +605,10 @@ def add_incidents(
         pub = generalise(incidents, rule)
         return add_public_places(m, pub.points, rule, withheld=pub.n_withheld)
     data = incidents.to_crs(settings.CRS_GEOGRAPHIC)
-    data = data[~(data.geometry.is_empty | data.geometry.isna())]
+    missing = data.geometry.is_empty | data.geometry.isna()
+    if missing.any():
+        # a selection copies every column: only when there is something to leave out
+        data = data[~missing]
     n = len(data)
     tl = timeline if timeline is not None else Timeline.of(data)
 
@@ -631,29 +661,30 @@ def add_incidents(
     payload: dict[str, Any] = {
         "public": False,
         "decimals": settings.COORD_DECIMALS,
-        "lat": np.round(data.geometry.y.to_numpy() * scale).astype(np.int64).tolist(),
-        "lon": np.round(data.geometry.x.to_numpy() * scale).astype(np.int64).tolist(),
-        "g": np.asarray(g_idx, dtype=int).tolist(),
-        "f": np.asarray(f_idx, dtype=int).tolist(),
-        "m": np.asarray(mod_cat.codes, dtype=int).tolist(),
-        "mo": np.asarray(mo_idx, dtype=int).tolist(),
-        "h": np.asarray(h_values, dtype=int).tolist(),
-        "s": np.asarray(sec_cat.codes, dtype=int).tolist(),
+        # numpy columns: js_json_fields writes them without a Python object per incident
+        "lat": np.round(data.geometry.y.to_numpy() * scale).astype(np.int64),
+        "lon": np.round(data.geometry.x.to_numpy() * scale).astype(np.int64),
+        "g": np.asarray(g_idx, dtype=int),
+        "f": np.asarray(f_idx, dtype=int),
+        "m": np.asarray(mod_cat.codes, dtype=int),
+        "mo": np.asarray(mo_idx, dtype=int),
+        "h": np.asarray(h_values, dtype=int),
+        "s": np.asarray(sec_cat.codes, dtype=int),
         "generico_colors": [GENERICO_COLORS[g] for g in gen_codes],
         "generico_labels": [GENERICO_LABELS_ES.get(g, g) for g in gen_codes],
         "fenomenos": fen_codes,
         "fenomeno_labels": [schema.FENOMENOS[f] for f in fen_codes],
         "modalidades": [str(c) for c in mod_cat.categories],
         "sectors": [str(c) for c in sec_cat.categories],
-        "dt": np.asarray(date_cat.codes, dtype=int).tolist(),
+        "dt": np.asarray(date_cat.codes, dtype=int),
         "dates": [str(c) for c in date_cat.categories],
     }
     if ids:
-        payload.update({"id": id_codes.tolist(), "ids": ids})
+        payload.update({"id": id_codes, "ids": ids})
     if addresses:
-        payload.update({"ad": ad_codes.tolist(), "addresses": addresses})
+        payload.update({"ad": ad_codes, "addresses": addresses})
     if sources:
-        payload.update({"src": src_codes.tolist(), "sources": sources, "row": src_rows})
+        payload.update({"src": src_codes, "sources": sources, "row": src_rows})
 
     fen_counts = fen.value_counts()
     by_fen = {f: int(fen_counts[f]) for f in fen_codes}
