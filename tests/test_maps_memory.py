@@ -80,3 +80,29 @@ def test_page_rows_keep_what_the_incident_layer_reads():
     assert rows.attrs == incidents.attrs
     # the layer drawn from the lean rows is the layer drawn from every column
     assert render_map_html(_incident_map(rows)) == render_map_html(_incident_map(incidents[keep]))
+
+
+def test_density_points_of_a_page_without_incidents() -> None:
+    """A page with no incident near it (a comisaría of an empty province) draws no density.
+
+    The station mask was combined in place with the area mask, which for an empty table is a
+    read-only view under pandas' copy-on-write ("output array is read-only", seen in a run
+    of one million incidents in one province).
+    """
+    from parsc_geo.area import area_of
+    from parsc_geo.datasets import sample_paths
+    from parsc_geo.ingest import IngestOptions
+    from parsc_geo.maps.density_layer import density_points
+    from parsc_geo.workflow import ingest
+
+    accepted = ingest([sample_paths()["incidents"]], IngestOptions()).result.accepted
+    province = area_of(accepted).provinces().iloc[[0]]
+    assert "at_station" in accepted.columns
+    empty = accepted.iloc[:0]
+    assert len(density_points(empty, province, "EPSG:32717", 1000.0, ("occurred_at",))) == 0
+    some = density_points(accepted, province, "EPSG:32717", 1000.0, ("occurred_at",))
+    # by hand: the province's incidents (within 1 km of it), less those stacked at stations
+    inside = accepted.to_crs("EPSG:32717").within(
+        province.to_crs("EPSG:32717").buffer(1000.0).union_all()
+    )
+    assert len(some) == int((inside & ~accepted["at_station"].astype(bool)).sum()) > 0

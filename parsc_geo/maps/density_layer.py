@@ -158,7 +158,7 @@ def density_points(
     keep = np.asarray(inside, dtype=bool)
     del geoms
     if "at_station" in incidents.columns:
-        keep &= ~np.asarray(as_bool(incidents["at_station"]), dtype=bool)
+        keep = keep & ~np.asarray(as_bool(incidents["at_station"]), dtype=bool)
     # one selection (each copies its columns), projected after: the points of the selection
     return data[keep].to_crs(crs)
 
