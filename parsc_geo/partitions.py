@@ -20,7 +20,7 @@ GeoParquet needs ``pyarrow``, installed with the ``dask`` extra (``pip install
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,11 +65,25 @@ class Partition:
     def __len__(self) -> int:
         return self.rows
 
-    def load(self) -> gpd.GeoDataFrame:
-        """Read the partition back: the rows, index, columns, types and ``attrs`` written."""
+    def load(self, columns: Collection[str] | None = None) -> gpd.GeoDataFrame:
+        """Read the partition back: the rows, index, columns, types and ``attrs`` written.
+
+        ``columns``: read only those (the ones the partition has, in its order) and the
+        geometry, as ``frame[[c for c in frame.columns if c in columns or c is the
+        geometry]]`` would give them; None reads every column.
+        """
         import geopandas as gpd
 
-        frame = gpd.read_parquet(self.path)
+        wanted = None
+        if columns is not None:
+            import json
+
+            import pyarrow.parquet as pq
+
+            schema = pq.read_schema(self.path)
+            geometry = json.loads(schema.metadata[b"geo"])["primary_column"]
+            wanted = [c for c in schema.names if c in columns or c == geometry]
+        frame = gpd.read_parquet(self.path, columns=wanted)
         frame.attrs = dict(self.attrs)
         with _LOCK:
             _LOADED["rows"] += len(frame)

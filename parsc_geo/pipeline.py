@@ -648,6 +648,8 @@ def _stage_evaluation(state: RunState) -> str:
         auto_candidates=RUN_AUTO_CANDIDATES,
         pooled=area.place,
         workers=state.pool,
+        # with workers, each province's months read its partition (none held here)
+        partitions=_province_partitions(state),
     )
     state.accuracy = result
     state.accuracy_table = result.table()

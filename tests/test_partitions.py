@@ -122,3 +122,40 @@ def test_rows_of_a_partitioned_table_are_read_by_the_worker(
     pd.testing.assert_frame_equal(
         pd.DataFrame(sent), pd.DataFrame(accepted.iloc[outside]), check_exact=True
     )
+
+
+def test_backtest_months_read_their_province_partition(
+    accepted: pd.DataFrame, tmp_path: Path
+) -> None:
+    """A month's task given the province's partition scores as one given the incidents."""
+    from parsc_geo.area import area_of
+    from parsc_geo.evaluation.accuracy import historical_accuracy
+    from parsc_geo.hotspots._common import method_input
+    from parsc_geo.workflow import province_subsets
+
+    area = area_of(accepted)
+    # two provinces (one large, one small), cut as the run cuts them: the backtest's with
+    # the columns it reads, the partitions (written for every stage) with all of them
+    names = ["Chota", "San Miguel"]
+    groups = [(n, f) for n, f in province_subsets(accepted, area.provinces()) if n in names]
+    written = write_partitions(groups, tmp_path)
+    scopes = [
+        ("provincia", n, f)
+        for n, f in province_subsets(method_input(accepted), area.provinces())
+        if n in names
+    ]
+    options = {"methods": ["kde"], "folds": 2, "pooled": area.place}
+    given = historical_accuracy(scopes, **options)  # type: ignore[arg-type]
+    before = rows_loaded()
+    read = historical_accuracy(
+        scopes,
+        partitions={p.key: p for p in written},
+        **options,  # type: ignore[arg-type]
+    )
+    tested = {s.name: len(s.folds) for s in given.scopes if s.scope == "provincia"}
+    assert set(tested) == set(names) and all(tested.values())
+    # each month read its province's partition (here, serially, in this process)
+    sizes = {p.key: len(p) for p in written}
+    assert rows_loaded() - before == sum(sizes[n] * k for n, k in tested.items())
+    # the same figures, to the last digit
+    assert read.as_dict() == given.as_dict()

@@ -40,9 +40,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     import geopandas as gpd
 
     from ..parallel import WorkerPool
+    from ..partitions import Partition
     from .forecast import Data
 
 #: Fewest training incidents of a fold (before its month).
@@ -528,8 +531,6 @@ def _scope_plan(
 ) -> tuple[ScopeAccuracy, Data | None, list[Any]]:
     """Return the scope, its prepared incidents and months tested (None: the reason is set)."""
     from .._errors import InsufficientDataError
-    from ..hotspots._common import method_input
-    from .forecast import prepare_incidents
 
     result = ScopeAccuracy(scope=scope, name=name)
     if not len(incidents):
@@ -537,7 +538,7 @@ def _scope_plan(
         return result, None, []
     try:
         # the methods read these columns only: each month's task carries no more
-        data = prepare_incidents(method_input(incidents))
+        data = _prepared(incidents)
     except InsufficientDataError as exc:
         result.reason = exc.message
         return result, None, []
@@ -582,9 +583,32 @@ def _until(data: Data, end: float) -> Data:
     )
 
 
-def _fold_cost(task: tuple[Data, Any, dict[str, Any]]) -> float:
+def _read_columns() -> frozenset[str]:
+    """Return the columns a month's task reads from a partition (besides the geometry)."""
+    from ..hotspots._common import INPUT_COLUMNS
+
+    return frozenset(INPUT_COLUMNS)
+
+
+@dataclass
+class _FoldTask:
+    """One month of one scope (a task of :func:`historical_accuracy`).
+
+    ``source`` is the scope's prepared incidents, or its partition (the worker reads and
+    prepares it: the same incidents, so the same figures); ``cost`` orders the tasks (the
+    box of the month's training incidents: the rasters' size) and ``rows`` is the incidents
+    the task holds (the pool hands out at most so many at once).
+    """
+
+    source: Data | Partition
+    fold: Any
+    options: dict[str, Any]
+    cost: float
+    rows: int
+
+
+def _fold_cost(data: Data, fold: Any) -> float:
     """Return a fold's expected cost: the box of its training incidents (the rasters' size)."""
-    data, fold, _ = task
     train = data.t < fold.origin
     if not train.any():
         return 0.0
@@ -592,10 +616,22 @@ def _fold_cost(task: tuple[Data, Any, dict[str, Any]]) -> float:
     return float((x.max() - x.min() + 1.0) * (y.max() - y.min() + 1.0))
 
 
-def _fold_task(task: tuple[Data, Any, dict[str, Any]]) -> dict[str, Any]:
+def _fold_task(task: _FoldTask) -> dict[str, Any]:
     """Backtest one month of one scope (a task of :func:`historical_accuracy`)."""
-    data, fold, options = task
-    return _fold_scores(_until(data, fold.end), fold, **options)
+    from ..partitions import Partition
+
+    data = task.source
+    if isinstance(data, Partition):
+        data = _prepared(data.load(columns=_read_columns()))
+    return _fold_scores(_until(data, task.fold.end), task.fold, **task.options)
+
+
+def _prepared(incidents: gpd.GeoDataFrame) -> Data:
+    """Return a scope's incidents prepared for the backtest (the columns it reads only)."""
+    from ..hotspots._common import method_input
+    from .forecast import prepare_incidents
+
+    return prepare_incidents(method_input(incidents))
 
 
 def pooled_scope(
@@ -667,6 +703,7 @@ def historical_accuracy(
     auto_candidates: tuple[str, ...] | None = None,
     pooled: str | None = None,
     workers: WorkerPool | int = 1,
+    partitions: Mapping[str, Partition] | None = None,
 ) -> HistoricalAccuracy:
     """Backtest a run's hotspot methods on each scope (the study area, then each province).
 
@@ -695,6 +732,11 @@ def historical_accuracy(
     workers
         Processes (or a shared :class:`~parsc_geo.parallel.WorkerPool`) the scopes are
         backtested in; the results do not depend on it.
+    partitions
+        Scopes' incidents also written as partitions (:mod:`parsc_geo.partitions`), by scope
+        name, as a distributed run writes them: those scopes' months are tasks that read and
+        prepare them in the worker, and this process holds none of their incidents while they
+        run. The results do not depend on it.
 
     Returns
     -------
@@ -713,17 +755,25 @@ def historical_accuracy(
     }
     # every month of every scope is a task of its own (the largest given out first): a
     # province's months cost about the same, and provinces differ tenfold
-    plans = [_scope_plan(inc, scope=scope, name=name, folds=folds) for scope, name, inc in scopes]
-    # a task carries its scope's prepared incidents (one table per scope in this process,
-    # not one per month); the worker keeps those before the month's end (_fold_task)
-    tasks = [
-        (data, fold, options) for _, data, months in plans if data is not None for fold in months
-    ]
-    with worker_pool(workers) as pool:
-        entries = pool.map_largest_first(_fold_task, tasks, _fold_cost, held=lambda t: len(t[0].t))
-    results = []
-    for result, data, months in plans:
+    tasks: list[_FoldTask] = []
+    plans = []
+    for scope, name, inc in scopes:
+        result, data, months = _scope_plan(inc, scope=scope, name=name, folds=folds)
+        # a task carries its scope's prepared incidents (one table per scope in this
+        # process, not one per month), or its partition when there is one: then this
+        # process keeps none of it; the worker keeps those before the month's end
         if data is not None:
+            source: Data | Partition = (partitions or {}).get(name, data)
+            for fold in months:
+                tasks.append(_FoldTask(source, fold, options, _fold_cost(data, fold), len(data.t)))
+        plans.append((result, data is not None, months))
+        del data
+    with worker_pool(workers) as pool:
+        entries = pool.map_largest_first(_fold_task, tasks, lambda t: t.cost, held=lambda t: t.rows)
+    del tasks
+    results = []
+    for result, tested, months in plans:
+        if tested:
             mine, entries = entries[: len(months)], entries[len(months) :]
             result = _finish_scope(result, mine, names, values)
         results.append(result)
