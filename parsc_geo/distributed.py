@@ -98,7 +98,7 @@ def _preload() -> None:
 
 def _dask_task(function: Callable[[Any], Any], dates: dict[str, Any], item: Any) -> Any:
     """Run one task on a Dask worker with the caller's document dates."""
-    return _run_task((function, dates, item))
+    return _run_task([function, dates, item])
 
 
 class DaskPool(WorkerPool):

@@ -141,9 +141,17 @@ def _document_dates() -> dict[str, dict[str, str | None]]:
     }
 
 
-def _run_task(task: tuple[Callable[[Any], Any], dict[str, dict[str, str | None]], Any]) -> Any:
-    """Run one task in a worker with the caller's document dates."""
+def _run_task(task: list[Any]) -> Any:
+    """Run one task in a worker with the caller's document dates.
+
+    ``task`` is ``[function, dates, item]``; it is emptied here, so that once the task is
+    done its item (a province's or a page's incidents, unpickled in the worker) is freed
+    before the memory is given back: the worker's loop keeps the list until the result has
+    been sent, and with the item in it a million-incident page stayed resident (1 GB) until
+    the worker's next long task.
+    """
     function, dates, item = task
+    task.clear()
     for name, value in dates["environment"].items():
         if value is None:
             os.environ.pop(name, None)
@@ -157,6 +165,7 @@ def _run_task(task: tuple[Callable[[Any], Any], dict[str, dict[str, str | None]]
     try:
         return function(item)
     finally:
+        del item
         # the worker lives on: what a long task freed goes back to the system
         # (parsc_geo._memory); a short one frees little, and the release's own cost (tens of
         # milliseconds) would add up over the thousands of tasks of a national run
@@ -262,7 +271,7 @@ class WorkerPool:
         executor = self._ensure_executor()
         dates = _document_dates()
         if held is None:
-            futures = [executor.submit(_run_task, (function, dates, item)) for item in todo]
+            futures = [executor.submit(_run_task, [function, dates, item]) for item in todo]
             return Pending(lambda: [future.result() for future in futures])
         weights = [max(0, int(held(item))) for item in todo]
         answers: list[Future[R]] = [Future() for _ in todo]
@@ -284,7 +293,7 @@ class WorkerPool:
                     queue["next"] += 1
                     queue["held"] += weights[k]
                     try:
-                        future = executor.submit(_run_task, (function, dates, todo[k]))
+                        future = executor.submit(_run_task, [function, dates, todo[k]])
                     except BaseException as error:  # a broken pool: the caller hears of it
                         queue["held"] -= weights[k]
                         answers[k].set_exception(error)
