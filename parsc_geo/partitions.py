@@ -30,6 +30,12 @@ from ._errors import MissingDependencyError
 if TYPE_CHECKING:
     import geopandas as gpd
 
+#: Fewest incidents a task reads from partitions instead of carrying them (:class:`Partitioned`,
+#: the backtest's months): below, pickling the rows costs less than a worker reading and
+#: preparing them again (on the sample's provinces, a few thousand incidents each, reading
+#: them added 2 s to the demo), and they weigh little in this process.
+READ_MIN_ROWS = 50_000
+
 #: Rows loaded from partitions by this process (see :func:`rows_loaded`).
 _LOADED = {"rows": 0}
 _LOCK = threading.Lock()
@@ -157,8 +163,12 @@ class Partitioned:
             self.local[positions] = np.arange(len(positions))
 
     def rows(self, positions: Any) -> Rows:
-        """Return the rows at ``positions`` (ascending) as a task carries them."""
-        return Rows(self.frame, positions, source=self)
+        """Return the rows at ``positions`` (ascending) as a task carries them.
+
+        Read from the partitions by the worker when there are :data:`READ_MIN_ROWS` or more;
+        fewer travel as the rows themselves.
+        """
+        return Rows(self.frame, positions, source=self if len(positions) >= READ_MIN_ROWS else None)
 
     def pieces(self, positions: Any) -> tuple[list[tuple[Partition, Any]], Any] | None:
         """Return where the rows at ``positions`` are, or None when one is in no partition.

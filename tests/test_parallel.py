@@ -14,6 +14,7 @@ from _pool_tasks import fail, pid_and_epoch, square, timed
 from _two_provinces import write_two_provinces
 from click.testing import CliRunner
 
+import parsc_geo.partitions as partitions
 from parsc_geo._errors import ConfigError, InputDataError
 from parsc_geo.cli.main import cli
 from parsc_geo.parallel import WorkerPool, available_cores, resolve_workers, worker_pool
@@ -122,6 +123,9 @@ def test_serial_and_parallel_runs_write_the_same_bytes(
         return original(self, function, todo, held=held)
 
     monkeypatch.setattr(WorkerPool, "start", spy)
+    # pages and backtest months read partitions as those of large provinces do (the
+    # fixture's provinces are below READ_MIN_ROWS)
+    monkeypatch.setattr(partitions, "READ_MIN_ROWS", 1)
     outputs = {}
     for workers in (1, 2):
         out = tmp_path / f"w{workers}"

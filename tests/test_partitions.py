@@ -81,18 +81,31 @@ def test_rows_are_cut_when_pickled_for_a_worker_or_taken_here(accepted: pd.DataF
 
 
 def test_rows_of_a_partitioned_table_are_read_by_the_worker(
-    accepted: pd.DataFrame, tmp_path: Path
+    accepted: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import pickle
 
     import numpy as np
 
+    import parsc_geo.partitions as partitions
     from parsc_geo.partitions import Partitioned
     from parsc_geo.workflow import province_positions
 
     groups = province_positions(accepted)
     written = write_partitions([(n, accepted.iloc[rows]) for n, rows in groups], tmp_path)
     table = Partitioned(accepted, [(p, rows) for p, (_, rows) in zip(written, groups, strict=True)])
+    # fewer rows than READ_MIN_ROWS travel as the rows (a read would cost more)
+    few = np.arange(10)
+    assert table.rows(few).source is None and len(accepted) < partitions.READ_MIN_ROWS
+    before = rows_loaded()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(pickle.loads(pickle.dumps(table.rows(few)))),
+        pd.DataFrame(accepted.iloc[few]),
+        check_exact=True,
+    )
+    assert rows_loaded() == before
+    # from here on, every selection is read from the partitions, as large ones are
+    monkeypatch.setattr(partitions, "READ_MIN_ROWS", 1)
     rng = np.random.default_rng(7)
     # rows of several provinces, every row of one province, and one row
     chosen = {
@@ -125,9 +138,13 @@ def test_rows_of_a_partitioned_table_are_read_by_the_worker(
 
 
 def test_backtest_months_read_their_province_partition(
-    accepted: pd.DataFrame, tmp_path: Path
+    accepted: pd.DataFrame, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A month's task given the province's partition scores as one given the incidents."""
+    import parsc_geo.partitions as partitions
+
+    # the sample's provinces are below READ_MIN_ROWS: read them as large ones are read
+    monkeypatch.setattr(partitions, "READ_MIN_ROWS", 1)
     from parsc_geo.area import area_of
     from parsc_geo.evaluation.accuracy import historical_accuracy
     from parsc_geo.hotspots._common import method_input

@@ -734,15 +734,17 @@ def historical_accuracy(
         backtested in; the results do not depend on it.
     partitions
         Scopes' incidents also written as partitions (:mod:`parsc_geo.partitions`), by scope
-        name, as a distributed run writes them: those scopes' months are tasks that read and
-        prepare them in the worker, and this process holds none of their incidents while they
-        run. The results do not depend on it.
+        name, as a distributed run writes them: the months of those scopes with at least
+        :data:`~parsc_geo.partitions.READ_MIN_ROWS` incidents are tasks that read and prepare
+        them in the worker, and this process holds none of their prepared incidents while
+        they run. The results do not depend on it.
 
     Returns
     -------
     HistoricalAccuracy
     """
     from ..parallel import worker_pool
+    from ..partitions import READ_MIN_ROWS
     from .metrics import check_coverages
 
     names = evaluation_methods(methods, bandwidth)
@@ -763,7 +765,9 @@ def historical_accuracy(
         # process, not one per month), or its partition when there is one: then this
         # process keeps none of it; the worker keeps those before the month's end
         if data is not None:
-            source: Data | Partition = (partitions or {}).get(name, data)
+            source: Data | Partition = data
+            if len(data.t) >= READ_MIN_ROWS:
+                source = (partitions or {}).get(name, data)
             for fold in months:
                 tasks.append(_FoldTask(source, fold, options, _fold_cost(data, fold), len(data.t)))
         plans.append((result, data is not None, months))
