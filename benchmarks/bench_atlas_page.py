@@ -26,7 +26,7 @@ Usage::
     .venv/bin/python benchmarks/bench_atlas_page.py \\
         [--csv /work/bench/scale/provincia_1000000.csv] [--run /work/bench/run1m_ref] \\
         [--pages "provincia:Cajamarca" "comisaria:COMISARIA CAJAMARCA I"] \\
-        [--cache /tmp/bench_atlas_page] [--keep DIR] [--where] [--repeat 1]
+        [--cache ~/.cache/parsc-geo/bench_atlas_page] [--keep DIR] [--where] [--repeat 1]
 
 To compare with another version of the code in the same session, run it again from a folder
 outside this checkout with ``PYTHONPATH=<other checkout>`` and ``--keep`` another folder, then
@@ -116,7 +116,7 @@ def prepare(csv: Path, run: Path, pages: list[str], cache: Path) -> None:
     }
     provinces = area_of(incidents).provinces()
     located = _Located(incidents)
-    cache.mkdir(parents=True, exist_ok=True)
+    cache.mkdir(mode=0o700, parents=True, exist_ok=True)
     for page in todo:
         kind, name = page.split(":", 1)
         if kind == "provincia":
@@ -251,7 +251,10 @@ def main() -> None:
     parser.add_argument("--csv", type=Path, default=DEFAULT_CSV)
     parser.add_argument("--run", type=Path, default=DEFAULT_RUN)
     parser.add_argument("--pages", nargs="+", default=list(DEFAULT_PAGES))
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/bench_atlas_page"))
+    # pickled tasks are loaded back: a folder of this user's, never a shared one such as /tmp
+    parser.add_argument(
+        "--cache", type=Path, default=Path.home() / ".cache" / "parsc-geo" / "bench_atlas_page"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="write the pages here")
     parser.add_argument("--where", action="store_true", help="print the stack at the peak")
     parser.add_argument("--repeat", type=int, default=1)
