@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ._errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Collection, Sequence
 
     import geopandas as gpd
     from shapely.geometry.base import BaseGeometry
@@ -23,6 +23,17 @@ if TYPE_CHECKING:
     from .priority.period import Period
 
 logger = logging.getLogger(__name__)
+
+
+def only_columns(incidents: gpd.GeoDataFrame, names: Collection[str]) -> gpd.GeoDataFrame:
+    """Return ``incidents`` with those of ``names`` it has (in its order) and its geometry.
+
+    What a step keeps, copies or hands to a task when it reads few of the incidents' columns:
+    a selection copies every column it keeps, and a million incidents carry hundreds of
+    megabytes of texts most steps never read. ``attrs`` follow.
+    """
+    geometry = incidents.geometry.name
+    return incidents[[c for c in incidents.columns if c in names or c == geometry]]
 
 
 def select(

@@ -176,3 +176,17 @@ def test_backtest_months_read_their_province_partition(
     assert rows_loaded() - before == sum(sizes[n] * k for n, k in tested.items())
     # the same figures, to the last digit
     assert read.as_dict() == given.as_dict()
+
+
+def test_only_columns_keeps_the_named_ones_in_order_with_the_geometry(
+    accepted: pd.DataFrame,
+) -> None:
+    from parsc_geo.incidents import only_columns
+
+    # named in another order, with one the table lacks; the geometry is not named
+    kept = only_columns(accepted, {"occurred_at", "no_such_column", "incident_id"})
+    # in the table's order (incident_id, occurred_at, then further on the geometry)
+    assert list(kept.columns) == ["incident_id", "occurred_at", "geometry"]
+    assert kept.geometry.name == "geometry" and kept.crs == accepted.crs
+    assert kept.attrs == accepted.attrs and len(kept) == len(accepted)
+    assert kept["incident_id"].equals(accepted["incident_id"])

@@ -50,8 +50,9 @@ def method_input(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     What a process pool copies to its workers, and what a backtest keeps per month.
     """
-    keep = [c for c in incidents.columns if c in INPUT_COLUMNS or c == incidents.geometry.name]
-    return incidents[keep]
+    from ..incidents import only_columns
+
+    return only_columns(incidents, INPUT_COLUMNS)
 
 
 def announce(message: str, quiet: bool) -> None:

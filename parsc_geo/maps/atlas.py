@@ -153,9 +153,9 @@ def _page_rows(incidents: gpd.GeoDataFrame, keep: Any) -> gpd.GeoDataFrame:
     geometry; ``attrs`` follow): a selection copies every column it keeps, and a province of a
     million incidents carries hundreds of megabytes of texts the page never shows.
     """
-    geometry = incidents.geometry.name
-    columns = [c for c in incidents.columns if c in INCIDENT_LAYER_COLUMNS or c == geometry]
-    return incidents[columns][keep]
+    from ..incidents import only_columns
+
+    return only_columns(incidents, INCIDENT_LAYER_COLUMNS)[keep]
 
 
 def _within(gdf: gpd.GeoDataFrame | None, area: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:

@@ -143,12 +143,10 @@ def density_points(
     import shapely
 
     from .._text import as_bool
+    from ..incidents import only_columns
 
     context = area.to_crs(crs).buffer(reach_m).union_all()
-    data = incidents
-    if columns is not None:
-        geometry = incidents.geometry.name
-        data = incidents[[c for c in incidents.columns if c in columns or c == geometry]]
+    data = incidents if columns is None else only_columns(incidents, columns)
     geoms = np.asarray(data.geometry.to_crs(crs).values)
     if len(geoms) and bool((shapely.get_type_id(geoms) == 0).all()):
         shapely.prepare(context)

@@ -579,9 +579,9 @@ def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> Non
 def _planned_columns(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return ``incidents`` with the columns a sector's plan reads (and the geometry)."""
     from ..hotspots._common import INPUT_COLUMNS
+    from ..incidents import only_columns
 
-    wanted = {*_INCIDENT_NEEDS, *INPUT_COLUMNS, incidents.geometry.name}
-    return incidents[[c for c in incidents.columns if c in wanted]]
+    return only_columns(incidents, {*_INCIDENT_NEEDS, *INPUT_COLUMNS})
 
 
 def _select_comisaria(sectors: gpd.GeoDataFrame, comisaria: str | None) -> gpd.GeoDataFrame:

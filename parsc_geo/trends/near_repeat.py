@@ -453,6 +453,7 @@ def near_repeat(
         No time column, or bad bands.
     """
     from ..hotspots._common import INPUT_COLUMNS, prepare
+    from ..incidents import only_columns
     from .periods import local_dates
 
     if time_column not in data.columns:
@@ -462,9 +463,8 @@ def near_repeat(
         )
     # the columns read here and by prepare() only: it copies what it is given, and a
     # million incidents' every column cost the run's process gigabytes here
-    keep = {*INPUT_COLUMNS, time_column, data.geometry.name}
     prepared = prepare(
-        data[[c for c in data.columns if c in keep]], exclude_at_station=exclude_at_station
+        only_columns(data, {*INPUT_COLUMNS, time_column}), exclude_at_station=exclude_at_station
     )
     dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
     dated = dates.notna().to_numpy()
