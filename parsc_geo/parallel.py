@@ -274,6 +274,10 @@ class WorkerPool:
             futures = [executor.submit(_run_task, [function, dates, item]) for item in todo]
             return Pending(lambda: [future.result() for future in futures])
         weights = [max(0, int(held(item))) for item in todo]
+        # tasks holding incidents follow this process's preparation of them (cuts, prepared
+        # copies): what it freed goes back to the system before the workers take theirs
+        # (a million incidents' backtest left 0.6 GB of freed heap here)
+        release_memory()
         answers: list[Future[R]] = [Future() for _ in todo]
         lock = threading.RLock()
         queue = {"next": 0, "held": 0}

@@ -71,12 +71,17 @@ class Partition:
     def __len__(self) -> int:
         return self.rows
 
-    def load(self, columns: Collection[str] | None = None) -> gpd.GeoDataFrame:
+    def load(
+        self, columns: Collection[str] | None = None, positions: Any = None
+    ) -> gpd.GeoDataFrame:
         """Read the partition back: the rows, index, columns, types and ``attrs`` written.
 
         ``columns``: read only those (the ones the partition has, in its order) and the
         geometry, as ``frame[[c for c in frame.columns if c in columns or c is the
-        geometry]]`` would give them; None reads every column.
+        geometry]]`` would give them; None reads every column. ``positions``: only the rows
+        at those positions, in that order, as ``.iloc[positions]`` would give them (cut
+        from the file's columns before any becomes a Python object: a page near a province
+        of a million incidents needs a quarter of them); None reads every row.
         """
         import geopandas as gpd
 
@@ -89,11 +94,38 @@ class Partition:
             schema = pq.read_schema(self.path)
             geometry = json.loads(schema.metadata[b"geo"])["primary_column"]
             wanted = [c for c in schema.names if c in columns or c == geometry]
-        frame = gpd.read_parquet(self.path, columns=wanted)
+        if positions is None:
+            frame = gpd.read_parquet(self.path, columns=wanted)
+        else:
+            frame = _read_rows(self.path, wanted, positions)
         frame.attrs = dict(self.attrs)
         with _LOCK:
             _LOADED["rows"] += len(frame)
         return frame
+
+
+def _read_rows(path: str, columns: list[str] | None, positions: Any) -> gpd.GeoDataFrame:
+    """Return the rows at ``positions`` of a GeoParquet file (those ``columns``, None: all).
+
+    The rows are taken from the Arrow table (the file's encoding: texts in buffers,
+    geometries as WKB), then converted by geopandas' own reader from an in-memory copy of
+    the cut, so that types, index and geometry come back as :func:`geopandas.read_parquet`
+    gives them.
+    """
+    import io
+
+    import geopandas as gpd
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    # the index columns come too (use_pandas_metadata), as geopandas reads them
+    table = pq.read_table(path, columns=columns, use_pandas_metadata=True)
+    table = table.take(np.asarray(positions, dtype=np.int64))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    del table
+    buffer.seek(0)
+    return gpd.read_parquet(buffer)
 
 
 def require_parquet() -> None:
@@ -162,13 +194,14 @@ class Partitioned:
             self.owner[positions] = k
             self.local[positions] = np.arange(len(positions))
 
-    def rows(self, positions: Any) -> Rows:
+    def rows(self, positions: Any, columns: Collection[str] | None = None) -> Rows:
         """Return the rows at ``positions`` (ascending) as a task carries them.
 
         Read from the partitions by the worker when there are :data:`READ_MIN_ROWS` or more;
-        fewer travel as the rows themselves.
+        fewer travel as the rows themselves. ``columns``: as :class:`Rows`.
         """
-        return Rows(self.frame, positions, source=self if len(positions) >= READ_MIN_ROWS else None)
+        source = self if len(positions) >= READ_MIN_ROWS else None
+        return Rows(self.frame, positions, source=source, columns=columns)
 
     def pieces(self, positions: Any) -> tuple[list[tuple[Partition, Any]], Any] | None:
         """Return where the rows at ``positions`` are, or None when one is in no partition.
@@ -211,45 +244,62 @@ class Rows:
         Row positions (``iloc``), in the order wanted (ascending when ``source`` is given).
     source
         The table's partitions (:class:`Partitioned`), or None.
+    columns
+        The only columns the task reads besides the geometry (those the table has; see
+        :func:`parsc_geo.incidents.only_columns`), or None for all: the rows are cut, sent
+        and read with those only.
     """
 
     def __init__(
-        self, frame: gpd.GeoDataFrame, positions: Any, source: Partitioned | None = None
+        self,
+        frame: gpd.GeoDataFrame,
+        positions: Any,
+        source: Partitioned | None = None,
+        columns: Collection[str] | None = None,
     ) -> None:
         self.frame = frame
         self.positions = positions
         self.source = source
+        self.columns = frozenset(columns) if columns is not None else None
 
     def __len__(self) -> int:
         return len(self.positions)
 
     def load(self) -> gpd.GeoDataFrame:
         """Return the rows."""
-        return self.frame.iloc[self.positions]
+        from .incidents import only_columns
+
+        frame = self.frame if self.columns is None else only_columns(self.frame, self.columns)
+        return frame.iloc[self.positions]
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         where = self.source.pieces(self.positions) if self.source is not None else None
         if where is not None:
             # read by the worker from the partitions: this process pickles no rows
-            return gather, where
+            return gather, (*where, self.columns)
         # pickled (for a worker) as the rows themselves
         return _unchanged, (self.load(),)
 
 
-def gather(pieces: Sequence[tuple[Partition, Any]], order: Any) -> gpd.GeoDataFrame:
+def gather(
+    pieces: Sequence[tuple[Partition, Any]],
+    order: Any,
+    columns: Collection[str] | None = None,
+) -> gpd.GeoDataFrame:
     """Return the rows of ``pieces`` (partition, positions in it) put in ``order``.
 
-    The rows that :class:`Rows` pickled as pieces (see :meth:`Partitioned.pieces`).
+    The rows that :class:`Rows` pickled as pieces (see :meth:`Partitioned.pieces`), with
+    its ``columns`` only (None: all).
     """
     import numpy as np
     import pandas as pd
 
     frames = []
     for partition, positions in pieces:
-        frame = partition.load()
-        if len(positions) != len(frame) or not np.array_equal(positions, np.arange(len(frame))):
-            frame = frame.iloc[positions]
-        frames.append(frame)
+        whole = len(positions) == partition.rows and np.array_equal(
+            positions, np.arange(partition.rows)
+        )
+        frames.append(partition.load(columns, positions=None if whole else positions))
     if len(frames) == 1:
         return frames[0]
     attrs = frames[0].attrs

@@ -44,7 +44,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -621,25 +621,16 @@ def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
     from .area import area_of
     from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
-    from .hotspots._common import method_input
-    from .workflow import province_subsets
 
     config = state.config
     options = config.evaluation
     if not options.enabled:
         return _disabled(state, "evaluacion", "[evaluation] enabled = false")
-    incidents = state.incidents
-    area = area_of(incidents)
+    area = area_of(state.incidents)
     # the run draws hotspots province by province: each province is backtested on its own
     # grid, and the region is their sum (each marking its own share of its area)
-    # (each province cut with the columns the backtest reads only: the cuts are copies)
-    scopes = [
-        ("provincia", name, subset)
-        for name, subset in province_subsets(method_input(incidents), area.provinces())
-        if len(subset)
-    ]
     result = historical_accuracy(
-        scopes,
+        _evaluation_scopes(state.incidents, area.provinces()),
         methods=config.methods,
         bandwidth=config.bandwidth,
         coverages=options.coverages,
@@ -669,6 +660,23 @@ def _stage_evaluation(state: RunState) -> str:
         f"meses comprobados: {len(result.region.folds)}; "
         f"{sum(s.ok for s in result.scopes)} de {len(result.scopes)} ámbitos con datos"
     )
+
+
+def _evaluation_scopes(
+    incidents: gpd.GeoDataFrame, provinces: pd.DataFrame
+) -> Iterator[tuple[str, str, gpd.GeoDataFrame]]:
+    """Yield ``("provincia", name, incidents)`` for each province with incidents, one at a time.
+
+    Each cut holds the columns the backtest reads only (a cut is a copy), and is made when
+    the backtest takes it: a list would hold every province's copy while the months run.
+    """
+    from .hotspots._common import method_input
+    from .workflow import province_positions
+
+    data = method_input(incidents)
+    for name, rows in province_positions(data, provinces):
+        if len(rows):
+            yield "provincia", name, data.iloc[rows]
 
 
 def _write_accuracy_xlsx(state: RunState, result: HistoricalAccuracy) -> Path:

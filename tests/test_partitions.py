@@ -88,7 +88,7 @@ def test_rows_of_a_partitioned_table_are_read_by_the_worker(
     import numpy as np
 
     import parsc_geo.partitions as partitions
-    from parsc_geo.partitions import Partitioned
+    from parsc_geo.partitions import Partitioned, Rows
     from parsc_geo.workflow import province_positions
 
     groups = province_positions(accepted)
@@ -126,6 +126,28 @@ def test_rows_of_a_partitioned_table_are_read_by_the_worker(
             pd.DataFrame(sent), pd.DataFrame(expected), check_exact=True, obj=what
         )
         assert sent.crs == expected.crs and sent.attrs == expected.attrs, what
+    # a task reading a few columns: only those (in the table's order) and the geometry come,
+    # read from the partitions or carried, with the same index, types and values
+    few_columns = {"occurred_at", "fenomeno", "no such column", "incident_id"}
+    kept = ["incident_id", "occurred_at", "fenomeno", "geometry"]
+    assert [c for c in accepted.columns if c in kept] == kept
+    for what, positions in chosen.items():
+        expected = pd.DataFrame(accepted)[kept].iloc[positions]
+        for source in (table, None):
+            rows = (
+                table.rows(positions, few_columns)
+                if source is not None
+                else Rows(accepted, positions, columns=few_columns)
+            )
+            sent = pickle.loads(pickle.dumps(rows))
+            pd.testing.assert_frame_equal(
+                pd.DataFrame(sent), expected, check_exact=True, obj=f"{what} {source}"
+            )
+            assert sent.geometry.name == "geometry" and sent.crs == accepted.crs
+            assert sent.attrs == accepted.attrs
+            pd.testing.assert_frame_equal(
+                pd.DataFrame(materialise(rows)), expected, check_exact=True
+            )
     # a row in no partition (a province outside the area): the rows themselves travel
     partial = Partitioned(accepted, [(written[0], groups[0][1])])
     outside = np.array([groups[0][1][0], groups[1][1][0]])

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     import geopandas as gpd
 
@@ -693,7 +693,7 @@ def pooled_scope(
 
 
 def historical_accuracy(
-    scopes: list[tuple[str, str, gpd.GeoDataFrame]],
+    scopes: Iterable[tuple[str, str, gpd.GeoDataFrame]],
     *,
     methods: Any,
     bandwidth: float | None = None,
@@ -711,7 +711,9 @@ def historical_accuracy(
     ----------
     scopes
         ``(scope, name, incidents)``: ``scope`` is ``"región"`` or ``"provincia"``; the
-        incidents have ``occurred_at``.
+        incidents have ``occurred_at``. Taken one at a time: from a generator, each scope's
+        incidents are freed once its months are planned (the tasks of large ones read
+        their ``partitions``).
     methods
         The run's hotspot methods (``kde``, ``gistar``, ``hdbscan`` …); ``auto`` and the
         counts baseline are always added (:func:`evaluation_methods`).
@@ -771,7 +773,7 @@ def historical_accuracy(
             for fold in months:
                 tasks.append(_FoldTask(source, fold, options, _fold_cost(data, fold), len(data.t)))
         plans.append((result, data is not None, months))
-        del data
+        del data, inc
     with worker_pool(workers) as pool:
         entries = pool.map_largest_first(_fold_task, tasks, lambda t: t.cost, held=lambda t: t.rows)
     del tasks

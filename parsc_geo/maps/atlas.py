@@ -926,7 +926,11 @@ def write_atlas(
     if lib is not None:
         assets.check_lib(out_dir, lib, overwrite=overwrite)
     tasks = []
-    located = _Located(incidents, partitioned) if not public else None
+    located = (
+        _Located(incidents, partitioned, _page_columns([density_options, *given.values()]))
+        if not public
+        else None
+    )
     for kind, name, filename in plan:
         if kind == "provincia":
             raster = given.get(_fold(name)) if not public else None
@@ -1046,15 +1050,41 @@ def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, str]:
     return task.filename, PageInfo(built.title, built.kind, built.place, summary), page
 
 
-class _Located:
-    """Incidents with a spatial index, to hand each page only the incidents near it."""
+def _page_columns(densities: Sequence[Any]) -> frozenset[str]:
+    """Return the columns an internal page reads of its incidents, besides the geometry.
 
-    def __init__(self, incidents: gpd.GeoDataFrame, partitioned: Partitioned | None) -> None:
+    Those the incident layer shows (:data:`INCIDENT_LAYER_COLUMNS`), the province and UBIGEO
+    (which rows are the province's; the study area when none is recorded), the station
+    stacks and the columns of the page's density (``densities``: its rasters or options).
+    A page's task carries (or reads from the partitions) these only.
+    """
+    names = {*INCIDENT_LAYER_COLUMNS, "provincia", "ubigeo", "at_station"}
+    for source in densities:
+        # options name their weights; rasters (or None) are read by _density_columns
+        names.update(
+            _density_columns(source.get("weights") if isinstance(source, Mapping) else source)
+        )
+    return frozenset(names)
+
+
+class _Located:
+    """Incidents with a spatial index, to hand each page only the incidents near it.
+
+    ``columns``: the only columns a page's rows carry (:func:`_page_columns`).
+    """
+
+    def __init__(
+        self,
+        incidents: gpd.GeoDataFrame,
+        partitioned: Partitioned | None,
+        columns: frozenset[str],
+    ) -> None:
         import numpy as np
         import shapely
 
         self.incidents = incidents
         self.partitioned = partitioned
+        self.columns = columns
         geographic = incidents.to_crs(settings.CRS_GEOGRAPHIC)
         self.tree = shapely.STRtree(np.asarray(geographic.geometry.values))
 
@@ -1077,8 +1107,8 @@ class _Located:
         hits = self.tree.query(box(minx - dx, miny - dy, maxx + dx, maxy + dy))
         # cut when the page's task is handed out, not all pages' at once (partitions.Rows)
         if self.partitioned is not None and self.partitioned.frame is self.incidents:
-            return self.partitioned.rows(np.sort(hits))
-        return Rows(self.incidents, np.sort(hits))
+            return self.partitioned.rows(np.sort(hits), self.columns)
+        return Rows(self.incidents, np.sort(hits), columns=self.columns)
 
 
 def _privacy_report(
