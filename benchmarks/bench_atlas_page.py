@@ -80,6 +80,7 @@ def prepare(csv: Path, run: Path, pages: list[str], cache: Path) -> None:
         INDEX_FILE,
         SYNTHETIC_SOURCE,
         _Located,
+        _page_columns,
         _PageTask,
         period_text,
         slugify,
@@ -115,7 +116,8 @@ def prepare(csv: Path, run: Path, pages: list[str], cache: Path) -> None:
         "basemap": True,
     }
     provinces = area_of(incidents).provinces()
-    located = _Located(incidents)
+    # the rows and columns a page's task carries in a run (read from partitions or cut)
+    located = _Located(incidents, None, _page_columns([None]))
     cache.mkdir(mode=0o700, parents=True, exist_ok=True)
     for page in todo:
         kind, name = page.split(":", 1)
@@ -222,7 +224,7 @@ def child(task_file: Path, keep: Path | None, where: bool) -> None:
         sampler.join()
         out["where_kib"] = sampler.peak
         out["where"] = [s for s in sampler.stack if "site-packages/" in s or "parsc_geo" in s]
-    data = page.encode("utf-8")
+    data = page
     out["bytes"] = len(data)
     out["sha256"] = hashlib.sha256(data).hexdigest()
     if keep is not None:

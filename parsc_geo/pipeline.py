@@ -497,6 +497,7 @@ def _stage_workspace(state: RunState) -> str:
             num(shared["rows_new"]),
             num(shared["rows_already_present"]),
         )
+    _drop_reported_texts(state)
     incidents = state.incidents
     # ingest() assigned district, province, comisaría, sector and subsector: count them
     with_sector = int((incidents["subsector"] != "").sum())
@@ -517,6 +518,29 @@ def _stage_workspace(state: RunState) -> str:
         f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
         f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
+
+
+#: Columns of the accepted incidents that only the import reads: the texts as the file gave
+#: them (the delito's label, the comisaría and sector reported), kept in the workspace.
+REPORTED_TEXTS: tuple[str, ...] = ("label_raw", "comisaria_reportada", "sector_reportado")
+
+
+def _drop_reported_texts(state: RunState) -> None:
+    """Leave :data:`REPORTED_TEXTS` out of the incidents the analyses use, once stored.
+
+    No stage after ``workspace`` reads them; a million incidents carry ~120 MB of them in
+    this process and in every copy, partition and task of the incidents.
+    """
+    assert state.ingested is not None
+
+    def slim(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        kept = frame.drop(columns=[c for c in REPORTED_TEXTS if c in frame.columns])
+        kept.attrs = frame.attrs
+        return kept
+
+    state.ingested.result.accepted = slim(state.ingested.result.accepted)
+    if state.selected is not None:
+        state.selected = slim(state.selected)
 
 
 #: End of the name of a run's temporary folder of province partitions.

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import settings
+from .._atomic import write_bytes_atomic
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
 from .._text import fold as _fold
 from .._text import slug
@@ -966,7 +967,7 @@ def write_atlas(
     if lib is not None:
         assets.write_lib(out_dir, overwrite=overwrite, files=lib)
     written = [
-        write_text_atomic(out_dir / filename, page, overwrite=overwrite)
+        write_bytes_atomic(out_dir / filename, page, overwrite=overwrite)
         for filename, _, page in pages
     ]
     index = index_html(
@@ -1015,10 +1016,10 @@ class PageInfo:
     summary: dict[str, Any]
 
 
-def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, str]:
+def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, bytes]:
     """Build and render one atlas page (a task of :func:`write_atlas`, maybe in a worker).
 
-    Returns the file name, what the index needs of the page and the page's HTML.
+    Returns the file name, what the index needs of the page and the page's HTML (UTF-8).
     """
     common = task.common
     public = bool(common["public"])
@@ -1044,7 +1045,12 @@ def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, str]:
             density=raster,
             **common,
         )
-    page = render_map_html(built.map, offline_mode=task.offline, assets_dir=task.assets_dir)
+    # the page's file content: UTF-8 is half the size of the text in memory (its dashes and
+    # accents make Python store two bytes a character), here, in the message and in this
+    # process until every page is written
+    page = render_map_html(built.map, offline_mode=task.offline, assets_dir=task.assets_dir).encode(
+        "utf-8"
+    )
     summary = dict(built.summary)
     summary["bounds"] = [float(b) for b in built.map.parsc_bounds]  # type: ignore[attr-defined]
     return task.filename, PageInfo(built.title, built.kind, built.place, summary), page
@@ -1112,7 +1118,7 @@ class _Located:
 
 
 def _privacy_report(
-    data: PublicData, pages: Sequence[tuple[str, BuiltMap | PageInfo, str]]
+    data: PublicData, pages: Sequence[tuple[str, BuiltMap | PageInfo, bytes]]
 ) -> dict[str, Any]:
     """Return the accounting of ``privacidad.json`` for a public atlas."""
     report = data.incidents.report()
