@@ -452,8 +452,7 @@ def near_repeat(
     ConfigError
         No time column, or bad bands.
     """
-    from ..hotspots._common import INPUT_COLUMNS, prepare
-    from ..incidents import only_columns
+    from ..hotspots._common import locate
     from .periods import local_dates
 
     if time_column not in data.columns:
@@ -461,12 +460,12 @@ def near_repeat(
             f"los incidentes no tienen la columna de fecha {time_column!r}",
             hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
         )
-    # the columns read here and by prepare() only: it copies what it is given, and a
-    # million incidents' every column cost the run's process gigabytes here
-    prepared = prepare(
-        only_columns(data, {*INPUT_COLUMNS, time_column}), exclude_at_station=exclude_at_station
-    )
-    dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
+    # the rows, order and coordinates of prepare(), and the one column read here: the
+    # prepared frame of a million incidents held hundreds of megabytes through the test
+    located = locate(data, exclude_at_station=exclude_at_station)
+    times = data[time_column].take(located.rows).reset_index(drop=True)
+    dates = local_dates(times, incidents_zone(data)).reset_index(drop=True)
+    del times
     dated = dates.notna().to_numpy()
     n = int(dated.sum())
     if n < min_incidents:
@@ -476,8 +475,8 @@ def near_repeat(
             hint="amplíe el periodo o el área, o incluya más fenómenos",
         )
     table = knox_bands(
-        prepared.x[dated],
-        prepared.y[dated],
+        located.x[dated],
+        located.y[dated],
         incident_days(dates[dated]),
         space_bands,
         time_bands,
@@ -487,7 +486,7 @@ def near_repeat(
         quiet=quiet,
     )
     table.attrs["parameters"].update(
-        {**prepared.info, "n_undated": int((~dated).sum()), "time_column": time_column}
+        {**located.info, "n_undated": int((~dated).sum()), "time_column": time_column}
     )
     return table
 
