@@ -159,7 +159,14 @@ def build_cube(
     import pandas as pd
     import shapely
 
-    from ..grid import GRID_SHAPES, auto_cell_size, count_points, extent_size, make_grid
+    from ..grid import (
+        GRID_SHAPES,
+        auto_cell_size,
+        count_points,
+        extent_size,
+        make_grid,
+        points_hull,
+    )
     from ..hotspots._common import locate, point_weights
 
     check_choice("grid_shape", grid_shape, GRID_SHAPES)
@@ -251,7 +258,7 @@ def build_cube(
         params.update(cell_size=float(cell_size), cell_size_auto=auto)
         buffer = float(margin) if margin is not None else float(cell_size) * math.sqrt(2.0)
         if area is None:
-            hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+            hull = points_hull(x, y)
             area = shapely.buffer(hull, buffer)
             params["area"] = "convex hull of the incidents + margin"
         else:
