@@ -17,11 +17,11 @@ days) place it in one space band ``d_min ≤ d < d_max`` and one time band
   are shuffled among the incidents (locations fixed), as in the Calculator and in pointpats'
   ``Knox`` (one-sided: an excess of close pairs).
 
-Only the pairs closer than the largest finite distance edge are ever listed (a k-d tree's
-``query_pairs``); counts over all pairs (NT, and a final ``inf`` space band) come from sorted
-dates (two binary searches per incident) and from the invariance of the multiset of pair
-time differences under permutation, so no n × n matrix is built. Memory is about 20 bytes
-per listed pair.
+Only the pairs closer than the largest finite distance edge are ever listed (k-d trees, a
+block of points at a time); counts over all pairs (NT, and a final ``inf`` space band) come
+from sorted dates (two binary searches per incident) and from the invariance of the multiset
+of pair time differences under permutation, so no n × n matrix is built. Memory is about 10
+bytes per listed pair (two int32 positions and a 16-bit space index), plus a block's worth.
 
 References: Knox (1964); Ratcliffe (2009), Near Repeat Calculator v1.3 manual; Johnson et
 al. (2007) for the Monte-Carlo version; Rey & al. pointpats ``spacetime.Knox``.
