@@ -47,9 +47,7 @@ def _incidents(crs: str = "EPSG:4326", z: bool = False) -> gpd.GeoDataFrame:
         },
         index=[f"r{i % 30}" for i in range(n)],
     )
-    points = (
-        shapely.points(lon, lat, rng.uniform(2600, 2800, n)) if z else shapely.points(lon, lat)
-    )
+    points = shapely.points(lon, lat, rng.uniform(2600, 2800, n)) if z else shapely.points(lon, lat)
     points[[5, 40, 66]] = None
     points[[20, 21]] = shapely.from_wkt("POINT EMPTY")
     data = gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
