@@ -78,6 +78,32 @@ def select(
     ConfigError
         An unknown fenómeno code, a bad period, or a filter the incidents have no column for.
     """
+    keep, record = select_mask(
+        incidents,
+        fenomenos=fenomenos,
+        period=period,
+        area=area,
+        include_at_station=include_at_station,
+    )
+    out = incidents.loc[keep].copy()
+    out.attrs = {**incidents.attrs, "selection": record}
+    logger.debug("selección de incidentes: %s", record)
+    return out
+
+
+def select_mask(
+    incidents: gpd.GeoDataFrame,
+    *,
+    fenomenos: Sequence[str] | None = None,
+    period: Period | str | None = None,
+    area: str | BaseGeometry | gpd.GeoDataFrame | None = None,
+    include_at_station: bool = False,
+) -> tuple[Any, dict[str, Any]]:
+    """Return which rows :func:`select` keeps (a boolean array) and its ``selection`` record.
+
+    For a step that reads few columns of the selected rows: it takes them itself instead of
+    copying every column of every kept row (see :func:`select` for the parameters).
+    """
     import numpy as np
     import shapely
 
@@ -102,11 +128,7 @@ def select(
     record["n_excluded_at_station"] = int(stacked.sum())
     keep &= ~stacked
     record["n_used"] = int(keep.sum())
-
-    out = incidents.loc[keep].copy()
-    out.attrs = {**incidents.attrs, "selection": record}
-    logger.debug("selección de incidentes: %s", record)
-    return out
+    return keep, record
 
 
 def _fenomeno_mask(

@@ -149,3 +149,44 @@ def test_contiguity_equals_distance_band(shape: str, radius: float) -> None:
     band = distance_band_weights(grid, 170 * radius)
     assert (queen != band).nnz == 0
     assert (queen != queen.T).nnz == 0
+
+
+def _hull_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Normal points, a frame of collinear points on the hull's edges, repeats of them."""
+    rng = np.random.default_rng(seed)
+    xy = rng.normal(0, 1000, (n, 2)).round(1)
+    edge = np.linspace(-5000, 5000, 41)
+    frame = np.vstack(
+        [
+            np.column_stack([edge, np.full(41, -5000.0)]),
+            np.column_stack([edge, np.full(41, 5000.0)]),
+            np.column_stack([np.full(41, 5000.0), edge]),
+        ]
+    )
+    xy = np.vstack([xy, frame, frame[::7]])
+    xy = xy[rng.permutation(len(xy))]
+    return xy[:, 0].copy(), xy[:, 1].copy()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 7, 64, 10**9])
+def test_points_hull_by_chunks_is_the_hull_of_every_point(chunk: int) -> None:
+    # the hull of a multipoint of all the points, vertex for vertex (WKB), whatever the chunks
+    from parsc_geo.grid import points_hull
+
+    x, y = _hull_points(3000, 4)
+    whole = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+    assert shapely.to_wkb(points_hull(x, y, chunk=chunk)) == shapely.to_wkb(whole)
+    # degenerate hulls: collinear points (a line) and one repeated point
+    line_x, line_y = np.linspace(0, 90, 10)[::-1], np.linspace(0, 30, 10)[::-1]
+    line = shapely.convex_hull(shapely.multipoints(np.column_stack([line_x, line_y])))
+    assert shapely.to_wkb(points_hull(line_x, line_y, chunk=chunk)) == shapely.to_wkb(line)
+    one = points_hull(np.full(5, 3.0), np.full(5, 4.0), chunk=chunk)
+    assert one.equals(shapely.Point(3, 4))
+
+
+def test_points_hull_of_more_points_than_a_chunk() -> None:
+    from parsc_geo.grid import HULL_CHUNK, points_hull
+
+    x, y = _hull_points(2 * HULL_CHUNK + 17, 9)
+    whole = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+    assert shapely.to_wkb(points_hull(x, y)) == shapely.to_wkb(whole)

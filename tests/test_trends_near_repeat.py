@@ -308,3 +308,105 @@ def test_a_sample_for_a_dense_city_keeps_its_close_pairs_within_the_budget() -> 
     assert info["close_pairs_sample"] == int((d < 100).sum())
     # first cell by brute force on the sample: closer than 50 m and fewer than 7 days apart
     assert table.loc[0, "observed"] == int(((d < 50) & (np.abs(days[a] - days[b]) < 7)).sum())
+
+
+def _lattice_events() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whole-metre points where many pairs sit exactly on a band edge, plus stacked points.
+
+    On a 60 m lattice, 3-4-5 triangles put pairs exactly 300 m apart (180, 240) and 600 m
+    apart; 20 points repeat another point's place (distance 0). Days are whole.
+    """
+    rng = np.random.default_rng(21)
+    grid = np.array([(60.0 * a, 60.0 * b) for a in range(12) for b in range(12)])
+    xy = np.vstack([grid, grid[rng.choice(len(grid), 20)]])
+    days = rng.integers(0, 60, len(xy)).astype(float)
+    return xy[:, 0].copy(), xy[:, 1].copy(), days
+
+
+def _every_close_pair(x: np.ndarray, y: np.ndarray, finite: np.ndarray) -> dict:
+    """Brute force: {(i, j): space index} for every i < j closer than the last edge."""
+    i, j = np.triu_indices(len(x), k=1)
+    d = np.hypot(x[i] - x[j], y[i] - y[j])
+    close = d < finite[-1]
+    index = np.searchsorted(finite, d[close], side="right")
+    return dict(
+        zip(zip(i[close].tolist(), j[close].tolist(), strict=True), index.tolist(), strict=True)
+    )
+
+
+@pytest.mark.parametrize("block", [1, 37, 5_000, 2_000_000])
+def test_close_pairs_listed_by_blocks_are_every_pair_closer_than_the_edge(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    # Blocks of 1 candidate pair (one point each), 37, and all at once list the same pairs;
+    # the pairs exactly 300 m apart are out (d < 300), those at 0 m are in.
+    from scipy.spatial import cKDTree
+
+    import parsc_geo.trends.near_repeat as nr
+
+    monkeypatch.setattr(nr, "_BLOCK_PAIRS", block)
+    x, y, _ = _lattice_events()
+    finite = np.array([0.0, 60, 120, 300])
+    i, j, s_index, ns = nr._pairs_closer_than(cKDTree(np.column_stack([x, y])), x, y, finite)
+    assert i.dtype == j.dtype == np.int32 and s_index.dtype == np.int16
+    expected = _every_close_pair(x, y, finite)
+    listed = dict(zip(zip(i.tolist(), j.tolist(), strict=True), s_index.tolist(), strict=True))
+    assert len(listed) == len(i)  # no pair twice
+    assert listed == expected
+    assert all(a < b for a, b in listed)
+    np.testing.assert_array_equal(ns, np.bincount(list(expected.values()), minlength=4))
+    # pairs exactly 300 m apart exist and are left out; stacked points (0 m) are in [0, 60)
+    a, b = np.triu_indices(len(x), k=1)
+    d = np.hypot(x[a] - x[b], y[a] - y[b])
+    assert (d == 300).sum() > 0
+    assert not any((p, q) in listed for p, q in zip(a[d == 300], b[d == 300], strict=True))
+    stacked = list(zip(a[d == 0].tolist(), b[d == 0].tolist(), strict=True))
+    assert len(stacked) >= 20 and all(listed[pair] == 1 for pair in stacked)
+
+
+def test_close_pairs_when_the_count_falls_short_of_the_pairs_found() -> None:
+    # A tree whose neighbour counts say "no pairs" leaves the arrays empty at first: the
+    # listing grows them and still finds every pair.
+    from scipy.spatial import cKDTree
+
+    import parsc_geo.trends.near_repeat as nr
+
+    class NoCount:
+        def __init__(self, tree: cKDTree) -> None:
+            self.tree = tree
+
+        def query_ball_point(self, points: np.ndarray, r: float, **kwargs: object) -> np.ndarray:
+            return np.ones(len(points), dtype=np.int64)
+
+    x, y, _ = _lattice_events()
+    finite = np.array([0.0, 100, 250])
+    tree = NoCount(cKDTree(np.column_stack([x, y])))
+    i, j, s_index, _ = nr._pairs_closer_than(tree, x, y, finite)
+    listed = dict(zip(zip(i.tolist(), j.tolist(), strict=True), s_index.tolist(), strict=True))
+    assert listed == _every_close_pair(x, y, finite)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.5])
+def test_knox_table_by_blocks_equals_the_brute_force_count(
+    monkeypatch: pytest.MonkeyPatch, shift: float
+) -> None:
+    # Whole days (day table) and half days (binary search per pair), edges on lattice
+    # distances, an open last band: every count and p-value equals the n × n reference, and
+    # blocks of 3 candidate pairs give the table of one block, to the last digit.
+    import parsc_geo.trends.near_repeat as nr
+
+    x, y, days = _lattice_events()
+    days = days + shift
+    s_edges = np.array([0, 60, 120, 300, np.inf])
+    t_edges = np.array([0, 7, 14, 21])
+    args = (x, y, days, s_edges, t_edges)
+    whole = knox_bands(*args, permutations=19, seed=5)
+    monkeypatch.setattr(nr, "_BLOCK_PAIRS", 3)
+    blocks = knox_bands(*args, permutations=19, seed=5)
+    pd.testing.assert_frame_equal(whole, blocks, check_exact=True)
+    assert whole.attrs == blocks.attrs
+    observed, p = _brute_force(np.column_stack([x, y]), days, s_edges, t_edges, 19, 5)
+    np.testing.assert_array_equal(whole["observed"].to_numpy(), observed.ravel())
+    np.testing.assert_array_equal(whole["p_value"].to_numpy(), p.ravel())
+    listed = _every_close_pair(x, y, s_edges[:-1])
+    assert whole.attrs["parameters"]["n_pairs_listed"] == len(listed)

@@ -71,16 +71,41 @@ class Prepared:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare(
-    data: Any,
-    *,
-    exclude_at_station: bool,
-    metric: CRS | str | None = None,
-) -> Prepared:
-    """Validate incidents, drop empty geometries and station stacks, project and sort them.
+@dataclass
+class Located:
+    """Where the usable incidents are, without a copy of their rows (see :func:`locate`).
 
-    The rows are sorted by coordinates and then ``incident_id`` so that every method sees
-    the same input whatever the order of the rows it was given (results do not depend on it).
+    Attributes
+    ----------
+    rows
+        Positions (0-based) in the input of the incidents :func:`prepare` keeps, in its
+        canonical order: ``data.take(rows)`` are the rows of ``Prepared.points``.
+    x, y
+        Their metric coordinates (``Prepared.x``, ``Prepared.y``).
+    crs
+        The metric CRS.
+    info
+        ``Prepared.info``.
+    selection
+        The ``attrs["selection"]`` record of :func:`parsc_geo.incidents.select`.
+    """
+
+    rows: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    crs: CRS
+    info: dict[str, Any] = field(default_factory=dict)
+    selection: dict[str, Any] = field(default_factory=dict)
+
+
+def locate(data: Any, *, exclude_at_station: bool, metric: CRS | str | None = None) -> Located:
+    """Return which incidents :func:`prepare` keeps, in its order, and their metric x/y.
+
+    The same validation, selection, projection and order as :func:`prepare`, bit for bit,
+    without building the sorted frame: a step that reads one or two columns takes them
+    itself (``data[column].take(located.rows)``), where :func:`prepare` copies every column
+    of every kept row and projects a new point object per incident (hundreds of megabytes
+    for a million incidents).
 
     Raises
     ------
@@ -89,11 +114,20 @@ def prepare(
     CRSError
         When ``data`` has no CRS.
     """
+    located, _ = _locate(data, exclude_at_station=exclude_at_station, metric=metric, points=False)
+    return located
+
+
+def _locate(
+    data: Any, *, exclude_at_station: bool, metric: CRS | str | None, points: bool
+) -> tuple[Located, Any]:
+    """Return :func:`locate`'s result and, when ``points``, the projected points in its order."""
     import geopandas as gpd
+    import pandas as pd
     import shapely
     from pyproj import CRS as _CRS
 
-    from ..incidents import select
+    from ..incidents import select_mask
     from ..projection import metric_crs
 
     if not isinstance(data, gpd.GeoDataFrame):
@@ -121,37 +155,107 @@ def prepare(
             hint="los métodos de hotspots usan un punto por incidente",
         )
     # the one rule of usable incidents: located, and not stacked on a station unless asked
-    points = select(data, include_at_station=not exclude_at_station)
-    n_at_station = points.attrs["selection"]["n_excluded_at_station"]
+    keep, selection = select_mask(data, include_at_station=not exclude_at_station)
+    kept = np.flatnonzero(keep)
     target = _CRS.from_user_input(metric) if metric is not None else None
-    if target is None and len(points) == 0 and len(data) == 0:
+    if target is None and len(kept) == 0 and len(data) == 0:
         # Nothing to analyse: any metric CRS will do; the method declines on the count.
         from ..settings import CRS_METRIC_CAJAMARCA
 
         target = _CRS.from_user_input(CRS_METRIC_CAJAMARCA)
+    source = data.geometry.values.take(kept)
     if target is None:
-        target = metric_crs(points if len(points) else data)
-    points = points.to_crs(target)
-    x = points.geometry.x.to_numpy(dtype=float)
-    y = points.geometry.y.to_numpy(dtype=float)
-    points["_x"] = x
-    points["_y"] = y
-    sort_cols = ["_x", "_y"] + (["incident_id"] if "incident_id" in points.columns else [])
-    points = points.sort_values(sort_cols, kind="stable").reset_index(drop=True)
+        target = metric_crs(gpd.GeoDataFrame(geometry=gpd.GeoSeries(source)) if len(kept) else data)
+    projected = None
+    if points or bool(shapely.has_z(np.asarray(source)).any()):
+        # geopandas' own projection of the selected points (what to_crs does to a frame)
+        projected = source.to_crs(target)
+        x = shapely.get_x(np.asarray(projected))
+        y = shapely.get_y(np.asarray(projected))
+    else:
+        x, y = _project_xy(source, target)
+    del source
+    keys = pd.DataFrame({"_x": x, "_y": y})
+    if "incident_id" in data.columns:
+        keys["incident_id"] = data["incident_id"].take(kept).reset_index(drop=True)
+    # the sort prepare() has always made (pandas' own, on the same key columns and dtypes)
+    order = keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()
+    del keys
     info = {
         "n_input": int(n_input),
         "n_missing_geometry": int(missing.sum()),
-        "n_excluded_at_station": int(n_at_station),
+        "n_excluded_at_station": int(selection["n_excluded_at_station"]),
         "exclude_at_station": bool(exclude_at_station),
-        "n_used": len(points),
+        "n_used": len(kept),
         "crs_metric": target.to_string(),
     }
+    located = Located(
+        rows=kept[order], x=x[order], y=y[order], crs=target, info=info, selection=selection
+    )
+    return located, None if projected is None else projected.take(order)
+
+
+def _project_xy(source: Any, target: CRS) -> tuple[np.ndarray, np.ndarray]:
+    """Return the x/y of 2-D points projected as ``GeometryArray.to_crs`` projects them.
+
+    The same transformer (``Transformer.from_crs(source, target, always_xy=True)``) on the
+    same coordinates: PROJ transforms each point on its own, so the numbers are those of the
+    projected points, without creating one.
+    """
+    import shapely
+    from pyproj import Transformer
+
+    values = np.asarray(source)
+    x = shapely.get_x(values)
+    y = shapely.get_y(values)
+    if source.crs.is_exact_same(target):
+        return x, y
+    transformer = Transformer.from_crs(source.crs, target, always_xy=True)
+    px, py = transformer.transform(x, y)
+    return np.asarray(px, dtype=float), np.asarray(py, dtype=float)
+
+
+def prepare(
+    data: Any,
+    *,
+    exclude_at_station: bool,
+    metric: CRS | str | None = None,
+) -> Prepared:
+    """Validate incidents, drop empty geometries and station stacks, project and sort them.
+
+    The rows are sorted by coordinates and then ``incident_id`` so that every method sees
+    the same input whatever the order of the rows it was given (results do not depend on it).
+    A step that reads few columns can use :func:`locate` (the same rows, order and x/y
+    without the frame).
+
+    Raises
+    ------
+    InputDataError
+        When ``data`` is not a GeoDataFrame of points.
+    CRSError
+        When ``data`` has no CRS.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    located, projected = _locate(
+        data, exclude_at_station=exclude_at_station, metric=metric, points=True
+    )
+    # one copy of the kept rows, already in order (the selection, projection and sort
+    # used to copy every column three times)
+    points = data.take(located.rows)
+    name = data.geometry.name
+    points[name] = gpd.GeoSeries(projected, index=points.index, crs=projected.crs, name=name)
+    points["_x"] = located.x
+    points["_y"] = located.y
+    points.index = pd.RangeIndex(len(points))
+    points.attrs = {**data.attrs, "selection": located.selection}
     return Prepared(
         points=points,
         x=points["_x"].to_numpy(float),
         y=points["_y"].to_numpy(float),
-        crs=target,
-        info=info,
+        crs=located.crs,
+        info=located.info,
     )
 
 

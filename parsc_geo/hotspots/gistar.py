@@ -10,7 +10,7 @@ import numpy as np
 from .._errors import ConfigError
 from .._text import num
 from .._validate import check_choice, check_positive
-from ..grid import auto_cell_size, extent_size
+from ..grid import auto_cell_size, extent_size, points_hull
 from ._common import announce, describe, empty, point_weights, prepare
 
 if TYPE_CHECKING:
@@ -406,9 +406,7 @@ def _gistar(
     )
     if grid is None:
         if area is None:
-            hull = shapely.convex_hull(
-                shapely.multipoints(np.column_stack([prepared.x, prepared.y]))
-            )
+            hull = points_hull(prepared.x, prepared.y)
             area = shapely.buffer(hull, max(float(cell_size), float(distance or cell_size)))
             params["area"] = "convex hull of the incidents + neighbourhood distance"
         else:

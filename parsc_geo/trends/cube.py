@@ -159,8 +159,15 @@ def build_cube(
     import pandas as pd
     import shapely
 
-    from ..grid import GRID_SHAPES, auto_cell_size, count_points, extent_size, make_grid
-    from ..hotspots._common import point_weights, prepare
+    from ..grid import (
+        GRID_SHAPES,
+        auto_cell_size,
+        count_points,
+        extent_size,
+        make_grid,
+        points_hull,
+    )
+    from ..hotspots._common import locate, point_weights
 
     check_choice("grid_shape", grid_shape, GRID_SHAPES)
     check_choice("align", align, ALIGNMENTS)
@@ -174,8 +181,11 @@ def build_cube(
             hint="importe el archivo con 'parsc-geo ingest' (crea 'occurred_at') y use el "
             "espacio de trabajo",
         )
-    prepared = prepare(data, exclude_at_station=exclude_at_station, metric=_crs_of(grid))
-    dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
+    # prepare()'s rows, order and coordinates without its copy of every column of every row
+    prepared = locate(data, exclude_at_station=exclude_at_station, metric=_crs_of(grid))
+    times = data[time_column].take(prepared.rows).reset_index(drop=True)
+    dates = local_dates(times, incidents_zone(data)).reset_index(drop=True)
+    del times
     dated = dates.notna().to_numpy()
     params: dict[str, Any] = {**prepared.info, "n_undated": int((~dated).sum())}
     if not dated.any():
@@ -248,7 +258,7 @@ def build_cube(
         params.update(cell_size=float(cell_size), cell_size_auto=auto)
         buffer = float(margin) if margin is not None else float(cell_size) * math.sqrt(2.0)
         if area is None:
-            hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+            hull = points_hull(x, y)
             area = shapely.buffer(hull, buffer)
             params["area"] = "convex hull of the incidents + margin"
         else:
@@ -262,7 +272,11 @@ def build_cube(
     key = cell_of[use] * n_periods + period_of[use]
     size = len(grid) * n_periods
     counts = np.bincount(key, minlength=size).reshape(len(grid), n_periods)
-    w_points = point_weights(prepared.points, weights)
+    w_points = (
+        np.ones(len(prepared.rows))
+        if weights is None
+        else point_weights(_weight_rows(data, prepared.rows, weights), weights)
+    )
     values = np.bincount(key, weights=w_points[use], minlength=size).reshape(len(grid), n_periods)
     keep = np.ones(len(grid), dtype=bool) if cells == "all" else counts.sum(axis=1) > 0
     cube_grid = grid.loc[keep].reset_index(drop=True)
@@ -282,6 +296,14 @@ def build_cube(
         counts=counts[keep].astype(np.int64),
         parameters=params,
     )
+
+
+def _weight_rows(data: gpd.GeoDataFrame, rows: np.ndarray, weights: str) -> pd.DataFrame:
+    """Return the used incidents' weight column (and ``incident_id``, named in errors)."""
+    if weights not in data.columns:
+        return data  # point_weights reads no row: the error naming the columns
+    columns = [c for c in ("incident_id", weights) if c in data.columns]
+    return data[columns].take(rows).reset_index(drop=True)
 
 
 def _crs_of(grid: gpd.GeoDataFrame | None) -> Any:

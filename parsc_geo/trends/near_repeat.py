@@ -17,11 +17,11 @@ days) place it in one space band ``d_min ≤ d < d_max`` and one time band
   are shuffled among the incidents (locations fixed), as in the Calculator and in pointpats'
   ``Knox`` (one-sided: an excess of close pairs).
 
-Only the pairs closer than the largest finite distance edge are ever listed (a k-d tree's
-``query_pairs``); counts over all pairs (NT, and a final ``inf`` space band) come from sorted
-dates (two binary searches per incident) and from the invariance of the multiset of pair
-time differences under permutation, so no n × n matrix is built. Memory is about 20 bytes
-per listed pair.
+Only the pairs closer than the largest finite distance edge are ever listed (k-d trees, a
+block of points at a time); counts over all pairs (NT, and a final ``inf`` space band) come
+from sorted dates (two binary searches per incident) and from the invariance of the multiset
+of pair time differences under permutation, so no n × n matrix is built. Memory is about 10
+bytes per listed pair (two int32 positions and a 16-bit space index), plus a block's worth.
 
 References: Knox (1964); Ratcliffe (2009), Near Repeat Calculator v1.3 manual; Johnson et
 al. (2007) for the Monte-Carlo version; Rey & al. pointpats ``spacetime.Knox``.
@@ -59,8 +59,10 @@ MIN_INCIDENTS = 20
 _CHUNK = 4_000_000
 #: Widest span of whole days counted through a look-up table of day gaps.
 _MAX_DAY_SPAN = 1_000_000
-#: Most pairs of incidents within the largest distance the test lists (about 1.2 GB).
+#: Most pairs of incidents within the largest distance the test lists (10 bytes each).
 MAX_PAIRS = 30_000_000
+#: Candidate pairs found at once while listing the close pairs (bounds that step's memory).
+_BLOCK_PAIRS = 2_000_000
 COLUMNS: tuple[str, ...] = (
     "d_min_m",
     "d_max_m",
@@ -106,19 +108,96 @@ def parse_bands(text: str | Any, name: str) -> np.ndarray:
     return edges
 
 
-def _pairs_closer_than(tree: Any, x: np.ndarray, y: np.ndarray, r: float) -> tuple[Any, ...]:
-    """Return (i, j, d) of every pair with d < r, i < j, as int32/int32/float64 arrays."""
-    pairs = tree.query_pairs(r, output_type="ndarray")
-    if len(pairs) == 0:
+def _pairs_closer_than(
+    tree: Any, x: np.ndarray, y: np.ndarray, finite: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """List every pair closer than the last finite edge, with its space index.
+
+    A pair (i, j), i < j, is listed when ``d = np.hypot(x[i] - x[j], y[i] - y[j]) < r``,
+    ``r = finite[-1]``; its space index is ``np.searchsorted(finite, d, side="right")``.
+
+    The pairs are found a block of points at a time (points sorted by x; each block about
+    :data:`_BLOCK_PAIRS` candidate pairs): the pairs inside the block, then those between the
+    block and the later points within ``r`` of it in x, each pair once. The candidates are
+    the k-d trees' pairs within a hair more than ``r`` (their own rounding of distances may
+    differ from ``np.hypot``'s in the last bit); the ``d < r`` test above decides. No list of
+    every candidate pair exists at once: what stays is 10 bytes per listed pair (two int32
+    positions, a 16-bit space index), written once into arrays sized by a count of the pairs.
+
+    Returns
+    -------
+    (i, j, s_index, ns)
+        int32 positions (in no particular order: every count is a sum over the pairs), the
+        space index (int16, or int32 for 32,767 edges or more) and the pairs listed in each
+        space index (int64, ``len(finite)`` of them).
+    """
+    from scipy.spatial import cKDTree
+
+    n_rows = len(finite)
+    small = np.int16 if n_rows < np.iinfo(np.int16).max else np.int32
+    ns = np.zeros(n_rows, dtype=np.int64)
+    r = float(finite[-1])
+    n = len(x)
+    if r <= 0 or n < 2:
         empty = np.zeros(0, dtype=np.int32)
-        return empty, empty, np.zeros(0)
-    i = pairs[:, 0].astype(np.int32)
-    j = pairs[:, 1].astype(np.int32)
-    del pairs
-    d = np.hypot(x[i] - x[j], y[i] - y[j])
-    keep = d < r
-    order = np.argsort(i[keep], kind="stable")
-    return i[keep][order], j[keep][order], d[keep][order]
+        return empty, empty, np.zeros(0, dtype=small), ns
+    reach = r * (1.0 + 1e-9)
+    points = np.column_stack([x, y])
+    # each point's neighbours (itself included) bound the pairs a block finds, and their sum
+    # counts the candidate pairs (each twice)
+    neighbours = tree.query_ball_point(points, reach, return_length=True)
+    capacity = (int(neighbours.sum()) - n) // 2
+    first = np.empty(capacity, dtype=np.int32)
+    second = np.empty(capacity, dtype=np.int32)
+    space = np.empty(capacity, dtype=small)
+    by_x = np.argsort(x, kind="stable")
+    xs = x[by_x]
+    load = np.cumsum(neighbours[by_x] - 1)
+    del neighbours
+    filled = 0
+    start = 0
+    while start < n:
+        before = int(load[start - 1]) if start else 0
+        stop = int(np.searchsorted(load, before + _BLOCK_PAIRS, side="right"))
+        stop = min(n, max(stop, start + 1))
+        block = by_x[start:stop]
+        block_tree = cKDTree(points[block])
+        inner = block_tree.query_pairs(reach, output_type="ndarray")
+        a = [block[inner[:, 0]]]
+        b = [block[inner[:, 1]]]
+        del inner
+        reach_stop = int(np.searchsorted(xs, xs[stop - 1] + reach, side="right"))
+        if reach_stop > stop:
+            later = by_x[stop:reach_stop]
+            cross = block_tree.sparse_distance_matrix(
+                cKDTree(points[later]), reach, output_type="ndarray"
+            )
+            a.append(block[cross["i"]])
+            b.append(later[cross["j"]])
+            del cross
+        lo = np.concatenate(a)
+        hi = np.concatenate(b)
+        del a, b
+        low = np.minimum(lo, hi)
+        high = np.maximum(lo, hi)
+        del lo, hi
+        d = np.hypot(x[low] - x[high], y[low] - y[high])
+        close = d < r
+        index = np.searchsorted(finite, d[close], side="right")
+        found = len(index)
+        if filled + found > len(first):
+            # a k-d tree's rounding at the edge can add a pair to the count's; grow
+            extra = filled + found - len(first) + _BLOCK_PAIRS
+            first = np.concatenate([first, np.empty(extra, dtype=np.int32)])
+            second = np.concatenate([second, np.empty(extra, dtype=np.int32)])
+            space = np.concatenate([space, np.empty(extra, dtype=small)])
+        first[filled : filled + found] = low[close]
+        second[filled : filled + found] = high[close]
+        space[filled : filled + found] = index
+        ns += np.bincount(index, minlength=n_rows).astype(np.int64)
+        filled += found
+        start = stop
+    return first[:filled], second[:filled], space[:filled], ns
 
 
 def _pairs_within_days(sorted_days: np.ndarray, limit: float) -> int:
@@ -248,9 +327,11 @@ def _day_table(
     # column n_t collects the gaps outside every band; it is dropped after counting
     band = _band_of(np.arange(int(span) + 1, dtype=float), t_edges)
     lookup = np.where(band >= 0, band, n_t).astype(small)
-    base = (s_index * (n_t + 1)).astype(small)
-    first = i.astype(np.int32)
-    second = j.astype(np.int32)
+    # the cell of a pair is base + its gap's band: base (the space index's first cell) is
+    # the only per-pair array made here (the positions are used as they are)
+    base = np.multiply(s_index, n_t + 1, dtype=small)
+    first = i.astype(np.int32, copy=False)
+    second = j.astype(np.int32, copy=False)
 
     def table(times: np.ndarray) -> np.ndarray:
         days = (times - low).astype(small)
@@ -361,9 +442,10 @@ def knox_bands(
         n = len(keep)
         total = n * (n - 1) // 2
         tree = cKDTree(np.column_stack([x, y]))
-    i, j, d = _pairs_closer_than(tree, x, y, radius)
     # Space index of each listed pair: 0 for "closer than the first edge", then bands 1…
-    s_index = np.searchsorted(finite, d, side="right").astype(np.int64)
+    i, j, s_index, ns_listed = _pairs_closer_than(tree, x, y, finite)
+    del tree
+    n_listed = len(i)
     n_rows = len(finite)  # below-first-edge row + finite bands
     sorted_days = np.sort(t)
     nt_cum = np.array([_pairs_within_days(sorted_days, e) for e in t_edges], dtype=np.int64)
@@ -372,6 +454,7 @@ def knox_bands(
     table = _day_table(t, i, j, s_index, t_edges, n_rows) or _band_table(
         i, j, s_index, t_edges, n_rows
     )
+    del i, j, s_index  # the counter keeps what it reads
 
     def finish(grid: np.ndarray) -> np.ndarray:
         out = grid[1:]
@@ -380,10 +463,9 @@ def knox_bands(
         return out
 
     observed = finish(table(t))
-    ns_listed = np.bincount(s_index, minlength=n_rows)
     ns = ns_listed[1:].astype(np.int64)
     if open_space:
-        ns = np.append(ns, total - len(d))
+        ns = np.append(ns, total - n_listed)
     expected = ns[:, None] * nt[None, :] / total if total else np.zeros((n_s, n_t))
     exceed = np.zeros((n_s, n_t), dtype=np.int64)
     if permutations:
@@ -412,7 +494,7 @@ def knox_bands(
         "seed": seed,
         "n_incidents": int(n),
         "n_pairs": int(total),
-        "n_pairs_listed": len(d),
+        "n_pairs_listed": n_listed,
     }
     if sample is not None:
         frame.attrs["parameters"]["sample"] = sample
@@ -452,8 +534,7 @@ def near_repeat(
     ConfigError
         No time column, or bad bands.
     """
-    from ..hotspots._common import INPUT_COLUMNS, prepare
-    from ..incidents import only_columns
+    from ..hotspots._common import locate
     from .periods import local_dates
 
     if time_column not in data.columns:
@@ -461,12 +542,12 @@ def near_repeat(
             f"los incidentes no tienen la columna de fecha {time_column!r}",
             hint="importe el archivo con 'parsc-geo ingest' y use el espacio de trabajo",
         )
-    # the columns read here and by prepare() only: it copies what it is given, and a
-    # million incidents' every column cost the run's process gigabytes here
-    prepared = prepare(
-        only_columns(data, {*INPUT_COLUMNS, time_column}), exclude_at_station=exclude_at_station
-    )
-    dates = local_dates(prepared.points[time_column], incidents_zone(data)).reset_index(drop=True)
+    # the rows, order and coordinates of prepare(), and the one column read here: the
+    # prepared frame of a million incidents held hundreds of megabytes through the test
+    located = locate(data, exclude_at_station=exclude_at_station)
+    times = data[time_column].take(located.rows).reset_index(drop=True)
+    dates = local_dates(times, incidents_zone(data)).reset_index(drop=True)
+    del times
     dated = dates.notna().to_numpy()
     n = int(dated.sum())
     if n < min_incidents:
@@ -476,8 +557,8 @@ def near_repeat(
             hint="amplíe el periodo o el área, o incluya más fenómenos",
         )
     table = knox_bands(
-        prepared.x[dated],
-        prepared.y[dated],
+        located.x[dated],
+        located.y[dated],
         incident_days(dates[dated]),
         space_bands,
         time_bands,
@@ -487,7 +568,7 @@ def near_repeat(
         quiet=quiet,
     )
     table.attrs["parameters"].update(
-        {**prepared.info, "n_undated": int((~dated).sum()), "time_column": time_column}
+        {**located.info, "n_undated": int((~dated).sum()), "time_column": time_column}
     )
     return table
 
