@@ -42,6 +42,7 @@ import numpy as np
 
 from .._errors import ConfigError
 from .._validate import check_positive
+from ..grid import points_hull
 from ..settings import SEED
 
 if TYPE_CHECKING:
@@ -79,8 +80,6 @@ def default_study_area(x: np.ndarray, y: np.ndarray) -> Any:
     distinct points, or points on a line, give no area: the hull is then buffered by half a
     default cell so that a grid can still be built.
     """
-    import shapely
-
     if len(x) == 0:
         raise ConfigError(
             "no hay incidentes para delimitar el área de estudio",
@@ -93,7 +92,8 @@ def default_study_area(x: np.ndarray, y: np.ndarray) -> Any:
         limit = OUTLIER_FACTOR * float(np.percentile(d, 99))
         if limit > 0:
             x, y = x[d <= limit], y[d <= limit]
-    hull = shapely.convex_hull(shapely.multipoints(np.column_stack([x, y])))
+    # by chunks: the same hull without a shapely point per incident (grid.points_hull)
+    hull = points_hull(x, y)
     if hull.area <= 0:
         hull = hull.buffer(DEFAULT_CELL_SIZE_M / 2.0)
     return hull
