@@ -133,3 +133,48 @@ def test_a_tasks_item_is_freed_before_the_memory_is_given_back(
     assert parallel._run_task(task) == 0.25
     assert alive_at_release == [False]
     assert task == []
+
+
+#: In a new process: free a 16 MiB block (glibc then serves blocks up to 16 MiB from its heap,
+#: unless the threshold is held), then allocate 2 MiB and print whether it got its own mapping
+#: (``mallinfo2().hblkhd``: the bytes in mapped blocks).
+MAPPED_AFTER_A_LARGE_FREE = """
+import ctypes, numpy
+{imports}
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+big = numpy.ones(16 << 20, numpy.uint8)
+del big
+before = libc.mallinfo2().hblkhd
+block = numpy.ones(2 << 20, numpy.uint8)
+print(libc.mallinfo2().hblkhd - before >= 2 << 20)
+"""
+
+
+def _mapped_after_a_large_free(imports: str, env: dict[str, str]) -> bool:
+    done = subprocess.run(
+        [sys.executable, "-c", MAPPED_AFTER_A_LARGE_FREE.format(imports=imports)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip() == "True"
+
+
+@pytest.mark.skipif(_libc() is None or not hasattr(_libc(), "mallinfo2"), reason="glibc ≥ 2.33")
+def test_large_blocks_keep_their_own_mapping_in_every_parsc_geo_process() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_MMAP_THRESHOLD_"}
+    # glibc alone raises its threshold when the 16 MiB block is freed: the 2 MiB come from
+    # the heap (the reference: the check can fail)
+    assert not _mapped_after_a_large_free("", env)
+    # a process that imported parsc-geo (as every pool worker does) holds it at 1 MiB
+    assert _mapped_after_a_large_free("import parsc_geo", env)
+    # a threshold the user set is theirs: 64 MiB keeps the 2 MiB on the heap
+    assert not _mapped_after_a_large_free(
+        "import parsc_geo", {**env, "MALLOC_MMAP_THRESHOLD_": str(64 << 20)}
+    )
