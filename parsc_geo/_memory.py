@@ -36,10 +36,11 @@ ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 #: glibc's environment variable for the mmap threshold (the user's value wins).
 MMAP_THRESHOLD_VARIABLE = "MALLOC_MMAP_THRESHOLD_"
 
-#: Blocks of this many bytes or more get their own mapping (:func:`fix_mmap_threshold`). At
-#: 1 MiB, every column of 131,072 incidents or more does; smaller blocks (the sample's tables)
-#: stay on the heap, whose reuse is faster than new pages.
-MMAP_THRESHOLD = 1 << 20
+#: Blocks of this many bytes or more get their own mapping (:func:`fix_mmap_threshold`): the
+#: 8-byte columns of 524,288 incidents or more. Smaller blocks stay on the heap, whose reuse
+#: is faster than new pages: held at 1 MiB, the sample's backtest (rasters and FFTs of a few
+#: megabytes, allocated again for every candidate and month) took twice as long.
+MMAP_THRESHOLD = 4 << 20
 
 #: ``mallopt``'s parameter for the mmap threshold (glibc's ``malloc.h``).
 _M_MMAP_THRESHOLD = -3
@@ -64,10 +65,10 @@ def fix_mmap_threshold() -> None:
 
     Measured on a million incidents in one province (two workers, PSS): a worker that had
     built the province's atlas page stayed at 0.7–1.0 GB after it, and ``mapas`` peaked at
-    4.9 GB; the same code with the threshold held went back to 0.23–0.45 GB, and ``mapas``
-    peaked at 3.5 GB (128 KiB and 1 MiB alike; 1 MiB costs the sample's run less system
-    time). Set in this process (``mallopt``); the pool's worker processes import parsc-geo
-    and set it too. Nothing happens on other C libraries.
+    4.9 GB; the same code with the threshold held went back to 0.2–0.45 GB, and ``mapas``
+    peaked at 3.5 GB (held at 128 KiB, 1 MiB or 4 MiB alike). Set in this process
+    (``mallopt``); the pool's worker processes import parsc-geo and set it too. Nothing
+    happens on other C libraries.
     """
     if os.environ.get(MMAP_THRESHOLD_VARIABLE):
         return
