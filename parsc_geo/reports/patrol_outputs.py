@@ -344,9 +344,15 @@ def _write_sheets(task: _SheetTask) -> Path:
     """Draw, save and rasterise one comisaría's sheets (a task of write_patrol_outputs)."""
     import matplotlib as mpl
 
+    from .._memory import release_memory
     from .patrol_sheet import sheet_figures
     from .pdf import RC_PARAMS, pdf_pages_to_png, save_pdf
 
+    # A worker gives memory back after a long task, but what the task's result (sent after
+    # that) or a short task after it freed stays with the process: a worker came here from a
+    # million-incident atlas page still holding 1.4 GB and drew the sheets on top of it. A
+    # comisaría's sheets take seconds; the release, milliseconds.
+    release_memory()
     plan = task.plan
     sheets = sheet_figures(
         plan,
