@@ -367,12 +367,13 @@ class PatrolPlan:
         from ..schema import modalidad_label
 
         frames = []
+        # one table of every sector's incidents, grouped at each level
+        data = self.incidents_frame()
         for level, keys in (
             ("comisaría", ["comisaria"]),
             ("sector", ["comisaria", "sector"]),
             ("subsector", ["comisaria", "sector", "subsector"]),
         ):
-            data = self.incidents_frame()
             if not len(data):
                 continue
             grouped = (
