@@ -1145,6 +1145,8 @@ def _stage_patrol(state: RunState) -> str:
         return "sin capa de sectores: no hay planes de patrullaje"
     if state.patrol_plan is not None:
         plan = state.patrol_plan.results()[0]
+        # the sheets' tasks hold the plan until they are drawn; the run need not keep it after
+        state.patrol_plan = None
     else:
         plan = plan_patrols(
             state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state)

@@ -298,3 +298,46 @@ def test_hotspots_without_crs_are_rejected(data):
     cells = gpd.GeoDataFrame({"hotspot_id": ["a"]}, geometry=[box(0, 0, 1, 1)])
     with pytest.raises(CRSError, match="no tienen SRC"):
         plan_patrols(data, sector_layer(), hotspots=cells)
+
+
+# -- what a plan holds ------------------------------------------------------------------------
+
+
+def test_sector_tasks_carry_the_rows_a_projected_copy_gave(data):
+    import pickle
+
+    import numpy as np
+    from geopandas.testing import assert_geodataframe_equal
+
+    from parsc_geo.patrol.plan import _planned_columns, _SectorRows
+
+    blanked = data.copy()
+    blanked.loc[blanked.index[0], "subsector"] = "  "
+    blanked.loc[blanked.index[1], "subsector"] = None
+    positions = np.flatnonzero((blanked["sector"] == "SECTOR 1").to_numpy())
+    # what every task held before: the whole table projected, blank labels None, then cut
+    whole = _planned_columns(blanked).to_crs(UTM)
+    for col in ("comisaria", "sector", "subsector"):
+        blank = whole[col].isna() | (whole[col].astype(str).str.strip() == "")
+        whole[col] = whole[col].astype(object).where(~blank, None)
+    expected = whole.iloc[positions]
+    rows = _SectorRows(_planned_columns(blanked), positions, whole.crs)
+    assert len(rows) == len(positions)
+    # as a worker receives it, and as it is loaded in this process
+    assert_geodataframe_equal(pickle.loads(pickle.dumps(rows)), expected)
+    assert_geodataframe_equal(rows.load(), expected)
+    assert expected["subsector"].iloc[:2].tolist() == [None, None]
+
+
+def test_plans_keep_the_columns_sheets_read_and_one_string_per_label(plan, data):
+    from parsc_geo.patrol.plan import _SHEET_COLUMNS
+
+    for sp in plan.sectors:
+        assert set(sp.incidents.columns) == {*_SHEET_COLUMNS, "geometry"}
+        if not sp.n_incidents:
+            continue
+        own = data[(data["sector"] == sp.sector).to_numpy()]
+        assert sp.incidents["subsector"].tolist() == own["subsector"].tolist()
+        for col in ("comisaria", "sector", "subsector"):
+            # the rows of one label share one string object
+            assert len({id(v) for v in sp.incidents[col]}) == sp.incidents[col].nunique()

@@ -427,3 +427,51 @@ def test_started_with_a_pool_then_finished_gives_the_same_files(written, tmp_pat
     assert [p.relative_to(tmp_path) for p in planned] == [p.relative_to(out) for p in paths]
     for path in paths:
         assert path.read_bytes() == (tmp_path / path.relative_to(out)).read_bytes(), path.name
+
+
+#: What happened while a sheet task was unpickled, in order.
+_EVENTS: list[str] = []
+
+
+class _Witness:
+    """Stands for a sheet task's plan: notes when it is unpickled."""
+
+    def __reduce__(self):
+        return _unpickled_plan, ()
+
+
+def _unpickled_plan():
+    _EVENTS.append("plan")
+    return "plan"
+
+
+def test_a_worker_gives_memory_back_before_a_sheet_task_arrives(monkeypatch, tmp_path):
+    import datetime as dt
+    import pickle
+
+    import parsc_geo._memory
+    from parsc_geo.reports.patrol_outputs import _SheetTask
+
+    _EVENTS.clear()
+    monkeypatch.setattr(parsc_geo._memory, "release_memory", lambda: _EVENTS.append("release"))
+    task = _SheetTask(
+        plan=_Witness(),  # type: ignore[arg-type]
+        pdf=tmp_path / "a.pdf",
+        pngs=[tmp_path / "a.png"],
+        synthetic=True,
+        density=False,
+        basemap=False,
+        date=dt.datetime(2020, 12, 31),
+        overwrite=False,
+        near_repeat="texto",
+    )
+    back = pickle.loads(pickle.dumps(task))
+    # the memory goes back before the plan (the sheets' incidents) is unpickled
+    assert _EVENTS == ["release", "plan"]
+    assert back.plan == "plan"
+    assert (back.pdf, back.pngs, back.date, back.near_repeat) == (
+        task.pdf,
+        task.pngs,
+        task.date,
+        task.near_repeat,
+    )

@@ -367,12 +367,13 @@ class PatrolPlan:
         from ..schema import modalidad_label
 
         frames = []
+        # one table of every sector's incidents, grouped at each level
+        data = self.incidents_frame()
         for level, keys in (
             ("comisaría", ["comisaria"]),
             ("sector", ["comisaria", "sector"]),
             ("subsector", ["comisaria", "sector", "subsector"]),
         ):
-            data = self.incidents_frame()
             if not len(data):
                 continue
             grouped = (
@@ -584,6 +585,86 @@ def _planned_columns(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return only_columns(incidents, {*_INCIDENT_NEEDS, *INPUT_COLUMNS})
 
 
+#: The incident columns the sheets and tables of a plan read (and the geometry): what a
+#: :class:`SectorPlan` keeps of its sector's incidents once planned.
+_SHEET_COLUMNS = (*_INCIDENT_NEEDS, "at_station")
+
+
+class _SectorRows:
+    """One sector's incidents as positions in the run's table: what a plan task holds.
+
+    The rows are cut, projected and labelled (:func:`_prepared`) only when they are needed:
+    as the task is pickled for a worker (the worker receives the prepared rows, as a task
+    holding them would have sent them) or when the task runs, or its plan is assembled, here.
+
+    Parameters
+    ----------
+    frame
+        The incidents (with the columns the plan reads, any CRS).
+    positions
+        Positions (``iloc``) of the sector's incidents, ascending.
+    crs
+        The plan's metric CRS.
+    """
+
+    def __init__(self, frame: gpd.GeoDataFrame, positions: np.ndarray, crs: CRS) -> None:
+        self.frame = frame
+        self.positions = positions
+        self.crs = crs
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def load(self, columns: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+        """Return the prepared rows, with only ``columns`` (and the geometry) if given."""
+        from ..incidents import only_columns
+
+        frame = self.frame if columns is None else only_columns(self.frame, columns)
+        return _prepared(frame.iloc[self.positions], self.crs)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # the worker projects and labels the rows itself: this process only cuts them
+        return _prepared, (self.frame.iloc[self.positions], self.crs)
+
+
+def _prepared(rows: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """Return a sector's incidents as its plan reads them: metric CRS, blank labels None."""
+    import geopandas as gpd
+
+    rows = rows.to_crs(crs)
+    for col in ("comisaria", "sector", "subsector"):
+        # The workspace stores missing labels as empty strings.
+        rows[col] = _labels(rows[col])
+    return gpd.GeoDataFrame(rows, geometry=rows.geometry.name, crs=crs)
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    """Return where a label is missing or only spaces."""
+    blank: pd.Series = column.isna() | (column.astype(str).str.strip() == "")
+    return blank
+
+
+def _labels(column: pd.Series) -> pd.Series:
+    """Return the labels as Python objects, None where blank (:func:`_blank`).
+
+    Text labels are factorised first, so that the rows of one label share one string: a
+    sector's hundreds of thousands of incidents repeat a few dozen labels, and a string per
+    row made these three columns more than half of the memory a plan holds.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.StringDtype):
+        codes, uniques = pd.factorize(column)
+        values = np.full(len(column), None, dtype=object)
+        found = codes >= 0
+        values[found] = np.asarray(uniques, dtype=object)[codes[found]]
+        labels = pd.Series(values, index=column.index, name=column.name, dtype=object)
+    else:
+        labels = column.astype(object)
+    return labels.where(~_blank(column), None)
+
+
 def _select_comisaria(sectors: gpd.GeoDataFrame, comisaria: str | None) -> gpd.GeoDataFrame:
     if comisaria is None:
         return sectors
@@ -668,7 +749,7 @@ class _SectorSettings:
 
 
 def _plan_sector(
-    task: tuple[str, str, gpd.GeoDataFrame, gpd.GeoDataFrame, _SectorSettings],
+    task: tuple[str, str, gpd.GeoDataFrame, _SectorRows | gpd.GeoDataFrame, _SectorSettings],
 ) -> SectorPlan:
     """Plan one sector (a task of :func:`plan_patrols`, possibly in a worker process)."""
     import pandas as pd
@@ -679,7 +760,10 @@ def _plan_sector(
     from .schedule import schedule_shift, shortest_tour, travel_minutes_for
     from .windows import hour_day_table, hourly_counts, patrol_windows, window_hours
 
-    com, sec, subs, inc, st = task
+    com, sec, subs, rows, st = task
+    # in a worker the rows arrive cut and projected (see _SectorRows.__reduce__)
+    inc = rows.load() if isinstance(rows, _SectorRows) else rows
+    del rows
     crs, options = st.crs, st.options
     geom = unary_union(list(subs.geometry))
     notes: list[str] = []
@@ -900,7 +984,6 @@ def start_plan_patrols(
     for the sectors and returns ``[plan]``, the plan :func:`plan_patrols` returns; a run
     starts it before the stages it does not depend on.
     """
-    import geopandas as gpd
     import numpy as np
     import pandas as pd
 
@@ -929,15 +1012,17 @@ def start_plan_patrols(
     layer = _select_comisaria(sectors, comisaria)
     crs = metric_crs(layer)
     layer = layer.to_crs(crs)
-    # only the columns a sector's plan reads: the tasks (and the copy projected here) are
-    # held until the sheets are drawn; with every column, a million incidents held ~1 GB more
-    data = _planned_columns(incidents).to_crs(crs)
-    for col in ("comisaria", "sector", "subsector"):
-        # The workspace stores missing labels as empty strings.
-        blank = data[col].isna() | (data[col].astype(str).str.strip() == "")
-        data[col] = data[col].astype(object).where(~blank, None)
+    # The sectors' incidents are not copied here: each task holds its rows' positions in
+    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
+    # task is sent to a worker, then again for the sheets once the plan is done. A projected
+    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
+    planned = _planned_columns(incidents)
+    blank = {col: _blank(incidents[col]) for col in ("comisaria", "sector")}
+    com_text = incidents["comisaria"].where(~blank["comisaria"]).astype(str)
+    sec_text = incidents["sector"].where(~blank["sector"]).astype(str)
     names = set(layer["comisaria"].astype(str))
-    in_comisarias = data[data["comisaria"].astype(str).isin(names).to_numpy()]
+    inside = np.flatnonzero(com_text.isin(names).to_numpy())
+    in_com, in_sec = com_text.iloc[inside], sec_text.iloc[inside]
     keys = list(
         zip(
             layer["comisaria"].astype(str),
@@ -948,12 +1033,11 @@ def start_plan_patrols(
     key_set = sorted(set(keys), key=lambda k: (sort_key(k[0]), sort_key(k[1])))
     # (comisaría, sector) of each incident among the layer's, compared column-wise (a Python
     # tuple per incident took seconds and hundreds of megabytes at a million)
-    inc_keys = pd.MultiIndex.from_arrays(
-        [in_comisarias["comisaria"].astype(str), in_comisarias["sector"].astype(str)]
-    )
-    has_sector = in_comisarias["sector"].notna().to_numpy() & np.asarray(
+    inc_keys = pd.MultiIndex.from_arrays([in_com, in_sec])
+    has_sector = ~blank["sector"].to_numpy()[inside] & np.asarray(
         inc_keys.isin(key_set), dtype=bool
     )
+    del inc_keys
     n_outside = int((~has_sector).sum())
 
     settings = _SectorSettings(
@@ -977,12 +1061,10 @@ def start_plan_patrols(
     layer_rows = _rows_by_key(layer["comisaria"].astype(str), layer["sector"].astype(str))
     kept = np.flatnonzero(has_sector)
     incident_rows = {
-        key: kept[rows]
-        for key, rows in _rows_by_key(
-            in_comisarias["comisaria"].astype(str).iloc[kept],
-            in_comisarias["sector"].astype(str).iloc[kept],
-        ).items()
+        key: inside[kept[rows]]
+        for key, rows in _rows_by_key(in_com.iloc[kept], in_sec.iloc[kept]).items()
     }
+    del com_text, sec_text, in_com, in_sec
     empty = np.zeros(0, dtype=np.intp)
     tasks = []
     for com, sec in key_set:
@@ -990,9 +1072,8 @@ def start_plan_patrols(
         subs = subs.iloc[
             sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
         ]
-        inc = in_comisarias.iloc[incident_rows.get((com, sec), empty)]
-        inc = gpd.GeoDataFrame(inc, geometry=inc.geometry.name, crs=crs)
-        tasks.append((com, sec, subs, inc, settings))
+        rows = _SectorRows(planned, incident_rows.get((com, sec), empty), crs)
+        tasks.append((com, sec, subs, rows, settings))
     parameters = {
         "comisaria": comisaria,
         "share": share,
@@ -1042,8 +1123,12 @@ def _assemble(
     """Return the plan of the sectors' plans (:func:`start_plan_patrols`'s last step)."""
     import pandas as pd
 
-    # the incidents stayed here: the tasks return their plans without them
-    plans = [replace(p, incidents=task[3]) for p, task in zip(planned, tasks, strict=True)]
+    # the incidents stayed here: the tasks return their plans without them; the sheets and
+    # tables read fewer columns than the planning
+    plans = [
+        replace(p, incidents=task[3].load(_SHEET_COLUMNS))
+        for p, task in zip(planned, tasks, strict=True)
+    ]
     locate_points(plans, crs)
 
     dates = pd.to_datetime(
