@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -339,41 +339,20 @@ class _SheetTask:
     overwrite: bool
     near_repeat: NearRepeatAdvice | str | None = None
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # A worker gives memory back after a long task, but not what the task's result freed
-        # once sent: a worker came to the sheets from a million-incident atlas page (its HTML)
-        # still holding 1.4 GB, and the sheets' incidents were unpickled on top of it. The
-        # marker, unpickled before them, gives that memory back first (only in a worker: a
-        # task run here is not pickled).
-        values = tuple(getattr(self, f.name) for f in fields(self))
-        return _sheet_task, (_GiveBackFirst(), *values)
-
-
-class _GiveBackFirst:
-    """Gives the process's freed memory back when unpickled (see :meth:`_SheetTask.__reduce__`)."""
-
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        return _give_back, ()
-
-
-def _give_back() -> None:
-    from .._memory import release_memory
-
-    release_memory()
-
-
-def _sheet_task(_: None, *values: Any) -> _SheetTask:
-    """Return the :class:`_SheetTask` of ``values`` (its fields in order), unpickled."""
-    return _SheetTask(*values)
-
 
 def _write_sheets(task: _SheetTask) -> Path:
     """Draw, save and rasterise one comisaría's sheets (a task of write_patrol_outputs)."""
     import matplotlib as mpl
 
+    from .._memory import release_memory
     from .patrol_sheet import sheet_figures
     from .pdf import RC_PARAMS, pdf_pages_to_png, save_pdf
 
+    # A worker gives memory back after a long task, but what the task's result (sent after
+    # that) or a short task after it freed stays with the process: a worker came here from a
+    # million-incident atlas page still holding 1.4 GB and drew the sheets on top of it. A
+    # comisaría's sheets take seconds; the release, milliseconds.
+    release_memory()
     plan = task.plan
     sheets = sheet_figures(
         plan,
