@@ -55,8 +55,12 @@ DEFAULT_TIME_BANDS: tuple[float, ...] = (0, 7, 14, 21, 28)
 DEFAULT_PERMUTATIONS = 99
 #: Fewest incidents for a Knox test.
 MIN_INCIDENTS = 20
-#: Pairs processed at once in the permutations (bounds the temporary arrays).
-_CHUNK = 4_000_000
+#: Pairs processed at once in the permutations (bounds the temporary arrays). Every array of
+#: a chunk (bincount's 8-byte copy of its cells included: 4 MB) stays under glibc's mmap
+#: threshold (parsc_geo._memory.MMAP_THRESHOLD), so the heap reuses them instead of fresh
+#: pages for every chunk of every permutation: Knox on 211,000 incidents took 26.7 s in
+#: chunks of 4 million pairs, 15.2 s in these.
+_CHUNK = 500_000
 #: Widest span of whole days counted through a look-up table of day gaps.
 _MAX_DAY_SPAN = 1_000_000
 #: Most pairs of incidents within the largest distance the test lists (10 bytes each).
@@ -445,6 +449,18 @@ def knox_bands(
     # Space index of each listed pair: 0 for "closer than the first edge", then bands 1…
     i, j, s_index, ns_listed = _pairs_closer_than(tree, x, y, finite)
     del tree
+    # The permutations gather both dates of every pair a hundred times. Numbered in x order
+    # (the order the pairs were listed in, block by block), a pair's two points and the next
+    # pair's are close in memory; numbered as given, each gather missed the cache (Knox on
+    # 211,000 incidents: 29 s instead of 20). Every count is the same (a pair is a pair).
+    by_x = np.argsort(x, kind="stable")
+    rank = np.empty(n, dtype=np.int32)
+    rank[by_x] = np.arange(n, dtype=np.int32)
+    for start in range(0, len(i), _CHUNK):  # in place, by chunks (no copy of the pairs)
+        sl = slice(start, start + _CHUNK)
+        i[sl] = rank[i[sl]]
+        j[sl] = rank[j[sl]]
+    del rank
     n_listed = len(i)
     n_rows = len(finite)  # below-first-edge row + finite bands
     sorted_days = np.sort(t)
@@ -462,7 +478,7 @@ def knox_bands(
             out = np.vstack([out, nt - grid.sum(axis=0)])
         return out
 
-    observed = finish(table(t))
+    observed = finish(table(t[by_x]))
     ns = ns_listed[1:].astype(np.int64)
     if open_space:
         ns = np.append(ns, total - n_listed)
@@ -471,7 +487,7 @@ def knox_bands(
     if permutations:
         rs = np.random.RandomState(seed)
         for _ in range(int(permutations)):
-            exceed += finish(table(t[rs.permutation(n)])) >= observed
+            exceed += finish(table(t[rs.permutation(n)][by_x])) >= observed
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, observed / expected, np.nan)
     p_value = (exceed + 1.0) / (permutations + 1.0) if permutations else np.full((n_s, n_t), np.nan)
