@@ -119,7 +119,8 @@ def _mass_over_the_raster(h: History, bandwidth: float) -> np.ndarray:
 def test_kde_mass_of_the_grid_cells_equals_the_raster_sum(bandwidth: float) -> None:
     # radii of 100, 150 and 300 m on 100 m cells: 3, 2 and 1 sub-cells a side
     h = _history(4)
-    mass = h.kde_mass(h.t < 200.0, bandwidth)
+    _, spectrum = h.spectrum(h.t < 200.0, None, bandwidth)
+    mass = h.mass(spectrum, bandwidth)
     assert np.array_equal(mass, _mass_over_the_raster(h, bandwidth))
 
 
@@ -245,3 +246,73 @@ def test_sparse_rfft2_equals_rfft2(shape: tuple[int, int]) -> None:
     assert np.array_equal(sparse_rfft2(np.zeros(shape)), fft.rfft2(np.zeros(shape)))
     dense = rng.random(shape)
     assert np.array_equal(sparse_rfft2(dense), fft.rfft2(dense))
+
+
+def _mass_by_direct_convolution(h: History, mask: np.ndarray, weights, bandwidth: float):  # type: ignore[no-untyped-def]
+    """The KDE mass by scipy's direct 2-D convolution of the binned raster with the kernel."""
+    from scipy import signal
+
+    from parsc_geo._kernels import discrete_kernel, get_kernel
+    from parsc_geo.evaluation.candidates import KERNEL, sparse_linear_binning
+
+    g = h.grid
+    f, sub, pad, shape = h.layout(bandwidth)
+    w = np.ones(int(mask.sum())) if weights is None else weights
+    binned = sparse_linear_binning(
+        h.x[mask],
+        h.y[mask],
+        w,
+        x0=g.x0 - pad * sub,
+        ytop=g.ytop + pad * sub,
+        cell_size=sub,
+        shape=shape,
+    )
+    kern = discrete_kernel(get_kernel(KERNEL), bandwidth, sub)
+    smooth = signal.convolve2d(binned, kern, mode="same")
+    inner = smooth[pad : pad + g.n_rows * f, pad : pad + g.n_cols * f]
+    return inner.reshape(g.n_rows, f, g.n_cols, f).sum(axis=(1, 3)).ravel()[g.flat]
+
+
+@pytest.mark.parametrize("bandwidth", [100.0, 150.0, 300.0, 800.0])
+@pytest.mark.parametrize("timed", [False, True])
+def test_direct_kde_mass_equals_a_direct_convolution_and_the_fft(
+    bandwidth: float, timed: bool
+) -> None:
+    h = _history(6)
+    mask = h.t < 200.0
+    weights = 1.0 / (1.0 + (200.0 - h.t[mask]) / 30.0) if timed else None
+    direct = h.direct_mass(mask, weights, bandwidth)
+    expected = _mass_by_direct_convolution(h, mask, weights, bandwidth)
+    _, spectrum = h.spectrum(mask, weights, bandwidth)
+    by_fft = h.mass(spectrum, bandwidth)
+    peak = float(expected.max())
+    # the same numbers up to round-off (33.3 m sub-cells place the points within 1e-12 m)
+    assert np.allclose(direct, expected, rtol=1e-9, atol=1e-12 * peak)
+    assert np.allclose(by_fft, expected, rtol=1e-9, atol=1e-12 * peak)
+    # cells without mass are exactly zero on both paths (FFT noise is cut off)
+    assert np.array_equal(direct > 0, by_fft > 0)
+    assert np.array_equal(direct > 0, expected > 1e-12 * peak)
+    # the weighted incidents' mass is in the grid (some spills beyond the box edge)
+    assert direct.sum() <= float(mask.sum() if weights is None else weights.sum()) + 1e-9
+
+
+def test_the_direct_kde_is_used_for_few_incidents_on_a_large_raster() -> None:
+    h = _history(7)
+    _, _, _, shape = h.layout(800.0)
+    reach = 17  # 800 m over 100 m cells: 8 cells each side of the centre's
+    # four binned corners per incident, each reaching 17 × 17 cells: direct while that
+    # is at most the raster's sub-cells
+    limit = shape[0] * shape[1] // (4 * reach * reach)
+    assert h.direct(limit, 800.0)
+    assert not h.direct(limit + 1, 800.0)
+    paths = set()
+    for bandwidth in (150.0, 800.0):
+        for origin in (20.0, 300.0):
+            fit = h.fold(origin)
+            if h.direct(fit.n, bandwidth):
+                expected = h.direct_mass(fit.mask, None, bandwidth)
+            else:
+                expected = h.mass(h.spectrum(fit.mask, None, bandwidth)[1], bandwidth)
+            paths.add(h.direct(fit.n, bandwidth))
+            assert np.array_equal(fit.kde(bandwidth), expected)
+    assert paths == {True, False}

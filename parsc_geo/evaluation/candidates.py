@@ -18,7 +18,10 @@ Every candidate turns the incidents before a forecast origin into a score per ce
     expected incidents per cell under the kernel estimate. Computed on a sub-grid fine enough to
     sample the kernel at least three times per radius (``cell_size / f`` with
     ``f = ⌈3·cell_size / h⌉`` between 1 and 3; linear binning and FFT convolution,
-    :func:`parsc_geo._kernels.kde_grid`) and summed per cell.
+    :func:`parsc_geo._kernels.kde_grid`) and summed per cell. Few incidents on a large raster
+    (a province's months) are summed directly instead, the kernel's mass per cell added from
+    each binned corner (:meth:`History.direct_mass`, chosen by cost: :meth:`History.direct`);
+    the two agree to round-off.
 ``blend_<h>_<a>``
     ``(1 − a)`` times the cell's share of counts plus ``a`` times its share of ``kde_<h>`` mass:
     counts where the history is dense, the smoothed estimate where a cell's own count is noise.
@@ -80,6 +83,8 @@ def subdivision(cell_size: float, bandwidth: float) -> int:
     return int(min(KDE_SUBDIVISION, max(1, math.ceil(3.0 * cell_size / bandwidth - 1e-9))))
 
 
+#: Terms summed at a time by the direct KDE (its temporaries stay near 64 MB).
+_DIRECT_TERMS = 1 << 22
 #: Kernels of radius up to this (m) share one binned raster per fold (its padding).
 SHARED_PAD_M = 800.0
 #: Kernel of the KDE candidates (search-radius convention, as ArcGIS and CrimeStat).
@@ -363,6 +368,7 @@ class History:
         self.cell = grid.locate(self.x, self.y)
         self._weights: sp.csr_matrix | None = None
         self._kernels: dict[float, np.ndarray] = {}
+        self._cell_kernel_cache: dict[float, tuple[np.ndarray, int]] = {}
         self._gi: _GiStarTerms | None = None
         self._positions: dict[tuple[Any, ...], list[list[np.ndarray]]] = {}
         self._last_fit: Fit | None = None
@@ -484,8 +490,114 @@ class History:
         """
         if not mask.any():
             return np.zeros(self.grid.n_cells)
+        if self.direct(int(mask.sum()), bandwidth):
+            return self.direct_mass(mask, weights, bandwidth)
         _, spec = self.spectrum(mask, weights, bandwidth)
         return self.mass(spec, bandwidth)
+
+    def direct(self, n_points: int, bandwidth: float) -> bool:
+        """Return whether :meth:`direct_mass` costs less than the FFT for ``n_points``.
+
+        The FFTs cost a few passes over the padded raster whatever the incidents; the direct
+        sums cost one term per binned corner (four per incident) and cell the kernel reaches.
+        A province's month of history is a few hundred incidents on a raster of millions of
+        sub-cells; a city's years fill the raster.
+        """
+        _, _, _, shape = self.layout(bandwidth)
+        reach = self._cell_kernels(bandwidth)[0].shape[-1]
+        return 4 * n_points * reach * reach <= shape[0] * shape[1]
+
+    def _cell_kernels(self, bandwidth: float) -> tuple[np.ndarray, int]:
+        """Return the kernel summed over the cells it reaches, per sub-cell of its centre.
+
+        Item ``[p, q, a, b]`` is the mass that a unit at sub-cell ``(p, q)`` of its cell puts
+        into the cell ``a + lo`` rows and ``b + lo`` columns away (``lo``, the second value, is
+        the first offset): the sum of the discrete kernel over that cell's ``f × f`` sub-cells.
+        """
+        key = float(bandwidth)
+        if key not in self._cell_kernel_cache:
+            from .._kernels import discrete_kernel, get_kernel
+
+            f, sub, _, _ = self.layout(bandwidth)
+            kern = discrete_kernel(get_kernel(KERNEL), key, sub)
+            half = kern.shape[0] // 2
+            # a sub-row offset d = k − half reaches the cell a + lo when a·f + i − p = d for
+            # some sub-row i of that cell: the 0/1 matrix of that relation, per phase p
+            lo = -((half + f - 1) // f)
+            n = 2 * ((half + f - 1) // f) + 1
+            reach = np.zeros((f, n, kern.shape[0]))
+            for p in range(f):
+                for a in range(n):
+                    for i in range(f):
+                        k = (a + lo) * f + i - p + half
+                        if 0 <= k < kern.shape[0]:
+                            reach[p, a, k] = 1.0
+            self._cell_kernel_cache[key] = (
+                np.einsum("pak,kl,qbl->pqab", reach, kern, reach),
+                lo,
+            )
+        return self._cell_kernel_cache[key]
+
+    def direct_mass(
+        self, mask: np.ndarray, weights: np.ndarray | None, bandwidth: float
+    ) -> np.ndarray:
+        """Return the quartic KDE mass per cell of the incidents of ``mask``, summed directly.
+
+        The same quantity as :meth:`mass` (linear binning on the sub-cells, the discrete
+        kernel, the sub-cells summed per cell, mass beyond the grid's box lost, values below
+        :data:`~parsc_geo._kernels.ROUNDOFF_CUTOFF` of the peak set to zero), without the
+        raster: each binned corner adds the kernel's mass per cell (:meth:`_cell_kernels`) to
+        the cells it reaches. Equal to the FFT's numbers up to their round-off.
+        """
+        from .._kernels import ROUNDOFF_CUTOFF
+
+        g = self.grid
+        f, sub, _, _ = self.layout(bandwidth)
+        kernels, lo = self._cell_kernels(bandwidth)
+        n = kernels.shape[-1]
+        w = np.ones(int(mask.sum())) if weights is None else np.asarray(weights, dtype=float)
+        # linear binning as sparse_linear_binning's, on sub-cells counted from the grid's corner
+        fx = (self.x[mask] - g.x0) / sub - 0.5
+        fy = (g.ytop - self.y[mask]) / sub - 0.5
+        ix, iy = np.floor(fx), np.floor(fy)
+        tx, ty = fx - ix, fy - iy
+        col = ix.astype(np.intp)
+        row = iy.astype(np.intp)
+        rows = np.concatenate([row, row, row + 1, row + 1])
+        cols = np.concatenate([col, col + 1, col, col + 1])
+        wy0, wy1 = w * (1.0 - ty), w * ty
+        shares = np.concatenate([wy0 * (1.0 - tx), wy0 * tx, wy1 * (1.0 - tx), wy1 * tx])
+        cell_row, p = np.divmod(rows, f)
+        cell_col, q = np.divmod(cols, f)
+        # corners whose kernel reaches the grid's box; the cells they reach then lie within
+        # a margin of twice the reach around it
+        margin = n - 1 + lo if n - 1 + lo > -lo else -lo
+        keep = (
+            (cell_row >= -margin)
+            & (cell_row < g.n_rows + margin)
+            & (cell_col >= -margin)
+            & (cell_col < g.n_cols + margin)
+            & (shares != 0.0)
+        )
+        width = g.n_cols + 4 * margin
+        size = (g.n_rows + 4 * margin) * width
+        first = (cell_row[keep] + 2 * margin + lo) * width + cell_col[keep] + 2 * margin + lo
+        phase = p[keep] * f + q[keep]
+        shares = shares[keep]
+        offsets = (np.arange(n)[:, None] * width + np.arange(n)[None, :]).ravel()
+        per_phase = kernels.reshape(f * f, n * n)
+        total = np.zeros(size)
+        step = max(1, _DIRECT_TERMS // (n * n))
+        for at in range(0, len(first), step):
+            end = at + step
+            cells = (first[at:end, None] + offsets[None, :]).ravel()
+            values = (shares[at:end, None] * per_phase[phase[at:end]]).ravel()
+            total += np.bincount(cells, values, minlength=size)
+        box = total.reshape(-1, width)[2 * margin : 2 * margin + g.n_rows]
+        mass = np.ascontiguousarray(box[:, 2 * margin : 2 * margin + g.n_cols]).ravel()[g.flat]
+        peak = float(mass.max()) if mass.size else 0.0
+        mass[mass < ROUNDOFF_CUTOFF * peak] = 0.0
+        return np.asarray(mass)
 
     def queen_weights(self) -> sp.csr_matrix:
         """Return binary queen-contiguity weights between the grid's cells (cached)."""
@@ -585,6 +697,9 @@ class Fit:
             h = self.history
             if self.n == 0:
                 self._cache[key] = np.zeros(h.grid.n_cells)
+                return self._cache[key]
+            if h.direct(self.n, bandwidth):
+                self._cache[key] = h.direct_mass(self.mask, self._weights(decay_days), bandwidth)
                 return self._cache[key]
             f, _, pad, _ = h.layout(bandwidth)
             spec_key = ("spectrum", f, pad, decay_days)
