@@ -54,6 +54,7 @@ mapping? *British Journal of Criminology* 44(5), 641–658.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,8 @@ def subdivision(cell_size: float, bandwidth: float) -> int:
     return int(min(KDE_SUBDIVISION, max(1, math.ceil(3.0 * cell_size / bandwidth - 1e-9))))
 
 
+#: The queen neighbours of a cell: (rows south, columns east).
+_QUEEN = tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0))
 #: Terms summed at a time by the direct KDE (its temporaries stay near 64 MB).
 _DIRECT_TERMS = 1 << 22
 #: Kernels of radius up to this (m) share one binned raster per fold (its padding).
@@ -346,6 +349,36 @@ def sparse_linear_binning(
     return binned.reshape(rows + 2, stride)[1:-1, 1:-1]
 
 
+@functools.lru_cache(maxsize=64)
+def cell_kernels(bandwidth: float, sub: float, f: int) -> tuple[np.ndarray, int]:
+    """Return the quartic kernel summed over the cells it reaches, per sub-cell of its centre.
+
+    Item ``[p, q, a, b]`` is the mass that a unit at sub-cell ``(p, q)`` of its cell (``f × f``
+    sub-cells of side ``sub``) puts into the cell ``a + lo`` rows and ``b + lo`` columns away
+    (``lo``, the second value, is the first offset): the discrete kernel summed over that
+    cell's sub-cells. Read-only (shared between histories).
+    """
+    from .._kernels import discrete_kernel, get_kernel
+
+    kern = discrete_kernel(get_kernel(KERNEL), bandwidth, sub)
+    half = kern.shape[0] // 2
+    # a sub-row offset d = k − half reaches the cell a + lo when a·f + i − p = d for some
+    # sub-row i of that cell: the 0/1 matrix of that relation, per phase p
+    lo = -((half + f - 1) // f)
+    n = 2 * ((half + f - 1) // f) + 1
+    reach = np.zeros((f, n, kern.shape[0]))
+    for p in range(f):
+        for a in range(n):
+            for i in range(f):
+                k = (a + lo) * f + i - p + half
+                if 0 <= k < kern.shape[0]:
+                    reach[p, a, k] = 1.0
+    per_row = reach @ kern  # (p, a, l): the kernel's rows summed per reached cell row
+    out = np.matmul(per_row[:, None], reach[None].transpose(0, 1, 3, 2))
+    out.flags.writeable = False
+    return out, lo
+
+
 class History:
     """Incidents located once on a grid, for fitting candidates at many origins.
 
@@ -368,7 +401,6 @@ class History:
         self.cell = grid.locate(self.x, self.y)
         self._weights: sp.csr_matrix | None = None
         self._kernels: dict[float, np.ndarray] = {}
-        self._cell_kernel_cache: dict[float, tuple[np.ndarray, int]] = {}
         self._gi: _GiStarTerms | None = None
         self._positions: dict[tuple[Any, ...], list[list[np.ndarray]]] = {}
         self._last_fit: Fit | None = None
@@ -508,35 +540,9 @@ class History:
         return 4 * n_points * reach * reach <= shape[0] * shape[1]
 
     def _cell_kernels(self, bandwidth: float) -> tuple[np.ndarray, int]:
-        """Return the kernel summed over the cells it reaches, per sub-cell of its centre.
-
-        Item ``[p, q, a, b]`` is the mass that a unit at sub-cell ``(p, q)`` of its cell puts
-        into the cell ``a + lo`` rows and ``b + lo`` columns away (``lo``, the second value, is
-        the first offset): the sum of the discrete kernel over that cell's ``f × f`` sub-cells.
-        """
-        key = float(bandwidth)
-        if key not in self._cell_kernel_cache:
-            from .._kernels import discrete_kernel, get_kernel
-
-            f, sub, _, _ = self.layout(bandwidth)
-            kern = discrete_kernel(get_kernel(KERNEL), key, sub)
-            half = kern.shape[0] // 2
-            # a sub-row offset d = k − half reaches the cell a + lo when a·f + i − p = d for
-            # some sub-row i of that cell: the 0/1 matrix of that relation, per phase p
-            lo = -((half + f - 1) // f)
-            n = 2 * ((half + f - 1) // f) + 1
-            reach = np.zeros((f, n, kern.shape[0]))
-            for p in range(f):
-                for a in range(n):
-                    for i in range(f):
-                        k = (a + lo) * f + i - p + half
-                        if 0 <= k < kern.shape[0]:
-                            reach[p, a, k] = 1.0
-            self._cell_kernel_cache[key] = (
-                np.einsum("pak,kl,qbl->pqab", reach, kern, reach),
-                lo,
-            )
-        return self._cell_kernel_cache[key]
+        """Return :func:`cell_kernels` for this grid's layout of ``bandwidth``."""
+        f, sub, _, _ = self.layout(bandwidth)
+        return cell_kernels(float(bandwidth), sub, f)
 
     def direct_mass(
         self, mask: np.ndarray, weights: np.ndarray | None, bandwidth: float
@@ -636,7 +642,7 @@ class History:
         spatial lag summed over the cells where ``y`` is not zero (the other terms add zeros).
         """
         if self._gi is None:
-            self._gi = _GiStarTerms(self.queen_weights())
+            self._gi = _GiStarTerms(self.grid)
         return self._gi.z(y)
 
     def fold(self, origin: float, start: float = -np.inf) -> Fit:
@@ -735,48 +741,40 @@ def _share(values: np.ndarray) -> np.ndarray:
 
 
 class _GiStarTerms:
-    """What :func:`~parsc_geo.hotspots.gistar.gi_star_z` derives from the weights alone.
+    """What :func:`~parsc_geo.hotspots.gistar.gi_star_z` derives from queen weights alone.
 
-    The arrays are those ``gi_star_z`` computes (stored diagonal dropped, self-weight 1); the
-    positions of the weights are also kept by column, so that the lag of a value per cell
-    visits only the weights of the cells where the value is not zero.
+    The weights are never stored: a cell's neighbours are found on the grid when its value is
+    not zero, and each cell's lag adds them in the order ``gi_star_z``'s sparse product does
+    (by neighbour number: the rows of the weights are sorted), so the numbers are the same.
     """
 
-    def __init__(self, w: sp.csr_matrix) -> None:
-        import scipy.sparse as sp
-
-        w = sp.csr_matrix(w)
-        n = w.shape[0]
+    def __init__(self, grid: CellGrid) -> None:
+        n = grid.n_cells
+        self.grid = grid
         self.n = n
-        self.rows = np.repeat(np.arange(n), np.diff(w.indptr))
-        self.indices = w.indices
-        self.data = np.where(w.indices == self.rows, 0.0, w.data.astype(float, copy=False))
-        wi = np.bincount(self.rows, weights=self.data, minlength=n) + 1.0
-        s1i = np.bincount(self.rows, weights=self.data * self.data, minlength=n) + 1.0
+        everyone = np.arange(n)
+        # binary weights, no self-weight stored: Σ w and Σ w² are the neighbour counts
+        found = np.zeros(n)
+        for dr, dc in _QUEEN:
+            found += grid.neighbour(everyone, dr, dc) >= 0
+        wi = found + 1.0
+        s1i = found + 1.0
         self.wi = wi
         with np.errstate(divide="ignore", invalid="ignore"):
             self.root = np.sqrt((n * s1i - wi * wi) / (n - 1))
-        # positions of the stored weights, grouped by column (in storage order within one)
-        positions = sp.csr_matrix(
-            (np.arange(len(self.indices), dtype=np.int64), w.indices, w.indptr), shape=w.shape
-        ).tocsc()
-        self.by_column = positions.data
-        self.column_start = positions.indptr
 
     def z(self, y: np.ndarray) -> np.ndarray:
         """Return the Gi* z-scores of ``y`` (one value per cell)."""
         y = np.asarray(y, dtype=float).ravel()
         n = self.n
         cells = np.flatnonzero(y)
-        starts, stops = self.column_start[cells], self.column_start[cells + 1]
-        lengths = stops - starts
-        # positions of the weights in the columns of the nonzero cells, in storage order:
-        # bincount then adds each row's terms in the order gi_star_z adds them
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        at = np.sort(self.by_column[offsets + np.arange(int(lengths.sum()))])
-        lag = (
-            np.bincount(self.rows[at], weights=self.data[at] * y[self.indices[at]], minlength=n) + y
-        )
+        # (cell, neighbour) pairs of the nonzero neighbours, in the sparse product's order
+        targets = np.concatenate([self.grid.neighbour(cells, dr, dc) for dr, dc in _QUEEN])
+        sources = np.tile(cells, len(_QUEEN))
+        ok = targets >= 0
+        targets, sources = targets[ok], sources[ok]
+        order = np.lexsort((sources, targets))
+        lag = np.bincount(targets[order], weights=y[sources[order]], minlength=n) + y
         mean = y.mean()
         s = math.sqrt(max(float((y * y).mean() - mean * mean), 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
