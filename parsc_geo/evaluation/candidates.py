@@ -752,11 +752,16 @@ class _GiStarTerms:
         n = grid.n_cells
         self.grid = grid
         self.n = n
-        everyone = np.arange(n)
-        # binary weights, no self-weight stored: Σ w and Σ w² are the neighbour counts
-        found = np.zeros(n)
+        # binary weights, no self-weight stored: Σ w and Σ w² are the neighbour counts, the
+        # grid's cells among the 8 around each (on the box raster with a border of none)
+        rows, cols = grid.n_rows, grid.n_cols
+        cells = np.zeros(rows * cols, dtype=np.uint8)
+        cells[grid.flat] = 1
+        inside = np.pad(cells.reshape(rows, cols), 1)
+        around = np.zeros((rows, cols), dtype=np.uint8)
         for dr, dc in _QUEEN:
-            found += grid.neighbour(everyone, dr, dc) >= 0
+            around += inside[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols]
+        found = around.reshape(-1)[grid.flat].astype(float)
         wi = found + 1.0
         s1i = found + 1.0
         self.wi = wi

@@ -168,13 +168,21 @@ def _zeros(history: History, origin: float) -> np.ndarray:
     return np.zeros(history.grid.n_cells)
 
 
+#: Columns of the incidents the cluster methods' backtest reads (besides the geometry).
+_CLUSTER_COLUMNS = ("incident_id", "at_station")
+
+
 def _clusters(name: str, training: Training, *, quiet: bool) -> FittedMethod:
     import shapely
 
     from ..hotspots import hotspot_dbscan, hotspot_hdbscan
 
     function = hotspot_hdbscan if name == "hdbscan" else hotspot_dbscan
-    hotspots = function(training.frame, quiet=quiet, exclude_at_station=False)
+    # The backtest reads the clusters' outlines and densities only: the columns that describe
+    # them (districts, modalities, hours) are left out, the rows' order kept (incident_id).
+    frame = training.frame
+    kept = [c for c in _CLUSTER_COLUMNS if c in frame.columns]
+    hotspots = function(frame[[*kept, frame.geometry.name]], quiet=quiet, exclude_at_station=False)
     info: dict[str, Any] = {
         "n_clusters": len(hotspots),
         "parameters": {
