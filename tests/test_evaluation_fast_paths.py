@@ -316,3 +316,38 @@ def test_the_direct_kde_is_used_for_few_incidents_on_a_large_raster() -> None:
             paths.add(h.direct(fit.n, bandwidth))
             assert np.array_equal(fit.kde(bandwidth), expected)
     assert paths == {True, False}
+
+
+@pytest.mark.parametrize("method", ["hdbscan", "dbscan"])
+def test_cluster_methods_score_the_cells_as_with_every_column(method: str) -> None:
+    from parsc_geo.evaluation.methods import Training, fit_method
+    from parsc_geo.hotspots import hotspot_dbscan, hotspot_hdbscan
+
+    frame = _province(11, 1500).to_crs(CRS)
+    rng = np.random.default_rng(11)
+    n = len(frame)
+    # describing columns the backtest leaves out, and ids whose order is not the rows'
+    frame["incident_id"] = [f"D-{k:05d}" for k in rng.permutation(n)]
+    frame["distrito"] = rng.choice(["CAJAMARCA", "BAÑOS DEL INCA"], n)
+    frame["modalidad"] = rng.choice(["HURTO", "ROBO"], n)
+    x = frame.geometry.x.to_numpy()
+    y = frame.geometry.y.to_numpy()
+    t = (frame["occurred_at"] - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy() / 86400
+    grid = make_cell_grid(
+        shapely.convex_hull(shapely.multipoints(np.column_stack([x, y]))), 100.0, CRS
+    )
+    history = History(grid, x, y, t)
+    origin = float(t.max()) + 1.0
+    fitted = fit_method(method, Training(history, frame, origin, 30.0, (0.01, 0.05)))
+    # the reference: the hotspots of every column, each cell scored by its densest cluster
+    function = hotspot_hdbscan if method == "hdbscan" else hotspot_dbscan
+    hotspots = function(frame, quiet=True, exclude_at_station=False).to_crs(CRS)
+    assert len(hotspots) > 1
+    rank = hotspots["density"].rank(method="first").to_numpy()
+    cx, cy = grid.centres()
+    expected = np.zeros(grid.n_cells)
+    for poly, level in zip(hotspots.geometry, rank, strict=True):
+        inside = shapely.contains_xy(poly, cx, cy)
+        expected[inside] = np.maximum(expected[inside], level)
+    assert fitted.info["n_clusters"] == len(hotspots)
+    assert np.array_equal(fitted.score(history, origin), expected)
