@@ -232,11 +232,13 @@ class BacktestResult:
         return rows
 
 
-def _weights_at(pick: tuple[np.ndarray, np.ndarray], n_cells: int, cells: np.ndarray) -> np.ndarray:
-    """Return the selection weights of ``pick`` (cells, weights) at ``cells``."""
-    full = np.zeros(n_cells)
-    full[pick[0]] = pick[1]
-    return full[cells]
+def _weights_at(pick: tuple[np.ndarray, np.ndarray], cells: np.ndarray) -> np.ndarray:
+    """Return the selection weights of ``pick`` (sorted cells, weights) at ``cells`` (0: not)."""
+    selected, weights = pick
+    if not len(selected):
+        return np.zeros(len(cells))
+    at = np.minimum(np.searchsorted(selected, cells), len(selected) - 1)
+    return np.where(selected[at] == cells, weights[at], 0.0)
 
 
 def backtest(
@@ -295,15 +297,14 @@ def backtest(
         # Only cells with test incidents weigh in the variance: the selection weights are
         # compared there (a tie spread over a province's empty cells selects most of its grid,
         # so working over the selected cells would cost the grid per pair).
-        n_cells = history.grid.n_cells
         tested = np.flatnonzero(test_counts)
         counts_tested = test_counts[tested]
         for k in range(n_p):
-            w0 = _weights_at(picks[ref][k], n_cells, tested)
+            w0 = _weights_at(picks[ref][k], tested)
             for i in range(n_c):
                 if i == ref:
                     continue
-                dw = _weights_at(picks[i][k], n_cells, tested) - w0
+                dw = _weights_at(picks[i][k], tested) - w0
                 diff_var[i, j, k] = exact_dot(dw * dw, counts_tested)
     return BacktestResult(
         candidates=tuple(candidates),
