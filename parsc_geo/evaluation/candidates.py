@@ -599,11 +599,17 @@ class History:
             cells = (first[at:end, None] + offsets[None, :]).ravel()
             values = (shares[at:end, None] * per_phase[phase[at:end]]).ravel()
             total += np.bincount(cells, values, minlength=size)
-        box = total.reshape(-1, width)[2 * margin : 2 * margin + g.n_rows]
-        mass = np.ascontiguousarray(box[:, 2 * margin : 2 * margin + g.n_cols]).ravel()[g.flat]
-        peak = float(mass.max()) if mass.size else 0.0
-        mass[mass < ROUNDOFF_CUTOFF * peak] = 0.0
-        return np.asarray(mass)
+        # the cells reached, placed in the grid's order (the others stay exactly zero)
+        reached = np.flatnonzero(total)
+        box_row, box_col = np.divmod(reached, width)
+        cells = g.at(box_row - 2 * margin, box_col - 2 * margin)
+        values = total[reached[cells >= 0]]
+        cells = cells[cells >= 0]
+        if values.size:
+            values[values < ROUNDOFF_CUTOFF * float(values.max())] = 0.0
+        mass = np.zeros(g.n_cells)
+        mass[cells] = values
+        return mass
 
     def queen_weights(self) -> sp.csr_matrix:
         """Return binary queen-contiguity weights between the grid's cells (cached)."""

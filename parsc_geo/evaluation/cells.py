@@ -215,15 +215,17 @@ class CellGrid:
         cells = self._lookup[(rr * self.n_cols + cc).ravel()]
         return cells[cells >= 0]
 
+    def at(self, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Return the cell at row ``r`` and column ``c`` of the bounding box (-1: none)."""
+        ok = (r >= 0) & (r < self.n_rows) & (c >= 0) & (c < self.n_cols)
+        out = np.full(len(r), -1, dtype=np.int64)
+        out[ok] = self._lookup[r[ok] * self.n_cols + c[ok]]
+        return out
+
     def neighbour(self, cells: np.ndarray, dr: int, dc: int) -> np.ndarray:
         """Return the cell ``dr`` rows south and ``dc`` columns east of each cell (-1: none)."""
         r, c = np.divmod(self.flat[np.asarray(cells, dtype=np.int64)], self.n_cols)
-        r += dr
-        c += dc
-        ok = (r >= 0) & (r < self.n_rows) & (c >= 0) & (c < self.n_cols)
-        out = np.full(len(cells), -1, dtype=np.int64)
-        out[ok] = self._lookup[r[ok] * self.n_cols + c[ok]]
-        return out
+        return self.at(r + dr, c + dc)
 
     def tiebreak(self, seed: int = SEED) -> np.ndarray:
         """Return the fixed tie-breaking key of every cell (larger first)."""
