@@ -351,3 +351,19 @@ def test_cluster_methods_score_the_cells_as_with_every_column(method: str) -> No
         expected[inside] = np.maximum(expected[inside], level)
     assert fitted.info["n_clusters"] == len(hotspots)
     assert np.array_equal(fitted.score(history, origin), expected)
+
+
+def test_direct_kde_mass_summed_by_chunks_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from parsc_geo.evaluation import candidates
+
+    h = _history(12)
+    mask = h.t < 250.0
+    whole = h.direct_mass(mask, None, 300.0)
+    # a few corners at a time: many partial sums of the same terms
+    monkeypatch.setattr(candidates, "_DIRECT_TERMS", 500)
+    by_chunks = h.direct_mass(mask, None, 300.0)
+    assert np.allclose(by_chunks, whole, rtol=1e-12, atol=0.0)
+    assert np.array_equal(by_chunks > 0, whole > 0)
+    # incidents far outside the grid's box reach none of its cells
+    far = History(h.grid, h.x + 1e6, h.y, h.t)
+    assert not far.direct_mass(mask, None, 300.0).any()
