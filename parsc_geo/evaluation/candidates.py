@@ -783,9 +783,10 @@ class _GiStarTerms:
         targets = np.concatenate([self.grid.neighbour(cells, dr, dc) for dr, dc in _QUEEN])
         sources = np.tile(cells, len(_QUEEN))
         ok = targets >= 0
-        targets, sources = targets[ok], sources[ok]
-        order = np.lexsort((sources, targets))
-        lag = np.bincount(targets[order], weights=y[sources[order]], minlength=n) + y
+        # one sort of (cell, neighbour) keys: by cell, then by neighbour
+        pairs = np.sort(targets[ok] * n + sources[ok])
+        targets, sources = np.divmod(pairs, n)
+        lag = np.bincount(targets, weights=y[sources], minlength=n) + y
         mean = y.mean()
         s = math.sqrt(max(float((y * y).mean() - mean * mean), 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
