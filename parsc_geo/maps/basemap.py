@@ -198,7 +198,8 @@ def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str
                 text = str(name)
                 rows.append((fold(text), _KIND["district"], text, float(pt.y), float(pt.x)))
     places = _places(pre)
-    for i in np.flatnonzero(_inside(places.lat, places.lon, bounds)).tolist():
+    inside: list[int] = np.flatnonzero(_inside(places.lat, places.lon, bounds)).tolist()
+    for i in inside:
         y, x = float(places.lat[i]), float(places.lon[i])
         near = cap_xy.get(places.keys[i])
         if near is not None and _near_any(y, x, near):
