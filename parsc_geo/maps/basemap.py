@@ -199,12 +199,12 @@ def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str
                 rows.append((fold(text), _KIND["district"], text, float(pt.y), float(pt.x)))
     places = _places(pre)
     inside: list[int] = np.flatnonzero(_inside(places.lat, places.lon, bounds)).tolist()
-    for i in inside:
-        y, x = float(places.lat[i]), float(places.lon[i])
-        near = cap_xy.get(places.keys[i])
+    for j in inside:
+        y, x = float(places.lat[j]), float(places.lon[j])
+        near = cap_xy.get(places.keys[j])
         if near is not None and _near_any(y, x, near):
             continue
-        rows.append((places.order[i], places.kinds[i], places.names[i], y, x))
+        rows.append((places.order[j], places.kinds[j], places.names[j], y, x))
     rows.sort(key=lambda t: (t[1], t[0], t[3], t[4]))
     scale = 10**settings.COORD_DECIMALS
     return {
