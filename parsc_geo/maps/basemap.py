@@ -127,6 +127,8 @@ class _Places:
     #: the name shown (:func:`place_name`) and its sort key (:func:`fold` of it)
     names: list[str]
     order: list[str]
+    #: position of each place in label order (kind, sort key, lat, lon; ties in table order)
+    rank: np.ndarray
 
 
 @lru_cache(maxsize=4)
@@ -137,15 +139,23 @@ def _places(prefix: str) -> _Places:
     raw = [str(v) for v in places["centro_poblado"]]
     types = places["tipo"] if "tipo" in places.columns else [""] * len(places)
     names = [place_name(name) for name in raw]
+    lat = places["latitud"].to_numpy(dtype=float)
+    lon = places["longitud"].to_numpy(dtype=float)
+    kinds = [_KIND["urban"] if str(t).lower().startswith("urb") else _KIND["rural"] for t in types]
+    order = [fold(name) for name in names]
+    ranked = sorted(
+        range(len(names)), key=lambda i: (kinds[i], order[i], float(lat[i]), float(lon[i]))
+    )
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[ranked] = np.arange(len(names))
     return _Places(
-        lat=places["latitud"].to_numpy(dtype=float),
-        lon=places["longitud"].to_numpy(dtype=float),
+        lat=lat,
+        lon=lon,
         keys=[fold(name) for name in raw],
-        kinds=[
-            _KIND["urban"] if str(t).lower().startswith("urb") else _KIND["rural"] for t in types
-        ],
+        kinds=kinds,
         names=names,
-        order=[fold(name) for name in names],
+        order=order,
+        rank=rank,
     )
 
 
@@ -197,15 +207,18 @@ def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str
             for name, pt in zip(part["distrito"], points, strict=True):
                 text = str(name)
                 rows.append((fold(text), _KIND["district"], text, float(pt.y), float(pt.x)))
+    rows.sort(key=lambda t: (t[1], t[0], t[3], t[4]))
+    # the populated places come after the capitals and district names (their kinds are
+    # later), already in label order
     places = _places(pre)
-    inside: list[int] = np.flatnonzero(_inside(places.lat, places.lon, bounds)).tolist()
-    for j in inside:
+    inside = np.flatnonzero(_inside(places.lat, places.lon, bounds))
+    ordered: list[int] = inside[np.argsort(places.rank[inside])].tolist()
+    for j in ordered:
         y, x = float(places.lat[j]), float(places.lon[j])
         near = cap_xy.get(places.keys[j])
         if near is not None and _near_any(y, x, near):
             continue
         rows.append((places.order[j], places.kinds[j], places.names[j], y, x))
-    rows.sort(key=lambda t: (t[1], t[0], t[3], t[4]))
     scale = 10**settings.COORD_DECIMALS
     return {
         "decimals": settings.COORD_DECIMALS,
