@@ -143,9 +143,8 @@ def _places(prefix: str) -> _Places:
     lon = places["longitud"].to_numpy(dtype=float)
     kinds = [_KIND["urban"] if str(t).lower().startswith("urb") else _KIND["rural"] for t in types]
     order = [fold(name) for name in names]
-    ranked = sorted(
-        range(len(names)), key=lambda i: (kinds[i], order[i], float(lat[i]), float(lon[i]))
-    )
+    keys = zip(kinds, order, lat.tolist(), lon.tolist(), range(len(names)), strict=True)
+    ranked = [key[-1] for key in sorted(keys)]
     rank = np.empty(len(names), dtype=np.int64)
     rank[ranked] = np.arange(len(names))
     return _Places(
