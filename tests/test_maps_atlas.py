@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import maps_data as md
@@ -245,6 +246,72 @@ def test_base_map_places_from_bundled_tables():
     ]
     capital_kinds = {"province_capital", "district_capital"}
     assert sum(k in capital_kinds for k in kinds) == len(inside)
+
+
+def _basemap_reference(bounds, prefix):
+    """basemap_data as first written (a row at a time): the prepared tables must match it."""
+    from parsc_geo import boundaries, settings
+    from parsc_geo._text import fold
+    from parsc_geo.maps.basemap import _KIND, KINDS, SAME_PLACE_M, place_name
+
+    pre = prefix or ""
+    rows = []
+    caps = boundaries.load_capitals(prefix=pre)
+    cap = caps[
+        caps["longitud"].between(bounds[0], bounds[2])
+        & caps["latitud"].between(bounds[1], bounds[3])
+    ]
+    cap_xy = []
+    for _, r in cap.iterrows():
+        kind = "province_capital" if str(r["ubigeo"]).endswith("01") else "district_capital"
+        rows.append((_KIND[kind], str(r["capital"]), float(r["latitud"]), float(r["longitud"])))
+        cap_xy.append((fold(r["capital"]), float(r["latitud"]), float(r["longitud"])))
+    districts = boundaries.load_districts(prefix=pre) if pre else None
+    if districts is not None and len(districts):
+        part = districts.cx[bounds[0] : bounds[2], bounds[1] : bounds[3]]
+        points = part.to_crs(settings.CRS_GEOGRAPHIC).representative_point()
+        for name, pt in zip(part["distrito"], points, strict=True):
+            rows.append((_KIND["district"], str(name), float(pt.y), float(pt.x)))
+    places = boundaries.load_settlements(prefix=pre)
+    places = places[
+        places["longitud"].between(bounds[0], bounds[2])
+        & places["latitud"].between(bounds[1], bounds[3])
+    ]
+    for _, r in places.iterrows():
+        name, y, x = str(r["centro_poblado"]), float(r["latitud"]), float(r["longitud"])
+        # a place named like a capital within SAME_PLACE_M of it is that capital
+        same = any(
+            key == fold(name)
+            and math.hypot((y - cy) * 111_000.0, (x - cx) * 111_000.0 * np.cos(np.radians(cy)))
+            <= SAME_PLACE_M
+            for key, cy, cx in cap_xy
+        )
+        if not same:
+            kind = "urban" if str(r.get("tipo", "")).lower().startswith("urb") else "rural"
+            rows.append((_KIND[kind], place_name(name), y, x))
+    rows.sort(key=lambda t: (t[0], fold(t[1]), t[2], t[3]))
+    scale = 10**settings.COORD_DECIMALS
+    return {
+        "decimals": settings.COORD_DECIMALS,
+        "lat": [round(t[2] * scale) for t in rows],
+        "lon": [round(t[3] * scale) for t in rows],
+        "k": [t[0] for t in rows],
+        "names": [t[1] for t in rows],
+        "kinds": [k.as_json() for k in KINDS],
+    }
+
+
+@pytest.mark.parametrize(
+    ("bounds", "prefix"),
+    [
+        ((-78.60, -7.25, -78.40, -7.05), "06"),  # the city of Cajamarca
+        ((-80.0, -8.0, -77.0, -4.0), "06"),  # the whole department: 6,633 places
+        ((-79.2, -6.9, -78.3, -6.0), "0604"),  # one province's tables
+    ],
+)
+def test_base_map_prepared_places_match_a_row_at_a_time(bounds, prefix):
+    # the populated places are prepared once per prefix for every page: same places, same order
+    assert basemap_data(bounds, prefix=prefix) == _basemap_reference(bounds, prefix)
 
 
 def test_base_map_layer_on_pages_and_optional(tmp_path):

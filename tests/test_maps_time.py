@@ -229,3 +229,61 @@ def test_months_in_the_incidents_own_zone():
     assert Timeline.of(df).codes == ("2020-02",)
     naive = pd.DataFrame({"occurred_at": pd.to_datetime(["2020-02-01 03:00"])})
     assert Timeline.of(naive).codes == ("2020-02",)  # a naive time is a local clock reading
+
+
+def _reprojected_alone(array, raster, warp):
+    """One array reprojected by itself, as the density layer did before warping months together."""
+    from rasterio.warp import Resampling, reproject
+
+    dst = np.full((warp.height, warp.width), np.nan)
+    reproject(
+        source=array,
+        destination=dst,
+        src_transform=raster.transform,
+        src_crs=raster.crs,
+        dst_transform=warp.transform,
+        dst_crs="EPSG:3857",
+        src_nodata=np.nan,
+        dst_nodata=np.nan,
+        resampling=Resampling.bilinear,
+    )
+    return dst
+
+
+@pytest.mark.parametrize("warp_bytes", [None, 3 * 2**20, 1])
+def test_months_warped_together_are_the_pixels_of_each_alone(monkeypatch, warp_bytes):
+    from affine import Affine
+    from pyproj import CRS
+
+    from parsc_geo.density import DensityRaster
+    from parsc_geo.maps import density_layer
+
+    if warp_bytes is not None:  # groups of a few months (3 MiB: 4 of them), or one at a time
+        monkeypatch.setattr(density_layer, "WARP_BYTES", warp_bytes)
+    rows, cols, cell = 260, 310, 100.0
+    yy, xx = np.mgrid[0:rows, 0:cols]
+    outside = (yy - rows / 2) ** 2 / (rows / 2) ** 2 + (xx - cols / 2) ** 2 / (cols / 2) ** 2 > 1
+    rng = np.random.default_rng(5)
+    months = [np.where(outside, np.nan, rng.gamma(0.5, 3.0, (rows, cols))) for _ in range(11)]
+    raster = DensityRaster(
+        array=months[0],
+        transform=Affine(cell, 0, md.X0 - 15_000, 0, -cell, md.Y0 + 13_000),
+        crs=CRS.from_epsg(32717),
+        cell_size=cell,
+        bandwidth=300.0,
+        kernel="quartic",
+        units="per_km2",
+    )
+    warp = density_layer._warp_of(raster, density_layer.MAX_IMAGE_SIZE)
+    together = list(density_layer._warped_all(months, raster, warp))
+    alone = [_reprojected_alone(a, raster, warp) for a in months]
+    assert len(together) == len(alone) == 11
+    for a, b in zip(together, alone, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
+    # months with other missing cells are warped one by one
+    other = [*months[:3], np.where(xx < 5, np.nan, months[3])]
+    mixed = list(density_layer._warped_all(other, raster, warp))
+    assert all(
+        np.array_equal(a, _reprojected_alone(b, raster, warp), equal_nan=True)
+        for a, b in zip(mixed, other, strict=True)
+    )

@@ -324,3 +324,99 @@ def test_the_side_panel_lists_what_fits_and_counts_the_rest(result):
     shown = len(entries)
     assert shown + (int(re.search(r"\d+", rest[0]).group()) if rest else 0) == listed
     assert texts[-1].get_text().startswith("Rayado:") or "Punteado" in texts[-1].get_text()
+
+
+def test_label_boxes_kept_between_maps_are_what_matplotlib_measures(result, monkeypatch):
+    import io
+
+    import matplotlib as mpl
+
+    from parsc_geo.priority import maps as priority_maps
+    from parsc_geo.reports.pdf import RC_PARAMS
+
+    def png(fig):
+        buf = io.BytesIO()
+        fig.savefig(buf, dpi=72, format="png")
+        return buf.getvalue()
+
+    def names(layout):
+        return [
+            (t.get_text(), t.get_position(), t.get_fontsize(), t.get_gid()) for t in layout.labels
+        ]
+
+    # every attempt measured by a new artist, as before the boxes were kept: no key repeats
+    with monkeypatch.context() as m:
+        m.setattr(priority_maps, "_layout_key", lambda *args: object())
+        fig, fresh = priority_figure(result, level="distrito", target="muertes_violentas")
+        expected_png, expected = png(fig), names(fresh)
+    priority_maps._LAYOUTS.clear()
+    for _ in range(2):  # boxes measured on this map, then boxes kept from the first
+        fig, layout = priority_figure(result, level="distrito", target="muertes_violentas")
+        assert names(layout) == expected
+        assert png(fig) == expected_png
+    # a kept box is the one matplotlib gives the written name (keys under the maps' rc)
+    renderer = fig.canvas.get_renderer()
+    for text in layout.labels:
+        with mpl.rc_context(RC_PARAMS):
+            key = priority_maps._layout_key(
+                text.get_text(), text.get_fontsize(), layout.ax, renderer
+            )
+        x, y = layout.ax.transData.transform(text.get_position())
+        kept = priority_maps._LAYOUTS[key].translated(x, y)
+        assert np.array_equal(kept.get_points(), text.get_window_extent(renderer).get_points())
+
+
+def test_a_territory_is_united_once_for_the_same_polygons():
+    from parsc_geo.priority.maps import _territory
+
+    districts = to_metric(load_districts(prefix="0601")).geometry
+    first = _territory(districts)
+    assert first.equals(districts.union_all())
+    assert _territory(districts.copy()) is first  # same polygons, same order: kept
+    other = _territory(districts.iloc[::-1])  # another order is united again
+    assert other is not first and other.equals(first)
+
+
+def test_maps_drawn_on_a_shared_renderer_are_those_drawn_first(result):
+    import io
+
+    from parsc_geo.priority import maps as priority_maps
+
+    def png(level, target):
+        fig, _ = priority_figure(result, level=level, target=target)
+        buf = io.BytesIO()
+        fig.savefig(buf, dpi=80, format="png")
+        return fig, buf.getvalue()
+
+    maps = [("distrito", "muertes_violentas"), ("provincia", "patrimonio_espacio_publico")]
+    first = {}
+    for level_target in maps:  # each drawn on fresh renderers, nothing measured before
+        priority_maps._RENDERERS.clear()
+        first[level_target] = png(*level_target)[1]
+    priority_maps._RENDERERS.clear()
+    earlier, _ = png(*maps[0])
+    for level_target in [*maps, *maps[::-1]]:  # after other maps, on the kept renderers
+        fig, drawn = png(*level_target)
+        assert drawn == first[level_target], level_target
+    # the last map is the first one again: same page size, same renderer
+    assert fig.canvas.get_renderer() is earlier.canvas.get_renderer()
+
+
+def test_each_thread_draws_on_its_own_renderer():
+    import threading
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from parsc_geo.priority.maps import _shared_renderer
+
+    def renderer():
+        return _shared_renderer(FigureCanvasAgg(Figure(figsize=(2, 3))))
+
+    here = renderer()
+    assert renderer() is here  # same size and dpi in this thread: kept
+    there = []
+    thread = threading.Thread(target=lambda: there.append(renderer()))
+    thread.start()
+    thread.join()
+    assert there[0] is not here

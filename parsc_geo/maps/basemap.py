@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import folium
@@ -113,6 +114,50 @@ def _inside(lat: np.ndarray, lon: np.ndarray, bounds: Sequence[float]) -> np.nda
     return (lon >= west) & (lon <= east) & (lat >= south) & (lat <= north)
 
 
+@dataclass(frozen=True)
+class _Places:
+    """The bundled populated places of one UBIGEO prefix, prepared once for every page."""
+
+    lat: np.ndarray
+    lon: np.ndarray
+    #: :func:`fold` of the census name (matched against the capitals' names)
+    keys: list[str]
+    #: kind index (urban or rural)
+    kinds: list[int]
+    #: the name shown (:func:`place_name`) and its sort key (:func:`fold` of it)
+    names: list[str]
+    order: list[str]
+    #: position of each place in label order (kind, sort key, lat, lon; ties in table order)
+    rank: np.ndarray
+
+
+@lru_cache(maxsize=4)
+def _places(prefix: str) -> _Places:
+    from .. import boundaries
+
+    places = boundaries.load_settlements(prefix=prefix)
+    raw = [str(v) for v in places["centro_poblado"]]
+    types = places["tipo"] if "tipo" in places.columns else [""] * len(places)
+    names = [place_name(name) for name in raw]
+    lat = places["latitud"].to_numpy(dtype=float)
+    lon = places["longitud"].to_numpy(dtype=float)
+    kinds = [_KIND["urban"] if str(t).lower().startswith("urb") else _KIND["rural"] for t in types]
+    order = [fold(name) for name in names]
+    keys = zip(kinds, order, lat.tolist(), lon.tolist(), range(len(names)), strict=True)
+    ranked = [key[-1] for key in sorted(keys)]
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[ranked] = np.arange(len(names))
+    return _Places(
+        lat=lat,
+        lon=lon,
+        keys=[fold(name) for name in raw],
+        kinds=kinds,
+        names=names,
+        order=order,
+        rank=rank,
+    )
+
+
 def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str, Any]:
     """Return the places within ``bounds`` (west, south, east, north; degrees) for the runtime.
 
@@ -134,17 +179,24 @@ def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str
     from .. import boundaries
 
     pre = prefix or ""
-    rows: list[tuple[int, str, float, float]] = []
+    # (sort key, kind, name, lat, lon): the populated places' keys are prepared once per prefix
+    rows: list[tuple[str, int, str, float, float]] = []
     capitals = boundaries.load_capitals(prefix=pre)
     lat = capitals["latitud"].to_numpy(dtype=float)
     lon = capitals["longitud"].to_numpy(dtype=float)
-    keep = _inside(lat, lon, bounds)
-    cap = capitals[keep]
-    cap_xy: list[tuple[str, float, float]] = []
-    for _, r in cap.iterrows():
-        kind = "province_capital" if str(r["ubigeo"]).endswith("01") else "district_capital"
-        rows.append((_KIND[kind], str(r["capital"]), float(r["latitud"]), float(r["longitud"])))
-        cap_xy.append((fold(r["capital"]), float(r["latitud"]), float(r["longitud"])))
+    keep = np.flatnonzero(_inside(lat, lon, bounds))
+    # capitals by folded name: a populated place of that name near one is the capital
+    cap_xy: dict[str, list[tuple[float, float]]] = {}
+    for i, code, name in zip(
+        keep,
+        capitals["ubigeo"].to_numpy()[keep],
+        capitals["capital"].to_numpy()[keep],
+        strict=True,
+    ):
+        kind = "province_capital" if str(code).endswith("01") else "district_capital"
+        text = str(name)
+        rows.append((fold(text), _KIND[kind], text, float(lat[i]), float(lon[i])))
+        cap_xy.setdefault(fold(name), []).append((float(lat[i]), float(lon[i])))
     districts = boundaries.load_districts(prefix=pre) if pre else None
     if districts is not None and len(districts):
         west, south, east, north = bounds
@@ -152,36 +204,34 @@ def basemap_data(bounds: Sequence[float], prefix: str | None = None) -> dict[str
         if len(part):
             points = part.to_crs(settings.CRS_GEOGRAPHIC).representative_point()
             for name, pt in zip(part["distrito"], points, strict=True):
-                rows.append((_KIND["district"], str(name), float(pt.y), float(pt.x)))
-    places = boundaries.load_settlements(prefix=pre)
-    lat = places["latitud"].to_numpy(dtype=float)
-    lon = places["longitud"].to_numpy(dtype=float)
-    places = places[_inside(lat, lon, bounds)]
-    for _, r in places.iterrows():
-        name = str(r["centro_poblado"])
-        if _is_capital(name, float(r["latitud"]), float(r["longitud"]), cap_xy):
+                text = str(name)
+                rows.append((fold(text), _KIND["district"], text, float(pt.y), float(pt.x)))
+    rows.sort(key=lambda t: (t[1], t[0], t[3], t[4]))
+    # the populated places come after the capitals and district names (their kinds are
+    # later), already in label order
+    places = _places(pre)
+    inside = np.flatnonzero(_inside(places.lat, places.lon, bounds))
+    ordered: list[int] = inside[np.argsort(places.rank[inside])].tolist()
+    for j in ordered:
+        y, x = float(places.lat[j]), float(places.lon[j])
+        near = cap_xy.get(places.keys[j])
+        if near is not None and _near_any(y, x, near):
             continue
-        kind = "urban" if str(r.get("tipo", "")).lower().startswith("urb") else "rural"
-        rows.append((_KIND[kind], place_name(name), float(r["latitud"]), float(r["longitud"])))
-    rows.sort(key=lambda t: (t[0], fold(t[1]), t[2], t[3]))
+        rows.append((places.order[j], places.kinds[j], places.names[j], y, x))
     scale = 10**settings.COORD_DECIMALS
     return {
         "decimals": settings.COORD_DECIMALS,
-        "lat": [round(t[2] * scale) for t in rows],
-        "lon": [round(t[3] * scale) for t in rows],
-        "k": [t[0] for t in rows],
-        "names": [t[1] for t in rows],
+        "lat": [round(t[3] * scale) for t in rows],
+        "lon": [round(t[4] * scale) for t in rows],
+        "k": [t[1] for t in rows],
+        "names": [t[2] for t in rows],
         "kinds": [k.as_json() for k in KINDS],
     }
 
 
-def _is_capital(
-    name: str, lat: float, lon: float, capitals: list[tuple[str, float, float]]
-) -> bool:
-    key = fold(name)
-    for cap_key, clat, clon in capitals:
-        if cap_key != key:
-            continue
+def _near_any(lat: float, lon: float, capitals: list[tuple[float, float]]) -> bool:
+    """Return whether a place is within :data:`SAME_PLACE_M` of one of ``capitals``."""
+    for clat, clon in capitals:
         dy = (lat - clat) * 111_000.0
         dx = (lon - clon) * 111_000.0 * np.cos(np.radians(clat))
         if (dx * dx + dy * dy) ** 0.5 <= SAME_PLACE_M:

@@ -19,9 +19,9 @@ import base64
 import io
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import folium
 import numpy as np
@@ -253,11 +253,22 @@ def _warp_of(raster: DensityRaster, max_size: int) -> _Warp:
 
 def _warped(array: np.ndarray, raster: DensityRaster, warp: _Warp) -> np.ndarray:
     """Reproject ``array`` (on ``raster``'s grid) to Web Mercator, bilinear."""
+    return _warped_stack(np.asarray(array, dtype="float64")[None], raster, warp)[0]
+
+
+#: Bytes of source and destination pixels one reprojection may hold: GDAL warps in one piece
+#: under its working memory (64 MB by default), so that several arrays warped together are
+#: resampled exactly as each alone.
+WARP_BYTES: Final[int] = 24 * 2**20
+
+
+def _warped_stack(arrays: np.ndarray, raster: DensityRaster, warp: _Warp) -> np.ndarray:
+    """Reproject ``(b, rows, cols)`` arrays on ``raster``'s grid to Web Mercator, bilinear."""
     from rasterio.warp import Resampling, reproject
 
-    dst = np.full((warp.height, warp.width), np.nan, dtype="float64")
+    dst = np.full((len(arrays), warp.height, warp.width), np.nan, dtype="float64")
     reproject(
-        source=np.asarray(array, dtype="float64"),
+        source=np.asarray(arrays, dtype="float64"),
         destination=dst,
         src_transform=raster.transform,
         src_crs=raster.crs,
@@ -268,6 +279,36 @@ def _warped(array: np.ndarray, raster: DensityRaster, warp: _Warp) -> np.ndarray
         resampling=Resampling.bilinear,
     )
     return dst
+
+
+def _warped_all(
+    arrays: Sequence[np.ndarray], raster: DensityRaster, warp: _Warp
+) -> Iterator[np.ndarray]:
+    """Yield :func:`_warped` of each array, several at once where that gives the same pixels.
+
+    Arrays with the same missing cells (a page's months share its mask) are warped together
+    as the bands of one reprojection, at most :data:`WARP_BYTES` of pixels at a time: GDAL
+    then resamples each band as it would alone, and computes the transformation once. Only
+    one group's images are held at a time.
+    """
+    if not arrays:
+        return
+    first = np.asarray(arrays[0], dtype="float64")
+    missing = ~np.isfinite(first)
+    per_band = 8 * (first.size + warp.width * warp.height)
+    group = max(1, WARP_BYTES // per_band)
+    if group == 1 or any(
+        not np.array_equal(~np.isfinite(np.asarray(a, dtype="float64")), missing)
+        for a in arrays[1:]
+    ):
+        for array in arrays:
+            yield _warped(array, raster, warp)
+        return
+    for start in range(0, len(arrays), group):
+        stack = np.stack([np.asarray(a, dtype="float64") for a in arrays[start : start + group]])
+        warped = _warped_stack(stack, raster, warp)
+        del stack
+        yield from warped
 
 
 def class_png(classes: np.ndarray, scale: DensityScale) -> str:
@@ -361,6 +402,8 @@ def density_images(
     per_month = src / n_months if n_months > 1 else src
     urls: list[str | None] = []
     maxima: list[float] = []
+    arrays = [a for a in [per_month, *monthly] if a is not None]
+    warped = _warped_all(arrays, raster, warp)
     for array in [per_month, *monthly]:
         if array is None:
             urls.append(None)
@@ -368,7 +411,7 @@ def density_images(
             continue
         finite = array[np.isfinite(array)]
         maxima.append(float(finite.max()) if finite.size else 0.0)
-        urls.append(class_png(scale.classify(_warped(array, raster, warp)), scale))
+        urls.append(class_png(scale.classify(next(warped)), scale))
     return DensityImages(urls, warp.bounds, maxima[0], maxima[1:])
 
 

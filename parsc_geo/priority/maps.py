@@ -16,6 +16,7 @@ import os
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.backend_bases import RendererBase
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
     from matplotlib.figure import Figure
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox
@@ -349,6 +351,7 @@ def place_labels(
     taken = list(avoid)
     axes_box = ax.get_window_extent(renderer)
     gap = _LABEL_GAP * ax.figure.dpi / 72.0
+    to_display = ax.transData.transform
 
     def attempt(
         request: LabelRequest,
@@ -357,20 +360,31 @@ def place_labels(
         xy: tuple[float, float],
         shape: BaseGeometry | None,
     ) -> bool:
-        artist = ax.text(
-            xy[0],
-            xy[1],
-            text,
-            ha="center",
-            va="center",
-            fontsize=size,
-            color="#1a1a1a",
-            linespacing=1.0,
-            gid=request.gid if shape is not None else request.gid + "+",
-            zorder=6,
-            path_effects=[withStroke(linewidth=2.2, foreground="white")],
-        )
-        bbox = artist.get_window_extent(renderer)
+        def draw() -> Text:
+            return ax.text(
+                xy[0],
+                xy[1],
+                text,
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="#1a1a1a",
+                linespacing=1.0,
+                gid=request.gid if shape is not None else request.gid + "+",
+                zorder=6,
+                path_effects=[withStroke(linewidth=2.2, foreground="white")],
+            )
+
+        # a name's box around its anchor is measured once for every spot, map and figure
+        key = _layout_key(text, size, ax, renderer)
+        layout = _LAYOUTS.get(key)
+        artist = None
+        if layout is None:
+            artist = draw()
+            layout = _LAYOUTS[key] = _text_layout(artist, renderer)
+        # as Text.get_window_extent: the layout moved to the anchor's display position
+        x, y = to_display((xy[0], xy[1]))
+        bbox = layout.translated(x, y)
         padded = bbox.padded(gap)
         fits = (
             axes_box.contains(bbox.x0, bbox.y0)
@@ -379,9 +393,9 @@ def place_labels(
             and not any(padded.overlaps(other) for other in taken)
         )
         if fits:
-            placed.append(artist)
+            placed.append(artist if artist is not None else draw())
             taken.append(bbox)
-        else:
+        elif artist is not None:
             artist.remove()
         return fits
 
@@ -400,6 +414,45 @@ def place_labels(
                 for text in _variants(request.text)[::-1]
             )
     return placed
+
+
+#: Boxes of names around their anchor (display units, as ``Text._get_layout`` gives them), by
+#: :func:`_layout_key`: every map of a run tries the same names at the same sizes.
+_LAYOUTS: dict[tuple[Any, ...], Bbox] = {}
+#: Boxes kept at most (a national run's district names at every size and line break).
+_MAX_LAYOUTS: Final = 50_000
+
+
+def _layout_key(text: str, size: float, ax: Axes, renderer: RendererBase) -> tuple[Any, ...]:
+    """Return what a label's box depends on besides its position (see :func:`place_labels`).
+
+    The text, its font (family, weight, size… as ``ax.text`` resolves them from the current
+    rc parameters), the line spacing and alignment place_labels always uses, the figure's dpi,
+    the renderer's kind and the rc parameters of text metrics.
+    """
+    import matplotlib as mpl
+    from matplotlib.font_manager import FontProperties
+
+    rc = mpl.rcParams
+    return (
+        text,
+        FontProperties(size=size),
+        float(ax.figure.dpi),
+        type(renderer),
+        rc["text.parse_math"],
+        rc["text.usetex"],
+        rc["text.hinting"],
+        rc["text.hinting_factor"],
+        rc["text.kerning_factor"],
+    )
+
+
+def _text_layout(artist: Text, renderer: RendererBase) -> Bbox:
+    """Return ``artist``'s box around its anchor (display units), kept for later names."""
+    if len(_LAYOUTS) >= _MAX_LAYOUTS:
+        _LAYOUTS.clear()
+    layout: Bbox = artist._get_layout(renderer)[0]  # type: ignore[attr-defined]
+    return layout
 
 
 def _scale_length(width_m: float) -> float:
@@ -713,8 +766,10 @@ def priority_figure(
     # names as plain text, never mathtext; thin hatches that leave names readable
     with mpl.rc_context({**RC_PARAMS, "hatch.linewidth": 0.6}):
         fig = Figure(figsize=size)
-        FigureCanvasAgg(fig)
-        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        canvas = FigureCanvasAgg(fig)
+        # one renderer per size and dpi for every map, with the text sizes measured on it
+        setattr(canvas, "get_renderer", partial(_shared_renderer, canvas))  # noqa: B010
+        renderer = canvas.get_renderer()
         map_box = (0.02, 0.1, 0.62, 0.76) if not wide else (0.02, 0.1, 0.64, 0.72)
         ax = fig.add_axes(map_box)
         panel_left = map_box[0] + map_box[2] + 0.02
@@ -760,7 +815,7 @@ def priority_figure(
             _draw_polygons(ax, outlines, facecolors="none", edgecolor="#333333", linewidth=0.9)
         ax.set_axis_off()
         _fit_limits(ax, fig, (minx, miny, maxx, maxy))
-        territory = frame.geometry.union_all()
+        territory = _territory(frame.geometry)
         furniture = add_scale_and_north(ax, territory, renderer)
         order = frame.assign(
             _rank=frame["nivel"].map({LEVEL_ALTA: 0, LEVEL_PRIORIDAD: 1, LEVEL_NONE: 2}),
@@ -854,6 +909,55 @@ def priority_figure(
         fig.text(0.02, 0.015, "\n".join(footer), fontsize=6, color="#444444", va="bottom")
     layout = MapLayout(ax=ax, panel=panel, labels=labels, furniture=furniture, frame=frame)
     return fig, layout
+
+
+#: Agg renderers the document maps draw on, by thread, width and height (pixels) and dpi.
+_RENDERERS: dict[tuple[int, int, int, float], RendererAgg] = {}
+
+
+def _shared_renderer(canvas: FigureCanvasAgg) -> RendererAgg:
+    """Return ``canvas``'s renderer as ``FigureCanvasAgg.get_renderer`` does, shared by maps.
+
+    Matplotlib keeps the sizes of the texts it measures per renderer: on one renderer per
+    size and dpi, the names, legends and lists that every map of a run repeats are measured
+    once. A draw clears the renderer before it starts, so a map's pixels do not depend on
+    the maps drawn before it.
+    """
+    import threading
+
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    w, h = canvas.get_width_height(physical=True)
+    # one per thread: a Dask worker may draw two maps side by side
+    key = (threading.get_ident(), w, h, float(canvas.figure.dpi))
+    renderer = _RENDERERS.get(key)
+    if renderer is None:
+        if len(_RENDERERS) >= 8:
+            _RENDERERS.clear()
+        renderer = _RENDERERS[key] = RendererAgg(w, h, canvas.figure.dpi)
+    canvas.renderer = renderer
+    canvas._lastKey = (w, h, canvas.figure.dpi)
+    return renderer
+
+
+#: Unions of map frames' polygons by the SHA-256 of their WKB (the maps of one level show the
+#: same units for every target).
+_TERRITORIES: dict[bytes, BaseGeometry] = {}
+
+
+def _territory(geometries: gpd.GeoSeries) -> BaseGeometry:
+    """Return the union of ``geometries``, computed once for the same polygons in the same order."""
+    import hashlib
+
+    import shapely
+
+    key = hashlib.sha256(b"".join(shapely.to_wkb(geometries.to_numpy()))).digest()
+    territory = _TERRITORIES.get(key)
+    if territory is None:
+        if len(_TERRITORIES) >= 64:
+            _TERRITORIES.clear()
+        territory = _TERRITORIES[key] = geometries.union_all()
+    return territory
 
 
 @dataclass
