@@ -400,23 +400,3 @@ def test_maps_drawn_on_a_shared_renderer_are_those_drawn_first(result):
         assert drawn == first[level_target], level_target
     # the last map is the first one again: same page size, same renderer
     assert fig.canvas.get_renderer() is earlier.canvas.get_renderer()
-
-
-def test_each_thread_draws_on_its_own_renderer():
-    import threading
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from parsc_geo.priority.maps import _shared_renderer
-
-    def renderer():
-        return _shared_renderer(FigureCanvasAgg(Figure(figsize=(2, 3))))
-
-    here = renderer()
-    assert renderer() is here  # same size and dpi in this thread: kept
-    there = []
-    thread = threading.Thread(target=lambda: there.append(renderer()))
-    thread.start()
-    thread.join()
-    assert there[0] is not here

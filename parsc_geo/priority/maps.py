@@ -911,8 +911,8 @@ def priority_figure(
     return fig, layout
 
 
-#: Agg renderers the document maps draw on, by thread, width and height (pixels) and dpi.
-_RENDERERS: dict[tuple[int, int, int, float], RendererAgg] = {}
+#: Agg renderers the document maps draw on, by (width, height, dpi) in pixels.
+_RENDERERS: dict[tuple[int, int, float], RendererAgg] = {}
 
 
 def _shared_renderer(canvas: FigureCanvasAgg) -> RendererAgg:
@@ -923,16 +923,13 @@ def _shared_renderer(canvas: FigureCanvasAgg) -> RendererAgg:
     once. A draw clears the renderer before it starts, so a map's pixels do not depend on
     the maps drawn before it.
     """
-    import threading
-
     from matplotlib.backends.backend_agg import RendererAgg
 
     w, h = canvas.get_width_height(physical=True)
-    # one per thread: a Dask worker may draw two maps side by side
-    key = (threading.get_ident(), w, h, float(canvas.figure.dpi))
+    key = (w, h, float(canvas.figure.dpi))
     renderer = _RENDERERS.get(key)
     if renderer is None:
-        if len(_RENDERERS) >= 8:
+        if len(_RENDERERS) >= 4:
             _RENDERERS.clear()
         renderer = _RENDERERS[key] = RendererAgg(w, h, canvas.figure.dpi)
     canvas.renderer = renderer
