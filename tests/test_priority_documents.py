@@ -375,28 +375,3 @@ def test_a_territory_is_united_once_for_the_same_polygons():
     assert _territory(districts.copy()) is first  # same polygons, same order: kept
     other = _territory(districts.iloc[::-1])  # another order is united again
     assert other is not first and other.equals(first)
-
-
-def test_maps_drawn_on_a_shared_renderer_are_those_drawn_first(result):
-    import io
-
-    from parsc_geo.priority import maps as priority_maps
-
-    def png(level, target):
-        fig, _ = priority_figure(result, level=level, target=target)
-        buf = io.BytesIO()
-        fig.savefig(buf, dpi=80, format="png")
-        return fig, buf.getvalue()
-
-    maps = [("distrito", "muertes_violentas"), ("provincia", "patrimonio_espacio_publico")]
-    first = {}
-    for level_target in maps:  # each drawn on fresh renderers, nothing measured before
-        priority_maps._RENDERERS.clear()
-        first[level_target] = png(*level_target)[1]
-    priority_maps._RENDERERS.clear()
-    earlier, _ = png(*maps[0])
-    for level_target in [*maps, *maps[::-1]]:  # after other maps, on the kept renderers
-        fig, drawn = png(*level_target)
-        assert drawn == first[level_target], level_target
-    # the last map is the first one again: same page size, same renderer
-    assert fig.canvas.get_renderer() is earlier.canvas.get_renderer()

@@ -16,7 +16,6 @@ import os
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.backend_bases import RendererBase
-    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
     from matplotlib.figure import Figure
     from matplotlib.text import Text
     from matplotlib.transforms import Bbox
@@ -766,10 +764,8 @@ def priority_figure(
     # names as plain text, never mathtext; thin hatches that leave names readable
     with mpl.rc_context({**RC_PARAMS, "hatch.linewidth": 0.6}):
         fig = Figure(figsize=size)
-        canvas = FigureCanvasAgg(fig)
-        # one renderer per size and dpi for every map, with the text sizes measured on it
-        setattr(canvas, "get_renderer", partial(_shared_renderer, canvas))  # noqa: B010
-        renderer = canvas.get_renderer()
+        FigureCanvasAgg(fig)
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         map_box = (0.02, 0.1, 0.62, 0.76) if not wide else (0.02, 0.1, 0.64, 0.72)
         ax = fig.add_axes(map_box)
         panel_left = map_box[0] + map_box[2] + 0.02
@@ -909,32 +905,6 @@ def priority_figure(
         fig.text(0.02, 0.015, "\n".join(footer), fontsize=6, color="#444444", va="bottom")
     layout = MapLayout(ax=ax, panel=panel, labels=labels, furniture=furniture, frame=frame)
     return fig, layout
-
-
-#: Agg renderers the document maps draw on, by (width, height, dpi) in pixels.
-_RENDERERS: dict[tuple[int, int, float], RendererAgg] = {}
-
-
-def _shared_renderer(canvas: FigureCanvasAgg) -> RendererAgg:
-    """Return ``canvas``'s renderer as ``FigureCanvasAgg.get_renderer`` does, shared by maps.
-
-    Matplotlib keeps the sizes of the texts it measures per renderer: on one renderer per
-    size and dpi, the names, legends and lists that every map of a run repeats are measured
-    once. A draw clears the renderer before it starts, so a map's pixels do not depend on
-    the maps drawn before it.
-    """
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    w, h = canvas.get_width_height(physical=True)
-    key = (w, h, float(canvas.figure.dpi))
-    renderer = _RENDERERS.get(key)
-    if renderer is None:
-        if len(_RENDERERS) >= 4:
-            _RENDERERS.clear()
-        renderer = _RENDERERS[key] = RendererAgg(w, h, canvas.figure.dpi)
-    canvas.renderer = renderer
-    canvas._lastKey = (w, h, canvas.figure.dpi)
-    return renderer
 
 
 #: Unions of map frames' polygons by the SHA-256 of their WKB (the maps of one level show the
