@@ -3,10 +3,9 @@
 Goal (issue 18): the ``prioridad`` stage of the region demo spends most of its time in
 matplotlib; its document maps measure every name they try to place and every text they draw.
 The current drawing keeps a name's box around its anchor for every map of the run
-(:func:`parsc_geo.priority.maps.place_labels`), draws the maps on one Agg renderer per page
-size and dpi (matplotlib keeps measured text sizes per renderer) and unites a frame's polygons
-once. The reference, measured in the same run, is the previous drawing swapped in: a new artist
-measured for each attempt, a renderer per figure, a union per map. Both must give the same PNG
+(:func:`parsc_geo.priority.maps.place_labels`) and unites a frame's polygons once. The
+reference, measured in the same run, is the previous drawing swapped in: a new artist measured
+for each attempt, a union per map. Both must give the same PNG
 bytes (checked). CPU times, best of ``--repeat``; each repeat starts with nothing kept.
 
 Usage: ``.venv/bin/python benchmarks/bench_priority_maps.py [--repeat 3] [--dpi 150]``
@@ -26,17 +25,14 @@ from _measure import machine_note
 
 
 def previous_drawing() -> AbstractContextManager[Any]:
-    """Swap in the previous drawing: nothing kept between attempts, maps or renderers."""
+    """Swap in the previous drawing: nothing kept between attempts or maps."""
     from unittest import mock
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     from parsc_geo.priority import maps
 
     return mock.patch.multiple(
         maps,
         _layout_key=lambda *args: object(),  # no two attempts share a key
-        _shared_renderer=FigureCanvasAgg.get_renderer,
         _territory=lambda geometries: geometries.union_all(),
     )
 
@@ -46,7 +42,6 @@ def draw_all(result: Any, targets: list[tuple[str, str]], dpi: int) -> tuple[flo
     from parsc_geo.priority import maps
 
     maps._LAYOUTS.clear()
-    maps._RENDERERS.clear()
     maps._TERRITORIES.clear()
     digests = []
     start = time.process_time()
