@@ -156,6 +156,10 @@ class RunState:
     # patrullaje's plan, started by ranking (it needs no other stage's result): the pool plans
     # the sectors while this process ranks, finds trends and near repeats
     patrol_plan: Pending[Any] | None = None
+    # patrullaje's sheets, started after repeticion (they need its advice) as background
+    # tasks of the pool, drawn into drafts_folder: the plan, the sheets' options and them
+    patrol_sheets: tuple[Any, dict[str, Any], Pending[Path]] | None = None
+    drafts_folder: Path | None = None
     # distributed runs: each province's incidents in a file its tasks read themselves
     # (parsc_geo.partitions), written once by the first stage that fans provinces out
     partitions: dict[str, Partition] | None = None
@@ -302,6 +306,10 @@ def run_pipeline(
                 progress.start(name)
                 t0 = time.perf_counter()
                 detail = bodies[name](state)
+                if name == "repeticion":
+                    # everything the patrol sheets need is known: the pool draws them
+                    # whenever it has nothing else to do
+                    _start_patrol_sheets(state)
                 # what the stage freed goes back to the system before the next one
                 release_memory()
                 timings[name] = round(time.perf_counter() - t0, 3)
@@ -344,8 +352,10 @@ def run_pipeline(
     finally:
         pool.close()
         progress.close()
-        if state is not None and state.partition_folder is not None:
-            shutil.rmtree(state.partition_folder, ignore_errors=True)
+        if state is not None:
+            for folder in (state.partition_folder, state.drafts_folder):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
         if pinned:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
             if previous_epoch is None:
@@ -1133,24 +1143,50 @@ def _stage_patrol(state: RunState) -> str:
     if not state.config.patrol_enabled:
         return _disabled(state, "patrol", "[patrol] enabled = false")
     from .parallel import WorkerPool
-    from .patrol import plan_patrols
     from .reports import write_patrol_outputs
     from .reports.patrol_outputs import start_patrol_outputs
     from .workflow import plain
 
-    config = state.config
     sectors = state.sectors
     if sectors is None or not len(sectors):
         state.counts["patrullaje"] = {"sectores": 0}
         return "sin capa de sectores: no hay planes de patrullaje"
+    sheets = None
+    if state.patrol_sheets is not None:
+        plan, options, sheets = state.patrol_sheets
+        state.patrol_sheets = None
+    else:
+        plan = _patrol_plan(state, sectors)
+        options = _patrol_sheet_options(state)
+    if isinstance(state.pool, WorkerPool):
+        # the pool draws the sheets (started after repeticion, else now) while this process
+        # writes the tables and the QGIS project
+        files, pending = start_patrol_outputs(
+            plan, state.out / "patrullaje", pool=state.pool, sheets=sheets, **options
+        )
+        state.background.append(("patrullaje", pending))
+    else:
+        files = write_patrol_outputs(plan, state.out / "patrullaje", workers=state.pool, **options)
+    state.parameters["patrullaje"] = plain(plan.parameters)
+    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
+    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
+
+
+def _patrol_plan(state: RunState, sectors: gpd.GeoDataFrame) -> Any:
+    """Return the run's patrol plan: the one ranking started, or one made now."""
+    from .patrol import plan_patrols
+
     if state.patrol_plan is not None:
         plan = state.patrol_plan.results()[0]
         # the sheets' tasks hold the plan until they are drawn; the run need not keep it after
         state.patrol_plan = None
-    else:
-        plan = plan_patrols(
-            state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state)
-        )
+        return plan
+    return plan_patrols(state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state))
+
+
+def _patrol_sheet_options(state: RunState) -> dict[str, Any]:
+    """Return the options of the run's patrol sheets (with repeticion's advice, if any)."""
+    config = state.config
     advice = None
     if state.near_repeat_table is not None:
         from .reports.patrol_sheet import near_repeat_advice
@@ -1161,23 +1197,39 @@ def _stage_patrol(state: RunState) -> str:
             label=event_label(tuple(config.fenomenos)),
             alpha=config.near_repeat.alpha,
         )
-    options: dict[str, Any] = {
+    return {
         "synthetic": config.synthetic,
         "density": config.patrol_density,
         "basemap": config.patrol_basemap,
         "near_repeat": advice,
     }
-    if isinstance(state.pool, WorkerPool):
-        # the pool draws the sheets while this process writes the QGIS project
-        files, pending = start_patrol_outputs(
-            plan, state.out / "patrullaje", pool=state.pool, **options
-        )
-        state.background.append(("patrullaje", pending))
-    else:
-        files = write_patrol_outputs(plan, state.out / "patrullaje", workers=state.pool, **options)
-    state.parameters["patrullaje"] = plain(plan.parameters)
-    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
-    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
+
+
+def _start_patrol_sheets(state: RunState) -> None:
+    """Start the patrol sheets in the pool's background, once repeticion has run.
+
+    Only when ranking started the plan in the pool (a parallel run with sectors and patrols
+    enabled). The sheets are drawn into a folder beside the output and moved into
+    ``patrullaje/`` when the run collects them, after the last stage: the atlas (``mapas``)
+    lists the files that exist when it is written, and lists no patrol file, as before.
+    """
+    from ._atomic import temp_name
+    from .reports.patrol_outputs import start_patrol_sheets
+
+    if state.patrol_plan is None or state.sectors is None:
+        return
+    plan = _patrol_plan(state, state.sectors)
+    options = _patrol_sheet_options(state)
+    # a temporary of this process, on the output's file system (the sheets are moved)
+    folder = state.out.parent / temp_name(SHEETS_SUFFIX)
+    state.drafts_folder = folder
+    assert not isinstance(state.pool, int)
+    sheets = start_patrol_sheets(plan, state.out / "patrullaje", folder, pool=state.pool, **options)
+    state.patrol_sheets = (plan, options, sheets)
+
+
+#: End of the name of a run's temporary folder of patrol sheets being drawn.
+SHEETS_SUFFIX = "-hojas"
 
 
 def _patrol_plan_options(state: RunState) -> dict[str, Any]:
