@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,33 @@ def test_a_broken_task_under_a_budget_is_raised_and_the_others_still_run() -> No
         with pytest.raises(InputDataError, match="fila 3"):
             pending.results()
         assert pool.start(square, [3, 2, 2], held=int).results() == [9, 4, 4]
+
+
+def test_background_tasks_take_only_idle_workers() -> None:
+    with worker_pool(2) as pool:
+        sheets = pool.start(timed, [1, 2, 3, 4], background=True)
+        # started after them, the caller's tasks wait only for the two already handed out
+        runs = pool.map(timed, [10, 20])
+        drawn = sheets.results()
+    assert [w for w, *_ in drawn] == [1, 2, 3, 4]  # results in the order of the items
+    assert [w for w, *_ in runs] == [10, 20]
+    # a plain queue would have run them after the four
+    later = min(start for _, start, _ in drawn[2:])
+    assert all(start < later for _, start, _ in runs), (drawn, runs)
+
+
+def test_one_background_task_runs_in_a_worker_and_close_cancels_the_queue() -> None:
+    pool = WorkerPool(2)
+    try:
+        [(pid, _)] = pool.start(pid_and_epoch, [0], background=True).results()
+        assert pid != os.getpid()
+        # four tasks occupy the two workers; the background ones wait, and close drops them
+        pool.start(timed, [1, 2, 3, 4])
+        queued = pool.start(square, [5, 6], background=True)
+    finally:
+        pool.close()
+    with pytest.raises(CancelledError):
+        queued.results()
 
 
 @pytest.fixture(scope="module")
