@@ -256,13 +256,27 @@ class WorkerPool:
         ``items``, as :meth:`map` returns them. ``held`` gives the incidents a task holds (see
         :meth:`start`).
         """
+        return self.start_largest_first(function, items, size, held).results()
+
+    def start_largest_first(
+        self,
+        function: Callable[[T], R],
+        items: Iterable[T],
+        size: Callable[[T], float],
+        held: Callable[[T], int] | None = None,
+    ) -> Pending[R]:
+        """Start :meth:`map_largest_first`'s tasks and return at once (see :meth:`start`)."""
         todo = list(items)
         order = sorted(range(len(todo)), key=lambda k: -size(todo[k]))
-        done = self.start(function, [todo[k] for k in order], held=held).results()
-        results: list[R | None] = [None] * len(todo)
-        for k, result in zip(order, done, strict=True):
-            results[k] = result
-        return results  # type: ignore[return-value]
+        started = self.start(function, [todo[k] for k in order], held=held)
+
+        def collect() -> list[R]:
+            results: list[R | None] = [None] * len(todo)
+            for k, result in zip(order, started.results(), strict=True):
+                results[k] = result
+            return results  # type: ignore[return-value]
+
+        return Pending(collect)
 
     def start(
         self,
@@ -330,7 +344,9 @@ class WorkerPool:
                         answers[k].set_exception(error)
                         continue
                     future.add_done_callback(functools.partial(finished, k))
-                self._waiting.remove(hand_out)
+                # every task handed out (a task done at once may have come back here first)
+                if hand_out in self._waiting:
+                    self._waiting.remove(hand_out)
 
         with self._lock:
             self._waiting.append(hand_out)
