@@ -145,7 +145,9 @@ class RunState:
     trend_legend: pd.DataFrame | None = None
     trend_changes: dict[str, dict[str, int]] = field(default_factory=dict)
     trend_note: str | None = None
-    # repeticion: the Knox band table and its reading in Spanish (or why there is none)
+    # repeticion: the Knox test (started by ranking in a small parallel run), its band
+    # table and its reading in Spanish (or why there is none)
+    near_repeat_started: Pending[pd.DataFrame] | None = None
     near_repeat_table: pd.DataFrame | None = None
     near_repeat_text: str | None = None
     # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
@@ -818,6 +820,7 @@ def _stage_ranking(state: RunState) -> str:
 
     config = state.config
     sectors = state.sectors
+    _start_near_repeat(state)
     if (
         isinstance(state.pool, WorkerPool)
         and config.patrol_enabled
@@ -958,11 +961,55 @@ def _plain(value: Any) -> Any:
     return plain(value)
 
 
+def _near_repeat_options(state: RunState) -> dict[str, Any]:
+    """Return the keywords of the run's Knox test (:func:`parsc_geo.trends.near_repeat`)."""
+    options = state.config.near_repeat
+    return {
+        "space_bands": options.space_bands,
+        "time_bands": options.time_bands,
+        "permutations": options.permutations,
+        "seed": state.config.seed,
+        "exclude_at_station": not state.config.include_at_station,
+    }
+
+
+#: Incidents up to which a parallel run hands its Knox test to the pool when ranking starts,
+#: to run while this process ranks and finds trends (the region's: 0.6 s off the path). A
+#: larger run keeps it here, in repeticion, as before (its pairs, up to
+#: parsc_geo.trends.near_repeat.MAX_PAIRS, are not added to the workers' memory then).
+POOLED_KNOX_INCIDENTS = 100_000
+
+
+def _start_near_repeat(state: RunState) -> None:
+    """Start repeticion's Knox test in the pool's background, if the run is small and uses it."""
+    from .parallel import WorkerPool
+    from .trends.near_repeat import near_repeat_task
+
+    options = state.config.near_repeat
+    if (
+        not isinstance(state.pool, WorkerPool)
+        or not _parallel(state)
+        or not options.enabled
+        or len(state.incidents) > POOLED_KNOX_INCIDENTS
+        or _span_months(state.incidents) < options.min_months
+    ):
+        return
+    # a background task: it takes a worker the patrol plan's tasks leave idle
+    state.near_repeat_started = state.pool.start(
+        near_repeat_task, [(state.incidents, _near_repeat_options(state))], background=True
+    )
+
+
 def _stage_near_repeat(state: RunState) -> str:
     """Knox test of near repeats on every incident of the run (``repeticion``)."""
     from ._errors import InsufficientDataError
     from .trends.io import write_near_repeat
-    from .trends.near_repeat import event_label, interpret_near_repeat, near_repeat
+    from .trends.near_repeat import (
+        announce_sample,
+        event_label,
+        interpret_near_repeat,
+        near_repeat,
+    )
 
     config = state.config
     options = config.near_repeat
@@ -979,14 +1026,12 @@ def _stage_near_repeat(state: RunState) -> str:
         state.near_repeat_text = None
         return reason
     try:
-        table = near_repeat(
-            state.incidents,
-            space_bands=options.space_bands,
-            time_bands=options.time_bands,
-            permutations=options.permutations,
-            seed=config.seed,
-            exclude_at_station=not config.include_at_station,
-        )
+        if state.near_repeat_started is not None:
+            started, state.near_repeat_started = state.near_repeat_started, None
+            table = started.results()[0]
+            announce_sample(table)
+        else:
+            table = near_repeat(state.incidents, **_near_repeat_options(state))
     except InsufficientDataError as exc:
         state.counts["repeticion"] = {"estado": "insuficiente", "motivo": exc.message}
         return f"datos insuficientes: {exc.message}"
