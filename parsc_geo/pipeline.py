@@ -605,10 +605,11 @@ def _partitioned(state: RunState) -> Partitioned | None:
     return state.partitioned
 
 
-#: Incidents up to which a parallel run computes its densities in this process, while the
-#: pool runs the hotspot methods (started first): the region's 21,108 take 0.7 s here, and
-#: 2.1 s when handed to the pool (partitions written and read, workers starting, 13 small
-#: tasks). Above it (a dense province), the densities' tasks go to the pool as before.
+#: Incidents up to which a run on the local process pool computes its densities in this
+#: process, while the pool runs the hotspot methods (started first): the region's 21,108
+#: take 0.7 s here, and 2.1 s when handed to the pool (partitions written and read, workers
+#: starting, 13 small tasks). Above it (a dense province), the densities' tasks go to the
+#: pool as before.
 LOCAL_DENSITY_INCIDENTS = 100_000
 
 
@@ -623,6 +624,9 @@ def _stage_density(state: RunState) -> str:
     workers: WorkerPool | int = state.pool
     if (
         _parallel(state)
+        # a Dask cluster gets every province task, as before
+        and not isinstance(state.pool, int)
+        and state.pool.scheduler == "procesos"
         and config.hotspots_enabled
         and len(state.incidents) <= LOCAL_DENSITY_INCIDENTS
     ):
