@@ -196,11 +196,12 @@ class WorkerPool:
         self.in_flight = IN_FLIGHT_INCIDENTS
         self._executor: Executor | None = None
         # what the pool has handed to its executor: tasks not finished, the incidents those
-        # with a weight hold, the callers waiting to hand out more (see start), and the
-        # background tasks not yet handed out
+        # with a weight hold (background ones apart), the callers waiting to hand out more
+        # (see start), and the background tasks not yet handed out
         self._lock = threading.RLock()
         self._running = 0
         self._held = 0
+        self._held_background = 0
         self._waiting: list[Callable[[], None]] = []
         self._background: deque[tuple[Callable[[], None], int, Future[Any]]] = deque()
 
@@ -231,7 +232,7 @@ class WorkerPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
         with self._lock:
-            self._running = self._held = 0
+            self._running = self._held = self._held_background = 0
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return ``[function(item) for item in items]``, computed by the workers.
@@ -303,7 +304,10 @@ class WorkerPool:
         out one by one, in order, only while fewer tasks than :attr:`workers` are running:
         they take the time the workers would otherwise be idle, and a task started later
         without ``background`` waits at most for those already handed out (never for the
-        whole queue). They run in the pool even alone.
+        whole queue). They run in the pool even alone. With ``held``, a background task is
+        not handed out beside other tasks' incidents beyond :attr:`in_flight`, nor another
+        task beside it (background tasks may run side by side, as they did after the other
+        work before: a million-incident atlas page never runs beside a sheet).
         """
         todo = list(items)
         if self.workers <= 1 or not todo or (len(todo) < 2 and not background):
@@ -333,7 +337,8 @@ class WorkerPool:
             with self._lock:
                 while queue["next"] < len(todo):
                     k = queue["next"]
-                    if self._held and self._held + weights[k] > self.in_flight:
+                    busy = self._held + self._held_background
+                    if busy and busy + weights[k] > self.in_flight:
                         return
                     queue["next"] += 1
                     self._held += weights[k]
@@ -367,7 +372,7 @@ class WorkerPool:
         def launcher(k: int, weight: int) -> Callable[[], None]:
             def finished(done: Future[Any]) -> None:
                 with self._lock:
-                    self._held -= weight
+                    self._held_background -= weight
                 _pass_on(done, answers[k])
                 self._feed()
 
@@ -376,7 +381,7 @@ class WorkerPool:
                     future = self._submit(executor, function, dates, todo[k])
                 except BaseException as error:  # a broken pool: the caller hears of it
                     with self._lock:
-                        self._held -= weight
+                        self._held_background -= weight
                     answers[k].set_exception(error)
                     return
                 future.add_done_callback(finished)
@@ -419,7 +424,7 @@ class WorkerPool:
                 if self._held and self._held + weight > self.in_flight:
                     return
                 self._background.popleft()
-                self._held += weight
+                self._held_background += weight
                 launch()
 
     def _ensure_executor(self) -> Executor:

@@ -98,6 +98,19 @@ def test_background_tasks_take_only_idle_workers() -> None:
     assert all(start < later for _, start, _ in runs), (drawn, runs)
 
 
+def test_background_tasks_holding_incidents_keep_to_the_budget_with_the_others() -> None:
+    with worker_pool(2) as pool:
+        pool.in_flight = 10
+        sheets = pool.start(timed, [8, 6], held=int, background=True)
+        pages = pool.start(timed, [5, 4], held=int)
+        runs = sheets.results() + pages.results()
+    together = _overlapping(runs)
+    # the two background tasks run side by side (as the sheets did after the other work);
+    # 5 and 4 (9 ≤ 10) too, but neither beside 8 or 6 (8 + 5 > 10, 6 + 5 > 10)
+    assert (8, 6) in together and (5, 4) in together, together
+    assert not [pair for pair in together if set(pair) & {8, 6} and set(pair) & {5, 4}]
+
+
 def test_one_background_task_runs_in_a_worker_and_close_cancels_the_queue() -> None:
     pool = WorkerPool(2)
     try:

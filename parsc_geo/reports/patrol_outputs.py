@@ -374,7 +374,16 @@ def _start_sheets(
         )
     # the largest comisaría first: started last, it would keep one worker busy alone
     by_size = sorted(tasks, key=lambda t: -len(t.plan.sectors))
-    return pool.start(_write_sheets, by_size, background=background)
+    if not background:
+        return pool.start(_write_sheets, by_size)
+    # drawn while the run goes on: a sheet holds its comisaría's incidents, and is not drawn
+    # beside a task holding many others (a dense province's atlas page), nor they beside it
+    return pool.start(
+        _write_sheets,
+        by_size,
+        held=lambda t: sum(sp.n_incidents for sp in t.plan.sectors),
+        background=True,
+    )
 
 
 def _write_tables(
