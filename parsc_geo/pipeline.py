@@ -1299,15 +1299,16 @@ def _patrol_sheet_options(state: RunState) -> dict[str, Any]:
 def _start_patrol_sheets(state: RunState) -> None:
     """Start the patrol sheets in the pool's background, once repeticion has run.
 
-    Only when ranking started the plan in the pool (a parallel run with sectors and patrols
-    enabled). The sheets are drawn into a folder beside the output and moved into
+    Only when ranking started the plan in the pool of a parallel run (with sectors and
+    patrols enabled). The sheets are drawn into a folder beside the output and moved into
     ``patrullaje/`` when the run collects them, after the last stage: the atlas (``mapas``)
     lists the files that exist when it is written, and lists no patrol file, as before.
     """
     from ._atomic import temp_name
     from .reports.patrol_outputs import start_patrol_sheets
 
-    if state.patrol_plan is None or state.sectors is None:
+    if state.patrol_plan is None or state.sectors is None or not _parallel(state):
+        # serially the plan and the sheets are made by patrullaje itself, as before
         return
     plan = _patrol_plan(state, state.sectors)
     options = _patrol_sheet_options(state)
