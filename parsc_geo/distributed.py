@@ -153,6 +153,8 @@ class DaskPool(WorkerPool):
         function: Callable[[T], R],
         items: Iterable[T],
         held: Callable[[T], int] | None = None,
+        *,
+        background: bool = False,
     ) -> Pending[R]:
         """Start ``[function(item) for item in items]`` on the cluster and return at once.
 
@@ -165,6 +167,8 @@ class DaskPool(WorkerPool):
         local cluster of one worker, run in this process when the results are asked for.
         ``held`` (the incidents a task holds) is not used: each Dask worker keeps to its own
         memory limit (the cluster's ``memory_limit``) and the window bounds this process.
+        ``background`` tasks get priorities below every other task's, so the scheduler runs
+        them when no other task waits.
         """
         todo = list(items)
         if len(todo) < 2 or (self.address is None and self.workers <= 1):
@@ -187,9 +191,9 @@ class DaskPool(WorkerPool):
                 return None
             # the item travels once, as data, rather than inside the task's description
             [data] = client.scatter([todo[k]], hash=False)
-            future = client.submit(
-                _dask_task, function, dates, data, pure=False, priority=len(todo) - k
-            )
+            # Dask runs the highest priority first: the order of the items, background last
+            priority = -1 - k if background else len(todo) - k
+            future = client.submit(_dask_task, function, dates, data, pure=False, priority=priority)
             running[future] = k
             return future
 

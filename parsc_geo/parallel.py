@@ -21,6 +21,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -194,6 +195,15 @@ class WorkerPool:
         #: incidents the tasks handed out at once may hold (:meth:`start` with ``held``)
         self.in_flight = IN_FLIGHT_INCIDENTS
         self._executor: Executor | None = None
+        # what the pool has handed to its executor: tasks not finished, the incidents those
+        # with a weight hold (background ones apart), the callers waiting to hand out more
+        # (see start), and the background tasks not yet handed out
+        self._lock = threading.RLock()
+        self._running = 0
+        self._held = 0
+        self._held_background = 0
+        self._waiting: list[Callable[[], None]] = []
+        self._background: deque[tuple[Callable[[], None], int, Future[Any]]] = deque()
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -211,10 +221,18 @@ class WorkerPool:
         start_early(self.workers)
 
     def close(self) -> None:
-        """Stop the worker processes (they are started again if another task comes)."""
+        """Stop the worker processes (they are started again if another task comes).
+
+        Background tasks not handed out yet are cancelled.
+        """
+        with self._lock:
+            while self._background:
+                self._background.popleft()[2].cancel()
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        with self._lock:
+            self._running = self._held = self._held_background = 0
 
     def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Return ``[function(item) for item in items]``, computed by the workers.
@@ -239,19 +257,35 @@ class WorkerPool:
         ``items``, as :meth:`map` returns them. ``held`` gives the incidents a task holds (see
         :meth:`start`).
         """
+        return self.start_largest_first(function, items, size, held).results()
+
+    def start_largest_first(
+        self,
+        function: Callable[[T], R],
+        items: Iterable[T],
+        size: Callable[[T], float],
+        held: Callable[[T], int] | None = None,
+    ) -> Pending[R]:
+        """Start :meth:`map_largest_first`'s tasks and return at once (see :meth:`start`)."""
         todo = list(items)
         order = sorted(range(len(todo)), key=lambda k: -size(todo[k]))
-        done = self.start(function, [todo[k] for k in order], held=held).results()
-        results: list[R | None] = [None] * len(todo)
-        for k, result in zip(order, done, strict=True):
-            results[k] = result
-        return results  # type: ignore[return-value]
+        started = self.start(function, [todo[k] for k in order], held=held)
+
+        def collect() -> list[R]:
+            results: list[R | None] = [None] * len(todo)
+            for k, result in zip(order, started.results(), strict=True):
+                results[k] = result
+            return results  # type: ignore[return-value]
+
+        return Pending(collect)
 
     def start(
         self,
         function: Callable[[T], R],
         items: Iterable[T],
         held: Callable[[T], int] | None = None,
+        *,
+        background: bool = False,
     ) -> Pending[R]:
         """Start ``[function(item) for item in items]`` and return at once.
 
@@ -260,18 +294,30 @@ class WorkerPool:
         items) the tasks run when the results are asked for.
 
         ``held`` gives the incidents each task holds: the tasks are then handed out in the
-        order of ``items`` so that those running or waiting for a worker hold at most
-        :attr:`in_flight` incidents together (a bigger one is handed out alone, once the
-        others are done), the next ones as the earlier ones finish. Without it every task is
-        handed out at once. Either way the results are the same.
+        order of ``items`` so that those running or waiting for a worker (of this call and
+        of every other) hold at most :attr:`in_flight` incidents together (a bigger one is
+        handed out alone, once the others are done), the next ones as the earlier ones
+        finish. Without it every task is handed out at once. Either way the results are the
+        same.
+
+        ``background`` tasks (the patrol sheets of a run) wait in this process and are handed
+        out one by one, in order, only while fewer tasks than :attr:`workers` are running:
+        they take the time the workers would otherwise be idle, and a task started later
+        without ``background`` waits at most for those already handed out (never for the
+        whole queue). They run in the pool even alone. With ``held``, a background task is
+        not handed out beside other tasks' incidents beyond :attr:`in_flight`, nor another
+        task beside it (background tasks may run side by side, as they did after the other
+        work before: a million-incident atlas page never runs beside a sheet).
         """
         todo = list(items)
-        if self.workers <= 1 or len(todo) < 2:
+        if self.workers <= 1 or not todo or (len(todo) < 2 and not background):
             return Pending(lambda: [function(item) for item in todo])
         executor = self._ensure_executor()
         dates = _document_dates()
+        if background:
+            return self._start_background(function, todo, held, dates)
         if held is None:
-            futures = [executor.submit(_run_task, [function, dates, item]) for item in todo]
+            futures = [self._submit(executor, function, dates, item) for item in todo]
             return Pending(lambda: [future.result() for future in futures])
         weights = [max(0, int(held(item))) for item in todo]
         # tasks holding incidents follow this process's preparation of them (cuts, prepared
@@ -279,33 +325,107 @@ class WorkerPool:
         # (a million incidents' backtest left 0.6 GB of freed heap here)
         release_memory()
         answers: list[Future[R]] = [Future() for _ in todo]
-        lock = threading.RLock()
-        queue = {"next": 0, "held": 0}
+        queue = {"next": 0}
 
         def finished(k: int, future: Future[Any]) -> None:
-            with lock:
-                queue["held"] -= weights[k]
+            with self._lock:
+                self._held -= weights[k]
             _pass_on(future, answers[k])
-            hand_out()
+            self._feed()
 
         def hand_out() -> None:
-            with lock:
+            with self._lock:
                 while queue["next"] < len(todo):
                     k = queue["next"]
-                    if queue["held"] and queue["held"] + weights[k] > self.in_flight:
+                    busy = self._held + self._held_background
+                    if busy and busy + weights[k] > self.in_flight:
                         return
                     queue["next"] += 1
-                    queue["held"] += weights[k]
+                    self._held += weights[k]
                     try:
-                        future = executor.submit(_run_task, [function, dates, todo[k]])
+                        future = self._submit(executor, function, dates, todo[k])
                     except BaseException as error:  # a broken pool: the caller hears of it
-                        queue["held"] -= weights[k]
+                        self._held -= weights[k]
                         answers[k].set_exception(error)
                         continue
                     future.add_done_callback(functools.partial(finished, k))
+                # every task handed out (a task done at once may have come back here first)
+                if hand_out in self._waiting:
+                    self._waiting.remove(hand_out)
 
-        hand_out()
+        with self._lock:
+            self._waiting.append(hand_out)
+            hand_out()
         return Pending(lambda: [answer.result() for answer in answers])
+
+    def _start_background(
+        self,
+        function: Callable[[T], R],
+        todo: list[T],
+        held: Callable[[T], int] | None,
+        dates: dict[str, dict[str, str | None]],
+    ) -> Pending[R]:
+        """Queue ``todo`` as background tasks (see :meth:`start`); hand out what may go now."""
+        executor = self._ensure_executor()
+        answers: list[Future[R]] = [Future() for _ in todo]
+
+        def launcher(k: int, weight: int) -> Callable[[], None]:
+            def finished(done: Future[Any]) -> None:
+                with self._lock:
+                    self._held_background -= weight
+                _pass_on(done, answers[k])
+                self._feed()
+
+            def launch() -> None:
+                try:
+                    future = self._submit(executor, function, dates, todo[k])
+                except BaseException as error:  # a broken pool: the caller hears of it
+                    with self._lock:
+                        self._held_background -= weight
+                    answers[k].set_exception(error)
+                    return
+                future.add_done_callback(finished)
+
+            return launch
+
+        with self._lock:
+            for k, item in enumerate(todo):
+                weight = max(0, int(held(item))) if held is not None else 0
+                self._background.append((launcher(k, weight), weight, answers[k]))
+            self._feed()
+        return Pending(lambda: [answer.result() for answer in answers])
+
+    def _submit(
+        self,
+        executor: Executor,
+        function: Callable[[Any], Any],
+        dates: dict[str, dict[str, str | None]],
+        item: Any,
+    ) -> Future[Any]:
+        """Hand one task to the executor, counted as running until it finishes."""
+        with self._lock:
+            future = executor.submit(_run_task, [function, dates, item])
+            self._running += 1
+        future.add_done_callback(self._task_done)
+        return future
+
+    def _task_done(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+        self._feed()
+
+    def _feed(self) -> None:
+        """Hand out what waits: the held tasks of every caller, then background tasks."""
+        with self._lock:
+            for hand_out in list(self._waiting):
+                hand_out()
+            while self._background and self._running < self.workers:
+                launch, weight, _ = self._background[0]
+                if self._held and self._held + weight > self.in_flight:
+                    return
+                self._background.popleft()
+                self._held_background += weight
+                launch()
 
     def _ensure_executor(self) -> Executor:
         import multiprocessing

@@ -124,8 +124,9 @@ class RunState:
     workspace: Workspace | None = None
     # densidad
     densities: dict[str, DensityRaster] = field(default_factory=dict)
-    # hotspots
+    # hotspots (started by densidad in a parallel run of few incidents)
     hotspots: ProvinceHotspots | None = None
+    hotspots_started: Pending[ProvinceHotspots] | None = None
     # evaluacion: the backtest, and its table for the maps' parameters panel (one row per
     # scope, method and coverage; Spanish headers, see HistoricalAccuracy.table)
     accuracy: HistoricalAccuracy | None = None
@@ -144,7 +145,9 @@ class RunState:
     trend_legend: pd.DataFrame | None = None
     trend_changes: dict[str, dict[str, int]] = field(default_factory=dict)
     trend_note: str | None = None
-    # repeticion: the Knox band table and its reading in Spanish (or why there is none)
+    # repeticion: the Knox test (started by ranking in a small parallel run), its band
+    # table and its reading in Spanish (or why there is none)
+    near_repeat_started: Pending[pd.DataFrame] | None = None
     near_repeat_table: pd.DataFrame | None = None
     near_repeat_text: str | None = None
     # worker processes shared by the stages (see parsc_geo.parallel); 1 works serially
@@ -156,6 +159,10 @@ class RunState:
     # patrullaje's plan, started by ranking (it needs no other stage's result): the pool plans
     # the sectors while this process ranks, finds trends and near repeats
     patrol_plan: Pending[Any] | None = None
+    # patrullaje's sheets, started after repeticion (they need its advice) as background
+    # tasks of the pool, drawn into drafts_folder: the plan, the sheets' options and them
+    patrol_sheets: tuple[Any, dict[str, Any], Pending[Path]] | None = None
+    drafts_folder: Path | None = None
     # distributed runs: each province's incidents in a file its tasks read themselves
     # (parsc_geo.partitions), written once by the first stage that fans provinces out
     partitions: dict[str, Partition] | None = None
@@ -258,8 +265,6 @@ def run_pipeline(
     -------
     RunResult
     """
-    import pyogrio
-
     from .distributed import open_pool
 
     output = Path(output)
@@ -287,8 +292,12 @@ def run_pipeline(
     pool = open_pool(workers, scheduler)
     state: RunState | None = None
     try:
-        # the workers' libraries load in other processes while the first stages run here
+        # the workers' libraries load in other processes while the first stages run here;
+        # started before this process loads GDAL (pyogrio: 0.4 s), the workers are ready
+        # sooner (the first tasks are the hotspot methods, handed out by densidad)
         pool.warm_up()
+        import pyogrio
+
         with staged_output(output, overwrite=overwrite) as out:
             state = RunState(
                 config=config,
@@ -302,6 +311,10 @@ def run_pipeline(
                 progress.start(name)
                 t0 = time.perf_counter()
                 detail = bodies[name](state)
+                if name == "repeticion":
+                    # everything the patrol sheets need is known: the pool draws them
+                    # whenever it has nothing else to do
+                    _start_patrol_sheets(state)
                 # what the stage freed goes back to the system before the next one
                 release_memory()
                 timings[name] = round(time.perf_counter() - t0, 3)
@@ -344,8 +357,10 @@ def run_pipeline(
     finally:
         pool.close()
         progress.close()
-        if state is not None and state.partition_folder is not None:
-            shutil.rmtree(state.partition_folder, ignore_errors=True)
+        if state is not None:
+            for folder in (state.partition_folder, state.drafts_folder):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
         if pinned:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
             if previous_epoch is None:
@@ -590,6 +605,14 @@ def _partitioned(state: RunState) -> Partitioned | None:
     return state.partitioned
 
 
+#: Incidents up to which a run on the local process pool computes its densities in this
+#: process, while the pool runs the hotspot methods (started first): the region's 21,108
+#: take 0.7 s here, and 2.1 s when handed to the pool (partitions written and read, workers
+#: starting, 13 small tasks). Above it (a dense province), the densities' tasks go to the
+#: pool as before.
+LOCAL_DENSITY_INCIDENTS = 100_000
+
+
 def _stage_density(state: RunState) -> str:
     if not state.config.density_enabled:
         return _disabled(state, "density", "[density] enabled = false")
@@ -598,6 +621,18 @@ def _stage_density(state: RunState) -> str:
     config = state.config
     folder = state.out / "densidad"
     folder.mkdir()
+    workers: WorkerPool | int = state.pool
+    if (
+        _parallel(state)
+        # a Dask cluster gets every province task, as before
+        and not isinstance(state.pool, int)
+        and state.pool.scheduler == "procesos"
+        and config.hotspots_enabled
+        and len(state.incidents) <= LOCAL_DENSITY_INCIDENTS
+    ):
+        # the pool starts (and runs the hotspot methods) while this process draws densities
+        _start_hotspots(state)
+        workers = 1
     rasters, params = densities_by_province(
         state.incidents,
         kernel=config.kernel,
@@ -606,8 +641,8 @@ def _stage_density(state: RunState) -> str:
         bandwidth_adjust=config.bandwidth_adjust,
         cell_size=config.cell_size,
         seed=config.seed,
-        workers=state.pool,
-        partitions=_province_partitions(state),
+        workers=workers,
+        partitions=None if workers == 1 else _province_partitions(state),
     )
     for name, raster in rasters.items():
         # the tags say what the run says: the incidents themselves do not carry the flag
@@ -622,23 +657,46 @@ def _stage_density(state: RunState) -> str:
 def _stage_hotspots(state: RunState) -> str:
     if not state.config.hotspots_enabled:
         return _disabled(state, "hotspots", "[hotspots] enabled = false")
-    from .workflow import hotspots_by_province
-
     config = state.config
-    found = hotspots_by_province(
-        state.incidents,
-        config.methods,
-        kernel=config.kernel,
-        bandwidth=config.bandwidth,
-        cell_size=config.cell_size,
-        workers=state.pool,
-        options=config.hotspot_options,
-        partitions=_province_partitions(state),
-    )
+    if state.hotspots_started is None:
+        _start_hotspots(state)
+    assert state.hotspots_started is not None
+    found = state.hotspots_started.results()[0]
+    state.hotspots_started = None
     state.hotspots = found
     state.parameters["hotspots"] = found.parameters
     state.counts["hotspots"] = found.counts(config.methods)
     return ", ".join(f"{m}: {n}" for m, n in state.counts["hotspots"].items())
+
+
+def _parallel(state: RunState) -> bool:
+    """Return whether the run's tasks go to other processes (a pool of several, or Dask)."""
+    return not isinstance(state.pool, int) and (
+        state.pool.scheduler != "procesos" or state.pool.workers > 1
+    )
+
+
+def _start_hotspots(state: RunState) -> None:
+    """Start the hotspot methods of every province in the run's pool (``hotspots``)."""
+    from .parallel import WorkerPool, worker_pool
+    from .workflow import start_hotspots_by_province
+
+    config = state.config
+    with worker_pool(state.pool) as pool:
+        started = start_hotspots_by_province(
+            state.incidents,
+            config.methods,
+            kernel=config.kernel,
+            bandwidth=config.bandwidth,
+            cell_size=config.cell_size,
+            pool=pool,
+            options=config.hotspot_options,
+            partitions=_province_partitions(state),
+        )
+        if not isinstance(state.pool, WorkerPool):
+            # a pool of this call only: its tasks end before it closes
+            started.results()
+    state.hotspots_started = started
 
 
 def _stage_evaluation(state: RunState) -> str:
@@ -766,6 +824,7 @@ def _stage_ranking(state: RunState) -> str:
 
     config = state.config
     sectors = state.sectors
+    _start_near_repeat(state)
     if (
         isinstance(state.pool, WorkerPool)
         and config.patrol_enabled
@@ -906,11 +965,55 @@ def _plain(value: Any) -> Any:
     return plain(value)
 
 
+def _near_repeat_options(state: RunState) -> dict[str, Any]:
+    """Return the keywords of the run's Knox test (:func:`parsc_geo.trends.near_repeat`)."""
+    options = state.config.near_repeat
+    return {
+        "space_bands": options.space_bands,
+        "time_bands": options.time_bands,
+        "permutations": options.permutations,
+        "seed": state.config.seed,
+        "exclude_at_station": not state.config.include_at_station,
+    }
+
+
+#: Incidents up to which a parallel run hands its Knox test to the pool when ranking starts,
+#: to run while this process ranks and finds trends (the region's: 0.6 s off the path). A
+#: larger run keeps it here, in repeticion, as before (its pairs, up to
+#: parsc_geo.trends.near_repeat.MAX_PAIRS, are not added to the workers' memory then).
+POOLED_KNOX_INCIDENTS = 100_000
+
+
+def _start_near_repeat(state: RunState) -> None:
+    """Start repeticion's Knox test in the pool's background, if the run is small and uses it."""
+    from .parallel import WorkerPool
+    from .trends.near_repeat import near_repeat_task
+
+    options = state.config.near_repeat
+    if (
+        not isinstance(state.pool, WorkerPool)
+        or not _parallel(state)
+        or not options.enabled
+        or len(state.incidents) > POOLED_KNOX_INCIDENTS
+        or _span_months(state.incidents) < options.min_months
+    ):
+        return
+    # a background task: it takes a worker the patrol plan's tasks leave idle
+    state.near_repeat_started = state.pool.start(
+        near_repeat_task, [(state.incidents, _near_repeat_options(state))], background=True
+    )
+
+
 def _stage_near_repeat(state: RunState) -> str:
     """Knox test of near repeats on every incident of the run (``repeticion``)."""
     from ._errors import InsufficientDataError
     from .trends.io import write_near_repeat
-    from .trends.near_repeat import event_label, interpret_near_repeat, near_repeat
+    from .trends.near_repeat import (
+        announce_sample,
+        event_label,
+        interpret_near_repeat,
+        near_repeat,
+    )
 
     config = state.config
     options = config.near_repeat
@@ -927,14 +1030,12 @@ def _stage_near_repeat(state: RunState) -> str:
         state.near_repeat_text = None
         return reason
     try:
-        table = near_repeat(
-            state.incidents,
-            space_bands=options.space_bands,
-            time_bands=options.time_bands,
-            permutations=options.permutations,
-            seed=config.seed,
-            exclude_at_station=not config.include_at_station,
-        )
+        if state.near_repeat_started is not None:
+            started, state.near_repeat_started = state.near_repeat_started, None
+            table = started.results()[0]
+            announce_sample(table)
+        else:
+            table = near_repeat(state.incidents, **_near_repeat_options(state))
     except InsufficientDataError as exc:
         state.counts["repeticion"] = {"estado": "insuficiente", "motivo": exc.message}
         return f"datos insuficientes: {exc.message}"
@@ -1133,24 +1234,50 @@ def _stage_patrol(state: RunState) -> str:
     if not state.config.patrol_enabled:
         return _disabled(state, "patrol", "[patrol] enabled = false")
     from .parallel import WorkerPool
-    from .patrol import plan_patrols
     from .reports import write_patrol_outputs
     from .reports.patrol_outputs import start_patrol_outputs
     from .workflow import plain
 
-    config = state.config
     sectors = state.sectors
     if sectors is None or not len(sectors):
         state.counts["patrullaje"] = {"sectores": 0}
         return "sin capa de sectores: no hay planes de patrullaje"
+    sheets = None
+    if state.patrol_sheets is not None:
+        plan, options, sheets = state.patrol_sheets
+        state.patrol_sheets = None
+    else:
+        plan = _patrol_plan(state, sectors)
+        options = _patrol_sheet_options(state)
+    if isinstance(state.pool, WorkerPool):
+        # the pool draws the sheets (started after repeticion, else now) while this process
+        # writes the tables and the QGIS project
+        files, pending = start_patrol_outputs(
+            plan, state.out / "patrullaje", pool=state.pool, sheets=sheets, **options
+        )
+        state.background.append(("patrullaje", pending))
+    else:
+        files = write_patrol_outputs(plan, state.out / "patrullaje", workers=state.pool, **options)
+    state.parameters["patrullaje"] = plain(plan.parameters)
+    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
+    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
+
+
+def _patrol_plan(state: RunState, sectors: gpd.GeoDataFrame) -> Any:
+    """Return the run's patrol plan: the one ranking started, or one made now."""
+    from .patrol import plan_patrols
+
     if state.patrol_plan is not None:
         plan = state.patrol_plan.results()[0]
         # the sheets' tasks hold the plan until they are drawn; the run need not keep it after
         state.patrol_plan = None
-    else:
-        plan = plan_patrols(
-            state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state)
-        )
+        return plan
+    return plan_patrols(state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state))
+
+
+def _patrol_sheet_options(state: RunState) -> dict[str, Any]:
+    """Return the options of the run's patrol sheets (with repeticion's advice, if any)."""
+    config = state.config
     advice = None
     if state.near_repeat_table is not None:
         from .reports.patrol_sheet import near_repeat_advice
@@ -1161,23 +1288,40 @@ def _stage_patrol(state: RunState) -> str:
             label=event_label(tuple(config.fenomenos)),
             alpha=config.near_repeat.alpha,
         )
-    options: dict[str, Any] = {
+    return {
         "synthetic": config.synthetic,
         "density": config.patrol_density,
         "basemap": config.patrol_basemap,
         "near_repeat": advice,
     }
-    if isinstance(state.pool, WorkerPool):
-        # the pool draws the sheets while this process writes the QGIS project
-        files, pending = start_patrol_outputs(
-            plan, state.out / "patrullaje", pool=state.pool, **options
-        )
-        state.background.append(("patrullaje", pending))
-    else:
-        files = write_patrol_outputs(plan, state.out / "patrullaje", workers=state.pool, **options)
-    state.parameters["patrullaje"] = plain(plan.parameters)
-    state.counts["patrullaje"] = {"sectores": len(plan.sectors), "archivos": len(files)}
-    return f"{len(plan.sectors)} hojas de sector, {len(files)} archivos"
+
+
+def _start_patrol_sheets(state: RunState) -> None:
+    """Start the patrol sheets in the pool's background, once repeticion has run.
+
+    Only when ranking started the plan in the pool of a parallel run (with sectors and
+    patrols enabled). The sheets are drawn into a folder beside the output and moved into
+    ``patrullaje/`` when the run collects them, after the last stage: the atlas (``mapas``)
+    lists the files that exist when it is written, and lists no patrol file, as before.
+    """
+    from ._atomic import temp_name
+    from .reports.patrol_outputs import start_patrol_sheets
+
+    if state.patrol_plan is None or state.sectors is None or not _parallel(state):
+        # serially the plan and the sheets are made by patrullaje itself, as before
+        return
+    plan = _patrol_plan(state, state.sectors)
+    options = _patrol_sheet_options(state)
+    # a temporary of this process, on the output's file system (the sheets are moved)
+    folder = state.out.parent / temp_name(SHEETS_SUFFIX)
+    state.drafts_folder = folder
+    assert not isinstance(state.pool, int)
+    sheets = start_patrol_sheets(plan, state.out / "patrullaje", folder, pool=state.pool, **options)
+    state.patrol_sheets = (plan, options, sheets)
+
+
+#: End of the name of a run's temporary folder of patrol sheets being drawn.
+SHEETS_SUFFIX = "-hojas"
 
 
 def _patrol_plan_options(state: RunState) -> dict[str, Any]:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
     from .density import DensityRaster
     from .ingest import IngestOptions, IngestResult
-    from .parallel import WorkerPool
+    from .parallel import Pending, WorkerPool
     from .partitions import Partition
     from .sectors import SectorReport
     from .workspace import WorkspaceBackend
@@ -453,13 +453,41 @@ def hotspots_by_province(
     :func:`province_subsets` cuts them) lets each task read its province itself instead of
     receiving it.
     """
-    import geopandas as gpd
-    import pandas as pd
+    from .parallel import worker_pool
 
-    from ._text import slug
+    with worker_pool(workers) as pool:
+        return start_hotspots_by_province(
+            incidents,
+            methods,
+            kernel=kernel,
+            bandwidth=bandwidth,
+            cell_size=cell_size,
+            pool=pool,
+            options=options,
+            partitions=partitions,
+        ).results()[0]
+
+
+def start_hotspots_by_province(
+    incidents: gpd.GeoDataFrame,
+    methods: Sequence[str],
+    *,
+    kernel: str,
+    bandwidth: float | str | None,
+    cell_size: float | None,
+    pool: WorkerPool,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    partitions: Mapping[str, Partition] | None = None,
+) -> Pending[ProvinceHotspots]:
+    """Start :func:`hotspots_by_province`'s tasks in ``pool`` and return at once.
+
+    The result is the only item of the returned :class:`~parsc_geo.parallel.Pending`'s
+    results (serially, the tasks run when it is asked for). A run starts them before its
+    densities, which this process computes meanwhile.
+    """
     from .area import area_of
     from .hotspots._common import method_input
-    from .parallel import worker_pool
+    from .parallel import Pending
 
     province_table = area_of(incidents).provinces()
     provinces = province_table.set_index("provincia")
@@ -469,10 +497,6 @@ def hotspots_by_province(
         # only the columns the methods read travel to the workers
         else province_subsets(method_input(incidents), province_table)
     )
-    frames = []
-    cold_frames = []
-    params: dict[str, dict[str, Any]] = {}
-    declined: dict[str, dict[str, str]] = {}
     tasks = []
     for method in methods:
         for name, subset in subsets:
@@ -485,13 +509,28 @@ def hotspots_by_province(
                 kwargs.update(area=provinces.loc[[name]])
             kwargs.update((options or {}).get(method, {}))
             tasks.append((method, name, subset, kwargs))
-    with worker_pool(workers) as pool:
-        results = pool.map_largest_first(
-            _province_hotspots,
-            tasks,
-            lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0),
-            held=lambda t: len(t[2]),
-        )
+    started = pool.start_largest_first(
+        _province_hotspots,
+        tasks,
+        lambda t: len(t[2]) * _METHOD_COST.get(t[0], 1.0),
+        held=lambda t: len(t[2]),
+    )
+    return Pending(lambda: [_combine_hotspots(methods, tasks, started.results())])
+
+
+def _combine_hotspots(
+    methods: Sequence[str], tasks: list[tuple[str, str, Any, dict[str, Any]]], results: list[Any]
+) -> ProvinceHotspots:
+    """Combine :func:`_province_hotspots`' results in the serial order of the tasks."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from ._text import slug
+
+    frames = []
+    cold_frames = []
+    params: dict[str, dict[str, Any]] = {}
+    declined: dict[str, dict[str, str]] = {}
     hot_cells = []
     for (method, name, *_), (result, cells) in zip(tasks, results, strict=True):
         params.setdefault(method, {})[name] = plain(result.attrs.get("parameters", {}))

@@ -51,7 +51,14 @@ def test_dask_run_equals_the_serial_run_file_by_file(
     carried: dict[str, list[tuple[str, int]]] = {}
     original = DaskPool.start
 
-    def spy(self: DaskPool, function: object, items: object, held: object = None) -> object:
+    def spy(
+        self: DaskPool,
+        function: object,
+        items: object,
+        held: object = None,
+        *,
+        background: bool = False,
+    ) -> object:
         todo = list(items)  # type: ignore[call-overload]
         name = getattr(function, "__name__", "?")
         sent.append((name, len(todo)))
@@ -61,7 +68,7 @@ def test_dask_run_equals_the_serial_run_file_by_file(
                 # the province's table (the area mask is a one-row frame of provinces)
                 part = parts[0] if name == "_province_hotspots" else item[1]
                 carried.setdefault(name, []).append((type(part).__name__, len(part)))
-        return original(self, function, todo, held=held)  # type: ignore[arg-type]
+        return original(self, function, todo, held=held, background=background)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DaskPool, "start", spy)
     config = str(two_provinces / "run.toml")

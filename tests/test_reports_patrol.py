@@ -427,3 +427,25 @@ def test_started_with_a_pool_then_finished_gives_the_same_files(written, tmp_pat
     assert [p.relative_to(tmp_path) for p in planned] == [p.relative_to(out) for p in paths]
     for path in paths:
         assert path.read_bytes() == (tmp_path / path.relative_to(out)).read_bytes(), path.name
+
+
+def test_sheets_drawn_early_in_drafts_then_moved_give_the_same_files(written, plan, tmp_path):
+    # What a parallel run does since the sheets start after repeticion: they are drawn as
+    # background tasks into a drafts folder, the output folder holds nothing until the tables
+    # are written, and collecting moves them into place: the serial path's files, byte for byte.
+    from parsc_geo.parallel import WorkerPool
+    from parsc_geo.reports.patrol_outputs import start_patrol_outputs, start_patrol_sheets
+
+    out, paths = written
+    target, drafts = tmp_path / "patrullaje", tmp_path / "borradores"
+    with WorkerPool(2) as pool:
+        sheets = start_patrol_sheets(plan, target, drafts, synthetic=True, pool=pool)
+        assert not target.exists()
+        planned, pending = start_patrol_outputs(
+            plan, target, synthetic=True, pool=pool, sheets=sheets
+        )
+        assert pending.results() == planned
+    assert not drafts.exists()
+    assert [p.relative_to(target) for p in planned] == [p.relative_to(out) for p in paths]
+    for path in paths:
+        assert path.read_bytes() == (target / path.relative_to(out)).read_bytes(), path.name

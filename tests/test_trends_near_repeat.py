@@ -410,3 +410,32 @@ def test_knox_table_by_blocks_equals_the_brute_force_count(
     np.testing.assert_array_equal(whole["p_value"].to_numpy(), p.ravel())
     listed = _every_close_pair(x, y, s_edges[:-1])
     assert whole.attrs["parameters"]["n_pairs_listed"] == len(listed)
+
+
+def test_a_test_run_in_a_pool_worker_is_announced_here_as_knox_announces_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A small parallel run computes the Knox test in a worker (near_repeat_task), whose log is
+    # not this process's: announce_sample repeats here the announcement of its sample, the
+    # same text knox_bands logs itself (299 of 300 incidents, as in the test above).
+    from parsc_geo.parallel import WorkerPool
+    from parsc_geo.trends.near_repeat import announce_sample, near_repeat_task
+
+    xy, days = _events()
+    frame = _incidents_frame(xy, days)
+    options = {"space_bands": "0,3000", "time_bands": "0,7", "permutations": 9, "seed": 3}
+    with caplog.at_level("INFO", logger="parsc_geo.trends.near_repeat"):
+        here = near_repeat(frame, max_pairs=44_849, **options)
+    [own] = [r.getMessage() for r in caplog.records if "muestra aleatoria" in r.getMessage()]
+    assert "muestra aleatoria de 299 de 300 incidentes" in own
+    caplog.clear()
+    with WorkerPool(2) as pool:
+        [there] = pool.start(
+            near_repeat_task, [(frame, {**options, "max_pairs": 44_849})], background=True
+        ).results()
+    pd.testing.assert_frame_equal(here, there)
+    assert there.attrs == here.attrs
+    with caplog.at_level("INFO", logger="parsc_geo.trends.near_repeat"):
+        announce_sample(there)
+        announce_sample(near_repeat(frame, **options))  # no sample: nothing said
+    assert [r.getMessage() for r in caplog.records] == [own]

@@ -45,6 +45,10 @@ def command(
     police stations and populations are real. Every run replaces the files the previous demo
     wrote into the output folder (listed in its .parsc-geo-manifest.json) and nothing else.
     """
+    from ..parallel import resolve_workers, start_early
+
+    # the workers' libraries start loading in another process before this one loads its own
+    start_early(resolve_workers(workers))
     from ..config import RunConfig
     from ..datasets import sample_paths
     from ..pipeline import run_pipeline

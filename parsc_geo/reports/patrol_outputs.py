@@ -198,25 +198,122 @@ def start_patrol_outputs(
     basemap: bool = False,
     density: bool = True,
     near_repeat: NearRepeatAdvice | str | None = None,
+    sheets: Pending[Path] | None = None,
 ) -> tuple[list[Path], Pending[Path]]:
     """Write :func:`write_patrol_outputs`'s tables and start its sheets in ``pool``.
 
     Returns once the tables are written, the sheets (PDF and PNG) still being drawn by the
     pool: :meth:`~parsc_geo.parallel.Pending.results` waits for them and returns what
     :func:`write_patrol_outputs` returns. A run goes on with other work meanwhile.
+    ``sheets``: the same plan's sheets already started by :func:`start_patrol_sheets` (with
+    the same options), then not drawn again.
 
     Returns
     -------
     tuple
         The files that will have been written, and the pending sheets.
     """
-    from dataclasses import replace
-
     from ..parallel import Pending
-    from .patrol_sheet import sheet_sectors
     from .pdf import metadata_date
 
     out = Path(output_dir)
+    files = _check_outputs(plan, out, overwrite=overwrite)
+    date = metadata_date(plan.period[1] if plan.period else None)
+    if sheets is None:
+        # the sheets are drawn by the pool while this process writes the tables
+        sheets = _start_sheets(
+            plan,
+            files,
+            pool=pool,
+            background=False,
+            synthetic=synthetic,
+            density=density,
+            basemap=basemap,
+            date=date,
+            overwrite=overwrite,
+            near_repeat=near_repeat,
+        )
+    _write_tables(plan, files, out, synthetic=synthetic, date=date, overwrite=overwrite)
+    written = list(files.values())
+    drawing = sheets
+
+    def finish() -> list[Path]:
+        drawing.results()
+        return written
+
+    return list(written), Pending(finish)
+
+
+def start_patrol_sheets(
+    plan: PatrolPlan,
+    output_dir: str | Path,
+    drafts: str | Path,
+    *,
+    pool: WorkerPool,
+    synthetic: bool = False,
+    overwrite: bool = False,
+    basemap: bool = False,
+    density: bool = True,
+    near_repeat: NearRepeatAdvice | str | None = None,
+) -> Pending[Path]:
+    """Start drawing the sheets of ``plan`` as background tasks of ``pool``, into ``drafts``.
+
+    A run starts them as soon as the plan and the near-repeat advice are known, long before
+    its ``patrullaje`` stage: the workers draw them whenever no other task waits for them
+    (:meth:`parsc_geo.parallel.WorkerPool.start` with ``background``). They are drawn in the
+    folder ``drafts`` (created; on the output's file system) so that ``output_dir`` holds
+    nothing before the stage (the atlas, written meanwhile, links to what exists then):
+    :meth:`~parsc_geo.parallel.Pending.results` waits for them, moves them to where
+    :func:`write_patrol_outputs` writes them (same bytes) and returns their paths. Pass the
+    pending sheets to :func:`start_patrol_outputs` (``sheets``) for the tables.
+
+    Raises
+    ------
+    OutputError
+        When ``output_dir`` is a file, or (without ``overwrite``) already holds an output.
+    """
+    import os
+    import shutil
+
+    from ..parallel import Pending
+    from .pdf import metadata_date
+
+    out, folder = Path(output_dir), Path(drafts)
+    files = _check_outputs(plan, out, overwrite=overwrite)
+    sheets = {k: p for k, p in files.items() if k.startswith(("pdf:", "png:"))}
+    drafted = {k: folder / p.relative_to(out) for k, p in sheets.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    drawing = _start_sheets(
+        plan,
+        drafted,
+        pool=pool,
+        background=True,
+        synthetic=synthetic,
+        density=density,
+        basemap=basemap,
+        date=metadata_date(plan.period[1] if plan.period else None),
+        overwrite=True,
+        near_repeat=near_repeat,
+    )
+
+    def finish() -> list[Path]:
+        drawing.results()
+        for key, target in sheets.items():
+            if target.exists() and not overwrite:
+                raise OutputError(
+                    f"el archivo de salida ya existe: {target}",
+                    hint="use overwrite=True (--overwrite) o elija otra carpeta",
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(drafted[key], target)
+        shutil.rmtree(folder, ignore_errors=True)
+        return list(sheets.values())
+
+    return Pending(finish)
+
+
+def _check_outputs(plan: PatrolPlan, out: Path, *, overwrite: bool) -> dict[str, Path]:
+    """Return :func:`planned_files`, refused when ``out`` is a file or holds an output."""
     if out.exists() and not out.is_dir():
         raise OutputError(
             f"la carpeta de salida es un archivo: {out}", hint="elija una carpeta con -o"
@@ -229,9 +326,31 @@ def start_patrol_outputs(
             f"{len(existing)} archivo(s) de salida ya existe(n) en {out}: {shown}",
             hint="use overwrite=True (--overwrite) o elija otra carpeta",
         )
-    date = metadata_date(plan.period[1] if plan.period else None)
+    return files
 
-    # One task per comisaría (its PDF and the PNG of every page), each with only its sectors.
+
+def _start_sheets(
+    plan: PatrolPlan,
+    targets: dict[str, Path],
+    *,
+    pool: WorkerPool,
+    background: bool,
+    synthetic: bool,
+    density: bool,
+    basemap: bool,
+    date: dt.datetime,
+    overwrite: bool,
+    near_repeat: NearRepeatAdvice | str | None,
+) -> Pending[Path]:
+    """Start one task per comisaría (its PDF and the PNG of every page) in ``pool``.
+
+    ``targets`` maps the ``pdf:``/``png:`` keys of :func:`planned_files` to where the tasks
+    write them.
+    """
+    from dataclasses import replace
+
+    from .patrol_sheet import sheet_sectors
+
     tasks = []
     drawn = sheet_sectors(plan)
     for comisaria in dict.fromkeys(sp.comisaria for sp in drawn):
@@ -239,9 +358,9 @@ def start_patrol_outputs(
         tasks.append(
             _SheetTask(
                 plan=own,
-                pdf=files[f"pdf:{comisaria}"],
+                pdf=targets[f"pdf:{comisaria}"],
                 pngs=[
-                    files[f"png:{sp.comisaria}:{sp.sector}:{k}"]
+                    targets[f"png:{sp.comisaria}:{sp.sector}:{k}"]
                     for sp in sheet_sectors(own)
                     for k in range(len(page_names(sp)))
                 ],
@@ -253,17 +372,18 @@ def start_patrol_outputs(
                 near_repeat=near_repeat,
             )
         )
-    # the sheets are drawn by the pool while this process writes the tables
+    # the largest comisaría first: started last, it would keep one worker busy alone
     by_size = sorted(tasks, key=lambda t: -len(t.plan.sectors))
-    drawing = pool.start(_write_sheets, by_size)
-    _write_tables(plan, files, out, synthetic=synthetic, date=date, overwrite=overwrite)
-    written = list(files.values())
-
-    def finish() -> list[Path]:
-        drawing.results()
-        return written
-
-    return list(written), Pending(finish)
+    if not background:
+        return pool.start(_write_sheets, by_size)
+    # drawn while the run goes on: a sheet holds its comisaría's incidents, and is not drawn
+    # beside a task holding many others (a dense province's atlas page), nor they beside it
+    return pool.start(
+        _write_sheets,
+        by_size,
+        held=lambda t: sum(sp.n_incidents for sp in t.plan.sectors),
+        background=True,
+    )
 
 
 def _write_tables(

@@ -435,13 +435,7 @@ def knox_bands(
             "max_pairs": budget,
             "seed": seed,
         }
-        announce(
-            logger,
-            f"Prueba de Knox sobre una muestra aleatoria de {_whole(len(keep))} de "
-            f"{_whole(n)} incidentes: los {_whole(close)} pares a menos de {_whole(radius)} m "
-            f"superan el límite de {_whole(budget)} (semilla {seed})",
-            quiet=quiet,
-        )
+        announce(logger, _sample_text(sample, radius), quiet=quiet)
         x, y, t = x[keep], y[keep], t[keep]
         n = len(keep)
         total = n * (n - 1) // 2
@@ -515,6 +509,39 @@ def knox_bands(
     if sample is not None:
         frame.attrs["parameters"]["sample"] = sample
     return frame
+
+
+def _sample_text(sample: dict[str, Any], radius: float) -> str:
+    """Return the announcement of Knox's random sample (``attrs["parameters"]["sample"]``)."""
+    return (
+        f"Prueba de Knox sobre una muestra aleatoria de {_whole(sample['sample_size'])} de "
+        f"{_whole(sample['n_incidents_total'])} incidentes: los "
+        f"{_whole(sample['close_pairs_total'])} pares a menos de {_whole(radius)} m "
+        f"superan el límite de {_whole(sample['max_pairs'])} (semilla {sample['seed']})"
+    )
+
+
+def announce_sample(table: pd.DataFrame, *, quiet: bool = False) -> None:
+    """Announce the random sample :func:`knox_bands` drew for ``table``, if it drew one.
+
+    For a table computed in another process (a pool's worker), whose announcement was not
+    seen here.
+    """
+    parameters = table.attrs.get("parameters", {})
+    sample = parameters.get("sample")
+    if sample is None:
+        return
+    radius = max(e for e in parameters["space_bands_m"] if np.isfinite(e))
+    announce(logger, _sample_text(sample, radius), quiet=quiet)
+
+
+def near_repeat_task(task: tuple[gpd.GeoDataFrame, dict[str, Any]]) -> pd.DataFrame:
+    """Return ``near_repeat(incidents, **options)`` for ``(incidents, options)`` (a pool task).
+
+    The sample's announcement is left to the caller (:func:`announce_sample`).
+    """
+    data, options = task
+    return near_repeat(data, **{**options, "quiet": True})
 
 
 def incident_days(dates: pd.Series) -> np.ndarray:
