@@ -438,6 +438,8 @@ def test_sheets_drawn_early_in_drafts_then_moved_give_the_same_files(written, pl
 
     out, paths = written
     target, drafts = tmp_path / "patrullaje", tmp_path / "borradores"
+    drafts.mkdir()
+    (drafts / "notas.txt").write_text("del usuario", encoding="utf-8")
     with WorkerPool(2) as pool:
         sheets = start_patrol_sheets(plan, target, drafts, synthetic=True, pool=pool)
         assert not target.exists()
@@ -445,7 +447,8 @@ def test_sheets_drawn_early_in_drafts_then_moved_give_the_same_files(written, pl
             plan, target, synthetic=True, pool=pool, sheets=sheets
         )
         assert pending.results() == planned
-    assert not drafts.exists()
+    # only the folder the sheets were drawn in is removed: the user's folder and file stay
+    assert [p.name for p in drafts.iterdir()] == ["notas.txt"]
     assert [p.relative_to(target) for p in planned] == [p.relative_to(out) for p in paths]
     for path in paths:
         assert path.read_bytes() == (target / path.relative_to(out)).read_bytes(), path.name

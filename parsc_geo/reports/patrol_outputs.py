@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._atomic import temp_name
 from .._errors import OutputError
 from .._text import slug
 from ..labels_es import PATROL_HEADERS as HEADERS_ES
@@ -261,7 +262,8 @@ def start_patrol_sheets(
     A run starts them as soon as the plan and the near-repeat advice are known, long before
     its ``patrullaje`` stage: the workers draw them whenever no other task waits for them
     (:meth:`parsc_geo.parallel.WorkerPool.start` with ``background``). They are drawn in the
-    folder ``drafts`` (created; on the output's file system) so that ``output_dir`` holds
+    a new folder inside ``drafts`` (created if missing; on the output's file system; the
+    new folder alone is removed afterwards) so that ``output_dir`` holds
     nothing before the stage (the atlas, written meanwhile, links to what exists then):
     :meth:`~parsc_geo.parallel.Pending.results` waits for them, moves them to where
     :func:`write_patrol_outputs` writes them (same bytes) and returns their paths. Pass the
@@ -278,11 +280,14 @@ def start_patrol_sheets(
     from ..parallel import Pending
     from .pdf import metadata_date
 
-    out, folder = Path(output_dir), Path(drafts)
+    out = Path(output_dir)
     files = _check_outputs(plan, out, overwrite=overwrite)
     sheets = {k: p for k, p in files.items() if k.startswith(("pdf:", "png:"))}
+    Path(drafts).mkdir(parents=True, exist_ok=True)
+    # a folder of this call inside ``drafts``: the only one removed when the sheets are moved
+    folder = Path(drafts) / temp_name(".sheets")
+    folder.mkdir()
     drafted = {k: folder / p.relative_to(out) for k, p in sheets.items()}
-    folder.mkdir(parents=True, exist_ok=True)
     drawing = _start_sheets(
         plan,
         drafted,
