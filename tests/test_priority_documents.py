@@ -375,3 +375,23 @@ def test_a_territory_is_united_once_for_the_same_polygons():
     assert _territory(districts.copy()) is first  # same polygons, same order: kept
     other = _territory(districts.iloc[::-1])  # another order is united again
     assert other is not first and other.equals(first)
+
+
+def test_a_label_box_without_matplotlib_s_private_layout_is_the_public_box_moved_back():
+    # a matplotlib whose Text has no _get_layout: the window extent less the anchor's position
+    from matplotlib.transforms import Affine2D, Bbox
+
+    from parsc_geo.priority.maps import _text_layout
+
+    class PublicText:
+        def get_transform(self):
+            return Affine2D().scale(2.0).translate(10.0, 20.0)
+
+        def get_unitless_position(self):
+            return (5.0, 7.0)  # display (20, 34)
+
+        def get_window_extent(self, renderer):
+            return Bbox([[14.0, 30.0], [26.0, 38.0]])
+
+    box = _text_layout(PublicText(), renderer=None)
+    assert box.get_points().tolist() == [[-6.0, -4.0], [6.0, 4.0]]

@@ -449,7 +449,12 @@ def _text_layout(artist: Text, renderer: RendererBase) -> Bbox:
     """Return ``artist``'s box around its anchor (display units), kept for later names."""
     if len(_LAYOUTS) >= _MAX_LAYOUTS:
         _LAYOUTS.clear()
-    layout: Bbox = artist._get_layout(renderer)[0]  # type: ignore[attr-defined]
+    get_layout = getattr(artist, "_get_layout", None)
+    if get_layout is None:  # a matplotlib without it: the public box, moved back (round-off)
+        x, y = artist.get_transform().transform(artist.get_unitless_position())
+        return artist.get_window_extent(renderer).translated(-x, -y)
+    # what Text.get_window_extent moves to the anchor's display position
+    layout: Bbox = get_layout(renderer)[0]
     return layout
 
 
