@@ -367,3 +367,21 @@ def test_direct_kde_mass_summed_by_chunks_is_the_same(monkeypatch: pytest.Monkey
     # incidents far outside the grid's box reach none of its cells
     far = History(h.grid, h.x + 1e6, h.y, h.t)
     assert not far.direct_mass(mask, None, 300.0).any()
+
+
+@pytest.mark.parametrize("n", [40_000, 250_000])
+def test_cuts_of_large_grids_equal_a_partition_of_every_value(n: int) -> None:
+    # grids past the sampled cut's threshold: dense KDE-like values, ties, a sorted raster
+    # (the evenly spaced sample sees a biased share), a few huge values, -inf (NaN scores)
+    rng = np.random.default_rng(11)
+    dense = rng.gamma(0.3, size=n)
+    tied = np.round(rng.random(n) * 4)
+    ramp = np.sort(rng.random(n))
+    spikes = np.where(rng.random(n) < 0.001, 1e9, rng.random(n))
+    with_inf = np.where(rng.random(n) < 0.9, -np.inf, rng.random(n))
+    sparse = np.where(rng.random(n) < 0.02, rng.random(n), 0.0)
+    for s in (dense, tied, ramp, ramp[::-1].copy(), spikes, with_inf, sparse):
+        for ks in ([1], [n // 100, n // 20], [n // 4], [n // 2, n]):
+            top = int(max(ks))
+            expected = np.sort(np.partition(s, n - top)[n - top :])[::-1][np.asarray(ks) - 1]
+            assert cut_values(s, ks).tolist() == expected.tolist()
