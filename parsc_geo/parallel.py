@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any, Final, Generic, TypeVar
 
 from ._errors import ConfigError
-from ._memory import release_memory
+from ._memory import freeze_imports, release_memory
 
 logger = logging.getLogger(__name__)
 
@@ -434,8 +434,12 @@ class WorkerPool:
             method = start_method()
             if method == "forkserver":
                 start_early(self.workers)
+            # each worker freezes the libraries it starts with: its collections walk only
+            # what its tasks build (parsc_geo._memory.freeze_imports)
             self._executor = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context(method)
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context(method),
+                initializer=freeze_imports,
             )
             logger.debug("%d procesos de trabajo (%s)", self.workers, method)
         return self._executor

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from ._memory import release_memory
+from ._memory import frozen_heap, release_memory
 from ._messages import announce
 from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
@@ -298,7 +298,8 @@ def run_pipeline(
         pool.warm_up()
         import pyogrio
 
-        with staged_output(output, overwrite=overwrite) as out:
+        # what survives each stage's release is frozen: collections walk new objects only
+        with frozen_heap(), staged_output(output, overwrite=overwrite) as out:
             state = RunState(
                 config=config,
                 out=out,

@@ -239,3 +239,67 @@ def test_a_loop_of_temporaries_does_not_fault_its_pages_again() -> None:
     # the pages stay, and only the first round faults (measured 214)
     assert faults({"MALLOC_TRIM_THRESHOLD_": str(128 << 10)}) >= 200 * 200
     assert faults({}) < 2 * 256
+
+
+class _Node:
+    """An object in a reference cycle (freed by the collector only)."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_a_frozen_heap_leaves_survivors_out_and_gives_them_back_at_its_end() -> None:
+    import gc
+    import weakref
+
+    from parsc_geo._memory import frozen_heap
+
+    assert gc.get_freeze_count() == 0
+    with frozen_heap():
+        kept = _Node()
+        watch = weakref.ref(kept)
+        release_memory()  # ``kept`` is reachable: frozen with the rest
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        garbage = _Node()
+        gone = weakref.ref(garbage)
+        del garbage
+        release_memory()  # new cyclic garbage is still collected
+        assert gone() is None
+        del kept
+        gc.collect()  # a frozen cycle that died waits for the block's end
+        assert watch() is not None
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert watch() is None
+
+
+def test_a_frozen_heap_leaves_a_process_that_froze_objects_itself_alone() -> None:
+    import gc
+
+    from parsc_geo._memory import frozen_heap
+
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        with frozen_heap():
+            _Node()
+            release_memory()
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
+
+
+def _freeze_count(_: object) -> int:
+    import gc
+
+    return gc.get_freeze_count()
+
+
+def test_pool_workers_freeze_the_libraries_they_start_with() -> None:
+    from parsc_geo.parallel import WorkerPool
+
+    with WorkerPool(2) as pool:
+        counts = pool.map(_freeze_count, [0, 1])
+    assert all(count > 10_000 for count in counts)
