@@ -296,3 +296,48 @@ def test_wrap_breaks_at_spaces_not_inside_grouped_numbers():
     for token in ("sector:\u00a01\u202f469", "A:\u00a0194", "B:\u00a0683"):
         assert sum(token in line for line in lines) == 1, token
     assert all(page.text_width(line, 8) <= width for line in lines)
+
+
+def test_page_measures_as_an_agg_canvas_without_attaching_one():
+    """A page measures with Agg's metrics but leaves the figure's canvas plain.
+
+    Expected widths come from the previous path, the renderer of a FigureCanvasAgg attached
+    to an equal figure; and asking the page's canvas to redraw (as geopandas' plot does) must
+    not draw the figure, which is drawn once, into the PDF.
+    """
+    import matplotlib.figure
+    from matplotlib.artist import Artist
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.font_manager import FontProperties
+
+    from parsc_geo.reports.sheet_layout import Box, Page
+
+    drawn: list[object] = []
+
+    class Spy(Artist):
+        def draw(self, renderer: object) -> None:
+            drawn.append(renderer)
+
+    with mpl.rc_context({**RC_PARAMS, **layout_rc()}):
+        fig = matplotlib.figure.Figure(figsize=(8.27, 11.69))
+        fig.add_artist(Spy())
+        page = Page(fig)
+        reference = FigureCanvasAgg(matplotlib.figure.Figure(figsize=(8.27, 11.69)))
+        for text, size, weight in [
+            ("Plan de patrullaje — SECTOR 1", 16, "bold"),
+            ("Denuncias por hora y día", 8.5, "normal"),
+            ("N.º 12 · 1\u202f469 m²", 6.1, "normal"),
+        ]:
+            expected, _, _ = reference.get_renderer().get_text_width_height_descent(
+                text, FontProperties(size=size, weight=weight), ismath=False
+            )
+            assert page.text_width(text, size, weight) == pytest.approx(expected / 100, abs=0)
+        assert not isinstance(fig.canvas, FigureCanvasAgg)
+        fig.canvas.draw_idle()
+        gpd.GeoSeries([box(0, 0, 1, 1)]).boundary.plot(ax=page.axes(Box(1, 1, 3, 3), "mapa"))
+    assert drawn == []
+    # a figure that already has an Agg canvas keeps it, and its renderer measures
+    with mpl.rc_context({**RC_PARAMS, **layout_rc()}):
+        fig = matplotlib.figure.Figure(figsize=(4, 3))
+        canvas = FigureCanvasAgg(fig)
+        assert Page(fig).renderer is canvas.get_renderer()

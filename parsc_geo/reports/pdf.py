@@ -109,7 +109,9 @@ def pdf_pages_to_png(
         if len(document) != len(png_paths):
             raise ValueError(f"{pdf_path} has {len(document)} pages for {len(png_paths)} PNGs")
         for index, path in enumerate(png_paths):
-            image = document[index].render(scale=dpi / 72).to_pil()
+            # pdfium writes the pixels in RGB order, as PIL keeps them: the same image without
+            # a conversion from pdfium's default BGR
+            image = document[index].render(scale=dpi / 72, rev_byteorder=True).to_pil()
             with atomic_path(path, overwrite=overwrite) as tmp:
                 image.save(tmp, format="PNG", dpi=(dpi, dpi))
     finally:
