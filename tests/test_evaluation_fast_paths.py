@@ -385,3 +385,92 @@ def test_cuts_of_large_grids_equal_a_partition_of_every_value(n: int) -> None:
             top = int(max(ks))
             expected = np.sort(np.partition(s, n - top)[n - top :])[::-1][np.asarray(ks) - 1]
             assert cut_values(s, ks).tolist() == expected.tolist()
+
+
+def _selected_as_before(s: np.ndarray, k: int, cut: float) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of the ``k`` best and their weights as found before: a pass over every cell."""
+    idx = np.flatnonzero(s >= cut)
+    values = s[idx]
+    above = values > cut
+    n_above = int(np.count_nonzero(above))
+    n_tied = idx.size - n_above
+    return idx, np.where(above, 1.0, (k - n_above) / n_tied if n_tied else 0.0)
+
+
+def _rankings(n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Scores as the candidates give them: dense, sparse, mostly tied at 0, Gi*-like, −∞."""
+    counts = np.where(rng.random(n) < 0.01, rng.integers(1, 4, n), 0).astype(float)
+    mass = np.where(rng.random(n) < 0.3, rng.gamma(0.5, size=n), 0.0)
+    share = mass / mass.sum()
+    return [
+        counts,  # ties at 0 hold the larger cuts: every cell is selected
+        counts + share,  # tiebreak-like: a positive cut
+        0.8 * counts / counts.sum() + 0.2 * share,  # blend-like
+        mass,  # KDE-like, dense enough for the sampled cut on large grids
+        np.where(rng.random(n) < 0.95, -0.25, rng.normal(size=n)),  # Gi*-like tie below 0
+        np.where(rng.random(n) < 0.5, -np.inf, rng.random(n)),  # NaN scores, cleaned
+        np.zeros(n),
+        rng.random(n),
+    ]
+
+
+@pytest.mark.parametrize("n", [500, 40_000, 120_000])
+def test_selections_capture_the_very_numbers_of_a_pass_over_every_cell(n: int) -> None:
+    from parsc_geo.evaluation.metrics import exact_dot, selections
+
+    rng = np.random.default_rng(n)
+    test = np.where(rng.random(n) < 0.004, rng.integers(1, 5, n), 0).astype(float)
+    counted = np.flatnonzero(test)
+    ks = [max(1, n // 100), max(1, n // 20)]
+    for s in _rankings(n, rng):
+        cuts = np.sort(s)[::-1][np.asarray(ks) - 1]
+        for chosen, k, cut in zip(selections(s, ks), ks, cuts, strict=True):
+            idx, w = _selected_as_before(s, k, float(cut))
+            assert chosen.cut == cut and chosen.k == k
+            cells, weights = chosen.cells_and_weights()
+            assert cells.tolist() == idx.tolist() and weights.tolist() == w.tolist()
+            expected = exact_dot(w, test[idx])  # the same sum, bit for bit
+            assert chosen.captured(test) == expected
+            assert chosen.captured(test, counted) == expected
+            full = np.zeros(n)
+            full[idx] = w
+            somewhere = rng.integers(0, n, 300)
+            assert chosen.weights_at(somewhere).tolist() == full[somewhere].tolist()
+
+
+def test_selections_of_every_cell_list_the_cells_left_out() -> None:
+    from parsc_geo.evaluation.metrics import selections
+
+    # counts of 1 in 3 cells of 10, the rest 0: the 5 best take the three and share 2 places
+    # among the 7 zeros; nothing is left out
+    s = np.array([0, 1, 0, 0, 1, 0, 0, 0, 1, 0], dtype=float)
+    (chosen,) = selections(s, [5])
+    assert (chosen.cut, chosen.n_above, chosen.n_tied) == (0.0, 3, 7)
+    assert chosen.cells is None and chosen.left_out is not None and chosen.left_out.size == 0
+    assert chosen.tie_weight == 2 / 7
+    test = np.array([2, 0, 0, 0, 3, 0, 0, 0, 0, 1], dtype=float)
+    # 3 whole + (2 + 1) × 2/7, summed as 0 + ... over the ten products
+    assert chosen.captured(test) == float(np.sum(np.where(s > 0, 1.0, 2 / 7) * test))
+    # a tie below most cells: the few below the cut are listed as left out
+    z = np.array([-2.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -3.0, -1.0, 2.0])
+    (chosen,) = selections(z, [3])
+    assert chosen.cells is None and chosen.left_out is not None
+    assert chosen.left_out.tolist() == [0, 7]
+    assert (chosen.n_above, chosen.n_tied, chosen.tie_weight) == (2, 6, 1 / 6)
+    test = np.array([5, 1, 1, 0, 0, 0, 0, 4, 0, 1], dtype=float)
+    products = np.array([1.0, 1 / 6, 0, 0, 0, 0, 0, 1.0])  # cells 1, 2, 3, 4, 5, 6, 8, 9
+    assert chosen.captured(test) == float(np.sum(products))
+
+
+@pytest.mark.parametrize("n", [4_096, 30_000])
+def test_order_statistics_equal_a_sort(n: int) -> None:
+    from parsc_geo.evaluation.metrics import order_statistics
+
+    rng = np.random.default_rng(n)
+    zeros = np.where(rng.random(n) < 0.9, 0.0, rng.random(n))
+    tied = np.round(rng.random(n) * 3)
+    for values in (zeros, tied, rng.random(n), np.sort(zeros), np.zeros(n)):
+        ordered = np.sort(values)
+        for at in ([0], [n - 1], [n // 2], [n - 300, n - 20], [5, 5]):
+            assert order_statistics(values, at).tolist() == ordered[at].tolist()
+    assert order_statistics(np.array([7.0]), [0]).tolist() == [7.0]
