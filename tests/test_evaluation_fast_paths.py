@@ -402,7 +402,15 @@ def _rankings(n: int, rng: np.random.Generator) -> list[np.ndarray]:
     counts = np.where(rng.random(n) < 0.01, rng.integers(1, 4, n), 0).astype(float)
     mass = np.where(rng.random(n) < 0.3, rng.gamma(0.5, size=n), 0.0)
     share = mass / mass.sum()
+    # every step-th value is the sample of a large grid's guessed cut: samples that see only
+    # the lowest values (the guess is below most cells) or a few high ones (above the cut)
+    step = max(1, n // 4096)
+    sampled = np.arange(n) % step == 0
+    low = np.where(sampled, 1.0, 2.0 + rng.random(n))
+    high = np.where(np.arange(n) % (4 * step) == 0, 5.0, rng.random(n))
     return [
+        low,
+        high,
         counts,  # ties at 0 hold the larger cuts: every cell is selected
         counts + share,  # tiebreak-like: a positive cut
         0.8 * counts / counts.sum() + 0.2 * share,  # blend-like
@@ -474,3 +482,74 @@ def test_order_statistics_equal_a_sort(n: int) -> None:
         for at in ([0], [n - 1], [n // 2], [n - 300, n - 20], [5, 5]):
             assert order_statistics(values, at).tolist() == ordered[at].tolist()
     assert order_statistics(np.array([7.0]), [0]).tolist() == [7.0]
+
+
+def _direct_mass_as_before(h: History, mask: np.ndarray, weights, bandwidth: float, terms: int):  # type: ignore[no-untyped-def]
+    """The direct KDE mass as summed before: every corner's kernel gathered, zeros added to."""
+    from parsc_geo._kernels import ROUNDOFF_CUTOFF
+
+    g = h.grid
+    f, sub, _, _ = h.layout(bandwidth)
+    kernels, lo = h._cell_kernels(bandwidth)
+    n = kernels.shape[-1]
+    w = np.ones(int(mask.sum())) if weights is None else np.asarray(weights, dtype=float)
+    fx = (h.x[mask] - g.x0) / sub - 0.5
+    fy = (g.ytop - h.y[mask]) / sub - 0.5
+    ix, iy = np.floor(fx), np.floor(fy)
+    tx, ty = fx - ix, fy - iy
+    col, row = ix.astype(np.intp), iy.astype(np.intp)
+    rows = np.concatenate([row, row, row + 1, row + 1])
+    cols = np.concatenate([col, col + 1, col, col + 1])
+    wy0, wy1 = w * (1.0 - ty), w * ty
+    shares = np.concatenate([wy0 * (1.0 - tx), wy0 * tx, wy1 * (1.0 - tx), wy1 * tx])
+    cell_row, p = np.divmod(rows, f)
+    cell_col, q = np.divmod(cols, f)
+    margin = n - 1 + lo if n - 1 + lo > -lo else -lo
+    keep = (
+        (cell_row >= -margin)
+        & (cell_row < g.n_rows + margin)
+        & (cell_col >= -margin)
+        & (cell_col < g.n_cols + margin)
+        & (shares != 0.0)
+    )
+    width = g.n_cols + 4 * margin
+    size = (g.n_rows + 4 * margin) * width
+    first = (cell_row[keep] + 2 * margin + lo) * width + cell_col[keep] + 2 * margin + lo
+    phase = p[keep] * f + q[keep]
+    shares = shares[keep]
+    offsets = (np.arange(n)[:, None] * width + np.arange(n)[None, :]).ravel()
+    per_phase = kernels.reshape(f * f, n * n)
+    total = np.zeros(size)
+    step = max(1, terms // (n * n))
+    for at in range(0, len(first), step):
+        end = at + step
+        cells = (first[at:end, None] + offsets[None, :]).ravel()
+        values = (shares[at:end, None] * per_phase[phase[at:end]]).ravel()
+        total += np.bincount(cells, values, minlength=size)
+    reached = np.flatnonzero(total)
+    box_row, box_col = np.divmod(reached, width)
+    cells = g.at(box_row - 2 * margin, box_col - 2 * margin)
+    values = total[reached[cells >= 0]]
+    cells = cells[cells >= 0]
+    if values.size:
+        values[values < ROUNDOFF_CUTOFF * float(values.max())] = 0.0
+    mass = np.zeros(g.n_cells)
+    mass[cells] = values
+    return mass
+
+
+@pytest.mark.parametrize("bandwidth", [100.0, 150.0, 300.0, 800.0])
+@pytest.mark.parametrize("terms", [1 << 22, 5_000])
+def test_direct_kde_mass_is_summed_as_before(
+    bandwidth: float, terms: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1, 2 and 3 sub-cells a side; in one chunk and in many
+    from parsc_geo.evaluation import candidates
+
+    monkeypatch.setattr(candidates, "_DIRECT_TERMS", terms)
+    h = _history(13)
+    mask = h.t < 220.0
+    weights = 1.0 / (1.0 + (220.0 - h.t[mask]) / 30.0)
+    for w in (None, weights):
+        expected = _direct_mass_as_before(h, mask, w, bandwidth, terms)
+        assert h.direct_mass(mask, w, bandwidth).tobytes() == expected.tobytes()

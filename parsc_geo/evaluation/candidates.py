@@ -592,13 +592,22 @@ class History:
         shares = shares[keep]
         offsets = (np.arange(n)[:, None] * width + np.arange(n)[None, :]).ravel()
         per_phase = kernels.reshape(f * f, n * n)
-        total = np.zeros(size)
+        total: np.ndarray | None = None
         step = max(1, _DIRECT_TERMS // (n * n))
         for at in range(0, len(first), step):
             end = at + step
             cells = (first[at:end, None] + offsets[None, :]).ravel()
-            values = (shares[at:end, None] * per_phase[phase[at:end]]).ravel()
-            total += np.bincount(cells, values, minlength=size)
+            if f == 1:
+                # one phase: the kernel row broadcast, not gathered per corner
+                values = shares[at:end, None] * per_phase[0]
+            else:
+                values = per_phase[phase[at:end]]
+                values *= shares[at:end, None]
+            summed = np.bincount(cells, values.ravel(), minlength=size)
+            # the first chunk's sums are the total (0 + x is x: bincount never sums to −0)
+            total = summed if total is None else np.add(total, summed, out=total)
+        if total is None:
+            total = np.zeros(size)
         # the cells reached, placed in the grid's order (the others stay exactly zero)
         reached = np.flatnonzero(total)
         box_row, box_col = np.divmod(reached, width)

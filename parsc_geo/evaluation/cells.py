@@ -181,12 +181,24 @@ class CellGrid:
         """Lattice column of every cell."""
         return np.asarray(self.col0 + self.flat % self.n_cols, dtype=np.int64)
 
+    def lattice(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the lattice rows and columns of ``cells`` (all when None).
+
+        Those of the cells asked for only: the cluster methods ask for a few cells of a large
+        grid, polygon by polygon.
+        """
+        if cells is None:
+            return self.rows, self.cols
+        row, col = np.divmod(self.flat[np.asarray(cells, dtype=np.int64)], self.n_cols)
+        return (
+            np.asarray(self.row0 + row, dtype=np.int64),
+            np.asarray(self.col0 + col, dtype=np.int64),
+        )
+
     def centres(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return the x and y of the centres of ``cells`` (all when None), metres."""
         half = self.cell_size / 2.0
-        cols, rows = self.cols, self.rows
-        if cells is not None:
-            cols, rows = cols[cells], rows[cells]
+        rows, cols = self.lattice(cells)
         x = self.offset[0] + cols * self.cell_size + half
         y = self.offset[1] - rows * self.cell_size - half
         return x, y
@@ -258,10 +270,10 @@ class CellGrid:
         """Return the square polygons of ``cells`` (all when None), metric CRS."""
         import shapely
 
-        idx = np.arange(self.n_cells) if cells is None else np.asarray(cells, dtype=np.int64)
         cs = self.cell_size
-        west = self.offset[0] + self.cols[idx] * cs
-        north = self.offset[1] - self.rows[idx] * cs
+        rows, cols = self.lattice(cells)
+        west = self.offset[0] + cols * cs
+        north = self.offset[1] - rows * cs
         return np.asarray(shapely.box(west, north - cs, west + cs, north))
 
     def describe(self) -> dict[str, Any]:
@@ -452,7 +464,7 @@ def cells_frame(
 
     cells = np.asarray(cells, dtype=np.int64)
     data: dict[str, Any] = {
-        "cell_id": [f"r{r}c{c}" for r, c in zip(grid.rows[cells], grid.cols[cells], strict=True)]
+        "cell_id": [f"r{r}c{c}" for r, c in zip(*grid.lattice(cells), strict=True)]
     }
     data.update(columns or {})
     frame = gpd.GeoDataFrame(data, geometry=list(grid.polygons(cells)), crs=grid.crs)

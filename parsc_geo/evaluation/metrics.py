@@ -216,19 +216,22 @@ class _Pool:
     """Cells that hold every cell scoring at or above some cuts (found while ranking).
 
     ``cells`` (increasing) are all the cells scoring ``≥ floor`` (``> floor`` when
-    ``strict``); ``nonnegative`` says that every score is ``≥ 0`` and ``positive`` how many
-    are above 0 (then a cut of 0 selects every cell).
+    ``strict``). A strict pool may know the tie at its floor: ``from_floor`` cells score
+    ``≥ floor`` (so ``from_floor − cells.size`` tie at it); 0 when not counted.
     """
 
     cells: np.ndarray
     floor: float
     strict: bool
-    nonnegative: bool = False
-    positive: int = 0
+    from_floor: int = 0
 
     def holds(self, cut: float) -> bool:
         """Return whether every cell scoring ``≥ cut`` is among :attr:`cells`."""
         return cut > self.floor or (not self.strict and cut == self.floor)
+
+    def knows_tie(self, cut: float) -> bool:
+        """Return whether the cells scoring ``≥ cut`` are counted: a cut at the floor's tie."""
+        return self.strict and self.from_floor > 0 and cut == self.floor
 
 
 def _ranked(s: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, _Pool | None]:
@@ -243,22 +246,56 @@ def _ranked(s: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, _Pool | None]
     n = s.size
     k = int(ranks[-1])
     if n >= _SAMPLED_MIN_CELLS and k * 4 <= n:
-        found = _above_a_sampled_cut(s, k)
+        found = _sampled(s, ranks)
         if found is not None:
-            cells, cut = found
-            return _kth_largest(s[cells], ranks), _Pool(cells, cut, strict=False)
+            return found
     positive = s > 0
     n_pos = int(np.count_nonzero(positive))
     if n_pos >= k and n_pos < n:
         cells = np.flatnonzero(positive)
         return _kth_largest(s[cells], ranks), _Pool(cells, 0.0, strict=True)
     if n_pos < k and int(np.count_nonzero(s == 0)) == n - n_pos:
-        cells = np.flatnonzero(positive)
-        inside = ranks[ranks <= n_pos]
-        head = _kth_largest(s[cells], inside) if inside.size else np.zeros(0)
-        pool = _Pool(cells, 0.0, strict=True, nonnegative=True, positive=n_pos)
-        return np.concatenate([head, np.zeros(ranks.size - inside.size)]), pool
+        # the ranks beyond the positive scores fall in the tie at 0 (every cell is ≥ 0)
+        return _above_a_tie(s, ranks, np.flatnonzero(positive), 0.0, n)
     return _kth_largest(s, ranks), None
+
+
+def _above_a_tie(
+    s: np.ndarray, ranks: np.ndarray, cells: np.ndarray, tie: float, from_tie: int
+) -> tuple[np.ndarray, _Pool]:
+    """Return the values at ``ranks`` (≤ ``from_tie``) when ``cells`` score above a tie.
+
+    ``cells`` are all the cells scoring above ``tie`` and ``from_tie`` those scoring ``≥ tie``:
+    the ranks beyond the cells take the tie's value.
+    """
+    inside = ranks[ranks <= cells.size]
+    head = _kth_largest(s[cells], inside) if inside.size else np.zeros(0)
+    values = np.concatenate([head, np.full(ranks.size - inside.size, tie)])
+    return values, _Pool(cells, tie, strict=True, from_floor=from_tie)
+
+
+def _sampled(s: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, _Pool] | None:
+    """Return the values at ``ranks`` found above a sampled cut (None: the guess failed).
+
+    The cells ``≥`` the cut (:func:`_sampled_cut`) when they are at most half the
+    grid; else, when the cut is the value of a tie that spreads over most of the grid (a
+    Gi* score of every cell without incidents around), the cells above it, the ranks
+    beyond them falling in the tie.
+    """
+    n = s.size
+    k = int(ranks[-1])
+    guess = _sampled_cut(s, k)
+    above = s >= guess
+    count = int(np.count_nonzero(above))
+    if count < k:
+        return None
+    if count * 2 <= n:
+        cells = np.flatnonzero(above)
+        return _kth_largest(s[cells], ranks), _Pool(cells, guess, strict=False)
+    higher = s > guess
+    if int(np.count_nonzero(higher)) * 2 > n:
+        return None
+    return _above_a_tie(s, ranks, np.flatnonzero(higher), guess, count)
 
 
 def _kth_largest(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
@@ -290,15 +327,15 @@ def order_statistics(values: np.ndarray, at: Any) -> np.ndarray:
     return np.asarray(np.partition(values, kth)[at_arr])
 
 
-def _above_a_sampled_cut(s: np.ndarray, k: int) -> tuple[np.ndarray, float] | None:
-    """Return the cells of ``s`` at or above a cut guessed by a sample, and the cut.
+def _sampled_cut(s: np.ndarray, k: int) -> float:
+    """Return a cut guessed by a sample of ``s``, most often a little below its ``k``-th largest.
 
     A partition of a whole grid's scores (hundreds of thousands of dense KDE values) costs
     several passes over them; a comparison costs one. Every ``step``-th value is sampled and
     the sample's value at a rank a little beyond the ``k`` largest's share becomes a cut ``t``:
     when at least ``k`` values are ``≥ t``, the ``k``-th largest is too, so the ``r``-th
     largest of those values is the ``r``-th largest of all for every ``r ≤ k`` (the same
-    value, exactly). ``None`` when the guess holds fewer than ``k`` values (or half the grid).
+    value, exactly). :func:`_sampled` checks the guess.
     """
     n = s.size
     step = max(1, n // _SAMPLE_SIZE)
@@ -306,12 +343,7 @@ def _above_a_sampled_cut(s: np.ndarray, k: int) -> tuple[np.ndarray, float] | No
     m = sample.size
     # rank in the sample of the k-th largest's share, with a margin for the sampling error
     want = min(m, math.ceil(m * k / n * _SAMPLE_MARGIN) + _SAMPLE_SLACK)
-    cut = order_statistics(sample, [m - want])[0]
-    above = s >= cut
-    count = int(np.count_nonzero(above))
-    if count < k or count * 2 > n:
-        return None
-    return np.flatnonzero(above), float(cut)
+    return float(order_statistics(sample, [m - want])[0])
 
 
 @dataclass(frozen=True)
@@ -427,11 +459,15 @@ def selections(scores: np.ndarray, ks: Any) -> list[Selection]:
             n_above = int(np.count_nonzero(pooled[at] > cut))
             out.append(Selection(s, k, cut, n_above, cells.size - n_above, cells))
             continue
-        if pool is not None and pool.nonnegative and cut == 0.0:
-            # every score is ≥ 0: all cells are selected, the positive ones whole
-            empty = np.zeros(0, dtype=np.int64)
-            n_above = pool.positive
-            out.append(Selection(s, k, cut, n_above, n - n_above, None, empty))
+        if pool is not None and pool.knows_tie(cut):
+            # a tie over most of the grid (the cells without incidents): the cells above it
+            # and at it are counted, those below are listed
+            n_above = pool.cells.size
+            n_tied = pool.from_floor - n_above
+            left_out = (
+                np.zeros(0, dtype=np.int64) if pool.from_floor == n else np.flatnonzero(s < cut)
+            )
+            out.append(Selection(s, k, cut, n_above, n_tied, None, left_out))
             continue
         below = s < cut
         n_below = int(np.count_nonzero(below))
