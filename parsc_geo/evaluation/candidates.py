@@ -592,7 +592,13 @@ class History:
         shares = shares[keep]
         offsets = (np.arange(n)[:, None] * width + np.arange(n)[None, :]).ravel()
         per_phase = kernels.reshape(f * f, n * n)
+        # cells the kernel never reaches from any sub-cell (the square's corners beyond the
+        # radius) would add zeros to the sums: left out, the sums are the same
+        reaches = np.flatnonzero((per_phase != 0.0).any(axis=0))
+        offsets = offsets[reaches]
+        per_phase = np.ascontiguousarray(per_phase[:, reaches])
         total: np.ndarray | None = None
+        # corners per chunk as for the whole square (chunks' sums are added: the same chunks)
         step = max(1, _DIRECT_TERMS // (n * n))
         for at in range(0, len(first), step):
             end = at + step
