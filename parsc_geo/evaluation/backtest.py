@@ -270,7 +270,7 @@ def backtest(
             best[j, k] = best_capture(test_counts, kk)
         # Only cells with test incidents weigh in the captures and the variance: a tie spread
         # over a province's empty cells selects most of its grid (see Selection.captured).
-        tested = np.flatnonzero(test_counts)
+        tested = np.flatnonzero(test_counts != 0.0)
         counts_tested = test_counts[tested]
         picks = []
         for i, cand in enumerate(candidates):

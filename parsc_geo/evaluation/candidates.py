@@ -615,7 +615,8 @@ class History:
         if total is None:
             total = np.zeros(size)
         # the cells reached, placed in the grid's order (the others stay exactly zero)
-        reached = np.flatnonzero(total)
+        # (a comparison first: numpy finds the nonzero floats several times slower)
+        reached = np.flatnonzero(total != 0.0)
         box_row, box_col = np.divmod(reached, width)
         cells = g.at(box_row - 2 * margin, box_col - 2 * margin)
         values = total[reached[cells >= 0]]
@@ -793,7 +794,7 @@ class _GiStarTerms:
         """Return the Gi* z-scores of ``y`` (one value per cell)."""
         y = np.asarray(y, dtype=float).ravel()
         n = self.n
-        cells = np.flatnonzero(y)
+        cells = np.flatnonzero(y != 0.0)
         # (cell, neighbour) pairs of the nonzero neighbours, in the sparse product's order
         targets = np.concatenate([self.grid.neighbour(cells, dr, dc) for dr, dc in _QUEEN])
         sources = np.tile(cells, len(_QUEEN))

@@ -415,7 +415,7 @@ class Selection:
         c = np.asarray(counts, dtype=float)
         if self.cells is not None:
             return exact_dot(self._weights(self.scores[self.cells]), c[self.cells])
-        at = np.flatnonzero(c) if counted is None else np.asarray(counted, dtype=np.int64)
+        at = np.flatnonzero(c != 0.0) if counted is None else np.asarray(counted, dtype=np.int64)
         at = at[self.scores[at] >= self.cut]
         left_out = self.left_out if self.left_out is not None else np.zeros(0, dtype=np.int64)
         size = self.scores.size - left_out.size
