@@ -92,7 +92,10 @@ def test_gi_star_equals_gi_star_z(seed: int) -> None:
     h = _history(seed)
     counts = h.grid.counts(h.cell)
     weighted = counts * np.random.default_rng(seed).uniform(0.2, 3.0, counts.size)
-    for y in (counts, weighted, np.zeros_like(counts)):
+    # whole numbers (counts: the z-scores of cells without values around them by their
+    # neighbour count) and others (time-weighted counts), none, every cell, negative ones
+    whole = (np.round(weighted * 7), np.ones_like(counts), counts - 1.0, np.zeros_like(counts))
+    for y in (counts, weighted, *whole):
         expected = gi_star_z(y, h.queen_weights())
         assert np.array_equal(h.gi_star(y), expected, equal_nan=True)
 

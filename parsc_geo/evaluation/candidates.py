@@ -783,12 +783,21 @@ class _GiStarTerms:
         around = np.zeros((rows, cols), dtype=np.uint8)
         for dr, dc in _QUEEN:
             around += inside[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols]
-        found = around.reshape(-1)[grid.flat].astype(float)
-        wi = found + 1.0
-        s1i = found + 1.0
-        self.wi = wi
+        self.found = around.reshape(-1)[grid.flat]
+        self.wi, self.root = self._terms(self.found)
+        # the same terms per neighbour count (0 to 8): those of the cells without values
+        # around them
+        self.class_wi, self.class_root = self._terms(np.arange(9, dtype=np.uint8))
+
+    def _terms(self, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``wi`` and the square root of the variance term for neighbour counts."""
+        n = self.n
+        counted = found.astype(float)
+        wi = counted + 1.0
+        s1i = counted + 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.root = np.sqrt((n * s1i - wi * wi) / (n - 1))
+            root = np.sqrt((n * s1i - wi * wi) / (n - 1))
+        return wi, root
 
     def z(self, y: np.ndarray) -> np.ndarray:
         """Return the Gi* z-scores of ``y`` (one value per cell)."""
@@ -802,6 +811,9 @@ class _GiStarTerms:
         # one sort of (cell, neighbour) keys: by cell, then by neighbour
         pairs = np.sort(targets[ok] * n + sources[ok])
         targets, sources = np.divmod(pairs, n)
+        values = y[cells]
+        if _whole_numbers(values):
+            return self._z_of_counts(y, cells, targets, sources)
         lag = np.bincount(targets, weights=y[sources], minlength=n) + y
         mean = y.mean()
         s = math.sqrt(max(float((y * y).mean() - mean * mean), 0.0))
@@ -810,3 +822,40 @@ class _GiStarTerms:
             z = (lag - mean * self.wi) / denominator
         z[~np.isfinite(z)] = np.nan
         return np.asarray(z)
+
+    def _z_of_counts(
+        self, y: np.ndarray, cells: np.ndarray, targets: np.ndarray, sources: np.ndarray
+    ) -> np.ndarray:
+        """Return :meth:`z` of whole numbers ``y`` (nonzero at ``cells``), computed where it varies.
+
+        The same operations as the general path on the same numbers: the sums of whole
+        numbers (below 2⁵³) are exact in any order, so the mean and the mean square come from
+        the nonzero values; the lag is summed as ``np.bincount`` sums it (each cell's
+        neighbours in order), over the cells it reaches only; every other cell has a lag of
+        exactly 0 and its z-score is that of its neighbour count.
+        """
+        n = self.n
+        values = y[cells]
+        mean = np.float64(float(values.sum()) / n)
+        mean_square = np.float64(float((values * values).sum()) / n)
+        s = math.sqrt(max(float(mean_square - mean * mean), 0.0))
+        # the cells whose lag is not zero: neighbours of a value, and the values' own cells
+        reached, at = np.unique(targets, return_inverse=True)
+        sums = np.bincount(at, weights=y[sources], minlength=reached.size)
+        lagged = np.union1d(reached, cells)
+        lag_sums = np.zeros(lagged.size)
+        lag_sums[np.searchsorted(lagged, reached)] = sums
+        lag = lag_sums + y[lagged]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_count = (0.0 - mean * self.class_wi) / (s * self.class_root)
+            at_lagged = (lag - mean * self.wi[lagged]) / (s * self.root[lagged])
+        by_count[~np.isfinite(by_count)] = np.nan
+        at_lagged[~np.isfinite(at_lagged)] = np.nan
+        z = by_count[self.found]
+        z[lagged] = at_lagged
+        return np.asarray(z)
+
+
+def _whole_numbers(values: np.ndarray) -> bool:
+    """Return whether ``values`` are whole numbers whose squares sum exactly (below 2⁵³)."""
+    return bool(np.all(values == np.floor(values))) and float((values * values).sum()) < 2.0**53
