@@ -374,8 +374,12 @@ def cells_sharing_area(
             # the same squares as a test of every cell would build
             west = ox + (col0 + cols) * cs
             north = oy - (row0 + rows) * cs
-            boxes = shapely.box(west, north - cs, west + cs, north)
-            hit = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+            # a cell whose centre lies inside the area shares area with it (the centre is in
+            # both interiors); the others are tested on their squares
+            hit = shapely.contains_xy(area, west + cs / 2.0, north - cs / 2.0)
+            rest = np.flatnonzero(~hit)
+            boxes = shapely.box(west[rest], north[rest] - cs, west[rest] + cs, north[rest])
+            hit[rest] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
             keep[rows[hit], cols[hit]] = True
             break
         boxes = _block_boxes(rows, cols, heights, widths, cs, offset, col0, row0)
