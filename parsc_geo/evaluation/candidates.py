@@ -783,8 +783,9 @@ class _GiStarTerms:
         around = np.zeros((rows, cols), dtype=np.uint8)
         for dr, dc in _QUEEN:
             around += inside[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols]
-        self.found = around.reshape(-1)[grid.flat]
-        self.wi, self.root = self._terms(self.found)
+        found = around.reshape(-1)[grid.flat]
+        self.wi, self.root = self._terms(found)
+        self.count_index = found.astype(np.intp)
         # the same terms per neighbour count (0 to 8): those of the cells without values
         # around them
         self.class_wi, self.class_root = self._terms(np.arange(9, dtype=np.uint8))
@@ -840,18 +841,23 @@ class _GiStarTerms:
         mean_square = np.float64(float((values * values).sum()) / n)
         s = math.sqrt(max(float(mean_square - mean * mean), 0.0))
         # the cells whose lag is not zero: neighbours of a value, and the values' own cells
-        reached, at = np.unique(targets, return_inverse=True)
-        sums = np.bincount(at, weights=y[sources], minlength=reached.size)
-        lagged = np.union1d(reached, cells)
-        lag_sums = np.zeros(lagged.size)
-        lag_sums[np.searchsorted(lagged, reached)] = sums
-        lag = lag_sums + y[lagged]
+        # (the targets are sorted: each one's neighbours are consecutive)
+        first = np.ones(targets.size, dtype=bool)
+        first[1:] = targets[1:] != targets[:-1]
+        reached = targets[first]
+        sums = np.bincount(np.cumsum(first) - 1, weights=y[sources], minlength=reached.size)
+        # values without values around them: a lag of their own value only
+        where = np.searchsorted(reached, cells)
+        among = where < reached.size
+        among[among] = reached[where[among]] == cells[among]
+        lagged = np.insert(reached, where[~among], cells[~among])
+        lag = np.insert(sums, where[~among], 0.0) + y[lagged]
         with np.errstate(divide="ignore", invalid="ignore"):
             by_count = (0.0 - mean * self.class_wi) / (s * self.class_root)
             at_lagged = (lag - mean * self.wi[lagged]) / (s * self.root[lagged])
         by_count[~np.isfinite(by_count)] = np.nan
         at_lagged[~np.isfinite(at_lagged)] = np.nan
-        z = by_count[self.found]
+        z = by_count[self.count_index]
         z[lagged] = at_lagged
         return np.asarray(z)
 
