@@ -379,7 +379,8 @@ def cells_sharing_area(
             hit = shapely.contains_xy(area, west + cs / 2.0, north - cs / 2.0)
             rest = np.flatnonzero(~hit)
             boxes = shapely.box(west[rest], north[rest] - cs, west[rest] + cs, north[rest])
-            hit[rest] = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+            meets = shapely.intersects(area, boxes)
+            hit[rest[meets]] = ~shapely.touches(area, boxes[meets])
             keep[rows[hit], cols[hit]] = True
             break
         boxes = _block_boxes(rows, cols, heights, widths, cs, offset, col0, row0)
