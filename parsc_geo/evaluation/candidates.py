@@ -403,6 +403,7 @@ class History:
         self._kernels: dict[float, np.ndarray] = {}
         self._gi: _GiStarTerms | None = None
         self._positions: dict[tuple[Any, ...], list[list[np.ndarray]]] = {}
+        self._box: dict[tuple[int, int], np.ndarray] = {}
         self._last_fit: Fit | None = None
 
     def layout(self, bandwidth: float) -> tuple[int, float, int, tuple[int, int]]:
@@ -614,18 +615,22 @@ class History:
             total = summed if total is None else np.add(total, summed, out=total)
         if total is None:
             total = np.zeros(size)
-        # the cells reached, placed in the grid's order (the others stay exactly zero)
-        # (a comparison first: numpy finds the nonzero floats several times slower)
-        reached = np.flatnonzero(total != 0.0)
-        box_row, box_col = np.divmod(reached, width)
-        cells = g.at(box_row - 2 * margin, box_col - 2 * margin)
-        values = total[reached[cells >= 0]]
-        cells = cells[cells >= 0]
-        if values.size:
-            values[values < ROUNDOFF_CUTOFF * float(values.max())] = 0.0
-        mass = np.zeros(g.n_cells)
-        mass[cells] = values
-        return mass
+        # the grid's cells, in its order (those not reached are exactly zero)
+        mass = total[self._box_positions(margin, width)]
+        if mass.size:
+            mass[mass < ROUNDOFF_CUTOFF * float(mass.max())] = 0.0
+        return np.asarray(mass)
+
+    def _box_positions(self, margin: int, width: int) -> np.ndarray:
+        """Return the flat position of every grid cell in its box grown by ``2·margin`` cells.
+
+        The box of :meth:`direct_mass`'s sums, ``width`` cells wide (cached per layout).
+        """
+        key = (margin, width)
+        if key not in self._box:
+            rr, cc = np.divmod(self.grid.flat, self.grid.n_cols)
+            self._box[key] = (rr + 2 * margin) * width + cc + 2 * margin
+        return self._box[key]
 
     def queen_weights(self) -> sp.csr_matrix:
         """Return binary queen-contiguity weights between the grid's cells (cached)."""
