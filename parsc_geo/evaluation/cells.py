@@ -257,8 +257,10 @@ class CellGrid:
     def counts(self, cell: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Return the number (or weight sum) of points per cell from their located cells."""
         keep = cell >= 0
-        w = None if weights is None else np.asarray(weights, dtype=float)[keep]
-        return np.bincount(cell[keep], weights=w, minlength=self.n_cells).astype(float)
+        located = cell[keep]
+        # ones for counts: their sums are the same whole numbers, as floats at once
+        w = np.ones(located.size) if weights is None else np.asarray(weights, dtype=float)[keep]
+        return np.bincount(located, weights=w, minlength=self.n_cells)
 
     def to_raster(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Return per-cell ``values`` on the bounding-box raster (row 0 north)."""
