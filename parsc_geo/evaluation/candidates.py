@@ -508,7 +508,7 @@ class History:
         key = (f, pad, shape)
         if key not in self._positions:
             g = self.grid
-            rr, cc = np.divmod(g.flat, g.n_cols)
+            rr, cc = g.box_rows_cols
             top = (pad + rr * f) * shape[1] + pad + cc * f
             self._positions[key] = [[top + i * shape[1] + j for j in range(f)] for i in range(f)]
         return self._positions[key]
@@ -628,7 +628,7 @@ class History:
         """
         key = (margin, width)
         if key not in self._box:
-            rr, cc = np.divmod(self.grid.flat, self.grid.n_cols)
+            rr, cc = self.grid.box_rows_cols
             self._box[key] = (rr + 2 * margin) * width + cc + 2 * margin
         return self._box[key]
 
@@ -638,7 +638,7 @@ class History:
             import scipy.sparse as sp
 
             g = self.grid
-            rr, cc = np.divmod(g.flat, g.n_cols)
+            rr, cc = g.box_rows_cols
             lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
             lookup[g.flat] = np.arange(g.n_cells)
             # The neighbours in this order (north row, own row, south row; west to east) have

@@ -34,6 +34,7 @@ Default cell size
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -171,15 +172,23 @@ class CellGrid:
         """North edge of the bounding box, metres."""
         return self.offset[1] - self.row0 * self.cell_size
 
+    @functools.cached_property
+    def box_rows_cols(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of every cell in the bounding box (cached, read-only)."""
+        rr, cc = np.divmod(self.flat, self.n_cols)
+        rr.flags.writeable = False
+        cc.flags.writeable = False
+        return rr, cc
+
     @property
     def rows(self) -> np.ndarray:
         """Lattice row of every cell (counted southwards)."""
-        return np.asarray(self.row0 + self.flat // self.n_cols, dtype=np.int64)
+        return np.asarray(self.row0 + self.box_rows_cols[0], dtype=np.int64)
 
     @property
     def cols(self) -> np.ndarray:
         """Lattice column of every cell."""
-        return np.asarray(self.col0 + self.flat % self.n_cols, dtype=np.int64)
+        return np.asarray(self.col0 + self.box_rows_cols[1], dtype=np.int64)
 
     def lattice(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return the lattice rows and columns of ``cells`` (all when None).
