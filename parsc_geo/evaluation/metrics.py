@@ -184,8 +184,8 @@ def best_capture(test_counts: np.ndarray, k: int) -> float:
 def clean_scores(scores: np.ndarray) -> np.ndarray:
     """Return scores as floats with NaN as −∞ (ranked last)."""
     s = np.asarray(scores, dtype=float)
-    if not np.isnan(s).any():
-        return s  # most rankings have no NaN: no copy
+    if not s.size or not np.isnan(s.min()):
+        return s  # most rankings have no NaN (the minimum is NaN when one is): no copy
     return np.where(np.isnan(s), -np.inf, s)
 
 
