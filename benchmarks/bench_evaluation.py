@@ -142,6 +142,128 @@ def grid_references(incidents: Any) -> tuple[float, float, int]:
     return former, quadtree, len(found)
 
 
+def _backtest_rankings(incidents: Any) -> tuple[Any, list[tuple[np.ndarray, list[Any]]]]:
+    """Return the largest province's history and its last month's rankings by ``auto``.
+
+    Per fold of the month's ``auto``: the test counts and the scores of the run's candidates
+    (what the backtest ranks).
+    """
+    from parsc_geo.evaluation.accuracy import RUN_AUTO_CANDIDATES, _prepared, months_tested
+    from parsc_geo.evaluation.candidates import History, parse_candidate
+    from parsc_geo.evaluation.cells import auto_cell_size, default_study_area, make_cell_grid
+    from parsc_geo.evaluation.selection import auto_folds
+
+    largest = incidents["provincia"].value_counts().index[0]
+    data = _prepared(incidents[incidents["provincia"] == largest])
+    month = months_tested(data.t, 1)[0][-1]
+    train = data.t < month.origin
+    polygon = default_study_area(data.x[train], data.y[train])
+    grid = make_cell_grid(polygon, auto_cell_size(polygon.area), data.crs)
+    history = History(grid, data.x[train], data.y[train], data.t[train])
+    folds, _ = auto_folds(history.t, month.end - month.origin, month.origin)
+    candidates = [parse_candidate(name) for name in RUN_AUTO_CANDIDATES]
+    rankings = []
+    for fold in folds:
+        fit = history.fold(fold.origin, fold.start)
+        tested = (history.t >= fold.origin) & (history.t < fold.end)
+        test = grid.counts(history.cell[tested])
+        rankings.append((test, [fit.score(c) for c in candidates]))
+    return history, rankings
+
+
+def _plain_selection(scores: np.ndarray, ks: list[int], test: np.ndarray) -> list[float]:
+    """Return the captures as computed before the selections' fast paths.
+
+    A partition of every score for the cuts and a pass over every cell for each selection.
+    """
+    from parsc_geo.evaluation.metrics import clean_scores, exact_dot
+
+    s = clean_scores(scores)
+    at = [s.size - k for k in sorted(set(ks))]
+    kth = at if len(at) > 1 else [at[0] - 1, at[0]]
+    ordered = np.partition(s, kth)
+    out = []
+    for k in ks:
+        cut = float(ordered[s.size - k])
+        idx = np.flatnonzero(s >= cut)
+        values = s[idx]
+        above = values > cut
+        n_above = int(np.count_nonzero(above))
+        w = np.where(above, 1.0, (k - n_above) / (idx.size - n_above))
+        out.append(exact_dot(w, test[idx]))
+    return out
+
+
+def _whole_square(history: Any) -> Any:
+    """Return ``history`` whose direct KDE sums every offset of the kernel's square.
+
+    The kernel's zeros (the square's corners beyond the radius, which the direct sums leave
+    out) become values far below any sum's last digit: the terms and the work of the whole
+    square, as summed before (the numbers are not compared).
+    """
+    from parsc_geo.evaluation.candidates import History
+
+    class WholeSquare(History):
+        def _cell_kernels(self, bandwidth: float) -> tuple[np.ndarray, int]:
+            kernels, lo = super()._cell_kernels(bandwidth)
+            return np.where(kernels == 0.0, 1e-300, kernels), lo
+
+    return WholeSquare(history.grid, history.x, history.y, history.t)
+
+
+def fast_path_references(incidents: Any) -> None:
+    """Print the CPU of the backtest's fast paths and of the plain computations they replace.
+
+    On the largest province's last month: the same rankings and training windows, in one run.
+    """
+    from parsc_geo.evaluation.metrics import cells_for_coverage, selections
+
+    history, rankings = _backtest_rankings(incidents)
+    ks = [cells_for_coverage(history.grid.n_cells, p) for p in (0.01, 0.05)]
+    # the cells with test incidents are found once per fold, as the backtest finds them
+    counted = [np.flatnonzero(test) for test, _ in rankings]
+    fast_cpu = plain_cpu = math.inf
+    for _ in range(5):  # alternately, the least CPU of each (the cores are shared)
+        start = time.process_time()
+        fast = [
+            [x.captured(test, cells) for x in selections(s, ks)]
+            for (test, scores), cells in zip(rankings, counted, strict=True)
+            for s in scores
+        ]
+        fast_cpu = min(fast_cpu, time.process_time() - start)
+        start = time.process_time()
+        plain = [_plain_selection(s, ks, test) for test, scores in rankings for s in scores]
+        plain_cpu = min(plain_cpu, time.process_time() - start)
+    if fast != plain:
+        raise SystemExit("the selections' captures differ from the plain computation")
+    n = sum(len(scores) for _, scores in rankings)
+    print(
+        f"reference: cuts and captures of {n} rankings of {history.grid.n_cells:,} cells "
+        f"(largest province, last month's auto folds): fast paths {fast_cpu:.3f} CPU-s, "
+        f"plain partition and pass per selection {plain_cpu:.3f} CPU-s "
+        f"(ratio {fast_cpu / plain_cpu:.2f})"
+    )
+    origins = sorted({float(o) for o in history.t[np.isfinite(history.t)]})[-400::100]
+    masks = [history.t < origin for origin in origins]
+    square = _whole_square(history)
+    for bandwidth in (150.0, 300.0, 800.0):
+        fast_cpu = plain_cpu = math.inf
+        for _ in range(3):
+            start = time.process_time()
+            for mask in masks:
+                history.direct_mass(mask, None, bandwidth)
+            fast_cpu = min(fast_cpu, time.process_time() - start)
+            start = time.process_time()
+            for mask in masks:
+                square.direct_mass(mask, None, bandwidth)
+            plain_cpu = min(plain_cpu, time.process_time() - start)
+        print(
+            f"reference: direct KDE mass at {bandwidth:g} m ({len(masks)} training windows): "
+            f"the kernel's reach {fast_cpu:.3f} CPU-s, its whole square {plain_cpu:.3f} CPU-s "
+            f"(ratio {fast_cpu / plain_cpu:.2f})"
+        )
+
+
 def scaled_province(incidents: Any, n: int) -> Any:
     """Return ``n`` incidents drawn from the sample's Cajamarca province, 40 m of jitter."""
     import geopandas as gpd
@@ -209,6 +331,7 @@ def main() -> None:
         f"reference: inside the KDE FFTs (serial run) {fft_seconds:.2f} s, "
         f"{fft_seconds / serial:.0%} of the serial wall time"
     )
+    fast_path_references(incidents)
     former, quadtree, n_cells = grid_references(incidents)
     print(
         f"reference: grid of the largest province ({n_cells:,} cells): a square per cell "

@@ -92,7 +92,10 @@ def test_gi_star_equals_gi_star_z(seed: int) -> None:
     h = _history(seed)
     counts = h.grid.counts(h.cell)
     weighted = counts * np.random.default_rng(seed).uniform(0.2, 3.0, counts.size)
-    for y in (counts, weighted, np.zeros_like(counts)):
+    # whole numbers (counts: the z-scores of cells without values around them by their
+    # neighbour count) and others (time-weighted counts), none, every cell, negative ones
+    whole = (np.round(weighted * 7), np.ones_like(counts), counts - 1.0, np.zeros_like(counts))
+    for y in (counts, weighted, *whole):
         expected = gi_star_z(y, h.queen_weights())
         assert np.array_equal(h.gi_star(y), expected, equal_nan=True)
 
@@ -385,3 +388,171 @@ def test_cuts_of_large_grids_equal_a_partition_of_every_value(n: int) -> None:
             top = int(max(ks))
             expected = np.sort(np.partition(s, n - top)[n - top :])[::-1][np.asarray(ks) - 1]
             assert cut_values(s, ks).tolist() == expected.tolist()
+
+
+def _selected_as_before(s: np.ndarray, k: int, cut: float) -> tuple[np.ndarray, np.ndarray]:
+    """The cells of the ``k`` best and their weights as found before: a pass over every cell."""
+    idx = np.flatnonzero(s >= cut)
+    values = s[idx]
+    above = values > cut
+    n_above = int(np.count_nonzero(above))
+    n_tied = idx.size - n_above
+    return idx, np.where(above, 1.0, (k - n_above) / n_tied if n_tied else 0.0)
+
+
+def _rankings(n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """Scores as the candidates give them: dense, sparse, mostly tied at 0, Gi*-like, −∞."""
+    counts = np.where(rng.random(n) < 0.01, rng.integers(1, 4, n), 0).astype(float)
+    mass = np.where(rng.random(n) < 0.3, rng.gamma(0.5, size=n), 0.0)
+    share = mass / mass.sum()
+    # every step-th value is the sample of a large grid's guessed cut: samples that see only
+    # the lowest values (the guess is below most cells) or a few high ones (above the cut)
+    step = max(1, n // 4096)
+    sampled = np.arange(n) % step == 0
+    low = np.where(sampled, 1.0, 2.0 + rng.random(n))
+    high = np.where(np.arange(n) % (4 * step) == 0, 5.0, rng.random(n))
+    return [
+        low,
+        high,
+        counts,  # ties at 0 hold the larger cuts: every cell is selected
+        counts + share,  # tiebreak-like: a positive cut
+        0.8 * counts / counts.sum() + 0.2 * share,  # blend-like
+        mass,  # KDE-like, dense enough for the sampled cut on large grids
+        np.where(rng.random(n) < 0.95, -0.25, rng.normal(size=n)),  # Gi*-like tie below 0
+        np.where(rng.random(n) < 0.5, -np.inf, rng.random(n)),  # NaN scores, cleaned
+        np.zeros(n),
+        rng.random(n),
+    ]
+
+
+@pytest.mark.parametrize("n", [500, 40_000, 120_000])
+def test_selections_capture_the_very_numbers_of_a_pass_over_every_cell(n: int) -> None:
+    from parsc_geo.evaluation.metrics import exact_dot, selections
+
+    rng = np.random.default_rng(n)
+    test = np.where(rng.random(n) < 0.004, rng.integers(1, 5, n), 0).astype(float)
+    counted = np.flatnonzero(test)
+    ks = [max(1, n // 100), max(1, n // 20)]
+    for s in _rankings(n, rng):
+        cuts = np.sort(s)[::-1][np.asarray(ks) - 1]
+        for chosen, k, cut in zip(selections(s, ks), ks, cuts, strict=True):
+            idx, w = _selected_as_before(s, k, float(cut))
+            assert chosen.cut == cut and chosen.k == k
+            cells, weights = chosen.cells_and_weights()
+            assert cells.tolist() == idx.tolist() and weights.tolist() == w.tolist()
+            expected = exact_dot(w, test[idx])  # the same sum, bit for bit
+            assert chosen.captured(test) == expected
+            assert chosen.captured(test, counted) == expected
+            full = np.zeros(n)
+            full[idx] = w
+            somewhere = rng.integers(0, n, 300)
+            assert chosen.weights_at(somewhere).tolist() == full[somewhere].tolist()
+
+
+def test_selections_of_every_cell_list_the_cells_left_out() -> None:
+    from parsc_geo.evaluation.metrics import selections
+
+    # counts of 1 in 3 cells of 10, the rest 0: the 5 best take the three and share 2 places
+    # among the 7 zeros; nothing is left out
+    s = np.array([0, 1, 0, 0, 1, 0, 0, 0, 1, 0], dtype=float)
+    (chosen,) = selections(s, [5])
+    assert (chosen.cut, chosen.n_above, chosen.n_tied) == (0.0, 3, 7)
+    assert chosen.cells is None and chosen.left_out is not None and chosen.left_out.size == 0
+    assert chosen.tie_weight == 2 / 7
+    test = np.array([2, 0, 0, 0, 3, 0, 0, 0, 0, 1], dtype=float)
+    # 3 whole + (2 + 1) × 2/7, summed as 0 + ... over the ten products
+    assert chosen.captured(test) == float(np.sum(np.where(s > 0, 1.0, 2 / 7) * test))
+    # a tie below most cells: the few below the cut are listed as left out
+    z = np.array([-2.0, 1.0, -1.0, -1.0, -1.0, -1.0, -1.0, -3.0, -1.0, 2.0])
+    (chosen,) = selections(z, [3])
+    assert chosen.cells is None and chosen.left_out is not None
+    assert chosen.left_out.tolist() == [0, 7]
+    assert (chosen.n_above, chosen.n_tied, chosen.tie_weight) == (2, 6, 1 / 6)
+    test = np.array([5, 1, 1, 0, 0, 0, 0, 4, 0, 1], dtype=float)
+    products = np.array([1.0, 1 / 6, 0, 0, 0, 0, 0, 1.0])  # cells 1, 2, 3, 4, 5, 6, 8, 9
+    assert chosen.captured(test) == float(np.sum(products))
+
+
+@pytest.mark.parametrize("n", [4_096, 30_000])
+def test_order_statistics_equal_a_sort(n: int) -> None:
+    from parsc_geo.evaluation.metrics import order_statistics
+
+    rng = np.random.default_rng(n)
+    zeros = np.where(rng.random(n) < 0.9, 0.0, rng.random(n))
+    tied = np.round(rng.random(n) * 3)
+    for values in (zeros, tied, rng.random(n), np.sort(zeros), np.zeros(n)):
+        ordered = np.sort(values)
+        for at in ([0], [n - 1], [n // 2], [n - 300, n - 20], [5, 5]):
+            assert order_statistics(values, at).tolist() == ordered[at].tolist()
+    assert order_statistics(np.array([7.0]), [0]).tolist() == [7.0]
+
+
+def _direct_mass_as_before(h: History, mask: np.ndarray, weights, bandwidth: float, terms: int):  # type: ignore[no-untyped-def]
+    """The direct KDE mass as summed before: every corner's kernel gathered, zeros added to."""
+    from parsc_geo._kernels import ROUNDOFF_CUTOFF
+
+    g = h.grid
+    f, sub, _, _ = h.layout(bandwidth)
+    kernels, lo = h._cell_kernels(bandwidth)
+    n = kernels.shape[-1]
+    w = np.ones(int(mask.sum())) if weights is None else np.asarray(weights, dtype=float)
+    fx = (h.x[mask] - g.x0) / sub - 0.5
+    fy = (g.ytop - h.y[mask]) / sub - 0.5
+    ix, iy = np.floor(fx), np.floor(fy)
+    tx, ty = fx - ix, fy - iy
+    col, row = ix.astype(np.intp), iy.astype(np.intp)
+    rows = np.concatenate([row, row, row + 1, row + 1])
+    cols = np.concatenate([col, col + 1, col, col + 1])
+    wy0, wy1 = w * (1.0 - ty), w * ty
+    shares = np.concatenate([wy0 * (1.0 - tx), wy0 * tx, wy1 * (1.0 - tx), wy1 * tx])
+    cell_row, p = np.divmod(rows, f)
+    cell_col, q = np.divmod(cols, f)
+    margin = n - 1 + lo if n - 1 + lo > -lo else -lo
+    keep = (
+        (cell_row >= -margin)
+        & (cell_row < g.n_rows + margin)
+        & (cell_col >= -margin)
+        & (cell_col < g.n_cols + margin)
+        & (shares != 0.0)
+    )
+    width = g.n_cols + 4 * margin
+    size = (g.n_rows + 4 * margin) * width
+    first = (cell_row[keep] + 2 * margin + lo) * width + cell_col[keep] + 2 * margin + lo
+    phase = p[keep] * f + q[keep]
+    shares = shares[keep]
+    offsets = (np.arange(n)[:, None] * width + np.arange(n)[None, :]).ravel()
+    per_phase = kernels.reshape(f * f, n * n)
+    total = np.zeros(size)
+    step = max(1, terms // (n * n))
+    for at in range(0, len(first), step):
+        end = at + step
+        cells = (first[at:end, None] + offsets[None, :]).ravel()
+        values = (shares[at:end, None] * per_phase[phase[at:end]]).ravel()
+        total += np.bincount(cells, values, minlength=size)
+    reached = np.flatnonzero(total)
+    box_row, box_col = np.divmod(reached, width)
+    cells = g.at(box_row - 2 * margin, box_col - 2 * margin)
+    values = total[reached[cells >= 0]]
+    cells = cells[cells >= 0]
+    if values.size:
+        values[values < ROUNDOFF_CUTOFF * float(values.max())] = 0.0
+    mass = np.zeros(g.n_cells)
+    mass[cells] = values
+    return mass
+
+
+@pytest.mark.parametrize("bandwidth", [100.0, 150.0, 300.0, 800.0])
+@pytest.mark.parametrize("terms", [1 << 22, 5_000])
+def test_direct_kde_mass_is_summed_as_before(
+    bandwidth: float, terms: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1, 2 and 3 sub-cells a side; in one chunk and in many
+    from parsc_geo.evaluation import candidates
+
+    monkeypatch.setattr(candidates, "_DIRECT_TERMS", terms)
+    h = _history(13)
+    mask = h.t < 220.0
+    weights = 1.0 / (1.0 + (220.0 - h.t[mask]) / 30.0)
+    for w in (None, weights):
+        expected = _direct_mass_as_before(h, mask, w, bandwidth, terms)
+        assert h.direct_mass(mask, w, bandwidth).tobytes() == expected.tobytes()

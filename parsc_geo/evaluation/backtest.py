@@ -17,14 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._errors import ConfigError
-from .metrics import (
-    best_capture,
-    cells_for_coverage,
-    clean_scores,
-    cut_values,
-    exact_dot,
-    selected_cells,
-)
+from .metrics import best_capture, cells_for_coverage, exact_dot, selections
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,15 +225,6 @@ class BacktestResult:
         return rows
 
 
-def _weights_at(pick: tuple[np.ndarray, np.ndarray], cells: np.ndarray) -> np.ndarray:
-    """Return the selection weights of ``pick`` (sorted cells, weights) at ``cells`` (0: not)."""
-    selected, weights = pick
-    if not len(selected):
-        return np.zeros(len(cells))
-    at = np.minimum(np.searchsorted(selected, cells), len(selected) - 1)
-    return np.where(selected[at] == cells, weights[at], 0.0)
-
-
 def backtest(
     history: History,
     candidates: tuple[Candidate, ...],
@@ -284,27 +268,24 @@ def backtest(
         n_train[j] = fit.n
         for k, kk in enumerate(ks):
             best[j, k] = best_capture(test_counts, kk)
-        scores = [clean_scores(fit.score(cand)) for cand in candidates]
+        # Only cells with test incidents weigh in the captures and the variance: a tie spread
+        # over a province's empty cells selects most of its grid (see Selection.captured).
+        tested = np.flatnonzero(test_counts != 0.0)
+        counts_tested = test_counts[tested]
         picks = []
-        for i, s in enumerate(scores):
-            cuts = cut_values(s, ks)
-            chosen = [selected_cells(s, kk, float(cut)) for kk, cut in zip(ks, cuts, strict=True)]
+        for i, cand in enumerate(candidates):
+            chosen = selections(fit.score(cand), ks)
             picks.append(chosen)
-            for k, (idx, w) in enumerate(chosen):
-                hits[i, j, k] = exact_dot(w, test_counts[idx])
+            for k, selection in enumerate(chosen):
+                hits[i, j, k] = selection.captured(test_counts, tested)
         if ref is None:
             continue
-        # Only cells with test incidents weigh in the variance: the selection weights are
-        # compared there (a tie spread over a province's empty cells selects most of its grid,
-        # so working over the selected cells would cost the grid per pair).
-        tested = np.flatnonzero(test_counts)
-        counts_tested = test_counts[tested]
         for k in range(n_p):
-            w0 = _weights_at(picks[ref][k], tested)
+            w0 = picks[ref][k].weights_at(tested)
             for i in range(n_c):
                 if i == ref:
                     continue
-                dw = _weights_at(picks[i][k], tested) - w0
+                dw = picks[i][k].weights_at(tested) - w0
                 diff_var[i, j, k] = exact_dot(dw * dw, counts_tested)
     return BacktestResult(
         candidates=tuple(candidates),

@@ -403,6 +403,7 @@ class History:
         self._kernels: dict[float, np.ndarray] = {}
         self._gi: _GiStarTerms | None = None
         self._positions: dict[tuple[Any, ...], list[list[np.ndarray]]] = {}
+        self._box: dict[tuple[int, int], np.ndarray] = {}
         self._last_fit: Fit | None = None
 
     def layout(self, bandwidth: float) -> tuple[int, float, int, tuple[int, int]]:
@@ -507,7 +508,7 @@ class History:
         key = (f, pad, shape)
         if key not in self._positions:
             g = self.grid
-            rr, cc = np.divmod(g.flat, g.n_cols)
+            rr, cc = g.box_rows_cols
             top = (pad + rr * f) * shape[1] + pad + cc * f
             self._positions[key] = [[top + i * shape[1] + j for j in range(f)] for i in range(f)]
         return self._positions[key]
@@ -592,24 +593,44 @@ class History:
         shares = shares[keep]
         offsets = (np.arange(n)[:, None] * width + np.arange(n)[None, :]).ravel()
         per_phase = kernels.reshape(f * f, n * n)
-        total = np.zeros(size)
+        # cells the kernel never reaches from any sub-cell (the square's corners beyond the
+        # radius) would add zeros to the sums: left out, the sums are the same
+        reaches = np.flatnonzero((per_phase != 0.0).any(axis=0))
+        offsets = offsets[reaches]
+        per_phase = np.ascontiguousarray(per_phase[:, reaches])
+        total: np.ndarray | None = None
+        # corners per chunk as for the whole square (chunks' sums are added: the same chunks)
         step = max(1, _DIRECT_TERMS // (n * n))
         for at in range(0, len(first), step):
             end = at + step
             cells = (first[at:end, None] + offsets[None, :]).ravel()
-            values = (shares[at:end, None] * per_phase[phase[at:end]]).ravel()
-            total += np.bincount(cells, values, minlength=size)
-        # the cells reached, placed in the grid's order (the others stay exactly zero)
-        reached = np.flatnonzero(total)
-        box_row, box_col = np.divmod(reached, width)
-        cells = g.at(box_row - 2 * margin, box_col - 2 * margin)
-        values = total[reached[cells >= 0]]
-        cells = cells[cells >= 0]
-        if values.size:
-            values[values < ROUNDOFF_CUTOFF * float(values.max())] = 0.0
-        mass = np.zeros(g.n_cells)
-        mass[cells] = values
-        return mass
+            if f == 1:
+                # one phase: the kernel row broadcast, not gathered per corner
+                values = shares[at:end, None] * per_phase[0]
+            else:
+                values = per_phase[phase[at:end]]
+                values *= shares[at:end, None]
+            summed = np.bincount(cells, values.ravel(), minlength=size)
+            # the first chunk's sums are the total (0 + x is x: bincount never sums to −0)
+            total = summed if total is None else np.add(total, summed, out=total)
+        if total is None:
+            total = np.zeros(size)
+        # the grid's cells, in its order (those not reached are exactly zero)
+        mass = total[self._box_positions(margin, width)]
+        if mass.size:
+            mass[mass < ROUNDOFF_CUTOFF * float(mass.max())] = 0.0
+        return np.asarray(mass)
+
+    def _box_positions(self, margin: int, width: int) -> np.ndarray:
+        """Return the flat position of every grid cell in its box grown by ``2·margin`` cells.
+
+        The box of :meth:`direct_mass`'s sums, ``width`` cells wide (cached per layout).
+        """
+        key = (margin, width)
+        if key not in self._box:
+            rr, cc = self.grid.box_rows_cols
+            self._box[key] = (rr + 2 * margin) * width + cc + 2 * margin
+        return self._box[key]
 
     def queen_weights(self) -> sp.csr_matrix:
         """Return binary queen-contiguity weights between the grid's cells (cached)."""
@@ -617,7 +638,7 @@ class History:
             import scipy.sparse as sp
 
             g = self.grid
-            rr, cc = np.divmod(g.flat, g.n_cols)
+            rr, cc = g.box_rows_cols
             lookup = np.full(g.n_rows * g.n_cols, -1, dtype=np.int64)
             lookup[g.flat] = np.arange(g.n_cells)
             # The neighbours in this order (north row, own row, south row; west to east) have
@@ -767,18 +788,28 @@ class _GiStarTerms:
         around = np.zeros((rows, cols), dtype=np.uint8)
         for dr, dc in _QUEEN:
             around += inside[1 + dr : 1 + dr + rows, 1 + dc : 1 + dc + cols]
-        found = around.reshape(-1)[grid.flat].astype(float)
-        wi = found + 1.0
-        s1i = found + 1.0
-        self.wi = wi
+        found = around.reshape(-1)[grid.flat]
+        self.wi, self.root = self._terms(found)
+        self.count_index = found.astype(np.intp)
+        # the same terms per neighbour count (0 to 8): those of the cells without values
+        # around them
+        self.class_wi, self.class_root = self._terms(np.arange(9, dtype=np.uint8))
+
+    def _terms(self, found: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``wi`` and the square root of the variance term for neighbour counts."""
+        n = self.n
+        counted = found.astype(float)
+        wi = counted + 1.0
+        s1i = counted + 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.root = np.sqrt((n * s1i - wi * wi) / (n - 1))
+            root = np.sqrt((n * s1i - wi * wi) / (n - 1))
+        return wi, root
 
     def z(self, y: np.ndarray) -> np.ndarray:
         """Return the Gi* z-scores of ``y`` (one value per cell)."""
         y = np.asarray(y, dtype=float).ravel()
         n = self.n
-        cells = np.flatnonzero(y)
+        cells = np.flatnonzero(y != 0.0)
         # (cell, neighbour) pairs of the nonzero neighbours, in the sparse product's order
         targets = np.concatenate([self.grid.neighbour(cells, dr, dc) for dr, dc in _QUEEN])
         sources = np.tile(cells, len(_QUEEN))
@@ -786,6 +817,9 @@ class _GiStarTerms:
         # one sort of (cell, neighbour) keys: by cell, then by neighbour
         pairs = np.sort(targets[ok] * n + sources[ok])
         targets, sources = np.divmod(pairs, n)
+        values = y[cells]
+        if _whole_numbers(values):
+            return self._z_of_counts(y, cells, targets, sources)
         lag = np.bincount(targets, weights=y[sources], minlength=n) + y
         mean = y.mean()
         s = math.sqrt(max(float((y * y).mean() - mean * mean), 0.0))
@@ -794,3 +828,45 @@ class _GiStarTerms:
             z = (lag - mean * self.wi) / denominator
         z[~np.isfinite(z)] = np.nan
         return np.asarray(z)
+
+    def _z_of_counts(
+        self, y: np.ndarray, cells: np.ndarray, targets: np.ndarray, sources: np.ndarray
+    ) -> np.ndarray:
+        """Return :meth:`z` of whole numbers ``y`` (nonzero at ``cells``), computed where it varies.
+
+        The same operations as the general path on the same numbers: the sums of whole
+        numbers (below 2⁵³) are exact in any order, so the mean and the mean square come from
+        the nonzero values; the lag is summed as ``np.bincount`` sums it (each cell's
+        neighbours in order), over the cells it reaches only; every other cell has a lag of
+        exactly 0 and its z-score is that of its neighbour count.
+        """
+        n = self.n
+        values = y[cells]
+        mean = np.float64(float(values.sum()) / n)
+        mean_square = np.float64(float((values * values).sum()) / n)
+        s = math.sqrt(max(float(mean_square - mean * mean), 0.0))
+        # the cells whose lag is not zero: neighbours of a value, and the values' own cells
+        # (the targets are sorted: each one's neighbours are consecutive)
+        first = np.ones(targets.size, dtype=bool)
+        first[1:] = targets[1:] != targets[:-1]
+        reached = targets[first]
+        sums = np.bincount(np.cumsum(first) - 1, weights=y[sources], minlength=reached.size)
+        # values without values around them: a lag of their own value only
+        where = np.searchsorted(reached, cells)
+        among = where < reached.size
+        among[among] = reached[where[among]] == cells[among]
+        lagged = np.insert(reached, where[~among], cells[~among])
+        lag = np.insert(sums, where[~among], 0.0) + y[lagged]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            by_count = (0.0 - mean * self.class_wi) / (s * self.class_root)
+            at_lagged = (lag - mean * self.wi[lagged]) / (s * self.root[lagged])
+        by_count[~np.isfinite(by_count)] = np.nan
+        at_lagged[~np.isfinite(at_lagged)] = np.nan
+        z = by_count[self.count_index]
+        z[lagged] = at_lagged
+        return np.asarray(z)
+
+
+def _whole_numbers(values: np.ndarray) -> bool:
+    """Return whether ``values`` are whole numbers whose squares sum exactly (below 2⁵³)."""
+    return bool(np.all(values == np.floor(values))) and float((values * values).sum()) < 2.0**53

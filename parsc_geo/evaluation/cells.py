@@ -34,6 +34,7 @@ Default cell size
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -171,22 +172,42 @@ class CellGrid:
         """North edge of the bounding box, metres."""
         return self.offset[1] - self.row0 * self.cell_size
 
+    @functools.cached_property
+    def box_rows_cols(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of every cell in the bounding box (cached, read-only)."""
+        rr, cc = np.divmod(self.flat, self.n_cols)
+        rr.flags.writeable = False
+        cc.flags.writeable = False
+        return rr, cc
+
     @property
     def rows(self) -> np.ndarray:
         """Lattice row of every cell (counted southwards)."""
-        return np.asarray(self.row0 + self.flat // self.n_cols, dtype=np.int64)
+        return np.asarray(self.row0 + self.box_rows_cols[0], dtype=np.int64)
 
     @property
     def cols(self) -> np.ndarray:
         """Lattice column of every cell."""
-        return np.asarray(self.col0 + self.flat % self.n_cols, dtype=np.int64)
+        return np.asarray(self.col0 + self.box_rows_cols[1], dtype=np.int64)
+
+    def lattice(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Return the lattice rows and columns of ``cells`` (all when None).
+
+        Those of the cells asked for only: the cluster methods ask for a few cells of a large
+        grid, polygon by polygon.
+        """
+        if cells is None:
+            return self.rows, self.cols
+        row, col = np.divmod(self.flat[np.asarray(cells, dtype=np.int64)], self.n_cols)
+        return (
+            np.asarray(self.row0 + row, dtype=np.int64),
+            np.asarray(self.col0 + col, dtype=np.int64),
+        )
 
     def centres(self, cells: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return the x and y of the centres of ``cells`` (all when None), metres."""
         half = self.cell_size / 2.0
-        cols, rows = self.cols, self.rows
-        if cells is not None:
-            cols, rows = cols[cells], rows[cells]
+        rows, cols = self.lattice(cells)
         x = self.offset[0] + cols * self.cell_size + half
         y = self.offset[1] - rows * self.cell_size - half
         return x, y
@@ -245,8 +266,10 @@ class CellGrid:
     def counts(self, cell: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         """Return the number (or weight sum) of points per cell from their located cells."""
         keep = cell >= 0
-        w = None if weights is None else np.asarray(weights, dtype=float)[keep]
-        return np.bincount(cell[keep], weights=w, minlength=self.n_cells).astype(float)
+        located = cell[keep]
+        # ones for counts: their sums are the same whole numbers, as floats at once
+        w = np.ones(located.size) if weights is None else np.asarray(weights, dtype=float)[keep]
+        return np.bincount(located, weights=w, minlength=self.n_cells)
 
     def to_raster(self, values: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Return per-cell ``values`` on the bounding-box raster (row 0 north)."""
@@ -258,10 +281,10 @@ class CellGrid:
         """Return the square polygons of ``cells`` (all when None), metric CRS."""
         import shapely
 
-        idx = np.arange(self.n_cells) if cells is None else np.asarray(cells, dtype=np.int64)
         cs = self.cell_size
-        west = self.offset[0] + self.cols[idx] * cs
-        north = self.offset[1] - self.rows[idx] * cs
+        rows, cols = self.lattice(cells)
+        west = self.offset[0] + cols * cs
+        north = self.offset[1] - rows * cs
         return np.asarray(shapely.box(west, north - cs, west + cs, north))
 
     def describe(self) -> dict[str, Any]:
@@ -362,8 +385,13 @@ def cells_sharing_area(
             # the same squares as a test of every cell would build
             west = ox + (col0 + cols) * cs
             north = oy - (row0 + rows) * cs
-            boxes = shapely.box(west, north - cs, west + cs, north)
-            hit = shapely.intersects(area, boxes) & ~shapely.touches(area, boxes)
+            # a cell whose centre lies inside the area shares area with it (the centre is in
+            # both interiors); the others are tested on their squares
+            hit = shapely.contains_xy(area, west + cs / 2.0, north - cs / 2.0)
+            rest = np.flatnonzero(~hit)
+            boxes = shapely.box(west[rest], north[rest] - cs, west[rest] + cs, north[rest])
+            meets = shapely.intersects(area, boxes)
+            hit[rest[meets]] = ~shapely.touches(area, boxes[meets])
             keep[rows[hit], cols[hit]] = True
             break
         boxes = _block_boxes(rows, cols, heights, widths, cs, offset, col0, row0)
@@ -452,7 +480,7 @@ def cells_frame(
 
     cells = np.asarray(cells, dtype=np.int64)
     data: dict[str, Any] = {
-        "cell_id": [f"r{r}c{c}" for r, c in zip(grid.rows[cells], grid.cols[cells], strict=True)]
+        "cell_id": [f"r{r}c{c}" for r, c in zip(*grid.lattice(cells), strict=True)]
     }
     data.update(columns or {})
     frame = gpd.GeoDataFrame(data, geometry=list(grid.polygons(cells)), crs=grid.crs)

@@ -174,15 +174,18 @@ def best_capture(test_counts: np.ndarray, k: int) -> float:
         # sums of whole numbers are exact in any order.
         if positive.size <= k:
             return float(positive.sum())
-        return float(np.partition(positive, positive.size - k)[positive.size - k :].sum())
+        # at two positions (see order_statistics); whole numbers sum exactly in any order
+        top = positive.size - k
+        kth = [top, top + 1] if top + 1 < positive.size else [top - 1, top]
+        return float(np.partition(positive, kth)[top:].sum())
     return float(np.partition(counts, counts.size - k)[counts.size - k :].sum())
 
 
 def clean_scores(scores: np.ndarray) -> np.ndarray:
     """Return scores as floats with NaN as −∞ (ranked last)."""
     s = np.asarray(scores, dtype=float)
-    if not np.isnan(s).any():
-        return s  # most rankings have no NaN: no copy
+    if not s.size or not np.isnan(s.min()):
+        return s  # most rankings have no NaN (the minimum is NaN when one is): no copy
     return np.where(np.isnan(s), -np.inf, s)
 
 
@@ -204,50 +207,135 @@ def cut_values(scores: np.ndarray, ks: Any) -> np.ndarray:
         return np.full(ks_arr.shape, -np.inf)
     ranks = np.clip(ks_arr, 1, n)
     wanted = np.unique(ranks)
-    values = _ranked(s, wanted)
+    values, _ = _ranked(s, wanted)
     return np.asarray(values[np.searchsorted(wanted, ranks)], dtype=float)
 
 
-def _ranked(s: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class _Pool:
+    """Cells that hold every cell scoring at or above some cuts (found while ranking).
+
+    ``cells`` (increasing) are all the cells scoring ``≥ floor`` (``> floor`` when
+    ``strict``). A strict pool may know the tie at its floor: ``from_floor`` cells score
+    ``≥ floor`` (so ``from_floor − cells.size`` tie at it); 0 when not counted.
+    """
+
+    cells: np.ndarray
+    floor: float
+    strict: bool
+    from_floor: int = 0
+
+    def holds(self, cut: float) -> bool:
+        """Return whether every cell scoring ``≥ cut`` is among :attr:`cells`."""
+        return cut > self.floor or (not self.strict and cut == self.floor)
+
+    def knows_tie(self, cut: float) -> bool:
+        """Return whether the cells scoring ``≥ cut`` are counted: a cut at the floor's tie."""
+        return self.strict and self.from_floor > 0 and cut == self.floor
+
+
+def _ranked(s: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, _Pool | None]:
     """Return the ``r``-th largest value of ``s`` for each of the sorted ``ranks`` (1 ≤ r ≤ size).
 
     The values are those of one partition of the whole at every rank; the work is not. Dense
     grids (KDE scores) look above a cut guessed from a sample; scores of sparse incidents are
     mostly zeros, and the partition runs over the positive values only, zeros filling the rest.
+    The cells looked at come with the values (a :class:`_Pool`, None: the whole grid), so
+    that the selections at those ranks need not look at the others (:func:`selections`).
     """
     n = s.size
     k = int(ranks[-1])
     if n >= _SAMPLED_MIN_CELLS and k * 4 <= n:
-        values = _above_a_sampled_cut(s, k)
-        if values is not None:
-            return _kth_largest(values, ranks)
+        found = _sampled(s, ranks)
+        if found is not None:
+            return found
     positive = s > 0
     n_pos = int(np.count_nonzero(positive))
     if n_pos >= k and n_pos < n:
-        return _kth_largest(s[positive], ranks)
+        cells = np.flatnonzero(positive)
+        return _kth_largest(s[cells], ranks), _Pool(cells, 0.0, strict=True)
     if n_pos < k and int(np.count_nonzero(s == 0)) == n - n_pos:
-        inside = ranks[ranks <= n_pos]
-        head = _kth_largest(s[positive], inside) if inside.size else np.zeros(0)
-        return np.concatenate([head, np.zeros(ranks.size - inside.size)])
-    return _kth_largest(s, ranks)
+        # the ranks beyond the positive scores fall in the tie at 0 (every cell is ≥ 0)
+        return _above_a_tie(s, ranks, np.flatnonzero(positive), 0.0, n)
+    return _kth_largest(s, ranks), None
+
+
+def _above_a_tie(
+    s: np.ndarray, ranks: np.ndarray, cells: np.ndarray, tie: float, from_tie: int
+) -> tuple[np.ndarray, _Pool]:
+    """Return the values at ``ranks`` (≤ ``from_tie``) when ``cells`` score above a tie.
+
+    ``cells`` are all the cells scoring above ``tie`` and ``from_tie`` those scoring ``≥ tie``:
+    the ranks beyond the cells take the tie's value.
+    """
+    inside = ranks[ranks <= cells.size]
+    head = _kth_largest(s[cells], inside) if inside.size else np.zeros(0)
+    values = np.concatenate([head, np.full(ranks.size - inside.size, tie)])
+    return values, _Pool(cells, tie, strict=True, from_floor=from_tie)
+
+
+def _sampled(s: np.ndarray, ranks: np.ndarray) -> tuple[np.ndarray, _Pool] | None:
+    """Return the values at ``ranks`` found above a sampled cut (None: the guess failed).
+
+    The cells ``≥`` the cut (:func:`_sampled_cut`) when they are at most half the
+    grid; else, when the cut is the value of a tie that spreads over most of the grid (a
+    Gi* score of every cell without incidents around), the cells above it, the ranks
+    beyond them falling in the tie.
+    """
+    n = s.size
+    k = int(ranks[-1])
+    guess = _sampled_cut(s, k)
+    above = s >= guess
+    count = int(np.count_nonzero(above))
+    if count < k:
+        return None
+    if count * 2 <= n:
+        cells = np.flatnonzero(above)
+        return _kth_largest(s[cells], ranks), _Pool(cells, guess, strict=False)
+    higher = s > guess
+    if int(np.count_nonzero(higher)) * 2 > n:
+        return None
+    return _above_a_tie(s, ranks, np.flatnonzero(higher), guess, count)
 
 
 def _kth_largest(values: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Return the ``r``-th largest of ``values`` for each of the sorted ``ranks`` (≤ size)."""
     m = values.size
-    at = m - ranks
-    return np.partition(values, at)[at]
+    return order_statistics(values, m - ranks)
 
 
-def _above_a_sampled_cut(s: np.ndarray, k: int) -> np.ndarray | None:
-    """Return the values of ``s`` above a cut guessed by a sample, when the ``k`` largest are.
+def order_statistics(values: np.ndarray, at: Any) -> np.ndarray:
+    """Return ``np.partition(values, at)[at]``: the values of rank ``at`` in increasing order.
+
+    Always by the partition at several positions: numpy's partition at a single position
+    (x86-simd-sort's vectorised quickselect on AVX2/AVX-512 machines) can take a hundred times
+    longer on values with many ties (mostly zeros: a sparse grid's scores) than the
+    introselect of several positions, whose values are the same. A lone position is asked
+    with its neighbour.
+
+    Examples
+    --------
+    >>> order_statistics(np.array([0.0, 3.0, 0.0, 1.0, 0.0]), [4]).tolist()
+    [3.0]
+    """
+    at_arr = np.asarray(at, dtype=np.intp).ravel()
+    m = values.size
+    kth = at_arr
+    if m > 1 and at_arr.size and int(at_arr.min()) == int(at_arr.max()):
+        first = int(at_arr[0])
+        kth = np.array([first, first + 1] if first + 1 < m else [first - 1, first], dtype=np.intp)
+    return np.asarray(np.partition(values, kth)[at_arr])
+
+
+def _sampled_cut(s: np.ndarray, k: int) -> float:
+    """Return a cut guessed by a sample of ``s``, most often a little below its ``k``-th largest.
 
     A partition of a whole grid's scores (hundreds of thousands of dense KDE values) costs
     several passes over them; a comparison costs one. Every ``step``-th value is sampled and
     the sample's value at a rank a little beyond the ``k`` largest's share becomes a cut ``t``:
     when at least ``k`` values are ``≥ t``, the ``k``-th largest is too, so the ``r``-th
     largest of those values is the ``r``-th largest of all for every ``r ≤ k`` (the same
-    value, exactly). ``None`` when the guess holds fewer than ``k`` values (or half the grid).
+    value, exactly). :func:`_sampled` checks the guess.
     """
     n = s.size
     step = max(1, n // _SAMPLE_SIZE)
@@ -255,27 +343,141 @@ def _above_a_sampled_cut(s: np.ndarray, k: int) -> np.ndarray | None:
     m = sample.size
     # rank in the sample of the k-th largest's share, with a margin for the sampling error
     want = min(m, math.ceil(m * k / n * _SAMPLE_MARGIN) + _SAMPLE_SLACK)
-    cut = np.partition(sample, m - want)[m - want]
-    above = s >= cut
-    count = int(np.count_nonzero(above))
-    if count < k or count * 2 > n:
-        return None
-    return s[above]
+    return float(order_statistics(sample, [m - want])[0])
 
 
-def selected_cells(s: np.ndarray, k: int, cut: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return the cells of the ``k`` best and their weights (1, or ``r / t`` when tied).
+@dataclass(frozen=True)
+class Selection:
+    """The ``k`` best cells of one ranking: those above the cut whole, those tied at it shared.
 
-    ``s`` are cleaned scores (:func:`clean_scores`) and ``cut`` the ``k``-th largest of them
-    (:func:`cut_values`); the ``t`` cells tied at the cut share the ``r`` places left.
+    The cells scoring above :attr:`cut` count whole and the :attr:`n_tied` cells scoring the
+    cut share the places left, each weighing :attr:`tie_weight` (see the module notes). The
+    cells scoring ``≥ cut`` are listed (:attr:`cells`) when they are few; a tie spread over
+    a province's empty cells selects most of its grid, and then the cells left out are
+    listed instead (:attr:`left_out`).
+
+    Attributes
+    ----------
+    scores
+        Cleaned scores of every cell (:func:`clean_scores`).
+    k
+        Cells asked for.
+    cut
+        The ``k``-th largest score.
+    n_above, n_tied
+        Cells scoring above the cut, and at it.
+    cells
+        The cells scoring ``≥ cut`` (increasing), or None when :attr:`left_out` lists the
+        others.
+    left_out
+        The cells scoring below the cut (increasing) when :attr:`cells` is None.
     """
-    idx = np.flatnonzero(s >= cut)
-    values = s[idx]
-    above = values > cut
-    n_above = int(np.count_nonzero(above))
-    n_tied = idx.size - n_above
-    w = np.where(above, 1.0, (k - n_above) / n_tied if n_tied else 0.0)
-    return idx, w
+
+    scores: np.ndarray
+    k: int
+    cut: float
+    n_above: int
+    n_tied: int
+    cells: np.ndarray | None
+    left_out: np.ndarray | None = None
+
+    @property
+    def tie_weight(self) -> float:
+        """Return the weight of each cell tied at the cut: ``(k − n_above) / n_tied``."""
+        return (self.k - self.n_above) / self.n_tied if self.n_tied else 0.0
+
+    def weights_at(self, cells: np.ndarray) -> np.ndarray:
+        """Return the selection weights of ``cells``: 1, :attr:`tie_weight` or 0."""
+        s = self.scores[cells]
+        return np.where(s > self.cut, 1.0, np.where(s == self.cut, self.tie_weight, 0.0))
+
+    def cells_and_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the cells scoring ``≥ cut`` (increasing) and their selection weights."""
+        if self.cells is not None:
+            return self.cells, self._weights(self.scores[self.cells])
+        keep = np.ones(self.scores.size, dtype=bool)
+        keep[self.left_out] = False
+        cells = np.flatnonzero(keep)
+        return cells, self._weights(self.scores[cells])
+
+    def _weights(self, values: np.ndarray) -> np.ndarray:
+        return np.where(values > self.cut, 1.0, self.tie_weight)
+
+    def captured(self, counts: np.ndarray, counted: np.ndarray | None = None) -> float:
+        """Return the incidents (``counts`` per cell) inside the selection.
+
+        The very number ``exact_dot(w, counts[cells])`` of the selected cells and weights
+        (:meth:`cells_and_weights`): when the selected cells are many, the products of the
+        few cells with counts are placed at their positions among the selected cells (the
+        others are zeros), and the same sum is made over them. ``counted`` lists the cells
+        whose counts are not zero (increasing), when known.
+        """
+        c = np.asarray(counts, dtype=float)
+        if self.cells is not None:
+            return exact_dot(self._weights(self.scores[self.cells]), c[self.cells])
+        at = np.flatnonzero(c != 0.0) if counted is None else np.asarray(counted, dtype=np.int64)
+        at = at[self.scores[at] >= self.cut]
+        left_out = self.left_out if self.left_out is not None else np.zeros(0, dtype=np.int64)
+        size = self.scores.size - left_out.size
+        products = np.zeros(size)
+        products[at - np.searchsorted(left_out, at)] = self._weights(self.scores[at]) * c[at]
+        return float(np.sum(products))
+
+
+#: Selections of more than this share of the grid list the cells left out instead.
+_LISTED_SHARE = 0.5
+
+
+def selections(scores: np.ndarray, ks: Any) -> list[Selection]:
+    """Return the selection of the ``k`` best cells for each ``k`` in ``ks`` (NaN: −∞).
+
+    The cuts are those of :func:`cut_values`. The cells looked at to rank the scores are the
+    only ones looked at again when the selections lie among them (a sampled or positive cut,
+    see :func:`_ranked`); a cut of 0 below positive scores and zeros selects every cell.
+
+    Examples
+    --------
+    >>> [(x.cut, x.n_above, x.n_tied) for x in selections(np.array([5.0, 3.0, 3.0, 1.0]), [2])]
+    [(3.0, 1, 2)]
+    """
+    s = clean_scores(scores)
+    ks_list = [int(k) for k in np.asarray(ks, dtype=np.int64).ravel()]
+    n = s.size
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return [Selection(s, k, -math.inf, 0, 0, empty) for k in ks_list]
+    ranks = np.clip(np.asarray(ks_list, dtype=np.int64), 1, n)
+    wanted = np.unique(ranks)
+    values, pool = _ranked(s, wanted)
+    cuts = values[np.searchsorted(wanted, ranks)]
+    pooled = None if pool is None else s[pool.cells]
+    out = []
+    for k, cut in zip(ks_list, cuts.tolist(), strict=True):
+        if pool is not None and pooled is not None and pool.holds(cut):
+            at = pooled >= cut
+            cells = pool.cells[at]
+            n_above = int(np.count_nonzero(pooled[at] > cut))
+            out.append(Selection(s, k, cut, n_above, cells.size - n_above, cells))
+            continue
+        if pool is not None and pool.knows_tie(cut):
+            # a tie over most of the grid (the cells without incidents): the cells above it
+            # and at it are counted, those below are listed
+            n_above = pool.cells.size
+            n_tied = pool.from_floor - n_above
+            left_out = (
+                np.zeros(0, dtype=np.int64) if pool.from_floor == n else np.flatnonzero(s < cut)
+            )
+            out.append(Selection(s, k, cut, n_above, n_tied, None, left_out))
+            continue
+        below = s < cut
+        n_below = int(np.count_nonzero(below))
+        n_above = int(np.count_nonzero(s > cut))
+        n_tied = n - n_below - n_above
+        if n - n_below <= _LISTED_SHARE * n:
+            out.append(Selection(s, k, cut, n_above, n_tied, np.flatnonzero(~below)))
+        else:
+            out.append(Selection(s, k, cut, n_above, n_tied, None, np.flatnonzero(below)))
+    return out
 
 
 def selection_weights(scores: np.ndarray, k: int) -> np.ndarray:
@@ -293,7 +495,7 @@ def selection_weights(scores: np.ndarray, k: int) -> np.ndarray:
         return w
     if k >= n:
         return np.ones(n)
-    idx, values = selected_cells(s, k, float(cut_values(s, [k])[0]))
+    idx, values = selections(s, [k])[0].cells_and_weights()
     w[idx] = values
     return w
 
@@ -314,12 +516,9 @@ def capture(scores: np.ndarray, counts: np.ndarray, ks: Any) -> np.ndarray:
         # A few cuts: one partition for all, no full sort (backtests call this thousands of
         # times).
         out = np.zeros(ks_arr.shape, dtype=float)
-        cuts = cut_values(s, ks_arr)
-        for i, k in enumerate(ks_arr.tolist()):
-            if k == 0:
-                continue
-            idx, w = selected_cells(s, k, float(cuts[i]))
-            out[i] = exact_dot(w, c[idx])
+        for i, chosen in enumerate(selections(s, ks_arr)):
+            if chosen.k > 0:
+                out[i] = chosen.captured(c)
         return out
     order = np.argsort(-s, kind="stable")
     ss, cc = s[order], c[order]
