@@ -20,7 +20,7 @@ import shapely
 from parsc_geo.evaluation.accuracy import historical_accuracy, scope_accuracy
 from parsc_geo.evaluation.candidates import History
 from parsc_geo.evaluation.cells import cells_sharing_area, make_cell_grid
-from parsc_geo.evaluation.metrics import best_capture, cut_values
+from parsc_geo.evaluation.metrics import best_capture, cut_values, largest_values
 from parsc_geo.hotspots.gistar import gi_star_z
 
 CRS = "EPSG:32717"
@@ -556,3 +556,15 @@ def test_direct_kde_mass_is_summed_as_before(
     for w in (None, weights):
         expected = _direct_mass_as_before(h, mask, w, bandwidth, terms)
         assert h.direct_mass(mask, w, bandwidth).tobytes() == expected.tobytes()
+
+
+def test_largest_values_are_those_of_a_partition_at_one_position() -> None:
+    rng = np.random.default_rng(21)
+    n = 50_000
+    counts = np.zeros(n)
+    counts[rng.choice(n, 900, replace=False)] = rng.integers(1, 6, 900)
+    for values in (counts, rng.random(n), np.zeros(n), np.array([4.0])):
+        m = values.size
+        for k in {1, 2, min(m, 10), min(m, 899), min(m, 900), min(m, 2_500), m}:
+            expected = np.sort(np.partition(values, m - k)[m - k :])
+            assert np.sort(largest_values(values, k)).tolist() == expected.tolist()

@@ -44,6 +44,7 @@ from .metrics import (
     cells_for_coverage,
     check_coverages,
     coverage_key,
+    largest_values,
     rank_cells,
     score_selection,
     selection_weights,
@@ -289,7 +290,7 @@ def _bootstrap(
         counts = np.bincount(draw[draw >= 0], minlength=n_cells).astype(float)
         hits[b] = matrix @ counts
         # n* for every k from one partition: the sums of the largest counts.
-        top = np.cumsum(np.sort(np.partition(counts, n_cells - top_k)[n_cells - top_k :])[::-1])
+        top = np.cumsum(np.sort(largest_values(counts, top_k))[::-1])
         bests[b] = top[np.clip(ks_arr, 1, top_k) - 1]
     return {key: np.column_stack([hits[:, row], bests[:, key[1]]]) for row, key in enumerate(keys)}
 

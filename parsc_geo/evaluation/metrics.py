@@ -174,10 +174,8 @@ def best_capture(test_counts: np.ndarray, k: int) -> float:
         # sums of whole numbers are exact in any order.
         if positive.size <= k:
             return float(positive.sum())
-        # at two positions (see order_statistics); whole numbers sum exactly in any order
-        top = positive.size - k
-        kth = [top, top + 1] if top + 1 < positive.size else [top - 1, top]
-        return float(np.partition(positive, kth)[top:].sum())
+        # whole numbers sum exactly in any order
+        return float(largest_values(positive, k).sum())
     return float(np.partition(counts, counts.size - k)[counts.size - k :].sum())
 
 
@@ -325,6 +323,23 @@ def order_statistics(values: np.ndarray, at: Any) -> np.ndarray:
         first = int(at_arr[0])
         kth = np.array([first, first + 1] if first + 1 < m else [first - 1, first], dtype=np.intp)
     return np.asarray(np.partition(values, kth)[at_arr])
+
+
+def largest_values(values: np.ndarray, k: int) -> np.ndarray:
+    """Return the ``k`` largest of ``values`` (1 ≤ k ≤ size), in no particular order.
+
+    Those of ``np.partition(values, size − k)[size − k:]``, partitioned at two positions (see
+    :func:`order_statistics`: at one, mostly-zero counts take up to a hundred times longer).
+
+    Examples
+    --------
+    >>> sorted(largest_values(np.array([0.0, 3.0, 0.0, 1.0, 2.0]), 2).tolist())
+    [2.0, 3.0]
+    """
+    m = values.size
+    start = m - k
+    kth = [start, start + 1] if start + 1 < m else [max(start - 1, 0), start]
+    return np.asarray(np.partition(values, kth)[start:])
 
 
 def _sampled_cut(s: np.ndarray, k: int) -> float:
