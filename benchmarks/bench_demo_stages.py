@@ -12,11 +12,6 @@ prints CPU seconds and their ratio (the cores are shared: CPU time is what to co
   the previous word-by-word loop (one measurement of the growing line per word, widths
   cached per page); the current :meth:`Page.wrap` guesses each line's end and measures from
   there, with widths cached for the whole process.
-* ``patrullaje`` (sheet pages): the bundled sample's patrol sheets drawn and saved as PDF. The
-  reference is the previous :class:`Page`, which attached an Agg canvas to its figure: the
-  ``draw_idle`` of geopandas' plot (the map's subsectors) then drew the whole overview page
-  once more before the PDF; the current page measures with an Agg renderer of its own. Both
-  PDFs must be the same bytes.
 
 Usage: ``.venv/bin/python benchmarks/bench_demo_stages.py [--incidents N] [--pages N]``
 """
@@ -147,57 +142,6 @@ def sheet_text(pages: int) -> None:
     )
 
 
-def _previous_page_init(page: Any) -> None:
-    """The previous ``Page.__post_init__``: an Agg canvas attached to the page's figure."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = page.fig.canvas
-    if not isinstance(canvas, FigureCanvasAgg):
-        canvas = FigureCanvasAgg(page.fig)
-    page._renderer = canvas.get_renderer()
-
-
-def sheet_pages() -> None:
-    """The sample's patrol sheets drawn and saved: own Agg renderer against an attached canvas."""
-    import tempfile
-    from pathlib import Path
-
-    from parsc_geo.datasets import sample_paths
-    from parsc_geo.ingest import IngestOptions
-    from parsc_geo.patrol import plan_patrols
-    from parsc_geo.reports import sheet_layout
-    from parsc_geo.reports.patrol_sheet import sheet_figures
-    from parsc_geo.reports.pdf import metadata_date, save_pdf
-    from parsc_geo.workflow import ingest
-
-    paths = sample_paths()
-    ingested = ingest([paths["incidents"]], IngestOptions(), sectors_path=paths["sectors"])
-    plan = plan_patrols(ingested.result.accepted, ingested.sectors)
-    date = metadata_date(plan.period[1] if plan.period else None)
-    folder = Path(tempfile.mkdtemp(prefix="bench_sheets_"))
-
-    def draw_and_save(name: str) -> tuple[bytes, int]:
-        sheet_layout._WIDTHS.clear()  # every run measures its strings, as a demo run does
-        sheet_layout._PER_CHAR.clear()
-        pages = [fig for _, figs in sheet_figures(plan, synthetic=True) for fig in figs]
-        path = save_pdf(pages, folder / name, title="bench", date=date, overwrite=True)
-        return path.read_bytes(), len(pages)
-
-    draw_and_save("warm.pdf")  # imports and font caches, not timed
-    ours, (current, pages) = cpu(lambda: draw_and_save("current.pdf"))
-    saved = sheet_layout.Page.__post_init__
-    sheet_layout.Page.__post_init__ = _previous_page_init  # type: ignore[method-assign,assignment]
-    try:
-        reference, (previous, _) = cpu(lambda: draw_and_save("previous.pdf"))
-    finally:
-        sheet_layout.Page.__post_init__ = saved  # type: ignore[method-assign]
-    assert current == previous, "the two PDFs differ"
-    print(
-        f"Sheet pages, the sample's {pages} pages drawn and saved as PDF: {ours:.2f} s CPU "
-        f"against {reference:.2f} s (previous), {reference / ours:.2f}× faster; same PDF bytes"
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--incidents", type=int, default=21_000)
@@ -206,7 +150,6 @@ def main() -> None:
     print(machine_note())
     knox(args.incidents)
     sheet_text(args.pages)
-    sheet_pages()
 
 
 if __name__ == "__main__":
