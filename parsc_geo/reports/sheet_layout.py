@@ -3,8 +3,7 @@
 A printed sheet must never cut or overlap text, whatever the names and counts are (a sector
 called with sixty characters, forty critical points, thirty modalidades). :class:`Page` lays
 text out in inches from the top-left corner of a matplotlib figure and measures every string
-with an Agg renderer of the figure's size and resolution (the same font metrics the PDF and PNG
-use; the renderer is not attached to the figure, so nothing redraws the page before it is saved):
+with the figure's own renderer (the same font metrics the PDF and PNG use):
 
 - paragraphs are wrapped word by word at the measured width (a word longer than the line is
   broken between characters), shrunk down to a minimum size when a line count is given, and
@@ -98,19 +97,12 @@ class Page:
     _renderer: Any = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         canvas = self.fig.canvas
-        if isinstance(canvas, FigureCanvasAgg):
-            self._renderer = canvas.get_renderer()
-        else:
-            # A renderer of the figure's size and resolution, as FigureCanvasAgg would make,
-            # but not attached to the figure: with an Agg canvas, anything that asks the
-            # canvas to redraw (geopandas' plot calls ``draw_idle``) draws the whole page,
-            # which is then drawn again into the PDF. The figure keeps its plain canvas,
-            # whose ``draw_idle`` draws nothing; saving switches to the PDF canvas anyway.
-            width, height = self.fig.bbox.size
-            self._renderer = RendererAgg(width, height, self.fig.dpi)
+        if not isinstance(canvas, FigureCanvasAgg):
+            canvas = FigureCanvasAgg(self.fig)
+        self._renderer = canvas.get_renderer()
 
     @property
     def width(self) -> float:
