@@ -317,12 +317,21 @@ def order_statistics(values: np.ndarray, at: Any) -> np.ndarray:
     [3.0]
     """
     at_arr = np.asarray(at, dtype=np.intp).ravel()
+    return np.asarray(_partitioned(values, at_arr)[at_arr])
+
+
+def _partitioned(values: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Return ``values`` partitioned at the positions ``at``, a lone position with a neighbour.
+
+    The values at ``at``, and those on either side of each, are those of ``np.partition``
+    at ``at`` (see :func:`order_statistics` for why never at a single position).
+    """
     m = values.size
-    kth = at_arr
-    if m > 1 and at_arr.size and int(at_arr.min()) == int(at_arr.max()):
-        first = int(at_arr[0])
+    kth = at
+    if m > 1 and at.size and int(at.min()) == int(at.max()):
+        first = int(at[0])
         kth = np.array([first, first + 1] if first + 1 < m else [first - 1, first], dtype=np.intp)
-    return np.asarray(np.partition(values, kth)[at_arr])
+    return np.partition(values, kth)
 
 
 def largest_values(values: np.ndarray, k: int) -> np.ndarray:
@@ -336,10 +345,8 @@ def largest_values(values: np.ndarray, k: int) -> np.ndarray:
     >>> sorted(largest_values(np.array([0.0, 3.0, 0.0, 1.0, 2.0]), 2).tolist())
     [2.0, 3.0]
     """
-    m = values.size
-    start = m - k
-    kth = [start, start + 1] if start + 1 < m else [max(start - 1, 0), start]
-    return np.asarray(np.partition(values, kth)[start:])
+    start = values.size - k
+    return np.asarray(_partitioned(values, np.array([start], dtype=np.intp))[start:])
 
 
 def _sampled_cut(s: np.ndarray, k: int) -> float:
