@@ -20,15 +20,17 @@ GeoParquet needs ``pyarrow``, installed with the ``dask`` extra (``pip install
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._errors import MissingDependencyError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+
+R = TypeVar("R")
 
 #: Fewest incidents a task reads from partitions instead of carrying them (:class:`Partitioned`,
 #: the backtest's months): below, pickling the rows costs less than a worker reading and
@@ -315,3 +317,60 @@ def _unchanged(value: Any) -> Any:
 def materialise(item: gpd.GeoDataFrame | Partition | Rows) -> gpd.GeoDataFrame:
     """Return the incidents of a task's item: loaded from its partition, cut, or as given."""
     return item.load() if isinstance(item, Partition | Rows) else item
+
+
+def _partition_task(item: tuple[Callable[..., Any], Partition, Any, tuple[Any, ...]]) -> Any:
+    """Run ``function(incidents, *args)`` on one partition's incidents (a worker's task)."""
+    function, partition, columns, args = item
+    return function(partition.load(columns), *args)
+
+
+def map_partitions(
+    function: Callable[..., R],
+    partitions: Sequence[Partition],
+    *,
+    pool: Any = 1,
+    columns: Collection[str] | None = None,
+    args: tuple[Any, ...] = (),
+) -> list[R]:
+    """Return ``[function(p.load(columns), *args) for p in partitions]``, run by ``pool``.
+
+    How a distributed run computes what it needs of all its incidents without holding them:
+    each task reads its own partition (in a worker), applies ``function`` (defined at module
+    level, so that it pickles by name) and returns a small result (counts, a few arrays)
+    that the caller combines. The results are in the order of ``partitions``; the largest
+    partitions are handed out first.
+
+    Parameters
+    ----------
+    function
+        ``function(incidents, *args)``: what to compute on one partition's incidents.
+    partitions
+        The partitions (see :func:`write_partitions`).
+    pool
+        A :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a number of workers.
+    columns
+        The only columns to read besides the geometry (None: all).
+    args
+        Further arguments of ``function`` (sent with each task).
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> frame = gpd.GeoDataFrame({"n": [1, 2, 3]}, geometry=[Point(0, 0)] * 3, crs=4326)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     parts = write_partitions([("a", frame.iloc[:2]), ("b", frame.iloc[2:])], Path(folder))
+    ...     map_partitions(len, parts)
+    [2, 1]
+    """
+    from .parallel import worker_pool
+
+    items = [(function, p, columns, args) for p in partitions]
+    with worker_pool(pool) as running:
+        return running.map_largest_first(
+            _partition_task,
+            items,
+            size=lambda item: item[1].rows,
+            held=lambda item: item[1].rows,
+        )

@@ -169,6 +169,8 @@ class RunState:
     # the same, as the incidents' rows in them (atlas pages read their rows from them)
     partitioned: Partitioned | None = None
     partition_folder: Path | None = None
+    # the incidents of no province of the study area, as a partition (see _from_partitions)
+    other_partitions: list[Partition] | None = None
 
     # ingesta: the incidents the analyses use when the configuration selects a period or
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
@@ -604,6 +606,45 @@ def _partitioned(state: RunState) -> Partitioned | None:
     if _province_partitions(state) is None:
         return None
     return state.partitioned
+
+
+def _distributed(state: RunState) -> bool:
+    """Return whether the run's tasks go to a Dask cluster (``LocalCluster`` or a scheduler)."""
+    return not isinstance(state.pool, int) and state.pool.scheduler != "procesos"
+
+
+def _from_partitions(state: RunState) -> list[Partition] | None:
+    """Return the province partitions that a distributed run's stages work from, else None.
+
+    In a distributed run (Dask), a stage that needs something of every incident (counts per
+    district, a space-time cube, the patrol plan's incidents per comisaría) computes it from
+    these partitions, each in a task that reads its own (see
+    :func:`parsc_geo.partitions.map_partitions`), instead of from the incidents this process
+    holds: the step towards a main process that never holds them all (issue 17). Every row
+    is in one partition: the provinces' partitions in their order, then (if any incident's
+    province is not one of the study area's) one of the others. A partition keeps its rows'
+    index and order, so a result that depends on the order of the incidents puts the rows
+    back in index order (ascending in the table). None in a serial run or on the local
+    process pool: the stages read the incidents held here, as before.
+    """
+    import numpy as np
+
+    from .partitions import write_partitions
+
+    if not _distributed(state):
+        return None
+    partitions = _province_partitions(state)
+    if partitions is None or state.partitioned is None:
+        return None
+    if state.other_partitions is None:
+        others = np.flatnonzero(state.partitioned.owner < 0)
+        state.other_partitions = []
+        if len(others):
+            assert state.partition_folder is not None
+            state.other_partitions = write_partitions(
+                [("", state.incidents.iloc[others])], state.partition_folder, prefix="otras"
+            )
+    return [*partitions.values(), *state.other_partitions]
 
 
 #: Incidents up to which a run on the local process pool computes its densities in this

@@ -212,3 +212,70 @@ def test_only_columns_keeps_the_named_ones_in_order_with_the_geometry(
     assert kept.geometry.name == "geometry" and kept.crs == accepted.crs
     assert kept.attrs == accepted.attrs and len(kept) == len(accepted)
     assert kept["incident_id"].equals(accepted["incident_id"])
+
+
+def _provinces_and_rows(frame: pd.DataFrame, factor: int) -> tuple[list[str], int]:
+    """A task of map_partitions: the partition's provinces (sorted) and rows times factor."""
+    return sorted(set(frame["provincia"])), len(frame) * factor
+
+
+def test_map_partitions_runs_each_partition_in_order_in_the_pool(
+    accepted: pd.DataFrame, tmp_path: Path
+) -> None:
+    from parsc_geo.parallel import WorkerPool
+    from parsc_geo.partitions import map_partitions
+
+    groups = province_subsets(accepted)
+    written = write_partitions(groups, tmp_path)
+    expected = [([name], 2 * len(frame)) if len(frame) else ([], 0) for name, frame in groups]
+    # serially, and in two worker processes (largest first, results in the partitions' order)
+    assert map_partitions(_provinces_and_rows, written, columns=["provincia"], args=(2,)) == (
+        expected
+    )
+    with WorkerPool(2) as pool:
+        before = rows_loaded()
+        assert (
+            map_partitions(
+                _provinces_and_rows, written, pool=pool, columns=["provincia"], args=(2,)
+            )
+            == expected
+        )
+        assert rows_loaded() == before  # the workers read them, not this process
+
+
+def test_a_distributed_runs_partitions_hold_every_incident_once(
+    accepted: pd.DataFrame, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    import numpy as np
+
+    from parsc_geo import pipeline
+    from parsc_geo.config import RunConfig
+    from parsc_geo.ingest.files import IngestResult
+    from parsc_geo.workflow import Ingested
+
+    # two incidents moved to a province of no study area: they go to a partition of their own
+    moved = accepted.copy()
+    moved.attrs = accepted.attrs
+    moved.loc[moved.index[[5, 7]], "provincia"] = "FUERA"
+
+    class _Dask:  # what _from_partitions asks of a pool: its scheduler
+        scheduler, workers = "dask", 2
+
+    config = RunConfig(incidents=[sample_paths()["incidents"]])
+    state = pipeline.RunState(
+        config=config, out=tmp_path / "out", command=None, started=dt.datetime(2024, 1, 1)
+    )
+    state.ingested = Ingested(IngestResult(moved, pd.DataFrame(), {}, []), None, None)
+    state.pool = _Dask()  # type: ignore[assignment]
+    state.out.mkdir()
+    parts = pipeline._from_partitions(state)
+    assert parts is not None
+    assert [p.key for p in parts[-1:]] == [""] and len(parts[-1]) == 2
+    frames = [p.load() for p in parts]
+    index = np.concatenate([f.index.to_numpy() for f in frames])
+    assert sorted(index) == list(moved.index)  # every incident once
+    assert pipeline._from_partitions(state) == parts  # written once
+    state.pool = 2  # a local pool or a serial run: the stages read the incidents held here
+    assert pipeline._from_partitions(state) is None
