@@ -175,15 +175,45 @@ class RunState:
     # ingesta: the incidents the analyses use when the configuration selects a period or
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
     selected: gpd.GeoDataFrame | None = None
+    # workspace: how many incidents the analyses use and the calendar months their dates
+    # touch; and, once a distributed run has let its incidents go (after workspace, see
+    # _release_incidents), their table without rows (columns, types, attrs)
+    n_incidents: int = 0
+    months: int = 0
+    released: gpd.GeoDataFrame | None = None
 
     @property
     def incidents(self) -> gpd.GeoDataFrame:
-        """Return the incidents the analyses use (after ``ingesta``): the selection, or all."""
+        """Return the incidents the analyses use (after ``ingesta``): the selection, or all.
+
+        Raises
+        ------
+        RuntimeError
+            Before ``ingesta``, or in a distributed run after ``workspace``: this process
+            holds no incidents then (the stages work from :func:`_from_partitions`).
+        """
         if self.ingested is None:
             raise RuntimeError("the 'ingesta' stage has not run")
+        if self.released is not None:
+            raise RuntimeError(
+                "a distributed run holds no incidents after 'workspace': read the partitions"
+            )
         if self.selected is not None:
             return self.selected
         return self.ingested.result.accepted
+
+    @property
+    def empty(self) -> gpd.GeoDataFrame:
+        """Return the incidents' table without its rows: columns, types and ``attrs``.
+
+        What :func:`parsc_geo.area.area_of` and the functions that read a table's shape
+        only need, also when this process holds no incidents.
+        """
+        if self.released is not None:
+            return self.released
+        table = self.incidents.iloc[:0]
+        table.attrs = dict(self.incidents.attrs)
+        return table
 
     @property
     def sectors(self) -> gpd.GeoDataFrame | None:
@@ -517,6 +547,8 @@ def _stage_workspace(state: RunState) -> str:
         )
     _drop_reported_texts(state)
     incidents = state.incidents
+    state.n_incidents = len(incidents)
+    state.months = _span_months(incidents)
     # ingest() assigned district, province, comisaría, sector and subsector: count them
     with_sector = int((incidents["subsector"] != "").sum())
     at_station = int(incidents["at_station"].sum())
@@ -536,6 +568,22 @@ def _stage_workspace(state: RunState) -> str:
         f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
         f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
+
+
+def _release_incidents(state: RunState) -> None:
+    """Let a distributed run's incidents go, once stored and written to partitions.
+
+    After ``workspace`` the stages of a distributed run work from the province partitions
+    (:func:`_from_partitions`): this process keeps the table's shape (:attr:`RunState.empty`)
+    and figures (:attr:`RunState.n_incidents`, :attr:`RunState.months`), not its rows.
+    """
+    assert state.ingested is not None
+    if _from_partitions(state) is None:
+        return
+    empty = state.empty
+    state.released = empty
+    state.selected = None
+    state.ingested.result.accepted = empty
 
 
 #: Columns of the accepted incidents that only the import reads: the texts as the file gave
@@ -670,13 +718,15 @@ def _stage_density(state: RunState) -> str:
         and not isinstance(state.pool, int)
         and state.pool.scheduler == "procesos"
         and config.hotspots_enabled
-        and len(state.incidents) <= LOCAL_DENSITY_INCIDENTS
+        and state.n_incidents <= LOCAL_DENSITY_INCIDENTS
     ):
         # the pool starts (and runs the hotspot methods) while this process draws densities
         _start_hotspots(state)
         workers = 1
+    partitions = None if workers == 1 else _province_partitions(state)
     rasters, params = densities_by_province(
-        state.incidents,
+        # with partitions, the tasks read their incidents: the table's shape is enough here
+        state.incidents if partitions is None else state.empty,
         kernel=config.kernel,
         # a rule named in [density] bandwidth ("silverman", "scott", "cv"…) or metres
         bandwidth=config.bandwidth_rule or config.bandwidth,
@@ -684,7 +734,7 @@ def _stage_density(state: RunState) -> str:
         cell_size=config.cell_size,
         seed=config.seed,
         workers=workers,
-        partitions=None if workers == 1 else _province_partitions(state),
+        partitions=partitions,
     )
     for name, raster in rasters.items():
         # the tags say what the run says: the incidents themselves do not carry the flag
@@ -724,16 +774,18 @@ def _start_hotspots(state: RunState) -> None:
     from .workflow import start_hotspots_by_province
 
     config = state.config
+    partitions = _province_partitions(state)
     with worker_pool(state.pool) as pool:
         started = start_hotspots_by_province(
-            state.incidents,
+            # with partitions, the tasks read their incidents: the table's shape is enough here
+            state.incidents if partitions is None else state.empty,
             config.methods,
             kernel=config.kernel,
             bandwidth=config.bandwidth,
             cell_size=config.cell_size,
             pool=pool,
             options=config.hotspot_options,
-            partitions=_province_partitions(state),
+            partitions=partitions,
         )
         if not isinstance(state.pool, WorkerPool):
             # a pool of this call only: its tasks end before it closes
