@@ -918,6 +918,16 @@ def _stage_ranking(state: RunState) -> str:
 
     config = state.config
     sectors = state.sectors
+    # the summary's incidents per province: in a distributed run, counted by tasks that each
+    # read one partition (issue 17), before the pool gets the near repeats and the patrol plan
+    counted: dict[str, Any] = {"incidents": state.incidents}
+    parts = _from_partitions(state) if state.hotspots is not None else None
+    if parts is not None:
+        from .area import area_of
+        from .reports.rankings import province_counts_from_partitions
+
+        counts = province_counts_from_partitions(parts, pool=state.pool)
+        counted = {"counts": counts, "area": area_of(state.incidents)}
     _start_near_repeat(state)
     if (
         isinstance(state.pool, WorkerPool)
@@ -941,8 +951,8 @@ def _stage_ranking(state: RunState) -> str:
         folder,
         by=config.rank_by,
         declined=state.hotspots.declined,
-        incidents=state.incidents,
         synthetic=config.synthetic,
+        **counted,
     )
     state.ranked = ranked
     state.workspace.write_layer("hotspots", ranked)
@@ -1156,7 +1166,12 @@ def _stage_priority(state: RunState) -> str:
     from .workflow import count_tables, plain
 
     config = state.config
-    tables = count_tables(config.counts, state.incidents)
+    parts = _from_partitions(state)
+    if parts is not None:
+        # a distributed run: each task counts one partition's incidents (issue 17)
+        tables = count_tables(config.counts, partitions=parts, pool=state.pool)
+    else:
+        tables = count_tables(config.counts, state.incidents)
     area = area_of(state.incidents)
     minimums = {
         key: value
@@ -1449,6 +1464,7 @@ def _stage_qgis(state: RunState) -> str:
     """Write ``proyecto.qgz`` over every layer of the run, after the last GeoPackage write."""
     from .area import area_of
     from .reports.qgis_layers import (
+        sector_counts_from_partitions,
         write_priority_layers,
         write_reference_layers,
         write_sector_layers,
@@ -1462,7 +1478,13 @@ def _stage_qgis(state: RunState) -> str:
         return "desactivado en la configuración ([qgis] enabled = false)"
     write_reference_layers(out / "limites.gpkg", area=area_of(state.incidents).to_dict())
     if state.sectors is not None and len(state.sectors):
-        write_sector_layers(state.sectors, out / "sectores.gpkg", incidents=state.incidents)
+        parts = _from_partitions(state)
+        if parts is not None:
+            # a distributed run: each task counts one partition's incidents (issue 17)
+            counts = sector_counts_from_partitions(state.sectors, parts, pool=state.pool)
+            write_sector_layers(state.sectors, out / "sectores.gpkg", counts=counts)
+        else:
+            write_sector_layers(state.sectors, out / "sectores.gpkg", incidents=state.incidents)
     if state.priority_table is not None and len(state.priority_table):
         write_priority_layers(state.priority_table, out / "prioridad" / "prioridad.gpkg")
     layers = run_layers(out)

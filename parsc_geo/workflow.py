@@ -620,6 +620,8 @@ def count_tables(
     incidents: gpd.GeoDataFrame | None = None,
     *,
     columns: dict[str, str | None] | None = None,
+    partitions: Sequence[Partition] | None = None,
+    pool: Any = 1,
 ) -> list[pd.DataFrame]:
     """Return the count tables of a priority analysis: each count file, then the incidents.
 
@@ -632,8 +634,16 @@ def count_tables(
     columns
         Column names of generic count tables (``ubigeo``, ``category``, ``count``, ``year``,
         ``month``).
+    partitions
+        The incidents as partitions (a distributed run, see
+        :func:`parsc_geo.pipeline._from_partitions`), instead of ``incidents``: counted by
+        tasks of ``pool`` that each read one (:func:`parsc_geo.priority.counts.
+        counts_from_partitions`), into the table ``incidents`` would give.
+    pool
+        The workers that count ``partitions`` (a :class:`parsc_geo.parallel.WorkerPool`, a
+        Dask pool or a number of workers).
     """
-    from .priority.counts import counts_from_points, read_counts
+    from .priority.counts import counts_from_partitions, counts_from_points, read_counts
 
     tables = [read_counts(path, **(columns or {})) for path in count_files]
     for path, table in zip(count_files, tables, strict=True):
@@ -643,7 +653,13 @@ def count_tables(
             num(len(table)),
             num(table["n"].sum()),
         )
-    if incidents is not None:
+    if partitions is not None:
+        attrs = partitions[0].attrs if partitions else {}
+        source = Path(str(attrs.get("source", "workspace"))).name
+        table = counts_from_partitions(partitions, source=source, pool=pool)
+        logger.debug("%s: %s incidentes", source, num(table["n"].sum()))
+        tables.append(table)
+    elif incidents is not None:
         source = Path(str(incidents.attrs.get("source", "workspace"))).name
         table = counts_from_points(incidents, source=source)
         logger.debug("%s: %s incidentes", source, num(table["n"].sum()))

@@ -27,8 +27,9 @@ One row per territorial unit × period × category, with :data:`COUNT_COLUMNS`:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .._errors import ConfigError, InputDataError, ValidationError
 from .._text import fold_key
@@ -36,6 +37,8 @@ from .._validate import ProblemCollector
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..partitions import Partition
 
 COUNT_COLUMNS: Final[tuple[str, ...]] = (
     "ubigeo",
@@ -488,6 +491,161 @@ def counts_from_points(incidents: pd.DataFrame, *, source: str = "workspace") ->
         files = incidents["source"].dropna().astype(str)
         out.attrs["source_files"] = sorted(set(files[files.str.strip() != ""]))
     return out
+
+
+def counts_from_partitions(
+    partitions: Sequence[Partition], *, source: str = "workspace", pool: Any = 1
+) -> pd.DataFrame:
+    """Return :func:`counts_from_points` of the incidents of ``partitions``, read by tasks.
+
+    How a distributed run counts its incidents without holding them (issue 17): each task
+    reads one partition (:func:`parsc_geo.partitions.map_partitions`) and returns its partial
+    count table, its rows' index and the districts it covers; this process adds the counts of
+    equal rows up and keeps each row's first incident. When no partition has a district code
+    (incidents never assigned), the tasks run again and assign theirs first, as
+    :func:`counts_from_points` assigns the whole table. The convex hull of the points
+    (:attr:`~parsc_geo.priority.coverage.COVERED_DISTRICTS`) is drawn in the metric CRS of
+    every covered province, known once every task has returned: a second round of tasks, on
+    the partitions with a district, returns its hull's vertices.
+
+    Parameters
+    ----------
+    partitions
+        Partitions (:func:`parsc_geo.partitions.write_partitions`) holding every incident
+        once, each in the incidents' order (ascending index), together cut from one table
+        (their ``attrs`` are that table's); at least one.
+    source
+        Name recorded in the ``source`` column.
+    pool
+        A :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a number of workers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table :func:`counts_from_points` gives for the partitions' incidents put together
+        in index order: the same rows, order, types and ``attrs`` (``source_row`` is the
+        position of a row's first incident in the whole table).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ..partitions import map_partitions
+    from .coverage import (
+        COVERED_DISTRICTS,
+        covered_province_districts,
+        districts_in_hull,
+        hull_of_points,
+    )
+
+    if not partitions:
+        raise ValueError("counts_from_partitions needs at least one partition")
+    columns = ["ubigeo", "occurred_at", *TAXONOMY_COLUMNS, "source"]
+    parts = map_partitions(
+        _partition_counts, partitions, pool=pool, columns=columns, args=(source, False)
+    )
+    assign = not any(part["has_ubigeo"] for part in parts)
+    if assign:
+        # as counts_from_points: no district code anywhere, so every incident is assigned
+        parts = map_partitions(_partition_counts, partitions, pool=pool, args=(source, True))
+    # the incidents' index, ascending: a row's position in the whole table
+    index = np.sort(np.concatenate([part["index"] for part in parts]))
+    tables = []
+    for part in parts:
+        table = part["table"]
+        table["source_row"] = np.searchsorted(index, part["first"]).astype(np.int64) + 1
+        tables.append(table)
+    keys = ["ubigeo", "anio", "mes", "categoria", *TAXONOMY_COLUMNS]
+    counted = [table for table in tables if len(table)] or tables[:1]
+    out = (
+        pd.concat(counted, ignore_index=True)
+        .groupby(keys, dropna=False, sort=True)
+        .agg(n=("n", "sum"), source_row=("source_row", "min"))
+        .reset_index()
+    )
+    out["n"] = out["n"].astype("int64")
+    out["source"] = source
+    out = out[[*COUNT_COLUMNS, *TAXONOMY_COLUMNS]]
+    out.attrs["without_ubigeo"] = sum(part["without_ubigeo"] for part in parts)
+    out.attrs["rows_read"] = len(index)
+    out.attrs["format"] = "points"
+    out.attrs["synthetic"] = bool(partitions[0].attrs.get("synthetic", False))
+    if parts[0]["located"]:
+        covered: set[str] = set().union(*(part["covered"] for part in parts))
+        crs = parts[0]["crs"]
+        if covered and crs is not None:
+            districts = covered_province_districts(covered)
+            with_points = [p for p, part in zip(partitions, parts, strict=True) if part["covered"]]
+            vertices = map_partitions(
+                _partition_hull,
+                with_points,
+                pool=pool,
+                columns=None if assign else ["ubigeo"],
+                args=(districts.crs, assign),
+            )
+            hull = hull_of_points(np.concatenate(vertices))
+            covered |= districts_in_hull(districts, hull)
+        out.attrs[COVERED_DISTRICTS] = sorted(covered)
+    if parts[0]["files"] is not None:
+        out.attrs["source_files"] = sorted(set().union(*(part["files"] for part in parts)))
+    return out
+
+
+def _partition_counts(incidents: pd.DataFrame, source: str, assign: bool) -> dict[str, Any]:
+    """Count one partition's incidents as :func:`counts_from_points` (a task's result).
+
+    ``has_ubigeo``: whether a district code is given (else, with ``assign`` False, nothing
+    else is computed when the column is missing); ``table``: the counts
+    (:func:`counts_from_incidents`, after :func:`parsc_geo.assign.assign_incidents` when
+    ``assign``); ``first``: the index of each row's first incident; ``index``: the
+    partition's index; ``without_ubigeo``; ``located``: whether the incidents have
+    locations (``covered``: their districts, :func:`~.coverage.districts_with_points`;
+    ``crs``); ``files``: the ``source`` files (None without that column).
+    """
+    from .coverage import districts_with_points
+
+    has_ubigeo = "ubigeo" in incidents.columns and bool(
+        incidents["ubigeo"].astype(str).str.strip().any()
+    )
+    result: dict[str, Any] = {"has_ubigeo": has_ubigeo}
+    if not assign and "ubigeo" not in incidents.columns:
+        return result
+    if assign:
+        from ..assign import assign_incidents
+
+        incidents = assign_incidents(incidents)
+    table = counts_from_incidents(incidents, source=source)
+    index = incidents.index.to_numpy()
+    result["table"] = table
+    result["first"] = index[table["source_row"].to_numpy() - 1]
+    result["index"] = index
+    result["without_ubigeo"] = int(table.attrs["without_ubigeo"])
+    result["located"] = "geometry" in incidents.columns and hasattr(incidents, "crs")
+    if result["located"]:
+        result["covered"] = districts_with_points(pad_ubigeo(incidents["ubigeo"]))
+        result["crs"] = incidents.crs
+    result["files"] = None
+    if "source" in incidents.columns:
+        files = incidents["source"].dropna().astype(str)
+        result["files"] = set(files[files.str.strip() != ""])
+    return result
+
+
+def _partition_hull(incidents: pd.DataFrame, crs: Any, assign: bool) -> Any:
+    """Return the vertices of one partition's convex hull in ``crs`` (a task's result).
+
+    See :func:`parsc_geo.priority.coverage.points_hull`; ``assign``: assign the incidents
+    to districts first, as :func:`counts_from_partitions` did.
+    """
+    import shapely
+
+    from .coverage import points_hull
+
+    if assign:
+        from ..assign import assign_incidents
+
+        incidents = assign_incidents(incidents)
+    hull = points_hull(incidents, pad_ubigeo(incidents["ubigeo"]), crs)
+    return shapely.get_coordinates(hull)
 
 
 def classify_counts(counts: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ A unit with complaints is always covered: its complaints are data.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -58,26 +58,67 @@ def points_coverage(incidents: gpd.GeoDataFrame, ubigeo: pd.Series) -> list[str]
         holding points with at least :data:`MIN_HULL_SHARE` of their area inside the convex
         hull of the points.
     """
-    import shapely
+    covered = districts_with_points(ubigeo)
+    if not covered or incidents.crs is None:
+        return sorted(covered)
+    districts = covered_province_districts(covered)
+    hull = points_hull(incidents, ubigeo, districts.crs)
+    return sorted(covered | districts_in_hull(districts, hull))
 
+
+def districts_with_points(ubigeo: pd.Series) -> set[str]:
+    """Return the district codes (6 characters) among the incidents' ``ubigeo``."""
+    codes = ubigeo.astype("string")
+    valid = codes.notna() & (codes.str.len() == 6)
+    return set(codes[valid].astype(str))
+
+
+def covered_province_districts(covered: Iterable[str]) -> gpd.GeoDataFrame:
+    """Return the districts of the provinces of the ``covered`` districts, in a metric CRS.
+
+    The CRS (:func:`parsc_geo.projection.to_metric` of these districts) is the one the
+    points' convex hull is drawn in (:func:`points_hull`).
+    """
     from ..boundaries import load_districts
     from ..projection import to_metric
 
+    provinces = sorted({c[:4] for c in covered})
+    return to_metric(load_districts(prefix=provinces))
+
+
+def points_hull(incidents: gpd.GeoDataFrame, ubigeo: pd.Series, crs: object) -> Any:
+    """Return the convex hull, in ``crs``, of the located points that are in a district.
+
+    The points with a district code of 6 characters (as :func:`districts_with_points`) and
+    a non-empty location. The hull of several sets of points is the hull of their hulls'
+    vertices (:func:`hull_of_points`): what lets each partition of a distributed run send
+    only its hull's vertices (see :func:`parsc_geo.priority.counts.counts_from_partitions`).
+    """
+    import shapely
+
     codes = ubigeo.astype("string")
     valid = codes.notna() & (codes.str.len() == 6)
-    covered = set(codes[valid].astype(str))
-    if not covered or incidents.crs is None:
-        return sorted(covered)
-    provinces = sorted({c[:4] for c in covered})
-    districts = to_metric(load_districts(prefix=provinces))
-    points = incidents.geometry.to_crs(districts.crs)
+    points = incidents.geometry.to_crs(crs)
     keep = valid.to_numpy() & ~points.is_empty.to_numpy()
-    hull = shapely.convex_hull(shapely.union_all(points.to_numpy()[keep]))
+    return shapely.convex_hull(shapely.union_all(points.to_numpy()[keep]))
+
+
+def hull_of_points(coordinates: npt.NDArray[np.float64]) -> Any:
+    """Return the convex hull of points given as an ``(n, 2)`` array of coordinates."""
+    import shapely
+
+    return shapely.convex_hull(shapely.union_all(shapely.points(coordinates)))
+
+
+def districts_in_hull(districts: gpd.GeoDataFrame, hull: Any) -> set[str]:
+    """Return the codes of ``districts`` with :data:`MIN_HULL_SHARE` of their area in ``hull``."""
+    import shapely
+
     if hull.area > 0:
         shapes = districts.geometry.to_numpy()
         share = shapely.area(shapely.intersection(shapes, hull)) / shapely.area(shapes)
-        covered |= set(districts["ubigeo"].astype(str)[share >= MIN_HULL_SHARE])
-    return sorted(covered)
+        return set(districts["ubigeo"].astype(str)[share >= MIN_HULL_SHARE])
+    return set()
 
 
 def _source_spans_period(table: pd.DataFrame, period: Period | None) -> bool:

@@ -32,7 +32,11 @@ from .._text import slug as _slug
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
+
+    from ..partitions import Partition
 
 #: Layer names of :func:`write_reference_layers`.
 PROVINCES: Final = "provincias"
@@ -196,13 +200,18 @@ def write_reference_layers(
 
 
 def sector_layers(
-    sectors: gpd.GeoDataFrame, incidents: gpd.GeoDataFrame | None = None
+    sectors: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | None = None,
+    *,
+    counts: npt.ArrayLike | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Return ``sectores`` (subsectors dissolved by comisaría and sector) and ``subsectores``.
 
     Both carry ``n``, the number of incidents inside (every incident, as the atlas counts
     them; 0 without incidents), and are in the natural order of their labels (``SECTOR 2``
-    before ``SECTOR 10``).
+    before ``SECTOR 10``). ``counts``: those numbers for the rows of ``sectors``, in their
+    order, instead of ``incidents`` (in a distributed run,
+    :func:`sector_counts_from_partitions`).
 
     Raises
     ------
@@ -221,11 +230,14 @@ def sector_layers(
             hint="léala con parsc_geo.sectors.read_sectors, que reconoce los nombres comunes",
         )
     subs = sectors.to_crs("EPSG:4326").reset_index(drop=True)
-    subs["n"] = (
-        count_in_polygons(incidents, subs)
-        if incidents is not None
-        else np.zeros(len(subs), dtype=int)
-    )
+    if counts is not None:
+        subs["n"] = np.asarray(counts, dtype=int)
+    else:
+        subs["n"] = (
+            count_in_polygons(incidents, subs)
+            if incidents is not None
+            else np.zeros(len(subs), dtype=int)
+        )
     order = sorted(
         range(len(subs)),
         key=lambda i: (
@@ -246,9 +258,59 @@ def write_sector_layers(
     *,
     incidents: gpd.GeoDataFrame | None = None,
     overwrite: bool = False,
+    counts: npt.ArrayLike | None = None,
 ) -> Path:
     """Write :func:`sector_layers` into ``path`` (``sectores.gpkg``)."""
-    return write_layers(path, sector_layers(sectors, incidents), overwrite=overwrite)
+    return write_layers(path, sector_layers(sectors, incidents, counts=counts), overwrite=overwrite)
+
+
+def _subsector_shapes(sectors: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the shapes of ``sectors`` in WGS 84, as :func:`sector_layers` counts in them."""
+    import geopandas as gpd
+
+    subs = sectors.to_crs("EPSG:4326")
+    return gpd.GeoDataFrame(geometry=subs.geometry.to_numpy(), crs=subs.crs)
+
+
+def sector_counts_from_partitions(
+    sectors: gpd.GeoDataFrame, partitions: Sequence[Partition], *, pool: Any = 1
+) -> np.ndarray:
+    """Return the number of incidents of ``partitions`` inside each row of ``sectors``.
+
+    How a distributed run counts the incidents of each subsector without holding them
+    (issue 17): each task reads the locations of one partition
+    (:func:`parsc_geo.partitions.map_partitions`) and counts them in the subsectors' shapes
+    (sent with it); this process adds the counts up.
+
+    Parameters
+    ----------
+    sectors
+        The sector layer (one row per subsector).
+    partitions
+        Partitions (:func:`parsc_geo.partitions.write_partitions`) holding every incident once.
+    pool
+        A :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a number of workers.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``int`` counts of the rows of ``sectors``, in order, as :func:`sector_layers`
+        counts the incidents (:func:`parsc_geo.maps.layers.count_in_polygons` in the shapes
+        in WGS 84): its ``counts``, with which it and :func:`write_sector_layers` give what
+        they give with the incidents.
+    """
+    import numpy as np
+
+    from ..maps.layers import count_in_polygons
+    from ..partitions import map_partitions
+
+    shapes = _subsector_shapes(sectors)
+    total = np.zeros(len(shapes), dtype=int)
+    for part in map_partitions(
+        count_in_polygons, partitions, pool=pool, columns=(), args=(shapes,)
+    ):
+        total += part
+    return total
 
 
 #: Columns of each priority layer, in order (before the geometry).

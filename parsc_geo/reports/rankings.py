@@ -9,7 +9,7 @@ hotspot is invented where a method found none.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,9 @@ from ..ranking import RANK_BY, check_hotspot_table, rank_hotspots
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from ..area import StudyArea
+    from ..partitions import Partition
 
 #: Ranking files written by :func:`write_rankings`: level → (grouping columns, stem, title).
 RANKING_FILES: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -73,6 +76,8 @@ def province_summary(
     provinces: pd.DataFrame | None = None,
     method: str | None = None,
     declined: Mapping[str, str] | None = None,
+    counts: pd.DataFrame | None = None,
+    area: StudyArea | None = None,
 ) -> pd.DataFrame:
     """Summarise one method's hotspots for every province, saying why a province has none.
 
@@ -87,22 +92,28 @@ def province_summary(
         empty provinces; stacks at police stations (``at_station``) are left out when the
         method excluded them.
     provinces
-        Table with ``ubigeo_prov`` and ``provincia``; default: the provinces of the incidents'
-        study area (:func:`parsc_geo.area.area_of`), the 13 of Cajamarca without incidents.
+        Table with ``ubigeo_prov`` and ``provincia``; default: the provinces of ``area``.
     method
         Method name shown in the observations (default: from the table).
     declined
         Province name → reason, for methods run province by province that declined in some
         (e.g. ``attrs["reason_es"]`` of each run). A method that declined for the whole table
         is read from ``hotspots.attrs``.
+    counts
+        The incidents counted per province (:func:`province_counts`, or
+        :func:`province_counts_from_partitions` in a distributed run), instead of
+        ``incidents``: the same summary.
+    area
+        The study area whose provinces are listed; default: that of the incidents
+        (:func:`parsc_geo.area.area_of`), the 13 provinces of Cajamarca without incidents.
 
     Returns
     -------
     pandas.DataFrame
         One row per province (in UBIGEO order) with Spanish headers: ``UBIGEO``,
-        ``Provincia``, ``Incidentes`` (if ``incidents`` given), ``Hotspots``, ``Incidentes en
-        hotspots``, ``Daño ponderado en hotspots``, ``Hotspot principal``, ``Observación``; plus
-        a last row for hotspots without a province, if any.
+        ``Provincia``, ``Incidentes`` (if ``incidents`` or ``counts`` given), ``Hotspots``,
+        ``Incidentes en hotspots``, ``Daño ponderado en hotspots``, ``Hotspot principal``,
+        ``Observación``; plus a last row for hotspots without a province, if any.
     """
     import pandas as pd
 
@@ -110,7 +121,8 @@ def province_summary(
 
     check_hotspot_table(hotspots, by, ("provincia",))
     if provinces is None:
-        area = area_of(incidents) if incidents is not None else default_area()
+        if area is None:
+            area = area_of(incidents) if incidents is not None else default_area()
         provinces = pd.DataFrame(area.provinces().drop(columns="geometry"))
     params = hotspots.attrs.get("parameters", {})
     if method is None:
@@ -119,19 +131,14 @@ def province_summary(
     per_province = {fold(k): str(v) for k, v in (declined or {}).items()}
     minimum = params.get("min_incidents")
     ranked = rank_hotspots(hotspots, by=by, within=("provincia",)) if len(hotspots) else None
-    counts: dict[Any, int] = {}
+    exclude = bool(params.get("exclude_at_station", True))
+    counted = incidents is not None or counts is not None
+    by_name: dict[Any, int] = {}
     if incidents is not None:
-        if "provincia" not in incidents.columns:
-            raise InputDataError(
-                "los incidentes no tienen columna 'provincia'",
-                hint="asigne antes los incidentes a distritos (parsc_geo.assign.assign_incidents)",
-            )
-        used = incidents
-        if params.get("exclude_at_station", True) and "at_station" in incidents.columns:
-            used = incidents[~as_bool(incidents["at_station"])]
-        # fold each distinct name once (not each incident's): national runs have millions
-        for name, n in used["provincia"].value_counts(sort=False).items():
-            counts[fold(name)] = counts.get(fold(name), 0) + int(n)
+        by_name = _fold_counts(_counts_by_name(incidents, exclude_at_station=exclude).items())
+    elif counts is not None:
+        column = "n_not_at_station" if exclude else "n"
+        by_name = _fold_counts(zip(counts["provincia"], counts[column], strict=True))
     rows: list[dict[str, Any]] = []
     known = set()
     for _, prov in provinces.sort_values("ubigeo_prov", kind="stable").iterrows():
@@ -143,7 +150,7 @@ def province_summary(
                 key,
                 str(prov["ubigeo_prov"]),
                 str(prov["provincia"]),
-                counts.get(key, 0) if incidents is not None else None,
+                by_name.get(key, 0) if counted else None,
                 method=str(method),
                 declined=per_province.get(key, everywhere),
                 minimum=minimum,
@@ -166,11 +173,110 @@ def province_summary(
                 )
             )
     table = pd.DataFrame(rows)
-    if incidents is None:
+    if not counted:
         return table.drop(columns="Incidentes")
     # whole numbers, empty for the row of hotspots without a province (not 12.0 and NaN)
     table["Incidentes"] = table["Incidentes"].astype("Int64")
     return table
+
+
+def _counts_by_name(incidents: pd.DataFrame, *, exclude_at_station: bool) -> pd.Series:
+    """Return the incidents per province name (``provincia`` as written), as summarised.
+
+    Stacks at police stations (``at_station``) are left out when ``exclude_at_station``.
+    """
+    if "provincia" not in incidents.columns:
+        raise InputDataError(
+            "los incidentes no tienen columna 'provincia'",
+            hint="asigne antes los incidentes a distritos (parsc_geo.assign.assign_incidents)",
+        )
+    used = incidents
+    if exclude_at_station and "at_station" in incidents.columns:
+        used = incidents[~as_bool(incidents["at_station"])]
+    return used["provincia"].value_counts(sort=False)
+
+
+def _fold_counts(pairs: Iterable[tuple[Any, Any]]) -> dict[str, int]:
+    """Return ``(province name, count)`` pairs added up per folded name (see :func:`fold`)."""
+    counts: dict[str, int] = {}
+    # fold each distinct name once (not each incident's): national runs have millions
+    for name, n in pairs:
+        counts[fold(name)] = counts.get(fold(name), 0) + int(n)
+    return counts
+
+
+def province_counts(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Return the incidents per province, as :func:`province_summary` counts them.
+
+    Parameters
+    ----------
+    incidents
+        The incidents analysed (with ``provincia``; ``at_station`` if known).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``provincia`` (each name as written in the incidents, once), ``n`` (its incidents)
+        and ``n_not_at_station`` (those not stacked at a police station: all without
+        ``at_station``), both ``int64``; incidents without a province are not counted.
+    """
+    import pandas as pd
+
+    everywhere = _counts_by_name(incidents, exclude_at_station=False)
+    away = _counts_by_name(incidents, exclude_at_station=True)
+    table = pd.DataFrame(
+        {
+            "provincia": everywhere.index,
+            "n": everywhere.to_numpy(dtype="int64"),
+            "n_not_at_station": away.reindex(everywhere.index, fill_value=0).to_numpy(
+                dtype="int64"
+            ),
+        }
+    )
+    return table
+
+
+def province_counts_from_partitions(
+    partitions: Sequence[Partition], *, pool: Any = 1
+) -> pd.DataFrame:
+    """Return :func:`province_counts` of the incidents of ``partitions``, counted by tasks.
+
+    How a distributed run's summary counts the incidents per province without holding them
+    (issue 17): each task reads the ``provincia`` and ``at_station`` of one partition
+    (:func:`parsc_geo.partitions.map_partitions`) and counts them; this process adds the
+    counts of each name up.
+
+    Parameters
+    ----------
+    partitions
+        Partitions (:func:`parsc_geo.partitions.write_partitions`) holding every incident once.
+    pool
+        A :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a number of workers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`province_counts` (names in the order first met, partition by partition):
+        :func:`province_summary` and :func:`write_rankings` given it as ``counts`` write what
+        they write given the incidents.
+    """
+    import pandas as pd
+
+    from ..partitions import map_partitions
+
+    parts = map_partitions(
+        province_counts, partitions, pool=pool, columns=["provincia", "at_station"]
+    )
+    counted = [part for part in parts if len(part)]
+    if not counted:
+        return parts[0] if parts else province_counts(pd.DataFrame({"provincia": []}))
+    return (
+        pd.concat(counted, ignore_index=True)
+        .groupby("provincia", sort=False)[["n", "n_not_at_station"]]
+        .sum()
+        .astype("int64")
+        .reset_index()
+    )
 
 
 def _summary_row(
@@ -244,6 +350,8 @@ def write_rankings(
     levels: tuple[str, ...] = tuple(RANKING_FILES),
     declined: Mapping[str, Mapping[str, str]] | None = None,
     incidents: pd.DataFrame | None = None,
+    counts: pd.DataFrame | None = None,
+    area: StudyArea | None = None,
     formats: tuple[str, ...] = ("csv", "xlsx"),
     top: int | None = None,
     overwrite: bool = False,
@@ -266,6 +374,10 @@ def write_rankings(
         Method → {province → reason} for runs that declined (shown in the summary).
     incidents
         The incidents analysed, to count them per province in the summary.
+    counts
+        Those counts instead of ``incidents`` (see :func:`province_summary`).
+    area
+        The study area whose provinces the summary lists (see :func:`province_summary`).
     formats
         ``"csv"`` and/or ``"xlsx"``.
     top
@@ -329,6 +441,8 @@ def write_rankings(
             incidents=incidents,
             method=m,
             declined=(declined or {}).get(m),
+            counts=counts,
+            area=area,
         )
         for fmt in formats:
             files.append(
