@@ -873,11 +873,18 @@ def _stage_ranking(state: RunState) -> str:
         and sectors is not None
         and len(sectors)
     ):
-        from .patrol.plan import start_plan_patrols
+        from .patrol.plan import start_plan_patrols, start_plan_patrols_of_partitions
 
-        state.patrol_plan = start_plan_patrols(
-            state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
-        )
+        parts = _from_partitions(state)
+        if parts is None:
+            state.patrol_plan = start_plan_patrols(
+                state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
+            )
+        else:
+            # each sector's task reads its incidents from the partitions holding them
+            state.patrol_plan = start_plan_patrols_of_partitions(
+                parts, sectors, pool=state.pool, **_patrol_plan_options(state)
+            )
     assert state.workspace is not None
     if state.hotspots is None:
         state.counts["ranking"] = {"estado": "sin hotspots"}
@@ -1308,12 +1315,19 @@ def _stage_patrol(state: RunState) -> str:
 def _patrol_plan(state: RunState, sectors: gpd.GeoDataFrame) -> Any:
     """Return the run's patrol plan: the one ranking started, or one made now."""
     from .patrol import plan_patrols
+    from .patrol.plan import plan_patrols_of_partitions
 
     if state.patrol_plan is not None:
         plan = state.patrol_plan.results()[0]
         # the sheets' tasks hold the plan until they are drawn; the run need not keep it after
         state.patrol_plan = None
         return plan
+    parts = _from_partitions(state)
+    if parts is not None:
+        # a distributed run: each sector's task reads its incidents from the partitions
+        return plan_patrols_of_partitions(
+            parts, sectors, workers=state.pool, **_patrol_plan_options(state)
+        )
     return plan_patrols(state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state))
 
 
