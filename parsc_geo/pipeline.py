@@ -743,29 +743,56 @@ def _start_hotspots(state: RunState) -> None:
 
 def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
+    import pandas as pd
+
     from .area import area_of
-    from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
+    from .evaluation.accuracy import (
+        RUN_AUTO_CANDIDATES,
+        historical_accuracy,
+        historical_accuracy_of_partitions,
+    )
 
     config = state.config
     options = config.evaluation
     if not options.enabled:
         return _disabled(state, "evaluacion", "[evaluation] enabled = false")
-    area = area_of(state.incidents)
+    parts = _from_partitions(state)
     # the run draws hotspots province by province: each province is backtested on its own
     # grid, and the region is their sum (each marking its own share of its area)
-    result = historical_accuracy(
-        _evaluation_scopes(state.incidents, area.provinces()),
+    backtest: dict[str, Any] = dict(
         methods=config.methods,
         bandwidth=config.bandwidth,
         coverages=options.coverages,
         folds=options.folds,
         cell_size=options.cell_size,
         auto_candidates=RUN_AUTO_CANDIDATES,
-        pooled=area.place,
         workers=state.pool,
-        # with workers, each province's months read its partition (none held here)
-        partitions=_province_partitions(state),
     )
+    if parts is None:
+        area = area_of(state.incidents)
+        result = historical_accuracy(
+            _evaluation_scopes(state.incidents, area.provinces()),
+            pooled=area.place,
+            # with workers, each province's months read its partition (none held here)
+            partitions=_province_partitions(state),
+            **backtest,
+        )
+    else:
+        # a distributed run: the provinces' tasks plan and backtest from their partitions;
+        # the study area is the one recorded with the incidents (each partition has it)
+        recorded = pd.DataFrame()
+        recorded.attrs.update(parts[0].attrs if parts else {})
+        area = area_of(recorded if "study_area" in recorded.attrs else state.incidents)
+        provinces = _province_partitions(state) or {}
+        result = historical_accuracy_of_partitions(
+            [
+                provinces[str(name)]
+                for name in area.provinces()["provincia"]
+                if len(provinces[str(name)])
+            ],
+            pooled=area.place,
+            **backtest,
+        )
     state.accuracy = result
     state.accuracy_table = result.table()
     state.parameters["evaluacion"] = result.parameters
