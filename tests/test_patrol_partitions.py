@@ -81,7 +81,7 @@ def _scattered(
 
     Every 7th incident goes to a province of no study area (a partition of its own, written
     last, as a run writes it): most sectors' rows then come from two partitions, interleaved
-    in the table's order. A sector of the layer has no incident.
+    in the table's order. A sector of the layer has no incident, a partition none either.
     """
     moved = accepted.copy()
     moved.attrs = accepted.attrs
@@ -90,7 +90,8 @@ def _scattered(
     ghost = sectors.iloc[:1].copy()
     ghost["sector"] = "SECTOR 99"
     layer = gpd.GeoDataFrame(pd.concat([sectors, ghost], ignore_index=True), crs=sectors.crs)
-    parts = write_partitions(province_subsets(moved), folder)
+    # and a province without incidents (the sector without any reads none of its file)
+    parts = write_partitions([*province_subsets(moved), ("VACÍA", moved.iloc[:0])], folder)
     parts += write_partitions([("", moved.iloc[others])], folder, prefix="otras")
     assert sum(len(p) for p in parts) == len(moved)
     return moved, layer, parts

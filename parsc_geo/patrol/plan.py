@@ -1203,9 +1203,11 @@ cell_size_m, max_area_m2, core_radius_m, max_points, risk, exclude_at_station
         risk=risk,
         exclude_at_station=exclude_at_station,
     )
+    # the partitions of no incident (provinces of the area without any) hold no sector's
+    live = [p for p in partitions if p.rows]
     found = map_partitions(
         _sector_positions,
-        partitions,
+        live,
         pool=pool,
         columns=("comisaria", "sector"),
         args=(setup.names, setup.key_set),
@@ -1216,9 +1218,7 @@ cell_size_m, max_area_m2, core_radius_m, max_points, risk, exclude_at_station
     smallest = min(partitions, key=lambda p: p.rows) if partitions else None
     rows = []
     for key in setup.key_set:
-        pieces = [
-            (p, mine[key]) for p, (mine, _) in zip(partitions, found, strict=True) if key in mine
-        ]
+        pieces = [(p, mine[key]) for p, (mine, _) in zip(live, found, strict=True) if key in mine]
         if not pieces and smallest is not None:
             pieces = [(smallest, np.zeros(0, dtype=np.int64))]
         rows.append(_PartitionRows(pieces, setup.settings.crs, wanted))
