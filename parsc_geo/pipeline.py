@@ -795,29 +795,56 @@ def _start_hotspots(state: RunState) -> None:
 
 def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
+    import pandas as pd
+
     from .area import area_of
-    from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
+    from .evaluation.accuracy import (
+        RUN_AUTO_CANDIDATES,
+        historical_accuracy,
+        historical_accuracy_of_partitions,
+    )
 
     config = state.config
     options = config.evaluation
     if not options.enabled:
         return _disabled(state, "evaluacion", "[evaluation] enabled = false")
-    area = area_of(state.incidents)
+    parts = _from_partitions(state)
     # the run draws hotspots province by province: each province is backtested on its own
     # grid, and the region is their sum (each marking its own share of its area)
-    result = historical_accuracy(
-        _evaluation_scopes(state.incidents, area.provinces()),
+    backtest: dict[str, Any] = dict(
         methods=config.methods,
         bandwidth=config.bandwidth,
         coverages=options.coverages,
         folds=options.folds,
         cell_size=options.cell_size,
         auto_candidates=RUN_AUTO_CANDIDATES,
-        pooled=area.place,
         workers=state.pool,
-        # with workers, each province's months read its partition (none held here)
-        partitions=_province_partitions(state),
     )
+    if parts is None:
+        area = area_of(state.incidents)
+        result = historical_accuracy(
+            _evaluation_scopes(state.incidents, area.provinces()),
+            pooled=area.place,
+            # with workers, each province's months read its partition (none held here)
+            partitions=_province_partitions(state),
+            **backtest,
+        )
+    else:
+        # a distributed run: the provinces' tasks plan and backtest from their partitions;
+        # the study area is the one recorded with the incidents (each partition has it)
+        recorded = pd.DataFrame()
+        recorded.attrs.update(parts[0].attrs if parts else {})
+        area = area_of(recorded if "study_area" in recorded.attrs else state.incidents)
+        provinces = _province_partitions(state) or {}
+        result = historical_accuracy_of_partitions(
+            [
+                provinces[str(name)]
+                for name in area.provinces()["provincia"]
+                if len(provinces[str(name)])
+            ],
+            pooled=area.place,
+            **backtest,
+        )
     state.accuracy = result
     state.accuracy_table = result.table()
     state.parameters["evaluacion"] = result.parameters
@@ -935,11 +962,18 @@ def _stage_ranking(state: RunState) -> str:
         and sectors is not None
         and len(sectors)
     ):
-        from .patrol.plan import start_plan_patrols
+        from .patrol.plan import start_plan_patrols, start_plan_patrols_of_partitions
 
-        state.patrol_plan = start_plan_patrols(
-            state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
-        )
+        parts = _from_partitions(state)
+        if parts is None:
+            state.patrol_plan = start_plan_patrols(
+                state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
+            )
+        else:
+            # each sector's task reads its incidents from the partitions holding them
+            state.patrol_plan = start_plan_patrols_of_partitions(
+                parts, sectors, pool=state.pool, **_patrol_plan_options(state)
+            )
     assert state.workspace is not None
     if state.hotspots is None:
         state.counts["ranking"] = {"estado": "sin hotspots"}
@@ -1375,12 +1409,19 @@ def _stage_patrol(state: RunState) -> str:
 def _patrol_plan(state: RunState, sectors: gpd.GeoDataFrame) -> Any:
     """Return the run's patrol plan: the one ranking started, or one made now."""
     from .patrol import plan_patrols
+    from .patrol.plan import plan_patrols_of_partitions
 
     if state.patrol_plan is not None:
         plan = state.patrol_plan.results()[0]
         # the sheets' tasks hold the plan until they are drawn; the run need not keep it after
         state.patrol_plan = None
         return plan
+    parts = _from_partitions(state)
+    if parts is not None:
+        # a distributed run: each sector's task reads its incidents from the partitions
+        return plan_patrols_of_partitions(
+            parts, sectors, workers=state.pool, **_patrol_plan_options(state)
+        )
     return plan_patrols(state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state))
 
 

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Iterable, Mapping, Sequence
 
     import geopandas as gpd
 
@@ -745,18 +745,9 @@ def historical_accuracy(
     -------
     HistoricalAccuracy
     """
-    from ..parallel import worker_pool
     from ..partitions import READ_MIN_ROWS
-    from .metrics import check_coverages
 
-    names = evaluation_methods(methods, bandwidth)
-    values = check_coverages(coverages)
-    options = {
-        "methods": names,
-        "coverages": values,
-        "cell_size": cell_size,
-        "auto_candidates": auto_candidates,
-    }
+    names, values, options = _options(methods, bandwidth, coverages, cell_size, auto_candidates)
     # every month of every scope is a task of its own (the largest given out first): a
     # province's months cost about the same, and provinces differ tenfold
     tasks: list[_FoldTask] = []
@@ -774,6 +765,134 @@ def historical_accuracy(
                 tasks.append(_FoldTask(source, fold, options, _fold_cost(data, fold), len(data.t)))
         plans.append((result, data is not None, months))
         del data, inc
+    return _backtest(
+        tasks,
+        plans,
+        names,
+        values,
+        pooled=pooled,
+        workers=workers,
+        parameters=_parameters(folds, cell_size, bandwidth, auto_candidates, pooled),
+    )
+
+
+def historical_accuracy_of_partitions(
+    partitions: Sequence[Partition],
+    *,
+    methods: Any,
+    bandwidth: float | None = None,
+    coverages: tuple[float, ...] = (0.01, 0.05),
+    folds: int = 3,
+    cell_size: float | None = None,
+    auto_candidates: tuple[str, ...] | None = None,
+    pooled: str | None = None,
+    workers: WorkerPool | int = 1,
+    scope: str = "provincia",
+) -> HistoricalAccuracy:
+    """Backtest a run's hotspot methods on each partition's incidents, none read here.
+
+    How a distributed run backtests its provinces without holding their incidents: one
+    task per partition (:func:`parsc_geo.partitions.map_partitions`, reading the columns
+    the backtest reads) prepares its incidents and returns the months it can test (or why
+    none), the cost of each and its number of incidents; then every month is a task that
+    reads and prepares its partition again, whatever its size, and backtests the month.
+
+    Parameters
+    ----------
+    partitions
+        One scope each, named by its ``key`` (a province's partition, as
+        :func:`parsc_geo.partitions.write_partitions` writes it), in the order of the
+        scopes of the result.
+    methods, bandwidth, coverages, folds, cell_size, auto_candidates, pooled, workers
+        As for :func:`historical_accuracy`.
+    scope
+        The kind of scope every partition is (``"provincia"``).
+
+    Returns
+    -------
+    HistoricalAccuracy
+        What ``historical_accuracy([(scope, p.key, p.load()) for p in partitions], ...)``
+        returns (the same scopes, months, figures and parameters).
+    """
+    from dataclasses import replace
+
+    from ..parallel import worker_pool
+    from ..partitions import map_partitions
+
+    names, values, options = _options(methods, bandwidth, coverages, cell_size, auto_candidates)
+    tasks: list[_FoldTask] = []
+    plans = []
+    with worker_pool(workers) as pool:
+        found = map_partitions(
+            _partition_plan, partitions, pool=pool, columns=_read_columns(), args=(scope, folds)
+        )
+        for partition, (result, months, costs, rows) in zip(partitions, found, strict=True):
+            for fold, cost in zip(months, costs, strict=True):
+                tasks.append(_FoldTask(partition, fold, options, cost, rows))
+            plans.append((replace(result, name=partition.key), bool(months), months))
+        return _backtest(
+            tasks,
+            plans,
+            names,
+            values,
+            pooled=pooled,
+            workers=pool,
+            parameters=_parameters(folds, cell_size, bandwidth, auto_candidates, pooled),
+        )
+
+
+def _partition_plan(
+    incidents: gpd.GeoDataFrame, scope: str, folds: int
+) -> tuple[ScopeAccuracy, list[Any], list[float], int]:
+    """Return a partition's scope, months tested, their costs and its prepared incidents' count.
+
+    A task of :func:`historical_accuracy_of_partitions` (the scope's name is set by the
+    caller); no months when the scope cannot be tested (its ``reason`` says why).
+    """
+    result, data, months = _scope_plan(incidents, scope=scope, name="", folds=folds)
+    if data is None:
+        return result, [], [], 0
+    return result, months, [_fold_cost(data, fold) for fold in months], len(data.t)
+
+
+def _options(
+    methods: Any,
+    bandwidth: float | None,
+    coverages: tuple[float, ...],
+    cell_size: float | None,
+    auto_candidates: tuple[str, ...] | None,
+) -> tuple[tuple[str, ...], tuple[float, ...], dict[str, Any]]:
+    """Return the methods' evaluation names, the coverages and every month's options."""
+    from .metrics import check_coverages
+
+    names = evaluation_methods(methods, bandwidth)
+    values = check_coverages(coverages)
+    options = {
+        "methods": names,
+        "coverages": values,
+        "cell_size": cell_size,
+        "auto_candidates": auto_candidates,
+    }
+    return names, values, options
+
+
+def _backtest(
+    tasks: list[_FoldTask],
+    plans: list[tuple[ScopeAccuracy, bool, list[Any]]],
+    names: tuple[str, ...],
+    values: tuple[float, ...],
+    *,
+    pooled: str | None,
+    workers: WorkerPool | int,
+    parameters: dict[str, Any],
+) -> HistoricalAccuracy:
+    """Run every month's task and return the backtest of the scopes.
+
+    ``plans``: each scope's result, whether it is tested and its months (the tasks' months
+    in this order).
+    """
+    from ..parallel import worker_pool
+
     with worker_pool(workers) as pool:
         entries = pool.map_largest_first(_fold_task, tasks, lambda t: t.cost, held=lambda t: t.rows)
     del tasks
@@ -785,7 +904,18 @@ def historical_accuracy(
         results.append(result)
     if pooled is not None:
         results.insert(0, pooled_scope(pooled, results, names, values))
-    parameters = {
+    return HistoricalAccuracy(names, values, results, parameters)
+
+
+def _parameters(
+    folds: int,
+    cell_size: float | None,
+    bandwidth: float | None,
+    auto_candidates: tuple[str, ...] | None,
+    pooled: str | None,
+) -> dict[str, Any]:
+    """Return the parameters a backtest records."""
+    return {
         "folds": int(folds),
         "fold_rule": DEFINITIONS_ES["pliegues"],
         "min_train": MIN_TRAIN,
@@ -803,4 +933,3 @@ def historical_accuracy(
         else "suma de las provincias: cada provincia marca su propio porcentaje de área, "
         "como el run dibuja sus hotspots provincia por provincia",
     }
-    return HistoricalAccuracy(names, values, results, parameters)

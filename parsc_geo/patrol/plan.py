@@ -9,6 +9,7 @@ tables are written by :func:`parsc_geo.reports.write_patrol_outputs`.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from shapely.geometry.base import BaseGeometry
 
     from ..parallel import Pending, WorkerPool
+    from ..partitions import Partition
 
 #: Label of incidents inside a sector but in no subsector.
 NO_SUBSECTOR = "(sin subsector)"
@@ -555,17 +557,21 @@ def shift_label(start: int, hours: int) -> str:
     return f"{start:02d}:00–{(start + hours) % 24:02d}:00"
 
 
-def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> None:
+def _check_inputs(columns: Collection[str], no_crs: bool, sectors: gpd.GeoDataFrame) -> None:
+    """Raise an :class:`InputDataError` naming what the incidents or the sector layer lack.
+
+    ``columns``: the incidents' columns; ``no_crs``: whether the incidents have no CRS.
+    """
     from .._validate import ProblemCollector
 
     problems = ProblemCollector("en las entradas de plan_patrols")
-    missing = [c for c in _INCIDENT_NEEDS if c not in incidents.columns]
+    missing = [c for c in _INCIDENT_NEEDS if c not in columns]
     if missing:
         problems.add(f"a los incidentes les falta(n) la(s) columna(s) {', '.join(missing)}")
     missing = [c for c in ("comisaria", "sector", "subsector") if c not in sectors.columns]
     if missing:
         problems.add(f"a la capa de sectores le falta(n) la(s) columna(s) {', '.join(missing)}")
-    if incidents.crs is None:
+    if no_crs:
         problems.add("los incidentes no tienen SRC")
     if sectors.crs is None:
         problems.add("la capa de sectores no tiene SRC")
@@ -577,12 +583,39 @@ def _check_inputs(incidents: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame) -> Non
     )
 
 
+def _partition_schema(partitions: Sequence[Partition]) -> tuple[set[str], bool]:
+    """Return the columns every partition has and whether one's geometry has no CRS.
+
+    Read from the files' schemas (no row is read).
+    """
+    import json
+
+    import pyarrow.parquet as pq
+
+    columns: set[str] | None = None
+    no_crs = False
+    for partition in partitions:
+        schema = pq.read_schema(partition.path)
+        geo = json.loads(schema.metadata[b"geo"])
+        # GeoParquet: a "crs" of null is an unknown CRS (absent: OGC:CRS84)
+        no_crs |= geo["columns"][geo["primary_column"]].get("crs", "") is None
+        names = set(schema.names)
+        columns = names if columns is None else columns & names
+    return columns or set(), no_crs
+
+
 def _planned_columns(incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return ``incidents`` with the columns a sector's plan reads (and the geometry)."""
-    from ..hotspots._common import INPUT_COLUMNS
     from ..incidents import only_columns
 
-    return only_columns(incidents, {*_INCIDENT_NEEDS, *INPUT_COLUMNS})
+    return only_columns(incidents, _planned_needs())
+
+
+def _planned_needs() -> set[str]:
+    """Return the incident columns a sector's plan reads (besides the geometry)."""
+    from ..hotspots._common import INPUT_COLUMNS
+
+    return {*_INCIDENT_NEEDS, *INPUT_COLUMNS}
 
 
 #: The incident columns the sheets and tables of a plan read (and the geometry): what a
@@ -625,6 +658,60 @@ class _SectorRows:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # the worker projects and labels the rows itself: this process only cuts them
         return _prepared, (self.frame.iloc[self.positions], self.crs)
+
+
+class _PartitionRows:
+    """One sector's incidents as the partitions that hold them: what a plan task carries.
+
+    The worker reads the rows (:meth:`load`): each piece's rows from its partition (only
+    the ``columns`` a plan reads), put back in the table's order (ascending index), then
+    projected and labelled (:func:`_prepared`) as :class:`_SectorRows` gives them. This
+    process holds the positions only; the task returns the plan with the rows the sheets
+    read (this process has no table to cut them from again).
+
+    Parameters
+    ----------
+    pieces
+        ``(partition, positions in it, ascending)``; a sector without incidents reads no
+        row of one partition (its columns and types).
+    crs
+        The plan's metric CRS.
+    columns
+        The incident columns to read (besides the geometry).
+    """
+
+    def __init__(
+        self,
+        pieces: list[tuple[Partition, np.ndarray]],
+        crs: CRS,
+        columns: Collection[str],
+    ) -> None:
+        self.pieces = pieces
+        self.crs = crs
+        self.columns = frozenset(columns)
+
+    def __len__(self) -> int:
+        return sum(len(positions) for _, positions in self.pieces)
+
+    def load(self) -> gpd.GeoDataFrame:
+        """Return the prepared rows, in the order of the table the partitions were cut from."""
+        import numpy as np
+        import pandas as pd
+
+        frames = []
+        for partition, positions in self.pieces:
+            whole = len(positions) == partition.rows and np.array_equal(
+                positions, np.arange(partition.rows)
+            )
+            frames.append(partition.load(self.columns, positions=None if whole else positions))
+        rows = frames[0]
+        if len(frames) > 1:
+            attrs = frames[0].attrs
+            rows = pd.concat(frames)
+            # the partitions' rows back in the table's order: its index is ascending
+            rows = rows.iloc[np.argsort(rows.index.to_numpy(), kind="stable")]
+            rows.attrs = dict(attrs)
+        return _prepared(rows, self.crs)
 
 
 def _prepared(rows: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
@@ -755,14 +842,16 @@ def _plan_sector(
     import pandas as pd
     from shapely.ops import unary_union
 
-    from ..incidents import select
+    from ..incidents import only_columns, select
     from .points import critical_points
     from .schedule import schedule_shift, shortest_tour, travel_minutes_for
     from .windows import hour_day_table, hourly_counts, patrol_windows, window_hours
 
     com, sec, subs, rows, st = task
-    # in a worker the rows arrive cut and projected (see _SectorRows.__reduce__)
-    inc = rows.load() if isinstance(rows, _SectorRows) else rows
+    # in a worker the rows arrive cut and projected (see _SectorRows.__reduce__), or are read
+    # from the partitions here (_PartitionRows: then the plan returns the sheets' columns)
+    keep = isinstance(rows, _PartitionRows)
+    inc = rows.load() if isinstance(rows, _SectorRows | _PartitionRows) else rows
     del rows
     crs, options = st.crs, st.options
     geom = unary_union(list(subs.geometry))
@@ -832,8 +921,9 @@ def _plan_sector(
         sector=sec,
         geometry=geom,
         subsectors=subs,
-        # plan_patrols puts the incidents back (they need not travel back from a worker)
-        incidents=inc.iloc[:0],
+        # plan_patrols puts the incidents back (they need not travel back from a worker),
+        # unless they were read from partitions (this process holds no table to cut)
+        incidents=only_columns(inc, _SHEET_COLUMNS) if keep else inc.iloc[:0],
         hour_day=table,
         windows=windows,
         points=points,
@@ -985,13 +1075,192 @@ def start_plan_patrols(
     starts it before the stages it does not depend on.
     """
     import numpy as np
-    import pandas as pd
 
-    from ..parallel import Pending
+    _check_inputs(incidents.columns, incidents.crs is None, sectors)
+    setup = _setup(
+        sectors,
+        comisaria=comisaria,
+        share=share,
+        block_hours=block_hours,
+        schedule=schedule,
+        method=method,
+        hotspots=hotspots,
+        min_count=min_count,
+        eps_m=eps_m,
+        cell_size_m=cell_size_m,
+        max_area_m2=max_area_m2,
+        core_radius_m=core_radius_m,
+        max_points=max_points,
+        risk=risk,
+        exclude_at_station=exclude_at_station,
+    )
+    # The sectors' incidents are not copied here: each task holds its rows' positions in
+    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
+    # task is sent to a worker, then again for the sheets once the plan is done. A projected
+    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
+    planned = _planned_columns(incidents)
+    incident_rows, n_outside = _sector_positions(incidents, setup.names, setup.key_set)
+    empty = np.zeros(0, dtype=np.intp)
+    rows = [
+        _SectorRows(planned, incident_rows.get(key, empty), setup.settings.crs)
+        for key in setup.key_set
+    ]
+    return _start_sectors(setup, rows, n_outside, pool)
+
+
+def plan_patrols_of_partitions(
+    partitions: Sequence[Partition],
+    sectors: gpd.GeoDataFrame,
+    *,
+    workers: WorkerPool | int = 1,
+    **options: Any,
+) -> PatrolPlan:
+    """Return :func:`plan_patrols` of the incidents of ``partitions``, each read by its tasks.
+
+    The same plan as ``plan_patrols(incidents, sectors, **options)`` where ``incidents`` is
+    the table the partitions were cut from (see :func:`start_plan_patrols_of_partitions`).
+    ``workers``: a :class:`parsc_geo.parallel.WorkerPool` or a number of processes.
+    """
+    from ..parallel import worker_pool
+
+    with worker_pool(workers) as pool:
+        return start_plan_patrols_of_partitions(
+            partitions, sectors, pool=pool, **options
+        ).results()[0]
+
+
+def start_plan_patrols_of_partitions(
+    partitions: Sequence[Partition],
+    sectors: gpd.GeoDataFrame,
+    *,
+    pool: WorkerPool,
+    comisaria: str | None = None,
+    share: float = DEFAULT_SHARE,
+    block_hours: int = DEFAULT_BLOCK_HOURS,
+    schedule: ScheduleOptions | None = None,
+    method: str = DEFAULT_METHOD,
+    hotspots: gpd.GeoDataFrame | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+    eps_m: float = DEFAULT_EPS_M,
+    cell_size_m: float = DEFAULT_CELL_SIZE_M,
+    max_area_m2: float = DEFAULT_MAX_AREA_M2,
+    core_radius_m: float = DEFAULT_CORE_RADIUS_M,
+    max_points: int = DEFAULT_MAX_POINTS,
+    risk: str = "n",
+    exclude_at_station: bool = True,
+) -> Pending[PatrolPlan]:
+    """Start :func:`start_plan_patrols` on incidents held in partitions, never in this process.
+
+    How a distributed run plans its patrols without holding its incidents: one task per
+    partition (:func:`parsc_geo.partitions.map_partitions`, reading the ``comisaria`` and
+    ``sector`` columns only) returns the positions of its rows in each sector of the layer
+    and its incidents in no sector (waited for here); then each sector's task reads its own
+    rows from the partitions that hold them (:class:`_PartitionRows`), plans the sector and
+    returns its plan with the sector's incidents (the columns the sheets and tables read),
+    which the plan keeps as :func:`start_plan_patrols`'s does.
+
+    Parameters
+    ----------
+    partitions
+        Partitions holding every incident of the table once, rows in the table's order
+        within each (:func:`parsc_geo.partitions.write_partitions`; the table's index
+        ascending, as the run's incidents have it).
+    sectors
+        Sector layer, as for :func:`plan_patrols`.
+    pool
+        The pool the tasks run in.
+    comisaria, share, block_hours, schedule, method, hotspots, min_count, eps_m, \
+cell_size_m, max_area_m2, core_radius_m, max_points, risk, exclude_at_station
+        As for :func:`plan_patrols`.
+
+    Returns
+    -------
+    Pending[PatrolPlan]
+        Whose :meth:`~parsc_geo.parallel.Pending.results` is ``[plan]``: the plan
+        ``start_plan_patrols(incidents, sectors, ...)`` gives (the same sectors, incidents,
+        points, windows, schedules, period and parameters).
+    """
+    import numpy as np
+
+    from ..partitions import map_partitions
+
+    columns, no_crs = _partition_schema(partitions)
+    _check_inputs(columns, no_crs, sectors)
+    setup = _setup(
+        sectors,
+        comisaria=comisaria,
+        share=share,
+        block_hours=block_hours,
+        schedule=schedule,
+        method=method,
+        hotspots=hotspots,
+        min_count=min_count,
+        eps_m=eps_m,
+        cell_size_m=cell_size_m,
+        max_area_m2=max_area_m2,
+        core_radius_m=core_radius_m,
+        max_points=max_points,
+        risk=risk,
+        exclude_at_station=exclude_at_station,
+    )
+    # the partitions of no incident (provinces of the area without any) hold no sector's
+    live = [p for p in partitions if p.rows]
+    found = map_partitions(
+        _sector_positions,
+        live,
+        pool=pool,
+        columns=("comisaria", "sector"),
+        args=(setup.names, setup.key_set),
+    )
+    n_outside = sum(n for _, n in found)
+    wanted = frozenset(_planned_needs())
+    # a sector without incidents reads none of the smallest partition (its columns and types)
+    smallest = min(partitions, key=lambda p: p.rows) if partitions else None
+    rows = []
+    for key in setup.key_set:
+        pieces = [(p, mine[key]) for p, (mine, _) in zip(live, found, strict=True) if key in mine]
+        if not pieces and smallest is not None:
+            pieces = [(smallest, np.zeros(0, dtype=np.int64))]
+        rows.append(_PartitionRows(pieces, setup.settings.crs, wanted))
+    return _start_sectors(setup, rows, n_outside, pool)
+
+
+@dataclass
+class _Setup:
+    """What :func:`start_plan_patrols` makes of the sector layer and options."""
+
+    #: the (comisaría, sector) keys of the layer, in the plan's order
+    key_set: list[tuple[str, str]]
+    #: the layer's comisarías
+    names: set[str]
+    #: the layer in the plan's metric CRS
+    layer: gpd.GeoDataFrame
+    settings: _SectorSettings
+    parameters: dict[str, Any]
+
+
+def _setup(
+    sectors: gpd.GeoDataFrame,
+    *,
+    comisaria: str | None,
+    share: float,
+    block_hours: int,
+    schedule: ScheduleOptions | None,
+    method: str,
+    hotspots: gpd.GeoDataFrame | None,
+    min_count: int,
+    eps_m: float,
+    cell_size_m: float,
+    max_area_m2: float,
+    core_radius_m: float,
+    max_points: int,
+    risk: str,
+    exclude_at_station: bool,
+) -> _Setup:
+    """Check the options (Spanish errors) and return the plan's layer, keys and settings."""
     from ..projection import metric_crs
     from .windows import check_window_options
 
-    _check_inputs(incidents, sectors)
     check_window_options(share, block_hours)
     if method not in METHODS:
         raise ConfigError(f"method debe ser uno de {', '.join(METHODS)}; se recibió {method!r}")
@@ -1012,17 +1281,7 @@ def start_plan_patrols(
     layer = _select_comisaria(sectors, comisaria)
     crs = metric_crs(layer)
     layer = layer.to_crs(crs)
-    # The sectors' incidents are not copied here: each task holds its rows' positions in
-    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
-    # task is sent to a worker, then again for the sheets once the plan is done. A projected
-    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
-    planned = _planned_columns(incidents)
-    blank = {col: _blank(incidents[col]) for col in ("comisaria", "sector")}
-    com_text = incidents["comisaria"].where(~blank["comisaria"]).astype(str)
-    sec_text = incidents["sector"].where(~blank["sector"]).astype(str)
     names = set(layer["comisaria"].astype(str))
-    inside = np.flatnonzero(com_text.isin(names).to_numpy())
-    in_com, in_sec = com_text.iloc[inside], sec_text.iloc[inside]
     keys = list(
         zip(
             layer["comisaria"].astype(str),
@@ -1031,15 +1290,6 @@ def start_plan_patrols(
         )
     )
     key_set = sorted(set(keys), key=lambda k: (sort_key(k[0]), sort_key(k[1])))
-    # (comisaría, sector) of each incident among the layer's, compared column-wise (a Python
-    # tuple per incident took seconds and hundreds of megabytes at a million)
-    inc_keys = pd.MultiIndex.from_arrays([in_com, in_sec])
-    has_sector = ~blank["sector"].to_numpy()[inside] & np.asarray(
-        inc_keys.isin(key_set), dtype=bool
-    )
-    del inc_keys
-    n_outside = int((~has_sector).sum())
-
     settings = _SectorSettings(
         crs=crs,
         share=share,
@@ -1056,24 +1306,6 @@ def start_plan_patrols(
         risk=risk,
         exclude_at_station=exclude_at_station,
     )
-    # The rows of each sector, found by grouping once: a mask per sector over every incident
-    # of the country's comisarías would take sectors × incidents comparisons.
-    layer_rows = _rows_by_key(layer["comisaria"].astype(str), layer["sector"].astype(str))
-    kept = np.flatnonzero(has_sector)
-    incident_rows = {
-        key: inside[kept[rows]]
-        for key, rows in _rows_by_key(in_com.iloc[kept], in_sec.iloc[kept]).items()
-    }
-    del com_text, sec_text, in_com, in_sec
-    empty = np.zeros(0, dtype=np.intp)
-    tasks = []
-    for com, sec in key_set:
-        subs = layer.iloc[layer_rows.get((com, sec), empty)]
-        subs = subs.iloc[
-            sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
-        ]
-        rows = _SectorRows(planned, incident_rows.get((com, sec), empty), crs)
-        tasks.append((com, sec, subs, rows, settings))
     parameters = {
         "comisaria": comisaria,
         "share": share,
@@ -1099,9 +1331,68 @@ def start_plan_patrols(
         "speed_kmh": options.speed_kmh,
         "tour": "nearest neighbour + 2-opt, straight lines",
     }
+    return _Setup(key_set, names, layer, settings, parameters)
+
+
+def _sector_positions(
+    incidents: pd.DataFrame, names: set[str], key_set: list[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], np.ndarray], int]:
+    """Return the positions of each sector's incidents, and the incidents in no sector.
+
+    ``({(comisaría, sector): positions, ascending}, n)``: an incident belongs to a sector of
+    ``key_set`` by its ``comisaria`` and ``sector`` labels (blank labels are missing); ``n``
+    counts the incidents of a comisaría of ``names`` in none of its sectors. Row by row, so
+    the table's answer is its partitions' answers together (a task of
+    :func:`start_plan_patrols_of_partitions`).
+    """
+    import numpy as np
+    import pandas as pd
+
+    blank = {col: _blank(incidents[col]) for col in ("comisaria", "sector")}
+    com_text = incidents["comisaria"].where(~blank["comisaria"]).astype(str)
+    sec_text = incidents["sector"].where(~blank["sector"]).astype(str)
+    inside = np.flatnonzero(com_text.isin(names).to_numpy())
+    in_com, in_sec = com_text.iloc[inside], sec_text.iloc[inside]
+    # (comisaría, sector) of each incident among the layer's, compared column-wise (a Python
+    # tuple per incident took seconds and hundreds of megabytes at a million)
+    inc_keys = pd.MultiIndex.from_arrays([in_com, in_sec])
+    has_sector = ~blank["sector"].to_numpy()[inside] & np.asarray(
+        inc_keys.isin(key_set), dtype=bool
+    )
+    del inc_keys
+    n_outside = int((~has_sector).sum())
+    # The rows of each sector, found by grouping once: a mask per sector over every incident
+    # of the country's comisarías would take sectors × incidents comparisons.
+    kept = np.flatnonzero(has_sector)
+    incident_rows = {
+        key: inside[kept[rows]]
+        for key, rows in _rows_by_key(in_com.iloc[kept], in_sec.iloc[kept]).items()
+    }
+    return incident_rows, n_outside
+
+
+def _start_sectors(
+    setup: _Setup, rows: list[Any], n_outside: int, pool: WorkerPool
+) -> Pending[PatrolPlan]:
+    """Start one task per sector of ``setup.key_set`` (its incidents: ``rows``) in ``pool``."""
+    import numpy as np
+
+    from ..parallel import Pending
+
+    layer = setup.layer
+    layer_rows = _rows_by_key(layer["comisaria"].astype(str), layer["sector"].astype(str))
+    empty = np.zeros(0, dtype=np.intp)
+    tasks = []
+    for (com, sec), mine in zip(setup.key_set, rows, strict=True):
+        subs = layer.iloc[layer_rows.get((com, sec), empty)]
+        subs = subs.iloc[
+            sorted(range(len(subs)), key=lambda i: sort_key(subs["subsector"].iloc[i]))
+        ]
+        tasks.append((com, sec, subs, mine, setup.settings))
     # the largest sectors first, so that no long one is started last
     order = sorted(range(len(tasks)), key=lambda k: -len(tasks[k][3]))
     drawing = pool.start(_plan_sector, [tasks[k] for k in order])
+    crs, options, parameters = setup.settings.crs, setup.settings.options, setup.parameters
 
     def finish() -> list[PatrolPlan]:
         planned: list[Any] = [None] * len(tasks)
@@ -1126,7 +1417,9 @@ def _assemble(
     # the incidents stayed here: the tasks return their plans without them; the sheets and
     # tables read fewer columns than the planning
     plans = [
-        replace(p, incidents=task[3].load(_SHEET_COLUMNS))
+        p
+        if isinstance(task[3], _PartitionRows)
+        else replace(p, incidents=task[3].load(_SHEET_COLUMNS))
         for p, task in zip(planned, tasks, strict=True)
     ]
     locate_points(plans, crs)
