@@ -141,11 +141,12 @@ def test_near_repeat_of_partitions_is_the_whole_tables(
     assert list(got.attrs["parameters"]) == list(expected.attrs["parameters"])
 
 
-def _straddling(ids_seed: int = 1) -> gpd.GeoDataFrame:
+def _straddling(ids_seed: int = 1, *, spread_east: bool = False) -> gpd.GeoDataFrame:
     """Incidents at six points on both sides of UTM zones 17 and 18, many at each point.
 
     Their ``incident_id`` (drawn with ``ids_seed``) are not in the order of the index, so
-    the order of the incidents that share a point is the ids'.
+    the order of the incidents that share a point is the ids'. ``spread_east``: those of
+    the three eastern points each a few metres from the others (no two at one point).
     """
     rng = np.random.default_rng(7)
     points = [(-78.21, -7.10), (-78.20, -7.11), (-78.19, -7.10)]
@@ -154,6 +155,9 @@ def _straddling(ids_seed: int = 1) -> gpd.GeoDataFrame:
     rng.shuffle(at)
     lon = np.array([points[k][0] for k in at])
     lat = np.array([points[k][1] for k in at])
+    if spread_east:
+        east = lon > -78
+        lon[east] += np.arange(int(east.sum())) * 1e-5
     days = rng.integers(0, 84, len(at))
     ids = np.random.default_rng(ids_seed).permutation(len(at))
     frame = gpd.GeoDataFrame(
@@ -200,6 +204,11 @@ def test_near_repeat_orders_incidents_at_one_point_by_their_id(tmp_path: Path) -
     # the order matters: other ids (another order at each point) give other p-values
     other = near_repeat(_straddling(ids_seed=2), **options)
     assert not other["p_value"].equals(expected["p_value"])
+    # without incident_id, incidents at one point keep the table's order (the index's)
+    anonymous = frame.drop(columns="incident_id")
+    expected = near_repeat(anonymous, **options)
+    got = near_repeat_from_partitions(_straddling_parts(anonymous, tmp_path / "anon"), **options)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
     # a sample of them too
     options["max_pairs"] = 300
     expected = near_repeat(frame, **options)
@@ -225,3 +234,20 @@ def test_time_range_of_partitions_is_the_whole_tables(
     assert calendar_months(first, last) == 10  # January to October 2020
     assert calendar_months(None, None) == 0
     assert time_range([]) == (None, None)
+
+
+def test_incidents_at_one_point_of_one_partition_are_ordered_by_the_workers(
+    pool: WorkerPool, tmp_path: Path
+) -> None:
+    # only the western partition holds incidents at one point: its ids are still read by
+    # the workers (a lone task would run in this process)
+    frame = _straddling(spread_east=True)
+    west = frame.geometry.x.to_numpy() < -78
+    parts = write_partitions([("a", frame[west]), ("b", frame[~west])], tmp_path)
+    options = {"permutations": 99, "min_incidents": 10, "quiet": True}
+    expected = near_repeat(frame, **options)
+    before = rows_loaded()
+    got = near_repeat_from_partitions(parts, pool=pool, **options)
+    assert rows_loaded() == before
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.attrs == expected.attrs
