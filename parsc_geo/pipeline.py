@@ -1013,20 +1013,22 @@ CHANGE_PATTERNS: tuple[str, ...] = ("new_hot", "intensifying_hot")
 
 def _span_months(incidents: gpd.GeoDataFrame) -> int:
     """Return the calendar months the incidents' dates touch (0 without dates)."""
+    from .trends.periods import calendar_months
+
     when = incidents["occurred_at"].dropna()
     if not len(when):
         return 0
-    first, last = when.min(), when.max()
-    return (last.year - first.year) * 12 + last.month - first.month + 1
+    return calendar_months(when.min(), when.max())
 
 
 def _stage_trends(state: RunState) -> str:
     """Emerging hot spots of the whole area, cells assigned to provinces (``tendencias``)."""
     import geopandas as gpd
+    import pandas as pd
 
     from ._errors import InsufficientDataError
     from .area import area_of
-    from .trends.emerging import emerging_hotspots
+    from .trends.emerging import emerging_hotspots, emerging_hotspots_from_partitions
     from .trends.io import write_trends
     from .trends.series import cell_series, legend_table
 
@@ -1036,18 +1038,23 @@ def _stage_trends(state: RunState) -> str:
         state.counts["tendencias"] = {"estado": "desactivada"}
         state.trend_note = "desactivadas en la configuración ([trends] enabled = false)"
         return state.trend_note
+    analysis: dict[str, Any] = {
+        "period": options.period,
+        "cell_size": options.cell_size,
+        "k": options.k,
+        "alpha": options.alpha,
+        "trend_alpha": options.trend_alpha,
+        "scheme": options.scheme,
+        "exclude_at_station": not config.include_at_station,
+        "quiet": True,
+    }
+    parts = _from_partitions(state)
     try:
-        result = emerging_hotspots(
-            state.incidents,
-            period=options.period,
-            cell_size=options.cell_size,
-            k=options.k,
-            alpha=options.alpha,
-            trend_alpha=options.trend_alpha,
-            scheme=options.scheme,
-            exclude_at_station=not config.include_at_station,
-            quiet=True,
-        )
+        if parts is None:
+            result = emerging_hotspots(state.incidents, **analysis)
+        else:
+            # a distributed run: the cube counted by tasks that read the partitions
+            result = emerging_hotspots_from_partitions(parts, pool=state.pool, **analysis)
     except InsufficientDataError as exc:
         state.counts["tendencias"] = {"estado": "insuficiente", "motivo": exc.message}
         state.trend_note = f"datos insuficientes: {exc.message}"
@@ -1065,7 +1072,12 @@ def _stage_trends(state: RunState) -> str:
     cells = cell_series(result)
     # the province of each cell: the one its centre falls in
     grid = result.cube.grid
-    provinces = area_of(state.incidents).provinces()[["provincia", "geometry"]]
+    # the study area the incidents record (their attrs, which every partition carries)
+    recorded: pd.DataFrame = state.incidents
+    if parts is not None:
+        recorded = pd.DataFrame()
+        recorded.attrs.update(parts[0].attrs if parts else {})
+    provinces = area_of(recorded).provinces()[["provincia", "geometry"]]
     centres = gpd.GeoDataFrame(
         {"cell_id": grid["cell_id"].to_numpy()},
         geometry=gpd.points_from_xy(grid["x"], grid["y"]),
@@ -1132,6 +1144,8 @@ def _start_near_repeat(state: RunState) -> None:
         not isinstance(state.pool, WorkerPool)
         or not _parallel(state)
         or not options.enabled
+        # a distributed run tests slim arrays of the partitions in repeticion
+        or _from_partitions(state) is not None
         or len(state.incidents) > POOLED_KNOX_INCIDENTS
         or _span_months(state.incidents) < options.min_months
     ):
@@ -1151,13 +1165,19 @@ def _stage_near_repeat(state: RunState) -> str:
         event_label,
         interpret_near_repeat,
         near_repeat,
+        near_repeat_from_partitions,
     )
+    from .trends.periods import calendar_months, time_range
 
     config = state.config
     options = config.near_repeat
     if not options.enabled:
         return _disabled(state, "repeticion", "[near_repeat] enabled = false")
-    months = _span_months(state.incidents)
+    parts = _from_partitions(state)
+    if parts is None:
+        months = _span_months(state.incidents)
+    else:
+        months = calendar_months(*time_range(parts, pool=state.pool))
     if months < options.min_months:
         reason = (
             f"los datos tocan {months} mes(es) del calendario: la repetición cercana necesita "
@@ -1172,6 +1192,11 @@ def _stage_near_repeat(state: RunState) -> str:
             started, state.near_repeat_started = state.near_repeat_started, None
             table = started.results()[0]
             announce_sample(table)
+        elif parts is not None:
+            # a distributed run: the test on slim arrays that tasks read from the partitions
+            table = near_repeat_from_partitions(
+                parts, pool=state.pool, **_near_repeat_options(state)
+            )
         else:
             table = near_repeat(state.incidents, **_near_repeat_options(state))
     except InsufficientDataError as exc:

@@ -36,7 +36,7 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
     """Return the metric CRS for analysing ``gdf``.
 
     A projected CRS in metres is kept as it is; a geographic one gives the UTM zone of the
-    centre of its bounds (UTM 17S for Cajamarca).
+    centre of its bounds (UTM 17S for Cajamarca): ``utm_crs_for_bounds(geographic_bounds(gdf))``.
 
     Raises
     ------
@@ -51,10 +51,45 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
             hint="asigne uno con gdf.set_crs('EPSG:4326') si las coordenadas son longitud/latitud",
         )
     crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+    if is_metric(crs):
         return crs
-    geo = gdf.to_crs(CRS_GEOGRAPHIC) if not crs.is_geographic else gdf
+    return utm_crs_for_bounds(geographic_bounds(gdf))
+
+
+def is_metric(crs: CRS) -> bool:
+    """Return whether ``crs`` is a projected CRS in metres (one :func:`metric_crs` keeps)."""
+    return bool(
+        crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter")
+    )
+
+
+def geographic_bounds(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[float, float, float, float]:
+    """Return the bounds of ``gdf`` in longitude/latitude, those :func:`metric_crs` centres on.
+
+    Geographic coordinates are read as they are; others are projected to
+    :data:`parsc_geo.settings.CRS_GEOGRAPHIC` first. NaN without geometries. The bounds of
+    several tables together are the smallest of their minima and the largest of their maxima
+    (each point is projected on its own), so :func:`utm_crs_for_bounds` of them is the metric
+    CRS of the tables together.
+    """
+    from pyproj import CRS
+
+    geo = gdf.to_crs(CRS_GEOGRAPHIC) if not CRS.from_user_input(gdf.crs).is_geographic else gdf
     minx, miny, maxx, maxy = geo.total_bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def utm_crs_for_bounds(bounds: tuple[float, float, float, float]) -> CRS:
+    """Return the UTM CRS of the centre of longitude/latitude ``bounds`` (minx, miny, maxx, maxy).
+
+    Raises
+    ------
+    CRSError
+        When a bound is not finite (no data).
+    """
+    from pyproj import CRS
+
+    minx, miny, maxx, maxy = bounds
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
         raise CRSError("no se puede elegir un SRC métrico para datos vacíos")
     return CRS.from_user_input(utm_crs_for_lonlat((minx + maxx) / 2, (miny + maxy) / 2))

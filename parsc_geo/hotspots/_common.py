@@ -22,9 +22,13 @@ from ..schema import HOTSPOT_COLUMNS
 from ..settings import CRS_GEOGRAPHIC
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     import pandas as pd
     from pyproj import CRS
+
+    from ..partitions import Partition
 
 logger = logging.getLogger("parsc_geo.hotspots")
 
@@ -123,7 +127,6 @@ def _locate(
 ) -> tuple[Located, Any]:
     """Return :func:`locate`'s result and, when ``points``, the projected points in its order."""
     import geopandas as gpd
-    import pandas as pd
     import shapely
     from pyproj import CRS as _CRS
 
@@ -175,12 +178,9 @@ def _locate(
     else:
         x, y = _project_xy(source, target)
     del source
-    keys = pd.DataFrame({"_x": x, "_y": y})
-    if "incident_id" in data.columns:
-        keys["incident_id"] = data["incident_id"].take(kept).reset_index(drop=True)
-    # the sort prepare() has always made (pandas' own, on the same key columns and dtypes)
-    order = keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()
-    del keys
+    ids = data["incident_id"].take(kept) if "incident_id" in data.columns else None
+    order = canonical_order(x, y, ids)
+    del ids
     info = {
         "n_input": int(n_input),
         "n_missing_geometry": int(missing.sum()),
@@ -193,6 +193,145 @@ def _locate(
         rows=kept[order], x=x[order], y=y[order], crs=target, info=info, selection=selection
     )
     return located, None if projected is None else projected.take(order)
+
+
+def canonical_order(x: np.ndarray, y: np.ndarray, incident_id: pd.Series | None) -> np.ndarray:
+    """Return the order of :func:`prepare` (and :func:`locate`) of incidents at ``x``, ``y``.
+
+    By ``x``, then ``y``, then ``incident_id`` (when given; missing values last), ties in
+    the order given: pandas' stable sort of those key columns, the sort :func:`prepare` has
+    always made. A lexicographic order: any subset of the incidents comes out in the same
+    relative order, and ``incident_id`` decides only between incidents at the same point.
+    """
+    import pandas as pd
+
+    keys = pd.DataFrame({"_x": x, "_y": y})
+    if incident_id is not None:
+        keys["incident_id"] = incident_id.reset_index(drop=True)
+    return keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()
+
+
+def merge_located(
+    infos: Sequence[dict[str, Any]], crs: CRS, *, exclude_at_station: bool
+) -> dict[str, Any]:
+    """Return the ``info`` of :func:`locate` on a table from those of its parts.
+
+    Parameters
+    ----------
+    infos
+        ``Located.info`` of each part, all located in ``crs`` (the table's, see
+        :func:`locate_crs`) with the same ``exclude_at_station``.
+    crs
+        The metric CRS.
+    exclude_at_station
+        As :func:`locate`.
+
+    Returns
+    -------
+    dict
+        The counts summed, in :func:`locate`'s order of keys.
+    """
+    merged: dict[str, Any] = {
+        "n_input": 0,
+        "n_missing_geometry": 0,
+        "n_excluded_at_station": 0,
+        "exclude_at_station": bool(exclude_at_station),
+        "n_used": 0,
+        "crs_metric": crs.to_string(),
+    }
+    for info in infos:
+        for key in ("n_input", "n_missing_geometry", "n_excluded_at_station", "n_used"):
+            merged[key] += int(info[key])
+    return merged
+
+
+def _located_bounds(
+    data: gpd.GeoDataFrame, exclude_at_station: bool
+) -> tuple[int, int, Any, tuple[float, float, float, float] | None]:
+    """Return what :func:`locate_crs` needs of one part: rows, usable rows, CRS and bounds.
+
+    The bounds (:func:`parsc_geo.projection.geographic_bounds`) are those of the usable
+    incidents, or of every row when none is usable; None when the CRS is kept as it is
+    (metric) or there are no rows.
+    """
+    import geopandas as gpd
+
+    from ..incidents import select_mask
+    from ..projection import geographic_bounds, is_metric
+
+    if data.crs is None or is_metric(data.crs) or not len(data):
+        return len(data), 0, data.crs, None
+    keep, _ = select_mask(data, include_at_station=not exclude_at_station)
+    kept = np.flatnonzero(keep)
+    if len(kept):
+        bounds = geographic_bounds(gpd.GeoSeries(data.geometry.values.take(kept)))
+    else:
+        bounds = geographic_bounds(data)
+    return len(data), len(kept), data.crs, bounds
+
+
+def locate_crs(partitions: Sequence[Partition], *, exclude_at_station: bool, pool: Any = 1) -> CRS:
+    """Return the metric CRS :func:`locate` chooses for the incidents of all ``partitions``.
+
+    What every part of a table is located in (``locate(part, metric=...)``) so that their
+    coordinates are those of the whole table: the table's CRS when it is metric; otherwise
+    the UTM zone of the centre of the usable incidents' bounds (of every incident when none
+    is usable), merged from each partition's bounds computed in a task that reads it
+    (:func:`parsc_geo.partitions.map_partitions`); UTM 17S without incidents, as
+    :func:`locate`.
+
+    Parameters
+    ----------
+    partitions
+        The parts of the table (each row in one).
+    exclude_at_station
+        As :func:`locate`.
+    pool
+        Where the tasks run (a :class:`parsc_geo.parallel.WorkerPool`, or a number of workers).
+
+    Returns
+    -------
+    pyproj.CRS
+
+    Raises
+    ------
+    CRSError
+        When the incidents have no CRS.
+    """
+    from pyproj import CRS as _CRS
+
+    from ..partitions import map_partitions
+    from ..projection import is_metric, utm_crs_for_bounds
+
+    parts = map_partitions(
+        _located_bounds, partitions, pool=pool, columns=("at_station",), args=(exclude_at_station,)
+    )
+    crs = parts[0][2] if parts else None
+    n_rows = sum(rows for rows, *_ in parts)
+    if crs is None and parts:
+        raise CRSError(
+            "los incidentes no tienen sistema de referencia de coordenadas",
+            hint="asigne uno con gdf.set_crs('EPSG:4326') si las coordenadas son longitud/latitud",
+        )
+    if n_rows == 0:
+        # Nothing to analyse: any metric CRS will do; the method declines on the count.
+        from ..settings import CRS_METRIC_CAJAMARCA
+
+        return _CRS.from_user_input(CRS_METRIC_CAJAMARCA)
+    if is_metric(_CRS.from_user_input(crs)):
+        return _CRS.from_user_input(crs)
+    usable = sum(kept for _, kept, *_ in parts) > 0
+    boxes = np.array(
+        [bounds for rows, kept, _, bounds in parts if (kept if usable else rows)], dtype=float
+    )
+    return utm_crs_for_bounds(
+        (
+            float(boxes[:, 0].min()),
+            float(boxes[:, 1].min()),
+            float(boxes[:, 2].max()),
+            float(boxes[:, 3].max()),
+        )
+    )
 
 
 def _project_xy(source: Any, target: CRS) -> tuple[np.ndarray, np.ndarray]:

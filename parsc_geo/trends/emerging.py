@@ -11,15 +11,18 @@ import numpy as np
 from .._errors import ConfigError
 from .._text import num
 from .._validate import check_choice, check_positive
-from .cube import SpaceTimeCube, build_cube
+from .cube import SpaceTimeCube, build_cube, build_cube_from_partitions
 from .gistar_st import GLOBAL_WINDOWS, space_time_gistar
 from .mannkendall import MannKendall, mann_kendall
 from .patterns import SCHEMES, classify_arcgis, classify_sfhotspot, pattern_table
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     import pandas as pd
 
+    from ..partitions import Partition
     from .periods import PeriodSpec
 
 #: Neighbourhood time step (previous periods) by default, as ArcGIS.
@@ -301,6 +304,84 @@ def emerging_hotspots(
         grid=grid,
         margin=distance,
         weights=weights,
+        exclude_at_station=exclude_at_station,
+        quiet=quiet,
+    )
+    return analyse_cube(
+        cube,
+        neighbours=neighbours,
+        distance=distance,
+        k=k,
+        window=window,
+        alpha=alpha,
+        fdr=fdr,
+        trend_alpha=trend_alpha,
+        scheme=scheme,
+        quiet=quiet,
+    )
+
+
+def emerging_hotspots_from_partitions(
+    partitions: Sequence[Partition],
+    *,
+    pool: Any = 1,
+    cell_size: float | None = None,
+    grid_shape: str = "square",
+    period: str | PeriodSpec | None = None,
+    align: str = "end",
+    first: Any = None,
+    last: Any = None,
+    cells: str = "data",
+    area: Any = None,
+    grid: gpd.GeoDataFrame | None = None,
+    neighbours: str = "distance",
+    distance: float | None = None,
+    k: int = DEFAULT_K,
+    window: str = "cube",
+    alpha: float = 0.05,
+    fdr: bool = True,
+    trend_alpha: float = 0.05,
+    scheme: str = "arcgis",
+    exclude_at_station: bool = True,
+    quiet: bool = False,
+) -> TrendsResult:
+    """Return :func:`emerging_hotspots` of a table cut into partitions (incident counts).
+
+    The cube is counted in tasks that each read one partition
+    (:func:`parsc_geo.trends.cube.build_cube_from_partitions`: the cube of the whole table,
+    value for value); the analysis is :func:`analyse_cube`'s, here, on the cube.
+
+    Parameters
+    ----------
+    partitions
+        The table's partitions (each incident in one).
+    pool
+        Where the tasks run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a
+        number of workers.
+    cell_size, grid_shape, period, align, first, last, cells, area, grid, neighbours
+        As :func:`emerging_hotspots`.
+    distance, k, window, alpha, fdr, trend_alpha, scheme, exclude_at_station, quiet
+        As :func:`emerging_hotspots`.
+
+    Returns
+    -------
+    TrendsResult
+        :func:`emerging_hotspots`'s result for the whole table; this process holds the cube,
+        never the incidents.
+    """
+    cube = build_cube_from_partitions(
+        partitions,
+        pool=pool,
+        cell_size=cell_size,
+        grid_shape=grid_shape,
+        period=period,
+        align=align,
+        first=first,
+        last=last,
+        cells=cells,
+        area=area,
+        grid=grid,
+        margin=distance,
         exclude_at_station=exclude_at_station,
         quiet=quiet,
     )

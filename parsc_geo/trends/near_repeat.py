@@ -43,10 +43,13 @@ from ..settings import SEED
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     import geopandas as gpd
     import pandas as pd
+
+    from ..hotspots._common import Located
+    from ..partitions import Partition
 
 #: Default space bands (metres) and time bands (days).
 DEFAULT_SPACE_BANDS: tuple[float, ...] = (0, 100, 200, 300, 400, 500)
@@ -577,6 +580,122 @@ def near_repeat(
     ConfigError
         No time column, or bad bands.
     """
+    located, dates = _located_dates(data, time_column, exclude_at_station, None)
+    dated = dates.notna().to_numpy()
+    return _knox_of_incidents(
+        located.x[dated],
+        located.y[dated],
+        incident_days(dates[dated]),
+        {**located.info, "n_undated": int((~dated).sum())},
+        space_bands=space_bands,
+        time_bands=time_bands,
+        permutations=permutations,
+        seed=seed,
+        time_column=time_column,
+        min_incidents=min_incidents,
+        max_pairs=max_pairs,
+        quiet=quiet,
+    )
+
+
+def near_repeat_from_partitions(
+    partitions: Sequence[Partition],
+    *,
+    pool: Any = 1,
+    space_bands: Any = DEFAULT_SPACE_BANDS,
+    time_bands: Any = DEFAULT_TIME_BANDS,
+    permutations: int = DEFAULT_PERMUTATIONS,
+    seed: int | None = None,
+    time_column: str = "occurred_at",
+    exclude_at_station: bool = True,
+    min_incidents: int = MIN_INCIDENTS,
+    max_pairs: int | None = None,
+    quiet: bool = False,
+) -> pd.DataFrame:
+    """Return :func:`near_repeat` of a table cut into partitions, from slim arrays of them.
+
+    Tasks that each read one partition (:func:`parsc_geo.partitions.map_partitions`) find the
+    metric CRS of the whole table (:func:`parsc_geo.hotspots._common.locate_crs`), then
+    return the index, metric x, y and day of each of its usable dated incidents. This process
+    puts them back in the table's order (the index, ascending in the table) and in
+    :func:`near_repeat`'s (:func:`parsc_geo.hotspots._common.canonical_order`; the
+    ``incident_id`` of incidents at the same point, which decides between them, is asked of
+    the partitions that hold them) and runs the same test on them: the seeded sample and
+    permutations see the incidents in the same order, so the table is :func:`near_repeat`'s
+    of the whole table, value for value.
+
+    Parameters
+    ----------
+    partitions
+        The table's partitions (each incident in one; see
+        :func:`parsc_geo.partitions.write_partitions`), its index unique and ascending.
+    pool
+        Where the tasks run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a
+        number of workers.
+    space_bands, time_bands, permutations, seed, time_column, exclude_at_station
+        As :func:`near_repeat`.
+    min_incidents, max_pairs, quiet
+        As :func:`near_repeat`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`near_repeat`'s table. This process never holds the incidents: 36 bytes per
+        usable dated incident while their order is found (index, x, y, day and partition),
+        then 24 (x, y and day) besides the test's own arrays.
+
+    Raises
+    ------
+    InsufficientDataError
+        Fewer than ``min_incidents`` usable incidents.
+    ConfigError
+        No time column, or bad bands.
+    """
+    from ..hotspots._common import canonical_order, locate_crs, merge_located
+    from ..partitions import map_partitions
+
+    crs = locate_crs(partitions, exclude_at_station=exclude_at_station, pool=pool)
+    parts = map_partitions(
+        _partition_points,
+        partitions,
+        pool=pool,
+        # what locate() and the dates read (the time zone may come from occurred_at's type)
+        columns=(time_column, "occurred_at", "at_station"),
+        args=(time_column, exclude_at_station, crs),
+    )
+    info = merge_located([p[4] for p in parts], crs, exclude_at_station=exclude_at_station)
+    info["n_undated"] = sum(p[5] for p in parts)
+    # index, x, y, days and partition of every incident, then in the table's order (its
+    # index is ascending)
+    gathered = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in range(4)]
+    gathered.append(np.repeat(np.arange(len(parts), dtype=np.int32), [len(p[0]) for p in parts]))
+    del parts
+    table_order = np.argsort(gathered[0], kind="stable")
+    labels, x, y, days, owner = (a[table_order] for a in gathered)
+    del gathered, table_order
+    order = canonical_order(x, y, _tied_ids(partitions, labels, x, y, owner, pool))
+    x, y, days = x[order], y[order], days[order]
+    del labels, owner, order  # the test holds x, y and days only
+    return _knox_of_incidents(
+        x,
+        y,
+        days,
+        info,
+        space_bands=space_bands,
+        time_bands=time_bands,
+        permutations=permutations,
+        seed=seed,
+        time_column=time_column,
+        min_incidents=min_incidents,
+        max_pairs=max_pairs,
+        quiet=quiet,
+    )
+
+
+def _located_dates(
+    data: gpd.GeoDataFrame, time_column: str, exclude_at_station: bool, metric: Any
+) -> tuple[Located, pd.Series]:
+    """Return the usable incidents located (:func:`locate`) and their local dates."""
     from ..hotspots._common import locate
     from .periods import local_dates
 
@@ -587,12 +706,32 @@ def near_repeat(
         )
     # the rows, order and coordinates of prepare(), and the one column read here: the
     # prepared frame of a million incidents held hundreds of megabytes through the test
-    located = locate(data, exclude_at_station=exclude_at_station)
+    located = locate(data, exclude_at_station=exclude_at_station, metric=metric)
     times = data[time_column].take(located.rows).reset_index(drop=True)
     dates = local_dates(times, incidents_zone(data)).reset_index(drop=True)
-    del times
-    dated = dates.notna().to_numpy()
-    n = int(dated.sum())
+    return located, dates
+
+
+def _knox_of_incidents(
+    x: np.ndarray,
+    y: np.ndarray,
+    days: np.ndarray,
+    info: dict[str, Any],
+    *,
+    space_bands: Any,
+    time_bands: Any,
+    permutations: int,
+    seed: int | None,
+    time_column: str,
+    min_incidents: int,
+    max_pairs: int | None,
+    quiet: bool,
+) -> pd.DataFrame:
+    """Return :func:`knox_bands` of the usable dated incidents, in :func:`near_repeat`'s order.
+
+    ``info``: ``Located.info`` and ``n_undated``, recorded in the table's parameters.
+    """
+    n = len(x)
     if n < min_incidents:
         raise InsufficientDataError(
             f"solo {n} incidentes con fecha y ubicación; la prueba de Knox requiere al menos "
@@ -600,9 +739,9 @@ def near_repeat(
             hint="amplíe el periodo o el área, o incluya más fenómenos",
         )
     table = knox_bands(
-        located.x[dated],
-        located.y[dated],
-        incident_days(dates[dated]),
+        x,
+        y,
+        days,
         space_bands,
         time_bands,
         permutations=permutations,
@@ -610,10 +749,80 @@ def near_repeat(
         max_pairs=max_pairs,
         quiet=quiet,
     )
-    table.attrs["parameters"].update(
-        {**located.info, "n_undated": int((~dated).sum()), "time_column": time_column}
-    )
+    table.attrs["parameters"].update({**info, "time_column": time_column})
     return table
+
+
+def _partition_points(
+    data: gpd.GeoDataFrame, time_column: str, exclude_at_station: bool, crs: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any], int]:
+    """Return one partition's usable dated incidents for the Knox test (a task).
+
+    ``(index, x, y, days, info, n_undated)``: the index, metric coordinates (in ``crs``) and
+    :func:`incident_days` of each usable dated incident (in no particular order), the
+    partition's ``Located.info`` and its usable incidents without a date.
+    """
+    located, dates = _located_dates(data, time_column, exclude_at_station, crs)
+    dated = dates.notna().to_numpy()
+    return (
+        data.index.to_numpy()[located.rows[dated]],
+        located.x[dated],
+        located.y[dated],
+        incident_days(dates[dated]),
+        located.info,
+        int((~dated).sum()),
+    )
+
+
+def _tied_ids(
+    partitions: Sequence[Partition],
+    labels: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    owner: np.ndarray,
+    pool: Any,
+) -> pd.Series | None:
+    """Return the ``incident_id`` that orders incidents at the same point, or None.
+
+    For incidents in the table's order (``labels``, ``x``, ``y``; ``owner``: the partition
+    of each): a series with the ``incident_id`` of those sharing their point with another
+    (read by the partitions that hold them) and missing values elsewhere, where
+    :func:`parsc_geo.hotspots._common.canonical_order` never reads it. None when no two
+    incidents share a point or the table has no ``incident_id``.
+    """
+    import pandas as pd
+
+    from ..partitions import map_partitions
+
+    tied = pd.DataFrame({"_x": x, "_y": y}).duplicated(keep=False).to_numpy()
+    if not tied.any():
+        return None
+    holders = np.unique(owner[tied])
+    # the partitions holding them; all when one does (a pool runs a lone task here)
+    asked = [partitions[int(k)] for k in holders] if len(holders) > 1 else list(partitions)
+    found = map_partitions(
+        _ids_of,
+        asked,
+        pool=pool,
+        columns=("incident_id",),
+        args=(labels[tied],),
+    )
+    if any(f is None for f in found):
+        return None
+    ids = pd.concat([f for f in found if f is not None])
+    where = np.searchsorted(labels, ids.index.to_numpy())
+    # the column's own type (its sort), missing where no other incident shares the point
+    return pd.Series(ids.array, index=where).reindex(np.arange(len(labels)))
+
+
+def _ids_of(data: gpd.GeoDataFrame, labels: np.ndarray) -> pd.Series | None:
+    """Return the ``incident_id`` of this partition's rows among ``labels`` (a task).
+
+    Indexed by the rows' index; None when the table has no ``incident_id``.
+    """
+    if "incident_id" not in data.columns:
+        return None
+    return data["incident_id"][data.index.isin(labels)]
 
 
 @dataclass(frozen=True)
