@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from .area import StudyArea
     from .density import DensityRaster
     from .evaluation.accuracy import HistoricalAccuracy
     from .parallel import Pending, WorkerPool
@@ -564,10 +565,22 @@ def _stage_workspace(state: RunState) -> str:
             str(k): int(v) for k, v in incidents["provincia"].value_counts().sort_index().items()
         },
     }
-    return (
+    detail = (
         f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
         f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
+    if _distributed(state):
+        # stored and counted: the later stages work from the partitions (issue 17)
+        del incidents
+        _release_incidents(state)
+    return detail
+
+
+def _area(state: RunState) -> StudyArea:
+    """Return the run's study area: the one its incidents record (also once released)."""
+    from .area import area_of
+
+    return area_of(state.incidents if state.released is None else state.empty)
 
 
 def _release_incidents(state: RunState) -> None:
@@ -795,9 +808,6 @@ def _start_hotspots(state: RunState) -> None:
 
 def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
-    import pandas as pd
-
-    from .area import area_of
     from .evaluation.accuracy import (
         RUN_AUTO_CANDIDATES,
         historical_accuracy,
@@ -820,8 +830,8 @@ def _stage_evaluation(state: RunState) -> str:
         auto_candidates=RUN_AUTO_CANDIDATES,
         workers=state.pool,
     )
+    area = _area(state)
     if parts is None:
-        area = area_of(state.incidents)
         result = historical_accuracy(
             _evaluation_scopes(state.incidents, area.provinces()),
             pooled=area.place,
@@ -830,11 +840,7 @@ def _stage_evaluation(state: RunState) -> str:
             **backtest,
         )
     else:
-        # a distributed run: the provinces' tasks plan and backtest from their partitions;
-        # the study area is the one recorded with the incidents (each partition has it)
-        recorded = pd.DataFrame()
-        recorded.attrs.update(parts[0].attrs if parts else {})
-        area = area_of(recorded if "study_area" in recorded.attrs else state.incidents)
+        # a distributed run: the provinces' tasks plan and backtest from their partitions
         provinces = _province_partitions(state) or {}
         result = historical_accuracy_of_partitions(
             [
@@ -947,14 +953,16 @@ def _stage_ranking(state: RunState) -> str:
     sectors = state.sectors
     # the summary's incidents per province: in a distributed run, counted by tasks that each
     # read one partition (issue 17), before the pool gets the near repeats and the patrol plan
-    counted: dict[str, Any] = {"incidents": state.incidents}
-    parts = _from_partitions(state) if state.hotspots is not None else None
-    if parts is not None:
-        from .area import area_of
-        from .reports.rankings import province_counts_from_partitions
+    counted: dict[str, Any] = {}
+    if state.hotspots is not None:
+        parts = _from_partitions(state)
+        if parts is None:
+            counted = {"incidents": state.incidents}
+        else:
+            from .reports.rankings import province_counts_from_partitions
 
-        counts = province_counts_from_partitions(parts, pool=state.pool)
-        counted = {"counts": counts, "area": area_of(state.incidents)}
+            counts = province_counts_from_partitions(parts, pool=state.pool)
+            counted = {"counts": counts, "area": _area(state)}
     _start_near_repeat(state)
     if (
         isinstance(state.pool, WorkerPool)
@@ -1024,10 +1032,8 @@ def _span_months(incidents: gpd.GeoDataFrame) -> int:
 def _stage_trends(state: RunState) -> str:
     """Emerging hot spots of the whole area, cells assigned to provinces (``tendencias``)."""
     import geopandas as gpd
-    import pandas as pd
 
     from ._errors import InsufficientDataError
-    from .area import area_of
     from .trends.emerging import emerging_hotspots, emerging_hotspots_from_partitions
     from .trends.io import write_trends
     from .trends.series import cell_series, legend_table
@@ -1072,12 +1078,7 @@ def _stage_trends(state: RunState) -> str:
     cells = cell_series(result)
     # the province of each cell: the one its centre falls in
     grid = result.cube.grid
-    # the study area the incidents record (their attrs, which every partition carries)
-    recorded: pd.DataFrame = state.incidents
-    if parts is not None:
-        recorded = pd.DataFrame()
-        recorded.attrs.update(parts[0].attrs if parts else {})
-    provinces = area_of(recorded).provinces()[["provincia", "geometry"]]
+    provinces = _area(state).provinces()[["provincia", "geometry"]]
     centres = gpd.GeoDataFrame(
         {"cell_id": grid["cell_id"].to_numpy()},
         geometry=gpd.points_from_xy(grid["x"], grid["y"]),
@@ -1146,8 +1147,8 @@ def _start_near_repeat(state: RunState) -> None:
         or not options.enabled
         # a distributed run tests slim arrays of the partitions in repeticion
         or _from_partitions(state) is not None
-        or len(state.incidents) > POOLED_KNOX_INCIDENTS
-        or _span_months(state.incidents) < options.min_months
+        or state.n_incidents > POOLED_KNOX_INCIDENTS
+        or state.months < options.min_months
     ):
         return
     # a background task: it takes a worker the patrol plan's tasks leave idle
@@ -1167,17 +1168,14 @@ def _stage_near_repeat(state: RunState) -> str:
         near_repeat,
         near_repeat_from_partitions,
     )
-    from .trends.periods import calendar_months, time_range
 
     config = state.config
     options = config.near_repeat
     if not options.enabled:
         return _disabled(state, "repeticion", "[near_repeat] enabled = false")
     parts = _from_partitions(state)
-    if parts is None:
-        months = _span_months(state.incidents)
-    else:
-        months = calendar_months(*time_range(parts, pool=state.pool))
+    # the calendar months the incidents' dates touch (counted by workspace)
+    months = state.months
     if months < options.min_months:
         reason = (
             f"los datos tocan {months} mes(es) del calendario: la repetición cercana necesita "
@@ -1218,7 +1216,6 @@ def _stage_near_repeat(state: RunState) -> str:
 def _stage_priority(state: RunState) -> str:
     if not state.config.priority_enabled:
         return _disabled(state, "priority", "[priority] enabled = false")
-    from .area import area_of
     from .parallel import WorkerPool
     from .priority import PriorityRule, compute_priority, top_districts, write_priority_outputs
     from .priority.outputs import start_priority_outputs, top_districts_table
@@ -1231,7 +1228,7 @@ def _stage_priority(state: RunState) -> str:
         tables = count_tables(config.counts, partitions=parts, pool=state.pool)
     else:
         tables = count_tables(config.counts, state.incidents)
-    area = area_of(state.incidents)
+    area = _area(state)
     minimums = {
         key: value
         for key, value in (
@@ -1528,7 +1525,6 @@ def _patrol_plan_options(state: RunState) -> dict[str, Any]:
 
 def _stage_qgis(state: RunState) -> str:
     """Write ``proyecto.qgz`` over every layer of the run, after the last GeoPackage write."""
-    from .area import area_of
     from .reports.qgis_layers import (
         sector_counts_from_partitions,
         write_priority_layers,
@@ -1542,7 +1538,7 @@ def _stage_qgis(state: RunState) -> str:
     if not config.qgis_enabled:
         state.counts["qgis"] = {"estado": "desactivado"}
         return "desactivado en la configuración ([qgis] enabled = false)"
-    write_reference_layers(out / "limites.gpkg", area=area_of(state.incidents).to_dict())
+    write_reference_layers(out / "limites.gpkg", area=_area(state).to_dict())
     if state.sectors is not None and len(state.sectors):
         parts = _from_partitions(state)
         if parts is not None:

@@ -33,11 +33,8 @@ import numpy as np
 from .._errors import ConfigError, InputDataError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     import pandas as pd
 
-    from ..partitions import Partition
 
 PERIOD_UNITS: tuple[str, ...] = ("day", "month", "year")
 ALIGNMENTS: tuple[str, ...] = ("end", "start")
@@ -210,37 +207,6 @@ def calendar_months(first: pd.Timestamp | None, last: pd.Timestamp | None) -> in
     if first is None or last is None:
         return 0
     return (last.year - first.year) * 12 + last.month - first.month + 1
-
-
-def time_range(
-    partitions: Sequence[Partition], *, pool: Any = 1, column: str = "occurred_at"
-) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
-    """Return the first and last time of ``column`` in a table cut into partitions.
-
-    ``(table[column].min(), table[column].max())`` of its non-missing values (None, None
-    without one), from tasks that each read one partition's column
-    (:func:`parsc_geo.partitions.map_partitions`) and return its two extremes.
-    """
-    from ..partitions import map_partitions
-
-    ends = [
-        e
-        for e in map_partitions(
-            _time_range, partitions, pool=pool, columns=(column,), args=(column,)
-        )
-        if e is not None
-    ]
-    if not ends:
-        return None, None
-    return min(first for first, _ in ends), max(last for _, last in ends)
-
-
-def _time_range(data: Any, column: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """Return the first and last non-missing time of one partition (a task), or None."""
-    when = data[column].dropna()
-    if not len(when):
-        return None
-    return when.min(), when.max()
 
 
 @dataclass(frozen=True)
