@@ -569,10 +569,6 @@ def _stage_workspace(state: RunState) -> str:
         f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
         f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
-    if _distributed(state):
-        # stored and counted: the later stages work from the partitions (issue 17)
-        del incidents
-        _release_incidents(state)
     return detail
 
 

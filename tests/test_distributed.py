@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from run_compare import compare_runs
 
 from parsc_geo import distributed as dist
+from parsc_geo import pipeline
 from parsc_geo._errors import ConfigError, InputDataError, MissingDependencyError
 from parsc_geo.cli.main import cli
 from parsc_geo.config import parse_config
@@ -71,6 +72,16 @@ def test_dask_run_equals_the_serial_run_file_by_file(
         return original(self, function, todo, held=held, background=background)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DaskPool, "start", spy)
+    # the main process lets its incidents go once the workspace stage has stored them: from
+    # then on reading them raises, so the run's success says that no later stage read them
+    released: list[pipeline.RunState] = []
+    release = pipeline._release_incidents
+
+    def releasing(state: pipeline.RunState) -> None:
+        release(state)
+        released.append(state)
+
+    monkeypatch.setattr(pipeline, "_release_incidents", releasing)
     config = str(two_provinces / "run.toml")
     serial, spread = tmp_path / "serie", tmp_path / "dask"
     for out, extra in ((serial, ["--workers", "1"]), (spread, ["--workers", "2"])):
@@ -96,6 +107,13 @@ def test_dask_run_equals_the_serial_run_file_by_file(
     assert sum(r for _, r in carried["_province_density"]) == n
     assert sum(r for _, r in carried["_province_hotspots"]) == 3 * n
     assert rows_loaded() == 0
+    assert len(released) == 1  # the Dask run's, not the serial run's
+    state = released[0]
+    assert state.released is not None and not len(state.empty)
+    assert state.ingested is not None and not len(state.ingested.result.accepted)
+    with pytest.raises(RuntimeError, match="holds no incidents"):
+        _ = state.incidents
+    assert state.n_incidents == n
     assert not list(tmp_path.glob(".parsc-tmp-*-particiones"))  # removed at the end
     compared = compare_runs(serial, spread)
     assert not compared["missing"], compared["missing"]
