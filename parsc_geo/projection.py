@@ -50,14 +50,45 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
             "los datos no tienen sistema de referencia de coordenadas",
             hint="asigne uno con gdf.set_crs('EPSG:4326') si las coordenadas son longitud/latitud",
         )
-    crs = CRS.from_user_input(gdf.crs)
-    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+    crs, geo = _extent_of(gdf)
+    if geo is None:
         return crs
-    geo = gdf.to_crs(CRS_GEOGRAPHIC) if not crs.is_geographic else gdf
     minx, miny, maxx, maxy = geo.total_bounds
     if not all(map(math.isfinite, (minx, miny, maxx, maxy))):
         raise CRSError("no se puede elegir un SRC métrico para datos vacíos")
     return CRS.from_user_input(utm_crs_for_lonlat((minx + maxx) / 2, (miny + maxy) / 2))
+
+
+def _extent_of(gdf: gpd.GeoDataFrame) -> tuple[CRS, gpd.GeoDataFrame | None]:
+    """Return ``gdf``'s CRS and the table whose bounds choose its metric CRS (None: its own)."""
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(gdf.crs)
+    if crs.is_projected and crs.axis_info and crs.axis_info[0].unit_name in ("metre", "meter"):
+        return crs, None
+    return crs, gdf.to_crs(CRS_GEOGRAPHIC) if not crs.is_geographic else gdf
+
+
+def metric_corners(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return two points standing for ``gdf`` in :func:`metric_crs`: the corners of its extent.
+
+    :func:`metric_crs` of them is that of ``gdf``, and of the corners of several tables
+    (concatenated) that of the tables together: what a table cut into parts needs of each to
+    choose its metric CRS.
+
+    Raises
+    ------
+    CRSError
+        When ``gdf`` has no CRS.
+    """
+    import geopandas as gpd
+
+    if gdf.crs is None:
+        metric_crs(gdf)  # raises the error of data without a CRS
+    _, geo = _extent_of(gdf)
+    geo = gdf if geo is None else geo
+    minx, miny, maxx, maxy = geo.total_bounds
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy([minx, maxx], [miny, maxy]), crs=geo.crs)
 
 
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
