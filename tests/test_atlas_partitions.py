@@ -27,8 +27,9 @@ from parsc_geo.partitions import Partition, rows_loaded, write_partitions
 from parsc_geo.privacy import PrivacyRule, generalise, generalise_partitions, located_points
 from parsc_geo.workflow import ingest, province_positions
 
-#: Comisarías of the two provinces (their sectors make the comisaría pages).
-COMISARIAS = "CHOTA|JAEN"
+#: Comisarías of the two provinces (their sectors make the comisaría pages), and one of the
+#: city of Cajamarca, whose page has no incident near it.
+COMISARIAS = "CHOTA|JAEN|CAJAMARCA II"
 GENERATED = dt.datetime(2024, 5, 1, 9, 30, tzinfo=dt.UTC)
 
 
@@ -195,7 +196,14 @@ def test_atlas_of_partitions_is_the_atlas_of_the_table(
     expected = tmp_path / "tabla"
     pages = write_atlas(accepted, output_dir=expected, **options)
     # provinces, comisarías and the index (the incidents of no province make no page)
-    assert len(pages) >= 5
+    assert sorted(p.name for p in pages) == [
+        "comisaria-comisaria-cajamarca-ii.html",
+        "comisaria-comisaria-sectorial-chota.html",
+        "comisaria-comisaria-sectorial-jaen.html",
+        "index.html",
+        "provincia-chota.html",
+        "provincia-jaen.html",
+    ]
     assert (expected / "privacidad.json").exists() is public
     for pool in (1, 2):
         out = tmp_path / f"particiones-{pool}"
