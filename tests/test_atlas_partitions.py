@@ -164,8 +164,8 @@ def test_summary_of_partitions_is_that_of_the_table(
     # without a recorded study area: the departments of the incidents' UBIGEO
     bare = accepted.copy()
     bare.attrs = {k: v for k, v in accepted.attrs.items() if k != "study_area"}
-    folder = parts[0].path.rsplit("/", 1)[0] + "-sin-area"
-    unrecorded = summarise_partitions(_partitions(bare, Path(folder)))
+    folder = Path(parts[0].path).parent.with_name("sin-area")
+    unrecorded = summarise_partitions(_partitions(bare, folder))
     assert unrecorded.territory == area_of(bare)
 
 
