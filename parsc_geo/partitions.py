@@ -314,9 +314,64 @@ def _unchanged(value: Any) -> Any:
     return value
 
 
-def materialise(item: gpd.GeoDataFrame | Partition | Rows) -> gpd.GeoDataFrame:
-    """Return the incidents of a task's item: loaded from its partition, cut, or as given."""
-    return item.load() if isinstance(item, Partition | Rows) else item
+@dataclass(frozen=True)
+class Pieces:
+    """Some rows of a table known only by the partitions that hold them: what a task carries.
+
+    Where :class:`Rows` cuts the rows from a table held here, these are read by whoever loads
+    them (:func:`gather`, in the worker): what a distributed run's tasks carry when this
+    process does not hold the table.
+
+    Attributes
+    ----------
+    pieces
+        ``(partition, positions in it)``, positions ascending; at least one piece (one with no
+        positions gives the table's columns and no row).
+    order
+        The order that puts the pieces' rows back in the table's order (None: one piece).
+    columns
+        The only columns read besides the geometry (None: all).
+    """
+
+    pieces: tuple[tuple[Partition, Any], ...]
+    order: Any = None
+    columns: frozenset[str] | None = None
+
+    @classmethod
+    def in_index_order(
+        cls,
+        found: Sequence[tuple[Partition, Any, Any]],
+        columns: Collection[str] | None = None,
+    ) -> Pieces:
+        """Return the rows ``(partition, positions, their index values)`` in index order.
+
+        The partitions keep the table's index, ascending and without repeats in a
+        distributed run's table, so sorting the rows by it puts them in the table's order.
+        ``found`` must hold one item at least; items without positions are left out (the
+        first is kept when all are empty: its columns, no row).
+        """
+        import numpy as np
+
+        kept = [item for item in found if len(item[1])] or [found[0]]
+        order = None
+        if len(kept) > 1:
+            index = np.concatenate([np.asarray(values) for _, _, values in kept])
+            order = np.argsort(index, kind="stable")
+        chosen = frozenset(columns) if columns is not None else None
+        pieces = tuple((p, np.asarray(positions, dtype=np.int64)) for p, positions, _ in kept)
+        return cls(pieces, order, chosen)
+
+    def __len__(self) -> int:
+        return int(sum(len(positions) for _, positions in self.pieces))
+
+    def load(self) -> gpd.GeoDataFrame:
+        """Return the rows (read from the partitions)."""
+        return gather(self.pieces, self.order, self.columns)
+
+
+def materialise(item: gpd.GeoDataFrame | Partition | Rows | Pieces) -> gpd.GeoDataFrame:
+    """Return the incidents of a task's item: loaded from its partition(s), cut, or as given."""
+    return item.load() if isinstance(item, Partition | Rows | Pieces) else item
 
 
 def _partition_task(item: tuple[Callable[..., Any], Partition, Any, tuple[Any, ...]]) -> Any:

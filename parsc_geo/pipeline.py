@@ -1299,8 +1299,10 @@ def _stage_maps(state: RunState) -> str:
     parameters.update(_accuracy_parameters(state))
     from .maps.index import run_links
 
+    # a distributed run's pages come from the partitions, read by the workers' tasks
+    partitions = _from_partitions(state)
     pages = write_atlas(
-        state.incidents,
+        state.incidents if partitions is None else partitions,
         hotspots=state.mapped_hotspots,
         densities=state.densities,
         sectors=state.sectors,
@@ -1318,7 +1320,7 @@ def _stage_maps(state: RunState) -> str:
         trends=state.trend_cells,
         accuracy=_accuracy_rows(state),
         links=run_links(state.out, state.out / "mapas"),
-        partitioned=_partitioned(state),
+        partitioned=_partitioned(state) if partitions is None else None,
     )
     state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"

@@ -95,6 +95,32 @@ def utm_crs_for_bounds(bounds: tuple[float, float, float, float]) -> CRS:
     return CRS.from_user_input(utm_crs_for_lonlat((minx + maxx) / 2, (miny + maxy) / 2))
 
 
+def metric_corners(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return two points standing for ``gdf`` in :func:`metric_crs`: the corners of its extent.
+
+    :func:`metric_crs` of them is that of ``gdf``, and of the corners of several tables
+    (concatenated) that of the tables together: what a table cut into parts needs of each to
+    choose its metric CRS.
+
+    Raises
+    ------
+    CRSError
+        When ``gdf`` has no CRS.
+    """
+    import geopandas as gpd
+    from pyproj import CRS
+
+    if gdf.crs is None:
+        metric_crs(gdf)  # raises the error of data without a CRS
+    crs = CRS.from_user_input(gdf.crs)
+    if is_metric(crs):
+        (minx, miny, maxx, maxy), where = gdf.total_bounds, gdf.crs
+    else:
+        minx, miny, maxx, maxy = geographic_bounds(gdf)
+        where = gdf.crs if crs.is_geographic else CRS_GEOGRAPHIC
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy([minx, maxx], [miny, maxy]), crs=where)
+
+
 def to_metric(gdf: gpd.GeoDataFrame, crs: CRS | str | None = None) -> gpd.GeoDataFrame:
     """Return ``gdf`` projected to ``crs`` or, when None, to :func:`metric_crs` of it."""
     target = crs if crs is not None else metric_crs(gdf)

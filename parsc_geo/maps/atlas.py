@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import settings
 from .._atomic import write_bytes_atomic
@@ -30,9 +30,10 @@ from .._errors import ConfigError, InputDataError, InsufficientDataError, Output
 from .._text import fold as _fold
 from .._text import slug
 from ..localtime import incident_times
-from ..partitions import Partitioned, Rows, materialise
+from ..partitions import Partition, Partitioned, Pieces, Rows, materialise
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
+from .atlas_partitions import rows_near, summarise_partitions
 from .base import (
     INDEX_FILE,
     add_layer_control,
@@ -61,7 +62,13 @@ from .layers import (
     add_sectors,
     add_stations,
 )
-from .public import PublicData, prepare_public
+from .public import (
+    PartitionedPublic,
+    PublicData,
+    PublicPage,
+    prepare_public,
+    prepare_public_partitions,
+)
 from .timeline import Timeline, add_period_control
 from .words import accuracy_for, accuracy_lines, accuracy_rows, density_words
 from .zones import add_zones, polygon_zones, split_own
@@ -116,18 +123,28 @@ def period_text(incidents: gpd.GeoDataFrame) -> str | None:
     when = incident_times(incidents).dropna()
     if not len(when):
         return None
-    return f"{when.min():%Y-%m-%d} a {when.max():%Y-%m-%d}"
+    return _period_of(when.min(), when.max())
+
+
+def _period_of(first: Any, last: Any) -> str:
+    """Return the period text of :func:`period_text` from the first and last dates."""
+    return f"{first:%Y-%m-%d} a {last:%Y-%m-%d}"
 
 
 def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
-    missing = [c for c in ("delito_generico", "fenomeno", "occurred_at") if c not in incidents]
+    _check_columns(incidents.columns, incidents.crs)
+
+
+def _check_columns(columns: Any, crs: Any) -> None:
+    """Raise the error of :func:`_check_incidents` for a table of ``columns`` in ``crs``."""
+    missing = [c for c in ("delito_generico", "fenomeno", "occurred_at") if c not in columns]
     if missing:
         raise InputDataError(
             f"a los incidentes les falta(n) la(s) columna(s) {', '.join(missing)}, necesaria(s) "
             "para los mapas",
             hint="impórtelos con parsc-geo ingest, que produce el esquema canónico",
         )
-    if incidents.crs is None:
+    if crs is None:
         raise InputDataError("los incidentes no tienen SRC", hint="asigne EPSG:4326")
 
 
@@ -725,7 +742,7 @@ def _generation_time(tz: dt.tzinfo) -> dt.datetime:
 
 
 def write_atlas(
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | Sequence[Partition],
     *,
     hotspots: gpd.GeoDataFrame | None = None,
     densities: Mapping[str, Any] | None = None,
@@ -757,7 +774,11 @@ def write_atlas(
     Parameters
     ----------
     incidents
-        Incident table (canonical schema; assignment columns used when present).
+        Incident table (canonical schema; assignment columns used when present), or the
+        partitions holding it, every incident in one (:func:`parsc_geo.partitions.write_partitions`,
+        as a distributed run writes them): then tasks of ``workers`` read them, and this
+        process holds none (:mod:`parsc_geo.maps.atlas_partitions`,
+        :func:`parsc_geo.maps.public.prepare_public_partitions`); the pages are the same.
     hotspots
         Hotspots of any methods (ranked or not); each map draws those touching its area. Public
         maps draw zones of the same methods computed again from the generalised incidents.
@@ -857,11 +878,24 @@ def write_atlas(
     """
     from zoneinfo import ZoneInfo
 
+    import pandas as pd
+
     from ..area import area_of
     from ..parallel import worker_pool
 
-    _check_incidents(incidents)
-    territory = area_of(incidents, quiet=False)
+    # a table held here, or its partitions read by tasks (spread: what the atlas needs of them)
+    table = cast("gpd.GeoDataFrame", incidents) if isinstance(incidents, pd.DataFrame) else None
+    spread = None
+    if table is not None:
+        _check_incidents(table)
+        territory = area_of(table, quiet=False)
+        whole_period = None if period else period_text(table)
+        timeline = Timeline.of(table)
+    else:
+        spread = summarise_partitions(cast("Sequence[Partition]", incidents), pool=workers)
+        _check_columns(spread.columns, spread.crs)
+        territory = spread.territory
+        whole_period, timeline = spread.period, spread.timeline
     out_dir = Path(output_dir)
     if generated is None:
         generated = _generation_time(ZoneInfo(settings.TIMEZONE))
@@ -873,21 +907,30 @@ def write_atlas(
     cells = None if public or trends is None else emerging_cells(trends)
     accuracy_table = None if accuracy is None else accuracy_rows(accuracy)
     extra_links = normalise_links(links, out_dir)
-    public_data = (
-        prepare_public(incidents, hotspots, _public_rule(grid_m, privacy_k)) if public else None
-    )
+    public_data: PublicData | None = None
+    public_parts: PartitionedPublic | None = None
+    if public and table is not None:
+        public_data = prepare_public(table, hotspots, _public_rule(grid_m, privacy_k))
+    elif public and spread is not None:
+        public_parts = prepare_public_partitions(
+            spread.partitions,
+            hotspots,
+            _public_rule(grid_m, privacy_k),
+            areas=territory.provinces(),
+            pool=workers,
+        )
     common: dict[str, Any] = {
         "public": public,
         "public_data": public_data,
         "density_options": density_options,
         "synthetic": synthetic,
-        "period": period or period_text(incidents),
+        "period": period or whole_period,
         "source": src,
         "parameters": parameters,
         "tiles": tiles,
         "grid_m": grid_m,
         "generated": generated,
-        "timeline": Timeline.of(incidents),
+        "timeline": timeline,
         "density_scale": scale,
         "trends": cells,
         "accuracy": accuracy_table,
@@ -895,13 +938,15 @@ def write_atlas(
         "basemap": basemap,
     }
     provinces = territory.provinces()
-    if "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        keys = _folded(incidents["provincia"])
-        present = set(keys[incidents["provincia"].notna()])
+    if spread is not None:
+        present = spread.present
+    elif table is None:
+        raise AssertionError("neither a table nor partitions")
+    elif "provincia" in table.columns and table["provincia"].notna().any():
+        keys = _folded(table["provincia"])
+        present = set(keys[table["provincia"].notna()])
     else:
-        joined = provinces[
-            provinces.intersects(incidents.to_crs(provinces.crs).geometry.union_all())
-        ]
+        joined = provinces[provinces.intersects(table.to_crs(provinces.crs).geometry.union_all())]
         present = set(joined["provincia"].map(_fold))
     names = [p for p in provinces["provincia"] if _fold(p) in present]
     comisarias = sorted(sectors["comisaria"].astype(str).unique()) if sectors is not None else []
@@ -926,41 +971,51 @@ def write_atlas(
     lib = None if offline else assets.lib_files(assets_dir=assets_dir)
     if lib is not None:
         assets.check_lib(out_dir, lib, overwrite=overwrite)
-    tasks = []
-    located = (
-        _Located(incidents, partitioned, _page_columns([density_options, *given.values()]))
-        if not public
-        else None
-    )
-    for kind, name, filename in plan:
+    areas = []
+    for kind, name, _ in plan:
         if kind == "provincia":
-            raster = given.get(_fold(name)) if not public else None
-            own = provinces[provinces["provincia"] == name]
-            # the province's incidents and those near it, whose kernels reach over its edge
-            rows = located.near(own, DENSITY_CONTEXT_M) if located is not None else incidents
+            areas.append(provinces[provinces["provincia"] == name])
         else:
             assert sectors is not None
-            own = sectors[sectors["comisaria"].astype(str) == name]
-            raster = given.get(_fold(f"comisaria:{name}")) if not public else None
-            # the incidents within reach of the comisaría's sectors and of its density
-            rows = located.near(own, DENSITY_CONTEXT_M) if located is not None else incidents
+            areas.append(sectors[sectors["comisaria"].astype(str) == name])
+    columns = _page_columns([density_options, *given.values()])
+    rows: list[gpd.GeoDataFrame | Rows | Pieces | PublicPage]
+    if table is not None and public:
+        rows = [table] * len(plan)
+    elif table is not None:
+        # the incidents near each page: those of the province or within reach of the
+        # comisaría's sectors, whose kernels reach over its edge (and of its density)
+        located = _Located(table, partitioned, columns)
+        rows = [located.near(own, DENSITY_CONTEXT_M) for own in areas]
+    else:
+        assert spread is not None
+        # the same, found and read by tasks on the partitions: this process holds none
+        boxes = [_near_box(own, DENSITY_CONTEXT_M) for own in areas]
+        if public_parts is None:
+            rows = list(rows_near(spread.partitions, boxes, columns, pool=workers))
+        else:
+            rows = list(_public_pages(public_parts, boxes, spread.attrs, territory))
+    tasks = []
+    for (kind, name, filename), own, page_rows in zip(plan, areas, rows, strict=True):
+        key = name if kind == "provincia" else f"comisaria:{name}"
         tasks.append(
             _PageTask(
                 kind=kind,
                 name=name,
                 filename=filename,
-                incidents=rows,
+                incidents=page_rows,
                 sectors=sectors if kind == "comisaria" else None,
                 own=own,
                 hotspots=hotspots,
-                raster=raster,
+                raster=given.get(_fold(key)) if not public else None,
                 common=common,
                 offline=offline,
                 assets_dir=assets_dir,
             )
         )
-    # Public pages share the generalised data: they are built here, one after the other.
-    with worker_pool(1 if public else workers) as pool:
+    # Public pages of a table share its generalised data: they are built here, one after the
+    # other; those of partitions carry their own.
+    with worker_pool(1 if public and table is not None else workers) as pool:
         pages = pool.map_largest_first(
             _atlas_page, tasks, lambda t: len(t.incidents), held=lambda t: len(t.incidents)
         )
@@ -970,12 +1025,15 @@ def write_atlas(
         write_bytes_atomic(out_dir / filename, page, overwrite=overwrite)
         for filename, _, page in pages
     ]
+    rule = public_data.rule if public_data is not None else None
+    if public_parts is not None:
+        rule = public_parts.rule
     index = index_html(
         [(f, b) for f, b, _ in pages],
         territory=territory,
         sectors=sectors,
         synthetic=synthetic,
-        rule=public_data.rule if public_data is not None else None,
+        rule=rule,
         generated=generated,
         source=src,
         period=common["period"],
@@ -985,7 +1043,11 @@ def write_atlas(
     )
     written.append(write_text_atomic(out_dir / INDEX_FILE, index, overwrite=overwrite))
     if public_data is not None:
-        write_privacy_report(out_dir, _privacy_report(public_data, pages), overwrite=overwrite)
+        report = _privacy_report(public_data.incidents.report(), public_data.zones, pages)
+        write_privacy_report(out_dir, report, overwrite=overwrite)
+    elif public_parts is not None:
+        report = _privacy_report(public_parts.generalised.report(), public_parts.zones, pages)
+        write_privacy_report(out_dir, report, overwrite=overwrite)
     return written
 
 
@@ -996,7 +1058,7 @@ class _PageTask:
     kind: str
     name: str
     filename: str
-    incidents: gpd.GeoDataFrame | Rows
+    incidents: gpd.GeoDataFrame | Rows | Pieces | PublicPage
     sectors: gpd.GeoDataFrame | None
     own: gpd.GeoDataFrame | None
     hotspots: gpd.GeoDataFrame | None
@@ -1025,7 +1087,12 @@ def _atlas_page(task: _PageTask) -> tuple[str, PageInfo, bytes]:
     public = bool(common["public"])
     options = common["density_options"]
     raster = task.raster
-    incidents = materialise(task.incidents)
+    if isinstance(task.incidents, PublicPage):
+        # a public page of partitions: its published incidents, read here
+        incidents, data = task.incidents.load()
+        common = {**common, "public_data": data}
+    else:
+        incidents = materialise(task.incidents)
     assert task.own is not None
     if task.kind == "provincia":
         if raster is None and not public:
@@ -1101,33 +1168,73 @@ class _Located:
         margin) in degrees at the area's latitude: a superset of every incident the page
         selects or uses for its density, which then select exactly as before.
         """
-        import math
-
         import numpy as np
-        from shapely.geometry import box
 
-        minx, miny, maxx, maxy = area.to_crs(settings.CRS_GEOGRAPHIC).total_bounds
-        reach = 2 * (distance_m + COMISARIA_MARGIN_M)
-        dy = reach / 110_000.0
-        dx = reach / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.05))
-        hits = self.tree.query(box(minx - dx, miny - dy, maxx + dx, maxy + dy))
+        hits = self.tree.query(_near_box(area, distance_m))
         # cut when the page's task is handed out, not all pages' at once (partitions.Rows)
         if self.partitioned is not None and self.partitioned.frame is self.incidents:
             return self.partitioned.rows(np.sort(hits), self.columns)
         return Rows(self.incidents, np.sort(hits), columns=self.columns)
 
 
+def _near_box(area: gpd.GeoDataFrame, distance_m: float) -> Any:
+    """Return the box around ``area`` holding every incident its page selects or weighs.
+
+    ``area``'s bounds widened by twice ``distance_m`` (plus the comisaría margin) in degrees at
+    the area's latitude (:data:`parsc_geo.settings.CRS_GEOGRAPHIC`): a superset of the
+    incidents the page draws or uses for its density, which then select exactly as from all.
+    """
+    import math
+
+    from shapely.geometry import box
+
+    minx, miny, maxx, maxy = area.to_crs(settings.CRS_GEOGRAPHIC).total_bounds
+    reach = 2 * (distance_m + COMISARIA_MARGIN_M)
+    dy = reach / 110_000.0
+    dx = reach / (110_000.0 * max(math.cos(math.radians(max(abs(miny), abs(maxy)))), 0.05))
+    return box(minx - dx, miny - dy, maxx + dx, maxy + dy)
+
+
+def _public_pages(
+    data: PartitionedPublic, boxes: Sequence[Any], attrs: Mapping[str, Any], territory: Any
+) -> list[PublicPage]:
+    """Return what each public page needs: the published incidents of the places in its box.
+
+    A place's incidents are all at its point: those of the places in a page's box
+    (:func:`_near_box`) are a superset of those the page draws or weighs in its density.
+    """
+    import numpy as np
+    import shapely
+
+    points = np.asarray(data.generalised.places.to_crs(settings.CRS_GEOGRAPHIC).geometry.values)
+    tree = shapely.STRtree(points)
+    # the pages' incidents name the table's study area (area_of reads it), as the table does
+    area = None if "study_area" in attrs else territory.to_dict()
+    pages = []
+    for found in boxes:
+        chosen = np.zeros(len(points), dtype=bool)
+        chosen[tree.query(found)] = True
+        pages.append(data.page(chosen, area))
+    return pages
+
+
 def _privacy_report(
-    data: PublicData, pages: Sequence[tuple[str, BuiltMap | PageInfo, bytes]]
+    report: dict[str, Any],
+    zones: Mapping[str, Any],
+    pages: Sequence[tuple[str, BuiltMap | PageInfo, bytes]],
 ) -> dict[str, Any]:
-    """Return the accounting of ``privacidad.json`` for a public atlas."""
-    report = data.incidents.report()
+    """Return the accounting of ``privacidad.json`` for a public atlas.
+
+    ``report``: that of the generalised incidents
+    (:meth:`parsc_geo.privacy.PublicIncidents.report`), completed here; ``zones``: the
+    accounting of the public zones (:class:`PublicData`).
+    """
     report["zonas_criticas"] = {
         "calculadas_desde_lugares": True,
-        "metodos": list(data.zones.get("metodos", [])),
-        "calculadas": int(data.zones.get("calculadas", 0)),
-        "descartadas_por_k": int(data.zones.get("descartadas_por_k", 0)),
-        "declinadas": dict(data.zones.get("declinadas", {})),
+        "metodos": list(zones.get("metodos", [])),
+        "calculadas": int(zones.get("calculadas", 0)),
+        "descartadas_por_k": int(zones.get("descartadas_por_k", 0)),
+        "declinadas": dict(zones.get("declinadas", {})),
     }
     report["densidad"] = (
         "estimación kernel de los incidentes generalizados (centros de lugares), sin "

@@ -11,14 +11,25 @@ below ``k`` as "menos de k"; no free text from the input reaches a public page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..privacy import PrivacyRule, PublicIncidents, generalise
+from ..privacy import (
+    PUBLIC_COLUMNS,
+    GeneralisedPartitions,
+    PrivacyRule,
+    PublicIncidents,
+    generalise,
+    generalise_partitions,
+    located_points,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import numpy as np
+
+    from ..partitions import Partition, Pieces
 
 #: Hotspot methods in the order public zones are computed.
 PUBLIC_METHODS: tuple[str, ...] = ("kde", "dbscan", "hdbscan", "gistar")
@@ -163,16 +174,10 @@ def prepare_public(
     PublicData
     """
     import geopandas as gpd
-    import pandas as pd
 
     pub = generalise(incidents, rule)
     methods = hotspot_methods(hotspots)
-    zones: dict[str, Any] = {
-        "metodos": methods,
-        "calculadas": 0,
-        "descartadas_por_k": 0,
-        "declinadas": {},
-    }
+    zones = _zones_record(methods)
     if not methods or not len(pub.points):
         return PublicData(pub, None, zones)
     if areas is None:
@@ -180,22 +185,215 @@ def prepare_public(
 
         areas = area_of(incidents).provinces()
     places = pub.points.to_crs(areas.crs)
-    frames = []
+    found = []
     for _, area in areas.iterrows():
         inside = places.within(area.geometry).to_numpy()
         if not inside.any():
             continue
         frame = gpd.GeoDataFrame([area], crs=areas.crs)
-        found, accounting = public_zones(pub.points.loc[inside], methods, pub.rule, area=frame)
+        found.append(
+            (
+                area["provincia"],
+                *public_zones(pub.points.loc[inside], methods, pub.rule, area=frame),
+            )
+        )
+    return PublicData(pub, _gathered_zones(found, zones), zones)
+
+
+def _zones_record(methods: list[str]) -> dict[str, Any]:
+    """Return the accounting of public zones before any is computed (see :class:`PublicData`)."""
+    return {"metodos": methods, "calculadas": 0, "descartadas_por_k": 0, "declinadas": {}}
+
+
+def _gathered_zones(
+    found: Sequence[tuple[str, gpd.GeoDataFrame | None, dict[str, Any]]], zones: dict[str, Any]
+) -> gpd.GeoDataFrame | None:
+    """Return the public zones of every area with their ``provincia``; count them in ``zones``.
+
+    ``found``: ``(province, zones, accounting)`` of :func:`public_zones` for each area.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    frames = []
+    for province, zones_found, accounting in found:
         zones["calculadas"] += accounting["calculadas"]
         zones["descartadas_por_k"] += accounting["descartadas_por_k"]
         for method, reason in accounting["declinadas"].items():
-            zones["declinadas"][f"{area['provincia']}: {method}"] = reason
-        if found is not None:
-            found = found.copy()
-            found["provincia"] = area["provincia"]
-            frames.append(found)
-    hotspots_public = (
+            zones["declinadas"][f"{province}: {method}"] = reason
+        if zones_found is not None:
+            zones_found = zones_found.copy()
+            zones_found["provincia"] = province
+            frames.append(zones_found)
+    return (
         gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs="EPSG:4326") if frames else None
     )
-    return PublicData(pub, hotspots_public, zones)
+
+
+@dataclass
+class PublicRows:
+    """The published incidents of some places, as a task of a distributed run reads them.
+
+    Attributes
+    ----------
+    rows
+        Where the incidents are (read with :data:`parsc_geo.privacy.PUBLIC_COLUMNS`).
+    place_ids
+        The place of each.
+    places
+        Those places (rows of :attr:`parsc_geo.privacy.PublicIncidents.places`).
+    """
+
+    rows: Pieces
+    place_ids: np.ndarray
+    places: gpd.GeoDataFrame
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def load(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """Return the incidents and their points (:func:`parsc_geo.privacy.located_points`)."""
+        incidents = self.rows.load()
+        return incidents, located_points(incidents, self.place_ids, self.places)
+
+
+@dataclass
+class PublicPage:
+    """What a public page built by a worker needs of a distributed run's generalised incidents.
+
+    The published incidents near the page (a superset of those it draws or uses for its
+    density) and what every page shares: the rule, the accounting and the public zones.
+    """
+
+    rows: PublicRows
+    rule: PrivacyRule
+    withheld: dict[str, int]
+    n_input: int
+    hotspots: gpd.GeoDataFrame | None
+    zones: dict[str, Any]
+    study_area: Any = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def load(self) -> tuple[gpd.GeoDataFrame, PublicData]:
+        """Return the incidents (their public columns) and the page's :class:`PublicData`.
+
+        The data's points are those of :attr:`rows`, the incidents' ``attrs`` name the study
+        area (``study_area``, when they name none).
+        """
+        incidents, points = self.rows.load()
+        if self.study_area is not None and "study_area" not in incidents.attrs:
+            incidents.attrs["study_area"] = self.study_area
+        published = PublicIncidents(
+            points, self.rows.places, self.rule, dict(self.withheld), {}, self.n_input
+        )
+        return incidents, PublicData(published, self.hotspots, self.zones)
+
+
+@dataclass
+class PartitionedPublic:
+    """What public maps draw of incidents held in partitions (:func:`prepare_public_partitions`).
+
+    Attributes
+    ----------
+    generalised
+        The generalised incidents (:class:`parsc_geo.privacy.GeneralisedPartitions`).
+    hotspots, zones
+        As in :class:`PublicData`.
+    """
+
+    generalised: GeneralisedPartitions
+    hotspots: gpd.GeoDataFrame | None
+    zones: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rule(self) -> PrivacyRule:
+        """The privacy rule applied."""
+        return self.generalised.rule
+
+    def rows(self, chosen: np.ndarray) -> PublicRows:
+        """Return the published incidents of the places ``chosen`` (boolean, one per place)."""
+        rows, place_ids = self.generalised.located_rows(chosen, PUBLIC_COLUMNS)
+        return PublicRows(rows, place_ids, self.generalised.places[chosen])
+
+    def page(self, chosen: np.ndarray, study_area: Any = None) -> PublicPage:
+        """Return what a page drawing the places ``chosen`` (and no other) needs."""
+        gen = self.generalised
+        return PublicPage(
+            self.rows(chosen),
+            gen.rule,
+            dict(gen.withheld),
+            gen.n_input,
+            self.hotspots,
+            self.zones,
+            study_area,
+        )
+
+
+def prepare_public_partitions(
+    partitions: Sequence[Partition],
+    hotspots: gpd.GeoDataFrame | None,
+    rule: PrivacyRule | None = None,
+    *,
+    areas: gpd.GeoDataFrame,
+    pool: Any = 1,
+) -> PartitionedPublic:
+    """Apply the privacy rule for public maps to incidents held in partitions.
+
+    :func:`prepare_public` of their table, without holding it: the incidents are generalised
+    by tasks that read the partitions (:func:`parsc_geo.privacy.generalise_partitions`), and
+    each province's zones are computed by a task that reads the published incidents of its
+    places. This process holds the places, the accounting and the zones.
+
+    Parameters
+    ----------
+    partitions
+        The partitions holding the incidents, every incident in one.
+    hotspots, rule
+        As in :func:`prepare_public`.
+    areas
+        Areas in which zones are computed separately, with a ``provincia`` column (the
+        incidents' study area's provinces, as :func:`prepare_public` takes by default).
+    pool
+        A :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a number of workers.
+
+    Returns
+    -------
+    PartitionedPublic
+        The same places, accounting and zones as :func:`prepare_public` of the table.
+    """
+    import geopandas as gpd
+
+    from ..parallel import worker_pool
+
+    generalised = generalise_partitions(partitions, rule, pool=pool)
+    data = PartitionedPublic(generalised, None, _zones_record(hotspot_methods(hotspots)))
+    methods = data.zones["metodos"]
+    if not methods or not generalised.n_published:
+        return data
+    places = generalised.places.to_crs(areas.crs)
+    items, provinces = [], []
+    for _, area in areas.iterrows():
+        inside = places.within(area.geometry).to_numpy()
+        if not inside.any():
+            continue
+        frame = gpd.GeoDataFrame([area], crs=areas.crs)
+        items.append((data.rows(inside), methods, generalised.rule, frame))
+        provinces.append(area["provincia"])
+    with worker_pool(pool) as running:
+        results = running.map_largest_first(
+            _province_zones, items, lambda item: len(item[0]), held=lambda item: len(item[0])
+        )
+    found = [(p, *result) for p, result in zip(provinces, results, strict=True)]
+    data.hotspots = _gathered_zones(found, data.zones)
+    return data
+
+
+def _province_zones(
+    item: tuple[PublicRows, list[str], PrivacyRule, gpd.GeoDataFrame],
+) -> tuple[gpd.GeoDataFrame | None, dict[str, Any]]:
+    """Return :func:`public_zones` of one area's published incidents (a worker's task)."""
+    rows, methods, rule, area = item
+    _, points = rows.load()
+    return public_zones(points, methods, rule, area=area)

@@ -63,15 +63,20 @@ class Timeline:
     @classmethod
     def of(cls, incidents: pd.DataFrame | None) -> Timeline:
         """Return the months spanned by ``incidents["occurred_at"]`` (none without dates)."""
-        import pandas as pd
-
         if incidents is None or "occurred_at" not in incidents.columns or not len(incidents):
             return cls(())
         codes = month_codes(incidents["occurred_at"], incidents_zone(incidents)).dropna()
         if not len(codes):
             return cls(())
-        first, last = pd.Period(codes.min(), "M"), pd.Period(codes.max(), "M")
-        return cls(tuple(str(p) for p in pd.period_range(first, last, freq="M")))
+        return cls.spanning(codes.min(), codes.max())
+
+    @classmethod
+    def spanning(cls, first: str, last: str) -> Timeline:
+        """Return the months from ``first`` to ``last`` (``"YYYY-MM"``), both included."""
+        import pandas as pd
+
+        start, end = pd.Period(first, "M"), pd.Period(last, "M")
+        return cls(tuple(str(p) for p in pd.period_range(start, end, freq="M")))
 
     def __len__(self) -> int:
         return len(self.codes)
