@@ -569,6 +569,10 @@ def _stage_workspace(state: RunState) -> str:
         f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
         f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
     )
+    if _distributed(state):
+        # stored and counted: the later stages work from the partitions (issue 17)
+        del incidents
+        _release_incidents(state)
     return detail
 
 
@@ -593,6 +597,9 @@ def _release_incidents(state: RunState) -> None:
     state.released = empty
     state.selected = None
     state.ingested.result.accepted = empty
+    # the positions of the rows in the partitions held the table too (the atlas of a
+    # distributed run reads its pages' rows from the partitions without them)
+    state.partitioned = None
 
 
 #: Columns of the accepted incidents that only the import reads: the texts as the file gave
@@ -691,9 +698,10 @@ def _from_partitions(state: RunState) -> list[Partition] | None:
     if not _distributed(state):
         return None
     partitions = _province_partitions(state)
-    if partitions is None or state.partitioned is None:
+    if partitions is None:
         return None
     if state.other_partitions is None:
+        assert state.partitioned is not None  # written with the provinces' partitions
         others = np.flatnonzero(state.partitioned.owner < 0)
         state.other_partitions = []
         if len(others):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,12 +78,25 @@ def test_dask_run_equals_the_serial_run_file_by_file(
     # then on reading them raises, so the run's success says that no later stage read them
     released: list[pipeline.RunState] = []
     release = pipeline._release_incidents
+    # the table itself, and whether anything still held it in the next stage (densidad)
+    table: list[weakref.ref[pd.DataFrame]] = []
+    held: list[bool] = []
 
     def releasing(state: pipeline.RunState) -> None:
+        table.append(weakref.ref(state.incidents))
         release(state)
         released.append(state)
 
+    density = pipeline._stage_density
+
+    def next_stage(state: pipeline.RunState) -> str:
+        if table:
+            gc.collect()
+            held.append(table[0]() is not None)
+        return density(state)
+
     monkeypatch.setattr(pipeline, "_release_incidents", releasing)
+    monkeypatch.setattr(pipeline, "_stage_density", next_stage)
     config = str(two_provinces / "run.toml")
     serial, spread = tmp_path / "serie", tmp_path / "dask"
     for out, extra in ((serial, ["--workers", "1"]), (spread, ["--workers", "2"])):
@@ -114,6 +129,7 @@ def test_dask_run_equals_the_serial_run_file_by_file(
     with pytest.raises(RuntimeError, match="holds no incidents"):
         _ = state.incidents
     assert state.n_incidents == n
+    assert held == [False]  # nothing held the table once released
     assert not list(tmp_path.glob(".parsc-tmp-*-particiones"))  # removed at the end
     compared = compare_runs(serial, spread)
     assert not compared["missing"], compared["missing"]
