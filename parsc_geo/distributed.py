@@ -163,15 +163,21 @@ class DaskPool(WorkerPool):
         largest first), at most :attr:`window` at a time: the main process never holds more
         than that many items serialised for the cluster, whatever the number of tasks (all
         of them at once made a national run's main process three times its serial size).
-        The next ones are handed out as the results are collected. Fewer than two items, or a
-        local cluster of one worker, run in this process when the results are asked for.
+        The next ones are handed out as the results are collected. A local cluster of one
+        worker, or a single item that is not ``background``, runs in this process when the
+        results are asked for; a ``background`` task goes to the cluster even alone (as
+        :meth:`parsc_geo.parallel.WorkerPool.start` sends it to its processes).
         ``held`` (the incidents a task holds) is not used: each Dask worker keeps to its own
         memory limit (the cluster's ``memory_limit``) and the window bounds this process.
         ``background`` tasks get priorities below every other task's, so the scheduler runs
         them when no other task waits.
         """
         todo = list(items)
-        if len(todo) < 2 or (self.address is None and self.workers <= 1):
+        if (
+            not todo
+            or (len(todo) < 2 and not background)
+            or (self.address is None and self.workers <= 1)
+        ):
             return Pending(lambda: [function(item) for item in todo])
         from distributed import as_completed, wait
 

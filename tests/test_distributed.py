@@ -196,6 +196,16 @@ def test_local_cluster_of_one_worker_or_one_item_works_in_this_process() -> None
         assert pool._cluster is None  # no cluster was started for a single task
 
 
+def test_a_background_task_goes_to_the_cluster_even_alone(cluster: str) -> None:
+    # as the local process pool sends its background tasks (a run's Knox test, a lone
+    # comisaría's sheets) to its processes: this process is left the run's own work
+    with DaskPool(address=cluster) as pool:
+        [(pid, _)] = pool.start(pid_and_epoch, [1], background=True).results()
+        assert pid != os.getpid()
+        [(pid, _)] = pool.start(pid_and_epoch, [1]).results()
+        assert pid == os.getpid()  # a single task that is not background runs here
+
+
 def test_the_pool_follows_workers_and_scheduler() -> None:
     # (scheduler given or not, workers) → the run's choice, as the run command makes it
     assert default_scheduler(None, None) is None
