@@ -1095,119 +1095,12 @@ def start_plan_patrols(
     windows, schedules, period and parameters.
     """
     from ..partitions import as_partitions
+    from ..projection import metric_crs
+    from .windows import check_window_options
 
     partitions = as_partitions(incidents)
     schema = _table_schema(incidents) if partitions is None else _partition_schema(partitions)
     _check_inputs(*schema, sectors)
-    setup = _setup(
-        sectors,
-        comisaria=comisaria,
-        share=share,
-        block_hours=block_hours,
-        schedule=schedule,
-        method=method,
-        hotspots=hotspots,
-        min_count=min_count,
-        eps_m=eps_m,
-        cell_size_m=cell_size_m,
-        max_area_m2=max_area_m2,
-        core_radius_m=core_radius_m,
-        max_points=max_points,
-        risk=risk,
-        exclude_at_station=exclude_at_station,
-    )
-    rows: list[_SectorRows] | list[_PartitionRows]
-    if partitions is None:
-        rows, n_outside = _table_rows(incidents, setup)
-    else:
-        rows, n_outside = _partitions_rows(partitions, setup, pool)
-    return _start_sectors(setup, rows, n_outside, pool)
-
-
-def _table_rows(incidents: gpd.GeoDataFrame, setup: _Setup) -> tuple[list[_SectorRows], int]:
-    """Return each sector's rows of a table (in ``setup.key_set``'s order) and those in none."""
-    import numpy as np
-
-    # The sectors' incidents are not copied here: each task holds its rows' positions in
-    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
-    # task is sent to a worker, then again for the sheets once the plan is done. A projected
-    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
-    planned = _planned_columns(incidents)
-    incident_rows, n_outside = _sector_positions(incidents, setup.names, setup.key_set)
-    empty = np.zeros(0, dtype=np.intp)
-    rows = [
-        _SectorRows(planned, incident_rows.get(key, empty), setup.settings.crs)
-        for key in setup.key_set
-    ]
-    return rows, n_outside
-
-
-def _partitions_rows(
-    partitions: Sequence[Partition], setup: _Setup, pool: WorkerPool
-) -> tuple[list[_PartitionRows], int]:
-    """Return :func:`_table_rows` of the table of ``partitions``, found by tasks of ``pool``."""
-    import numpy as np
-
-    from ..partitions import map_partitions
-
-    # the partitions of no incident (provinces of the area without any) hold no sector's
-    live = [p for p in partitions if p.rows]
-    found = map_partitions(
-        _sector_positions,
-        live,
-        pool=pool,
-        columns=("comisaria", "sector"),
-        args=(setup.names, setup.key_set),
-    )
-    n_outside = sum(n for _, n in found)
-    wanted = frozenset(_planned_needs())
-    # a sector without incidents reads none of the smallest partition (its columns and types)
-    smallest = min(partitions, key=lambda p: p.rows) if partitions else None
-    rows = []
-    for key in setup.key_set:
-        pieces = [(p, mine[key]) for p, (mine, _) in zip(live, found, strict=True) if key in mine]
-        if not pieces and smallest is not None:
-            pieces = [(smallest, np.zeros(0, dtype=np.int64))]
-        rows.append(_PartitionRows(pieces, setup.settings.crs, wanted))
-    return rows, n_outside
-
-
-@dataclass
-class _Setup:
-    """What :func:`start_plan_patrols` makes of the sector layer and options."""
-
-    #: the (comisaría, sector) keys of the layer, in the plan's order
-    key_set: list[tuple[str, str]]
-    #: the layer's comisarías
-    names: set[str]
-    #: the layer in the plan's metric CRS
-    layer: gpd.GeoDataFrame
-    settings: _SectorSettings
-    parameters: dict[str, Any]
-
-
-def _setup(
-    sectors: gpd.GeoDataFrame,
-    *,
-    comisaria: str | None,
-    share: float,
-    block_hours: int,
-    schedule: ScheduleOptions | None,
-    method: str,
-    hotspots: gpd.GeoDataFrame | None,
-    min_count: int,
-    eps_m: float,
-    cell_size_m: float,
-    max_area_m2: float,
-    core_radius_m: float,
-    max_points: int,
-    risk: str,
-    exclude_at_station: bool,
-) -> _Setup:
-    """Check the options (Spanish errors) and return the plan's layer, keys and settings."""
-    from ..projection import metric_crs
-    from .windows import check_window_options
-
     check_window_options(share, block_hours)
     if method not in METHODS:
         raise ConfigError(f"method debe ser uno de {', '.join(METHODS)}; se recibió {method!r}")
@@ -1278,7 +1171,75 @@ def _setup(
         "speed_kmh": options.speed_kmh,
         "tour": "nearest neighbour + 2-opt, straight lines",
     }
-    return _Setup(key_set, names, layer, settings, parameters)
+    setup = _Setup(key_set, names, layer, settings, parameters)
+    rows: list[_SectorRows] | list[_PartitionRows]
+    if partitions is None:
+        rows, n_outside = _table_rows(incidents, setup)
+    else:
+        rows, n_outside = _partitions_rows(partitions, setup, pool)
+    return _start_sectors(setup, rows, n_outside, pool)
+
+
+def _table_rows(incidents: gpd.GeoDataFrame, setup: _Setup) -> tuple[list[_SectorRows], int]:
+    """Return each sector's rows of a table (in ``setup.key_set``'s order) and those in none."""
+    import numpy as np
+
+    # The sectors' incidents are not copied here: each task holds its rows' positions in
+    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
+    # task is sent to a worker, then again for the sheets once the plan is done. A projected
+    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
+    planned = _planned_columns(incidents)
+    incident_rows, n_outside = _sector_positions(incidents, setup.names, setup.key_set)
+    empty = np.zeros(0, dtype=np.intp)
+    rows = [
+        _SectorRows(planned, incident_rows.get(key, empty), setup.settings.crs)
+        for key in setup.key_set
+    ]
+    return rows, n_outside
+
+
+def _partitions_rows(
+    partitions: Sequence[Partition], setup: _Setup, pool: WorkerPool
+) -> tuple[list[_PartitionRows], int]:
+    """Return :func:`_table_rows` of the table of ``partitions``, found by tasks of ``pool``."""
+    import numpy as np
+
+    from ..partitions import map_partitions
+
+    # the partitions of no incident (provinces of the area without any) hold no sector's
+    live = [p for p in partitions if p.rows]
+    found = map_partitions(
+        _sector_positions,
+        live,
+        pool=pool,
+        columns=("comisaria", "sector"),
+        args=(setup.names, setup.key_set),
+    )
+    n_outside = sum(n for _, n in found)
+    wanted = frozenset(_planned_needs())
+    # a sector without incidents reads none of the smallest partition (its columns and types)
+    smallest = min(partitions, key=lambda p: p.rows) if partitions else None
+    rows = []
+    for key in setup.key_set:
+        pieces = [(p, mine[key]) for p, (mine, _) in zip(live, found, strict=True) if key in mine]
+        if not pieces and smallest is not None:
+            pieces = [(smallest, np.zeros(0, dtype=np.int64))]
+        rows.append(_PartitionRows(pieces, setup.settings.crs, wanted))
+    return rows, n_outside
+
+
+@dataclass
+class _Setup:
+    """What :func:`start_plan_patrols` makes of the sector layer and options."""
+
+    #: the (comisaría, sector) keys of the layer, in the plan's order
+    key_set: list[tuple[str, str]]
+    #: the layer's comisarías
+    names: set[str]
+    #: the layer in the plan's metric CRS
+    layer: gpd.GeoDataFrame
+    settings: _SectorSettings
+    parameters: dict[str, Any]
 
 
 def _sector_positions(

@@ -246,7 +246,7 @@ def build_cube(
 
 @dataclass(frozen=True)
 class _CubeChoices:
-    """The choices of :func:`build_cube` its two paths (a table, partitions) share."""
+    """The choices of :func:`build_cube` that its two paths (a table, partitions) share."""
 
     #: keywords of :func:`_plan_periods`
     periods: dict[str, Any]
