@@ -130,6 +130,22 @@ def _read_rows(path: str, columns: list[str] | None, positions: Any) -> gpd.GeoD
     return gpd.read_parquet(buffer)
 
 
+def as_partitions(data: gpd.GeoDataFrame | Sequence[Partition]) -> Sequence[Partition] | None:
+    """Return ``data`` when it is partitions, None when it is a table.
+
+    A function that takes "the incidents" takes them in either form as its first argument:
+    the table (a DataFrame), or the partitions holding it, every incident in one
+    (:func:`write_partitions`, as a distributed run writes them), which its tasks read
+    instead of this process (as :func:`parsc_geo.maps.atlas.write_atlas` does). Anything
+    that is not a DataFrame is taken as a sequence of :class:`Partition`.
+    """
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        return None
+    return data
+
+
 def require_parquet() -> None:
     """Raise a Spanish error (exit 6) when ``pyarrow``, which writes partitions, is missing."""
     if not _has_pyarrow():

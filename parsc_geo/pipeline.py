@@ -712,6 +712,16 @@ def _from_partitions(state: RunState) -> list[Partition] | None:
     return [*partitions.values(), *state.other_partitions]
 
 
+def _incidents_in(state: RunState) -> gpd.GeoDataFrame | list[Partition]:
+    """Return the run's incidents as a stage hands them to a function that takes either form.
+
+    The partitions holding them in a distributed run (:func:`_from_partitions`: the
+    function's tasks read them), else the table this process holds.
+    """
+    partitions = _from_partitions(state)
+    return state.incidents if partitions is None else partitions
+
+
 #: Incidents up to which a run on the local process pool computes its densities in this
 #: process, while the pool runs the hotspot methods (started first): the region's 21,108
 #: take 0.7 s here, and 2.1 s when handed to the pool (partitions written and read, workers
@@ -812,11 +822,7 @@ def _start_hotspots(state: RunState) -> None:
 
 def _stage_evaluation(state: RunState) -> str:
     """Backtest the run's hotspot methods, region-wide and per province (``evaluacion``)."""
-    from .evaluation.accuracy import (
-        RUN_AUTO_CANDIDATES,
-        historical_accuracy,
-        historical_accuracy_of_partitions,
-    )
+    from .evaluation.accuracy import RUN_AUTO_CANDIDATES, historical_accuracy
 
     config = state.config
     options = config.evaluation
@@ -846,12 +852,9 @@ def _stage_evaluation(state: RunState) -> str:
     else:
         # a distributed run: the provinces' tasks plan and backtest from their partitions
         provinces = _province_partitions(state) or {}
-        result = historical_accuracy_of_partitions(
-            [
-                provinces[str(name)]
-                for name in area.provinces()["provincia"]
-                if len(provinces[str(name)])
-            ],
+        held = (provinces[str(name)] for name in area.provinces()["provincia"])
+        result = historical_accuracy(
+            [("provincia", part.key, part) for part in held if len(part)],
             pooled=area.place,
             **backtest,
         )
@@ -974,18 +977,12 @@ def _stage_ranking(state: RunState) -> str:
         and sectors is not None
         and len(sectors)
     ):
-        from .patrol.plan import start_plan_patrols, start_plan_patrols_of_partitions
+        from .patrol.plan import start_plan_patrols
 
-        parts = _from_partitions(state)
-        if parts is None:
-            state.patrol_plan = start_plan_patrols(
-                state.incidents, sectors, pool=state.pool, **_patrol_plan_options(state)
-            )
-        else:
-            # each sector's task reads its incidents from the partitions holding them
-            state.patrol_plan = start_plan_patrols_of_partitions(
-                parts, sectors, pool=state.pool, **_patrol_plan_options(state)
-            )
+        # in a distributed run, each sector's task reads its incidents from the partitions
+        state.patrol_plan = start_plan_patrols(
+            _incidents_in(state), sectors, pool=state.pool, **_patrol_plan_options(state)
+        )
     assert state.workspace is not None
     if state.hotspots is None:
         state.counts["ranking"] = {"estado": "sin hotspots"}
@@ -1038,7 +1035,7 @@ def _stage_trends(state: RunState) -> str:
     import geopandas as gpd
 
     from ._errors import InsufficientDataError
-    from .trends.emerging import emerging_hotspots, emerging_hotspots_from_partitions
+    from .trends.emerging import emerging_hotspots
     from .trends.io import write_trends
     from .trends.series import cell_series, legend_table
 
@@ -1058,13 +1055,9 @@ def _stage_trends(state: RunState) -> str:
         "exclude_at_station": not config.include_at_station,
         "quiet": True,
     }
-    parts = _from_partitions(state)
     try:
-        if parts is None:
-            result = emerging_hotspots(state.incidents, **analysis)
-        else:
-            # a distributed run: the cube counted by tasks that read the partitions
-            result = emerging_hotspots_from_partitions(parts, pool=state.pool, **analysis)
+        # in a distributed run, the cube is counted by tasks that read the partitions
+        result = emerging_hotspots(_incidents_in(state), pool=state.pool, **analysis)
     except InsufficientDataError as exc:
         state.counts["tendencias"] = {"estado": "insuficiente", "motivo": exc.message}
         state.trend_note = f"datos insuficientes: {exc.message}"
@@ -1170,14 +1163,12 @@ def _stage_near_repeat(state: RunState) -> str:
         event_label,
         interpret_near_repeat,
         near_repeat,
-        near_repeat_from_partitions,
     )
 
     config = state.config
     options = config.near_repeat
     if not options.enabled:
         return _disabled(state, "repeticion", "[near_repeat] enabled = false")
-    parts = _from_partitions(state)
     # the calendar months the incidents' dates touch (counted by workspace)
     months = state.months
     if months < options.min_months:
@@ -1194,13 +1185,11 @@ def _stage_near_repeat(state: RunState) -> str:
             started, state.near_repeat_started = state.near_repeat_started, None
             table = started.results()[0]
             announce_sample(table)
-        elif parts is not None:
-            # a distributed run: the test on slim arrays that tasks read from the partitions
-            table = near_repeat_from_partitions(
-                parts, pool=state.pool, **_near_repeat_options(state)
-            )
         else:
-            table = near_repeat(state.incidents, **_near_repeat_options(state))
+            # in a distributed run, the test on slim arrays that tasks read from the partitions
+            table = near_repeat(
+                _incidents_in(state), pool=state.pool, **_near_repeat_options(state)
+            )
     except InsufficientDataError as exc:
         state.counts["repeticion"] = {"estado": "insuficiente", "motivo": exc.message}
         return f"datos insuficientes: {exc.message}"
@@ -1437,20 +1426,16 @@ def _stage_patrol(state: RunState) -> str:
 def _patrol_plan(state: RunState, sectors: gpd.GeoDataFrame) -> Any:
     """Return the run's patrol plan: the one ranking started, or one made now."""
     from .patrol import plan_patrols
-    from .patrol.plan import plan_patrols_of_partitions
 
     if state.patrol_plan is not None:
         plan = state.patrol_plan.results()[0]
         # the sheets' tasks hold the plan until they are drawn; the run need not keep it after
         state.patrol_plan = None
         return plan
-    parts = _from_partitions(state)
-    if parts is not None:
-        # a distributed run: each sector's task reads its incidents from the partitions
-        return plan_patrols_of_partitions(
-            parts, sectors, workers=state.pool, **_patrol_plan_options(state)
-        )
-    return plan_patrols(state.incidents, sectors, workers=state.pool, **_patrol_plan_options(state))
+    # in a distributed run, each sector's task reads its incidents from the partitions
+    return plan_patrols(
+        _incidents_in(state), sectors, workers=state.pool, **_patrol_plan_options(state)
+    )
 
 
 def _patrol_sheet_options(state: RunState) -> dict[str, Any]:

@@ -9,11 +9,7 @@ import pandas as pd
 import pytest
 
 from parsc_geo.datasets import sample_paths
-from parsc_geo.evaluation.accuracy import (
-    HistoricalAccuracy,
-    historical_accuracy,
-    historical_accuracy_of_partitions,
-)
+from parsc_geo.evaluation.accuracy import HistoricalAccuracy, historical_accuracy
 from parsc_geo.hotspots._common import method_input
 from parsc_geo.ingest import IngestOptions
 from parsc_geo.parallel import WorkerPool
@@ -63,10 +59,17 @@ def test_the_partitions_backtest_is_the_whole_tables(
     assert reasons[5] is not None and "hacen falta" in reasons[5]
     assert reasons[6] == "sin incidentes"
     parts = write_partitions(groups, tmp_path)
-    assert_same(historical_accuracy_of_partitions(parts, **OPTIONS), expected)
+    read = [("provincia", p.key, p) for p in parts]
+    assert_same(historical_accuracy(read, **OPTIONS), expected)
     before = rows_loaded()
     with WorkerPool(2) as pool:
-        got = historical_accuracy_of_partitions(parts, workers=pool, **OPTIONS)
+        got = historical_accuracy(read, workers=pool, **OPTIONS)
     # every province's tasks read its partition in the workers, whatever its size
     assert rows_loaded() == before
     assert_same(got, expected)
+    # tables and partitions together: each scope's figures, in the scopes' order
+    mixed = [
+        ("provincia", name, method_input(frame)) if k % 2 else read[k]
+        for k, (name, frame) in enumerate(groups)
+    ]
+    assert_same(historical_accuracy(mixed, **OPTIONS), expected)

@@ -17,7 +17,7 @@ from parsc_geo.ingest import IngestOptions
 from parsc_geo.parallel import WorkerPool
 from parsc_geo.partitions import Partition, rows_loaded, write_partitions
 from parsc_geo.patrol import PatrolPlan, plan_patrols
-from parsc_geo.patrol.plan import plan_patrols_of_partitions, start_plan_patrols_of_partitions
+from parsc_geo.patrol.plan import start_plan_patrols
 from parsc_geo.workflow import Ingested, ingest, province_subsets
 
 #: the frames a plan's tables and sheets are made of
@@ -71,7 +71,7 @@ def test_the_provinces_partitions_give_the_plan_of_the_whole_table(
     expected = plan_patrols(accepted, sectors)
     assert sum(sp.n_incidents for sp in expected.sectors) > 0
     parts = write_partitions(province_subsets(accepted), tmp_path)
-    assert_same_plan(plan_patrols_of_partitions(parts, sectors), expected)
+    assert_same_plan(plan_patrols(parts, sectors), expected)
 
 
 def _scattered(
@@ -106,15 +106,13 @@ def test_sectors_across_partitions_and_without_incidents_on_a_pool(
     assert [sp.n_incidents for sp in expected.sectors if sp.sector == "SECTOR 99"] == [0]
     before = rows_loaded()
     with WorkerPool(2) as pool:
-        got = plan_patrols_of_partitions(parts, layer, workers=pool)
+        got = plan_patrols(parts, layer, workers=pool)
     # the workers read the rows: this process read none
     assert rows_loaded() == before
     assert_same_plan(got, expected)
     # and serially (every task here), with the run's other options
     options: dict[str, Any] = {"method": "grid", "cell_size_m": 150.0, "risk": "harm"}
-    assert_same_plan(
-        plan_patrols_of_partitions(parts, layer, **options), plan_patrols(moved, layer, **options)
-    )
+    assert_same_plan(plan_patrols(parts, layer, **options), plan_patrols(moved, layer, **options))
 
 
 def test_one_comisaria_only(sample: Ingested, tmp_path: Path) -> None:
@@ -124,7 +122,7 @@ def test_one_comisaria_only(sample: Ingested, tmp_path: Path) -> None:
     parts = write_partitions(province_subsets(accepted), tmp_path)
     expected = plan_patrols(accepted, sectors, comisaria=name)
     assert {sp.comisaria for sp in expected.sectors} == {name}
-    assert_same_plan(plan_patrols_of_partitions(parts, sectors, comisaria=name), expected)
+    assert_same_plan(plan_patrols(parts, sectors, comisaria=name), expected)
 
 
 def test_partitions_lacking_a_column_are_rejected_as_the_table(
@@ -138,7 +136,7 @@ def test_partitions_lacking_a_column_are_rejected_as_the_table(
         plan_patrols(unassigned, sectors)
     before = rows_loaded()
     with WorkerPool(1) as pool, pytest.raises(InputDataError) as got:
-        start_plan_patrols_of_partitions(parts, sectors, pool=pool)
+        start_plan_patrols(parts, sectors, pool=pool)
     assert str(got.value) == str(expected.value) and "subsector" in str(got.value)
     assert got.value.hint == expected.value.hint
     assert rows_loaded() == before  # checked on the files' schemas
@@ -147,4 +145,4 @@ def test_partitions_lacking_a_column_are_rejected_as_the_table(
     bare.geometry.array.crs = None
     parts = write_partitions([("a", bare)], tmp_path / "sin_src")
     with pytest.raises(InputDataError, match="no tienen SRC"):
-        plan_patrols_of_partitions(parts, sectors)
+        plan_patrols(parts, sectors)

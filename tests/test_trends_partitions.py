@@ -10,18 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from parsc_geo._errors import ConfigError
 from parsc_geo.datasets import sample_paths
 from parsc_geo.hotspots._common import locate, locate_crs
 from parsc_geo.ingest import IngestOptions
 from parsc_geo.parallel import WorkerPool
 from parsc_geo.partitions import Partition, rows_loaded, write_partitions
-from parsc_geo.trends.emerging import (
-    TrendsResult,
-    emerging_hotspots,
-    emerging_hotspots_from_partitions,
-)
+from parsc_geo.trends.cube import build_cube
+from parsc_geo.trends.emerging import TrendsResult, emerging_hotspots
 from parsc_geo.trends.io import write_trends
-from parsc_geo.trends.near_repeat import near_repeat, near_repeat_from_partitions
+from parsc_geo.trends.near_repeat import near_repeat
 from parsc_geo.trends.periods import calendar_months
 from parsc_geo.workflow import ingest, province_subsets
 
@@ -83,11 +81,9 @@ def test_emerging_hotspots_of_partitions_are_the_whole_tables(
 ) -> None:
     options = {"exclude_at_station": exclude_at_station, "quiet": True}
     expected = emerging_hotspots(accepted, **options)  # the whole-table code path
-    _assert_same_trends(
-        expected, emerging_hotspots_from_partitions(parts, **options), tmp_path / "serial"
-    )
+    _assert_same_trends(expected, emerging_hotspots(parts, **options), tmp_path / "serial")
     before = rows_loaded()
-    got = emerging_hotspots_from_partitions(parts, pool=pool, **options)
+    got = emerging_hotspots(parts, pool=pool, **options)
     assert rows_loaded() == before  # the workers read the partitions, not this process
     _assert_same_trends(expected, got, tmp_path / "pool")
 
@@ -106,7 +102,18 @@ def test_a_given_period_and_cell_size_are_the_whole_tables_too(
     }
     expected = emerging_hotspots(accepted, **options)
     assert expected.parameters["n_outside_periods"] > 0  # a partial period at the start
-    _assert_same_trends(expected, emerging_hotspots_from_partitions(parts, **options), tmp_path)
+    _assert_same_trends(expected, emerging_hotspots(parts, **options), tmp_path)
+
+
+def test_a_cube_of_partitions_counts_and_sums_no_weights(
+    accepted: gpd.GeoDataFrame, parts: list[Partition]
+) -> None:
+    # a table's cube can sum harm; partitions' counts only, and say so before any task
+    assert build_cube(accepted, weights="harm", quiet=True).parameters["weights"] == "harm"
+    before = rows_loaded()
+    with pytest.raises(ConfigError, match="particiones"):
+        build_cube(parts, weights="harm", quiet=True)
+    assert rows_loaded() == before
 
 
 @pytest.mark.parametrize(
@@ -130,11 +137,11 @@ def test_near_repeat_of_partitions_is_the_whole_tables(
     expected = near_repeat(accepted, **options)  # the whole-table code path
     if max_pairs is not None:
         assert "sample" in expected.attrs["parameters"]
-    got = near_repeat_from_partitions(parts, **options)
+    got = near_repeat(parts, **options)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got.attrs == expected.attrs
     before = rows_loaded()
-    got = near_repeat_from_partitions(parts, pool=pool, **options)
+    got = near_repeat(parts, pool=pool, **options)
     assert rows_loaded() == before  # the workers read the partitions, not this process
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got.attrs == expected.attrs
@@ -198,7 +205,7 @@ def test_near_repeat_orders_incidents_at_one_point_by_their_id(tmp_path: Path) -
     parts = _straddling_parts(frame, tmp_path)
     options = {"permutations": 99, "min_incidents": 10, "quiet": True}
     expected = near_repeat(frame, **options)
-    got = near_repeat_from_partitions(parts, **options)
+    got = near_repeat(parts, **options)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got.attrs == expected.attrs
     # the order matters: other ids (another order at each point) give other p-values
@@ -207,20 +214,18 @@ def test_near_repeat_orders_incidents_at_one_point_by_their_id(tmp_path: Path) -
     # without incident_id, incidents at one point keep the table's order (the index's)
     anonymous = frame.drop(columns="incident_id")
     expected = near_repeat(anonymous, **options)
-    got = near_repeat_from_partitions(_straddling_parts(anonymous, tmp_path / "anon"), **options)
+    got = near_repeat(_straddling_parts(anonymous, tmp_path / "anon"), **options)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     # a sample of them too
     options["max_pairs"] = 300
     expected = near_repeat(frame, **options)
     assert "sample" in expected.attrs["parameters"]
-    pd.testing.assert_frame_equal(
-        near_repeat_from_partitions(parts, **options), expected, check_exact=True
-    )
+    pd.testing.assert_frame_equal(near_repeat(parts, **options), expected, check_exact=True)
     # and the cube of both sides of the zone boundary
     trends = {"period": "week", "quiet": True}
     _assert_same_trends(
         emerging_hotspots(frame, **trends),
-        emerging_hotspots_from_partitions(parts, **trends),
+        emerging_hotspots(parts, **trends),
         tmp_path / "trends",
     )
 
@@ -242,7 +247,7 @@ def test_incidents_at_one_point_of_one_partition_are_ordered_by_the_workers(
     options = {"permutations": 99, "min_incidents": 10, "quiet": True}
     expected = near_repeat(frame, **options)
     before = rows_loaded()
-    got = near_repeat_from_partitions(parts, pool=pool, **options)
+    got = near_repeat(parts, pool=pool, **options)
     assert rows_loaded() == before
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got.attrs == expected.attrs

@@ -35,12 +35,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Iterable, Mapping
 
     import geopandas as gpd
 
@@ -693,7 +693,7 @@ def pooled_scope(
 
 
 def historical_accuracy(
-    scopes: Iterable[tuple[str, str, gpd.GeoDataFrame]],
+    scopes: Iterable[tuple[str, str, gpd.GeoDataFrame | Partition]],
     *,
     methods: Any,
     bandwidth: float | None = None,
@@ -711,9 +711,14 @@ def historical_accuracy(
     ----------
     scopes
         ``(scope, name, incidents)``: ``scope`` is ``"región"`` or ``"provincia"``; the
-        incidents have ``occurred_at``. Taken one at a time: from a generator, each scope's
-        incidents are freed once its months are planned (the tasks of large ones read
-        their ``partitions``).
+        incidents have ``occurred_at``. They are a table, or the
+        :class:`~parsc_geo.partitions.Partition` holding them (a province's, as a
+        distributed run writes it): then a task of ``workers`` reads it and returns the
+        months it can test (or why none), the cost of each and its number of incidents, and
+        every month is a task that reads and prepares it again, whatever its size; this
+        process holds none of its incidents, and the figures are those of its table. Taken
+        one at a time: from a generator, each scope's table is freed once its months are
+        planned (the tasks of large ones read their ``partitions``).
     methods
         The run's hotspot methods (``kde``, ``gistar``, ``hdbscan`` …); ``auto`` and the
         counts baseline are always added (:func:`evaluation_methods`).
@@ -735,104 +740,61 @@ def historical_accuracy(
         Processes (or a shared :class:`~parsc_geo.parallel.WorkerPool`) the scopes are
         backtested in; the results do not depend on it.
     partitions
-        Scopes' incidents also written as partitions (:mod:`parsc_geo.partitions`), by scope
-        name, as a distributed run writes them: the months of those scopes with at least
-        :data:`~parsc_geo.partitions.READ_MIN_ROWS` incidents are tasks that read and prepare
-        them in the worker, and this process holds none of their prepared incidents while
-        they run. The results do not depend on it.
+        The tables of ``scopes`` also written as partitions (:mod:`parsc_geo.partitions`),
+        by scope name, as a run with workers writes them: the months of those scopes with
+        at least :data:`~parsc_geo.partitions.READ_MIN_ROWS` incidents are tasks that read
+        and prepare them in the worker, and this process holds none of their prepared
+        incidents while they run (it plans them from the table). The results do not depend
+        on it.
 
     Returns
     -------
     HistoricalAccuracy
     """
-    from ..partitions import READ_MIN_ROWS
+    from contextlib import nullcontext
+
+    from ..parallel import worker_pool
+    from ..partitions import READ_MIN_ROWS, Partition, map_partitions
 
     names, values, options = _options(methods, bandwidth, coverages, cell_size, auto_candidates)
-    # every month of every scope is a task of its own (the largest given out first): a
-    # province's months cost about the same, and provinces differ tenfold
-    tasks: list[_FoldTask] = []
-    plans = []
+    plans: list[_ScopePlan] = []
     for scope, name, inc in scopes:
+        if isinstance(inc, Partition):
+            # planned below, by a task that reads it
+            plans.append(_ScopePlan(ScopeAccuracy(scope=scope, name=name), source=inc))
+            continue
         result, data, months = _scope_plan(inc, scope=scope, name=name, folds=folds)
+        plan = _ScopePlan(result, months=months)
         # a task carries its scope's prepared incidents (one table per scope in this
         # process, not one per month), or its partition when there is one: then this
         # process keeps none of it; the worker keeps those before the month's end
         if data is not None:
-            source: Data | Partition = data
+            plan.source = data
             if len(data.t) >= READ_MIN_ROWS:
-                source = (partitions or {}).get(name, data)
-            for fold in months:
-                tasks.append(_FoldTask(source, fold, options, _fold_cost(data, fold), len(data.t)))
-        plans.append((result, data is not None, months))
+                plan.source = (partitions or {}).get(name, data)
+            plan.costs = [_fold_cost(data, fold) for fold in months]
+            plan.rows = len(data.t)
+        plans.append(plan)
         del data, inc
-    return _backtest(
-        tasks,
-        plans,
-        names,
-        values,
-        pooled=pooled,
-        workers=workers,
-        parameters=_parameters(folds, cell_size, bandwidth, auto_candidates, pooled),
-    )
-
-
-def historical_accuracy_of_partitions(
-    partitions: Sequence[Partition],
-    *,
-    methods: Any,
-    bandwidth: float | None = None,
-    coverages: tuple[float, ...] = (0.01, 0.05),
-    folds: int = 3,
-    cell_size: float | None = None,
-    auto_candidates: tuple[str, ...] | None = None,
-    pooled: str | None = None,
-    workers: WorkerPool | int = 1,
-    scope: str = "provincia",
-) -> HistoricalAccuracy:
-    """Backtest a run's hotspot methods on each partition's incidents, none read here.
-
-    How a distributed run backtests its provinces without holding their incidents: one
-    task per partition (:func:`parsc_geo.partitions.map_partitions`, reading the columns
-    the backtest reads) prepares its incidents and returns the months it can test (or why
-    none), the cost of each and its number of incidents; then every month is a task that
-    reads and prepares its partition again, whatever its size, and backtests the month.
-
-    Parameters
-    ----------
-    partitions
-        One scope each, named by its ``key`` (a province's partition, as
-        :func:`parsc_geo.partitions.write_partitions` writes it), in the order of the
-        scopes of the result.
-    methods, bandwidth, coverages, folds, cell_size, auto_candidates, pooled, workers
-        As for :func:`historical_accuracy`.
-    scope
-        The kind of scope every partition is (``"provincia"``).
-
-    Returns
-    -------
-    HistoricalAccuracy
-        What ``historical_accuracy([(scope, p.key, p.load()) for p in partitions], ...)``
-        returns (the same scopes, months, figures and parameters).
-    """
-    from dataclasses import replace
-
-    from ..parallel import worker_pool
-    from ..partitions import map_partitions
-
-    names, values, options = _options(methods, bandwidth, coverages, cell_size, auto_candidates)
-    tasks: list[_FoldTask] = []
-    plans = []
-    with worker_pool(workers) as pool:
-        found = map_partitions(
-            _partition_plan, partitions, pool=pool, columns=_read_columns(), args=(scope, folds)
-        )
-        for partition, (result, months, costs, rows) in zip(partitions, found, strict=True):
-            for fold, cost in zip(months, costs, strict=True):
-                tasks.append(_FoldTask(partition, fold, options, cost, rows))
-            plans.append((replace(result, name=partition.key), bool(months), months))
+    unplanned = [plan for plan in plans if plan.months is None]
+    # the pool is opened here when tasks plan scopes (and shared with the months' tasks)
+    with worker_pool(workers) if unplanned else nullcontext(workers) as pool:
+        if unplanned:
+            found = map_partitions(
+                _partition_plan,
+                [cast("Partition", plan.source) for plan in unplanned],
+                pool=pool,
+                columns=_read_columns(),
+                args=(folds,),
+            )
+            for plan, (result, months, costs, rows) in zip(unplanned, found, strict=True):
+                plan.planned(result, months, costs, rows)
+            del found
+        # every month of every scope is a task of its own (the largest given out first): a
+        # province's months cost about the same, and provinces differ tenfold
         return _backtest(
-            tasks,
-            plans,
+            [task for plan in plans for task in plan.tasks(options)],
+            [(plan.result, bool(plan.months), plan.months or []) for plan in plans],
             names,
             values,
             pooled=pooled,
@@ -841,15 +803,50 @@ def historical_accuracy_of_partitions(
         )
 
 
+@dataclass
+class _ScopePlan:
+    """A scope of :func:`historical_accuracy`: its result, months and their tasks' source.
+
+    ``months`` is None until the scope is planned (a partition's, by a task); ``source`` is
+    where its months' tasks find the incidents (see :class:`_FoldTask`), ``costs`` the cost
+    of each month and ``rows`` the incidents a task holds.
+    """
+
+    result: ScopeAccuracy
+    source: Data | Partition | None = None
+    months: list[Any] | None = None
+    costs: list[float] = field(default_factory=list)
+    rows: int = 0
+
+    def planned(
+        self, result: ScopeAccuracy, months: list[Any], costs: list[float], rows: int
+    ) -> None:
+        """Take a partition's plan (:func:`_partition_plan`), named as the scope."""
+        from dataclasses import replace
+
+        self.result = replace(result, scope=self.result.scope, name=self.result.name)
+        self.months, self.costs, self.rows = months, costs, rows
+
+    def tasks(self, options: dict[str, Any]) -> list[_FoldTask]:
+        """Return the scope's months as tasks (none when it cannot be tested)."""
+        if self.source is None or not self.months:
+            return []
+        source = self.source
+        return [
+            _FoldTask(source, fold, options, cost, self.rows)
+            for fold, cost in zip(self.months, self.costs, strict=True)
+        ]
+
+
 def _partition_plan(
-    incidents: gpd.GeoDataFrame, scope: str, folds: int
+    incidents: gpd.GeoDataFrame, folds: int
 ) -> tuple[ScopeAccuracy, list[Any], list[float], int]:
     """Return a partition's scope, months tested, their costs and its prepared incidents' count.
 
-    A task of :func:`historical_accuracy_of_partitions` (the scope's name is set by the
-    caller); no months when the scope cannot be tested (its ``reason`` says why).
+    A task of :func:`historical_accuracy` (the scope's kind and name are set by the caller);
+    no months when the scope cannot be tested (its ``reason`` says why).
     """
-    result, data, months = _scope_plan(incidents, scope=scope, name="", folds=folds)
+    result, data, months = _scope_plan(incidents, scope="", name="", folds=folds)
     if data is None:
         return result, [], [], 0
     return result, months, [_fold_cost(data, fold) for fold in months], len(data.t)

@@ -583,6 +583,11 @@ def _check_inputs(columns: Collection[str], no_crs: bool, sectors: gpd.GeoDataFr
     )
 
 
+def _table_schema(incidents: gpd.GeoDataFrame) -> tuple[Collection[str], bool]:
+    """Return the columns of a table and whether its geometry has no CRS."""
+    return incidents.columns, incidents.crs is None
+
+
 def _partition_schema(partitions: Sequence[Partition]) -> tuple[set[str], bool]:
     """Return the columns every partition has and whether one's geometry has no CRS.
 
@@ -951,7 +956,7 @@ def _rows_by_key(comisaria: pd.Series, sector: pd.Series) -> dict[tuple[str, str
 
 
 def plan_patrols(
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | Sequence[Partition],
     sectors: gpd.GeoDataFrame,
     *,
     comisaria: str | None = None,
@@ -976,7 +981,11 @@ def plan_patrols(
     ----------
     incidents
         Assigned incidents (:func:`parsc_geo.assign.assign_incidents`): the ``comisaria``,
-        ``sector`` and ``subsector`` columns decide which sector an incident belongs to.
+        ``sector`` and ``subsector`` columns decide which sector an incident belongs to. Or
+        the partitions holding them, every incident once, rows in the table's order within
+        each (:func:`parsc_geo.partitions.write_partitions`, the table's index ascending, as
+        a distributed run writes them): then the sectors' tasks read their own rows and this
+        process holds none (see :func:`start_plan_patrols`); the plan is the same.
     sectors
         Sector layer: one row per subsector with ``comisaria``, ``sector``, ``subsector`` (and
         optionally ``comisaria_id``).
@@ -1049,7 +1058,7 @@ def plan_patrols(
 
 
 def start_plan_patrols(
-    incidents: gpd.GeoDataFrame,
+    incidents: gpd.GeoDataFrame | Sequence[Partition],
     sectors: gpd.GeoDataFrame,
     *,
     pool: WorkerPool,
@@ -1073,194 +1082,25 @@ def start_plan_patrols(
     Errors in the options are raised here. :meth:`~parsc_geo.parallel.Pending.results` waits
     for the sectors and returns ``[plan]``, the plan :func:`plan_patrols` returns; a run
     starts it before the stages it does not depend on.
-    """
-    import numpy as np
 
-    _check_inputs(incidents.columns, incidents.crs is None, sectors)
-    setup = _setup(
-        sectors,
-        comisaria=comisaria,
-        share=share,
-        block_hours=block_hours,
-        schedule=schedule,
-        method=method,
-        hotspots=hotspots,
-        min_count=min_count,
-        eps_m=eps_m,
-        cell_size_m=cell_size_m,
-        max_area_m2=max_area_m2,
-        core_radius_m=core_radius_m,
-        max_points=max_points,
-        risk=risk,
-        exclude_at_station=exclude_at_station,
-    )
-    # The sectors' incidents are not copied here: each task holds its rows' positions in
-    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
-    # task is sent to a worker, then again for the sheets once the plan is done. A projected
-    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
-    planned = _planned_columns(incidents)
-    incident_rows, n_outside = _sector_positions(incidents, setup.names, setup.key_set)
-    empty = np.zeros(0, dtype=np.intp)
-    rows = [
-        _SectorRows(planned, incident_rows.get(key, empty), setup.settings.crs)
-        for key in setup.key_set
-    ]
-    return _start_sectors(setup, rows, n_outside, pool)
-
-
-def plan_patrols_of_partitions(
-    partitions: Sequence[Partition],
-    sectors: gpd.GeoDataFrame,
-    *,
-    workers: WorkerPool | int = 1,
-    **options: Any,
-) -> PatrolPlan:
-    """Return :func:`plan_patrols` of the incidents of ``partitions``, each read by its tasks.
-
-    The same plan as ``plan_patrols(incidents, sectors, **options)`` where ``incidents`` is
-    the table the partitions were cut from (see :func:`start_plan_patrols_of_partitions`).
-    ``workers``: a :class:`parsc_geo.parallel.WorkerPool` or a number of processes.
-    """
-    from ..parallel import worker_pool
-
-    with worker_pool(workers) as pool:
-        return start_plan_patrols_of_partitions(
-            partitions, sectors, pool=pool, **options
-        ).results()[0]
-
-
-def start_plan_patrols_of_partitions(
-    partitions: Sequence[Partition],
-    sectors: gpd.GeoDataFrame,
-    *,
-    pool: WorkerPool,
-    comisaria: str | None = None,
-    share: float = DEFAULT_SHARE,
-    block_hours: int = DEFAULT_BLOCK_HOURS,
-    schedule: ScheduleOptions | None = None,
-    method: str = DEFAULT_METHOD,
-    hotspots: gpd.GeoDataFrame | None = None,
-    min_count: int = DEFAULT_MIN_COUNT,
-    eps_m: float = DEFAULT_EPS_M,
-    cell_size_m: float = DEFAULT_CELL_SIZE_M,
-    max_area_m2: float = DEFAULT_MAX_AREA_M2,
-    core_radius_m: float = DEFAULT_CORE_RADIUS_M,
-    max_points: int = DEFAULT_MAX_POINTS,
-    risk: str = "n",
-    exclude_at_station: bool = True,
-) -> Pending[PatrolPlan]:
-    """Start :func:`start_plan_patrols` on incidents held in partitions, never in this process.
-
-    How a distributed run plans its patrols without holding its incidents: one task per
-    partition (:func:`parsc_geo.partitions.map_partitions`, reading the ``comisaria`` and
-    ``sector`` columns only) returns the positions of its rows in each sector of the layer
-    and its incidents in no sector (waited for here); then each sector's task reads its own
-    rows from the partitions that hold them (:class:`_PartitionRows`), plans the sector and
+    ``incidents`` (the table or its partitions) and the other parameters are as for
+    :func:`plan_patrols`. Of a table, each sector's task holds its rows' positions in it
+    (:class:`_SectorRows`). Of partitions, one task per partition
+    (:func:`parsc_geo.partitions.map_partitions`, reading the ``comisaria`` and ``sector``
+    columns only) returns the positions of its rows in each sector of the layer and its
+    incidents in no sector (waited for here); then each sector's task reads its own rows
+    from the partitions that hold them (:class:`_PartitionRows`), plans the sector and
     returns its plan with the sector's incidents (the columns the sheets and tables read),
-    which the plan keeps as :func:`start_plan_patrols`'s does.
-
-    Parameters
-    ----------
-    partitions
-        Partitions holding every incident of the table once, rows in the table's order
-        within each (:func:`parsc_geo.partitions.write_partitions`; the table's index
-        ascending, as the run's incidents have it).
-    sectors
-        Sector layer, as for :func:`plan_patrols`.
-    pool
-        The pool the tasks run in.
-    comisaria, share, block_hours, schedule, method, hotspots, min_count, eps_m, \
-cell_size_m, max_area_m2, core_radius_m, max_points, risk, exclude_at_station
-        As for :func:`plan_patrols`.
-
-    Returns
-    -------
-    Pending[PatrolPlan]
-        Whose :meth:`~parsc_geo.parallel.Pending.results` is ``[plan]``: the plan
-        ``start_plan_patrols(incidents, sectors, ...)`` gives (the same sectors, incidents,
-        points, windows, schedules, period and parameters).
+    which the plan keeps as a table's plan does: the same sectors, incidents, points,
+    windows, schedules, period and parameters.
     """
-    import numpy as np
-
-    from ..partitions import map_partitions
-
-    columns, no_crs = _partition_schema(partitions)
-    _check_inputs(columns, no_crs, sectors)
-    setup = _setup(
-        sectors,
-        comisaria=comisaria,
-        share=share,
-        block_hours=block_hours,
-        schedule=schedule,
-        method=method,
-        hotspots=hotspots,
-        min_count=min_count,
-        eps_m=eps_m,
-        cell_size_m=cell_size_m,
-        max_area_m2=max_area_m2,
-        core_radius_m=core_radius_m,
-        max_points=max_points,
-        risk=risk,
-        exclude_at_station=exclude_at_station,
-    )
-    # the partitions of no incident (provinces of the area without any) hold no sector's
-    live = [p for p in partitions if p.rows]
-    found = map_partitions(
-        _sector_positions,
-        live,
-        pool=pool,
-        columns=("comisaria", "sector"),
-        args=(setup.names, setup.key_set),
-    )
-    n_outside = sum(n for _, n in found)
-    wanted = frozenset(_planned_needs())
-    # a sector without incidents reads none of the smallest partition (its columns and types)
-    smallest = min(partitions, key=lambda p: p.rows) if partitions else None
-    rows = []
-    for key in setup.key_set:
-        pieces = [(p, mine[key]) for p, (mine, _) in zip(live, found, strict=True) if key in mine]
-        if not pieces and smallest is not None:
-            pieces = [(smallest, np.zeros(0, dtype=np.int64))]
-        rows.append(_PartitionRows(pieces, setup.settings.crs, wanted))
-    return _start_sectors(setup, rows, n_outside, pool)
-
-
-@dataclass
-class _Setup:
-    """What :func:`start_plan_patrols` makes of the sector layer and options."""
-
-    #: the (comisaría, sector) keys of the layer, in the plan's order
-    key_set: list[tuple[str, str]]
-    #: the layer's comisarías
-    names: set[str]
-    #: the layer in the plan's metric CRS
-    layer: gpd.GeoDataFrame
-    settings: _SectorSettings
-    parameters: dict[str, Any]
-
-
-def _setup(
-    sectors: gpd.GeoDataFrame,
-    *,
-    comisaria: str | None,
-    share: float,
-    block_hours: int,
-    schedule: ScheduleOptions | None,
-    method: str,
-    hotspots: gpd.GeoDataFrame | None,
-    min_count: int,
-    eps_m: float,
-    cell_size_m: float,
-    max_area_m2: float,
-    core_radius_m: float,
-    max_points: int,
-    risk: str,
-    exclude_at_station: bool,
-) -> _Setup:
-    """Check the options (Spanish errors) and return the plan's layer, keys and settings."""
+    from ..partitions import as_partitions
     from ..projection import metric_crs
     from .windows import check_window_options
 
+    partitions = as_partitions(incidents)
+    schema = _table_schema(incidents) if partitions is None else _partition_schema(partitions)
+    _check_inputs(*schema, sectors)
     check_window_options(share, block_hours)
     if method not in METHODS:
         raise ConfigError(f"method debe ser uno de {', '.join(METHODS)}; se recibió {method!r}")
@@ -1331,7 +1171,75 @@ def _setup(
         "speed_kmh": options.speed_kmh,
         "tour": "nearest neighbour + 2-opt, straight lines",
     }
-    return _Setup(key_set, names, layer, settings, parameters)
+    setup = _Setup(key_set, names, layer, settings, parameters)
+    rows: list[_SectorRows] | list[_PartitionRows]
+    if partitions is None:
+        rows, n_outside = _table_rows(incidents, setup)
+    else:
+        rows, n_outside = _partitions_rows(partitions, setup, pool)
+    return _start_sectors(setup, rows, n_outside, pool)
+
+
+def _table_rows(incidents: gpd.GeoDataFrame, setup: _Setup) -> tuple[list[_SectorRows], int]:
+    """Return each sector's rows of a table (in ``setup.key_set``'s order) and those in none."""
+    import numpy as np
+
+    # The sectors' incidents are not copied here: each task holds its rows' positions in
+    # ``incidents`` (:class:`_SectorRows`) and the rows are cut, projected and labelled as the
+    # task is sent to a worker, then again for the sheets once the plan is done. A projected
+    # copy held from the plan's start to the sheets kept ~0.5 GB in this process at a million.
+    planned = _planned_columns(incidents)
+    incident_rows, n_outside = _sector_positions(incidents, setup.names, setup.key_set)
+    empty = np.zeros(0, dtype=np.intp)
+    rows = [
+        _SectorRows(planned, incident_rows.get(key, empty), setup.settings.crs)
+        for key in setup.key_set
+    ]
+    return rows, n_outside
+
+
+def _partitions_rows(
+    partitions: Sequence[Partition], setup: _Setup, pool: WorkerPool
+) -> tuple[list[_PartitionRows], int]:
+    """Return :func:`_table_rows` of the table of ``partitions``, found by tasks of ``pool``."""
+    import numpy as np
+
+    from ..partitions import map_partitions
+
+    # the partitions of no incident (provinces of the area without any) hold no sector's
+    live = [p for p in partitions if p.rows]
+    found = map_partitions(
+        _sector_positions,
+        live,
+        pool=pool,
+        columns=("comisaria", "sector"),
+        args=(setup.names, setup.key_set),
+    )
+    n_outside = sum(n for _, n in found)
+    wanted = frozenset(_planned_needs())
+    # a sector without incidents reads none of the smallest partition (its columns and types)
+    smallest = min(partitions, key=lambda p: p.rows) if partitions else None
+    rows = []
+    for key in setup.key_set:
+        pieces = [(p, mine[key]) for p, (mine, _) in zip(live, found, strict=True) if key in mine]
+        if not pieces and smallest is not None:
+            pieces = [(smallest, np.zeros(0, dtype=np.int64))]
+        rows.append(_PartitionRows(pieces, setup.settings.crs, wanted))
+    return rows, n_outside
+
+
+@dataclass
+class _Setup:
+    """What :func:`start_plan_patrols` makes of the sector layer and options."""
+
+    #: the (comisaría, sector) keys of the layer, in the plan's order
+    key_set: list[tuple[str, str]]
+    #: the layer's comisarías
+    names: set[str]
+    #: the layer in the plan's metric CRS
+    layer: gpd.GeoDataFrame
+    settings: _SectorSettings
+    parameters: dict[str, Any]
 
 
 def _sector_positions(
@@ -1343,7 +1251,7 @@ def _sector_positions(
     ``key_set`` by its ``comisaria`` and ``sector`` labels (blank labels are missing); ``n``
     counts the incidents of a comisaría of ``names`` in none of its sectors. Row by row, so
     the table's answer is its partitions' answers together (a task of
-    :func:`start_plan_patrols_of_partitions`).
+    :func:`start_plan_patrols` of partitions).
     """
     import numpy as np
     import pandas as pd

@@ -95,7 +95,7 @@ def _announce(message: str, quiet: bool) -> None:
 
 
 def build_cube(
-    data: gpd.GeoDataFrame,
+    data: gpd.GeoDataFrame | Sequence[Partition],
     *,
     cell_size: float | None = None,
     grid_shape: str = "square",
@@ -112,13 +112,18 @@ def build_cube(
     exclude_at_station: bool = True,
     min_periods: int = MIN_PERIODS,
     quiet: bool = False,
+    pool: Any = 1,
 ) -> SpaceTimeCube:
     """Count incidents per grid cell and period.
 
     Parameters
     ----------
     data
-        Incident points with an occurrence time column (any CRS; counted in the metric CRS).
+        Incident points with an occurrence time column (any CRS; counted in the metric CRS),
+        or the partitions holding them, every incident in one
+        (:func:`parsc_geo.partitions.write_partitions`, as a distributed run writes them):
+        then tasks of ``pool`` that each read one partition count them (see Notes) and this
+        process holds the merged extent, the grid and the cube, never a row.
     cell_size
         Cell size in metres; None: the shorter side of the incidents' extent / 50, at least
         50 m, rounded to 10 m (as ``parsc-geo hotspots --method gistar``; announced).
@@ -141,7 +146,8 @@ def build_cube(
     margin
         Buffer of the automatic area in metres; None: the cell size × √2.
     weights
-        None to count incidents, or a numeric column (e.g. ``"harm"``) to sum.
+        None to count incidents, or a numeric column (e.g. ``"harm"``) to sum (of a table
+        only: partitions are counted).
     time_column
         Column of occurrence times (timezone-aware times are read in America/Lima).
     exclude_at_station
@@ -150,6 +156,9 @@ def build_cube(
         Fewest complete periods; fewer raises :class:`InsufficientDataError`.
     quiet
         Do not announce automatic choices.
+    pool
+        Where the tasks of partitions run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask
+        pool), or a number of workers (unused for a table).
 
     Returns
     -------
@@ -160,44 +169,65 @@ def build_cube(
     InsufficientDataError
         No dated incidents, or fewer than ``min_periods`` complete periods.
     ConfigError
-        Bad parameter values or a missing time column.
+        Bad parameter values, a missing time column, or weights of partitions.
+
+    Notes
+    -----
+    From partitions (:func:`parsc_geo.partitions.map_partitions`), a first pass finds the
+    metric CRS the whole table is located in (:func:`parsc_geo.hotspots._common.locate_crs`);
+    a second, what the periods and the grid need of the incidents (:class:`CubeExtent`:
+    dates, extent, convex hull), merged here; the periods and the grid are then chosen as for
+    a table (the same code), and a third pass counts each partition's incidents per cell and
+    period. The cube is the table's, value for value (counts are whole numbers, and the hull
+    of the partitions' hulls is the hull of every point, see
+    :func:`parsc_geo.grid.points_hull`). The incidents outside the periods are announced
+    after the grid's choices (they are known once counted).
     """
     from ..hotspots._common import point_weights
+    from ..partitions import as_partitions
 
     _check_options(
         grid_shape=grid_shape, align=align, cells=cells, cell_size=cell_size, margin=margin
     )
-    prepared, dates = _located_dates(data, time_column, exclude_at_station, _crs_of(grid))
-    extent = cube_extent(
-        prepared.x, prepared.y, dates, prepared.info, hull=area is None and grid is None
+    choices = _CubeChoices(
+        periods={
+            "period": period,
+            "align": align,
+            "first": first,
+            "last": last,
+            "min_periods": min_periods,
+            "time_column": time_column,
+            "quiet": quiet,
+        },
+        grid={
+            "cell_size": cell_size,
+            "grid_shape": grid_shape,
+            "area": area,
+            "grid": grid,
+            "margin": margin,
+            "quiet": quiet,
+        },
+        cells=cells,
+        located=(time_column, exclude_at_station, _crs_of(grid)),
+        hull=area is None and grid is None,
     )
+    partitions = as_partitions(data)
+    if partitions is not None:
+        if weights is not None:
+            raise ConfigError(
+                f"el cubo de incidentes en particiones cuenta incidentes; no suma {weights!r}",
+                hint="pase la tabla de incidentes para sumar pesos",
+            )
+        return _cube_of_partitions(partitions, choices, pool)
+    prepared, dates = _located_dates(data, *choices.located)
+    extent = cube_extent(prepared.x, prepared.y, dates, prepared.info, hull=choices.hull)
     params: dict[str, Any] = {**extent.info, "n_undated": extent.n_undated}
-    periods = _plan_periods(
-        extent,
-        params,
-        period=period,
-        align=align,
-        first=first,
-        last=last,
-        min_periods=min_periods,
-        time_column=time_column,
-        quiet=quiet,
-    )
+    periods = _plan_periods(extent, params, **choices.periods)
     period_of, outside = _period_of(dates, periods)
     params["n_outside_periods"] = outside
     _announce_outside(outside, periods, quiet)
     x, y = prepared.x, prepared.y
-    grid = _plan_grid(
-        extent,
-        params,
-        cell_size=cell_size,
-        grid_shape=grid_shape,
-        area=area,
-        grid=grid,
-        margin=margin,
-        crs=prepared.crs,
-        quiet=quiet,
-    )
+    grid = _plan_grid(extent, params, crs=prepared.crs, **choices.grid)
     key, use, params["n_outside_grid"] = _bin_keys(grid, x, y, period_of, len(periods))
     size = len(grid) * len(periods)
     counts = np.bincount(key, minlength=size).reshape(len(grid), len(periods))
@@ -214,72 +244,34 @@ def build_cube(
     )
 
 
-def build_cube_from_partitions(
-    partitions: Sequence[Partition],
-    *,
-    pool: Any = 1,
-    cell_size: float | None = None,
-    grid_shape: str = "square",
-    period: str | PeriodSpec | None = None,
-    align: str = "end",
-    first: Any = None,
-    last: Any = None,
-    cells: str = "data",
-    area: Any = None,
-    grid: gpd.GeoDataFrame | None = None,
-    margin: float | None = None,
-    time_column: str = TIME_COLUMN,
-    exclude_at_station: bool = True,
-    min_periods: int = MIN_PERIODS,
-    quiet: bool = False,
+@dataclass(frozen=True)
+class _CubeChoices:
+    """The choices of :func:`build_cube` that its two paths (a table, partitions) share."""
+
+    #: keywords of :func:`_plan_periods`
+    periods: dict[str, Any]
+    #: keywords of :func:`_plan_grid` but its CRS
+    grid: dict[str, Any]
+    cells: str
+    #: ``(time_column, exclude_at_station, metric CRS or None)`` of :func:`_located_dates`
+    located: tuple[str, bool, Any]
+    #: whether the automatic area (the incidents' hull) is needed
+    hull: bool
+
+
+def _cube_of_partitions(
+    partitions: Sequence[Partition], choices: _CubeChoices, pool: Any
 ) -> SpaceTimeCube:
-    """Count the incidents of a table cut into partitions per grid cell and period.
+    """Return :func:`build_cube` of the incidents of ``partitions``, counted by tasks.
 
-    :func:`build_cube` of the whole table (counts, not weights), computed in tasks that each
-    read one partition (:func:`parsc_geo.partitions.map_partitions`), so that this process
-    never holds the incidents: a first pass finds the metric CRS the whole table is located
-    in (:func:`parsc_geo.hotspots._common.locate_crs`); a second, what the periods and the
-    grid need of the incidents (:class:`CubeExtent`: dates, extent, convex hull), merged
-    here; the periods and the grid are then chosen as :func:`build_cube` chooses them (the
-    same code), and a third pass counts each partition's incidents per cell and period. The
-    cube is :func:`build_cube`'s of the table, value for value (counts are whole numbers,
-    and the hull of the partitions' hulls is the hull of every point, see
-    :func:`parsc_geo.grid.points_hull`). The incidents outside the periods are announced
-    after the grid's choices (they are known once counted).
-
-    Parameters
-    ----------
-    partitions
-        The table's partitions (each incident in one; see
-        :func:`parsc_geo.partitions.write_partitions`).
-    pool
-        Where the tasks run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a
-        number of workers.
-    cell_size, grid_shape, period, align, first, last, cells, area, grid, margin
-        As :func:`build_cube`.
-    time_column, exclude_at_station, min_periods, quiet
-        As :func:`build_cube`.
-
-    Returns
-    -------
-    SpaceTimeCube
-        Each task returns its partition's extent, then its non-empty bins and their counts:
-        this process holds the merged extent, the grid and the cube, never a row.
-
-    Raises
-    ------
-    InsufficientDataError
-        No dated incidents, or fewer than ``min_periods`` complete periods.
-    ConfigError
-        Bad parameter values or a missing time column.
+    Each task returns its partition's extent, then its non-empty bins and their counts: this
+    process holds the merged extent, the grid and the cube, never a row (see
+    :func:`build_cube`'s Notes).
     """
     from ..hotspots._common import locate_crs, merge_located
     from ..partitions import map_partitions
 
-    _check_options(
-        grid_shape=grid_shape, align=align, cells=cells, cell_size=cell_size, margin=margin
-    )
-    crs = grid.crs if grid is not None else None
+    time_column, exclude_at_station, crs = choices.located
     if crs is None:
         crs = locate_crs(partitions, exclude_at_station=exclude_at_station, pool=pool)
     # what locate() and the dates read (the time zone may come from occurred_at's type)
@@ -290,35 +282,15 @@ def build_cube_from_partitions(
         partitions,
         pool=pool,
         columns=columns,
-        args=(*located, area is None and grid is None),
+        args=(*located, choices.hull),
     )
     info = merge_located([e.info for e in extents], crs, exclude_at_station=exclude_at_station)
     extent = merge_extents(extents, info)
     del extents
     params: dict[str, Any] = {**extent.info, "n_undated": extent.n_undated}
-    periods = _plan_periods(
-        extent,
-        params,
-        period=period,
-        align=align,
-        first=first,
-        last=last,
-        min_periods=min_periods,
-        time_column=time_column,
-        quiet=quiet,
-    )
-    params["n_outside_periods"] = 0  # counted with the bins (its place: build_cube's)
-    grid = _plan_grid(
-        extent,
-        params,
-        cell_size=cell_size,
-        grid_shape=grid_shape,
-        area=area,
-        grid=grid,
-        margin=margin,
-        crs=crs,
-        quiet=quiet,
-    )
+    periods = _plan_periods(extent, params, **choices.periods)
+    params["n_outside_periods"] = 0  # counted with the bins (its place: the table's)
+    grid = _plan_grid(extent, params, crs=crs, **choices.grid)
     n_periods = len(periods)
     flat = np.zeros(len(grid) * n_periods, dtype=np.int64)
     outside = outside_grid = n_used = 0
@@ -330,17 +302,17 @@ def build_cube_from_partitions(
         outside_grid += part_outside_grid
         n_used += part_used
     params["n_outside_periods"] = outside
-    _announce_outside(outside, periods, quiet)
+    _announce_outside(outside, periods, bool(choices.periods["quiet"]))
     params["n_outside_grid"] = outside_grid
     counts = flat.reshape(len(grid), n_periods)
-    # build_cube's values without weights: sums of ones, the counts as floats
+    # the table's values without weights: sums of ones, the counts as floats
     return _finish_cube(
         grid,
         periods,
         counts,
         counts.astype(float),
         params,
-        cells=cells,
+        cells=choices.cells,
         n_used=n_used,
         weights=None,
     )
@@ -651,7 +623,7 @@ def _finish_cube(
 def _partition_extent(
     data: gpd.GeoDataFrame, time_column: str, exclude_at_station: bool, crs: Any, hull: bool
 ) -> CubeExtent:
-    """Return one partition's :class:`CubeExtent` (a task of :func:`build_cube_from_partitions`)."""
+    """Return one partition's :class:`CubeExtent` (a task of :func:`build_cube`)."""
     prepared, dates = _located_dates(data, time_column, exclude_at_station, crs)
     return cube_extent(prepared.x, prepared.y, dates, prepared.info, hull=hull)
 

@@ -11,7 +11,7 @@ import numpy as np
 from .._errors import ConfigError
 from .._text import num
 from .._validate import check_choice, check_positive
-from .cube import SpaceTimeCube, build_cube, build_cube_from_partitions
+from .cube import SpaceTimeCube, build_cube
 from .gistar_st import GLOBAL_WINDOWS, space_time_gistar
 from .mannkendall import MannKendall, mann_kendall
 from .patterns import SCHEMES, classify_arcgis, classify_sfhotspot, pattern_table
@@ -252,7 +252,7 @@ def analyse_cube(
 
 
 def emerging_hotspots(
-    data: gpd.GeoDataFrame,
+    data: gpd.GeoDataFrame | Sequence[Partition],
     *,
     cell_size: float | None = None,
     grid_shape: str = "square",
@@ -274,16 +274,20 @@ def emerging_hotspots(
     scheme: str = "arcgis",
     exclude_at_station: bool = True,
     quiet: bool = False,
+    pool: Any = 1,
 ) -> TrendsResult:
     """Build the space-time cube of ``data`` and classify its cells (emerging hot spots).
 
-    Parameters are those of :func:`parsc_geo.trends.cube.build_cube` (cube) and
-    :func:`analyse_cube` (analysis). The automatic area is the incidents' convex hull buffered
-    by the neighbourhood distance.
+    Parameters are those of :func:`parsc_geo.trends.cube.build_cube` (the cube: ``data`` is
+    the incidents, or the partitions holding them, then counted by tasks of ``pool``) and
+    :func:`analyse_cube` (the analysis, in this process, of the cube). The automatic area is
+    the incidents' convex hull buffered by the neighbourhood distance.
 
     Returns
     -------
     TrendsResult
+        From partitions, the table's result; this process holds the cube, never the
+        incidents.
 
     Notes
     -----
@@ -306,84 +310,7 @@ def emerging_hotspots(
         weights=weights,
         exclude_at_station=exclude_at_station,
         quiet=quiet,
-    )
-    return analyse_cube(
-        cube,
-        neighbours=neighbours,
-        distance=distance,
-        k=k,
-        window=window,
-        alpha=alpha,
-        fdr=fdr,
-        trend_alpha=trend_alpha,
-        scheme=scheme,
-        quiet=quiet,
-    )
-
-
-def emerging_hotspots_from_partitions(
-    partitions: Sequence[Partition],
-    *,
-    pool: Any = 1,
-    cell_size: float | None = None,
-    grid_shape: str = "square",
-    period: str | PeriodSpec | None = None,
-    align: str = "end",
-    first: Any = None,
-    last: Any = None,
-    cells: str = "data",
-    area: Any = None,
-    grid: gpd.GeoDataFrame | None = None,
-    neighbours: str = "distance",
-    distance: float | None = None,
-    k: int = DEFAULT_K,
-    window: str = "cube",
-    alpha: float = 0.05,
-    fdr: bool = True,
-    trend_alpha: float = 0.05,
-    scheme: str = "arcgis",
-    exclude_at_station: bool = True,
-    quiet: bool = False,
-) -> TrendsResult:
-    """Return :func:`emerging_hotspots` of a table cut into partitions (incident counts).
-
-    The cube is counted in tasks that each read one partition
-    (:func:`parsc_geo.trends.cube.build_cube_from_partitions`: the cube of the whole table,
-    value for value); the analysis is :func:`analyse_cube`'s, here, on the cube.
-
-    Parameters
-    ----------
-    partitions
-        The table's partitions (each incident in one).
-    pool
-        Where the tasks run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a
-        number of workers.
-    cell_size, grid_shape, period, align, first, last, cells, area, grid, neighbours
-        As :func:`emerging_hotspots`.
-    distance, k, window, alpha, fdr, trend_alpha, scheme, exclude_at_station, quiet
-        As :func:`emerging_hotspots`.
-
-    Returns
-    -------
-    TrendsResult
-        :func:`emerging_hotspots`'s result for the whole table; this process holds the cube,
-        never the incidents.
-    """
-    cube = build_cube_from_partitions(
-        partitions,
         pool=pool,
-        cell_size=cell_size,
-        grid_shape=grid_shape,
-        period=period,
-        align=align,
-        first=first,
-        last=last,
-        cells=cells,
-        area=area,
-        grid=grid,
-        margin=distance,
-        exclude_at_station=exclude_at_station,
-        quiet=quiet,
     )
     return analyse_cube(
         cube,

@@ -555,7 +555,7 @@ def incident_days(dates: pd.Series) -> np.ndarray:
 
 
 def near_repeat(
-    data: gpd.GeoDataFrame,
+    data: gpd.GeoDataFrame | Sequence[Partition],
     *,
     space_bands: Any = DEFAULT_SPACE_BANDS,
     time_bands: Any = DEFAULT_TIME_BANDS,
@@ -566,12 +566,52 @@ def near_repeat(
     min_incidents: int = MIN_INCIDENTS,
     max_pairs: int | None = None,
     quiet: bool = False,
+    pool: Any = 1,
 ) -> pd.DataFrame:
     """Run :func:`knox_bands` on incident points (projected to their metric CRS).
 
     Incidents without a date or a point are left out (counted in the parameters), as are
     those stacked on a police station unless ``exclude_at_station`` is False (a stack of
     reports at the station would read as a near repeat at distance 0).
+
+    Parameters
+    ----------
+    data
+        The incidents, or the partitions holding them, every incident in one
+        (:func:`parsc_geo.partitions.write_partitions`, as a distributed run writes them;
+        the table's index unique and ascending): then tasks of ``pool`` that each read one
+        partition (:func:`parsc_geo.partitions.map_partitions`) find the metric CRS of the
+        whole table (:func:`parsc_geo.hotspots._common.locate_crs`) and return the index,
+        metric x, y and day of each of its usable dated incidents. This process puts them
+        back in the table's order (the index) and in the test's
+        (:func:`parsc_geo.hotspots._common.canonical_order`; the ``incident_id`` of
+        incidents at the same point, which decides between them, is asked of the partitions
+        that hold them): the seeded sample and permutations see the incidents in the same
+        order, so the table is the whole table's, value for value, and this process never
+        holds the incidents (36 bytes per usable dated incident while their order is found,
+        then 24 besides the test's own arrays).
+    space_bands, time_bands
+        Band edges in metres and days (see :func:`knox_bands`).
+    permutations, seed
+        Monte-Carlo permutations of the dates and their seed.
+    time_column
+        Column of the occurrence times.
+    exclude_at_station
+        Leave out the incidents stacked on a police station.
+    min_incidents
+        Fewest usable incidents.
+    max_pairs
+        Most close pairs listed (see :func:`knox_bands`).
+    quiet
+        Do not announce the random sample.
+    pool
+        Where the tasks of partitions run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask
+        pool), or a number of workers (unused for a table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The band table (:func:`knox_bands`), its parameters in ``attrs["parameters"]``.
 
     Raises
     ------
@@ -580,13 +620,18 @@ def near_repeat(
     ConfigError
         No time column, or bad bands.
     """
-    located, dates = _located_dates(data, time_column, exclude_at_station, None)
-    dated = dates.notna().to_numpy()
+    from ..partitions import as_partitions
+
+    partitions = as_partitions(data)
+    if partitions is None:
+        x, y, days, info = _table_points(data, time_column, exclude_at_station)
+    else:
+        x, y, days, info = _partitions_points(partitions, time_column, exclude_at_station, pool)
     return _knox_of_incidents(
-        located.x[dated],
-        located.y[dated],
-        incident_days(dates[dated]),
-        {**located.info, "n_undated": int((~dated).sum())},
+        x,
+        y,
+        days,
+        info,
         space_bands=space_bands,
         time_bands=time_bands,
         permutations=permutations,
@@ -598,58 +643,26 @@ def near_repeat(
     )
 
 
-def near_repeat_from_partitions(
-    partitions: Sequence[Partition],
-    *,
-    pool: Any = 1,
-    space_bands: Any = DEFAULT_SPACE_BANDS,
-    time_bands: Any = DEFAULT_TIME_BANDS,
-    permutations: int = DEFAULT_PERMUTATIONS,
-    seed: int | None = None,
-    time_column: str = "occurred_at",
-    exclude_at_station: bool = True,
-    min_incidents: int = MIN_INCIDENTS,
-    max_pairs: int | None = None,
-    quiet: bool = False,
-) -> pd.DataFrame:
-    """Return :func:`near_repeat` of a table cut into partitions, from slim arrays of them.
+def _table_points(
+    data: gpd.GeoDataFrame, time_column: str, exclude_at_station: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Return x, y, day and info of a table's usable dated incidents, in the test's order."""
+    located, dates = _located_dates(data, time_column, exclude_at_station, None)
+    dated = dates.notna().to_numpy()
+    return (
+        located.x[dated],
+        located.y[dated],
+        incident_days(dates[dated]),
+        {**located.info, "n_undated": int((~dated).sum())},
+    )
 
-    Tasks that each read one partition (:func:`parsc_geo.partitions.map_partitions`) find the
-    metric CRS of the whole table (:func:`parsc_geo.hotspots._common.locate_crs`), then
-    return the index, metric x, y and day of each of its usable dated incidents. This process
-    puts them back in the table's order (the index, ascending in the table) and in
-    :func:`near_repeat`'s (:func:`parsc_geo.hotspots._common.canonical_order`; the
-    ``incident_id`` of incidents at the same point, which decides between them, is asked of
-    the partitions that hold them) and runs the same test on them: the seeded sample and
-    permutations see the incidents in the same order, so the table is :func:`near_repeat`'s
-    of the whole table, value for value.
 
-    Parameters
-    ----------
-    partitions
-        The table's partitions (each incident in one; see
-        :func:`parsc_geo.partitions.write_partitions`), its index unique and ascending.
-    pool
-        Where the tasks run: a :class:`parsc_geo.parallel.WorkerPool` (or Dask pool), or a
-        number of workers.
-    space_bands, time_bands, permutations, seed, time_column, exclude_at_station
-        As :func:`near_repeat`.
-    min_incidents, max_pairs, quiet
-        As :func:`near_repeat`.
+def _partitions_points(
+    partitions: Sequence[Partition], time_column: str, exclude_at_station: bool, pool: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+    """Return :func:`_table_points` of the table of ``partitions``, from slim arrays of them.
 
-    Returns
-    -------
-    pandas.DataFrame
-        :func:`near_repeat`'s table. This process never holds the incidents: 36 bytes per
-        usable dated incident while their order is found (index, x, y, day and partition),
-        then 24 (x, y and day) besides the test's own arrays.
-
-    Raises
-    ------
-    InsufficientDataError
-        Fewer than ``min_incidents`` usable incidents.
-    ConfigError
-        No time column, or bad bands.
+    See :func:`near_repeat` (its ``data``).
     """
     from ..hotspots._common import canonical_order, locate_crs, merge_located
     from ..partitions import map_partitions
@@ -674,22 +687,8 @@ def near_repeat_from_partitions(
     labels, x, y, days, owner = (a[table_order] for a in gathered)
     del gathered, table_order
     order = canonical_order(x, y, _tied_ids(partitions, labels, x, y, owner, pool))
-    x, y, days = x[order], y[order], days[order]
-    del labels, owner, order  # the test holds x, y and days only
-    return _knox_of_incidents(
-        x,
-        y,
-        days,
-        info,
-        space_bands=space_bands,
-        time_bands=time_bands,
-        permutations=permutations,
-        seed=seed,
-        time_column=time_column,
-        min_incidents=min_incidents,
-        max_pairs=max_pairs,
-        quiet=quiet,
-    )
+    del labels, owner  # the test holds x, y and days only
+    return x[order], y[order], days[order], info
 
 
 def _located_dates(
