@@ -118,7 +118,8 @@ def release_memory() -> None:
 
     Inside :func:`frozen_heap`, what is still reachable after the collection is frozen: the
     next release (and Python's own full collections) no longer walk it. The trim needs glibc;
-    elsewhere only the cycles are collected.
+    elsewhere only the cycles are collected. When ``pyarrow`` is loaded, its memory pool
+    returns its unused pages too.
     """
     gc.collect()
     if _FROZEN["active"]:
@@ -126,6 +127,11 @@ def release_memory() -> None:
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        # Arrow's own allocator (mimalloc or jemalloc: partitions written and read) keeps
+        # freed pages for reuse; a run's main process has no use for them after a stage
+        arrow.default_memory_pool().release_unused()
 
 
 #: Whether :func:`release_memory` freezes the objects that survive its collection.

@@ -303,3 +303,17 @@ def test_pool_workers_freeze_the_libraries_they_start_with() -> None:
     with WorkerPool(2) as pool:
         counts = pool.map(_freeze_count, [0, 1])
     assert all(count > 10_000 for count in counts)
+
+
+def test_release_memory_returns_arrows_unused_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    released: list[str] = []
+
+    class _Pool:
+        def release_unused(self) -> None:
+            released.append("arrow")
+
+    monkeypatch.setattr(pa, "default_memory_pool", _Pool)
+    release_memory()
+    assert released == ["arrow"]

@@ -589,7 +589,8 @@ def near_repeat(
         that hold them): the seeded sample and permutations see the incidents in the same
         order, so the table is the whole table's, value for value, and this process never
         holds the incidents (36 bytes per usable dated incident while their order is found,
-        then 24 besides the test's own arrays).
+        then 24). With a pool of several workers, the test itself (its close pairs and
+        permutations) runs in one of them, as a background task.
     space_bands, time_bands
         Band edges in metres and days (see :func:`knox_bands`).
     permutations, seed
@@ -620,27 +621,39 @@ def near_repeat(
     ConfigError
         No time column, or bad bands.
     """
+    from ..parallel import WorkerPool
     from ..partitions import as_partitions
 
+    options: dict[str, Any] = {
+        "space_bands": space_bands,
+        "time_bands": time_bands,
+        "permutations": permutations,
+        "seed": seed,
+        "time_column": time_column,
+        "min_incidents": min_incidents,
+        "max_pairs": max_pairs,
+    }
     partitions = as_partitions(data)
     if partitions is None:
         x, y, days, info = _table_points(data, time_column, exclude_at_station)
-    else:
-        x, y, days, info = _partitions_points(partitions, time_column, exclude_at_station, pool)
-    return _knox_of_incidents(
-        x,
-        y,
-        days,
-        info,
-        space_bands=space_bands,
-        time_bands=time_bands,
-        permutations=permutations,
-        seed=seed,
-        time_column=time_column,
-        min_incidents=min_incidents,
-        max_pairs=max_pairs,
-        quiet=quiet,
-    )
+        return _knox_of_incidents(x, y, days, info, quiet=quiet, **options)
+    points = _partitions_points(partitions, time_column, exclude_at_station, pool)
+    if not isinstance(pool, WorkerPool):
+        return _knox_of_incidents(*points, quiet=quiet, **options)
+    # the pairs and permutations (hundreds of megabytes for a country) in a worker, as a
+    # background task (it goes there even alone): this process keeps only the 24 bytes of
+    # each incident it sends
+    table = pool.start(_knox_task, [(points, options)], background=True).results()[0]
+    announce_sample(table, quiet=quiet)
+    return table
+
+
+def _knox_task(
+    task: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any]], dict[str, Any]],
+) -> pd.DataFrame:
+    """Return :func:`_knox_of_incidents` of ``(points, options)`` (a pool task, quiet)."""
+    points, options = task
+    return _knox_of_incidents(*points, quiet=True, **options)
 
 
 def _table_points(
