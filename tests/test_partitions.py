@@ -279,3 +279,27 @@ def test_a_distributed_runs_partitions_hold_every_incident_once(
     assert pipeline._from_partitions(state) == parts  # written once
     state.pool = 2  # a local pool or a serial run: the stages read the incidents held here
     assert pipeline._from_partitions(state) is None
+
+
+def test_the_crs_travels_in_the_partition_and_is_parsed_once(
+    accepted: pd.DataFrame, tmp_path: Path
+) -> None:
+    import json
+
+    import pyarrow.parquet as pq
+
+    from parsc_geo.partitions import _parsed_crs
+
+    written = write_partitions(province_subsets(accepted), tmp_path)
+    # the files record no CRS (parsing a GeoParquet file's PROJJSON took 20 ms a read) …
+    geo = json.loads(pq.read_schema(written[0].path).metadata[b"geo"])
+    assert geo["columns"][geo["primary_column"]]["crs"] is None
+    # … the partitions carry it, and reading them all parses it once in this process
+    assert {p.crs for p in written} == {accepted.crs.srs}
+    _parsed_crs.cache_clear()
+    for partition in written:
+        assert partition.load(["provincia"]).crs == accepted.crs
+        assert partition.load(["provincia"], positions=[0]).crs == accepted.crs
+    assert _parsed_crs.cache_info().misses == 1
+    # the table written keeps its own CRS
+    assert accepted.crs is not None and province_subsets(accepted)[0][1].crs == accepted.crs

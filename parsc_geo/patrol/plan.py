@@ -593,17 +593,14 @@ def _partition_schema(partitions: Sequence[Partition]) -> tuple[set[str], bool]:
 
     Read from the files' schemas (no row is read).
     """
-    import json
-
     import pyarrow.parquet as pq
 
     columns: set[str] | None = None
     no_crs = False
     for partition in partitions:
         schema = pq.read_schema(partition.path)
-        geo = json.loads(schema.metadata[b"geo"])
-        # GeoParquet: a "crs" of null is an unknown CRS (absent: OGC:CRS84)
-        no_crs |= geo["columns"][geo["primary_column"]].get("crs", "") is None
+        # the partition carries its table's CRS (None: none), not the file
+        no_crs |= partition.crs is None
         names = set(schema.names)
         columns = names if columns is None else columns & names
     return columns or set(), no_crs
