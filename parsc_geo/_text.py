@@ -71,6 +71,13 @@ def fold(text: object) -> str:
     return _SPACES.sub(" ", strip_accents(text)).strip().upper()
 
 
+def fold_values(values: pd.Series) -> pd.Series:
+    """Return :func:`fold` of every value, computed once per distinct value."""
+    from ._fast import per_unique
+
+    return per_unique(values, lambda distinct: distinct.map(fold))
+
+
 def fold_key(text: object, sep: str = "_") -> str:
     """Return a key for column names: no accents, upper case, other characters as ``sep``.
 

@@ -28,12 +28,12 @@ from .. import settings
 from .._atomic import write_bytes_atomic
 from .._errors import ConfigError, InputDataError, InsufficientDataError, OutputError
 from .._text import fold as _fold
-from .._text import slug
+from .._text import fold_values, slug
 from ..localtime import incident_times
 from ..partitions import Partition, Partitioned, Pieces, Rows, materialise
 from ..privacy import REPORT_NAME, RULE_VERSION, PrivacyRule, write_privacy_report
 from . import offline as assets
-from .atlas_partitions import rows_near, summarise_partitions
+from .atlas_partitions import period_of, rows_near, summarise_partitions
 from .base import (
     INDEX_FILE,
     add_layer_control,
@@ -77,7 +77,6 @@ if TYPE_CHECKING:
     import folium
     import geopandas as gpd
     import numpy as np
-    import pandas as pd
 
     from ..parallel import WorkerPool
 
@@ -104,13 +103,6 @@ class BuiltMap:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
-def _folded(values: pd.Series) -> pd.Series:
-    """Return :func:`parsc_geo._text.fold` of every value, computed once per distinct value."""
-    from .._fast import per_unique
-
-    return per_unique(values, lambda distinct: distinct.map(_fold))
-
-
 def slugify(text: str) -> str:
     """Return an ASCII file-name slug of ``text`` (``San José B`` → ``san-jose-b``)."""
     return slug(text, sep="-", default="sin-nombre")
@@ -123,12 +115,7 @@ def period_text(incidents: gpd.GeoDataFrame) -> str | None:
     when = incident_times(incidents).dropna()
     if not len(when):
         return None
-    return _period_of(when.min(), when.max())
-
-
-def _period_of(first: Any, last: Any) -> str:
-    """Return the period text of :func:`period_text` from the first and last dates."""
-    return f"{first:%Y-%m-%d} a {last:%Y-%m-%d}"
+    return period_of(when.min(), when.max())
 
 
 def _check_incidents(incidents: gpd.GeoDataFrame) -> None:
@@ -193,7 +180,7 @@ def _hotspots_for(
     if "provincia" not in hotspots.columns:
         return _within(hotspots, province)
     known = hotspots["provincia"].notna()
-    mine = known & (_folded(hotspots["provincia"]) == _fold(name))
+    mine = known & (fold_values(hotspots["provincia"]) == _fold(name))
     located = _within(hotspots[~known], province)
     keep = mine.copy()
     if located is not None:
@@ -469,7 +456,7 @@ def build_province_map(
     _check_incidents(incidents)
     extras = _extras(timeline, density_scale, trends, accuracy, home, basemap)
     provinces = area_of(incidents).provinces()
-    match = provinces[_folded(provinces["provincia"]) == _fold(province)]
+    match = provinces[fold_values(provinces["provincia"]) == _fold(province)]
     if not len(match):
         raise ConfigError(
             f"provincia desconocida {province!r}",
@@ -487,7 +474,7 @@ def build_province_map(
         hotspots = data.hotspots
         density = _density_for(points, match, options=density_options)
     elif "provincia" in incidents.columns and incidents["provincia"].notna().any():
-        inc = _page_rows(incidents, _folded(incidents["provincia"]) == _fold(name))
+        inc = _page_rows(incidents, fold_values(incidents["provincia"]) == _fold(name))
     else:
         inc = _page_rows(
             incidents, _points_within(incidents.geometry.to_crs(match.crs), match.union_all())
@@ -943,7 +930,7 @@ def write_atlas(
     elif table is None:
         raise AssertionError("neither a table nor partitions")
     elif "provincia" in table.columns and table["provincia"].notna().any():
-        keys = _folded(table["provincia"])
+        keys = fold_values(table["provincia"])
         present = set(keys[table["provincia"].notna()])
     else:
         joined = provinces[provinces.intersects(table.to_crs(provinces.crs).geometry.union_all())]

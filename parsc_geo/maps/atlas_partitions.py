@@ -69,10 +69,22 @@ class PartSummary:
     departments: frozenset[str]
 
 
+def period_of(first: Any, last: Any) -> str:
+    """Return the period text of :func:`parsc_geo.maps.atlas.period_text` (first, last dates).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> period_of(pd.Timestamp("2020-01-05"), pd.Timestamp("2020-03-01 10:00"))
+    '2020-01-05 a 2020-03-01'
+    """
+    return f"{first:%Y-%m-%d} a {last:%Y-%m-%d}"
+
+
 def summarise_part(incidents: gpd.GeoDataFrame) -> PartSummary:
     """Return a partition's :class:`PartSummary` (a task: read :data:`SUMMARY_COLUMNS`)."""
+    from .._text import fold_values
     from ..localtime import incident_times
-    from .atlas import _folded
     from .timeline import Timeline
 
     dates = None
@@ -84,7 +96,7 @@ def summarise_part(incidents: gpd.GeoDataFrame) -> PartSummary:
     provinces: frozenset[str] = frozenset()
     if "provincia" in incidents.columns:
         named = incidents["provincia"].notna()
-        provinces = frozenset(_folded(incidents["provincia"])[named])
+        provinces = frozenset(fold_values(incidents["provincia"])[named])
     departments: frozenset[str] = frozenset()
     if "ubigeo" in incidents.columns:
         codes = incidents["ubigeo"].dropna().astype(str).unique()
@@ -160,7 +172,6 @@ def summarise_partitions(partitions: Sequence[Partition], *, pool: Any = 1) -> A
 
     from ..area import area_of
     from ..partitions import map_partitions
-    from .atlas import _period_of
     from .timeline import Timeline
 
     parts = list(partitions)
@@ -176,7 +187,7 @@ def summarise_partitions(partitions: Sequence[Partition], *, pool: Any = 1) -> A
     probe.attrs.update(attrs)
     territory = area_of(probe, quiet=False)
     dated = [f.dates for f in found if f.dates is not None]
-    period = _period_of(min(d[0] for d in dated), max(d[1] for d in dated)) if dated else None
+    period = period_of(min(d[0] for d in dated), max(d[1] for d in dated)) if dated else None
     spans = [f.months for f in found if f.months is not None]
     timeline = (
         Timeline.spanning(min(s[0] for s in spans), max(s[1] for s in spans))
