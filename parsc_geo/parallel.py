@@ -434,15 +434,60 @@ class WorkerPool:
             method = start_method()
             if method == "forkserver":
                 start_early(self.workers)
-            # each worker freezes the libraries it starts with: its collections walk only
-            # what its tasks build (parsc_geo._memory.freeze_imports)
+            # each worker freezes the libraries it starts with (its collections walk only
+            # what its tasks build: parsc_geo._memory.freeze_imports) and ends with the run
             self._executor = ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context(method),
-                initializer=freeze_imports,
+                initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
             logger.debug("%d procesos de trabajo (%s)", self.workers, method)
         return self._executor
+
+
+def _start_worker(parent: int) -> None:
+    """Prepare a pool's worker process: freeze its libraries, and end it with ``parent``.
+
+    A worker waits for its next task on a queue whose writing end it holds itself, and the
+    forkserver it comes from waits for the processes holding its "alive" pipe, the workers
+    among them: when the run's process is killed (SIGKILL, the out-of-memory killer), they
+    would wait for ever, each holding its libraries (0.3–0.4 GB). A thread of each worker
+    waits for ``parent`` (the process that opened the pool) to end and then ends the worker;
+    with its workers gone, the forkserver ends too.
+    """
+    freeze_imports()
+    threading.Thread(target=_end_with, args=(parent,), name="parsc-geo-parent", daemon=True).start()
+
+
+#: Seconds between two looks at the parent where it cannot be waited for (no pidfd).
+PARENT_POLL_S: Final = 1.0
+
+
+def _end_with(parent: int) -> None:
+    """Wait for process ``parent`` to end, then end this process at once (exit code 1)."""
+    import select
+
+    try:
+        handle = os.pidfd_open(parent)
+    except (AttributeError, OSError):
+        # no pidfd (not Linux ≥ 5.3): look every second whether it is still there
+        while _alive(parent):
+            time.sleep(PARENT_POLL_S)
+    else:
+        select.select([handle], [], [])  # readable once the process has ended
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    """Return whether process ``pid`` still exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _pass_on(source: Future[Any], target: Future[Any]) -> None:
