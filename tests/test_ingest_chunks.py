@@ -142,16 +142,50 @@ def test_a_file_changed_while_read_is_an_input_error(tmp_path):
         reader.chunk(1)
 
 
-def _ingest_same(paths: list[Path], chunk_chars: int, **kwargs) -> None:
+def _ingest_same(paths: list[Path], chunk_chars: int, spill: Path | None = None, **kwargs) -> None:
     whole = ingest_files(paths, chunk_chars=None, **kwargs)
     chunked = ingest_files(paths, chunk_chars=chunk_chars, **kwargs)
     pd.testing.assert_frame_equal(chunked.accepted, whole.accepted)
     pd.testing.assert_frame_equal(chunked.quarantine, whole.quarantine)
     assert chunked.report == whole.report
     assert chunked.sources == whole.sources
+    if spill is not None:
+        _spilled_same(whole, ingest_files(paths, chunk_chars=chunk_chars, spill=spill, **kwargs))
 
 
-def test_ingest_by_chunks_identical_rows_ids_quarantine(tmp_path):
+def _spilled_same(whole, spilled) -> None:
+    """The rows waiting on disk (``spill``) come back as the rows held: partitions of them."""
+    from parsc_geo.partitions import rows_loaded
+
+    assert whole.parts is None
+    parts = spilled.parts
+    assert parts is not None and all(p.key == "" for p in parts)
+    # several partitions, each of SPILL_ROWS or more accepted rows but a file's last one
+    assert sum(len(p) for p in parts) == len(whole.accepted)
+    assert len(spilled.accepted) == 0 and spilled.accepted.attrs == whole.accepted.attrs
+    before = rows_loaded()
+    frames = [p.load() for p in parts]
+    assert rows_loaded() - before == len(whole.accepted)
+    assert all(f.attrs == whole.accepted.attrs for f in frames)
+    joined = pd.concat(frames) if frames else spilled.accepted
+    pd.testing.assert_frame_equal(joined, whole.accepted, check_index_type=False)
+    assert list(joined.index) == list(range(len(whole.accepted)))
+    assert str(joined.crs) == str(whole.accepted.crs)
+    pd.testing.assert_frame_equal(spilled.accepted, whole.accepted.iloc[:0], check_index_type=False)
+    pd.testing.assert_frame_equal(spilled.quarantine, whole.quarantine)
+    assert spilled.report == whole.report
+    assert spilled.sources == whole.sources
+
+
+@pytest.fixture
+def small_spills(monkeypatch):
+    """Partitions of a few rows, so that a small file gives several (SPILL_ROWS)."""
+    from parsc_geo.ingest import files
+
+    monkeypatch.setattr(files, "SPILL_ROWS", 7)
+
+
+def test_ingest_by_chunks_identical_rows_ids_quarantine(tmp_path, small_spills):
     # no id column: ids come from the content, and identical rows are ranked -2, -3 … over the
     # whole file, across chunks; duplicates found across chunks are quarantined with their text
     rows = []
@@ -180,10 +214,10 @@ def test_ingest_by_chunks_identical_rows_ids_quarantine(tmp_path):
     first = whole.accepted.set_index("source_row").loc[1, "incident_id"]
     assert (q.loc[41, "value"], q.loc[81, "value"]) == (f"{first}-2", f"{first}-3")
     for chunk_chars in (1, 500, 2_000):
-        _ingest_same([path], chunk_chars, assign=False)
+        _ingest_same([path], chunk_chars, tmp_path / f"s{chunk_chars}", assign=False)
 
 
-def test_ingest_by_chunks_of_several_files_with_duplicate_ids(tmp_path):
+def test_ingest_by_chunks_of_several_files_with_duplicate_ids(tmp_path, small_spills):
     lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD,DESCRIPCION"]
     for i in range(200):
         lat, lon = point(i)
@@ -198,15 +232,18 @@ def test_ingest_by_chunks_of_several_files_with_duplicate_ids(tmp_path):
     assert len(whole.accepted) == 150
     assert int((whole.quarantine["reason"] == "duplicate_id").sum()) == 130
     for chunk_chars in (300, 4_000):
-        _ingest_same([first, second], chunk_chars, assign=False)
+        _ingest_same([first, second], chunk_chars, tmp_path / f"s{chunk_chars}", assign=False)
 
 
 @pytest.mark.parametrize("chunk_chars", [200_000])
-def test_bundled_sample_by_chunks(chunk_chars):
+def test_bundled_sample_by_chunks(chunk_chars, tmp_path, monkeypatch):
+    from parsc_geo.ingest import files as ingest_module
+
+    monkeypatch.setattr(ingest_module, "SPILL_ROWS", 4_000)
     from parsc_geo.datasets import sample_paths
 
     paths = sample_paths()
     files = [paths["incidents"], paths["messy_csv"]]
     # the sample's CSV files are 3-4 MB: this splits them in 15-20 chunks
     assert all(p.stat().st_size > 10 * chunk_chars for p in files)
-    _ingest_same(files, chunk_chars, options=IngestOptions(progress=False))
+    _ingest_same(files, chunk_chars, tmp_path / "spill", options=IngestOptions(progress=False))

@@ -24,16 +24,18 @@ from ..io.csv import CHUNK_CHARS
 from ..schema import INCIDENT_COLUMNS
 from .options import IngestOptions
 from .prepare import FLAG_BITS, FLAG_CODES, IncidentFile, PreparedTable
-from .report import build_report, quarantine_frame
+from .report import AcceptedCounts, build_report, quarantine_frame
 
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     import geopandas as gpd
     import numpy as np
     import pandas as pd
+
+    from ..partitions import Partition
 
 
 @dataclass
@@ -51,12 +53,17 @@ class IngestResult:
     sources
         One dict per file (``source``, ``path``, ``sha256``, counts) for
         :meth:`parsc_geo.store.Workspace.import_incidents`.
+    parts
+        None, or (when :func:`ingest_files` was given a ``spill`` folder) the accepted
+        incidents as partitions written there, in row order, and ``accepted`` is their
+        table without rows (columns, types and ``attrs``).
     """
 
     accepted: gpd.GeoDataFrame
     quarantine: pd.DataFrame
     report: dict[str, Any]
     sources: list[dict[str, Any]]
+    parts: list[Partition] | None = None
 
 
 @dataclass
@@ -81,6 +88,10 @@ class _Kept:
     quarantine: pd.DataFrame
     #: positions (in ``alive``) of the rows accepted after the checks across rows (None: all)
     accepted: np.ndarray | None = None
+    #: the names of ``columns`` in their order, and the file holding those of them that are
+    #: not :data:`_KEY_COLUMNS` when the rows wait on disk (see :func:`_spill`)
+    names: tuple[str, ...] = ()
+    spilled: Path | None = None
 
 
 def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
@@ -107,7 +118,48 @@ def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
         table.lat[alive],
         np.asarray(table.derived_id, dtype=bool)[alive],
         quarantine,
+        names=tuple(frame.columns),
     )
+
+
+#: Columns of the kept rows that the checks across rows read (held for every row; when the
+#: rows wait on disk, the others are read back after the checks, see :func:`_spill`).
+_KEY_COLUMNS: tuple[str, ...] = (
+    "incident_id",
+    "occurred_at",
+    "time_known",
+    "delito_especifico",
+    "modalidad",
+)
+#: Accepted rows of a file assigned and written at once when the rows wait on disk.
+SPILL_ROWS = 200_000
+
+
+def _spill(kept: _Kept, path: Path) -> None:
+    """Write a chunk's kept rows but their :data:`_KEY_COLUMNS` to ``path``; drop them here."""
+    import pandas as pd
+
+    rest = {n: kept.columns.pop(n) for n in kept.names if n not in _KEY_COLUMNS}
+    frame = pd.DataFrame({n: pd.Series(v, copy=False) for n, v in rest.items()}, copy=False)
+    frame.to_parquet(path, index=False)
+    kept.spilled = path
+
+
+def _kept_frame(kept: _Kept) -> pd.DataFrame:
+    """Return a chunk's accepted rows, every column in order (read back when spilled)."""
+    import pandas as pd
+
+    columns = dict(kept.columns)
+    if kept.spilled is not None:
+        columns.update((str(n), v) for n, v in pd.read_parquet(kept.spilled).items())
+        kept.spilled.unlink()
+        kept.spilled = None
+    data = {}
+    for name in kept.names:
+        values = pd.Series(columns.pop(name), copy=False)
+        data[name] = values if kept.accepted is None else values.take(kept.accepted)
+    kept.columns.clear()
+    return pd.DataFrame(data, copy=False).reset_index(drop=True)
 
 
 def _joined(kept: list[_Kept], name: str) -> pd.Series:
@@ -144,6 +196,7 @@ def ingest_files(
     sectors: gpd.GeoDataFrame | None = None,
     stations: gpd.GeoDataFrame | None = None,
     chunk_chars: int | None = CHUNK_CHARS,
+    spill: Path | None = None,
 ) -> IngestResult:
     """Read, normalise and validate incident files; optionally assign them to territory.
 
@@ -164,6 +217,13 @@ def ingest_files(
     chunk_chars
         Characters of CSV text read and checked at once (None: each file at once). The result
         does not depend on it; memory does.
+    spill
+        A folder where the accepted rows wait and end (None: they are held here). Each
+        chunk's rows that pass the per-row checks are written there, but the few columns the
+        checks across rows read; afterwards they are read back a few chunks at a time,
+        assigned and written as partitions (:attr:`IngestResult.parts`): this process never
+        holds every incident (a distributed run's ingestion, issue 17). The rows, their
+        values, types and index are those held otherwise, cut into partitions.
 
     Returns
     -------
@@ -177,7 +237,6 @@ def ingest_files(
     ConfigError
         An option is invalid (unknown column mapping, harm rule …).
     """
-    import geopandas as gpd
     import numpy as np
     import pandas as pd
 
@@ -201,11 +260,15 @@ def ingest_files(
         quiet=not opts.progress,
     )
     files = [IncidentFile(p, opts, area, chunk_chars=chunk_chars) for p in path_list]
+    if spill is not None:
+        spill.mkdir(parents=True, exist_ok=True)
     kept: list[_Kept] = []
     for i, file in enumerate(files):
         for k, table in enumerate(file):
             kept.append(_keep(i, k, table))
             del table  # the raw rows of the chunk go with it
+            if spill is not None:
+                _spill(kept[-1], spill / f"filas-{len(kept):05d}.parquet")
 
     # checks across rows, over the rows that passed the per-row checks in every chunk
     lon = np.concatenate([c.lon for c in kept])
@@ -243,8 +306,6 @@ def ingest_files(
         file.release()  # the text decoded again to quarantine duplicates
     accepted_mask = ~(dup_id | dup_ptt)
     lon, lat = lon[accepted_mask], lat[accepted_mask]
-    acc = _assemble(kept)
-
     stacked = station_stack(
         lon,
         lat,
@@ -254,44 +315,140 @@ def ingest_files(
         metric_crs=territory.metric_crs,
         prefixes=territory.department_codes(),
     )
-    at_station = acc["at_station"].to_numpy(dtype=bool) | stacked
-    acc["at_station"] = at_station
-    bits = (
-        acc["flags"].to_numpy(dtype=np.int64)
-        | at_station.astype(np.int64) * FLAG_BITS["station_stack"]
-    )
-    acc["flags"] = flags_to_text(bits, FLAG_CODES)
-    accepted = gpd.GeoDataFrame(
-        acc[list(INCIDENT_COLUMNS)],
-        geometry=gpd.points_from_xy(lon, lat),
-        crs="EPSG:4326",
-    )
-    del acc
-    # the chunks' tables are freed: their memory goes back before the assignment adds columns
-    release_memory()
-    if assign:
+    located = _Located(lon, lat, stacked)
+
+    def assigned(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        if not assign:
+            return frame
         from ..assign import assign_incidents
 
-        accepted = assign_incidents(
-            accepted,
+        return assign_incidents(
+            frame,
             sectors=sectors,
             stations=stations,
             area=territory,
             station_max_distance_m=opts.station_max_distance_m,
         )
-    accepted.attrs["parameters"] = opts.describe()
-    accepted.attrs["study_area"] = territory.to_dict()
+
+    attrs = {"parameters": opts.describe(), "study_area": territory.to_dict()}
+    parts: list[Partition] | None = None
+    if spill is None:
+        accepted = located.frame(_assemble(kept), 0)
+        # the chunks' tables are freed: their memory goes back before the assignment adds
+        # columns
+        release_memory()
+        accepted = assigned(accepted)
+        accepted.attrs.update(attrs)
+        per_file = [_n_accepted(kept, i) for i in range(len(files))]
+        file_index = np.repeat(np.arange(len(files)), per_file)
+        counts = [AcceptedCounts.of(accepted[file_index == i]) for i in range(len(files))]
+    else:
+        accepted, parts, counts = _by_partitions(kept, len(files), located, assigned, attrs, spill)
 
     q_parts = [
         _file_quarantine([c.quarantine for c in kept if c.file == i]) for i in range(len(files))
     ]
     quarantine = pd.concat(q_parts, ignore_index=True)
-    n_acc = [
-        int(sum((c.reason == "").sum() for c in kept if c.file == i)) for i in range(len(files))
-    ]
-    file_index = np.repeat(np.arange(len(files)), n_acc)
-    report, sources = build_report(files, accepted, file_index, q_parts, opts)
-    return IngestResult(accepted, quarantine, report, sources)
+    report, sources = build_report(files, counts, q_parts, opts)
+    return IngestResult(accepted, quarantine, report, sources, parts)
+
+
+def _n_accepted(kept: list[_Kept], file: int) -> int:
+    """Return the rows of file ``file`` accepted after every check."""
+    return int(sum((c.reason == "").sum() for c in kept if c.file == file))
+
+
+@dataclass
+class _Located:
+    """The accepted rows' coordinates and whether each is stacked on a police station."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    stacked: np.ndarray
+
+    def frame(self, acc: pd.DataFrame, start: int) -> gpd.GeoDataFrame:
+        """Return accepted rows ``start…`` (canonical schema) as points, station stacks flagged.
+
+        The rows are numbered from ``start`` (their position among every accepted row).
+        """
+        import geopandas as gpd
+        import numpy as np
+        import pandas as pd
+
+        stop = start + len(acc)
+        at_station = acc["at_station"].to_numpy(dtype=bool) | self.stacked[start:stop]
+        acc["at_station"] = at_station
+        bits = (
+            acc["flags"].to_numpy(dtype=np.int64)
+            | at_station.astype(np.int64) * FLAG_BITS["station_stack"]
+        )
+        acc["flags"] = flags_to_text(bits, FLAG_CODES)
+        table = acc[list(INCIDENT_COLUMNS)]
+        if start:
+            table.index = pd.RangeIndex(start, stop)
+        return gpd.GeoDataFrame(
+            table,
+            geometry=gpd.points_from_xy(self.lon[start:stop], self.lat[start:stop]),
+            crs="EPSG:4326",
+        )
+
+
+def _by_partitions(
+    kept: list[_Kept],
+    n_files: int,
+    located: _Located,
+    assigned: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame],
+    attrs: dict[str, Any],
+    folder: Path,
+) -> tuple[gpd.GeoDataFrame, list[Partition], list[AcceptedCounts]]:
+    """Assign and write the accepted rows waiting on disk, a file's chunks at a time.
+
+    Consecutive chunks of one file are read back until they hold :data:`SPILL_ROWS` accepted
+    rows, assigned, counted and written as one partition; this process holds no more of
+    them at once. Returns the table without rows (columns, types, ``attrs``), the partitions
+    in row order and each file's counts.
+    """
+    import dataclasses
+
+    import pandas as pd
+
+    from ..partitions import write_partitions
+
+    batches: list[list[_Kept]] = []
+    size = 0
+    for c in kept:
+        n = len(c.alive) if c.accepted is None else len(c.accepted)
+        if not batches or batches[-1][0].file != c.file or size >= SPILL_ROWS:
+            batches.append([])
+            size = 0
+        batches[-1].append(c)
+        size += n
+    counts = [AcceptedCounts() for _ in range(n_files)]
+    written: list[Partition] = []
+    empty: gpd.GeoDataFrame | None = None
+    assignment: dict[str, Any] = {}
+    start = 0
+    for batch in batches:
+        acc = pd.concat([_kept_frame(c) for c in batch], ignore_index=True)
+        frame = assigned(located.frame(acc, start))
+        del acc
+        start += len(frame)
+        counts[batch[0].file] += AcceptedCounts.of(frame)
+        for key, value in frame.attrs.get("assignment", {}).items():
+            counted = key.startswith("n_") and key in assignment
+            assignment[key] = assignment[key] + value if counted else value
+        frame.attrs = {}
+        if empty is None:
+            empty = frame.iloc[:0]
+        if len(frame):
+            written += write_partitions([("", frame)], folder, prefix=f"ingesta-{len(written):04d}")
+        del frame
+    assert empty is not None  # a file gives at least one chunk
+    if assignment:
+        attrs = {"assignment": assignment, **attrs}
+    empty.attrs = attrs
+    parts = [dataclasses.replace(p, attrs=dict(attrs)) for p in written]
+    return empty, parts, counts
 
 
 def _file_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:

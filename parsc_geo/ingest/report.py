@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .._provenance import file_sha256
@@ -10,7 +12,6 @@ from ..labels_es import REASONS as REASON_LABELS
 from ..schema import QUARANTINE_COLUMNS
 
 if TYPE_CHECKING:
-    import geopandas as gpd
     import numpy as np
     import pandas as pd
 
@@ -116,10 +117,50 @@ def _flag_counts(flags: pd.Series) -> dict[str, int]:
     return _counts(exploded[exploded.ne("")]) if len(exploded) else {}
 
 
+@dataclass
+class AcceptedCounts:
+    """What the report counts of a file's accepted rows (summed over its chunks).
+
+    Attributes
+    ----------
+    rows
+        Accepted rows.
+    flags
+        Accepted rows per flag.
+    unknown_labels
+        Accepted rows per label the taxonomy does not know (``(vacío)``: no label).
+    """
+
+    rows: int = 0
+    flags: Counter[str] = field(default_factory=Counter)
+    unknown_labels: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def of(cls, accepted: pd.DataFrame) -> AcceptedCounts:
+        """Count accepted (and assigned) rows: ``label_known``, ``label_raw``, ``flags``."""
+        unknown = accepted.loc[~accepted["label_known"].astype(bool), "label_raw"].astype(str)
+        return cls(
+            len(accepted),
+            Counter(_flag_counts(accepted["flags"].astype(str))),
+            Counter(_counts(unknown.where(unknown.ne(""), "(vacío)"))),
+        )
+
+    def __add__(self, other: AcceptedCounts) -> AcceptedCounts:
+        return AcceptedCounts(
+            self.rows + other.rows,
+            self.flags + other.flags,
+            self.unknown_labels + other.unknown_labels,
+        )
+
+
+def _ordered(counts: Counter[str]) -> dict[str, int]:
+    """Return counts as :func:`_counts` orders them: most frequent first, then by name."""
+    return {k: int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))}
+
+
 def build_report(
     prepared: list[IncidentFile],
-    accepted: gpd.GeoDataFrame,
-    file_index: np.ndarray,
+    accepted: list[AcceptedCounts],
     quarantines: list[pd.DataFrame],
     opts: IngestOptions,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -129,15 +170,14 @@ def build_report(
     ``rows_read``, ``rows_accepted``, ``rows_quarantined``, ``rows_fixed``, ``reasons``
     (quarantine counts per reason code), ``flags`` (accepted rows per flag) and
     ``unknown_labels`` (label → count, accepted rows whose label the taxonomy does not know);
-    plus ``parameters`` and ``quarantine_path`` (filled by the writer).
+    plus ``parameters`` and ``quarantine_path`` (filled by the writer). ``accepted`` holds
+    the counts of each file's accepted rows (:class:`AcceptedCounts`), in file order.
     """
     files = []
     sources = []
-    for i, (p, q) in enumerate(zip(prepared, quarantines, strict=True)):
+    for p, acc, q in zip(prepared, accepted, quarantines, strict=True):
         src = p.source
-        acc = accepted[file_index == i]
-        unknown = acc.loc[~acc["label_known"].astype(bool), "label_raw"].astype(str)
-        flag_counts = _flag_counts(acc["flags"].astype(str))
+        flag_counts = _ordered(acc.flags)
         entry: dict[str, Any] = {
             "source": src,
             "path": str(p.path),
@@ -145,12 +185,12 @@ def build_report(
             "format": p.info,
             "columns": p.columns,
             "rows_read": p.rows_read,
-            "rows_accepted": len(acc),
+            "rows_accepted": acc.rows,
             "rows_quarantined": len(q),
             "rows_fixed": int(sum(flag_counts.get(f, 0) for f in FIX_FLAGS)),
             "reasons": _counts(q["reason"]),
             "flags": flag_counts,
-            "unknown_labels": _counts(unknown.where(unknown.ne(""), "(vacío)")),
+            "unknown_labels": _ordered(acc.unknown_labels),
             "warnings": p.warnings,
         }
         if entry["rows_read"] != entry["rows_accepted"] + entry["rows_quarantined"]:
