@@ -205,6 +205,100 @@ def write_partitions(
     return out
 
 
+class PartitionWriter:
+    """Partitions written a piece of rows at a time, each key's rows appended in order.
+
+    A distributed run's ingestion (issue 17) splits each chunk of accepted incidents by
+    province: this process holds a chunk, never a province. :meth:`append` writes a piece
+    (GeoParquet); :meth:`close` joins each key's pieces into its partition's file, a piece
+    at a time, recording the geometry types and bounding box of them all, and returns the
+    partitions as :func:`write_partitions` would for the joined rows (a key without rows
+    gets an empty partition with the table's columns).
+
+    Parameters
+    ----------
+    folder
+        Where the files are written (``<prefix>-0000.parquet``…, by the keys' positions).
+    keys
+        The partitions' keys, in order.
+    prefix
+        The files' names start with it.
+    """
+
+    def __init__(self, folder: Path, keys: Sequence[str], *, prefix: str = "p") -> None:
+        require_parquet()
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.keys = [str(k) for k in keys]
+        self.prefix = prefix
+        self._pieces: list[list[Path]] = [[] for _ in self.keys]
+        self._rows = [0] * len(self.keys)
+
+    def append(self, k: int, frame: gpd.GeoDataFrame) -> None:
+        """Add ``frame``'s rows (index, columns and types as the table's) to partition ``k``."""
+        if not len(frame):
+            return
+        pieces = self._pieces[k]
+        path = self.folder / f"{self.prefix}-{k:04d}.{len(pieces):05d}.pieza"
+        written = frame.set_crs(None, allow_override=True) if frame.crs is not None else frame
+        if written is frame:
+            written = frame.copy(deep=False)
+        written.attrs = {}  # the partition carries them (Partition.attrs)
+        written.to_parquet(path, index=True)
+        pieces.append(path)
+        self._rows[k] += len(frame)
+
+    def close(self, empty: gpd.GeoDataFrame) -> list[Partition]:
+        """Write every partition's file; return the partitions (``attrs`` and CRS of ``empty``).
+
+        ``empty``: the table without rows (columns, types, ``attrs`` and CRS), written for
+        a key that got no rows.
+        """
+        crs = empty.crs.srs if empty.crs is not None else None
+        out = []
+        for k, key in enumerate(self.keys):
+            path = self.folder / f"{self.prefix}-{k:04d}.parquet"
+            if self._pieces[k]:
+                _join_pieces(self._pieces[k], path)
+            else:
+                written = empty if crs is None else empty.set_crs(None, allow_override=True)
+                written.to_parquet(path, index=True)
+            out.append(Partition(str(path), key, self._rows[k], dict(empty.attrs), crs))
+        self._pieces = [[] for _ in self.keys]
+        return out
+
+
+def _join_pieces(pieces: Sequence[Path], path: Path) -> None:
+    """Write the GeoParquet files ``pieces`` as one file (rows in order); remove them."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    records = [json.loads(pq.read_schema(p).metadata[b"geo"]) for p in pieces]
+    geo = records[0]
+    for name, column in geo["columns"].items():
+        boxes = [r["columns"][name].get("bbox") for r in records]
+        if all(b is not None for b in boxes):
+            column["bbox"] = [
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            ]
+        kinds = {t for r in records for t in r["columns"][name].get("geometry_types", [])}
+        column["geometry_types"] = sorted(kinds)
+    schema = pq.read_schema(pieces[0])
+    schema = schema.with_metadata({**schema.metadata, b"geo": json.dumps(geo).encode()})
+    with pq.ParquetWriter(path, schema) as writer:
+        for piece in pieces:
+            table = pq.read_table(piece)
+            if not table.schema.equals(schema, check_metadata=False):
+                table = table.cast(schema)
+            writer.write_table(table.replace_schema_metadata(schema.metadata))
+            del table
+            piece.unlink()
+
+
 class Partitioned:
     """A table also written by province: each partition and the table positions of its rows.
 

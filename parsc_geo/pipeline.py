@@ -44,6 +44,7 @@ import os
 import shutil
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +104,60 @@ class RunResult:
 
 
 @dataclass
+class _Tally:
+    """What a run counts of the incidents its analyses use, added up a chunk at a time."""
+
+    n: int = 0
+    with_sector: int = 0
+    at_station: int = 0
+    nearest_district: int = 0
+    far_from_station: int = 0
+    provinces: Counter[str] = field(default_factory=Counter)
+    first: pd.Timestamp | None = None
+    last: pd.Timestamp | None = None
+
+    @classmethod
+    def of(cls, incidents: gpd.GeoDataFrame) -> _Tally:
+        """Count a whole table."""
+        tally = cls()
+        tally.add(incidents)
+        return tally
+
+    def add(self, incidents: gpd.GeoDataFrame) -> None:
+        """Count the rows of ``incidents`` too (assigned: ``subsector``, ``provincia``…)."""
+        self.n += len(incidents)
+        self.with_sector += int((incidents["subsector"] != "").sum())
+        self.at_station += int(incidents["at_station"].sum())
+        flags = incidents["flags"]
+        self.nearest_district += int(flags.str.contains("nearest_district", regex=False).sum())
+        self.far_from_station += int(flags.str.contains("far_from_station", regex=False).sum())
+        self.provinces.update(
+            {str(k): int(v) for k, v in incidents["provincia"].value_counts().items()}
+        )
+        when = incidents["occurred_at"].dropna()
+        if len(when):
+            first, last = when.min(), when.max()
+            self.first = first if self.first is None else min(self.first, first)
+            self.last = last if self.last is None else max(self.last, last)
+
+    @property
+    def period(self) -> tuple[str | None, str | None]:
+        """Return the first and last day of the incidents' dates (ISO; None without dates)."""
+        if self.first is None or self.last is None:
+            return (None, None)
+        return (self.first.date().isoformat(), self.last.date().isoformat())
+
+    @property
+    def months(self) -> int:
+        """Return the calendar months the incidents' dates touch (0 without dates)."""
+        from .trends.periods import calendar_months
+
+        if self.first is None or self.last is None:
+            return 0
+        return calendar_months(self.first, self.last)
+
+
+@dataclass
 class RunState:
     """What the stages of one run hand to each other.
 
@@ -121,6 +176,8 @@ class RunState:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     ingested: Ingested | None = None
     period: tuple[str | None, str | None] = (None, None)
+    # what the incidents the analyses use count (the workspace stage records it)
+    tally: _Tally = field(default_factory=_Tally)
     # workspace
     workspace: Workspace | None = None
     # densidad
@@ -177,8 +234,8 @@ class RunState:
     # fenómenos (None: every accepted incident); the workspace keeps every accepted one
     selected: gpd.GeoDataFrame | None = None
     # workspace: how many incidents the analyses use and the calendar months their dates
-    # touch; and, once a distributed run has let its incidents go (after workspace, see
-    # _release_incidents), their table without rows (columns, types, attrs)
+    # touch; and in a distributed run, which holds none (see _split_by_province), their
+    # table without rows (columns, types, attrs)
     n_incidents: int = 0
     months: int = 0
     released: gpd.GeoDataFrame | None = None
@@ -190,15 +247,13 @@ class RunState:
         Raises
         ------
         RuntimeError
-            Before ``ingesta``, or in a distributed run after ``workspace``: this process
-            holds no incidents then (the stages work from :func:`_from_partitions`).
+            Before ``ingesta``, or in a distributed run: this process holds no incidents
+            (the stages work from :func:`_from_partitions`).
         """
         if self.ingested is None:
             raise RuntimeError("the 'ingesta' stage has not run")
         if self.released is not None:
-            raise RuntimeError(
-                "a distributed run holds no incidents after 'workspace': read the partitions"
-            )
+            raise RuntimeError("a distributed run holds no incidents: read the partitions")
         if self.selected is not None:
             return self.selected
         return self.ingested.result.accepted
@@ -453,7 +508,15 @@ def _stage_ingest(state: RunState) -> str:
         study_area=config.study_area,
         station_max_distance_m=config.station_max_distance,
     )
-    ingested = ingest(config.incidents, options, sectors_path=config.sectors)
+    # a distributed run's accepted incidents wait on disk and come back a chunk at a time,
+    # written into the province partitions its stages read (issue 17): never all held here
+    spill = None
+    if _distributed(state):
+        from .partitions import require_parquet
+
+        require_parquet()
+        spill = _partition_folder(state) / "ingesta"
+    ingested = ingest(config.incidents, options, sectors_path=config.sectors, spill=spill)
     state.ingested = ingested
     if ingested.sectors is not None and ingested.sector_check is not None:
         sectors, topology = ingested.sectors, ingested.sector_check
@@ -486,32 +549,108 @@ def _stage_ingest(state: RunState) -> str:
     if config.sectors is not None:
         state.inputs.append(describe_file(config.sectors, role="sectors"))
     state.inputs.extend(describe_file(p, role="counts") for p in config.counts)
-    if config.period is not None or config.fenomenos:
-        from .incidents import select
-
-        chosen = select(
-            result.accepted,
-            fenomenos=config.fenomenos,
-            period=config.period,
-            # the methods leave out incidents stacked on stations themselves (and say so)
-            include_at_station=True,
-        )
-        chosen.attrs = {**result.accepted.attrs, **chosen.attrs}
-        state.selected = chosen
+    if result.parts is not None:
+        state.tally = _split_by_province(state, result.parts)
+    else:
+        if _selecting(state):
+            chosen = _select(state, result.accepted)
+            chosen.attrs = {**result.accepted.attrs, **chosen.attrs}
+            state.selected = chosen
+        state.tally = _Tally.of(state.incidents)
+    if _selecting(state):
         state.parameters["seleccion"] = {
             "periodo": config.period,
             "fenomenos": list(config.fenomenos),
-            "incidentes": len(chosen),
+            "incidentes": state.tally.n,
         }
-    when = state.incidents["occurred_at"]
-    if len(when):
-        state.period = (when.min().date().isoformat(), when.max().date().isoformat())
+    state.period = state.tally.period
     state.parameters["periodo"] = list(state.period)
     return (
         f"{num(totals['rows_read'])} filas leídas, "
         f"{num(totals['rows_accepted'])} aceptadas, "
         f"{num(totals['rows_quarantined'])} en cuarentena"
     )
+
+
+def _selecting(state: RunState) -> bool:
+    """Return whether the configuration selects a period or fenómenos of the incidents."""
+    return state.config.period is not None or bool(state.config.fenomenos)
+
+
+def _select(state: RunState, incidents: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the incidents of the configuration's period and fenómenos (and its record)."""
+    from .incidents import select
+
+    return select(
+        incidents,
+        fenomenos=state.config.fenomenos,
+        period=state.config.period,
+        # the methods leave out incidents stacked on stations themselves (and say so)
+        include_at_station=True,
+    )
+
+
+def _split_by_province(state: RunState, parts: list[Partition]) -> _Tally:
+    """Write a distributed run's province partitions from its ingested chunks; count them.
+
+    Each chunk of accepted incidents (:attr:`parsc_geo.ingest.IngestResult.parts`) is read
+    in turn, selected (period, fenómenos), left without :data:`REPORTED_TEXTS`, counted and
+    appended to the partitions of its provinces (those of no province of the study area to
+    one of their own): the partitions :func:`_from_partitions` gives, the rows of each in
+    the table's order, as :func:`_province_partitions` writes them from a table held here.
+    This process holds one chunk at a time and, afterwards, the table without rows
+    (:attr:`RunState.empty`).
+    """
+    import numpy as np
+
+    from .area import area_of
+    from .partitions import PartitionWriter
+    from .workflow import province_positions
+
+    assert state.ingested is not None
+    shape = state.ingested.result.accepted
+    provinces = area_of(shape).provinces()
+    folder = _partition_folder(state)
+    writer = PartitionWriter(folder, [str(n) for n in provinces["provincia"]])
+    others = PartitionWriter(folder, [""], prefix="otras")
+    tally = _Tally()
+    selection: dict[str, Any] | None = None
+    n_others = 0
+    for part in parts:
+        chunk = part.load()
+        if _selecting(state):
+            chunk = _select(state, chunk)
+            selection = _add_counts(selection, chunk.attrs["selection"])
+        chunk = _without_reported_texts(chunk)
+        tally.add(chunk)
+        owned = np.zeros(len(chunk), dtype=bool)
+        for k, (_, rows) in enumerate(province_positions(chunk, provinces)):
+            writer.append(k, chunk.iloc[rows])
+            owned[rows] = True
+        rest = np.flatnonzero(~owned)
+        if len(rest):
+            others.append(0, chunk.iloc[rest])
+            n_others += len(rest)
+        del chunk
+    empty = _without_reported_texts(shape)
+    if _selecting(state):
+        if selection is None:  # no incident accepted: the record of none selected
+            selection = _select(state, shape).attrs["selection"]
+        empty.attrs = {**shape.attrs, "selection": selection}
+    state.partitions = {p.key: p for p in writer.close(empty)}
+    state.other_partitions = others.close(empty) if n_others else []
+    state.released = empty
+    return tally
+
+
+def _add_counts(total: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
+    """Return a selection record (:func:`parsc_geo.incidents.select`) summed over chunks.
+
+    Its counts (``n_…``) add up; the filters it records are the same in every chunk.
+    """
+    if total is None:
+        return dict(record)
+    return {k: total[k] + v if k.startswith("n_") else v for k, v in record.items()}
 
 
 def _team_workspace(state: RunState) -> WorkspaceBackend | None:
@@ -547,33 +686,27 @@ def _stage_workspace(state: RunState) -> str:
             num(shared["rows_already_present"]),
         )
     _drop_reported_texts(state)
-    incidents = state.incidents
-    state.n_incidents = len(incidents)
-    state.months = _span_months(incidents)
+    if state.ingested.result.parts is not None:
+        # stored: the chunks the ingestion wrote go (the partitions hold the incidents)
+        for part in state.ingested.result.parts:
+            Path(part.path).unlink(missing_ok=True)
+        state.ingested.result.parts = []
+    tally = state.tally
+    state.n_incidents = tally.n
+    state.months = tally.months
     # ingest() assigned district, province, comisaría, sector and subsector: count them
-    with_sector = int((incidents["subsector"] != "").sum())
-    at_station = int(incidents["at_station"].sum())
-    nearest = int(incidents["flags"].str.contains("nearest_district", regex=False).sum())
-    far = int(incidents["flags"].str.contains("far_from_station", regex=False).sum())
     state.counts["workspace"] = {
-        "incidentes": len(incidents),
-        "con_subsector": with_sector,
-        "en_comisaria": at_station,
-        "distrito_mas_cercano": nearest,
-        "sin_comisaria_cercana": far,
-        "por_provincia": {
-            str(k): int(v) for k, v in incidents["provincia"].value_counts().sort_index().items()
-        },
+        "incidentes": tally.n,
+        "con_subsector": tally.with_sector,
+        "en_comisaria": tally.at_station,
+        "distrito_mas_cercano": tally.nearest_district,
+        "sin_comisaria_cercana": tally.far_from_station,
+        "por_provincia": dict(sorted(tally.provinces.items())),
     }
-    detail = (
-        f"{num(len(incidents))} incidentes en {incidents['provincia'].nunique()} provincias, "
-        f"{num(with_sector)} en sectores, {num(at_station)} apilados en comisarías"
+    return (
+        f"{num(tally.n)} incidentes en {len(tally.provinces)} provincias, "
+        f"{num(tally.with_sector)} en sectores, {num(tally.at_station)} apilados en comisarías"
     )
-    if _distributed(state):
-        # stored and counted: the later stages work from the partitions (issue 17)
-        del incidents
-        _release_incidents(state)
-    return detail
 
 
 def _area(state: RunState) -> StudyArea:
@@ -581,25 +714,6 @@ def _area(state: RunState) -> StudyArea:
     from .area import area_of
 
     return area_of(state.incidents if state.released is None else state.empty)
-
-
-def _release_incidents(state: RunState) -> None:
-    """Let a distributed run's incidents go, once stored and written to partitions.
-
-    After ``workspace`` the stages of a distributed run work from the province partitions
-    (:func:`_from_partitions`): this process keeps the table's shape (:attr:`RunState.empty`)
-    and figures (:attr:`RunState.n_incidents`, :attr:`RunState.months`), not its rows.
-    """
-    assert state.ingested is not None
-    if _from_partitions(state) is None:
-        return
-    empty = state.empty
-    state.released = empty
-    state.selected = None
-    state.ingested.result.accepted = empty
-    # the positions of the rows in the partitions held the table too (the atlas of a
-    # distributed run reads its pages' rows from the partitions without them)
-    state.partitioned = None
 
 
 #: Columns of the accepted incidents that only the import reads: the texts as the file gave
@@ -614,15 +728,17 @@ def _drop_reported_texts(state: RunState) -> None:
     this process and in every copy, partition and task of the incidents.
     """
     assert state.ingested is not None
-
-    def slim(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        kept = frame.drop(columns=[c for c in REPORTED_TEXTS if c in frame.columns])
-        kept.attrs = frame.attrs
-        return kept
-
-    state.ingested.result.accepted = slim(state.ingested.result.accepted)
+    result = state.ingested.result
+    result.accepted = _without_reported_texts(result.accepted)
     if state.selected is not None:
-        state.selected = slim(state.selected)
+        state.selected = _without_reported_texts(state.selected)
+
+
+def _without_reported_texts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``frame`` without :data:`REPORTED_TEXTS` (same ``attrs``)."""
+    kept = frame.drop(columns=[c for c in REPORTED_TEXTS if c in frame.columns])
+    kept.attrs = frame.attrs
+    return kept
 
 
 #: End of the name of a run's temporary folder of province partitions.
@@ -639,7 +755,6 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
     three such copies at once, one per hotspot method). The local process pool reads them the
     same way. None when the run is serial (one worker: the tasks run here).
     """
-    from ._atomic import temp_name
     from .partitions import Partitioned, write_partitions
     from .workflow import province_positions
 
@@ -648,11 +763,7 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
     ):
         return None
     if state.partitions is None:
-        # a temporary of this process (removed at the end; if the run is killed, the next
-        # run into the same folder removes it, as it does the staging folder)
-        folder = state.out.parent / temp_name(PARTITIONS_SUFFIX)
-        folder.mkdir(mode=0o700)
-        state.partition_folder = folder
+        folder = _partition_folder(state)
         incidents = state.incidents
         positions = province_positions(incidents)
         written = write_partitions(
@@ -663,6 +774,22 @@ def _province_partitions(state: RunState) -> dict[str, Partition] | None:
             incidents, [(p, rows) for p, (_, rows) in zip(written, positions, strict=True)]
         )
     return state.partitions
+
+
+def _partition_folder(state: RunState) -> Path:
+    """Return the run's folder of partitions (made on the first call, removed at the end).
+
+    A temporary of this process beside the output folder, where the workers of a Dask
+    cluster on a shared file system see it; if the run is killed, the next run into the
+    same folder removes it, as it does the staging folder.
+    """
+    from ._atomic import temp_name
+
+    if state.partition_folder is None:
+        folder = state.out.parent / temp_name(PARTITIONS_SUFFIX)
+        folder.mkdir(mode=0o700)
+        state.partition_folder = folder
+    return state.partition_folder
 
 
 def _partitioned(state: RunState) -> Partitioned | None:
@@ -684,32 +811,17 @@ def _from_partitions(state: RunState) -> list[Partition] | None:
     district, a space-time cube, the patrol plan's incidents per comisaría) computes it from
     these partitions, each in a task that reads its own (see
     :func:`parsc_geo.partitions.map_partitions`), instead of from the incidents this process
-    holds: the step towards a main process that never holds them all (issue 17). Every row
-    is in one partition: the provinces' partitions in their order, then (if any incident's
-    province is not one of the study area's) one of the others. A partition keeps its rows'
-    index and order, so a result that depends on the order of the incidents puts the rows
-    back in index order (ascending in the table). None in a serial run or on the local
-    process pool: the stages read the incidents held here, as before.
+    holds: it holds none (issue 17; they were written there by the ingestion, see
+    :func:`_split_by_province`). Every row is in one partition: the provinces' partitions in
+    their order, then (if any incident's province is not one of the study area's) one of the
+    others. A partition keeps its rows' index and order, so a result that depends on the
+    order of the incidents puts the rows back in index order (ascending in the table). None
+    in a serial run or on the local process pool: the stages read the incidents held here.
     """
-    import numpy as np
-
-    from .partitions import write_partitions
-
     if not _distributed(state):
         return None
-    partitions = _province_partitions(state)
-    if partitions is None:
-        return None
-    if state.other_partitions is None:
-        assert state.partitioned is not None  # written with the provinces' partitions
-        others = np.flatnonzero(state.partitioned.owner < 0)
-        state.other_partitions = []
-        if len(others):
-            assert state.partition_folder is not None
-            state.other_partitions = write_partitions(
-                [("", state.incidents.iloc[others])], state.partition_folder, prefix="otras"
-            )
-    return [*partitions.values(), *state.other_partitions]
+    assert state.partitions is not None and state.other_partitions is not None
+    return [*state.partitions.values(), *state.other_partitions]
 
 
 def _incidents_in(state: RunState) -> gpd.GeoDataFrame | list[Partition]:

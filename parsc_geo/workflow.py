@@ -224,6 +224,7 @@ def ingest(
     *,
     sectors_path: Path | None = None,
     workspace: WorkspaceBackend | None = None,
+    spill: Path | None = None,
 ) -> Ingested:
     """Read, validate and assign incident files (nothing is written).
 
@@ -237,6 +238,9 @@ def ingest(
         A sector layer to check and assign incidents to.
     workspace
         Without ``sectors_path``, the workspace whose sector layer (if any) is used.
+    spill
+        A folder where the accepted incidents are written as partitions instead of held
+        here (see :func:`parsc_geo.ingest.ingest_files`).
     """
     from .ingest import ingest_files
 
@@ -246,7 +250,7 @@ def ingest(
         sectors, check = read_checked_sectors(sectors_path)
     elif workspace is not None and workspace.exists:
         sectors = workspace.read_sectors()
-    result = ingest_files(files, options, assign=True, sectors=sectors)
+    result = ingest_files(files, options, assign=True, sectors=sectors, spill=spill)
     return Ingested(result, sectors, check)
 
 
@@ -272,13 +276,20 @@ def store(
         previous = workspace.metadata().get("study_area") if workspace.exists else None
         metadata = {**(metadata or {}), "study_area": combined_record(previous, recorded)}
     summary = workspace.import_incidents(
-        result.accepted,
+        result.accepted if result.parts is None else _joined(result.parts),
         result.quarantine,
         sources=result.sources,
         sectors=ingested.sectors if ingested.sector_check is not None else None,
         metadata={**zone, **(metadata or {})},
     )
     return {"path": str(workspace.path), **summary}
+
+
+def _joined(parts: list[Partition]) -> gpd.GeoDataFrame:
+    """Return the rows of ``parts`` as one table (until imports take partitions)."""
+    import pandas as pd
+
+    return pd.concat([p.load() for p in parts])
 
 
 # -- analyses per province -------------------------------------------------------------------

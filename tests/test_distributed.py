@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import sys
-import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,28 +72,47 @@ def test_dask_run_equals_the_serial_run_file_by_file(
         return original(self, function, todo, held=held, background=background)  # type: ignore[arg-type]
 
     monkeypatch.setattr(DaskPool, "start", spy)
-    # the main process lets its incidents go once the workspace stage has stored them: from
-    # then on reading them raises, so the run's success says that no later stage read them
-    released: list[pipeline.RunState] = []
-    release = pipeline._release_incidents
-    # the table itself, and whether anything still held it in the next stage (densidad)
-    table: list[weakref.ref[pd.DataFrame]] = []
-    held: list[bool] = []
+    # the main process never holds every incident (issue 17): the ingestion reads the file by
+    # chunks (of 60,000 characters here: 16 of the 5,144 rows' file), keeps few columns of
+    # them, then assigns and writes them as partitions a few chunks at a time (1,000 rows);
+    # the province partitions are written a chunk at a time; no stage reads them back here
+    from parsc_geo import assign
+    from parsc_geo.ingest import files as ingest_module
 
-    def releasing(state: pipeline.RunState) -> None:
-        table.append(weakref.ref(state.incidents))
-        release(state)
-        released.append(state)
+    monkeypatch.setitem(ingest_module.ingest_files.__kwdefaults__, "chunk_chars", 60_000)
+    monkeypatch.setattr(ingest_module, "SPILL_ROWS", 1_000)
+    assigned: list[int] = []  # the rows of each assignment in this process
+    assign_incidents = assign.assign_incidents
 
+    def assigning(incidents: pd.DataFrame, **kwargs: object) -> pd.DataFrame:
+        assigned.append(len(incidents))
+        return assign_incidents(incidents, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(assign, "assign_incidents", assigning)
+    loads: list[int] = []  # the rows of each partition read in this process
+    load = Partition.load
+
+    def loading(self: Partition, *args: object, **kwargs: object) -> pd.DataFrame:
+        frame = load(self, *args, **kwargs)  # type: ignore[arg-type]
+        loads.append(len(frame))
+        return frame
+
+    monkeypatch.setattr(Partition, "load", loading)
+    states: list[pipeline.RunState] = []
+    workspace = pipeline._stage_workspace
+
+    def storing(state: pipeline.RunState) -> str:
+        states.append(state)
+        return workspace(state)
+
+    monkeypatch.setattr(pipeline, "_stage_workspace", storing)
     density = pipeline._stage_density
+    after_workspace: list[int] = []  # rows_loaded() when densidad starts
 
     def next_stage(state: pipeline.RunState) -> str:
-        if table:
-            gc.collect()
-            held.append(table[0]() is not None)
+        after_workspace.append(rows_loaded())
         return density(state)
 
-    monkeypatch.setattr(pipeline, "_release_incidents", releasing)
     monkeypatch.setattr(pipeline, "_stage_density", next_stage)
     config = str(two_provinces / "run.toml")
     serial, spread = tmp_path / "serie", tmp_path / "dask"
@@ -122,15 +139,24 @@ def test_dask_run_equals_the_serial_run_file_by_file(
     assert {kind for rows in carried.values() for kind, _ in rows} == {"Partition"}, carried
     assert sum(r for _, r in carried["_province_density"]) == n
     assert sum(r for _, r in carried["_province_hotspots"]) == 3 * n
-    assert rows_loaded() == loaded
-    assert len(released) == 1  # the Dask run's, not the serial run's
-    state = released[0]
+    # this process read partitions only before densidad (in the Dask run: the serial run
+    # reads none), a chunk at a time: the ingestion's chunks to store and split them
+    assert rows_loaded() == after_workspace[1] and after_workspace[0] == loaded
+    accepted = record["counts"]["ingesta"]["rows_accepted"]
+    assert n == accepted  # no selection: the analyses use every accepted incident
+    assert sum(loads) == 2 * accepted  # split by province, stored in the workspace
+    assert max(loads) <= 1_000 + 500 < accepted, loads
+    # serial run: one assignment of every incident; Dask run: 1,000 rows at a time (a chunk
+    # of the file holds ~330 rows: a batch ends at the first chunk that fills it)
+    assert assigned[0] == accepted and sum(assigned[1:]) == accepted
+    assert len(assigned) > 4 and max(assigned[1:]) <= 1_000 + 500, assigned
+    assert len(states) == 2  # the serial run's and the Dask run's
+    state = states[1]
     assert state.released is not None and not len(state.empty)
     assert state.ingested is not None and not len(state.ingested.result.accepted)
     with pytest.raises(RuntimeError, match="holds no incidents"):
         _ = state.incidents
     assert state.n_incidents == n
-    assert held == [False]  # nothing held the table once released
     assert not list(tmp_path.glob(".parsc-tmp-*-particiones"))  # removed at the end
     compared = compare_runs(serial, spread)
     assert not compared["missing"], compared["missing"]

@@ -243,40 +243,87 @@ def test_map_partitions_runs_each_partition_in_order_in_the_pool(
         assert rows_loaded() == before  # the workers read them, not this process
 
 
+@pytest.mark.parametrize("period", [None, "2020-03:2020-08"])
 def test_a_distributed_runs_partitions_hold_every_incident_once(
-    accepted: pd.DataFrame, tmp_path: Path
+    accepted: pd.DataFrame, tmp_path: Path, period: str | None
 ) -> None:
     import datetime as dt
+    import itertools
+    import json
 
     import numpy as np
+    import pyarrow.parquet as pq
 
     from parsc_geo import pipeline
     from parsc_geo.config import RunConfig
+    from parsc_geo.incidents import select
     from parsc_geo.ingest.files import IngestResult
     from parsc_geo.workflow import Ingested
 
-    # two incidents moved to a province of no study area: they go to a partition of their own
+    # two incidents (of the period) moved to a province of no study area: they go to a
+    # partition of their own
     moved = accepted.copy()
     moved.attrs = accepted.attrs
-    moved.loc[moved.index[[5, 7]], "provincia"] = "FUERA"
+    in_period = moved["occurred_at"].dt.month.between(3, 8).to_numpy()
+    moved.loc[moved.index[np.flatnonzero(in_period)[[5, 7]]], "provincia"] = "FUERA"
+    # the ingestion's chunks (issue 17): the accepted rows cut in three, not held here
+    cuts = [0, 5_000, 12_345, len(moved)]
+    chunks = [
+        p
+        for a, b in itertools.pairwise(cuts)
+        for p in write_partitions([("", moved.iloc[a:b])], tmp_path / "chunks", prefix=f"c{a}")
+    ]
 
     class _Dask:  # what _from_partitions asks of a pool: its scheduler
         scheduler, workers = "dask", 2
 
-    config = RunConfig(incidents=[sample_paths()["incidents"]])
+    config = RunConfig(incidents=[sample_paths()["incidents"]], period=period)
     state = pipeline.RunState(
         config=config, out=tmp_path / "out", command=None, started=dt.datetime(2024, 1, 1)
     )
-    state.ingested = Ingested(IngestResult(moved, pd.DataFrame(), {}, []), None, None)
+    result = IngestResult(moved.iloc[:0], pd.DataFrame(), {}, [], chunks)
+    state.ingested = Ingested(result, None, None)
     state.pool = _Dask()  # type: ignore[assignment]
     state.out.mkdir()
+    tally = pipeline._split_by_province(state, chunks)
     parts = pipeline._from_partitions(state)
     assert parts is not None
-    assert [p.key for p in parts[-1:]] == [""] and len(parts[-1]) == 2
-    frames = [p.load() for p in parts]
-    index = np.concatenate([f.index.to_numpy() for f in frames])
-    assert sorted(index) == list(moved.index)  # every incident once
+    # what the whole table gives: its selection, without the texts only the import reads,
+    # cut by province (as a local pool's run writes its partitions), then the others
+    whole = moved if period is None else select(moved, period=period, include_at_station=True)
+    whole = whole.drop(columns=list(pipeline.REPORTED_TEXTS))
+    whole.attrs = {**moved.attrs, **({} if period is None else {"selection": whole.attrs})}
+    if period is not None:
+        whole.attrs["selection"] = select(moved, period=period, include_at_station=True).attrs[
+            "selection"
+        ]
+        assert 0 < len(whole) < len(moved)
+    expected = [*province_subsets(whole), ("", whole[whole["provincia"] == "FUERA"])]
+    assert [p.key for p in parts] == [k for k, _ in expected] and len(parts[-1]) == 2
+    for (_, frame), part in zip(expected, parts, strict=True):
+        loaded = part.load()
+        pd.testing.assert_frame_equal(
+            pd.DataFrame(loaded), pd.DataFrame(frame), check_exact=True, check_index_type=False
+        )
+        assert loaded.crs == moved.crs and len(part) == len(frame)
+        assert loaded.attrs == part.attrs == whole.attrs
+        # the file's geometry record is that of the rows it holds (bounding box, types)
+        geo = json.loads(pq.read_schema(part.path).metadata[b"geo"])["columns"]["geometry"]
+        if len(frame):
+            assert geo["bbox"] == list(frame.total_bounds)
+            assert geo["geometry_types"] == ["Point"]
+    index = np.concatenate([p.load().index.to_numpy() for p in parts])
+    assert sorted(index) == list(whole.index)  # every incident once
+    # the counts of the run (workspace stage), and the table without rows kept here
+    assert tally == pipeline._Tally.of(whole)
+    assert tally.n == len(whole) and sum(tally.provinces.values()) == len(whole)
+    assert state.released is not None and not len(state.released)
+    assert state.empty.attrs == whole.attrs
+    assert list(state.empty.columns) == list(whole.columns)
+    with pytest.raises(RuntimeError, match="holds no incidents"):
+        _ = state.incidents
     assert pipeline._from_partitions(state) == parts  # written once
+    assert not list((tmp_path / "out").parent.glob("*.pieza"))
     state.pool = 2  # a local pool or a serial run: the stages read the incidents held here
     assert pipeline._from_partitions(state) is None
 
