@@ -29,7 +29,7 @@ Sector and subsector
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -55,6 +55,7 @@ def assign_incidents(
     metric_crs: str | None = None,
     area: StudyArea | str | None = None,
     station_max_distance_m: float = STATION_MAX_DISTANCE_M,
+    warn: bool = True,
 ) -> gpd.GeoDataFrame:
     """Assign incidents to district, province, police station, sector and subsector.
 
@@ -79,6 +80,9 @@ def assign_incidents(
         Cajamarca).
     station_max_distance_m
         Farthest police unit (m) an incident outside every sector is assigned to.
+    warn
+        Warn of the incidents farther than that from every unit (see
+        :func:`warn_far_from_station`).
 
     Returns
     -------
@@ -193,15 +197,6 @@ def assign_incidents(
         too_far[pi] = False  # a sector layer names its comisaría, whatever the distance
     out["flags"] = _with_flag(out["flags"], too_far, "far_from_station", n)
     n_far = int(too_far.sum())
-    if n_far:
-        logger.warning(
-            "%s incidente(s) a más de %s km de toda comisaría del área de estudio (%s) quedan "
-            "sin comisaría (marca far_from_station); revise sus coordenadas o el área de "
-            "estudio, o aumente la distancia máxima (--station-max-distance)",
-            n_far,
-            f"{station_max_distance_m / 1000:g}",
-            territory.describe(),
-        )
     record = {
         "study_area": territory.describe(),
         "metric_crs": str(metric_crs),
@@ -210,6 +205,8 @@ def assign_incidents(
         "n_nearest_district": int(nearest_used.sum()),
         "n_far_from_station": n_far,
     }
+    if warn:
+        warn_far_from_station(record)
     out["comisaria"] = comisaria
     out["comisaria_id"] = comisaria_id
     out["sector"] = sector
@@ -219,6 +216,24 @@ def assign_incidents(
     del out, comisaria, comisaria_id, sector, subsector
     release_memory()  # the working arrays (a few per incident) go back to the system
     return assigned
+
+
+def warn_far_from_station(record: dict[str, Any]) -> None:
+    """Warn of the incidents left without a comisaría (an ``attrs["assignment"]`` record).
+
+    :func:`assign_incidents` warns itself unless told not to (``warn=False``): the rows of
+    one ingestion assigned a few chunks at a time are warned of once, with their sum.
+    """
+    n_far = int(record["n_far_from_station"])
+    if n_far:
+        logger.warning(
+            "%s incidente(s) a más de %s km de toda comisaría del área de estudio (%s) quedan "
+            "sin comisaría (marca far_from_station); revise sus coordenadas o el área de "
+            "estudio, o aumente la distancia máxima (--station-max-distance)",
+            n_far,
+            f"{record['station_max_distance_m'] / 1000:g}",
+            record["study_area"],
+        )
 
 
 def _containing(

@@ -247,3 +247,27 @@ def test_bundled_sample_by_chunks(chunk_chars, tmp_path, monkeypatch):
     # the sample's CSV files are 3-4 MB: this splits them in 15-20 chunks
     assert all(p.stat().st_size > 10 * chunk_chars for p in files)
     _ingest_same(files, chunk_chars, tmp_path / "spill", options=IngestOptions(progress=False))
+
+
+def test_incidents_far_from_every_station_are_warned_of_once(tmp_path, small_spills, caplog):
+    # assigned a few rows at a time, the ingestion warns once, of all of them, as whole
+    import logging
+
+    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD"]
+    for i in range(60):
+        lat, lon = point(i)
+        lines.append(f"D{i},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon}")
+    path = tmp_path / "lejos.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # 10 m from a police unit: nearly every incident is farther
+    options = IngestOptions(station_max_distance_m=10.0, progress=False)
+    warned = []
+    for spill in (None, tmp_path / "spill"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="parsc_geo.assign"):
+            result = ingest_files([path], options, chunk_chars=300, spill=spill)
+        warned.append([r.getMessage() for r in caplog.records if "far_from_station" in r.msg])
+        far = result.accepted.attrs["assignment"]["n_far_from_station"]
+        assert 40 < far <= 60
+        assert warned[-1] and warned[-1][0].startswith(f"{far} incidente(s) a más de 0.01 km")
+    assert len(warned[1]) == 1 and warned[1] == warned[0]

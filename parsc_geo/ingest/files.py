@@ -317,7 +317,7 @@ def ingest_files(
     )
     located = _Located(lon, lat, stacked)
 
-    def assigned(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    def assigned(frame: gpd.GeoDataFrame, warn: bool = True) -> gpd.GeoDataFrame:
         if not assign:
             return frame
         from ..assign import assign_incidents
@@ -328,6 +328,7 @@ def ingest_files(
             stations=stations,
             area=territory,
             station_max_distance_m=opts.station_max_distance_m,
+            warn=warn,
         )
 
     attrs = {"parameters": opts.describe(), "study_area": territory.to_dict()}
@@ -397,7 +398,7 @@ def _by_partitions(
     kept: list[_Kept],
     n_files: int,
     located: _Located,
-    assigned: Callable[[gpd.GeoDataFrame], gpd.GeoDataFrame],
+    assigned: Callable[[gpd.GeoDataFrame, bool], gpd.GeoDataFrame],
     attrs: dict[str, Any],
     folder: Path,
 ) -> tuple[gpd.GeoDataFrame, list[Partition], list[AcceptedCounts]]:
@@ -430,7 +431,7 @@ def _by_partitions(
     start = 0
     for batch in batches:
         acc = pd.concat([_kept_frame(c) for c in batch], ignore_index=True)
-        frame = assigned(located.frame(acc, start))
+        frame = assigned(located.frame(acc, start), False)  # warned of once, below
         del acc
         start += len(frame)
         counts[batch[0].file] += AcceptedCounts.of(frame)
@@ -445,6 +446,9 @@ def _by_partitions(
         del frame
     assert empty is not None  # a file gives at least one chunk
     if assignment:
+        from ..assign import warn_far_from_station
+
+        warn_far_from_station(assignment)
         attrs = {"assignment": assignment, **attrs}
     empty.attrs = attrs
     parts = [dataclasses.replace(p, attrs=dict(attrs)) for p in written]
