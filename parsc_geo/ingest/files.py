@@ -279,12 +279,7 @@ def ingest_files(
         lat,
         _joined(kept, "occurred_at"),
         _joined(kept, "time_known").to_numpy(dtype=bool),
-        pd.DataFrame(
-            {
-                col: _joined(kept, col).to_numpy(dtype=object)
-                for col in ("delito_especifico", "modalidad")
-            }
-        ),
+        pd.DataFrame({col: _joined(kept, col) for col in ("delito_especifico", "modalidad")}),
         derived=np.concatenate([c.derived for c in kept]),
     )
     offsets = np.cumsum([0] + [len(c.alive) for c in kept])
