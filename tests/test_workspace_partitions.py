@@ -187,3 +187,17 @@ def test_a_chunk_that_cannot_be_read_leaves_the_workspace_as_it_was(workspaces, 
     if gpkg is not None:
         assert gpkg.read_bytes() == raw
         assert [p.name for p in gpkg.parent.iterdir() if p.is_file()] == [gpkg.name]
+
+
+def test_looking_ids_up_in_a_larger_set_answers_as_pandas_isin():
+    import numpy as np
+
+    from parsc_geo.workspace.importing import is_in
+
+    stored = {f"id{k}" for k in range(50)} | {"ñandú", ""}
+    for dtype in ("str", object):
+        ids = pd.Series(["id3", "x", None, "ñandú", "", "id49", "id50"], dtype=dtype)
+        expected = ids.isin(list(stored)).to_numpy()
+        assert expected.tolist() == [True, False, False, True, True, True, False]
+        np.testing.assert_array_equal(is_in(ids, stored), expected)  # looked up row by row
+        np.testing.assert_array_equal(is_in(ids, {"x", "id3"}), ids.isin(["x", "id3"]))
