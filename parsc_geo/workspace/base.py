@@ -10,7 +10,8 @@ team) implement it; :func:`parsc_geo.workspace.open_workspace` picks one from a
 Every backend must keep these promises: ``read_incidents`` returns the canonical schema
 (:mod:`parsc_geo.schema`) in EPSG:4326 with ``occurred_at`` as tz-aware America/Lima times,
 sorted by ``incident_id``; ``import_incidents`` is one transaction (all or nothing) and adds
-only incidents whose ``incident_id`` is new (:mod:`parsc_geo.workspace.importing`); two
+only incidents whose ``incident_id`` is new (:mod:`parsc_geo.workspace.importing`), from a
+table or, chunk by chunk, from the partitions holding it; two
 imports at once both keep their rows; a reader inside ``snapshot()`` sees the workspace before
 or after a write, never a mixture. The contract test ``tests/test_workspace_contract.py`` runs
 the same checks on every backend.
@@ -26,8 +27,12 @@ from .._text import num
 from ..settings import TIMEZONE
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     import pandas as pd
+
+    from ..partitions import Partition
 
 #: Layer of accepted incidents.
 INCIDENTS: Final = "incidents"
@@ -117,14 +122,19 @@ class WorkspaceBackend(Protocol):
 
     def import_incidents(
         self,
-        accepted: gpd.GeoDataFrame,
+        accepted: gpd.GeoDataFrame | Sequence[Partition],
         quarantine: pd.DataFrame,
         *,
         sources: list[dict[str, Any]],
         sectors: gpd.GeoDataFrame | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Add new incidents and quarantine rows in one transaction; return the counts."""
+        """Add new incidents and quarantine rows in one transaction; return the counts.
+
+        ``accepted`` is the table of accepted incidents, or the partitions holding it
+        (:class:`parsc_geo.partitions.Partition`, in order): those are read and written one
+        at a time, with the same result and counts as their concatenated table.
+        """
 
 
 def finish_incidents(gdf: gpd.GeoDataFrame, metadata: dict[str, Any]) -> gpd.GeoDataFrame:

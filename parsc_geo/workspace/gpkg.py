@@ -68,8 +68,12 @@ from .base import (
 from .importing import concat_tables
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     import pandas as pd
+
+    from ..partitions import Partition
 
 
 #: Date-time columns of the workspace's own layers: stored as GeoPackage ``DATETIME`` (UTC).
@@ -581,7 +585,7 @@ class Workspace:
 
     def import_incidents(
         self,
-        accepted: gpd.GeoDataFrame,
+        accepted: gpd.GeoDataFrame | Sequence[Partition],
         quarantine: pd.DataFrame,
         *,
         sources: list[dict[str, Any]],
@@ -599,7 +603,10 @@ class Workspace:
         Parameters
         ----------
         accepted
-            Accepted (and assigned) incidents in the canonical schema.
+            Accepted (and assigned) incidents in the canonical schema: the table, or the
+            partitions holding it (:class:`parsc_geo.partitions.Partition`, in order), which
+            are read and added one at a time, so that the import never holds every incident
+            at once. Both give the same workspace and counts.
         quarantine
             Rejected rows (``schema.QUARANTINE_COLUMNS``); ``source`` names the file.
         sources
@@ -628,7 +635,7 @@ class Workspace:
 
     def _import(
         self,
-        accepted: gpd.GeoDataFrame,
+        accepted: gpd.GeoDataFrame | Sequence[Partition],
         quarantine: pd.DataFrame,
         *,
         sources: list[dict[str, Any]],
@@ -638,11 +645,13 @@ class Workspace:
         """Do the work of :meth:`import_incidents` inside its transaction (lock held).
 
         Everything is read inside the transaction, so that two imports at once (the second
-        waits for the lock) both see the rows the other one added.
+        waits for the lock) both see the rows the other one added. Chunks of partitions are
+        appended to the transaction's copy one at a time; the ids they add join the stored
+        ones, against which the next chunk is checked.
         """
         import pyogrio
 
-        from .importing import plan_import
+        from .importing import ImportRules, accepted_chunks
 
         existing_ids: set[str] = set()
         if self.exists and INCIDENTS in self.layers():
@@ -650,18 +659,22 @@ class Workspace:
                 self._source, layer=INCIDENTS, columns=["incident_id"], read_geometry=False
             )
             existing_ids = set(ids["incident_id"].astype(str))
-        plan = plan_import(
-            accepted,
+        rules = ImportRules(
             quarantine,
             sources=sources,
             previous_imports=self.imports(),
-            stored_ids=existing_ids,
             read_quarantine=self.read_quarantine,
         )
         tmp = self._target
         assert tmp is not None, "called outside a transaction"
-        if len(plan.new_rows):
-            self._write(plan.new_rows, INCIDENTS, append=True)
+        for chunk, more in accepted_chunks(accepted):
+            new_rows = rules.new_rows(chunk, existing_ids)
+            if len(new_rows):
+                self._write(new_rows, INCIDENTS, append=True)
+                if more:
+                    existing_ids.update(new_rows["incident_id"].astype(str))
+            del chunk, new_rows  # the next chunk is loaded without this one
+        plan = rules.plan()
         if plan.quarantine_kept is not None:
             self._write(plan.replaced_quarantine(), QUARANTINE)
         elif len(plan.quarantine_new):

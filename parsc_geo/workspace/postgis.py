@@ -54,9 +54,13 @@ from .base import IMPORTS, INCIDENTS, METADATA, QUARANTINE, SECTORS, finish_inci
 from .location import DatabaseURL, parse_database_url
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import geopandas as gpd
     import pandas as pd
     import psycopg
+
+    from ..partitions import Partition
 
 logger = logging.getLogger(__name__)
 
@@ -925,7 +929,7 @@ class PostGISWorkspace:
 
     def import_incidents(
         self,
-        accepted: gpd.GeoDataFrame,
+        accepted: gpd.GeoDataFrame | Sequence[Partition],
         quarantine: pd.DataFrame,
         *,
         sources: list[dict[str, Any]],
@@ -938,21 +942,25 @@ class PostGISWorkspace:
         :meth:`parsc_geo.workspace.gpkg.Workspace.import_incidents`: only accepted incident
         ids are de-duplicated, a file imported before is evaluated again and its quarantine
         replaces the earlier one. Everything is read after the writer lock is taken, so two
-        imports at once both keep their rows.
+        imports at once both keep their rows. ``accepted`` is the table or the partitions
+        holding it: their chunks are read and copied into the transaction one at a time, and
+        each chunk's ids are looked up in the table, which holds those of the chunks before.
         """
-        from .importing import plan_import
+        from .importing import ImportRules, accepted_chunks
 
         with self.transaction():
-            plan = plan_import(
-                accepted,
+            rules = ImportRules(
                 quarantine,
                 sources=sources,
                 previous_imports=self.imports(),
-                stored_ids=self._stored_ids(accepted["incident_id"]),
                 read_quarantine=self.read_quarantine,
             )
-            if len(plan.new_rows):
-                self._store(INCIDENTS, plan.new_rows, append=True)
+            for chunk, _ in accepted_chunks(accepted):
+                new_rows = rules.new_rows(chunk, self._stored_ids(chunk["incident_id"]))
+                if len(new_rows):
+                    self._store(INCIDENTS, new_rows, append=True)
+                del chunk, new_rows  # the next chunk is loaded without this one
+            plan = rules.plan()
             if plan.quarantine_kept is not None:
                 self._store(QUARANTINE, plan.replaced_quarantine(), append=False)
             elif len(plan.quarantine_new):
