@@ -276,20 +276,14 @@ def store(
         previous = workspace.metadata().get("study_area") if workspace.exists else None
         metadata = {**(metadata or {}), "study_area": combined_record(previous, recorded)}
     summary = workspace.import_incidents(
-        result.accepted if result.parts is None else _joined(result.parts),
+        # the partitions holding them when the ingestion wrote them: stored a chunk at a time
+        result.accepted if result.parts is None else result.parts,
         result.quarantine,
         sources=result.sources,
         sectors=ingested.sectors if ingested.sector_check is not None else None,
         metadata={**zone, **(metadata or {})},
     )
     return {"path": str(workspace.path), **summary}
-
-
-def _joined(parts: list[Partition]) -> gpd.GeoDataFrame:
-    """Return the rows of ``parts`` as one table (until imports take partitions)."""
-    import pandas as pd
-
-    return pd.concat([p.load() for p in parts])
 
 
 # -- analyses per province -------------------------------------------------------------------
