@@ -1132,16 +1132,6 @@ def _stage_ranking(state: RunState) -> str:
 CHANGE_PATTERNS: tuple[str, ...] = ("new_hot", "intensifying_hot")
 
 
-def _span_months(incidents: gpd.GeoDataFrame) -> int:
-    """Return the calendar months the incidents' dates touch (0 without dates)."""
-    from .trends.periods import calendar_months
-
-    when = incidents["occurred_at"].dropna()
-    if not len(when):
-        return 0
-    return calendar_months(when.min(), when.max())
-
-
 def _stage_trends(state: RunState) -> str:
     """Emerging hot spots of the whole area, cells assigned to provinces (``tendencias``)."""
     import geopandas as gpd
