@@ -206,14 +206,16 @@ def write_partitions(
 
 
 class PartitionWriter:
-    """Partitions written a piece of rows at a time, each key's rows appended in order.
+    """Partitions written a chunk of rows at a time, each key's rows appended in order.
 
     A distributed run's ingestion (issue 17) splits each chunk of accepted incidents by
-    province: this process holds a chunk, never a province. :meth:`append` writes a piece
-    (GeoParquet); :meth:`close` joins each key's pieces into its partition's file, a piece
-    at a time, recording the geometry types and bounding box of them all, and returns the
-    partitions as :func:`write_partitions` would for the joined rows (a key without rows
-    gets an empty partition with the table's columns).
+    province: this process holds a chunk, never a province. :meth:`append` converts a
+    chunk's rows once and appends each key's share of them to that key's file (a Parquet
+    row group each); :meth:`close` ends the files and returns the partitions as
+    :func:`write_partitions` would for the joined rows (a key without rows gets an empty
+    partition with the table's columns). The files' GeoParquet metadata records no bounding
+    box and no geometry types (both optional: the rows were not all known when it was
+    written).
 
     Parameters
     ----------
@@ -231,25 +233,64 @@ class PartitionWriter:
         self.folder = folder
         self.keys = [str(k) for k in keys]
         self.prefix = prefix
-        self._pieces: list[list[Path]] = [[] for _ in self.keys]
-        self._rows = [0] * len(self.keys)
+        self.rows = [0] * len(self.keys)
+        self._writers: dict[int, Any] = {}
+        self._metadata: dict[bytes, bytes] | None = None
 
-    def append(self, k: int, frame: gpd.GeoDataFrame) -> None:
-        """Add ``frame``'s rows (index, columns and types as the table's) to partition ``k``."""
-        if not len(frame):
+    def _path(self, k: int) -> Path:
+        return self.folder / f"{self.prefix}-{k:04d}.parquet"
+
+    def append(self, frame: gpd.GeoDataFrame, groups: Sequence[tuple[int, Any]]) -> None:
+        """Add rows of ``frame`` to the partitions: ``(k, positions)``, positions ascending.
+
+        ``frame`` has the table's index, columns and types; the rows at ``positions`` go to
+        partition ``k``, after the rows it already has.
+        """
+        import numpy as np
+        import pyarrow.parquet as pq
+
+        groups = [(k, np.asarray(rows)) for k, rows in groups if len(rows)]
+        if not groups:
             return
-        pieces = self._pieces[k]
-        path = self.folder / f"{self.prefix}-{k:04d}.{len(pieces):05d}.pieza"
+        # one cut and one conversion of the chunk, in the order of the groups
+        table = self._arrow(frame.iloc[np.concatenate([rows for _, rows in groups])])
+        start = 0
+        for k, rows in groups:
+            writer = self._writers.get(k)
+            if writer is None:
+                writer = self._writers[k] = pq.ParquetWriter(self._path(k), table.schema)
+            writer.write_table(table.slice(start, len(rows)))
+            start += len(rows)
+            self.rows[k] += len(rows)
+
+    def _arrow(self, frame: gpd.GeoDataFrame) -> Any:
+        """Return ``frame`` as the Arrow table its GeoParquet file holds (the first's metadata)."""
+        import io
+        import json
+
+        import pyarrow.parquet as pq
+
         written = frame.set_crs(None, allow_override=True) if frame.crs is not None else frame
         if written is frame:
             written = frame.copy(deep=False)
         written.attrs = {}  # the partition carries them (Partition.attrs)
-        written.to_parquet(path, index=True)
-        pieces.append(path)
-        self._rows[k] += len(frame)
+        buffer = io.BytesIO()
+        written.to_parquet(buffer, index=True)
+        del written
+        buffer.seek(0)
+        table = pq.read_table(buffer)
+        if self._metadata is None:
+            metadata = dict(table.schema.metadata)
+            geo = json.loads(metadata[b"geo"])
+            for column in geo["columns"].values():
+                column.pop("bbox", None)
+                column["geometry_types"] = []  # not known: rows of later chunks may differ
+            metadata[b"geo"] = json.dumps(geo).encode()
+            self._metadata = metadata
+        return table.replace_schema_metadata(self._metadata)
 
     def close(self, empty: gpd.GeoDataFrame) -> list[Partition]:
-        """Write every partition's file; return the partitions (``attrs`` and CRS of ``empty``).
+        """End every partition's file; return the partitions (``attrs`` and CRS of ``empty``).
 
         ``empty``: the table without rows (columns, types, ``attrs`` and CRS), written for
         a key that got no rows.
@@ -257,46 +298,15 @@ class PartitionWriter:
         crs = empty.crs.srs if empty.crs is not None else None
         out = []
         for k, key in enumerate(self.keys):
-            path = self.folder / f"{self.prefix}-{k:04d}.parquet"
-            if self._pieces[k]:
-                _join_pieces(self._pieces[k], path)
+            path = self._path(k)
+            writer = self._writers.pop(k, None)
+            if writer is not None:
+                writer.close()
             else:
                 written = empty if crs is None else empty.set_crs(None, allow_override=True)
                 written.to_parquet(path, index=True)
-            out.append(Partition(str(path), key, self._rows[k], dict(empty.attrs), crs))
-        self._pieces = [[] for _ in self.keys]
+            out.append(Partition(str(path), key, self.rows[k], dict(empty.attrs), crs))
         return out
-
-
-def _join_pieces(pieces: Sequence[Path], path: Path) -> None:
-    """Write the GeoParquet files ``pieces`` as one file (rows in order); remove them."""
-    import json
-
-    import pyarrow.parquet as pq
-
-    records = [json.loads(pq.read_schema(p).metadata[b"geo"]) for p in pieces]
-    geo = records[0]
-    for name, column in geo["columns"].items():
-        boxes = [r["columns"][name].get("bbox") for r in records]
-        if all(b is not None for b in boxes):
-            column["bbox"] = [
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
-            ]
-        kinds = {t for r in records for t in r["columns"][name].get("geometry_types", [])}
-        column["geometry_types"] = sorted(kinds)
-    schema = pq.read_schema(pieces[0])
-    schema = schema.with_metadata({**schema.metadata, b"geo": json.dumps(geo).encode()})
-    with pq.ParquetWriter(path, schema) as writer:
-        for piece in pieces:
-            table = pq.read_table(piece)
-            if not table.schema.equals(schema, check_metadata=False):
-                table = table.cast(schema)
-            writer.write_table(table.replace_schema_metadata(schema.metadata))
-            del table
-            piece.unlink()
 
 
 class Partitioned:

@@ -623,14 +623,14 @@ def _split_by_province(state: RunState, parts: list[Partition]) -> _Tally:
             selection = _add_counts(selection, chunk.attrs["selection"])
         chunk = _without_reported_texts(chunk)
         tally.add(chunk)
+        groups = [(k, rows) for k, (_, rows) in enumerate(province_positions(chunk, provinces))]
+        writer.append(chunk, groups)
         owned = np.zeros(len(chunk), dtype=bool)
-        for k, (_, rows) in enumerate(province_positions(chunk, provinces)):
-            writer.append(k, chunk.iloc[rows])
+        for _, rows in groups:
             owned[rows] = True
         rest = np.flatnonzero(~owned)
-        if len(rest):
-            others.append(0, chunk.iloc[rest])
-            n_others += len(rest)
+        others.append(chunk, [(0, rest)])
+        n_others += len(rest)
         del chunk
     empty = _without_reported_texts(shape)
     if _selecting(state):
