@@ -28,7 +28,11 @@ Rules
   A row is never cut: a quoted field that runs past the end of a chunk is read to its end,
   and a stray quote near the end of a chunk is set aside as in the whole file. The rows, their
   cells, lines and problems are the same for any chunk size (:func:`read_csv` reads the file
-  as one chunk).
+  as one chunk). A large file (:data:`STREAM_MIN_BYTES`) in UTF-8 or Windows-1252 is never
+  decoded whole: a first pass decides its encoding as above, block by block, and each chunk is
+  read from disk and decoded when it is parsed (the same lines, whatever the line ends); files
+  in other encodings, or that mix UTF-8 and Windows-1252 lines, are decoded whole. A file that
+  changes while it is read is an error.
 - **Accounting**: lines above the header, the header, blank lines and the lines of every row
   add up to the physical lines of the file (checked on every read and recorded in ``info``).
 """
