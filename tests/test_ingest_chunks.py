@@ -6,6 +6,12 @@ A large CSV file is read, checked and quarantined by chunks of text
 line accounting must be those of the whole file read at once (``chunk_chars=None``), and so must
 the accepted rows, their ids, the quarantine and the report. The hand-made file below puts stray
 quotes, quoted line breaks, blank lines and extra fields under every possible chunk boundary.
+
+A large file is not decoded whole but read from disk a piece at a time (issue 17,
+:data:`parsc_geo.io.csv.STREAM_MIN_BYTES`): every test runs twice, with the text decoded whole
+and read from disk (the threshold lowered to 0), and the last tests compare the two readings of
+files with every kind of line end, byte-order mark and encoding, with the blocks read from disk
+cut at every byte.
 """
 
 from __future__ import annotations
@@ -17,8 +23,19 @@ import pandas as pd
 import pytest
 from _ingest_fixtures import point
 
+from parsc_geo._errors import InputDataError
 from parsc_geo.ingest import IngestOptions, ingest_files
+from parsc_geo.io import csv as csv_module
 from parsc_geo.io.csv import CsvFile, read_csv
+
+
+@pytest.fixture(autouse=True, params=["whole", "from_disk"])
+def text_reading(request, monkeypatch) -> str:
+    """Run a test with the default reading (small files decoded whole) and read from disk."""
+    if request.param == "from_disk":
+        monkeypatch.setattr(csv_module, "STREAM_MIN_BYTES", 0)
+    return request.param
+
 
 #: Physical lines of the hand-made file (1-based line numbers in the comments).
 HOSTILE_LINES = [
@@ -130,8 +147,6 @@ def test_stray_quote_at_the_end_of_every_chunk(tmp_path):
 
 
 def test_a_file_changed_while_read_is_an_input_error(tmp_path):
-    from parsc_geo._errors import InputDataError
-
     path = _hostile_file(tmp_path)
     reader = CsvFile(path)
     list(reader.chunks(40))
@@ -271,3 +286,145 @@ def test_incidents_far_from_every_station_are_warned_of_once(tmp_path, small_spi
         assert 40 < far <= 60
         assert warned[-1] and warned[-1][0].startswith(f"{far} incidente(s) a más de 0.01 km")
     assert len(warned[1]) == 1 and warned[1] == warned[0]
+
+
+# --- a large file read from disk a piece at a time gives the text decoded whole (issue 17) ---
+
+#: Lines of the files below: multi-byte characters (2, 3 and 4 bytes in UTF-8, and U+200E,
+#: which makes CPython store a string at 2 bytes a character), a quoted line break and a stray
+#: quote, a blank line, a line of spaces, a trailing delimiter.
+_TEXT_LINES = [
+    "fecha;modalidad;lat;lon;nota",
+    "2021-03-01;Robo;-7.16;-78.51;señal €5 \U0001f600",
+    "",
+    '2021-03-02;Hurto;-7.16;-78.51;"línea uno',
+    'línea dos"',
+    "2021-03-03;Hurto;-7.16;-78.51;marca\u200eoculta;",
+    "   ",
+    '2021-03-04;Robo;-7.16;-78.51;"abierta',
+    "2021-03-05;Robo;-7.16;-78.51;fin",
+]
+#: Windows-1252 lines (no UTF-8 sequence: every accented letter is followed by ASCII).
+_CP1252_LINES = [
+    "fecha;modalidad;lat;lon;nota",
+    "2021-03-01;Robo;-7.16;-78.51;Perú señal €5",
+    "",
+    '2021-03-02;Hurto;-7.16;-78.51;"línea uno',
+    'línea dos"',
+    "2021-03-03;Hurto;-7.16;-78.51;año;",
+]
+
+
+def _joined(lines: list[str], ends: list[str]) -> str:
+    """Join lines with the line ends ``ends`` in turn (no end after the last line)."""
+    return "".join(line + ends[i % len(ends)] for i, line in enumerate(lines[:-1])) + lines[-1]
+
+
+#: Files read from disk: (bytes, the encoding decode_bytes gives).
+_STREAMED = {
+    "crlf": (_joined(_TEXT_LINES, ["\r\n"]).encode("utf-8"), "utf-8"),
+    "crlf_final": ((_joined(_TEXT_LINES, ["\r\n"]) + "\r\n").encode("utf-8"), "utf-8"),
+    "mixed_ends": ((_joined(_TEXT_LINES, ["\n", "\r\n", "\r"]) + "\r").encode("utf-8"), "utf-8"),
+    "bom": (b"\xef\xbb\xbf" + _joined(_TEXT_LINES, ["\r\n", "\n"]).encode("utf-8"), "utf-8-sig"),
+    "two_boms": (
+        b"\xef\xbb\xbf\xef\xbb\xbf" + _joined(_TEXT_LINES, ["\n"]).encode("utf-8"),
+        "utf-8-sig",
+    ),
+    "cp1252": (_joined(_CP1252_LINES, ["\r\n", "\r"]).encode("cp1252"), "cp1252"),
+}
+#: Files decoded whole whatever their size: (bytes, the encoding decode_bytes gives).
+_WHOLE = {
+    # UTF-8 lines and a Windows-1252 line: read line by line
+    "mixed_encodings": (
+        _joined(_TEXT_LINES, ["\n"]).encode("utf-8") + "\n2021;Robo;0;0;Perú".encode("cp1252"),
+        "utf-8",
+    ),
+    # a byte Windows-1252 does not define (0x81): Latin-1
+    "latin1": (_joined(_CP1252_LINES, ["\n"]).encode("cp1252") + b"\x81", "latin-1"),
+    "utf16": (_joined(_TEXT_LINES, ["\r\n"]).encode("utf-16"), "utf-16"),
+}
+
+
+def _read_all(path: Path, chunk_chars: int | None) -> tuple[CsvFile, list, dict]:
+    reader = CsvFile(path)
+    tables = list(reader.chunks(chunk_chars))
+    return reader, tables, reader.info
+
+
+@pytest.mark.parametrize("name", sorted(_STREAMED))
+def test_read_from_disk_gives_the_decoded_text(name, tmp_path, monkeypatch, text_reading):
+    if text_reading == "whole":
+        pytest.skip("compares both readings itself")
+    data, encoding = _STREAMED[name]
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(data)
+    # the reference: the whole file decoded at once, read as one chunk
+    monkeypatch.setattr(csv_module, "STREAM_MIN_BYTES", 1 << 40)
+    whole = read_csv(path)
+    assert whole.info["encoding"] == encoding
+    if name.startswith("crlf"):
+        # the line ends are normalised: a quoted line break is "\n"
+        assert whole.data["nota"].tolist()[1] == "línea uno\nlínea dos"
+    monkeypatch.setattr(csv_module, "STREAM_MIN_BYTES", 0)
+    # blocks read from disk of a few bytes: a block boundary falls on every byte, inside every
+    # \r\n and every multi-byte character (the pass over the whole file, and the pieces)
+    for scan_bytes, min_read in ((1, 1), (2, 3), (3, 2), (5, 7), (1 << 24, 1 << 16)):
+        monkeypatch.setattr(csv_module, "_SCAN_BYTES", scan_bytes)
+        monkeypatch.setattr(csv_module, "_MIN_READ", min_read)
+        for chunk_chars in (None, 1, 2, 5, 17, 40, 101, 10_000):
+            reader, tables, info = _read_all(path, chunk_chars)
+            assert reader._streamed is not None  # read from disk
+            _assert_same_rows(tables, info, whole)
+            # a chunk parsed again from disk
+            for k in (0, len(tables) - 1):
+                again = reader.chunk(k)
+                pd.testing.assert_frame_equal(again.data, tables[k].data)
+                np.testing.assert_array_equal(again.line, tables[k].line)
+
+
+@pytest.mark.parametrize("name", sorted(_WHOLE))
+def test_other_encodings_are_decoded_whole(name, tmp_path, text_reading):
+    data, encoding = _WHOLE[name]
+    path = tmp_path / f"{name}.csv"
+    path.write_bytes(data)
+    reader, tables, info = _read_all(path, 7)
+    assert reader._streamed is None
+    assert info["encoding"] == encoding
+    _assert_same_rows(tables, info, read_csv(path))
+
+
+def test_blank_file_read_from_disk_is_empty(tmp_path, text_reading):
+    for data in (b"", b"\xef\xbb\xbf", b" \r\n\t\r  \n"):
+        path = tmp_path / "blanco.csv"
+        path.write_bytes(data)
+        with pytest.raises(InputDataError, match="vacío"):
+            CsvFile(path)
+
+
+def test_a_file_changed_between_chunks_read_from_disk(tmp_path, monkeypatch, text_reading):
+    import os
+
+    if text_reading == "whole":
+        pytest.skip("a file decoded whole is not read again between chunks")
+    path = _hostile_file(tmp_path)
+    reader = CsvFile(path)
+    chunks = reader.chunks(40)
+    next(chunks)
+    stat = path.stat()
+    # the same bytes, a later modification time (touched, or copied over): read on
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    next(chunks)
+    # the same size, one character changed: the chunks' offsets no longer hold
+    path.write_bytes(path.read_bytes().replace(b"tres", b"tras"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 2 * 10**9))
+    with pytest.raises(InputDataError, match="cambió mientras se leía"):
+        list(chunks)
+    # a file that grew
+    path = _hostile_file(tmp_path)
+    reader = CsvFile(path)
+    chunks = reader.chunks(40)
+    next(chunks)
+    with path.open("ab") as handle:
+        handle.write(b"\n2021-03-09;Robo;-7.16;-78.51;otra;")
+    with pytest.raises(InputDataError, match="cambió mientras se leía"):
+        list(chunks)

@@ -28,17 +28,24 @@ Rules
   A row is never cut: a quoted field that runs past the end of a chunk is read to its end,
   and a stray quote near the end of a chunk is set aside as in the whole file. The rows, their
   cells, lines and problems are the same for any chunk size (:func:`read_csv` reads the file
-  as one chunk).
+  as one chunk). A large file (:data:`STREAM_MIN_BYTES`) in UTF-8 or Windows-1252 is never
+  decoded whole: a first pass decides its encoding as above, block by block, and each chunk is
+  read from disk and decoded when it is parsed (the same lines, whatever the line ends); files
+  in other encodings, or that mix UTF-8 and Windows-1252 lines, are decoded whole. A file that
+  changes while it is read is an error.
 - **Accounting**: lines above the header, the header, blank lines and the lines of every row
   add up to the physical lines of the file (checked on every read and recorded in ``info``).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv as _csv
 import logging
+import os
 import re
 import warnings
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,16 +282,26 @@ class _Text:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def piece(self, start: int, chars: int | None) -> tuple[list[str], str, int]:
+    @property
+    def end(self) -> int:
+        """The offset after the text (its length)."""
+        return len(self.text)
+
+    def piece(
+        self, start: int, chars: int | None, stop: int | None = None
+    ) -> tuple[list[str], str, int]:
         r"""Return the lines from offset ``start`` over at least ``chars`` characters.
 
-        All the rest of the text when ``chars`` is None. Returns the lines without their
+        All the rest of the text when ``chars`` is None; the lines up to offset ``stop`` (the
+        end of a piece handed out before) when it is given. Returns the lines without their
         ``\n``, their text (each line ending in ``\n``, also the last line of a file) and the
         offset after them.
         """
         text = self.text
         if start >= len(text):
             return [], "", len(text)
+        if stop is not None:
+            chars = stop - start
         if chars is None:
             stop = len(text)
         else:
@@ -302,10 +319,314 @@ class _Text:
         parts, _, stop = self.piece(start, chars)
         return [part + "\n" for part in parts], stop
 
+    def after(self, start: int, lines: list[str]) -> int:
+        """Return the offset after ``lines``, lines handed out from offset ``start`` on."""
+        return min(start + sum(len(line) for line in lines), len(self.text))
+
     def line_count(self) -> int:
         """Return the number of physical lines (a last line end ends no line)."""
         text = self.text
         return text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+
+
+#: Files of at least this many bytes are read from disk a piece at a time (:class:`_FileText`)
+#: when they are UTF-8 (with or without a byte-order mark) or Windows-1252 throughout; smaller
+#: files, and files in any other encoding, are decoded whole.
+STREAM_MIN_BYTES = 32 * 2**20
+#: Bytes read at once by a pass over a whole file.
+_SCAN_BYTES: Final = 1 << 24
+#: Fewest bytes read from disk for a piece of text (and by which a line is read on to its end).
+_MIN_READ: Final = 1 << 16
+_UTF8_BOM: Final = b"\xef\xbb\xbf"
+
+
+def _changed(source: str) -> InputDataError:
+    return InputDataError(
+        f"{source}: el archivo cambió mientras se leía",
+        hint="impórtelo de nuevo cuando ningún programa lo esté escribiendo",
+    )
+
+
+@dataclass
+class _Scan:
+    """What one pass over a whole file found (see :func:`_scan`)."""
+
+    encoding: str
+    start: int
+    size: int
+    mtime_ns: int
+    digest: tuple[int, int]
+    lines: int
+    blank: bool
+
+
+def _digest(data: bytes, digest: tuple[int, int]) -> tuple[int, int]:
+    return zlib.crc32(data, digest[0]), zlib.adler32(data, digest[1])
+
+
+def _file_digest(path: Path) -> tuple[int, int, int]:
+    """Return the checksums of a file's bytes and its modification time (ns)."""
+    digest = (0, 1)
+    with path.open("rb") as handle:
+        mtime = os.fstat(handle.fileno()).st_mtime_ns
+        while block := handle.read(_SCAN_BYTES):
+            digest = _digest(block, digest)
+    return digest[0], digest[1], mtime
+
+
+def _scan(path: Path, encoding: str, start: int, source: str) -> _Scan | None:
+    r"""Read a whole file once, a block at a time: None when it is not text in ``encoding``.
+
+    ``encoding`` is ``utf-8``, ``utf-8-sig`` (the text starts at byte ``start``, after the
+    byte-order marks) or ``cp1252``: then None too when the file holds a UTF-8 sequence (a
+    lead byte before a continuation byte), as :func:`decode_bytes` decides. Counts the lines
+    of the text (line ends ``\r\n``, ``\r`` and ``\n``), whether it is only white space, and
+    checksums of the file's bytes (to find a file changed while it is read).
+
+    Raises
+    ------
+    InputDataError
+        The file changed during the pass.
+    """
+    single_byte = encoding == "cp1252"
+    decoder = codecs.getincrementaldecoder("cp1252" if single_byte else "utf-8")()
+    digest = (0, 1)
+    newlines = 0
+    blank = True
+    last = b""
+    with path.open("rb") as handle:
+        before = os.fstat(handle.fileno())
+        head = handle.read(start)
+        digest = _digest(head, digest)
+        while block := handle.read(_SCAN_BYTES):
+            digest = _digest(block, digest)
+            if single_byte and _has_utf8_sequence(last + block):
+                return None
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError:
+                return None
+            if blank and text and not text.isspace():
+                blank = False
+            newlines += block.count(b"\n") + block.count(b"\r") - block.count(b"\r\n")
+            if last == b"\r" and block.startswith(b"\n"):
+                newlines -= 1  # a \r\n across two blocks
+            last = block[-1:]
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return None
+        after = os.fstat(handle.fileno())
+    if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
+        raise _changed(source)
+    size = after.st_size
+    lines = newlines + (1 if size > start and last not in (b"\n", b"\r") else 0)
+    return _Scan(encoding, start, size, after.st_mtime_ns, digest, lines, blank)
+
+
+def _line_end_after(buf: bytes | bytearray, pos: int) -> int:
+    r"""Return the index after the first line end at or after ``pos``, or -1 when none is sure.
+
+    A ``\r`` that is the last byte of ``buf`` may be the start of ``\r\n``: -1.
+    """
+    nl = buf.find(b"\n", pos)
+    cr = buf.find(b"\r", pos, nl if nl >= 0 else len(buf))
+    if cr < 0:
+        return nl + 1 if nl >= 0 else -1
+    if cr + 1 < len(buf):
+        return cr + 2 if buf[cr + 1] == 0x0A else cr + 1
+    return -1
+
+
+def _line_ends(raw: bytes) -> int:
+    r"""Return the number of line ends (``\r\n``, ``\r``, ``\n``) in bytes cut at line ends."""
+    return raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+
+
+def _lines_bytes(raw: bytes, k: int) -> int:
+    r"""Return the length of the first ``k`` (>= 1) lines of ``raw`` (bytes cut at a line end)."""
+    import numpy as np
+
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    ends = arr == 0x0A
+    if b"\r" in raw:
+        # a \r is a line end unless a \n follows it (a \r last in raw is one: raw is cut so)
+        ends |= (arr == 0x0D) & ~np.append(ends[1:], False)
+    return int(np.flatnonzero(ends)[k - 1]) + 1
+
+
+class _FileText:
+    r"""A file's text read from disk a piece at a time, as :class:`_Text` hands it out.
+
+    Offsets are byte offsets in the file; every offset handed out is at a line end, so a
+    piece never starts inside a ``\r\n`` or a multi-byte character. Each piece is decoded and
+    its line ends normalised to ``\n`` as :func:`decode_bytes` does for the whole file, so the
+    lines are the same. Each read checks that the file's size and modification time are those
+    of the first pass (:func:`_scan`), and, when they are not, that its bytes are the same.
+
+    Raises
+    ------
+    InputDataError
+        The file changed since the first pass (reading a piece, or :meth:`verify`).
+    """
+
+    __slots__ = ("_codec", "path", "scan", "source")
+
+    def __init__(self, path: Path, scan: _Scan, source: str) -> None:
+        self.path = path
+        self.scan = scan
+        self.source = source
+        self._codec = "cp1252" if scan.encoding == "cp1252" else "utf-8"
+
+    @property
+    def end(self) -> int:
+        """The offset after the text (the file's size)."""
+        return self.scan.size
+
+    def verify(self) -> None:
+        """Check that the file's bytes are those of the first pass.
+
+        Raises
+        ------
+        InputDataError
+            They are not.
+        """
+        try:
+            crc, adler, mtime = _file_digest(self.path)
+        except OSError as exc:
+            raise _changed(self.source) from exc
+        if (crc, adler) != self.scan.digest:
+            raise _changed(self.source)
+        self.scan.mtime_ns = mtime  # the same bytes (the file was touched or copied over)
+
+    def _read(self, start: int, size: int, *, whole_lines: bool = True) -> bytes:
+        """Return the bytes from ``start``: ``size`` of them, read on to a line end."""
+        try:
+            with self.path.open("rb") as handle:
+                stat = os.fstat(handle.fileno())
+                if (stat.st_size, stat.st_mtime_ns) != (self.scan.size, self.scan.mtime_ns):
+                    self.verify()
+                handle.seek(start)
+                data = handle.read(size)
+                if not whole_lines or len(data) < size:
+                    return data  # the end of the file
+                buf = bytearray(data)
+                pos = len(buf) - 1
+                while (cut := _line_end_after(buf, pos)) < 0:
+                    more = handle.read(_MIN_READ)
+                    if not more:
+                        return bytes(buf)
+                    pos = len(buf) - 1 if buf.endswith(b"\r") else len(buf)
+                    buf += more
+                return bytes(buf[:cut])
+        except OSError as exc:
+            raise _changed(self.source) from exc
+
+    def _decode(self, raw: bytes) -> str:
+        text = raw.decode(self._codec)
+        if b"\r" in raw:
+            text = _normalise_newlines(text)
+        return text
+
+    def piece(
+        self, start: int, chars: int | None, stop: int | None = None
+    ) -> tuple[list[str], str, int]:
+        r"""Return the lines from offset ``start`` over at least ``chars`` characters.
+
+        As :meth:`_Text.piece`: ``chars`` counts characters of the decoded text, so a piece
+        holds the lines :class:`_Text` would give; ``stop`` is a byte offset.
+        """
+        end = self.end
+        if start >= end:
+            return [], "", end
+        if chars is None or stop is not None:
+            stop = end if stop is None else stop
+            text = self._decode(self._read(start, stop - start, whole_lines=False))
+        else:
+            need = max(chars, 1)
+            texts: list[str] = []
+            got = 0
+            pos = start
+            while raw := self._read(pos, max(need - got, _MIN_READ)):
+                text = self._decode(raw)
+                if got + len(text) < need:
+                    texts.append(text)
+                    got += len(text)
+                    pos += len(raw)
+                    continue
+                nl = text.find("\n", need - got - 1)
+                if 0 <= nl < len(text) - 1:
+                    text = text[: nl + 1]
+                    pos += _lines_bytes(raw, text.count("\n"))
+                else:
+                    pos += len(raw)
+                texts.append(text)
+                break
+            stop = pos
+            text = "".join(texts)
+            del texts
+        if not text.endswith("\n"):
+            text += "\n"
+        parts = text.split("\n")
+        parts.pop()
+        return parts, text, stop
+
+    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
+        r"""Return the lines of :meth:`piece`, each ending in ``\n``, and the offset after them."""
+        parts, _, stop = self.piece(start, chars)
+        return [part + "\n" for part in parts], stop
+
+    def after(self, start: int, lines: list[str]) -> int:
+        """Return the offset after ``lines``, lines handed out from offset ``start`` on."""
+        left = len(lines)
+        pos = start
+        # a line's bytes are at least its characters (but for the line end added to the last
+        # line of a file without one, which the end of the file stops)
+        size = max(sum(len(line) for line in lines), 1)
+        while left > 0 and (raw := self._read(pos, size)):
+            ends = _line_ends(raw)
+            if ends >= left:
+                return pos + _lines_bytes(raw, left)
+            left -= ends
+            pos += len(raw)
+            size = _MIN_READ
+        return min(pos, self.end)
+
+    def line_count(self) -> int:
+        """Return the number of physical lines (a last line end ends no line)."""
+        return self.scan.lines
+
+
+def _stream_text(path: Path, source: str) -> _FileText | None:
+    """Return the text of a large file read from disk by pieces, or None to decode it whole.
+
+    None for a file below :data:`STREAM_MIN_BYTES`, with a UTF-16/32 byte-order mark or zero
+    bytes, or that is neither valid UTF-8 nor Windows-1252 without UTF-8 sequences (a file
+    that mixes them): :func:`decode_bytes` reads those. Otherwise the encoding is the one
+    :func:`decode_bytes` would give.
+    """
+    try:
+        size = path.stat().st_size
+        if size < STREAM_MIN_BYTES:
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    bom = next((enc for mark, enc in _BOMS if head.startswith(mark)), None)
+    scan: _Scan | None
+    if bom == "utf-8-sig":
+        start = 0
+        while head.startswith(_UTF8_BOM, start):
+            start += len(_UTF8_BOM)  # decode_bytes strips every leading U+FEFF
+        if start >= len(head):
+            return None
+        scan = _scan(path, "utf-8-sig", start, source)
+    elif bom is not None or _utf16_without_bom(head) is not None:
+        return None
+    else:
+        scan = _scan(path, "utf-8", 0, source) or _scan(path, "cp1252", 0, source)
+    return None if scan is None else _FileText(path, scan, source)
 
 
 def _is_blank(fields: list[str]) -> bool:
@@ -357,7 +678,7 @@ def _find_header(
     return first, delimiter or detect_delimiter(lines[first]), False
 
 
-def _leading_lines(text: _Text, header_row: int | None) -> tuple[list[str], int]:
+def _leading_lines(text: _Text | _FileText, header_row: int | None) -> tuple[list[str], int]:
     """Return the first lines of a file, as many as :func:`_find_header` looks at."""
     lines: list[str] = []
     offset = 0
@@ -669,21 +990,32 @@ class CsvFile:
         self.path = path
         self.source = path.name
         self._encoding = encoding
-        decoded = self._decode()
-        if not decoded.text or decoded.text.isspace():
+        self._text_chars = self._text_hash = 0
+        text: _Text | _FileText
+        streamed = None if encoding is not None else _stream_text(path, self.source)
+        self._streamed = streamed
+        if streamed is not None:
+            text = streamed
+            blank, decoded = streamed.scan.blank, DecodedText("", streamed.scan.encoding)
+        else:
+            decoded = self._decode()
+            blank = not decoded.text or decoded.text.isspace()
+            text = _Text(decoded.text)
+            self._text_chars = len(decoded.text)
+            self._text_hash = hash(decoded.text)
+            decoded.text = ""
+        if blank:
             raise InputDataError(
                 f"{path.name}: el archivo está vacío", hint="exporte los datos de nuevo"
             )
-        text = _Text(decoded.text)
-        self._text_chars = len(decoded.text)
-        self._text_hash = hash(decoded.text)
-        self._text: _Text | None = text
+        self._text: _Text | _FileText | None = text
+        self._end = text.end
         self.lines_total = text.line_count()
         head, _ = _leading_lines(text, header_row)
         index, sep, detected = _find_header(
             head, header_row, delimiter, path.name, self.lines_total
         )
-        start = sum(len(line) for line in head[:index])
+        start = text.after(0, head[:index])
         feed = _Feed([], 0, self._more_from(start, 4096))
         try:
             header = next(_reader(feed, sep))
@@ -696,9 +1028,7 @@ class CsvFile:
         header_lines = feed.pos
         self.sep = sep
         self.names = column_names(header)
-        self._data_offset = min(
-            start + sum(len(line) for line in feed.lines[:header_lines]), len(decoded.text)
-        )
+        self._data_offset = text.after(start, feed.lines[:header_lines])
         self._data_line = index + header_lines
         if detected:
             logger.info(
@@ -734,22 +1064,30 @@ class CsvFile:
         return decode_bytes(data, self._encoding, source=self.source)
 
     @property
-    def _body(self) -> _Text:
-        """The decoded text, decoded again from the file after :meth:`release`."""
+    def _body(self) -> _Text | _FileText:
+        """The text; after :meth:`release`, decoded again (or checked) from the file.
+
+        Raises
+        ------
+        InputDataError
+            The file changed since it was opened.
+        """
         if self._text is None:
+            if self._streamed is not None:
+                self._streamed.verify()
+                self._text = self._streamed
+                return self._text
             text = self._decode().text
             if len(text) != self._text_chars or hash(text) != self._text_hash:
-                raise InputDataError(
-                    f"{self.source}: el archivo cambió mientras se leía",
-                    hint="impórtelo de nuevo cuando ningún programa lo esté escribiendo",
-                )
+                raise _changed(self.source)
             self._text = _Text(text)
         return self._text
 
     def release(self) -> None:
         """Let go of the file's text (a large file's text is as large as the file).
 
-        :meth:`chunk` decodes the file again when it is needed.
+        :meth:`chunk` decodes the file again when it is needed. A large file read from disk
+        by pieces holds no text: its bytes are checked again instead.
         """
         self._text = None
 
@@ -773,7 +1111,7 @@ class CsvFile:
             self.info[key] = 0
         self._places = []
         offset, line, row = self._data_offset, self._data_line, 0
-        text_end = self._text_chars
+        text_end = self._end
         while True:
             table, place, counts = self._parse(offset, line, row, chunk_chars)
             self._places.append(place)
@@ -803,7 +1141,7 @@ class CsvFile:
         import pandas as pd
 
         body = self._body
-        parts, piece, end = body.piece(offset, chars if stop is None else stop - offset)
+        parts, piece, end = body.piece(offset, chars, stop)
         names, sep = self.names, self.sep
         fast = _fast_rows(parts, sep, names, piece) if parts else None
         del piece
@@ -824,7 +1162,7 @@ class CsvFile:
             rows = _parse_rows(lines, 0, sep, len(names), more=self._more_from(end, chars or 4096))
             if rows.consumed > len(parts):
                 # the last row ran on into the next lines: the chunk ends after it
-                end = min(offset + sum(len(x) for x in lines[: rows.consumed]), self._text_chars)
+                end = body.after(offset, lines[: rows.consumed])
             df = None
             if rows.cells:
                 df = pd.DataFrame(rows.cells, columns=names, dtype=str)
