@@ -428,3 +428,35 @@ def test_a_file_changed_between_chunks_read_from_disk(tmp_path, monkeypatch, tex
         handle.write(b"\n2021-03-09;Robo;-7.16;-78.51;otra;")
     with pytest.raises(InputDataError, match="cambió mientras se leía"):
         list(chunks)
+
+
+def test_a_spill_folder_keeps_what_it_held_and_a_failed_ingestion_leaves_nothing(
+    tmp_path, small_spills, monkeypatch
+):
+    # the named folder gets a folder of the ingestion's own: a file of the same name as the
+    # ingestion's is not overwritten, and a failure removes what the ingestion wrote
+    from parsc_geo.ingest import files as ingest_module
+
+    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD"]
+    for i in range(40):
+        lat, lon = point(i)
+        lines.append(f"D{i},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon}")
+    path = tmp_path / "a.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spill = tmp_path / "carpeta"
+    spill.mkdir()
+    (spill / "filas-00001.parquet").write_text("del usuario", encoding="utf-8")
+    result = ingest_files([path], chunk_chars=300, assign=False, spill=spill)
+    assert result.parts and all(Path(p.path).parent.parent == spill for p in result.parts)
+    assert sum(len(p) for p in result.parts) == 40
+    assert (spill / "filas-00001.parquet").read_text(encoding="utf-8") == "del usuario"
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("falla a propósito")
+
+    monkeypatch.setattr(ingest_module, "_by_partitions", failing)
+    before = sorted(p.name for p in spill.iterdir())
+    with pytest.raises(RuntimeError, match="a propósito"):
+        ingest_files([path], chunk_chars=300, assign=False, spill=spill)
+    # the spilled chunks of the failed call were written, then removed with its folder
+    assert sorted(p.name for p in spill.iterdir()) == before

@@ -218,8 +218,9 @@ def ingest_files(
         Characters of CSV text read and checked at once (None: each file at once). The result
         does not depend on it; memory does.
     spill
-        A folder where the accepted rows wait and end (None: they are held here). Each
-        chunk's rows that pass the per-row checks are written there, but the few columns the
+        A folder where the accepted rows wait and end (None: they are held here), in a
+        folder of their own made there (removed if the ingestion fails). Each chunk's rows
+        that pass the per-row checks are written there, but the few columns the
         checks across rows read; afterwards they are read back a few chunks at a time,
         assigned and written as partitions (:attr:`IngestResult.parts`): this process never
         holds every incident (a distributed run's ingestion, issue 17). The rows, their
@@ -228,7 +229,8 @@ def ingest_files(
     Returns
     -------
     IngestResult
-        Accepted incidents, quarantine, report and per-file source records. Nothing is written.
+        Accepted incidents, quarantine, report and per-file source records. Nothing is written
+        but, with ``spill``, the partitions of the accepted incidents.
 
     Raises
     ------
@@ -237,6 +239,31 @@ def ingest_files(
     ConfigError
         An option is invalid (unknown column mapping, harm rule …).
     """
+    if spill is None:
+        return _ingest(paths, options, assign, sectors, stations, chunk_chars, None)
+    import shutil
+    import tempfile
+
+    spill.mkdir(parents=True, exist_ok=True)
+    # a folder of this call's own: nothing of the named folder is overwritten or removed
+    work = Path(tempfile.mkdtemp(prefix="ingesta-", dir=spill))
+    try:
+        return _ingest(paths, options, assign, sectors, stations, chunk_chars, work)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)  # the rows it wrote, when it fails
+        raise
+
+
+def _ingest(
+    paths: Iterable[str | Path],
+    options: IngestOptions | None,
+    assign: bool,
+    sectors: gpd.GeoDataFrame | None,
+    stations: gpd.GeoDataFrame | None,
+    chunk_chars: int | None,
+    spill: Path | None,
+) -> IngestResult:
+    """Do :func:`ingest_files`'s work (``spill``: a folder of its own, or None)."""
     import numpy as np
     import pandas as pd
 
@@ -260,8 +287,6 @@ def ingest_files(
         quiet=not opts.progress,
     )
     files = [IncidentFile(p, opts, area, chunk_chars=chunk_chars) for p in path_list]
-    if spill is not None:
-        spill.mkdir(parents=True, exist_ok=True)
     kept: list[_Kept] = []
     for i, file in enumerate(files):
         for k, table in enumerate(file):
