@@ -460,3 +460,60 @@ def test_a_spill_folder_keeps_what_it_held_and_a_failed_ingestion_leaves_nothing
         ingest_files([path], chunk_chars=300, assign=False, spill=spill)
     # the spilled chunks of the failed call were written, then removed with its folder
     assert sorted(p.name for p in spill.iterdir()) == before
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp"])
+def test_a_large_vector_layer_is_read_by_chunks_of_features(tmp_path, monkeypatch, suffix):
+    # a GeoPackage or Shapefile layer of more than CHUNK_FEATURES features is read a chunk
+    # of features at a time (issue 17): the same rows, ids, quarantine and report as whole,
+    # also with duplicates found across chunks (their chunk is read again to quarantine them)
+    import geopandas as gpd
+
+    from parsc_geo.datasets import sample_paths
+    from parsc_geo.io import vector
+
+    table = pd.read_csv(sample_paths()["incidents"], dtype=str, keep_default_na=False)
+    table = table.iloc[:3_000]
+    # 40 rows repeated at the end (duplicate ids across chunks), one far from Peru
+    table = pd.concat([table, table.iloc[100:140]], ignore_index=True)
+    lon, lat = table.pop("longitud").astype(float), table.pop("latitud").astype(float)
+    lon[7], lat[7] = 10.0, 50.0  # far from Peru: quarantined
+    points = gpd.points_from_xy(lon, lat)
+    # a shapefile's field names have at most 10 characters
+    table.columns = [c[:10] for c in table.columns]
+    layer = gpd.GeoDataFrame(table, geometry=points, crs="EPSG:4326")
+    path = tmp_path / f"capa{suffix}"
+    layer.to_file(path)
+    read: list[tuple[int, int | None]] = []
+    chunk_at = vector.VectorFile.chunk_at
+
+    def spying(self, start, rows):
+        read.append((start, rows))
+        return chunk_at(self, start, rows)
+
+    monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
+    whole = ingest_files([path], chunk_chars=None, assign=False)
+    assert read == [(0, None)]
+    assert int((whole.quarantine["reason"] == "duplicate_id").sum()) == 40
+    assert whole.report["total"]["rows_read"] == 3_040
+    monkeypatch.setattr(vector, "CHUNK_FEATURES", 700)
+    monkeypatch.setattr(ingest_module_of_files(), "SPILL_ROWS", 1_000)
+    for spill in (None, tmp_path / "spill"):
+        read.clear()
+        chunked = ingest_files([path], assign=False, spill=spill)
+        # five chunks of 700 features, then the last one again (its duplicates' raw rows)
+        assert read[:5] == [(k * 700, 700) for k in range(5)] and read[5:] == [(2_800, 700)]
+        if spill is None:
+            pd.testing.assert_frame_equal(chunked.accepted, whole.accepted)
+        else:
+            _spilled_same(whole, chunked)
+        pd.testing.assert_frame_equal(chunked.quarantine, whole.quarantine)
+        assert chunked.report == whole.report
+        assert chunked.sources == whole.sources
+
+
+def ingest_module_of_files():
+    """The module of ingest_files (its SPILL_ROWS)."""
+    from parsc_geo.ingest import files
+
+    return files

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from ..io._table import RawTable
     from ..io.csv import CsvFile
+    from ..io.vector import VectorFile
     from .options import IngestOptions
 
 logger = logging.getLogger(__name__)
@@ -466,6 +467,7 @@ class IncidentFile:
         self.source = path.name
         self._csv: CsvFile | None = None
         self._raws: list[RawTable] = []
+        self._vector: VectorFile | None = None
         self._chunks = 0
 
     def __iter__(self) -> Iterator[PreparedTable]:
@@ -486,6 +488,13 @@ class IncidentFile:
                 header_row=opts.header_row,
             )
             tables: Iterator[RawTable] = self._csv.chunks(self.chunk_chars)
+        elif SUFFIXES.get(self.path.suffix.lower()) == "vector" and self.path.exists():
+            from ..io.vector import CHUNK_FEATURES, VectorFile
+
+            # a large GeoPackage or Shapefile layer by chunks of features, as a CSV file
+            self._vector = VectorFile(self.path, layer=opts.layer)
+            rows = CHUNK_FEATURES if self.chunk_chars is not None else None
+            tables = self._vector.chunks(rows)
         else:
             raw = read_incident_file(
                 self.path,
@@ -519,6 +528,8 @@ class IncidentFile:
             self.release()
         elif raw is not None:
             self.info = raw.info
+        elif self._vector is not None:
+            self.info = table.info
         self.warnings = self._file_warnings(notes)
 
     def release(self) -> None:
@@ -530,12 +541,20 @@ class IncidentFile:
         """Return the raw rows of chunk ``k`` (parsed again for a CSV file)."""
         if self._csv is not None:
             return self._csv.chunk(k)
+        if self._vector is not None:
+            return self._vector.chunk(k)
         return self._raws[k]
 
     def _file_warnings(self, notes: _Notes) -> list[str]:
         """Return the file's warnings, in the order of the checks."""
         info = self.info
-        kind = "csv" if self._csv is not None else (self._raws[0].kind if self._raws else "")
+        kind = (
+            "csv"
+            if self._csv is not None
+            else "vector"
+            if self._vector is not None
+            else (self._raws[0].kind if self._raws else "")
+        )
         warnings = _reader_warnings(info, kind, self.rows_read)
         opts = self.opts
         if "utm_zone" in opts.auto and notes.utm_rows and "utm_zone" not in self.columns:
