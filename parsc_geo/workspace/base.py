@@ -13,8 +13,8 @@ sorted by ``incident_id``; ``import_incidents`` is one transaction (all or nothi
 only incidents whose ``incident_id`` is new (:mod:`parsc_geo.workspace.importing`), from a
 table or, chunk by chunk, from the partitions holding it; two
 imports at once both keep their rows; a reader inside ``snapshot()`` sees the workspace before
-or after a write, never a mixture. The contract test ``tests/test_workspace_contract.py`` runs
-the same checks on every backend.
+or after a write, never a mixture. The contract test
+``tests/test_workspace_postgis_contract.py`` runs the same checks on every backend.
 """
 
 from __future__ import annotations
