@@ -125,9 +125,11 @@ class _Tally:
 
     def add(self, incidents: gpd.GeoDataFrame) -> None:
         """Count the rows of ``incidents`` too (assigned: ``subsector``, ``provincia``…)."""
+        from ._text import as_bool
+
         self.n += len(incidents)
         self.with_sector += int((incidents["subsector"] != "").sum())
-        self.at_station += int(incidents["at_station"].sum())
+        self.at_station += int(as_bool(incidents["at_station"]).sum())
         flags = incidents["flags"]
         self.nearest_district += int(flags.str.contains("nearest_district", regex=False).sum())
         self.far_from_station += int(flags.str.contains("far_from_station", regex=False).sum())
@@ -603,6 +605,7 @@ def _split_by_province(state: RunState, parts: list[Partition]) -> _Tally:
     """
     import numpy as np
 
+    from ._records import add_counts
     from .area import area_of
     from .partitions import PartitionWriter
     from .workflow import province_positions
@@ -620,7 +623,7 @@ def _split_by_province(state: RunState, parts: list[Partition]) -> _Tally:
         chunk = part.load()
         if _selecting(state):
             chunk = _select(state, chunk)
-            selection = _add_counts(selection, chunk.attrs["selection"])
+            selection = add_counts(selection, chunk.attrs["selection"])
         chunk = _without_reported_texts(chunk)
         tally.add(chunk)
         groups = [(k, rows) for k, (_, rows) in enumerate(province_positions(chunk, provinces))]
@@ -641,16 +644,6 @@ def _split_by_province(state: RunState, parts: list[Partition]) -> _Tally:
     state.other_partitions = others.close(empty) if n_others else []
     state.released = empty
     return tally
-
-
-def _add_counts(total: dict[str, Any] | None, record: dict[str, Any]) -> dict[str, Any]:
-    """Return a selection record (:func:`parsc_geo.incidents.select`) summed over chunks.
-
-    Its counts (``n_…``) add up; the filters it records are the same in every chunk.
-    """
-    if total is None:
-        return dict(record)
-    return {k: total[k] + v if k.startswith("n_") else v for k, v in record.items()}
 
 
 def _team_workspace(state: RunState) -> WorkspaceBackend | None:

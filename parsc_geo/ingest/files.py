@@ -20,6 +20,7 @@ from .._errors import ConfigError
 from .._fast import flags_to_text
 from .._memory import release_memory
 from .._messages import announce
+from .._records import add_counts
 from ..io.csv import CHUNK_CHARS
 from ..schema import INCIDENT_COLUMNS
 from .options import IngestOptions
@@ -447,7 +448,7 @@ def _by_partitions(
     counts = [AcceptedCounts() for _ in range(n_files)]
     written: list[Partition] = []
     empty: gpd.GeoDataFrame | None = None
-    assignment: dict[str, Any] = {}
+    assignment: dict[str, Any] | None = None
     start = 0
     for batch in batches:
         acc = pd.concat([_kept_frame(c) for c in batch], ignore_index=True)
@@ -455,9 +456,8 @@ def _by_partitions(
         del acc
         start += len(frame)
         counts[batch[0].file] += AcceptedCounts.of(frame)
-        for key, value in frame.attrs.get("assignment", {}).items():
-            counted = key.startswith("n_") and key in assignment
-            assignment[key] = assignment[key] + value if counted else value
+        if "assignment" in frame.attrs:
+            assignment = add_counts(assignment, frame.attrs["assignment"])
         frame.attrs = {}
         if empty is None:
             empty = frame.iloc[:0]

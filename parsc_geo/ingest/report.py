@@ -138,7 +138,9 @@ class AcceptedCounts:
     @classmethod
     def of(cls, accepted: pd.DataFrame) -> AcceptedCounts:
         """Count accepted (and assigned) rows: ``label_known``, ``label_raw``, ``flags``."""
-        unknown = accepted.loc[~accepted["label_known"].astype(bool), "label_raw"].astype(str)
+        from .._text import as_bool
+
+        unknown = accepted.loc[~as_bool(accepted["label_known"]), "label_raw"].astype(str)
         return cls(
             len(accepted),
             Counter(_flag_counts(accepted["flags"].astype(str))),

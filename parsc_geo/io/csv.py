@@ -46,6 +46,7 @@ import os
 import re
 import warnings
 import zlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,7 +275,33 @@ class _Feed:
         return self.lines[pos]
 
 
-class _Text:
+def _split_lines(text: str) -> tuple[list[str], str]:
+    r"""Return the lines of a piece of text without their ``\n``, and the text ending in one."""
+    if not text.endswith("\n"):
+        text += "\n"
+    parts = text.split("\n")
+    parts.pop()
+    return parts, text
+
+
+class _Lines(ABC):
+    r"""What :class:`_Text` and :class:`_FileText` share: lines handed out by :meth:`piece`."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    def piece(
+        self, start: int, chars: int | None, stop: int | None = None
+    ) -> tuple[list[str], str, int]:
+        r"""Return the lines from ``start`` (without ``\n``), their text and the offset after."""
+
+    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
+        r"""Return the lines of :meth:`piece`, each ending in ``\n``, and the offset after them."""
+        parts, _, stop = self.piece(start, chars)
+        return [part + "\n" for part in parts], stop
+
+
+class _Text(_Lines):
     r"""A decoded file's text handed out as lists of physical lines, each ending in ``\n``."""
 
     __slots__ = ("text",)
@@ -307,17 +334,8 @@ class _Text:
         else:
             nl = text.find("\n", start + max(chars, 1) - 1)
             stop = len(text) if nl < 0 else nl + 1
-        piece = text[start:stop]
-        if not piece.endswith("\n"):
-            piece += "\n"
-        parts = piece.split("\n")
-        parts.pop()
+        parts, piece = _split_lines(text[start:stop])
         return parts, piece, stop
-
-    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
-        r"""Return the lines of :meth:`piece`, each ending in ``\n``, and the offset after them."""
-        parts, _, stop = self.piece(start, chars)
-        return [part + "\n" for part in parts], stop
 
     def after(self, start: int, lines: list[str]) -> int:
         """Return the offset after ``lines``, lines handed out from offset ``start`` on."""
@@ -455,7 +473,7 @@ def _lines_bytes(raw: bytes, k: int) -> int:
     return int(np.flatnonzero(ends)[k - 1]) + 1
 
 
-class _FileText:
+class _FileText(_Lines):
     r"""A file's text read from disk a piece at a time, as :class:`_Text` hands it out.
 
     Offsets are byte offsets in the file; every offset handed out is at a line end, so a
@@ -565,16 +583,8 @@ class _FileText:
             stop = pos
             text = "".join(texts)
             del texts
-        if not text.endswith("\n"):
-            text += "\n"
-        parts = text.split("\n")
-        parts.pop()
+        parts, text = _split_lines(text)
         return parts, text, stop
-
-    def lines(self, start: int, chars: int | None) -> tuple[list[str], int]:
-        r"""Return the lines of :meth:`piece`, each ending in ``\n``, and the offset after them."""
-        parts, _, stop = self.piece(start, chars)
-        return [part + "\n" for part in parts], stop
 
     def after(self, start: int, lines: list[str]) -> int:
         """Return the offset after ``lines``, lines handed out from offset ``start`` on."""
