@@ -264,16 +264,21 @@ def test_bundled_sample_by_chunks(chunk_chars, tmp_path, monkeypatch):
     _ingest_same(files, chunk_chars, tmp_path / "spill", options=IngestOptions(progress=False))
 
 
+def _thefts(path: Path, n: int) -> Path:
+    """Write ``n`` thefts with ids D0… at the sample's points, each at its own minute."""
+    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD"]
+    for i in range(n):
+        lat, lon = point(i)
+        lines.append(f"D{i},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def test_incidents_far_from_every_station_are_warned_of_once(tmp_path, small_spills, caplog):
     # assigned a few rows at a time, the ingestion warns once, of all of them, as whole
     import logging
 
-    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD"]
-    for i in range(60):
-        lat, lon = point(i)
-        lines.append(f"D{i},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon}")
-    path = tmp_path / "lejos.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = _thefts(tmp_path / "lejos.csv", 60)
     # 10 m from a police unit: nearly every incident is farther
     options = IngestOptions(station_max_distance_m=10.0, progress=False)
     warned = []
@@ -437,12 +442,7 @@ def test_a_spill_folder_keeps_what_it_held_and_a_failed_ingestion_leaves_nothing
     # ingestion's is not overwritten, and a failure removes what the ingestion wrote
     from parsc_geo.ingest import files as ingest_module
 
-    lines = ["ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD"]
-    for i in range(40):
-        lat, lon = point(i)
-        lines.append(f"D{i},05/03/2020,10:{i % 60:02d},Hurto,{lat},{lon}")
-    path = tmp_path / "a.csv"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = _thefts(tmp_path / "a.csv", 40)
     spill = tmp_path / "carpeta"
     spill.mkdir()
     (spill / "filas-00001.parquet").write_text("del usuario", encoding="utf-8")
