@@ -148,28 +148,60 @@ def duplicate_mask(
     n = len(ids)
     derived = np.ones(n, dtype=bool) if derived is None else np.asarray(derived, dtype=bool)
     dup_id = ids.duplicated(keep="first").to_numpy()
+    eligible = time_known & np.isfinite(lon) & ~dup_id
+    dup_ptt = np.zeros(n, dtype=bool)
+    if eligible.any():
+        rows = np.flatnonzero(eligible)
+        dup_ptt[rows] = place_time_type_duplicates(
+            lon[rows],
+            lat[rows],
+            pd.DatetimeIndex(occurred).asi8[rows],
+            triple["delito_especifico"].take(rows),
+            triple["modalidad"].take(rows),
+            derived[rows],
+        )
+    return dup_id, dup_ptt
+
+
+def place_time_type_duplicates(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    when: np.ndarray,
+    kind: pd.Series | np.ndarray,
+    modalidad: pd.Series | np.ndarray,
+    derived: np.ndarray,
+) -> np.ndarray:
+    """Return which rows repeat the place, time and type of another (see :func:`duplicate_mask`).
+
+    The rows are the eligible ones (known time, coordinates, not a duplicate id), in input
+    order; ``when`` is their time in nanoseconds (``DatetimeIndex.asi8``). A row is a
+    duplicate when its id is ``derived`` and a row with a source id, or an earlier row with a
+    derived one, has the same place (to 1e-6 degree), time, type and modalidad. Rows that can
+    share no place and time (e.g. from different hash buckets of them) can be given apart.
+    """
+    import numpy as np
+    import pandas as pd
+
     # the type and modalidad as numbers (equal texts, equal numbers; missing ones alike):
     # grouping a million rows by texts held as Python strings took 300 MB more
     key = pd.DataFrame(
         {
             "x": np.round(lon * 1e6),
             "y": np.round(lat * 1e6),
-            "t": pd.DatetimeIndex(occurred).asi8,
-            "g": pd.factorize(triple["delito_especifico"], use_na_sentinel=False)[0],
-            "m": pd.factorize(triple["modalidad"], use_na_sentinel=False)[0],
+            "t": when,
+            "g": pd.factorize(kind, use_na_sentinel=False)[0],
+            "m": pd.factorize(modalidad, use_na_sentinel=False)[0],
         }
     )
-    eligible = time_known & np.isfinite(lon) & ~dup_id
-    dup_ptt = np.zeros(n, dtype=bool)
-    if eligible.any():
-        rows = np.flatnonzero(eligible)
-        sub = key.iloc[rows].reset_index(drop=True)
-        group = sub.groupby(list(sub.columns), sort=False, dropna=False).ngroup().to_numpy()
-        sourced = ~derived[rows]
-        has_sourced = np.zeros(int(group.max()) + 1, dtype=bool)
-        has_sourced[group[sourced]] = True
-        first_derived = ~pd.Series(group[~sourced]).duplicated(keep="first").to_numpy()
-        later = np.zeros(len(rows), dtype=bool)
-        later[np.flatnonzero(~sourced)[~first_derived]] = True
-        dup_ptt[rows] = ~sourced & (has_sourced[group] | later)
-    return dup_id, dup_ptt
+    dup = np.zeros(len(key), dtype=bool)
+    if not len(key):
+        return dup
+    group = key.groupby(list(key.columns), sort=False, dropna=False).ngroup().to_numpy()
+    sourced = ~np.asarray(derived, dtype=bool)
+    has_sourced = np.zeros(int(group.max()) + 1, dtype=bool)
+    has_sourced[group[sourced]] = True
+    first_derived = ~pd.Series(group[~sourced]).duplicated(keep="first").to_numpy()
+    later = np.zeros(len(key), dtype=bool)
+    later[np.flatnonzero(~sourced)[~first_derived]] = True
+    dup[:] = ~sourced & (has_sourced[group] | later)
+    return dup

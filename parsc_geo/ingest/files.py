@@ -6,7 +6,8 @@ are kept, in the canonical schema, and its raw rows are dropped. Checks across r
 ids; duplicates by place, time and type; station stacks) run once over the rows kept from every
 chunk of every file, exactly as over whole files; a chunk holding duplicates is parsed again to
 quarantine them with their raw text. Rows, ids, quarantine and report are those of the whole
-files read at once (``chunk_chars=None``).
+files read at once (``chunk_chars=None``). When the rows wait on disk (``spill``), so do the
+keys of the duplicate checks, by hash buckets (:mod:`.buckets`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .._messages import announce
 from .._records import add_counts
 from ..io.csv import CHUNK_CHARS
 from ..schema import INCIDENT_COLUMNS
+from .buckets import KeyBuckets
 from .options import IngestOptions
 from .prepare import FLAG_BITS, FLAG_CODES, IncidentFile, PreparedTable
 from .report import AcceptedCounts, build_report, quarantine_frame
@@ -89,8 +91,8 @@ class _Kept:
     quarantine: pd.DataFrame
     #: positions (in ``alive``) of the rows accepted after the checks across rows (None: all)
     accepted: np.ndarray | None = None
-    #: the names of ``columns`` in their order, and the file holding those of them that are
-    #: not :data:`_KEY_COLUMNS` when the rows wait on disk (see :func:`_spill`)
+    #: the names of ``columns`` in their order, and the file holding them when the rows wait
+    #: on disk (see :func:`_spill`)
     names: tuple[str, ...] = ()
     spilled: Path | None = None
 
@@ -123,27 +125,40 @@ def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
     )
 
 
-#: Columns of the kept rows that the checks across rows read (held for every row; when the
-#: rows wait on disk, the others are read back after the checks, see :func:`_spill`).
-_KEY_COLUMNS: tuple[str, ...] = (
-    "incident_id",
-    "occurred_at",
-    "time_known",
-    "delito_especifico",
-    "modalidad",
-)
 #: Accepted rows of a file assigned and written at once when the rows wait on disk.
 SPILL_ROWS = 200_000
 
 
-def _spill(kept: _Kept, path: Path) -> None:
-    """Write a chunk's kept rows but their :data:`_KEY_COLUMNS` to ``path``; drop them here."""
+def _spill(kept: _Kept, path: Path, keys: KeyBuckets) -> None:
+    """Write a chunk's kept rows to ``path``, their keys to ``keys``; drop them here."""
     import pandas as pd
 
-    rest = {n: kept.columns.pop(n) for n in kept.names if n not in _KEY_COLUMNS}
-    frame = pd.DataFrame({n: pd.Series(v, copy=False) for n, v in rest.items()}, copy=False)
+    columns = kept.columns
+    keys.add(
+        pd.Series(columns["incident_id"], copy=False),
+        pd.Series(columns["occurred_at"], copy=False),
+        pd.Series(columns["time_known"], copy=False).to_numpy(dtype=bool),
+        pd.Series(columns["delito_especifico"], copy=False),
+        pd.Series(columns["modalidad"], copy=False),
+        kept.lon,
+        kept.lat,
+        kept.derived,
+    )
+    rows = {n: columns.pop(n) for n in kept.names}
+    frame = pd.DataFrame({n: pd.Series(v, copy=False) for n, v in rows.items()}, copy=False)
     frame.to_parquet(path, index=False)
     kept.spilled = path
+
+
+def _kept_ids(kept: _Kept) -> np.ndarray:
+    """Return the ``incident_id`` of a chunk's kept rows (read back when they wait on disk)."""
+    import numpy as np
+    import pandas as pd
+
+    if kept.spilled is None:
+        return np.asarray(kept.columns["incident_id"], dtype=object)
+    ids = pd.read_parquet(kept.spilled, columns=["incident_id"])["incident_id"]
+    return np.asarray(ids, dtype=object)
 
 
 def _kept_frame(kept: _Kept) -> pd.DataFrame:
@@ -289,25 +304,30 @@ def _ingest(
     )
     files = [IncidentFile(p, opts, area, chunk_chars=chunk_chars) for p in path_list]
     kept: list[_Kept] = []
+    keys = None if spill is None else KeyBuckets(spill)
     for i, file in enumerate(files):
         for k, table in enumerate(file):
             kept.append(_keep(i, k, table))
             del table  # the raw rows of the chunk go with it
-            if spill is not None:
-                _spill(kept[-1], spill / f"filas-{len(kept):05d}.parquet")
+            if keys is not None:
+                assert spill is not None
+                _spill(kept[-1], spill / f"filas-{len(kept):05d}.parquet", keys)
 
     # checks across rows, over the rows that passed the per-row checks in every chunk
     lon = np.concatenate([c.lon for c in kept])
     lat = np.concatenate([c.lat for c in kept])
-    dup_id, dup_ptt = duplicate_mask(
-        _joined(kept, "incident_id"),
-        lon,
-        lat,
-        _joined(kept, "occurred_at"),
-        _joined(kept, "time_known").to_numpy(dtype=bool),
-        pd.DataFrame({col: _joined(kept, col) for col in ("delito_especifico", "modalidad")}),
-        derived=np.concatenate([c.derived for c in kept]),
-    )
+    if keys is not None:
+        dup_id, dup_ptt = keys.duplicates()
+    else:
+        dup_id, dup_ptt = duplicate_mask(
+            _joined(kept, "incident_id"),
+            lon,
+            lat,
+            _joined(kept, "occurred_at"),
+            _joined(kept, "time_known").to_numpy(dtype=bool),
+            pd.DataFrame({col: _joined(kept, col) for col in ("delito_especifico", "modalidad")}),
+            derived=np.concatenate([c.derived for c in kept]),
+        )
     offsets = np.cumsum([0] + [len(c.alive) for c in kept])
     for c, start, stop in zip(kept, offsets[:-1], offsets[1:], strict=True):
         d_id, d_ptt = dup_id[start:stop], dup_ptt[start:stop]
@@ -318,7 +338,7 @@ def _ingest(
             c.reason[c.alive[d_ptt]] = "duplicate_place_time_type"
             c.field[c.alive[d_id]] = "incident_id"
             c.field[c.alive[d_ptt]] = "coordenadas/fecha/modalidad"
-            c.value[rows] = np.asarray(c.columns["incident_id"], dtype=object)[duplicate]
+            c.value[rows] = _kept_ids(c)[duplicate]
             raw = files[c.file].raw(c.chunk)
             c.quarantine = quarantine_frame(raw, c.reason, c.field, c.value, c.reason != "")
             del raw
