@@ -253,7 +253,7 @@ class DaskPool(WorkerPool):
                 processes=True,
                 memory_limit=0,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=cluster_log_level(),
             )
             client = Client(self._cluster)
             logger.debug("Dask: LocalCluster de %d procesos", self.workers)
@@ -265,6 +265,22 @@ class DaskPool(WorkerPool):
         ]
         self._client = client
         return client
+
+
+def cluster_log_level() -> int:
+    """Return the level of the messages of a local cluster's scheduler and workers.
+
+    A failed task comes back to this process as its error, said in Spanish; what Dask logs
+    besides is for debugging: shown with ``-v`` (errors), otherwise only critical ones. A
+    national run on a loaded machine ended with a worker's "Failed to communicate with
+    scheduler during heartbeat" and its traceback (a heartbeat in flight while the cluster
+    closed, logged at the error level) under a run that had succeeded.
+    """
+    from ._messages import ROOT
+
+    return (
+        logging.ERROR if logging.getLogger(ROOT).isEnabledFor(logging.DEBUG) else logging.CRITICAL
+    )
 
 
 def open_pool(workers: int | None, scheduler: str | None) -> WorkerPool:

@@ -346,3 +346,35 @@ def test_configured_workers_start_a_local_cluster(
         cli, ["run", str(config), "-o", str(tmp_path / "o"), "--scheduler", "procesos"]
     )
     assert (asked["workers"], asked["scheduler"]) == (2, "procesos")
+
+
+def _distributed_log_level() -> list[int]:
+    """The levels of the handlers that print a worker's Dask messages."""
+    import logging
+
+    handlers = logging.getLogger("distributed").handlers
+    return [h.level for h in handlers if isinstance(h, logging.StreamHandler)]
+
+
+def test_a_local_cluster_logs_only_critical_messages_unless_verbose() -> None:
+    # a run's errors come back as its own messages; Dask's error logs (a heartbeat failing
+    # while the cluster closes, with a traceback) are shown with -v only
+    import logging
+
+    from parsc_geo.distributed import cluster_log_level
+
+    root = logging.getLogger("parsc_geo")
+    before = root.level
+    try:
+        root.setLevel(logging.INFO)
+        assert cluster_log_level() == logging.CRITICAL
+        with DaskPool(2) as pool:
+            pool.map(pid_and_epoch, [1, 2])
+            assert pool._client is not None
+            levels = pool._client.run(_distributed_log_level)
+            assert len(levels) == 2
+            assert all(found and set(found) == {logging.CRITICAL} for found in levels.values())
+        root.setLevel(logging.DEBUG)
+        assert cluster_log_level() == logging.ERROR
+    finally:
+        root.setLevel(before)
