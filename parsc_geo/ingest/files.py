@@ -236,11 +236,12 @@ def ingest_files(
     spill
         A folder where the accepted rows wait and end (None: they are held here), in a
         folder of their own made there (removed if the ingestion fails). Each chunk's rows
-        that pass the per-row checks are written there, but the few columns the
-        checks across rows read; afterwards they are read back a few chunks at a time,
-        assigned and written as partitions (:attr:`IngestResult.parts`): this process never
-        holds every incident (a distributed run's ingestion, issue 17). The rows, their
-        values, types and index are those held otherwise, cut into partitions.
+        that pass the per-row checks are written there, and the keys the checks across rows
+        read, by hash buckets (:class:`~parsc_geo.ingest.buckets.KeyBuckets`); afterwards
+        the rows are read back a few chunks at a time, assigned and written as partitions
+        (:attr:`IngestResult.parts`): this process never holds every incident (a
+        distributed run's ingestion, issue 17). The rows, their values, types and index are
+        those held otherwise, cut into partitions.
 
     Returns
     -------
@@ -309,8 +310,7 @@ def _ingest(
         for k, table in enumerate(file):
             kept.append(_keep(i, k, table))
             del table  # the raw rows of the chunk go with it
-            if keys is not None:
-                assert spill is not None
+            if spill is not None and keys is not None:
                 _spill(kept[-1], spill / f"filas-{len(kept):05d}.parquet", keys)
 
     # checks across rows, over the rows that passed the per-row checks in every chunk
