@@ -75,9 +75,11 @@ class _Kept:
 
     file: int
     chunk: int
-    reason: np.ndarray
-    field: np.ndarray
-    value: np.ndarray
+    #: rows of the chunk, and the reason, field and value of those the per-row checks
+    #: quarantined (positions ``bad``), not an empty text for every other row
+    n_rows: int
+    bad: np.ndarray
+    bad_marks: tuple[np.ndarray, np.ndarray, np.ndarray]
     #: positions (in the chunk) of the rows that passed the per-row checks
     alive: np.ndarray
     #: those rows, canonical schema, one array per column (not a frame: a frame holds its text
@@ -96,6 +98,17 @@ class _Kept:
     names: tuple[str, ...] = ()
     spilled: Path | None = None
 
+    def marks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return the reason, field and value of every row of the chunk (empty texts: none)."""
+        import numpy as np
+
+        full = []
+        for values in self.bad_marks:
+            column = np.full(self.n_rows, "", dtype=object)
+            column[self.bad] = values
+            full.append(column)
+        return full[0], full[1], full[2]
+
 
 def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
     import numpy as np
@@ -103,6 +116,7 @@ def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
     assert table.raw is not None
     bad = table.reason != ""
     alive = np.flatnonzero(~bad)
+    positions = np.flatnonzero(bad)
     quarantine = quarantine_frame(table.raw, table.reason, table.field, table.value, bad)
     frame = table.frame
     columns = {
@@ -112,9 +126,9 @@ def _keep(file: int, chunk: int, table: PreparedTable) -> _Kept:
     return _Kept(
         file,
         chunk,
-        table.reason,
-        table.field,
-        table.value,
+        len(bad),
+        positions,
+        (table.reason[positions], table.field[positions], table.value[positions]),
         alive,
         columns,
         table.lon[alive],
@@ -334,13 +348,14 @@ def _ingest(
         duplicate = d_id | d_ptt
         if duplicate.any():
             rows = c.alive[duplicate]
-            c.reason[c.alive[d_id]] = "duplicate_id"
-            c.reason[c.alive[d_ptt]] = "duplicate_place_time_type"
-            c.field[c.alive[d_id]] = "incident_id"
-            c.field[c.alive[d_ptt]] = "coordenadas/fecha/modalidad"
-            c.value[rows] = _kept_ids(c)[duplicate]
+            reason, fld, value = c.marks()
+            reason[c.alive[d_id]] = "duplicate_id"
+            reason[c.alive[d_ptt]] = "duplicate_place_time_type"
+            fld[c.alive[d_id]] = "incident_id"
+            fld[c.alive[d_ptt]] = "coordenadas/fecha/modalidad"
+            value[rows] = _kept_ids(c)[duplicate]
             raw = files[c.file].raw(c.chunk)
-            c.quarantine = quarantine_frame(raw, c.reason, c.field, c.value, c.reason != "")
+            c.quarantine = quarantine_frame(raw, reason, fld, value, reason != "")
             del raw
             c.accepted = np.flatnonzero(~duplicate)
     for file in files:
@@ -397,7 +412,9 @@ def _ingest(
 
 def _n_accepted(kept: list[_Kept], file: int) -> int:
     """Return the rows of file ``file`` accepted after every check."""
-    return int(sum((c.reason == "").sum() for c in kept if c.file == file))
+    return sum(
+        len(c.alive) if c.accepted is None else len(c.accepted) for c in kept if c.file == file
+    )
 
 
 @dataclass
