@@ -1,10 +1,11 @@
 """One incident file read and checked row by row: coordinates, dates, labels, identifiers.
 
-:class:`IncidentFile` reads a file (a large CSV file by chunks, :class:`parsc_geo.io.csv.CsvFile`;
-other formats with :func:`parsc_geo.io.read_incident_file`), maps its columns to the canonical
-schema and, with :func:`prepare_table`, gives every row a reason code when a per-row check
-fails (:data:`parsc_geo.ingest.report.REASONS`). Checks across rows and files (duplicates,
-station stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
+:class:`IncidentFile` reads a file (a large one by chunks: :class:`parsc_geo.io.csv.CsvFile`,
+:class:`parsc_geo.io.vector.VectorFile`, :class:`parsc_geo.io.excel.XlsxFile`,
+:class:`parsc_geo.io.kml.KmlFile`; else with :func:`parsc_geo.io.read_incident_file`), maps its
+columns to the canonical schema and, with :func:`prepare_table`, gives every row a reason code when
+a per-row check fails (:data:`parsc_geo.ingest.report.REASONS`). Checks across rows and files
+(duplicates, station stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
 """
 
 from __future__ import annotations
@@ -440,11 +441,16 @@ class _HashRanks:
 
 
 class IncidentFile:
-    """One incident file read and checked row by row, by chunks for CSV files.
+    """One incident file read and checked row by row, by chunks for large files.
 
-    Iterating yields a :class:`PreparedTable` per chunk (CSV, about ``chunk_chars``
-    characters of text each, see :class:`parsc_geo.io.csv.CsvFile`) or one for the whole file
-    (other formats, or ``chunk_chars=None``). Every per-row check depends on its row alone,
+    Iterating yields a :class:`PreparedTable` per chunk or one for the whole file
+    (``chunk_chars=None``, or a small file). The chunks: a CSV file's about ``chunk_chars``
+    characters of text each (:class:`parsc_geo.io.csv.CsvFile`); a vector layer's
+    (GeoPackage, Shapefile, GeoJSON) :data:`parsc_geo.io.vector.CHUNK_FEATURES` features
+    each; a large workbook's (:data:`parsc_geo.io.excel.STREAM_MIN_BYTES`)
+    :data:`parsc_geo.io.excel.CHUNK_ROWS` rows each and a large KML or KMZ file's
+    (:data:`parsc_geo.io.kml.STREAM_MIN_BYTES`) :data:`parsc_geo.io.kml.CHUNK_PLACEMARKS`
+    placemarks each, streamed. Every per-row check depends on its row alone,
     and content ids rank identical rows over the whole file, so the rows, reasons and ids are
     those of the whole file read at once. :attr:`columns`, :attr:`info`, :attr:`rows_read`
     and :attr:`warnings` are complete once every chunk has been read.

@@ -4,6 +4,10 @@ The header is the first non-empty row, unless a row below it (within
 :data:`parsc_geo.io.csv.HEADER_SEARCH_LINES`) names more known columns and at least
 :data:`parsc_geo.io.csv.HEADER_MIN_KNOWN` of them: Excel exports often carry a title and a date
 above the table. The detection is announced; ``header_row`` (the Excel row number) forces one.
+
+:func:`read_xlsx` reads the workbook whole (pandas' ``read_excel``); :class:`XlsxFile` streams
+a large one's sheet a chunk of rows at a time (a distributed run's ingestion), giving the
+same rows, cells and row numbers.
 """
 
 from __future__ import annotations

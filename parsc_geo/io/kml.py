@@ -12,6 +12,9 @@ A placemark whose geometry holds several points (a ``MultiGeometry``) is not one
 has no point and says why. Every ``.kml`` of a KMZ is read. Folders may nest to any depth, and a
 KMZ that expands beyond :data:`MAX_EXPANDED_BYTES` (or :data:`MAX_RATIO` times its size) is
 refused as a zip bomb.
+
+:func:`read_kml` parses each document into one tree; :class:`KmlFile` streams a large file's
+placemarks a chunk at a time (a distributed run's ingestion), giving the same rows.
 """
 
 from __future__ import annotations
