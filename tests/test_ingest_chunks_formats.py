@@ -394,9 +394,18 @@ def test_kml_a_folder_named_after_its_placemarks_is_read_whole(kml_files):
     _kml_same(tables, whole)
 
 
-def test_kml_unsafe_or_broken_files_fail_as_read_whole(tmp_path):
+def test_kml_unsafe_or_broken_files_fail_as_read_whole(tmp_path, monkeypatch):
+    import zipfile
+
     from parsc_geo._errors import InputDataError
+    from parsc_geo.io import kml
     from parsc_geo.io.kml import KmlFile, read_kml
+
+    # a zip bomb (the limits lowered: 2 MiB of blanks expand 1,000 times)
+    monkeypatch.setattr(kml, "RATIO_FROM_BYTES", 2**20)
+    zip_bomb = tmp_path / "bomba.kmz"
+    with zipfile.ZipFile(zip_bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("doc.kml", "<kml><Document>" + " " * 2**21 + "</Document></kml>")
 
     bomb = tmp_path / "bomba.kml"
     bomb.write_text(
@@ -413,7 +422,7 @@ def test_kml_unsafe_or_broken_files_fail_as_read_whole(tmp_path):
     )
     broken = tmp_path / "rota.kml"
     broken.write_text("<kml><Document><Placemark><name>x</name></Document>", encoding="utf-8")
-    for path in (bomb, external, broken):
+    for path in (bomb, external, broken, zip_bomb):
         with pytest.raises(InputDataError) as whole:
             read_kml(path)
         reader = KmlFile(path)
