@@ -505,10 +505,13 @@ def _vector_same(tables: list, whole) -> None:
 
 
 @pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
-def test_vector_layer_by_chunks_gives_the_whole_read(geojson_file, suffix, tmp_path):
+def test_vector_layer_by_chunks_gives_the_whole_read(geojson_file, suffix, tmp_path, monkeypatch):
     import geopandas as gpd
 
+    from parsc_geo.io import vector
     from parsc_geo.io.vector import VectorFile, read_vector
+
+    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
 
     path = geojson_file
     if suffix == ".gpkg":
@@ -543,6 +546,11 @@ def test_geojson_ingested_by_chunks(geojson_file, tmp_path, monkeypatch):
 
     monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
     monkeypatch.setattr(vector, "CHUNK_FEATURES", 700)
+    # a GeoJSON file below GEOJSON_STREAM_MIN_BYTES is read at once, whatever its features
+    ingest_files([geojson_file], IngestOptions(progress=False), assign=False)
+    assert read == [(0, None)]
+    read.clear()
+    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
     _ingest_same(geojson_file, tmp_path, monkeypatch)
     # read whole once (the reference), then by chunks twice (held, spilled), and again
     # the chunks that hold duplicates

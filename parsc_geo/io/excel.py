@@ -219,6 +219,18 @@ class _SheetScan:
     filled: int = 0
 
 
+@dataclass
+class _SheetPlan:
+    """The sheet a chunked read takes, its header row, columns and ``info``."""
+
+    sheet: str
+    scan: _SheetScan
+    #: 0-based row of the column names
+    header: int
+    columns: list[str]
+    info: dict[str, object]
+
+
 def _cells(row: Sequence[Any]) -> tuple[list[object], int]:
     """Return a sheet row's values as pandas reads them (None: missing) and its trimmed width.
 
@@ -274,8 +286,7 @@ class XlsxFile:
         self.whole_reason: str | None = None
         self._whole: RawTable | None = None
         self._size: int | None = None
-        self._plan: tuple[str, str | int, _SheetScan, int, list[str], dict[str, object]] | None
-        self._plan = None
+        self._plan: _SheetPlan | None = None
         self._reader: Iterator[RawTable] | None = None
         self._next = 0
 
@@ -315,7 +326,7 @@ class XlsxFile:
         """Close the workbook a re-read of chunks keeps open."""
         self._reader = None
 
-    def _scan(self) -> tuple[str, str | int, _SheetScan, int, list[str], dict[str, object]]:
+    def _scan(self) -> _SheetPlan:
         """Choose the sheet and its header row as :func:`read_xlsx` does, in a first pass."""
         book = self._open()
         try:
@@ -380,7 +391,7 @@ class XlsxFile:
                 f"el libro tiene otras hojas con datos que no se leyeron: {', '.join(skipped)}; "
                 f"se leyó solo la hoja '{sheet_name}' (exporte cada hoja como CSV para importarla)"
             ]
-        return chosen, sheet_name, scan, index, columns, info
+        return _SheetPlan(chosen, scan, index, columns, info)
 
     def _open(self) -> Any:
         from openpyxl import load_workbook
@@ -393,11 +404,18 @@ class XlsxFile:
     def _read(self) -> Iterator[RawTable]:
         """Yield the data rows of the planned sheet, :attr:`_size` at a time."""
         assert self._plan is not None and self._size is not None
-        chosen, _sheet_name, scan, index, columns, info = self._plan
-        size, width = self._size, scan.width
-        book = self._open()
+        plan, size = self._plan, self._size
+        scan, index, columns, info = plan.scan, plan.header, plan.columns, plan.info
+        width = scan.width
         try:
-            ws = book[chosen]
+            book = self._open()
+        except _Whole as why:  # opened by the first pass: the file changed since
+            raise InputDataError(
+                f"{self.path.name}: no se puede leer el libro ({why})",
+                hint="guárdelo como .xlsx o exporte la hoja como CSV",
+            ) from why
+        try:
+            ws = book[plan.sheet]
             ws.reset_dimensions()
             data: list[list[object]] = []
             numbers: list[int] = []

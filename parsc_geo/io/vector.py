@@ -17,6 +17,9 @@ CHUNK_FEATURES: Final = 250_000
 #: stream: reading a chunk of 250,000 point features of a file of a million takes the memory
 #: of the chunk, not of the file, see the README).
 _CHUNKED_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json")
+#: A GeoJSON file smaller than this is read at once without asking GDAL for its features
+#: (which reads it through): 250,000 point features take about 60 MB.
+GEOJSON_STREAM_MIN_BYTES = 32 * 2**20
 
 
 def read_vector(path: str | Path, *, layer: str | None = None) -> RawTable:
@@ -62,7 +65,12 @@ class VectorFile:
         """Return the layer's features when GDAL knows them cheaply (else None)."""
         import pyogrio
 
-        if self.path.suffix.lower() not in _CHUNKED_SUFFIXES:
+        suffix = self.path.suffix.lower()
+        if suffix not in _CHUNKED_SUFFIXES:
+            return None
+        if suffix in (".geojson", ".json") and (
+            not self.path.is_file() or self.path.stat().st_size < GEOJSON_STREAM_MIN_BYTES
+        ):
             return None
         try:
             count = int(pyogrio.read_info(self.path, layer=self.layer)["features"])
