@@ -569,9 +569,11 @@ class IncidentFile:
             return False
         if kind == "xlsx":
             from ..io.excel import STREAM_MIN_BYTES
-        else:
-            from ..io.kml import STREAM_MIN_BYTES
-        return self.path.stat().st_size >= STREAM_MIN_BYTES
+
+            return self.path.stat().st_size >= STREAM_MIN_BYTES
+        from ..io import kml
+
+        return kml.document_bytes(self.path) >= kml.STREAM_MIN_BYTES
 
     def raw(self, k: int) -> RawTable:
         """Return the raw rows of chunk ``k`` (parsed again for a CSV file)."""
