@@ -1,11 +1,12 @@
 """Ingestion of several files: prepare each (by chunks), check across rows, quarantine, assign.
 
 Large CSV files are read, checked and quarantined by chunks of text
-(:data:`parsc_geo.io.csv.CHUNK_CHARS`): of each chunk only the rows that pass the per-row checks
-are kept, in the canonical schema, and its raw rows are dropped. Checks across rows (duplicate
-ids; duplicates by place, time and type; station stacks) run once over the rows kept from every
-chunk of every file, exactly as over whole files; a chunk holding duplicates is parsed again to
-quarantine them with their raw text. Rows, ids, quarantine and report are those of the whole
+(:data:`parsc_geo.io.csv.CHUNK_CHARS`), large vector layers, workbooks and KML files by chunks of
+rows (:class:`parsc_geo.ingest.prepare.IncidentFile`): of each chunk only the rows that pass the
+per-row checks are kept, in the canonical schema, and its raw rows are dropped. Checks across rows
+(duplicate ids; duplicates by place, time and type; station stacks) run once over the rows kept from
+every chunk of every file, exactly as over whole files; a chunk holding duplicates is parsed again
+to quarantine them with their raw text. Rows, ids, quarantine and report are those of the whole
 files read at once (``chunk_chars=None``). When the rows wait on disk (``spill``), so do the
 keys of the duplicate checks, by hash buckets (:mod:`.buckets`).
 """
@@ -245,8 +246,9 @@ def ingest_files(
         Police stations for station stacking and assignment (default: the CENACOM 2017 units
         of the study area's departments, :meth:`parsc_geo.area.StudyArea.stations`).
     chunk_chars
-        Characters of CSV text read and checked at once (None: each file at once). The result
-        does not depend on it; memory does.
+        Characters of CSV text read and checked at once (None: each file at once, whatever
+        its format; else large files of other formats are read by chunks of rows too, see
+        :class:`IncidentFile`). The result does not depend on it; memory does.
     spill
         A folder where the accepted rows wait and end (None: they are held here), in a
         folder of their own made there (removed if the ingestion fails). Each chunk's rows

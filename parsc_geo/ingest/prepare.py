@@ -1,10 +1,11 @@
 """One incident file read and checked row by row: coordinates, dates, labels, identifiers.
 
-:class:`IncidentFile` reads a file (a large CSV file by chunks, :class:`parsc_geo.io.csv.CsvFile`;
-other formats with :func:`parsc_geo.io.read_incident_file`), maps its columns to the canonical
-schema and, with :func:`prepare_table`, gives every row a reason code when a per-row check
-fails (:data:`parsc_geo.ingest.report.REASONS`). Checks across rows and files (duplicates,
-station stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
+:class:`IncidentFile` reads a file (a large one by chunks: :class:`parsc_geo.io.csv.CsvFile`,
+:class:`parsc_geo.io.vector.VectorFile`, :class:`parsc_geo.io.excel.XlsxFile`,
+:class:`parsc_geo.io.kml.KmlFile`; else with :func:`parsc_geo.io.read_incident_file`), maps its
+columns to the canonical schema and, with :func:`prepare_table`, gives every row a reason code when
+a per-row check fails (:data:`parsc_geo.ingest.report.REASONS`). Checks across rows and files
+(duplicates, station stacks) are made afterwards by :func:`parsc_geo.ingest.ingest_files`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
     from ..io._table import RawTable
     from ..io.csv import CsvFile
+    from ..io.excel import XlsxFile
+    from ..io.kml import KmlFile
     from ..io.vector import VectorFile
     from .options import IngestOptions
 
@@ -438,11 +441,16 @@ class _HashRanks:
 
 
 class IncidentFile:
-    """One incident file read and checked row by row, by chunks for CSV files.
+    """One incident file read and checked row by row, by chunks for large files.
 
-    Iterating yields a :class:`PreparedTable` per chunk (CSV, about ``chunk_chars``
-    characters of text each, see :class:`parsc_geo.io.csv.CsvFile`) or one for the whole file
-    (other formats, or ``chunk_chars=None``). Every per-row check depends on its row alone,
+    Iterating yields a :class:`PreparedTable` per chunk or one for the whole file
+    (``chunk_chars=None``, or a small file). The chunks: a CSV file's about ``chunk_chars``
+    characters of text each (:class:`parsc_geo.io.csv.CsvFile`); a vector layer's
+    (GeoPackage, Shapefile, GeoJSON) :data:`parsc_geo.io.vector.CHUNK_FEATURES` features
+    each; a large workbook's (:data:`parsc_geo.io.excel.STREAM_MIN_BYTES`)
+    :data:`parsc_geo.io.excel.CHUNK_ROWS` rows each and a large KML or KMZ file's
+    (:data:`parsc_geo.io.kml.STREAM_MIN_BYTES`) :data:`parsc_geo.io.kml.CHUNK_PLACEMARKS`
+    placemarks each, streamed. Every per-row check depends on its row alone,
     and content ids rank identical rows over the whole file, so the rows, reasons and ids are
     those of the whole file read at once. :attr:`columns`, :attr:`info`, :attr:`rows_read`
     and :attr:`warnings` are complete once every chunk has been read.
@@ -467,7 +475,9 @@ class IncidentFile:
         self.source = path.name
         self._csv: CsvFile | None = None
         self._raws: list[RawTable] = []
-        self._vector: VectorFile | None = None
+        #: the reader of a file read by chunks of rows (not CSV)
+        self._parts: VectorFile | XlsxFile | KmlFile | None = None
+        self._kind = ""
         self._chunks = 0
 
     def __iter__(self) -> Iterator[PreparedTable]:
@@ -478,7 +488,9 @@ class IncidentFile:
         notes = _Notes()
         self.rows_read = 0
         raw: RawTable | None = None
-        if SUFFIXES.get(self.path.suffix.lower()) == "csv" and self.path.exists():
+        kind = SUFFIXES.get(self.path.suffix.lower())
+        self._kind = kind or ""
+        if kind == "csv" and self.path.exists():
             from ..io.csv import CsvFile
 
             self._csv = CsvFile(
@@ -488,13 +500,25 @@ class IncidentFile:
                 header_row=opts.header_row,
             )
             tables: Iterator[RawTable] = self._csv.chunks(self.chunk_chars)
-        elif SUFFIXES.get(self.path.suffix.lower()) == "vector" and self.path.exists():
+        elif kind == "vector" and self.path.exists():
             from ..io.vector import CHUNK_FEATURES, VectorFile
 
-            # a large GeoPackage or Shapefile layer by chunks of features, as a CSV file
-            self._vector = VectorFile(self.path, layer=opts.layer)
+            # a large layer (GeoPackage, Shapefile, GeoJSON) by chunks of features, as a CSV file
+            self._parts = VectorFile(self.path, layer=opts.layer)
             rows = CHUNK_FEATURES if self.chunk_chars is not None else None
-            tables = self._vector.chunks(rows)
+            tables = self._parts.chunks(rows)
+        elif kind == "xlsx" and self._large(kind):
+            from ..io.excel import CHUNK_ROWS, XlsxFile
+
+            # a large workbook's sheet streamed by chunks of rows
+            self._parts = XlsxFile(self.path, sheet=opts.sheet, header_row=opts.header_row)
+            tables = self._parts.chunks(CHUNK_ROWS)
+        elif kind == "kml" and self._large(kind):
+            from ..io.kml import CHUNK_PLACEMARKS, KmlFile
+
+            # a large KML or KMZ file's placemarks streamed by chunks
+            self._parts = KmlFile(self.path)
+            tables = self._parts.chunks(CHUNK_PLACEMARKS)
         else:
             raw = read_incident_file(
                 self.path,
@@ -528,7 +552,7 @@ class IncidentFile:
             self.release()
         elif raw is not None:
             self.info = raw.info
-        elif self._vector is not None:
+        elif self._parts is not None:
             self.info = table.info
         self.warnings = self._file_warnings(notes)
 
@@ -536,26 +560,33 @@ class IncidentFile:
         """Let go of a large CSV file's text (read by more than one chunk) until :meth:`raw`."""
         if self._csv is not None and self._chunks > 1:
             self._csv.release()
+        if self._parts is not None:
+            self._parts.release()
+
+    def _large(self, kind: str) -> bool:
+        """Whether the file is read by chunks: a distributed run's, and large enough."""
+        if self.chunk_chars is None or not self.path.exists():
+            return False
+        if kind == "xlsx":
+            from ..io.excel import STREAM_MIN_BYTES
+
+            return self.path.stat().st_size >= STREAM_MIN_BYTES
+        from ..io import kml
+
+        return kml.document_bytes(self.path) >= kml.STREAM_MIN_BYTES
 
     def raw(self, k: int) -> RawTable:
         """Return the raw rows of chunk ``k`` (parsed again for a CSV file)."""
         if self._csv is not None:
             return self._csv.chunk(k)
-        if self._vector is not None:
-            return self._vector.chunk(k)
+        if self._parts is not None:
+            return self._parts.chunk(k)
         return self._raws[k]
 
     def _file_warnings(self, notes: _Notes) -> list[str]:
         """Return the file's warnings, in the order of the checks."""
         info = self.info
-        kind = (
-            "csv"
-            if self._csv is not None
-            else "vector"
-            if self._vector is not None
-            else (self._raws[0].kind if self._raws else "")
-        )
-        warnings = _reader_warnings(info, kind, self.rows_read)
+        warnings = _reader_warnings(info, self._kind, self.rows_read)
         opts = self.opts
         if "utm_zone" in opts.auto and notes.utm_rows and "utm_zone" not in self.columns:
             logger.info(

@@ -9,12 +9,17 @@ from typing import Final
 from .._errors import InputDataError
 from ._table import RawTable
 
-#: Features of a GeoPackage or Shapefile layer read at once by :class:`VectorFile` (a layer of
-#: more is read by chunks of this many features, never whole).
+#: Features of a layer read at once by :class:`VectorFile` (a layer of more is read by chunks
+#: of this many features, never whole).
 CHUNK_FEATURES: Final = 250_000
 #: Formats whose layers are read by chunks: GDAL reaches a feature of them by its position
-#: (a GeoJSON file is parsed whole by GDAL whatever is asked of it: it is read at once).
-_CHUNKED_SUFFIXES = (".gpkg", ".shp")
+#: without holding the others (a large GeoJSON FeatureCollection is parsed by GDAL as a
+#: stream: reading a chunk of 250,000 point features of a file of a million takes the memory
+#: of the chunk, not of the file, see the README).
+_CHUNKED_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json")
+#: A GeoJSON file smaller than this is read at once without asking GDAL for its features
+#: (which reads it through): 250,000 point features take about 60 MB.
+GEOJSON_STREAM_MIN_BYTES = 32 * 2**20
 
 
 def read_vector(path: str | Path, *, layer: str | None = None) -> RawTable:
@@ -52,12 +57,20 @@ class VectorFile:
         self._size: int | None = None
         self._whole: RawTable | None = None
         self._skipped: list[str] | None = None
+        #: integer and boolean fields with a missing value somewhere in the layer (read by
+        #: chunks, they are decimals in every chunk, as in the whole layer)
+        self._decimal: list[str] = []
 
     def _features(self) -> int | None:
         """Return the layer's features when GDAL knows them cheaply (else None)."""
         import pyogrio
 
-        if self.path.suffix.lower() not in _CHUNKED_SUFFIXES:
+        suffix = self.path.suffix.lower()
+        if suffix not in _CHUNKED_SUFFIXES:
+            return None
+        if suffix in (".geojson", ".json") and (
+            not self.path.is_file() or self.path.stat().st_size < GEOJSON_STREAM_MIN_BYTES
+        ):
             return None
         try:
             count = int(pyogrio.read_info(self.path, layer=self.layer)["features"])
@@ -68,9 +81,16 @@ class VectorFile:
     def chunks(self, rows: int | None = CHUNK_FEATURES) -> Iterator[RawTable]:
         """Yield the features ``rows`` at a time (None, or a small layer: all at once)."""
         features = self._features() if rows is not None else None
+        if features is not None and rows is not None and features > rows:
+            decimal = _fields_with_nulls(self.path, self.layer)
+            if decimal is None:
+                features = None  # not known: read whole
+            else:
+                self._decimal = decimal
         if rows is None or features is None or features <= rows:
             # read at once, and kept (as a small file's rows were): read again, it is this
             self._size = None
+            self._decimal = []
             self._whole = self.chunk_at(0, None)
             yield self._whole
             return
@@ -83,6 +103,9 @@ class VectorFile:
         if self._size is None:
             return self._whole if self._whole is not None else self.chunk_at(0, None)
         return self.chunk_at(k * self._size, self._size)
+
+    def release(self) -> None:
+        """Nothing to let go of: a chunk is read again from the file."""
 
     def chunk_at(self, start: int, rows: int | None) -> RawTable:
         """Return ``rows`` features from position ``start`` (None: all) as a :class:`RawTable`."""
@@ -99,6 +122,10 @@ class VectorFile:
                 f"{path.name}: no se puede leer el archivo como capa vectorial ({exc})",
                 hint="compruebe que sea un GeoJSON, GeoPackage o Shapefile válido",
             ) from exc
+        for name in self._decimal:
+            # pyogrio gives an integer or boolean field decimals when some value is missing:
+            # in every chunk, as in the whole layer, whatever the chunk holds
+            gdf[name] = gdf[name].astype("float64")
         geoms = gdf.geometry.to_numpy()
         n = len(gdf)
         x = np.full(n, np.nan)
@@ -156,6 +183,32 @@ class VectorFile:
             crs=crs,
             info=info,
         )
+
+
+def _fields_with_nulls(path: Path, layer: str | None) -> list[str] | None:
+    """Return the integer and boolean fields of a layer that miss a value (None: not known).
+
+    Counted by GDAL (OGR SQL ``COUNT``) over the whole layer, a feature at a time.
+    """
+    import pyogrio
+
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        name = layer if layer is not None else str(pyogrio.list_layers(path)[0][0])
+        fields = [
+            str(f)
+            for f, dtype in zip(info["fields"], info["dtypes"], strict=True)
+            if str(dtype).startswith(("int", "uint", "bool"))
+        ]
+        if not fields:
+            return []
+        counts = ", ".join(f'COUNT("{f}") AS c{i}' for i, f in enumerate(fields))
+        sql = f'SELECT COUNT(*) AS n, {counts} FROM "{name}"'
+        row = pyogrio.read_dataframe(path, sql=sql, sql_dialect="OGRSQL", read_geometry=False)
+        total = int(row["n"].iloc[0])
+        return [f for i, f in enumerate(fields) if int(row[f"c{i}"].iloc[0]) < total]
+    except Exception:  # a layer GDAL cannot count: read whole
+        return None
 
 
 def _skipped_layers(path: Path, layer: str | None) -> list[str]:
