@@ -513,23 +513,22 @@ def _vector_same(tables: list, whole) -> None:
     assert all(t.info == whole.info and t.crs == whole.crs for t in tables)
 
 
-@pytest.mark.parametrize("suffix", [".geojson", ".gpkg"])
-def test_vector_layer_by_chunks_gives_the_whole_read(geojson_file, suffix, tmp_path, monkeypatch):
+def _geopackage(geojson_file: Path, path: Path, **renamed: str) -> Path:
+    """Write the GeoJSON file's features as a GeoPackage layer."""
     import geopandas as gpd
 
-    from parsc_geo.io import vector
+    layer = gpd.read_file(geojson_file)
+    # integers and booleans with missing values, as GeoPackage stores them
+    layer["NUM"] = layer["NUM"].astype("Int64")
+    layer["VERIFICADO"] = layer["VERIFICADO"].astype("boolean")
+    layer.rename(columns=renamed).to_file(path)
+    return path
+
+
+def test_vector_layer_by_chunks_gives_the_whole_read(geojson_file, tmp_path):
     from parsc_geo.io.vector import VectorFile, read_vector
 
-    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
-
-    path = geojson_file
-    if suffix == ".gpkg":
-        layer = gpd.read_file(geojson_file)
-        # integers and booleans with missing values, as GeoPackage stores them
-        layer["NUM"] = layer["NUM"].astype("Int64")
-        layer["VERIFICADO"] = layer["VERIFICADO"].astype("boolean")
-        path = tmp_path / "denuncias.gpkg"
-        layer.to_file(path)
+    path = _geopackage(geojson_file, tmp_path / "denuncias.gpkg")
     whole = read_vector(path)
     # the whole layer: integers and booleans with a missing value are decimals
     assert {repr(v) for v in whole.data["NUM"].iloc[:3]} == {"''", "1.0", "2.0"}
@@ -543,7 +542,9 @@ def test_vector_layer_by_chunks_gives_the_whole_read(geojson_file, suffix, tmp_p
         pd.testing.assert_frame_equal(again.data, tables[-1].data)
 
 
-def test_geojson_ingested_by_chunks(geojson_file, tmp_path, monkeypatch):
+def test_a_geojson_file_is_read_at_once_its_geopackage_layer_by_chunks(
+    geojson_file, tmp_path, monkeypatch
+):
     from parsc_geo.io import vector
 
     read: list[tuple[int, int | None]] = []
@@ -555,13 +556,46 @@ def test_geojson_ingested_by_chunks(geojson_file, tmp_path, monkeypatch):
 
     monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
     monkeypatch.setattr(vector, "CHUNK_FEATURES", 700)
-    # a GeoJSON file below GEOJSON_STREAM_MIN_BYTES is read at once, whatever its features
+    # GDAL reaches a GeoJSON file's features from its start: read at once, whatever its size
     ingest_files([geojson_file], IngestOptions(progress=False), assign=False)
     assert read == [(0, None)]
     read.clear()
-    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
-    _ingest_same(geojson_file, tmp_path, monkeypatch)
+    _ingest_same(_geopackage(geojson_file, tmp_path / "denuncias.gpkg"), tmp_path, monkeypatch)
     # read whole once (the reference), then by chunks twice (held, spilled), and again
     # the chunks that hold duplicates
     assert read[0] == (0, None)
     assert read[1:6] == [(k * 700, 700) for k in range(5)]
+
+
+def test_a_layer_whose_names_cannot_be_written_in_sql_is_read_whole(
+    geojson_file, tmp_path, monkeypatch
+):
+    # the missing integers are counted by OGR SQL; a field named with a quote or a backslash
+    # is never written into it (OGR SQL has no escape for them): the layer is read whole
+    import pyogrio
+
+    from parsc_geo.io.vector import VectorFile, read_vector
+
+    queries: list[str] = []
+    read_dataframe = pyogrio.read_dataframe
+
+    def spying(*args, **kwargs):
+        if kwargs.get("sql"):
+            queries.append(kwargs["sql"])
+        return read_dataframe(*args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", spying)
+    # a plain name is counted in SQL
+    path = _geopackage(geojson_file, tmp_path / "simple.gpkg")
+    assert len(list(VectorFile(path).chunks(100))) == 30
+    assert len(queries) == 1 and '"NUM"' in queries[0]
+    queries.clear()
+    for name in ('NUM") AS c0 FROM "otra', "NUM\\"):
+        path = _geopackage(geojson_file, tmp_path / "rara.gpkg", NUM=name)
+        whole = read_vector(path)
+        assert name in whole.data.columns
+        tables = list(VectorFile(path).chunks(100))
+        assert len(tables) == 1
+        _vector_same(tables, whole)
+        assert queries == []
+        path.unlink()

@@ -564,7 +564,7 @@ class IncidentFile:
             self._parts.release()
 
     def _large(self, kind: str) -> bool:
-        """Whether the file is read by chunks: a distributed run's, and large enough."""
+        """Whether the file is read by chunks: chunks asked for (``chunk_chars``), and large."""
         if self.chunk_chars is None or not self.path.exists():
             return False
         if kind == "xlsx":

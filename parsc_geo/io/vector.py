@@ -12,14 +12,12 @@ from ._table import RawTable
 #: Features of a layer read at once by :class:`VectorFile` (a layer of more is read by chunks
 #: of this many features, never whole).
 CHUNK_FEATURES: Final = 250_000
-#: Formats whose layers are read by chunks: GDAL reaches a feature of them by its position
-#: without holding the others (a large GeoJSON FeatureCollection is parsed by GDAL as a
-#: stream: reading a chunk of 250,000 point features of a file of a million takes the memory
-#: of the chunk, not of the file, see the README).
-_CHUNKED_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json")
-#: A GeoJSON file smaller than this is read at once without asking GDAL for its features
-#: (which reads it through): 250,000 point features take about 60 MB.
-GEOJSON_STREAM_MIN_BYTES = 32 * 2**20
+#: Formats whose layers are read by chunks: GDAL reaches a feature of them by its position.
+#: A GeoJSON file is read at once: GDAL parses a FeatureCollection as a stream (a chunk of
+#: 250,000 point features of a file of a million takes the chunk's memory), but it reads the
+#: file through to open it and from its start to reach a chunk's first feature, so a file of
+#: N chunks would be read about N times over: a time growing with the square of the file.
+_CHUNKED_SUFFIXES = (".gpkg", ".shp")
 
 
 def read_vector(path: str | Path, *, layer: str | None = None) -> RawTable:
@@ -65,12 +63,7 @@ class VectorFile:
         """Return the layer's features when GDAL knows them cheaply (else None)."""
         import pyogrio
 
-        suffix = self.path.suffix.lower()
-        if suffix not in _CHUNKED_SUFFIXES:
-            return None
-        if suffix in (".geojson", ".json") and (
-            not self.path.is_file() or self.path.stat().st_size < GEOJSON_STREAM_MIN_BYTES
-        ):
+        if self.path.suffix.lower() not in _CHUNKED_SUFFIXES:
             return None
         try:
             count = int(pyogrio.read_info(self.path, layer=self.layer)["features"])
@@ -185,6 +178,17 @@ class VectorFile:
         )
 
 
+def _quoted(name: str) -> str | None:
+    """Return a name of the file as an OGR SQL identifier (None: it cannot be one).
+
+    A name holding a quote or a backslash (OGR SQL would read the identifier's end or an
+    escape there) is not written in SQL at all: a name of a file is never read as SQL.
+    """
+    if '"' in name or "\\" in name:
+        return None
+    return f'"{name}"'
+
+
 def _fields_with_nulls(path: Path, layer: str | None) -> list[str] | None:
     """Return the integer and boolean fields of a layer that miss a value (None: not known).
 
@@ -202,8 +206,11 @@ def _fields_with_nulls(path: Path, layer: str | None) -> list[str] | None:
         ]
         if not fields:
             return []
-        counts = ", ".join(f'COUNT("{f}") AS c{i}' for i, f in enumerate(fields))
-        sql = f'SELECT COUNT(*) AS n, {counts} FROM "{name}"'
+        quoted = [_quoted(n) for n in (name, *fields)]
+        if None in quoted:
+            return None  # a name that cannot be written in OGR SQL: the layer is read whole
+        counts = ", ".join(f"COUNT({q}) AS c{i}" for i, q in enumerate(quoted[1:]))
+        sql = f"SELECT COUNT(*) AS n, {counts} FROM {quoted[0]}"
         row = pyogrio.read_dataframe(path, sql=sql, sql_dialect="OGRSQL", read_geometry=False)
         total = int(row["n"].iloc[0])
         return [f for i, f in enumerate(fields) if int(row[f"c{i}"].iloc[0]) < total]
