@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from xml.etree.ElementTree import ParseError
 
 from .._errors import InputDataError
+from ._streamed import ReadWhole, StreamedFile
 from ._table import RawTable, column_names
 from .columns import known_column_count
 from .csv import HEADER_MIN_KNOWN, HEADER_SEARCH_LINES
@@ -203,10 +204,6 @@ NA_TEXT: Final = frozenset(
 )
 
 
-class _Whole(Exception):
-    """A workbook the streamed reading does not take: it is read whole (the reason)."""
-
-
 @dataclass
 class _SheetScan:
     """What a first pass over a sheet's rows found (as pandas' reading of the sheet)."""
@@ -263,7 +260,7 @@ def _cells(row: Sequence[Any]) -> tuple[list[object], int]:
     return values, width
 
 
-class XlsxFile:
+class XlsxFile(StreamedFile[_SheetPlan]):
     """A workbook's sheet read a chunk of rows at a time (:data:`CHUNK_ROWS`), never whole.
 
     :meth:`chunks` yields the data rows of the sheet :func:`read_xlsx` reads (the same
@@ -279,52 +276,13 @@ class XlsxFile:
     def __init__(
         self, path: str | Path, *, sheet: str | int | None = None, header_row: int | None = None
     ) -> None:
-        self.path = Path(path)
+        super().__init__(path)
         self.sheet = sheet
         self.header_row = header_row
-        #: why the workbook was read whole (None: streamed)
-        self.whole_reason: str | None = None
-        self._whole: RawTable | None = None
-        self._size: int | None = None
-        self._plan: _SheetPlan | None = None
-        self._reader: Iterator[RawTable] | None = None
-        self._next = 0
 
-    def chunks(self, rows: int | None = CHUNK_ROWS) -> Iterator[RawTable]:
-        """Yield the sheet's data rows ``rows`` at a time (None: read whole, in one chunk)."""
-        self._size = rows
-        self._reader = None
-        if rows is not None:
-            try:
-                self._plan = self._scan()
-            except _Whole as why:
-                self.whole_reason = str(why)
-                logger.info("%s: se lee entero (%s)", self.path.name, why)
-                self._size = None
-        if self._size is None:
-            self._whole = read_xlsx(self.path, sheet=self.sheet, header_row=self.header_row)
-            yield self._whole
-            return
-        self._whole = None
-        yield from self._read()
-
-    def chunk(self, k: int) -> RawTable:
-        """Read chunk ``k`` of the last :meth:`chunks` again (onwards from the last one read)."""
-        if self._size is None:
-            if self._whole is None:
-                self._whole = read_xlsx(self.path, sheet=self.sheet, header_row=self.header_row)
-            return self._whole
-        if self._reader is None or k < self._next:
-            self._reader, self._next = self._read(), 0
-        while True:
-            table = next(self._reader)
-            self._next += 1
-            if self._next == k + 1:
-                return table
-
-    def release(self) -> None:
-        """Close the workbook a re-read of chunks keeps open."""
-        self._reader = None
+    def _read_whole(self) -> RawTable:
+        """Return every row, read at once (the file the stream does not take)."""
+        return read_xlsx(self.path, sheet=self.sheet, header_row=self.header_row)
 
     def _scan(self) -> _SheetPlan:
         """Choose the sheet and its header row as :func:`read_xlsx` does, in a first pass."""
@@ -332,7 +290,7 @@ class XlsxFile:
         try:
             names = list(book.sheetnames)
             if len(book.worksheets) != len(names):
-                raise _Whole("el libro tiene hojas de gráficos")
+                raise ReadWhole("el libro tiene hojas de gráficos")
             scans: dict[str, _SheetScan] = {}
             sheet = self.sheet
             if sheet is None:
@@ -340,7 +298,7 @@ class XlsxFile:
                     scans[name] = _scan_sheet(book[name])
                 chosen = next((n for n in names if scans[n].filled > 1), None)
                 if chosen is None:
-                    raise _Whole("ninguna hoja tiene filas de datos")
+                    raise ReadWhole("ninguna hoja tiene filas de datos")
                 sheet_name: str | int = chosen
                 skipped = [
                     f"'{n}' ({s.filled - 1} fila(s) bajo la primera)"
@@ -350,18 +308,18 @@ class XlsxFile:
             else:
                 if isinstance(sheet, str):
                     if sheet not in names:
-                        raise _Whole(f"la hoja {sheet!r} no existe")
+                        raise ReadWhole(f"la hoja {sheet!r} no existe")
                     chosen = sheet
                 elif 0 <= sheet < len(names):
                     chosen = names[sheet]
                 else:
-                    raise _Whole(f"la hoja {sheet} no existe")
+                    raise ReadWhole(f"la hoja {sheet} no existe")
                 scans[chosen] = _scan_sheet(book[chosen])
                 sheet_name = sheet
                 skipped = []
             scan = scans[chosen]
             if not scan.rows:
-                raise _Whole(f"la hoja {chosen!r} está vacía")
+                raise ReadWhole(f"la hoja {chosen!r} está vacía")
             head = _head_rows(book[chosen], scan, self.header_row)
         finally:
             book.close()
@@ -399,7 +357,7 @@ class XlsxFile:
         try:
             return load_workbook(self.path, read_only=True, data_only=True, keep_links=False)
         except Exception as exc:  # read whole, it says why in Spanish
-            raise _Whole(f"openpyxl no lo abre ({type(exc).__name__})") from exc
+            raise ReadWhole(f"openpyxl no lo abre ({type(exc).__name__})") from exc
 
     def _read(self) -> Iterator[RawTable]:
         """Yield the data rows of the planned sheet, :attr:`_size` at a time."""
@@ -409,7 +367,7 @@ class XlsxFile:
         width = scan.width
         try:
             book = self._open()
-        except _Whole as why:  # opened by the first pass: the file changed since
+        except ReadWhole as why:  # opened by the first pass: the file changed since
             raise InputDataError(
                 f"{self.path.name}: no se puede leer el libro ({why})",
                 hint="guárdelo como .xlsx o exporte la hoja como CSV",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Final
 
 from .._errors import InputDataError
+from ._streamed import ReadWhole, StreamedFile
 from ._table import RawTable
 
 logger = logging.getLogger(__name__)
@@ -391,10 +392,6 @@ def document_bytes(path: str | Path) -> int:
         return size
 
 
-class _Whole(Exception):
-    """A file the streamed reading does not take: it is read whole (the reason)."""
-
-
 @dataclass
 class _Container:
     """An open element whose children :func:`_walk` visits (the root, a Folder, a Document)."""
@@ -418,7 +415,7 @@ def _stream(
 
     Raises
     ------
-    _Whole
+    ReadWhole
         When a folder's name comes after a placemark in it (read whole: the placemark's row
         names the folder).
     """
@@ -454,7 +451,7 @@ def _stream(
         elif name == "name" and parent.folder and parent.title is None:
             parent.title = _text(elem)
             if parent.used and parent.title:
-                raise _Whole("el nombre de una carpeta va después de sus marcas")
+                raise ReadWhole("el nombre de una carpeta va después de sus marcas")
         parent.elem.remove(elem)
 
 
@@ -468,7 +465,7 @@ class _Plan:
     info: dict[str, Any] = field(default_factory=dict)
 
 
-class KmlFile:
+class KmlFile(StreamedFile[_Plan]):
     """A KML or KMZ file's placemarks read a chunk at a time (:data:`CHUNK_PLACEMARKS`).
 
     :meth:`chunks` yields the rows :func:`read_kml` reads (the same columns, values, row
@@ -482,50 +479,11 @@ class KmlFile:
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        #: why the file was read whole (None: streamed)
-        self.whole_reason: str | None = None
-        self._size: int | None = None
-        self._whole: RawTable | None = None
-        self._plan = _Plan()
-        self._reader: Iterator[RawTable] | None = None
-        self._next = 0
+        super().__init__(path)
 
-    def chunks(self, rows: int | None = CHUNK_PLACEMARKS) -> Iterator[RawTable]:
-        """Yield the placemarks ``rows`` at a time (None: read whole, in one chunk)."""
-        self._size = rows
-        self._reader = None
-        if rows is not None:
-            try:
-                self._plan = self._scan()
-            except _Whole as why:
-                self.whole_reason = str(why)
-                logger.info("%s: se lee entero (%s)", self.path.name, why)
-                self._size = None
-        if self._size is None:
-            self._whole = read_kml(self.path)
-            yield self._whole
-            return
-        self._whole = None
-        yield from self._read()
-
-    def chunk(self, k: int) -> RawTable:
-        """Read chunk ``k`` of the last :meth:`chunks` again (onwards from the last one read)."""
-        if self._size is None:
-            if self._whole is None:
-                self._whole = read_kml(self.path)
-            return self._whole
-        if self._reader is None or k < self._next:
-            self._reader, self._next = self._read(), 0
-        while True:
-            table = next(self._reader)
-            self._next += 1
-            if self._next == k + 1:
-                return table
-
-    def release(self) -> None:
-        """Close the file a re-read of chunks keeps open."""
-        self._reader = None
+    def _read_whole(self) -> RawTable:
+        """Return every row, read at once (the file the stream does not take)."""
+        return read_kml(self.path)
 
     def _documents(self) -> Iterator[tuple[str, IO[bytes], int]]:
         """Yield (name, stream, documents) of the file's KML documents."""
@@ -557,7 +515,7 @@ class KmlFile:
                         plan.rows += 1
                 counts.append((name, plan.rows - before))
         except (InputDataError, DefusedXmlException, *_PARSE_ERRORS) as exc:
-            raise _Whole(f"{type(exc).__name__}: {exc}") from exc
+            raise ReadWhole(f"{type(exc).__name__}: {exc}") from exc
         warnings: list[str] = []
         if plan.members > 1:
             warnings.append(
@@ -579,7 +537,7 @@ class KmlFile:
 
     def _read(self) -> Iterator[RawTable]:
         """Yield the placemarks, :attr:`_size` at a time (a second pass)."""
-        assert self._size is not None
+        assert self._plan is not None and self._size is not None
         plan, size = self._plan, self._size
         columns = list(plan.columns)
         rows: list[dict[str, Any]] = []
