@@ -127,29 +127,12 @@ def read_xlsx(
         skipped = []
     grid = grid.reset_index(drop=True)
     index, detected = _header_index(grid, header_row, path.name)
-    if detected:
-        logger.info(
-            "%s: fila de encabezados detectada en la fila %d de la hoja (las de arriba son "
-            "títulos); use --header-row para indicar otra",
-            path.name,
-            index + 1,
-        )
+    info = _sheet_info(path.name, sheet_name, index, detected, skipped)
     header = grid.iloc[index].tolist() if len(grid) else []
     df = grid.iloc[index + 1 :].dropna(how="all")
     rows = df.index.to_numpy(dtype=np.int64) - index
     df = df.reset_index(drop=True).astype(object).where(df.notna().to_numpy(), "")
     df.columns = column_names(header) if len(header) else []
-    info: dict[str, object] = {
-        "format": "XLSX",
-        "sheet": str(sheet_name),
-        "header_row": index + 1,
-        "header_detected": detected,
-    }
-    if skipped:
-        info["warnings"] = [
-            f"el libro tiene otras hojas con datos que no se leyeron: {', '.join(skipped)}; "
-            f"se leyó solo la hoja '{sheet_name}' (exporte cada hoja como CSV para importarla)"
-        ]
     return RawTable(
         data=df,
         source=path.name,
@@ -202,6 +185,34 @@ NA_TEXT: Final = frozenset(
         "null",
     }
 )
+
+
+def _sheet_info(
+    name: str, sheet: object, index: int, detected: bool, skipped: Sequence[str]
+) -> dict[str, object]:
+    """Return the ``info`` of a sheet read (header row ``index``), said when found below titles.
+
+    ``skipped``: the other sheets with data, not read (a warning).
+    """
+    if detected:
+        logger.info(
+            "%s: fila de encabezados detectada en la fila %d de la hoja (las de arriba son "
+            "títulos); use --header-row para indicar otra",
+            name,
+            index + 1,
+        )
+    info: dict[str, object] = {
+        "format": "XLSX",
+        "sheet": str(sheet),
+        "header_row": index + 1,
+        "header_detected": detected,
+    }
+    if skipped:
+        info["warnings"] = [
+            f"el libro tiene otras hojas con datos que no se leyeron: {', '.join(skipped)}; "
+            f"se leyó solo la hoja '{sheet}' (exporte cada hoja como CSV para importarla)"
+        ]
+    return info
 
 
 @dataclass
@@ -330,25 +341,8 @@ class XlsxFile(StreamedFile[_SheetPlan]):
             self.header_row,
             self.path.name,
         )
-        if detected:
-            logger.info(
-                "%s: fila de encabezados detectada en la fila %d de la hoja (las de arriba son "
-                "títulos); use --header-row para indicar otra",
-                self.path.name,
-                index + 1,
-            )
+        info = _sheet_info(self.path.name, sheet_name, index, detected, skipped)
         columns = column_names(head[index])
-        info: dict[str, object] = {
-            "format": "XLSX",
-            "sheet": str(sheet_name),
-            "header_row": index + 1,
-            "header_detected": detected,
-        }
-        if skipped:
-            info["warnings"] = [
-                f"el libro tiene otras hojas con datos que no se leyeron: {', '.join(skipped)}; "
-                f"se leyó solo la hoja '{sheet_name}' (exporte cada hoja como CSV para importarla)"
-            ]
         return _SheetPlan(chosen, scan, index, columns, info)
 
     def _open(self) -> Any:
