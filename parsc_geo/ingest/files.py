@@ -319,7 +319,12 @@ def _ingest(
         f"({territory.metric_crs})",
         quiet=not opts.progress,
     )
-    files = [IncidentFile(p, opts, area, chunk_chars=chunk_chars) for p in path_list]
+    # large workbooks and KML files are streamed when the rows wait on disk: the memory of a
+    # chunk for twice the CPU of reading them at once
+    files = [
+        IncidentFile(p, opts, area, chunk_chars=chunk_chars, stream=spill is not None)
+        for p in path_list
+    ]
     kept: list[_Kept] = []
     keys = None if spill is None else KeyBuckets(spill)
     for i, file in enumerate(files):

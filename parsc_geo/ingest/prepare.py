@@ -447,10 +447,12 @@ class IncidentFile:
     (``chunk_chars=None``, or a small file). The chunks: a CSV file's about ``chunk_chars``
     characters of text each (:class:`parsc_geo.io.csv.CsvFile`); a vector layer's
     (GeoPackage, Shapefile, GeoJSON) :data:`parsc_geo.io.vector.CHUNK_FEATURES` features
-    each; a large workbook's (:data:`parsc_geo.io.excel.STREAM_MIN_BYTES`)
+    each; with ``stream``, a large workbook's (:data:`parsc_geo.io.excel.STREAM_MIN_BYTES`)
     :data:`parsc_geo.io.excel.CHUNK_ROWS` rows each and a large KML or KMZ file's
     (:data:`parsc_geo.io.kml.STREAM_MIN_BYTES`) :data:`parsc_geo.io.kml.CHUNK_PLACEMARKS`
-    placemarks each, streamed. Every per-row check depends on its row alone,
+    placemarks each, streamed (a first pass finds their columns: about twice the CPU of
+    reading them at once, which a distributed run's ingestion pays for a chunk's memory).
+    Every per-row check depends on its row alone,
     and content ids rank identical rows over the whole file, so the rows, reasons and ids are
     those of the whole file read at once. :attr:`columns`, :attr:`info`, :attr:`rows_read`
     and :attr:`warnings` are complete once every chunk has been read.
@@ -463,11 +465,13 @@ class IncidentFile:
         area: BaseGeometry,
         *,
         chunk_chars: int | None = None,
+        stream: bool = False,
     ) -> None:
         self.path = path
         self.opts = opts
         self.area = area
         self.chunk_chars = chunk_chars
+        self.stream = stream
         self.columns: dict[str, str] = {}
         self.info: dict[str, object] = {}
         self.rows_read = 0
@@ -564,8 +568,8 @@ class IncidentFile:
             self._parts.release()
 
     def _large(self, kind: str) -> bool:
-        """Whether the file is read by chunks: chunks asked for (``chunk_chars``), and large."""
-        if self.chunk_chars is None or not self.path.exists():
+        """Whether a workbook or KML file is streamed: asked for (``stream``), and large."""
+        if not self.stream or self.chunk_chars is None or not self.path.exists():
             return False
         if kind == "xlsx":
             from ..io.excel import STREAM_MIN_BYTES
