@@ -172,7 +172,14 @@ class VectorFile:
         # a streamed GeoJSON file: onwards from the last chunk read (from its start if before)
         if self._reader is None or k < self._next:
             self.release()
-            self._reader, self._next = self._stream(self._open()), 0
+            try:
+                stream = self._open()
+            except _Whole as why:  # the file changed or went away since its first reading
+                raise InputDataError(
+                    f"{self.path.name}: no se puede leer el archivo como capa vectorial ({why})",
+                    hint="compruebe que sea un GeoJSON válido",
+                ) from why
+            self._reader, self._next = self._stream(stream), 0
         while True:
             table = next(self._reader)
             self._next += 1
