@@ -1,24 +1,27 @@
-"""Benchmark: peak memory of reading a large XLSX or KML file whole and by chunks.
+"""Benchmark: peak memory of reading a large XLSX, KML or GeoJSON file whole and by chunks.
 
 Writes one large file of each format (incidents with a date, a time, a type, a description,
 a number and a point), then reads each in a fresh process, twice: whole
 (:func:`parsc_geo.io.read_incident_file`, as ``ingest_files(..., chunk_chars=None)`` does),
 and by chunks, as the ingestion reads a large file (:class:`parsc_geo.io.excel.XlsxFile`,
-:class:`parsc_geo.io.kml.KmlFile`), each chunk dropped once counted. Each read prints the
-process's peak resident memory (``VmHWM``), the same after the imports alone, the rows
-read and the CPU seconds. Reading by chunks takes a chunk's memory, not the file's; the
-streamed formats are read twice (a first pass finds the columns), so they take more CPU.
+:class:`parsc_geo.io.kml.KmlFile`, :class:`parsc_geo.io.vector.VectorFile`), each chunk
+dropped once counted. Each read prints the process's peak resident memory (``VmHWM``), the
+same after the imports alone, the rows read and the CPU seconds. Reading by chunks takes a
+chunk's memory, not the file's; the streamed formats are read twice (a first pass finds the
+columns, or a GeoJSON file's missing integers), so they take more CPU.
 
 Usage::
 
     .venv/bin/python benchmarks/bench_ingest_formats_memory.py [--rows 200000]
-        [--chunk 50000] [--keep DIR]
+        [--features 1000000] [--chunk 50000] [--geojson-chunk 250000] [--keep DIR]
+        [--formats xlsx,kml,geojson]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
@@ -81,6 +84,22 @@ def write_kml(path: Path, rows: int) -> None:
         out.write("</Folder></Document></kml>\n")
 
 
+def write_geojson(path: Path, rows: int) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        for i in range(rows):
+            when, hour, kind, desc, num, lat, lon = _row(i)
+            props = {"FECHA": when.date().isoformat(), "HORA": hour, "MODALIDAD": kind}
+            props.update({"DESCRIPCION": desc, "NUM": num})
+            feature = {
+                "type": "Feature",
+                "properties": props,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            }
+            out.write(json.dumps(feature, ensure_ascii=False) + (",\n" if i < rows - 1 else "\n"))
+        out.write("]}\n")
+
+
 #: The reading run in a fresh process: argv = path, mode, rows per chunk.
 _CHILD = r"""
 import resource, sys, time
@@ -95,6 +114,7 @@ import numpy, pandas, pyogrio, openpyxl, defusedxml.ElementTree, geopandas, shap
 from parsc_geo.io.readers import read_incident_file
 from parsc_geo.io.excel import XlsxFile
 from parsc_geo.io.kml import KmlFile
+from parsc_geo.io.vector import VectorFile
 
 path, mode, size = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 base = hwm()
@@ -104,7 +124,10 @@ if mode == "whole":
     chunks = 1
 else:
     suffix = path.suffix.lower()
-    reader = XlsxFile(path) if suffix == ".xlsx" else KmlFile(path)
+    reader = (
+        XlsxFile(path) if suffix == ".xlsx" else KmlFile(path) if suffix == ".kml"
+        else VectorFile(path, stream=True)
+    )
     n = chunks = 0
     for table in reader.chunks(size):
         n += len(table.data)
@@ -120,6 +143,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000, help="XLSX rows and KML placemarks")
     parser.add_argument("--chunk", type=int, default=50_000, help="rows of an XLSX/KML chunk")
+    parser.add_argument("--features", type=int, default=1_000_000, help="GeoJSON features")
+    parser.add_argument(
+        "--geojson-chunk", type=int, default=250_000, help="features of a GeoJSON chunk"
+    )
+    parser.add_argument(
+        "--formats", default="xlsx,kml,geojson", help="the formats measured, by commas"
+    )
     parser.add_argument("--keep", type=Path, help="write the files here and keep them")
     args = parser.parse_args(argv)
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-formats-"))
@@ -127,7 +157,10 @@ def main(argv: list[str] | None = None) -> None:
     files = [
         (folder / "denuncias.xlsx", write_xlsx, args.rows, args.chunk),
         (folder / "denuncias.kml", write_kml, args.rows, args.chunk),
+        (folder / "denuncias.geojson", write_geojson, args.features, args.geojson_chunk),
     ]
+    formats = set(args.formats.split(","))
+    files = [f for f in files if f[0].suffix[1:] in formats]
     try:
         _measure(files)
     finally:

@@ -1,8 +1,9 @@
 """XLSX, GeoJSON and KML/KMZ files read by chunks give what reading them whole gives (issue 17).
 
 A distributed run's ingestion never holds a large file's rows at once: a workbook's sheet is
-streamed a chunk of rows at a time (:class:`parsc_geo.io.excel.XlsxFile`), a GeoJSON layer read
-by chunks of features as a GeoPackage's (:class:`parsc_geo.io.vector.VectorFile`), a KML or
+streamed a chunk of rows at a time (:class:`parsc_geo.io.excel.XlsxFile`), a GeoJSON file's
+features streamed in one pass and a GeoPackage layer read by chunks of features
+(:class:`parsc_geo.io.vector.VectorFile`), a KML or
 KMZ file's placemarks streamed a chunk at a time (:class:`parsc_geo.io.kml.KmlFile`). The
 reference is the whole file read at once by today's readers (:func:`parsc_geo.io.excel.read_xlsx`,
 pandas' ``read_excel``; :func:`parsc_geo.io.kml.read_kml`, one XML tree; pyogrio reading the
@@ -544,10 +545,70 @@ def test_vector_layer_by_chunks_gives_the_whole_read(geojson_file, tmp_path):
         pd.testing.assert_frame_equal(again.data, tables[-1].data)
 
 
-def test_a_geojson_file_is_read_at_once_its_geopackage_layer_by_chunks(
+def _spy_open_arrow(monkeypatch) -> list[dict]:
+    """Record the keyword arguments of every Arrow stream pyogrio opens."""
+    import pyogrio
+
+    opened: list[dict] = []
+    open_arrow = pyogrio.open_arrow
+
+    def spying(*args, **kwargs):
+        opened.append(kwargs)
+        return open_arrow(*args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "open_arrow", spying)
+    return opened
+
+
+def test_a_large_geojson_file_is_streamed_in_one_pass(geojson_file, monkeypatch):
+    from parsc_geo.io import vector
+    from parsc_geo.io.vector import VectorFile, read_vector
+
+    whole = read_vector(geojson_file)
+    assert {repr(v) for v in whole.data["NUM"].iloc[:3]} == {"''", "1.0", "2.0"}
+    assert repr(whole.data["DETALLE"].iloc[4]) == "{'a': 4, 'b': [1, 2]}"
+    # a small file is read at once; a large one too, unless streaming is asked for
+    opened = _spy_open_arrow(monkeypatch)
+    assert geojson_file.stat().st_size < vector.GEOJSON_STREAM_MIN_BYTES
+    reader = VectorFile(geojson_file, stream=True)
+    assert len(list(reader.chunks(100))) == 1 and opened == []
+    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
+    assert len(list(VectorFile(geojson_file).chunks(100))) == 1 and opened == []
+    for rows in (100, 999, 2_999):
+        opened.clear()
+        reader = VectorFile(geojson_file, stream=True)
+        tables = list(reader.chunks(rows))
+        assert reader.whole_reason is None
+        assert len(tables) == -(-3_000 // rows)
+        _vector_same(tables, whole)
+        # one pass over the file for the chunks (with the geometries), opened first, its
+        # batches read after one pass over the fields whose missing values and JSON decide
+        # their type in the whole layer
+        assert [k["read_geometry"] for k in opened] == [True, False]
+        assert opened[1]["columns"] == ["NUM", "VERIFICADO", "DETALLE"]
+        assert opened[0]["batch_size"] == rows
+        # a chunk read again: onwards in an open stream, from the start for an earlier one
+        last = len(tables) - 1
+        for k in (last - 1, last, 0):
+            pd.testing.assert_frame_equal(reader.chunk(k).data, tables[k].data)
+        assert len(opened) == 4  # chunk(last - 1) opened one stream, chunk(0) another
+        reader.release()
+
+
+def test_a_geojson_file_streamed_or_a_geopackage_layer_by_chunks_is_ingested_as_whole(
     geojson_file, tmp_path, monkeypatch
 ):
     from parsc_geo.io import vector
+
+    opened = _spy_open_arrow(monkeypatch)
+    monkeypatch.setattr(vector, "CHUNK_FEATURES", 700)
+    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
+    _ingest_same(geojson_file, tmp_path, monkeypatch)
+    # held: read at once; spilled (a distributed run's): one stream for the chunks (opened
+    # first), a first pass over the counted fields, one more stream for the chunks that hold
+    # duplicates
+    assert [k["read_geometry"] for k in opened] == [True, False, True]
+    assert all(k["batch_size"] == 700 for k in opened)
 
     read: list[tuple[int, int | None]] = []
     chunk_at = vector.VectorFile.chunk_at
@@ -557,16 +618,110 @@ def test_a_geojson_file_is_read_at_once_its_geopackage_layer_by_chunks(
         return chunk_at(self, start, rows)
 
     monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
-    monkeypatch.setattr(vector, "CHUNK_FEATURES", 700)
-    # GDAL reaches a GeoJSON file's features from its start: read at once, whatever its size
-    ingest_files([geojson_file], IngestOptions(progress=False), assign=False)
-    assert read == [(0, None)]
-    read.clear()
     _ingest_same(_geopackage(geojson_file, tmp_path / "denuncias.gpkg"), tmp_path, monkeypatch)
     # read whole once (the reference), then by chunks twice (held, spilled), and again
     # the chunks that hold duplicates
     assert read[0] == (0, None)
     assert read[1:6] == [(k * 700, 700) for k in range(5)]
+
+
+def _typed_feature(i: int) -> dict:
+    """A GeoJSON feature with a field of every type GDAL reads in a GeoJSON file.
+
+    The values that decide a field's type in the whole layer come late (a missing integer,
+    a second time zone, a JSON field's text), after the first chunks.
+    """
+    props = {
+        "FECHA": None if i % 7 == 3 else f"2020-03-{1 + i % 28:02d}",
+        "FECHA_HORA": None if i % 11 == 4 else f"2020-03-01T{i % 24:02d}:{i % 60:02d}:05",
+        "CON_ZONA": f"2020-03-01T10:{i % 60:02d}:05-05:00",
+        "ZONAS": f"2020-03-01T10:{i % 60:02d}:05" + ("-05:00" if i < 2_500 else "+01:00"),
+        "ZONA_O_NO": f"2020-03-01T10:{i % 60:02d}:05.250" + ("" if i < 2_990 else "Z"),
+        "HORA": f"{i % 24:02d}:{i % 60:02d}:05",
+        "BOOL": bool(i % 2),
+        "BOOL_NULOS": None if i == 2_950 else bool(i % 3),
+        "ENTERO": i,
+        "ENTERO_NULOS": None if i == 2_960 else i * 2,
+        "GRANDE": 2**40 + i,
+        "DECIMAL": i / 3,
+        "DECIMAL_ENTERO": float(i),
+        "TEXTO": "=cmd|' /C calc'!A0" if i % 5 == 0 else f"señora Núñez {i}",
+        "OBJETO": {"a": i, "b": [1, "ñ"]} if i % 3 else None,
+        "OBJETO_O_TEXTO": {"a": i} if i != 2_970 else "texto",
+        "ENTEROS": [i, 2] if i % 4 else None,
+        "DECIMALES": [1.5, float(i)],
+    }
+    geometry = {"type": "Point", "coordinates": [-77 + i / 1e4, -12]} if i % 9 else None
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def _write_geojson(path: Path, features: list[dict]) -> Path:
+    import json
+
+    document = {"type": "FeatureCollection", "features": features}
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_a_streamed_geojson_file_gives_the_whole_read_of_every_field_type(tmp_path, monkeypatch):
+    import pyogrio
+
+    from parsc_geo.io import vector
+    from parsc_geo.io.vector import VectorFile, read_vector
+
+    path = _write_geojson(tmp_path / "tipos.geojson", [_typed_feature(i) for i in range(3_000)])
+    info = pyogrio.read_info(path)
+    assert {str(t) for t in info["ogr_types"]} == {
+        "OFTDate", "OFTDateTime", "OFTTime", "OFTInteger", "OFTInteger64", "OFTReal",
+        "OFTString", "OFTIntegerList", "OFTRealList",
+    }  # fmt: skip
+    with pytest.warns(UserWarning, match="OBJETO_O_TEXTO"):
+        whole = read_vector(path)
+    row = whole.data.iloc[0].map(repr)
+    # what the whole read makes of each type (decided over the whole layer)
+    assert row["FECHA"] == "Timestamp('2020-03-01 00:00:00')"
+    assert row["CON_ZONA"] == "Timestamp('2020-03-01 10:00:05-0500', tz='UTC-05:00')"
+    assert row["ZONAS"] == "Timestamp('2020-03-01 15:00:05+0000', tz='UTC')"
+    assert row["ZONA_O_NO"] == "Timestamp('2020-03-01 10:00:05.250000+0000', tz='UTC')"
+    assert row["HORA"] == "datetime.time(0, 0, 5)"
+    assert (row["BOOL"], row["BOOL_NULOS"], row["ENTERO"], row["ENTERO_NULOS"]) == (
+        "False", "0.0", "0", "0.0"
+    )  # fmt: skip
+    assert row["OBJETO_O_TEXTO"] == "'{ \"a\": 0 }'"
+    assert repr(whole.data["OBJETO"].iloc[1]) == "{'a': 1, 'b': [1, 'ñ']}"
+    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
+    for rows in (100, 999, 2_999):
+        reader = VectorFile(path, stream=True)
+        tables = list(reader.chunks(rows))
+        assert reader.whole_reason is None and len(tables) == -(-3_000 // rows)
+        _vector_same(tables, whole)
+
+
+def test_a_geojson_file_the_stream_cannot_read_is_read_whole(tmp_path, monkeypatch):
+    from parsc_geo._errors import InputDataError
+    from parsc_geo.io import vector
+    from parsc_geo.io.vector import VectorFile, read_vector
+
+    opened = _spy_open_arrow(monkeypatch)
+    monkeypatch.setattr(vector, "GEOJSON_STREAM_MIN_BYTES", 0)
+    features = [_feature(i) for i in range(300)]
+    for i, feature in enumerate(features):
+        feature["properties"]["ETIQUETAS"] = ["a", f"ñ{i}"]  # a list of texts
+    path = _write_geojson(tmp_path / "listas.geojson", features)
+    reader = VectorFile(path, stream=True)
+    tables = list(reader.chunks(100))
+    # the stream opened finds the list, then the file is read whole
+    assert len(tables) == 1 and len(opened) == 1
+    assert "ETIQUETAS" in str(reader.whole_reason)
+    _vector_same(tables, read_vector(path))
+    assert reader.chunk(0) is tables[0]
+    # a file GDAL cannot open: read whole, which says why
+    broken = tmp_path / "roto.geojson"
+    broken.write_text('{"type": "FeatureCollection", "features": [{"type": ', encoding="utf-8")
+    reader = VectorFile(broken, stream=True)
+    with pytest.raises(InputDataError, match="no se puede leer el archivo como capa vectorial"):
+        list(reader.chunks(100))
+    assert reader.whole_reason is not None
 
 
 def test_a_layer_whose_names_cannot_be_written_in_sql_is_read_whole(

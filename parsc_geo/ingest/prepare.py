@@ -508,7 +508,7 @@ class IncidentFile:
             from ..io.vector import CHUNK_FEATURES, VectorFile
 
             # a large layer (GeoPackage, Shapefile, GeoJSON) by chunks of features, as a CSV file
-            self._parts = VectorFile(self.path, layer=opts.layer)
+            self._parts = VectorFile(self.path, layer=opts.layer, stream=self.stream)
             rows = CHUNK_FEATURES if self.chunk_chars is not None else None
             tables = self._parts.chunks(rows)
         elif kind == "xlsx" and self._large(kind):
