@@ -28,6 +28,15 @@ logger = logging.getLogger(__name__)
 P = TypeVar("P")
 
 
+def read_on(reader: Iterator[RawTable], done: int, k: int) -> tuple[RawTable, int]:
+    """Read ``reader`` on to chunk ``k`` (``done`` chunks of it read); return it and ``k + 1``."""
+    while True:
+        table = next(reader)
+        done += 1
+        if done == k + 1:
+            return table, done
+
+
 class ReadWhole(Exception):
     """A file the streamed reading does not take: it is read whole (the message says why)."""
 
@@ -72,11 +81,8 @@ class StreamedFile(ABC, Generic[P]):
             return self._whole
         if self._reader is None or k < self._next:
             self._reader, self._next = self._read(), 0
-        while True:
-            table = next(self._reader)
-            self._next += 1
-            if self._next == k + 1:
-                return table
+        table, self._next = read_on(self._reader, self._next, k)
+        return table
 
     def release(self) -> None:
         """Close the file a re-read of chunks keeps open."""

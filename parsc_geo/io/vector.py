@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from .._errors import InputDataError
-from ._streamed import ReadWhole
+from ._streamed import ReadWhole, read_on
 from ._table import RawTable
 
 logger = logging.getLogger(__name__)
@@ -181,11 +181,8 @@ class VectorFile:
                     hint="compruebe que sea un GeoJSON válido",
                 ) from why
             self._reader, self._next = self._stream(stream), 0
-        while True:
-            table = next(self._reader)
-            self._next += 1
-            if self._next == k + 1:
-                return table
+        table, self._next = read_on(self._reader, self._next, k)
+        return table
 
     def release(self) -> None:
         """Close the stream a re-read of a GeoJSON file's chunks keeps open."""
