@@ -462,10 +462,11 @@ def test_a_spill_folder_keeps_what_it_held_and_a_failed_ingestion_leaves_nothing
     assert sorted(p.name for p in spill.iterdir()) == before
 
 
-@pytest.mark.parametrize("suffix", [".gpkg", ".shp"])
+@pytest.mark.parametrize("suffix", [".gpkg", ".shp", ".zip"])
 def test_a_large_vector_layer_is_read_by_chunks_of_features(tmp_path, monkeypatch, suffix):
-    # a GeoPackage or Shapefile layer of more than CHUNK_FEATURES features is read a chunk
-    # of features at a time (issue 17): the same rows, ids, quarantine and report as whole,
+    # a GeoPackage, Shapefile or zipped Shapefile layer of more than CHUNK_FEATURES features is
+    # read a chunk of features at a time (issue 17): the same rows, ids, quarantine and
+    # report as whole,
     # also with duplicates found across chunks (their chunk is read again to quarantine them)
     import geopandas as gpd
 
@@ -483,7 +484,10 @@ def test_a_large_vector_layer_is_read_by_chunks_of_features(tmp_path, monkeypatc
     table.columns = [c[:10] for c in table.columns]
     layer = gpd.GeoDataFrame(table, geometry=points, crs="EPSG:4326")
     path = tmp_path / f"capa{suffix}"
-    layer.to_file(path)
+    if suffix == ".zip":
+        _zipped_shapefile(layer, path)
+    else:
+        layer.to_file(path)
     read: list[tuple[int, int | None]] = []
     chunk_at = vector.VectorFile.chunk_at
 
@@ -517,3 +521,36 @@ def ingest_module_of_files():
     from parsc_geo.ingest import files
 
     return files
+
+
+def _zipped_shapefile(layer, path: Path, extra: dict[str, str] | None = None) -> Path:
+    """Write ``layer`` as a Shapefile zipped into ``path`` (and ``extra`` files beside it)."""
+    import zipfile
+
+    folder = path.parent / f"{path.stem}-shp"
+    folder.mkdir()
+    layer.to_file(folder / "capa.shp")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for member in sorted(folder.iterdir()):
+            zf.write(member, member.name)
+        for name, text in (extra or {}).items():
+            zf.writestr(name, text)
+    return path
+
+
+def test_a_zip_of_another_layer_than_one_shapefile_is_read_whole(tmp_path):
+    # GDAL reaches a chunk of a GeoJSON file from its start (N chunks, N readings): a zip
+    # holding one (or a Shapefile and something else) is not read by chunks of features
+    import geopandas as gpd
+
+    from parsc_geo.io.vector import VectorFile
+
+    layer = gpd.GeoDataFrame(
+        {"ID": [f"A{i}" for i in range(30)]},
+        geometry=gpd.points_from_xy([-78.5] * 30, [-7.1] * 30),
+        crs="EPSG:4326",
+    )
+    alone = _zipped_shapefile(layer, tmp_path / "sola.zip")
+    assert len(list(VectorFile(alone).chunks(10))) == 3
+    both = _zipped_shapefile(layer, tmp_path / "dos.zip", {"otra.geojson": layer.to_json()})
+    assert len(list(VectorFile(both).chunks(10))) == 1

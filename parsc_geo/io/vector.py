@@ -19,7 +19,8 @@ logger = logging.getLogger(__name__)
 #: Features of a layer read at once by :class:`VectorFile` (a layer of more is read by chunks
 #: of this many features, never whole).
 CHUNK_FEATURES: Final = 250_000
-#: Formats whose layers are read by chunks: GDAL reaches a feature of them by its position.
+#: Formats whose layers are read by chunks: GDAL reaches a feature of them by its position
+#: (also a zipped Shapefile, see :func:`_by_position`).
 #: A GeoJSON file is not one of them: GDAL parses a FeatureCollection as a stream but reaches a
 #: chunk's first feature from the file's start (N chunks would read it about N times over, a
 #: time growing with the square of the file); a large one is streamed instead, in one pass
@@ -120,7 +121,7 @@ class VectorFile:
         """Return the layer's features when GDAL knows them cheaply (else None)."""
         import pyogrio
 
-        if self.path.suffix.lower() not in _CHUNKED_SUFFIXES:
+        if not _by_position(self.path):
             return None
         try:
             count = int(pyogrio.read_info(self.path, layer=self.layer)["features"])
@@ -434,6 +435,28 @@ class VectorFile:
             crs=crs,
             info=info,
         )
+
+
+def _by_position(path: Path) -> bool:
+    """Return whether GDAL reaches a feature of the file by its position (chunks by position).
+
+    A GeoPackage, a Shapefile, or a zipped Shapefile (a ``.zip`` holding a ``.shp`` and no other
+    layer file: its chunks are read onwards, as the zip's stream is).
+    """
+    suffix = path.suffix.lower()
+    if suffix in _CHUNKED_SUFFIXES:
+        return True
+    if suffix != ".zip":
+        return False
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n.lower() for n in zf.namelist()]
+    except (OSError, zipfile.BadZipFile):  # reading it whole says why, in Spanish
+        return False
+    layers = [n for n in names if n.endswith((".shp", ".geojson", ".json", ".gpkg", ".kml"))]
+    return len(layers) == 1 and layers[0].endswith(".shp")
 
 
 def _quoted(name: str) -> str | None:
