@@ -70,3 +70,18 @@ def kml_document(folders: dict[str, list[dict[str, object]]], *, extended: bool 
         parts.append("</Folder>")
     parts.append("</Document></kml>")
     return "\n".join(parts)
+
+
+def spy_chunk_at(monkeypatch) -> list[tuple[int, int | None]]:
+    """Record every ``VectorFile.chunk_at(start, rows)`` call (the features read, by position)."""
+    from parsc_geo.io import vector
+
+    read: list[tuple[int, int | None]] = []
+    chunk_at = vector.VectorFile.chunk_at
+
+    def spying(self, start, rows):
+        read.append((start, rows))
+        return chunk_at(self, start, rows)
+
+    monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
+    return read

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _ingest_fixtures import point
+from _ingest_fixtures import point, spy_chunk_at
 
 from parsc_geo._errors import InputDataError
 from parsc_geo.ingest import IngestOptions, ingest_files
@@ -488,14 +488,7 @@ def test_a_large_vector_layer_is_read_by_chunks_of_features(tmp_path, monkeypatc
         _zipped_shapefile(layer, path)
     else:
         layer.to_file(path)
-    read: list[tuple[int, int | None]] = []
-    chunk_at = vector.VectorFile.chunk_at
-
-    def spying(self, start, rows):
-        read.append((start, rows))
-        return chunk_at(self, start, rows)
-
-    monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
+    read = spy_chunk_at(monkeypatch)
     whole = ingest_files([path], chunk_chars=None, assign=False)
     assert read == [(0, None)]
     assert int((whole.quarantine["reason"] == "duplicate_id").sum()) == 40

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _ingest_fixtures import point
+from _ingest_fixtures import point, spy_chunk_at
 
 from parsc_geo.ingest import IngestOptions, ingest_files
 from parsc_geo.io import excel
@@ -610,14 +610,7 @@ def test_a_geojson_file_streamed_or_a_geopackage_layer_by_chunks_is_ingested_as_
     assert [k["read_geometry"] for k in opened] == [True, False, True]
     assert all(k["batch_size"] == 700 for k in opened)
 
-    read: list[tuple[int, int | None]] = []
-    chunk_at = vector.VectorFile.chunk_at
-
-    def spying(self, start, rows):
-        read.append((start, rows))
-        return chunk_at(self, start, rows)
-
-    monkeypatch.setattr(vector.VectorFile, "chunk_at", spying)
+    read = spy_chunk_at(monkeypatch)
     _ingest_same(_geopackage(geojson_file, tmp_path / "denuncias.gpkg"), tmp_path, monkeypatch)
     # read whole once (the reference), then by chunks twice (held, spilled), and again
     # the chunks that hold duplicates
