@@ -154,3 +154,30 @@ def test_spilled_ingestion_quarantines_the_same_duplicates(tmp_path, monkeypatch
         pd.testing.assert_frame_equal(joined, whole.accepted, check_index_type=False)
         # nothing of the keys is left beside the partitions
         assert not [p for p in spill.rglob("claves-*")]
+
+
+def test_a_failed_spilled_ingestion_closes_its_bucket_files(tmp_path, monkeypatch):
+    # a second file that cannot be read stops the ingestion after the first one's keys were
+    # written: the open bucket files are closed, and the folder goes with them
+    from parsc_geo._errors import InputDataError
+
+    closed: list[int] = []
+    close = KeyBuckets.close
+
+    def spying(self):
+        closed.append(len(self._writers))
+        close(self)
+
+    monkeypatch.setattr(KeyBuckets, "close", spying)
+    good = tmp_path / "a.csv"
+    good.write_text(
+        "ID,FECHA,HORA,MODALIDAD,LATITUD,LONGITUD\n"
+        + "\n".join(f"S{i},05/03/2020,10:00,Hurto,-7.1{i % 9},-78.5{i % 5}" for i in range(50))
+        + "\n",
+        encoding="utf-8",
+    )
+    spill = tmp_path / "carpeta"
+    with pytest.raises(InputDataError):
+        ingest_files([good, tmp_path / "no-existe.csv"], assign=False, spill=spill)
+    assert len(closed) == 1 and closed[0] > 0  # the first file's buckets were open
+    assert list(spill.iterdir()) == []

@@ -327,12 +327,17 @@ def _ingest(
     ]
     kept: list[_Kept] = []
     keys = None if spill is None else KeyBuckets(spill)
-    for i, file in enumerate(files):
-        for k, table in enumerate(file):
-            kept.append(_keep(i, k, table))
-            del table  # the raw rows of the chunk go with it
-            if spill is not None and keys is not None:
-                _spill(kept[-1], spill / f"filas-{len(kept):05d}.parquet", keys)
+    try:
+        for i, file in enumerate(files):
+            for k, table in enumerate(file):
+                kept.append(_keep(i, k, table))
+                del table  # the raw rows of the chunk go with it
+                if spill is not None and keys is not None:
+                    _spill(kept[-1], spill / f"filas-{len(kept):05d}.parquet", keys)
+    except BaseException:
+        if keys is not None:
+            keys.close()  # its files go with the folder ingest_files made
+        raise
 
     # checks across rows, over the rows that passed the per-row checks in every chunk
     lon = np.concatenate([c.lon for c in kept])
