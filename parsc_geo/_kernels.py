@@ -361,8 +361,6 @@ def kde_grid(
     numpy.ndarray
         Density in weight per m², first row north.
     """
-    from scipy.signal import fftconvolve
-
     xs = np.asarray(x, dtype=np.float64)
     ys = np.asarray(y, dtype=np.float64)
     w = None if weights is None else np.asarray(weights, dtype=np.float64)
@@ -378,10 +376,33 @@ def kde_grid(
         cell_size=cell_size,
         shape=(rows + 2 * half, cols + 2 * half),
     )
-    smoothed = binned if half == 0 else fftconvolve(binned, kern, mode="valid")
+    smoothed = binned if half == 0 else convolve_valid(binned, kern)
     # FFT round-off leaves noise of about 1e-16 times the largest value where the true value is
     # zero; genuine values (even gaussian tails at 4σ) are far above 1e-12 of the maximum.
     peak = float(smoothed.max()) if smoothed.size else 0.0
     smoothed[smoothed < ROUNDOFF_CUTOFF * peak] = 0.0
     result: NDArray[np.float64] = smoothed / (cell_size * cell_size)
     return result
+
+
+def convolve_valid(image: NDArray[np.float64], kernel: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the 2-D convolution of ``image`` by a smaller ``kernel``, where it fits whole.
+
+    What ``scipy.signal.fftconvolve(image, kernel, mode="valid")`` returns for two real 2-D
+    arrays with ``image`` at least as large as ``kernel`` (and no side of length 1), by the
+    same steps (:mod:`scipy.fft` real transforms padded to fast lengths): the same values to
+    the bit, without importing :mod:`scipy.signal` (0.4 s in a run's main process).
+    """
+    from scipy import fft
+
+    axes = [0, 1]
+    full = [image.shape[a] + kernel.shape[a] - 1 for a in axes]
+    padded = [fft.next_fast_len(n, True) for n in full]
+    spectrum = fft.rfftn(image, padded, axes=axes) * fft.rfftn(kernel, padded, axes=axes)
+    whole = fft.irfftn(spectrum, padded, axes=axes)[: full[0], : full[1]]
+    valid = [image.shape[a] - kernel.shape[a] + 1 for a in axes]
+    start = [(full[a] - valid[a]) // 2 for a in axes]
+    out: NDArray[np.float64] = whole[
+        start[0] : start[0] + valid[0], start[1] : start[1] + valid[1]
+    ].copy()
+    return out

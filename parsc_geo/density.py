@@ -9,7 +9,7 @@ sum of one kernel per incident, weighted (e.g. by harm). It is computed as Wand 
    counting points per cell moves them by up to half a cell, an O(δ) error (Hall & Wand 1996);
 2. *convolution* of the binned weights with the kernel sampled at the cell-centre offsets,
    normalised to sum to one so that mass is conserved, by FFT
-   (:func:`scipy.signal.fftconvolve`).
+   (:func:`parsc_geo._kernels.convolve_valid`: the steps of :func:`scipy.signal.fftconvolve`).
 
 No loop runs over points. The raster integrates to the (weighted) number of incidents whenever
 the grid covers every kernel, which the default extent (data bounds padded by the kernel's

@@ -54,7 +54,6 @@ PRELOAD: Final[tuple[str, ...]] = (
     "shapely",
     "pyproj",
     "scipy.spatial",
-    "scipy.signal",
     "sklearn.cluster",
     "hdbscan",
     "scipy.ndimage",

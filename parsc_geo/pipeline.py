@@ -1393,6 +1393,9 @@ def _stage_maps(state: RunState) -> str:
 
     # a distributed run's pages come from the partitions, read by the workers' tasks
     partitions = _from_partitions(state)
+    # the pool builds the pages while this process writes the patrol tables and the QGIS
+    # project; the pages and the index are written at the end of the run
+    deferred: list[Pending[Path]] = []
     pages = write_atlas(
         state.incidents if partitions is None else partitions,
         hotspots=state.mapped_hotspots,
@@ -1413,7 +1416,9 @@ def _stage_maps(state: RunState) -> str:
         accuracy=_accuracy_rows(state),
         links=run_links(state.out, state.out / "mapas"),
         partitioned=_partitioned(state) if partitions is None else None,
+        deferred=deferred,
     )
+    state.background += [("mapas", pending) for pending in deferred]
     state.counts["mapas"] = {"paginas": len(pages)}
     return f"{len(pages)} páginas HTML (atlas: mapas/index.html)"
 

@@ -18,6 +18,7 @@ The pages load Leaflet and parsc-geo's runtime from a ``lib/`` folder written be
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import numpy as np
 
-    from ..parallel import WorkerPool
+    from ..parallel import Pending, WorkerPool
 
 #: Default data source shown in title blocks.
 DEFAULT_SOURCE = "Denuncias policiales georreferenciadas (PNP)"
@@ -755,6 +756,7 @@ def write_atlas(
     density_breaks: Sequence[float] | None = None,
     basemap: bool = True,
     partitioned: Partitioned | None = None,
+    deferred: list[Pending[Path]] | None = None,
 ) -> list[Path]:
     """Write one map per province with incidents, one per comisaría with sectors, and an index.
 
@@ -846,6 +848,13 @@ def write_atlas(
         ``incidents`` also written by province (:class:`parsc_geo.partitions.Partitioned`, as
         a distributed run writes them): pages built by workers read their incidents from it
         rather than receiving them from this process. The pages do not depend on it.
+    deferred
+        A list to leave the pages' end to: the call returns once the pages are handed to
+        ``workers`` (a :class:`parsc_geo.parallel.WorkerPool`, open until then), with the
+        paths it will write, and appends to ``deferred`` a
+        :class:`~parsc_geo.parallel.Pending` whose ``results()`` waits for the pages, writes
+        them and the index and returns those paths (a run writes its patrol tables and QGIS
+        project meanwhile). The files do not depend on it.
 
     Returns
     -------
@@ -868,7 +877,7 @@ def write_atlas(
     import pandas as pd
 
     from ..area import area_of
-    from ..parallel import worker_pool
+    from ..parallel import Pending, WorkerPool, worker_pool
 
     # a table held here, or its partitions read by tasks (spread: what the atlas needs of them)
     table = cast("gpd.GeoDataFrame", incidents) if isinstance(incidents, pd.DataFrame) else None
@@ -1002,10 +1011,63 @@ def write_atlas(
         )
     # Public pages of a table share its generalised data: they are built here, one after the
     # other; those of partitions carry their own.
-    with worker_pool(1 if public and table is not None else workers) as pool:
-        pages = pool.map_largest_first(
+    building: Pending[tuple[str, PageInfo, bytes]]
+    if public and table is not None:
+        building = Pending(lambda: [_atlas_page(task) for task in tasks])
+    elif deferred is not None and isinstance(workers, WorkerPool):
+        building = workers.start_largest_first(
             _atlas_page, tasks, lambda t: len(t.incidents), held=lambda t: len(t.incidents)
         )
+    else:
+        with worker_pool(workers) as pool:
+            pages = pool.map_largest_first(
+                _atlas_page, tasks, lambda t: len(t.incidents), held=lambda t: len(t.incidents)
+            )
+        building = Pending(lambda: pages)
+    finish = functools.partial(
+        _finish_atlas,
+        building,
+        out_dir,
+        lib=lib,
+        overwrite=overwrite,
+        territory=territory,
+        sectors=sectors,
+        synthetic=synthetic,
+        generated=generated,
+        source=src,
+        period=common["period"],
+        links=extra_links,
+        offline=offline,
+        assets_dir=assets_dir,
+        public_data=public_data,
+        public_parts=public_parts,
+    )
+    if deferred is None:
+        return finish()
+    deferred.append(Pending(finish))
+    return [out_dir / filename for _, _, filename in plan] + [out_dir / INDEX_FILE]
+
+
+def _finish_atlas(
+    building: Pending[tuple[str, PageInfo, bytes]],
+    out_dir: Path,
+    *,
+    lib: Any,
+    overwrite: bool,
+    territory: Any,
+    sectors: gpd.GeoDataFrame | None,
+    synthetic: bool,
+    generated: dt.datetime,
+    source: str,
+    period: str | None,
+    links: Any,
+    offline: bool,
+    assets_dir: Path | None,
+    public_data: PublicData | None,
+    public_parts: PartitionedPublic | None,
+) -> list[Path]:
+    """Wait for the built pages; write them, ``lib/``, the index and the privacy report."""
+    pages = building.results()
     if lib is not None:
         assets.write_lib(out_dir, overwrite=overwrite, files=lib)
     written = [
@@ -1022,9 +1084,9 @@ def write_atlas(
         synthetic=synthetic,
         rule=rule,
         generated=generated,
-        source=src,
-        period=common["period"],
-        links=extra_links,
+        source=source,
+        period=period,
+        links=links,
         offline=offline,
         assets_dir=assets_dir,
     )

@@ -10,6 +10,7 @@ hatched, units without data in the period drawn blank with dots.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import math
 import os
@@ -1083,17 +1084,19 @@ def start_priority_documents(
     """Start drawing the document maps in ``pool`` and return at once.
 
     The workers draw each figure and save its PNG; :meth:`~parsc_geo.parallel.Pending.results`
-    waits for them, saves the same figures (sent back to this process) as the pages of the PDF
-    and returns the PNGs, then the PDF — what :func:`write_priority_documents` returns. The
-    caller writes other files meanwhile.
+    waits for them, saves the same figures as the pages of the PDF (a worker's task,
+    :func:`start_priority_maps_pdf`) and returns the PNGs, then the PDF — what
+    :func:`write_priority_documents` returns. The caller writes other files meanwhile.
     """
     from ..parallel import Pending
 
     drawing = start_priority_figures(pool, result, maps, overwrite=overwrite, dpi=dpi)
 
     def finish() -> list[Path]:
-        pdf = save_priority_maps_pdf(result, drawing.results(), Path(pdf_path), overwrite=overwrite)
-        return [Path(png) for *_, png in maps] + [pdf]
+        saving = start_priority_maps_pdf(
+            pool, result, drawing.results(), Path(pdf_path), overwrite=overwrite
+        )
+        return [Path(png) for *_, png in maps] + saving.results()
 
     return Pending(finish)
 
@@ -1105,32 +1108,60 @@ def start_priority_figures(
     *,
     overwrite: bool = False,
     dpi: int = 150,
-) -> Pending[Figure]:
+) -> Pending[bytes]:
     """Start drawing the document maps in ``pool``, each saved as its PNG; return at once.
 
     :meth:`~parsc_geo.parallel.Pending.results` waits for the PNGs and returns the figures,
-    in the order of ``maps``, for the pages of the PDF (:func:`save_priority_maps_pdf`).
+    pickled, in the order of ``maps``, for the pages of the PDF
+    (:func:`save_priority_maps_pdf`): the process that collects them need not load
+    matplotlib (0.35 s) nor rebuild the figures it only hands on.
     """
     tasks = [(result, level, target, Path(png), dpi, overwrite) for level, target, png in maps]
     return pool.start(_document_map, tasks)
 
 
-def _document_map(task: tuple[PriorityResult, str, str, Path, int, bool]) -> Figure:
-    """Draw one document map, save its PNG and return the figure (a pool task)."""
+def _document_map(task: tuple[PriorityResult, str, str, Path, int, bool]) -> bytes:
+    """Draw one document map, save its PNG and return the figure pickled (a pool task)."""
+    import pickle
+
     from .._atomic import atomic_path
 
     result, level, target, png, dpi, overwrite = task
     fig, _ = priority_figure(result, level=level, target=target)
     with atomic_path(png, overwrite=overwrite) as tmp:
         fig.savefig(tmp, dpi=dpi, format="png")
-    return fig
+    return pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def save_priority_maps_pdf(
-    result: PriorityResult, figures: Sequence[Figure], path: Path, *, overwrite: bool
+    result: PriorityResult, figures: Sequence[Figure | bytes], path: Path, *, overwrite: bool
 ) -> Path:
     """Save drawn document maps (:func:`start_priority_figures`) as the pages of one PDF."""
-    from ..reports.pdf import metadata_date, save_pdf
+    return _save_maps_pdf((list(figures), path, *_pdf_labels(result), overwrite))
+
+
+def start_priority_maps_pdf(
+    pool: WorkerPool,
+    result: PriorityResult,
+    figures: Sequence[Figure | bytes],
+    path: Path,
+    *,
+    overwrite: bool,
+) -> Pending[Path]:
+    """Start saving drawn document maps as the pages of one PDF in ``pool``; return at once.
+
+    The PDF is written by a worker when one is free (a background task of the pool, see
+    :meth:`~parsc_geo.parallel.WorkerPool.start`), by this process when the pool has one
+    worker; :meth:`~parsc_geo.parallel.Pending.results` waits for it and returns ``[path]``.
+    The file is the one :func:`save_priority_maps_pdf` writes.
+    """
+    task = (list(figures), Path(path), *_pdf_labels(result), overwrite)
+    return pool.start(_save_maps_pdf, [task], background=True)
+
+
+def _pdf_labels(result: PriorityResult) -> tuple[str, dt.datetime]:
+    """Return the title and the date of the document maps' PDF."""
+    from ..reports.pdf import metadata_date
 
     last_day = None
     if result.period is not None:
@@ -1138,13 +1169,20 @@ def save_priority_maps_pdf(
 
         year, month = divmod(result.period.end, 12)
         last_day = f"{year}-{month + 1:02d}-{calendar.monthrange(year, month + 1)[1]:02d}"
-    return save_pdf(
-        figures,
-        path,
-        title=f"Territorios de intervención prioritaria — {region_name(result)}",
-        date=metadata_date(last_day),
-        overwrite=overwrite,
-    )
+    title = f"Territorios de intervención prioritaria — {region_name(result)}"
+    return title, metadata_date(last_day)
+
+
+def _save_maps_pdf(task: tuple[list[Figure | bytes], Path, str, dt.datetime, bool]) -> Path:
+    """Save the figures (or pickled figures) as the pages of one PDF (a pool task)."""
+    import pickle
+
+    from ..reports.pdf import save_pdf
+
+    pages, path, title, date, overwrite = task
+    # our own workers pickled them (start_priority_figures)
+    figures = [pickle.loads(page) if isinstance(page, bytes) else page for page in pages]
+    return save_pdf(figures, path, title=title, date=date, overwrite=overwrite)
 
 
 def write_priority_maps_pdf(

@@ -43,8 +43,8 @@ from ..labels_es import PRIORITY_LEVELS as LEVEL_LABELS_ES
 from .levels import LEVEL_NONE
 from .maps import (
     LEVEL_COLORS,
-    save_priority_maps_pdf,
     start_priority_figures,
+    start_priority_maps_pdf,
     write_priority_map_html,
     write_priority_map_png,
     write_priority_maps_pdf,
@@ -322,13 +322,18 @@ def start_priority_outputs(
     # The document maps (matplotlib, the slow part) are drawn by the pool meanwhile.
     drawing = start_priority_figures(pool, result, documents, overwrite=True) if documents else None
     written = [writer(path) for path, writer in plan]
-    figures = drawing.results() if drawing is not None else []
+    # the figures' PDF is saved by a worker when one is free (this process goes on)
+    saving = (
+        start_priority_maps_pdf(pool, result, drawing.results(), out / MAPS_PDF, overwrite=True)
+        if drawing is not None
+        else None
+    )
 
     def finish() -> list[Path]:
         files = list(written)
-        if documents:
+        if saving is not None:
             files += [png for *_, png in documents]
-            files.append(save_priority_maps_pdf(result, figures, out / MAPS_PDF, overwrite=True))
+            files += saving.results()
         files.append(
             write_run_json(result, run_path, outputs=files, command=command, overwrite=True)
         )
