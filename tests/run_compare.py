@@ -7,8 +7,9 @@ Used by ``tests/test_outputs_unchanged.py`` and as a script::
 A file is *identical* when its bytes are; otherwise it is *equal* when only the run's time
 stamps differ (the "Generado" time of HTML pages, the times and timings of ``run.json``, the
 import log of ``workspace.gpkg``) or when its content is the same in another encoding (XLSX
-cell values and types; PDF page count, text and pages rasterised at 100 dpi; PNG pixels);
-anything else is *different*, with the reason.
+cell values and types; PDF page count, text and pages rasterised at 100 dpi; PNG pixels, in
+files and in the ``data:image/png`` images of HTML pages); anything else is *different*, with
+the reason.
 """
 
 from __future__ import annotations
@@ -22,14 +23,37 @@ from pathlib import Path
 from typing import Any
 
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+#: A PNG image inlined in an HTML page.
+PNG_URL = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 #: Keys of run.json files that hold the run's time, timings, command, worker count or scheduler.
 RUN_KEYS = ("generated_at", "created", "timings_s", "command", "workers", "scheduler")
 
 
+def _pixels(png: bytes) -> tuple[Any, ...]:
+    """Return what a PNG shows: its size, mode, palette, transparency and pixels."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    palette = image.getpalette() if image.mode == "P" else None
+    return image.size, image.mode, palette, image.info.get("transparency"), image.tobytes()
+
+
+def _html_text(path: Path) -> str:
+    """Return a page's text with its time stamps and its inlined PNGs' encodings set aside."""
+    import base64
+    import hashlib
+
+    def image(match: re.Match[str]) -> str:
+        shown = repr(_pixels(base64.b64decode(match.group(1))))
+        return "<png " + hashlib.sha256(shown.encode()).hexdigest() + ">"
+
+    return PNG_URL.sub(image, STAMP.sub("<hora>", path.read_text(encoding="utf-8")))
+
+
 def _html(a: Path, b: Path) -> str | None:
-    text_a = STAMP.sub("<hora>", a.read_text(encoding="utf-8"))
-    text_b = STAMP.sub("<hora>", b.read_text(encoding="utf-8"))
-    return None if text_a == text_b else "HTML differs beyond the generation time"
+    if _html_text(a) == _html_text(b):
+        return None
+    return "HTML differs beyond the generation time and the inlined images' encoding"
 
 
 def _run_json(a: Path, b: Path) -> str | None:
@@ -88,12 +112,7 @@ def _pdf(a: Path, b: Path) -> str | None:
 
 
 def _png(a: Path, b: Path) -> str | None:
-    from PIL import Image
-
-    ia, ib = Image.open(io.BytesIO(a.read_bytes())), Image.open(io.BytesIO(b.read_bytes()))
-    if ia.size != ib.size or ia.mode != ib.mode or ia.tobytes() != ib.tobytes():
-        return "pixels differ"
-    return None
+    return None if _pixels(a.read_bytes()) == _pixels(b.read_bytes()) else "pixels differ"
 
 
 def _gpkg(a: Path, b: Path) -> str | None:

@@ -111,6 +111,7 @@ def _write_curves(evaluation: Evaluation, path: Path, *, overwrite: bool, synthe
     import matplotlib.pyplot as plt
 
     from .._text import num
+    from ..reports.pdf import PNG_SAVE_OPTIONS
     from ..settings import SYNTHETIC_BANNER
 
     params = evaluation.parameters
@@ -142,6 +143,6 @@ def _write_curves(evaluation: Evaluation, path: Path, *, overwrite: bool, synthe
             fig.text(0.5, 0.99, SYNTHETIC_BANNER, ha="center", va="top", color="#c00000")
         fig.tight_layout()
         with atomic_path(path, overwrite=overwrite) as tmp:
-            fig.savefig(tmp, format="png")
+            fig.savefig(tmp, format="png", pil_kwargs=dict(PNG_SAVE_OPTIONS))
     finally:
         plt.close(fig)

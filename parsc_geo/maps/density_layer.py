@@ -55,6 +55,11 @@ DEFAULT_DENSITY_BREAKS: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100
 #: Largest side, in pixels, of a density image (Web Mercator).
 MAX_IMAGE_SIZE = 900
 
+#: zlib level of the density overlays embedded in the pages: the demo's 187 overlays take
+#: 0.12 CPU-s at 6 against 1.0 s with Pillow's ``optimize`` (level 9), 5 % larger (0.38 MiB
+#: against 0.36); the pixels are the same.
+OVERLAY_COMPRESS_LEVEL: Final[int] = 6
+
 _BLANK = (0, 0, 0, 0)
 
 
@@ -321,7 +326,7 @@ def class_png(classes: np.ndarray, scale: DensityScale) -> str:
     image = Image.fromarray(np.asarray(classes, dtype=np.uint8), "P")
     image.putpalette(palette)
     buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=True, transparency=0)
+    image.save(buf, format="PNG", compress_level=OVERLAY_COMPRESS_LEVEL, transparency=0)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -447,7 +452,7 @@ def density_image(
     rgba = (cmap(norm) * 255).astype(np.uint8)
     rgba[..., 3] = np.where(np.isfinite(dst) & (norm > threshold), 255, 0).astype(np.uint8)
     buf = io.BytesIO()
-    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", optimize=True)
+    Image.fromarray(rgba, "RGBA").save(buf, format="PNG", compress_level=OVERLAY_COMPRESS_LEVEL)
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
     return url, warp.bounds, vmax
 

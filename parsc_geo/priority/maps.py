@@ -1022,10 +1022,11 @@ def write_priority_map_png(
     pathlib.Path
     """
     from .._atomic import atomic_path
+    from ..reports.pdf import PNG_SAVE_OPTIONS
 
     fig, _ = priority_figure(result, level=level, target=target)
     with atomic_path(Path(path), overwrite=overwrite) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", pil_kwargs=dict(PNG_SAVE_OPTIONS))
     return Path(path)
 
 
@@ -1125,11 +1126,12 @@ def _document_map(task: tuple[PriorityResult, str, str, Path, int, bool]) -> byt
     import pickle
 
     from .._atomic import atomic_path
+    from ..reports.pdf import PNG_SAVE_OPTIONS
 
     result, level, target, png, dpi, overwrite = task
     fig, _ = priority_figure(result, level=level, target=target)
     with atomic_path(png, overwrite=overwrite) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
+        fig.savefig(tmp, dpi=dpi, format="png", pil_kwargs=dict(PNG_SAVE_OPTIONS))
     return pickle.dumps(fig, protocol=pickle.HIGHEST_PROTOCOL)
 
 

@@ -25,6 +25,15 @@ RC_PARAMS: dict[Any, Any] = {
 }
 
 
+#: zlib level of the page images (patrol sheets, document maps, charts): the demo's 23 patrol
+#: pages take 1.0 CPU-s and 7.7 MiB at 3, against 1.7 s and 8.5 MiB at Pillow's default (6);
+#: the pixels are the same at any level.
+PNG_COMPRESS_LEVEL = 3
+
+#: What :meth:`matplotlib.figure.Figure.savefig` passes to Pillow for a PNG.
+PNG_SAVE_OPTIONS: dict[str, Any] = {"compress_level": PNG_COMPRESS_LEVEL}
+
+
 def metadata_date(fallback: str | None = None) -> dt.datetime:
     """Return the date to stamp on documents.
 
@@ -113,7 +122,7 @@ def pdf_pages_to_png(
             # a conversion from pdfium's default BGR
             image = document[index].render(scale=dpi / 72, rev_byteorder=True).to_pil()
             with atomic_path(path, overwrite=overwrite) as tmp:
-                image.save(tmp, format="PNG", dpi=(dpi, dpi))
+                image.save(tmp, format="PNG", dpi=(dpi, dpi), compress_level=PNG_COMPRESS_LEVEL)
     finally:
         document.close()
     return list(png_paths)
