@@ -37,6 +37,7 @@ rewrites identical files except the time stamps in ``run.json``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -389,7 +390,11 @@ def run_pipeline(
         import pyogrio
 
         # what survives each stage's release is frozen: collections walk new objects only
-        with frozen_heap(), staged_output(output, overwrite=overwrite) as out:
+        with (
+            frozen_heap(),
+            staged_output(output, overwrite=overwrite) as out,
+            _closed_on_failure(pool),
+        ):
             state = RunState(
                 config=config,
                 out=out,
@@ -466,6 +471,21 @@ def run_pipeline(
         open_first=[final / p for p in open_first],
         run_json=run_json,
     )
+
+
+@contextlib.contextmanager
+def _closed_on_failure(pool: Any) -> Iterator[None]:
+    """Close ``pool`` when the block fails, before the run's folder is removed.
+
+    Closing cancels the tasks not handed out and waits for those running: a task left running
+    (the priority maps' PDF, a patrol sheet) would write into the removed folder and leave it
+    behind.
+    """
+    try:
+        yield
+    except BaseException:
+        pool.close()
+        raise
 
 
 def _pin_document_dates(day: str) -> None:

@@ -56,7 +56,7 @@ def test_pdf_pages_to_png_writes_the_pixels_of_pdfiums_default_rendering(tmp_pat
     import pypdfium2 as pdfium
     from matplotlib.figure import Figure
 
-    from parsc_geo.reports.pdf import pdf_pages_to_png, save_pdf
+    from parsc_geo.reports.pdf import PNG_COMPRESS_LEVEL, pdf_pages_to_png, save_pdf
 
     figures = []
     for k in range(2):
@@ -73,7 +73,7 @@ def test_pdf_pages_to_png_writes_the_pixels_of_pdfiums_default_rendering(tmp_pat
         for index, png in enumerate(pngs):
             expected = io.BytesIO()
             image = document[index].render(scale=100 / 72).to_pil()
-            image.save(expected, format="PNG", dpi=(100, 100))
+            image.save(expected, format="PNG", dpi=(100, 100), compress_level=PNG_COMPRESS_LEVEL)
             assert png.read_bytes() == expected.getvalue()
     finally:
         document.close()
