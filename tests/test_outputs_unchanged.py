@@ -60,5 +60,5 @@ def test_demo_outputs_are_unchanged(tmp_path: Path) -> None:
     assert not compared["different"], compared["different"]
     # nearly everything is byte-identical; the rest differs only by the run's time stamps, or
     # is the same image in another PNG encoding (pages, maps and their inlined overlays)
-    assert len(compared["identical"]) > 70
+    assert len(compared["identical"]) > 90
     assert all(name.endswith((".html", "run.json", ".gpkg", ".png")) for name in compared["equal"])
