@@ -200,9 +200,9 @@ def references(incidents_path: Path) -> dict[str, tuple[float, float, str]]:
         return sum(len(accepted[accepted["provincia"].map(fold) == fold(p)]) for p in pages)
 
     def grouped() -> int:
-        from parsc_geo.maps.atlas import _folded
+        from parsc_geo._text import fold_values
 
-        keys = _folded(accepted["provincia"])
+        keys = fold_values(accepted["provincia"])
         groups = dict(iter(accepted.groupby(keys, sort=False)))
         return sum(len(groups.get(fold(p), accepted.iloc[:0])) for p in pages)
 
