@@ -18,7 +18,6 @@ The pages load Leaflet and parsc-geo's runtime from a ``lib/`` folder written be
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1024,80 +1023,45 @@ def write_atlas(
                 _atlas_page, tasks, lambda t: len(t.incidents), held=lambda t: len(t.incidents)
             )
         building = Pending(lambda: pages)
-    finish = functools.partial(
-        _finish_atlas,
-        building,
-        out_dir,
-        lib=lib,
-        overwrite=overwrite,
-        territory=territory,
-        sectors=sectors,
-        synthetic=synthetic,
-        generated=generated,
-        source=src,
-        period=common["period"],
-        links=extra_links,
-        offline=offline,
-        assets_dir=assets_dir,
-        public_data=public_data,
-        public_parts=public_parts,
-    )
+
+    def finish() -> list[Path]:
+        """Wait for the built pages; write them, ``lib/``, the index and the privacy report."""
+        pages = building.results()
+        if lib is not None:
+            assets.write_lib(out_dir, overwrite=overwrite, files=lib)
+        written = [
+            write_bytes_atomic(out_dir / filename, page, overwrite=overwrite)
+            for filename, _, page in pages
+        ]
+        rule = public_data.rule if public_data is not None else None
+        if public_parts is not None:
+            rule = public_parts.rule
+        index = index_html(
+            [(f, b) for f, b, _ in pages],
+            territory=territory,
+            sectors=sectors,
+            synthetic=synthetic,
+            rule=rule,
+            generated=generated,
+            source=src,
+            period=common["period"],
+            links=extra_links,
+            offline=offline,
+            assets_dir=assets_dir,
+        )
+        written.append(write_text_atomic(out_dir / INDEX_FILE, index, overwrite=overwrite))
+        if public_data is not None:
+            report = _privacy_report(public_data.incidents.report(), public_data.zones, pages)
+            write_privacy_report(out_dir, report, overwrite=overwrite)
+        elif public_parts is not None:
+            report = _privacy_report(public_parts.generalised.report(), public_parts.zones, pages)
+            write_privacy_report(out_dir, report, overwrite=overwrite)
+        return written
+
     if deferred is None:
         return finish()
     deferred.append(Pending(finish))
     return [out_dir / filename for _, _, filename in plan] + [out_dir / INDEX_FILE]
-
-
-def _finish_atlas(
-    building: Pending[tuple[str, PageInfo, bytes]],
-    out_dir: Path,
-    *,
-    lib: Any,
-    overwrite: bool,
-    territory: Any,
-    sectors: gpd.GeoDataFrame | None,
-    synthetic: bool,
-    generated: dt.datetime,
-    source: str,
-    period: str | None,
-    links: Any,
-    offline: bool,
-    assets_dir: Path | None,
-    public_data: PublicData | None,
-    public_parts: PartitionedPublic | None,
-) -> list[Path]:
-    """Wait for the built pages; write them, ``lib/``, the index and the privacy report."""
-    pages = building.results()
-    if lib is not None:
-        assets.write_lib(out_dir, overwrite=overwrite, files=lib)
-    written = [
-        write_bytes_atomic(out_dir / filename, page, overwrite=overwrite)
-        for filename, _, page in pages
-    ]
-    rule = public_data.rule if public_data is not None else None
-    if public_parts is not None:
-        rule = public_parts.rule
-    index = index_html(
-        [(f, b) for f, b, _ in pages],
-        territory=territory,
-        sectors=sectors,
-        synthetic=synthetic,
-        rule=rule,
-        generated=generated,
-        source=source,
-        period=period,
-        links=links,
-        offline=offline,
-        assets_dir=assets_dir,
-    )
-    written.append(write_text_atomic(out_dir / INDEX_FILE, index, overwrite=overwrite))
-    if public_data is not None:
-        report = _privacy_report(public_data.incidents.report(), public_data.zones, pages)
-        write_privacy_report(out_dir, report, overwrite=overwrite)
-    elif public_parts is not None:
-        report = _privacy_report(public_parts.generalised.report(), public_parts.zones, pages)
-        write_privacy_report(out_dir, report, overwrite=overwrite)
-    return written
 
 
 @dataclass
