@@ -39,11 +39,13 @@ R = TypeVar("R")
 RELEASE_AFTER_CPU_S: Final[float] = 1.0
 
 #: Incidents that the tasks handed out at once may hold together (see
-#: :meth:`WorkerPool.start`): a task peaks at about 2 kB per incident it holds (a million
-#: incidents: ~2 GB in its worker, measured for hotspots, backtest months and atlas pages), so
-#: two million-incident tasks side by side would double a run's memory for little time. A
-#: task holding more than this is handed out alone.
-IN_FLIGHT_INCIDENTS: Final[int] = 1_000_000
+#: :meth:`WorkerPool.start`): a task peaks at 1.0–1.4 kB per incident it holds above its
+#: worker's own 0.3 GB (a million incidents, measured with ``benchmarks/bench_scale.py``: the
+#: HDBSCAN hotspots 1.35 GB, a backtest month 0.9–1.2 GB, the province's atlas page 1.2 GB),
+#: so two million-incident tasks run side by side: a Lima-sized province's run peaks at
+#: 3.6 GB on two workers and takes 50 s less than one such task at a time. A task holding
+#: more than this is handed out alone.
+IN_FLIGHT_INCIDENTS: Final[int] = 2_000_000
 
 #: Modules the forkserver imports once, so that every worker starts with them loaded.
 

@@ -1011,11 +1011,13 @@ def _evaluation_scopes(
     Each cut holds the columns the backtest reads only (a cut is a copy), and is made when
     the backtest takes it: a list would hold every province's copy while the months run.
     """
-    from .hotspots._common import method_input
+    from .evaluation.accuracy import BACKTEST_COLUMNS
+    from .incidents import only_columns
     from .workflow import province_positions
 
-    data = method_input(incidents)
-    for name, rows in province_positions(data, provinces):
+    positions = province_positions(incidents, provinces)
+    data = only_columns(incidents, BACKTEST_COLUMNS)
+    for name, rows in positions:
         if len(rows):
             yield "provincia", name, data.iloc[rows]
 

@@ -334,3 +334,20 @@ def test_single_tree_queries_give_the_dual_tree_distances() -> None:
     np.testing.assert_array_equal(got, expected)
     # and they are the true distances to the listed neighbours
     np.testing.assert_allclose(got, np.hypot(*(xy[indices] - xy[:, None, :]).transpose(2, 0, 1)))
+
+
+def test_single_tree_queries_by_chunks_equal_one_query(monkeypatch) -> None:
+    from sklearn.neighbors import KDTree
+
+    from parsc_geo.hotspots import clusters
+
+    xy = _density_case(11)
+    tree = KDTree(xy, leaf_size=40)
+    expected_d, expected_i = tree.query(xy, k=9)
+    # chunks of 7 points: every chunk boundary but the last falls inside the points
+    monkeypatch.setattr(clusters, "_QUERY_CHUNK", 7)
+    got_d, got_i = _SingleTreeQueries(tree).query(xy, k=9)
+    assert len(xy) % 7 and len(xy) > 7 * 3
+    np.testing.assert_array_equal(got_d, expected_d)
+    np.testing.assert_array_equal(got_i, expected_i)
+    assert got_d.dtype == np.float64 and got_i.dtype == np.intp

@@ -583,11 +583,16 @@ def _until(data: Data, end: float) -> Data:
     )
 
 
+#: The incident columns the backtest reads besides the geometry: the time (the months), the
+#: station flag (which incidents count) and the id (the cluster methods' table). Every month's
+#: task holds its scope's incidents: the texts no method of the backtest reads (crime types,
+#: places) were most of a million-incident month's memory.
+BACKTEST_COLUMNS: tuple[str, ...] = ("incident_id", "occurred_at", "at_station")
+
+
 def _read_columns() -> frozenset[str]:
     """Return the columns a month's task reads from a partition (besides the geometry)."""
-    from ..hotspots._common import INPUT_COLUMNS
-
-    return frozenset(INPUT_COLUMNS)
+    return frozenset(BACKTEST_COLUMNS)
 
 
 @dataclass
@@ -628,10 +633,10 @@ def _fold_task(task: _FoldTask) -> dict[str, Any]:
 
 def _prepared(incidents: gpd.GeoDataFrame) -> Data:
     """Return a scope's incidents prepared for the backtest (the columns it reads only)."""
-    from ..hotspots._common import method_input
+    from ..incidents import only_columns
     from .forecast import prepare_incidents
 
-    return prepare_incidents(method_input(incidents))
+    return prepare_incidents(only_columns(incidents, BACKTEST_COLUMNS))
 
 
 def pooled_scope(

@@ -593,10 +593,27 @@ class _SingleTreeQueries:
     def query(
         self, points: Any, k: int = 1, dualtree: bool = False, breadth_first: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Return the distances and indices of the ``k`` nearest neighbours of ``points``."""
+        """Return the distances and indices of the ``k`` nearest neighbours of ``points``.
+
+        The points are queried :data:`_QUERY_CHUNK` at a time into the arrays returned: each
+        point's query is its own, so the answer is the one query's, without the whole query's
+        second copy of the distances (scikit-learn turns the squared distances of every point
+        into distances at once: 200 MB beside the answer's 400 MB for a million incidents and
+        28 neighbours).
+        """
         del dualtree, breadth_first  # always a single-tree, depth-first query
-        distances, indices = self._tree.query(np.asarray(points), k=k)
+        points = np.asarray(points)
+        n = len(points)
+        distances = np.empty((n, k), dtype=np.float64)
+        indices = np.empty((n, k), dtype=np.intp)
+        for start in range(0, n, _QUERY_CHUNK):
+            stop = min(start + _QUERY_CHUNK, n)
+            distances[start:stop], indices[start:stop] = self._tree.query(points[start:stop], k=k)
         return distances, indices
+
+
+#: Points per k-nearest-neighbour query of :class:`_SingleTreeQueries`.
+_QUERY_CHUNK = 65_536
 
 
 def _check_outline(hull: str, ratio: float, buffer: float | None) -> None:
