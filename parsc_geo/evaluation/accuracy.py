@@ -600,9 +600,9 @@ class _FoldTask:
     """One month of one scope (a task of :func:`historical_accuracy`).
 
     ``source`` is the scope's prepared incidents, or its partition (the worker reads and
-    prepares it: the same incidents, so the same figures); ``cost`` orders the tasks (the
-    box of the month's training incidents: the rasters' size) and ``rows`` is the incidents
-    the task holds (the pool hands out at most so many at once).
+    prepares it: the same incidents, so the same figures); ``cost`` orders the tasks
+    (:func:`_fold_cost`) and ``rows`` is the incidents the task holds (the pool hands out at
+    most so many at once).
     """
 
     source: Data | Partition
@@ -613,12 +613,19 @@ class _FoldTask:
 
 
 def _fold_cost(data: Data, fold: Any) -> float:
-    """Return a fold's expected cost: the box of its training incidents (the rasters' size)."""
+    """Return a fold's expected cost: its training incidents times the box that holds them.
+
+    The box is the rasters' size (the KDEs of the month), the incidents the clusters' work: a
+    province's months share a box, and its last month, with the most incidents before it, is
+    handed out first (a million-incident province: the longest of its three months no longer
+    runs alone at the end).
+    """
     train = data.t < fold.origin
-    if not train.any():
+    n_train = int(train.sum())
+    if not n_train:
         return 0.0
     x, y = data.x[train], data.y[train]
-    return float((x.max() - x.min() + 1.0) * (y.max() - y.min() + 1.0))
+    return float((x.max() - x.min() + 1.0) * (y.max() - y.min() + 1.0)) * n_train
 
 
 def _fold_task(task: _FoldTask) -> dict[str, Any]:
