@@ -57,7 +57,7 @@ def _strip_texts(values: pd.Series) -> pd.Series | None:
     as Python does (checked on every code point), except the NUL character, which numpy
     strips and Python keeps: values holding one are stripped by Python. None (the caller
     goes value by value) with fewer than :data:`_STRIP_MIN` values, a value that is not a
-    ``str`` (missing, a number), or numpy older than 2.0.
+    ``str`` (missing, a number) or not UTF-8 (a lone surrogate), or numpy older than 2.0.
     """
     import numpy as np
     import pandas as pd
@@ -68,7 +68,10 @@ def _strip_texts(values: pd.Series) -> pd.Series | None:
     array = np.asarray(values, dtype=object)
     if pd.api.types.infer_dtype(array, skipna=False) != "string":
         return None
-    text = array.astype(string_dtype())
+    try:
+        text = array.astype(string_dtype())
+    except UnicodeEncodeError:  # a lone surrogate (JSON's "\\ud800"): not UTF-8
+        return None
     out = np.strings.strip(text).astype(object)
     with_nul = np.flatnonzero(np.strings.find(text, "\x00") >= 0)
     for k in with_nul:

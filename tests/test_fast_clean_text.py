@@ -51,3 +51,10 @@ def test_few_values_and_the_index_are_kept() -> None:
     got = _fast.clean_text(many)
     assert got.tolist() == [str(i) for i in range(2000)]
     assert got.index.tolist() == list(range(5, 2005))
+
+
+def test_a_lone_surrogate_is_left_to_the_value_by_value_path() -> None:
+    # JSON text may hold "\ud800": a str that UTF-8 (numpy's strings) cannot hold; the
+    # readers never give one (GDAL, XML and the CSV codecs replace or reject it)
+    values = [f" id{i} " for i in range(3000)] + [" \ud800x\udc80 "]
+    assert _fast._strip_texts(pd.Series(values, dtype=object)) is None
