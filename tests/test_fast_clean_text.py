@@ -42,7 +42,7 @@ def test_missing_values_and_numbers_take_the_value_by_value_path() -> None:
     assert _fast.clean_text(series).tolist() == _python(values)
 
 
-def test_few_values_and_the_index_are_kept() -> None:
+def test_the_index_is_kept_for_few_and_many_values() -> None:
     series = pd.Series([" a", "b ", " a"], index=[10, 20, 30], dtype=object)
     got = _fast.clean_text(series)
     assert got.tolist() == ["a", "b", "a"]
