@@ -23,6 +23,12 @@ them all for its whole life, in the main process and in every worker:
   as glibc itself would have set it (twice the mmap threshold).
 
 Neither changes a result; both only change when memory goes back to the system.
+
+Python's cycle collector (:func:`fewer_collections`) runs a young collection every 700 new
+container objects by default: drawing a patrol sheet or a map builds hundreds of thousands, and
+the region demo spent 3.7 CPU-s of its ~50 in 13,000 collections (full ones among them, which
+walk everything the process has not frozen). Raised to :data:`YOUNG_THRESHOLD`, the same run
+spends 2.4 s. Collections find the same garbage, later; nothing else changes.
 """
 
 from __future__ import annotations
@@ -59,6 +65,15 @@ TRIM_THRESHOLD_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
 #: 0.6 s. Between stages and after long pool tasks :func:`release_memory` gives everything
 #: back (``malloc_trim`` ignores the threshold), so a process keeps at most this much more.
 TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
+
+#: New container objects between two young collections of Python's cycle collector in a
+#: run's processes (CPython's default: 700; 2,000 from 3.13). The older generations keep
+#: CPython's multipliers (a middle collection every 10 young ones, a full one every 10 middle
+#: ones when the objects waiting for it are at least a quarter of those that survived the
+#: last), so cyclic garbage waits at most 2 million allocations instead of 70,000 before a
+#: full collection; between stages and after long tasks :func:`release_memory` collects
+#: everything anyway.
+YOUNG_THRESHOLD = 20_000
 
 #: ``mallopt``'s parameters for the trim and mmap thresholds (glibc's ``malloc.h``).
 _M_TRIM_THRESHOLD = -1
@@ -161,6 +176,28 @@ def frozen_heap() -> Iterator[None]:
     finally:
         _FROZEN["active"] = False
         gc.unfreeze()
+
+
+def tune_collector() -> None:
+    """Raise the young threshold of Python's cycle collector to :data:`YOUNG_THRESHOLD`.
+
+    For the whole process (a pool worker); :func:`fewer_collections` for a block. A threshold
+    already at least that high, or 0 (collection off), is left as it is.
+    """
+    young, middle, old = gc.get_threshold()
+    if 0 < young < YOUNG_THRESHOLD:
+        gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Run the block with :func:`tune_collector`; the thresholds are restored when it ends."""
+    before = gc.get_threshold()
+    tune_collector()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def freeze_imports() -> None:

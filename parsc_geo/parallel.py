@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from typing import Any, Final, Generic, TypeVar
 
 from ._errors import ConfigError
-from ._memory import freeze_imports, release_memory
+from ._memory import freeze_imports, release_memory, tune_collector
 
 logger = logging.getLogger(__name__)
 
@@ -450,6 +450,8 @@ class WorkerPool:
 def _start_worker(parent: int) -> None:
     """Prepare a pool's worker process: freeze its libraries, and end it with ``parent``.
 
+    Its cycle collector runs less often (:func:`parsc_geo._memory.tune_collector`).
+
     A worker waits for its next task on a queue whose writing end it holds itself, and the
     forkserver it comes from waits for the processes holding its "alive" pipe, the workers
     among them: when the run's process is killed (SIGKILL, the out-of-memory killer), they
@@ -458,6 +460,7 @@ def _start_worker(parent: int) -> None:
     with its workers gone, the forkserver ends too.
     """
     freeze_imports()
+    tune_collector()
     threading.Thread(target=_end_with, args=(parent,), name="parsc-geo-parent", daemon=True).start()
 
 

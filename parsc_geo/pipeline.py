@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import __version__
-from ._memory import frozen_heap, release_memory
+from ._memory import fewer_collections, frozen_heap, release_memory
 from ._messages import announce
 from ._outdir import staged_output
 from ._provenance import describe_file, package_versions
@@ -389,8 +389,10 @@ def run_pipeline(
         pool.warm_up()
         import pyogrio
 
-        # what survives each stage's release is frozen: collections walk new objects only
+        # what survives each stage's release is frozen: collections walk new objects only,
+        # and less often (parsc_geo._memory.fewer_collections)
         with (
+            fewer_collections(),
             frozen_heap(),
             staged_output(output, overwrite=overwrite) as out,
             _closed_on_failure(pool),

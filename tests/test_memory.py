@@ -317,3 +317,45 @@ def test_release_memory_returns_arrows_unused_pages(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(pa, "default_memory_pool", _Pool)
     release_memory()
     assert released == ["arrow"]
+
+
+def test_fewer_collections_raises_the_young_threshold_for_the_block_only() -> None:
+    import gc
+
+    from parsc_geo._memory import YOUNG_THRESHOLD, fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)  # CPython 3.11's
+        with fewer_collections():
+            assert gc.get_threshold() == (YOUNG_THRESHOLD, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        with pytest.raises(KeyError), fewer_collections():
+            raise KeyError("a failing stage")
+        assert gc.get_threshold() == (700, 10, 10)
+        # a caller's higher threshold, or collection turned off by a zero, is left as it is
+        for chosen in ((50_000, 5, 5), (0, 10, 10)):
+            gc.set_threshold(*chosen)
+            with fewer_collections():
+                assert gc.get_threshold() == chosen
+            assert gc.get_threshold() == chosen
+    finally:
+        gc.set_threshold(*before)
+
+
+def _thresholds(_: object) -> tuple[int, int, int]:
+    import gc
+
+    return gc.get_threshold()
+
+
+def test_pool_workers_collect_less_often() -> None:
+    import gc
+
+    from parsc_geo._memory import YOUNG_THRESHOLD
+    from parsc_geo.parallel import WorkerPool
+
+    with WorkerPool(2) as pool:
+        seen = pool.map(_thresholds, [1, 2])
+    default = gc.get_threshold()
+    assert seen == [(YOUNG_THRESHOLD, default[1], default[2])] * 2
