@@ -3,10 +3,10 @@
 Set ``PARSC_BASELINE_DEMO`` to the folder written by ``parsc-geo demo`` at the commit to compare
 with (e.g. the commit this branch started from); without it the test is skipped, as it needs
 that earlier run. Every file must be the same, up to the run's time stamps
-(``tests/run_compare.py``) or the PNG encoding of the same pixels. The earlier runs compared
-with are written by the ``hdbscan`` package's Borůvka (commit 1319f16 onwards): a baseline
-written before it, by scikit-learn's HDBSCAN, differs in a few hotspots (ties between equal
-mutual reachability distances are broken differently).
+(``tests/run_compare.py``), the PNG encoding of the same pixels or the embedded fonts of the same
+PDF pages. The earlier runs compared with are written by the ``hdbscan`` package's Borůvka
+(commit 1319f16 onwards): a baseline written before it, by scikit-learn's HDBSCAN, differs in a
+few hotspots (ties between equal mutual reachability distances are broken differently).
 """
 
 from __future__ import annotations
@@ -58,7 +58,10 @@ def test_demo_outputs_are_unchanged(tmp_path: Path) -> None:
     compared = compare_runs(Path(BASELINE), out)
     assert not compared["missing"], compared["missing"]
     assert not compared["different"], compared["different"]
-    # nearly everything is byte-identical; the rest differs only by the run's time stamps, or
-    # is the same image in another PNG encoding (pages, maps and their inlined overlays)
+    # nearly everything is byte-identical; the rest differs only by the run's time stamps, is
+    # the same image in another PNG encoding (pages, maps and their inlined overlays), or the
+    # same PDF pages (text and pixels) with leaner embedded fonts (reports.pdf)
     assert len(compared["identical"]) > 90
-    assert all(name.endswith((".html", "run.json", ".gpkg", ".png")) for name in compared["equal"])
+    assert all(
+        name.endswith((".html", "run.json", ".gpkg", ".png", ".pdf")) for name in compared["equal"]
+    )
