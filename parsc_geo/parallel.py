@@ -266,11 +266,16 @@ class WorkerPool:
         items: Iterable[T],
         size: Callable[[T], float],
         held: Callable[[T], int] | None = None,
+        *,
+        background: bool = False,
     ) -> Pending[R]:
-        """Start :meth:`map_largest_first`'s tasks and return at once (see :meth:`start`)."""
+        """Start :meth:`map_largest_first`'s tasks and return at once (see :meth:`start`).
+
+        ``background`` queues them as :meth:`start`'s background tasks, largest first.
+        """
         todo = list(items)
         order = sorted(range(len(todo)), key=lambda k: -size(todo[k]))
-        started = self.start(function, [todo[k] for k in order], held=held)
+        started = self.start(function, [todo[k] for k in order], held=held, background=background)
 
         def collect() -> list[R]:
             results: list[R | None] = [None] * len(todo)

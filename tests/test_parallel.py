@@ -98,6 +98,34 @@ def test_background_tasks_take_only_idle_workers() -> None:
     assert all(start < later for _, start, _ in runs), (drawn, runs)
 
 
+def test_largest_first_in_the_background_queues_after_earlier_background_work() -> None:
+    """Deferred atlas pages wait behind the background work queued before them.
+
+    The demo's priority PDF (background, queued first) had waited for all 17 atlas pages,
+    handed out at once, and ended the run alone.
+    """
+    with worker_pool(2) as pool:
+        earlier = pool.start(timed, [1, 2, 3], background=True)
+        pages = pool.start_largest_first(timed, [4, 9, 6, 5], size=float, background=True)
+        runs = pool.map(timed, [10, 20])
+        first = earlier.results()
+        built = pages.results()
+    assert [w for w, *_ in built] == [4, 9, 6, 5]  # results in the order of the items
+    # two workers, tasks of 0.25 s: tasks that start together (within 0.1 s) form a round
+    runs_by_start = sorted(first + built + runs, key=lambda run: run[1])
+    rounds: list[set[int]] = []
+    round_starts: list[float] = []
+    for weight, start, _ in runs_by_start:
+        if rounds and start - round_starts[-1] < 0.1:
+            rounds[-1].add(weight)
+        else:
+            rounds.append({weight})
+            round_starts.append(start)
+    # the caller's plain tasks wait only for the two background tasks handed out before them;
+    # then the earlier background work, then the pages, largest first
+    assert rounds == [{1, 2}, {10, 20}, {3, 9}, {6, 5}, {4}], runs_by_start
+
+
 def test_background_tasks_holding_incidents_keep_to_the_budget_with_the_others() -> None:
     with worker_pool(2) as pool:
         pool.in_flight = 10

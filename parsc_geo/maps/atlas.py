@@ -849,8 +849,8 @@ def write_atlas(
         rather than receiving them from this process. The pages do not depend on it.
     deferred
         A list to leave the pages' end to: the call returns once the pages are handed to
-        ``workers`` (a :class:`parsc_geo.parallel.WorkerPool`, open until then), with the
-        paths it will write, and appends to ``deferred`` a
+        ``workers`` (a :class:`parsc_geo.parallel.WorkerPool`, open until then, as
+        background tasks), with the paths it will write, and appends to ``deferred`` a
         :class:`~parsc_geo.parallel.Pending` whose ``results()`` waits for the pages, writes
         them and the index and returns those paths (a run writes its patrol tables and QGIS
         project meanwhile). The files do not depend on it.
@@ -1014,8 +1014,16 @@ def write_atlas(
     if public and table is not None:
         building = Pending(lambda: [_atlas_page(task) for task in tasks])
     elif deferred is not None and isinstance(workers, WorkerPool):
+        # nothing waits for the pages before ``finish``: they are background tasks, handed
+        # out when a worker is free, after the background work queued before them (the
+        # priority maps' PDF, 1.7 s, had waited for the demo's 17 pages and ended the run
+        # alone) and never ahead of a task the run waits for
         building = workers.start_largest_first(
-            _atlas_page, tasks, lambda t: len(t.incidents), held=lambda t: len(t.incidents)
+            _atlas_page,
+            tasks,
+            lambda t: len(t.incidents),
+            held=lambda t: len(t.incidents),
+            background=True,
         )
     else:
         with worker_pool(workers) as pool:
