@@ -26,8 +26,8 @@ Neither changes a result; both only change when memory goes back to the system.
 
 Python's cycle collector (:func:`fewer_collections`) runs a young collection every 700 new
 container objects by default: drawing a patrol sheet or a map builds hundreds of thousands, and
-the region demo spent 3.7 CPU-s of its ~50 in 13,000 collections (full ones among them, which
-walk everything the process has not frozen). Raised to :data:`YOUNG_THRESHOLD`, the same run
+the region demo spent 3.7 CPU-s of its ~50 in about 5,800 collections (full ones among them,
+which walk everything the process has not frozen). Raised to :data:`YOUNG_THRESHOLD`, the same run
 spends 2.4 s. Collections find the same garbage, later; nothing else changes.
 """
 

@@ -6,8 +6,12 @@ import io
 import re
 import zlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Texts that exercise what the layout tables hold for Latin text: kerning pairs, accents,
 #: ligature candidates, symbols of the sheets, in the three faces the sheets use.
@@ -18,7 +22,7 @@ TEXTS = (
 )
 
 
-def _figure() -> object:
+def _figure() -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(8.27, 3.0))
@@ -29,30 +33,18 @@ def _figure() -> object:
     return fig
 
 
-def _save(path: Path, *, lean: bool) -> Path:
+def _save(path: Path, monkeypatch: pytest.MonkeyPatch | None = None) -> Path:
+    """Save the page with our fonts, or (``monkeypatch`` given) as matplotlib embeds them."""
+    import contextlib
     import datetime as dt
 
     from parsc_geo.reports import pdf
 
-    if lean:
-        return pdf.save_pdf([_figure()], path, title="t", date=dt.datetime(2021, 1, 1))  # type: ignore[list-item]
-    # the same document as matplotlib embeds fonts by itself
-    real = pdf._lean_font_subsets
-    try:
-        pdf._lean_font_subsets = _unchanged  # type: ignore[assignment]
-        return pdf.save_pdf([_figure()], path, title="t", date=dt.datetime(2021, 1, 1))  # type: ignore[list-item]
-    finally:
-        pdf._lean_font_subsets = real
-
-
-class _unchanged:
-    """A context manager that does nothing (matplotlib's own subsetting)."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    if monkeypatch is not None:
+        with monkeypatch.context() as patch:
+            patch.setattr(pdf, "_lean_font_subsets", contextlib.nullcontext)
+            return pdf.save_pdf([_figure()], path, title="t", date=dt.datetime(2021, 1, 1))
+    return pdf.save_pdf([_figure()], path, title="t", date=dt.datetime(2021, 1, 1))
 
 
 def _embedded_fonts(path: Path) -> list[set[str]]:
@@ -85,12 +77,12 @@ def _pages(path: Path) -> tuple[list[str], list[bytes]]:
 
 
 def test_embedded_fonts_leave_out_the_layout_tables_and_pages_are_the_same(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from parsc_geo.reports.pdf import UNUSED_FONT_TABLES
 
-    plain = _save(tmp_path / "plain.pdf", lean=False)
-    lean = _save(tmp_path / "lean.pdf", lean=True)
+    plain = _save(tmp_path / "plain.pdf", monkeypatch)
+    lean = _save(tmp_path / "lean.pdf")
     plain_fonts, lean_fonts = _embedded_fonts(plain), _embedded_fonts(lean)
     # regular, bold and oblique DejaVu Sans (matplotlib embeds a font once per 256 glyphs
     # of a subset, and this page uses few: one or two each)
@@ -109,16 +101,24 @@ def test_embedded_fonts_leave_out_the_layout_tables_and_pages_are_the_same(
     assert lean_images == plain_images
 
 
-def test_matplotlibs_subsetting_is_restored_after_a_pdf(tmp_path: Path) -> None:
+def test_matplotlibs_subsetting_is_restored_after_the_last_block(tmp_path: Path) -> None:
     from matplotlib.backends import _backend_pdf_ps
 
-    before = _backend_pdf_ps.subset
-    _save(tmp_path / "a.pdf", lean=True)
-    assert _backend_pdf_ps.subset is before
-    with pytest.raises(RuntimeError):
-        from parsc_geo.reports.pdf import _lean_font_subsets
+    from parsc_geo.reports.pdf import _lean_font_subsets
 
-        with _lean_font_subsets():
-            assert _backend_pdf_ps.subset is not before
-            raise RuntimeError("a failing page")
+    before = _backend_pdf_ps.subset
+    _save(tmp_path / "a.pdf")
+    assert _backend_pdf_ps.subset is before
+    with pytest.raises(RuntimeError), _lean_font_subsets():
+        assert _backend_pdf_ps.subset is not before
+        raise RuntimeError("a failing page")
+    assert _backend_pdf_ps.subset is before
+    # blocks that overlap (threads saving PDFs side by side) keep it until the last one ends
+    outer = _lean_font_subsets()
+    outer.__enter__()
+    lean = _backend_pdf_ps.subset
+    with _lean_font_subsets():
+        assert _backend_pdf_ps.subset is lean
+    assert _backend_pdf_ps.subset is lean
+    outer.__exit__(None, None, None)
     assert _backend_pdf_ps.subset is before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import types
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -39,9 +40,21 @@ PNG_SAVE_OPTIONS: dict[str, Any] = {"compress_level": PNG_COMPRESS_LEVEL}
 #: Tables of the embedded fonts that a PDF never uses: OpenType layout (glyph substitution and
 #: positioning: GSUB, GPOS, GDEF, BASE, JSTF, MATH) and TrueType's kerning (``kern``). A page
 #: places its glyphs itself, one by one (matplotlib laid the text out before writing it), and
-#: viewers draw the glyphs and read the ToUnicode map only. Subsetting DejaVu Sans's layout
-#: tables was 60 % of the font work of the demo's patrol sheets (2.7 of 12.5 CPU-s).
+#: viewers draw the glyphs and read the ToUnicode map only. Subsetting the fonts took 2.7 of the
+#: demo's patrol sheets' 12.5 CPU-s, 1.6 of them on DejaVu Sans's layout tables.
 UNUSED_FONT_TABLES: tuple[str, ...] = ("GSUB", "GPOS", "GDEF", "BASE", "JSTF", "MATH", "kern")
+
+
+class _LeanBlocks:
+    """The blocks of :func:`_lean_font_subsets` running in this process (threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0
+        self.original: types.ModuleType | None = None
+
+
+_LEAN = _LeanBlocks()
 
 
 @contextmanager
@@ -50,9 +63,10 @@ def _lean_font_subsets() -> Iterator[None]:
 
     matplotlib subsets every embedded TrueType font with fontTools, keeping the tables a font
     holds except some it lists (``backends._backend_pdf_ps``, which has no option for it): its
-    ``fontTools.subset`` is replaced, for the block, by the same module whose ``Options`` also
-    drop these tables. Pages render and extract the same (``tests/test_pdf_fonts.py``). Where
-    matplotlib no longer subsets that way, nothing is replaced.
+    ``fontTools.subset`` is replaced, while any block runs, by the same module whose
+    ``Options`` also drop these tables. Pages render and extract the same
+    (``tests/test_pdf_fonts.py``). Where matplotlib no longer subsets that way, nothing is
+    replaced.
     """
     from matplotlib.backends import _backend_pdf_ps as subsetting
 
@@ -61,8 +75,25 @@ def _lean_font_subsets() -> Iterator[None]:
     if not isinstance(original, types.ModuleType) or not isinstance(base, type):
         yield
         return
+    with _LEAN.lock:
+        if _LEAN.depth == 0:
+            _LEAN.original = original
+            subsetting.subset = _lean_module(original, base)
+        _LEAN.depth += 1
+    try:
+        yield
+    finally:
+        with _LEAN.lock:
+            _LEAN.depth -= 1
+            if _LEAN.depth == 0:
+                subsetting.subset = _LEAN.original
+                _LEAN.original = None
 
-    class Options(base):  # type: ignore[misc,valid-type]
+
+def _lean_module(original: types.ModuleType, base: type) -> types.ModuleType:
+    """Return a copy of ``fontTools.subset`` whose ``Options`` drop :data:`UNUSED_FONT_TABLES`."""
+
+    class Options(base):
         def __init__(self, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.drop_tables += [t for t in UNUSED_FONT_TABLES if t not in self.drop_tables]
@@ -70,11 +101,7 @@ def _lean_font_subsets() -> Iterator[None]:
     lean = types.ModuleType(original.__name__)
     lean.__dict__.update(vars(original))
     lean.Options = Options  # type: ignore[attr-defined]
-    subsetting.subset = lean
-    try:
-        yield
-    finally:
-        subsetting.subset = original
+    return lean
 
 
 def metadata_date(fallback: str | None = None) -> dt.datetime:
